@@ -1,0 +1,11 @@
+export * from './constants.js';
+export * from './errors.js';
+export * from './types.js';
+export { MemoryStorage, emptySnapshot, cloneConfState } from './storage.js';
+export type { Storage } from './storage.js';
+export { Raft } from './raft.js';
+export type { RaftConfig, RaftLogger, ReadOnlyOption } from './raft.js';
+export { RawNode } from './raw_node.js';
+export type { ProposalHandle, SnapshotStatus, Status, ProgressStatus } from './raw_node.js';
+export { ProgressState } from './progress.js';
+export { mulberry32 } from './random.js';

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // Workspace packages resolve to their TypeScript sources under test, so `vitest` does not
+    // depend on a previous `tsc -b` for cross-package imports.
+    conditions: ['strata-src'],
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'qa/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
