@@ -1,0 +1,112 @@
+/**
+ * Multi-version values on top of the engine. A version is stored at `key ++ ~ts` (8 bytes, big
+ * endian, inverted) so that the versions of one key are adjacent and newest first.
+ * A value is a tag byte (1 = live, 0 = deletion tombstone) followed by the payload.
+ *
+ * INVARIANT: stored user keys are prefix-free (see keys.ts), so `key ++ suffix` never interleaves
+ * with another user key's versions.
+ */
+import type { Timestamp } from '@strata/common';
+import type { Engine, EngineWrite } from './engine.js';
+
+const tsBytes = 8;
+const maxU64 = (1n << 64n) - 1n;
+
+export function mvccKey(key: Uint8Array, ts: Timestamp): Buffer {
+  const b = Buffer.allocUnsafe(key.length + tsBytes);
+  b.set(key, 0);
+  b.writeBigUInt64BE(maxU64 - ts, key.length);
+  return b;
+}
+
+export function splitMvccKey(k: Buffer): { key: Buffer; ts: Timestamp } {
+  const n = k.length - tsBytes;
+  return { key: k.subarray(0, n), ts: maxU64 - k.readBigUInt64BE(n) };
+}
+
+export function encodeMvccValue(value: Uint8Array | null): Buffer {
+  if (value === null) return Buffer.from([0]);
+  const b = Buffer.allocUnsafe(value.length + 1);
+  b[0] = 1;
+  b.set(value, 1);
+  return b;
+}
+
+/** Versions of `key` occupy [key, key ++ 0xff…) — the smallest key after every version. */
+function versionsEnd(key: Uint8Array): Buffer {
+  const b = Buffer.alloc(key.length + tsBytes + 1, 0xff);
+  b.set(key, 0);
+  return b;
+}
+
+export interface MvccRead {
+  value: Buffer | null;
+  ts: Timestamp;
+}
+
+/** The newest version of key at or below ts (null value: deleted); undefined if none. */
+export function mvccGet(engine: Engine, key: Uint8Array, ts: Timestamp): MvccRead | undefined {
+  for (const { key: k, value } of engine.scan(mvccKey(key, ts), versionsEnd(key), false, 1)) {
+    const v = splitMvccKey(k);
+    if (Buffer.compare(v.key, key as Buffer) !== 0) return undefined;
+    return { value: value[0] === 1 ? value.subarray(1) : null, ts: v.ts };
+  }
+  return undefined;
+}
+
+/** The timestamp of the newest version of key, if any. */
+export function mvccNewestTimestamp(engine: Engine, key: Uint8Array): Timestamp | undefined {
+  for (const { key: k } of engine.scan(mvccKey(key, maxU64), versionsEnd(key), false, 1)) {
+    const v = splitMvccKey(k);
+    if (Buffer.compare(v.key, key as Buffer) !== 0) return undefined;
+    return v.ts;
+  }
+  return undefined;
+}
+
+/**
+ * Visible live key/values in [start, end) as of ts, ascending (or descending). Tombstones hide
+ * older versions. Yields Buffers that stay valid only until the next engine write.
+ */
+export function* mvccScan(engine: Engine, start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse = false): Generator<{ key: Buffer; value: Buffer }> {
+  if (!reverse) {
+    let current: Buffer | null = null; // the user key whose visible version we already decided
+    for (const { key: k, value } of engine.scan(start, end)) {
+      const v = splitMvccKey(k);
+      if (current !== null && Buffer.compare(v.key, current) === 0) continue;
+      if (v.ts > ts) continue; // too new for us; an older version may follow
+      current = Buffer.from(v.key);
+      if (value[0] === 1) yield { key: current, value: value.subarray(1) };
+    }
+    return;
+  }
+  // Descending: versions of one key arrive oldest first; remember the newest visible one.
+  let pendingKey: Buffer | null = null;
+  let pendingValue: Buffer | null = null;
+  let pendingLive = false;
+  for (const { key: k, value } of engine.scan(start, end, true)) {
+    const v = splitMvccKey(k);
+    if (pendingKey !== null && Buffer.compare(v.key, pendingKey) !== 0) {
+      if (pendingLive) yield { key: pendingKey, value: pendingValue as Buffer };
+      pendingKey = null;
+      pendingLive = false;
+    }
+    if (v.ts > ts) continue;
+    pendingKey = Buffer.from(v.key);
+    pendingLive = value[0] === 1;
+    pendingValue = pendingLive ? Buffer.from(value.subarray(1)) : null;
+  }
+  if (pendingKey !== null && pendingLive) yield { key: pendingKey, value: pendingValue as Buffer };
+}
+
+/** True if any version in [start, end) has a timestamp in (after, upTo]. */
+export function mvccSpanChangedSince(engine: Engine, start: Uint8Array, end: Uint8Array, after: Timestamp): boolean {
+  for (const { key: k } of engine.scan(start, end)) {
+    if (splitMvccKey(k).ts > after) return true;
+  }
+  return false;
+}
+
+export function mvccWrites(ts: Timestamp, writes: readonly { key: Uint8Array; value: Uint8Array | null }[]): EngineWrite[] {
+  return writes.map((w) => ({ key: mvccKey(w.key, ts), value: encodeMvccValue(w.value) }));
+}

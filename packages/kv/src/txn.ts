@@ -1,0 +1,158 @@
+/**
+ * The transaction coordinator on the gateway: buffers a transaction's writes, records what it
+ * read, and commits through the store. Serializability (CockroachDB's model, simplified for one
+ * node): every read happens at the transaction's read timestamp; at commit the leaseholder checks
+ * that nothing the transaction read has changed between its read timestamp and the commit
+ * timestamp (a "read refresh"), and applies all writes atomically at the commit timestamp. So
+ * every transaction behaves as if it ran alone at its commit timestamp; otherwise 40001.
+ *
+ * INVARIANT: a transaction sees its own writes (reads consult the write buffer first).
+ * INVARIANT: after commit() or rollback() the transaction accepts no further operations.
+ */
+import { PgError, SqlState, assert } from '@strata/common';
+import type { Timestamp } from '@strata/common';
+import type { KvWrite } from './batch.js';
+import { keyBytesMax, txnReadSetKeysMax, txnWriteBufferBytesMax, valueBytesMax } from './constants.js';
+
+export interface CommitRequest {
+  readTs: Timestamp;
+  readKeys: Buffer[];
+  readSpans: [Buffer, Buffer][];
+  writes: KvWrite[];
+}
+
+/** What the coordinator needs from the store (implemented by Store). */
+export interface KvSender {
+  /** A read timestamp for a new transaction; resolves once every earlier commit is readable. */
+  beginTxn(): Promise<Timestamp>;
+  get(key: Uint8Array, ts: Timestamp): Buffer | null;
+  scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean): Iterable<{ key: Buffer; value: Buffer }>;
+  /** Validates and applies; resolves with the commit timestamp once durable. */
+  commit(req: CommitRequest): Promise<Timestamp>;
+}
+
+type TxnStatus = 'open' | 'committed' | 'aborted';
+
+const k = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+
+export class Txn {
+  private status: TxnStatus = 'open';
+  private writes = new Map<string, KvWrite>();
+  private writeBytes = 0;
+  private readonly readKeys = new Map<string, Buffer>();
+  private readonly readSpans: [Buffer, Buffer][] = [];
+  /** True if this transaction wrote catalog (system) keys; the catalog cache then bypasses. */
+  wroteSystem = false;
+
+  constructor(
+    private readonly sender: KvSender,
+    readonly readTs: Timestamp,
+  ) {}
+
+  static async begin(sender: KvSender): Promise<Txn> {
+    return new Txn(sender, await sender.beginTxn());
+  }
+
+  isOpen(): boolean {
+    return this.status === 'open';
+  }
+
+  hasWrites(): boolean {
+    return this.writes.size > 0;
+  }
+
+  private checkOpen(): void {
+    assert(this.status === 'open', () => `transaction is ${this.status}`);
+  }
+
+  get(key: Buffer): Buffer | null {
+    this.checkOpen();
+    const w = this.writes.get(k(key));
+    if (w) return w.value === null ? null : Buffer.from(w.value);
+    if (this.readKeys.size >= txnReadSetKeysMax) {
+      throw new PgError(SqlState.ProgramLimitExceeded, `transaction read set exceeds ${txnReadSetKeysMax} keys`);
+    }
+    this.readKeys.set(k(key), key);
+    return this.sender.get(key, this.readTs);
+  }
+
+  /** Live key/values in [start, end), merging this transaction's own writes. */
+  *scan(start: Buffer, end: Buffer, reverse = false): Generator<{ key: Buffer; value: Buffer }> {
+    this.checkOpen();
+    this.readSpans.push([start, end]);
+    const own: KvWrite[] = [];
+    for (const w of this.writes.values()) {
+      if (Buffer.compare(w.key as Buffer, start) >= 0 && Buffer.compare(w.key as Buffer, end) < 0) own.push(w);
+    }
+    const base = this.sender.scan(start, end, this.readTs, reverse);
+    if (own.length === 0) {
+      yield* base;
+      return;
+    }
+    const dir = reverse ? -1 : 1;
+    own.sort((a, b) => dir * Buffer.compare(a.key as Buffer, b.key as Buffer));
+    let i = 0;
+    for (const kv of base) {
+      while (i < own.length && dir * Buffer.compare((own[i] as KvWrite).key as Buffer, kv.key) < 0) {
+        const w = own[i++] as KvWrite;
+        if (w.value !== null) yield { key: Buffer.from(w.key), value: Buffer.from(w.value) };
+      }
+      if (i < own.length && Buffer.compare((own[i] as KvWrite).key as Buffer, kv.key) === 0) {
+        const w = own[i++] as KvWrite;
+        if (w.value !== null) yield { key: Buffer.from(w.key), value: Buffer.from(w.value) };
+        continue;
+      }
+      yield kv;
+    }
+    while (i < own.length) {
+      const w = own[i++] as KvWrite;
+      if (w.value !== null) yield { key: Buffer.from(w.key), value: Buffer.from(w.value) };
+    }
+  }
+
+  put(key: Buffer, value: Buffer): void {
+    this.write(key, value);
+  }
+
+  del(key: Buffer): void {
+    this.write(key, null);
+  }
+
+  private write(key: Buffer, value: Buffer | null): void {
+    this.checkOpen();
+    if (key.length > keyBytesMax) {
+      throw new PgError(SqlState.ProgramLimitExceeded, `key of ${key.length} bytes exceeds the limit of ${keyBytesMax} bytes`);
+    }
+    if (value && value.length > valueBytesMax) {
+      throw new PgError(SqlState.ProgramLimitExceeded, `row of ${value.length} bytes exceeds the limit of ${valueBytesMax} bytes`);
+    }
+    this.writeBytes += key.length + (value?.length ?? 0);
+    if (this.writeBytes > txnWriteBufferBytesMax) {
+      throw new PgError(SqlState.ProgramLimitExceeded, `transaction writes exceed ${txnWriteBufferBytesMax} bytes; split it into smaller transactions`);
+    }
+    if (key[0] === 0x02) this.wroteSystem = true;
+    this.writes.set(k(key), { key, value });
+  }
+
+  /** The write buffer, for savepoints. */
+  snapshotWrites(): Map<string, KvWrite> {
+    return new Map(this.writes);
+  }
+
+  restoreWrites(s: Map<string, KvWrite>): void {
+    this.writes = new Map(s);
+  }
+
+  async commit(): Promise<Timestamp | null> {
+    this.checkOpen();
+    this.status = 'committed';
+    if (this.writes.size === 0) return null; // read-only: nothing to validate (see class comment)
+    const writes = [...this.writes.values()];
+    return this.sender.commit({ readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans, writes });
+  }
+
+  rollback(): void {
+    this.status = 'aborted';
+    this.writes.clear();
+  }
+}

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { AmbiguousResultError, PgError, SqlState, assert } from '@strata/common';
+import type { Timestamp } from '@strata/common';
+import { decodeWriteBatch, encodeWriteBatch, localKey, mvccWrites } from '@strata/kv';
+import type { Engine, EngineWrite, WriteBatch } from '@strata/kv';
+import { EntryType, MemoryStorage, RawNode, mulberry32 } from '@strata/raft';
+import type { Entry, HardState, Ready } from '@strata/raft';
+import { proposalQueueMax } from './constants.js';
+import type { RangeDescriptor } from './range.js';
+
+const proposalIdBytes = 16;
+const CmdWriteBatch = 1;
+
+interface Pending {
+  id: string;
+  data: Buffer;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export function appliedStateKey(rangeId: number): Buffer {
+  return localKey('applied', rangeId);
+}
+
+export function descriptorKey(rangeId: number): Buffer {
+  return localKey('desc', rangeId);
+}
+
+export function encodeAppliedState(index: number, term: number): Buffer {
+  const b = Buffer.allocUnsafe(16);
+  b.writeDoubleBE(index, 0);
+  b.writeDoubleBE(term, 8);
+  return b;
+}
+
+export function decodeAppliedState(b: Buffer | undefined): { index: number; term: number } | null {
+  if (!b) return null;
+  return { index: b.readDoubleBE(0), term: b.readDoubleBE(8) };
+}
+
+/**
+ * A Replica is one member of one range's Raft group on this store.
+ * Writes: propose(command) → the command joins the next Raft round (batched with every proposal
+ * of the same event-loop turn) → the store appends the round's entries to the log and fsyncs →
+ * committed entries are applied to the engine together with the applied index, in one engine
+ * transaction → the proposal resolves.
+ *
+ * INVARIANT: the SQL layer never writes the engine; only apply() does.
+ * INVARIANT: the engine's applied index for this range moves forward by exactly the entries
+ *   applied, in the same engine transaction as their writes (so replay after a crash is exact).
+ */
+export class Replica {
+  readonly raw: RawNode;
+  readonly storage: MemoryStorage;
+  private queue: Pending[] = [];
+  private readonly waiting = new Map<string, Pending>();
+  appliedIndex: number;
+  appliedTerm: number;
+  /** Applied index known durable in the engine (log segments up to it may be deleted). */
+  durableAppliedIndex: number;
+  /** Keys written by commits proposed but not yet applied, with their commit timestamps. */
+  readonly inflightWrites = new Map<string, Timestamp>();
+  /** Commit timestamps of proposals not yet applied → promise of their application. */
+  readonly inflightCommits = new Map<Promise<void>, Timestamp>();
+  lastHardState: HardState;
+
+  constructor(
+    readonly desc: RangeDescriptor,
+    readonly nodeId: number,
+    private readonly engine: Engine,
+    applied: { index: number; term: number },
+    hardState: HardState,
+    entries: Entry[],
+    private readonly onApplyBatch: (b: WriteBatch) => void,
+  ) {
+    this.storage = new MemoryStorage();
+    this.storage.applySnapshot({
+      metadata: { index: applied.index, term: applied.term, confState: { voters: desc.replicas, learners: [] } },
+      data: Buffer.alloc(0),
+    });
+    const tail = entries.filter((e) => e.index > applied.index);
+    if (tail.length > 0) this.storage.append(tail);
+    const commit = Math.min(Math.max(hardState.commit, applied.index), this.storage.lastIndex());
+    this.lastHardState = { ...hardState, commit };
+    this.storage.setHardState(this.lastHardState);
+    this.appliedIndex = applied.index;
+    this.appliedTerm = applied.term;
+    this.durableAppliedIndex = applied.index;
+    this.raw = new RawNode({
+      id: nodeId,
+      storage: this.storage,
+      applied: applied.index,
+      random: mulberry32(desc.rangeId * 31 + nodeId),
+      checkQuorum: true,
+      preVote: true,
+    });
+    // A single voter elects itself at once; groups with peers elect through ticks.
+    if (desc.replicas.length === 1 && desc.replicas[0] === nodeId) this.raw.campaign();
+  }
+
+  get rangeId(): number {
+    return this.desc.rangeId;
+  }
+
+  isLeaseholder(): boolean {
+    return this.raw.status().softState.raftState === 'Leader';
+  }
+
+  /** Queues a write batch; resolves once it is applied (durable in the log, visible in the engine). */
+  proposeWriteBatch(b: WriteBatch): Promise<void> {
+    if (this.queue.length >= proposalQueueMax) {
+      return Promise.reject(new PgError(SqlState.InsufficientResources, `range ${this.rangeId}: too many pending writes (${proposalQueueMax}); retry later`));
+    }
+    const idBytes = randomBytes(proposalIdBytes);
+    const body = encodeWriteBatch(b);
+    const data = Buffer.allocUnsafe(proposalIdBytes + 1 + body.length);
+    idBytes.copy(data, 0);
+    data[proposalIdBytes] = CmdWriteBatch;
+    body.copy(data, proposalIdBytes + 1);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ id: idBytes.toString('latin1'), data, resolve, reject });
+    });
+  }
+
+  hasQueuedProposals(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** Hands every queued proposal to Raft as one batch (one entry each, one MsgApp). */
+  flushProposals(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      this.raw.proposeBatch(batch.map((p) => p.data));
+      for (const p of batch) this.waiting.set(p.id, p);
+    } catch (e) {
+      for (const p of batch) p.reject(new PgError(SqlState.SerializationFailure, `restart transaction: range ${this.rangeId} cannot accept writes now (${(e as Error).message})`));
+    }
+  }
+
+  /** Persisted Ready: update the in-memory log, apply committed entries, advance. */
+  applyReady(rd: Ready): void {
+    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    if (rd.hardState) {
+      this.storage.setHardState(rd.hardState);
+      this.lastHardState = rd.hardState;
+    }
+    if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
+    this.raw.advance(rd);
+    // Entries up to the applied index live in the engine; drop them from memory.
+    const first = this.storage.firstIndex();
+    if (this.appliedIndex - first > 1024) {
+      this.storage.createSnapshot(this.appliedIndex, { voters: this.desc.replicas, learners: [] }, Buffer.alloc(0));
+      this.storage.compact(this.appliedIndex);
+    }
+  }
+
+  /** A round's log write failed: every proposal in it may or may not have been persisted. */
+  failRound(e: unknown): void {
+    const err = new AmbiguousResultError(`the raft log write failed: ${(e as Error).message}`);
+    for (const p of this.waiting.values()) p.reject(err);
+    this.waiting.clear();
+  }
+
+  private apply(entries: Entry[]): void {
+    const writes: EngineWrite[] = [];
+    const done: Pending[] = [];
+    const batches: WriteBatch[] = [];
+    let last: Entry | undefined;
+    for (const e of entries) {
+      last = e;
+      if (e.type !== EntryType.Normal || e.data.length === 0) continue; // no-ops, conf changes (none yet)
+      assert(e.data.length > proposalIdBytes, 'short raft command');
+      const id = Buffer.from(e.data.subarray(0, proposalIdBytes)).toString('latin1');
+      const kind = e.data[proposalIdBytes];
+      assert(kind === CmdWriteBatch, `unknown raft command kind ${kind}`);
+      const b = decodeWriteBatch(e.data.subarray(proposalIdBytes + 1));
+      batches.push(b);
+      for (const w of mvccWrites(b.ts, b.writes)) writes.push(w);
+      const p = this.waiting.get(id);
+      if (p) {
+        this.waiting.delete(id);
+        done.push(p);
+      }
+    }
+    assert(last !== undefined, 'apply of no entries');
+    writes.push({ key: appliedStateKey(this.rangeId), value: encodeAppliedState(last.index, last.term) });
+    this.engine.write(writes);
+    this.appliedIndex = last.index;
+    this.appliedTerm = last.term;
+    for (const b of batches) this.onApplyBatch(b);
+    for (const p of done) p.resolve();
+  }
+}
