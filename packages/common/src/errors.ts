@@ -75,6 +75,7 @@ export const SqlState = {
   InvalidObjectDefinition: '42P17',
   UndefinedPreparedStatement: '26000',
   ObjectNotInPrerequisiteState: '55000',
+  DependentObjectsStillExist: '2BP01',
   ObjectInUse: '55006',
   ProgramLimitExceeded: '54000',
   StatementTooComplex: '54001',

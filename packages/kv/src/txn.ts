@@ -143,8 +143,19 @@ export class Txn {
     this.writes = new Map(s);
   }
 
+  private readonly beforeCommit: (() => void)[] = [];
+
+  /**
+   * Registers a callback run synchronously at commit, just before the writes are handed to the
+   * store (used to persist sequence high-water marks at their value at commit time).
+   */
+  onBeforeCommit(f: () => void): void {
+    this.beforeCommit.push(f);
+  }
+
   async commit(): Promise<Timestamp | null> {
     this.checkOpen();
+    for (const f of this.beforeCommit.splice(0)) f();
     this.status = 'committed';
     if (this.writes.size === 0) return null; // read-only: nothing to validate (see class comment)
     const writes = [...this.writes.values()];

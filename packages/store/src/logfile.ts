@@ -61,7 +61,6 @@ export function encodeRecord(r: LogRecord): Buffer {
     b.writeDoubleBE(r.hardState.term, o);
     b.writeDoubleBE(r.hardState.vote, o + 8);
     b.writeDoubleBE(r.hardState.commit, o + 16);
-    o += 24;
   }
   b.writeUInt32BE(size, 0);
   b.writeUInt32BE(crc32(b.subarray(headerBytes)) >>> 0, 4);

@@ -1,0 +1,5 @@
+export * from './constants.js';
+export { PgServer } from './server.js';
+export type { PgServerOptions } from './server.js';
+export type { WireMetrics } from './connection.js';
+export { encodeBinary, decodeBinary } from './binary.js';

@@ -1,0 +1,3 @@
+export { StrataNode } from './node.js';
+export type { NodeOptions } from './node.js';
+export { NodeMetrics } from './metrics.js';

@@ -1,0 +1,171 @@
+import { PgError, SqlState, assert } from '@strata/common';
+import { KeyWriter, KeyspaceSystem, Txn, prefixEnd, systemKey } from '@strata/kv';
+import type { KvSender } from '@strata/kv';
+import type { DatabaseDesc, Descriptor, SchemaDesc, TableDesc } from './descriptors.js';
+import { firstDescriptorId } from './descriptors.js';
+
+const descPrefix = systemKey('desc');
+
+export function descKey(id: number): Buffer {
+  return new KeyWriter(24).byte(KeyspaceSystem).string('desc').int(id).finish();
+}
+
+export function nsKey(parentId: number, schemaId: number, name: string): Buffer {
+  return new KeyWriter(48).byte(KeyspaceSystem).string('ns').int(parentId).int(schemaId).string(name).finish();
+}
+
+const idCounterKey = systemKey('next_id');
+
+/** The virtual schemas every database has, with their fixed OIDs (as in PostgreSQL). */
+export const virtualSchemas = { pg_catalog: 11, information_schema: 13_000 } as const;
+
+/**
+ * An immutable snapshot of all descriptors, indexed for name resolution.
+ * INVARIANT: names are unique per (parent, schema).
+ */
+export class CatalogView {
+  readonly byId = new Map<number, Descriptor>();
+  readonly databases = new Map<string, DatabaseDesc>();
+  /** dbId → schema name → schema */
+  readonly schemas = new Map<number, Map<string, SchemaDesc>>();
+  /** schemaId → name → table */
+  readonly tables = new Map<number, Map<string, TableDesc>>();
+
+  constructor(descs: Descriptor[]) {
+    for (const d of descs) {
+      this.byId.set(d.id, d);
+      if (d.kind === 'database') this.databases.set(d.name, d);
+    }
+    for (const d of descs) {
+      if (d.kind === 'schema') {
+        let m = this.schemas.get(d.parentId);
+        if (!m) this.schemas.set(d.parentId, (m = new Map()));
+        m.set(d.name, d);
+      } else if (d.kind !== 'database') {
+        let m = this.tables.get(d.schemaId);
+        if (!m) this.tables.set(d.schemaId, (m = new Map()));
+        m.set(d.name, d);
+      }
+    }
+  }
+
+  database(name: string): DatabaseDesc | undefined {
+    return this.databases.get(name);
+  }
+
+  schema(dbId: number, name: string): SchemaDesc | undefined {
+    return this.schemas.get(dbId)?.get(name);
+  }
+
+  table(schemaId: number, name: string): TableDesc | undefined {
+    return this.tables.get(schemaId)?.get(name);
+  }
+
+  tableById(id: number): TableDesc | undefined {
+    const d = this.byId.get(id);
+    return d && d.kind !== 'database' && d.kind !== 'schema' ? d : undefined;
+  }
+
+  allTables(): TableDesc[] {
+    const out: TableDesc[] = [];
+    for (const m of this.tables.values()) for (const t of m.values()) out.push(t);
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  schemasOf(dbId: number): SchemaDesc[] {
+    return [...(this.schemas.get(dbId)?.values() ?? [])].sort((a, b) => a.id - b.id);
+  }
+}
+
+/**
+ * Reads and writes descriptors through transactions, with a cache of the latest committed view.
+ * A transaction that wrote catalog keys reads its own view (uncached) so DDL inside explicit
+ * transactions sees itself.
+ */
+export class Catalog {
+  private cached: CatalogView | null = null;
+
+  constructor(private readonly sender: KvSender) {}
+
+  /** Called when a committed write touched the catalog. */
+  invalidate(): void {
+    this.cached = null;
+  }
+
+  view(txn: Txn | null): CatalogView {
+    if (txn && txn.wroteSystem) return this.load(txn);
+    if (!this.cached) this.cached = this.loadLatest();
+    return this.cached;
+  }
+
+  private loadLatest(): CatalogView {
+    const descs: Descriptor[] = [];
+    for (const { value } of this.sender.scan(descPrefix, prefixEnd(descPrefix), (1n << 63n) - 1n, false)) {
+      descs.push(JSON.parse(value.toString()) as Descriptor);
+    }
+    return new CatalogView(descs);
+  }
+
+  private load(txn: Txn): CatalogView {
+    const descs: Descriptor[] = [];
+    for (const { value } of txn.scan(descPrefix, prefixEnd(descPrefix))) descs.push(JSON.parse(value.toString()) as Descriptor);
+    return new CatalogView(descs);
+  }
+
+  allocateId(txn: Txn): number {
+    const cur = txn.get(idCounterKey);
+    const id = cur ? Number(cur.toString()) : firstDescriptorId;
+    txn.put(idCounterKey, Buffer.from(String(id + 1)));
+    return id;
+  }
+
+  writeDescriptor(txn: Txn, d: Descriptor): void {
+    txn.put(descKey(d.id), Buffer.from(JSON.stringify(d)));
+  }
+
+  writeName(txn: Txn, parentId: number, schemaId: number, name: string, id: number): void {
+    txn.put(nsKey(parentId, schemaId, name), Buffer.from(String(id)));
+  }
+
+  deleteDescriptor(txn: Txn, d: Descriptor): void {
+    txn.del(descKey(d.id));
+    if (d.kind === 'database') txn.del(nsKey(0, 0, d.name));
+    else if (d.kind === 'schema') txn.del(nsKey(d.parentId, 0, d.name));
+    else txn.del(nsKey(d.parentId, d.schemaId, d.name));
+  }
+
+  createDatabase(txn: Txn, name: string): DatabaseDesc {
+    const view = this.view(txn);
+    if (view.database(name)) throw new PgError(SqlState.DuplicateDatabase, `database "${name}" already exists`);
+    const db: DatabaseDesc = { kind: 'database', id: this.allocateId(txn), name };
+    this.writeDescriptor(txn, db);
+    this.writeName(txn, 0, 0, name, db.id);
+    this.createSchema(txn, db.id, 'public');
+    return db;
+  }
+
+  createSchema(txn: Txn, dbId: number, name: string): SchemaDesc {
+    const s: SchemaDesc = { kind: 'schema', id: this.allocateId(txn), name, parentId: dbId };
+    this.writeDescriptor(txn, s);
+    this.writeName(txn, dbId, 0, name, s.id);
+    return s;
+  }
+
+  /** Creates defaultdb and postgres (each with a public schema) on a new cluster. */
+  async bootstrap(): Promise<void> {
+    const txn = await Txn.begin(this.sender);
+    const view = this.view(txn);
+    if (view.database('defaultdb')) {
+      txn.rollback();
+      return;
+    }
+    for (const name of ['defaultdb', 'postgres']) this.createDatabase(txn, name);
+    await txn.commit();
+    this.invalidate();
+  }
+}
+
+export function assertTable(d: Descriptor | undefined): TableDesc {
+  assert(d !== undefined && d.kind !== 'database' && d.kind !== 'schema', 'not a table descriptor');
+  return d as TableDesc;
+}

@@ -1,0 +1,92 @@
+/**
+ * Catalog descriptors, stored as JSON under /System/desc/<id>, with names under
+ * /System/ns/<parentId>/<schemaId>/<name> → id. Descriptor ids double as PostgreSQL OIDs and start
+ * at 16384 (PostgreSQL's FirstNormalObjectId), so they never collide with built-in type OIDs or the
+ * virtual pg_catalog tables.
+ */
+import type { SqlType } from '../types/types.js';
+
+export const firstDescriptorId = 16384;
+
+export interface DatabaseDesc {
+  kind: 'database';
+  id: number;
+  name: string;
+}
+
+export interface SchemaDesc {
+  kind: 'schema';
+  id: number;
+  name: string;
+  parentId: number;
+}
+
+export interface ColumnDesc {
+  id: number;
+  name: string;
+  type: SqlType;
+  nullable: boolean;
+  /** DEFAULT expression as SQL text (re-parsed when used). */
+  default: string | null;
+  /** The hidden rowid column of a table without a primary key. */
+  hidden: boolean;
+}
+
+export interface IndexDesc {
+  id: number;
+  name: string;
+  columnIds: number[];
+  /** Per key column: true if DESC (accepted; ordering is ascending in storage for now). */
+  desc: boolean[];
+  unique: boolean;
+  /** The constraint this index implements, if created by UNIQUE/PRIMARY KEY. */
+  constraint: 'primary' | 'unique' | null;
+}
+
+export interface CheckDesc {
+  name: string;
+  expr: string;
+}
+
+export interface ForeignKeyDesc {
+  name: string;
+  columnIds: number[];
+  refTableId: number;
+  refColumnIds: number[];
+}
+
+export interface TableDesc {
+  kind: 'table' | 'view' | 'sequence';
+  id: number;
+  name: string;
+  parentId: number;
+  schemaId: number;
+  columns: ColumnDesc[];
+  nextColumnId: number;
+  primaryIndex: IndexDesc;
+  indexes: IndexDesc[];
+  nextIndexId: number;
+  checks: CheckDesc[];
+  foreignKeys: ForeignKeyDesc[];
+  /** Views: the defining query text. */
+  viewQuery?: string;
+  /** Sequences: start and increment. */
+  sequence?: { start: number; increment: number };
+  version: number;
+}
+
+export type Descriptor = DatabaseDesc | SchemaDesc | TableDesc;
+
+export function columnById(t: TableDesc, id: number): ColumnDesc {
+  const c = t.columns.find((x) => x.id === id);
+  if (!c) throw new Error(`table ${t.name} has no column ${id}`);
+  return c;
+}
+
+export function visibleColumns(t: TableDesc): ColumnDesc[] {
+  return t.columns.filter((c) => !c.hidden);
+}
+
+export function allIndexes(t: TableDesc): IndexDesc[] {
+  return [t.primaryIndex, ...t.indexes];
+}

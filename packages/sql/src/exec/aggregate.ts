@@ -1,0 +1,524 @@
+/**
+ * Hash aggregation and window functions.
+ */
+import { PgError, SqlState } from '@strata/common';
+import { Decimal } from '../types/numeric.js';
+import { T, compareValues, formatValue, hashKey } from '../types/types.js';
+import type { SqlType, Value, ValueContext } from '../types/types.js';
+import { addIntervals } from '../types/datetime.js';
+import type { Interval } from '../types/datetime.js';
+import { batchRowsMax } from './context.js';
+import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
+import { compareRowsBy } from './operators.js';
+import type { Ev, SortKey } from './operators.js';
+
+/** An aggregate function's accumulator. */
+export interface Accumulator {
+  add(args: Value[], ctx: ExecCtx): void;
+  result(ctx: ExecCtx): Value;
+}
+
+export interface AggSpec {
+  name: string;
+  args: Ev[];
+  argTypes: SqlType[];
+  resultType: SqlType;
+  distinct: boolean;
+  filter: Ev | null;
+  orderBy: SortKey[];
+  star: boolean;
+  make: () => Accumulator;
+}
+
+function sumAcc(argType: SqlType): Accumulator {
+  let sum: Value = null;
+  return {
+    add([v]) {
+      if (v === null || v === undefined) return;
+      switch (argType.kind) {
+        case 'int2':
+        case 'int4':
+          sum = sum === null ? BigInt(v as number) : (sum as bigint) + BigInt(v as number);
+          break;
+        case 'int8':
+          sum = sum === null ? Decimal.fromInt(v as bigint) : (sum as Decimal).add(Decimal.fromInt(v as bigint));
+          break;
+        case 'numeric':
+          sum = sum === null ? (v as Decimal) : (sum as Decimal).add(v as Decimal);
+          break;
+        case 'interval':
+          sum = sum === null ? (v as Interval) : addIntervals(sum as Interval, v as Interval);
+          break;
+        default:
+          sum = sum === null ? (v as number) : (sum as number) + (v as number);
+      }
+    },
+    result() {
+      return sum;
+    },
+  };
+}
+
+function avgAcc(argType: SqlType): Accumulator {
+  let count = 0n;
+  let sumD = Decimal.zero;
+  let sumF = 0;
+  return {
+    add([v]) {
+      if (v === null || v === undefined) return;
+      count++;
+      switch (argType.kind) {
+        case 'int2':
+        case 'int4':
+          sumD = sumD.add(Decimal.fromInt(v as number));
+          break;
+        case 'int8':
+          sumD = sumD.add(Decimal.fromInt(v as bigint));
+          break;
+        case 'numeric':
+          sumD = sumD.add(v as Decimal);
+          break;
+        default:
+          sumF += v as number;
+      }
+    },
+    result() {
+      if (count === 0n) return null;
+      if (argType.kind === 'float4' || argType.kind === 'float8') return sumF / Number(count);
+      return sumD.div(Decimal.fromInt(count));
+    },
+  };
+}
+
+function minMaxAcc(argType: SqlType, max: boolean): Accumulator {
+  let best: Value = null;
+  return {
+    add([v]) {
+      if (v === null || v === undefined) return;
+      if (best === null) best = v;
+      else {
+        const c = compareValues(v, best, argType);
+        if (max ? c > 0 : c < 0) best = v;
+      }
+    },
+    result() {
+      return best;
+    },
+  };
+}
+
+/** Welford's algorithm for var/stddev over float8 (numeric inputs are converted). */
+function varianceAcc(kind: 'var_samp' | 'var_pop' | 'stddev_samp' | 'stddev_pop'): Accumulator {
+  let n = 0;
+  let mean = 0;
+  let m2 = 0;
+  return {
+    add([v]) {
+      if (v === null || v === undefined) return;
+      const x = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : (v as Decimal).toNumber();
+      n++;
+      const d = x - mean;
+      mean += d / n;
+      m2 += d * (x - mean);
+    },
+    result() {
+      const samp = kind === 'var_samp' || kind === 'stddev_samp';
+      if (n === 0 || (samp && n === 1)) return null;
+      const variance = m2 / (samp ? n - 1 : n);
+      const r = kind.startsWith('stddev') ? Math.sqrt(variance) : variance;
+      return Decimal.parse(r.toPrecision(17)).round(16);
+    },
+  };
+}
+
+export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => ValueContext): () => Accumulator {
+  const t0 = argTypes[0] ?? T.int8;
+  switch (name) {
+    case 'count':
+      return () => {
+        let n = 0n;
+        return {
+          add(args) {
+            if (args.length === 0 || args[0] !== null) n++;
+          },
+          result: () => n,
+        };
+      };
+    case 'sum':
+      return () => sumAcc(t0);
+    case 'avg':
+      return () => avgAcc(t0);
+    case 'min':
+      return () => minMaxAcc(t0, false);
+    case 'max':
+      return () => minMaxAcc(t0, true);
+    case 'bool_and':
+    case 'every':
+      return () => {
+        let r: boolean | null = null;
+        return {
+          add([v]) {
+            if (v === null || v === undefined) return;
+            r = r === null ? (v as boolean) : r && (v as boolean);
+          },
+          result: () => r,
+        };
+      };
+    case 'bool_or':
+      return () => {
+        let r: boolean | null = null;
+        return {
+          add([v]) {
+            if (v === null || v === undefined) return;
+            r = r === null ? (v as boolean) : r || (v as boolean);
+          },
+          result: () => r,
+        };
+      };
+    case 'string_agg':
+      return () => {
+        let parts: string[] | null = null;
+        let seps: string[] = [];
+        return {
+          add([v, sep]) {
+            if (v === null || v === undefined) return;
+            if (parts === null) parts = [];
+            else seps.push(sep === null || sep === undefined ? '' : (sep as string));
+            parts.push(typeof v === 'string' ? v : (formatValue(v, t0, vctx()) as string));
+          },
+          result() {
+            if (parts === null) return null;
+            let s = parts[0] as string;
+            for (let i = 1; i < parts.length; i++) s += (seps[i - 1] as string) + parts[i];
+            seps = [];
+            return s;
+          },
+        };
+      };
+    case 'array_agg':
+      return () => {
+        let arr: Value[] | null = null;
+        return {
+          add([v]) {
+            (arr ??= []).push(v ?? null);
+          },
+          result: () => arr,
+        };
+      };
+    case 'var_samp':
+    case 'variance':
+      return () => varianceAcc('var_samp');
+    case 'var_pop':
+      return () => varianceAcc('var_pop');
+    case 'stddev':
+    case 'stddev_samp':
+      return () => varianceAcc('stddev_samp');
+    case 'stddev_pop':
+      return () => varianceAcc('stddev_pop');
+    default:
+      throw new PgError(SqlState.UndefinedFunction, `function ${name} is not an aggregate`);
+  }
+}
+
+export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
+  const t = argTypes[0];
+  switch (name) {
+    case 'count':
+      return T.int8;
+    case 'sum':
+      if (!t) return T.int8;
+      if (t.kind === 'int2' || t.kind === 'int4') return T.int8;
+      if (t.kind === 'int8' || t.kind === 'numeric') return T.numeric;
+      if (t.kind === 'float4') return T.float4;
+      if (t.kind === 'interval') return T.interval;
+      return T.float8;
+    case 'avg':
+      if (t && (t.kind === 'float4' || t.kind === 'float8')) return T.float8;
+      if (t && t.kind === 'interval') return T.interval;
+      return T.numeric;
+    case 'min':
+    case 'max':
+      return t ?? T.text;
+    case 'bool_and':
+    case 'bool_or':
+    case 'every':
+      return T.bool;
+    case 'string_agg':
+      return t && t.kind === 'bytea' ? T.bytea : T.text;
+    case 'array_agg':
+      return { kind: 'array', typmod: -1, elem: t ?? T.text };
+    default:
+      return T.numeric;
+  }
+}
+
+export const aggregateNames = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+
+interface Group {
+  keys: Value[];
+  accs: Accumulator[];
+  distinctSeen: (Set<string> | null)[];
+  ordered: ({ sort: Value[]; args: Value[] }[] | null)[];
+}
+
+/**
+ * GROUP BY via a hash table. Output rows: the group key values, then each aggregate's result.
+ * With no GROUP BY, exactly one row is produced even for empty input.
+ */
+export class HashAggregate implements Operator {
+  constructor(
+    readonly input: Operator,
+    readonly groupBy: { ev: Ev; type: SqlType }[],
+    readonly aggs: AggSpec[],
+    readonly columns: Column[],
+  ) {}
+
+  private newGroup(keys: Value[]): Group {
+    return {
+      keys,
+      accs: this.aggs.map((a) => a.make()),
+      distinctSeen: this.aggs.map((a) => (a.distinct ? new Set<string>() : null)),
+      ordered: this.aggs.map((a) => (a.orderBy.length > 0 ? [] : null)),
+    };
+  }
+
+  *exec(ctx: ExecCtx): Batches {
+    const groups = new Map<string, Group>();
+    const order: Group[] = [];
+    for (const b of this.input.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      for (const r of b) {
+        const keys = this.groupBy.map((g) => g.ev(r, ctx));
+        const hk = this.groupBy.length === 0 ? '' : keys.map((k, i) => hashKey(k, (this.groupBy[i] as { type: SqlType }).type)).join('\u0001');
+        let g = groups.get(hk);
+        if (!g) {
+          g = this.newGroup(keys);
+          groups.set(hk, g);
+          order.push(g);
+        }
+        for (let i = 0; i < this.aggs.length; i++) {
+          const a = this.aggs[i] as AggSpec;
+          if (a.filter && a.filter(r, ctx) !== true) continue;
+          const args = a.args.map((e) => e(r, ctx));
+          const seen = g.distinctSeen[i];
+          if (seen) {
+            if (args[0] === null) continue;
+            const k = args.map((v, j) => hashKey(v, a.argTypes[j] as SqlType)).join('\u0001');
+            if (seen.has(k)) continue;
+            seen.add(k);
+          }
+          const ord = g.ordered[i];
+          if (ord) ord.push({ sort: a.orderBy.map((k) => k.ev(r, ctx)), args });
+          else (g.accs[i] as Accumulator).add(args, ctx);
+        }
+      }
+    }
+    if (order.length === 0 && this.groupBy.length === 0) order.push(this.newGroup([]));
+    const out: Row[] = [];
+    for (const g of order) {
+      for (let i = 0; i < this.aggs.length; i++) {
+        const ord = g.ordered[i];
+        if (ord) {
+          const cmp = compareRowsBy((this.aggs[i] as AggSpec).orderBy);
+          ord.sort((x, y) => cmp(x.sort, y.sort));
+          for (const o of ord) (g.accs[i] as Accumulator).add(o.args, ctx);
+        }
+      }
+      out.push([...g.keys, ...g.accs.map((a) => a.result(ctx))]);
+      if (out.length >= batchRowsMax) yield out.splice(0);
+    }
+    if (out.length > 0) yield out;
+  }
+
+  explain() {
+    return { label: this.groupBy.length > 0 ? 'group (hash)' : 'group (scalar)', children: [this.input] };
+  }
+}
+
+// ---- window functions ------------------------------------------------------------------------
+
+export interface WindowFuncSpec {
+  name: string;
+  args: Ev[];
+  argTypes: SqlType[];
+  resultType: SqlType;
+  partitionBy: { ev: Ev; type: SqlType }[];
+  orderBy: SortKey[];
+  frame: { mode: 'rows' | 'range' | 'groups'; start: FrameEdge; end: FrameEdge } | null;
+  filter: Ev | null;
+  aggregate: (() => Accumulator) | null;
+}
+
+export type FrameEdge = { type: 'unbounded_preceding' | 'unbounded_following' | 'current_row' } | { type: 'preceding' | 'following'; offset: Ev };
+
+/** Computes window functions; output rows are the input row followed by one value per function. */
+export class WindowOp implements Operator {
+  constructor(
+    readonly input: Operator,
+    readonly funcs: WindowFuncSpec[],
+    readonly columns: Column[],
+  ) {}
+
+  *exec(ctx: ExecCtx): Batches {
+    const rows: Row[] = [];
+    for (const b of this.input.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      for (const r of b) rows.push(r);
+    }
+    const results: Value[][] = rows.map(() => new Array<Value>(this.funcs.length).fill(null));
+    this.funcs.forEach((f, fi) => this.compute(f, fi, rows, results, ctx));
+    const out = rows.map((r, i) => r.concat(results[i] as Value[]));
+    for (let i = 0; i < out.length; i += batchRowsMax) yield out.slice(i, i + batchRowsMax);
+  }
+
+  private compute(f: WindowFuncSpec, fi: number, rows: Row[], results: Value[][], ctx: ExecCtx): void {
+    // Partition, then sort each partition by the window's ORDER BY.
+    const parts = new Map<string, number[]>();
+    const partOrder: number[][] = [];
+    rows.forEach((r, i) => {
+      const k = f.partitionBy.map((p) => hashKey(p.ev(r, ctx), p.type)).join('\u0001');
+      let p = parts.get(k);
+      if (!p) {
+        parts.set(k, (p = []));
+        partOrder.push(p);
+      }
+      p.push(i);
+    });
+    const sortKeys = rows.map((r) => f.orderBy.map((k) => k.ev(r, ctx)));
+    const cmp = compareRowsBy(f.orderBy);
+    for (const p of partOrder) {
+      p.sort((a, b) => cmp(sortKeys[a] as Value[], sortKeys[b] as Value[]) || a - b);
+      const n = p.length;
+      const peerStart: number[] = new Array<number>(n);
+      const peerEnd: number[] = new Array<number>(n);
+      for (let i = 0; i < n; i++) {
+        peerStart[i] = i > 0 && cmp(sortKeys[p[i] as number] as Value[], sortKeys[p[i - 1] as number] as Value[]) === 0 ? (peerStart[i - 1] as number) : i;
+      }
+      for (let i = n - 1; i >= 0; i--) {
+        peerEnd[i] = i < n - 1 && cmp(sortKeys[p[i] as number] as Value[], sortKeys[p[i + 1] as number] as Value[]) === 0 ? (peerEnd[i + 1] as number) : i;
+      }
+      const argsAt = (i: number) => f.args.map((e) => e(rows[p[i] as number] as Row, ctx));
+      const set = (i: number, v: Value) => {
+        (results[p[i] as number] as Value[])[fi] = v;
+      };
+      switch (f.name) {
+        case 'row_number':
+          for (let i = 0; i < n; i++) set(i, BigInt(i + 1));
+          continue;
+        case 'rank':
+          for (let i = 0; i < n; i++) set(i, BigInt((peerStart[i] as number) + 1));
+          continue;
+        case 'dense_rank': {
+          let rank = 0;
+          for (let i = 0; i < n; i++) {
+            if (peerStart[i] === i) rank++;
+            set(i, BigInt(rank));
+          }
+          continue;
+        }
+        case 'percent_rank':
+          for (let i = 0; i < n; i++) set(i, n > 1 ? (peerStart[i] as number) / (n - 1) : 0);
+          continue;
+        case 'cume_dist':
+          for (let i = 0; i < n; i++) set(i, ((peerEnd[i] as number) + 1) / n);
+          continue;
+        case 'ntile': {
+          for (let i = 0; i < n; i++) {
+            const buckets = Number(argsAt(i)[0]);
+            if (!(buckets > 0)) throw new PgError(SqlState.InvalidParameterValue, 'argument of ntile must be greater than zero');
+            const per = Math.floor(n / buckets);
+            const extra = n % buckets;
+            const bigRows = extra * (per + 1);
+            set(i, i < bigRows ? Math.floor(i / (per + 1)) + 1 : Math.floor((i - bigRows) / per) + extra + 1);
+          }
+          continue;
+        }
+        case 'lag':
+        case 'lead': {
+          for (let i = 0; i < n; i++) {
+            const a = argsAt(i);
+            const off = a.length > 1 ? Number(a[1]) : 1;
+            const j = f.name === 'lag' ? i - off : i + off;
+            set(i, j >= 0 && j < n ? (argsAt(j)[0] as Value) : a.length > 2 ? (a[2] as Value) : null);
+          }
+          continue;
+        }
+        default:
+          break;
+      }
+      // Frame-based functions: aggregates, first_value, last_value, nth_value.
+      for (let i = 0; i < n; i++) {
+        const [lo, hi] = this.frameBounds(f, i, n, peerStart, peerEnd, rows, p, ctx);
+        if (f.name === 'first_value') set(i, lo <= hi ? (argsAt(lo)[0] as Value) : null);
+        else if (f.name === 'last_value') set(i, lo <= hi ? (argsAt(hi)[0] as Value) : null);
+        else if (f.name === 'nth_value') {
+          const k = Number(argsAt(i)[1]);
+          set(i, lo + k - 1 <= hi ? (argsAt(lo + k - 1)[0] as Value) : null);
+        } else {
+          const acc = (f.aggregate as () => Accumulator)();
+          for (let j = lo; j <= hi; j++) {
+            if (f.filter && f.filter(rows[p[j] as number] as Row, ctx) !== true) continue;
+            acc.add(argsAt(j), ctx);
+          }
+          set(i, acc.result(ctx));
+        }
+      }
+    }
+  }
+
+  private frameBounds(f: WindowFuncSpec, i: number, n: number, peerStart: number[], peerEnd: number[], rows: Row[], p: number[], ctx: ExecCtx): [number, number] {
+    if (!f.frame) {
+      // Default frame: RANGE UNBOUNDED PRECEDING .. CURRENT ROW (peers included) with ORDER BY;
+      // the whole partition without.
+      return f.orderBy.length > 0 ? [0, peerEnd[i] as number] : [0, n - 1];
+    }
+    const edge = (e: FrameEdge, isStart: boolean): number => {
+      switch (e.type) {
+        case 'unbounded_preceding':
+          return 0;
+        case 'unbounded_following':
+          return n - 1;
+        case 'current_row':
+          if (f.frame?.mode === 'rows') return i;
+          return isStart ? (peerStart[i] as number) : (peerEnd[i] as number);
+        default: {
+          const off = Number(e.offset(rows[p[i] as number] as Row, ctx));
+          if (f.frame?.mode === 'rows') return e.type === 'preceding' ? i - off : i + off;
+          // RANGE/GROUPS with offsets: approximate by rows (documented limitation).
+          return e.type === 'preceding' ? i - off : i + off;
+        }
+      }
+    };
+    const lo = Math.max(0, edge(f.frame.start, true));
+    const hi = Math.min(n - 1, edge(f.frame.end, false));
+    return [lo, hi];
+  }
+
+  explain() {
+    return { label: `window (${this.funcs.map((f) => f.name).join(', ')})`, children: [this.input] };
+  }
+}
+
+export const windowOnlyNames = new Set(['row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value', 'nth_value']);
+
+export function windowResultType(name: string, argTypes: SqlType[]): SqlType {
+  switch (name) {
+    case 'row_number':
+    case 'rank':
+    case 'dense_rank':
+      return T.int8;
+    case 'percent_rank':
+    case 'cume_dist':
+      return T.float8;
+    case 'ntile':
+      return T.int4;
+    default:
+      return argTypes[0] ?? T.text;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * INSERT, UPSERT, UPDATE and DELETE against relational tables: constraint checks, index
+ * maintenance and RETURNING. All writes go into the transaction's buffer; nothing touches the
+ * engine until commit.
+ */
+import { PgError, SqlState } from '@strata/common';
+import type { ColumnDesc, TableDesc } from '../catalog/descriptors.js';
+import { encodeRow, indexEntry, primaryKey, tableCodec, decodeRow } from '../catalog/rowcodec.js';
+import type { TableCodec } from '../catalog/rowcodec.js';
+import { castValue, canAssignCast } from '../types/cast.js';
+import { formatType, formatValue } from '../types/types.js';
+import type { SqlType, Value } from '../types/types.js';
+import type { ExecCtx, Row } from './context.js';
+import type { Ev } from './operators.js';
+
+export interface TableWriter {
+  table: TableDesc;
+  codec: TableCodec;
+  /** Default value per column (null → NULL). */
+  defaults: (Ev | null)[];
+  checks: { name: string; ev: Ev }[];
+  /** Foreign keys to verify on write. */
+  foreignKeys: { name: string; positions: number[]; refTable: TableDesc; refCodec: TableCodec; refPositions: number[] }[];
+}
+
+export function makeWriter(table: TableDesc, defaults: (Ev | null)[], checks: { name: string; ev: Ev }[], fks: TableWriter['foreignKeys']): TableWriter {
+  return { table, codec: tableCodec(table), defaults, checks, foreignKeys: fks };
+}
+
+/** Converts a value to a column's type with assignment-cast rules (errors name the column). */
+export function assignValue(v: Value, from: SqlType, col: ColumnDesc, ctx: ExecCtx): Value {
+  if (v === null) return null;
+  if (from.kind === col.type.kind && col.type.typmod < 0) return v;
+  if (!canAssignCast(from, col.type)) {
+    throw new PgError(SqlState.DatatypeMismatch, `column "${col.name}" is of type ${formatType(col.type)} but expression is of type ${formatType(from)}`, {
+      hint: 'You will need to rewrite or cast the expression.',
+    });
+  }
+  return castValue(v, from, col.type, ctx.vctx, false);
+}
+
+/** Validates NOT NULL, CHECK and FOREIGN KEY constraints of a complete row. */
+export function checkRow(w: TableWriter, row: Row, ctx: ExecCtx): void {
+  const t = w.table;
+  t.columns.forEach((c, i) => {
+    if (!c.nullable && row[i] === null) {
+      throw new PgError(SqlState.NotNullViolation, `null value in column "${c.name}" of relation "${t.name}" violates not-null constraint`, {
+        detail: `Failing row contains (${row.filter((_v, j) => !(t.columns[j] as ColumnDesc).hidden).map((v, j) => (v === null ? 'null' : formatValue(v, (t.columns[j] as ColumnDesc).type, ctx.vctx))).join(', ')}).`,
+        table: t.name,
+        column: c.name,
+      });
+    }
+  });
+  for (const ch of w.checks) {
+    if (ch.ev(row, ctx) === false) {
+      throw new PgError(SqlState.CheckViolation, `new row for relation "${t.name}" violates check constraint "${ch.name}"`, { table: t.name, constraint: ch.name });
+    }
+  }
+  for (const fk of w.foreignKeys) {
+    const vals = fk.positions.map((p) => row[p] as Value);
+    if (vals.some((v) => v === null)) continue;
+    const refRow: Row = new Array<Value>(fk.refTable.columns.length).fill(null);
+    fk.refPositions.forEach((p, i) => (refRow[p] = vals[i] as Value));
+    const pkPos = fk.refCodec.pkPositions;
+    const isPk = pkPos.length === fk.refPositions.length && pkPos.every((p, i) => p === fk.refPositions[i]);
+    let found = false;
+    if (isPk) found = ctx.txn.get(primaryKey(fk.refCodec, refRow)) !== null;
+    else {
+      const idx = fk.refTable.indexes.find((ix) => ix.unique && ix.columnIds.length === fk.refPositions.length && ix.columnIds.every((id, i) => fk.refCodec.colIndexById.get(id) === fk.refPositions[i]));
+      if (idx) found = ctx.txn.get(indexEntry(fk.refCodec, idx, refRow).key) !== null;
+    }
+    if (!found) {
+      throw new PgError(SqlState.ForeignKeyViolation, `insert or update on table "${w.table.name}" violates foreign key constraint "${fk.name}"`, { table: w.table.name, constraint: fk.name });
+    }
+  }
+}
+
+function uniqueViolation(w: TableWriter, indexName: string, cols: number[], row: Row, ctx: ExecCtx): PgError {
+  const t = w.table;
+  const names = cols.map((p) => (t.columns[p] as ColumnDesc).name).join(', ');
+  const vals = cols.map((p) => (row[p] === null ? 'null' : formatValue(row[p] as Value, (t.columns[p] as ColumnDesc).type, ctx.vctx))).join(', ');
+  return new PgError(SqlState.UniqueViolation, `duplicate key value violates unique constraint "${indexName}"`, {
+    detail: `Key (${names})=(${vals}) already exists.`,
+    table: t.name,
+    constraint: indexName,
+  });
+}
+
+/** Finds the existing row (if any) that conflicts with `row` on the primary key or a unique index. */
+export function findConflict(w: TableWriter, row: Row, ctx: ExecCtx, onlyColumns: number[] | null): { existing: Row; index: string; cols: number[] } | null {
+  const t = w.table;
+  const codec = w.codec;
+  const matches = (cols: number[]) => onlyColumns === null || (cols.length === onlyColumns.length && cols.every((c) => onlyColumns.includes(c)));
+  if (matches(codec.pkPositions) || onlyColumns === null) {
+    const raw = ctx.txn.get(primaryKey(codec, row));
+    if (raw) return { existing: decodeRow(t, raw, codec.colIndexById), index: t.primaryIndex.name, cols: codec.pkPositions };
+  }
+  for (const idx of t.indexes) {
+    if (!idx.unique) continue;
+    const cols = idx.columnIds.map((id) => codec.colIndexById.get(id) as number);
+    if (!matches(cols)) continue;
+    const e = indexEntry(codec, idx, row);
+    if (!e.uniqueForm) continue;
+    const pkVals = ctx.txn.get(e.key);
+    if (pkVals) {
+      const pkRow: Row = new Array<Value>(t.columns.length).fill(null);
+      // decode the primary key values stored in the index entry, then fetch the row
+      const vals = decodeIndexValuePk(pkVals, codec.pkPositions.length);
+      codec.pkPositions.forEach((p, i) => (pkRow[p] = vals[i] as Value));
+      const raw = ctx.txn.get(primaryKey(codec, pkRow));
+      if (raw) return { existing: decodeRow(t, raw, codec.colIndexById), index: idx.name, cols };
+    }
+  }
+  return null;
+}
+
+import { decodeIndexValue as decodeIndexValuePk } from '../catalog/rowcodec.js';
+
+/** Writes a new row (no existing row under its keys; caller checked). */
+export function insertRow(w: TableWriter, row: Row, ctx: ExecCtx): void {
+  const codec = w.codec;
+  const pk = primaryKey(codec, row);
+  ctx.txn.put(pk, encodeRow(w.table, row));
+  for (const idx of w.table.indexes) {
+    const e = indexEntry(codec, idx, row);
+    ctx.txn.put(e.key, e.value);
+  }
+}
+
+export function deleteRow(w: TableWriter, row: Row, ctx: ExecCtx): void {
+  const codec = w.codec;
+  ctx.txn.del(primaryKey(codec, row));
+  for (const idx of w.table.indexes) ctx.txn.del(indexEntry(codec, idx, row).key);
+}
+
+/** Inserts with uniqueness checks; returns false if skipped (ON CONFLICT DO NOTHING). */
+export function insertChecked(w: TableWriter, row: Row, ctx: ExecCtx): void {
+  checkRow(w, row, ctx);
+  const c = findConflict(w, row, ctx, null);
+  if (c) throw uniqueViolation(w, c.index, c.cols, row, ctx);
+  insertRow(w, row, ctx);
+}
+
+/** Replaces an existing row by a new version (keys may change). */
+export function updateRow(w: TableWriter, oldRow: Row, newRow: Row, ctx: ExecCtx): void {
+  checkRow(w, newRow, ctx);
+  const codec = w.codec;
+  const oldPk = primaryKey(codec, oldRow);
+  const newPk = primaryKey(codec, newRow);
+  if (!oldPk.equals(newPk) && ctx.txn.get(newPk)) throw uniqueViolation(w, w.table.primaryIndex.name, codec.pkPositions, newRow, ctx);
+  for (const idx of w.table.indexes) {
+    if (!idx.unique) continue;
+    const ne = indexEntry(codec, idx, newRow);
+    const oe = indexEntry(codec, idx, oldRow);
+    if (ne.uniqueForm && !ne.key.equals(oe.key) && ctx.txn.get(ne.key)) {
+      throw uniqueViolation(w, idx.name, idx.columnIds.map((id) => codec.colIndexById.get(id) as number), newRow, ctx);
+    }
+  }
+  deleteRow(w, oldRow, ctx);
+  insertRow(w, newRow, ctx);
+}
+
+export { uniqueViolation };

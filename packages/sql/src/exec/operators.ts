@@ -1,0 +1,638 @@
+/**
+ * Relational operators. Each is a node of the physical plan; exec() yields row batches.
+ */
+import { PgError, SqlState } from '@strata/common';
+import type { Txn } from '@strata/kv';
+import type { IndexDesc } from '../catalog/descriptors.js';
+import { decodeIndexValue, decodeRow, primaryKeyFromValues } from '../catalog/rowcodec.js';
+import type { TableCodec } from '../catalog/rowcodec.js';
+import { compareValues, hashKey } from '../types/types.js';
+import type { SqlType, Value } from '../types/types.js';
+import { batchRowsMax, collect, yieldEveryRows } from './context.js';
+import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
+
+export type Ev = (row: Row, ctx: ExecCtx) => Value;
+
+export function truthy(v: Value): boolean {
+  return v === true;
+}
+
+// ---- scans ---------------------------------------------------------------------------------
+
+export interface Span {
+  start: Buffer;
+  end: Buffer;
+}
+
+/**
+ * Reads a table through one of its indexes over key spans computed at execution time (so
+ * parameters can pick the span). Secondary index entries are joined back to the primary row.
+ */
+export class TableScan implements Operator {
+  constructor(
+    readonly columns: Column[],
+    readonly codec: TableCodec,
+    readonly index: IndexDesc,
+    readonly spans: (ctx: ExecCtx) => Span[],
+    readonly describe: string,
+    readonly reverse = false,
+  ) {}
+
+  *exec(ctx: ExecCtx): Batches {
+    const txn: Txn = ctx.txn;
+    const primary = this.index.id === this.codec.table.primaryIndex.id;
+    let batch: Row[] = [];
+    let sinceYield = 0;
+    const nPk = this.codec.pkPositions.length;
+    for (const span of this.spans(ctx)) {
+      for (const { value } of txn.scan(span.start, span.end, this.reverse)) {
+        let row: Row;
+        if (primary) {
+          row = decodeRow(this.codec.table, value, this.codec.colIndexById);
+        } else {
+          const pk = decodeIndexValue(value, nPk);
+          const raw = txn.get(primaryKeyFromValues(this.codec, pk));
+          if (!raw) continue; // index entry without row: cannot happen in a committed state
+          row = decodeRow(this.codec.table, raw, this.codec.colIndexById);
+        }
+        batch.push(row);
+        if (batch.length >= batchRowsMax) {
+          yield batch;
+          batch = [];
+        }
+        if (++sinceYield >= yieldEveryRows) {
+          sinceYield = 0;
+          if (batch.length > 0) yield batch;
+          batch = [];
+          yield [];
+        }
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  explain() {
+    return { label: this.describe, children: [] };
+  }
+}
+
+/** Rows produced by a function of the context (virtual tables, VALUES of constants). */
+export class RowsScan implements Operator {
+  constructor(
+    readonly columns: Column[],
+    readonly rows: (ctx: ExecCtx) => Iterable<Row>,
+    readonly label: string,
+  ) {}
+
+  *exec(ctx: ExecCtx): Batches {
+    let batch: Row[] = [];
+    let n = 0;
+    for (const r of this.rows(ctx)) {
+      batch.push(r);
+      if (batch.length >= batchRowsMax) {
+        yield batch;
+        batch = [];
+      }
+      if (++n % yieldEveryRows === 0) yield [];
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  explain() {
+    return { label: this.label, children: [] };
+  }
+}
+
+export class ValuesOp implements Operator {
+  constructor(
+    readonly columns: Column[],
+    readonly rows: Ev[][],
+  ) {}
+
+  *exec(ctx: ExecCtx): Batches {
+    const out: Row[] = [];
+    for (const r of this.rows) out.push(r.map((e) => e([], ctx)));
+    if (out.length > 0) yield out;
+  }
+
+  explain() {
+    return { label: `values (${this.rows.length} rows)`, children: [] };
+  }
+}
+
+// ---- row-at-a-time transforms --------------------------------------------------------------
+
+export class Filter implements Operator {
+  constructor(
+    readonly input: Operator,
+    readonly pred: Ev,
+    readonly label = 'filter',
+  ) {}
+  get columns() {
+    return this.input.columns;
+  }
+
+  *exec(ctx: ExecCtx): Batches {
+    for (const b of this.input.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      const out: Row[] = [];
+      for (const r of b) if (this.pred(r, ctx) === true) out.push(r);
+      if (out.length > 0) yield out;
+    }
+  }
+
+  explain() {
+    return { label: this.label, children: [this.input] };
+  }
+}
+
+export class Project implements Operator {
+  constructor(
+    readonly input: Operator,
+    readonly exprs: Ev[],
+    readonly columns: Column[],
+  ) {}
+
+  *exec(ctx: ExecCtx): Batches {
+    const es = this.exprs;
+    const n = es.length;
+    for (const b of this.input.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      const out: Row[] = new Array<Row>(b.length);
+      for (let i = 0; i < b.length; i++) {
+        const r = b[i] as Row;
+        const o: Row = new Array<Value>(n);
+        for (let j = 0; j < n; j++) o[j] = (es[j] as Ev)(r, ctx);
+        out[i] = o;
+      }
+      yield out;
+      if (ctx.sleepUntil > 0) yield [];
+    }
+  }
+
+  explain() {
+    return { label: 'render', children: [this.input] };
+  }
+}
+
+export class Limit implements Operator {
+  constructor(
+    readonly input: Operator,
+    readonly limit: Ev | null,
+    readonly offset: Ev | null,
+  ) {}
+  get columns() {
+    return this.input.columns;
+  }
+
+  *exec(ctx: ExecCtx): Batches {
+    const lim = this.limit ? this.limit([], ctx) : null;
+    const off = this.offset ? this.offset([], ctx) : null;
+    let limit = lim === null ? Infinity : Number(lim);
+    let skip = off === null ? 0 : Number(off);
+    if (limit < 0) throw new PgError(SqlState.InvalidRowCountInLimitClause, 'LIMIT must not be negative');
+    if (skip < 0) throw new PgError(SqlState.InvalidRowCountInResultOffsetClause, 'OFFSET must not be negative');
+    if (limit === 0) return;
+    for (const b of this.input.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      let rows = b;
+      if (skip > 0) {
+        if (skip >= rows.length) {
+          skip -= rows.length;
+          continue;
+        }
+        rows = rows.slice(skip);
+        skip = 0;
+      }
+      if (rows.length >= limit) {
+        yield rows.slice(0, limit);
+        return;
+      }
+      limit -= rows.length;
+      yield rows;
+    }
+  }
+
+  explain() {
+    return { label: 'limit', children: [this.input] };
+  }
+}
+
+// ---- sorting -------------------------------------------------------------------------------
+
+export interface SortKey {
+  ev: Ev;
+  type: SqlType;
+  desc: boolean;
+  nullsFirst: boolean;
+}
+
+export function compareRowsBy(keys: SortKey[]): (a: Value[], b: Value[]) => number {
+  return (a, b) => {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as SortKey;
+      const x = a[i] as Value;
+      const y = b[i] as Value;
+      if (x === null || y === null) {
+        if (x === y) continue;
+        return (x === null) === k.nullsFirst ? -1 : 1;
+      }
+      const c = compareValues(x, y, k.type);
+      if (c !== 0) return k.desc ? -c : c;
+    }
+    return 0;
+  };
+}
+
+export class Sort implements Operator {
+  constructor(
+    readonly input: Operator,
+    readonly keys: SortKey[],
+  ) {}
+  get columns() {
+    return this.input.columns;
+  }
+
+  *exec(ctx: ExecCtx): Batches {
+    const items: { k: Value[]; r: Row }[] = [];
+    for (const b of this.input.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      for (const r of b) items.push({ k: this.keys.map((k) => k.ev(r, ctx)), r });
+    }
+    const cmp = compareRowsBy(this.keys);
+    items.sort((a, b) => cmp(a.k, b.k));
+    for (let i = 0; i < items.length; i += batchRowsMax) yield items.slice(i, i + batchRowsMax).map((x) => x.r);
+  }
+
+  explain() {
+    return { label: 'sort', children: [this.input] };
+  }
+}
+
+/** DISTINCT (on all columns, or on the first `onCount` key expressions for DISTINCT ON). */
+export class Distinct implements Operator {
+  constructor(
+    readonly input: Operator,
+    readonly keys: { ev: Ev; type: SqlType }[],
+  ) {}
+  get columns() {
+    return this.input.columns;
+  }
+
+  *exec(ctx: ExecCtx): Batches {
+    const seen = new Set<string>();
+    for (const b of this.input.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      const out: Row[] = [];
+      for (const r of b) {
+        const k = this.keys.map((x) => hashKey(x.ev(r, ctx), x.type)).join('\u0001');
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push(r);
+      }
+      if (out.length > 0) yield out;
+    }
+  }
+
+  explain() {
+    return { label: 'distinct', children: [this.input] };
+  }
+}
+
+// ---- joins ---------------------------------------------------------------------------------
+
+export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'cross' | 'semi' | 'anti';
+
+function nullRow(n: number): Row {
+  return new Array<Value>(n).fill(null);
+}
+
+/**
+ * Hash join on equality keys, with an optional residual condition over the combined row.
+ * The right input is built into a hash table; NULL keys never match (SQL equality).
+ */
+export class HashJoin implements Operator {
+  readonly columns: Column[];
+  constructor(
+    readonly left: Operator,
+    readonly right: Operator,
+    readonly type: 'inner' | 'left' | 'right' | 'full',
+    readonly leftKeys: { ev: Ev; type: SqlType }[],
+    readonly rightKeys: { ev: Ev; type: SqlType }[],
+    readonly residual: Ev | null,
+  ) {
+    this.columns = [...left.columns, ...right.columns];
+  }
+
+  *exec(ctx: ExecCtx): Batches {
+    const table = new Map<string, { row: Row; matched: boolean }[]>();
+    const rightAll: { row: Row; matched: boolean }[] = [];
+    for (const b of this.right.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      for (const r of b) {
+        const entry = { row: r, matched: false };
+        rightAll.push(entry);
+        let hasNull = false;
+        const parts: string[] = [];
+        for (const k of this.rightKeys) {
+          const v = k.ev(r, ctx);
+          if (v === null) hasNull = true;
+          parts.push(hashKey(v, k.type));
+        }
+        if (hasNull) continue;
+        const key = parts.join('\u0001');
+        let l = table.get(key);
+        if (!l) table.set(key, (l = []));
+        l.push(entry);
+      }
+    }
+    const nl = this.left.columns.length;
+    const nr = this.right.columns.length;
+    for (const b of this.left.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      const out: Row[] = [];
+      for (const l of b) {
+        let hasNull = false;
+        const parts: string[] = [];
+        for (const k of this.leftKeys) {
+          const v = k.ev(l, ctx);
+          if (v === null) hasNull = true;
+          parts.push(hashKey(v, k.type));
+        }
+        let matched = false;
+        if (!hasNull) {
+          const cands = table.get(parts.join('\u0001'));
+          if (cands) {
+            for (const c of cands) {
+              const row = l.concat(c.row);
+              if (this.residual && this.residual(row, ctx) !== true) continue;
+              matched = true;
+              c.matched = true;
+              out.push(row);
+            }
+          }
+        }
+        if (!matched && (this.type === 'left' || this.type === 'full')) out.push(l.concat(nullRow(nr)));
+      }
+      if (out.length > 0) yield out;
+    }
+    if (this.type === 'right' || this.type === 'full') {
+      const out: Row[] = [];
+      for (const c of rightAll) if (!c.matched) out.push(nullRow(nl).concat(c.row));
+      if (out.length > 0) yield out;
+    }
+  }
+
+  explain() {
+    return { label: `hash join (${this.type})`, children: [this.left, this.right] };
+  }
+}
+
+/** Nested-loop join for conditions without equality keys (and LATERAL/correlated right sides). */
+export class NestedLoopJoin implements Operator {
+  readonly columns: Column[];
+  constructor(
+    readonly left: Operator,
+    readonly right: Operator,
+    readonly type: 'inner' | 'left' | 'right' | 'full' | 'cross',
+    readonly cond: Ev | null,
+    /** The right side depends on the left row (LATERAL): re-run it per left row. */
+    readonly lateral = false,
+  ) {
+    this.columns = [...left.columns, ...right.columns];
+  }
+
+  *exec(ctx: ExecCtx): Batches {
+    const nl = this.left.columns.length;
+    const nr = this.right.columns.length;
+    let rights: { row: Row; matched: boolean }[] | null = null;
+    if (!this.lateral) rights = collect(this.right, ctx).map((row) => ({ row, matched: false }));
+    let sinceYield = 0;
+    for (const b of this.left.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      const out: Row[] = [];
+      for (const l of b) {
+        let rs = rights;
+        if (this.lateral) {
+          ctx.outer.push(l);
+          try {
+            rs = collect(this.right, ctx).map((row) => ({ row, matched: false }));
+          } finally {
+            ctx.outer.pop();
+          }
+        }
+        let matched = false;
+        for (const r of rs as { row: Row; matched: boolean }[]) {
+          const row = l.concat(r.row);
+          if (this.cond && this.cond(row, ctx) !== true) continue;
+          matched = true;
+          r.matched = true;
+          out.push(row);
+        }
+        if (!matched && (this.type === 'left' || this.type === 'full')) out.push(l.concat(nullRow(nr)));
+        sinceYield += (rs as unknown[]).length + 1;
+        if (sinceYield >= yieldEveryRows) {
+          sinceYield = 0;
+          if (out.length > 0) yield out.splice(0);
+          yield [];
+        }
+      }
+      if (out.length > 0) yield out;
+    }
+    if ((this.type === 'right' || this.type === 'full') && rights) {
+      const out: Row[] = [];
+      for (const r of rights) if (!r.matched) out.push(nullRow(nl).concat(r.row));
+      if (out.length > 0) yield out;
+    }
+  }
+
+  explain() {
+    return { label: `nested loop join (${this.type})`, children: [this.left, this.right] };
+  }
+}
+
+// ---- set operations --------------------------------------------------------------------------
+
+export class SetOp implements Operator {
+  constructor(
+    readonly left: Operator,
+    readonly right: Operator,
+    readonly op: 'union' | 'intersect' | 'except',
+    readonly all: boolean,
+    readonly columns: Column[],
+    readonly leftCasts: Ev[],
+    readonly rightCasts: Ev[],
+  ) {}
+
+  private key(r: Row): string {
+    return r.map((v, i) => hashKey(v, (this.columns[i] as Column).type)).join('\u0001');
+  }
+
+  *exec(ctx: ExecCtx): Batches {
+    const conv = (r: Row, casts: Ev[]) => casts.map((c) => c(r, ctx));
+    if (this.op === 'union') {
+      const seen = this.all ? null : new Set<string>();
+      for (const [side, casts] of [
+        [this.left, this.leftCasts],
+        [this.right, this.rightCasts],
+      ] as const) {
+        for (const b of side.exec(ctx)) {
+          if (b.length === 0) {
+            yield b;
+            continue;
+          }
+          const out: Row[] = [];
+          for (const r0 of b) {
+            const r = conv(r0, casts);
+            if (seen) {
+              const k = this.key(r);
+              if (seen.has(k)) continue;
+              seen.add(k);
+            }
+            out.push(r);
+          }
+          if (out.length > 0) yield out;
+        }
+      }
+      return;
+    }
+    const counts = new Map<string, number>();
+    for (const r0 of collect(this.right, ctx)) {
+      const k = this.key(conv(r0, this.rightCasts));
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    const emitted = new Set<string>();
+    const out: Row[] = [];
+    for (const r0 of collect(this.left, ctx)) {
+      const r = conv(r0, this.leftCasts);
+      const k = this.key(r);
+      const c = counts.get(k) ?? 0;
+      if (this.op === 'intersect') {
+        if (c > 0) {
+          if (this.all) {
+            counts.set(k, c - 1);
+            out.push(r);
+          } else if (!emitted.has(k)) {
+            emitted.add(k);
+            out.push(r);
+          }
+        }
+      } else {
+        if (this.all) {
+          if (c > 0) counts.set(k, c - 1);
+          else out.push(r);
+        } else if (c === 0 && !emitted.has(k)) {
+          emitted.add(k);
+          out.push(r);
+        }
+      }
+    }
+    for (let i = 0; i < out.length; i += batchRowsMax) yield out.slice(i, i + batchRowsMax);
+  }
+
+  explain() {
+    return { label: `${this.op}${this.all ? ' all' : ''}`, children: [this.left, this.right] };
+  }
+}
+
+/** Reads a materialized CTE (or a recursive CTE's working table). */
+export class CteScan implements Operator {
+  constructor(
+    readonly columns: Column[],
+    readonly id: number,
+    readonly name: string,
+  ) {}
+
+  *exec(ctx: ExecCtx): Batches {
+    const rows = ctx.ctes.get(this.id);
+    if (!rows) throw new PgError(SqlState.InternalError, `CTE ${this.name} not materialized`);
+    for (let i = 0; i < rows.length; i += batchRowsMax) yield rows.slice(i, i + batchRowsMax);
+  }
+
+  explain() {
+    return { label: `scan cte ${this.name}`, children: [] };
+  }
+}
+
+/** Materializes CTEs before running the main query; recursive ones iterate to a fixpoint. */
+export class WithCtes implements Operator {
+  constructor(
+    readonly input: Operator,
+    readonly ctes: { id: number; name: string; plan: Operator; recursive: { base: Operator; step: Operator; all: boolean } | null }[],
+  ) {}
+  get columns() {
+    return this.input.columns;
+  }
+
+  *exec(ctx: ExecCtx): Batches {
+    for (const c of this.ctes) {
+      if (!c.recursive) {
+        ctx.ctes.set(c.id, collect(c.plan, ctx));
+        continue;
+      }
+      const { base, step, all } = c.recursive;
+      const result: Row[] = [];
+      const seen = all ? null : new Set<string>();
+      const types = base.columns.map((x) => x.type);
+      const key = (r: Row) => r.map((v, i) => hashKey(v, types[i] as SqlType)).join('\u0001');
+      let work: Row[] = [];
+      for (const r of collect(base, ctx)) {
+        if (seen) {
+          const k = key(r);
+          if (seen.has(k)) continue;
+          seen.add(k);
+        }
+        work.push(r);
+        result.push(r);
+      }
+      let iterations = 0;
+      while (work.length > 0) {
+        if (++iterations > 1_000_000) throw new PgError(SqlState.ProgramLimitExceeded, 'recursive query exceeded 1000000 iterations');
+        ctx.ctes.set(c.id, work);
+        const next: Row[] = [];
+        for (const r of collect(step, ctx)) {
+          if (seen) {
+            const k = key(r);
+            if (seen.has(k)) continue;
+            seen.add(k);
+          }
+          next.push(r);
+          result.push(r);
+        }
+        work = next;
+        if (result.length > 10_000_000) throw new PgError(SqlState.ProgramLimitExceeded, 'recursive query produced more than 10000000 rows');
+        yield [];
+      }
+      ctx.ctes.set(c.id, result);
+    }
+    yield* this.input.exec(ctx);
+  }
+
+  explain() {
+    return { label: `with ${this.ctes.map((c) => c.name).join(', ')}`, children: [...this.ctes.map((c) => c.plan), this.input] };
+  }
+}

@@ -1,0 +1,938 @@
+/**
+ * Built-in scalar functions and operators. Each overload states its argument types (arguments
+ * are implicitly cast to them by the binder) and its result type.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { PgError, SqlState } from '@strata/common';
+import { Decimal } from '../types/numeric.js';
+import {
+  addIntervalToTimestamp,
+  addIntervals,
+  civilFromDays,
+  daysFromCivil,
+  formatOffset,
+  negateInterval,
+  usPerDay,
+  usPerHour,
+  usPerMin,
+  usPerSec,
+  zoneOffsetSeconds,
+  intervalMicros,
+} from '../types/datetime.js';
+import type { Interval } from '../types/datetime.js';
+import { T, arrayOf, checkInt8, checkIntRange, formatJsonb, formatType, formatValue, isNumeric, numericRankOf } from '../types/types.js';
+import type { JsonValue, SqlType, Value } from '../types/types.js';
+import type { ExecCtx } from '../exec/context.js';
+
+/** Arguments as a tuple type, so destructuring yields exact types (the binder checks arity). */
+export type Args = [Value, Value, Value, Value, Value, Value, Value, ...Value[]];
+export type Fn = (args: Args, ctx: ExecCtx) => Value;
+
+export interface Overload {
+  args: SqlType[];
+  /** Variadic: the last arg type repeats. */
+  variadic?: boolean;
+  result: SqlType | ((argTypes: SqlType[]) => SqlType);
+  fn: Fn;
+  /** Called with NULL arguments too (otherwise NULL in → NULL out). */
+  nullable?: boolean;
+  volatile?: boolean;
+}
+
+const registry = new Map<string, Overload[]>();
+
+function def(names: string | string[], ...overloads: Overload[]): void {
+  for (const n of Array.isArray(names) ? names : [names]) registry.set(n, [...(registry.get(n) ?? []), ...overloads]);
+}
+
+export function lookupFunction(name: string): Overload[] | undefined {
+  return registry.get(name);
+}
+
+export function functionNames(): string[] {
+  return [...registry.keys()];
+}
+
+const num = (v: Value) => (typeof v === 'bigint' ? Number(v) : v instanceof Decimal ? v.toNumber() : (v as number));
+const str = (v: Value) => v as string;
+
+// ---- arithmetic ----------------------------------------------------------------------------
+
+export function intOverflow(t: SqlType): PgError {
+  return new PgError(SqlState.NumericValueOutOfRange, `${t.kind === 'int2' ? 'smallint' : t.kind === 'int4' ? 'integer' : 'bigint'} out of range`);
+}
+
+function divZero(): PgError {
+  return new PgError(SqlState.DivisionByZero, 'division by zero');
+}
+
+/** Arithmetic on two values of the same numeric type. */
+export function arith(op: string, a: Value, b: Value, t: SqlType): Value {
+  switch (t.kind) {
+    case 'int2':
+    case 'int4': {
+      const x = a as number;
+      const y = b as number;
+      let r: number;
+      switch (op) {
+        case '+':
+          r = x + y;
+          break;
+        case '-':
+          r = x - y;
+          break;
+        case '*':
+          r = x * y;
+          break;
+        case '/':
+          if (y === 0) throw divZero();
+          r = Math.trunc(x / y);
+          break;
+        case '%':
+          if (y === 0) throw divZero();
+          r = x % y;
+          break;
+        default:
+          throw new PgError(SqlState.UndefinedFunction, `operator does not exist: integer ${op} integer`);
+      }
+      try {
+        return checkIntRange(r, t);
+      } catch {
+        throw intOverflow(t);
+      }
+    }
+    case 'int8': {
+      const x = a as bigint;
+      const y = b as bigint;
+      switch (op) {
+        case '+':
+          return checkInt8(x + y);
+        case '-':
+          return checkInt8(x - y);
+        case '*':
+          return checkInt8(x * y);
+        case '/':
+          if (y === 0n) throw divZero();
+          return checkInt8(x / y);
+        case '%':
+          if (y === 0n) throw divZero();
+          return x % y;
+      }
+      break;
+    }
+    case 'numeric': {
+      const x = a as Decimal;
+      const y = b as Decimal;
+      switch (op) {
+        case '+':
+          return x.add(y);
+        case '-':
+          return x.sub(y);
+        case '*':
+          return x.mul(y);
+        case '/':
+          return x.div(y);
+        case '%':
+          return x.mod(y);
+      }
+      break;
+    }
+    case 'float4':
+    case 'float8': {
+      const x = a as number;
+      const y = b as number;
+      let r: number;
+      switch (op) {
+        case '+':
+          r = x + y;
+          break;
+        case '-':
+          r = x - y;
+          break;
+        case '*':
+          r = x * y;
+          break;
+        case '/':
+          if (y === 0) throw divZero();
+          r = x / y;
+          break;
+        case '%':
+          throw new PgError(SqlState.UndefinedFunction, 'operator does not exist: double precision % double precision');
+        default:
+          throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${op}`);
+      }
+      if (!Number.isFinite(r) && Number.isFinite(x) && Number.isFinite(y)) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
+      return t.kind === 'float4' ? Math.fround(r) : r;
+    }
+  }
+  throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${formatType(t)} ${op} ${formatType(t)}`);
+}
+
+/** The result type of arithmetic between two numeric types (PostgreSQL's operator resolution). */
+export function arithType(a: SqlType, b: SqlType): SqlType {
+  const ra = numericRankOf(a);
+  const rb = numericRankOf(b);
+  const t = ra >= rb ? a : b;
+  if (t.kind === 'int2' && (a.kind !== 'int2' || b.kind !== 'int2')) return T.int4;
+  return { kind: t.kind, typmod: -1 };
+}
+
+export interface BinaryOpResolution {
+  left: SqlType;
+  right: SqlType;
+  result: SqlType;
+  fn: (a: Value, b: Value, ctx: ExecCtx) => Value;
+}
+
+const intervalT = T.interval;
+
+/** Resolves non-comparison binary operators by operand types. Returns null if none fits. */
+export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpResolution | null {
+  const lk = l.kind === 'unknown' ? (r.kind === 'unknown' ? T.text : r) : l;
+  const rk = r.kind === 'unknown' ? lk : r;
+  // numeric arithmetic
+  if (['+', '-', '*', '/', '%'].includes(op) && isNumeric(lk) && isNumeric(rk)) {
+    const t = arithType(lk, rk);
+    return { left: t, right: t, result: t, fn: (a, b) => arith(op, a, b, t) };
+  }
+  if (op === '^' && isNumeric(lk) && isNumeric(rk)) {
+    if (lk.kind === 'numeric' || rk.kind === 'numeric') {
+      return { left: T.numeric, right: T.numeric, result: T.numeric, fn: (a, b) => numericPower(a as Decimal, b as Decimal) };
+    }
+    return { left: T.float8, right: T.float8, result: T.float8, fn: (a, b) => floatPower(a as number, b as number) };
+  }
+  // string concatenation: anything || text
+  if (op === '||') {
+    if (l.kind === 'array' || r.kind === 'array') {
+      const at = l.kind === 'array' ? l : r;
+      return { left: l.kind === 'array' ? l : (at.elem as SqlType), right: r.kind === 'array' ? r : (at.elem as SqlType), result: at, fn: (a, b) => ([] as Value[]).concat(a as Value, b as Value) };
+    }
+    if (l.kind === 'jsonb' && r.kind === 'jsonb') {
+      return { left: T.jsonb, right: T.jsonb, result: T.jsonb, fn: (a, b) => jsonConcat(a as JsonValue, b as JsonValue) };
+    }
+    if (l.kind === 'bytea' && r.kind === 'bytea') return { left: T.bytea, right: T.bytea, result: T.bytea, fn: (a, b) => Buffer.concat([a as Buffer, b as Buffer]) };
+    return { left: T.text, right: T.text, result: T.text, fn: (a, b) => (a as string) + (b as string) };
+  }
+  // date/time arithmetic
+  const tsLike = (t: SqlType) => t.kind === 'timestamp' || t.kind === 'timestamptz';
+  if (op === '+' || op === '-') {
+    if (lk.kind === 'date' && (rk.kind === 'int4' || rk.kind === 'int2' || rk.kind === 'int8')) {
+      return { left: T.date, right: T.int4, result: T.date, fn: (a, b) => (a as number) + (op === '+' ? 1 : -1) * Number(b) };
+    }
+    if (op === '+' && (lk.kind === 'int4' || lk.kind === 'int2') && rk.kind === 'date') return { left: T.int4, right: T.date, result: T.date, fn: (a, b) => (a as number) + (b as number) };
+    if (op === '-' && lk.kind === 'date' && rk.kind === 'date') return { left: T.date, right: T.date, result: T.int4, fn: (a, b) => (a as number) - (b as number) };
+    if ((tsLike(lk) || lk.kind === 'date') && rk.kind === 'interval') {
+      const res = lk.kind === 'date' ? T.timestamp : lk;
+      return {
+        left: lk.kind === 'date' ? T.timestamp : lk,
+        right: intervalT,
+        result: res,
+        fn: (a, b, ctx) => addIntervalToTimestamp(a as number, op === '+' ? (b as Interval) : negateInterval(b as Interval), res.kind === 'timestamptz' ? ctx.vctx.timeZone : null),
+      };
+    }
+    if (op === '+' && lk.kind === 'interval' && (tsLike(rk) || rk.kind === 'date')) {
+      const res = rk.kind === 'date' ? T.timestamp : rk;
+      return { left: intervalT, right: res, result: res, fn: (a, b, ctx) => addIntervalToTimestamp(b as number, a as Interval, res.kind === 'timestamptz' ? ctx.vctx.timeZone : null) };
+    }
+    if (op === '-' && tsLike(lk) && (tsLike(rk) || rk.kind === 'date')) {
+      const t = lk.kind === 'timestamptz' || rk.kind === 'timestamptz' ? T.timestamptz : T.timestamp;
+      return { left: t, right: t, result: intervalT, fn: (a, b) => microsToInterval((a as number) - (b as number)) };
+    }
+    if (lk.kind === 'interval' && rk.kind === 'interval') {
+      return { left: intervalT, right: intervalT, result: intervalT, fn: (a, b) => addIntervals(a as Interval, op === '+' ? (b as Interval) : negateInterval(b as Interval)) };
+    }
+    if (lk.kind === 'date' && rk.kind === 'time' && op === '+') return { left: T.date, right: T.time, result: T.timestamp, fn: (a, b) => (a as number) * usPerDay + (b as number) };
+  }
+  if ((op === '*' || op === '/') && lk.kind === 'interval' && isNumeric(rk)) {
+    return { left: intervalT, right: T.float8, result: intervalT, fn: (a, b) => scaleInterval(a as Interval, op === '*' ? (b as number) : divIv(b as number)) };
+  }
+  if (op === '*' && isNumeric(lk) && rk.kind === 'interval') return { left: T.float8, right: intervalT, result: intervalT, fn: (a, b) => scaleInterval(b as Interval, a as number) };
+  // bitwise
+  if (['&', '|', '#', '<<', '>>'].includes(op) && (lk.kind === 'int2' || lk.kind === 'int4' || lk.kind === 'int8') && (rk.kind === 'int2' || rk.kind === 'int4' || rk.kind === 'int8')) {
+    const t = op === '<<' || op === '>>' ? lk : arithType(lk, rk);
+    const rt = op === '<<' || op === '>>' ? T.int4 : t;
+    return {
+      left: t,
+      right: rt,
+      result: t,
+      fn: (a, b) => {
+        if (t.kind === 'int8') {
+          const x = a as bigint;
+          const y = BigInt(b as bigint | number);
+          const r = op === '&' ? x & y : op === '|' ? x | y : op === '#' ? x ^ y : op === '<<' ? BigInt.asIntN(64, x << y) : x >> y;
+          return r;
+        }
+        const x = a as number;
+        const y = b as number;
+        return op === '&' ? x & y : op === '|' ? x | y : op === '#' ? x ^ y : op === '<<' ? x << y : x >> y;
+      },
+    };
+  }
+  // regular expressions
+  if (['~', '~*', '!~', '!~*'].includes(op)) {
+    const flags = op.includes('*') ? 'i' : '';
+    const neg = op.startsWith('!');
+    return { left: T.text, right: T.text, result: T.bool, fn: (a, b) => regexTest(a as string, b as string, flags) !== neg };
+  }
+  // json
+  if ((l.kind === 'jsonb' || l.kind === 'json') && (op === '->' || op === '->>')) {
+    const textOut = op === '->>';
+    const byIndex = rk.kind === 'int4' || rk.kind === 'int2' || rk.kind === 'int8';
+    return {
+      left: l,
+      right: byIndex ? T.int4 : T.text,
+      result: textOut ? T.text : l,
+      fn: (a, b) => {
+        const j = l.kind === 'json' ? JSON.parse((a as { json: string }).json) : (a as JsonValue).jsonb;
+        let v: unknown;
+        if (Array.isArray(j) && typeof b === 'number') v = j[b < 0 ? j.length + b : b];
+        else if (j !== null && typeof j === 'object' && !Array.isArray(j) && typeof b === 'string') v = (j as Record<string, unknown>)[b];
+        if (v === undefined) return null;
+        if (textOut) return v === null ? null : typeof v === 'string' ? v : formatJsonb(v);
+        return l.kind === 'json' ? { json: JSON.stringify(v) } : { jsonb: v };
+      },
+    };
+  }
+  if (l.kind === 'jsonb' && (op === '@>' || op === '<@')) {
+    return { left: T.jsonb, right: T.jsonb, result: T.bool, fn: (a, b) => (op === '@>' ? jsonContains((a as JsonValue).jsonb, (b as JsonValue).jsonb) : jsonContains((b as JsonValue).jsonb, (a as JsonValue).jsonb)) };
+  }
+  if (l.kind === 'jsonb' && op === '?') {
+    return { left: T.jsonb, right: T.text, result: T.bool, fn: (a, b) => { const j = (a as JsonValue).jsonb; return Array.isArray(j) ? j.includes(b) : j !== null && typeof j === 'object' ? Object.prototype.hasOwnProperty.call(j, b as string) : false; } };
+  }
+  if (l.kind === 'array' && (op === '@>' || op === '<@' || op === '&&')) {
+    return {
+      left: l,
+      right: l,
+      result: T.bool,
+      fn: (a, b) => {
+        const x = a as Value[];
+        const y = b as Value[];
+        const has = (arr: Value[], v: Value) => arr.some((e) => e !== null && String(e) === String(v));
+        if (op === '@>') return y.every((v) => has(x, v));
+        if (op === '<@') return x.every((v) => has(y, v));
+        return x.some((v) => has(y, v));
+      },
+    };
+  }
+  return null;
+}
+
+function divIv(b: number): number {
+  if (b === 0) throw divZero();
+  return 1 / b;
+}
+
+export function microsToInterval(us: number): Interval {
+  const days = Math.trunc(us / usPerDay);
+  return { months: 0, days, micros: us - days * usPerDay };
+}
+
+function scaleInterval(iv: Interval, f: number): Interval {
+  const months = iv.months * f;
+  const wholeMonths = Math.trunc(months);
+  const days = iv.days * f + (months - wholeMonths) * 30;
+  const wholeDays = Math.trunc(days);
+  return { months: wholeMonths, days: wholeDays, micros: Math.round(iv.micros * f + (days - wholeDays) * usPerDay) };
+}
+
+function floatPower(a: number, b: number): number {
+  if (a === 0 && b < 0) throw new PgError(SqlState.InvalidParameterValue, 'zero raised to a negative power is undefined');
+  if (a < 0 && !Number.isInteger(b)) throw new PgError(SqlState.InvalidParameterValue, 'a negative number raised to a non-integer power yields a complex result');
+  return Math.pow(a, b);
+}
+
+function numericPower(a: Decimal, b: Decimal): Decimal {
+  if (b.scale === 0 || b.cmp(b.trunc()) === 0) {
+    const e = Number(b.trunc().unscaled);
+    if (e >= 0 && e < 1000) {
+      let r = Decimal.fromInt(1);
+      for (let i = 0; i < e; i++) r = r.mul(a);
+      // PostgreSQL shows at least 16 significant digits for power results
+      return r.rescale(Math.max(a.scale * e, Math.min(16, Math.max(0, 16 - r.trunc().toString().replace('-', '').length))));
+    }
+  }
+  return Decimal.parse(floatPower(a.toNumber(), b.toNumber()).toPrecision(17)).rescale(16);
+}
+
+const regexCache = new Map<string, RegExp>();
+export function toJsRegex(pattern: string, flags: string): RegExp {
+  const key = flags + '\u0000' + pattern;
+  let re = regexCache.get(key);
+  if (!re) {
+    try {
+      // POSIX classes commonly used in PostgreSQL patterns
+      const p = pattern
+        .replace(/\[\[:alpha:\]\]/g, '[A-Za-z]')
+        .replace(/\[\[:digit:\]\]/g, '[0-9]')
+        .replace(/\[\[:alnum:\]\]/g, '[A-Za-z0-9]')
+        .replace(/\[\[:space:\]\]/g, '\\s')
+        .replace(/\[:alpha:\]/g, 'A-Za-z')
+        .replace(/\[:digit:\]/g, '0-9')
+        .replace(/\[:space:\]/g, '\\s');
+      re = new RegExp(p, flags);
+    } catch (e) {
+      throw new PgError(SqlState.InvalidRegularExpression, `invalid regular expression: ${(e as Error).message}`);
+    }
+    if (regexCache.size > 1000) regexCache.clear();
+    regexCache.set(key, re);
+  }
+  return re;
+}
+
+function regexTest(s: string, p: string, flags: string): boolean {
+  return toJsRegex(p, flags).test(s);
+}
+
+/** LIKE pattern → RegExp (with ESCAPE character, default backslash). */
+export function likeToRegex(pattern: string, caseInsensitive: boolean, escape = '\\'): RegExp {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (escape !== '' && c === escape) {
+      i++;
+      if (i >= pattern.length) throw new PgError(SqlState.InvalidEscapeSequence, 'LIKE pattern must not end with escape character');
+      re += (pattern[i] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    } else if (c === '%') re += '[\\s\\S]*';
+    else if (c === '_') re += '[\\s\\S]';
+    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(re + '$', caseInsensitive ? 'is' : 's');
+}
+
+function jsonContains(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b)) return a.some((x) => jsonContains(x, b));
+    return b.every((y) => a.some((x) => jsonContains(x, y)));
+  }
+  if (a !== null && typeof a === 'object') {
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) return false;
+    return Object.entries(b as Record<string, unknown>).every(([k, v]) => k in (a as object) && jsonContains((a as Record<string, unknown>)[k], v));
+  }
+  return a === b;
+}
+
+function jsonConcat(a: JsonValue, b: JsonValue): JsonValue {
+  const x = a.jsonb;
+  const y = b.jsonb;
+  if (x !== null && typeof x === 'object' && !Array.isArray(x) && y !== null && typeof y === 'object' && !Array.isArray(y)) return { jsonb: { ...(x as object), ...(y as object) } };
+  const xa = Array.isArray(x) ? x : [x];
+  const ya = Array.isArray(y) ? y : [y];
+  return { jsonb: [...xa, ...ya] };
+}
+
+// ---- date/time helpers -----------------------------------------------------------------------
+
+function localParts(us: number, tz: string | null): { y: number; m: number; d: number; tod: number; off: number } {
+  const off = tz ? zoneOffsetSeconds(tz, us) : 0;
+  const local = us + off * usPerSec;
+  const days = Math.floor(local / usPerDay);
+  const [y, m, d] = civilFromDays(days);
+  return { y, m, d, tod: local - days * usPerDay, off };
+}
+
+function fromLocal(y: number, m: number, d: number, tod: number, tz: string | null): number {
+  const local = daysFromCivil(y, m, d) * usPerDay + tod;
+  if (!tz) return local;
+  let g = local - zoneOffsetSeconds(tz, local) * usPerSec;
+  g = local - zoneOffsetSeconds(tz, g) * usPerSec;
+  return g;
+}
+
+export function dateTrunc(field: string, us: number, tz: string | null): number {
+  const p = localParts(us, tz);
+  const f = field.toLowerCase();
+  switch (f) {
+    case 'microseconds':
+      return us;
+    case 'milliseconds':
+      return fromLocal(p.y, p.m, p.d, Math.floor(p.tod / 1000) * 1000, tz);
+    case 'second':
+      return fromLocal(p.y, p.m, p.d, Math.floor(p.tod / usPerSec) * usPerSec, tz);
+    case 'minute':
+      return fromLocal(p.y, p.m, p.d, Math.floor(p.tod / usPerMin) * usPerMin, tz);
+    case 'hour':
+      return fromLocal(p.y, p.m, p.d, Math.floor(p.tod / usPerHour) * usPerHour, tz);
+    case 'day':
+      return fromLocal(p.y, p.m, p.d, 0, tz);
+    case 'week': {
+      const days = daysFromCivil(p.y, p.m, p.d);
+      const dow = (((days + 3) % 7) + 7) % 7; // 0 = Monday
+      const [y, m, d] = civilFromDays(days - dow);
+      return fromLocal(y, m, d, 0, tz);
+    }
+    case 'month':
+      return fromLocal(p.y, p.m, 1, 0, tz);
+    case 'quarter':
+      return fromLocal(p.y, Math.floor((p.m - 1) / 3) * 3 + 1, 1, 0, tz);
+    case 'year':
+      return fromLocal(p.y, 1, 1, 0, tz);
+    case 'decade':
+      return fromLocal(Math.floor(p.y / 10) * 10, 1, 1, 0, tz);
+    case 'century':
+      return fromLocal(Math.floor((p.y - 1) / 100) * 100 + 1, 1, 1, 0, tz);
+    case 'millennium':
+      return fromLocal(Math.floor((p.y - 1) / 1000) * 1000 + 1, 1, 1, 0, tz);
+    default:
+      throw new PgError(SqlState.InvalidParameterValue, `unit "${field}" not recognized for type timestamp`);
+  }
+}
+
+/** EXTRACT / date_part: returns numeric (EXTRACT) values. */
+export function extractField(field: string, v: Value, t: SqlType, tz: string): Decimal {
+  const f = field.toLowerCase().replace(/s$/, '') === 'microsecond' ? 'microseconds' : field.toLowerCase();
+  if (t.kind === 'interval') {
+    const iv = v as Interval;
+    const totalSec = intervalMicros(iv) / usPerSec;
+    switch (f) {
+      case 'epoch':
+        return Decimal.parse(totalSec.toFixed(6)).rescale(6);
+      case 'year':
+      case 'years':
+        return Decimal.fromInt(Math.trunc(iv.months / 12));
+      case 'month':
+      case 'months':
+      case 'mon':
+        return Decimal.fromInt(iv.months % 12);
+      case 'day':
+      case 'days':
+        return Decimal.fromInt(iv.days);
+      case 'hour':
+      case 'hours':
+        return Decimal.fromInt(Math.trunc(iv.micros / usPerHour));
+      case 'minute':
+      case 'minutes':
+        return Decimal.fromInt(Math.trunc(iv.micros / usPerMin) % 60);
+      case 'second':
+      case 'seconds':
+        return Decimal.parse(((iv.micros % usPerMin) / usPerSec).toFixed(6)).rescale(6);
+      default:
+        throw new PgError(SqlState.InvalidParameterValue, `unit "${field}" not supported for type interval`);
+    }
+  }
+  let us: number;
+  let zone: string | null = null;
+  if (t.kind === 'date') us = (v as number) * usPerDay;
+  else if (t.kind === 'time') us = v as number;
+  else {
+    us = v as number;
+    if (t.kind === 'timestamptz') zone = tz;
+  }
+  if (f === 'epoch') {
+    if (t.kind === 'date') return Decimal.fromInt((v as number) * 86400);
+    return Decimal.parse((us / usPerSec).toFixed(6)).rescale(6);
+  }
+  const p = localParts(us, zone);
+  const days = daysFromCivil(p.y, p.m, p.d);
+  switch (f) {
+    case 'year':
+      return Decimal.fromInt(p.y);
+    case 'month':
+      return Decimal.fromInt(p.m);
+    case 'day':
+      return Decimal.fromInt(p.d);
+    case 'hour':
+      return Decimal.fromInt(Math.floor(p.tod / usPerHour));
+    case 'minute':
+      return Decimal.fromInt(Math.floor(p.tod / usPerMin) % 60);
+    case 'second':
+      return Decimal.parse(((p.tod % usPerMin) / usPerSec).toFixed(6)).rescale(6);
+    case 'milliseconds':
+    case 'millisecond':
+      return Decimal.parse(((p.tod % usPerMin) / 1000).toFixed(3)).rescale(3);
+    case 'microseconds':
+      return Decimal.fromInt(p.tod % usPerMin);
+    case 'dow':
+      return Decimal.fromInt((((days + 4) % 7) + 7) % 7);
+    case 'isodow':
+      return Decimal.fromInt(((((days + 4) % 7) + 7) % 7) || 7);
+    case 'doy':
+      return Decimal.fromInt(days - daysFromCivil(p.y, 1, 1) + 1);
+    case 'quarter':
+      return Decimal.fromInt(Math.floor((p.m - 1) / 3) + 1);
+    case 'week': {
+      const dowMon = (((days + 3) % 7) + 7) % 7;
+      const thursday = days - dowMon + 3;
+      const [ty] = civilFromDays(thursday);
+      return Decimal.fromInt(Math.floor((thursday - daysFromCivil(ty, 1, 1)) / 7) + 1);
+    }
+    case 'decade':
+      return Decimal.fromInt(Math.floor(p.y / 10));
+    case 'century':
+      return Decimal.fromInt(Math.ceil(p.y / 100));
+    case 'millennium':
+      return Decimal.fromInt(Math.ceil(p.y / 1000));
+    case 'timezone':
+      return Decimal.fromInt(p.off);
+    default:
+      throw new PgError(SqlState.InvalidParameterValue, `unit "${field}" not recognized for type ${formatType(t)}`);
+  }
+}
+
+const monthsFull = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const daysFull = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** to_char for timestamps (the common patterns) and numbers (digits only). */
+export function toChar(v: Value, t: SqlType, fmt: string, tz: string): string {
+  if (t.kind === 'timestamp' || t.kind === 'timestamptz' || t.kind === 'date') {
+    const us = t.kind === 'date' ? (v as number) * usPerDay : (v as number);
+    const p = localParts(us, t.kind === 'timestamptz' ? tz : null);
+    const days = daysFromCivil(p.y, p.m, p.d);
+    const dow = (((days + 4) % 7) + 7) % 7;
+    const h24 = Math.floor(p.tod / usPerHour);
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    const tokens: [RegExp, () => string][] = [
+      [/^YYYY/, () => pad(p.y, 4)],
+      [/^YY/, () => pad(p.y % 100, 2)],
+      [/^MONTH/, () => (monthsFull[p.m - 1] as string).toUpperCase().padEnd(9)],
+      [/^Month/, () => (monthsFull[p.m - 1] as string).padEnd(9)],
+      [/^month/, () => (monthsFull[p.m - 1] as string).toLowerCase().padEnd(9)],
+      [/^MON/, () => (monthsFull[p.m - 1] as string).slice(0, 3).toUpperCase()],
+      [/^Mon/, () => (monthsFull[p.m - 1] as string).slice(0, 3)],
+      [/^MM/, () => pad(p.m, 2)],
+      [/^DAY/, () => (daysFull[dow] as string).toUpperCase().padEnd(9)],
+      [/^Day/, () => (daysFull[dow] as string).padEnd(9)],
+      [/^DY/, () => (daysFull[dow] as string).slice(0, 3).toUpperCase()],
+      [/^Dy/, () => (daysFull[dow] as string).slice(0, 3)],
+      [/^DDD/, () => pad(days - daysFromCivil(p.y, 1, 1) + 1, 3)],
+      [/^DD/, () => pad(p.d, 2)],
+      [/^D/, () => String(dow + 1)],
+      [/^HH24/, () => pad(h24, 2)],
+      [/^HH12|^HH/, () => pad(h24 % 12 === 0 ? 12 : h24 % 12, 2)],
+      [/^MI/, () => pad(Math.floor(p.tod / usPerMin) % 60, 2)],
+      [/^SS/, () => pad(Math.floor(p.tod / usPerSec) % 60, 2)],
+      [/^MS/, () => pad(Math.floor(p.tod / 1000) % 1000, 3)],
+      [/^US/, () => pad(p.tod % usPerSec, 6)],
+      [/^AM|^PM/, () => (h24 < 12 ? 'AM' : 'PM')],
+      [/^am|^pm/, () => (h24 < 12 ? 'am' : 'pm')],
+      [/^TZ/, () => (t.kind === 'timestamptz' ? formatOffset(p.off, false) : '')],
+      [/^Q/, () => String(Math.floor((p.m - 1) / 3) + 1)],
+    ];
+    let out = '';
+    let i = 0;
+    while (i < fmt.length) {
+      if (fmt[i] === '"') {
+        const j = fmt.indexOf('"', i + 1);
+        out += fmt.slice(i + 1, j < 0 ? fmt.length : j);
+        i = j < 0 ? fmt.length : j + 1;
+        continue;
+      }
+      const rest = fmt.slice(i).replace(/^FM/, '');
+      const fm = fmt.slice(i).startsWith('FM');
+      let matched = false;
+      for (const [re, f] of tokens) {
+        const m = re.exec(rest);
+        if (m) {
+          let s = f();
+          if (fm) s = s.replace(/^0+(?=\d)/, '').trimEnd();
+          out += s;
+          i += m[0].length + (fm ? 2 : 0);
+          matched = true;
+          break;
+        }
+      }
+      if (!matched) out += fmt[i++];
+    }
+    return out;
+  }
+  if (t.kind === 'interval') return formatValue(v, t, { timeZone: tz, now: () => 0, extraFloatDigits: 1 }) as string;
+  // numbers: 9/0 digit patterns with optional decimal point
+  const n = num(v);
+  const m = /^(FM)?([9,0]*)(\.([90]+))?$/.exec(fmt.trim());
+  if (!m) return String(n);
+  const decimals = m[4]?.length ?? 0;
+  const s = Math.abs(n).toFixed(decimals);
+  const width = (m[2] as string).replace(/,/g, '').length + (decimals ? decimals + 1 : 0);
+  const body = (n < 0 ? '-' : '') + s;
+  return m[1] ? body : body.padStart(width + 1);
+}
+
+// ---- registrations ---------------------------------------------------------------------------
+
+const txt = T.text;
+const i4 = T.int4;
+const i8 = T.int8;
+const f8 = T.float8;
+const numT = T.numeric;
+const b = T.bool;
+const anyT: SqlType = { kind: 'unknown', typmod: -2 }; // "any": no cast, result from args
+
+export const ANY = anyT;
+
+function first(ts: SqlType[]): SqlType {
+  return ts[0] ?? T.text;
+}
+
+// strings
+def(['length', 'char_length', 'character_length'], { args: [txt], result: i4, fn: ([s]) => [...str(s)].length }, { args: [T.bytea], result: i4, fn: ([s]) => (s as Buffer).length });
+def('octet_length', { args: [txt], result: i4, fn: ([s]) => Buffer.byteLength(str(s)) });
+def('bit_length', { args: [txt], result: i4, fn: ([s]) => Buffer.byteLength(str(s)) * 8 });
+def('lower', { args: [txt], result: txt, fn: ([s]) => str(s).toLowerCase() });
+def('upper', { args: [txt], result: txt, fn: ([s]) => str(s).toUpperCase() });
+def('initcap', { args: [txt], result: txt, fn: ([s]) => str(s).toLowerCase().replace(/(^|[^a-z0-9])([a-z])/g, (_m, a: string, c: string) => a + c.toUpperCase()) });
+def(['substr', 'substring'],
+  { args: [txt, i4], result: txt, fn: ([s, f]) => substring(str(s), f as number, null) },
+  { args: [txt, i4, i4], result: txt, fn: ([s, f, n]) => substring(str(s), f as number, n as number) },
+);
+function substring(s: string, from: number, count: number | null): string {
+  const chars = [...s];
+  let start = from - 1;
+  let end = count === null ? chars.length : start + count;
+  if (count !== null && count < 0) throw new PgError(SqlState.InvalidParameterValue, 'negative substring length not allowed');
+  if (start < 0) start = 0;
+  if (end < start) end = start;
+  return chars.slice(start, end).join('');
+}
+def('strpos', { args: [txt, txt], result: i4, fn: ([s, sub]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
+def('position', { args: [txt, txt], result: i4, fn: ([sub, s]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
+def('replace', { args: [txt, txt, txt], result: txt, fn: ([s, a, r]) => (str(a) === '' ? str(s) : str(s).split(str(a)).join(str(r))) });
+def('concat', { args: [anyT], variadic: true, nullable: true, result: txt, fn: (args, ctx) => args.map((v, i) => (v === null ? '' : stringify(v, ctx, i))).join('') });
+def('concat_ws', { args: [txt, anyT], variadic: true, nullable: true, result: txt, fn: ([sep, ...rest], ctx) => (sep === null ? null : rest.filter((v) => v !== null).map((v, i) => stringify(v, ctx, i)).join(str(sep))) });
+def('left', { args: [txt, i4], result: txt, fn: ([s, n]) => { const c = [...str(s)]; const k = n as number; return (k >= 0 ? c.slice(0, k) : c.slice(0, Math.max(0, c.length + k))).join(''); } });
+def('right', { args: [txt, i4], result: txt, fn: ([s, n]) => { const c = [...str(s)]; const k = n as number; return (k >= 0 ? c.slice(Math.max(0, c.length - k)) : c.slice(-k)).join(''); } });
+def('lpad', { args: [txt, i4], result: txt, fn: ([s, n]) => pad(str(s), n as number, ' ', true) }, { args: [txt, i4, txt], result: txt, fn: ([s, n, f]) => pad(str(s), n as number, str(f), true) });
+def('rpad', { args: [txt, i4], result: txt, fn: ([s, n]) => pad(str(s), n as number, ' ', false) }, { args: [txt, i4, txt], result: txt, fn: ([s, n, f]) => pad(str(s), n as number, str(f), false) });
+function pad(s: string, n: number, fill: string, left: boolean): string {
+  const c = [...s];
+  if (c.length >= n) return c.slice(0, Math.max(0, n)).join('');
+  if (fill === '') return s;
+  let p = '';
+  while ([...p].length < n - c.length) p += fill;
+  p = [...p].slice(0, n - c.length).join('');
+  return left ? p + s : s + p;
+}
+function trimChars(s: string, chars: string, left: boolean, right: boolean): string {
+  const set = new Set([...chars]);
+  const c = [...s];
+  let i = 0;
+  let j = c.length;
+  if (left) while (i < j && set.has(c[i] as string)) i++;
+  if (right) while (j > i && set.has(c[j - 1] as string)) j--;
+  return c.slice(i, j).join('');
+}
+def('btrim', { args: [txt], result: txt, fn: ([s]) => trimChars(str(s), ' ', true, true) }, { args: [txt, txt], result: txt, fn: ([s, c]) => trimChars(str(s), str(c), true, true) });
+def('ltrim', { args: [txt], result: txt, fn: ([s]) => trimChars(str(s), ' ', true, false) }, { args: [txt, txt], result: txt, fn: ([s, c]) => trimChars(str(s), str(c), true, false) });
+def('rtrim', { args: [txt], result: txt, fn: ([s]) => trimChars(str(s), ' ', false, true) }, { args: [txt, txt], result: txt, fn: ([s, c]) => trimChars(str(s), str(c), false, true) });
+def('repeat', { args: [txt, i4], result: txt, fn: ([s, n]) => { if ((n as number) * str(s).length > 64 * 1024 * 1024) throw new PgError(SqlState.ProgramLimitExceeded, 'requested length too large'); return str(s).repeat(Math.max(0, n as number)); } });
+def('reverse', { args: [txt], result: txt, fn: ([s]) => [...str(s)].reverse().join('') });
+def('split_part', { args: [txt, txt, i4], result: txt, fn: ([s, d, n]) => { const parts = str(d) === '' ? [str(s)] : str(s).split(str(d)); const k = n as number; if (k === 0) throw new PgError(SqlState.InvalidParameterValue, 'field position must not be zero'); const p = k > 0 ? parts[k - 1] : parts[parts.length + k]; return p ?? ''; } });
+def('md5', { args: [txt], result: txt, fn: ([s]) => createHash('md5').update(str(s)).digest('hex') });
+def('sha256', { args: [T.bytea], result: T.bytea, fn: ([s]) => createHash('sha256').update(s as Buffer).digest() });
+def('to_hex', { args: [i8], result: txt, fn: ([n]) => BigInt.asUintN(64, n as bigint).toString(16) });
+def('chr', { args: [i4], result: txt, fn: ([n]) => String.fromCodePoint(n as number) });
+def('ascii', { args: [txt], result: i4, fn: ([s]) => str(s).codePointAt(0) ?? 0 });
+def('starts_with', { args: [txt, txt], result: b, fn: ([s, p]) => str(s).startsWith(str(p)) });
+def('quote_ident', { args: [txt], result: txt, fn: ([s]) => quoteIdent(str(s)) });
+def('quote_literal', { args: [txt], result: txt, fn: ([s]) => `'${str(s).replace(/'/g, "''")}'` });
+def('regexp_replace',
+  { args: [txt, txt, txt], result: txt, fn: ([s, p, r]) => str(s).replace(toJsRegex(str(p), ''), pgReplacement(str(r))) },
+  { args: [txt, txt, txt, txt], result: txt, fn: ([s, p, r, f]) => str(s).replace(toJsRegex(str(p), str(f).replace(/[^gimsu]/g, '')), pgReplacement(str(r))) },
+);
+function pgReplacement(r: string): string {
+  return r.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&');
+}
+def('regexp_match', { args: [txt, txt], result: arrayOf(txt), fn: ([s, p]) => { const m = toJsRegex(str(p), '').exec(str(s)); return m ? (m.length > 1 ? m.slice(1).map((x) => x ?? null) : [m[0]]) : null; } });
+def('format', { args: [txt, anyT], variadic: true, nullable: true, result: txt, fn: ([f, ...args], ctx) => formatFn(str(f), args, ctx) });
+function formatFn(f: string, args: Value[], ctx: ExecCtx): string {
+  let i = 0;
+  return f.replace(/%([sIL%])/g, (_m, c: string) => {
+    if (c === '%') return '%';
+    const v = args[i++] ?? null;
+    const s = v === null ? null : stringify(v, ctx, 0);
+    if (c === 'I') return quoteIdent(s ?? '');
+    if (c === 'L') return s === null ? 'NULL' : `'${s.replace(/'/g, "''")}'`;
+    return s ?? '';
+  });
+}
+export function quoteIdent(s: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(s) && !['user', 'table', 'select', 'order', 'group', 'from', 'where'].includes(s) ? s : `"${s.replace(/"/g, '""')}"`;
+}
+function stringify(v: Value, ctx: ExecCtx, _i: number): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (v instanceof Decimal) return v.toString();
+  if (Buffer.isBuffer(v)) return '\\x' + v.toString('hex');
+  if (typeof v === 'object' && v !== null && 'jsonb' in v) return formatJsonb((v as JsonValue).jsonb);
+  return String(formatValue(v, T.text, ctx.vctx));
+}
+
+// math
+def('abs',
+  { args: [T.int4], result: T.int4, fn: ([x]) => { const r = Math.abs(x as number); if (r > 2147483647) throw intOverflow(T.int4); return r; } },
+  { args: [i8], result: i8, fn: ([x]) => checkInt8((x as bigint) < 0n ? -(x as bigint) : (x as bigint)) },
+  { args: [numT], result: numT, fn: ([x]) => (x as Decimal).abs() },
+  { args: [f8], result: f8, fn: ([x]) => Math.abs(x as number) },
+);
+def(['ceil', 'ceiling'], { args: [numT], result: numT, fn: ([x]) => (x as Decimal).ceil() }, { args: [f8], result: f8, fn: ([x]) => Math.ceil(x as number) });
+def('floor', { args: [numT], result: numT, fn: ([x]) => (x as Decimal).floor() }, { args: [f8], result: f8, fn: ([x]) => Math.floor(x as number) });
+def('round',
+  { args: [numT], result: numT, fn: ([x]) => (x as Decimal).round(0) },
+  { args: [numT, i4], result: numT, fn: ([x, s]) => (x as Decimal).round(s as number) },
+  { args: [f8], result: f8, fn: ([x]) => { const v = x as number; const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; } },
+);
+def('trunc', { args: [numT], result: numT, fn: ([x]) => (x as Decimal).trunc(0) }, { args: [numT, i4], result: numT, fn: ([x, s]) => (x as Decimal).trunc(s as number) }, { args: [f8], result: f8, fn: ([x]) => Math.trunc(x as number) });
+def('sqrt', { args: [f8], result: f8, fn: ([x]) => { if ((x as number) < 0) throw new PgError(SqlState.InvalidParameterValue, 'cannot take square root of a negative number'); return Math.sqrt(x as number); } }, { args: [numT], result: numT, fn: ([x]) => { if ((x as Decimal).sign() < 0) throw new PgError(SqlState.InvalidParameterValue, 'cannot take square root of a negative number'); return Decimal.parse(Math.sqrt((x as Decimal).toNumber()).toPrecision(17)).round(16); } });
+def('cbrt', { args: [f8], result: f8, fn: ([x]) => Math.cbrt(x as number) });
+def(['power', 'pow'], { args: [f8, f8], result: f8, fn: ([x, y]) => floatPower(x as number, y as number) }, { args: [numT, numT], result: numT, fn: ([x, y]) => numericPower(x as Decimal, y as Decimal) });
+def('exp', { args: [f8], result: f8, fn: ([x]) => Math.exp(x as number) });
+def('ln', { args: [f8], result: f8, fn: ([x]) => { if ((x as number) <= 0) throw new PgError(SqlState.InvalidParameterValue, 'cannot take logarithm of zero'); return Math.log(x as number); } });
+def(['log', 'log10'], { args: [f8], result: f8, fn: ([x]) => { if ((x as number) <= 0) throw new PgError(SqlState.InvalidParameterValue, 'cannot take logarithm of zero'); return Math.log10(x as number); } });
+def('mod', { args: [i4, i4], result: i4, fn: ([x, y]) => arith('%', x, y, T.int4) }, { args: [i8, i8], result: i8, fn: ([x, y]) => arith('%', x, y, T.int8) }, { args: [numT, numT], result: numT, fn: ([x, y]) => (x as Decimal).mod(y as Decimal) });
+def('sign', { args: [f8], result: f8, fn: ([x]) => Math.sign(x as number) }, { args: [numT], result: numT, fn: ([x]) => Decimal.fromInt((x as Decimal).sign()) });
+def('pi', { args: [], result: f8, fn: () => Math.PI });
+def('random', { args: [], result: f8, volatile: true, fn: () => Math.random() });
+def('div', { args: [numT, numT], result: numT, fn: ([x, y]) => (x as Decimal).div(y as Decimal, 0 + 20).trunc(0) });
+for (const [n, f] of [['sin', Math.sin], ['cos', Math.cos], ['tan', Math.tan], ['asin', Math.asin], ['acos', Math.acos], ['atan', Math.atan]] as const) def(n, { args: [f8], result: f8, fn: ([x]) => f(x as number) });
+def('atan2', { args: [f8, f8], result: f8, fn: ([y, x]) => Math.atan2(y as number, x as number) });
+def('degrees', { args: [f8], result: f8, fn: ([x]) => ((x as number) * 180) / Math.PI });
+def('radians', { args: [f8], result: f8, fn: ([x]) => ((x as number) * Math.PI) / 180 });
+def('width_bucket', { args: [f8, f8, f8, i4], result: i4, fn: ([v, lo, hi, n]) => { const x = v as number; const l = lo as number; const h = hi as number; const k = n as number; if (x < l) return 0; if (x >= h) return k + 1; return Math.floor(((x - l) / (h - l)) * k) + 1; } });
+
+// conditional (NULL-aware; the binder handles coalesce/nullif/greatest/least specially)
+
+// date/time
+def(['now', 'current_timestamp', 'transaction_timestamp'], { args: [], result: T.timestamptz, fn: (_a, ctx) => ctx.txnTimestamp });
+def('statement_timestamp', { args: [], result: T.timestamptz, fn: (_a, ctx) => ctx.stmtTimestamp });
+def('clock_timestamp', { args: [], result: T.timestamptz, volatile: true, fn: () => Date.now() * 1000 });
+def('timeofday', { args: [], result: txt, volatile: true, fn: () => new Date().toString() });
+def('current_date', { args: [], result: T.date, fn: (_a, ctx) => Math.floor((ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec) / usPerDay) });
+def('localtimestamp', { args: [], result: T.timestamp, fn: (_a, ctx) => ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec });
+def('current_time', { args: [], result: T.time, fn: (_a, ctx) => { const l = ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec; return ((l % usPerDay) + usPerDay) % usPerDay; } });
+def('localtime', { args: [], result: T.time, fn: (_a, ctx) => { const l = ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec; return ((l % usPerDay) + usPerDay) % usPerDay; } });
+def('date_trunc',
+  { args: [txt, T.timestamptz], result: T.timestamptz, fn: ([f, ts], ctx) => dateTrunc(str(f), ts as number, ctx.vctx.timeZone) },
+  { args: [txt, T.timestamp], result: T.timestamp, fn: ([f, ts]) => dateTrunc(str(f), ts as number, null) },
+  { args: [txt, T.interval], result: T.interval, fn: ([f, iv]) => truncInterval(str(f), iv as Interval) },
+  { args: [txt, T.timestamptz, txt], result: T.timestamptz, fn: ([f, ts, z]) => dateTrunc(str(f), ts as number, str(z)) },
+);
+function truncInterval(f: string, iv: Interval): Interval {
+  switch (f.toLowerCase()) {
+    case 'year':
+      return { months: Math.trunc(iv.months / 12) * 12, days: 0, micros: 0 };
+    case 'month':
+      return { months: iv.months, days: 0, micros: 0 };
+    case 'day':
+      return { months: iv.months, days: iv.days, micros: 0 };
+    case 'hour':
+      return { ...iv, micros: Math.trunc(iv.micros / usPerHour) * usPerHour };
+    case 'minute':
+      return { ...iv, micros: Math.trunc(iv.micros / usPerMin) * usPerMin };
+    case 'second':
+      return { ...iv, micros: Math.trunc(iv.micros / usPerSec) * usPerSec };
+    default:
+      return iv;
+  }
+}
+def('date_part',
+  { args: [txt, T.timestamptz], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.timestamptz, ctx.vctx.timeZone).toNumber() },
+  { args: [txt, T.timestamp], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.timestamp, ctx.vctx.timeZone).toNumber() },
+  { args: [txt, T.date], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.date, ctx.vctx.timeZone).toNumber() },
+  { args: [txt, T.interval], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.interval, ctx.vctx.timeZone).toNumber() },
+);
+def('extract',
+  { args: [txt, T.timestamptz], result: numT, fn: ([f, v], ctx) => extractField(str(f), v, T.timestamptz, ctx.vctx.timeZone) },
+  { args: [txt, T.timestamp], result: numT, fn: ([f, v], ctx) => extractField(str(f), v, T.timestamp, ctx.vctx.timeZone) },
+  { args: [txt, T.date], result: numT, fn: ([f, v], ctx) => extractField(str(f), v, T.date, ctx.vctx.timeZone) },
+  { args: [txt, T.time], result: numT, fn: ([f, v], ctx) => extractField(str(f), v, T.time, ctx.vctx.timeZone) },
+  { args: [txt, T.interval], result: numT, fn: ([f, v], ctx) => extractField(str(f), v, T.interval, ctx.vctx.timeZone) },
+);
+def('to_char',
+  { args: [T.timestamptz, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.timestamptz, str(f), ctx.vctx.timeZone) },
+  { args: [T.timestamp, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.timestamp, str(f), ctx.vctx.timeZone) },
+  { args: [T.interval, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.interval, str(f), ctx.vctx.timeZone) },
+  { args: [numT, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.numeric, str(f), ctx.vctx.timeZone) },
+  { args: [f8, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.float8, str(f), ctx.vctx.timeZone) },
+);
+def('to_timestamp', { args: [f8], result: T.timestamptz, fn: ([s]) => Math.round((s as number) * usPerSec) });
+def('make_date', { args: [i4, i4, i4], result: T.date, fn: ([y, m, d]) => daysFromCivil(y as number, m as number, d as number) });
+def('make_interval', { args: [i4, i4, i4, i4, i4, i4, f8], result: T.interval, fn: ([y, mo, w, d, h, mi, s]) => ({ months: (y as number) * 12 + (mo as number), days: (w as number) * 7 + (d as number), micros: Math.round((h as number) * usPerHour + (mi as number) * usPerMin + (s as number) * usPerSec) }) });
+def('age', { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: ([a, c]) => ageOf(a as number, c as number) }, { args: [T.timestamptz], result: T.interval, fn: ([a], ctx) => ageOf(dateTrunc('day', ctx.txnTimestamp, ctx.vctx.timeZone), a as number) });
+function ageOf(a: number, c: number): Interval {
+  const neg = a < c;
+  const [x, y] = neg ? [c, a] : [a, c];
+  const pa = localParts(x, null);
+  const pb = localParts(y, null);
+  let months = (pa.y - pb.y) * 12 + (pa.m - pb.m);
+  let days = pa.d - pb.d;
+  let tod = pa.tod - pb.tod;
+  if (tod < 0) {
+    tod += usPerDay;
+    days--;
+  }
+  if (days < 0) {
+    months--;
+    const pm = pa.m === 1 ? 12 : pa.m - 1;
+    const py = pa.m === 1 ? pa.y - 1 : pa.y;
+    days += [31, (py % 4 === 0 && py % 100 !== 0) || py % 400 === 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][pm - 1] as number;
+  }
+  const iv = { months, days, micros: tod };
+  return neg ? negateInterval(iv) : iv;
+}
+def('justify_days', { args: [T.interval], result: T.interval, fn: ([v]) => { const iv = v as Interval; return { months: iv.months + Math.trunc(iv.days / 30), days: iv.days % 30, micros: iv.micros }; } });
+def('justify_hours', { args: [T.interval], result: T.interval, fn: ([v]) => { const iv = v as Interval; return { months: iv.months, days: iv.days + Math.trunc(iv.micros / usPerDay), micros: iv.micros % usPerDay }; } });
+def('timezone', { args: [txt, T.timestamptz], result: T.timestamp, fn: ([z, ts]) => (ts as number) + zoneOffsetSeconds(str(z), ts as number) * usPerSec }, { args: [txt, T.timestamp], result: T.timestamptz, fn: ([z, ts]) => { const l = ts as number; let g = l - zoneOffsetSeconds(str(z), l) * usPerSec; g = l - zoneOffsetSeconds(str(z), g) * usPerSec; return g; } });
+def('isfinite', { args: [T.timestamptz], result: b, fn: ([v]) => Math.abs(v as number) < Number.MAX_SAFE_INTEGER });
+
+// uuid, ids
+def(['gen_random_uuid', 'uuid_generate_v4'], { args: [], result: T.uuid, volatile: true, fn: () => randomUUID() });
+def('unique_rowid', { args: [], result: i8, volatile: true, fn: (_a, ctx) => ctx.server.uniqueRowId() });
+
+// json
+def('to_jsonb', { args: [anyT], result: T.jsonb, nullable: true, fn: ([v]) => ({ jsonb: toJsonValue(v) }) });
+def('to_json', { args: [anyT], result: T.json, nullable: true, fn: ([v]) => ({ json: formatJsonb(toJsonValue(v)) }) });
+def('jsonb_typeof', { args: [T.jsonb], result: txt, fn: ([v]) => jsonTypeof((v as JsonValue).jsonb) });
+def('jsonb_array_length', { args: [T.jsonb], result: i4, fn: ([v]) => { const j = (v as JsonValue).jsonb; if (!Array.isArray(j)) throw new PgError(SqlState.InvalidParameterValue, 'cannot get array length of a non-array'); return j.length; } });
+def('jsonb_build_object', { args: [anyT], variadic: true, nullable: true, result: T.jsonb, fn: (args) => { const o: Record<string, unknown> = {}; for (let i = 0; i + 1 < args.length; i += 2) { if (args[i] === null) throw new PgError(SqlState.InvalidParameterValue, 'argument 1: key must not be null'); o[String(toJsonValue(args[i] as Value))] = toJsonValue(args[i + 1] as Value); } return { jsonb: o }; } });
+def('jsonb_build_array', { args: [anyT], variadic: true, nullable: true, result: T.jsonb, fn: (args) => ({ jsonb: args.map(toJsonValue) }) });
+def('jsonb_pretty', { args: [T.jsonb], result: txt, fn: ([v]) => JSON.stringify((v as JsonValue).jsonb, null, 4) });
+function toJsonValue(v: Value): unknown {
+  if (v === null) return null;
+  if (v instanceof Decimal) return Number(v.toString());
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) && 'jsonb' in v) return (v as JsonValue).jsonb;
+  if (Array.isArray(v)) return v.map(toJsonValue);
+  return v;
+}
+function jsonTypeof(j: unknown): string {
+  if (j === null) return 'null';
+  if (Array.isArray(j)) return 'array';
+  if (typeof j === 'object') return 'object';
+  return typeof j === 'number' ? 'number' : typeof j === 'boolean' ? 'boolean' : 'string';
+}
+
+// arrays
+def('array_length', { args: [arrayOf(txt), i4], result: i4, fn: ([a, d]) => ((d as number) === 1 && (a as Value[]).length > 0 ? (a as Value[]).length : null) });
+def('cardinality', { args: [arrayOf(txt)], result: i4, fn: ([a]) => (a as Value[]).length });
+def('array_to_string', { args: [arrayOf(txt), txt], result: txt, fn: ([a, s], ctx) => (a as Value[]).filter((x) => x !== null).map((x) => stringify(x, ctx, 0)).join(str(s)) }, { args: [arrayOf(txt), txt, txt], result: txt, fn: ([a, s, n], ctx) => (a as Value[]).map((x) => (x === null ? str(n) : stringify(x, ctx, 0))).join(str(s)) });
+def('string_to_array', { args: [txt, txt], result: arrayOf(txt), fn: ([s, d]) => (str(s) === '' ? [] : str(d) === '' ? [str(s)] : str(s).split(str(d))) });
+def('array_upper', { args: [arrayOf(txt), i4], result: i4, fn: ([a]) => ((a as Value[]).length > 0 ? (a as Value[]).length : null) });
+def('array_lower', { args: [arrayOf(txt), i4], result: i4, fn: ([a]) => ((a as Value[]).length > 0 ? 1 : null) });
+def('array_position', { args: [arrayOf(txt), txt], result: i4, fn: ([a, v]) => { const i = (a as Value[]).findIndex((x) => x !== null && String(x) === String(v)); return i < 0 ? null : i + 1; } });
+
+// misc
+def('pg_sleep', { args: [f8], result: T.void, volatile: true, fn: ([s], ctx) => { ctx.sleepUntil = Math.max(ctx.sleepUntil, Date.now() + (s as number) * 1000); return ''; } });
+def('version', { args: [], result: txt, fn: (_a, ctx) => ctx.server.version });
+def(['current_database', 'current_catalog'], { args: [], result: T.name, fn: (_a, ctx) => ctx.session.database });
+def(['current_user', 'session_user', 'user', 'current_role', 'getpgusername'], { args: [], result: T.name, fn: (_a, ctx) => ctx.session.user });
+def('current_schema', { args: [], result: T.name, fn: (_a, ctx) => ctx.session.searchPath.find((s) => s !== '$user') ?? 'public' });
+def('current_schemas', { args: [b], result: arrayOf(T.name), fn: ([imp], ctx) => [...(imp ? ['pg_catalog'] : []), ...ctx.session.searchPath.filter((s) => s !== '$user')] });
+def('pg_backend_pid', { args: [], result: i4, fn: (_a, ctx) => ctx.session.backendPid });
+def('inet_server_port', { args: [], result: i4, fn: () => 26257 });
+def('pg_postmaster_start_time', { args: [], result: T.timestamptz, fn: (_a, ctx) => ctx.server.startedAt });
+def('pg_size_pretty', { args: [i8], result: txt, fn: ([n]) => sizePretty(Number(n)) }, { args: [numT], result: txt, fn: ([n]) => sizePretty((n as Decimal).toNumber()) });
+function sizePretty(n: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (Math.abs(v) >= 10 * 1024 && i < units.length - 1) {
+    v = Math.round(v / 1024);
+    i++;
+  }
+  return `${v} ${units[i]}`;
+}
+def('pg_typeof', { args: [anyT], result: T.regtype, nullable: true, fn: () => 0 }); // replaced in binder
+def('nullif', { args: [anyT, anyT], nullable: true, result: first, fn: () => null }); // handled in binder
+def('txid_current', { args: [], result: i8, fn: (_a, ctx) => BigInt(Math.floor(ctx.txnTimestamp / 1000)) });
+def('pg_is_in_recovery', { args: [], result: b, fn: () => false });
+def('current_setting', { args: [txt], result: txt, fn: ([n], ctx) => { const v = ctx.session.settings.get(str(n).toLowerCase()); if (v === undefined) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${str(n)}"`); return v; } }, { args: [txt, b], result: txt, nullable: true, fn: ([n], ctx) => ctx.session.settings.get(str(n).toLowerCase()) ?? null });
+def('set_config', { args: [txt, txt, b], result: txt, fn: ([n, v], ctx) => { ctx.session.settings.set(str(n).toLowerCase(), str(v)); return v; } });

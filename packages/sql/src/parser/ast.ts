@@ -1,0 +1,186 @@
+/** The abstract syntax tree produced by the parser. Positions are 0-based offsets in the query. */
+
+export type Expr =
+  | { kind: 'literal'; value: string | number | boolean | null; literalType: 'string' | 'integer' | 'decimal' | 'bool' | 'null' | 'bitstring'; pos: number }
+  | { kind: 'column'; parts: string[]; pos: number }
+  | { kind: 'star'; table: string[] | null; pos: number }
+  | { kind: 'param'; index: number; pos: number }
+  | { kind: 'unary'; op: string; arg: Expr; pos: number }
+  | { kind: 'binary'; op: string; left: Expr; right: Expr; pos: number }
+  | { kind: 'and'; args: Expr[]; pos: number }
+  | { kind: 'or'; args: Expr[]; pos: number }
+  | { kind: 'not'; arg: Expr; pos: number }
+  | { kind: 'isnull'; arg: Expr; negated: boolean; pos: number }
+  | { kind: 'isbool'; arg: Expr; value: boolean | null; negated: boolean; pos: number }
+  | { kind: 'distinctfrom'; left: Expr; right: Expr; negated: boolean; pos: number }
+  | { kind: 'between'; arg: Expr; low: Expr; high: Expr; negated: boolean; symmetric: boolean; pos: number }
+  | { kind: 'like'; arg: Expr; pattern: Expr; escape: Expr | null; negated: boolean; caseInsensitive: boolean; similar: boolean; pos: number }
+  | { kind: 'inlist'; arg: Expr; list: Expr[]; negated: boolean; pos: number }
+  | { kind: 'insubquery'; arg: Expr; query: SelectStmt; negated: boolean; pos: number }
+  | { kind: 'exists'; query: SelectStmt; pos: number }
+  | { kind: 'subquery'; query: SelectStmt; pos: number }
+  | { kind: 'quantified'; op: string; arg: Expr; quantifier: 'any' | 'all'; array: Expr | null; query: SelectStmt | null; pos: number }
+  | { kind: 'case'; operand: Expr | null; whens: { when: Expr; then: Expr }[]; else: Expr | null; pos: number }
+  | { kind: 'cast'; arg: Expr; type: TypeName; pos: number }
+  | { kind: 'typed'; type: TypeName; value: string; pos: number }
+  | { kind: 'func'; name: string[]; args: Expr[]; distinct: boolean; star: boolean; filter: Expr | null; over: WindowSpec | null; orderBy: OrderItem[]; pos: number }
+  | { kind: 'array'; elems: Expr[]; pos: number }
+  | { kind: 'arraysubquery'; query: SelectStmt; pos: number }
+  | { kind: 'subscript'; arg: Expr; index: Expr; pos: number }
+  | { kind: 'field'; arg: Expr; field: string; pos: number }
+  | { kind: 'row'; args: Expr[]; pos: number }
+  | { kind: 'collate'; arg: Expr; collation: string; pos: number }
+  | { kind: 'attimezone'; arg: Expr; zone: Expr; pos: number }
+  | { kind: 'default'; pos: number };
+
+export interface TypeName {
+  name: string;
+  /** Modifiers as given: varchar(20) → [20]; numeric(10,2) → [10, 2]. */
+  mods: number[];
+  arrayDims: number;
+  pos: number;
+}
+
+export interface WindowSpec {
+  name: string | null;
+  partitionBy: Expr[];
+  orderBy: OrderItem[];
+  frame: WindowFrame | null;
+}
+
+export interface WindowFrame {
+  mode: 'rows' | 'range' | 'groups';
+  start: FrameBound;
+  end: FrameBound;
+}
+
+export type FrameBound = { type: 'unbounded_preceding' | 'unbounded_following' | 'current_row' } | { type: 'preceding' | 'following'; offset: Expr };
+
+export interface OrderItem {
+  expr: Expr;
+  desc: boolean;
+  nulls: 'first' | 'last' | null;
+}
+
+export type FromItem =
+  | { kind: 'table'; name: string[]; alias: string | null; columnAliases: string[] | null; pos: number }
+  | { kind: 'subquery'; query: SelectStmt; alias: string | null; columnAliases: string[] | null; lateral: boolean; pos: number }
+  | { kind: 'function'; func: Expr & { kind: 'func' }; alias: string | null; columnAliases: string[] | null; withOrdinality: boolean; pos: number }
+  | { kind: 'join'; joinType: 'inner' | 'left' | 'right' | 'full' | 'cross'; left: FromItem; right: FromItem; on: Expr | null; using: string[] | null; natural: boolean; pos: number };
+
+export interface SelectItem {
+  expr: Expr;
+  alias: string | null;
+}
+
+export interface CommonTableExpr {
+  name: string;
+  columns: string[] | null;
+  query: SelectStmt;
+  recursive: boolean;
+}
+
+/** A query: a simple SELECT, VALUES, or a set operation, with ORDER BY / LIMIT around it. */
+export type QueryBody =
+  | {
+      kind: 'select';
+      distinct: boolean;
+      distinctOn: Expr[] | null;
+      items: SelectItem[];
+      from: FromItem[];
+      where: Expr | null;
+      groupBy: Expr[];
+      having: Expr | null;
+      windows: { name: string; spec: WindowSpec }[];
+    }
+  | { kind: 'values'; rows: Expr[][] }
+  | { kind: 'setop'; op: 'union' | 'intersect' | 'except'; all: boolean; left: SelectStmt; right: SelectStmt };
+
+export interface SelectStmt {
+  kind: 'query';
+  with: CommonTableExpr[];
+  body: QueryBody;
+  orderBy: OrderItem[];
+  limit: Expr | null;
+  offset: Expr | null;
+  pos: number;
+}
+
+export interface ColumnDef {
+  name: string;
+  type: TypeName;
+  notNull: boolean;
+  nullExplicit: boolean;
+  primaryKey: boolean;
+  unique: boolean;
+  default: Expr | null;
+  check: Expr | null;
+  checkName: string | null;
+  references: { table: string[]; column: string | null } | null;
+  pos: number;
+}
+
+export type TableConstraint =
+  | { kind: 'primary'; name: string | null; columns: string[] }
+  | { kind: 'unique'; name: string | null; columns: string[] }
+  | { kind: 'check'; name: string | null; expr: Expr; text: string }
+  | { kind: 'foreign'; name: string | null; columns: string[]; table: string[]; refColumns: string[] };
+
+export type AlterTableCmd =
+  | { kind: 'addColumn'; column: ColumnDef; ifNotExists: boolean }
+  | { kind: 'dropColumn'; name: string; ifExists: boolean }
+  | { kind: 'renameColumn'; from: string; to: string }
+  | { kind: 'renameTable'; to: string }
+  | { kind: 'alterColumnDefault'; column: string; default: Expr | null }
+  | { kind: 'alterColumnNotNull'; column: string; notNull: boolean }
+  | { kind: 'alterColumnType'; column: string; type: TypeName }
+  | { kind: 'addConstraint'; constraint: TableConstraint }
+  | { kind: 'dropConstraint'; name: string; ifExists: boolean };
+
+export type Statement =
+  | SelectStmt
+  | { kind: 'insert'; with: CommonTableExpr[]; table: string[]; alias: string | null; columns: string[] | null; source: SelectStmt | 'default'; onConflict: OnConflict | null; returning: SelectItem[] | null; upsert: boolean; pos: number }
+  | { kind: 'update'; with: CommonTableExpr[]; table: string[]; alias: string | null; sets: { column: string; value: Expr }[]; from: FromItem[]; where: Expr | null; returning: SelectItem[] | null; pos: number }
+  | { kind: 'delete'; with: CommonTableExpr[]; table: string[]; alias: string | null; using: FromItem[]; where: Expr | null; returning: SelectItem[] | null; pos: number }
+  | { kind: 'createDatabase'; name: string; ifNotExists: boolean; pos: number }
+  | { kind: 'dropDatabase'; name: string; ifExists: boolean; cascade: boolean; pos: number }
+  | { kind: 'createSchema'; name: string; ifNotExists: boolean; pos: number }
+  | { kind: 'dropSchema'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
+  | { kind: 'createTable'; name: string[]; ifNotExists: boolean; columns: ColumnDef[]; constraints: TableConstraint[]; asQuery: SelectStmt | null; pos: number }
+  | { kind: 'dropTable'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
+  | { kind: 'alterTable'; name: string[]; ifExists: boolean; cmds: AlterTableCmd[]; pos: number }
+  | { kind: 'createIndex'; name: string | null; table: string[]; columns: { name: string; desc: boolean }[]; unique: boolean; ifNotExists: boolean; storing: string[]; pos: number }
+  | { kind: 'dropIndex'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
+  | { kind: 'createSequence'; name: string[]; ifNotExists: boolean; start: number | null; increment: number | null; pos: number }
+  | { kind: 'dropSequence'; names: string[][]; ifExists: boolean; pos: number }
+  | { kind: 'createView'; name: string[]; orReplace: boolean; columns: string[] | null; query: SelectStmt; text: string; pos: number }
+  | { kind: 'dropView'; names: string[][]; ifExists: boolean; pos: number }
+  | { kind: 'truncate'; names: string[][]; pos: number }
+  | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; pos: number }
+  | { kind: 'commit'; pos: number }
+  | { kind: 'rollback'; savepoint: string | null; pos: number }
+  | { kind: 'savepoint'; name: string; pos: number }
+  | { kind: 'release'; name: string; pos: number }
+  | { kind: 'set'; name: string; value: (string | number)[] | 'default'; local: boolean; pos: number }
+  | { kind: 'setTransaction'; isolation: string | null; readOnly: boolean | null; pos: number }
+  | { kind: 'show'; name: string; pos: number }
+  | { kind: 'showTables'; schema: string[] | null; pos: number }
+  | { kind: 'showDatabases'; pos: number }
+  | { kind: 'showSchemas'; pos: number }
+  | { kind: 'showColumns'; table: string[]; pos: number }
+  | { kind: 'showCreate'; table: string[]; pos: number }
+  | { kind: 'showIndexes'; table: string[]; pos: number }
+  | { kind: 'reset'; name: string; pos: number }
+  | { kind: 'use'; name: string; pos: number }
+  | { kind: 'explain'; analyze: boolean; verbose: boolean; stmt: Statement; pos: number }
+  | { kind: 'prepare'; name: string; types: TypeName[]; stmt: Statement; text: string; pos: number }
+  | { kind: 'execute'; name: string; args: Expr[]; pos: number }
+  | { kind: 'deallocate'; name: string | null; pos: number }
+  | { kind: 'discard'; what: string; pos: number }
+  | { kind: 'comment'; pos: number }
+  | { kind: 'empty'; pos: number };
+
+export interface OnConflict {
+  columns: string[] | null;
+  action: 'nothing' | { sets: { column: string; value: Expr }[]; where: Expr | null };
+}

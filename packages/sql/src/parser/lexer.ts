@@ -1,0 +1,253 @@
+/**
+ * The SQL lexer: PostgreSQL's lexical rules (identifiers folded to lower case unless quoted,
+ * '' and E'' strings, $tag$ dollar quoting, $n parameters, -- and nested /* *\/ comments,
+ * numeric literals, operators). Every token keeps its 0-based offset for error positions.
+ */
+import { PgError, SqlState } from '@strata/common';
+
+export type TokenType = 'ident' | 'qident' | 'keyword' | 'string' | 'bitstring' | 'number' | 'param' | 'op' | 'punct' | 'eof';
+
+export interface Token {
+  type: TokenType;
+  /** Identifiers: folded name; keywords: lower case; strings: the decoded value. */
+  value: string;
+  pos: number;
+}
+
+/** Reserved words that cannot be bare column aliases or identifiers (a practical subset). */
+export const reserved = new Set([
+  'all', 'analyse', 'analyze', 'and', 'any', 'array', 'as', 'asc', 'asymmetric', 'both', 'case', 'cast', 'check', 'collate',
+  'column', 'constraint', 'create', 'current_catalog', 'current_date', 'current_role', 'current_time', 'current_timestamp',
+  'current_user', 'default', 'deferrable', 'desc', 'distinct', 'do', 'else', 'end', 'except', 'false', 'fetch', 'for',
+  'foreign', 'from', 'grant', 'group', 'having', 'in', 'initially', 'intersect', 'into', 'lateral', 'leading', 'limit',
+  'localtime', 'localtimestamp', 'not', 'null', 'offset', 'on', 'only', 'or', 'order', 'placing', 'primary', 'references',
+  'returning', 'select', 'session_user', 'some', 'symmetric', 'table', 'then', 'to', 'trailing', 'true', 'union', 'unique',
+  'user', 'using', 'variadic', 'when', 'where', 'window', 'with',
+  // Not reserved in PostgreSQL, but they may not be bare aliases after an expression.
+  'join', 'inner', 'left', 'right', 'full', 'outer', 'cross', 'natural', 'is', 'isnull', 'notnull', 'like', 'ilike', 'between',
+  'similar', 'over', 'filter', 'within', 'escape',
+]);
+
+const opChars = '+-*/<>=~!@#%^&|`?';
+
+export function lex(sql: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const n = sql.length;
+  const err = (msg: string, pos: number) => new PgError(SqlState.SyntaxError, msg, { position: pos + 1 });
+  while (i < n) {
+    const c = sql[i] as string;
+    // whitespace
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f') {
+      i++;
+      continue;
+    }
+    // comments
+    if (c === '-' && sql[i + 1] === '-') {
+      while (i < n && sql[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '/' && sql[i + 1] === '*') {
+      let depth = 1;
+      const start = i;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+      if (depth > 0) throw err('unterminated /* comment at or near "/*"', start);
+      continue;
+    }
+    const start = i;
+    // strings: '…', E'…', N'…', B'…', X'…'
+    if (c === "'" || ((c === 'e' || c === 'E') && sql[i + 1] === "'") || ((c === 'n' || c === 'N') && sql[i + 1] === "'")) {
+      const escape = c === 'e' || c === 'E';
+      if (c !== "'") i++;
+      i++;
+      let s = '';
+      for (;;) {
+        if (i >= n) throw err('unterminated quoted string at or near "' + sql.slice(start, start + 20) + '"', start);
+        const ch = sql[i] as string;
+        if (ch === "'") {
+          if (sql[i + 1] === "'") {
+            s += "'";
+            i += 2;
+            continue;
+          }
+          i++;
+          // Adjacent string literals separated by a newline are concatenated (SQL standard).
+          const m = /^[ \t\r\f]*\n\s*'/.exec(sql.slice(i));
+          if (m) {
+            i += m[0].length;
+            continue;
+          }
+          break;
+        }
+        if (escape && ch === '\\') {
+          const nx = sql[i + 1] as string;
+          i += 2;
+          switch (nx) {
+            case 'n':
+              s += '\n';
+              break;
+            case 't':
+              s += '\t';
+              break;
+            case 'r':
+              s += '\r';
+              break;
+            case 'b':
+              s += '\b';
+              break;
+            case 'f':
+              s += '\f';
+              break;
+            case 'x': {
+              const m = /^[0-9a-fA-F]{1,2}/.exec(sql.slice(i));
+              if (m) {
+                s += String.fromCharCode(parseInt(m[0], 16));
+                i += m[0].length;
+              } else s += 'x';
+              break;
+            }
+            case 'u': {
+              s += String.fromCharCode(parseInt(sql.slice(i, i + 4), 16));
+              i += 4;
+              break;
+            }
+            default:
+              if (nx >= '0' && nx <= '7') {
+                const m = /^[0-7]{1,3}/.exec(sql.slice(i - 1)) as RegExpExecArray;
+                s += String.fromCharCode(parseInt(m[0], 8));
+                i += m[0].length - 1;
+              } else s += nx;
+          }
+          continue;
+        }
+        s += ch;
+        i++;
+      }
+      out.push({ type: 'string', value: s, pos: start });
+      continue;
+    }
+    if ((c === 'b' || c === 'B' || c === 'x' || c === 'X') && sql[i + 1] === "'") {
+      const hex = c === 'x' || c === 'X';
+      i += 2;
+      let s = '';
+      while (i < n && sql[i] !== "'") s += sql[i++];
+      if (i >= n) throw err('unterminated bit string literal', start);
+      i++;
+      out.push({ type: 'bitstring', value: (hex ? 'x' : 'b') + s, pos: start });
+      continue;
+    }
+    // dollar quoting / parameters
+    if (c === '$') {
+      const pm = /^\$(\d+)/.exec(sql.slice(i));
+      if (pm) {
+        out.push({ type: 'param', value: pm[1] as string, pos: start });
+        i += pm[0].length;
+        continue;
+      }
+      const dm = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(sql.slice(i));
+      if (dm) {
+        const tag = dm[0];
+        const end = sql.indexOf(tag, i + tag.length);
+        if (end < 0) throw err('unterminated dollar-quoted string at or near "' + tag + '"', start);
+        out.push({ type: 'string', value: sql.slice(i + tag.length, end), pos: start });
+        i = end + tag.length;
+        continue;
+      }
+    }
+    // quoted identifier
+    if (c === '"') {
+      i++;
+      let s = '';
+      for (;;) {
+        if (i >= n) throw err('unterminated quoted identifier at or near "' + sql.slice(start, start + 20) + '"', start);
+        if (sql[i] === '"') {
+          if (sql[i + 1] === '"') {
+            s += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        s += sql[i++];
+      }
+      if (s === '') throw err('zero-length delimited identifier at or near """"', start);
+      out.push({ type: 'qident', value: s, pos: start });
+      continue;
+    }
+    // numbers
+    if ((c >= '0' && c <= '9') || (c === '.' && sql[i + 1] !== undefined && sql[i + 1] as string >= '0' && (sql[i + 1] as string) <= '9')) {
+      const m = /^(\d+(_\d+)*\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)/.exec(sql.slice(i)) as RegExpExecArray;
+      let v = m[0];
+      // "1..2" or "1.foo": a trailing dot followed by an identifier is not part of the number
+      if (v.endsWith('.') && /^[A-Za-z_.]/.test(sql[i + v.length] ?? '')) v = v.slice(0, -1);
+      i += v.length;
+      if (/^[A-Za-z_]/.test(sql[i] ?? '')) {
+        throw err(`trailing junk after numeric literal at or near "${v}${sql[i]}"`, start);
+      }
+      out.push({ type: 'number', value: v.replace(/_/g, ''), pos: start });
+      continue;
+    }
+    // identifiers / keywords
+    if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
+      let j = i + 1;
+      while (j < n && /[A-Za-z_0-9$\u0080-\uffff]/.test(sql[j] as string)) j++;
+      const word = sql.slice(i, j);
+      i = j;
+      out.push({ type: 'ident', value: word.toLowerCase(), pos: start });
+      continue;
+    }
+    // punctuation
+    if ('(),;[]'.includes(c)) {
+      out.push({ type: 'punct', value: c, pos: start });
+      i++;
+      continue;
+    }
+    if (c === ':' && sql[i + 1] === ':') {
+      out.push({ type: 'op', value: '::', pos: start });
+      i += 2;
+      continue;
+    }
+    if (c === ':' && sql[i + 1] === '=') {
+      out.push({ type: 'op', value: ':=', pos: start });
+      i += 2;
+      continue;
+    }
+    if (c === ':') {
+      out.push({ type: 'punct', value: ':', pos: start });
+      i++;
+      continue;
+    }
+    if (c === '.') {
+      out.push({ type: 'punct', value: '.', pos: start });
+      i++;
+      continue;
+    }
+    if (opChars.includes(c)) {
+      let j = i;
+      while (j < n && opChars.includes(sql[j] as string)) {
+        // a comment start ends the operator
+        if ((sql[j] === '-' && sql[j + 1] === '-') || (sql[j] === '/' && sql[j + 1] === '*')) break;
+        j++;
+      }
+      let op = sql.slice(i, j);
+      // PostgreSQL: a multi-char operator cannot end in + or - unless it contains ~ ! @ # % ^ & | ` ?
+      while (op.length > 1 && (op.endsWith('+') || op.endsWith('-')) && !/[~!@#%^&|`?]/.test(op)) op = op.slice(0, -1);
+      i += op.length;
+      out.push({ type: 'op', value: op, pos: start });
+      continue;
+    }
+    throw err(`syntax error at or near "${c}"`, start);
+  }
+  out.push({ type: 'eof', value: '', pos: n });
+  return out;
+}

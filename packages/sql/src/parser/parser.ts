@@ -1,0 +1,1662 @@
+/**
+ * A recursive-descent parser for Strata's SQL (PostgreSQL dialect plus CockroachDB/KWDB
+ * statements: UPSERT, USE, SHOW TABLES/DATABASES/CREATE TABLE). Operator precedence follows
+ * PostgreSQL's table (sql-syntax-lexical, "Operator Precedence").
+ */
+import { PgError, SqlState } from '@strata/common';
+import type {
+  AlterTableCmd,
+  ColumnDef,
+  CommonTableExpr,
+  Expr,
+  FrameBound,
+  FromItem,
+  OnConflict,
+  OrderItem,
+  QueryBody,
+  SelectItem,
+  SelectStmt,
+  Statement,
+  TableConstraint,
+  TypeName,
+  WindowFrame,
+  WindowSpec,
+} from './ast.js';
+import { lex, reserved } from './lexer.js';
+import type { Token } from './lexer.js';
+
+/** Parses a string holding zero or more statements separated by semicolons. */
+export function parseStatements(sql: string): { stmt: Statement; text: string }[] {
+  const p = new Parser(sql);
+  return p.parseAll();
+}
+
+export function parseOne(sql: string): Statement {
+  const all = parseStatements(sql);
+  if (all.length !== 1) {
+    throw new PgError(SqlState.SyntaxError, all.length === 0 ? 'empty query' : 'cannot insert multiple commands into a prepared statement');
+  }
+  return (all[0] as { stmt: Statement }).stmt;
+}
+
+export function parseExpression(sql: string): Expr {
+  const p = new Parser(sql);
+  const e = p.expr();
+  p.expectEof();
+  return e;
+}
+
+const compareOps = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
+
+class Parser {
+  private readonly toks: Token[];
+  private i = 0;
+
+  constructor(private readonly sql: string) {
+    this.toks = lex(sql);
+  }
+
+  // ---- token helpers -------------------------------------------------------------------------
+
+  private peek(k = 0): Token {
+    return this.toks[Math.min(this.i + k, this.toks.length - 1)] as Token;
+  }
+
+  private next(): Token {
+    const t = this.peek();
+    if (this.i < this.toks.length - 1) this.i++;
+    return t;
+  }
+
+  /** True if the current token is the (unquoted) keyword w. */
+  private isKw(w: string, k = 0): boolean {
+    const t = this.peek(k);
+    return t.type === 'ident' && t.value === w;
+  }
+
+  private acceptKw(...ws: string[]): boolean {
+    for (let k = 0; k < ws.length; k++) if (!this.isKw(ws[k] as string, k)) return false;
+    this.i += ws.length;
+    return true;
+  }
+
+  private expectKw(...ws: string[]): void {
+    for (const w of ws) {
+      if (!this.isKw(w)) throw this.syntaxError();
+      this.next();
+    }
+  }
+
+  private isPunct(c: string, k = 0): boolean {
+    const t = this.peek(k);
+    return t.type === 'punct' && t.value === c;
+  }
+
+  private acceptPunct(c: string): boolean {
+    if (this.isPunct(c)) {
+      this.next();
+      return true;
+    }
+    return false;
+  }
+
+  private expectPunct(c: string): void {
+    if (!this.acceptPunct(c)) throw this.syntaxError();
+  }
+
+  private isOp(o: string, k = 0): boolean {
+    const t = this.peek(k);
+    return t.type === 'op' && t.value === o;
+  }
+
+  private acceptOp(o: string): boolean {
+    if (this.isOp(o)) {
+      this.next();
+      return true;
+    }
+    return false;
+  }
+
+  syntaxError(t: Token = this.peek()): PgError {
+    if (t.type === 'eof') return new PgError(SqlState.SyntaxError, 'syntax error at end of input', { position: t.pos + 1 });
+    const text = t.type === 'string' ? this.sql.slice(t.pos, this.tokenEnd(t)) : this.sql.slice(t.pos, this.tokenEnd(t));
+    return new PgError(SqlState.SyntaxError, `syntax error at or near "${text}"`, { position: t.pos + 1 });
+  }
+
+  private tokenEnd(t: Token): number {
+    const idx = this.toks.indexOf(t);
+    const nx = this.toks[idx + 1];
+    let end = nx ? nx.pos : this.sql.length;
+    while (end > t.pos && /\s/.test(this.sql[end - 1] as string)) end--;
+    return end;
+  }
+
+  expectEof(): void {
+    if (this.peek().type !== 'eof') throw this.syntaxError();
+  }
+
+  /** An identifier (quoted or not). Unreserved keywords are fine. */
+  private ident(allowReserved = false): string {
+    const t = this.peek();
+    if (t.type === 'qident') {
+      this.next();
+      return t.value;
+    }
+    if (t.type === 'ident' && (allowReserved || !reserved.has(t.value))) {
+      this.next();
+      return t.value;
+    }
+    throw this.syntaxError();
+  }
+
+  private isIdent(k = 0): boolean {
+    const t = this.peek(k);
+    return t.type === 'qident' || (t.type === 'ident' && !reserved.has(t.value));
+  }
+
+  /** a, a.b, a.b.c */
+  private qualifiedName(): string[] {
+    const parts = [this.ident()];
+    while (this.isPunct('.')) {
+      this.next();
+      parts.push(this.ident(true));
+    }
+    return parts;
+  }
+
+  private identList(): string[] {
+    const out = [this.ident()];
+    while (this.acceptPunct(',')) out.push(this.ident());
+    return out;
+  }
+
+  // ---- statements ----------------------------------------------------------------------------
+
+  parseAll(): { stmt: Statement; text: string }[] {
+    const out: { stmt: Statement; text: string }[] = [];
+    for (;;) {
+      while (this.acceptPunct(';'));
+      if (this.peek().type === 'eof') break;
+      const start = this.peek().pos;
+      const stmt = this.statement();
+      const endTok = this.peek();
+      if (!(endTok.type === 'eof' || this.isPunct(';'))) throw this.syntaxError();
+      out.push({ stmt, text: this.sql.slice(start, endTok.pos).trim() });
+    }
+    return out;
+  }
+
+  private statement(): Statement {
+    const t = this.peek();
+    const pos = t.pos;
+    if (this.isPunct('(') || this.isKw('select') || this.isKw('values') || this.isKw('table')) return this.selectStmt();
+    if (this.isKw('with')) {
+      const save = this.i;
+      this.next();
+      this.acceptKw('recursive');
+      // Find what follows the CTE list.
+      this.i = save;
+      const ctes = this.withClause();
+      if (this.isKw('insert')) return this.insertStmt(ctes);
+      if (this.isKw('update')) return this.updateStmt(ctes);
+      if (this.isKw('delete')) return this.deleteStmt(ctes);
+      if (this.isKw('upsert')) return this.insertStmt(ctes);
+      const q = this.selectStmt();
+      q.with = [...ctes, ...q.with];
+      return q;
+    }
+    if (this.isKw('insert') || this.isKw('upsert')) return this.insertStmt([]);
+    if (this.isKw('update')) return this.updateStmt([]);
+    if (this.isKw('delete')) return this.deleteStmt([]);
+    if (this.acceptKw('create')) return this.createStmt(pos);
+    if (this.acceptKw('drop')) return this.dropStmt(pos);
+    if (this.acceptKw('alter')) return this.alterStmt(pos);
+    if (this.acceptKw('truncate')) {
+      this.acceptKw('table');
+      const names = [this.qualifiedName()];
+      while (this.acceptPunct(',')) names.push(this.qualifiedName());
+      this.acceptKw('cascade') || this.acceptKw('restrict');
+      return { kind: 'truncate', names, pos };
+    }
+    if (this.acceptKw('begin') || (this.isKw('start') && this.isKw('transaction', 1) && this.acceptKw('start', 'transaction'))) {
+      this.acceptKw('transaction') || this.acceptKw('work');
+      const m = this.txnModes();
+      return { kind: 'begin', ...m, pos };
+    }
+    if (this.acceptKw('commit') || this.acceptKw('end')) {
+      this.acceptKw('transaction') || this.acceptKw('work');
+      return { kind: 'commit', pos };
+    }
+    if (this.acceptKw('rollback') || this.acceptKw('abort')) {
+      this.acceptKw('transaction') || this.acceptKw('work');
+      if (this.acceptKw('to')) {
+        this.acceptKw('savepoint');
+        return { kind: 'rollback', savepoint: this.ident(), pos };
+      }
+      return { kind: 'rollback', savepoint: null, pos };
+    }
+    if (this.acceptKw('savepoint')) return { kind: 'savepoint', name: this.ident(), pos };
+    if (this.acceptKw('release')) {
+      this.acceptKw('savepoint');
+      return { kind: 'release', name: this.ident(), pos };
+    }
+    if (this.acceptKw('set')) return this.setStmt(pos);
+    if (this.acceptKw('show')) return this.showStmt(pos);
+    if (this.acceptKw('reset')) {
+      if (this.acceptKw('all')) return { kind: 'reset', name: 'all', pos };
+      return { kind: 'reset', name: this.settingName(), pos };
+    }
+    if (this.acceptKw('use')) return { kind: 'use', name: this.ident(), pos };
+    if (this.acceptKw('explain')) {
+      let analyze = false;
+      let verbose = false;
+      if (this.acceptPunct('(')) {
+        do {
+          const o = this.ident(true);
+          if (o === 'analyze' || o === 'analyse') analyze = true;
+          if (o === 'verbose') verbose = true;
+          if (!this.isPunct(',') && !this.isPunct(')')) this.next();
+        } while (this.acceptPunct(','));
+        this.expectPunct(')');
+      }
+      if (this.acceptKw('analyze') || this.acceptKw('analyse')) analyze = true;
+      if (this.acceptKw('verbose')) verbose = true;
+      return { kind: 'explain', analyze, verbose, stmt: this.statement(), pos };
+    }
+    if (this.acceptKw('prepare')) {
+      const name = this.ident();
+      const types: TypeName[] = [];
+      if (this.acceptPunct('(')) {
+        do types.push(this.typeName());
+        while (this.acceptPunct(','));
+        this.expectPunct(')');
+      }
+      this.expectKw('as');
+      const start = this.peek().pos;
+      const stmt = this.statement();
+      return { kind: 'prepare', name, types, stmt, text: this.sql.slice(start, this.peek().pos), pos };
+    }
+    if (this.acceptKw('execute')) {
+      const name = this.ident();
+      const args: Expr[] = [];
+      if (this.acceptPunct('(')) {
+        do args.push(this.expr());
+        while (this.acceptPunct(','));
+        this.expectPunct(')');
+      }
+      return { kind: 'execute', name, args, pos };
+    }
+    if (this.acceptKw('deallocate')) {
+      this.acceptKw('prepare');
+      if (this.acceptKw('all')) return { kind: 'deallocate', name: null, pos };
+      return { kind: 'deallocate', name: this.ident(), pos };
+    }
+    if (this.acceptKw('discard')) return { kind: 'discard', what: this.ident(true), pos };
+    if (this.acceptKw('comment')) {
+      // COMMENT ON … IS '…' is accepted and ignored (descriptions are not stored yet).
+      while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
+      return { kind: 'comment', pos };
+    }
+    if (this.acceptKw('analyze') || this.acceptKw('vacuum')) {
+      while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
+      return { kind: 'empty', pos };
+    }
+    throw this.syntaxError();
+  }
+
+  private txnModes(): { isolation: string | null; readOnly: boolean | null } {
+    let isolation: string | null = null;
+    let readOnly: boolean | null = null;
+    for (;;) {
+      if (this.acceptKw('isolation', 'level')) {
+        if (this.acceptKw('serializable')) isolation = 'serializable';
+        else if (this.acceptKw('repeatable', 'read')) isolation = 'repeatable read';
+        else if (this.acceptKw('read', 'committed')) isolation = 'read committed';
+        else if (this.acceptKw('read', 'uncommitted')) isolation = 'read uncommitted';
+        else throw this.syntaxError();
+      } else if (this.acceptKw('read', 'only')) readOnly = true;
+      else if (this.acceptKw('read', 'write')) readOnly = false;
+      else if (this.acceptKw('not', 'deferrable') || this.acceptKw('deferrable')) {
+        // accepted, no effect
+      } else break;
+      this.acceptPunct(',');
+    }
+    return { isolation, readOnly };
+  }
+
+  private settingName(): string {
+    const parts = [this.ident(true)];
+    while (this.acceptPunct('.')) parts.push(this.ident(true));
+    return parts.join('.');
+  }
+
+  private setStmt(pos: number): Statement {
+    let local = false;
+    if (this.acceptKw('session')) {
+      if (this.acceptKw('characteristics', 'as', 'transaction')) return { kind: 'setTransaction', ...this.txnModes(), pos };
+    } else if (this.acceptKw('local')) local = true;
+    if (this.acceptKw('transaction')) return { kind: 'setTransaction', ...this.txnModes(), pos };
+    if (this.acceptKw('time', 'zone')) {
+      if (this.acceptKw('local') || this.acceptKw('default')) return { kind: 'set', name: 'timezone', value: 'default', local, pos };
+      return { kind: 'set', name: 'timezone', value: [this.setValue()], local, pos };
+    }
+    if (this.acceptKw('names')) return { kind: 'set', name: 'client_encoding', value: [this.setValue()], local, pos };
+    const name = this.settingName();
+    if (!this.acceptKw('to') && !this.acceptOp('=')) throw this.syntaxError();
+    if (this.acceptKw('default')) return { kind: 'set', name, value: 'default', local, pos };
+    const values = [this.setValue()];
+    while (this.acceptPunct(',')) values.push(this.setValue());
+    return { kind: 'set', name, value: values, local, pos };
+  }
+
+  private setValue(): string | number {
+    const t = this.next();
+    if (t.type === 'string' || t.type === 'ident' || t.type === 'qident') return t.value;
+    if (t.type === 'number') return Number(t.value);
+    if (t.type === 'op' && t.value === '-' && this.peek().type === 'number') return -Number(this.next().value);
+    throw this.syntaxError(t);
+  }
+
+  private showStmt(pos: number): Statement {
+    if (this.acceptKw('tables')) {
+      if (this.acceptKw('from') || this.acceptKw('in')) return { kind: 'showTables', schema: this.qualifiedName(), pos };
+      return { kind: 'showTables', schema: null, pos };
+    }
+    if (this.acceptKw('databases')) return { kind: 'showDatabases', pos };
+    if (this.acceptKw('schemas')) return { kind: 'showSchemas', pos };
+    if (this.acceptKw('columns')) {
+      if (!this.acceptKw('from')) this.expectKw('in');
+      return { kind: 'showColumns', table: this.qualifiedName(), pos };
+    }
+    if (this.acceptKw('create')) {
+      this.acceptKw('table');
+      return { kind: 'showCreate', table: this.qualifiedName(), pos };
+    }
+    if (this.acceptKw('indexes') || this.acceptKw('index') || this.acceptKw('keys')) {
+      if (!this.acceptKw('from')) this.expectKw('on');
+      return { kind: 'showIndexes', table: this.qualifiedName(), pos };
+    }
+    if (this.acceptKw('transaction', 'isolation', 'level')) return { kind: 'show', name: 'transaction_isolation', pos };
+    if (this.acceptKw('time', 'zone')) return { kind: 'show', name: 'timezone', pos };
+    if (this.acceptKw('all')) return { kind: 'show', name: 'all', pos };
+    return { kind: 'show', name: this.settingName(), pos };
+  }
+
+  // ---- DDL -----------------------------------------------------------------------------------
+
+  private createStmt(pos: number): Statement {
+    if (this.acceptKw('database')) {
+      const ifNotExists = this.acceptKw('if', 'not', 'exists');
+      const name = this.ident();
+      // Options (ENCODING, TEMPLATE, …) are accepted and ignored.
+      while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
+      return { kind: 'createDatabase', name, ifNotExists, pos };
+    }
+    if (this.acceptKw('schema')) {
+      const ifNotExists = this.acceptKw('if', 'not', 'exists');
+      const name = this.ident();
+      if (this.acceptKw('authorization')) this.ident();
+      return { kind: 'createSchema', name, ifNotExists, pos };
+    }
+    if (this.acceptKw('sequence')) {
+      const ifNotExists = this.acceptKw('if', 'not', 'exists');
+      const name = this.qualifiedName();
+      let start: number | null = null;
+      let increment: number | null = null;
+      for (;;) {
+        if (this.acceptKw('start')) {
+          this.acceptKw('with');
+          start = this.signedNumber();
+        } else if (this.acceptKw('increment')) {
+          this.acceptKw('by');
+          increment = this.signedNumber();
+        } else if (this.acceptKw('minvalue') || this.acceptKw('maxvalue') || this.acceptKw('cache')) this.signedNumber();
+        else if (this.acceptKw('no')) this.next();
+        else if (this.acceptKw('as')) this.typeName();
+        else break;
+      }
+      return { kind: 'createSequence', name, ifNotExists, start, increment, pos };
+    }
+    const orReplace = this.acceptKw('or', 'replace');
+    if (this.acceptKw('view')) {
+      const name = this.qualifiedName();
+      let columns: string[] | null = null;
+      if (this.acceptPunct('(')) {
+        columns = this.identList();
+        this.expectPunct(')');
+      }
+      this.expectKw('as');
+      const start = this.peek().pos;
+      const query = this.selectStmt();
+      return { kind: 'createView', name, orReplace, columns, query, text: this.sql.slice(start, this.peek().pos).trim(), pos };
+    }
+    const unique = this.acceptKw('unique');
+    if (this.acceptKw('index')) {
+      this.acceptKw('concurrently');
+      const ifNotExists = this.acceptKw('if', 'not', 'exists');
+      let name: string | null = null;
+      if (!this.isKw('on')) name = this.ident();
+      this.expectKw('on');
+      const table = this.qualifiedName();
+      if (this.acceptKw('using')) this.ident();
+      this.expectPunct('(');
+      const columns: { name: string; desc: boolean }[] = [];
+      do {
+        const n = this.ident();
+        const desc = this.acceptKw('desc');
+        if (!desc) this.acceptKw('asc');
+        if (this.acceptKw('nulls')) this.next();
+        columns.push({ name: n, desc });
+      } while (this.acceptPunct(','));
+      this.expectPunct(')');
+      let storing: string[] = [];
+      if (this.acceptKw('storing') || this.acceptKw('include') || this.acceptKw('covering')) {
+        this.expectPunct('(');
+        storing = this.identList();
+        this.expectPunct(')');
+      }
+      return { kind: 'createIndex', name, table, columns, unique, ifNotExists, storing, pos };
+    }
+    if (unique) throw this.syntaxError();
+    this.acceptKw('temporary') || this.acceptKw('temp') || this.acceptKw('unlogged');
+    if (this.acceptKw('table')) return this.createTable(pos);
+    throw this.syntaxError();
+  }
+
+  private signedNumber(): number {
+    const neg = this.acceptOp('-');
+    const t = this.next();
+    if (t.type !== 'number') throw this.syntaxError(t);
+    return neg ? -Number(t.value) : Number(t.value);
+  }
+
+  private createTable(pos: number): Statement {
+    const ifNotExists = this.acceptKw('if', 'not', 'exists');
+    const name = this.qualifiedName();
+    const columns: ColumnDef[] = [];
+    const constraints: TableConstraint[] = [];
+    if (this.acceptKw('as')) {
+      return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), pos };
+    }
+    this.expectPunct('(');
+    if (!this.isPunct(')')) {
+      do {
+        if (this.isKw('constraint') || this.isKw('primary') || this.isKw('unique') || this.isKw('check') || this.isKw('foreign')) {
+          constraints.push(this.tableConstraint());
+        } else {
+          columns.push(this.columnDef());
+        }
+      } while (this.acceptPunct(','));
+    }
+    this.expectPunct(')');
+    let asQuery: SelectStmt | null = null;
+    if (this.acceptKw('as')) asQuery = this.selectStmt();
+    return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, pos };
+  }
+
+  private tableConstraint(): TableConstraint {
+    let name: string | null = null;
+    if (this.acceptKw('constraint')) name = this.ident();
+    if (this.acceptKw('primary', 'key')) {
+      this.expectPunct('(');
+      const columns = this.identList();
+      this.expectPunct(')');
+      return { kind: 'primary', name, columns };
+    }
+    if (this.acceptKw('unique')) {
+      this.expectPunct('(');
+      const columns = this.identList();
+      this.expectPunct(')');
+      return { kind: 'unique', name, columns };
+    }
+    if (this.acceptKw('check')) {
+      this.expectPunct('(');
+      const start = this.peek().pos;
+      const expr = this.expr();
+      const text = this.sql.slice(start, this.peek().pos).trim();
+      this.expectPunct(')');
+      return { kind: 'check', name, expr, text };
+    }
+    if (this.acceptKw('foreign', 'key')) {
+      this.expectPunct('(');
+      const columns = this.identList();
+      this.expectPunct(')');
+      this.expectKw('references');
+      const table = this.qualifiedName();
+      let refColumns: string[] = [];
+      if (this.acceptPunct('(')) {
+        refColumns = this.identList();
+        this.expectPunct(')');
+      }
+      this.skipFkActions();
+      return { kind: 'foreign', name, columns, table, refColumns };
+    }
+    throw this.syntaxError();
+  }
+
+  private skipFkActions(): void {
+    while (this.acceptKw('on')) {
+      this.next(); // delete | update
+      if (this.acceptKw('no', 'action') || this.acceptKw('set', 'null') || this.acceptKw('set', 'default')) continue;
+      this.next();
+    }
+    this.acceptKw('match', 'simple') || this.acceptKw('match', 'full');
+  }
+
+  private columnDef(): ColumnDef {
+    const pos = this.peek().pos;
+    const name = this.ident();
+    const type = this.typeName();
+    const c: ColumnDef = { name, type, notNull: false, nullExplicit: false, primaryKey: false, unique: false, default: null, check: null, checkName: null, references: null, pos };
+    for (;;) {
+      let cname: string | null = null;
+      if (this.acceptKw('constraint')) cname = this.ident();
+      if (this.acceptKw('not', 'null')) c.notNull = true;
+      else if (this.acceptKw('null')) c.nullExplicit = true;
+      else if (this.acceptKw('primary', 'key')) c.primaryKey = true;
+      else if (this.acceptKw('unique')) c.unique = true;
+      else if (this.acceptKw('default')) c.default = this.exprNoLogic();
+      else if (this.acceptKw('check')) {
+        this.expectPunct('(');
+        c.check = this.expr();
+        c.checkName = cname;
+        this.expectPunct(')');
+      } else if (this.acceptKw('references')) {
+        const table = this.qualifiedName();
+        let column: string | null = null;
+        if (this.acceptPunct('(')) {
+          column = this.ident();
+          this.expectPunct(')');
+        }
+        this.skipFkActions();
+        c.references = { table, column };
+      } else if (this.acceptKw('collate')) this.ident();
+      else break;
+    }
+    return c;
+  }
+
+  private dropStmt(pos: number): Statement {
+    const names = (): string[][] => {
+      const out = [this.qualifiedName()];
+      while (this.acceptPunct(',')) out.push(this.qualifiedName());
+      return out;
+    };
+    const tail = () => {
+      const cascade = this.acceptKw('cascade');
+      if (!cascade) this.acceptKw('restrict');
+      return cascade;
+    };
+    if (this.acceptKw('database')) {
+      const ifExists = this.acceptKw('if', 'exists');
+      const name = this.ident();
+      return { kind: 'dropDatabase', name, ifExists, cascade: tail(), pos };
+    }
+    if (this.acceptKw('schema')) {
+      const ifExists = this.acceptKw('if', 'exists');
+      const n = names();
+      return { kind: 'dropSchema', names: n, ifExists, cascade: tail(), pos };
+    }
+    if (this.acceptKw('table')) {
+      const ifExists = this.acceptKw('if', 'exists');
+      const n = names();
+      return { kind: 'dropTable', names: n, ifExists, cascade: tail(), pos };
+    }
+    if (this.acceptKw('index')) {
+      this.acceptKw('concurrently');
+      const ifExists = this.acceptKw('if', 'exists');
+      const n = names();
+      return { kind: 'dropIndex', names: n, ifExists, cascade: tail(), pos };
+    }
+    if (this.acceptKw('sequence')) {
+      const ifExists = this.acceptKw('if', 'exists');
+      const n = names();
+      tail();
+      return { kind: 'dropSequence', names: n, ifExists, pos };
+    }
+    if (this.acceptKw('view')) {
+      const ifExists = this.acceptKw('if', 'exists');
+      const n = names();
+      tail();
+      return { kind: 'dropView', names: n, ifExists, pos };
+    }
+    throw this.syntaxError();
+  }
+
+  private alterStmt(pos: number): Statement {
+    if (!this.acceptKw('table')) throw this.syntaxError();
+    const ifExists = this.acceptKw('if', 'exists');
+    this.acceptKw('only');
+    const name = this.qualifiedName();
+    const cmds: AlterTableCmd[] = [];
+    do {
+      if (this.acceptKw('add')) {
+        if (this.isKw('constraint') || this.isKw('primary') || this.isKw('unique') || this.isKw('check') || this.isKw('foreign')) {
+          cmds.push({ kind: 'addConstraint', constraint: this.tableConstraint() });
+        } else {
+          this.acceptKw('column');
+          const ifNotExists = this.acceptKw('if', 'not', 'exists');
+          cmds.push({ kind: 'addColumn', column: this.columnDef(), ifNotExists });
+        }
+      } else if (this.acceptKw('drop')) {
+        if (this.acceptKw('constraint')) {
+          const ie = this.acceptKw('if', 'exists');
+          cmds.push({ kind: 'dropConstraint', name: this.ident(), ifExists: ie });
+        } else {
+          this.acceptKw('column');
+          const ie = this.acceptKw('if', 'exists');
+          cmds.push({ kind: 'dropColumn', name: this.ident(), ifExists: ie });
+        }
+        this.acceptKw('cascade') || this.acceptKw('restrict');
+      } else if (this.acceptKw('rename')) {
+        if (this.acceptKw('to')) cmds.push({ kind: 'renameTable', to: this.ident() });
+        else {
+          this.acceptKw('column');
+          const from = this.ident();
+          this.expectKw('to');
+          cmds.push({ kind: 'renameColumn', from, to: this.ident() });
+        }
+      } else if (this.acceptKw('alter')) {
+        this.acceptKw('column');
+        const column = this.ident();
+        if (this.acceptKw('set', 'default')) cmds.push({ kind: 'alterColumnDefault', column, default: this.exprNoLogic() });
+        else if (this.acceptKw('drop', 'default')) cmds.push({ kind: 'alterColumnDefault', column, default: null });
+        else if (this.acceptKw('set', 'not', 'null')) cmds.push({ kind: 'alterColumnNotNull', column, notNull: true });
+        else if (this.acceptKw('drop', 'not', 'null')) cmds.push({ kind: 'alterColumnNotNull', column, notNull: false });
+        else if (this.acceptKw('set', 'data', 'type') || this.acceptKw('type')) cmds.push({ kind: 'alterColumnType', column, type: this.typeName() });
+        else throw this.syntaxError();
+      } else throw this.syntaxError();
+    } while (this.acceptPunct(','));
+    return { kind: 'alterTable', name, ifExists, cmds, pos };
+  }
+
+  typeName(): TypeName {
+    const pos = this.peek().pos;
+    let name = this.ident(true);
+    // multi-word type names
+    if (name === 'double' && this.acceptKw('precision')) name = 'float8';
+    else if (name === 'character' || name === 'char') {
+      if (this.acceptKw('varying')) name = 'varchar';
+      else name = 'bpchar';
+    } else if (name === 'national') {
+      this.acceptKw('character') || this.acceptKw('char');
+      name = this.acceptKw('varying') ? 'varchar' : 'bpchar';
+    } else if (name === 'timestamp' || name === 'time') {
+      let mods: number[] = [];
+      if (this.acceptPunct('(')) {
+        mods = [Number(this.next().value)];
+        this.expectPunct(')');
+      }
+      if (this.acceptKw('with', 'time', 'zone')) name = name === 'timestamp' ? 'timestamptz' : 'timetz';
+      else this.acceptKw('without', 'time', 'zone');
+      return { name, mods, arrayDims: this.arrayDims(), pos };
+    } else if (name === 'bit' && this.acceptKw('varying')) name = 'varbit';
+    else if (name === 'pg_catalog' && this.acceptPunct('.')) return this.typeName();
+    else if (name === 'interval') {
+      // INTERVAL [fields] is accepted; fields are ignored.
+      for (const f of ['year', 'month', 'day', 'hour', 'minute', 'second']) if (this.acceptKw(f)) break;
+      if (this.acceptKw('to')) this.ident(true);
+    }
+    const mods: number[] = [];
+    if (this.isPunct('(')) {
+      this.next();
+      do {
+        const t = this.next();
+        if (t.type !== 'number') throw this.syntaxError(t);
+        mods.push(Number(t.value));
+      } while (this.acceptPunct(','));
+      this.expectPunct(')');
+    }
+    return { name, mods, arrayDims: this.arrayDims(), pos };
+  }
+
+  private arrayDims(): number {
+    let n = 0;
+    for (;;) {
+      if (this.isPunct('[')) {
+        this.next();
+        if (this.peek().type === 'number') this.next();
+        this.expectPunct(']');
+        n++;
+      } else if (this.acceptKw('array')) n++;
+      else return n;
+    }
+  }
+
+  // ---- DML -----------------------------------------------------------------------------------
+
+  private insertStmt(ctes: CommonTableExpr[]): Statement {
+    const pos = this.peek().pos;
+    const upsert = this.acceptKw('upsert');
+    if (!upsert) this.expectKw('insert');
+    this.expectKw('into');
+    const table = this.qualifiedName();
+    let alias: string | null = null;
+    if (this.acceptKw('as')) alias = this.ident();
+    let columns: string[] | null = null;
+    if (this.isPunct('(') && !this.isKw('select', 1) && !this.isKw('values', 1) && !this.isKw('with', 1)) {
+      this.next();
+      columns = this.identList();
+      this.expectPunct(')');
+    }
+    let source: SelectStmt | 'default';
+    if (this.acceptKw('default', 'values')) source = 'default';
+    else source = this.selectStmt();
+    let onConflict: OnConflict | null = null;
+    if (this.acceptKw('on', 'conflict')) {
+      let cols: string[] | null = null;
+      if (this.acceptPunct('(')) {
+        cols = this.identList();
+        this.expectPunct(')');
+      } else if (this.acceptKw('on', 'constraint')) this.ident();
+      this.expectKw('do');
+      if (this.acceptKw('nothing')) onConflict = { columns: cols, action: 'nothing' };
+      else {
+        this.expectKw('update', 'set');
+        const sets = this.setList();
+        const where = this.acceptKw('where') ? this.expr() : null;
+        onConflict = { columns: cols, action: { sets, where } };
+      }
+    }
+    const returning = this.returning();
+    return { kind: 'insert', with: ctes, table, alias, columns, source, onConflict, returning, upsert, pos };
+  }
+
+  private setList(): { column: string; value: Expr }[] {
+    const sets: { column: string; value: Expr }[] = [];
+    do {
+      if (this.isPunct('(')) {
+        this.next();
+        const cols = this.identList();
+        this.expectPunct(')');
+        if (!this.acceptOp('=')) throw this.syntaxError();
+        this.expectPunct('(');
+        const vals: Expr[] = [];
+        do vals.push(this.expr());
+        while (this.acceptPunct(','));
+        this.expectPunct(')');
+        if (vals.length !== cols.length) throw new PgError(SqlState.SyntaxError, 'number of columns does not match number of values');
+        cols.forEach((c, i) => sets.push({ column: c, value: vals[i] as Expr }));
+        continue;
+      }
+      const column = this.ident();
+      if (this.isPunct('.')) {
+        this.next();
+        this.ident();
+      }
+      if (!this.acceptOp('=')) throw this.syntaxError();
+      sets.push({ column, value: this.expr() });
+    } while (this.acceptPunct(','));
+    return sets;
+  }
+
+  private returning(): SelectItem[] | null {
+    if (!this.acceptKw('returning')) return null;
+    return this.selectItems();
+  }
+
+  private updateStmt(ctes: CommonTableExpr[]): Statement {
+    const pos = this.peek().pos;
+    this.expectKw('update');
+    this.acceptKw('only');
+    const table = this.qualifiedName();
+    let alias: string | null = null;
+    if (this.acceptKw('as')) alias = this.ident();
+    else if (this.isIdent() && !this.isKw('set')) alias = this.ident();
+    this.expectKw('set');
+    const sets = this.setList();
+    const from = this.acceptKw('from') ? this.fromList() : [];
+    const where = this.acceptKw('where') ? this.expr() : null;
+    return { kind: 'update', with: ctes, table, alias, sets, from, where, returning: this.returning(), pos };
+  }
+
+  private deleteStmt(ctes: CommonTableExpr[]): Statement {
+    const pos = this.peek().pos;
+    this.expectKw('delete');
+    this.expectKw('from');
+    this.acceptKw('only');
+    const table = this.qualifiedName();
+    let alias: string | null = null;
+    if (this.acceptKw('as')) alias = this.ident();
+    else if (this.isIdent() && !this.isKw('using') && !this.isKw('returning')) alias = this.ident();
+    const using = this.acceptKw('using') ? this.fromList() : [];
+    const where = this.acceptKw('where') ? this.expr() : null;
+    return { kind: 'delete', with: ctes, table, alias, using, where, returning: this.returning(), pos };
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  private withClause(): CommonTableExpr[] {
+    this.expectKw('with');
+    const recursive = this.acceptKw('recursive');
+    const out: CommonTableExpr[] = [];
+    do {
+      const name = this.ident();
+      let columns: string[] | null = null;
+      if (this.acceptPunct('(')) {
+        columns = this.identList();
+        this.expectPunct(')');
+      }
+      this.expectKw('as');
+      this.acceptKw('not');
+      this.acceptKw('materialized');
+      this.expectPunct('(');
+      const query = this.selectStmt();
+      this.expectPunct(')');
+      out.push({ name, columns, query, recursive });
+    } while (this.acceptPunct(','));
+    return out;
+  }
+
+  selectStmt(): SelectStmt {
+    const pos = this.peek().pos;
+    const ctes = this.isKw('with') ? this.withClause() : [];
+    let left = this.selectTerm();
+    // UNION/EXCEPT bind looser than INTERSECT.
+    for (;;) {
+      let op: 'union' | 'except' | null = null;
+      if (this.acceptKw('union')) op = 'union';
+      else if (this.acceptKw('except')) op = 'except';
+      if (!op) break;
+      const all = this.acceptKw('all');
+      if (!all) this.acceptKw('distinct');
+      const right = this.selectTerm();
+      left = wrapQuery({ kind: 'setop', op, all, left, right }, pos);
+    }
+    const q = left;
+    if (ctes.length > 0) q.with = [...ctes, ...q.with];
+    if (this.acceptKw('order', 'by')) {
+      if (q.orderBy.length > 0 || q.limit || q.offset) return this.wrapTail(wrapQuery({ kind: 'select', distinct: false, distinctOn: null, items: [{ expr: { kind: 'star', table: null, pos }, alias: null }], from: [{ kind: 'subquery', query: q, alias: '_', columnAliases: null, lateral: false, pos }], where: null, groupBy: [], having: null, windows: [] }, pos));
+      q.orderBy = this.orderList();
+    }
+    this.limitOffset(q);
+    if (this.acceptKw('for')) {
+      // FOR UPDATE / FOR SHARE: serializable transactions make row locks unnecessary; accepted.
+      this.next();
+      while (this.acceptKw('of')) this.identList();
+      this.acceptKw('nowait') || this.acceptKw('skip', 'locked');
+    }
+    return q;
+  }
+
+  private wrapTail(q: SelectStmt): SelectStmt {
+    q.orderBy = this.orderList();
+    this.limitOffset(q);
+    return q;
+  }
+
+  private limitOffset(q: SelectStmt): void {
+    for (;;) {
+      if (this.acceptKw('limit')) {
+        if (this.acceptKw('all')) q.limit = null;
+        else q.limit = this.expr();
+      } else if (this.acceptKw('offset')) {
+        q.offset = this.exprNoLogic();
+        this.acceptKw('rows') || this.acceptKw('row');
+      } else if (this.acceptKw('fetch')) {
+        this.acceptKw('first') || this.acceptKw('next');
+        q.limit = this.isKw('row') || this.isKw('rows') ? { kind: 'literal', value: 1, literalType: 'integer', pos: this.peek().pos } : this.primary();
+        this.acceptKw('rows') || this.acceptKw('row');
+        this.expectKw('only');
+      } else break;
+    }
+  }
+
+  /** A SELECT term: simple select, VALUES, TABLE t, or a parenthesized query; INTERSECT binds here. */
+  private selectTerm(): SelectStmt {
+    let left = this.selectPrimary();
+    while (this.isKw('intersect')) {
+      const pos = this.next().pos;
+      const all = this.acceptKw('all');
+      if (!all) this.acceptKw('distinct');
+      const right = this.selectPrimary();
+      left = wrapQuery({ kind: 'setop', op: 'intersect', all, left, right }, pos);
+    }
+    return left;
+  }
+
+  private selectPrimary(): SelectStmt {
+    const pos = this.peek().pos;
+    if (this.acceptPunct('(')) {
+      const q = this.selectStmt();
+      this.expectPunct(')');
+      return q;
+    }
+    if (this.acceptKw('values')) {
+      const rows: Expr[][] = [];
+      do {
+        this.expectPunct('(');
+        const row: Expr[] = [];
+        do row.push(this.isKw('default') ? { kind: 'default', pos: this.next().pos } : this.expr());
+        while (this.acceptPunct(','));
+        this.expectPunct(')');
+        rows.push(row);
+      } while (this.acceptPunct(','));
+      return wrapQuery({ kind: 'values', rows }, pos);
+    }
+    if (this.acceptKw('table')) {
+      const name = this.qualifiedName();
+      return wrapQuery({ kind: 'select', distinct: false, distinctOn: null, items: [{ expr: { kind: 'star', table: null, pos }, alias: null }], from: [{ kind: 'table', name, alias: null, columnAliases: null, pos }], where: null, groupBy: [], having: null, windows: [] }, pos);
+    }
+    this.expectKw('select');
+    let distinct = false;
+    let distinctOn: Expr[] | null = null;
+    if (this.acceptKw('distinct')) {
+      distinct = true;
+      if (this.acceptKw('on')) {
+        this.expectPunct('(');
+        distinctOn = [];
+        do distinctOn.push(this.expr());
+        while (this.acceptPunct(','));
+        this.expectPunct(')');
+      }
+    } else this.acceptKw('all');
+    const items = this.peek().type === 'eof' || this.isPunct(';') || this.isPunct(')') || this.isKw('from') || this.isKw('union') ? [] : this.selectItems();
+    const from = this.acceptKw('from') ? this.fromList() : [];
+    const where = this.acceptKw('where') ? this.expr() : null;
+    const groupBy: Expr[] = [];
+    if (this.acceptKw('group', 'by')) {
+      do groupBy.push(this.expr());
+      while (this.acceptPunct(','));
+    }
+    const having = this.acceptKw('having') ? this.expr() : null;
+    const windows: { name: string; spec: WindowSpec }[] = [];
+    if (this.acceptKw('window')) {
+      do {
+        const name = this.ident();
+        this.expectKw('as');
+        windows.push({ name, spec: this.windowSpec() });
+      } while (this.acceptPunct(','));
+    }
+    return wrapQuery({ kind: 'select', distinct, distinctOn, items, from, where, groupBy, having, windows }, pos);
+  }
+
+  private selectItems(): SelectItem[] {
+    const items: SelectItem[] = [];
+    do {
+      const e = this.expr();
+      let alias: string | null = null;
+      if (this.acceptKw('as')) alias = this.ident(true);
+      else if (this.isIdent()) alias = this.ident();
+      items.push({ expr: e, alias });
+    } while (this.acceptPunct(','));
+    return items;
+  }
+
+  private orderList(): OrderItem[] {
+    const out: OrderItem[] = [];
+    do {
+      const expr = this.expr();
+      let desc = false;
+      if (this.acceptKw('desc')) desc = true;
+      else this.acceptKw('asc');
+      let nulls: 'first' | 'last' | null = null;
+      if (this.acceptKw('nulls')) {
+        if (this.acceptKw('first')) nulls = 'first';
+        else {
+          this.expectKw('last');
+          nulls = 'last';
+        }
+      }
+      out.push({ expr, desc, nulls });
+    } while (this.acceptPunct(','));
+    return out;
+  }
+
+  private fromList(): FromItem[] {
+    const out = [this.fromItem()];
+    while (this.acceptPunct(',')) out.push(this.fromItem());
+    return out;
+  }
+
+  private fromItem(): FromItem {
+    let left = this.fromPrimary();
+    for (;;) {
+      const pos = this.peek().pos;
+      let natural = false;
+      if (this.acceptKw('natural')) natural = true;
+      let jt: 'inner' | 'left' | 'right' | 'full' | 'cross' | null = null;
+      if (this.acceptKw('cross', 'join')) jt = 'cross';
+      else if (this.acceptKw('join') || this.acceptKw('inner', 'join')) jt = 'inner';
+      else if (this.acceptKw('left')) {
+        this.acceptKw('outer');
+        this.expectKw('join');
+        jt = 'left';
+      } else if (this.acceptKw('right')) {
+        this.acceptKw('outer');
+        this.expectKw('join');
+        jt = 'right';
+      } else if (this.acceptKw('full')) {
+        this.acceptKw('outer');
+        this.expectKw('join');
+        jt = 'full';
+      }
+      if (!jt) {
+        if (natural) throw this.syntaxError();
+        return left;
+      }
+      const right = this.fromPrimary();
+      let on: Expr | null = null;
+      let using: string[] | null = null;
+      if (jt !== 'cross' && !natural) {
+        if (this.acceptKw('on')) on = this.expr();
+        else if (this.acceptKw('using')) {
+          this.expectPunct('(');
+          using = this.identList();
+          this.expectPunct(')');
+        } else throw this.syntaxError();
+      }
+      left = { kind: 'join', joinType: jt, left, right, on, using, natural, pos };
+    }
+  }
+
+  private alias(): { alias: string | null; columnAliases: string[] | null } {
+    let alias: string | null = null;
+    if (this.acceptKw('as')) alias = this.ident();
+    else if (this.isIdent() && !this.isKw('on') && !this.isKw('using')) alias = this.ident();
+    let columnAliases: string[] | null = null;
+    if (alias !== null && this.isPunct('(')) {
+      this.next();
+      columnAliases = this.identList();
+      this.expectPunct(')');
+    }
+    return { alias, columnAliases };
+  }
+
+  private fromPrimary(): FromItem {
+    const pos = this.peek().pos;
+    const lateral = this.acceptKw('lateral');
+    if (this.isPunct('(')) {
+      // A subquery or a parenthesized join.
+      if (this.isKw('select', 1) || this.isKw('values', 1) || this.isKw('with', 1) || this.isPunct('(', 1)) {
+        const save = this.i;
+        this.next();
+        try {
+          const query = this.selectStmt();
+          this.expectPunct(')');
+          return { kind: 'subquery', query, lateral, pos, ...this.alias() };
+        } catch (e) {
+          if (!this.isPunct('(', 0)) throw e;
+          this.i = save;
+        }
+      }
+      this.next();
+      const j = this.fromItem();
+      this.expectPunct(')');
+      const a = this.alias();
+      if (a.alias && j.kind !== 'join') return { ...j, alias: a.alias } as FromItem;
+      return j;
+    }
+    const name = this.qualifiedName();
+    if (this.isPunct('(')) {
+      const func = this.funcCall(name, pos);
+      const withOrdinality = this.acceptKw('with', 'ordinality');
+      return { kind: 'function', func, withOrdinality, pos, ...this.alias() };
+    }
+    return { kind: 'table', name, pos, ...this.alias() };
+  }
+
+  private windowSpec(): WindowSpec {
+    this.expectPunct('(');
+    const spec: WindowSpec = { name: null, partitionBy: [], orderBy: [], frame: null };
+    if (this.isIdent() && !this.isKw('partition') && !this.isKw('order') && !this.isKw('rows') && !this.isKw('range') && !this.isKw('groups')) spec.name = this.ident();
+    if (this.acceptKw('partition', 'by')) {
+      do spec.partitionBy.push(this.expr());
+      while (this.acceptPunct(','));
+    }
+    if (this.acceptKw('order', 'by')) spec.orderBy = this.orderList();
+    if (this.isKw('rows') || this.isKw('range') || this.isKw('groups')) spec.frame = this.frame();
+    this.expectPunct(')');
+    return spec;
+  }
+
+  private frame(): WindowFrame {
+    const mode = this.next().value as 'rows' | 'range' | 'groups';
+    const bound = (): FrameBound => {
+      if (this.acceptKw('unbounded', 'preceding')) return { type: 'unbounded_preceding' };
+      if (this.acceptKw('unbounded', 'following')) return { type: 'unbounded_following' };
+      if (this.acceptKw('current', 'row')) return { type: 'current_row' };
+      const offset = this.exprNoLogic();
+      if (this.acceptKw('preceding')) return { type: 'preceding', offset };
+      this.expectKw('following');
+      return { type: 'following', offset };
+    };
+    if (this.acceptKw('between')) {
+      const start = bound();
+      this.expectKw('and');
+      const end = bound();
+      return { mode, start, end };
+    }
+    return { mode, start: bound(), end: { type: 'current_row' } };
+  }
+
+  // ---- expressions ---------------------------------------------------------------------------
+
+  expr(): Expr {
+    return this.orExpr();
+  }
+
+  /** An expression that stops before AND/OR (DEFAULT clauses, OFFSET). */
+  private exprNoLogic(): Expr {
+    return this.isExpr();
+  }
+
+  private orExpr(): Expr {
+    const pos = this.peek().pos;
+    const args = [this.andExpr()];
+    while (this.acceptKw('or')) args.push(this.andExpr());
+    return args.length === 1 ? (args[0] as Expr) : { kind: 'or', args, pos };
+  }
+
+  private andExpr(): Expr {
+    const pos = this.peek().pos;
+    const args = [this.notExpr()];
+    while (this.acceptKw('and')) args.push(this.notExpr());
+    return args.length === 1 ? (args[0] as Expr) : { kind: 'and', args, pos };
+  }
+
+  private notExpr(): Expr {
+    const pos = this.peek().pos;
+    if (this.acceptKw('not')) return { kind: 'not', arg: this.notExpr(), pos };
+    return this.isExpr();
+  }
+
+  private isExpr(): Expr {
+    let e = this.comparison();
+    for (;;) {
+      const pos = this.peek().pos;
+      if (this.acceptKw('is')) {
+        const negated = this.acceptKw('not');
+        if (this.acceptKw('null')) e = { kind: 'isnull', arg: e, negated, pos };
+        else if (this.acceptKw('true')) e = { kind: 'isbool', arg: e, value: true, negated, pos };
+        else if (this.acceptKw('false')) e = { kind: 'isbool', arg: e, value: false, negated, pos };
+        else if (this.acceptKw('unknown')) e = { kind: 'isbool', arg: e, value: null, negated, pos };
+        else if (this.acceptKw('distinct', 'from')) e = { kind: 'distinctfrom', left: e, right: this.comparison(), negated, pos };
+        else throw this.syntaxError();
+      } else if (this.acceptKw('isnull')) e = { kind: 'isnull', arg: e, negated: false, pos };
+      else if (this.acceptKw('notnull')) e = { kind: 'isnull', arg: e, negated: true, pos };
+      else return e;
+    }
+  }
+
+  private comparison(): Expr {
+    const left = this.likeIn();
+    const t = this.peek();
+    if (t.type === 'op' && compareOps.has(t.value)) {
+      this.next();
+      const op = t.value === '!=' ? '<>' : t.value;
+      if ((this.isKw('any') || this.isKw('some') || this.isKw('all')) && this.isPunct('(', 1)) {
+        const quantifier = this.next().value === 'all' ? 'all' : 'any';
+        this.expectPunct('(');
+        if (this.isKw('select') || this.isKw('with') || this.isKw('values')) {
+          const query = this.selectStmt();
+          this.expectPunct(')');
+          return { kind: 'quantified', op, arg: left, quantifier, array: null, query, pos: t.pos };
+        }
+        const array = this.expr();
+        this.expectPunct(')');
+        return { kind: 'quantified', op, arg: left, quantifier, array, query: null, pos: t.pos };
+      }
+      const right = this.likeIn();
+      return { kind: 'binary', op, left, right, pos: t.pos };
+    }
+    return left;
+  }
+
+  private likeIn(): Expr {
+    const e = this.otherOp();
+    const pos = this.peek().pos;
+    let negated = false;
+    if (this.isKw('not') && (this.isKw('in', 1) || this.isKw('like', 1) || this.isKw('ilike', 1) || this.isKw('between', 1) || this.isKw('similar', 1))) {
+      this.next();
+      negated = true;
+    }
+    if (this.acceptKw('in')) {
+      this.expectPunct('(');
+      if (this.isKw('select') || this.isKw('with') || this.isKw('values')) {
+        const query = this.selectStmt();
+        this.expectPunct(')');
+        return { kind: 'insubquery', arg: e, query, negated, pos };
+      }
+      const list: Expr[] = [];
+      do list.push(this.expr());
+      while (this.acceptPunct(','));
+      this.expectPunct(')');
+      return { kind: 'inlist', arg: e, list, negated, pos };
+    }
+    if (this.isKw('like') || this.isKw('ilike') || this.isKw('similar')) {
+      const w = this.next().value;
+      if (w === 'similar') this.expectKw('to');
+      const pattern = this.otherOp();
+      const escape = this.acceptKw('escape') ? this.otherOp() : null;
+      return { kind: 'like', arg: e, pattern, escape, negated, caseInsensitive: w === 'ilike', similar: w === 'similar', pos };
+    }
+    if (this.acceptKw('between')) {
+      const symmetric = this.acceptKw('symmetric');
+      if (!symmetric) this.acceptKw('asymmetric');
+      const low = this.otherOp();
+      this.expectKw('and');
+      const high = this.otherOp();
+      return { kind: 'between', arg: e, low, high, negated, symmetric, pos };
+    }
+    if (negated) throw this.syntaxError();
+    return e;
+  }
+
+  /** Any operator not listed elsewhere (||, ~, @>, ->, #, &, |, <<, …), left-associative. */
+  private otherOp(): Expr {
+    let e = this.addExpr();
+    for (;;) {
+      const t = this.peek();
+      if (this.isKw('operator') && this.isPunct('(', 1)) {
+        this.next();
+        this.next();
+        let op = '';
+        while (!this.isPunct(')')) {
+          const x = this.next();
+          if (x.type === 'op') op = x.value;
+          if (x.type === 'eof') throw this.syntaxError(x);
+        }
+        this.next();
+        const right = this.addExpr();
+        e = compareOps.has(op) ? { kind: 'binary', op, left: e, right, pos: t.pos } : { kind: 'binary', op, left: e, right, pos: t.pos };
+        continue;
+      }
+      if (t.type === 'op' && !compareOps.has(t.value) && !['+', '-', '*', '/', '%', '^', '::'].includes(t.value)) {
+        this.next();
+        const right = this.addExpr();
+        e = { kind: 'binary', op: t.value, left: e, right, pos: t.pos };
+        continue;
+      }
+      return e;
+    }
+  }
+
+  private addExpr(): Expr {
+    let e = this.mulExpr();
+    for (;;) {
+      const t = this.peek();
+      if (t.type === 'op' && (t.value === '+' || t.value === '-')) {
+        this.next();
+        e = { kind: 'binary', op: t.value, left: e, right: this.mulExpr(), pos: t.pos };
+      } else return e;
+    }
+  }
+
+  private mulExpr(): Expr {
+    let e = this.expExpr();
+    for (;;) {
+      const t = this.peek();
+      if (t.type === 'op' && (t.value === '*' || t.value === '/' || t.value === '%')) {
+        this.next();
+        e = { kind: 'binary', op: t.value, left: e, right: this.expExpr(), pos: t.pos };
+      } else return e;
+    }
+  }
+
+  private expExpr(): Expr {
+    let e = this.atTimeZone();
+    for (;;) {
+      const t = this.peek();
+      if (t.type === 'op' && t.value === '^') {
+        this.next();
+        e = { kind: 'binary', op: '^', left: e, right: this.atTimeZone(), pos: t.pos };
+      } else return e;
+    }
+  }
+
+  private atTimeZone(): Expr {
+    let e = this.unary();
+    while (this.isKw('at') && this.isKw('time', 1)) {
+      const pos = this.next().pos;
+      this.expectKw('time', 'zone');
+      e = { kind: 'attimezone', arg: e, zone: this.unary(), pos };
+    }
+    return e;
+  }
+
+  private unary(): Expr {
+    const t = this.peek();
+    if (t.type === 'op' && (t.value === '-' || t.value === '+' || t.value === '~' || t.value === '@' || t.value === '|/')) {
+      this.next();
+      const arg = this.unary();
+      if (t.value === '-' && arg.kind === 'literal' && (arg.literalType === 'integer' || arg.literalType === 'decimal')) {
+        return { ...arg, value: '-' + String(arg.value), pos: t.pos };
+      }
+      if (t.value === '+') return arg;
+      return { kind: 'unary', op: t.value, arg, pos: t.pos };
+    }
+    return this.postfix();
+  }
+
+  private postfix(): Expr {
+    let e = this.primary();
+    for (;;) {
+      const t = this.peek();
+      if (t.type === 'op' && t.value === '::') {
+        this.next();
+        e = { kind: 'cast', arg: e, type: this.typeName(), pos: t.pos };
+      } else if (this.isPunct('[')) {
+        this.next();
+        const index = this.expr();
+        if (this.acceptPunct(':')) this.expr();
+        this.expectPunct(']');
+        e = { kind: 'subscript', arg: e, index, pos: t.pos };
+      } else if (this.isKw('collate')) {
+        this.next();
+        const parts = this.qualifiedName();
+        e = { kind: 'collate', arg: e, collation: parts.join('.'), pos: t.pos };
+      } else if (this.isPunct('.') && e.kind !== 'column') {
+        this.next();
+        e = { kind: 'field', arg: e, field: this.ident(true), pos: t.pos };
+      } else return e;
+    }
+  }
+
+  primary(): Expr {
+    const t = this.peek();
+    const pos = t.pos;
+    switch (t.type) {
+      case 'number': {
+        this.next();
+        const isInt = /^\d+$/.test(t.value);
+        return { kind: 'literal', value: t.value, literalType: isInt ? 'integer' : 'decimal', pos };
+      }
+      case 'string':
+        this.next();
+        return { kind: 'literal', value: t.value, literalType: 'string', pos };
+      case 'bitstring':
+        this.next();
+        return { kind: 'literal', value: t.value, literalType: 'bitstring', pos };
+      case 'param':
+        this.next();
+        return { kind: 'param', index: Number(t.value), pos };
+      case 'punct':
+        if (t.value === '(') {
+          this.next();
+          if (this.isKw('select') || this.isKw('with') || this.isKw('values')) {
+            const query = this.selectStmt();
+            this.expectPunct(')');
+            return { kind: 'subquery', query, pos };
+          }
+          const e = this.expr();
+          if (this.acceptPunct(',')) {
+            const args = [e];
+            do args.push(this.expr());
+            while (this.acceptPunct(','));
+            this.expectPunct(')');
+            return { kind: 'row', args, pos };
+          }
+          this.expectPunct(')');
+          return e;
+        }
+        throw this.syntaxError();
+      case 'op':
+        if (t.value === '*') {
+          this.next();
+          return { kind: 'star', table: null, pos };
+        }
+        throw this.syntaxError();
+      case 'qident':
+        return this.columnOrFunc();
+      case 'ident':
+        break;
+      default:
+        throw this.syntaxError();
+    }
+    const w = t.value;
+    switch (w) {
+      case 'null':
+        this.next();
+        return { kind: 'literal', value: null, literalType: 'null', pos };
+      case 'true':
+      case 'false':
+        this.next();
+        return { kind: 'literal', value: w === 'true', literalType: 'bool', pos };
+      case 'default':
+        this.next();
+        return { kind: 'default', pos };
+      case 'case':
+        return this.caseExpr();
+      case 'cast': {
+        this.next();
+        this.expectPunct('(');
+        const arg = this.expr();
+        this.expectKw('as');
+        const type = this.typeName();
+        this.expectPunct(')');
+        return { kind: 'cast', arg, type, pos };
+      }
+      case 'exists': {
+        this.next();
+        this.expectPunct('(');
+        const query = this.selectStmt();
+        this.expectPunct(')');
+        return { kind: 'exists', query, pos };
+      }
+      case 'array': {
+        this.next();
+        if (this.acceptPunct('(')) {
+          const query = this.selectStmt();
+          this.expectPunct(')');
+          return { kind: 'arraysubquery', query, pos };
+        }
+        this.expectPunct('[');
+        const elems: Expr[] = [];
+        if (!this.isPunct(']')) {
+          do elems.push(this.expr());
+          while (this.acceptPunct(','));
+        }
+        this.expectPunct(']');
+        return { kind: 'array', elems, pos };
+      }
+      case 'current_date':
+      case 'current_timestamp':
+      case 'current_time':
+      case 'localtimestamp':
+      case 'localtime':
+      case 'current_user':
+      case 'session_user':
+      case 'user':
+      case 'current_role':
+      case 'current_catalog':
+      case 'current_schema': {
+        this.next();
+        if ((w === 'current_timestamp' || w === 'localtimestamp') && this.acceptPunct('(')) {
+          this.next();
+          this.expectPunct(')');
+        }
+        if (w === 'current_schema' && this.acceptPunct('(')) this.expectPunct(')');
+        const name = w === 'user' || w === 'current_role' ? 'current_user' : w;
+        return { kind: 'func', name: [name], args: [], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+      }
+      case 'extract': {
+        if (!this.isPunct('(', 1)) break;
+        this.next();
+        this.next();
+        const ft = this.next();
+        const field = ft.type === 'string' ? ft.value : ft.value.toLowerCase();
+        this.expectKw('from');
+        const arg = this.expr();
+        this.expectPunct(')');
+        return { kind: 'func', name: ['extract'], args: [{ kind: 'literal', value: field, literalType: 'string', pos: ft.pos }, arg], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+      }
+      case 'position': {
+        if (!this.isPunct('(', 1)) break;
+        this.next();
+        this.next();
+        const sub = this.otherOp();
+        this.expectKw('in');
+        const str = this.expr();
+        this.expectPunct(')');
+        return { kind: 'func', name: ['strpos'], args: [str, sub], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+      }
+      case 'substring': {
+        if (!this.isPunct('(', 1)) break;
+        this.next();
+        this.next();
+        const str = this.expr();
+        const args = [str];
+        if (this.acceptKw('from')) {
+          args.push(this.expr());
+          if (this.acceptKw('for')) args.push(this.expr());
+        } else if (this.acceptKw('for')) {
+          args.push({ kind: 'literal', value: '1', literalType: 'integer', pos });
+          args.push(this.expr());
+        } else {
+          while (this.acceptPunct(',')) args.push(this.expr());
+        }
+        this.expectPunct(')');
+        return { kind: 'func', name: ['substring'], args, distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+      }
+      case 'trim': {
+        if (!this.isPunct('(', 1)) break;
+        this.next();
+        this.next();
+        let fn = 'btrim';
+        if (this.acceptKw('both')) fn = 'btrim';
+        else if (this.acceptKw('leading')) fn = 'ltrim';
+        else if (this.acceptKw('trailing')) fn = 'rtrim';
+        let chars: Expr | null = null;
+        let str: Expr;
+        if (this.acceptKw('from')) str = this.expr();
+        else {
+          const first = this.expr();
+          if (this.acceptKw('from')) {
+            chars = first;
+            str = this.expr();
+          } else if (this.acceptPunct(',')) {
+            str = first;
+            chars = this.expr();
+          } else str = first;
+        }
+        this.expectPunct(')');
+        return { kind: 'func', name: [fn], args: chars ? [str, chars] : [str], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+      }
+      case 'interval':
+      case 'date':
+      case 'timestamp':
+      case 'timestamptz':
+      case 'time':
+      case 'uuid':
+      case 'jsonb':
+      case 'json':
+      case 'bool':
+      case 'boolean':
+      case 'int':
+      case 'integer':
+      case 'numeric':
+      case 'decimal':
+      case 'text':
+      case 'varchar':
+      case 'bigint':
+      case 'smallint':
+      case 'real':
+      case 'float':
+      case 'double':
+      case 'char':
+      case 'character':
+      case 'bytea':
+      case 'name':
+      case 'oid':
+      case 'regclass':
+      case 'regtype':
+      case 'inet': {
+        // Typed literal: TYPE 'string'
+        const save = this.i;
+        try {
+          const type = this.typeName();
+          if (this.peek().type === 'string') {
+            const v = this.next().value;
+            if (type.name === 'interval' && this.isIdent()) {
+              // INTERVAL '1' DAY
+              const unit = this.ident(true);
+              return { kind: 'typed', type, value: `${v} ${unit}`, pos };
+            }
+            return { kind: 'typed', type, value: v, pos };
+          }
+        } catch {
+          // not a typed literal
+        }
+        this.i = save;
+        break;
+      }
+      default:
+        break;
+    }
+    if (reserved.has(w) && !['left', 'right'].includes(w)) throw this.syntaxError();
+    return this.columnOrFunc();
+  }
+
+  private columnOrFunc(): Expr {
+    const pos = this.peek().pos;
+    const parts = [this.ident(true)];
+    while (this.isPunct('.')) {
+      this.next();
+      if (this.isOp('*')) {
+        this.next();
+        return { kind: 'star', table: parts, pos };
+      }
+      parts.push(this.ident(true));
+    }
+    if (this.isPunct('(')) return this.funcCall(parts, pos);
+    return { kind: 'column', parts, pos };
+  }
+
+  private funcCall(name: string[], pos: number): Expr & { kind: 'func' } {
+    this.expectPunct('(');
+    const f: Expr & { kind: 'func' } = { kind: 'func', name, args: [], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+    if (this.isOp('*')) {
+      this.next();
+      f.star = true;
+    } else if (!this.isPunct(')')) {
+      if (this.acceptKw('distinct')) f.distinct = true;
+      else this.acceptKw('all');
+      do {
+        if (this.acceptKw('variadic')) {
+          // accepted
+        }
+        f.args.push(this.expr());
+      } while (this.acceptPunct(','));
+      if (this.acceptKw('order', 'by')) f.orderBy = this.orderList();
+    }
+    this.expectPunct(')');
+    if (this.acceptKw('within', 'group')) {
+      this.expectPunct('(');
+      this.expectKw('order', 'by');
+      f.orderBy = this.orderList();
+      this.expectPunct(')');
+    }
+    if (this.acceptKw('filter')) {
+      this.expectPunct('(');
+      this.expectKw('where');
+      f.filter = this.expr();
+      this.expectPunct(')');
+    }
+    if (this.acceptKw('over')) {
+      if (this.isIdent()) f.over = { name: this.ident(), partitionBy: [], orderBy: [], frame: null };
+      else f.over = this.windowSpec();
+    }
+    return f;
+  }
+
+  private caseExpr(): Expr {
+    const pos = this.next().pos;
+    let operand: Expr | null = null;
+    if (!this.isKw('when')) operand = this.expr();
+    const whens: { when: Expr; then: Expr }[] = [];
+    while (this.acceptKw('when')) {
+      const when = this.expr();
+      this.expectKw('then');
+      whens.push({ when, then: this.expr() });
+    }
+    if (whens.length === 0) throw this.syntaxError();
+    const els = this.acceptKw('else') ? this.expr() : null;
+    this.expectKw('end');
+    return { kind: 'case', operand, whens, else: els, pos };
+  }
+}
+
+function wrapQuery(body: QueryBody, pos: number): SelectStmt {
+  return { kind: 'query', with: [], body, orderBy: [], limit: null, offset: null, pos };
+}

@@ -1,0 +1,1037 @@
+/**
+ * Binds expressions: resolves names against scopes, infers types (PostgreSQL's rules for unknown
+ * literals and parameters, numeric promotion, implicit casts), and compiles each expression into
+ * a closure over the input row.
+ */
+import { PgError, SqlState } from '@strata/common';
+import type { Expr, SelectStmt, TypeName } from '../parser/ast.js';
+import { Decimal } from '../types/numeric.js';
+import { parseInterval } from '../types/datetime.js';
+import { canImplicitCast, castValue } from '../types/cast.js';
+import {
+  T,
+  arrayOf,
+  commonType,
+  compareValues,
+  formatType,
+  isNumeric,
+  isString,
+  parseValue,
+  sameType,
+} from '../types/types.js';
+import type { SqlType, Value, ValueContext } from '../types/types.js';
+import { collect } from '../exec/context.js';
+import type { ExecCtx, Operator, Row } from '../exec/context.js';
+import type { Ev } from '../exec/operators.js';
+import { ANY, likeToRegex, lookupFunction, resolveBinaryOp } from '../functions/scalar.js';
+import type { Args, Overload } from '../functions/scalar.js';
+import { aggregateNames, windowOnlyNames } from '../exec/aggregate.js';
+import type { CatalogView } from '../catalog/catalog.js';
+import type { SessionInfo } from '../exec/context.js';
+import { Scope } from './scope.js';
+
+export type Shape =
+  | { k: 'col'; idx: number }
+  /** Constant for one execution: a literal, a parameter ($n), or an outer (correlated) reference. */
+  | { k: 'const'; param: number | null; outer?: true }
+  | { k: 'cmp'; op: string; l: BoundExpr; r: BoundExpr }
+  | { k: 'and'; args: BoundExpr[] }
+  | { k: 'in'; arg: BoundExpr; list: BoundExpr[] }
+  | { k: 'other' };
+
+export interface BoundExpr {
+  type: SqlType;
+  ev: Ev;
+  shape: Shape;
+  /** The output column name PostgreSQL would give this expression. */
+  name: string;
+}
+
+/** A hook that may bind an expression itself (aggregate and window stages use it). */
+export type BindHook = (e: Expr, scope: Scope, b: Binder) => BoundExpr | null;
+
+export interface BindEnv {
+  catalog: CatalogView;
+  session: SessionInfo;
+  /** Parameter types, index 0 = $1. Unknown ones are filled in from context. */
+  paramTypes: SqlType[];
+  vctx: ValueContext;
+  /** Plans a subquery with the given outer scope. */
+  planSubquery: (q: SelectStmt, outer: Scope) => Operator;
+  /** Resolves a relation name to its OID (regclass casts). */
+  resolveRegclass: (name: string) => number;
+  resolveSequence: (name: string) => number;
+  /** Catalog functions that need to see descriptors (format_type, pg_get_expr, …). */
+  catalogFunction: (name: string, args: BoundExpr[]) => BoundExpr | null;
+}
+
+const constEv = (v: Value): Ev => () => v;
+
+function lit(v: Value, type: SqlType, name = '?column?'): BoundExpr {
+  return { type, ev: constEv(v), shape: { k: 'const', param: null }, name };
+}
+
+/** A literal (or an expression of literals) that can be evaluated at bind time. */
+export function isFoldable(e: BoundExpr): boolean {
+  return e.shape.k === 'const' && e.shape.param === null && !e.shape.outer;
+}
+
+export function typeFromName(t: TypeName): SqlType {
+  let base: SqlType;
+  const n = t.name.toLowerCase();
+  switch (n) {
+    case 'int':
+    case 'integer':
+    case 'int4':
+    case 'serial':
+    case 'serial4':
+      base = T.int4;
+      break;
+    case 'smallint':
+    case 'int2':
+    case 'smallserial':
+    case 'serial2':
+      base = T.int2;
+      break;
+    case 'bigint':
+    case 'int8':
+    case 'bigserial':
+    case 'serial8':
+    case 'int64':
+      base = T.int8;
+      break;
+    case 'real':
+    case 'float4':
+      base = T.float4;
+      break;
+    case 'float':
+      base = t.mods[0] !== undefined && t.mods[0] <= 24 ? T.float4 : T.float8;
+      break;
+    case 'float8':
+    case 'double':
+      base = T.float8;
+      break;
+    case 'numeric':
+    case 'decimal':
+    case 'dec':
+      base = t.mods.length > 0 ? { kind: 'numeric', typmod: ((t.mods[0] as number) << 16) | (t.mods[1] ?? 0) } : T.numeric;
+      if (t.mods.length > 0 && ((t.mods[0] as number) < 1 || (t.mods[0] as number) > 1000)) {
+        throw new PgError(SqlState.InvalidParameterValue, `NUMERIC precision ${t.mods[0]} must be between 1 and 1000`, { position: t.pos + 1 });
+      }
+      break;
+    case 'bool':
+    case 'boolean':
+      base = T.bool;
+      break;
+    case 'text':
+    case 'string':
+      base = T.text;
+      break;
+    case 'varchar':
+      base = { kind: 'varchar', typmod: t.mods[0] ?? -1 };
+      break;
+    case 'bpchar':
+      base = { kind: 'bpchar', typmod: t.mods[0] ?? (t.name === 'bpchar' && t.mods.length === 0 ? 1 : -1) };
+      break;
+    case 'char':
+      base = { kind: 'bpchar', typmod: t.mods[0] ?? 1 };
+      break;
+    case '"char"':
+      base = T.char;
+      break;
+    case 'name':
+      base = T.name;
+      break;
+    case 'bytea':
+    case 'bytes':
+      base = T.bytea;
+      break;
+    case 'date':
+      base = T.date;
+      break;
+    case 'time':
+      base = T.time;
+      break;
+    case 'timestamp':
+      base = T.timestamp;
+      break;
+    case 'timestamptz':
+      base = T.timestamptz;
+      break;
+    case 'interval':
+      base = T.interval;
+      break;
+    case 'uuid':
+      base = T.uuid;
+      break;
+    case 'jsonb':
+      base = T.jsonb;
+      break;
+    case 'json':
+      base = T.json;
+      break;
+    case 'oid':
+    case 'regnamespace':
+    case 'regrole':
+    case 'regoper':
+    case 'regoperator':
+    case 'regconfig':
+    case 'regdictionary':
+    case 'xid':
+    case 'cid':
+      base = T.oid;
+      break;
+    case 'regclass':
+      base = T.regclass;
+      break;
+    case 'regtype':
+      base = T.regtype;
+      break;
+    case 'regproc':
+    case 'regprocedure':
+      base = T.regproc;
+      break;
+    default:
+      throw new PgError(SqlState.UndefinedObject, `type "${t.name}" does not exist`, { position: t.pos + 1 });
+  }
+  for (let i = 0; i < t.arrayDims; i++) base = arrayOf(base);
+  return base;
+}
+
+export function isSerialType(t: TypeName): 'int2' | 'int4' | 'int8' | null {
+  const n = t.name.toLowerCase();
+  if (n === 'serial' || n === 'serial4') return 'int4';
+  if (n === 'bigserial' || n === 'serial8') return 'int8';
+  if (n === 'smallserial' || n === 'serial2') return 'int2';
+  return null;
+}
+
+/** An AST key ignoring positions, to match GROUP BY expressions. */
+export function exprKey(e: Expr): string {
+  return JSON.stringify(e, (k, v: unknown) => (k === 'pos' ? undefined : v));
+}
+
+export function containsAggregate(e: unknown): boolean {
+  if (e === null || typeof e !== 'object') return false;
+  if (Array.isArray(e)) return e.some(containsAggregate);
+  const o = e as Record<string, unknown>;
+  if (o.kind === 'query') return false; // aggregates inside subqueries belong to them
+  if (o.kind === 'func' && !o.over && aggregateNames.has(((o.name as string[])[(o.name as string[]).length - 1] as string).toLowerCase())) return true;
+  return Object.values(o).some(containsAggregate);
+}
+
+export function containsWindow(e: unknown): boolean {
+  if (e === null || typeof e !== 'object') return false;
+  if (Array.isArray(e)) return e.some(containsWindow);
+  const o = e as Record<string, unknown>;
+  if (o.kind === 'query') return false;
+  if (o.kind === 'func' && o.over) return true;
+  return Object.values(o).some(containsWindow);
+}
+
+export class Binder {
+  /** Hooks tried first at every node (aggregate/window stages). */
+  hooks: BindHook[] = [];
+  /** Where aggregates are illegal, the clause name for the error message. */
+  noAggClause: string | null = null;
+
+  constructor(readonly env: BindEnv) {}
+
+  get vctx(): ValueContext {
+    return this.env.vctx;
+  }
+
+  withHooks<T>(hooks: BindHook[], f: () => T): T {
+    const saved = this.hooks;
+    this.hooks = hooks;
+    try {
+      return f();
+    } finally {
+      this.hooks = saved;
+    }
+  }
+
+  // ---- coercion ------------------------------------------------------------------------------
+
+  /** Casts a bound expression to `to` (implicit unless explicit). Resolves unknown literals/params. */
+  coerce(e: BoundExpr, to: SqlType, explicit = false, context = 'expression'): BoundExpr {
+    if (to.kind === 'unknown') return e;
+    if (e.shape.k === 'const' && e.shape.param !== null && e.type.kind === 'unknown') {
+      this.env.paramTypes[e.shape.param] = to;
+      const idx = e.shape.param;
+      return { type: to, ev: (_r, ctx) => ctx.params[idx] ?? null, shape: e.shape, name: e.name };
+    }
+    if (sameType(e.type, to) && !(to.typmod >= 0 && to.typmod !== e.type.typmod)) return e;
+    if (!explicit && !canImplicitCast(e.type, to)) {
+      throw new PgError(SqlState.DatatypeMismatch, `${context} is of type ${formatType(e.type)} but expression is of type ${formatType(to)}`);
+    }
+    const from = e.type;
+    const vctx = this.vctx;
+    if (isFoldable(e)) {
+      // Fold constant casts now so errors point at the statement, and index selection sees a constant.
+      const v = e.ev([], undefined as unknown as ExecCtx);
+      const cv = v === null ? null : castValue(v, from, to, vctx, explicit);
+      return { type: to, ev: constEv(cv), shape: e.shape, name: e.name };
+    }
+    const inner = e.ev;
+    return {
+      type: to,
+      ev: (r, ctx) => {
+        const v = inner(r, ctx);
+        return v === null ? null : castValue(v, from, to, ctx.vctx, explicit);
+      },
+      shape: e.shape.k === 'const' ? e.shape : { k: 'other' },
+      name: e.name,
+    };
+  }
+
+  /** Resolves unknown-typed expressions (string literals, untyped params) to text. */
+  resolveUnknown(e: BoundExpr): BoundExpr {
+    return e.type.kind === 'unknown' ? this.coerce(e, T.text) : e;
+  }
+
+  // ---- expressions ---------------------------------------------------------------------------
+
+  bind(e: Expr, scope: Scope): BoundExpr {
+    for (const h of this.hooks) {
+      const r = h(e, scope, this);
+      if (r) return r;
+    }
+    switch (e.kind) {
+      case 'literal':
+        return this.literal(e);
+      case 'column':
+        return this.column(e.parts, e.pos, scope);
+      case 'param': {
+        const idx = e.index - 1;
+        if (idx < 0 || idx >= 65535) throw new PgError(SqlState.UndefinedParameter, `there is no parameter $${e.index}`, { position: e.pos + 1 });
+        while (this.env.paramTypes.length <= idx) this.env.paramTypes.push(T.unknown);
+        const t = this.env.paramTypes[idx] as SqlType;
+        return { type: t, ev: (_r, ctx) => ctx.params[idx] ?? null, shape: { k: 'const', param: idx }, name: '?column?' };
+      }
+      case 'typed': {
+        const t = typeFromName(e.type);
+        const v = parseValue(e.value, t, this.vctx);
+        return lit(v, t, e.type.name === 'interval' ? 'interval' : formatType(t).split('(')[0] as string);
+      }
+      case 'cast': {
+        const t = typeFromName(e.type);
+        if (t.kind === 'regclass' && e.arg.kind === 'literal' && e.arg.literalType === 'string') {
+          return lit(this.env.resolveRegclass(e.arg.value as string), T.regclass, 'regclass');
+        }
+        if (t.kind === 'regtype' && e.arg.kind === 'literal' && e.arg.literalType === 'string') {
+          return lit(regtypeOid(e.arg.value as string), T.regtype, 'regtype');
+        }
+        const inner = this.bind(e.arg, scope);
+        const name = inner.shape.k === 'const' && inner.name === '?column?' ? typeOutputName(e.type) : inner.name;
+        const c = this.coerce(inner, t, true);
+        return { ...c, name };
+      }
+      case 'unary':
+        return this.unary(e.op, this.bind(e.arg, scope), e.pos);
+      case 'binary':
+        return this.binary(e.op, e.left, e.right, scope, e.pos);
+      case 'and':
+      case 'or': {
+        const args = e.args.map((a) => this.coerceBool(this.bind(a, scope), e.kind.toUpperCase()));
+        const evs = args.map((a) => a.ev);
+        const isAnd = e.kind === 'and';
+        const ev: Ev = isAnd
+          ? (r, ctx) => {
+              let sawNull = false;
+              for (const f of evs) {
+                const v = f(r, ctx);
+                if (v === false) return false;
+                if (v === null) sawNull = true;
+              }
+              return sawNull ? null : true;
+            }
+          : (r, ctx) => {
+              let sawNull = false;
+              for (const f of evs) {
+                const v = f(r, ctx);
+                if (v === true) return true;
+                if (v === null) sawNull = true;
+              }
+              return sawNull ? null : false;
+            };
+        return { type: T.bool, ev, shape: isAnd ? { k: 'and', args } : { k: 'other' }, name: '?column?' };
+      }
+      case 'not': {
+        const a = this.coerceBool(this.bind(e.arg, scope), 'NOT');
+        const f = a.ev;
+        return { type: T.bool, ev: (r, ctx) => { const v = f(r, ctx); return v === null ? null : !v; }, shape: { k: 'other' }, name: '?column?' };
+      }
+      case 'isnull': {
+        const a = this.bind(e.arg, scope);
+        const f = a.ev;
+        const neg = e.negated;
+        return { type: T.bool, ev: (r, ctx) => (f(r, ctx) === null) !== neg, shape: { k: 'other' }, name: '?column?' };
+      }
+      case 'isbool': {
+        const a = this.coerceBool(this.bind(e.arg, scope), 'IS');
+        const f = a.ev;
+        const want = e.value;
+        const neg = e.negated;
+        return { type: T.bool, ev: (r, ctx) => (f(r, ctx) === want) !== neg, shape: { k: 'other' }, name: '?column?' };
+      }
+      case 'distinctfrom': {
+        const [l, r, t] = this.unify(this.bind(e.left, scope), this.bind(e.right, scope), 'IS DISTINCT FROM');
+        const neg = e.negated;
+        return {
+          type: T.bool,
+          ev: (row, ctx) => {
+            const a = l.ev(row, ctx);
+            const b = r.ev(row, ctx);
+            const distinct = a === null || b === null ? a !== b : compareValues(a, b, t) !== 0;
+            return distinct !== neg;
+          },
+          shape: { k: 'other' },
+          name: '?column?',
+        };
+      }
+      case 'between': {
+        let arg = this.bind(e.arg, scope);
+        let low = this.bind(e.low, scope);
+        let high = this.bind(e.high, scope);
+        const t = commonType([arg.type, low.type, high.type], 'BETWEEN');
+        arg = this.coerce(arg, t);
+        low = this.coerce(low, t);
+        high = this.coerce(high, t);
+        const sym = e.symmetric;
+        const neg = e.negated;
+        if (!sym && !neg) {
+          // Expose as two comparisons so index selection can use the range.
+          const ge = this.compareExprs('>=', arg, low);
+          const le = this.compareExprs('<=', arg, high);
+          const f1 = ge.ev;
+          const f2 = le.ev;
+          return {
+            type: T.bool,
+            ev: (r, ctx) => {
+              const a = f1(r, ctx);
+              if (a === false) return false;
+              const b = f2(r, ctx);
+              if (b === false) return false;
+              return a === null || b === null ? null : true;
+            },
+            shape: { k: 'and', args: [ge, le] },
+            name: '?column?',
+          };
+        }
+        return {
+          type: T.bool,
+          ev: (r, ctx) => {
+            const v = arg.ev(r, ctx);
+            let lo = low.ev(r, ctx);
+            let hi = high.ev(r, ctx);
+            if (v === null || lo === null || hi === null) return null;
+            if (sym && compareValues(lo, hi, t) > 0) [lo, hi] = [hi, lo];
+            const inside = compareValues(v, lo, t) >= 0 && compareValues(v, hi, t) <= 0;
+            return inside !== neg;
+          },
+          shape: { k: 'other' },
+          name: '?column?',
+        };
+      }
+      case 'like':
+        return this.like(e, scope);
+      case 'inlist': {
+        const arg = this.bind(e.arg, scope);
+        const items = e.list.map((x) => this.bind(x, scope));
+        const t = commonType([arg.type, ...items.map((i) => i.type)], 'IN');
+        const a = this.coerce(arg, t);
+        const list = items.map((i) => this.coerce(i, t));
+        const neg = e.negated;
+        const evs = list.map((l) => l.ev);
+        return {
+          type: T.bool,
+          ev: (r, ctx) => {
+            const v = a.ev(r, ctx);
+            if (v === null) return null;
+            let sawNull = false;
+            for (const f of evs) {
+              const x = f(r, ctx);
+              if (x === null) sawNull = true;
+              else if (compareValues(v, x, t) === 0) return !neg;
+            }
+            return sawNull ? null : neg;
+          },
+          shape: neg ? { k: 'other' } : { k: 'in', arg: a, list },
+          name: '?column?',
+        };
+      }
+      case 'insubquery':
+        return this.inSubquery(e.arg, e.query, e.negated, scope);
+      case 'quantified':
+        return this.quantified(e, scope);
+      case 'exists': {
+        const plan = this.env.planSubquery(e.query, scope);
+        return {
+          type: T.bool,
+          ev: (r, ctx) => {
+            ctx.outer.push(r);
+            try {
+              for (const b of plan.exec(ctx)) if (b.length > 0) return true;
+              return false;
+            } finally {
+              ctx.outer.pop();
+            }
+          },
+          shape: { k: 'other' },
+          name: 'exists',
+        };
+      }
+      case 'subquery': {
+        const plan = this.env.planSubquery(e.query, scope);
+        if (plan.columns.length !== 1) throw new PgError(SqlState.SyntaxError, 'subquery must return only one column', { position: e.pos + 1 });
+        const col = plan.columns[0] as { name: string; type: SqlType };
+        return {
+          type: col.type,
+          ev: (r, ctx) => {
+            ctx.outer.push(r);
+            try {
+              const rows = collect(plan, ctx);
+              if (rows.length > 1) throw new PgError(SqlState.CardinalityViolation, 'more than one row returned by a subquery used as an expression');
+              return rows.length === 0 ? null : ((rows[0] as Row)[0] as Value);
+            } finally {
+              ctx.outer.pop();
+            }
+          },
+          shape: { k: 'other' },
+          name: col.name,
+        };
+      }
+      case 'arraysubquery': {
+        const plan = this.env.planSubquery(e.query, scope);
+        const col = plan.columns[0] as { name: string; type: SqlType };
+        return {
+          type: arrayOf(col.type),
+          ev: (r, ctx) => {
+            ctx.outer.push(r);
+            try {
+              return collect(plan, ctx).map((x) => x[0] as Value);
+            } finally {
+              ctx.outer.pop();
+            }
+          },
+          shape: { k: 'other' },
+          name: 'array',
+        };
+      }
+      case 'case':
+        return this.caseExpr(e, scope);
+      case 'func':
+        return this.func(e, scope);
+      case 'array': {
+        const elems = e.elems.map((x) => this.bind(x, scope));
+        const t = elems.length === 0 ? T.text : commonType(elems.map((x) => x.type), 'ARRAY');
+        const cs = elems.map((x) => this.coerce(x, t).ev);
+        return { type: arrayOf(t), ev: (r, ctx) => cs.map((f) => f(r, ctx)), shape: { k: 'other' }, name: 'array' };
+      }
+      case 'subscript': {
+        const a = this.bind(e.arg, scope);
+        const i = this.coerce(this.bind(e.index, scope), T.int4);
+        if (a.type.kind === 'array') {
+          return {
+            type: a.type.elem as SqlType,
+            ev: (r, ctx) => {
+              const arr = a.ev(r, ctx) as Value[] | null;
+              const k = i.ev(r, ctx) as number | null;
+              if (arr === null || k === null) return null;
+              return arr[k - 1] ?? null;
+            },
+            shape: { k: 'other' },
+            name: a.name,
+          };
+        }
+        if (a.type.kind === 'int2vector' || a.type.kind === 'oidvector') {
+          return { type: a.type.kind === 'int2vector' ? T.int2 : T.oid, ev: (r, ctx) => { const arr = a.ev(r, ctx) as number[] | null; const k = i.ev(r, ctx) as number | null; return arr === null || k === null ? null : (arr[k] ?? null); }, shape: { k: 'other' }, name: a.name };
+        }
+        throw new PgError(SqlState.DatatypeMismatch, `cannot subscript type ${formatType(a.type)} because it is not an array`, { position: e.pos + 1 });
+      }
+      case 'collate':
+        return this.bind(e.arg, scope);
+      case 'attimezone': {
+        const a = this.bind(e.arg, scope);
+        const z = this.coerce(this.bind(e.zone, scope), T.text);
+        const fn = lookupFunction('timezone') as Overload[];
+        const target = a.type.kind === 'timestamptz' ? T.timestamptz : T.timestamp;
+        const ov = fn.find((o) => o.args[1]?.kind === target.kind) as Overload;
+        const ac = this.coerce(a, target);
+        return { type: ov.result as SqlType, ev: (r, ctx) => { const zv = z.ev(r, ctx); const v = ac.ev(r, ctx); return zv === null || v === null ? null : ov.fn([zv, v] as unknown as Args, ctx); }, shape: { k: 'other' }, name: 'timezone' };
+      }
+      case 'row': {
+        const args = e.args.map((a) => this.resolveUnknown(this.bind(a, scope)));
+        return { type: T.record, ev: (r, ctx) => args.map((a) => a.ev(r, ctx)), shape: { k: 'other' }, name: 'row' };
+      }
+      case 'star':
+        throw new PgError(SqlState.SyntaxError, '"*" is not allowed here', { position: e.pos + 1 });
+      case 'default':
+        throw new PgError(SqlState.SyntaxError, 'DEFAULT is not allowed in this context', { position: e.pos + 1 });
+      case 'field':
+        throw new PgError(SqlState.FeatureNotSupported, 'field selection is not supported', { position: e.pos + 1 });
+    }
+  }
+
+  private literal(e: Expr & { kind: 'literal' }): BoundExpr {
+    switch (e.literalType) {
+      case 'null':
+        return lit(null, T.unknown, '?column?');
+      case 'bool':
+        return lit(e.value as boolean, T.bool, 'bool');
+      case 'integer': {
+        const s = String(e.value);
+        const n = Number(s);
+        if (Number.isSafeInteger(n) && n >= -2147483648 && n <= 2147483647) return lit(n, T.int4);
+        const big = BigInt(s);
+        if (big >= -9223372036854775808n && big <= 9223372036854775807n) return lit(big, T.int8);
+        return lit(Decimal.parse(s), T.numeric);
+      }
+      case 'decimal':
+        return lit(Decimal.parse(String(e.value)), T.numeric);
+      case 'bitstring':
+        throw new PgError(SqlState.FeatureNotSupported, 'bit string literals are not supported', { position: e.pos + 1 });
+      default:
+        return lit(e.value as string, T.unknown);
+    }
+  }
+
+  column(parts: string[], pos: number, scope: Scope): BoundExpr {
+    let depth = 0;
+    for (let s: Scope | null = scope; s; s = s.parent, depth++) {
+      const idx = s.find(parts, pos);
+      if (idx < 0) continue;
+      const c = s.cols[idx] as { name: string; type: SqlType };
+      if (depth === 0) return { type: c.type, ev: (r) => r[idx] as Value, shape: { k: 'col', idx }, name: c.name };
+      const d = depth;
+      return { type: c.type, ev: (_r, ctx) => (ctx.outer[ctx.outer.length - d] as Row)[idx] as Value, shape: { k: 'const', param: null, outer: true }, name: c.name };
+    }
+    const name = parts.join('.');
+    if (parts.length > 1) {
+      const rel = parts[parts.length - 2] as string;
+      let known = false;
+      for (let s: Scope | null = scope; s; s = s.parent) if (s.hasRelation(rel)) known = true;
+      if (!known) throw new PgError(SqlState.UndefinedTable, `missing FROM-clause entry for table "${rel}"`, { position: pos + 1 });
+    }
+    throw new PgError(SqlState.UndefinedColumn, `column "${name}" does not exist`, { position: pos + 1 });
+  }
+
+  coerceBool(e: BoundExpr, ctx: string): BoundExpr {
+    if (e.type.kind === 'bool') return e;
+    if (e.type.kind === 'unknown') return this.coerce(e, T.bool);
+    throw new PgError(SqlState.DatatypeMismatch, `argument of ${ctx} must be type boolean, not type ${formatType(e.type)}`);
+  }
+
+  /** Brings two operands to a common type (comparison semantics). */
+  unify(l: BoundExpr, r: BoundExpr, op: string): [BoundExpr, BoundExpr, SqlType] {
+    if (l.type.kind === 'unknown' && r.type.kind !== 'unknown') return [this.coerce(l, r.type), r, r.type];
+    if (r.type.kind === 'unknown' && l.type.kind !== 'unknown') return [l, this.coerce(r, l.type), l.type];
+    if (l.type.kind === 'unknown' && r.type.kind === 'unknown') return [this.coerce(l, T.text), this.coerce(r, T.text), T.text];
+    if (sameType(l.type, r.type)) return [l, r, l.type.kind === 'bpchar' || l.type.kind === 'varchar' ? { kind: l.type.kind, typmod: -1 } : l.type];
+    try {
+      const t = commonType([l.type, r.type], op);
+      if (isString(l.type) && isString(r.type) && (l.type.kind === 'bpchar' || r.type.kind === 'bpchar') && l.type.kind !== r.type.kind) {
+        // bpchar vs text compares as text after stripping pad (PostgreSQL casts bpchar to text)
+        return [this.coerce(l, T.text), this.coerce(r, T.text), T.text];
+      }
+      return [this.coerce(l, t), this.coerce(r, t), t];
+    } catch {
+      throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${formatType(l.type)} ${op} ${formatType(r.type)}`, { hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' });
+    }
+  }
+
+  compareExprs(op: string, l0: BoundExpr, r0: BoundExpr): BoundExpr {
+    const [l, r, t] = this.unify(l0, r0, op);
+    const le = l.ev;
+    const re = r.ev;
+    let test: (c: number) => boolean;
+    switch (op) {
+      case '=':
+        test = (c) => c === 0;
+        break;
+      case '<>':
+        test = (c) => c !== 0;
+        break;
+      case '<':
+        test = (c) => c < 0;
+        break;
+      case '<=':
+        test = (c) => c <= 0;
+        break;
+      case '>':
+        test = (c) => c > 0;
+        break;
+      default:
+        test = (c) => c >= 0;
+    }
+    if (t.kind === 'jsonb' && op !== '=' && op !== '<>') {
+      // jsonb ordering is by formatted text here (documented limitation)
+    }
+    return {
+      type: T.bool,
+      ev: (row, ctx) => {
+        const a = le(row, ctx);
+        if (a === null) return null;
+        const b = re(row, ctx);
+        if (b === null) return null;
+        return test(compareValues(a, b, t));
+      },
+      shape: { k: 'cmp', op, l, r },
+      name: '?column?',
+    };
+  }
+
+  private binary(op: string, le: Expr, re: Expr, scope: Scope, pos: number): BoundExpr {
+    const l = this.bind(le, scope);
+    const r = this.bind(re, scope);
+    if (['=', '<>', '<', '<=', '>', '>='].includes(op)) return this.compareExprs(op, l, r);
+    const res = resolveBinaryOp(op, l.type, r.type);
+    if (!res) {
+      throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${formatType(l.type)} ${op} ${formatType(r.type)}`, {
+        position: pos + 1,
+        hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.',
+      });
+    }
+    const lc = this.coerce(l, res.left, false).ev;
+    const rc = this.coerce(r, res.right, false).ev;
+    const fn = res.fn;
+    return {
+      type: res.result,
+      ev: (row, ctx) => {
+        const a = lc(row, ctx);
+        if (a === null) return null;
+        const b = rc(row, ctx);
+        if (b === null) return null;
+        return fn(a, b, ctx);
+      },
+      shape: isFoldable(l) && isFoldable(r) ? { k: 'const', param: null } : { k: 'other' },
+      name: '?column?',
+    };
+  }
+
+  private unary(op: string, a0: BoundExpr, pos: number): BoundExpr {
+    const a = a0.type.kind === 'unknown' ? this.coerce(a0, T.numeric) : a0;
+    const f = a.ev;
+    const t = a.type;
+    let g: (v: Value) => Value;
+    if (op === '-') {
+      if (t.kind === 'int2' || t.kind === 'int4') g = (v) => { const r = -(v as number); if (r > 2147483647 || (t.kind === 'int2' && r > 32767)) throw new PgError(SqlState.NumericValueOutOfRange, `${t.kind === 'int2' ? 'smallint' : 'integer'} out of range`); return r; };
+      else if (t.kind === 'int8') g = (v) => { if (v === -9223372036854775808n) throw new PgError(SqlState.NumericValueOutOfRange, 'bigint out of range'); return -(v as bigint); };
+      else if (t.kind === 'numeric') g = (v) => (v as Decimal).neg();
+      else if (t.kind === 'float4' || t.kind === 'float8') g = (v) => -(v as number);
+      else if (t.kind === 'interval') g = (v) => { const iv = v as { months: number; days: number; micros: number }; return { months: -iv.months, days: -iv.days, micros: -iv.micros }; };
+      else throw new PgError(SqlState.UndefinedFunction, `operator does not exist: - ${formatType(t)}`, { position: pos + 1 });
+    } else if (op === '~') {
+      if (t.kind === 'int8') g = (v) => ~(v as bigint);
+      else g = (v) => ~(v as number);
+    } else if (op === '@') {
+      g = (v) => (typeof v === 'bigint' ? (v < 0n ? -v : v) : v instanceof Decimal ? v.abs() : Math.abs(v as number));
+    } else if (op === '|/') {
+      g = (v) => Math.sqrt(Number(v));
+      return { type: T.float8, ev: (r, ctx) => { const v = f(r, ctx); return v === null ? null : g(v); }, shape: { k: 'other' }, name: '?column?' };
+    } else throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${op} ${formatType(t)}`, { position: pos + 1 });
+    const isConst = isFoldable(a);
+    return { type: t, ev: (r, ctx) => { const v = f(r, ctx); return v === null ? null : g(v); }, shape: isConst ? { k: 'const', param: null } : { k: 'other' }, name: '?column?' };
+  }
+
+  private like(e: Expr & { kind: 'like' }, scope: Scope): BoundExpr {
+    const a = this.coerce(this.bind(e.arg, scope), T.text);
+    const p = this.coerce(this.bind(e.pattern, scope), T.text);
+    const esc = e.escape ? this.coerce(this.bind(e.escape, scope), T.text) : null;
+    const neg = e.negated;
+    const ci = e.caseInsensitive;
+    const similar = e.similar;
+    let cached: { pat: string; esc: string; re: RegExp } | null = null;
+    return {
+      type: T.bool,
+      ev: (r, ctx) => {
+        const s = a.ev(r, ctx);
+        const pat = p.ev(r, ctx);
+        if (s === null || pat === null) return null;
+        const es = esc ? ((esc.ev(r, ctx) as string | null) ?? '\\') : '\\';
+        if (!cached || cached.pat !== pat || cached.esc !== es) {
+          const re = similar ? new RegExp('^(?:' + (pat as string).replace(/%/g, '.*').replace(/_/g, '.') + ')$', 's') : likeToRegex(pat as string, ci, es);
+          cached = { pat: pat as string, esc: es, re };
+        }
+        return cached.re.test(s as string) !== neg;
+      },
+      shape: { k: 'other' },
+      name: '?column?',
+    };
+  }
+
+  private inSubquery(argE: Expr, q: SelectStmt, neg: boolean, scope: Scope): BoundExpr {
+    const plan = this.env.planSubquery(q, scope);
+    if (plan.columns.length !== 1) throw new PgError(SqlState.SyntaxError, 'subquery has too many columns');
+    const arg0 = this.bind(argE, scope);
+    const st = (plan.columns[0] as { type: SqlType }).type;
+    const t = arg0.type.kind === 'unknown' ? st : commonType([arg0.type, st], 'IN');
+    const a = this.coerce(arg0, t);
+    const correlated = true;
+    return {
+      type: T.bool,
+      ev: (r, ctx) => {
+        const v = a.ev(r, ctx);
+        ctx.outer.push(r);
+        let rows: Row[];
+        try {
+          rows = correlated ? collect(plan, ctx) : [];
+        } finally {
+          ctx.outer.pop();
+        }
+        if (v === null) return rows.length === 0 ? neg : null;
+        let sawNull = false;
+        for (const row of rows) {
+          let x = row[0] as Value;
+          if (x === null) {
+            sawNull = true;
+            continue;
+          }
+          if (!sameType(st, t)) x = castValue(x, st, t, ctx.vctx);
+          if (compareValues(v, x, t) === 0) return !neg;
+        }
+        return sawNull ? null : neg;
+      },
+      shape: { k: 'other' },
+      name: '?column?',
+    };
+  }
+
+  private quantified(e: Expr & { kind: 'quantified' }, scope: Scope): BoundExpr {
+    const arg0 = this.bind(e.arg, scope);
+    let elemType: SqlType;
+    let source: (r: Row, ctx: ExecCtx) => Value[] | null;
+    if (e.query) {
+      const plan = this.env.planSubquery(e.query, scope);
+      elemType = (plan.columns[0] as { type: SqlType }).type;
+      source = (r, ctx) => {
+        ctx.outer.push(r);
+        try {
+          return collect(plan, ctx).map((x) => x[0] as Value);
+        } finally {
+          ctx.outer.pop();
+        }
+      };
+    } else {
+      let arr = this.bind(e.array as Expr, scope);
+      if (arr.type.kind === 'unknown') arr = this.coerce(arr, arrayOf(arg0.type.kind === 'unknown' ? T.text : arg0.type));
+      if (arr.type.kind !== 'array') throw new PgError(SqlState.WrongObjectType, `op ANY/ALL (array) requires array on right side`);
+      elemType = arr.type.elem as SqlType;
+      source = (r, ctx) => arr.ev(r, ctx) as Value[] | null;
+    }
+    const t = arg0.type.kind === 'unknown' ? elemType : commonType([arg0.type, elemType], e.op);
+    const a = this.coerce(arg0, t);
+    const cmp = (c: number) => (e.op === '=' ? c === 0 : e.op === '<>' ? c !== 0 : e.op === '<' ? c < 0 : e.op === '<=' ? c <= 0 : e.op === '>' ? c > 0 : c >= 0);
+    const all = e.quantifier === 'all';
+    return {
+      type: T.bool,
+      ev: (r, ctx) => {
+        const v = a.ev(r, ctx);
+        const xs = source(r, ctx);
+        if (xs === null) return null;
+        if (xs.length === 0) return all;
+        if (v === null) return null;
+        let sawNull = false;
+        for (let x of xs) {
+          if (x === null) {
+            sawNull = true;
+            continue;
+          }
+          if (!sameType(elemType, t)) x = castValue(x, elemType, t, ctx.vctx);
+          const ok = cmp(compareValues(v, x, t));
+          if (all && !ok) return false;
+          if (!all && ok) return true;
+        }
+        return sawNull ? null : all;
+      },
+      shape: { k: 'other' },
+      name: e.quantifier,
+    };
+  }
+
+  private caseExpr(e: Expr & { kind: 'case' }, scope: Scope): BoundExpr {
+    const thens = e.whens.map((w) => this.bind(w.then, scope));
+    const els = e.else ? this.bind(e.else, scope) : null;
+    const t = commonType([...thens.map((x) => x.type), ...(els ? [els.type] : [])], 'CASE');
+    const thenEvs = thens.map((x) => this.coerce(x, t).ev);
+    const elseEv = els ? this.coerce(els, t).ev : () => null;
+    let conds: Ev[];
+    if (e.operand) {
+      const op = this.bind(e.operand, scope);
+      conds = e.whens.map((w) => this.compareExprs('=', op, this.bind(w.when, scope)).ev);
+    } else {
+      conds = e.whens.map((w) => this.coerceBool(this.bind(w.when, scope), 'CASE/WHEN').ev);
+    }
+    return {
+      type: t,
+      ev: (r, ctx) => {
+        for (let i = 0; i < conds.length; i++) if ((conds[i] as Ev)(r, ctx) === true) return (thenEvs[i] as Ev)(r, ctx);
+        return elseEv(r, ctx);
+      },
+      shape: { k: 'other' },
+      name: 'case',
+    };
+  }
+
+  // ---- functions -----------------------------------------------------------------------------
+
+  private func(e: Expr & { kind: 'func' }, scope: Scope): BoundExpr {
+    const rawName = e.name[e.name.length - 1] as string;
+    const name = e.name.length > 1 && e.name[0] !== 'pg_catalog' && e.name[0] !== 'crdb_internal' && e.name[0] !== 'information_schema' ? rawName : rawName;
+    if (e.over) throw new PgError(SqlState.WindowingError, `window function ${name} is not allowed here`, { position: e.pos + 1 });
+    if (aggregateNames.has(name) || windowOnlyNames.has(name)) {
+      if (windowOnlyNames.has(name)) throw new PgError(SqlState.WindowingError, `window function ${name} requires an OVER clause`, { position: e.pos + 1 });
+      throw new PgError(SqlState.GroupingError, `aggregate functions are not allowed in ${this.noAggClause ?? 'this context'}`, { position: e.pos + 1 });
+    }
+    const args = e.args.map((a) => this.bind(a, scope));
+    switch (name) {
+      case 'coalesce': {
+        const t = commonType(args.map((a) => a.type), 'COALESCE');
+        const evs = args.map((a) => this.coerce(a, t).ev);
+        return { type: t, ev: (r, ctx) => { for (const f of evs) { const v = f(r, ctx); if (v !== null) return v; } return null; }, shape: { k: 'other' }, name: 'coalesce' };
+      }
+      case 'nullif': {
+        if (args.length !== 2) break;
+        const [l, r, t] = this.unify(args[0] as BoundExpr, args[1] as BoundExpr, 'NULLIF');
+        return { type: t, ev: (row, ctx) => { const a = l.ev(row, ctx); const b = r.ev(row, ctx); return a !== null && b !== null && compareValues(a, b, t) === 0 ? null : a; }, shape: { k: 'other' }, name: 'nullif' };
+      }
+      case 'greatest':
+      case 'least': {
+        const t = commonType(args.map((a) => a.type), name.toUpperCase());
+        const evs = args.map((a) => this.coerce(a, t).ev);
+        const g = name === 'greatest';
+        return {
+          type: t,
+          ev: (r, ctx) => {
+            let best: Value = null;
+            for (const f of evs) {
+              const v = f(r, ctx);
+              if (v === null) continue;
+              if (best === null || (g ? compareValues(v, best, t) > 0 : compareValues(v, best, t) < 0)) best = v;
+            }
+            return best;
+          },
+          shape: { k: 'other' },
+          name,
+        };
+      }
+      case 'pg_typeof': {
+        const t = this.resolveUnknown(args[0] as BoundExpr).type;
+        return lit(regtypeOid(formatType(t)), T.regtype, 'pg_typeof');
+      }
+      case 'nextval':
+      case 'currval':
+      case 'setval': {
+        const a0 = args[0] as BoundExpr;
+        let seqId: number;
+        if (isFoldable(a0) && (a0.type.kind === 'unknown' || isString(a0.type))) seqId = this.env.resolveSequence(a0.ev([], undefined as unknown as ExecCtx) as string);
+        else if (a0.type.kind === 'regclass' && a0.shape.k === 'const') seqId = a0.ev([], undefined as unknown as ExecCtx) as number;
+        else throw new PgError(SqlState.FeatureNotSupported, `${name}() requires a constant sequence name`, { position: e.pos + 1 });
+        if (name === 'nextval') return { type: T.int8, ev: (_r, ctx) => ctx.sequences.nextval(seqId, ctx.txn), shape: { k: 'other' }, name };
+        if (name === 'currval') return { type: T.int8, ev: (_r, ctx) => ctx.sequences.currval(seqId), shape: { k: 'other' }, name };
+        const v = this.coerce(args[1] as BoundExpr, T.int8);
+        return { type: T.int8, ev: (r, ctx) => ctx.sequences.setval(seqId, v.ev(r, ctx) as bigint, ctx.txn), shape: { k: 'other' }, name };
+      }
+      default:
+        break;
+    }
+    const cat = this.env.catalogFunction(name, args);
+    if (cat) return cat;
+    const overloads = lookupFunction(name);
+    if (!overloads) {
+      throw new PgError(SqlState.UndefinedFunction, `function ${name}(${args.map((a) => formatType(a.type)).join(', ')}) does not exist`, {
+        position: e.pos + 1,
+        hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+      });
+    }
+    const ov = this.pickOverload(name, overloads, args, e.pos);
+    const argTypes = args.map((a) => a.type);
+    const coerced = args.map((a, i) => {
+      const want = ov.variadic && i >= ov.args.length - 1 ? (ov.args[ov.args.length - 1] as SqlType) : (ov.args[i] as SqlType);
+      if (want === ANY) return this.resolveUnknown(a);
+      return this.coerce(a, want);
+    });
+    const evs = coerced.map((a) => a.ev);
+    const fn = ov.fn;
+    const nullable = ov.nullable ?? false;
+    const resultType = typeof ov.result === 'function' ? ov.result(coerced.map((c) => c.type)) : ov.result;
+    void argTypes;
+    const allConst = !ov.volatile && coerced.every(isFoldable) && !['now', 'current_timestamp', 'transaction_timestamp', 'statement_timestamp', 'current_date', 'localtimestamp', 'current_time', 'localtime', 'version', 'current_database', 'current_user', 'session_user', 'current_schema', 'pg_backend_pid', 'current_setting', 'set_config', 'unique_rowid', 'current_schemas', 'user', 'current_role', 'current_catalog', 'txid_current', 'pg_postmaster_start_time', 'age'].includes(name);
+    return {
+      type: resultType,
+      ev: (r, ctx) => {
+        const vals: Value[] = new Array<Value>(evs.length);
+        for (let i = 0; i < evs.length; i++) {
+          const v = (evs[i] as Ev)(r, ctx);
+          if (v === null && !nullable) return null;
+          vals[i] = v;
+        }
+        return fn(vals as Args, ctx);
+      },
+      shape: allConst ? { k: 'const', param: null } : { k: 'other' },
+      name,
+    };
+  }
+
+  pickOverload(name: string, overloads: Overload[], args: BoundExpr[], pos: number): Overload {
+    let best: Overload | null = null;
+    let bestScore = -1;
+    for (const ov of overloads) {
+      const n = args.length;
+      if (ov.variadic ? n < ov.args.length - 1 : n !== ov.args.length) continue;
+      let score = 0;
+      let ok = true;
+      for (let i = 0; i < n; i++) {
+        const want = ov.variadic && i >= ov.args.length - 1 ? (ov.args[ov.args.length - 1] as SqlType) : (ov.args[i] as SqlType);
+        const have = (args[i] as BoundExpr).type;
+        if (want === ANY) {
+          score += 1;
+          continue;
+        }
+        if (have.kind === want.kind && (have.kind !== 'array' || sameType(have, want))) score += 3;
+        else if (have.kind === 'unknown') score += want.kind === 'text' ? 2 : 1;
+        else if (canImplicitCast(have, want)) score += isNumeric(have) && isNumeric(want) ? 2 : 1;
+        else if (have.kind === 'array' && want.kind === 'array') score += 1;
+        else {
+          ok = false;
+          break;
+        }
+      }
+      if (ok && score > bestScore) {
+        best = ov;
+        bestScore = score;
+      }
+    }
+    if (!best) {
+      throw new PgError(SqlState.UndefinedFunction, `function ${name}(${args.map((a) => formatType(a.type)).join(', ')}) does not exist`, {
+        position: pos + 1,
+        hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+      });
+    }
+    return best;
+  }
+}
+
+/** OIDs for regtype literals like 'integer'::regtype. */
+export function regtypeOid(name: string): number {
+  const n = name.toLowerCase().replace(/^pg_catalog\./, '');
+  const map: Record<string, number> = {
+    bool: 16, boolean: 16, bytea: 17, char: 18, '"char"': 18, name: 19, int8: 20, bigint: 20, int2: 21, smallint: 21, int4: 23, integer: 23, int: 23,
+    text: 25, oid: 26, json: 114, float4: 700, real: 700, float8: 701, 'double precision': 701, unknown: 705, bpchar: 1042, character: 1042,
+    varchar: 1043, 'character varying': 1043, date: 1082, time: 1083, 'time without time zone': 1083, timestamp: 1114, 'timestamp without time zone': 1114,
+    timestamptz: 1184, 'timestamp with time zone': 1184, interval: 1186, numeric: 1700, decimal: 1700, regclass: 2205, regtype: 2206, uuid: 2950, jsonb: 3802, void: 2278, record: 2249,
+    'text[]': 1009, 'integer[]': 1007, 'bigint[]': 1016,
+  };
+  const oid = map[n];
+  if (oid === undefined) throw new PgError(SqlState.UndefinedObject, `type "${name}" does not exist`);
+  return oid;
+}
+
+function typeOutputName(t: TypeName): string {
+  const n = t.name.toLowerCase();
+  const map: Record<string, string> = { int: 'int4', integer: 'int4', bigint: 'int8', smallint: 'int2', boolean: 'bool', float8: 'float8', real: 'float4', float: 'float8', decimal: 'numeric', timestamptz: 'timestamptz' };
+  return (map[n] ?? n) + (t.arrayDims > 0 ? '' : '');
+}
+
+export { lit, constEv, parseInterval };

@@ -1,0 +1,988 @@
+/**
+ * Builds physical plans (operator trees) for queries.
+ */
+import { PgError, SqlState } from '@strata/common';
+import { KeyWriter, prefixEnd } from '@strata/kv';
+import type { Expr, FromItem, OrderItem, SelectStmt, WindowSpec } from '../parser/ast.js';
+import { T, commonType, formatType, sameType } from '../types/types.js';
+import type { SqlType, Value } from '../types/types.js';
+import { castValue } from '../types/cast.js';
+import { Decimal } from '../types/numeric.js';
+import { addIntervalToTimestamp } from '../types/datetime.js';
+import type { Interval } from '../types/datetime.js';
+import { allIndexes, visibleColumns } from '../catalog/descriptors.js';
+import type { IndexDesc, TableDesc } from '../catalog/descriptors.js';
+import { indexKeyPrefix, tableCodec, writeKeyValue } from '../catalog/rowcodec.js';
+import type { TableCodec } from '../catalog/rowcodec.js';
+import type { Column, ExecCtx, Operator, Row } from '../exec/context.js';
+import {
+  CteScan,
+  Distinct,
+  Filter,
+  HashJoin,
+  Limit,
+  NestedLoopJoin,
+  Project,
+  RowsScan,
+  SetOp,
+  Sort,
+  TableScan,
+  ValuesOp,
+  WithCtes,
+} from '../exec/operators.js';
+import type { Ev, SortKey, Span } from '../exec/operators.js';
+import { HashAggregate, WindowOp, aggResultType, aggregateNames, makeAccumulator, windowOnlyNames, windowResultType } from '../exec/aggregate.js';
+import type { AggSpec, FrameEdge, WindowFuncSpec } from '../exec/aggregate.js';
+import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
+import type { BindHook, BoundExpr } from './binder.js';
+import { Scope } from './scope.js';
+import type { ScopeCol } from './scope.js';
+
+export interface ResolvedTable {
+  kind: 'table';
+  desc: TableDesc;
+  db: string;
+  schema: string;
+}
+
+export interface VirtualTableDef {
+  oid: number;
+  schema: string;
+  name: string;
+  columns: { name: string; type: SqlType }[];
+  rows: (ctx: ExecCtx) => Iterable<Row>;
+}
+
+export interface PlannerEnv {
+  resolveTable(parts: string[], pos: number): ResolvedTable | { kind: 'virtual'; def: VirtualTableDef };
+  parseView(text: string): SelectStmt;
+}
+
+interface CteRef {
+  id: number;
+  columns: Column[];
+}
+
+let cteIds = 0;
+
+export class QueryPlanner {
+  private readonly ctes: Map<string, CteRef>[] = [];
+
+  constructor(
+    readonly binder: Binder,
+    readonly env: PlannerEnv,
+  ) {}
+
+  private lookupCte(name: string): CteRef | undefined {
+    for (let i = this.ctes.length - 1; i >= 0; i--) {
+      const c = (this.ctes[i] as Map<string, CteRef>).get(name);
+      if (c) return c;
+    }
+    return undefined;
+  }
+
+  /** Plans a query; `outer` is the enclosing scope for correlated references. */
+  planQuery(q: SelectStmt, outer: Scope | null): Operator {
+    return this.binder.withHooks([], () => this.planQueryInner(q, outer));
+  }
+
+  private planQueryInner(q: SelectStmt, outer: Scope | null): Operator {
+    const cteDefs: { id: number; name: string; plan: Operator; recursive: { base: Operator; step: Operator; all: boolean } | null }[] = [];
+    const frame = new Map<string, CteRef>();
+    this.ctes.push(frame);
+    try {
+      for (const c of q.with) {
+        const id = ++cteIds;
+        if (c.recursive && c.query.body.kind === 'setop' && c.query.body.op === 'union' && refersTo(c.query.body.right, c.name)) {
+          const base = this.planQuery(c.query.body.left, outer);
+          const cols = base.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
+          frame.set(c.name, { id, columns: cols });
+          const step0 = this.planQuery(c.query.body.right, outer);
+          const casts = step0.columns.map((col, i) => this.castEv(col.type, (cols[i] as Column).type, i));
+          const step = new Project(step0, casts, cols);
+          cteDefs.push({ id, name: c.name, plan: base, recursive: { base, step, all: c.query.body.all } });
+          continue;
+        }
+        const plan = this.planQuery(c.query, outer);
+        const cols = plan.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
+        frame.set(c.name, { id, columns: cols });
+        cteDefs.push({ id, name: c.name, plan, recursive: null });
+      }
+      let op = this.planBody(q, outer);
+      if (cteDefs.length > 0) op = new WithCtes(op, cteDefs);
+      return op;
+    } finally {
+      this.ctes.pop();
+    }
+  }
+
+  private castEv(from: SqlType, to: SqlType, i: number): Ev {
+    if (sameType(from, to)) return (r) => r[i] as Value;
+    return (r, ctx) => {
+      const v = r[i] as Value;
+      return v === null ? null : castValue(v, from, to, ctx.vctx);
+    };
+  }
+
+  private planBody(q: SelectStmt, outer: Scope | null): Operator {
+    const body = q.body;
+    if (body.kind === 'select') return this.planSelect(q, body, outer);
+    let op: Operator;
+    if (body.kind === 'values') op = this.planValues(body.rows, outer);
+    else {
+      const left = this.planQuery(body.left, outer);
+      const right = this.planQuery(body.right, outer);
+      if (left.columns.length !== right.columns.length) {
+        throw new PgError(SqlState.SyntaxError, `each ${body.op.toUpperCase()} query must have the same number of columns`);
+      }
+      const cols = left.columns.map((c, i) => ({ name: c.name, type: commonType([c.type, (right.columns[i] as Column).type], body.op.toUpperCase()) }));
+      const fixType = (t: SqlType) => (t.kind === 'unknown' ? T.text : t);
+      for (const c of cols) c.type = fixType(c.type);
+      op = new SetOp(
+        left,
+        right,
+        body.op,
+        body.all,
+        cols,
+        left.columns.map((c, i) => this.castEv(c.type, (cols[i] as Column).type, i)),
+        right.columns.map((c, i) => this.castEv(c.type, (cols[i] as Column).type, i)),
+      );
+    }
+    // ORDER BY / LIMIT over a set operation or VALUES: by output column name or position.
+    if (q.orderBy.length > 0) {
+      const scope = new Scope(op.columns.map((c) => ({ name: c.name, rel: null, type: c.type })), outer);
+      const keys = q.orderBy.map((o) => this.outputSortKey(o, op.columns, scope));
+      op = new Sort(op, keys);
+    }
+    if (q.limit || q.offset) op = this.limit(op, q);
+    return op;
+  }
+
+  private outputSortKey(o: OrderItem, cols: Column[], scope: Scope): SortKey {
+    let ev: Ev;
+    let type: SqlType;
+    if (o.expr.kind === 'literal' && o.expr.literalType === 'integer') {
+      const k = Number(o.expr.value) - 1;
+      if (k < 0 || k >= cols.length) throw new PgError(SqlState.InvalidColumnReference, `ORDER BY position ${k + 1} is not in select list`, { position: o.expr.pos + 1 });
+      ev = (r) => r[k] as Value;
+      type = (cols[k] as Column).type;
+    } else {
+      const b = this.binder.bind(o.expr, scope);
+      ev = b.ev;
+      type = b.type;
+    }
+    return { ev, type, desc: o.desc, nullsFirst: o.nulls ? o.nulls === 'first' : o.desc };
+  }
+
+  private limit(op: Operator, q: SelectStmt): Operator {
+    const empty = new Scope([]);
+    const lim = q.limit ? this.binder.coerce(this.binder.bind(q.limit, empty), T.int8) : null;
+    const off = q.offset ? this.binder.coerce(this.binder.bind(q.offset, empty), T.int8) : null;
+    return new Limit(op, lim?.ev ?? null, off?.ev ?? null);
+  }
+
+  planValues(rows: Expr[][], outer: Scope | null, targetTypes?: SqlType[]): Operator {
+    const scope = new Scope([], outer);
+    const n = rows[0]?.length ?? 0;
+    for (const r of rows) if (r.length !== n) throw new PgError(SqlState.SyntaxError, 'VALUES lists must all be the same length');
+    const bound = rows.map((r) => r.map((e) => (e.kind === 'default' ? null : this.binder.bind(e, scope))));
+    const types: SqlType[] = [];
+    for (let i = 0; i < n; i++) {
+      if (targetTypes?.[i]) {
+        types.push(targetTypes[i] as SqlType);
+        continue;
+      }
+      const t = commonType(bound.map((r) => (r[i] ? (r[i] as BoundExpr).type : T.unknown)), 'VALUES');
+      types.push(t.kind === 'unknown' ? T.text : t);
+    }
+    const evs = bound.map((r) => r.map((b, i) => (b === null ? (() => DEFAULT_MARKER as unknown as Value) : targetTypes ? this.binder.resolveUnknown(b).ev : this.binder.coerce(b, types[i] as SqlType).ev)));
+    const cols = types.map((t, i) => ({ name: `column${i + 1}`, type: targetTypes ? (bound[0]?.[i] ? this.binder.resolveUnknown(bound[0][i] as BoundExpr).type : t) : t }));
+    return new ValuesOp(cols, evs);
+  }
+
+  // ---- FROM ----------------------------------------------------------------------------------
+
+  planFrom(items: FromItem[], outer: Scope | null): { op: Operator; scope: Scope } {
+    if (items.length === 0) {
+      return { op: new RowsScan([], () => [[]], 'emptyrow'), scope: new Scope([], outer) };
+    }
+    let acc = this.planFromItem(items[0] as FromItem, outer, null);
+    for (const it of items.slice(1)) {
+      const lateral = it.kind === 'subquery' && it.lateral;
+      const right = this.planFromItem(it, outer, lateral || it.kind === 'function' ? acc.scope : null);
+      const correlated = lateral || it.kind === 'function';
+      acc = { op: new NestedLoopJoin(acc.op, right.op, 'cross', null, correlated), scope: new Scope([...acc.scope.cols, ...right.scope.cols], outer) };
+    }
+    return acc;
+  }
+
+  private planFromItem(it: FromItem, outer: Scope | null, lateralScope: Scope | null): { op: Operator; scope: Scope } {
+    switch (it.kind) {
+      case 'table':
+        return this.planTable(it.name, it.alias, it.columnAliases, it.pos, outer);
+      case 'subquery': {
+        if (!it.alias) throw new PgError(SqlState.SyntaxError, 'subquery in FROM must have an alias', { position: it.pos + 1, hint: 'For example, FROM (SELECT ...) [AS] foo.' });
+        const sub = this.planQuery(it.query, lateralScope ? new Scope(lateralScope.cols, outer) : outer);
+        const cols = sub.columns.map((c, i) => ({ name: it.columnAliases?.[i] ?? c.name, rel: it.alias, type: c.type }));
+        return { op: sub, scope: new Scope(cols, outer) };
+      }
+      case 'function':
+        return this.planFunctionScan(it, outer, lateralScope);
+      case 'join':
+        return this.planJoin(it, outer);
+    }
+  }
+
+  planTable(name: string[], alias: string | null, columnAliases: string[] | null, pos: number, outer: Scope | null): { op: Operator; scope: Scope } {
+    if (name.length === 1) {
+      const cte = this.lookupCte(name[0] as string);
+      if (cte) {
+        const rel = alias ?? (name[0] as string);
+        return {
+          op: new CteScan(cte.columns, cte.id, name[0] as string),
+          scope: new Scope(cte.columns.map((c, i) => ({ name: columnAliases?.[i] ?? c.name, rel, type: c.type })), outer),
+        };
+      }
+    }
+    const r = this.env.resolveTable(name, pos);
+    const rel = alias ?? (name[name.length - 1] as string);
+    if (r.kind === 'virtual') {
+      const d = r.def;
+      const cols = d.columns.map((c, i) => ({ name: columnAliases?.[i] ?? c.name, rel, schema: d.schema, type: c.type }));
+      return { op: new RowsScan(d.columns.map((c) => ({ name: c.name, type: c.type })), d.rows, `virtual table ${d.schema}.${d.name}`), scope: new Scope(cols, outer) };
+    }
+    const t = r.desc;
+    if (t.kind === 'view') {
+      const q = this.env.parseView(t.viewQuery as string);
+      const sub = this.planQuery(q, null);
+      const cols = sub.columns.map((c, i) => ({ name: columnAliases?.[i] ?? (t.columns[i]?.name ?? c.name), rel, type: c.type }));
+      return { op: sub, scope: new Scope(cols, outer) };
+    }
+    if (t.kind === 'sequence') {
+      const cols = [{ name: 'last_value', type: T.int8 }, { name: 'log_cnt', type: T.int8 }, { name: 'is_called', type: T.bool }];
+      return { op: new RowsScan(cols, (ctx) => [[ctx.sequences.currvalOrStart(t.id), 0n, true]], `sequence ${t.name}`), scope: new Scope(cols.map((c) => ({ ...c, rel })), outer) };
+    }
+    const codec = tableCodec(t);
+    const cols: ScopeCol[] = t.columns.map((c, i) => ({
+      name: columnAliases?.[i] ?? c.name,
+      rel,
+      schema: r.schema,
+      db: r.db,
+      type: c.type,
+      hidden: c.hidden,
+      tableOid: t.id,
+      columnNum: i + 1,
+    }));
+    const columns = t.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: t.id, columnNum: i + 1 }));
+    const full = fullSpan(codec, t.primaryIndex);
+    return { op: new TableScan(columns, codec, t.primaryIndex, () => [full], `scan ${t.name}@${t.primaryIndex.name} (full)`), scope: new Scope(cols, outer) };
+  }
+
+  private planJoin(j: FromItem & { kind: 'join' }, outer: Scope | null): { op: Operator; scope: Scope } {
+    const left = this.planFromItem(j.left, outer, null);
+    const lateral = j.right.kind === 'subquery' && j.right.lateral;
+    const right = this.planFromItem(j.right, outer, lateral ? left.scope : null);
+    const nl = left.scope.cols.length;
+    const cols = [...left.scope.cols, ...right.scope.cols.map((c) => ({ ...c }))];
+    let usingCols = j.using;
+    if (j.natural) {
+      const ln = new Set(left.scope.cols.filter((c) => !c.hidden).map((c) => c.name));
+      usingCols = right.scope.cols.filter((c) => !c.hidden && ln.has(c.name)).map((c) => c.name);
+    }
+    const scope = new Scope(cols, outer);
+    let cond: BoundExpr | null = null;
+    const leftKeys: { ev: Ev; type: SqlType }[] = [];
+    const rightKeys: { ev: Ev; type: SqlType }[] = [];
+    const residual: BoundExpr[] = [];
+    if (usingCols) {
+      for (const name of usingCols) {
+        const li = left.scope.find([name], j.pos);
+        const ri = right.scope.find([name], j.pos);
+        if (li < 0 || ri < 0) throw new PgError(SqlState.UndefinedColumn, `column "${name}" specified in USING clause does not exist in ${li < 0 ? 'left' : 'right'} table`);
+        const lt = (left.scope.cols[li] as ScopeCol).type;
+        const rt = (right.scope.cols[ri] as ScopeCol).type;
+        const t = commonType([lt, rt], 'JOIN/USING');
+        leftKeys.push({ ev: this.castEv(lt, t, li), type: t });
+        rightKeys.push({ ev: this.castEv(rt, t, ri), type: t });
+        // The merged column is the left one; the right one is reachable only qualified.
+        (cols[nl + ri] as ScopeCol).hidden = true;
+      }
+    } else if (j.on) {
+      this.binder.noAggClause = 'JOIN conditions';
+      cond = this.binder.coerceBool(this.binder.bind(j.on, scope), 'JOIN/ON');
+      this.binder.noAggClause = null;
+      for (const c of conjuncts(cond)) {
+        if (c.shape.k === 'cmp' && c.shape.op === '=' && c.shape.l.shape.k === 'col' && c.shape.r.shape.k === 'col') {
+          const a = c.shape.l.shape.idx;
+          const b = c.shape.r.shape.idx;
+          if (a < nl && b >= nl) {
+            leftKeys.push({ ev: c.shape.l.ev, type: c.shape.l.type });
+            const rb = b - nl;
+            rightKeys.push({ ev: (r) => r[rb] as Value, type: c.shape.r.type });
+            continue;
+          }
+          if (b < nl && a >= nl) {
+            leftKeys.push({ ev: c.shape.r.ev, type: c.shape.r.type });
+            const ra = a - nl;
+            rightKeys.push({ ev: (r) => r[ra] as Value, type: c.shape.l.type });
+            continue;
+          }
+        }
+        residual.push(c);
+      }
+    }
+    const jt = j.joinType;
+    if (leftKeys.length > 0 && !lateral && jt !== 'cross') {
+      const res = residual.length === 0 ? null : andAll(residual);
+      return { op: new HashJoin(left.op, right.op, jt, leftKeys, rightKeys, res), scope };
+    }
+    return { op: new NestedLoopJoin(left.op, right.op, jt, cond?.ev ?? null, lateral), scope };
+  }
+
+  private planFunctionScan(it: FromItem & { kind: 'function' }, outer: Scope | null, lateralScope: Scope | null): { op: Operator; scope: Scope } {
+    const f = it.func;
+    const name = f.name[f.name.length - 1] as string;
+    // Arguments may reference earlier FROM items (implicitly LATERAL) through ctx.outer.
+    const argScope = new Scope([], lateralScope ? new Scope(lateralScope.cols, outer) : outer);
+    const args = f.args.map((a) => this.binder.bind(a, argScope));
+    const alias = it.alias ?? name;
+    const wrap = (cols: Column[], gen: (ctx: ExecCtx, vals: Value[]) => Iterable<Row>): { op: Operator; scope: Scope } => {
+      const evs = args.map((a) => a.ev);
+      let outCols = cols;
+      if (it.withOrdinality) outCols = [...cols, { name: 'ordinality', type: T.int8 }];
+      const op = new RowsScan(
+        outCols,
+        function* (ctx) {
+          const vals = evs.map((e) => e([], ctx));
+          let n = 0n;
+          for (const r of gen(ctx, vals)) yield it.withOrdinality ? [...r, ++n] : r;
+        },
+        `function ${name}`,
+      );
+      const names = outCols.map((c, i) => it.columnAliases?.[i] ?? (cols.length === 1 && i === 0 && it.alias ? it.alias : c.name));
+      return { op, scope: new Scope(outCols.map((c, i) => ({ name: names[i] as string, rel: alias, type: c.type })), outer) };
+    };
+    switch (name) {
+      case 'generate_series': {
+        if (args.length < 2) break;
+        let t = commonType(args.slice(0, 2).map((a) => a.type), 'generate_series');
+        if (t.kind === 'unknown') t = T.int4;
+        if (t.kind === 'date' || t.kind === 'timestamp' || t.kind === 'timestamptz') {
+          const tt = t.kind === 'date' ? T.timestamp : t;
+          const a0 = this.binder.coerce(args[0] as BoundExpr, tt);
+          const a1 = this.binder.coerce(args[1] as BoundExpr, tt);
+          const a2 = this.binder.coerce(args[2] as BoundExpr, T.interval);
+          args.splice(0, 3, a0, a1, a2);
+          return wrap([{ name: 'generate_series', type: tt }], function* (ctx, [s, e, st]) {
+            if (s === null || e === null || st === null) return;
+            let cur = s as number;
+            const iv = st as Interval;
+            if (iv.months === 0 && iv.days === 0 && iv.micros === 0) throw new PgError(SqlState.InvalidParameterValue, 'step size cannot equal zero');
+            const forward = iv.months > 0 || iv.days > 0 || iv.micros > 0;
+            let n = 0;
+            while (forward ? cur <= (e as number) : cur >= (e as number)) {
+              yield [cur];
+              cur = addIntervalToTimestamp(cur, iv, tt.kind === 'timestamptz' ? ctx.vctx.timeZone : null);
+              if (++n > 100_000_000) throw new PgError(SqlState.ProgramLimitExceeded, 'generate_series produced too many rows');
+            }
+          });
+        }
+        if (t.kind === 'numeric' || t.kind === 'float4' || t.kind === 'float8') t = T.numeric;
+        else if (t.kind !== 'int8') t = T.int4;
+        for (let i = 0; i < args.length; i++) args[i] = this.binder.coerce(args[i] as BoundExpr, t);
+        const big = t.kind === 'int8';
+        const isNum = t.kind === 'numeric';
+        return wrap([{ name: 'generate_series', type: t }], function* (_ctx, [s, e, st]) {
+          if (s === null || e === null || st === null) return;
+          if (isNum) {
+            let cur = s as Decimal;
+            const step = st === undefined ? Decimal.fromInt(1) : (st as Decimal);
+            if (step.sign() === 0) throw new PgError(SqlState.InvalidParameterValue, 'step size cannot equal zero');
+            while (step.sign() > 0 ? cur.cmp(e as Decimal) <= 0 : cur.cmp(e as Decimal) >= 0) {
+              yield [cur];
+              cur = cur.add(step);
+            }
+            return;
+          }
+          if (big) {
+            let cur = s as bigint;
+            const step = st === undefined ? 1n : (st as bigint);
+            if (step === 0n) throw new PgError(SqlState.InvalidParameterValue, 'step size cannot equal zero');
+            while (step > 0n ? cur <= (e as bigint) : cur >= (e as bigint)) {
+              yield [cur];
+              cur += step;
+            }
+            return;
+          }
+          let cur = s as number;
+          const step = st === undefined ? 1 : (st as number);
+          if (step === 0) throw new PgError(SqlState.InvalidParameterValue, 'step size cannot equal zero');
+          while (step > 0 ? cur <= (e as number) : cur >= (e as number)) {
+            yield [cur];
+            cur += step;
+          }
+        });
+      }
+      case 'unnest': {
+        const a = args[0] as BoundExpr;
+        const et = a.type.kind === 'array' ? (a.type.elem as SqlType) : T.text;
+        if (a.type.kind === 'unknown') args[0] = this.binder.coerce(a, { kind: 'array', typmod: -1, elem: T.text });
+        return wrap([{ name: 'unnest', type: et }], function* (_ctx, [arr]) {
+          if (arr === null) return;
+          for (const v of arr as Value[]) yield [v];
+        });
+      }
+      case 'jsonb_array_elements':
+      case 'jsonb_array_elements_text': {
+        const text = name.endsWith('_text');
+        args[0] = this.binder.coerce(args[0] as BoundExpr, T.jsonb);
+        return wrap([{ name: 'value', type: text ? T.text : T.jsonb }], function* (_ctx, [j]) {
+          if (j === null) return;
+          const arr = (j as { jsonb: unknown }).jsonb;
+          if (!Array.isArray(arr)) throw new PgError(SqlState.InvalidParameterValue, 'cannot extract elements from an object');
+          for (const v of arr) yield [text ? (typeof v === 'string' ? v : v === null ? null : JSON.stringify(v)) : { jsonb: v }];
+        });
+      }
+      case 'jsonb_each':
+      case 'jsonb_each_text': {
+        const text = name.endsWith('_text');
+        args[0] = this.binder.coerce(args[0] as BoundExpr, T.jsonb);
+        return wrap([{ name: 'key', type: T.text }, { name: 'value', type: text ? T.text : T.jsonb }], function* (_ctx, [j]) {
+          if (j === null) return;
+          for (const [k, v] of Object.entries((j as { jsonb: Record<string, unknown> }).jsonb)) yield [k, text ? (typeof v === 'string' ? v : v === null ? null : JSON.stringify(v)) : { jsonb: v }];
+        });
+      }
+      default:
+        break;
+    }
+    // Any scalar function used in FROM yields one row.
+    const b = this.binder.bind(f, argScope);
+    return wrap([{ name, type: b.type }], function* (ctx) {
+      yield [b.ev([], ctx)];
+    });
+  }
+
+  // ---- SELECT --------------------------------------------------------------------------------
+
+  private planSelect(q: SelectStmt, s0: Extract<SelectStmt['body'], { kind: 'select' }>, outer: Scope | null): Operator {
+    const b = this.binder;
+    const s = rewriteSelectListSrfs(s0);
+    const from = this.planFrom(s.from, outer);
+    let op = from.op;
+    const inScope = from.scope;
+
+    if (s.where) {
+      b.noAggClause = 'WHERE';
+      const pred = b.coerceBool(b.bind(s.where, inScope), 'WHERE');
+      b.noAggClause = null;
+      op = pushDownFilter(op, pred);
+    }
+
+    // Expand * in the select list.
+    const items: { expr: Expr; alias: string | null }[] = [];
+    for (const it of s.items) {
+      if (it.expr.kind === 'star') {
+        const tbl = it.expr.table;
+        let any = false;
+        inScope.cols.forEach((c, i) => {
+          if (c.hidden) return;
+          if (tbl && c.rel !== tbl[tbl.length - 1]) return;
+          any = true;
+          items.push({ expr: { kind: 'column', parts: [`\u0000${i}`], pos: it.expr.pos }, alias: c.name });
+        });
+        if (tbl && !any && !inScope.hasRelation(tbl[tbl.length - 1] as string)) {
+          throw new PgError(SqlState.UndefinedTable, `missing FROM-clause entry for table "${tbl.join('.')}"`, { position: it.expr.pos + 1 });
+        }
+        if (!tbl && s.from.length === 0) throw new PgError(SqlState.SyntaxError, 'SELECT * with no tables specified is not valid', { position: it.expr.pos + 1 });
+        continue;
+      }
+      items.push(it);
+    }
+    // Positional references created by * expansion bind directly to input columns.
+    const starHook: BindHook = (e, scope) => {
+      if (e.kind === 'column' && e.parts.length === 1 && (e.parts[0] as string).startsWith('\u0000') && scope === inScope) {
+        const idx = Number((e.parts[0] as string).slice(1));
+        const c = inScope.cols[idx] as ScopeCol;
+        return { type: c.type, ev: (r) => r[idx] as Value, shape: { k: 'col', idx }, name: c.name };
+      }
+      return null;
+    };
+
+    const hasAgg = s.groupBy.length > 0 || items.some((i) => containsAggregate(i.expr)) || (s.having !== null) || q.orderBy.some((o) => containsAggregate(o.expr));
+    let scope: Scope = inScope;
+    const levelScopes = new Set<Scope>([inScope]);
+    const hooks: BindHook[] = [starHook];
+
+    if (hasAgg) {
+      // GROUP BY items may be output positions or output aliases.
+      const groupAsts = s.groupBy.map((g) => {
+        if (g.kind === 'literal' && g.literalType === 'integer') {
+          const k = Number(g.value) - 1;
+          const it = items[k];
+          if (!it) throw new PgError(SqlState.InvalidColumnReference, `GROUP BY position ${k + 1} is not in select list`, { position: g.pos + 1 });
+          return it.expr;
+        }
+        if (g.kind === 'column' && g.parts.length === 1 && inScope.find(g.parts, g.pos) < 0) {
+          const it = items.find((x) => x.alias === g.parts[0]);
+          if (it) return it.expr;
+        }
+        return g;
+      });
+      b.noAggClause = 'GROUP BY';
+      const groupBound = b.withHooks([starHook], () => groupAsts.map((g) => b.resolveUnknown(b.bind(g, inScope))));
+      b.noAggClause = null;
+      const groupKeyIdx = new Map<string, number>();
+      groupAsts.forEach((g, i) => groupKeyIdx.set(exprKey(g), i));
+      const groupByInputCol = new Map<number, number>();
+      groupBound.forEach((g, i) => {
+        if (g.shape.k === 'col' && !groupByInputCol.has(g.shape.idx)) groupByInputCol.set(g.shape.idx, i);
+      });
+      const aggs: AggSpec[] = [];
+      const aggKeyIdx = new Map<string, number>();
+      const postCols: ScopeCol[] = groupBound.map((g) => (g.shape.k === 'col' ? { ...(inScope.cols[g.shape.idx] as ScopeCol), hidden: false } : { name: g.name, rel: null, type: g.type }));
+      const nGroup = postCols.length;
+      const postScope = new Scope(postCols, outer);
+      const aggHook: BindHook = (e, sc, binder) => {
+        if (!levelScopes.has(sc)) return null;
+        const gi = groupKeyIdx.get(exprKey(e));
+        if (gi !== undefined) {
+          const g = groupBound[gi] as BoundExpr;
+          return { type: g.type, ev: (r) => r[gi] as Value, shape: { k: 'col', idx: gi }, name: g.name };
+        }
+        if (e.kind === 'func' && !e.over && aggregateNames.has((e.name[e.name.length - 1] as string).toLowerCase())) {
+          const key = exprKey(e);
+          let ai = aggKeyIdx.get(key);
+          if (ai === undefined) {
+            ai = aggs.length;
+            aggKeyIdx.set(key, ai);
+            aggs.push(this.aggSpec(e, inScope, starHook));
+          }
+          const spec = aggs[ai] as AggSpec;
+          const idx = nGroup + ai;
+          return { type: spec.resultType, ev: (r) => r[idx] as Value, shape: { k: 'col', idx }, name: spec.name };
+        }
+        if (e.kind === 'column') {
+          let idx: number;
+          if (e.parts.length === 1 && (e.parts[0] as string).startsWith('\u0000')) idx = Number((e.parts[0] as string).slice(1));
+          else idx = inScope.find(e.parts, e.pos);
+          if (idx >= 0) {
+            const gi2 = groupByInputCol.get(idx);
+            if (gi2 !== undefined) {
+              const g = groupBound[gi2] as BoundExpr;
+              return { type: g.type, ev: (r) => r[gi2] as Value, shape: { k: 'col', idx: gi2 }, name: (inScope.cols[idx] as ScopeCol).name };
+            }
+            const c = inScope.cols[idx] as ScopeCol;
+            throw new PgError(SqlState.GroupingError, `column "${c.rel ? c.rel + '.' : ''}${c.name}" must appear in the GROUP BY clause or be used in an aggregate function`, { position: e.pos + 1 });
+          }
+          void binder;
+        }
+        return null;
+      };
+      hooks.push(aggHook);
+      levelScopes.add(postScope);
+      scope = postScope;
+      // Bind everything that runs after aggregation once now, so all aggregates are registered
+      // before the aggregation operator is built.
+      const preBind = () => {
+        for (const it of items) if (!containsWindow(it.expr)) b.bind(it.expr, postScope);
+        if (s.having) b.bind(s.having, postScope);
+      };
+      b.withHooks(hooks, preBind);
+      // Window function arguments may contain aggregates too: register them now.
+      b.withHooks(hooks, () => {
+        for (const w of collectWindowCalls([...items.map((i) => i.expr), ...q.orderBy.map((o) => o.expr)])) {
+          for (const a of w.args) b.bind(a, postScope);
+          for (const p of w.over?.partitionBy ?? []) b.bind(p, postScope);
+          for (const o of w.over?.orderBy ?? []) b.bind(o.expr, postScope);
+        }
+        for (const o of q.orderBy) if (!containsWindow(o.expr) && !(o.expr.kind === 'literal')) {
+          try {
+            b.bind(o.expr, postScope);
+          } catch (e) {
+            if (!(e instanceof PgError && e.code === SqlState.UndefinedColumn)) throw e;
+          }
+        }
+      });
+      const aggCols = aggs.map((a) => ({ name: a.name, type: a.resultType }));
+      postCols.push(...aggs.map((a) => ({ name: a.name, rel: null, type: a.resultType, hidden: true })));
+      op = new HashAggregate(op, groupBound.map((g) => ({ ev: g.ev, type: g.type })), aggs, [...groupBound.map((g) => ({ name: g.name, type: g.type })), ...aggCols]);
+      if (s.having) {
+        const h = b.withHooks(hooks, () => b.coerceBool(b.bind(s.having as Expr, postScope), 'HAVING'));
+        op = new Filter(op, h.ev, 'having');
+      }
+    }
+
+    // Window functions.
+    const windowCalls = collectWindowCalls([...items.map((i) => i.expr), ...q.orderBy.map((o) => o.expr)]);
+    if (windowCalls.length > 0) {
+      const named = new Map(s.windows.map((w) => [w.name, w.spec]));
+      const specs: WindowFuncSpec[] = [];
+      const keyIdx = new Map<string, number>();
+      const base = scope.cols.length;
+      b.withHooks(hooks, () => {
+        for (const w of windowCalls) {
+          const key = exprKey(w);
+          if (keyIdx.has(key)) continue;
+          keyIdx.set(key, base + specs.length);
+          specs.push(this.windowSpec(w, scope, named));
+        }
+      });
+      op = new WindowOp(op, specs, [...op.columns, ...specs.map((sp) => ({ name: sp.name, type: sp.resultType }))]);
+      const winScope = new Scope([...scope.cols, ...specs.map((sp) => ({ name: sp.name, rel: null, type: sp.resultType, hidden: true }))], outer);
+      const winHook: BindHook = (e, sc) => {
+        if (!levelScopes.has(sc)) return null;
+        if (e.kind !== 'func' || !e.over) return null;
+        const idx = keyIdx.get(exprKey(e));
+        if (idx === undefined) return null;
+        const sp = specs[idx - base] as WindowFuncSpec;
+        return { type: sp.resultType, ev: (r) => r[idx] as Value, shape: { k: 'col', idx }, name: sp.name };
+      };
+      hooks.unshift(winHook);
+      levelScopes.add(winScope);
+      scope = winScope;
+    }
+
+    // Projection (+ hidden ORDER BY expressions).
+    const finalScope = scope;
+    const bound = b.withHooks(hooks, () => items.map((it) => b.resolveUnknown(b.bind(it.expr, finalScope))));
+    const outCols: Column[] = bound.map((x, i) => {
+      const it = items[i] as { expr: Expr; alias: string | null };
+      const c: Column = { name: it.alias ?? x.name, type: x.type };
+      if (x.shape.k === 'col') {
+        const sc = finalScope.cols[x.shape.idx] as ScopeCol;
+        if (sc.tableOid) {
+          c.tableOid = sc.tableOid;
+          c.columnNum = sc.columnNum as number;
+        }
+      }
+      return c;
+    });
+    const exprs = bound.map((x) => x.ev);
+    const sortKeys: SortKey[] = [];
+    for (const o of q.orderBy) {
+      const nullsFirst = o.nulls ? o.nulls === 'first' : o.desc;
+      if (o.expr.kind === 'literal' && o.expr.literalType === 'integer') {
+        const k = Number(o.expr.value) - 1;
+        if (k < 0 || k >= exprs.length) throw new PgError(SqlState.InvalidColumnReference, `ORDER BY position ${k + 1} is not in select list`, { position: o.expr.pos + 1 });
+        sortKeys.push({ ev: (r) => r[k] as Value, type: (outCols[k] as Column).type, desc: o.desc, nullsFirst });
+        continue;
+      }
+      if (o.expr.kind === 'column' && o.expr.parts.length === 1) {
+        const name = o.expr.parts[0];
+        const matches = items.map((it, i) => ((it.alias ?? (bound[i] as BoundExpr).name) === name ? i : -1)).filter((i) => i >= 0);
+        if (matches.length >= 1 && (items[matches[0] as number] as { alias: string | null }).alias !== null) {
+          const k2 = matches[0] as number;
+          sortKeys.push({ ev: (r) => r[k2] as Value, type: (outCols[k2] as Column).type, desc: o.desc, nullsFirst });
+          continue;
+        }
+      }
+      // Same expression as an output column?
+      const key = exprKey(o.expr);
+      const same = items.findIndex((it) => exprKey(it.expr) === key);
+      if (same >= 0) {
+        sortKeys.push({ ev: (r) => r[same] as Value, type: (outCols[same] as Column).type, desc: o.desc, nullsFirst });
+        continue;
+      }
+      if (s.distinct) throw new PgError(SqlState.InvalidColumnReference, 'for SELECT DISTINCT, ORDER BY expressions must appear in select list', { position: o.expr.pos + 1 });
+      const eb = b.withHooks(hooks, () => b.resolveUnknown(b.bind(o.expr, finalScope)));
+      const k3 = exprs.length;
+      exprs.push(eb.ev);
+      outCols.push({ name: '?order', type: eb.type });
+      sortKeys.push({ ev: (r) => r[k3] as Value, type: eb.type, desc: o.desc, nullsFirst });
+    }
+    const nVisible = bound.length;
+    op = new Project(op, exprs, outCols);
+    if (s.distinctOn) {
+      const keys = b.withHooks(hooks, () => (s.distinctOn as Expr[]).map((d) => {
+        const key = exprKey(d);
+        const same = items.findIndex((it) => exprKey(it.expr) === key);
+        if (same >= 0) return { ev: ((r: Row) => r[same] as Value) as Ev, type: (outCols[same] as Column).type };
+        if (d.kind === 'literal' && d.literalType === 'integer') {
+          const k = Number(d.value) - 1;
+          return { ev: ((r: Row) => r[k] as Value) as Ev, type: (outCols[k] as Column).type };
+        }
+        throw new PgError(SqlState.InvalidColumnReference, 'SELECT DISTINCT ON expressions must match initial ORDER BY expressions');
+      }));
+      if (sortKeys.length > 0) op = new Sort(op, sortKeys);
+      op = new Distinct(op, keys);
+    } else {
+      if (s.distinct) op = new Distinct(op, outCols.slice(0, nVisible).map((c, i) => ({ ev: (r: Row) => r[i] as Value, type: c.type })));
+      if (sortKeys.length > 0) op = new Sort(op, sortKeys);
+    }
+    if (q.limit || q.offset) op = this.limit(op, q);
+    if (outCols.length > nVisible) {
+      const keep = outCols.slice(0, nVisible);
+      op = new Project(op, keep.map((_c, i) => (r: Row) => r[i] as Value), keep);
+    }
+    return op;
+  }
+
+  private aggSpec(e: Expr & { kind: 'func' }, inScope: Scope, starHook: BindHook): AggSpec {
+    const b = this.binder;
+    const name = (e.name[e.name.length - 1] as string).toLowerCase();
+    return b.withHooks([starHook], () => {
+      b.noAggClause = 'aggregate function calls';
+      try {
+        if (e.args.some((a) => containsAggregate(a))) throw new PgError(SqlState.GroupingError, 'aggregate function calls cannot be nested', { position: e.pos + 1 });
+        let args = e.args.map((a) => b.bind(a, inScope));
+        if (name === 'count' && e.star) args = [];
+        if (name === 'string_agg') {
+          args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, T.text) : a));
+          if (args[0] && args[0].type.kind !== 'bytea' && args[0].type.kind !== 'text') args[0] = b.coerce(args[0], T.text, true);
+        } else args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, name === 'count' ? T.text : T.numeric) : a));
+        if ((name === 'sum' || name === 'avg') && args[0] && !['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'interval'].includes(args[0].type.kind)) {
+          throw new PgError(SqlState.UndefinedFunction, `function ${name}(${formatType(args[0].type)}) does not exist`, { position: e.pos + 1 });
+        }
+        if ((name === 'bool_and' || name === 'bool_or' || name === 'every') && args[0]) args[0] = b.coerceBool(args[0], name);
+        const argTypes = args.map((a) => a.type);
+        const filter = e.filter ? b.coerceBool(b.bind(e.filter, inScope), 'FILTER').ev : null;
+        const orderBy: SortKey[] = e.orderBy.map((o) => {
+          const x = b.resolveUnknown(b.bind(o.expr, inScope));
+          return { ev: x.ev, type: x.type, desc: o.desc, nullsFirst: o.nulls ? o.nulls === 'first' : o.desc };
+        });
+        return {
+          name,
+          args: args.map((a) => a.ev),
+          argTypes,
+          resultType: aggResultType(name, argTypes),
+          distinct: e.distinct,
+          filter,
+          orderBy,
+          star: e.star,
+          make: makeAccumulator(name, argTypes, () => b.vctx),
+        };
+      } finally {
+        b.noAggClause = null;
+      }
+    });
+  }
+
+  private windowSpec(e: Expr & { kind: 'func' }, scope: Scope, named: Map<string, WindowSpec>): WindowFuncSpec {
+    const b = this.binder;
+    const name = (e.name[e.name.length - 1] as string).toLowerCase();
+    let over = e.over as WindowSpec;
+    if (over.name) {
+      const base = named.get(over.name);
+      if (!base) throw new PgError(SqlState.UndefinedObject, `window "${over.name}" does not exist`, { position: e.pos + 1 });
+      over = { name: null, partitionBy: base.partitionBy, orderBy: over.orderBy.length > 0 ? over.orderBy : base.orderBy, frame: over.frame ?? base.frame };
+    }
+    if (!aggregateNames.has(name) && !windowOnlyNames.has(name)) throw new PgError(SqlState.WrongObjectType, `OVER specified, but ${name} is not a window function nor an aggregate function`, { position: e.pos + 1 });
+    let args = e.args.map((a) => b.resolveUnknown(b.bind(a, scope)));
+    if (name === 'count' && e.star) args = [];
+    if ((name === 'lag' || name === 'lead') && args.length > 2) args[2] = b.coerce(args[2] as BoundExpr, (args[0] as BoundExpr).type);
+    const argTypes = args.map((a) => a.type);
+    const part = over.partitionBy.map((p) => {
+      const x = b.resolveUnknown(b.bind(p, scope));
+      return { ev: x.ev, type: x.type };
+    });
+    const orderBy = over.orderBy.map((o) => {
+      const x = b.resolveUnknown(b.bind(o.expr, scope));
+      return { ev: x.ev, type: x.type, desc: o.desc, nullsFirst: o.nulls ? o.nulls === 'first' : o.desc };
+    });
+    const edge = (f: { type: string; offset?: Expr }): FrameEdge =>
+      f.offset ? { type: f.type as 'preceding' | 'following', offset: b.coerce(b.bind(f.offset, new Scope([])), T.int8).ev } : ({ type: f.type } as FrameEdge);
+    const frame = over.frame ? { mode: over.frame.mode, start: edge(over.frame.start), end: edge(over.frame.end) } : null;
+    const isAgg = aggregateNames.has(name);
+    return {
+      name,
+      args: args.map((a) => a.ev),
+      argTypes,
+      resultType: isAgg ? aggResultType(name, argTypes) : windowResultType(name, argTypes),
+      partitionBy: part,
+      orderBy,
+      frame,
+      filter: e.filter ? b.coerceBool(b.bind(e.filter, scope), 'FILTER').ev : null,
+      aggregate: isAgg ? makeAccumulator(name, argTypes, () => b.vctx) : null,
+    };
+  }
+}
+
+export const DEFAULT_MARKER = Symbol('default');
+
+const srfNames = new Set(['generate_series', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text']);
+
+/**
+ * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL
+ * function scan joined to the FROM clause, which gives PostgreSQL's result for a single SRF.
+ */
+function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }>): Extract<SelectStmt['body'], { kind: 'select' }> {
+  let n = 0;
+  const from = [...s.from];
+  const items = s.items.map((it) => {
+    const e = it.expr;
+    if (e.kind !== 'func' || e.over || !srfNames.has((e.name[e.name.length - 1] as string).toLowerCase())) return it;
+    const alias = `\u0001srf${n++}`;
+    const fname = e.name[e.name.length - 1] as string;
+    from.push({ kind: 'function', func: e, alias, columnAliases: [fname.startsWith('jsonb_') ? 'value' : fname], withOrdinality: false, pos: e.pos });
+    return { expr: { kind: 'column' as const, parts: [alias, fname.startsWith('jsonb_') ? 'value' : fname], pos: e.pos }, alias: it.alias ?? fname };
+  });
+  if (n === 0) return s;
+  return { ...s, items, from };
+}
+
+function refersTo(q: SelectStmt, name: string): boolean {
+  return JSON.stringify(q).includes(`"parts":["${name}"]`) || JSON.stringify(q).includes(`"name":["${name}"]`);
+}
+
+function collectWindowCalls(exprs: unknown[]): (Expr & { kind: 'func' })[] {
+  const out: (Expr & { kind: 'func' })[] = [];
+  const walk = (e: unknown) => {
+    if (e === null || typeof e !== 'object') return;
+    if (Array.isArray(e)) {
+      e.forEach(walk);
+      return;
+    }
+    const o = e as Record<string, unknown>;
+    if (o.kind === 'query') return;
+    if (o.kind === 'func' && o.over) {
+      out.push(o as unknown as Expr & { kind: 'func' });
+      return;
+    }
+    Object.values(o).forEach(walk);
+  };
+  exprs.forEach(walk);
+  return out;
+}
+
+export function conjuncts(e: BoundExpr): BoundExpr[] {
+  if (e.shape.k === 'and') return e.shape.args.flatMap(conjuncts);
+  return [e];
+}
+
+function andAll(es: BoundExpr[]): Ev {
+  const evs = es.map((e) => e.ev);
+  return (r, ctx) => {
+    for (const f of evs) if (f(r, ctx) !== true) return false;
+    return true;
+  };
+}
+
+export function fullSpan(codec: TableCodec, idx: IndexDesc): Span {
+  const p = indexKeyPrefix(codec, idx, []);
+  return { start: p, end: prefixEnd(p) };
+}
+
+interface ColConstraint {
+  op: string;
+  values: BoundExpr[];
+}
+
+/**
+ * Picks the index whose leading columns are best constrained by the predicate's conjuncts
+ * (equality/IN first, then one range) and returns spans computed at execution time.
+ * The full predicate is still applied above the scan.
+ */
+export function chooseIndex(codec: TableCodec, pred: BoundExpr | null): { index: IndexDesc; spans: (ctx: ExecCtx) => Span[]; describe: string } {
+  const t = codec.table;
+  const full = { index: t.primaryIndex, spans: () => [fullSpan(codec, t.primaryIndex)], describe: `scan ${t.name}@${t.primaryIndex.name} (full)` };
+  if (!pred) return full;
+  const byCol = new Map<number, ColConstraint[]>();
+  const add = (col: number, c: ColConstraint) => {
+    let l = byCol.get(col);
+    if (!l) byCol.set(col, (l = []));
+    l.push(c);
+  };
+  const flip: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '=': '=' };
+  for (const c of conjuncts(pred)) {
+    const s = c.shape;
+    if (s.k === 'cmp' && s.op !== '<>') {
+      const colType = (side: BoundExpr) => (side.shape.k === 'col' ? (t.columns[side.shape.idx]?.type ?? null) : null);
+      if (s.l.shape.k === 'col' && s.r.shape.k === 'const' && sameKind(colType(s.l), s.r.type)) add(s.l.shape.idx, { op: s.op, values: [s.r] });
+      else if (s.r.shape.k === 'col' && s.l.shape.k === 'const' && sameKind(colType(s.r), s.l.type)) add(s.r.shape.idx, { op: flip[s.op] as string, values: [s.l] });
+    } else if (s.k === 'in' && s.arg.shape.k === 'col' && s.list.length <= 1000 && s.list.every((x) => x.shape.k === 'const')) {
+      const ct = t.columns[s.arg.shape.idx]?.type ?? null;
+      if (s.list.every((x) => sameKind(ct, x.type))) add(s.arg.shape.idx, { op: 'in', values: s.list });
+    }
+  }
+  if (byCol.size === 0) return full;
+  let best: { index: IndexDesc; eq: ColConstraint[]; range: ColConstraint[]; score: number } | null = null;
+  for (const idx of allIndexes(t)) {
+    const positions = idx.columnIds.map((id) => codec.colIndexById.get(id) as number);
+    const eq: ColConstraint[] = [];
+    let range: ColConstraint[] = [];
+    for (const p of positions) {
+      const cs = byCol.get(p) ?? [];
+      const e = cs.find((c) => c.op === '=' || c.op === 'in');
+      if (e) {
+        eq.push(e);
+        continue;
+      }
+      range = cs.filter((c) => ['<', '<=', '>', '>='].includes(c.op));
+      break;
+    }
+    if (eq.length === 0 && range.length === 0) continue;
+    const score = eq.length * 4 + (range.length > 0 ? 1 : 0) + (idx === t.primaryIndex ? 0.5 : 0) + (eq.length === positions.length && idx.unique ? 2 : 0);
+    if (!best || score > best.score) best = { index: idx, eq, range, score };
+  }
+  if (!best) return full;
+  const { index, eq, range } = best;
+  const positions = index.columnIds.map((id) => codec.colIndexById.get(id) as number);
+  const types = positions.map((p) => (t.columns[p] as { type: SqlType }).type);
+  const describe = `scan ${t.name}@${index.name} (${eq.length} equality column${eq.length === 1 ? '' : 's'}${range.length ? ', range' : ''})`;
+  const spans = (ctx: ExecCtx): Span[] => {
+    let prefixes: Buffer[] = [indexKeyPrefix(codec, index, [])];
+    for (let i = 0; i < eq.length; i++) {
+      const c = eq[i] as ColConstraint;
+      const vals = c.values.map((v) => v.ev([], ctx)).filter((v) => v !== null);
+      if (vals.length === 0) return [];
+      const next: Buffer[] = [];
+      for (const p of prefixes) {
+        for (const v of vals) {
+          const w = new KeyWriter(p.length + 16).bytes(p);
+          writeKeyValue(w, v, types[i] as SqlType);
+          next.push(w.finish());
+        }
+      }
+      prefixes = next;
+      if (prefixes.length > 10_000) return [fullSpan(codec, index)];
+    }
+    // Deduplicate prefixes (IN lists with repeats).
+    const uniq = new Map(prefixes.map((p) => [p.toString('latin1'), p]));
+    prefixes = [...uniq.values()].sort(Buffer.compare);
+    const rt = types[eq.length] as SqlType;
+    const out: Span[] = [];
+    for (const p of prefixes) {
+      if (range.length === 0) {
+        out.push({ start: p, end: prefixEnd(p) });
+        continue;
+      }
+      let start: Buffer = Buffer.concat([p, Buffer.from([0x01])]); // skip NULLs
+      let end: Buffer = prefixEnd(p);
+      for (const c of range) {
+        const v = (c.values[0] as BoundExpr).ev([], ctx);
+        if (v === null) return [];
+        const w = new KeyWriter(p.length + 16).bytes(p);
+        writeKeyValue(w, v, rt);
+        const k = w.finish();
+        if (c.op === '>=' && Buffer.compare(k, start) > 0) start = k;
+        if (c.op === '>' && Buffer.compare(prefixEnd(k), start) > 0) start = prefixEnd(k);
+        if (c.op === '<' && Buffer.compare(k, end) < 0) end = k;
+        if (c.op === '<=' && Buffer.compare(prefixEnd(k), end) < 0) end = prefixEnd(k);
+      }
+      if (Buffer.compare(start, end) < 0) out.push({ start, end });
+    }
+    return out;
+  };
+  return { index, spans, describe };
+}
+
+function sameKind(colType: SqlType | null, t: SqlType): boolean {
+  if (!colType) return false;
+  if (colType.kind === t.kind) return true;
+  const ints = ['int2', 'int4', 'int8'];
+  if (ints.includes(colType.kind) && ints.includes(t.kind)) return true;
+  const strs = ['text', 'varchar', 'name'];
+  return strs.includes(colType.kind) && strs.includes(t.kind);
+}
+
+/** Applies a predicate to a plan, narrowing a direct table scan to index spans when it can. */
+export function pushDownFilter(op: Operator, pred: BoundExpr): Operator {
+  if (op instanceof TableScan) {
+    const choice = chooseIndex(op.codec, pred);
+    const scan = new TableScan(op.columns, op.codec, choice.index, choice.spans, choice.describe);
+    return new Filter(scan, pred.ev);
+  }
+  return new Filter(op, pred.ev);
+}
+
+export { visibleColumns };

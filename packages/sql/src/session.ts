@@ -1,0 +1,1730 @@
+/**
+ * A SQL session: settings, the transaction state machine, prepared statements and portals, and
+ * the execution of every statement kind. The wire protocol drives it.
+ *
+ * Transaction states (ReadyForQuery status): idle 'I' (no transaction: each statement runs in an
+ * implicit one), open 'T' (BEGIN … ), failed 'E' (an error inside BEGIN: everything but
+ * ROLLBACK [TO SAVEPOINT] is refused with 25P02).
+ */
+import { PgError, SqlState, assert } from '@strata/common';
+import { Txn } from '@strata/kv';
+import type { KvWrite } from '@strata/kv';
+import { parseExpression, parseOne, parseStatements } from './parser/parser.js';
+import type { SelectItem, SelectStmt, Statement } from './parser/ast.js';
+import type { CatalogView } from './catalog/catalog.js';
+import { virtualSchemas } from './catalog/catalog.js';
+import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
+import { tableCodec } from './catalog/rowcodec.js';
+import { T, formatType, formatValue } from './types/types.js';
+import type { SqlType, Value, ValueContext } from './types/types.js';
+import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
+import { Binder, lit, typeFromName } from './plan/binder.js';
+import type { BindEnv, BoundExpr } from './plan/binder.js';
+import { DEFAULT_MARKER, QueryPlanner, chooseIndex, conjuncts } from './plan/query.js';
+import type { PlannerEnv, ResolvedTable, VirtualTableDef } from './plan/query.js';
+import { Scope } from './plan/scope.js';
+import type { ScopeCol } from './plan/scope.js';
+import { collect, queryCanceled } from './exec/context.js';
+import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
+import { Filter, Project, TableScan } from './exec/operators.js';
+import type { Ev } from './exec/operators.js';
+import { assignValue, checkRow, deleteRow, findConflict, insertRow, makeWriter, uniqueViolation, updateRow } from './exec/mutate.js';
+import type { TableWriter } from './exec/mutate.js';
+import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
+import type { DdlEnv } from './ddl.js';
+import { indexDef, indexOid, renderDefault, rootRoleOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
+import { lookupFunction, quoteIdent } from './functions/scalar.js';
+import type { SqlEngine } from './engine.js';
+import { pgVersion } from './engine.js';
+
+export type TxnStatus = 'I' | 'T' | 'E';
+
+export interface Prepared {
+  stmt: Statement;
+  text: string;
+  paramTypes: SqlType[];
+  /** Result columns, or null if the statement returns no rows. */
+  columns: Column[] | null;
+  cache: { generation: number; compiled: Compiled } | null;
+}
+
+interface Compiled {
+  columns: Column[] | null;
+  /** Runs the statement; yields result rows; `state.count` is the row count for the tag. */
+  start(ctx: ExecCtx): { batches: Batches; state: { count: number } };
+  tag(count: number): string;
+  writes: boolean;
+}
+
+export interface Portal {
+  prepared: Prepared;
+  params: Value[];
+  /** Non-null while a row-returning statement is partly consumed (Execute with a row limit). */
+  running: { batches: Batches; state: { count: number }; buffer: Row[]; ctx: ExecCtx; implicit: boolean; compiled: Compiled } | null;
+  /** Result of a utility statement executed for this portal (rows + tag). */
+  utility: { rows: Row[]; tag: string; sent: number } | null;
+  done: boolean;
+}
+
+export interface ExecuteSink {
+  row(values: Value[]): void;
+  notice(message: string): void;
+}
+
+const defaultSettings: [string, string][] = [
+  ['server_version', pgVersion],
+  ['server_version_num', '150004'],
+  ['server_encoding', 'UTF8'],
+  ['client_encoding', 'UTF8'],
+  ['datestyle', 'ISO, MDY'],
+  ['timezone', 'UTC'],
+  ['intervalstyle', 'postgres'],
+  ['integer_datetimes', 'on'],
+  ['standard_conforming_strings', 'on'],
+  ['application_name', ''],
+  ['is_superuser', 'on'],
+  ['search_path', '"$user", public'],
+  ['extra_float_digits', '1'],
+  ['statement_timeout', '0'],
+  ['transaction_isolation', 'serializable'],
+  ['default_transaction_isolation', 'serializable'],
+  ['default_transaction_read_only', 'off'],
+  ['transaction_read_only', 'off'],
+  ['max_identifier_length', '63'],
+  ['lc_collate', 'C.UTF-8'],
+  ['lc_ctype', 'C.UTF-8'],
+  ['lc_messages', 'C.UTF-8'],
+  ['lc_monetary', 'C.UTF-8'],
+  ['lc_numeric', 'C.UTF-8'],
+  ['lc_time', 'C.UTF-8'],
+  ['client_min_messages', 'notice'],
+  ['default_with_oids', 'off'],
+  ['bytea_output', 'hex'],
+  ['idle_in_transaction_session_timeout', '0'],
+  ['lock_timeout', '0'],
+  ['max_connections', '1000'],
+  ['synchronous_commit', 'on'],
+  ['row_security', 'on'],
+  ['enable_seqscan', 'on'],
+  ['jit', 'off'],
+  ['node_id', '1'],
+];
+
+/** The ParameterStatus parameters reported at startup and when changed. */
+export const reportedSettings = ['server_version', 'server_encoding', 'client_encoding', 'datestyle', 'timezone', 'integer_datetimes', 'standard_conforming_strings', 'application_name', 'is_superuser', 'intervalstyle', 'session_authorization'];
+
+export const settingDisplayName: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' };
+
+interface SavepointState {
+  name: string;
+  writes: Map<string, KvWrite>;
+}
+
+export class Session {
+  database: string;
+  readonly user: string;
+  readonly settings = new Map<string, string>(defaultSettings);
+  private txn: Txn | null = null;
+  private explicit = false;
+  private failed = false;
+  private txnTimestamp = 0;
+  private savepoints: SavepointState[] = [];
+  readonly sqlPrepared = new Map<string, Prepared>();
+  private readonly currvals = new Map<number, bigint>();
+  /** Set by a CancelRequest; checked at every yield point. */
+  cancelRequested = false;
+  /** Settings changed by the last statement (the wire layer sends ParameterStatus for them). */
+  changedSettings = new Set<string>();
+
+  constructor(
+    readonly engine: SqlEngine,
+    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: Record<string, string> },
+    readonly backendPid = opts.backendPid,
+  ) {
+    this.database = opts.database;
+    this.user = opts.user;
+    this.settings.set('application_name', opts.applicationName ?? '');
+    this.settings.set('session_authorization', opts.user);
+    for (const [k, v] of Object.entries(opts.settings ?? {})) {
+      try {
+        this.applySetting(k.toLowerCase(), v);
+      } catch {
+        // Unknown startup options are ignored, as PostgreSQL does for custom ones.
+      }
+    }
+  }
+
+  status(): TxnStatus {
+    if (!this.explicit) return 'I';
+    return this.failed ? 'E' : 'T';
+  }
+
+  get view(): CatalogView {
+    return this.engine.catalog.view(this.txn);
+  }
+
+  private sessionInfo(): SessionInfo {
+    return {
+      database: this.database,
+      user: this.user,
+      searchPath: this.searchPath(),
+      applicationName: this.settings.get('application_name') ?? '',
+      backendPid: this.backendPid,
+      settings: this.settings,
+    };
+  }
+
+  searchPath(): string[] {
+    return (this.settings.get('search_path') ?? 'public')
+      .split(',')
+      .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
+      .filter((s) => s !== '');
+  }
+
+  vctx(): ValueContext {
+    const tz = this.settings.get('timezone') ?? 'UTC';
+    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1) };
+  }
+
+  // ---- name resolution -------------------------------------------------------------------------
+
+  private currentDbId(view: CatalogView): number {
+    const db = view.database(this.database);
+    if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${this.database}" does not exist`);
+    return db.id;
+  }
+
+  /** Resolves a table reference: t, schema.t, database.t (CockroachDB), database.schema.t. */
+  resolveTable(parts: string[], pos: number, view: CatalogView = this.view): ResolvedTable | { kind: 'virtual'; def: VirtualTableDef } {
+    const notFound = () => new PgError(SqlState.UndefinedTable, `relation "${parts.join('.')}" does not exist`, { position: pos + 1 });
+    const name = parts[parts.length - 1] as string;
+    const virt = (schema: string) => {
+      const def = virtualTable(schema, name);
+      return def ? { kind: 'virtual' as const, def } : undefined;
+    };
+    if (parts.length === 1) {
+      const v = virt('pg_catalog');
+      if (v) return v;
+      const dbId = this.currentDbId(view);
+      for (const s of this.searchPath()) {
+        if (s === '$user') continue;
+        if (s === 'pg_catalog' || s === 'information_schema') {
+          const x = virt(s);
+          if (x) return x;
+          continue;
+        }
+        const schema = view.schema(dbId, s);
+        const t = schema ? view.table(schema.id, name) : undefined;
+        if (t && schema) return { kind: 'table', desc: t, db: this.database, schema: schema.name };
+      }
+      throw notFound();
+    }
+    let dbName = this.database;
+    let schemaName: string;
+    if (parts.length === 2) {
+      const q = parts[0] as string;
+      if (q === 'pg_catalog' || q === 'information_schema') return virt(q) ?? (() => { throw notFound(); })();
+      const dbId = this.currentDbId(view);
+      if (view.schema(dbId, q)) schemaName = q;
+      else if (view.database(q)) {
+        dbName = q;
+        schemaName = 'public';
+      } else throw new PgError(SqlState.UndefinedTable, `relation "${parts.join('.')}" does not exist`, { position: pos + 1 });
+    } else if (parts.length === 3) {
+      dbName = parts[0] as string;
+      schemaName = parts[1] as string;
+      if (schemaName === 'pg_catalog' || schemaName === 'information_schema') return virt(schemaName) ?? (() => { throw notFound(); })();
+    } else throw new PgError(SqlState.SyntaxError, `improper qualified name (too many dotted names): ${parts.join('.')}`, { position: pos + 1 });
+    const db = view.database(dbName);
+    if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${dbName}" does not exist`, { position: pos + 1 });
+    const schema = view.schema(db.id, schemaName);
+    if (!schema) throw new PgError(SqlState.InvalidSchemaName, `schema "${schemaName}" does not exist`, { position: pos + 1 });
+    const t = view.table(schema.id, name);
+    if (!t) throw notFound();
+    return { kind: 'table', desc: t, db: dbName, schema: schemaName };
+  }
+
+  private tableFor(parts: string[], pos: number, view = this.view): { desc: TableDesc; schema: string; db: string } {
+    const r = this.resolveTable(parts, pos, view);
+    if (r.kind === 'virtual') throw new PgError(SqlState.InsufficientPrivilege, `${r.def.name} is a system catalog and cannot be modified`);
+    return r;
+  }
+
+  /** Where a new object named `parts` goes. */
+  private createTarget(parts: string[], view: CatalogView): { dbId: number; schemaId: number; schemaName: string; name: string } {
+    const name = parts[parts.length - 1] as string;
+    let dbName = this.database;
+    let schemaName = this.searchPath().find((s) => s !== '$user' && s !== 'pg_catalog') ?? 'public';
+    if (parts.length === 2) {
+      const q = parts[0] as string;
+      const dbId = this.currentDbId(view);
+      if (view.schema(dbId, q)) schemaName = q;
+      else if (view.database(q)) {
+        dbName = q;
+        schemaName = 'public';
+      } else throw new PgError(SqlState.InvalidSchemaName, `schema "${q}" does not exist`);
+    } else if (parts.length === 3) {
+      dbName = parts[0] as string;
+      schemaName = parts[1] as string;
+    }
+    if (name.length > 63) throw new PgError(SqlState.ProgramLimitExceeded, `identifier "${name}" is too long (63 bytes at most)`);
+    const db = view.database(dbName);
+    if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${dbName}" does not exist`);
+    const schema = view.schema(db.id, schemaName);
+    if (!schema) throw new PgError(SqlState.InvalidSchemaName, `schema "${schemaName}" does not exist`);
+    return { dbId: db.id, schemaId: schema.id, schemaName, name };
+  }
+
+  // ---- binding environment -------------------------------------------------------------------
+
+  private bindEnv(paramTypes: SqlType[], view: CatalogView, planner: () => QueryPlanner): BindEnv {
+    return {
+      catalog: view,
+      session: this.sessionInfo(),
+      paramTypes,
+      vctx: this.vctx(),
+      planSubquery: (q, outer) => planner().planQuery(q, outer),
+      resolveRegclass: (name) => {
+        const parts = name.split('.').map((p) => p.replace(/^"(.*)"$/, '$1'));
+        const r = this.resolveTable(parts, 0, view);
+        return r.kind === 'virtual' ? r.def.oid : r.desc.id;
+      },
+      resolveSequence: (name) => {
+        const parts = name.split('.').map((p) => p.replace(/^"(.*)"$/, '$1').replace(/::regclass$/, ''));
+        const r = this.resolveTable(parts, 0, view);
+        if (r.kind !== 'table' || r.desc.kind !== 'sequence') throw new PgError(SqlState.WrongObjectType, `"${name}" is not a sequence`);
+        return r.desc.id;
+      },
+      catalogFunction: (name, args) => this.catalogFunction(name, args, view),
+    };
+  }
+
+  private makePlanner(paramTypes: SqlType[], view: CatalogView): QueryPlanner {
+    // eslint-disable-next-line prefer-const
+    let planner: QueryPlanner;
+    const binder = new Binder(this.bindEnv(paramTypes, view, () => planner));
+    const env: PlannerEnv = {
+      resolveTable: (parts, pos) => this.resolveTable(parts, pos, view),
+      parseView: (text) => parseOne(text) as SelectStmt,
+    };
+    planner = new QueryPlanner(binder, env);
+    return planner;
+  }
+
+  private catalogFunction(name: string, args: BoundExpr[], view: CatalogView): BoundExpr | null {
+    const fn = (type: SqlType, f: (vals: Value[], ctx: ExecCtx) => Value, nullOk = false): BoundExpr => ({
+      type,
+      ev: (r, ctx) => {
+        const vals = args.map((a) => a.ev(r, ctx));
+        if (!nullOk && vals.some((v) => v === null)) return null;
+        return f(vals, ctx);
+      },
+      shape: { k: 'other' },
+      name,
+    });
+    const tableByOid = (oid: number, ctx: ExecCtx) => ctx.catalog.tableById(oid);
+    switch (name) {
+      case 'pg_get_userbyid':
+        return fn(T.name, ([o]) => (Number(o) === rootRoleOid ? 'root' : `unknown (OID=${o})`));
+      case 'pg_encoding_to_char':
+        return fn(T.name, ([e]) => (Number(e) === 6 ? 'UTF8' : 'SQL_ASCII'));
+      case 'pg_table_is_visible':
+      case 'pg_type_is_visible':
+      case 'pg_function_is_visible':
+        return fn(T.bool, ([o], ctx) => {
+          const t = tableByOid(Number(o), ctx);
+          if (!t) return true;
+          const sp = ctx.session.searchPath;
+          const s = ctx.catalog.byId.get(t.schemaId);
+          return !!s && s.kind === 'schema' && sp.includes(s.name) && ctx.catalog.databases.get(ctx.session.database)?.id === t.parentId;
+        });
+      case 'format_type':
+        return fn(T.text, ([oid, mod]) => {
+          const t = typeFromOidSafe(Number(oid));
+          if (!t) return '???';
+          const typmod = mod === null || mod === undefined ? -1 : typmodFromPg(t.kind, Number(mod));
+          return formatType({ ...t, typmod });
+        }, true);
+      case 'pg_get_expr':
+        return fn(T.text, ([e]) => e as string);
+      case 'pg_get_indexdef':
+        return fn(T.text, ([o], ctx) => {
+          const oid = Number(o);
+          const t = ctx.catalog.tableById(Math.floor(oid / 1000));
+          const idx = t ? [t.primaryIndex, ...t.indexes].find((i) => indexOid(t, i) === oid) : undefined;
+          if (!t || !idx) return null;
+          const s = ctx.catalog.byId.get(t.schemaId);
+          return indexDef(t, idx, s?.name ?? 'public');
+        });
+      case 'pg_get_constraintdef':
+        return fn(T.text, ([o], ctx) => {
+          const oid = Number(o);
+          if (oid > 100_000_000) {
+            const io = oid - 100_000_000;
+            const t = ctx.catalog.tableById(Math.floor(io / 1000));
+            const idx = t ? [t.primaryIndex, ...t.indexes].find((i) => indexOid(t, i) === io) : undefined;
+            if (!t || !idx) return null;
+            const cols = idx.columnIds.map((id) => t.columns.find((c) => c.id === id)?.name).join(', ');
+            return `${idx.constraint === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'} (${cols})`;
+          }
+          const t = ctx.catalog.tableById(Math.floor(oid / 1000));
+          if (!t) return null;
+          const k = oid % 1000;
+          if (k >= 950) {
+            const fk = t.foreignKeys[k - 950];
+            const rt = fk ? ctx.catalog.tableById(fk.refTableId) : undefined;
+            if (!fk || !rt) return null;
+            const names = (tt: TableDesc, ids: number[]) => ids.map((id) => tt.columns.find((c) => c.id === id)?.name).join(', ');
+            return `FOREIGN KEY (${names(t, fk.columnIds)}) REFERENCES ${rt.name}(${names(rt, fk.refColumnIds)})`;
+          }
+          const ch = t.checks[k - 900];
+          return ch ? `CHECK ((${ch.expr}))` : null;
+        });
+      case 'pg_get_statisticsobjdef_columns':
+      case 'pg_get_partkeydef':
+      case 'pg_get_triggerdef':
+      case 'pg_get_ruledef':
+      case 'pg_get_function_arguments':
+      case 'pg_get_function_result':
+      case 'pg_tablespace_location':
+      case 'obj_description':
+      case 'col_description':
+      case 'shobj_description':
+        return fn(T.text, () => null, true);
+      case 'pg_relation_is_publishable':
+        return fn(T.bool, () => false, true);
+      case 'has_table_privilege':
+      case 'has_schema_privilege':
+      case 'has_database_privilege':
+      case 'has_column_privilege':
+      case 'has_function_privilege':
+      case 'pg_has_role':
+        return fn(T.bool, () => true, true);
+      case 'pg_get_viewdef':
+        return fn(T.text, ([o], ctx) => tableByOid(Number(o), ctx)?.viewQuery ?? null);
+      case 'pg_get_serial_sequence':
+        return fn(T.text, ([tn, cn], ctx) => {
+          const r = this.resolveTable(String(tn).split('.'), 0, ctx.catalog);
+          if (r.kind !== 'table') return null;
+          const c = r.desc.columns.find((x) => x.name === cn);
+          const m = c?.default ? /^nextval\('([^']+)'/.exec(c.default) : null;
+          return m ? `${r.schema}.${m[1]}` : null;
+        });
+      case 'pg_total_relation_size':
+      case 'pg_relation_size':
+      case 'pg_table_size':
+      case 'pg_indexes_size':
+        return fn(T.int8, (_v, ctx) => BigInt(ctx.server.engineSizeBytes()));
+      case 'pg_database_size':
+        return fn(T.int8, (_v, ctx) => BigInt(ctx.server.engineSizeBytes()));
+      case 'to_regclass':
+        return fn(T.regclass, ([n]) => {
+          try {
+            const r = this.resolveTable(String(n).split('.'), 0, view);
+            return r.kind === 'virtual' ? r.def.oid : r.desc.id;
+          } catch {
+            return null;
+          }
+        });
+      default:
+        return null;
+    }
+  }
+
+  // ---- prepare / bind / execute ------------------------------------------------------------------
+
+  /** Parses and analyzes one statement (the extended protocol's Parse). */
+  prepare(sql: string, paramTypeOids: number[]): Prepared {
+    const stmts = parseStatements(sql);
+    if (stmts.length > 1) throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement');
+    const paramTypes = paramTypeOids.map((o) => (o === 0 ? T.unknown : (typeFromOidSafe(o) ?? T.unknown)));
+    if (stmts.length === 0) return { stmt: { kind: 'empty', pos: 0 }, text: sql, paramTypes, columns: null, cache: null };
+    const { stmt, text } = stmts[0] as { stmt: Statement; text: string };
+    return this.analyze(stmt, text, paramTypes);
+  }
+
+  private analyze(stmt: Statement, text: string, paramTypes: SqlType[]): Prepared {
+    const p: Prepared = { stmt, text, paramTypes, columns: null, cache: null };
+    if (this.failed && !isTxnEnd(stmt)) return p; // analyzed when executed (which will fail)
+    if (isPlannable(stmt)) {
+      const c = this.compile(stmt, text, paramTypes);
+      p.columns = c.columns;
+      if (!this.txn?.wroteSystem) p.cache = { generation: this.engine.catalogGeneration, compiled: c };
+    } else {
+      p.columns = utilityColumns(stmt);
+    }
+    for (let i = 0; i < paramTypes.length; i++) if ((paramTypes[i] as SqlType).kind === 'unknown') paramTypes[i] = T.text;
+    return p;
+  }
+
+  bind(prepared: Prepared, params: Value[]): Portal {
+    return { prepared, params, running: null, utility: null, done: false };
+  }
+
+  /** Runs a whole simple-query string: each statement in turn, results to the callbacks. */
+  async simpleQuery(
+    sql: string,
+    out: {
+      rowDescription(cols: Column[]): void;
+      row(values: Value[], cols: Column[]): void;
+      complete(tag: string): void;
+      notice(msg: string): void;
+      empty(): void;
+    },
+  ): Promise<void> {
+    const stmts = parseStatements(sql);
+    if (stmts.length === 0) {
+      out.empty();
+      return;
+    }
+    // Several statements in one simple query run in one implicit transaction unless they
+    // manage transactions themselves (PostgreSQL's behaviour).
+    for (const { stmt, text } of stmts) {
+      const prepared = this.analyzeForRun(stmt, text);
+      const portal = this.bind(prepared, []);
+      if (prepared.columns) out.rowDescription(prepared.columns);
+      const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice });
+      out.complete(r.tag as string);
+    }
+  }
+
+  private analyzeForRun(stmt: Statement, text: string): Prepared {
+    return this.analyze(stmt, text, []);
+  }
+
+  /**
+   * Executes a portal, sending at most maxRows rows (0 = all). Returns the command tag when the
+   * statement completed, or null when it was suspended (more rows remain).
+   */
+  async execute(portal: Portal, maxRows: number, sink: ExecuteSink): Promise<{ tag: string | null }> {
+    const stmt = portal.prepared.stmt;
+    if (portal.done) return { tag: portal.utility?.tag ?? 'SELECT 0' };
+    if (this.failed && !isTxnEnd(stmt)) {
+      throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+    }
+    this.changedSettings.clear();
+    if (!isPlannable(stmt)) {
+      if (!portal.utility) {
+        const r = await this.runUtility(stmt, portal.prepared.text, portal.params, sink);
+        portal.utility = { rows: r.rows, tag: r.tag, sent: 0 };
+      }
+      const u = portal.utility;
+      const end = maxRows > 0 ? Math.min(u.rows.length, u.sent + maxRows) : u.rows.length;
+      for (; u.sent < end; u.sent++) sink.row(u.rows[u.sent] as Row);
+      if (u.sent < u.rows.length) return { tag: null };
+      portal.done = true;
+      return { tag: u.tag };
+    }
+    return this.executePlannable(portal, maxRows, sink);
+  }
+
+  private compiledFor(p: Prepared): Compiled {
+    if (p.cache && p.cache.generation === this.engine.catalogGeneration && !this.txn?.wroteSystem) return p.cache.compiled;
+    const c = this.compile(p.stmt, p.text, p.paramTypes);
+    if (!this.txn?.wroteSystem) p.cache = { generation: this.engine.catalogGeneration, compiled: c };
+    return c;
+  }
+
+  private async executePlannable(portal: Portal, maxRows: number, sink: ExecuteSink): Promise<{ tag: string | null }> {
+    let attempt = 0;
+    for (;;) {
+      const implicit = !this.explicit;
+      if (!portal.running) {
+        if (!this.txn) await this.beginTxn();
+        const compiled = this.compiledFor(portal.prepared);
+        const ctx = this.execCtx(portal.params);
+        const { batches, state } = compiled.start(ctx);
+        portal.running = { batches, state, buffer: [], ctx, implicit, compiled };
+      }
+      const run = portal.running;
+      try {
+        const more = await this.pump(run, maxRows, sink);
+        if (more) return { tag: null };
+        portal.running = null;
+        portal.done = true;
+        if (run.implicit) await this.finishImplicit();
+        return { tag: run.compiled.tag(run.state.count) };
+      } catch (e) {
+        portal.running = null;
+        const retryable = e instanceof PgError && e.code === SqlState.SerializationFailure && run.implicit && run.state.count === 0 && attempt < 5;
+        this.onError();
+        if (retryable && !run.compiled.columns) {
+          attempt++;
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Pulls rows from a running statement, yielding to the event loop at yield points. */
+  private async pump(run: NonNullable<Portal['running']>, maxRows: number, sink: ExecuteSink): Promise<boolean> {
+    const timeoutMs = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
+    const started = Date.now();
+    let sliceStart = Date.now();
+    let sent = 0;
+    const ctx = run.ctx;
+    for (;;) {
+      while (run.buffer.length > 0) {
+        if (maxRows > 0 && sent >= maxRows) return true;
+        sink.row(run.buffer.shift() as Row);
+        sent++;
+      }
+      if (maxRows > 0 && sent >= maxRows) return true;
+      const r = run.batches.next();
+      if (r.done) return false;
+      const batch = r.value;
+      if (batch.length > 0) {
+        run.state.count += 0;
+        for (const row of batch) run.buffer.push(row);
+      }
+      const now = Date.now();
+      if (batch.length === 0 || now - sliceStart > 10 || ctx.sleepUntil > 0) {
+        if (ctx.sleepUntil > 0) {
+          while (Date.now() < ctx.sleepUntil) {
+            await new Promise((res) => setTimeout(res, Math.min(50, ctx.sleepUntil - Date.now())));
+            this.checkInterrupts(started, timeoutMs);
+          }
+          ctx.sleepUntil = 0;
+        } else {
+          await new Promise((res) => setImmediate(res));
+        }
+        sliceStart = Date.now();
+        this.checkInterrupts(started, timeoutMs);
+      }
+    }
+  }
+
+  private checkInterrupts(started: number, timeoutMs: number): void {
+    if (this.cancelRequested) {
+      this.cancelRequested = false;
+      throw queryCanceled();
+    }
+    if (timeoutMs > 0 && Date.now() - started > timeoutMs) throw new PgError(SqlState.QueryCanceled, 'canceling statement due to statement timeout');
+  }
+
+  private execCtx(params: Value[]): ExecCtx {
+    const txn = this.txn as Txn;
+    const seqs = this.engine.sequences;
+    const session = this;
+    const seqAccess: SequenceAccess = {
+      nextval(id, t) {
+        const d = session.view.tableById(id);
+        if (!d) throw new PgError(SqlState.UndefinedTable, `sequence with OID ${id} does not exist`);
+        const v = seqs.next(d, t);
+        session.currvals.set(id, v);
+        return v;
+      },
+      currval(id) {
+        const v = session.currvals.get(id);
+        if (v === undefined) throw new PgError(SqlState.ObjectNotInPrerequisiteState, `currval of sequence "${session.view.tableById(id)?.name}" is not yet defined in this session`);
+        return v;
+      },
+      setval(id, v, t) {
+        const d = session.view.tableById(id);
+        if (!d) throw new PgError(SqlState.UndefinedTable, `sequence with OID ${id} does not exist`);
+        session.currvals.set(id, v);
+        return seqs.set(d, v, t);
+      },
+      currvalOrStart(id) {
+        const d = session.view.tableById(id);
+        return d ? seqs.peek(d) : 0n;
+      },
+    };
+    return {
+      txn,
+      catalog: this.view,
+      session: this.sessionInfo(),
+      params,
+      outer: [],
+      vctx: this.vctx(),
+      stmtTimestamp: Date.now() * 1000,
+      txnTimestamp: this.txnTimestamp,
+      sequences: seqAccess,
+      sleepUntil: 0,
+      ctes: new Map(),
+      server: this.engine.server,
+    };
+  }
+
+  // ---- transactions ----------------------------------------------------------------------------
+
+  private async beginTxn(): Promise<void> {
+    this.txn = await Txn.begin(this.engine.opts.sender);
+    this.txnTimestamp = Date.now() * 1000;
+  }
+
+  private async finishImplicit(): Promise<void> {
+    const txn = this.txn;
+    this.txn = null;
+    this.txnTimestamp = 0;
+    if (txn && txn.isOpen()) await txn.commit();
+  }
+
+  /** An error: an implicit transaction is rolled back; an explicit one becomes failed. */
+  onError(): void {
+    if (this.txn && this.txn.isOpen() && !this.explicit) this.txn.rollback();
+    if (!this.explicit) {
+      this.txn = null;
+      this.txnTimestamp = 0;
+      return;
+    }
+    this.failed = true;
+  }
+
+  /** The connection is closing: abandon any transaction. */
+  close(): void {
+    if (this.txn && this.txn.isOpen()) this.txn.rollback();
+    this.txn = null;
+  }
+
+  // ---- compilation of queries and DML ----------------------------------------------------------
+
+  compile(stmt: Statement, text: string, paramTypes: SqlType[]): Compiled {
+    const view = this.view;
+    const planner = this.makePlanner(paramTypes, view);
+    switch (stmt.kind) {
+      case 'query': {
+        const op = planner.planQuery(stmt, null);
+        return this.queryCompiled(op);
+      }
+      case 'insert':
+        return this.compileInsert(stmt, planner, view);
+      case 'update':
+        return this.compileUpdate(stmt, planner, view);
+      case 'delete':
+        return this.compileDelete(stmt, planner, view);
+      default:
+        throw new PgError(SqlState.InternalError, `cannot compile ${stmt.kind}`);
+    }
+    void text;
+  }
+
+  private queryCompiled(op: Operator): Compiled {
+    return {
+      columns: op.columns.map((c) => ({ ...c, type: c.type.kind === 'unknown' ? T.text : c.type })),
+      writes: false,
+      start: (ctx) => {
+        const state = { count: 0 };
+        const inner = op.exec(ctx);
+        const batches = (function* () {
+          for (const b of inner) {
+            state.count += b.length;
+            yield b;
+          }
+        })();
+        return { batches, state };
+      },
+      tag: (n) => `SELECT ${n}`,
+    };
+  }
+
+  private writerFor(t: TableDesc, planner: QueryPlanner, view: CatalogView): TableWriter {
+    const b = planner.binder;
+    const scope = new Scope(t.columns.map((c) => ({ name: c.name, rel: t.name, type: c.type })));
+    const defaults = t.columns.map((c) => {
+      if (c.default === null) return null;
+      const e = b.coerce(b.bind(parseExpression(c.default), new Scope([])), c.type, true);
+      return e.ev;
+    });
+    const checks = t.checks.map((ch) => ({ name: ch.name, ev: b.coerceBool(b.bind(parseExpression(ch.expr), scope), 'CHECK').ev }));
+    const fks = t.foreignKeys.map((fk) => {
+      const rt = view.tableById(fk.refTableId) as TableDesc;
+      const rc = tableCodec(rt);
+      return {
+        name: fk.name,
+        positions: fk.columnIds.map((id) => t.columns.findIndex((c) => c.id === id)),
+        refTable: rt,
+        refCodec: rc,
+        refPositions: fk.refColumnIds.map((id) => rt.columns.findIndex((c) => c.id === id)),
+      };
+    });
+    return makeWriter(t, defaults, checks, fks);
+  }
+
+  private returning(items: SelectItem[] | null, scope: Scope, planner: QueryPlanner): { cols: Column[]; evs: Ev[] } | null {
+    if (!items) return null;
+    const b = planner.binder;
+    const cols: Column[] = [];
+    const evs: Ev[] = [];
+    for (const it of items) {
+      if (it.expr.kind === 'star') {
+        scope.cols.forEach((c, i) => {
+          if (c.hidden || (it.expr.kind === 'star' && it.expr.table && c.rel !== it.expr.table[it.expr.table.length - 1])) return;
+          cols.push({ name: c.name, type: c.type });
+          evs.push((r) => r[i] as Value);
+        });
+        continue;
+      }
+      const e = b.resolveUnknown(b.bind(it.expr, scope));
+      cols.push({ name: it.alias ?? e.name, type: e.type });
+      evs.push(e.ev);
+    }
+    return { cols, evs };
+  }
+
+  private compileInsert(s: Statement & { kind: 'insert' }, planner: QueryPlanner, view: CatalogView): Compiled {
+    const { desc: t } = this.tableFor(s.table, s.pos, view);
+    if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot insert into ${t.kind} "${t.name}"`);
+    const b = planner.binder;
+    const visible = t.columns.filter((c) => !c.hidden);
+    const targetNames = s.columns ?? visible.map((c) => c.name);
+    const targets = targetNames.map((n) => {
+      const i = t.columns.findIndex((c) => c.name === n && !c.hidden);
+      if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${n}" of relation "${t.name}" does not exist`);
+      return i;
+    });
+    if (new Set(targets).size !== targets.length) throw new PgError(SqlState.DuplicateColumn, 'column specified more than once');
+    const writer = this.writerFor(t, planner, view);
+    // Source rows.
+    let source: Operator | null = null;
+    let valueRows: { evs: (Ev | null)[]; types: SqlType[] }[] | null = null;
+    if (s.source !== 'default') {
+      const q = s.source;
+      if (q.body.kind === 'values' && q.with.length === 0 && q.orderBy.length === 0 && !q.limit) {
+        valueRows = q.body.rows.map((row) => {
+          if (row.length > targets.length) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
+          if (row.length < targets.length && s.columns) throw new PgError(SqlState.SyntaxError, 'INSERT has more target columns than expressions');
+          const evs: (Ev | null)[] = [];
+          const types: SqlType[] = [];
+          row.forEach((e, i) => {
+            if (e.kind === 'default') {
+              evs.push(null);
+              types.push(T.unknown);
+              return;
+            }
+            const col = t.columns[targets[i] as number] as ColumnDesc;
+            let be = b.bind(e, new Scope([]));
+            if (be.type.kind === 'unknown') be = b.coerce(be, col.type, be.shape.k === 'const' && be.shape.param === null);
+            evs.push(be.ev);
+            types.push(be.type);
+          });
+          return { evs, types };
+        });
+      } else {
+        source = planner.planQuery(q, null);
+        if (source.columns.length > targets.length) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
+      }
+    }
+    const scopeCols: ScopeCol[] = t.columns.map((c) => ({ name: c.name, rel: s.alias ?? t.name, type: c.type, hidden: c.hidden }));
+    const ret = this.returning(s.returning, new Scope(scopeCols), planner);
+    // ON CONFLICT
+    let conflictCols: number[] | null = null;
+    let doUpdate: { sets: { idx: number; ev: Ev; type: SqlType }[]; where: Ev | null } | null = null;
+    const oc = s.onConflict;
+    if (oc) {
+      if (oc.columns) conflictCols = oc.columns.map((n) => {
+        const i = t.columns.findIndex((c) => c.name === n);
+        if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${n}" does not exist`);
+        return i;
+      });
+      if (oc.action !== 'nothing') {
+        if (!oc.columns) throw new PgError(SqlState.SyntaxError, 'ON CONFLICT DO UPDATE requires inference specification or constraint name', { hint: 'For example, ON CONFLICT (column_name).' });
+        const ucols: ScopeCol[] = [...scopeCols, ...t.columns.map((c) => ({ name: c.name, rel: 'excluded', type: c.type, hidden: c.hidden }))];
+        const uscope = new Scope(ucols);
+        const sets = oc.action.sets.map((st) => {
+          const idx = t.columns.findIndex((c) => c.name === st.column && !c.hidden);
+          if (idx < 0) throw new PgError(SqlState.UndefinedColumn, `column "${st.column}" of relation "${t.name}" does not exist`);
+          let e = b.bind(st.value, uscope);
+          if (e.type.kind === 'unknown') e = b.coerce(e, (t.columns[idx] as ColumnDesc).type);
+          return { idx, ev: e.ev, type: e.type };
+        });
+        const where = oc.action.where ? b.coerceBool(b.bind(oc.action.where, uscope), 'WHERE').ev : null;
+        doUpdate = { sets, where };
+      }
+    }
+    const upsert = s.upsert;
+    const n = t.columns.length;
+    const self = this;
+    return {
+      columns: ret?.cols ?? null,
+      writes: true,
+      tag: (c) => `INSERT 0 ${c}`,
+      start(ctx) {
+        const state = { count: 0 };
+        const batches = (function* (): Batches {
+          const build = (vals: Value[], types: SqlType[], explicitDefault: boolean[]): Row => {
+            const row: Row = new Array<Value>(n).fill(null);
+            const given = new Array<boolean>(n).fill(false);
+            targets.forEach((ti, i) => {
+              if (i >= vals.length || explicitDefault[i]) return;
+              const col = t.columns[ti] as ColumnDesc;
+              row[ti] = assignValue(vals[i] as Value, types[i] as SqlType, col, ctx);
+              given[ti] = true;
+            });
+            for (let i = 0; i < n; i++) {
+              if (given[i]) continue;
+              const d = writer.defaults[i];
+              if (d) row[i] = d([], ctx);
+            }
+            return row;
+          };
+          const out: Row[] = [];
+          const handle = (row: Row) => {
+            if (upsert) {
+              checkRow(writer, row, ctx);
+              const c = findConflict(writer, row, ctx, writer.codec.pkPositions);
+              if (c) {
+                const merged = c.existing.slice();
+                for (const ti of targets) merged[ti] = row[ti] as Value;
+                updateRow(writer, c.existing, merged, ctx);
+                row = merged;
+              } else insertRow(writer, row, ctx);
+              state.count++;
+              if (ret) out.push(ret.evs.map((e) => e(row, ctx)));
+              return;
+            }
+            checkRow(writer, row, ctx);
+            const c = findConflict(writer, row, ctx, null);
+            if (c) {
+              const matchesTarget = !conflictCols || (c.cols.length === conflictCols.length && c.cols.every((x) => (conflictCols as number[]).includes(x)));
+              if (!oc || !matchesTarget) throw uniqueViolation(writer, c.index, c.cols, row, ctx);
+              if (!doUpdate) return; // DO NOTHING
+              const comb = [...c.existing, ...row];
+              if (doUpdate.where && doUpdate.where(comb, ctx) !== true) return;
+              const nr = c.existing.slice();
+              for (const st of doUpdate.sets) nr[st.idx] = assignValue(st.ev(comb, ctx), st.type, t.columns[st.idx] as ColumnDesc, ctx);
+              updateRow(writer, c.existing, nr, ctx);
+              state.count++;
+              if (ret) out.push(ret.evs.map((e) => e(nr, ctx)));
+              return;
+            }
+            insertRow(writer, row, ctx);
+            state.count++;
+            if (ret) out.push(ret.evs.map((e) => e(row, ctx)));
+          };
+          if (s.source === 'default') handle(build([], [], []));
+          else if (valueRows) {
+            for (const vr of valueRows) {
+              const vals = vr.evs.map((e) => (e ? e([], ctx) : null));
+              handle(build(vals, vr.types, vr.evs.map((e) => e === null)));
+            }
+          } else if (source) {
+            const types = source.columns.map((c) => c.type);
+            for (const batch of (source as Operator).exec(ctx)) {
+              if (batch.length === 0) {
+                yield [];
+                continue;
+              }
+              for (const r of batch) handle(build(r, types, r.map((v) => (v as unknown) === DEFAULT_MARKER)));
+            }
+          }
+          void self;
+          if (out.length > 0) yield out;
+        })();
+        return { batches, state };
+      },
+    };
+  }
+
+  /** Scans the target table (narrowed by the WHERE clause's index spans) and filters. */
+  private targetRows(t: TableDesc, pred: BoundExpr | null): Operator {
+    const codec = tableCodec(t);
+    const choice = chooseIndex(codec, pred);
+    const cols = t.columns.map((c) => ({ name: c.name, type: c.type }));
+    const scan = new TableScan(cols, codec, choice.index, choice.spans, choice.describe);
+    return pred ? new Filter(scan, pred.ev) : scan;
+  }
+
+  private compileUpdate(s: Statement & { kind: 'update' }, planner: QueryPlanner, view: CatalogView): Compiled {
+    const { desc: t, schema, db } = this.tableFor(s.table, s.pos, view);
+    if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot update ${t.kind} "${t.name}"`);
+    const b = planner.binder;
+    const rel = s.alias ?? t.name;
+    const tcols: ScopeCol[] = t.columns.map((c) => ({ name: c.name, rel, schema, db, type: c.type, hidden: c.hidden }));
+    let fromOp: Operator | null = null;
+    let scope = new Scope(tcols);
+    if (s.from.length > 0) {
+      const f = planner.planFrom(s.from, null);
+      fromOp = f.op;
+      scope = new Scope([...tcols, ...f.scope.cols]);
+    }
+    b.noAggClause = 'WHERE';
+    const pred = s.where ? b.coerceBool(b.bind(s.where, scope), 'WHERE') : null;
+    b.noAggClause = null;
+    const sets = s.sets.map((st) => {
+      const idx = t.columns.findIndex((c) => c.name === st.column && !c.hidden);
+      if (idx < 0) throw new PgError(SqlState.UndefinedColumn, `column "${st.column}" of relation "${t.name}" does not exist`);
+      const col = t.columns[idx] as ColumnDesc;
+      if (st.value.kind === 'default') {
+        const d = col.default ? b.coerce(b.bind(parseExpression(col.default), new Scope([])), col.type, true) : lit(null, col.type);
+        return { idx, ev: d.ev, type: d.type };
+      }
+      let e = b.bind(st.value, scope);
+      if (e.type.kind === 'unknown') e = b.coerce(e, col.type);
+      return { idx, ev: e.ev, type: e.type };
+    });
+    const writer = this.writerFor(t, planner, view);
+    const ret = this.returning(s.returning, scope, planner);
+    const n = t.columns.length;
+    const tablePred = fromOp ? null : pred;
+    const source = fromOp ? null : this.targetRows(t, tablePred);
+    const fullScan = fromOp ? this.targetRows(t, null) : null;
+    return {
+      columns: ret?.cols ?? null,
+      writes: true,
+      tag: (c) => `UPDATE ${c}`,
+      start(ctx) {
+        const state = { count: 0 };
+        const batches = (function* (): Batches {
+          // Read every target row first, then write (no row is updated twice).
+          const targets: Row[] = [];
+          if (source) for (const r of collect(source, ctx)) targets.push(r);
+          else {
+            const others = collect(fromOp as Operator, ctx);
+            for (const r of collect(fullScan as Operator, ctx)) {
+              for (const o of others) {
+                const comb = r.concat(o);
+                if (!pred || pred.ev(comb, ctx) === true) {
+                  targets.push(comb);
+                  break;
+                }
+              }
+            }
+          }
+          const out: Row[] = [];
+          for (const full of targets) {
+            const old = full.slice(0, n);
+            const nr = old.slice();
+            for (const st of sets) nr[st.idx] = assignValue(st.ev(full, ctx), st.type, t.columns[st.idx] as ColumnDesc, ctx);
+            updateRow(writer, old, nr, ctx);
+            state.count++;
+            if (ret) out.push(ret.evs.map((e) => e(nr.concat(full.slice(n)), ctx)));
+            if (out.length >= 1024) yield out.splice(0);
+          }
+          if (out.length > 0) yield out;
+        })();
+        return { batches, state };
+      },
+    };
+  }
+
+  private compileDelete(s: Statement & { kind: 'delete' }, planner: QueryPlanner, view: CatalogView): Compiled {
+    const { desc: t, schema, db } = this.tableFor(s.table, s.pos, view);
+    if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot delete from ${t.kind} "${t.name}"`);
+    const b = planner.binder;
+    const rel = s.alias ?? t.name;
+    const tcols: ScopeCol[] = t.columns.map((c) => ({ name: c.name, rel, schema, db, type: c.type, hidden: c.hidden }));
+    let usingOp: Operator | null = null;
+    let scope = new Scope(tcols);
+    if (s.using.length > 0) {
+      const f = planner.planFrom(s.using, null);
+      usingOp = f.op;
+      scope = new Scope([...tcols, ...f.scope.cols]);
+    }
+    const pred = s.where ? b.coerceBool(b.bind(s.where, scope), 'WHERE') : null;
+    const writer = this.writerFor(t, planner, view);
+    const ret = this.returning(s.returning, scope, planner);
+    const n = t.columns.length;
+    const source = usingOp ? this.targetRows(t, null) : this.targetRows(t, pred);
+    return {
+      columns: ret?.cols ?? null,
+      writes: true,
+      tag: (c) => `DELETE ${c}`,
+      start(ctx) {
+        const state = { count: 0 };
+        const batches = (function* (): Batches {
+          const targets: Row[] = [];
+          if (!usingOp) for (const r of collect(source, ctx)) targets.push(r);
+          else {
+            const others = collect(usingOp, ctx);
+            for (const r of collect(source, ctx)) {
+              for (const o of others) {
+                const comb = r.concat(o);
+                if (!pred || pred.ev(comb, ctx) === true) {
+                  targets.push(comb);
+                  break;
+                }
+              }
+            }
+          }
+          const out: Row[] = [];
+          for (const full of targets) {
+            deleteRow(writer, full.slice(0, n), ctx);
+            state.count++;
+            if (ret) out.push(ret.evs.map((e) => e(full, ctx)));
+          }
+          if (out.length > 0) yield out;
+        })();
+        return { batches, state };
+      },
+    };
+  }
+
+  // ---- utility statements --------------------------------------------------------------------
+
+  private ddlEnv(txn: Txn, notices: string[]): DdlEnv {
+    const view = this.engine.catalog.view(txn);
+    return {
+      txn,
+      catalog: this.engine.catalog,
+      view,
+      database: this.database,
+      searchPath: this.searchPath(),
+      target: (parts) => this.createTarget(parts, view),
+      findTable: (parts) => {
+        const r = this.resolveTable(parts, 0, view);
+        return r.kind === 'table' ? r.desc : undefined;
+      },
+      evalDefault: (text, col) => {
+        const planner = this.makePlanner([], view);
+        const e = planner.binder.coerce(planner.binder.bind(parseExpression(text), new Scope([])), col.type, true);
+        return e.ev([], this.execCtx([]));
+      },
+      validateExpr: (text, table, kind) => {
+        const planner = this.makePlanner([], this.engine.catalog.view(txn));
+        const scope = kind === 'check' ? new Scope(table.columns.map((c) => ({ name: c.name, rel: table.name, type: c.type }))) : new Scope([]);
+        const e = planner.binder.bind(parseExpression(text), scope);
+        if (kind === 'check') planner.binder.coerceBool(e, 'CHECK');
+      },
+      execCtx: () => this.execCtx([]),
+      notice: (m) => notices.push(m),
+    };
+  }
+
+  /** Runs a utility statement (inside the session's transaction, or an implicit one). */
+  private async runUtility(stmt: Statement, text: string, params: Value[], sink: ExecuteSink): Promise<{ rows: Row[]; tag: string }> {
+    switch (stmt.kind) {
+      case 'empty':
+      case 'comment':
+        return { rows: [], tag: stmt.kind === 'comment' ? 'COMMENT' : '' };
+      case 'begin':
+        if (this.explicit) {
+          sink.notice('there is already a transaction in progress');
+          return { rows: [], tag: 'BEGIN' };
+        }
+        await this.beginTxn();
+        this.explicit = true;
+        this.failed = false;
+        this.savepoints = [];
+        return { rows: [], tag: 'BEGIN' };
+      case 'commit': {
+        if (!this.explicit) {
+          sink.notice('there is no transaction in progress');
+          return { rows: [], tag: 'COMMIT' };
+        }
+        const txn = this.txn;
+        const failed = this.failed;
+        this.explicit = false;
+        this.failed = false;
+        this.txn = null;
+        this.txnTimestamp = 0;
+        this.savepoints = [];
+        if (failed) {
+          txn?.rollback();
+          return { rows: [], tag: 'ROLLBACK' };
+        }
+        if (txn && txn.isOpen()) await txn.commit();
+        return { rows: [], tag: 'COMMIT' };
+      }
+      case 'rollback': {
+        if (stmt.savepoint) {
+          if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK TO SAVEPOINT can only be used in transaction blocks');
+          const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.savepoint);
+          if (i < 0) throw new PgError(SqlState.InvalidSqlStatementName ?? SqlState.InvalidTransactionState, `savepoint "${stmt.savepoint}" does not exist`);
+          const sp = this.savepoints[i] as SavepointState;
+          this.savepoints.length = i + 1;
+          (this.txn as Txn).restoreWrites(sp.writes);
+          this.failed = false;
+          return { rows: [], tag: 'ROLLBACK' };
+        }
+        if (!this.explicit) sink.notice('there is no transaction in progress');
+        this.txn?.rollback();
+        this.txn = null;
+        this.txnTimestamp = 0;
+        this.explicit = false;
+        this.failed = false;
+        this.savepoints = [];
+        return { rows: [], tag: 'ROLLBACK' };
+      }
+      case 'savepoint':
+        if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
+        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites() });
+        return { rows: [], tag: 'SAVEPOINT' };
+      case 'release': {
+        const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.name);
+        if (i < 0) throw new PgError(SqlState.InvalidTransactionState, `savepoint "${stmt.name}" does not exist`);
+        this.savepoints.length = i;
+        return { rows: [], tag: 'RELEASE' };
+      }
+      case 'set':
+        if (stmt.value === 'default') this.resetSetting(stmt.name);
+        else this.applySetting(stmt.name, stmt.value.map(String).join(', '));
+        return { rows: [], tag: 'SET' };
+      case 'setTransaction':
+        return { rows: [], tag: 'SET' };
+      case 'reset':
+        if (stmt.name === 'all') for (const [k] of defaultSettings) this.resetSetting(k);
+        else this.resetSetting(stmt.name);
+        return { rows: [], tag: 'RESET' };
+      case 'use':
+        this.applySetting('database', stmt.name);
+        return { rows: [], tag: 'SET' };
+      case 'show':
+        return this.show(stmt.name);
+      case 'discard':
+        this.sqlPrepared.clear();
+        return { rows: [], tag: `DISCARD ${stmt.what.toUpperCase()}` };
+      case 'prepare': {
+        if (this.sqlPrepared.has(stmt.name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${stmt.name}" already exists`);
+        const types = stmt.types.map(typeFromName);
+        this.sqlPrepared.set(stmt.name, this.analyze(stmt.stmt, stmt.text, types));
+        return { rows: [], tag: 'PREPARE' };
+      }
+      case 'deallocate':
+        if (stmt.name === null) this.sqlPrepared.clear();
+        else if (!this.sqlPrepared.delete(stmt.name)) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${stmt.name}" does not exist`);
+        return { rows: [], tag: 'DEALLOCATE' };
+      case 'execute': {
+        const p = this.sqlPrepared.get(stmt.name);
+        if (!p) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${stmt.name}" does not exist`);
+        const planner = this.makePlanner([], this.view);
+        const vals = stmt.args.map((a, i) => {
+          const e = planner.binder.coerce(planner.binder.bind(a, new Scope([])), p.paramTypes[i] ?? T.text, true);
+          return e.ev([], this.execCtx([]));
+        });
+        const portal = this.bind(p, vals);
+        const rows: Row[] = [];
+        const r = await this.execute(portal, 0, { row: (v) => rows.push(v), notice: sink.notice });
+        return { rows, tag: r.tag ?? '' };
+      }
+      case 'explain':
+        return this.explain(stmt);
+      case 'showTables':
+      case 'showDatabases':
+      case 'showSchemas':
+      case 'showColumns':
+      case 'showCreate':
+      case 'showIndexes':
+        return this.showObjects(stmt);
+      default:
+        return this.runDdl(stmt, text, sink);
+    }
+    void params;
+  }
+
+  private async runDdl(stmt: Statement, text: string, sink: ExecuteSink): Promise<{ rows: Row[]; tag: string }> {
+    const implicit = !this.explicit;
+    if (!this.txn) await this.beginTxn();
+    const txn = this.txn as Txn;
+    const notices: string[] = [];
+    try {
+      const tag = await this.ddl(stmt, text, this.ddlEnv(txn, notices));
+      for (const n of notices) sink.notice(n);
+      if (implicit) {
+        this.txn = null;
+        this.txnTimestamp = 0;
+        if (txn.isOpen()) await txn.commit();
+      }
+      return { rows: [], tag };
+    } catch (e) {
+      this.onError();
+      throw e;
+    }
+  }
+
+  private async ddl(stmt: Statement, text: string, env: DdlEnv): Promise<string> {
+    const view = env.view;
+    const cat = this.engine.catalog;
+    switch (stmt.kind) {
+      case 'createDatabase':
+        if (view.database(stmt.name)) {
+          if (stmt.ifNotExists) {
+            env.notice(`database "${stmt.name}" already exists, skipping`);
+            return 'CREATE DATABASE';
+          }
+          throw new PgError(SqlState.DuplicateDatabase, `database "${stmt.name}" already exists`);
+        }
+        cat.createDatabase(env.txn, stmt.name);
+        return 'CREATE DATABASE';
+      case 'dropDatabase': {
+        const db = view.database(stmt.name);
+        if (!db) {
+          if (stmt.ifExists) {
+            env.notice(`database "${stmt.name}" does not exist, skipping`);
+            return 'DROP DATABASE';
+          }
+          throw new PgError(SqlState.InvalidCatalogName, `database "${stmt.name}" does not exist`);
+        }
+        if (db.name === this.database) throw new PgError(SqlState.ObjectInUse, 'cannot drop the currently open database');
+        for (const s of view.schemasOf(db.id)) {
+          for (const t of view.tables.get(s.id)?.values() ?? []) {
+            dropTableData(env, t);
+            cat.deleteDescriptor(env.txn, t);
+          }
+          cat.deleteDescriptor(env.txn, s);
+        }
+        cat.deleteDescriptor(env.txn, db);
+        return 'DROP DATABASE';
+      }
+      case 'createSchema': {
+        const dbId = this.currentDbId(view);
+        if (view.schema(dbId, stmt.name) || stmt.name === 'pg_catalog' || stmt.name === 'information_schema') {
+          if (stmt.ifNotExists) {
+            env.notice(`schema "${stmt.name}" already exists, skipping`);
+            return 'CREATE SCHEMA';
+          }
+          throw new PgError(SqlState.DuplicateSchema, `schema "${stmt.name}" already exists`);
+        }
+        cat.createSchema(env.txn, dbId, stmt.name);
+        return 'CREATE SCHEMA';
+      }
+      case 'dropSchema': {
+        const dbId = this.currentDbId(view);
+        for (const parts of stmt.names) {
+          const name = parts[parts.length - 1] as string;
+          const s = view.schema(dbId, name);
+          if (!s) {
+            if (stmt.ifExists) {
+              env.notice(`schema "${name}" does not exist, skipping`);
+              continue;
+            }
+            throw new PgError(SqlState.InvalidSchemaName, `schema "${name}" does not exist`);
+          }
+          const tables = [...(view.tables.get(s.id)?.values() ?? [])];
+          if (tables.length > 0 && !stmt.cascade) {
+            throw new PgError(SqlState.DependentObjectsStillExist ?? SqlState.ObjectInUse, `cannot drop schema ${name} because other objects depend on it`, { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' });
+          }
+          for (const t of tables) {
+            dropTableData(env, t);
+            cat.deleteDescriptor(env.txn, t);
+          }
+          cat.deleteDescriptor(env.txn, s);
+        }
+        return 'DROP SCHEMA';
+      }
+      case 'createTable': {
+        if (stmt.asQuery) return this.createTableAs(stmt, env);
+        createTable(env, stmt, text);
+        return 'CREATE TABLE';
+      }
+      case 'dropTable':
+      case 'dropView':
+      case 'dropSequence': {
+        const want = stmt.kind === 'dropTable' ? 'table' : stmt.kind === 'dropView' ? 'view' : 'sequence';
+        for (const parts of stmt.names) {
+          let r: ResolvedTable | { kind: 'virtual' } | null = null;
+          try {
+            r = this.resolveTable(parts, stmt.pos, view) as ResolvedTable;
+          } catch (e) {
+            if (!(e instanceof PgError && e.code === SqlState.UndefinedTable)) throw e;
+          }
+          if (!r || r.kind !== 'table') {
+            if ('ifExists' in stmt && stmt.ifExists) {
+              env.notice(`${want} "${parts.join('.')}" does not exist, skipping`);
+              continue;
+            }
+            throw new PgError(SqlState.UndefinedTable, `${want} "${parts.join('.')}" does not exist`);
+          }
+          const t = r.desc;
+          if (t.kind !== want) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a ${want}`, { hint: `Use DROP ${t.kind.toUpperCase()} to remove a ${t.kind}.` });
+          // Refuse if another table's foreign key references this one.
+          for (const other of view.allTables()) {
+            if (other.id !== t.id && other.foreignKeys.some((fk) => fk.refTableId === t.id) && !(stmt.kind === 'dropTable' && stmt.cascade)) {
+              throw new PgError(SqlState.DependentObjectsStillExist ?? SqlState.ObjectInUse, `cannot drop table ${t.name} because other objects depend on it`, { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' });
+            }
+          }
+          dropTableData(env, t);
+          cat.deleteDescriptor(env.txn, t);
+          // Sequences owned by SERIAL columns go with their table.
+          for (const c of t.columns) {
+            const m = c.default ? /^nextval\('([^']+)'/.exec(c.default) : null;
+            const seq = m ? view.table(t.schemaId, m[1] as string) : undefined;
+            if (seq && seq.kind === 'sequence') {
+              cat.deleteDescriptor(env.txn, seq);
+              this.engine.sequences.forget(seq.id);
+            }
+          }
+          if (t.kind === 'sequence') this.engine.sequences.forget(t.id);
+        }
+        return stmt.kind === 'dropTable' ? 'DROP TABLE' : stmt.kind === 'dropView' ? 'DROP VIEW' : 'DROP SEQUENCE';
+      }
+      case 'alterTable': {
+        let r: ResolvedTable;
+        try {
+          r = this.tableFor(stmt.name, stmt.pos, view) as ResolvedTable;
+        } catch (e) {
+          if (stmt.ifExists && e instanceof PgError && e.code === SqlState.UndefinedTable) {
+            env.notice(`relation "${stmt.name.join('.')}" does not exist, skipping`);
+            return 'ALTER TABLE';
+          }
+          throw e;
+        }
+        alterTable(env, r.desc, stmt.cmds, text);
+        return 'ALTER TABLE';
+      }
+      case 'createIndex': {
+        const r = this.tableFor(stmt.table, stmt.pos, view);
+        const t: TableDesc = JSON.parse(JSON.stringify(r.desc)) as TableDesc;
+        const name = stmt.name ?? `${t.name}_${stmt.columns.map((c) => c.name).join('_')}_idx`;
+        if ([t.primaryIndex, ...t.indexes].some((i) => i.name === name) || view.table(t.schemaId, name)) {
+          if (stmt.ifNotExists) {
+            env.notice(`relation "${name}" already exists, skipping`);
+            return 'CREATE INDEX';
+          }
+          throw new PgError(SqlState.DuplicateTable, `relation "${name}" already exists`);
+        }
+        addIndex(env, t, name, stmt.columns.map((c) => c.name), stmt.unique, null, true, stmt.columns.map((c) => c.desc));
+        t.version++;
+        cat.writeDescriptor(env.txn, t);
+        return 'CREATE INDEX';
+      }
+      case 'dropIndex': {
+        for (const parts of stmt.names) {
+          const name = parts[parts.length - 1] as string;
+          let found: TableDesc | undefined;
+          for (const t of view.allTables()) if (t.indexes.some((i) => i.name === name)) found = t;
+          if (!found) {
+            if (stmt.ifExists) {
+              env.notice(`index "${name}" does not exist, skipping`);
+              continue;
+            }
+            throw new PgError(SqlState.UndefinedObject, `index "${name}" does not exist`);
+          }
+          const t: TableDesc = JSON.parse(JSON.stringify(found)) as TableDesc;
+          const idx = t.indexes.find((i) => i.name === name);
+          if (idx?.constraint === 'unique' && !stmt.cascade) {
+            throw new PgError(SqlState.DependentObjectsStillExist ?? SqlState.ObjectInUse, `cannot drop index ${name} because constraint ${name} on table ${t.name} requires it`, { hint: `You can drop constraint ${name} on table ${t.name} instead.` });
+          }
+          const codec = tableCodec(found);
+          for (const row of scanRows(env, found)) {
+            const { indexEntry } = await import('./catalog/rowcodec.js');
+            env.txn.del(indexEntry(codec, idx as NonNullable<typeof idx>, row).key);
+          }
+          t.indexes = t.indexes.filter((i) => i.name !== name);
+          t.version++;
+          cat.writeDescriptor(env.txn, t);
+        }
+        return 'DROP INDEX';
+      }
+      case 'createSequence': {
+        const tgt = env.target(stmt.name);
+        if (view.table(tgt.schemaId, tgt.name)) {
+          if (stmt.ifNotExists) {
+            env.notice(`relation "${tgt.name}" already exists, skipping`);
+            return 'CREATE SEQUENCE';
+          }
+          throw new PgError(SqlState.DuplicateTable, `relation "${tgt.name}" already exists`);
+        }
+        createSequenceDesc(env, tgt.dbId, tgt.schemaId, tgt.name, stmt.start ?? 1, stmt.increment ?? 1);
+        return 'CREATE SEQUENCE';
+      }
+      case 'createView': {
+        const tgt = env.target(stmt.name);
+        const existing = view.table(tgt.schemaId, tgt.name);
+        if (existing && !(stmt.orReplace && existing.kind === 'view')) throw new PgError(SqlState.DuplicateTable, `relation "${tgt.name}" already exists`);
+        const planner = this.makePlanner([], view);
+        const op = planner.planQuery(stmt.query, null);
+        const cols = op.columns.map((c, i) => ({ id: i + 1, name: stmt.columns?.[i] ?? c.name, type: c.type.kind === 'unknown' ? T.text : c.type, nullable: true, default: null, hidden: false }));
+        const v: TableDesc = {
+          kind: 'view',
+          id: existing?.id ?? cat.allocateId(env.txn),
+          name: tgt.name,
+          parentId: tgt.dbId,
+          schemaId: tgt.schemaId,
+          columns: cols,
+          nextColumnId: cols.length + 1,
+          primaryIndex: { id: 1, name: `${tgt.name}_pkey`, columnIds: [], desc: [], unique: true, constraint: null },
+          indexes: [],
+          nextIndexId: 2,
+          checks: [],
+          foreignKeys: [],
+          viewQuery: stmt.text,
+          version: 1,
+        };
+        cat.writeDescriptor(env.txn, v);
+        cat.writeName(env.txn, tgt.dbId, tgt.schemaId, tgt.name, v.id);
+        return 'CREATE VIEW';
+      }
+      case 'truncate':
+        for (const parts of stmt.names) {
+          const r = this.tableFor(parts, stmt.pos, view);
+          if (r.desc.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `"${r.desc.name}" is not a table`);
+          truncate(env, r.desc);
+        }
+        return 'TRUNCATE';
+      default:
+        throw new PgError(SqlState.FeatureNotSupported, `statement ${stmt.kind} is not supported`);
+    }
+  }
+
+  private async createTableAs(stmt: Statement & { kind: 'createTable' }, env: DdlEnv): Promise<string> {
+    const planner = this.makePlanner([], env.view);
+    const op = planner.planQuery(stmt.asQuery as SelectStmt, null);
+    const cols = op.columns.map((c, i) => ({
+      name: stmt.columns[i]?.name ?? c.name,
+      type: { name: 'text', mods: [], arrayDims: 0, pos: 0 },
+      realType: c.type.kind === 'unknown' ? T.text : c.type,
+    }));
+    const synthetic: Statement & { kind: 'createTable' } = {
+      ...stmt,
+      asQuery: null,
+      columns: cols.map((c) => ({ name: c.name, type: c.type, notNull: false, nullExplicit: false, primaryKey: false, unique: false, default: null, check: null, checkName: null, references: null, pos: 0 })),
+    };
+    const t = createTable(env, synthetic, '');
+    if (!t) return 'SELECT 0';
+    cols.forEach((c, i) => ((t.columns[i] as ColumnDesc).type = c.realType));
+    env.catalog.writeDescriptor(env.txn, t);
+    const writer = makeWriter(t, t.columns.map((c) => (c.hidden ? (() => this.engine.uniqueRowId()) as Ev : null)), [], []);
+    const ctx = this.execCtx([]);
+    ctx.txn = env.txn;
+    let n = 0;
+    for (const row of collect(op, ctx)) {
+      const full = [...row, ...(t.columns.length > row.length ? [this.engine.uniqueRowId()] : [])];
+      insertRow(writer, full, ctx);
+      n++;
+    }
+    return `SELECT ${n}`;
+  }
+
+  // ---- SET / SHOW --------------------------------------------------------------------------------
+
+  applySetting(name0: string, value: string): void {
+    const name = name0.toLowerCase();
+    let v = value;
+    switch (name) {
+      case 'database': {
+        const db = this.view.database(value);
+        if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${value}" does not exist`);
+        this.database = value;
+        return;
+      }
+      case 'timezone':
+      case 'time zone': {
+        const fixed = parseFixedOffset(value);
+        if (fixed === null) validateTimeZone(value);
+        // POSIX-style numeric zones ("-8") mean hours east in PostgreSQL's SET TIME ZONE.
+        if (/^[+-]?\d+(\.\d+)?$/.test(value.trim())) {
+          const h = Number(value);
+          v = `${h >= 0 ? '+' : '-'}${String(Math.abs(Math.trunc(h))).padStart(2, '0')}:${String(Math.round((Math.abs(h) % 1) * 60)).padStart(2, '0')}`;
+        }
+        this.setSetting('timezone', v);
+        return;
+      }
+      case 'client_encoding': {
+        const norm = value.toUpperCase().replace(/[-_]/g, '');
+        if (norm !== 'UTF8' && norm !== 'UNICODE') throw new PgError(SqlState.FeatureNotSupported, `unsupported client encoding "${value}": only UTF8 is supported`);
+        this.setSetting('client_encoding', 'UTF8');
+        return;
+      }
+      case 'datestyle': {
+        if (!/iso/i.test(value) && !/^\s*(mdy|dmy|ymd)\s*$/i.test(value)) throw new PgError(SqlState.FeatureNotSupported, `DateStyle "${value}" is not supported: only ISO output is`);
+        this.setSetting('datestyle', 'ISO, MDY');
+        return;
+      }
+      case 'extra_float_digits':
+        if (!/^-?\d+$/.test(value.trim())) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "extra_float_digits": "${value}"`);
+        this.setSetting(name, value.trim());
+        return;
+      case 'statement_timeout':
+        parseDurationMs(value);
+        this.setSetting(name, value);
+        return;
+      case 'transaction_isolation':
+      case 'default_transaction_isolation':
+        // Every transaction is serializable; weaker levels are upgraded, as CockroachDB does.
+        return;
+      case 'search_path':
+      case 'application_name':
+        this.setSetting(name, value.replace(/, /g, ', '));
+        return;
+      case 'intervalstyle':
+        if (value.toLowerCase() !== 'postgres') throw new PgError(SqlState.FeatureNotSupported, 'only IntervalStyle postgres is supported');
+        return;
+      default:
+        if (!this.settings.has(name) && !name.includes('.')) {
+          throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name0}"`);
+        }
+        this.setSetting(name, value);
+    }
+  }
+
+  private setSetting(name: string, value: string): void {
+    if (this.settings.get(name) !== value) this.changedSettings.add(name);
+    this.settings.set(name, value);
+  }
+
+  private resetSetting(name0: string): void {
+    const name = name0.toLowerCase() === 'time zone' ? 'timezone' : name0.toLowerCase();
+    const d = defaultSettings.find(([k]) => k === name);
+    if (!d) {
+      if (!this.settings.has(name)) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name0}"`);
+      this.settings.delete(name);
+      return;
+    }
+    this.setSetting(name, d[1]);
+  }
+
+  private show(name0: string): { rows: Row[]; tag: string } {
+    const name = name0.toLowerCase();
+    if (name === 'all') return { rows: [...this.settings.entries()].sort().map(([k, v]) => [k, v, '']), tag: 'SHOW' };
+    if (name === 'database') return { rows: [[this.database]], tag: 'SHOW' };
+    const v = this.settings.get(name);
+    if (v === undefined) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name0}"`);
+    return { rows: [[v]], tag: 'SHOW' };
+  }
+
+  private explain(stmt: Statement & { kind: 'explain' }): { rows: Row[]; tag: string } {
+    if (!isPlannable(stmt.stmt)) throw new PgError(SqlState.FeatureNotSupported, `EXPLAIN of ${stmt.stmt.kind} is not supported`);
+    const view = this.view;
+    const planner = this.makePlanner([], view);
+    let op: Operator;
+    if (stmt.stmt.kind === 'query') op = planner.planQuery(stmt.stmt, null);
+    else {
+      const c = this.compile(stmt.stmt, '', []);
+      return { rows: [[`${stmt.stmt.kind}${c.columns ? ' returning' : ''}`]], tag: 'EXPLAIN' };
+    }
+    const lines: string[] = [];
+    const walk = (o: Operator, depth: number) => {
+      const e = o.explain();
+      lines.push(`${'  '.repeat(depth)}${depth > 0 ? '└── ' : '• '}${e.label}`);
+      for (const c of e.children) walk(c, depth + 1);
+    };
+    walk(op, 0);
+    return { rows: lines.map((l) => [l]), tag: 'EXPLAIN' };
+  }
+
+  private showObjects(stmt: Statement): { rows: Row[]; tag: string } {
+    const view = this.view;
+    switch (stmt.kind) {
+      case 'showDatabases':
+        return { rows: [...view.databases.values()].map((d) => d.name).sort().map((n) => [n, 'root']), tag: 'SHOW' };
+      case 'showSchemas': {
+        const dbId = this.currentDbId(view);
+        return { rows: [...view.schemasOf(dbId).map((s) => s.name), 'information_schema', 'pg_catalog'].sort().map((n) => [n, 'root']), tag: 'SHOW' };
+      }
+      case 'showTables': {
+        let dbName = this.database;
+        let schemas: string[] | null = null;
+        if (stmt.schema) {
+          if (stmt.schema.length === 2) {
+            dbName = stmt.schema[0] as string;
+            schemas = [stmt.schema[1] as string];
+          } else if (view.database(stmt.schema[0] as string) && !view.schema(this.currentDbId(view), stmt.schema[0] as string)) dbName = stmt.schema[0] as string;
+          else schemas = [stmt.schema[0] as string];
+        }
+        const db = view.database(dbName);
+        if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${dbName}" does not exist`);
+        const rows: Row[] = [];
+        for (const s of view.schemasOf(db.id)) {
+          if (schemas && !schemas.includes(s.name)) continue;
+          for (const t of [...(view.tables.get(s.id)?.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1))) rows.push([s.name, t.name, t.kind, 'root']);
+        }
+        return { rows, tag: 'SHOW' };
+      }
+      case 'showColumns': {
+        const { desc: t } = this.tableFor(stmt.table, stmt.pos, view);
+        return {
+          rows: t.columns.filter((c) => !c.hidden).map((c) => [
+            c.name,
+            formatType(c.type),
+            c.nullable,
+            c.default,
+            '',
+            '{' + [t.primaryIndex, ...t.indexes].filter((i) => i.columnIds.includes(c.id)).map((i) => i.name).join(',') + '}',
+            false,
+          ]),
+          tag: 'SHOW',
+        };
+      }
+      case 'showIndexes': {
+        const { desc: t } = this.tableFor(stmt.table, stmt.pos, view);
+        const rows: Row[] = [];
+        for (const idx of [t.primaryIndex, ...t.indexes]) {
+          idx.columnIds.forEach((id, i) => rows.push([t.name, idx.name, !idx.unique, BigInt(i + 1), t.columns.find((c) => c.id === id)?.name ?? '?', idx.desc[i] ? 'DESC' : 'ASC', false, false]));
+        }
+        return { rows, tag: 'SHOW' };
+      }
+      case 'showCreate': {
+        const r = this.tableFor(stmt.table, stmt.pos, view);
+        return { rows: [[r.desc.name, showCreate(r.desc, r.schema, view)]], tag: 'SHOW' };
+      }
+      default:
+        return { rows: [], tag: 'SHOW' };
+    }
+  }
+}
+
+function showCreate(t: TableDesc, schema: string, view: CatalogView): string {
+  if (t.kind === 'view') return `CREATE VIEW ${schema}.${t.name} AS ${t.viewQuery}`;
+  if (t.kind === 'sequence') return `CREATE SEQUENCE ${schema}.${t.name} START ${t.sequence?.start ?? 1} INCREMENT ${t.sequence?.increment ?? 1}`;
+  const lines: string[] = [];
+  for (const c of t.columns) {
+    if (c.hidden) continue;
+    let l = `\t${quoteIdent(c.name)} ${formatType(c.type).toUpperCase()}`;
+    if (!c.nullable) l += ' NOT NULL';
+    if (c.default !== null) l += ` DEFAULT ${renderDefault(c.default, c.type)}`;
+    lines.push(l);
+  }
+  const colName = (id: number) => quoteIdent(t.columns.find((c) => c.id === id)?.name ?? '?');
+  if (!t.columns.some((c) => c.hidden && t.primaryIndex.columnIds.includes(c.id))) {
+    lines.push(`\tCONSTRAINT ${t.primaryIndex.name} PRIMARY KEY (${t.primaryIndex.columnIds.map((id) => `${colName(id)} ASC`).join(', ')})`);
+  }
+  for (const idx of t.indexes) {
+    lines.push(`\t${idx.unique ? 'UNIQUE ' : ''}INDEX ${idx.name} (${idx.columnIds.map((id, i) => `${colName(id)} ${idx.desc[i] ? 'DESC' : 'ASC'}`).join(', ')})`);
+  }
+  for (const fk of t.foreignKeys) {
+    const rt = view.tableById(fk.refTableId);
+    lines.push(`\tCONSTRAINT ${fk.name} FOREIGN KEY (${fk.columnIds.map(colName).join(', ')}) REFERENCES ${rt?.name ?? '?'}(${fk.refColumnIds.map((id) => quoteIdent(rt?.columns.find((c) => c.id === id)?.name ?? '?')).join(', ')})`);
+  }
+  for (const ch of t.checks) lines.push(`\tCONSTRAINT ${ch.name} CHECK (${ch.expr})`);
+  return `CREATE TABLE ${schema}.${t.name} (\n${lines.join(',\n')}\n)`;
+}
+
+function isPlannable(s: Statement): boolean {
+  return s.kind === 'query' || s.kind === 'insert' || s.kind === 'update' || s.kind === 'delete';
+}
+
+function isTxnEnd(s: Statement): boolean {
+  return s.kind === 'commit' || s.kind === 'rollback';
+}
+
+/** Result columns of utility statements (for Describe). */
+function utilityColumns(s: Statement): Column[] | null {
+  const c = (...names: [string, SqlType][]) => names.map(([name, type]) => ({ name, type }));
+  switch (s.kind) {
+    case 'show':
+      return s.name === 'all' ? c(['name', T.text], ['setting', T.text], ['description', T.text]) : c([s.name.toLowerCase() === 'timezone' ? 'TimeZone' : s.name, T.text]);
+    case 'showTables':
+      return c(['schema_name', T.text], ['table_name', T.text], ['type', T.text], ['owner', T.text]);
+    case 'showDatabases':
+      return c(['database_name', T.text], ['owner', T.text]);
+    case 'showSchemas':
+      return c(['schema_name', T.text], ['owner', T.text]);
+    case 'showColumns':
+      return c(['column_name', T.text], ['data_type', T.text], ['is_nullable', T.bool], ['column_default', T.text], ['generation_expression', T.text], ['indices', T.text], ['is_hidden', T.bool]);
+    case 'showIndexes':
+      return c(['table_name', T.text], ['index_name', T.text], ['non_unique', T.bool], ['seq_in_index', T.int8], ['column_name', T.text], ['direction', T.text], ['storing', T.bool], ['implicit', T.bool]);
+    case 'showCreate':
+      return c(['table_name', T.text], ['create_statement', T.text]);
+    case 'explain':
+      return c(['QUERY PLAN', T.text]);
+    default:
+      return null;
+  }
+}
+
+export function parseDurationMs(v: string): number {
+  const s = v.trim().toLowerCase();
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min|h)?$/.exec(s);
+  if (!m) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "statement_timeout": "${v}"`);
+  const n = Number(m[1]);
+  switch (m[2]) {
+    case 's':
+      return n * 1000;
+    case 'min':
+      return n * 60_000;
+    case 'h':
+      return n * 3_600_000;
+    default:
+      return n;
+  }
+}
+
+function typeFromOidSafe(oid: number): SqlType | undefined {
+  return typeFromOidImpl(oid);
+}
+
+import { typeFromOid as typeFromOidImpl } from './types/types.js';
+
+export { assert, virtualSchemas, lookupFunction, conjuncts, Project, formatValue };

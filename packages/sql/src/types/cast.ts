@@ -1,0 +1,224 @@
+import { PgError, SqlState } from '@strata/common';
+import { Decimal } from './numeric.js';
+import { usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
+import type { Interval } from './datetime.js';
+import {
+  T,
+  applyStringTypmod,
+  category,
+  checkInt8,
+  checkIntRange,
+  formatJsonb,
+  formatType,
+  formatValue,
+  isInteger,
+  isNumeric,
+  isString,
+  parseValue,
+} from './types.js';
+import type { JsonValue, SqlType, Value, ValueContext } from './types.js';
+
+function toBigInt(v: Value, from: SqlType): bigint {
+  switch (from.kind) {
+    case 'int8':
+      return v as bigint;
+    case 'int2':
+    case 'int4':
+    case 'oid':
+      return BigInt(v as number);
+    case 'float4':
+    case 'float8': {
+      const f = v as number;
+      if (!Number.isFinite(f)) throw new PgError(SqlState.NumericValueOutOfRange, 'bigint out of range');
+      return BigInt(Math.round(roundHalfEven(f)));
+    }
+    case 'numeric': {
+      const d = v as Decimal;
+      if (d.isNaN()) throw new PgError(SqlState.FeatureNotSupported, 'cannot convert NaN to bigint');
+      return d.rescale(0).unscaled;
+    }
+    case 'bool':
+      return v ? 1n : 0n;
+    default:
+      throw new PgError(SqlState.CannotCoerce, `cannot cast type ${formatType(from)} to bigint`);
+  }
+}
+
+/** float → int rounds half to even (rint), as PostgreSQL does. */
+function roundHalfEven(f: number): number {
+  const r = Math.round(f);
+  if (Math.abs(f % 1) === 0.5 && r % 2 !== 0) return r - 1;
+  return r;
+}
+
+function toNumber(v: Value, from: SqlType): number {
+  switch (from.kind) {
+    case 'int2':
+    case 'int4':
+    case 'oid':
+    case 'float4':
+    case 'float8':
+      return v as number;
+    case 'int8':
+      return Number(v as bigint);
+    case 'numeric':
+      return (v as Decimal).toNumber();
+    case 'bool':
+      return v ? 1 : 0;
+    default:
+      throw new PgError(SqlState.CannotCoerce, `cannot cast type ${formatType(from)} to double precision`);
+  }
+}
+
+function toDecimal(v: Value, from: SqlType): Decimal {
+  switch (from.kind) {
+    case 'int2':
+    case 'int4':
+    case 'oid':
+      return Decimal.fromInt(v as number);
+    case 'int8':
+      return Decimal.fromInt(v as bigint);
+    case 'float4':
+    case 'float8':
+      return Decimal.fromFloat(v as number);
+    case 'numeric':
+      return v as Decimal;
+    default:
+      throw new PgError(SqlState.CannotCoerce, `cannot cast type ${formatType(from)} to numeric`);
+  }
+}
+
+/**
+ * Converts a non-null value from one type to another. `explicit` distinguishes CAST/:: (which
+ * truncates strings to varchar(n)) from assignment (which errors).
+ */
+export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContext, explicit = true): Value {
+  if (v === null) return null;
+  if (from.kind === to.kind && to.kind !== 'varchar' && to.kind !== 'bpchar' && to.kind !== 'numeric' && to.kind !== 'array') return v;
+  if (from.kind === 'unknown' || (isString(from) && !isString(to) && to.kind !== 'char')) {
+    if (to.kind === 'unknown') return v;
+    const s = typeof v === 'string' ? v : String(v);
+    const parsed = parseValue(from.kind === 'bpchar' ? s.replace(/ +$/, '') : s, to, ctx);
+    return to.kind === 'varchar' || to.kind === 'bpchar' ? applyStringTypmod(parsed as string, to, explicit) : parsed;
+  }
+  switch (to.kind) {
+    case 'text':
+    case 'varchar':
+    case 'bpchar':
+    case 'name': {
+      let s: string;
+      if (from.kind === 'bpchar') s = (v as string).replace(/ +$/, '');
+      else if (isString(from)) s = v as string;
+      else if (from.kind === 'bool') s = v ? 'true' : 'false';
+      else s = formatValue(v, from, ctx) as string;
+      return to.kind === 'varchar' || to.kind === 'bpchar' ? applyStringTypmod(s, to, explicit) : s;
+    }
+    case 'char':
+      return String(v).slice(0, 1);
+    case 'int2':
+    case 'int4': {
+      if (from.kind === 'bool') return v ? 1 : 0;
+      const b = toBigInt(v, from);
+      if (b > 2147483647n || b < -2147483648n) checkIntRange(Infinity, to);
+      return checkIntRange(Number(b), to);
+    }
+    case 'int8':
+      return checkInt8(toBigInt(v, from));
+    case 'oid':
+    case 'regclass':
+    case 'regtype':
+    case 'regproc':
+      if (isNumeric(from) || from.kind === 'oid' || from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc') return Number(toBigInt(v, from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc' ? T.oid : from));
+      break;
+    case 'float4': {
+      const f = Math.fround(toNumber(v, from));
+      if (!Number.isFinite(f) && Number.isFinite(toNumber(v, from))) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
+      return f;
+    }
+    case 'float8':
+      return toNumber(v, from);
+    case 'numeric': {
+      if (!isNumeric(from) && from.kind !== 'oid') break;
+      const d = toDecimal(v, from);
+      return to.typmod >= 0 ? d.applyTypmod(to.typmod >> 16, to.typmod & 0xffff) : d;
+    }
+    case 'bool':
+      if (isInteger(from)) return toBigInt(v, from) !== 0n;
+      break;
+    case 'date':
+      if (from.kind === 'timestamp') return Math.floor((v as number) / usPerDay);
+      if (from.kind === 'timestamptz') {
+        const us = (v as number) + zoneOffsetSeconds(ctx.timeZone, v as number) * usPerSec;
+        return Math.floor(us / usPerDay);
+      }
+      break;
+    case 'timestamp':
+      if (from.kind === 'date') return (v as number) * usPerDay;
+      if (from.kind === 'timestamptz') return (v as number) + zoneOffsetSeconds(ctx.timeZone, v as number) * usPerSec;
+      break;
+    case 'timestamptz':
+      if (from.kind === 'date' || from.kind === 'timestamp') {
+        const local = from.kind === 'date' ? (v as number) * usPerDay : (v as number);
+        let g = local - zoneOffsetSeconds(ctx.timeZone, local) * usPerSec;
+        g = local - zoneOffsetSeconds(ctx.timeZone, g) * usPerSec;
+        return g;
+      }
+      break;
+    case 'time':
+      if (from.kind === 'timestamp') return (((v as number) % usPerDay) + usPerDay) % usPerDay;
+      if (from.kind === 'timestamptz') {
+        const us = (v as number) + zoneOffsetSeconds(ctx.timeZone, v as number) * usPerSec;
+        return ((us % usPerDay) + usPerDay) % usPerDay;
+      }
+      if (from.kind === 'interval') return (v as Interval).micros % usPerDay;
+      break;
+    case 'interval':
+      if (from.kind === 'time') return { months: 0, days: 0, micros: v as number };
+      break;
+    case 'jsonb':
+      if (from.kind === 'json') return { jsonb: JSON.parse((v as { json: string }).json) };
+      break;
+    case 'json':
+      if (from.kind === 'jsonb') return { json: formatJsonb((v as JsonValue).jsonb) };
+      break;
+    case 'array':
+      if (from.kind === 'array') {
+        return (v as Value[]).map((e) => (e === null ? null : castValue(e, from.elem as SqlType, to.elem as SqlType, ctx, explicit)));
+      }
+      break;
+    case 'unknown':
+      return v;
+    default:
+      break;
+  }
+  throw new PgError(SqlState.CannotCoerce, `cannot cast type ${formatType(from)} to ${formatType(to)}`);
+}
+
+/** Whether a cast is allowed implicitly (in expressions and function arguments). */
+export function canImplicitCast(from: SqlType, to: SqlType): boolean {
+  if (from.kind === to.kind) return true;
+  if (from.kind === 'unknown') return true;
+  if (isNumeric(from) && isNumeric(to)) {
+    const rank: Record<string, number> = { int2: 1, int4: 2, int8: 3, numeric: 4, float4: 5, float8: 6 };
+    return (rank[from.kind] as number) <= (rank[to.kind] as number);
+  }
+  if (isString(from) && isString(to)) return true;
+  if (from.kind === 'date' && (to.kind === 'timestamp' || to.kind === 'timestamptz')) return true;
+  if (from.kind === 'timestamp' && to.kind === 'timestamptz') return true;
+  if ((from.kind === 'oid' || isInteger(from)) && (to.kind === 'regclass' || to.kind === 'regtype' || to.kind === 'oid' || to.kind === 'regproc')) return true;
+  if ((from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc') && to.kind === 'oid') return true;
+  if (from.kind === 'json' && to.kind === 'jsonb') return true;
+  if (from.kind === 'char' && isString(to)) return true;
+  if (category(from) === 'S' && to.kind === 'char') return true;
+  return false;
+}
+
+/** Assignment casts (INSERT/UPDATE values): implicit ones plus numeric narrowing and anything to text. */
+export function canAssignCast(from: SqlType, to: SqlType): boolean {
+  if (canImplicitCast(from, to)) return true;
+  if (isNumeric(from) && isNumeric(to)) return true;
+  if (isString(to)) return true;
+  if (from.kind === 'timestamptz' && (to.kind === 'timestamp' || to.kind === 'date')) return true;
+  if (from.kind === 'timestamp' && to.kind === 'date') return true;
+  return false;
+}

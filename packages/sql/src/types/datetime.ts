@@ -1,0 +1,454 @@
+/**
+ * Dates, timestamps and intervals, in PostgreSQL's text formats (DateStyle ISO, MDY;
+ * IntervalStyle postgres). Representation:
+ *   date        days since 1970-01-01 (number)
+ *   timestamp   microseconds since 1970-01-01 00:00:00 (number; exact within ±285 years)
+ *   timestamptz microseconds since 1970-01-01 00:00:00 UTC
+ *   interval    { months, days, micros }
+ */
+import { PgError, SqlState } from '@strata/common';
+
+export interface Interval {
+  months: number;
+  days: number;
+  micros: number;
+}
+
+export const usPerSec = 1_000_000;
+export const usPerMin = 60 * usPerSec;
+export const usPerHour = 60 * usPerMin;
+export const usPerDay = 24 * usPerHour;
+
+const pad = (n: number, w = 2) => String(Math.trunc(Math.abs(n))).padStart(w, '0');
+
+function badDatetime(type: string, s: string): PgError {
+  return new PgError(SqlState.InvalidDatetimeFormat, `invalid input syntax for type ${type}: "${s}"`);
+}
+
+// ---- civil date arithmetic (proleptic Gregorian) ----
+
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+export function civilFromDays(z: number): [number, number, number] {
+  z += 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const y = yoe + era * 400;
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp + (mp < 10 ? 3 : -9);
+  return [y + (m <= 2 ? 1 : 0), m, d];
+}
+
+export function daysInMonth(y: number, m: number): number {
+  return [31, (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] as number;
+}
+
+// ---- time zones ----
+
+const offsetCache = new Map<string, Intl.DateTimeFormat>();
+
+/** Offset of zone from UTC in seconds at the given UTC instant (east positive). */
+export function zoneOffsetSeconds(zone: string, utcMicros: number): number {
+  const fixed = parseFixedOffset(zone);
+  if (fixed !== null) return fixed;
+  let f = offsetCache.get(zone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
+    } catch {
+      throw new PgError(SqlState.InvalidParameterValue, `time zone "${zone}" not recognized`);
+    }
+    offsetCache.set(zone, f);
+  }
+  const ms = Math.floor(utcMicros / 1000);
+  const parts = f.formatToParts(new Date(ms));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((local - (ms - (((ms % 1000) + 1000) % 1000))) / 1000);
+}
+
+/** 'UTC', 'GMT', 'Z', '+05:30', '-08', 'UTC+3' (POSIX sign!) → seconds east; null if a named zone. */
+export function parseFixedOffset(zone: string): number | null {
+  const z = zone.trim();
+  if (/^(utc|gmt|z|zulu|etc\/utc|etc\/gmt|universal)$/i.test(z)) return 0;
+  const m = /^([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?$/.exec(z);
+  if (m) {
+    const s = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * (m[1] === '-' ? -1 : 1);
+    return s;
+  }
+  return null;
+}
+
+export function validateTimeZone(zone: string): string {
+  zoneOffsetSeconds(zone, 0);
+  return zone;
+}
+
+// ---- parsing ----
+
+const monthNames = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+interface ParsedDateTime {
+  days: number;
+  micros: number; // time of day
+  offsetSec: number | null; // explicit zone in input
+  special?: 'infinity' | '-infinity';
+}
+
+function parseDateTime(s: string, type: string, tz: string, nowMicros: () => number): ParsedDateTime {
+  const t = s.trim().toLowerCase();
+  if (t === 'epoch') return { days: 0, micros: 0, offsetSec: 0 };
+  if (t === 'now') {
+    const n = nowMicros();
+    return { days: Math.floor(n / usPerDay), micros: n - Math.floor(n / usPerDay) * usPerDay, offsetSec: 0 };
+  }
+  if (t === 'today' || t === 'tomorrow' || t === 'yesterday') {
+    const n = nowMicros() + zoneOffsetSeconds(tz, nowMicros()) * usPerSec;
+    const d = Math.floor(n / usPerDay) + (t === 'tomorrow' ? 1 : t === 'yesterday' ? -1 : 0);
+    return { days: d, micros: 0, offsetSec: null };
+  }
+  if (t === 'infinity' || t === '+infinity') return { days: 0, micros: 0, offsetSec: 0, special: 'infinity' };
+  if (t === '-infinity') return { days: 0, micros: 0, offsetSec: 0, special: '-infinity' };
+  // YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][ ]?[zone] | YYYY-MM-DD | Mon DD YYYY …
+  const m = /^(\d{1,4})-(\d{1,2})-(\d{1,2})(?:(?:\s+|t)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(z|utc|gmt|[+-]\d{1,2}(?::?\d{2})?(?::?\d{2})?|[a-z_]+\/[a-z_]+(?:\/[a-z_]+)?)?(\s+bc)?$/i.exec(s.trim());
+  let y: number;
+  let mo: number;
+  let d: number;
+  let hh = 0;
+  let mi = 0;
+  let ss = 0;
+  let frac = 0;
+  let zone: string | undefined;
+  if (m) {
+    y = Number(m[1]);
+    mo = Number(m[2]);
+    d = Number(m[3]);
+    hh = Number(m[4] ?? 0);
+    mi = Number(m[5] ?? 0);
+    ss = Number(m[6] ?? 0);
+    if (m[7]) frac = Math.round(Number('0.' + m[7]) * usPerSec);
+    zone = m[8];
+    if (m[9]) y = 1 - y;
+  } else {
+    // "Jan 1 2016", "1/8/1999" (MDY), "19990108"
+    const m2 = /^([a-z]{3})[a-z]*\s+(\d{1,2}),?\s+(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/i.exec(s.trim());
+    const m3 = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s.trim());
+    const m4 = /^(\d{4})(\d{2})(\d{2})$/.exec(s.trim());
+    if (m2 && monthNames.includes((m2[1] as string).toLowerCase())) {
+      mo = monthNames.indexOf((m2[1] as string).toLowerCase()) + 1;
+      d = Number(m2[2]);
+      y = Number(m2[3]);
+      hh = Number(m2[4] ?? 0);
+      mi = Number(m2[5] ?? 0);
+      ss = Number(m2[6] ?? 0);
+    } else if (m3) {
+      mo = Number(m3[1]);
+      d = Number(m3[2]);
+      y = Number(m3[3]);
+    } else if (m4) {
+      y = Number(m4[1]);
+      mo = Number(m4[2]);
+      d = Number(m4[3]);
+    } else {
+      throw badDatetime(type, s);
+    }
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) {
+    throw new PgError(SqlState.DatetimeFieldOverflow, `date/time field value out of range: "${s}"`);
+  }
+  if (hh > 24 || mi > 59 || ss > 60 || (hh === 24 && (mi > 0 || ss > 0 || frac > 0))) {
+    throw new PgError(SqlState.DatetimeFieldOverflow, `date/time field value out of range: "${s}"`);
+  }
+  let offsetSec: number | null = null;
+  if (zone) {
+    const fixed = parseFixedOffset(zone);
+    offsetSec = fixed ?? zoneOffsetSeconds(zone, (daysFromCivil(y, mo, d) * usPerDay) as number);
+  }
+  return { days: daysFromCivil(y, mo, d), micros: ((hh * 60 + mi) * 60 + ss) * usPerSec + frac, offsetSec };
+}
+
+export const timestampInfinity = Number.MAX_SAFE_INTEGER;
+export const timestampNegInfinity = Number.MIN_SAFE_INTEGER;
+
+export function parseDate(s: string, tz: string, now: () => number): number {
+  const p = parseDateTime(s, 'date', tz, now);
+  if (p.special) return p.special === 'infinity' ? timestampInfinity : timestampNegInfinity;
+  return p.days;
+}
+
+export function parseTimestamp(s: string, tz: string, now: () => number): number {
+  const p = parseDateTime(s, 'timestamp without time zone', tz, now);
+  if (p.special) return p.special === 'infinity' ? timestampInfinity : timestampNegInfinity;
+  return p.days * usPerDay + p.micros;
+}
+
+export function parseTimestamptz(s: string, tz: string, now: () => number): number {
+  const p = parseDateTime(s, 'timestamp with time zone', tz, now);
+  if (p.special) return p.special === 'infinity' ? timestampInfinity : timestampNegInfinity;
+  const local = p.days * usPerDay + p.micros;
+  if (p.offsetSec !== null) return local - p.offsetSec * usPerSec;
+  // Local time in the session zone: find the UTC instant whose local time is `local`.
+  let guess = local - zoneOffsetSeconds(tz, local) * usPerSec;
+  guess = local - zoneOffsetSeconds(tz, guess) * usPerSec;
+  return guess;
+}
+
+export function parseTime(s: string): number {
+  const m = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/.exec(s.trim());
+  if (!m) throw badDatetime('time without time zone', s);
+  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * usPerSec + (m[4] ? Math.round(Number('0.' + m[4]) * usPerSec) : 0);
+}
+
+// ---- formatting ----
+
+function formatYear(y: number): [string, string] {
+  return y > 0 ? [pad(y, 4), ''] : [pad(1 - y, 4), ' BC'];
+}
+
+export function formatDate(days: number): string {
+  if (days === timestampInfinity) return 'infinity';
+  if (days === timestampNegInfinity) return '-infinity';
+  const [y, m, d] = civilFromDays(days);
+  const [ys, bc] = formatYear(y);
+  return `${ys}-${pad(m)}-${pad(d)}${bc}`;
+}
+
+function formatTimeOfDay(us: number): string {
+  const secs = Math.floor(us / usPerSec);
+  const frac = us - secs * usPerSec;
+  let s = `${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}`;
+  if (frac > 0) s += '.' + String(frac).padStart(6, '0').replace(/0+$/, '');
+  return s;
+}
+
+export function formatTime(us: number): string {
+  return formatTimeOfDay(us);
+}
+
+export function formatTimestamp(us: number): string {
+  if (us === timestampInfinity) return 'infinity';
+  if (us === timestampNegInfinity) return '-infinity';
+  const days = Math.floor(us / usPerDay);
+  const [y, m, d] = civilFromDays(days);
+  const [ys, bc] = formatYear(y);
+  return `${ys}-${pad(m)}-${pad(d)} ${formatTimeOfDay(us - days * usPerDay)}${bc}`;
+}
+
+export function formatOffset(offSec: number, withSeconds = true): string {
+  const sign = offSec < 0 ? '-' : '+';
+  const a = Math.abs(offSec);
+  let s = `${sign}${pad(Math.floor(a / 3600))}`;
+  if (a % 3600 !== 0 || (withSeconds && a % 60 !== 0)) s += `:${pad(Math.floor(a / 60) % 60)}`;
+  if (withSeconds && a % 60 !== 0) s += `:${pad(a % 60)}`;
+  return s;
+}
+
+export function formatTimestamptz(us: number, tz: string): string {
+  if (us === timestampInfinity) return 'infinity';
+  if (us === timestampNegInfinity) return '-infinity';
+  const off = zoneOffsetSeconds(tz, us);
+  const local = us + off * usPerSec;
+  const days = Math.floor(local / usPerDay);
+  const [y, m, d] = civilFromDays(days);
+  const [ys, bc] = formatYear(y);
+  return `${ys}-${pad(m)}-${pad(d)} ${formatTimeOfDay(local - days * usPerDay)}${formatOffset(off)}${bc}`;
+}
+
+// ---- intervals ----
+
+const unitMap: Record<string, [keyof Interval | 'years' | 'weeks' | 'hours' | 'minutes' | 'seconds' | 'ms' | 'us' | 'decades' | 'centuries' | 'millennia', number]> = {};
+for (const [names, unit] of [
+  [['microsecond', 'microseconds', 'us', 'usec', 'usecs', 'microsecon'], 'us'],
+  [['millisecond', 'milliseconds', 'ms', 'msec', 'msecs'], 'ms'],
+  [['second', 'seconds', 's', 'sec', 'secs'], 'seconds'],
+  [['minute', 'minutes', 'm', 'min', 'mins'], 'minutes'],
+  [['hour', 'hours', 'h', 'hr', 'hrs'], 'hours'],
+  [['day', 'days', 'd'], 'days'],
+  [['week', 'weeks', 'w'], 'weeks'],
+  [['month', 'months', 'mon', 'mons'], 'months'],
+  [['year', 'years', 'y', 'yr', 'yrs'], 'years'],
+  [['decade', 'decades'], 'decades'],
+  [['century', 'centuries'], 'centuries'],
+  [['millennium', 'millennia'], 'millennia'],
+] as const) {
+  for (const n of names) unitMap[n] = [unit, 1];
+}
+
+export function intervalFrom(amount: number, unit: string): Interval {
+  const u = unitMap[unit.toLowerCase()]?.[0];
+  const iv: Interval = { months: 0, days: 0, micros: 0 };
+  switch (u) {
+    case 'us':
+      iv.micros = Math.round(amount);
+      break;
+    case 'ms':
+      iv.micros = Math.round(amount * 1000);
+      break;
+    case 'seconds':
+      iv.micros = Math.round(amount * usPerSec);
+      break;
+    case 'minutes':
+      iv.micros = Math.round(amount * usPerMin);
+      break;
+    case 'hours':
+      iv.micros = Math.round(amount * usPerHour);
+      break;
+    case 'days': {
+      const whole = Math.trunc(amount);
+      iv.days = whole;
+      iv.micros = Math.round((amount - whole) * usPerDay);
+      break;
+    }
+    case 'weeks': {
+      const d = amount * 7;
+      const whole = Math.trunc(d);
+      iv.days = whole;
+      iv.micros = Math.round((d - whole) * usPerDay);
+      break;
+    }
+    case 'months': {
+      const whole = Math.trunc(amount);
+      iv.months = whole;
+      const fd = (amount - whole) * 30;
+      iv.days = Math.trunc(fd);
+      iv.micros = Math.round((fd - Math.trunc(fd)) * usPerDay);
+      break;
+    }
+    case 'years':
+    case 'decades':
+    case 'centuries':
+    case 'millennia': {
+      const mult = u === 'years' ? 12 : u === 'decades' ? 120 : u === 'centuries' ? 1200 : 12000;
+      iv.months = Math.round(amount * mult);
+      break;
+    }
+    default:
+      throw new PgError(SqlState.InvalidDatetimeFormat, `invalid input syntax for type interval: "${amount} ${unit}"`);
+  }
+  return iv;
+}
+
+export function addIntervals(a: Interval, b: Interval): Interval {
+  return { months: a.months + b.months, days: a.days + b.days, micros: a.micros + b.micros };
+}
+
+export function negateInterval(a: Interval): Interval {
+  return { months: -a.months, days: -a.days, micros: -a.micros };
+}
+
+export function parseInterval(s: string): Interval {
+  const t = s.trim().toLowerCase();
+  const bad = () => new PgError(SqlState.InvalidDatetimeFormat, `invalid input syntax for type interval: "${s}"`);
+  if (t === '') throw bad();
+  // ISO 8601: P1Y2M3DT4H5M6S
+  const iso = /^p(?:(-?[\d.]+)y)?(?:(-?[\d.]+)m)?(?:(-?[\d.]+)w)?(?:(-?[\d.]+)d)?(?:t(?:(-?[\d.]+)h)?(?:(-?[\d.]+)m)?(?:(-?[\d.]+)s)?)?$/.exec(t);
+  if (iso) {
+    let iv: Interval = { months: 0, days: 0, micros: 0 };
+    const parts: [string | undefined, string][] = [[iso[1], 'years'], [iso[2], 'months'], [iso[3], 'weeks'], [iso[4], 'days'], [iso[5], 'hours'], [iso[6], 'minutes'], [iso[7], 'seconds']];
+    for (const [v, u] of parts) if (v !== undefined) iv = addIntervals(iv, intervalFrom(Number(v), u));
+    return iv;
+  }
+  let iv: Interval = { months: 0, days: 0, micros: 0 };
+  const ago = /\s+ago$/.test(t);
+  const body = t.replace(/\s+ago$/, '').replace(/^@\s*/, '');
+  const tokens = body.match(/[+-]?\d+(?::\d+){1,2}(?:\.\d+)?|[+-]?[\d.]+(?:e[+-]?\d+)?|[a-z]+/g);
+  if (!tokens) throw bad();
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i] as string;
+    if (/^[+-]?\d+(?::\d+){1,2}(?:\.\d+)?$/.test(tok)) {
+      const neg = tok.startsWith('-');
+      const parts = tok.replace(/^[+-]/, '').split(':');
+      const h = Number(parts[0]);
+      const mi = Number(parts[1]);
+      const sec = Number(parts[2] ?? 0);
+      const us = Math.round(((h * 60 + mi) * 60 + sec) * usPerSec);
+      iv = addIntervals(iv, { months: 0, days: 0, micros: neg ? -us : us });
+      continue;
+    }
+    if (/^[+-]?[\d.]+(?:e[+-]?\d+)?$/.test(tok)) {
+      const n = Number(tok);
+      if (Number.isNaN(n)) throw bad();
+      const unit = tokens[i + 1];
+      if (unit && /^[a-z]+$/.test(unit)) {
+        if (!unitMap[unit]) throw bad();
+        iv = addIntervals(iv, intervalFrom(n, unit));
+        i++;
+      } else {
+        iv = addIntervals(iv, intervalFrom(n, 'seconds'));
+      }
+      continue;
+    }
+    throw bad();
+  }
+  return ago ? negateInterval(iv) : iv;
+}
+
+/** PostgreSQL's default IntervalStyle (postgres): "1 year 2 mons 3 days 04:05:06.5". */
+export function formatInterval(iv: Interval): string {
+  const parts: string[] = [];
+  const years = Math.trunc(iv.months / 12);
+  const mons = iv.months - years * 12;
+  if (years !== 0) parts.push(`${years} year${Math.abs(years) === 1 ? '' : 's'}`);
+  if (mons !== 0) parts.push(`${mons} mon${Math.abs(mons) === 1 ? '' : 's'}`);
+  if (iv.days !== 0) parts.push(`${iv.days} day${Math.abs(iv.days) === 1 ? '' : 's'}`);
+  if (iv.micros !== 0 || parts.length === 0) {
+    const neg = iv.micros < 0;
+    const a = Math.abs(iv.micros);
+    const t = formatTimeOfDay(a % usPerDay + Math.floor(a / usPerDay) * usPerDay);
+    // hours may exceed 24 in an interval
+    const secs = Math.floor(a / usPerSec);
+    const frac = a - secs * usPerSec;
+    let s = `${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}`;
+    if (frac > 0) s += '.' + String(frac).padStart(6, '0').replace(/0+$/, '');
+    void t;
+    const anyNegBefore = iv.months < 0 || iv.days < 0;
+    parts.push(neg ? `-${s}` : anyNegBefore && parts.length > 0 ? `+${s}` : s);
+  }
+  return parts.join(' ');
+}
+
+/** Total duration in microseconds using PostgreSQL's 30-day months, for comparisons. */
+export function intervalMicros(iv: Interval): number {
+  return iv.months * 30 * usPerDay + iv.days * usPerDay + iv.micros;
+}
+
+export function addIntervalToTimestamp(us: number, iv: Interval, tz: string | null): number {
+  if (us === timestampInfinity || us === timestampNegInfinity) return us;
+  let t = us;
+  if (iv.months !== 0 || iv.days !== 0) {
+    // Months and days are calendar units: apply them to the local date (session zone for tz).
+    const off = tz ? zoneOffsetSeconds(tz, t) * usPerSec : 0;
+    let local = t + off;
+    const days = Math.floor(local / usPerDay);
+    const tod = local - days * usPerDay;
+    let [y, m, d] = civilFromDays(days);
+    if (iv.months !== 0) {
+      const total = y * 12 + (m - 1) + iv.months;
+      y = Math.floor(total / 12);
+      m = total - y * 12 + 1;
+      d = Math.min(d, daysInMonth(y, m));
+    }
+    local = (daysFromCivil(y, m, d) + iv.days) * usPerDay + tod;
+    t = tz ? local - zoneOffsetSeconds(tz, local - off) * usPerSec : local;
+  }
+  return t + iv.micros;
+}

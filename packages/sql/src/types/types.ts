@@ -1,0 +1,788 @@
+/**
+ * The SQL type system: PostgreSQL's types with their OIDs (drivers look them up by OID), the JS
+ * representation of their values, text input/output exactly as PostgreSQL writes them, binary
+ * wire formats, comparison, and casts.
+ */
+import { PgError, SqlState } from '@strata/common';
+import { Decimal } from './numeric.js';
+import {
+  formatDate,
+  formatInterval,
+  formatTime,
+  formatTimestamp,
+  formatTimestamptz,
+  intervalMicros,
+  parseDate,
+  parseInterval,
+  parseTime,
+  parseTimestamp,
+  parseTimestamptz,
+  usPerDay,
+} from './datetime.js';
+import type { Interval } from './datetime.js';
+
+export type TypeKind =
+  | 'bool'
+  | 'int2'
+  | 'int4'
+  | 'int8'
+  | 'float4'
+  | 'float8'
+  | 'numeric'
+  | 'text'
+  | 'varchar'
+  | 'bpchar'
+  | 'name'
+  | 'char'
+  | 'bytea'
+  | 'date'
+  | 'time'
+  | 'timestamp'
+  | 'timestamptz'
+  | 'interval'
+  | 'uuid'
+  | 'jsonb'
+  | 'json'
+  | 'oid'
+  | 'regclass'
+  | 'regtype'
+  | 'regproc'
+  | 'unknown'
+  | 'void'
+  | 'record'
+  | 'array'
+  | 'int2vector'
+  | 'oidvector';
+
+export interface SqlType {
+  kind: TypeKind;
+  /** varchar(n)/bpchar(n): n; numeric(p,s): (p << 16) | s; -1 if none (PostgreSQL's atttypmod minus header). */
+  typmod: number;
+  /** For arrays: the element type. */
+  elem?: SqlType;
+}
+
+export const T = {
+  bool: { kind: 'bool', typmod: -1 },
+  int2: { kind: 'int2', typmod: -1 },
+  int4: { kind: 'int4', typmod: -1 },
+  int8: { kind: 'int8', typmod: -1 },
+  float4: { kind: 'float4', typmod: -1 },
+  float8: { kind: 'float8', typmod: -1 },
+  numeric: { kind: 'numeric', typmod: -1 },
+  text: { kind: 'text', typmod: -1 },
+  varchar: { kind: 'varchar', typmod: -1 },
+  bpchar: { kind: 'bpchar', typmod: -1 },
+  name: { kind: 'name', typmod: -1 },
+  char: { kind: 'char', typmod: -1 },
+  bytea: { kind: 'bytea', typmod: -1 },
+  date: { kind: 'date', typmod: -1 },
+  time: { kind: 'time', typmod: -1 },
+  timestamp: { kind: 'timestamp', typmod: -1 },
+  timestamptz: { kind: 'timestamptz', typmod: -1 },
+  interval: { kind: 'interval', typmod: -1 },
+  uuid: { kind: 'uuid', typmod: -1 },
+  jsonb: { kind: 'jsonb', typmod: -1 },
+  json: { kind: 'json', typmod: -1 },
+  oid: { kind: 'oid', typmod: -1 },
+  regclass: { kind: 'regclass', typmod: -1 },
+  regtype: { kind: 'regtype', typmod: -1 },
+  regproc: { kind: 'regproc', typmod: -1 },
+  unknown: { kind: 'unknown', typmod: -1 },
+  void: { kind: 'void', typmod: -1 },
+  record: { kind: 'record', typmod: -1 },
+  int2vector: { kind: 'int2vector', typmod: -1 },
+  oidvector: { kind: 'oidvector', typmod: -1 },
+} as const satisfies Record<string, SqlType>;
+
+export function arrayOf(elem: SqlType): SqlType {
+  return { kind: 'array', typmod: -1, elem };
+}
+
+export type Value = null | boolean | number | bigint | string | Buffer | Decimal | Interval | Value[] | JsonValue | { json: unknown };
+export type JsonValue = { jsonb: unknown };
+
+/** OIDs from pg_type.dat. */
+const oidOf: Record<TypeKind, number> = {
+  bool: 16,
+  bytea: 17,
+  char: 18,
+  name: 19,
+  int8: 20,
+  int2: 21,
+  int2vector: 22,
+  int4: 23,
+  regproc: 24,
+  text: 25,
+  oid: 26,
+  oidvector: 30,
+  json: 114,
+  float4: 700,
+  float8: 701,
+  unknown: 705,
+  bpchar: 1042,
+  varchar: 1043,
+  date: 1082,
+  time: 1083,
+  timestamp: 1114,
+  timestamptz: 1184,
+  interval: 1186,
+  numeric: 1700,
+  regclass: 2205,
+  regtype: 2206,
+  uuid: 2950,
+  jsonb: 3802,
+  void: 2278,
+  record: 2249,
+  array: 0,
+};
+
+const arrayOidOf: Partial<Record<TypeKind, number>> = {
+  bool: 1000,
+  bytea: 1001,
+  char: 1002,
+  name: 1003,
+  int2: 1005,
+  int4: 1007,
+  text: 1009,
+  varchar: 1015,
+  bpchar: 1014,
+  int8: 1016,
+  float4: 1021,
+  float8: 1022,
+  oid: 1028,
+  timestamp: 1115,
+  date: 1182,
+  time: 1183,
+  timestamptz: 1185,
+  interval: 1187,
+  numeric: 1231,
+  uuid: 2951,
+  jsonb: 3807,
+  json: 199,
+  regtype: 2211,
+  regclass: 2210,
+};
+
+export function typeOid(t: SqlType): number {
+  if (t.kind === 'array') return arrayOidOf[(t.elem as SqlType).kind] ?? 1009;
+  return oidOf[t.kind];
+}
+
+const kindByOid = new Map<number, TypeKind>(Object.entries(oidOf).map(([k, v]) => [v, k as TypeKind]));
+const elemByArrayOid = new Map<number, TypeKind>(Object.entries(arrayOidOf).map(([k, v]) => [v as number, k as TypeKind]));
+
+export function typeFromOid(oid: number): SqlType | undefined {
+  const k = kindByOid.get(oid);
+  if (k && k !== 'array') return { kind: k, typmod: -1 };
+  const e = elemByArrayOid.get(oid);
+  if (e) return arrayOf({ kind: e, typmod: -1 });
+  return undefined;
+}
+
+export function allTypeOids(): { oid: number; kind: TypeKind; arrayOid: number }[] {
+  return (Object.entries(oidOf) as [TypeKind, number][])
+    .filter(([k]) => k !== 'array')
+    .map(([kind, oid]) => ({ oid, kind, arrayOid: arrayOidOf[kind] ?? 0 }));
+}
+
+/** pg_type.typname */
+export function typeName(t: SqlType): string {
+  if (t.kind === 'array') return '_' + typeName(t.elem as SqlType);
+  return t.kind;
+}
+
+/** Type length for RowDescription (pg_type.typlen). */
+export function typeLen(t: SqlType): number {
+  switch (t.kind) {
+    case 'bool':
+    case 'char':
+      return 1;
+    case 'int2':
+      return 2;
+    case 'int4':
+    case 'float4':
+    case 'oid':
+    case 'regclass':
+    case 'regtype':
+    case 'regproc':
+    case 'date':
+      return 4;
+    case 'int8':
+    case 'float8':
+    case 'timestamp':
+    case 'timestamptz':
+    case 'time':
+      return 8;
+    case 'interval':
+    case 'uuid':
+      return 16;
+    case 'name':
+      return 64;
+    default:
+      return -1;
+  }
+}
+
+/** How PostgreSQL's format_type() renders a type with its modifier (\d, SHOW CREATE TABLE). */
+export function formatType(t: SqlType): string {
+  switch (t.kind) {
+    case 'int2':
+      return 'smallint';
+    case 'int4':
+      return 'integer';
+    case 'int8':
+      return 'bigint';
+    case 'float4':
+      return 'real';
+    case 'float8':
+      return 'double precision';
+    case 'bool':
+      return 'boolean';
+    case 'varchar':
+      return t.typmod >= 0 ? `character varying(${t.typmod})` : 'character varying';
+    case 'bpchar':
+      return t.typmod >= 0 ? `character(${t.typmod})` : 'bpchar';
+    case 'numeric':
+      return t.typmod >= 0 ? `numeric(${t.typmod >> 16},${t.typmod & 0xffff})` : 'numeric';
+    case 'timestamp':
+      return 'timestamp without time zone';
+    case 'timestamptz':
+      return 'timestamp with time zone';
+    case 'time':
+      return 'time without time zone';
+    case 'char':
+      return '"char"';
+    case 'array':
+      return formatType(t.elem as SqlType) + '[]';
+    default:
+      return t.kind;
+  }
+}
+
+export type TypeCategory = 'B' | 'N' | 'S' | 'U' | 'D' | 'T' | 'A' | 'X' | 'P';
+
+export function category(t: SqlType): TypeCategory {
+  switch (t.kind) {
+    case 'bool':
+      return 'B';
+    case 'int2':
+    case 'int4':
+    case 'int8':
+    case 'float4':
+    case 'float8':
+    case 'numeric':
+    case 'oid':
+    case 'regclass':
+    case 'regtype':
+    case 'regproc':
+      return 'N';
+    case 'text':
+    case 'varchar':
+    case 'bpchar':
+    case 'name':
+    case 'char':
+      return 'S';
+    case 'date':
+    case 'timestamp':
+    case 'timestamptz':
+    case 'time':
+      return 'D';
+    case 'interval':
+      return 'T';
+    case 'array':
+      return 'A';
+    case 'unknown':
+      return 'X';
+    default:
+      return 'U';
+  }
+}
+
+export function isNumeric(t: SqlType): boolean {
+  return t.kind === 'int2' || t.kind === 'int4' || t.kind === 'int8' || t.kind === 'float4' || t.kind === 'float8' || t.kind === 'numeric';
+}
+
+export function isInteger(t: SqlType): boolean {
+  return t.kind === 'int2' || t.kind === 'int4' || t.kind === 'int8';
+}
+
+export function isString(t: SqlType): boolean {
+  return category(t) === 'S';
+}
+
+/** The numeric promotion order used to pick the common type of arithmetic. */
+const numericRank: Partial<Record<TypeKind, number>> = { int2: 1, int4: 2, int8: 3, numeric: 4, float4: 5, float8: 6 };
+
+export function numericRankOf(t: SqlType): number {
+  return numericRank[t.kind] ?? 0;
+}
+
+export function sameType(a: SqlType, b: SqlType): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'array') return sameType(a.elem as SqlType, b.elem as SqlType);
+  return true;
+}
+
+/**
+ * The common type of a set of types (UNION, CASE, COALESCE, IN lists), as PostgreSQL's
+ * select_common_type: unknown yields to anything; numeric types promote; strings go to text.
+ */
+export function commonType(types: SqlType[], context: string): SqlType {
+  const known = types.filter((t) => t.kind !== 'unknown');
+  if (known.length === 0) return T.text;
+  let best = known[0] as SqlType;
+  for (const t of known.slice(1)) {
+    if (sameType(t, best)) continue;
+    const oidLike = (x: SqlType) => x.kind === 'oid' || x.kind === 'regclass' || x.kind === 'regtype' || x.kind === 'regproc';
+    if ((oidLike(t) && (oidLike(best) || isInteger(best))) || (oidLike(best) && isInteger(t))) {
+      best = T.oid;
+      continue;
+    }
+    if (isNumeric(t) && isNumeric(best)) {
+      if (numericRankOf(t) > numericRankOf(best)) best = t;
+      continue;
+    }
+    if (isString(t) && isString(best)) {
+      best = T.text;
+      continue;
+    }
+    if ((t.kind === 'timestamp' && best.kind === 'timestamptz') || (t.kind === 'timestamptz' && best.kind === 'timestamp')) {
+      best = T.timestamptz;
+      continue;
+    }
+    if ((t.kind === 'date' && (best.kind === 'timestamp' || best.kind === 'timestamptz')) || (best.kind === 'date' && (t.kind === 'timestamp' || t.kind === 'timestamptz'))) {
+      best = t.kind === 'date' ? best : t;
+      continue;
+    }
+    if ((t.kind === 'json' || t.kind === 'jsonb') && (best.kind === 'json' || best.kind === 'jsonb')) {
+      best = T.jsonb;
+      continue;
+    }
+    throw new PgError(SqlState.DatatypeMismatch, `${context} types ${formatType(best)} and ${formatType(t)} cannot be matched`);
+  }
+  if (best.kind === 'varchar' || best.kind === 'bpchar' || best.kind === 'name') {
+    // Mixed lengths collapse to the unconstrained type.
+    if (known.some((t) => t.typmod !== best.typmod)) return { kind: best.kind, typmod: -1 };
+  }
+  return best;
+}
+
+// ---- session settings that affect values ----
+
+export interface ValueContext {
+  timeZone: string;
+  /** Statement timestamp in microseconds since the epoch, for now()/'now'. */
+  now: () => number;
+  extraFloatDigits: number;
+}
+
+// ---- text output ----
+
+export function formatFloat8(f: number): string {
+  if (Number.isNaN(f)) return 'NaN';
+  if (f === Infinity) return 'Infinity';
+  if (f === -Infinity) return '-Infinity';
+  if (Object.is(f, -0)) return '-0';
+  // PostgreSQL 12+ prints the shortest representation that round-trips (like JS), but switches to
+  // exponent form when the exponent is < -4 or >= 15 (JS switches at 21).
+  const exp = Math.floor(Math.log10(Math.abs(f)));
+  if (f !== 0 && (exp < -4 || exp >= 15)) {
+    const s = f.toExponential();
+    const [mant, e] = s.split('e') as [string, string];
+    const en = Number(e);
+    return `${mant}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
+  }
+  return String(f);
+}
+
+export function formatFloat4(f: number): string {
+  if (Number.isNaN(f) || !Number.isFinite(f)) return formatFloat8(f);
+  // Shortest digits that round-trip through float32.
+  for (let p = 1; p <= 9; p++) {
+    const s = f.toPrecision(p);
+    if (Math.fround(Number(s)) === Math.fround(f)) {
+      const n = Number(s);
+      const exp = n === 0 ? 0 : Math.floor(Math.log10(Math.abs(n)));
+      if (n !== 0 && (exp < -4 || exp >= 6 + 0)) {
+        if (exp >= 6 || exp < -4) {
+          const e = Number(s).toExponential(p - 1);
+          const [mant, ee] = e.split('e') as [string, string];
+          const en = Number(ee);
+          const m = mant.includes('.') ? mant.replace(/\.?0+$/, '') : mant;
+          return `${m}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
+        }
+      }
+      return String(n);
+    }
+  }
+  return String(f);
+}
+
+function escapeArrayElem(s: string): string {
+  if (s === '' || /[{},"\\\s]/.test(s) || /^null$/i.test(s)) return '"' + s.replace(/["\\]/g, '\\$&') + '"';
+  return s;
+}
+
+/** The text format of a value, exactly as PostgreSQL's output functions write it. */
+export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | null {
+  if (v === null) return null;
+  switch (t.kind) {
+    case 'bool':
+      return v ? 't' : 'f';
+    case 'int2':
+    case 'int4':
+    case 'int8':
+    case 'oid':
+      return String(v);
+    case 'float8':
+      return formatFloat8(v as number);
+    case 'float4':
+      return formatFloat4(v as number);
+    case 'numeric':
+      return (v as Decimal).toString();
+    case 'bytea':
+      return '\\x' + (v as Buffer).toString('hex');
+    case 'date':
+      return formatDate(v as number);
+    case 'time':
+      return formatTime(v as number);
+    case 'timestamp':
+      return formatTimestamp(v as number);
+    case 'timestamptz':
+      return formatTimestamptz(v as number, ctx.timeZone);
+    case 'interval':
+      return formatInterval(v as Interval);
+    case 'jsonb':
+      return formatJsonb((v as JsonValue).jsonb);
+    case 'json':
+      return (v as { json: unknown }).json as string;
+    case 'array': {
+      const arr = v as Value[];
+      const et = t.elem as SqlType;
+      return '{' + arr.map((e) => (e === null ? 'NULL' : escapeArrayElem(formatValue(e, et, ctx) as string))).join(',') + '}';
+    }
+    case 'int2vector':
+    case 'oidvector':
+      return (v as number[]).join(' ');
+    case 'void':
+      return '';
+    default:
+      return String(v);
+  }
+}
+
+/** jsonb output: keys sorted (shorter first, then bytewise), ", " and ": " separators. */
+export function formatJsonb(j: unknown): string {
+  if (j === null) return 'null';
+  if (typeof j === 'string') return JSON.stringify(j);
+  if (typeof j === 'number' || typeof j === 'boolean') return String(j);
+  if (j instanceof Decimal) return j.toString();
+  if (Array.isArray(j)) return '[' + j.map(formatJsonb).join(', ') + ']';
+  const o = j as Record<string, unknown>;
+  const keys = Object.keys(o).sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  return '{' + keys.map((k) => `${JSON.stringify(k)}: ${formatJsonb(o[k])}`).join(', ') + '}';
+}
+
+/** jsonb keeps numbers as numeric; JSON.parse loses "1.0" vs "1", so numbers are re-parsed. */
+export function parseJsonb(s: string): unknown {
+  try {
+    return reviveNumbers(JSON.parse(s), s);
+  } catch (e) {
+    if (e instanceof PgError) throw e;
+    throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type json`, { detail: (e as Error).message });
+  }
+}
+
+function reviveNumbers(v: unknown, _src: string): unknown {
+  if (Array.isArray(v)) return v.map((x) => reviveNumbers(x, _src));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = reviveNumbers(x, _src);
+    return out;
+  }
+  return v;
+}
+
+// ---- text input ----
+
+function intOverflow(t: SqlType): PgError {
+  const name = t.kind === 'int2' ? 'smallint' : t.kind === 'int4' ? 'integer' : 'bigint';
+  return new PgError(SqlState.NumericValueOutOfRange, `${name} out of range`);
+}
+
+const intRanges = { int2: [-32768, 32767], int4: [-2147483648, 2147483647] } as const;
+
+export function checkIntRange(n: number, t: SqlType): number {
+  if (t.kind === 'int2' || t.kind === 'int4') {
+    const [lo, hi] = intRanges[t.kind];
+    if (!(n >= lo && n <= hi)) throw intOverflow(t);
+  }
+  return n;
+}
+
+export function checkInt8(n: bigint): bigint {
+  if (n < -9223372036854775808n || n > 9223372036854775807n) throw intOverflow(T.int8);
+  return n;
+}
+
+export function parseBool(s: string): boolean {
+  const t = s.trim().toLowerCase();
+  if (['t', 'true', 'yes', 'y', 'on', '1'].includes(t) || (t.length > 1 && 'true'.startsWith(t)) || (t.length > 1 && 'yes'.startsWith(t))) return true;
+  if (['f', 'false', 'no', 'n', 'off', '0'].includes(t) || (t.length > 1 && 'false'.startsWith(t)) || (t.length > 2 && 'off'.startsWith(t))) return false;
+  throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type boolean: "${s}"`);
+}
+
+function parseUuid(s: string): string {
+  const h = s.trim().replace(/^\{|\}$/g, '').replace(/-/g, '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(h)) throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type uuid: "${s}"`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function parseBytea(s: string): Buffer {
+  if (s.startsWith('\\x')) {
+    const hex = s.slice(2).replace(/\s/g, '');
+    if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new PgError(SqlState.InvalidTextRepresentation, `invalid hexadecimal data: odd number of digits`);
+    return Buffer.from(hex, 'hex');
+  }
+  // escape format
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92) {
+      if (s[i + 1] === '\\') {
+        out.push(92);
+        i++;
+      } else if (/^[0-3][0-7]{2}$/.test(s.slice(i + 1, i + 4))) {
+        out.push(parseInt(s.slice(i + 1, i + 4), 8));
+        i += 3;
+      } else throw new PgError(SqlState.InvalidTextRepresentation, 'invalid input syntax for type bytea');
+    } else {
+      for (const b of Buffer.from(s[i] as string)) out.push(b);
+    }
+  }
+  return Buffer.from(out);
+}
+
+function parseIntText(s: string, t: SqlType): number | bigint {
+  const x = s.trim();
+  if (!/^[+-]?\d+$/.test(x)) {
+    const name = t.kind === 'int2' ? 'smallint' : t.kind === 'int4' ? 'integer' : 'bigint';
+    throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type ${name}: "${s}"`);
+  }
+  if (t.kind === 'int8') return checkInt8(BigInt(x));
+  return checkIntRange(Number(x), t);
+}
+
+export function parseFloatText(s: string, t: SqlType): number {
+  const x = s.trim().toLowerCase();
+  let f: number;
+  if (x === 'nan') f = NaN;
+  else if (x === 'infinity' || x === '+infinity' || x === 'inf') f = Infinity;
+  else if (x === '-infinity' || x === '-inf') f = -Infinity;
+  else if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(x)) f = Number(x);
+  else throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type ${t.kind === 'float4' ? 'real' : 'double precision'}: "${s}"`);
+  if (t.kind === 'float4') {
+    const r = Math.fround(f);
+    if (!Number.isFinite(r) && Number.isFinite(f)) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type real`);
+    return r;
+  }
+  if (!Number.isFinite(f) && !/inf/.test(x) && !Number.isNaN(f)) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type double precision`);
+  return f;
+}
+
+/** Parses the text form of a value of type t (casts from text, parameters, literals). */
+export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
+  switch (t.kind) {
+    case 'bool':
+      return parseBool(s);
+    case 'int2':
+    case 'int4':
+    case 'int8':
+      return parseIntText(s, t);
+    case 'oid':
+    case 'regclass':
+    case 'regtype':
+    case 'regproc': {
+      if (!/^\s*\d+\s*$/.test(s)) throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type oid: "${s}"`);
+      return Number(s);
+    }
+    case 'float4':
+    case 'float8':
+      return parseFloatText(s, t);
+    case 'numeric': {
+      const d = Decimal.parse(s);
+      return t.typmod >= 0 ? d.applyTypmod(t.typmod >> 16, t.typmod & 0xffff) : d;
+    }
+    case 'text':
+    case 'name':
+    case 'unknown':
+      return s;
+    case 'varchar':
+    case 'bpchar':
+      return applyStringTypmod(s, t, false);
+    case 'char':
+      return s.slice(0, 1);
+    case 'bytea':
+      return parseBytea(s);
+    case 'date':
+      return parseDate(s, ctx.timeZone, ctx.now);
+    case 'time':
+      return parseTime(s);
+    case 'timestamp':
+      return parseTimestamp(s, ctx.timeZone, ctx.now);
+    case 'timestamptz':
+      return parseTimestamptz(s, ctx.timeZone, ctx.now);
+    case 'interval':
+      return parseInterval(s);
+    case 'uuid':
+      return parseUuid(s);
+    case 'jsonb':
+      return { jsonb: parseJsonb(s) };
+    case 'json':
+      parseJsonb(s);
+      return { json: s };
+    case 'array':
+      return parseArrayText(s, t.elem as SqlType, ctx);
+    default:
+      throw new PgError(SqlState.FeatureNotSupported, `cannot parse values of type ${formatType(t)}`);
+  }
+}
+
+function parseArrayText(s: string, elem: SqlType, ctx: ValueContext): Value[] {
+  const x = s.trim();
+  if (!x.startsWith('{') || !x.endsWith('}')) throw new PgError(SqlState.InvalidTextRepresentation, `malformed array literal: "${s}"`);
+  const body = x.slice(1, -1);
+  const out: Value[] = [];
+  if (body.trim() === '') return out;
+  let i = 0;
+  while (i <= body.length) {
+    let item = '';
+    let quoted = false;
+    while (i < body.length && body[i] === ' ') i++;
+    if (body[i] === '"') {
+      quoted = true;
+      i++;
+      while (i < body.length && body[i] !== '"') {
+        if (body[i] === '\\') i++;
+        item += body[i++];
+      }
+      i++;
+    } else {
+      while (i < body.length && body[i] !== ',') item += body[i++];
+      item = item.trim();
+    }
+    out.push(!quoted && /^null$/i.test(item) ? null : parseValue(item, elem, ctx));
+    while (i < body.length && body[i] !== ',') i++;
+    i++;
+  }
+  return out;
+}
+
+/** varchar(n)/char(n): explicit casts truncate, assignments error (SQL standard, as PostgreSQL). */
+export function applyStringTypmod(s: string, t: SqlType, explicit: boolean): string {
+  if (t.typmod < 0) return s;
+  const n = t.typmod;
+  const len = [...s].length;
+  if (len > n) {
+    const tail = [...s].slice(n).join('');
+    if (!explicit && tail.trim() !== '') {
+      throw new PgError(SqlState.StringDataRightTruncation, `value too long for type ${formatType(t)}`);
+    }
+    s = [...s].slice(0, n).join('');
+  }
+  if (t.kind === 'bpchar') return s + ' '.repeat(Math.max(0, n - [...s].length));
+  return s;
+}
+
+// ---- comparison ----
+
+/** Compares two non-null values of the same type. */
+export function compareValues(a: Value, b: Value, t: SqlType): number {
+  switch (t.kind) {
+    case 'numeric':
+      return (a as Decimal).cmp(b as Decimal);
+    case 'float4':
+    case 'float8': {
+      const x = a as number;
+      const y = b as number;
+      // PostgreSQL: NaN equals NaN and sorts above everything.
+      if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
+      if (Number.isNaN(y)) return -1;
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case 'bytea':
+      return Buffer.compare(a as Buffer, b as Buffer);
+    case 'interval': {
+      const x = intervalMicros(a as Interval);
+      const y = intervalMicros(b as Interval);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case 'bpchar': {
+      const x = (a as string).replace(/ +$/, '');
+      const y = (b as string).replace(/ +$/, '');
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case 'jsonb': {
+      const x = formatJsonb((a as JsonValue).jsonb);
+      const y = formatJsonb((b as JsonValue).jsonb);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case 'array': {
+      const x = a as Value[];
+      const y = b as Value[];
+      const et = t.elem as SqlType;
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const xi = x[i] as Value;
+        const yi = y[i] as Value;
+        if (xi === null || yi === null) {
+          if (xi === yi) continue;
+          return xi === null ? 1 : -1;
+        }
+        const c = compareValues(xi, yi, et);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+    default: {
+      // Strings compare by code point (the "C" collation, which Strata uses everywhere).
+      const x = a as string | number | bigint | boolean;
+      const y = b as string | number | bigint | boolean;
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+  }
+}
+
+export function valuesEqual(a: Value, b: Value, t: SqlType): boolean {
+  return compareValues(a, b, t) === 0;
+}
+
+/** A hashable key for GROUP BY / DISTINCT / hash joins. */
+export function hashKey(v: Value, t: SqlType): string {
+  if (v === null) return '\u0000N';
+  switch (t.kind) {
+    case 'numeric': {
+      const d = v as Decimal;
+      if (d.isNaN()) return 'NaN';
+      const p = d.keyParts();
+      return `${p.sign}:${p.digits}:${p.exp}`;
+    }
+    case 'float4':
+    case 'float8':
+      return Number.isNaN(v) ? 'NaN' : Object.is(v, -0) ? '0' : String(v);
+    case 'bytea':
+      return (v as Buffer).toString('hex');
+    case 'interval':
+      return String(intervalMicros(v as Interval));
+    case 'bpchar':
+      return (v as string).replace(/ +$/, '');
+    case 'jsonb':
+      return formatJsonb((v as JsonValue).jsonb);
+    case 'array':
+      return JSON.stringify((v as Value[]).map((e) => hashKey(e, t.elem as SqlType)));
+    default:
+      return typeof v === 'bigint' ? v.toString() : String(v);
+  }
+}
+
+export { Decimal, usPerDay };

@@ -1,0 +1,387 @@
+/**
+ * Virtual pg_catalog and information_schema tables, generated from the descriptors of the
+ * current database: enough for psql's \l \dn \dt \d \du and drivers' type lookups.
+ */
+import type { CatalogView } from '../catalog/catalog.js';
+import { virtualSchemas } from '../catalog/catalog.js';
+import type { IndexDesc, TableDesc } from '../catalog/descriptors.js';
+import { T, allTypeOids, arrayOf, category, formatType, typeLen, typeOid, typeName } from '../types/types.js';
+import type { SqlType, Value } from '../types/types.js';
+import type { ExecCtx, Row } from '../exec/context.js';
+import type { VirtualTableDef } from '../plan/query.js';
+
+export const rootRoleOid = 10;
+export const btreeAmOid = 403;
+export const heapAmOid = 2;
+
+export function indexOid(t: TableDesc, idx: IndexDesc): number {
+  return t.id * 1000 + idx.id;
+}
+
+const b = T.bool;
+const o = T.oid;
+const n = T.name;
+const txt = T.text;
+const i2 = T.int2;
+const i4 = T.int4;
+const c = T.char;
+const f4 = T.float4;
+
+type Cols = [string, SqlType][];
+
+interface Def {
+  schema: 'pg_catalog' | 'information_schema';
+  name: string;
+  cols: Cols;
+  rows: (ctx: ExecCtx, v: CatalogView, dbId: number) => Iterable<Row>;
+}
+
+function dbOf(ctx: ExecCtx): number {
+  return ctx.catalog.database(ctx.session.database)?.id ?? 0;
+}
+
+function userTables(v: CatalogView, dbId: number): { t: TableDesc; schema: string; schemaOid: number }[] {
+  const out: { t: TableDesc; schema: string; schemaOid: number }[] = [];
+  for (const s of v.schemasOf(dbId)) for (const t of v.tables.get(s.id)?.values() ?? []) out.push({ t, schema: s.name, schemaOid: s.id });
+  return out.sort((a, b2) => a.t.id - b2.t.id);
+}
+
+function relkind(t: TableDesc): string {
+  return t.kind === 'view' ? 'v' : t.kind === 'sequence' ? 'S' : 'r';
+}
+
+const defs: Def[] = [
+  {
+    schema: 'pg_catalog',
+    name: 'pg_database',
+    cols: [['oid', o], ['datname', n], ['datdba', o], ['encoding', i4], ['datlocprovider', c], ['datistemplate', b], ['datallowconn', b], ['datconnlimit', i4], ['datcollate', n], ['datctype', n], ['daticulocale', txt], ['datacl', arrayOf(txt)], ['dattablespace', o]],
+    rows: (_ctx, v) => [...v.databases.values()].sort((a, b2) => a.id - b2.id).map((d) => [d.id, d.name, rootRoleOid, 6, 'c', false, true, -1, 'C.UTF-8', 'C.UTF-8', null, null, 1663]),
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_namespace',
+    cols: [['oid', o], ['nspname', n], ['nspowner', o], ['nspacl', arrayOf(txt)]],
+    rows: (_ctx, v, db) => [
+      [virtualSchemas.pg_catalog, 'pg_catalog', rootRoleOid, null],
+      [virtualSchemas.information_schema, 'information_schema', rootRoleOid, null],
+      ...v.schemasOf(db).map((s) => [s.id, s.name, rootRoleOid, null]),
+    ],
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_class',
+    cols: [
+      ['oid', o], ['relname', n], ['relnamespace', o], ['reltype', o], ['reloftype', o], ['relowner', o], ['relam', o], ['relfilenode', o], ['reltablespace', o],
+      ['relpages', i4], ['reltuples', f4], ['relallvisible', i4], ['reltoastrelid', o], ['relhasindex', b], ['relisshared', b], ['relpersistence', c], ['relkind', c],
+      ['relnatts', i2], ['relchecks', i2], ['relhasrules', b], ['relhastriggers', b], ['relhassubclass', b], ['relrowsecurity', b], ['relforcerowsecurity', b],
+      ['relispopulated', b], ['relreplident', c], ['relispartition', b], ['relrewrite', o], ['relfrozenxid', o], ['relminmxid', o], ['relacl', arrayOf(txt)], ['reloptions', arrayOf(txt)], ['relpartbound', txt],
+    ],
+    rows: function* (_ctx, v, db) {
+      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean): Row => [
+        oid, name, ns, 0, 0, rootRoleOid, am, oid, 0, 1, -1, 0, 0, hasIndex, false, 'p', kind, natts, checks, false, false, false, false, false, true, 'd', false, 0, 0, 0, null, null, null,
+      ];
+      for (const { t, schemaOid } of userTables(v, db)) {
+        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, t.columns.filter((x) => !x.hidden).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table');
+        if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false);
+      }
+      let k = 0;
+      for (const d of defs) yield row(virtualOid(k++), d.name, virtualSchemas[d.schema], 'v', 0, d.cols.length, 0, false);
+    },
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_attribute',
+    cols: [['attrelid', o], ['attname', n], ['atttypid', o], ['attstattarget', i4], ['attlen', i2], ['attnum', i2], ['attndims', i4], ['atttypmod', i4], ['attbyval', b], ['attalign', c], ['attstorage', c], ['attnotnull', b], ['atthasdef', b], ['atthasmissing', b], ['attidentity', c], ['attgenerated', c], ['attisdropped', b], ['attislocal', b], ['attinhcount', i4], ['attcollation', o], ['attacl', arrayOf(txt)]],
+    rows: function* (_ctx, v, db) {
+      for (const { t } of userTables(v, db)) {
+        let num = 0;
+        for (const col of t.columns) {
+          if (col.hidden) continue;
+          num++;
+          yield [t.id, col.name, typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', 'p', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
+        }
+        for (const idx of t.kind === 'table' ? [t.primaryIndex, ...t.indexes] : []) {
+          idx.columnIds.forEach((cid, i) => {
+            const col = t.columns.find((x) => x.id === cid);
+            if (!col) return;
+            // generators cannot yield from callbacks; collected below
+            attIdx.push([indexOid(t, idx), col.name, typeOid(col.type), -1, typeLen(col.type), i + 1, 0, pgTypmod(col.type), true, 'i', 'p', false, false, false, '', '', false, true, 0, 0, null]);
+          });
+        }
+      }
+      yield* attIdx.splice(0);
+    },
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_attrdef',
+    cols: [['oid', o], ['adrelid', o], ['adnum', i2], ['adbin', txt]],
+    rows: function* (_ctx, v, db) {
+      for (const { t } of userTables(v, db)) {
+        let num = 0;
+        for (const col of t.columns) {
+          if (col.hidden) continue;
+          num++;
+          if (col.default !== null) yield [t.id * 1000 + 500 + num, t.id, num, renderDefault(col.default, col.type)];
+        }
+      }
+    },
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_index',
+    cols: [['indexrelid', o], ['indrelid', o], ['indnatts', i2], ['indnkeyatts', i2], ['indisunique', b], ['indisprimary', b], ['indisexclusion', b], ['indimmediate', b], ['indisclustered', b], ['indisvalid', b], ['indcheckxmin', b], ['indisready', b], ['indislive', b], ['indisreplident', b], ['indkey', T.int2vector], ['indexprs', txt], ['indpred', txt]],
+    rows: function* (_ctx, v, db) {
+      for (const { t } of userTables(v, db)) {
+        if (t.kind !== 'table') continue;
+        const visible = t.columns.filter((x) => !x.hidden);
+        for (const idx of [t.primaryIndex, ...t.indexes]) {
+          const keys = idx.columnIds.map((id) => visible.findIndex((x) => x.id === id) + 1);
+          yield [indexOid(t, idx), t.id, keys.length, keys.length, idx.unique, idx === t.primaryIndex, false, true, false, true, false, true, true, false, keys, null, null];
+        }
+      }
+    },
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_constraint',
+    cols: [['oid', o], ['conname', n], ['connamespace', o], ['contype', c], ['condeferrable', b], ['condeferred', b], ['convalidated', b], ['conrelid', o], ['contypid', o], ['conindid', o], ['confrelid', o], ['conkey', arrayOf(i2)], ['confkey', arrayOf(i2)], ['consrc', txt]],
+    rows: function* (_ctx, v, db) {
+      for (const { t, schemaOid } of userTables(v, db)) {
+        if (t.kind !== 'table') continue;
+        const visible = t.columns.filter((x) => !x.hidden);
+        const pos = (id: number) => visible.findIndex((x) => x.id === id) + 1;
+        for (const idx of [t.primaryIndex, ...t.indexes]) {
+          if (!idx.constraint) continue;
+          if (idx === t.primaryIndex && t.columns.some((x) => x.hidden && idx.columnIds.includes(x.id))) continue;
+          yield [indexOid(t, idx) + 100_000_000, idx.name, schemaOid, idx.constraint === 'primary' ? 'p' : 'u', false, false, true, t.id, 0, indexOid(t, idx), 0, idx.columnIds.map(pos), null, null];
+        }
+        for (let i = 0; i < t.checks.length; i++) yield [t.id * 1000 + 900 + i, (t.checks[i] as { name: string }).name, schemaOid, 'c', false, false, true, t.id, 0, 0, 0, [], null, (t.checks[i] as { expr: string }).expr];
+        for (let i = 0; i < t.foreignKeys.length; i++) {
+          const fk = t.foreignKeys[i] as TableDesc['foreignKeys'][number];
+          yield [t.id * 1000 + 950 + i, fk.name, schemaOid, 'f', false, false, true, t.id, 0, 0, fk.refTableId, fk.columnIds.map(pos), fk.refColumnIds, null];
+        }
+      }
+    },
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_type',
+    cols: [['oid', o], ['typname', n], ['typnamespace', o], ['typowner', o], ['typlen', i2], ['typbyval', b], ['typtype', c], ['typcategory', c], ['typispreferred', b], ['typisdefined', b], ['typdelim', c], ['typrelid', o], ['typelem', o], ['typarray', o], ['typinput', T.regproc], ['typoutput', T.regproc], ['typreceive', T.regproc], ['typsend', T.regproc], ['typbasetype', o], ['typtypmod', i4], ['typndims', i4], ['typcollation', o], ['typnotnull', b], ['typdefault', txt]],
+    rows: function* () {
+      for (const t of allTypeOids()) {
+        const st: SqlType = { kind: t.kind, typmod: -1 };
+        yield [t.oid, typeName(st), virtualSchemas.pg_catalog, rootRoleOid, typeLen(st), typeLen(st) > 0 && typeLen(st) <= 8, 'b', category(st), false, true, ',', 0, 0, t.arrayOid, t.oid, t.oid, t.oid, t.oid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
+        if (t.arrayOid) {
+          const at = arrayOf(st);
+          yield [t.arrayOid, typeName(at), virtualSchemas.pg_catalog, rootRoleOid, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, t.arrayOid, t.arrayOid, t.arrayOid, t.arrayOid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
+        }
+      }
+    },
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_roles',
+    cols: [['oid', o], ['rolname', n], ['rolsuper', b], ['rolinherit', b], ['rolcreaterole', b], ['rolcreatedb', b], ['rolcanlogin', b], ['rolreplication', b], ['rolconnlimit', i4], ['rolpassword', txt], ['rolvaliduntil', T.timestamptz], ['rolbypassrls', b], ['rolconfig', arrayOf(txt)]],
+    rows: (ctx) => rolesRows(ctx),
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_user',
+    cols: [['usename', n], ['usesysid', o], ['usecreatedb', b], ['usesuper', b], ['userepl', b], ['usebypassrls', b], ['passwd', txt], ['valuntil', T.timestamptz], ['useconfig', arrayOf(txt)]],
+    rows: () => [['root', rootRoleOid, true, true, true, true, '********', null, null]],
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_authid',
+    cols: [['oid', o], ['rolname', n], ['rolsuper', b]],
+    rows: () => [[rootRoleOid, 'root', true]],
+  },
+  { schema: 'pg_catalog', name: 'pg_auth_members', cols: [['roleid', o], ['member', o], ['grantor', o], ['admin_option', b]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_am', cols: [['oid', o], ['amname', n], ['amhandler', T.regproc], ['amtype', c]], rows: () => [[heapAmOid, 'heap', 0, 't'], [btreeAmOid, 'btree', 0, 'i']] },
+  { schema: 'pg_catalog', name: 'pg_collation', cols: [['oid', o], ['collname', n], ['collnamespace', o], ['collprovider', c]], rows: () => [[100, 'default', virtualSchemas.pg_catalog, 'd'], [950, 'C', virtualSchemas.pg_catalog, 'c']] },
+  { schema: 'pg_catalog', name: 'pg_tablespace', cols: [['oid', o], ['spcname', n], ['spcowner', o]], rows: () => [[1663, 'pg_default', rootRoleOid]] },
+  { schema: 'pg_catalog', name: 'pg_description', cols: [['objoid', o], ['classoid', o], ['objsubid', i4], ['description', txt]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_shdescription', cols: [['objoid', o], ['classoid', o], ['description', txt]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_inherits', cols: [['inhrelid', o], ['inhparent', o], ['inhseqno', i4], ['inhdetachpending', b]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_policy', cols: [['oid', o], ['polname', n], ['polrelid', o], ['polcmd', c], ['polpermissive', b], ['polroles', arrayOf(o)], ['polqual', txt], ['polwithcheck', txt]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_statistic_ext', cols: [['oid', o], ['stxrelid', o], ['stxname', n], ['stxnamespace', o], ['stxowner', o], ['stxstattarget', i4], ['stxkeys', T.int2vector], ['stxkind', arrayOf(c)]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_publication', cols: [['oid', o], ['pubname', n], ['pubowner', o], ['puballtables', b]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_publication_namespace', cols: [['oid', o], ['pnpubid', o], ['pnnspid', o]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_publication_rel', cols: [['oid', o], ['prpubid', o], ['prrelid', o], ['prqual', txt], ['prattrs', T.int2vector]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_trigger', cols: [['oid', o], ['tgrelid', o], ['tgname', n], ['tgisinternal', b], ['tgenabled', c]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_rewrite', cols: [['oid', o], ['rulename', n], ['ev_class', o]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_depend', cols: [['classid', o], ['objid', o], ['objsubid', i4], ['refclassid', o], ['refobjid', o], ['refobjsubid', i4], ['deptype', c]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_enum', cols: [['oid', o], ['enumtypid', o], ['enumsortorder', f4], ['enumlabel', n]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_range', cols: [['rngtypid', o], ['rngsubtype', o]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_extension', cols: [['oid', o], ['extname', n], ['extowner', o], ['extnamespace', o], ['extversion', txt]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_event_trigger', cols: [['oid', o], ['evtname', n]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_foreign_table', cols: [['ftrelid', o], ['ftserver', o]], rows: () => [] },
+  { schema: 'pg_catalog', name: 'pg_partitioned_table', cols: [['partrelid', o], ['partstrat', c]], rows: () => [] },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_proc',
+    cols: [['oid', o], ['proname', n], ['pronamespace', o], ['proowner', o], ['prokind', c], ['prorettype', o], ['proargtypes', T.oidvector], ['pronargs', i2], ['proretset', b]],
+    rows: () => [],
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_settings',
+    cols: [['name', txt], ['setting', txt], ['unit', txt], ['category', txt], ['short_desc', txt], ['context', txt], ['vartype', txt], ['source', txt]],
+    rows: (ctx) => [...ctx.session.settings.entries()].sort().map(([k, val]) => [k, val, null, 'Strata', '', 'user', 'string', 'session']),
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_tables',
+    cols: [['schemaname', n], ['tablename', n], ['tableowner', n], ['tablespace', n], ['hasindexes', b], ['hasrules', b], ['hastriggers', b], ['rowsecurity', b]],
+    rows: (_ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'table').map(({ t, schema }) => [schema, t.name, 'root', null, true, false, false, false]),
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_views',
+    cols: [['schemaname', n], ['viewname', n], ['viewowner', n], ['definition', txt]],
+    rows: (_ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'view').map(({ t, schema }) => [schema, t.name, 'root', t.viewQuery ?? null]),
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_indexes',
+    cols: [['schemaname', n], ['tablename', n], ['indexname', n], ['tablespace', n], ['indexdef', txt]],
+    rows: function* (_ctx, v, db) {
+      for (const { t, schema } of userTables(v, db)) {
+        if (t.kind !== 'table') continue;
+        for (const idx of [t.primaryIndex, ...t.indexes]) yield [schema, t.name, idx.name, null, indexDef(t, idx, schema)];
+      }
+    },
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_sequences',
+    cols: [['schemaname', n], ['sequencename', n], ['start_value', T.int8], ['increment_by', T.int8]],
+    rows: (_ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'sequence').map(({ t, schema }) => [schema, t.name, BigInt(t.sequence?.start ?? 1), BigInt(t.sequence?.increment ?? 1)]),
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_stat_activity',
+    cols: [['datid', o], ['datname', n], ['pid', i4], ['usename', n], ['application_name', txt], ['state', txt], ['query', txt]],
+    rows: (ctx) => [[dbOf(ctx), ctx.session.database, ctx.session.backendPid, ctx.session.user, ctx.session.applicationName, 'active', '']],
+  },
+  // information_schema
+  {
+    schema: 'information_schema',
+    name: 'schemata',
+    cols: [['catalog_name', n], ['schema_name', n], ['schema_owner', n], ['default_character_set_catalog', n], ['sql_path', txt]],
+    rows: (ctx, v, db) => [
+      [ctx.session.database, 'information_schema', 'root', null, null],
+      [ctx.session.database, 'pg_catalog', 'root', null, null],
+      ...v.schemasOf(db).map((s) => [ctx.session.database, s.name, 'root', null, null]),
+    ],
+  },
+  {
+    schema: 'information_schema',
+    name: 'tables',
+    cols: [['table_catalog', n], ['table_schema', n], ['table_name', n], ['table_type', txt], ['is_insertable_into', txt]],
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind !== 'sequence').map(({ t, schema }) => [ctx.session.database, schema, t.name, t.kind === 'view' ? 'VIEW' : 'BASE TABLE', t.kind === 'view' ? 'NO' : 'YES']),
+  },
+  {
+    schema: 'information_schema',
+    name: 'columns',
+    cols: [['table_catalog', n], ['table_schema', n], ['table_name', n], ['column_name', n], ['ordinal_position', i4], ['column_default', txt], ['is_nullable', txt], ['data_type', txt], ['character_maximum_length', i4], ['numeric_precision', i4], ['numeric_scale', i4], ['datetime_precision', i4], ['udt_name', n]],
+    rows: function* (ctx, v, db) {
+      for (const { t, schema } of userTables(v, db)) {
+        let pos = 0;
+        for (const col of t.columns) {
+          if (col.hidden) continue;
+          pos++;
+          const ty = col.type;
+          const prec = ty.kind === 'int2' ? 16 : ty.kind === 'int4' ? 32 : ty.kind === 'int8' ? 64 : ty.kind === 'float4' ? 24 : ty.kind === 'float8' ? 53 : ty.kind === 'numeric' && ty.typmod >= 0 ? ty.typmod >> 16 : null;
+          const scale = ty.kind === 'int2' || ty.kind === 'int4' || ty.kind === 'int8' ? 0 : ty.kind === 'numeric' && ty.typmod >= 0 ? ty.typmod & 0xffff : null;
+          yield [ctx.session.database, schema, t.name, col.name, pos, col.default === null ? null : renderDefault(col.default, ty), col.nullable ? 'YES' : 'NO', infoDataType(ty), (ty.kind === 'varchar' || ty.kind === 'bpchar') && ty.typmod >= 0 ? ty.typmod : null, prec, scale, ty.kind === 'timestamp' || ty.kind === 'timestamptz' ? 6 : null, typeName(ty)];
+        }
+      }
+    },
+  },
+  {
+    schema: 'information_schema',
+    name: 'table_constraints',
+    cols: [['constraint_catalog', n], ['constraint_schema', n], ['constraint_name', n], ['table_schema', n], ['table_name', n], ['constraint_type', txt]],
+    rows: function* (ctx, v, db) {
+      for (const { t, schema } of userTables(v, db)) {
+        for (const idx of [t.primaryIndex, ...t.indexes]) if (idx.constraint) yield [ctx.session.database, schema, idx.name, schema, t.name, idx.constraint === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'];
+        for (const ch of t.checks) yield [ctx.session.database, schema, ch.name, schema, t.name, 'CHECK'];
+      }
+    },
+  },
+];
+
+const attIdx: Row[] = [];
+
+function virtualOid(k: number): number {
+  return 12_000 + k;
+}
+
+function isStringType(t: SqlType): boolean {
+  return t.kind === 'text' || t.kind === 'varchar' || t.kind === 'bpchar' || t.kind === 'name';
+}
+
+/** PostgreSQL's atttypmod: varchar(n) → n + 4; numeric(p,s) → ((p << 16) | s) + 4. */
+export function pgTypmod(t: SqlType): number {
+  if (t.typmod < 0) return -1;
+  if (t.kind === 'varchar' || t.kind === 'bpchar' || t.kind === 'numeric') return t.typmod + 4;
+  return t.typmod;
+}
+
+export function typmodFromPg(kind: SqlType['kind'], typmod: number): number {
+  if (typmod < 0) return -1;
+  if (kind === 'varchar' || kind === 'bpchar' || kind === 'numeric') return typmod - 4;
+  return typmod;
+}
+
+function infoDataType(t: SqlType): string {
+  if (t.kind === 'array') return 'ARRAY';
+  const f = formatType({ kind: t.kind, typmod: -1 });
+  return f === 'bpchar' ? 'character' : f;
+}
+
+function rolesRows(_ctx: ExecCtx): Row[] {
+  return [[rootRoleOid, 'root', true, true, true, true, true, true, -1, '********', null, true, null]];
+}
+
+/** A default expression as PostgreSQL's pg_get_expr would print it (common forms). */
+export function renderDefault(text: string, t: SqlType): string {
+  const s = text.trim();
+  if (/^'.*'$/s.test(s) && t.kind !== 'unknown') return `${s}::${formatType({ kind: t.kind, typmod: -1 }) === 'bpchar' ? 'bpchar' : formatType({ kind: t.kind, typmod: -1 })}`;
+  const m = /^nextval\('([^']+)'(?:::regclass)?\)$/i.exec(s);
+  if (m) return `nextval('${m[1]}'::regclass)`;
+  return s;
+}
+
+export function indexDef(t: TableDesc, idx: IndexDesc, schema: string): string {
+  const cols = idx.columnIds.map((id, i) => (t.columns.find((x) => x.id === id)?.name ?? '?') + (idx.desc[i] ? ' DESC' : '')).join(', ');
+  return `CREATE ${idx.unique ? 'UNIQUE ' : ''}INDEX ${idx.name} ON ${schema}.${t.name} USING btree (${cols})`;
+}
+
+let byName: Map<string, VirtualTableDef> | null = null;
+
+function buildIndex(): Map<string, VirtualTableDef> {
+  const m = new Map<string, VirtualTableDef>();
+  defs.forEach((d, k) => {
+    const def: VirtualTableDef = {
+      oid: virtualOid(k),
+      schema: d.schema,
+      name: d.name,
+      columns: d.cols.map(([name, type]) => ({ name, type })),
+      rows: (ctx) => d.rows(ctx, ctx.catalog, dbOf(ctx)) as Iterable<Value[]>,
+    };
+    m.set(`${d.schema}.${d.name}`, def);
+  });
+  return m;
+}
+
+export function virtualTable(schema: string, name: string): VirtualTableDef | undefined {
+  byName ??= buildIndex();
+  return byName.get(`${schema}.${name}`);
+}
+
+export function virtualTableNames(schema: string): string[] {
+  return defs.filter((d) => d.schema === schema).map((d) => d.name);
+}
