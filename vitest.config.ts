@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'qa/**/*.test.ts'],
+    // Integration tests start real server processes; a few files in parallel fit 2 cores.
+    maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
