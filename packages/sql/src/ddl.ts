@@ -46,7 +46,7 @@ function scanRows(env: DdlEnv, t: TableDesc): Row[] {
   return rows;
 }
 
-export function createTable(env: DdlEnv, s: Statement & { kind: 'createTable' }, sourceText: string): TableDesc | null {
+export function createTable(env: DdlEnv, s: Statement & { kind: 'createTable' }): TableDesc | null {
   const tgt = env.target(s.name);
   if (env.view.table(tgt.schemaId, tgt.name)) {
     if (s.ifNotExists) {
@@ -78,14 +78,14 @@ export function createTable(env: DdlEnv, s: Statement & { kind: 'createTable' },
   for (const c of s.columns) {
     if (seen.has(c.name)) throw dup(SqlState.DuplicateColumn, `column "${c.name}" specified more than once`);
     seen.add(c.name);
-    const col = columnFromDef(env, t, c, sourceText);
+    const col = columnFromDef(env, t, c);
     t.columns.push(col);
     if (c.primaryKey) {
       if (pkCols) throw new PgError(SqlState.InvalidTableDefinition, `multiple primary keys for table "${t.name}" are not allowed`);
       pkCols = [c.name];
     }
     if (c.unique) uniques.push({ name: null, cols: [c.name] });
-    if (c.check) t.checks.push({ name: c.checkName ?? `${t.name}_${c.name}_check`, expr: deparse(sourceText, c.check) });
+    if (c.check) t.checks.push({ name: c.checkName ?? `${t.name}_${c.name}_check`, expr: c.checkText as string });
     if (c.references) addForeignKey(env, t, null, [c.name], c.references.table, c.references.column ? [c.references.column] : []);
   }
   if (s.columns.length > 1600) throw new PgError(SqlState.TooManyColumns, 'tables can have at most 1600 columns');
@@ -133,30 +133,11 @@ export function createTable(env: DdlEnv, s: Statement & { kind: 'createTable' },
   return t;
 }
 
-/** The SQL text of an expression node, recovered from the source by position. */
-function deparse(source: string, e: { pos: number }): string {
-  // Take a balanced parenthesized slice starting at the expression's position.
-  let depth = 0;
-  let i = e.pos;
-  for (; i < source.length; i++) {
-    const ch = source[i];
-    if (ch === '(') depth++;
-    else if (ch === ')') {
-      if (depth === 0) break;
-      depth--;
-    } else if (ch === "'") {
-      i++;
-      while (i < source.length && !(source[i] === "'" && source[i + 1] !== "'")) i += source[i] === "'" ? 2 : 1;
-    } else if (depth === 0 && (ch === ',' || /\s(not|null|default|primary|unique|references|constraint|check)\b/i.test(source.slice(i, i + 12)))) break;
-  }
-  return source.slice(e.pos, i).trim();
-}
-
-function columnFromDef(env: DdlEnv, t: TableDesc, c: ColumnDef, source: string): ColumnDesc {
+function columnFromDef(env: DdlEnv, t: TableDesc, c: ColumnDef): ColumnDesc {
   const serial = isSerialType(c.type);
   const type = typeFromName(c.type);
   const col: ColumnDesc = { id: t.nextColumnId++, name: c.name, type, nullable: !c.notNull && !c.primaryKey, default: null, hidden: false };
-  if (c.default) col.default = deparse(source, c.default);
+  if (c.default) col.default = c.defaultText;
   if (serial) {
     // SERIAL: a sequence named <table>_<column>_seq and a nextval default, as PostgreSQL.
     const seqName = `${t.name}_${c.name}_seq`;
@@ -245,7 +226,7 @@ export function truncate(env: DdlEnv, t: TableDesc): void {
   dropTableData(env, t);
 }
 
-export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], source: string): TableDesc {
+export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], _source: string): TableDesc {
   const nt: TableDesc = JSON.parse(JSON.stringify(t)) as TableDesc;
   nt.version++;
   let rewrite = false;
@@ -259,11 +240,11 @@ export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], sou
           }
           throw dup(SqlState.DuplicateColumn, `column "${cmd.column.name}" of relation "${t.name}" already exists`);
         }
-        const col = columnFromDef(env, nt, cmd.column, source);
+        const col = columnFromDef(env, nt, cmd.column);
         if (cmd.column.primaryKey) throw new PgError(SqlState.FeatureNotSupported, 'adding a primary key column is not supported');
         nt.columns.push(col);
         if (cmd.column.unique) addIndex(env, nt, `${nt.name}_${col.name}_key`, [col.name], true, 'unique', false);
-        if (cmd.column.check) nt.checks.push({ name: cmd.column.checkName ?? `${nt.name}_${col.name}_check`, expr: deparse(source, cmd.column.check) });
+        if (cmd.column.check) nt.checks.push({ name: cmd.column.checkName ?? `${nt.name}_${col.name}_check`, expr: cmd.column.checkText as string });
         if (col.default !== null || !col.nullable) rewrite = true;
         if (!col.nullable && col.default === null) {
           if (scanRows(env, t).length > 0) throw new PgError(SqlState.NotNullViolation, `column "${col.name}" of relation "${t.name}" contains null values`);
@@ -305,7 +286,7 @@ export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], sou
       case 'alterColumnDefault': {
         const col = nt.columns.find((c) => c.name === cmd.column && !c.hidden);
         if (!col) throw new PgError(SqlState.UndefinedColumn, `column "${cmd.column}" of relation "${t.name}" does not exist`);
-        col.default = cmd.default ? deparse(source, cmd.default) : null;
+        col.default = cmd.defaultText;
         break;
       }
       case 'alterColumnNotNull': {

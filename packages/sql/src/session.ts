@@ -1295,7 +1295,7 @@ export class Session {
       }
       case 'createTable': {
         if (stmt.asQuery) return this.createTableAs(stmt, env);
-        createTable(env, stmt, text);
+        createTable(env, stmt);
         return 'CREATE TABLE';
       }
       case 'dropTable':
@@ -1459,9 +1459,9 @@ export class Session {
     const synthetic: Statement & { kind: 'createTable' } = {
       ...stmt,
       asQuery: null,
-      columns: cols.map((c) => ({ name: c.name, type: c.type, notNull: false, nullExplicit: false, primaryKey: false, unique: false, default: null, check: null, checkName: null, references: null, pos: 0 })),
+      columns: cols.map((c) => ({ name: c.name, type: c.type, notNull: false, nullExplicit: false, primaryKey: false, unique: false, default: null, defaultText: null, check: null, checkText: null, checkName: null, references: null, pos: 0 })),
     };
-    const t = createTable(env, synthetic, '');
+    const t = createTable(env, synthetic);
     if (!t) return 'SELECT 0';
     cols.forEach((c, i) => ((t.columns[i] as ColumnDesc).type = c.realType));
     env.catalog.writeDescriptor(env.txn, t);

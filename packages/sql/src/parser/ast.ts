@@ -114,7 +114,10 @@ export interface ColumnDef {
   primaryKey: boolean;
   unique: boolean;
   default: Expr | null;
+  /** The DEFAULT expression's source text. */
+  defaultText: string | null;
   check: Expr | null;
+  checkText: string | null;
   checkName: string | null;
   references: { table: string[]; column: string | null } | null;
   pos: number;
@@ -131,7 +134,7 @@ export type AlterTableCmd =
   | { kind: 'dropColumn'; name: string; ifExists: boolean }
   | { kind: 'renameColumn'; from: string; to: string }
   | { kind: 'renameTable'; to: string }
-  | { kind: 'alterColumnDefault'; column: string; default: Expr | null }
+  | { kind: 'alterColumnDefault'; column: string; default: Expr | null; defaultText: string | null }
   | { kind: 'alterColumnNotNull'; column: string; notNull: boolean }
   | { kind: 'alterColumnType'; column: string; type: TypeName }
   | { kind: 'addConstraint'; constraint: TableConstraint }

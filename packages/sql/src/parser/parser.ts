@@ -547,7 +547,7 @@ class Parser {
     const pos = this.peek().pos;
     const name = this.ident();
     const type = this.typeName();
-    const c: ColumnDef = { name, type, notNull: false, nullExplicit: false, primaryKey: false, unique: false, default: null, check: null, checkName: null, references: null, pos };
+    const c: ColumnDef = { name, type, notNull: false, nullExplicit: false, primaryKey: false, unique: false, default: null, defaultText: null, check: null, checkText: null, checkName: null, references: null, pos };
     for (;;) {
       let cname: string | null = null;
       if (this.acceptKw('constraint')) cname = this.ident();
@@ -555,10 +555,15 @@ class Parser {
       else if (this.acceptKw('null')) c.nullExplicit = true;
       else if (this.acceptKw('primary', 'key')) c.primaryKey = true;
       else if (this.acceptKw('unique')) c.unique = true;
-      else if (this.acceptKw('default')) c.default = this.exprNoLogic();
-      else if (this.acceptKw('check')) {
+      else if (this.acceptKw('default')) {
+        const start = this.peek().pos;
+        c.default = this.exprNoLogic();
+        c.defaultText = this.sql.slice(start, this.peek().pos).trim();
+      } else if (this.acceptKw('check')) {
         this.expectPunct('(');
+        const start = this.peek().pos;
         c.check = this.expr();
+        c.checkText = this.sql.slice(start, this.peek().pos).trim();
         c.checkName = cname;
         this.expectPunct(')');
       } else if (this.acceptKw('references')) {
@@ -659,8 +664,11 @@ class Parser {
       } else if (this.acceptKw('alter')) {
         this.acceptKw('column');
         const column = this.ident();
-        if (this.acceptKw('set', 'default')) cmds.push({ kind: 'alterColumnDefault', column, default: this.exprNoLogic() });
-        else if (this.acceptKw('drop', 'default')) cmds.push({ kind: 'alterColumnDefault', column, default: null });
+        if (this.acceptKw('set', 'default')) {
+          const start = this.peek().pos;
+          const d = this.exprNoLogic();
+          cmds.push({ kind: 'alterColumnDefault', column, default: d, defaultText: this.sql.slice(start, this.peek().pos).trim() });
+        } else if (this.acceptKw('drop', 'default')) cmds.push({ kind: 'alterColumnDefault', column, default: null, defaultText: null });
         else if (this.acceptKw('set', 'not', 'null')) cmds.push({ kind: 'alterColumnNotNull', column, notNull: true });
         else if (this.acceptKw('drop', 'not', 'null')) cmds.push({ kind: 'alterColumnNotNull', column, notNull: false });
         else if (this.acceptKw('set', 'data', 'type') || this.acceptKw('type')) cmds.push({ kind: 'alterColumnType', column, type: this.typeName() });
