@@ -263,7 +263,7 @@ export class Binder {
     }
     if (sameType(e.type, to) && !(to.typmod >= 0 && to.typmod !== e.type.typmod)) return e;
     if (!explicit && !canImplicitCast(e.type, to)) {
-      throw new PgError(SqlState.DatatypeMismatch, `${context} is of type ${formatType(e.type)} but expression is of type ${formatType(to)}`);
+      throw new PgError(SqlState.DatatypeMismatch, `${context} is of type ${formatType(to)} but expression is of type ${formatType(e.type)}`);
     }
     const from = e.type;
     const vctx = this.vctx;
@@ -693,8 +693,10 @@ export class Binder {
         hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.',
       });
     }
-    const lc = this.coerce(l, res.left, false).ev;
-    const rc = this.coerce(r, res.right, false).ev;
+    // anynonarray || text: the other operand is converted with its output function.
+    const textConcat = op === '||' && res.result.kind === 'text';
+    const lc = this.coerce(l, res.left, textConcat).ev;
+    const rc = this.coerce(r, res.right, textConcat).ev;
     const fn = res.fn;
     return {
       type: res.result,

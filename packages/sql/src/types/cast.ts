@@ -98,8 +98,8 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
   if (from.kind === 'unknown' || (isString(from) && !isString(to) && to.kind !== 'char')) {
     if (to.kind === 'unknown') return v;
     const s = typeof v === 'string' ? v : String(v);
-    const parsed = parseValue(from.kind === 'bpchar' ? s.replace(/ +$/, '') : s, to, ctx);
-    return to.kind === 'varchar' || to.kind === 'bpchar' ? applyStringTypmod(parsed as string, to, explicit) : parsed;
+    if (to.kind === 'varchar' || to.kind === 'bpchar') return applyStringTypmod(from.kind === 'bpchar' ? s.replace(/ +$/, '') : s, to, explicit);
+    return parseValue(from.kind === 'bpchar' ? s.replace(/ +$/, '') : s, to, ctx);
   }
   switch (to.kind) {
     case 'text':

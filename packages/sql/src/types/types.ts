@@ -465,6 +465,10 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     case 'int2vector':
     case 'oidvector':
       return (v as number[]).join(' ');
+    case 'regtype': {
+      const rt = typeFromOid(v as number);
+      return rt ? formatType(rt) : String(v);
+    }
     case 'void':
       return '';
     default:
