@@ -30,7 +30,7 @@ for (const f of readdirSync(dir).filter((x) => x.endsWith('.slt')).sort()) {
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'unknown';
       if (r.kind === 'statement') r.expectError = code;
-      else throw new Error(`${f}:${r.line}: query failed on PostgreSQL: ${(e as Error).message}`);
+      else throw new Error(`${f}:${r.line}: query failed on PostgreSQL: ${(e as Error).message}`, { cause: e });
     }
   }
   await c.end();
