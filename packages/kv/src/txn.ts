@@ -23,6 +23,17 @@ export interface CommitRequest {
 
 /** What the coordinator needs from the store (implemented by Store). */
 export interface KvSender {
+  /**
+   * Waits for exclusive row locks (FIFO per key), held until the transaction ends. Rejects with
+   * 40001 if a lock is not granted within the lock timeout (this also breaks deadlocks).
+   */
+  acquireLocks(txnId: number, keys: Buffer[]): Promise<void>;
+  releaseLocks(txnId: number): void;
+  /**
+   * Read refresh: checks that nothing in the read set changed after readTs and returns a newer
+   * read timestamp the transaction may move to; throws 40001 if something changed.
+   */
+  refresh(req: { readTs: Timestamp; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }): Timestamp;
   /** A read timestamp for a new transaction; resolves once every earlier commit is readable. */
   beginTxn(): Promise<Timestamp>;
   get(key: Uint8Array, ts: Timestamp): Buffer | null;
@@ -35,8 +46,13 @@ type TxnStatus = 'open' | 'committed' | 'aborted';
 
 const k = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 
+let nextTxnId = 1;
+
 export class Txn {
+  /** Identifies the transaction in the store's lock table. */
+  readonly id = nextTxnId++;
   private status: TxnStatus = 'open';
+  private holdsLocks = false;
   private writes = new Map<string, KvWrite>();
   private writeBytes = 0;
   private readonly readKeys = new Map<string, Buffer>();
@@ -46,7 +62,8 @@ export class Txn {
 
   constructor(
     private readonly sender: KvSender,
-    readonly readTs: Timestamp,
+    /** The MVCC snapshot reads use; moves forward only through a successful refresh. */
+    public readTs: Timestamp,
   ) {}
 
   static async begin(sender: KvSender): Promise<Txn> {
@@ -69,6 +86,7 @@ export class Txn {
     this.checkOpen();
     const w = this.writes.get(k(key));
     if (w) return w.value === null ? null : Buffer.from(w.value);
+    if (this.untracked) return this.sender.get(key, this.readTs);
     if (this.readKeys.size >= txnReadSetKeysMax) {
       throw new PgError(SqlState.ProgramLimitExceeded, `transaction read set exceeds ${txnReadSetKeysMax} keys`);
     }
@@ -76,10 +94,44 @@ export class Txn {
     return this.sender.get(key, this.readTs);
   }
 
+  /** A read that is not recorded in the read set (used only to find rows to lock). */
+  getUntracked(key: Buffer): Buffer | null {
+    this.checkOpen();
+    const w = this.writes.get(k(key));
+    if (w) return w.value === null ? null : Buffer.from(w.value);
+    return this.sender.get(key, this.readTs);
+  }
+
+  /**
+   * Locks rows this transaction is about to modify, waiting behind other holders, then refreshes
+   * the read timestamp so the statement reads what those holders committed. Reads made so far
+   * must still be valid (else 40001).
+   */
+  async lockForWrite(keys: Buffer[]): Promise<void> {
+    this.checkOpen();
+    if (keys.length === 0) return;
+    this.holdsLocks = true;
+    await this.sender.acquireLocks(this.id, keys);
+    this.readTs = this.sender.refresh({ readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans });
+  }
+
+  private untracked = false;
+
+  /** Runs f with reads not recorded in the read set. */
+  withUntrackedReads<T>(f: () => T): T {
+    const saved = this.untracked;
+    this.untracked = true;
+    try {
+      return f();
+    } finally {
+      this.untracked = saved;
+    }
+  }
+
   /** Live key/values in [start, end), merging this transaction's own writes. */
   *scan(start: Buffer, end: Buffer, reverse = false): Generator<{ key: Buffer; value: Buffer }> {
     this.checkOpen();
-    this.readSpans.push([start, end]);
+    if (!this.untracked) this.readSpans.push([start, end]);
     const own: KvWrite[] = [];
     for (const w of this.writes.values()) {
       if (Buffer.compare(w.key as Buffer, start) >= 0 && Buffer.compare(w.key as Buffer, end) < 0) own.push(w);
@@ -157,13 +209,19 @@ export class Txn {
     this.checkOpen();
     for (const f of this.beforeCommit.splice(0)) f();
     this.status = 'committed';
-    if (this.writes.size === 0) return null; // read-only: nothing to validate (see class comment)
-    const writes = [...this.writes.values()];
-    return this.sender.commit({ readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans, writes });
+    try {
+      if (this.writes.size === 0) return null; // read-only: nothing to validate (see class comment)
+      const writes = [...this.writes.values()];
+      return await this.sender.commit({ readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans, writes });
+    } finally {
+      // Locks are released once the writes are applied (or the commit failed).
+      if (this.holdsLocks) this.sender.releaseLocks(this.id);
+    }
   }
 
   rollback(): void {
     this.status = 'aborted';
     this.writes.clear();
+    if (this.holdsLocks) this.sender.releaseLocks(this.id);
   }
 }

@@ -14,7 +14,7 @@ import type { SelectItem, SelectStmt, Statement } from './parser/ast.js';
 import type { CatalogView } from './catalog/catalog.js';
 import { virtualSchemas } from './catalog/catalog.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
-import { tableCodec } from './catalog/rowcodec.js';
+import { primaryKey, tableCodec } from './catalog/rowcodec.js';
 import { T, formatType, formatValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
@@ -54,7 +54,15 @@ interface Compiled {
   start(ctx: ExecCtx): { batches: Batches; state: { count: number } };
   tag(count: number): string;
   writes: boolean;
+  /**
+   * UPDATE/DELETE: the primary keys of the rows the statement will modify, found without
+   * recording reads, so they can be locked first (null: do not lock, stay optimistic).
+   */
+  lockKeys?: (ctx: ExecCtx) => Buffer[] | null;
 }
+
+/** Statements touching more rows than this run optimistically instead of locking each row. */
+const lockRowsMax = 10_000;
 
 export interface Portal {
   prepared: Prepared;
@@ -533,6 +541,10 @@ export class Session {
         if (!this.txn) await this.beginTxn();
         const compiled = this.compiledFor(portal.prepared);
         const ctx = this.execCtx(portal.params);
+        if (compiled.lockKeys) {
+          const keys = compiled.lockKeys(ctx);
+          if (keys && keys.length > 0) await (this.txn as Txn).lockForWrite(keys);
+        }
         const { batches, state } = compiled.start(ctx);
         portal.running = { batches, state, buffer: [], ctx, implicit, compiled };
       }
@@ -669,6 +681,8 @@ export class Session {
       this.txnTimestamp = 0;
       return;
     }
+    // The block is failed: nothing it wrote can commit, so abort now and release its locks.
+    if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.failed = true;
   }
 
@@ -960,10 +974,18 @@ export class Session {
     const tablePred = fromOp ? null : pred;
     const source = fromOp ? null : this.targetRows(t, tablePred);
     const fullScan = fromOp ? this.targetRows(t, null) : null;
+    const codec = tableCodec(t);
     return {
       columns: ret?.cols ?? null,
       writes: true,
       tag: (c) => `UPDATE ${c}`,
+      lockKeys: source
+        ? (ctx) =>
+            ctx.txn.withUntrackedReads(() => {
+              const rows = collect(source, ctx);
+              return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
+            })
+        : undefined,
       start(ctx) {
         const state = { count: 0 };
         const batches = (function* (): Batches {
@@ -1017,10 +1039,18 @@ export class Session {
     const ret = this.returning(s.returning, scope, planner);
     const n = t.columns.length;
     const source = usingOp ? this.targetRows(t, null) : this.targetRows(t, pred);
+    const codec = tableCodec(t);
     return {
       columns: ret?.cols ?? null,
       writes: true,
       tag: (c) => `DELETE ${c}`,
+      lockKeys: usingOp
+        ? undefined
+        : (ctx) =>
+            ctx.txn.withUntrackedReads(() => {
+              const rows = collect(source, ctx);
+              return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
+            }),
       start(ctx) {
         const state = { count: 0 };
         const batches = (function* (): Batches {

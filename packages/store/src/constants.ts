@@ -11,3 +11,12 @@ export const logRecordBytesMax = 256 * 1024 * 1024;
 
 /** Proposals waiting for the next Raft round on one replica; more are refused (53000). */
 export const proposalQueueMax = 100_000;
+
+/**
+ * How long a transaction waits for a row lock before giving up with 40001. Bounds deadlocks
+ * (which are broken by this timeout, not detected) and queueing behind a stuck client.
+ */
+export const lockWaitMs = 2000;
+
+/** Transactions that may queue for one row lock; more are refused with 40001. */
+export const lockWaitersMax = 10_000;

@@ -4,7 +4,7 @@ import type { Timestamp } from '@strata/common';
 import { Engine, localKey, mvccGet, mvccNewestTimestamp, mvccScan, mvccSpanChangedSince, prettyKey, prefixEnd } from '@strata/kv';
 import type { CommitRequest, KvSender, WriteBatch } from '@strata/kv';
 import type { Entry, HardState } from '@strata/raft';
-import { raftTickIntervalMs } from './constants.js';
+import { lockWaitMs, lockWaitersMax, raftTickIntervalMs } from './constants.js';
 import { LogFile } from './logfile.js';
 import type { LogRecord } from './logfile.js';
 import { containsKey, decodeDescriptor, encodeDescriptor, wholeKeyspace } from './range.js';
@@ -17,6 +17,7 @@ export interface StoreStats {
   logBytes: number;
   conflicts: number;
   commits: number;
+  lockWaits: number;
 }
 
 /**
@@ -35,7 +36,7 @@ export class Store implements KvSender {
   private roundWanted = false;
   private ticker: NodeJS.Timeout | null = null;
   private closed = false;
-  readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0 };
+  readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0, lockWaits: 0 };
   /** Called after every applied write batch (the SQL layer invalidates caches on catalog writes). */
   onApply: (b: WriteBatch) => void = () => {};
 
@@ -162,6 +163,77 @@ export class Store implements KvSender {
     }
   }
 
+  // ---- locks -----------------------------------------------------------------------------------
+
+  /** Exclusive row locks: key → holder and FIFO waiters. */
+  private readonly locks = new Map<string, { holder: number; waiters: { txnId: number; grant: () => void }[] }>();
+  private readonly heldBy = new Map<number, Set<string>>();
+
+  async acquireLocks(txnId: number, keys: Buffer[]): Promise<void> {
+    // A fixed order per call avoids deadlocks between two multi-row statements.
+    const sorted = [...new Set(keys.map((k) => k.toString('latin1')))].sort();
+    for (const k of sorted) await this.acquireLock(txnId, k);
+  }
+
+  private acquireLock(txnId: number, k: string): Promise<void> {
+    const l = this.locks.get(k);
+    const mine = () => {
+      let s = this.heldBy.get(txnId);
+      if (!s) this.heldBy.set(txnId, (s = new Set()));
+      s.add(k);
+    };
+    if (!l) {
+      this.locks.set(k, { holder: txnId, waiters: [] });
+      mine();
+      return Promise.resolve();
+    }
+    if (l.holder === txnId) return Promise.resolve();
+    if (l.waiters.length >= lockWaitersMax) {
+      return Promise.reject(new PgError(SqlState.SerializationFailure, `restart transaction: too many transactions waiting for ${prettyKey(Buffer.from(k, 'latin1'))}`));
+    }
+    this.stats.lockWaits++;
+    return new Promise<void>((resolve, reject) => {
+      const w = {
+        txnId,
+        grant: () => {
+          clearTimeout(timer);
+          mine();
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = l.waiters.indexOf(w);
+        if (i >= 0) l.waiters.splice(i, 1);
+        this.stats.conflicts++;
+        reject(new PgError(SqlState.SerializationFailure, `restart transaction: lock wait on ${prettyKey(Buffer.from(k, 'latin1'))} timed out after ${lockWaitMs} ms (possible deadlock)`, { hint: 'retry the transaction' }));
+      }, lockWaitMs);
+      l.waiters.push(w);
+    });
+  }
+
+  releaseLocks(txnId: number): void {
+    const keys = this.heldBy.get(txnId);
+    if (!keys) return;
+    this.heldBy.delete(txnId);
+    for (const k of keys) {
+      const l = this.locks.get(k);
+      if (!l || l.holder !== txnId) continue;
+      const next = l.waiters.shift();
+      if (next) {
+        l.holder = next.txnId;
+        next.grant();
+      } else this.locks.delete(k);
+    }
+  }
+
+  refresh(req: { readTs: Timestamp; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }): Timestamp {
+    const r = this.replicas[0] as Replica;
+    this.validateReads(r, req);
+    let ts = this.clock.now();
+    for (const rep of this.replicas) for (const cts of rep.inflightCommits.values()) if (cts <= ts) ts = cts - 1n;
+    return ts > req.readTs ? ts : req.readTs;
+  }
+
   // ---- KvSender ------------------------------------------------------------------------------
 
   /**
@@ -198,6 +270,26 @@ export class Store implements KvSender {
     for (const w of req.writes) {
       if (!containsKey(r.desc, w.key)) throw new PgError(SqlState.FeatureNotSupported, 'transactions spanning ranges are not supported yet');
     }
+    this.validateReads(r, req);
+    const ts = this.clock.now();
+    const keys = req.writes.map((w) => Buffer.from(w.key.buffer, w.key.byteOffset, w.key.byteLength).toString('latin1'));
+    for (const k of keys) r.inflightWrites.set(k, ts);
+    this.stats.proposals++;
+    const p = r.proposeWriteBatch({ ts, writes: req.writes });
+    r.inflightCommits.set(p, ts);
+    this.scheduleRound();
+    try {
+      await p;
+      this.stats.commits++;
+    } finally {
+      r.inflightCommits.delete(p);
+      for (const k of keys) if (r.inflightWrites.get(k) === ts) r.inflightWrites.delete(k);
+    }
+    return ts;
+  }
+
+  /** Throws 40001 if anything in the read set changed after readTs (committed or in flight). */
+  private validateReads(r: Replica, req: { readTs: Timestamp; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }): void {
     const conflict = (key: Uint8Array) => {
       this.stats.conflicts++;
       return new PgError(
@@ -220,21 +312,6 @@ export class Store implements KvSender {
         if (Buffer.compare(kb, start) >= 0 && Buffer.compare(kb, end) < 0) throw conflict(kb);
       }
     }
-    const ts = this.clock.now();
-    const keys = req.writes.map((w) => Buffer.from(w.key.buffer, w.key.byteOffset, w.key.byteLength).toString('latin1'));
-    for (const k of keys) r.inflightWrites.set(k, ts);
-    this.stats.proposals++;
-    const p = r.proposeWriteBatch({ ts, writes: req.writes });
-    r.inflightCommits.set(p, ts);
-    this.scheduleRound();
-    try {
-      await p;
-      this.stats.commits++;
-    } finally {
-      r.inflightCommits.delete(p);
-      for (const k of keys) if (r.inflightWrites.get(k) === ts) r.inflightWrites.delete(k);
-    }
-    return ts;
   }
 
   /** Writes outside any transaction (sequence high-water marks): a one-write commit. */
