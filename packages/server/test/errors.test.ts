@@ -80,9 +80,13 @@ describe('SQL errors carry the right SQLSTATE', () => {
     await a.query('select n from e where id = 1');
     await b.query('select n from e where id = 1');
     await a.query('update e set n = n + 1 where id = 1');
-    await b.query('update e set n = n + 10 where id = 1');
+    // B's update waits for A's row lock; once A commits, B's earlier read is stale: 40001
+    // (PostgreSQL: "could not serialize access due to concurrent update").
+    const bUpdate = b.query('update e set n = n + 10 where id = 1');
+    await new Promise((r) => setTimeout(r, 100));
     await a.query('commit');
-    await expect(b.query('commit')).rejects.toMatchObject({ code: '40001' });
+    await expect(bUpdate).rejects.toMatchObject({ code: '40001' });
+    await b.query('rollback');
     expect((await a.query('select n from e where id = 1')).rows[0].n).toBe(2);
     await a.end();
     await b.end();
@@ -177,5 +181,48 @@ describe('malformed protocol input', () => {
     const c = await RawClient.connect(node.port, { startup: false });
     c.write(serialize.startup({ user: 'root', database: 'nosuchdb' }));
     expect(await c.waitFor('error')).toMatchObject({ code: '3D000' });
+  });
+});
+
+describe('row locks', () => {
+  it('a second writer of a hot row waits for the first instead of failing, and sees its write', async () => {
+    await bystander.query('create table counter (id int primary key, n int)');
+    await bystander.query('insert into counter values (1, 0)');
+    const a = new pg.Client(node.url);
+    const b = new pg.Client(node.url);
+    await a.connect();
+    await b.connect();
+    await a.query('begin');
+    await a.query('update counter set n = n + 1 where id = 1');
+    await b.query('begin');
+    const bUpdate = b.query('update counter set n = n + 10 where id = 1');
+    await new Promise((r) => setTimeout(r, 100));
+    await a.query('commit');
+    await bUpdate; // no conflict: B had read nothing stale before waiting
+    await b.query('commit');
+    expect((await bystander.query('select n from counter where id = 1')).rows[0].n).toBe(11);
+    await a.end();
+    await b.end();
+  });
+
+  it('breaks a deadlock with 40001 after the lock wait timeout', async () => {
+    await bystander.query('create table dl (id int primary key, n int)');
+    await bystander.query('insert into dl values (1, 0), (2, 0)');
+    const a = new pg.Client(node.url);
+    const b = new pg.Client(node.url);
+    await a.connect();
+    await b.connect();
+    await a.query('begin');
+    await b.query('begin');
+    await a.query('update dl set n = 1 where id = 1');
+    await b.query('update dl set n = 2 where id = 2');
+    const pa = a.query('update dl set n = 1 where id = 2').then(() => 'ok', (e: { code: string }) => e.code);
+    const pb = b.query('update dl set n = 2 where id = 1').then(() => 'ok', (e: { code: string }) => e.code);
+    const outcomes = await Promise.all([pa, pb]);
+    expect(outcomes).toContain('40001');
+    await a.query('rollback');
+    await b.query('rollback');
+    await a.end();
+    await b.end();
   });
 });

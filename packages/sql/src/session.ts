@@ -809,7 +809,7 @@ export class Session {
             }
             const col = t.columns[targets[i] as number] as ColumnDesc;
             let be = b.bind(e, new Scope([]));
-            if (be.type.kind === 'unknown') be = b.coerce(be, col.type, be.shape.k === 'const' && be.shape.param === null);
+            if (be.type.kind === 'unknown') be = b.coerce(be, col.type, false); // assignment: no silent truncation
             evs.push(be.ev);
             types.push(be.type);
           });
