@@ -66,20 +66,46 @@ export function mvccNewestTimestamp(engine: Engine, key: Uint8Array): Timestamp 
 
 /**
  * Visible live key/values in [start, end) as of ts, ascending (or descending). Tombstones hide
- * older versions. Yields Buffers that stay valid only until the next engine write.
+ * older versions. A key with many versions is skipped by re-seeking past them, so a scan costs
+ * O(keys · log n), not O(versions).
  */
 export function* mvccScan(engine: Engine, start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse = false): Generator<{ key: Buffer; value: Buffer }> {
-  if (!reverse) {
+  if (reverse) {
+    yield* mvccScanReverse(engine, start, end, ts);
+    return;
+  }
+  let from: Uint8Array = start;
+  outer: for (;;) {
     let current: Buffer | null = null; // the user key whose visible version we already decided
-    for (const { key: k, value } of engine.scan(start, end)) {
+    let skipped = 0;
+    for (const { key: k, value } of engine.scan(from, end)) {
       const v = splitMvccKey(k);
-      if (current !== null && Buffer.compare(v.key, current) === 0) continue;
-      if (v.ts > ts) continue; // too new for us; an older version may follow
+      if (current !== null && Buffer.compare(v.key, current) === 0) {
+        // Older versions of a decided key: after a few, seek past all of them.
+        if (++skipped > seekAfterVersions) {
+          from = versionsEnd(current);
+          continue outer;
+        }
+        continue;
+      }
+      skipped = 0;
+      if (v.ts > ts) {
+        // Too new for us: seek straight to the newest version at or below ts.
+        current = null;
+        from = mvccKey(v.key, ts);
+        continue outer;
+      }
       current = Buffer.from(v.key);
       if (value[0] === 1) yield { key: current, value: value.subarray(1) };
     }
     return;
   }
+}
+
+/** Versions of one key visited linearly before re-seeking past the rest. */
+const seekAfterVersions = 4;
+
+function* mvccScanReverse(engine: Engine, start: Uint8Array, end: Uint8Array, ts: Timestamp): Generator<{ key: Buffer; value: Buffer }> {
   // Descending: versions of one key arrive oldest first; remember the newest visible one.
   let pendingKey: Buffer | null = null;
   let pendingValue: Buffer | null = null;
@@ -99,12 +125,45 @@ export function* mvccScan(engine: Engine, start: Uint8Array, end: Uint8Array, ts
   if (pendingKey !== null && pendingLive) yield { key: pendingKey, value: pendingValue as Buffer };
 }
 
-/** True if any version in [start, end) has a timestamp in (after, upTo]. */
+/** True if any version in [start, end) has a timestamp after `after` (only each key's newest counts). */
 export function mvccSpanChangedSince(engine: Engine, start: Uint8Array, end: Uint8Array, after: Timestamp): boolean {
-  for (const { key: k } of engine.scan(start, end)) {
-    if (splitMvccKey(k).ts > after) return true;
+  let from: Uint8Array = start;
+  for (;;) {
+    let next: Buffer | null = null;
+    for (const { key: k } of engine.scan(from, end, false, 1)) {
+      const v = splitMvccKey(k);
+      if (v.ts > after) return true;
+      next = versionsEnd(v.key);
+    }
+    if (next === null) return false;
+    from = next;
   }
-  return false;
+}
+
+/**
+ * MVCC garbage collection for one key: deletes the versions no reader can see any more — every
+ * version older than the newest one at or below `threshold` (the oldest open read timestamp),
+ * and that one too if it is a deletion tombstone with nothing newer.
+ */
+export function mvccGcWrites(engine: Engine, key: Uint8Array, threshold: Timestamp): EngineWrite[] {
+  const out: EngineWrite[] = [];
+  let newerExists = false;
+  let keptBelow = false;
+  for (const { key: k, value } of engine.scan(mvccKey(key, maxU64), versionsEnd(key))) {
+    const v = splitMvccKey(k);
+    if (Buffer.compare(v.key, key as Buffer) !== 0) break;
+    if (v.ts > threshold) {
+      newerExists = true;
+      continue;
+    }
+    if (!keptBelow) {
+      keptBelow = true;
+      if (value[0] === 0 && !newerExists) out.push({ key: Buffer.from(k), value: null });
+      continue;
+    }
+    out.push({ key: Buffer.from(k), value: null });
+  }
+  return out;
 }
 
 export function mvccWrites(ts: Timestamp, writes: readonly { key: Uint8Array; value: Uint8Array | null }[]): EngineWrite[] {

@@ -28,6 +28,10 @@ export interface KvSender {
    * 40001 if a lock is not granted within the lock timeout (this also breaks deadlocks).
    */
   acquireLocks(txnId: number, keys: Buffer[]): Promise<void>;
+  /** The transaction no longer reads (MVCC versions it could see may be garbage collected). */
+  endTxn(txnId: number): void;
+  /** The transaction reads at readTs from now on. */
+  trackTxn(txnId: number, readTs: Timestamp): void;
   releaseLocks(txnId: number): void;
   /**
    * Read refresh: checks that nothing in the read set changed after readTs and returns a newer
@@ -67,7 +71,9 @@ export class Txn {
   ) {}
 
   static async begin(sender: KvSender): Promise<Txn> {
-    return new Txn(sender, await sender.beginTxn());
+    const t = new Txn(sender, await sender.beginTxn());
+    sender.trackTxn(t.id, t.readTs);
+    return t;
   }
 
   isOpen(): boolean {
@@ -113,6 +119,7 @@ export class Txn {
     this.holdsLocks = true;
     await this.sender.acquireLocks(this.id, keys);
     this.readTs = this.sender.refresh({ readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans });
+    this.sender.trackTxn(this.id, this.readTs);
   }
 
   private untracked = false;
@@ -216,6 +223,7 @@ export class Txn {
     } finally {
       // Locks are released once the writes are applied (or the commit failed).
       if (this.holdsLocks) this.sender.releaseLocks(this.id);
+      this.sender.endTxn(this.id);
     }
   }
 
@@ -223,5 +231,6 @@ export class Txn {
     this.status = 'aborted';
     this.writes.clear();
     if (this.holdsLocks) this.sender.releaseLocks(this.id);
+    this.sender.endTxn(this.id);
   }
 }

@@ -20,3 +20,9 @@ export const lockWaitMs = 2000;
 
 /** Transactions that may queue for one row lock; more are refused with 40001. */
 export const lockWaitersMax = 10_000;
+
+/**
+ * Written keys garbage-collected (old MVCC versions deleted) per apply. Hot rows get collected on
+ * every write; bulk loads are not rescanned.
+ */
+export const gcKeysPerApplyMax = 1024;

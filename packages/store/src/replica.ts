@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { AmbiguousResultError, PgError, SqlState, assert } from '@strata/common';
 import type { Timestamp } from '@strata/common';
-import { decodeWriteBatch, encodeWriteBatch, localKey, mvccWrites } from '@strata/kv';
+import { decodeWriteBatch, encodeWriteBatch, localKey, mvccGcWrites, mvccWrites } from '@strata/kv';
 import type { Engine, EngineWrite, WriteBatch } from '@strata/kv';
 import { EntryType, MemoryStorage, RawNode, mulberry32 } from '@strata/raft';
 import type { Entry, HardState, Ready } from '@strata/raft';
-import { proposalQueueMax } from './constants.js';
+import { gcKeysPerApplyMax, proposalQueueMax } from './constants.js';
 import type { RangeDescriptor } from './range.js';
 
 const proposalIdBytes = 16;
@@ -72,6 +72,8 @@ export class Replica {
     hardState: HardState,
     entries: Entry[],
     private readonly onApplyBatch: (b: WriteBatch) => void,
+    /** Versions below this timestamp that are shadowed by a newer one may be deleted on apply. */
+    private readonly gcThreshold: () => bigint = () => 0n,
   ) {
     this.storage = new MemoryStorage();
     this.storage.applySnapshot({
@@ -185,6 +187,16 @@ export class Replica {
       }
     }
     assert(last !== undefined, 'apply of no entries');
+    // MVCC GC of the keys just written: old versions nobody can read any more. Bounded per apply
+    // so a huge batch does not turn into a huge scan.
+    const threshold = this.gcThreshold();
+    let gcKeys = 0;
+    for (const b of batches) {
+      for (const w of b.writes) {
+        if (++gcKeys > gcKeysPerApplyMax) break;
+        for (const g of mvccGcWrites(this.engine, w.key, threshold)) writes.push(g);
+      }
+    }
     writes.push({ key: appliedStateKey(this.rangeId), value: encodeAppliedState(last.index, last.term) });
     this.engine.write(writes);
     this.appliedIndex = last.index;

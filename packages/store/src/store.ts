@@ -78,7 +78,7 @@ export class Store implements KvSender {
       const tail: Entry[] = [];
       for (let i = applied.index + 1; entries.has(i); i++) tail.push(entries.get(i) as Entry);
       replayed += tail.length;
-      const rep = new Replica(d, nodeId, engine, applied, hs, tail, (b) => store.applied(b));
+      const rep = new Replica(d, nodeId, engine, applied, hs, tail, (b) => store.applied(b), () => store.gcThreshold());
       store.replicas.push(rep);
     }
     raftLog.onRotate = () => store.replicas.map((r): LogRecord => ({ kind: 'hardState', rangeId: r.rangeId, hardState: r.lastHardState }));
@@ -161,6 +161,26 @@ export class Store implements KvSender {
       const byId = new Map(this.replicas.map((r) => [r.rangeId, r]));
       this.raftLog.truncate((id) => byId.get(id)?.durableAppliedIndex ?? 0);
     }
+  }
+
+  // ---- open transactions (MVCC GC threshold) -------------------------------------------------
+
+  private readonly openTxns = new Map<number, Timestamp>();
+
+  trackTxn(txnId: number, readTs: Timestamp): void {
+    this.openTxns.set(txnId, readTs);
+  }
+
+  endTxn(txnId: number): void {
+    this.openTxns.delete(txnId);
+  }
+
+  /** Versions older than this are invisible to every open and future transaction. */
+  gcThreshold(): Timestamp {
+    let t = this.clock.now();
+    for (const ts of this.openTxns.values()) if (ts < t) t = ts;
+    for (const r of this.replicas) for (const cts of r.inflightCommits.values()) if (cts - 1n < t) t = cts - 1n;
+    return t;
   }
 
   // ---- locks -----------------------------------------------------------------------------------

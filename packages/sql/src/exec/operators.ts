@@ -22,6 +22,8 @@ export function truthy(v: Value): boolean {
 export interface Span {
   start: Buffer;
   end: Buffer;
+  /** The span holds at most the one key `start` (all key columns of a unique index fixed). */
+  point?: boolean;
 }
 
 /**
@@ -45,6 +47,24 @@ export class TableScan implements Operator {
     let sinceYield = 0;
     const nPk = this.codec.pkPositions.length;
     for (const span of this.spans(ctx)) {
+      if (span.point) {
+        // One key: a point read (recorded as such in the read set), no iteration.
+        const value = txn.get(span.start);
+        if (value === null) continue;
+        let row: Row;
+        if (primary) row = decodeRow(this.codec.table, value, this.codec.colIndexById);
+        else {
+          const raw = txn.get(primaryKeyFromValues(this.codec, decodeIndexValue(value, nPk)));
+          if (!raw) continue;
+          row = decodeRow(this.codec.table, raw, this.codec.colIndexById);
+        }
+        batch.push(row);
+        if (batch.length >= batchRowsMax) {
+          yield batch;
+          batch = [];
+        }
+        continue;
+      }
       for (const { value } of txn.scan(span.start, span.end, this.reverse)) {
         let row: Row;
         if (primary) {

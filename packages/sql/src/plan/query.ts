@@ -941,9 +941,10 @@ export function chooseIndex(codec: TableCodec, pred: BoundExpr | null): { index:
     prefixes = [...uniq.values()].sort(Buffer.compare);
     const rt = types[eq.length] as SqlType;
     const out: Span[] = [];
+    const point = range.length === 0 && eq.length === positions.length && index.unique;
     for (const p of prefixes) {
       if (range.length === 0) {
-        out.push({ start: p, end: prefixEnd(p) });
+        out.push({ start: p, end: prefixEnd(p), point });
         continue;
       }
       let start: Buffer = Buffer.concat([p, Buffer.from([0x01])]); // skip NULLs
