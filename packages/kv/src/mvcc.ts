@@ -91,7 +91,6 @@ export function* mvccScan(engine: Engine, start: Uint8Array, end: Uint8Array, ts
       skipped = 0;
       if (v.ts > ts) {
         // Too new for us: seek straight to the newest version at or below ts.
-        current = null;
         from = mvccKey(v.key, ts);
         continue outer;
       }
