@@ -979,31 +979,12 @@ export class Session {
       columns: ret?.cols ?? null,
       writes: true,
       tag: (c) => `UPDATE ${c}`,
-      lockKeys: source
-        ? (ctx) =>
-            ctx.txn.withUntrackedReads(() => {
-              const rows = collect(source, ctx);
-              return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
-            })
-        : undefined,
+      lockKeys: source ? lockKeysOf(source, codec) : undefined,
       start(ctx) {
         const state = { count: 0 };
         const batches = (function* (): Batches {
           // Read every target row first, then write (no row is updated twice).
-          const targets: Row[] = [];
-          if (source) for (const r of collect(source, ctx)) targets.push(r);
-          else {
-            const others = collect(fromOp as Operator, ctx);
-            for (const r of collect(fullScan as Operator, ctx)) {
-              for (const o of others) {
-                const comb = r.concat(o);
-                if (!pred || pred.ev(comb, ctx) === true) {
-                  targets.push(comb);
-                  break;
-                }
-              }
-            }
-          }
+          const targets = source ? collect(source, ctx) : joinTargets(fullScan as Operator, fromOp as Operator, pred, ctx);
           const out: Row[] = [];
           for (const full of targets) {
             const old = full.slice(0, n);
@@ -1044,30 +1025,11 @@ export class Session {
       columns: ret?.cols ?? null,
       writes: true,
       tag: (c) => `DELETE ${c}`,
-      lockKeys: usingOp
-        ? undefined
-        : (ctx) =>
-            ctx.txn.withUntrackedReads(() => {
-              const rows = collect(source, ctx);
-              return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
-            }),
+      lockKeys: usingOp ? undefined : lockKeysOf(source, codec),
       start(ctx) {
         const state = { count: 0 };
         const batches = (function* (): Batches {
-          const targets: Row[] = [];
-          if (!usingOp) for (const r of collect(source, ctx)) targets.push(r);
-          else {
-            const others = collect(usingOp, ctx);
-            for (const r of collect(source, ctx)) {
-              for (const o of others) {
-                const comb = r.concat(o);
-                if (!pred || pred.ev(comb, ctx) === true) {
-                  targets.push(comb);
-                  break;
-                }
-              }
-            }
-          }
+          const targets = usingOp ? joinTargets(source, usingOp, pred, ctx) : collect(source, ctx);
           const out: Row[] = [];
           for (const full of targets) {
             deleteRow(writer, full.slice(0, n), ctx);
@@ -1699,6 +1661,34 @@ function showCreate(t: TableDesc, schema: string, view: CatalogView): string {
   }
   for (const ch of t.checks) lines.push(`\tCONSTRAINT ${ch.name} CHECK (${ch.expr})`);
   return `CREATE TABLE ${schema}.${t.name} (\n${lines.join(',\n')}\n)`;
+}
+
+/** Lock keys of UPDATE/DELETE: the primary keys of the target rows, found without recording reads. */
+function lockKeysOf(source: Operator, codec: ReturnType<typeof tableCodec>): (ctx: ExecCtx) => Buffer[] | null {
+  return (ctx) =>
+    ctx.txn.withUntrackedReads(() => {
+      const rows = collect(source, ctx);
+      return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
+    });
+}
+
+/**
+ * UPDATE … FROM / DELETE … USING: each target row joined with the first row of the other
+ * relations that satisfies the predicate (a row is modified at most once).
+ */
+function joinTargets(target: Operator, others: Operator, pred: BoundExpr | null, ctx: ExecCtx): Row[] {
+  const rest = collect(others, ctx);
+  const out: Row[] = [];
+  for (const r of collect(target, ctx)) {
+    for (const o of rest) {
+      const comb = r.concat(o);
+      if (!pred || pred.ev(comb, ctx) === true) {
+        out.push(comb);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 function isPlannable(s: Statement): boolean {

@@ -19,6 +19,25 @@ export function truthy(v: Value): boolean {
 
 // ---- scans ---------------------------------------------------------------------------------
 
+/** Groups rows into batches, with a yield point (empty batch) every yieldEveryRows rows. */
+function* batched(rows: Iterable<Row>): Batches {
+  let batch: Row[] = [];
+  let n = 0;
+  for (const r of rows) {
+    batch.push(r);
+    if (batch.length >= batchRowsMax) {
+      yield batch;
+      batch = [];
+    }
+    if (++n % yieldEveryRows === 0) {
+      if (batch.length > 0) yield batch;
+      batch = [];
+      yield [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
 export interface Span {
   start: Buffer;
   end: Buffer;
@@ -40,55 +59,34 @@ export class TableScan implements Operator {
     readonly reverse = false,
   ) {}
 
-  *exec(ctx: ExecCtx): Batches {
+  exec(ctx: ExecCtx): Batches {
+    return batched(this.rows(ctx));
+  }
+
+  private *rows(ctx: ExecCtx): Generator<Row> {
     const txn: Txn = ctx.txn;
-    const primary = this.index.id === this.codec.table.primaryIndex.id;
-    let batch: Row[] = [];
-    let sinceYield = 0;
-    const nPk = this.codec.pkPositions.length;
     for (const span of this.spans(ctx)) {
       if (span.point) {
         // One key: a point read (recorded as such in the read set), no iteration.
         const value = txn.get(span.start);
-        if (value === null) continue;
-        let row: Row;
-        if (primary) row = decodeRow(this.codec.table, value, this.codec.colIndexById);
-        else {
-          const raw = txn.get(primaryKeyFromValues(this.codec, decodeIndexValue(value, nPk)));
-          if (!raw) continue;
-          row = decodeRow(this.codec.table, raw, this.codec.colIndexById);
-        }
-        batch.push(row);
-        if (batch.length >= batchRowsMax) {
-          yield batch;
-          batch = [];
-        }
+        const row = value === null ? null : this.decode(value, txn);
+        if (row) yield row;
         continue;
       }
       for (const { value } of txn.scan(span.start, span.end, this.reverse)) {
-        let row: Row;
-        if (primary) {
-          row = decodeRow(this.codec.table, value, this.codec.colIndexById);
-        } else {
-          const pk = decodeIndexValue(value, nPk);
-          const raw = txn.get(primaryKeyFromValues(this.codec, pk));
-          if (!raw) continue; // index entry without row: cannot happen in a committed state
-          row = decodeRow(this.codec.table, raw, this.codec.colIndexById);
-        }
-        batch.push(row);
-        if (batch.length >= batchRowsMax) {
-          yield batch;
-          batch = [];
-        }
-        if (++sinceYield >= yieldEveryRows) {
-          sinceYield = 0;
-          if (batch.length > 0) yield batch;
-          batch = [];
-          yield [];
-        }
+        const row = this.decode(value, txn);
+        if (row) yield row;
       }
     }
-    if (batch.length > 0) yield batch;
+  }
+
+  /** A primary index value is the row; a secondary index value leads to it through its key. */
+  private decode(value: Buffer, txn: Txn): Row | null {
+    const c = this.codec;
+    if (this.index.id === c.table.primaryIndex.id) return decodeRow(c.table, value, c.colIndexById);
+    const raw = txn.get(primaryKeyFromValues(c, decodeIndexValue(value, c.pkPositions.length)));
+    // An index entry without its row cannot exist in a committed state.
+    return raw ? decodeRow(c.table, raw, c.colIndexById) : null;
   }
 
   explain() {
@@ -104,18 +102,8 @@ export class RowsScan implements Operator {
     readonly label: string,
   ) {}
 
-  *exec(ctx: ExecCtx): Batches {
-    let batch: Row[] = [];
-    let n = 0;
-    for (const r of this.rows(ctx)) {
-      batch.push(r);
-      if (batch.length >= batchRowsMax) {
-        yield batch;
-        batch = [];
-      }
-      if (++n % yieldEveryRows === 0) yield [];
-    }
-    if (batch.length > 0) yield batch;
+  exec(ctx: ExecCtx): Batches {
+    return batched(this.rows(ctx));
   }
 
   explain() {
