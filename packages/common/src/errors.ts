@@ -28,6 +28,7 @@ export const SqlState = {
   InvalidParameterValue: '22023',
   DivisionByZero: '22012',
   InvalidTextRepresentation: '22P02',
+  BadCopyFileFormat: '22P04',
   InvalidBinaryRepresentation: '22P03',
   InvalidEscapeSequence: '22025',
   InvalidRegularExpression: '2201B',

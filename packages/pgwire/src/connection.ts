@@ -99,6 +99,17 @@ class Reader {
   }
 }
 
+/** CopyInResponse / CopyOutResponse body: text format for every column. */
+function copyResponse(columns: number): Buffer {
+  const b = Buffer.alloc(3 + 2 * columns);
+  b[0] = 0;
+  b.writeInt16BE(columns, 1);
+  return b;
+}
+
+/** CopyData buffered ahead of the inserts before the socket is paused. */
+const copyInBufferedBytesMax = 16 * 1024 * 1024;
+
 function protocolError(msg: string): PgError {
   return new PgError(SqlState.ProtocolViolation, msg, { severity: 'FATAL' });
 }
@@ -118,6 +129,8 @@ export class Connection {
   private readonly portals = new Map<string, Portal>();
   private skipUntilSync = false;
   private readonly log: Logger;
+  /** Set while a COPY FROM STDIN is receiving data: CopyData/CopyDone/CopyFail go here. */
+  private copyIn: { chunks: Buffer[]; bytes: number; done: boolean; failed: string | null; wake: (() => void) | null } | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -161,6 +174,22 @@ export class Connection {
         }
         const body = this.inbuf.subarray(5, 1 + len);
         this.inbuf = this.inbuf.subarray(1 + len);
+        const ci = this.copyIn;
+        if (ci && (type === 0x64 || type === 0x63 || type === 0x66)) {
+          // 'd' CopyData, 'c' CopyDone, 'f' CopyFail: straight to the running COPY.
+          if (type === 0x64) {
+            ci.chunks.push(body);
+            ci.bytes += body.length;
+            if (ci.bytes > copyInBufferedBytesMax) this.socket.pause();
+          } else if (type === 0x63) ci.done = true;
+          else ci.failed = new Reader(body).cstring();
+          ci.wake?.();
+          continue;
+        }
+        if (ci) {
+          ci.failed = `unexpected message type 0x${type.toString(16)} during COPY from stdin`;
+          ci.wake?.();
+        }
         this.queue.push({ type, body });
         void this.drain();
       }
@@ -395,6 +424,13 @@ export class Connection {
         },
         notice: (m) => this.notice(m),
         empty: () => this.out.msg('I', null),
+        copyIn: (n) => this.startCopyIn(n),
+        copyOut: (n) => this.out.msg('H', copyResponse(n)),
+        copyData: (d) => {
+          this.out.msg('d', d);
+          if (this.out.size > outputFlushBytes) this.flush();
+        },
+        copyDone: () => this.out.msg('c', null),
       });
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, null);
     } catch (e) {
@@ -406,6 +442,45 @@ export class Connection {
     }
     this.readyForQuery();
     this.flush();
+  }
+
+  /** Sends CopyInResponse and yields CopyData until CopyDone; CopyFail raises 57014. */
+  private async *startCopyIn(columns: number): AsyncGenerator<Buffer> {
+    const ci = { chunks: [] as Buffer[], bytes: 0, done: false, failed: null as string | null, wake: null as (() => void) | null };
+    this.copyIn = ci;
+    this.out.msg('G', copyResponse(columns));
+    this.flush();
+    try {
+      for (;;) {
+        if (ci.chunks.length > 0) {
+          const c = ci.chunks.shift() as Buffer;
+          ci.bytes -= c.length;
+          if (ci.bytes <= copyInBufferedBytesMax / 2 && this.socket.isPaused()) this.socket.resume();
+          yield c;
+          continue;
+        }
+        if (ci.failed !== null) throw new PgError(SqlState.QueryCanceled, `COPY from stdin failed: ${ci.failed}`);
+        if (ci.done) return;
+        if (this.phase === 'closed') throw new PgError(SqlState.ConnectionException, 'connection closed during COPY');
+        await new Promise<void>((res) => {
+          ci.wake = res;
+        });
+        ci.wake = null;
+      }
+    } finally {
+      if (!ci.done && ci.failed === null) {
+        // The COPY stopped early (an error): swallow the rest of the client's data until it ends.
+        this.copyIn = { chunks: [], bytes: 0, done: false, failed: null, wake: null };
+        const drop = this.copyIn;
+        const end = () => {
+          if (drop.done || drop.failed !== null) {
+            if (this.copyIn === drop) this.copyIn = null;
+          } else drop.chunks.length = 0;
+        };
+        drop.wake = end;
+      } else this.copyIn = null;
+      if (this.socket.isPaused()) this.socket.resume();
+    }
   }
 
   // ---- extended query ------------------------------------------------------------------------

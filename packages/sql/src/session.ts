@@ -15,7 +15,7 @@ import type { CatalogView } from './catalog/catalog.js';
 import { virtualSchemas } from './catalog/catalog.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
 import { primaryKey, tableCodec } from './catalog/rowcodec.js';
-import { T, formatType, formatValue } from './types/types.js';
+import { T, formatType, formatValue, parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
 import { Binder, lit, typeFromName } from './plan/binder.js';
@@ -28,7 +28,9 @@ import { collect, queryCanceled } from './exec/context.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
 import type { Ev } from './exec/operators.js';
-import { assignValue, checkRow, deleteRow, findConflict, insertRow, makeWriter, uniqueViolation, updateRow } from './exec/mutate.js';
+import { assignValue, checkRow, deleteRow, findConflict, insertChecked, insertRow, makeWriter, uniqueViolation, updateRow } from './exec/mutate.js';
+import { CopyParser, formatCopyRow } from './copy.js';
+import type { CopyRow } from './copy.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
 import type { DdlEnv } from './ddl.js';
@@ -63,6 +65,9 @@ interface Compiled {
 
 /** Statements touching more rows than this run optimistically instead of locking each row. */
 const lockRowsMax = 10_000;
+
+/** Outside a transaction block, COPY FROM commits after every this many rows. */
+const copyCommitRows = 50_000;
 
 export interface Portal {
   prepared: Prepared;
@@ -478,6 +483,12 @@ export class Session {
       complete(tag: string): void;
       notice(msg: string): void;
       empty(): void;
+      /** Enters copy-in mode (CopyInResponse) and yields the CopyData chunks until CopyDone. */
+      copyIn?(columns: number): AsyncIterable<Buffer>;
+      /** Enters copy-out mode (CopyOutResponse), then data, then CopyDone. */
+      copyOut?(columns: number): void;
+      copyData?(data: Buffer): void;
+      copyDone?(): void;
     },
   ): Promise<void> {
     const stmts = parseStatements(sql);
@@ -488,6 +499,12 @@ export class Session {
     // Several statements in one simple query run in one implicit transaction unless they
     // manage transactions themselves (PostgreSQL's behaviour).
     for (const { stmt, text } of stmts) {
+      if (stmt.kind === 'copy') {
+        if (this.failed) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+        const tag = stmt.direction === 'from' ? await this.copyFrom(stmt, out) : await this.copyTo(stmt, out);
+        out.complete(tag);
+        continue;
+      }
       const prepared = this.analyzeForRun(stmt, text);
       const portal = this.bind(prepared, []);
       if (prepared.columns) out.rowDescription(prepared.columns);
@@ -511,6 +528,7 @@ export class Session {
       throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
     this.changedSettings.clear();
+    if (stmt.kind === 'copy') throw new PgError(SqlState.FeatureNotSupported, 'COPY is only supported in the simple query protocol');
     if (!isPlannable(stmt)) {
       if (!portal.utility) {
         const r = await this.runUtility(stmt, portal.prepared.text, portal.params, sink);
@@ -1041,6 +1059,106 @@ export class Session {
         return { batches, state };
       },
     };
+  }
+
+  // ---- COPY ------------------------------------------------------------------------------------
+
+  /**
+   * COPY t [(cols)] FROM STDIN: rows are checked and inserted like INSERT. Outside an explicit
+   * transaction the load commits every copyCommitRows rows (as CockroachDB does), so a large
+   * load is not bounded by one transaction's write buffer; inside BEGIN it is atomic.
+   */
+  private async copyFrom(
+    stmt: Statement & { kind: 'copy' },
+    out: { copyIn?(columns: number): AsyncIterable<Buffer> },
+  ): Promise<string> {
+    if (!out.copyIn) throw new PgError(SqlState.FeatureNotSupported, 'COPY FROM STDIN is only supported in the simple query protocol');
+    const view = this.view;
+    const { desc: t } = this.tableFor(stmt.table as string[], stmt.pos, view);
+    if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot copy to ${t.kind} "${t.name}"`);
+    const names = stmt.columns ?? t.columns.filter((c) => !c.hidden).map((c) => c.name);
+    const targets = names.map((n) => {
+      const i = t.columns.findIndex((c) => c.name === n && !c.hidden);
+      if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${n}" of relation "${t.name}" does not exist`);
+      return i;
+    });
+    const planner = this.makePlanner([], view);
+    const writer = this.writerFor(t, planner, view);
+    const parser = new CopyParser(stmt.options);
+    const implicit = !this.explicit;
+    let count = 0;
+    const insert = (fields: CopyRow, ctx: ExecCtx) => {
+      if (fields.length !== targets.length) {
+        throw new PgError(SqlState.BadCopyFileFormat, fields.length < targets.length ? `missing data for column "${names[fields.length]}"` : 'extra data after last expected column', { detail: `COPY ${t.name}, line ${parser.line}` });
+      }
+      const row: Row = new Array<Value>(t.columns.length).fill(null);
+      const given = new Array<boolean>(t.columns.length).fill(false);
+      targets.forEach((ti, i) => {
+        const f = fields[i] as string | null;
+        const col = t.columns[ti] as ColumnDesc;
+        try {
+          row[ti] = f === null ? null : parseValue(f, col.type, ctx.vctx);
+        } catch (e) {
+          if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${t.name}, line ${parser.line}, column ${col.name}: "${f}"` });
+          throw e;
+        }
+        given[ti] = true;
+      });
+      for (let i = 0; i < row.length; i++) if (!given[i] && writer.defaults[i]) row[i] = (writer.defaults[i] as Ev)([], ctx);
+      insertChecked(writer, row, ctx);
+      count++;
+    };
+    try {
+      if (!this.txn) await this.beginTxn();
+      let ctx = this.execCtx([]);
+      let sinceCommit = 0;
+      const chunks = out.copyIn(targets.length);
+      for await (const chunk of chunks) {
+        for (const fields of parser.push(chunk)) {
+          insert(fields, ctx);
+          if (implicit && ++sinceCommit >= copyCommitRows) {
+            await this.finishImplicit();
+            await this.beginTxn();
+            ctx = this.execCtx([]);
+            sinceCommit = 0;
+          }
+        }
+      }
+      for (const fields of parser.end()) insert(fields, ctx);
+      if (implicit) await this.finishImplicit();
+    } catch (e) {
+      this.onError();
+      throw e;
+    }
+    return `COPY ${count}`;
+  }
+
+  /** COPY t|(query) TO STDOUT: rows in text or CSV format. */
+  private async copyTo(stmt: Statement & { kind: 'copy' }, out: { copyOut?(columns: number): void; copyData?(data: Buffer): void; copyDone?(): void }): Promise<string> {
+    if (!out.copyOut || !out.copyData || !out.copyDone) throw new PgError(SqlState.FeatureNotSupported, 'COPY TO STDOUT is only supported in the simple query protocol');
+    const q: SelectStmt = stmt.query ?? (parseOne(`select ${(stmt.columns ?? ['*']).map((c) => (c === '*' ? c : quoteIdent(c))).join(', ')} from ${(stmt.table as string[]).map(quoteIdent).join('.')}`) as SelectStmt);
+    const implicit = !this.explicit;
+    if (!this.txn) await this.beginTxn();
+    let count = 0;
+    try {
+      const op = this.makePlanner([], this.view).planQuery(q, null);
+      const ctx = this.execCtx([]);
+      out.copyOut(op.columns.length);
+      if (stmt.options.header) out.copyData(Buffer.from(formatCopyRow(op.columns.map((c) => c.name), stmt.options)));
+      for (const b of op.exec(ctx)) {
+        for (const r of b) {
+          out.copyData(Buffer.from(formatCopyRow(r.map((v, i) => formatValue(v, (op.columns[i] as Column).type, ctx.vctx)), stmt.options)));
+          count++;
+        }
+        if (b.length === 0) await new Promise((res) => setImmediate(res));
+      }
+      out.copyDone();
+      if (implicit) await this.finishImplicit();
+    } catch (e) {
+      this.onError();
+      throw e;
+    }
+    return `COPY ${count}`;
   }
 
   // ---- utility statements --------------------------------------------------------------------

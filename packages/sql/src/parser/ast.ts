@@ -159,6 +159,7 @@ export type Statement =
   | { kind: 'createView'; name: string[]; orReplace: boolean; columns: string[] | null; query: SelectStmt; text: string; pos: number }
   | { kind: 'dropView'; names: string[][]; ifExists: boolean; pos: number }
   | { kind: 'truncate'; names: string[][]; pos: number }
+  | { kind: 'copy'; table: string[] | null; query: SelectStmt | null; columns: string[] | null; direction: 'from' | 'to'; options: CopyOptions; pos: number }
   | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; pos: number }
   | { kind: 'commit'; pos: number }
   | { kind: 'rollback'; savepoint: string | null; pos: number }
@@ -182,6 +183,15 @@ export type Statement =
   | { kind: 'discard'; what: string; pos: number }
   | { kind: 'comment'; pos: number }
   | { kind: 'empty'; pos: number };
+
+export interface CopyOptions {
+  format: 'text' | 'csv';
+  header: boolean;
+  delimiter: string | null;
+  null: string | null;
+  quote: string;
+  escape: string | null;
+}
 
 export interface OnConflict {
   columns: string[] | null;

@@ -6,6 +6,7 @@
 import { PgError, SqlState } from '@strata/common';
 import type {
   AlterTableCmd,
+  CopyOptions,
   ColumnDef,
   CommonTableExpr,
   Expr,
@@ -211,6 +212,7 @@ class Parser {
     if (this.acceptKw('create')) return this.createStmt(pos);
     if (this.acceptKw('drop')) return this.dropStmt(pos);
     if (this.acceptKw('alter')) return this.alterStmt(pos);
+    if (this.acceptKw('copy')) return this.copyStmt(pos);
     if (this.acceptKw('truncate')) {
       this.acceptKw('table');
       const names = [this.qualifiedName()];
@@ -302,6 +304,83 @@ class Parser {
       return { kind: 'empty', pos };
     }
     throw this.syntaxError();
+  }
+
+  private copyStmt(pos: number): Statement {
+    let table: string[] | null = null;
+    let query: SelectStmt | null = null;
+    let columns: string[] | null = null;
+    if (this.acceptPunct('(')) {
+      query = this.selectStmt();
+      this.expectPunct(')');
+    } else {
+      table = this.qualifiedName();
+      if (this.acceptPunct('(')) {
+        columns = this.identList();
+        this.expectPunct(')');
+      }
+    }
+    let direction: 'from' | 'to';
+    if (this.acceptKw('from')) {
+      direction = 'from';
+      if (!this.acceptKw('stdin')) throw new PgError(SqlState.FeatureNotSupported, 'COPY FROM supports only STDIN (files on the server are not readable)', { position: this.peek().pos + 1 });
+    } else {
+      this.expectKw('to');
+      direction = 'to';
+      if (!this.acceptKw('stdout')) throw new PgError(SqlState.FeatureNotSupported, 'COPY TO supports only STDOUT', { position: this.peek().pos + 1 });
+    }
+    if (query && direction === 'from') throw this.syntaxError();
+    const options: CopyOptions = { format: 'text', header: false, delimiter: null, null: null, quote: '"', escape: null };
+    const str = () => {
+      const t = this.next();
+      if (t.type !== 'string') throw this.syntaxError(t);
+      return t.value;
+    };
+    const bool = () => {
+      if (this.acceptKw('true') || this.acceptKw('on')) return true;
+      if (this.acceptKw('false') || this.acceptKw('off')) return false;
+      if (this.peek().type === 'number') return this.next().value !== '0';
+      return true;
+    };
+    this.acceptKw('with');
+    if (this.acceptPunct('(')) {
+      do {
+        const o = this.ident(true);
+        if (o === 'format') {
+          const f = this.ident(true);
+          if (f !== 'text' && f !== 'csv') throw new PgError(SqlState.FeatureNotSupported, `COPY format "${f}" is not supported`);
+          options.format = f;
+        } else if (o === 'header') options.header = bool();
+        else if (o === 'delimiter') options.delimiter = str();
+        else if (o === 'null') options.null = str();
+        else if (o === 'quote') options.quote = str();
+        else if (o === 'escape') options.escape = str();
+        else if (o === 'encoding') str();
+        else throw new PgError(SqlState.SyntaxError, `option "${o}" not recognized`);
+      } while (this.acceptPunct(','));
+      this.expectPunct(')');
+    } else {
+      // Pre-9.0 syntax: [BINARY] [DELIMITER [AS] 'x'] [NULL [AS] 'x'] [CSV [HEADER] [QUOTE 'x'] [ESCAPE 'x']]
+      for (;;) {
+        if (this.acceptKw('csv')) options.format = 'csv';
+        else if (this.acceptKw('header')) options.header = true;
+        else if (this.acceptKw('delimiter')) {
+          this.acceptKw('as');
+          options.delimiter = str();
+        } else if (this.acceptKw('null')) {
+          this.acceptKw('as');
+          options.null = str();
+        } else if (this.acceptKw('quote')) {
+          this.acceptKw('as');
+          options.quote = str();
+        } else if (this.acceptKw('escape')) {
+          this.acceptKw('as');
+          options.escape = str();
+        } else if (this.acceptKw('binary')) throw new PgError(SqlState.FeatureNotSupported, 'COPY BINARY is not supported');
+        else break;
+      }
+    }
+    return { kind: 'copy', table, query, columns, direction, options, pos };
   }
 
   private txnModes(): { isolation: string | null; readOnly: boolean | null } {

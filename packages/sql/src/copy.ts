@@ -1,0 +1,258 @@
+/**
+ * COPY data formats (PostgreSQL's "text" and "csv"), parsed incrementally from CopyData chunks
+ * (a row may span chunks) and written for COPY TO.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { PgError, SqlState } from '@strata/common';
+import type { CopyOptions } from './parser/ast.js';
+
+/** One parsed row: field texts, null for SQL NULL. */
+export type CopyRow = (string | null)[];
+
+/** Bytes of COPY data buffered without a complete row; a longer row is refused. */
+export const copyRowBytesMax = 64 * 1024 * 1024;
+
+export class CopyParser {
+  private readonly decoder = new StringDecoder('utf8');
+  private buf = '';
+  private ended = false;
+  private headerPending: boolean;
+  private readonly delim: string;
+  private readonly nullStr: string;
+  line = 0;
+
+  constructor(private readonly o: CopyOptions) {
+    this.delim = o.delimiter ?? (o.format === 'csv' ? ',' : '\t');
+    this.nullStr = o.null ?? (o.format === 'csv' ? '' : '\\N');
+    if (this.delim.length !== 1) throw new PgError(SqlState.FeatureNotSupported, 'COPY delimiter must be a single one-byte character');
+    this.headerPending = o.header;
+  }
+
+  /** Feeds a chunk; returns the rows completed by it. */
+  push(chunk: Buffer): CopyRow[] {
+    this.buf += this.decoder.write(chunk);
+    const rows = this.o.format === 'csv' ? this.csvRows(false) : this.textRows(false);
+    if (this.buf.length > copyRowBytesMax) throw new PgError(SqlState.ProgramLimitExceeded, `COPY row exceeds ${copyRowBytesMax} bytes`);
+    return rows;
+  }
+
+  /** End of data: returns the last rows (a final line without a newline counts). */
+  end(): CopyRow[] {
+    this.buf += this.decoder.end();
+    const rows = this.o.format === 'csv' ? this.csvRows(true) : this.textRows(true);
+    if (this.buf.length > 0 && !this.ended) throw new PgError(SqlState.BadCopyFileFormat, 'unterminated CSV quoted field');
+    return rows;
+  }
+
+  private skipHeader(): boolean {
+    if (this.headerPending) {
+      this.headerPending = false;
+      return true;
+    }
+    return false;
+  }
+
+  private textRows(final: boolean): CopyRow[] {
+    const out: CopyRow[] = [];
+    for (;;) {
+      if (this.ended) {
+        this.buf = '';
+        return out;
+      }
+      let nl = this.buf.indexOf('\n');
+      if (nl < 0) {
+        if (!final || this.buf.length === 0) return out;
+        nl = this.buf.length;
+      }
+      let line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      this.line++;
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line === '\\.') {
+        this.ended = true;
+        continue;
+      }
+      if (this.skipHeader()) continue;
+      out.push(this.textFields(line));
+    }
+  }
+
+  private textFields(line: string): CopyRow {
+    const fields: CopyRow = [];
+    let cur = '';
+    let raw = '';
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i] as string;
+      if (c === this.delim) {
+        fields.push(raw === this.nullStr ? null : cur);
+        cur = '';
+        raw = '';
+        continue;
+      }
+      if (c === '\\' && i + 1 < line.length) {
+        const n = line[++i] as string;
+        raw += c + n;
+        switch (n) {
+          case 'b':
+            cur += '\b';
+            break;
+          case 'f':
+            cur += '\f';
+            break;
+          case 'n':
+            cur += '\n';
+            break;
+          case 'r':
+            cur += '\r';
+            break;
+          case 't':
+            cur += '\t';
+            break;
+          case 'v':
+            cur += '\v';
+            break;
+          case 'x': {
+            const m = /^[0-9a-fA-F]{1,2}/.exec(line.slice(i + 1));
+            if (m) {
+              cur += String.fromCharCode(parseInt(m[0], 16));
+              i += m[0].length;
+              raw += m[0];
+            } else cur += 'x';
+            break;
+          }
+          default:
+            if (n >= '0' && n <= '7') {
+              const m = /^[0-7]{1,3}/.exec(line.slice(i)) as RegExpExecArray;
+              cur += String.fromCharCode(parseInt(m[0], 8));
+              i += m[0].length - 1;
+              raw += m[0].slice(1);
+            } else cur += n;
+        }
+        continue;
+      }
+      cur += c;
+      raw += c;
+    }
+    fields.push(raw === this.nullStr ? null : cur);
+    return fields;
+  }
+
+  private csvRows(final: boolean): CopyRow[] {
+    const out: CopyRow[] = [];
+    const q = this.o.quote;
+    const esc = this.o.escape ?? q;
+    for (;;) {
+      // Find a complete record: a newline outside quotes.
+      let inQuotes = false;
+      let end = -1;
+      for (let i = 0; i < this.buf.length; i++) {
+        const c = this.buf[i];
+        if (inQuotes) {
+          if (c === esc && esc !== q && this.buf[i + 1] !== undefined) {
+            i++;
+            continue;
+          }
+          if (c === q) {
+            if (esc === q && this.buf[i + 1] === q) {
+              i++;
+              continue;
+            }
+            inQuotes = false;
+          }
+        } else if (c === q) inQuotes = true;
+        else if (c === '\n') {
+          end = i;
+          break;
+        }
+      }
+      if (end < 0) {
+        if (!final || this.buf.length === 0 || inQuotes) return out;
+        end = this.buf.length;
+      }
+      let rec = this.buf.slice(0, end);
+      this.buf = this.buf.slice(end + 1);
+      this.line++;
+      if (rec.endsWith('\r')) rec = rec.slice(0, -1);
+      if (rec === '\\.') {
+        this.ended = true;
+        this.buf = '';
+        return out;
+      }
+      if (this.skipHeader()) continue;
+      out.push(this.csvFields(rec, q, esc));
+    }
+  }
+
+  private csvFields(rec: string, q: string, esc: string): CopyRow {
+    const fields: CopyRow = [];
+    let cur = '';
+    let quoted = false;
+    let inQuotes = false;
+    for (let i = 0; i < rec.length; i++) {
+      const c = rec[i] as string;
+      if (inQuotes) {
+        if (c === esc && (rec[i + 1] === q || (esc !== q && rec[i + 1] === esc))) {
+          cur += rec[i + 1];
+          i++;
+          continue;
+        }
+        if (c === q) {
+          inQuotes = false;
+          continue;
+        }
+        cur += c;
+        continue;
+      }
+      if (c === q) {
+        inQuotes = true;
+        quoted = true;
+        continue;
+      }
+      if (c === this.delim) {
+        fields.push(!quoted && cur === this.nullStr ? null : cur);
+        cur = '';
+        quoted = false;
+        continue;
+      }
+      cur += c;
+    }
+    fields.push(!quoted && cur === this.nullStr ? null : cur);
+    return fields;
+  }
+}
+
+/** Formats one row for COPY TO (fields already in text format, null for NULL). */
+export function formatCopyRow(fields: (string | null)[], o: CopyOptions): string {
+  const delim = o.delimiter ?? (o.format === 'csv' ? ',' : '\t');
+  if (o.format === 'csv') {
+    const q = o.quote;
+    const nullStr = o.null ?? '';
+    return (
+      fields
+        .map((f) => {
+          if (f === null) return nullStr;
+          if (f === '' || f.includes(delim) || f.includes(q) || f.includes('\n') || f.includes('\r') || f === nullStr) return q + f.split(q).join(q + q) + q;
+          return f;
+        })
+        .join(delim) + '\n'
+    );
+  }
+  const nullStr = o.null ?? '\\N';
+  return (
+    fields
+      .map((f) => {
+        if (f === null) return nullStr;
+        let s = '';
+        for (const c of f) {
+          if (c === '\\') s += '\\\\';
+          else if (c === '\n') s += '\\n';
+          else if (c === '\r') s += '\\r';
+          else if (c === '\t') s += '\\t';
+          else if (c === delim) s += '\\' + c;
+          else s += c;
+        }
+        return s;
+      })
+      .join(delim) + '\n'
+  );
+}
