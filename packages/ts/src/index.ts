@@ -1,0 +1,5 @@
+export * from './encoding/bits.js';
+export * from './encoding/integers.js';
+export * from './encoding/floats.js';
+export * from './encoding/misc.js';
+export * from './block.js';
