@@ -1,0 +1,103 @@
+/**
+ * A partition: the blocks of one table whose timestamps fall in one time interval
+ * ([start, start + interval), KWDB's PARTITION INTERVAL, default 10 days). It is a directory of
+ * segments written one after another; retention drops whole partitions (rm -r), and compression
+ * or reorganization rewrites one partition at a time.
+ *
+ * INVARIANT: only the last segment receives appends; earlier segments are full and immutable.
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readBlockHeader } from './block.js';
+import { Segment } from './segment.js';
+import type { BlockRef, SegmentOptions } from './segment.js';
+
+export interface LocatedBlock extends BlockRef {
+  segment: Segment;
+}
+
+const segName = (n: number) => `seg-${String(n).padStart(6, '0')}.dat`;
+
+export class Partition {
+  private readonly segments: Segment[] = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly start: bigint,
+    readonly end: bigint,
+    private readonly opts: SegmentOptions,
+  ) {}
+
+  /** Opens (or creates) the partition directory and every segment in it. */
+  static open(dir: string, start: bigint, end: bigint, opts: SegmentOptions = {}): Partition {
+    mkdirSync(dir, { recursive: true });
+    const p = new Partition(dir, start, end, opts);
+    for (const f of readdirSync(dir).filter((x) => /^seg-\d{6}\.dat$/.test(x)).sort()) p.segments.push(Segment.open(join(dir, f)));
+    return p;
+  }
+
+  contains(ts: bigint): boolean {
+    return ts >= this.start && ts < this.end;
+  }
+
+  /** Appends one block of an entity, starting a new segment when the current one is full. */
+  append(entityId: number, block: Buffer): LocatedBlock {
+    let seg = this.segments[this.segments.length - 1];
+    if (!seg || !seg.fits(block.length)) {
+      if (seg) seg.sync();
+      seg = Segment.create(join(this.dir, segName(this.segments.length + 1)), this.opts);
+      this.segments.push(seg);
+    }
+    return { ...seg.append(entityId, block), segment: seg };
+  }
+
+  /** Makes every appended block durable. */
+  sync(): void {
+    this.segments[this.segments.length - 1]?.sync();
+  }
+
+  /** An entity's blocks overlapping [minTs, maxTs], in append order, skipping by header min/max. */
+  blocks(entityId: number, minTs: bigint, maxTs: bigint): LocatedBlock[] {
+    const out: LocatedBlock[] = [];
+    for (const s of this.segments) {
+      for (const r of s.chains.get(entityId) ?? []) if (r.maxTs >= minTs && r.minTs <= maxTs) out.push({ ...r, segment: s });
+    }
+    return out;
+  }
+
+  entities(): Set<number> {
+    const ids = new Set<number>();
+    for (const s of this.segments) for (const id of s.chains.keys()) ids.add(id);
+    return ids;
+  }
+
+  read(b: LocatedBlock): Buffer {
+    const buf = b.segment.read(b);
+    readBlockHeader(buf); // verifies the checksum
+    return buf;
+  }
+
+  segmentCount(): number {
+    return this.segments.length;
+  }
+
+  usedBytes(): number {
+    return this.segments.reduce((n, s) => n + s.usedBytes(), 0);
+  }
+
+  close(): void {
+    for (const s of this.segments) s.close();
+  }
+
+  /** Retention: deletes the partition and its files. */
+  drop(): void {
+    this.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The partition start for a timestamp, with partitions aligned to multiples of the interval. */
+export function partitionStart(ts: bigint, interval: bigint): bigint {
+  const q = ts / interval;
+  return (ts < 0n && q * interval !== ts ? q - 1n : q) * interval;
+}

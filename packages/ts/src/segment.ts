@@ -1,0 +1,167 @@
+/**
+ * A segment: one file of block records, preallocated to `capacityBytes` so that running out of
+ * disk shows up when a segment is created (a clear 53100 error) rather than halfway through a
+ * write. Records:
+ *
+ *   u32 recordLength | u32 entityId | u32 crc32(entityId ‖ block) | block bytes (see block.ts)
+ *
+ * A zero length marks the unused (preallocated, zero-filled) rest of the file. Recovery reads
+ * records in order; a record cut short or failing its checksum is a torn write from a crash and
+ * is zeroed out (everything after it was never acknowledged, since the Raft log is the WAL and
+ * the engine's durable index only moves after sync()).
+ *
+ * INVARIANT: blocks of one entity appear in append order; `chains` lists them in that order.
+ */
+import { closeSync, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, statfsSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { PgError, SqlState } from '@strata/common';
+import { readBlockHeader } from './block.js';
+
+export const recordHeaderBytes = 12;
+
+/** Default segment size: 64 MiB holds ~100,000 blocks of TSBS cpu data (about 5.6 KiB each). */
+export const segmentBytesDefault = 64 * 1024 * 1024;
+
+export interface BlockRef {
+  entityId: number;
+  /** Offset of the block bytes (after the record header) and their length. */
+  offset: number;
+  length: number;
+  minTs: bigint;
+  maxTs: bigint;
+  rows: number;
+}
+
+export interface SegmentOptions {
+  capacityBytes?: number;
+  /** Refuse to create the segment if the file system would keep less free space than this. */
+  freeSpaceMinBytes?: number;
+}
+
+function diskFull(msg: string): PgError {
+  return new PgError(SqlState.DiskFull, msg, { hint: 'free disk space, or lower ts.disk_free_space.alert_threshold' });
+}
+
+export class Segment {
+  private writeOffset = 0;
+  /** entityId → its blocks in append order. */
+  readonly chains = new Map<number, BlockRef[]>();
+  tornBytes = 0;
+
+  private constructor(
+    readonly path: string,
+    private fd: number,
+    readonly capacityBytes: number,
+  ) {}
+
+  /** Creates a new preallocated segment, after checking free disk space. */
+  static create(path: string, opts: SegmentOptions = {}): Segment {
+    const capacity = opts.capacityBytes ?? segmentBytesDefault;
+    const fs = statfsSync(dirname(path));
+    const free = Number(fs.bavail) * Number(fs.bsize);
+    const reserve = opts.freeSpaceMinBytes ?? 0;
+    if (free - capacity < reserve) {
+      throw diskFull(`not enough free disk space for a new ${capacity}-byte segment: ${free} bytes free, ${reserve} must stay free`);
+    }
+    const fd = openSync(path, 'wx+');
+    try {
+      ftruncateSync(fd, capacity);
+    } catch (e) {
+      closeSync(fd);
+      throw diskFull(`could not preallocate segment ${path}: ${(e as Error).message}`);
+    }
+    return new Segment(path, fd, capacity);
+  }
+
+  /** Opens an existing segment and rebuilds its chains, cutting off a torn tail. */
+  static open(path: string): Segment {
+    const fd = openSync(path, 'r+');
+    const size = fstatSync(fd).size;
+    const s = new Segment(path, fd, size);
+    const head = Buffer.alloc(recordHeaderBytes);
+    let o = 0;
+    for (;;) {
+      if (o + recordHeaderBytes > size) break;
+      readSync(fd, head, 0, recordHeaderBytes, o);
+      const len = head.readUInt32BE(0);
+      if (len === 0) break;
+      const bad = () => {
+        s.tornBytes = size - o;
+        // Zero the torn record so later appends and reopenings see the end of data here.
+        const zeros = Buffer.alloc(Math.min(recordHeaderBytes, size - o));
+        writeSync(fd, zeros, 0, zeros.length, o);
+        fsyncSync(fd);
+      };
+      if (len < recordHeaderBytes || o + len > size) {
+        bad();
+        break;
+      }
+      const body = Buffer.alloc(len - 8);
+      readSync(fd, body, 0, len - 8, o + 8);
+      // crc covers entityId ‖ block: bytes [4, 8) of the header and the block
+      const entityBytes = head.subarray(4, 8);
+      const crc = crc32(body.subarray(4), crc32(entityBytes));
+      if ((crc >>> 0) !== body.readUInt32BE(0)) {
+        bad();
+        break;
+      }
+      const block = body.subarray(4);
+      const h = readBlockHeader(block);
+      s.addRef({ entityId: head.readUInt32BE(4), offset: o + recordHeaderBytes, length: block.length, minTs: h.minTs, maxTs: h.maxTs, rows: h.rows });
+      o += len;
+    }
+    s.writeOffset = o;
+    return s;
+  }
+
+  private addRef(r: BlockRef): void {
+    let c = this.chains.get(r.entityId);
+    if (!c) this.chains.set(r.entityId, (c = []));
+    c.push(r);
+  }
+
+  /** Bytes still free for records. */
+  freeBytes(): number {
+    return this.capacityBytes - this.writeOffset;
+  }
+
+  fits(blockBytes: number): boolean {
+    return this.writeOffset + recordHeaderBytes + blockBytes <= this.capacityBytes;
+  }
+
+  /** Appends a block for an entity (not durable until sync()). */
+  append(entityId: number, block: Buffer): BlockRef {
+    if (!this.fits(block.length)) throw new RangeError(`segment ${this.path} is full`);
+    const h = readBlockHeader(block);
+    const head = Buffer.alloc(recordHeaderBytes);
+    head.writeUInt32BE(recordHeaderBytes + block.length, 0);
+    head.writeUInt32BE(entityId >>> 0, 4);
+    head.writeUInt32BE(crc32(block, crc32(head.subarray(4, 8))) >>> 0, 8);
+    writeSync(this.fd, head, 0, head.length, this.writeOffset);
+    writeSync(this.fd, block, 0, block.length, this.writeOffset + recordHeaderBytes);
+    const ref: BlockRef = { entityId, offset: this.writeOffset + recordHeaderBytes, length: block.length, minTs: h.minTs, maxTs: h.maxTs, rows: h.rows };
+    this.writeOffset += recordHeaderBytes + block.length;
+    this.addRef(ref);
+    return ref;
+  }
+
+  sync(): void {
+    fsyncSync(this.fd);
+  }
+
+  read(ref: BlockRef): Buffer {
+    const b = Buffer.alloc(ref.length);
+    readSync(this.fd, b, 0, ref.length, ref.offset);
+    return b;
+  }
+
+  usedBytes(): number {
+    return this.writeOffset;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
