@@ -5,3 +5,4 @@ export * from './encoding/misc.js';
 export * from './block.js';
 export * from './segment.js';
 export * from './partition.js';
+export * from './table.js';

@@ -1,0 +1,342 @@
+/**
+ * TsTable: one time-series table's storage on one replica — partitions by time, per-entity write
+ * buffers, block encoding, scans and header-level aggregates.
+ *
+ * Durability: appended rows sit in per-entity buffers until a buffer fills (rowsPerBlock rows, then
+ * it becomes a block) or flush(appliedIndex) writes every partial buffer as a block, syncs the
+ * segments and records appliedIndex in meta.json (write, fsync, rename). The Raft log is the WAL:
+ * after a crash the store replays every TS command after `durableIndex` (what open() returns).
+ *
+ * INVARIANT: a row is in exactly one place: a buffer or one block.
+ * INVARIANT: durableIndex only moves forward, after the data it covers is synced.
+ */
+import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ColumnType, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from './block.js';
+import type { ColumnData, ColumnValues } from './block.js';
+import { Partition, partitionStart } from './partition.js';
+import type { SegmentOptions } from './segment.js';
+
+export interface TsColumnDef {
+  name: string;
+  type: ColumnType;
+}
+
+export interface TsTableOptions {
+  dir: string;
+  /** columns[0] must be the timestamp column. */
+  columns: TsColumnDef[];
+  /** PARTITION INTERVAL in timestamp units. */
+  partitionInterval: bigint;
+  rowsPerBlock?: number;
+  segment?: SegmentOptions;
+  /** Compress blocks with lz4 as they are written (inactive-segment compression comes later). */
+  compress?: boolean;
+}
+
+/** Rows of one entity, column-wise, growing by doubling. */
+class EntityBuffer {
+  rows = 0;
+  cols: (number[] | bigint[] | string[])[];
+  nulls: Uint8Array[];
+
+  constructor(readonly types: ColumnType[]) {
+    this.cols = types.map(() => []);
+    this.nulls = types.map(() => new Uint8Array(0));
+  }
+
+  push(values: unknown[], isNull: boolean[]): void {
+    for (let c = 0; c < this.types.length; c++) {
+      if (this.nulls[c]!.length <= this.rows) {
+        const n = new Uint8Array(Math.max(16, this.rows * 2));
+        n.set(this.nulls[c] as Uint8Array);
+        this.nulls[c] = n;
+      }
+      (this.nulls[c] as Uint8Array)[this.rows] = isNull[c] ? 1 : 0;
+      (this.cols[c] as unknown[]).push(isNull[c] ? zeroOf(this.types[c] as ColumnType) : values[c]);
+    }
+    this.rows++;
+  }
+
+  /** Column data for rows [from, to). */
+  slice(from: number, to: number): ColumnData[] {
+    return this.types.map((t, c) => {
+      const src = (this.cols[c] as unknown[]).slice(from, to);
+      const nulls = (this.nulls[c] as Uint8Array).slice(from, to);
+      return { type: t, values: typed(t, src), nulls: nulls.some((x) => x === 1) ? nulls : null };
+    });
+  }
+
+  clear(): void {
+    this.rows = 0;
+    this.cols = this.types.map(() => []);
+    this.nulls = this.types.map(() => new Uint8Array(0));
+  }
+}
+
+function zeroOf(t: ColumnType): unknown {
+  switch (t) {
+    case ColumnType.Timestamp:
+    case ColumnType.Int64:
+      return 0n;
+    case ColumnType.String:
+      return '';
+    default:
+      return 0;
+  }
+}
+
+function typed(t: ColumnType, src: unknown[]): ColumnValues {
+  switch (t) {
+    case ColumnType.Timestamp:
+    case ColumnType.Int64:
+      return BigInt64Array.from(src as bigint[]);
+    case ColumnType.Int32:
+      return Int32Array.from(src as number[]);
+    case ColumnType.Float64:
+      return Float64Array.from(src as number[]);
+    case ColumnType.Bool:
+      return Uint8Array.from(src as number[]);
+    case ColumnType.String:
+      return src as string[];
+  }
+}
+
+/** One scanned run of rows of one entity. */
+export interface ScanBatch {
+  entityId: number;
+  columns: ColumnData[];
+}
+
+export interface Aggregate {
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  firstTs: bigint | null;
+  lastTs: bigint | null;
+  /** Blocks answered from their header alone, and blocks that had to be decoded. */
+  headerBlocks: number;
+  decodedBlocks: number;
+}
+
+export class TsTable {
+  private readonly partitions = new Map<bigint, Partition>();
+  private readonly buffers = new Map<string, EntityBuffer>(); // `${partitionStart}/${entityId}`
+  private readonly types: ColumnType[];
+  readonly rowsPerBlock: number;
+  durableIndex = 0;
+
+  private constructor(readonly o: TsTableOptions) {
+    this.types = o.columns.map((c) => c.type);
+    this.rowsPerBlock = Math.min(o.rowsPerBlock ?? blockRowsMax, blockRowsMax);
+    if (this.types[0] !== ColumnType.Timestamp) throw new Error('the first column of a time-series table must be the timestamp');
+  }
+
+  static open(o: TsTableOptions): TsTable {
+    mkdirSync(o.dir, { recursive: true });
+    const t = new TsTable(o);
+    for (const d of readdirSync(o.dir).filter((x) => /^p-?\d+$/.test(x))) {
+      const start = BigInt(d.slice(1));
+      t.partitions.set(start, Partition.open(join(o.dir, d), start, start + o.partitionInterval, o.segment));
+    }
+    const meta = join(o.dir, 'meta.json');
+    if (existsSync(meta)) t.durableIndex = (JSON.parse(readFileSync(meta, 'utf8')) as { durableIndex: number }).durableIndex;
+    return t;
+  }
+
+  private partitionFor(ts: bigint): Partition {
+    const start = partitionStart(ts, this.o.partitionInterval);
+    let p = this.partitions.get(start);
+    if (!p) {
+      p = Partition.open(join(this.o.dir, `p${start}`), start, start + this.o.partitionInterval, this.o.segment);
+      this.partitions.set(start, p);
+    }
+    return p;
+  }
+
+  /**
+   * Appends rows of one entity given row-wise (values[c] per column; null for SQL NULL). Rows may
+   * be out of order; each goes to the buffer of its partition. Full buffers become blocks.
+   */
+  appendRows(entityId: number, rows: unknown[][]): void {
+    for (const r of rows) {
+      const ts = r[0];
+      if (typeof ts !== 'bigint') throw new Error('timestamp must be a bigint');
+      const p = this.partitionFor(ts);
+      const key = `${p.start}/${entityId}`;
+      let b = this.buffers.get(key);
+      if (!b) this.buffers.set(key, (b = new EntityBuffer(this.types)));
+      b.push(r, r.map((v) => v === null || v === undefined));
+      if (b.rows >= this.rowsPerBlock) this.seal(p, entityId, b);
+    }
+  }
+
+  private seal(p: Partition, entityId: number, b: EntityBuffer): void {
+    if (b.rows === 0) return;
+    p.append(entityId, encodeBlock(b.slice(0, b.rows), this.o.compress ?? true));
+    b.clear();
+  }
+
+  /** Writes every buffered row as blocks, syncs, and records appliedIndex as durable. */
+  flush(appliedIndex: number): void {
+    for (const [key, b] of this.buffers) {
+      const [start, entity] = key.split('/') as [string, string];
+      this.seal(this.partitions.get(BigInt(start)) as Partition, Number(entity), b);
+    }
+    this.buffers.clear();
+    for (const p of this.partitions.values()) p.sync();
+    if (appliedIndex > this.durableIndex) {
+      const tmp = join(this.o.dir, 'meta.json.tmp');
+      const fd = openSync(tmp, 'w');
+      writeSync(fd, JSON.stringify({ durableIndex: appliedIndex }));
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(tmp, join(this.o.dir, 'meta.json'));
+      this.durableIndex = appliedIndex;
+    }
+  }
+
+  private partitionsIn(minTs: bigint, maxTs: bigint): Partition[] {
+    return [...this.partitions.values()].filter((p) => p.end > minTs && p.start <= maxTs).sort((a, b) => (a.start < b.start ? -1 : 1));
+  }
+
+  entities(): number[] {
+    const ids = new Set<number>();
+    for (const p of this.partitions.values()) for (const id of p.entities()) ids.add(id);
+    for (const k of this.buffers.keys()) ids.add(Number(k.split('/')[1]));
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  /**
+   * Rows of the given entities (all if null) with minTs <= ts <= maxTs, per entity in timestamp
+   * order (blocks written out of order and buffered rows are merged and sorted).
+   */
+  *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint): Generator<ScanBatch> {
+    const ids = entityIds ?? this.entities();
+    for (const id of ids) {
+      const parts: ColumnData[][] = [];
+      for (const p of this.partitionsIn(minTs, maxTs)) {
+        for (const blk of p.blocks(id, minTs, maxTs)) {
+          const buf = p.read(blk);
+          const h = readBlockHeader(buf);
+          parts.push(h.columns.map((_c, i) => readColumn(buf, h, i)));
+        }
+        const b = this.buffers.get(`${p.start}/${id}`);
+        if (b && b.rows > 0) parts.push(b.slice(0, b.rows));
+      }
+      const merged = mergeSorted(parts, this.types, minTs, maxTs);
+      if (merged) yield { entityId: id, columns: merged };
+    }
+  }
+
+  /**
+   * count/min/max/sum of a numeric column over [minTs, maxTs] for one entity, plus first/last
+   * timestamps. Blocks entirely inside the range are answered from their header; blocks cut by the
+   * range (and buffered rows) are decoded.
+   */
+  aggregate(entityId: number, column: number, minTs: bigint, maxTs: bigint): Aggregate {
+    const a: Aggregate = { count: 0, min: Infinity, max: -Infinity, sum: 0, firstTs: null, lastTs: null, headerBlocks: 0, decodedBlocks: 0 };
+    const seeTs = (lo: bigint, hi: bigint) => {
+      if (a.firstTs === null || lo < a.firstTs) a.firstTs = lo;
+      if (a.lastTs === null || hi > a.lastTs) a.lastTs = hi;
+    };
+    const addRows = (cols: ColumnData[]) => {
+      const ts = cols[0]?.values as BigInt64Array;
+      const c = cols[column] as ColumnData;
+      for (let i = 0; i < ts.length; i++) {
+        const t = ts[i] as bigint;
+        if (t < minTs || t > maxTs) continue;
+        seeTs(t, t);
+        if (c.nulls && c.nulls[i]) continue;
+        const raw = c.values[i];
+        const v = typeof raw === 'bigint' ? Number(raw) : (raw as number);
+        a.count++;
+        if (v < a.min) a.min = v;
+        if (v > a.max) a.max = v;
+        a.sum += v;
+      }
+    };
+    for (const p of this.partitionsIn(minTs, maxTs)) {
+      for (const blk of p.blocks(entityId, minTs, maxTs)) {
+        const buf = p.read(blk);
+        const h = readBlockHeader(buf);
+        const st = h.columns[column];
+        if (st && h.minTs >= minTs && h.maxTs <= maxTs) {
+          a.headerBlocks++;
+          seeTs(h.minTs, h.maxTs);
+          if (st.nonNull > 0) {
+            a.count += st.nonNull;
+            a.min = Math.min(a.min, st.min);
+            a.max = Math.max(a.max, st.max);
+            a.sum += st.sum;
+          }
+          continue;
+        }
+        a.decodedBlocks++;
+        addRows(h.columns.map((_c, i) => readColumn(buf, h, i)));
+      }
+      const b = this.buffers.get(`${p.start}/${entityId}`);
+      if (b && b.rows > 0) addRows(b.slice(0, b.rows));
+    }
+    return a;
+  }
+
+  /** Retention: drops every partition that ends at or before `ts` (flushes first). */
+  dropBefore(ts: bigint, appliedIndex: number): number {
+    this.flush(appliedIndex);
+    let n = 0;
+    for (const [start, p] of this.partitions) {
+      if (p.end <= ts) {
+        p.drop();
+        this.partitions.delete(start);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  partitionCount(): number {
+    return this.partitions.size;
+  }
+
+  diskBytes(): number {
+    let n = 0;
+    for (const p of this.partitions.values()) n += p.usedBytes();
+    return n;
+  }
+
+  close(): void {
+    for (const p of this.partitions.values()) p.close();
+  }
+}
+
+/** Concatenates runs of rows, keeps those in [minTs, maxTs], and sorts by timestamp (stable). */
+function mergeSorted(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null {
+  const rows: { ts: bigint; part: number; i: number }[] = [];
+  parts.forEach((cols, part) => {
+    const ts = cols[0]?.values as BigInt64Array;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i] as bigint;
+      if (t >= minTs && t <= maxTs) rows.push({ ts: t, part, i });
+    }
+  });
+  if (rows.length === 0) return null;
+  let sorted = true;
+  for (let k = 1; k < rows.length; k++) if ((rows[k] as { ts: bigint }).ts < (rows[k - 1] as { ts: bigint }).ts) sorted = false;
+  if (!sorted) rows.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.part - b.part || a.i - b.i));
+  return types.map((t, c) => {
+    const vals: unknown[] = new Array(rows.length);
+    const nulls = new Uint8Array(rows.length);
+    let anyNull = false;
+    rows.forEach((r, k) => {
+      const col = (parts[r.part] as ColumnData[])[c] as ColumnData;
+      vals[k] = col.values[r.i];
+      if (col.nulls && col.nulls[r.i]) {
+        nulls[k] = 1;
+        anyNull = true;
+      }
+    });
+    return { type: t, values: typed(t, vals), nulls: anyNull ? nulls : null };
+  });
+}
