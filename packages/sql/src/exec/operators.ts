@@ -326,6 +326,22 @@ export class Distinct implements Operator {
 
 export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'cross' | 'semi' | 'anti';
 
+/**
+ * Joins a left row with candidate right rows that satisfy cond, marking the matched right rows
+ * (for right/full joins); returns whether anything matched (for left/full joins).
+ */
+function probe(l: Row, cands: { row: Row; matched: boolean }[], cond: Ev | null, ctx: ExecCtx, out: Row[]): boolean {
+  let matched = false;
+  for (const c of cands) {
+    const row = l.concat(c.row);
+    if (cond && cond(row, ctx) !== true) continue;
+    matched = true;
+    c.matched = true;
+    out.push(row);
+  }
+  return matched;
+}
+
 function nullRow(n: number): Row {
   return new Array<Value>(n).fill(null);
 }
@@ -388,19 +404,8 @@ export class HashJoin implements Operator {
           if (v === null) hasNull = true;
           parts.push(hashKey(v, k.type));
         }
-        let matched = false;
-        if (!hasNull) {
-          const cands = table.get(parts.join('\u0001'));
-          if (cands) {
-            for (const c of cands) {
-              const row = l.concat(c.row);
-              if (this.residual && this.residual(row, ctx) !== true) continue;
-              matched = true;
-              c.matched = true;
-              out.push(row);
-            }
-          }
-        }
+        const cands = hasNull ? undefined : table.get(parts.join('\u0001'));
+        const matched = cands ? probe(l, cands, this.residual, ctx, out) : false;
         if (!matched && (this.type === 'left' || this.type === 'full')) out.push(l.concat(nullRow(nr)));
       }
       if (out.length > 0) yield out;
@@ -453,14 +458,7 @@ export class NestedLoopJoin implements Operator {
             ctx.outer.pop();
           }
         }
-        let matched = false;
-        for (const r of rs as { row: Row; matched: boolean }[]) {
-          const row = l.concat(r.row);
-          if (this.cond && this.cond(row, ctx) !== true) continue;
-          matched = true;
-          r.matched = true;
-          out.push(row);
-        }
+        const matched = probe(l, rs as { row: Row; matched: boolean }[], this.cond, ctx, out);
         if (!matched && (this.type === 'left' || this.type === 'full')) out.push(l.concat(nullRow(nr)));
         sinceYield += (rs as unknown[]).length + 1;
         if (sinceYield >= yieldEveryRows) {

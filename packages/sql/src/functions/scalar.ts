@@ -66,35 +66,32 @@ function divZero(): PgError {
   return new PgError(SqlState.DivisionByZero, 'division by zero');
 }
 
+/** + - * / % on JS numbers; integer division truncates toward zero. */
+function numberArith(op: string, x: number, y: number, integer: boolean): number {
+  switch (op) {
+    case '+':
+      return x + y;
+    case '-':
+      return x - y;
+    case '*':
+      return x * y;
+    case '/':
+      if (y === 0) throw divZero();
+      return integer ? Math.trunc(x / y) : x / y;
+    case '%':
+      if (y === 0) throw divZero();
+      return x % y;
+    default:
+      throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${op}`);
+  }
+}
+
 /** Arithmetic on two values of the same numeric type. */
 export function arith(op: string, a: Value, b: Value, t: SqlType): Value {
   switch (t.kind) {
     case 'int2':
     case 'int4': {
-      const x = a as number;
-      const y = b as number;
-      let r: number;
-      switch (op) {
-        case '+':
-          r = x + y;
-          break;
-        case '-':
-          r = x - y;
-          break;
-        case '*':
-          r = x * y;
-          break;
-        case '/':
-          if (y === 0) throw divZero();
-          r = Math.trunc(x / y);
-          break;
-        case '%':
-          if (y === 0) throw divZero();
-          r = x % y;
-          break;
-        default:
-          throw new PgError(SqlState.UndefinedFunction, `operator does not exist: integer ${op} integer`);
-      }
+      const r = numberArith(op, a as number, b as number, true);
       try {
         return checkIntRange(r, t);
       } catch {
@@ -141,26 +138,8 @@ export function arith(op: string, a: Value, b: Value, t: SqlType): Value {
     case 'float8': {
       const x = a as number;
       const y = b as number;
-      let r: number;
-      switch (op) {
-        case '+':
-          r = x + y;
-          break;
-        case '-':
-          r = x - y;
-          break;
-        case '*':
-          r = x * y;
-          break;
-        case '/':
-          if (y === 0) throw divZero();
-          r = x / y;
-          break;
-        case '%':
-          throw new PgError(SqlState.UndefinedFunction, 'operator does not exist: double precision % double precision');
-        default:
-          throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${op}`);
-      }
+      if (op === '%') throw new PgError(SqlState.UndefinedFunction, 'operator does not exist: double precision % double precision');
+      const r = numberArith(op, x, y, false);
       if (!Number.isFinite(r) && Number.isFinite(x) && Number.isFinite(y)) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
       return t.kind === 'float4' ? Math.fround(r) : r;
     }
