@@ -33,6 +33,7 @@ import { CopyParser, formatCopyRow } from './copy.js';
 import type { CopyRow } from './copy.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
+import { createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
 import type { DdlEnv } from './ddl.js';
 import { indexDef, indexOid, renderDefault, rootRoleOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
 import { lookupFunction, quoteIdent } from './functions/scalar.js';
@@ -797,6 +798,7 @@ export class Session {
 
   private compileInsert(s: Statement & { kind: 'insert' }, planner: QueryPlanner, view: CatalogView): Compiled {
     const { desc: t } = this.tableFor(s.table, s.pos, view);
+    if (t.kind === 'ts') throw tsNotImplemented(t, 'INSERT');
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot insert into ${t.kind} "${t.name}"`);
     const b = planner.binder;
     const visible = t.columns.filter((c) => !c.hidden);
@@ -960,6 +962,7 @@ export class Session {
 
   private compileUpdate(s: Statement & { kind: 'update' }, planner: QueryPlanner, view: CatalogView): Compiled {
     const { desc: t, schema, db } = this.tableFor(s.table, s.pos, view);
+    if (t.kind === 'ts') throw tsNotImplemented(t, 'UPDATE');
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot update ${t.kind} "${t.name}"`);
     const b = planner.binder;
     const rel = s.alias ?? t.name;
@@ -1022,6 +1025,7 @@ export class Session {
 
   private compileDelete(s: Statement & { kind: 'delete' }, planner: QueryPlanner, view: CatalogView): Compiled {
     const { desc: t, schema, db } = this.tableFor(s.table, s.pos, view);
+    if (t.kind === 'ts') throw tsNotImplemented(t, 'DELETE');
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot delete from ${t.kind} "${t.name}"`);
     const b = planner.binder;
     const rel = s.alias ?? t.name;
@@ -1075,6 +1079,7 @@ export class Session {
     if (!out.copyIn) throw new PgError(SqlState.FeatureNotSupported, 'COPY FROM STDIN is only supported in the simple query protocol');
     const view = this.view;
     const { desc: t } = this.tableFor(stmt.table as string[], stmt.pos, view);
+    if (t.kind === 'ts') throw tsNotImplemented(t, 'COPY');
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot copy to ${t.kind} "${t.name}"`);
     const names = stmt.columns ?? t.columns.filter((c) => !c.hidden).map((c) => c.name);
     const targets = names.map((n) => {
@@ -1306,6 +1311,7 @@ export class Session {
       case 'showColumns':
       case 'showCreate':
       case 'showIndexes':
+      case 'showTags':
         return this.showObjects(stmt);
       default:
         return this.runDdl(stmt, text, sink);
@@ -1337,7 +1343,21 @@ export class Session {
     const view = env.view;
     const cat = this.engine.catalog;
     switch (stmt.kind) {
+      case 'alterTsDatabase': {
+        const db = view.database(stmt.name);
+        if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${stmt.name}" does not exist`);
+        if (!db.ts) throw new PgError(SqlState.WrongObjectType, `database "${stmt.name}" is not a time-series database`);
+        const next = { ...db, ts: { ...db.ts } };
+        if (stmt.retentionSeconds !== null) next.ts.retentionSeconds = stmt.retentionSeconds;
+        if (stmt.partitionIntervalSeconds !== null) next.ts.partitionIntervalSeconds = stmt.partitionIntervalSeconds;
+        cat.writeDescriptor(env.txn, next);
+        return 'ALTER TS DATABASE';
+      }
       case 'createDatabase':
+        if (stmt.ts) {
+          createTsDatabase(env, stmt);
+          return 'CREATE TS DATABASE';
+        }
         if (view.database(stmt.name)) {
           if (stmt.ifNotExists) {
             env.notice(`database "${stmt.name}" already exists, skipping`);
@@ -1404,6 +1424,14 @@ export class Session {
         return 'DROP SCHEMA';
       }
       case 'createTable': {
+        const tgt = env.target(stmt.name);
+        const db = [...view.databases.values()].find((d) => d.id === tgt.dbId);
+        if (stmt.ts) {
+          if (!db?.ts) throw new PgError(SqlState.WrongObjectType, `cannot create a time-series table in relational database "${db?.name ?? '?'}"`, { hint: 'Create it in a database made with CREATE TS DATABASE.' });
+          createTsTable(env, stmt, db);
+          return 'CREATE TABLE';
+        }
+        if (db?.ts) throw new PgError(SqlState.WrongObjectType, `cannot create a relational table in time-series database "${db.name}"`, { hint: 'Add TAGS (...) PRIMARY TAGS (...) to make it a time-series table.' });
         if (stmt.asQuery) return this.createTableAs(stmt, env);
         createTable(env, stmt);
         return 'CREATE TABLE';
@@ -1427,7 +1455,7 @@ export class Session {
             throw new PgError(SqlState.UndefinedTable, `${want} "${parts.join('.')}" does not exist`);
           }
           const t = r.desc;
-          if (t.kind !== want) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a ${want}`, { hint: `Use DROP ${t.kind.toUpperCase()} to remove a ${t.kind}.` });
+          if (t.kind !== want && !(want === 'table' && t.kind === 'ts')) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a ${want}`, { hint: `Use DROP ${t.kind.toUpperCase()} to remove a ${t.kind}.` });
           // Refuse if another table's foreign key references this one.
           for (const other of view.allTables()) {
             if (other.id !== t.id && other.foreignKeys.some((fk) => fk.refTableId === t.id) && !(stmt.kind === 'dropTable' && stmt.cascade)) {
@@ -1460,11 +1488,13 @@ export class Session {
           }
           throw e;
         }
+        if (r.desc.kind === 'ts') throw tsNotImplemented(r.desc, 'ALTER TABLE');
         alterTable(env, r.desc, stmt.cmds, text);
         return 'ALTER TABLE';
       }
       case 'createIndex': {
         const r = this.tableFor(stmt.table, stmt.pos, view);
+        if (r.desc.kind === 'ts') throw tsNotImplemented(r.desc, 'CREATE INDEX');
         const t: TableDesc = JSON.parse(JSON.stringify(r.desc)) as TableDesc;
         const name = stmt.name ?? `${t.name}_${stmt.columns.map((c) => c.name).join('_')}_idx`;
         if ([t.primaryIndex, ...t.indexes].some((i) => i.name === name) || view.table(t.schemaId, name)) {
@@ -1549,6 +1579,7 @@ export class Session {
       case 'truncate':
         for (const parts of stmt.names) {
           const r = this.tableFor(parts, stmt.pos, view);
+          if (r.desc.kind === 'ts') throw tsNotImplemented(r.desc, 'TRUNCATE');
           if (r.desc.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `"${r.desc.name}" is not a table`);
           truncate(env, r.desc);
         }
@@ -1747,7 +1778,13 @@ export class Session {
       }
       case 'showCreate': {
         const r = this.tableFor(stmt.table, stmt.pos, view);
+        if (r.desc.kind === 'ts') return { rows: [[r.desc.name, showCreateTs(r.desc, [...view.databases.values()].find((d) => d.id === r.desc.parentId))]], tag: 'SHOW' };
         return { rows: [[r.desc.name, showCreate(r.desc, r.schema, view)]], tag: 'SHOW' };
+      }
+      case 'showTags': {
+        const { desc: t } = this.tableFor(stmt.table, stmt.pos, view);
+        if (t.kind !== 'ts' || !t.ts) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a time-series table`);
+        return { rows: t.ts.tags.map((g) => [g.name, formatType(g.type), g.primary, g.nullable]), tag: 'SHOW' };
       }
       default:
         return { rows: [], tag: 'SHOW' };
@@ -1835,6 +1872,8 @@ function utilityColumns(s: Statement): Column[] | null {
       return c(['table_name', T.text], ['index_name', T.text], ['non_unique', T.bool], ['seq_in_index', T.int8], ['column_name', T.text], ['direction', T.text], ['storing', T.bool], ['implicit', T.bool]);
     case 'showCreate':
       return c(['table_name', T.text], ['create_statement', T.text]);
+    case 'showTags':
+      return c(['tag', T.text], ['type', T.text], ['is_primary', T.bool], ['nullable', T.bool]);
     case 'explain':
       return c(['QUERY PLAN', T.text]);
     default:

@@ -12,6 +12,27 @@ export interface DatabaseDesc {
   kind: 'database';
   id: number;
   name: string;
+  /** Set for KWDB time-series databases (CREATE TS DATABASE). */
+  ts?: { retentionSeconds: number; partitionIntervalSeconds: number; comment: string | null };
+}
+
+/** A tag of a time-series table: per-device attributes, stored once per entity. */
+export interface TagDesc {
+  name: string;
+  type: SqlType;
+  nullable: boolean;
+  primary: boolean;
+}
+
+export interface TsTableInfo {
+  tags: TagDesc[];
+  /** Primary tag names, in declaration order: they identify the entity (device). */
+  primaryTags: string[];
+  /** 0 = inherit the database's retention. */
+  retentionSeconds: number;
+  activeTimeSeconds: number;
+  hashNum: number;
+  comment: string | null;
 }
 
 export interface SchemaDesc {
@@ -56,7 +77,7 @@ export interface ForeignKeyDesc {
 }
 
 export interface TableDesc {
-  kind: 'table' | 'view' | 'sequence';
+  kind: 'table' | 'view' | 'sequence' | 'ts';
   id: number;
   name: string;
   parentId: number;
@@ -70,6 +91,8 @@ export interface TableDesc {
   foreignKeys: ForeignKeyDesc[];
   /** Views: the defining query text. */
   viewQuery?: string;
+  /** Time-series tables: tags and options (columns[0] is the timestamp). */
+  ts?: TsTableInfo;
   /** Sequences: start and increment. */
   sequence?: { start: number; increment: number };
   version: number;

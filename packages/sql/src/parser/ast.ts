@@ -145,11 +145,12 @@ export type Statement =
   | { kind: 'insert'; with: CommonTableExpr[]; table: string[]; alias: string | null; columns: string[] | null; source: SelectStmt | 'default'; onConflict: OnConflict | null; returning: SelectItem[] | null; upsert: boolean; pos: number }
   | { kind: 'update'; with: CommonTableExpr[]; table: string[]; alias: string | null; sets: { column: string; value: Expr }[]; from: FromItem[]; where: Expr | null; returning: SelectItem[] | null; pos: number }
   | { kind: 'delete'; with: CommonTableExpr[]; table: string[]; alias: string | null; using: FromItem[]; where: Expr | null; returning: SelectItem[] | null; pos: number }
-  | { kind: 'createDatabase'; name: string; ifNotExists: boolean; pos: number }
+  | { kind: 'createDatabase'; name: string; ifNotExists: boolean; ts: TsDatabaseOptions | null; pos: number }
+  | { kind: 'alterTsDatabase'; name: string; retentionSeconds: number | null; partitionIntervalSeconds: number | null; pos: number }
   | { kind: 'dropDatabase'; name: string; ifExists: boolean; cascade: boolean; pos: number }
   | { kind: 'createSchema'; name: string; ifNotExists: boolean; pos: number }
   | { kind: 'dropSchema'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
-  | { kind: 'createTable'; name: string[]; ifNotExists: boolean; columns: ColumnDef[]; constraints: TableConstraint[]; asQuery: SelectStmt | null; pos: number }
+  | { kind: 'createTable'; name: string[]; ifNotExists: boolean; columns: ColumnDef[]; constraints: TableConstraint[]; asQuery: SelectStmt | null; ts: TsTableClause | null; pos: number }
   | { kind: 'dropTable'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   | { kind: 'alterTable'; name: string[]; ifExists: boolean; cmds: AlterTableCmd[]; pos: number }
   | { kind: 'createIndex'; name: string | null; table: string[]; columns: { name: string; desc: boolean }[]; unique: boolean; ifNotExists: boolean; storing: string[]; pos: number }
@@ -170,6 +171,7 @@ export type Statement =
   | { kind: 'show'; name: string; pos: number }
   | { kind: 'showTables'; schema: string[] | null; pos: number }
   | { kind: 'showDatabases'; pos: number }
+  | { kind: 'showTags'; table: string[]; pos: number }
   | { kind: 'showSchemas'; pos: number }
   | { kind: 'showColumns'; table: string[]; pos: number }
   | { kind: 'showCreate'; table: string[]; pos: number }
@@ -183,6 +185,23 @@ export type Statement =
   | { kind: 'discard'; what: string; pos: number }
   | { kind: 'comment'; pos: number }
   | { kind: 'empty'; pos: number };
+
+/** CREATE TS DATABASE options (KWDB). Durations in seconds. */
+export interface TsDatabaseOptions {
+  retentionSeconds: number | null;
+  partitionIntervalSeconds: number | null;
+  comment: string | null;
+}
+
+/** The TAGS … PRIMARY TAGS … part of a KWDB time-series CREATE TABLE. */
+export interface TsTableClause {
+  tags: ColumnDef[];
+  primaryTags: string[];
+  retentionSeconds: number | null;
+  activeTimeSeconds: number | null;
+  hashNum: number | null;
+  comment: string | null;
+}
 
 export interface CopyOptions {
   format: 'text' | 'csv';

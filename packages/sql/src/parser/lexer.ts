@@ -191,9 +191,7 @@ export function lex(sql: string): Token[] {
       // "1..2" or "1.foo": a trailing dot followed by an identifier is not part of the number
       if (v.endsWith('.') && /^[A-Za-z_.]/.test(sql[i + v.length] ?? '')) v = v.slice(0, -1);
       i += v.length;
-      if (/^[A-Za-z_]/.test(sql[i] ?? '')) {
-        throw err(`trailing junk after numeric literal at or near "${v}${sql[i]}"`, start);
-      }
+      // A name glued to a number ("50d") lexes as the number then the name, as in PostgreSQL 15.
       out.push({ type: 'number', value: v.replace(/_/g, ''), pos: start });
       continue;
     }

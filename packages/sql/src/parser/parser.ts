@@ -7,6 +7,8 @@ import { PgError, SqlState } from '@strata/common';
 import type {
   AlterTableCmd,
   CopyOptions,
+  TsDatabaseOptions,
+  TsTableClause,
   ColumnDef,
   CommonTableExpr,
   Expr,
@@ -442,6 +444,10 @@ class Parser {
       return { kind: 'showTables', schema: null, pos };
     }
     if (this.acceptKw('databases')) return { kind: 'showDatabases', pos };
+    if (this.acceptKw('tags')) {
+      this.expectKw('from');
+      return { kind: 'showTags', table: this.qualifiedName(), pos };
+    }
     if (this.acceptKw('schemas')) return { kind: 'showSchemas', pos };
     if (this.acceptKw('columns')) {
       if (!this.acceptKw('from')) this.expectKw('in');
@@ -464,12 +470,24 @@ class Parser {
   // ---- DDL -----------------------------------------------------------------------------------
 
   private createStmt(pos: number): Statement {
+    if (this.acceptKw('ts', 'database')) {
+      const ifNotExists = this.acceptKw('if', 'not', 'exists');
+      const name = this.ident();
+      const ts: TsDatabaseOptions = { retentionSeconds: null, partitionIntervalSeconds: null, comment: null };
+      if (this.acceptKw('retentions')) ts.retentionSeconds = this.duration();
+      if (this.acceptKw('partition', 'interval')) ts.partitionIntervalSeconds = this.duration();
+      if (this.acceptKw('comment')) {
+        this.acceptOp('=');
+        ts.comment = this.stringLit();
+      }
+      return { kind: 'createDatabase', name, ifNotExists, ts, pos };
+    }
     if (this.acceptKw('database')) {
       const ifNotExists = this.acceptKw('if', 'not', 'exists');
       const name = this.ident();
       // Options (ENCODING, TEMPLATE, …) are accepted and ignored.
       while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
-      return { kind: 'createDatabase', name, ifNotExists, pos };
+      return { kind: 'createDatabase', name, ifNotExists, ts: null, pos };
     }
     if (this.acceptKw('schema')) {
       const ifNotExists = this.acceptKw('if', 'not', 'exists');
@@ -542,6 +560,36 @@ class Parser {
     throw this.syntaxError();
   }
 
+  private stringLit(): string {
+    const t = this.next();
+    if (t.type !== 'string') throw this.syntaxError(t);
+    return t.value;
+  }
+
+  /**
+   * A KWDB duration: `50d`, `20D`, `10 day`, `2 mon`, `'1h'`. Returns seconds. Units: s/second,
+   * m/minute, h/hour, d/day, w/week, mon/month (30 days), y/year (365 days).
+   */
+  duration(): number {
+    const t = this.next();
+    let text: string;
+    if (t.type === 'string') text = t.value;
+    else if (t.type === 'number') {
+      text = t.value;
+      if (this.peek().type === 'ident') text += this.next().value;
+    } else if (t.type === 'ident') text = t.value;
+    else throw this.syntaxError(t);
+    // "50d" lexes as the number 50 followed by the identifier d only with a space; "50d" glued
+    // together is rejected by the lexer as trailing junk, so both spellings arrive here.
+    const m = /^\s*(\d+)\s*([a-z]+)\s*$/i.exec(text);
+    const units: Record<string, number> = { s: 1, second: 1, seconds: 1, m: 60, minute: 60, minutes: 60, h: 3600, hour: 3600, hours: 3600, d: 86400, day: 86400, days: 86400, w: 604800, week: 604800, weeks: 604800, mon: 2592000, month: 2592000, months: 2592000, y: 31536000, year: 31536000, years: 31536000 };
+    const unit = m ? units[(m[2] as string).toLowerCase()] : undefined;
+    if (!m || unit === undefined) throw new PgError(SqlState.InvalidParameterValue, `invalid duration "${text}": want a positive integer and a unit (s, m, h, d, w, mon, y)`, { position: t.pos + 1 });
+    const secs = Number(m[1]) * unit;
+    if (secs > 1000 * 31536000) throw new PgError(SqlState.InvalidParameterValue, `duration "${text}" exceeds 1000 years`, { position: t.pos + 1 });
+    return secs;
+  }
+
   private signedNumber(): number {
     const neg = this.acceptOp('-');
     const t = this.next();
@@ -555,7 +603,7 @@ class Parser {
     const columns: ColumnDef[] = [];
     const constraints: TableConstraint[] = [];
     if (this.acceptKw('as')) {
-      return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), pos };
+      return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, pos };
     }
     this.expectPunct('(');
     if (!this.isPunct(')')) {
@@ -568,9 +616,35 @@ class Parser {
       } while (this.acceptPunct(','));
     }
     this.expectPunct(')');
+    let ts: TsTableClause | null = null;
+    if (this.isKw('tags') || this.isKw('attributes')) {
+      this.next();
+      this.expectPunct('(');
+      const tags: ColumnDef[] = [];
+      do tags.push(this.columnDef());
+      while (this.acceptPunct(','));
+      this.expectPunct(')');
+      if (!(this.acceptKw('primary', 'tags') || this.acceptKw('primary', 'attributes'))) throw this.syntaxError();
+      this.expectPunct('(');
+      const primaryTags = this.identList();
+      this.expectPunct(')');
+      ts = { tags, primaryTags, retentionSeconds: null, activeTimeSeconds: null, hashNum: null, comment: null };
+      for (;;) {
+        if (this.acceptKw('retentions')) ts.retentionSeconds = this.duration();
+        else if (this.acceptKw('activetime')) ts.activeTimeSeconds = this.duration();
+        else if (this.acceptKw('comment')) {
+          this.acceptOp('=');
+          ts.comment = this.stringLit();
+        } else if (this.acceptKw('with', 'hash')) {
+          this.expectPunct('(');
+          ts.hashNum = this.signedNumber();
+          this.expectPunct(')');
+        } else break;
+      }
+    }
     let asQuery: SelectStmt | null = null;
-    if (this.acceptKw('as')) asQuery = this.selectStmt();
-    return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, pos };
+    if (!ts && this.acceptKw('as')) asQuery = this.selectStmt();
+    return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, ts, pos };
   }
 
   private tableConstraint(): TableConstraint {
@@ -708,6 +782,20 @@ class Parser {
   }
 
   private alterStmt(pos: number): Statement {
+    if (this.acceptKw('ts', 'database')) {
+      const name = this.ident();
+      this.expectKw('set');
+      let retentionSeconds: number | null = null;
+      let partitionIntervalSeconds: number | null = null;
+      if (this.acceptKw('retentions')) {
+        this.acceptOp('=');
+        retentionSeconds = this.duration();
+      } else if (this.acceptKw('partition', 'interval')) {
+        this.acceptOp('=');
+        partitionIntervalSeconds = this.duration();
+      } else throw this.syntaxError();
+      return { kind: 'alterTsDatabase', name, retentionSeconds, partitionIntervalSeconds, pos };
+    }
     if (!this.acceptKw('table')) throw this.syntaxError();
     const ifExists = this.acceptKw('if', 'exists');
     this.acceptKw('only');

@@ -128,7 +128,14 @@ export function typeFromName(t: TypeName): SqlType {
       base = T.text;
       break;
     case 'varchar':
+    case 'nvarchar':
       base = { kind: 'varchar', typmod: t.mods[0] ?? -1 };
+      break;
+    case 'nchar':
+      base = { kind: 'bpchar', typmod: t.mods[0] ?? 1 };
+      break;
+    case 'varbytes':
+      base = T.bytea;
       break;
     case 'bpchar':
       base = { kind: 'bpchar', typmod: t.mods[0] ?? (t.name === 'bpchar' && t.mods.length === 0 ? 1 : -1) };

@@ -47,6 +47,7 @@ function userTables(v: CatalogView, dbId: number): { t: TableDesc; schema: strin
 }
 
 function relkind(t: TableDesc): string {
+  // Time-series tables show as ordinary tables so psql's \d and driver introspection list them.
   return t.kind === 'view' ? 'v' : t.kind === 'sequence' ? 'S' : 'r';
 }
 

@@ -1,0 +1,182 @@
+/**
+ * KWDB time-series DDL: CREATE TS DATABASE and the TAGS … PRIMARY TAGS form of CREATE TABLE,
+ * with KWDB's rules and limits (../shared/reference/kwdb-user-features.md §1). Descriptors only:
+ * the time-series storage engine (packages/ts) is not wired to SQL yet.
+ */
+import { PgError, SqlState } from '@strata/common';
+import type { ColumnDef, Statement, TsTableClause } from './parser/ast.js';
+import type { ColumnDesc, DatabaseDesc, TableDesc, TagDesc } from './catalog/descriptors.js';
+import { T, formatType } from './types/types.js';
+import type { SqlType } from './types/types.js';
+import { typeFromName } from './plan/binder.js';
+import type { DdlEnv } from './ddl.js';
+
+export const tsDefaults = {
+  /** 0 = keep forever. */
+  retentionSeconds: 0,
+  partitionIntervalSeconds: 10 * 86400,
+  activeTimeSeconds: 86400,
+  hashNum: 2000,
+} as const;
+
+export const tsLimits = {
+  columnsMax: 4096,
+  columnsMin: 2,
+  tagsMax: 128,
+  primaryTagsMax: 4,
+  primaryTagVarcharBytesMax: 128,
+  primaryTagVarcharBytesDefault: 64,
+  hashNumMin: 1,
+  hashNumMax: 50000,
+  nameBytesMax: 128,
+} as const;
+
+const dataTypes = new Set(['timestamp', 'timestamptz', 'int2', 'int4', 'int8', 'float4', 'float8', 'bool', 'bpchar', 'varchar', 'bytea']);
+
+function bad(msg: string, code: SqlState = SqlState.InvalidTableDefinition, position?: number): PgError {
+  return new PgError(code, msg, position === undefined ? {} : { position: position + 1 });
+}
+
+function checkName(kind: string, name: string, pos?: number): void {
+  if (Buffer.byteLength(name) > tsLimits.nameBytesMax) throw bad(`${kind} name "${name}" exceeds ${tsLimits.nameBytesMax} bytes`, SqlState.InvalidTableDefinition, pos);
+  if (!/^[\x20-\x7e]*$/.test(name)) throw bad(`${kind} name "${name}" must be ASCII in a time-series table`, SqlState.InvalidTableDefinition, pos);
+}
+
+export function createTsDatabase(env: DdlEnv, s: Statement & { kind: 'createDatabase' }): DatabaseDesc | null {
+  if (env.view.database(s.name)) {
+    if (s.ifNotExists) {
+      env.notice(`database "${s.name}" already exists, skipping`);
+      return null;
+    }
+    throw new PgError(SqlState.DuplicateDatabase, `database "${s.name}" already exists`);
+  }
+  const db = env.catalog.createDatabase(env.txn, s.name);
+  db.ts = {
+    retentionSeconds: s.ts?.retentionSeconds ?? tsDefaults.retentionSeconds,
+    partitionIntervalSeconds: s.ts?.partitionIntervalSeconds ?? tsDefaults.partitionIntervalSeconds,
+    comment: s.ts?.comment ?? null,
+  };
+  env.catalog.writeDescriptor(env.txn, db);
+  return db;
+}
+
+/** Validates a TS CREATE TABLE and builds its descriptor. */
+export function createTsTable(env: DdlEnv, s: Statement & { kind: 'createTable' }, db: DatabaseDesc): TableDesc | null {
+  const c = s.ts as TsTableClause;
+  const tgt = env.target(s.name);
+  if (env.view.table(tgt.schemaId, tgt.name)) {
+    if (s.ifNotExists) {
+      env.notice(`relation "${tgt.name}" already exists, skipping`);
+      return null;
+    }
+    throw new PgError(SqlState.DuplicateTable, `relation "${tgt.name}" already exists`);
+  }
+  checkName('table', tgt.name);
+  if (s.constraints.length > 0) throw bad('time-series tables do not support table constraints (PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY)', SqlState.FeatureNotSupported);
+  const cols = s.columns;
+  if (cols.length < tsLimits.columnsMin) throw bad(`a time-series table needs at least ${tsLimits.columnsMin} columns (a timestamp and a value)`);
+  if (cols.length > tsLimits.columnsMax) throw bad(`a time-series table can have at most ${tsLimits.columnsMax} columns`, SqlState.TooManyColumns);
+  const first = cols[0] as ColumnDef;
+  const firstType = typeFromName(first.type);
+  if (firstType.kind !== 'timestamp' && firstType.kind !== 'timestamptz') {
+    throw bad(`the first column of a time-series table must be TIMESTAMP or TIMESTAMPTZ, not ${formatType(firstType)}`, SqlState.InvalidTableDefinition, first.pos);
+  }
+  if (!first.notNull) throw bad(`the first column "${first.name}" of a time-series table must be NOT NULL`, SqlState.InvalidTableDefinition, first.pos);
+  const names = new Set<string>();
+  const columns: ColumnDesc[] = cols.map((cd, i) => {
+    checkName('column', cd.name, cd.pos);
+    if (names.has(cd.name)) throw new PgError(SqlState.DuplicateColumn, `column "${cd.name}" specified more than once`);
+    names.add(cd.name);
+    let type = typeFromName(cd.type);
+    if (i === 0) type = T.timestamptz; // a TIMESTAMP first column is treated as TIMESTAMPTZ (KWDB)
+    if (!dataTypes.has(type.kind)) throw bad(`column "${cd.name}": type ${formatType(type)} is not supported in time-series tables`, SqlState.FeatureNotSupported, cd.pos);
+    if (cd.primaryKey || cd.unique || cd.check || cd.references) throw bad(`column "${cd.name}": constraints are not supported in time-series tables`, SqlState.FeatureNotSupported, cd.pos);
+    return { id: i + 1, name: cd.name, type, nullable: !cd.notNull, default: cd.defaultText, hidden: false };
+  });
+  if (c.tags.length === 0) throw bad('a time-series table needs at least one tag');
+  if (c.tags.length > tsLimits.tagsMax) throw bad(`a time-series table can have at most ${tsLimits.tagsMax} tags`);
+  const tags: TagDesc[] = c.tags.map((td) => {
+    checkName('tag', td.name, td.pos);
+    if (names.has(td.name)) throw new PgError(SqlState.DuplicateColumn, `tag "${td.name}" has the same name as a column or another tag`);
+    names.add(td.name);
+    const type = typeFromName(td.type);
+    if (type.kind === 'timestamp' || type.kind === 'timestamptz' || td.type.name.toLowerCase() === 'nvarchar') {
+      throw bad(`tag "${td.name}": type ${td.type.name.toUpperCase()} is not allowed for tags`, SqlState.FeatureNotSupported, td.pos);
+    }
+    if (!dataTypes.has(type.kind)) throw bad(`tag "${td.name}": type ${formatType(type)} is not supported in time-series tables`, SqlState.FeatureNotSupported, td.pos);
+    return { name: td.name, type, nullable: !td.notNull, primary: false };
+  });
+  if (c.primaryTags.length < 1 || c.primaryTags.length > tsLimits.primaryTagsMax) {
+    throw bad(`a time-series table needs 1 to ${tsLimits.primaryTagsMax} primary tags, not ${c.primaryTags.length}`);
+  }
+  for (const p of c.primaryTags) {
+    const t = tags.find((x) => x.name === p);
+    if (!t) throw bad(`primary tag "${p}" is not in the tag list`, SqlState.UndefinedColumn);
+    if (t.primary) throw new PgError(SqlState.DuplicateColumn, `primary tag "${p}" specified more than once`);
+    if (t.nullable) throw bad(`primary tag "${p}" must be NOT NULL`);
+    if (t.type.kind === 'float4' || t.type.kind === 'float8') throw bad(`primary tag "${p}" cannot be a floating-point type`, SqlState.FeatureNotSupported);
+    if (t.type.kind === 'bytea' || t.type.kind === 'text') throw bad(`primary tag "${p}": variable-length types other than VARCHAR are not allowed`, SqlState.FeatureNotSupported);
+    if (t.type.kind === 'varchar') {
+      if (t.type.typmod < 0) t.type = { kind: 'varchar', typmod: tsLimits.primaryTagVarcharBytesDefault } as SqlType;
+      if (t.type.typmod > tsLimits.primaryTagVarcharBytesMax) throw bad(`primary tag "${p}": VARCHAR is limited to ${tsLimits.primaryTagVarcharBytesMax} bytes`, SqlState.FeatureNotSupported);
+    }
+    t.primary = true;
+  }
+  const hashNum = c.hashNum ?? tsDefaults.hashNum;
+  if (!(Number.isInteger(hashNum) && hashNum >= tsLimits.hashNumMin && hashNum <= tsLimits.hashNumMax)) {
+    throw bad(`WITH HASH(${hashNum}) is out of range [${tsLimits.hashNumMin}, ${tsLimits.hashNumMax}]`, SqlState.InvalidParameterValue);
+  }
+  const t: TableDesc = {
+    kind: 'ts',
+    id: env.catalog.allocateId(env.txn),
+    name: tgt.name,
+    parentId: tgt.dbId,
+    schemaId: tgt.schemaId,
+    columns,
+    nextColumnId: columns.length + 1,
+    primaryIndex: { id: 1, name: `${tgt.name}_primary_tags`, columnIds: [], desc: [], unique: true, constraint: null },
+    indexes: [],
+    nextIndexId: 2,
+    checks: [],
+    foreignKeys: [],
+    ts: {
+      tags,
+      primaryTags: c.primaryTags,
+      retentionSeconds: c.retentionSeconds ?? 0,
+      activeTimeSeconds: c.activeTimeSeconds ?? tsDefaults.activeTimeSeconds,
+      hashNum,
+      comment: c.comment,
+    },
+    version: 1,
+  };
+  void db;
+  env.catalog.writeDescriptor(env.txn, t);
+  env.catalog.writeName(env.txn, tgt.dbId, tgt.schemaId, tgt.name, t.id);
+  return t;
+}
+
+/** Durations as KWDB shows them: "864000s" for retentions, "10d" for intervals when whole days. */
+export function formatRetention(seconds: number): string {
+  return `${seconds}s`;
+}
+
+export function formatInterval(seconds: number): string {
+  return seconds % 86400 === 0 ? `${seconds / 86400}d` : `${seconds}s`;
+}
+
+/** SHOW CREATE TABLE for a time-series table, in KWDB's shape. */
+export function showCreateTs(t: TableDesc, db: DatabaseDesc | undefined): string {
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  const typeName = (ty: SqlType, first: boolean) => (first ? 'TIMESTAMPTZ(3)' : formatType(ty).toUpperCase().replace('DOUBLE PRECISION', 'FLOAT8').replace('INTEGER', 'INT4').replace('BIGINT', 'INT8').replace('SMALLINT', 'INT2').replace('REAL', 'FLOAT4').replace('BOOLEAN', 'BOOL').replace('CHARACTER VARYING', 'VARCHAR').replace('CHARACTER', 'CHAR').replace('BYTEA', 'VARBYTES'));
+  const cols = t.columns.map((c, i) => `\t${c.name} ${typeName(c.type, i === 0)} ${c.nullable ? 'NULL' : 'NOT NULL'}${c.default ? ` DEFAULT ${c.default}` : ''}`);
+  const tags = info.tags.map((g) => `\t${g.name} ${typeName(g.type, false)} ${g.nullable ? 'NULL' : 'NOT NULL'}`);
+  const retention = info.retentionSeconds || db?.ts?.retentionSeconds || 0;
+  return `CREATE TABLE ${t.name} (\n${cols.join(',\n')}\n) TAGS (\n${tags.join(',\n')} ) PRIMARY TAGS(${info.primaryTags.join(', ')})\n\tretentions ${formatRetention(retention)}\n\tactivetime ${formatInterval(info.activeTimeSeconds)}\n\tpartition interval ${formatInterval(db?.ts?.partitionIntervalSeconds ?? tsDefaults.partitionIntervalSeconds)}${info.hashNum !== tsDefaults.hashNum ? `\n\twith hash(${info.hashNum})` : ''}`;
+}
+
+/** Raised by every statement that would read or write rows of a time-series table until the engine is wired. */
+export function tsNotImplemented(t: TableDesc, what: string): PgError {
+  return new PgError(SqlState.FeatureNotSupported, `${what} on time-series table "${t.name}" is not implemented yet`, {
+    detail: 'Time-series tables can be created, described and dropped; the storage engine (packages/ts) is not yet connected to SQL.',
+  });
+}
