@@ -37,7 +37,12 @@ export class StrataNode {
     const started = Date.now();
     this.store = await Store.open(this.opts.storeDir, this.opts.nodeId ?? 1);
     const store = this.store;
-    const engine = new SqlEngine({ sender: store, nodeId: this.opts.nodeId ?? 1, engineSizeBytes: () => store.engineSizeBytes() });
+    const engine = new SqlEngine({
+      sender: store,
+      nodeId: this.opts.nodeId ?? 1,
+      engineSizeBytes: () => store.engineSizeBytes() + store.ts.diskBytes(),
+      ts: { proposeTs: (id, p) => store.proposeTs(id, p), proposeTsDrop: (id) => store.proposeTsDrop(id), tsTable: (id) => store.ts.table(id) },
+    });
     store.onApply = (b) => engine.onApply(b);
     await engine.bootstrap();
     this.pg = new PgServer({ engine, host: this.opts.listenHost, port: this.opts.listenPort, metrics: this.metrics });

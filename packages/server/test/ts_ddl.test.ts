@@ -1,7 +1,7 @@
 /**
  * KWDB time-series DDL over the wire: CREATE TS DATABASE, TS CREATE TABLE with TAGS / PRIMARY TAGS,
  * ALTER TS DATABASE, SHOW TAGS / SHOW CREATE TABLE, and the errors for everything KWDB refuses.
- * Rows in TS tables are not readable or writable yet; that refusal is tested too.
+ * Statements not implemented for TS tables yet (DELETE, UPDATE, …) are refused; that is tested too.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,8 +112,8 @@ describe('time-series DDL', () => {
     }
   });
 
-  it('row access to TS tables is refused with 0A000 until the engine is wired; the session survives', async () => {
-    for (const q of ["insert into meters values (now(), 1.0, 220, 0.5, 'a', 1, 'm')", 'select * from meters', 'delete from meters', 'truncate meters', 'create index on meters (voltage)']) {
+  it('statements not implemented for TS tables yet are refused with 0A000; the session survives', async () => {
+    for (const q of ['delete from meters', 'update meters set voltage = 1', 'truncate meters', 'create index on meters (voltage)', 'alter table meters add column x int']) {
       const e = await sqlstate(q);
       expect(e.code, q).toBe('0A000');
       expect(e.message, q).toMatch(/time-series table "meters" is not implemented yet/);

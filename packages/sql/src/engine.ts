@@ -1,3 +1,4 @@
+import type { TsSender } from './ts_dml.js';
 import { PgError, SqlState, logger } from '@strata/common';
 import { KeyWriter, KeyspaceSystem, Txn } from '@strata/kv';
 import type { KvSender, WriteBatch } from '@strata/kv';
@@ -12,6 +13,8 @@ export interface SqlEngineOptions {
   sender: KvSender;
   nodeId: number;
   engineSizeBytes: () => number;
+  /** The store's time-series engine; without it time-series tables cannot hold rows. */
+  ts?: TsSender;
 }
 
 function seqKey(id: number): Buffer {

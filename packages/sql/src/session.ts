@@ -34,6 +34,8 @@ import type { CopyRow } from './copy.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
 import { createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
+import { proposeTsRows, toTsValue, tsTargets } from './ts_dml.js';
+import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
 import { indexDef, indexOid, renderDefault, rootRoleOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
 import { lookupFunction, quoteIdent } from './functions/scalar.js';
@@ -62,6 +64,8 @@ interface Compiled {
    * recording reads, so they can be locked first (null: do not lock, stay optimistic).
    */
   lockKeys?: (ctx: ExecCtx) => Buffer[] | null;
+  /** Runs once every row has been produced (time-series INSERT proposes its rows here). */
+  finish?: (ctx: ExecCtx) => Promise<void>;
 }
 
 /** Statements touching more rows than this run optimistically instead of locking each row. */
@@ -571,6 +575,7 @@ export class Session {
       try {
         const more = await this.pump(run, maxRows, sink);
         if (more) return { tag: null };
+        if (run.compiled.finish) await run.compiled.finish(run.ctx);
         portal.running = null;
         portal.done = true;
         if (run.implicit) await this.finishImplicit();
@@ -675,6 +680,7 @@ export class Session {
       sleepUntil: 0,
       ctes: new Map(),
       server: this.engine.server,
+      ts: this.engine.opts.ts ?? null,
     };
   }
 
@@ -798,7 +804,7 @@ export class Session {
 
   private compileInsert(s: Statement & { kind: 'insert' }, planner: QueryPlanner, view: CatalogView): Compiled {
     const { desc: t } = this.tableFor(s.table, s.pos, view);
-    if (t.kind === 'ts') throw tsNotImplemented(t, 'INSERT');
+    if (t.kind === 'ts') return this.compileTsInsert(s, t, planner, view);
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot insert into ${t.kind} "${t.name}"`);
     const b = planner.binder;
     const visible = t.columns.filter((c) => !c.hidden);
@@ -947,6 +953,95 @@ export class Session {
           if (out.length > 0) yield out;
         })();
         return { batches, state };
+      },
+    };
+  }
+
+  /**
+   * INSERT into a time-series table: values are checked and converted as for any table (types,
+   * lengths, NOT NULL of the timestamp, NOT NULL columns and primary tags), collected, and proposed
+   * as TS write commands when the statement completes.
+   */
+  private compileTsInsert(s: Statement & { kind: 'insert' }, t: TableDesc, planner: QueryPlanner, view: CatalogView): Compiled {
+    const sender = this.engine.opts.ts;
+    if (!sender) throw tsNotImplemented(t, 'INSERT');
+    if ((s.returning && s.returning.length > 0) || s.onConflict || s.upsert) throw new PgError(SqlState.FeatureNotSupported, `RETURNING, ON CONFLICT and UPSERT are not supported on time-series table "${t.name}"`);
+    if (s.source === 'default') throw new PgError(SqlState.NotNullViolation, `null value in column "${t.columns[0]?.name}" of relation "${t.name}" violates not-null constraint`);
+    const all = tsTargets(t);
+    const targetNames = s.columns ?? all.map((c) => c.name);
+    const targets = targetNames.map((n) => {
+      const i = all.findIndex((c) => c.name === n);
+      if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${n}" of relation "${t.name}" does not exist`);
+      return i;
+    });
+    if (new Set(targets).size !== targets.length) throw new PgError(SqlState.DuplicateColumn, 'column specified more than once');
+    const b = planner.binder;
+    const q = s.source;
+    let valueRows: { evs: (Ev | null)[]; types: SqlType[] }[] | null = null;
+    let source: Operator | null = null;
+    if (q.body.kind === 'values' && q.with.length === 0 && q.orderBy.length === 0 && !q.limit) {
+      valueRows = q.body.rows.map((row) => {
+        if (row.length > targets.length) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
+        if (row.length < targets.length && s.columns) throw new PgError(SqlState.SyntaxError, 'INSERT has more target columns than expressions');
+        const evs: (Ev | null)[] = [];
+        const types: SqlType[] = [];
+        row.forEach((e, i) => {
+          if (e.kind === 'default') {
+            evs.push(null);
+            types.push(T.unknown);
+            return;
+          }
+          let be = b.bind(e, new Scope([]));
+          if (be.type.kind === 'unknown') be = b.coerce(be, (all[targets[i] as number] as { type: SqlType }).type, false);
+          evs.push(be.ev);
+          types.push(be.type);
+        });
+        return { evs, types };
+      });
+    } else {
+      source = planner.planQuery(q, null);
+      if (source.columns.length > targets.length) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
+    }
+    const db = [...view.databases.values()].find((d) => d.id === t.parentId);
+    const colDescs = all.map((c, i) => ({ id: i + 1, name: c.name, type: c.type, nullable: !c.notNull, default: null, hidden: false }));
+    let pending: TsValue[][] = [];
+    return {
+      columns: null,
+      writes: true,
+      tag: (c) => `INSERT 0 ${c}`,
+      start(ctx) {
+        const state = { count: 0 };
+        pending = [];
+        const add = (vals: Value[], types: SqlType[]) => {
+          const row: TsValue[] = new Array<TsValue>(all.length).fill(null);
+          targets.forEach((ti, i) => {
+            if (i >= vals.length) return;
+            const cd = colDescs[ti] as ColumnDesc;
+            row[ti] = toTsValue(assignValue(vals[i] as Value, types[i] as SqlType, cd, ctx), cd.type, cd.name);
+          });
+          all.forEach((c, i) => {
+            if (c.notNull && row[i] === null) throw new PgError(SqlState.NotNullViolation, `null value in column "${c.name}" of relation "${t.name}" violates not-null constraint`);
+          });
+          pending.push(row);
+          state.count++;
+        };
+        const batches = (function* (): Batches {
+          if (valueRows) {
+            for (const vr of valueRows) add(vr.evs.map((e) => (e ? e([], ctx) : null)), vr.types);
+          } else if (source) {
+            const types = source.columns.map((c) => c.type);
+            for (const batch of source.exec(ctx)) {
+              for (const r of batch) add(r, types);
+              if (batch.length === 0) yield [];
+            }
+          }
+        })();
+        return { batches, state };
+      },
+      async finish() {
+        const rows = pending;
+        pending = [];
+        if (rows.length > 0) await proposeTsRows(sender, t, db, rows);
       },
     };
   }
@@ -1319,19 +1414,33 @@ export class Session {
     void params;
   }
 
+  /** Time-series tables whose data the running DDL statement drops after it commits. */
+  private tsDrops: number[] = [];
+
+  private dropTsData(t: TableDesc): void {
+    this.tsDrops.push(t.id);
+  }
+
   private async runDdl(stmt: Statement, text: string, sink: ExecuteSink): Promise<{ rows: Row[]; tag: string }> {
     const implicit = !this.explicit;
     if (!this.txn) await this.beginTxn();
     const txn = this.txn as Txn;
     const notices: string[] = [];
+    this.tsDrops = [];
     try {
       const tag = await this.ddl(stmt, text, this.ddlEnv(txn, notices));
       for (const n of notices) sink.notice(n);
+      if (this.tsDrops.length > 0 && !implicit) {
+        throw new PgError(SqlState.ActiveSqlTransaction, `${stmt.kind === 'dropDatabase' ? 'DROP DATABASE' : 'DROP TABLE'} of time-series data cannot run inside a transaction block`);
+      }
       if (implicit) {
         this.txn = null;
         this.txnTimestamp = 0;
         if (txn.isOpen()) await txn.commit();
       }
+      // The descriptors are gone; now the data (through the log, so every replica drops it).
+      for (const id of this.tsDrops) await this.engine.opts.ts?.proposeTsDrop(id);
+      this.tsDrops = [];
       return { rows: [], tag };
     } catch (e) {
       this.onError();
@@ -1379,6 +1488,7 @@ export class Session {
         if (db.name === this.database) throw new PgError(SqlState.ObjectInUse, 'cannot drop the currently open database');
         for (const s of view.schemasOf(db.id)) {
           for (const t of view.tables.get(s.id)?.values() ?? []) {
+            if (t.kind === 'ts') this.dropTsData(t);
             dropTableData(env, t);
             cat.deleteDescriptor(env.txn, t);
           }
@@ -1462,6 +1572,7 @@ export class Session {
               throw new PgError(SqlState.DependentObjectsStillExist ?? SqlState.ObjectInUse, `cannot drop table ${t.name} because other objects depend on it`, { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' });
             }
           }
+          if (t.kind === 'ts') this.dropTsData(t);
           dropTableData(env, t);
           cat.deleteDescriptor(env.txn, t);
           // Sequences owned by SERIAL columns go with their table.

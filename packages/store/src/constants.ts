@@ -26,3 +26,9 @@ export const lockWaitersMax = 10_000;
  * every write; bulk loads are not rescanned.
  */
 export const gcKeysPerApplyMax = 1024;
+
+/** The TS engine is flushed (blocks written, files synced) at least this often while it holds unflushed rows. */
+export const tsFlushIntervalMs = 1000;
+
+/** …and as soon as this many rows are unflushed (bounds replay work and buffer memory). */
+export const tsFlushRowsMax = 500_000;

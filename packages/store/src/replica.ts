@@ -9,13 +9,33 @@ import { gcKeysPerApplyMax, proposalQueueMax } from './constants.js';
 import type { RangeDescriptor } from './range.js';
 
 const proposalIdBytes = 16;
+/** Command kinds (the byte after the proposal id). */
 const CmdWriteBatch = 1;
+const CmdTsWrite = 2;
+const CmdTsDrop = 3;
+
+/** What a replica hands the store's time-series engine when TS commands apply. */
+export interface TsApplier {
+  write(index: number, payload: Buffer): void;
+  drop(index: number, tableId: number): void;
+}
 
 interface Pending {
   id: string;
   data: Buffer;
   resolve: () => void;
   reject: (e: unknown) => void;
+}
+
+/** Re-applies a log entry's TS command, if it holds one (store start: replay after the TS engine's flushed index). */
+export function replayTsEntry(e: Entry, ts: TsApplier): boolean {
+  if (e.type !== EntryType.Normal || e.data.length <= proposalIdBytes) return false;
+  const kind = e.data[proposalIdBytes];
+  const body = Buffer.from(e.data.subarray(proposalIdBytes + 1));
+  if (kind === CmdTsWrite) ts.write(e.index, body);
+  else if (kind === CmdTsDrop) ts.drop(e.index, body.readUInt32BE(0));
+  else return false;
+  return true;
 }
 
 export function appliedStateKey(rangeId: number): Buffer {
@@ -74,6 +94,7 @@ export class Replica {
     private readonly onApplyBatch: (b: WriteBatch) => void,
     /** Versions below this timestamp that are shadowed by a newer one may be deleted on apply. */
     private readonly gcThreshold: () => bigint = () => 0n,
+    private readonly ts: TsApplier | null = null,
   ) {
     this.storage = new MemoryStorage();
     this.storage.applySnapshot({
@@ -110,14 +131,29 @@ export class Replica {
 
   /** Queues a write batch; resolves once it is applied (durable in the log, visible in the engine). */
   proposeWriteBatch(b: WriteBatch): Promise<void> {
+    return this.propose(CmdWriteBatch, encodeWriteBatch(b));
+  }
+
+  /** Queues a time-series write (command.ts payload); resolves once applied to the TS engine. */
+  proposeTsWrite(payload: Buffer): Promise<void> {
+    return this.propose(CmdTsWrite, payload);
+  }
+
+  /** Queues the deletion of a time-series table's data. */
+  proposeTsDrop(tableId: number): Promise<void> {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32BE(tableId, 0);
+    return this.propose(CmdTsDrop, b);
+  }
+
+  private propose(kind: number, body: Buffer): Promise<void> {
     if (this.queue.length >= proposalQueueMax) {
       return Promise.reject(new PgError(SqlState.InsufficientResources, `range ${this.rangeId}: too many pending writes (${proposalQueueMax}); retry later`));
     }
     const idBytes = randomBytes(proposalIdBytes);
-    const body = encodeWriteBatch(b);
     const data = Buffer.allocUnsafe(proposalIdBytes + 1 + body.length);
     idBytes.copy(data, 0);
-    data[proposalIdBytes] = CmdWriteBatch;
+    data[proposalIdBytes] = kind;
     body.copy(data, proposalIdBytes + 1);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ id: idBytes.toString('latin1'), data, resolve, reject });
@@ -176,14 +212,26 @@ export class Replica {
       assert(e.data.length > proposalIdBytes, 'short raft command');
       const id = Buffer.from(e.data.subarray(0, proposalIdBytes)).toString('latin1');
       const kind = e.data[proposalIdBytes];
-      assert(kind === CmdWriteBatch, `unknown raft command kind ${kind}`);
-      const b = decodeWriteBatch(e.data.subarray(proposalIdBytes + 1));
-      batches.push(b);
-      for (const w of mvccWrites(b.ts, b.writes)) writes.push(w);
+      const body = e.data.subarray(proposalIdBytes + 1);
       const p = this.waiting.get(id);
-      if (p) {
-        this.waiting.delete(id);
-        done.push(p);
+      if (p) this.waiting.delete(id);
+      if (kind === CmdWriteBatch) {
+        const b = decodeWriteBatch(body);
+        batches.push(b);
+        for (const w of mvccWrites(b.ts, b.writes)) writes.push(w);
+        if (p) done.push(p);
+        continue;
+      }
+      assert(kind === CmdTsWrite || kind === CmdTsDrop, `unknown raft command kind ${kind}`);
+      assert(this.ts !== null, 'a time-series command on a store without a time-series engine');
+      // A TS command that cannot be applied (its bytes are checked before proposing, so this is a
+      // local fault such as a full disk) fails its proposal; the error is logged by the caller.
+      try {
+        if (kind === CmdTsWrite) this.ts.write(e.index, Buffer.from(body));
+        else this.ts.drop(e.index, Buffer.from(body).readUInt32BE(0));
+        if (p) done.push(p);
+      } catch (err) {
+        if (p) p.reject(err);
       }
     }
     assert(last !== undefined, 'apply of no entries');

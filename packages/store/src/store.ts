@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { HybridClock, PgError, SqlState, assert, logger } from '@strata/common';
 import type { Timestamp } from '@strata/common';
-import { Engine, localKey, mvccGet, mvccNewestTimestamp, mvccScan, mvccSpanChangedSince, prettyKey, prefixEnd } from '@strata/kv';
+import { Engine, localKey, tablePrefix, mvccGet, mvccNewestTimestamp, mvccScan, mvccSpanChangedSince, prettyKey, prefixEnd } from '@strata/kv';
 import type { CommitRequest, KvSender, WriteBatch } from '@strata/kv';
 import type { Entry, HardState } from '@strata/raft';
-import { lockWaitMs, lockWaitersMax, raftTickIntervalMs } from './constants.js';
+import { TsEngine } from '@strata/ts';
+import { lockWaitMs, lockWaitersMax, raftTickIntervalMs, tsFlushIntervalMs, tsFlushRowsMax } from './constants.js';
 import { LogFile } from './logfile.js';
 import type { LogRecord } from './logfile.js';
 import { containsKey, decodeDescriptor, encodeDescriptor, wholeKeyspace } from './range.js';
 import type { RangeDescriptor } from './range.js';
-import { Replica, appliedStateKey, decodeAppliedState, descriptorKey, encodeAppliedState } from './replica.js';
+import { Replica, appliedStateKey, decodeAppliedState, descriptorKey, encodeAppliedState, replayTsEntry } from './replica.js';
+import type { TsApplier } from './replica.js';
 
 export interface StoreStats {
   proposals: number;
@@ -40,17 +42,25 @@ export class Store implements KvSender {
   /** Called after every applied write batch (the SQL layer invalidates caches on catalog writes). */
   onApply: (b: WriteBatch) => void = () => {};
 
+  private lastTsFlush = Date.now();
+  private readonly tsApplier: TsApplier;
+
   private constructor(
     readonly dir: string,
     readonly nodeId: number,
     readonly engine: Engine,
     private readonly raftLog: LogFile,
-  ) {}
+    /** The time-series engine. NOTE: its flushed index is store-wide, which is exact while the store has one range. */
+    readonly ts: TsEngine,
+  ) {
+    this.tsApplier = { write: (i, p) => ts.apply(i, p), drop: (_i, id) => ts.dropTable(id) };
+  }
 
   static async open(dir: string, nodeId = 1): Promise<Store> {
     const engine = new Engine(join(dir, 'engine'));
     const { log: raftLog, recovered } = await LogFile.open(join(dir, 'raft-log'));
-    const store = new Store(dir, nodeId, engine, raftLog);
+    const ts = TsEngine.open(join(dir, 'ts'));
+    const store = new Store(dir, nodeId, engine, raftLog, ts);
     const descs: RangeDescriptor[] = [];
     for (const { value } of engine.scan(localKey('desc'), prefixEnd(localKey('desc')))) descs.push(decodeDescriptor(value));
     if (descs.length === 0) {
@@ -78,7 +88,17 @@ export class Store implements KvSender {
       const tail: Entry[] = [];
       for (let i = applied.index + 1; entries.has(i); i++) tail.push(entries.get(i) as Entry);
       replayed += tail.length;
-      const rep = new Replica(d, nodeId, engine, applied, hs, tail, (b) => store.applied(b), () => store.gcThreshold());
+      // TS commands the KV engine has applied but the TS engine had not made durable: the log
+      // keeps them (truncation respects the TS flushed index); apply them again, in order.
+      const tsEntries = new Map<number, Entry>();
+      for (const r of recovered.records) {
+        if (r.rangeId !== d.rangeId || r.kind !== 'entries') continue;
+        for (const e of r.entries) if (e.index > ts.flushedIndex && e.index <= applied.index) tsEntries.set(e.index, e);
+      }
+      let tsReplayed = 0;
+      for (const i of [...tsEntries.keys()].sort((a, b) => a - b)) if (replayTsEntry(tsEntries.get(i) as Entry, store.tsApplier)) tsReplayed++;
+      if (tsReplayed > 0) store.log.info({ rangeId: d.rangeId, commands: tsReplayed, from: ts.flushedIndex + 1 }, 'replayed time-series commands');
+      const rep = new Replica(d, nodeId, engine, applied, hs, tail, (b) => store.applied(b), () => store.gcThreshold(), store.tsApplier);
       store.replicas.push(rep);
     }
     raftLog.onRotate = () => store.replicas.map((r): LogRecord => ({ kind: 'hardState', rangeId: r.rangeId, hardState: r.lastHardState }));
@@ -98,6 +118,43 @@ export class Store implements KvSender {
   private tick(): void {
     for (const r of this.replicas) r.raw.tick();
     this.scheduleRound();
+    this.maybeFlushTs();
+  }
+
+  /** Flushes the TS engine when rows have waited tsFlushIntervalMs or too many are unflushed. */
+  private maybeFlushTs(): void {
+    const n = this.ts.unflushedRows();
+    if (n === 0 || (n < tsFlushRowsMax && Date.now() - this.lastTsFlush < tsFlushIntervalMs)) return;
+    this.flushTs();
+  }
+
+  private flushTs(): void {
+    const r = this.replicas[0];
+    if (!r) return;
+    try {
+      this.ts.flush(r.appliedIndex);
+    } catch (e) {
+      this.log.error({ err: e }, 'time-series flush failed; will retry');
+    }
+    this.lastTsFlush = Date.now();
+  }
+
+  /** Proposes a time-series write (a ts command.ts payload); resolves once applied. */
+  async proposeTs(tableId: number, payload: Buffer): Promise<void> {
+    assert(!this.closed, 'store is closed');
+    const r = this.replicaFor(tablePrefix(tableId));
+    this.stats.proposals++;
+    const p = r.proposeTsWrite(payload);
+    this.scheduleRound();
+    await p;
+  }
+
+  /** Proposes deleting a time-series table's data. */
+  async proposeTsDrop(tableId: number): Promise<void> {
+    const r = this.replicaFor(tablePrefix(tableId));
+    const p = r.proposeTsDrop(tableId);
+    this.scheduleRound();
+    await p;
   }
 
   replicaFor(key: Uint8Array): Replica {
@@ -150,6 +207,7 @@ export class Store implements KvSender {
           }
         }
         for (const { r, rd } of readies) r.applyReady(rd);
+        if (this.ts.unflushedRows() >= tsFlushRowsMax) this.flushTs();
         void this.engine.flushed().then(() => {
           for (const r of this.replicas) r.durableAppliedIndex = Math.max(r.durableAppliedIndex, r.appliedIndex);
         });
@@ -158,8 +216,10 @@ export class Store implements KvSender {
       this.roundRunning = false;
     }
     if (this.raftLog.segmentCount() > 1) {
+      // With nothing unflushed the TS engine is durable up to the applied index: record that first.
+      if (this.ts.unflushedRows() === 0) this.flushTs();
       const byId = new Map(this.replicas.map((r) => [r.rangeId, r]));
-      this.raftLog.truncate((id) => byId.get(id)?.durableAppliedIndex ?? 0);
+      this.raftLog.truncate((id) => Math.min(byId.get(id)?.durableAppliedIndex ?? 0, this.ts.flushedIndex));
     }
   }
 
@@ -352,6 +412,8 @@ export class Store implements KvSender {
     this.closed = true;
     if (this.ticker) clearInterval(this.ticker);
     while (this.roundRunning) await new Promise((res) => setTimeout(res, 5));
+    this.flushTs();
+    this.ts.close();
     await this.raftLog.close();
     await this.engine.flushed();
     await this.engine.close();

@@ -6,3 +6,6 @@ export * from './block.js';
 export * from './segment.js';
 export * from './partition.js';
 export * from './table.js';
+export * from './command.js';
+export * from './tags.js';
+export * from './engine.js';

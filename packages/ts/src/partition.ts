@@ -7,7 +7,7 @@
  * INVARIANT: only the last segment receives appends; earlier segments are full and immutable.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readBlockHeader } from './block.js';
 import { Segment } from './segment.js';
 import type { BlockRef, SegmentOptions } from './segment.js';
@@ -28,12 +28,29 @@ export class Partition {
     private readonly opts: SegmentOptions,
   ) {}
 
-  /** Opens (or creates) the partition directory and every segment in it. */
-  static open(dir: string, start: bigint, end: bigint, opts: SegmentOptions = {}): Partition {
+  /**
+   * Opens (or creates) the partition directory and every segment in it. With `durable` (segment
+   * file → synced bytes, from the table's meta), segments not listed are deleted and listed ones
+   * are cut to their synced length.
+   */
+  static open(dir: string, start: bigint, end: bigint, opts: SegmentOptions = {}, durable?: Map<string, number>): Partition {
     mkdirSync(dir, { recursive: true });
     const p = new Partition(dir, start, end, opts);
-    for (const f of readdirSync(dir).filter((x) => /^seg-\d{6}\.dat$/.test(x)).sort()) p.segments.push(Segment.open(join(dir, f)));
+    for (const f of readdirSync(dir).filter((x) => /^seg-\d{6}\.dat$/.test(x)).sort()) {
+      if (durable && !durable.has(f)) {
+        rmSync(join(dir, f), { force: true });
+        continue;
+      }
+      p.segments.push(Segment.open(join(dir, f), durable?.get(f) ?? Infinity));
+    }
     return p;
+  }
+
+  /** Segment file name → bytes in use (recorded by the table at flush). */
+  segmentLengths(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.segments) out[basename(s.path)] = s.usedBytes();
+    return out;
   }
 
   contains(ts: bigint): boolean {

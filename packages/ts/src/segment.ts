@@ -74,15 +74,20 @@ export class Segment {
     return new Segment(path, fd, capacity);
   }
 
-  /** Opens an existing segment and rebuilds its chains, cutting off a torn tail. */
-  static open(path: string): Segment {
+  /**
+   * Opens an existing segment and rebuilds its chains, cutting off a torn tail. Records at or
+   * after `durableBytes` (what the table last recorded as synced) are cut off too: they were
+   * written after the last flush and will be written again when the log is replayed.
+   */
+  static open(path: string, durableBytes = Infinity): Segment {
     const fd = openSync(path, 'r+');
     const size = fstatSync(fd).size;
     const s = new Segment(path, fd, size);
     const head = Buffer.alloc(recordHeaderBytes);
+    const limit = Math.min(size, durableBytes);
     let o = 0;
     for (;;) {
-      if (o + recordHeaderBytes > size) break;
+      if (o + recordHeaderBytes > limit) break;
       readSync(fd, head, 0, recordHeaderBytes, o);
       const len = head.readUInt32BE(0);
       if (len === 0) break;
@@ -93,7 +98,7 @@ export class Segment {
         writeSync(fd, zeros, 0, zeros.length, o);
         fsyncSync(fd);
       };
-      if (len < recordHeaderBytes || o + len > size) {
+      if (len < recordHeaderBytes || o + len > limit) {
         bad();
         break;
       }
@@ -110,6 +115,12 @@ export class Segment {
       const h = readBlockHeader(block);
       s.addRef({ entityId: head.readUInt32BE(4), offset: o + recordHeaderBytes, length: block.length, minTs: h.minTs, maxTs: h.maxTs, rows: h.rows });
       o += len;
+    }
+    // Mark the end of data (zero the next header) so appends and later reopenings stop here.
+    const n = Math.min(recordHeaderBytes, size - o);
+    if (n > 0 && readSync(fd, head, 0, n, o) === n && head.subarray(0, n).some((x) => x !== 0)) {
+      writeSync(fd, Buffer.alloc(n), 0, n, o);
+      fsyncSync(fd);
     }
     s.writeOffset = o;
     return s;

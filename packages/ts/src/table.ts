@@ -4,14 +4,17 @@
  *
  * Durability: appended rows sit in per-entity buffers until a buffer fills (rowsPerBlock rows, then
  * it becomes a block) or flush(appliedIndex) writes every partial buffer as a block, syncs the
- * segments and records appliedIndex in meta.json (write, fsync, rename). The Raft log is the WAL:
- * after a crash the store replays every TS command after `durableIndex` (what open() returns).
+ * segments and the tag table and records appliedIndex with every file's synced length in meta.json
+ * (write, fsync, rename). open() keeps exactly what meta.json lists — blocks, segments, partitions
+ * and entities written after the last flush are cut away — so replaying the Raft log (the WAL)
+ * from `durableIndex` + 1 never duplicates a row.
  *
  * INVARIANT: a row is in exactly one place: a buffer or one block.
  * INVARIANT: durableIndex only moves forward, after the data it covers is synced.
  */
-import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { TagTable } from './tags.js';
 import { ColumnType, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from './block.js';
 import type { ColumnData, ColumnValues } from './block.js';
 import { Partition, partitionStart } from './partition.js';
@@ -32,6 +35,17 @@ export interface TsTableOptions {
   segment?: SegmentOptions;
   /** Compress blocks with lz4 as they are written (inactive-segment compression comes later). */
   compress?: boolean;
+  /** The tag table's column types and primary tag positions; without it entity ids are given directly. */
+  tags?: { types: ColumnType[]; primary: number[] };
+}
+
+/** meta.json: what flush() made durable. */
+interface TableMeta {
+  durableIndex: number;
+  /** Synced bytes of tags.log. */
+  tagBytes?: number;
+  /** Partition directory → segment file → synced bytes. */
+  partitions?: Record<string, Record<string, number>>;
 }
 
 /** Rows of one entity, column-wise, growing by doubling. */
@@ -126,22 +140,35 @@ export class TsTable {
   private readonly types: ColumnType[];
   readonly rowsPerBlock: number;
   durableIndex = 0;
+  readonly tags: TagTable | null;
+  /** Rows appended since the last flush. */
+  unflushedRows = 0;
 
-  private constructor(readonly o: TsTableOptions) {
+  private constructor(
+    readonly o: TsTableOptions,
+    meta: TableMeta | null,
+  ) {
     this.types = o.columns.map((c) => c.type);
+    this.tags = o.tags ? TagTable.open(join(o.dir, 'tags.log'), o.tags.types, o.tags.primary, meta?.tagBytes ?? 0) : null;
     this.rowsPerBlock = Math.min(o.rowsPerBlock ?? blockRowsMax, blockRowsMax);
     if (this.types[0] !== ColumnType.Timestamp) throw new Error('the first column of a time-series table must be the timestamp');
   }
 
   static open(o: TsTableOptions): TsTable {
     mkdirSync(o.dir, { recursive: true });
-    const t = new TsTable(o);
+    const metaPath = join(o.dir, 'meta.json');
+    const meta = existsSync(metaPath) ? (JSON.parse(readFileSync(metaPath, 'utf8')) as TableMeta) : null;
+    const t = new TsTable(o, meta);
+    t.durableIndex = meta?.durableIndex ?? 0;
     for (const d of readdirSync(o.dir).filter((x) => /^p-?\d+$/.test(x))) {
+      const listed = meta?.partitions?.[d];
+      if (!listed) {
+        rmSync(join(o.dir, d), { recursive: true, force: true }); // created after the last flush
+        continue;
+      }
       const start = BigInt(d.slice(1));
-      t.partitions.set(start, Partition.open(join(o.dir, d), start, start + o.partitionInterval, o.segment));
+      t.partitions.set(start, Partition.open(join(o.dir, d), start, start + o.partitionInterval, o.segment, new Map(Object.entries(listed))));
     }
-    const meta = join(o.dir, 'meta.json');
-    if (existsSync(meta)) t.durableIndex = (JSON.parse(readFileSync(meta, 'utf8')) as { durableIndex: number }).durableIndex;
     return t;
   }
 
@@ -170,6 +197,7 @@ export class TsTable {
       b.push(r, r.map((v) => v === null || v === undefined));
       if (b.rows >= this.rowsPerBlock) this.seal(p, entityId, b);
     }
+    this.unflushedRows += rows.length;
   }
 
   private seal(p: Partition, entityId: number, b: EntityBuffer): void {
@@ -186,15 +214,19 @@ export class TsTable {
     }
     this.buffers.clear();
     for (const p of this.partitions.values()) p.sync();
+    const tagBytes = this.tags?.sync() ?? 0;
     if (appliedIndex > this.durableIndex) {
+      const meta: TableMeta = { durableIndex: appliedIndex, tagBytes, partitions: {} };
+      for (const p of this.partitions.values()) (meta.partitions as Record<string, Record<string, number>>)[basename(p.dir)] = p.segmentLengths();
       const tmp = join(this.o.dir, 'meta.json.tmp');
       const fd = openSync(tmp, 'w');
-      writeSync(fd, JSON.stringify({ durableIndex: appliedIndex }));
+      writeSync(fd, JSON.stringify(meta));
       fsyncSync(fd);
       closeSync(fd);
       renameSync(tmp, join(this.o.dir, 'meta.json'));
       this.durableIndex = appliedIndex;
     }
+    this.unflushedRows = 0;
   }
 
   private partitionsIn(minTs: bigint, maxTs: bigint): Partition[] {
@@ -308,6 +340,7 @@ export class TsTable {
 
   close(): void {
     for (const p of this.partitions.values()) p.close();
+    this.tags?.close();
   }
 }
 

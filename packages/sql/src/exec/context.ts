@@ -33,6 +33,8 @@ export interface SequenceAccess {
   currvalOrStart(seqId: number): bigint;
 }
 
+import type { TsSender } from '../ts_dml.js';
+
 export interface ExecCtx {
   txn: Txn;
   catalog: CatalogView;
@@ -50,6 +52,8 @@ export interface ExecCtx {
   ctes: Map<number, Row[]>;
   /** Server-wide helpers the functions need (sizes, versions). */
   server: ServerInfo;
+  /** The store's time-series engine (null where there is none). */
+  ts: TsSender | null;
 }
 
 export interface ServerInfo {

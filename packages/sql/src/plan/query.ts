@@ -36,7 +36,7 @@ import type { AggSpec, FrameEdge, WindowFuncSpec } from '../exec/aggregate.js';
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
-import { tsNotImplemented } from '../ts_ddl.js';
+import { tsScanColumns, tsScanRows } from '../ts_dml.js';
 import type { ScopeCol } from './scope.js';
 
 export interface ResolvedTable {
@@ -259,7 +259,11 @@ export class QueryPlanner {
       const cols = sub.columns.map((c, i) => ({ name: columnAliases?.[i] ?? (t.columns[i]?.name ?? c.name), rel, type: c.type }));
       return { op: sub, scope: new Scope(cols, outer) };
     }
-    if (t.kind === 'ts') throw tsNotImplemented(t, 'SELECT');
+    if (t.kind === 'ts') {
+      const columns = tsScanColumns(t);
+      const cols: ScopeCol[] = columns.map((c, i) => ({ ...c, name: columnAliases?.[i] ?? c.name, rel, schema: r.schema, db: r.db }));
+      return { op: new RowsScan(columns, (ctx) => tsScanRows(t, ctx), `ts scan ${t.name} (all entities, all time)`), scope: new Scope(cols, outer) };
+    }
     if (t.kind === 'sequence') {
       const cols = [{ name: 'last_value', type: T.int8 }, { name: 'log_cnt', type: T.int8 }, { name: 'is_called', type: T.bool }];
       return { op: new RowsScan(cols, (ctx) => [[ctx.sequences.currvalOrStart(t.id), 0n, true]], `sequence ${t.name}`), scope: new Scope(cols.map((c) => ({ ...c, rel })), outer) };

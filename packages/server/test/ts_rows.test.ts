@@ -1,0 +1,160 @@
+/**
+ * Rows of time-series tables over the wire: INSERT (multi-row, prepared, column lists, INSERT …
+ * SELECT), SELECT with filters, aggregates and GROUP BY tags, joins with relational tables, the
+ * errors bad rows get, DROP, and durability (clean restart and SIGKILL under load).
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNode } from '../../../qa/harness/node.js';
+import type { TestNode } from '../../../qa/harness/node.js';
+
+let node: TestNode;
+let c: pg.Client;
+
+async function connect(): Promise<pg.Client> {
+  const cl = new pg.Client(node.url);
+  cl.on('error', () => {}); // the restart and kill tests end connections under the client
+  await cl.connect();
+  await cl.query('use iot');
+  return cl;
+}
+
+beforeAll(async () => {
+  node = await startNode();
+  const s = new pg.Client(node.url);
+  await s.connect();
+  await s.query('create ts database iot');
+  await s.query('create table devices (id int primary key, site text)');
+  await s.query("insert into devices values (1, 'north'), (2, 'south'), (3, 'east')");
+  await s.end();
+  c = await connect();
+  await c.query(`create table readings (ts timestamptz not null, temp float8, load int4 not null, ok bool)
+    tags (device int4 not null, model varchar(16)) primary tags (device)`);
+});
+afterAll(async () => {
+  await c.end();
+  await node.stop();
+  node.cleanup();
+});
+
+async function sqlstate(q: string, params: unknown[] = []): Promise<string> {
+  try {
+    await c.query(q, params);
+  } catch (e) {
+    return (e as { code: string }).code;
+  }
+  throw new Error(`expected an error from: ${q}`);
+}
+
+describe('time-series rows', () => {
+  it('inserts multi-row, out of order and prepared, and reads back per device in time order', async () => {
+    const r = await c.query(`insert into readings values
+      ('2026-01-01 00:00:10+00', 20.5, 3, true, 1, 'm1'),
+      ('2026-01-01 00:00:00+00', 19.5, 1, false, 1, 'm1'),
+      ('2026-01-01 00:00:05+00', null, 2, null, 2, 'm2')`);
+    expect(r.rowCount).toBe(3);
+    await c.query('insert into readings values ($1, $2, $3, $4, $5, $6)', ['2026-01-01T00:00:20Z', 21.25, 4, true, 1, 'm1']);
+    await c.query('insert into readings (ts, load, device) values ($1, $2, $3)', ['2026-01-01T00:00:01Z', 9, 3]);
+    const rows = (await c.query("select device, model, load, temp, ok, to_char(ts at time zone 'UTC', 'HH24:MI:SS') as t from readings order by device, ts")).rows;
+    expect(rows).toEqual([
+      { device: 1, model: 'm1', load: 1, temp: 19.5, ok: false, t: '00:00:00' },
+      { device: 1, model: 'm1', load: 3, temp: 20.5, ok: true, t: '00:00:10' },
+      { device: 1, model: 'm1', load: 4, temp: 21.25, ok: true, t: '00:00:20' },
+      { device: 2, model: 'm2', load: 2, temp: null, ok: null, t: '00:00:05' },
+      { device: 3, model: null, load: 9, temp: null, ok: null, t: '00:00:01' },
+    ]);
+    // SELECT * order: data columns, then tags.
+    const star = await c.query('select * from readings limit 1');
+    expect(star.fields.map((f) => f.name)).toEqual(['ts', 'temp', 'load', 'ok', 'device', 'model']);
+  });
+
+  it('filters, aggregates and groups by tags', async () => {
+    const g = await c.query("select device, count(*)::int as n, sum(load)::int as s, max(temp) as mx from readings where ts >= '2026-01-01 00:00:01+00' group by device order by device");
+    expect(g.rows).toEqual([
+      { device: 1, n: 2, s: 7, mx: 21.25 },
+      { device: 2, n: 1, s: 2, mx: null },
+      { device: 3, n: 1, s: 9, mx: null },
+    ]);
+  });
+
+  it('joins with a relational table in another database', async () => {
+    const j = await c.query('select d.site, count(*)::int as n from readings r join defaultdb.devices d on d.id = r.device group by d.site order by d.site');
+    expect(j.rows).toEqual([
+      { site: 'east', n: 1 },
+      { site: 'north', n: 3 },
+      { site: 'south', n: 1 },
+    ]);
+  });
+
+  it('INSERT … SELECT copies rows between time-series tables', async () => {
+    await c.query('create table readings2 (ts timestamptz not null, load int8) tags (device int4 not null) primary tags (device)');
+    const r = await c.query('insert into readings2 select ts, load, device from readings where device = 1');
+    expect(r.rowCount).toBe(3);
+    expect((await c.query('select sum(load)::int as s from readings2')).rows[0].s).toBe(8);
+  });
+
+  it('refuses bad rows with SQLSTATEs and keeps serving', async () => {
+    expect(await sqlstate("insert into readings values (null, 1.0, 1, true, 1, 'm')")).toBe('23502');
+    expect(await sqlstate("insert into readings values ('2026-01-01', 1.0, 1, true, null, 'm')")).toBe('23502');
+    expect(await sqlstate("insert into readings (ts, temp, device) values ('2026-01-01', 1.0, 1)")).toBe('23502'); // load is NOT NULL
+    expect(await sqlstate("insert into readings values ('2026-01-01', 'hot', 1, true, 1, 'm')")).toBe('22P02');
+    expect(await sqlstate("insert into readings values ('2026-01-01', 1.0, 1, true, 1, 'a model name that is too long')")).toBe('22001');
+    expect(await sqlstate("insert into readings (ts, nope) values ('2026-01-01', 1)")).toBe('42703');
+    expect(await sqlstate("insert into readings values ('infinity', 1.0, 1, true, 1, 'm')")).toBe('22008');
+    expect(await sqlstate("insert into readings values ('2026-01-01', 1.0, 1, true, 1, 'm') returning ts")).toBe('0A000');
+    expect(await sqlstate('delete from readings')).toBe('0A000');
+    expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(5);
+  });
+
+  it('keeps rows across a clean restart and drops them with the table', async () => {
+    await node.restart();
+    await c.end().catch(() => {});
+    c = await connect();
+    expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(5);
+    expect((await c.query('select count(*)::int as n from readings2')).rows[0].n).toBe(3);
+    await c.query('drop table readings2');
+    await c.query('create table readings2 (ts timestamptz not null, load int8) tags (device int4 not null) primary tags (device)');
+    expect((await c.query('select count(*)::int as n from readings2')).rows[0].n).toBe(0);
+    await c.query('begin');
+    expect(await sqlstate('drop table readings2')).toBe('25001');
+    await c.query('rollback');
+  });
+
+  it('loses no acknowledged row when killed with SIGKILL during a load', async () => {
+    await c.query('create table load (ts timestamptz not null, v int8 not null) tags (w int4 not null) primary tags (w)');
+    const acked: number[][] = [[], [], [], []];
+    let stop = false;
+    const writer = async (w: number) => {
+      const cl = await connect();
+      try {
+        for (let i = 0; !stop; i++) {
+          // 50 rows per statement, values i*50 .. i*50+49
+          const vals: string[] = [];
+          for (let k = 0; k < 50; k++) vals.push(`('2026-01-01'::timestamptz + interval '${i * 50 + k} seconds', ${i * 50 + k}, ${w})`);
+          await cl.query(`insert into load values ${vals.join(',')}`);
+          (acked[w] as number[]).push(i);
+        }
+      } catch {
+        // the server died under us
+      }
+    };
+    const writers = [0, 1, 2, 3].map(writer);
+    await new Promise((r) => setTimeout(r, 2500));
+    await node.kill();
+    stop = true;
+    await Promise.all(writers);
+    await c.end().catch(() => {});
+    await node.start();
+    c = await connect();
+    const counts = new Map((await c.query('select w, count(*)::int as n, count(distinct v)::int as d from load group by w')).rows.map((r: { w: number; n: number; d: number }) => [r.w, r]));
+    for (let w = 0; w < 4; w++) {
+      const statements = (acked[w] as number[]).length;
+      const got = counts.get(w) ?? { n: 0, d: 0 };
+      expect(statements).toBeGreaterThan(0);
+      // every acknowledged statement is there, at most the one in flight beyond, and no duplicates
+      expect(got.n).toBeGreaterThanOrEqual(statements * 50);
+      expect(got.n).toBeLessThanOrEqual((statements + 1) * 50);
+      expect(got.d).toBe(got.n);
+    }
+  });
+});

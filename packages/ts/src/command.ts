@@ -1,0 +1,256 @@
+/**
+ * The TS write command: what a replica's log carries for an INSERT into a time-series table and
+ * what every replica applies to its own TS engine (DESIGN.md "Replication": a TS write is proposed
+ * as the raw insert payload). The command is self-describing — it carries the table's schema — so
+ * a replica can apply it (or replay it after a crash) without the SQL catalog.
+ *
+ * Layout (big endian):
+ *   u8 version | u32 tableId | f64 partitionIntervalUs | u16 columns | u8 type × columns
+ *   | u16 tags | u8 type × tags | u8 primaryTags | u16 tagIndex × primaryTags | u32 rows
+ *   | rows × (columns + tags) values
+ * A value: u8 null flag (1 = NULL, then nothing) | payload by type — Timestamp/Int64: i64,
+ * Int32: i32, Float64: f64, Bool: u8, String: u32 byte length + UTF-8 bytes.
+ */
+import { PgError, SqlState } from '@strata/common';
+import { ColumnType } from './block.js';
+
+export const tsCommandVersion = 1;
+
+/** A payload above this is refused before it reaches the log (the log's record limit is larger). */
+export const tsCommandBytesMax = 64 * 1024 * 1024;
+
+export interface TsSchema {
+  /** PARTITION INTERVAL in microseconds. */
+  partitionIntervalUs: number;
+  /** Data columns; columns[0] is the timestamp. */
+  columns: ColumnType[];
+  tags: ColumnType[];
+  /** Positions in `tags` of the primary tags (they identify the entity). */
+  primaryTags: number[];
+}
+
+/** One row: values of the data columns then of the tags; null for NULL. */
+export type TsValue = null | bigint | number | boolean | string;
+
+export interface TsWrite {
+  tableId: number;
+  schema: TsSchema;
+  rows: TsValue[][];
+}
+
+/** A growable big-endian byte writer. */
+export class ByteWriter {
+  buf: Buffer;
+  len = 0;
+
+  constructor(initialBytes = 256) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const b = Buffer.allocUnsafe(size);
+    this.buf.copy(b, 0, 0, this.len);
+    this.buf = b;
+  }
+
+  u8(v: number): this {
+    this.room(1);
+    this.buf[this.len++] = v;
+    return this;
+  }
+
+  u16(v: number): this {
+    this.room(2);
+    this.buf.writeUInt16BE(v, this.len);
+    this.len += 2;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.room(4);
+    this.buf.writeUInt32BE(v >>> 0, this.len);
+    this.len += 4;
+    return this;
+  }
+
+  i32(v: number): this {
+    this.room(4);
+    this.buf.writeInt32BE(v, this.len);
+    this.len += 4;
+    return this;
+  }
+
+  i64(v: bigint): this {
+    this.room(8);
+    this.buf.writeBigInt64BE(v, this.len);
+    this.len += 8;
+    return this;
+  }
+
+  f64(v: number): this {
+    this.room(8);
+    this.buf.writeDoubleBE(v, this.len);
+    this.len += 8;
+    return this;
+  }
+
+  bytes(b: Buffer): this {
+    this.room(b.length);
+    b.copy(this.buf, this.len);
+    this.len += b.length;
+    return this;
+  }
+
+  finish(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+export class ByteReader {
+  o = 0;
+
+  constructor(readonly buf: Buffer) {}
+
+  private need(n: number): void {
+    if (this.o + n > this.buf.length) throw new PgError(SqlState.DataCorrupted, `time-series payload cut short at byte ${this.o}`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.o++] as number;
+  }
+
+  u16(): number {
+    this.need(2);
+    const v = this.buf.readUInt16BE(this.o);
+    this.o += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32BE(this.o);
+    this.o += 4;
+    return v;
+  }
+
+  i32(): number {
+    this.need(4);
+    const v = this.buf.readInt32BE(this.o);
+    this.o += 4;
+    return v;
+  }
+
+  i64(): bigint {
+    this.need(8);
+    const v = this.buf.readBigInt64BE(this.o);
+    this.o += 8;
+    return v;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.buf.readDoubleBE(this.o);
+    this.o += 8;
+    return v;
+  }
+
+  bytes(n: number): Buffer {
+    this.need(n);
+    const b = this.buf.subarray(this.o, this.o + n);
+    this.o += n;
+    return b;
+  }
+
+  done(): boolean {
+    return this.o >= this.buf.length;
+  }
+}
+
+export function writeValue(w: ByteWriter, t: ColumnType, v: TsValue): void {
+  if (v === null) {
+    w.u8(1);
+    return;
+  }
+  w.u8(0);
+  switch (t) {
+    case ColumnType.Timestamp:
+    case ColumnType.Int64:
+      w.i64(v as bigint);
+      return;
+    case ColumnType.Int32:
+      w.i32(v as number);
+      return;
+    case ColumnType.Float64:
+      w.f64(v as number);
+      return;
+    case ColumnType.Bool:
+      w.u8(v ? 1 : 0);
+      return;
+    case ColumnType.String: {
+      const b = Buffer.from(v as string, 'utf8');
+      w.u32(b.length).bytes(b);
+      return;
+    }
+  }
+}
+
+export function readValue(r: ByteReader, t: ColumnType): TsValue {
+  if (r.u8() === 1) return null;
+  switch (t) {
+    case ColumnType.Timestamp:
+    case ColumnType.Int64:
+      return r.i64();
+    case ColumnType.Int32:
+      return r.i32();
+    case ColumnType.Float64:
+      return r.f64();
+    case ColumnType.Bool:
+      return r.u8() === 1;
+    case ColumnType.String:
+      return r.bytes(r.u32()).toString('utf8');
+  }
+}
+
+const validTypes = new Set<number>(Object.values(ColumnType));
+
+export function encodeTsWrite(c: TsWrite): Buffer {
+  const s = c.schema;
+  const w = new ByteWriter(64 + c.rows.length * (s.columns.length + s.tags.length) * 9);
+  w.u8(tsCommandVersion).u32(c.tableId).f64(s.partitionIntervalUs).u16(s.columns.length);
+  for (const t of s.columns) w.u8(t);
+  w.u16(s.tags.length);
+  for (const t of s.tags) w.u8(t);
+  w.u8(s.primaryTags.length);
+  for (const i of s.primaryTags) w.u16(i);
+  w.u32(c.rows.length);
+  const types = [...s.columns, ...s.tags];
+  for (const row of c.rows) for (let i = 0; i < types.length; i++) writeValue(w, types[i] as ColumnType, row[i] ?? null);
+  if (w.len > tsCommandBytesMax) throw new PgError(SqlState.ProgramLimitExceeded, `time-series write of ${w.len} bytes exceeds ${tsCommandBytesMax} bytes; insert fewer rows per statement`);
+  return w.finish();
+}
+
+export function decodeTsWrite(b: Buffer): TsWrite {
+  const r = new ByteReader(b);
+  const version = r.u8();
+  if (version !== tsCommandVersion) throw new PgError(SqlState.DataCorrupted, `unknown time-series command version ${version}`);
+  const tableId = r.u32();
+  const partitionIntervalUs = r.f64();
+  const readTypes = (n: number) =>
+    Array.from({ length: n }, () => {
+      const t = r.u8();
+      if (!validTypes.has(t)) throw new PgError(SqlState.DataCorrupted, `unknown time-series column type ${t}`);
+      return t as ColumnType;
+    });
+  const columns = readTypes(r.u16());
+  const tags = readTypes(r.u16());
+  const primaryTags = Array.from({ length: r.u8() }, () => r.u16());
+  const n = r.u32();
+  const types = [...columns, ...tags];
+  const rows: TsValue[][] = new Array(n);
+  for (let i = 0; i < n; i++) rows[i] = types.map((t) => readValue(r, t));
+  return { tableId, schema: { partitionIntervalUs, columns, tags, primaryTags }, rows };
+}

@@ -1,0 +1,117 @@
+/**
+ * The tag table of one time-series table: primary tags → entity id, and every entity's tag values
+ * (KWDB's tag table). Entity ids are dense, starting at 1, handed out in the order entities first
+ * appear in applied commands — so every replica that applies the same log assigns the same ids.
+ *
+ * File `tags.log`: records `u32 length | u32 crc32(body) | body`, body = u32 entityId | the tag
+ * values (command.ts value format). Appended as entities appear; synced by TsTable.flush(), which
+ * records the synced length. open() reads only up to that length: entities created after the
+ * last flush are created again, with the same ids, when the log is replayed.
+ *
+ * INVARIANT: record k (0-based) holds entity k + 1.
+ */
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { PgError, SqlState } from '@strata/common';
+import type { ColumnType } from './block.js';
+import { ByteReader, ByteWriter, readValue, writeValue } from './command.js';
+import type { TsValue } from './command.js';
+
+const recordHeaderBytes = 8;
+
+export class TagTable {
+  private readonly byKey = new Map<string, number>();
+  /** entity id - 1 → tag values. */
+  private readonly tags: TsValue[][] = [];
+  private writeOffset = 0;
+  private dirty = false;
+
+  private constructor(
+    readonly path: string,
+    private fd: number,
+    readonly types: ColumnType[],
+    readonly primary: number[],
+  ) {}
+
+  /** Opens (or creates) the tag file, reading records up to `durableBytes` and cutting the rest. */
+  static open(path: string, types: ColumnType[], primary: number[], durableBytes: number): TagTable {
+    const fd = openSync(path, 'a+');
+    closeSync(fd);
+    const t = new TagTable(path, openSync(path, 'r+'), types, primary);
+    const size = Math.min(fstatSync(t.fd).size, durableBytes);
+    const buf = Buffer.alloc(size);
+    if (size > 0) readSync(t.fd, buf, 0, size, 0);
+    let o = 0;
+    while (o + recordHeaderBytes <= size) {
+      const len = buf.readUInt32BE(o);
+      if (o + recordHeaderBytes + len > size) break;
+      const body = buf.subarray(o + recordHeaderBytes, o + recordHeaderBytes + len);
+      if ((crc32(body) >>> 0) !== buf.readUInt32BE(o + 4)) throw new PgError(SqlState.DataCorrupted, `tag table ${path}: checksum mismatch at byte ${o}`);
+      const r = new ByteReader(body);
+      const id = r.u32();
+      if (id !== t.tags.length + 1) throw new PgError(SqlState.DataCorrupted, `tag table ${path}: entity ${id} out of order at byte ${o}`);
+      const values = types.map((ty) => readValue(r, ty));
+      t.tags.push(values);
+      t.byKey.set(t.keyOf(values), id);
+      o += recordHeaderBytes + len;
+    }
+    t.writeOffset = o;
+    ftruncateSync(t.fd, o);
+    return t;
+  }
+
+  /** The lookup key of a row's primary tag values. */
+  keyOf(tagValues: TsValue[]): string {
+    const w = new ByteWriter(32);
+    for (const i of this.primary) writeValue(w, this.types[i] as ColumnType, tagValues[i] ?? null);
+    return w.finish().toString('latin1');
+  }
+
+  lookup(tagValues: TsValue[]): number | undefined {
+    return this.byKey.get(this.keyOf(tagValues));
+  }
+
+  /**
+   * The entity of these tag values, created if new. An existing entity keeps the tag values it was
+   * created with (later rows' non-primary tags are ignored; UPDATE of tags is not implemented yet).
+   */
+  entityFor(tagValues: TsValue[]): number {
+    const key = this.keyOf(tagValues);
+    const found = this.byKey.get(key);
+    if (found !== undefined) return found;
+    const id = this.tags.length + 1;
+    const values = tagValues.slice(0, this.types.length);
+    const w = new ByteWriter(64);
+    w.u32(0).u32(0).u32(id);
+    values.forEach((v, i) => writeValue(w, this.types[i] as ColumnType, v));
+    const rec = w.finish();
+    rec.writeUInt32BE(rec.length - recordHeaderBytes, 0);
+    rec.writeUInt32BE(crc32(rec.subarray(recordHeaderBytes)) >>> 0, 4);
+    writeSync(this.fd, rec, 0, rec.length, this.writeOffset);
+    this.writeOffset += rec.length;
+    this.tags.push(values);
+    this.byKey.set(key, id);
+    this.dirty = true;
+    return id;
+  }
+
+  tagsOf(entityId: number): TsValue[] | undefined {
+    return this.tags[entityId - 1];
+  }
+
+  entityCount(): number {
+    return this.tags.length;
+  }
+
+  /** Syncs and returns the durable length of the file. */
+  sync(): number {
+    if (this.dirty) fsyncSync(this.fd);
+    this.dirty = false;
+    return this.writeOffset;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
