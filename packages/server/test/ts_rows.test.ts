@@ -3,7 +3,10 @@
  * SELECT), SELECT with filters, aggregates and GROUP BY tags, joins with relational tables, the
  * errors bad rows get, DROP, and durability (clean restart and SIGKILL under load).
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode } from '../../../qa/harness/node.js';
 import type { TestNode } from '../../../qa/harness/node.js';
@@ -91,6 +94,29 @@ describe('time-series rows', () => {
     const r = await c.query('insert into readings2 select ts, load, device from readings where device = 1');
     expect(r.rowCount).toBe(3);
     expect((await c.query('select sum(load)::int as s from readings2')).rows[0].s).toBe(8);
+  });
+
+  it('COPY FROM STDIN loads text and CSV into a time-series table, streaming in chunks', async () => {
+    await c.query('create table copied (ts timestamptz not null, v float8) tags (dev varchar(8) not null, site varchar(8)) primary tags (dev)');
+    const sql = postgres(node.url.replace('/defaultdb', '/iot'), { max: 1, onnotice: () => {} });
+    try {
+      const n = 45_000; // more than one proposal's worth (tsRowsPerCommandMax)
+      async function* lines() {
+        for (let i = 0; i < n; i += 1000) {
+          let chunk = '';
+          for (let k = i; k < i + 1000; k++) chunk += `2026-01-01 00:00:00+00\t${k}\td${k % 10}\t${k % 2 ? '\\N' : 'x'}\n`.replace('00:00:00', `${String(Math.floor(k / 3600) % 24).padStart(2, '0')}:${String(Math.floor(k / 60) % 60).padStart(2, '0')}:${String(k % 60).padStart(2, '0')}`);
+          yield chunk;
+        }
+      }
+      await pipeline(Readable.from(lines()), await sql`copy copied from stdin`.writable());
+      await pipeline(Readable.from(['ts,v,dev\n2026-02-01 00:00:00+00,1.5,csv1\n']), await sql`copy copied (ts, v, dev) from stdin with (format csv, header)`.writable());
+    } finally {
+      await sql.end();
+    }
+    const r = await c.query('select count(*)::int as n, count(distinct dev)::int as d, sum(v)::float8 as s from copied');
+    expect(r.rows[0]).toEqual({ n: 45_001, d: 11, s: (45_000 * 44_999) / 2 + 1.5 });
+    expect((await c.query("select site from copied where dev = 'd1' limit 1")).rows[0].site).toBe(null);
+    expect((await c.query("select site from copied where dev = 'd0' limit 1")).rows[0].site).toBe('x');
   });
 
   it('refuses bad rows with SQLSTATEs and keeps serving', async () => {

@@ -34,7 +34,7 @@ import type { CopyRow } from './copy.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
 import { createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
-import { proposeTsRows, toTsValue, tsTargets } from './ts_dml.js';
+import { checkTsRow, proposeTsRows, toTsValue, tsColumnDescs, tsRowsPerCommandMax, tsTargets } from './ts_dml.js';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
 import { indexDef, indexOid, renderDefault, rootRoleOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
@@ -1003,7 +1003,7 @@ export class Session {
       if (source.columns.length > targets.length) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
     }
     const db = [...view.databases.values()].find((d) => d.id === t.parentId);
-    const colDescs = all.map((c, i) => ({ id: i + 1, name: c.name, type: c.type, nullable: !c.notNull, default: null, hidden: false }));
+    const colDescs = tsColumnDescs(t);
     let pending: TsValue[][] = [];
     return {
       columns: null,
@@ -1019,9 +1019,7 @@ export class Session {
             const cd = colDescs[ti] as ColumnDesc;
             row[ti] = toTsValue(assignValue(vals[i] as Value, types[i] as SqlType, cd, ctx), cd.type, cd.name);
           });
-          all.forEach((c, i) => {
-            if (c.notNull && row[i] === null) throw new PgError(SqlState.NotNullViolation, `null value in column "${c.name}" of relation "${t.name}" violates not-null constraint`);
-          });
+          checkTsRow(t, colDescs, row);
           pending.push(row);
           state.count++;
         };
@@ -1174,7 +1172,7 @@ export class Session {
     if (!out.copyIn) throw new PgError(SqlState.FeatureNotSupported, 'COPY FROM STDIN is only supported in the simple query protocol');
     const view = this.view;
     const { desc: t } = this.tableFor(stmt.table as string[], stmt.pos, view);
-    if (t.kind === 'ts') throw tsNotImplemented(t, 'COPY');
+    if (t.kind === 'ts') return this.copyFromTs(stmt, out.copyIn.bind(out), t);
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot copy to ${t.kind} "${t.name}"`);
     const names = stmt.columns ?? t.columns.filter((c) => !c.hidden).map((c) => c.name);
     const targets = names.map((n) => {
@@ -1226,6 +1224,65 @@ export class Session {
       }
       for (const fields of parser.end()) insert(fields, ctx);
       if (implicit) await this.finishImplicit();
+    } catch (e) {
+      this.onError();
+      throw e;
+    }
+    return `COPY ${count}`;
+  }
+
+  /**
+   * COPY into a time-series table: rows are checked like INSERT and proposed every
+   * tsRowsPerCommandMax rows, so a large load streams; rows proposed before a bad line stay
+   * (TS writes are not transactional).
+   */
+  private async copyFromTs(stmt: Statement & { kind: 'copy' }, copyIn: (columns: number) => AsyncIterable<Buffer>, t: TableDesc): Promise<string> {
+    const sender = this.engine.opts.ts;
+    if (!sender) throw tsNotImplemented(t, 'COPY');
+    const view = this.view;
+    const cols = tsColumnDescs(t);
+    const names = stmt.columns ?? cols.map((c) => c.name);
+    const targets = names.map((n) => {
+      const i = cols.findIndex((c) => c.name === n);
+      if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${n}" of relation "${t.name}" does not exist`);
+      return i;
+    });
+    const db = [...view.databases.values()].find((d) => d.id === t.parentId);
+    const parser = new CopyParser(stmt.options);
+    const ctx = this.execCtx([]);
+    let pending: TsValue[][] = [];
+    let count = 0;
+    const add = (fields: CopyRow) => {
+      if (fields.length !== targets.length) {
+        throw new PgError(SqlState.BadCopyFileFormat, fields.length < targets.length ? `missing data for column "${names[fields.length]}"` : 'extra data after last expected column', { detail: `COPY ${t.name}, line ${parser.line}` });
+      }
+      const row: TsValue[] = new Array<TsValue>(cols.length).fill(null);
+      targets.forEach((ti, i) => {
+        const f = fields[i] as string | null;
+        const col = cols[ti] as ColumnDesc;
+        try {
+          row[ti] = f === null ? null : toTsValue(assignValue(parseValue(f, col.type, ctx.vctx), col.type, col, ctx), col.type, col.name);
+        } catch (e) {
+          if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${t.name}, line ${parser.line}, column ${col.name}: "${f}"` });
+          throw e;
+        }
+      });
+      checkTsRow(t, cols, row);
+      pending.push(row);
+      count++;
+    };
+    const flush = async () => {
+      const rows = pending;
+      pending = [];
+      if (rows.length > 0) await proposeTsRows(sender, t, db, rows);
+    };
+    try {
+      for await (const chunk of copyIn(targets.length)) {
+        for (const fields of parser.push(chunk)) add(fields);
+        if (pending.length >= tsRowsPerCommandMax) await flush();
+      }
+      for (const fields of parser.end()) add(fields);
+      await flush();
     } catch (e) {
       this.onError();
       throw e;

@@ -9,7 +9,7 @@
 import { PgError, SqlState } from '@strata/common';
 import { ColumnType, encodeTsWrite } from '@strata/ts';
 import type { ColumnData, TsSchema, TsTable, TsValue } from '@strata/ts';
-import type { DatabaseDesc, TableDesc } from './catalog/descriptors.js';
+import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import type { Column, ExecCtx, Row } from './exec/context.js';
 import type { SqlType, Value } from './types/types.js';
 import { tsDefaults } from './ts_ddl.js';
@@ -70,6 +70,19 @@ export function tsTargets(t: TableDesc): { name: string; type: SqlType; notNull:
     ...t.columns.map((c) => ({ name: c.name, type: c.type, notNull: !c.nullable })),
     ...(t.ts?.tags ?? []).map((g) => ({ name: g.name, type: g.type, notNull: !g.nullable })),
   ];
+}
+
+/** Column descriptors for the writable positions (for assignValue's casts and length checks). */
+export function tsColumnDescs(t: TableDesc): ColumnDesc[] {
+  return tsTargets(t).map((c, i) => ({ id: i + 1, name: c.name, type: c.type, nullable: !c.notNull, default: null, hidden: false }));
+}
+
+/** Throws 23502 if a NOT NULL position (timestamp, NOT NULL column, primary tag) is NULL. */
+export function checkTsRow(t: TableDesc, cols: ColumnDesc[], row: TsValue[]): void {
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i] as ColumnDesc;
+    if (!c.nullable && row[i] === null) throw new PgError(SqlState.NotNullViolation, `null value in column "${c.name}" of relation "${t.name}" violates not-null constraint`);
+  }
 }
 
 export function toTsValue(v: Value, t: SqlType, column: string): TsValue {
