@@ -10,7 +10,8 @@ import { PgError, SqlState } from '@strata/common';
 import { ColumnType, encodeTsWrite } from '@strata/ts';
 import type { ColumnData, TsSchema, TsTable, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
-import type { Column, ExecCtx, Row } from './exec/context.js';
+import type { Batches, Column, ExecCtx, Operator, Row } from './exec/context.js';
+import { batched } from './exec/operators.js';
 import type { SqlType, Value } from './types/types.js';
 import { tsDefaults } from './ts_ddl.js';
 import { timestampInfinity, timestampNegInfinity } from './types/datetime.js';
@@ -127,13 +128,107 @@ export async function proposeTsRows(sender: TsSender, t: TableDesc, db: Database
   }
 }
 
-/** Every row of a TS table (all entities, all time), per entity in timestamp order. */
-export function* tsScanRows(t: TableDesc, ctx: ExecCtx): Generator<Row> {
+const tsMin = -(2n ** 63n);
+const tsMax = 2n ** 63n - 1n;
+
+/** What a WHERE clause pins down for a TS scan: a time range and primary-tag values. */
+export interface TsScanBounds {
+  /** Lower/upper timestamp bounds (inclusive), evaluated at execution time. */
+  lower: ((ctx: ExecCtx) => bigint | null)[];
+  upper: ((ctx: ExecCtx) => bigint | null)[];
+  /** Per primary tag (in primaryTags order): the values it may take, or null if unconstrained. */
+  tagValues: (((ctx: ExecCtx) => Value[]) | null)[];
+}
+
+export function noBounds(t: TableDesc): TsScanBounds {
+  return { lower: [], upper: [], tagValues: (t.ts?.primaryTags ?? []).map(() => null) };
+}
+
+/**
+ * Scans a TS table: the partitions and blocks overlapping the time range, of the entities the
+ * primary-tag values select (all when a primary tag is unconstrained), per entity in timestamp
+ * order. Filters are still applied above the scan; the bounds only skip data that cannot match.
+ */
+export class TsScan implements Operator {
+  constructor(
+    readonly columns: Column[],
+    readonly t: TableDesc,
+    readonly bounds: TsScanBounds,
+  ) {}
+
+  exec(ctx: ExecCtx): Batches {
+    return batched(tsScanRows(this.t, ctx, this.bounds));
+  }
+
+  explain() {
+    const parts: string[] = [];
+    if (this.bounds.lower.length + this.bounds.upper.length > 0) parts.push('time range');
+    if (this.bounds.tagValues.every((x) => x !== null) && this.bounds.tagValues.length > 0) parts.push('primary tags');
+    return { label: `ts scan ${this.t.name} (${parts.length > 0 ? parts.join(', ') : 'all entities, all time'})`, children: [] };
+  }
+}
+
+/** The key form of a primary-tag constant, or undefined if no stored entity can equal it. */
+function tagKeyValue(v: Value, t: SqlType): TsValue | undefined {
+  if (v === null) return undefined;
+  switch (t.kind) {
+    case 'int2':
+    case 'int4': {
+      const n = Number(v as number | bigint);
+      return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647 ? n : undefined;
+    }
+    case 'int8':
+      return typeof v === 'bigint' ? v : Number.isInteger(v) ? BigInt(v as number) : undefined;
+    default:
+      return typeof v === 'string' ? v : undefined;
+  }
+}
+
+function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds): Generator<Row> {
   const table = ctx.ts?.tsTable(t.id);
   if (!table) return; // nothing written yet
+  let lo = tsMin;
+  let hi = tsMax;
+  for (const f of bounds.lower) {
+    const v = f(ctx);
+    if (v === null) return;
+    if (v > lo) lo = v;
+  }
+  for (const f of bounds.upper) {
+    const v = f(ctx);
+    if (v === null) return;
+    if (v < hi) hi = v;
+  }
+  if (lo > hi) return;
+  let entities: number[] | null = null;
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null) && table.tags) {
+    // Every primary tag is pinned: look the entities up instead of scanning all of them.
+    let combos: TsValue[][] = [new Array<TsValue>(info.tags.length).fill(null)];
+    info.primaryTags.forEach((name, k) => {
+      const pos = info.tags.findIndex((g) => g.name === name);
+      const type = (info.tags[pos] as { type: SqlType }).type;
+      const vals = ((bounds.tagValues[k] as (ctx: ExecCtx) => Value[])(ctx)).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined);
+      const next: TsValue[][] = [];
+      for (const c of combos) {
+        for (const v of vals) {
+          const n = c.slice();
+          n[pos] = v as TsValue;
+          next.push(n);
+        }
+      }
+      combos = next;
+    });
+    const ids = new Set<number>();
+    for (const c of combos) {
+      const id = table.tags.lookup(c);
+      if (id !== undefined) ids.add(id);
+    }
+    entities = [...ids].sort((a, b) => a - b);
+  }
   const types = t.columns.map((c) => c.type);
-  const tagTypes = (t.ts?.tags ?? []).map((g) => g.type);
-  for (const b of table.scan(null, -(2n ** 63n), 2n ** 63n - 1n)) {
+  const tagTypes = info.tags.map((g) => g.type);
+  for (const b of table.scan(entities, lo, hi)) {
     const rawTags = table.tags?.tagsOf(b.entityId) ?? [];
     const tags: Value[] = tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty)));
     const n = (b.columns[0] as ColumnData).values.length;

@@ -20,7 +20,7 @@ export function truthy(v: Value): boolean {
 // ---- scans ---------------------------------------------------------------------------------
 
 /** Groups rows into batches, with a yield point (empty batch) every yieldEveryRows rows. */
-function* batched(rows: Iterable<Row>): Batches {
+export function* batched(rows: Iterable<Row>): Batches {
   let batch: Row[] = [];
   let n = 0;
   for (const r of rows) {

@@ -36,7 +36,8 @@ import type { AggSpec, FrameEdge, WindowFuncSpec } from '../exec/aggregate.js';
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
-import { tsScanColumns, tsScanRows } from '../ts_dml.js';
+import { TsScan, noBounds, tsScanColumns } from '../ts_dml.js';
+import type { TsScanBounds } from '../ts_dml.js';
 import type { ScopeCol } from './scope.js';
 
 export interface ResolvedTable {
@@ -262,7 +263,7 @@ export class QueryPlanner {
     if (t.kind === 'ts') {
       const columns = tsScanColumns(t);
       const cols: ScopeCol[] = columns.map((c, i) => ({ ...c, name: columnAliases?.[i] ?? c.name, rel, schema: r.schema, db: r.db }));
-      return { op: new RowsScan(columns, (ctx) => tsScanRows(t, ctx), `ts scan ${t.name} (all entities, all time)`), scope: new Scope(cols, outer) };
+      return { op: new TsScan(columns, t, noBounds(t)), scope: new Scope(cols, outer) };
     }
     if (t.kind === 'sequence') {
       const cols = [{ name: 'last_value', type: T.int8 }, { name: 'log_cnt', type: T.int8 }, { name: 'is_called', type: T.bool }];
@@ -973,6 +974,51 @@ export function chooseIndex(codec: TableCodec, pred: BoundExpr | null): { index:
   return { index, spans, describe };
 }
 
+/** The time range and primary-tag values a predicate's conjuncts pin down for a TS scan. */
+function tsBounds(op: TsScan, pred: BoundExpr): TsScanBounds {
+  const b: TsScanBounds = { lower: [...op.bounds.lower], upper: [...op.bounds.upper], tagValues: [...op.bounds.tagValues] };
+  const t = op.t;
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  const tagPos = info.primaryTags.map((name) => t.columns.length + info.tags.findIndex((g) => g.name === name));
+  const flip: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '=': '=' };
+  const colType = (i: number) => (op.columns[i] as Column).type;
+  const time = (e: BoundExpr, round: (x: number) => number, shift: bigint) => (ctx: ExecCtx): bigint | null => {
+    const v = e.ev([], ctx);
+    return v === null || typeof v !== 'number' || !Number.isFinite(v) ? null : BigInt(round(v)) + shift;
+  };
+  for (const c of conjuncts(pred)) {
+    const s = c.shape;
+    if (s.k === 'cmp' && s.op !== '<>') {
+      let col: number;
+      let k: BoundExpr;
+      let o: string = s.op;
+      if (s.l.shape.k === 'col' && s.r.shape.k === 'const') {
+        col = s.l.shape.idx;
+        k = s.r;
+      } else if (s.r.shape.k === 'col' && s.l.shape.k === 'const') {
+        col = s.r.shape.idx;
+        k = s.l;
+        o = flip[s.op] as string;
+      } else continue;
+      if (col === 0 && k.type.kind === colType(0).kind) {
+        // Stored timestamps are whole microseconds.
+        if (o === '>=' || o === '=') b.lower.push(time(k, Math.ceil, 0n));
+        if (o === '>') b.lower.push(time(k, Math.floor, 1n));
+        if (o === '<=' || o === '=') b.upper.push(time(k, Math.floor, 0n));
+        if (o === '<') b.upper.push(time(k, Math.ceil, -1n));
+        continue;
+      }
+      const p = tagPos.indexOf(col);
+      if (p >= 0 && o === '=' && sameKind(colType(col), k.type) && b.tagValues[p] === null) b.tagValues[p] = (ctx) => [k.ev([], ctx)];
+    } else if (s.k === 'in' && s.arg.shape.k === 'col' && s.list.length <= 1000 && s.list.every((x) => x.shape.k === 'const')) {
+      const p = tagPos.indexOf(s.arg.shape.idx);
+      const list = s.list;
+      if (p >= 0 && list.every((x) => sameKind(colType(tagPos[p] as number), x.type)) && b.tagValues[p] === null) b.tagValues[p] = (ctx) => list.map((x) => x.ev([], ctx));
+    }
+  }
+  return b;
+}
+
 function sameKind(colType: SqlType | null, t: SqlType): boolean {
   if (!colType) return false;
   if (colType.kind === t.kind) return true;
@@ -984,6 +1030,7 @@ function sameKind(colType: SqlType | null, t: SqlType): boolean {
 
 /** Applies a predicate to a plan, narrowing a direct table scan to index spans when it can. */
 export function pushDownFilter(op: Operator, pred: BoundExpr): Operator {
+  if (op instanceof TsScan) return new Filter(new TsScan(op.columns, op.t, tsBounds(op, pred)), pred.ev);
   if (op instanceof TableScan) {
     const choice = chooseIndex(op.codec, pred);
     const scan = new TableScan(op.columns, op.codec, choice.index, choice.spans, choice.describe);
