@@ -28,6 +28,24 @@ describe('dialect', () => {
     expect((await c.query('select k, v, n from kv order by k')).rows).toEqual([{ k: 1, v: 'a2', n: 0 }, { k: 2, v: 'b', n: 0 }]);
   });
 
+  it("time_bucket in KWDB's and TimescaleDB's argument orders", async () => {
+    const r = await c.query(`select
+      time_bucket('2026-01-01 10:17:35+00'::timestamptz, '10m')::text as k1,
+      time_bucket('2026-01-01 10:17:35+00'::timestamptz, '1h')::text as k2,
+      time_bucket('2026-01-01 10:17:35+00'::timestamptz, '15 minutes')::text as k3,
+      time_bucket('5 minutes', '2026-01-01 10:17:35+00'::timestamptz)::text as t1,
+      time_bucket(interval '1 week', '2026-01-01 10:17:35+00'::timestamptz)::text as t2`);
+    expect(r.rows[0]).toEqual({
+      k1: '2026-01-01 10:10:00+00',
+      k2: '2026-01-01 10:00:00+00',
+      k3: '2026-01-01 10:15:00+00',
+      t1: '2026-01-01 10:15:00+00',
+      t2: '2025-12-29 00:00:00+00', // a Monday: TimescaleDB's origin 2000-01-03
+    });
+    await expect(c.query("select time_bucket(now(), '0s')")).rejects.toMatchObject({ code: '22023' });
+    await expect(c.query("select time_bucket(interval '1 month', now())")).rejects.toMatchObject({ code: '0A000' });
+  });
+
   it('tables without a primary key get a hidden rowid', async () => {
     await c.query('create table nopk (a int)');
     await c.query('insert into nopk values (1), (1), (2)');

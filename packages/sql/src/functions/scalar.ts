@@ -18,6 +18,7 @@ import {
   usPerSec,
   zoneOffsetSeconds,
   intervalMicros,
+  parseInterval,
 } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
 import { T, arrayOf, checkInt8, checkIntRange, formatJsonb, formatType, formatValue, isNumeric, numericRankOf } from '../types/types.js';
@@ -783,6 +784,28 @@ def('date_trunc',
   { args: [txt, T.timestamp], result: T.timestamp, fn: ([f, ts]) => dateTrunc(str(f), ts as number, null) },
   { args: [txt, T.interval], result: T.interval, fn: ([f, iv]) => truncInterval(str(f), iv as Interval) },
   { args: [txt, T.timestamptz, txt], result: T.timestamptz, fn: ([f, ts, z]) => dateTrunc(str(f), ts as number, str(z)) },
+);
+// time_bucket: KWDB's (ts, '10m') and TimescaleDB's (interval '10 minutes', ts). Buckets are fixed
+// widths aligned to the Unix epoch (KWDB) or to 2000-01-03 (TimescaleDB's origin, a Monday).
+const timescaleOriginUs = Date.UTC(2000, 0, 3) * 1000;
+function bucketWidthUs(iv: Interval): number {
+  if (iv.months !== 0) throw new PgError(SqlState.FeatureNotSupported, 'time_bucket widths in months or years are not supported');
+  const w = iv.days * usPerDay + iv.micros;
+  if (!(w > 0)) throw new PgError(SqlState.InvalidParameterValue, 'time_bucket width must be greater than 0');
+  return w;
+}
+function kwdbBucketWidth(s: string): number {
+  const m = /^\s*(\d+)\s*(us|ms|s|m|h|d|w)\s*$/i.exec(s);
+  if (!m) return bucketWidthUs(parseInterval(s));
+  const unit: Record<string, number> = { us: 1, ms: 1000, s: usPerSec, m: usPerMin, h: usPerHour, d: usPerDay, w: 7 * usPerDay };
+  return bucketWidthUs({ months: 0, days: 0, micros: Number(m[1]) * (unit[(m[2] as string).toLowerCase()] as number) });
+}
+const bucket = (ts: number, width: number, origin: number) => origin + Math.floor((ts - origin) / width) * width;
+def('time_bucket',
+  { args: [T.timestamptz, txt], result: T.timestamptz, fn: ([ts, w]) => bucket(ts as number, kwdbBucketWidth(str(w)), 0) },
+  { args: [T.timestamp, txt], result: T.timestamp, fn: ([ts, w]) => bucket(ts as number, kwdbBucketWidth(str(w)), 0) },
+  { args: [T.interval, T.timestamptz], result: T.timestamptz, fn: ([w, ts]) => bucket(ts as number, bucketWidthUs(w as Interval), timescaleOriginUs) },
+  { args: [T.interval, T.timestamp], result: T.timestamp, fn: ([w, ts]) => bucket(ts as number, bucketWidthUs(w as Interval), timescaleOriginUs) },
 );
 function truncInterval(f: string, iv: Interval): Interval {
   switch (f.toLowerCase()) {
