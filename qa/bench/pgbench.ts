@@ -10,29 +10,17 @@
  * Strata runs every transaction SERIALIZABLE; PostgreSQL's default is READ COMMITTED — the
  * PostgreSQL numbers are also reported at SERIALIZABLE for a like-for-like comparison.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot, startNode } from '../harness/node.js';
+import { need, startPostgres } from './peers.js';
 
 const { values } = parseArgs({ options: { scale: { type: 'string', default: '1' }, clients: { type: 'string', default: '8' }, seconds: { type: 'string', default: '20' } } });
 const scale = Number(values.scale);
 const clients = Number(values.clients);
 const seconds = Number(values.seconds);
 const initSql = join(repoRoot, 'qa', 'bench', 'pgbench_init.sql');
-const pgBin = '/usr/lib/postgresql/15/bin';
-
-function need(cmd: string, pkg: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0 || existsSync(cmd)) return;
-  if (process.getuid?.() === 0) {
-    process.stdout.write(`installing ${pkg}…\n`);
-    execFileSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg} >/dev/null`], { stdio: 'inherit' });
-  } else throw new Error(`${cmd} is missing: install Debian's ${pkg}`);
-}
-
 function runPgbench(url: string, args: string[], env: Record<string, string> = {}): { tps: number; failed: string; retried: string } {
   const out = execFileSync('pgbench', ['-n', '-c', String(clients), '-j', '2', '-T', String(seconds), '-M', 'prepared', ...args, url], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 'NaN');
@@ -45,24 +33,6 @@ function load(url: string): number {
   const t = Date.now();
   execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', `scale=${scale}`, '-f', initSql, url], { stdio: ['ignore', 'ignore', 'inherit'] });
   return (Date.now() - t) / 1000;
-}
-
-async function startPostgres(): Promise<{ url: string; proc: ChildProcess; dir: string }> {
-  need(`${pgBin}/postgres`, 'postgresql-15');
-  const dir = mkdtempSync(join(tmpdir(), 'pgbench-pg-'));
-  const asPg = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-  if (asPg.length) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
-  const data = join(dir, 'data');
-  execFileSync(asPg[0] ?? `${pgBin}/initdb`, [...asPg.slice(1), ...(asPg.length ? [`${pgBin}/initdb`] : []), '-D', data, '-A', 'trust', '-U', 'postgres'], { stdio: 'ignore' });
-  const port = 15432 + Math.floor(Math.random() * 1000);
-  const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'];
-  const proc = spawn(asPg[0] ?? `${pgBin}/postgres`, [...asPg.slice(1), ...(asPg.length ? [`${pgBin}/postgres`] : []), ...args], { stdio: 'ignore' });
-  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  for (let i = 0; i < 100; i++) {
-    if (spawnSync('psql', ['-X', '-q', url, '-c', 'select 1'], { stdio: 'ignore' }).status === 0) return { url, proc, dir };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('PostgreSQL did not start');
 }
 
 need('pgbench', 'postgresql-client-15');
@@ -93,7 +63,5 @@ try {
 } finally {
   await strata.stop();
   strata.cleanup();
-  pg.proc.kill('SIGINT');
-  await new Promise((r) => setTimeout(r, 1000));
-  rmSync(pg.dir, { recursive: true, force: true });
+  await pg.stop();
 }
