@@ -346,6 +346,70 @@ export class TsTable {
 
 /** Concatenates runs of rows, keeps those in [minTs, maxTs], and sorts by timestamp (stable). */
 function mergeSorted(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null {
+  return concatInOrder(parts, types, minTs, maxTs) ?? mergeSlow(parts, types, minTs, maxTs);
+}
+
+/**
+ * The common case: every run ascending and each run starting at or after the previous one's end
+ * (data appended in time order). Then the result is the runs' in-range slices, concatenated —
+ * no per-row work. Returns undefined when the runs overlap or are unordered.
+ */
+function concatInOrder(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null | undefined {
+  const slices: { cols: ColumnData[]; from: number; to: number }[] = [];
+  let prevLast: bigint | null = null;
+  let total = 0;
+  for (const cols of parts) {
+    const ts = cols[0]?.values as BigInt64Array;
+    if (ts.length === 0) continue;
+    for (let i = 1; i < ts.length; i++) if ((ts[i] as bigint) < (ts[i - 1] as bigint)) return undefined;
+    if (prevLast !== null && (ts[0] as bigint) < prevLast) return undefined;
+    prevLast = ts[ts.length - 1] as bigint;
+    let from = 0;
+    while (from < ts.length && (ts[from] as bigint) < minTs) from++;
+    let to = ts.length;
+    while (to > from && (ts[to - 1] as bigint) > maxTs) to--;
+    if (to > from) {
+      slices.push({ cols, from, to });
+      total += to - from;
+    }
+  }
+  if (total === 0) return null;
+  if (slices.length === 1) {
+    const { cols, from, to } = slices[0] as { cols: ColumnData[]; from: number; to: number };
+    if (from === 0 && to === (cols[0]?.values.length ?? 0)) return cols;
+  }
+  return types.map((t, c) => {
+    const anyNull = slices.some((s) => (s.cols[c] as ColumnData).nulls !== null);
+    const nulls = anyNull ? new Uint8Array(total) : null;
+    let values: ColumnValues;
+    if (t === ColumnType.String) {
+      const out: string[] = [];
+      for (const s of slices) for (let i = s.from; i < s.to; i++) out.push(((s.cols[c] as ColumnData).values as string[])[i] as string);
+      values = out;
+    } else {
+      const first = (slices[0] as { cols: ColumnData[] }).cols[c] as ColumnData;
+      const Ctor = (first.values as BigInt64Array).constructor as new (n: number) => BigInt64Array;
+      const out = new Ctor(total);
+      let o = 0;
+      for (const s of slices) {
+        out.set(((s.cols[c] as ColumnData).values as BigInt64Array).subarray(s.from, s.to), o);
+        o += s.to - s.from;
+      }
+      values = out as ColumnValues;
+    }
+    if (nulls) {
+      let o = 0;
+      for (const s of slices) {
+        const n = (s.cols[c] as ColumnData).nulls;
+        if (n) nulls.set(n.subarray(s.from, s.to), o);
+        o += s.to - s.from;
+      }
+    }
+    return { type: t, values, nulls };
+  });
+}
+
+function mergeSlow(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null {
   const rows: { ts: bigint; part: number; i: number }[] = [];
   parts.forEach((cols, part) => {
     const ts = cols[0]?.values as BigInt64Array;

@@ -41,6 +41,20 @@ describe('TsTable', () => {
     t.close();
   });
 
+  it('scans in-order data by slicing blocks (time-range cuts, NULLs and buffered rows included)', () => {
+    const t = TsTable.open(opts('inorder'));
+    t.appendRows(3, Array.from({ length: 250 }, (_, i) => [BigInt(i), i % 7 === 0 ? null : i * 1.5, BigInt(i)]));
+    t.flush(1);
+    t.appendRows(3, Array.from({ length: 10 }, (_, i) => [BigInt(250 + i), 1, BigInt(250 + i)]));
+    const [b] = [...t.scan([3], 50n, 255n)];
+    expect([...(b?.columns[0]?.values as BigInt64Array)]).toEqual(Array.from({ length: 206 }, (_, i) => BigInt(50 + i)));
+    expect([...(b?.columns[2]?.values as BigInt64Array)]).toEqual(Array.from({ length: 206 }, (_, i) => BigInt(50 + i)));
+    const nulls = b?.columns[1]?.nulls as Uint8Array;
+    expect([...nulls].map((x, i) => (x ? 50 + i : -1)).filter((x) => x >= 0)).toEqual(Array.from({ length: 206 }, (_, i) => 50 + i).filter((x) => x % 7 === 0 && x < 250));
+    expect((b?.columns[1]?.values as Float64Array)[1]).toBe(51 * 1.5);
+    t.close();
+  });
+
   it('keeps only flushed data across a crash; the durable index says where to replay from', () => {
     const o = opts('b');
     const t = TsTable.open(o);
