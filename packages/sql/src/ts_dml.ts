@@ -93,7 +93,7 @@ export function toTsValue(v: Value, t: SqlType, column: string): TsValue {
     case 'timestamptz': {
       const n = v as number;
       if (!Number.isFinite(n) || n === timestampInfinity || n === timestampNegInfinity) throw new PgError(SqlState.DatetimeFieldOverflow, `column "${column}": timestamp out of range for a time-series table`);
-      return BigInt(Math.round(n));
+      return Math.round(n); // microseconds; the command carries them as f64 (exact: SQL timestamps are doubles)
     }
     case 'int8':
       return BigInt(v as bigint);

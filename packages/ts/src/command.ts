@@ -6,15 +6,18 @@
  *
  * Layout (big endian):
  *   u8 version | u32 tableId | f64 partitionIntervalUs | u16 columns | u8 type × columns
- *   | u16 tags | u8 type × tags | u8 primaryTags | u16 tagIndex × primaryTags | u32 rows
- *   | rows × (columns + tags) values
- * A value: u8 null flag (1 = NULL, then nothing) | payload by type — Timestamp/Int64: i64,
- * Int32: i32, Float64: f64, Bool: u8, String: u32 byte length + UTF-8 bytes.
+ *   | u16 tags | u8 type × tags | u8 primaryTags | u16 tagIndex × primaryTags | u32 groups
+ *   | groups × (tag values | u32 rows | rows × column values)
+ * Rows are grouped by their tag values (one group per device in the command), so tags are sent,
+ * logged and looked up once per device, not once per row.
+ * A value: u8 null flag (1 = NULL, then nothing) | payload by type — Timestamp: f64 microseconds
+ * (the SQL layer's own representation, exact), Int64: i64, Int32: i32, Float64: f64, Bool: u8,
+ * String: u32 byte length + UTF-8 bytes.
  */
 import { PgError, SqlState } from '@strata/common';
 import { ColumnType } from './block.js';
 
-export const tsCommandVersion = 1;
+export const tsCommandVersion = 2;
 
 /** A payload above this is refused before it reaches the log (the log's record limit is larger). */
 export const tsCommandBytesMax = 64 * 1024 * 1024;
@@ -35,7 +38,15 @@ export type TsValue = null | bigint | number | boolean | string;
 export interface TsWrite {
   tableId: number;
   schema: TsSchema;
+  /** Rows as the SQL layer builds them: column values then tag values. */
   rows: TsValue[][];
+}
+
+/** A decoded command: rows grouped by tag values, each row holding column values only. */
+export interface TsWriteGroups {
+  tableId: number;
+  schema: TsSchema;
+  groups: { tags: TsValue[]; rows: TsValue[][] }[];
 }
 
 /** A growable big-endian byte writer. */
@@ -178,6 +189,8 @@ export function writeValue(w: ByteWriter, t: ColumnType, v: TsValue): void {
   w.u8(0);
   switch (t) {
     case ColumnType.Timestamp:
+      w.f64(typeof v === 'bigint' ? Number(v) : (v as number));
+      return;
     case ColumnType.Int64:
       w.i64(v as bigint);
       return;
@@ -202,6 +215,7 @@ export function readValue(r: ByteReader, t: ColumnType): TsValue {
   if (r.u8() === 1) return null;
   switch (t) {
     case ColumnType.Timestamp:
+      return BigInt(r.f64());
     case ColumnType.Int64:
       return r.i64();
     case ColumnType.Int32:
@@ -219,21 +233,35 @@ const validTypes = new Set<number>(Object.values(ColumnType));
 
 export function encodeTsWrite(c: TsWrite): Buffer {
   const s = c.schema;
-  const w = new ByteWriter(64 + c.rows.length * (s.columns.length + s.tags.length) * 9);
-  w.u8(tsCommandVersion).u32(c.tableId).f64(s.partitionIntervalUs).u16(s.columns.length);
+  const nCols = s.columns.length;
+  // Group rows by their tag values (the encoded tag bytes are the key).
+  const groups = new Map<string, { tagBytes: Buffer; rows: TsValue[][] }>();
+  const tw = new ByteWriter(64);
+  for (const row of c.rows) {
+    tw.len = 0;
+    for (let i = 0; i < s.tags.length; i++) writeValue(tw, s.tags[i] as ColumnType, row[nCols + i] ?? null);
+    const key = tw.buf.toString('latin1', 0, tw.len);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { tagBytes: Buffer.from(tw.buf.subarray(0, tw.len)), rows: [] }));
+    g.rows.push(row);
+  }
+  const w = new ByteWriter(64 + c.rows.length * nCols * 9);
+  w.u8(tsCommandVersion).u32(c.tableId).f64(s.partitionIntervalUs).u16(nCols);
   for (const t of s.columns) w.u8(t);
   w.u16(s.tags.length);
   for (const t of s.tags) w.u8(t);
   w.u8(s.primaryTags.length);
   for (const i of s.primaryTags) w.u16(i);
-  w.u32(c.rows.length);
-  const types = [...s.columns, ...s.tags];
-  for (const row of c.rows) for (let i = 0; i < types.length; i++) writeValue(w, types[i] as ColumnType, row[i] ?? null);
+  w.u32(groups.size);
+  for (const g of groups.values()) {
+    w.bytes(g.tagBytes).u32(g.rows.length);
+    for (const row of g.rows) for (let i = 0; i < nCols; i++) writeValue(w, s.columns[i] as ColumnType, row[i] ?? null);
+  }
   if (w.len > tsCommandBytesMax) throw new PgError(SqlState.ProgramLimitExceeded, `time-series write of ${w.len} bytes exceeds ${tsCommandBytesMax} bytes; insert fewer rows per statement`);
   return w.finish();
 }
 
-export function decodeTsWrite(b: Buffer): TsWrite {
+export function decodeTsWrite(b: Buffer): TsWriteGroups {
   const r = new ByteReader(b);
   const version = r.u8();
   if (version !== tsCommandVersion) throw new PgError(SqlState.DataCorrupted, `unknown time-series command version ${version}`);
@@ -248,9 +276,19 @@ export function decodeTsWrite(b: Buffer): TsWrite {
   const columns = readTypes(r.u16());
   const tags = readTypes(r.u16());
   const primaryTags = Array.from({ length: r.u8() }, () => r.u16());
-  const n = r.u32();
-  const types = [...columns, ...tags];
-  const rows: TsValue[][] = new Array(n);
-  for (let i = 0; i < n; i++) rows[i] = types.map((t) => readValue(r, t));
-  return { tableId, schema: { partitionIntervalUs, columns, tags, primaryTags }, rows };
+  const nGroups = r.u32();
+  const groups: TsWriteGroups['groups'] = [];
+  const nCols = columns.length;
+  for (let g = 0; g < nGroups; g++) {
+    const tagValues = tags.map((t) => readValue(r, t));
+    const n = r.u32();
+    const rows: TsValue[][] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const row: TsValue[] = new Array(nCols);
+      for (let c = 0; c < nCols; c++) row[c] = readValue(r, columns[c] as ColumnType);
+      rows[i] = row;
+    }
+    groups.push({ tags: tagValues, rows });
+  }
+  return { tableId, schema: { partitionIntervalUs, columns, tags, primaryTags }, groups };
 }

@@ -15,7 +15,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { logger } from '@strata/common';
 import { decodeTsWrite } from './command.js';
-import type { TsSchema, TsValue, TsWrite } from './command.js';
+import type { TsSchema, TsWriteGroups } from './command.js';
 import { TsTable } from './table.js';
 import type { SegmentOptions } from './segment.js';
 
@@ -128,17 +128,9 @@ export class TsEngine {
   }
 }
 
-/** Groups a command's rows by entity (creating entities) and appends them. */
-function applyRows(t: TsTable, cmd: TsWrite): void {
+/** Appends each group's rows to its entity (created on first sight). */
+function applyRows(t: TsTable, cmd: TsWriteGroups): void {
   const tags = t.tags;
   if (!tags) throw new Error('time-series table without a tag table');
-  const nCols = cmd.schema.columns.length;
-  const byEntity = new Map<number, TsValue[][]>();
-  for (const row of cmd.rows) {
-    const id = tags.entityFor(row.slice(nCols));
-    let rows = byEntity.get(id);
-    if (!rows) byEntity.set(id, (rows = []));
-    rows.push(row.slice(0, nCols).map((v) => (v === true ? 1 : v === false ? 0 : v)));
-  }
-  for (const [id, rows] of byEntity) t.appendRows(id, rows);
+  for (const g of cmd.groups) t.appendRows(tags.entityFor(g.tags), g.rows);
 }

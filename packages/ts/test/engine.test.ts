@@ -38,12 +38,20 @@ function count(e: TsEngine): Map<string, number> {
 }
 
 describe('TS write command', () => {
-  it('round-trips every type, NULLs and non-ASCII strings', () => {
+  it('round-trips every type, NULLs and non-ASCII strings, grouping rows by tag values', () => {
     const r: TsValue[][] = [
       [-5n, -0.5, -2147483648, true, 'Zürich ✓', -(2n ** 63n)],
-      [2n ** 62n, null, null, null, null, null],
+      [2n ** 52n, null, null, null, null, null],
+      [7, 1.5, 2147483647, false, 'Zürich ✓', -(2n ** 63n)], // a timestamp given as a number
     ];
-    expect(decodeTsWrite(encodeTsWrite({ tableId: 7, schema, rows: r }))).toEqual({ tableId: 7, schema, rows: r });
+    expect(decodeTsWrite(encodeTsWrite({ tableId: 7, schema, rows: r }))).toEqual({
+      tableId: 7,
+      schema,
+      groups: [
+        { tags: ['Zürich ✓', -(2n ** 63n)], rows: [[-5n, -0.5, -2147483648, true], [7n, 1.5, 2147483647, false]] },
+        { tags: [null, null], rows: [[2n ** 52n, null, null, null]] },
+      ],
+    });
   });
 
   it('refuses a truncated payload with a clear error instead of reading garbage', () => {
