@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFloat64, encodeFloat64 } from '../src/encoding/floats.js';
-import { decodeInt32, decodeInt64, decodeTimestamps, encodeInt32, encodeInt64, encodeTimestamps } from '../src/encoding/integers.js';
+import { decodeInt32, decodeInt64, decodeTimestamps, encodeInt32, encodeInt64, encodeInt64Big, encodeTimestamps } from '../src/encoding/integers.js';
 import { decodeBools, decodeStrings, encodeBools, encodeStrings } from '../src/encoding/misc.js';
 
 let seed = 12345;
@@ -25,6 +25,20 @@ describe('timestamp encoding (delta-of-delta)', () => {
 });
 
 describe('integer encoding (delta + zigzag + frame of reference)', () => {
+  it('int64: the double-precision fast path writes exactly the reference bits and decodes across the 2^50 boundary', () => {
+    let x = 0;
+    const r = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const scale of [0, 1, 100, 2 ** 20, 2 ** 40, 2 ** 49]) {
+      const vals = BigInt64Array.from(Array.from({ length: 1000 }, () => BigInt(Math.round((r() - 0.5) * 2 * scale))));
+      expect(encodeInt64(vals)).toEqual(encodeInt64Big(vals));
+      expect([...decodeInt64(encodeInt64(vals))]).toEqual([...vals]);
+    }
+    const edge = BigInt64Array.from(Array.from({ length: 600 }, (_, i) => 2n ** 50n - 300n + BigInt(i) * 3n)); // crosses 2^50
+    expect([...decodeInt64(encodeInt64(edge))]).toEqual([...edge]);
+    const neg = BigInt64Array.from([-(2n ** 50n), 2n ** 50n, -(2n ** 50n), 0n, -(2n ** 63n), 2n ** 63n - 1n]);
+    expect([...decodeInt64(encodeInt64(neg))]).toEqual([...neg]);
+  });
+
   it('int64 round-trips, extremes included', () => {
     const vals = [0n, -1n, 1n, 9223372036854775807n, -9223372036854775808n, 42n, ...Array.from({ length: 500 }, () => BigInt(Math.floor((rand() - 0.5) * 2 ** 40)))];
     expect([...decodeInt64(encodeInt64(BigInt64Array.from(vals)))]).toEqual(vals);

@@ -97,8 +97,58 @@ export function decodeTimestamps(buf: Uint8Array): BigInt64Array {
   return out;
 }
 
+/** |values| up to this are handled with doubles: deltas < 2^51 and zigzags < 2^52 stay exact. */
+const smallMax = 2n ** 50n;
+
 /** Delta + zigzag + frame-of-reference bit packing of int64 values. */
 export function encodeInt64(vals: BigInt64Array): Uint8Array {
+  let small = true;
+  for (let i = 0; i < vals.length; i++) {
+    const v = vals[i] as bigint;
+    if (v > smallMax || v < -smallMax) {
+      small = false;
+      break;
+    }
+  }
+  return small ? encodeInt64Small(vals) : encodeInt64Big(vals);
+}
+
+/** encodeInt64 for values within ±2^50, in doubles; writes exactly the bits encodeInt64Big would. */
+function encodeInt64Small(vals: BigInt64Array): Uint8Array {
+  const w = new BitWriter(16 + vals.length);
+  w.write(vals.length >>> 0, 32);
+  if (vals.length === 0) return w.finish();
+  write64(w, vals[0] as bigint, 64);
+  let prev = Number(vals[0] as bigint);
+  const zz = new Float64Array(framesValues);
+  for (let start = 1; start < vals.length; start += framesValues) {
+    const end = Math.min(vals.length, start + framesValues);
+    let maxZ = 0;
+    for (let i = start; i < end; i++) {
+      const cur = Number(vals[i] as bigint);
+      const d = cur - prev;
+      prev = cur;
+      const z = d >= 0 ? d * 2 : -d * 2 - 1;
+      zz[i - start] = z;
+      if (z > maxZ) maxZ = z;
+    }
+    let maxBits = 0;
+    while (maxBits < 53 && 2 ** maxBits <= maxZ) maxBits++;
+    w.write(maxBits, 7);
+    if (maxBits <= 32) {
+      for (let i = start; i < end; i++) w.write(zz[i - start] as number, maxBits);
+    } else {
+      for (let i = start; i < end; i++) {
+        const z = zz[i - start] as number;
+        w.write64(Math.floor(z / 2 ** 32), z % 2 ** 32, maxBits);
+      }
+    }
+  }
+  return w.finish();
+}
+
+/** The all-BigInt encoder: the reference the fast path must match bit for bit (tests), and the path for large values. */
+export function encodeInt64Big(vals: BigInt64Array): Uint8Array {
   const w = new BitWriter(16 + vals.length);
   w.write(vals.length >>> 0, 32);
   if (vals.length === 0) return w.finish();
@@ -132,6 +182,17 @@ export function decodeInt64(buf: Uint8Array): BigInt64Array {
   for (let start = 1; start < n; start += framesValues) {
     const end = Math.min(n, start + framesValues);
     const bits = r.read(7);
+    if (bits <= 32 && prev <= smallMax && prev >= -smallMax) {
+      // Doubles while |prev| stays within 2^50 (a frame moves it by at most 128 × 2^31).
+      let p = Number(prev);
+      for (let i = start; i < end; i++) {
+        const z = bits === 0 ? 0 : r.read(bits);
+        p += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+        out[i] = BigInt(p);
+      }
+      prev = out[end - 1] as bigint;
+      continue;
+    }
     for (let i = start; i < end; i++) {
       const z = bits === 0 ? 0n : read64(r, bits);
       prev = BigInt.asIntN(64, prev + unzigzag(z));
