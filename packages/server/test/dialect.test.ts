@@ -46,6 +46,12 @@ describe('dialect', () => {
     await expect(c.query("select time_bucket(interval '1 month', now())")).rejects.toMatchObject({ code: '0A000' });
   });
 
+  it('DISTINCT ON may order by columns outside the select list (plain DISTINCT may not)', async () => {
+    const r = await c.query('select distinct on (a) a, b from (values (1, 1, 3), (1, 2, 1), (2, 5, 0)) v(a, b, c) order by a, c desc');
+    expect(r.rows).toEqual([{ a: 1, b: 1 }, { a: 2, b: 5 }]);
+    await expect(c.query('select distinct a from (values (1, 2)) v(a, c) order by c')).rejects.toMatchObject({ code: '42P10' });
+  });
+
   it('tables without a primary key get a hidden rowid', async () => {
     await c.query('create table nopk (a int)');
     await c.query('insert into nopk values (1), (1), (2)');

@@ -105,6 +105,16 @@ describe('time-series rows', () => {
     expect((await c.query("select count(*)::int as n from readings where ts > '2026-01-01 00:00:05+00'")).rows[0].n).toBe(2);
   });
 
+  it('answers lastpoint (DISTINCT ON primary tags, newest first) from the newest row per device', async () => {
+    const q = 'select distinct on (device) device, ts, load from readings ORDER BY device, ts desc';
+    const plan = (await c.query(`explain ${q}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toContain('newest row per entity');
+    const fast = (await c.query(q)).rows;
+    const full = (await c.query(q.replace('ORDER BY', 'where true order by'))).rows; // WHERE disables the shortcut
+    expect(fast).toEqual(full);
+    expect(fast.map((r) => [r.device, r.load])).toEqual([[1, 4], [2, 2], [3, 9]]);
+  });
+
   it('joins with a relational table in another database', async () => {
     const j = await c.query('select d.site, count(*)::int as n from readings r join defaultdb.devices d on d.id = r.device group by d.site order by d.site');
     expect(j.rows).toEqual([
@@ -163,6 +173,7 @@ describe('time-series rows', () => {
     c = await connect();
     expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(5);
     expect((await c.query('select count(*)::int as n from readings2')).rows[0].n).toBe(3);
+    expect((await c.query('select distinct on (device) device, load from readings order by device, ts desc')).rows.map((r) => r.load)).toEqual([4, 2, 9]);
     await c.query('drop table readings2');
     await c.query('create table readings2 (ts timestamptz not null, load int8) tags (device int4 not null) primary tags (device)');
     expect((await c.query('select count(*)::int as n from readings2')).rows[0].n).toBe(0);

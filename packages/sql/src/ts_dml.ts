@@ -154,13 +154,16 @@ export class TsScan implements Operator {
     readonly columns: Column[],
     readonly t: TableDesc,
     readonly bounds: TsScanBounds,
+    /** Only the newest row of each entity (DISTINCT ON (primary tags) … ORDER BY …, ts DESC). */
+    readonly latestOnly = false,
   ) {}
 
   exec(ctx: ExecCtx): Batches {
-    return batched(tsScanRows(this.t, ctx, this.bounds));
+    return batched(tsScanRows(this.t, ctx, this.bounds, this.latestOnly));
   }
 
   explain() {
+    if (this.latestOnly) return { label: `ts scan ${this.t.name} (newest row per entity)`, children: [] };
     const parts: string[] = [];
     if (this.bounds.lower.length + this.bounds.upper.length > 0) parts.push('time range');
     if (this.bounds.tagValues.every((x) => x !== null) && this.bounds.tagValues.length > 0) parts.push('primary tags');
@@ -184,7 +187,7 @@ function tagKeyValue(v: Value, t: SqlType): TsValue | undefined {
   }
 }
 
-function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds): Generator<Row> {
+function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean): Generator<Row> {
   const table = ctx.ts?.tsTable(t.id);
   if (!table) return; // nothing written yet
   let lo = tsMin;
@@ -228,7 +231,7 @@ function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds): Generato
   }
   const types = t.columns.map((c) => c.type);
   const tagTypes = info.tags.map((g) => g.type);
-  for (const b of table.scan(entities, lo, hi)) {
+  for (const b of latestOnly ? table.latest(entities) : table.scan(entities, lo, hi)) {
     const rawTags = table.tags?.tagsOf(b.entityId) ?? [];
     const tags: Value[] = tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty)));
     const n = (b.columns[0] as ColumnData).values.length;

@@ -263,6 +263,46 @@ export class TsTable {
   }
 
   /**
+   * The newest row of each entity (all if null) — what `lastpoint` asks for. Partitions are
+   * time-disjoint, so only the newest partition holding the entity is read, and in it only the
+   * blocks whose header max timestamp is the largest (plus buffered rows).
+   */
+  *latest(entityIds: number[] | null): Generator<ScanBatch> {
+    const ids = entityIds ?? this.entities();
+    const parts = [...this.partitions.values()].sort((a, b) => (a.start > b.start ? -1 : 1));
+    for (const id of ids) {
+      for (const p of parts) {
+        const blocks = p.blocks(id, -(2n ** 63n), 2n ** 63n - 1n);
+        const b = this.buffers.get(`${p.start}/${id}`);
+        if (blocks.length === 0 && !(b && b.rows > 0)) continue;
+        let top = -(2n ** 63n);
+        for (const blk of blocks) if (blk.maxTs > top) top = blk.maxTs;
+        const runs: ColumnData[][] = [];
+        for (const blk of blocks) {
+          if (blk.maxTs !== top) continue;
+          const buf = p.read(blk);
+          const h = readBlockHeader(buf);
+          runs.push(h.columns.map((_c, i) => readColumn(buf, h, i)));
+        }
+        if (b && b.rows > 0) runs.push(b.slice(0, b.rows));
+        let best: { run: ColumnData[]; i: number; ts: bigint } | null = null;
+        for (const run of runs) {
+          const ts = run[0]?.values as BigInt64Array;
+          for (let i = 0; i < ts.length; i++) if (!best || (ts[i] as bigint) >= best.ts) best = { run, i, ts: ts[i] as bigint };
+        }
+        if (best) {
+          const { run, i } = best;
+          yield {
+            entityId: id,
+            columns: run.map((c) => ({ type: c.type, values: (c.type === ColumnType.String ? [(c.values as string[])[i]] : (c.values as BigInt64Array).slice(i, i + 1)) as ColumnValues, nulls: c.nulls ? c.nulls.slice(i, i + 1) : null })),
+          };
+        }
+        break;
+      }
+    }
+  }
+
+  /**
    * count/min/max/sum of a numeric column over [minTs, maxTs] for one entity, plus first/last
    * timestamps. Blocks entirely inside the range are answered from their header; blocks cut by the
    * range (and buffered rows) are decoded.

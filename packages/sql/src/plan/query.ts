@@ -477,6 +477,7 @@ export class QueryPlanner {
     const from = this.planFrom(s.from, outer);
     let op = from.op;
     const inScope = from.scope;
+    if (op instanceof TsScan && latestPerEntity(op, s, q)) op = new TsScan(op.columns, op.t, op.bounds, true);
 
     if (s.where) {
       b.noAggClause = 'WHERE';
@@ -690,7 +691,7 @@ export class QueryPlanner {
         sortKeys.push({ ev: (r) => r[same] as Value, type: (outCols[same] as Column).type, desc: o.desc, nullsFirst });
         continue;
       }
-      if (s.distinct) throw new PgError(SqlState.InvalidColumnReference, 'for SELECT DISTINCT, ORDER BY expressions must appear in select list', { position: o.expr.pos + 1 });
+      if (s.distinct && !s.distinctOn) throw new PgError(SqlState.InvalidColumnReference, 'for SELECT DISTINCT, ORDER BY expressions must appear in select list', { position: o.expr.pos + 1 });
       const eb = b.withHooks(hooks, () => b.resolveUnknown(b.bind(o.expr, finalScope)));
       const k3 = exprs.length;
       exprs.push(eb.ev);
@@ -972,6 +973,26 @@ export function chooseIndex(codec: TableCodec, pred: BoundExpr | null): { index:
     return out;
   };
   return { index, spans, describe };
+}
+
+/**
+ * `SELECT DISTINCT ON (<every primary tag>) … FROM ts_table ORDER BY <primary tags>, <ts> DESC`
+ * with no WHERE, GROUP BY or aggregates keeps only each device's newest row — so the scan may
+ * produce just that row per device (TSBS lastpoint).
+ */
+function latestPerEntity(op: TsScan, s: Extract<SelectStmt['body'], { kind: 'select' }>, q: SelectStmt): boolean {
+  if (s.where || s.groupBy.length > 0 || s.having || !s.distinctOn || s.from.length !== 1) return false;
+  const info = op.t.ts;
+  if (!info) return false;
+  const colName = (e: Expr) => (e.kind === 'column' ? (e.parts[e.parts.length - 1] as string) : null);
+  const on = s.distinctOn.map(colName);
+  const prim = new Set(info.primaryTags);
+  if (on.length !== prim.size || !on.every((n) => n !== null && prim.has(n))) return false;
+  if (q.orderBy.length !== prim.size + 1) return false;
+  const keys = q.orderBy.slice(0, prim.size).map((o) => colName(o.expr));
+  if (!keys.every((n) => n !== null && prim.has(n)) || new Set(keys).size !== prim.size) return false;
+  const last = q.orderBy[prim.size] as SelectStmt['orderBy'][number];
+  return last.desc && colName(last.expr) === op.t.columns[0]?.name && !containsAggregate(s.items) && !containsWindow(s.items);
 }
 
 /** The time range and primary-tag values a predicate's conjuncts pin down for a TS scan. */
