@@ -105,6 +105,14 @@ describe('time-series rows', () => {
     expect((await c.query("select count(*)::int as n from readings where ts > '2026-01-01 00:00:05+00'")).rows[0].n).toBe(2);
   });
 
+  it('decodes only the columns a query refers to, wherever it refers to them', async () => {
+    expect((await c.query('select r.temp from readings r where r.device = 1 order by r.ts')).rows.map((x) => x.temp)).toEqual([19.5, 20.5, 21.25]);
+    expect((await c.query('select count(*)::int as n from readings where temp is null')).rows[0].n).toBe(2);
+    expect((await c.query('select device from readings group by device having max(load) > 3 order by device')).rows.map((x) => x.device)).toEqual([1, 3]);
+    expect((await c.query('select device from readings r where exists (select 1 where r.ok) order by device, ts')).rows.map((x) => x.device)).toEqual([1, 1]);
+    expect((await c.query('select r.* from readings r where device = 1 order by ts limit 1')).rows[0]).toMatchObject({ temp: 19.5, load: 1, ok: false, model: 'm1' });
+  });
+
   it('answers lastpoint (DISTINCT ON primary tags, newest first) from the newest row per device', async () => {
     const q = 'select distinct on (device) device, ts, load from readings ORDER BY device, ts desc';
     const plan = (await c.query(`explain ${q}`)).rows.map((r) => r['QUERY PLAN']).join('\n');

@@ -156,10 +156,16 @@ export class TsScan implements Operator {
     readonly bounds: TsScanBounds,
     /** Only the newest row of each entity (DISTINCT ON (primary tags) … ORDER BY …, ts DESC). */
     readonly latestOnly = false,
+    /** Data columns the statement refers to (null: all); the others read as NULL, undecoded. */
+    readonly needed: Set<number> | null = null,
   ) {}
 
+  with(o: { bounds?: TsScanBounds; latestOnly?: boolean; needed?: Set<number> | null }): TsScan {
+    return new TsScan(this.columns, this.t, o.bounds ?? this.bounds, o.latestOnly ?? this.latestOnly, o.needed === undefined ? this.needed : o.needed);
+  }
+
   exec(ctx: ExecCtx): Batches {
-    return batched(tsScanRows(this.t, ctx, this.bounds, this.latestOnly));
+    return batched(tsScanRows(this.t, ctx, this.bounds, this.latestOnly, this.needed));
   }
 
   explain() {
@@ -187,7 +193,7 @@ function tagKeyValue(v: Value, t: SqlType): TsValue | undefined {
   }
 }
 
-function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean): Generator<Row> {
+function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<Row> {
   const table = ctx.ts?.tsTable(t.id);
   if (!table) return; // nothing written yet
   let lo = tsMin;
@@ -231,13 +237,18 @@ function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnl
   }
   const types = t.columns.map((c) => c.type);
   const tagTypes = info.tags.map((g) => g.type);
-  for (const b of latestOnly ? table.latest(entities) : table.scan(entities, lo, hi)) {
+  const want = types.map((_t, c) => c === 0 || !needed || needed.has(c));
+  for (const b of latestOnly ? table.latest(entities) : table.scan(entities, lo, hi, needed)) {
     const rawTags = table.tags?.tagsOf(b.entityId) ?? [];
     const tags: Value[] = tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty)));
     const n = (b.columns[0] as ColumnData).values.length;
     for (let r = 0; r < n; r++) {
       const row: Row = new Array<Value>(types.length + tags.length);
       for (let c = 0; c < types.length; c++) {
+        if (!want[c]) {
+          row[c] = null;
+          continue;
+        }
         const col = b.columns[c] as ColumnData;
         row[c] = col.nulls && col.nulls[r] ? null : fromTs(col.values[r], types[c] as SqlType);
       }

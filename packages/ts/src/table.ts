@@ -244,7 +244,7 @@ export class TsTable {
    * Rows of the given entities (all if null) with minTs <= ts <= maxTs, per entity in timestamp
    * order (blocks written out of order and buffered rows are merged and sorted).
    */
-  *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint): Generator<ScanBatch> {
+  *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint, columns: Set<number> | null = null): Generator<ScanBatch> {
     const ids = entityIds ?? this.entities();
     for (const id of ids) {
       const parts: ColumnData[][] = [];
@@ -252,7 +252,8 @@ export class TsTable {
         for (const blk of p.blocks(id, minTs, maxTs)) {
           const buf = p.read(blk);
           const h = readBlockHeader(buf);
-          parts.push(h.columns.map((_c, i) => readColumn(buf, h, i)));
+          // Columns the caller does not need are not decoded: zero-filled stand-ins keep positions.
+          parts.push(h.columns.map((c, i) => (i === 0 || !columns || columns.has(i) ? readColumn(buf, h, i) : standIn(c.type as ColumnType, h.rows))));
         }
         const b = this.buffers.get(`${p.start}/${id}`);
         if (b && b.rows > 0) parts.push(b.slice(0, b.rows));
@@ -382,6 +383,28 @@ export class TsTable {
     for (const p of this.partitions.values()) p.close();
     this.tags?.close();
   }
+}
+
+function standIn(t: ColumnType, rows: number): ColumnData {
+  let values: ColumnValues;
+  switch (t) {
+    case ColumnType.Timestamp:
+    case ColumnType.Int64:
+      values = new BigInt64Array(rows);
+      break;
+    case ColumnType.Int32:
+      values = new Int32Array(rows);
+      break;
+    case ColumnType.Float64:
+      values = new Float64Array(rows);
+      break;
+    case ColumnType.Bool:
+      values = new Uint8Array(rows);
+      break;
+    default:
+      values = new Array<string>(rows).fill('');
+  }
+  return { type: t, values, nulls: null };
 }
 
 /** Concatenates runs of rows, keeps those in [minTs, maxTs], and sorts by timestamp (stable). */

@@ -477,7 +477,8 @@ export class QueryPlanner {
     const from = this.planFrom(s.from, outer);
     let op = from.op;
     const inScope = from.scope;
-    if (op instanceof TsScan && latestPerEntity(op, s, q)) op = new TsScan(op.columns, op.t, op.bounds, true);
+    if (op instanceof TsScan && latestPerEntity(op, s, q)) op = op.with({ latestOnly: true });
+    if (op instanceof TsScan && s.from.length === 1 && s.from[0]?.kind === 'table') op = op.with({ needed: referencedColumns(op, s, q, s.from[0]) });
 
     if (s.where) {
       b.noAggClause = 'WHERE';
@@ -993,6 +994,42 @@ function latestPerEntity(op: TsScan, s: Extract<SelectStmt['body'], { kind: 'sel
   if (!keys.every((n) => n !== null && prim.has(n)) || new Set(keys).size !== prim.size) return false;
   const last = q.orderBy[prim.size] as SelectStmt['orderBy'][number];
   return last.desc && colName(last.expr) === op.t.columns[0]?.name && !containsAggregate(s.items) && !containsWindow(s.items);
+}
+
+/**
+ * The data columns of a single-table TS query that the statement can refer to, found by walking
+ * every column reference in it (subqueries included); null — all — when it has a `*`, a
+ * whole-row reference or a name that could be the table itself.
+ */
+function referencedColumns(op: TsScan, s: Extract<SelectStmt['body'], { kind: 'select' }>, q: SelectStmt, from: FromItem): Set<number> | null {
+  const names = new Set<string>();
+  const single = new Set<string>();
+  let all = false;
+  if (from.kind !== 'table' || from.columnAliases) return null;
+  const walk = (x: unknown): void => {
+    if (all || x === null || typeof x !== 'object') return;
+    if (Array.isArray(x)) {
+      for (const y of x) walk(y);
+      return;
+    }
+    const o = x as Record<string, unknown>;
+    if (o.kind === 'star') all = true;
+    else if (o.kind === 'column' && Array.isArray(o.parts)) {
+      const parts = o.parts as string[];
+      if (parts.length === 1) single.add(parts[0] as string);
+      names.add(parts[parts.length - 1] as string);
+    }
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk([s.items, s.where, s.groupBy, s.having, s.distinctOn, s.windows, q.orderBy]);
+  if (all) return null;
+  const rel = from.alias ?? (from.name[from.name.length - 1] as string);
+  if (single.has(rel)) return null; // a whole-row reference
+  const out = new Set<number>();
+  op.t.columns.forEach((c, i) => {
+    if (names.has(c.name)) out.add(i);
+  });
+  return out;
 }
 
 /** The time range and primary-tag values a predicate's conjuncts pin down for a TS scan. */
