@@ -52,6 +52,13 @@ describe('dialect', () => {
     await expect(c.query('select distinct a from (values (1, 2)) v(a, c) order by c')).rejects.toMatchObject({ code: '42P10' });
   });
 
+  it('integer sum/avg stay exact past 2^53 (double fast path, then BigInt)', async () => {
+    const r = await c.query(`select sum(x)::text as s, avg(x)::text as a from (values (4503599627370495::int8), (4503599627370495::int8), (-3::int8), (9223372036854775807::int8)) v(x)`);
+    expect(r.rows[0]).toEqual({ s: '9232379236109516794', a: '2308094809027379199' }); // as PostgreSQL 15 prints them
+    const r2 = await c.query('select sum(x)::text as s, avg(x)::text as a from (values (2147483647), (2147483647), (-1)) v(x)');
+    expect(r2.rows[0]).toEqual({ s: '4294967293', a: '1431655764.33333333' });
+  });
+
   it('tables without a primary key get a hidden rowid', async () => {
     await c.query('create table nopk (a int)');
     await c.query('insert into nopk values (1), (1), (2)');

@@ -794,7 +794,16 @@ function bucketWidthUs(iv: Interval): number {
   if (!(w > 0)) throw new PgError(SqlState.InvalidParameterValue, 'time_bucket width must be greater than 0');
   return w;
 }
+const bucketWidths = new Map<string, number>(); // parsed widths; few distinct strings per workload
 function kwdbBucketWidth(s: string): number {
+  const hit = bucketWidths.get(s);
+  if (hit !== undefined) return hit;
+  const w = parseBucketWidth(s);
+  if (bucketWidths.size >= 256) bucketWidths.clear();
+  bucketWidths.set(s, w);
+  return w;
+}
+function parseBucketWidth(s: string): number {
   const m = /^\s*(\d+)\s*(us|ms|s|m|h|d|w)\s*$/i.exec(s);
   if (!m) return bucketWidthUs(parseInterval(s));
   const unit: Record<string, number> = { us: 1, ms: 1000, s: usPerSec, m: usPerMin, h: usPerHour, d: usPerDay, w: 7 * usPerDay };
