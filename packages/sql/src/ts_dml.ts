@@ -168,6 +168,32 @@ export class TsScan implements Operator {
     return batched(tsScanRows(this.t, ctx, this.bounds, this.latestOnly, this.needed));
   }
 
+  /**
+   * Calls `fn` for every row with one reused row array (the caller must copy what it keeps),
+   * yielding between entities so long scans stay cancellable. Saves a row object per row for
+   * consumers that fold rows (aggregation).
+   */
+  *visitRows(ctx: ExecCtx, fn: (row: Row) => void): Generator<void> {
+    const t = this.t;
+    const types = t.columns.map((c) => c.type);
+    const nTags = t.ts?.tags.length ?? 0;
+    const row: Row = new Array<Value>(types.length + nTags).fill(null);
+    const want = types.map((_t, c) => c === 0 || !this.needed || this.needed.has(c));
+    for (const b of tsBatches(t, ctx, this.bounds, this.latestOnly, this.needed)) {
+      for (let g = 0; g < nTags; g++) row[types.length + g] = b.tags[g] as Value;
+      const n = (b.columns[0] as ColumnData).values.length;
+      for (let r = 0; r < n; r++) {
+        for (let c = 0; c < types.length; c++) {
+          if (!want[c]) continue;
+          const col = b.columns[c] as ColumnData;
+          row[c] = col.nulls && col.nulls[r] ? null : fromTs(col.values[r], types[c] as SqlType);
+        }
+        fn(row);
+      }
+      yield;
+    }
+  }
+
   explain() {
     if (this.latestOnly) return { label: `ts scan ${this.t.name} (newest row per entity)`, children: [] };
     const parts: string[] = [];
@@ -193,7 +219,8 @@ function tagKeyValue(v: Value, t: SqlType): TsValue | undefined {
   }
 }
 
-function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<Row> {
+/** The scan's batches: per entity, its converted tag values and its columns in timestamp order. */
+function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<{ tags: Value[]; columns: ColumnData[] }> {
   const table = ctx.ts?.tsTable(t.id);
   if (!table) return; // nothing written yet
   let lo = tsMin;
@@ -235,12 +262,18 @@ function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnl
     }
     entities = [...ids].sort((a, b) => a - b);
   }
-  const types = t.columns.map((c) => c.type);
   const tagTypes = info.tags.map((g) => g.type);
-  const want = types.map((_t, c) => c === 0 || !needed || needed.has(c));
   for (const b of latestOnly ? table.latest(entities) : table.scan(entities, lo, hi, needed)) {
     const rawTags = table.tags?.tagsOf(b.entityId) ?? [];
-    const tags: Value[] = tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty)));
+    yield { tags: tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty))), columns: b.columns };
+  }
+}
+
+function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<Row> {
+  const types = t.columns.map((c) => c.type);
+  const want = types.map((_t, c) => c === 0 || !needed || needed.has(c));
+  for (const b of tsBatches(t, ctx, bounds, latestOnly, needed)) {
+    const tags = b.tags;
     const n = (b.columns[0] as ColumnData).values.length;
     for (let r = 0; r < n; r++) {
       const row: Row = new Array<Value>(types.length + tags.length);

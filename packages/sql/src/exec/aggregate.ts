@@ -327,6 +327,11 @@ export class HashAggregate implements Operator {
     readonly groupBy: { ev: Ev; type: SqlType }[],
     readonly aggs: AggSpec[],
     readonly columns: Column[],
+    /**
+     * A scan that can fold its rows straight into the aggregation (a TS scan, possibly under a
+     * filter): rows arrive in one reused array instead of batches of new row objects.
+     */
+    readonly fusedInput?: () => { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<void>; filter: Ev | null } | null,
   ) {}
 
   private newGroup(keys: Value[]): Group {
@@ -341,42 +346,66 @@ export class HashAggregate implements Operator {
   *exec(ctx: ExecCtx): Batches {
     const groups = new Map<string, Group>();
     const order: Group[] = [];
-    for (const b of this.input.exec(ctx)) {
-      if (b.length === 0) {
-        yield b;
-        continue;
+    const nKeys = this.groupBy.length;
+    const nAggs = this.aggs.length;
+    // Rows may be a reused array (fused scans): nothing below keeps `r` or the scratch arrays.
+    const keys: Value[] = new Array<Value>(nKeys).fill(null);
+    const argBufs: Value[][] = this.aggs.map((a) => new Array<Value>(a.args.length).fill(null));
+    let last: Group | null = null;
+    const consume = (r: Row) => {
+      let same = last !== null;
+      for (let i = 0; i < nKeys; i++) {
+        const k = (this.groupBy[i] as { ev: Ev }).ev(r, ctx);
+        if (same && (last as Group).keys[i] !== k) same = false;
+        keys[i] = k;
       }
-      const nKeys = this.groupBy.length;
-      for (const r of b) {
-        const keys: Value[] = new Array<Value>(nKeys);
+      let g: Group;
+      if (same) g = last as Group; // consecutive rows of one group (time-ordered scans) skip hashing
+      else {
         let hk = '';
-        for (let i = 0; i < nKeys; i++) {
-          const g = this.groupBy[i] as { ev: Ev; type: SqlType };
-          const k = g.ev(r, ctx);
-          keys[i] = k;
-          hk = i === 0 ? hashKey(k, g.type) : hk + '\u0001' + hashKey(k, g.type);
+        for (let i = 0; i < nKeys; i++) hk = i === 0 ? hashKey(keys[i] as Value, (this.groupBy[i] as { type: SqlType }).type) : hk + '\u0001' + hashKey(keys[i] as Value, (this.groupBy[i] as { type: SqlType }).type);
+        let found = groups.get(hk);
+        if (!found) {
+          found = this.newGroup(keys.slice());
+          groups.set(hk, found);
+          order.push(found);
         }
-        let g = groups.get(hk);
-        if (!g) {
-          g = this.newGroup(keys);
-          groups.set(hk, g);
-          order.push(g);
+        g = found;
+        last = g;
+      }
+      for (let i = 0; i < nAggs; i++) {
+        const a = this.aggs[i] as AggSpec;
+        if (a.filter && a.filter(r, ctx) !== true) continue;
+        const ord = g.ordered[i];
+        const args = ord ? new Array<Value>(a.args.length) : (argBufs[i] as Value[]);
+        for (let j = 0; j < a.args.length; j++) args[j] = (a.args[j] as Ev)(r, ctx);
+        const seen = g.distinctSeen[i];
+        if (seen) {
+          if (args[0] === null) continue;
+          const k = args.map((v, j) => hashKey(v, a.argTypes[j] as SqlType)).join('\u0001');
+          if (seen.has(k)) continue;
+          seen.add(k);
         }
-        for (let i = 0; i < this.aggs.length; i++) {
-          const a = this.aggs[i] as AggSpec;
-          if (a.filter && a.filter(r, ctx) !== true) continue;
-          const args = a.args.map((e) => e(r, ctx));
-          const seen = g.distinctSeen[i];
-          if (seen) {
-            if (args[0] === null) continue;
-            const k = args.map((v, j) => hashKey(v, a.argTypes[j] as SqlType)).join('\u0001');
-            if (seen.has(k)) continue;
-            seen.add(k);
+        if (ord) ord.push({ sort: a.orderBy.map((k) => k.ev(r, ctx)), args });
+        else (g.accs[i] as Accumulator).add(args, ctx);
+      }
+    };
+    const fused = this.fusedInput?.();
+    if (fused) {
+      const pred = fused.filter;
+      const fn = pred
+        ? (r: Row) => {
+            if (pred(r, ctx) === true) consume(r);
           }
-          const ord = g.ordered[i];
-          if (ord) ord.push({ sort: a.orderBy.map((k) => k.ev(r, ctx)), args });
-          else (g.accs[i] as Accumulator).add(args, ctx);
+        : consume;
+      for (const _ of fused.visit(ctx, fn)) yield [];
+    } else {
+      for (const b of this.input.exec(ctx)) {
+        if (b.length === 0) {
+          yield b;
+          continue;
         }
+        for (const r of b) consume(r);
       }
     }
     if (order.length === 0 && this.groupBy.length === 0) order.push(this.newGroup([]));

@@ -614,7 +614,16 @@ export class QueryPlanner {
       });
       const aggCols = aggs.map((a) => ({ name: a.name, type: a.resultType }));
       postCols.push(...aggs.map((a) => ({ name: a.name, rel: null, type: a.resultType, hidden: true })));
-      op = new HashAggregate(op, groupBound.map((g) => ({ ev: g.ev, type: g.type })), aggs, [...groupBound.map((g) => ({ name: g.name, type: g.type })), ...aggCols]);
+      const input = op;
+      const fused = (): { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<void>; filter: Ev | null } | null => {
+        if (input instanceof TsScan) return { visit: (ctx, fn) => input.visitRows(ctx, fn), filter: null };
+        if (input instanceof Filter && input.input instanceof TsScan) {
+          const scan = input.input;
+          return { visit: (ctx, fn) => scan.visitRows(ctx, fn), filter: input.pred };
+        }
+        return null;
+      };
+      op = new HashAggregate(op, groupBound.map((g) => ({ ev: g.ev, type: g.type })), aggs, [...groupBound.map((g) => ({ name: g.name, type: g.type })), ...aggCols], fused);
       if (s.having) {
         const h = b.withHooks(hooks, () => b.coerceBool(b.bind(s.having as Expr, postScope), 'HAVING'));
         op = new Filter(op, h.ev, 'having');
