@@ -24,7 +24,9 @@ export class TestNode {
   }
 
   async start(): Promise<void> {
-    const p = spawn(process.execPath, [cli, 'start-single-node', `--store=${this.dir}`, '--listen-addr=127.0.0.1:0', '--http-addr=127.0.0.1:0', '--insecure'], {
+    // STRATA_NODE_ARGS: extra node flags for the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark).
+    const nodeArgs = (process.env.STRATA_NODE_ARGS ?? '').split(' ').filter((x) => x.length > 0);
+    const p = spawn(process.execPath, [...nodeArgs, cli, 'start-single-node', `--store=${this.dir}`, '--listen-addr=127.0.0.1:0', '--http-addr=127.0.0.1:0', '--insecure'], {
       env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -7,7 +7,7 @@
  * completes and a later ROLLBACK does not undo them.
  */
 import { PgError, SqlState } from '@strata/common';
-import { ColumnType, encodeTsWrite } from '@strata/ts';
+import { ColumnType, encodeTsWrite, getInt64AsNumber, halvesOf } from '@strata/ts';
 import type { ColumnData, TsSchema, TsTable, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './exec/context.js';
@@ -182,11 +182,11 @@ export class TsScan implements Operator {
     for (const b of tsBatches(t, ctx, this.bounds, this.latestOnly, this.needed)) {
       for (let g = 0; g < nTags; g++) row[types.length + g] = b.tags[g] as Value;
       const n = (b.columns[0] as ColumnData).values.length;
+      const read = columnReaders(b.columns, types, want);
       for (let r = 0; r < n; r++) {
         for (let c = 0; c < types.length; c++) {
-          if (!want[c]) continue;
-          const col = b.columns[c] as ColumnData;
-          row[c] = col.nulls && col.nulls[r] ? null : fromTs(col.values[r], types[c] as SqlType);
+          const f = read[c];
+          if (f) row[c] = f(r);
         }
         fn(row);
       }
@@ -269,21 +269,36 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
   }
 }
 
+/**
+ * Per column of a batch, its values as SQL values by row (null for unneeded columns). Timestamps
+ * are read through the column's 32-bit halves, so no BigInt is created per value.
+ */
+function columnReaders(columns: ColumnData[], types: SqlType[], want: boolean[]): (((r: number) => Value) | null)[] {
+  return columns.map((col, c) => {
+    if (!want[c]) return null;
+    const t = types[c] as SqlType;
+    const nulls = col.nulls;
+    if ((t.kind === 'timestamptz' || t.kind === 'timestamp') && col.values instanceof BigInt64Array) {
+      const u32 = halvesOf(col.values);
+      if (u32) return (r) => (nulls && nulls[r] ? null : getInt64AsNumber(u32, r));
+    }
+    const values = col.values;
+    return (r) => (nulls && nulls[r] ? null : fromTs(values[r], t));
+  });
+}
+
 function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<Row> {
   const types = t.columns.map((c) => c.type);
   const want = types.map((_t, c) => c === 0 || !needed || needed.has(c));
   for (const b of tsBatches(t, ctx, bounds, latestOnly, needed)) {
     const tags = b.tags;
     const n = (b.columns[0] as ColumnData).values.length;
+    const read = columnReaders(b.columns, types, want);
     for (let r = 0; r < n; r++) {
       const row: Row = new Array<Value>(types.length + tags.length);
       for (let c = 0; c < types.length; c++) {
-        if (!want[c]) {
-          row[c] = null;
-          continue;
-        }
-        const col = b.columns[c] as ColumnData;
-        row[c] = col.nulls && col.nulls[r] ? null : fromTs(col.values[r], types[c] as SqlType);
+        const f = read[c];
+        row[c] = f ? f(r) : null;
       }
       for (let g = 0; g < tags.length; g++) row[types.length + g] = tags[g] as Value;
       yield row;

@@ -39,6 +39,13 @@ describe('integer encoding (delta + zigzag + frame of reference)', () => {
     expect([...decodeInt64(encodeInt64(neg))]).toEqual([...neg]);
   });
 
+  it('timestamps: the double decoder hands over to the BigInt one when values leave ±2^51', () => {
+    const vals = [0n, 10n, 20n, 2n ** 51n - 5n, 2n ** 51n + 5n, 2n ** 62n, -(2n ** 62n), 30n];
+    expect([...decodeTimestamps(encodeTimestamps(BigInt64Array.from(vals)))]).toEqual(vals);
+    const regular = Array.from({ length: 5000 }, (_, i) => 1_451_606_400_000_000n + BigInt(i) * 10_000_000n - (i % 7 === 0 ? 3n : 0n));
+    expect([...decodeTimestamps(encodeTimestamps(BigInt64Array.from(regular)))]).toEqual(regular);
+  });
+
   it('int64 round-trips, extremes included', () => {
     const vals = [0n, -1n, 1n, 9223372036854775807n, -9223372036854775808n, 42n, ...Array.from({ length: 500 }, () => BigInt(Math.floor((rand() - 0.5) * 2 ** 40)))];
     expect([...decodeInt64(encodeInt64(BigInt64Array.from(vals)))]).toEqual(vals);

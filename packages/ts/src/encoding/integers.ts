@@ -60,7 +60,78 @@ export function encodeTimestamps(ts: BigInt64Array): Uint8Array {
   return w.finish();
 }
 
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Stores an integer-valued double (|v| < 2^53) into a BigInt64Array slot through its 32-bit
+ * halves: no BigInt is allocated, which is most of the cost of decoding int64 columns.
+ */
+export function setInt64(u32: Uint32Array, i: number, v: number): void {
+  u32[2 * i] = v >>> 0; // v mod 2^32
+  u32[2 * i + 1] = Math.floor(v / 4294967296) >>> 0;
+}
+
+/** The value of slot i of a BigInt64Array as a double (exact when |value| < 2^53). */
+export function getInt64AsNumber(u32: Uint32Array, i: number): number {
+  return ((u32[2 * i + 1] as number) | 0) * 4294967296 + (u32[2 * i] as number);
+}
+
+/** A Uint32Array over a BigInt64Array's memory (little-endian hosts only; null elsewhere). */
+export function halvesOf(a: BigInt64Array): Uint32Array | null {
+  return littleEndian ? new Uint32Array(a.buffer, a.byteOffset, a.length * 2) : null;
+}
+
 export function decodeTimestamps(buf: Uint8Array): BigInt64Array {
+  return decodeTimestampsSmall(buf) ?? decodeTimestampsBig(buf);
+}
+
+/** The decoder in doubles; null if a value or delta leaves ±2^51 (then the BigInt decoder runs). */
+function decodeTimestampsSmall(buf: Uint8Array): BigInt64Array | null {
+  const r = new BitReader(buf);
+  const n = r.read(32);
+  const out = new BigInt64Array(n);
+  const u32 = halvesOf(out);
+  if (n === 0) return out;
+  if (!u32) return null;
+  const first = BigInt.asIntN(64, read64(r, 64));
+  if (first > smallMax || first < -smallMax) return null;
+  let prev = Number(first);
+  setInt64(u32, 0, prev);
+  let prevDelta = 0;
+  const lim = 2 ** 51;
+  for (let i = 1; i < n; i++) {
+    let ones = 0;
+    while (ones < 4 && r.bit()) ones++;
+    let dod: number;
+    switch (ones) {
+      case 0:
+        dod = 0;
+        break;
+      case 1:
+        dod = r.read(7) - 63;
+        break;
+      case 2:
+        dod = r.read(9) - 255;
+        break;
+      case 3:
+        dod = r.read(12) - 2047;
+        break;
+      default: {
+        const d = BigInt.asIntN(64, read64(r, 64));
+        if (d > smallMax || d < -smallMax) return null;
+        dod = Number(d);
+      }
+    }
+    const delta = prevDelta + dod;
+    prev += delta;
+    if (prev > lim || prev < -lim || delta > lim || delta < -lim) return null;
+    setInt64(u32, i, prev);
+    prevDelta = delta;
+  }
+  return out;
+}
+
+function decodeTimestampsBig(buf: Uint8Array): BigInt64Array {
   const r = new BitReader(buf);
   const n = r.read(32);
   const out = new BigInt64Array(n);
@@ -176,6 +247,7 @@ export function decodeInt64(buf: Uint8Array): BigInt64Array {
   const r = new BitReader(buf);
   const n = r.read(32);
   const out = new BigInt64Array(n);
+  const u32 = halvesOf(out);
   if (n === 0) return out;
   let prev = BigInt.asIntN(64, read64(r, 64));
   out[0] = prev;
@@ -188,7 +260,8 @@ export function decodeInt64(buf: Uint8Array): BigInt64Array {
       for (let i = start; i < end; i++) {
         const z = bits === 0 ? 0 : r.read(bits);
         p += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-        out[i] = BigInt(p);
+        if (u32) setInt64(u32, i, p);
+        else out[i] = BigInt(p);
       }
       prev = out[end - 1] as bigint;
       continue;
