@@ -123,6 +123,29 @@ describe('time-series rows', () => {
     expect(fast.map((r) => [r.device, r.load])).toEqual([[1, 4], [2, 2], [3, 9]]);
   });
 
+  it("KWDB's first/last (non-NULL) and first_row/last_row (NULLs included), by timestamp", async () => {
+    await c.query('create table fl (ts timestamptz not null, v float8) tags (d int4 not null) primary tags (d)');
+    await c.query(`insert into fl values
+      ('2026-01-01 00:00:03+00', 3, 1), ('2026-01-01 00:00:01+00', null, 1), ('2026-01-01 00:00:02+00', 2, 1),
+      ('2026-01-01 00:00:05+00', null, 1), ('2026-01-01 00:00:01+00', 7, 2)`);
+    const r = await c.query('select d, first(v) as f, last(v) as l, first_row(v) as fr, last_row(v) as lr, last(ts)::text as lt from fl group by d order by d');
+    expect(r.rows).toEqual([
+      { d: 1, f: 2, l: 3, fr: null, lr: null, lt: '2026-01-01 00:00:05+00' },
+      { d: 2, f: 7, l: 7, fr: 7, lr: 7, lt: '2026-01-01 00:00:01+00' },
+    ]);
+    expect((await c.query('select last(v) as l from fl')).rows[0].l).toBe(3);
+    await expect(c.query('select last(id) from defaultdb.devices')).rejects.toMatchObject({ code: '0A000' });
+  });
+
+  it('SHOW TAG VALUES lists every device once, in primary-tag order', async () => {
+    expect((await c.query('show tag values from readings')).rows).toEqual([
+      { device: 1, model: 'm1' },
+      { device: 2, model: 'm2' },
+      { device: 3, model: null },
+    ]);
+    await expect(c.query('show tag values from defaultdb.devices')).rejects.toMatchObject({ code: '42809' });
+  });
+
   it('joins with a relational table in another database', async () => {
     const j = await c.query('select d.site, count(*)::int as n from readings r join defaultdb.devices d on d.id = r.device group by d.site order by d.site');
     expect(j.rows).toEqual([

@@ -461,7 +461,8 @@ export class Session {
     return this.analyze(stmt, text, paramTypes);
   }
 
-  private analyze(stmt: Statement, text: string, paramTypes: SqlType[]): Prepared {
+  private analyze(stmt0: Statement, text: string, paramTypes: SqlType[]): Prepared {
+    const stmt = stmt0.kind === 'showTagValues' ? this.tagValuesQuery(stmt0) : stmt0;
     const p: Prepared = { stmt, text, paramTypes, columns: null, cache: null };
     if (this.failed && !isTxnEnd(stmt)) return p; // analyzed when executed (which will fail)
     if (isPlannable(stmt)) {
@@ -516,6 +517,18 @@ export class Session {
       const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice });
       out.complete(r.tag as string);
     }
+  }
+
+  /**
+   * SHOW TAG VALUES FROM t: every device's tags, one row per device in primary-tag order — a
+   * query that reads each device's newest row (the lastpoint scan), not the whole table.
+   */
+  private tagValuesQuery(s: Statement & { kind: 'showTagValues' }): Statement {
+    const { desc: t } = this.tableFor(s.table, s.pos, this.view);
+    if (t.kind !== 'ts' || !t.ts) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a time-series table`);
+    const prim = t.ts.primaryTags.map(quoteIdent).join(', ');
+    const tags = t.ts.tags.map((g) => quoteIdent(g.name)).join(', ');
+    return parseOne(`select distinct on (${prim}) ${tags} from ${s.table.map(quoteIdent).join('.')} order by ${prim}, ${quoteIdent(t.columns[0]?.name ?? 'ts')} desc`);
   }
 
   private analyzeForRun(stmt: Statement, text: string): Prepared {

@@ -163,6 +163,29 @@ function minMaxAcc(argType: SqlType, max: boolean): Accumulator {
   };
 }
 
+/**
+ * first/last over (value, timestamp) pairs: the value at the smallest (first) or largest (last)
+ * timestamp; ties keep the first row seen for first and the last row seen for last.
+ */
+function firstLastAcc(last: boolean, keepNulls: boolean): Accumulator {
+  let bestTs: number | null = null;
+  let val: Value = null;
+  return {
+    add([v, ts]) {
+      if (ts === null || ts === undefined) return;
+      if (!keepNulls && (v === null || v === undefined)) return;
+      const t = ts as number;
+      if (bestTs === null || (last ? t >= bestTs : t < bestTs)) {
+        bestTs = t;
+        val = v ?? null;
+      }
+    },
+    result() {
+      return val;
+    },
+  };
+}
+
 /** Welford's algorithm for var/stddev over float8 (numeric inputs are converted). */
 function varianceAcc(kind: 'var_samp' | 'var_pop' | 'stddev_samp' | 'stddev_pop'): Accumulator {
   let n = 0;
@@ -208,6 +231,11 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
       return () => minMaxAcc(t0, false);
     case 'max':
       return () => minMaxAcc(t0, true);
+    case 'first':
+    case 'last':
+    case 'first_row':
+    case 'last_row':
+      return () => firstLastAcc(name.startsWith('last'), name.endsWith('_row'));
     case 'bool_and':
     case 'every':
       return () => {
@@ -294,6 +322,10 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
       return T.numeric;
     case 'min':
     case 'max':
+    case 'first':
+    case 'last':
+    case 'first_row':
+    case 'last_row':
       return t ?? T.text;
     case 'bool_and':
     case 'bool_or':
@@ -308,7 +340,10 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
   }
 }
 
-export const aggregateNames = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+/** KWDB's first/last (the oldest/newest non-NULL value) and first_row/last_row (NULLs included). */
+export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'last_row']);
+
+export const aggregateNames = new Set(['first', 'last', 'first_row', 'last_row', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
 interface Group {
   keys: Value[];

@@ -172,6 +172,7 @@ export type Statement =
   | { kind: 'showTables'; schema: string[] | null; pos: number }
   | { kind: 'showDatabases'; pos: number }
   | { kind: 'showTags'; table: string[]; pos: number }
+  | { kind: 'showTagValues'; table: string[]; pos: number }
   | { kind: 'showSchemas'; pos: number }
   | { kind: 'showColumns'; table: string[]; pos: number }
   | { kind: 'showCreate'; table: string[]; pos: number }

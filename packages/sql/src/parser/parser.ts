@@ -448,6 +448,11 @@ class Parser {
       this.expectKw('from');
       return { kind: 'showTags', table: this.qualifiedName(), pos };
     }
+    if (this.acceptKw('tag')) {
+      this.expectKw('values');
+      this.expectKw('from');
+      return { kind: 'showTagValues', table: this.qualifiedName(), pos };
+    }
     if (this.acceptKw('schemas')) return { kind: 'showSchemas', pos };
     if (this.acceptKw('columns')) {
       if (!this.acceptKw('from')) this.expectKw('in');

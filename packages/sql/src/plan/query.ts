@@ -31,7 +31,7 @@ import {
   WithCtes,
 } from '../exec/operators.js';
 import type { Ev, SortKey, Span } from '../exec/operators.js';
-import { HashAggregate, WindowOp, aggResultType, aggregateNames, makeAccumulator, windowOnlyNames, windowResultType } from '../exec/aggregate.js';
+import { HashAggregate, WindowOp, aggResultType, aggregateNames, makeAccumulator, timeOrderedAggregates, windowOnlyNames, windowResultType } from '../exec/aggregate.js';
 import type { AggSpec, FrameEdge, WindowFuncSpec } from '../exec/aggregate.js';
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
@@ -262,7 +262,7 @@ export class QueryPlanner {
     }
     if (t.kind === 'ts') {
       const columns = tsScanColumns(t);
-      const cols: ScopeCol[] = columns.map((c, i) => ({ ...c, name: columnAliases?.[i] ?? c.name, rel, schema: r.schema, db: r.db }));
+      const cols: ScopeCol[] = columns.map((c, i) => ({ ...c, name: columnAliases?.[i] ?? c.name, rel, schema: r.schema, db: r.db, tsTime: i === 0 }));
       return { op: new TsScan(columns, t, noBounds(t)), scope: new Scope(cols, outer) };
     }
     if (t.kind === 'sequence') {
@@ -743,6 +743,17 @@ export class QueryPlanner {
       try {
         if (e.args.some((a) => containsAggregate(a))) throw new PgError(SqlState.GroupingError, 'aggregate function calls cannot be nested', { position: e.pos + 1 });
         let args = e.args.map((a) => b.bind(a, inScope));
+        if (timeOrderedAggregates.has(name)) {
+          if (e.star || args.length !== 1) throw new PgError(SqlState.FeatureNotSupported, `${name}() takes exactly one column or expression (${name}(*) is not supported yet)`, { position: e.pos + 1 });
+          // Order by the timestamp column of the argument's time-series table (or the only one).
+          const a0 = args[0] as BoundExpr;
+          const rel = a0.shape.k === 'col' ? inScope.cols[a0.shape.idx]?.rel : undefined;
+          let ti = inScope.cols.findIndex((c) => c.tsTime && (rel === undefined || c.rel === rel));
+          if (ti < 0) ti = inScope.cols.findIndex((c) => c.tsTime);
+          if (ti < 0) throw new PgError(SqlState.FeatureNotSupported, `${name}() needs a time-series table in FROM`, { position: e.pos + 1 });
+          const tcol = inScope.cols[ti] as ScopeCol;
+          args = [b.resolveUnknown(a0), { type: tcol.type, ev: (r) => r[ti] as Value, shape: { k: 'col', idx: ti }, name: tcol.name }];
+        }
         if (name === 'count' && e.star) args = [];
         if (name === 'string_agg') {
           args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, T.text) : a));

@@ -14,6 +14,8 @@ export interface ScopeCol {
   hidden?: boolean;
   tableOid?: number;
   columnNum?: number;
+  /** The timestamp column of a time-series table (what first()/last() order by). */
+  tsTime?: boolean;
 }
 
 /**
