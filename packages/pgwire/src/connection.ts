@@ -475,7 +475,11 @@ export class Connection {
         const end = () => {
           if (drop.done || drop.failed !== null) {
             if (this.copyIn === drop) this.copyIn = null;
-          } else drop.chunks.length = 0;
+          } else {
+            drop.chunks.length = 0;
+            drop.bytes = 0; // swallowed data never counts toward the buffer limit (no pause)
+            if (this.socket.isPaused()) this.socket.resume();
+          }
         };
         drop.wake = end;
       } else this.copyIn = null;

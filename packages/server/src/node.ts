@@ -41,7 +41,7 @@ export class StrataNode {
       sender: store,
       nodeId: this.opts.nodeId ?? 1,
       engineSizeBytes: () => store.engineSizeBytes() + store.ts.diskBytes(),
-      ts: { proposeTs: (id, p) => store.proposeTs(id, p), proposeTsDrop: (id) => store.proposeTsDrop(id), tsTable: (id) => store.ts.table(id) },
+      ts: { proposeTs: (id, p) => store.proposeTs(id, p), proposeTsDrop: (id) => store.proposeTsDrop(id), tsTable: (id) => store.ts.table(id), freeDiskBytes: () => store.freeDiskBytes() },
     });
     store.onApply = (b) => engine.onApply(b);
     await engine.bootstrap();

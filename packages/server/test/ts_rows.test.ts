@@ -3,6 +3,10 @@
  * SELECT), SELECT with filters, aggregates and GROUP BY tags, joins with relational tables, the
  * errors bad rows get, DROP, and durability (clean restart and SIGKILL under load).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -185,6 +189,27 @@ describe('time-series rows', () => {
     expect((await c.query("select site from copied where dev = 'd0' limit 1")).rows[0].site).toBe('x');
   });
 
+  it('a bad line in the middle of a large COPY fails with its line number; earlier proposals stay; the connection goes on', async () => {
+    // psql, because postgres.js's writable stream (against PostgreSQL 15 as well) never settles
+    // when the server reports an error while the client is still streaming.
+    await c.query('create table copied2 (ts timestamptz not null, v int8) tags (dev int4 not null) primary tags (dev)');
+    const dir = mkdtempSync(join(tmpdir(), 'ts-copy-'));
+    const file = join(dir, 'rows.tsv');
+    const lines: string[] = [];
+    for (let k = 0; k < 45_000; k++) lines.push(k === 30_000 ? 'not-a-time\t1\t1' : `2026-01-01 00:00:00+00\t${k}\t${k % 7}`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = spawnSync('psql', ['-X', '-v', 'ON_ERROR_STOP=1', node.url.replace('/defaultdb', '/iot'), '-c', `\\copy copied2 from '${file}'`, '-c', 'select 1'], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/invalid input syntax for type timestamp with time zone: "not-a-time"/);
+    expect(r.stderr).toContain('line 30001');
+    // What was proposed before the bad line stays: a prefix of the file, at least one 20,000-row proposal.
+    const kept = (await c.query('select count(*)::int as n, count(distinct v)::int as d, max(v)::int as mx from copied2')).rows[0];
+    expect(kept.n).toBeGreaterThanOrEqual(20_000);
+    expect(kept.n).toBeLessThan(30_000);
+    expect(kept).toEqual({ n: kept.n, d: kept.n, mx: kept.n - 1 });
+  });
+
   it('refuses bad rows with SQLSTATEs and keeps serving', async () => {
     expect(await sqlstate("insert into readings values (null, 1.0, 1, true, 1, 'm')")).toBe('23502');
     expect(await sqlstate("insert into readings values ('2026-01-01', 1.0, 1, true, null, 'm')")).toBe('23502');
@@ -198,13 +223,28 @@ describe('time-series rows', () => {
     expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(5);
   });
 
+  it('cluster settings: the free-disk threshold refuses TS writes with 53100 while reads go on', async () => {
+    expect((await c.query('show cluster setting ts.disk_free_space.alert_threshold')).rows).toEqual([{ 'ts.disk_free_space.alert_threshold': '0' }]);
+    await c.query("set cluster setting ts.disk_free_space.alert_threshold = '1000TiB'");
+    expect((await c.query('show cluster setting ts.disk_free_space.alert_threshold')).rows[0]['ts.disk_free_space.alert_threshold']).toBe(String(1000 * 1024 ** 4));
+    expect(await sqlstate("insert into readings values ('2026-01-02', 1.0, 1, true, 1, 'm1')")).toBe('53100');
+    expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(5); // nothing written, reads fine
+    const all = await c.query('show all cluster settings');
+    expect(all.rows.find((r) => r.variable === 'ts.disk_free_space.alert_threshold')?.value).toBe(String(1000 * 1024 ** 4));
+    expect(await sqlstate("set cluster setting ts.disk_free_space.alert_threshold = '12parsecs'")).toBe('22023');
+    expect(await sqlstate('set cluster setting no.such.setting = 1')).toBe('42704');
+    await c.query('reset cluster setting ts.disk_free_space.alert_threshold');
+    await c.query("insert into readings (ts, load, device) values ('2026-01-01 00:00:30+00', 5, 3)");
+    expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(6);
+  });
+
   it('keeps rows across a clean restart and drops them with the table', async () => {
     await node.restart();
     await c.end().catch(() => {});
     c = await connect();
-    expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(5);
+    expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(6);
     expect((await c.query('select count(*)::int as n from readings2')).rows[0].n).toBe(3);
-    expect((await c.query('select distinct on (device) device, load from readings order by device, ts desc')).rows.map((r) => r.load)).toEqual([4, 2, 9]);
+    expect((await c.query('select distinct on (device) device, load from readings order by device, ts desc')).rows.map((r) => r.load)).toEqual([4, 2, 5]);
     await c.query('drop table readings2');
     await c.query('create table readings2 (ts timestamptz not null, load int8) tags (device int4 not null) primary tags (device)');
     expect((await c.query('select count(*)::int as n from readings2')).rows[0].n).toBe(0);

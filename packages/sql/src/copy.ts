@@ -20,6 +20,8 @@ export class CopyParser {
   private readonly delim: string;
   private readonly nullStr: string;
   line = 0;
+  /** Input line of each row the last push()/end() returned (for error messages). */
+  lineOf: number[] = [];
 
   constructor(private readonly o: CopyOptions) {
     this.delim = o.delimiter ?? (o.format === 'csv' ? ',' : '\t');
@@ -30,6 +32,7 @@ export class CopyParser {
 
   /** Feeds a chunk; returns the rows completed by it. */
   push(chunk: Buffer): CopyRow[] {
+    this.lineOf = [];
     this.buf += this.decoder.write(chunk);
     const rows = this.o.format === 'csv' ? this.csvRows(false) : this.textRows(false);
     if (this.buf.length > copyRowBytesMax) throw new PgError(SqlState.ProgramLimitExceeded, `COPY row exceeds ${copyRowBytesMax} bytes`);
@@ -38,6 +41,7 @@ export class CopyParser {
 
   /** End of data: returns the last rows (a final line without a newline counts). */
   end(): CopyRow[] {
+    this.lineOf = [];
     this.buf += this.decoder.end();
     const rows = this.o.format === 'csv' ? this.csvRows(true) : this.textRows(true);
     if (this.buf.length > 0 && !this.ended) throw new PgError(SqlState.BadCopyFileFormat, 'unterminated CSV quoted field');
@@ -74,6 +78,7 @@ export class CopyParser {
       }
       if (this.skipHeader()) continue;
       out.push(this.textFields(line));
+      this.lineOf.push(this.line);
     }
   }
 
@@ -180,6 +185,7 @@ export class CopyParser {
       }
       if (this.skipHeader()) continue;
       out.push(this.csvFields(rec, q, esc));
+      this.lineOf.push(this.line);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { TsSender } from './ts_dml.js';
+import { settingDef, settingKey } from './settings.js';
 import { PgError, SqlState, logger } from '@strata/common';
 import { KeyWriter, KeyspaceSystem, Txn } from '@strata/kv';
 import type { KvSender, WriteBatch } from '@strata/kv';
@@ -97,6 +98,15 @@ export class SqlEngine {
       uniqueRowId: () => this.uniqueRowId(),
       engineSizeBytes: opts.engineSizeBytes,
     };
+  }
+
+  /**
+   * A cluster setting's value (its default when unset), read through `txn` so it is exactly what
+   * that transaction sees (a point read; not cached — settings are read once per statement).
+   */
+  clusterSetting(name: string, txn: Txn): string {
+    const d = settingDef(name);
+    return txn.get(settingKey(d.name))?.toString() ?? d.default;
   }
 
   /** Called for every applied write batch: catalog writes invalidate the cache. */

@@ -34,6 +34,8 @@ import type { CopyRow } from './copy.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
 import { createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
+import type { TsSender } from './ts_dml.js';
+import { settingDef, settingDefs, settingKey } from './settings.js';
 import { checkTsRow, proposeTsRows, toTsValue, tsColumnDescs, tsRowsPerCommandMax, tsTargets } from './ts_dml.js';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
@@ -1018,6 +1020,7 @@ export class Session {
     const db = [...view.databases.values()].find((d) => d.id === t.parentId);
     const colDescs = tsColumnDescs(t);
     let pending: TsValue[][] = [];
+    const session = this;
     return {
       columns: null,
       writes: true,
@@ -1049,10 +1052,12 @@ export class Session {
         })();
         return { batches, state };
       },
-      async finish() {
+      async finish(ctx) {
         const rows = pending;
         pending = [];
-        if (rows.length > 0) await proposeTsRows(sender, t, db, rows);
+        if (rows.length === 0) return;
+        session.checkTsDiskSpace(sender, ctx.txn);
+        await proposeTsRows(sender, t, db, rows);
       },
     };
   }
@@ -1198,9 +1203,9 @@ export class Session {
     const parser = new CopyParser(stmt.options);
     const implicit = !this.explicit;
     let count = 0;
-    const insert = (fields: CopyRow, ctx: ExecCtx) => {
+    const insert = (fields: CopyRow, ctx: ExecCtx, line: number) => {
       if (fields.length !== targets.length) {
-        throw new PgError(SqlState.BadCopyFileFormat, fields.length < targets.length ? `missing data for column "${names[fields.length]}"` : 'extra data after last expected column', { detail: `COPY ${t.name}, line ${parser.line}` });
+        throw new PgError(SqlState.BadCopyFileFormat, fields.length < targets.length ? `missing data for column "${names[fields.length]}"` : 'extra data after last expected column', { detail: `COPY ${t.name}, line ${line}` });
       }
       const row: Row = new Array<Value>(t.columns.length).fill(null);
       const given = new Array<boolean>(t.columns.length).fill(false);
@@ -1210,7 +1215,7 @@ export class Session {
         try {
           row[ti] = f === null ? null : parseValue(f, col.type, ctx.vctx);
         } catch (e) {
-          if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${t.name}, line ${parser.line}, column ${col.name}: "${f}"` });
+          if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${t.name}, line ${line}, column ${col.name}: "${f}"` });
           throw e;
         }
         given[ti] = true;
@@ -1225,8 +1230,9 @@ export class Session {
       let sinceCommit = 0;
       const chunks = out.copyIn(targets.length);
       for await (const chunk of chunks) {
-        for (const fields of parser.push(chunk)) {
-          insert(fields, ctx);
+        const rows = parser.push(chunk);
+        for (let i = 0; i < rows.length; i++) {
+          insert(rows[i] as CopyRow, ctx, parser.lineOf[i] as number);
           if (implicit && ++sinceCommit >= copyCommitRows) {
             await this.finishImplicit();
             await this.beginTxn();
@@ -1235,7 +1241,8 @@ export class Session {
           }
         }
       }
-      for (const fields of parser.end()) insert(fields, ctx);
+      const last = parser.end();
+      last.forEach((fields, i) => insert(fields, ctx, parser.lineOf[i] as number));
       if (implicit) await this.finishImplicit();
     } catch (e) {
       this.onError();
@@ -1262,12 +1269,14 @@ export class Session {
     });
     const db = [...view.databases.values()].find((d) => d.id === t.parentId);
     const parser = new CopyParser(stmt.options);
+    const implicit = !this.txn;
+    if (implicit) await this.beginTxn(); // for reading settings; TS rows do not go through it
     const ctx = this.execCtx([]);
     let pending: TsValue[][] = [];
     let count = 0;
-    const add = (fields: CopyRow) => {
+    const add = (fields: CopyRow, line: number) => {
       if (fields.length !== targets.length) {
-        throw new PgError(SqlState.BadCopyFileFormat, fields.length < targets.length ? `missing data for column "${names[fields.length]}"` : 'extra data after last expected column', { detail: `COPY ${t.name}, line ${parser.line}` });
+        throw new PgError(SqlState.BadCopyFileFormat, fields.length < targets.length ? `missing data for column "${names[fields.length]}"` : 'extra data after last expected column', { detail: `COPY ${t.name}, line ${line}` });
       }
       const row: TsValue[] = new Array<TsValue>(cols.length).fill(null);
       targets.forEach((ti, i) => {
@@ -1276,7 +1285,7 @@ export class Session {
         try {
           row[ti] = f === null ? null : toTsValue(assignValue(parseValue(f, col.type, ctx.vctx), col.type, col, ctx), col.type, col.name);
         } catch (e) {
-          if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${t.name}, line ${parser.line}, column ${col.name}: "${f}"` });
+          if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${t.name}, line ${line}, column ${col.name}: "${f}"` });
           throw e;
         }
       });
@@ -1287,15 +1296,20 @@ export class Session {
     const flush = async () => {
       const rows = pending;
       pending = [];
-      if (rows.length > 0) await proposeTsRows(sender, t, db, rows);
+      if (rows.length === 0) return;
+      this.checkTsDiskSpace(sender, ctx.txn);
+      await proposeTsRows(sender, t, db, rows);
     };
     try {
       for await (const chunk of copyIn(targets.length)) {
-        for (const fields of parser.push(chunk)) add(fields);
+        const rows = parser.push(chunk);
+        rows.forEach((fields, i) => add(fields, parser.lineOf[i] as number));
         if (pending.length >= tsRowsPerCommandMax) await flush();
       }
-      for (const fields of parser.end()) add(fields);
+      const last = parser.end();
+      last.forEach((fields, i) => add(fields, parser.lineOf[i] as number));
       await flush();
+      if (implicit) await this.finishImplicit();
     } catch (e) {
       this.onError();
       throw e;
@@ -1478,10 +1492,37 @@ export class Session {
       case 'showIndexes':
       case 'showTags':
         return this.showObjects(stmt);
+      case 'showClusterSetting':
+        return this.showClusterSettings(stmt.name);
       default:
         return this.runDdl(stmt, text, sink);
     }
     void params;
+  }
+
+  /** SHOW CLUSTER SETTING name, or every setting with its type and description. */
+  private async showClusterSettings(name: string | null): Promise<{ rows: Row[]; tag: string }> {
+    const implicit = !this.txn;
+    if (implicit) await this.beginTxn();
+    try {
+      const txn = this.txn as Txn;
+      if (name !== null) return { rows: [[this.engine.clusterSetting(name, txn)]], tag: 'SHOW' };
+      return { rows: settingDefs.map((d) => [d.name, this.engine.clusterSetting(d.name, txn), 'string', d.description]), tag: 'SHOW' };
+    } finally {
+      if (implicit) await this.finishImplicit();
+    }
+  }
+
+  /** ts.disk_free_space.alert_threshold: refuse time-series writes while free disk space is below it. */
+  private checkTsDiskSpace(sender: TsSender, txn: Txn): void {
+    const threshold = Number(this.engine.clusterSetting('ts.disk_free_space.alert_threshold', txn));
+    if (threshold <= 0) return;
+    const free = sender.freeDiskBytes();
+    if (free < threshold) {
+      throw new PgError(SqlState.DiskFull, `time-series write refused: ${free} bytes of disk free, below ts.disk_free_space.alert_threshold (${threshold} bytes)`, {
+        hint: 'free disk space, or lower the threshold with SET CLUSTER SETTING ts.disk_free_space.alert_threshold',
+      });
+    }
   }
 
   /** Time-series tables whose data the running DDL statement drops after it commits. */
@@ -1522,6 +1563,12 @@ export class Session {
     const view = env.view;
     const cat = this.engine.catalog;
     switch (stmt.kind) {
+      case 'setClusterSetting': {
+        const d = settingDef(stmt.name);
+        if (stmt.value === null) env.txn.del(settingKey(d.name));
+        else env.txn.put(settingKey(d.name), Buffer.from(d.parse(stmt.value)));
+        return 'SET CLUSTER SETTING';
+      }
       case 'alterTsDatabase': {
         const db = view.database(stmt.name);
         if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${stmt.name}" does not exist`);
@@ -2055,6 +2102,8 @@ function utilityColumns(s: Statement): Column[] | null {
       return c(['table_name', T.text], ['create_statement', T.text]);
     case 'showTags':
       return c(['tag', T.text], ['type', T.text], ['is_primary', T.bool], ['nullable', T.bool]);
+    case 'showClusterSetting':
+      return s.name === null ? c(['variable', T.text], ['value', T.text], ['setting_type', T.text], ['description', T.text]) : c([s.name, T.text]);
     case 'explain':
       return c(['QUERY PLAN', T.text]);
     default:

@@ -21,6 +21,8 @@ export interface TsSender {
   proposeTs(tableId: number, payload: Buffer): Promise<void>;
   proposeTsDrop(tableId: number): Promise<void>;
   tsTable(tableId: number): TsTable | undefined;
+  /** Free bytes on the store's file system (for ts.disk_free_space.alert_threshold). */
+  freeDiskBytes(): number;
 }
 
 /** Rows per proposed TS write command (a statement with more rows proposes several). */

@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HybridClock, PgError, SqlState, assert, logger } from '@strata/common';
 import type { Timestamp } from '@strata/common';
@@ -397,6 +398,12 @@ export class Store implements KvSender {
   /** Writes outside any transaction (sequence high-water marks): a one-write commit. */
   async writeDirect(key: Buffer, value: Buffer | null): Promise<void> {
     await this.commit({ readTs: this.clock.now(), readKeys: [], readSpans: [], writes: [{ key, value }] });
+  }
+
+  /** Free bytes on the store directory's file system. */
+  freeDiskBytes(): number {
+    const fs = statfsSync(this.dir);
+    return Number(fs.bavail) * Number(fs.bsize);
   }
 
   engineSizeBytes(): number {

@@ -173,6 +173,10 @@ export type Statement =
   | { kind: 'showDatabases'; pos: number }
   | { kind: 'showTags'; table: string[]; pos: number }
   | { kind: 'showTagValues'; table: string[]; pos: number }
+  /** SET CLUSTER SETTING name = value; value null = DEFAULT / RESET CLUSTER SETTING. */
+  | { kind: 'setClusterSetting'; name: string; value: string | null; pos: number }
+  /** SHOW CLUSTER SETTING name; name null = SHOW [ALL] CLUSTER SETTINGS. */
+  | { kind: 'showClusterSetting'; name: string | null; pos: number }
   | { kind: 'showSchemas'; pos: number }
   | { kind: 'showColumns'; table: string[]; pos: number }
   | { kind: 'showCreate'; table: string[]; pos: number }

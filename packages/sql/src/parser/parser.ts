@@ -247,6 +247,7 @@ class Parser {
     if (this.acceptKw('set')) return this.setStmt(pos);
     if (this.acceptKw('show')) return this.showStmt(pos);
     if (this.acceptKw('reset')) {
+      if (this.acceptKw('cluster', 'setting')) return { kind: 'setClusterSetting', name: this.settingName(), value: null, pos };
       if (this.acceptKw('all')) return { kind: 'reset', name: 'all', pos };
       return { kind: 'reset', name: this.settingName(), pos };
     }
@@ -412,6 +413,12 @@ class Parser {
   }
 
   private setStmt(pos: number): Statement {
+    if (this.acceptKw('cluster', 'setting')) {
+      const name = this.settingName();
+      if (!this.acceptKw('to') && !this.acceptOp('=')) throw this.syntaxError();
+      if (this.acceptKw('default')) return { kind: 'setClusterSetting', name, value: null, pos };
+      return { kind: 'setClusterSetting', name, value: String(this.setValue()), pos };
+    }
     let local = false;
     if (this.acceptKw('session')) {
       if (this.acceptKw('characteristics', 'as', 'transaction')) return { kind: 'setTransaction', ...this.txnModes(), pos };
@@ -447,6 +454,15 @@ class Parser {
     if (this.acceptKw('tags')) {
       this.expectKw('from');
       return { kind: 'showTags', table: this.qualifiedName(), pos };
+    }
+    if (this.acceptKw('cluster')) {
+      if (this.acceptKw('setting')) return { kind: 'showClusterSetting', name: this.settingName(), pos };
+      this.expectKw('settings');
+      return { kind: 'showClusterSetting', name: null, pos };
+    }
+    if (this.acceptKw('all', 'cluster')) {
+      this.expectKw('settings');
+      return { kind: 'showClusterSetting', name: null, pos };
     }
     if (this.acceptKw('tag')) {
       this.expectKw('values');
