@@ -24,6 +24,7 @@ export class StrataNode {
   private readonly log = logger('node');
   readonly metrics = new NodeMetrics();
   private store: Store | null = null;
+  private engine: SqlEngine | null = null;
   private pg: PgServer | null = null;
   private http: Server | null = null;
   private serving = false;
@@ -41,10 +42,12 @@ export class StrataNode {
       sender: store,
       nodeId: this.opts.nodeId ?? 1,
       engineSizeBytes: () => store.engineSizeBytes() + store.ts.diskBytes(),
-      ts: { proposeTs: (id, p) => store.proposeTs(id, p), proposeTsDrop: (id) => store.proposeTsDrop(id), tsTable: (id) => store.ts.table(id), freeDiskBytes: () => store.freeDiskBytes() },
+      ts: { proposeTs: (id, p) => store.proposeTs(id, p), proposeTsDrop: (id) => store.proposeTsDrop(id), proposeTsRetain: (id, before) => store.proposeTsRetain(id, before), tsTable: (id) => store.ts.table(id), freeDiskBytes: () => store.freeDiskBytes() },
     });
+    this.engine = engine;
     store.onApply = (b) => engine.onApply(b);
     await engine.bootstrap();
+    engine.startBackgroundJobs();
     this.pg = new PgServer({ engine, host: this.opts.listenHost, port: this.opts.listenPort, metrics: this.metrics });
     await this.pg.listen();
     this.http = createServer((req, res) => void this.serveHttp(req.url ?? '/', res));
@@ -98,6 +101,7 @@ export class StrataNode {
     this.serving = false;
     this.log.info('shutting down');
     await this.pg?.close();
+    this.engine?.stopBackgroundJobs();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
     this.http?.closeAllConnections();
     await this.store?.close();

@@ -238,12 +238,27 @@ describe('time-series rows', () => {
     expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(6);
   });
 
+  it('VACUUM TS DATABASES drops partitions past RETENTIONS (table-level, else database-level)', async () => {
+    await c.query('create table ret (ts timestamptz not null, v int8) tags (d int4 not null) primary tags (d) retentions 30d');
+    // 2020 rows are years past 30 days; the recent ones are not.
+    await c.query(`insert into ret values ('2020-01-01 00:00:00+00', 1, 1), ('2020-01-02 00:00:00+00', 2, 1), (now() - interval '1 hour', 3, 1), (now(), 4, 2)`);
+    expect((await c.query('select count(*)::int as n from ret')).rows[0].n).toBe(4);
+    await c.query('vacuum ts databases');
+    expect((await c.query('select v from ret order by v')).rows.map((r) => Number(r.v))).toEqual([3, 4]);
+    // Retention survives a restart: the dropped partition stays dropped.
+    await c.query('vacuum ts databases'); // idempotent
+    await c.query('begin');
+    expect(await sqlstate('vacuum ts databases')).toBe('25001');
+    await c.query('rollback');
+  });
+
   it('keeps rows across a clean restart and drops them with the table', async () => {
     await node.restart();
     await c.end().catch(() => {});
     c = await connect();
     expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(6);
     expect((await c.query('select count(*)::int as n from readings2')).rows[0].n).toBe(3);
+    expect((await c.query('select count(*)::int as n from ret')).rows[0].n).toBe(2);
     expect((await c.query('select distinct on (device) device, load from readings order by device, ts desc')).rows.map((r) => r.load)).toEqual([4, 2, 5]);
     await c.query('drop table readings2');
     await c.query('create table readings2 (ts timestamptz not null, load int8) tags (device int4 not null) primary tags (device)');

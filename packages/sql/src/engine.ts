@@ -75,6 +75,9 @@ export class SequenceManager {
   }
 }
 
+/** How often the background retention pass runs (KWDB's auto vacuum runs periodically too). */
+export const tsRetentionIntervalMs = 60_000;
+
 const descKeyPrefix = new KeyWriter(8).byte(KeyspaceSystem).string('desc').finish();
 
 /** Node-wide SQL state: catalog cache, sequences, server info. Sessions are created from it. */
@@ -107,6 +110,49 @@ export class SqlEngine {
   clusterSetting(name: string, txn: Txn): string {
     const d = settingDef(name);
     return txn.get(settingKey(d.name))?.toString() ?? d.default;
+  }
+
+  private retentionTimer: NodeJS.Timeout | null = null;
+
+  /** Periodic jobs: time-series retention every tsRetentionIntervalMs. */
+  startBackgroundJobs(): void {
+    this.retentionTimer = setInterval(() => {
+      this.runRetention().catch((e: unknown) => this.log.warn({ err: e }, 'time-series retention pass failed; will retry'));
+    }, tsRetentionIntervalMs);
+    this.retentionTimer.unref();
+  }
+
+  stopBackgroundJobs(): void {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.retentionTimer = null;
+  }
+
+  /**
+   * Time-series retention: for every TS table with RETENTIONS (its own, else its database's),
+   * proposes dropping the partitions that end before now − retention. Whole partitions go, so
+   * rows up to one PARTITION INTERVAL older than the limit may stay until their partition
+   * expires (as in KWDB). Returns the number of tables visited.
+   */
+  async runRetention(): Promise<number> {
+    const ts = this.opts.ts;
+    if (!ts) return 0;
+    const txn = await Txn.begin(this.opts.sender);
+    let n = 0;
+    try {
+      const view = this.catalog.view(txn);
+      const dbs = new Map([...view.databases.values()].map((d) => [d.id, d]));
+      const nowUs = Date.now() * 1000;
+      for (const t of view.allTables()) {
+        if (t.kind !== 'ts' || !t.ts) continue;
+        const seconds = t.ts.retentionSeconds || dbs.get(t.parentId)?.ts?.retentionSeconds || 0;
+        if (seconds <= 0 || !ts.tsTable(t.id)) continue;
+        await ts.proposeTsRetain(t.id, nowUs - seconds * 1_000_000);
+        n++;
+      }
+    } finally {
+      txn.rollback();
+    }
+    return n;
   }
 
   /** Called for every applied write batch: catalog writes invalidate the cache. */

@@ -1494,6 +1494,11 @@ export class Session {
         return this.showObjects(stmt);
       case 'showClusterSetting':
         return this.showClusterSettings(stmt.name);
+      case 'vacuumTs': {
+        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'VACUUM TS DATABASES cannot run inside a transaction block');
+        await this.engine.runRetention();
+        return { rows: [], tag: 'VACUUM' };
+      }
       default:
         return this.runDdl(stmt, text, sink);
     }

@@ -20,6 +20,7 @@ import { timestampInfinity, timestampNegInfinity } from './types/datetime.js';
 export interface TsSender {
   proposeTs(tableId: number, payload: Buffer): Promise<void>;
   proposeTsDrop(tableId: number): Promise<void>;
+  proposeTsRetain(tableId: number, beforeUs: number): Promise<void>;
   tsTable(tableId: number): TsTable | undefined;
   /** Free bytes on the store's file system (for ts.disk_free_space.alert_threshold). */
   freeDiskBytes(): number;

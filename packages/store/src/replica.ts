@@ -13,11 +13,31 @@ const proposalIdBytes = 16;
 const CmdWriteBatch = 1;
 const CmdTsWrite = 2;
 const CmdTsDrop = 3;
+const CmdTsRetain = 4;
 
 /** What a replica hands the store's time-series engine when TS commands apply. */
 export interface TsApplier {
   write(index: number, payload: Buffer): void;
   drop(index: number, tableId: number): void;
+  /** Retention: drop the table's partitions that end at or before `beforeUs`. */
+  retain(index: number, tableId: number, beforeUs: number): void;
+}
+
+/** Applies a TS command of the given kind; false if `kind` is not a TS command. */
+function applyTs(ts: TsApplier, kind: number | undefined, index: number, body: Buffer): boolean {
+  switch (kind) {
+    case CmdTsWrite:
+      ts.write(index, body);
+      return true;
+    case CmdTsDrop:
+      ts.drop(index, body.readUInt32BE(0));
+      return true;
+    case CmdTsRetain:
+      ts.retain(index, body.readUInt32BE(0), body.readDoubleBE(4));
+      return true;
+    default:
+      return false;
+  }
 }
 
 interface Pending {
@@ -30,12 +50,7 @@ interface Pending {
 /** Re-applies a log entry's TS command, if it holds one (store start: replay after the TS engine's flushed index). */
 export function replayTsEntry(e: Entry, ts: TsApplier): boolean {
   if (e.type !== EntryType.Normal || e.data.length <= proposalIdBytes) return false;
-  const kind = e.data[proposalIdBytes];
-  const body = Buffer.from(e.data.subarray(proposalIdBytes + 1));
-  if (kind === CmdTsWrite) ts.write(e.index, body);
-  else if (kind === CmdTsDrop) ts.drop(e.index, body.readUInt32BE(0));
-  else return false;
-  return true;
+  return applyTs(ts, e.data[proposalIdBytes], e.index, Buffer.from(e.data.subarray(proposalIdBytes + 1)));
 }
 
 export function appliedStateKey(rangeId: number): Buffer {
@@ -146,6 +161,14 @@ export class Replica {
     return this.propose(CmdTsDrop, b);
   }
 
+  /** Queues a retention pass for a time-series table: partitions ending at or before `beforeUs` go. */
+  proposeTsRetain(tableId: number, beforeUs: number): Promise<void> {
+    const b = Buffer.allocUnsafe(12);
+    b.writeUInt32BE(tableId, 0);
+    b.writeDoubleBE(beforeUs, 4);
+    return this.propose(CmdTsRetain, b);
+  }
+
   private propose(kind: number, body: Buffer): Promise<void> {
     if (this.queue.length >= proposalQueueMax) {
       return Promise.reject(new PgError(SqlState.InsufficientResources, `range ${this.rangeId}: too many pending writes (${proposalQueueMax}); retry later`));
@@ -222,13 +245,11 @@ export class Replica {
         if (p) done.push(p);
         continue;
       }
-      assert(kind === CmdTsWrite || kind === CmdTsDrop, `unknown raft command kind ${kind}`);
       assert(this.ts !== null, 'a time-series command on a store without a time-series engine');
       // A TS command that cannot be applied (its bytes are checked before proposing, so this is a
       // local fault such as a full disk) fails its proposal; the error is logged by the caller.
       try {
-        if (kind === CmdTsWrite) this.ts.write(e.index, Buffer.from(body));
-        else this.ts.drop(e.index, Buffer.from(body).readUInt32BE(0));
+        assert(applyTs(this.ts, kind, e.index, Buffer.from(body)), `unknown raft command kind ${kind}`);
         if (p) done.push(p);
       } catch (err) {
         if (p) p.reject(err);

@@ -54,7 +54,7 @@ export class Store implements KvSender {
     /** The time-series engine. NOTE: its flushed index is store-wide, which is exact while the store has one range. */
     readonly ts: TsEngine,
   ) {
-    this.tsApplier = { write: (i, p) => ts.apply(i, p), drop: (_i, id) => ts.dropTable(id) };
+    this.tsApplier = { write: (i, p) => ts.apply(i, p), drop: (_i, id) => ts.dropTable(id), retain: (i, id, before) => ts.retain(i, id, before) };
   }
 
   static async open(dir: string, nodeId = 1): Promise<Store> {
@@ -146,6 +146,14 @@ export class Store implements KvSender {
     const r = this.replicaFor(tablePrefix(tableId));
     this.stats.proposals++;
     const p = r.proposeTsWrite(payload);
+    this.scheduleRound();
+    await p;
+  }
+
+  /** Proposes a retention pass: the table's partitions ending at or before `beforeUs` are dropped. */
+  async proposeTsRetain(tableId: number, beforeUs: number): Promise<void> {
+    const r = this.replicaFor(tablePrefix(tableId));
+    const p = r.proposeTsRetain(tableId, beforeUs);
     this.scheduleRound();
     await p;
   }

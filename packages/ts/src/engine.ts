@@ -108,6 +108,17 @@ export class TsEngine {
     this.flushedIndex = appliedIndex;
   }
 
+  /**
+   * Retention: drops the table's partitions that end at or before `beforeUs`. Idempotent, so a
+   * replay repeats it even when the table's files already cover `index` (a crash in the middle
+   * of removing a partition leaves nothing behind after the replay).
+   */
+  retain(index: number, id: number, beforeUs: number): number {
+    const t = this.tables.get(id);
+    if (!t) return 0;
+    return t.dropBefore(BigInt(Math.floor(beforeUs)), Math.max(index, t.durableIndex));
+  }
+
   /** Deletes a table's data (an applied DROP TABLE of a time-series table; replay repeats it). */
   dropTable(id: number): void {
     const t = this.tables.get(id);

@@ -302,6 +302,10 @@ class Parser {
       while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
       return { kind: 'comment', pos };
     }
+    if (this.acceptKw('vacuum', 'ts')) {
+      this.expectKw('databases');
+      return { kind: 'vacuumTs', pos };
+    }
     if (this.acceptKw('analyze') || this.acceptKw('vacuum')) {
       while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
       return { kind: 'empty', pos };
