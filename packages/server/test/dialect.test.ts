@@ -49,6 +49,8 @@ describe('dialect', () => {
   it('DISTINCT ON may order by columns outside the select list (plain DISTINCT may not)', async () => {
     const r = await c.query('select distinct on (a) a, b from (values (1, 1, 3), (1, 2, 1), (2, 5, 0)) v(a, b, c) order by a, c desc');
     expect(r.rows).toEqual([{ a: 1, b: 1 }, { a: 2, b: 5 }]);
+    const r2 = await c.query('select distinct on (a) b from (values (1, 1, 3), (1, 2, 1), (2, 5, 0)) v(a, b, c) order by a, c desc');
+    expect(r2.rows).toEqual([{ b: 1 }, { b: 5 }]); // the DISTINCT ON key need not be selected
     await expect(c.query('select distinct a from (values (1, 2)) v(a, c) order by c')).rejects.toMatchObject({ code: '42P10' });
   });
 

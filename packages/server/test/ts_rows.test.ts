@@ -196,7 +196,8 @@ describe('time-series rows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ts-copy-'));
     const file = join(dir, 'rows.tsv');
     const lines: string[] = [];
-    for (let k = 0; k < 45_000; k++) lines.push(k === 30_000 ? 'not-a-time\t1\t1' : `2026-01-01 00:00:00+00\t${k}\t${k % 7}`);
+    const at = (k: number) => new Date(Date.UTC(2026, 0, 1) + k * 1000).toISOString(); // distinct times: no dedup
+    for (let k = 0; k < 45_000; k++) lines.push(k === 30_000 ? 'not-a-time\t1\t1' : `${at(k)}\t${k}\t${k % 7}`);
     writeFileSync(file, lines.join('\n') + '\n');
     const r = spawnSync('psql', ['-X', '-v', 'ON_ERROR_STOP=1', node.url.replace('/defaultdb', '/iot'), '-c', `\\copy copied2 from '${file}'`, '-c', 'select 1'], { encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });
@@ -236,6 +237,39 @@ describe('time-series rows', () => {
     await c.query('reset cluster setting ts.disk_free_space.alert_threshold');
     await c.query("insert into readings (ts, load, device) values ('2026-01-01 00:00:30+00', 5, 3)");
     expect((await c.query('select count(*)::int as n from readings')).rows[0].n).toBe(6);
+  });
+
+  it('ts.dedup.rule: out-of-order duplicates under override, merge, discard, keep and reject', async () => {
+    await c.query('create table dd (ts timestamptz not null, a int4, b int4) tags (d int4 not null) primary tags (d)');
+    const t = (s: number) => `'2026-03-01 00:00:0${s}+00'`;
+    await c.query(`insert into dd values (${t(1)}, 1, null, 1), (${t(3)}, 3, 30, 1)`);
+    await c.query(`insert into dd values (${t(2)}, 2, 20, 1), (${t(1)}, null, 10, 1)`); // t1 again, out of order
+    await c.query(`insert into dd values (${t(1)}, 5, null, 1), (${t(3)}, null, 33, 1)`); // t1 and t3 again
+    const read = async () => (await c.query("select extract(second from ts)::int as s, a, b from dd order by ts, a nulls first, b nulls first")).rows.map((r) => [r.s, r.a, r.b]);
+    const last = async () => (await c.query('select distinct on (d) a, b from dd order by d, ts desc')).rows.map((r) => [r.a, r.b]);
+    try {
+      await c.query("set cluster setting ts.dedup.rule = 'keep'");
+      expect((await read()).length).toBe(6);
+      await c.query("set cluster setting ts.dedup.rule = 'override'"); // the default
+      expect(await read()).toEqual([[1, 5, null], [2, 2, 20], [3, null, 33]]);
+      expect(await last()).toEqual([[null, 33]]);
+      await c.query("set cluster setting ts.dedup.rule = 'merge'");
+      expect(await read()).toEqual([[1, 5, 10], [2, 2, 20], [3, 3, 33]]);
+      expect(await last()).toEqual([[3, 33]]);
+      await c.query("set cluster setting ts.dedup.rule = 'discard'");
+      expect(await read()).toEqual([[1, 1, null], [2, 2, 20], [3, 3, 30]]);
+      expect(await last()).toEqual([[3, 30]]);
+      expect((await c.query('select sum(a)::int as s from dd')).rows[0].s).toBe(6); // aggregates see the same rows
+      await c.query("set cluster setting ts.dedup.rule = 'reject'");
+      expect(await sqlstate(`insert into dd values ('2026-03-01 00:00:09+00', 9, 9, 1), (${t(2)}, 0, 0, 1)`)).toBe('23505'); // repeats stored t2
+      expect(await sqlstate(`insert into dd values ('2026-03-01 00:00:08+00', 8, 8, 2), ('2026-03-01 00:00:08+00', 8, 8, 2)`)).toBe('23505'); // repeats itself
+      await c.query(`insert into dd values ('2026-03-01 00:00:07+00', 7, 7, 1), ('2026-03-01 00:00:07+00', 7, 7, 2)`); // same time, different devices
+      await c.query("set cluster setting ts.dedup.rule = 'keep'");
+      expect((await read()).length).toBe(8); // nothing of the rejected statements was written
+      expect(await sqlstate("set cluster setting ts.dedup.rule = 'sometimes'")).toBe('22023');
+    } finally {
+      await c.query('reset cluster setting ts.dedup.rule');
+    }
   });
 
   it('VACUUM TS DATABASES drops partitions past RETENTIONS (table-level, else database-level)', async () => {

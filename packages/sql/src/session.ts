@@ -696,6 +696,7 @@ export class Session {
       ctes: new Map(),
       server: this.engine.server,
       ts: this.engine.opts.ts ?? null,
+      clusterSetting: (name) => this.engine.clusterSetting(name, txn),
     };
   }
 
@@ -1057,7 +1058,7 @@ export class Session {
         pending = [];
         if (rows.length === 0) return;
         session.checkTsDiskSpace(sender, ctx.txn);
-        await proposeTsRows(sender, t, db, rows);
+        await proposeTsRows(sender, t, db, rows, ctx.clusterSetting('ts.dedup.rule') === 'reject');
       },
     };
   }
@@ -1298,7 +1299,7 @@ export class Session {
       pending = [];
       if (rows.length === 0) return;
       this.checkTsDiskSpace(sender, ctx.txn);
-      await proposeTsRows(sender, t, db, rows);
+      await proposeTsRows(sender, t, db, rows, ctx.clusterSetting('ts.dedup.rule') === 'reject');
     };
     try {
       for await (const chunk of copyIn(targets.length)) {

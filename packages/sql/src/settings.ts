@@ -30,7 +30,21 @@ export function parseBytes(name: string, v: string): number {
   return n;
 }
 
+export const dedupRules = ['override', 'merge', 'keep', 'discard', 'reject'] as const;
+export type DedupRuleSetting = (typeof dedupRules)[number];
+
 export const settingDefs: SettingDef[] = [
+  {
+    name: 'ts.dedup.rule',
+    default: 'override',
+    description:
+      'rows of one device with equal timestamps: override (the last written wins), merge (each column takes its last non-NULL value), discard (the first written wins), keep (all stay), reject (a statement repeating a timestamp fails with 23505 and writes nothing)',
+    parse(v) {
+      const x = v.trim().toLowerCase();
+      if (!(dedupRules as readonly string[]).includes(x)) throw new PgError(SqlState.InvalidParameterValue, `invalid value for cluster setting "${this.name}": "${v}" (one of ${dedupRules.join(', ')})`);
+      return x;
+    },
+  },
   {
     name: 'ts.disk_free_space.alert_threshold',
     default: '0',

@@ -8,7 +8,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { ColumnType, encodeTsWrite, getInt64AsNumber, halvesOf } from '@strata/ts';
-import type { ColumnData, TsSchema, TsTable, TsValue } from '@strata/ts';
+import type { ColumnData, DedupRule, TsSchema, TsTable, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './exec/context.js';
 import { batched } from './exec/operators.js';
@@ -124,11 +124,17 @@ function fromTs(v: unknown, t: SqlType): Value {
 }
 
 /** Encodes rows (already SQL-checked) into commands and proposes them in order. */
-export async function proposeTsRows(sender: TsSender, t: TableDesc, db: DatabaseDesc | undefined, rows: TsValue[][]): Promise<void> {
+export async function proposeTsRows(sender: TsSender, t: TableDesc, db: DatabaseDesc | undefined, rows: TsValue[][], rejectDuplicates: boolean): Promise<void> {
   const schema = tsSchemaOf(t, db);
   for (let i = 0; i < rows.length; i += tsRowsPerCommandMax) {
-    await sender.proposeTs(t.id, encodeTsWrite({ tableId: t.id, schema, rows: rows.slice(i, i + tsRowsPerCommandMax) }));
+    await sender.proposeTs(t.id, encodeTsWrite({ tableId: t.id, schema, rejectDuplicates, rows: rows.slice(i, i + tsRowsPerCommandMax) }));
   }
+}
+
+/** How a scan resolves equal timestamps of one device under ts.dedup.rule. */
+function readDedup(ctx: ExecCtx): DedupRule {
+  const rule = ctx.clusterSetting('ts.dedup.rule');
+  return rule === 'merge' || rule === 'keep' || rule === 'discard' ? rule : 'override'; // reject: nothing to resolve but older data
 }
 
 const tsMin = -(2n ** 63n);
@@ -266,7 +272,11 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
     entities = [...ids].sort((a, b) => a - b);
   }
   const tagTypes = info.tags.map((g) => g.type);
-  for (const b of latestOnly ? table.latest(entities) : table.scan(entities, lo, hi, needed)) {
+  const dedup = readDedup(ctx);
+  // The newest-row shortcut picks the last written row among equal timestamps: right for override
+  // (and keep, where any is right); merge and discard need the full resolution.
+  const latest = latestOnly && (dedup === 'override' || dedup === 'keep');
+  for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, needed, dedup)) {
     const rawTags = table.tags?.tagsOf(b.entityId) ?? [];
     yield { tags: tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty))), columns: b.columns };
   }

@@ -97,7 +97,14 @@ export class Store implements KvSender {
         for (const e of r.entries) if (e.index > ts.flushedIndex && e.index <= applied.index) tsEntries.set(e.index, e);
       }
       let tsReplayed = 0;
-      for (const i of [...tsEntries.keys()].sort((a, b) => a - b)) if (replayTsEntry(tsEntries.get(i) as Entry, store.tsApplier)) tsReplayed++;
+      for (const i of [...tsEntries.keys()].sort((a, b) => a - b)) {
+        try {
+          if (replayTsEntry(tsEntries.get(i) as Entry, store.tsApplier)) tsReplayed++;
+        } catch (e) {
+          // Commands fail deterministically (e.g. rejected duplicates): they failed the first time too.
+          store.log.info({ index: i, err: (e as Error).message }, 'time-series command failed again on replay, as when first applied');
+        }
+      }
       if (tsReplayed > 0) store.log.info({ rangeId: d.rangeId, commands: tsReplayed, from: ts.flushedIndex + 1 }, 'replayed time-series commands');
       const rep = new Replica(d, nodeId, engine, applied, hs, tail, (b) => store.applied(b), () => store.gcThreshold(), store.tsApplier);
       store.replicas.push(rep);

@@ -5,7 +5,7 @@
  * a replica can apply it (or replay it after a crash) without the SQL catalog.
  *
  * Layout (big endian):
- *   u8 version | u32 tableId | f64 partitionIntervalUs | u16 columns | u8 type × columns
+ *   u8 version | u8 flags (bit 0: reject duplicate timestamps) | u32 tableId | f64 partitionIntervalUs | u16 columns | u8 type × columns
  *   | u16 tags | u8 type × tags | u8 primaryTags | u16 tagIndex × primaryTags | u32 groups
  *   | groups × (tag values | u32 rows | rows × column values)
  * Rows are grouped by their tag values (one group per device in the command), so tags are sent,
@@ -17,7 +17,7 @@
 import { PgError, SqlState } from '@strata/common';
 import { ColumnType } from './block.js';
 
-export const tsCommandVersion = 2;
+export const tsCommandVersion = 3;
 
 /** A payload above this is refused before it reaches the log (the log's record limit is larger). */
 export const tsCommandBytesMax = 64 * 1024 * 1024;
@@ -38,6 +38,8 @@ export type TsValue = null | bigint | number | boolean | string;
 export interface TsWrite {
   tableId: number;
   schema: TsSchema;
+  /** ts.dedup.rule = reject: the whole command fails if a row repeats a device's timestamp. */
+  rejectDuplicates?: boolean;
   /** Rows as the SQL layer builds them: column values then tag values. */
   rows: TsValue[][];
 }
@@ -46,6 +48,7 @@ export interface TsWrite {
 export interface TsWriteGroups {
   tableId: number;
   schema: TsSchema;
+  rejectDuplicates: boolean;
   groups: { tags: TsValue[]; rows: TsValue[][] }[];
 }
 
@@ -246,7 +249,7 @@ export function encodeTsWrite(c: TsWrite): Buffer {
     g.rows.push(row);
   }
   const w = new ByteWriter(64 + c.rows.length * nCols * 9);
-  w.u8(tsCommandVersion).u32(c.tableId).f64(s.partitionIntervalUs).u16(nCols);
+  w.u8(tsCommandVersion).u8(c.rejectDuplicates ? 1 : 0).u32(c.tableId).f64(s.partitionIntervalUs).u16(nCols);
   for (const t of s.columns) w.u8(t);
   w.u16(s.tags.length);
   for (const t of s.tags) w.u8(t);
@@ -265,6 +268,7 @@ export function decodeTsWrite(b: Buffer): TsWriteGroups {
   const r = new ByteReader(b);
   const version = r.u8();
   if (version !== tsCommandVersion) throw new PgError(SqlState.DataCorrupted, `unknown time-series command version ${version}`);
+  const flags = r.u8();
   const tableId = r.u32();
   const partitionIntervalUs = r.f64();
   const readTypes = (n: number) =>
@@ -290,5 +294,5 @@ export function decodeTsWrite(b: Buffer): TsWriteGroups {
     }
     groups.push({ tags: tagValues, rows });
   }
-  return { tableId, schema: { partitionIntervalUs, columns, tags, primaryTags }, groups };
+  return { tableId, schema: { partitionIntervalUs, columns, tags, primaryTags }, rejectDuplicates: (flags & 1) === 1, groups };
 }

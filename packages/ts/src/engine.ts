@@ -13,7 +13,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { logger } from '@strata/common';
+import { PgError, SqlState, logger } from '@strata/common';
 import { decodeTsWrite } from './command.js';
 import type { TsSchema, TsWriteGroups } from './command.js';
 import { TsTable } from './table.js';
@@ -143,5 +143,37 @@ export class TsEngine {
 function applyRows(t: TsTable, cmd: TsWriteGroups): void {
   const tags = t.tags;
   if (!tags) throw new Error('time-series table without a tag table');
+  if (cmd.rejectDuplicates) checkNoDuplicates(t, cmd);
   for (const g of cmd.groups) t.appendRows(tags.entityFor(g.tags), g.rows);
+}
+
+/**
+ * ts.dedup.rule = reject: fails the whole command (before anything is applied) if a row repeats
+ * a timestamp of its device — within the command or already stored. Deterministic, so every
+ * replica (and a replay) rejects the same commands.
+ */
+function checkNoDuplicates(t: TsTable, cmd: TsWriteGroups): void {
+  for (const g of cmd.groups) {
+    const seen = new Set<bigint>();
+    let lo: bigint | null = null;
+    let hi: bigint | null = null;
+    for (const row of g.rows) {
+      const ts = row[0] as bigint;
+      if (seen.has(ts)) throw duplicate(ts);
+      seen.add(ts);
+      if (lo === null || ts < lo) lo = ts;
+      if (hi === null || ts > hi) hi = ts;
+    }
+    const id = t.tags?.lookup(g.tags);
+    if (id === undefined || lo === null || hi === null) continue;
+    for (const b of t.scan([id], lo, hi, new Set([0]))) {
+      for (const ts of b.columns[0]?.values as BigInt64Array) if (seen.has(ts)) throw duplicate(ts);
+    }
+  }
+}
+
+function duplicate(tsUs: bigint): PgError {
+  return new PgError(SqlState.UniqueViolation, `duplicate timestamp ${new Date(Number(tsUs / 1000n)).toISOString()} for a device: rejected by ts.dedup.rule = reject`, {
+    detail: 'No row of this statement was written.',
+  });
 }

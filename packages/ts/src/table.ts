@@ -244,7 +244,12 @@ export class TsTable {
    * Rows of the given entities (all if null) with minTs <= ts <= maxTs, per entity in timestamp
    * order (blocks written out of order and buffered rows are merged and sorted).
    */
-  *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint, columns: Set<number> | null = null): Generator<ScanBatch> {
+  /**
+   * `dedup` resolves rows of one entity with equal timestamps, in append order (ts.dedup.rule):
+   * override — the last row wins; merge — each column takes its last non-NULL value; discard —
+   * the first row wins; keep — all rows stay.
+   */
+  *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint, columns: Set<number> | null = null, dedup: DedupRule = 'keep'): Generator<ScanBatch> {
     const ids = entityIds ?? this.entities();
     for (const id of ids) {
       const parts: ColumnData[][] = [];
@@ -259,7 +264,7 @@ export class TsTable {
         if (b && b.rows > 0) parts.push(b.slice(0, b.rows));
       }
       const merged = mergeSorted(parts, this.types, minTs, maxTs);
-      if (merged) yield { entityId: id, columns: merged };
+      if (merged) yield { entityId: id, columns: dedup === 'keep' ? merged : dedupRuns(merged, dedup) };
     }
   }
 
@@ -383,6 +388,48 @@ export class TsTable {
     for (const p of this.partitions.values()) p.close();
     this.tags?.close();
   }
+}
+
+export type DedupRule = 'override' | 'merge' | 'keep' | 'discard';
+
+/** Collapses runs of equal timestamps (rows sorted by timestamp, ties in append order). */
+export function dedupRuns(cols: ColumnData[], rule: Exclude<DedupRule, 'keep'>): ColumnData[] {
+  const ts = cols[0]?.values as BigInt64Array;
+  let dup = false;
+  for (let i = 1; i < ts.length && !dup; i++) if (ts[i] === ts[i - 1]) dup = true;
+  if (!dup) return cols;
+  // For each output row, the input row per column it takes its value from.
+  const runs: [number, number][] = [];
+  for (let i = 0; i < ts.length; ) {
+    let j = i + 1;
+    while (j < ts.length && ts[j] === ts[i]) j++;
+    runs.push([i, j]);
+    i = j;
+  }
+  return cols.map((c, ci) => {
+    const pick = new Int32Array(runs.length);
+    runs.forEach(([a, b], k) => {
+      if (rule === 'discard') pick[k] = a;
+      else if (rule === 'override' || ci === 0) pick[k] = b - 1;
+      else {
+        // merge: the last non-NULL value of the run (or the last row if all are NULL)
+        let at = b - 1;
+        if (c.nulls) for (let r = b - 1; r >= a; r--) if (!c.nulls[r]) { at = r; break; }
+        pick[k] = at;
+      }
+    });
+    const nulls = c.nulls ? Uint8Array.from(pick, (r) => (c.nulls as Uint8Array)[r] as number) : null;
+    let values: ColumnValues;
+    if (c.type === ColumnType.String) values = Array.from(pick, (r) => (c.values as string[])[r] as string);
+    else {
+      const src = c.values as BigInt64Array;
+      const Ctor = src.constructor as new (n: number) => BigInt64Array;
+      const out = new Ctor(pick.length);
+      for (let k = 0; k < pick.length; k++) out[k] = src[pick[k] as number] as bigint;
+      values = out as ColumnValues;
+    }
+    return { type: c.type, values, nulls };
+  });
 }
 
 function standIn(t: ColumnType, rows: number): ColumnData {

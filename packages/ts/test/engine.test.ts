@@ -47,6 +47,7 @@ describe('TS write command', () => {
     expect(decodeTsWrite(encodeTsWrite({ tableId: 7, schema, rows: r }))).toEqual({
       tableId: 7,
       schema,
+      rejectDuplicates: false,
       groups: [
         { tags: ['Zürich ✓', -(2n ** 63n)], rows: [[-5n, -0.5, -2147483648, true], [7n, 1.5, 2147483647, false]] },
         { tags: [null, null], rows: [[2n ** 52n, null, null, null]] },
@@ -132,6 +133,19 @@ describe('TsEngine', () => {
     play(r, r.flushedIndex);
     expect(count(r)).toEqual(new Map([['a', 10], ['b', 5]]));
     r.close();
+    e.close();
+  });
+
+  it('a command flagged reject fails whole on a repeated timestamp, stored or within itself', () => {
+    const e = TsEngine.open(join(root, 'reject'));
+    e.apply(1, cmd('a', 0, 5));
+    const again = encodeTsWrite({ tableId: 42, schema, rejectDuplicates: true, rows: [...rows('a', 100, 2), ...rows('a', 3, 1)] });
+    expect(() => e.apply(2, again)).toThrow(/rejected by ts.dedup.rule = reject/);
+    const self = encodeTsWrite({ tableId: 42, schema, rejectDuplicates: true, rows: [...rows('b', 0, 2), ...rows('b', 1, 1)] });
+    expect(() => e.apply(3, self)).toThrow(/rejected/);
+    expect(count(e)).toEqual(new Map([['a', 5]])); // nothing of either command, not even device b
+    e.apply(4, encodeTsWrite({ tableId: 42, schema, rejectDuplicates: true, rows: rows('a', 5, 3) }));
+    expect(count(e)).toEqual(new Map([['a', 8]]));
     e.close();
   });
 

@@ -54,6 +54,8 @@ export interface ExecCtx {
   server: ServerInfo;
   /** The store's time-series engine (null where there is none). */
   ts: TsSender | null;
+  /** A cluster setting's value as this statement's transaction sees it. */
+  clusterSetting(name: string): string;
 }
 
 export interface ServerInfo {

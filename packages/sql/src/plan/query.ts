@@ -709,18 +709,28 @@ export class QueryPlanner {
       sortKeys.push({ ev: (r) => r[k3] as Value, type: eb.type, desc: o.desc, nullsFirst });
     }
     const nVisible = bound.length;
+    // DISTINCT ON keys: output columns, positions, or (as in PostgreSQL) any expression, computed
+    // as a hidden column.
+    const distinctKeys = s.distinctOn
+      ? b.withHooks(hooks, () => (s.distinctOn as Expr[]).map((d) => {
+          const key = exprKey(d);
+          const same = items.findIndex((it) => exprKey(it.expr) === key);
+          if (same >= 0) return { ev: ((r: Row) => r[same] as Value) as Ev, type: (outCols[same] as Column).type };
+          if (d.kind === 'literal' && d.literalType === 'integer') {
+            const k = Number(d.value) - 1;
+            if (k < 0 || k >= nVisible) throw new PgError(SqlState.InvalidColumnReference, `SELECT DISTINCT ON position ${k + 1} is not in select list`, { position: d.pos + 1 });
+            return { ev: ((r: Row) => r[k] as Value) as Ev, type: (outCols[k] as Column).type };
+          }
+          const eb = b.resolveUnknown(b.bind(d, finalScope));
+          const k4 = exprs.length;
+          exprs.push(eb.ev);
+          outCols.push({ name: '?distinct', type: eb.type });
+          return { ev: ((r: Row) => r[k4] as Value) as Ev, type: eb.type };
+        }))
+      : null;
     op = new Project(op, exprs, outCols);
-    if (s.distinctOn) {
-      const keys = b.withHooks(hooks, () => (s.distinctOn as Expr[]).map((d) => {
-        const key = exprKey(d);
-        const same = items.findIndex((it) => exprKey(it.expr) === key);
-        if (same >= 0) return { ev: ((r: Row) => r[same] as Value) as Ev, type: (outCols[same] as Column).type };
-        if (d.kind === 'literal' && d.literalType === 'integer') {
-          const k = Number(d.value) - 1;
-          return { ev: ((r: Row) => r[k] as Value) as Ev, type: (outCols[k] as Column).type };
-        }
-        throw new PgError(SqlState.InvalidColumnReference, 'SELECT DISTINCT ON expressions must match initial ORDER BY expressions');
-      }));
+    if (distinctKeys) {
+      const keys = distinctKeys;
       if (sortKeys.length > 0) op = new Sort(op, sortKeys);
       op = new Distinct(op, keys);
     } else {
