@@ -36,6 +36,8 @@ import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, s
 import { createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
 import type { TsSender } from './ts_dml.js';
 import { settingDef, settingDefs, settingKey } from './settings.js';
+import { TsScan, noBounds, tsDeletePayload, tsScanColumns } from './ts_dml.js';
+import { tsDeleteBounds } from './plan/query.js';
 import { checkTsRow, proposeTsRows, toTsValue, tsColumnDescs, tsRowsPerCommandMax, tsTargets } from './ts_dml.js';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
@@ -1137,7 +1139,7 @@ export class Session {
 
   private compileDelete(s: Statement & { kind: 'delete' }, planner: QueryPlanner, view: CatalogView): Compiled {
     const { desc: t, schema, db } = this.tableFor(s.table, s.pos, view);
-    if (t.kind === 'ts') throw tsNotImplemented(t, 'DELETE');
+    if (t.kind === 'ts') return this.compileTsDelete(s, t, planner, schema, db);
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot delete from ${t.kind} "${t.name}"`);
     const b = planner.binder;
     const rel = s.alias ?? t.name;
@@ -1173,6 +1175,40 @@ export class Session {
           if (out.length > 0) yield out;
         })();
         return { batches, state };
+      },
+    };
+  }
+
+  /**
+   * DELETE on a time-series table (KWDB): a time range and/or primary-tag values, nothing else.
+   * The matching rows are counted, then one DELETE command goes through the log; like TS writes
+   * it is not transactional.
+   */
+  private compileTsDelete(s: Statement & { kind: 'delete' }, t: TableDesc, planner: QueryPlanner, schema: string, db: string): Compiled {
+    const sender = this.engine.opts.ts;
+    if (!sender) throw tsNotImplemented(t, 'DELETE');
+    if (s.using.length > 0 || (s.returning && s.returning.length > 0)) throw new PgError(SqlState.FeatureNotSupported, `USING and RETURNING are not supported on time-series table "${t.name}"`);
+    const columns = tsScanColumns(t);
+    const rel = s.alias ?? t.name;
+    const scope = new Scope(columns.map((c, i) => ({ ...c, rel, schema, db, tsTime: i === 0 })));
+    const scan = new TsScan(columns, t, noBounds(t));
+    const pred = s.where ? planner.binder.coerceBool(planner.binder.bind(s.where, scope), 'WHERE') : null;
+    const bounds = pred ? tsDeleteBounds(scan, pred) : noBounds(t);
+    const counter = scan.with({ bounds, needed: new Set() });
+    return {
+      columns: null,
+      writes: true,
+      tag: (c) => `DELETE ${c}`,
+      start(ctx) {
+        const state = { count: 0 };
+        const batches = (function* (): Batches {
+          for (const _ of counter.visitRows(ctx, () => state.count++)) yield [];
+        })();
+        return { batches, state };
+      },
+      async finish(ctx) {
+        const payload = tsDeletePayload(t, bounds, ctx);
+        if (payload) await sender.proposeTsDelete(t.id, payload);
       },
     };
   }

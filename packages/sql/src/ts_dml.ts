@@ -7,7 +7,7 @@
  * completes and a later ROLLBACK does not undo them.
  */
 import { PgError, SqlState } from '@strata/common';
-import { ColumnType, encodeTsWrite, getInt64AsNumber, halvesOf } from '@strata/ts';
+import { ColumnType, encodeTsDelete, encodeTsWrite, getInt64AsNumber, halvesOf } from '@strata/ts';
 import type { ColumnData, DedupRule, TsSchema, TsTable, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './exec/context.js';
@@ -21,6 +21,7 @@ export interface TsSender {
   proposeTs(tableId: number, payload: Buffer): Promise<void>;
   proposeTsDrop(tableId: number): Promise<void>;
   proposeTsRetain(tableId: number, beforeUs: number): Promise<void>;
+  proposeTsDelete(tableId: number, payload: Buffer): Promise<void>;
   tsTable(tableId: number): TsTable | undefined;
   /** Free bytes on the store's file system (for ts.disk_free_space.alert_threshold). */
   freeDiskBytes(): number;
@@ -129,6 +130,47 @@ export async function proposeTsRows(sender: TsSender, t: TableDesc, db: Database
   for (let i = 0; i < rows.length; i += tsRowsPerCommandMax) {
     await sender.proposeTs(t.id, encodeTsWrite({ tableId: t.id, schema, rejectDuplicates, rows: rows.slice(i, i + tsRowsPerCommandMax) }));
   }
+}
+
+/**
+ * The TS DELETE command for bounds evaluated now, or null when they select nothing (a NULL
+ * constant, an empty range, or primary-tag values no device can have).
+ */
+export function tsDeletePayload(t: TableDesc, bounds: TsScanBounds, ctx: ExecCtx): Buffer | null {
+  let lo = -(2 ** 63);
+  let hi = 2 ** 63;
+  for (const f of bounds.lower) {
+    const v = f(ctx);
+    if (v === null) return null;
+    if (Number(v) > lo) lo = Number(v);
+  }
+  for (const f of bounds.upper) {
+    const v = f(ctx);
+    if (v === null) return null;
+    if (Number(v) < hi) hi = Number(v);
+  }
+  if (lo > hi) return null;
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  let combos: TsValue[][] | null = null;
+  if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null)) {
+    combos = [new Array<TsValue>(info.tags.length).fill(null)];
+    info.primaryTags.forEach((name, k) => {
+      const pos = info.tags.findIndex((g) => g.name === name);
+      const type = (info.tags[pos] as { type: SqlType }).type;
+      const vals = ((bounds.tagValues[k] as (ctx: ExecCtx) => Value[])(ctx)).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined);
+      const next: TsValue[][] = [];
+      for (const c of combos as TsValue[][]) {
+        for (const v of vals) {
+          const n = c.slice();
+          n[pos] = v as TsValue;
+          next.push(n);
+        }
+      }
+      combos = next;
+    });
+    if ((combos as TsValue[][]).length === 0) return null;
+  }
+  return encodeTsDelete({ tableId: t.id, loUs: lo, hiUs: hi, tagCombos: combos }, info.tags.map((g) => columnTypeOf(g.type)));
 }
 
 /** How a scan resolves equal timestamps of one device under ts.dedup.rule. */
@@ -275,7 +317,7 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
   const dedup = readDedup(ctx);
   // The newest-row shortcut picks the last written row among equal timestamps: right for override
   // (and keep, where any is right); merge and discard need the full resolution.
-  const latest = latestOnly && (dedup === 'override' || dedup === 'keep');
+  const latest = latestOnly && (dedup === 'override' || dedup === 'keep') && !table.hasDeletes();
   for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, needed, dedup)) {
     const rawTags = table.tags?.tagsOf(b.entityId) ?? [];
     yield { tags: tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty))), columns: b.columns };

@@ -14,6 +14,7 @@ const CmdWriteBatch = 1;
 const CmdTsWrite = 2;
 const CmdTsDrop = 3;
 const CmdTsRetain = 4;
+const CmdTsDelete = 5;
 
 /** What a replica hands the store's time-series engine when TS commands apply. */
 export interface TsApplier {
@@ -21,6 +22,8 @@ export interface TsApplier {
   drop(index: number, tableId: number): void;
   /** Retention: drop the table's partitions that end at or before `beforeUs`. */
   retain(index: number, tableId: number, beforeUs: number): void;
+  /** A TS DELETE (command.ts encodeTsDelete payload). */
+  del(index: number, payload: Buffer): void;
 }
 
 /** Applies a TS command of the given kind; false if `kind` is not a TS command. */
@@ -34,6 +37,9 @@ function applyTs(ts: TsApplier, kind: number | undefined, index: number, body: B
       return true;
     case CmdTsRetain:
       ts.retain(index, body.readUInt32BE(0), body.readDoubleBE(4));
+      return true;
+    case CmdTsDelete:
+      ts.del(index, body);
       return true;
     default:
       return false;
@@ -159,6 +165,11 @@ export class Replica {
     const b = Buffer.allocUnsafe(4);
     b.writeUInt32BE(tableId, 0);
     return this.propose(CmdTsDrop, b);
+  }
+
+  /** Queues a time-series DELETE (command.ts encodeTsDelete payload). */
+  proposeTsDelete(payload: Buffer): Promise<void> {
+    return this.propose(CmdTsDelete, payload);
   }
 
   /** Queues a retention pass for a time-series table: partitions ending at or before `beforeUs` go. */

@@ -296,3 +296,33 @@ export function decodeTsWrite(b: Buffer): TsWriteGroups {
   }
   return { tableId, schema: { partitionIntervalUs, columns, tags, primaryTags }, rejectDuplicates: (flags & 1) === 1, groups };
 }
+
+/**
+ * A TS DELETE: rows with loUs <= ts <= hiUs of the devices given by their primary tag values
+ * (each combination a full tag vector, non-primary positions NULL), or of every device.
+ *   u32 tableId | f64 loUs | f64 hiUs | u32 combinations (0xffffffff = every device)
+ *   | combinations × tag values
+ */
+export interface TsDelete {
+  tableId: number;
+  loUs: number;
+  hiUs: number;
+  tagCombos: TsValue[][] | null;
+}
+
+export function encodeTsDelete(d: TsDelete, tagTypes: ColumnType[]): Buffer {
+  const w = new ByteWriter(64);
+  w.u32(d.tableId).f64(d.loUs).f64(d.hiUs).u32(d.tagCombos ? d.tagCombos.length : 0xffffffff);
+  for (const c of d.tagCombos ?? []) tagTypes.forEach((t, i) => writeValue(w, t, c[i] ?? null));
+  return w.finish();
+}
+
+export function decodeTsDelete(b: Buffer, tagTypes: ColumnType[]): TsDelete {
+  const r = new ByteReader(b);
+  const tableId = r.u32();
+  const loUs = r.f64();
+  const hiUs = r.f64();
+  const n = r.u32();
+  const tagCombos = n === 0xffffffff ? null : Array.from({ length: n }, () => tagTypes.map((t) => readValue(r, t)));
+  return { tableId, loUs, hiUs, tagCombos };
+}

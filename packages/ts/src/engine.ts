@@ -14,7 +14,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgError, SqlState, logger } from '@strata/common';
-import { decodeTsWrite } from './command.js';
+import { decodeTsDelete, decodeTsWrite } from './command.js';
 import type { TsSchema, TsWriteGroups } from './command.js';
 import { TsTable } from './table.js';
 import type { SegmentOptions } from './segment.js';
@@ -106,6 +106,24 @@ export class TsEngine {
     closeSync(fd);
     renameSync(tmp, join(this.dir, 'engine.json'));
     this.flushedIndex = appliedIndex;
+  }
+
+  /** Applies a TS DELETE (command.ts) at log index `index`; skipped when the table already holds it. */
+  delete(index: number, payload: Buffer): void {
+    const t = this.tables.get(payload.readUInt32BE(0));
+    if (!t || !t.tags || index <= t.durableIndex) return;
+    const d = decodeTsDelete(payload, t.tags.types);
+    let ids: number[] | null = null;
+    if (d.tagCombos) {
+      ids = [];
+      for (const c of d.tagCombos) {
+        const id = t.tags.lookup(c);
+        if (id !== undefined) ids.push(id);
+      }
+      if (ids.length === 0) return;
+    }
+    const clamp = (us: number) => (us <= -(2 ** 63) ? -(2n ** 63n) : us >= 2 ** 63 ? 2n ** 63n - 1n : BigInt(Math.trunc(us)));
+    t.deleteRange(ids, clamp(d.loUs), clamp(d.hiUs));
   }
 
   /**

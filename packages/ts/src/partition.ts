@@ -14,6 +14,8 @@ import type { BlockRef, SegmentOptions } from './segment.js';
 
 export interface LocatedBlock extends BlockRef {
   segment: Segment;
+  /** The segment's position in the partition (blocks are ordered by (seq, offset) = write order). */
+  seq: number;
 }
 
 const segName = (n: number) => `seg-${String(n).padStart(6, '0')}.dat`;
@@ -46,6 +48,12 @@ export class Partition {
     return p;
   }
 
+  /** Where the next block will be written: blocks before it (in (seq, offset) order) exist now. */
+  position(): [number, number] {
+    const last = this.segments[this.segments.length - 1];
+    return last ? [this.segments.length - 1, last.usedBytes()] : [0, 0];
+  }
+
   /** Segment file name → bytes in use (recorded by the table at flush). */
   segmentLengths(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -65,7 +73,7 @@ export class Partition {
       seg = Segment.create(join(this.dir, segName(this.segments.length + 1)), this.opts);
       this.segments.push(seg);
     }
-    return { ...seg.append(entityId, block), segment: seg };
+    return { ...seg.append(entityId, block), segment: seg, seq: this.segments.length - 1 };
   }
 
   /** Makes every appended block durable. */
@@ -76,9 +84,9 @@ export class Partition {
   /** An entity's blocks overlapping [minTs, maxTs], in append order, skipping by header min/max. */
   blocks(entityId: number, minTs: bigint, maxTs: bigint): LocatedBlock[] {
     const out: LocatedBlock[] = [];
-    for (const s of this.segments) {
-      for (const r of s.chains.get(entityId) ?? []) if (r.maxTs >= minTs && r.minTs <= maxTs) out.push({ ...r, segment: s });
-    }
+    this.segments.forEach((s, seq) => {
+      for (const r of s.chains.get(entityId) ?? []) if (r.maxTs >= minTs && r.minTs <= maxTs) out.push({ ...r, segment: s, seq });
+    });
     return out;
   }
 

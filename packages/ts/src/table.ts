@@ -18,6 +18,7 @@ import { TagTable } from './tags.js';
 import { ColumnType, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from './block.js';
 import type { ColumnData, ColumnValues } from './block.js';
 import { Partition, partitionStart } from './partition.js';
+import type { LocatedBlock } from './partition.js';
 import type { SegmentOptions } from './segment.js';
 
 export interface TsColumnDef {
@@ -46,6 +47,20 @@ interface TableMeta {
   tagBytes?: number;
   /** Partition directory → segment file → synced bytes. */
   partitions?: Record<string, Record<string, number>>;
+  /** Deleted time ranges (timestamps as decimal strings). */
+  deletes?: { entities: number[] | null; lo: string; hi: string; marks: Record<string, [number, number]> }[];
+}
+
+/**
+ * A DELETE of a time range for some entities (all when null). It hides the rows of blocks that
+ * existed when it applied — those before `marks` (partition start → (segment, offset) write
+ * position then) — and buffered rows were removed outright, so rows written later stay visible.
+ */
+interface Tombstone {
+  entities: Set<number> | null;
+  lo: bigint;
+  hi: bigint;
+  marks: Map<bigint, [number, number]>;
 }
 
 /** Rows of one entity, column-wise, growing by doubling. */
@@ -141,8 +156,9 @@ export class TsTable {
   readonly rowsPerBlock: number;
   durableIndex = 0;
   readonly tags: TagTable | null;
-  /** Rows appended since the last flush. */
+  /** Rows appended since the last flush (or deletes not yet flushed). */
   unflushedRows = 0;
+  private tombstones: Tombstone[] = [];
 
   private constructor(
     readonly o: TsTableOptions,
@@ -160,6 +176,12 @@ export class TsTable {
     const meta = existsSync(metaPath) ? (JSON.parse(readFileSync(metaPath, 'utf8')) as TableMeta) : null;
     const t = new TsTable(o, meta);
     t.durableIndex = meta?.durableIndex ?? 0;
+    t.tombstones = (meta?.deletes ?? []).map((d) => ({
+      entities: d.entities ? new Set(d.entities) : null,
+      lo: BigInt(d.lo),
+      hi: BigInt(d.hi),
+      marks: new Map(Object.entries(d.marks).map(([k, v]) => [BigInt(k), v])),
+    }));
     for (const d of readdirSync(o.dir).filter((x) => /^p-?\d+$/.test(x))) {
       const listed = meta?.partitions?.[d];
       if (!listed) {
@@ -216,7 +238,17 @@ export class TsTable {
     for (const p of this.partitions.values()) p.sync();
     const tagBytes = this.tags?.sync() ?? 0;
     if (appliedIndex > this.durableIndex) {
-      const meta: TableMeta = { durableIndex: appliedIndex, tagBytes, partitions: {} };
+      const meta: TableMeta = {
+        durableIndex: appliedIndex,
+        tagBytes,
+        partitions: {},
+        deletes: this.tombstones.map((d) => ({
+          entities: d.entities ? [...d.entities] : null,
+          lo: String(d.lo),
+          hi: String(d.hi),
+          marks: Object.fromEntries([...d.marks].map(([k, v]) => [String(k), v])),
+        })),
+      };
       for (const p of this.partitions.values()) (meta.partitions as Record<string, Record<string, number>>)[basename(p.dir)] = p.segmentLengths();
       const tmp = join(this.o.dir, 'meta.json.tmp');
       const fd = openSync(tmp, 'w');
@@ -258,7 +290,9 @@ export class TsTable {
           const buf = p.read(blk);
           const h = readBlockHeader(buf);
           // Columns the caller does not need are not decoded: zero-filled stand-ins keep positions.
-          parts.push(h.columns.map((c, i) => (i === 0 || !columns || columns.has(i) ? readColumn(buf, h, i) : standIn(c.type as ColumnType, h.rows))));
+          const cols = h.columns.map((c, i) => (i === 0 || !columns || columns.has(i) ? readColumn(buf, h, i) : standIn(c.type as ColumnType, h.rows)));
+          const dead = this.tombstonesFor(p, id, blk);
+          parts.push(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
         }
         const b = this.buffers.get(`${p.start}/${id}`);
         if (b && b.rows > 0) parts.push(b.slice(0, b.rows));
@@ -268,6 +302,49 @@ export class TsTable {
     }
   }
 
+  /** The deletes that hide rows of this block: same entity, overlapping range, block older than the delete. */
+  private tombstonesFor(p: Partition, id: number, blk: LocatedBlock): Tombstone[] {
+    if (this.tombstones.length === 0) return [];
+    return this.tombstones.filter((d) => {
+      if (d.entities && !d.entities.has(id)) return false;
+      if (blk.maxTs < d.lo || blk.minTs > d.hi) return false;
+      const m = d.marks.get(p.start);
+      return m !== undefined && (blk.seq < m[0] || (blk.seq === m[0] && blk.offset < m[1]));
+    });
+  }
+
+  /** Whether any DELETE is in effect (shortcuts that read block headers alone must not be taken). */
+  hasDeletes(): boolean {
+    return this.tombstones.length > 0;
+  }
+
+  /**
+   * DELETE: hides the rows of the given entities (all when null) with lo <= ts <= hi. Buffered
+   * rows are removed now; stored blocks are filtered when read (reorganization would rewrite them).
+   */
+  deleteRange(entityIds: number[] | null, lo: bigint, hi: bigint): void {
+    const ids = entityIds ? new Set(entityIds) : null;
+    const marks = new Map<bigint, [number, number]>();
+    for (const p of this.partitionsIn(lo, hi)) marks.set(p.start, p.position());
+    for (const [key, b] of this.buffers) {
+      const [start, entity] = key.split('/') as [string, string];
+      if (ids && !ids.has(Number(entity))) continue;
+      const st = BigInt(start);
+      if (st + this.o.partitionInterval <= lo || st > hi) continue;
+      const cols = keepRows(b.slice(0, b.rows), (ts) => ts < lo || ts > hi);
+      const n = (cols[0]?.values.length ?? 0) as number;
+      b.clear();
+      for (let r = 0; r < n; r++) {
+        b.push(
+          cols.map((c) => (c.type === ColumnType.String ? (c.values as string[])[r] : (c.values as BigInt64Array)[r])),
+          cols.map((c) => (c.nulls ? c.nulls[r] === 1 : false)),
+        );
+      }
+    }
+    this.tombstones.push({ entities: ids, lo, hi, marks });
+    this.unflushedRows++; // the delete must reach meta.json at the next flush
+  }
+
   /**
    * The newest row of each entity (all if null) — what `lastpoint` asks for. Partitions are
    * time-disjoint, so only the newest partition holding the entity is read, and in it only the
@@ -275,6 +352,14 @@ export class TsTable {
    */
   *latest(entityIds: number[] | null): Generator<ScanBatch> {
     const ids = entityIds ?? this.entities();
+    if (this.tombstones.length > 0) {
+      // Deleted rows could be the newest: take the last row of a full scan instead.
+      for (const b of this.scan(ids, -(2n ** 63n), 2n ** 63n - 1n, null, 'override')) {
+        const n = b.columns[0]?.values.length ?? 0;
+        if (n > 0) yield { entityId: b.entityId, columns: keepRows(b.columns, (_ts, i) => i === n - 1) };
+      }
+      return;
+    }
     const parts = [...this.partitions.values()].sort((a, b) => (a.start > b.start ? -1 : 1));
     for (const id of ids) {
       for (const p of parts) {
@@ -340,7 +425,8 @@ export class TsTable {
         const buf = p.read(blk);
         const h = readBlockHeader(buf);
         const st = h.columns[column];
-        if (st && h.minTs >= minTs && h.maxTs <= maxTs) {
+        const dead = this.tombstonesFor(p, entityId, blk);
+        if (st && dead.length === 0 && h.minTs >= minTs && h.maxTs <= maxTs) {
           a.headerBlocks++;
           seeTs(h.minTs, h.maxTs);
           if (st.nonNull > 0) {
@@ -352,7 +438,8 @@ export class TsTable {
           continue;
         }
         a.decodedBlocks++;
-        addRows(h.columns.map((_c, i) => readColumn(buf, h, i)));
+        const cols = h.columns.map((_c, i) => readColumn(buf, h, i));
+        addRows(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
       }
       const b = this.buffers.get(`${p.start}/${entityId}`);
       if (b && b.rows > 0) addRows(b.slice(0, b.rows));
@@ -368,9 +455,11 @@ export class TsTable {
       if (p.end <= ts) {
         p.drop();
         this.partitions.delete(start);
+        for (const d of this.tombstones) d.marks.delete(start);
         n++;
       }
     }
+    this.tombstones = this.tombstones.filter((d) => d.marks.size > 0);
     return n;
   }
 
@@ -429,6 +518,22 @@ export function dedupRuns(cols: ColumnData[], rule: Exclude<DedupRule, 'keep'>):
       values = out as ColumnValues;
     }
     return { type: c.type, values, nulls };
+  });
+}
+
+/** The rows (by timestamp and index) a predicate keeps, as new columns. */
+function keepRows(cols: ColumnData[], keep: (ts: bigint, i: number) => boolean): ColumnData[] {
+  const ts = cols[0]?.values as BigInt64Array;
+  const idx: number[] = [];
+  for (let i = 0; i < ts.length; i++) if (keep(ts[i] as bigint, i)) idx.push(i);
+  if (idx.length === ts.length) return cols;
+  return cols.map((c) => {
+    const nulls = c.nulls ? Uint8Array.from(idx, (r) => (c.nulls as Uint8Array)[r] as number) : null;
+    if (c.type === ColumnType.String) return { type: c.type, values: idx.map((r) => (c.values as string[])[r] as string), nulls };
+    const src = c.values as BigInt64Array;
+    const out = new (src.constructor as new (n: number) => BigInt64Array)(idx.length);
+    for (let k = 0; k < idx.length; k++) out[k] = src[idx[k] as number] as bigint;
+    return { type: c.type, values: out as ColumnValues, nulls };
   });
 }
 

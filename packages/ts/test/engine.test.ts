@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ColumnType } from '../src/block.js';
-import { decodeTsWrite, encodeTsWrite } from '../src/command.js';
+import { decodeTsWrite, encodeTsDelete, encodeTsWrite } from '../src/command.js';
 import type { TsSchema, TsValue } from '../src/command.js';
 import { TsEngine } from '../src/engine.js';
 
@@ -147,6 +147,37 @@ describe('TsEngine', () => {
     e.apply(4, encodeTsWrite({ tableId: 42, schema, rejectDuplicates: true, rows: rows('a', 5, 3) }));
     expect(count(e)).toEqual(new Map([['a', 8]]));
     e.close();
+  });
+
+  it('DELETE hides older rows only, survives a crash through replay and a restart through meta', () => {
+    const dir = join(root, 'delete');
+    const del = (lo: number, hi: number, devs: string[] | null) =>
+      encodeTsDelete({ tableId: 42, loUs: lo * 1_000_000, hiUs: hi * 1_000_000, tagCombos: devs ? devs.map((d) => [d, null]) : null }, schema.tags);
+    const log = new Map<number, { w?: Buffer; d?: Buffer }>([
+      [1, { w: cmd('a', 0, 30) }],
+      [2, { w: cmd('b', 0, 30) }],
+      [3, { d: del(10, 19, ['a', 'zz']) }],
+      [4, { w: cmd('a', 15, 1) }], // written after the delete, inside its range: visible
+      [5, { d: del(25, 100, null) }],
+    ]);
+    const play = (e: TsEngine, from: number, to = 99) => {
+      for (const [i, x] of log) if (i > from && i <= to) (x.w ? e.apply(i, x.w) : e.delete(i, x.d as Buffer));
+    };
+    const e = TsEngine.open(dir, { rowsPerBlock: 8 });
+    play(e, 0, 2);
+    e.flush(2); // blocks on disk before the deletes
+    play(e, 2);
+    const want = new Map([['a', 10 + 1 + 5], ['b', 25]]);
+    expect(count(e)).toEqual(want);
+    const r = TsEngine.open(dir, { rowsPerBlock: 8 }); // crash: replay 3..5
+    play(r, r.flushedIndex);
+    expect(count(r)).toEqual(want);
+    r.flush(5);
+    r.close();
+    e.close();
+    const again = TsEngine.open(dir, { rowsPerBlock: 8 });
+    expect(count(again)).toEqual(want);
+    again.close();
   });
 
   it('drops a table and its files', () => {

@@ -1063,7 +1063,21 @@ function referencedColumns(op: TsScan, s: Extract<SelectStmt['body'], { kind: 's
 }
 
 /** The time range and primary-tag values a predicate's conjuncts pin down for a TS scan. */
-function tsBounds(op: TsScan, pred: BoundExpr): TsScanBounds {
+/**
+ * The bounds of a time-series DELETE's WHERE, which must be made only of timestamp comparisons
+ * with constants and `=`/`IN` on every primary tag (KWDB's rule) — so the bounds are exactly the
+ * rows to delete.
+ */
+export function tsDeleteBounds(op: TsScan, pred: BoundExpr): TsScanBounds {
+  const b = tsBounds(op, pred, true);
+  const pinned = b.tagValues.filter((x) => x !== null).length;
+  if (pinned > 0 && pinned < b.tagValues.length) {
+    throw new PgError(SqlState.FeatureNotSupported, `DELETE on time-series table "${op.t.name}" must name every primary tag (${op.t.ts?.primaryTags.join(', ')}) or none`);
+  }
+  return b;
+}
+
+function tsBounds(op: TsScan, pred: BoundExpr, strict = false): TsScanBounds {
   const b: TsScanBounds = { lower: [...op.bounds.lower], upper: [...op.bounds.upper], tagValues: [...op.bounds.tagValues] };
   const t = op.t;
   const info = t.ts as NonNullable<TableDesc['ts']>;
@@ -1073,6 +1087,13 @@ function tsBounds(op: TsScan, pred: BoundExpr): TsScanBounds {
   const time = (e: BoundExpr, round: (x: number) => number, shift: bigint) => (ctx: ExecCtx): bigint | null => {
     const v = e.ev([], ctx);
     return v === null || typeof v !== 'number' || !Number.isFinite(v) ? null : BigInt(round(v)) + shift;
+  };
+  const unused = (c: BoundExpr) => {
+    if (strict) {
+      throw new PgError(SqlState.FeatureNotSupported, `DELETE on time-series table "${op.t.name}" takes only comparisons of ${op.t.columns[0]?.name} with constants and = / IN on primary tags, joined by AND`, {
+        detail: `cannot use: ${c.name === '?column?' ? 'an expression' : c.name}`,
+      });
+    }
   };
   for (const c of conjuncts(pred)) {
     const s = c.shape;
@@ -1087,7 +1108,10 @@ function tsBounds(op: TsScan, pred: BoundExpr): TsScanBounds {
         col = s.r.shape.idx;
         k = s.l;
         o = flip[s.op] as string;
-      } else continue;
+      } else {
+        unused(c);
+        continue;
+      }
       if (col === 0 && k.type.kind === colType(0).kind) {
         // Stored timestamps are whole microseconds.
         if (o === '>=' || o === '=') b.lower.push(time(k, Math.ceil, 0n));
@@ -1098,11 +1122,13 @@ function tsBounds(op: TsScan, pred: BoundExpr): TsScanBounds {
       }
       const p = tagPos.indexOf(col);
       if (p >= 0 && o === '=' && sameKind(colType(col), k.type) && b.tagValues[p] === null) b.tagValues[p] = (ctx) => [k.ev([], ctx)];
+      else unused(c);
     } else if (s.k === 'in' && s.arg.shape.k === 'col' && s.list.length <= 1000 && s.list.every((x) => x.shape.k === 'const')) {
       const p = tagPos.indexOf(s.arg.shape.idx);
       const list = s.list;
       if (p >= 0 && list.every((x) => sameKind(colType(tagPos[p] as number), x.type)) && b.tagValues[p] === null) b.tagValues[p] = (ctx) => list.map((x) => x.ev([], ctx));
-    }
+      else unused(c);
+    } else unused(c);
   }
   return b;
 }
