@@ -161,7 +161,11 @@ describe('TsEngine', () => {
       [5, { d: del(25, 100, null) }],
     ]);
     const play = (e: TsEngine, from: number, to = 99) => {
-      for (const [i, x] of log) if (i > from && i <= to) (x.w ? e.apply(i, x.w) : e.delete(i, x.d as Buffer));
+      for (const [i, x] of log) {
+        if (i <= from || i > to) continue;
+        if (x.w) e.apply(i, x.w);
+        else e.delete(i, x.d as Buffer);
+      }
     };
     const e = TsEngine.open(dir, { rowsPerBlock: 8 });
     play(e, 0, 2);
