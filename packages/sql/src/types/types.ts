@@ -569,6 +569,11 @@ function parseBytea(s: string): Buffer {
 }
 
 function parseIntText(s: string, t: SqlType): number | bigint {
+  // Fast path: plain short decimals (the common case in bulk loads), exact as doubles.
+  if (s.length > 0 && s.length <= 15 && /^-?\d+$/.test(s)) {
+    const n = Number(s);
+    return t.kind === 'int8' ? BigInt(n) : checkIntRange(n, t);
+  }
   const x = s.trim();
   if (!/^[+-]?\d+$/.test(x)) {
     const name = t.kind === 'int2' ? 'smallint' : t.kind === 'int4' ? 'integer' : 'bigint';
@@ -687,6 +692,8 @@ function parseArrayText(s: string, elem: SqlType, ctx: ValueContext): Value[] {
 export function applyStringTypmod(s: string, t: SqlType, explicit: boolean): string {
   if (t.typmod < 0) return s;
   const n = t.typmod;
+  // UTF-16 length >= code point count, so a string this short fits without counting.
+  if (s.length <= n && t.kind !== 'bpchar') return s;
   const len = [...s].length;
   if (len > n) {
     const tail = [...s].slice(n).join('');
