@@ -194,9 +194,13 @@ export function writeValue(w: ByteWriter, t: ColumnType, v: TsValue): void {
     case ColumnType.Timestamp:
       w.f64(typeof v === 'bigint' ? Number(v) : (v as number));
       return;
-    case ColumnType.Int64:
-      w.i64(v as bigint);
+    case ColumnType.Int64: {
+      // Same bytes as a BigInt write, without BigInt arithmetic when the value is a safe integer.
+      const n = typeof v === 'bigint' ? Number(v) : (v as number);
+      if (Number.isSafeInteger(n)) w.u32(Math.floor(n / 4294967296) >>> 0).u32(n >>> 0);
+      else w.i64(typeof v === 'bigint' ? v : BigInt(v as number));
       return;
+    }
     case ColumnType.Int32:
       w.i32(v as number);
       return;

@@ -43,6 +43,8 @@ describe('TS write command', () => {
       [-5n, -0.5, -2147483648, true, 'Zürich ✓', -(2n ** 63n)],
       [2n ** 52n, null, null, null, null, null],
       [7, 1.5, 2147483647, false, 'Zürich ✓', -(2n ** 63n)], // a timestamp given as a number
+      [8n, 0, 0, true, 'x', -1n],
+      [9n, 0, 0, true, 'y', 2n ** 53n + 1n],
     ];
     expect(decodeTsWrite(encodeTsWrite({ tableId: 7, schema, rows: r }))).toEqual({
       tableId: 7,
@@ -51,6 +53,8 @@ describe('TS write command', () => {
       groups: [
         { tags: ['Zürich ✓', -(2n ** 63n)], rows: [[-5n, -0.5, -2147483648, true], [7n, 1.5, 2147483647, false]] },
         { tags: [null, null], rows: [[2n ** 52n, null, null, null]] },
+        { tags: ['x', -1n], rows: [[8n, 0, 0, true]] },
+        { tags: ['y', 2n ** 53n + 1n], rows: [[9n, 0, 0, true]] },
       ],
     });
   });
