@@ -294,6 +294,25 @@ describe('time-series rows', () => {
     expect(await sqlstate('delete from del where d = 1 returning a')).toBe('0A000');
   });
 
+  it('UPDATE of non-primary tags by primary tags; the new values show on every row and survive a restart', async () => {
+    await c.query('create table upd (ts timestamptz not null, v int4) tags (d int4 not null, site varchar(8), floor int2 not null) primary tags (d)');
+    await c.query("insert into upd values ('2026-05-01 00:00:00+00', 1, 1, 'a', 1), ('2026-05-01 00:00:01+00', 2, 1, 'a', 1), ('2026-05-01 00:00:00+00', 3, 2, 'b', 2)");
+    expect((await c.query("update upd set site = 'north', floor = 7 where d = 1")).rowCount).toBe(1);
+    expect((await c.query('update upd set site = null where d in (2, 99)')).rowCount).toBe(1);
+    expect((await c.query('select d, site, floor from upd order by ts, d')).rows).toEqual([
+      { d: 1, site: 'north', floor: 7 },
+      { d: 2, site: null, floor: 2 },
+      { d: 1, site: 'north', floor: 7 },
+    ]);
+    expect((await c.query('update upd set floor = 1 where d = 42')).rowCount).toBe(0);
+    expect(await sqlstate('update upd set d = 5 where d = 1')).toBe('0A000'); // primary tag
+    expect(await sqlstate('update upd set v = 5 where d = 1')).toBe('0A000'); // data column
+    expect(await sqlstate("update upd set site = 'x'")).toBe('0A000'); // no primary tags named
+    expect(await sqlstate("update upd set site = 'x' where d = 1 and ts > now()")).toBe('0A000');
+    expect(await sqlstate('update upd set floor = null where d = 1')).toBe('23502');
+    expect(await sqlstate("update upd set site = 'much too long' where d = 1")).toBe('22001');
+  });
+
   it('VACUUM TS DATABASES drops partitions past RETENTIONS (table-level, else database-level)', async () => {
     await c.query('create table ret (ts timestamptz not null, v int8) tags (d int4 not null) primary tags (d) retentions 30d');
     // 2020 rows are years past 30 days; the recent ones are not.
@@ -316,6 +335,7 @@ describe('time-series rows', () => {
     expect((await c.query('select count(*)::int as n from readings2')).rows[0].n).toBe(3);
     expect((await c.query('select count(*)::int as n from ret')).rows[0].n).toBe(2);
     expect((await c.query('select a from del order by ts')).rows.map((r) => r.a)).toEqual([1, 33]); // deletes survive a restart
+    expect((await c.query('show tag values from upd')).rows).toEqual([{ d: 1, site: 'north', floor: 7 }, { d: 2, site: null, floor: 2 }]);
     expect((await c.query('select distinct on (device) device, load from readings order by device, ts desc')).rows.map((r) => r.load)).toEqual([4, 2, 5]);
     await c.query('drop table readings2');
     await c.query('create table readings2 (ts timestamptz not null, load int8) tags (device int4 not null) primary tags (device)');

@@ -36,7 +36,8 @@ import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, s
 import { createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
 import type { TsSender } from './ts_dml.js';
 import { settingDef, settingDefs, settingKey } from './settings.js';
-import { TsScan, noBounds, tsDeletePayload, tsScanColumns } from './ts_dml.js';
+import { TsScan, columnTypeOf, noBounds, primaryCombos, tsDeletePayload, tsScanColumns } from './ts_dml.js';
+import { encodeTsTagUpdate } from '@strata/ts';
 import { tsDeleteBounds } from './plan/query.js';
 import { checkTsRow, proposeTsRows, toTsValue, tsColumnDescs, tsRowsPerCommandMax, tsTargets } from './ts_dml.js';
 import type { TsValue } from '@strata/ts';
@@ -1076,7 +1077,7 @@ export class Session {
 
   private compileUpdate(s: Statement & { kind: 'update' }, planner: QueryPlanner, view: CatalogView): Compiled {
     const { desc: t, schema, db } = this.tableFor(s.table, s.pos, view);
-    if (t.kind === 'ts') throw tsNotImplemented(t, 'UPDATE');
+    if (t.kind === 'ts') return this.compileTsUpdate(s, t, planner, schema, db);
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot update ${t.kind} "${t.name}"`);
     const b = planner.binder;
     const rel = s.alias ?? t.name;
@@ -1175,6 +1176,73 @@ export class Session {
           if (out.length > 0) yield out;
         })();
         return { batches, state };
+      },
+    };
+  }
+
+  /**
+   * UPDATE on a time-series table (KWDB): only non-primary tags, set to constants, for devices
+   * named by = / IN on every primary tag. One command through the log; the count is the number
+   * of existing devices updated.
+   */
+  private compileTsUpdate(s: Statement & { kind: 'update' }, t: TableDesc, planner: QueryPlanner, schema: string, db: string): Compiled {
+    const sender = this.engine.opts.ts;
+    const info = t.ts;
+    if (!sender || !info) throw tsNotImplemented(t, 'UPDATE');
+    if (s.from.length > 0 || (s.returning && s.returning.length > 0)) throw new PgError(SqlState.FeatureNotSupported, `FROM and RETURNING are not supported on time-series table "${t.name}"`);
+    const b = planner.binder;
+    const changes = s.sets.map((st) => {
+      const pos = info.tags.findIndex((g) => g.name === st.column);
+      if (pos < 0) {
+        if (t.columns.some((c) => c.name === st.column)) throw new PgError(SqlState.FeatureNotSupported, `only tags can be updated in time-series table "${t.name}"; "${st.column}" is a data column`);
+        throw new PgError(SqlState.UndefinedColumn, `column "${st.column}" of relation "${t.name}" does not exist`);
+      }
+      if (info.primaryTags.includes(st.column)) throw new PgError(SqlState.FeatureNotSupported, `primary tag "${st.column}" cannot be updated`);
+      const tag = info.tags[pos] as { name: string; type: SqlType; nullable: boolean };
+      let e = b.bind(st.value, new Scope([]));
+      if (e.type.kind === 'unknown') e = b.coerce(e, tag.type, false);
+      const col: ColumnDesc = { id: pos + 1, name: tag.name, type: tag.type, nullable: tag.nullable, default: null, hidden: false };
+      return { pos, ev: e.ev, type: e.type, col };
+    });
+    const columns = tsScanColumns(t);
+    const rel = s.alias ?? t.name;
+    const scope = new Scope(columns.map((c, i) => ({ ...c, rel, schema, db, tsTime: i === 0 })));
+    const scan = new TsScan(columns, t, noBounds(t));
+    const pred = s.where ? b.coerceBool(b.bind(s.where, scope), 'WHERE') : null;
+    const bounds = pred ? tsDeleteBounds(scan, pred) : null;
+    if (!bounds || bounds.lower.length + bounds.upper.length > 0 || !bounds.tagValues.every((x) => x !== null)) {
+      throw new PgError(SqlState.FeatureNotSupported, `UPDATE of tags in time-series table "${t.name}" needs = / IN on every primary tag (${info.primaryTags.join(', ')}) and nothing else in WHERE`);
+    }
+    const tagTypes = info.tags.map((g) => columnTypeOf(g.type));
+    let payload: Buffer | null = null;
+    return {
+      columns: null,
+      writes: true,
+      tag: (c) => `UPDATE ${c}`,
+      start(ctx) {
+        const state = { count: 0 };
+        const batches = (function* (): Batches {
+          const combos = primaryCombos(t, bounds, ctx);
+          const table = ctx.ts?.tsTable(t.id);
+          const seen = new Set<number>();
+          for (const c of combos) {
+            const id = table?.tags?.lookup(c);
+            if (id !== undefined) seen.add(id);
+          }
+          const updates: [number, TsValue][] = changes.map((ch) => {
+            const v = toTsValue(assignValue(ch.ev([], ctx), ch.type, ch.col, ctx), ch.col.type, ch.col.name);
+            if (v === null && !ch.col.nullable) throw new PgError(SqlState.NotNullViolation, `null value in column "${ch.col.name}" of relation "${t.name}" violates not-null constraint`);
+            return [ch.pos, v];
+          });
+          state.count = seen.size;
+          payload = seen.size > 0 ? encodeTsTagUpdate({ tableId: t.id, tagCombos: combos, changes: updates }, tagTypes) : null;
+          yield []; // no result rows; the command is proposed in finish()
+        })();
+        return { batches, state };
+      },
+      async finish() {
+        if (payload) await sender.proposeTsTagUpdate(t.id, payload);
+        payload = null;
       },
     };
   }

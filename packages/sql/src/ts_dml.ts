@@ -22,6 +22,7 @@ export interface TsSender {
   proposeTsDrop(tableId: number): Promise<void>;
   proposeTsRetain(tableId: number, beforeUs: number): Promise<void>;
   proposeTsDelete(tableId: number, payload: Buffer): Promise<void>;
+  proposeTsTagUpdate(tableId: number, payload: Buffer): Promise<void>;
   tsTable(tableId: number): TsTable | undefined;
   /** Free bytes on the store's file system (for ts.disk_free_space.alert_threshold). */
   freeDiskBytes(): number;
@@ -153,24 +154,31 @@ export function tsDeletePayload(t: TableDesc, bounds: TsScanBounds, ctx: ExecCtx
   const info = t.ts as NonNullable<TableDesc['ts']>;
   let combos: TsValue[][] | null = null;
   if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null)) {
-    combos = [new Array<TsValue>(info.tags.length).fill(null)];
-    info.primaryTags.forEach((name, k) => {
-      const pos = info.tags.findIndex((g) => g.name === name);
-      const type = (info.tags[pos] as { type: SqlType }).type;
-      const vals = ((bounds.tagValues[k] as (ctx: ExecCtx) => Value[])(ctx)).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined);
-      const next: TsValue[][] = [];
-      for (const c of combos as TsValue[][]) {
-        for (const v of vals) {
-          const n = c.slice();
-          n[pos] = v as TsValue;
-          next.push(n);
-        }
-      }
-      combos = next;
-    });
-    if ((combos as TsValue[][]).length === 0) return null;
+    combos = primaryCombos(t, bounds, ctx);
+    if (combos.length === 0) return null;
   }
   return encodeTsDelete({ tableId: t.id, loUs: lo, hiUs: hi, tagCombos: combos }, info.tags.map((g) => columnTypeOf(g.type)));
+}
+
+/** Every combination of the primary-tag values the bounds pin, as full tag vectors (others NULL). */
+export function primaryCombos(t: TableDesc, bounds: TsScanBounds, ctx: ExecCtx): TsValue[][] {
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  let combos: TsValue[][] = [new Array<TsValue>(info.tags.length).fill(null)];
+  info.primaryTags.forEach((name, k) => {
+    const pos = info.tags.findIndex((g) => g.name === name);
+    const type = (info.tags[pos] as { type: SqlType }).type;
+    const vals = ((bounds.tagValues[k] as (ctx: ExecCtx) => Value[])(ctx)).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined);
+    const next: TsValue[][] = [];
+    for (const c of combos) {
+      for (const v of vals) {
+        const n = c.slice();
+        n[pos] = v as TsValue;
+        next.push(n);
+      }
+    }
+    combos = next;
+  });
+  return combos;
 }
 
 /** How a scan resolves equal timestamps of one device under ts.dedup.rule. */

@@ -15,6 +15,7 @@ const CmdTsWrite = 2;
 const CmdTsDrop = 3;
 const CmdTsRetain = 4;
 const CmdTsDelete = 5;
+const CmdTsTagUpdate = 6;
 
 /** What a replica hands the store's time-series engine when TS commands apply. */
 export interface TsApplier {
@@ -24,6 +25,8 @@ export interface TsApplier {
   retain(index: number, tableId: number, beforeUs: number): void;
   /** A TS DELETE (command.ts encodeTsDelete payload). */
   del(index: number, payload: Buffer): void;
+  /** An UPDATE of non-primary tags (command.ts encodeTsTagUpdate payload). */
+  updateTags(index: number, payload: Buffer): void;
 }
 
 /** Applies a TS command of the given kind; false if `kind` is not a TS command. */
@@ -40,6 +43,9 @@ function applyTs(ts: TsApplier, kind: number | undefined, index: number, body: B
       return true;
     case CmdTsDelete:
       ts.del(index, body);
+      return true;
+    case CmdTsTagUpdate:
+      ts.updateTags(index, body);
       return true;
     default:
       return false;
@@ -170,6 +176,11 @@ export class Replica {
   /** Queues a time-series DELETE (command.ts encodeTsDelete payload). */
   proposeTsDelete(payload: Buffer): Promise<void> {
     return this.propose(CmdTsDelete, payload);
+  }
+
+  /** Queues an UPDATE of time-series tags (command.ts encodeTsTagUpdate payload). */
+  proposeTsTagUpdate(payload: Buffer): Promise<void> {
+    return this.propose(CmdTsTagUpdate, payload);
   }
 
   /** Queues a retention pass for a time-series table: partitions ending at or before `beforeUs` go. */

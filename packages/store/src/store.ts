@@ -54,7 +54,7 @@ export class Store implements KvSender {
     /** The time-series engine. NOTE: its flushed index is store-wide, which is exact while the store has one range. */
     readonly ts: TsEngine,
   ) {
-    this.tsApplier = { write: (i, p) => ts.apply(i, p), drop: (_i, id) => ts.dropTable(id), retain: (i, id, before) => ts.retain(i, id, before), del: (i, p) => ts.delete(i, p) };
+    this.tsApplier = { write: (i, p) => ts.apply(i, p), drop: (_i, id) => ts.dropTable(id), retain: (i, id, before) => ts.retain(i, id, before), del: (i, p) => ts.delete(i, p), updateTags: (i, p) => ts.updateTags(i, p) };
   }
 
   static async open(dir: string, nodeId = 1): Promise<Store> {
@@ -161,6 +161,14 @@ export class Store implements KvSender {
   async proposeTsDelete(tableId: number, payload: Buffer): Promise<void> {
     const r = this.replicaFor(tablePrefix(tableId));
     const p = r.proposeTsDelete(payload);
+    this.scheduleRound();
+    await p;
+  }
+
+  /** Proposes an UPDATE of time-series tags (command.ts encodeTsTagUpdate payload). */
+  async proposeTsTagUpdate(tableId: number, payload: Buffer): Promise<void> {
+    const r = this.replicaFor(tablePrefix(tableId));
+    const p = r.proposeTsTagUpdate(payload);
     this.scheduleRound();
     await p;
   }

@@ -330,3 +330,40 @@ export function decodeTsDelete(b: Buffer, tagTypes: ColumnType[]): TsDelete {
   const tagCombos = n === 0xffffffff ? null : Array.from({ length: n }, () => tagTypes.map((t) => readValue(r, t)));
   return { tableId, loUs, hiUs, tagCombos };
 }
+
+/**
+ * An UPDATE of non-primary tags for the devices given by primary tag values:
+ *   u32 tableId | u32 combinations | combinations × tag values | u16 changes
+ *   | changes × (u16 tag position | value)
+ */
+export interface TsTagUpdate {
+  tableId: number;
+  tagCombos: TsValue[][];
+  changes: [number, TsValue][];
+}
+
+export function encodeTsTagUpdate(u: TsTagUpdate, tagTypes: ColumnType[]): Buffer {
+  const w = new ByteWriter(64);
+  w.u32(u.tableId).u32(u.tagCombos.length);
+  for (const c of u.tagCombos) tagTypes.forEach((t, i) => writeValue(w, t, c[i] ?? null));
+  w.u16(u.changes.length);
+  for (const [i, v] of u.changes) {
+    w.u16(i);
+    writeValue(w, tagTypes[i] as ColumnType, v);
+  }
+  return w.finish();
+}
+
+export function decodeTsTagUpdate(b: Buffer, tagTypes: ColumnType[]): TsTagUpdate {
+  const r = new ByteReader(b);
+  const tableId = r.u32();
+  const n = r.u32();
+  const tagCombos = Array.from({ length: n }, () => tagTypes.map((t) => readValue(r, t)));
+  const changes: [number, TsValue][] = Array.from({ length: r.u16() }, () => {
+    const i = r.u16();
+    const t = tagTypes[i];
+    if (t === undefined) throw new PgError(SqlState.DataCorrupted, `tag position ${i} out of range`);
+    return [i, readValue(r, t)];
+  });
+  return { tableId, tagCombos, changes };
+}

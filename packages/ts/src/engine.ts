@@ -14,7 +14,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgError, SqlState, logger } from '@strata/common';
-import { decodeTsDelete, decodeTsWrite } from './command.js';
+import { decodeTsDelete, decodeTsTagUpdate, decodeTsWrite } from './command.js';
 import type { TsSchema, TsWriteGroups } from './command.js';
 import { TsTable } from './table.js';
 import type { SegmentOptions } from './segment.js';
@@ -106,6 +106,19 @@ export class TsEngine {
     closeSync(fd);
     renameSync(tmp, join(this.dir, 'engine.json'));
     this.flushedIndex = appliedIndex;
+  }
+
+  /** Applies an UPDATE of tags (command.ts) at log index `index`; skipped when the table already holds it. */
+  updateTags(index: number, payload: Buffer): void {
+    const t = this.tables.get(payload.readUInt32BE(0));
+    if (!t || !t.tags || index <= t.durableIndex) return;
+    const u = decodeTsTagUpdate(payload, t.tags.types);
+    const changes = new Map(u.changes);
+    for (const c of u.tagCombos) {
+      const id = t.tags.lookup(c);
+      if (id !== undefined) t.tags.update(id, changes);
+    }
+    t.unflushedRows++; // the tag file's new length must reach meta.json
   }
 
   /** Applies a TS DELETE (command.ts) at log index `index`; skipped when the table already holds it. */

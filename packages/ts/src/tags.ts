@@ -8,7 +8,10 @@
  * records the synced length. open() reads only up to that length: entities created after the
  * last flush are created again, with the same ids, when the log is replayed.
  *
- * INVARIANT: record k (0-based) holds entity k + 1.
+ * A record for an entity that already exists replaces its tag values (UPDATE of tags).
+ *
+ * INVARIANT: an entity's first record comes right after the previous entity's first record
+ * (ids are dense, in order of creation).
  */
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -49,10 +52,12 @@ export class TagTable {
       if ((crc32(body) >>> 0) !== buf.readUInt32BE(o + 4)) throw new PgError(SqlState.DataCorrupted, `tag table ${path}: checksum mismatch at byte ${o}`);
       const r = new ByteReader(body);
       const id = r.u32();
-      if (id !== t.tags.length + 1) throw new PgError(SqlState.DataCorrupted, `tag table ${path}: entity ${id} out of order at byte ${o}`);
+      if (id < 1 || id > t.tags.length + 1) throw new PgError(SqlState.DataCorrupted, `tag table ${path}: entity ${id} out of order at byte ${o}`);
       const values = types.map((ty) => readValue(r, ty));
-      t.tags.push(values);
-      t.byKey.set(t.keyOf(values), id);
+      if (id === t.tags.length + 1) {
+        t.tags.push(values);
+        t.byKey.set(t.keyOf(values), id);
+      } else t.tags[id - 1] = values; // an update (primary tags never change)
       o += recordHeaderBytes + len;
     }
     t.writeOffset = o;
@@ -81,6 +86,23 @@ export class TagTable {
     if (found !== undefined) return found;
     const id = this.tags.length + 1;
     const values = tagValues.slice(0, this.types.length);
+    this.writeRecord(id, values);
+    this.tags.push(values);
+    this.byKey.set(key, id);
+    return id;
+  }
+
+  /** UPDATE of non-primary tags: new values for the given tag positions of an entity. */
+  update(entityId: number, changes: Map<number, TsValue>): void {
+    const cur = this.tags[entityId - 1];
+    if (!cur) return;
+    for (const i of changes.keys()) if (this.primary.includes(i)) throw new PgError(SqlState.FeatureNotSupported, 'primary tags cannot be updated');
+    const values = cur.map((v, i) => (changes.has(i) ? (changes.get(i) as TsValue) : v));
+    this.writeRecord(entityId, values);
+    this.tags[entityId - 1] = values;
+  }
+
+  private writeRecord(id: number, values: TsValue[]): void {
     const w = new ByteWriter(64);
     w.u32(0).u32(0).u32(id);
     values.forEach((v, i) => writeValue(w, this.types[i] as ColumnType, v));
@@ -89,10 +111,7 @@ export class TagTable {
     rec.writeUInt32BE(crc32(rec.subarray(recordHeaderBytes)) >>> 0, 4);
     writeSync(this.fd, rec, 0, rec.length, this.writeOffset);
     this.writeOffset += rec.length;
-    this.tags.push(values);
-    this.byKey.set(key, id);
     this.dirty = true;
-    return id;
   }
 
   tagsOf(entityId: number): TsValue[] | undefined {
