@@ -313,6 +313,23 @@ describe('time-series rows', () => {
     expect(await sqlstate("update upd set site = 'much too long' where d = 1")).toBe('22001');
   });
 
+  it('ALTER TABLE renames columns, tags and the table and sets RETENTIONS/ACTIVETIME; data follows', async () => {
+    await c.query('create table alt (ts timestamptz not null, v int4) tags (d int4 not null, site varchar(8)) primary tags (d)');
+    await c.query("insert into alt values ('2026-06-01 00:00:00+00', 1, 1, 'a')");
+    await c.query('alter table alt rename column v to value, rename tag site to place, rename tag d to dev');
+    await c.query('alter table alt set retentions = 90d, set activetime = 2d');
+    await c.query('alter table alt rename to alt2');
+    expect((await c.query('select value, dev, place from alt2')).rows).toEqual([{ value: 1, dev: 1, place: 'a' }]);
+    const create = (await c.query('show create table alt2')).rows[0].create_statement as string;
+    expect(create).toContain('PRIMARY TAGS(dev)');
+    expect(create).toContain('retentions 7776000s');
+    expect(create).toContain('activetime 2d');
+    expect((await c.query('select count(*)::int as n from alt2 where dev = 1')).rows[0].n).toBe(1); // push-down by the new name
+    expect(await sqlstate('alter table alt2 add column w int4')).toBe('0A000');
+    expect(await sqlstate('alter table alt2 rename column value to place')).toBe('42701');
+    expect(await sqlstate('alter table alt2 rename tag nope to x')).toBe('42703');
+  });
+
   it('VACUUM TS DATABASES drops partitions past RETENTIONS (table-level, else database-level)', async () => {
     await c.query('create table ret (ts timestamptz not null, v int8) tags (d int4 not null) primary tags (d) retentions 30d');
     // 2020 rows are years past 30 days; the recent ones are not.

@@ -33,7 +33,7 @@ import { CopyParser, formatCopyRow } from './copy.js';
 import type { CopyRow } from './copy.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
-import { createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
+import { alterTsTable, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
 import type { TsSender } from './ts_dml.js';
 import { settingDef, settingDefs, settingKey } from './settings.js';
 import { TsScan, columnTypeOf, noBounds, primaryCombos, tsDeletePayload, tsScanColumns } from './ts_dml.js';
@@ -1826,7 +1826,10 @@ export class Session {
           }
           throw e;
         }
-        if (r.desc.kind === 'ts') throw tsNotImplemented(r.desc, 'ALTER TABLE');
+        if (r.desc.kind === 'ts') {
+          alterTsTable(env, r.desc, stmt.cmds, text);
+          return 'ALTER TABLE';
+        }
         alterTable(env, r.desc, stmt.cmds, text);
         return 'ALTER TABLE';
       }

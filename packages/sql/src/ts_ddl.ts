@@ -4,7 +4,8 @@
  * the time-series storage engine (packages/ts) is not wired to SQL yet.
  */
 import { PgError, SqlState } from '@strata/common';
-import type { ColumnDef, Statement, TsTableClause } from './parser/ast.js';
+import type { AlterTableCmd, ColumnDef, Statement, TsTableClause } from './parser/ast.js';
+import { alterTable } from './ddl.js';
 import type { ColumnDesc, DatabaseDesc, TableDesc, TagDesc } from './catalog/descriptors.js';
 import { T, formatType } from './types/types.js';
 import type { SqlType } from './types/types.js';
@@ -179,4 +180,46 @@ export function tsNotImplemented(t: TableDesc, what: string): PgError {
   return new PgError(SqlState.FeatureNotSupported, `${what} on time-series table "${t.name}" is not implemented yet`, {
     detail: 'Time-series tables can be created, described and dropped; the storage engine (packages/ts) is not yet connected to SQL.',
   });
+}
+
+const alterKindNames: Record<string, string> = {
+  addColumn: 'ADD COLUMN',
+  dropColumn: 'DROP COLUMN',
+  alterColumnType: 'ALTER COLUMN TYPE',
+  alterColumnDefault: 'ALTER COLUMN DEFAULT',
+  alterColumnNotNull: 'ALTER COLUMN NOT NULL',
+  addConstraint: 'ADD CONSTRAINT',
+  dropConstraint: 'DROP CONSTRAINT',
+};
+
+/**
+ * ALTER TABLE on a time-series table: the changes that touch only the descriptor — RENAME TO,
+ * RENAME COLUMN, RENAME TAG, SET RETENTIONS, SET ACTIVETIME. Storage is positional, so names
+ * and options change without rewriting data; adding, dropping or retyping columns and tags
+ * (which would) is refused with 0A000.
+ */
+export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], source: string): TableDesc {
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  for (const c of cmds) {
+    const what = alterKindNames[c.kind];
+    if (what) throw tsNotImplemented(t, `ALTER TABLE … ${what}`);
+    if (c.kind === 'renameColumn' && info.tags.some((g) => g.name === c.to)) throw new PgError(SqlState.DuplicateColumn, `"${c.to}" is already a tag of "${t.name}"`);
+  }
+  const nt = alterTable(env, t, cmds.filter((c) => c.kind === 'renameColumn' || c.kind === 'renameTable'), source);
+  const ni = nt.ts as NonNullable<TableDesc['ts']>;
+  for (const c of cmds) {
+    if (c.kind === 'renameTag') {
+      const g = ni.tags.find((x) => x.name === c.from);
+      if (!g) throw new PgError(SqlState.UndefinedColumn, `tag "${c.from}" of relation "${t.name}" does not exist`);
+      if (ni.tags.some((x) => x.name === c.to) || nt.columns.some((x) => x.name === c.to)) throw new PgError(SqlState.DuplicateColumn, `column or tag "${c.to}" of relation "${t.name}" already exists`);
+      checkName('tag', c.to);
+      ni.primaryTags = ni.primaryTags.map((p) => (p === c.from ? c.to : p));
+      g.name = c.to;
+    } else if (c.kind === 'setTsOption') {
+      if (c.option === 'retentions') ni.retentionSeconds = c.seconds;
+      else ni.activeTimeSeconds = c.seconds;
+    }
+  }
+  env.catalog.writeDescriptor(env.txn, nt);
+  return nt;
 }

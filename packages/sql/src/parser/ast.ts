@@ -138,7 +138,10 @@ export type AlterTableCmd =
   | { kind: 'alterColumnNotNull'; column: string; notNull: boolean }
   | { kind: 'alterColumnType'; column: string; type: TypeName }
   | { kind: 'addConstraint'; constraint: TableConstraint }
-  | { kind: 'dropConstraint'; name: string; ifExists: boolean };
+  | { kind: 'dropConstraint'; name: string; ifExists: boolean }
+  /** KWDB time-series tables: SET RETENTIONS / ACTIVETIME = duration, RENAME TAG a TO b. */
+  | { kind: 'setTsOption'; option: 'retentions' | 'activetime'; seconds: number }
+  | { kind: 'renameTag'; from: string; to: string };
 
 export type Statement =
   | SelectStmt

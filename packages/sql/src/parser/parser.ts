@@ -845,9 +845,17 @@ class Parser {
           cmds.push({ kind: 'dropColumn', name: this.ident(), ifExists: ie });
         }
         this.acceptKw('cascade') || this.acceptKw('restrict');
+      } else if (this.acceptKw('set', 'retentions') || this.acceptKw('set', 'activetime')) {
+        const option = (this.toks[this.i - 1] as { value: string }).value.toLowerCase() as 'retentions' | 'activetime';
+        this.acceptOp('=');
+        cmds.push({ kind: 'setTsOption', option, seconds: this.duration() });
       } else if (this.acceptKw('rename')) {
         if (this.acceptKw('to')) cmds.push({ kind: 'renameTable', to: this.ident() });
-        else {
+        else if (this.acceptKw('tag')) {
+          const from = this.ident();
+          this.expectKw('to');
+          cmds.push({ kind: 'renameTag', from, to: this.ident() });
+        } else {
           this.acceptKw('column');
           const from = this.ident();
           this.expectKw('to');
