@@ -141,6 +141,18 @@ describe('time-series rows', () => {
     await expect(c.query('select last(id) from defaultdb.devices')).rejects.toMatchObject({ code: '0A000' });
   });
 
+  it("KWDB's elapsed, twa and diff", async () => {
+    await c.query('create table tw (ts timestamptz not null, v int8) tags (d int4 not null) primary tags (d)');
+    await c.query("insert into tw values ('2026-07-01 00:00:30+00', 10, 1), ('2026-07-01 00:00:00+00', 0, 1), ('2026-07-01 00:00:10+00', 10, 1), ('2026-07-01 00:00:05+00', 4, 2)");
+    const r = await c.query("select d, elapsed(ts) as ms, elapsed(ts, '1s') as s, twa(ts, v) as t from tw group by d order by d");
+    expect(r.rows[0]).toMatchObject({ d: 1, ms: 30000, s: 30 });
+    expect(r.rows[0].t).toBeCloseTo(250 / 30, 10);
+    expect(r.rows[1]).toEqual({ d: 2, ms: 0, s: 0, t: 4 });
+    const w = await c.query('select d, v, diff(v) over (partition by d order by ts) as dv from tw order by d, ts');
+    expect(w.rows.map((x) => [x.d, Number(x.v), x.dv === null ? null : Number(x.dv)])).toEqual([[1, 0, null], [1, 10, 10], [1, 10, 0], [2, 4, null]]);
+    expect(await sqlstate("select elapsed(ts, 'fortnight') from tw")).toBe('22023');
+  });
+
   it('SHOW TAG VALUES lists every device once, in primary-tag order', async () => {
     expect((await c.query('show tag values from readings')).rows).toEqual([
       { device: 1, model: 'm1' },

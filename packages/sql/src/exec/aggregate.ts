@@ -186,6 +186,61 @@ function firstLastAcc(last: boolean, keepNulls: boolean): Accumulator {
   };
 }
 
+const elapsedUnitsUs: Record<string, number> = { us: 1, ms: 1000, s: 1e6, m: 60e6, h: 3600e6, d: 86400e6 };
+
+/**
+ * KWDB's elapsed(ts [, unit]): the time the rows span (newest − oldest timestamp) in `unit`
+ * ('1us', '1ms' — the default, as for TIMESTAMPTZ(3) — '1s', '1m', '1h', '1d', or e.g. '10s').
+ */
+function elapsedAcc(): Accumulator {
+  let lo: number | null = null;
+  let hi: number | null = null;
+  let unit = 1000;
+  return {
+    add([ts, u]) {
+      if (ts === null || ts === undefined) return;
+      const t = ts as number;
+      if (lo === null || t < lo) lo = t;
+      if (hi === null || t > hi) hi = t;
+      if (typeof u === 'string') {
+        const m = /^\s*(\d+)?\s*(us|ms|s|m|h|d)\s*$/i.exec(u);
+        if (!m) throw new PgError(SqlState.InvalidParameterValue, `invalid time unit for elapsed(): "${u}" (use e.g. 1s, 10ms, 1h)`);
+        unit = Number(m[1] ?? 1) * (elapsedUnitsUs[(m[2] as string).toLowerCase()] as number);
+      }
+    },
+    result() {
+      return lo === null || hi === null ? null : (hi - lo) / unit;
+    },
+  };
+}
+
+/**
+ * KWDB's twa(ts, value): the time-weighted average — the area under the line through the
+ * points (sorted by time), divided by the time they span; one point gives its value.
+ */
+function twaAcc(): Accumulator {
+  const pts: [number, number][] = [];
+  return {
+    add([ts, v]) {
+      if (ts === null || ts === undefined || v === null || v === undefined) return;
+      pts.push([ts as number, typeof v === 'bigint' ? Number(v) : v instanceof Decimal ? v.toNumber() : (v as number)]);
+    },
+    result() {
+      if (pts.length === 0) return null;
+      pts.sort((a, b) => a[0] - b[0]);
+      const span = (pts[pts.length - 1] as [number, number])[0] - (pts[0] as [number, number])[0];
+      if (span === 0) return pts.reduce((s, p) => s + p[1], 0) / pts.length;
+      let area = 0;
+      for (let i = 1; i < pts.length; i++) {
+        const [t0, v0] = pts[i - 1] as [number, number];
+        const [t1, v1] = pts[i] as [number, number];
+        area += ((v0 + v1) / 2) * (t1 - t0);
+      }
+      return area / span;
+    },
+  };
+}
+
 /** Welford's algorithm for var/stddev over float8 (numeric inputs are converted). */
 function varianceAcc(kind: 'var_samp' | 'var_pop' | 'stddev_samp' | 'stddev_pop'): Accumulator {
   let n = 0;
@@ -236,6 +291,10 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
     case 'first_row':
     case 'last_row':
       return () => firstLastAcc(name.startsWith('last'), name.endsWith('_row'));
+    case 'elapsed':
+      return () => elapsedAcc();
+    case 'twa':
+      return () => twaAcc();
     case 'bool_and':
     case 'every':
       return () => {
@@ -320,6 +379,9 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
       if (t && (t.kind === 'float4' || t.kind === 'float8')) return T.float8;
       if (t && t.kind === 'interval') return T.interval;
       return T.numeric;
+    case 'elapsed':
+    case 'twa':
+      return T.float8;
     case 'min':
     case 'max':
     case 'first':
@@ -343,7 +405,7 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
 /** KWDB's first/last (the oldest/newest non-NULL value) and first_row/last_row (NULLs included). */
 export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'last_row']);
 
-export const aggregateNames = new Set(['first', 'last', 'first_row', 'last_row', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+export const aggregateNames = new Set(['elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
 interface Group {
   keys: Value[];
@@ -566,6 +628,15 @@ export class WindowOp implements Operator {
           }
           continue;
         }
+        case 'diff': {
+          // KWDB: the change from the previous row of the partition (NULL for the first).
+          for (let i = 0; i < n; i++) {
+            const cur = argsAt(i)[0] as Value;
+            const prev = i > 0 ? (argsAt(i - 1)[0] as Value) : null;
+            set(i, cur === null || prev === null ? null : typeof cur === 'bigint' ? cur - (prev as bigint) : (cur as number) - (prev as number));
+          }
+          continue;
+        }
         case 'lag':
         case 'lead': {
           for (let i = 0; i < n; i++) {
@@ -632,7 +703,7 @@ export class WindowOp implements Operator {
   }
 }
 
-export const windowOnlyNames = new Set(['row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value', 'nth_value']);
+export const windowOnlyNames = new Set(['diff', 'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value', 'nth_value']);
 
 export function windowResultType(name: string, argTypes: SqlType[]): SqlType {
   switch (name) {

@@ -768,7 +768,7 @@ export class QueryPlanner {
         if (name === 'string_agg') {
           args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, T.text) : a));
           if (args[0] && args[0].type.kind !== 'bytea' && args[0].type.kind !== 'text') args[0] = b.coerce(args[0], T.text, true);
-        } else args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, name === 'count' ? T.text : T.numeric) : a));
+        } else args = args.map((a, i) => (a.type.kind === 'unknown' ? b.coerce(a, name === 'count' || (name === 'elapsed' && i === 1) ? T.text : T.numeric) : a));
         if ((name === 'sum' || name === 'avg') && args[0] && !['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'interval'].includes(args[0].type.kind)) {
           throw new PgError(SqlState.UndefinedFunction, `function ${name}(${formatType(args[0].type)}) does not exist`, { position: e.pos + 1 });
         }
