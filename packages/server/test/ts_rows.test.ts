@@ -153,6 +153,31 @@ describe('time-series rows', () => {
     expect(await sqlstate("select elapsed(ts, 'fortnight') from tw")).toBe('22023');
   });
 
+  it('time_bucket_gapfill fills empty buckets and interpolate fills their values', async () => {
+    await c.query('create table gf (ts timestamptz not null, v float8) tags (d int4 not null) primary tags (d)');
+    // device 1: values at minutes 0, 3 (and two rows in minute 0); device 2: minute 1 only
+    await c.query(`insert into gf values ('2026-08-01 00:00:10+00', 1, 1), ('2026-08-01 00:00:20+00', 3, 1),
+      ('2026-08-01 00:03:00+00', 8, 1), ('2026-08-01 00:01:00+00', 5, 2)`);
+    const q = (mode: string) =>
+      c.query(`select d, extract(minute from time_bucket_gapfill(ts, '1m'))::int as m, avg(v) as a, interpolate(avg(v)${mode}) as i
+               from gf where ts >= '2026-08-01 00:00:00+00' and ts < '2026-08-01 00:05:00+00' group by d, time_bucket_gapfill(ts, '1m') order by d, m`);
+    const lin = (await q(", 'linear'")).rows;
+    expect(lin.filter((r) => r.d === 1).map((r) => [r.m, r.a, r.i])).toEqual([[0, 2, 2], [1, null, 4], [2, null, 6], [3, 8, 8], [4, null, null]]);
+    expect(lin.filter((r) => r.d === 2).map((r) => [r.m, r.i])).toEqual([[0, null], [1, 5], [2, null], [3, null], [4, null]]);
+    const prev = (await q(", 'prev'")).rows.filter((r) => r.d === 1).map((r) => r.i);
+    expect(prev).toEqual([2, 2, 2, 8, 8]);
+    const next = (await q(", 'next'")).rows.filter((r) => r.d === 1).map((r) => r.i);
+    expect(next).toEqual([2, 8, 8, 8, null]);
+    const cst = (await q(', 0')).rows.filter((r) => r.d === 1).map((r) => r.i);
+    expect(cst).toEqual([2, 0, 0, 8, 0]);
+    // TimescaleDB's argument order; no WHERE bounds: from the series' first to last bucket
+    const ts = await c.query("select time_bucket_gapfill('1 minute', ts) as b, interpolate(max(v)) as i from gf where d = 1 group by b order by b");
+    const want = [3, 14 / 3, 19 / 3, 8];
+    expect(ts.rows).toHaveLength(4);
+    ts.rows.forEach((r, i) => expect(r.i).toBeCloseTo(want[i] as number, 9));
+    expect(await sqlstate('select interpolate(avg(v)) from gf')).toBe('0A000');
+  });
+
   it('SHOW TAG VALUES lists every device once, in primary-tag order', async () => {
     expect((await c.query('show tag values from readings')).rows).toEqual([
       { device: 1, model: 'm1' },

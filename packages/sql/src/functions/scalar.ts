@@ -787,15 +787,15 @@ def('date_trunc',
 );
 // time_bucket: KWDB's (ts, '10m') and TimescaleDB's (interval '10 minutes', ts). Buckets are fixed
 // widths aligned to the Unix epoch (KWDB) or to 2000-01-03 (TimescaleDB's origin, a Monday).
-const timescaleOriginUs = Date.UTC(2000, 0, 3) * 1000;
-function bucketWidthUs(iv: Interval): number {
+export const timescaleOriginUs = Date.UTC(2000, 0, 3) * 1000;
+export function bucketWidthUs(iv: Interval): number {
   if (iv.months !== 0) throw new PgError(SqlState.FeatureNotSupported, 'time_bucket widths in months or years are not supported');
   const w = iv.days * usPerDay + iv.micros;
   if (!(w > 0)) throw new PgError(SqlState.InvalidParameterValue, 'time_bucket width must be greater than 0');
   return w;
 }
 const bucketWidths = new Map<string, number>(); // parsed widths; few distinct strings per workload
-function kwdbBucketWidth(s: string): number {
+export function kwdbBucketWidth(s: string): number {
   const hit = bucketWidths.get(s);
   if (hit !== undefined) return hit;
   const w = parseBucketWidth(s);
@@ -810,7 +810,7 @@ function parseBucketWidth(s: string): number {
   return bucketWidthUs({ months: 0, days: 0, micros: Number(m[1]) * (unit[(m[2] as string).toLowerCase()] as number) });
 }
 const bucket = (ts: number, width: number, origin: number) => origin + Math.floor((ts - origin) / width) * width;
-def('time_bucket',
+for (const name of ['time_bucket', 'time_bucket_gapfill']) def(name,
   { args: [T.timestamptz, txt], result: T.timestamptz, fn: ([ts, w]) => bucket(ts as number, kwdbBucketWidth(str(w)), 0) },
   { args: [T.timestamp, txt], result: T.timestamp, fn: ([ts, w]) => bucket(ts as number, kwdbBucketWidth(str(w)), 0) },
   { args: [T.interval, T.timestamptz], result: T.timestamptz, fn: ([w, ts]) => bucket(ts as number, bucketWidthUs(w as Interval), timescaleOriginUs) },

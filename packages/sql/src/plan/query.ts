@@ -8,7 +8,10 @@ import { T, commonType, formatType, sameType } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
 import { Decimal } from '../types/numeric.js';
-import { addIntervalToTimestamp } from '../types/datetime.js';
+import { addIntervalToTimestamp, parseInterval } from '../types/datetime.js';
+import { bucketWidthUs, kwdbBucketWidth, timescaleOriginUs } from '../functions/scalar.js';
+import { GapFill } from '../exec/gapfill.js';
+import type { InterpolateMode, InterpolateSpec } from '../exec/gapfill.js';
 import type { Interval } from '../types/datetime.js';
 import { allIndexes, visibleColumns } from '../catalog/descriptors.js';
 import type { IndexDesc, TableDesc } from '../catalog/descriptors.js';
@@ -548,11 +551,31 @@ export class QueryPlanner {
       });
       const aggs: AggSpec[] = [];
       const aggKeyIdx = new Map<string, number>();
+      // time_bucket_gapfill in GROUP BY, and the interpolate() calls its buckets feed.
+      const gapIdx = groupAsts.findIndex((g) => g.kind === 'func' && (g.name[g.name.length - 1] as string).toLowerCase() === 'time_bucket_gapfill');
+      const gap = gapIdx >= 0 ? gapfillWidth(groupAsts[gapIdx] as Expr & { kind: 'func' }) : null;
+      const interps: InterpolateSpec[] = [];
+      const interpKeys = new Map<string, number>();
+      let interpBase = -1;
       const postCols: ScopeCol[] = groupBound.map((g) => (g.shape.k === 'col' ? { ...(inScope.cols[g.shape.idx] as ScopeCol), hidden: false } : { name: g.name, rel: null, type: g.type }));
       const nGroup = postCols.length;
       const postScope = new Scope(postCols, outer);
       const aggHook: BindHook = (e, sc, binder) => {
         if (!levelScopes.has(sc)) return null;
+        if (e.kind === 'func' && !e.over && (e.name[e.name.length - 1] as string).toLowerCase() === 'interpolate') {
+          if (!gap) throw new PgError(SqlState.FeatureNotSupported, 'interpolate() needs time_bucket_gapfill(…) in GROUP BY', { position: e.pos + 1 });
+          if (e.args.length < 1 || e.args.length > 2) throw new PgError(SqlState.UndefinedFunction, 'interpolate(value [, mode]) takes one or two arguments', { position: e.pos + 1 });
+          const key = exprKey(e);
+          let k = interpKeys.get(key);
+          if (k === undefined) {
+            const inner = binder.bind(e.args[0] as Expr, sc);
+            k = interps.length;
+            interpKeys.set(key, k);
+            interps.push({ ev: inner.ev, mode: interpolateMode(e.args[1]) });
+          }
+          const kk = k;
+          return { type: T.float8, ev: (r) => r[interpBase + kk] as Value, shape: { k: 'other' }, name: 'interpolate' };
+        }
         const gi = groupKeyIdx.get(exprKey(e));
         if (gi !== undefined) {
           const g = groupBound[gi] as BoundExpr;
@@ -624,6 +647,21 @@ export class QueryPlanner {
         return null;
       };
       op = new HashAggregate(op, groupBound.map((g) => ({ ev: g.ev, type: g.type })), aggs, [...groupBound.map((g) => ({ name: g.name, type: g.type })), ...aggCols], fused);
+      if (gap) {
+        interpBase = nGroup + aggs.length;
+        const others = groupBound.map((_g, i) => i).filter((i) => i !== gapIdx);
+        const scan = input instanceof TsScan ? input : input instanceof Filter && input.input instanceof TsScan ? input.input : null;
+        const range = (ctx: ExecCtx): { lo: number; hi: number } | null => {
+          if (!scan || scan.bounds.lower.length === 0 || scan.bounds.upper.length === 0) return null;
+          let lo = -Infinity;
+          let hi = Infinity;
+          for (const f of scan.bounds.lower) lo = Math.max(lo, Number(f(ctx) ?? -Infinity));
+          for (const f of scan.bounds.upper) hi = Math.min(hi, Number(f(ctx) ?? Infinity));
+          return Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi ? { lo, hi } : null;
+        };
+        const cols = [...groupBound.map((g) => ({ name: g.name, type: g.type })), ...aggCols, ...interps.map(() => ({ name: 'interpolate', type: T.float8 }))];
+        op = new GapFill(op, cols, gapIdx, others, others.map((i) => (groupBound[i] as BoundExpr).type), gap.widthUs, gap.originUs, range, nGroup + aggs.length, interps);
+      }
       if (s.having) {
         const h = b.withHooks(hooks, () => b.coerceBool(b.bind(s.having as Expr, postScope), 'HAVING'));
         op = new Filter(op, h.ev, 'having');
@@ -1060,6 +1098,32 @@ function referencedColumns(op: TsScan, s: Extract<SelectStmt['body'], { kind: 's
     if (names.has(c.name)) out.add(i);
   });
   return out;
+}
+
+/** The bucket width and origin of time_bucket_gapfill(ts, '10m') or (interval '10 minutes', ts). */
+function gapfillWidth(e: Expr & { kind: 'func' }): { widthUs: number; originUs: number } {
+  const lit = (x: Expr | undefined): string | null =>
+    x?.kind === 'literal' && typeof x.value === 'string' ? x.value : x?.kind === 'cast' && x.arg.kind === 'literal' && typeof x.arg.value === 'string' ? x.arg.value : null;
+  const [a0, a1] = e.args;
+  const kwdb = lit(a1);
+  if (kwdb !== null) return { widthUs: kwdbBucketWidth(kwdb), originUs: 0 };
+  const ts = lit(a0);
+  if (ts !== null) return { widthUs: bucketWidthUs(parseInterval(ts)), originUs: timescaleOriginUs };
+  throw new PgError(SqlState.FeatureNotSupported, 'time_bucket_gapfill needs a constant bucket width', { position: e.pos + 1 });
+}
+
+/** interpolate()'s mode: 'null' | 'prev' | 'next' | 'linear' (the default) or a constant. */
+function interpolateMode(x: Expr | undefined): InterpolateMode {
+  if (!x) return 'linear';
+  const neg = x.kind === 'unary' && (x as { op?: string }).op === '-' ? -1 : 1;
+  const v = x.kind === 'literal' ? x.value : x.kind === 'unary' && (x as { arg?: Expr }).arg?.kind === 'literal' ? ((x as { arg: Expr & { kind: 'literal' } }).arg.value) : undefined;
+  if (typeof v === 'string') {
+    const m = v.trim().toLowerCase();
+    if (m === 'null' || m === 'prev' || m === 'next' || m === 'linear') return m;
+    if (m !== '' && Number.isFinite(Number(m))) return { constant: Number(m) * neg };
+  }
+  if (typeof v === 'number') return { constant: v * neg };
+  throw new PgError(SqlState.InvalidParameterValue, "interpolate() mode must be 'null', 'prev', 'next', 'linear' or a constant", { position: x.pos + 1 });
 }
 
 /** The time range and primary-tag values a predicate's conjuncts pin down for a TS scan. */
