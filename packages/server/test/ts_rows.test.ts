@@ -178,6 +178,26 @@ describe('time-series rows', () => {
     expect(await sqlstate('select interpolate(avg(v)) from gf')).toBe('0A000');
   });
 
+  it('group windows: COUNT_WINDOW, STATE_WINDOW, SESSION_WINDOW, EVENT_WINDOW, TIME_WINDOW', async () => {
+    await c.query('create table gw (ts timestamptz not null, v int4, st varchar(4)) tags (d int4 not null) primary tags (d)');
+    const rows = [
+      [0, 1, 'a'], [10, 2, 'a'], [20, 3, 'b'], [30, 4, 'b'], [200, 5, 'b'], [210, 6, 'a'], [220, 7, 'a'],
+    ];
+    await c.query(`insert into gw values ${rows.map(([s, v, st]) => `('2026-09-01'::timestamptz + interval '${s} seconds', ${v}, '${st}', 1)`).join(', ')}, ('2026-09-01 00:00:05+00', 100, 'z', 2)`);
+    const w = async (g: string, extra = '') =>
+      (await c.query(`select d, sum(v)::int as s, count(*)::int as n from gw ${extra} group by d, ${g} order by d, min(ts)`)).rows.map((r) => [r.d, r.s, r.n]);
+    expect(await w('count_window(3)')).toEqual([[1, 6, 3], [1, 15, 3], [1, 7, 1], [2, 100, 1]]);
+    expect(await w('state_window(st)')).toEqual([[1, 3, 2], [1, 12, 3], [1, 13, 2], [2, 100, 1]]);
+    expect(await w("session_window(ts, '1m')")).toEqual([[1, 10, 4], [1, 18, 3], [2, 100, 1]]);
+    // a window opens on a row meeting the start condition and closes on one meeting the end condition
+    // (the same row may do both); rows outside windows are dropped
+    expect(await w('event_window(v = 2 or v = 6, v >= 4)')).toEqual([[1, 9, 3], [1, 6, 1]]);
+    expect(await w("time_window(ts, '1m')")).toEqual([[1, 10, 4], [1, 18, 3], [2, 100, 1]]);
+    expect(await w('count_window(2)', "where ts > '2026-09-01 00:00:05+00'")).toEqual([[1, 5, 2], [1, 9, 2], [1, 13, 2]]);
+    expect(await sqlstate('select count(*) from gw group by count_window(2, 1)')).toBe('0A000');
+    expect(await sqlstate('select count(*) from defaultdb.devices group by count_window(2)')).toBe('0A000');
+  });
+
   it('SHOW TAG VALUES lists every device once, in primary-tag order', async () => {
     expect((await c.query('show tag values from readings')).rows).toEqual([
       { device: 1, model: 'm1' },

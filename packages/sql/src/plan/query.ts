@@ -11,6 +11,8 @@ import { Decimal } from '../types/numeric.js';
 import { addIntervalToTimestamp, parseInterval } from '../types/datetime.js';
 import { bucketWidthUs, kwdbBucketWidth, timescaleOriginUs } from '../functions/scalar.js';
 import { GapFill } from '../exec/gapfill.js';
+import { GroupWindowAssign } from '../exec/group_window.js';
+import type { GroupWindowSpec } from '../exec/group_window.js';
 import type { InterpolateMode, InterpolateSpec } from '../exec/gapfill.js';
 import type { Interval } from '../types/datetime.js';
 import { allIndexes, visibleColumns } from '../catalog/descriptors.js';
@@ -541,7 +543,24 @@ export class QueryPlanner {
         return g;
       });
       b.noAggClause = 'GROUP BY';
-      const groupBound = b.withHooks([starHook], () => groupAsts.map((g) => b.resolveUnknown(b.bind(g, inScope))));
+      // A KWDB group window (COUNT_/STATE_/SESSION_/EVENT_/TIME_WINDOW) is computed by an operator
+      // that appends each row's window id; the group key reads that column.
+      const winIdx = groupAsts.findIndex((g) => groupWindowName(g) !== null);
+      if (groupAsts.filter((g) => groupWindowName(g) !== null).length > 1) throw new PgError(SqlState.FeatureNotSupported, 'only one group window per GROUP BY');
+      const winCol = inScope.cols.length;
+      const groupBound = b.withHooks([starHook], () =>
+        groupAsts.map((g, i) =>
+          i === winIdx ? { type: T.int8, ev: (r: Row) => r[winCol] as Value, shape: { k: 'other' as const }, name: groupWindowName(g) as string } : b.resolveUnknown(b.bind(g, inScope)),
+        ),
+      );
+      if (winIdx >= 0) {
+        const w = groupAsts[winIdx] as Expr & { kind: 'func' };
+        const spec = b.withHooks([starHook], () => this.groupWindowSpec(w, inScope));
+        const tsIdx = inScope.cols.findIndex((c) => c.tsTime);
+        if (tsIdx < 0) throw new PgError(SqlState.FeatureNotSupported, `${groupWindowName(w)} needs a time-series table in FROM`, { position: w.pos + 1 });
+        const partition = groupBound.filter((_g, i) => i !== winIdx).map((g) => ({ ev: g.ev, type: g.type }));
+        op = new GroupWindowAssign(op, [...op.columns, { name: groupWindowName(w) as string, type: T.int8 }], spec, tsIdx, partition);
+      }
       b.noAggClause = null;
       const groupKeyIdx = new Map<string, number>();
       groupAsts.forEach((g, i) => groupKeyIdx.set(exprKey(g), i));
@@ -781,6 +800,44 @@ export class QueryPlanner {
       op = new Project(op, keep.map((_c, i) => (r: Row) => r[i] as Value), keep);
     }
     return op;
+  }
+
+  /** The parameters of a group window call (see exec/group_window.ts). */
+  private groupWindowSpec(w: Expr & { kind: 'func' }, inScope: Scope): GroupWindowSpec {
+    const b = this.binder;
+    const name = groupWindowName(w) as string;
+    const bad = (why: string) => new PgError(SqlState.InvalidParameterValue, `${name}: ${why}`, { position: w.pos + 1 });
+    const lit = (x: Expr | undefined): string | number | null => (x?.kind === 'literal' && (typeof x.value === 'string' || typeof x.value === 'number') ? x.value : null);
+    switch (name) {
+      case 'count_window': {
+        const n = Number(lit(w.args[0]));
+        if (!Number.isInteger(n) || n < 1) throw bad('the row count must be a positive integer constant');
+        if (w.args.length > 1 && Number(lit(w.args[1])) !== n) throw new PgError(SqlState.FeatureNotSupported, 'sliding COUNT_WINDOW is not supported yet', { position: w.pos + 1 });
+        return { kind: 'count', rows: n };
+      }
+      case 'state_window': {
+        const e = b.resolveUnknown(b.bind(w.args[0] as Expr, inScope));
+        return { kind: 'state', ev: e.ev, type: e.type };
+      }
+      case 'session_window': {
+        const gap = lit(w.args[1]);
+        if (typeof gap !== 'string') throw bad("the gap must be a constant such as '5m'");
+        return { kind: 'session', gapUs: kwdbBucketWidth(gap) };
+      }
+      case 'event_window': {
+        if (w.args.length !== 2) throw bad('takes a start and an end condition');
+        const start = b.coerceBool(b.bind(w.args[0] as Expr, inScope), 'EVENT_WINDOW');
+        const end = b.coerceBool(b.bind(w.args[1] as Expr, inScope), 'EVENT_WINDOW');
+        return { kind: 'event', start: start.ev, end: end.ev };
+      }
+      default: {
+        const width = lit(w.args[1]);
+        if (typeof width !== 'string') throw bad("the width must be a constant such as '10m'");
+        const slide = lit(w.args[2]);
+        if (slide !== null && kwdbBucketWidth(String(slide)) !== kwdbBucketWidth(width)) throw new PgError(SqlState.FeatureNotSupported, 'sliding TIME_WINDOW is not supported yet', { position: w.pos + 1 });
+        return { kind: 'time', widthUs: kwdbBucketWidth(width) };
+      }
+    }
   }
 
   private aggSpec(e: Expr & { kind: 'func' }, inScope: Scope, starHook: BindHook): AggSpec {
@@ -1098,6 +1155,14 @@ function referencedColumns(op: TsScan, s: Extract<SelectStmt['body'], { kind: 's
     if (names.has(c.name)) out.add(i);
   });
   return out;
+}
+
+const groupWindowNames = new Set(['count_window', 'state_window', 'session_window', 'event_window', 'time_window']);
+
+function groupWindowName(e: Expr): string | null {
+  if (e.kind !== 'func') return null;
+  const n = (e.name[e.name.length - 1] as string).toLowerCase();
+  return groupWindowNames.has(n) ? n : null;
 }
 
 /** The bucket width and origin of time_bucket_gapfill(ts, '10m') or (interval '10 minutes', ts). */
