@@ -6,7 +6,7 @@
  * outside any window. All rows are held in memory while windows are assigned.
  */
 import { hashKey } from '../types/types.js';
-import type { SqlType, Value } from '../types/types.js';
+import type { SqlType } from '../types/types.js';
 import { batchRowsMax } from './context.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 import type { Ev } from './operators.js';
