@@ -87,6 +87,8 @@ describe('time-series rows', () => {
   it('pushes time ranges and primary-tag values into the scan with the same results as a full scan', async () => {
     const plan = (await c.query("explain select * from readings where ts >= '2026-01-01 00:00:05+00' and device in (1, 2)")).rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(plan).toContain('ts scan readings (time range, primary tags)');
+    const plan2 = (await c.query("explain select * from readings where model = 'm1'")).rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan2).toContain('tag filter');
     const preds = [
       "ts > '2026-01-01 00:00:05+00'",
       "ts >= '2026-01-01 00:00:05+00'",
@@ -99,11 +101,15 @@ describe('time-series rows', () => {
       "device = 1 and ts > '2026-01-01 00:00:00+00'",
       'device = 4000000000', // out of int4 range: no entity, no rows
       "ts > '2026-01-01 00:00:10+00' and ts < '2026-01-01 00:00:05+00'",
+      "model = 'm1'",
+      "model in ('m2', 'zz')",
+      "model = 'm1' and device = 1 and ts >= '2026-01-01 00:00:10+00'",
+      "model = 'nope'",
     ];
     for (const p of preds) {
       const pushed = (await c.query(`select device, load from readings where ${p} order by device, load`)).rows;
       // The same predicate on expressions the scan cannot use: filtered above a full scan.
-      const full = (await c.query(`select device, load from readings where ${p.replace(/\bts\b/g, "(ts + interval '0 s')").replace(/\bdevice\b/g, '(device + 0)')} order by device, load`)).rows;
+      const full = (await c.query(`select device, load from readings where ${p.replace(/\bts\b/g, "(ts + interval '0 s')").replace(/\bdevice\b/g, '(device + 0)').replace(/\bmodel\b/g, "(model || '')")} order by device, load`)).rows;
       expect(pushed, p).toEqual(full);
     }
     expect((await c.query("select count(*)::int as n from readings where ts > '2026-01-01 00:00:05+00'")).rows[0].n).toBe(2);

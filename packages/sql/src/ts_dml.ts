@@ -197,10 +197,12 @@ export interface TsScanBounds {
   upper: ((ctx: ExecCtx) => bigint | null)[];
   /** Per primary tag (in primaryTags order): the values it may take, or null if unconstrained. */
   tagValues: (((ctx: ExecCtx) => Value[]) | null)[];
+  /** = / IN on non-primary tags: the values each may take (devices are filtered by their tags). */
+  tagFilters: { pos: number; values: (ctx: ExecCtx) => Value[] }[];
 }
 
 export function noBounds(t: TableDesc): TsScanBounds {
-  return { lower: [], upper: [], tagValues: (t.ts?.primaryTags ?? []).map(() => null) };
+  return { lower: [], upper: [], tagValues: (t.ts?.primaryTags ?? []).map(() => null), tagFilters: [] };
 }
 
 /**
@@ -258,6 +260,7 @@ export class TsScan implements Operator {
     const parts: string[] = [];
     if (this.bounds.lower.length + this.bounds.upper.length > 0) parts.push('time range');
     if (this.bounds.tagValues.every((x) => x !== null) && this.bounds.tagValues.length > 0) parts.push('primary tags');
+    if (this.bounds.tagFilters.length > 0) parts.push('tag filter');
     return { label: `ts scan ${this.t.name} (${parts.length > 0 ? parts.join(', ') : 'all entities, all time'})`, children: [] };
   }
 }
@@ -299,27 +302,25 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
   const info = t.ts as NonNullable<TableDesc['ts']>;
   if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null) && table.tags) {
     // Every primary tag is pinned: look the entities up instead of scanning all of them.
-    let combos: TsValue[][] = [new Array<TsValue>(info.tags.length).fill(null)];
-    info.primaryTags.forEach((name, k) => {
-      const pos = info.tags.findIndex((g) => g.name === name);
-      const type = (info.tags[pos] as { type: SqlType }).type;
-      const vals = ((bounds.tagValues[k] as (ctx: ExecCtx) => Value[])(ctx)).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined);
-      const next: TsValue[][] = [];
-      for (const c of combos) {
-        for (const v of vals) {
-          const n = c.slice();
-          n[pos] = v as TsValue;
-          next.push(n);
-        }
-      }
-      combos = next;
-    });
     const ids = new Set<number>();
-    for (const c of combos) {
+    for (const c of primaryCombos(t, bounds, ctx)) {
       const id = table.tags.lookup(c);
       if (id !== undefined) ids.add(id);
     }
     entities = [...ids].sort((a, b) => a - b);
+  }
+  if (bounds.tagFilters.length > 0 && table.tags) {
+    // = / IN on other tags: keep the devices whose tags match, before reading any of their data.
+    const tags = table.tags;
+    const filters = bounds.tagFilters.map((f) => {
+      const type = (info.tags[f.pos] as { type: SqlType }).type;
+      return { pos: f.pos, allowed: f.values(ctx).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined) };
+    });
+    const all = entities ?? Array.from({ length: tags.entityCount() }, (_x, i) => i + 1);
+    entities = all.filter((id) => {
+      const vals = tags.tagsOf(id) ?? [];
+      return filters.every((f) => f.allowed.some((a) => a === vals[f.pos]));
+    });
   }
   const tagTypes = info.tags.map((g) => g.type);
   const dedup = readDedup(ctx);

@@ -1207,10 +1207,17 @@ export function tsDeleteBounds(op: TsScan, pred: BoundExpr): TsScanBounds {
 }
 
 function tsBounds(op: TsScan, pred: BoundExpr, strict = false): TsScanBounds {
-  const b: TsScanBounds = { lower: [...op.bounds.lower], upper: [...op.bounds.upper], tagValues: [...op.bounds.tagValues] };
+  const b: TsScanBounds = { lower: [...op.bounds.lower], upper: [...op.bounds.upper], tagValues: [...op.bounds.tagValues], tagFilters: [...op.bounds.tagFilters] };
   const t = op.t;
   const info = t.ts as NonNullable<TableDesc['ts']>;
   const tagPos = info.primaryTags.map((name) => t.columns.length + info.tags.findIndex((g) => g.name === name));
+  // Other tags (not in strict mode: KWDB's DELETE takes only primary tags): string and integer kinds.
+  const otherTag = (col: number, k: SqlType): number => {
+    const pos = col - t.columns.length;
+    if (strict || pos < 0 || pos >= info.tags.length || tagPos.includes(col)) return -1;
+    const ty = colType(col);
+    return (ty.kind === 'varchar' || ty.kind === 'text' || ty.kind === 'int2' || ty.kind === 'int4' || ty.kind === 'int8') && sameKind(ty, k) ? pos : -1;
+  };
   const flip: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '=': '=' };
   const colType = (i: number) => (op.columns[i] as Column).type;
   const time = (e: BoundExpr, round: (x: number) => number, shift: bigint) => (ctx: ExecCtx): bigint | null => {
@@ -1251,11 +1258,14 @@ function tsBounds(op: TsScan, pred: BoundExpr, strict = false): TsScanBounds {
       }
       const p = tagPos.indexOf(col);
       if (p >= 0 && o === '=' && sameKind(colType(col), k.type) && b.tagValues[p] === null) b.tagValues[p] = (ctx) => [k.ev([], ctx)];
+      else if (o === '=' && otherTag(col, k.type) >= 0) b.tagFilters.push({ pos: otherTag(col, k.type), values: (ctx) => [k.ev([], ctx)] });
       else unused(c);
     } else if (s.k === 'in' && s.arg.shape.k === 'col' && s.list.length <= 1000 && s.list.every((x) => x.shape.k === 'const')) {
       const p = tagPos.indexOf(s.arg.shape.idx);
       const list = s.list;
+      const argCol = s.arg.shape.idx;
       if (p >= 0 && list.every((x) => sameKind(colType(tagPos[p] as number), x.type)) && b.tagValues[p] === null) b.tagValues[p] = (ctx) => list.map((x) => x.ev([], ctx));
+      else if (list.length > 0 && list.every((x) => otherTag(argCol, x.type) >= 0)) b.tagFilters.push({ pos: argCol - t.columns.length, values: (ctx) => list.map((x) => x.ev([], ctx)) });
       else unused(c);
     } else unused(c);
   }
