@@ -17,6 +17,7 @@ import { startNode } from '../harness/node.js';
 import { startInfluxDb, startPostgres } from './peers.js';
 import { fields, hosts, isoOf, readings, rng, tagNames } from './tsbs/data.js';
 import { queryTypes } from './tsbs/queries.js';
+import { normalizeRows } from './tsbs/compare.js';
 import type { QueryInstance } from './tsbs/queries.js';
 
 const { values: opt } = parseArgs({
@@ -134,15 +135,6 @@ function duBytes(path: string): number {
   return Number(execFileSync('du', ['-s', '-B1', path], { encoding: 'utf8' }).split('\t')[0]);
 }
 
-/** Rows → comparable strings: timestamps as ISO, numbers to 6 significant digits. */
-function normalize(rows: Record<string, unknown>[]): string[] {
-  return rows.map((r) =>
-    Object.values(r)
-      .map((v) => (v instanceof Date ? v.toISOString() : typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) ? Number(Number(v).toPrecision(6)).toString() : String(v)))
-      .join('|'),
-  );
-}
-
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
@@ -231,8 +223,8 @@ try {
         t = performance.now();
         const pr = await pgc.query(q.pg);
         if (!warm) times.pg?.push(performance.now() - t);
-        const a = normalize(sr.rows);
-        const b = normalize(pr.rows);
+        const a = normalizeRows(sr.rows);
+        const b = normalizeRows(pr.rows);
         if (a.length !== b.length || a.some((x, k) => x !== b[k])) {
           match = false;
           if (mismatches++ === 0) out(`MISMATCH in ${qt.name}:\n  strata ${a.slice(0, 3).join(' ; ')}\n  pg     ${b.slice(0, 3).join(' ; ')}`);
