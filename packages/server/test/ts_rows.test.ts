@@ -393,6 +393,36 @@ describe('time-series rows', () => {
     expect(await sqlstate('alter table alt2 rename tag nope to x')).toBe('42703');
   });
 
+  it('COMPRESS TABLE reorganizes inactive partitions; every query answers the same before and after', async () => {
+    await c.query('create table cmp (ts timestamptz not null, v int8, w float8) tags (d int4 not null, site varchar(8)) primary tags (d) activetime 1h');
+    // 2025 data (inactive): out of order, many small statements, duplicates, a delete
+    for (let k = 9; k >= 0; k--) {
+      const vals = Array.from({ length: 30 }, (_x, j) => `('2025-01-01'::timestamptz + interval '${k * 30 + j} minutes', ${k * 30 + j}, ${(k * 30 + j) / 4}, ${j % 3}, 's${j % 3}')`);
+      await c.query(`insert into cmp values ${vals.join(', ')}`);
+    }
+    await c.query("insert into cmp values ('2025-01-01 00:06:00+00', 1000, null, 0, 's0')"); // duplicate timestamp of device 0
+    await c.query("delete from cmp where ts >= '2025-01-01 02:00:00+00' and ts < '2025-01-01 03:00:00+00' and d = 1");
+    await c.query("insert into cmp values (now(), 1, 1, 0, 's0')"); // active data, left alone
+    const queries = [
+      'select d, count(*)::int as n, sum(v)::text as s, max(w) as m from cmp group by d order by d',
+      "select time_bucket(ts, '1h') as h, avg(v)::text as a from cmp where ts < '2026-01-01' group by h order by h",
+      'select distinct on (d) d, v from cmp order by d, ts desc',
+      "select ts, v, w, site from cmp where d = 2 and ts < '2025-01-01 01:00:00+00' order by ts",
+    ];
+    const before = await Promise.all(queries.map(async (q) => (await c.query(q)).rows));
+    await c.query('compress table cmp');
+    await c.query('compress database iot');
+    await c.query('compress all databases');
+    const after = await Promise.all(queries.map(async (q) => (await c.query(q)).rows));
+    expect(after).toEqual(before);
+    expect(before[0]).toEqual([
+      { d: 0, n: 101, s: String(Array.from({ length: 300 }, (_x, k) => k).filter((k) => k % 30 % 3 === 0).reduce((a, b) => a + b, 0) - 6 + 1000 + 1), m: 74.25 },
+      expect.objectContaining({ d: 1, n: 80 }),
+      expect.objectContaining({ d: 2, n: 100 }),
+    ]);
+    expect(await sqlstate('compress table readings_nope')).toBe('42P01');
+  });
+
   it('VACUUM TS DATABASES drops partitions past RETENTIONS (table-level, else database-level)', async () => {
     await c.query('create table ret (ts timestamptz not null, v int8) tags (d int4 not null) primary tags (d) retentions 30d');
     // 2020 rows are years past 30 days; the recent ones are not.
@@ -416,6 +446,7 @@ describe('time-series rows', () => {
     expect((await c.query('select count(*)::int as n from ret')).rows[0].n).toBe(2);
     expect((await c.query('select a from del order by ts')).rows.map((r) => r.a)).toEqual([1, 33]); // deletes survive a restart
     expect((await c.query('show tag values from upd')).rows).toEqual([{ d: 1, site: 'north', floor: 7 }, { d: 2, site: null, floor: 2 }]);
+    expect((await c.query('select d, count(*)::int as n from cmp group by d order by d')).rows.map((r) => r.n)).toEqual([101, 80, 100]); // reorganized data after a restart
     expect((await c.query('select distinct on (device) device, load from readings order by device, ts desc')).rows.map((r) => r.load)).toEqual([4, 2, 5]);
     await c.query('drop table readings2');
     await c.query('create table readings2 (ts timestamptz not null, load int8) tags (device int4 not null) primary tags (device)');

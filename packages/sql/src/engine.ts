@@ -149,8 +149,28 @@ export class SqlEngine {
         await ts.proposeTsRetain(t.id, nowUs - seconds * 1_000_000);
         n++;
       }
+      await this.reorganize(view.allTables().filter((t) => t.kind === 'ts'), txn);
     } finally {
       txn.rollback();
+    }
+    return n;
+  }
+
+  /**
+   * Reorganizes (sorts, resolves duplicates, drops deleted rows, packs full compressed blocks) the
+   * partitions of these TS tables that ended more than ACTIVETIME ago and changed since their last
+   * rewrite — the compression of inactive data. Returns the tables asked.
+   */
+  async reorganize(tables: TableDesc[], txn: Txn): Promise<number> {
+    const ts = this.opts.ts;
+    if (!ts) return 0;
+    const rule = ['override', 'merge', 'keep', 'discard'].indexOf(this.clusterSetting('ts.dedup.rule', txn));
+    const nowUs = Date.now() * 1000;
+    let n = 0;
+    for (const t of tables) {
+      if (t.kind !== 'ts' || !t.ts || !ts.tsTable(t.id)) continue;
+      await ts.proposeTsReorganize(t.id, nowUs - t.ts.activeTimeSeconds * 1_000_000, rule < 0 ? 0 : rule);
+      n++;
     }
     return n;
   }

@@ -1599,6 +1599,27 @@ export class Session {
         return this.showObjects(stmt);
       case 'showClusterSetting':
         return this.showClusterSettings(stmt.name);
+      case 'compressTs': {
+        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'COMPRESS cannot run inside a transaction block');
+        const view = this.view;
+        let tables: TableDesc[];
+        if (stmt.table) {
+          const { desc } = this.tableFor(stmt.table, stmt.pos, view);
+          if (desc.kind !== 'ts') throw new PgError(SqlState.WrongObjectType, `"${desc.name}" is not a time-series table`);
+          tables = [desc];
+        } else {
+          const db = stmt.database === null ? null : view.database(stmt.database);
+          if (stmt.database !== null && !db) throw new PgError(SqlState.InvalidCatalogName, `database "${stmt.database}" does not exist`);
+          tables = view.allTables().filter((t) => t.kind === 'ts' && (!db || t.parentId === db.id));
+        }
+        await this.beginTxn();
+        try {
+          await this.engine.reorganize(tables, this.txn as Txn);
+        } finally {
+          await this.finishImplicit();
+        }
+        return { rows: [], tag: 'COMPRESS' };
+      }
       case 'vacuumTs': {
         if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'VACUUM TS DATABASES cannot run inside a transaction block');
         await this.engine.runRetention();

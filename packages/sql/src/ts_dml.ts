@@ -23,6 +23,8 @@ export interface TsSender {
   proposeTsRetain(tableId: number, beforeUs: number): Promise<void>;
   proposeTsDelete(tableId: number, payload: Buffer): Promise<void>;
   proposeTsTagUpdate(tableId: number, payload: Buffer): Promise<void>;
+  /** dedupRule: 0 override, 1 merge, 2 keep, 3 discard. */
+  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number): Promise<void>;
   tsTable(tableId: number): TsTable | undefined;
   /** Free bytes on the store's file system (for ts.disk_free_space.alert_threshold). */
   freeDiskBytes(): number;

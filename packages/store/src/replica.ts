@@ -16,6 +16,7 @@ const CmdTsDrop = 3;
 const CmdTsRetain = 4;
 const CmdTsDelete = 5;
 const CmdTsTagUpdate = 6;
+const CmdTsReorganize = 7;
 
 /** What a replica hands the store's time-series engine when TS commands apply. */
 export interface TsApplier {
@@ -27,6 +28,8 @@ export interface TsApplier {
   del(index: number, payload: Buffer): void;
   /** An UPDATE of non-primary tags (command.ts encodeTsTagUpdate payload). */
   updateTags(index: number, payload: Buffer): void;
+  /** Reorganization of inactive partitions (TsEngine.reorganize payload). */
+  reorganize(index: number, payload: Buffer): void;
 }
 
 /** Applies a TS command of the given kind; false if `kind` is not a TS command. */
@@ -46,6 +49,9 @@ function applyTs(ts: TsApplier, kind: number | undefined, index: number, body: B
       return true;
     case CmdTsTagUpdate:
       ts.updateTags(index, body);
+      return true;
+    case CmdTsReorganize:
+      ts.reorganize(index, body);
       return true;
     default:
       return false;
@@ -176,6 +182,11 @@ export class Replica {
   /** Queues a time-series DELETE (command.ts encodeTsDelete payload). */
   proposeTsDelete(payload: Buffer): Promise<void> {
     return this.propose(CmdTsDelete, payload);
+  }
+
+  /** Queues a reorganization of a time-series table's inactive partitions. */
+  proposeTsReorganize(payload: Buffer): Promise<void> {
+    return this.propose(CmdTsReorganize, payload);
   }
 
   /** Queues an UPDATE of time-series tags (command.ts encodeTsTagUpdate payload). */

@@ -54,7 +54,7 @@ export class Store implements KvSender {
     /** The time-series engine. NOTE: its flushed index is store-wide, which is exact while the store has one range. */
     readonly ts: TsEngine,
   ) {
-    this.tsApplier = { write: (i, p) => ts.apply(i, p), drop: (_i, id) => ts.dropTable(id), retain: (i, id, before) => ts.retain(i, id, before), del: (i, p) => ts.delete(i, p), updateTags: (i, p) => ts.updateTags(i, p) };
+    this.tsApplier = { write: (i, p) => ts.apply(i, p), drop: (_i, id) => ts.dropTable(id), retain: (i, id, before) => ts.retain(i, id, before), del: (i, p) => ts.delete(i, p), updateTags: (i, p) => ts.updateTags(i, p), reorganize: (i, p) => void ts.reorganize(i, p) };
   }
 
   static async open(dir: string, nodeId = 1): Promise<Store> {
@@ -161,6 +161,18 @@ export class Store implements KvSender {
   async proposeTsDelete(tableId: number, payload: Buffer): Promise<void> {
     const r = this.replicaFor(tablePrefix(tableId));
     const p = r.proposeTsDelete(payload);
+    this.scheduleRound();
+    await p;
+  }
+
+  /** Proposes reorganizing a time-series table's partitions that end before `beforeUs`. */
+  async proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number): Promise<void> {
+    const b = Buffer.alloc(13);
+    b.writeUInt32BE(tableId, 0);
+    b.writeDoubleBE(beforeUs, 4);
+    b[12] = dedupRule;
+    const r = this.replicaFor(tablePrefix(tableId));
+    const p = r.proposeTsReorganize(b);
     this.scheduleRound();
     await p;
   }

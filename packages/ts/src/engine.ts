@@ -108,6 +108,17 @@ export class TsEngine {
     this.flushedIndex = appliedIndex;
   }
 
+  /**
+   * Reorganization of a table's partitions ending before `beforeUs` (see TsTable.reorganize).
+   * Payload: u32 tableId | f64 beforeUs | u8 dedup rule (0 override, 1 merge, 2 keep, 3 discard).
+   */
+  reorganize(index: number, payload: Buffer): number {
+    const t = this.tables.get(payload.readUInt32BE(0));
+    if (!t || index <= t.durableIndex) return 0;
+    const rule = (['override', 'merge', 'keep', 'discard'] as const)[payload[12] ?? 0] ?? 'override';
+    return t.reorganize(BigInt(Math.floor(payload.readDoubleBE(4))), index, rule);
+  }
+
   /** Applies an UPDATE of tags (command.ts) at log index `index`; skipped when the table already holds it. */
   updateTags(index: number, payload: Buffer): void {
     const t = this.tables.get(payload.readUInt32BE(0));

@@ -47,6 +47,8 @@ interface TableMeta {
   tagBytes?: number;
   /** Partition directory → segment file → synced bytes. */
   partitions?: Record<string, Record<string, number>>;
+  /** Partition directories rewritten by reorganization and not written to since. */
+  clean?: string[];
   /** Deleted time ranges (timestamps as decimal strings). */
   deletes?: { entities: number[] | null; lo: string; hi: string; marks: Record<string, [number, number]> }[];
 }
@@ -159,6 +161,8 @@ export class TsTable {
   /** Rows appended since the last flush (or deletes not yet flushed). */
   unflushedRows = 0;
   private tombstones: Tombstone[] = [];
+  /** Starts of partitions reorganized and not written to or deleted from since. */
+  private readonly clean = new Set<bigint>();
 
   private constructor(
     readonly o: TsTableOptions,
@@ -176,19 +180,20 @@ export class TsTable {
     const meta = existsSync(metaPath) ? (JSON.parse(readFileSync(metaPath, 'utf8')) as TableMeta) : null;
     const t = new TsTable(o, meta);
     t.durableIndex = meta?.durableIndex ?? 0;
+    for (const d of meta?.clean ?? []) t.clean.add(BigInt(d.slice(1).split('_')[0] as string));
     t.tombstones = (meta?.deletes ?? []).map((d) => ({
       entities: d.entities ? new Set(d.entities) : null,
       lo: BigInt(d.lo),
       hi: BigInt(d.hi),
       marks: new Map(Object.entries(d.marks).map(([k, v]) => [BigInt(k), v])),
     }));
-    for (const d of readdirSync(o.dir).filter((x) => /^p-?\d+$/.test(x))) {
+    for (const d of readdirSync(o.dir).filter((x) => /^p-?\d+(_\d+)?$/.test(x))) {
       const listed = meta?.partitions?.[d];
       if (!listed) {
         rmSync(join(o.dir, d), { recursive: true, force: true }); // created after the last flush
         continue;
       }
-      const start = BigInt(d.slice(1));
+      const start = BigInt(d.slice(1).split('_')[0] as string);
       t.partitions.set(start, Partition.open(join(o.dir, d), start, start + o.partitionInterval, o.segment, new Map(Object.entries(listed))));
     }
     return t;
@@ -213,6 +218,7 @@ export class TsTable {
       const ts = r[0];
       if (typeof ts !== 'bigint') throw new Error('timestamp must be a bigint');
       const p = this.partitionFor(ts);
+      this.clean.delete(p.start);
       const key = `${p.start}/${entityId}`;
       let b = this.buffers.get(key);
       if (!b) this.buffers.set(key, (b = new EntityBuffer(this.types)));
@@ -236,29 +242,75 @@ export class TsTable {
     }
     this.buffers.clear();
     for (const p of this.partitions.values()) p.sync();
-    const tagBytes = this.tags?.sync() ?? 0;
-    if (appliedIndex > this.durableIndex) {
-      const meta: TableMeta = {
-        durableIndex: appliedIndex,
-        tagBytes,
-        partitions: {},
-        deletes: this.tombstones.map((d) => ({
-          entities: d.entities ? [...d.entities] : null,
-          lo: String(d.lo),
-          hi: String(d.hi),
-          marks: Object.fromEntries([...d.marks].map(([k, v]) => [String(k), v])),
-        })),
-      };
-      for (const p of this.partitions.values()) (meta.partitions as Record<string, Record<string, number>>)[basename(p.dir)] = p.segmentLengths();
-      const tmp = join(this.o.dir, 'meta.json.tmp');
-      const fd = openSync(tmp, 'w');
-      writeSync(fd, JSON.stringify(meta));
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(tmp, join(this.o.dir, 'meta.json'));
-      this.durableIndex = appliedIndex;
-    }
+    if (appliedIndex > this.durableIndex) this.writeMeta(appliedIndex);
     this.unflushedRows = 0;
+  }
+
+  /** Writes meta.json (write, fsync, rename) describing the synced files, at `index`. */
+  private writeMeta(index: number): void {
+    const meta: TableMeta = {
+      durableIndex: index,
+      tagBytes: this.tags?.sync() ?? 0,
+      partitions: {},
+      deletes: this.tombstones.map((d) => ({
+        entities: d.entities ? [...d.entities] : null,
+        lo: String(d.lo),
+        hi: String(d.hi),
+        marks: Object.fromEntries([...d.marks].map(([k, v]) => [String(k), v])),
+      })),
+      clean: [...this.partitions.values()].filter((p) => this.clean.has(p.start)).map((p) => basename(p.dir)),
+    };
+    for (const p of this.partitions.values()) (meta.partitions as Record<string, Record<string, number>>)[basename(p.dir)] = p.segmentLengths();
+    const tmp = join(this.o.dir, 'meta.json.tmp');
+    const fd = openSync(tmp, 'w');
+    writeSync(fd, JSON.stringify(meta));
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, join(this.o.dir, 'meta.json'));
+    this.durableIndex = index;
+  }
+
+  /**
+   * Reorganization (and the compression of inactive data): rewrites each partition that ends at or
+   * before `beforeTs` and was written to since its last rewrite — every entity's rows sorted,
+   * duplicates resolved by `dedup`, deleted rows dropped, packed into full blocks — into a new
+   * directory, then switches to it in one meta.json write and removes the old one. A crash before
+   * the switch leaves the old partition (the new directory is not in meta.json and is deleted on
+   * open); after it, the new one. Returns the partitions rewritten.
+   */
+  reorganize(beforeTs: bigint, appliedIndex: number, dedup: DedupRule): number {
+    this.flush(appliedIndex);
+    let n = 0;
+    for (const [start, old] of [...this.partitions]) {
+      if (old.end > beforeTs || this.clean.has(start)) continue;
+      const gen = (Number(basename(old.dir).split('_')[1] ?? 0) + 1).toString();
+      const fresh = Partition.open(join(this.o.dir, `p${start}_${gen}`), start, old.end, this.o.segment);
+      for (const id of old.entities()) {
+        for (const b of this.scan([id], start, old.end - 1n, null, dedup)) {
+          const rows = b.columns[0]?.values.length ?? 0;
+          for (let at = 0; at < rows; at += this.rowsPerBlock) {
+            const to = Math.min(rows, at + this.rowsPerBlock);
+            fresh.append(id, encodeBlock(sliceColumns(b.columns, at, to), this.o.compress ?? true));
+          }
+        }
+      }
+      fresh.sync();
+      this.partitions.set(start, fresh);
+      for (const d of this.tombstones) d.marks.delete(start);
+      this.tombstones = this.tombstones.filter((d) => d.marks.size > 0);
+      this.clean.add(start);
+      this.writeMeta(Math.max(appliedIndex, this.durableIndex));
+      old.drop();
+      n++;
+    }
+    return n;
+  }
+
+  /** Blocks in a partition (all entities), for tests and metrics. */
+  blockCount(): number {
+    let n = 0;
+    for (const p of this.partitions.values()) for (const id of p.entities()) n += p.blocks(id, -(2n ** 63n), 2n ** 63n - 1n).length;
+    return n;
   }
 
   private partitionsIn(minTs: bigint, maxTs: bigint): Partition[] {
@@ -325,7 +377,10 @@ export class TsTable {
   deleteRange(entityIds: number[] | null, lo: bigint, hi: bigint): void {
     const ids = entityIds ? new Set(entityIds) : null;
     const marks = new Map<bigint, [number, number]>();
-    for (const p of this.partitionsIn(lo, hi)) marks.set(p.start, p.position());
+    for (const p of this.partitionsIn(lo, hi)) {
+      marks.set(p.start, p.position());
+      this.clean.delete(p.start);
+    }
     for (const [key, b] of this.buffers) {
       const [start, entity] = key.split('/') as [string, string];
       if (ids && !ids.has(Number(entity))) continue;
@@ -519,6 +574,15 @@ export function dedupRuns(cols: ColumnData[], rule: Exclude<DedupRule, 'keep'>):
     }
     return { type: c.type, values, nulls };
   });
+}
+
+/** Rows [from, to) of every column. */
+function sliceColumns(cols: ColumnData[], from: number, to: number): ColumnData[] {
+  return cols.map((c) => ({
+    type: c.type,
+    values: (c.type === ColumnType.String ? (c.values as string[]).slice(from, to) : (c.values as BigInt64Array).slice(from, to)) as ColumnValues,
+    nulls: c.nulls ? c.nulls.slice(from, to) : null,
+  }));
 }
 
 /** The rows (by timestamp and index) a predicate keeps, as new columns. */

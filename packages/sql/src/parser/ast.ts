@@ -178,6 +178,8 @@ export type Statement =
   | { kind: 'showTagValues'; table: string[]; pos: number }
   /** SET CLUSTER SETTING name = value; value null = DEFAULT / RESET CLUSTER SETTING. */
   | { kind: 'setClusterSetting'; name: string; value: string | null; pos: number }
+  /** COMPRESS TABLE t | DATABASE db | ALL DATABASES: reorganize and compress inactive TS data now. */
+  | { kind: 'compressTs'; table: string[] | null; database: string | null; pos: number }
   /** VACUUM TS DATABASES: run time-series retention now. */
   | { kind: 'vacuumTs'; pos: number }
   /** SHOW CLUSTER SETTING name; name null = SHOW [ALL] CLUSTER SETTINGS. */

@@ -302,6 +302,13 @@ class Parser {
       while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
       return { kind: 'comment', pos };
     }
+    if (this.acceptKw('compress')) {
+      if (this.acceptKw('table')) return { kind: 'compressTs', table: this.qualifiedName(), database: null, pos };
+      if (this.acceptKw('database')) return { kind: 'compressTs', table: null, database: this.ident(), pos };
+      this.expectKw('all');
+      this.expectKw('databases');
+      return { kind: 'compressTs', table: null, database: null, pos };
+    }
     if (this.acceptKw('vacuum', 'ts')) {
       this.expectKw('databases');
       return { kind: 'vacuumTs', pos };
