@@ -209,7 +209,7 @@ describe('TsEngine', () => {
     const after = [...(t?.scan(null, 0n, 2n ** 62n, null, 'keep') ?? [])].map((b) => b.columns.map((c) => [...(c.values as ArrayLike<unknown>)]));
     expect(after).toEqual(before); // even read with 'keep': duplicates and deleted rows are gone for good
     expect(t?.blockCount()).toBeLessThan(blocksBefore);
-    expect(e.reorganize(++i, reorg)).toBe(0); // clean until written again
+    expect(e.reorganize(i + 1, reorg)).toBe(0); // clean until written again
     // a crash right after: reopening finds the reorganized partition
     const r = TsEngine.open(dir, { rowsPerBlock: 50 });
     const reopened = [...(r.table(42)?.scan(null, 0n, 2n ** 62n, null, 'keep') ?? [])].map((b) => b.columns.map((c) => [...(c.values as ArrayLike<unknown>)]));
