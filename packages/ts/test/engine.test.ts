@@ -195,24 +195,24 @@ describe('TsEngine', () => {
     let i = 0;
     // 20 small out-of-order commands for one device in hour 0, plus duplicates and a delete
     for (let k = 19; k >= 0; k--) e.apply(++i, cmd('a', k * 10, 10));
-    e.apply(++i, encodeTsWrite({ tableId: 42, schema, rows: rows('a', 5, 3).map((r) => [r[0], 999, r[2], r[3], r[4], r[5]]) })); // duplicates of 5..7
+    e.apply(++i, encodeTsWrite({ tableId: 42, schema, rows: rows('a', 5, 3).map((r): TsValue[] => [r[0] ?? null, 999, r[2] ?? null, r[3] ?? null, r[4] ?? null, r[5] ?? null]) })); // duplicates of 5..7
     e.delete(++i, encodeTsDelete({ tableId: 42, loUs: 100e6, hiUs: 109e6, tagCombos: null }, schema.tags));
     e.apply(++i, cmd('b', 2 * hour, 5)); // hour 2: active, left alone
     e.flush(i);
     const t = e.table(42);
-    const before = [...(t?.scan(null, 0n, 2n ** 62n, null, 'override') ?? [])].map((b) => b.columns.map((c) => [...(c.values as ArrayLike<unknown>)]));
+    const before = [...(t?.scan(null, 0n, 2n ** 62n, null, 'override') ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
     const blocksBefore = t?.blockCount() ?? 0;
     const reorg = Buffer.alloc(13);
     reorg.writeUInt32BE(42, 0);
     reorg.writeDoubleBE(1.5 * hour * 1e6, 4); // partitions ending before 1.5 h: hour 0 only
     expect(e.reorganize(++i, reorg)).toBe(1);
-    const after = [...(t?.scan(null, 0n, 2n ** 62n, null, 'keep') ?? [])].map((b) => b.columns.map((c) => [...(c.values as ArrayLike<unknown>)]));
+    const after = [...(t?.scan(null, 0n, 2n ** 62n, null, 'keep') ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
     expect(after).toEqual(before); // even read with 'keep': duplicates and deleted rows are gone for good
     expect(t?.blockCount()).toBeLessThan(blocksBefore);
     expect(e.reorganize(i + 1, reorg)).toBe(0); // clean until written again
     // a crash right after: reopening finds the reorganized partition
     const r = TsEngine.open(dir, { rowsPerBlock: 50 });
-    const reopened = [...(r.table(42)?.scan(null, 0n, 2n ** 62n, null, 'keep') ?? [])].map((b) => b.columns.map((c) => [...(c.values as ArrayLike<unknown>)]));
+    const reopened = [...(r.table(42)?.scan(null, 0n, 2n ** 62n, null, 'keep') ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
     expect(reopened).toEqual(before);
     r.close();
     e.close();
