@@ -20,7 +20,7 @@ import type { SqlType, Value, ValueContext } from './types/types.js';
 import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
 import { Binder, lit, typeFromName } from './plan/binder.js';
 import type { BindEnv, BoundExpr } from './plan/binder.js';
-import { DEFAULT_MARKER, QueryPlanner, chooseIndex, conjuncts } from './plan/query.js';
+import { DEFAULT_MARKER, QueryPlanner, chooseIndex, conjuncts, tsDeleteBounds } from './plan/query.js';
 import type { PlannerEnv, ResolvedTable, VirtualTableDef } from './plan/query.js';
 import { Scope } from './plan/scope.js';
 import type { ScopeCol } from './plan/scope.js';
@@ -36,10 +36,21 @@ import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, s
 import { alterTsTable, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
 import type { TsSender } from './ts_dml.js';
 import { settingDef, settingDefs, settingKey } from './settings.js';
-import { TsScan, columnTypeOf, noBounds, primaryCombos, tsDeletePayload, tsScanColumns } from './ts_dml.js';
+import {
+  TsScan,
+  checkTsRow,
+  columnTypeOf,
+  noBounds,
+  primaryCombos,
+  proposeTsRows,
+  toTsValue,
+  tsColumnDescs,
+  tsDeletePayload,
+  tsRowsPerCommandMax,
+  tsScanColumns,
+  tsTargets,
+} from './ts_dml.js';
 import { encodeTsTagUpdate } from '@strata/ts';
-import { tsDeleteBounds } from './plan/query.js';
-import { checkTsRow, proposeTsRows, toTsValue, tsColumnDescs, tsRowsPerCommandMax, tsTargets } from './ts_dml.js';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
 import { indexDef, indexOid, renderDefault, rootRoleOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
@@ -836,35 +847,7 @@ export class Session {
     if (new Set(targets).size !== targets.length) throw new PgError(SqlState.DuplicateColumn, 'column specified more than once');
     const writer = this.writerFor(t, planner, view);
     // Source rows.
-    let source: Operator | null = null;
-    let valueRows: { evs: (Ev | null)[]; types: SqlType[] }[] | null = null;
-    if (s.source !== 'default') {
-      const q = s.source;
-      if (q.body.kind === 'values' && q.with.length === 0 && q.orderBy.length === 0 && !q.limit) {
-        valueRows = q.body.rows.map((row) => {
-          if (row.length > targets.length) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
-          if (row.length < targets.length && s.columns) throw new PgError(SqlState.SyntaxError, 'INSERT has more target columns than expressions');
-          const evs: (Ev | null)[] = [];
-          const types: SqlType[] = [];
-          row.forEach((e, i) => {
-            if (e.kind === 'default') {
-              evs.push(null);
-              types.push(T.unknown);
-              return;
-            }
-            const col = t.columns[targets[i] as number] as ColumnDesc;
-            let be = b.bind(e, new Scope([]));
-            if (be.type.kind === 'unknown') be = b.coerce(be, col.type, false); // assignment: no silent truncation
-            evs.push(be.ev);
-            types.push(be.type);
-          });
-          return { evs, types };
-        });
-      } else {
-        source = planner.planQuery(q, null);
-        if (source.columns.length > targets.length) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
-      }
-    }
+    const { source, valueRows } = s.source === 'default' ? { source: null, valueRows: null } : insertSource(s.source, targets.length, s.columns !== null, (i) => (t.columns[targets[i] as number] as ColumnDesc).type, planner);
     const scopeCols: ScopeCol[] = t.columns.map((c) => ({ name: c.name, rel: s.alias ?? t.name, type: c.type, hidden: c.hidden }));
     const ret = this.returning(s.returning, new Scope(scopeCols), planner);
     // ON CONFLICT
@@ -994,33 +977,7 @@ export class Session {
       return i;
     });
     if (new Set(targets).size !== targets.length) throw new PgError(SqlState.DuplicateColumn, 'column specified more than once');
-    const b = planner.binder;
-    const q = s.source;
-    let valueRows: { evs: (Ev | null)[]; types: SqlType[] }[] | null = null;
-    let source: Operator | null = null;
-    if (q.body.kind === 'values' && q.with.length === 0 && q.orderBy.length === 0 && !q.limit) {
-      valueRows = q.body.rows.map((row) => {
-        if (row.length > targets.length) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
-        if (row.length < targets.length && s.columns) throw new PgError(SqlState.SyntaxError, 'INSERT has more target columns than expressions');
-        const evs: (Ev | null)[] = [];
-        const types: SqlType[] = [];
-        row.forEach((e, i) => {
-          if (e.kind === 'default') {
-            evs.push(null);
-            types.push(T.unknown);
-            return;
-          }
-          let be = b.bind(e, new Scope([]));
-          if (be.type.kind === 'unknown') be = b.coerce(be, (all[targets[i] as number] as { type: SqlType }).type, false);
-          evs.push(be.ev);
-          types.push(be.type);
-        });
-        return { evs, types };
-      });
-    } else {
-      source = planner.planQuery(q, null);
-      if (source.columns.length > targets.length) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
-    }
+    const { source, valueRows } = insertSource(s.source, targets.length, s.columns !== null, (i) => (all[targets[i] as number] as { type: SqlType }).type, planner);
     const db = [...view.databases.values()].find((d) => d.id === t.parentId);
     const colDescs = tsColumnDescs(t);
     let pending: TsValue[][] = [];
@@ -2206,6 +2163,45 @@ function joinTargets(target: Operator, others: Operator, pred: BoundExpr | null,
     }
   }
   return out;
+}
+
+/**
+ * The rows an INSERT inserts: a plain VALUES list bound expression by expression (DEFAULT as
+ * null; untyped literals take the target column's type, without silent truncation), or any other
+ * query planned as an operator.
+ */
+function insertSource(
+  q: SelectStmt,
+  targets: number,
+  explicitColumns: boolean,
+  targetType: (i: number) => SqlType,
+  planner: QueryPlanner,
+): { source: Operator | null; valueRows: { evs: (Ev | null)[]; types: SqlType[] }[] | null } {
+  const b = planner.binder;
+  if (q.body.kind === 'values' && q.with.length === 0 && q.orderBy.length === 0 && !q.limit) {
+    const valueRows = q.body.rows.map((row) => {
+      if (row.length > targets) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
+      if (row.length < targets && explicitColumns) throw new PgError(SqlState.SyntaxError, 'INSERT has more target columns than expressions');
+      const evs: (Ev | null)[] = [];
+      const types: SqlType[] = [];
+      row.forEach((e, i) => {
+        if (e.kind === 'default') {
+          evs.push(null);
+          types.push(T.unknown);
+          return;
+        }
+        let be = b.bind(e, new Scope([]));
+        if (be.type.kind === 'unknown') be = b.coerce(be, targetType(i), false); // assignment: no silent truncation
+        evs.push(be.ev);
+        types.push(be.type);
+      });
+      return { evs, types };
+    });
+    return { source: null, valueRows };
+  }
+  const source = planner.planQuery(q, null);
+  if (source.columns.length > targets) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
+  return { source, valueRows: null };
 }
 
 function isPlannable(s: Statement): boolean {

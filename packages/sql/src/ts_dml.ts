@@ -140,19 +140,10 @@ export async function proposeTsRows(sender: TsSender, t: TableDesc, db: Database
  * constant, an empty range, or primary-tag values no device can have).
  */
 export function tsDeletePayload(t: TableDesc, bounds: TsScanBounds, ctx: ExecCtx): Buffer | null {
-  let lo = -(2 ** 63);
-  let hi = 2 ** 63;
-  for (const f of bounds.lower) {
-    const v = f(ctx);
-    if (v === null) return null;
-    if (Number(v) > lo) lo = Number(v);
-  }
-  for (const f of bounds.upper) {
-    const v = f(ctx);
-    if (v === null) return null;
-    if (Number(v) < hi) hi = Number(v);
-  }
-  if (lo > hi) return null;
+  const range = evalTimeRange(bounds, ctx);
+  if (!range) return null;
+  const lo = Number(range.lo);
+  const hi = Number(range.hi);
   const info = t.ts as NonNullable<TableDesc['ts']>;
   let combos: TsValue[][] | null = null;
   if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null)) {
@@ -201,6 +192,26 @@ export interface TsScanBounds {
   tagValues: (((ctx: ExecCtx) => Value[]) | null)[];
   /** = / IN on non-primary tags: the values each may take (devices are filtered by their tags). */
   tagFilters: { pos: number; values: (ctx: ExecCtx) => Value[] }[];
+}
+
+/**
+ * The time range bounds allow, evaluated now (inclusive, microseconds; unbounded sides are the
+ * int64 extremes), or null when they select nothing (a NULL constant or an empty range).
+ */
+export function evalTimeRange(bounds: TsScanBounds, ctx: ExecCtx): { lo: bigint; hi: bigint } | null {
+  let lo = tsMin;
+  let hi = tsMax;
+  for (const f of bounds.lower) {
+    const v = f(ctx);
+    if (v === null) return null;
+    if (v > lo) lo = v;
+  }
+  for (const f of bounds.upper) {
+    const v = f(ctx);
+    if (v === null) return null;
+    if (v < hi) hi = v;
+  }
+  return lo > hi ? null : { lo, hi };
 }
 
 export function noBounds(t: TableDesc): TsScanBounds {
@@ -287,19 +298,9 @@ function tagKeyValue(v: Value, t: SqlType): TsValue | undefined {
 function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<{ tags: Value[]; columns: ColumnData[] }> {
   const table = ctx.ts?.tsTable(t.id);
   if (!table) return; // nothing written yet
-  let lo = tsMin;
-  let hi = tsMax;
-  for (const f of bounds.lower) {
-    const v = f(ctx);
-    if (v === null) return;
-    if (v > lo) lo = v;
-  }
-  for (const f of bounds.upper) {
-    const v = f(ctx);
-    if (v === null) return;
-    if (v < hi) hi = v;
-  }
-  if (lo > hi) return;
+  const range = evalTimeRange(bounds, ctx);
+  if (!range) return;
+  const { lo, hi } = range;
   let entities: number[] | null = null;
   const info = t.ts as NonNullable<TableDesc['ts']>;
   if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null) && table.tags) {

@@ -11,12 +11,10 @@ import type { RangeDescriptor } from './range.js';
 const proposalIdBytes = 16;
 /** Command kinds (the byte after the proposal id). */
 const CmdWriteBatch = 1;
-const CmdTsWrite = 2;
-const CmdTsDrop = 3;
-const CmdTsRetain = 4;
-const CmdTsDelete = 5;
-const CmdTsTagUpdate = 6;
-const CmdTsReorganize = 7;
+
+/** Time-series command kinds; payloads are described at each TsApplier method. */
+export const TsCommand = { Write: 2, Drop: 3, Retain: 4, Delete: 5, TagUpdate: 6, Reorganize: 7 } as const;
+export type TsCommand = (typeof TsCommand)[keyof typeof TsCommand];
 
 /** What a replica hands the store's time-series engine when TS commands apply. */
 export interface TsApplier {
@@ -35,22 +33,22 @@ export interface TsApplier {
 /** Applies a TS command of the given kind; false if `kind` is not a TS command. */
 function applyTs(ts: TsApplier, kind: number | undefined, index: number, body: Buffer): boolean {
   switch (kind) {
-    case CmdTsWrite:
+    case TsCommand.Write:
       ts.write(index, body);
       return true;
-    case CmdTsDrop:
+    case TsCommand.Drop:
       ts.drop(index, body.readUInt32BE(0));
       return true;
-    case CmdTsRetain:
+    case TsCommand.Retain:
       ts.retain(index, body.readUInt32BE(0), body.readDoubleBE(4));
       return true;
-    case CmdTsDelete:
+    case TsCommand.Delete:
       ts.del(index, body);
       return true;
-    case CmdTsTagUpdate:
+    case TsCommand.TagUpdate:
       ts.updateTags(index, body);
       return true;
-    case CmdTsReorganize:
+    case TsCommand.Reorganize:
       ts.reorganize(index, body);
       return true;
     default:
@@ -167,39 +165,9 @@ export class Replica {
     return this.propose(CmdWriteBatch, encodeWriteBatch(b));
   }
 
-  /** Queues a time-series write (command.ts payload); resolves once applied to the TS engine. */
-  proposeTsWrite(payload: Buffer): Promise<void> {
-    return this.propose(CmdTsWrite, payload);
-  }
-
-  /** Queues the deletion of a time-series table's data. */
-  proposeTsDrop(tableId: number): Promise<void> {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32BE(tableId, 0);
-    return this.propose(CmdTsDrop, b);
-  }
-
-  /** Queues a time-series DELETE (command.ts encodeTsDelete payload). */
-  proposeTsDelete(payload: Buffer): Promise<void> {
-    return this.propose(CmdTsDelete, payload);
-  }
-
-  /** Queues a reorganization of a time-series table's inactive partitions. */
-  proposeTsReorganize(payload: Buffer): Promise<void> {
-    return this.propose(CmdTsReorganize, payload);
-  }
-
-  /** Queues an UPDATE of time-series tags (command.ts encodeTsTagUpdate payload). */
-  proposeTsTagUpdate(payload: Buffer): Promise<void> {
-    return this.propose(CmdTsTagUpdate, payload);
-  }
-
-  /** Queues a retention pass for a time-series table: partitions ending at or before `beforeUs` go. */
-  proposeTsRetain(tableId: number, beforeUs: number): Promise<void> {
-    const b = Buffer.allocUnsafe(12);
-    b.writeUInt32BE(tableId, 0);
-    b.writeDoubleBE(beforeUs, 4);
-    return this.propose(CmdTsRetain, b);
+  /** Queues a time-series command; resolves once applied to the TS engine. */
+  proposeTs(kind: TsCommand, body: Buffer): Promise<void> {
+    return this.propose(kind, body);
   }
 
   private propose(kind: number, body: Buffer): Promise<void> {

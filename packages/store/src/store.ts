@@ -11,7 +11,7 @@ import { LogFile } from './logfile.js';
 import type { LogRecord } from './logfile.js';
 import { containsKey, decodeDescriptor, encodeDescriptor, wholeKeyspace } from './range.js';
 import type { RangeDescriptor } from './range.js';
-import { Replica, appliedStateKey, decodeAppliedState, descriptorKey, encodeAppliedState, replayTsEntry } from './replica.js';
+import { Replica, TsCommand, appliedStateKey, decodeAppliedState, descriptorKey, encodeAppliedState, replayTsEntry } from './replica.js';
 import type { TsApplier } from './replica.js';
 
 export interface StoreStats {
@@ -147,58 +147,53 @@ export class Store implements KvSender {
     this.lastTsFlush = Date.now();
   }
 
-  /** Proposes a time-series write (a ts command.ts payload); resolves once applied. */
-  async proposeTs(tableId: number, payload: Buffer): Promise<void> {
+  /** Proposes a time-series command to the range holding the table; resolves once applied. */
+  private async proposeTsCommand(tableId: number, kind: TsCommand, body: Buffer): Promise<void> {
     assert(!this.closed, 'store is closed');
     const r = this.replicaFor(tablePrefix(tableId));
     this.stats.proposals++;
-    const p = r.proposeTsWrite(payload);
+    const p = r.proposeTs(kind, body);
     this.scheduleRound();
     await p;
   }
 
-  /** Proposes a time-series DELETE (command.ts encodeTsDelete payload); resolves once applied. */
-  async proposeTsDelete(tableId: number, payload: Buffer): Promise<void> {
-    const r = this.replicaFor(tablePrefix(tableId));
-    const p = r.proposeTsDelete(payload);
-    this.scheduleRound();
-    await p;
+  /** A time-series write (command.ts encodeTsWrite payload). */
+  proposeTs(tableId: number, payload: Buffer): Promise<void> {
+    return this.proposeTsCommand(tableId, TsCommand.Write, payload);
   }
 
-  /** Proposes reorganizing a time-series table's partitions that end before `beforeUs`. */
-  async proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number): Promise<void> {
+  /** A time-series DELETE (command.ts encodeTsDelete payload). */
+  proposeTsDelete(tableId: number, payload: Buffer): Promise<void> {
+    return this.proposeTsCommand(tableId, TsCommand.Delete, payload);
+  }
+
+  /** An UPDATE of time-series tags (command.ts encodeTsTagUpdate payload). */
+  proposeTsTagUpdate(tableId: number, payload: Buffer): Promise<void> {
+    return this.proposeTsCommand(tableId, TsCommand.TagUpdate, payload);
+  }
+
+  /** Reorganizing the table's partitions that end before `beforeUs` (dedupRule as TsEngine.reorganize). */
+  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number): Promise<void> {
     const b = Buffer.alloc(13);
     b.writeUInt32BE(tableId, 0);
     b.writeDoubleBE(beforeUs, 4);
     b[12] = dedupRule;
-    const r = this.replicaFor(tablePrefix(tableId));
-    const p = r.proposeTsReorganize(b);
-    this.scheduleRound();
-    await p;
+    return this.proposeTsCommand(tableId, TsCommand.Reorganize, b);
   }
 
-  /** Proposes an UPDATE of time-series tags (command.ts encodeTsTagUpdate payload). */
-  async proposeTsTagUpdate(tableId: number, payload: Buffer): Promise<void> {
-    const r = this.replicaFor(tablePrefix(tableId));
-    const p = r.proposeTsTagUpdate(payload);
-    this.scheduleRound();
-    await p;
+  /** A retention pass: the table's partitions ending at or before `beforeUs` are dropped. */
+  proposeTsRetain(tableId: number, beforeUs: number): Promise<void> {
+    const b = Buffer.alloc(12);
+    b.writeUInt32BE(tableId, 0);
+    b.writeDoubleBE(beforeUs, 4);
+    return this.proposeTsCommand(tableId, TsCommand.Retain, b);
   }
 
-  /** Proposes a retention pass: the table's partitions ending at or before `beforeUs` are dropped. */
-  async proposeTsRetain(tableId: number, beforeUs: number): Promise<void> {
-    const r = this.replicaFor(tablePrefix(tableId));
-    const p = r.proposeTsRetain(tableId, beforeUs);
-    this.scheduleRound();
-    await p;
-  }
-
-  /** Proposes deleting a time-series table's data. */
-  async proposeTsDrop(tableId: number): Promise<void> {
-    const r = this.replicaFor(tablePrefix(tableId));
-    const p = r.proposeTsDrop(tableId);
-    this.scheduleRound();
-    await p;
+  /** Deleting a time-series table's data. */
+  proposeTsDrop(tableId: number): Promise<void> {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(tableId, 0);
+    return this.proposeTsCommand(tableId, TsCommand.Drop, b);
   }
 
   replicaFor(key: Uint8Array): Replica {

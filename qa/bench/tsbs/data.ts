@@ -3,6 +3,8 @@
  * per host with 10 integer usage_* fields as random walks clamped to [0, 100]. Seeded, so every
  * system gets the same rows. Rows come in time order, all hosts per timestamp (as TSBS writes).
  */
+import { mulberry32 } from '@strata/raft';
+
 export const fields = [
   'usage_user',
   'usage_system',
@@ -21,17 +23,8 @@ export const tagNames = ['hostname', 'region', 'datacenter', 'rack', 'os', 'arch
 export const intervalMs = 10_000;
 export const startMs = Date.UTC(2016, 0, 1);
 
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG (mulberry32) the Raft simulator uses too. */
+export const rng = mulberry32;
 
 const regions = ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'sa-east-1'];
 

@@ -41,7 +41,7 @@ import type { AggSpec, FrameEdge, WindowFuncSpec } from '../exec/aggregate.js';
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
-import { TsScan, noBounds, tsScanColumns } from '../ts_dml.js';
+import { TsScan, evalTimeRange, noBounds, tsScanColumns } from '../ts_dml.js';
 import type { TsScanBounds } from '../ts_dml.js';
 import type { ScopeCol } from './scope.js';
 
@@ -672,11 +672,8 @@ export class QueryPlanner {
         const scan = input instanceof TsScan ? input : input instanceof Filter && input.input instanceof TsScan ? input.input : null;
         const range = (ctx: ExecCtx): { lo: number; hi: number } | null => {
           if (!scan || scan.bounds.lower.length === 0 || scan.bounds.upper.length === 0) return null;
-          let lo = -Infinity;
-          let hi = Infinity;
-          for (const f of scan.bounds.lower) lo = Math.max(lo, Number(f(ctx) ?? -Infinity));
-          for (const f of scan.bounds.upper) hi = Math.min(hi, Number(f(ctx) ?? Infinity));
-          return Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi ? { lo, hi } : null;
+          const r = evalTimeRange(scan.bounds, ctx);
+          return r ? { lo: Number(r.lo), hi: Number(r.hi) } : null;
         };
         const cols = [...groupBound.map((g) => ({ name: g.name, type: g.type })), ...aggCols, ...interps.map(() => ({ name: 'interpolate', type: T.float8 }))];
         op = new GapFill(op, cols, gapIdx, others, others.map((i) => (groupBound[i] as BoundExpr).type), gap.widthUs, gap.originUs, range, nGroup + aggs.length, interps);
