@@ -388,7 +388,7 @@ describe('time-series rows', () => {
     expect(create).toContain('retentions 7776000s');
     expect(create).toContain('activetime 2d');
     expect((await c.query('select count(*)::int as n from alt2 where dev = 1')).rows[0].n).toBe(1); // push-down by the new name
-    expect(await sqlstate('alter table alt2 add column w int4')).toBe('0A000');
+    expect(await sqlstate('alter table alt2 alter column value set default 1')).toBe('0A000');
     expect(await sqlstate('alter table alt2 rename column value to place')).toBe('42701');
     expect(await sqlstate('alter table alt2 rename tag nope to x')).toBe('42703');
   });

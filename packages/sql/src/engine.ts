@@ -1,5 +1,5 @@
 import type { TsSender } from './ts_dml.js';
-import { settingDef, settingKey } from './settings.js';
+import { settingDef, settingKey, tsStorageOf } from './settings.js';
 import { PgError, SqlState, logger } from '@strata/common';
 import { KeyWriter, KeyspaceSystem, Txn } from '@strata/kv';
 import type { KvSender, WriteBatch } from '@strata/kv';
@@ -149,7 +149,7 @@ export class SqlEngine {
         await ts.proposeTsRetain(t.id, nowUs - seconds * 1_000_000);
         n++;
       }
-      await this.reorganize(view.allTables().filter((t) => t.kind === 'ts'), txn);
+      if (this.clusterSetting('ts.auto_vacuum.enabled', txn) === 'true') await this.reorganize(view.allTables().filter((t) => t.kind === 'ts'), txn);
     } finally {
       txn.rollback();
     }
@@ -166,10 +166,11 @@ export class SqlEngine {
     if (!ts) return 0;
     const rule = ['override', 'merge', 'keep', 'discard'].indexOf(this.clusterSetting('ts.dedup.rule', txn));
     const nowUs = Date.now() * 1000;
+    const storage = tsStorageOf((name) => this.clusterSetting(name, txn));
     let n = 0;
     for (const t of tables) {
       if (t.kind !== 'ts' || !t.ts || !ts.tsTable(t.id)) continue;
-      await ts.proposeTsReorganize(t.id, nowUs - t.ts.activeTimeSeconds * 1_000_000, rule < 0 ? 0 : rule);
+      await ts.proposeTsReorganize(t.id, nowUs - t.ts.activeTimeSeconds * 1_000_000, rule < 0 ? 0 : rule, storage);
       n++;
     }
     return n;

@@ -39,18 +39,19 @@ import { settingDef, settingDefs, settingKey } from './settings.js';
 import {
   TsScan,
   checkTsRow,
-  columnTypeOf,
   noBounds,
   primaryCombos,
   proposeTsRows,
   toTsValue,
   tsColumnDescs,
   tsDeletePayload,
+  tsEntityOf,
+  tsSchemaOf,
   tsRowsPerCommandMax,
   tsScanColumns,
   tsTargets,
 } from './ts_dml.js';
-import { encodeTsTagUpdate } from '@strata/ts';
+import { encodeTsAlter, encodeTsTagUpdate } from '@strata/ts';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
 import { indexDef, indexOid, renderDefault, rootRoleOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
@@ -1018,7 +1019,7 @@ export class Session {
         pending = [];
         if (rows.length === 0) return;
         session.checkTsDiskSpace(sender, ctx.txn);
-        await proposeTsRows(sender, t, db, rows, ctx.clusterSetting('ts.dedup.rule') === 'reject');
+        await proposeTsRows(sender, t, db, rows, ctx);
       },
     };
   }
@@ -1170,7 +1171,6 @@ export class Session {
     if (!bounds || bounds.lower.length + bounds.upper.length > 0 || !bounds.tagValues.every((x) => x !== null)) {
       throw new PgError(SqlState.FeatureNotSupported, `UPDATE of tags in time-series table "${t.name}" needs = / IN on every primary tag (${info.primaryTags.join(', ')}) and nothing else in WHERE`);
     }
-    const tagTypes = info.tags.map((g) => columnTypeOf(g.type));
     let payload: Buffer | null = null;
     return {
       columns: null,
@@ -1183,7 +1183,7 @@ export class Session {
           const table = ctx.ts?.tsTable(t.id);
           const seen = new Set<number>();
           for (const c of combos) {
-            const id = table?.tags?.lookup(c);
+            const id = table ? tsEntityOf(t, table, c) : undefined;
             if (id !== undefined) seen.add(id);
           }
           const updates: [number, TsValue][] = changes.map((ch) => {
@@ -1192,7 +1192,7 @@ export class Session {
             return [ch.pos, v];
           });
           state.count = seen.size;
-          payload = seen.size > 0 ? encodeTsTagUpdate({ tableId: t.id, tagCombos: combos, changes: updates }, tagTypes) : null;
+          payload = seen.size > 0 ? encodeTsTagUpdate({ tableId: t.id, schema: tsSchemaOf(t, undefined), tagCombos: combos, changes: updates }) : null;
           yield []; // no result rows; the command is proposed in finish()
         })();
         return { batches, state };
@@ -1232,7 +1232,7 @@ export class Session {
         return { batches, state };
       },
       async finish(ctx) {
-        const payload = tsDeletePayload(t, bounds, ctx);
+        const payload = tsDeletePayload(t, undefined, bounds, ctx);
         if (payload) await sender.proposeTsDelete(t.id, payload);
       },
     };
@@ -1360,7 +1360,7 @@ export class Session {
       pending = [];
       if (rows.length === 0) return;
       this.checkTsDiskSpace(sender, ctx.txn);
-      await proposeTsRows(sender, t, db, rows, ctx.clusterSetting('ts.dedup.rule') === 'reject');
+      await proposeTsRows(sender, t, db, rows, ctx);
     };
     try {
       for await (const chunk of copyIn(targets.length)) {
@@ -1616,6 +1616,9 @@ export class Session {
   /** Time-series tables whose data the running DDL statement drops after it commits. */
   private tsDrops: number[] = [];
 
+  /** Schema changes of time-series tables the running DDL statement proposes after it commits. */
+  private tsAlters: { tableId: number; payload: Buffer }[] = [];
+
   private dropTsData(t: TableDesc): void {
     this.tsDrops.push(t.id);
   }
@@ -1626,11 +1629,15 @@ export class Session {
     const txn = this.txn as Txn;
     const notices: string[] = [];
     this.tsDrops = [];
+    this.tsAlters = [];
     try {
       const tag = await this.ddl(stmt, text, this.ddlEnv(txn, notices));
       for (const n of notices) sink.notice(n);
       if (this.tsDrops.length > 0 && !implicit) {
         throw new PgError(SqlState.ActiveSqlTransaction, `${stmt.kind === 'dropDatabase' ? 'DROP DATABASE' : 'DROP TABLE'} of time-series data cannot run inside a transaction block`);
+      }
+      if (this.tsAlters.length > 0 && !implicit) {
+        throw new PgError(SqlState.ActiveSqlTransaction, 'ALTER TABLE ADD/DROP/ALTER TYPE of a time-series column or tag cannot run inside a transaction block');
       }
       if (implicit) {
         this.txn = null;
@@ -1640,6 +1647,9 @@ export class Session {
       // The descriptors are gone; now the data (through the log, so every replica drops it).
       for (const id of this.tsDrops) await this.engine.opts.ts?.proposeTsDrop(id);
       this.tsDrops = [];
+      // The new schema is committed; now the engine's (through the log, so every replica changes).
+      for (const a of this.tsAlters) await this.engine.opts.ts?.proposeTsAlter(a.tableId, a.payload);
+      this.tsAlters = [];
       return { rows: [], tag };
     } catch (e) {
       this.onError();
@@ -1805,7 +1815,11 @@ export class Session {
           throw e;
         }
         if (r.desc.kind === 'ts') {
-          alterTsTable(env, r.desc, stmt.cmds, text);
+          const { desc, storageChanged } = alterTsTable(env, r.desc, stmt.cmds, text);
+          if (storageChanged) {
+            const db = [...view.databases.values()].find((d) => d.id === desc.parentId);
+            this.tsAlters.push({ tableId: desc.id, payload: encodeTsAlter(desc.id, tsSchemaOf(desc, db, (n) => this.engine.clusterSetting(n, env.txn))) });
+          }
           return 'ALTER TABLE';
         }
         alterTable(env, r.desc, stmt.cmds, text);

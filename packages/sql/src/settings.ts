@@ -8,6 +8,8 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { systemKey } from '@strata/kv';
+import { Codec, blockRowsMax } from '@strata/ts';
+import type { TsStorage } from '@strata/ts';
 
 export interface SettingDef {
   name: string;
@@ -55,7 +57,56 @@ export const settingDefs: SettingDef[] = [
   },
 ];
 
+function intSetting(name: string, def: number, min: number, max: number, description: string): SettingDef {
+  return {
+    name,
+    default: String(def),
+    description,
+    parse(v) {
+      const n = Number(v.trim());
+      if (!Number.isInteger(n) || n < min || n > max) throw new PgError(SqlState.InvalidParameterValue, `invalid value for cluster setting "${name}": "${v}" (an integer in [${min}, ${max}])`);
+      return String(n);
+    },
+  };
+}
+
+function choiceSetting(name: string, def: string, choices: Record<string, string>, refused: string[], description: string): SettingDef {
+  return {
+    name,
+    default: def,
+    description,
+    parse(v) {
+      const x = v.trim().toLowerCase();
+      if (refused.includes(x)) throw new PgError(SqlState.FeatureNotSupported, `${name} = '${x}' is not supported by this build (supported: ${[...new Set(Object.values(choices))].join(', ')})`);
+      const c = choices[x];
+      if (c === undefined) throw new PgError(SqlState.InvalidParameterValue, `invalid value for cluster setting "${name}": "${v}" (one of ${Object.keys(choices).join(', ')})`);
+      return c;
+    },
+  };
+}
+
+settingDefs.push(
+  intSetting('ts.rows_per_block.max_limit', 1000, 10, blockRowsMax, 'rows per time-series block at most (new blocks; a block is the unit of compression and of header-level skipping)'),
+  intSetting('ts.blocks_per_segment.max_limit', 1000, 1, 1_000_000, 'blocks per time-series segment file at most (new segments)'),
+  choiceSetting('ts.compression.type', 'lz4', { lz4: 'lz4', gzip: 'gzip', zlib: 'gzip', disabled: 'disabled' }, ['lzma', 'lzo', 'xz', 'zstd', 'snappy'], 'compression of new time-series blocks after the type-aware encodings: lz4 (fast), gzip (zlib deflate: smaller, slower), disabled'),
+  choiceSetting('ts.compression.level', 'middle', { low: 'low', l: 'low', middle: 'middle', medium: 'middle', m: 'middle', high: 'high', h: 'high' }, [], 'gzip level: low = 1, middle = 6, high = 9 (lz4 ignores it)'),
+  choiceSetting('ts.auto_vacuum.enabled', 'true', { true: 'true', on: 'true', false: 'false', off: 'false' }, [], 'the periodic reorganization of inactive partitions (sort, deduplicate, drop deleted rows, recompress); COMPRESS runs it on demand either way'),
+  intSetting('immediate_compression.threads', 3, 1, 64, 'worker threads that encode blocks while COMPRESS and the periodic reorganization rewrite partitions'),
+);
+
 const defs = new Map(settingDefs.map((d) => [d.name, d]));
+
+/** The storage settings TS writes carry to the engine (command.ts TsStorage). */
+export function tsStorageOf(setting: (name: string) => string): TsStorage {
+  const type = setting('ts.compression.type');
+  const level = setting('ts.compression.level');
+  return {
+    rowsPerBlock: Number(setting('ts.rows_per_block.max_limit')),
+    blocksPerSegment: Number(setting('ts.blocks_per_segment.max_limit')),
+    codec: type === 'gzip' ? Codec.Deflate : type === 'disabled' ? Codec.Plain : Codec.Lz4,
+    level: level === 'low' ? 1 : level === 'high' ? 9 : 6,
+  };
+}
 
 export function settingDef(name: string): SettingDef {
   const d = defs.get(name.toLowerCase());

@@ -6,7 +6,7 @@
 import { PgError, SqlState } from '@strata/common';
 import type { AlterTableCmd, ColumnDef, Statement, TsTableClause } from './parser/ast.js';
 import { alterTable } from './ddl.js';
-import type { ColumnDesc, DatabaseDesc, TableDesc, TagDesc } from './catalog/descriptors.js';
+import type { ColumnDesc, DatabaseDesc, TableDesc, TagDesc, TsTableInfo } from './catalog/descriptors.js';
 import { T, formatType } from './types/types.js';
 import type { SqlType } from './types/types.js';
 import { typeFromName } from './plan/binder.js';
@@ -107,6 +107,7 @@ export function createTsTable(env: DdlEnv, s: Statement & { kind: 'createTable' 
     if (!dataTypes.has(type.kind)) throw bad(`tag "${td.name}": type ${formatType(type)} is not supported in time-series tables`, SqlState.FeatureNotSupported, td.pos);
     return { name: td.name, type, nullable: !td.notNull, primary: false };
   });
+  tags.forEach((g, i) => (g.id = i));
   if (c.primaryTags.length < 1 || c.primaryTags.length > tsLimits.primaryTagsMax) {
     throw bad(`a time-series table needs 1 to ${tsLimits.primaryTagsMax} primary tags, not ${c.primaryTags.length}`);
   }
@@ -147,6 +148,7 @@ export function createTsTable(env: DdlEnv, s: Statement & { kind: 'createTable' 
       activeTimeSeconds: c.activeTimeSeconds ?? tsDefaults.activeTimeSeconds,
       hashNum,
       comment: c.comment,
+      nextTagId: tags.length,
     },
     version: 1,
   };
@@ -183,43 +185,182 @@ export function tsNotImplemented(t: TableDesc, what: string): PgError {
 }
 
 const alterKindNames: Record<string, string> = {
-  addColumn: 'ADD COLUMN',
-  dropColumn: 'DROP COLUMN',
-  alterColumnType: 'ALTER COLUMN TYPE',
   alterColumnDefault: 'ALTER COLUMN DEFAULT',
   alterColumnNotNull: 'ALTER COLUMN NOT NULL',
   addConstraint: 'ADD CONSTRAINT',
   dropConstraint: 'DROP CONSTRAINT',
 };
 
+/** ALTER TABLE changes that change what is stored (they go to the TS engine through the log). */
+const structural = new Set(['addColumn', 'dropColumn', 'alterColumnType', 'addTag', 'dropTag', 'alterTagType']);
+
+/** A type's family and width for ALTER TYPE's rules. */
+function family(t: SqlType): { kind: string; width: number } {
+  if (t.kind === 'varchar' || t.kind === 'bpchar') return { kind: 'char', width: t.typmod < 0 ? Infinity : t.typmod };
+  return { kind: t.kind, width: 0 };
+}
+
 /**
- * ALTER TABLE on a time-series table: the changes that touch only the descriptor — RENAME TO,
- * RENAME COLUMN, RENAME TAG, SET RETENTIONS, SET ACTIVETIME. Storage is positional, so names
- * and options change without rewriting data; adding, dropping or retyping columns and tags
- * (which would) is refused with 0A000.
+ * KWDB's ALTER TYPE rules: widths only grow; INT2 → INT4/INT8/VARCHAR, INT4 → INT8/VARCHAR,
+ * INT8 → VARCHAR, FLOAT4 → FLOAT8/VARCHAR, FLOAT8 → VARCHAR, CHAR/VARCHAR among each other (not
+ * narrower), VARCHAR → INT4/INT8/FLOAT4/FLOAT8 (values that do not parse read as NULL).
  */
-export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], source: string): TableDesc {
+function checkRetype(what: string, name: string, from: SqlType, to: SqlType): void {
+  const f = family(from);
+  const g = family(to);
+  const allowed: Record<string, string[]> = {
+    int2: ['int2', 'int4', 'int8', 'char'],
+    int4: ['int4', 'int8', 'char'],
+    int8: ['int8', 'char'],
+    float4: ['float4', 'float8', 'char'],
+    float8: ['float8', 'char'],
+    char: ['char', 'int4', 'int8', 'float4', 'float8'],
+  };
+  const ok = (allowed[f.kind] ?? [f.kind]).includes(g.kind) && (f.kind !== 'char' || g.kind !== 'char' || g.width >= f.width);
+  if (!ok || !dataTypes.has(to.kind)) {
+    throw new PgError(SqlState.DatatypeMismatch, `${what} "${name}" cannot be changed from ${formatType(from)} to ${formatType(to)}`, {
+      hint: 'allowed: INT2 → INT4/INT8/VARCHAR, INT4 → INT8/VARCHAR, INT8 → VARCHAR, FLOAT4 → FLOAT8/VARCHAR, FLOAT8 → VARCHAR, CHAR/VARCHAR to a type at least as wide, VARCHAR → INT4/INT8/FLOAT4/FLOAT8',
+    });
+  }
+}
+
+/** A tag's type from its definition, checked as CREATE TABLE checks tags. */
+function tagType(td: ColumnDef): SqlType {
+  const type = typeFromName(td.type);
+  if (type.kind === 'timestamp' || type.kind === 'timestamptz' || td.type.name.toLowerCase() === 'nvarchar') {
+    throw bad(`tag "${td.name}": type ${td.type.name.toUpperCase()} is not allowed for tags`, SqlState.FeatureNotSupported, td.pos);
+  }
+  if (!dataTypes.has(type.kind)) throw bad(`tag "${td.name}": type ${formatType(type)} is not supported in time-series tables`, SqlState.FeatureNotSupported, td.pos);
+  return type;
+}
+
+/** Tag ids, filled in for descriptors written before tags had ids (then ids were positions). */
+export function tagIdsOf(info: TsTableInfo): number[] {
+  return info.tags.map((g, i) => g.id ?? i);
+}
+
+/**
+ * ALTER TABLE on a time-series table. Names and options (RENAME TO / COLUMN / TAG, SET
+ * RETENTIONS / ACTIVETIME) change the descriptor only. ADD / DROP / ALTER TYPE of a column or a
+ * tag — one per statement, as in KWDB — also change what is stored: the caller proposes the new
+ * schema to the TS engine after the descriptor commits (returned `storageChanged`); stored blocks
+ * are not rewritten (packages/ts/src/schema.ts maps them by column id when read).
+ */
+export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], source: string): { desc: TableDesc; storageChanged: boolean } {
   const info = t.ts as NonNullable<TableDesc['ts']>;
   for (const c of cmds) {
     const what = alterKindNames[c.kind];
-    if (what) throw tsNotImplemented(t, `ALTER TABLE … ${what}`);
+    if (what) throw new PgError(SqlState.FeatureNotSupported, `ALTER TABLE … ${what} is not supported on time-series table "${t.name}"`);
     if (c.kind === 'renameColumn' && info.tags.some((g) => g.name === c.to)) throw new PgError(SqlState.DuplicateColumn, `"${c.to}" is already a tag of "${t.name}"`);
   }
+  const changes = cmds.filter((c) => structural.has(c.kind));
+  if (changes.length > 1) throw new PgError(SqlState.FeatureNotSupported, 'a time-series table can change one column or tag per ALTER TABLE statement');
   const nt = alterTable(env, t, cmds.filter((c) => c.kind === 'renameColumn' || c.kind === 'renameTable'), source);
   const ni = nt.ts as NonNullable<TableDesc['ts']>;
+  const tagIds = tagIdsOf(ni);
+  ni.tags.forEach((g, i) => (g.id = tagIds[i]));
+  ni.nextTagId ??= ni.tags.length;
+  const exists = (name: string) => nt.columns.some((x) => x.name === name) || ni.tags.some((x) => x.name === name);
+  const findTag = (name: string) => {
+    const g = ni.tags.find((x) => x.name === name);
+    if (!g) throw new PgError(SqlState.UndefinedColumn, `tag "${name}" of relation "${t.name}" does not exist`);
+    return g;
+  };
+  let storageChanged = false;
   for (const c of cmds) {
     if (c.kind === 'renameTag') {
-      const g = ni.tags.find((x) => x.name === c.from);
-      if (!g) throw new PgError(SqlState.UndefinedColumn, `tag "${c.from}" of relation "${t.name}" does not exist`);
-      if (ni.tags.some((x) => x.name === c.to) || nt.columns.some((x) => x.name === c.to)) throw new PgError(SqlState.DuplicateColumn, `column or tag "${c.to}" of relation "${t.name}" already exists`);
+      const g = findTag(c.from);
+      if (exists(c.to)) throw new PgError(SqlState.DuplicateColumn, `column or tag "${c.to}" of relation "${t.name}" already exists`);
       checkName('tag', c.to);
       ni.primaryTags = ni.primaryTags.map((p) => (p === c.from ? c.to : p));
       g.name = c.to;
     } else if (c.kind === 'setTsOption') {
       if (c.option === 'retentions') ni.retentionSeconds = c.seconds;
       else ni.activeTimeSeconds = c.seconds;
+    } else if (c.kind === 'addColumn') {
+      const cd = c.column;
+      if (exists(cd.name)) {
+        if (c.ifNotExists) {
+          env.notice(`column "${cd.name}" of relation "${t.name}" already exists, skipping`);
+          continue;
+        }
+        throw new PgError(SqlState.DuplicateColumn, `column or tag "${cd.name}" of relation "${t.name}" already exists`);
+      }
+      checkName('column', cd.name, cd.pos);
+      if (nt.columns.length >= tsLimits.columnsMax) throw bad(`a time-series table can have at most ${tsLimits.columnsMax} columns`, SqlState.TooManyColumns);
+      const type = typeFromName(cd.type);
+      if (!dataTypes.has(type.kind) || type.kind === 'timestamp' || type.kind === 'timestamptz') throw bad(`column "${cd.name}": type ${formatType(type)} cannot be added to a time-series table`, SqlState.FeatureNotSupported, cd.pos);
+      if (cd.notNull) throw bad(`column "${cd.name}": an added column must allow NULL (rows written before it have no value)`, SqlState.FeatureNotSupported, cd.pos);
+      if (cd.default || cd.primaryKey || cd.unique || cd.check || cd.references) throw bad(`column "${cd.name}": DEFAULT and constraints are not supported on an added time-series column`, SqlState.FeatureNotSupported, cd.pos);
+      nt.columns.push({ id: nt.nextColumnId++, name: cd.name, type, nullable: true, default: null, hidden: false });
+      storageChanged = true;
+    } else if (c.kind === 'dropColumn') {
+      const i = nt.columns.findIndex((x) => x.name === c.name);
+      if (i < 0) {
+        if (ni.tags.some((g) => g.name === c.name)) throw new PgError(SqlState.WrongObjectType, `"${c.name}" is a tag of "${t.name}"`, { hint: `use ALTER TABLE ${t.name} DROP TAG ${c.name}` });
+        if (c.ifExists) {
+          env.notice(`column "${c.name}" of relation "${t.name}" does not exist, skipping`);
+          continue;
+        }
+        throw new PgError(SqlState.UndefinedColumn, `column "${c.name}" of relation "${t.name}" does not exist`);
+      }
+      if (i === 0) throw new PgError(SqlState.FeatureNotSupported, `the timestamp column "${c.name}" of a time-series table cannot be dropped`);
+      if (nt.columns.length <= tsLimits.columnsMin) throw bad(`a time-series table needs at least ${tsLimits.columnsMin} columns (a timestamp and a value)`);
+      nt.columns.splice(i, 1);
+      storageChanged = true;
+    } else if (c.kind === 'alterColumnType' && !nt.columns.some((x) => x.name === c.column) && ni.tags.some((g) => g.name === c.column)) {
+      retypeTag(findTag(c.column), typeFromName(c.type));
+      storageChanged = true;
+    } else if (c.kind === 'alterColumnType') {
+      const i = nt.columns.findIndex((x) => x.name === c.column);
+      if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${c.column}" of relation "${t.name}" does not exist`);
+      if (i === 0) throw new PgError(SqlState.FeatureNotSupported, `the timestamp column "${c.column}" of a time-series table cannot change type (its precision is fixed)`);
+      const col = nt.columns[i] as ColumnDesc;
+      const to = typeFromName(c.type);
+      checkRetype('column', col.name, col.type, to);
+      col.type = to;
+      storageChanged = true;
+    } else if (c.kind === 'addTag') {
+      const td = c.tag;
+      if (exists(td.name)) {
+        if (c.ifNotExists) {
+          env.notice(`tag "${td.name}" of relation "${t.name}" already exists, skipping`);
+          continue;
+        }
+        throw new PgError(SqlState.DuplicateColumn, `column or tag "${td.name}" of relation "${t.name}" already exists`);
+      }
+      checkName('tag', td.name, td.pos);
+      if (ni.tags.length >= tsLimits.tagsMax) throw bad(`a time-series table can have at most ${tsLimits.tagsMax} tags`);
+      if (td.notNull || td.default || td.primaryKey) throw bad(`tag "${td.name}": only nullable, non-primary tags without a default can be added`, SqlState.FeatureNotSupported, td.pos);
+      ni.tags.push({ id: ni.nextTagId++, name: td.name, type: tagType(td), nullable: true, primary: false });
+      storageChanged = true;
+    } else if (c.kind === 'dropTag') {
+      const g = ni.tags.find((x) => x.name === c.name);
+      if (!g) {
+        if (c.ifExists) {
+          env.notice(`tag "${c.name}" of relation "${t.name}" does not exist, skipping`);
+          continue;
+        }
+        throw new PgError(SqlState.UndefinedColumn, `tag "${c.name}" of relation "${t.name}" does not exist`);
+      }
+      if (g.primary) throw new PgError(SqlState.FeatureNotSupported, `primary tag "${c.name}" cannot be dropped`);
+      if (ni.tags.length <= 1) throw bad('a time-series table needs at least one tag');
+      const idx = (ni.tagIndexes ?? []).find((x) => x.tags.includes(c.name));
+      if (idx) throw new PgError(SqlState.DependentObjectsStillExist, `tag "${c.name}" is used by index "${idx.name}"`, { hint: `drop the index first: DROP INDEX ${t.name}@${idx.name}` });
+      ni.tags = ni.tags.filter((x) => x !== g);
+      storageChanged = true;
+    } else if (c.kind === 'alterTagType') {
+      retypeTag(findTag(c.tag), typeFromName(c.type));
+      storageChanged = true;
     }
   }
   env.catalog.writeDescriptor(env.txn, nt);
-  return nt;
+  return { desc: nt, storageChanged };
+}
+
+function retypeTag(g: TagDesc, to: SqlType): void {
+  if (g.primary) throw new PgError(SqlState.FeatureNotSupported, `the type of primary tag "${g.name}" cannot be changed`);
+  if (to.kind === 'timestamp' || to.kind === 'timestamptz') throw new PgError(SqlState.FeatureNotSupported, `tag "${g.name}": a tag cannot be a timestamp`);
+  checkRetype('tag', g.name, g.type, to);
+  g.type = to;
 }

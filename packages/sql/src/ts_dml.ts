@@ -7,13 +7,14 @@
  * completes and a later ROLLBACK does not undo them.
  */
 import { PgError, SqlState } from '@strata/common';
-import { ColumnType, encodeTsDelete, encodeTsWrite, getInt64AsNumber, halvesOf } from '@strata/ts';
-import type { ColumnData, DedupRule, TsSchema, TsTable, TsValue } from '@strata/ts';
+import { ColumnType, convertColumn, encodeTsDelete, encodeTsWrite, getInt64AsNumber, halvesOf, nullColumn, positionsById, remapValues, sameIds, tsStorageDefault } from '@strata/ts';
+import type { ColumnData, DedupRule, TsSchema, TsStorage, TsTable, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './exec/context.js';
 import { batched } from './exec/operators.js';
 import type { SqlType, Value } from './types/types.js';
-import { tsDefaults } from './ts_ddl.js';
+import { tagIdsOf, tsDefaults } from './ts_ddl.js';
+import { tsStorageOf } from './settings.js';
 import { timestampInfinity, timestampNegInfinity } from './types/datetime.js';
 
 /** What the SQL layer needs from the store's time-series engine. */
@@ -22,9 +23,10 @@ export interface TsSender {
   proposeTsDrop(tableId: number): Promise<void>;
   proposeTsRetain(tableId: number, beforeUs: number): Promise<void>;
   proposeTsDelete(tableId: number, payload: Buffer): Promise<void>;
+  proposeTsAlter(tableId: number, payload: Buffer): Promise<void>;
   proposeTsTagUpdate(tableId: number, payload: Buffer): Promise<void>;
   /** dedupRule: 0 override, 1 merge, 2 keep, 3 discard. */
-  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number): Promise<void>;
+  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number, storage?: TsStorage): Promise<void>;
   tsTable(tableId: number): TsTable | undefined;
   /** Free bytes on the store's file system (for ts.disk_free_space.alert_threshold). */
   freeDiskBytes(): number;
@@ -55,14 +57,27 @@ export function columnTypeOf(t: SqlType): ColumnType {
   }
 }
 
-export function tsSchemaOf(t: TableDesc, db: DatabaseDesc | undefined): TsSchema {
+/**
+ * The TS engine's view of a table: types and stable ids of its columns (descriptor column id − 1,
+ * so a table's first ids are its positions) and tags, its schema version, and the storage
+ * settings new blocks follow (from the cluster settings when `setting` is given).
+ */
+export function tsSchemaOf(t: TableDesc, db: DatabaseDesc | undefined, setting?: (name: string) => string): TsSchema {
   const info = t.ts as NonNullable<TableDesc['ts']>;
   return {
     partitionIntervalUs: (db?.ts?.partitionIntervalSeconds ?? tsDefaults.partitionIntervalSeconds) * usPerSecond,
     columns: t.columns.map((c) => columnTypeOf(c.type)),
     tags: info.tags.map((g) => columnTypeOf(g.type)),
     primaryTags: info.primaryTags.map((p) => info.tags.findIndex((g) => g.name === p)),
+    version: t.version,
+    columnIds: tsColumnIds(t),
+    tagIds: tagIdsOf(info),
+    storage: setting ? tsStorageOf(setting) : tsStorageDefault,
   };
+}
+
+export function tsColumnIds(t: TableDesc): number[] {
+  return t.columns.map((c) => c.id - 1);
 }
 
 /** The SQL columns of a TS table as scanned: data columns then tags. */
@@ -128,8 +143,9 @@ function fromTs(v: unknown, t: SqlType): Value {
 }
 
 /** Encodes rows (already SQL-checked) into commands and proposes them in order. */
-export async function proposeTsRows(sender: TsSender, t: TableDesc, db: DatabaseDesc | undefined, rows: TsValue[][], rejectDuplicates: boolean): Promise<void> {
-  const schema = tsSchemaOf(t, db);
+export async function proposeTsRows(sender: TsSender, t: TableDesc, db: DatabaseDesc | undefined, rows: TsValue[][], ctx: ExecCtx): Promise<void> {
+  const schema = tsSchemaOf(t, db, (n) => ctx.clusterSetting(n));
+  const rejectDuplicates = ctx.clusterSetting('ts.dedup.rule') === 'reject';
   for (let i = 0; i < rows.length; i += tsRowsPerCommandMax) {
     await sender.proposeTs(t.id, encodeTsWrite({ tableId: t.id, schema, rejectDuplicates, rows: rows.slice(i, i + tsRowsPerCommandMax) }));
   }
@@ -139,18 +155,17 @@ export async function proposeTsRows(sender: TsSender, t: TableDesc, db: Database
  * The TS DELETE command for bounds evaluated now, or null when they select nothing (a NULL
  * constant, an empty range, or primary-tag values no device can have).
  */
-export function tsDeletePayload(t: TableDesc, bounds: TsScanBounds, ctx: ExecCtx): Buffer | null {
+export function tsDeletePayload(t: TableDesc, db: DatabaseDesc | undefined, bounds: TsScanBounds, ctx: ExecCtx): Buffer | null {
   const range = evalTimeRange(bounds, ctx);
   if (!range) return null;
   const lo = Number(range.lo);
   const hi = Number(range.hi);
-  const info = t.ts as NonNullable<TableDesc['ts']>;
   let combos: TsValue[][] | null = null;
   if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null)) {
     combos = primaryCombos(t, bounds, ctx);
     if (combos.length === 0) return null;
   }
-  return encodeTsDelete({ tableId: t.id, loUs: lo, hiUs: hi, tagCombos: combos }, info.tags.map((g) => columnTypeOf(g.type)));
+  return encodeTsDelete({ tableId: t.id, schema: tsSchemaOf(t, db), loUs: lo, hiUs: hi, tagCombos: combos });
 }
 
 /** Every combination of the primary-tag values the bounds pin, as full tag vectors (others NULL). */
@@ -278,6 +293,14 @@ export class TsScan implements Operator {
   }
 }
 
+/** The engine's entity for a full tag vector in the descriptor's tag layout, if it exists. */
+export function tsEntityOf(t: TableDesc, table: TsTable, combo: TsValue[]): number | undefined {
+  const tags = table.tags;
+  if (!tags) return undefined;
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  return tags.lookup(remapValues(combo, tagIdsOf(info), info.tags.map((g) => columnTypeOf(g.type)), tags.ids, tags.types));
+}
+
 /** The key form of a primary-tag constant, or undefined if no stored entity can equal it. */
 function tagKeyValue(v: Value, t: SqlType): TsValue | undefined {
   if (v === null) return undefined;
@@ -303,11 +326,13 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
   const { lo, hi } = range;
   let entities: number[] | null = null;
   const info = t.ts as NonNullable<TableDesc['ts']>;
+  const map = layoutMap(t, table);
+  const lookupKey = (c: TsValue[]) => (map.tagsSame ? c : remapValues(c, map.descTagIds, map.descTagTypes, table.tags?.ids ?? [], table.tags?.types ?? []));
   if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null) && table.tags) {
     // Every primary tag is pinned: look the entities up instead of scanning all of them.
     const ids = new Set<number>();
     for (const c of primaryCombos(t, bounds, ctx)) {
-      const id = table.tags.lookup(c);
+      const id = table.tags.lookup(lookupKey(c));
       if (id !== undefined) ids.add(id);
     }
     entities = [...ids].sort((a, b) => a - b);
@@ -317,12 +342,12 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
     const tags = table.tags;
     const filters = bounds.tagFilters.map((f) => {
       const type = (info.tags[f.pos] as { type: SqlType }).type;
-      return { pos: f.pos, allowed: f.values(ctx).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined) };
+      return { pos: map.tagPos[f.pos] ?? -1, allowed: f.values(ctx).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined) };
     });
     const all = entities ?? Array.from({ length: tags.entityCount() }, (_x, i) => i + 1);
     entities = all.filter((id) => {
       const vals = tags.tagsOf(id) ?? [];
-      return filters.every((f) => f.allowed.some((a) => a === vals[f.pos]));
+      return filters.every((f) => f.allowed.some((a) => a === (f.pos < 0 ? null : vals[f.pos])));
     });
   }
   const tagTypes = info.tags.map((g) => g.type);
@@ -330,10 +355,57 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
   // The newest-row shortcut picks the last written row among equal timestamps: right for override
   // (and keep, where any is right); merge and discard need the full resolution.
   const latest = latestOnly && (dedup === 'override' || dedup === 'keep') && !table.hasDeletes();
-  for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, needed, dedup)) {
-    const rawTags = table.tags?.tagsOf(b.entityId) ?? [];
-    yield { tags: tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty))), columns: b.columns };
+  const engineNeeded = needed && !map.columnsSame ? new Set([...needed].map((c) => map.columnPos[c] ?? -1).filter((p) => p >= 0)) : needed;
+  for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, engineNeeded, dedup)) {
+    let rawTags = table.tags?.tagsOf(b.entityId) ?? [];
+    if (!map.tagsSame) rawTags = remapValues(rawTags, table.tags?.ids ?? [], table.tags?.types ?? [], map.descTagIds, map.descTagTypes);
+    yield { tags: tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty))), columns: map.columnsSame ? b.columns : mapColumns(b.columns, map) };
   }
+}
+
+/**
+ * How the engine's layout of a table relates to the descriptor's. They differ between an ALTER
+ * TABLE's commit and the application of its schema change in the engine (and for commands in
+ * flight then); columns and tags are matched by id and converted (packages/ts/src/schema.ts).
+ */
+interface LayoutMap {
+  columnsSame: boolean;
+  tagsSame: boolean;
+  /** Per descriptor column: its engine position (-1: not in the engine yet), and its engine type. */
+  columnPos: number[];
+  descTypes: ColumnType[];
+  descTagIds: number[];
+  descTagTypes: ColumnType[];
+  /** Per descriptor tag: its engine position (-1: none). */
+  tagPos: number[];
+}
+
+function layoutMap(t: TableDesc, table: TsTable): LayoutMap {
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  const ids = tsColumnIds(t);
+  const descTypes = t.columns.map((c) => columnTypeOf(c.type));
+  const descTagIds = tagIdsOf(info);
+  const descTagTypes = info.tags.map((g) => columnTypeOf(g.type));
+  const engineTagIds = table.tags?.ids ?? [];
+  const engineTagTypes = table.tags?.types ?? [];
+  return {
+    columnsSame: sameIds(ids, table.layout.ids) && descTypes.every((ty, i) => ty === table.layout.types[i]),
+    tagsSame: sameIds(descTagIds, engineTagIds) && descTagTypes.every((ty, i) => ty === engineTagTypes[i]),
+    columnPos: positionsById(table.layout.ids, ids),
+    descTypes,
+    descTagIds,
+    descTagTypes,
+    tagPos: positionsById(engineTagIds, descTagIds),
+  };
+}
+
+function mapColumns(cols: ColumnData[], map: LayoutMap): ColumnData[] {
+  const rows = cols[0]?.values.length ?? 0;
+  return map.columnPos.map((p, i) => {
+    const want = map.descTypes[i] as ColumnType;
+    const c = p < 0 ? undefined : cols[p];
+    return c ? convertColumn(c, want) : nullColumn(want, rows);
+  });
 }
 
 /**

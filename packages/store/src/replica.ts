@@ -13,7 +13,7 @@ const proposalIdBytes = 16;
 const CmdWriteBatch = 1;
 
 /** Time-series command kinds; payloads are described at each TsApplier method. */
-export const TsCommand = { Write: 2, Drop: 3, Retain: 4, Delete: 5, TagUpdate: 6, Reorganize: 7 } as const;
+export const TsCommand = { Write: 2, Drop: 3, Retain: 4, Delete: 5, TagUpdate: 6, Reorganize: 7, Alter: 8 } as const;
 export type TsCommand = (typeof TsCommand)[keyof typeof TsCommand];
 
 /** What a replica hands the store's time-series engine when TS commands apply. */
@@ -28,6 +28,8 @@ export interface TsApplier {
   updateTags(index: number, payload: Buffer): void;
   /** Reorganization of inactive partitions (TsEngine.reorganize payload). */
   reorganize(index: number, payload: Buffer): void;
+  /** A schema change (command.ts encodeTsAlter payload). */
+  alter(index: number, payload: Buffer): void;
 }
 
 /** Applies a TS command of the given kind; false if `kind` is not a TS command. */
@@ -50,6 +52,9 @@ function applyTs(ts: TsApplier, kind: number | undefined, index: number, body: B
       return true;
     case TsCommand.Reorganize:
       ts.reorganize(index, body);
+      return true;
+    case TsCommand.Alter:
+      ts.alter(index, body);
       return true;
     default:
       return false;

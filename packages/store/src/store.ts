@@ -6,6 +6,7 @@ import { Engine, localKey, tablePrefix, mvccGet, mvccNewestTimestamp, mvccScan, 
 import type { CommitRequest, KvSender, WriteBatch } from '@strata/kv';
 import type { Entry, HardState } from '@strata/raft';
 import { TsEngine } from '@strata/ts';
+import type { TsStorage } from '@strata/ts';
 import { lockWaitMs, lockWaitersMax, raftTickIntervalMs, tsFlushIntervalMs, tsFlushRowsMax } from './constants.js';
 import { LogFile } from './logfile.js';
 import type { LogRecord } from './logfile.js';
@@ -54,7 +55,7 @@ export class Store implements KvSender {
     /** The time-series engine. NOTE: its flushed index is store-wide, which is exact while the store has one range. */
     readonly ts: TsEngine,
   ) {
-    this.tsApplier = { write: (i, p) => ts.apply(i, p), drop: (_i, id) => ts.dropTable(id), retain: (i, id, before) => ts.retain(i, id, before), del: (i, p) => ts.delete(i, p), updateTags: (i, p) => ts.updateTags(i, p), reorganize: (i, p) => void ts.reorganize(i, p) };
+    this.tsApplier = { write: (i, p) => ts.apply(i, p), drop: (_i, id) => ts.dropTable(id), retain: (i, id, before) => ts.retain(i, id, before), del: (i, p) => ts.delete(i, p), updateTags: (i, p) => ts.updateTags(i, p), reorganize: (i, p) => void ts.reorganize(i, p), alter: (i, p) => ts.alter(i, p) };
   }
 
   static async open(dir: string, nodeId = 1): Promise<Store> {
@@ -163,6 +164,11 @@ export class Store implements KvSender {
   }
 
   /** A time-series DELETE (command.ts encodeTsDelete payload). */
+  /** Proposes a schema change of a TS table (command.ts encodeTsAlter payload). */
+  proposeTsAlter(tableId: number, payload: Buffer): Promise<void> {
+    return this.proposeTsCommand(tableId, TsCommand.Alter, payload);
+  }
+
   proposeTsDelete(tableId: number, payload: Buffer): Promise<void> {
     return this.proposeTsCommand(tableId, TsCommand.Delete, payload);
   }
@@ -172,12 +178,21 @@ export class Store implements KvSender {
     return this.proposeTsCommand(tableId, TsCommand.TagUpdate, payload);
   }
 
-  /** Reorganizing the table's partitions that end before `beforeUs` (dedupRule as TsEngine.reorganize). */
-  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number): Promise<void> {
-    const b = Buffer.alloc(13);
+  /**
+   * Reorganizing the table's partitions that end before `beforeUs` (dedupRule and the storage
+   * settings of the rewritten blocks as TsEngine.reorganize).
+   */
+  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number, storage?: TsStorage): Promise<void> {
+    const b = Buffer.alloc(storage ? 21 : 13);
     b.writeUInt32BE(tableId, 0);
     b.writeDoubleBE(beforeUs, 4);
     b[12] = dedupRule;
+    if (storage) {
+      b.writeUInt16BE(storage.rowsPerBlock, 13);
+      b.writeUInt32BE(storage.blocksPerSegment, 15);
+      b[19] = storage.codec;
+      b[20] = storage.level;
+    }
     return this.proposeTsCommand(tableId, TsCommand.Reorganize, b);
   }
 

@@ -3,13 +3,13 @@
  * "devops cpu-only"-like data (10 integer usage_* random walks in 0..100, 10 s interval).
  *   npm run bench:ts-blocks
  */
-import { ColumnType, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from '../src/block.js';
+import { ColumnType, blockRowsDefault, encodeBlock, readBlockHeader, readColumn } from '../src/block.js';
 import type { ColumnData } from '../src/block.js';
 
 let seed = 7;
 const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
 const blocks = 200;
-const rows = blockRowsMax;
+const rows = blockRowsDefault;
 const data: ColumnData[][] = [];
 for (let b = 0; b < blocks; b++) {
   const ts = BigInt64Array.from({ length: rows }, (_, i) => 1_451_606_400_000n + BigInt(b * rows + i) * 10_000n);

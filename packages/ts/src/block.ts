@@ -5,17 +5,21 @@
  * Layout (big endian):
  *   magic "SB" | u8 version | u8 flags | u32 rows | i64 firstTs | i64 lastTs | i64 minTs | i64 maxTs
  *   u16 columns | per column: u8 type | u8 codec | u32 nonNull | f64 min | f64 max | f64 sum
- *                              | u32 offset | u32 length
+ *                              | u32 offset | u32 length | u16 column id (version 2)
  *   column payloads: u32 rawLength | (null bitmap if nonNull < rows) | encoded values — each
- *   payload compressed on its own (lz4 when the codec says so), so one column is read without
- *   touching the others.
+ *   payload compressed on its own (lz4 or zlib deflate when the codec says so), so one column is
+ *   read without touching the others.
  *   u32 crc32 of everything before it.
  *
  * The header answers count/min/max/sum/first/last without decoding any column (query push-down);
  * min/max also let scans skip blocks that cannot match a filter.
  * INVARIANT: rows are in append order; flags bit 0 says whether timestamps are ascending.
+ *
+ * Column ids: a column keeps its id when columns are added, dropped or widened (ALTER TABLE), so
+ * a block written under an older schema is read by id and converted (schema.ts). Version 1
+ * blocks (no ids) have ids equal to positions — the ids every table starts with.
  */
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { PgError, SqlState } from '@strata/common';
 import { decodeFloat64, encodeFloat64 } from './encoding/floats.js';
@@ -23,16 +27,31 @@ import { decodeInt32, decodeInt64, decodeTimestamps, encodeInt32, encodeInt64, e
 import { decodeBools, decodeStrings, encodeBools, encodeStrings } from './encoding/misc.js';
 
 export const blockMagic = 0x5342; // "SB"
-export const blockVersion = 1;
+export const blockVersion = 2;
 
-/** Rows per block at most (KWDB's ts.rows_per_block.max_limit default is 1000). */
-export const blockRowsMax = 1000;
+/**
+ * Rows per block at most: the upper bound of ts.rows_per_block.max_limit (KWDB 2.x: default and
+ * bound 1000; 3.x: default 4096).
+ */
+export const blockRowsMax = 4096;
+
+/** Rows per block when no setting says otherwise (ts.rows_per_block.max_limit's default). */
+export const blockRowsDefault = 1000;
 
 export const ColumnType = { Timestamp: 1, Int32: 2, Int64: 3, Float64: 4, Bool: 5, String: 6 } as const;
 export type ColumnType = (typeof ColumnType)[keyof typeof ColumnType];
 
-export const Codec = { Plain: 0, Lz4: 1 } as const;
+export const Codec = { Plain: 0, Lz4: 1, Deflate: 2 } as const;
 export type Codec = (typeof Codec)[keyof typeof Codec];
+
+/** How encodeBlock compresses column payloads (ts.compression.type / ts.compression.level). */
+export interface Compression {
+  codec: Codec;
+  /** zlib level 1–9 for Deflate (lz4 has no levels). */
+  level: number;
+}
+
+export const compressionDefault: Compression = { codec: Codec.Lz4, level: 6 };
 
 export type ColumnValues = BigInt64Array | Int32Array | Float64Array | Uint8Array | string[];
 
@@ -44,6 +63,8 @@ export interface ColumnData {
 }
 
 export interface ColumnStats {
+  /** The column's stable id (see "Column ids" above). */
+  id: number;
   type: ColumnType;
   codec: Codec;
   nonNull: number;
@@ -65,7 +86,8 @@ export interface BlockHeader {
 }
 
 const headerFixedBytes = 2 + 1 + 1 + 4 + 8 * 4 + 2;
-const columnHeaderBytes = 1 + 1 + 4 + 8 * 3 + 4 + 4;
+const columnHeaderBytesV1 = 1 + 1 + 4 + 8 * 3 + 4 + 4;
+const columnHeaderBytes = columnHeaderBytesV1 + 2;
 
 function corrupt(why: string): PgError {
   return new PgError(SqlState.DataCorrupted, `time-series block is corrupt: ${why}`);
@@ -149,9 +171,11 @@ function unpackBitmap(b: Uint8Array, rows: number): Uint8Array {
 
 /**
  * Encodes a block. columns[0] must be the timestamp column; every column has the same row count.
- * With compress, each column payload is lz4-compressed when that makes it smaller.
+ * `compress` (true = lz4) compresses each column payload when that makes it smaller; `ids` are
+ * the columns' stable ids (default: positions).
  */
-export function encodeBlock(columns: ColumnData[], compress: boolean): Buffer {
+export function encodeBlock(columns: ColumnData[], compress: boolean | Compression, ids?: readonly number[]): Buffer {
+  const how: Compression | null = compress === true ? compressionDefault : compress === false ? null : compress.codec === Codec.Plain ? null : compress;
   const rows = columns.length > 0 ? rowsOf(columns[0] as ColumnData) : 0;
   const ts = columns[0];
   if (!ts || ts.type !== ColumnType.Timestamp) throw new Error('encodeBlock: the first column must be the timestamp');
@@ -175,9 +199,9 @@ export function encodeBlock(columns: ColumnData[], compress: boolean): Buffer {
     raw.writeUInt32BE(raw.length - 4, 0);
     raw.set(bitmap, 4);
     raw.set(vals, 4 + bitmap.length);
-    if (compress) {
-      const z = compressSync(raw);
-      if (z.length < raw.length) return { codec: Codec.Lz4, bytes: z, st };
+    if (how) {
+      const z = how.codec === Codec.Deflate ? deflateRawSync(raw, { level: how.level }) : compressSync(raw);
+      if (z.length < raw.length) return { codec: how.codec, bytes: z, st };
     }
     return { codec: Codec.Plain, bytes: raw, st };
   });
@@ -205,6 +229,7 @@ export function encodeBlock(columns: ColumnData[], compress: boolean): Buffer {
     b.writeDoubleBE(p.st.sum, o + 22);
     b.writeUInt32BE(payloadOffset, o + 30);
     b.writeUInt32BE(p.bytes.length, o + 34);
+    b.writeUInt16BE(ids ? (ids[i] as number) : i, o + 38);
     b.set(p.bytes, payloadOffset);
     payloadOffset += p.bytes.length;
     o += columnHeaderBytes;
@@ -217,13 +242,16 @@ export function encodeBlock(columns: ColumnData[], compress: boolean): Buffer {
 export function readBlockHeader(b: Buffer): BlockHeader {
   if (b.length < headerFixedBytes + 4) throw corrupt('too short');
   if (b.readUInt16BE(0) !== blockMagic) throw corrupt('bad magic');
-  if (b[2] !== blockVersion) throw corrupt(`unknown version ${b[2]}`);
+  const version = b[2];
+  if (version !== 1 && version !== blockVersion) throw corrupt(`unknown version ${version}`);
+  const colBytes = version === 1 ? columnHeaderBytesV1 : columnHeaderBytes;
   if ((crc32(b.subarray(0, b.length - 4)) >>> 0) !== b.readUInt32BE(b.length - 4)) throw corrupt('checksum mismatch');
   const n = b.readUInt16BE(40);
   const columns: ColumnStats[] = [];
   let o = headerFixedBytes;
   for (let i = 0; i < n; i++) {
     columns.push({
+      id: version === 1 ? i : b.readUInt16BE(o + 38),
       type: b[o] as ColumnType,
       codec: b[o + 1] as Codec,
       nonNull: b.readUInt32BE(o + 2),
@@ -233,7 +261,7 @@ export function readBlockHeader(b: Buffer): BlockHeader {
       offset: b.readUInt32BE(o + 30),
       length: b.readUInt32BE(o + 34),
     });
-    o += columnHeaderBytes;
+    o += colBytes;
   }
   return {
     rows: b.readUInt32BE(4),
@@ -252,6 +280,8 @@ export function readColumn(b: Buffer, h: BlockHeader, i: number): ColumnData {
   if (!s) throw new RangeError(`block has no column ${i}`);
   let raw: Buffer = b.subarray(s.offset, s.offset + s.length);
   if (s.codec === Codec.Lz4) raw = uncompressSync(raw);
+  else if (s.codec === Codec.Deflate) raw = inflateRawSync(raw);
+  else if (s.codec !== Codec.Plain) throw corrupt(`column ${i} has unknown codec ${s.codec as number}`);
   const len = raw.readUInt32BE(0);
   if (len !== raw.length - 4) throw corrupt(`column ${i} length mismatch`);
   const bitmapBytes = s.nonNull < h.rows ? Math.ceil(h.rows / 8) : 0;

@@ -5,9 +5,13 @@
  * a replica can apply it (or replay it after a crash) without the SQL catalog.
  *
  * Layout (big endian):
- *   u8 version | u8 flags (bit 0: reject duplicate timestamps) | u32 tableId | f64 partitionIntervalUs | u16 columns | u8 type × columns
- *   | u16 tags | u8 type × tags | u8 primaryTags | u16 tagIndex × primaryTags | u32 groups
+ *   u8 version | u8 flags (bit 0: reject duplicate timestamps) | schema header | u32 groups
  *   | groups × (tag values | u32 rows | rows × column values)
+ * Schema header (every TS command that names rows or devices starts with it, so a replica
+ * decodes it with the schema it was built under, whatever schema the table has when it applies):
+ *   u32 tableId | f64 partitionIntervalUs | u32 schemaVersion | u16 rowsPerBlock
+ *   | u32 blocksPerSegment | u8 codec | u8 level | u16 columns | (u8 type | u16 id) × columns
+ *   | u16 tags | (u8 type | u16 id) × tags | u8 primaryTags | u16 tagIndex × primaryTags
  * Rows are grouped by their tag values (one group per device in the command), so tags are sent,
  * logged and looked up once per device, not once per row.
  * A value: u8 null flag (1 = NULL, then nothing) | payload by type — Timestamp: f64 microseconds
@@ -17,10 +21,23 @@
 import { PgError, SqlState } from '@strata/common';
 import { ColumnType } from './block.js';
 
-export const tsCommandVersion = 3;
+export const tsCommandVersion = 4;
 
 /** A payload above this is refused before it reaches the log (the log's record limit is larger). */
 export const tsCommandBytesMax = 64 * 1024 * 1024;
+
+/** How new blocks and segments of a table are laid out (cluster settings, carried by commands). */
+export interface TsStorage {
+  /** ts.rows_per_block.max_limit */
+  rowsPerBlock: number;
+  /** ts.blocks_per_segment.max_limit */
+  blocksPerSegment: number;
+  /** ts.compression.type as a block codec (block.ts Codec) and ts.compression.level as zlib's. */
+  codec: number;
+  level: number;
+}
+
+export const tsStorageDefault: TsStorage = { rowsPerBlock: 1000, blocksPerSegment: 1000, codec: 1, level: 6 };
 
 export interface TsSchema {
   /** PARTITION INTERVAL in microseconds. */
@@ -30,6 +47,28 @@ export interface TsSchema {
   tags: ColumnType[];
   /** Positions in `tags` of the primary tags (they identify the entity). */
   primaryTags: number[];
+  /**
+   * The table descriptor's schema version. A command with a newer version than the table's
+   * changes the table's schema first (schema.ts); an older one has its rows mapped by id.
+   */
+  version?: number;
+  /** Stable ids of the columns and tags (default: positions). */
+  columnIds?: number[];
+  tagIds?: number[];
+  storage?: TsStorage;
+}
+
+/** A schema with every optional part filled in. */
+export type FullTsSchema = Required<TsSchema>;
+
+export function fullSchema(s: TsSchema): FullTsSchema {
+  return {
+    ...s,
+    version: s.version ?? 0,
+    columnIds: s.columnIds ?? s.columns.map((_t, i) => i),
+    tagIds: s.tagIds ?? s.tags.map((_t, i) => i),
+    storage: s.storage ?? tsStorageDefault,
+  };
 }
 
 /** One row: values of the data columns then of the tags; null for NULL. */
@@ -47,7 +86,7 @@ export interface TsWrite {
 /** A decoded command: rows grouped by tag values, each row holding column values only. */
 export interface TsWriteGroups {
   tableId: number;
-  schema: TsSchema;
+  schema: FullTsSchema;
   rejectDuplicates: boolean;
   groups: { tags: TsValue[]; rows: TsValue[][] }[];
 }
@@ -253,12 +292,8 @@ export function encodeTsWrite(c: TsWrite): Buffer {
     g.rows.push(row);
   }
   const w = new ByteWriter(64 + c.rows.length * nCols * 9);
-  w.u8(tsCommandVersion).u8(c.rejectDuplicates ? 1 : 0).u32(c.tableId).f64(s.partitionIntervalUs).u16(nCols);
-  for (const t of s.columns) w.u8(t);
-  w.u16(s.tags.length);
-  for (const t of s.tags) w.u8(t);
-  w.u8(s.primaryTags.length);
-  for (const i of s.primaryTags) w.u16(i);
+  w.u8(tsCommandVersion).u8(c.rejectDuplicates ? 1 : 0);
+  writeSchemaHeader(w, c.tableId, s);
   w.u32(groups.size);
   for (const g of groups.values()) {
     w.bytes(g.tagBytes).u32(g.rows.length);
@@ -268,22 +303,53 @@ export function encodeTsWrite(c: TsWrite): Buffer {
   return w.finish();
 }
 
-export function decodeTsWrite(b: Buffer): TsWriteGroups {
-  const r = new ByteReader(b);
-  const version = r.u8();
-  if (version !== tsCommandVersion) throw new PgError(SqlState.DataCorrupted, `unknown time-series command version ${version}`);
-  const flags = r.u8();
+/** Writes the schema header (see the layout above). */
+export function writeSchemaHeader(w: ByteWriter, tableId: number, schema: TsSchema): void {
+  const s = fullSchema(schema);
+  w.u32(tableId).f64(s.partitionIntervalUs).u32(s.version).u16(s.storage.rowsPerBlock).u32(s.storage.blocksPerSegment).u8(s.storage.codec).u8(s.storage.level);
+  w.u16(s.columns.length);
+  s.columns.forEach((t, i) => w.u8(t).u16(s.columnIds[i] as number));
+  w.u16(s.tags.length);
+  s.tags.forEach((t, i) => w.u8(t).u16(s.tagIds[i] as number));
+  w.u8(s.primaryTags.length);
+  for (const i of s.primaryTags) w.u16(i);
+}
+
+/** Reads a schema header. */
+export function readSchemaHeader(r: ByteReader): { tableId: number; schema: FullTsSchema } {
   const tableId = r.u32();
   const partitionIntervalUs = r.f64();
-  const readTypes = (n: number) =>
-    Array.from({ length: n }, () => {
+  const version = r.u32();
+  const storage: TsStorage = { rowsPerBlock: r.u16(), blocksPerSegment: r.u32(), codec: r.u8(), level: r.u8() };
+  const readTyped = (n: number) => {
+    const types: ColumnType[] = [];
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) {
       const t = r.u8();
       if (!validTypes.has(t)) throw new PgError(SqlState.DataCorrupted, `unknown time-series column type ${t}`);
-      return t as ColumnType;
-    });
-  const columns = readTypes(r.u16());
-  const tags = readTypes(r.u16());
+      types.push(t as ColumnType);
+      ids.push(r.u16());
+    }
+    return { types, ids };
+  };
+  const cols = readTyped(r.u16());
+  const tags = readTyped(r.u16());
   const primaryTags = Array.from({ length: r.u8() }, () => r.u16());
+  return { tableId, schema: { partitionIntervalUs, columns: cols.types, tags: tags.types, primaryTags, version, columnIds: cols.ids, tagIds: tags.ids, storage } };
+}
+
+function readVersion(r: ByteReader): void {
+  const version = r.u8();
+  if (version !== tsCommandVersion) throw new PgError(SqlState.DataCorrupted, `unknown time-series command version ${version}`);
+}
+
+export function decodeTsWrite(b: Buffer): TsWriteGroups {
+  const r = new ByteReader(b);
+  readVersion(r);
+  const flags = r.u8();
+  const { tableId, schema } = readSchemaHeader(r);
+  const columns = schema.columns;
+  const tags = schema.tags;
   const nGroups = r.u32();
   const groups: TsWriteGroups['groups'] = [];
   const nCols = columns.length;
@@ -298,53 +364,63 @@ export function decodeTsWrite(b: Buffer): TsWriteGroups {
     }
     groups.push({ tags: tagValues, rows });
   }
-  return { tableId, schema: { partitionIntervalUs, columns, tags, primaryTags }, rejectDuplicates: (flags & 1) === 1, groups };
+  return { tableId, schema, rejectDuplicates: (flags & 1) === 1, groups };
 }
 
 /**
  * A TS DELETE: rows with loUs <= ts <= hiUs of the devices given by their primary tag values
- * (each combination a full tag vector, non-primary positions NULL), or of every device.
- *   u32 tableId | f64 loUs | f64 hiUs | u32 combinations (0xffffffff = every device)
- *   | combinations × tag values
+ * (each combination a full tag vector in the schema's tag layout, non-primary positions NULL), or
+ * of every device.
+ *   u8 version | u8 0 | schema header | f64 loUs | f64 hiUs | u32 combinations (0xffffffff =
+ *   every device) | combinations × tag values
  */
 export interface TsDelete {
   tableId: number;
+  schema: TsSchema;
   loUs: number;
   hiUs: number;
   tagCombos: TsValue[][] | null;
 }
 
-export function encodeTsDelete(d: TsDelete, tagTypes: ColumnType[]): Buffer {
-  const w = new ByteWriter(64);
-  w.u32(d.tableId).f64(d.loUs).f64(d.hiUs).u32(d.tagCombos ? d.tagCombos.length : 0xffffffff);
-  for (const c of d.tagCombos ?? []) tagTypes.forEach((t, i) => writeValue(w, t, c[i] ?? null));
+export function encodeTsDelete(d: TsDelete): Buffer {
+  const w = new ByteWriter(128);
+  w.u8(tsCommandVersion).u8(0);
+  writeSchemaHeader(w, d.tableId, d.schema);
+  w.f64(d.loUs).f64(d.hiUs).u32(d.tagCombos ? d.tagCombos.length : 0xffffffff);
+  for (const c of d.tagCombos ?? []) d.schema.tags.forEach((t, i) => writeValue(w, t, c[i] ?? null));
   return w.finish();
 }
 
-export function decodeTsDelete(b: Buffer, tagTypes: ColumnType[]): TsDelete {
+export function decodeTsDelete(b: Buffer): TsDelete & { schema: FullTsSchema } {
   const r = new ByteReader(b);
-  const tableId = r.u32();
+  readVersion(r);
+  r.u8();
+  const { tableId, schema } = readSchemaHeader(r);
   const loUs = r.f64();
   const hiUs = r.f64();
   const n = r.u32();
-  const tagCombos = n === 0xffffffff ? null : Array.from({ length: n }, () => tagTypes.map((t) => readValue(r, t)));
-  return { tableId, loUs, hiUs, tagCombos };
+  const tagCombos = n === 0xffffffff ? null : Array.from({ length: n }, () => schema.tags.map((t) => readValue(r, t)));
+  return { tableId, schema, loUs, hiUs, tagCombos };
 }
 
 /**
  * An UPDATE of non-primary tags for the devices given by primary tag values:
- *   u32 tableId | u32 combinations | combinations × tag values | u16 changes
- *   | changes × (u16 tag position | value)
+ *   u8 version | u8 0 | schema header | u32 combinations | combinations × tag values
+ *   | u16 changes | changes × (u16 tag position | value)
  */
 export interface TsTagUpdate {
   tableId: number;
+  schema: TsSchema;
   tagCombos: TsValue[][];
   changes: [number, TsValue][];
 }
 
-export function encodeTsTagUpdate(u: TsTagUpdate, tagTypes: ColumnType[]): Buffer {
-  const w = new ByteWriter(64);
-  w.u32(u.tableId).u32(u.tagCombos.length);
+export function encodeTsTagUpdate(u: TsTagUpdate): Buffer {
+  const w = new ByteWriter(128);
+  const tagTypes = u.schema.tags;
+  w.u8(tsCommandVersion).u8(0);
+  writeSchemaHeader(w, u.tableId, u.schema);
+  w.u32(u.tagCombos.length);
   for (const c of u.tagCombos) tagTypes.forEach((t, i) => writeValue(w, t, c[i] ?? null));
   w.u16(u.changes.length);
   for (const [i, v] of u.changes) {
@@ -354,9 +430,12 @@ export function encodeTsTagUpdate(u: TsTagUpdate, tagTypes: ColumnType[]): Buffe
   return w.finish();
 }
 
-export function decodeTsTagUpdate(b: Buffer, tagTypes: ColumnType[]): TsTagUpdate {
+export function decodeTsTagUpdate(b: Buffer): TsTagUpdate & { schema: FullTsSchema } {
   const r = new ByteReader(b);
-  const tableId = r.u32();
+  readVersion(r);
+  r.u8();
+  const { tableId, schema } = readSchemaHeader(r);
+  const tagTypes = schema.tags;
   const n = r.u32();
   const tagCombos = Array.from({ length: n }, () => tagTypes.map((t) => readValue(r, t)));
   const changes: [number, TsValue][] = Array.from({ length: r.u16() }, () => {
@@ -365,5 +444,23 @@ export function decodeTsTagUpdate(b: Buffer, tagTypes: ColumnType[]): TsTagUpdat
     if (t === undefined) throw new PgError(SqlState.DataCorrupted, `tag position ${i} out of range`);
     return [i, readValue(r, t)];
   });
-  return { tableId, tagCombos, changes };
+  return { tableId, schema, tagCombos, changes };
+}
+
+/**
+ * A schema change (ALTER TABLE on a time-series table): the new schema.
+ *   u8 version | u8 0 | schema header
+ */
+export function encodeTsAlter(tableId: number, schema: TsSchema): Buffer {
+  const w = new ByteWriter(128);
+  w.u8(tsCommandVersion).u8(0);
+  writeSchemaHeader(w, tableId, schema);
+  return w.finish();
+}
+
+export function decodeTsAlter(b: Buffer): { tableId: number; schema: FullTsSchema } {
+  const r = new ByteReader(b);
+  readVersion(r);
+  r.u8();
+  return readSchemaHeader(r);
 }

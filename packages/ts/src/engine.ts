@@ -14,9 +14,11 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgError, SqlState, logger } from '@strata/common';
-import { decodeTsDelete, decodeTsTagUpdate, decodeTsWrite } from './command.js';
-import type { TsSchema, TsWriteGroups } from './command.js';
+import { decodeTsAlter, decodeTsDelete, decodeTsTagUpdate, decodeTsWrite, fullSchema } from './command.js';
+import type { FullTsSchema, TsSchema, TsValue, TsWriteGroups } from './command.js';
 import { TsTable } from './table.js';
+import { convertValue } from './schema.js';
+import type { ColumnType } from './block.js';
 import type { SegmentOptions } from './segment.js';
 
 export interface TsEngineOptions {
@@ -49,20 +51,31 @@ export class TsEngine {
     return e;
   }
 
-  private openTable(id: number, schema: TsSchema): TsTable {
+  private openTable(id: number, s: TsSchema): TsTable {
+    const schema = fullSchema(s);
     return TsTable.open({
       dir: join(this.dir, `t${id}`),
       columns: schema.columns.map((type, i) => ({ name: `c${i}`, type })),
+      columnIds: schema.columnIds,
+      schemaVersion: schema.version,
       partitionInterval: BigInt(Math.max(1, Math.round(schema.partitionIntervalUs))),
       rowsPerBlock: this.opts.rowsPerBlock,
       segment: this.opts.segment,
-      tags: { types: schema.tags, primary: schema.primaryTags },
+      tags: { types: schema.tags, primary: schema.primaryTags, ids: schema.tagIds },
     });
   }
 
-  private tableFor(id: number, schema: TsSchema): TsTable {
+  /**
+   * The table a command at `index` applies to, created on first sight, with the command's schema
+   * applied first when it is newer than the table's (TsTable.alter) and its storage settings.
+   */
+  private tableFor(id: number, schema: FullTsSchema, index: number): TsTable {
     let t = this.tables.get(id);
-    if (t) return t;
+    if (t) {
+      if (schema.version > t.layout.version && index > t.durableIndex) t.alter(schema, index - 1);
+      if (this.opts.rowsPerBlock === undefined) t.setStorage(schema.storage);
+      return t;
+    }
     const dir = join(this.dir, `t${id}`);
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, 'schema.json.tmp');
@@ -72,8 +85,16 @@ export class TsEngine {
     closeSync(fd);
     renameSync(tmp, join(dir, 'schema.json'));
     t = this.openTable(id, schema);
+    if (this.opts.rowsPerBlock === undefined) t.setStorage(schema.storage);
     this.tables.set(id, t);
     return t;
+  }
+
+  /** Tag values of a command (in its schema's layout) in the table's tag layout. */
+  private static tagsIn(t: TsTable, values: TsValue[], schema: FullTsSchema): TsValue[] {
+    const tags = t.tags;
+    if (!tags) return values;
+    return tags.mapValues(values, schema.tagIds, schema.tags);
   }
 
   table(id: number): TsTable | undefined {
@@ -83,9 +104,22 @@ export class TsEngine {
   /** Applies one committed TS write at log index `index` (idempotent for replay). */
   apply(index: number, payload: Buffer): void {
     const cmd = decodeTsWrite(payload);
-    const t = this.tableFor(cmd.tableId, cmd.schema);
+    const t = this.tableFor(cmd.tableId, cmd.schema, index);
     if (index <= t.durableIndex) return; // already in the table's files
+    if (cmd.schema.version !== t.layout.version) {
+      // Built under another schema (proposed before an ALTER applied, or replayed): map by id.
+      for (const g of cmd.groups) {
+        g.tags = TsEngine.tagsIn(t, g.tags, cmd.schema);
+        g.rows = t.mapRows(g.rows, cmd.schema);
+      }
+    }
     applyRows(t, cmd);
+  }
+
+  /** Applies a schema change (ALTER TABLE; command.ts encodeTsAlter) at log index `index`. */
+  alter(index: number, payload: Buffer): void {
+    const { tableId, schema } = decodeTsAlter(payload);
+    this.tableFor(tableId, schema, index);
   }
 
   /** Rows appended since the last flush, over all tables. */
@@ -110,38 +144,48 @@ export class TsEngine {
 
   /**
    * Reorganization of a table's partitions ending before `beforeUs` (see TsTable.reorganize).
-   * Payload: u32 tableId | f64 beforeUs | u8 dedup rule (0 override, 1 merge, 2 keep, 3 discard).
+   * Payload: u32 tableId | f64 beforeUs | u8 dedup rule (0 override, 1 merge, 2 keep, 3 discard)
+   * [| u16 rowsPerBlock | u32 blocksPerSegment | u8 codec | u8 level: how to write the blocks].
    */
   reorganize(index: number, payload: Buffer): number {
     const t = this.tables.get(payload.readUInt32BE(0));
     if (!t || index <= t.durableIndex) return 0;
+    if (payload.length >= 21 && this.opts.rowsPerBlock === undefined) {
+      t.setStorage({ rowsPerBlock: payload.readUInt16BE(13), blocksPerSegment: payload.readUInt32BE(15), codec: payload[19] ?? 1, level: payload[20] ?? 6 });
+    }
     const rule = (['override', 'merge', 'keep', 'discard'] as const)[payload[12] ?? 0] ?? 'override';
     return t.reorganize(BigInt(Math.floor(payload.readDoubleBE(4))), index, rule);
   }
 
   /** Applies an UPDATE of tags (command.ts) at log index `index`; skipped when the table already holds it. */
   updateTags(index: number, payload: Buffer): void {
-    const t = this.tables.get(payload.readUInt32BE(0));
+    const u = decodeTsTagUpdate(payload);
+    const t = this.tables.get(u.tableId);
     if (!t || !t.tags || index <= t.durableIndex) return;
-    const u = decodeTsTagUpdate(payload, t.tags.types);
-    const changes = new Map(u.changes);
+    const tags = t.tags;
+    // Changes by tag id, to positions in the table's tag layout (a tag dropped since is ignored).
+    const changes = new Map<number, TsValue>();
+    for (const [pos, v] of u.changes) {
+      const at = tags.ids.indexOf(u.schema.tagIds[pos] as number);
+      if (at >= 0) changes.set(at, convertValue(v, u.schema.tags[pos] as ColumnType, tags.types[at] as ColumnType));
+    }
     for (const c of u.tagCombos) {
-      const id = t.tags.lookup(c);
-      if (id !== undefined) t.tags.update(id, changes);
+      const id = tags.lookup(TsEngine.tagsIn(t, c, u.schema));
+      if (id !== undefined) tags.update(id, changes);
     }
     t.unflushedRows++; // the tag file's new length must reach meta.json
   }
 
   /** Applies a TS DELETE (command.ts) at log index `index`; skipped when the table already holds it. */
   delete(index: number, payload: Buffer): void {
-    const t = this.tables.get(payload.readUInt32BE(0));
+    const d = decodeTsDelete(payload);
+    const t = this.tables.get(d.tableId);
     if (!t || !t.tags || index <= t.durableIndex) return;
-    const d = decodeTsDelete(payload, t.tags.types);
     let ids: number[] | null = null;
     if (d.tagCombos) {
       ids = [];
       for (const c of d.tagCombos) {
-        const id = t.tags.lookup(c);
+        const id = t.tags.lookup(TsEngine.tagsIn(t, c, d.schema));
         if (id !== undefined) ids.push(id);
       }
       if (ids.length === 0) return;

@@ -9,3 +9,4 @@ export * from './table.js';
 export * from './command.js';
 export * from './tags.js';
 export * from './engine.js';
+export * from './schema.js';

@@ -68,7 +68,7 @@ export class Partition {
   /** Appends one block of an entity, starting a new segment when the current one is full. */
   append(entityId: number, block: Buffer): LocatedBlock {
     let seg = this.segments[this.segments.length - 1];
-    if (!seg || !seg.fits(block.length)) {
+    if (!seg || !seg.fits(block.length) || seg.blockCount >= (this.opts.blocksMax ?? Infinity)) {
       if (seg) seg.sync();
       seg = Segment.create(join(this.dir, segName(this.segments.length + 1)), this.opts);
       this.segments.push(seg);

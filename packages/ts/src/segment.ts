@@ -35,6 +35,8 @@ export interface BlockRef {
 
 export interface SegmentOptions {
   capacityBytes?: number;
+  /** Blocks per segment at most (ts.blocks_per_segment.max_limit); a full segment is closed. */
+  blocksMax?: number;
   /** Refuse to create the segment if the file system would keep less free space than this. */
   freeSpaceMinBytes?: number;
 }
@@ -47,6 +49,7 @@ export class Segment {
   private writeOffset = 0;
   /** entityId → its blocks in append order. */
   readonly chains = new Map<number, BlockRef[]>();
+  blockCount = 0;
   tornBytes = 0;
 
   private constructor(
@@ -130,6 +133,7 @@ export class Segment {
     let c = this.chains.get(r.entityId);
     if (!c) this.chains.set(r.entityId, (c = []));
     c.push(r);
+    this.blockCount++;
   }
 
   /** Bytes still free for records. */

@@ -15,8 +15,10 @@
 import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TagTable } from './tags.js';
-import { ColumnType, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from './block.js';
-import type { ColumnData, ColumnValues } from './block.js';
+import { Codec, ColumnType, blockRowsDefault, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from './block.js';
+import type { BlockHeader, ColumnData, ColumnValues, Compression } from './block.js';
+import { convertColumn, nullColumn, positionsById, remapValues, sameIds } from './schema.js';
+import type { FullTsSchema, TsStorage, TsValue } from './command.js';
 import { Partition, partitionStart } from './partition.js';
 import type { LocatedBlock } from './partition.js';
 import type { SegmentOptions } from './segment.js';
@@ -37,7 +39,27 @@ export interface TsTableOptions {
   /** Compress blocks with lz4 as they are written (inactive-segment compression comes later). */
   compress?: boolean;
   /** The tag table's column types and primary tag positions; without it entity ids are given directly. */
-  tags?: { types: ColumnType[]; primary: number[] };
+  tags?: { types: ColumnType[]; primary: number[]; ids?: number[] };
+  /** Stable column ids (default: positions) and the schema version they belong to. */
+  columnIds?: number[];
+  schemaVersion?: number;
+}
+
+/** The columns in effect: stable ids and types, and the schema version they come from. */
+export interface TsLayout {
+  version: number;
+  ids: number[];
+  types: ColumnType[];
+}
+
+/** A schema change recorded in meta.json (it replaces the schema the table was created with). */
+interface MetaSchema {
+  version: number;
+  columns: ColumnType[];
+  columnIds: number[];
+  tags: ColumnType[];
+  tagIds: number[];
+  primaryTags: number[];
 }
 
 /** meta.json: what flush() made durable. */
@@ -49,6 +71,10 @@ interface TableMeta {
   partitions?: Record<string, Record<string, number>>;
   /** Partition directories rewritten by reorganization and not written to since. */
   clean?: string[];
+  /** The schema after the last ALTER (absent: the one the table was created with). */
+  schema?: MetaSchema;
+  /** The tag file (a schema change of tags rewrites it under a new name). */
+  tagFile?: string;
   /** Deleted time ranges (timestamps as decimal strings). */
   deletes?: { entities: number[] | null; lo: string; hi: string; marks: Record<string, [number, number]> }[];
 }
@@ -154,10 +180,16 @@ export interface Aggregate {
 export class TsTable {
   private readonly partitions = new Map<bigint, Partition>();
   private readonly buffers = new Map<string, EntityBuffer>(); // `${partitionStart}/${entityId}`
-  private readonly types: ColumnType[];
-  readonly rowsPerBlock: number;
+  /** The columns in effect; buffers hold rows in this layout. */
+  layout: TsLayout;
+  private types: ColumnType[];
+  rowsPerBlock: number;
+  private compression: Compression | boolean;
+  /** Shared with every partition, so a settings change reaches new segments at once. */
+  private readonly segOpts: SegmentOptions;
   durableIndex = 0;
-  readonly tags: TagTable | null;
+  tags: TagTable | null;
+  private tagFile: string;
   /** Rows appended since the last flush (or deletes not yet flushed). */
   unflushedRows = 0;
   private tombstones: Tombstone[] = [];
@@ -168,10 +200,84 @@ export class TsTable {
     readonly o: TsTableOptions,
     meta: TableMeta | null,
   ) {
-    this.types = o.columns.map((c) => c.type);
-    this.tags = o.tags ? TagTable.open(join(o.dir, 'tags.log'), o.tags.types, o.tags.primary, meta?.tagBytes ?? 0) : null;
-    this.rowsPerBlock = Math.min(o.rowsPerBlock ?? blockRowsMax, blockRowsMax);
+    const ms = meta?.schema;
+    this.types = ms ? ms.columns : o.columns.map((c) => c.type);
+    this.layout = { version: ms?.version ?? o.schemaVersion ?? 0, ids: ms?.columnIds ?? o.columnIds ?? this.types.map((_t, i) => i), types: this.types };
+    this.tagFile = meta?.tagFile ?? 'tags.log';
+    const tagSpec = ms ? { types: ms.tags, primary: ms.primaryTags, ids: ms.tagIds } : o.tags;
+    this.tags = tagSpec ? TagTable.open(join(o.dir, this.tagFile), tagSpec.types, tagSpec.primary, meta?.tagBytes ?? 0, tagSpec.ids) : null;
+    for (const f of readdirSync(o.dir)) if (/^tags.*\.log$/.test(f) && f !== this.tagFile) rmSync(join(o.dir, f), { force: true }); // an interrupted tag rewrite
+    this.rowsPerBlock = Math.min(o.rowsPerBlock ?? blockRowsDefault, blockRowsMax);
+    this.compression = o.compress ?? true;
+    this.segOpts = { ...o.segment };
     if (this.types[0] !== ColumnType.Timestamp) throw new Error('the first column of a time-series table must be the timestamp');
+  }
+
+  /**
+   * How new blocks and segments are laid out (ts.rows_per_block.max_limit,
+   * ts.blocks_per_segment.max_limit, ts.compression.*), as the command being applied carries
+   * them. Only data written from now on is affected.
+   */
+  setStorage(st: TsStorage): void {
+    this.rowsPerBlock = Math.max(1, Math.min(st.rowsPerBlock, blockRowsMax));
+    this.segOpts.blocksMax = st.blocksPerSegment;
+    this.compression = st.codec === Codec.Plain ? false : { codec: st.codec as Codec, level: st.level };
+  }
+
+  /**
+   * A schema change (ALTER TABLE): rows buffered under the old layout become blocks (which record
+   * their column ids), tags are rewritten into a new tag file when their layout changed, and the
+   * new schema is recorded in meta.json together with `appliedIndex` (everything applied before
+   * the change), so a replay after a crash never sees old rows under the new layout unmapped.
+   * Blocks are not rewritten: reads map them by column id (schema.ts).
+   */
+  alter(schema: FullTsSchema, appliedIndex: number): void {
+    if (schema.version <= this.layout.version) return;
+    this.flush(Math.max(appliedIndex, this.durableIndex), true);
+    if (schema.columns[0] !== ColumnType.Timestamp || schema.columnIds[0] !== this.layout.ids[0]) throw new Error('the timestamp column cannot change');
+    const old = this.tags;
+    if (old && (!sameIds(old.ids, schema.tagIds) || old.types.some((t, i) => t !== schema.tags[i]))) {
+      const file = `tags.v${schema.version}.log`;
+      this.tags = old.rewrite(join(this.o.dir, file), schema.tags, schema.tagIds, schema.primaryTags);
+      this.tagFile = file;
+    }
+    this.types = schema.columns.slice();
+    this.layout = { version: schema.version, ids: schema.columnIds.slice(), types: this.types };
+    this.writeMeta(Math.max(appliedIndex, this.durableIndex));
+    if (old && old !== this.tags) {
+      old.close();
+      rmSync(old.path, { force: true });
+    }
+  }
+
+  /** Rows written under another schema (`from`), rearranged to the current layout by column id. */
+  mapRows(rows: TsValue[][], from: FullTsSchema): TsValue[][] {
+    if (sameIds(from.columnIds, this.layout.ids) && from.columns.every((t, i) => t === this.types[i])) return rows;
+    return rows.map((r) => remapValues(r, from.columnIds, from.columns, this.layout.ids, this.types));
+  }
+
+  /**
+   * The columns of a block in the current layout: by id, converted when the block has another
+   * type, NULL when it predates the column; columns outside `wanted` (positions) are zero-filled
+   * stand-ins, not decoded.
+   */
+  private blockColumns(buf: Buffer, h: BlockHeader, wanted: Set<number> | null): ColumnData[] {
+    const pos = this.blockPositions(h);
+    return this.types.map((t, i) => {
+      const p = pos[i] as number;
+      if (i !== 0 && wanted && !wanted.has(i)) return standIn(t, h.rows);
+      if (p < 0) return nullColumn(t, h.rows);
+      const c = readColumn(buf, h, p);
+      return c.type === t ? c : convertColumn(c, t);
+    });
+  }
+
+  /** For each current column, its position in the block (-1: the block predates it). */
+  private blockPositions(h: BlockHeader): number[] {
+    const ids = this.layout.ids;
+    let same = h.columns.length >= ids.length;
+    for (let i = 0; same && i < ids.length; i++) same = h.columns[i]?.id === ids[i];
+    return same ? ids.map((_x, i) => i) : positionsById(h.columns.map((c) => c.id), ids);
   }
 
   static open(o: TsTableOptions): TsTable {
@@ -194,7 +300,7 @@ export class TsTable {
         continue;
       }
       const start = BigInt(d.slice(1).split('_')[0] as string);
-      t.partitions.set(start, Partition.open(join(o.dir, d), start, start + o.partitionInterval, o.segment, new Map(Object.entries(listed))));
+      t.partitions.set(start, Partition.open(join(o.dir, d), start, start + o.partitionInterval, t.segOpts, new Map(Object.entries(listed))));
     }
     return t;
   }
@@ -203,7 +309,7 @@ export class TsTable {
     const start = partitionStart(ts, this.o.partitionInterval);
     let p = this.partitions.get(start);
     if (!p) {
-      p = Partition.open(join(this.o.dir, `p${start}`), start, start + this.o.partitionInterval, this.o.segment);
+      p = Partition.open(join(this.o.dir, `p${start}`), start, start + this.o.partitionInterval, this.segOpts);
       this.partitions.set(start, p);
     }
     return p;
@@ -230,19 +336,19 @@ export class TsTable {
 
   private seal(p: Partition, entityId: number, b: EntityBuffer): void {
     if (b.rows === 0) return;
-    p.append(entityId, encodeBlock(b.slice(0, b.rows), this.o.compress ?? true));
+    p.append(entityId, encodeBlock(b.slice(0, b.rows), this.compression, this.layout.ids));
     b.clear();
   }
 
   /** Writes every buffered row as blocks, syncs, and records appliedIndex as durable. */
-  flush(appliedIndex: number): void {
+  flush(appliedIndex: number, skipMeta = false): void {
     for (const [key, b] of this.buffers) {
       const [start, entity] = key.split('/') as [string, string];
       this.seal(this.partitions.get(BigInt(start)) as Partition, Number(entity), b);
     }
     this.buffers.clear();
     for (const p of this.partitions.values()) p.sync();
-    if (appliedIndex > this.durableIndex) this.writeMeta(appliedIndex);
+    if (appliedIndex > this.durableIndex && !skipMeta) this.writeMeta(appliedIndex);
     this.unflushedRows = 0;
   }
 
@@ -259,7 +365,11 @@ export class TsTable {
         marks: Object.fromEntries([...d.marks].map(([k, v]) => [String(k), v])),
       })),
       clean: [...this.partitions.values()].filter((p) => this.clean.has(p.start)).map((p) => basename(p.dir)),
+      tagFile: this.tagFile,
     };
+    if (this.layout.version > (this.o.schemaVersion ?? 0) || this.tagFile !== 'tags.log') {
+      meta.schema = { version: this.layout.version, columns: this.types, columnIds: this.layout.ids, tags: this.tags?.types ?? [], tagIds: this.tags?.ids ?? [], primaryTags: this.tags?.primary ?? [] };
+    }
     for (const p of this.partitions.values()) (meta.partitions as Record<string, Record<string, number>>)[basename(p.dir)] = p.segmentLengths();
     const tmp = join(this.o.dir, 'meta.json.tmp');
     const fd = openSync(tmp, 'w');
@@ -284,13 +394,13 @@ export class TsTable {
     for (const [start, old] of [...this.partitions]) {
       if (old.end > beforeTs || this.clean.has(start)) continue;
       const gen = (Number(basename(old.dir).split('_')[1] ?? 0) + 1).toString();
-      const fresh = Partition.open(join(this.o.dir, `p${start}_${gen}`), start, old.end, this.o.segment);
+      const fresh = Partition.open(join(this.o.dir, `p${start}_${gen}`), start, old.end, this.segOpts);
       for (const id of old.entities()) {
         for (const b of this.scan([id], start, old.end - 1n, null, dedup)) {
           const rows = b.columns[0]?.values.length ?? 0;
           for (let at = 0; at < rows; at += this.rowsPerBlock) {
             const to = Math.min(rows, at + this.rowsPerBlock);
-            fresh.append(id, encodeBlock(sliceColumns(b.columns, at, to), this.o.compress ?? true));
+            fresh.append(id, encodeBlock(sliceColumns(b.columns, at, to), this.compression, this.layout.ids));
           }
         }
       }
@@ -342,7 +452,7 @@ export class TsTable {
           const buf = p.read(blk);
           const h = readBlockHeader(buf);
           // Columns the caller does not need are not decoded: zero-filled stand-ins keep positions.
-          const cols = h.columns.map((c, i) => (i === 0 || !columns || columns.has(i) ? readColumn(buf, h, i) : standIn(c.type as ColumnType, h.rows)));
+          const cols = this.blockColumns(buf, h, columns);
           const dead = this.tombstonesFor(p, id, blk);
           parts.push(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
         }
@@ -427,8 +537,7 @@ export class TsTable {
         for (const blk of blocks) {
           if (blk.maxTs !== top) continue;
           const buf = p.read(blk);
-          const h = readBlockHeader(buf);
-          runs.push(h.columns.map((_c, i) => readColumn(buf, h, i)));
+          runs.push(this.blockColumns(buf, readBlockHeader(buf), null));
         }
         if (b && b.rows > 0) runs.push(b.slice(0, b.rows));
         let best: { run: ColumnData[]; i: number; ts: bigint } | null = null;
@@ -479,7 +588,8 @@ export class TsTable {
       for (const blk of p.blocks(entityId, minTs, maxTs)) {
         const buf = p.read(blk);
         const h = readBlockHeader(buf);
-        const st = h.columns[column];
+        const at = this.blockPositions(h)[column] as number;
+        const st = at >= 0 && h.columns[at]?.type === this.types[column] ? h.columns[at] : undefined;
         const dead = this.tombstonesFor(p, entityId, blk);
         if (st && dead.length === 0 && h.minTs >= minTs && h.maxTs <= maxTs) {
           a.headerBlocks++;
@@ -493,7 +603,7 @@ export class TsTable {
           continue;
         }
         a.decodedBlocks++;
-        const cols = h.columns.map((_c, i) => readColumn(buf, h, i));
+        const cols = this.blockColumns(buf, h, new Set([column]));
         addRows(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
       }
       const b = this.buffers.get(`${p.start}/${entityId}`);

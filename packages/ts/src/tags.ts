@@ -12,12 +12,16 @@
  *
  * INVARIANT: an entity's first record comes right after the previous entity's first record
  * (ids are dense, in order of creation).
+ *
+ * A schema change of tags (ALTER TABLE ADD/DROP/ALTER TAG) writes a new file with every entity's
+ * current values in the new layout (rewrite()); the table switches to it in its meta.json.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { PgError, SqlState } from '@strata/common';
 import type { ColumnType } from './block.js';
 import { ByteReader, ByteWriter, readValue, writeValue } from './command.js';
+import { remapValues } from './schema.js';
 import type { TsValue } from './command.js';
 
 const recordHeaderBytes = 8;
@@ -34,13 +38,15 @@ export class TagTable {
     private fd: number,
     readonly types: ColumnType[],
     readonly primary: number[],
+    /** Stable tag ids (schema.ts). */
+    readonly ids: number[],
   ) {}
 
   /** Opens (or creates) the tag file, reading records up to `durableBytes` and cutting the rest. */
-  static open(path: string, types: ColumnType[], primary: number[], durableBytes: number): TagTable {
+  static open(path: string, types: ColumnType[], primary: number[], durableBytes: number, ids?: number[]): TagTable {
     const fd = openSync(path, 'a+');
     closeSync(fd);
-    const t = new TagTable(path, openSync(path, 'r+'), types, primary);
+    const t = new TagTable(path, openSync(path, 'r+'), types, primary, ids ?? types.map((_t, i) => i));
     const size = Math.min(fstatSync(t.fd).size, durableBytes);
     const buf = Buffer.alloc(size);
     if (size > 0) readSync(t.fd, buf, 0, size, 0);
@@ -112,6 +118,28 @@ export class TagTable {
     writeSync(this.fd, rec, 0, rec.length, this.writeOffset);
     this.writeOffset += rec.length;
     this.dirty = true;
+  }
+
+  /**
+   * Writes every entity's values, converted to a new tag layout (by tag id), to a new synced file
+   * and returns it open. This table stays as it was (the caller switches files in its meta).
+   */
+  rewrite(path: string, types: ColumnType[], ids: number[], primary: number[]): TagTable {
+    rmSync(path, { force: true });
+    const t = TagTable.open(path, types, primary, 0, ids);
+    this.tags.forEach((vals, i) => {
+      const values = remapValues(vals, this.ids, this.types, ids, types);
+      t.writeRecord(i + 1, values);
+      t.tags.push(values);
+      t.byKey.set(t.keyOf(values), i + 1);
+    });
+    t.sync();
+    return t;
+  }
+
+  /** Values given in another tag layout, rearranged to this table's (by tag id). */
+  mapValues(values: TsValue[], fromIds: readonly number[], fromTypes: readonly ColumnType[]): TsValue[] {
+    return remapValues(values, fromIds, fromTypes, this.ids, this.types);
   }
 
   tagsOf(entityId: number): TsValue[] | undefined {

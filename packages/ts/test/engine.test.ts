@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ColumnType } from '../src/block.js';
-import { decodeTsWrite, encodeTsDelete, encodeTsWrite } from '../src/command.js';
+import { Codec, ColumnType, readBlockHeader } from '../src/block.js';
+import { Segment } from '../src/segment.js';
+import type { BlockRef } from '../src/segment.js';
+import { decodeTsWrite, encodeTsAlter, encodeTsDelete, encodeTsWrite, fullSchema } from '../src/command.js';
 import type { TsSchema, TsValue } from '../src/command.js';
 import { TsEngine } from '../src/engine.js';
 
@@ -48,7 +50,7 @@ describe('TS write command', () => {
     ];
     expect(decodeTsWrite(encodeTsWrite({ tableId: 7, schema, rows: r }))).toEqual({
       tableId: 7,
-      schema,
+      schema: fullSchema(schema),
       rejectDuplicates: false,
       groups: [
         { tags: ['Zürich ✓', -(2n ** 63n)], rows: [[-5n, -0.5, -2147483648, true], [7n, 1.5, 2147483647, false]] },
@@ -156,7 +158,7 @@ describe('TsEngine', () => {
   it('DELETE hides older rows only, survives a crash through replay and a restart through meta', () => {
     const dir = join(root, 'delete');
     const del = (lo: number, hi: number, devs: string[] | null) =>
-      encodeTsDelete({ tableId: 42, loUs: lo * 1_000_000, hiUs: hi * 1_000_000, tagCombos: devs ? devs.map((d) => [d, null]) : null }, schema.tags);
+      encodeTsDelete({ tableId: 42, loUs: lo * 1_000_000, hiUs: hi * 1_000_000, tagCombos: devs ? devs.map((d) => [d, null]) : null, schema });
     const log = new Map<number, { w?: Buffer; d?: Buffer }>([
       [1, { w: cmd('a', 0, 30) }],
       [2, { w: cmd('b', 0, 30) }],
@@ -196,7 +198,7 @@ describe('TsEngine', () => {
     // 20 small out-of-order commands for one device in hour 0, plus duplicates and a delete
     for (let k = 19; k >= 0; k--) e.apply(++i, cmd('a', k * 10, 10));
     e.apply(++i, encodeTsWrite({ tableId: 42, schema, rows: rows('a', 5, 3).map((r): TsValue[] => [r[0] ?? null, 999, r[2] ?? null, r[3] ?? null, r[4] ?? null, r[5] ?? null]) })); // duplicates of 5..7
-    e.delete(++i, encodeTsDelete({ tableId: 42, loUs: 100e6, hiUs: 109e6, tagCombos: null }, schema.tags));
+    e.delete(++i, encodeTsDelete({ tableId: 42, loUs: 100e6, hiUs: 109e6, tagCombos: null, schema }));
     e.apply(++i, cmd('b', 2 * hour, 5)); // hour 2: active, left alone
     e.flush(i);
     const t = e.table(42);
@@ -227,5 +229,68 @@ describe('TsEngine', () => {
     expect(e.table(42)).toBeUndefined();
     e.close();
     expect(TsEngine.open(dir).table(42)).toBeUndefined();
+  });
+});
+
+describe('storage settings and schema changes carried by commands', () => {
+  it('lays new blocks out as the command says: rows per block, blocks per segment, codec', () => {
+    const dir = join(root, 'storage');
+    const e = TsEngine.open(dir);
+    const small = { ...schema, storage: { rowsPerBlock: 10, blocksPerSegment: 3, codec: Codec.Deflate, level: 9 } };
+    e.apply(1, encodeTsWrite({ tableId: 42, schema: small, rows: rows('a', 0, 95) }));
+    e.flush(1);
+    const t = e.table(42);
+    expect(t?.blockCount()).toBe(10); // 95 rows / 10 per block
+    const files = readdirSync(join(dir, 't42', 'p0')).filter((f) => f.startsWith('seg-'));
+    expect(files.length).toBe(4); // 3 blocks per segment at most
+    const seg = Segment.open(join(dir, 't42', 'p0', files[0] as string));
+    const [ref] = seg.chains.get(1) ?? [];
+    const h = readBlockHeader(seg.read(ref as BlockRef));
+    expect(h.columns.some((c) => c.codec === Codec.Deflate) && !h.columns.some((c) => c.codec === Codec.Lz4)).toBe(true); // deflate where it pays off
+    seg.close();
+    expect(count(e)).toEqual(new Map([['a', 95]]));
+    e.close();
+  });
+
+  it('a newer schema version changes the table; older commands are mapped by id; restart keeps it', () => {
+    const dir = join(root, 'alter');
+    const e = TsEngine.open(dir, { rowsPerBlock: 4 });
+    e.apply(1, cmd('a', 0, 6)); // v0: ts, f64 (id 1), i32 (id 2), bool (id 3)
+    // v1: drop the float (id 1), widen the int to Int64, add a string column (id 4) and a tag (id 2)
+    const v1: TsSchema = {
+      ...schema,
+      version: 1,
+      columns: [ColumnType.Timestamp, ColumnType.Int64, ColumnType.Bool, ColumnType.String],
+      columnIds: [0, 2, 3, 4],
+      tags: [ColumnType.String, ColumnType.Int64, ColumnType.String],
+      tagIds: [0, 1, 2],
+    };
+    e.alter(2, encodeTsAlter(42, v1));
+    e.apply(3, cmd('a', 6, 2)); // proposed under v0, applied after the change
+    e.apply(4, encodeTsWrite({ tableId: 42, schema: v1, rows: [[8_000_000n, 80n, true, 'x', 'b', 1n, 'red']] }));
+    const read = (x: TsEngine) => {
+      const t = x.table(42);
+      const out: unknown[][] = [];
+      for (const b of t?.scan(null, 0n, 2n ** 62n) ?? []) {
+        const n = b.columns[0]?.values.length ?? 0;
+        for (let i = 0; i < n; i++) out.push([t?.tags?.tagsOf(b.entityId)?.[2] ?? null, ...b.columns.map((c) => (c.nulls?.[i] ? null : c.values[i]))]);
+      }
+      return out;
+    };
+    const want = [
+      ...Array.from({ length: 8 }, (_x, i) => [null, BigInt(i * 1_000_000), BigInt(i), i % 2 === 0 ? 1 : 0, null]),
+      ['red', 8_000_000n, 80n, 1, 'x'],
+    ];
+    expect(read(e)).toEqual(want);
+    const r = TsEngine.open(dir, { rowsPerBlock: 4 }); // crash: replay after the flushed index
+    r.apply(3, cmd('a', 6, 2));
+    r.apply(4, encodeTsWrite({ tableId: 42, schema: v1, rows: [[8_000_000n, 80n, true, 'x', 'b', 1n, 'red']] }));
+    expect(read(r)).toEqual(want);
+    r.flush(4);
+    r.close();
+    e.close();
+    const again = TsEngine.open(dir, { rowsPerBlock: 4 });
+    expect(read(again)).toEqual(want);
+    again.close();
   });
 });

@@ -18,6 +18,8 @@ export interface DatabaseDesc {
 
 /** A tag of a time-series table: per-device attributes, stored once per entity. */
 export interface TagDesc {
+  /** Stable id (the TS engine stores tags by id; absent in old descriptors: the position). */
+  id?: number;
   name: string;
   type: SqlType;
   nullable: boolean;
@@ -33,6 +35,10 @@ export interface TsTableInfo {
   activeTimeSeconds: number;
   hashNum: number;
   comment: string | null;
+  /** The id the next added tag gets. */
+  nextTagId?: number;
+  /** Tag indexes (CREATE INDEX … ON t (tag, …)): 1–4 non-primary tags each. */
+  tagIndexes?: { name: string; tags: string[] }[];
 }
 
 export interface SchemaDesc {

@@ -141,7 +141,11 @@ export type AlterTableCmd =
   | { kind: 'dropConstraint'; name: string; ifExists: boolean }
   /** KWDB time-series tables: SET RETENTIONS / ACTIVETIME = duration, RENAME TAG a TO b. */
   | { kind: 'setTsOption'; option: 'retentions' | 'activetime'; seconds: number }
-  | { kind: 'renameTag'; from: string; to: string };
+  | { kind: 'renameTag'; from: string; to: string }
+  /** KWDB: ADD TAG / DROP TAG / ALTER TAG … TYPE (ALTER COLUMN … TYPE on a tag is the same). */
+  | { kind: 'addTag'; tag: ColumnDef; ifNotExists: boolean }
+  | { kind: 'dropTag'; name: string; ifExists: boolean }
+  | { kind: 'alterTagType'; tag: string; type: TypeName };
 
 export type Statement =
   | SelectStmt

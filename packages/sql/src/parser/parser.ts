@@ -834,7 +834,22 @@ class Parser {
     const name = this.qualifiedName();
     const cmds: AlterTableCmd[] = [];
     do {
-      if (this.acceptKw('add')) {
+      // ADD TAG name type (a column named "tag" is ADD [COLUMN] tag type: two words, not three)
+      const tagWord = (k: number) => this.isKw('tag', k) && this.peek(k + 1).type === 'ident' && (this.peek(k + 2).type === 'ident' || this.isKw('if', k + 1));
+      if (this.isKw('add') && tagWord(1)) {
+        this.i += 2;
+        const ifNotExists = this.acceptKw('if', 'not', 'exists');
+        cmds.push({ kind: 'addTag', tag: this.columnDef(), ifNotExists });
+      } else if (this.isKw('drop') && this.isKw('tag', 1) && this.peek(2).type === 'ident') {
+        this.i += 2;
+        const ie = this.acceptKw('if', 'exists');
+        cmds.push({ kind: 'dropTag', name: this.ident(), ifExists: ie });
+      } else if (this.isKw('alter') && this.isKw('tag', 1) && this.peek(2).type === 'ident' && !this.isKw('type', 2) && !this.isKw('set', 2)) {
+        this.i += 2;
+        const tag = this.ident();
+        if (!this.acceptKw('set', 'data', 'type')) this.expectKw('type');
+        cmds.push({ kind: 'alterTagType', tag, type: this.typeName() });
+      } else if (this.acceptKw('add')) {
         if (this.isKw('constraint') || this.isKw('primary') || this.isKw('unique') || this.isKw('check') || this.isKw('foreign')) {
           cmds.push({ kind: 'addConstraint', constraint: this.tableConstraint() });
         } else {
