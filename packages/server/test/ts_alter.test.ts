@@ -193,3 +193,56 @@ describe("KWDB's storage cluster settings", () => {
     expect(await rows(q)).toEqual(want);
   });
 });
+
+describe('tag indexes', () => {
+  it('CREATE INDEX on tags: lookups through the index give the filtered answers, and follow new devices and tag updates', async () => {
+    await c.query(`create table tx (ts timestamptz not null, v int4) tags (dev int4 not null, region varchar(8), rack int4, ok bool) primary tags (dev)`);
+    await c.query(`insert into tx select '2026-01-01'::timestamptz + (g % 3) * interval '1 minute', g, g / 3, 'r' || ((g / 3) % 4)::text, (g / 3) % 5, true from generate_series(0, 599) g`);
+    const q = `select count(distinct dev)::int, count(*)::int, sum(v)::int from tx where region = 'r1' and rack in (0, 2)`;
+    const unindexed = await rows(q);
+    expect(unindexed[0]?.[0]).toBeGreaterThan(0);
+    await c.query('create index ri on tx (region, rack)');
+    expect((await rows(`explain ${q}`)).flat().join('\n')).toMatch(/tag index ri/);
+    expect(await rows(q)).toEqual(unindexed);
+    const showIdx = (await c.query('show indexes from tx')).rows.map((r) => Object.values(r).slice(1, 5).map(String).join(' '));
+    expect(showIdx).toEqual(['primary false 1 dev', 'ri true 1 region', 'ri true 2 rack']);
+
+    await c.query(`insert into tx values ('2026-01-01', 7, 1000, 'r1', 2, true)`); // a new device that matches: +1 device, +1 row
+    await c.query(`update tx set rack = 3 where dev = 5`); // device 5 (r1, rack 0, 3 rows) no longer matches
+    await c.query(`update tx set region = 'r1' where dev = 2`); // device 2 (r2, rack 2, 3 rows) now matches
+    const [[devs, n]] = (await rows(q)) as [[number, number]];
+    expect(devs).toBe((unindexed[0]?.[0] as number) + 1 - 1 + 1);
+    expect(n).toBe((unindexed[0]?.[1] as number) + 1 - 3 + 3);
+
+    await c.query('alter index tx@ri rename to region_rack');
+    expect((await rows(`explain ${q}`)).flat().join('\n')).toMatch(/tag index region_rack/);
+    expect(await sqlstate('alter table tx drop tag region')).toBe('2BP01');
+    await c.query('alter table tx rename tag rack to shelf');
+    expect(await sqlstate(`select count(*) from tx where region = 'r1' and shelf = 2`)).toBe('ok');
+    expect((await rows(`explain select * from tx where region = 'r1' and shelf = 2`)).flat().join('\n')).toMatch(/tag index region_rack/);
+    const q2 = q.replace('rack', 'shelf');
+    const before = await rows(q2);
+    expect(before[0]?.slice(0, 2)).toEqual([devs, n]);
+    await node.restart(); // the index is rebuilt from the tag table on first use
+    c = await connect();
+    expect(await rows(q2)).toEqual(before);
+    await c.query('drop index tx@region_rack');
+    expect((await rows(`explain ${q.replace('rack', 'shelf')}`)).flat().join('\n')).not.toMatch(/tag index/);
+    await c.query('alter table tx drop tag region');
+  });
+
+  it('refuses indexes KWDB refuses', async () => {
+    await c.query(`create table ty (ts timestamptz not null, v int4) tags (dev int4 not null, a int4, b int4, c2 int4, d int4, e int4, f bool) primary tags (dev)`);
+    expect(await sqlstate('create index on ty (dev)')).toBe('0A000'); // primary tag
+    expect(await sqlstate('create index on ty (v)')).toBe('0A000'); // data column
+    expect(await sqlstate('create index on ty (f)')).toBe('0A000'); // bool
+    expect(await sqlstate('create index on ty (a, b, c2, d, e)')).toBe('0A000'); // 5 tags
+    expect(await sqlstate('create index on ty (nope)')).toBe('42703');
+    expect(await sqlstate('create unique index on ty (a)')).toBe('0A000');
+    await c.query('create index ia on ty (a)');
+    expect(await sqlstate('create index ia on ty (b)')).toBe('42P07');
+    expect(await sqlstate('create index ia2 on ty (a)')).toBe('42710');
+    expect(await sqlstate('create index if not exists ia on ty (b)')).toBe('ok');
+    expect(await sqlstate('drop index ty@nope')).toBe('42704');
+  });
+});

@@ -33,7 +33,7 @@ import { CopyParser, formatCopyRow } from './copy.js';
 import type { CopyRow } from './copy.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
-import { alterTsTable, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
+import { alterTsTable, createTagIndex, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
 import type { TsSender } from './ts_dml.js';
 import { settingDef, settingDefs, settingKey } from './settings.js';
 import {
@@ -1827,7 +1827,14 @@ export class Session {
       }
       case 'createIndex': {
         const r = this.tableFor(stmt.table, stmt.pos, view);
-        if (r.desc.kind === 'ts') throw tsNotImplemented(r.desc, 'CREATE INDEX');
+        if (r.desc.kind === 'ts') {
+          const t = createTagIndex(env, r.desc, stmt);
+          if (t) {
+            t.version++;
+            cat.writeDescriptor(env.txn, t);
+          }
+          return 'CREATE INDEX';
+        }
         const t: TableDesc = JSON.parse(JSON.stringify(r.desc)) as TableDesc;
         const name = stmt.name ?? `${t.name}_${stmt.columns.map((c) => c.name).join('_')}_idx`;
         if ([t.primaryIndex, ...t.indexes].some((i) => i.name === name) || view.table(t.schemaId, name)) {
@@ -1847,6 +1854,15 @@ export class Session {
           const name = parts[parts.length - 1] as string;
           let found: TableDesc | undefined;
           for (const t of view.allTables()) if (t.indexes.some((i) => i.name === name)) found = t;
+          const tsTable = view.allTables().find((t) => t.ts?.tagIndexes?.some((i) => i.name === name) && (parts.length < 2 || parts[parts.length - 2] === t.name));
+          if (tsTable && !found) {
+            const t: TableDesc = JSON.parse(JSON.stringify(tsTable)) as TableDesc;
+            const info = t.ts as NonNullable<TableDesc['ts']>;
+            info.tagIndexes = (info.tagIndexes ?? []).filter((i) => i.name !== name);
+            t.version++;
+            cat.writeDescriptor(env.txn, t);
+            continue;
+          }
           if (!found) {
             if (stmt.ifExists) {
               env.notice(`index "${name}" does not exist, skipping`);
@@ -1869,6 +1885,26 @@ export class Session {
           cat.writeDescriptor(env.txn, t);
         }
         return 'DROP INDEX';
+      }
+      case 'alterIndex': {
+        const name = stmt.name[stmt.name.length - 1] as string;
+        const onTable = (t: TableDesc) => stmt.name.length < 2 || stmt.name[stmt.name.length - 2] === t.name;
+        const found = view.allTables().find((t) => onTable(t) && ([t.primaryIndex, ...t.indexes].some((i) => i.name === name) || t.ts?.tagIndexes?.some((i) => i.name === name)));
+        if (!found) {
+          if (stmt.ifExists) {
+            env.notice(`index "${name}" does not exist, skipping`);
+            return 'ALTER INDEX';
+          }
+          throw new PgError(SqlState.UndefinedObject, `index "${name}" does not exist`);
+        }
+        const t: TableDesc = JSON.parse(JSON.stringify(found)) as TableDesc;
+        if ([t.primaryIndex, ...t.indexes].some((i) => i.name === stmt.to) || t.ts?.tagIndexes?.some((i) => i.name === stmt.to) || view.table(t.schemaId, stmt.to)) {
+          throw new PgError(SqlState.DuplicateTable, `relation "${stmt.to}" already exists`);
+        }
+        for (const i of [t.primaryIndex, ...t.indexes, ...(t.ts?.tagIndexes ?? [])]) if (i.name === name) i.name = stmt.to;
+        t.version++;
+        cat.writeDescriptor(env.txn, t);
+        return 'ALTER INDEX';
       }
       case 'createSequence': {
         const tgt = env.target(stmt.name);
@@ -2106,6 +2142,11 @@ export class Session {
         const rows: Row[] = [];
         for (const idx of [t.primaryIndex, ...t.indexes]) {
           idx.columnIds.forEach((id, i) => rows.push([t.name, idx.name, !idx.unique, BigInt(i + 1), t.columns.find((c) => c.id === id)?.name ?? '?', idx.desc[i] ? 'DESC' : 'ASC', false, false]));
+        }
+        if (t.ts) {
+          // The primary tags (the entity index) and the tag indexes.
+          t.ts.primaryTags.forEach((g, i) => rows.push([t.name, 'primary', false, BigInt(i + 1), g, 'ASC', false, false]));
+          for (const idx of t.ts.tagIndexes ?? []) idx.tags.forEach((g, i) => rows.push([t.name, idx.name, true, BigInt(i + 1), g, 'ASC', false, false]));
         }
         return { rows, tag: 'SHOW' };
       }

@@ -273,6 +273,7 @@ export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], s
       if (exists(c.to)) throw new PgError(SqlState.DuplicateColumn, `column or tag "${c.to}" of relation "${t.name}" already exists`);
       checkName('tag', c.to);
       ni.primaryTags = ni.primaryTags.map((p) => (p === c.from ? c.to : p));
+      for (const i of ni.tagIndexes ?? []) i.tags = i.tags.map((x) => (x === c.from ? c.to : x));
       g.name = c.to;
     } else if (c.kind === 'setTsOption') {
       if (c.option === 'retentions') ni.retentionSeconds = c.seconds;
@@ -356,6 +357,47 @@ export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], s
   }
   env.catalog.writeDescriptor(env.txn, nt);
   return { desc: nt, storageChanged };
+}
+
+/** Tag indexes per table at most, and tags per index (KWDB: 1–4). */
+export const tagIndexLimits = { indexesMax: 64, tagsMax: 4 } as const;
+
+/**
+ * CREATE INDEX [name] ON t (tag, …) on a time-series table (KWDB 3.x): 1–4 non-primary tags of
+ * integer, float or character types. Returns the changed descriptor (to write), or null when IF
+ * NOT EXISTS skipped it. The index itself is a hash index over the tag table kept in memory by
+ * the engine (built on first use, updated as devices appear and tags change); equality / IN
+ * filters on all of its tags then find devices without visiting every device's tags.
+ */
+export function createTagIndex(env: DdlEnv, desc: TableDesc, s: Statement & { kind: 'createIndex' }): TableDesc | null {
+  const t: TableDesc = JSON.parse(JSON.stringify(desc)) as TableDesc;
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  const tags = s.columns.map((c) => c.name);
+  const name = s.name ?? `${t.name}_${tags.join('_')}_idx`;
+  info.tagIndexes ??= [];
+  if (info.tagIndexes.some((i) => i.name === name) || env.view.table(t.schemaId, name)) {
+    if (s.ifNotExists) {
+      env.notice(`index "${name}" already exists, skipping`);
+      return null;
+    }
+    throw new PgError(SqlState.DuplicateTable, `relation "${name}" already exists`);
+  }
+  if (s.unique || s.storing.length > 0) throw new PgError(SqlState.FeatureNotSupported, 'UNIQUE and STORING are not supported for tag indexes');
+  if (tags.length < 1 || tags.length > tagIndexLimits.tagsMax) throw new PgError(SqlState.FeatureNotSupported, `a tag index has 1 to ${tagIndexLimits.tagsMax} tags`);
+  if (info.tagIndexes.length >= tagIndexLimits.indexesMax) throw new PgError(SqlState.ProgramLimitExceeded, `a time-series table can have at most ${tagIndexLimits.indexesMax} tag indexes`);
+  if (new Set(tags).size !== tags.length) throw new PgError(SqlState.DuplicateColumn, 'a tag appears twice in the index');
+  for (const name of tags) {
+    const g = info.tags.find((x) => x.name === name);
+    if (!g) {
+      if (t.columns.some((c) => c.name === name)) throw new PgError(SqlState.FeatureNotSupported, `"${name}" is a data column of time-series table "${t.name}": indexes on time-series tables are on tags only`);
+      throw new PgError(SqlState.UndefinedColumn, `tag "${name}" of relation "${t.name}" does not exist`);
+    }
+    if (g.primary) throw new PgError(SqlState.FeatureNotSupported, `"${name}" is a primary tag: primary tags are indexed already`);
+    if (!['int2', 'int4', 'int8', 'float4', 'float8', 'bpchar', 'varchar'].includes(g.type.kind)) throw new PgError(SqlState.FeatureNotSupported, `tag "${name}" of type ${formatType(g.type)} cannot be indexed (integer, float and character tags can)`);
+  }
+  if (info.tagIndexes.some((i) => i.tags.join(',') === tags.join(','))) throw new PgError(SqlState.DuplicateObject, `an index on (${tags.join(', ')}) already exists`);
+  info.tagIndexes.push({ name, tags });
+  return t;
 }
 
 function retypeTag(g: TagDesc, to: SqlType): void {

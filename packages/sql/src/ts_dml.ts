@@ -288,7 +288,9 @@ export class TsScan implements Operator {
     const parts: string[] = [];
     if (this.bounds.lower.length + this.bounds.upper.length > 0) parts.push('time range');
     if (this.bounds.tagValues.every((x) => x !== null) && this.bounds.tagValues.length > 0) parts.push('primary tags');
-    if (this.bounds.tagFilters.length > 0) parts.push('tag filter');
+    const index = this.bounds.tagFilters.length > 0 ? usableTagIndex(this.t, this.bounds) : undefined;
+    if (index) parts.push(`tag index ${index.name}`);
+    else if (this.bounds.tagFilters.length > 0) parts.push('tag filter');
     return { label: `ts scan ${this.t.name} (${parts.length > 0 ? parts.join(', ') : 'all entities, all time'})`, children: [] };
   }
 }
@@ -299,6 +301,29 @@ export function tsEntityOf(t: TableDesc, table: TsTable, combo: TsValue[]): numb
   if (!tags) return undefined;
   const info = t.ts as NonNullable<TableDesc['ts']>;
   return tags.lookup(remapValues(combo, tagIdsOf(info), info.tags.map((g) => columnTypeOf(g.type)), tags.ids, tags.types));
+}
+
+/** Value combinations a tag index is probed with at most (more: the tags are filtered one by one). */
+const tagIndexCombosMax = 10_000;
+
+/** A tag index whose every tag the bounds pin with = / IN (descriptor tag positions), if any. */
+function usableTagIndex(t: TableDesc, bounds: TsScanBounds): { name: string; positions: number[] } | undefined {
+  const info = t.ts as NonNullable<TableDesc['ts']>;
+  const pinned = new Set(bounds.tagFilters.map((f) => f.pos));
+  for (const idx of info.tagIndexes ?? []) {
+    const positions = idx.tags.map((name) => info.tags.findIndex((g) => g.name === name));
+    if (positions.every((p) => p >= 0 && pinned.has(p))) return { name: idx.name, positions };
+  }
+  return undefined;
+}
+
+function* cartesian(lists: TsValue[][]): Generator<TsValue[]> {
+  if (lists.length === 0) {
+    yield [];
+    return;
+  }
+  const [first, ...rest] = lists as [TsValue[], ...TsValue[][]];
+  for (const v of first) for (const tail of cartesian(rest)) yield [v, ...tail];
 }
 
 /** The key form of a primary-tag constant, or undefined if no stored entity can equal it. */
@@ -344,7 +369,20 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
       const type = (info.tags[f.pos] as { type: SqlType }).type;
       return { pos: map.tagPos[f.pos] ?? -1, allowed: f.values(ctx).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined) };
     });
-    const all = entities ?? Array.from({ length: tags.entityCount() }, (_x, i) => i + 1);
+    const index = entities ? undefined : usableTagIndex(t, bounds);
+    let candidates: number[] | null = null;
+    if (index) {
+      // Every tag of a tag index is pinned: look the devices up in its hash index.
+      const positions = index.positions.map((p) => map.tagPos[p] ?? -1);
+      const valueLists = index.positions.map((p) => (filters.find((f) => f.pos === map.tagPos[p]) as { allowed: TsValue[] }).allowed);
+      const combos = valueLists.reduce((n, l) => n * l.length, 1);
+      if (positions.every((p) => p >= 0) && combos <= tagIndexCombosMax) {
+        const ids = new Set<number>();
+        for (const combo of cartesian(valueLists)) for (const id of tags.lookupBy(positions, combo)) ids.add(id);
+        candidates = [...ids].sort((a, b) => a - b);
+      }
+    }
+    const all = entities ?? candidates ?? Array.from({ length: tags.entityCount() }, (_x, i) => i + 1);
     entities = all.filter((id) => {
       const vals = tags.tagsOf(id) ?? [];
       return filters.every((f) => f.allowed.some((a) => a === (f.pos < 0 ? null : vals[f.pos])));

@@ -26,12 +26,24 @@ import type { TsValue } from './command.js';
 
 const recordHeaderBytes = 8;
 
+function addTo(index: Map<string, number[]>, key: string, id: number): void {
+  const ids = index.get(key);
+  if (ids) ids.push(id);
+  else index.set(key, [id]);
+}
+
 export class TagTable {
   private readonly byKey = new Map<string, number>();
   /** entity id - 1 → tag values. */
   private readonly tags: TsValue[][] = [];
   private writeOffset = 0;
   private dirty = false;
+  /**
+   * Hash indexes over non-primary tags (CREATE INDEX … ON t (tag, …)): tag positions (joined by
+   * ',') → key of those tags' values → entity ids. Built on first use, kept up to date by
+   * entityFor() and update(); in memory only (rebuilt from the tag file after a restart).
+   */
+  private readonly indexes = new Map<string, Map<string, number[]>>();
 
   private constructor(
     readonly path: string,
@@ -95,6 +107,7 @@ export class TagTable {
     this.writeRecord(id, values);
     this.tags.push(values);
     this.byKey.set(key, id);
+    for (const [positions, index] of this.indexes) addTo(index, this.indexKey(positions, values), id);
     return id;
   }
 
@@ -106,6 +119,14 @@ export class TagTable {
     const values = cur.map((v, i) => (changes.has(i) ? (changes.get(i) as TsValue) : v));
     this.writeRecord(entityId, values);
     this.tags[entityId - 1] = values;
+    for (const [positions, index] of this.indexes) {
+      const before = this.indexKey(positions, cur);
+      const after = this.indexKey(positions, values);
+      if (before === after) continue;
+      const ids = index.get(before);
+      if (ids) ids.splice(ids.indexOf(entityId), 1);
+      addTo(index, after, entityId);
+    }
   }
 
   private writeRecord(id: number, values: TsValue[]): void {
@@ -140,6 +161,34 @@ export class TagTable {
   /** Values given in another tag layout, rearranged to this table's (by tag id). */
   mapValues(values: TsValue[], fromIds: readonly number[], fromTypes: readonly ColumnType[]): TsValue[] {
     return remapValues(values, fromIds, fromTypes, this.ids, this.types);
+  }
+
+  private indexKey(positions: string, values: TsValue[]): string {
+    const w = new ByteWriter(32);
+    for (const p of positions.split(',')) writeValue(w, this.types[Number(p)] as ColumnType, values[Number(p)] ?? null);
+    return w.finish().toString('latin1');
+  }
+
+  /**
+   * The entities whose tags at `positions` equal `values` (one value per position), through the
+   * hash index on those positions — built now if this is its first use.
+   */
+  lookupBy(positions: number[], values: TsValue[]): readonly number[] {
+    const key = positions.join(',');
+    let index = this.indexes.get(key);
+    if (!index) {
+      index = new Map();
+      this.tags.forEach((vals, i) => addTo(index as Map<string, number[]>, this.indexKey(key, vals), i + 1));
+      this.indexes.set(key, index);
+    }
+    const probe: TsValue[] = new Array<TsValue>(this.types.length).fill(null);
+    positions.forEach((p, i) => (probe[p] = values[i] ?? null));
+    return index.get(this.indexKey(key, probe)) ?? [];
+  }
+
+  /** Whether a hash index on these positions has been built (for tests and EXPLAIN). */
+  hasIndex(positions: number[]): boolean {
+    return this.indexes.has(positions.join(','));
   }
 
   tagsOf(entityId: number): TsValue[] | undefined {

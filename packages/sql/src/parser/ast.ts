@@ -162,6 +162,8 @@ export type Statement =
   | { kind: 'alterTable'; name: string[]; ifExists: boolean; cmds: AlterTableCmd[]; pos: number }
   | { kind: 'createIndex'; name: string | null; table: string[]; columns: { name: string; desc: boolean }[]; unique: boolean; ifNotExists: boolean; storing: string[]; pos: number }
   | { kind: 'dropIndex'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
+  /** ALTER INDEX [IF EXISTS] name | table@name RENAME TO new */
+  | { kind: 'alterIndex'; name: string[]; ifExists: boolean; to: string; pos: number }
   | { kind: 'createSequence'; name: string[]; ifNotExists: boolean; start: number | null; increment: number | null; pos: number }
   | { kind: 'dropSequence'; names: string[][]; ifExists: boolean; pos: number }
   | { kind: 'createView'; name: string[]; orReplace: boolean; columns: string[] | null; query: SelectStmt; text: string; pos: number }

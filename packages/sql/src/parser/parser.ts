@@ -795,7 +795,8 @@ class Parser {
     if (this.acceptKw('index')) {
       this.acceptKw('concurrently');
       const ifExists = this.acceptKw('if', 'exists');
-      const n = names();
+      const n = [this.indexName()];
+      while (this.acceptPunct(',')) n.push(this.indexName());
       return { kind: 'dropIndex', names: n, ifExists, cascade: tail(), pos };
     }
     if (this.acceptKw('sequence')) {
@@ -813,7 +814,23 @@ class Parser {
     throw this.syntaxError();
   }
 
+  /** An index name: name, schema.name, or KWDB's table@name (then the index name comes last). */
+  private indexName(): string[] {
+    const parts = this.qualifiedName();
+    if (this.peek().type === 'op' && this.peek().value === '@') {
+      this.next();
+      return [...parts, this.ident()];
+    }
+    return parts;
+  }
+
   private alterStmt(pos: number): Statement {
+    if (this.acceptKw('index')) {
+      const ifExists = this.acceptKw('if', 'exists');
+      const name = this.indexName();
+      this.expectKw('rename', 'to');
+      return { kind: 'alterIndex', name, ifExists, to: this.ident(), pos };
+    }
     if (this.acceptKw('ts', 'database')) {
       const name = this.ident();
       this.expectKw('set');
