@@ -167,10 +167,11 @@ export class SqlEngine {
     const rule = ['override', 'merge', 'keep', 'discard'].indexOf(this.clusterSetting('ts.dedup.rule', txn));
     const nowUs = Date.now() * 1000;
     const storage = tsStorageOf((name) => this.clusterSetting(name, txn));
+    const threads = Number(this.clusterSetting('immediate_compression.threads', txn));
     let n = 0;
     for (const t of tables) {
       if (t.kind !== 'ts' || !t.ts || !ts.tsTable(t.id)) continue;
-      await ts.proposeTsReorganize(t.id, nowUs - t.ts.activeTimeSeconds * 1_000_000, rule < 0 ? 0 : rule, storage);
+      await ts.proposeTsReorganize(t.id, nowUs - t.ts.activeTimeSeconds * 1_000_000, rule < 0 ? 0 : rule, storage, threads);
       n++;
     }
     return n;

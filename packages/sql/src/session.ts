@@ -1575,6 +1575,7 @@ export class Session {
         } finally {
           await this.finishImplicit();
         }
+        await this.engine.opts.ts?.tsReorganized(); // the rewrites run in worker threads; COMPRESS returns when they are in
         return { rows: [], tag: 'COMPRESS' };
       }
       case 'vacuumTs': {

@@ -26,7 +26,9 @@ export interface TsSender {
   proposeTsAlter(tableId: number, payload: Buffer): Promise<void>;
   proposeTsTagUpdate(tableId: number, payload: Buffer): Promise<void>;
   /** dedupRule: 0 override, 1 merge, 2 keep, 3 discard. */
-  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number, storage?: TsStorage): Promise<void>;
+  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number, storage?: TsStorage, threads?: number): Promise<void>;
+  /** Resolves when reorganization started so far has finished and been switched in. */
+  tsReorganized(): Promise<void>;
   tsTable(tableId: number): TsTable | undefined;
   /** Free bytes on the store's file system (for ts.disk_free_space.alert_threshold). */
   freeDiskBytes(): number;

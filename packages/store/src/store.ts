@@ -133,7 +133,14 @@ export class Store implements KvSender {
   /** Flushes the TS engine when rows have waited tsFlushIntervalMs or too many are unflushed. */
   private maybeFlushTs(): void {
     const n = this.ts.unflushedRows();
+    if (this.ts.hasFinishedRewrites()) return this.flushTs(); // switch reorganized partitions in
     if (n === 0 || (n < tsFlushRowsMax && Date.now() - this.lastTsFlush < tsFlushIntervalMs)) return;
+    this.flushTs();
+  }
+
+  /** Waits for the TS engine's reorganization jobs, then switches their results in (COMPRESS waits for this). */
+  async tsReorganized(): Promise<void> {
+    await this.ts.idle();
     this.flushTs();
   }
 
@@ -182,8 +189,8 @@ export class Store implements KvSender {
    * Reorganizing the table's partitions that end before `beforeUs` (dedupRule and the storage
    * settings of the rewritten blocks as TsEngine.reorganize).
    */
-  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number, storage?: TsStorage): Promise<void> {
-    const b = Buffer.alloc(storage ? 21 : 13);
+  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number, storage?: TsStorage, threads?: number): Promise<void> {
+    const b = Buffer.alloc(storage ? 22 : 13);
     b.writeUInt32BE(tableId, 0);
     b.writeDoubleBE(beforeUs, 4);
     b[12] = dedupRule;
@@ -192,6 +199,7 @@ export class Store implements KvSender {
       b.writeUInt32BE(storage.blocksPerSegment, 15);
       b[19] = storage.codec;
       b[20] = storage.level;
+      b[21] = threads ?? 3;
     }
     return this.proposeTsCommand(tableId, TsCommand.Reorganize, b);
   }

@@ -12,24 +12,46 @@
  * INVARIANT: flushedIndex <= every table's durableIndex, or the table had no command after it.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
 import { PgError, SqlState, logger } from '@strata/common';
 import { decodeTsAlter, decodeTsDelete, decodeTsTagUpdate, decodeTsWrite, fullSchema } from './command.js';
 import type { FullTsSchema, TsSchema, TsValue, TsWriteGroups } from './command.js';
 import { TsTable } from './table.js';
 import { convertValue } from './schema.js';
+import { runRewrite } from './reorganize.js';
+import type { RewriteJob, RewriteResult } from './reorganize.js';
+
+/** Worker threads for reorganization when the command does not say (immediate_compression.threads' default). */
+const reorganizeThreadsDefault = 3;
 import type { ColumnType } from './block.js';
 import type { SegmentOptions } from './segment.js';
 
 export interface TsEngineOptions {
   rowsPerBlock?: number;
   segment?: SegmentOptions;
+  /** Run reorganization in worker threads (default); false runs the jobs on the calling thread. */
+  workers?: boolean;
+}
+
+/** Where the worker entry is: next to this module when running compiled, else in dist/. */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), 'reorganize_worker.js');
+  return join(dirname(here), '..', 'dist', 'src', 'reorganize_worker.js');
 }
 
 export class TsEngine {
   private readonly log = logger('ts');
   private readonly tables = new Map<number, TsTable>();
   flushedIndex = 0;
+  /** Worker threads for reorganization (immediate_compression.threads), created on first use. */
+  private pool: Piscina | null = null;
+  private poolThreads = 0;
+  private readonly running = new Set<Promise<void>>();
+  /** Partitions rewritten / rewrites thrown away (a write or DELETE came in meanwhile) / failed. */
+  readonly rewriteStats = { planned: 0, finished: 0, failed: 0 };
 
   private constructor(
     readonly dir: string,
@@ -131,7 +153,7 @@ export class TsEngine {
 
   /** Makes everything applied up to `appliedIndex` durable and records it. */
   flush(appliedIndex: number): void {
-    for (const t of this.tables.values()) if (t.unflushedRows > 0) t.flush(appliedIndex);
+    for (const t of this.tables.values()) if (t.unflushedRows > 0 || t.hasFinishedRewrites()) t.flush(appliedIndex);
     if (appliedIndex <= this.flushedIndex) return;
     const tmp = join(this.dir, 'engine.json.tmp');
     const fd = openSync(tmp, 'w');
@@ -145,7 +167,11 @@ export class TsEngine {
   /**
    * Reorganization of a table's partitions ending before `beforeUs` (see TsTable.reorganize).
    * Payload: u32 tableId | f64 beforeUs | u8 dedup rule (0 override, 1 merge, 2 keep, 3 discard)
-   * [| u16 rowsPerBlock | u32 blocksPerSegment | u8 codec | u8 level: how to write the blocks].
+   * [| u16 rowsPerBlock | u32 blocksPerSegment | u8 codec | u8 level: how to write the blocks
+   * | u8 worker threads].
+   *
+   * The rewrites run in worker threads; this returns once they are planned (the number of
+   * partitions). Each is switched in by the flush after it finishes (idle() waits for them).
    */
   reorganize(index: number, payload: Buffer): number {
     const t = this.tables.get(payload.readUInt32BE(0));
@@ -153,8 +179,50 @@ export class TsEngine {
     if (payload.length >= 21 && this.opts.rowsPerBlock === undefined) {
       t.setStorage({ rowsPerBlock: payload.readUInt16BE(13), blocksPerSegment: payload.readUInt32BE(15), codec: payload[19] ?? 1, level: payload[20] ?? 6 });
     }
+    const threads = payload.length >= 22 ? Math.max(1, payload[21] ?? 1) : reorganizeThreadsDefault;
     const rule = (['override', 'merge', 'keep', 'discard'] as const)[payload[12] ?? 0] ?? 'override';
-    return t.reorganize(BigInt(Math.floor(payload.readDoubleBE(4))), index, rule);
+    const jobs = t.planReorganize(BigInt(Math.floor(payload.readDoubleBE(4))), index, rule);
+    for (const { start, job } of jobs) this.run(t, start, job, threads);
+    this.rewriteStats.planned += jobs.length;
+    return jobs.length;
+  }
+
+  private run(t: TsTable, start: bigint, job: RewriteJob, threads: number): void {
+    let work: Promise<RewriteResult>;
+    if (this.opts.workers === false) {
+      work = new Promise((resolve) => setImmediate(resolve)).then(() => runRewrite(job));
+    } else {
+      if (!this.pool || this.poolThreads !== threads) {
+        void this.pool?.close(); // finishes its tasks, then its threads exit
+        this.pool = new Piscina({ filename: workerFile(), maxThreads: threads, minThreads: 0, idleTimeout: 30_000 });
+        this.poolThreads = threads;
+      }
+      work = this.pool.run(job) as Promise<RewriteResult>;
+    }
+    const p = work.then(
+      (r) => {
+        this.rewriteStats.finished++;
+        t.rewriteDone(start, r);
+      },
+      (e: unknown) => {
+        this.rewriteStats.failed++;
+        this.log.warn({ err: e, partition: String(start) }, 'partition rewrite failed; the next pass retries');
+        t.rewriteDone(start, null);
+      },
+    );
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  /** Resolves when no rewrite is running (their results are switched in by the next flush). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  /** Whether a finished rewrite waits for flush() to switch it in. */
+  hasFinishedRewrites(): boolean {
+    for (const t of this.tables.values()) if (t.hasFinishedRewrites()) return true;
+    return false;
   }
 
   /** Applies an UPDATE of tags (command.ts) at log index `index`; skipped when the table already holds it. */
@@ -222,6 +290,8 @@ export class TsEngine {
   close(): void {
     for (const t of this.tables.values()) t.close();
     this.tables.clear();
+    void this.pool?.destroy();
+    this.pool = null;
   }
 }
 

@@ -54,6 +54,11 @@ export class Partition {
     return last ? [this.segments.length - 1, last.usedBytes()] : [0, 0];
   }
 
+  /** Segment file paths in order (a block's `seq` indexes this list). */
+  segmentPaths(): string[] {
+    return this.segments.map((s) => s.path);
+  }
+
   /** Segment file name → bytes in use (recorded by the table at flush). */
   segmentLengths(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -19,6 +19,7 @@ import { Codec, ColumnType, blockRowsDefault, blockRowsMax, encodeBlock, readBlo
 import type { BlockHeader, ColumnData, ColumnValues, Compression } from './block.js';
 import { convertColumn, nullColumn, positionsById, remapValues, sameIds } from './schema.js';
 import type { FullTsSchema, TsStorage, TsValue } from './command.js';
+import type { RewriteJob, RewriteResult } from './reorganize.js';
 import { Partition, partitionStart } from './partition.js';
 import type { LocatedBlock } from './partition.js';
 import type { SegmentOptions } from './segment.js';
@@ -195,6 +196,10 @@ export class TsTable {
   private tombstones: Tombstone[] = [];
   /** Starts of partitions reorganized and not written to or deleted from since. */
   private readonly clean = new Set<bigint>();
+  /** Per partition start: writes and deletes seen (a rewrite planned before a change is void). */
+  private readonly changes = new Map<bigint, number>();
+  /** Rewrites in flight (reorganize.ts), by partition start. */
+  private readonly rewrites = new Map<bigint, { old: Partition; destDir: string; changes: number; layoutVersion: number; result: RewriteResult | null; failed: boolean }>();
 
   private constructor(
     readonly o: TsTableOptions,
@@ -262,22 +267,11 @@ export class TsTable {
    * stand-ins, not decoded.
    */
   private blockColumns(buf: Buffer, h: BlockHeader, wanted: Set<number> | null): ColumnData[] {
-    const pos = this.blockPositions(h);
-    return this.types.map((t, i) => {
-      const p = pos[i] as number;
-      if (i !== 0 && wanted && !wanted.has(i)) return standIn(t, h.rows);
-      if (p < 0) return nullColumn(t, h.rows);
-      const c = readColumn(buf, h, p);
-      return c.type === t ? c : convertColumn(c, t);
-    });
+    return blockColumnsFor(this.layout, buf, h, wanted);
   }
 
-  /** For each current column, its position in the block (-1: the block predates it). */
   private blockPositions(h: BlockHeader): number[] {
-    const ids = this.layout.ids;
-    let same = h.columns.length >= ids.length;
-    for (let i = 0; same && i < ids.length; i++) same = h.columns[i]?.id === ids[i];
-    return same ? ids.map((_x, i) => i) : positionsById(h.columns.map((c) => c.id), ids);
+    return blockPositionsFor(this.layout.ids, h);
   }
 
   static open(o: TsTableOptions): TsTable {
@@ -325,6 +319,7 @@ export class TsTable {
       if (typeof ts !== 'bigint') throw new Error('timestamp must be a bigint');
       const p = this.partitionFor(ts);
       this.clean.delete(p.start);
+      if (this.rewrites.size > 0) this.touch(p.start);
       const key = `${p.start}/${entityId}`;
       let b = this.buffers.get(key);
       if (!b) this.buffers.set(key, (b = new EntityBuffer(this.types)));
@@ -348,7 +343,9 @@ export class TsTable {
     }
     this.buffers.clear();
     for (const p of this.partitions.values()) p.sync();
-    if (appliedIndex > this.durableIndex && !skipMeta) this.writeMeta(appliedIndex);
+    const replaced = skipMeta ? [] : this.finishRewrites();
+    if ((appliedIndex > this.durableIndex || replaced.length > 0) && !skipMeta) this.writeMeta(Math.max(appliedIndex, this.durableIndex));
+    for (const old of replaced) old.drop();
     this.unflushedRows = 0;
   }
 
@@ -381,39 +378,92 @@ export class TsTable {
   }
 
   /**
-   * Reorganization (and the compression of inactive data): rewrites each partition that ends at or
-   * before `beforeTs` and was written to since its last rewrite — every entity's rows sorted,
-   * duplicates resolved by `dedup`, deleted rows dropped, packed into full blocks — into a new
-   * directory, then switches to it in one meta.json write and removes the old one. A crash before
-   * the switch leaves the old partition (the new directory is not in meta.json and is deleted on
-   * open); after it, the new one. Returns the partitions rewritten.
+   * Reorganization (and the compression of inactive data): plans a rewrite of each partition that
+   * ends at or before `beforeTs` and was written to since its last rewrite — every entity's rows
+   * sorted, duplicates resolved by `dedup`, deleted rows dropped, packed into full blocks — as
+   * jobs (reorganize.ts) the engine runs in worker threads. Buffers are flushed first, so the
+   * listed blocks hold every row. A finished job is switched in by the next flush
+   * (finishRewrites). Returns the jobs; partitions with a rewrite in flight are skipped.
    */
-  reorganize(beforeTs: bigint, appliedIndex: number, dedup: DedupRule): number {
+  planReorganize(beforeTs: bigint, appliedIndex: number, dedup: DedupRule): { start: bigint; job: RewriteJob }[] {
     this.flush(appliedIndex);
-    let n = 0;
+    const out: { start: bigint; job: RewriteJob }[] = [];
     for (const [start, old] of [...this.partitions]) {
-      if (old.end > beforeTs || this.clean.has(start)) continue;
+      if (old.end > beforeTs || this.clean.has(start) || this.rewrites.has(start)) continue;
       const gen = (Number(basename(old.dir).split('_')[1] ?? 0) + 1).toString();
-      const fresh = Partition.open(join(this.o.dir, `p${start}_${gen}`), start, old.end, this.segOpts);
-      for (const id of old.entities()) {
-        for (const b of this.scan([id], start, old.end - 1n, null, dedup)) {
-          const rows = b.columns[0]?.values.length ?? 0;
-          for (let at = 0; at < rows; at += this.rowsPerBlock) {
-            const to = Math.min(rows, at + this.rowsPerBlock);
-            fresh.append(id, encodeBlock(sliceColumns(b.columns, at, to), this.compression, this.layout.ids));
-          }
-        }
+      const destDir = join(this.o.dir, `p${start}_${gen}`);
+      rmSync(destDir, { recursive: true, force: true });
+      const entities = [...old.entities()].sort((a, b) => a - b).map((id) => ({ id, blocks: old.blocks(id, -(2n ** 63n), 2n ** 63n - 1n).map((b) => ({ seq: b.seq, offset: b.offset, length: b.length })) }));
+      const tombstones = this.tombstones.flatMap((d) => {
+        const mark = d.marks.get(start);
+        return mark ? [{ entities: d.entities ? [...d.entities] : null, lo: d.lo, hi: d.hi, mark }] : [];
+      });
+      const job: RewriteJob = {
+        segments: old.segmentPaths(),
+        entities,
+        tombstones,
+        layout: { ids: this.layout.ids.slice(), types: this.types.slice() },
+        dedup,
+        rowsPerBlock: this.rowsPerBlock,
+        compression: this.compression,
+        destDir,
+        start,
+        end: old.end,
+        segment: { ...this.segOpts },
+      };
+      this.rewrites.set(start, { old, destDir, changes: this.changes.get(start) ?? 0, layoutVersion: this.layout.version, result: null, failed: false });
+      out.push({ start, job });
+    }
+    return out;
+  }
+
+  /** Records the outcome of a rewrite job (switched in at the next flush, or thrown away). */
+  rewriteDone(start: bigint, result: RewriteResult | null): void {
+    const r = this.rewrites.get(start);
+    if (!r) return;
+    if (result) r.result = result;
+    else r.failed = true;
+  }
+
+  /** Rewrite jobs planned and not yet switched in or thrown away. */
+  rewritesPending(): number {
+    return this.rewrites.size;
+  }
+
+  /** Whether a finished rewrite waits for a flush to switch it in. */
+  hasFinishedRewrites(): boolean {
+    for (const r of this.rewrites.values()) if (r.result || r.failed) return true;
+    return false;
+  }
+
+  /**
+   * Switches in finished rewrites whose partition did not change while they ran (same partition
+   * object, no write or DELETE since, same schema), throwing the others away (the partition stays
+   * unclean, so the next pass tries again). Called by flush() with everything synced; the caller
+   * writes meta.json, then the replaced partitions are deleted.
+   */
+  private finishRewrites(): Partition[] {
+    const replaced: Partition[] = [];
+    for (const [start, r] of [...this.rewrites]) {
+      if (!r.result && !r.failed) continue;
+      this.rewrites.delete(start);
+      const unchanged = this.partitions.get(start) === r.old && (this.changes.get(start) ?? 0) === r.changes && this.layout.version === r.layoutVersion;
+      if (!r.result || !unchanged) {
+        rmSync(r.destDir, { recursive: true, force: true });
+        continue;
       }
-      fresh.sync();
-      this.partitions.set(start, fresh);
+      this.partitions.set(start, Partition.open(r.destDir, start, r.old.end, this.segOpts, new Map(Object.entries(r.result.lengths))));
       for (const d of this.tombstones) d.marks.delete(start);
       this.tombstones = this.tombstones.filter((d) => d.marks.size > 0);
       this.clean.add(start);
-      this.writeMeta(Math.max(appliedIndex, this.durableIndex));
-      old.drop();
-      n++;
+      replaced.push(r.old);
     }
-    return n;
+    return replaced;
+  }
+
+  /** Counts a change of a partition (a rewrite planned before it is thrown away). */
+  private touch(start: bigint): void {
+    this.changes.set(start, (this.changes.get(start) ?? 0) + 1);
   }
 
   /** Blocks in a partition (all entities), for tests and metrics. */
@@ -459,7 +509,7 @@ export class TsTable {
         const b = this.buffers.get(`${p.start}/${id}`);
         if (b && b.rows > 0) parts.push(b.slice(0, b.rows));
       }
-      const merged = mergeSorted(parts, this.types, minTs, maxTs);
+      const merged = mergeSortedColumns(parts, this.types, minTs, maxTs);
       if (merged) yield { entityId: id, columns: dedup === 'keep' ? merged : dedupRuns(merged, dedup) };
     }
   }
@@ -490,6 +540,7 @@ export class TsTable {
     for (const p of this.partitionsIn(lo, hi)) {
       marks.set(p.start, p.position());
       this.clean.delete(p.start);
+      this.touch(p.start);
     }
     for (const [key, b] of this.buffers) {
       const [start, entity] = key.split('/') as [string, string];
@@ -646,6 +697,29 @@ export class TsTable {
 
 export type DedupRule = 'override' | 'merge' | 'keep' | 'discard';
 
+/**
+ * The columns of a block in a layout: by id, converted when the block has another type, NULL
+ * when it predates the column; columns outside `wanted` (positions) are zero-filled stand-ins,
+ * not decoded.
+ */
+export function blockColumnsFor(layout: { ids: number[]; types: ColumnType[] }, buf: Buffer, h: BlockHeader, wanted: Set<number> | null): ColumnData[] {
+  const pos = blockPositionsFor(layout.ids, h);
+  return layout.types.map((t, i) => {
+    const p = pos[i] as number;
+    if (i !== 0 && wanted && !wanted.has(i)) return standIn(t, h.rows);
+    if (p < 0) return nullColumn(t, h.rows);
+    const c = readColumn(buf, h, p);
+    return c.type === t ? c : convertColumn(c, t);
+  });
+}
+
+/** For each column id, its position in the block (-1: the block predates it). */
+function blockPositionsFor(ids: number[], h: BlockHeader): number[] {
+  let same = h.columns.length >= ids.length;
+  for (let i = 0; same && i < ids.length; i++) same = h.columns[i]?.id === ids[i];
+  return same ? ids.map((_x, i) => i) : positionsById(h.columns.map((c) => c.id), ids);
+}
+
 /** Collapses runs of equal timestamps (rows sorted by timestamp, ties in append order). */
 export function dedupRuns(cols: ColumnData[], rule: Exclude<DedupRule, 'keep'>): ColumnData[] {
   const ts = cols[0]?.values as BigInt64Array;
@@ -687,7 +761,7 @@ export function dedupRuns(cols: ColumnData[], rule: Exclude<DedupRule, 'keep'>):
 }
 
 /** Rows [from, to) of every column. */
-function sliceColumns(cols: ColumnData[], from: number, to: number): ColumnData[] {
+export function sliceColumns(cols: ColumnData[], from: number, to: number): ColumnData[] {
   return cols.map((c) => ({
     type: c.type,
     values: (c.type === ColumnType.String ? (c.values as string[]).slice(from, to) : (c.values as BigInt64Array).slice(from, to)) as ColumnValues,
@@ -696,7 +770,7 @@ function sliceColumns(cols: ColumnData[], from: number, to: number): ColumnData[
 }
 
 /** The rows (by timestamp and index) a predicate keeps, as new columns. */
-function keepRows(cols: ColumnData[], keep: (ts: bigint, i: number) => boolean): ColumnData[] {
+export function keepRows(cols: ColumnData[], keep: (ts: bigint, i: number) => boolean): ColumnData[] {
   const ts = cols[0]?.values as BigInt64Array;
   const idx: number[] = [];
   for (let i = 0; i < ts.length; i++) if (keep(ts[i] as bigint, i)) idx.push(i);
@@ -734,7 +808,7 @@ function standIn(t: ColumnType, rows: number): ColumnData {
 }
 
 /** Concatenates runs of rows, keeps those in [minTs, maxTs], and sorts by timestamp (stable). */
-function mergeSorted(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null {
+export function mergeSortedColumns(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null {
   return concatInOrder(parts, types, minTs, maxTs) ?? mergeSlow(parts, types, minTs, maxTs);
 }
 

@@ -190,7 +190,7 @@ describe('TsEngine', () => {
     again.close();
   });
 
-  it('reorganization packs, sorts, resolves duplicates and drops deleted rows; results and crash recovery unchanged', () => {
+  it('reorganization (in worker threads) packs, sorts, resolves duplicates and drops deleted rows; results and crash recovery unchanged', async () => {
     const dir = join(root, 'reorg');
     const hour = 3600;
     const e = TsEngine.open(dir, { rowsPerBlock: 50 });
@@ -208,6 +208,17 @@ describe('TsEngine', () => {
     reorg.writeUInt32BE(42, 0);
     reorg.writeDoubleBE(1.5 * hour * 1e6, 4); // partitions ending before 1.5 h: hour 0 only
     expect(e.reorganize(++i, reorg)).toBe(1);
+    // A write into the partition while the rewrite runs: the rewrite is thrown away at the switch.
+    e.apply(++i, cmd('a', 500, 1));
+    await e.idle();
+    e.flush(i);
+    expect(e.rewriteStats).toEqual({ planned: 1, finished: 1, failed: 0 });
+    expect(t?.blockCount()).toBeGreaterThan(blocksBefore); // not switched in (one more block, the new row's)
+    e.delete(++i, encodeTsDelete({ tableId: 42, loUs: 500e6, hiUs: 500e6, tagCombos: null, schema })); // and gone again
+    expect(e.reorganize(++i, reorg)).toBe(1); // retried
+    expect(e.reorganize(++i, reorg)).toBe(0); // one rewrite per partition at a time
+    await e.idle();
+    e.flush(i);
     const after = [...(t?.scan(null, 0n, 2n ** 62n, null, 'keep') ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
     expect(after).toEqual(before); // even read with 'keep': duplicates and deleted rows are gone for good
     expect(t?.blockCount()).toBeLessThan(blocksBefore);
