@@ -133,7 +133,7 @@ describe('time-series rows', () => {
     expect(fast.map((r) => [r.device, r.load])).toEqual([[1, 4], [2, 2], [3, 9]]);
   });
 
-  it("KWDB's first/last (non-NULL) and first_row/last_row (NULLs included), by timestamp", async () => {
+  it("KWDB's first/last (non-NULL) and first_row/last_row (NULLs included), by timestamp, and their *ts forms", async () => {
     await c.query('create table fl (ts timestamptz not null, v float8) tags (d int4 not null) primary tags (d)');
     await c.query(`insert into fl values
       ('2026-01-01 00:00:03+00', 3, 1), ('2026-01-01 00:00:01+00', null, 1), ('2026-01-01 00:00:02+00', 2, 1),
@@ -144,6 +144,8 @@ describe('time-series rows', () => {
       { d: 2, f: 7, l: 7, fr: 7, lr: 7, lt: '2026-01-01 00:00:01+00' },
     ]);
     expect((await c.query('select last(v) as l from fl')).rows[0].l).toBe(3);
+    const t = await c.query('select d, firstts(v)::text as f, lastts(v)::text as l, first_row_ts(v)::text as fr, last_row_ts(v)::text as lr from fl group by d order by d');
+    expect(t.rows[0]).toEqual({ d: 1, f: '2026-01-01 00:00:02+00', l: '2026-01-01 00:00:03+00', fr: '2026-01-01 00:00:01+00', lr: '2026-01-01 00:00:05+00' });
     await expect(c.query('select last(id) from defaultdb.devices')).rejects.toMatchObject({ code: '0A000' });
   });
 
@@ -184,7 +186,7 @@ describe('time-series rows', () => {
     expect(await sqlstate('select interpolate(avg(v)) from gf')).toBe('0A000');
   });
 
-  it('group windows: COUNT_WINDOW, STATE_WINDOW, SESSION_WINDOW, EVENT_WINDOW, TIME_WINDOW', async () => {
+  it('group windows: COUNT_WINDOW, STATE_WINDOW, SESSION_WINDOW, EVENT_WINDOW, TIME_WINDOW, sliding COUNT_WINDOW and TIME_WINDOW', async () => {
     await c.query('create table gw (ts timestamptz not null, v int4, st varchar(4)) tags (d int4 not null) primary tags (d)');
     const rows = [
       [0, 1, 'a'], [10, 2, 'a'], [20, 3, 'b'], [30, 4, 'b'], [200, 5, 'b'], [210, 6, 'a'], [220, 7, 'a'],
@@ -200,7 +202,12 @@ describe('time-series rows', () => {
     expect(await w('event_window(v = 2 or v = 6, v >= 4)')).toEqual([[1, 9, 3], [1, 6, 1]]);
     expect(await w("time_window(ts, '1m')")).toEqual([[1, 10, 4], [1, 18, 3], [2, 100, 1]]);
     expect(await w('count_window(2)', "where ts > '2026-09-01 00:00:05+00'")).toEqual([[1, 5, 2], [1, 9, 2], [1, 13, 2]]);
-    expect(await sqlstate('select count(*) from gw group by count_window(2, 1)')).toBe('0A000');
+    // sliding: a window of 3 rows every 2 rows; windows of 1 minute every 30 seconds (a row in each window holding it)
+    expect(await w('count_window(3, 2)')).toEqual([[1, 6, 3], [1, 12, 3], [1, 18, 3], [1, 7, 1], [2, 100, 1]]);
+    const sorted = (x: unknown[][]) => x.map((r) => JSON.stringify(r)).sort();
+    expect(sorted(await w("time_window(ts, '1m', '30s')"))).toEqual(sorted([[1, 6, 3], [1, 10, 4], [1, 4, 1], [1, 5, 1], [1, 18, 3], [1, 13, 2], [2, 100, 1], [2, 100, 1]]));
+    expect(await sqlstate('select count(*) from gw group by count_window(2, 3)')).toBe('22023');
+    expect(await sqlstate("select count(*) from gw group by time_window(ts, '1m', '2m')")).toBe('22023');
     expect(await sqlstate('select count(*) from defaultdb.devices group by count_window(2)')).toBe('0A000');
   });
 

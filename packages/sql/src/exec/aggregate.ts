@@ -167,7 +167,7 @@ function minMaxAcc(argType: SqlType, max: boolean): Accumulator {
  * first/last over (value, timestamp) pairs: the value at the smallest (first) or largest (last)
  * timestamp; ties keep the first row seen for first and the last row seen for last.
  */
-function firstLastAcc(last: boolean, keepNulls: boolean): Accumulator {
+function firstLastAcc(last: boolean, keepNulls: boolean, giveTs = false): Accumulator {
   let bestTs: number | null = null;
   let val: Value = null;
   return {
@@ -181,7 +181,7 @@ function firstLastAcc(last: boolean, keepNulls: boolean): Accumulator {
       }
     },
     result() {
-      return val;
+      return giveTs ? bestTs : val;
     },
   };
 }
@@ -291,6 +291,11 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
     case 'first_row':
     case 'last_row':
       return () => firstLastAcc(name.startsWith('last'), name.endsWith('_row'));
+    case 'firstts':
+    case 'lastts':
+    case 'first_row_ts':
+    case 'last_row_ts':
+      return () => firstLastAcc(name.startsWith('last'), name.includes('_row'), true);
     case 'elapsed':
       return () => elapsedAcc();
     case 'twa':
@@ -389,6 +394,11 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
     case 'first_row':
     case 'last_row':
       return t ?? T.text;
+    case 'firstts':
+    case 'lastts':
+    case 'first_row_ts':
+    case 'last_row_ts':
+      return T.timestamptz;
     case 'bool_and':
     case 'bool_or':
     case 'every':
@@ -402,10 +412,13 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
   }
 }
 
-/** KWDB's first/last (the oldest/newest non-NULL value) and first_row/last_row (NULLs included). */
-export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'last_row']);
+/**
+ * KWDB's first/last (the oldest/newest non-NULL value) and first_row/last_row (NULLs included),
+ * and their *ts forms (firstts, lastts, first_row_ts, last_row_ts: the timestamp of that row).
+ */
+export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts']);
 
-export const aggregateNames = new Set(['elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+export const aggregateNames = new Set(['elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
 interface Group {
   keys: Value[];

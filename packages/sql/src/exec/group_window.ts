@@ -3,7 +3,9 @@
  * | EVENT_WINDOW(start, end) | TIME_WINDOW(ts, width): rows are ordered by time within each
  * partition (the other GROUP BY keys), each row gets the id of the window it falls in (appended
  * as the last column), and the usual aggregation groups by that id. EVENT_WINDOW drops rows
- * outside any window. All rows are held in memory while windows are assigned.
+ * outside any window. Sliding windows — COUNT_WINDOW(n, s): a window of n rows starts every s
+ * rows; TIME_WINDOW(ts, width, s): a window [k·s, k·s + width) for every k — overlap, so a row is
+ * emitted once per window it falls in. All rows are held in memory while windows are assigned.
  */
 import { hashKey } from '../types/types.js';
 import type { SqlType } from '../types/types.js';
@@ -12,11 +14,11 @@ import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 import type { Ev } from './operators.js';
 
 export type GroupWindowSpec =
-  | { kind: 'count'; rows: number }
+  | { kind: 'count'; rows: number; slide: number }
   | { kind: 'state'; ev: Ev; type: SqlType }
   | { kind: 'session'; gapUs: number }
   | { kind: 'event'; start: Ev; end: Ev }
-  | { kind: 'time'; widthUs: number };
+  | { kind: 'time'; widthUs: number; slideUs: number };
 
 export class GroupWindowAssign implements Operator {
   constructor(
@@ -48,15 +50,29 @@ export class GroupWindowAssign implements Operator {
     let prevTs = 0;
     let prevState: string | null = null;
     let open = false;
+    let index = 0; // row position within the partition
     const spec = this.spec;
     for (const i of order) {
       const r = rows[i] as Row;
       const ts = tsOf(i);
       const fresh = keys[i] !== prevKey;
       prevKey = keys[i] as string;
+      index = fresh ? 0 : index + 1;
       let w: number | null;
       switch (spec.kind) {
         case 'count':
+          if (spec.slide !== spec.rows) {
+            // Windows j = 0, 1, … start at row j·slide; this row is in those with j·slide <= index < j·slide + rows.
+            if (fresh) {
+              id += count + 1; // a fresh id range per partition
+              count = 0;
+            }
+            count = Math.max(count, Math.floor(index / spec.slide));
+            for (let j = Math.max(0, Math.floor((index - spec.rows) / spec.slide) + 1); j * spec.slide <= index; j++) out.push([...r, BigInt(id + j)]);
+            if (out.length >= batchRowsMax) yield out.splice(0);
+            prevTs = ts;
+            continue;
+          }
           if (fresh || count === spec.rows) {
             id++;
             count = 0;
@@ -85,6 +101,13 @@ export class GroupWindowAssign implements Operator {
           if (open && spec.end(r, ctx) === true) open = false;
           break;
         case 'time':
+          if (spec.slideUs !== spec.widthUs) {
+            // Windows [k·slide, k·slide + width) holding ts: k from ⌊(ts − width)/slide⌋ + 1 to ⌊ts/slide⌋.
+            for (let k = Math.floor((ts - spec.widthUs) / spec.slideUs) + 1; k * spec.slideUs <= ts; k++) out.push([...r, BigInt(k * spec.slideUs)]);
+            if (out.length >= batchRowsMax) yield out.splice(0);
+            prevTs = ts;
+            continue;
+          }
           w = Math.floor(ts / spec.widthUs) * spec.widthUs;
           break;
       }

@@ -809,8 +809,9 @@ export class QueryPlanner {
       case 'count_window': {
         const n = Number(lit(w.args[0]));
         if (!Number.isInteger(n) || n < 1) throw bad('the row count must be a positive integer constant');
-        if (w.args.length > 1 && Number(lit(w.args[1])) !== n) throw new PgError(SqlState.FeatureNotSupported, 'sliding COUNT_WINDOW is not supported yet', { position: w.pos + 1 });
-        return { kind: 'count', rows: n };
+        const slide = w.args.length > 1 ? Number(lit(w.args[1])) : n;
+        if (!Number.isInteger(slide) || slide < 1 || slide > n) throw bad('the sliding row count must be a positive integer constant no larger than the window');
+        return { kind: 'count', rows: n, slide };
       }
       case 'state_window': {
         const e = b.resolveUnknown(b.bind(w.args[0] as Expr, inScope));
@@ -830,9 +831,12 @@ export class QueryPlanner {
       default: {
         const width = lit(w.args[1]);
         if (typeof width !== 'string') throw bad("the width must be a constant such as '10m'");
-        const slide = lit(w.args[2]);
-        if (slide !== null && kwdbBucketWidth(String(slide)) !== kwdbBucketWidth(width)) throw new PgError(SqlState.FeatureNotSupported, 'sliding TIME_WINDOW is not supported yet', { position: w.pos + 1 });
-        return { kind: 'time', widthUs: kwdbBucketWidth(width) };
+        const slideText = lit(w.args[2]);
+        const widthUs = kwdbBucketWidth(width);
+        const slideUs = slideText === null ? widthUs : kwdbBucketWidth(String(slideText));
+        if (slideUs > widthUs) throw bad('the sliding interval cannot be longer than the window');
+        if (widthUs / slideUs > slidingWindowsPerRowMax) throw bad(`a row may fall in at most ${slidingWindowsPerRowMax} sliding windows (width / sliding)`);
+        return { kind: 'time', widthUs, slideUs };
       }
     }
   }
@@ -1153,6 +1157,9 @@ function referencedColumns(op: TsScan, s: Extract<SelectStmt['body'], { kind: 's
   });
   return out;
 }
+
+/** Sliding windows a row may fall in at most (width / sliding): each is a copy of the row. */
+const slidingWindowsPerRowMax = 1000;
 
 const groupWindowNames = new Set(['count_window', 'state_window', 'session_window', 'event_window', 'time_window']);
 
