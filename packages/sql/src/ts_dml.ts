@@ -259,6 +259,11 @@ export class TsScan implements Operator {
     return batched(tsScanRows(this.t, ctx, this.bounds, this.latestOnly, this.needed));
   }
 
+  /** The scan's batches as stored: per entity, its tag values (SQL values) and decoded columns. */
+  rawBatches(ctx: ExecCtx): Generator<{ tags: Value[]; columns: ColumnData[] }> {
+    return tsBatches(this.t, ctx, this.bounds, this.latestOnly, this.needed);
+  }
+
   /**
    * Calls `fn` for every row with one reused row array (the caller must copy what it keeps),
    * yielding between entities so long scans stay cancellable. Saves a row object per row for

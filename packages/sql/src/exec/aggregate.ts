@@ -21,6 +21,8 @@ export interface Accumulator {
 export interface AggSpec {
   name: string;
   args: Ev[];
+  /** Per argument: the input column it reads as is, or null for any other expression. */
+  argCols?: (number | null)[];
   argTypes: SqlType[];
   resultType: SqlType;
   distinct: boolean;

@@ -12,6 +12,8 @@ import { addIntervalToTimestamp, parseInterval } from '../types/datetime.js';
 import { bucketWidthUs, kwdbBucketWidth, timescaleOriginUs } from '../functions/scalar.js';
 import { GapFill } from '../exec/gapfill.js';
 import { GroupWindowAssign } from '../exec/group_window.js';
+import { TsColumnarAggregate } from '../exec/ts_aggregate.js';
+import type { TsAggFn, TsGroupKey } from '../exec/ts_aggregate.js';
 import type { GroupWindowSpec } from '../exec/group_window.js';
 import type { InterpolateMode, InterpolateSpec } from '../exec/gapfill.js';
 import type { Interval } from '../types/datetime.js';
@@ -666,6 +668,8 @@ export class QueryPlanner {
         return null;
       };
       op = new HashAggregate(op, groupBound.map((g) => ({ ev: g.ev, type: g.type })), aggs, [...groupBound.map((g) => ({ name: g.name, type: g.type })), ...aggCols], fused);
+      const columnar = !gap && winIdx < 0 && input instanceof TsScan ? columnarAggPlan(input, groupAsts, groupBound, aggs) : null;
+      if (columnar) op = new TsColumnarAggregate(input as TsScan, columnar.groups, columnar.aggs, op.columns, op);
       if (gap) {
         interpBase = nGroup + aggs.length;
         const others = groupBound.map((_g, i) => i).filter((i) => i !== gapIdx);
@@ -878,6 +882,7 @@ export class QueryPlanner {
         return {
           name,
           args: args.map((a) => a.ev),
+          argCols: args.map((a) => (a.shape.k === 'col' ? a.shape.idx : null)),
           argTypes,
           resultType: aggResultType(name, argTypes),
           distinct: e.distinct,
@@ -1158,6 +1163,50 @@ function referencedColumns(op: TsScan, s: Extract<SelectStmt['body'], { kind: 's
   return out;
 }
 
+/**
+ * The column-at-a-time plan of an aggregation over a bare TS scan (exec/ts_aggregate.ts), when
+ * it fits: GROUP BY time_bucket(ts, constant) and/or tags; count(*), count/sum/avg/min/max of
+ * integer or float data columns without DISTINCT, FILTER or ORDER BY.
+ */
+function columnarAggPlan(scan: TsScan, groupAsts: Expr[], groupBound: BoundExpr[], aggs: AggSpec[]): { groups: TsGroupKey[]; aggs: TsAggFn[] } | null {
+  if (scan.latestOnly) return null;
+  const nCols = scan.t.columns.length;
+  const groups: TsGroupKey[] = [];
+  let buckets = 0;
+  for (let i = 0; i < groupAsts.length; i++) {
+    const g = groupAsts[i] as Expr;
+    const bound = groupBound[i] as BoundExpr;
+    if (bound.shape.k === 'col' && bound.shape.idx >= nCols) {
+      groups.push({ kind: 'tag', pos: bound.shape.idx - nCols, type: bound.type });
+      continue;
+    }
+    if (g.kind !== 'func' || (g.name[g.name.length - 1] as string).toLowerCase() !== 'time_bucket' || g.args.length !== 2 || buckets > 0) return null;
+    const tsArg = g.args.find((a) => a.kind === 'column');
+    const tsName = tsArg?.kind === 'column' ? (tsArg.parts[tsArg.parts.length - 1] as string) : null;
+    if (tsName !== scan.t.columns[0]?.name && tsName !== '\u00000') return null;
+    try {
+      groups.push({ kind: 'bucket', ...gapfillWidth(g) });
+    } catch {
+      return null;
+    }
+    buckets++;
+  }
+  const out: TsAggFn[] = [];
+  for (const a of aggs) {
+    if (a.distinct || a.filter || a.orderBy.length > 0) return null;
+    if (a.name === 'count' && a.star) {
+      out.push({ fn: 'count', col: -1, type: null });
+      continue;
+    }
+    if (!['count', 'sum', 'avg', 'min', 'max'].includes(a.name) || a.args.length !== 1 || !a.argCols) return null;
+    const col = a.argCols[0];
+    const type = a.argTypes[0];
+    if (col === undefined || col === null || col < 1 || col >= nCols || !type || !['int2', 'int4', 'int8', 'float4', 'float8'].includes(type.kind)) return null;
+    out.push({ fn: a.name as TsAggFn['fn'], col, type });
+  }
+  return { groups, aggs: out };
+}
+
 /** Sliding windows a row may fall in at most (width / sliding): each is a copy of the row. */
 const slidingWindowsPerRowMax = 1000;
 
@@ -1210,7 +1259,11 @@ export function tsDeleteBounds(op: TsScan, pred: BoundExpr): TsScanBounds {
   return b;
 }
 
-function tsBounds(op: TsScan, pred: BoundExpr, strict = false): TsScanBounds {
+/**
+ * The bounds a predicate's conjuncts give a TS scan. `exact.yes` is cleared when some conjunct is
+ * not captured (then the predicate must still be applied to the scan's rows).
+ */
+function tsBounds(op: TsScan, pred: BoundExpr, strict = false, exact: { yes: boolean } = { yes: true }): TsScanBounds {
   const b: TsScanBounds = { lower: [...op.bounds.lower], upper: [...op.bounds.upper], tagValues: [...op.bounds.tagValues], tagFilters: [...op.bounds.tagFilters] };
   const t = op.t;
   const info = t.ts as NonNullable<TableDesc['ts']>;
@@ -1229,6 +1282,7 @@ function tsBounds(op: TsScan, pred: BoundExpr, strict = false): TsScanBounds {
     return v === null || typeof v !== 'number' || !Number.isFinite(v) ? null : BigInt(round(v)) + shift;
   };
   const unused = (c: BoundExpr) => {
+    exact.yes = false;
     if (strict) {
       throw new PgError(SqlState.FeatureNotSupported, `DELETE on time-series table "${op.t.name}" takes only comparisons of ${op.t.columns[0]?.name} with constants and = / IN on primary tags, joined by AND`, {
         detail: `cannot use: ${c.name === '?column?' ? 'an expression' : c.name}`,
@@ -1287,7 +1341,12 @@ function sameKind(colType: SqlType | null, t: SqlType): boolean {
 
 /** Applies a predicate to a plan, narrowing a direct table scan to index spans when it can. */
 export function pushDownFilter(op: Operator, pred: BoundExpr): Operator {
-  if (op instanceof TsScan) return new Filter(new TsScan(op.columns, op.t, tsBounds(op, pred)), pred.ev);
+  if (op instanceof TsScan) {
+    // Keep the scan's projection; drop the filter when the bounds select exactly its rows.
+    const exact = { yes: true };
+    const scan = op.with({ bounds: tsBounds(op, pred, false, exact) });
+    return exact.yes ? scan : new Filter(scan, pred.ev);
+  }
   if (op instanceof TableScan) {
     const choice = chooseIndex(op.codec, pred);
     const scan = new TableScan(op.columns, op.codec, choice.index, choice.spans, choice.describe);
