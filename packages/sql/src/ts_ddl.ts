@@ -1,7 +1,8 @@
 /**
- * KWDB time-series DDL: CREATE TS DATABASE and the TAGS … PRIMARY TAGS form of CREATE TABLE,
- * with KWDB's rules and limits (../shared/reference/kwdb-user-features.md §1). Descriptors only:
- * the time-series storage engine (packages/ts) is not wired to SQL yet.
+ * KWDB time-series DDL: CREATE TS DATABASE, the TAGS … PRIMARY TAGS form of CREATE TABLE, ALTER
+ * TABLE (names, options, columns and tags) and tag indexes, with KWDB's rules and limits
+ * (../shared/reference/kwdb-user-features.md §1). The descriptors live in the catalog; schema
+ * changes reach the TS engine (packages/ts) as commands through the replica log.
  */
 import { PgError, SqlState } from '@strata/common';
 import type { AlterTableCmd, ColumnDef, Statement, TsTableClause } from './parser/ast.js';
@@ -177,10 +178,10 @@ export function showCreateTs(t: TableDesc, db: DatabaseDesc | undefined): string
   return `CREATE TABLE ${t.name} (\n${cols.join(',\n')}\n) TAGS (\n${tags.join(',\n')} ) PRIMARY TAGS(${info.primaryTags.join(', ')})\n\tretentions ${formatRetention(retention)}\n\tactivetime ${formatInterval(info.activeTimeSeconds)}\n\tpartition interval ${formatInterval(db?.ts?.partitionIntervalSeconds ?? tsDefaults.partitionIntervalSeconds)}${info.hashNum !== tsDefaults.hashNum ? `\n\twith hash(${info.hashNum})` : ''}`;
 }
 
-/** Raised by every statement that would read or write rows of a time-series table until the engine is wired. */
+/** A statement time-series tables do not support (or a node without a time-series engine). */
 export function tsNotImplemented(t: TableDesc, what: string): PgError {
   return new PgError(SqlState.FeatureNotSupported, `${what} on time-series table "${t.name}" is not implemented yet`, {
-    detail: 'Time-series tables can be created, described and dropped; the storage engine (packages/ts) is not yet connected to SQL.',
+    detail: what === 'TRUNCATE' ? 'Use DELETE FROM t (every row) or DROP TABLE.' : 'This node has no time-series engine.',
   });
 }
 

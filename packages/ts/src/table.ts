@@ -63,6 +63,9 @@ interface MetaSchema {
   primaryTags: number[];
 }
 
+/** Entities whose newest row the last-row cache holds at most. */
+const lastRowCacheEntriesMax = 100_000;
+
 /** meta.json: what flush() made durable. */
 interface TableMeta {
   durableIndex: number;
@@ -196,6 +199,12 @@ export class TsTable {
   private tombstones: Tombstone[] = [];
   /** Starts of partitions reorganized and not written to or deleted from since. */
   private readonly clean = new Set<bigint>();
+  /**
+   * The newest row of entities latest() found, until the entity is written to (or any delete,
+   * schema change, retention or rewrite): lastpoint queries then read no block (KWDB's last-row
+   * cache). At most lastRowCacheEntriesMax entities.
+   */
+  private readonly lastRows = new Map<number, ColumnData[]>();
   /** Per partition start: writes and deletes seen (a rewrite planned before a change is void). */
   private readonly changes = new Map<bigint, number>();
   /** Rewrites in flight (reorganize.ts), by partition start. */
@@ -238,6 +247,7 @@ export class TsTable {
    */
   alter(schema: FullTsSchema, appliedIndex: number): void {
     if (schema.version <= this.layout.version) return;
+    this.lastRows.clear();
     this.flush(Math.max(appliedIndex, this.durableIndex), true);
     if (schema.columns[0] !== ColumnType.Timestamp || schema.columnIds[0] !== this.layout.ids[0]) throw new Error('the timestamp column cannot change');
     const old = this.tags;
@@ -314,6 +324,7 @@ export class TsTable {
    * be out of order; each goes to the buffer of its partition. Full buffers become blocks.
    */
   appendRows(entityId: number, rows: unknown[][]): void {
+    if (this.lastRows.size > 0) this.lastRows.delete(entityId);
     for (const r of rows) {
       const ts = r[0];
       if (typeof ts !== 'bigint') throw new Error('timestamp must be a bigint');
@@ -453,6 +464,7 @@ export class TsTable {
         continue;
       }
       this.partitions.set(start, Partition.open(r.destDir, start, r.old.end, this.segOpts, new Map(Object.entries(r.result.lengths))));
+      this.lastRows.clear();
       for (const d of this.tombstones) d.marks.delete(start);
       this.tombstones = this.tombstones.filter((d) => d.marks.size > 0);
       this.clean.add(start);
@@ -535,6 +547,7 @@ export class TsTable {
    * rows are removed now; stored blocks are filtered when read (reorganization would rewrite them).
    */
   deleteRange(entityIds: number[] | null, lo: bigint, hi: bigint): void {
+    this.lastRows.clear();
     const ids = entityIds ? new Set(entityIds) : null;
     const marks = new Map<bigint, [number, number]>();
     for (const p of this.partitionsIn(lo, hi)) {
@@ -578,6 +591,11 @@ export class TsTable {
     }
     const parts = [...this.partitions.values()].sort((a, b) => (a.start > b.start ? -1 : 1));
     for (const id of ids) {
+      const cached = this.lastRows.get(id);
+      if (cached) {
+        yield { entityId: id, columns: cached };
+        continue;
+      }
       for (const p of parts) {
         const blocks = p.blocks(id, -(2n ** 63n), 2n ** 63n - 1n);
         const b = this.buffers.get(`${p.start}/${id}`);
@@ -598,10 +616,9 @@ export class TsTable {
         }
         if (best) {
           const { run, i } = best;
-          yield {
-            entityId: id,
-            columns: run.map((c) => ({ type: c.type, values: (c.type === ColumnType.String ? [(c.values as string[])[i]] : (c.values as BigInt64Array).slice(i, i + 1)) as ColumnValues, nulls: c.nulls ? c.nulls.slice(i, i + 1) : null })),
-          };
+          const columns = run.map((c) => ({ type: c.type, values: (c.type === ColumnType.String ? [(c.values as string[])[i]] : (c.values as BigInt64Array).slice(i, i + 1)) as ColumnValues, nulls: c.nulls ? c.nulls.slice(i, i + 1) : null }));
+          if (this.lastRows.size < lastRowCacheEntriesMax) this.lastRows.set(id, columns);
+          yield { entityId: id, columns };
         }
         break;
       }
@@ -666,6 +683,7 @@ export class TsTable {
   /** Retention: drops every partition that ends at or before `ts` (flushes first). */
   dropBefore(ts: bigint, appliedIndex: number): number {
     this.flush(appliedIndex);
+    this.lastRows.clear();
     let n = 0;
     for (const [start, p] of this.partitions) {
       if (p.end <= ts) {

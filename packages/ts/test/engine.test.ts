@@ -305,3 +305,25 @@ describe('storage settings and schema changes carried by commands', () => {
     again.close();
   });
 });
+
+describe('the last-row cache', () => {
+  it('answers latest() from memory until the entity is written, deleted from, changed or expired', () => {
+    const dir = join(root, 'latest');
+    const e = TsEngine.open(dir, { rowsPerBlock: 4 });
+    e.apply(1, cmd('a', 0, 10));
+    e.apply(2, cmd('b', 0, 3));
+    e.flush(2);
+    const t = e.table(42);
+    const newest = () => new Map([...(t?.latest(null) ?? [])].map((b) => [t?.tags?.tagsOf(b.entityId)?.[0], (b.columns[2]?.values as Int32Array)[0]]));
+    expect(newest()).toEqual(new Map([['a', 9], ['b', 2]]));
+    expect(newest()).toEqual(new Map([['a', 9], ['b', 2]])); // from the cache
+    e.apply(3, cmd('a', 20, 1)); // newer row of a
+    e.apply(4, cmd('b', 1, 1)); // an older row of b: b's newest stays
+    expect(newest()).toEqual(new Map([['a', 20], ['b', 2]]));
+    e.apply(5, encodeTsWrite({ tableId: 42, schema, rows: rows('a', 20, 1).map((r) => [r[0] ?? null, 0.5, 77, true, 'a', 7n]) })); // same timestamp, written later: override
+    expect(newest()).toEqual(new Map([['a', 77], ['b', 2]]));
+    e.delete(6, encodeTsDelete({ tableId: 42, loUs: 15e6, hiUs: 30e6, tagCombos: null, schema }));
+    expect(newest()).toEqual(new Map([['a', 9], ['b', 2]]));
+    e.close();
+  });
+});
