@@ -1355,12 +1355,16 @@ export class Session {
       pending.push(row);
       count++;
     };
+    // One proposal in flight while the next rows are parsed (double buffering): parsing overlaps
+    // the log's fsync and the apply. Proposals keep their order (one replica log).
+    let inflight: Promise<void> | null = null;
     const flush = async () => {
       const rows = pending;
       pending = [];
       if (rows.length === 0) return;
+      if (inflight) await inflight;
       this.checkTsDiskSpace(sender, ctx.txn);
-      await proposeTsRows(sender, t, db, rows, ctx);
+      inflight = proposeTsRows(sender, t, db, rows, ctx);
     };
     try {
       for await (const chunk of copyIn(targets.length)) {
@@ -1371,8 +1375,11 @@ export class Session {
       const last = parser.end();
       last.forEach((fields, i) => add(fields, parser.lineOf[i] as number));
       await flush();
+      await inflight;
       if (implicit) await this.finishImplicit();
     } catch (e) {
+      // Rows proposed before the error stay (as documented): wait for them before answering.
+      if (inflight) await (inflight as Promise<void>).catch(() => undefined);
       this.onError();
       throw e;
     }
