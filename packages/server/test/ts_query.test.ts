@@ -68,3 +68,28 @@ describe('columnar aggregation on TS scans', () => {
     expect(await rows(q)).toEqual(await rows('select dev, max(f + 0) from m where f > 100 group by dev order by dev'));
   });
 });
+
+describe('blocks skipped by their header min/max', () => {
+  it('gives the same rows as the unpruned filter, also with duplicates under override and keep', async () => {
+    await c.query('create table p (ts timestamptz not null, v int4, w int8) tags (dev int4 not null) primary tags (dev)');
+    await c.query(`insert into p select '2026-04-01'::timestamptz + g * interval '1 second', g % 50, g, 1 from generate_series(0, 4999) g`);
+    await c.query(`insert into p values ('2026-04-01 00:10:00+00', 95, -1, 1)`); // a newer duplicate that passes v > 90
+    await new Promise((r) => setTimeout(r, 1500)); // the engine flushes buffers into blocks every second
+    const q = (pred: string) => rows(`select ts::text, v, w from p where ${pred} order by ts, w`);
+    expect(await plan('select * from p where v > 90')).toMatch(/block min\/max/);
+    expect(await q('v > 90')).toEqual([['2026-04-01 00:10:00+00', 95, '-1']]);
+    expect(await q('v > 90')).toEqual(await q('v + 0 > 90'));
+    // the reverse: a stored row that passes, then a newer duplicate that does not
+    await c.query(`insert into p values ('2026-04-01 00:20:00+00', 97, -2, 1)`);
+    await new Promise((r) => setTimeout(r, 1500));
+    await c.query(`insert into p values ('2026-04-01 00:20:00+00', 3, -3, 1)`);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await q('v >= 97')).toEqual([]);
+    expect(await q('w < -1')).toEqual([['2026-04-01 00:20:00+00', 3, '-3']]);
+    await c.query(`set cluster setting ts.dedup.rule = 'keep'`);
+    expect(await q('v > 90')).toEqual(await q('v + 0 > 90'));
+    expect((await q('v > 90')).length).toBe(2);
+    await c.query(`reset cluster setting ts.dedup.rule`);
+    expect(await q('v = 49 and ts < $$2026-04-01 00:02:00+00$$')).toEqual(await q('v + 0 = 49 and ts < $$2026-04-01 00:02:00+00$$'));
+  });
+});

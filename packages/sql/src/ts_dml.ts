@@ -8,7 +8,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { ColumnType, convertColumn, encodeTsDelete, encodeTsWrite, getInt64AsNumber, halvesOf, nullColumn, positionsById, remapValues, sameIds, tsStorageDefault } from '@strata/ts';
-import type { ColumnData, DedupRule, TsSchema, TsStorage, TsTable, TsValue } from '@strata/ts';
+import type { BlockPrune, ColumnData, DedupRule, TsSchema, TsStorage, TsTable, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './exec/context.js';
 import { batched } from './exec/operators.js';
@@ -209,6 +209,11 @@ export interface TsScanBounds {
   tagValues: (((ctx: ExecCtx) => Value[]) | null)[];
   /** = / IN on non-primary tags: the values each may take (devices are filtered by their tags). */
   tagFilters: { pos: number; values: (ctx: ExecCtx) => Value[] }[];
+  /**
+   * Comparisons of integer data columns with constants (`v > 90`): blocks whose header min/max
+   * rule every row out are skipped. Not exact — the filter above still applies.
+   */
+  metricFilters?: { col: number; op: string; value: (ctx: ExecCtx) => Value }[];
 }
 
 /**
@@ -298,6 +303,7 @@ export class TsScan implements Operator {
     const index = this.bounds.tagFilters.length > 0 ? usableTagIndex(this.t, this.bounds) : undefined;
     if (index) parts.push(`tag index ${index.name}`);
     else if (this.bounds.tagFilters.length > 0) parts.push('tag filter');
+    if ((this.bounds.metricFilters ?? []).length > 0) parts.push('block min/max');
     return { label: `ts scan ${this.t.name} (${parts.length > 0 ? parts.join(', ') : 'all entities, all time'})`, children: [] };
   }
 }
@@ -309,6 +315,15 @@ export function tsEntityOf(t: TableDesc, table: TsTable, combo: TsValue[]): numb
   const info = t.ts as NonNullable<TableDesc['ts']>;
   return tags.lookup(remapValues(combo, tagIdsOf(info), info.tags.map((g) => columnTypeOf(g.type)), tags.ids, tags.types));
 }
+
+/** Whether a block with these header min/max may hold a value `v op c`. */
+const pruneTests: Record<string, (min: number, max: number, c: number) => boolean> = {
+  '>': (_min, max, c) => max > c,
+  '>=': (_min, max, c) => max >= c,
+  '<': (min, _max, c) => min < c,
+  '<=': (min, _max, c) => min <= c,
+  '=': (min, max, c) => min <= c && c <= max,
+};
 
 /** Value combinations a tag index is probed with at most (more: the tags are filtered one by one). */
 const tagIndexCombosMax = 10_000;
@@ -400,8 +415,17 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
   // The newest-row shortcut picks the last written row among equal timestamps: right for override
   // (and keep, where any is right); merge and discard need the full resolution.
   const latest = latestOnly && (dedup === 'override' || dedup === 'keep') && !table.hasDeletes();
+  const prune: BlockPrune[] = [];
+  for (const f of bounds.metricFilters ?? []) {
+    const raw = f.value(ctx);
+    const c = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : NaN;
+    const col = map.columnPos[f.col] ?? -1;
+    if (!Number.isSafeInteger(c) || col < 0) continue;
+    const test = pruneTests[f.op];
+    if (test) prune.push({ col, test: (min, max) => test(min, max, c) });
+  }
   const engineNeeded = needed && !map.columnsSame ? new Set([...needed].map((c) => map.columnPos[c] ?? -1).filter((p) => p >= 0)) : needed;
-  for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, engineNeeded, dedup)) {
+  for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, engineNeeded, dedup, prune.length > 0 ? prune : null)) {
     let rawTags = table.tags?.tagsOf(b.entityId) ?? [];
     if (!map.tagsSame) rawTags = remapValues(rawTags, table.tags?.ids ?? [], table.tags?.types ?? [], map.descTagIds, map.descTagTypes);
     yield { tags: tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty))), columns: map.columnsSame ? b.columns : mapColumns(b.columns, map) };

@@ -13,7 +13,8 @@
  *
  * The header answers count/min/max/sum/first/last without decoding any column (query push-down);
  * min/max also let scans skip blocks that cannot match a filter.
- * INVARIANT: rows are in append order; flags bit 0 says whether timestamps are ascending.
+ * INVARIANT: rows are in append order; flags bit 0 says whether timestamps are ascending, bit 1
+ * whether they are strictly ascending (no two rows share a timestamp).
  *
  * Column ids: a column keeps its id when columns are added, dropped or widened (ALTER TABLE), so
  * a block written under an older schema is read by id and converted (schema.ts). Version 1
@@ -78,6 +79,8 @@ export interface ColumnStats {
 export interface BlockHeader {
   rows: number;
   ordered: boolean;
+  /** Timestamps strictly ascending: the block holds no duplicates of itself. */
+  strict: boolean;
   firstTs: bigint;
   lastTs: bigint;
   minTs: bigint;
@@ -183,11 +186,13 @@ export function encodeBlock(columns: ColumnData[], compress: boolean | Compressi
   for (const c of columns) if (rowsOf(c) !== rows) throw new Error('encodeBlock: ragged columns');
   const tsv = ts.values as BigInt64Array;
   let ordered = true;
+  let strict = true;
   let minTs = rows > 0 ? (tsv[0] as bigint) : 0n;
   let maxTs = minTs;
   for (let i = 1; i < rows; i++) {
     const t = tsv[i] as bigint;
     if (t < (tsv[i - 1] as bigint)) ordered = false;
+    if (t <= (tsv[i - 1] as bigint)) strict = false;
     if (t < minTs) minTs = t;
     if (t > maxTs) maxTs = t;
   }
@@ -211,7 +216,7 @@ export function encodeBlock(columns: ColumnData[], compress: boolean | Compressi
   let o = 0;
   b.writeUInt16BE(blockMagic, o);
   b[o + 2] = blockVersion;
-  b[o + 3] = ordered ? 1 : 0;
+  b[o + 3] = (ordered ? 1 : 0) | (strict ? 2 : 0);
   b.writeUInt32BE(rows, o + 4);
   b.writeBigInt64BE(rows > 0 ? (tsv[0] as bigint) : 0n, o + 8);
   b.writeBigInt64BE(rows > 0 ? (tsv[rows - 1] as bigint) : 0n, o + 16);
@@ -266,6 +271,7 @@ export function readBlockHeader(b: Buffer): BlockHeader {
   return {
     rows: b.readUInt32BE(4),
     ordered: ((b[3] as number) & 1) === 1,
+    strict: ((b[3] as number) & 2) === 2,
     firstTs: b.readBigInt64BE(8),
     lastTs: b.readBigInt64BE(16),
     minTs: b.readBigInt64BE(24),

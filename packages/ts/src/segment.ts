@@ -31,6 +31,8 @@ export interface BlockRef {
   minTs: bigint;
   maxTs: bigint;
   rows: number;
+  /** The block's timestamps are strictly ascending (block.ts flags bit 1). */
+  strict: boolean;
 }
 
 export interface SegmentOptions {
@@ -116,7 +118,7 @@ export class Segment {
       }
       const block = body.subarray(4);
       const h = readBlockHeader(block);
-      s.addRef({ entityId: head.readUInt32BE(4), offset: o + recordHeaderBytes, length: block.length, minTs: h.minTs, maxTs: h.maxTs, rows: h.rows });
+      s.addRef({ entityId: head.readUInt32BE(4), offset: o + recordHeaderBytes, length: block.length, minTs: h.minTs, maxTs: h.maxTs, rows: h.rows, strict: h.strict });
       o += len;
     }
     // Mark the end of data (zero the next header) so appends and later reopenings stop here.
@@ -155,7 +157,7 @@ export class Segment {
     head.writeUInt32BE(crc32(block, crc32(head.subarray(4, 8))) >>> 0, 8);
     writeSync(this.fd, head, 0, head.length, this.writeOffset);
     writeSync(this.fd, block, 0, block.length, this.writeOffset + recordHeaderBytes);
-    const ref: BlockRef = { entityId, offset: this.writeOffset + recordHeaderBytes, length: block.length, minTs: h.minTs, maxTs: h.maxTs, rows: h.rows };
+    const ref: BlockRef = { entityId, offset: this.writeOffset + recordHeaderBytes, length: block.length, minTs: h.minTs, maxTs: h.maxTs, rows: h.rows, strict: h.strict };
     this.writeOffset += recordHeaderBytes + block.length;
     this.addRef(ref);
     return ref;

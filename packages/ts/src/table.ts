@@ -505,14 +505,23 @@ export class TsTable {
    * override — the last row wins; merge — each column takes its last non-NULL value; discard —
    * the first row wins; keep — all rows stay.
    */
-  *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint, columns: Set<number> | null = null, dedup: DedupRule = 'keep'): Generator<ScanBatch> {
+  *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint, columns: Set<number> | null = null, dedup: DedupRule = 'keep', prune: BlockPrune[] | null = null): Generator<ScanBatch> {
     const ids = entityIds ?? this.entities();
     for (const id of ids) {
       const parts: ColumnData[][] = [];
       for (const p of this.partitionsIn(minTs, maxTs)) {
-        for (const blk of p.blocks(id, minTs, maxTs)) {
+        const blocks = p.blocks(id, minTs, maxTs);
+        const buffered = this.buffers.get(`${p.start}/${id}`);
+        // Skipping a block is right only if none of its rows could replace or be replaced by
+        // another row (dedup): under `keep`, or when this entity has no duplicate timestamps here.
+        const canPrune = prune !== null && prune.length > 0 && (dedup === 'keep' || (!(buffered && buffered.rows > 0) && noDuplicates(blocks)));
+        for (const blk of blocks) {
           const buf = p.read(blk);
           const h = readBlockHeader(buf);
+          if (canPrune && !this.mayMatch(h, prune)) {
+            this.prunedBlocks++;
+            continue;
+          }
           // Columns the caller does not need are not decoded: zero-filled stand-ins keep positions.
           const cols = this.blockColumns(buf, h, columns);
           const dead = this.tombstonesFor(p, id, blk);
@@ -524,6 +533,24 @@ export class TsTable {
       const merged = mergeSortedColumns(parts, this.types, minTs, maxTs);
       if (merged) yield { entityId: id, columns: dedup === 'keep' ? merged : dedupRuns(merged, dedup) };
     }
+  }
+
+  /** Blocks skipped by their header (for tests and EXPLAIN ANALYZE-like checks). */
+  prunedBlocks = 0;
+
+  /** Whether a block's header allows a row to pass every prune test (false: skip the block). */
+  private mayMatch(h: BlockHeader, prune: BlockPrune[]): boolean {
+    const pos = this.blockPositions(h);
+    for (const f of prune) {
+      const at = pos[f.col] as number;
+      if (at < 0) return false; // the block predates the column: all NULL, no comparison is true
+      const st = h.columns[at] as BlockHeader['columns'][number];
+      if (st.type !== this.types[f.col] || (st.type !== ColumnType.Int32 && st.type !== ColumnType.Int64)) continue; // floats: NaN is not in min/max
+      if (st.nonNull === 0) return false;
+      if (Math.abs(st.min) >= 2 ** 53 || Math.abs(st.max) >= 2 ** 53) continue;
+      if (!f.test(st.min, st.max)) return false;
+    }
+    return true;
   }
 
   /** The deletes that hide rows of this block: same entity, overlapping range, block older than the delete. */
@@ -714,6 +741,24 @@ export class TsTable {
 }
 
 export type DedupRule = 'override' | 'merge' | 'keep' | 'discard';
+
+/**
+ * A condition on an integer data column (current layout position) that scans check against block
+ * headers: `test(min, max)` false means no row of the block can satisfy it (e.g. `v > 90` with
+ * max 80), so the block is not decoded. The condition must still be applied to the rows read.
+ */
+export interface BlockPrune {
+  col: number;
+  test(min: number, max: number): boolean;
+}
+
+/** An entity's blocks (in append order) hold no timestamp twice: each strictly ascending, and disjoint. */
+function noDuplicates(blocks: LocatedBlock[]): boolean {
+  if (blocks.some((b) => !b.strict)) return false;
+  const sorted = blocks.slice().sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
+  for (let i = 1; i < sorted.length; i++) if ((sorted[i] as LocatedBlock).minTs <= (sorted[i - 1] as LocatedBlock).maxTs) return false;
+  return true;
+}
 
 /**
  * The columns of a block in a layout: by id, converted when the block has another type, NULL

@@ -1264,7 +1264,8 @@ export function tsDeleteBounds(op: TsScan, pred: BoundExpr): TsScanBounds {
  * not captured (then the predicate must still be applied to the scan's rows).
  */
 function tsBounds(op: TsScan, pred: BoundExpr, strict = false, exact: { yes: boolean } = { yes: true }): TsScanBounds {
-  const b: TsScanBounds = { lower: [...op.bounds.lower], upper: [...op.bounds.upper], tagValues: [...op.bounds.tagValues], tagFilters: [...op.bounds.tagFilters] };
+  const b: TsScanBounds = { lower: [...op.bounds.lower], upper: [...op.bounds.upper], tagValues: [...op.bounds.tagValues], tagFilters: [...op.bounds.tagFilters], metricFilters: [...(op.bounds.metricFilters ?? [])] };
+  const ints = ['int2', 'int4', 'int8'];
   const t = op.t;
   const info = t.ts as NonNullable<TableDesc['ts']>;
   const tagPos = info.primaryTags.map((name) => t.columns.length + info.tags.findIndex((g) => g.name === name));
@@ -1315,6 +1316,11 @@ function tsBounds(op: TsScan, pred: BoundExpr, strict = false, exact: { yes: boo
         continue;
       }
       const p = tagPos.indexOf(col);
+      if (!strict && col > 0 && col < t.columns.length && ints.includes(colType(col).kind) && ints.includes(k.type.kind) && o in { '<': 1, '<=': 1, '>': 1, '>=': 1, '=': 1 }) {
+        b.metricFilters?.push({ col, op: o, value: (ctx) => k.ev([], ctx) }); // skips blocks; the filter stays
+        unused(c);
+        continue;
+      }
       if (p >= 0 && o === '=' && sameKind(colType(col), k.type) && b.tagValues[p] === null) b.tagValues[p] = (ctx) => [k.ev([], ctx)];
       else if (o === '=' && otherTag(col, k.type) >= 0) b.tagFilters.push({ pos: otherTag(col, k.type), values: (ctx) => [k.ev([], ctx)] });
       else unused(c);
