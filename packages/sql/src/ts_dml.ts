@@ -265,7 +265,7 @@ export class TsScan implements Operator {
   }
 
   /** The scan's batches as stored: per entity, its tag values (SQL values) and decoded columns. */
-  rawBatches(ctx: ExecCtx): Generator<{ tags: Value[]; columns: ColumnData[] }> {
+  rawBatches(ctx: ExecCtx): Generator<{ tags: Value[]; columns: ColumnData[]; keep: Uint8Array | null }> {
     return tsBatches(this.t, ctx, this.bounds, this.latestOnly, this.needed);
   }
 
@@ -284,7 +284,9 @@ export class TsScan implements Operator {
       for (let g = 0; g < nTags; g++) row[types.length + g] = b.tags[g] as Value;
       const n = (b.columns[0] as ColumnData).values.length;
       const read = columnReaders(b.columns, types, want);
+      const keep = b.keep;
       for (let r = 0; r < n; r++) {
+        if (keep && keep[r] === 0) continue;
         for (let c = 0; c < types.length; c++) {
           const f = read[c];
           if (f) row[c] = f(r);
@@ -314,6 +316,38 @@ export function tsEntityOf(t: TableDesc, table: TsTable, combo: TsValue[]): numb
   if (!tags) return undefined;
   const info = t.ts as NonNullable<TableDesc['ts']>;
   return tags.lookup(remapValues(combo, tagIdsOf(info), info.tags.map((g) => columnTypeOf(g.type)), tags.ids, tags.types));
+}
+
+/**
+ * Which rows of a batch can pass the metric conditions (0: certainly fails — a NULL, or an
+ * integer compared exactly), or null when all may. Rows it keeps still meet the full filter.
+ */
+function rowMask(columns: ColumnData[], conds: { col: number; test: (v: number) => boolean }[]): Uint8Array | null {
+  if (conds.length === 0) return null;
+  const n = (columns[0] as ColumnData).values.length;
+  const keep = new Uint8Array(n).fill(1);
+  for (const f of conds) {
+    const c = columns[f.col];
+    if (!c) continue;
+    const nulls = c.nulls;
+    const v = c.values;
+    if (v instanceof Int32Array) {
+      for (let r = 0; r < n; r++) if ((nulls && nulls[r]) || !f.test(v[r] as number)) keep[r] = 0;
+    } else if (v instanceof BigInt64Array) {
+      const u = halvesOf(v);
+      if (!u) continue;
+      for (let r = 0; r < n; r++) {
+        if (nulls && nulls[r]) {
+          keep[r] = 0;
+          continue;
+        }
+        const hi = (u[2 * r + 1] as number) | 0;
+        if (hi >= 2 ** 21 || hi < -(2 ** 21)) continue; // beyond ±2^53: let the filter decide
+        if (!f.test(hi * 4294967296 + (u[2 * r] as number))) keep[r] = 0;
+      }
+    }
+  }
+  return keep;
 }
 
 /** Whether a block with these header min/max may hold a value `v op c`. */
@@ -365,7 +399,7 @@ function tagKeyValue(v: Value, t: SqlType): TsValue | undefined {
 }
 
 /** The scan's batches: per entity, its converted tag values and its columns in timestamp order. */
-function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<{ tags: Value[]; columns: ColumnData[] }> {
+function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<{ tags: Value[]; columns: ColumnData[]; keep: Uint8Array | null }> {
   const table = ctx.ts?.tsTable(t.id);
   if (!table) return; // nothing written yet
   const range = evalTimeRange(bounds, ctx);
@@ -416,19 +450,24 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
   // (and keep, where any is right); merge and discard need the full resolution.
   const latest = latestOnly && (dedup === 'override' || dedup === 'keep') && !table.hasDeletes();
   const prune: BlockPrune[] = [];
+  /** The same conditions on descriptor positions, to drop failing rows before they become rows. */
+  const descPrune: { col: number; test: (v: number) => boolean }[] = [];
   for (const f of bounds.metricFilters ?? []) {
     const raw = f.value(ctx);
     const c = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : NaN;
     const col = map.columnPos[f.col] ?? -1;
     if (!Number.isSafeInteger(c) || col < 0) continue;
     const test = pruneTests[f.op];
-    if (test) prune.push({ col, test: (min, max) => test(min, max, c) });
+    if (!test) continue;
+    prune.push({ col, test: (min, max) => test(min, max, c) });
+    descPrune.push({ col: f.col, test: (v) => test(v, v, c) });
   }
   const engineNeeded = needed && !map.columnsSame ? new Set([...needed].map((c) => map.columnPos[c] ?? -1).filter((p) => p >= 0)) : needed;
   for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, engineNeeded, dedup, prune.length > 0 ? prune : null)) {
     let rawTags = table.tags?.tagsOf(b.entityId) ?? [];
     if (!map.tagsSame) rawTags = remapValues(rawTags, table.tags?.ids ?? [], table.tags?.types ?? [], map.descTagIds, map.descTagTypes);
-    yield { tags: tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty))), columns: map.columnsSame ? b.columns : mapColumns(b.columns, map) };
+    const columns = map.columnsSame ? b.columns : mapColumns(b.columns, map);
+    yield { tags: tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty))), columns, keep: rowMask(columns, descPrune) };
   }
 }
 
@@ -502,7 +541,9 @@ function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnl
     const tags = b.tags;
     const n = (b.columns[0] as ColumnData).values.length;
     const read = columnReaders(b.columns, types, want);
+    const keep = b.keep;
     for (let r = 0; r < n; r++) {
+      if (keep && keep[r] === 0) continue;
       const row: Row = new Array<Value>(types.length + tags.length);
       for (let c = 0; c < types.length; c++) {
         const f = read[c];

@@ -90,6 +90,7 @@ export class TsColumnarAggregate implements Operator {
     for (const b of this.scan.rawBatches(ctx)) {
       const n = (b.columns[0] as ColumnData).values.length;
       if (n === 0) continue;
+      if (b.keep) throw new NotExact(); // a row mask means a filter above: not this plan's case
       const keys: Value[] = this.groups.map((g) => (g.kind === 'tag' ? (b.tags[g.pos] ?? null) : null));
       const tagKey = this.groups.map((g, i) => (g.kind === 'tag' ? hashKey(keys[i] as Value, g.type) : '')).join('\u0001');
       const ts = halvesOf((b.columns[0] as ColumnData).values as BigInt64Array);
