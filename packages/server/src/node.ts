@@ -42,7 +42,7 @@ export class StrataNode {
       sender: store,
       nodeId: this.opts.nodeId ?? 1,
       engineSizeBytes: () => store.engineSizeBytes() + store.ts.diskBytes(),
-      ts: { proposeTs: (id, p) => store.proposeTs(id, p), proposeTsDrop: (id) => store.proposeTsDrop(id), proposeTsRetain: (id, before) => store.proposeTsRetain(id, before), proposeTsDelete: (id, p) => store.proposeTsDelete(id, p), proposeTsAlter: (id, p) => store.proposeTsAlter(id, p), proposeTsTagUpdate: (id, p) => store.proposeTsTagUpdate(id, p), proposeTsReorganize: (id, before, rule, storage, threads) => store.proposeTsReorganize(id, before, rule, storage, threads), tsReorganized: () => store.tsReorganized(), tsTable: (id) => store.ts.table(id), freeDiskBytes: () => store.freeDiskBytes() },
+      ts: { proposeTs: (id, p) => store.proposeTs(id, p), proposeTsDrop: (id) => store.proposeTsDrop(id), proposeTsRetain: (id, before) => store.proposeTsRetain(id, before), proposeTsDelete: (id, p) => store.proposeTsDelete(id, p), proposeTsAlter: (id, p) => store.proposeTsAlter(id, p), proposeTsTagUpdate: (id, p) => store.proposeTsTagUpdate(id, p), proposeTsReorganize: (id, p) => store.proposeTsReorganize(id, p), tsReorganized: () => store.tsReorganized(), tsTable: (id) => store.ts.table(id), freeDiskBytes: () => store.freeDiskBytes() },
     });
     this.engine = engine;
     store.onApply = (b) => engine.onApply(b);

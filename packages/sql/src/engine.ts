@@ -1,4 +1,6 @@
+import { dedupRuleOf } from './ts_dml.js';
 import type { TsSender } from './ts_dml.js';
+import { encodeTsReorganize } from '@strata/ts';
 import { settingDef, settingKey, tsStorageOf } from './settings.js';
 import { PgError, SqlState, logger } from '@strata/common';
 import { KeyWriter, KeyspaceSystem, Txn } from '@strata/kv';
@@ -164,14 +166,14 @@ export class SqlEngine {
   async reorganize(tables: TableDesc[], txn: Txn): Promise<number> {
     const ts = this.opts.ts;
     if (!ts) return 0;
-    const rule = ['override', 'merge', 'keep', 'discard'].indexOf(this.clusterSetting('ts.dedup.rule', txn));
+    const dedup = dedupRuleOf(this.clusterSetting('ts.dedup.rule', txn));
     const nowUs = Date.now() * 1000;
     const storage = tsStorageOf((name) => this.clusterSetting(name, txn));
     const threads = Number(this.clusterSetting('immediate_compression.threads', txn));
     let n = 0;
     for (const t of tables) {
       if (t.kind !== 'ts' || !t.ts || !ts.tsTable(t.id)) continue;
-      await ts.proposeTsReorganize(t.id, nowUs - t.ts.activeTimeSeconds * 1_000_000, rule < 0 ? 0 : rule, storage, threads);
+      await ts.proposeTsReorganize(t.id, encodeTsReorganize({ tableId: t.id, beforeUs: nowUs - t.ts.activeTimeSeconds * 1_000_000, dedup, storage, threads }));
       n++;
     }
     return n;

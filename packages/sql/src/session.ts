@@ -979,7 +979,7 @@ export class Session {
     });
     if (new Set(targets).size !== targets.length) throw new PgError(SqlState.DuplicateColumn, 'column specified more than once');
     const { source, valueRows } = insertSource(s.source, targets.length, s.columns !== null, (i) => (all[targets[i] as number] as { type: SqlType }).type, planner);
-    const db = [...view.databases.values()].find((d) => d.id === t.parentId);
+    const db = view.databaseById(t.parentId);
     const colDescs = tsColumnDescs(t);
     let pending: TsValue[][] = [];
     const session = this;
@@ -1329,7 +1329,7 @@ export class Session {
       if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${n}" of relation "${t.name}" does not exist`);
       return i;
     });
-    const db = [...view.databases.values()].find((d) => d.id === t.parentId);
+    const db = view.databaseById(t.parentId);
     const parser = new CopyParser(stmt.options);
     const implicit = !this.txn;
     if (implicit) await this.beginTxn(); // for reading settings; TS rows do not go through it
@@ -1758,7 +1758,7 @@ export class Session {
       }
       case 'createTable': {
         const tgt = env.target(stmt.name);
-        const db = [...view.databases.values()].find((d) => d.id === tgt.dbId);
+        const db = view.databaseById(tgt.dbId);
         if (stmt.ts) {
           if (!db?.ts) throw new PgError(SqlState.WrongObjectType, `cannot create a time-series table in relational database "${db?.name ?? '?'}"`, { hint: 'Create it in a database made with CREATE TS DATABASE.' });
           createTsTable(env, stmt, db);
@@ -1825,7 +1825,7 @@ export class Session {
         if (r.desc.kind === 'ts') {
           const { desc, storageChanged } = alterTsTable(env, r.desc, stmt.cmds, text);
           if (storageChanged) {
-            const db = [...view.databases.values()].find((d) => d.id === desc.parentId);
+            const db = view.databaseById(desc.parentId);
             this.tsAlters.push({ tableId: desc.id, payload: encodeTsAlter(desc.id, tsSchemaOf(desc, db, (n) => this.engine.clusterSetting(n, env.txn))) });
           }
           return 'ALTER TABLE';
@@ -2160,7 +2160,7 @@ export class Session {
       }
       case 'showCreate': {
         const r = this.tableFor(stmt.table, stmt.pos, view);
-        if (r.desc.kind === 'ts') return { rows: [[r.desc.name, showCreateTs(r.desc, [...view.databases.values()].find((d) => d.id === r.desc.parentId))]], tag: 'SHOW' };
+        if (r.desc.kind === 'ts') return { rows: [[r.desc.name, showCreateTs(r.desc, view.databaseById(r.desc.parentId))]], tag: 'SHOW' };
         return { rows: [[r.desc.name, showCreate(r.desc, r.schema, view)]], tag: 'SHOW' };
       }
       case 'showTags': {

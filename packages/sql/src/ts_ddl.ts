@@ -101,12 +101,7 @@ export function createTsTable(env: DdlEnv, s: Statement & { kind: 'createTable' 
     checkName('tag', td.name, td.pos);
     if (names.has(td.name)) throw new PgError(SqlState.DuplicateColumn, `tag "${td.name}" has the same name as a column or another tag`);
     names.add(td.name);
-    const type = typeFromName(td.type);
-    if (type.kind === 'timestamp' || type.kind === 'timestamptz' || td.type.name.toLowerCase() === 'nvarchar') {
-      throw bad(`tag "${td.name}": type ${td.type.name.toUpperCase()} is not allowed for tags`, SqlState.FeatureNotSupported, td.pos);
-    }
-    if (!dataTypes.has(type.kind)) throw bad(`tag "${td.name}": type ${formatType(type)} is not supported in time-series tables`, SqlState.FeatureNotSupported, td.pos);
-    return { name: td.name, type, nullable: !td.notNull, primary: false };
+    return { name: td.name, type: tagType(td), nullable: !td.notNull, primary: false };
   });
   tags.forEach((g, i) => (g.id = i));
   if (c.primaryTags.length < 1 || c.primaryTags.length > tsLimits.primaryTagsMax) {
@@ -267,6 +262,17 @@ export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], s
     if (!g) throw new PgError(SqlState.UndefinedColumn, `tag "${name}" of relation "${t.name}" does not exist`);
     return g;
   };
+  // IF [NOT] EXISTS: true = skip this change with a notice; a clash without it is an error.
+  const taken = (kind: string, name: string, ifNotExists: boolean): boolean => {
+    if (!exists(name)) return false;
+    if (!ifNotExists) throw new PgError(SqlState.DuplicateColumn, `column or tag "${name}" of relation "${t.name}" already exists`);
+    env.notice(`${kind} "${name}" of relation "${t.name}" already exists, skipping`);
+    return true;
+  };
+  const skipMissing = (kind: string, name: string, ifExists: boolean): void => {
+    if (!ifExists) throw new PgError(SqlState.UndefinedColumn, `${kind} "${name}" of relation "${t.name}" does not exist`);
+    env.notice(`${kind} "${name}" of relation "${t.name}" does not exist, skipping`);
+  };
   let storageChanged = false;
   for (const c of cmds) {
     if (c.kind === 'renameTag') {
@@ -281,13 +287,7 @@ export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], s
       else ni.activeTimeSeconds = c.seconds;
     } else if (c.kind === 'addColumn') {
       const cd = c.column;
-      if (exists(cd.name)) {
-        if (c.ifNotExists) {
-          env.notice(`column "${cd.name}" of relation "${t.name}" already exists, skipping`);
-          continue;
-        }
-        throw new PgError(SqlState.DuplicateColumn, `column or tag "${cd.name}" of relation "${t.name}" already exists`);
-      }
+      if (taken('column', cd.name, c.ifNotExists)) continue;
       checkName('column', cd.name, cd.pos);
       if (nt.columns.length >= tsLimits.columnsMax) throw bad(`a time-series table can have at most ${tsLimits.columnsMax} columns`, SqlState.TooManyColumns);
       const type = typeFromName(cd.type);
@@ -300,11 +300,8 @@ export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], s
       const i = nt.columns.findIndex((x) => x.name === c.name);
       if (i < 0) {
         if (ni.tags.some((g) => g.name === c.name)) throw new PgError(SqlState.WrongObjectType, `"${c.name}" is a tag of "${t.name}"`, { hint: `use ALTER TABLE ${t.name} DROP TAG ${c.name}` });
-        if (c.ifExists) {
-          env.notice(`column "${c.name}" of relation "${t.name}" does not exist, skipping`);
-          continue;
-        }
-        throw new PgError(SqlState.UndefinedColumn, `column "${c.name}" of relation "${t.name}" does not exist`);
+        skipMissing('column', c.name, c.ifExists);
+        continue;
       }
       if (i === 0) throw new PgError(SqlState.FeatureNotSupported, `the timestamp column "${c.name}" of a time-series table cannot be dropped`);
       if (nt.columns.length <= tsLimits.columnsMin) throw bad(`a time-series table needs at least ${tsLimits.columnsMin} columns (a timestamp and a value)`);
@@ -324,13 +321,7 @@ export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], s
       storageChanged = true;
     } else if (c.kind === 'addTag') {
       const td = c.tag;
-      if (exists(td.name)) {
-        if (c.ifNotExists) {
-          env.notice(`tag "${td.name}" of relation "${t.name}" already exists, skipping`);
-          continue;
-        }
-        throw new PgError(SqlState.DuplicateColumn, `column or tag "${td.name}" of relation "${t.name}" already exists`);
-      }
+      if (taken('tag', td.name, c.ifNotExists)) continue;
       checkName('tag', td.name, td.pos);
       if (ni.tags.length >= tsLimits.tagsMax) throw bad(`a time-series table can have at most ${tsLimits.tagsMax} tags`);
       if (td.notNull || td.default || td.primaryKey) throw bad(`tag "${td.name}": only nullable, non-primary tags without a default can be added`, SqlState.FeatureNotSupported, td.pos);
@@ -339,11 +330,8 @@ export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], s
     } else if (c.kind === 'dropTag') {
       const g = ni.tags.find((x) => x.name === c.name);
       if (!g) {
-        if (c.ifExists) {
-          env.notice(`tag "${c.name}" of relation "${t.name}" does not exist, skipping`);
-          continue;
-        }
-        throw new PgError(SqlState.UndefinedColumn, `tag "${c.name}" of relation "${t.name}" does not exist`);
+        skipMissing('tag', c.name, c.ifExists);
+        continue;
       }
       if (g.primary) throw new PgError(SqlState.FeatureNotSupported, `primary tag "${c.name}" cannot be dropped`);
       if (ni.tags.length <= 1) throw bad('a time-series table needs at least one tag');

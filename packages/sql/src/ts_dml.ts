@@ -7,8 +7,8 @@
  * completes and a later ROLLBACK does not undo them.
  */
 import { PgError, SqlState } from '@strata/common';
-import { ColumnType, convertColumn, encodeTsDelete, encodeTsWrite, getInt64AsNumber, halvesOf, nullColumn, positionsById, remapValues, sameIds, tsStorageDefault } from '@strata/ts';
-import type { BlockPrune, ColumnData, DedupRule, TsSchema, TsStorage, TsTable, TsValue } from '@strata/ts';
+import { ColumnType, convertColumn, encodeTsDelete, encodeTsWrite, getInt64AsNumber, getInt64AsSafeNumber, halvesOf, nullColumn, positionsById, remapValues, sameIds, tsStorageDefault } from '@strata/ts';
+import type { BlockPrune, ColumnData, DedupRule, TsSchema, TsTable, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './exec/context.js';
 import { batched } from './exec/operators.js';
@@ -26,7 +26,7 @@ export interface TsSender {
   proposeTsAlter(tableId: number, payload: Buffer): Promise<void>;
   proposeTsTagUpdate(tableId: number, payload: Buffer): Promise<void>;
   /** dedupRule: 0 override, 1 merge, 2 keep, 3 discard. */
-  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number, storage?: TsStorage, threads?: number): Promise<void>;
+  proposeTsReorganize(tableId: number, payload: Buffer): Promise<void>;
   /** Resolves when reorganization started so far has finished and been switched in. */
   tsReorganized(): Promise<void>;
   tsTable(tableId: number): TsTable | undefined;
@@ -191,10 +191,9 @@ export function primaryCombos(t: TableDesc, bounds: TsScanBounds, ctx: ExecCtx):
   return combos;
 }
 
-/** How a scan resolves equal timestamps of one device under ts.dedup.rule. */
-function readDedup(ctx: ExecCtx): DedupRule {
-  const rule = ctx.clusterSetting('ts.dedup.rule');
-  return rule === 'merge' || rule === 'keep' || rule === 'discard' ? rule : 'override'; // reject: nothing to resolve but older data
+/** How reads and reorganization resolve equal timestamps of one device under a ts.dedup.rule value. */
+export function dedupRuleOf(setting: string): DedupRule {
+  return setting === 'merge' || setting === 'keep' || setting === 'discard' ? setting : 'override'; // reject: nothing to resolve but older data
 }
 
 const tsMin = -(2n ** 63n);
@@ -341,9 +340,8 @@ function rowMask(columns: ColumnData[], conds: { col: number; test: (v: number) 
           keep[r] = 0;
           continue;
         }
-        const hi = (u[2 * r + 1] as number) | 0;
-        if (hi >= 2 ** 21 || hi < -(2 ** 21)) continue; // beyond ±2^53: let the filter decide
-        if (!f.test(hi * 4294967296 + (u[2 * r] as number))) keep[r] = 0;
+        const x = getInt64AsSafeNumber(u, r);
+        if (!Number.isNaN(x) && !f.test(x)) keep[r] = 0; // beyond ±2^53 (NaN): the filter decides
       }
     }
   }
@@ -408,12 +406,11 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
   let entities: number[] | null = null;
   const info = t.ts as NonNullable<TableDesc['ts']>;
   const map = layoutMap(t, table);
-  const lookupKey = (c: TsValue[]) => (map.tagsSame ? c : remapValues(c, map.descTagIds, map.descTagTypes, table.tags?.ids ?? [], table.tags?.types ?? []));
   if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null) && table.tags) {
     // Every primary tag is pinned: look the entities up instead of scanning all of them.
     const ids = new Set<number>();
     for (const c of primaryCombos(t, bounds, ctx)) {
-      const id = table.tags.lookup(lookupKey(c));
+      const id = tsEntityOf(t, table, c);
       if (id !== undefined) ids.add(id);
     }
     entities = [...ids].sort((a, b) => a - b);
@@ -445,7 +442,7 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
     });
   }
   const tagTypes = info.tags.map((g) => g.type);
-  const dedup = readDedup(ctx);
+  const dedup = dedupRuleOf(ctx.clusterSetting('ts.dedup.rule'));
   // The newest-row shortcut picks the last written row among equal timestamps: right for override
   // (and keep, where any is right); merge and discard need the full resolution.
   const latest = latestOnly && (dedup === 'override' || dedup === 'keep') && !table.hasDeletes();

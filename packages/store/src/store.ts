@@ -6,7 +6,6 @@ import { Engine, localKey, tablePrefix, mvccGet, mvccNewestTimestamp, mvccScan, 
 import type { CommitRequest, KvSender, WriteBatch } from '@strata/kv';
 import type { Entry, HardState } from '@strata/raft';
 import { TsEngine } from '@strata/ts';
-import type { TsStorage } from '@strata/ts';
 import { lockWaitMs, lockWaitersMax, raftTickIntervalMs, tsFlushIntervalMs, tsFlushRowsMax } from './constants.js';
 import { LogFile } from './logfile.js';
 import type { LogRecord } from './logfile.js';
@@ -185,23 +184,9 @@ export class Store implements KvSender {
     return this.proposeTsCommand(tableId, TsCommand.TagUpdate, payload);
   }
 
-  /**
-   * Reorganizing the table's partitions that end before `beforeUs` (dedupRule and the storage
-   * settings of the rewritten blocks as TsEngine.reorganize).
-   */
-  proposeTsReorganize(tableId: number, beforeUs: number, dedupRule: number, storage?: TsStorage, threads?: number): Promise<void> {
-    const b = Buffer.alloc(storage ? 22 : 13);
-    b.writeUInt32BE(tableId, 0);
-    b.writeDoubleBE(beforeUs, 4);
-    b[12] = dedupRule;
-    if (storage) {
-      b.writeUInt16BE(storage.rowsPerBlock, 13);
-      b.writeUInt32BE(storage.blocksPerSegment, 15);
-      b[19] = storage.codec;
-      b[20] = storage.level;
-      b[21] = threads ?? 3;
-    }
-    return this.proposeTsCommand(tableId, TsCommand.Reorganize, b);
+  /** Reorganization of a table's inactive partitions (command.ts encodeTsReorganize payload). */
+  proposeTsReorganize(tableId: number, payload: Buffer): Promise<void> {
+    return this.proposeTsCommand(tableId, TsCommand.Reorganize, payload);
   }
 
   /** A retention pass: the table's partitions ending at or before `beforeUs` are dropped. */

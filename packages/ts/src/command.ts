@@ -448,6 +448,42 @@ export function decodeTsTagUpdate(b: Buffer): TsTagUpdate & { schema: FullTsSche
 }
 
 /**
+ * Reorganization of a table's partitions that end before `beforeUs`:
+ *   u32 tableId | f64 beforeUs | u8 dedup rule (0 override, 1 merge, 2 keep, 3 discard)
+ *   [| u16 rowsPerBlock | u32 blocksPerSegment | u8 codec | u8 level | u8 worker threads]
+ * The optional part says how to write the new blocks and how many threads may do it.
+ */
+export interface TsReorganize {
+  tableId: number;
+  beforeUs: number;
+  dedup: 'override' | 'merge' | 'keep' | 'discard';
+  storage: TsStorage | null;
+  threads: number;
+}
+
+const dedupCodes = ['override', 'merge', 'keep', 'discard'] as const;
+
+/** Worker threads when the command does not say (immediate_compression.threads' default). */
+export const reorganizeThreadsDefault = 3;
+
+export function encodeTsReorganize(r: TsReorganize): Buffer {
+  const w = new ByteWriter(32);
+  w.u32(r.tableId).f64(r.beforeUs).u8(Math.max(0, dedupCodes.indexOf(r.dedup)));
+  if (r.storage) w.u16(r.storage.rowsPerBlock).u32(r.storage.blocksPerSegment).u8(r.storage.codec).u8(r.storage.level).u8(r.threads);
+  return w.finish();
+}
+
+export function decodeTsReorganize(b: Buffer): TsReorganize {
+  const r = new ByteReader(b);
+  const tableId = r.u32();
+  const beforeUs = r.f64();
+  const dedup = dedupCodes[r.u8()] ?? 'override';
+  if (r.done()) return { tableId, beforeUs, dedup, storage: null, threads: reorganizeThreadsDefault };
+  const storage: TsStorage = { rowsPerBlock: r.u16(), blocksPerSegment: r.u32(), codec: r.u8(), level: r.u8() };
+  return { tableId, beforeUs, dedup, storage, threads: Math.max(1, r.u8()) };
+}
+
+/**
  * A schema change (ALTER TABLE on a time-series table): the new schema.
  *   u8 version | u8 0 | schema header
  */

@@ -16,23 +16,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { PgError, SqlState, logger } from '@strata/common';
-import { decodeTsAlter, decodeTsDelete, decodeTsTagUpdate, decodeTsWrite, fullSchema } from './command.js';
+import { decodeTsAlter, decodeTsDelete, decodeTsReorganize, decodeTsTagUpdate, decodeTsWrite, fullSchema } from './command.js';
 import type { FullTsSchema, TsSchema, TsValue, TsWriteGroups } from './command.js';
 import { TsTable } from './table.js';
 import { convertValue } from './schema.js';
-import { runRewrite } from './reorganize.js';
 import type { RewriteJob, RewriteResult } from './reorganize.js';
-
-/** Worker threads for reorganization when the command does not say (immediate_compression.threads' default). */
-const reorganizeThreadsDefault = 3;
 import type { ColumnType } from './block.js';
 import type { SegmentOptions } from './segment.js';
 
 export interface TsEngineOptions {
   rowsPerBlock?: number;
   segment?: SegmentOptions;
-  /** Run reorganization in worker threads (default); false runs the jobs on the calling thread. */
-  workers?: boolean;
 }
 
 /** Where the worker entry is: next to this module when running compiled, else in dist/. */
@@ -165,41 +159,31 @@ export class TsEngine {
   }
 
   /**
-   * Reorganization of a table's partitions ending before `beforeUs` (see TsTable.reorganize).
-   * Payload: u32 tableId | f64 beforeUs | u8 dedup rule (0 override, 1 merge, 2 keep, 3 discard)
-   * [| u16 rowsPerBlock | u32 blocksPerSegment | u8 codec | u8 level: how to write the blocks
-   * | u8 worker threads].
+   * Reorganization of a table's partitions ending before `beforeUs` (TsTable.planReorganize;
+   * payload: command.ts encodeTsReorganize).
    *
    * The rewrites run in worker threads; this returns once they are planned (the number of
    * partitions). Each is switched in by the flush after it finishes (idle() waits for them).
    */
   reorganize(index: number, payload: Buffer): number {
-    const t = this.tables.get(payload.readUInt32BE(0));
+    const r = decodeTsReorganize(payload);
+    const t = this.tables.get(r.tableId);
     if (!t || index <= t.durableIndex) return 0;
-    if (payload.length >= 21 && this.opts.rowsPerBlock === undefined) {
-      t.setStorage({ rowsPerBlock: payload.readUInt16BE(13), blocksPerSegment: payload.readUInt32BE(15), codec: payload[19] ?? 1, level: payload[20] ?? 6 });
-    }
-    const threads = payload.length >= 22 ? Math.max(1, payload[21] ?? 1) : reorganizeThreadsDefault;
-    const rule = (['override', 'merge', 'keep', 'discard'] as const)[payload[12] ?? 0] ?? 'override';
-    const jobs = t.planReorganize(BigInt(Math.floor(payload.readDoubleBE(4))), index, rule);
-    for (const { start, job } of jobs) this.run(t, start, job, threads);
+    if (r.storage && this.opts.rowsPerBlock === undefined) t.setStorage(r.storage);
+    const jobs = t.planReorganize(BigInt(Math.floor(r.beforeUs)), index, r.dedup);
+    for (const { start, job } of jobs) this.run(t, start, job, r.threads);
     this.rewriteStats.planned += jobs.length;
     return jobs.length;
   }
 
+  /** Runs a rewrite job in the worker pool (recreated when the thread count setting changes). */
   private run(t: TsTable, start: bigint, job: RewriteJob, threads: number): void {
-    let work: Promise<RewriteResult>;
-    if (this.opts.workers === false) {
-      work = new Promise((resolve) => setImmediate(resolve)).then(() => runRewrite(job));
-    } else {
-      if (!this.pool || this.poolThreads !== threads) {
-        void this.pool?.close(); // finishes its tasks, then its threads exit
-        this.pool = new Piscina({ filename: workerFile(), maxThreads: threads, minThreads: 0, idleTimeout: 30_000 });
-        this.poolThreads = threads;
-      }
-      work = this.pool.run(job) as Promise<RewriteResult>;
+    if (!this.pool || this.poolThreads !== threads) {
+      void this.pool?.close(); // finishes its tasks, then its threads exit
+      this.pool = new Piscina({ filename: workerFile(), maxThreads: threads, minThreads: 0, idleTimeout: 30_000 });
+      this.poolThreads = threads;
     }
-    const p = work.then(
+    const p = (this.pool.run(job) as Promise<RewriteResult>).then(
       (r) => {
         this.rewriteStats.finished++;
         t.rewriteDone(start, r);

@@ -59,8 +59,8 @@ function floatText(n: number): string {
   return String(n);
 }
 
-/** A column of `rows` NULLs. */
-export function nullColumn(type: ColumnType, rows: number): ColumnData {
+/** A column of `rows` zero values ('' for strings) and no NULLs: a stand-in for a column not read. */
+export function zeroColumn(type: ColumnType, rows: number): ColumnData {
   let values: ColumnValues;
   switch (type) {
     case ColumnType.Timestamp:
@@ -79,7 +79,12 @@ export function nullColumn(type: ColumnType, rows: number): ColumnData {
     default:
       values = new Array<string>(rows).fill('');
   }
-  return { type, values, nulls: new Uint8Array(rows).fill(1) };
+  return { type, values, nulls: null };
+}
+
+/** A column of `rows` NULLs. */
+export function nullColumn(type: ColumnType, rows: number): ColumnData {
+  return { ...zeroColumn(type, rows), nulls: new Uint8Array(rows).fill(1) };
 }
 
 /** A column converted to another type, value by value (values that do not fit become NULL). */

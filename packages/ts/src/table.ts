@@ -17,7 +17,7 @@ import { basename, join } from 'node:path';
 import { TagTable } from './tags.js';
 import { Codec, ColumnType, blockRowsDefault, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from './block.js';
 import type { BlockHeader, ColumnData, ColumnValues, Compression } from './block.js';
-import { convertColumn, nullColumn, positionsById, remapValues, sameIds } from './schema.js';
+import { convertColumn, nullColumn, positionsById, remapValues, sameIds, zeroColumn } from './schema.js';
 import type { FullTsSchema, TsStorage, TsValue } from './command.js';
 import type { RewriteJob, RewriteResult } from './reorganize.js';
 import { Partition, partitionStart } from './partition.js';
@@ -436,11 +436,6 @@ export class TsTable {
     else r.failed = true;
   }
 
-  /** Rewrite jobs planned and not yet switched in or thrown away. */
-  rewritesPending(): number {
-    return this.rewrites.size;
-  }
-
   /** Whether a finished rewrite waits for a flush to switch it in. */
   hasFinishedRewrites(): boolean {
     for (const r of this.rewrites.values()) if (r.result || r.failed) return true;
@@ -518,10 +513,7 @@ export class TsTable {
         for (const blk of blocks) {
           const buf = p.read(blk);
           const h = readBlockHeader(buf);
-          if (canPrune && !this.mayMatch(h, prune)) {
-            this.prunedBlocks++;
-            continue;
-          }
+          if (canPrune && !this.mayMatch(h, prune)) continue;
           // Columns the caller does not need are not decoded: zero-filled stand-ins keep positions.
           const cols = this.blockColumns(buf, h, columns);
           const dead = this.tombstonesFor(p, id, blk);
@@ -534,9 +526,6 @@ export class TsTable {
       if (merged) yield { entityId: id, columns: dedup === 'keep' ? merged : dedupRuns(merged, dedup) };
     }
   }
-
-  /** Blocks skipped by their header (for tests and EXPLAIN ANALYZE-like checks). */
-  prunedBlocks = 0;
 
   /** Whether a block's header allows a row to pass every prune test (false: skip the block). */
   private mayMatch(h: BlockHeader, prune: BlockPrune[]): boolean {
@@ -643,7 +632,7 @@ export class TsTable {
         }
         if (best) {
           const { run, i } = best;
-          const columns = run.map((c) => ({ type: c.type, values: (c.type === ColumnType.String ? [(c.values as string[])[i]] : (c.values as BigInt64Array).slice(i, i + 1)) as ColumnValues, nulls: c.nulls ? c.nulls.slice(i, i + 1) : null }));
+          const columns = sliceColumns(run, i, i + 1);
           if (this.lastRows.size < lastRowCacheEntriesMax) this.lastRows.set(id, columns);
           yield { entityId: id, columns };
         }
@@ -769,7 +758,7 @@ export function blockColumnsFor(layout: { ids: number[]; types: ColumnType[] }, 
   const pos = blockPositionsFor(layout.ids, h);
   return layout.types.map((t, i) => {
     const p = pos[i] as number;
-    if (i !== 0 && wanted && !wanted.has(i)) return standIn(t, h.rows);
+    if (i !== 0 && wanted && !wanted.has(i)) return zeroColumn(t, h.rows);
     if (p < 0) return nullColumn(t, h.rows);
     const c = readColumn(buf, h, p);
     return c.type === t ? c : convertColumn(c, t);
@@ -848,27 +837,6 @@ export function keepRows(cols: ColumnData[], keep: (ts: bigint, i: number) => bo
   });
 }
 
-function standIn(t: ColumnType, rows: number): ColumnData {
-  let values: ColumnValues;
-  switch (t) {
-    case ColumnType.Timestamp:
-    case ColumnType.Int64:
-      values = new BigInt64Array(rows);
-      break;
-    case ColumnType.Int32:
-      values = new Int32Array(rows);
-      break;
-    case ColumnType.Float64:
-      values = new Float64Array(rows);
-      break;
-    case ColumnType.Bool:
-      values = new Uint8Array(rows);
-      break;
-    default:
-      values = new Array<string>(rows).fill('');
-  }
-  return { type: t, values, nulls: null };
-}
 
 /** Concatenates runs of rows, keeps those in [minTs, maxTs], and sorts by timestamp (stable). */
 export function mergeSortedColumns(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null {

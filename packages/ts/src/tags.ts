@@ -39,11 +39,11 @@ export class TagTable {
   private writeOffset = 0;
   private dirty = false;
   /**
-   * Hash indexes over non-primary tags (CREATE INDEX … ON t (tag, …)): tag positions (joined by
-   * ',') → key of those tags' values → entity ids. Built on first use, kept up to date by
-   * entityFor() and update(); in memory only (rebuilt from the tag file after a restart).
+   * Hash indexes over non-primary tags (CREATE INDEX … ON t (tag, …)), by their tag positions
+   * joined with ',': key of those tags' values → entity ids. Built on first use, kept up to date
+   * by entityFor() and update(); in memory only (rebuilt from the tag file after a restart).
    */
-  private readonly indexes = new Map<string, Map<string, number[]>>();
+  private readonly indexes = new Map<string, { positions: number[]; map: Map<string, number[]> }>();
 
   private constructor(
     readonly path: string,
@@ -107,7 +107,7 @@ export class TagTable {
     this.writeRecord(id, values);
     this.tags.push(values);
     this.byKey.set(key, id);
-    for (const [positions, index] of this.indexes) addTo(index, this.indexKey(positions, values), id);
+    for (const ix of this.indexes.values()) addTo(ix.map, this.indexKey(ix.positions, values), id);
     return id;
   }
 
@@ -119,13 +119,13 @@ export class TagTable {
     const values = cur.map((v, i) => (changes.has(i) ? (changes.get(i) as TsValue) : v));
     this.writeRecord(entityId, values);
     this.tags[entityId - 1] = values;
-    for (const [positions, index] of this.indexes) {
-      const before = this.indexKey(positions, cur);
-      const after = this.indexKey(positions, values);
+    for (const ix of this.indexes.values()) {
+      const before = this.indexKey(ix.positions, cur);
+      const after = this.indexKey(ix.positions, values);
       if (before === after) continue;
-      const ids = index.get(before);
+      const ids = ix.map.get(before);
       if (ids) ids.splice(ids.indexOf(entityId), 1);
-      addTo(index, after, entityId);
+      addTo(ix.map, after, entityId);
     }
   }
 
@@ -163,9 +163,10 @@ export class TagTable {
     return remapValues(values, fromIds, fromTypes, this.ids, this.types);
   }
 
-  private indexKey(positions: string, values: TsValue[]): string {
+  /** The key of the tags at `positions` of a tag vector (their encoded values). */
+  private indexKey(positions: number[], values: TsValue[]): string {
     const w = new ByteWriter(32);
-    for (const p of positions.split(',')) writeValue(w, this.types[Number(p)] as ColumnType, values[Number(p)] ?? null);
+    for (const p of positions) writeValue(w, this.types[p] as ColumnType, values[p] ?? null);
     return w.finish().toString('latin1');
   }
 
@@ -174,21 +175,16 @@ export class TagTable {
    * hash index on those positions — built now if this is its first use.
    */
   lookupBy(positions: number[], values: TsValue[]): readonly number[] {
-    const key = positions.join(',');
-    let index = this.indexes.get(key);
-    if (!index) {
-      index = new Map();
-      this.tags.forEach((vals, i) => addTo(index as Map<string, number[]>, this.indexKey(key, vals), i + 1));
-      this.indexes.set(key, index);
+    const name = positions.join(',');
+    let ix = this.indexes.get(name);
+    if (!ix) {
+      const map = new Map<string, number[]>();
+      this.tags.forEach((vals, i) => addTo(map, this.indexKey(positions, vals), i + 1));
+      this.indexes.set(name, (ix = { positions: positions.slice(), map }));
     }
     const probe: TsValue[] = new Array<TsValue>(this.types.length).fill(null);
     positions.forEach((p, i) => (probe[p] = values[i] ?? null));
-    return index.get(this.indexKey(key, probe)) ?? [];
-  }
-
-  /** Whether a hash index on these positions has been built (for tests and EXPLAIN). */
-  hasIndex(positions: number[]): boolean {
-    return this.indexes.has(positions.join(','));
+    return ix.map.get(this.indexKey(positions, probe)) ?? [];
   }
 
   tagsOf(entityId: number): TsValue[] | undefined {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Codec, ColumnType, readBlockHeader } from '../src/block.js';
 import { Segment } from '../src/segment.js';
 import type { BlockRef } from '../src/segment.js';
-import { decodeTsWrite, encodeTsAlter, encodeTsDelete, encodeTsWrite, fullSchema } from '../src/command.js';
+import { decodeTsWrite, encodeTsAlter, encodeTsDelete, encodeTsReorganize, encodeTsWrite, fullSchema } from '../src/command.js';
 import type { TsSchema, TsValue } from '../src/command.js';
 import { TsEngine } from '../src/engine.js';
 
@@ -204,9 +204,7 @@ describe('TsEngine', () => {
     const t = e.table(42);
     const before = [...(t?.scan(null, 0n, 2n ** 62n, null, 'override') ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
     const blocksBefore = t?.blockCount() ?? 0;
-    const reorg = Buffer.alloc(13);
-    reorg.writeUInt32BE(42, 0);
-    reorg.writeDoubleBE(1.5 * hour * 1e6, 4); // partitions ending before 1.5 h: hour 0 only
+    const reorg = encodeTsReorganize({ tableId: 42, beforeUs: 1.5 * hour * 1e6, dedup: 'override', storage: null, threads: 2 }); // partitions ending before 1.5 h: hour 0 only
     expect(e.reorganize(++i, reorg)).toBe(1);
     // A write into the partition while the rewrite runs: the rewrite is thrown away at the switch.
     e.apply(++i, cmd('a', 500, 1));

@@ -52,6 +52,12 @@ export class CatalogView {
   database(name: string): DatabaseDesc | undefined {
     return this.databases.get(name);
   }
+  /** The database a table (parentId) belongs to. */
+  databaseById(id: number): DatabaseDesc | undefined {
+    for (const d of this.databases.values()) if (d.id === id) return d;
+    return undefined;
+  }
+
 
   schema(dbId: number, name: string): SchemaDesc | undefined {
     return this.schemas.get(dbId)?.get(name);

@@ -10,7 +10,7 @@
  * as the row-at-a-time accumulators build them (aggregate.ts), so answers do not change; if an
  * int8 value leaves ±2^53 (where doubles stop being exact) it hands over to that path.
  */
-import { getInt64AsNumber, halvesOf } from '@strata/ts';
+import { getInt64AsNumber, getInt64AsSafeNumber, halvesOf } from '@strata/ts';
 import type { ColumnData } from '@strata/ts';
 import { Decimal } from '../types/numeric.js';
 import { hashKey } from '../types/types.js';
@@ -40,8 +40,6 @@ interface GroupState {
 
 /** Thrown when a value cannot be folded exactly as a double: the row-at-a-time plan takes over. */
 class NotExact extends Error {}
-
-const safeHigh = 2 ** 21; // |high 32 bits| below this: the int64 is within ±2^53
 
 export class TsColumnarAggregate implements Operator {
   constructor(
@@ -159,9 +157,9 @@ function reader(c: ColumnData): (r: number) => number {
     const u = halvesOf(v);
     if (!u) throw new NotExact();
     return (r) => {
-      const hi = (u[2 * r + 1] as number) | 0;
-      if (hi >= safeHigh || hi < -safeHigh) throw new NotExact();
-      return hi * 4294967296 + (u[2 * r] as number);
+      const x = getInt64AsSafeNumber(u, r);
+      if (Number.isNaN(x)) throw new NotExact();
+      return x;
     };
   }
   throw new NotExact();

@@ -76,6 +76,12 @@ export function getInt64AsNumber(u32: Uint32Array, i: number): number {
   return ((u32[2 * i + 1] as number) | 0) * 4294967296 + (u32[2 * i] as number);
 }
 
+/** The value of slot i as a double when that is exact (|value| < 2^53), else NaN. */
+export function getInt64AsSafeNumber(u32: Uint32Array, i: number): number {
+  const hi = (u32[2 * i + 1] as number) | 0;
+  return hi >= 2 ** 21 || hi < -(2 ** 21) ? NaN : hi * 4294967296 + (u32[2 * i] as number);
+}
+
 /** A Uint32Array over a BigInt64Array's memory (little-endian hosts only; null elsewhere). */
 export function halvesOf(a: BigInt64Array): Uint32Array | null {
   return littleEndian ? new Uint32Array(a.buffer, a.byteOffset, a.length * 2) : null;
