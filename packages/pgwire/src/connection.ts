@@ -119,6 +119,13 @@ type Phase = 'startup' | 'ready' | 'closed';
 export class Connection {
   private phase: Phase = 'startup';
   private inbuf: Buffer = Buffer.alloc(0);
+  /**
+   * Socket reads held back while a message is incomplete, and the bytes the message needs in
+   * all: joined once it is complete, so a large message costs one copy, not one per read.
+   */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private needBytes = 0;
   private readonly queue: { type: number; body: Buffer }[] = [];
   private draining = false;
   private readonly out = new Out();
@@ -147,7 +154,14 @@ export class Connection {
 
   private onData(d: Buffer): void {
     this.host.metrics.bytesIn(d.length);
-    this.inbuf = this.inbuf.length === 0 ? d : Buffer.concat([this.inbuf, d]);
+    if (this.needBytes > 0) {
+      this.held.push(d);
+      this.heldBytes += d.length;
+      if (this.heldBytes < this.needBytes) return;
+      this.inbuf = Buffer.concat(this.held, this.heldBytes);
+      this.held = [];
+      this.heldBytes = this.needBytes = 0;
+    } else this.inbuf = this.inbuf.length === 0 ? d : Buffer.concat([this.inbuf, d]);
     try {
       for (;;) {
         if (this.phase === 'closed') return;
@@ -170,6 +184,10 @@ export class Connection {
         }
         if (this.inbuf.length < 1 + len) {
           // Keep reading, but never buffer more than one message's worth.
+          this.held = [this.inbuf];
+          this.heldBytes = this.inbuf.length;
+          this.needBytes = 1 + len;
+          this.inbuf = Buffer.alloc(0);
           return;
         }
         const body = this.inbuf.subarray(5, 1 + len);

@@ -259,6 +259,46 @@ describe('time-series rows', () => {
     expect((await c.query("select site from copied where dev = 'd0' limit 1")).rows[0].site).toBe('x');
   });
 
+  it('COPY reads every field as INSERT does (its fast paths included), and fails the same way', async () => {
+    const cols = 'ts timestamptz not null, i2 int2, i4 int4, i8 int8, f8 float8, f4 float4, b bool, s varchar(4), t6 timestamptz(6), tl timestamp';
+    await c.query(`create table typed_copy (${cols}) tags (dev int4 not null) primary tags (dev)`);
+    await c.query(`create table typed_ins (${cols}) tags (dev int4 not null) primary tags (dev)`);
+    const rows = [
+      ['2026-01-01 00:00:00.123456+00', '7', '007', '-0', '1.5', '1.5', 't', 'ab', '2026-01-01 00:00:00.123456+00', '2026-01-01 00:00:00.5', '1'],
+      ['2026-01-01T00:00:01Z', ' 5', '2147483647', '9223372036854775807', '1e3', '3.4e38', 'false', 'abcd', '2026-01-01T00:00:01.000001Z', '2026-01-01T00:00:01', '1'],
+      ['2026-01-01 05:30:02+05:30', '-32768', '-2147483648', '-9223372036854775808', 'NaN', '-0.5', '1', null, '2026-01-01 05:30:02.25+05:30', '1999-12-31 23:59:59', '2'],
+      ['2026-01-01 00:00:03', null, '-0', '123456789012345', '0.1', '0.1', null, '', '2026-01-01 00:00:03', '2024-02-29 12:00:00', '2'],
+      ['2026-01-01 00:00:04.5-08', '12', '+12', '-123456789012345', '123456789012345.123456789012345', '-1e-3', 'yes', 'x', '2026-01-01 00:00:04.999999-08:00', '0099-01-01 00:00:00', '3'],
+      ['2026-01-01 00:00:05.0005+00', '1', '1', '1234567890123456', '-0', '1', 'no', 'y', '2026-01-01 00:00:05.0000005+00', '2026-01-01 00:00:05+00', '3'],
+    ];
+    const text = rows.map((r) => r.map((v) => (v === null ? '\\N' : v)).join('\t')).join('\n') + '\n';
+    const copy = (table: string, input: string) => spawnSync('psql', ['-X', '-v', 'ON_ERROR_STOP=1', node.url.replace('/defaultdb', '/iot'), '-c', `\\copy ${table} from pstdin`], { encoding: 'utf8', input });
+    const r = copy('typed_copy', text);
+    expect(r.stderr).toBe('');
+    for (const row of rows) await c.query(`insert into typed_ins values (${row.map((_, i) => `$${i + 1}`).join(', ')})`, row);
+    const all = async (t: string) => (await c.query(`select ts::text, i2, i4, i8::text, f8::text, f4::text, b, s, t6::text, tl::text, dev from ${t} order by ts`)).rows;
+    const copied = await all('typed_copy');
+    expect(copied).toHaveLength(rows.length);
+    expect(copied).toEqual(await all('typed_ins'));
+    // Fields the fast paths take but only the general parser may judge: the same error either way.
+    const bad: [number, string][] = [[2, '3000000000'], [2, '2147483648'], [1, '32768'], [1, '-32769'], [1, '40000'], [3, '99999999999999999999'], [0, '2026-02-29 00:00:00+00'], [0, '2026-01-01 24:00:01+00'], [4, '1.5.5'], [7, 'abcde'], [10, 'x']];
+    for (const [at, v] of bad) {
+      const row = rows[0]!.slice();
+      row[at] = v;
+      let insertError = '';
+      try {
+        await c.query(`insert into typed_ins values (${row.map((_, i) => `$${i + 1}`).join(', ')})`, row);
+      } catch (e) {
+        insertError = (e as Error).message;
+      }
+      expect(insertError, `${v} should fail`).not.toBe('');
+      const out = copy('typed_copy', row.map((x) => (x === null ? '\\N' : x)).join('\t') + '\n');
+      expect(out.status, v).not.toBe(0);
+      expect(out.stderr).toContain(insertError);
+    }
+    expect((await c.query('select count(*)::int as n from typed_copy')).rows[0].n).toBe(rows.length);
+  });
+
   it('a bad line in the middle of a large COPY fails with its line number; earlier proposals stay; the connection goes on', async () => {
     // psql, because postgres.js's writable stream (against PostgreSQL 15 as well) never settles
     // when the server reports an error while the client is still streaming.

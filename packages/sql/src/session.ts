@@ -31,6 +31,7 @@ import type { Ev } from './exec/operators.js';
 import { assignValue, checkRow, deleteRow, findConflict, insertChecked, insertRow, makeWriter, uniqueViolation, updateRow } from './exec/mutate.js';
 import { CopyParser, formatCopyRow } from './copy.js';
 import type { CopyRow } from './copy.js';
+import { TsCopyBatch } from './ts_copy.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
 import { alterTsTable, createTagIndex, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
@@ -1334,46 +1335,42 @@ export class Session {
     const implicit = !this.txn;
     if (implicit) await this.beginTxn(); // for reading settings; TS rows do not go through it
     const ctx = this.execCtx([]);
-    let pending: TsValue[][] = [];
     let count = 0;
-    const add = (fields: CopyRow, line: number) => {
-      if (fields.length !== targets.length) {
-        throw new PgError(SqlState.BadCopyFileFormat, fields.length < targets.length ? `missing data for column "${names[fields.length]}"` : 'extra data after last expected column', { detail: `COPY ${t.name}, line ${line}` });
-      }
-      const row: TsValue[] = new Array<TsValue>(cols.length).fill(null);
-      targets.forEach((ti, i) => {
-        const f = fields[i] as string | null;
-        const col = cols[ti] as ColumnDesc;
-        try {
-          row[ti] = f === null ? null : toTsValue(assignValue(parseValue(f, col.type, ctx.vctx), col.type, col, ctx), col.type, col.name);
-        } catch (e) {
-          if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${t.name}, line ${line}, column ${col.name}: "${f}"` });
-          throw e;
-        }
-      });
-      checkTsRow(t, cols, row);
-      pending.push(row);
-      count++;
-    };
+    let batch: TsCopyBatch;
+    try {
+      batch = new TsCopyBatch(t, cols, targets, tsSchemaOf(t, db, (n) => ctx.clusterSetting(n)), ctx.clusterSetting('ts.dedup.rule') === 'reject', ctx);
+    } catch (e) {
+      this.onError();
+      throw e;
+    }
     // One proposal in flight while the next rows are parsed (double buffering): parsing overlaps
     // the log's fsync and the apply. Proposals keep their order (one replica log).
     let inflight: Promise<void> | null = null;
     const flush = async () => {
-      const rows = pending;
-      pending = [];
-      if (rows.length === 0) return;
+      const n = batch.rows;
+      if (n === 0) return;
+      const payload = batch.take();
       if (inflight) await inflight;
       this.checkTsDiskSpace(sender, ctx.txn);
-      inflight = proposeTsRows(sender, t, db, rows, ctx);
+      inflight = sender.proposeTs(t.id, payload).then(() => {
+        count += n;
+      });
+    };
+    const add = async (rows: CopyRow[]) => {
+      const lines = parser.lineOf;
+      for (let i = 0; i < rows.length; i++) {
+        const fields = rows[i] as CopyRow;
+        const line = lines[i] as number;
+        if (fields.length !== targets.length) {
+          throw new PgError(SqlState.BadCopyFileFormat, fields.length < targets.length ? `missing data for column "${names[fields.length]}"` : 'extra data after last expected column', { detail: `COPY ${t.name}, line ${line}` });
+        }
+        batch.add(fields, line);
+        if (batch.rows >= tsRowsPerCommandMax) await flush();
+      }
     };
     try {
-      for await (const chunk of copyIn(targets.length)) {
-        const rows = parser.push(chunk);
-        rows.forEach((fields, i) => add(fields, parser.lineOf[i] as number));
-        if (pending.length >= tsRowsPerCommandMax) await flush();
-      }
-      const last = parser.end();
-      last.forEach((fields, i) => add(fields, parser.lineOf[i] as number));
+      for await (const chunk of copyIn(targets.length)) await add(parser.push(chunk));
+      await add(parser.end());
       await flush();
       await inflight;
       if (implicit) await this.finishImplicit();

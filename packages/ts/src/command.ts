@@ -4,24 +4,37 @@
  * as the raw insert payload). The command is self-describing — it carries the table's schema — so
  * a replica can apply it (or replay it after a crash) without the SQL catalog.
  *
- * Layout (big endian):
+ * Layout (big endian unless said otherwise):
  *   u8 version | u8 flags (bit 0: reject duplicate timestamps) | schema header | u32 groups
- *   | groups × (tag values | u32 rows | rows × column values)
+ *   | groups × (tag values | u32 rows | columns × column)
  * Schema header (every TS command that names rows or devices starts with it, so a replica
  * decodes it with the schema it was built under, whatever schema the table has when it applies):
  *   u32 tableId | f64 partitionIntervalUs | u32 schemaVersion | u16 rowsPerBlock
  *   | u32 blocksPerSegment | u8 codec | u8 level | u16 columns | (u8 type | u16 id) × columns
  *   | u16 tags | (u8 type | u16 id) × tags | u8 primaryTags | u16 tagIndex × primaryTags
  * Rows are grouped by their tag values (one group per device in the command), so tags are sent,
- * logged and looked up once per device, not once per row.
- * A value: u8 null flag (1 = NULL, then nothing) | payload by type — Timestamp: f64 microseconds
- * (the SQL layer's own representation, exact), Int64: i64, Int32: i32, Float64: f64, Bool: u8,
- * String: u32 byte length + UTF-8 bytes.
+ * logged and looked up once per device, not once per row. Within a group the rows travel
+ * column-wise (version 5), so applying a command copies arrays instead of decoding values:
+ *   column: u8 nulls (0 none | 1: one byte per row follows, 1 = NULL) | values — Timestamp
+ *   (microseconds) and Int64: i64 × rows, Int32: i32 × rows, Float64: f64 × rows, all little
+ *   endian (the platform's order: the arrays are copied as they are); Bool: u8 × rows; String:
+ *   rows × (u32 byte length | UTF-8 bytes). NULL slots hold zero / ''.
+ * A tag value: u8 null flag (1 = NULL, then nothing) | payload by type — Timestamp: f64
+ * microseconds (the SQL layer's own representation, exact), Int64: i64, Int32: i32, Float64: f64,
+ * Bool: u8, String: u32 byte length + UTF-8 bytes.
+ * Version 4 (still read, for logs written before it) carried each row's values in that format.
  */
 import { PgError, SqlState } from '@strata/common';
 import { ColumnType } from './block.js';
+import type { ColumnData, ColumnValues } from './block.js';
 
-export const tsCommandVersion = 4;
+export const tsCommandVersion = 5;
+
+/** The write command version before columns (decoded for replay of older logs). */
+const tsCommandVersionRows = 4;
+
+/** Typed arrays are copied into and out of commands as they are, so the byte order must be fixed. */
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('the time-series engine needs a little-endian platform');
 
 /** A payload above this is refused before it reaches the log (the log's record limit is larger). */
 export const tsCommandBytesMax = 64 * 1024 * 1024;
@@ -83,12 +96,264 @@ export interface TsWrite {
   rows: TsValue[][];
 }
 
-/** A decoded command: rows grouped by tag values, each row holding column values only. */
+/** Rows of one device in a command, column-wise (ColumnData as blocks hold them). */
+export interface TsColumnGroup {
+  tags: TsValue[];
+  rows: number;
+  columns: ColumnData[];
+}
+
+/** A decoded command: rows grouped by tag values, each group's column values. */
 export interface TsWriteGroups {
   tableId: number;
   schema: FullTsSchema;
   rejectDuplicates: boolean;
-  groups: { tags: TsValue[]; rows: TsValue[][] }[];
+  groups: TsColumnGroup[];
+}
+
+const twoTo32 = 4294967296;
+
+/**
+ * One column being built a value at a time into a typed array that doubles as it fills.
+ * 64-bit columns also keep an Int32Array view, so a safe integer given as a number is stored as
+ * its two 32-bit halves without a BigInt.
+ */
+export class ColumnBuilder {
+  rows = 0;
+  private values: ColumnValues;
+  private halves: Int32Array | null = null;
+  private nulls: Uint8Array | null = null;
+
+  constructor(
+    readonly type: ColumnType,
+    private capacity = 16,
+  ) {
+    this.values = allocValues(type, capacity);
+    if (type === ColumnType.Timestamp || type === ColumnType.Int64) this.halves = new Int32Array((this.values as BigInt64Array).buffer);
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const next = allocValues(this.type, cap);
+    if (Array.isArray(next)) (next as string[]).splice(0, this.rows, ...(this.values as string[]).slice(0, this.rows));
+    else (next as Exclude<ColumnValues, string[]>).set(this.values as never);
+    this.values = next;
+    if (this.halves) this.halves = new Int32Array((next as BigInt64Array).buffer);
+    if (this.nulls) {
+      const n = new Uint8Array(cap);
+      n.set(this.nulls);
+      this.nulls = n;
+    }
+    this.capacity = cap;
+  }
+
+  pushNull(): void {
+    if (this.rows === this.capacity) this.grow();
+    if (!this.nulls) this.nulls = new Uint8Array(this.capacity);
+    this.nulls[this.rows] = 1;
+    if (this.type === ColumnType.String) (this.values as string[])[this.rows] = '';
+    this.rows++;
+  }
+
+  /**
+   * A number: for Timestamp (microseconds) and Int64 a safe integer, stored without a BigInt;
+   * for Int32, Float64 and Bool (0/1) the value itself.
+   */
+  pushNumber(n: number): void {
+    if (this.rows === this.capacity) this.grow();
+    const h = this.halves;
+    if (h) {
+      h[2 * this.rows] = n >>> 0;
+      h[2 * this.rows + 1] = Math.floor(n / twoTo32);
+    } else (this.values as Int32Array | Float64Array | Uint8Array)[this.rows] = n;
+    this.rows++;
+  }
+
+  /** Any non-NULL value of the column's type (a timestamp may be a bigint or a number). */
+  push(v: Exclude<TsValue, null>): void {
+    if (typeof v === 'number' && this.type !== ColumnType.String) {
+      if (this.halves && !Number.isSafeInteger(v)) {
+        this.pushBig(BigInt(v));
+        return;
+      }
+      this.pushNumber(v);
+      return;
+    }
+    if (typeof v === 'bigint') {
+      if (this.halves) this.pushBig(v);
+      else this.pushNumber(Number(v));
+      return;
+    }
+    if (typeof v === 'boolean') {
+      this.pushNumber(v ? 1 : 0);
+      return;
+    }
+    if (this.rows === this.capacity) this.grow();
+    (this.values as string[])[this.rows++] = v as string;
+  }
+
+  private pushBig(v: bigint): void {
+    if (this.rows === this.capacity) this.grow();
+    (this.values as BigInt64Array)[this.rows++] = v;
+  }
+
+  /** Rows [from, to) of a column of the same type. */
+  append(c: ColumnData, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    while (this.rows + n > this.capacity) this.grow();
+    if (c.nulls) {
+      if (!this.nulls) this.nulls = new Uint8Array(this.capacity);
+      this.nulls.set(c.nulls.subarray(from, to), this.rows);
+    }
+    if (Array.isArray(this.values)) {
+      const src = c.values as string[];
+      for (let i = 0; i < n; i++) this.values[this.rows + i] = src[from + i] as string;
+    } else (this.values as BigInt64Array).set((c.values as BigInt64Array).subarray(from, to), this.rows);
+    this.rows += n;
+  }
+
+  /** The column so far (views of the builder's arrays: push no more after this). */
+  finish(): ColumnData {
+    const n = this.rows;
+    const values = Array.isArray(this.values) ? this.values.slice(0, n) : (this.values as Exclude<ColumnValues, string[]>).subarray(0, n);
+    let nulls = this.nulls ? this.nulls.subarray(0, n) : null;
+    if (nulls && nulls.indexOf(1) < 0) nulls = null;
+    return { type: this.type, values: values as ColumnValues, nulls };
+  }
+}
+
+function allocValues(t: ColumnType, n: number): ColumnValues {
+  switch (t) {
+    case ColumnType.Timestamp:
+    case ColumnType.Int64:
+      return new BigInt64Array(n);
+    case ColumnType.Int32:
+      return new Int32Array(n);
+    case ColumnType.Float64:
+      return new Float64Array(n);
+    case ColumnType.Bool:
+      return new Uint8Array(n);
+    case ColumnType.String:
+      return new Array<string>(n);
+  }
+}
+
+/** The rows of one device being built: its tag values and a builder per data column. */
+export interface TsGroupBuilder {
+  tags: TsValue[];
+  tagBytes: Buffer;
+  columns: ColumnBuilder[];
+}
+
+/**
+ * Builds a write command: rows are added to the group of their tag values (found by the tag
+ * values' encoded bytes), column by column.
+ */
+export class TsWriteBuilder {
+  private readonly groups = new Map<string, TsGroupBuilder>();
+  private readonly tagWriter = new ByteWriter(64);
+  /** Rows so far: addRow counts them; a caller filling group columns itself adds its own. */
+  rows = 0;
+
+  constructor(
+    readonly tableId: number,
+    readonly schema: TsSchema,
+    readonly rejectDuplicates = false,
+  ) {}
+
+  /** The group for these tag values (in the schema's tag layout), created on first use. */
+  group(tags: TsValue[]): TsGroupBuilder {
+    const tw = this.tagWriter;
+    tw.len = 0;
+    const types = this.schema.tags;
+    for (let i = 0; i < types.length; i++) writeValue(tw, types[i] as ColumnType, tags[i] ?? null);
+    const key = tw.buf.toString('latin1', 0, tw.len);
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { tags: tags.slice(0, types.length), tagBytes: Buffer.from(tw.buf.subarray(0, tw.len)), columns: this.schema.columns.map((t) => new ColumnBuilder(t)) };
+      this.groups.set(key, g);
+    }
+    return g;
+  }
+
+  /** One row given as values: data columns then tags. */
+  addRow(row: readonly TsValue[]): void {
+    const nCols = this.schema.columns.length;
+    const g = this.group(row.slice(nCols) as TsValue[]);
+    for (let c = 0; c < nCols; c++) {
+      const v = row[c] ?? null;
+      const b = g.columns[c] as ColumnBuilder;
+      if (v === null) b.pushNull();
+      else b.push(v);
+    }
+    this.rows++;
+  }
+
+  /** Devices (groups) so far. */
+  get groupCount(): number {
+    return this.groups.size;
+  }
+
+  finish(): Buffer {
+    const s = this.schema;
+    const nCols = s.columns.length;
+    const w = new ByteWriter(64 + this.rows * nCols * 9);
+    w.u8(tsCommandVersion).u8(this.rejectDuplicates ? 1 : 0);
+    writeSchemaHeader(w, this.tableId, s);
+    w.u32(this.groups.size);
+    for (const g of this.groups.values()) {
+      const n = (g.columns[0] as ColumnBuilder).rows;
+      w.bytes(g.tagBytes).u32(n);
+      for (const b of g.columns) {
+        if (b.rows !== n) throw new Error(`column builder holds ${b.rows} rows, the group ${n}`);
+        writeColumn(w, b.finish());
+      }
+    }
+    if (w.len > tsCommandBytesMax) throw new PgError(SqlState.ProgramLimitExceeded, `time-series write of ${w.len} bytes exceeds ${tsCommandBytesMax} bytes; insert fewer rows per statement`);
+    return w.finish();
+  }
+}
+
+function writeColumn(w: ByteWriter, c: ColumnData): void {
+  if (c.nulls) w.u8(1).bytes(Buffer.from(c.nulls.buffer, c.nulls.byteOffset, c.nulls.length));
+  else w.u8(0);
+  if (c.type === ColumnType.String) {
+    for (const s of c.values as string[]) {
+      const at = w.len;
+      w.u32(0);
+      w.utf8(s);
+      w.buf.writeUInt32BE(w.len - at - 4, at);
+    }
+    return;
+  }
+  const v = c.values as Exclude<ColumnValues, string[]>;
+  w.bytes(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+}
+
+function readColumn(r: ByteReader, type: ColumnType, rows: number): ColumnData {
+  const mode = r.u8();
+  if (mode > 1) throw new PgError(SqlState.DataCorrupted, `unknown null mode ${mode} in a time-series write`);
+  const nulls = mode === 1 ? Uint8Array.from(r.bytes(rows)) : null;
+  if (type === ColumnType.String) {
+    const values = new Array<string>(rows);
+    for (let i = 0; i < rows; i++) values[i] = r.bytes(r.u32()).toString('utf8');
+    return { type, values, nulls };
+  }
+  const values = allocValues(type, rows) as Exclude<ColumnValues, string[]>;
+  new Uint8Array(values.buffer).set(r.bytes(values.byteLength));
+  return { type, values, nulls };
+}
+
+/** A group's rows as value arrays (timestamps and Int64 as bigint, Bool as boolean, NULL as null). */
+export function rowsOfGroup(g: TsColumnGroup): TsValue[][] {
+  return Array.from({ length: g.rows }, (_, i) =>
+    g.columns.map((c) => {
+      if (c.nulls && c.nulls[i]) return null;
+      const v = c.values[i] as TsValue;
+      return c.type === ColumnType.Bool ? v === 1 : v;
+    }),
+  );
 }
 
 /** A growable big-endian byte writer. */
@@ -147,6 +412,13 @@ export class ByteWriter {
     this.room(8);
     this.buf.writeDoubleBE(v, this.len);
     this.len += 8;
+    return this;
+  }
+
+  /** A string's UTF-8 bytes (no length). */
+  utf8(s: string): this {
+    this.room(s.length * 3);
+    this.len += this.buf.write(s, this.len, 'utf8');
     return this;
   }
 
@@ -278,29 +550,9 @@ export function readValue(r: ByteReader, t: ColumnType): TsValue {
 const validTypes = new Set<number>(Object.values(ColumnType));
 
 export function encodeTsWrite(c: TsWrite): Buffer {
-  const s = c.schema;
-  const nCols = s.columns.length;
-  // Group rows by their tag values (the encoded tag bytes are the key).
-  const groups = new Map<string, { tagBytes: Buffer; rows: TsValue[][] }>();
-  const tw = new ByteWriter(64);
-  for (const row of c.rows) {
-    tw.len = 0;
-    for (let i = 0; i < s.tags.length; i++) writeValue(tw, s.tags[i] as ColumnType, row[nCols + i] ?? null);
-    const key = tw.buf.toString('latin1', 0, tw.len);
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { tagBytes: Buffer.from(tw.buf.subarray(0, tw.len)), rows: [] }));
-    g.rows.push(row);
-  }
-  const w = new ByteWriter(64 + c.rows.length * nCols * 9);
-  w.u8(tsCommandVersion).u8(c.rejectDuplicates ? 1 : 0);
-  writeSchemaHeader(w, c.tableId, s);
-  w.u32(groups.size);
-  for (const g of groups.values()) {
-    w.bytes(g.tagBytes).u32(g.rows.length);
-    for (const row of g.rows) for (let i = 0; i < nCols; i++) writeValue(w, s.columns[i] as ColumnType, row[i] ?? null);
-  }
-  if (w.len > tsCommandBytesMax) throw new PgError(SqlState.ProgramLimitExceeded, `time-series write of ${w.len} bytes exceeds ${tsCommandBytesMax} bytes; insert fewer rows per statement`);
-  return w.finish();
+  const b = new TsWriteBuilder(c.tableId, c.schema, c.rejectDuplicates);
+  for (const row of c.rows) b.addRow(row);
+  return b.finish();
 }
 
 /** Writes the schema header (see the layout above). */
@@ -338,31 +590,38 @@ export function readSchemaHeader(r: ByteReader): { tableId: number; schema: Full
   return { tableId, schema: { partitionIntervalUs, columns: cols.types, tags: tags.types, primaryTags, version, columnIds: cols.ids, tagIds: tags.ids, storage } };
 }
 
-function readVersion(r: ByteReader): void {
+function readVersion(r: ByteReader): number {
   const version = r.u8();
-  if (version !== tsCommandVersion) throw new PgError(SqlState.DataCorrupted, `unknown time-series command version ${version}`);
+  if (version !== tsCommandVersion && version !== tsCommandVersionRows) throw new PgError(SqlState.DataCorrupted, `unknown time-series command version ${version}`);
+  return version;
 }
 
 export function decodeTsWrite(b: Buffer): TsWriteGroups {
   const r = new ByteReader(b);
-  readVersion(r);
+  const version = readVersion(r);
   const flags = r.u8();
   const { tableId, schema } = readSchemaHeader(r);
   const columns = schema.columns;
   const tags = schema.tags;
   const nGroups = r.u32();
-  const groups: TsWriteGroups['groups'] = [];
-  const nCols = columns.length;
+  const groups: TsColumnGroup[] = [];
   for (let g = 0; g < nGroups; g++) {
     const tagValues = tags.map((t) => readValue(r, t));
     const n = r.u32();
-    const rows: TsValue[][] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const row: TsValue[] = new Array(nCols);
-      for (let c = 0; c < nCols; c++) row[c] = readValue(r, columns[c] as ColumnType);
-      rows[i] = row;
+    if (version === tsCommandVersion) {
+      groups.push({ tags: tagValues, rows: n, columns: columns.map((t) => readColumn(r, t, n)) });
+      continue;
     }
-    groups.push({ tags: tagValues, rows });
+    const builders = columns.map((t) => new ColumnBuilder(t, Math.max(1, n)));
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < columns.length; c++) {
+        const v = readValue(r, columns[c] as ColumnType);
+        const cb = builders[c] as ColumnBuilder;
+        if (v === null) cb.pushNull();
+        else cb.push(v);
+      }
+    }
+    groups.push({ tags: tagValues, rows: n, columns: builders.map((cb) => cb.finish()) });
   }
   return { tableId, schema, rejectDuplicates: (flags & 1) === 1, groups };
 }

@@ -21,7 +21,7 @@ import type { FullTsSchema, TsSchema, TsValue, TsWriteGroups } from './command.j
 import { TsTable } from './table.js';
 import { convertValue } from './schema.js';
 import type { RewriteJob, RewriteResult } from './reorganize.js';
-import type { ColumnType } from './block.js';
+import type { ColumnData, ColumnType } from './block.js';
 import type { SegmentOptions } from './segment.js';
 
 export interface TsEngineOptions {
@@ -126,7 +126,7 @@ export class TsEngine {
       // Built under another schema (proposed before an ALTER applied, or replayed): map by id.
       for (const g of cmd.groups) {
         g.tags = TsEngine.tagsIn(t, g.tags, cmd.schema);
-        g.rows = t.mapRows(g.rows, cmd.schema);
+        g.columns = t.mapColumns(g, cmd.schema);
       }
     }
     applyRows(t, cmd);
@@ -284,7 +284,7 @@ function applyRows(t: TsTable, cmd: TsWriteGroups): void {
   const tags = t.tags;
   if (!tags) throw new Error('time-series table without a tag table');
   if (cmd.rejectDuplicates) checkNoDuplicates(t, cmd);
-  for (const g of cmd.groups) t.appendRows(tags.entityFor(g.tags), g.rows);
+  for (const g of cmd.groups) t.appendColumns(tags.entityFor(g.tags), g.columns, g.rows);
 }
 
 /**
@@ -297,8 +297,7 @@ function checkNoDuplicates(t: TsTable, cmd: TsWriteGroups): void {
     const seen = new Set<bigint>();
     let lo: bigint | null = null;
     let hi: bigint | null = null;
-    for (const row of g.rows) {
-      const ts = row[0] as bigint;
+    for (const ts of (g.columns[0] as ColumnData).values as BigInt64Array) {
       if (seen.has(ts)) throw duplicate(ts);
       seen.add(ts);
       if (lo === null || ts < lo) lo = ts;

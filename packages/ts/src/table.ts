@@ -17,8 +17,9 @@ import { basename, join } from 'node:path';
 import { TagTable } from './tags.js';
 import { Codec, ColumnType, blockRowsDefault, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from './block.js';
 import type { BlockHeader, ColumnData, ColumnValues, Compression } from './block.js';
-import { convertColumn, nullColumn, positionsById, remapValues, sameIds, zeroColumn } from './schema.js';
-import type { FullTsSchema, TsStorage, TsValue } from './command.js';
+import { convertColumn, nullColumn, positionsById, sameIds, zeroColumn } from './schema.js';
+import { ColumnBuilder } from './command.js';
+import type { FullTsSchema, TsColumnGroup, TsStorage, TsValue } from './command.js';
 import type { RewriteJob, RewriteResult } from './reorganize.js';
 import { Partition, partitionStart } from './partition.js';
 import type { LocatedBlock } from './partition.js';
@@ -95,55 +96,29 @@ interface Tombstone {
   marks: Map<bigint, [number, number]>;
 }
 
-/** Rows of one entity, column-wise, growing by doubling. */
+/** Rows of one entity, column-wise, in typed arrays that double as they fill. */
 class EntityBuffer {
   rows = 0;
-  cols: (number[] | bigint[] | string[])[];
-  nulls: Uint8Array[];
+  cols: ColumnBuilder[];
 
   constructor(readonly types: ColumnType[]) {
-    this.cols = types.map(() => []);
-    this.nulls = types.map(() => new Uint8Array(0));
+    this.cols = types.map((t) => new ColumnBuilder(t));
   }
 
-  push(values: unknown[], isNull: boolean[]): void {
-    for (let c = 0; c < this.types.length; c++) {
-      if (this.nulls[c]!.length <= this.rows) {
-        const n = new Uint8Array(Math.max(16, this.rows * 2));
-        n.set(this.nulls[c] as Uint8Array);
-        this.nulls[c] = n;
-      }
-      (this.nulls[c] as Uint8Array)[this.rows] = isNull[c] ? 1 : 0;
-      (this.cols[c] as unknown[]).push(isNull[c] ? zeroOf(this.types[c] as ColumnType) : values[c]);
-    }
-    this.rows++;
+  /** Rows [from, to) of columns in this buffer's layout. */
+  append(src: ColumnData[], from: number, to: number): void {
+    for (let c = 0; c < this.cols.length; c++) (this.cols[c] as ColumnBuilder).append(src[c] as ColumnData, from, to);
+    this.rows += to - from;
   }
 
-  /** Column data for rows [from, to). */
-  slice(from: number, to: number): ColumnData[] {
-    return this.types.map((t, c) => {
-      const src = (this.cols[c] as unknown[]).slice(from, to);
-      const nulls = (this.nulls[c] as Uint8Array).slice(from, to);
-      return { type: t, values: typed(t, src), nulls: nulls.some((x) => x === 1) ? nulls : null };
-    });
+  /** The buffered rows (views: read them before the next append). */
+  all(): ColumnData[] {
+    return this.cols.map((b) => b.finish());
   }
 
   clear(): void {
     this.rows = 0;
-    this.cols = this.types.map(() => []);
-    this.nulls = this.types.map(() => new Uint8Array(0));
-  }
-}
-
-function zeroOf(t: ColumnType): unknown {
-  switch (t) {
-    case ColumnType.Timestamp:
-    case ColumnType.Int64:
-      return 0n;
-    case ColumnType.String:
-      return '';
-    default:
-      return 0;
+    this.cols = this.types.map((t) => new ColumnBuilder(t));
   }
 }
 
@@ -265,10 +240,13 @@ export class TsTable {
     }
   }
 
-  /** Rows written under another schema (`from`), rearranged to the current layout by column id. */
-  mapRows(rows: TsValue[][], from: FullTsSchema): TsValue[][] {
-    if (sameIds(from.columnIds, this.layout.ids) && from.columns.every((t, i) => t === this.types[i])) return rows;
-    return rows.map((r) => remapValues(r, from.columnIds, from.columns, this.layout.ids, this.types));
+  /** A group's columns written under another schema (`from`), rearranged to the current layout by column id. */
+  mapColumns(g: TsColumnGroup, from: FullTsSchema): ColumnData[] {
+    if (sameIds(from.columnIds, this.layout.ids) && from.columns.every((t, i) => t === this.types[i])) return g.columns;
+    return positionsById(from.columnIds, this.layout.ids).map((p, i) => {
+      const to = this.types[i] as ColumnType;
+      return p < 0 ? nullColumn(to, g.rows) : convertColumn(g.columns[p] as ColumnData, to);
+    });
   }
 
   /**
@@ -320,29 +298,64 @@ export class TsTable {
   }
 
   /**
-   * Appends rows of one entity given row-wise (values[c] per column; null for SQL NULL). Rows may
-   * be out of order; each goes to the buffer of its partition. Full buffers become blocks.
+   * Appends rows of one entity given row-wise (values[c] per column; null for SQL NULL; the
+   * timestamp a bigint). See appendColumns.
    */
-  appendRows(entityId: number, rows: unknown[][]): void {
-    if (this.lastRows.size > 0) this.lastRows.delete(entityId);
+  appendRows(entityId: number, rows: TsValue[][]): void {
+    const builders = this.types.map((t) => new ColumnBuilder(t, Math.max(1, rows.length)));
     for (const r of rows) {
-      const ts = r[0];
-      if (typeof ts !== 'bigint') throw new Error('timestamp must be a bigint');
-      const p = this.partitionFor(ts);
+      if (typeof r[0] !== 'bigint') throw new Error('timestamp must be a bigint');
+      builders.forEach((b, c) => {
+        const v = r[c] ?? null;
+        if (v === null) b.pushNull();
+        else b.push(v);
+      });
+    }
+    this.appendColumns(entityId, builders.map((b) => b.finish()), rows.length);
+  }
+
+  /**
+   * Appends `rows` rows of one entity given column-wise in the current layout. Rows may be out of
+   * order; each run of rows in one partition is copied into that partition's buffer for the
+   * entity, and a buffer that reaches rowsPerBlock rows becomes a block.
+   */
+  appendColumns(entityId: number, cols: ColumnData[], rows: number): void {
+    if (this.lastRows.size > 0) this.lastRows.delete(entityId);
+    const tsCol = cols[0] as ColumnData;
+    if (tsCol.type !== ColumnType.Timestamp || tsCol.values.length < rows || tsCol.nulls) throw new Error('a row without a timestamp');
+    // Timestamps read as doubles through their 32-bit halves (exact: microseconds < 2^53).
+    const h = new Int32Array((tsCol.values as BigInt64Array).buffer, (tsCol.values as BigInt64Array).byteOffset, rows * 2);
+    const interval = Number(this.o.partitionInterval);
+    const startOf = (r: number): number | bigint => {
+      const hi = h[2 * r + 1] as number;
+      if (hi >= -0x100000 && hi < 0x100000) return Math.floor((hi * 4294967296 + ((h[2 * r] as number) >>> 0)) / interval) * interval;
+      return partitionStart((tsCol.values as BigInt64Array)[r] as bigint, this.o.partitionInterval); // beyond 2^52: exact
+    };
+    let r = 0;
+    while (r < rows) {
+      const start = startOf(r);
+      let end = r + 1;
+      while (end < rows && startOf(end) === start) end++;
+      const p = this.partitionFor((tsCol.values as BigInt64Array)[r] as bigint);
       this.clean.delete(p.start);
       if (this.rewrites.size > 0) this.touch(p.start);
       const key = `${p.start}/${entityId}`;
       let b = this.buffers.get(key);
       if (!b) this.buffers.set(key, (b = new EntityBuffer(this.types)));
-      b.push(r, r.map((v) => v === null || v === undefined));
-      if (b.rows >= this.rowsPerBlock) this.seal(p, entityId, b);
+      for (let from = r; from < end; ) {
+        const to = Math.min(end, from + Math.max(1, this.rowsPerBlock - b.rows));
+        b.append(cols, from, to);
+        from = to;
+        if (b.rows >= this.rowsPerBlock) this.seal(p, entityId, b);
+      }
+      r = end;
     }
-    this.unflushedRows += rows.length;
+    this.unflushedRows += rows;
   }
 
   private seal(p: Partition, entityId: number, b: EntityBuffer): void {
     if (b.rows === 0) return;
-    p.append(entityId, encodeBlock(b.slice(0, b.rows), this.compression, this.layout.ids));
+    p.append(entityId, encodeBlock(b.all(), this.compression, this.layout.ids));
     b.clear();
   }
 
@@ -520,7 +533,7 @@ export class TsTable {
           parts.push(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
         }
         const b = this.buffers.get(`${p.start}/${id}`);
-        if (b && b.rows > 0) parts.push(b.slice(0, b.rows));
+        if (b && b.rows > 0) parts.push(b.all());
       }
       const merged = mergeSortedColumns(parts, this.types, minTs, maxTs);
       if (merged) yield { entityId: id, columns: dedup === 'keep' ? merged : dedupRuns(merged, dedup) };
@@ -576,15 +589,9 @@ export class TsTable {
       if (ids && !ids.has(Number(entity))) continue;
       const st = BigInt(start);
       if (st + this.o.partitionInterval <= lo || st > hi) continue;
-      const cols = keepRows(b.slice(0, b.rows), (ts) => ts < lo || ts > hi);
-      const n = (cols[0]?.values.length ?? 0) as number;
+      const cols = keepRows(b.all(), (ts) => ts < lo || ts > hi);
       b.clear();
-      for (let r = 0; r < n; r++) {
-        b.push(
-          cols.map((c) => (c.type === ColumnType.String ? (c.values as string[])[r] : (c.values as BigInt64Array)[r])),
-          cols.map((c) => (c.nulls ? c.nulls[r] === 1 : false)),
-        );
-      }
+      b.append(cols, 0, (cols[0]?.values.length ?? 0) as number);
     }
     this.tombstones.push({ entities: ids, lo, hi, marks });
     this.unflushedRows++; // the delete must reach meta.json at the next flush
@@ -624,7 +631,7 @@ export class TsTable {
           const buf = p.read(blk);
           runs.push(this.blockColumns(buf, readBlockHeader(buf), null));
         }
-        if (b && b.rows > 0) runs.push(b.slice(0, b.rows));
+        if (b && b.rows > 0) runs.push(b.all());
         let best: { run: ColumnData[]; i: number; ts: bigint } | null = null;
         for (const run of runs) {
           const ts = run[0]?.values as BigInt64Array;
@@ -691,7 +698,7 @@ export class TsTable {
         addRows(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
       }
       const b = this.buffers.get(`${p.start}/${entityId}`);
-      if (b && b.rows > 0) addRows(b.slice(0, b.rows));
+      if (b && b.rows > 0) addRows(b.all());
     }
     return a;
   }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Codec, ColumnType, readBlockHeader } from '../src/block.js';
 import { Segment } from '../src/segment.js';
 import type { BlockRef } from '../src/segment.js';
-import { decodeTsWrite, encodeTsAlter, encodeTsDelete, encodeTsReorganize, encodeTsWrite, fullSchema } from '../src/command.js';
+import { ByteWriter, decodeTsWrite, encodeTsAlter, writeSchemaHeader, writeValue, encodeTsDelete, encodeTsReorganize, encodeTsWrite, fullSchema, rowsOfGroup } from '../src/command.js';
 import type { TsSchema, TsValue } from '../src/command.js';
 import { TsEngine } from '../src/engine.js';
 
@@ -48,7 +48,8 @@ describe('TS write command', () => {
       [8n, 0, 0, true, 'x', -1n],
       [9n, 0, 0, true, 'y', 2n ** 53n + 1n],
     ];
-    expect(decodeTsWrite(encodeTsWrite({ tableId: 7, schema, rows: r }))).toEqual({
+    const d = decodeTsWrite(encodeTsWrite({ tableId: 7, schema, rows: r }));
+    expect({ ...d, groups: d.groups.map((g) => ({ tags: g.tags, rows: rowsOfGroup(g) })) }).toEqual({
       tableId: 7,
       schema: fullSchema(schema),
       rejectDuplicates: false,
@@ -59,6 +60,24 @@ describe('TS write command', () => {
         { tags: ['y', 2n ** 53n + 1n], rows: [[9n, 0, 0, true]] },
       ],
     });
+  });
+
+  it('still decodes version 4 commands (values row by row) that older logs hold', () => {
+    const w = new ByteWriter();
+    w.u8(4).u8(1);
+    writeSchemaHeader(w, 7, schema);
+    w.u32(1);
+    writeValue(w, ColumnType.String, 'a');
+    writeValue(w, ColumnType.Int64, 7n);
+    w.u32(2);
+    const old: TsValue[][] = [
+      [5_000_000, 0.5, 3, true],
+      [6_000_000, null, null, false],
+    ];
+    for (const r of old) r.forEach((v, i) => writeValue(w, schema.columns[i] as ColumnType, v));
+    const d = decodeTsWrite(w.finish());
+    expect(d.rejectDuplicates).toBe(true);
+    expect(d.groups.map((g) => ({ tags: g.tags, rows: rowsOfGroup(g) }))).toEqual([{ tags: ['a', 7n], rows: [[5_000_000n, 0.5, 3, true], [6_000_000n, null, null, false]] }]);
   });
 
   it('refuses a truncated payload with a clear error instead of reading garbage', () => {

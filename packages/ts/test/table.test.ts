@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ColumnType } from '../src/block.js';
 import { TsTable } from '../src/table.js';
 import type { TsTableOptions } from '../src/table.js';
+import type { TsValue } from '../src/command.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ts-table-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -27,7 +28,7 @@ function opts(name: string): TsTableOptions {
 describe('TsTable', () => {
   it('appends out of order across partitions and scans in timestamp order', () => {
     const t = TsTable.open(opts('a'));
-    const rows: unknown[][] = [];
+    const rows: TsValue[][] = [];
     for (let i = 0; i < 1000; i++) rows.push([BigInt((i * 7919) % 1000) * 3_600_000n, i * 0.5, BigInt(i)]);
     t.appendRows(1, rows);
     t.appendRows(2, [[5n, null, 1n]]);
