@@ -20,6 +20,7 @@ export class NodeMetrics implements WireMetrics {
   readonly raftLogBytes = new Gauge({ name: 'strata_raft_log_bytes', help: 'Size of the current raft log segment', registers: [this.registry] });
   readonly raftRounds = new Gauge({ name: 'strata_raft_log_rounds', help: 'Raft rounds (log writes + fsyncs) since start', registers: [this.registry] });
   readonly commits = new Gauge({ name: 'strata_kv_commits', help: 'Committed write transactions since start', registers: [this.registry] });
+  readonly tsBlockReads = new Gauge({ name: 'strata_ts_block_reads', help: 'Time-series blocks scans read since start, by how: skipped (header min/max), header (answered from the header), decoded', labelNames: ['how'], registers: [this.registry] });
   readonly conflicts = new Gauge({ name: 'strata_kv_serialization_conflicts', help: 'Transactions refused with 40001 since start', registers: [this.registry] });
 
   constructor() {

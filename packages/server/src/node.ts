@@ -87,6 +87,10 @@ export class StrataNode {
         this.metrics.raftRounds.set(st.stats.logRounds);
         this.metrics.commits.set(st.stats.commits);
         this.metrics.conflicts.set(st.stats.conflicts);
+        const r = st.ts.reads;
+        this.metrics.tsBlockReads.set({ how: 'skipped' }, r.skipped);
+        this.metrics.tsBlockReads.set({ how: 'header' }, r.headers);
+        this.metrics.tsBlockReads.set({ how: 'decoded' }, r.decoded);
       }
       this.metrics.connections.set(this.pg?.connectionCount ?? 0);
       res.writeHead(200, { 'content-type': this.metrics.registry.contentType });

@@ -8,7 +8,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { ColumnType, convertColumn, encodeTsDelete, encodeTsWrite, getInt64AsNumber, getInt64AsSafeNumber, halvesOf, nullColumn, positionsById, remapValues, sameIds, tsStorageDefault } from '@strata/ts';
-import type { BlockPrune, ColumnData, DedupRule, TsSchema, TsTable, TsValue } from '@strata/ts';
+import type { BlockHeader, BlockPrune, ColumnData, DedupRule, TsSchema, TsTable, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './exec/context.js';
 import { batched } from './exec/operators.js';
@@ -264,8 +264,8 @@ export class TsScan implements Operator {
   }
 
   /** The scan's batches as stored: per entity, its tag values (SQL values) and decoded columns. */
-  rawBatches(ctx: ExecCtx): Generator<{ tags: Value[]; columns: ColumnData[]; keep: Uint8Array | null }> {
-    return tsBatches(this.t, ctx, this.bounds, this.latestOnly, this.needed);
+  rawBatches(ctx: ExecCtx, summarize: TsBlockSummarizer | null = null): Generator<{ tags: Value[]; columns: ColumnData[]; keep: Uint8Array | null }> {
+    return tsBatches(this.t, ctx, this.bounds, this.latestOnly, this.needed, summarize);
   }
 
   /**
@@ -397,7 +397,13 @@ function tagKeyValue(v: Value, t: SqlType): TsValue | undefined {
 }
 
 /** The scan's batches: per entity, its converted tag values and its columns in timestamp order. */
-function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<{ tags: Value[]; columns: ColumnData[]; keep: Uint8Array | null }> {
+/**
+ * Takes a block's rows into account from its header alone (TsTable BlockSummarizer), given the
+ * entity's tag values; positions are descriptor column positions.
+ */
+export type TsBlockSummarizer = (tags: Value[], h: BlockHeader, positions: number[], types: ColumnType[]) => boolean;
+
+function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null, summarize: TsBlockSummarizer | null = null): Generator<{ tags: Value[]; columns: ColumnData[]; keep: Uint8Array | null }> {
   const table = ctx.ts?.tsTable(t.id);
   if (!table) return; // nothing written yet
   const range = evalTimeRange(bounds, ctx);
@@ -460,11 +466,15 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
     descPrune.push({ col: f.col, test: (v) => test(v, v, c) });
   }
   const engineNeeded = needed && !map.columnsSame ? new Set([...needed].map((c) => map.columnPos[c] ?? -1).filter((p) => p >= 0)) : needed;
-  for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, engineNeeded, dedup, prune.length > 0 ? prune : null)) {
-    let rawTags = table.tags?.tagsOf(b.entityId) ?? [];
+  const tagsOf = (entityId: number): Value[] => {
+    let rawTags = table.tags?.tagsOf(entityId) ?? [];
     if (!map.tagsSame) rawTags = remapValues(rawTags, table.tags?.ids ?? [], table.tags?.types ?? [], map.descTagIds, map.descTagTypes);
+    return tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty)));
+  };
+  const summarizer = summarize ? (id: number, h: BlockHeader, positions: number[], types: ColumnType[]) => summarize(tagsOf(id), h, positions, types) : null;
+  for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, { columns: engineNeeded, dedup, prune: prune.length > 0 ? prune : null, summarize: map.columnsSame && prune.length === 0 ? summarizer : null })) {
     const columns = map.columnsSame ? b.columns : mapColumns(b.columns, map);
-    yield { tags: tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty))), columns, keep: rowMask(columns, descPrune) };
+    yield { tags: tagsOf(b.entityId), columns, keep: rowMask(columns, descPrune) };
   }
 }
 

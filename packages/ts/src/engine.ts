@@ -19,6 +19,7 @@ import { PgError, SqlState, logger } from '@strata/common';
 import { decodeTsAlter, decodeTsDelete, decodeTsReorganize, decodeTsTagUpdate, decodeTsWrite, fullSchema } from './command.js';
 import type { FullTsSchema, TsSchema, TsValue, TsWriteGroups } from './command.js';
 import { TsTable } from './table.js';
+import type { BlockReads } from './table.js';
 import { convertValue } from './schema.js';
 import type { RewriteJob, RewriteResult } from './reorganize.js';
 import type { ColumnData, ColumnType } from './block.js';
@@ -46,6 +47,8 @@ export class TsEngine {
   private readonly running = new Set<Promise<void>>();
   /** Partitions rewritten / rewrites thrown away (a write or DELETE came in meanwhile) / failed. */
   readonly rewriteStats = { planned: 0, finished: 0, failed: 0 };
+  /** Blocks every table's scans read since the engine opened: skipped by min/max, answered by header, decoded. */
+  readonly reads: BlockReads = { skipped: 0, headers: 0, decoded: 0 };
 
   private constructor(
     readonly dir: string,
@@ -78,6 +81,7 @@ export class TsEngine {
       rowsPerBlock: this.opts.rowsPerBlock,
       segment: this.opts.segment,
       tags: { types: schema.tags, primary: schema.primaryTags, ids: schema.tagIds },
+      reads: this.reads,
     });
   }
 
@@ -305,7 +309,7 @@ function checkNoDuplicates(t: TsTable, cmd: TsWriteGroups): void {
     }
     const id = t.tags?.lookup(g.tags);
     if (id === undefined || lo === null || hi === null) continue;
-    for (const b of t.scan([id], lo, hi, new Set([0]))) {
+    for (const b of t.scan([id], lo, hi, { columns: new Set([0]) })) {
       for (const ts of b.columns[0]?.values as BigInt64Array) if (seen.has(ts)) throw duplicate(ts);
     }
   }

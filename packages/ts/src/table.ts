@@ -45,6 +45,8 @@ export interface TsTableOptions {
   /** Stable column ids (default: positions) and the schema version they belong to. */
   columnIds?: number[];
   schemaVersion?: number;
+  /** Where scans count the blocks they read (default: the table's own counters). */
+  reads?: BlockReads;
 }
 
 /** The columns in effect: stable ids and types, and the schema version they come from. */
@@ -182,6 +184,8 @@ export class TsTable {
   private readonly lastRows = new Map<number, ColumnData[]>();
   /** Per partition start: writes and deletes seen (a rewrite planned before a change is void). */
   private readonly changes = new Map<bigint, number>();
+  /** Blocks scans read (shared with the engine, which reports them as metrics). */
+  readonly reads: BlockReads;
   /** Rewrites in flight (reorganize.ts), by partition start. */
   private readonly rewrites = new Map<bigint, { old: Partition; destDir: string; changes: number; layoutVersion: number; result: RewriteResult | null; failed: boolean }>();
 
@@ -199,6 +203,7 @@ export class TsTable {
     this.rowsPerBlock = Math.min(o.rowsPerBlock ?? blockRowsDefault, blockRowsMax);
     this.compression = o.compress ?? true;
     this.segOpts = { ...o.segment };
+    this.reads = o.reads ?? { skipped: 0, headers: 0, decoded: 0 };
     if (this.types[0] !== ColumnType.Timestamp) throw new Error('the first column of a time-series table must be the timestamp');
   }
 
@@ -506,34 +511,40 @@ export class TsTable {
 
   /**
    * Rows of the given entities (all if null) with minTs <= ts <= maxTs, per entity in timestamp
-   * order (blocks written out of order and buffered rows are merged and sorted).
+   * order (blocks written out of order and buffered rows are merged and sorted). See ScanOptions.
    */
-  /**
-   * `dedup` resolves rows of one entity with equal timestamps, in append order (ts.dedup.rule):
-   * override — the last row wins; merge — each column takes its last non-NULL value; discard —
-   * the first row wins; keep — all rows stay.
-   */
-  *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint, columns: Set<number> | null = null, dedup: DedupRule = 'keep', prune: BlockPrune[] | null = null): Generator<ScanBatch> {
+  *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint, opts: ScanOptions = {}): Generator<ScanBatch> {
+    const { columns = null, dedup = 'keep', prune = null, summarize = null } = opts;
     const ids = entityIds ?? this.entities();
     for (const id of ids) {
       const parts: ColumnData[][] = [];
       for (const p of this.partitionsIn(minTs, maxTs)) {
         const blocks = p.blocks(id, minTs, maxTs);
         const buffered = this.buffers.get(`${p.start}/${id}`);
-        // Skipping a block is right only if none of its rows could replace or be replaced by
-        // another row (dedup): under `keep`, or when this entity has no duplicate timestamps here.
-        const canPrune = prune !== null && prune.length > 0 && (dedup === 'keep' || (!(buffered && buffered.rows > 0) && noDuplicates(blocks)));
+        // Skipping a block, or answering from its header, is right only if none of its rows could
+        // replace or be replaced by another row (dedup): under `keep`, or when this entity has no
+        // duplicate timestamps here.
+        const exclusive = dedup === 'keep' || (!(buffered && buffered.rows > 0) && noDuplicates(blocks));
+        const canPrune = prune !== null && prune.length > 0 && exclusive;
+        const canSummarize = summarize !== null && (prune === null || prune.length === 0) && exclusive;
         for (const blk of blocks) {
           const buf = p.read(blk);
           const h = readBlockHeader(buf);
-          if (canPrune && !this.mayMatch(h, prune)) continue;
+          if (canPrune && !this.mayMatch(h, prune)) {
+            this.reads.skipped++;
+            continue;
+          }
+          const dead = this.tombstonesFor(p, id, blk);
+          if (canSummarize && dead.length === 0 && blk.minTs >= minTs && blk.maxTs <= maxTs && summarize(id, h, this.blockPositions(h), this.types)) {
+            this.reads.headers++;
+            continue;
+          }
           // Columns the caller does not need are not decoded: zero-filled stand-ins keep positions.
           const cols = this.blockColumns(buf, h, columns);
-          const dead = this.tombstonesFor(p, id, blk);
+          this.reads.decoded++;
           parts.push(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
         }
-        const b = this.buffers.get(`${p.start}/${id}`);
-        if (b && b.rows > 0) parts.push(b.all());
+        if (buffered && buffered.rows > 0) parts.push(buffered.all());
       }
       const merged = mergeSortedColumns(parts, this.types, minTs, maxTs);
       if (merged) yield { entityId: id, columns: dedup === 'keep' ? merged : dedupRuns(merged, dedup) };
@@ -606,7 +617,7 @@ export class TsTable {
     const ids = entityIds ?? this.entities();
     if (this.tombstones.length > 0) {
       // Deleted rows could be the newest: take the last row of a full scan instead.
-      for (const b of this.scan(ids, -(2n ** 63n), 2n ** 63n - 1n, null, 'override')) {
+      for (const b of this.scan(ids, -(2n ** 63n), 2n ** 63n - 1n, { dedup: 'override' })) {
         const n = b.columns[0]?.values.length ?? 0;
         if (n > 0) yield { entityId: b.entityId, columns: keepRows(b.columns, (_ts, i) => i === n - 1) };
       }
@@ -743,6 +754,32 @@ export type DedupRule = 'override' | 'merge' | 'keep' | 'discard';
  * headers: `test(min, max)` false means no row of the block can satisfy it (e.g. `v > 90` with
  * max 80), so the block is not decoded. The condition must still be applied to the rows read.
  */
+/**
+ * Answers a block from its header instead of its rows: called with the entity, the header, the
+ * header's column index for each layout position (-1: the block predates the column) and the
+ * layout's types; returns true when it took the block's rows into account (then the scan leaves
+ * them out), false to have the block decoded as usual. Offered only for blocks wholly inside the
+ * scanned time range, untouched by any DELETE, whose rows no other row can replace (dedup).
+ */
+export type BlockSummarizer = (entityId: number, h: BlockHeader, positions: number[], types: ColumnType[]) => boolean;
+
+export interface ScanOptions {
+  /** Layout positions to decode (others are zero-filled stand-ins); null: all. */
+  columns?: Set<number> | null;
+  /** ts.dedup.rule: how rows of an entity with equal timestamps resolve (default keep). */
+  dedup?: DedupRule;
+  /** Skip blocks whose header min/max rule out every row (the caller still filters rows). */
+  prune?: BlockPrune[] | null;
+  summarize?: BlockSummarizer | null;
+}
+
+/** Blocks scans read since the table opened: skipped by min/max, answered by headers, decoded. */
+export interface BlockReads {
+  skipped: number;
+  headers: number;
+  decoded: number;
+}
+
 export interface BlockPrune {
   col: number;
   test(min: number, max: number): boolean;

@@ -221,7 +221,7 @@ describe('TsEngine', () => {
     e.apply(++i, cmd('b', 2 * hour, 5)); // hour 2: active, left alone
     e.flush(i);
     const t = e.table(42);
-    const before = [...(t?.scan(null, 0n, 2n ** 62n, null, 'override') ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
+    const before = [...(t?.scan(null, 0n, 2n ** 62n, { dedup: 'override' }) ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
     const blocksBefore = t?.blockCount() ?? 0;
     const reorg = encodeTsReorganize({ tableId: 42, beforeUs: 1.5 * hour * 1e6, dedup: 'override', storage: null, threads: 2 }); // partitions ending before 1.5 h: hour 0 only
     expect(e.reorganize(++i, reorg)).toBe(1);
@@ -236,13 +236,13 @@ describe('TsEngine', () => {
     expect(e.reorganize(++i, reorg)).toBe(0); // one rewrite per partition at a time
     await e.idle();
     e.flush(i);
-    const after = [...(t?.scan(null, 0n, 2n ** 62n, null, 'keep') ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
+    const after = [...(t?.scan(null, 0n, 2n ** 62n, { dedup: 'keep' }) ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
     expect(after).toEqual(before); // even read with 'keep': duplicates and deleted rows are gone for good
     expect(t?.blockCount()).toBeLessThan(blocksBefore);
     expect(e.reorganize(i + 1, reorg)).toBe(0); // clean until written again
     // a crash right after: reopening finds the reorganized partition
     const r = TsEngine.open(dir, { rowsPerBlock: 50 });
-    const reopened = [...(r.table(42)?.scan(null, 0n, 2n ** 62n, null, 'keep') ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
+    const reopened = [...(r.table(42)?.scan(null, 0n, 2n ** 62n, { dedup: 'keep' }) ?? [])].map((b) => b.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)));
     expect(reopened).toEqual(before);
     r.close();
     e.close();

@@ -10,8 +10,8 @@
  * as the row-at-a-time accumulators build them (aggregate.ts), so answers do not change; if an
  * int8 value leaves ±2^53 (where doubles stop being exact) it hands over to that path.
  */
-import { getInt64AsNumber, getInt64AsSafeNumber, halvesOf } from '@strata/ts';
-import type { ColumnData } from '@strata/ts';
+import { ColumnType, getInt64AsNumber, getInt64AsSafeNumber, halvesOf } from '@strata/ts';
+import type { BlockHeader, ColumnData } from '@strata/ts';
 import { Decimal } from '../types/numeric.js';
 import { hashKey } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
@@ -85,12 +85,71 @@ export class TsColumnarAggregate implements Operator {
       max: new Float64Array(nAggs).fill(-Infinity),
       abs: new Float64Array(nAggs),
     });
-    for (const b of this.scan.rawBatches(ctx)) {
+    const keysOf = (tags: Value[]) => {
+      const keys: Value[] = this.groups.map((g) => (g.kind === 'tag' ? (tags[g.pos] ?? null) : null));
+      const tagKey = this.groups.map((g, i) => (g.kind === 'tag' ? hashKey(keys[i] as Value, g.type) : '')).join('\u0001');
+      return { keys, tagKey };
+    };
+    const groupAt = (keys: Value[], tagKey: string, k: number): GroupState => {
+      const hk = bucket ? `${tagKey}\u0002${k}` : tagKey;
+      let g = groups.get(hk);
+      if (!g) {
+        const ks = keys.slice();
+        if (bucket) ks[bucketAt] = k;
+        g = newGroup(ks);
+        groups.set(hk, g);
+        order.push(g);
+      }
+      return g;
+    };
+    const bucketOf = (t: number) => (bucket ? bucket.originUs + Math.floor((t - bucket.originUs) / bucket.widthUs) * bucket.widthUs : 0);
+    /**
+     * A block wholly in one group and in the scanned range, untouched by deletes and duplicates
+     * (the scan checks those), is folded from its header: count always; min/max/sum of integer
+     * columns while every value and the block's Σ|v| stay below 2^53 (exact as doubles). Float
+     * columns are decoded for anything but count: headers leave NaN out of min/max/sum, and
+     * summing block sums would round differently from summing rows.
+     */
+    const fromHeader = (tags: Value[], h: BlockHeader, positions: number[], types: ColumnType[]): boolean => {
+      const lo = Number(h.minTs);
+      const hi = Number(h.maxTs);
+      if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) return false;
+      const k = bucketOf(lo);
+      if (bucket && bucketOf(hi) !== k) return false;
+      const stats: (BlockHeader['columns'][number] | null)[] = [];
+      for (const a of this.aggs) {
+        const p = a.col < 0 ? -1 : (positions[a.col] as number);
+        const st = p < 0 ? null : (h.columns[p] as BlockHeader['columns'][number]);
+        stats.push(st);
+        if (!st) continue; // count(*), or a column the block predates (all NULL)
+        if (st.type !== types[a.col]) return false;
+        if (a.fn === 'count' || st.nonNull === 0) continue;
+        if (st.type !== ColumnType.Int32 && st.type !== ColumnType.Int64) return false;
+        if (!(Math.max(Math.abs(st.min), Math.abs(st.max)) * st.nonNull < 2 ** 53)) return false;
+      }
+      const { keys, tagKey } = keysOf(tags);
+      const g = groupAt(keys, tagKey, k);
+      this.aggs.forEach((a, j) => {
+        const st = stats[j];
+        if (a.col < 0) {
+          (g.count[j] as number) += h.rows;
+          return;
+        }
+        if (!st || st.nonNull === 0) return;
+        (g.count[j] as number) += st.nonNull;
+        if (a.fn === 'count') return;
+        (g.sum[j] as number) += st.sum;
+        (g.abs[j] as number) += Math.max(Math.abs(st.min), Math.abs(st.max)) * st.nonNull;
+        if (st.min < (g.min[j] as number)) g.min[j] = st.min;
+        if (st.max > (g.max[j] as number)) g.max[j] = st.max;
+      });
+      return true;
+    };
+    for (const b of this.scan.rawBatches(ctx, fromHeader)) {
       const n = (b.columns[0] as ColumnData).values.length;
       if (n === 0) continue;
       if (b.keep) throw new NotExact(); // a row mask means a filter above: not this plan's case
-      const keys: Value[] = this.groups.map((g) => (g.kind === 'tag' ? (b.tags[g.pos] ?? null) : null));
-      const tagKey = this.groups.map((g, i) => (g.kind === 'tag' ? hashKey(keys[i] as Value, g.type) : '')).join('\u0001');
+      const { keys, tagKey } = keysOf(b.tags);
       const ts = halvesOf((b.columns[0] as ColumnData).values as BigInt64Array);
       if (!ts) throw new NotExact();
       const readers = this.aggs.map((a) => (a.col < 0 ? null : reader(b.columns[a.col] as ColumnData)));
@@ -99,28 +158,12 @@ export class TsColumnarAggregate implements Operator {
       let lastBucket = NaN;
       for (let r = 0; r < n; r++) {
         if (bucket) {
-          const t = getInt64AsNumber(ts, r);
-          const k = bucket.originUs + Math.floor((t - bucket.originUs) / bucket.widthUs) * bucket.widthUs;
+          const k = bucketOf(getInt64AsNumber(ts, r));
           if (k !== lastBucket || !g) {
             lastBucket = k;
-            const hk = `${tagKey}\u0002${k}`;
-            g = groups.get(hk) ?? null;
-            if (!g) {
-              const ks = keys.slice();
-              ks[bucketAt] = k;
-              g = newGroup(ks);
-              groups.set(hk, g);
-              order.push(g);
-            }
+            g = groupAt(keys, tagKey, k);
           }
-        } else if (!g) {
-          g = groups.get(tagKey) ?? null;
-          if (!g) {
-            g = newGroup(keys.slice());
-            groups.set(tagKey, g);
-            order.push(g);
-          }
-        }
+        } else if (!g) g = groupAt(keys, tagKey, 0);
         const st = g as GroupState;
         for (let j = 0; j < nAggs; j++) {
           const read = readers[j];
