@@ -3,6 +3,7 @@
  * on plain PostgreSQL) and InfluxDB 1.x (Debian's), in one run on this machine.
  *
  *   npm run bench:tsbs [-- --hosts 100 --hours 24 --workers 2 --runs 5 --insert-rows 100000]
+ *                         [--systems strata,pg,influx] [--queries high-cpu-all,lastpoint]
  *
  * Prints: rows/s loaded with COPY (Strata, PostgreSQL) and the line protocol (InfluxDB), rows/s
  * through prepared multi-row INSERTs, bytes on disk per metric, and each query's median latency
@@ -28,6 +29,7 @@ const { values: opt } = parseArgs({
     runs: { type: 'string', default: '5' },
     'insert-rows': { type: 'string', default: '100000' },
     systems: { type: 'string', default: 'strata,pg,influx' },
+    queries: { type: 'string', default: '' },
   },
 });
 const hostCount = Number(opt.hosts);
@@ -36,6 +38,7 @@ const workers = Number(opt.workers);
 const runs = Number(opt.runs);
 const insertRows = Number(opt['insert-rows']);
 const systems = new Set((opt.systems as string).split(','));
+const onlyQueries = new Set((opt.queries as string).split(',').filter((q) => q !== ''));
 const out = (s: string) => process.stdout.write(s + '\n');
 
 // ---- data, generated once ----------------------------------------------------------------------
@@ -209,6 +212,7 @@ try {
   const qrows: string[][] = [];
   let mismatches = 0;
   for (const qt of queryTypes(hostCount, hours)) {
+    if (onlyQueries.size > 0 && !onlyQueries.has(qt.name)) continue;
     const r = rng(1000 + qt.name.length * 31 + qt.name.charCodeAt(qt.name.length - 1));
     const instances: QueryInstance[] = Array.from({ length: runs + 1 }, () => qt.make(r));
     const times: Record<string, number[]> = { strata: [], pg: [], influx: [] };

@@ -39,23 +39,68 @@ export interface ConnectionHost {
 }
 
 /** Builds backend messages into one buffer per flush. */
+/**
+ * Messages waiting to be written to the socket, laid out in one growable buffer: a row is written
+ * in place (no buffer per value, no concatenation per row).
+ */
 class Out {
-  private chunks: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(outputFlushBytes);
   size = 0;
 
+  private room(n: number): void {
+    if (this.size + n <= this.buf.length) return;
+    const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.size + n));
+    this.buf.copy(b, 0, 0, this.size);
+    this.buf = b;
+  }
+
   msg(type: string, body: Buffer | null): void {
-    const len = 4 + (body ? body.length : 0);
-    const h = Buffer.allocUnsafe(5);
-    h[0] = type.charCodeAt(0);
-    h.writeInt32BE(len, 1);
-    this.chunks.push(h);
-    if (body) this.chunks.push(body);
-    this.size += 1 + len;
+    const at = this.begin(type);
+    if (body) this.bytes(body);
+    this.end(at);
+  }
+
+  /** Starts a message of `type`; returns where its length goes (end() fills it in). */
+  begin(type: string): number {
+    this.room(5);
+    this.buf[this.size] = type.charCodeAt(0);
+    this.size += 5;
+    return this.size - 4;
+  }
+
+  end(at: number): void {
+    this.buf.writeInt32BE(this.size - at, at);
+  }
+
+  int16(v: number): void {
+    this.room(2);
+    this.buf.writeInt16BE(v, this.size);
+    this.size += 2;
+  }
+
+  int32(v: number): void {
+    this.room(4);
+    this.buf.writeInt32BE(v, this.size);
+    this.size += 4;
+  }
+
+  bytes(b: Buffer): void {
+    this.room(b.length);
+    b.copy(this.buf, this.size);
+    this.size += b.length;
+  }
+
+  /** A string's UTF-8 bytes preceded by their int32 length. */
+  lengthPrefixedUtf8(s: string): void {
+    this.room(4 + s.length * 3);
+    const n = this.buf.write(s, this.size + 4, 'utf8');
+    this.buf.writeInt32BE(n, this.size);
+    this.size += 4 + n;
   }
 
   take(): Buffer {
-    const b = Buffer.concat(this.chunks, this.size);
-    this.chunks = [];
+    const b = this.buf.subarray(0, this.size);
+    this.buf = Buffer.allocUnsafe(outputFlushBytes);
     this.size = 0;
     return b;
   }
@@ -433,7 +478,10 @@ export class Connection {
           cols = c;
           this.rowDescription(c, []);
         },
-        row: (v) => this.dataRow(v, cols, []),
+        row: (v) => {
+          this.dataRow(v, cols, []);
+          if (this.out.size > outputFlushBytes) this.flush();
+        },
         complete: (tag) => {
           kind = tag.split(' ')[0]?.toLowerCase() || kind;
           this.out.msg('C', cstr(tag));
@@ -644,25 +692,24 @@ export class Connection {
   private dataRow(values: Value[], cols: Column[], formats: number[]): void {
     const s = this.session as Session;
     const vctx = s.vctx();
-    const parts: Buffer[] = [];
-    const n = Buffer.alloc(2);
-    n.writeInt16BE(values.length);
-    parts.push(n);
+    const out = this.out;
+    const at = out.begin('D');
+    out.int16(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as Value;
-      const len = Buffer.alloc(4);
       if (v === null || v === undefined) {
-        len.writeInt32BE(-1);
-        parts.push(len);
+        out.int32(-1);
         continue;
       }
       const t = (cols[i] as Column | undefined)?.type ?? { kind: 'text', typmod: -1 };
       const fmt = formats.length === 0 ? 0 : formats.length === 1 ? formats[0] : formats[i];
-      const b = fmt === 1 ? encodeBinary(v, t, vctx) : Buffer.from(formatValue(v, t, vctx) ?? '', 'utf8');
-      len.writeInt32BE(b.length);
-      parts.push(len, b);
+      if (fmt === 1) {
+        const b = encodeBinary(v, t, vctx);
+        out.int32(b.length);
+        out.bytes(b);
+      } else out.lengthPrefixedUtf8(formatValue(v, t, vctx) ?? '');
     }
-    this.out.msg('D', Buffer.concat(parts));
+    out.end(at);
   }
 }
 

@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readBlockHeader } from './block.js';
-import { Segment } from './segment.js';
+import { Segment, recordHeaderBytes, segmentBytesDefault } from './segment.js';
 import type { BlockRef, SegmentOptions } from './segment.js';
 
 export interface LocatedBlock extends BlockRef {
@@ -75,7 +75,9 @@ export class Partition {
     let seg = this.segments[this.segments.length - 1];
     if (!seg || !seg.fits(block.length) || seg.blockCount >= (this.opts.blocksMax ?? Infinity)) {
       if (seg) seg.sync();
-      seg = Segment.create(join(this.dir, segName(this.segments.length + 1)), this.opts);
+      // A block larger than a whole segment (long strings) gets a segment of its own size.
+      const capacityBytes = Math.max(this.opts.capacityBytes ?? segmentBytesDefault, recordHeaderBytes + block.length);
+      seg = Segment.create(join(this.dir, segName(this.segments.length + 1)), { ...this.opts, capacityBytes });
       this.segments.push(seg);
     }
     return { ...seg.append(entityId, block), segment: seg, seq: this.segments.length - 1 };

@@ -20,8 +20,27 @@ import { readBlockHeader } from './block.js';
 
 export const recordHeaderBytes = 12;
 
-/** Default segment size: 64 MiB holds ~100,000 blocks of TSBS cpu data (about 5.6 KiB each). */
+/** Segment size when nothing says otherwise (tables size theirs: segmentBytesFor). */
 export const segmentBytesDefault = 64 * 1024 * 1024;
+
+/** Bounds of a table's segment size. */
+export const segmentBytesMin = 1024 * 1024;
+export const segmentBytesMax = 1024 * 1024 * 1024;
+
+/** Bytes a value of each column type takes uncompressed (strings: a typical short tag-like value). */
+const valueBytes: Record<number, number> = { 1: 8, 2: 4, 3: 8, 4: 8, 5: 1, 6: 32 };
+
+/**
+ * A segment's preallocated size, as KWDB sizes its segments: room for `blocks` blocks of `rows`
+ * rows of these column types uncompressed (ts.blocks_per_segment.max_limit ×
+ * ts.rows_per_block.max_limit), within [segmentBytesMin, segmentBytesMax]. Compressed blocks
+ * take less, so a segment usually closes on its block count, with most of the file never written.
+ */
+export function segmentBytesFor(types: readonly number[], rows: number, blocks: number): number {
+  const rowBytes = types.reduce((n, t) => n + (valueBytes[t] ?? 8), 0);
+  const blockBytes = recordHeaderBytes + 64 + types.length * 40 + rows * rowBytes;
+  return Math.min(segmentBytesMax, Math.max(segmentBytesMin, blocks * blockBytes));
+}
 
 export interface BlockRef {
   entityId: number;

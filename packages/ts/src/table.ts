@@ -18,11 +18,12 @@ import { TagTable } from './tags.js';
 import { Codec, ColumnType, blockRowsDefault, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from './block.js';
 import type { BlockHeader, ColumnData, ColumnValues, Compression } from './block.js';
 import { convertColumn, nullColumn, positionsById, sameIds, zeroColumn } from './schema.js';
-import { ColumnBuilder } from './command.js';
+import { ColumnBuilder, tsStorageDefault } from './command.js';
 import type { FullTsSchema, TsColumnGroup, TsStorage, TsValue } from './command.js';
 import type { RewriteJob, RewriteResult } from './reorganize.js';
 import { Partition, partitionStart } from './partition.js';
 import type { LocatedBlock } from './partition.js';
+import { segmentBytesFor } from './segment.js';
 import type { SegmentOptions } from './segment.js';
 
 export interface TsColumnDef {
@@ -204,6 +205,7 @@ export class TsTable {
     this.compression = o.compress ?? true;
     this.segOpts = { ...o.segment };
     this.reads = o.reads ?? { skipped: 0, headers: 0, decoded: 0 };
+    this.sizeSegments();
     if (this.types[0] !== ColumnType.Timestamp) throw new Error('the first column of a time-series table must be the timestamp');
   }
 
@@ -215,7 +217,14 @@ export class TsTable {
   setStorage(st: TsStorage): void {
     this.rowsPerBlock = Math.max(1, Math.min(st.rowsPerBlock, blockRowsMax));
     this.segOpts.blocksMax = st.blocksPerSegment;
+    this.sizeSegments();
     this.compression = st.codec === Codec.Plain ? false : { codec: st.codec as Codec, level: st.level };
+  }
+
+  /** New segments' preallocated size for the current layout and settings (unless fixed by the options). */
+  private sizeSegments(): void {
+    if (this.o.segment?.capacityBytes !== undefined) return;
+    this.segOpts.capacityBytes = segmentBytesFor(this.types, this.rowsPerBlock, this.segOpts.blocksMax ?? tsStorageDefault.blocksPerSegment);
   }
 
   /**
@@ -238,6 +247,7 @@ export class TsTable {
     }
     this.types = schema.columns.slice();
     this.layout = { version: schema.version, ids: schema.columnIds.slice(), types: this.types };
+    this.sizeSegments();
     this.writeMeta(Math.max(appliedIndex, this.durableIndex));
     if (old && old !== this.tags) {
       old.close();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BitReader, BitWriter } from '../src/encoding/bits.js';
 import { decodeFloat64, encodeFloat64 } from '../src/encoding/floats.js';
 import { decodeInt32, decodeInt64, decodeTimestamps, encodeInt32, encodeInt64, encodeInt64Big, encodeTimestamps } from '../src/encoding/integers.js';
 import { decodeBools, decodeStrings, encodeBools, encodeStrings } from '../src/encoding/misc.js';
@@ -84,5 +85,20 @@ describe('booleans and strings', () => {
     expect(decodeStrings(encodeStrings(s))).toEqual(s);
     expect(decodeStrings(encodeStrings([]))).toEqual([]);
     expect(decodeStrings(encodeStrings(['only']))).toEqual(['only']);
+  });
+});
+
+describe('bit streams', () => {
+  it('read back every width 0–32 at every bit offset, up to the last byte', () => {
+    const items: [number, number][] = [];
+    for (let k = 0; k < 5000; k++) {
+      const n = k % 33;
+      items.push([n, n === 0 ? 0 : Math.floor(rand() * 2 ** n)]);
+    }
+    const w = new BitWriter(64);
+    for (const [n, v] of items) w.write(v, n);
+    const r = new BitReader(w.finish());
+    for (const [n, v] of items) expect(r.read(n)).toBe(v);
+    expect(() => r.read(8 + 1)).toThrow(/exhausted/);
   });
 });

@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Codec, ColumnType, readBlockHeader } from '../src/block.js';
-import { Segment } from '../src/segment.js';
+import { Segment, segmentBytesFor, segmentBytesMax, segmentBytesMin } from '../src/segment.js';
 import type { BlockRef } from '../src/segment.js';
 import { ByteWriter, decodeTsWrite, encodeTsAlter, writeSchemaHeader, writeValue, encodeTsDelete, encodeTsReorganize, encodeTsWrite, fullSchema, rowsOfGroup } from '../src/command.js';
 import type { TsSchema, TsValue } from '../src/command.js';
@@ -271,6 +271,11 @@ describe('storage settings and schema changes carried by commands', () => {
     expect(t?.blockCount()).toBe(10); // 95 rows / 10 per block
     const files = readdirSync(join(dir, 't42', 'p0')).filter((f) => f.startsWith('seg-'));
     expect(files.length).toBe(4); // 3 blocks per segment at most
+    // Preallocated for 3 blocks × 10 rows of these columns (at least segmentBytesMin).
+    expect(statSync(join(dir, 't42', 'p0', files[0] as string)).size).toBe(segmentBytesFor(schema.columns, 10, 3));
+    expect(segmentBytesFor(schema.columns, 10, 3)).toBe(segmentBytesMin);
+    expect(segmentBytesFor([ColumnType.Timestamp, ColumnType.Int64, ColumnType.Float64], 1000, 1000)).toBe(1000 * (12 + 64 + 3 * 40 + 1000 * 24));
+    expect(segmentBytesFor([ColumnType.Timestamp, ColumnType.Int64], 4096, 100_000)).toBe(segmentBytesMax);
     const seg = Segment.open(join(dir, 't42', 'p0', files[0] as string));
     const [ref] = seg.chains.get(1) ?? [];
     const h = readBlockHeader(seg.read(ref as BlockRef));

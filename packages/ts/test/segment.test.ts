@@ -93,12 +93,22 @@ describe('partitions', () => {
     for (let i = 0; i < 40; i++) part.append(i % 2, block(BigInt(i) * 1000n, 20, i));
     part.sync();
     expect(part.segmentCount()).toBeGreaterThan(1);
-    expect(part.blocks(0, 0n, 1_000_000n)).toHaveLength(20);
+    // A block larger than a whole segment gets a segment of its own size.
+    const big = encodeBlock(
+      [
+        { type: ColumnType.Timestamp, values: BigInt64Array.from({ length: 2000 }, (_, i) => 40_000n + BigInt(i)), nulls: null },
+        { type: ColumnType.Float64, values: Float64Array.from({ length: 2000 }, (_, i) => Math.sin(i) * 1e6), nulls: null },
+      ],
+      false,
+    );
+    expect(big.length).toBeGreaterThan(4096);
+    part.append(0, big);
+    expect(part.blocks(0, 0n, 1_000_000n)).toHaveLength(21);
     // Only blocks whose [minTs, maxTs] overlaps the range are returned.
     expect(part.blocks(1, 5000n, 7500n).map((b) => b.minTs)).toEqual([5000n, 7000n]);
     part.close();
     const again = Partition.open(pdir, 0n, 1_000_000n, { capacityBytes: 4096 });
-    expect(again.blocks(0, 0n, 1_000_000n)).toHaveLength(20);
+    expect(again.blocks(0, 0n, 1_000_000n)).toHaveLength(21);
     expect([...again.entities()].sort()).toEqual([0, 1]);
     again.drop();
     expect(readdirSync(dir)).not.toContain('p0');

@@ -64,6 +64,18 @@ export class BitReader {
   constructor(private readonly buf: Uint8Array) {}
 
   read(n: number): number {
+    const p = this.bytePos;
+    const b = this.buf;
+    if (n <= 24 && p + 3 < b.length) {
+      // Fast path: the n bits lie within the 4 bytes from bytePos (bitPos <= 7, n <= 24).
+      if (n === 0) return 0;
+      const word = ((b[p] as number) << 24) | ((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number);
+      const total = this.bitPos + n;
+      this.bytePos = p + (total >>> 3);
+      const v = (word << this.bitPos) >>> (32 - n);
+      this.bitPos = total & 7;
+      return v;
+    }
     let v = 0;
     let remaining = n;
     while (remaining > 0) {
