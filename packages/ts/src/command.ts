@@ -209,6 +209,11 @@ export class ColumnBuilder {
     if (Array.isArray(this.values)) {
       const src = c.values as string[];
       for (let i = 0; i < n; i++) this.values[this.rows + i] = src[from + i] as string;
+    } else if (n <= 4) {
+      // A few values: copied one by one (a subarray per column costs more than the copy).
+      const dst = this.values as BigInt64Array;
+      const src = c.values as BigInt64Array;
+      for (let i = 0; i < n; i++) dst[this.rows + i] = src[from + i] as bigint;
     } else (this.values as BigInt64Array).set((c.values as BigInt64Array).subarray(from, to), this.rows);
     this.rows += n;
   }
@@ -239,11 +244,16 @@ function allocValues(t: ColumnType, n: number): ColumnValues {
   }
 }
 
-/** The rows of one device being built: its tag values and a builder per data column. */
+/**
+ * The rows of one device being built: its tag values and either a builder per data column (rows
+ * added column by column: COPY) or the rows themselves (addRow: INSERT, whose commands often hold
+ * one or two rows per device, where typed arrays per column would cost more than the rows).
+ */
 export interface TsGroupBuilder {
   tags: TsValue[];
   tagBytes: Buffer;
   columns: ColumnBuilder[];
+  rows: (readonly TsValue[])[];
 }
 
 /**
@@ -263,7 +273,7 @@ export class TsWriteBuilder {
   ) {}
 
   /** The group for these tag values (in the schema's tag layout), created on first use. */
-  group(tags: TsValue[]): TsGroupBuilder {
+  group(tags: TsValue[], columnar = true): TsGroupBuilder {
     const tw = this.tagWriter;
     tw.len = 0;
     const types = this.schema.tags;
@@ -271,7 +281,7 @@ export class TsWriteBuilder {
     const key = tw.buf.toString('latin1', 0, tw.len);
     let g = this.groups.get(key);
     if (!g) {
-      g = { tags: tags.slice(0, types.length), tagBytes: Buffer.from(tw.buf.subarray(0, tw.len)), columns: this.schema.columns.map((t) => new ColumnBuilder(t)) };
+      g = { tags: tags.slice(0, types.length), tagBytes: Buffer.from(tw.buf.subarray(0, tw.len)), columns: columnar ? this.schema.columns.map((t) => new ColumnBuilder(t)) : [], rows: [] };
       this.groups.set(key, g);
     }
     return g;
@@ -279,14 +289,9 @@ export class TsWriteBuilder {
 
   /** One row given as values: data columns then tags. */
   addRow(row: readonly TsValue[]): void {
-    const nCols = this.schema.columns.length;
-    const g = this.group(row.slice(nCols) as TsValue[]);
-    for (let c = 0; c < nCols; c++) {
-      const v = row[c] ?? null;
-      const b = g.columns[c] as ColumnBuilder;
-      if (v === null) b.pushNull();
-      else b.push(v);
-    }
+    const g = this.group(row.slice(this.schema.columns.length) as TsValue[], false);
+    if (g.columns.length > 0) throw new Error('a group is built either by rows or by columns');
+    g.rows.push(row);
     this.rows++;
   }
 
@@ -303,6 +308,11 @@ export class TsWriteBuilder {
     writeSchemaHeader(w, this.tableId, s);
     w.u32(this.groups.size);
     for (const g of this.groups.values()) {
+      if (g.columns.length === 0) {
+        w.bytes(g.tagBytes).u32(g.rows.length);
+        s.columns.forEach((t, c) => writeRowsColumn(w, t, g.rows, c));
+        continue;
+      }
       const n = (g.columns[0] as ColumnBuilder).rows;
       w.bytes(g.tagBytes).u32(n);
       for (const b of g.columns) {
@@ -319,29 +329,91 @@ function writeColumn(w: ByteWriter, c: ColumnData): void {
   if (c.nulls) w.u8(1).bytes(Buffer.from(c.nulls.buffer, c.nulls.byteOffset, c.nulls.length));
   else w.u8(0);
   if (c.type === ColumnType.String) {
-    for (const s of c.values as string[]) {
-      const at = w.len;
-      w.u32(0);
-      w.utf8(s);
-      w.buf.writeUInt32BE(w.len - at - 4, at);
-    }
+    for (const s of c.values as string[]) writeString(w, s);
     return;
   }
   const v = c.values as Exclude<ColumnValues, string[]>;
+  w.align(v.BYTES_PER_ELEMENT);
   w.bytes(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
 }
 
-function readColumn(r: ByteReader, type: ColumnType, rows: number): ColumnData {
+function writeString(w: ByteWriter, s: string): void {
+  const at = w.len;
+  w.u32(0);
+  w.utf8(s);
+  w.buf.writeUInt32BE(w.len - at - 4, at);
+}
+
+/** Column `c` of rows given as values, in writeColumn's layout. */
+function writeRowsColumn(w: ByteWriter, t: ColumnType, rows: readonly (readonly TsValue[])[], c: number): void {
+  const n = rows.length;
+  let nulls = false;
+  for (let i = 0; i < n && !nulls; i++) nulls = (rows[i] as readonly TsValue[])[c] == null;
+  w.u8(nulls ? 1 : 0);
+  if (nulls) for (let i = 0; i < n; i++) w.u8((rows[i] as readonly TsValue[])[c] == null ? 1 : 0);
+  if (t === ColumnType.String) {
+    for (let i = 0; i < n; i++) writeString(w, ((rows[i] as readonly TsValue[])[c] ?? '') as string);
+    return;
+  }
+  const width = t === ColumnType.Bool ? 1 : t === ColumnType.Int32 ? 4 : 8;
+  w.align(width);
+  w.reserve(n * width);
+  const b = w.buf;
+  for (let i = 0; i < n; i++) {
+    const v = (rows[i] as readonly TsValue[])[c] ?? null;
+    const o = w.len;
+    w.len += width;
+    if (t === ColumnType.Bool) b[o] = v ? 1 : 0;
+    else if (t === ColumnType.Int32) b.writeInt32LE(v === null ? 0 : Number(v), o);
+    else if (t === ColumnType.Float64) b.writeDoubleLE(v === null ? 0 : (v as number), o);
+    else if (typeof v === 'bigint') b.writeBigInt64LE(v, o);
+    else {
+      const x = v === null ? 0 : (v as number);
+      if (!Number.isSafeInteger(x)) b.writeBigInt64LE(BigInt(x), o);
+      else {
+        b.writeUInt32LE(x >>> 0, o);
+        b.writeInt32LE(Math.floor(x / twoTo32), o + 4);
+      }
+    }
+  }
+}
+
+/**
+ * Reads a column. Fixed-width values are views into `arena` — an aligned copy of the whole
+ * command, whose value arrays the encoder aligned to their width — so a column costs no copy.
+ */
+function readColumn(r: ByteReader, type: ColumnType, rows: number, arena: ArrayBuffer): ColumnData {
   const mode = r.u8();
   if (mode > 1) throw new PgError(SqlState.DataCorrupted, `unknown null mode ${mode} in a time-series write`);
-  const nulls = mode === 1 ? Uint8Array.from(r.bytes(rows)) : null;
+  let nulls: Uint8Array | null = null;
+  if (mode === 1) {
+    nulls = new Uint8Array(arena, r.o, rows);
+    r.bytes(rows);
+  }
   if (type === ColumnType.String) {
     const values = new Array<string>(rows);
     for (let i = 0; i < rows; i++) values[i] = r.bytes(r.u32()).toString('utf8');
     return { type, values, nulls };
   }
-  const values = allocValues(type, rows) as Exclude<ColumnValues, string[]>;
-  new Uint8Array(values.buffer).set(r.bytes(values.byteLength));
+  const width = type === ColumnType.Bool ? 1 : type === ColumnType.Int32 ? 4 : 8;
+  r.align(width);
+  const at = r.o;
+  r.bytes(rows * width);
+  let values: ColumnValues;
+  switch (type) {
+    case ColumnType.Timestamp:
+    case ColumnType.Int64:
+      values = new BigInt64Array(arena, at, rows);
+      break;
+    case ColumnType.Int32:
+      values = new Int32Array(arena, at, rows);
+      break;
+    case ColumnType.Float64:
+      values = new Float64Array(arena, at, rows);
+      break;
+    default:
+      values = new Uint8Array(arena, at, rows);
+  }
   return { type, values, nulls };
 }
 
@@ -413,6 +485,17 @@ export class ByteWriter {
     this.buf.writeDoubleBE(v, this.len);
     this.len += 8;
     return this;
+  }
+
+  /** Zero bytes up to a multiple of `n` (from the start of the buffer). */
+  align(n: number): this {
+    while (this.len % n !== 0) this.u8(0);
+    return this;
+  }
+
+  /** Makes room for n more bytes (written by the caller at len, which it then advances). */
+  reserve(n: number): void {
+    this.room(n);
   }
 
   /** A string's UTF-8 bytes (no length). */
@@ -488,6 +571,13 @@ export class ByteReader {
     const b = this.buf.subarray(this.o, this.o + n);
     this.o += n;
     return b;
+  }
+
+  /** Skips to a multiple of `n` (ByteWriter.align's padding). */
+  align(n: number): void {
+    const o = Math.ceil(this.o / n) * n;
+    this.need(o - this.o);
+    this.o = o;
   }
 
   done(): boolean {
@@ -605,11 +695,17 @@ export function decodeTsWrite(b: Buffer): TsWriteGroups {
   const tags = schema.tags;
   const nGroups = r.u32();
   const groups: TsColumnGroup[] = [];
+  // One aligned copy of the command; its columns are views into it (readColumn).
+  let arena: ArrayBuffer | null = null;
+  if (version === tsCommandVersion) {
+    arena = new ArrayBuffer(b.length);
+    new Uint8Array(arena).set(b);
+  }
   for (let g = 0; g < nGroups; g++) {
     const tagValues = tags.map((t) => readValue(r, t));
     const n = r.u32();
     if (version === tsCommandVersion) {
-      groups.push({ tags: tagValues, rows: n, columns: columns.map((t) => readColumn(r, t, n)) });
+      groups.push({ tags: tagValues, rows: n, columns: columns.map((t) => readColumn(r, t, n, arena as ArrayBuffer)) });
       continue;
     }
     const builders = columns.map((t) => new ColumnBuilder(t, Math.max(1, n)));

@@ -22,13 +22,17 @@ const segName = (n: number) => `seg-${String(n).padStart(6, '0')}.dat`;
 
 export class Partition {
   private readonly segments: Segment[] = [];
+  /** `${start}/`: the prefix of the table's buffer keys for this partition (built once). */
+  readonly bufferKeyPrefix: string;
 
   private constructor(
     readonly dir: string,
     readonly start: bigint,
     readonly end: bigint,
     private readonly opts: SegmentOptions,
-  ) {}
+  ) {
+    this.bufferKeyPrefix = `${start}/`;
+  }
 
   /**
    * Opens (or creates) the partition directory and every segment in it. With `durable` (segment

@@ -354,7 +354,7 @@ export class TsTable {
       const p = this.partitionFor((tsCol.values as BigInt64Array)[r] as bigint);
       this.clean.delete(p.start);
       if (this.rewrites.size > 0) this.touch(p.start);
-      const key = `${p.start}/${entityId}`;
+      const key = p.bufferKeyPrefix + entityId;
       let b = this.buffers.get(key);
       if (!b) this.buffers.set(key, (b = new EntityBuffer(this.types)));
       for (let from = r; from < end; ) {
@@ -530,7 +530,7 @@ export class TsTable {
       const parts: ColumnData[][] = [];
       for (const p of this.partitionsIn(minTs, maxTs)) {
         const blocks = p.blocks(id, minTs, maxTs);
-        const buffered = this.buffers.get(`${p.start}/${id}`);
+        const buffered = this.buffers.get(p.bufferKeyPrefix + id);
         // Skipping a block, or answering from its header, is right only if none of its rows could
         // replace or be replaced by another row (dedup): under `keep`, or when this entity has no
         // duplicate timestamps here.
@@ -642,7 +642,7 @@ export class TsTable {
       }
       for (const p of parts) {
         const blocks = p.blocks(id, -(2n ** 63n), 2n ** 63n - 1n);
-        const b = this.buffers.get(`${p.start}/${id}`);
+        const b = this.buffers.get(p.bufferKeyPrefix + id);
         if (blocks.length === 0 && !(b && b.rows > 0)) continue;
         let top = -(2n ** 63n);
         for (const blk of blocks) if (blk.maxTs > top) top = blk.maxTs;
@@ -718,7 +718,7 @@ export class TsTable {
         const cols = this.blockColumns(buf, h, new Set([column]));
         addRows(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
       }
-      const b = this.buffers.get(`${p.start}/${entityId}`);
+      const b = this.buffers.get(p.bufferKeyPrefix + entityId);
       if (b && b.rows > 0) addRows(b.all());
     }
     return a;
