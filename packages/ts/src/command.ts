@@ -228,7 +228,8 @@ export class ColumnBuilder {
   }
 }
 
-function allocValues(t: ColumnType, n: number): ColumnValues {
+/** A zero-filled array of n values of a column type (strings: n empty slots). */
+export function allocValues(t: ColumnType, n: number): ColumnValues {
   switch (t) {
     case ColumnType.Timestamp:
     case ColumnType.Int64:

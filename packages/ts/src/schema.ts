@@ -10,7 +10,8 @@
  * new type read as NULL, as in KWDB.
  */
 import { ColumnType } from './block.js';
-import type { ColumnData, ColumnValues } from './block.js';
+import type { ColumnData } from './block.js';
+import { allocValues } from './command.js';
 import type { TsValue } from './command.js';
 
 /** Which conversions ALTER TYPE allows (engine types; the SQL layer checks widths). */
@@ -61,24 +62,8 @@ function floatText(n: number): string {
 
 /** A column of `rows` zero values ('' for strings) and no NULLs: a stand-in for a column not read. */
 export function zeroColumn(type: ColumnType, rows: number): ColumnData {
-  let values: ColumnValues;
-  switch (type) {
-    case ColumnType.Timestamp:
-    case ColumnType.Int64:
-      values = new BigInt64Array(rows);
-      break;
-    case ColumnType.Int32:
-      values = new Int32Array(rows);
-      break;
-    case ColumnType.Float64:
-      values = new Float64Array(rows);
-      break;
-    case ColumnType.Bool:
-      values = new Uint8Array(rows);
-      break;
-    default:
-      values = new Array<string>(rows).fill('');
-  }
+  const values = allocValues(type, rows);
+  if (Array.isArray(values)) values.fill('');
   return { type, values, nulls: null };
 }
 
