@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './log.js';
 export * from './hlc.js';
+export * from './bytes.js';

@@ -6,7 +6,7 @@
  * INVARIANT: after an error in the extended protocol, messages are skipped until Sync.
  */
 import type { Socket } from 'node:net';
-import { PgError, SqlState, logger, toPgError } from '@strata/common';
+import { ByteWriter, PgError, SqlState, logger, toPgError } from '@strata/common';
 import type { Logger } from '@strata/common';
 import { Session, formatValue, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
 import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
@@ -43,15 +43,13 @@ export interface ConnectionHost {
  * Messages waiting to be written to the socket, laid out in one growable buffer: a row is written
  * in place (no buffer per value, no concatenation per row).
  */
-class Out {
-  private buf = Buffer.allocUnsafe(outputFlushBytes);
-  size = 0;
+class Out extends ByteWriter {
+  constructor() {
+    super(outputFlushBytes);
+  }
 
-  private room(n: number): void {
-    if (this.size + n <= this.buf.length) return;
-    const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.size + n));
-    this.buf.copy(b, 0, 0, this.size);
-    this.buf = b;
+  get size(): number {
+    return this.len;
   }
 
   msg(type: string, body: Buffer | null): void {
@@ -62,46 +60,25 @@ class Out {
 
   /** Starts a message of `type`; returns where its length goes (end() fills it in). */
   begin(type: string): number {
-    this.room(5);
-    this.buf[this.size] = type.charCodeAt(0);
-    this.size += 5;
-    return this.size - 4;
+    this.u8(type.charCodeAt(0)).u32(0);
+    return this.len - 4;
   }
 
   end(at: number): void {
-    this.buf.writeInt32BE(this.size - at, at);
-  }
-
-  int16(v: number): void {
-    this.room(2);
-    this.buf.writeInt16BE(v, this.size);
-    this.size += 2;
-  }
-
-  int32(v: number): void {
-    this.room(4);
-    this.buf.writeInt32BE(v, this.size);
-    this.size += 4;
-  }
-
-  bytes(b: Buffer): void {
-    this.room(b.length);
-    b.copy(this.buf, this.size);
-    this.size += b.length;
+    this.buf.writeInt32BE(this.len - at, at);
   }
 
   /** A string's UTF-8 bytes preceded by their int32 length. */
   lengthPrefixedUtf8(s: string): void {
-    this.room(4 + s.length * 3);
-    const n = this.buf.write(s, this.size + 4, 'utf8');
-    this.buf.writeInt32BE(n, this.size);
-    this.size += 4 + n;
+    const at = this.len;
+    this.u32(0).utf8(s);
+    this.buf.writeInt32BE(this.len - at - 4, at);
   }
 
   take(): Buffer {
-    const b = this.buf.subarray(0, this.size);
+    const b = this.finish();
     this.buf = Buffer.allocUnsafe(outputFlushBytes);
-    this.size = 0;
+    this.len = 0;
     return b;
   }
 }
@@ -694,18 +671,18 @@ export class Connection {
     const vctx = s.vctx();
     const out = this.out;
     const at = out.begin('D');
-    out.int16(values.length);
+    out.i16(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as Value;
       if (v === null || v === undefined) {
-        out.int32(-1);
+        out.i32(-1);
         continue;
       }
       const t = (cols[i] as Column | undefined)?.type ?? { kind: 'text', typmod: -1 };
       const fmt = formats.length === 0 ? 0 : formats.length === 1 ? formats[0] : formats[i];
       if (fmt === 1) {
         const b = encodeBinary(v, t, vctx);
-        out.int32(b.length);
+        out.i32(b.length);
         out.bytes(b);
       } else out.lengthPrefixedUtf8(formatValue(v, t, vctx) ?? '');
     }

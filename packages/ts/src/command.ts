@@ -24,9 +24,11 @@
  * Bool: u8, String: u32 byte length + UTF-8 bytes.
  * Version 4 (still read, for logs written before it) carried each row's values in that format.
  */
-import { PgError, SqlState } from '@strata/common';
+import { ByteWriter, PgError, SqlState } from '@strata/common';
 import { ColumnType } from './block.js';
 import type { ColumnData, ColumnValues } from './block.js';
+
+export { ByteWriter };
 
 export const tsCommandVersion = 5;
 
@@ -296,11 +298,6 @@ export class TsWriteBuilder {
     this.rows++;
   }
 
-  /** Devices (groups) so far. */
-  get groupCount(): number {
-    return this.groups.size;
-  }
-
   finish(): Buffer {
     const s = this.schema;
     const nCols = s.columns.length;
@@ -427,95 +424,6 @@ export function rowsOfGroup(g: TsColumnGroup): TsValue[][] {
       return c.type === ColumnType.Bool ? v === 1 : v;
     }),
   );
-}
-
-/** A growable big-endian byte writer. */
-export class ByteWriter {
-  buf: Buffer;
-  len = 0;
-
-  constructor(initialBytes = 256) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
-  }
-
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const b = Buffer.allocUnsafe(size);
-    this.buf.copy(b, 0, 0, this.len);
-    this.buf = b;
-  }
-
-  u8(v: number): this {
-    this.room(1);
-    this.buf[this.len++] = v;
-    return this;
-  }
-
-  u16(v: number): this {
-    this.room(2);
-    this.buf.writeUInt16BE(v, this.len);
-    this.len += 2;
-    return this;
-  }
-
-  u32(v: number): this {
-    this.room(4);
-    this.buf.writeUInt32BE(v >>> 0, this.len);
-    this.len += 4;
-    return this;
-  }
-
-  i32(v: number): this {
-    this.room(4);
-    this.buf.writeInt32BE(v, this.len);
-    this.len += 4;
-    return this;
-  }
-
-  i64(v: bigint): this {
-    this.room(8);
-    this.buf.writeBigInt64BE(v, this.len);
-    this.len += 8;
-    return this;
-  }
-
-  f64(v: number): this {
-    this.room(8);
-    this.buf.writeDoubleBE(v, this.len);
-    this.len += 8;
-    return this;
-  }
-
-  /** Zero bytes up to a multiple of `n` (from the start of the buffer). */
-  align(n: number): this {
-    while (this.len % n !== 0) this.u8(0);
-    return this;
-  }
-
-  /** Makes room for n more bytes (written by the caller at len, which it then advances). */
-  reserve(n: number): void {
-    this.room(n);
-  }
-
-  /** A string's UTF-8 bytes (no length). */
-  utf8(s: string): this {
-    this.room(s.length * 3);
-    this.len += this.buf.write(s, this.len, 'utf8');
-    return this;
-  }
-
-  bytes(b: Buffer): this {
-    this.room(b.length);
-    b.copy(this.buf, this.len);
-    this.len += b.length;
-    return this;
-  }
-
-  finish(): Buffer {
-    return this.buf.subarray(0, this.len);
-  }
 }
 
 export class ByteReader {

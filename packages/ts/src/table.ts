@@ -347,10 +347,11 @@ export class TsTable {
       return partitionStart((tsCol.values as BigInt64Array)[r] as bigint, this.o.partitionInterval); // beyond 2^52: exact
     };
     let r = 0;
+    let start = rows > 0 ? startOf(0) : 0;
     while (r < rows) {
-      const start = startOf(r);
       let end = r + 1;
-      while (end < rows && startOf(end) === start) end++;
+      let next = start;
+      while (end < rows && (next = startOf(end)) === start) end++;
       const p = this.partitionFor((tsCol.values as BigInt64Array)[r] as bigint);
       this.clean.delete(p.start);
       if (this.rewrites.size > 0) this.touch(p.start);
@@ -364,6 +365,7 @@ export class TsTable {
         if (b.rows >= this.rowsPerBlock) this.seal(p, entityId, b);
       }
       r = end;
+      start = next;
     }
     this.unflushedRows += rows;
   }
@@ -776,7 +778,11 @@ export type BlockSummarizer = (entityId: number, h: BlockHeader, positions: numb
 export interface ScanOptions {
   /** Layout positions to decode (others are zero-filled stand-ins); null: all. */
   columns?: Set<number> | null;
-  /** ts.dedup.rule: how rows of an entity with equal timestamps resolve (default keep). */
+  /**
+   * ts.dedup.rule: how rows of one entity with equal timestamps resolve, in append order:
+   * override — the last row wins; merge — each column takes its last non-NULL value; discard —
+   * the first row wins; keep (default) — all rows stay.
+   */
   dedup?: DedupRule;
   /** Skip blocks whose header min/max rule out every row (the caller still filters rows). */
   prune?: BlockPrune[] | null;

@@ -6,7 +6,7 @@
  * (A unique index entry with a NULL key column is stored in the non-unique form: NULLs are
  * distinct.) Values carry a type tag so a column's values stay readable across ALTER TYPE.
  */
-import { PgError, SqlState } from '@strata/common';
+import { ByteWriter, PgError, SqlState } from '@strata/common';
 import { KeyWriter, indexWriter } from '@strata/kv';
 import { Decimal } from '../types/numeric.js';
 import type { Interval } from '../types/datetime.js';
@@ -68,53 +68,22 @@ function tagFor(t: SqlType): Tag {
   }
 }
 
-class Writer {
-  buf = Buffer.allocUnsafe(64);
-  len = 0;
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
-    const nb = Buffer.allocUnsafe(cap);
-    this.buf.copy(nb, 0, 0, this.len);
-    this.buf = nb;
+/** The row codec's writer: ByteWriter plus u32-length-prefixed bytes and strings. */
+class Writer extends ByteWriter {
+  constructor() {
+    super(64);
   }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.len++] = v;
-  }
-  u16(v: number): void {
-    this.ensure(2);
-    this.buf.writeUInt16BE(v, this.len);
-    this.len += 2;
-  }
-  i32(v: number): void {
-    this.ensure(4);
-    this.buf.writeInt32BE(v, this.len);
-    this.len += 4;
-  }
-  f64(v: number): void {
-    this.ensure(8);
-    this.buf.writeDoubleBE(v, this.len);
-    this.len += 8;
-  }
-  i64(v: bigint): void {
-    this.ensure(8);
-    this.buf.writeBigInt64BE(v, this.len);
-    this.len += 8;
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(4 + b.length);
-    this.buf.writeUInt32BE(b.length, this.len);
-    this.len += 4;
-    this.buf.set(b, this.len);
-    this.len += b.length;
+  lenBytes(b: Uint8Array): void {
+    this.u32(b.length).bytes(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   }
   str(s: string): void {
-    this.bytes(Buffer.from(s, 'utf8'));
+    const at = this.len;
+    this.u32(0).utf8(s);
+    this.buf.writeUInt32BE(this.len - at - 4, at);
   }
-  finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.len));
+  /** A copy: encoded rows outlive the writer, and must not keep its spare capacity alive. */
+  copy(): Buffer {
+    return Buffer.from(this.finish());
   }
 }
 
@@ -138,7 +107,7 @@ function writeValue(w: Writer, v: Value, t: SqlType): void {
       w.str((v as Decimal).toString());
       break;
     case Tag.Bytes:
-      w.bytes(v as Buffer);
+      w.lenBytes(v as Buffer);
       break;
     case Tag.Interval: {
       const iv = v as Interval;
@@ -234,7 +203,7 @@ export function encodeRow(table: TableDesc, row: readonly Value[]): Buffer {
     w.u16(c.id);
     writeValue(w, v, c.type);
   });
-  return w.finish();
+  return w.copy();
 }
 
 /** Decodes a primary index value into values in table column order (missing → NULL). */
@@ -342,7 +311,7 @@ export function indexEntry(codec: TableCodec, idx: IndexDesc, row: readonly Valu
   if (!uniqueForm) for (const p of codec.pkPositions) writeKeyValue(w, row[p] ?? null, (t.columns[p] as ColumnDesc).type);
   const vw = new Writer();
   for (const p of codec.pkPositions) writeValue(vw, row[p] ?? null, (t.columns[p] as ColumnDesc).type);
-  return { key: w.finish(), value: vw.finish(), uniqueForm };
+  return { key: w.finish(), value: vw.copy(), uniqueForm };
 }
 
 /** Decodes the primary key values stored in a secondary index entry. */
