@@ -120,6 +120,47 @@ export class NotLeaseholderError extends RetryableError {
   }
 }
 
+/**
+ * The store has no replica of the range (never had, or it was removed): the sender's range cache
+ * is stale. Certainly not applied.
+ */
+export class RangeNotFoundError extends RetryableError {
+  constructor(
+    readonly rangeId: number,
+    readonly nodeId: number,
+  ) {
+    super(`range ${rangeId} not found on node ${nodeId}`);
+  }
+}
+
+/**
+ * A read at a timestamp found a value written after it but within the clock uncertainty
+ * (read timestamp + maximum clock offset): the value may have been written before the read began
+ * in real time, so the reader must move its timestamp above `valueTs` (and refresh its reads).
+ */
+export class ReadWithinUncertaintyIntervalError extends RetryableError {
+  constructor(
+    readonly readTs: bigint,
+    readonly valueTs: bigint,
+    readonly key: string,
+  ) {
+    super(`ReadWithinUncertaintyIntervalError: read at ${readTs} encountered a value at ${valueTs} on ${key} within the uncertainty interval`);
+  }
+}
+
+/**
+ * The replica cannot serve: it stopped after a local fault while applying its log (EIO, ENOSPC),
+ * or it is being removed. It recovers by replaying the log after a restart.
+ */
+export class ReplicaUnavailableError extends RetryableError {
+  constructor(
+    readonly rangeId: number,
+    why: string,
+  ) {
+    super(`range ${rangeId} is unavailable on this node: ${why}`);
+  }
+}
+
 export interface PgErrorFields {
   detail?: string;
   hint?: string;

@@ -4,3 +4,4 @@ export * from './engine.js';
 export * from './mvcc.js';
 export * from './batch.js';
 export * from './txn.js';
+export * from './api.js';

@@ -44,6 +44,32 @@ export interface MvccRead {
   ts: Timestamp;
 }
 
+/**
+ * A version above the read timestamp but at or below the reader's uncertainty limit: it may have
+ * been written before the read began in real time (clock offset), so the reader cannot tell
+ * whether to see it (the caller raises ReadWithinUncertaintyIntervalError).
+ */
+export class UncertainValue {
+  constructor(
+    readonly key: Buffer,
+    readonly ts: Timestamp,
+  ) {}
+}
+
+/**
+ * Like mvccGet, but first checks the versions in (ts, uncertaintyLimit]: if one exists, returns
+ * it as an UncertainValue instead of a read.
+ */
+export function mvccGetChecked(engine: Engine, key: Uint8Array, ts: Timestamp, uncertaintyLimit: Timestamp): MvccRead | UncertainValue | undefined {
+  if (uncertaintyLimit > ts) {
+    for (const { key: k } of engine.scan(mvccKey(key, uncertaintyLimit), versionsEnd(key), false, 1)) {
+      const v = splitMvccKey(k);
+      if (Buffer.compare(v.key, key as Buffer) === 0 && v.ts > ts) return new UncertainValue(Buffer.from(v.key), v.ts);
+    }
+  }
+  return mvccGet(engine, key, ts);
+}
+
 /** The newest version of key at or below ts (null value: deleted); undefined if none. */
 export function mvccGet(engine: Engine, key: Uint8Array, ts: Timestamp): MvccRead | undefined {
   for (const { key: k, value } of engine.scan(mvccKey(key, ts), versionsEnd(key), false, 1)) {
@@ -69,9 +95,9 @@ export function mvccNewestTimestamp(engine: Engine, key: Uint8Array): Timestamp 
  * older versions. A key with many versions is skipped by re-seeking past them, so a scan costs
  * O(keys · log n), not O(versions).
  */
-export function* mvccScan(engine: Engine, start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse = false): Generator<{ key: Buffer; value: Buffer }> {
+export function* mvccScan(engine: Engine, start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse = false, uncertaintyLimit: Timestamp = ts): Generator<{ key: Buffer; value: Buffer }> {
   if (reverse) {
-    yield* mvccScanReverse(engine, start, end, ts);
+    yield* mvccScanReverse(engine, start, end, ts, uncertaintyLimit);
     return;
   }
   let from: Uint8Array = start;
@@ -90,6 +116,12 @@ export function* mvccScan(engine: Engine, start: Uint8Array, end: Uint8Array, ts
       }
       skipped = 0;
       if (v.ts > ts) {
+        if (v.ts <= uncertaintyLimit) throw new UncertainValue(Buffer.from(v.key), v.ts);
+        if (uncertaintyLimit > ts) {
+          // Newer than the uncertainty limit: an uncertain version may still sit between.
+          from = mvccKey(v.key, uncertaintyLimit);
+          if (Buffer.compare(from, k) > 0) continue outer;
+        }
         // Too new for us: seek straight to the newest version at or below ts.
         from = mvccKey(v.key, ts);
         continue outer;
@@ -104,7 +136,7 @@ export function* mvccScan(engine: Engine, start: Uint8Array, end: Uint8Array, ts
 /** Versions of one key visited linearly before re-seeking past the rest. */
 const seekAfterVersions = 4;
 
-function* mvccScanReverse(engine: Engine, start: Uint8Array, end: Uint8Array, ts: Timestamp): Generator<{ key: Buffer; value: Buffer }> {
+function* mvccScanReverse(engine: Engine, start: Uint8Array, end: Uint8Array, ts: Timestamp, uncertaintyLimit: Timestamp): Generator<{ key: Buffer; value: Buffer }> {
   // Descending: versions of one key arrive oldest first; remember the newest visible one.
   let pendingKey: Buffer | null = null;
   let pendingValue: Buffer | null = null;
@@ -116,7 +148,10 @@ function* mvccScanReverse(engine: Engine, start: Uint8Array, end: Uint8Array, ts
       pendingKey = null;
       pendingLive = false;
     }
-    if (v.ts > ts) continue;
+    if (v.ts > ts) {
+      if (v.ts <= uncertaintyLimit) throw new UncertainValue(Buffer.from(v.key), v.ts);
+      continue;
+    }
     pendingKey = Buffer.from(v.key);
     pendingLive = value[0] === 1;
     pendingValue = pendingLive ? Buffer.from(value.subarray(1)) : null;
@@ -124,19 +159,33 @@ function* mvccScanReverse(engine: Engine, start: Uint8Array, end: Uint8Array, ts
   if (pendingKey !== null && pendingLive) yield { key: pendingKey, value: pendingValue as Buffer };
 }
 
-/** True if any version in [start, end) has a timestamp after `after` (only each key's newest counts). */
-export function mvccSpanChangedSince(engine: Engine, start: Uint8Array, end: Uint8Array, after: Timestamp): boolean {
+/**
+ * The first key in [start, end) with a version in (after, upTo] (versions above upTo are
+ * ignored: they are not in the interval being checked), or null if none.
+ */
+export function mvccSpanChangedBetween(engine: Engine, start: Uint8Array, end: Uint8Array, after: Timestamp, upTo: Timestamp): Buffer | null {
   let from: Uint8Array = start;
   for (;;) {
     let next: Buffer | null = null;
     for (const { key: k } of engine.scan(from, end, false, 1)) {
       const v = splitMvccKey(k);
-      if (v.ts > after) return true;
+      if (v.ts > upTo) {
+        // Skip the versions above the interval: seek to this key's newest version at or below upTo.
+        const seek = mvccKey(v.key, upTo);
+        next = Buffer.compare(seek, k) > 0 ? seek : versionsEnd(v.key);
+        break;
+      }
+      if (v.ts > after) return Buffer.from(v.key);
       next = versionsEnd(v.key);
     }
-    if (next === null) return false;
+    if (next === null) return null;
     from = next;
   }
+}
+
+/** True if any version in [start, end) has a timestamp after `after` (only each key's newest counts). */
+export function mvccSpanChangedSince(engine: Engine, start: Uint8Array, end: Uint8Array, after: Timestamp): boolean {
+  return mvccSpanChangedBetween(engine, start, end, after, (1n << 64n) - 1n) !== null;
 }
 
 /**

@@ -9,6 +9,7 @@
  * INVARIANT: a transaction sees its own writes (reads consult the write buffer first).
  * INVARIANT: after commit() or rollback() the transaction accepts no further operations.
  */
+import { randomUUID } from 'node:crypto';
 import { PgError, SqlState, assert } from '@strata/common';
 import type { Timestamp } from '@strata/common';
 import type { KvWrite } from './batch.js';
@@ -27,34 +28,33 @@ export interface KvSender {
    * Waits for exclusive row locks (FIFO per key), held until the transaction ends. Rejects with
    * 40001 if a lock is not granted within the lock timeout (this also breaks deadlocks).
    */
-  acquireLocks(txnId: number, keys: Buffer[]): Promise<void>;
+  acquireLocks(txnId: string, keys: Buffer[]): Promise<void>;
   /** The transaction no longer reads (MVCC versions it could see may be garbage collected). */
-  endTxn(txnId: number): void;
+  endTxn(txnId: string): void;
   /** The transaction reads at readTs from now on. */
-  trackTxn(txnId: number, readTs: Timestamp): void;
-  releaseLocks(txnId: number): void;
+  trackTxn(txnId: string, readTs: Timestamp): void;
+  releaseLocks(txnId: string): void;
   /**
    * Read refresh: checks that nothing in the read set changed after readTs and returns a newer
    * read timestamp the transaction may move to; throws 40001 if something changed.
    */
-  refresh(req: { readTs: Timestamp; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }): Timestamp;
+  refresh(req: { txnId: string; readTs: Timestamp; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }): Promise<Timestamp>;
   /** A read timestamp for a new transaction; resolves once every earlier commit is readable. */
   beginTxn(): Promise<Timestamp>;
   get(key: Uint8Array, ts: Timestamp): Buffer | null;
   scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean): Iterable<{ key: Buffer; value: Buffer }>;
   /** Validates and applies; resolves with the commit timestamp once durable. */
-  commit(req: CommitRequest): Promise<Timestamp>;
+  commit(req: CommitRequest & { txnId: string }): Promise<Timestamp>;
 }
 
 type TxnStatus = 'open' | 'committed' | 'aborted';
 
 const k = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 
-let nextTxnId = 1;
 
 export class Txn {
   /** Identifies the transaction in the store's lock table. */
-  readonly id = nextTxnId++;
+  readonly id: string = randomUUID();
   private status: TxnStatus = 'open';
   private holdsLocks = false;
   private writes = new Map<string, KvWrite>();
@@ -118,7 +118,7 @@ export class Txn {
     if (keys.length === 0) return;
     this.holdsLocks = true;
     await this.sender.acquireLocks(this.id, keys);
-    this.readTs = this.sender.refresh({ readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans });
+    this.readTs = await this.sender.refresh({ txnId: this.id, readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans });
     this.sender.trackTxn(this.id, this.readTs);
   }
 
@@ -219,7 +219,7 @@ export class Txn {
     try {
       if (this.writes.size === 0) return null; // read-only: nothing to validate (see class comment)
       const writes = [...this.writes.values()];
-      return await this.sender.commit({ readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans, writes });
+      return await this.sender.commit({ txnId: this.id, readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans, writes });
     } finally {
       // Locks are released once the writes are applied (or the commit failed).
       if (this.holdsLocks) this.sender.releaseLocks(this.id);

@@ -64,6 +64,8 @@ export type ConfChangeType = (typeof ConfChangeType)[keyof typeof ConfChangeType
 export interface ConfChange {
   type: ConfChangeType;
   nodeId: number;
+  /** Opaque bytes for the caller (Strata: the proposal envelope with the new range descriptor). */
+  context?: Uint8Array;
 }
 
 export const MessageType = {
@@ -208,18 +210,20 @@ export function confStateEquals(a: ConfState, b: ConfState): boolean {
   return eq(a.voters, b.voters) && eq(a.learners, b.learners);
 }
 
-/** Conf changes travel as entry data. The encoding is tiny and fixed: type byte + u32 node id. */
+/** Conf changes travel as entry data: type byte + u32 node id, then the caller's context bytes. */
 export function encodeConfChange(cc: ConfChange): Uint8Array {
-  const b = new Uint8Array(5);
+  const ctx = cc.context ?? emptyBytes;
+  const b = new Uint8Array(5 + ctx.length);
   b[0] = cc.type;
   new DataView(b.buffer).setUint32(1, cc.nodeId, false);
+  b.set(ctx, 5);
   return b;
 }
 
 export function decodeConfChange(data: Uint8Array): ConfChange {
-  if (data.length !== 5) throw new Error(`conf change: want 5 bytes, got ${data.length}`);
+  if (data.length < 5) throw new Error(`conf change: want at least 5 bytes, got ${data.length}`);
   const type = data[0] as number;
   if (type !== 0 && type !== 1 && type !== 2) throw new Error(`conf change: unknown type ${type}`);
   const nodeId = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(1, false);
-  return { type, nodeId };
+  return data.length === 5 ? { type, nodeId } : { type, nodeId, context: data.subarray(5) };
 }

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { logger } from '@strata/common';
 import { PgServer } from '@strata/pgwire';
 import { SqlEngine } from '@strata/sql';
-import { Store } from '@strata/store';
+import { LocalSender, Store } from '@strata/store';
 import { NodeMetrics } from './metrics.js';
 
 export interface NodeOptions {
@@ -36,13 +36,14 @@ export class StrataNode {
       throw new Error('secure mode (TLS and passwords) is not implemented yet; start with --insecure');
     }
     const started = Date.now();
-    this.store = await Store.open(this.opts.storeDir, this.opts.nodeId ?? 1);
+    this.store = await Store.open(this.opts.storeDir, { nodeId: this.opts.nodeId ?? 1, bootstrap: true });
     const store = this.store;
+    const sender = new LocalSender(store);
     const engine = new SqlEngine({
-      sender: store,
+      sender,
       nodeId: this.opts.nodeId ?? 1,
       engineSizeBytes: () => store.engineSizeBytes() + store.ts.diskBytes(),
-      ts: { proposeTs: (id, p) => store.proposeTs(id, p), proposeTsDrop: (id) => store.proposeTsDrop(id), proposeTsRetain: (id, before) => store.proposeTsRetain(id, before), proposeTsDelete: (id, p) => store.proposeTsDelete(id, p), proposeTsAlter: (id, p) => store.proposeTsAlter(id, p), proposeTsTagUpdate: (id, p) => store.proposeTsTagUpdate(id, p), proposeTsReorganize: (id, p) => store.proposeTsReorganize(id, p), tsReorganized: () => store.tsReorganized(), tsTable: (id) => store.ts.table(id), freeDiskBytes: () => store.freeDiskBytes() },
+      ts: sender,
     });
     this.engine = engine;
     store.onApply = (b) => engine.onApply(b);

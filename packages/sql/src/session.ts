@@ -35,7 +35,6 @@ import { TsCopyBatch } from './ts_copy.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
 import { alterTsTable, createTagIndex, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
-import type { TsSender } from './ts_dml.js';
 import { settingDef, settingDefs, settingKey } from './settings.js';
 import {
   TsScan,
@@ -43,6 +42,7 @@ import {
   noBounds,
   primaryCombos,
   proposeTsRows,
+  tsFreeBytesMin,
   toTsValue,
   tsColumnDescs,
   tsDeletePayload,
@@ -983,7 +983,6 @@ export class Session {
     const db = view.databaseById(t.parentId);
     const colDescs = tsColumnDescs(t);
     let pending: TsValue[][] = [];
-    const session = this;
     return {
       columns: null,
       writes: true,
@@ -1019,7 +1018,6 @@ export class Session {
         const rows = pending;
         pending = [];
         if (rows.length === 0) return;
-        session.checkTsDiskSpace(sender, ctx.txn);
         await proposeTsRows(sender, t, db, rows, ctx);
       },
     };
@@ -1351,8 +1349,7 @@ export class Session {
       if (n === 0) return;
       const payload = batch.take();
       if (inflight) await inflight;
-      this.checkTsDiskSpace(sender, ctx.txn);
-      inflight = sender.proposeTs(t.id, payload).then(() => {
+      inflight = sender.proposeTs(t.id, payload, tsFreeBytesMin(ctx)).then(() => {
         count += n;
       });
     };
@@ -1603,18 +1600,6 @@ export class Session {
       return { rows: settingDefs.map((d) => [d.name, this.engine.clusterSetting(d.name, txn), 'string', d.description]), tag: 'SHOW' };
     } finally {
       if (implicit) await this.finishImplicit();
-    }
-  }
-
-  /** ts.disk_free_space.alert_threshold: refuse time-series writes while free disk space is below it. */
-  private checkTsDiskSpace(sender: TsSender, txn: Txn): void {
-    const threshold = Number(this.engine.clusterSetting('ts.disk_free_space.alert_threshold', txn));
-    if (threshold <= 0) return;
-    const free = sender.freeDiskBytes();
-    if (free < threshold) {
-      throw new PgError(SqlState.DiskFull, `time-series write refused: ${free} bytes of disk free, below ts.disk_free_space.alert_threshold (${threshold} bytes)`, {
-        hint: 'free disk space, or lower the threshold with SET CLUSTER SETTING ts.disk_free_space.alert_threshold',
-      });
     }
   }
 

@@ -19,7 +19,11 @@ import { timestampInfinity, timestampNegInfinity } from './types/datetime.js';
 
 /** What the SQL layer needs from the store's time-series engine. */
 export interface TsSender {
-  proposeTs(tableId: number, payload: Buffer): Promise<void>;
+  /**
+   * A TS write; the leaseholder refuses it (53100) when its store has less free disk space than
+   * `freeBytesMin` (ts.disk_free_space.alert_threshold).
+   */
+  proposeTs(tableId: number, payload: Buffer, freeBytesMin: number): Promise<void>;
   proposeTsDrop(tableId: number): Promise<void>;
   proposeTsRetain(tableId: number, beforeUs: number): Promise<void>;
   proposeTsDelete(tableId: number, payload: Buffer): Promise<void>;
@@ -30,8 +34,6 @@ export interface TsSender {
   /** Resolves when reorganization started so far has finished and been switched in. */
   tsReorganized(): Promise<void>;
   tsTable(tableId: number): TsTable | undefined;
-  /** Free bytes on the store's file system (for ts.disk_free_space.alert_threshold). */
-  freeDiskBytes(): number;
 }
 
 /** Rows per proposed TS write command (a statement with more rows proposes several). */
@@ -148,9 +150,16 @@ function fromTs(v: unknown, t: SqlType): Value {
 export async function proposeTsRows(sender: TsSender, t: TableDesc, db: DatabaseDesc | undefined, rows: TsValue[][], ctx: ExecCtx): Promise<void> {
   const schema = tsSchemaOf(t, db, (n) => ctx.clusterSetting(n));
   const rejectDuplicates = ctx.clusterSetting('ts.dedup.rule') === 'reject';
+  const freeBytesMin = tsFreeBytesMin(ctx);
   for (let i = 0; i < rows.length; i += tsRowsPerCommandMax) {
-    await sender.proposeTs(t.id, encodeTsWrite({ tableId: t.id, schema, rejectDuplicates, rows: rows.slice(i, i + tsRowsPerCommandMax) }));
+    await sender.proposeTs(t.id, encodeTsWrite({ tableId: t.id, schema, rejectDuplicates, rows: rows.slice(i, i + tsRowsPerCommandMax) }), freeBytesMin);
   }
+}
+
+/** ts.disk_free_space.alert_threshold: TS writes are refused while free disk space is below it (checked by the leaseholder). */
+export function tsFreeBytesMin(ctx: ExecCtx): number {
+  const v = Number(ctx.clusterSetting('ts.disk_free_space.alert_threshold'));
+  return Number.isFinite(v) && v > 0 ? v : 0;
 }
 
 /**

@@ -1,5 +1,13 @@
 export * from './constants.js';
 export * from './range.js';
-export * from './logfile.js';
-export * from './replica.js';
+export * from './keys.js';
+export * from './raftlog/logfile.js';
+export * from './raftlog/storage.js';
+export * from './replica/replica.js';
+export * from './replica/lease.js';
+export * from './replica/proposal.js';
+export * from './replica/state.js';
+export { replicaChecksum } from './replica/apply.js';
+export * from './transport.js';
 export * from './store.js';
+export * from './local_sender.js';

@@ -764,3 +764,30 @@ export function decodeTsAlter(b: Buffer): { tableId: number; schema: FullTsSchem
   r.u8();
   return readSchemaHeader(r);
 }
+
+/**
+ * The replicated commit of a partition rewrite planned by a reorganization command (at log index
+ * `planIndex`): every replica switches the rewrite in iff the partition did not change since the
+ * plan, at the commit's log index — so the physical switch is a function of the log.
+ *   u32 tableId | i64 partition start | f64 planIndex | u8 dedup rule
+ */
+export interface TsReorganizeCommit {
+  tableId: number;
+  start: bigint;
+  planIndex: number;
+  dedup: 'override' | 'merge' | 'keep' | 'discard';
+}
+
+export function encodeTsReorganizeCommit(c: TsReorganizeCommit): Buffer {
+  const b = Buffer.allocUnsafe(21);
+  b.writeUInt32BE(c.tableId, 0);
+  b.writeBigInt64BE(c.start, 4);
+  b.writeDoubleBE(c.planIndex, 12);
+  b.writeUInt8(Math.max(0, dedupCodes.indexOf(c.dedup)), 20);
+  return b;
+}
+
+export function decodeTsReorganizeCommit(b: Buffer): TsReorganizeCommit {
+  if (b.length !== 21) throw new PgError(SqlState.DataCorrupted, `reorganization commit of ${b.length} bytes, want 21`);
+  return { tableId: b.readUInt32BE(0), start: b.readBigInt64BE(4), planIndex: b.readDoubleBE(12), dedup: dedupCodes[b.readUInt8(20)] ?? 'override' };
+}

@@ -1,33 +1,48 @@
 /**
- * TsEngine: the time-series engine of one store — every TS table's TsTable (with its tag table),
- * fed by applied TS write commands (command.ts) and flushed together.
+ * TsEngine: the time-series engine of one store. Its unit is the **entity group**: the rows of
+ * one TS table that one range holds (KWDB's entity group), in `t<table>/r<range>/` — a TsTable
+ * with its own tag table (entity ids local to the group), partitions, manifest (meta.json) and
+ * durable index. Two ranges of one table on one store never share an index space, ids or files.
  *
- * Crash safety: the Raft log is the WAL. Each table records the highest applied index its files
- * hold (TsTable.durableIndex); after a flush of every table the engine records the applied index
- * they all cover in `engine.json` (`flushedIndex`). On start the store replays the log's TS
- * commands after `flushedIndex`; apply() skips a command a table already holds (index at or below
- * its durableIndex), so nothing is applied twice. The store keeps log entries after
- * `flushedIndex` (log truncation takes the minimum of the KV and TS durable indexes).
+ * Every method that changes data is the apply of one replicated command of range `rangeId` at
+ * log index `index`, and is a pure function of the commands applied before it (same log → same
+ * logical content on every replica). Nothing here looks at the clock, free disk space or worker
+ * timing to decide what a command does: refusals that depend on the data (dedup `reject`, bad
+ * payloads) are made by the leaseholder before proposing (checkWrite); a reorganization's rewrite
+ * runs in worker threads but is switched in by its own replicated commit (commitReorganize).
+ * An exception thrown by an apply method is therefore a local fault (EIO, ENOSPC): the store stops
+ * the replica instead of skipping the command.
  *
- * INVARIANT: flushedIndex <= every table's durableIndex, or the table had no command after it.
+ * Crash safety: the Raft log is the WAL. Each group records in its meta.json the highest applied
+ * index its files hold (TsTable.durableIndex). On start the store replays the range's TS commands
+ * from replayFrom(rangeId); a group skips a command at or below its durableIndex, so nothing is
+ * applied twice. The store keeps the log entries a dirty group still needs (dirtyDurableIndex).
+ *
+ * INVARIANT: every TS command applied to a group at an index above its durableIndex either is
+ *   reflected in the group's synced files or the group counts it as unflushed (dirty).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { Piscina } from 'piscina';
-import { PgError, SqlState, logger } from '@strata/common';
-import { decodeTsAlter, decodeTsDelete, decodeTsReorganize, decodeTsTagUpdate, decodeTsWrite, fullSchema } from './command.js';
+import { PgError, SqlState, assert, logger } from '@strata/common';
+import { ByteWriter, decodeTsAlter, decodeTsDelete, decodeTsReorganize, decodeTsReorganizeCommit, decodeTsTagUpdate, decodeTsWrite, fullSchema, reorganizeThreadsDefault, writeValue } from './command.js';
 import type { FullTsSchema, TsSchema, TsValue, TsWriteGroups } from './command.js';
 import { TsTable } from './table.js';
 import type { BlockReads } from './table.js';
 import { convertValue } from './schema.js';
 import type { RewriteJob, RewriteResult } from './reorganize.js';
-import type { ColumnData, ColumnType } from './block.js';
+import { ColumnType } from './block.js';
+import type { ColumnData } from './block.js';
+import type { DedupRule } from './columns.js';
 import type { SegmentOptions } from './segment.js';
 
 export interface TsEngineOptions {
   rowsPerBlock?: number;
   segment?: SegmentOptions;
+  /** Worker threads for rewrites (immediate_compression.threads, a node-local setting). */
+  reorganizeThreads?: () => number;
 }
 
 /** Where the worker entry is: next to this module when running compiled, else in dist/. */
@@ -37,18 +52,30 @@ function workerFile(): string {
   return join(dirname(here), '..', 'dist', 'src', 'reorganize_worker.js');
 }
 
+/** A rewrite that finished on this replica and waits for the leaseholder to propose its commit. */
+export interface FinishedRewrite {
+  tableId: number;
+  start: bigint;
+  planIndex: number;
+  dedup: DedupRule;
+}
+
+const groupKey = (tableId: number, rangeId: number) => `${tableId}/${rangeId}`;
+
 export class TsEngine {
   private readonly log = logger('ts');
-  private readonly tables = new Map<number, TsTable>();
-  flushedIndex = 0;
-  /** Worker threads for reorganization (immediate_compression.threads), created on first use. */
+  /** Entity groups by `${tableId}/${rangeId}`. */
+  private readonly groups = new Map<string, { tableId: number; rangeId: number; table: TsTable }>();
+  /** Worker threads for reorganization, created on first use. */
   private pool: Piscina | null = null;
   private poolThreads = 0;
   private readonly running = new Set<Promise<void>>();
-  /** Partitions rewritten / rewrites thrown away (a write or DELETE came in meanwhile) / failed. */
+  /** Partition rewrites planned / finished in a worker / failed there. */
   readonly rewriteStats = { planned: 0, finished: 0, failed: 0 };
-  /** Blocks every table's scans read since the engine opened: skipped by min/max, answered by header, decoded. */
+  /** Blocks every group's scans read since the engine opened: skipped by min/max, answered by header, decoded. */
   readonly reads: BlockReads = { skipped: 0, headers: 0, decoded: 0 };
+  /** Called when a rewrite job finishes on this replica (the leaseholder then proposes its commit). */
+  onRewriteFinished: (rangeId: number) => void = () => {};
 
   private constructor(
     readonly dir: string,
@@ -56,24 +83,35 @@ export class TsEngine {
   ) {}
 
   static open(dir: string, opts: TsEngineOptions = {}): TsEngine {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const e = new TsEngine(dir, opts);
-    const metaPath = join(dir, 'engine.json');
-    if (existsSync(metaPath)) e.flushedIndex = (JSON.parse(readFileSync(metaPath, 'utf8')) as { flushedIndex: number }).flushedIndex;
     for (const d of readdirSync(dir).filter((x) => /^t\d+$/.test(x))) {
-      const schemaPath = join(dir, d, 'schema.json');
-      if (!existsSync(schemaPath)) continue;
-      const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as TsSchema;
-      e.tables.set(Number(d.slice(1)), e.openTable(Number(d.slice(1)), schema));
+      const tableId = Number(d.slice(1));
+      migrateSingleRangeLayout(join(dir, d));
+      for (const r of readdirSync(join(dir, d)).filter((x) => /^r\d+$/.test(x))) {
+        const schemaPath = join(dir, d, r, 'schema.json');
+        if (!existsSync(schemaPath)) {
+          rmSync(join(dir, d, r), { recursive: true, force: true }); // created after the last flush: replay recreates it
+          continue;
+        }
+        const rangeId = Number(r.slice(1));
+        const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as TsSchema;
+        e.groups.set(groupKey(tableId, rangeId), { tableId, rangeId, table: e.openGroup(tableId, rangeId, schema) });
+      }
     }
-    e.log.info({ tables: e.tables.size, flushedIndex: e.flushedIndex }, 'time-series engine opened');
+    rmSync(join(dir, 'engine.json'), { force: true }); // the store-wide index of the single-range layout
+    e.log.info({ groups: e.groups.size }, 'time-series engine opened');
     return e;
   }
 
-  private openTable(id: number, s: TsSchema): TsTable {
+  private groupDir(tableId: number, rangeId: number): string {
+    return join(this.dir, `t${tableId}`, `r${rangeId}`);
+  }
+
+  private openGroup(tableId: number, rangeId: number, s: TsSchema): TsTable {
     const schema = fullSchema(s);
     return TsTable.open({
-      dir: join(this.dir, `t${id}`),
+      dir: this.groupDir(tableId, rangeId),
       columns: schema.columns.map((type, i) => ({ name: `c${i}`, type })),
       columnIds: schema.columnIds,
       schemaVersion: schema.version,
@@ -86,46 +124,83 @@ export class TsEngine {
   }
 
   /**
-   * The table a command at `index` applies to, created on first sight, with the command's schema
-   * applied first when it is newer than the table's (TsTable.alter) and its storage settings.
+   * The group a command at `index` applies to, created on first sight, with the command's schema
+   * applied first when it is newer than the group's (TsTable.alter) and its storage settings.
    */
-  private tableFor(id: number, schema: FullTsSchema, index: number): TsTable {
-    let t = this.tables.get(id);
-    if (t) {
+  private groupFor(tableId: number, rangeId: number, schema: FullTsSchema, index: number): TsTable {
+    const g = this.groups.get(groupKey(tableId, rangeId));
+    if (g) {
+      const t = g.table;
       if (schema.version > t.layout.version && index > t.durableIndex) t.alter(schema, index - 1);
       if (this.opts.rowsPerBlock === undefined) t.setStorage(schema.storage);
       return t;
     }
-    const dir = join(this.dir, `t${id}`);
-    mkdirSync(dir, { recursive: true });
+    const dir = this.groupDir(tableId, rangeId);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = join(dir, 'schema.json.tmp');
-    writeFileSync(tmp, JSON.stringify(schema));
+    writeFileSync(tmp, JSON.stringify(schema), { mode: 0o600 });
     const fd = openSync(tmp, 'r');
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, join(dir, 'schema.json'));
-    t = this.openTable(id, schema);
+    const t = this.openGroup(tableId, rangeId, schema);
     if (this.opts.rowsPerBlock === undefined) t.setStorage(schema.storage);
-    this.tables.set(id, t);
+    this.groups.set(groupKey(tableId, rangeId), { tableId, rangeId, table: t });
     return t;
   }
 
-  /** Tag values of a command (in its schema's layout) in the table's tag layout. */
+  /** Tag values of a command (in its schema's layout) in the group's tag layout. */
   private static tagsIn(t: TsTable, values: TsValue[], schema: FullTsSchema): TsValue[] {
     const tags = t.tags;
     if (!tags) return values;
     return tags.mapValues(values, schema.tagIds, schema.tags);
   }
 
-  table(id: number): TsTable | undefined {
-    return this.tables.get(id);
+  /** The group of table `tableId` that range `rangeId` holds on this store, if it has rows. */
+  group(tableId: number, rangeId: number): TsTable | undefined {
+    return this.groups.get(groupKey(tableId, rangeId))?.table;
   }
 
-  /** Applies one committed TS write at log index `index` (idempotent for replay). */
-  apply(index: number, payload: Buffer): void {
+  /** Every group of a table on this store, by range id. */
+  groupsOf(tableId: number): { rangeId: number; table: TsTable }[] {
+    const out: { rangeId: number; table: TsTable }[] = [];
+    for (const g of this.groups.values()) if (g.tableId === tableId) out.push({ rangeId: g.rangeId, table: g.table });
+    return out.sort((a, b) => a.rangeId - b.rangeId);
+  }
+
+  /** The tables a range has groups of. */
+  groupsInRange(rangeId: number): number[] {
+    return this.groupsIn(rangeId).map((g) => g.tableId);
+  }
+
+  /** Every group of a range, by table id. */
+  private groupsIn(rangeId: number): { tableId: number; table: TsTable }[] {
+    const out: { tableId: number; table: TsTable }[] = [];
+    for (const g of this.groups.values()) if (g.rangeId === rangeId) out.push({ tableId: g.tableId, table: g.table });
+    return out.sort((a, b) => a.tableId - b.tableId);
+  }
+
+  // ---- evaluation (the leaseholder, before proposing) -------------------------------------
+
+  /**
+   * Checks a write command against this replica's state before it is proposed: the payload must
+   * decode, and under ts.dedup.rule = reject no row may repeat a device's timestamp (within the
+   * command or already stored). The caller holds the range's TS write latch from here until the
+   * command applies, so the answer is the one apply would give.
+   */
+  checkWrite(rangeId: number, payload: Buffer): void {
     const cmd = decodeTsWrite(payload);
-    const t = this.tableFor(cmd.tableId, cmd.schema, index);
-    if (index <= t.durableIndex) return; // already in the table's files
+    if (!cmd.rejectDuplicates) return;
+    checkNoDuplicates(this.group(cmd.tableId, rangeId), cmd);
+  }
+
+  // ---- apply (every replica, in log order) ------------------------------------------------
+
+  /** Applies one committed TS write at log index `index` (idempotent for replay). */
+  apply(rangeId: number, index: number, payload: Buffer): void {
+    const cmd = decodeTsWrite(payload);
+    const t = this.groupFor(cmd.tableId, rangeId, cmd.schema, index);
+    if (index <= t.durableIndex) return; // already in the group's files
     if (cmd.schema.version !== t.layout.version) {
       // Built under another schema (proposed before an ALTER applied, or replayed): map by id.
       for (const g of cmd.groups) {
@@ -133,93 +208,24 @@ export class TsEngine {
         g.columns = t.mapColumns(g, cmd.schema);
       }
     }
-    applyRows(t, cmd);
+    const tags = t.tags;
+    assert(tags !== null, 'time-series group without a tag table');
+    for (const g of cmd.groups) t.appendColumns(tags.entityFor(g.tags), g.columns, g.rows, index);
   }
 
   /** Applies a schema change (ALTER TABLE; command.ts encodeTsAlter) at log index `index`. */
-  alter(index: number, payload: Buffer): void {
+  alter(rangeId: number, index: number, payload: Buffer): void {
     const { tableId, schema } = decodeTsAlter(payload);
-    this.tableFor(tableId, schema, index);
+    this.groupFor(tableId, rangeId, schema, index);
   }
 
-  /** Rows appended since the last flush, over all tables. */
-  unflushedRows(): number {
-    let n = 0;
-    for (const t of this.tables.values()) n += t.unflushedRows;
-    return n;
-  }
-
-  /** Makes everything applied up to `appliedIndex` durable and records it. */
-  flush(appliedIndex: number): void {
-    for (const t of this.tables.values()) if (t.unflushedRows > 0 || t.hasFinishedRewrites()) t.flush(appliedIndex);
-    if (appliedIndex <= this.flushedIndex) return;
-    const tmp = join(this.dir, 'engine.json.tmp');
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, JSON.stringify({ flushedIndex: appliedIndex }));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, join(this.dir, 'engine.json'));
-    this.flushedIndex = appliedIndex;
-  }
-
-  /**
-   * Reorganization of a table's partitions ending before `beforeUs` (TsTable.planReorganize;
-   * payload: command.ts encodeTsReorganize).
-   *
-   * The rewrites run in worker threads; this returns once they are planned (the number of
-   * partitions). Each is switched in by the flush after it finishes (idle() waits for them).
-   */
-  reorganize(index: number, payload: Buffer): number {
-    const r = decodeTsReorganize(payload);
-    const t = this.tables.get(r.tableId);
-    if (!t || index <= t.durableIndex) return 0;
-    if (r.storage && this.opts.rowsPerBlock === undefined) t.setStorage(r.storage);
-    const jobs = t.planReorganize(BigInt(Math.floor(r.beforeUs)), index, r.dedup);
-    for (const { start, job } of jobs) this.run(t, start, job, r.threads);
-    this.rewriteStats.planned += jobs.length;
-    return jobs.length;
-  }
-
-  /** Runs a rewrite job in the worker pool (recreated when the thread count setting changes). */
-  private run(t: TsTable, start: bigint, job: RewriteJob, threads: number): void {
-    if (!this.pool || this.poolThreads !== threads) {
-      void this.pool?.close(); // finishes its tasks, then its threads exit
-      this.pool = new Piscina({ filename: workerFile(), maxThreads: threads, minThreads: 0, idleTimeout: 30_000 });
-      this.poolThreads = threads;
-    }
-    const p = (this.pool.run(job) as Promise<RewriteResult>).then(
-      (r) => {
-        this.rewriteStats.finished++;
-        t.rewriteDone(start, r);
-      },
-      (e: unknown) => {
-        this.rewriteStats.failed++;
-        this.log.warn({ err: e, partition: String(start) }, 'partition rewrite failed; the next pass retries');
-        t.rewriteDone(start, null);
-      },
-    );
-    this.running.add(p);
-    void p.finally(() => this.running.delete(p));
-  }
-
-  /** Resolves when no rewrite is running (their results are switched in by the next flush). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
-  }
-
-  /** Whether a finished rewrite waits for flush() to switch it in. */
-  hasFinishedRewrites(): boolean {
-    for (const t of this.tables.values()) if (t.hasFinishedRewrites()) return true;
-    return false;
-  }
-
-  /** Applies an UPDATE of tags (command.ts) at log index `index`; skipped when the table already holds it. */
-  updateTags(index: number, payload: Buffer): void {
+  /** Applies an UPDATE of tags (command.ts) at log index `index`; skipped when the group already holds it. */
+  updateTags(rangeId: number, index: number, payload: Buffer): void {
     const u = decodeTsTagUpdate(payload);
-    const t = this.tables.get(u.tableId);
+    const t = this.group(u.tableId, rangeId);
     if (!t || !t.tags || index <= t.durableIndex) return;
     const tags = t.tags;
-    // Changes by tag id, to positions in the table's tag layout (a tag dropped since is ignored).
+    // Changes by tag id, to positions in the group's tag layout (a tag dropped since is ignored).
     const changes = new Map<number, TsValue>();
     for (const [pos, v] of u.changes) {
       const at = tags.ids.indexOf(u.schema.tagIds[pos] as number);
@@ -232,10 +238,10 @@ export class TsEngine {
     t.unflushedRows++; // the tag file's new length must reach meta.json
   }
 
-  /** Applies a TS DELETE (command.ts) at log index `index`; skipped when the table already holds it. */
-  delete(index: number, payload: Buffer): void {
+  /** Applies a TS DELETE (command.ts) at log index `index`; skipped when the group already holds it. */
+  delete(rangeId: number, index: number, payload: Buffer): void {
     const d = decodeTsDelete(payload);
-    const t = this.tables.get(d.tableId);
+    const t = this.group(d.tableId, rangeId);
     if (!t || !t.tags || index <= t.durableIndex) return;
     let ids: number[] | null = null;
     if (d.tagCombos) {
@@ -247,56 +253,248 @@ export class TsEngine {
       if (ids.length === 0) return;
     }
     const clamp = (us: number) => (us <= -(2 ** 63) ? -(2n ** 63n) : us >= 2 ** 63 ? 2n ** 63n - 1n : BigInt(Math.trunc(us)));
-    t.deleteRange(ids, clamp(d.loUs), clamp(d.hiUs));
+    t.deleteRange(ids, clamp(d.loUs), clamp(d.hiUs), index);
   }
 
   /**
-   * Retention: drops the table's partitions that end at or before `beforeUs`. Idempotent, so a
-   * replay repeats it even when the table's files already cover `index` (a crash in the middle
+   * Retention: drops the group's partitions that end at or before `beforeUs`. Idempotent, so a
+   * replay repeats it even when the group's files already cover `index` (a crash in the middle
    * of removing a partition leaves nothing behind after the replay).
    */
-  retain(index: number, id: number, beforeUs: number): number {
-    const t = this.tables.get(id);
+  retain(rangeId: number, index: number, tableId: number, beforeUs: number): number {
+    const t = this.group(tableId, rangeId);
     if (!t) return 0;
     return t.dropBefore(BigInt(Math.floor(beforeUs)), Math.max(index, t.durableIndex));
   }
 
-  /** Deletes a table's data (an applied DROP TABLE of a time-series table; replay repeats it). */
-  dropTable(id: number): void {
-    const t = this.tables.get(id);
-    t?.close();
-    this.tables.delete(id);
-    rmSync(join(this.dir, `t${id}`), { recursive: true, force: true });
+  /** Deletes a table's group (an applied DROP TABLE of a time-series table; replay repeats it). */
+  dropTable(rangeId: number, tableId: number): void {
+    const key = groupKey(tableId, rangeId);
+    const g = this.groups.get(key);
+    if (g) for (const { start } of g.table.finishedRewrites()) g.table.discardRewrite(start);
+    g?.table.close();
+    this.groups.delete(key);
+    rmSync(this.groupDir(tableId, rangeId), { recursive: true, force: true });
+    const tableDir = join(this.dir, `t${tableId}`);
+    if (existsSync(tableDir) && readdirSync(tableDir).length === 0) rmSync(tableDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Plans the reorganization of a group's partitions ending before `beforeUs` (command.ts
+   * encodeTsReorganize) at log index `index`, and starts the rewrites in worker threads. Returns
+   * the number of partitions planned. The rewrites change nothing until their commits apply.
+   */
+  reorganize(rangeId: number, index: number, payload: Buffer): number {
+    const r = decodeTsReorganize(payload);
+    const t = this.group(r.tableId, rangeId);
+    if (!t || index <= t.durableIndex) return 0;
+    if (r.storage && this.opts.rowsPerBlock === undefined) t.setStorage(r.storage);
+    const jobs = t.planReorganize(BigInt(Math.floor(r.beforeUs)), index, r.dedup);
+    for (const { start, job } of jobs) this.run(rangeId, t, start, index, job);
+    this.rewriteStats.planned += jobs.length;
+    return jobs.length;
+  }
+
+  /**
+   * Applies the replicated commit of a rewrite (command.ts encodeTsReorganizeCommit) at log index
+   * `index`: if the partition did not change since the plan, its rewrite is switched in — at once
+   * when this replica's job has finished, else when it finishes (the returned promise: the store
+   * applies nothing more of this range until it settles). A replica with no job for it (restarted
+   * since the plan, or its job failed) rewrites the partition now. If the partition changed, the
+   * rewrite is thrown away. Returns null when done synchronously.
+   */
+  commitReorganize(rangeId: number, index: number, payload: Buffer): Promise<void> | null {
+    const c = decodeTsReorganizeCommit(payload);
+    const t = this.group(c.tableId, rangeId);
+    if (!t || index <= t.durableIndex) return null;
+    if (!t.unchangedSince(c.start, c.planIndex)) {
+      t.discardRewrite(c.start);
+      return null;
+    }
+    let r = t.pendingRewrite(c.start);
+    if (r && r.planIndex !== c.planIndex) {
+      t.discardRewrite(c.start);
+      r = undefined;
+    }
+    if (r?.result) {
+      t.switchIn(c.start, c.planIndex, index);
+      return null;
+    }
+    const finish = (attempt: number): Promise<void> => {
+      const p = t.pendingRewrite(c.start);
+      if (p?.result) {
+        t.switchIn(c.start, c.planIndex, index);
+        return Promise.resolve();
+      }
+      if (p?.running) return p.running.then(() => finish(attempt));
+      // No result here: rewrite the partition again (same rows: it has not changed since the plan).
+      if (attempt >= 2) return Promise.reject(new Error(`rewrite of partition ${c.start} of table ${c.tableId} failed twice on this replica`));
+      t.discardRewrite(c.start);
+      t.flush(Math.max(index - 1, t.durableIndex));
+      this.run(rangeId, t, c.start, c.planIndex, t.planRewrite(c.start, c.planIndex, c.dedup));
+      return finish(attempt + 1);
+    };
+    return finish(0);
+  }
+
+  /** Runs a rewrite job in the worker pool (recreated when the thread count changes). */
+  private run(rangeId: number, t: TsTable, start: bigint, planIndex: number, job: RewriteJob): void {
+    const threads = Math.max(1, this.opts.reorganizeThreads?.() ?? reorganizeThreadsDefault);
+    if (!this.pool || this.poolThreads !== threads) {
+      void this.pool?.close(); // finishes its tasks, then its threads exit
+      this.pool = new Piscina({ filename: workerFile(), maxThreads: threads, minThreads: 0, idleTimeout: 30_000 });
+      this.poolThreads = threads;
+    }
+    const pending = t.pendingRewrite(start);
+    const p = (this.pool.run(job) as Promise<RewriteResult>).then(
+      (r) => {
+        this.rewriteStats.finished++;
+        t.rewriteDone(start, planIndex, r);
+      },
+      (e: unknown) => {
+        this.rewriteStats.failed++;
+        this.log.warn({ err: e, partition: String(start) }, 'partition rewrite failed');
+        t.rewriteDone(start, planIndex, null);
+      },
+    );
+    const tracked = p.finally(() => {
+      this.running.delete(tracked);
+      if (pending && pending.running === tracked) pending.running = null;
+      this.onRewriteFinished(rangeId);
+    });
+    if (pending) pending.running = tracked;
+    this.running.add(tracked);
+  }
+
+  /** Rewrites of a range that finished here and wait for a commit (the leaseholder proposes them). */
+  finishedRewrites(rangeId: number): FinishedRewrite[] {
+    const out: FinishedRewrite[] = [];
+    for (const { tableId, table } of this.groupsIn(rangeId)) for (const r of table.finishedRewrites()) out.push({ tableId, ...r });
+    return out;
+  }
+
+  /** Whether any rewrite of the range is planned and not yet committed or discarded. */
+  hasPendingRewrites(rangeId: number): boolean {
+    for (const { table } of this.groupsIn(rangeId)) if (table.hasPendingRewrites()) return true;
+    return false;
+  }
+
+  /** Resolves when no rewrite job is running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  // ---- durability -------------------------------------------------------------------------
+
+  /** Rows (and other changes) applied since the last flush, in one range or all. */
+  unflushedRows(rangeId?: number): number {
+    let n = 0;
+    for (const g of this.groups.values()) if (rangeId === undefined || g.rangeId === rangeId) n += g.table.unflushedRows;
+    return n;
+  }
+
+  /** Makes everything the range applied up to `appliedIndex` durable (dirty groups only). */
+  flushRange(rangeId: number, appliedIndex: number): void {
+    for (const { table } of this.groupsIn(rangeId)) if (table.unflushedRows > 0) table.flush(appliedIndex);
+  }
+
+  /**
+   * The lowest durable index among the range's groups that hold unflushed changes: the log must
+   * keep every entry after it. Null when nothing is unflushed (the TS engine needs no entry).
+   */
+  dirtyDurableIndex(rangeId: number): number | null {
+    let min: number | null = null;
+    for (const { table } of this.groupsIn(rangeId)) if (table.unflushedRows > 0 && (min === null || table.durableIndex < min)) min = table.durableIndex;
+    return min;
+  }
+
+  /**
+   * Where replay of a range's TS commands starts after a restart: after the lowest durable index
+   * of its groups (each group skips what it already holds). Entries the log no longer has were
+   * durable in every group when it was truncated.
+   */
+  replayFrom(rangeId: number): number {
+    let min = Infinity;
+    for (const { table } of this.groupsIn(rangeId)) min = Math.min(min, table.durableIndex);
+    return min === Infinity ? 0 : min + 1;
+  }
+
+  /**
+   * A digest of the logical content of a range's groups: per table, every device's tag values and
+   * every row in scan order (timestamp, then append order), DELETEs applied, duplicates kept.
+   * Equal on replicas at equal applied index, whatever their flush timing or block layout.
+   */
+  checksum(rangeId: number): string {
+    const h = createHash('sha256');
+    const w = new ByteWriter(1 << 16);
+    const drain = () => {
+      h.update(w.finish());
+      w.len = 0;
+    };
+    for (const { tableId, table } of this.groupsIn(rangeId)) {
+      w.u32(tableId).u32(table.layout.version);
+      const tags = table.tags;
+      for (const id of table.entities()) {
+        const tv = tags?.tagsOf(id) ?? [];
+        w.u32(id);
+        tv.forEach((v, i) => writeValue(w, (tags?.types[i] ?? ColumnType.String) as ColumnType, v));
+        for (const b of table.scan([id], -(2n ** 63n), 2n ** 63n - 1n, { dedup: 'keep' })) hashColumns(w, b.columns);
+        if (w.len > 1 << 20) drain();
+      }
+    }
+    drain();
+    return h.digest('hex');
   }
 
   diskBytes(): number {
     let n = 0;
-    for (const t of this.tables.values()) n += t.diskBytes();
+    for (const g of this.groups.values()) n += g.table.diskBytes();
     return n;
   }
 
   close(): void {
-    for (const t of this.tables.values()) t.close();
-    this.tables.clear();
+    for (const g of this.groups.values()) g.table.close();
+    this.groups.clear();
     void this.pool?.destroy();
     this.pool = null;
   }
 }
 
-/** Appends each group's rows to its entity (created on first sight). */
-function applyRows(t: TsTable, cmd: TsWriteGroups): void {
-  const tags = t.tags;
-  if (!tags) throw new Error('time-series table without a tag table');
-  if (cmd.rejectDuplicates) checkNoDuplicates(t, cmd);
-  for (const g of cmd.groups) t.appendColumns(tags.entityFor(g.tags), g.columns, g.rows);
+function hashColumns(w: ByteWriter, cols: ColumnData[]): void {
+  const n = cols[0]?.values.length ?? 0;
+  w.u32(n);
+  for (const c of cols) {
+    for (let i = 0; i < n; i++) {
+      const isNull = c.nulls !== null && c.nulls[i] === 1;
+      w.u8(isNull ? 1 : 0);
+      if (isNull) continue;
+      const v = c.values[i];
+      if (typeof v === 'bigint') w.i64(v);
+      else if (typeof v === 'number') w.f64(v);
+      else {
+        const b = Buffer.from(String(v), 'utf8');
+        w.u32(b.length).bytes(b);
+      }
+    }
+  }
+}
+
+/**
+ * The single-range layout (`t<table>/` holding one table's files, with a store-wide flushed
+ * index in engine.json) becomes range 1's entity group: single-node stores had one range.
+ */
+function migrateSingleRangeLayout(tableDir: string): void {
+  if (!existsSync(join(tableDir, 'schema.json'))) return;
+  const dest = join(tableDir, 'r1');
+  mkdirSync(dest, { recursive: true, mode: 0o700 });
+  for (const f of readdirSync(tableDir)) if (!/^r\d+$/.test(f)) renameSync(join(tableDir, f), join(dest, f));
 }
 
 /**
  * ts.dedup.rule = reject: fails the whole command (before anything is applied) if a row repeats
- * a timestamp of its device — within the command or already stored. Deterministic, so every
- * replica (and a replay) rejects the same commands.
+ * a timestamp of its device — within the command or already stored in the group.
  */
-function checkNoDuplicates(t: TsTable, cmd: TsWriteGroups): void {
+function checkNoDuplicates(t: TsTable | undefined, cmd: TsWriteGroups): void {
   for (const g of cmd.groups) {
     const seen = new Set<bigint>();
     let lo: bigint | null = null;
@@ -307,8 +505,10 @@ function checkNoDuplicates(t: TsTable, cmd: TsWriteGroups): void {
       if (lo === null || ts < lo) lo = ts;
       if (hi === null || ts > hi) hi = ts;
     }
-    const id = t.tags?.lookup(g.tags);
-    if (id === undefined || lo === null || hi === null) continue;
+    if (!t?.tags || lo === null || hi === null) continue;
+    const tags = cmd.schema.version === t.layout.version ? g.tags : t.tags.mapValues(g.tags, cmd.schema.tagIds, cmd.schema.tags);
+    const id = t.tags.lookup(tags);
+    if (id === undefined) continue;
     for (const b of t.scan([id], lo, hi, { columns: new Set([0]) })) {
       for (const ts of b.columns[0]?.values as BigInt64Array) if (seen.has(ts)) throw duplicate(ts);
     }

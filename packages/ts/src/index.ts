@@ -6,6 +6,7 @@ export * from './block.js';
 export * from './segment.js';
 export * from './partition.js';
 export * from './table.js';
+export * from './columns.js';
 export * from './command.js';
 export * from './tags.js';
 export * from './engine.js';

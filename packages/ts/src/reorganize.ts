@@ -15,8 +15,8 @@ import type { ColumnType, Compression } from './block.js';
 import { encodeBlock } from './block.js';
 import { Partition } from './partition.js';
 import type { SegmentOptions } from './segment.js';
-import { blockColumnsFor, dedupRuns, keepRows, mergeSortedColumns, sliceColumns } from './table.js';
-import type { DedupRule } from './table.js';
+import { blockColumnsFor, dedupRuns, keepRows, mergeSortedColumns, sliceColumns } from './columns.js';
+import type { DedupRule } from './columns.js';
 
 export interface RewriteJob {
   /** Segment file paths of the partition, by position (seq). */

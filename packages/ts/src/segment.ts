@@ -12,8 +12,7 @@
  *
  * INVARIANT: blocks of one entity appear in append order; `chains` lists them in that order.
  */
-import { closeSync, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, statfsSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { PgError, SqlState } from '@strata/common';
 import { readBlockHeader } from './block.js';
@@ -58,8 +57,6 @@ export interface SegmentOptions {
   capacityBytes?: number;
   /** Blocks per segment at most (ts.blocks_per_segment.max_limit); a full segment is closed. */
   blocksMax?: number;
-  /** Refuse to create the segment if the file system would keep less free space than this. */
-  freeSpaceMinBytes?: number;
 }
 
 function diskFull(msg: string): PgError {
@@ -79,15 +76,14 @@ export class Segment {
     readonly capacityBytes: number,
   ) {}
 
-  /** Creates a new preallocated segment, after checking free disk space. */
+  /**
+   * Creates a new preallocated segment. Segments are created while a replica applies the log, so
+   * nothing here may depend on local conditions such as free disk space: the free-space threshold
+   * (ts.disk_free_space.alert_threshold) is checked by the leaseholder before a write is proposed,
+   * and a failure here is a local fault that stops the replica (see the store).
+   */
   static create(path: string, opts: SegmentOptions = {}): Segment {
     const capacity = opts.capacityBytes ?? segmentBytesDefault;
-    const fs = statfsSync(dirname(path));
-    const free = Number(fs.bavail) * Number(fs.bsize);
-    const reserve = opts.freeSpaceMinBytes ?? 0;
-    if (free - capacity < reserve) {
-      throw diskFull(`not enough free disk space for a new ${capacity}-byte segment: ${free} bytes free, ${reserve} must stay free`);
-    }
     const fd = openSync(path, 'wx+');
     try {
       ftruncateSync(fd, capacity);

@@ -14,10 +14,13 @@
  */
 import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { assert } from '@strata/common';
 import { TagTable } from './tags.js';
-import { Codec, ColumnType, blockRowsDefault, blockRowsMax, encodeBlock, readBlockHeader, readColumn } from './block.js';
-import type { BlockHeader, ColumnData, ColumnValues, Compression } from './block.js';
-import { convertColumn, nullColumn, positionsById, sameIds, zeroColumn } from './schema.js';
+import { Codec, ColumnType, blockRowsDefault, blockRowsMax, encodeBlock, readBlockHeader } from './block.js';
+import type { BlockHeader, ColumnData, Compression } from './block.js';
+import { convertColumn, nullColumn, positionsById, sameIds } from './schema.js';
+import { blockColumnsFor, blockPositionsFor, dedupRuns, keepRows, mergeSortedColumns, sliceColumns } from './columns.js';
+import type { DedupRule } from './columns.js';
 import { ColumnBuilder, tsStorageDefault } from './command.js';
 import type { FullTsSchema, TsColumnGroup, TsStorage, TsValue } from './command.js';
 import type { RewriteJob, RewriteResult } from './reorganize.js';
@@ -79,6 +82,8 @@ interface TableMeta {
   partitions?: Record<string, Record<string, number>>;
   /** Partition directories rewritten by reorganization and not written to since. */
   clean?: string[];
+  /** Partition start → log index of the last command that changed its rows (write, DELETE, ALTER). */
+  changed?: Record<string, number>;
   /** The schema after the last ALTER (absent: the one the table was created with). */
   schema?: MetaSchema;
   /** The tag file (a schema change of tags rewrites it under a new name). */
@@ -125,20 +130,17 @@ class EntityBuffer {
   }
 }
 
-function typed(t: ColumnType, src: unknown[]): ColumnValues {
-  switch (t) {
-    case ColumnType.Timestamp:
-    case ColumnType.Int64:
-      return BigInt64Array.from(src as bigint[]);
-    case ColumnType.Int32:
-      return Int32Array.from(src as number[]);
-    case ColumnType.Float64:
-      return Float64Array.from(src as number[]);
-    case ColumnType.Bool:
-      return Uint8Array.from(src as number[]);
-    case ColumnType.String:
-      return src as string[];
-  }
+
+/** A rewrite planned by a reorganization command, waiting for its replicated commit. */
+export interface PendingRewrite {
+  /** Log index of the command that planned it (also names its directory `p<start>_<planIndex>`). */
+  planIndex: number;
+  dedup: DedupRule;
+  destDir: string;
+  result: RewriteResult | null;
+  failed: boolean;
+  /** The job while it runs. */
+  running: Promise<void> | null;
 }
 
 /** One scanned run of rows of one entity. */
@@ -183,12 +185,16 @@ export class TsTable {
    * cache). At most lastRowCacheEntriesMax entities.
    */
   private readonly lastRows = new Map<number, ColumnData[]>();
-  /** Per partition start: writes and deletes seen (a rewrite planned before a change is void). */
-  private readonly changes = new Map<bigint, number>();
+  /**
+   * Per partition start: the log index of the last command that changed its rows (write, DELETE,
+   * schema change). A rewrite planned at index P is switched in only if this is <= P — a pure
+   * function of the log, so every replica decides the same (persisted in meta.json).
+   */
+  private readonly lastChange = new Map<bigint, number>();
   /** Blocks scans read (shared with the engine, which reports them as metrics). */
   readonly reads: BlockReads;
-  /** Rewrites in flight (reorganize.ts), by partition start. */
-  private readonly rewrites = new Map<bigint, { old: Partition; destDir: string; changes: number; layoutVersion: number; result: RewriteResult | null; failed: boolean }>();
+  /** Rewrites planned and not yet committed or discarded (reorganize.ts), by partition start. */
+  private readonly rewrites = new Map<bigint, PendingRewrite>();
 
   private constructor(
     readonly o: TsTableOptions,
@@ -206,7 +212,7 @@ export class TsTable {
     this.segOpts = { ...o.segment };
     this.reads = o.reads ?? { skipped: 0, headers: 0, decoded: 0 };
     this.sizeSegments();
-    if (this.types[0] !== ColumnType.Timestamp) throw new Error('the first column of a time-series table must be the timestamp');
+    assert(this.types[0] === ColumnType.Timestamp, 'the first column of a time-series table must be the timestamp');
   }
 
   /**
@@ -238,7 +244,7 @@ export class TsTable {
     if (schema.version <= this.layout.version) return;
     this.lastRows.clear();
     this.flush(Math.max(appliedIndex, this.durableIndex), true);
-    if (schema.columns[0] !== ColumnType.Timestamp || schema.columnIds[0] !== this.layout.ids[0]) throw new Error('the timestamp column cannot change');
+    assert(schema.columns[0] === ColumnType.Timestamp && schema.columnIds[0] === this.layout.ids[0], 'the timestamp column cannot change');
     const old = this.tags;
     if (old && (!sameIds(old.ids, schema.tagIds) || old.types.some((t, i) => t !== schema.tags[i]))) {
       const file = `tags.v${schema.version}.log`;
@@ -247,6 +253,8 @@ export class TsTable {
     }
     this.types = schema.columns.slice();
     this.layout = { version: schema.version, ids: schema.columnIds.slice(), types: this.types };
+    // Rewrites planned under the old layout must not be switched in.
+    for (const start of this.partitions.keys()) this.lastChange.set(start, appliedIndex + 1);
     this.sizeSegments();
     this.writeMeta(Math.max(appliedIndex, this.durableIndex));
     if (old && old !== this.tags) {
@@ -284,6 +292,7 @@ export class TsTable {
     const t = new TsTable(o, meta);
     t.durableIndex = meta?.durableIndex ?? 0;
     for (const d of meta?.clean ?? []) t.clean.add(BigInt(d.slice(1).split('_')[0] as string));
+    for (const [k, v] of Object.entries(meta?.changed ?? {})) t.lastChange.set(BigInt(k), v);
     t.tombstones = (meta?.deletes ?? []).map((d) => ({
       entities: d.entities ? new Set(d.entities) : null,
       lo: BigInt(d.lo),
@@ -319,7 +328,7 @@ export class TsTable {
   appendRows(entityId: number, rows: TsValue[][]): void {
     const builders = this.types.map((t) => new ColumnBuilder(t, Math.max(1, rows.length)));
     for (const r of rows) {
-      if (typeof r[0] !== 'bigint') throw new Error('timestamp must be a bigint');
+      assert(typeof r[0] === 'bigint', 'timestamp must be a bigint');
       builders.forEach((b, c) => {
         const v = r[c] ?? null;
         if (v === null) b.pushNull();
@@ -334,10 +343,10 @@ export class TsTable {
    * order; each run of rows in one partition is copied into that partition's buffer for the
    * entity, and a buffer that reaches rowsPerBlock rows becomes a block.
    */
-  appendColumns(entityId: number, cols: ColumnData[], rows: number): void {
+  appendColumns(entityId: number, cols: ColumnData[], rows: number, index = 0): void {
     if (this.lastRows.size > 0) this.lastRows.delete(entityId);
     const tsCol = cols[0] as ColumnData;
-    if (tsCol.type !== ColumnType.Timestamp || tsCol.values.length < rows || tsCol.nulls) throw new Error('a row without a timestamp');
+    assert(tsCol.type === ColumnType.Timestamp && tsCol.values.length >= rows && !tsCol.nulls, 'a row without a timestamp');
     // Timestamps read as doubles through their 32-bit halves (exact: microseconds < 2^53).
     const h = new Int32Array((tsCol.values as BigInt64Array).buffer, (tsCol.values as BigInt64Array).byteOffset, rows * 2);
     const interval = Number(this.o.partitionInterval);
@@ -354,7 +363,7 @@ export class TsTable {
       while (end < rows && (next = startOf(end)) === start) end++;
       const p = this.partitionFor((tsCol.values as BigInt64Array)[r] as bigint);
       this.clean.delete(p.start);
-      if (this.rewrites.size > 0) this.touch(p.start);
+      this.lastChange.set(p.start, index);
       const key = p.bufferKeyPrefix + entityId;
       let b = this.buffers.get(key);
       if (!b) this.buffers.set(key, (b = new EntityBuffer(this.types)));
@@ -384,9 +393,7 @@ export class TsTable {
     }
     this.buffers.clear();
     for (const p of this.partitions.values()) p.sync();
-    const replaced = skipMeta ? [] : this.finishRewrites();
-    if ((appliedIndex > this.durableIndex || replaced.length > 0) && !skipMeta) this.writeMeta(Math.max(appliedIndex, this.durableIndex));
-    for (const old of replaced) old.drop();
+    if (appliedIndex > this.durableIndex && !skipMeta) this.writeMeta(appliedIndex);
     this.unflushedRows = 0;
   }
 
@@ -403,6 +410,7 @@ export class TsTable {
         marks: Object.fromEntries([...d.marks].map(([k, v]) => [String(k), v])),
       })),
       clean: [...this.partitions.values()].filter((p) => this.clean.has(p.start)).map((p) => basename(p.dir)),
+      changed: Object.fromEntries([...this.lastChange].filter(([k]) => this.partitions.has(k)).map(([k, v]) => [String(k), v])),
       tagFile: this.tagFile,
     };
     if (this.layout.version > (this.o.schemaVersion ?? 0) || this.tagFile !== 'tags.log') {
@@ -419,88 +427,119 @@ export class TsTable {
   }
 
   /**
-   * Reorganization (and the compression of inactive data): plans a rewrite of each partition that
-   * ends at or before `beforeTs` and was written to since its last rewrite — every entity's rows
-   * sorted, duplicates resolved by `dedup`, deleted rows dropped, packed into full blocks — as
-   * jobs (reorganize.ts) the engine runs in worker threads. Buffers are flushed first, so the
-   * listed blocks hold every row. A finished job is switched in by the next flush
-   * (finishRewrites). Returns the jobs; partitions with a rewrite in flight are skipped.
+   * Reorganization (and the compression of inactive data), planned by the command at log index
+   * `planIndex`: a rewrite of each partition that ends at or before `beforeTs` and was written to
+   * since its last rewrite — every entity's rows sorted, duplicates resolved by `dedup`, deleted
+   * rows dropped, packed into full blocks — as jobs (reorganize.ts) the engine runs in worker
+   * threads, writing into `p<start>_<planIndex>`. Nothing changes for readers until the
+   * replicated commit of that rewrite applies (commitRewrite), on every replica at the same log
+   * index. Returns the jobs; partitions with a rewrite pending are skipped.
    */
-  planReorganize(beforeTs: bigint, appliedIndex: number, dedup: DedupRule): { start: bigint; job: RewriteJob }[] {
-    this.flush(appliedIndex);
+  planReorganize(beforeTs: bigint, planIndex: number, dedup: DedupRule): { start: bigint; job: RewriteJob }[] {
+    this.flush(planIndex);
     const out: { start: bigint; job: RewriteJob }[] = [];
     for (const [start, old] of [...this.partitions]) {
       if (old.end > beforeTs || this.clean.has(start) || this.rewrites.has(start)) continue;
-      const gen = (Number(basename(old.dir).split('_')[1] ?? 0) + 1).toString();
-      const destDir = join(this.o.dir, `p${start}_${gen}`);
-      rmSync(destDir, { recursive: true, force: true });
-      const entities = [...old.entities()].sort((a, b) => a - b).map((id) => ({ id, blocks: old.blocks(id, -(2n ** 63n), 2n ** 63n - 1n).map((b) => ({ seq: b.seq, offset: b.offset, length: b.length })) }));
-      const tombstones = this.tombstones.flatMap((d) => {
-        const mark = d.marks.get(start);
-        return mark ? [{ entities: d.entities ? [...d.entities] : null, lo: d.lo, hi: d.hi, mark }] : [];
-      });
-      const job: RewriteJob = {
-        segments: old.segmentPaths(),
-        entities,
-        tombstones,
-        layout: { ids: this.layout.ids.slice(), types: this.types.slice() },
-        dedup,
-        rowsPerBlock: this.rowsPerBlock,
-        compression: this.compression,
-        destDir,
-        start,
-        end: old.end,
-        segment: { ...this.segOpts },
-      };
-      this.rewrites.set(start, { old, destDir, changes: this.changes.get(start) ?? 0, layoutVersion: this.layout.version, result: null, failed: false });
-      out.push({ start, job });
+      out.push({ start, job: this.planRewrite(start, planIndex, dedup) });
     }
     return out;
   }
 
-  /** Records the outcome of a rewrite job (switched in at the next flush, or thrown away). */
-  rewriteDone(start: bigint, result: RewriteResult | null): void {
+  /**
+   * Plans the rewrite of one partition as of `planIndex`. The caller has flushed the buffers, so
+   * the listed blocks hold every row. Also used when a commit applies on a replica that has no result for
+   * it (restarted since the plan, or its job failed): the partition has not changed since the
+   * plan (commitRewrite checks that first), so the same rows are rewritten.
+   */
+  planRewrite(start: bigint, planIndex: number, dedup: DedupRule): RewriteJob {
+    const old = this.partitions.get(start);
+    assert(old !== undefined, `no partition ${start} to rewrite`);
+    for (const [key, b] of this.buffers) assert(b.rows === 0 || !key.startsWith(old.bufferKeyPrefix), 'rewrite planned over buffered rows');
+    const destDir = join(this.o.dir, `p${start}_${planIndex}`);
+    rmSync(destDir, { recursive: true, force: true });
+    const entities = [...old.entities()].sort((a, b) => a - b).map((id) => ({ id, blocks: old.blocks(id, -(2n ** 63n), 2n ** 63n - 1n).map((b) => ({ seq: b.seq, offset: b.offset, length: b.length })) }));
+    const tombstones = this.tombstones.flatMap((d) => {
+      const mark = d.marks.get(start);
+      return mark ? [{ entities: d.entities ? [...d.entities] : null, lo: d.lo, hi: d.hi, mark }] : [];
+    });
+    const job: RewriteJob = {
+      segments: old.segmentPaths(),
+      entities,
+      tombstones,
+      layout: { ids: this.layout.ids.slice(), types: this.types.slice() },
+      dedup,
+      rowsPerBlock: this.rowsPerBlock,
+      compression: this.compression,
+      destDir,
+      start,
+      end: old.end,
+      segment: { ...this.segOpts },
+    };
+    this.rewrites.set(start, { planIndex, dedup, destDir, result: null, failed: false, running: null });
+    return job;
+  }
+
+  /** The pending rewrite of a partition (planned, maybe finished), if any. */
+  pendingRewrite(start: bigint): PendingRewrite | undefined {
+    return this.rewrites.get(start);
+  }
+
+  /** Whether any rewrite is planned and not yet committed or discarded. */
+  hasPendingRewrites(): boolean {
+    return this.rewrites.size > 0;
+  }
+
+  /** Rewrites whose job finished (successfully or not) and that no commit has decided yet. */
+  finishedRewrites(): { start: bigint; planIndex: number; dedup: DedupRule }[] {
+    const out: { start: bigint; planIndex: number; dedup: DedupRule }[] = [];
+    for (const [start, r] of this.rewrites) if (r.result || r.failed) out.push({ start, planIndex: r.planIndex, dedup: r.dedup });
+    return out;
+  }
+
+  /** Records the outcome of a rewrite job (kept until its commit decides). */
+  rewriteDone(start: bigint, planIndex: number, result: RewriteResult | null): void {
     const r = this.rewrites.get(start);
-    if (!r) return;
+    if (!r || r.planIndex !== planIndex) {
+      if (result) rmSync(join(this.o.dir, `p${start}_${planIndex}`), { recursive: true, force: true });
+      return;
+    }
     if (result) r.result = result;
     else r.failed = true;
   }
 
-  /** Whether a finished rewrite waits for a flush to switch it in. */
-  hasFinishedRewrites(): boolean {
-    for (const r of this.rewrites.values()) if (r.result || r.failed) return true;
-    return false;
+  /** Whether a rewrite planned at `planIndex` may still be switched in: the partition exists and no command changed it since. */
+  unchangedSince(start: bigint, planIndex: number): boolean {
+    return this.partitions.has(start) && (this.lastChange.get(start) ?? 0) <= planIndex;
   }
 
   /**
-   * Switches in finished rewrites whose partition did not change while they ran (same partition
-   * object, no write or DELETE since, same schema), throwing the others away (the partition stays
-   * unclean, so the next pass tries again). Called by flush() with everything synced; the caller
-   * writes meta.json, then the replaced partitions are deleted.
+   * Switches in the finished rewrite of partition `start` (planned at `planIndex`) at log index
+   * `index` — the apply of its replicated commit: everything applied before is flushed, the new
+   * partition replaces the old one in meta.json at `index`, then the old files are deleted.
    */
-  private finishRewrites(): Partition[] {
-    const replaced: Partition[] = [];
-    for (const [start, r] of [...this.rewrites]) {
-      if (!r.result && !r.failed) continue;
-      this.rewrites.delete(start);
-      const unchanged = this.partitions.get(start) === r.old && (this.changes.get(start) ?? 0) === r.changes && this.layout.version === r.layoutVersion;
-      if (!r.result || !unchanged) {
-        rmSync(r.destDir, { recursive: true, force: true });
-        continue;
-      }
-      this.partitions.set(start, Partition.open(r.destDir, start, r.old.end, this.segOpts, new Map(Object.entries(r.result.lengths))));
-      this.lastRows.clear();
-      for (const d of this.tombstones) d.marks.delete(start);
-      this.tombstones = this.tombstones.filter((d) => d.marks.size > 0);
-      this.clean.add(start);
-      replaced.push(r.old);
-    }
-    return replaced;
+  switchIn(start: bigint, planIndex: number, index: number): void {
+    const r = this.rewrites.get(start);
+    const old = this.partitions.get(start);
+    assert(r !== undefined && r.planIndex === planIndex && r.result !== null && old !== undefined, `no finished rewrite of partition ${start} planned at ${planIndex}`);
+    assert(this.unchangedSince(start, planIndex), `partition ${start} changed after the rewrite planned at ${planIndex}`);
+    this.rewrites.delete(start);
+    this.flush(Math.max(index - 1, this.durableIndex), true);
+    this.partitions.set(start, Partition.open(r.destDir, start, old.end, this.segOpts, new Map(Object.entries(r.result.lengths))));
+    this.lastRows.clear();
+    for (const d of this.tombstones) d.marks.delete(start);
+    this.tombstones = this.tombstones.filter((d) => d.marks.size > 0);
+    this.clean.add(start);
+    this.writeMeta(Math.max(index, this.durableIndex));
+    old.drop();
   }
 
-  /** Counts a change of a partition (a rewrite planned before it is thrown away). */
-  private touch(start: bigint): void {
-    this.changes.set(start, (this.changes.get(start) ?? 0) + 1);
+  /** Throws a pending rewrite away (its commit found the partition changed, or it was superseded). */
+  discardRewrite(start: bigint): void {
+    const r = this.rewrites.get(start);
+    if (!r) return;
+    this.rewrites.delete(start);
+    if (!r.running) rmSync(r.destDir, { recursive: true, force: true });
+    else void r.running.finally(() => rmSync(r.destDir, { recursive: true, force: true }));
   }
 
   /** Blocks in a partition (all entities), for tests and metrics. */
@@ -598,14 +637,14 @@ export class TsTable {
    * DELETE: hides the rows of the given entities (all when null) with lo <= ts <= hi. Buffered
    * rows are removed now; stored blocks are filtered when read (reorganization would rewrite them).
    */
-  deleteRange(entityIds: number[] | null, lo: bigint, hi: bigint): void {
+  deleteRange(entityIds: number[] | null, lo: bigint, hi: bigint, index = 0): void {
     this.lastRows.clear();
     const ids = entityIds ? new Set(entityIds) : null;
     const marks = new Map<bigint, [number, number]>();
     for (const p of this.partitionsIn(lo, hi)) {
       marks.set(p.start, p.position());
       this.clean.delete(p.start);
-      this.touch(p.start);
+      this.lastChange.set(p.start, index);
     }
     for (const [key, b] of this.buffers) {
       const [start, entity] = key.split('/') as [string, string];
@@ -733,8 +772,10 @@ export class TsTable {
     let n = 0;
     for (const [start, p] of this.partitions) {
       if (p.end <= ts) {
+        this.discardRewrite(start);
         p.drop();
         this.partitions.delete(start);
+        this.lastChange.delete(start);
         for (const d of this.tombstones) d.marks.delete(start);
         n++;
       }
@@ -759,7 +800,6 @@ export class TsTable {
   }
 }
 
-export type DedupRule = 'override' | 'merge' | 'keep' | 'discard';
 
 /**
  * A condition on an integer data column (current layout position) that scans check against block
@@ -807,187 +847,4 @@ function noDuplicates(blocks: LocatedBlock[]): boolean {
   const sorted = blocks.slice().sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
   for (let i = 1; i < sorted.length; i++) if ((sorted[i] as LocatedBlock).minTs <= (sorted[i - 1] as LocatedBlock).maxTs) return false;
   return true;
-}
-
-/**
- * The columns of a block in a layout: by id, converted when the block has another type, NULL
- * when it predates the column; columns outside `wanted` (positions) are zero-filled stand-ins,
- * not decoded.
- */
-export function blockColumnsFor(layout: { ids: number[]; types: ColumnType[] }, buf: Buffer, h: BlockHeader, wanted: Set<number> | null): ColumnData[] {
-  const pos = blockPositionsFor(layout.ids, h);
-  return layout.types.map((t, i) => {
-    const p = pos[i] as number;
-    if (i !== 0 && wanted && !wanted.has(i)) return zeroColumn(t, h.rows);
-    if (p < 0) return nullColumn(t, h.rows);
-    const c = readColumn(buf, h, p);
-    return c.type === t ? c : convertColumn(c, t);
-  });
-}
-
-/** For each column id, its position in the block (-1: the block predates it). */
-function blockPositionsFor(ids: number[], h: BlockHeader): number[] {
-  let same = h.columns.length >= ids.length;
-  for (let i = 0; same && i < ids.length; i++) same = h.columns[i]?.id === ids[i];
-  return same ? ids.map((_x, i) => i) : positionsById(h.columns.map((c) => c.id), ids);
-}
-
-/** Collapses runs of equal timestamps (rows sorted by timestamp, ties in append order). */
-export function dedupRuns(cols: ColumnData[], rule: Exclude<DedupRule, 'keep'>): ColumnData[] {
-  const ts = cols[0]?.values as BigInt64Array;
-  let dup = false;
-  for (let i = 1; i < ts.length && !dup; i++) if (ts[i] === ts[i - 1]) dup = true;
-  if (!dup) return cols;
-  // For each output row, the input row per column it takes its value from.
-  const runs: [number, number][] = [];
-  for (let i = 0; i < ts.length; ) {
-    let j = i + 1;
-    while (j < ts.length && ts[j] === ts[i]) j++;
-    runs.push([i, j]);
-    i = j;
-  }
-  return cols.map((c, ci) => {
-    const pick = new Int32Array(runs.length);
-    runs.forEach(([a, b], k) => {
-      if (rule === 'discard') pick[k] = a;
-      else if (rule === 'override' || ci === 0) pick[k] = b - 1;
-      else {
-        // merge: the last non-NULL value of the run (or the last row if all are NULL)
-        let at = b - 1;
-        if (c.nulls) for (let r = b - 1; r >= a; r--) if (!c.nulls[r]) { at = r; break; }
-        pick[k] = at;
-      }
-    });
-    const nulls = c.nulls ? Uint8Array.from(pick, (r) => (c.nulls as Uint8Array)[r] as number) : null;
-    let values: ColumnValues;
-    if (c.type === ColumnType.String) values = Array.from(pick, (r) => (c.values as string[])[r] as string);
-    else {
-      const src = c.values as BigInt64Array;
-      const Ctor = src.constructor as new (n: number) => BigInt64Array;
-      const out = new Ctor(pick.length);
-      for (let k = 0; k < pick.length; k++) out[k] = src[pick[k] as number] as bigint;
-      values = out as ColumnValues;
-    }
-    return { type: c.type, values, nulls };
-  });
-}
-
-/** Rows [from, to) of every column. */
-export function sliceColumns(cols: ColumnData[], from: number, to: number): ColumnData[] {
-  return cols.map((c) => ({
-    type: c.type,
-    values: (c.type === ColumnType.String ? (c.values as string[]).slice(from, to) : (c.values as BigInt64Array).slice(from, to)) as ColumnValues,
-    nulls: c.nulls ? c.nulls.slice(from, to) : null,
-  }));
-}
-
-/** The rows (by timestamp and index) a predicate keeps, as new columns. */
-export function keepRows(cols: ColumnData[], keep: (ts: bigint, i: number) => boolean): ColumnData[] {
-  const ts = cols[0]?.values as BigInt64Array;
-  const idx: number[] = [];
-  for (let i = 0; i < ts.length; i++) if (keep(ts[i] as bigint, i)) idx.push(i);
-  if (idx.length === ts.length) return cols;
-  return cols.map((c) => {
-    const nulls = c.nulls ? Uint8Array.from(idx, (r) => (c.nulls as Uint8Array)[r] as number) : null;
-    if (c.type === ColumnType.String) return { type: c.type, values: idx.map((r) => (c.values as string[])[r] as string), nulls };
-    const src = c.values as BigInt64Array;
-    const out = new (src.constructor as new (n: number) => BigInt64Array)(idx.length);
-    for (let k = 0; k < idx.length; k++) out[k] = src[idx[k] as number] as bigint;
-    return { type: c.type, values: out as ColumnValues, nulls };
-  });
-}
-
-
-/** Concatenates runs of rows, keeps those in [minTs, maxTs], and sorts by timestamp (stable). */
-export function mergeSortedColumns(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null {
-  return concatInOrder(parts, types, minTs, maxTs) ?? mergeSlow(parts, types, minTs, maxTs);
-}
-
-/**
- * The common case: every run ascending and each run starting at or after the previous one's end
- * (data appended in time order). Then the result is the runs' in-range slices, concatenated —
- * no per-row work. Returns undefined when the runs overlap or are unordered.
- */
-function concatInOrder(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null | undefined {
-  const slices: { cols: ColumnData[]; from: number; to: number }[] = [];
-  let prevLast: bigint | null = null;
-  let total = 0;
-  for (const cols of parts) {
-    const ts = cols[0]?.values as BigInt64Array;
-    if (ts.length === 0) continue;
-    for (let i = 1; i < ts.length; i++) if ((ts[i] as bigint) < (ts[i - 1] as bigint)) return undefined;
-    if (prevLast !== null && (ts[0] as bigint) < prevLast) return undefined;
-    prevLast = ts[ts.length - 1] as bigint;
-    let from = 0;
-    while (from < ts.length && (ts[from] as bigint) < minTs) from++;
-    let to = ts.length;
-    while (to > from && (ts[to - 1] as bigint) > maxTs) to--;
-    if (to > from) {
-      slices.push({ cols, from, to });
-      total += to - from;
-    }
-  }
-  if (total === 0) return null;
-  if (slices.length === 1) {
-    const { cols, from, to } = slices[0] as { cols: ColumnData[]; from: number; to: number };
-    if (from === 0 && to === (cols[0]?.values.length ?? 0)) return cols;
-  }
-  return types.map((t, c) => {
-    const anyNull = slices.some((s) => (s.cols[c] as ColumnData).nulls !== null);
-    const nulls = anyNull ? new Uint8Array(total) : null;
-    let values: ColumnValues;
-    if (t === ColumnType.String) {
-      const out: string[] = [];
-      for (const s of slices) for (let i = s.from; i < s.to; i++) out.push(((s.cols[c] as ColumnData).values as string[])[i] as string);
-      values = out;
-    } else {
-      const first = (slices[0] as { cols: ColumnData[] }).cols[c] as ColumnData;
-      const Ctor = (first.values as BigInt64Array).constructor as new (n: number) => BigInt64Array;
-      const out = new Ctor(total);
-      let o = 0;
-      for (const s of slices) {
-        out.set(((s.cols[c] as ColumnData).values as BigInt64Array).subarray(s.from, s.to), o);
-        o += s.to - s.from;
-      }
-      values = out as ColumnValues;
-    }
-    if (nulls) {
-      let o = 0;
-      for (const s of slices) {
-        const n = (s.cols[c] as ColumnData).nulls;
-        if (n) nulls.set(n.subarray(s.from, s.to), o);
-        o += s.to - s.from;
-      }
-    }
-    return { type: t, values, nulls };
-  });
-}
-
-function mergeSlow(parts: ColumnData[][], types: ColumnType[], minTs: bigint, maxTs: bigint): ColumnData[] | null {
-  const rows: { ts: bigint; part: number; i: number }[] = [];
-  parts.forEach((cols, part) => {
-    const ts = cols[0]?.values as BigInt64Array;
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i] as bigint;
-      if (t >= minTs && t <= maxTs) rows.push({ ts: t, part, i });
-    }
-  });
-  if (rows.length === 0) return null;
-  let sorted = true;
-  for (let k = 1; k < rows.length; k++) if ((rows[k] as { ts: bigint }).ts < (rows[k - 1] as { ts: bigint }).ts) sorted = false;
-  if (!sorted) rows.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.part - b.part || a.i - b.i));
-  return types.map((t, c) => {
-    const vals: unknown[] = new Array(rows.length);
-    const nulls = new Uint8Array(rows.length);
-    let anyNull = false;
-    rows.forEach((r, k) => {
-      const col = (parts[r.part] as ColumnData[])[c] as ColumnData;
-      vals[k] = col.values[r.i];
-      if (col.nulls && col.nulls[r.i]) {
-        nulls[k] = 1;
-        anyNull = true;
-      }
-    });
-    return { type: t, values: typed(t, vals), nulls: anyNull ? nulls : null };
-  });
 }

@@ -1,0 +1,107 @@
+/**
+ * The KV API between the client side (transaction coordinator, range routing, SQL) and the
+ * replicas that serve ranges: a BatchRequest names one range and carries requests evaluated there
+ * (by the leaseholder) in order; the BatchResponse carries one response per request. This is the
+ * unit that crosses the network between nodes (proto/kv.proto mirrors it).
+ *
+ * Errors are thrown (rejected), not returned: NotLeaseholderError / RangeNotFoundError (route
+ * elsewhere: certainly not applied), ReadWithinUncertaintyIntervalError (move the read timestamp),
+ * AmbiguousResultError (a write may or may not have applied), PgError (40001 conflicts, 53100 disk
+ * full, user errors).
+ */
+import type { Timestamp } from '@strata/common';
+import type { KvWrite } from './batch.js';
+
+/** A transaction as the replicas see it. */
+export interface TxnMeta {
+  /** A UUID (16 bytes as 32 hex digits), unique across the cluster. */
+  id: string;
+  /** The timestamp the transaction reads at (moves forward only through a refresh). */
+  readTs: Timestamp;
+  /**
+   * Values above readTs and at or below this were possibly written before the transaction began
+   * (clock offset): reading past one is an uncertainty error. readTs at begin + max clock offset.
+   */
+  uncertaintyLimit: Timestamp;
+}
+
+export interface BatchHeader {
+  rangeId: number;
+  /** The timestamp of the requests (the transaction's read timestamp, or a non-transactional read/write time). */
+  timestamp: Timestamp;
+  txn: TxnMeta | null;
+  /** The sender's clock when sending: the receiver's hybrid clock moves past it. */
+  now: Timestamp;
+}
+
+/** TS commands by kind (the replica's log carries them as they are). */
+export const TsRequestKind = {
+  Write: 'write',
+  Delete: 'delete',
+  TagUpdate: 'tagUpdate',
+  Alter: 'alter',
+  Drop: 'drop',
+  Retain: 'retain',
+  Reorganize: 'reorganize',
+} as const;
+export type TsRequestKind = (typeof TsRequestKind)[keyof typeof TsRequestKind];
+
+export type KvRequest =
+  /** The value of a key at the header timestamp. */
+  | { kind: 'get'; key: Buffer }
+  /** Key/values in [key, endKey), at most maxKeys (then `resume` says where to continue). */
+  | { kind: 'scan'; key: Buffer; endKey: Buffer; reverse: boolean; maxKeys: number }
+  /** Exclusive row locks held until releaseLocks (FIFO wait queues; 40001 after the lock wait timeout). */
+  | { kind: 'acquireLocks'; keys: Buffer[] }
+  | { kind: 'releaseLocks' }
+  /**
+   * Read refresh: nothing in keys/spans changed after `from` up to the header timestamp (else
+   * 40001); the timestamp cache then covers them at the header timestamp.
+   */
+  | { kind: 'refresh'; keys: Buffer[]; spans: [Buffer, Buffer][]; from: Timestamp }
+  /**
+   * Commits a transaction whose writes all lie in this range, in one round (1PC): refreshes the
+   * read set up to the commit timestamp and applies the writes there. Response: the commit timestamp.
+   */
+  | { kind: 'endTxn'; writes: KvWrite[]; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }
+  /** A time-series command for the range's entity groups (payloads: @strata/ts command.ts). */
+  | { kind: 'ts'; op: TsRequestKind; tableId: number; payload: Buffer; freeBytesMin: number }
+  /** Records a digest of the range's state on every replica at the command's log index. */
+  | { kind: 'computeChecksum' }
+  /**
+   * MVCC garbage collection of these keys: versions no read at or above `threshold` can see are
+   * deleted, and the range's GC threshold rises to it (reads below it are refused from then on).
+   */
+  | { kind: 'gc'; keys: Buffer[]; threshold: Timestamp }
+  /** The range's descriptor as this replica has applied it (no lease needed). */
+  | { kind: 'rangeDescriptor' };
+
+export type KvResponse =
+  | { kind: 'get'; value: Buffer | null }
+  | { kind: 'scan'; rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null }
+  | { kind: 'acquireLocks' }
+  | { kind: 'releaseLocks' }
+  | { kind: 'refresh' }
+  | { kind: 'endTxn'; commitTs: Timestamp }
+  | { kind: 'ts' }
+  | { kind: 'computeChecksum'; index: number }
+  | { kind: 'gc' }
+  | { kind: 'rangeDescriptor'; descriptor: Buffer };
+
+export interface BatchRequest {
+  header: BatchHeader;
+  requests: KvRequest[];
+}
+
+export interface BatchResponse {
+  responses: KvResponse[];
+  /** The serving node's clock after the batch (an observed timestamp for uncertainty). */
+  now: Timestamp;
+  /** The node that served it. */
+  nodeId: number;
+}
+
+/** Anything that routes and sends batches: a store (local), a node's RPC client, the DistSender. */
+export interface BatchSender {
+  send(ba: BatchRequest): Promise<BatchResponse>;
+}

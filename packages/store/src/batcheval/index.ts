@@ -1,0 +1,32 @@
+import type { KvRequest } from '@strata/kv';
+import type { RequestCommand } from './command.js';
+import { get } from './cmd_get.js';
+import { scan } from './cmd_scan.js';
+import { refresh } from './cmd_refresh.js';
+import { endTxn } from './cmd_end_txn.js';
+import { acquireLocks, releaseLocks } from './cmd_locks.js';
+import { tsCommand } from './cmd_ts.js';
+import { gc } from './cmd_gc.js';
+import { computeChecksum } from './cmd_compute_checksum.js';
+import { rangeDescriptor } from './cmd_range_descriptor.js';
+
+/** Every request kind's command: a missing kind is a compile error. */
+const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { kind: K }>> } = {
+  get,
+  scan,
+  refresh,
+  endTxn,
+  acquireLocks,
+  releaseLocks,
+  ts: tsCommand,
+  gc,
+  computeChecksum,
+  rangeDescriptor,
+};
+
+export function commandFor<R extends KvRequest>(r: R): RequestCommand<R> {
+  return registry[r.kind] as unknown as RequestCommand<R>;
+}
+
+export type { EvalContext, EvalResult, RequestCommand } from './command.js';
+export { decodeGc } from './cmd_gc.js';

@@ -1,0 +1,141 @@
+/**
+ * The SQL layer's access to a store whose ranges it can read directly (single-node mode): what
+ * SQL calls today (synchronous reads, KvSender; TS commands and the TS engine, TsSender) on top of
+ * the replicas' request path. Commits, refreshes, locks and every TS command go through
+ * Replica.send (lease, latches, evaluation, proposal); reads go straight to the engine.
+ *
+ * Reading without latches is correct here because every transaction's read timestamp is below
+ * every commit still in flight on the store (readTimestamp()): a commit evaluated later gets a
+ * timestamp from the same clock, above it. SQL moves to sending BatchRequests itself (async
+ * reads, any node) with the cluster work; this adapter then goes.
+ */
+import type { Timestamp } from '@strata/common';
+import { TsRequestKind, mvccGet, mvccScan, tablePrefix } from '@strata/kv';
+import type { BatchRequest, CommitRequest, KvRequest, KvResponse, KvSender } from '@strata/kv';
+import type { TsTable } from '@strata/ts';
+import type { Replica } from './replica/replica.js';
+import type { Store } from './store.js';
+
+/** How long COMPRESS waits for rewrites to be switched in. */
+const rewritesSettleMs = 120_000;
+
+export class LocalSender implements KvSender {
+  constructor(private readonly store: Store) {}
+
+  private replicaForTable(tableId: number): Replica {
+    return this.store.replicaFor(tablePrefix(tableId));
+  }
+
+  private async request(r: Replica, req: KvRequest, ts: Timestamp, txnId: string | null = null): Promise<KvResponse> {
+    const clock = this.store.clock;
+    const ba: BatchRequest = {
+      header: { rangeId: r.rangeId, timestamp: ts, txn: txnId ? { id: txnId, readTs: ts, uncertaintyLimit: ts } : null, now: clock.now() },
+      requests: [req],
+    };
+    const res = await r.send(ba);
+    return res.responses[0] as KvResponse;
+  }
+
+  /** A read timestamp below every commit still in flight on the store (see the class comment). */
+  private readTimestamp(): Timestamp {
+    let ts = this.store.clock.now();
+    for (const r of this.store.replicas.values()) for (const c of r.inflightCommits.keys()) if (c <= ts) ts = c - 1n;
+    return ts;
+  }
+
+  // ---- KvSender --------------------------------------------------------------------------------
+
+  beginTxn(): Promise<Timestamp> {
+    return Promise.resolve(this.readTimestamp());
+  }
+
+  trackTxn(txnId: string, readTs: Timestamp): void {
+    this.store.queues.gc.openTxns.set(txnId, readTs);
+  }
+
+  endTxn(txnId: string): void {
+    this.store.queues.gc.openTxns.delete(txnId);
+  }
+
+  get(key: Uint8Array, ts: Timestamp): Buffer | null {
+    const v = mvccGet(this.store.engine, key, ts);
+    return v ? v.value : null;
+  }
+
+  scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean): Iterable<{ key: Buffer; value: Buffer }> {
+    return mvccScan(this.store.engine, start, end, ts, reverse);
+  }
+
+  async acquireLocks(txnId: string, keys: Buffer[]): Promise<void> {
+    const first = keys[0];
+    if (!first) return;
+    await this.request(this.store.replicaFor(first), { kind: 'acquireLocks', keys }, this.store.clock.now(), txnId);
+  }
+
+  releaseLocks(txnId: string): void {
+    for (const r of this.store.replicas.values()) r.locks.release(txnId);
+  }
+
+  async refresh(req: { txnId: string; readTs: Timestamp; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }): Promise<Timestamp> {
+    const to = this.readTimestamp();
+    if (to <= req.readTs) return req.readTs;
+    const r = this.store.replicaFor(req.readKeys[0] ?? req.readSpans[0]?.[0] ?? tablePrefix(0));
+    await this.request(r, { kind: 'refresh', keys: req.readKeys, spans: req.readSpans, from: req.readTs }, to, req.txnId);
+    return to;
+  }
+
+  async commit(req: CommitRequest & { txnId: string }): Promise<Timestamp> {
+    const r = this.store.replicaFor(req.writes[0]?.key as Uint8Array);
+    const res = await this.request(r, { kind: 'endTxn', writes: req.writes, readKeys: req.readKeys, readSpans: req.readSpans }, req.readTs, req.txnId);
+    return res.kind === 'endTxn' ? res.commitTs : req.readTs;
+  }
+
+  // ---- TS (the SQL layer's TsSender) --------------------------------------------------------------
+
+  private async ts(tableId: number, op: TsRequestKind, payload: Buffer, freeBytesMin = 0): Promise<void> {
+    await this.request(this.replicaForTable(tableId), { kind: 'ts', op, tableId, payload, freeBytesMin }, this.store.clock.now());
+  }
+
+  proposeTs(tableId: number, payload: Buffer, freeBytesMin: number): Promise<void> {
+    return this.ts(tableId, TsRequestKind.Write, payload, freeBytesMin);
+  }
+
+  proposeTsDelete(tableId: number, payload: Buffer): Promise<void> {
+    return this.ts(tableId, TsRequestKind.Delete, payload);
+  }
+
+  proposeTsTagUpdate(tableId: number, payload: Buffer): Promise<void> {
+    return this.ts(tableId, TsRequestKind.TagUpdate, payload);
+  }
+
+  proposeTsAlter(tableId: number, payload: Buffer): Promise<void> {
+    return this.ts(tableId, TsRequestKind.Alter, payload);
+  }
+
+  proposeTsReorganize(tableId: number, payload: Buffer): Promise<void> {
+    return this.ts(tableId, TsRequestKind.Reorganize, payload);
+  }
+
+  proposeTsRetain(tableId: number, beforeUs: number): Promise<void> {
+    const b = Buffer.alloc(12);
+    b.writeUInt32BE(tableId, 0);
+    b.writeDoubleBE(beforeUs, 4);
+    return this.ts(tableId, TsRequestKind.Retain, b);
+  }
+
+  proposeTsDrop(tableId: number): Promise<void> {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(tableId, 0);
+    return this.ts(tableId, TsRequestKind.Drop, b);
+  }
+
+  /** Resolves once reorganization started so far has finished and been switched in (COMPRESS). */
+  tsReorganized(): Promise<void> {
+    return this.store.queues.ts.settled(rewritesSettleMs);
+  }
+
+  /** The table's entity group on this store (the range holding the table). */
+  tsTable(tableId: number): TsTable | undefined {
+    return this.store.ts.group(tableId, this.replicaForTable(tableId).rangeId);
+  }
+}

@@ -1,0 +1,475 @@
+/**
+ * A Replica is one member of one range's Raft group on this store.
+ *
+ * Requests (send): the lease is checked, latches are taken on the spans the request declares, the
+ * request is evaluated against this replica's state (batcheval), and a write's command is
+ * proposed → it joins the store's next Raft round (every proposal of one event-loop turn shares
+ * one log fsync) → it is committed by a quorum → every replica applies it (apply.ts) → the
+ * proposer answers. Reads answer at once from the engine.
+ *
+ * INVARIANT: the engine holds this range's data only as applying its log (or a snapshot) wrote it:
+ *   no request writes the engine directly.
+ * INVARIANT: the applied index moves forward by exactly the entries applied, in the same engine
+ *   transaction as their writes (so replay after a crash is exact).
+ * INVARIANT: a proposal is answered at most once: by its entry's application at the (index, term)
+ *   Raft gave it, by AmbiguousResultError when another entry applied at that index, or by an
+ *   error that certainly means "not applied" (it never reached the log).
+ * INVARIANT: proposals are never forwarded to another node (disableProposalForwarding): a command
+ *   evaluated here applies only under the lease it was evaluated under.
+ */
+import { AmbiguousResultError, NotLeaseholderError, PgError, RangeNotFoundError, ReplicaUnavailableError, SqlState, assert, logger, makeTimestamp, wallMs } from '@strata/common';
+import type { HybridClock, Logger, Timestamp } from '@strata/common';
+import type { BatchHeader, BatchRequest, BatchResponse, Engine, KvResponse, WriteBatch } from '@strata/kv';
+import { ProposalDroppedError, RawNode, StateType, mulberry32 } from '@strata/raft';
+import type { Entry, HardState, Message, Ready } from '@strata/raft';
+import type { TsEngine } from '@strata/ts';
+import { commandFor } from '../batcheval/index.js';
+import type { EvalContext } from '../batcheval/index.js';
+import { LatchManager } from '../concurrency/latch_manager.js';
+import { LockTable } from '../concurrency/lock_table.js';
+import { TimestampCache } from '../concurrency/tscache.js';
+import { leaseWaitMs, maxClockOffsetMs, proposalQueueMax, raftElectionTicks, raftHeartbeatTicks } from '../constants.js';
+import { ReplicaLogStorage } from '../raftlog/storage.js';
+import type { LogFile } from '../raftlog/logfile.js';
+import { confStateOf, replicaById } from '../range.js';
+import type { RangeDescriptor } from '../range.js';
+import { applyEntries } from './apply.js';
+import { encodeLease, noLease } from './lease.js';
+import type { Lease } from './lease.js';
+import { CommandKind, encodeCommand, newProposalId } from './proposal.js';
+import type { IndexTerm, ReplicaState } from './state.js';
+
+/** What a replica needs from its store. */
+export interface ReplicaHost {
+  readonly nodeId: number;
+  readonly engine: Engine;
+  readonly ts: TsEngine;
+  readonly log: LogFile;
+  readonly clock: HybridClock;
+  /** The store has work for this replica (a proposal, a message, an unblocked apply). */
+  schedule(r: Replica): void;
+  /** A relational write batch applied (SQL invalidates caches on catalog writes; GC notes the keys). */
+  onApplyBatch(r: Replica, b: WriteBatch): void;
+  /** A rewrite finished, a lease changed…: the store's queues may have something to do. */
+  onReplicaEvent(r: Replica, event: 'lease' | 'removed' | 'checksum'): void;
+  freeDiskBytes(): number;
+  diskReserveBytes(): number;
+}
+
+interface Proposal {
+  id: string;
+  data: Buffer;
+  /** Where Raft appended it (0 until handed to Raft). */
+  index: number;
+  term: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** The largest clock offset between nodes, as an HLC interval. */
+export const maxOffset: Timestamp = makeTimestamp(maxClockOffsetMs, 0);
+
+export class Replica {
+  readonly log: Logger;
+  readonly raw: RawNode;
+  readonly storage: ReplicaLogStorage;
+  desc: RangeDescriptor | null;
+  lease: Lease;
+  /** [index, seq] of recent lease changes (state.ts): which lease an entry in the log ran under. */
+  readonly leaseHistory: [number, number][];
+  gcThreshold: Timestamp;
+  appliedIndex: number;
+  appliedTerm: number;
+  /** Applied index known durable in the engine (log entries up to it may be truncated). */
+  durableAppliedIndex: number;
+  readonly envelopeFrom: number;
+  readonly latches = new LatchManager();
+  readonly locks = new LockTable();
+  readonly tscache = new TimestampCache();
+  /** Commit timestamps of transactions evaluated here and not yet applied (→ how many). */
+  readonly inflightCommits = new Map<Timestamp, number>();
+  /** Digests recorded at ComputeChecksum commands, by log index (bounded: the newest few). */
+  readonly checksums = new Map<number, string>();
+  /** Set when applying failed with a local fault: the replica serves nothing until a restart. */
+  failed: Error | null = null;
+  /** Set when this replica applied its own removal (the store destroys it). */
+  removed = false;
+  /** Committed entries handed over by Raft and not yet applied (apply waits on a rewrite). */
+  readonly pendingApply: Entry[] = [];
+  applyBlocked: Promise<void> | null = null;
+  lastHardState: HardState;
+  private queue: Proposal[] = [];
+  private readonly inflight = new Map<string, Proposal>();
+  private leaseRequested = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly host: ReplicaHost,
+    readonly rangeId: number,
+    readonly replicaId: number,
+    state: (ReplicaState & { hardState: HardState | null }) | null,
+  ) {
+    this.log = logger('replica').child({ r: rangeId, n: host.nodeId });
+    this.desc = state?.desc ?? null;
+    this.lease = state?.lease ?? noLease;
+    this.leaseHistory = state?.leaseHistory ?? [];
+    this.gcThreshold = state?.gcThreshold ?? 0n;
+    const applied: IndexTerm = state?.applied ?? { index: 0, term: 0 };
+    this.appliedIndex = applied.index;
+    this.appliedTerm = applied.term;
+    this.durableAppliedIndex = applied.index;
+    this.envelopeFrom = state?.envelopeFrom ?? 0;
+    const hs = state?.hardState ?? { term: Math.max(applied.term, 0), vote: 0, commit: applied.index };
+    this.storage = new ReplicaLogStorage(rangeId, host.log, {
+      hardState: hs,
+      confState: this.desc ? confStateOf(this.desc) : { voters: [], learners: [] },
+      truncated: state?.truncated ?? applied,
+      applied,
+    });
+    const commit = Math.min(Math.max(hs.commit, applied.index), this.storage.lastIndex());
+    this.lastHardState = { ...hs, commit };
+    this.storage.hardState = this.lastHardState;
+    this.raw = new RawNode({
+      id: replicaId,
+      storage: this.storage,
+      applied: applied.index,
+      random: mulberry32(rangeId * 7919 + replicaId * 31 + host.nodeId),
+      electionTicks: raftElectionTicks,
+      heartbeatTicks: raftHeartbeatTicks,
+      checkQuorum: true,
+      preVote: true,
+      readOnlyOption: 'lease-based',
+      disableProposalForwarding: true,
+    });
+    // A sole voter elects itself at once; groups with peers elect through ticks.
+    const voters = this.desc ? confStateOf(this.desc).voters : [];
+    if (voters.length === 1 && voters[0] === replicaId) this.raw.campaign();
+  }
+
+  get isInitialized(): boolean {
+    return this.desc !== null;
+  }
+
+  get isLeader(): boolean {
+    return this.raw.raft.state === StateType.Leader;
+  }
+
+  /** Whether this replica may serve requests that need the lease, now. */
+  holdsValidLease(): boolean {
+    return this.failed === null && this.desc !== null && !this.removed && this.lease.replicaId === this.replicaId && this.lease.seq > 0 && this.isLeader && this.raw.raft.leaseValid();
+  }
+
+  /** The node of the replica that leads the Raft group, as far as this replica knows. */
+  leaderNodeId(): number | null {
+    const lead = this.raw.raft.lead;
+    if (!lead || !this.desc) return null;
+    return replicaById(this.desc, lead)?.nodeId ?? null;
+  }
+
+  // ---- requests ------------------------------------------------------------------------------
+
+  /** Evaluates a batch on this replica (the caller routed it here: this store holds the range). */
+  async send(ba: BatchRequest): Promise<BatchResponse> {
+    const clock = this.host.clock;
+    clock.update(ba.header.now);
+    if (ba.header.timestamp > 0n) clock.update(ba.header.timestamp);
+    const responses: KvResponse[] = [];
+    for (const req of ba.requests) {
+      this.checkUsable();
+      const cmd = commandFor(req);
+      if (cmd.needsLease) await this.waitForLease();
+      if (cmd.needsLease && req.kind !== 'ts' && req.kind !== 'computeChecksum' && ba.header.timestamp <= this.gcThreshold && ba.header.timestamp > 0n) {
+        throw new PgError(SqlState.SerializationFailure, `restart transaction: batch timestamp ${ba.header.timestamp} must be after replica GC threshold ${this.gcThreshold}`);
+      }
+      const guard = await this.latches.acquire(cmd.declareLatches(ba.header, req));
+      let heldUntilApplied = false;
+      try {
+        this.checkUsable();
+        if (cmd.needsLease && !this.holdsValidLease()) throw this.notLeaseholder();
+        const res = await cmd.evaluate(this.evalContext(), ba.header, req);
+        let response = res.response;
+        if (res.proposal) {
+          heldUntilApplied = true;
+          const commitTs = res.waitUntil;
+          if (commitTs !== undefined) this.inflightCommits.set(commitTs, (this.inflightCommits.get(commitTs) ?? 0) + 1);
+          const settled = () => {
+            guard.release();
+            if (commitTs === undefined) return;
+            const n = (this.inflightCommits.get(commitTs) ?? 1) - 1;
+            if (n <= 0) this.inflightCommits.delete(commitTs);
+            else this.inflightCommits.set(commitTs, n);
+          };
+          const applied = this.propose(res.proposal.kind, res.proposal.body, this.lease.seq);
+          void applied.then(settled, settled);
+          const index = await applied;
+          if (response.kind === 'computeChecksum') response = { kind: 'computeChecksum', index };
+          if (res.waitUntil !== undefined) await commitWait(clock, res.waitUntil);
+        }
+        responses.push(response);
+      } finally {
+        if (!heldUntilApplied) guard.release();
+      }
+    }
+    return { responses, now: clock.now(), nodeId: this.host.nodeId };
+  }
+
+  private evalContext(): EvalContext {
+    const host = this.host;
+    return {
+      rangeId: this.rangeId,
+      nodeId: host.nodeId,
+      desc: this.desc as RangeDescriptor,
+      engine: host.engine,
+      ts: host.ts,
+      tscache: this.tscache,
+      locks: this.locks,
+      gcThreshold: this.gcThreshold,
+      now: () => host.clock.now(),
+      freeDiskBytes: () => host.freeDiskBytes(),
+      diskReserveBytes: host.diskReserveBytes(),
+    };
+  }
+
+  private checkUsable(): void {
+    if (this.failed) throw new ReplicaUnavailableError(this.rangeId, `it stopped after a local fault: ${this.failed.message}`);
+    if (this.removed) throw new RangeNotFoundError(this.rangeId, this.host.nodeId);
+    if (!this.desc) throw new RangeNotFoundError(this.rangeId, this.host.nodeId);
+  }
+
+  notLeaseholder(): NotLeaseholderError {
+    const holder = this.lease.seq > 0 && this.lease.replicaId !== this.replicaId ? this.lease.nodeId : null;
+    return new NotLeaseholderError(this.rangeId, this.leaderNodeId() ?? holder);
+  }
+
+  /**
+   * Returns once this replica holds a valid lease; throws NotLeaseholderError if another replica
+   * leads (or none emerges within leaseWaitMs). A leader without the lease asks for it.
+   */
+  async waitForLease(): Promise<void> {
+    if (this.holdsValidLease()) return;
+    this.raw.wake();
+    this.host.schedule(this);
+    const deadline = Date.now() + leaseWaitMs;
+    for (;;) {
+      this.checkUsable();
+      if (this.holdsValidLease()) return;
+      if (this.isLeader) this.requestLease();
+      else if (this.raw.raft.lead !== 0) throw this.notLeaseholder(); // someone else leads: go there
+      const left = deadline - Date.now();
+      if (left <= 0) throw this.notLeaseholder();
+      await this.waitForChange(Math.min(left, 100));
+    }
+  }
+
+  /** Resolves after the next Ready processed for this replica (or the timeout). */
+  private waitForChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  /** A leader proposes a lease for itself (compare-and-swap on the current sequence at apply). */
+  requestLease(): void {
+    if (this.leaseRequested || !this.isLeader || this.failed || this.removed) return;
+    if (this.lease.replicaId === this.replicaId && this.lease.seq > 0) return;
+    this.leaseRequested = true;
+    const next: Lease = { seq: this.lease.seq + 1, replicaId: this.replicaId, nodeId: this.host.nodeId, start: this.host.clock.now() };
+    this.propose(CommandKind.Lease, encodeLease(next), this.lease.seq).then(
+      () => (this.leaseRequested = false),
+      () => (this.leaseRequested = false),
+    );
+  }
+
+  /** Called by apply when a new lease applied. */
+  leaseApplied(l: Lease): void {
+    this.lease = l;
+    if (l.replicaId === this.replicaId) {
+      // Every read the previous holder served was at most its clock then, at most one max offset
+      // ahead of ours now (lease.ts): nothing may be written at or below that.
+      this.host.clock.update(l.start);
+      this.tscache.clear(l.start + maxOffset);
+    } else {
+      this.tscache.clear(0n);
+      this.locks.clear();
+    }
+    this.host.onReplicaEvent(this, 'lease');
+  }
+
+  // ---- proposals -----------------------------------------------------------------------------
+
+  /**
+   * Queues a command for the next Raft round; resolves with its log index once applied here.
+   * `leaseSeq` is the lease it was evaluated under (for a Lease command: the one it replaces).
+   */
+  propose(kind: CommandKind, body: Uint8Array, leaseSeq: number): Promise<number> {
+    if (this.queue.length >= proposalQueueMax) {
+      return Promise.reject(new PgError(SqlState.InsufficientResources, `range ${this.rangeId}: too many pending writes (${proposalQueueMax}); retry later`));
+    }
+    const id = newProposalId();
+    const data = encodeCommand(id, leaseSeq, kind, body);
+    const p = new Promise<number>((resolve, reject) => {
+      const prop: Proposal = { id: id.toString('hex'), data, index: 0, term: 0, resolve: () => resolve(prop.index), reject };
+      this.queue.push(prop);
+    });
+    this.host.schedule(this);
+    return p;
+  }
+
+  hasQueuedProposals(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** Hands every queued proposal to Raft as one batch (consecutive entries, one MsgApp). */
+  flushProposals(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    if (this.failed || this.removed) {
+      for (const p of batch) p.reject(this.failed ? new ReplicaUnavailableError(this.rangeId, this.failed.message) : new RangeNotFoundError(this.rangeId, this.host.nodeId));
+      return;
+    }
+    try {
+      const h = this.raw.proposeBatch(batch.map((p) => p.data));
+      assert(h.kind === 'appended', 'a proposal was forwarded although forwarding is disabled');
+      batch.forEach((p, i) => {
+        p.index = h.index - batch.length + 1 + i;
+        p.term = h.term;
+        this.inflight.set(p.id, p);
+      });
+    } catch (e) {
+      // Certainly not appended: this replica is not the leader (any more), or Raft refused.
+      const err = e instanceof ProposalDroppedError ? this.notLeaseholder() : e;
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  /** The proposal that produced an entry, if this replica proposed it (removed from tracking). */
+  takeProposal(id: string, e: Entry): Proposal | undefined {
+    const p = this.inflight.get(id);
+    if (!p) return undefined;
+    assert(p.index === e.index, () => `proposal ${id} applied at ${e.index}, appended at ${p.index}`);
+    this.inflight.delete(id);
+    return p;
+  }
+
+  /** After applying up to `index`: proposals Raft had placed at or below it and that did not apply were overwritten. */
+  failOverwritten(index: number): void {
+    for (const [id, p] of this.inflight) {
+      if (p.index > index) continue;
+      this.inflight.delete(id);
+      p.reject(new AmbiguousResultError(`range ${this.rangeId}: the proposal at index ${p.index} (term ${p.term}) was replaced by a new leader's entry`));
+    }
+  }
+
+  /** Fails every proposal (the replica stops or is removed); queued ones certainly did not apply. */
+  private failAllProposals(inflightErr: Error, queuedErr: Error): void {
+    for (const p of this.queue) p.reject(queuedErr);
+    this.queue = [];
+    for (const p of this.inflight.values()) p.reject(inflightErr);
+    this.inflight.clear();
+  }
+
+  // ---- the Raft driver (called by the store's round, in etcd's order) ------------------------
+
+  /** rd's entries and hard state are durable in the log: record them in the storage. */
+  persisted(rd: Ready): void {
+    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    if (rd.hardState) {
+      this.storage.hardState = rd.hardState;
+      this.lastHardState = rd.hardState;
+    }
+  }
+
+  /** Applies committed entries (or queues them behind an apply that waits). */
+  applyCommitted(entries: Entry[]): void {
+    for (const e of entries) this.pendingApply.push(e);
+    this.applyQueued();
+  }
+
+  applyQueued(): void {
+    if (this.applyBlocked || this.failed || this.pendingApply.length === 0) return;
+    try {
+      const wait = applyEntries(this, this.pendingApply);
+      if (wait) {
+        this.applyBlocked = wait.then(
+          () => {
+            this.applyBlocked = null;
+            this.host.schedule(this);
+          },
+          (e: unknown) => {
+            this.applyBlocked = null;
+            this.fail(e);
+          },
+        );
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /**
+   * A local fault while applying (EIO, ENOSPC, a failed rewrite): the applied index stays before
+   * the failed entry and the replica stops serving; a restart replays the log from there. Nothing
+   * acknowledged is skipped.
+   */
+  fail(e: unknown): void {
+    if (this.failed) return;
+    this.failed = e instanceof Error ? e : new Error(String(e));
+    this.log.error({ err: this.failed, appliedIndex: this.appliedIndex }, 'replica stopped: applying its log failed; it recovers by replaying the log after a restart');
+    this.failAllProposals(
+      new AmbiguousResultError(`range ${this.rangeId}: applying the log failed on node ${this.host.nodeId} (${this.failed.message})`),
+      new ReplicaUnavailableError(this.rangeId, this.failed.message),
+    );
+    this.notifyWaiters();
+  }
+
+  /** After a Ready was processed: leadership changes take or drop the lease; waiters re-check. */
+  afterReady(rd: Ready): void {
+    if (rd.softState) {
+      if (rd.softState.raftState === StateType.Leader) this.requestLease();
+      else if (this.lease.replicaId === this.replicaId) this.locks.clear();
+    }
+    this.storage.trimCache();
+    this.notifyWaiters();
+  }
+
+  notifyWaiters(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Messages for the network (after persisting): converted and sent by the store. */
+  step(m: Message): void {
+    if (this.failed || this.removed) return;
+    this.raw.step(m);
+    this.host.schedule(this);
+  }
+
+  /** The replica is going away (removed, or the store closes). */
+  close(why: string): void {
+    this.failAllProposals(new AmbiguousResultError(`range ${this.rangeId}: ${why}`), new RangeNotFoundError(this.rangeId, this.host.nodeId));
+    this.notifyWaiters();
+  }
+
+  /** Applied state of the replica (after apply.ts wrote it). */
+  setApplied(index: number, term: number): void {
+    this.appliedIndex = index;
+    this.appliedTerm = term;
+    this.storage.setApplied(index, term);
+  }
+}
+
+/** Waits until the local clock has passed `ts` (commit wait for writes pushed into the future). */
+async function commitWait(clock: HybridClock, ts: Timestamp): Promise<void> {
+  while (clock.now() <= ts) {
+    const ms = wallMs(ts) - Date.now();
+    await new Promise((res) => setTimeout(res, Math.max(1, Math.min(ms, 50))));
+  }
+}
+
+export type { BatchHeader };
