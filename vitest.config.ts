@@ -6,6 +6,7 @@ export default defineConfig({
     // depend on a previous `tsc -b` for cross-package imports.
     conditions: ['strata-src'],
   },
+  ssr: { resolve: { conditions: ['strata-src'], externalConditions: ['strata-src'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'qa/**/*.test.ts'],
     // Integration tests start real server processes; a few files in parallel fit 2 cores.

@@ -23,6 +23,19 @@ export interface TxnMeta {
    * (clock offset): reading past one is an uncertainty error. readTs at begin + max clock offset.
    */
   uncertaintyLimit: Timestamp;
+  /**
+   * Clock readings the transaction has seen from nodes (a response's `now`): a value on that node
+   * above its reading was written after the transaction began, so it is not uncertain there.
+   */
+  observed: { nodeId: number; ts: Timestamp }[];
+}
+
+/** The uncertainty limit of a transaction's reads on `nodeId` (its observed timestamp there lowers it). */
+export function uncertaintyLimitOn(txn: TxnMeta | null, readTs: Timestamp, nodeId: number): Timestamp {
+  if (!txn) return readTs;
+  let limit = txn.uncertaintyLimit;
+  for (const o of txn.observed) if (o.nodeId === nodeId && o.ts < limit) limit = o.ts;
+  return limit < readTs ? readTs : limit;
 }
 
 export interface BatchHeader {

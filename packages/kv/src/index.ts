@@ -5,3 +5,5 @@ export * from './mvcc.js';
 export * from './batch.js';
 export * from './txn.js';
 export * from './api.js';
+export * from './mem_engine.js';
+export * from './range_descriptor.js';

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Engine } from '../src/engine.js';
+import { LmdbEngine } from '../src/engine.js';
 import { KeyWriter } from '../src/keys.js';
 import { mvccGcWrites, mvccGet, mvccScan, mvccSpanChangedSince, mvccWrites } from '../src/mvcc.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mvcc-'));
-const engine = new Engine(dir);
+const engine = new LmdbEngine(dir);
 afterAll(async () => {
   await engine.close();
   rmSync(dir, { recursive: true, force: true });

@@ -94,3 +94,18 @@ export const diskReserveBytesMin = 32 * 1024 * 1024;
 
 /** How often the store re-reads its file system's free space (statfs). */
 export const diskStatsIntervalMs = 250;
+
+/** Bounds a test or simulation may tighten (defaults: the constants above). */
+export interface StoreKnobs {
+  raftLogTruncateEntriesMin: number;
+  raftLogKeepForFollowersEntriesMax: number;
+  gcTtlMs: number;
+  gcQueueIntervalMs: number;
+}
+
+export const defaultKnobs: StoreKnobs = {
+  raftLogTruncateEntriesMin,
+  raftLogKeepForFollowersEntriesMax,
+  gcTtlMs,
+  gcQueueIntervalMs,
+};

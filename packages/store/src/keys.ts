@@ -10,7 +10,8 @@
  *
  * These are raw engine keys (no MVCC timestamp suffix).
  */
-import { KeyspaceLocal, KeyspaceSystem, localKey, prefixEnd } from '@strata/kv';
+import { KeyspaceLocal, localKey, prefixEnd } from '@strata/kv';
+export { userKeyMin } from '@strata/kv';
 
 export const replicatedName = {
   applied: 'applied',
@@ -64,9 +65,6 @@ export function rangeIdOfReplicatedKey(key: Buffer, name: string): number | null
 /** The legacy single-range layout's keys (stores written before range-local keys existed). */
 export const legacyAppliedKey = (rangeId: number) => localKey('applied', rangeId);
 export const legacyDescKey = (rangeId: number) => localKey('desc', rangeId);
-
-/** The first key of the user keyspace: range spans start here at the earliest. */
-export const userKeyMin = Buffer.from([KeyspaceSystem]);
 
 /** The local keyspace ends where the user keyspace starts. */
 export const localKeyMax = Buffer.from([KeyspaceLocal + 1]);

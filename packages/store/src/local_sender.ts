@@ -29,7 +29,7 @@ export class LocalSender implements KvSender {
   private async request(r: Replica, req: KvRequest, ts: Timestamp, txnId: string | null = null): Promise<KvResponse> {
     const clock = this.store.clock;
     const ba: BatchRequest = {
-      header: { rangeId: r.rangeId, timestamp: ts, txn: txnId ? { id: txnId, readTs: ts, uncertaintyLimit: ts } : null, now: clock.now() },
+      header: { rangeId: r.rangeId, timestamp: ts, txn: txnId ? { id: txnId, readTs: ts, uncertaintyLimit: ts, observed: [] } : null, now: clock.now() },
       requests: [req],
     };
     const res = await r.send(ba);

@@ -13,27 +13,35 @@
  *   keeps messages for it (or any older replica of the range) from recreating it.
  * INVARIANT: only one Raft round is in flight at a time; work arriving meanwhile joins the next.
  */
-import { statfsSync } from 'node:fs';
+import { rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HybridClock, RangeNotFoundError, assert, logger } from '@strata/common';
-import { Engine, prettyKey } from '@strata/kv';
+import { HybridClock, RangeNotFoundError, logger, realTimers, sleep } from '@strata/common';
+import type { TimerHandle, Timers } from '@strata/common';
+import { LmdbEngine, prettyKey } from '@strata/kv';
+import type { Engine } from '@strata/kv';
 import type { BatchRequest, BatchResponse, BatchSender, WriteBatch } from '@strata/kv';
 import { MessageType } from '@strata/raft';
 import type { Ready } from '@strata/raft';
 import { TsEngine } from '@strata/ts';
-import { diskReserveBytesMin, diskStatsIntervalMs, raftTickIntervalMs, tsFlushRowsMax } from './constants.js';
+import type { TsEngineOptions } from '@strata/ts';
+import { defaultKnobs, diskReserveBytesMin, diskStatsIntervalMs, raftTickIntervalMs, tsFlushRowsMax } from './constants.js';
+import type { StoreKnobs } from './constants.js';
 import { allReplicatedSpan, rangeIdOfReplicatedKey, replicatedName, replicatedSpan, unreplicatedSpan } from './keys.js';
 import { LogFile } from './raftlog/logfile.js';
+import { LogSyncError } from './raftlog/log_fs.js';
+import type { LogFs } from './raftlog/log_fs.js';
 import type { LogRecord, RecoveredRange } from './raftlog/logfile.js';
-import { containsKey, decodeDescriptor, replicaOnNode, userSpanOf, wholeKeyspace } from './range.js';
-import type { RangeDescriptor } from './range.js';
+import { containsKey, decodeDescriptor, replicaOnNode, userSpanOf, wholeKeyspace } from '@strata/kv';
+import type { RangeDescriptor } from '@strata/kv';
 import { Replica } from './replica/replica.js';
 import type { ReplicaHost } from './replica/replica.js';
 import { replayTsCommands } from './replica/replay.js';
 import { initialStateWrites, loadReplicaState, migrateLegacyState, tombstoneKey } from './replica/state.js';
 import { noTransport } from './transport.js';
-import type { RaftMessageRequest, RaftTransport } from './transport.js';
+import type { RaftMessageRequest, RaftTransport, SnapshotChunk, SnapshotHeader } from './transport.js';
 import { Queues } from './queues/queues.js';
+import { stageSnapshot } from './snapshot/receive.js';
+import { installSnapshot } from './snapshot/install.js';
 
 export interface StoreOptions {
   nodeId: number;
@@ -45,6 +53,17 @@ export interface StoreOptions {
   freeDiskBytes?: () => number;
   /** Worker threads for TS rewrites (immediate_compression.threads). */
   reorganizeThreads?: () => number;
+  /** The wall clock and timers (default: the real ones; the simulation's virtual ones). */
+  timers?: Timers;
+  /** The KV engine (default: lmdb in the store directory). */
+  engine?: Engine;
+  /** The Raft log's file system (default: the store directory's raft-log/). */
+  logFs?: LogFs;
+  /** How TS rewrites run (default: a worker-thread pool). */
+  runRewrite?: TsEngineOptions['runRewrite'];
+  /** Mixed into each replica's Raft randomness (election timeouts): the simulation's seed. */
+  raftSeed?: number;
+  knobs?: Partial<StoreKnobs>;
 }
 
 export interface StoreStats {
@@ -54,6 +73,9 @@ export interface StoreStats {
   conflicts: number;
   commits: number;
   lockWaits: number;
+  snapshotsSent: number;
+  snapshotsReceived: number;
+  snapshotsApplied: number;
 }
 
 export class Store implements ReplicaHost, BatchSender {
@@ -63,15 +85,18 @@ export class Store implements ReplicaHost, BatchSender {
   private readonly pending = new Set<Replica>();
   private roundRunning = false;
   private roundScheduled = false;
-  private ticker: NodeJS.Timeout | null = null;
+  private ticker: TimerHandle | null = null;
+  readonly timers: Timers;
   private closed = false;
-  readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0, lockWaits: 0 };
+  readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0, lockWaits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotsApplied: 0 };
   /** Called after every applied write batch (the SQL layer invalidates caches on catalog writes). */
   onApply: (b: WriteBatch) => void = () => {};
   transport: RaftTransport;
   readonly queues: Queues;
   private freeBytes = { value: Number.MAX_SAFE_INTEGER, at: 0 };
   private readonly diskFree: () => number;
+  readonly knobs: StoreKnobs;
+  readonly raftSeed: number;
 
   private constructor(
     readonly dir: string,
@@ -81,7 +106,10 @@ export class Store implements ReplicaHost, BatchSender {
     readonly ts: TsEngine,
     opts: StoreOptions,
   ) {
-    this.clock = opts.clock ?? new HybridClock();
+    this.timers = opts.timers ?? realTimers;
+    this.knobs = { ...defaultKnobs, ...opts.knobs };
+    this.raftSeed = opts.raftSeed ?? 0;
+    this.clock = opts.clock ?? new HybridClock(() => this.timers.now());
     this.transport = opts.transport ?? noTransport;
     this.diskFree =
       opts.freeDiskBytes ??
@@ -94,9 +122,9 @@ export class Store implements ReplicaHost, BatchSender {
   }
 
   static async open(dir: string, opts: StoreOptions): Promise<Store> {
-    const engine = new Engine(join(dir, 'engine'));
-    const { log, ranges, tornBytes } = await LogFile.open(join(dir, 'raft-log'));
-    const ts = TsEngine.open(join(dir, 'ts'), { reorganizeThreads: opts.reorganizeThreads });
+    const engine = opts.engine ?? new LmdbEngine(join(dir, 'engine'));
+    const { log, ranges, tornBytes } = await LogFile.open(opts.logFs ?? join(dir, 'raft-log'));
+    const ts = TsEngine.open(join(dir, 'ts'), { reorganizeThreads: opts.reorganizeThreads, runRewrite: opts.runRewrite });
     const store = new Store(dir, opts.nodeId, engine, log, ts, opts);
     const migrated = migrateLegacyState(engine, (id) => log.lastIndex(id));
     if (migrated.length > 0) store.logger.info({ ranges: migrated }, 'migrated the single-node range state to range-local keys');
@@ -127,8 +155,8 @@ export class Store implements ReplicaHost, BatchSender {
     store.logger.info({ ranges: store.replicas.size, tsCommandsReplayed: tsReplayed, tornBytes }, 'store opened');
     // Apply whatever the log holds beyond the engine's applied index before serving anything.
     await store.runRounds();
-    store.ticker = setInterval(() => store.tick(), raftTickIntervalMs);
-    store.ticker.unref();
+    store.ticker = store.timers.setInterval(() => store.tick(), raftTickIntervalMs);
+    store.ticker.unref?.();
     store.queues.start();
     return store;
   }
@@ -178,7 +206,7 @@ export class Store implements ReplicaHost, BatchSender {
 
   /** Free bytes on the store's file system (re-read at most every diskStatsIntervalMs). */
   freeDiskBytes(): number {
-    const now = Date.now();
+    const now = this.timers.now();
     if (now - this.freeBytes.at >= diskStatsIntervalMs) this.freeBytes = { value: this.diskFree(), at: now };
     return this.freeBytes.value;
   }
@@ -222,6 +250,7 @@ export class Store implements ReplicaHost, BatchSender {
       r = this.createUninitialized(req.rangeId, req.toReplicaId);
       if (!r) return;
     }
+    r.notePeer(req.fromReplicaId, req.fromNodeId);
     r.step(req.message);
   }
 
@@ -260,7 +289,7 @@ export class Store implements ReplicaHost, BatchSender {
     if (this.roundRunning || this.roundScheduled || this.closed) return;
     this.roundScheduled = true;
     // setImmediate: every proposal made in this event-loop turn joins the round.
-    setImmediate(() => {
+    this.timers.setImmediate(() => {
       this.roundScheduled = false;
       void this.runRounds();
     });
@@ -285,16 +314,20 @@ export class Store implements ReplicaHost, BatchSender {
   private async round(batch: Replica[]): Promise<void> {
     const readies: { r: Replica; rd: Ready }[] = [];
     for (const r of batch) {
-      if (r.failed || r.removed) continue;
+      if (r.failed || r.removed || r.installing) continue;
       r.flushProposals();
-      if (r.raw.hasReady()) readies.push({ r, rd: r.raw.ready() });
-      else r.applyQueued();
+      if (!r.raw.hasReady()) {
+        r.applyQueued();
+        continue;
+      }
+      const rd = r.raw.ready();
+      if (rd.snapshot) this.installSnapshot(r, rd);
+      else readies.push({ r, rd });
     }
     if (readies.length === 0) return;
     // 1. Persist entries and hard states: one write, one fsync for the round.
     const records: LogRecord[] = [];
     for (const { r, rd } of readies) {
-      assert(rd.snapshot === null || rd.snapshot.metadata.index <= r.appliedIndex, 'snapshots are installed by the snapshot path');
       if (rd.entries.length > 0) records.push({ kind: 'entries', rangeId: r.rangeId, entries: rd.entries });
       if (rd.hardState) records.push({ kind: 'hardState', rangeId: r.rangeId, hardState: rd.hardState });
     }
@@ -304,39 +337,30 @@ export class Store implements ReplicaHost, BatchSender {
         this.stats.logRounds++;
         this.stats.logBytes = this.log.sizeBytes();
       } catch (e) {
-        // Nothing of this round is known durable: the entries are still unstable in Raft and are
-        // written again next round; proposals waiting on them may or may not commit.
+        if (e instanceof LogSyncError) {
+          // Earlier writes may be lost with the failed sync: stop, and recover from the log after a restart.
+          for (const { r } of readies) r.raw.abandonReady();
+          this.fatal(e);
+          return;
+        }
+        // A failed write (ENOSPC…): nothing of this round is durable; the entries are still
+        // unstable in Raft and are written again next round.
         this.logger.error({ err: e }, 'raft log append failed; retrying');
         for (const { r } of readies) {
           r.raw.abandonReady();
           this.pending.add(r);
         }
-        await new Promise((res) => setTimeout(res, raftTickIntervalMs));
+        await sleep(this.timers, raftTickIntervalMs);
         return;
       }
     }
     for (const { r, rd } of readies) r.persisted(rd);
     // 2. Send messages (they may depend on what was just persisted).
     const out: RaftMessageRequest[] = [];
-    for (const { r, rd } of readies) {
-      for (const m of rd.messages) {
-        const to = r.desc?.replicas.find((x) => x.replicaId === m.to);
-        if (!to) continue;
-        if (m.type === MessageType.Snap) {
-          this.queues.sendSnapshot(r, m, to);
-          continue;
-        }
-        out.push({ rangeId: r.rangeId, fromNodeId: this.nodeId, toNodeId: to.nodeId, fromReplicaId: r.replicaId, toReplicaId: m.to, message: m, now: this.clock.now() });
-      }
-    }
+    for (const { r, rd } of readies) this.outgoing(r, rd, out);
     if (out.length > 0) this.transport.send(out);
     // 3. Apply committed entries, 4. advance.
-    for (const { r, rd } of readies) {
-      r.applyCommitted(rd.committedEntries);
-      r.raw.advance(rd);
-      r.afterReady(rd);
-      if (r.removed) this.destroyReplica(r, 'removed from the range');
-    }
+    for (const { r, rd } of readies) this.applyAndAdvance(r, rd);
     for (const { r } of readies) if (this.ts.unflushedRows(r.rangeId) >= tsFlushRowsMax) this.queues.flushTs(r);
     const applied = readies.map(({ r }) => [r, r.appliedIndex] as const);
     void this.engine.flushed().then(() => {
@@ -344,7 +368,112 @@ export class Store implements ReplicaHost, BatchSender {
     });
   }
 
+  /** Converts a Ready's messages for the transport; MsgSnap starts a snapshot stream instead. */
+  private outgoing(r: Replica, rd: Ready, out: RaftMessageRequest[]): void {
+    for (const m of rd.messages) {
+      const to = r.desc?.replicas.find((x) => x.replicaId === m.to) ?? r.peerOf(m.to);
+      if (!to) continue;
+      if (m.type === MessageType.Snap) {
+        this.queues.sendSnapshot(r, m, to);
+        continue;
+      }
+      out.push({ rangeId: r.rangeId, fromNodeId: this.nodeId, toNodeId: to.nodeId, fromReplicaId: r.replicaId, toReplicaId: m.to, message: m, now: this.clock.now() });
+    }
+  }
+
+  private applyAndAdvance(r: Replica, rd: Ready): void {
+    r.applyCommitted(rd.committedEntries);
+    r.raw.advance(rd);
+    r.afterReady(rd);
+    if (r.removed) this.destroyReplica(r, 'removed from the range');
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------------
+
+  /** Where snapshots are staged (received) and linked (sent). */
+  get snapshotDir(): string {
+    return join(this.dir, 'snapshots');
+  }
+
+  /**
+   * A snapshot stream from another store: staged, then its MsgSnap is handed to the replica (created
+   * uninitialized if needed). Resolves once Raft has it; install happens when Raft accepts it.
+   */
+  async receiveSnapshot(h: SnapshotHeader, chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
+    if (this.closed) throw new RangeNotFoundError(h.rangeId, this.nodeId);
+    this.clock.update(h.now);
+    let r = this.replicas.get(h.rangeId) ?? null;
+    if (r && r.replicaId !== h.toReplicaId) {
+      if (h.toReplicaId < r.replicaId) throw new RangeNotFoundError(h.rangeId, this.nodeId);
+      this.destroyReplica(r, 'superseded by a newer replica of the range');
+      r = null;
+    }
+    if (!r) r = this.createUninitialized(h.rangeId, h.toReplicaId);
+    if (!r) throw new RangeNotFoundError(h.rangeId, this.nodeId);
+    if (r.isInitialized && r.appliedIndex >= h.index) throw new Error(`range ${h.rangeId}: snapshot at ${h.index} is not newer than the applied index ${r.appliedIndex}`);
+    if (r.installing || r.staged) throw new Error(`range ${h.rangeId}: a snapshot is already being received`);
+    const dir = join(this.snapshotDir, `in-r${h.rangeId}-${h.index}`);
+    const staged = { rangeId: h.rangeId, index: h.index, term: h.term, desc: decodeDescriptor(h.descriptor), dir, kvPairs: 0 };
+    r.staged = staged;
+    try {
+      staged.kvPairs = await stageSnapshot(dir, chunks);
+    } catch (e) {
+      r.staged = null;
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    if (this.replicas.get(h.rangeId) !== r || r.removed) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new RangeNotFoundError(h.rangeId, this.nodeId);
+    }
+    this.stats.snapshotsReceived++;
+    r.step(h.message);
+  }
+
+  /** Installs the snapshot a Ready carries (Raft accepted the staged one), then handles the rest of the Ready. */
+  private installSnapshot(r: Replica, rd: Ready): void {
+    const staged = r.staged;
+    const meta = rd.snapshot?.metadata;
+    if (!staged || !meta || staged.index !== meta.index || staged.term !== meta.term) {
+      r.fail(new Error(`Raft restored a snapshot at ${meta?.index} that was not staged here`));
+      return;
+    }
+    r.installing = true;
+    void installSnapshot(this, r, rd, staged)
+      .then(() => {
+        this.stats.snapshotsApplied++;
+        r.persisted(rd);
+        const out: RaftMessageRequest[] = [];
+        this.outgoing(r, rd, out);
+        if (out.length > 0) this.transport.send(out);
+        this.applyAndAdvance(r, rd);
+      })
+      .catch((e: unknown) => {
+        r.raw.abandonReady();
+        r.fail(e);
+      })
+      .finally(() => {
+        r.installing = false;
+        this.schedule(r);
+      });
+  }
+
   // ---- life cycle ------------------------------------------------------------------------------
+
+  /** Set when the store stopped on an unrecoverable storage error (fdatasync of the log failed). */
+  fatalError: Error | null = null;
+  /** Called once the store stopped on a fatal error (the node exits; a restart recovers). */
+  onFatal: (e: Error) => void = () => {};
+
+  private fatal(e: Error): void {
+    if (this.fatalError) return;
+    this.fatalError = e;
+    this.logger.fatal({ err: e }, 'the raft log could not be made durable; the store stops (a restart recovers from the log)');
+    for (const r of this.replicas.values()) r.fail(e);
+    this.pending.clear();
+    if (this.ticker) this.timers.clearInterval(this.ticker);
+    this.onFatal(e);
+  }
 
   engineSizeBytes(): number {
     return this.engine.sizeBytes();
@@ -360,9 +489,9 @@ export class Store implements ReplicaHost, BatchSender {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.ticker) clearInterval(this.ticker);
+    if (this.ticker) this.timers.clearInterval(this.ticker);
     this.queues.stop();
-    while (this.roundRunning) await new Promise((res) => setTimeout(res, 5));
+    while (this.roundRunning) await sleep(this.timers, 5);
     this.closed = true;
     for (const r of this.replicas.values()) {
       if (!r.failed) this.queues.flushTs(r);

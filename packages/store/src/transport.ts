@@ -37,8 +37,12 @@ export interface SnapshotHeader {
   /** The state machine's applied index and term the data is at. */
   index: number;
   term: number;
-  /** The MsgSnap Raft produced (its metadata is rewritten to index/term and the descriptor's members). */
+  /** The MsgSnap Raft produced, its metadata rewritten to index/term and the descriptor's members. */
   message: Message;
+  /** The range descriptor at `index` (encoded). */
+  descriptor: Buffer;
+  /** The sender's hybrid clock. */
+  now: Timestamp;
   strategy: 'KV_BATCH+TS_BATCH';
 }
 

@@ -21,7 +21,7 @@
  * INVARIANT: every TS command applied to a group at an index above its durableIndex either is
  *   reflected in the group's synced files or the group counts it as unflushed (dirty).
  */
-import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, fsyncSync, linkSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -43,6 +43,11 @@ export interface TsEngineOptions {
   segment?: SegmentOptions;
   /** Worker threads for rewrites (immediate_compression.threads, a node-local setting). */
   reorganizeThreads?: () => number;
+  /**
+   * Runs a rewrite job (default: in the engine's worker-thread pool). The cluster simulation runs
+   * them in process, completing on its virtual clock, so a seed replays exactly.
+   */
+  runRewrite?: (job: RewriteJob) => Promise<RewriteResult>;
 }
 
 /** Where the worker entry is: next to this module when running compiled, else in dist/. */
@@ -339,14 +344,8 @@ export class TsEngine {
 
   /** Runs a rewrite job in the worker pool (recreated when the thread count changes). */
   private run(rangeId: number, t: TsTable, start: bigint, planIndex: number, job: RewriteJob): void {
-    const threads = Math.max(1, this.opts.reorganizeThreads?.() ?? reorganizeThreadsDefault);
-    if (!this.pool || this.poolThreads !== threads) {
-      void this.pool?.close(); // finishes its tasks, then its threads exit
-      this.pool = new Piscina({ filename: workerFile(), maxThreads: threads, minThreads: 0, idleTimeout: 30_000 });
-      this.poolThreads = threads;
-    }
     const pending = t.pendingRewrite(start);
-    const p = (this.pool.run(job) as Promise<RewriteResult>).then(
+    const p = (this.opts.runRewrite ?? ((j: RewriteJob) => this.runInPool(j)))(job).then(
       (r) => {
         this.rewriteStats.finished++;
         t.rewriteDone(start, planIndex, r);
@@ -364,6 +363,16 @@ export class TsEngine {
     });
     if (pending) pending.running = tracked;
     this.running.add(tracked);
+  }
+
+  private runInPool(job: RewriteJob): Promise<RewriteResult> {
+    const threads = Math.max(1, this.opts.reorganizeThreads?.() ?? reorganizeThreadsDefault);
+    if (!this.pool || this.poolThreads !== threads) {
+      void this.pool?.close(); // finishes its tasks, then its threads exit
+      this.pool = new Piscina({ filename: workerFile(), maxThreads: threads, minThreads: 0, idleTimeout: 30_000 });
+      this.poolThreads = threads;
+    }
+    return this.pool.run(job) as Promise<RewriteResult>;
   }
 
   /** Rewrites of a range that finished here and wait for a commit (the leaseholder proposes them). */
@@ -444,6 +453,67 @@ export class TsEngine {
     }
     drain();
     return h.digest('hex');
+  }
+
+  // ---- snapshots (TS_BATCH) ---------------------------------------------------------------
+
+  /**
+   * The files of a range's groups as of `appliedIndex`, for a TS_BATCH snapshot: every group is
+   * flushed, then each file its manifest lists (schema, manifest, tag file, segments) is
+   * hard-linked under `destDir` as `t<table>/r<range>/…` with the length to send — links, so that a
+   * rewrite switched in or a partition dropped while the snapshot streams cannot change them
+   * (segments only grow past the listed length; manifests are replaced, never rewritten).
+   */
+  linkSnapshotFiles(rangeId: number, appliedIndex: number, destDir: string): { path: string; length: number }[] {
+    this.flushRange(rangeId, appliedIndex);
+    const out: { path: string; length: number }[] = [];
+    for (const { tableId } of this.groupsIn(rangeId)) {
+      const rel = join(`t${tableId}`, `r${rangeId}`);
+      const src = this.groupDir(tableId, rangeId);
+      const metaPath = join(src, 'meta.json');
+      const files: { rel: string; length: number }[] = [];
+      const add = (f: string) => files.push({ rel: f, length: statSync(join(src, f)).size });
+      add('schema.json');
+      if (existsSync(metaPath)) {
+        const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { tagBytes?: number; tagFile?: string; partitions?: Record<string, Record<string, number>> };
+        add('meta.json');
+        files.push({ rel: meta.tagFile ?? 'tags.log', length: meta.tagBytes ?? 0 });
+        for (const [dir, segs] of Object.entries(meta.partitions ?? {})) for (const [seg, len] of Object.entries(segs)) files.push({ rel: join(dir, seg), length: len });
+      }
+      for (const f of files) {
+        const dest = join(destDir, rel, f.rel);
+        mkdirSync(dirname(dest), { recursive: true, mode: 0o700 });
+        if (existsSync(join(src, f.rel))) linkSync(join(src, f.rel), dest);
+        else writeFileSync(dest, Buffer.alloc(0), { mode: 0o600 });
+        out.push({ path: join(rel, f.rel), length: f.length });
+      }
+    }
+    return out;
+  }
+
+  /** Removes every group of a range (its replica is replaced by a snapshot, or destroyed). */
+  dropRange(rangeId: number): void {
+    for (const tableId of this.groupsInRange(rangeId)) this.dropTable(rangeId, tableId);
+  }
+
+  /**
+   * Installs a range's groups received in a snapshot: `stagedRoot` holds `t<table>/r<range>/…`
+   * (files synced by the caller); they replace the range's groups here.
+   */
+  installGroups(rangeId: number, stagedRoot: string): void {
+    this.dropRange(rangeId);
+    if (!existsSync(stagedRoot)) return;
+    for (const t of readdirSync(stagedRoot).filter((x) => /^t\d+$/.test(x))) {
+      const from = join(stagedRoot, t, `r${rangeId}`);
+      if (!existsSync(from)) continue;
+      const tableId = Number(t.slice(1));
+      mkdirSync(join(this.dir, t), { recursive: true, mode: 0o700 });
+      const to = this.groupDir(tableId, rangeId);
+      rmSync(to, { recursive: true, force: true });
+      renameSync(from, to);
+      const schema = JSON.parse(readFileSync(join(to, 'schema.json'), 'utf8')) as TsSchema;
+      this.groups.set(groupKey(tableId, rangeId), { tableId, rangeId, table: this.openGroup(tableId, rangeId, schema) });
+    }
   }
 
   diskBytes(): number {

@@ -11,3 +11,4 @@ export * from './command.js';
 export * from './tags.js';
 export * from './engine.js';
 export * from './schema.js';
+export * from './reorganize.js';

@@ -1,7 +1,7 @@
 import { PgError, SqlState, assert } from '@strata/common';
 import { encodeWriteBatch, mvccNewestTimestamp } from '@strata/kv';
 import type { KvRequest } from '@strata/kv';
-import { containsKey } from '../range.js';
+import { containsKey } from '@strata/kv';
 import { CommandKind } from '../replica/proposal.js';
 import { keySpan } from './command.js';
 import type { RequestCommand } from './command.js';

@@ -1,5 +1,5 @@
 import { ReadWithinUncertaintyIntervalError } from '@strata/common';
-import { UncertainValue, mvccGetChecked, prettyKey } from '@strata/kv';
+import { UncertainValue, mvccGetChecked, prettyKey, uncertaintyLimitOn } from '@strata/kv';
 import type { KvRequest } from '@strata/kv';
 import { keySpan } from './command.js';
 import type { RequestCommand } from './command.js';
@@ -11,7 +11,7 @@ export const get: RequestCommand<Get> = {
   needsLease: true,
   declareLatches: (_h, r) => [keySpan(r.key, false)],
   evaluate(ctx, h, r) {
-    const limit = h.txn ? h.txn.uncertaintyLimit : h.timestamp;
+    const limit = uncertaintyLimitOn(h.txn, h.timestamp, ctx.nodeId);
     const v = mvccGetChecked(ctx.engine, r.key, h.timestamp, limit);
     if (v instanceof UncertainValue) throw new ReadWithinUncertaintyIntervalError(h.timestamp, v.ts, prettyKey(v.key));
     ctx.tscache.addKey(r.key, h.timestamp);

@@ -1,5 +1,5 @@
 import type { KvRequest } from '@strata/kv';
-import { encodeDescriptor } from '../range.js';
+import { encodeDescriptor } from '@strata/kv';
 import type { RequestCommand } from './command.js';
 
 type RangeDescriptorReq = Extract<KvRequest, { kind: 'rangeDescriptor' }>;

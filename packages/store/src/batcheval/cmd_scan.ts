@@ -1,7 +1,7 @@
 import { ReadWithinUncertaintyIntervalError, assert } from '@strata/common';
-import { UncertainValue, mvccScan, prettyKey } from '@strata/kv';
+import { UncertainValue, mvccScan, prettyKey, uncertaintyLimitOn } from '@strata/kv';
 import type { KvRequest } from '@strata/kv';
-import { containsSpan } from '../range.js';
+import { containsSpan } from '@strata/kv';
 import type { RequestCommand } from './command.js';
 
 type Scan = Extract<KvRequest, { kind: 'scan' }>;
@@ -15,7 +15,7 @@ export const scan: RequestCommand<Scan> = {
   declareLatches: (_h, r) => [{ start: r.key, end: r.endKey, write: false }],
   evaluate(ctx, h, r) {
     assert(containsSpan(ctx.desc, r.key, r.endKey), 'scan outside the range');
-    const limit = h.txn ? h.txn.uncertaintyLimit : h.timestamp;
+    const limit = uncertaintyLimitOn(h.txn, h.timestamp, ctx.nodeId);
     const rows: { key: Buffer; value: Buffer }[] = [];
     let resume: Buffer | null = null;
     let stop: Buffer | null = null;

@@ -10,7 +10,7 @@ import type { TsEngine } from '@strata/ts';
 import type { LatchSpan } from '../concurrency/latch_manager.js';
 import type { LockTable } from '../concurrency/lock_table.js';
 import type { TimestampCache } from '../concurrency/tscache.js';
-import type { RangeDescriptor } from '../range.js';
+import type { RangeDescriptor } from '@strata/kv';
 import type { CommandKind } from '../replica/proposal.js';
 
 /** What a request may read while it is evaluated on the leaseholder. */

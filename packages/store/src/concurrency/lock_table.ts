@@ -6,6 +6,7 @@
  * A wait longer than lockWaitMs fails with 40001 — this also breaks deadlocks.
  */
 import { PgError, SqlState } from '@strata/common';
+import type { Timers } from '@strata/common';
 import { prettyKey } from '@strata/kv';
 import { lockWaitMs, lockWaitersMax } from '../constants.js';
 
@@ -19,6 +20,8 @@ export class LockTable {
   private readonly heldBy = new Map<string, Set<string>>();
   /** Lock waits since the table was created, and waits that timed out. */
   readonly stats = { waits: 0, timeouts: 0 };
+
+  constructor(private readonly timers: Timers) {}
 
   async acquire(txnId: string, keys: Buffer[]): Promise<void> {
     // A fixed order per call avoids deadlocks between two multi-row statements.
@@ -47,12 +50,12 @@ export class LockTable {
       const w = {
         txnId,
         grant: () => {
-          clearTimeout(timer);
+          this.timers.clearTimeout(timer);
           mine();
           resolve();
         },
       };
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         const i = l.waiters.indexOf(w);
         if (i >= 0) l.waiters.splice(i, 1);
         this.stats.timeouts++;

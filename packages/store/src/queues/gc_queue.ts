@@ -10,8 +10,8 @@ import { makeTimestamp } from '@strata/common';
 import type { Timestamp } from '@strata/common';
 import { splitMvccKey } from '@strata/kv';
 import type { WriteBatch } from '@strata/kv';
-import { gcKeysPerRequestMax, gcPendingKeysMax, gcQueueIntervalMs, gcTtlMs } from '../constants.js';
-import { userSpanOf } from '../range.js';
+import { gcKeysPerRequestMax, gcPendingKeysMax } from '../constants.js';
+import { userSpanOf } from '@strata/kv';
 import type { Replica } from '../replica/replica.js';
 import type { Store } from '../store.js';
 
@@ -21,12 +21,14 @@ const sweepEntriesPerPass = 20_000;
 export class GcQueue {
   private readonly pending = new Map<number, Map<string, Buffer>>();
   private readonly sweepFrom = new Map<number, Buffer>();
-  private lastPass = Date.now();
+  private lastPass: number;
   private running = false;
   /** Read timestamps of transactions open on this node (they must keep seeing their snapshot). */
   readonly openTxns = new Map<string, Timestamp>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store) {
+    this.lastPass = store.timers.now();
+  }
 
   written(r: Replica, b: WriteBatch): void {
     let keys = this.pending.get(r.rangeId);
@@ -40,14 +42,15 @@ export class GcQueue {
 
   /** The GC threshold this node would use now. */
   threshold(): Timestamp {
-    let t = this.store.clock.now() - makeTimestamp(gcTtlMs, 0);
+    let t = this.store.clock.now() - makeTimestamp(this.store.knobs.gcTtlMs, 0);
     for (const ts of this.openTxns.values()) if (ts - 1n < t) t = ts - 1n;
     return t;
   }
 
   tick(): void {
-    if (this.running || Date.now() - this.lastPass < gcQueueIntervalMs) return;
-    this.lastPass = Date.now();
+    const now = this.store.timers.now();
+    if (this.running || now - this.lastPass < this.store.knobs.gcQueueIntervalMs) return;
+    this.lastPass = now;
     this.running = true;
     void this.pass().finally(() => (this.running = false));
   }

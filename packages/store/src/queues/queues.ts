@@ -5,7 +5,7 @@
  */
 import type { WriteBatch } from '@strata/kv';
 import type { Message } from '@strata/raft';
-import type { ReplicaDescriptor } from '../range.js';
+import type { ReplicaDescriptor } from '@strata/kv';
 import type { Replica } from '../replica/replica.js';
 import type { Store } from '../store.js';
 import { GcQueue } from './gc_queue.js';

@@ -7,7 +7,6 @@
  *
  * INVARIANT: the log is never truncated past what the engines have made durable.
  */
-import { raftLogKeepForFollowersEntriesMax, raftLogTruncateEntriesMin } from '../constants.js';
 import type { Replica } from '../replica/replica.js';
 import { encodeIndexTerm, truncatedKey } from '../replica/state.js';
 import type { Store } from '../store.js';
@@ -28,7 +27,7 @@ export class RaftLogQueue {
       for (const [id, pr] of progress) {
         if (id === r.replicaId) continue;
         // Keep entries for followers that are close; one further behind gets a snapshot.
-        if (r.appliedIndex - pr.match <= raftLogKeepForFollowersEntriesMax) keep = Math.min(keep, pr.match);
+        if (r.appliedIndex - pr.match <= this.store.knobs.raftLogKeepForFollowersEntriesMax) keep = Math.min(keep, pr.match);
       }
     }
     return keep;
@@ -41,7 +40,7 @@ export class RaftLogQueue {
       if (r.failed || !r.isInitialized) continue;
       const to = this.truncatableIndex(r);
       const from = r.storage.truncated.index;
-      if (to - from < raftLogTruncateEntriesMin && !(store.log.segmentCount() > 1 && to > from)) continue;
+      if (to - from < store.knobs.raftLogTruncateEntriesMin && !(store.log.segmentCount() > 1 && to > from)) continue;
       r.storage.compact(to);
       writes.push({ key: truncatedKey(r.rangeId), value: encodeIndexTerm(r.storage.truncated) });
     }

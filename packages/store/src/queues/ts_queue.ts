@@ -3,6 +3,7 @@
  * at once past tsFlushRowsMax), and — on the leaseholder — proposing the commit of every rewrite
  * that finished here, so each replica switches it in at the same log index.
  */
+import { sleep } from '@strata/common';
 import { encodeTsReorganizeCommit } from '@strata/ts';
 import { tsFlushIntervalMs, tsFlushRowsMax } from '../constants.js';
 import { CommandKind } from '../replica/proposal.js';
@@ -17,7 +18,7 @@ export class TsQueue {
   constructor(private readonly store: Store) {}
 
   tick(): void {
-    const now = Date.now();
+    const now = this.store.timers.now();
     for (const r of this.store.replicas.values()) {
       const rows = this.store.ts.unflushedRows(r.rangeId);
       if (rows > 0 && (rows >= tsFlushRowsMax || now - (this.lastFlush.get(r.rangeId) ?? 0) >= tsFlushIntervalMs)) this.flush(r);
@@ -28,7 +29,7 @@ export class TsQueue {
   /** Makes everything the replica applied to its TS groups durable. A failure is retried later. */
   flush(r: Replica): void {
     if (r.failed || !r.isInitialized) return;
-    this.lastFlush.set(r.rangeId, Date.now());
+    this.lastFlush.set(r.rangeId, this.store.timers.now());
     try {
       this.store.ts.flushRange(r.rangeId, r.appliedIndex);
     } catch (e) {
@@ -54,7 +55,8 @@ export class TsQueue {
 
   /** Resolves once no rewrite of the store's ranges is running or waiting for its commit (COMPRESS). */
   async settled(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const timers = this.store.timers;
+    const deadline = timers.now() + timeoutMs;
     for (;;) {
       await this.store.ts.idle();
       let pending = false;
@@ -64,8 +66,8 @@ export class TsQueue {
           this.proposeRewriteCommits(r);
         }
       }
-      if (!pending || Date.now() > deadline) return;
-      await new Promise((res) => setTimeout(res, 10));
+      if (!pending || timers.now() > deadline) return;
+      await sleep(timers, 10);
     }
   }
 }

@@ -24,14 +24,12 @@
  * INVARIANT: a record is acknowledged only after the fdatasync that covers it.
  * INVARIANT: per range, the indexed entries are contiguous, in increasing index order.
  */
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { PgError, SqlState, assert, logger } from '@strata/common';
 import type { Entry, EntryType, HardState } from '@strata/raft';
 import { logReadBytesMax, logRecordBytesMax, logSegmentBytesMax } from '../constants.js';
+import { DiskLogFs } from './log_fs.js';
+import type { LogFs } from './log_fs.js';
 
 const headerBytes = 8;
 const KindEntries = 1;
@@ -116,7 +114,7 @@ const emptyData = Buffer.alloc(0);
 
 interface Segment {
   seq: number;
-  path: string;
+  name: string;
   /** Highest entry index per range in this segment (for truncation). */
   maxIndex: Map<number, number>;
 }
@@ -143,21 +141,19 @@ const segName = (seq: number) => `${String(seq).padStart(8, '0')}.log`;
 export class LogFile {
   private readonly log = logger('raft-log');
   private segments: Segment[] = [];
-  private fh: FileHandle | null = null;
   private size = 0;
   private writing: Promise<void> = Promise.resolve();
   /** Per range, its entries' runs in index order. */
   private readonly runs = new Map<number, IndexedRun[]>();
-  /** File descriptors for reading entries back, by segment seq (opened on demand). */
-  private readonly readFds = new Map<number, number>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(private readonly fs: LogFs) {}
 
-  /** Opens the log: indexes every valid record (torn tail truncated). */
-  static async open(dir: string): Promise<{ log: LogFile; ranges: Map<number, RecoveredRange>; tornBytes: number }> {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const lf = new LogFile(dir);
-    const names = readdirSync(dir)
+  /** Opens the log in a directory (or on the given file system): indexes every valid record, torn tail truncated. */
+  static async open(dirOrFs: string | LogFs): Promise<{ log: LogFile; ranges: Map<number, RecoveredRange>; tornBytes: number }> {
+    const fs = typeof dirOrFs === 'string' ? new DiskLogFs(dirOrFs) : dirOrFs;
+    const lf = new LogFile(fs);
+    const names = fs
+      .list()
       .filter((n) => /^\d{8}\.log$/.test(n))
       .sort();
     const ranges = new Map<number, RecoveredRange>();
@@ -169,13 +165,10 @@ export class LogFile {
     let tornBytes = 0;
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string;
-      const path = join(dir, name);
-      const seg: Segment = { seq: Number(name.slice(0, 8)), path, maxIndex: new Map() };
-      const fd = openSync(path, 'r+');
-      const fileSize = fstatSync(fd).size;
-      const head = Buffer.alloc(headerBytes);
+      const seg: Segment = { seq: Number(name.slice(0, 8)), name, maxIndex: new Map() };
+      const fileSize = fs.size(name);
       let o = 0;
-      try {
+      {
         while (o < fileSize) {
           const bad = (why: string) => {
             if (i !== names.length - 1) {
@@ -183,20 +176,19 @@ export class LogFile {
             }
             tornBytes = fileSize - o;
             lf.log.warn({ segment: name, offset: o, bytes: tornBytes, why }, 'torn tail of the raft log ignored and truncated');
-            ftruncateSync(fd, o);
+            fs.truncate(name, o);
           };
           if (o + headerBytes > fileSize) {
             bad('record header cut short');
             break;
           }
-          readSync(fd, head, 0, headerBytes, o);
+          const head = fs.read(name, o, headerBytes);
           const len = head.readUInt32BE(0);
           if (len > logRecordBytesMax || o + headerBytes + len > fileSize) {
             bad('record cut short');
             break;
           }
-          const payload = Buffer.allocUnsafe(len);
-          readSync(fd, payload, 0, len, o + headerBytes);
+          const payload = fs.read(name, o + headerBytes, len);
           if ((crc32(payload) >>> 0) !== head.readUInt32BE(4)) {
             bad('checksum mismatch');
             break;
@@ -210,12 +202,10 @@ export class LogFile {
           }
           o += headerBytes + len;
         }
-      } finally {
-        closeSync(fd);
       }
       lf.segments.push(seg);
     }
-    await lf.openTail();
+    lf.openTail();
     return { log: lf, ranges, tornBytes };
   }
 
@@ -242,14 +232,13 @@ export class LogFile {
     seg.maxIndex.set(rangeId, Math.max(seg.maxIndex.get(rangeId) ?? 0, last));
   }
 
-  private async openTail(): Promise<void> {
+  private openTail(): void {
     let tail = this.segments[this.segments.length - 1];
     if (!tail) {
-      tail = { seq: 1, path: join(this.dir, segName(1)), maxIndex: new Map() };
+      tail = { seq: 1, name: segName(1), maxIndex: new Map() };
       this.segments.push(tail);
     }
-    this.fh = await open(tail.path, 'a', 0o600);
-    this.size = (await this.fh.stat()).size;
+    this.size = this.fs.list().includes(tail.name) ? this.fs.size(tail.name) : 0;
   }
 
   /**
@@ -261,11 +250,16 @@ export class LogFile {
       const bufs = records.map(encodeRecord);
       const total = bufs.reduce((n, b) => n + b.length, 0);
       if (this.size > 0 && this.size + total > logSegmentBytesMax) await this.rotate();
-      const fh = this.fh as FileHandle;
       const tail = this.segments[this.segments.length - 1] as Segment;
       const at = this.size;
-      await fh.writev(bufs);
-      await fh.datasync();
+      try {
+        await this.fs.append(tail.name, bufs);
+      } catch (e) {
+        // Part of the records may be in the file: continue after whatever is there. Nothing of
+        // this append was acknowledged; Raft writes the entries again.
+        this.size = this.fs.size(tail.name);
+        throw e;
+      }
       this.size += total;
       let o = at;
       records.forEach((r, i) => {
@@ -286,13 +280,12 @@ export class LogFile {
   onRotate: () => LogRecord[] = () => [];
 
   private async rotate(): Promise<void> {
-    await (this.fh as FileHandle).close();
     const seq = (this.segments[this.segments.length - 1] as Segment).seq + 1;
-    this.segments.push({ seq, path: join(this.dir, segName(seq)), maxIndex: new Map() });
-    await this.openTail();
+    this.segments.push({ seq, name: segName(seq), maxIndex: new Map() });
+    this.size = 0;
     const head = this.onRotate().map(encodeRecord);
     if (head.length > 0) {
-      await (this.fh as FileHandle).writev(head);
+      await this.fs.append(segName(seq), head);
       this.size += head.reduce((n, b) => n + b.length, 0);
     }
   }
@@ -337,17 +330,10 @@ export class LogFile {
   }
 
   private readRecord(seq: number, offset: number): Entry[] {
-    let fd = this.readFds.get(seq);
-    if (fd === undefined) {
-      const seg = this.segments.find((s) => s.seq === seq);
-      assert(seg !== undefined, `raft log segment ${seq} is gone`);
-      fd = openSync(seg.path, 'r');
-      this.readFds.set(seq, fd);
-    }
-    const head = Buffer.alloc(headerBytes);
-    readSync(fd, head, 0, headerBytes, offset);
-    const payload = Buffer.allocUnsafe(head.readUInt32BE(0));
-    readSync(fd, payload, 0, payload.length, offset + headerBytes);
+    const seg = this.segments.find((s) => s.seq === seq);
+    assert(seg !== undefined, `raft log segment ${seq} is gone`);
+    const head = this.fs.read(seg.name, offset, headerBytes);
+    const payload = this.fs.read(seg.name, offset + headerBytes, head.readUInt32BE(0));
     const rec = decodePayload(payload, true);
     assert(rec.kind === 'entries', 'raft log index points at a record that holds no entries');
     return rec.entries;
@@ -381,10 +367,7 @@ export class LogFile {
     while (this.segments.length > 1) {
       const seg = this.segments[0] as Segment;
       for (const [rangeId, max] of seg.maxIndex) if (keepFrom(rangeId) <= max) return removed;
-      const fd = this.readFds.get(seg.seq);
-      if (fd !== undefined) closeSync(fd);
-      this.readFds.delete(seg.seq);
-      unlinkSync(seg.path);
+      this.fs.remove(seg.name);
       this.segments.shift();
       for (const [rangeId, runs] of this.runs) {
         this.runs.set(
@@ -407,9 +390,6 @@ export class LogFile {
 
   async close(): Promise<void> {
     await this.writing;
-    await this.fh?.close();
-    this.fh = null;
-    for (const fd of this.readFds.values()) closeSync(fd);
-    this.readFds.clear();
+    await this.fs.close();
   }
 }

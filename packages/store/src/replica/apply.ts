@@ -18,7 +18,7 @@ import type { Entry } from '@strata/raft';
 import type { TsEngine } from '@strata/ts';
 import { decodeGc } from '../batcheval/index.js';
 import { replicatedSpan } from '../keys.js';
-import { confStateOf, decodeDescriptor, encodeDescriptor, replicaById, userSpanOf } from '../range.js';
+import { confStateOf, decodeDescriptor, encodeDescriptor, replicaById, userSpanOf } from '@strata/kv';
 import { decodeLease, encodeLease } from './lease.js';
 import { CommandKind, decodeCommand } from './proposal.js';
 import type { Command } from './proposal.js';

@@ -17,11 +17,11 @@
  * INVARIANT: proposals are never forwarded to another node (disableProposalForwarding): a command
  *   evaluated here applies only under the lease it was evaluated under.
  */
-import { AmbiguousResultError, NotLeaseholderError, PgError, RangeNotFoundError, ReplicaUnavailableError, SqlState, assert, logger, makeTimestamp, wallMs } from '@strata/common';
-import type { HybridClock, Logger, Timestamp } from '@strata/common';
+import { AmbiguousResultError, NotLeaseholderError, PgError, RangeNotFoundError, ReplicaUnavailableError, SqlState, assert, logger, makeTimestamp, sleep, wallMs } from '@strata/common';
+import type { HybridClock, Logger, Timers, Timestamp } from '@strata/common';
 import type { BatchHeader, BatchRequest, BatchResponse, Engine, KvResponse, WriteBatch } from '@strata/kv';
-import { ProposalDroppedError, RawNode, StateType, mulberry32 } from '@strata/raft';
-import type { Entry, HardState, Message, Ready } from '@strata/raft';
+import { ConfChangeType, ProposalDroppedError, RawNode, StateType, mulberry32 } from '@strata/raft';
+import type { ConfState, Entry, HardState, Message, Ready } from '@strata/raft';
 import type { TsEngine } from '@strata/ts';
 import { commandFor } from '../batcheval/index.js';
 import type { EvalContext } from '../batcheval/index.js';
@@ -31,13 +31,14 @@ import { TimestampCache } from '../concurrency/tscache.js';
 import { leaseWaitMs, maxClockOffsetMs, proposalQueueMax, raftElectionTicks, raftHeartbeatTicks } from '../constants.js';
 import { ReplicaLogStorage } from '../raftlog/storage.js';
 import type { LogFile } from '../raftlog/logfile.js';
-import { confStateOf, replicaById } from '../range.js';
-import type { RangeDescriptor } from '../range.js';
+import { confStateOf, describeRange, encodeDescriptor, replicaById, replicaOnNode } from '@strata/kv';
+import type { RangeDescriptor, ReplicaDescriptor } from '@strata/kv';
 import { applyEntries } from './apply.js';
 import { encodeLease, noLease } from './lease.js';
 import type { Lease } from './lease.js';
 import { CommandKind, encodeCommand, newProposalId } from './proposal.js';
 import type { IndexTerm, ReplicaState } from './state.js';
+import type { StagedSnapshot } from '../snapshot/receive.js';
 
 /** What a replica needs from its store. */
 export interface ReplicaHost {
@@ -46,6 +47,9 @@ export interface ReplicaHost {
   readonly ts: TsEngine;
   readonly log: LogFile;
   readonly clock: HybridClock;
+  readonly timers: Timers;
+  /** Mixed into Raft's randomness (a simulation's seed). */
+  readonly raftSeed: number;
   /** The store has work for this replica (a proposal, a message, an unblocked apply). */
   schedule(r: Replica): void;
   /** A relational write batch applied (SQL invalidates caches on catalog writes; GC notes the keys). */
@@ -59,6 +63,8 @@ export interface ReplicaHost {
 interface Proposal {
   id: string;
   data: Buffer;
+  /** A membership change (proposed on its own, as a conf-change entry with `data` as context). */
+  confChange: { type: ConfChangeType; replicaId: number } | null;
   /** Where Raft appended it (0 until handed to Raft). */
   index: number;
   term: number;
@@ -76,15 +82,15 @@ export class Replica {
   desc: RangeDescriptor | null;
   lease: Lease;
   /** [index, seq] of recent lease changes (state.ts): which lease an entry in the log ran under. */
-  readonly leaseHistory: [number, number][];
+  leaseHistory: [number, number][];
   gcThreshold: Timestamp;
   appliedIndex: number;
   appliedTerm: number;
   /** Applied index known durable in the engine (log entries up to it may be truncated). */
   durableAppliedIndex: number;
-  readonly envelopeFrom: number;
+  envelopeFrom: number;
   readonly latches = new LatchManager();
-  readonly locks = new LockTable();
+  readonly locks: LockTable;
   readonly tscache = new TimestampCache();
   /** Commit timestamps of transactions evaluated here and not yet applied (→ how many). */
   readonly inflightCommits = new Map<Timestamp, number>();
@@ -97,6 +103,10 @@ export class Replica {
   /** Committed entries handed over by Raft and not yet applied (apply waits on a rewrite). */
   readonly pendingApply: Entry[] = [];
   applyBlocked: Promise<void> | null = null;
+  /** A received snapshot waiting for Raft to accept it (snapshot/receive.ts). */
+  staged: StagedSnapshot | null = null;
+  /** Set while a snapshot is being installed: the store's rounds and queues leave the replica alone. */
+  installing = false;
   lastHardState: HardState;
   private queue: Proposal[] = [];
   private readonly inflight = new Map<string, Proposal>();
@@ -110,6 +120,7 @@ export class Replica {
     state: (ReplicaState & { hardState: HardState | null }) | null,
   ) {
     this.log = logger('replica').child({ r: rangeId, n: host.nodeId });
+    this.locks = new LockTable(host.timers);
     this.desc = state?.desc ?? null;
     this.lease = state?.lease ?? noLease;
     this.leaseHistory = state?.leaseHistory ?? [];
@@ -133,7 +144,7 @@ export class Replica {
       id: replicaId,
       storage: this.storage,
       applied: applied.index,
-      random: mulberry32(rangeId * 7919 + replicaId * 31 + host.nodeId),
+      random: mulberry32((rangeId * 7919 + replicaId * 31 + host.nodeId + host.raftSeed * 104729) >>> 0),
       electionTicks: raftElectionTicks,
       heartbeatTicks: raftHeartbeatTicks,
       checkQuorum: true,
@@ -152,6 +163,18 @@ export class Replica {
 
   get isLeader(): boolean {
     return this.raw.raft.state === StateType.Leader;
+  }
+
+  /** Where replicas not (yet) in this replica's descriptor live, learned from their messages. */
+  private readonly peers = new Map<number, number>();
+
+  notePeer(replicaId: number, nodeId: number): void {
+    this.peers.set(replicaId, nodeId);
+  }
+
+  peerOf(replicaId: number): ReplicaDescriptor | undefined {
+    const nodeId = this.peers.get(replicaId);
+    return nodeId === undefined ? undefined : { nodeId, storeId: nodeId, replicaId, type: 'voter' };
   }
 
   /** Whether this replica may serve requests that need the lease, now. */
@@ -203,7 +226,7 @@ export class Replica {
           void applied.then(settled, settled);
           const index = await applied;
           if (response.kind === 'computeChecksum') response = { kind: 'computeChecksum', index };
-          if (res.waitUntil !== undefined) await commitWait(clock, res.waitUntil);
+          if (res.waitUntil !== undefined) await commitWait(clock, this.host.timers, res.waitUntil);
         }
         responses.push(response);
       } finally {
@@ -249,13 +272,14 @@ export class Replica {
     if (this.holdsValidLease()) return;
     this.raw.wake();
     this.host.schedule(this);
-    const deadline = Date.now() + leaseWaitMs;
+    const timers = this.host.timers;
+    const deadline = timers.now() + leaseWaitMs;
     for (;;) {
       this.checkUsable();
       if (this.holdsValidLease()) return;
       if (this.isLeader) this.requestLease();
       else if (this.raw.raft.lead !== 0) throw this.notLeaseholder(); // someone else leads: go there
-      const left = deadline - Date.now();
+      const left = deadline - timers.now();
       if (left <= 0) throw this.notLeaseholder();
       await this.waitForChange(Math.min(left, 100));
     }
@@ -265,11 +289,11 @@ export class Replica {
   private waitForChange(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.host.timers.clearTimeout(timer);
         this.waiters.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = this.host.timers.setTimeout(done, ms);
       this.waiters.add(done);
     });
   }
@@ -314,7 +338,7 @@ export class Replica {
     const id = newProposalId();
     const data = encodeCommand(id, leaseSeq, kind, body);
     const p = new Promise<number>((resolve, reject) => {
-      const prop: Proposal = { id: id.toString('hex'), data, index: 0, term: 0, resolve: () => resolve(prop.index), reject };
+      const prop: Proposal = { id: id.toString('hex'), data, confChange: null, index: 0, term: 0, resolve: () => resolve(prop.index), reject };
       this.queue.push(prop);
     });
     this.host.schedule(this);
@@ -334,8 +358,19 @@ export class Replica {
       for (const p of batch) p.reject(this.failed ? new ReplicaUnavailableError(this.rangeId, this.failed.message) : new RangeNotFoundError(this.rangeId, this.host.nodeId));
       return;
     }
+    // Runs of normal proposals go as one batch; a membership change goes on its own, in order.
+    for (let i = 0; i < batch.length; ) {
+      let j = i;
+      while (j < batch.length && (batch[j] as Proposal).confChange === null) j++;
+      if (j > i) this.appendToRaft(batch.slice(i, j), null);
+      if (j < batch.length) this.appendToRaft([batch[j] as Proposal], (batch[j] as Proposal).confChange);
+      i = j + 1;
+    }
+  }
+
+  private appendToRaft(batch: Proposal[], cc: Proposal['confChange']): void {
     try {
-      const h = this.raw.proposeBatch(batch.map((p) => p.data));
+      const h = cc ? this.raw.proposeConfChange({ type: cc.type, nodeId: cc.replicaId, context: (batch[0] as Proposal).data }) : this.raw.proposeBatch(batch.map((p) => p.data));
       assert(h.kind === 'appended', 'a proposal was forwarded although forwarding is disabled');
       batch.forEach((p, i) => {
         p.index = h.index - batch.length + 1 + i;
@@ -344,9 +379,67 @@ export class Replica {
       });
     } catch (e) {
       // Certainly not appended: this replica is not the leader (any more), or Raft refused.
-      const err = e instanceof ProposalDroppedError ? this.notLeaseholder() : e;
+      const err = e instanceof ProposalDroppedError ? (this.isLeader ? new PgError(SqlState.SerializationFailure, `restart transaction: range ${this.rangeId} cannot accept the write now (${e.message})`) : this.notLeaseholder()) : e;
       for (const p of batch) p.reject(err);
     }
+  }
+
+  // ---- membership and lease transfer (the leaseholder's admin operations) -----------------
+
+  /**
+   * Changes the range's members by one replica, through a conf-change entry carrying the new
+   * descriptor (single-step membership: raft README). `addLearner` gives the node a new replica id;
+   * the learner is caught up by a snapshot; `promote` makes a learner a voter; `remove` takes a
+   * replica out (a leaseholder moves its lease away first). Resolves when the change applied here.
+   */
+  async changeReplicas(op: 'addLearner' | 'promote' | 'remove', nodeId: number): Promise<RangeDescriptor> {
+    await this.waitForLease();
+    const cur = this.desc as RangeDescriptor;
+    const next: RangeDescriptor = { ...cur, replicas: cur.replicas.map((x) => ({ ...x })), generation: cur.generation + 1 };
+    let cc: { type: ConfChangeType; replicaId: number };
+    const existing = replicaOnNode(cur, nodeId);
+    if (op === 'addLearner') {
+      if (existing) throw new PgError(SqlState.ObjectNotInPrerequisiteState, `node ${nodeId} already has a replica of range ${this.rangeId}`);
+      const replicaId = cur.nextReplicaId;
+      next.nextReplicaId = replicaId + 1;
+      next.replicas.push({ nodeId, storeId: nodeId, replicaId, type: 'learner' });
+      cc = { type: ConfChangeType.AddLearner, replicaId };
+    } else if (op === 'promote') {
+      if (!existing || existing.type !== 'learner') throw new PgError(SqlState.ObjectNotInPrerequisiteState, `node ${nodeId} has no learner of range ${this.rangeId}`);
+      (replicaOnNode(next, nodeId) as ReplicaDescriptor).type = 'voter';
+      cc = { type: ConfChangeType.AddNode, replicaId: existing.replicaId };
+    } else {
+      if (!existing) throw new PgError(SqlState.ObjectNotInPrerequisiteState, `node ${nodeId} has no replica of range ${this.rangeId}`);
+      if (existing.replicaId === this.replicaId) throw new PgError(SqlState.ObjectNotInPrerequisiteState, `range ${this.rangeId}: the leaseholder cannot remove itself; transfer the lease first`);
+      next.replicas = next.replicas.filter((x) => x.nodeId !== nodeId);
+      cc = { type: ConfChangeType.RemoveNode, replicaId: existing.replicaId };
+    }
+    const id = newProposalId();
+    const data = encodeCommand(id, this.lease.seq, CommandKind.ChangeReplicas, encodeDescriptor(next));
+    await new Promise<number>((resolve, reject) => {
+      const prop: Proposal = { id: id.toString('hex'), data, confChange: cc, index: 0, term: 0, resolve: () => resolve(prop.index), reject };
+      this.queue.push(prop);
+      this.host.schedule(this);
+    });
+    if (this.desc?.generation !== next.generation) throw new PgError(SqlState.SerializationFailure, `range ${this.rangeId}: the descriptor changed concurrently; retry the replica change`);
+    return this.desc;
+  }
+
+  /** The leader's view of how far a replica's log matches its own (0 if unknown or not the leader). */
+  matchOf(replicaId: number): number {
+    return this.raw.status().progress?.get(replicaId)?.match ?? 0;
+  }
+
+  /**
+   * Hands the lease (and Raft leadership, which it follows) to the replica on `nodeId`: Raft
+   * catches the target up and tells it to campaign; this replica stops serving at once (Raft
+   * revokes its tick lease when it sends TimeoutNow), and the target takes a new lease when it leads.
+   */
+  transferLease(nodeId: number): void {
+    const target = this.desc ? replicaOnNode(this.desc, nodeId) : undefined;
+    if (!target || target.type !== 'voter') throw new PgError(SqlState.ObjectNotInPrerequisiteState, `node ${nodeId} has no voter of range ${this.rangeId}`);
+    this.raw.transferLeader(target.replicaId);
+    this.host.schedule(this);
   }
 
   /** The proposal that produced an entry, if this replica proposed it (removed from tracking). */
@@ -456,6 +549,24 @@ export class Replica {
     this.notifyWaiters();
   }
 
+  /** A snapshot replaced the replica's state (snapshot/install.ts wrote it). */
+  snapshotInstalled(state: ReplicaState, confState: ConfState): void {
+    this.desc = state.desc;
+    this.lease = state.lease;
+    this.leaseHistory = state.leaseHistory;
+    this.gcThreshold = state.gcThreshold;
+    this.envelopeFrom = state.envelopeFrom;
+    this.storage.applySnapshot(state.applied.index, state.applied.term, confState);
+    this.setApplied(state.applied.index, state.applied.term);
+    this.durableAppliedIndex = state.applied.index;
+    this.pendingApply.length = 0;
+    this.tscache.clear(0n);
+    this.locks.clear();
+    this.checksums.clear();
+    this.staged = null;
+    this.log.info({ index: state.applied.index, desc: describeRange(state.desc) }, 'snapshot installed');
+  }
+
   /** Applied state of the replica (after apply.ts wrote it). */
   setApplied(index: number, term: number): void {
     this.appliedIndex = index;
@@ -465,11 +576,8 @@ export class Replica {
 }
 
 /** Waits until the local clock has passed `ts` (commit wait for writes pushed into the future). */
-async function commitWait(clock: HybridClock, ts: Timestamp): Promise<void> {
-  while (clock.now() <= ts) {
-    const ms = wallMs(ts) - Date.now();
-    await new Promise((res) => setTimeout(res, Math.max(1, Math.min(ms, 50))));
-  }
+async function commitWait(clock: HybridClock, timers: Timers, ts: Timestamp): Promise<void> {
+  while (clock.now() <= ts) await sleep(timers, Math.max(1, Math.min(wallMs(ts) - timers.now(), 50)));
 }
 
 export type { BatchHeader };

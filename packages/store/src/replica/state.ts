@@ -3,8 +3,8 @@
  * descriptor, lease, GC threshold) and unreplicated (log truncation, tombstone, log format).
  */
 import type { Engine } from '@strata/kv';
-import { decodeDescriptor, encodeDescriptor } from '../range.js';
-import type { RangeDescriptor } from '../range.js';
+import { decodeDescriptor, encodeDescriptor } from '@strata/kv';
+import type { RangeDescriptor } from '@strata/kv';
 import { legacyAppliedKey, legacyDescKey, replicatedKey, replicatedName, unreplicatedKey, unreplicatedName } from '../keys.js';
 import { decodeLease, encodeLease } from './lease.js';
 import type { Lease } from './lease.js';

@@ -1,6 +1,7 @@
-import { keyMax, keyMin } from '@strata/kv';
-import type { ConfState } from '@strata/raft';
-import { userKeyMin } from './keys.js';
+import { KeyspaceSystem, keyMax, keyMin } from './keys.js';
+
+/** The first key of the user keyspace (the /Local keyspace below it belongs to no range's data). */
+export const userKeyMin = Buffer.from([KeyspaceSystem]);
 
 /**
  * A range: a contiguous span [startKey, endKey) of the keyspace, replicated as one Raft group.
@@ -87,7 +88,8 @@ export function userSpanOf(d: RangeDescriptor): [Buffer, Buffer] {
   return [Buffer.compare(d.startKey, userKeyMin) < 0 ? userKeyMin : d.startKey, d.endKey];
 }
 
-export function confStateOf(d: RangeDescriptor): ConfState {
+/** Voter and learner replica ids (Raft's configuration). */
+export function confStateOf(d: RangeDescriptor): { voters: number[]; learners: number[] } {
   return {
     voters: d.replicas.filter((r) => r.type === 'voter').map((r) => r.replicaId),
     learners: d.replicas.filter((r) => r.type === 'learner').map((r) => r.replicaId),

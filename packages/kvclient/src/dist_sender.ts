@@ -1,0 +1,124 @@
+/**
+ * The DistSender: sends a batch to the range it addresses, at whichever node serves it. It tries
+ * the cached leaseholder first, then the range's other replicas; a NotLeaseholder answer names
+ * the leaseholder to try next; a node without the range (RangeNotFound) or unreachable is skipped;
+ * when every replica failed, it refreshes the descriptor and retries with backoff until the
+ * deadline. A write whose request may have reached a node that then failed to answer is not
+ * retried: its outcome is unknown (AmbiguousResultError → 40003).
+ */
+import { AmbiguousResultError, NotLeaseholderError, RangeNotFoundError, ReplicaUnavailableError, sleep } from '@strata/common';
+import type { HybridClock, Timers } from '@strata/common';
+import { decodeDescriptor } from '@strata/kv';
+import type { BatchRequest, BatchResponse, BatchSender, KvRequest, RangeDescriptor } from '@strata/kv';
+import { RangeUnavailableError, SendFailedError } from './errors.js';
+import { RangeCache } from './range_cache.js';
+
+/** Sends a batch to one node (the local store, or a remote one over the network). */
+export interface NodeDialer {
+  send(nodeId: number, ba: BatchRequest): Promise<BatchResponse>;
+}
+
+export interface DistSenderOptions {
+  dialer: NodeDialer;
+  timers: Timers;
+  /** The gateway's clock: every batch carries its reading (receivers move past it). */
+  clock: HybridClock;
+  /** Nodes to ask for a range's descriptor when nothing is cached (seeds; later the meta range). */
+  knownNodes: () => number[];
+  /** How long a batch may keep retrying before it fails. */
+  deadlineMs: number;
+  /** The first and the largest pause between rounds of retries. */
+  backoffMs?: { initial: number; max: number };
+}
+
+const writeKinds = new Set<KvRequest['kind']>(['endTxn', 'ts', 'gc', 'computeChecksum']);
+
+function isWrite(ba: BatchRequest): boolean {
+  return ba.requests.some((r) => writeKinds.has(r.kind));
+}
+
+export class DistSender implements BatchSender {
+  readonly cache = new RangeCache();
+  /** Requests sent, retries after errors, and descriptor refreshes (metrics and tests). */
+  readonly stats = { sent: 0, retries: 0, lookups: 0 };
+
+  constructor(private readonly o: DistSenderOptions) {}
+
+  async send(ba: BatchRequest): Promise<BatchResponse> {
+    const rangeId = ba.header.rangeId;
+    const timers = this.o.timers;
+    const deadline = timers.now() + this.o.deadlineMs;
+    let backoff = this.o.backoffMs?.initial ?? 10;
+    let lastErr: unknown = null;
+    for (;;) {
+      let info = this.cache.get(rangeId);
+      if (!info) {
+        await this.lookup(rangeId);
+        info = this.cache.get(rangeId);
+      }
+      const tried = new Set<number>();
+      const order = (): number[] => {
+        const i = this.cache.get(rangeId) ?? info;
+        if (!i) return [];
+        const voters = i.desc.replicas.filter((r) => r.type === 'voter').map((r) => r.nodeId);
+        const learners = i.desc.replicas.filter((r) => r.type !== 'voter').map((r) => r.nodeId);
+        return [...(i.leaseholder !== null ? [i.leaseholder] : []), ...voters, ...learners].filter((n) => !tried.has(n));
+      };
+      for (let candidates = order(); candidates.length > 0; candidates = order()) {
+        const node = candidates[0] as number;
+        tried.add(node);
+        this.stats.sent++;
+        try {
+          const res = await this.o.dialer.send(node, { header: { ...ba.header, now: this.o.clock.now() }, requests: ba.requests });
+          this.o.clock.update(res.now);
+          this.cache.setLeaseholder(rangeId, res.nodeId);
+          return res;
+        } catch (e) {
+          lastErr = e;
+          if (e instanceof NotLeaseholderError) {
+            const hint = e.leaseholderNodeId;
+            if (hint !== null && !tried.has(hint)) this.cache.setLeaseholder(rangeId, hint);
+            else if (this.cache.get(rangeId)?.leaseholder === node) this.cache.setLeaseholder(rangeId, null);
+            continue;
+          }
+          if (e instanceof RangeNotFoundError || e instanceof ReplicaUnavailableError) continue;
+          if (e instanceof SendFailedError) {
+            if (e.maybeApplied && isWrite(ba)) throw new AmbiguousResultError(`range ${rangeId}: ${e.message}; the write may or may not have been applied`);
+            if (this.cache.get(rangeId)?.leaseholder === node) this.cache.setLeaseholder(rangeId, null);
+            continue;
+          }
+          throw e;
+        }
+      }
+      this.stats.retries++;
+      if (timers.now() + backoff > deadline) {
+        throw new RangeUnavailableError(rangeId, `no replica served the request in ${this.o.deadlineMs} ms (last error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)})`);
+      }
+      await sleep(timers, backoff);
+      backoff = Math.min(backoff * 2, this.o.backoffMs?.max ?? 500);
+      await this.lookup(rangeId);
+    }
+  }
+
+  /** Asks the known nodes (and the range's cached replicas) for the range's descriptor; keeps the newest. */
+  async lookup(rangeId: number): Promise<RangeDescriptor | null> {
+    this.stats.lookups++;
+    const nodes = new Set<number>([...(this.cache.get(rangeId)?.desc.replicas.map((r) => r.nodeId) ?? []), ...this.o.knownNodes()]);
+    let best: RangeDescriptor | null = null;
+    await Promise.all(
+      [...nodes].map(async (n) => {
+        try {
+          const res = await this.o.dialer.send(n, { header: { rangeId, timestamp: 0n, txn: null, now: this.o.clock.now() }, requests: [{ kind: 'rangeDescriptor' }] });
+          const r = res.responses[0];
+          if (r?.kind !== 'rangeDescriptor') return;
+          const d = decodeDescriptor(r.descriptor);
+          if (!best || d.generation > best.generation) best = d;
+        } catch {
+          // unreachable or no replica there: ask the others
+        }
+      }),
+    );
+    if (best) this.cache.update(best);
+    return best;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * A seeded, faulty network between the stores of an in-process cluster: Raft messages are
+ * delayed, dropped, duplicated and reordered (each message gets its own random delay); partitions
+ * cut pairs of nodes; crashed nodes receive nothing. Snapshots stream chunk by chunk and fail if
+ * the path breaks on the way. Client requests travel the same network: a request that reached a
+ * node whose answer was lost fails with SendFailedError(maybeApplied = true).
+ */
+import type { BatchRequest, BatchResponse } from '@strata/kv';
+import { SendFailedError } from '@strata/kvclient';
+import type { NodeDialer } from '@strata/kvclient';
+import type { RaftMessageRequest, RaftTransport, SnapshotChunk, SnapshotHeader, Store } from '@strata/store';
+import type { SimScheduler } from './sim_scheduler.js';
+
+export interface NetworkFaults {
+  /** Probability that a message is dropped. */
+  dropRate: number;
+  /** Probability that a message is delivered twice. */
+  dupRate: number;
+  /** One-way delay range, virtual ms. */
+  minDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const calmNetwork: NetworkFaults = { dropRate: 0, dupRate: 0, minDelayMs: 1, maxDelayMs: 2 };
+
+/** How long a client waits for an answer before giving up on a node. */
+export const requestTimeoutMs = 1500;
+
+/** Virtual time to move one snapshot chunk (about 1 MiB). */
+const chunkMs = 2;
+
+export class SimNetwork {
+  /** Pairs `a/b` (a < b) that cannot talk. */
+  private readonly cut = new Set<string>();
+  faults: NetworkFaults;
+  /** Messages sent, dropped, duplicated (for the summary). */
+  readonly stats = { sent: 0, dropped: 0, duplicated: 0 };
+
+  constructor(
+    private readonly sched: SimScheduler,
+    private readonly rand: () => number,
+    faults: NetworkFaults,
+    /** The live store of a node (null while it is down). */
+    private readonly storeOf: (nodeId: number) => Store | null,
+  ) {
+    this.faults = faults;
+  }
+
+  private static pair(a: number, b: number): string {
+    return a < b ? `${a}/${b}` : `${b}/${a}`;
+  }
+
+  /** Whether a message from `a` reaches `b` now (both up, no partition between). Node 0 is a client. */
+  reachable(a: number, b: number): boolean {
+    if (a === b) return true;
+    if (this.cut.has(SimNetwork.pair(a, b))) return false;
+    return (a === 0 || this.storeOf(a) !== null) && (b === 0 || this.storeOf(b) !== null);
+  }
+
+  /** Cuts every link between the two groups. */
+  partition(a: number[], b: number[]): void {
+    for (const x of a) for (const y of b) if (x !== y) this.cut.add(SimNetwork.pair(x, y));
+  }
+
+  /** Cuts a node off from every other node (clients too). */
+  isolate(node: number, all: number[]): void {
+    this.partition([node], [0, ...all.filter((n) => n !== node)]);
+  }
+
+  heal(): void {
+    this.cut.clear();
+  }
+
+  get partitioned(): boolean {
+    return this.cut.size > 0;
+  }
+
+  private delay(): number {
+    const f = this.faults;
+    return f.minDelayMs + this.rand() * (f.maxDelayMs - f.minDelayMs);
+  }
+
+  /** The transport a store uses to reach the others. */
+  transportFor(nodeId: number): RaftTransport {
+    return {
+      send: (batch: RaftMessageRequest[]) => {
+        for (const req of batch) {
+          this.stats.sent++;
+          if (this.rand() < this.faults.dropRate) {
+            this.stats.dropped++;
+            continue;
+          }
+          const copies = this.rand() < this.faults.dupRate ? 2 : 1;
+          if (copies === 2) this.stats.duplicated++;
+          for (let i = 0; i < copies; i++) {
+            this.sched.after(this.delay(), () => {
+              if (!this.reachable(nodeId, req.toNodeId)) return;
+              this.storeOf(req.toNodeId)?.handleRaftMessage(req);
+            });
+          }
+        }
+      },
+      sendSnapshot: (header: SnapshotHeader, chunks: AsyncIterable<SnapshotChunk>) => this.streamSnapshot(nodeId, header, chunks),
+    };
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise((res) => this.sched.after(ms, res));
+  }
+
+  private async streamSnapshot(from: number, header: SnapshotHeader, chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
+    const to = header.toNodeId;
+    await this.wait(this.delay());
+    const target = this.storeOf(to);
+    if (!this.reachable(from, to) || !target) throw new Error(`node ${to} is unreachable`);
+    const net = this;
+    async function* relay(): AsyncGenerator<SnapshotChunk> {
+      for await (const c of chunks) {
+        await net.wait(chunkMs);
+        if (!net.reachable(from, to) || net.storeOf(to) !== target) throw new Error(`the connection to node ${to} broke during the snapshot`);
+        yield c;
+      }
+    }
+    await target.receiveSnapshot(header, relay());
+    await this.wait(this.delay());
+  }
+
+  /** How a client (node 0) or a node's gateway sends batches to nodes. */
+  dialer(fromNodeId: number): NodeDialer {
+    return {
+      send: (nodeId: number, ba: BatchRequest): Promise<BatchResponse> =>
+        new Promise((resolve, reject) => {
+          let settled = false;
+          let delivered = false;
+          const timer = this.sched.after(requestTimeoutMs, () => {
+            if (settled) return;
+            settled = true;
+            reject(new SendFailedError(nodeId, delivered, 'timed out'));
+          });
+          const fail = (e: unknown) => {
+            if (settled) return;
+            settled = true;
+            timer.cancelled = true;
+            reject(e);
+          };
+          if (!this.reachable(fromNodeId, nodeId)) {
+            // Refused at once (no route): certainly not delivered.
+            this.sched.after(this.delay(), () => fail(new SendFailedError(nodeId, false, 'unreachable')));
+            return;
+          }
+          this.stats.sent++;
+          if (this.rand() < this.faults.dropRate) {
+            this.stats.dropped++;
+            return; // lost on the way: the timeout fires
+          }
+          this.sched.after(this.delay(), () => {
+            const store = this.storeOf(nodeId);
+            if (!store || !this.reachable(fromNodeId, nodeId)) return;
+            delivered = true;
+            store.send(ba).then(
+              (res) => this.respond(nodeId, fromNodeId, () => {
+                if (settled) return;
+                settled = true;
+                timer.cancelled = true;
+                resolve(res);
+              }),
+              (e: unknown) => this.respond(nodeId, fromNodeId, () => fail(e)),
+            );
+          });
+        }),
+    };
+  }
+
+  /** Delivers an answer back (or loses it: the client's timeout then fires). */
+  private respond(from: number, to: number, deliver: () => void): void {
+    if (this.rand() < this.faults.dropRate) {
+      this.stats.dropped++;
+      return;
+    }
+    this.sched.after(this.delay(), () => {
+      if (this.reachable(from, to)) deliver();
+    });
+  }
+}
