@@ -113,11 +113,12 @@ export class SimNetwork {
     await this.wait(this.delay());
     const target = this.storeOf(to);
     if (!this.reachable(from, to) || !target) throw new Error(`node ${to} is unreachable`);
-    const net = this;
+    const intact = () => this.reachable(from, to) && this.storeOf(to) === target;
+    const wait = (ms: number) => this.wait(ms);
     async function* relay(): AsyncGenerator<SnapshotChunk> {
       for await (const c of chunks) {
-        await net.wait(chunkMs);
-        if (!net.reachable(from, to) || net.storeOf(to) !== target) throw new Error(`the connection to node ${to} broke during the snapshot`);
+        await wait(chunkMs);
+        if (!intact()) throw new Error(`the connection to node ${to} broke during the snapshot`);
         yield c;
       }
     }
