@@ -426,7 +426,17 @@ export class Raft {
       this.electionElapsed = 0;
       if (this.checkQuorum) this.step(message({ type: MessageType.CheckQuorum, from: this.id }));
       // A transfer that did not finish within an election timeout is abandoned.
-      if (this.state === StateType.Leader && this.leadTransferee !== NONE) this.abortLeaderTransfer();
+      if (this.state === StateType.Leader && this.leadTransferee !== NONE) {
+        this.abortLeaderTransfer();
+        // If TimeoutNow went out, the transferee may still campaign (ignoring leases), so this
+        // leader's lease stays revoked for the rest of its term — a leader that can never serve a
+        // lease read. Step down instead: the next election gives someone a fresh term and lease.
+        if (this.leaseRevoked && this.readOnlyOption === 'lease-based') {
+          this.logger.info(`${this.id} steps down: its leadership transfer failed after TimeoutNow (lease revoked for term ${this.term})`);
+          this.becomeFollower(this.term, NONE);
+          return;
+        }
+      }
     }
     if (this.state !== StateType.Leader) return;
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {

@@ -120,9 +120,18 @@ describe('leader leases', () => {
     net.local(1, message({ type: MessageType.TransferLeader, from: 2 }));
     expect(leader.leaseValid()).toBe(false);
     net.recover();
+    const term = leader.term;
     net.tick(1, leader.electionTimeout); // the transfer is abandoned…
     expect(leader.leadTransferee).toBe(0);
-    expect(leader.leaseValid()).toBe(false); // …but the lease stays revoked this term
+    expect(leader.leaseValid()).toBe(false); // …the lease stays revoked this term…
+    // …so the leader steps down rather than lead a term in which it can never serve lease reads;
+    // the next election gives a leader a fresh term and a usable lease.
+    expect(leader.state).toBe(StateType.Follower);
+    expect(leader.term).toBe(term);
+    for (const id of [2, 3]) net.tick(id, leader.electionTimeout); // followers' leader stickiness passes
+    net.elect(1);
+    expect(leader.state).toBe(StateType.Leader);
+    expect(leader.term).toBeGreaterThan(term);
   });
 
   it('a restarted node refuses votes for one election timeout (it may be inside a lease)', () => {

@@ -98,6 +98,7 @@ export const diskStatsIntervalMs = 250;
 /** Bounds a test or simulation may tighten (defaults: the constants above). */
 export interface StoreKnobs {
   raftLogTruncateEntriesMin: number;
+  logSegmentBytesMax: number;
   raftLogKeepForFollowersEntriesMax: number;
   gcTtlMs: number;
   gcQueueIntervalMs: number;
@@ -105,6 +106,7 @@ export interface StoreKnobs {
 
 export const defaultKnobs: StoreKnobs = {
   raftLogTruncateEntriesMin,
+  logSegmentBytesMax,
   raftLogKeepForFollowersEntriesMax,
   gcTtlMs,
   gcQueueIntervalMs,

@@ -17,14 +17,18 @@ export const replicatedName = {
   applied: 'applied',
   desc: 'desc',
   lease: 'lease',
-  /** [log index, lease sequence] of the lease changes the log still holds (for replaying TS commands). */
-  leaseHistory: 'leases',
   gcThreshold: 'gc',
 } as const;
 
 export const unreplicatedName = {
   truncated: 'truncated',
   tombstone: 'tombstone',
+  /**
+   * [log index, lease sequence] of the lease changes since the log's truncated index (and the last
+   * one before): which lease each entry still in the log ran under, for replaying TS commands.
+   * Each replica keeps its own (it depends on its own truncation).
+   */
+  leaseHistory: 'leases',
   /** Entries at or after this index use the proposal envelope of proposal.ts (older: the legacy format). */
   envelopeFrom: 'envelope',
 } as const;

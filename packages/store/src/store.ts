@@ -123,7 +123,7 @@ export class Store implements ReplicaHost, BatchSender {
 
   static async open(dir: string, opts: StoreOptions): Promise<Store> {
     const engine = opts.engine ?? new LmdbEngine(join(dir, 'engine'));
-    const { log, ranges, tornBytes } = await LogFile.open(opts.logFs ?? join(dir, 'raft-log'));
+    const { log, ranges, tornBytes } = await LogFile.open(opts.logFs ?? join(dir, 'raft-log'), opts.knobs?.logSegmentBytesMax ?? defaultKnobs.logSegmentBytesMax);
     const ts = TsEngine.open(join(dir, 'ts'), { reorganizeThreads: opts.reorganizeThreads, runRewrite: opts.runRewrite });
     const store = new Store(dir, opts.nodeId, engine, log, ts, opts);
     const migrated = migrateLegacyState(engine, (id) => log.lastIndex(id));
@@ -428,6 +428,12 @@ export class Store implements ReplicaHost, BatchSender {
     }
     this.stats.snapshotsReceived++;
     r.step(h.message);
+    // Raft ignores a snapshot it does not need (its log already covers the index): then nothing
+    // will install the staged one.
+    if (r.raw.raft.raftLog.unstable.snapshot?.metadata.index !== h.index) {
+      r.staged = null;
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** Installs the snapshot a Ready carries (Raft accepted the staged one), then handles the rest of the Ready. */

@@ -12,8 +12,13 @@ import type { RaftMessageRequest, RaftTransport, SnapshotChunk, SnapshotHeader, 
 import type { SimScheduler } from './sim_scheduler.js';
 
 export interface NetworkFaults {
-  /** Probability that a message is dropped. */
+  /** Probability that a Raft message is dropped (a broken connection loses what was in flight). */
   dropRate: number;
+  /**
+   * Probability that a client request or its answer is lost (rarer: requests ride on streams
+   * that retransmit; a loss stands for a connection reset mid-request).
+   */
+  requestDropRate?: number;
   /** Probability that a message is delivered twice. */
   dupRate: number;
   /** One-way delay range, virtual ms. */
@@ -150,7 +155,7 @@ export class SimNetwork {
             return;
           }
           this.stats.sent++;
-          if (this.rand() < this.faults.dropRate) {
+          if (this.rand() < (this.faults.requestDropRate ?? this.faults.dropRate)) {
             this.stats.dropped++;
             return; // lost on the way: the timeout fires
           }
@@ -174,7 +179,7 @@ export class SimNetwork {
 
   /** Delivers an answer back (or loses it: the client's timeout then fires). */
   private respond(from: number, to: number, deliver: () => void): void {
-    if (this.rand() < this.faults.dropRate) {
+    if (this.rand() < (this.faults.requestDropRate ?? this.faults.dropRate)) {
       this.stats.dropped++;
       return;
     }

@@ -264,21 +264,40 @@ export class TestCluster {
     return new Client(this, sender);
   }
 
-  /** Digests of every live replica of a range after they all applied up to the same index. */
+  /**
+   * Digests of every live replica of a range at one log index: a checksum command is proposed and
+   * each replica records its digest when it applies it. A replica that skipped the command (a
+   * snapshot took it past the index) has none, so the command is proposed again, a few times.
+   */
   async checksums(rangeId = 1): Promise<Map<number, { index: number; digest: string }>> {
-    const client = this.client();
-    const res = await this.settle(client.request(rangeId, { kind: 'computeChecksum' }), 30_000);
-    assert(res.ok === true, () => `checksum command failed: ${res.ok === false ? String(res.error) : 'timeout'}`);
-    const r0 = res.value.responses[0];
-    const index = r0?.kind === 'computeChecksum' ? r0.index : 0;
-    const members = (this.descriptor(rangeId)?.replicas ?? []).map((x) => x.nodeId);
-    await this.waitFor(() => members.every((n) => !this.nodes.get(n)?.store || (this.replica(n, rangeId)?.appliedIndex ?? 0) >= index), 30_000);
-    const out = new Map<number, { index: number; digest: string }>();
-    for (const n of members) {
-      const d = this.replica(n, rangeId)?.checksums.get(index);
-      if (d) out.set(n, { index, digest: d });
+    let out = new Map<number, { index: number; digest: string }>();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const res = await this.settle(this.client().request(rangeId, { kind: 'computeChecksum' }), 30_000);
+      assert(res.ok === true, () => `checksum command failed: ${res.ok === false ? String(res.error) : 'timeout'}`);
+      const r0 = res.value.responses[0];
+      const index = r0?.kind === 'computeChecksum' ? r0.index : 0;
+      const members = (this.descriptor(rangeId)?.replicas ?? []).map((x) => x.nodeId);
+      await this.waitFor(() => members.every((n) => !this.nodes.get(n)?.store || (this.replica(n, rangeId)?.appliedIndex ?? 0) >= index), 30_000);
+      out = new Map();
+      for (const n of members) {
+        const d = this.replica(n, rangeId)?.checksums.get(index);
+        if (d) out.set(n, { index, digest: d });
+      }
+      if (out.size === members.length) break;
     }
     return out;
+  }
+
+  /** One line per node: its replica's Raft and lease state (for traces of failing seeds). */
+  describe(rangeId = 1): string[] {
+    return this.nodeIds().map((n) => {
+      const r = this.replica(n, rangeId);
+      if (!this.nodes.get(n)?.store) return `n${n}: down`;
+      if (!r) return `n${n}: no replica`;
+      const st = r.raw.status();
+      const prog = st.progress ? [...st.progress].map(([id, p]) => `${id}:${p.match}/${p.next}${p.state[0]}${p.recentActive ? '' : '!'}`).join(' ') : '';
+      return `n${n}: r${r.replicaId} ${st.softState.raftState} term ${st.hardState.term} lead ${st.softState.lead} commit ${st.hardState.commit} applied ${r.appliedIndex} last ${r.storage.lastIndex()} first ${r.storage.firstIndex()} lease #${r.lease.seq}@r${r.lease.replicaId} valid ${r.holdsValidLease()} raftLease ${st.leaseValid} failed ${r.failed?.message ?? '-'} pending ${r.pendingApply.length} blocked ${r.applyBlocked !== null} conf ${JSON.stringify(st.confState)} ${prog}`;
+    });
   }
 
   async stop(): Promise<void> {

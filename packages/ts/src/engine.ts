@@ -369,7 +369,10 @@ export class TsEngine {
     const threads = Math.max(1, this.opts.reorganizeThreads?.() ?? reorganizeThreadsDefault);
     if (!this.pool || this.poolThreads !== threads) {
       void this.pool?.close(); // finishes its tasks, then its threads exit
-      this.pool = new Piscina({ filename: workerFile(), maxThreads: threads, minThreads: 0, idleTimeout: 30_000 });
+      // Workers load the compiled files: drop a resolution condition that points packages at their
+      // TypeScript sources (the test runner's), which plain Node cannot load in a worker.
+      const execArgv = process.execArgv.filter((a, i, all) => !a.startsWith('--conditions') && !(i > 0 && all[i - 1] === '--conditions') && a !== '-C');
+      this.pool = new Piscina({ filename: workerFile(), maxThreads: threads, minThreads: 0, idleTimeout: 30_000, execArgv, env: { ...process.env, NODE_OPTIONS: (process.env.NODE_OPTIONS ?? '').replace(/--conditions[= ]\S+/g, '') } });
       this.poolThreads = threads;
     }
     return this.pool.run(job) as Promise<RewriteResult>;

@@ -146,12 +146,15 @@ export class LogFile {
   /** Per range, its entries' runs in index order. */
   private readonly runs = new Map<number, IndexedRun[]>();
 
-  private constructor(private readonly fs: LogFs) {}
+  private constructor(
+    private readonly fs: LogFs,
+    private readonly segmentBytesMax: number,
+  ) {}
 
   /** Opens the log in a directory (or on the given file system): indexes every valid record, torn tail truncated. */
-  static async open(dirOrFs: string | LogFs): Promise<{ log: LogFile; ranges: Map<number, RecoveredRange>; tornBytes: number }> {
+  static async open(dirOrFs: string | LogFs, segmentBytesMax = logSegmentBytesMax): Promise<{ log: LogFile; ranges: Map<number, RecoveredRange>; tornBytes: number }> {
     const fs = typeof dirOrFs === 'string' ? new DiskLogFs(dirOrFs) : dirOrFs;
-    const lf = new LogFile(fs);
+    const lf = new LogFile(fs, segmentBytesMax);
     const names = fs
       .list()
       .filter((n) => /^\d{8}\.log$/.test(n))
@@ -249,7 +252,7 @@ export class LogFile {
     const run = async () => {
       const bufs = records.map(encodeRecord);
       const total = bufs.reduce((n, b) => n + b.length, 0);
-      if (this.size > 0 && this.size + total > logSegmentBytesMax) await this.rotate();
+      if (this.size > 0 && this.size + total > this.segmentBytesMax) await this.rotate();
       const tail = this.segments[this.segments.length - 1] as Segment;
       const at = this.size;
       try {

@@ -9,7 +9,10 @@
  * win a sequence). Its HLC interval starts at `start`, and the new holder's timestamp cache starts
  * at start + max clock offset: every read the previous holder served happened before this leader
  * could be elected (its tick lease expired first), at a timestamp at most its clock, which was at
- * most one max offset ahead of ours (see Replica.leaseApplied). Writes that the raised low-water
+ * most one max offset ahead of ours (see Replica.leaseApplied); when the previous holder was the
+ * same node (a restart or re-election), its own clock bounds them and the start suffices — this
+ * assumes a node's wall clock does not step back across a restart by more than the time the
+ * restart took. Writes that the raised low-water
  * mark pushes into the future wait for the local clock to pass their timestamp before they are
  * acknowledged (commit wait), so no later reader can miss them.
  *

@@ -201,14 +201,15 @@ export class Replica {
       this.checkUsable();
       const cmd = commandFor(req);
       if (cmd.needsLease) await this.waitForLease();
-      if (cmd.needsLease && req.kind !== 'ts' && req.kind !== 'computeChecksum' && ba.header.timestamp <= this.gcThreshold && ba.header.timestamp > 0n) {
-        throw new PgError(SqlState.SerializationFailure, `restart transaction: batch timestamp ${ba.header.timestamp} must be after replica GC threshold ${this.gcThreshold}`);
-      }
       const guard = await this.latches.acquire(cmd.declareLatches(ba.header, req));
       let heldUntilApplied = false;
       try {
         this.checkUsable();
         if (cmd.needsLease && !this.holdsValidLease()) throw this.notLeaseholder();
+        // After the latches: a GC that held them may have raised the threshold meanwhile.
+        if (cmd.needsLease && req.kind !== 'ts' && req.kind !== 'computeChecksum' && req.kind !== 'gc' && ba.header.timestamp <= this.gcThreshold && ba.header.timestamp > 0n) {
+          throw new PgError(SqlState.SerializationFailure, `restart transaction: batch timestamp ${ba.header.timestamp} must be after replica GC threshold ${this.gcThreshold}`);
+        }
         const res = await cmd.evaluate(this.evalContext(), ba.header, req);
         let response = res.response;
         if (res.proposal) {
@@ -310,14 +311,16 @@ export class Replica {
     );
   }
 
-  /** Called by apply when a new lease applied. */
-  leaseApplied(l: Lease): void {
+  /** Called by apply when a new lease applied (`prev`: the lease it replaced). */
+  leaseApplied(l: Lease, prev: Lease): void {
     this.lease = l;
     if (l.replicaId === this.replicaId) {
       // Every read the previous holder served was at most its clock then, at most one max offset
-      // ahead of ours now (lease.ts): nothing may be written at or below that.
+      // ahead of ours now (lease.ts): nothing may be written at or below that. When the previous
+      // holder was this node (a restart, a re-election), its clock then is behind ours now and
+      // no other node held the lease in between: the lease start is enough (so too for the first lease).
       this.host.clock.update(l.start);
-      this.tscache.clear(l.start + maxOffset);
+      this.tscache.clear(prev.seq === 0 || prev.nodeId === this.host.nodeId ? l.start : l.start + maxOffset);
     } else {
       this.tscache.clear(0n);
       this.locks.clear();

@@ -62,7 +62,7 @@ export interface ReplicaState {
 export const appliedKey = (rangeId: number) => replicatedKey(rangeId, replicatedName.applied);
 export const descKey = (rangeId: number) => replicatedKey(rangeId, replicatedName.desc);
 export const leaseKey = (rangeId: number) => replicatedKey(rangeId, replicatedName.lease);
-export const leaseHistoryKey = (rangeId: number) => replicatedKey(rangeId, replicatedName.leaseHistory);
+export const leaseHistoryKey = (rangeId: number) => unreplicatedKey(rangeId, unreplicatedName.leaseHistory);
 export const gcThresholdKey = (rangeId: number) => replicatedKey(rangeId, replicatedName.gcThreshold);
 export const truncatedKey = (rangeId: number) => unreplicatedKey(rangeId, unreplicatedName.truncated);
 export const tombstoneKey = (rangeId: number) => unreplicatedKey(rangeId, unreplicatedName.tombstone);

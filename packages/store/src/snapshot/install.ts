@@ -23,7 +23,8 @@ import { snapshotChunkBytes } from '../constants.js';
 import { confStateOf, encodeDescriptor, userSpanOf } from '@strata/kv';
 import type { RangeDescriptor } from '@strata/kv';
 import type { Replica } from '../replica/replica.js';
-import { appliedKey, descKey, encodeIndexTerm, loadReplicaState, tombstoneKey, truncatedKey } from '../replica/state.js';
+import { appliedKey, descKey, encodeIndexTerm, encodeLeaseHistory, leaseHistoryKey, leaseKey, loadReplicaState, tombstoneKey, truncatedKey } from '../replica/state.js';
+import { decodeLease } from '../replica/lease.js';
 import { replicatedSpan, unreplicatedSpan } from '../keys.js';
 import type { Store } from '../store.js';
 import { readStagedKv, tsDirName } from './receive.js';
@@ -76,9 +77,11 @@ export async function installSnapshot(store: Store, r: Replica, rd: Ready, stage
   store.ts.installGroups(r.rangeId, tsStaged);
   // 4. The new replica's state, then durable.
   const at = { index: staged.index, term: staged.term };
+  const lease = decodeLease(engine.get(leaseKey(r.rangeId)));
   engine.write([
     { key: descKey(r.rangeId), value: encodeDescriptor(staged.desc) },
     { key: truncatedKey(r.rangeId), value: encodeIndexTerm(at) },
+    { key: leaseHistoryKey(r.rangeId), value: encodeLeaseHistory([[at.index, lease.seq]]) },
     { key: applied, value: encodeIndexTerm(at) },
   ]);
   await engine.flushed();
