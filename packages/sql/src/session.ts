@@ -713,6 +713,7 @@ export class Session {
       server: this.engine.server,
       ts: this.engine.opts.ts ?? null,
       clusterSetting: (name) => this.engine.clusterSetting(name, txn),
+      regexCache: new Map(),
     };
   }
 

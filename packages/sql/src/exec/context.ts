@@ -2,6 +2,7 @@ import { PgError, SqlState } from '@strata/common';
 import type { Txn } from '@strata/kv';
 import type { CatalogView } from '../catalog/catalog.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
+import type { PgRegex } from '../regex/regex.js';
 
 export type Row = Value[];
 
@@ -56,6 +57,8 @@ export interface ExecCtx {
   ts: TsSender | null;
   /** A cluster setting's value as this statement's transaction sees it. */
   clusterSetting(name: string): string;
+  /** Regular expressions compiled by this statement (bounded: regexCacheEntriesMax). */
+  regexCache: Map<string, PgRegex>;
 }
 
 export interface ServerInfo {

@@ -1471,7 +1471,8 @@ class Parser {
       this.expectPunct(')');
       return { kind: 'inlist', arg: e, list, negated, pos };
     }
-    if (this.isKw('like') || this.isKw('ilike') || this.isKw('similar')) {
+    // SIMILAR without TO belongs to substring(s SIMILAR p ESCAPE e).
+    if (this.isKw('like') || this.isKw('ilike') || (this.isKw('similar') && this.isKw('to', 1))) {
       const w = this.next().value;
       if (w === 'similar') this.expectKw('to');
       const pattern = this.otherOp();
@@ -1747,6 +1748,11 @@ class Parser {
         if (this.acceptKw('from')) {
           args.push(this.expr());
           if (this.acceptKw('for')) args.push(this.expr());
+        } else if (this.acceptKw('similar')) {
+          // substring(s SIMILAR pattern ESCAPE e): the SQL-regular-expression overload.
+          args.push(this.expr());
+          this.expectKw('escape');
+          args.push(this.expr());
         } else if (this.acceptKw('for')) {
           args.push({ kind: 'literal', value: '1', literalType: 'integer', pos });
           args.push(this.expr());

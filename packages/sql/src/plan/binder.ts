@@ -23,7 +23,10 @@ import type { SqlType, Value, ValueContext } from '../types/types.js';
 import { collect } from '../exec/context.js';
 import type { ExecCtx, Operator, Row } from '../exec/context.js';
 import type { Ev } from '../exec/operators.js';
-import { ANY, likeToRegex, lookupFunction, resolveBinaryOp } from '../functions/scalar.js';
+import { ANY, lookupFunction, resolveBinaryOp } from '../functions/scalar.js';
+import { compileLike, likeMatch } from '../regex/like.js';
+import type { LikePattern } from '../regex/like.js';
+import { similarTest } from '../regex/functions.js';
 import type { Args, Overload } from '../functions/scalar.js';
 import { aggregateNames, windowOnlyNames } from '../exec/aggregate.js';
 import type { CatalogView } from '../catalog/catalog.js';
@@ -751,19 +754,19 @@ export class Binder {
     const neg = e.negated;
     const ci = e.caseInsensitive;
     const similar = e.similar;
-    let cached: { pat: string; esc: string; re: RegExp } | null = null;
+    // The compiled pattern of the last row: patterns are usually constants.
+    let cached: { pat: string; esc: string | null; like: LikePattern } | null = null;
     return {
       type: T.bool,
       ev: (r, ctx) => {
         const s = a.ev(r, ctx);
         const pat = p.ev(r, ctx);
         if (s === null || pat === null) return null;
-        const es = esc ? ((esc.ev(r, ctx) as string | null) ?? '\\') : '\\';
-        if (!cached || cached.pat !== pat || cached.esc !== es) {
-          const re = similar ? new RegExp('^(?:' + (pat as string).replace(/%/g, '.*').replace(/_/g, '.') + ')$', 's') : likeToRegex(pat as string, ci, es);
-          cached = { pat: pat as string, esc: es, re };
-        }
-        return cached.re.test(s as string) !== neg;
+        const es = esc ? (esc.ev(r, ctx) as string | null) : null;
+        if (esc && es === null) return null;
+        if (similar) return similarTest(s as string, pat as string, es, ctx as ExecCtx | undefined) !== neg;
+        if (!cached || cached.pat !== pat || cached.esc !== es) cached = { pat: pat as string, esc: es, like: compileLike(pat as string, ci, es) };
+        return likeMatch(cached.like, s as string) !== neg;
       },
       shape: { k: 'other' },
       name: '?column?',

@@ -4,12 +4,13 @@
 import { PgError, SqlState } from '@strata/common';
 import { KeyWriter, prefixEnd } from '@strata/kv';
 import type { Expr, FromItem, OrderItem, SelectStmt, WindowSpec } from '../parser/ast.js';
-import { T, commonType, formatType, sameType } from '../types/types.js';
+import { T, arrayOf, commonType, formatType, sameType } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
 import { Decimal } from '../types/numeric.js';
 import { addIntervalToTimestamp, parseInterval } from '../types/datetime.js';
 import { bucketWidthUs, kwdbBucketWidth, timescaleOriginUs } from '../functions/scalar.js';
+import { regexpMatches, regexpSplit } from '../regex/functions.js';
 import { GapFill } from '../exec/gapfill.js';
 import { GroupWindowAssign } from '../exec/group_window.js';
 import { TsColumnarAggregate } from '../exec/ts_aggregate.js';
@@ -444,6 +445,21 @@ export class QueryPlanner {
         return wrap([{ name: 'unnest', type: et }], function* (_ctx, [arr]) {
           if (arr === null) return;
           for (const v of arr as Value[]) yield [v];
+        });
+      }
+      case 'regexp_matches':
+      case 'regexp_split_to_table': {
+        if (args.length < 2 || args.length > 3) break;
+        for (let i = 0; i < args.length; i++) args[i] = this.binder.coerce(args[i] as BoundExpr, T.text);
+        if (name === 'regexp_matches') {
+          return wrap([{ name, type: arrayOf(T.text) }], function* (ctx, [s, p, f]) {
+            if (s === null || p === null || f === null) return;
+            for (const m of regexpMatches(s as string, p as string, (f as string | undefined) ?? null, ctx)) yield [m];
+          });
+        }
+        return wrap([{ name, type: T.text }], function* (ctx, [s, p, f]) {
+          if (s === null || p === null || f === null) return;
+          for (const part of regexpSplit(s as string, p as string, (f as string | undefined) ?? null, ctx)) yield [part];
         });
       }
       case 'jsonb_array_elements':
@@ -939,7 +955,7 @@ export class QueryPlanner {
 
 export const DEFAULT_MARKER = Symbol('default');
 
-const srfNames = new Set(['generate_series', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text']);
+const srfNames = new Set(['generate_series', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
 
 /**
  * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL
