@@ -23,7 +23,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const cases = JSON.parse(readFileSync(file, 'utf8')) as RegexCase[];
   for (const k of cases) {
     try {
-      const r = await c.query({ text: k.sql, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
+      const r = await c.query({
+        text: k.sql,
+        rowMode: 'array',
+        types: { getTypeParser: () => (v: string) => v },
+      });
       k.pg = { rows: (r.rows as (string | null)[][]).map((row) => row[0] ?? null) };
     } catch (e) {
       k.pg = { error: (e as { code?: string }).code ?? 'unknown' };

@@ -24,10 +24,12 @@ import { DEFAULT_MARKER, QueryPlanner, chooseIndex, conjuncts, tsDeleteBounds } 
 import type { PlannerEnv, ResolvedTable, VirtualTableDef } from './plan/query.js';
 import { Scope } from './plan/scope.js';
 import type { ScopeCol } from './plan/scope.js';
-import { collect, queryCanceled } from './exec/context.js';
+import { collect, drain, queryCanceled, yieldEveryRows } from './exec/context.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
 import type { Ev } from './exec/operators.js';
+import { pump } from './exec/pump.js';
+import type { PumpSink } from './exec/pump.js';
 import { assignValue, checkRow, deleteRow, findConflict, insertChecked, insertRow, makeWriter, uniqueViolation, updateRow } from './exec/mutate.js';
 import { CopyParser, formatCopyRow } from './copy.js';
 import type { CopyRow } from './copy.js';
@@ -102,8 +104,7 @@ export interface Portal {
   done: boolean;
 }
 
-export interface ExecuteSink {
-  row(values: Value[]): void;
+export interface ExecuteSink extends PumpSink {
   notice(message: string): void;
 }
 
@@ -513,6 +514,8 @@ export class Session {
       copyOut?(columns: number): void;
       copyData?(data: Buffer): void;
       copyDone?(): void;
+      /** The transport's back-pressure (see PumpSink). */
+      backpressure?(): Promise<void> | null;
     },
   ): Promise<void> {
     const stmts = parseStatements(sql);
@@ -532,7 +535,7 @@ export class Session {
       const prepared = this.analyzeForRun(stmt, text);
       const portal = this.bind(prepared, []);
       if (prepared.columns) out.rowDescription(prepared.columns);
-      const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice });
+      const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice, backpressure: out.backpressure ? () => (out.backpressure as () => Promise<void> | null)() : undefined });
       out.complete(r.tag as string);
     }
   }
@@ -624,42 +627,11 @@ export class Session {
     }
   }
 
-  /** Pulls rows from a running statement, yielding to the event loop at yield points. */
-  private async pump(run: NonNullable<Portal['running']>, maxRows: number, sink: ExecuteSink): Promise<boolean> {
+  /** Pulls rows from a running statement (exec/pump.ts), checking cancel and statement_timeout. */
+  private pump(run: NonNullable<Portal['running']>, maxRows: number, sink: ExecuteSink): Promise<boolean> {
     const timeoutMs = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
     const started = Date.now();
-    let sliceStart = Date.now();
-    let sent = 0;
-    const ctx = run.ctx;
-    for (;;) {
-      while (run.buffer.length > 0) {
-        if (maxRows > 0 && sent >= maxRows) return true;
-        sink.row(run.buffer.shift() as Row);
-        sent++;
-      }
-      if (maxRows > 0 && sent >= maxRows) return true;
-      const r = run.batches.next();
-      if (r.done) return false;
-      const batch = r.value;
-      if (batch.length > 0) {
-        run.state.count += 0;
-        for (const row of batch) run.buffer.push(row);
-      }
-      const now = Date.now();
-      if (batch.length === 0 || now - sliceStart > 10 || ctx.sleepUntil > 0) {
-        if (ctx.sleepUntil > 0) {
-          while (Date.now() < ctx.sleepUntil) {
-            await new Promise((res) => setTimeout(res, Math.min(50, ctx.sleepUntil - Date.now())));
-            this.checkInterrupts(started, timeoutMs);
-          }
-          ctx.sleepUntil = 0;
-        } else {
-          await new Promise((res) => setImmediate(res));
-        }
-        sliceStart = Date.now();
-        this.checkInterrupts(started, timeoutMs);
-      }
-    }
+    return pump(run, maxRows, sink, () => this.checkInterrupts(started, timeoutMs));
   }
 
   private checkInterrupts(started: number, timeoutMs: number): void {
@@ -714,6 +686,10 @@ export class Session {
       ts: this.engine.opts.ts ?? null,
       clusterSetting: (name) => this.engine.clusterSetting(name, txn),
       regexCache: new Map(),
+      work: 0,
+      syncDrains: 0,
+      suspendable: false,
+      subplans: new Map(),
     };
   }
 
@@ -943,15 +919,17 @@ export class Session {
             for (const vr of valueRows) {
               const vals = vr.evs.map((e) => (e ? e([], ctx) : null));
               handle(build(vals, vr.types, vr.evs.map((e) => e === null)));
+              if (state.count % yieldEveryRows === 0) yield [];
             }
           } else if (source) {
             const types = source.columns.map((c) => c.type);
             for (const batch of (source as Operator).exec(ctx)) {
               if (batch.length === 0) {
-                yield [];
+                yield batch;
                 continue;
               }
               for (const r of batch) handle(build(r, types, r.map((v) => (v as unknown) === DEFAULT_MARKER)));
+              if (out.length >= 1024) yield out.splice(0);
             }
           }
           void self;
@@ -1005,12 +983,15 @@ export class Session {
         };
         const batches = (function* (): Batches {
           if (valueRows) {
-            for (const vr of valueRows) add(vr.evs.map((e) => (e ? e([], ctx) : null)), vr.types);
+            for (const vr of valueRows) {
+              add(vr.evs.map((e) => (e ? e([], ctx) : null)), vr.types);
+              if (state.count % yieldEveryRows === 0) yield [];
+            }
           } else if (source) {
             const types = source.columns.map((c) => c.type);
             for (const batch of source.exec(ctx)) {
               for (const r of batch) add(r, types);
-              if (batch.length === 0) yield [];
+              if (batch.length === 0) yield batch;
             }
           }
         })();
@@ -1080,7 +1061,7 @@ export class Session {
         const state = { count: 0 };
         const batches = (function* (): Batches {
           // Read every target row first, then write (no row is updated twice).
-          const targets = source ? collect(source, ctx) : joinTargets(fullScan as Operator, fromOp as Operator, pred, ctx);
+          const targets = source ? yield* drain(source, ctx) : yield* joinTargets(fullScan as Operator, fromOp as Operator, pred, ctx);
           const out: Row[] = [];
           for (const full of targets) {
             const old = full.slice(0, n);
@@ -1090,6 +1071,7 @@ export class Session {
             state.count++;
             if (ret) out.push(ret.evs.map((e) => e(nr.concat(full.slice(n)), ctx)));
             if (out.length >= 1024) yield out.splice(0);
+            if (state.count % yieldEveryRows === 0) yield [];
           }
           if (out.length > 0) yield out;
         })();
@@ -1126,12 +1108,14 @@ export class Session {
       start(ctx) {
         const state = { count: 0 };
         const batches = (function* (): Batches {
-          const targets = usingOp ? joinTargets(source, usingOp, pred, ctx) : collect(source, ctx);
+          const targets = usingOp ? yield* joinTargets(source, usingOp, pred, ctx) : yield* drain(source, ctx);
           const out: Row[] = [];
           for (const full of targets) {
             deleteRow(writer, full.slice(0, n), ctx);
             state.count++;
             if (ret) out.push(ret.evs.map((e) => e(full, ctx)));
+            if (out.length >= 1024) yield out.splice(0);
+            if (state.count % yieldEveryRows === 0) yield [];
           }
           if (out.length > 0) yield out;
         })();
@@ -2202,7 +2186,8 @@ function showCreate(t: TableDesc, schema: string, view: CatalogView): string {
 function lockKeysOf(source: Operator, codec: ReturnType<typeof tableCodec>): (ctx: ExecCtx) => Buffer[] | null {
   return (ctx) =>
     ctx.txn.withUntrackedReads(() => {
-      const rows = collect(source, ctx);
+      // At most lockRowsMax + 1 rows are read: beyond that the statement runs optimistically.
+      const rows = collect(source, ctx, lockRowsMax + 1);
       return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
     });
 }
@@ -2211,10 +2196,16 @@ function lockKeysOf(source: Operator, codec: ReturnType<typeof tableCodec>): (ct
  * UPDATE … FROM / DELETE … USING: each target row joined with the first row of the other
  * relations that satisfies the predicate (a row is modified at most once).
  */
-function joinTargets(target: Operator, others: Operator, pred: BoundExpr | null, ctx: ExecCtx): Row[] {
-  const rest = collect(others, ctx);
+function* joinTargets(target: Operator, others: Operator, pred: BoundExpr | null, ctx: ExecCtx): Generator<Row[], Row[], undefined> {
+  const rest = yield* drain(others, ctx);
   const out: Row[] = [];
-  for (const r of collect(target, ctx)) {
+  let work = 0;
+  for (const r of yield* drain(target, ctx)) {
+    work += rest.length;
+    if (work >= yieldEveryRows) {
+      work = 0;
+      yield [];
+    }
     for (const o of rest) {
       const comb = r.concat(o);
       if (!pred || pred.ev(comb, ctx) === true) {

@@ -7,7 +7,8 @@ import { T, compareValues, formatValue, hashKey } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import { addIntervals } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
-import { batchRowsMax } from './context.js';
+import { batchRowsMax, drain, yieldEveryRows } from './context.js';
+import { RunSorter, mergeRuns } from './sorter.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 import { compareRowsBy } from './operators.js';
 import type { Ev, SortKey } from './operators.js';
@@ -327,21 +328,16 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
       };
     case 'string_agg':
       return () => {
-        let parts: string[] | null = null;
-        let seps: string[] = [];
+        // Appending builds a rope (O(1) per row); result() may be read at any time.
+        let acc: string | null = null;
         return {
           add([v, sep]) {
             if (v === null || v === undefined) return;
-            if (parts === null) parts = [];
-            else seps.push(sep === null || sep === undefined ? '' : (sep as string));
-            parts.push(typeof v === 'string' ? v : (formatValue(v, t0, vctx()) as string));
+            const part = typeof v === 'string' ? v : (formatValue(v, t0, vctx()) as string);
+            acc = acc === null ? part : acc + (sep === null || sep === undefined ? '' : (sep as string)) + part;
           },
           result() {
-            if (parts === null) return null;
-            let s = parts[0] as string;
-            for (let i = 1; i < parts.length; i++) s += (seps[i - 1] as string) + parts[i];
-            seps = [];
-            return s;
+            return acc;
           },
         };
       };
@@ -526,13 +522,27 @@ export class HashAggregate implements Operator {
       for (let i = 0; i < this.aggs.length; i++) {
         const ord = g.ordered[i];
         if (ord) {
+          // array_agg(x ORDER BY y) and friends: the group's rows sorted in runs (sorter.ts).
           const cmp = compareRowsBy((this.aggs[i] as AggSpec).orderBy);
-          ord.sort((x, y) => cmp(x.sort, y.sort));
-          for (const o of ord) (g.accs[i] as Accumulator).add(o.args, ctx);
+          const sorter = new RunSorter(cmp);
+          for (const o of ord) {
+            if (sorter.push({ k: o.sort, r: o.args })) {
+              sorter.sealRun();
+              yield [];
+            }
+          }
+          g.ordered[i] = null;
+          for (const b of mergeRuns(sorter.finish(), cmp)) {
+            if (b.length === 0) yield b;
+            else for (const args of b) (g.accs[i] as Accumulator).add(args, ctx);
+          }
         }
       }
       out.push([...g.keys, ...g.accs.map((a) => a.result(ctx))]);
-      if (out.length >= batchRowsMax) yield out.splice(0);
+      if (out.length >= batchRowsMax) {
+        yield out.splice(0);
+        yield [];
+      }
     }
     if (out.length > 0) yield out;
   }
@@ -567,25 +577,30 @@ export class WindowOp implements Operator {
   ) {}
 
   *exec(ctx: ExecCtx): Batches {
-    const rows: Row[] = [];
-    for (const b of this.input.exec(ctx)) {
-      if (b.length === 0) {
-        yield b;
-        continue;
-      }
-      for (const r of b) rows.push(r);
-    }
+    const rows = yield* drain(this.input, ctx);
     const results: Value[][] = rows.map(() => new Array<Value>(this.funcs.length).fill(null));
-    this.funcs.forEach((f, fi) => this.compute(f, fi, rows, results, ctx));
-    const out = rows.map((r, i) => r.concat(results[i] as Value[]));
-    for (let i = 0; i < out.length; i += batchRowsMax) yield out.slice(i, i + batchRowsMax);
+    for (let fi = 0; fi < this.funcs.length; fi++) yield* this.compute(this.funcs[fi] as WindowFuncSpec, fi, rows, results, ctx);
+    let out: Row[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      out.push((rows[i] as Row).concat(results[i] as Value[]));
+      if (out.length >= batchRowsMax) {
+        yield out;
+        out = [];
+        yield [];
+      }
+    }
+    if (out.length > 0) yield out;
   }
 
-  private compute(f: WindowFuncSpec, fi: number, rows: Row[], results: Value[][], ctx: ExecCtx): void {
-    // Partition, then sort each partition by the window's ORDER BY.
+  /** Fills column `fi` of `results`, yielding every yieldEveryRows units of work (rows hashed, sorted, framed). */
+  private *compute(f: WindowFuncSpec, fi: number, rows: Row[], results: Value[][], ctx: ExecCtx): Generator<Row[], void, undefined> {
+    // Partition, then sort each partition by the window's ORDER BY (in runs: sorter.ts).
     const parts = new Map<string, number[]>();
     const partOrder: number[][] = [];
-    rows.forEach((r, i) => {
+    const sortKeys: Value[][] = new Array<Value[]>(rows.length);
+    let work = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as Row;
       const k = f.partitionBy.map((p) => hashKey(p.ev(r, ctx), p.type)).join('\u0001');
       let p = parts.get(k);
       if (!p) {
@@ -593,11 +608,30 @@ export class WindowOp implements Operator {
         partOrder.push(p);
       }
       p.push(i);
-    });
-    const sortKeys = rows.map((r) => f.orderBy.map((k) => k.ev(r, ctx)));
+      sortKeys[i] = f.orderBy.map((x) => x.ev(r, ctx));
+      if (++work >= yieldEveryRows) {
+        work = 0;
+        yield [];
+      }
+    }
     const cmp = compareRowsBy(f.orderBy);
-    for (const p of partOrder) {
-      p.sort((a, b) => cmp(sortKeys[a] as Value[], sortKeys[b] as Value[]) || a - b);
+    for (let pi = 0; pi < partOrder.length; pi++) {
+      let p = partOrder[pi] as number[];
+      if (f.orderBy.length > 0 && p.length > 1) {
+        const sorter = new RunSorter(cmp);
+        for (const i of p) {
+          if (sorter.push({ k: sortKeys[i] as Value[], r: [i] })) {
+            sorter.sealRun();
+            yield [];
+          }
+        }
+        const sorted: number[] = [];
+        for (const b of mergeRuns(sorter.finish(), cmp)) {
+          if (b.length === 0) yield b;
+          else for (const x of b) sorted.push(x[0] as number);
+        }
+        p = sorted;
+      }
       const n = p.length;
       const peerStart: number[] = new Array<number>(n);
       const peerEnd: number[] = new Array<number>(n);
@@ -607,6 +641,7 @@ export class WindowOp implements Operator {
       for (let i = n - 1; i >= 0; i--) {
         peerEnd[i] = i < n - 1 && cmp(sortKeys[p[i] as number] as Value[], sortKeys[p[i + 1] as number] as Value[]) === 0 ? (peerEnd[i + 1] as number) : i;
       }
+      work += n;
       const argsAt = (i: number) => f.args.map((e) => e(rows[p[i] as number] as Row, ctx));
       const set = (i: number, v: Value) => {
         (results[p[i] as number] as Value[])[fi] = v;
@@ -666,6 +701,11 @@ export class WindowOp implements Operator {
           break;
       }
       // Frame-based functions: aggregates, first_value, last_value, nth_value.
+      // A frame that starts at the partition's first row and whose end never moves back is
+      // accumulated incrementally (one add per row) for aggregates whose result() is pure.
+      const incremental = f.aggregate !== null && pureResultAggregates.has(f.name) && this.growingFrame(f);
+      let acc: Accumulator | null = null;
+      let added = 0;
       for (let i = 0; i < n; i++) {
         const [lo, hi] = this.frameBounds(f, i, n, peerStart, peerEnd, rows, p, ctx);
         if (f.name === 'first_value') set(i, lo <= hi ? (argsAt(lo)[0] as Value) : null);
@@ -673,16 +713,34 @@ export class WindowOp implements Operator {
         else if (f.name === 'nth_value') {
           const k = Number(argsAt(i)[1]);
           set(i, lo + k - 1 <= hi ? (argsAt(lo + k - 1)[0] as Value) : null);
-        } else {
-          const acc = (f.aggregate as () => Accumulator)();
-          for (let j = lo; j <= hi; j++) {
-            if (f.filter && f.filter(rows[p[j] as number] as Row, ctx) !== true) continue;
-            acc.add(argsAt(j), ctx);
+        } else if (incremental) {
+          acc ??= (f.aggregate as () => Accumulator)();
+          for (; added <= hi; added++, work++) {
+            if (f.filter && f.filter(rows[p[added] as number] as Row, ctx) !== true) continue;
+            acc.add(argsAt(added), ctx);
           }
           set(i, acc.result(ctx));
+        } else {
+          const a = (f.aggregate as () => Accumulator)();
+          for (let j = lo; j <= hi; j++, work++) {
+            if (f.filter && f.filter(rows[p[j] as number] as Row, ctx) !== true) continue;
+            a.add(argsAt(j), ctx);
+          }
+          set(i, a.result(ctx));
+        }
+        if (++work >= yieldEveryRows) {
+          work = 0;
+          yield [];
         }
       }
     }
+  }
+
+  /** The frame starts at the partition's first row and its end only moves forward with the row. */
+  private growingFrame(f: WindowFuncSpec): boolean {
+    if (!f.frame) return true;
+    const { start, end } = f.frame;
+    return start.type === 'unbounded_preceding' && (end.type === 'current_row' || end.type === 'unbounded_following' || (f.frame.mode === 'rows' && end.type === 'following'));
   }
 
   private frameBounds(f: WindowFuncSpec, i: number, n: number, peerStart: number[], peerEnd: number[], rows: Row[], p: number[], ctx: ExecCtx): [number, number] {
@@ -717,6 +775,9 @@ export class WindowOp implements Operator {
     return { label: `window (${this.funcs.map((f) => f.name).join(', ')})`, children: [this.input] };
   }
 }
+
+/** Aggregates whose result() may be read repeatedly while rows are still added (incremental frames). */
+const pureResultAggregates = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
 export const windowOnlyNames = new Set(['diff', 'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value', 'nth_value']);
 

@@ -8,7 +8,8 @@ import { decodeIndexValue, decodeRow, primaryKeyFromValues } from '../catalog/ro
 import type { TableCodec } from '../catalog/rowcodec.js';
 import { compareValues, hashKey } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
-import { batchRowsMax, collect, yieldEveryRows } from './context.js';
+import { NeedSubplan, batchRowsMax, drain, materializeSubplan, yieldEveryRows } from './context.js';
+import { RunSorter, mergeRuns } from './sorter.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 
 export type Ev = (row: Row, ctx: ExecCtx) => Value;
@@ -19,12 +20,16 @@ export function truthy(v: Value): boolean {
 
 // ---- scans ---------------------------------------------------------------------------------
 
-/** Groups rows into batches, with a yield point (empty batch) every yieldEveryRows rows. */
-export function* batched(rows: Iterable<Row>): Batches {
+/**
+ * Groups a leaf's rows into batches, with a yield point (empty batch) every yieldEveryRows rows;
+ * counts them into ctx.work (the yield contract's work meter).
+ */
+export function* batched(rows: Iterable<Row>, ctx: ExecCtx): Batches {
   let batch: Row[] = [];
   let n = 0;
   for (const r of rows) {
     batch.push(r);
+    ctx.work++;
     if (batch.length >= batchRowsMax) {
       yield batch;
       batch = [];
@@ -60,7 +65,7 @@ export class TableScan implements Operator {
   ) {}
 
   exec(ctx: ExecCtx): Batches {
-    return batched(this.rows(ctx));
+    return batched(this.rows(ctx), ctx);
   }
 
   private *rows(ctx: ExecCtx): Generator<Row> {
@@ -103,7 +108,7 @@ export class RowsScan implements Operator {
   ) {}
 
   exec(ctx: ExecCtx): Batches {
-    return batched(this.rows(ctx));
+    return batched(this.rows(ctx), ctx);
   }
 
   explain() {
@@ -141,13 +146,38 @@ export class Filter implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
+    let yieldAt = ctx.work + yieldEveryRows;
     for (const b of this.input.exec(ctx)) {
       if (b.length === 0) {
         yield b;
         continue;
       }
-      const out: Row[] = [];
-      for (const r of b) if (this.pred(r, ctx) === true) out.push(r);
+      let out: Row[] = [];
+      for (let i = 0; i < b.length; ) {
+        const r = b[i] as Row;
+        let keep: boolean;
+        const prev = ctx.suspendable;
+        ctx.suspendable = true;
+        try {
+          keep = this.pred(r, ctx) === true;
+        } catch (e) {
+          if (!(e instanceof NeedSubplan)) throw e;
+          ctx.suspendable = prev;
+          yield* materializeSubplan(e, ctx);
+          continue; // evaluate the row again, now with the subquery's rows
+        } finally {
+          ctx.suspendable = prev;
+        }
+        if (keep) out.push(r);
+        i++;
+        if (ctx.work >= yieldAt) {
+          // Expensive predicates (correlated subqueries) did much work for these rows.
+          yieldAt = ctx.work + yieldEveryRows;
+          if (out.length > 0) yield out;
+          out = [];
+          yield [];
+        }
+      }
       if (out.length > 0) yield out;
     }
   }
@@ -167,19 +197,38 @@ export class Project implements Operator {
   *exec(ctx: ExecCtx): Batches {
     const es = this.exprs;
     const n = es.length;
+    let yieldAt = ctx.work + yieldEveryRows;
     for (const b of this.input.exec(ctx)) {
       if (b.length === 0) {
         yield b;
         continue;
       }
-      const out: Row[] = new Array<Row>(b.length);
-      for (let i = 0; i < b.length; i++) {
+      let out: Row[] = [];
+      for (let i = 0; i < b.length; ) {
         const r = b[i] as Row;
         const o: Row = new Array<Value>(n);
-        for (let j = 0; j < n; j++) o[j] = (es[j] as Ev)(r, ctx);
-        out[i] = o;
+        const prev = ctx.suspendable;
+        ctx.suspendable = true;
+        try {
+          for (let j = 0; j < n; j++) o[j] = (es[j] as Ev)(r, ctx);
+        } catch (e) {
+          if (!(e instanceof NeedSubplan)) throw e;
+          ctx.suspendable = prev;
+          yield* materializeSubplan(e, ctx);
+          continue; // evaluate the row again, now with the subquery's rows
+        } finally {
+          ctx.suspendable = prev;
+        }
+        out.push(o);
+        i++;
+        if (ctx.work >= yieldAt) {
+          yieldAt = ctx.work + yieldEveryRows;
+          yield out;
+          out = [];
+          yield [];
+        }
       }
-      yield out;
+      if (out.length > 0) yield out;
       if (ctx.sleepUntil > 0) yield [];
     }
   }
@@ -271,17 +320,24 @@ export class Sort implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
-    const items: { k: Value[]; r: Row }[] = [];
+    const cmp = compareRowsBy(this.keys);
+    const sorter = new RunSorter(cmp);
+    const keys = this.keys;
     for (const b of this.input.exec(ctx)) {
       if (b.length === 0) {
         yield b;
         continue;
       }
-      for (const r of b) items.push({ k: this.keys.map((k) => k.ev(r, ctx)), r });
+      for (const r of b) {
+        const k: Value[] = new Array<Value>(keys.length);
+        for (let i = 0; i < keys.length; i++) k[i] = (keys[i] as SortKey).ev(r, ctx);
+        if (sorter.push({ k, r })) {
+          sorter.sealRun();
+          yield [];
+        }
+      }
     }
-    const cmp = compareRowsBy(this.keys);
-    items.sort((a, b) => cmp(a.k, b.k));
-    for (let i = 0; i < items.length; i += batchRowsMax) yield items.slice(i, i + batchRowsMax).map((x) => x.r);
+    yield* mergeRuns(sorter.finish(), cmp);
   }
 
   explain() {
@@ -373,7 +429,7 @@ export class HashJoin implements Operator {
       }
       for (const r of b) {
         const entry = { row: r, matched: false };
-        rightAll.push(entry);
+        if (this.type === 'right' || this.type === 'full') rightAll.push(entry);
         let hasNull = false;
         const parts: string[] = [];
         for (const k of this.rightKeys) {
@@ -395,7 +451,7 @@ export class HashJoin implements Operator {
         yield b;
         continue;
       }
-      const out: Row[] = [];
+      let out: Row[] = [];
       for (const l of b) {
         let hasNull = false;
         const parts: string[] = [];
@@ -407,12 +463,25 @@ export class HashJoin implements Operator {
         const cands = hasNull ? undefined : table.get(parts.join('\u0001'));
         const matched = cands ? probe(l, cands, this.residual, ctx, out) : false;
         if (!matched && (this.type === 'left' || this.type === 'full')) out.push(l.concat(nullRow(nr)));
+        if (out.length >= yieldEveryRows) {
+          // One probe row may match many build rows: hand them over and yield.
+          yield out;
+          out = [];
+          yield [];
+        }
       }
       if (out.length > 0) yield out;
     }
     if (this.type === 'right' || this.type === 'full') {
-      const out: Row[] = [];
-      for (const c of rightAll) if (!c.matched) out.push(nullRow(nl).concat(c.row));
+      let out: Row[] = [];
+      for (const c of rightAll) {
+        if (!c.matched) out.push(nullRow(nl).concat(c.row));
+        if (out.length >= batchRowsMax) {
+          yield out;
+          out = [];
+          yield [];
+        }
+      }
       if (out.length > 0) yield out;
     }
   }
@@ -440,7 +509,7 @@ export class NestedLoopJoin implements Operator {
     const nl = this.left.columns.length;
     const nr = this.right.columns.length;
     let rights: { row: Row; matched: boolean }[] | null = null;
-    if (!this.lateral) rights = collect(this.right, ctx).map((row) => ({ row, matched: false }));
+    if (!this.lateral) rights = (yield* drain(this.right, ctx)).map((row) => ({ row, matched: false }));
     let sinceYield = 0;
     for (const b of this.left.exec(ctx)) {
       if (b.length === 0) {
@@ -451,12 +520,22 @@ export class NestedLoopJoin implements Operator {
       for (const l of b) {
         let rs = rights;
         if (this.lateral) {
+          // The right side depends on this row: run it, forwarding its yield points.
+          const rows: Row[] = [];
           ctx.outer.push(l);
           try {
-            rs = collect(this.right, ctx).map((row) => ({ row, matched: false }));
+            for (const rb of this.right.exec(ctx)) {
+              if (rb.length === 0) {
+                if (out.length > 0) yield out.splice(0);
+                yield rb;
+                continue;
+              }
+              for (const r of rb) rows.push(r);
+            }
           } finally {
             ctx.outer.pop();
           }
+          rs = rows.map((row) => ({ row, matched: false }));
         }
         const matched = probe(l, rs as { row: Row; matched: boolean }[], this.cond, ctx, out);
         if (!matched && (this.type === 'left' || this.type === 'full')) out.push(l.concat(nullRow(nr)));
@@ -527,13 +606,28 @@ export class SetOp implements Operator {
       return;
     }
     const counts = new Map<string, number>();
-    for (const r0 of collect(this.right, ctx)) {
-      const k = this.key(conv(r0, this.rightCasts));
-      counts.set(k, (counts.get(k) ?? 0) + 1);
+    for (const b of this.right.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      for (const r0 of b) {
+        const k = this.key(conv(r0, this.rightCasts));
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
     }
     const emitted = new Set<string>();
-    const out: Row[] = [];
-    for (const r0 of collect(this.left, ctx)) {
+    let out: Row[] = [];
+    for (const b of this.left.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      if (out.length >= batchRowsMax) {
+        yield out;
+        out = [];
+      }
+      for (const r0 of b) {
       const r = conv(r0, this.leftCasts);
       const k = this.key(r);
       const c = counts.get(k) ?? 0;
@@ -556,8 +650,9 @@ export class SetOp implements Operator {
           out.push(r);
         }
       }
+      }
     }
-    for (let i = 0; i < out.length; i += batchRowsMax) yield out.slice(i, i + batchRowsMax);
+    if (out.length > 0) yield out;
   }
 
   explain() {
@@ -576,7 +671,11 @@ export class CteScan implements Operator {
   *exec(ctx: ExecCtx): Batches {
     const rows = ctx.ctes.get(this.id);
     if (!rows) throw new PgError(SqlState.InternalError, `CTE ${this.name} not materialized`);
-    for (let i = 0; i < rows.length; i += batchRowsMax) yield rows.slice(i, i + batchRowsMax);
+    for (let i = 0; i < rows.length; i += batchRowsMax) {
+      ctx.work += Math.min(batchRowsMax, rows.length - i);
+      yield rows.slice(i, i + batchRowsMax);
+      if ((i / batchRowsMax) % 4 === 3) yield [];
+    }
   }
 
   explain() {
@@ -597,7 +696,7 @@ export class WithCtes implements Operator {
   *exec(ctx: ExecCtx): Batches {
     for (const c of this.ctes) {
       if (!c.recursive) {
-        ctx.ctes.set(c.id, collect(c.plan, ctx));
+        ctx.ctes.set(c.id, yield* drain(c.plan, ctx));
         continue;
       }
       const { base, step, all } = c.recursive;
@@ -606,7 +705,7 @@ export class WithCtes implements Operator {
       const types = base.columns.map((x) => x.type);
       const key = (r: Row) => r.map((v, i) => hashKey(v, types[i] as SqlType)).join('\u0001');
       let work: Row[] = [];
-      for (const r of collect(base, ctx)) {
+      for (const r of yield* drain(base, ctx)) {
         if (seen) {
           const k = key(r);
           if (seen.has(k)) continue;
@@ -619,8 +718,10 @@ export class WithCtes implements Operator {
       while (work.length > 0) {
         if (++iterations > 1_000_000) throw new PgError(SqlState.ProgramLimitExceeded, 'recursive query exceeded 1000000 iterations');
         ctx.ctes.set(c.id, work);
+        // Subqueries of the step may read the working table: computed again every iteration.
+        ctx.subplans.clear();
         const next: Row[] = [];
-        for (const r of collect(step, ctx)) {
+        for (const r of yield* drain(step, ctx)) {
           if (seen) {
             const k = key(r);
             if (seen.has(k)) continue;

@@ -13,6 +13,7 @@ import {
   arrayOf,
   commonType,
   compareValues,
+  hashKey,
   formatType,
   isNumeric,
   isString,
@@ -20,7 +21,6 @@ import {
   sameType,
 } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
-import { collect } from '../exec/context.js';
 import type { ExecCtx, Operator, Row } from '../exec/context.js';
 import type { Ev } from '../exec/operators.js';
 import { ANY, lookupFunction, resolveBinaryOp } from '../functions/scalar.js';
@@ -32,6 +32,9 @@ import { aggregateNames, windowOnlyNames } from '../exec/aggregate.js';
 import type { CatalogView } from '../catalog/catalog.js';
 import type { SessionInfo } from '../exec/context.js';
 import { Scope } from './scope.js';
+import { inListHashMin } from '../constants.js';
+import { subplanRows, valueSetOf } from './subquery.js';
+import type { SubplanRows, ValueSet } from './subquery.js';
 
 export type Shape =
   | { k: 'col'; idx: number }
@@ -244,6 +247,8 @@ export class Binder {
   hooks: BindHook[] = [];
   /** Where aggregates are illegal, the clause name for the error message. */
   noAggClause: string | null = null;
+  /** Subqueries being planned, innermost last: whether anything inside references their outer scopes. */
+  private readonly subqueries: { outer: Scope; correlated: boolean }[] = [];
 
   constructor(readonly env: BindEnv) {}
 
@@ -454,6 +459,27 @@ export class Binder {
         const list = items.map((i) => this.coerce(i, t));
         const neg = e.negated;
         const evs = list.map((l) => l.ev);
+        if (list.length >= inListHashMin && list.every(isFoldable)) {
+          // A long list of constants: one hash probe per row instead of a scan of the list.
+          const keys = new Set<string>();
+          let listNull = false;
+          for (const f of evs) {
+            const x = f([], undefined as unknown as ExecCtx);
+            if (x === null) listNull = true;
+            else keys.add(hashKey(x, t));
+          }
+          return {
+            type: T.bool,
+            ev: (r, ctx) => {
+              const v = a.ev(r, ctx);
+              if (v === null) return null;
+              if (keys.has(hashKey(v, t))) return !neg;
+              return listNull ? null : neg;
+            },
+            shape: neg ? { k: 'other' } : { k: 'in', arg: a, list },
+            name: '?column?',
+          };
+        }
         return {
           type: T.bool,
           ev: (r, ctx) => {
@@ -476,55 +502,36 @@ export class Binder {
       case 'quantified':
         return this.quantified(e, scope);
       case 'exists': {
-        const plan = this.env.planSubquery(e.query, scope);
+        const sub = this.subquery(e.query, scope, 1);
         return {
           type: T.bool,
-          ev: (r, ctx) => {
-            ctx.outer.push(r);
-            try {
-              for (const b of plan.exec(ctx)) if (b.length > 0) return true;
-              return false;
-            } finally {
-              ctx.outer.pop();
-            }
-          },
+          ev: (r, ctx) => sub.rows(r, ctx).length > 0,
           shape: { k: 'other' },
           name: 'exists',
         };
       }
       case 'subquery': {
-        const plan = this.env.planSubquery(e.query, scope);
+        const sub = this.subquery(e.query, scope, 2);
+        const plan = sub.plan;
         if (plan.columns.length !== 1) throw new PgError(SqlState.SyntaxError, 'subquery must return only one column', { position: e.pos + 1 });
         const col = plan.columns[0] as { name: string; type: SqlType };
         return {
           type: col.type,
           ev: (r, ctx) => {
-            ctx.outer.push(r);
-            try {
-              const rows = collect(plan, ctx);
-              if (rows.length > 1) throw new PgError(SqlState.CardinalityViolation, 'more than one row returned by a subquery used as an expression');
-              return rows.length === 0 ? null : ((rows[0] as Row)[0] as Value);
-            } finally {
-              ctx.outer.pop();
-            }
+            const rows = sub.rows(r, ctx);
+            if (rows.length > 1) throw new PgError(SqlState.CardinalityViolation, 'more than one row returned by a subquery used as an expression');
+            return rows.length === 0 ? null : ((rows[0] as Row)[0] as Value);
           },
           shape: { k: 'other' },
           name: col.name,
         };
       }
       case 'arraysubquery': {
-        const plan = this.env.planSubquery(e.query, scope);
-        const col = plan.columns[0] as { name: string; type: SqlType };
+        const sub = this.subquery(e.query, scope);
+        const col = sub.plan.columns[0] as { name: string; type: SqlType };
         return {
           type: arrayOf(col.type),
-          ev: (r, ctx) => {
-            ctx.outer.push(r);
-            try {
-              return collect(plan, ctx).map((x) => x[0] as Value);
-            } finally {
-              ctx.outer.pop();
-            }
-          },
+          ev: (r, ctx) => sub.rows(r, ctx).map((x) => x[0] as Value),
           shape: { k: 'other' },
           name: 'array',
         };
@@ -615,6 +622,7 @@ export class Binder {
       const c = s.cols[idx] as { name: string; type: SqlType };
       if (depth === 0) return { type: c.type, ev: (r) => r[idx] as Value, shape: { k: 'col', idx }, name: c.name };
       const d = depth;
+      this.markCorrelated(s);
       return { type: c.type, ev: (_r, ctx) => (ctx.outer[ctx.outer.length - d] as Row)[idx] as Value, shape: { k: 'const', param: null, outer: true }, name: c.name };
     }
     const name = parts.join('.');
@@ -747,6 +755,33 @@ export class Binder {
     return { type: t, ev: (r, ctx) => { const v = f(r, ctx); return v === null ? null : g(v); }, shape: isConst ? { k: 'const', param: null } : { k: 'other' }, name: '?column?' };
   }
 
+  /** A reference resolved in scope `target`: every subquery planned inside `target` (or below it) is correlated. */
+  private markCorrelated(target: Scope): void {
+    for (const f of this.subqueries) {
+      for (let s: Scope | null = f.outer; s; s = s.parent) {
+        if (s === target) {
+          f.correlated = true;
+          break;
+        }
+      }
+    }
+  }
+
+  /** Plans an expression's subquery and the source of its rows (plan/subquery.ts). */
+  private subquery(q: SelectStmt, scope: Scope, rowsMax = Infinity): { plan: Operator; rows: SubplanRows; correlated: boolean } {
+    const frame = { outer: scope, correlated: false };
+    this.subqueries.push(frame);
+    let plan: Operator;
+    try {
+      plan = this.env.planSubquery(q, scope);
+    } finally {
+      this.subqueries.pop();
+    }
+    // A correlated inner subquery that reaches past this one makes this one correlated too
+    // (markCorrelated walked every frame on the stack).
+    return { plan, rows: subplanRows(plan, frame.correlated, rowsMax), correlated: frame.correlated };
+  }
+
   private like(e: Expr & { kind: 'like' }, scope: Scope): BoundExpr {
     const a = this.coerce(this.bind(e.arg, scope), T.text);
     const p = this.coerce(this.bind(e.pattern, scope), T.text);
@@ -774,25 +809,27 @@ export class Binder {
   }
 
   private inSubquery(argE: Expr, q: SelectStmt, neg: boolean, scope: Scope): BoundExpr {
-    const plan = this.env.planSubquery(q, scope);
+    const sub = this.subquery(q, scope);
+    const plan = sub.plan;
     if (plan.columns.length !== 1) throw new PgError(SqlState.SyntaxError, 'subquery has too many columns');
     const arg0 = this.bind(argE, scope);
     const st = (plan.columns[0] as { type: SqlType }).type;
     const t = arg0.type.kind === 'unknown' ? st : commonType([arg0.type, st], 'IN');
     const a = this.coerce(arg0, t);
-    const correlated = true;
+    const same = sameType(st, t);
+    const sets = new WeakMap<Row[], ValueSet>();
     return {
       type: T.bool,
       ev: (r, ctx) => {
         const v = a.ev(r, ctx);
-        ctx.outer.push(r);
-        let rows: Row[];
-        try {
-          rows = correlated ? collect(plan, ctx) : [];
-        } finally {
-          ctx.outer.pop();
-        }
+        const rows = sub.rows(r, ctx);
         if (v === null) return rows.length === 0 ? neg : null;
+        if (!sub.correlated) {
+          // Computed once per statement: probe a hash set instead of scanning the rows (PostgreSQL's hashed SubPlan).
+          const set = valueSetOf(sets, rows, t, (x) => (same ? x : castValue(x, st, t, ctx.vctx)));
+          if (set.keys.has(hashKey(v, t))) return !neg;
+          return set.sawNull ? null : neg;
+        }
         let sawNull = false;
         for (const row of rows) {
           let x = row[0] as Value;
@@ -800,7 +837,7 @@ export class Binder {
             sawNull = true;
             continue;
           }
-          if (!sameType(st, t)) x = castValue(x, st, t, ctx.vctx);
+          if (!same) x = castValue(x, st, t, ctx.vctx);
           if (compareValues(v, x, t) === 0) return !neg;
         }
         return sawNull ? null : neg;
@@ -815,16 +852,9 @@ export class Binder {
     let elemType: SqlType;
     let source: (r: Row, ctx: ExecCtx) => Value[] | null;
     if (e.query) {
-      const plan = this.env.planSubquery(e.query, scope);
-      elemType = (plan.columns[0] as { type: SqlType }).type;
-      source = (r, ctx) => {
-        ctx.outer.push(r);
-        try {
-          return collect(plan, ctx).map((x) => x[0] as Value);
-        } finally {
-          ctx.outer.pop();
-        }
-      };
+      const sub = this.subquery(e.query, scope);
+      elemType = (sub.plan.columns[0] as { type: SqlType }).type;
+      source = (r, ctx) => sub.rows(r, ctx).map((x) => x[0] as Value);
     } else {
       let arr = this.bind(e.array as Expr, scope);
       if (arr.type.kind === 'unknown') arr = this.coerce(arr, arrayOf(arg0.type.kind === 'unknown' ? T.text : arg0.type));

@@ -66,7 +66,12 @@ export function substringRegex(s: string, p: string, cache: CacheArg): string | 
 }
 
 /** substring(s similar pattern escape e): the part between the escape-double-quotes. */
-export function substringSimilar(s: string, p: string, escape: string | null, cache: CacheArg): string | null {
+export function substringSimilar(
+  s: string,
+  p: string,
+  escape: string | null,
+  cache: CacheArg,
+): string | null {
   const re = compileRegex(similarToAre(p, escape, true), '', cacheOf(cache));
   const m = re.exec(s);
   if (!m) return null;
@@ -74,14 +79,24 @@ export function substringSimilar(s: string, p: string, escape: string | null, ca
   return g ? span(s, g.start, g.end) : s.slice(m.start, m.end);
 }
 
-export function regexpMatch(s: string, p: string, flags: string | null, cache: CacheArg): (string | null)[] | null {
+export function regexpMatch(
+  s: string,
+  p: string,
+  flags: string | null,
+  cache: CacheArg,
+): (string | null)[] | null {
   const f = parseFlags(flags, false, 'regexp_match');
   const m = compileRegex(p, f.options, cacheOf(cache)).exec(s);
   return m ? matchArray(s, m) : null;
 }
 
 /** regexp_matches: one array per match (every match with 'g', else the first). */
-export function* regexpMatches(s: string, p: string, flags: string | null, cache: CacheArg): Generator<(string | null)[]> {
+export function* regexpMatches(
+  s: string,
+  p: string,
+  flags: string | null,
+  cache: CacheArg,
+): Generator<(string | null)[]> {
   const f = parseFlags(flags, true, 'regexp_matches');
   const re = compileRegex(p, f.options, cacheOf(cache));
   for (const m of re.all(s)) {
@@ -120,10 +135,20 @@ function expand(repl: string, s: string, m: RegexMatch): string {
  * regexp_replace(s, p, r [, start [, n]] [, flags]): replaces the n-th match at or after
  * character `start` (n = 0: every match), or the first (every one with 'g').
  */
-export function regexpReplace(s: string, p: string, repl: string, start: number, n: number | null, flags: string | null, cache: CacheArg): string {
+export function regexpReplace(
+  s: string,
+  p: string,
+  repl: string,
+  start: number,
+  n: number | null,
+  flags: string | null,
+  cache: CacheArg,
+): string {
   const f = parseFlags(flags, true, 'regexp_replace');
-  if (start <= 0) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "start": ${start}`);
-  if (n !== null && n < 0) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "n": ${n}`);
+  if (start <= 0)
+    throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "start": ${start}`);
+  if (n !== null && n < 0)
+    throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "n": ${n}`);
   const re = compileRegex(p, f.options, cacheOf(cache));
   const nth = n ?? (f.global ? 0 : 1);
   let out = '';
@@ -157,7 +182,8 @@ export function regexpSplit(s: string, p: string, flags: string | null, cache: C
 }
 
 function positiveStart(start: number): void {
-  if (start <= 0) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "start": ${start}`);
+  if (start <= 0)
+    throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "start": ${start}`);
 }
 
 function nthMatch(re: PgRegex, s: string, start: number, n: number): RegexMatch | null {
@@ -167,7 +193,13 @@ function nthMatch(re: PgRegex, s: string, start: number, n: number): RegexMatch 
   return null;
 }
 
-export function regexpCount(s: string, p: string, start: number, flags: string | null, cache: CacheArg): number {
+export function regexpCount(
+  s: string,
+  p: string,
+  start: number,
+  flags: string | null,
+  cache: CacheArg,
+): number {
   positiveStart(start);
   const f = parseFlags(flags, false, 'regexp_count');
   let k = 0;
@@ -181,16 +213,30 @@ export function regexpLike(s: string, p: string, flags: string | null, cache: Ca
 }
 
 function groupOf(m: RegexMatch, sub: number, groups: number): { start: number; end: number } | null {
-  if (sub < 0) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "subexpr": ${sub}`);
+  if (sub < 0)
+    throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "subexpr": ${sub}`);
   if (sub === 0) return { start: m.start, end: m.end };
   if (sub > groups) return null;
   const g = m.groups[sub - 1] as { start: number; end: number };
   return g.start < 0 ? null : g;
 }
 
-export function regexpInstr(s: string, p: string, start: number, n: number, endOption: number, flags: string | null, sub: number, cache: CacheArg): number {
+export function regexpInstr(
+  s: string,
+  p: string,
+  start: number,
+  n: number,
+  endOption: number,
+  flags: string | null,
+  sub: number,
+  cache: CacheArg,
+): number {
   positiveStart(start);
-  if (endOption !== 0 && endOption !== 1) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "endoption": ${endOption}`);
+  if (endOption !== 0 && endOption !== 1)
+    throw new PgError(
+      SqlState.InvalidParameterValue,
+      `invalid value for parameter "endoption": ${endOption}`,
+    );
   const f = parseFlags(flags, false, 'regexp_instr');
   const re = compileRegex(p, f.options, cacheOf(cache));
   const m = nthMatch(re, s, start, n);
@@ -199,7 +245,15 @@ export function regexpInstr(s: string, p: string, start: number, n: number, endO
   return charIndex(s, endOption === 1 ? g.end : g.start) + 1;
 }
 
-export function regexpSubstr(s: string, p: string, start: number, n: number, flags: string | null, sub: number, cache: CacheArg): string | null {
+export function regexpSubstr(
+  s: string,
+  p: string,
+  start: number,
+  n: number,
+  flags: string | null,
+  sub: number,
+  cache: CacheArg,
+): string | null {
   positiveStart(start);
   const f = parseFlags(flags, false, 'regexp_substr');
   const re = compileRegex(p, f.options, cacheOf(cache));

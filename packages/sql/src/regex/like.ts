@@ -27,8 +27,11 @@ export function compileLike(pattern: string, caseInsensitive: boolean, escape: s
   let esc: number | null = 0x5c; // backslash
   if (escape !== null) {
     const cps = [...escape];
-    if (cps.length > 1) throw new PgError(SqlState.InvalidEscapeSequence, 'invalid escape string', { hint: 'Escape string must be empty or one character.' });
-    esc = cps.length === 0 ? null : (cps[0] as string).codePointAt(0) as number;
+    if (cps.length > 1)
+      throw new PgError(SqlState.InvalidEscapeSequence, 'invalid escape string', {
+        hint: 'Escape string must be empty or one character.',
+      });
+    esc = cps.length === 0 ? null : ((cps[0] as string).codePointAt(0) as number);
   }
   const p = caseInsensitive ? pattern.toLowerCase() : pattern;
   const segments: Segment[] = [[]];
@@ -40,7 +43,8 @@ export function compileLike(pattern: string, caseInsensitive: boolean, escape: s
     const seg = segments[segments.length - 1] as Segment;
     if (esc !== null && c === esc) {
       i++;
-      if (i >= cps.length) throw new PgError(SqlState.InvalidEscapeSequence, 'LIKE pattern must not end with escape character');
+      if (i >= cps.length)
+        throw new PgError(SqlState.InvalidEscapeSequence, 'LIKE pattern must not end with escape character');
       seg.push(cps[i] as number);
     } else if (c === 0x25 /* % */) {
       if (i === 0) anchoredStart = false;

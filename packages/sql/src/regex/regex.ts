@@ -78,7 +78,10 @@ export function parseFlags(flags: string | null, allowGlobal: boolean, fn: strin
   let global = false;
   for (const c of flags ?? '') {
     if (c === 'g') {
-      if (!allowGlobal) throw new PgError(SqlState.InvalidParameterValue, `${fn}() does not support the "global" option`, { hint: fn === 'regexp_match' ? 'Use the regexp_matches function instead.' : undefined });
+      if (!allowGlobal)
+        throw new PgError(SqlState.InvalidParameterValue, `${fn}() does not support the "global" option`, {
+          hint: fn === 'regexp_match' ? 'Use the regexp_matches function instead.' : undefined,
+        });
       global = true;
     } else options += c;
   }
@@ -94,7 +97,9 @@ export function compileRegex(pattern: string, options: string, cache: RegexCache
   const hit = cache?.regexCache.get(key);
   if (hit) return hit;
   const o = defaultOptions();
-  for (const c of options) if (!applyOption(o, c)) throw invalidRegex('basic and extended regular expressions (options b and e) are not supported');
+  for (const c of options)
+    if (!applyOption(o, c))
+      throw invalidRegex('basic and extended regular expressions (options b and e) are not supported');
   const t = translateAre(pattern, o);
   let flags = 0;
   if (t.options.caseInsensitive) flags |= RE2JS.CASE_INSENSITIVE;

@@ -16,7 +16,10 @@ export function similarToAre(pattern: string, escape: string | null, forSubstrin
   if (escape !== null) {
     const chars = [...escape];
     if (chars.length === 0) e = null;
-    else if (chars.length > 1) throw new PgError(SqlState.InvalidEscapeSequence, 'invalid escape string', { hint: 'Escape string must be empty or one character.' });
+    else if (chars.length > 1)
+      throw new PgError(SqlState.InvalidEscapeSequence, 'invalid escape string', {
+        hint: 'Escape string must be empty or one character.',
+      });
   }
   let out = '^(?:';
   let afterEscape = false;
@@ -27,7 +30,11 @@ export function similarToAre(pattern: string, escape: string | null, forSubstrin
       if (c === '"' && !inClass) {
         if (quotes === 0) out += forSubstring ? ')(' : '){1,1}?(';
         else if (quotes === 1) out += forSubstring ? ')(?:' : '){1,1}(?:';
-        else throw new PgError(SqlState.InvalidUseOfEscapeCharacter, 'SQL regular expression may not contain more than two escape-double-quote separators');
+        else
+          throw new PgError(
+            SqlState.InvalidUseOfEscapeCharacter,
+            'SQL regular expression may not contain more than two escape-double-quote separators',
+          );
         quotes++;
       } else out += '\\' + c;
       afterEscape = false;

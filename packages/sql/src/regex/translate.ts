@@ -45,13 +45,23 @@ export function invalidRegex(what: string): PgError {
 }
 
 function unsupported(what: string): PgError {
-  return new PgError(SqlState.InvalidRegularExpression, `invalid regular expression: ${what} are not supported`, {
-    hint: 'Strata runs regular expressions on a linear-time engine (RE2), which has no back references or lookahead constraints.',
-  });
+  return new PgError(
+    SqlState.InvalidRegularExpression,
+    `invalid regular expression: ${what} are not supported`,
+    {
+      hint: 'Strata runs regular expressions on a linear-time engine (RE2), which has no back references or lookahead constraints.',
+    },
+  );
 }
 
 export function defaultOptions(): RegexOptions {
-  return { caseInsensitive: false, newlineStopsDot: false, multiline: false, expanded: false, literal: false };
+  return {
+    caseInsensitive: false,
+    newlineStopsDot: false,
+    multiline: false,
+    expanded: false,
+    literal: false,
+  };
 }
 
 /**
@@ -136,7 +146,8 @@ const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '
 const isAlnum = (c: string) => /^[A-Za-z0-9]$/.test(c);
 
 function codepoint(n: number): string {
-  if (!(n >= 0 && n <= 0x10ffff) || (n >= 0xd800 && n <= 0xdfff)) throw invalidRegex('invalid escape \\ sequence');
+  if (!(n >= 0 && n <= 0x10ffff) || (n >= 0xd800 && n <= 0xdfff))
+    throw invalidRegex('invalid escape \\ sequence');
   return String.fromCodePoint(n);
 }
 
@@ -152,13 +163,16 @@ export function translateAre(pattern: string, given: RegexOptions): Translated {
     o.literal = true;
     p = p.slice(4);
   } else if (p.startsWith('***:')) p = p.slice(4);
-  if (o.literal) return { source: [...p].map(lit).join(''), options: o, lookbehind: false, nonGreedy: false, groups: 0 };
+  if (o.literal)
+    return { source: [...p].map(lit).join(''), options: o, lookbehind: false, nonGreedy: false, groups: 0 };
   // Embedded options, only at the very start (PostgreSQL refuses them elsewhere).
   const em = /^\(\?([a-z]*)\)/.exec(p);
   if (em) {
-    for (const c of em[1] as string) if (!applyOption(o, c)) throw unsupported('basic and extended (non-advanced) regular expressions');
+    for (const c of em[1] as string)
+      if (!applyOption(o, c)) throw unsupported('basic and extended (non-advanced) regular expressions');
     p = p.slice(em[0].length);
-    if (o.literal) return { source: [...p].map(lit).join(''), options: o, lookbehind: false, nonGreedy: false, groups: 0 };
+    if (o.literal)
+      return { source: [...p].map(lit).join(''), options: o, lookbehind: false, nonGreedy: false, groups: 0 };
   }
   const t = new Translator(p, o);
   t.run();
@@ -189,7 +203,10 @@ class Translator {
     const p = this.p;
     while (this.i < p.length) {
       const c = p[this.i] as string;
-      if (this.o.expanded && (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v')) {
+      if (
+        this.o.expanded &&
+        (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v')
+      ) {
         this.i++;
         continue;
       }
@@ -271,10 +288,16 @@ class Translator {
   private bound(): void {
     if (!this.quantifiable) throw invalidRegex('quantifier operand invalid');
     const m = /^\{(\d+)(,(\d*))?\}/.exec(this.p.slice(this.i, this.i + 24));
-    if (!m) throw invalidRegex(/^\{\d+(,\d*)?$/.test(this.p.slice(this.i)) ? 'braces {} not balanced' : 'invalid repetition count(s)');
+    if (!m)
+      throw invalidRegex(
+        /^\{\d+(,\d*)?$/.test(this.p.slice(this.i))
+          ? 'braces {} not balanced'
+          : 'invalid repetition count(s)',
+      );
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : m[3] === '' ? Infinity : Number(m[3]);
-    if (lo > regexRepeatMax || (hi !== Infinity && (hi > regexRepeatMax || hi < lo))) throw invalidRegex('invalid repetition count(s)');
+    if (lo > regexRepeatMax || (hi !== Infinity && (hi > regexRepeatMax || hi < lo)))
+      throw invalidRegex('invalid repetition count(s)');
     this.i += m[0].length;
     let q = m[0];
     if (this.p[this.i] === '?') {
@@ -422,7 +445,14 @@ class Translator {
       }
       case '0': {
         let j = this.i;
-        while (j < p.length && j - this.i < 2 && p[j] !== undefined && (p[j] as string) >= '0' && (p[j] as string) <= '7') j++;
+        while (
+          j < p.length &&
+          j - this.i < 2 &&
+          p[j] !== undefined &&
+          (p[j] as string) >= '0' &&
+          (p[j] as string) <= '7'
+        )
+          j++;
         const v = j === this.i ? 0 : parseInt(p.slice(this.i, j), 8);
         this.i = j;
         return codepoint(v);
@@ -487,7 +517,8 @@ class Translator {
           this.i += 2;
           continue;
         }
-        if (e !== undefined && (e === 'D' || e === 'S' || e === 'W')) throw invalidRegex('invalid escape \\ sequence');
+        if (e !== undefined && (e === 'D' || e === 'S' || e === 'W'))
+          throw invalidRegex('invalid escape \\ sequence');
         if (isDigit(e) && e !== '0') throw unsupported('back references (\\1 … \\9)');
         const ch = this.charEscape();
         items += this.rangeTail(ch);
@@ -522,7 +553,8 @@ class Translator {
         hi = String.fromCodePoint(cp);
         this.i += hi.length;
       }
-      if ((lo.codePointAt(0) as number) > (hi.codePointAt(0) as number)) throw invalidRegex('invalid character range');
+      if ((lo.codePointAt(0) as number) > (hi.codePointAt(0) as number))
+        throw invalidRegex('invalid character range');
       return classLit(lo) + '-' + classLit(hi);
     }
     return classLit(lo);
