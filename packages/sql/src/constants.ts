@@ -42,3 +42,30 @@ export const sortRunRows = 4096;
 
 /** An IN list of at least this many constants is probed through a hash set built once. */
 export const inListHashMin = 16;
+
+// ---- program limits (PostgreSQL's SQLSTATEs 54xxx) ---------------------------------------------
+
+/**
+ * The parser bounds its recursion and the depth of the expression trees it builds with one counter
+ * (parser.ts): a nested expression (parentheses, arguments) costs exprNestingCost, a nested
+ * SELECT selectNestingCost, one link of an operator chain 1. Parsing one nesting level takes ~15
+ * JavaScript frames and binding or evaluating one tree level a few, and the stack holds ~450
+ * parenthesis levels before V8 has optimized the parser; 1000 units (250 parentheses, or a
+ * 1000-term sum) keeps every stage at less than two thirds of the stack. Beyond: 54001.
+ */
+export const exprDepthMax = 1000;
+export const exprNestingCost = 4;
+export const selectNestingCost = 12;
+
+/** PostgreSQL's MaxTupleAttributeNumber: a select list may have at most this many entries (54011). */
+export const targetListEntriesMax = 1664;
+
+/** PostgreSQL's FUNC_MAX_ARGS: a function call may pass at most this many arguments (54023). */
+export const functionArgsMax = 100;
+
+/**
+ * Statements longer than this many characters are refused (54000). Parsing is one synchronous
+ * step at ~15–40 MB/s here (token-dense text is slowest), so this bounds the event-loop stall of
+ * the largest statement to well under a second; PostgreSQL's own bound is 1 GB.
+ */
+export const statementCharsMax = 16 * 1024 * 1024;

@@ -27,9 +27,11 @@ import type {
 } from './ast.js';
 import { lex, reserved } from './lexer.js';
 import type { Token } from './lexer.js';
+import { exprDepthMax, exprNestingCost, selectNestingCost, statementCharsMax } from '../constants.js';
 
 /** Parses a string holding zero or more statements separated by semicolons. */
 export function parseStatements(sql: string): { stmt: Statement; text: string }[] {
+  checkStatementSize(sql);
   const p = new Parser(sql);
   return p.parseAll();
 }
@@ -51,9 +53,42 @@ export function parseExpression(sql: string): Expr {
 
 const compareOps = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
 
+/**
+ * Parsing cannot yield (it is one recursive descent), so its input is bounded: a statement longer
+ * than statementCharsMax is refused with 54000 before any work.
+ */
+export function checkStatementSize(sql: string): void {
+  if (sql.length > statementCharsMax) {
+    throw new PgError(SqlState.ProgramLimitExceeded, `statement is too long: ${sql.length} characters (at most ${statementCharsMax})`, {
+      hint: 'Send large data with COPY, or in several statements.',
+    });
+  }
+}
+
+/** PostgreSQL's error for too deep a statement (its wording; the hint names our bound). */
+export function stackDepthExceeded(): PgError {
+  return new PgError(SqlState.StatementTooComplex, 'stack depth limit exceeded', {
+    hint: `Expressions may nest (parentheses, function arguments, subqueries) at most ${Math.floor(exprDepthMax / exprNestingCost)} levels deep, and chains of operators (a + b + …) hold at most ${exprDepthMax} terms.`,
+  });
+}
+
+/**
+ * INVARIANT: `depth` bounds both the parser's own recursion and the depth of the expression trees
+ * it builds, so that every later stage walking them recursively (binder, planner, evaluation) fits
+ * the JavaScript stack: an expression nesting (parentheses, arguments, a subquery) costs
+ * exprNestingCost, one more link of a left-associative chain (1+1+…) costs 1. Beyond
+ * exprDepthMax the statement is refused with 54001, never with a RangeError caught by luck.
+ */
 class Parser {
   private readonly toks: Token[];
   private i = 0;
+  private depth = 0;
+
+  /** Enters one level (cost units); throws 54001 beyond the bound. */
+  private enter(cost: number): void {
+    this.depth += cost;
+    if (this.depth > exprDepthMax) throw stackDepthExceeded();
+  }
 
   constructor(private readonly sql: string) {
     this.toks = lex(sql);
@@ -1096,6 +1131,16 @@ class Parser {
   }
 
   selectStmt(): SelectStmt {
+    const d0 = this.depth;
+    this.enter(selectNestingCost);
+    try {
+      return this.selectStmtInner();
+    } finally {
+      this.depth = d0;
+    }
+  }
+
+  private selectStmtInner(): SelectStmt {
     const pos = this.peek().pos;
     const ctes = this.isKw('with') ? this.withClause() : [];
     let left = this.selectTerm();
@@ -1380,7 +1425,11 @@ class Parser {
   // ---- expressions ---------------------------------------------------------------------------
 
   expr(): Expr {
-    return this.orExpr();
+    const d0 = this.depth;
+    this.enter(exprNestingCost);
+    const e = this.orExpr();
+    this.depth = d0;
+    return e;
   }
 
   /** An expression that stops before AND/OR (DEFAULT clauses, OFFSET). */
@@ -1404,14 +1453,22 @@ class Parser {
 
   private notExpr(): Expr {
     const pos = this.peek().pos;
-    if (this.acceptKw('not')) return { kind: 'not', arg: this.notExpr(), pos };
+    if (this.acceptKw('not')) {
+      const d0 = this.depth;
+      this.enter(exprNestingCost);
+      const arg = this.notExpr();
+      this.depth = d0;
+      return { kind: 'not', arg, pos };
+    }
     return this.isExpr();
   }
 
   private isExpr(): Expr {
+    const d0 = this.depth;
     let e = this.comparison();
     for (;;) {
       const pos = this.peek().pos;
+      this.enter(1);
       if (this.acceptKw('is')) {
         const negated = this.acceptKw('not');
         if (this.acceptKw('null')) e = { kind: 'isnull', arg: e, negated, pos };
@@ -1422,7 +1479,10 @@ class Parser {
         else throw this.syntaxError();
       } else if (this.acceptKw('isnull')) e = { kind: 'isnull', arg: e, negated: false, pos };
       else if (this.acceptKw('notnull')) e = { kind: 'isnull', arg: e, negated: true, pos };
-      else return e;
+      else {
+        this.depth = d0;
+        return e;
+      }
     }
   }
 
@@ -1493,9 +1553,11 @@ class Parser {
 
   /** Any operator not listed elsewhere (||, ~, @>, ->, #, &, |, <<, …), left-associative. */
   private otherOp(): Expr {
+    const d0 = this.depth;
     let e = this.addExpr();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (this.isKw('operator') && this.isPunct('(', 1)) {
         this.next();
         this.next();
@@ -1516,50 +1578,69 @@ class Parser {
         e = { kind: 'binary', op: t.value, left: e, right, pos: t.pos };
         continue;
       }
+      this.depth = d0;
       return e;
     }
   }
 
   private addExpr(): Expr {
+    const d0 = this.depth;
     let e = this.mulExpr();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (t.type === 'op' && (t.value === '+' || t.value === '-')) {
         this.next();
         e = { kind: 'binary', op: t.value, left: e, right: this.mulExpr(), pos: t.pos };
-      } else return e;
+      } else {
+        this.depth = d0;
+        return e;
+      }
     }
   }
 
   private mulExpr(): Expr {
+    const d0 = this.depth;
     let e = this.expExpr();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (t.type === 'op' && (t.value === '*' || t.value === '/' || t.value === '%')) {
         this.next();
         e = { kind: 'binary', op: t.value, left: e, right: this.expExpr(), pos: t.pos };
-      } else return e;
+      } else {
+        this.depth = d0;
+        return e;
+      }
     }
   }
 
   private expExpr(): Expr {
+    const d0 = this.depth;
     let e = this.atTimeZone();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (t.type === 'op' && t.value === '^') {
         this.next();
         e = { kind: 'binary', op: '^', left: e, right: this.atTimeZone(), pos: t.pos };
-      } else return e;
+      } else {
+        this.depth = d0;
+        return e;
+      }
     }
   }
 
   private atTimeZone(): Expr {
+    const d0 = this.depth;
     let e = this.unary();
     while (this.isKw('at') && this.isKw('time', 1)) {
+      this.enter(1);
       const pos = this.next().pos;
       this.expectKw('time', 'zone');
       e = { kind: 'attimezone', arg: e, zone: this.unary(), pos };
     }
+    this.depth = d0;
     return e;
   }
 
@@ -1567,7 +1648,10 @@ class Parser {
     const t = this.peek();
     if (t.type === 'op' && (t.value === '-' || t.value === '+' || t.value === '~' || t.value === '@' || t.value === '|/')) {
       this.next();
+      const d0 = this.depth;
+      this.enter(exprNestingCost);
       const arg = this.unary();
+      this.depth = d0;
       if (t.value === '-' && arg.kind === 'literal' && (arg.literalType === 'integer' || arg.literalType === 'decimal')) {
         return { ...arg, value: '-' + String(arg.value), pos: t.pos };
       }
@@ -1578,9 +1662,11 @@ class Parser {
   }
 
   private postfix(): Expr {
+    const d0 = this.depth;
     let e = this.primary();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (t.type === 'op' && t.value === '::') {
         this.next();
         e = { kind: 'cast', arg: e, type: this.typeName(), pos: t.pos };
@@ -1597,7 +1683,10 @@ class Parser {
       } else if (this.isPunct('.') && e.kind !== 'column') {
         this.next();
         e = { kind: 'field', arg: e, field: this.ident(true), pos: t.pos };
-      } else return e;
+      } else {
+        this.depth = d0;
+        return e;
+      }
     }
   }
 

@@ -32,7 +32,8 @@ import { aggregateNames, windowOnlyNames } from '../exec/aggregate.js';
 import type { CatalogView } from '../catalog/catalog.js';
 import type { SessionInfo } from '../exec/context.js';
 import { Scope } from './scope.js';
-import { inListHashMin } from '../constants.js';
+import { exprDepthMax, functionArgsMax, inListHashMin } from '../constants.js';
+import { stackDepthExceeded } from '../parser/parser.js';
 import { subplanRows, valueSetOf } from './subquery.js';
 import type { SubplanRows, ValueSet } from './subquery.js';
 
@@ -307,7 +308,26 @@ export class Binder {
 
   // ---- expressions ---------------------------------------------------------------------------
 
+  /**
+   * Binds an expression. INVARIANT: recursion depth ≤ exprDepthMax (the parser already bounds the
+   * trees it builds; this counter guards trees built elsewhere, and the closures evaluation nests
+   * are as deep as this recursion).
+   */
   bind(e: Expr, scope: Scope): BoundExpr {
+    if (++this.depth > exprDepthMax) {
+      this.depth--;
+      throw stackDepthExceeded();
+    }
+    try {
+      return this.bindNode(e, scope);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private depth = 0;
+
+  private bindNode(e: Expr, scope: Scope): BoundExpr {
     for (const h of this.hooks) {
       const r = h(e, scope, this);
       if (r) return r;
@@ -925,6 +945,10 @@ export class Binder {
     if (aggregateNames.has(name) || windowOnlyNames.has(name)) {
       if (windowOnlyNames.has(name)) throw new PgError(SqlState.WindowingError, `window function ${name} requires an OVER clause`, { position: e.pos + 1 });
       throw new PgError(SqlState.GroupingError, `aggregate functions are not allowed in ${this.noAggClause ?? 'this context'}`, { position: e.pos + 1 });
+    }
+    if (e.args.length > functionArgsMax && name !== 'coalesce' && name !== 'greatest' && name !== 'least') {
+      // PostgreSQL's FUNC_MAX_ARGS (COALESCE, GREATEST and LEAST are expressions, not functions).
+      throw new PgError(SqlState.TooManyArguments, `cannot pass more than ${functionArgsMax} arguments to a function`, { position: e.pos + 1 });
     }
     const args = e.args.map((a) => this.bind(a, scope));
     switch (name) {

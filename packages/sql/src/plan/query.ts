@@ -11,6 +11,7 @@ import { Decimal } from '../types/numeric.js';
 import { addIntervalToTimestamp, parseInterval } from '../types/datetime.js';
 import { bucketWidthUs, kwdbBucketWidth, timescaleOriginUs } from '../functions/scalar.js';
 import { regexpMatches, regexpSplit } from '../regex/functions.js';
+import { targetListEntriesMax } from '../constants.js';
 import { GapFill } from '../exec/gapfill.js';
 import { GroupWindowAssign } from '../exec/group_window.js';
 import { TsColumnarAggregate } from '../exec/ts_aggregate.js';
@@ -496,6 +497,7 @@ export class QueryPlanner {
 
   private planSelect(q: SelectStmt, s0: Extract<SelectStmt['body'], { kind: 'select' }>, outer: Scope | null): Operator {
     const b = this.binder;
+    if (s0.items.length > targetListEntriesMax) throw tooManyTargets();
     const s = rewriteSelectListSrfs(s0);
     const from = this.planFrom(s.from, outer);
     let op = from.op;
@@ -530,6 +532,7 @@ export class QueryPlanner {
       }
       items.push(it);
     }
+    if (items.length > targetListEntriesMax) throw tooManyTargets();
     // Positional references created by * expansion bind directly to input columns.
     const starHook: BindHook = (e, scope) => {
       if (e.kind === 'column' && e.parts.length === 1 && (e.parts[0] as string).startsWith('\u0000') && scope === inScope) {
@@ -954,6 +957,11 @@ export class QueryPlanner {
 }
 
 export const DEFAULT_MARKER = Symbol('default');
+
+/** PostgreSQL's 54011 for a select list longer than MaxTupleAttributeNumber. */
+function tooManyTargets(): PgError {
+  return new PgError(SqlState.TooManyColumns, `target lists can have at most ${targetListEntriesMax} entries`);
+}
 
 const srfNames = new Set(['generate_series', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
 
