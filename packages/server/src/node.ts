@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { logger } from '@strata/common';
 import { PgServer } from '@strata/pgwire';
@@ -14,6 +15,8 @@ export interface NodeOptions {
   httpPort: number;
   insecure: boolean;
   nodeId?: number;
+  /** The node's SQL memory budget in bytes (--max-sql-memory); default: the SQL engine's. */
+  maxSqlMemoryBytes?: number;
 }
 
 /**
@@ -42,6 +45,8 @@ export class StrataNode {
       sender: store,
       nodeId: this.opts.nodeId ?? 1,
       engineSizeBytes: () => store.engineSizeBytes() + store.ts.diskBytes(),
+      maxSqlMemoryBytes: this.opts.maxSqlMemoryBytes,
+      tempDir: join(this.opts.storeDir, 'tmp'),
       ts: { proposeTs: (id, p) => store.proposeTs(id, p), proposeTsDrop: (id) => store.proposeTsDrop(id), proposeTsRetain: (id, before) => store.proposeTsRetain(id, before), proposeTsDelete: (id, p) => store.proposeTsDelete(id, p), proposeTsAlter: (id, p) => store.proposeTsAlter(id, p), proposeTsTagUpdate: (id, p) => store.proposeTsTagUpdate(id, p), proposeTsReorganize: (id, p) => store.proposeTsReorganize(id, p), tsReorganized: () => store.tsReorganized(), tsTable: (id) => store.ts.table(id), freeDiskBytes: () => store.freeDiskBytes() },
     });
     this.engine = engine;

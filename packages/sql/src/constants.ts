@@ -69,3 +69,31 @@ export const functionArgsMax = 100;
  * the largest statement to well under a second; PostgreSQL's own bound is 1 GB.
  */
 export const statementCharsMax = 16 * 1024 * 1024;
+
+// ---- memory and spilling -----------------------------------------------------------------------
+
+/** Spill files are written in chunks of this many bytes (one write call each). */
+export const spillWriteBytes = 1024 * 1024;
+
+/** Spill files are read back in chunks of this many bytes (one synchronous read each, ~0.1 ms). */
+export const spillReadBytes = 256 * 1024;
+
+/**
+ * Hash aggregation re-partitions a spilled partition at most this many times (each pass splits by
+ * a new hash into spillPartitions files); a partition still too big after that holds one huge
+ * group, which cannot be split: 53200.
+ */
+export const spillDepthMax = 4;
+export const spillPartitions = 16;
+
+/** The node's SQL memory budget by default: this fraction of the V8 heap limit (CockroachDB's --max-sql-memory default is 25% of RAM; here the heap limit binds first). */
+export const maxSqlMemoryHeapFraction = 0.5;
+
+/**
+ * A statement's budget (work_mem) by default: the node's budget divided by this, clamped to
+ * [workMemMinBytes, workMemMaxBytes] — several heavy statements can run at once before the node's
+ * budget refuses anyone.
+ */
+export const workMemShareOfNode = 8;
+export const workMemMinBytes = 16 * 1024 * 1024;
+export const workMemMaxBytes = 1024 * 1024 * 1024;

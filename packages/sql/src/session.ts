@@ -29,6 +29,8 @@ import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAcce
 import { Filter, Project, TableScan } from './exec/operators.js';
 import type { Ev } from './exec/operators.js';
 import { pump } from './exec/pump.js';
+import { formatPgMemory, parsePgMemory } from './exec/memory.js';
+import { TempFiles } from './exec/spill.js';
 import type { PumpSink } from './exec/pump.js';
 import { assignValue, checkRow, deleteRow, findConflict, insertChecked, insertRow, makeWriter, uniqueViolation, updateRow } from './exec/mutate.js';
 import { CopyParser, formatCopyRow } from './copy.js';
@@ -181,6 +183,7 @@ export class Session {
     this.database = opts.database;
     this.user = opts.user;
     this.settings.set('application_name', opts.applicationName ?? '');
+    this.settings.set('work_mem', formatPgMemory(engine.defaultWorkMemBytes));
     this.settings.set('session_authorization', opts.user);
     for (const [k, v] of Object.entries(opts.settings ?? {})) {
       try {
@@ -528,7 +531,12 @@ export class Session {
     for (const { stmt, text } of stmts) {
       if (stmt.kind === 'copy') {
         if (this.failed) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
-        const tag = stmt.direction === 'from' ? await this.copyFrom(stmt, out) : await this.copyTo(stmt, out);
+        let tag: string;
+        try {
+          tag = stmt.direction === 'from' ? await this.copyFrom(stmt, out) : await this.copyTo(stmt, out);
+        } finally {
+          this.endStatements();
+        }
         out.complete(tag);
         continue;
       }
@@ -561,6 +569,14 @@ export class Session {
    * statement completed, or null when it was suspended (more rows remain).
    */
   async execute(portal: Portal, maxRows: number, sink: ExecuteSink): Promise<{ tag: string | null }> {
+    try {
+      return await this.executeInner(portal, maxRows, sink);
+    } finally {
+      this.endStatements();
+    }
+  }
+
+  private async executeInner(portal: Portal, maxRows: number, sink: ExecuteSink): Promise<{ tag: string | null }> {
     const stmt = portal.prepared.stmt;
     if (portal.done) return { tag: portal.utility?.tag ?? 'SELECT 0' };
     if (this.failed && !isTxnEnd(stmt)) {
@@ -608,13 +624,18 @@ export class Session {
       const run = portal.running;
       try {
         const more = await this.pump(run, maxRows, sink);
-        if (more) return { tag: null };
+        if (more) {
+          this.suspended.add(run.ctx); // keeps its memory and spill files until the portal completes
+          return { tag: null };
+        }
+        this.endStatement(run.ctx);
         if (run.compiled.finish) await run.compiled.finish(run.ctx);
         portal.running = null;
         portal.done = true;
         if (run.implicit) await this.finishImplicit();
         return { tag: run.compiled.tag(run.state.count) };
       } catch (e) {
+        this.endStatement(run.ctx);
         portal.running = null;
         const retryable = e instanceof PgError && e.code === SqlState.SerializationFailure && run.implicit && run.state.count === 0 && attempt < 5;
         this.onError();
@@ -632,6 +653,31 @@ export class Session {
     const timeoutMs = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
     const started = Date.now();
     return pump(run, maxRows, sink, () => this.checkInterrupts(started, timeoutMs));
+  }
+
+  /**
+   * Statement contexts still holding memory or spill files. INVARIANT: every context is ended
+   * (its memory returned to the node's pool, its files deleted) when its statement completes or
+   * fails, or — for a portal suspended by a row limit — when it completes or the session closes.
+   */
+  private readonly liveCtxs = new Set<ExecCtx>();
+  private readonly suspended = new Set<ExecCtx>();
+
+  private endStatement(ctx: ExecCtx): void {
+    ctx.memory.close();
+    ctx.temp?.cleanup();
+    this.liveCtxs.delete(ctx);
+    this.suspended.delete(ctx);
+  }
+
+  /** Ends every context of the statement that just ran, except suspended portals'. */
+  private endStatements(): void {
+    for (const ctx of [...this.liveCtxs]) if (!this.suspended.has(ctx)) this.endStatement(ctx);
+  }
+
+  /** The session's work_mem in bytes. */
+  private workMemBytes(): number {
+    return parsePgMemory('work_mem', this.settings.get('work_mem') ?? '64MB');
   }
 
   private checkInterrupts(started: number, timeoutMs: number): void {
@@ -670,7 +716,7 @@ export class Session {
         return d ? seqs.peek(d) : 0n;
       },
     };
-    return {
+    const ctx: ExecCtx = {
       txn,
       catalog: this.view,
       session: this.sessionInfo(),
@@ -690,7 +736,11 @@ export class Session {
       syncDrains: 0,
       suspendable: false,
       subplans: new Map(),
+      memory: this.engine.memory.statement(this.workMemBytes()),
+      temp: this.engine.opts.tempDir ? new TempFiles(this.engine.opts.tempDir) : null,
     };
+    this.liveCtxs.add(ctx);
+    return ctx;
   }
 
   // ---- transactions ----------------------------------------------------------------------------
@@ -720,10 +770,11 @@ export class Session {
     this.failed = true;
   }
 
-  /** The connection is closing: abandon any transaction. */
+  /** The connection is closing: abandon any transaction and every statement's memory and files. */
   close(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.txn = null;
+    for (const ctx of [...this.liveCtxs]) this.endStatement(ctx);
   }
 
   // ---- compilation of queries and DML ----------------------------------------------------------
@@ -1499,7 +1550,7 @@ export class Session {
       case 'setTransaction':
         return { rows: [], tag: 'SET' };
       case 'reset':
-        if (stmt.name === 'all') for (const [k] of defaultSettings) this.resetSetting(k);
+        if (stmt.name === 'all') for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) this.resetSetting(k);
         else this.resetSetting(stmt.name);
         return { rows: [], tag: 'RESET' };
       case 'use':
@@ -2020,6 +2071,10 @@ export class Session {
         parseDurationMs(value);
         this.setSetting(name, value);
         return;
+      case 'work_mem':
+        // Strata's work_mem is one statement's budget (all its sorts and hash tables together).
+        this.setSetting(name, formatPgMemory(parsePgMemory(name, value)));
+        return;
       case 'transaction_isolation':
       case 'default_transaction_isolation':
         // Every transaction is serializable; weaker levels are upgraded, as CockroachDB does.
@@ -2046,6 +2101,10 @@ export class Session {
 
   private resetSetting(name0: string): void {
     const name = name0.toLowerCase() === 'time zone' ? 'timezone' : name0.toLowerCase();
+    if (name === 'work_mem') {
+      this.setSetting(name, formatPgMemory(this.engine.defaultWorkMemBytes));
+      return;
+    }
     const d = defaultSettings.find(([k]) => k === name);
     if (!d) {
       if (!this.settings.has(name)) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name0}"`);

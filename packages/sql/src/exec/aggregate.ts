@@ -7,7 +7,11 @@ import { T, compareValues, formatValue, hashKey } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import { addIntervals } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
-import { batchRowsMax, drain, yieldEveryRows } from './context.js';
+import { batchRowsMax, canWait, drain, waitFor, yieldEveryRows } from './context.js';
+import { estimateRowBytes, estimateValueBytes, outOfMemory } from './memory.js';
+import type { MemoryAccount } from './memory.js';
+import type { SpillFile, TempFiles } from './spill.js';
+import { spillDepthMax, spillPartitions } from '../constants.js';
 import { RunSorter, mergeRuns } from './sorter.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 import { compareRowsBy } from './operators.js';
@@ -31,6 +35,8 @@ export interface AggSpec {
   orderBy: SortKey[];
   star: boolean;
   make: () => Accumulator;
+  /** The accumulator keeps every value (array_agg, string_agg): its memory grows per row. */
+  grows?: boolean;
 }
 
 /**
@@ -418,6 +424,31 @@ export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'las
 
 export const aggregateNames = new Set(['elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
+/** Estimated bytes of one accumulator's fixed state (a closure and a few numbers). */
+const accumulatorBytes = 96;
+
+/** The partition (of spillPartitions) of a group key at spill level `level` (a salted FNV-1a). */
+function partitionOf(hk: string, level: number): number {
+  let h = (0x811c9dc5 ^ Math.imul(level + 1, 0x9e3779b1)) >>> 0;
+  for (let i = 0; i < hk.length; i++) h = Math.imul(h ^ hk.charCodeAt(i), 0x01000193) >>> 0;
+  return h % spillPartitions;
+}
+
+/** The rows of a spill file as batches, with a yield point after each. */
+function* readBatches(f: SpillFile): Batches {
+  const reader = f.reader();
+  let out: Row[] = [];
+  for (let v = reader.next(); v !== undefined; v = reader.next()) {
+    out.push(v as Row);
+    if (out.length >= batchRowsMax) {
+      yield out;
+      out = [];
+      yield [];
+    }
+  }
+  if (out.length > 0) yield out;
+}
+
 interface Group {
   keys: Value[];
   accs: Accumulator[];
@@ -451,7 +482,31 @@ export class HashAggregate implements Operator {
     };
   }
 
+  /**
+   * Aggregates in passes. Groups are charged to the statement's memory; when it is spent (and
+   * there are GROUP BY keys and a temp dir), the table freezes: rows of groups already in memory
+   * still fold in, rows of any other group are written to one of spillPartitions files by a hash
+   * of their key. After the input, the groups in memory are emitted and freed, then each
+   * partition is aggregated the same way (a group lives in exactly one place: in memory if it
+   * existed when the table froze, else wholly in one partition). A partition may split again with
+   * a new hash, up to spillDepthMax times.
+   */
   *exec(ctx: ExecCtx): Batches {
+    const acct = ctx.memory.account('GROUP BY (hash aggregation)');
+    try {
+      const fused = this.fusedInput?.();
+      yield* this.pass(ctx, acct, fused ? { fused } : { batches: this.input.exec(ctx) }, 0);
+    } finally {
+      acct.clear();
+    }
+  }
+
+  private *pass(
+    ctx: ExecCtx,
+    acct: MemoryAccount,
+    source: { batches: Batches } | { fused: { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<void>; filter: Ev | null } },
+    level: number,
+  ): Batches {
     const groups = new Map<string, Group>();
     const order: Group[] = [];
     const nKeys = this.groupBy.length;
@@ -459,7 +514,11 @@ export class HashAggregate implements Operator {
     // Rows may be a reused array (fused scans): nothing below keeps `r` or the scratch arrays.
     const keys: Value[] = new Array<Value>(nKeys).fill(null);
     const argBufs: Value[][] = this.aggs.map((a) => new Array<Value>(a.args.length).fill(null));
+    const groupBytes = 64 + nAggs * accumulatorBytes;
     let last: Group | null = null;
+    const spill: { parts: SpillFile[] | null } = { parts: null };
+    const writes: Promise<void>[] = [];
+    const async = canWait(ctx);
     const consume = (r: Row) => {
       let same = last !== null;
       for (let i = 0; i < nKeys; i++) {
@@ -474,6 +533,16 @@ export class HashAggregate implements Operator {
         for (let i = 0; i < nKeys; i++) hk = i === 0 ? hashKey(keys[i] as Value, (this.groupBy[i] as { type: SqlType }).type) : hk + '\u0001' + hashKey(keys[i] as Value, (this.groupBy[i] as { type: SqlType }).type);
         let found = groups.get(hk);
         if (!found) {
+          if (!spill.parts && !acct.tryGrow(groupBytes + estimateRowBytes(keys))) {
+            if (nKeys === 0 || !ctx.temp || level >= spillDepthMax) throw outOfMemory('GROUP BY (hash aggregation)', ctx.memory);
+            spill.parts = Array.from({ length: spillPartitions }, () => (ctx.temp as TempFiles).create('hashagg'));
+          }
+          if (spill.parts) {
+            // Frozen: a new group's rows go to its partition.
+            const p = (spill.parts[partitionOf(hk, level)] as SpillFile).append(r, async);
+            if (p) writes.push(p);
+            return;
+          }
           found = this.newGroup(keys.slice());
           groups.set(hk, found);
           order.push(found);
@@ -493,27 +562,38 @@ export class HashAggregate implements Operator {
           const k = args.map((v, j) => hashKey(v, a.argTypes[j] as SqlType)).join('\u0001');
           if (seen.has(k)) continue;
           seen.add(k);
+          acct.grow(16 + 2 * k.length);
         }
-        if (ord) ord.push({ sort: a.orderBy.map((k) => k.ev(r, ctx)), args });
-        else (g.accs[i] as Accumulator).add(args, ctx);
+        if (ord) {
+          const sort = a.orderBy.map((k) => k.ev(r, ctx));
+          acct.grow(estimateRowBytes(args) + estimateRowBytes(sort) + 32);
+          ord.push({ sort, args });
+        } else {
+          // array_agg and string_agg keep every value: charge them (other states are fixed-size).
+          if (a.grows) acct.grow(estimateValueBytes(args[0] as Value) + 8);
+          (g.accs[i] as Accumulator).add(args, ctx);
+        }
       }
     };
-    const fused = this.fusedInput?.();
-    if (fused) {
-      const pred = fused.filter;
+    if ('fused' in source) {
+      const pred = source.fused.filter;
       const fn = pred
         ? (r: Row) => {
             if (pred(r, ctx) === true) consume(r);
           }
         : consume;
-      for (const _ of fused.visit(ctx, fn)) yield [];
+      for (const _ of source.fused.visit(ctx, fn)) {
+        if (writes.length > 0) yield waitFor(Promise.all(writes.splice(0)));
+        else yield [];
+      }
     } else {
-      for (const b of this.input.exec(ctx)) {
+      for (const b of source.batches) {
         if (b.length === 0) {
           yield b;
           continue;
         }
         for (const r of b) consume(r);
+        if (writes.length > 0) yield waitFor(Promise.all(writes.splice(0)));
       }
     }
     if (order.length === 0 && this.groupBy.length === 0) order.push(this.newGroup([]));
@@ -545,6 +625,22 @@ export class HashAggregate implements Operator {
       }
     }
     if (out.length > 0) yield out;
+    const parts = spill.parts;
+    if (!parts) return;
+    // The groups in memory are out: free them, then aggregate each partition.
+    groups.clear();
+    order.length = 0;
+    last = null;
+    acct.clear();
+    for (const f of parts) {
+      const p = f.finishWriting(async);
+      if (p) yield waitFor(p);
+    }
+    for (const f of parts) {
+      if (f.records > 0) yield* this.pass(ctx, acct, { batches: readBatches(f) }, level + 1);
+      acct.clear();
+      f.remove();
+    }
   }
 
   explain() {
@@ -577,7 +673,16 @@ export class WindowOp implements Operator {
   ) {}
 
   *exec(ctx: ExecCtx): Batches {
-    const rows = yield* drain(this.input, ctx);
+    const acct = ctx.memory.account('window (partition rows)');
+    try {
+      yield* this.run(ctx, acct);
+    } finally {
+      acct.clear();
+    }
+  }
+
+  private *run(ctx: ExecCtx, acct: MemoryAccount): Batches {
+    const rows = yield* drain(this.input, ctx, [], acct);
     const results: Value[][] = rows.map(() => new Array<Value>(this.funcs.length).fill(null));
     for (let fi = 0; fi < this.funcs.length; fi++) yield* this.compute(this.funcs[fi] as WindowFuncSpec, fi, rows, results, ctx);
     let out: Row[] = [];

@@ -3,6 +3,9 @@ import type { Txn } from '@strata/kv';
 import type { CatalogView } from '../catalog/catalog.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import type { PgRegex } from '../regex/regex.js';
+import { estimateRowBytes } from './memory.js';
+import type { MemoryAccount, StatementMemory } from './memory.js';
+import type { TempFiles } from './spill.js';
 
 export type Row = Value[];
 
@@ -119,6 +122,10 @@ export interface ExecCtx {
   suspendable: boolean;
   /** Materialized uncorrelated subqueries of this statement, by subplan id. */
   subplans: Map<number, Row[]>;
+  /** This statement's memory budget (work_mem within --max-sql-memory). */
+  memory: StatementMemory;
+  /** This statement's spill files (deleted when it ends); null where the node has no temp dir. */
+  temp: TempFiles | null;
 }
 
 export interface ServerInfo {
@@ -172,14 +179,20 @@ export function collect(op: Operator, ctx: ExecCtx, rowsMax = Infinity): Row[] {
   return out;
 }
 
-/** Materializes an operator's rows into `into`, forwarding its yield points (rule 3). */
-export function* drain(op: Operator, ctx: ExecCtx, into: Row[] = []): Generator<Row[], Row[], undefined> {
+/**
+ * Materializes an operator's rows into `into`, forwarding its yield points (rule 3), charging
+ * each row to `account` (53200 past the budget) when given.
+ */
+export function* drain(op: Operator, ctx: ExecCtx, into: Row[] = [], account: MemoryAccount | null = null): Generator<Row[], Row[], undefined> {
   for (const b of op.exec(ctx)) {
     if (b.length === 0) {
       yield b;
       continue;
     }
-    for (const r of b) into.push(r);
+    for (const r of b) {
+      if (account) account.grow(estimateRowBytes(r));
+      into.push(r);
+    }
   }
   return into;
 }
@@ -187,13 +200,17 @@ export function* drain(op: Operator, ctx: ExecCtx, into: Row[] = []): Generator<
 /** Materializes the subplan a NeedSubplan asks for into ctx.subplans, forwarding yield points. */
 export function* materializeSubplan(need: NeedSubplan, ctx: ExecCtx): Generator<Row[], void, undefined> {
   const rows: Row[] = [];
+  const account = ctx.memory.account('a subquery\'s rows');
   const it = need.plan.exec(ctx);
   for (const b of it) {
     if (b.length === 0) {
       yield b;
       continue;
     }
-    for (const r of b) rows.push(r);
+    for (const r of b) {
+      account.grow(estimateRowBytes(r));
+      rows.push(r);
+    }
     if (rows.length >= need.rowsMax) {
       it.return();
       break;

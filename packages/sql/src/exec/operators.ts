@@ -8,8 +8,12 @@ import { decodeIndexValue, decodeRow, primaryKeyFromValues } from '../catalog/ro
 import type { TableCodec } from '../catalog/rowcodec.js';
 import { compareValues, hashKey } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
-import { NeedSubplan, batchRowsMax, drain, materializeSubplan, yieldEveryRows } from './context.js';
-import { RunSorter, mergeRuns } from './sorter.js';
+import { NeedSubplan, batchRowsMax, canWait, drain, materializeSubplan, waitFor, yieldEveryRows } from './context.js';
+import { ArrayCursor, FileCursor, RunSorter, mergeItems, mergeRuns } from './sorter.js';
+import type { RunCursor } from './sorter.js';
+import { estimateRowBytes, outOfMemory } from './memory.js';
+import type { MemoryAccount } from './memory.js';
+import type { SpillFile, TempFiles } from './spill.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 
 export type Ev = (row: Row, ctx: ExecCtx) => Value;
@@ -319,30 +323,75 @@ export class Sort implements Operator {
     return this.input.columns;
   }
 
+  /**
+   * Sorts in runs (sorter.ts). Rows are charged to the statement's memory; when the budget is
+   * spent, every run in memory is merged into one sorted file (external merge sort) and the
+   * memory returned; at the end the files and the runs still in memory are merged.
+   */
   *exec(ctx: ExecCtx): Batches {
     const cmp = compareRowsBy(this.keys);
     const sorter = new RunSorter(cmp);
     const keys = this.keys;
-    for (const b of this.input.exec(ctx)) {
-      if (b.length === 0) {
-        yield b;
-        continue;
-      }
-      for (const r of b) {
-        const k: Value[] = new Array<Value>(keys.length);
-        for (let i = 0; i < keys.length; i++) k[i] = (keys[i] as SortKey).ev(r, ctx);
-        if (sorter.push({ k, r })) {
-          sorter.sealRun();
-          yield [];
+    const acct = ctx.memory.account('ORDER BY (sort)');
+    const files: SpillFile[] = [];
+    try {
+      for (const b of this.input.exec(ctx)) {
+        if (b.length === 0) {
+          yield b;
+          continue;
+        }
+        for (const r of b) {
+          const k: Value[] = new Array<Value>(keys.length);
+          for (let i = 0; i < keys.length; i++) k[i] = (keys[i] as SortKey).ev(r, ctx);
+          const bytes = estimateRowBytes(r) + estimateRowBytes(k) + sortItemBytes;
+          if (!acct.tryGrow(bytes)) {
+            if (!ctx.temp || (sorter.pending === 0 && !sorter.hasRuns)) throw outOfMemory('ORDER BY (sort)', ctx.memory);
+            yield* spillRuns(sorter, cmp, ctx, ctx.temp, files);
+            acct.clear();
+            acct.grow(bytes);
+          }
+          if (sorter.push({ k, r })) {
+            sorter.sealRun();
+            yield [];
+          }
         }
       }
+      const cursors: RunCursor[] = files.map((f) => new FileCursor(f.reader()));
+      yield* mergeRuns([...cursors, ...sorter.finish()], cmp);
+    } finally {
+      acct.clear();
+      for (const f of files) f.remove();
     }
-    yield* mergeRuns(sorter.finish(), cmp);
   }
 
   explain() {
     return { label: 'sort', children: [this.input] };
   }
+}
+
+/** Per hash-table entry beyond its row: the entry object, its key string and the map slot. */
+const hashEntryBytes = 96;
+
+/** Per sorted item beyond its row and key: the item object and the array slot. */
+const sortItemBytes = 48;
+
+/** Writes every in-memory run of `sorter`, merged, into one new spill file. */
+function* spillRuns(sorter: RunSorter, cmp: (a: Value[], b: Value[]) => number, ctx: ExecCtx, temp: TempFiles, files: SpillFile[]): Generator<Row[], void, undefined> {
+  if (sorter.pending > 0) sorter.sealRun();
+  const runs = sorter.takeRuns().map((r) => new ArrayCursor(r));
+  const f = temp.create('sort');
+  files.push(f);
+  const async = canWait(ctx);
+  for (const item of mergeItems(runs, cmp)) {
+    if (item === null) {
+      yield [];
+      continue;
+    }
+    const p = f.append([item.k, item.r], async);
+    if (p) yield waitFor(p);
+  }
+  const p = f.finishWriting(async);
+  if (p) yield waitFor(p);
 }
 
 /** DISTINCT (on all columns, or on the first `onCount` key expressions for DISTINCT ON). */
@@ -356,6 +405,15 @@ export class Distinct implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
+    const acct = ctx.memory.account('DISTINCT (hash set)');
+    try {
+      yield* this.run(ctx, acct);
+    } finally {
+      acct.clear();
+    }
+  }
+
+  private *run(ctx: ExecCtx, acct: MemoryAccount): Batches {
     const seen = new Set<string>();
     for (const b of this.input.exec(ctx)) {
       if (b.length === 0) {
@@ -366,6 +424,7 @@ export class Distinct implements Operator {
       for (const r of b) {
         const k = this.keys.map((x) => hashKey(x.ev(r, ctx), x.type)).join('\u0001');
         if (seen.has(k)) continue;
+        acct.grow(32 + 2 * k.length);
         seen.add(k);
         out.push(r);
       }
@@ -420,6 +479,15 @@ export class HashJoin implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
+    const acct = ctx.memory.account('JOIN (hash table)');
+    try {
+      yield* this.join(ctx, acct);
+    } finally {
+      acct.clear();
+    }
+  }
+
+  private *join(ctx: ExecCtx, acct: MemoryAccount): Batches {
     const table = new Map<string, { row: Row; matched: boolean }[]>();
     const rightAll: { row: Row; matched: boolean }[] = [];
     for (const b of this.right.exec(ctx)) {
@@ -428,6 +496,7 @@ export class HashJoin implements Operator {
         continue;
       }
       for (const r of b) {
+        acct.grow(estimateRowBytes(r) + hashEntryBytes);
         const entry = { row: r, matched: false };
         if (this.type === 'right' || this.type === 'full') rightAll.push(entry);
         let hasNull = false;
@@ -506,10 +575,19 @@ export class NestedLoopJoin implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
+    const acct = ctx.memory.account('JOIN (nested loop inner rows)');
+    try {
+      yield* this.run(ctx, acct);
+    } finally {
+      acct.clear();
+    }
+  }
+
+  private *run(ctx: ExecCtx, acct: MemoryAccount): Batches {
     const nl = this.left.columns.length;
     const nr = this.right.columns.length;
     let rights: { row: Row; matched: boolean }[] | null = null;
-    if (!this.lateral) rights = (yield* drain(this.right, ctx)).map((row) => ({ row, matched: false }));
+    if (!this.lateral) rights = (yield* drain(this.right, ctx, [], acct)).map((row) => ({ row, matched: false }));
     let sinceYield = 0;
     for (const b of this.left.exec(ctx)) {
       if (b.length === 0) {
@@ -695,8 +773,10 @@ export class WithCtes implements Operator {
 
   *exec(ctx: ExecCtx): Batches {
     for (const c of this.ctes) {
+      // Materialized rows stay for the whole statement: their account is returned when it ends.
+      const acct = ctx.memory.account(`WITH ${c.name} (materialized rows)`);
       if (!c.recursive) {
-        ctx.ctes.set(c.id, yield* drain(c.plan, ctx));
+        ctx.ctes.set(c.id, yield* drain(c.plan, ctx, [], acct));
         continue;
       }
       const { base, step, all } = c.recursive;
@@ -713,6 +793,7 @@ export class WithCtes implements Operator {
         }
         work.push(r);
         result.push(r);
+        acct.grow(estimateRowBytes(r));
       }
       let iterations = 0;
       while (work.length > 0) {
@@ -729,6 +810,7 @@ export class WithCtes implements Operator {
           }
           next.push(r);
           result.push(r);
+          acct.grow(estimateRowBytes(r));
         }
         work = next;
         if (result.length > 10_000_000) throw new PgError(SqlState.ProgramLimitExceeded, 'recursive query produced more than 10000000 rows');

@@ -12,6 +12,7 @@ import { sortRunRows } from '../constants.js';
 import { batchRowsMax, yieldEveryRows } from './context.js';
 import type { Row } from './context.js';
 import type { Value } from '../types/types.js';
+import type { SpillReader } from './spill.js';
 
 export interface SortItem {
   k: Value[];
@@ -25,7 +26,7 @@ export interface RunCursor {
   advance(): void;
 }
 
-class ArrayCursor implements RunCursor {
+export class ArrayCursor implements RunCursor {
   private i = 0;
   constructor(private readonly items: SortItem[]) {}
   head(): SortItem | null {
@@ -41,11 +42,13 @@ class ArrayCursor implements RunCursor {
 export type KeyCompare = (a: Value[], b: Value[]) => number;
 
 /**
- * Merges sorted cursors, yielding batches of rows and an empty batch (a yield point) every
- * yieldEveryRows rows. Ties go to the lower cursor index.
+ * Merges sorted cursors item by item: yields each item in order, and null (a yield point) every
+ * yieldEveryRows items. Ties go to the lower cursor index.
  */
-export function* mergeRuns(cursors: RunCursor[], cmp: KeyCompare): Generator<Row[], void, undefined> {
-  // Heap of cursor indexes ordered by (head key, index).
+export function* mergeItems(
+  cursors: RunCursor[],
+  cmp: KeyCompare,
+): Generator<SortItem | null, void, undefined> {
   const heap: number[] = [];
   const less = (a: number, b: number): boolean => {
     const c = cmp(
@@ -68,25 +71,57 @@ export function* mergeRuns(cursors: RunCursor[], cmp: KeyCompare): Generator<Row
   };
   for (let i = 0; i < cursors.length; i++) if ((cursors[i] as RunCursor).head() !== null) heap.push(i);
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
-  let out: Row[] = [];
   let sinceYield = 0;
   while (heap.length > 0) {
-    const top = heap[0] as number;
-    const c = cursors[top] as RunCursor;
-    out.push((c.head() as SortItem).r);
+    const c = cursors[heap[0] as number] as RunCursor;
+    const item = c.head() as SortItem;
     c.advance();
     if (c.head() === null) {
       heap[0] = heap[heap.length - 1] as number;
       heap.pop();
     }
     if (heap.length > 0) down(0);
+    yield item;
+    if (++sinceYield >= yieldEveryRows) {
+      sinceYield = 0;
+      yield null;
+    }
+  }
+}
+
+/**
+ * Merges sorted cursors, yielding batches of rows and an empty batch (a yield point) every
+ * yieldEveryRows rows. Ties go to the lower cursor index.
+ */
+export function* mergeRuns(cursors: RunCursor[], cmp: KeyCompare): Generator<Row[], void, undefined> {
+  if (cursors.length === 1) {
+    // One run: no heap.
+    const c = cursors[0] as RunCursor;
+    let out: Row[] = [];
+    for (let item = c.head(); item !== null; item = c.head()) {
+      out.push(item.r);
+      c.advance();
+      if (out.length >= batchRowsMax) {
+        yield out;
+        out = [];
+        yield [];
+      }
+    }
+    if (out.length > 0) yield out;
+    return;
+  }
+  let out: Row[] = [];
+  for (const item of mergeItems(cursors, cmp)) {
+    if (item === null) {
+      if (out.length > 0) yield out;
+      out = [];
+      yield [];
+      continue;
+    }
+    out.push(item.r);
     if (out.length >= batchRowsMax) {
       yield out;
       out = [];
-    }
-    if (++sinceYield >= yieldEveryRows) {
-      sinceYield = 0;
-      yield [];
     }
   }
   if (out.length > 0) yield out;
@@ -127,9 +162,37 @@ export class RunSorter {
     return this.current.length;
   }
 
+  get hasRuns(): boolean {
+    return this.runs.length > 0;
+  }
+
   /** Seals what is left and returns cursors over every in-memory run, in input order. */
   finish(): RunCursor[] {
     if (this.current.length > 0) this.sealRun();
     return this.runs.splice(0).map((r) => new ArrayCursor(r));
+  }
+}
+
+/** A run written to a spill file as [key, row] records. */
+export class FileCursor implements RunCursor {
+  private cur: SortItem | null;
+
+  constructor(private readonly reader: SpillReader) {
+    this.cur = this.read();
+  }
+
+  head(): SortItem | null {
+    return this.cur;
+  }
+
+  advance(): void {
+    this.cur = this.read();
+  }
+
+  private read(): SortItem | null {
+    const v = this.reader.next();
+    if (v === undefined) return null;
+    const [k, r] = v as [Value[], Row];
+    return { k, r };
   }
 }

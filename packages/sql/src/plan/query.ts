@@ -909,6 +909,7 @@ export class QueryPlanner {
           orderBy,
           star: e.star,
           make: makeAccumulator(name, argTypes, () => b.vctx),
+          grows: name === 'array_agg' || name === 'string_agg',
         };
       } finally {
         b.noAggClause = null;
