@@ -17,7 +17,7 @@ import type { TestNode } from '../../../qa/harness/node.js';
 let node: TestNode;
 let c: pg.Client;
 beforeAll(async () => {
-  node = await startNode(undefined, ['--max-sql-memory=256MiB']);
+  node = await startNode(undefined, ['--max-sql-memory=160MiB']);
   c = new pg.Client(node.url);
   await c.connect();
 });
@@ -31,14 +31,14 @@ const tmpFiles = () => readdirSync(join(node.dir, 'tmp')).filter((f) => f.endsWi
 
 describe('memory budgets', () => {
   it('work_mem is a session setting sized from the node budget', async () => {
-    expect((await c.query('show work_mem')).rows[0]).toEqual({ work_mem: '32MB' }); // 256 MiB / 8
+    expect((await c.query('show work_mem')).rows[0]).toEqual({ work_mem: '20MB' }); // 160 MiB / 8
     await c.query("set work_mem = '1MB'");
     expect((await c.query('show work_mem')).rows[0]).toEqual({ work_mem: '1MB' });
     await c.query('set work_mem = 2048'); // kB, as in PostgreSQL
     expect((await c.query('show work_mem')).rows[0]).toEqual({ work_mem: '2MB' });
     await expect(c.query("set work_mem = 'lots'")).rejects.toMatchObject({ code: '22023' });
     await c.query('reset work_mem');
-    expect((await c.query('show work_mem')).rows[0]).toEqual({ work_mem: '32MB' });
+    expect((await c.query('show work_mem')).rows[0]).toEqual({ work_mem: '20MB' });
   });
 
   it('an over-budget sort spills to temporary files, answers correctly, and removes them', async () => {
@@ -142,8 +142,8 @@ describe('memory budgets', () => {
     const other = new pg.Client(node.url);
     await other.connect();
     try {
-      await holder`set work_mem = '250MB'`;
-      await other.query("set work_mem = '250MB'");
+      await holder`set work_mem = '150MB'`;
+      await other.query("set work_mem = '150MB'");
       let checked = false;
       for await (const _rows of holder`select g, count(*) over () from generate_series(1, 2000000) g`.cursor(
         10,
@@ -165,7 +165,7 @@ describe('memory budgets', () => {
       await other.end();
     }
     // Released: the same statement now fits.
-    await c.query("set work_mem = '250MB'");
+    await c.query("set work_mem = '150MB'");
     expect(
       (await c.query('select array_length(array_agg(g), 1)::int as n from generate_series(1, 14000000) g'))
         .rows[0],

@@ -97,3 +97,15 @@ export const maxSqlMemoryHeapFraction = 0.5;
 export const workMemShareOfNode = 8;
 export const workMemMinBytes = 16 * 1024 * 1024;
 export const workMemMaxBytes = 1024 * 1024 * 1024;
+
+/** The lexer returns to the event loop after every this many characters (~2–5 ms of lexing). */
+export const lexSliceChars = 128 * 1024;
+
+/**
+ * An IN list of at least this many literals of one kind is bound in bulk (straight into a hash
+ * set, no expression per item); such lists do not drive index lookups (the scan probes the set).
+ */
+export const inListBulkMin = 10_000;
+
+/** A VALUES list of at least this many rows of literals is bound row by row while it is scanned. */
+export const valuesBulkMin = 1000;

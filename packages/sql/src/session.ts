@@ -9,7 +9,7 @@
 import { PgError, SqlState, assert } from '@strata/common';
 import { Txn } from '@strata/kv';
 import type { KvWrite } from '@strata/kv';
-import { parseExpression, parseOne, parseStatements } from './parser/parser.js';
+import { parseExpression, parseOne, parseStatements, parseStatementsAsync } from './parser/parser.js';
 import type { SelectItem, SelectStmt, Statement } from './parser/ast.js';
 import type { CatalogView } from './catalog/catalog.js';
 import { virtualSchemas } from './catalog/catalog.js';
@@ -521,7 +521,7 @@ export class Session {
       backpressure?(): Promise<void> | null;
     },
   ): Promise<void> {
-    const stmts = parseStatements(sql);
+    const stmts = await parseStatementsAsync(sql);
     if (stmts.length === 0) {
       out.empty();
       return;

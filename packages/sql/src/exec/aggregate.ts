@@ -570,7 +570,10 @@ export class HashAggregate implements Operator {
           ord.push({ sort, args });
         } else {
           // array_agg and string_agg keep every value: charge them (other states are fixed-size).
-          if (a.grows) acct.grow(estimateValueBytes(args[0] as Value) + 8);
+          if (a.grows) {
+            const v = args[0] as Value;
+            acct.grow(typeof v === 'number' || v === null || typeof v === 'boolean' ? 8 : estimateValueBytes(v) + 8); // a slot, plus a boxed value
+          }
           (g.accs[i] as Accumulator).add(args, ctx);
         }
       }

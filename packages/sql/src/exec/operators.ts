@@ -127,8 +127,16 @@ export class ValuesOp implements Operator {
   ) {}
 
   *exec(ctx: ExecCtx): Batches {
-    const out: Row[] = [];
-    for (const r of this.rows) out.push(r.map((e) => e([], ctx)));
+    let out: Row[] = [];
+    for (const r of this.rows) {
+      out.push(r.map((e) => e([], ctx)));
+      if (out.length >= batchRowsMax) {
+        ctx.work += out.length;
+        yield out;
+        out = [];
+        yield [];
+      }
+    }
     if (out.length > 0) yield out;
   }
 

@@ -32,7 +32,7 @@ import { aggregateNames, windowOnlyNames } from '../exec/aggregate.js';
 import type { CatalogView } from '../catalog/catalog.js';
 import type { SessionInfo } from '../exec/context.js';
 import { Scope } from './scope.js';
-import { exprDepthMax, functionArgsMax, inListHashMin } from '../constants.js';
+import { exprDepthMax, functionArgsMax, inListBulkMin, inListHashMin } from '../constants.js';
 import { stackDepthExceeded } from '../parser/parser.js';
 import { subplanRows, valueSetOf } from './subquery.js';
 import type { SubplanRows, ValueSet } from './subquery.js';
@@ -314,6 +314,8 @@ export class Binder {
    * are as deep as this recursion).
    */
   bind(e: Expr, scope: Scope): BoundExpr {
+    // Literals without hooks (the bulk of long IN and VALUES lists) need none of the machinery.
+    if (e.kind === 'literal' && this.hooks.length === 0) return this.literal(e);
     if (++this.depth > exprDepthMax) {
       this.depth--;
       throw stackDepthExceeded();
@@ -473,6 +475,8 @@ export class Binder {
         return this.like(e, scope);
       case 'inlist': {
         const arg = this.bind(e.arg, scope);
+        const fast = e.list.length >= inListBulkMin ? this.bulkInList(arg, e.list, e.negated) : null;
+        if (fast) return fast;
         const items = e.list.map((x) => this.bind(x, scope));
         const t = commonType([arg.type, ...items.map((i) => i.type)], 'IN');
         const a = this.coerce(arg, t);
@@ -773,6 +777,65 @@ export class Binder {
     } else throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${op} ${formatType(t)}`, { position: pos + 1 });
     const isConst = isFoldable(a);
     return { type: t, ev: (r, ctx) => { const v = f(r, ctx); return v === null ? null : g(v); }, shape: isConst ? { k: 'const', param: null } : { k: 'other' }, name: '?column?' };
+  }
+
+  /**
+   * A very long IN list of number or string literals (a 1,000,000-item list): the values go
+   * straight into a hash set, without a bound expression per item. Null when the list or the
+   * argument's type does not fit (then the general path binds it). Such a list does not drive
+   * index lookups (shape other): the scan probes the set.
+   */
+  private bulkInList(arg: BoundExpr, list: Expr[], neg: boolean): BoundExpr | null {
+    const first = list[0];
+    if (!first || first.kind !== 'literal') return null;
+    const kind = first.literalType;
+    if (kind !== 'integer' && kind !== 'string') return null;
+    for (const x of list) if (x.kind !== 'literal' || x.literalType !== kind) return null;
+    const at = arg.type.kind;
+    const numericArg = at === 'int2' || at === 'int4' || at === 'int8' || at === 'numeric' || at === 'float4' || at === 'float8';
+    const textArg = at === 'text' || at === 'varchar' || at === 'name' || at === 'unknown';
+    if (kind === 'integer' ? !numericArg : !textArg) return null;
+    let t: SqlType;
+    // Plain numbers and bigints compare by value in a Set; anything else by hashKey.
+    const keys = new Set<unknown>();
+    let keyOf: (v: Value) => unknown = (v) => v;
+    if (kind === 'integer') {
+      let widest: SqlType = T.int4;
+      for (const x of list) {
+        const n = Number((x as Expr & { kind: 'literal' }).value);
+        if (Number.isSafeInteger(n) && n >= -2147483648 && n <= 2147483647) continue;
+        widest = this.literal(x as Expr & { kind: 'literal' }).type;
+        if (widest.kind === 'numeric') break;
+      }
+      t = commonType([arg.type, widest], 'IN');
+      if (t.kind === 'int2' || t.kind === 'int4' || t.kind === 'float4' || t.kind === 'float8') {
+        for (const x of list) keys.add(Number((x as Expr & { kind: 'literal' }).value));
+      } else if (t.kind === 'int8') {
+        for (const x of list) keys.add(BigInt(String((x as Expr & { kind: 'literal' }).value)));
+      } else {
+        const tt = t;
+        keyOf = (v) => hashKey(v, tt);
+        const none = undefined as unknown as ExecCtx;
+        for (const x of list) {
+          const l = this.literal(x as Expr & { kind: 'literal' });
+          keys.add(hashKey(castValue(l.ev([], none), l.type, tt, this.vctx), tt));
+        }
+      }
+    } else {
+      t = at === 'unknown' ? T.text : arg.type;
+      for (const x of list) keys.add(String((x as Expr & { kind: 'literal' }).value));
+    }
+    const a = this.coerce(arg, t);
+    return {
+      type: T.bool,
+      ev: (r, ctx) => {
+        const v = a.ev(r, ctx);
+        if (v === null) return null;
+        return keys.has(keyOf(v)) !== neg;
+      },
+      shape: { k: 'other' },
+      name: '?column?',
+    };
   }
 
   /** A reference resolved in scope `target`: every subquery planned inside `target` (or below it) is correlated. */

@@ -11,7 +11,7 @@ import { Decimal } from '../types/numeric.js';
 import { addIntervalToTimestamp, parseInterval } from '../types/datetime.js';
 import { bucketWidthUs, kwdbBucketWidth, timescaleOriginUs } from '../functions/scalar.js';
 import { regexpMatches, regexpSplit } from '../regex/functions.js';
-import { targetListEntriesMax } from '../constants.js';
+import { targetListEntriesMax, valuesBulkMin } from '../constants.js';
 import { GapFill } from '../exec/gapfill.js';
 import { GroupWindowAssign } from '../exec/group_window.js';
 import { TsColumnarAggregate } from '../exec/ts_aggregate.js';
@@ -196,6 +196,10 @@ export class QueryPlanner {
     const scope = new Scope([], outer);
     const n = rows[0]?.length ?? 0;
     for (const r of rows) if (r.length !== n) throw new PgError(SqlState.SyntaxError, 'VALUES lists must all be the same length');
+    if (!targetTypes && rows.length >= valuesBulkMin) {
+      const bulk = this.bulkValues(rows, n, scope);
+      if (bulk) return bulk;
+    }
     const bound = rows.map((r) => r.map((e) => (e.kind === 'default' ? null : this.binder.bind(e, scope))));
     const types: SqlType[] = [];
     for (let i = 0; i < n; i++) {
@@ -209,6 +213,49 @@ export class QueryPlanner {
     const evs = bound.map((r) => r.map((b, i) => (b === null ? (() => DEFAULT_MARKER as unknown as Value) : targetTypes ? this.binder.resolveUnknown(b).ev : this.binder.coerce(b, types[i] as SqlType).ev)));
     const cols = types.map((t, i) => ({ name: `column${i + 1}`, type: targetTypes ? (bound[0]?.[i] ? this.binder.resolveUnknown(bound[0][i] as BoundExpr).type : t) : t }));
     return new ValuesOp(cols, evs);
+  }
+
+  /**
+   * A long VALUES list of literals only (a 10 MB statement): the column types come from the
+   * literals' kinds in one cheap pass, and each row is bound and converted when the scan reaches
+   * it, in batches with yield points, instead of binding every cell while planning. Null when a
+   * cell is not a plain literal.
+   */
+  private bulkValues(rows: Expr[][], n: number, scope: Scope): Operator | null {
+    const kinds: Set<string>[] = Array.from({ length: n }, () => new Set<string>());
+    for (const r of rows) {
+      for (let i = 0; i < n; i++) {
+        const e = r[i] as Expr;
+        if (e.kind !== 'literal') return null;
+        const lt = e.literalType;
+        if (lt === 'integer') {
+          const v = Number(e.value);
+          kinds[i]?.add(Number.isSafeInteger(v) && v >= -2147483648 && v <= 2147483647 ? 'int4' : 'bigint-or-numeric:' + String(e.value));
+        } else if (lt === 'decimal' || lt === 'string' || lt === 'null' || lt === 'bool') kinds[i]?.add(lt);
+        else return null;
+      }
+    }
+    const b = this.binder;
+    const types = kinds.map((ks) => {
+      const ts: SqlType[] = [];
+      for (const k of ks) {
+        if (k === 'int4') ts.push(T.int4);
+        else if (k === 'decimal') ts.push(T.numeric);
+        else if (k === 'bool') ts.push(T.bool);
+        else if (k === 'string' || k === 'null') ts.push(T.unknown);
+        else ts.push(b.bind({ kind: 'literal', value: k.slice(k.indexOf(':') + 1), literalType: 'integer', pos: 0 }, scope).type);
+      }
+      const t = commonType(ts, 'VALUES');
+      return t.kind === 'unknown' ? T.text : t;
+    });
+    const cols = types.map((t, i) => ({ name: `column${i + 1}`, type: t }));
+    return new RowsScan(
+      cols,
+      function* (ctx) {
+        for (const r of rows) yield r.map((e, i) => b.coerce(b.bind(e, scope), types[i] as SqlType).ev([], ctx));
+      },
+      `values (${rows.length} rows)`,
+    );
   }
 
   // ---- FROM ----------------------------------------------------------------------------------
