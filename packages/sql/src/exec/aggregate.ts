@@ -349,12 +349,16 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
       };
     case 'array_agg':
       return () => {
-        let arr: Value[] | null = null;
+        // Values gather in fixed-size chunks: a growing 20M-element array would be copied at
+        // every doubling (large garbage and long collections); the chunks are joined once.
+        const chunks: Value[][] = [];
+        let cur: Value[] | null = null;
         return {
           add([v]) {
-            (arr ??= []).push(v ?? null);
+            if (cur === null || cur.length >= arrayAggChunkValues) chunks.push((cur = []));
+            cur.push(v ?? null);
           },
-          result: () => arr,
+          result: () => (chunks.length === 0 ? null : chunks.length === 1 ? (chunks[0] as Value[]).slice() : ([] as Value[]).concat(...chunks)),
         };
       };
     case 'var_samp':
@@ -423,6 +427,9 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
 export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts']);
 
 export const aggregateNames = new Set(['elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+
+/** array_agg keeps its values in chunks of this many (see makeAccumulator). */
+const arrayAggChunkValues = 65_536;
 
 /** Estimated bytes of one accumulator's fixed state (a closure and a few numbers). */
 const accumulatorBytes = 96;

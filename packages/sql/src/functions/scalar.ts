@@ -907,12 +907,17 @@ function jsonTypeof(j: unknown): string {
 }
 
 // arrays
-def('array_length', { args: [arrayOf(txt), i4], result: i4, fn: ([a, d]) => ((d as number) === 1 && (a as Value[]).length > 0 ? (a as Value[]).length : null) });
-def('cardinality', { args: [arrayOf(txt)], result: i4, fn: ([a]) => (a as Value[]).length });
+// Any array as is (not cast to text[] element by element: array_length of a 20M-element array is O(1)).
+const arr = (v: Value, fn: string): Value[] => {
+  if (!Array.isArray(v)) throw new PgError(SqlState.UndefinedFunction, `function ${fn}() requires an array argument`);
+  return v;
+};
+def('array_length', { args: [anyT, i4], result: i4, fn: ([a, d]) => ((d as number) === 1 && arr(a, 'array_length').length > 0 ? arr(a, 'array_length').length : null) });
+def('cardinality', { args: [anyT], result: i4, fn: ([a]) => arr(a, 'cardinality').length });
 def('array_to_string', { args: [arrayOf(txt), txt], result: txt, fn: ([a, s], ctx) => (a as Value[]).filter((x) => x !== null).map((x) => stringify(x, ctx, 0)).join(str(s)) }, { args: [arrayOf(txt), txt, txt], result: txt, fn: ([a, s, n], ctx) => (a as Value[]).map((x) => (x === null ? str(n) : stringify(x, ctx, 0))).join(str(s)) });
 def('string_to_array', { args: [txt, txt], result: arrayOf(txt), fn: ([s, d]) => (str(s) === '' ? [] : str(d) === '' ? [str(s)] : str(s).split(str(d))) });
-def('array_upper', { args: [arrayOf(txt), i4], result: i4, fn: ([a]) => ((a as Value[]).length > 0 ? (a as Value[]).length : null) });
-def('array_lower', { args: [arrayOf(txt), i4], result: i4, fn: ([a]) => ((a as Value[]).length > 0 ? 1 : null) });
+def('array_upper', { args: [anyT, i4], result: i4, fn: ([a]) => (arr(a, 'array_upper').length > 0 ? arr(a, 'array_upper').length : null) });
+def('array_lower', { args: [anyT, i4], result: i4, fn: ([a]) => (arr(a, 'array_lower').length > 0 ? 1 : null) });
 def('array_position', { args: [arrayOf(txt), txt], result: i4, fn: ([a, v]) => { const i = (a as Value[]).findIndex((x) => x !== null && String(x) === String(v)); return i < 0 ? null : i + 1; } });
 
 // misc
