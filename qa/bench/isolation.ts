@@ -69,7 +69,12 @@ const heavies: Heavy[] = [
       "select count(*) from generate_series(1, 20000) g where repeat('a', 40 + g % 7) || '!' ~ '^(a+)+$'",
   },
   {
-    name: `${n(5_000_000).toLocaleString('en')}-row sort`,
+    name: `${n(5_000_000).toLocaleString('en')}-row sort, every row (counted)`,
+    sql: () =>
+      `select count(*) from (select g from generate_series(1, ${n(5_000_000)}) g order by (g::int8 * 7919) % ${n(5_000_000)}) s`,
+  },
+  {
+    name: `${n(5_000_000).toLocaleString('en')}-row sort, LIMIT 1`,
     sql: () =>
       `select g from generate_series(1, ${n(5_000_000)}) g order by (g::int8 * 7919) % ${n(5_000_000)} limit 1`,
   },

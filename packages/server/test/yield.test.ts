@@ -105,11 +105,31 @@ describe('heavy statements yield and are cancelled by statement_timeout', () => 
 
   it('a 6M-row sort', async () => {
     const r = await underLoad(
-      'select g from generate_series(1, 6000000) g order by (g % 1000)::text, g desc limit 1',
+      'select count(*) from (select g from generate_series(1, 6000000) g order by (g % 1000)::text, g desc) s',
       1500,
     );
     expect(r).toMatchObject({ code: '57014' });
     expect(r.answers).toBeGreaterThanOrEqual(2);
+  });
+
+  it('ORDER BY … LIMIT keeps a top-N heap and answers as a full sort would (PostgreSQL 15: 84,77,70,63,56)', async () => {
+    expect(
+      (
+        await c.query(
+          "select string_agg(g::text, ',') as s from (select g from generate_series(1,100) g order by g % 7, g desc limit 5 offset 2) s",
+        )
+      ).rows[0],
+    ).toEqual({ s: '84,77,70,63,56' });
+    expect(
+      (
+        await c.query(
+          "select string_agg(x::text, ',') as s from (select x from (values (3),(1),(2),(1),(3)) v(x) order by x limit 4) s",
+        )
+      ).rows[0],
+    ).toEqual({ s: '1,1,2,3' });
+    expect(
+      (await c.query('select g from generate_series(1, 3000000) g order by g % 1000, g desc limit 2')).rows,
+    ).toEqual([{ g: 3000000 }, { g: 2999000 }]);
   });
 
   it('a hash join with a 2M-row build side', async () => {

@@ -109,3 +109,6 @@ export const inListBulkMin = 10_000;
 
 /** A VALUES list of at least this many rows of literals is bound row by row while it is scanned. */
 export const valuesBulkMin = 1000;
+
+/** ORDER BY … LIMIT n with n (+ offset) up to this many rows keeps a top-N heap instead of sorting everything. */
+export const topNRowsMax = 10_000;

@@ -10,6 +10,7 @@ import { compareValues, hashKey } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
 import { NeedSubplan, batchRowsMax, canWait, drain, materializeSubplan, waitFor, yieldEveryRows } from './context.js';
 import { ArrayCursor, FileCursor, RunSorter, mergeItems, mergeRuns } from './sorter.js';
+import { topNRowsMax } from '../constants.js';
 import type { RunCursor } from './sorter.js';
 import { estimateRowBytes, outOfMemory } from './memory.js';
 import type { MemoryAccount } from './memory.js';
@@ -323,10 +324,74 @@ export function compareRowsBy(keys: SortKey[]): (a: Value[], b: Value[]) => numb
 }
 
 export class Sort implements Operator {
+  /** Set under a LIMIT: how many rows the statement will read at most (null: all). */
+  topN: ((ctx: ExecCtx) => number | null) | null = null;
+
   constructor(
     readonly input: Operator,
     readonly keys: SortKey[],
   ) {}
+
+  /**
+   * The first n rows in order, from a max-heap of n items by (key, input position): each input
+   * row costs O(log n) and memory stays O(n). Ties keep input order, as the full sort does.
+   */
+  private *topNRows(ctx: ExecCtx, n: number): Batches {
+    const cmp = compareRowsBy(this.keys);
+    const keys = this.keys;
+    const acct = ctx.memory.account('ORDER BY … LIMIT (top-N heap)');
+    type Item = { k: Value[]; r: Row; seq: number };
+    const after = (a: Item, b: Item) => {
+      const c = cmp(a.k, b.k);
+      return c > 0 || (c === 0 && a.seq > b.seq);
+    };
+    const heap: Item[] = [];
+    const up = (i: number) => {
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!after(heap[i] as Item, heap[p] as Item)) return;
+        [heap[i], heap[p]] = [heap[p] as Item, heap[i] as Item];
+        i = p;
+      }
+    };
+    const down = (i: number) => {
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= heap.length) return;
+        let m = l;
+        if (l + 1 < heap.length && after(heap[l + 1] as Item, heap[l] as Item)) m = l + 1;
+        if (!after(heap[m] as Item, heap[i] as Item)) return;
+        [heap[i], heap[m]] = [heap[m] as Item, heap[i] as Item];
+        i = m;
+      }
+    };
+    let seq = 0;
+    try {
+      for (const b of this.input.exec(ctx)) {
+        if (b.length === 0) {
+          yield b;
+          continue;
+        }
+        for (const r of b) {
+          const k: Value[] = new Array<Value>(keys.length);
+          for (let i = 0; i < keys.length; i++) k[i] = (keys[i] as SortKey).ev(r, ctx);
+          const item = { k, r, seq: seq++ };
+          if (heap.length < n) {
+            acct.grow(estimateRowBytes(r) + estimateRowBytes(k) + sortItemBytes);
+            heap.push(item);
+            up(heap.length - 1);
+          } else if (n > 0 && after(heap[0] as Item, item)) {
+            heap[0] = item;
+            down(0);
+          }
+        }
+      }
+      heap.sort((a, b) => cmp(a.k, b.k) || a.seq - b.seq);
+      for (let i = 0; i < heap.length; i += batchRowsMax) yield heap.slice(i, i + batchRowsMax).map((x) => x.r);
+    } finally {
+      acct.clear();
+    }
+  }
   get columns() {
     return this.input.columns;
   }
@@ -337,6 +402,11 @@ export class Sort implements Operator {
    * memory returned; at the end the files and the runs still in memory are merged.
    */
   *exec(ctx: ExecCtx): Batches {
+    const bound = this.topN?.(ctx) ?? null;
+    if (bound !== null && bound >= 0 && bound <= topNRowsMax) {
+      yield* this.topNRows(ctx, bound);
+      return;
+    }
     const cmp = compareRowsBy(this.keys);
     const sorter = new RunSorter(cmp);
     const keys = this.keys;

@@ -42,45 +42,57 @@ export class ArrayCursor implements RunCursor {
 export type KeyCompare = (a: Value[], b: Value[]) => number;
 
 /**
- * Merges sorted cursors item by item: yields each item in order, and null (a yield point) every
- * yieldEveryRows items. Ties go to the lower cursor index.
+ * Merges sorted cursors item by item with a tournament (loser) tree: each item costs log2(k)
+ * comparisons. Yields each item in order, and null (a yield point) every yieldEveryRows items.
+ * Ties go to the lower cursor index (so runs in input order keep the sort stable).
  */
-export function* mergeItems(
-  cursors: RunCursor[],
-  cmp: KeyCompare,
-): Generator<SortItem | null, void, undefined> {
-  const heap: number[] = [];
-  const less = (a: number, b: number): boolean => {
-    const c = cmp(
-      (cursors[a] as RunCursor).head()?.k as Value[],
-      (cursors[b] as RunCursor).head()?.k as Value[],
-    );
+export function* mergeItems(cursors: RunCursor[], cmp: KeyCompare): Generator<SortItem | null, void, undefined> {
+  const k = cursors.length;
+  if (k === 0) return;
+  const heads: (SortItem | null)[] = cursors.map((c) => c.head());
+  // beats(a, b): cursor a's head comes before cursor b's (exhausted cursors come last).
+  const beats = (a: number, b: number): boolean => {
+    const x = heads[a] as SortItem | null;
+    const y = heads[b] as SortItem | null;
+    if (y === null) return x !== null || a < b;
+    if (x === null) return false;
+    const c = cmp(x.k, y.k);
     return c < 0 || (c === 0 && a < b);
   };
-  const down = (i: number): void => {
-    const n = heap.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) return;
-      let m = l;
-      if (l + 1 < n && less(heap[l + 1] as number, heap[l] as number)) m = l + 1;
-      if (!less(heap[m] as number, heap[i] as number)) return;
-      [heap[i], heap[m]] = [heap[m] as number, heap[i] as number];
-      i = m;
+  // tree[1..k-1] hold the losers of the matches; tree[0] the overall winner. Leaves are k..2k-1.
+  const tree = new Int32Array(Math.max(1, k));
+  const winners = new Int32Array(2 * k);
+  for (let i = 0; i < k; i++) winners[k + i] = i;
+  for (let p = k - 1; p >= 1; p--) {
+    const a = winners[2 * p] as number;
+    const b = winners[2 * p + 1] as number;
+    if (beats(a, b)) {
+      winners[p] = a;
+      tree[p] = b;
+    } else {
+      winners[p] = b;
+      tree[p] = a;
     }
-  };
-  for (let i = 0; i < cursors.length; i++) if ((cursors[i] as RunCursor).head() !== null) heap.push(i);
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  }
+  tree[0] = k === 1 ? 0 : (winners[1] as number);
   let sinceYield = 0;
-  while (heap.length > 0) {
-    const c = cursors[heap[0] as number] as RunCursor;
-    const item = c.head() as SortItem;
+  for (;;) {
+    const w = tree[0] as number;
+    const item = heads[w] as SortItem | null;
+    if (item === null) return;
+    const c = cursors[w] as RunCursor;
     c.advance();
-    if (c.head() === null) {
-      heap[0] = heap[heap.length - 1] as number;
-      heap.pop();
+    heads[w] = c.head();
+    // Replay w's matches from its leaf to the root.
+    let cur = w;
+    for (let p = (w + k) >> 1; p >= 1; p >>= 1) {
+      const other = tree[p] as number;
+      if (beats(other, cur)) {
+        tree[p] = cur;
+        cur = other;
+      }
     }
-    if (heap.length > 0) down(0);
+    tree[0] = cur;
     yield item;
     if (++sinceYield >= yieldEveryRows) {
       sinceYield = 0;

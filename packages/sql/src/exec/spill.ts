@@ -42,6 +42,8 @@ const enum Tag {
   Array = 8,
   Object = 9,
   Undefined = 10,
+  /** A bigint within 64 bits, as 8 bytes (others go as text). */
+  BigInt64 = 11,
 }
 
 /** Encodes any value an operator holds: SQL values, rows (arrays) and JSON trees. */
@@ -51,7 +53,10 @@ export function encodeValue(w: ByteWriter, v: unknown): void {
   else if (v === false) w.u8(Tag.False);
   else if (v === true) w.u8(Tag.True);
   else if (typeof v === 'number') w.u8(Tag.Number).f64(v);
-  else if (typeof v === 'bigint') lenString(w.u8(Tag.BigInt), v.toString());
+  else if (typeof v === 'bigint') {
+    if (v >= -0x8000000000000000n && v <= 0x7fffffffffffffffn) w.u8(Tag.BigInt64).i64(v);
+    else lenString(w.u8(Tag.BigInt), v.toString());
+  }
   else if (typeof v === 'string') lenString(w.u8(Tag.String), v);
   else if (Buffer.isBuffer(v)) w.u8(Tag.Bytes).u32(v.length).bytes(v);
   else if (v instanceof Decimal) {
@@ -106,6 +111,11 @@ export class ValueReader {
       }
       case Tag.BigInt:
         return BigInt(this.str());
+      case Tag.BigInt64: {
+        const v = this.buf.readBigInt64BE(this.pos);
+        this.pos += 8;
+        return v;
+      }
       case Tag.String:
         return this.str();
       case Tag.Bytes: {

@@ -189,6 +189,18 @@ export class QueryPlanner {
     const empty = new Scope([]);
     const lim = q.limit ? this.binder.coerce(this.binder.bind(q.limit, empty), T.int8) : null;
     const off = q.offset ? this.binder.coerce(this.binder.bind(q.offset, empty), T.int8) : null;
+    // ORDER BY … LIMIT n: the sort keeps only the first n (+ offset) rows (a top-N heap).
+    let below: Operator = op;
+    while (below instanceof Project) below = below.input;
+    if (below instanceof Sort && lim) {
+      const limEv = lim.ev;
+      const offEv = off?.ev ?? null;
+      below.topN = (ctx) => {
+        const l = limEv([], ctx);
+        const o = offEv ? offEv([], ctx) : 0n;
+        return l === null || o === null ? null : Number(l) + Number(o);
+      };
+    }
     return new Limit(op, lim?.ev ?? null, off?.ev ?? null);
   }
 
