@@ -55,6 +55,10 @@ const heavies: Heavy[] = [
     strataSetup: "set work_mem = '1GB'",
   },
   {
+    name: `array_agg over ${n(5_000_000).toLocaleString('en')} rows, sent to the client`,
+    sql: () => `select array_agg(g) from generate_series(1, ${n(5_000_000)}) g`,
+  },
+  {
     name: 'IN-subquery over a 10,000-row table',
     sql: () => 'select count(*) from t10k a where a.x in (select b.id from t10k b where b.y <> 3)',
   },

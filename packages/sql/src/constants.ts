@@ -112,3 +112,6 @@ export const valuesBulkMin = 1000;
 
 /** ORDER BY … LIMIT n with n (+ offset) up to this many rows keeps a top-N heap instead of sorting everything. */
 export const topNRowsMax = 10_000;
+
+/** Result arrays longer than this are formatted as text this many elements at a time (~5 ms each). */
+export const formatSliceElements = 65_536;

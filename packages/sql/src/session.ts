@@ -100,7 +100,7 @@ export interface Portal {
   prepared: Prepared;
   params: Value[];
   /** Non-null while a row-returning statement is partly consumed (Execute with a row limit). */
-  running: { batches: Batches; state: { count: number }; buffer: Row[]; ctx: ExecCtx; implicit: boolean; compiled: Compiled } | null;
+  running: { batches: Batches; state: { count: number }; buffer: Row[]; ctx: ExecCtx; implicit: boolean; compiled: Compiled; columns: Column[] | null } | null;
   /** Result of a utility statement executed for this portal (rows + tag). */
   utility: { rows: Row[]; tag: string; sent: number } | null;
   done: boolean;
@@ -619,7 +619,7 @@ export class Session {
           if (keys && keys.length > 0) await (this.txn as Txn).lockForWrite(keys);
         }
         const { batches, state } = compiled.start(ctx);
-        portal.running = { batches, state, buffer: [], ctx, implicit, compiled };
+        portal.running = { batches, state, buffer: [], ctx, implicit, compiled, columns: compiled.columns };
       }
       const run = portal.running;
       try {

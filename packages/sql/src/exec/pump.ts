@@ -5,9 +5,10 @@
  * yield point carries, waits for the sink's back-pressure, and checks for cancellation and the
  * statement timeout.
  */
-import { sliceMs } from '../constants.js';
+import { formatSliceElements, sliceMs } from '../constants.js';
+import { formatArraySliced } from '../types/types.js';
 import { waitOf } from './context.js';
-import type { Batches, ExecCtx, Row } from './context.js';
+import type { Batches, Column, ExecCtx, Row } from './context.js';
 import type { Value } from '../types/types.js';
 
 export interface PumpSink {
@@ -21,9 +22,27 @@ export interface PumpSink {
 
 export interface RunningStatement {
   batches: Batches;
+  /** The result columns (large array values are formatted ahead in slices), if known. */
+  columns?: Column[] | null;
   /** Rows pulled but not yet sent (a portal suspended by a row limit keeps them). */
   buffer: Row[];
   ctx: ExecCtx;
+}
+
+/**
+ * Result encoding of large arrays (a 20M-element array_agg is ~200 MB of text) in slices: their
+ * text is computed ahead, returning to the event loop between slices, and formatValue finds it.
+ */
+async function formatLargeArrays(row: Row, columns: Column[], ctx: ExecCtx, interrupts: () => void): Promise<void> {
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i];
+    const t = columns[i]?.type;
+    if (!Array.isArray(v) || v.length <= formatSliceElements || !t || t.kind !== 'array') continue;
+    for (const _ of formatArraySliced(v, t, ctx.vctx, formatSliceElements)) {
+      await new Promise((res) => setImmediate(res));
+      interrupts();
+    }
+  }
 }
 
 /**
@@ -42,7 +61,9 @@ export async function pump(
   for (;;) {
     while (run.buffer.length > 0) {
       if (maxRows > 0 && sent >= maxRows) return true;
-      sink.row(run.buffer.shift() as Row);
+      const row = run.buffer.shift() as Row;
+      if (run.columns) await formatLargeArrays(row, run.columns, ctx, interrupts);
+      sink.row(row);
       sent++;
     }
     if (maxRows > 0 && sent >= maxRows) return true;
