@@ -307,6 +307,22 @@ export interface SortKey {
 }
 
 export function compareRowsBy(keys: SortKey[]): (a: Value[], b: Value[]) => number {
+  const only = keys.length === 1 ? (keys[0] as SortKey) : null;
+  if (only && plainOrderKinds.has(only.type.kind)) {
+    // One key whose values order with < (integers, bigints, dates, timestamps, text in the C
+    // collation): the comparison sorts and merges run most (tens of millions of calls), inlined.
+    const { desc, nullsFirst } = only;
+    return (a, b) => {
+      const x = a[0] as Value;
+      const y = b[0] as Value;
+      if (x === null || y === null) {
+        if (x === y) return 0;
+        return (x === null) === nullsFirst ? -1 : 1;
+      }
+      const c = x < y ? -1 : x > y ? 1 : 0;
+      return desc ? -c : c;
+    };
+  }
   return (a, b) => {
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as SortKey;
@@ -322,6 +338,9 @@ export function compareRowsBy(keys: SortKey[]): (a: Value[], b: Value[]) => numb
     return 0;
   };
 }
+
+/** Types whose non-null values (numbers, bigints or strings) order exactly as < orders them. */
+const plainOrderKinds = new Set(['int2', 'int4', 'int8', 'oid', 'date', 'time', 'timestamp', 'timestamptz', 'text', 'varchar', 'name', 'bool']);
 
 export class Sort implements Operator {
   /** Set under a LIMIT: how many rows the statement will read at most (null: all). */
