@@ -2020,11 +2020,18 @@ export class Session {
     const ctx = this.execCtx([]);
     ctx.txn = env.txn;
     let n = 0;
-    for (const row of collect(op, ctx)) {
-      const full = [...row, ...(t.columns.length > row.length ? [this.engine.uniqueRowId()] : [])];
-      insertRow(writer, full, ctx);
-      n++;
-    }
+    // Through the driver, like any query: yield points, statement_timeout and CancelRequest apply.
+    const run = { batches: op.exec(ctx), buffer: [] as Row[], ctx };
+    const sink = {
+      row: (row: Value[]) => {
+        const full = [...row, ...(t.columns.length > row.length ? [this.engine.uniqueRowId()] : [])];
+        insertRow(writer, full, ctx);
+        n++;
+      },
+    };
+    const timeoutMs = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
+    const started = Date.now();
+    await pump(run, 0, sink, () => this.checkInterrupts(started, timeoutMs));
     return `SELECT ${n}`;
   }
 
