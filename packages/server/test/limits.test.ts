@@ -100,4 +100,62 @@ describe('program limits', () => {
     });
     expect((await c.query('select 1 as one')).rows[0]).toEqual({ one: 1 });
   });
+
+  it('long literal lists (folded before parsing, bound in bulk or while scanned) answer as short ones do', async () => {
+    await c.query('create table lt (id int primary key, b bigint, s text, f float8)');
+    const rows = Array.from(
+      { length: 3000 },
+      (_, i) => `(${i + 1}, ${(i + 1) * 10}, 's${i + 1}', ${i + 1}.5)`,
+    );
+    await c.query(`insert into lt values ${rows.join(', ')}, (3001, 30010, upper('s3001'), 1.5)`);
+    expect(
+      (await c.query('select count(*)::int as n, sum(id)::int as s, max(s) as m from lt')).rows[0],
+    ).toEqual({ n: 3001, s: 4504501, m: 's999' });
+    expect((await c.query('select s from lt where id = 3001')).rows[0]).toEqual({ s: 'S3001' });
+    const evens = Array.from({ length: 2000 }, (_, i) => 2 * i);
+    expect(
+      (await c.query(`select count(*)::int as n from lt where id in (${evens.join(',')})`)).rows[0],
+    ).toEqual({ n: 1500 });
+    expect(
+      (await c.query(`select count(*)::int as n from lt where id not in (${evens.join(',')})`)).rows[0],
+    ).toEqual({ n: 1501 });
+    expect(
+      (await c.query(`select count(*)::int as n from lt where b in (${evens.map((x) => x * 10).join(',')})`))
+        .rows[0],
+    ).toEqual({ n: 1500 });
+    expect(
+      (
+        await c.query(
+          `select count(*)::int as n from lt where s in (${evens.map((x) => `'s${x}'`).join(',')})`,
+        )
+      ).rows[0],
+    ).toEqual({ n: 1500 });
+    expect(
+      (
+        await c.query(
+          `select count(*)::int as n from lt where f in (${evens.map((x) => `${x}.5`).join(',')})`,
+        )
+      ).rows[0],
+    ).toEqual({ n: 1500 });
+    expect(
+      (await c.query(`select count(*)::int as n from lt where id in (${[...evens, 2147483648].join(',')})`))
+        .rows[0],
+    ).toEqual({ n: 1500 });
+    const mixed = Array.from({ length: 2000 }, (_, i) =>
+      i % 3 === 0 ? `(${i}, 'a${i}')` : i % 3 === 1 ? `(${i}.25, null)` : `(${i}, 'b')`,
+    );
+    expect(
+      (
+        await c.query(
+          `select count(*)::int as n, sum(a)::text as s, count(b)::int as nb, max(b) as mb from (values ${mixed.join(', ')}) v(a, b)`,
+        )
+      ).rows[0],
+    ).toEqual({ n: 2000, s: '1999166.75', nb: 1333, mb: 'b' });
+    await expect(
+      c.query(
+        `insert into lt (id, b) values ${Array.from({ length: 1500 }, (_, i) => `(${10000 + i}, 'x${i}')`).join(', ')}`,
+      ),
+    ).rejects.toMatchObject({ code: '22P02' });
+    expect((await c.query('select count(*)::int as n from lt')).rows[0]).toEqual({ n: 3001 });
+  });
 });

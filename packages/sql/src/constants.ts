@@ -115,3 +115,9 @@ export const topNRowsMax = 10_000;
 
 /** Result arrays longer than this are formatted as text this many elements at a time (~5 ms each). */
 export const formatSliceElements = 65_536;
+
+/** IN and VALUES lists of at least this many literal items (rows) are folded before parsing (bulk_lists.ts). */
+export const bulkListItemsMin = 1000;
+
+/** Folding long lists returns to the event loop after about this many tokens. */
+export const lexSliceTokens = 65_536;

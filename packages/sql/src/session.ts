@@ -14,7 +14,7 @@ import type { SelectItem, SelectStmt, Statement } from './parser/ast.js';
 import type { CatalogView } from './catalog/catalog.js';
 import { virtualSchemas } from './catalog/catalog.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
-import { primaryKey, tableCodec } from './catalog/rowcodec.js';
+import { tableCodec } from './catalog/rowcodec.js';
 import { T, formatType, formatValue, parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
@@ -24,11 +24,12 @@ import { DEFAULT_MARKER, QueryPlanner, chooseIndex, conjuncts, tsDeleteBounds } 
 import type { PlannerEnv, ResolvedTable, VirtualTableDef } from './plan/query.js';
 import { Scope } from './plan/scope.js';
 import type { ScopeCol } from './plan/scope.js';
-import { collect, drain, queryCanceled, yieldEveryRows } from './exec/context.js';
+import { drain, queryCanceled, yieldEveryRows } from './exec/context.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
 import type { Ev } from './exec/operators.js';
 import { pump } from './exec/pump.js';
+import { insertSource, joinTargets, lockKeysOf } from './plan/dml_sources.js';
 import { formatPgMemory, parsePgMemory } from './exec/memory.js';
 import { TempFiles } from './exec/spill.js';
 import type { PumpSink } from './exec/pump.js';
@@ -89,9 +90,6 @@ interface Compiled {
   /** Runs once every row has been produced (time-series INSERT proposes its rows here). */
   finish?: (ctx: ExecCtx) => Promise<void>;
 }
-
-/** Statements touching more rows than this run optimistically instead of locking each row. */
-const lockRowsMax = 10_000;
 
 /** Outside a transaction block, COPY FROM commits after every this many rows. */
 const copyCommitRows = 50_000;
@@ -2246,80 +2244,6 @@ function showCreate(t: TableDesc, schema: string, view: CatalogView): string {
   }
   for (const ch of t.checks) lines.push(`\tCONSTRAINT ${ch.name} CHECK (${ch.expr})`);
   return `CREATE TABLE ${schema}.${t.name} (\n${lines.join(',\n')}\n)`;
-}
-
-/** Lock keys of UPDATE/DELETE: the primary keys of the target rows, found without recording reads. */
-function lockKeysOf(source: Operator, codec: ReturnType<typeof tableCodec>): (ctx: ExecCtx) => Buffer[] | null {
-  return (ctx) =>
-    ctx.txn.withUntrackedReads(() => {
-      // At most lockRowsMax + 1 rows are read: beyond that the statement runs optimistically.
-      const rows = collect(source, ctx, lockRowsMax + 1);
-      return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
-    });
-}
-
-/**
- * UPDATE … FROM / DELETE … USING: each target row joined with the first row of the other
- * relations that satisfies the predicate (a row is modified at most once).
- */
-function* joinTargets(target: Operator, others: Operator, pred: BoundExpr | null, ctx: ExecCtx): Generator<Row[], Row[], undefined> {
-  const rest = yield* drain(others, ctx);
-  const out: Row[] = [];
-  let work = 0;
-  for (const r of yield* drain(target, ctx)) {
-    work += rest.length;
-    if (work >= yieldEveryRows) {
-      work = 0;
-      yield [];
-    }
-    for (const o of rest) {
-      const comb = r.concat(o);
-      if (!pred || pred.ev(comb, ctx) === true) {
-        out.push(comb);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * The rows an INSERT inserts: a plain VALUES list bound expression by expression (DEFAULT as
- * null; untyped literals take the target column's type, without silent truncation), or any other
- * query planned as an operator.
- */
-function insertSource(
-  q: SelectStmt,
-  targets: number,
-  explicitColumns: boolean,
-  targetType: (i: number) => SqlType,
-  planner: QueryPlanner,
-): { source: Operator | null; valueRows: { evs: (Ev | null)[]; types: SqlType[] }[] | null } {
-  const b = planner.binder;
-  if (q.body.kind === 'values' && q.with.length === 0 && q.orderBy.length === 0 && !q.limit) {
-    const valueRows = q.body.rows.map((row) => {
-      if (row.length > targets) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
-      if (row.length < targets && explicitColumns) throw new PgError(SqlState.SyntaxError, 'INSERT has more target columns than expressions');
-      const evs: (Ev | null)[] = [];
-      const types: SqlType[] = [];
-      row.forEach((e, i) => {
-        if (e.kind === 'default') {
-          evs.push(null);
-          types.push(T.unknown);
-          return;
-        }
-        let be = b.bind(e, new Scope([]));
-        if (be.type.kind === 'unknown') be = b.coerce(be, targetType(i), false); // assignment: no silent truncation
-        evs.push(be.ev);
-        types.push(be.type);
-      });
-      return { evs, types };
-    });
-    return { source: null, valueRows };
-  }
-  const source = planner.planQuery(q, null);
-  if (source.columns.length > targets) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
-  return { source, valueRows: null };
 }
 
 function isPlannable(s: Statement): boolean {

@@ -5,14 +5,20 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { lexSliceChars } from '../constants.js';
+import type { BulkValues, Expr } from './ast.js';
 
-export type TokenType = 'ident' | 'qident' | 'keyword' | 'string' | 'bitstring' | 'number' | 'param' | 'op' | 'punct' | 'eof';
+export type TokenType = 'ident' | 'qident' | 'keyword' | 'string' | 'bitstring' | 'number' | 'param' | 'op' | 'punct' | 'eof' | 'literals' | 'rows';
 
 export interface Token {
   type: TokenType;
   /** Identifiers: folded name; keywords: lower case; strings: the decoded value. */
   value: string;
   pos: number;
+  /** 'literals' (bulk_lists.ts): the literal items of a long IN list, and their values. */
+  items?: Expr[];
+  bulk?: BulkValues;
+  /** 'rows' (bulk_lists.ts): the literal rows of a long VALUES list. */
+  rows?: Expr[][];
 }
 
 /** Reserved words that cannot be bare column aliases or identifiers (a practical subset). */

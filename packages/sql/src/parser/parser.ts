@@ -26,6 +26,7 @@ import type {
   WindowSpec,
 } from './ast.js';
 import { lex, lexAsync, reserved } from './lexer.js';
+import { foldLiteralLists } from './bulk_lists.js';
 import type { Token } from './lexer.js';
 import { exprDepthMax, exprNestingCost, selectNestingCost, statementCharsMax } from '../constants.js';
 
@@ -42,7 +43,7 @@ export function parseStatements(sql: string): { stmt: Statement; text: string }[
  */
 export async function parseStatementsAsync(sql: string): Promise<{ stmt: Statement; text: string }[]> {
   checkStatementSize(sql);
-  const p = new Parser(sql, await lexAsync(sql));
+  const p = new Parser(sql, await foldLiteralLists(await lexAsync(sql)));
   return p.parseAll();
 }
 
@@ -1228,7 +1229,14 @@ class Parser {
       return q;
     }
     if (this.acceptKw('values')) {
-      const rows: Expr[][] = [];
+      let rows: Expr[][] = [];
+      const folded = this.peek();
+      if (folded.type === 'rows') {
+        // Long literal rows folded before parsing (bulk_lists.ts); other rows may follow.
+        this.next();
+        rows = folded.rows as Expr[][];
+        if (!this.acceptPunct(',')) return wrapQuery({ kind: 'values', rows }, pos);
+      }
       do {
         this.expectPunct('(');
         const row: Expr[] = [];
@@ -1537,6 +1545,13 @@ class Parser {
         const query = this.selectStmt();
         this.expectPunct(')');
         return { kind: 'insubquery', arg: e, query, negated, pos };
+      }
+      const folded = this.peek();
+      if (folded.type === 'literals') {
+        // A long literal list folded before parsing (bulk_lists.ts).
+        this.next();
+        this.expectPunct(')');
+        return { kind: 'inlist', arg: e, list: folded.items as Expr[], negated, pos, bulk: folded.bulk };
       }
       const list: Expr[] = [];
       do list.push(this.listLiteral() ?? this.expr());

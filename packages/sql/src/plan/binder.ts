@@ -4,7 +4,7 @@
  * a closure over the input row.
  */
 import { PgError, SqlState } from '@strata/common';
-import type { Expr, SelectStmt, TypeName } from '../parser/ast.js';
+import type { BulkValues, Expr, SelectStmt, TypeName } from '../parser/ast.js';
 import { Decimal } from '../types/numeric.js';
 import { parseInterval } from '../types/datetime.js';
 import { canImplicitCast, castValue } from '../types/cast.js';
@@ -475,7 +475,7 @@ export class Binder {
         return this.like(e, scope);
       case 'inlist': {
         const arg = this.bind(e.arg, scope);
-        const fast = e.list.length >= inListBulkMin ? this.bulkInList(arg, e.list, e.negated) : null;
+        const fast = e.list.length >= inListBulkMin ? this.bulkInList(arg, e.list, e.negated, e.bulk) : null;
         if (fast) return fast;
         const items = e.list.map((x) => this.bind(x, scope));
         const t = commonType([arg.type, ...items.map((i) => i.type)], 'IN');
@@ -785,7 +785,7 @@ export class Binder {
    * argument's type does not fit (then the general path binds it). Such a list does not drive
    * index lookups (shape other): the scan probes the set.
    */
-  private bulkInList(arg: BoundExpr, list: Expr[], neg: boolean): BoundExpr | null {
+  private bulkInList(arg: BoundExpr, list: Expr[], neg: boolean, folded?: BulkValues): BoundExpr | null {
     const first = list[0];
     if (!first || first.kind !== 'literal') return null;
     const kind = first.literalType;
@@ -797,9 +797,17 @@ export class Binder {
     if (kind === 'integer' ? !numericArg : !textArg) return null;
     let t: SqlType;
     // Plain numbers and bigints compare by value in a Set; anything else by hashKey.
-    const keys = new Set<unknown>();
+    let keys = new Set<unknown>();
     let keyOf: (v: Value) => unknown = (v) => v;
-    if (kind === 'integer') {
+    const plainNumbers = at === 'int2' || at === 'int4' || at === 'float4' || at === 'float8';
+    if (folded?.ints && plainNumbers) {
+      // Computed while the list was folded, in slices (parser/bulk_lists.ts).
+      t = commonType([arg.type, T.int4], 'IN');
+      keys = folded.ints;
+    } else if (folded?.strings && textArg) {
+      t = at === 'unknown' ? T.text : arg.type;
+      keys = folded.strings;
+    } else if (kind === 'integer') {
       let widest: SqlType = T.int4;
       for (const x of list) {
         const n = Number((x as Expr & { kind: 'literal' }).value);
