@@ -473,7 +473,15 @@ export class Session {
 
   /** Parses and analyzes one statement (the extended protocol's Parse). */
   prepare(sql: string, paramTypeOids: number[]): Prepared {
-    const stmts = parseStatements(sql);
+    return this.prepared(sql, parseStatements(sql), paramTypeOids);
+  }
+
+  /** prepare() whose lexing and list folding return to the event loop between slices (for a transport that can wait). */
+  async prepareAsync(sql: string, paramTypeOids: number[]): Promise<Prepared> {
+    return this.prepared(sql, await parseStatementsAsync(sql), paramTypeOids);
+  }
+
+  private prepared(sql: string, stmts: { stmt: Statement; text: string }[], paramTypeOids: number[]): Prepared {
     if (stmts.length > 1) throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement');
     const paramTypes = paramTypeOids.map((o) => (o === 0 ? T.unknown : (typeFromOidSafe(o) ?? T.unknown)));
     if (stmts.length === 0) return { stmt: { kind: 'empty', pos: 0 }, text: sql, paramTypes, columns: null, cache: null };
