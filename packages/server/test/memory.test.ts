@@ -113,6 +113,27 @@ describe('memory budgets', () => {
     }
   });
 
+  it('operators of one statement share work_mem; each may still hold a small floor, so nested spilling operators answer', async () => {
+    await c.query("set work_mem = '1MB'");
+    // The inner aggregation holds the whole budget while it emits; the outer one still works.
+    expect(
+      (
+        await c.query(
+          'select count(*)::int as n from (select g % 20000 as k, count(*) from generate_series(1, 60000) g group by 1) x',
+        )
+      ).rows[0],
+    ).toEqual({ n: 20000 });
+    expect(
+      (
+        await c.query(
+          'select count(*)::int as n, max(k)::int as m from (select k from (select g % 20000 as k from generate_series(1, 60000) g group by 1) x order by md5(k::text)) y',
+        )
+      ).rows[0],
+    ).toEqual({ n: 20000, m: 19999 });
+    await c.query('reset work_mem');
+    expect(tmpFiles()).toEqual([]);
+  });
+
   it('what cannot spill fails with 53200 naming the budget, and the session goes on', async () => {
     await c.query("set work_mem = '1MB'");
     await expect(

@@ -200,7 +200,7 @@ export function* drain(op: Operator, ctx: ExecCtx, into: Row[] = [], account: Me
 /** Materializes the subplan a NeedSubplan asks for into ctx.subplans, forwarding yield points. */
 export function* materializeSubplan(need: NeedSubplan, ctx: ExecCtx): Generator<Row[], void, undefined> {
   const rows: Row[] = [];
-  const account = ctx.memory.account('a subquery\'s rows');
+  const account = ctx.memory.account('a subquery\'s result');
   const it = need.plan.exec(ctx);
   for (const b of it) {
     if (b.length === 0) {

@@ -64,9 +64,10 @@ export class StatementMemory {
     readonly limitBytes: number,
   ) {}
 
-  tryReserve(n: number): boolean {
+  /** Reserves n bytes within the statement's and the node's budgets. */
+  tryReserve(n: number, overStatementLimit = false): boolean {
     assert(!this.closed, 'memory reserved after the statement ended');
-    if (this.used + n > this.limitBytes) return false;
+    if (!overStatementLimit && this.used + n > this.limitBytes) return false;
     if (!this.pool.tryReserve(n)) return false;
     this.used += n;
     if (this.used > this.peak) this.peak = this.used;
@@ -104,13 +105,20 @@ export class MemoryAccount {
     readonly what: string,
   ) {}
 
-  /** Grows by n bytes if the budgets allow; false when they do not (the caller spills). */
+  /**
+   * Grows by n bytes if the budgets allow; false when they do not (the caller spills). Every
+   * account may hold accountFloorBytes even when the other operators of its statement took the
+   * whole work_mem (a sort above a hash aggregation that is still emitting its groups): a
+   * spilling operator then works in small steps instead of failing. The node's budget is never
+   * exceeded.
+   */
   tryGrow(n: number): boolean {
     if (this.used + n > this.reserved) {
       const want = Math.max(n, accountChunkBytes);
       if (!this.stmt.tryReserve(want)) {
-        // A smaller reservation may still fit exactly.
-        if (want === n || !this.stmt.tryReserve(n)) return false;
+        // A smaller reservation may still fit exactly, or the floor may allow it.
+        const floor = this.used + n <= accountFloorBytes;
+        if (!this.stmt.tryReserve(n) && !(floor && this.stmt.tryReserve(n, true))) return false;
         this.reserved += n;
       } else this.reserved += want;
     }
@@ -137,6 +145,9 @@ export class MemoryAccount {
 
 /** Reservations are taken from the pools this many bytes at a time. */
 export const accountChunkBytes = 64 * 1024;
+
+/** What any one operator may hold even when its statement's work_mem is spent (see tryGrow). */
+export const accountFloorBytes = 256 * 1024;
 
 export function outOfMemory(what: string, stmt: StatementMemory): PgError {
   const nodeFull = stmt.pool.used + accountChunkBytes > stmt.pool.limitBytes;
