@@ -17,7 +17,11 @@ export class TestNode {
   httpPort = 0;
   stderr = '';
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    /** Extra `strata start-single-node` flags (e.g. --max-sql-memory=64MiB). */
+    readonly extraArgs: string[] = [],
+  ) {}
 
   get url(): string {
     return `postgresql://root@127.0.0.1:${this.port}/defaultdb`;
@@ -26,7 +30,7 @@ export class TestNode {
   async start(): Promise<void> {
     // STRATA_NODE_ARGS: extra node flags for the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark).
     const nodeArgs = (process.env.STRATA_NODE_ARGS ?? '').split(' ').filter((x) => x.length > 0);
-    const p = spawn(process.execPath, [...nodeArgs, cli, 'start-single-node', `--store=${this.dir}`, '--listen-addr=127.0.0.1:0', '--http-addr=127.0.0.1:0', '--insecure'], {
+    const p = spawn(process.execPath, [...nodeArgs, cli, 'start-single-node', `--store=${this.dir}`, '--listen-addr=127.0.0.1:0', '--http-addr=127.0.0.1:0', '--insecure', ...this.extraArgs], {
       env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -85,8 +89,8 @@ export class TestNode {
   }
 }
 
-export async function startNode(dir?: string): Promise<TestNode> {
-  const n = new TestNode(dir ?? mkdtempSync(join(tmpdir(), 'strata-test-')));
+export async function startNode(dir?: string, extraArgs: string[] = []): Promise<TestNode> {
+  const n = new TestNode(dir ?? mkdtempSync(join(tmpdir(), 'strata-test-')), extraArgs);
   await n.start();
   return n;
 }

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { logger } from '@strata/common';
 import { PgServer } from '@strata/pgwire';
@@ -14,6 +15,8 @@ export interface NodeOptions {
   httpPort: number;
   insecure: boolean;
   nodeId?: number;
+  /** The node's SQL memory budget in bytes (--max-sql-memory); default: the SQL engine's. */
+  maxSqlMemoryBytes?: number;
 }
 
 /**
@@ -43,6 +46,8 @@ export class StrataNode {
       sender,
       nodeId: this.opts.nodeId ?? 1,
       engineSizeBytes: () => store.engineSizeBytes() + store.ts.diskBytes(),
+      maxSqlMemoryBytes: this.opts.maxSqlMemoryBytes,
+      tempDir: join(this.opts.storeDir, 'tmp'),
       ts: sender,
     });
     this.engine = engine;

@@ -2,7 +2,12 @@ import { dedupRuleOf } from './ts_dml.js';
 import type { TsSender } from './ts_dml.js';
 import { encodeTsReorganize } from '@strata/ts';
 import { settingDef, settingKey, tsStorageOf } from './settings.js';
+import { getHeapStatistics } from 'node:v8';
+import { totalmem } from 'node:os';
 import { PgError, SqlState, logger } from '@strata/common';
+import { MemoryPool } from './exec/memory.js';
+import { resetTempDir } from './exec/spill.js';
+import { maxSqlMemoryHeapFraction, workMemMaxBytes, workMemMinBytes, workMemShareOfNode } from './constants.js';
 import { KeyWriter, KeyspaceSystem, Txn } from '@strata/kv';
 import type { KvSender, WriteBatch } from '@strata/kv';
 import { Catalog } from './catalog/catalog.js';
@@ -18,6 +23,18 @@ export interface SqlEngineOptions {
   engineSizeBytes: () => number;
   /** The store's time-series engine; without it time-series tables cannot hold rows. */
   ts?: TsSender;
+  /**
+   * The node's SQL memory budget in bytes (--max-sql-memory); default: half the V8 heap limit,
+   * at most a quarter of the machine's memory.
+   */
+  maxSqlMemoryBytes?: number;
+  /** Where statements spill (<store>/tmp); emptied at start. Without it, over-budget sorts and aggregations fail with 53200. */
+  tempDir?: string;
+}
+
+/** The node's SQL memory budget when none is given (maxSqlMemoryHeapFraction of the V8 heap, ≤ 25% of RAM). */
+export function defaultMaxSqlMemoryBytes(): number {
+  return Math.floor(Math.min(getHeapStatistics().heap_size_limit * maxSqlMemoryHeapFraction, totalmem() / 4));
 }
 
 function seqKey(id: number): Buffer {
@@ -91,8 +108,16 @@ export class SqlEngine {
   private lastRowId = 0n;
   /** Incremented whenever the catalog changes (plan caches compare it). */
   catalogGeneration = 0;
+  /** Every statement's memory together (--max-sql-memory). */
+  readonly memory: MemoryPool;
+  /** A new session's work_mem: the node's budget / workMemShareOfNode, clamped. */
+  readonly defaultWorkMemBytes: number;
 
   constructor(readonly opts: SqlEngineOptions) {
+    this.memory = new MemoryPool(opts.maxSqlMemoryBytes ?? defaultMaxSqlMemoryBytes());
+    const share = Math.floor(this.memory.limitBytes / workMemShareOfNode / (1024 * 1024)) * 1024 * 1024;
+    this.defaultWorkMemBytes = Math.min(workMemMaxBytes, Math.max(workMemMinBytes, share));
+    if (opts.tempDir) resetTempDir(opts.tempDir);
     this.catalog = new Catalog(opts.sender);
     this.sequences = new SequenceManager(opts.sender);
     const startedAt = Date.now() * 1000;

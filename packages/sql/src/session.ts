@@ -9,12 +9,12 @@
 import { PgError, SqlState, assert } from '@strata/common';
 import { Txn } from '@strata/kv';
 import type { KvWrite } from '@strata/kv';
-import { parseExpression, parseOne, parseStatements } from './parser/parser.js';
+import { parseExpression, parseOne, parseStatements, parseStatementsAsync } from './parser/parser.js';
 import type { SelectItem, SelectStmt, Statement } from './parser/ast.js';
 import type { CatalogView } from './catalog/catalog.js';
 import { virtualSchemas } from './catalog/catalog.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
-import { primaryKey, tableCodec } from './catalog/rowcodec.js';
+import { tableCodec } from './catalog/rowcodec.js';
 import { T, formatType, formatValue, parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
@@ -24,10 +24,15 @@ import { DEFAULT_MARKER, QueryPlanner, chooseIndex, conjuncts, tsDeleteBounds } 
 import type { PlannerEnv, ResolvedTable, VirtualTableDef } from './plan/query.js';
 import { Scope } from './plan/scope.js';
 import type { ScopeCol } from './plan/scope.js';
-import { collect, queryCanceled } from './exec/context.js';
+import { drain, queryCanceled, yieldEveryRows } from './exec/context.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
 import type { Ev } from './exec/operators.js';
+import { pump } from './exec/pump.js';
+import { insertSource, joinTargets, lockKeysOf } from './plan/dml_sources.js';
+import { formatPgMemory, parsePgMemory } from './exec/memory.js';
+import { TempFiles } from './exec/spill.js';
+import type { PumpSink } from './exec/pump.js';
 import { assignValue, checkRow, deleteRow, findConflict, insertChecked, insertRow, makeWriter, uniqueViolation, updateRow } from './exec/mutate.js';
 import { CopyParser, formatCopyRow } from './copy.js';
 import type { CopyRow } from './copy.js';
@@ -86,9 +91,6 @@ interface Compiled {
   finish?: (ctx: ExecCtx) => Promise<void>;
 }
 
-/** Statements touching more rows than this run optimistically instead of locking each row. */
-const lockRowsMax = 10_000;
-
 /** Outside a transaction block, COPY FROM commits after every this many rows. */
 const copyCommitRows = 50_000;
 
@@ -96,14 +98,13 @@ export interface Portal {
   prepared: Prepared;
   params: Value[];
   /** Non-null while a row-returning statement is partly consumed (Execute with a row limit). */
-  running: { batches: Batches; state: { count: number }; buffer: Row[]; ctx: ExecCtx; implicit: boolean; compiled: Compiled } | null;
+  running: { batches: Batches; state: { count: number }; buffer: Row[]; ctx: ExecCtx; implicit: boolean; compiled: Compiled; columns: Column[] | null } | null;
   /** Result of a utility statement executed for this portal (rows + tag). */
   utility: { rows: Row[]; tag: string; sent: number } | null;
   done: boolean;
 }
 
-export interface ExecuteSink {
-  row(values: Value[]): void;
+export interface ExecuteSink extends PumpSink {
   notice(message: string): void;
 }
 
@@ -180,6 +181,7 @@ export class Session {
     this.database = opts.database;
     this.user = opts.user;
     this.settings.set('application_name', opts.applicationName ?? '');
+    this.settings.set('work_mem', formatPgMemory(engine.defaultWorkMemBytes));
     this.settings.set('session_authorization', opts.user);
     for (const [k, v] of Object.entries(opts.settings ?? {})) {
       try {
@@ -471,7 +473,15 @@ export class Session {
 
   /** Parses and analyzes one statement (the extended protocol's Parse). */
   prepare(sql: string, paramTypeOids: number[]): Prepared {
-    const stmts = parseStatements(sql);
+    return this.prepared(sql, parseStatements(sql), paramTypeOids);
+  }
+
+  /** prepare() whose lexing and list folding return to the event loop between slices (for a transport that can wait). */
+  async prepareAsync(sql: string, paramTypeOids: number[]): Promise<Prepared> {
+    return this.prepared(sql, await parseStatementsAsync(sql), paramTypeOids);
+  }
+
+  private prepared(sql: string, stmts: { stmt: Statement; text: string }[], paramTypeOids: number[]): Prepared {
     if (stmts.length > 1) throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement');
     const paramTypes = paramTypeOids.map((o) => (o === 0 ? T.unknown : (typeFromOidSafe(o) ?? T.unknown)));
     if (stmts.length === 0) return { stmt: { kind: 'empty', pos: 0 }, text: sql, paramTypes, columns: null, cache: null };
@@ -513,9 +523,11 @@ export class Session {
       copyOut?(columns: number): void;
       copyData?(data: Buffer): void;
       copyDone?(): void;
+      /** The transport's back-pressure (see PumpSink). */
+      backpressure?(): Promise<void> | null;
     },
   ): Promise<void> {
-    const stmts = parseStatements(sql);
+    const stmts = await parseStatementsAsync(sql);
     if (stmts.length === 0) {
       out.empty();
       return;
@@ -525,14 +537,19 @@ export class Session {
     for (const { stmt, text } of stmts) {
       if (stmt.kind === 'copy') {
         if (this.failed) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
-        const tag = stmt.direction === 'from' ? await this.copyFrom(stmt, out) : await this.copyTo(stmt, out);
+        let tag: string;
+        try {
+          tag = stmt.direction === 'from' ? await this.copyFrom(stmt, out) : await this.copyTo(stmt, out);
+        } finally {
+          this.endStatements();
+        }
         out.complete(tag);
         continue;
       }
       const prepared = this.analyzeForRun(stmt, text);
       const portal = this.bind(prepared, []);
       if (prepared.columns) out.rowDescription(prepared.columns);
-      const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice });
+      const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice, backpressure: out.backpressure ? () => (out.backpressure as () => Promise<void> | null)() : undefined });
       out.complete(r.tag as string);
     }
   }
@@ -558,6 +575,14 @@ export class Session {
    * statement completed, or null when it was suspended (more rows remain).
    */
   async execute(portal: Portal, maxRows: number, sink: ExecuteSink): Promise<{ tag: string | null }> {
+    try {
+      return await this.executeInner(portal, maxRows, sink);
+    } finally {
+      this.endStatements();
+    }
+  }
+
+  private async executeInner(portal: Portal, maxRows: number, sink: ExecuteSink): Promise<{ tag: string | null }> {
     const stmt = portal.prepared.stmt;
     if (portal.done) return { tag: portal.utility?.tag ?? 'SELECT 0' };
     if (this.failed && !isTxnEnd(stmt)) {
@@ -600,18 +625,23 @@ export class Session {
           if (keys && keys.length > 0) await (this.txn as Txn).lockForWrite(keys);
         }
         const { batches, state } = compiled.start(ctx);
-        portal.running = { batches, state, buffer: [], ctx, implicit, compiled };
+        portal.running = { batches, state, buffer: [], ctx, implicit, compiled, columns: compiled.columns };
       }
       const run = portal.running;
       try {
         const more = await this.pump(run, maxRows, sink);
-        if (more) return { tag: null };
+        if (more) {
+          this.suspended.add(run.ctx); // keeps its memory and spill files until the portal completes
+          return { tag: null };
+        }
+        this.endStatement(run.ctx);
         if (run.compiled.finish) await run.compiled.finish(run.ctx);
         portal.running = null;
         portal.done = true;
         if (run.implicit) await this.finishImplicit();
         return { tag: run.compiled.tag(run.state.count) };
       } catch (e) {
+        this.endStatement(run.ctx);
         portal.running = null;
         const retryable = e instanceof PgError && e.code === SqlState.SerializationFailure && run.implicit && run.state.count === 0 && attempt < 5;
         this.onError();
@@ -624,42 +654,36 @@ export class Session {
     }
   }
 
-  /** Pulls rows from a running statement, yielding to the event loop at yield points. */
-  private async pump(run: NonNullable<Portal['running']>, maxRows: number, sink: ExecuteSink): Promise<boolean> {
+  /** Pulls rows from a running statement (exec/pump.ts), checking cancel and statement_timeout. */
+  private pump(run: NonNullable<Portal['running']>, maxRows: number, sink: ExecuteSink): Promise<boolean> {
     const timeoutMs = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
     const started = Date.now();
-    let sliceStart = Date.now();
-    let sent = 0;
-    const ctx = run.ctx;
-    for (;;) {
-      while (run.buffer.length > 0) {
-        if (maxRows > 0 && sent >= maxRows) return true;
-        sink.row(run.buffer.shift() as Row);
-        sent++;
-      }
-      if (maxRows > 0 && sent >= maxRows) return true;
-      const r = run.batches.next();
-      if (r.done) return false;
-      const batch = r.value;
-      if (batch.length > 0) {
-        run.state.count += 0;
-        for (const row of batch) run.buffer.push(row);
-      }
-      const now = Date.now();
-      if (batch.length === 0 || now - sliceStart > 10 || ctx.sleepUntil > 0) {
-        if (ctx.sleepUntil > 0) {
-          while (Date.now() < ctx.sleepUntil) {
-            await new Promise((res) => setTimeout(res, Math.min(50, ctx.sleepUntil - Date.now())));
-            this.checkInterrupts(started, timeoutMs);
-          }
-          ctx.sleepUntil = 0;
-        } else {
-          await new Promise((res) => setImmediate(res));
-        }
-        sliceStart = Date.now();
-        this.checkInterrupts(started, timeoutMs);
-      }
-    }
+    return pump(run, maxRows, sink, () => this.checkInterrupts(started, timeoutMs));
+  }
+
+  /**
+   * Statement contexts still holding memory or spill files. INVARIANT: every context is ended
+   * (its memory returned to the node's pool, its files deleted) when its statement completes or
+   * fails, or — for a portal suspended by a row limit — when it completes or the session closes.
+   */
+  private readonly liveCtxs = new Set<ExecCtx>();
+  private readonly suspended = new Set<ExecCtx>();
+
+  private endStatement(ctx: ExecCtx): void {
+    ctx.memory.close();
+    ctx.temp?.cleanup();
+    this.liveCtxs.delete(ctx);
+    this.suspended.delete(ctx);
+  }
+
+  /** Ends every context of the statement that just ran, except suspended portals'. */
+  private endStatements(): void {
+    for (const ctx of [...this.liveCtxs]) if (!this.suspended.has(ctx)) this.endStatement(ctx);
+  }
+
+  /** The session's work_mem in bytes. */
+  private workMemBytes(): number {
+    return parsePgMemory('work_mem', this.settings.get('work_mem') ?? '64MB');
   }
 
   private checkInterrupts(started: number, timeoutMs: number): void {
@@ -698,7 +722,7 @@ export class Session {
         return d ? seqs.peek(d) : 0n;
       },
     };
-    return {
+    const ctx: ExecCtx = {
       txn,
       catalog: this.view,
       session: this.sessionInfo(),
@@ -713,7 +737,16 @@ export class Session {
       server: this.engine.server,
       ts: this.engine.opts.ts ?? null,
       clusterSetting: (name) => this.engine.clusterSetting(name, txn),
+      regexCache: new Map(),
+      work: 0,
+      syncDrains: 0,
+      suspendable: false,
+      subplans: new Map(),
+      memory: this.engine.memory.statement(this.workMemBytes()),
+      temp: this.engine.opts.tempDir ? new TempFiles(this.engine.opts.tempDir) : null,
     };
+    this.liveCtxs.add(ctx);
+    return ctx;
   }
 
   // ---- transactions ----------------------------------------------------------------------------
@@ -743,10 +776,11 @@ export class Session {
     this.failed = true;
   }
 
-  /** The connection is closing: abandon any transaction. */
+  /** The connection is closing: abandon any transaction and every statement's memory and files. */
   close(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.txn = null;
+    for (const ctx of [...this.liveCtxs]) this.endStatement(ctx);
   }
 
   // ---- compilation of queries and DML ----------------------------------------------------------
@@ -942,15 +976,17 @@ export class Session {
             for (const vr of valueRows) {
               const vals = vr.evs.map((e) => (e ? e([], ctx) : null));
               handle(build(vals, vr.types, vr.evs.map((e) => e === null)));
+              if (state.count % yieldEveryRows === 0) yield [];
             }
           } else if (source) {
             const types = source.columns.map((c) => c.type);
             for (const batch of (source as Operator).exec(ctx)) {
               if (batch.length === 0) {
-                yield [];
+                yield batch;
                 continue;
               }
               for (const r of batch) handle(build(r, types, r.map((v) => (v as unknown) === DEFAULT_MARKER)));
+              if (out.length >= 1024) yield out.splice(0);
             }
           }
           void self;
@@ -1003,12 +1039,15 @@ export class Session {
         };
         const batches = (function* (): Batches {
           if (valueRows) {
-            for (const vr of valueRows) add(vr.evs.map((e) => (e ? e([], ctx) : null)), vr.types);
+            for (const vr of valueRows) {
+              add(vr.evs.map((e) => (e ? e([], ctx) : null)), vr.types);
+              if (state.count % yieldEveryRows === 0) yield [];
+            }
           } else if (source) {
             const types = source.columns.map((c) => c.type);
             for (const batch of source.exec(ctx)) {
               for (const r of batch) add(r, types);
-              if (batch.length === 0) yield [];
+              if (batch.length === 0) yield batch;
             }
           }
         })();
@@ -1077,7 +1116,7 @@ export class Session {
         const state = { count: 0 };
         const batches = (function* (): Batches {
           // Read every target row first, then write (no row is updated twice).
-          const targets = source ? collect(source, ctx) : joinTargets(fullScan as Operator, fromOp as Operator, pred, ctx);
+          const targets = source ? yield* drain(source, ctx) : yield* joinTargets(fullScan as Operator, fromOp as Operator, pred, ctx);
           const out: Row[] = [];
           for (const full of targets) {
             const old = full.slice(0, n);
@@ -1087,6 +1126,7 @@ export class Session {
             state.count++;
             if (ret) out.push(ret.evs.map((e) => e(nr.concat(full.slice(n)), ctx)));
             if (out.length >= 1024) yield out.splice(0);
+            if (state.count % yieldEveryRows === 0) yield [];
           }
           if (out.length > 0) yield out;
         })();
@@ -1123,12 +1163,14 @@ export class Session {
       start(ctx) {
         const state = { count: 0 };
         const batches = (function* (): Batches {
-          const targets = usingOp ? joinTargets(source, usingOp, pred, ctx) : collect(source, ctx);
+          const targets = usingOp ? yield* joinTargets(source, usingOp, pred, ctx) : yield* drain(source, ctx);
           const out: Row[] = [];
           for (const full of targets) {
             deleteRow(writer, full.slice(0, n), ctx);
             state.count++;
             if (ret) out.push(ret.evs.map((e) => e(full, ctx)));
+            if (out.length >= 1024) yield out.splice(0);
+            if (state.count % yieldEveryRows === 0) yield [];
           }
           if (out.length > 0) yield out;
         })();
@@ -1511,7 +1553,7 @@ export class Session {
       case 'setTransaction':
         return { rows: [], tag: 'SET' };
       case 'reset':
-        if (stmt.name === 'all') for (const [k] of defaultSettings) this.resetSetting(k);
+        if (stmt.name === 'all') for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) this.resetSetting(k);
         else this.resetSetting(stmt.name);
         return { rows: [], tag: 'RESET' };
       case 'use':
@@ -1969,11 +2011,18 @@ export class Session {
     const ctx = this.execCtx([]);
     ctx.txn = env.txn;
     let n = 0;
-    for (const row of collect(op, ctx)) {
-      const full = [...row, ...(t.columns.length > row.length ? [this.engine.uniqueRowId()] : [])];
-      insertRow(writer, full, ctx);
-      n++;
-    }
+    // Through the driver, like any query: yield points, statement_timeout and CancelRequest apply.
+    const run = { batches: op.exec(ctx), buffer: [] as Row[], ctx };
+    const sink = {
+      row: (row: Value[]) => {
+        const full = [...row, ...(t.columns.length > row.length ? [this.engine.uniqueRowId()] : [])];
+        insertRow(writer, full, ctx);
+        n++;
+      },
+    };
+    const timeoutMs = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
+    const started = Date.now();
+    await pump(run, 0, sink, () => this.checkInterrupts(started, timeoutMs));
     return `SELECT ${n}`;
   }
 
@@ -2020,6 +2069,10 @@ export class Session {
         parseDurationMs(value);
         this.setSetting(name, value);
         return;
+      case 'work_mem':
+        // Strata's work_mem is one statement's budget (all its sorts and hash tables together).
+        this.setSetting(name, formatPgMemory(parsePgMemory(name, value)));
+        return;
       case 'transaction_isolation':
       case 'default_transaction_isolation':
         // Every transaction is serializable; weaker levels are upgraded, as CockroachDB does.
@@ -2046,6 +2099,10 @@ export class Session {
 
   private resetSetting(name0: string): void {
     const name = name0.toLowerCase() === 'time zone' ? 'timezone' : name0.toLowerCase();
+    if (name === 'work_mem') {
+      this.setSetting(name, formatPgMemory(this.engine.defaultWorkMemBytes));
+      return;
+    }
     const d = defaultSettings.find(([k]) => k === name);
     if (!d) {
       if (!this.settings.has(name)) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name0}"`);
@@ -2180,73 +2237,6 @@ function showCreate(t: TableDesc, schema: string, view: CatalogView): string {
   }
   for (const ch of t.checks) lines.push(`\tCONSTRAINT ${ch.name} CHECK (${ch.expr})`);
   return `CREATE TABLE ${schema}.${t.name} (\n${lines.join(',\n')}\n)`;
-}
-
-/** Lock keys of UPDATE/DELETE: the primary keys of the target rows, found without recording reads. */
-function lockKeysOf(source: Operator, codec: ReturnType<typeof tableCodec>): (ctx: ExecCtx) => Buffer[] | null {
-  return (ctx) =>
-    ctx.txn.withUntrackedReads(() => {
-      const rows = collect(source, ctx);
-      return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
-    });
-}
-
-/**
- * UPDATE … FROM / DELETE … USING: each target row joined with the first row of the other
- * relations that satisfies the predicate (a row is modified at most once).
- */
-function joinTargets(target: Operator, others: Operator, pred: BoundExpr | null, ctx: ExecCtx): Row[] {
-  const rest = collect(others, ctx);
-  const out: Row[] = [];
-  for (const r of collect(target, ctx)) {
-    for (const o of rest) {
-      const comb = r.concat(o);
-      if (!pred || pred.ev(comb, ctx) === true) {
-        out.push(comb);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * The rows an INSERT inserts: a plain VALUES list bound expression by expression (DEFAULT as
- * null; untyped literals take the target column's type, without silent truncation), or any other
- * query planned as an operator.
- */
-function insertSource(
-  q: SelectStmt,
-  targets: number,
-  explicitColumns: boolean,
-  targetType: (i: number) => SqlType,
-  planner: QueryPlanner,
-): { source: Operator | null; valueRows: { evs: (Ev | null)[]; types: SqlType[] }[] | null } {
-  const b = planner.binder;
-  if (q.body.kind === 'values' && q.with.length === 0 && q.orderBy.length === 0 && !q.limit) {
-    const valueRows = q.body.rows.map((row) => {
-      if (row.length > targets) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
-      if (row.length < targets && explicitColumns) throw new PgError(SqlState.SyntaxError, 'INSERT has more target columns than expressions');
-      const evs: (Ev | null)[] = [];
-      const types: SqlType[] = [];
-      row.forEach((e, i) => {
-        if (e.kind === 'default') {
-          evs.push(null);
-          types.push(T.unknown);
-          return;
-        }
-        let be = b.bind(e, new Scope([]));
-        if (be.type.kind === 'unknown') be = b.coerce(be, targetType(i), false); // assignment: no silent truncation
-        evs.push(be.ev);
-        types.push(be.type);
-      });
-      return { evs, types };
-    });
-    return { source: null, valueRows };
-  }
-  const source = planner.planQuery(q, null);
-  if (source.columns.length > targets) throw new PgError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
-  return { source, valueRows: null };
 }
 
 function isPlannable(s: Statement): boolean {

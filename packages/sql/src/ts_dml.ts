@@ -269,7 +269,7 @@ export class TsScan implements Operator {
   }
 
   exec(ctx: ExecCtx): Batches {
-    return batched(tsScanRows(this.t, ctx, this.bounds, this.latestOnly, this.needed));
+    return batched(tsScanRows(this.t, ctx, this.bounds, this.latestOnly, this.needed), ctx);
   }
 
   /** The scan's batches as stored: per entity, its tag values (SQL values) and decoded columns. */

@@ -7,7 +7,12 @@ import { T, compareValues, formatValue, hashKey } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import { addIntervals } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
-import { batchRowsMax } from './context.js';
+import { batchRowsMax, canWait, drain, waitFor, yieldEveryRows } from './context.js';
+import { estimateRowBytes, estimateValueBytes, outOfMemory } from './memory.js';
+import type { MemoryAccount } from './memory.js';
+import type { SpillFile, TempFiles } from './spill.js';
+import { spillDepthMax, spillPartitions } from '../constants.js';
+import { RunSorter, mergeRuns } from './sorter.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 import { compareRowsBy } from './operators.js';
 import type { Ev, SortKey } from './operators.js';
@@ -30,6 +35,8 @@ export interface AggSpec {
   orderBy: SortKey[];
   star: boolean;
   make: () => Accumulator;
+  /** The accumulator keeps every value (array_agg, string_agg): its memory grows per row. */
+  grows?: boolean;
 }
 
 /**
@@ -327,32 +334,31 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
       };
     case 'string_agg':
       return () => {
-        let parts: string[] | null = null;
-        let seps: string[] = [];
+        // Appending builds a rope (O(1) per row); result() may be read at any time.
+        let acc: string | null = null;
         return {
           add([v, sep]) {
             if (v === null || v === undefined) return;
-            if (parts === null) parts = [];
-            else seps.push(sep === null || sep === undefined ? '' : (sep as string));
-            parts.push(typeof v === 'string' ? v : (formatValue(v, t0, vctx()) as string));
+            const part = typeof v === 'string' ? v : (formatValue(v, t0, vctx()) as string);
+            acc = acc === null ? part : acc + (sep === null || sep === undefined ? '' : (sep as string)) + part;
           },
           result() {
-            if (parts === null) return null;
-            let s = parts[0] as string;
-            for (let i = 1; i < parts.length; i++) s += (seps[i - 1] as string) + parts[i];
-            seps = [];
-            return s;
+            return acc;
           },
         };
       };
     case 'array_agg':
       return () => {
-        let arr: Value[] | null = null;
+        // Values gather in fixed-size chunks: a growing 20M-element array would be copied at
+        // every doubling (large garbage and long collections); the chunks are joined once.
+        const chunks: Value[][] = [];
+        let cur: Value[] | null = null;
         return {
           add([v]) {
-            (arr ??= []).push(v ?? null);
+            if (cur === null || cur.length >= arrayAggChunkValues) chunks.push((cur = []));
+            cur.push(v ?? null);
           },
-          result: () => arr,
+          result: () => (chunks.length === 0 ? null : chunks.length === 1 ? (chunks[0] as Value[]).slice() : ([] as Value[]).concat(...chunks)),
         };
       };
     case 'var_samp':
@@ -422,6 +428,34 @@ export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'las
 
 export const aggregateNames = new Set(['elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
+/** array_agg keeps its values in chunks of this many (see makeAccumulator). */
+const arrayAggChunkValues = 65_536;
+
+/** Estimated bytes of one accumulator's fixed state (a closure and a few numbers). */
+const accumulatorBytes = 96;
+
+/** The partition (of spillPartitions) of a group key at spill level `level` (a salted FNV-1a). */
+function partitionOf(hk: string, level: number): number {
+  let h = (0x811c9dc5 ^ Math.imul(level + 1, 0x9e3779b1)) >>> 0;
+  for (let i = 0; i < hk.length; i++) h = Math.imul(h ^ hk.charCodeAt(i), 0x01000193) >>> 0;
+  return h % spillPartitions;
+}
+
+/** The rows of a spill file as batches, with a yield point after each. */
+function* readBatches(f: SpillFile): Batches {
+  const reader = f.reader();
+  let out: Row[] = [];
+  for (let v = reader.next(); v !== undefined; v = reader.next()) {
+    out.push(v as Row);
+    if (out.length >= batchRowsMax) {
+      yield out;
+      out = [];
+      yield [];
+    }
+  }
+  if (out.length > 0) yield out;
+}
+
 interface Group {
   keys: Value[];
   accs: Accumulator[];
@@ -455,7 +489,31 @@ export class HashAggregate implements Operator {
     };
   }
 
+  /**
+   * Aggregates in passes. Groups are charged to the statement's memory; when it is spent (and
+   * there are GROUP BY keys and a temp dir), the table freezes: rows of groups already in memory
+   * still fold in, rows of any other group are written to one of spillPartitions files by a hash
+   * of their key. After the input, the groups in memory are emitted and freed, then each
+   * partition is aggregated the same way (a group lives in exactly one place: in memory if it
+   * existed when the table froze, else wholly in one partition). A partition may split again with
+   * a new hash, up to spillDepthMax times.
+   */
   *exec(ctx: ExecCtx): Batches {
+    const acct = ctx.memory.account('GROUP BY (hash aggregation)');
+    try {
+      const fused = this.fusedInput?.();
+      yield* this.pass(ctx, acct, fused ? { fused } : { batches: this.input.exec(ctx) }, 0);
+    } finally {
+      acct.clear();
+    }
+  }
+
+  private *pass(
+    ctx: ExecCtx,
+    acct: MemoryAccount,
+    source: { batches: Batches } | { fused: { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<void>; filter: Ev | null } },
+    level: number,
+  ): Batches {
     const groups = new Map<string, Group>();
     const order: Group[] = [];
     const nKeys = this.groupBy.length;
@@ -463,7 +521,11 @@ export class HashAggregate implements Operator {
     // Rows may be a reused array (fused scans): nothing below keeps `r` or the scratch arrays.
     const keys: Value[] = new Array<Value>(nKeys).fill(null);
     const argBufs: Value[][] = this.aggs.map((a) => new Array<Value>(a.args.length).fill(null));
+    const groupBytes = 64 + nAggs * accumulatorBytes;
     let last: Group | null = null;
+    const spill: { parts: SpillFile[] | null } = { parts: null };
+    const writes: Promise<void>[] = [];
+    const async = canWait(ctx);
     const consume = (r: Row) => {
       let same = last !== null;
       for (let i = 0; i < nKeys; i++) {
@@ -478,6 +540,16 @@ export class HashAggregate implements Operator {
         for (let i = 0; i < nKeys; i++) hk = i === 0 ? hashKey(keys[i] as Value, (this.groupBy[i] as { type: SqlType }).type) : hk + '\u0001' + hashKey(keys[i] as Value, (this.groupBy[i] as { type: SqlType }).type);
         let found = groups.get(hk);
         if (!found) {
+          if (!spill.parts && !acct.tryGrow(groupBytes + estimateRowBytes(keys))) {
+            if (nKeys === 0 || !ctx.temp || level >= spillDepthMax) throw outOfMemory('GROUP BY (hash aggregation)', ctx.memory);
+            spill.parts = Array.from({ length: spillPartitions }, () => (ctx.temp as TempFiles).create('hashagg'));
+          }
+          if (spill.parts) {
+            // Frozen: a new group's rows go to its partition.
+            const p = (spill.parts[partitionOf(hk, level)] as SpillFile).append(r, async);
+            if (p) writes.push(p);
+            return;
+          }
           found = this.newGroup(keys.slice());
           groups.set(hk, found);
           order.push(found);
@@ -497,27 +569,41 @@ export class HashAggregate implements Operator {
           const k = args.map((v, j) => hashKey(v, a.argTypes[j] as SqlType)).join('\u0001');
           if (seen.has(k)) continue;
           seen.add(k);
+          acct.grow(16 + 2 * k.length);
         }
-        if (ord) ord.push({ sort: a.orderBy.map((k) => k.ev(r, ctx)), args });
-        else (g.accs[i] as Accumulator).add(args, ctx);
+        if (ord) {
+          const sort = a.orderBy.map((k) => k.ev(r, ctx));
+          acct.grow(estimateRowBytes(args) + estimateRowBytes(sort) + 32);
+          ord.push({ sort, args });
+        } else {
+          // array_agg and string_agg keep every value: charge them (other states are fixed-size).
+          if (a.grows) {
+            const v = args[0] as Value;
+            acct.grow(typeof v === 'number' || v === null || typeof v === 'boolean' ? 8 : estimateValueBytes(v) + 8); // a slot, plus a boxed value
+          }
+          (g.accs[i] as Accumulator).add(args, ctx);
+        }
       }
     };
-    const fused = this.fusedInput?.();
-    if (fused) {
-      const pred = fused.filter;
+    if ('fused' in source) {
+      const pred = source.fused.filter;
       const fn = pred
         ? (r: Row) => {
             if (pred(r, ctx) === true) consume(r);
           }
         : consume;
-      for (const _ of fused.visit(ctx, fn)) yield [];
+      for (const _ of source.fused.visit(ctx, fn)) {
+        if (writes.length > 0) yield waitFor(Promise.all(writes.splice(0)));
+        else yield [];
+      }
     } else {
-      for (const b of this.input.exec(ctx)) {
+      for (const b of source.batches) {
         if (b.length === 0) {
           yield b;
           continue;
         }
         for (const r of b) consume(r);
+        if (writes.length > 0) yield waitFor(Promise.all(writes.splice(0)));
       }
     }
     if (order.length === 0 && this.groupBy.length === 0) order.push(this.newGroup([]));
@@ -526,15 +612,45 @@ export class HashAggregate implements Operator {
       for (let i = 0; i < this.aggs.length; i++) {
         const ord = g.ordered[i];
         if (ord) {
+          // array_agg(x ORDER BY y) and friends: the group's rows sorted in runs (sorter.ts).
           const cmp = compareRowsBy((this.aggs[i] as AggSpec).orderBy);
-          ord.sort((x, y) => cmp(x.sort, y.sort));
-          for (const o of ord) (g.accs[i] as Accumulator).add(o.args, ctx);
+          const sorter = new RunSorter(cmp);
+          for (const o of ord) {
+            if (sorter.push({ k: o.sort, r: o.args })) {
+              sorter.sealRun();
+              yield [];
+            }
+          }
+          g.ordered[i] = null;
+          for (const b of mergeRuns(sorter.finish(), cmp)) {
+            if (b.length === 0) yield b;
+            else for (const args of b) (g.accs[i] as Accumulator).add(args, ctx);
+          }
         }
       }
       out.push([...g.keys, ...g.accs.map((a) => a.result(ctx))]);
-      if (out.length >= batchRowsMax) yield out.splice(0);
+      if (out.length >= batchRowsMax) {
+        yield out.splice(0);
+        yield [];
+      }
     }
     if (out.length > 0) yield out;
+    const parts = spill.parts;
+    if (!parts) return;
+    // The groups in memory are out: free them, then aggregate each partition.
+    groups.clear();
+    order.length = 0;
+    last = null;
+    acct.clear();
+    for (const f of parts) {
+      const p = f.finishWriting(async);
+      if (p) yield waitFor(p);
+    }
+    for (const f of parts) {
+      if (f.records > 0) yield* this.pass(ctx, acct, { batches: readBatches(f) }, level + 1);
+      acct.clear();
+      f.remove();
+    }
   }
 
   explain() {
@@ -567,25 +683,39 @@ export class WindowOp implements Operator {
   ) {}
 
   *exec(ctx: ExecCtx): Batches {
-    const rows: Row[] = [];
-    for (const b of this.input.exec(ctx)) {
-      if (b.length === 0) {
-        yield b;
-        continue;
-      }
-      for (const r of b) rows.push(r);
+    const acct = ctx.memory.account('window (partition rows)');
+    try {
+      yield* this.run(ctx, acct);
+    } finally {
+      acct.clear();
     }
-    const results: Value[][] = rows.map(() => new Array<Value>(this.funcs.length).fill(null));
-    this.funcs.forEach((f, fi) => this.compute(f, fi, rows, results, ctx));
-    const out = rows.map((r, i) => r.concat(results[i] as Value[]));
-    for (let i = 0; i < out.length; i += batchRowsMax) yield out.slice(i, i + batchRowsMax);
   }
 
-  private compute(f: WindowFuncSpec, fi: number, rows: Row[], results: Value[][], ctx: ExecCtx): void {
-    // Partition, then sort each partition by the window's ORDER BY.
+  private *run(ctx: ExecCtx, acct: MemoryAccount): Batches {
+    const rows = yield* drain(this.input, ctx, [], acct);
+    const results: Value[][] = rows.map(() => new Array<Value>(this.funcs.length).fill(null));
+    for (let fi = 0; fi < this.funcs.length; fi++) yield* this.compute(this.funcs[fi] as WindowFuncSpec, fi, rows, results, ctx);
+    let out: Row[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      out.push((rows[i] as Row).concat(results[i] as Value[]));
+      if (out.length >= batchRowsMax) {
+        yield out;
+        out = [];
+        yield [];
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+
+  /** Fills column `fi` of `results`, yielding every yieldEveryRows units of work (rows hashed, sorted, framed). */
+  private *compute(f: WindowFuncSpec, fi: number, rows: Row[], results: Value[][], ctx: ExecCtx): Generator<Row[], void, undefined> {
+    // Partition, then sort each partition by the window's ORDER BY (in runs: sorter.ts).
     const parts = new Map<string, number[]>();
     const partOrder: number[][] = [];
-    rows.forEach((r, i) => {
+    const sortKeys: Value[][] = new Array<Value[]>(rows.length);
+    let work = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as Row;
       const k = f.partitionBy.map((p) => hashKey(p.ev(r, ctx), p.type)).join('\u0001');
       let p = parts.get(k);
       if (!p) {
@@ -593,11 +723,30 @@ export class WindowOp implements Operator {
         partOrder.push(p);
       }
       p.push(i);
-    });
-    const sortKeys = rows.map((r) => f.orderBy.map((k) => k.ev(r, ctx)));
+      sortKeys[i] = f.orderBy.map((x) => x.ev(r, ctx));
+      if (++work >= yieldEveryRows) {
+        work = 0;
+        yield [];
+      }
+    }
     const cmp = compareRowsBy(f.orderBy);
-    for (const p of partOrder) {
-      p.sort((a, b) => cmp(sortKeys[a] as Value[], sortKeys[b] as Value[]) || a - b);
+    for (let pi = 0; pi < partOrder.length; pi++) {
+      let p = partOrder[pi] as number[];
+      if (f.orderBy.length > 0 && p.length > 1) {
+        const sorter = new RunSorter(cmp);
+        for (const i of p) {
+          if (sorter.push({ k: sortKeys[i] as Value[], r: [i] })) {
+            sorter.sealRun();
+            yield [];
+          }
+        }
+        const sorted: number[] = [];
+        for (const b of mergeRuns(sorter.finish(), cmp)) {
+          if (b.length === 0) yield b;
+          else for (const x of b) sorted.push(x[0] as number);
+        }
+        p = sorted;
+      }
       const n = p.length;
       const peerStart: number[] = new Array<number>(n);
       const peerEnd: number[] = new Array<number>(n);
@@ -607,6 +756,7 @@ export class WindowOp implements Operator {
       for (let i = n - 1; i >= 0; i--) {
         peerEnd[i] = i < n - 1 && cmp(sortKeys[p[i] as number] as Value[], sortKeys[p[i + 1] as number] as Value[]) === 0 ? (peerEnd[i + 1] as number) : i;
       }
+      work += n;
       const argsAt = (i: number) => f.args.map((e) => e(rows[p[i] as number] as Row, ctx));
       const set = (i: number, v: Value) => {
         (results[p[i] as number] as Value[])[fi] = v;
@@ -666,6 +816,11 @@ export class WindowOp implements Operator {
           break;
       }
       // Frame-based functions: aggregates, first_value, last_value, nth_value.
+      // A frame that starts at the partition's first row and whose end never moves back is
+      // accumulated incrementally (one add per row) for aggregates whose result() is pure.
+      const incremental = f.aggregate !== null && pureResultAggregates.has(f.name) && this.growingFrame(f);
+      let acc: Accumulator | null = null;
+      let added = 0;
       for (let i = 0; i < n; i++) {
         const [lo, hi] = this.frameBounds(f, i, n, peerStart, peerEnd, rows, p, ctx);
         if (f.name === 'first_value') set(i, lo <= hi ? (argsAt(lo)[0] as Value) : null);
@@ -673,16 +828,34 @@ export class WindowOp implements Operator {
         else if (f.name === 'nth_value') {
           const k = Number(argsAt(i)[1]);
           set(i, lo + k - 1 <= hi ? (argsAt(lo + k - 1)[0] as Value) : null);
-        } else {
-          const acc = (f.aggregate as () => Accumulator)();
-          for (let j = lo; j <= hi; j++) {
-            if (f.filter && f.filter(rows[p[j] as number] as Row, ctx) !== true) continue;
-            acc.add(argsAt(j), ctx);
+        } else if (incremental) {
+          acc ??= (f.aggregate as () => Accumulator)();
+          for (; added <= hi; added++, work++) {
+            if (f.filter && f.filter(rows[p[added] as number] as Row, ctx) !== true) continue;
+            acc.add(argsAt(added), ctx);
           }
           set(i, acc.result(ctx));
+        } else {
+          const a = (f.aggregate as () => Accumulator)();
+          for (let j = lo; j <= hi; j++, work++) {
+            if (f.filter && f.filter(rows[p[j] as number] as Row, ctx) !== true) continue;
+            a.add(argsAt(j), ctx);
+          }
+          set(i, a.result(ctx));
+        }
+        if (++work >= yieldEveryRows) {
+          work = 0;
+          yield [];
         }
       }
     }
+  }
+
+  /** The frame starts at the partition's first row and its end only moves forward with the row. */
+  private growingFrame(f: WindowFuncSpec): boolean {
+    if (!f.frame) return true;
+    const { start, end } = f.frame;
+    return start.type === 'unbounded_preceding' && (end.type === 'current_row' || end.type === 'unbounded_following' || (f.frame.mode === 'rows' && end.type === 'following'));
   }
 
   private frameBounds(f: WindowFuncSpec, i: number, n: number, peerStart: number[], peerEnd: number[], rows: Row[], p: number[], ctx: ExecCtx): [number, number] {
@@ -717,6 +890,9 @@ export class WindowOp implements Operator {
     return { label: `window (${this.funcs.map((f) => f.name).join(', ')})`, children: [this.input] };
   }
 }
+
+/** Aggregates whose result() may be read repeatedly while rows are still added (incremental frames). */
+const pureResultAggregates = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
 export const windowOnlyNames = new Set(['diff', 'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value', 'nth_value']);
 

@@ -72,8 +72,15 @@ export class GapFill implements Operator {
     const out: Row[] = [];
     for (const s of series.values()) {
       const have = [...s.byBucket.keys()];
-      const lo = this.bucketOf(range ? range.lo : Math.min(...have));
-      const hi = this.bucketOf(range ? range.hi : Math.max(...have));
+      // A loop, not Math.min(...have): spreading a million buckets overflows the stack.
+      let minB = Infinity;
+      let maxB = -Infinity;
+      for (const x of have) {
+        if (x < minB) minB = x;
+        if (x > maxB) maxB = x;
+      }
+      const lo = this.bucketOf(range ? range.lo : minB);
+      const hi = this.bucketOf(range ? range.hi : maxB);
       if ((hi - lo) / this.widthUs + 1 > gapfillBucketsMax) {
         throw new PgError(SqlState.ProgramLimitExceeded, `time_bucket_gapfill would create more than ${gapfillBucketsMax} buckets; narrow the time range or widen the bucket`);
       }

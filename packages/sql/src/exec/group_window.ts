@@ -8,8 +8,10 @@
  * emitted once per window it falls in. All rows are held in memory while windows are assigned.
  */
 import { hashKey } from '../types/types.js';
-import type { SqlType } from '../types/types.js';
-import { batchRowsMax } from './context.js';
+import type { SqlType, Value } from '../types/types.js';
+import { batchRowsMax, drain } from './context.js';
+import type { MemoryAccount } from './memory.js';
+import { RunSorter, mergeRuns } from './sorter.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 import type { Ev } from './operators.js';
 
@@ -31,18 +33,36 @@ export class GroupWindowAssign implements Operator {
   ) {}
 
   *exec(ctx: ExecCtx): Batches {
-    const rows: Row[] = [];
-    for (const b of this.input.exec(ctx)) {
-      if (b.length === 0) {
-        yield b;
-        continue;
-      }
-      for (const r of b) rows.push(r);
+    const acct = ctx.memory.account('group window (partition rows)');
+    try {
+      yield* this.run(ctx, acct);
+    } finally {
+      acct.clear();
     }
+  }
+
+  private *run(ctx: ExecCtx, acct: MemoryAccount): Batches {
+    const rows = yield* drain(this.input, ctx, [], acct);
     const keys = rows.map((r) => this.partition.map((p) => hashKey(p.ev(r, ctx), p.type)).join('\u0001'));
-    const order = rows.map((_r, i) => i);
     const tsOf = (i: number) => (rows[i] as Row)[this.tsIdx] as number;
-    order.sort((a, b) => (keys[a] as string) < (keys[b] as string) ? -1 : (keys[a] as string) > (keys[b] as string) ? 1 : tsOf(a) - tsOf(b) || a - b);
+    // Rows by (partition key, time, arrival), sorted in runs (sorter.ts) with yield points.
+    const cmp = (a: Value[], b: Value[]) => {
+      const x = a[0] as string;
+      const y = b[0] as string;
+      return x < y ? -1 : x > y ? 1 : (a[1] as number) - (b[1] as number) || (a[2] as number) - (b[2] as number);
+    };
+    const sorter = new RunSorter(cmp);
+    for (let i = 0; i < rows.length; i++) {
+      if (sorter.push({ k: [keys[i] as string, tsOf(i), i], r: [i] })) {
+        sorter.sealRun();
+        yield [];
+      }
+    }
+    const order: number[] = [];
+    for (const b of mergeRuns(sorter.finish(), cmp)) {
+      if (b.length === 0) yield b;
+      else for (const x of b) order.push(x[0] as number);
+    }
     const out: Row[] = [];
     let id = 0;
     let prevKey: string | null = null;

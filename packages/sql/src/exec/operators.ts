@@ -8,7 +8,13 @@ import { decodeIndexValue, decodeRow, primaryKeyFromValues } from '../catalog/ro
 import type { TableCodec } from '../catalog/rowcodec.js';
 import { compareValues, hashKey } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
-import { batchRowsMax, collect, yieldEveryRows } from './context.js';
+import { NeedSubplan, batchRowsMax, canWait, drain, materializeSubplan, waitFor, yieldEveryRows } from './context.js';
+import { ArrayCursor, FileCursor, RunSorter, mergeItems, mergeRuns } from './sorter.js';
+import { topNRowsMax } from '../constants.js';
+import type { RunCursor } from './sorter.js';
+import { estimateRowBytes, outOfMemory } from './memory.js';
+import type { MemoryAccount } from './memory.js';
+import type { SpillFile, TempFiles } from './spill.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 
 export type Ev = (row: Row, ctx: ExecCtx) => Value;
@@ -19,12 +25,16 @@ export function truthy(v: Value): boolean {
 
 // ---- scans ---------------------------------------------------------------------------------
 
-/** Groups rows into batches, with a yield point (empty batch) every yieldEveryRows rows. */
-export function* batched(rows: Iterable<Row>): Batches {
+/**
+ * Groups a leaf's rows into batches, with a yield point (empty batch) every yieldEveryRows rows;
+ * counts them into ctx.work (the yield contract's work meter).
+ */
+export function* batched(rows: Iterable<Row>, ctx: ExecCtx): Batches {
   let batch: Row[] = [];
   let n = 0;
   for (const r of rows) {
     batch.push(r);
+    ctx.work++;
     if (batch.length >= batchRowsMax) {
       yield batch;
       batch = [];
@@ -60,7 +70,7 @@ export class TableScan implements Operator {
   ) {}
 
   exec(ctx: ExecCtx): Batches {
-    return batched(this.rows(ctx));
+    return batched(this.rows(ctx), ctx);
   }
 
   private *rows(ctx: ExecCtx): Generator<Row> {
@@ -103,7 +113,7 @@ export class RowsScan implements Operator {
   ) {}
 
   exec(ctx: ExecCtx): Batches {
-    return batched(this.rows(ctx));
+    return batched(this.rows(ctx), ctx);
   }
 
   explain() {
@@ -118,8 +128,16 @@ export class ValuesOp implements Operator {
   ) {}
 
   *exec(ctx: ExecCtx): Batches {
-    const out: Row[] = [];
-    for (const r of this.rows) out.push(r.map((e) => e([], ctx)));
+    let out: Row[] = [];
+    for (const r of this.rows) {
+      out.push(r.map((e) => e([], ctx)));
+      if (out.length >= batchRowsMax) {
+        ctx.work += out.length;
+        yield out;
+        out = [];
+        yield [];
+      }
+    }
     if (out.length > 0) yield out;
   }
 
@@ -141,13 +159,38 @@ export class Filter implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
+    let yieldAt = ctx.work + yieldEveryRows;
     for (const b of this.input.exec(ctx)) {
       if (b.length === 0) {
         yield b;
         continue;
       }
-      const out: Row[] = [];
-      for (const r of b) if (this.pred(r, ctx) === true) out.push(r);
+      let out: Row[] = [];
+      for (let i = 0; i < b.length; ) {
+        const r = b[i] as Row;
+        let keep: boolean;
+        const prev = ctx.suspendable;
+        ctx.suspendable = true;
+        try {
+          keep = this.pred(r, ctx) === true;
+        } catch (e) {
+          if (!(e instanceof NeedSubplan)) throw e;
+          ctx.suspendable = prev;
+          yield* materializeSubplan(e, ctx);
+          continue; // evaluate the row again, now with the subquery's rows
+        } finally {
+          ctx.suspendable = prev;
+        }
+        if (keep) out.push(r);
+        i++;
+        if (ctx.work >= yieldAt) {
+          // Expensive predicates (correlated subqueries) did much work for these rows.
+          yieldAt = ctx.work + yieldEveryRows;
+          if (out.length > 0) yield out;
+          out = [];
+          yield [];
+        }
+      }
       if (out.length > 0) yield out;
     }
   }
@@ -167,19 +210,38 @@ export class Project implements Operator {
   *exec(ctx: ExecCtx): Batches {
     const es = this.exprs;
     const n = es.length;
+    let yieldAt = ctx.work + yieldEveryRows;
     for (const b of this.input.exec(ctx)) {
       if (b.length === 0) {
         yield b;
         continue;
       }
-      const out: Row[] = new Array<Row>(b.length);
-      for (let i = 0; i < b.length; i++) {
+      let out: Row[] = [];
+      for (let i = 0; i < b.length; ) {
         const r = b[i] as Row;
         const o: Row = new Array<Value>(n);
-        for (let j = 0; j < n; j++) o[j] = (es[j] as Ev)(r, ctx);
-        out[i] = o;
+        const prev = ctx.suspendable;
+        ctx.suspendable = true;
+        try {
+          for (let j = 0; j < n; j++) o[j] = (es[j] as Ev)(r, ctx);
+        } catch (e) {
+          if (!(e instanceof NeedSubplan)) throw e;
+          ctx.suspendable = prev;
+          yield* materializeSubplan(e, ctx);
+          continue; // evaluate the row again, now with the subquery's rows
+        } finally {
+          ctx.suspendable = prev;
+        }
+        out.push(o);
+        i++;
+        if (ctx.work >= yieldAt) {
+          yieldAt = ctx.work + yieldEveryRows;
+          yield out;
+          out = [];
+          yield [];
+        }
       }
-      yield out;
+      if (out.length > 0) yield out;
       if (ctx.sleepUntil > 0) yield [];
     }
   }
@@ -245,6 +307,22 @@ export interface SortKey {
 }
 
 export function compareRowsBy(keys: SortKey[]): (a: Value[], b: Value[]) => number {
+  const only = keys.length === 1 ? (keys[0] as SortKey) : null;
+  if (only && plainOrderKinds.has(only.type.kind)) {
+    // One key whose values order with < (integers, bigints, dates, timestamps, text in the C
+    // collation): the comparison sorts and merges run most (tens of millions of calls), inlined.
+    const { desc, nullsFirst } = only;
+    return (a, b) => {
+      const x = a[0] as Value;
+      const y = b[0] as Value;
+      if (x === null || y === null) {
+        if (x === y) return 0;
+        return (x === null) === nullsFirst ? -1 : 1;
+      }
+      const c = x < y ? -1 : x > y ? 1 : 0;
+      return desc ? -c : c;
+    };
+  }
   return (a, b) => {
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as SortKey;
@@ -261,32 +339,156 @@ export function compareRowsBy(keys: SortKey[]): (a: Value[], b: Value[]) => numb
   };
 }
 
+/** Types whose non-null values (numbers, bigints or strings) order exactly as < orders them. */
+const plainOrderKinds = new Set(['int2', 'int4', 'int8', 'oid', 'date', 'time', 'timestamp', 'timestamptz', 'text', 'varchar', 'name', 'bool']);
+
 export class Sort implements Operator {
+  /** Set under a LIMIT: how many rows the statement will read at most (null: all). */
+  topN: ((ctx: ExecCtx) => number | null) | null = null;
+
   constructor(
     readonly input: Operator,
     readonly keys: SortKey[],
   ) {}
+
+  /**
+   * The first n rows in order, from a max-heap of n items by (key, input position): each input
+   * row costs O(log n) and memory stays O(n). Ties keep input order, as the full sort does.
+   */
+  private *topNRows(ctx: ExecCtx, n: number): Batches {
+    const cmp = compareRowsBy(this.keys);
+    const keys = this.keys;
+    const acct = ctx.memory.account('ORDER BY … LIMIT (top-N heap)');
+    type Item = { k: Value[]; r: Row; seq: number };
+    const after = (a: Item, b: Item) => {
+      const c = cmp(a.k, b.k);
+      return c > 0 || (c === 0 && a.seq > b.seq);
+    };
+    const heap: Item[] = [];
+    const up = (i: number) => {
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!after(heap[i] as Item, heap[p] as Item)) return;
+        [heap[i], heap[p]] = [heap[p] as Item, heap[i] as Item];
+        i = p;
+      }
+    };
+    const down = (i: number) => {
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= heap.length) return;
+        let m = l;
+        if (l + 1 < heap.length && after(heap[l + 1] as Item, heap[l] as Item)) m = l + 1;
+        if (!after(heap[m] as Item, heap[i] as Item)) return;
+        [heap[i], heap[m]] = [heap[m] as Item, heap[i] as Item];
+        i = m;
+      }
+    };
+    let seq = 0;
+    try {
+      for (const b of this.input.exec(ctx)) {
+        if (b.length === 0) {
+          yield b;
+          continue;
+        }
+        for (const r of b) {
+          const k: Value[] = new Array<Value>(keys.length);
+          for (let i = 0; i < keys.length; i++) k[i] = (keys[i] as SortKey).ev(r, ctx);
+          const item = { k, r, seq: seq++ };
+          if (heap.length < n) {
+            acct.grow(estimateRowBytes(r) + estimateRowBytes(k) + sortItemBytes);
+            heap.push(item);
+            up(heap.length - 1);
+          } else if (n > 0 && after(heap[0] as Item, item)) {
+            heap[0] = item;
+            down(0);
+          }
+        }
+      }
+      heap.sort((a, b) => cmp(a.k, b.k) || a.seq - b.seq);
+      for (let i = 0; i < heap.length; i += batchRowsMax) yield heap.slice(i, i + batchRowsMax).map((x) => x.r);
+    } finally {
+      acct.clear();
+    }
+  }
   get columns() {
     return this.input.columns;
   }
 
+  /**
+   * Sorts in runs (sorter.ts). Rows are charged to the statement's memory; when the budget is
+   * spent, every run in memory is merged into one sorted file (external merge sort) and the
+   * memory returned; at the end the files and the runs still in memory are merged.
+   */
   *exec(ctx: ExecCtx): Batches {
-    const items: { k: Value[]; r: Row }[] = [];
-    for (const b of this.input.exec(ctx)) {
-      if (b.length === 0) {
-        yield b;
-        continue;
-      }
-      for (const r of b) items.push({ k: this.keys.map((k) => k.ev(r, ctx)), r });
+    const bound = this.topN?.(ctx) ?? null;
+    if (bound !== null && bound >= 0 && bound <= topNRowsMax) {
+      yield* this.topNRows(ctx, bound);
+      return;
     }
     const cmp = compareRowsBy(this.keys);
-    items.sort((a, b) => cmp(a.k, b.k));
-    for (let i = 0; i < items.length; i += batchRowsMax) yield items.slice(i, i + batchRowsMax).map((x) => x.r);
+    const sorter = new RunSorter(cmp);
+    const keys = this.keys;
+    const acct = ctx.memory.account('ORDER BY (sort)');
+    const files: SpillFile[] = [];
+    try {
+      for (const b of this.input.exec(ctx)) {
+        if (b.length === 0) {
+          yield b;
+          continue;
+        }
+        for (const r of b) {
+          const k: Value[] = new Array<Value>(keys.length);
+          for (let i = 0; i < keys.length; i++) k[i] = (keys[i] as SortKey).ev(r, ctx);
+          const bytes = estimateRowBytes(r) + estimateRowBytes(k) + sortItemBytes;
+          if (!acct.tryGrow(bytes)) {
+            if (!ctx.temp || (sorter.pending === 0 && !sorter.hasRuns)) throw outOfMemory('ORDER BY (sort)', ctx.memory);
+            yield* spillRuns(sorter, cmp, ctx, ctx.temp, files);
+            acct.clear();
+            acct.grow(bytes);
+          }
+          if (sorter.push({ k, r })) {
+            sorter.sealRun();
+            yield [];
+          }
+        }
+      }
+      const cursors: RunCursor[] = files.map((f) => new FileCursor(f.reader()));
+      yield* mergeRuns([...cursors, ...sorter.finish()], cmp);
+    } finally {
+      acct.clear();
+      for (const f of files) f.remove();
+    }
   }
 
   explain() {
     return { label: 'sort', children: [this.input] };
   }
+}
+
+/** Per hash-table entry beyond its row: the entry object, its key string and the map slot. */
+const hashEntryBytes = 96;
+
+/** Per sorted item beyond its row and key: the item object and the array slot. */
+const sortItemBytes = 48;
+
+/** Writes every in-memory run of `sorter`, merged, into one new spill file. */
+function* spillRuns(sorter: RunSorter, cmp: (a: Value[], b: Value[]) => number, ctx: ExecCtx, temp: TempFiles, files: SpillFile[]): Generator<Row[], void, undefined> {
+  if (sorter.pending > 0) sorter.sealRun();
+  const runs = sorter.takeRuns().map((r) => new ArrayCursor(r));
+  const f = temp.create('sort');
+  files.push(f);
+  const async = canWait(ctx);
+  for (const item of mergeItems(runs, cmp)) {
+    if (item === null) {
+      yield [];
+      continue;
+    }
+    const p = f.append([item.k, item.r], async);
+    if (p) yield waitFor(p);
+  }
+  const p = f.finishWriting(async);
+  if (p) yield waitFor(p);
 }
 
 /** DISTINCT (on all columns, or on the first `onCount` key expressions for DISTINCT ON). */
@@ -300,6 +502,15 @@ export class Distinct implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
+    const acct = ctx.memory.account('DISTINCT (hash set)');
+    try {
+      yield* this.run(ctx, acct);
+    } finally {
+      acct.clear();
+    }
+  }
+
+  private *run(ctx: ExecCtx, acct: MemoryAccount): Batches {
     const seen = new Set<string>();
     for (const b of this.input.exec(ctx)) {
       if (b.length === 0) {
@@ -310,6 +521,7 @@ export class Distinct implements Operator {
       for (const r of b) {
         const k = this.keys.map((x) => hashKey(x.ev(r, ctx), x.type)).join('\u0001');
         if (seen.has(k)) continue;
+        acct.grow(32 + 2 * k.length);
         seen.add(k);
         out.push(r);
       }
@@ -364,6 +576,15 @@ export class HashJoin implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
+    const acct = ctx.memory.account('JOIN (hash table)');
+    try {
+      yield* this.join(ctx, acct);
+    } finally {
+      acct.clear();
+    }
+  }
+
+  private *join(ctx: ExecCtx, acct: MemoryAccount): Batches {
     const table = new Map<string, { row: Row; matched: boolean }[]>();
     const rightAll: { row: Row; matched: boolean }[] = [];
     for (const b of this.right.exec(ctx)) {
@@ -372,8 +593,9 @@ export class HashJoin implements Operator {
         continue;
       }
       for (const r of b) {
+        acct.grow(estimateRowBytes(r) + hashEntryBytes);
         const entry = { row: r, matched: false };
-        rightAll.push(entry);
+        if (this.type === 'right' || this.type === 'full') rightAll.push(entry);
         let hasNull = false;
         const parts: string[] = [];
         for (const k of this.rightKeys) {
@@ -395,7 +617,7 @@ export class HashJoin implements Operator {
         yield b;
         continue;
       }
-      const out: Row[] = [];
+      let out: Row[] = [];
       for (const l of b) {
         let hasNull = false;
         const parts: string[] = [];
@@ -407,12 +629,25 @@ export class HashJoin implements Operator {
         const cands = hasNull ? undefined : table.get(parts.join('\u0001'));
         const matched = cands ? probe(l, cands, this.residual, ctx, out) : false;
         if (!matched && (this.type === 'left' || this.type === 'full')) out.push(l.concat(nullRow(nr)));
+        if (out.length >= yieldEveryRows) {
+          // One probe row may match many build rows: hand them over and yield.
+          yield out;
+          out = [];
+          yield [];
+        }
       }
       if (out.length > 0) yield out;
     }
     if (this.type === 'right' || this.type === 'full') {
-      const out: Row[] = [];
-      for (const c of rightAll) if (!c.matched) out.push(nullRow(nl).concat(c.row));
+      let out: Row[] = [];
+      for (const c of rightAll) {
+        if (!c.matched) out.push(nullRow(nl).concat(c.row));
+        if (out.length >= batchRowsMax) {
+          yield out;
+          out = [];
+          yield [];
+        }
+      }
       if (out.length > 0) yield out;
     }
   }
@@ -437,10 +672,19 @@ export class NestedLoopJoin implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
+    const acct = ctx.memory.account('JOIN (nested loop inner rows)');
+    try {
+      yield* this.run(ctx, acct);
+    } finally {
+      acct.clear();
+    }
+  }
+
+  private *run(ctx: ExecCtx, acct: MemoryAccount): Batches {
     const nl = this.left.columns.length;
     const nr = this.right.columns.length;
     let rights: { row: Row; matched: boolean }[] | null = null;
-    if (!this.lateral) rights = collect(this.right, ctx).map((row) => ({ row, matched: false }));
+    if (!this.lateral) rights = (yield* drain(this.right, ctx, [], acct)).map((row) => ({ row, matched: false }));
     let sinceYield = 0;
     for (const b of this.left.exec(ctx)) {
       if (b.length === 0) {
@@ -451,12 +695,22 @@ export class NestedLoopJoin implements Operator {
       for (const l of b) {
         let rs = rights;
         if (this.lateral) {
+          // The right side depends on this row: run it, forwarding its yield points.
+          const rows: Row[] = [];
           ctx.outer.push(l);
           try {
-            rs = collect(this.right, ctx).map((row) => ({ row, matched: false }));
+            for (const rb of this.right.exec(ctx)) {
+              if (rb.length === 0) {
+                if (out.length > 0) yield out.splice(0);
+                yield rb;
+                continue;
+              }
+              for (const r of rb) rows.push(r);
+            }
           } finally {
             ctx.outer.pop();
           }
+          rs = rows.map((row) => ({ row, matched: false }));
         }
         const matched = probe(l, rs as { row: Row; matched: boolean }[], this.cond, ctx, out);
         if (!matched && (this.type === 'left' || this.type === 'full')) out.push(l.concat(nullRow(nr)));
@@ -527,13 +781,28 @@ export class SetOp implements Operator {
       return;
     }
     const counts = new Map<string, number>();
-    for (const r0 of collect(this.right, ctx)) {
-      const k = this.key(conv(r0, this.rightCasts));
-      counts.set(k, (counts.get(k) ?? 0) + 1);
+    for (const b of this.right.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      for (const r0 of b) {
+        const k = this.key(conv(r0, this.rightCasts));
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
     }
     const emitted = new Set<string>();
-    const out: Row[] = [];
-    for (const r0 of collect(this.left, ctx)) {
+    let out: Row[] = [];
+    for (const b of this.left.exec(ctx)) {
+      if (b.length === 0) {
+        yield b;
+        continue;
+      }
+      if (out.length >= batchRowsMax) {
+        yield out;
+        out = [];
+      }
+      for (const r0 of b) {
       const r = conv(r0, this.leftCasts);
       const k = this.key(r);
       const c = counts.get(k) ?? 0;
@@ -556,8 +825,9 @@ export class SetOp implements Operator {
           out.push(r);
         }
       }
+      }
     }
-    for (let i = 0; i < out.length; i += batchRowsMax) yield out.slice(i, i + batchRowsMax);
+    if (out.length > 0) yield out;
   }
 
   explain() {
@@ -576,7 +846,11 @@ export class CteScan implements Operator {
   *exec(ctx: ExecCtx): Batches {
     const rows = ctx.ctes.get(this.id);
     if (!rows) throw new PgError(SqlState.InternalError, `CTE ${this.name} not materialized`);
-    for (let i = 0; i < rows.length; i += batchRowsMax) yield rows.slice(i, i + batchRowsMax);
+    for (let i = 0; i < rows.length; i += batchRowsMax) {
+      ctx.work += Math.min(batchRowsMax, rows.length - i);
+      yield rows.slice(i, i + batchRowsMax);
+      if ((i / batchRowsMax) % 4 === 3) yield [];
+    }
   }
 
   explain() {
@@ -596,8 +870,10 @@ export class WithCtes implements Operator {
 
   *exec(ctx: ExecCtx): Batches {
     for (const c of this.ctes) {
+      // Materialized rows stay for the whole statement: their account is returned when it ends.
+      const acct = ctx.memory.account(`WITH ${c.name} (materialized rows)`);
       if (!c.recursive) {
-        ctx.ctes.set(c.id, collect(c.plan, ctx));
+        ctx.ctes.set(c.id, yield* drain(c.plan, ctx, [], acct));
         continue;
       }
       const { base, step, all } = c.recursive;
@@ -606,7 +882,7 @@ export class WithCtes implements Operator {
       const types = base.columns.map((x) => x.type);
       const key = (r: Row) => r.map((v, i) => hashKey(v, types[i] as SqlType)).join('\u0001');
       let work: Row[] = [];
-      for (const r of collect(base, ctx)) {
+      for (const r of yield* drain(base, ctx)) {
         if (seen) {
           const k = key(r);
           if (seen.has(k)) continue;
@@ -614,13 +890,16 @@ export class WithCtes implements Operator {
         }
         work.push(r);
         result.push(r);
+        acct.grow(estimateRowBytes(r));
       }
       let iterations = 0;
       while (work.length > 0) {
         if (++iterations > 1_000_000) throw new PgError(SqlState.ProgramLimitExceeded, 'recursive query exceeded 1000000 iterations');
         ctx.ctes.set(c.id, work);
+        // Subqueries of the step may read the working table: computed again every iteration.
+        ctx.subplans.clear();
         const next: Row[] = [];
-        for (const r of collect(step, ctx)) {
+        for (const r of yield* drain(step, ctx)) {
           if (seen) {
             const k = key(r);
             if (seen.has(k)) continue;
@@ -628,6 +907,7 @@ export class WithCtes implements Operator {
           }
           next.push(r);
           result.push(r);
+          acct.grow(estimateRowBytes(r));
         }
         work = next;
         if (result.length > 10_000_000) throw new PgError(SqlState.ProgramLimitExceeded, 'recursive query produced more than 10000000 rows');

@@ -24,6 +24,7 @@ import type { Interval } from '../types/datetime.js';
 import { T, arrayOf, checkInt8, checkIntRange, formatJsonb, formatType, formatValue, isNumeric, numericRankOf } from '../types/types.js';
 import type { JsonValue, SqlType, Value } from '../types/types.js';
 import type { ExecCtx } from '../exec/context.js';
+import { regexTest, regexpCount, regexpInstr, regexpLike, regexpMatch, regexpReplace, regexpSplit, regexpSubstr, substringRegex, substringSimilar } from '../regex/functions.js';
 
 /** Arguments as a tuple type, so destructuring yields exact types (the binder checks arity). */
 export type Args = [Value, Value, Value, Value, Value, Value, Value, ...Value[]];
@@ -250,9 +251,9 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
   }
   // regular expressions
   if (['~', '~*', '!~', '!~*'].includes(op)) {
-    const flags = op.includes('*') ? 'i' : '';
+    const ci = op.includes('*');
     const neg = op.startsWith('!');
-    return { left: T.text, right: T.text, result: T.bool, fn: (a, b) => regexTest(a as string, b as string, flags) !== neg };
+    return { left: T.text, right: T.text, result: T.bool, fn: (a, b, ctx) => regexTest(a as string, b as string, ci, ctx as ExecCtx | undefined) !== neg };
   }
   // json
   if ((l.kind === 'jsonb' || l.kind === 'json') && (op === '->' || op === '->>')) {
@@ -332,51 +333,6 @@ function numericPower(a: Decimal, b: Decimal): Decimal {
     }
   }
   return Decimal.parse(floatPower(a.toNumber(), b.toNumber()).toPrecision(17)).rescale(16);
-}
-
-const regexCache = new Map<string, RegExp>();
-export function toJsRegex(pattern: string, flags: string): RegExp {
-  const key = flags + '\u0000' + pattern;
-  let re = regexCache.get(key);
-  if (!re) {
-    try {
-      // POSIX classes commonly used in PostgreSQL patterns
-      const p = pattern
-        .replace(/\[\[:alpha:\]\]/g, '[A-Za-z]')
-        .replace(/\[\[:digit:\]\]/g, '[0-9]')
-        .replace(/\[\[:alnum:\]\]/g, '[A-Za-z0-9]')
-        .replace(/\[\[:space:\]\]/g, '\\s')
-        .replace(/\[:alpha:\]/g, 'A-Za-z')
-        .replace(/\[:digit:\]/g, '0-9')
-        .replace(/\[:space:\]/g, '\\s');
-      re = new RegExp(p, flags);
-    } catch (e) {
-      throw new PgError(SqlState.InvalidRegularExpression, `invalid regular expression: ${(e as Error).message}`);
-    }
-    if (regexCache.size > 1000) regexCache.clear();
-    regexCache.set(key, re);
-  }
-  return re;
-}
-
-function regexTest(s: string, p: string, flags: string): boolean {
-  return toJsRegex(p, flags).test(s);
-}
-
-/** LIKE pattern → RegExp (with ESCAPE character, default backslash). */
-export function likeToRegex(pattern: string, caseInsensitive: boolean, escape = '\\'): RegExp {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (escape !== '' && c === escape) {
-      i++;
-      if (i >= pattern.length) throw new PgError(SqlState.InvalidEscapeSequence, 'LIKE pattern must not end with escape character');
-      re += (pattern[i] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    } else if (c === '%') re += '[\\s\\S]*';
-    else if (c === '_') re += '[\\s\\S]';
-    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$', caseInsensitive ? 'is' : 's');
 }
 
 function jsonContains(a: unknown, b: unknown): boolean {
@@ -703,14 +659,53 @@ def('ascii', { args: [txt], result: i4, fn: ([s]) => str(s).codePointAt(0) ?? 0 
 def('starts_with', { args: [txt, txt], result: b, fn: ([s, p]) => str(s).startsWith(str(p)) });
 def('quote_ident', { args: [txt], result: txt, fn: ([s]) => quoteIdent(str(s)) });
 def('quote_literal', { args: [txt], result: txt, fn: ([s]) => `'${str(s).replace(/'/g, "''")}'` });
+// Regular expressions (regex/functions.ts): on the linear-time engine, compiled once per statement.
+const rctx = (ctx: ExecCtx) => ctx as ExecCtx | undefined;
 def('regexp_replace',
-  { args: [txt, txt, txt], result: txt, fn: ([s, p, r]) => str(s).replace(toJsRegex(str(p), ''), pgReplacement(str(r))) },
-  { args: [txt, txt, txt, txt], result: txt, fn: ([s, p, r, f]) => str(s).replace(toJsRegex(str(p), str(f).replace(/[^gimsu]/g, '')), pgReplacement(str(r))) },
+  { args: [txt, txt, txt], result: txt, fn: ([s, p, r], ctx) => regexpReplace(str(s), str(p), str(r), 1, null, null, rctx(ctx)) },
+  { args: [txt, txt, txt, txt], result: txt, fn: ([s, p, r, f], ctx) => regexpReplace(str(s), str(p), str(r), 1, null, str(f), rctx(ctx)) },
+  { args: [txt, txt, txt, i4], result: txt, fn: ([s, p, r, st], ctx) => regexpReplace(str(s), str(p), str(r), st as number, 1, null, rctx(ctx)) },
+  { args: [txt, txt, txt, i4, i4], result: txt, fn: ([s, p, r, st, n], ctx) => regexpReplace(str(s), str(p), str(r), st as number, n as number, null, rctx(ctx)) },
+  { args: [txt, txt, txt, i4, i4, txt], result: txt, fn: ([s, p, r, st, n, f], ctx) => regexpReplace(str(s), str(p), str(r), st as number, n as number, str(f), rctx(ctx)) },
 );
-function pgReplacement(r: string): string {
-  return r.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&');
-}
-def('regexp_match', { args: [txt, txt], result: arrayOf(txt), fn: ([s, p]) => { const m = toJsRegex(str(p), '').exec(str(s)); return m ? (m.length > 1 ? m.slice(1).map((x) => x ?? null) : [m[0]]) : null; } });
+def('regexp_match',
+  { args: [txt, txt], result: arrayOf(txt), fn: ([s, p], ctx) => regexpMatch(str(s), str(p), null, rctx(ctx)) },
+  { args: [txt, txt, txt], result: arrayOf(txt), fn: ([s, p, f], ctx) => regexpMatch(str(s), str(p), str(f), rctx(ctx)) },
+);
+def('regexp_split_to_array',
+  { args: [txt, txt], result: arrayOf(txt), fn: ([s, p], ctx) => regexpSplit(str(s), str(p), null, rctx(ctx)) },
+  { args: [txt, txt, txt], result: arrayOf(txt), fn: ([s, p, f], ctx) => regexpSplit(str(s), str(p), str(f), rctx(ctx)) },
+);
+def('regexp_like',
+  { args: [txt, txt], result: b, fn: ([s, p], ctx) => regexpLike(str(s), str(p), null, rctx(ctx)) },
+  { args: [txt, txt, txt], result: b, fn: ([s, p, f], ctx) => regexpLike(str(s), str(p), str(f), rctx(ctx)) },
+);
+def('regexp_count',
+  { args: [txt, txt], result: i4, fn: ([s, p], ctx) => regexpCount(str(s), str(p), 1, null, rctx(ctx)) },
+  { args: [txt, txt, i4], result: i4, fn: ([s, p, st], ctx) => regexpCount(str(s), str(p), st as number, null, rctx(ctx)) },
+  { args: [txt, txt, i4, txt], result: i4, fn: ([s, p, st, f], ctx) => regexpCount(str(s), str(p), st as number, str(f), rctx(ctx)) },
+);
+def('regexp_instr',
+  { args: [txt, txt], result: i4, fn: ([s, p], ctx) => regexpInstr(str(s), str(p), 1, 1, 0, null, 0, rctx(ctx)) },
+  { args: [txt, txt, i4], result: i4, fn: ([s, p, st], ctx) => regexpInstr(str(s), str(p), st as number, 1, 0, null, 0, rctx(ctx)) },
+  { args: [txt, txt, i4, i4], result: i4, fn: ([s, p, st, n], ctx) => regexpInstr(str(s), str(p), st as number, n as number, 0, null, 0, rctx(ctx)) },
+  { args: [txt, txt, i4, i4, i4], result: i4, fn: ([s, p, st, n, e], ctx) => regexpInstr(str(s), str(p), st as number, n as number, e as number, null, 0, rctx(ctx)) },
+  { args: [txt, txt, i4, i4, i4, txt], result: i4, fn: ([s, p, st, n, e, f], ctx) => regexpInstr(str(s), str(p), st as number, n as number, e as number, str(f), 0, rctx(ctx)) },
+  { args: [txt, txt, i4, i4, i4, txt, i4], result: i4, fn: ([s, p, st, n, e, f, g], ctx) => regexpInstr(str(s), str(p), st as number, n as number, e as number, str(f), g as number, rctx(ctx)) },
+);
+def('regexp_substr',
+  { args: [txt, txt], result: txt, fn: ([s, p], ctx) => regexpSubstr(str(s), str(p), 1, 1, null, 0, rctx(ctx)) },
+  { args: [txt, txt, i4], result: txt, fn: ([s, p, st], ctx) => regexpSubstr(str(s), str(p), st as number, 1, null, 0, rctx(ctx)) },
+  { args: [txt, txt, i4, i4], result: txt, fn: ([s, p, st, n], ctx) => regexpSubstr(str(s), str(p), st as number, n as number, null, 0, rctx(ctx)) },
+  { args: [txt, txt, i4, i4, txt], result: txt, fn: ([s, p, st, n, f], ctx) => regexpSubstr(str(s), str(p), st as number, n as number, str(f), 0, rctx(ctx)) },
+  { args: [txt, txt, i4, i4, txt, i4], result: txt, fn: ([s, p, st, n, f, g], ctx) => regexpSubstr(str(s), str(p), st as number, n as number, str(f), g as number, rctx(ctx)) },
+);
+// substring(s from pattern) (a POSIX regular expression), and substring(s similar pattern escape e)
+// or substring(s from pattern for e) (a SQL regular expression), as overloads of substring.
+def('substring',
+  { args: [txt, txt], result: txt, fn: ([s, p], ctx) => substringRegex(str(s), str(p), rctx(ctx)) },
+  { args: [txt, txt, txt], result: txt, fn: ([s, p, e], ctx) => substringSimilar(str(s), str(p), str(e), rctx(ctx)) },
+);
 def('format', { args: [txt, anyT], variadic: true, nullable: true, result: txt, fn: ([f, ...args], ctx) => formatFn(str(f), args, ctx) });
 function formatFn(f: string, args: Value[], ctx: ExecCtx): string {
   let i = 0;
@@ -912,12 +907,17 @@ function jsonTypeof(j: unknown): string {
 }
 
 // arrays
-def('array_length', { args: [arrayOf(txt), i4], result: i4, fn: ([a, d]) => ((d as number) === 1 && (a as Value[]).length > 0 ? (a as Value[]).length : null) });
-def('cardinality', { args: [arrayOf(txt)], result: i4, fn: ([a]) => (a as Value[]).length });
+// Any array as is (not cast to text[] element by element: array_length of a 20M-element array is O(1)).
+const arr = (v: Value, fn: string): Value[] => {
+  if (!Array.isArray(v)) throw new PgError(SqlState.UndefinedFunction, `function ${fn}() requires an array argument`);
+  return v;
+};
+def('array_length', { args: [anyT, i4], result: i4, fn: ([a, d]) => ((d as number) === 1 && arr(a, 'array_length').length > 0 ? arr(a, 'array_length').length : null) });
+def('cardinality', { args: [anyT], result: i4, fn: ([a]) => arr(a, 'cardinality').length });
 def('array_to_string', { args: [arrayOf(txt), txt], result: txt, fn: ([a, s], ctx) => (a as Value[]).filter((x) => x !== null).map((x) => stringify(x, ctx, 0)).join(str(s)) }, { args: [arrayOf(txt), txt, txt], result: txt, fn: ([a, s, n], ctx) => (a as Value[]).map((x) => (x === null ? str(n) : stringify(x, ctx, 0))).join(str(s)) });
 def('string_to_array', { args: [txt, txt], result: arrayOf(txt), fn: ([s, d]) => (str(s) === '' ? [] : str(d) === '' ? [str(s)] : str(s).split(str(d))) });
-def('array_upper', { args: [arrayOf(txt), i4], result: i4, fn: ([a]) => ((a as Value[]).length > 0 ? (a as Value[]).length : null) });
-def('array_lower', { args: [arrayOf(txt), i4], result: i4, fn: ([a]) => ((a as Value[]).length > 0 ? 1 : null) });
+def('array_upper', { args: [anyT, i4], result: i4, fn: ([a]) => (arr(a, 'array_upper').length > 0 ? arr(a, 'array_upper').length : null) });
+def('array_lower', { args: [anyT, i4], result: i4, fn: ([a]) => (arr(a, 'array_lower').length > 0 ? 1 : null) });
 def('array_position', { args: [arrayOf(txt), txt], result: i4, fn: ([a, v]) => { const i = (a as Value[]).findIndex((x) => x !== null && String(x) === String(v)); return i < 0 ? null : i + 1; } });
 
 // misc

@@ -1,5 +1,13 @@
 /** The abstract syntax tree produced by the parser. Positions are 0-based offsets in the query. */
 
+/** The values of a folded literal list (parser/bulk_lists.ts), computed while folding. */
+export interface BulkValues {
+  /** Every item is an integer within int4's range: their values. */
+  ints: Set<number> | null;
+  /** Every item is a string literal: their texts. */
+  strings: Set<string> | null;
+}
+
 export type Expr =
   | { kind: 'literal'; value: string | number | boolean | null; literalType: 'string' | 'integer' | 'decimal' | 'bool' | 'null' | 'bitstring'; pos: number }
   | { kind: 'column'; parts: string[]; pos: number }
@@ -15,7 +23,15 @@ export type Expr =
   | { kind: 'distinctfrom'; left: Expr; right: Expr; negated: boolean; pos: number }
   | { kind: 'between'; arg: Expr; low: Expr; high: Expr; negated: boolean; symmetric: boolean; pos: number }
   | { kind: 'like'; arg: Expr; pattern: Expr; escape: Expr | null; negated: boolean; caseInsensitive: boolean; similar: boolean; pos: number }
-  | { kind: 'inlist'; arg: Expr; list: Expr[]; negated: boolean; pos: number }
+  | {
+      kind: 'inlist';
+      arg: Expr;
+      list: Expr[];
+      negated: boolean;
+      pos: number;
+      /** A long literal list folded before parsing: its values as a set, when all are int4-range integers or all strings. */
+      bulk?: BulkValues;
+    }
   | { kind: 'insubquery'; arg: Expr; query: SelectStmt; negated: boolean; pos: number }
   | { kind: 'exists'; query: SelectStmt; pos: number }
   | { kind: 'subquery'; query: SelectStmt; pos: number }

@@ -4,14 +4,21 @@
  * numeric literals, operators). Every token keeps its 0-based offset for error positions.
  */
 import { PgError, SqlState } from '@strata/common';
+import { lexSliceChars } from '../constants.js';
+import type { BulkValues, Expr } from './ast.js';
 
-export type TokenType = 'ident' | 'qident' | 'keyword' | 'string' | 'bitstring' | 'number' | 'param' | 'op' | 'punct' | 'eof';
+export type TokenType = 'ident' | 'qident' | 'keyword' | 'string' | 'bitstring' | 'number' | 'param' | 'op' | 'punct' | 'eof' | 'literals' | 'rows';
 
 export interface Token {
   type: TokenType;
   /** Identifiers: folded name; keywords: lower case; strings: the decoded value. */
   value: string;
   pos: number;
+  /** 'literals' (bulk_lists.ts): the literal items of a long IN list, and their values. */
+  items?: Expr[];
+  bulk?: BulkValues;
+  /** 'rows' (bulk_lists.ts): the literal rows of a long VALUES list. */
+  rows?: Expr[][];
 }
 
 /** Reserved words that cannot be bare column aliases or identifiers (a practical subset). */
@@ -30,12 +37,42 @@ export const reserved = new Set([
 
 const opChars = '+-*/<>=~!@#%^&|`?';
 
+// Sticky regular expressions: matched in place at lastIndex (no slice of the rest of the statement).
+const continuationRe = /[ \t\r\f]*\n\s*'/y;
+const numberRe = /\d+(_\d+)*\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?/y;
+const identStartRe = /[A-Za-z_\u0080-\uffff]/;
+/** Always matches (possibly empty), leaving lastIndex after the identifier's rest. */
+const identRestRe = /[A-Za-z_0-9$\u0080-\uffff]*/y;
+
 export function lex(sql: string): Token[] {
   const out: Token[] = [];
+  lexFrom(sql, 0, out, sql.length);
+  out.push({ type: 'eof', value: '', pos: sql.length });
+  return out;
+}
+
+/**
+ * Lexes in slices, returning to the event loop every lexSliceChars characters: a 10 MB statement
+ * is cut into ~40 steps of a few milliseconds instead of one.
+ */
+export async function lexAsync(sql: string): Promise<Token[]> {
+  const out: Token[] = [];
   let i = 0;
+  while (i < sql.length) {
+    i = lexFrom(sql, i, out, i + lexSliceChars);
+    if (i < sql.length) await new Promise((res) => setImmediate(res));
+  }
+  out.push({ type: 'eof', value: '', pos: sql.length });
+  return out;
+}
+
+/** Appends the tokens starting at `from` until one starts at or after `stopAt`; returns where it stopped. */
+function lexFrom(sql: string, from: number, out: Token[], stopAt: number): number {
+  let i = from;
   const n = sql.length;
   const err = (msg: string, pos: number) => new PgError(SqlState.SyntaxError, msg, { position: pos + 1 });
   while (i < n) {
+    if (i >= stopAt) return i;
     const c = sql[i] as string;
     // whitespace
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f') {
@@ -71,6 +108,13 @@ export function lex(sql: string): Token[] {
       i++;
       let s = '';
       for (;;) {
+        if (!escape) {
+          // Copy up to the next quote in one slice (a 10 MB literal is one indexOf, not 10M appends).
+          const q = sql.indexOf("'", i);
+          if (q < 0) throw err('unterminated quoted string at or near "' + sql.slice(start, start + 20) + '"', start);
+          s += sql.slice(i, q);
+          i = q;
+        }
         if (i >= n) throw err('unterminated quoted string at or near "' + sql.slice(start, start + 20) + '"', start);
         const ch = sql[i] as string;
         if (ch === "'") {
@@ -81,7 +125,8 @@ export function lex(sql: string): Token[] {
           }
           i++;
           // Adjacent string literals separated by a newline are concatenated (SQL standard).
-          const m = /^[ \t\r\f]*\n\s*'/.exec(sql.slice(i));
+          continuationRe.lastIndex = i;
+          const m = continuationRe.exec(sql);
           if (m) {
             i += m[0].length;
             continue;
@@ -186,19 +231,21 @@ export function lex(sql: string): Token[] {
     }
     // numbers
     if ((c >= '0' && c <= '9') || (c === '.' && sql[i + 1] !== undefined && sql[i + 1] as string >= '0' && (sql[i + 1] as string) <= '9')) {
-      const m = /^(\d+(_\d+)*\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)/.exec(sql.slice(i)) as RegExpExecArray;
+      numberRe.lastIndex = i;
+      const m = numberRe.exec(sql) as RegExpExecArray;
       let v = m[0];
       // "1..2" or "1.foo": a trailing dot followed by an identifier is not part of the number
       if (v.endsWith('.') && /^[A-Za-z_.]/.test(sql[i + v.length] ?? '')) v = v.slice(0, -1);
       i += v.length;
       // A name glued to a number ("50d") lexes as the number then the name, as in PostgreSQL 15.
-      out.push({ type: 'number', value: v.replace(/_/g, ''), pos: start });
+      out.push({ type: 'number', value: v.includes('_') ? v.replace(/_/g, '') : v, pos: start });
       continue;
     }
     // identifiers / keywords
-    if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
-      let j = i + 1;
-      while (j < n && /[A-Za-z_0-9$\u0080-\uffff]/.test(sql[j] as string)) j++;
+    if (identStartRe.test(c)) {
+      identRestRe.lastIndex = i + 1;
+      identRestRe.exec(sql);
+      const j = identRestRe.lastIndex;
       const word = sql.slice(i, j);
       i = j;
       out.push({ type: 'ident', value: word.toLowerCase(), pos: start });
@@ -246,6 +293,5 @@ export function lex(sql: string): Token[] {
     }
     throw err(`syntax error at or near "${c}"`, start);
   }
-  out.push({ type: 'eof', value: '', pos: n });
-  return out;
+  return i;
 }

@@ -25,12 +25,25 @@ import type {
   WindowFrame,
   WindowSpec,
 } from './ast.js';
-import { lex, reserved } from './lexer.js';
+import { lex, lexAsync, reserved } from './lexer.js';
+import { foldLiteralLists } from './bulk_lists.js';
 import type { Token } from './lexer.js';
+import { exprDepthMax, exprNestingCost, selectNestingCost, statementCharsMax } from '../constants.js';
 
 /** Parses a string holding zero or more statements separated by semicolons. */
 export function parseStatements(sql: string): { stmt: Statement; text: string }[] {
+  checkStatementSize(sql);
   const p = new Parser(sql);
+  return p.parseAll();
+}
+
+/**
+ * parseStatements for callers that can wait: the lexing (most of a long statement's parse time)
+ * returns to the event loop between slices; the recursive descent that follows is one step.
+ */
+export async function parseStatementsAsync(sql: string): Promise<{ stmt: Statement; text: string }[]> {
+  checkStatementSize(sql);
+  const p = new Parser(sql, await foldLiteralLists(await lexAsync(sql)));
   return p.parseAll();
 }
 
@@ -51,12 +64,48 @@ export function parseExpression(sql: string): Expr {
 
 const compareOps = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
 
+/**
+ * Parsing cannot yield (it is one recursive descent), so its input is bounded: a statement longer
+ * than statementCharsMax is refused with 54000 before any work.
+ */
+export function checkStatementSize(sql: string): void {
+  if (sql.length > statementCharsMax) {
+    throw new PgError(SqlState.ProgramLimitExceeded, `statement is too long: ${sql.length} characters (at most ${statementCharsMax})`, {
+      hint: 'Send large data with COPY, or in several statements.',
+    });
+  }
+}
+
+/** PostgreSQL's error for too deep a statement (its wording; the hint names our bound). */
+export function stackDepthExceeded(): PgError {
+  return new PgError(SqlState.StatementTooComplex, 'stack depth limit exceeded', {
+    hint: `Expressions may nest (parentheses, function arguments, subqueries) at most ${Math.floor(exprDepthMax / exprNestingCost)} levels deep, and chains of operators (a + b + …) hold at most ${exprDepthMax} terms.`,
+  });
+}
+
+/**
+ * INVARIANT: `depth` bounds both the parser's own recursion and the depth of the expression trees
+ * it builds, so that every later stage walking them recursively (binder, planner, evaluation) fits
+ * the JavaScript stack: an expression nesting (parentheses, arguments, a subquery) costs
+ * exprNestingCost, one more link of a left-associative chain (1+1+…) costs 1. Beyond
+ * exprDepthMax the statement is refused with 54001, never with a RangeError caught by luck.
+ */
 class Parser {
   private readonly toks: Token[];
   private i = 0;
+  private depth = 0;
 
-  constructor(private readonly sql: string) {
-    this.toks = lex(sql);
+  /** Enters one level (cost units); throws 54001 beyond the bound. */
+  private enter(cost: number): void {
+    this.depth += cost;
+    if (this.depth > exprDepthMax) throw stackDepthExceeded();
+  }
+
+  constructor(
+    private readonly sql: string,
+    toks?: Token[],
+  ) {
+    this.toks = toks ?? lex(sql);
   }
 
   // ---- token helpers -------------------------------------------------------------------------
@@ -1096,6 +1145,16 @@ class Parser {
   }
 
   selectStmt(): SelectStmt {
+    const d0 = this.depth;
+    this.enter(selectNestingCost);
+    try {
+      return this.selectStmtInner();
+    } finally {
+      this.depth = d0;
+    }
+  }
+
+  private selectStmtInner(): SelectStmt {
     const pos = this.peek().pos;
     const ctes = this.isKw('with') ? this.withClause() : [];
     let left = this.selectTerm();
@@ -1170,11 +1229,18 @@ class Parser {
       return q;
     }
     if (this.acceptKw('values')) {
-      const rows: Expr[][] = [];
+      let rows: Expr[][] = [];
+      const folded = this.peek();
+      if (folded.type === 'rows') {
+        // Long literal rows folded before parsing (bulk_lists.ts); other rows may follow.
+        this.next();
+        rows = folded.rows as Expr[][];
+        if (!this.acceptPunct(',')) return wrapQuery({ kind: 'values', rows }, pos);
+      }
       do {
         this.expectPunct('(');
         const row: Expr[] = [];
-        do row.push(this.isKw('default') ? { kind: 'default', pos: this.next().pos } : this.expr());
+        do row.push(this.isKw('default') ? { kind: 'default', pos: this.next().pos } : (this.listLiteral() ?? this.expr()));
         while (this.acceptPunct(','));
         this.expectPunct(')');
         rows.push(row);
@@ -1380,7 +1446,11 @@ class Parser {
   // ---- expressions ---------------------------------------------------------------------------
 
   expr(): Expr {
-    return this.orExpr();
+    const d0 = this.depth;
+    this.enter(exprNestingCost);
+    const e = this.orExpr();
+    this.depth = d0;
+    return e;
   }
 
   /** An expression that stops before AND/OR (DEFAULT clauses, OFFSET). */
@@ -1404,14 +1474,22 @@ class Parser {
 
   private notExpr(): Expr {
     const pos = this.peek().pos;
-    if (this.acceptKw('not')) return { kind: 'not', arg: this.notExpr(), pos };
+    if (this.acceptKw('not')) {
+      const d0 = this.depth;
+      this.enter(exprNestingCost);
+      const arg = this.notExpr();
+      this.depth = d0;
+      return { kind: 'not', arg, pos };
+    }
     return this.isExpr();
   }
 
   private isExpr(): Expr {
+    const d0 = this.depth;
     let e = this.comparison();
     for (;;) {
       const pos = this.peek().pos;
+      this.enter(1);
       if (this.acceptKw('is')) {
         const negated = this.acceptKw('not');
         if (this.acceptKw('null')) e = { kind: 'isnull', arg: e, negated, pos };
@@ -1422,7 +1500,10 @@ class Parser {
         else throw this.syntaxError();
       } else if (this.acceptKw('isnull')) e = { kind: 'isnull', arg: e, negated: false, pos };
       else if (this.acceptKw('notnull')) e = { kind: 'isnull', arg: e, negated: true, pos };
-      else return e;
+      else {
+        this.depth = d0;
+        return e;
+      }
     }
   }
 
@@ -1465,13 +1546,21 @@ class Parser {
         this.expectPunct(')');
         return { kind: 'insubquery', arg: e, query, negated, pos };
       }
+      const folded = this.peek();
+      if (folded.type === 'literals') {
+        // A long literal list folded before parsing (bulk_lists.ts).
+        this.next();
+        this.expectPunct(')');
+        return { kind: 'inlist', arg: e, list: folded.items as Expr[], negated, pos, bulk: folded.bulk };
+      }
       const list: Expr[] = [];
-      do list.push(this.expr());
+      do list.push(this.listLiteral() ?? this.expr());
       while (this.acceptPunct(','));
       this.expectPunct(')');
       return { kind: 'inlist', arg: e, list, negated, pos };
     }
-    if (this.isKw('like') || this.isKw('ilike') || this.isKw('similar')) {
+    // SIMILAR without TO belongs to substring(s SIMILAR p ESCAPE e).
+    if (this.isKw('like') || this.isKw('ilike') || (this.isKw('similar') && this.isKw('to', 1))) {
       const w = this.next().value;
       if (w === 'similar') this.expectKw('to');
       const pattern = this.otherOp();
@@ -1492,9 +1581,11 @@ class Parser {
 
   /** Any operator not listed elsewhere (||, ~, @>, ->, #, &, |, <<, …), left-associative. */
   private otherOp(): Expr {
+    const d0 = this.depth;
     let e = this.addExpr();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (this.isKw('operator') && this.isPunct('(', 1)) {
         this.next();
         this.next();
@@ -1515,50 +1606,69 @@ class Parser {
         e = { kind: 'binary', op: t.value, left: e, right, pos: t.pos };
         continue;
       }
+      this.depth = d0;
       return e;
     }
   }
 
   private addExpr(): Expr {
+    const d0 = this.depth;
     let e = this.mulExpr();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (t.type === 'op' && (t.value === '+' || t.value === '-')) {
         this.next();
         e = { kind: 'binary', op: t.value, left: e, right: this.mulExpr(), pos: t.pos };
-      } else return e;
+      } else {
+        this.depth = d0;
+        return e;
+      }
     }
   }
 
   private mulExpr(): Expr {
+    const d0 = this.depth;
     let e = this.expExpr();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (t.type === 'op' && (t.value === '*' || t.value === '/' || t.value === '%')) {
         this.next();
         e = { kind: 'binary', op: t.value, left: e, right: this.expExpr(), pos: t.pos };
-      } else return e;
+      } else {
+        this.depth = d0;
+        return e;
+      }
     }
   }
 
   private expExpr(): Expr {
+    const d0 = this.depth;
     let e = this.atTimeZone();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (t.type === 'op' && t.value === '^') {
         this.next();
         e = { kind: 'binary', op: '^', left: e, right: this.atTimeZone(), pos: t.pos };
-      } else return e;
+      } else {
+        this.depth = d0;
+        return e;
+      }
     }
   }
 
   private atTimeZone(): Expr {
+    const d0 = this.depth;
     let e = this.unary();
     while (this.isKw('at') && this.isKw('time', 1)) {
+      this.enter(1);
       const pos = this.next().pos;
       this.expectKw('time', 'zone');
       e = { kind: 'attimezone', arg: e, zone: this.unary(), pos };
     }
+    this.depth = d0;
     return e;
   }
 
@@ -1566,7 +1676,10 @@ class Parser {
     const t = this.peek();
     if (t.type === 'op' && (t.value === '-' || t.value === '+' || t.value === '~' || t.value === '@' || t.value === '|/')) {
       this.next();
+      const d0 = this.depth;
+      this.enter(exprNestingCost);
       const arg = this.unary();
+      this.depth = d0;
       if (t.value === '-' && arg.kind === 'literal' && (arg.literalType === 'integer' || arg.literalType === 'decimal')) {
         return { ...arg, value: '-' + String(arg.value), pos: t.pos };
       }
@@ -1577,9 +1690,11 @@ class Parser {
   }
 
   private postfix(): Expr {
+    const d0 = this.depth;
     let e = this.primary();
     for (;;) {
       const t = this.peek();
+      this.enter(1);
       if (t.type === 'op' && t.value === '::') {
         this.next();
         e = { kind: 'cast', arg: e, type: this.typeName(), pos: t.pos };
@@ -1596,8 +1711,26 @@ class Parser {
       } else if (this.isPunct('.') && e.kind !== 'column') {
         this.next();
         e = { kind: 'field', arg: e, field: this.ident(true), pos: t.pos };
-      } else return e;
+      } else {
+        this.depth = d0;
+        return e;
+      }
     }
+  }
+
+  /**
+   * A list element that is a lone number or string literal (the bulk of a 1,000,000-item IN list
+   * or a VALUES list), taken without the ~15 calls of the full expression grammar. Null when the
+   * element is anything else. The same node primary() would build.
+   */
+  private listLiteral(): Expr | null {
+    const t = this.peek();
+    if (t.type !== 'number' && t.type !== 'string') return null;
+    const after = this.peek(1);
+    if (after.type !== 'punct' || (after.value !== ',' && after.value !== ')')) return null;
+    this.next();
+    if (t.type === 'string') return { kind: 'literal', value: t.value, literalType: 'string', pos: t.pos };
+    return { kind: 'literal', value: t.value, literalType: /^\d+$/.test(t.value) ? 'integer' : 'decimal', pos: t.pos };
   }
 
   primary(): Expr {
@@ -1747,6 +1880,11 @@ class Parser {
         if (this.acceptKw('from')) {
           args.push(this.expr());
           if (this.acceptKw('for')) args.push(this.expr());
+        } else if (this.acceptKw('similar')) {
+          // substring(s SIMILAR pattern ESCAPE e): the SQL-regular-expression overload.
+          args.push(this.expr());
+          this.expectKw('escape');
+          args.push(this.expr());
         } else if (this.acceptKw('for')) {
           args.push({ kind: 'literal', value: '1', literalType: 'integer', pos });
           args.push(this.expr());

@@ -4,7 +4,7 @@
  * a closure over the input row.
  */
 import { PgError, SqlState } from '@strata/common';
-import type { Expr, SelectStmt, TypeName } from '../parser/ast.js';
+import type { BulkValues, Expr, SelectStmt, TypeName } from '../parser/ast.js';
 import { Decimal } from '../types/numeric.js';
 import { parseInterval } from '../types/datetime.js';
 import { canImplicitCast, castValue } from '../types/cast.js';
@@ -13,6 +13,7 @@ import {
   arrayOf,
   commonType,
   compareValues,
+  hashKey,
   formatType,
   isNumeric,
   isString,
@@ -20,15 +21,21 @@ import {
   sameType,
 } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
-import { collect } from '../exec/context.js';
 import type { ExecCtx, Operator, Row } from '../exec/context.js';
 import type { Ev } from '../exec/operators.js';
-import { ANY, likeToRegex, lookupFunction, resolveBinaryOp } from '../functions/scalar.js';
+import { ANY, lookupFunction, resolveBinaryOp } from '../functions/scalar.js';
+import { compileLike, likeMatch } from '../regex/like.js';
+import type { LikePattern } from '../regex/like.js';
+import { similarTest } from '../regex/functions.js';
 import type { Args, Overload } from '../functions/scalar.js';
 import { aggregateNames, windowOnlyNames } from '../exec/aggregate.js';
 import type { CatalogView } from '../catalog/catalog.js';
 import type { SessionInfo } from '../exec/context.js';
 import { Scope } from './scope.js';
+import { exprDepthMax, functionArgsMax, inListBulkMin, inListHashMin } from '../constants.js';
+import { stackDepthExceeded } from '../parser/parser.js';
+import { subplanRows, valueSetOf } from './subquery.js';
+import type { SubplanRows, ValueSet } from './subquery.js';
 
 export type Shape =
   | { k: 'col'; idx: number }
@@ -241,6 +248,8 @@ export class Binder {
   hooks: BindHook[] = [];
   /** Where aggregates are illegal, the clause name for the error message. */
   noAggClause: string | null = null;
+  /** Subqueries being planned, innermost last: whether anything inside references their outer scopes. */
+  private readonly subqueries: { outer: Scope; correlated: boolean }[] = [];
 
   constructor(readonly env: BindEnv) {}
 
@@ -299,7 +308,28 @@ export class Binder {
 
   // ---- expressions ---------------------------------------------------------------------------
 
+  /**
+   * Binds an expression. INVARIANT: recursion depth ≤ exprDepthMax (the parser already bounds the
+   * trees it builds; this counter guards trees built elsewhere, and the closures evaluation nests
+   * are as deep as this recursion).
+   */
   bind(e: Expr, scope: Scope): BoundExpr {
+    // Literals without hooks (the bulk of long IN and VALUES lists) need none of the machinery.
+    if (e.kind === 'literal' && this.hooks.length === 0) return this.literal(e);
+    if (++this.depth > exprDepthMax) {
+      this.depth--;
+      throw stackDepthExceeded();
+    }
+    try {
+      return this.bindNode(e, scope);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private depth = 0;
+
+  private bindNode(e: Expr, scope: Scope): BoundExpr {
     for (const h of this.hooks) {
       const r = h(e, scope, this);
       if (r) return r;
@@ -445,12 +475,35 @@ export class Binder {
         return this.like(e, scope);
       case 'inlist': {
         const arg = this.bind(e.arg, scope);
+        const fast = e.list.length >= inListBulkMin ? this.bulkInList(arg, e.list, e.negated, e.bulk) : null;
+        if (fast) return fast;
         const items = e.list.map((x) => this.bind(x, scope));
         const t = commonType([arg.type, ...items.map((i) => i.type)], 'IN');
         const a = this.coerce(arg, t);
         const list = items.map((i) => this.coerce(i, t));
         const neg = e.negated;
         const evs = list.map((l) => l.ev);
+        if (list.length >= inListHashMin && list.every(isFoldable)) {
+          // A long list of constants: one hash probe per row instead of a scan of the list.
+          const keys = new Set<string>();
+          let listNull = false;
+          for (const f of evs) {
+            const x = f([], undefined as unknown as ExecCtx);
+            if (x === null) listNull = true;
+            else keys.add(hashKey(x, t));
+          }
+          return {
+            type: T.bool,
+            ev: (r, ctx) => {
+              const v = a.ev(r, ctx);
+              if (v === null) return null;
+              if (keys.has(hashKey(v, t))) return !neg;
+              return listNull ? null : neg;
+            },
+            shape: neg ? { k: 'other' } : { k: 'in', arg: a, list },
+            name: '?column?',
+          };
+        }
         return {
           type: T.bool,
           ev: (r, ctx) => {
@@ -473,55 +526,36 @@ export class Binder {
       case 'quantified':
         return this.quantified(e, scope);
       case 'exists': {
-        const plan = this.env.planSubquery(e.query, scope);
+        const sub = this.subquery(e.query, scope, 1);
         return {
           type: T.bool,
-          ev: (r, ctx) => {
-            ctx.outer.push(r);
-            try {
-              for (const b of plan.exec(ctx)) if (b.length > 0) return true;
-              return false;
-            } finally {
-              ctx.outer.pop();
-            }
-          },
+          ev: (r, ctx) => sub.rows(r, ctx).length > 0,
           shape: { k: 'other' },
           name: 'exists',
         };
       }
       case 'subquery': {
-        const plan = this.env.planSubquery(e.query, scope);
+        const sub = this.subquery(e.query, scope, 2);
+        const plan = sub.plan;
         if (plan.columns.length !== 1) throw new PgError(SqlState.SyntaxError, 'subquery must return only one column', { position: e.pos + 1 });
         const col = plan.columns[0] as { name: string; type: SqlType };
         return {
           type: col.type,
           ev: (r, ctx) => {
-            ctx.outer.push(r);
-            try {
-              const rows = collect(plan, ctx);
-              if (rows.length > 1) throw new PgError(SqlState.CardinalityViolation, 'more than one row returned by a subquery used as an expression');
-              return rows.length === 0 ? null : ((rows[0] as Row)[0] as Value);
-            } finally {
-              ctx.outer.pop();
-            }
+            const rows = sub.rows(r, ctx);
+            if (rows.length > 1) throw new PgError(SqlState.CardinalityViolation, 'more than one row returned by a subquery used as an expression');
+            return rows.length === 0 ? null : ((rows[0] as Row)[0] as Value);
           },
           shape: { k: 'other' },
           name: col.name,
         };
       }
       case 'arraysubquery': {
-        const plan = this.env.planSubquery(e.query, scope);
-        const col = plan.columns[0] as { name: string; type: SqlType };
+        const sub = this.subquery(e.query, scope);
+        const col = sub.plan.columns[0] as { name: string; type: SqlType };
         return {
           type: arrayOf(col.type),
-          ev: (r, ctx) => {
-            ctx.outer.push(r);
-            try {
-              return collect(plan, ctx).map((x) => x[0] as Value);
-            } finally {
-              ctx.outer.pop();
-            }
-          },
+          ev: (r, ctx) => sub.rows(r, ctx).map((x) => x[0] as Value),
           shape: { k: 'other' },
           name: 'array',
         };
@@ -612,6 +646,7 @@ export class Binder {
       const c = s.cols[idx] as { name: string; type: SqlType };
       if (depth === 0) return { type: c.type, ev: (r) => r[idx] as Value, shape: { k: 'col', idx }, name: c.name };
       const d = depth;
+      this.markCorrelated(s);
       return { type: c.type, ev: (_r, ctx) => (ctx.outer[ctx.outer.length - d] as Row)[idx] as Value, shape: { k: 'const', param: null, outer: true }, name: c.name };
     }
     const name = parts.join('.');
@@ -744,6 +779,100 @@ export class Binder {
     return { type: t, ev: (r, ctx) => { const v = f(r, ctx); return v === null ? null : g(v); }, shape: isConst ? { k: 'const', param: null } : { k: 'other' }, name: '?column?' };
   }
 
+  /**
+   * A very long IN list of number or string literals (a 1,000,000-item list): the values go
+   * straight into a hash set, without a bound expression per item. Null when the list or the
+   * argument's type does not fit (then the general path binds it). Such a list does not drive
+   * index lookups (shape other): the scan probes the set.
+   */
+  private bulkInList(arg: BoundExpr, list: Expr[], neg: boolean, folded?: BulkValues): BoundExpr | null {
+    const first = list[0];
+    if (!first || first.kind !== 'literal') return null;
+    const kind = first.literalType;
+    if (kind !== 'integer' && kind !== 'string') return null;
+    for (const x of list) if (x.kind !== 'literal' || x.literalType !== kind) return null;
+    const at = arg.type.kind;
+    const numericArg = at === 'int2' || at === 'int4' || at === 'int8' || at === 'numeric' || at === 'float4' || at === 'float8';
+    const textArg = at === 'text' || at === 'varchar' || at === 'name' || at === 'unknown';
+    if (kind === 'integer' ? !numericArg : !textArg) return null;
+    let t: SqlType;
+    // Plain numbers and bigints compare by value in a Set; anything else by hashKey.
+    let keys = new Set<unknown>();
+    let keyOf: (v: Value) => unknown = (v) => v;
+    const plainNumbers = at === 'int2' || at === 'int4' || at === 'float4' || at === 'float8';
+    if (folded?.ints && plainNumbers) {
+      // Computed while the list was folded, in slices (parser/bulk_lists.ts).
+      t = commonType([arg.type, T.int4], 'IN');
+      keys = folded.ints;
+    } else if (folded?.strings && textArg) {
+      t = at === 'unknown' ? T.text : arg.type;
+      keys = folded.strings;
+    } else if (kind === 'integer') {
+      let widest: SqlType = T.int4;
+      for (const x of list) {
+        const n = Number((x as Expr & { kind: 'literal' }).value);
+        if (Number.isSafeInteger(n) && n >= -2147483648 && n <= 2147483647) continue;
+        widest = this.literal(x as Expr & { kind: 'literal' }).type;
+        if (widest.kind === 'numeric') break;
+      }
+      t = commonType([arg.type, widest], 'IN');
+      if (t.kind === 'int2' || t.kind === 'int4' || t.kind === 'float4' || t.kind === 'float8') {
+        for (const x of list) keys.add(Number((x as Expr & { kind: 'literal' }).value));
+      } else if (t.kind === 'int8') {
+        for (const x of list) keys.add(BigInt(String((x as Expr & { kind: 'literal' }).value)));
+      } else {
+        const tt = t;
+        keyOf = (v) => hashKey(v, tt);
+        const none = undefined as unknown as ExecCtx;
+        for (const x of list) {
+          const l = this.literal(x as Expr & { kind: 'literal' });
+          keys.add(hashKey(castValue(l.ev([], none), l.type, tt, this.vctx), tt));
+        }
+      }
+    } else {
+      t = at === 'unknown' ? T.text : arg.type;
+      for (const x of list) keys.add(String((x as Expr & { kind: 'literal' }).value));
+    }
+    const a = this.coerce(arg, t);
+    return {
+      type: T.bool,
+      ev: (r, ctx) => {
+        const v = a.ev(r, ctx);
+        if (v === null) return null;
+        return keys.has(keyOf(v)) !== neg;
+      },
+      shape: { k: 'other' },
+      name: '?column?',
+    };
+  }
+
+  /** A reference resolved in scope `target`: every subquery planned inside `target` (or below it) is correlated. */
+  private markCorrelated(target: Scope): void {
+    for (const f of this.subqueries) {
+      for (let s: Scope | null = f.outer; s; s = s.parent) {
+        if (s === target) {
+          f.correlated = true;
+          break;
+        }
+      }
+    }
+  }
+
+  /** Plans an expression's subquery and the source of its rows (plan/subquery.ts). */
+  private subquery(q: SelectStmt, scope: Scope, rowsMax = Infinity): { plan: Operator; rows: SubplanRows; correlated: boolean } {
+    const frame = { outer: scope, correlated: false };
+    this.subqueries.push(frame);
+    let plan: Operator;
+    try {
+      plan = this.env.planSubquery(q, scope);
+    } finally {
+      this.subqueries.pop();
+    }
+    // A correlated inner subquery that reaches past this one makes this one correlated too
+    // (markCorrelated walked every frame on the stack).
+    return { plan, rows: subplanRows(plan, frame.correlated, rowsMax), correlated: frame.correlated };
+  }
+
   private like(e: Expr & { kind: 'like' }, scope: Scope): BoundExpr {
     const a = this.coerce(this.bind(e.arg, scope), T.text);
     const p = this.coerce(this.bind(e.pattern, scope), T.text);
@@ -751,19 +880,19 @@ export class Binder {
     const neg = e.negated;
     const ci = e.caseInsensitive;
     const similar = e.similar;
-    let cached: { pat: string; esc: string; re: RegExp } | null = null;
+    // The compiled pattern of the last row: patterns are usually constants.
+    let cached: { pat: string; esc: string | null; like: LikePattern } | null = null;
     return {
       type: T.bool,
       ev: (r, ctx) => {
         const s = a.ev(r, ctx);
         const pat = p.ev(r, ctx);
         if (s === null || pat === null) return null;
-        const es = esc ? ((esc.ev(r, ctx) as string | null) ?? '\\') : '\\';
-        if (!cached || cached.pat !== pat || cached.esc !== es) {
-          const re = similar ? new RegExp('^(?:' + (pat as string).replace(/%/g, '.*').replace(/_/g, '.') + ')$', 's') : likeToRegex(pat as string, ci, es);
-          cached = { pat: pat as string, esc: es, re };
-        }
-        return cached.re.test(s as string) !== neg;
+        const es = esc ? (esc.ev(r, ctx) as string | null) : null;
+        if (esc && es === null) return null;
+        if (similar) return similarTest(s as string, pat as string, es, ctx as ExecCtx | undefined) !== neg;
+        if (!cached || cached.pat !== pat || cached.esc !== es) cached = { pat: pat as string, esc: es, like: compileLike(pat as string, ci, es) };
+        return likeMatch(cached.like, s as string) !== neg;
       },
       shape: { k: 'other' },
       name: '?column?',
@@ -771,25 +900,27 @@ export class Binder {
   }
 
   private inSubquery(argE: Expr, q: SelectStmt, neg: boolean, scope: Scope): BoundExpr {
-    const plan = this.env.planSubquery(q, scope);
+    const sub = this.subquery(q, scope);
+    const plan = sub.plan;
     if (plan.columns.length !== 1) throw new PgError(SqlState.SyntaxError, 'subquery has too many columns');
     const arg0 = this.bind(argE, scope);
     const st = (plan.columns[0] as { type: SqlType }).type;
     const t = arg0.type.kind === 'unknown' ? st : commonType([arg0.type, st], 'IN');
     const a = this.coerce(arg0, t);
-    const correlated = true;
+    const same = sameType(st, t);
+    const sets = new WeakMap<Row[], ValueSet>();
     return {
       type: T.bool,
       ev: (r, ctx) => {
         const v = a.ev(r, ctx);
-        ctx.outer.push(r);
-        let rows: Row[];
-        try {
-          rows = correlated ? collect(plan, ctx) : [];
-        } finally {
-          ctx.outer.pop();
-        }
+        const rows = sub.rows(r, ctx);
         if (v === null) return rows.length === 0 ? neg : null;
+        if (!sub.correlated) {
+          // Computed once per statement: probe a hash set instead of scanning the rows (PostgreSQL's hashed SubPlan).
+          const set = valueSetOf(sets, rows, t, (x) => (same ? x : castValue(x, st, t, ctx.vctx)));
+          if (set.keys.has(hashKey(v, t))) return !neg;
+          return set.sawNull ? null : neg;
+        }
         let sawNull = false;
         for (const row of rows) {
           let x = row[0] as Value;
@@ -797,7 +928,7 @@ export class Binder {
             sawNull = true;
             continue;
           }
-          if (!sameType(st, t)) x = castValue(x, st, t, ctx.vctx);
+          if (!same) x = castValue(x, st, t, ctx.vctx);
           if (compareValues(v, x, t) === 0) return !neg;
         }
         return sawNull ? null : neg;
@@ -812,16 +943,9 @@ export class Binder {
     let elemType: SqlType;
     let source: (r: Row, ctx: ExecCtx) => Value[] | null;
     if (e.query) {
-      const plan = this.env.planSubquery(e.query, scope);
-      elemType = (plan.columns[0] as { type: SqlType }).type;
-      source = (r, ctx) => {
-        ctx.outer.push(r);
-        try {
-          return collect(plan, ctx).map((x) => x[0] as Value);
-        } finally {
-          ctx.outer.pop();
-        }
-      };
+      const sub = this.subquery(e.query, scope);
+      elemType = (sub.plan.columns[0] as { type: SqlType }).type;
+      source = (r, ctx) => sub.rows(r, ctx).map((x) => x[0] as Value);
     } else {
       let arr = this.bind(e.array as Expr, scope);
       if (arr.type.kind === 'unknown') arr = this.coerce(arr, arrayOf(arg0.type.kind === 'unknown' ? T.text : arg0.type));
@@ -892,6 +1016,10 @@ export class Binder {
     if (aggregateNames.has(name) || windowOnlyNames.has(name)) {
       if (windowOnlyNames.has(name)) throw new PgError(SqlState.WindowingError, `window function ${name} requires an OVER clause`, { position: e.pos + 1 });
       throw new PgError(SqlState.GroupingError, `aggregate functions are not allowed in ${this.noAggClause ?? 'this context'}`, { position: e.pos + 1 });
+    }
+    if (e.args.length > functionArgsMax && name !== 'coalesce' && name !== 'greatest' && name !== 'least') {
+      // PostgreSQL's FUNC_MAX_ARGS (COALESCE, GREATEST and LEAST are expressions, not functions).
+      throw new PgError(SqlState.TooManyArguments, `cannot pass more than ${functionArgsMax} arguments to a function`, { position: e.pos + 1 });
     }
     const args = e.args.map((a) => this.bind(a, scope));
     switch (name) {

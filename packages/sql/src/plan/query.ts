@@ -4,12 +4,14 @@
 import { PgError, SqlState } from '@strata/common';
 import { KeyWriter, prefixEnd } from '@strata/kv';
 import type { Expr, FromItem, OrderItem, SelectStmt, WindowSpec } from '../parser/ast.js';
-import { T, commonType, formatType, sameType } from '../types/types.js';
+import { T, arrayOf, commonType, formatType, sameType } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
 import { Decimal } from '../types/numeric.js';
 import { addIntervalToTimestamp, parseInterval } from '../types/datetime.js';
 import { bucketWidthUs, kwdbBucketWidth, timescaleOriginUs } from '../functions/scalar.js';
+import { regexpMatches, regexpSplit } from '../regex/functions.js';
+import { targetListEntriesMax, valuesBulkMin } from '../constants.js';
 import { GapFill } from '../exec/gapfill.js';
 import { GroupWindowAssign } from '../exec/group_window.js';
 import { TsColumnarAggregate } from '../exec/ts_aggregate.js';
@@ -187,6 +189,18 @@ export class QueryPlanner {
     const empty = new Scope([]);
     const lim = q.limit ? this.binder.coerce(this.binder.bind(q.limit, empty), T.int8) : null;
     const off = q.offset ? this.binder.coerce(this.binder.bind(q.offset, empty), T.int8) : null;
+    // ORDER BY … LIMIT n: the sort keeps only the first n (+ offset) rows (a top-N heap).
+    let below: Operator = op;
+    while (below instanceof Project) below = below.input;
+    if (below instanceof Sort && lim) {
+      const limEv = lim.ev;
+      const offEv = off?.ev ?? null;
+      below.topN = (ctx) => {
+        const l = limEv([], ctx);
+        const o = offEv ? offEv([], ctx) : 0n;
+        return l === null || o === null ? null : Number(l) + Number(o);
+      };
+    }
     return new Limit(op, lim?.ev ?? null, off?.ev ?? null);
   }
 
@@ -194,6 +208,10 @@ export class QueryPlanner {
     const scope = new Scope([], outer);
     const n = rows[0]?.length ?? 0;
     for (const r of rows) if (r.length !== n) throw new PgError(SqlState.SyntaxError, 'VALUES lists must all be the same length');
+    if (!targetTypes && rows.length >= valuesBulkMin) {
+      const bulk = this.bulkValues(rows, n, scope);
+      if (bulk) return bulk;
+    }
     const bound = rows.map((r) => r.map((e) => (e.kind === 'default' ? null : this.binder.bind(e, scope))));
     const types: SqlType[] = [];
     for (let i = 0; i < n; i++) {
@@ -207,6 +225,49 @@ export class QueryPlanner {
     const evs = bound.map((r) => r.map((b, i) => (b === null ? (() => DEFAULT_MARKER as unknown as Value) : targetTypes ? this.binder.resolveUnknown(b).ev : this.binder.coerce(b, types[i] as SqlType).ev)));
     const cols = types.map((t, i) => ({ name: `column${i + 1}`, type: targetTypes ? (bound[0]?.[i] ? this.binder.resolveUnknown(bound[0][i] as BoundExpr).type : t) : t }));
     return new ValuesOp(cols, evs);
+  }
+
+  /**
+   * A long VALUES list of literals only (a 10 MB statement): the column types come from the
+   * literals' kinds in one cheap pass, and each row is bound and converted when the scan reaches
+   * it, in batches with yield points, instead of binding every cell while planning. Null when a
+   * cell is not a plain literal.
+   */
+  private bulkValues(rows: Expr[][], n: number, scope: Scope): Operator | null {
+    const kinds: Set<string>[] = Array.from({ length: n }, () => new Set<string>());
+    for (const r of rows) {
+      for (let i = 0; i < n; i++) {
+        const e = r[i] as Expr;
+        if (e.kind !== 'literal') return null;
+        const lt = e.literalType;
+        if (lt === 'integer') {
+          const v = Number(e.value);
+          kinds[i]?.add(Number.isSafeInteger(v) && v >= -2147483648 && v <= 2147483647 ? 'int4' : 'bigint-or-numeric:' + String(e.value));
+        } else if (lt === 'decimal' || lt === 'string' || lt === 'null' || lt === 'bool') kinds[i]?.add(lt);
+        else return null;
+      }
+    }
+    const b = this.binder;
+    const types = kinds.map((ks) => {
+      const ts: SqlType[] = [];
+      for (const k of ks) {
+        if (k === 'int4') ts.push(T.int4);
+        else if (k === 'decimal') ts.push(T.numeric);
+        else if (k === 'bool') ts.push(T.bool);
+        else if (k === 'string' || k === 'null') ts.push(T.unknown);
+        else ts.push(b.bind({ kind: 'literal', value: k.slice(k.indexOf(':') + 1), literalType: 'integer', pos: 0 }, scope).type);
+      }
+      const t = commonType(ts, 'VALUES');
+      return t.kind === 'unknown' ? T.text : t;
+    });
+    const cols = types.map((t, i) => ({ name: `column${i + 1}`, type: t }));
+    return new RowsScan(
+      cols,
+      function* (ctx) {
+        for (const r of rows) yield r.map((e, i) => b.coerce(b.bind(e, scope), types[i] as SqlType).ev([], ctx));
+      },
+      `values (${rows.length} rows)`,
+    );
   }
 
   // ---- FROM ----------------------------------------------------------------------------------
@@ -446,6 +507,21 @@ export class QueryPlanner {
           for (const v of arr as Value[]) yield [v];
         });
       }
+      case 'regexp_matches':
+      case 'regexp_split_to_table': {
+        if (args.length < 2 || args.length > 3) break;
+        for (let i = 0; i < args.length; i++) args[i] = this.binder.coerce(args[i] as BoundExpr, T.text);
+        if (name === 'regexp_matches') {
+          return wrap([{ name, type: arrayOf(T.text) }], function* (ctx, [s, p, f]) {
+            if (s === null || p === null || f === null) return;
+            for (const m of regexpMatches(s as string, p as string, (f as string | undefined) ?? null, ctx)) yield [m];
+          });
+        }
+        return wrap([{ name, type: T.text }], function* (ctx, [s, p, f]) {
+          if (s === null || p === null || f === null) return;
+          for (const part of regexpSplit(s as string, p as string, (f as string | undefined) ?? null, ctx)) yield [part];
+        });
+      }
       case 'jsonb_array_elements':
       case 'jsonb_array_elements_text': {
         const text = name.endsWith('_text');
@@ -480,6 +556,7 @@ export class QueryPlanner {
 
   private planSelect(q: SelectStmt, s0: Extract<SelectStmt['body'], { kind: 'select' }>, outer: Scope | null): Operator {
     const b = this.binder;
+    if (s0.items.length > targetListEntriesMax) throw tooManyTargets();
     const s = rewriteSelectListSrfs(s0);
     const from = this.planFrom(s.from, outer);
     let op = from.op;
@@ -514,6 +591,7 @@ export class QueryPlanner {
       }
       items.push(it);
     }
+    if (items.length > targetListEntriesMax) throw tooManyTargets();
     // Positional references created by * expansion bind directly to input columns.
     const starHook: BindHook = (e, scope) => {
       if (e.kind === 'column' && e.parts.length === 1 && (e.parts[0] as string).startsWith('\u0000') && scope === inScope) {
@@ -890,6 +968,7 @@ export class QueryPlanner {
           orderBy,
           star: e.star,
           make: makeAccumulator(name, argTypes, () => b.vctx),
+          grows: name === 'array_agg' || name === 'string_agg',
         };
       } finally {
         b.noAggClause = null;
@@ -939,7 +1018,12 @@ export class QueryPlanner {
 
 export const DEFAULT_MARKER = Symbol('default');
 
-const srfNames = new Set(['generate_series', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text']);
+/** PostgreSQL's 54011 for a select list longer than MaxTupleAttributeNumber. */
+function tooManyTargets(): PgError {
+  return new PgError(SqlState.TooManyColumns, `target lists can have at most ${targetListEntriesMax} entries`);
+}
+
+const srfNames = new Set(['generate_series', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
 
 /**
  * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL

@@ -459,6 +459,8 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
       return (v as { json: unknown }).json as string;
     case 'array': {
       const arr = v as Value[];
+      const done = preformatted.get(arr);
+      if (done && done.type === t && done.timeZone === ctx.timeZone) return done.text;
       const et = t.elem as SqlType;
       return '{' + arr.map((e) => (e === null ? 'NULL' : escapeArrayElem(formatValue(e, et, ctx) as string))).join(',') + '}';
     }
@@ -474,6 +476,30 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     default:
       return String(v);
   }
+}
+
+/** Text forms of large arrays computed ahead in slices (formatArraySliced), for formatValue. */
+const preformatted = new WeakMap<Value[], { type: SqlType; timeZone: string; text: string }>();
+
+/**
+ * Computes the text form of a large array `sliceElements` elements at a time, yielding between
+ * slices (the driver returns to the event loop there), and keeps it for formatValue: the result
+ * encoding of a 20M-element array_agg then takes many short steps instead of one long one.
+ */
+export function* formatArraySliced(arr: Value[], t: SqlType, ctx: ValueContext, sliceElements: number): Generator<void, void, undefined> {
+  const et = t.elem as SqlType;
+  const parts: string[] = [];
+  for (let i = 0; i < arr.length; i += sliceElements) {
+    const chunk: string[] = [];
+    const end = Math.min(arr.length, i + sliceElements);
+    for (let j = i; j < end; j++) {
+      const e = arr[j] as Value;
+      chunk.push(e === null ? 'NULL' : escapeArrayElem(formatValue(e, et, ctx) as string));
+    }
+    parts.push(chunk.join(','));
+    yield;
+  }
+  preformatted.set(arr, { type: t, timeZone: ctx.timeZone, text: '{' + parts.join(',') + '}' });
 }
 
 /** jsonb output: keys sorted (shorter first, then bytewise), ", " and ": " separators. */

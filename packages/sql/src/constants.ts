@@ -1,0 +1,123 @@
+/**
+ * Bounds of the SQL layer, with units last. Each says why it is what it is. They exist so that one
+ * statement cannot take the node's event loop or memory for itself (issue 9): work that can be cut
+ * into slices yields between slices; work that cannot is bounded here and refused beyond the bound
+ * with PostgreSQL's error codes.
+ */
+
+// ---- regular expressions ---------------------------------------------------------------------
+
+/**
+ * A compiled regular expression bigger than this many RE2 instructions is refused (2201B "regular
+ * expression is too complex", PostgreSQL's wording for REG_ETOOBIG). Matching costs at most
+ * O(instructions × input length), so this bounds one match of a 1 MB value at ~10^10 simple steps
+ * in the worst case and ~1 ms per MB for ordinary patterns, which run on the DFA. PostgreSQL's own
+ * bound (its NFA state limit) refuses patterns of similar size.
+ */
+export const regexInstructionsMax = 20_000;
+
+/**
+ * Compiled regular expressions kept per statement. A statement matching many different patterns
+ * (a pattern column) recompiles beyond this instead of holding every compiled program.
+ */
+export const regexCacheEntriesMax = 256;
+
+/** PostgreSQL's DUPMAX: a bound {m,n} above this is "invalid repetition count(s)". */
+export const regexRepeatMax = 255;
+
+// ---- execution ---------------------------------------------------------------------------------
+
+/**
+ * The driver returns to the event loop at least this often while a statement runs (at the first
+ * yield point after it elapsed). Other sessions' short queries then wait about this long per busy
+ * session; an event-loop turn costs ~20 µs, so 2 ms slices cost ~1% of the work.
+ */
+export const sliceMs = 2;
+
+/**
+ * A sort gathers at most this many rows per run and sorts each run in one synchronous step (about
+ * 4 ms for 4,096 rows with a closure comparator), then merges the runs with a heap.
+ */
+export const sortRunRows = 4096;
+
+/** An IN list of at least this many constants is probed through a hash set built once. */
+export const inListHashMin = 16;
+
+// ---- program limits (PostgreSQL's SQLSTATEs 54xxx) ---------------------------------------------
+
+/**
+ * The parser bounds its recursion and the depth of the expression trees it builds with one counter
+ * (parser.ts): a nested expression (parentheses, arguments) costs exprNestingCost, a nested
+ * SELECT selectNestingCost, one link of an operator chain 1. Parsing one nesting level takes ~15
+ * JavaScript frames and binding or evaluating one tree level a few, and the stack holds ~450
+ * parenthesis levels before V8 has optimized the parser; 1000 units (250 parentheses, or a
+ * 1000-term sum) keeps every stage at less than two thirds of the stack. Beyond: 54001.
+ */
+export const exprDepthMax = 1000;
+export const exprNestingCost = 4;
+export const selectNestingCost = 12;
+
+/** PostgreSQL's MaxTupleAttributeNumber: a select list may have at most this many entries (54011). */
+export const targetListEntriesMax = 1664;
+
+/** PostgreSQL's FUNC_MAX_ARGS: a function call may pass at most this many arguments (54023). */
+export const functionArgsMax = 100;
+
+/**
+ * Statements longer than this many characters are refused (54000). Parsing is one synchronous
+ * step at ~15–40 MB/s here (token-dense text is slowest), so this bounds the event-loop stall of
+ * the largest statement to well under a second; PostgreSQL's own bound is 1 GB.
+ */
+export const statementCharsMax = 16 * 1024 * 1024;
+
+// ---- memory and spilling -----------------------------------------------------------------------
+
+/** Spill files are written in chunks of this many bytes (one write call each). */
+export const spillWriteBytes = 1024 * 1024;
+
+/** Spill files are read back in chunks of this many bytes (one synchronous read each, ~0.1 ms). */
+export const spillReadBytes = 256 * 1024;
+
+/**
+ * Hash aggregation re-partitions a spilled partition at most this many times (each pass splits by
+ * a new hash into spillPartitions files); a partition still too big after that holds one huge
+ * group, which cannot be split: 53200.
+ */
+export const spillDepthMax = 4;
+export const spillPartitions = 16;
+
+/** The node's SQL memory budget by default: this fraction of the V8 heap limit (CockroachDB's --max-sql-memory default is 25% of RAM; here the heap limit binds first). */
+export const maxSqlMemoryHeapFraction = 0.5;
+
+/**
+ * A statement's budget (work_mem) by default: the node's budget divided by this, clamped to
+ * [workMemMinBytes, workMemMaxBytes] — several heavy statements can run at once before the node's
+ * budget refuses anyone.
+ */
+export const workMemShareOfNode = 8;
+export const workMemMinBytes = 16 * 1024 * 1024;
+export const workMemMaxBytes = 1024 * 1024 * 1024;
+
+/** The lexer returns to the event loop after every this many characters (~2–5 ms of lexing). */
+export const lexSliceChars = 128 * 1024;
+
+/**
+ * An IN list of at least this many literals of one kind is bound in bulk (straight into a hash
+ * set, no expression per item); such lists do not drive index lookups (the scan probes the set).
+ */
+export const inListBulkMin = 10_000;
+
+/** A VALUES list of at least this many rows of literals is bound row by row while it is scanned. */
+export const valuesBulkMin = 1000;
+
+/** ORDER BY … LIMIT n with n (+ offset) up to this many rows keeps a top-N heap instead of sorting everything. */
+export const topNRowsMax = 10_000;
+
+/** Result arrays longer than this are formatted as text this many elements at a time (~5 ms each). */
+export const formatSliceElements = 65_536;
+
+/** IN and VALUES lists of at least this many literal items (rows) are folded before parsing (bulk_lists.ts). */
+export const bulkListItemsMin = 1000;
+
+/** Folding long lists returns to the event loop after about this many tokens. */
+export const lexSliceTokens = 65_536;
