@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './log.js';
 export * from './hlc.js';
 export * from './bytes.js';
+export * from './utf8.js';
