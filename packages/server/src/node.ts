@@ -7,6 +7,7 @@ import { SqlEngine } from '@strata/sql';
 import { Store } from '@strata/store';
 import { NodeMetrics } from './metrics.js';
 import { checkInsecureAddresses } from './exposure.js';
+import { HeapTrimmer } from './heap_trim.js';
 
 export interface NodeOptions {
   storeDir: string;
@@ -36,6 +37,7 @@ export class StrataNode {
   private pg: PgServer | null = null;
   private http: Server | null = null;
   private serving = false;
+  private readonly heapTrimmer = new HeapTrimmer(() => this.metrics.clientBytes);
 
   constructor(readonly opts: NodeOptions) {}
 
@@ -79,6 +81,7 @@ export class StrataNode {
       (this.http as Server).listen(this.opts.httpPort, this.opts.httpHost, () => resolve());
     });
     this.serving = true;
+    this.heapTrimmer.start();
     const sql = this.pg.address();
     this.log.info(
       { sql: `${sql.host}:${sql.port}`, http: `${this.opts.httpHost}:${this.httpPort()}`, store: this.opts.storeDir, insecure: true, startupMs: Date.now() - started },
@@ -148,6 +151,7 @@ export class StrataNode {
 
   async stop(): Promise<void> {
     this.serving = false;
+    this.heapTrimmer.stop();
     this.log.info('shutting down');
     await this.pg?.close();
     this.engine?.stopBackgroundJobs();

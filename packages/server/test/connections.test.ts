@@ -110,6 +110,19 @@ describe('connections that never finish startup', () => {
   });
 });
 
+describe('memory per connection', () => {
+  it('500 idle sessions hold little buffer memory (the output buffer is not 256 KiB each)', async () => {
+    const external = () => node.metric('strata_process_nodejs_external_memory_bytes');
+    const before = await external();
+    const clients: RawClient[] = [];
+    for (let i = 0; i < 500; i += 50) clients.push(...(await Promise.all(Array.from({ length: 50 }, () => RawClient.connect(node.port)))));
+    const grownMiB = ((await external()) - before) / 1024 / 1024;
+    for (const c of clients) c.end();
+    // Before: every connection allocated a 256 KiB output buffer, and another at each flush.
+    expect(grownMiB).toBeLessThan(16);
+  });
+});
+
 describe('idle timeouts', () => {
   async function fatalAfterIdle(setup: string): Promise<Msg | undefined> {
     const c = await RawClient.connect(node.port);
