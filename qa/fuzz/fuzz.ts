@@ -45,7 +45,7 @@ export interface FuzzSummary {
 /** An input that takes longer than this (server answering, then closing after EOF) is a hang. */
 const inputTimeoutMs = 20_000;
 /** How long after a batch the RSS may take to come back near its baseline. */
-const rssSettleMs = 15_000;
+const rssSettleMs = 12_000;
 
 async function runInput(port: number, writes: Buffer[]): Promise<'ok' | 'timeout'> {
   return new Promise((resolve) => {
@@ -78,12 +78,13 @@ async function timed<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
+/** Waits until RSS is at most target (or rssSettleMs passed); returns the lowest RSS seen. */
 async function settleRss(node: TestNode, target: number): Promise<number> {
   const deadline = Date.now() + rssSettleMs;
   let rss = node.rssMiB();
   while (rss > target && Date.now() < deadline) {
     await new Promise((res) => setTimeout(res, 250));
-    rss = node.rssMiB();
+    rss = Math.min(rss, node.rssMiB());
   }
   return rss;
 }
@@ -150,7 +151,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       }
       node.stderr = '';
       if (baseline < 0) {
-        // The first batch warms the process up (JIT, pools, heap sizing): its settled RSS is the baseline.
+        // The first batch warms the process up (JIT, pools, heap sizing): its RSS once quiet is the baseline.
         rss = await settleRss(node, 0);
         baseline = rss;
       } else {
@@ -161,6 +162,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       log(`fuzz: ${done}/${o.inputs} inputs, ${(done / secs).toFixed(0)}/s, RSS ${rss.toFixed(1)} MiB (baseline ${baseline.toFixed(1)}, peak ${peak.toFixed(1)}), internal errors ${internalErrors}, failures ${failures.length}`);
     }
     const seconds = (Date.now() - started) / 1000;
+    // RSS once the node has been quiet a while (the idle heap trim has had its chance).
+    if (failures.length === 0) rss = await settleRss(node, 0);
     return {
       inputs: done,
       seed: o.seed,

@@ -162,7 +162,7 @@ function mutate(r: Rng, b: Buffer): Buffer {
       const c = Buffer.from(b);
       if (m + 5 > c.length) return c;
       const len = c.readInt32BE(m + 1);
-      c.writeInt32BE(r.pick([-1, -0x7fffffff, 0, 3, 0x7fffffff, 64 * 1024 * 1024 + 1, len + 1 + r.int(16), Math.max(0, len - 1 - r.int(4)), 10_001]), m + 1);
+      c.writeInt32BE(r.pick([-1, -0x7fffffff, 0, 3, 0x7fffffff, 64 * 1024 * 1024 + 1, (len + 1 + r.int(16)) | 0, Math.max(0, len - 1 - r.int(4)), 10_001]), m + 1);
       return c;
     }
     case 2:
