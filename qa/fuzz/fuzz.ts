@@ -93,7 +93,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const log = o.log ?? (() => undefined);
   const batch = o.batch ?? 5000;
   const concurrency = o.concurrency ?? 64;
-  const slack = o.rssSlackMiB ?? 64;
+  const slack = o.rssSlackMiB ?? 100;
   const first = o.first ?? 0;
   const node = await startNode();
   const failures: string[] = [];

@@ -14,7 +14,7 @@ const { values } = parseArgs({
     first: { type: 'string', default: '0' },
     batch: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '64' },
-    'rss-slack': { type: 'string', default: '64' },
+    'rss-slack': { type: 'string', default: '100' },
   },
 });
 

@@ -95,14 +95,13 @@ export class Connection {
   private startupTimer: NodeJS.Timeout | null;
   /** Wakes a statement waiting for the client to read (cancel, close). */
   private wakeWriter: (() => void) | null = null;
-  private readonly log: Logger;
+  private logger: Logger | null = null;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
     startupTimeoutMs: number,
   ) {
-    this.log = logger('pgwire').child({ remote: `${socket.remoteAddress}:${socket.remotePort}` });
     this.framer = new MessageFramer(host.messageBytesMax);
     this.inbox = new Inbox(
       inboxBytesMax,
@@ -115,6 +114,12 @@ export class Connection {
     socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
     socket.on('close', () => this.onClose());
     this.startupTimer = setTimeout(() => this.startupTimedOut(), startupTimeoutMs);
+  }
+
+  /** Created on first use: most connections never log, and a child logger per connection is garbage. */
+  private get log(): Logger {
+    this.logger ??= logger('pgwire').child({ remote: `${this.socket.remoteAddress}:${this.socket.remotePort}` });
+    return this.logger;
   }
 
   get started(): boolean {
