@@ -57,9 +57,11 @@ async function nonReader(): Promise<RawClient> {
 
 async function expectBounded(send: (c: RawClient) => void): Promise<void> {
   const baseline = node.rssMiB();
+  const sentBefore = await node.metric('strata_sql_bytes_out_total');
   const c = await nonReader();
   send(c);
-  const { peakMiB } = await peakRssWhileStalled();
+  const { peakMiB, bytesOut } = await peakRssWhileStalled();
+  console.log(`server RSS ${baseline.toFixed(1)} → peak ${peakMiB.toFixed(1)} MiB while the client did not read (${((bytesOut - sentBefore) / 1048576).toFixed(1)} MiB handed to its socket)`);
   expect(peakMiB - baseline).toBeLessThan(rssGrowthMaxMiB);
   // Everyone else is still served while that statement waits for its client.
   expect((await bystander.query('select 1 as one')).rows[0].one).toBe(1);
