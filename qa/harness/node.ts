@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -17,10 +17,10 @@ export class TestNode {
   httpPort = 0;
   stderr = '';
 
+  /** Extra `start-single-node` flags (e.g. `--max-connections=3`). */
   constructor(
     readonly dir: string,
-    /** Extra `strata start-single-node` flags (e.g. --max-sql-memory=64MiB). */
-    readonly extraArgs: string[] = [],
+    readonly args: string[] = [],
   ) {}
 
   get url(): string {
@@ -30,7 +30,7 @@ export class TestNode {
   async start(): Promise<void> {
     // STRATA_NODE_ARGS: extra node flags for the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark).
     const nodeArgs = (process.env.STRATA_NODE_ARGS ?? '').split(' ').filter((x) => x.length > 0);
-    const p = spawn(process.execPath, [...nodeArgs, cli, 'start-single-node', `--store=${this.dir}`, '--listen-addr=127.0.0.1:0', '--http-addr=127.0.0.1:0', '--insecure', ...this.extraArgs], {
+    const p = spawn(process.execPath, [...nodeArgs, cli, 'start-single-node', `--store=${this.dir}`, '--listen-addr=127.0.0.1:0', '--http-addr=127.0.0.1:0', '--insecure', ...this.args], {
       env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -57,6 +57,21 @@ export class TestNode {
         rej(new Error(`node exited with ${code} before ready: ${out} ${this.stderr}`));
       });
     });
+  }
+
+  /** The server process's resident set size in MiB (VmRSS from /proc). */
+  rssMiB(): number {
+    const pid = this.proc?.pid;
+    if (pid === undefined) throw new Error('node is not running');
+    return processRssMiB(pid);
+  }
+
+  /** One Prometheus sample from /_status/vars (the first line of that metric name). */
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.httpPort}/_status/vars`)).text();
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    if (!m) throw new Error(`no metric ${name}`);
+    return Number(m[1]);
   }
 
   /** SIGTERM and wait for a clean exit; returns the exit code. */
@@ -89,8 +104,16 @@ export class TestNode {
   }
 }
 
-export async function startNode(dir?: string, extraArgs: string[] = []): Promise<TestNode> {
-  const n = new TestNode(dir ?? mkdtempSync(join(tmpdir(), 'strata-test-')), extraArgs);
+/** VmRSS of a process in MiB. */
+export function processRssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/** Starts a node; `extra` is extra `start-single-node` flags (a list, or { args }). */
+export async function startNode(dir?: string, extra: string[] | { args?: string[] } = []): Promise<TestNode> {
+  const n = new TestNode(dir ?? mkdtempSync(join(tmpdir(), 'strata-test-')), Array.isArray(extra) ? extra : (extra.args ?? []));
   await n.start();
   return n;
 }

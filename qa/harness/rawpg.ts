@@ -17,6 +17,8 @@ export class RawClient {
   private rawBuf = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
   closed = false;
+  /** BackendKeyData from startup (for CancelRequests). */
+  backendKey: { pid: number; secret: number } | null = null;
   private constructor(readonly socket: Socket) {}
 
   static async connect(port: number, opts: { startup?: boolean; user?: string; database?: string } = {}): Promise<RawClient> {
@@ -36,6 +38,10 @@ export class RawClient {
       }
     });
     void parse(socket, (m) => {
+      if (m.name === 'backendKeyData') {
+        const k = m as unknown as { processID: number; secretKey: number };
+        c.backendKey = { pid: k.processID, secret: k.secretKey };
+      }
       c.messages.push(m);
       for (const w of c.waiters.splice(0)) w();
     });
@@ -119,4 +125,36 @@ export function dataRowFields(body: Buffer): (Buffer | null)[] {
     }
   }
   return out;
+}
+
+/** A startup packet (protocol 3.0) with raw parameter bytes, e.g. invalid UTF-8 in a value. */
+export function startupPacket(params: Record<string, Buffer | string>): Buffer {
+  const parts: Buffer[] = [Buffer.alloc(8)];
+  for (const [k, v] of Object.entries(params)) parts.push(Buffer.from(k + '\0'), Buffer.from(v), Buffer.from([0]));
+  parts.push(Buffer.from([0]));
+  const b = Buffer.concat(parts);
+  b.writeInt32BE(b.length, 0);
+  b.writeInt32BE(196608, 4);
+  return b;
+}
+
+/** Sends a CancelRequest for a backend on a new connection (as libpq's PQcancel does). */
+export async function sendCancel(port: number, key: { pid: number; secret: number }): Promise<void> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((res, rej) => {
+    socket.once('connect', () => res());
+    socket.once('error', rej);
+  });
+  const b = Buffer.alloc(16);
+  b.writeInt32BE(16, 0);
+  b.writeInt32BE(80877102, 4);
+  b.writeInt32BE(key.pid, 8);
+  b.writeInt32BE(key.secret, 12);
+  socket.end(b);
+  await new Promise<void>((res) => socket.once('close', () => res()));
+}
+
+/** A Query message whose text is raw bytes (e.g. invalid UTF-8), NUL-terminated. */
+export function rawQuery(text: Buffer): Buffer {
+  return rawMessage('Q', Buffer.concat([text, Buffer.from([0])]));
 }

@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { logger } from '@strata/common';
 import { StrataNode } from '@strata/server';
 
@@ -28,6 +28,24 @@ function memorySize(v: string): number {
   return n;
 }
 
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${flag} must be a positive integer`);
+    return Number(v);
+  };
+}
+
+/** A duration in milliseconds: a number with a unit ms, s, min or h (no unit: seconds, as PostgreSQL's authentication_timeout). */
+function durationMs(flag: string) {
+  return (v: string): number => {
+    const m = /^(\d+)\s*(ms|s|min|h)?$/.exec(v.trim());
+    if (!m) throw new InvalidArgumentError(`${flag} must be a duration such as 60s, 500ms or 2min`);
+    const ms = Number(m[1]) * { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'min' | 'h'];
+    if (ms < 1) throw new InvalidArgumentError(`${flag} must be positive`);
+    return ms;
+  };
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('strata').description('Strata: a distributed multi-model SQL database (relational + time series) speaking the PostgreSQL wire protocol').version('0.1.0');
@@ -38,11 +56,42 @@ export async function main(argv: string[]): Promise<void> {
     .option('--store <dir>', 'directory holding the node data', './strata-data')
     .option('--listen-addr <host:port>', 'address for SQL clients (PostgreSQL wire protocol)', hostPort('--listen-addr', 26257), { host: '127.0.0.1', port: 26257 })
     .option('--http-addr <host:port>', 'address for /health and /_status/vars', hostPort('--http-addr', 8080), { host: '127.0.0.1', port: 8080 })
-    .option('--insecure', 'run without TLS and passwords (trust authentication); required until secure mode exists', false)
+    .option('--insecure', 'run without TLS and passwords (trust authentication); required until secure mode exists; listens on loopback addresses only', false)
+    .option('--accept-insecure-non-loopback', 'let insecure mode listen on non-loopback addresses (e.g. 0.0.0.0): anyone who can reach the port is superuser', false)
+    .option('--max-connections <n>', 'max_connections: SQL sessions served at once; more are refused with 53300 (connections still in startup do not count)', positiveInt('--max-connections'), 1000)
+    .addOption(
+      new Option('--authentication-timeout <duration>', 'authentication_timeout: close connections that have not finished startup within this long (e.g. 60s, 500ms)')
+        .argParser(durationMs('--authentication-timeout'))
+        .default(60_000, '60s'),
+    )
     .option('--max-sql-memory <size>', "memory all SQL statements of the node may hold together (sorts, hash tables, …), as a share of RAM ('25%') or a size ('2GiB'); over it, statements spill to disk or fail with 53200 (default: half the JS heap limit, at most 25% of RAM)", memorySize)
-    .action(async (o: { store: string; listenAddr: { host: string; port: number }; httpAddr: { host: string; port: number }; insecure: boolean; maxSqlMemory?: number }) => {
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Limits and protection: connections in startup are closed after --authentication-timeout and never',
+        'take one of the --max-connections slots; idle_in_transaction_session_timeout and',
+        'idle_session_timeout are session settings; the store directory and its files are private (0700/0600).',
+      ].join('\n'),
+    )
+    .action(async (o: { store: string; listenAddr: { host: string; port: number }; httpAddr: { host: string; port: number }; insecure: boolean; acceptInsecureNonLoopback: boolean; maxConnections: number; authenticationTimeout: number; maxSqlMemory?: number }) => {
       if (!o.insecure) throw new Error('secure mode is not implemented yet: pass --insecure to run without TLS and passwords');
-      const node = new StrataNode({ storeDir: o.store, listenHost: o.listenAddr.host, listenPort: o.listenAddr.port, httpHost: o.httpAddr.host, httpPort: o.httpAddr.port, insecure: true, maxSqlMemoryBytes: o.maxSqlMemory });
+      // Everything the node creates is private to its user (store directory 0700, files 0600), as
+      // PostgreSQL's postmaster does with umask(0077): the umask is the one place that also covers
+      // the files lmdb, the raft log and the time-series engine create in native code and workers.
+      process.umask(0o077);
+      const node = new StrataNode({
+        storeDir: o.store,
+        listenHost: o.listenAddr.host,
+        listenPort: o.listenAddr.port,
+        httpHost: o.httpAddr.host,
+        httpPort: o.httpAddr.port,
+        insecure: true,
+        acceptInsecureNonLoopback: o.acceptInsecureNonLoopback,
+        maxConnections: o.maxConnections,
+        startupTimeoutMs: o.authenticationTimeout,
+        maxSqlMemoryBytes: o.maxSqlMemory,
+      });
       await node.start();
       const log = logger('cli');
       let stopping = false;

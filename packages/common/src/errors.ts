@@ -15,6 +15,7 @@ export const SqlState = {
   ActiveSqlTransaction: '25001',
   NoActiveSqlTransaction: '25P01',
   InFailedSqlTransaction: '25P02',
+  IdleInTransactionSessionTimeout: '25P03',
   ReadOnlySqlTransaction: '25006',
   InvalidAuthorizationSpecification: '28000',
   InvalidPassword: '28P01',
@@ -79,6 +80,7 @@ export const SqlState = {
   ObjectNotInPrerequisiteState: '55000',
   DependentObjectsStillExist: '2BP01',
   ObjectInUse: '55006',
+  CantChangeRuntimeParam: '55P02',
   ProgramLimitExceeded: '54000',
   StatementTooComplex: '54001',
   TooManyColumns: '54011',
@@ -91,6 +93,7 @@ export const SqlState = {
   QueryCanceled: '57014',
   AdminShutdown: '57P01',
   CannotConnectNow: '57P03',
+  IdleSessionTimeout: '57P05',
   InternalError: 'XX000',
   DataCorrupted: 'XX001',
 } as const;

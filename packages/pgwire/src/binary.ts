@@ -1,7 +1,7 @@
 /**
  * Binary wire formats (PostgreSQL's typsend/typreceive) for the supported types.
  */
-import { PgError, SqlState } from '@strata/common';
+import { PgError, SqlState, decodeUtf8Strict } from '@strata/common';
 import { Decimal, castValue, typeOid, typeFromOid } from '@strata/sql';
 import type { SqlType, Value, ValueContext } from '@strata/sql';
 
@@ -207,7 +207,7 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
     }
     case 'jsonb':
       if (b[0] !== 1) throw new PgError(SqlState.InvalidBinaryRepresentation, 'unsupported jsonb version number');
-      return { jsonb: JSON.parse(b.subarray(1).toString('utf8')) as unknown };
+      return { jsonb: JSON.parse(decodeUtf8Strict(b, 1)) as unknown };
     case 'array': {
       const ndim = b.readInt32BE(0);
       const elemOid = b.readUInt32BE(8);
@@ -229,6 +229,6 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
       return out;
     }
     default:
-      return b.toString('utf8');
+      return decodeUtf8Strict(b);
   }
 }

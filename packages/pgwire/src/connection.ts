@@ -1,26 +1,39 @@
 /**
  * One client connection: the protocol state machine over a socket.
  *
- * INVARIANT: messages are handled strictly one at a time, in order (a queue drained by one
- *   async loop), so a slow statement never interleaves with the next message.
+ * INVARIANT: messages are handled strictly one at a time, in order, by one async loop (run) that
+ *   takes them from the inbox; a running COPY FROM STDIN takes its CopyData from the same inbox,
+ *   so data pipelined behind the COPY is never lost or reordered.
  * INVARIANT: after an error in the extended protocol, messages are skipped until Sync.
+ * INVARIANT: memory is bounded: at most one incomplete message (framer), inboxBytesMax of
+ *   complete ones (the socket is paused beyond it), and outputBackpressureBytes of unread output
+ *   (statements and the message loop wait for the client beyond it).
+ * INVARIANT: the session is closed exactly once, after the loop has stopped (no statement runs
+ *   on a closed session).
  */
 import type { Socket } from 'node:net';
-import { ByteWriter, PgError, SqlState, logger, toPgError } from '@strata/common';
+import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/common';
 import type { Logger } from '@strata/common';
-import { Session, formatValue, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
+import { Session, formatValue, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
 import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
 import { decodeBinary, encodeBinary } from './binary.js';
 import {
+  backpressureRecheckMs,
   bindParamsMax,
   cancelRequestCode,
   gssEncRequestCode,
+  inboxBytesMax,
   outputBackpressureBytes,
   outputFlushBytes,
   protocolVersion3,
+  resultColumnsMax,
   sslRequestCode,
-  startupPacketBytesMax,
 } from './constants.js';
+import { MessageFramer } from './framer.js';
+import type { Frame } from './framer.js';
+import { Inbox } from './inbox.js';
+import { Output } from './output.js';
+import { MessageReader, malformed } from './reader.js';
 
 export interface WireMetrics {
   statement(kind: string, seconds: number, error: string | null): void;
@@ -32,210 +45,136 @@ export interface ConnectionHost {
   engine: SqlEngine;
   metrics: WireMetrics;
   messageBytesMax: number;
+  /** Settings fixed at server start that sessions show (max_connections, authentication_timeout). */
+  serverSettings: Record<string, string>;
+  /** Startup finished: a session slot and backend key, or FATAL 53300 when all slots are taken. */
   register(c: Connection): { pid: number; secret: number };
-  unregister(c: Connection): void;
   cancel(pid: number, secret: number): void;
   log: Logger;
 }
 
-/** Builds backend messages into one buffer per flush. */
-/**
- * Messages waiting to be written to the socket, laid out in one growable buffer: a row is written
- * in place (no buffer per value, no concatenation per row).
- */
-class Out extends ByteWriter {
-  constructor() {
-    super(outputFlushBytes);
-  }
+type ExecPortal = Portal & { resultFormats: number[] };
 
-  get size(): number {
-    return this.len;
-  }
-
-  msg(type: string, body: Buffer | null): void {
-    const at = this.begin(type);
-    if (body) this.bytes(body);
-    this.end(at);
-  }
-
-  /** Starts a message of `type`; returns where its length goes (end() fills it in). */
-  begin(type: string): number {
-    this.u8(type.charCodeAt(0)).u32(0);
-    return this.len - 4;
-  }
-
-  end(at: number): void {
-    this.buf.writeInt32BE(this.len - at, at);
-  }
-
-  /** A string's UTF-8 bytes preceded by their int32 length. */
-  lengthPrefixedUtf8(s: string): void {
-    const at = this.len;
-    this.u32(0).utf8(s);
-    this.buf.writeInt32BE(this.len - at - 4, at);
-  }
-
-  take(): Buffer {
-    const b = this.finish();
-    this.buf = Buffer.allocUnsafe(outputFlushBytes);
-    this.len = 0;
-    return b;
-  }
+function protocolFatal(msg: string): PgError {
+  return new PgError(SqlState.ProtocolViolation, msg, { severity: 'FATAL' });
 }
 
-function cstr(s: string): Buffer {
-  return Buffer.from(s + '\0', 'utf8');
+function queryCanceled(): PgError {
+  return new PgError(SqlState.QueryCanceled, 'canceling statement due to user request');
 }
 
-class Reader {
-  o = 0;
-  constructor(readonly b: Buffer) {}
-  int32(): number {
-    if (this.o + 4 > this.b.length) throw protocolError('message too short');
-    const v = this.b.readInt32BE(this.o);
-    this.o += 4;
-    return v;
-  }
-  int16(): number {
-    if (this.o + 2 > this.b.length) throw protocolError('message too short');
-    const v = this.b.readInt16BE(this.o);
-    this.o += 2;
-    return v;
-  }
-  byte(): number {
-    if (this.o >= this.b.length) throw protocolError('message too short');
-    return this.b[this.o++] as number;
-  }
-  cstring(): string {
-    const end = this.b.indexOf(0, this.o);
-    if (end < 0) throw protocolError('unterminated string in message');
-    const s = this.b.toString('utf8', this.o, end);
-    this.o = end + 1;
-    return s;
-  }
-  bytes(n: number): Buffer {
-    if (n < 0 || this.o + n > this.b.length) throw protocolError('insufficient data left in message');
-    const v = this.b.subarray(this.o, this.o + n);
-    this.o += n;
-    return v;
-  }
+function connectionClosed(): PgError {
+  return new PgError(SqlState.ConnectionException, 'connection to client lost', { severity: 'FATAL' });
 }
 
 /** CopyInResponse / CopyOutResponse body: text format for every column. */
 function copyResponse(columns: number): Buffer {
   const b = Buffer.alloc(3 + 2 * columns);
-  b[0] = 0;
-  b.writeInt16BE(columns, 1);
+  b.writeUInt16BE(columns, 1);
   return b;
 }
 
-/** CopyData buffered ahead of the inserts before the socket is paused. */
-const copyInBufferedBytesMax = 16 * 1024 * 1024;
-
-function protocolError(msg: string): PgError {
-  return new PgError(SqlState.ProtocolViolation, msg, { severity: 'FATAL' });
-}
-
-type Phase = 'startup' | 'ready' | 'closed';
-
 export class Connection {
-  private phase: Phase = 'startup';
-  private inbuf: Buffer = Buffer.alloc(0);
-  /**
-   * Socket reads held back while a message is incomplete, and the bytes the message needs in
-   * all: joined once it is complete, so a large message costs one copy, not one per read.
-   */
-  private held: Buffer[] = [];
-  private heldBytes = 0;
-  private needBytes = 0;
-  private readonly queue: { type: number; body: Buffer }[] = [];
-  private draining = false;
-  private readonly out = new Out();
+  private phase: 'startup' | 'ready' | 'closed' = 'startup';
+  private readonly framer: MessageFramer;
+  private readonly inbox: Inbox;
+  private readonly out = new Output();
   session: Session | null = null;
   pid = 0;
   secret = 0;
   private readonly prepared = new Map<string, Prepared>();
-  private readonly portals = new Map<string, Portal>();
+  private readonly portals = new Map<string, ExecPortal>();
   private skipUntilSync = false;
-  private readonly log: Logger;
-  /** Set while a COPY FROM STDIN is receiving data: CopyData/CopyDone/CopyFail go here. */
-  private copyIn: { chunks: Buffer[]; bytes: number; done: boolean; failed: string | null; wake: (() => void) | null } | null = null;
+  /** An error struck in the middle of a message exchange (COPY): the connection cannot go on. */
+  private syncLost = false;
+  private loopRunning = false;
+  private finished = false;
+  /** The last message sent was ReadyForQuery: waiting now is idling (the idle timers apply). */
+  private readySent = false;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private startupTimer: NodeJS.Timeout | null;
+  /** Wakes a statement waiting for the client to read (cancel, close). */
+  private wakeWriter: (() => void) | null = null;
+  private logger: Logger | null = null;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
+    startupTimeoutMs: number,
   ) {
-    this.log = logger('pgwire').child({ remote: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.framer = new MessageFramer(host.messageBytesMax);
+    this.inbox = new Inbox(
+      inboxBytesMax,
+      () => socket.pause(),
+      () => socket.resume(),
+    );
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('end', () => this.onEnd());
     socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
     socket.on('close', () => this.onClose());
+    this.startupTimer = setTimeout(() => this.startupTimedOut(), startupTimeoutMs);
   }
 
-  // ---- framing -----------------------------------------------------------------------------
+  /** Created on first use: most connections never log, and a child logger per connection is garbage. */
+  private get log(): Logger {
+    this.logger ??= logger('pgwire').child({ remote: `${this.socket.remoteAddress}:${this.socket.remotePort}` });
+    return this.logger;
+  }
+
+  get started(): boolean {
+    return this.session !== null;
+  }
+
+  /** A method, not a field test, so TypeScript does not narrow the phase across calls. */
+  private isClosed(): boolean {
+    return this.phase === 'closed';
+  }
+
+  // ---- input -----------------------------------------------------------------------------------
 
   private onData(d: Buffer): void {
     this.host.metrics.bytesIn(d.length);
-    if (this.needBytes > 0) {
-      this.held.push(d);
-      this.heldBytes += d.length;
-      if (this.heldBytes < this.needBytes) return;
-      this.inbuf = Buffer.concat(this.held, this.heldBytes);
-      this.held = [];
-      this.heldBytes = this.needBytes = 0;
-    } else this.inbuf = this.inbuf.length === 0 ? d : Buffer.concat([this.inbuf, d]);
+    this.clearIdleTimer();
     try {
-      for (;;) {
-        if (this.phase === 'closed') return;
-        if (this.phase === 'startup') {
-          if (this.inbuf.length < 4) return;
-          const len = this.inbuf.readInt32BE(0);
-          if (len < 8 || len > startupPacketBytesMax) throw protocolError(`invalid startup packet length ${len}`);
-          if (this.inbuf.length < len) return;
-          const pkt = this.inbuf.subarray(4, len);
-          this.inbuf = this.inbuf.subarray(len);
-          this.startup(pkt);
-          continue;
-        }
-        if (this.inbuf.length < 5) return;
-        const type = this.inbuf[0] as number;
-        const len = this.inbuf.readInt32BE(1);
-        if (len < 4) throw protocolError(`invalid message length ${len}`);
-        if (len > this.host.messageBytesMax) {
-          throw new PgError(SqlState.ProtocolViolation, `message of ${len} bytes exceeds the limit of ${this.host.messageBytesMax} bytes`, { severity: 'FATAL' });
-        }
-        if (this.inbuf.length < 1 + len) {
-          // Keep reading, but never buffer more than one message's worth.
-          this.held = [this.inbuf];
-          this.heldBytes = this.inbuf.length;
-          this.needBytes = 1 + len;
-          this.inbuf = Buffer.alloc(0);
-          return;
-        }
-        const body = this.inbuf.subarray(5, 1 + len);
-        this.inbuf = this.inbuf.subarray(1 + len);
-        const ci = this.copyIn;
-        if (ci && (type === 0x64 || type === 0x63 || type === 0x66)) {
-          // 'd' CopyData, 'c' CopyDone, 'f' CopyFail: straight to the running COPY.
-          if (type === 0x64) {
-            ci.chunks.push(body);
-            ci.bytes += body.length;
-            if (ci.bytes > copyInBufferedBytesMax) this.socket.pause();
-          } else if (type === 0x63) ci.done = true;
-          else ci.failed = new Reader(body).cstring();
-          ci.wake?.();
-          continue;
-        }
-        if (ci) {
-          ci.failed = `unexpected message type 0x${type.toString(16)} during COPY from stdin`;
-          ci.wake?.();
-        }
-        this.queue.push({ type, body });
-        void this.drain();
-      }
+      this.framer.push(d, (f) => this.onFrame(f));
     } catch (e) {
       this.fatal(e);
     }
+  }
+
+  private onFrame(f: Frame): boolean {
+    if (this.phase === 'closed') return false;
+    if (f.type === 0) {
+      this.startup(f.body);
+      return !this.isClosed();
+    }
+    this.inbox.push(f);
+    return true;
+  }
+
+  /** The client will send nothing more: finish what it sent, then close (PostgreSQL sees EOF last). */
+  private onEnd(): void {
+    this.inbox.close();
+    if (!this.loopRunning) this.close();
+  }
+
+  private onClose(): void {
+    this.phase = 'closed';
+    this.clearIdleTimer();
+    if (this.startupTimer) clearTimeout(this.startupTimer);
+    this.inbox.close();
+    // A running statement stops at its next yield point; the loop then finishes the session.
+    if (this.session) this.session.cancelRequested = true;
+    this.wakeWriter?.();
+    if (!this.loopRunning) this.finish();
+  }
+
+  /** Closes the session once; the host learns of the socket's end through its own listener. */
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.session?.close();
   }
 
   /** Sends a FATAL error and closes; other connections are unaffected. */
@@ -250,142 +189,249 @@ export class Connection {
   private close(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
+    this.clearIdleTimer();
+    this.inbox.close();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
-  private onClose(): void {
+  /** The oldest connection still in startup makes room for a new one, or took too long. */
+  closeQuietly(): void {
     this.phase = 'closed';
-    this.session?.close();
-    this.host.unregister(this);
+    this.socket.destroy();
   }
+
+  private startupTimedOut(): void {
+    this.startupTimer = null;
+    if (this.phase !== 'startup') return;
+    this.log.debug('startup timeout: closing a connection that did not finish startup');
+    this.closeQuietly();
+  }
+
+  /** A CancelRequest for this backend (PgServer checked the key). */
+  cancel(): void {
+    if (!this.session) return;
+    this.session.cancelRequested = true;
+    this.wakeWriter?.();
+  }
+
+  // ---- output ----------------------------------------------------------------------------------
 
   private flush(): void {
     if (this.out.size === 0) return;
     const b = this.out.take();
+    if (!this.socket.writable) return;
     this.host.metrics.bytesOut(b.length);
-    if (!this.socket.destroyed) this.socket.write(b);
+    this.socket.write(b);
   }
 
-  // ---- startup -------------------------------------------------------------------------------
+  /**
+   * Back-pressure: null while the client keeps up; else a promise that resolves once the socket
+   * has drained (or after backpressureRecheckMs, so the statement can check statement_timeout),
+   * and rejects on a cancel (57014) or a closed connection.
+   */
+  private writable(): Promise<void> | null {
+    if (this.out.size >= outputFlushBytes) this.flush();
+    if (this.phase === 'closed') return Promise.reject(connectionClosed());
+    if (this.session?.cancelRequested) {
+      this.session.cancelRequested = false;
+      return Promise.reject(queryCanceled());
+    }
+    if (this.socket.writableLength <= outputBackpressureBytes) return null;
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.socket.off('drain', done);
+        this.wakeWriter = null;
+        if (this.phase === 'closed') reject(connectionClosed());
+        else if (this.session?.cancelRequested) {
+          this.session.cancelRequested = false;
+          reject(queryCanceled());
+        } else resolve();
+      };
+      const timer = setTimeout(done, backpressureRecheckMs);
+      this.socket.once('drain', done);
+      this.wakeWriter = done;
+    });
+  }
+
+  private sendError(err: PgError, severity: 'ERROR' | 'FATAL' = 'ERROR'): void {
+    this.out.errorOrNotice('E', err.fields.severity ?? severity, err);
+  }
+
+  private notice(message: string): void {
+    this.out.errorOrNotice('N', 'NOTICE', { code: SqlState.SuccessfulCompletion, message, fields: {} });
+  }
+
+  private readyForQuery(): void {
+    this.out.msg('Z', Buffer.from((this.session as Session).status()));
+    this.readySent = true;
+  }
+
+  private parameterStatus(name: string): void {
+    const s = this.session as Session;
+    const at = this.out.begin('S');
+    this.out.cstr(settingDisplayName[name] ?? name).cstr(s.settings.get(name) ?? '');
+    this.out.end(at);
+  }
+
+  private afterStatement(): void {
+    const s = this.session as Session;
+    for (const name of s.changedSettings) if (reportedSettings.includes(name)) this.parameterStatus(name);
+    s.changedSettings.clear();
+  }
+
+  // ---- startup ---------------------------------------------------------------------------------
 
   private startup(pkt: Buffer): void {
     const code = pkt.readInt32BE(0);
     if (code === sslRequestCode || code === gssEncRequestCode) {
       // Insecure mode: no TLS or GSSAPI encryption; the client continues in plain text.
+      if (pkt.length !== 4) throw protocolFatal('invalid length of startup packet');
       this.socket.write('N');
       return;
     }
     if (code === cancelRequestCode) {
-      if (pkt.length >= 12) this.host.cancel(pkt.readInt32BE(4), pkt.readInt32BE(8));
-      this.close();
+      if (pkt.length === 12) this.host.cancel(pkt.readInt32BE(4), pkt.readInt32BE(8));
+      this.closeQuietly();
       return;
     }
     if (code !== protocolVersion3) {
-      throw new PgError(SqlState.FeatureNotSupported, `unsupported frontend protocol ${code >> 16}.${code & 0xffff}: server supports 3.0 to 3.0`, { severity: 'FATAL' });
+      throw new PgError(SqlState.FeatureNotSupported, `unsupported frontend protocol ${code >>> 16}.${code & 0xffff}: server supports 3.0 to 3.0`, { severity: 'FATAL' });
     }
-    const r = new Reader(pkt.subarray(4));
-    const params: Record<string, string> = {};
-    for (;;) {
-      const k = r.cstring();
-      if (k === '') break;
-      params[k] = r.cstring();
-    }
-    const user = params.user;
+    const params = this.startupParams(pkt.subarray(4));
+    const user = params.get('user');
     if (!user) throw new PgError(SqlState.InvalidAuthorizationSpecification, 'no PostgreSQL user name specified in startup packet', { severity: 'FATAL' });
-    const database = params.database || user;
+    const database = params.get('database') || user;
     const engine = this.host.engine;
-    const view = engine.catalog.view(null);
-    if (!view.database(database)) throw new PgError(SqlState.InvalidCatalogName, `database "${database}" does not exist`, { severity: 'FATAL' });
+    if (!engine.catalog.view(null).database(database)) throw new PgError(SqlState.InvalidCatalogName, `database "${database}" does not exist`, { severity: 'FATAL' });
     const { pid, secret } = this.host.register(this);
     this.pid = pid;
     this.secret = secret;
     const extra: Record<string, string> = {};
-    for (const [k, v] of Object.entries(params)) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) extra[k] = v;
-    if (params.options) {
-      for (const m of params.options.matchAll(/-c\s*([\w.]+)=(\S+)/g)) extra[m[1] as string] = m[2] as string;
-    }
-    this.session = new Session(engine, { database, user, applicationName: params.application_name ?? '', backendPid: pid, settings: extra });
+    for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) extra[k] = v;
+    const options = params.get('options');
+    if (options) for (const m of options.matchAll(/-c\s*([\w.]+)=(\S+)/g)) extra[m[1] as string] = m[2] as string;
+    this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings: extra, serverSettings: this.host.serverSettings });
+    if (this.startupTimer) clearTimeout(this.startupTimer);
+    this.startupTimer = null;
     // Trust authentication (insecure mode).
-    const ok = Buffer.alloc(4);
-    ok.writeInt32BE(0);
-    this.out.msg('R', ok);
+    this.out.msg('R', Buffer.alloc(4));
     for (const name of reportedSettings) this.parameterStatus(name);
     const kd = Buffer.alloc(8);
     kd.writeInt32BE(pid, 0);
     kd.writeInt32BE(secret, 4);
     this.out.msg('K', kd);
+    this.framer.startupDone();
     this.phase = 'ready';
     this.readyForQuery();
-    this.flush();
     this.log.debug({ user, database, pid }, 'connection established');
+    void this.run();
   }
 
-  private parameterStatus(name: string): void {
-    const s = this.session as Session;
-    const v = s.settings.get(name) ?? '';
-    this.out.msg('S', Buffer.concat([cstr(settingDisplayName[name] ?? name), cstr(v)]));
-  }
-
-  private readyForQuery(): void {
-    this.out.msg('Z', Buffer.from((this.session as Session).status()));
-  }
-
-  // ---- message loop ------------------------------------------------------------------------
-
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
+  /** Name/value pairs of a startup packet; text must be valid UTF-8 (FATAL 22021). */
+  private startupParams(b: Buffer): Map<string, string> {
+    const r = new MessageReader(b);
+    const params = new Map<string, string>();
     try {
-      while (this.queue.length > 0 && this.phase === 'ready') {
-        const m = this.queue.shift() as { type: number; body: Buffer };
-        try {
-          await this.handle(String.fromCharCode(m.type), m.body);
-        } catch (e) {
-          if (e instanceof PgError && e.fields.severity === 'FATAL') {
-            this.fatal(e);
-            return;
-          }
-          throw e;
-        }
-        if (this.out.size > 0 && this.queue.length === 0) this.flush();
+      for (;;) {
+        const k = r.cstring();
+        if (k === '') break;
+        params.set(k, r.cstring());
+      }
+      r.end();
+    } catch (e) {
+      if (e instanceof PgError && e.code === SqlState.CharacterNotInRepertoire) throw new PgError(e.code, e.message, { severity: 'FATAL' });
+      throw protocolFatal('invalid startup packet layout: expected terminator as last byte');
+    }
+    return params;
+  }
+
+  // ---- message loop ----------------------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    this.loopRunning = true;
+    try {
+      for (;;) {
+        const f = await this.nextMessage();
+        if (f === null) break;
+        this.readySent = false;
+        await this.handle(f);
+        if (this.phase === 'closed') break;
+        // Back-pressure between messages too: a client that pipelines queries without reading
+        // their answers is not read any further until it does.
+        const w = this.writable();
+        if (w) await w.catch(() => undefined);
+        if (this.out.size >= outputFlushBytes) this.flush();
       }
     } catch (e) {
       this.fatal(e);
     } finally {
-      this.draining = false;
+      this.loopRunning = false;
       this.flush();
+      if (this.phase !== 'closed' && this.inbox.isClosed) this.close();
+      if (this.phase === 'closed') this.finish();
     }
   }
 
-  private async handle(type: string, body: Buffer): Promise<void> {
+  /** The next message; before waiting for one, flushes output and arms the idle timers. */
+  private async nextMessage(): Promise<Frame | null> {
+    let f = this.inbox.shift();
+    if (f) return f;
+    this.flush();
+    this.out.shrink();
+    if (this.readySent) this.armIdleTimer();
+    while ((f = this.inbox.shift()) === null) {
+      if (this.inbox.isClosed || this.phase === 'closed') return null;
+      await this.inbox.wait();
+    }
+    this.clearIdleTimer();
+    return f;
+  }
+
+  private armIdleTimer(): void {
+    const s = this.session as Session;
+    const inTxn = s.status() !== 'I';
+    const name = inTxn ? 'idle_in_transaction_session_timeout' : 'idle_session_timeout';
+    const ms = idleTimeoutMs(s, name);
+    if (ms <= 0) return;
+    this.clearIdleTimer();
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.phase === 'closed' || this.inbox.length > 0) return;
+      const err = inTxn
+        ? new PgError(SqlState.IdleInTransactionSessionTimeout, 'terminating connection due to idle-in-transaction timeout', { severity: 'FATAL' })
+        : new PgError(SqlState.IdleSessionTimeout, 'terminating connection due to idle-session timeout', { severity: 'FATAL' });
+      this.log.info({ pid: this.pid, setting: name }, err.message);
+      this.fatal(err);
+    }, ms);
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  private async handle(f: Frame): Promise<void> {
+    const type = String.fromCharCode(f.type);
+    const body = f.body;
     if (this.skipUntilSync && type !== 'S' && type !== 'X') return;
     switch (type) {
       case 'Q':
-        await this.simpleQuery(new Reader(body).cstring());
-        return;
+        return this.simpleQuery(body);
       case 'P':
         return this.extended(() => this.parse(body));
       case 'B':
-        return this.extended(() => this.bindMsg(body));
+        return this.extended(() => this.bind(body));
       case 'D':
         return this.extended(() => this.describe(body));
       case 'E':
         return this.extended(() => this.execute(body));
       case 'C':
-        return this.extended(() => {
-          const r = new Reader(body);
-          const kind = String.fromCharCode(r.byte());
-          const name = r.cstring();
-          if (kind === 'S') this.prepared.delete(name);
-          else if (kind === 'P') this.portals.delete(name);
-          else throw protocolError(`invalid Close message subtype ${kind}`);
-          this.out.msg('3', null);
-        });
+        return this.extended(() => this.closeMessage(body));
       case 'S':
         this.skipUntilSync = false;
         this.readyForQuery();
-        this.flush();
         return;
       case 'H':
         this.flush();
@@ -398,9 +444,19 @@ export class Connection {
       case 'f':
         // COPY data outside COPY: ignored, as PostgreSQL does after a failed COPY.
         return;
+      case 'F':
+        this.sendError(new PgError(SqlState.FeatureNotSupported, 'function call messages are not supported'));
+        this.readyForQuery();
+        return;
       default:
-        throw protocolError(`invalid frontend message type ${type.charCodeAt(0)}`);
+        // The framer lets only known types through.
+        throw protocolFatal(`invalid frontend message type ${f.type}`);
     }
+  }
+
+  /** After an ERROR: a statement interrupted mid-exchange (COPY) leaves the protocol out of step. */
+  private afterError(): void {
+    if (this.syncLost) throw protocolFatal('terminating connection because protocol synchronization was lost');
   }
 
   private async extended(f: () => void | Promise<void>): Promise<void> {
@@ -413,41 +469,20 @@ export class Connection {
       this.session?.onError();
       this.sendError(err);
       this.skipUntilSync = true;
+      this.afterError();
     }
   }
 
-  private sendError(err: PgError, severity: 'ERROR' | 'FATAL' = 'ERROR'): void {
-    const sev = err.fields.severity ?? severity;
-    const parts: Buffer[] = [Buffer.from('S'), cstr(sev), Buffer.from('V'), cstr(sev), Buffer.from('C'), cstr(err.code), Buffer.from('M'), cstr(err.message)];
-    const f = err.fields;
-    if (f.detail) parts.push(Buffer.from('D'), cstr(f.detail));
-    if (f.hint) parts.push(Buffer.from('H'), cstr(f.hint));
-    if (f.position) parts.push(Buffer.from('P'), cstr(String(f.position)));
-    if (f.schema) parts.push(Buffer.from('s'), cstr(f.schema));
-    if (f.table) parts.push(Buffer.from('t'), cstr(f.table));
-    if (f.column) parts.push(Buffer.from('c'), cstr(f.column));
-    if (f.constraint) parts.push(Buffer.from('n'), cstr(f.constraint));
-    parts.push(Buffer.from([0]));
-    this.out.msg('E', Buffer.concat(parts));
-  }
+  // ---- simple query ----------------------------------------------------------------------------
 
-  private notice(msg: string): void {
-    this.out.msg('N', Buffer.concat([Buffer.from('S'), cstr('NOTICE'), Buffer.from('V'), cstr('NOTICE'), Buffer.from('C'), cstr('00000'), Buffer.from('M'), cstr(msg), Buffer.from([0])]));
-  }
-
-  private afterStatement(): void {
-    const s = this.session as Session;
-    for (const name of s.changedSettings) if (reportedSettings.includes(name)) this.parameterStatus(name);
-    s.changedSettings.clear();
-  }
-
-  // ---- simple query ------------------------------------------------------------------------
-
-  private async simpleQuery(sql: string): Promise<void> {
+  private async simpleQuery(body: Buffer): Promise<void> {
     const s = this.session as Session;
     const started = process.hrtime.bigint();
     let kind = 'other';
     try {
+      const r = new MessageReader(body);
+      const sql = r.cstring();
+      r.end();
       s.cancelRequested = false;
       let cols: Column[] = [];
       await s.simpleQuery(sql, {
@@ -457,108 +492,115 @@ export class Connection {
         },
         row: (v) => {
           this.dataRow(v, cols, []);
-          if (this.out.size > outputFlushBytes) this.flush();
+          if (this.out.size >= outputFlushBytes) this.flush();
         },
         complete: (tag) => {
           kind = tag.split(' ')[0]?.toLowerCase() || kind;
-          this.out.msg('C', cstr(tag));
+          this.out.msg('C', Buffer.from(tag + '\0'));
           this.afterStatement();
-          if (this.out.size > outputFlushBytes) this.flush();
+          if (this.out.size >= outputFlushBytes) this.flush();
         },
         notice: (m) => this.notice(m),
         empty: () => this.out.msg('I', null),
-        copyIn: (n) => this.startCopyIn(n),
+        copyIn: (n) => this.copyIn(n),
         copyOut: (n) => this.out.msg('H', copyResponse(n)),
-        copyData: (d) => {
-          this.out.msg('d', d);
-          if (this.out.size > outputFlushBytes) this.flush();
-        },
+        copyData: (d) => this.copyData(d),
         copyDone: () => this.out.msg('c', null),
+        writable: () => this.writable(),
       });
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, null);
     } catch (e) {
       const err = toPgError(e);
+      if (err.fields.severity === 'FATAL') throw err;
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
       s.onError();
       this.sendError(err);
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, err.code);
+      this.afterError();
     }
     this.readyForQuery();
-    this.flush();
   }
 
-  /** Sends CopyInResponse and yields CopyData until CopyDone; CopyFail raises 57014. */
-  private async *startCopyIn(columns: number): AsyncGenerator<Buffer> {
-    const ci = { chunks: [] as Buffer[], bytes: 0, done: false, failed: null as string | null, wake: null as (() => void) | null };
-    this.copyIn = ci;
+  private copyData(d: Buffer): void {
+    this.out.msg('d', d);
+    if (this.out.size >= outputFlushBytes) this.flush();
+  }
+
+  /**
+   * COPY FROM STDIN: sends CopyInResponse, then yields the CopyData that follow in the inbox until
+   * CopyDone. CopyFail raises 57014; Flush and Sync are ignored (the protocol says so); any other
+   * message is 08P01 and ends the connection (as in PostgreSQL: the exchange is out of step).
+   */
+  private async *copyIn(columns: number): AsyncGenerator<Buffer> {
+    const s = this.session as Session;
     this.out.msg('G', copyResponse(columns));
     this.flush();
-    try {
-      for (;;) {
-        if (ci.chunks.length > 0) {
-          const c = ci.chunks.shift() as Buffer;
-          ci.bytes -= c.length;
-          if (ci.bytes <= copyInBufferedBytesMax / 2 && this.socket.isPaused()) this.socket.resume();
-          yield c;
-          continue;
-        }
-        if (ci.failed !== null) throw new PgError(SqlState.QueryCanceled, `COPY from stdin failed: ${ci.failed}`);
-        if (ci.done) return;
-        if (this.phase === 'closed') throw new PgError(SqlState.ConnectionException, 'connection closed during COPY');
-        await new Promise<void>((res) => {
-          ci.wake = res;
-        });
-        ci.wake = null;
+    for (;;) {
+      let f = this.inbox.shift();
+      while (f === null) {
+        if (this.inbox.isClosed || this.phase === 'closed') throw connectionClosed();
+        this.flush();
+        await this.inbox.wait();
+        f = this.inbox.shift();
       }
-    } finally {
-      if (!ci.done && ci.failed === null) {
-        // The COPY stopped early (an error): swallow the rest of the client's data until it ends.
-        this.copyIn = { chunks: [], bytes: 0, done: false, failed: null, wake: null };
-        const drop = this.copyIn;
-        const end = () => {
-          if (drop.done || drop.failed !== null) {
-            if (this.copyIn === drop) this.copyIn = null;
-          } else {
-            drop.chunks.length = 0;
-            drop.bytes = 0; // swallowed data never counts toward the buffer limit (no pause)
-            if (this.socket.isPaused()) this.socket.resume();
-          }
-        };
-        drop.wake = end;
-      } else this.copyIn = null;
-      if (this.socket.isPaused()) this.socket.resume();
+      if (s.cancelRequested) {
+        s.cancelRequested = false;
+        throw queryCanceled();
+      }
+      switch (f.type) {
+        case 0x64: // CopyData
+          yield f.body;
+          break;
+        case 0x63: // CopyDone
+          return;
+        case 0x66: {
+          // CopyFail
+          const r = new MessageReader(f.body);
+          throw new PgError(SqlState.QueryCanceled, `COPY from stdin failed: ${r.cstring()}`);
+        }
+        case 0x48: // Flush
+        case 0x53: // Sync
+          break;
+        default:
+          this.syncLost = true;
+          throw new PgError(SqlState.ProtocolViolation, `unexpected message type 0x${f.type.toString(16).padStart(2, '0')} during COPY from stdin`);
+      }
     }
   }
 
-  // ---- extended query ------------------------------------------------------------------------
+  // ---- extended query --------------------------------------------------------------------------
 
   private parse(body: Buffer): void {
-    const r = new Reader(body);
+    const r = new MessageReader(body);
     const name = r.cstring();
     const sql = r.cstring();
-    const n = r.int16();
-    if (n < 0 || n > bindParamsMax) throw protocolError(`invalid number of parameter types ${n}`);
+    const n = r.uint16();
     const oids: number[] = [];
     for (let i = 0; i < n; i++) oids.push(r.int32() >>> 0);
+    r.end();
     if (name !== '' && this.prepared.has(name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${name}" already exists`);
-    const s = this.session as Session;
-    const p = s.prepare(sql, oids);
+    const p = (this.session as Session).prepare(sql, oids);
+    if (p.paramTypes.length > bindParamsMax) {
+      throw new PgError(SqlState.ProgramLimitExceeded, `prepared statement has ${p.paramTypes.length} parameters; a Bind message can carry at most ${bindParamsMax}`);
+    }
+    if (p.columns) checkColumnCount(p.columns);
     this.prepared.set(name, p);
     this.out.msg('1', null);
   }
 
-  private bindMsg(body: Buffer): void {
-    const r = new Reader(body);
+  private bind(body: Buffer): void {
+    const r = new MessageReader(body);
     const portalName = r.cstring();
     const stmtName = r.cstring();
     const p = this.prepared.get(stmtName);
     if (!p) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${stmtName}" does not exist`);
-    const nf = r.int16();
+    const nf = r.uint16();
     const formats: number[] = [];
     for (let i = 0; i < nf; i++) formats.push(r.int16());
-    const np = r.int16();
+    const np = r.uint16();
+    if (nf > 1 && nf !== np) throw malformed(`bind message has ${nf} parameter formats but ${np} parameters`);
     if (np !== p.paramTypes.length) {
-      throw new PgError(SqlState.ProtocolViolation, `bind message supplies ${np} parameters, but prepared statement "${stmtName}" requires ${p.paramTypes.length}`);
+      throw malformed(`bind message supplies ${np} parameters, but prepared statement "${stmtName}" requires ${p.paramTypes.length}`);
     }
     const s = this.session as Session;
     const vctx = s.vctx();
@@ -570,28 +612,35 @@ export class Connection {
         continue;
       }
       const raw = r.bytes(len);
-      const fmt = nf === 0 ? 0 : nf === 1 ? formats[0] : formats[i];
+      const fmt = nf === 0 ? 0 : nf === 1 ? (formats[0] as number) : (formats[i] as number);
       const t = p.paramTypes[i] as SqlType;
-      params.push(fmt === 1 ? decodeBinary(raw, t) : parseValue(raw.toString('utf8'), t, vctx));
+      if (fmt === 1) params.push(binaryParam(raw, t, i + 1));
+      else if (fmt === 0) params.push(parseValue(decodeUtf8Strict(raw), t, vctx));
+      else throw new PgError(SqlState.InvalidParameterValue, `unsupported format code: ${fmt}`);
     }
-    const nr = r.int16();
+    const nr = r.uint16();
     const rf: number[] = [];
     for (let i = 0; i < nr; i++) rf.push(r.int16());
-    const portal = s.bind(p, params) as Portal & { resultFormats: number[] };
+    r.end();
+    for (const f of rf) if (f !== 0 && f !== 1) throw new PgError(SqlState.InvalidParameterValue, `unsupported format code: ${f}`);
+    const ncols = p.columns?.length ?? 0;
+    if (nr > 1 && nr !== ncols) throw malformed(`bind message has ${nr} result formats but query has ${ncols} columns`);
+    const portal = s.bind(p, params) as ExecPortal;
     portal.resultFormats = rf;
     this.portals.set(portalName, portal);
     this.out.msg('2', null);
   }
 
   private describe(body: Buffer): void {
-    const r = new Reader(body);
+    const r = new MessageReader(body);
     const kind = String.fromCharCode(r.byte());
     const name = r.cstring();
+    r.end();
     if (kind === 'S') {
       const p = this.prepared.get(name);
       if (!p) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${name}" does not exist`);
       const pd = Buffer.alloc(2 + 4 * p.paramTypes.length);
-      pd.writeInt16BE(p.paramTypes.length, 0);
+      pd.writeUInt16BE(p.paramTypes.length, 0);
       p.paramTypes.forEach((t, i) => pd.writeUInt32BE(typeOid(t), 2 + 4 * i));
       this.out.msg('t', pd);
       if (p.columns) this.rowDescription(p.columns, []);
@@ -599,20 +648,32 @@ export class Connection {
       return;
     }
     if (kind === 'P') {
-      const portal = this.portals.get(name) as (Portal & { resultFormats: number[] }) | undefined;
+      const portal = this.portals.get(name);
       if (!portal) throw new PgError(SqlState.InvalidCursorName, `portal "${name}" does not exist`);
       if (portal.prepared.columns) this.rowDescription(portal.prepared.columns, portal.resultFormats);
       else this.out.msg('n', null);
       return;
     }
-    throw protocolError(`invalid DESCRIBE message subtype ${kind}`);
+    throw malformed(`invalid DESCRIBE message subtype ${kind.charCodeAt(0)}`);
+  }
+
+  private closeMessage(body: Buffer): void {
+    const r = new MessageReader(body);
+    const kind = String.fromCharCode(r.byte());
+    const name = r.cstring();
+    r.end();
+    if (kind === 'S') this.prepared.delete(name);
+    else if (kind === 'P') this.portals.delete(name);
+    else throw malformed(`invalid CLOSE message subtype ${kind.charCodeAt(0)}`);
+    this.out.msg('3', null);
   }
 
   private async execute(body: Buffer): Promise<void> {
-    const r = new Reader(body);
+    const r = new MessageReader(body);
     const name = r.cstring();
     const maxRows = r.int32();
-    const portal = this.portals.get(name) as (Portal & { resultFormats: number[] }) | undefined;
+    r.end();
+    const portal = this.portals.get(name);
     if (!portal) throw new PgError(SqlState.InvalidCursorName, `portal "${name}" does not exist`);
     const s = this.session as Session;
     if (portal.prepared.stmt.kind === 'empty') {
@@ -626,44 +687,46 @@ export class Connection {
       const res = await s.execute(portal, Math.max(0, maxRows), {
         row: (v) => {
           this.dataRow(v, cols, portal.resultFormats);
-          if (this.out.size > outputFlushBytes) this.flush();
+          if (this.out.size >= outputFlushBytes) this.flush();
         },
         notice: (m) => this.notice(m),
+        writable: () => this.writable(),
+        copyIn: (n) => this.copyIn(n),
+        copyOut: (n) => this.out.msg('H', copyResponse(n)),
+        copyData: (d) => this.copyData(d),
+        copyDone: () => this.out.msg('c', null),
       });
       if (res.tag === null) {
         this.out.msg('s', null);
         return;
       }
-      this.out.msg('C', cstr(res.tag));
+      this.out.msg('C', Buffer.from(res.tag + '\0'));
       this.afterStatement();
       this.host.metrics.statement(res.tag.split(' ')[0]?.toLowerCase() ?? 'other', Number(process.hrtime.bigint() - started) / 1e9, null);
     } catch (e) {
-      const err = toPgError(e);
-      this.host.metrics.statement(portal.prepared.stmt.kind, Number(process.hrtime.bigint() - started) / 1e9, err.code);
+      this.host.metrics.statement(portal.prepared.stmt.kind, Number(process.hrtime.bigint() - started) / 1e9, toPgError(e).code);
       throw e;
     }
-    if (this.socket.writableLength > outputBackpressureBytes) await new Promise((res) => this.socket.once('drain', res));
   }
 
-  // ---- rows ----------------------------------------------------------------------------------
+  // ---- rows ------------------------------------------------------------------------------------
 
   private rowDescription(cols: Column[], formats: number[]): void {
-    const parts: Buffer[] = [];
-    const n = Buffer.alloc(2);
-    n.writeInt16BE(cols.length);
-    parts.push(n);
+    checkColumnCount(cols);
+    const out = this.out;
+    const at = out.begin('T');
+    out.i16(cols.length);
     cols.forEach((c, i) => {
       const t = c.type;
-      const f = Buffer.alloc(18);
-      f.writeUInt32BE(c.tableOid ?? 0, 0);
-      f.writeInt16BE(c.columnNum ?? 0, 4);
-      f.writeUInt32BE(typeOid(t), 6);
-      f.writeInt16BE(typeLen(t), 10);
-      f.writeInt32BE(t.typmod >= 0 && (t.kind === 'varchar' || t.kind === 'bpchar' || t.kind === 'numeric') ? t.typmod + 4 : t.typmod, 12);
-      f.writeInt16BE(formats.length === 0 ? 0 : formats.length === 1 ? (formats[0] as number) : (formats[i] ?? 0), 16);
-      parts.push(cstr(c.name), f);
+      out.cstr(c.name);
+      out.u32(c.tableOid ?? 0);
+      out.i16(c.columnNum ?? 0);
+      out.u32(typeOid(t));
+      out.i16(typeLen(t));
+      out.i32(t.typmod >= 0 && (t.kind === 'varchar' || t.kind === 'bpchar' || t.kind === 'numeric') ? t.typmod + 4 : t.typmod);
+      out.i16(formats.length === 0 ? 0 : formats.length === 1 ? (formats[0] as number) : (formats[i] ?? 0));
     });
-    this.out.msg('T', Buffer.concat(parts));
+    out.end(at);
   }
 
   private dataRow(values: Value[], cols: Column[], formats: number[]): void {
@@ -687,6 +750,30 @@ export class Connection {
       } else out.lengthPrefixedUtf8(formatValue(v, t, vctx) ?? '');
     }
     out.end(at);
+  }
+}
+
+/** A session's idle timeout setting in ms (0: off; SET already refused invalid values). */
+function idleTimeoutMs(s: Session, name: string): number {
+  try {
+    return parseDurationMs(s.settings.get(name) ?? '0', name);
+  } catch {
+    return 0;
+  }
+}
+
+/** 54011 past PostgreSQL's column limit (which also keeps the 16-bit column counts exact). */
+function checkColumnCount(cols: Column[]): void {
+  if (cols.length > resultColumnsMax) throw new PgError(SqlState.TooManyColumns, `target lists can have at most ${resultColumnsMax} entries`);
+}
+
+/** A binary-format Bind parameter; bytes that do not decode are 22P03, never an internal error. */
+function binaryParam(raw: Buffer, t: SqlType, n: number): Value {
+  try {
+    return decodeBinary(raw, t);
+  } catch (e) {
+    if (e instanceof PgError) throw e;
+    throw new PgError(SqlState.InvalidBinaryRepresentation, `incorrect binary data format in bind parameter ${n}`);
   }
 }
 

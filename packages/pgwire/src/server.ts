@@ -1,11 +1,11 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { randomInt } from 'node:crypto';
-import { PgError, SqlState, logger } from '@strata/common';
+import { PgError, SqlState, assert, logger } from '@strata/common';
 import type { SqlEngine } from '@strata/sql';
 import { Connection } from './connection.js';
 import type { ConnectionHost, WireMetrics } from './connection.js';
-import { connectionsMaxDefault, messageBytesMaxDefault } from './constants.js';
+import { connectionsMaxDefault, messageBytesMaxDefault, startupConnectionsMax, startupTimeoutMsDefault } from './constants.js';
 
 export interface PgServerOptions {
   engine: SqlEngine;
@@ -13,23 +13,46 @@ export interface PgServerOptions {
   port: number;
   metrics?: WireMetrics;
   messageBytesMax?: number;
+  /** max_connections: sessions served at once. */
   connectionsMax?: number;
+  /** authentication_timeout: how long a connection may take to finish startup. */
+  startupTimeoutMs?: number;
 }
 
 const noMetrics: WireMetrics = { statement() {}, bytesIn() {}, bytesOut() {} };
 
+/** A duration as PostgreSQL shows it: in the largest unit that divides it exactly. */
+export function formatDurationMs(ms: number): string {
+  for (const [unit, n] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['min', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (ms >= n && ms % n === 0) return `${ms / n}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /**
  * The Postgres-wire gateway: accepts connections, assigns backend keys, routes CancelRequests.
  * INVARIANT: one connection's failure (bad bytes, a crash in its statement) never affects another.
+ * INVARIANT: every open socket is either starting up (in `starting`, at most
+ *   startupConnectionsMax, closed after the startup timeout) or a session (in `sessions`, at
+ *   most connectionsMax); a connection in startup never takes a session slot.
  */
 export class PgServer implements ConnectionHost {
   readonly log = logger('pgwire');
   readonly engine: SqlEngine;
   readonly metrics: WireMetrics;
   readonly messageBytesMax: number;
+  readonly serverSettings: Record<string, string>;
   private readonly connectionsMax: number;
+  private readonly startupTimeoutMs: number;
   private readonly server: Server;
-  private readonly conns = new Map<number, Connection>();
+  /** Connections still in startup, oldest first (a Set keeps insertion order). */
+  private readonly starting = new Set<Connection>();
+  private readonly sessions = new Map<number, Connection>();
   private readonly sockets = new Set<Socket>();
   private nextPid = 1000;
 
@@ -38,43 +61,56 @@ export class PgServer implements ConnectionHost {
     this.metrics = opts.metrics ?? noMetrics;
     this.messageBytesMax = opts.messageBytesMax ?? messageBytesMaxDefault;
     this.connectionsMax = opts.connectionsMax ?? connectionsMaxDefault;
-    this.server = createServer((socket) => this.accept(socket));
+    this.startupTimeoutMs = opts.startupTimeoutMs ?? startupTimeoutMsDefault;
+    assert(this.connectionsMax >= 1, 'max_connections must be at least 1');
+    assert(this.startupTimeoutMs >= 1, 'the startup timeout must be positive');
+    this.serverSettings = { max_connections: String(this.connectionsMax), authentication_timeout: formatDurationMs(this.startupTimeoutMs) };
+    // Half-open: a client's EOF is seen after the messages it sent before it (as PostgreSQL does).
+    this.server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   }
 
+  /** Sessions (connections that finished startup). */
   get connectionCount(): number {
-    return this.sockets.size;
+    return this.sessions.size;
+  }
+
+  /** Connections that have not finished startup. */
+  get startingCount(): number {
+    return this.starting.size;
   }
 
   private accept(socket: Socket): void {
-    if (this.sockets.size >= this.connectionsMax) {
-      // Refuse politely: an ErrorResponse the client can read, then close.
-      const msg = Buffer.from(`SFATAL\0VFATAL\0C${SqlState.TooManyConnections}\0Msorry, too many clients already\0\0`);
-      const h = Buffer.alloc(5);
-      h[0] = 'E'.charCodeAt(0);
-      h.writeInt32BE(msg.length + 4, 1);
-      socket.end(Buffer.concat([h, msg]));
-      return;
-    }
     this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    new Connection(socket, this);
+    const c = new Connection(socket, this, this.startupTimeoutMs);
+    this.starting.add(c);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.starting.delete(c);
+      if (this.sessions.get(c.pid) === c) this.sessions.delete(c.pid);
+    });
+    if (this.starting.size > startupConnectionsMax) {
+      const oldest = this.starting.values().next().value as Connection;
+      this.starting.delete(oldest);
+      this.log.debug('too many connections in startup: closing the oldest');
+      oldest.closeQuietly();
+    }
   }
 
   register(c: Connection): { pid: number; secret: number } {
+    this.starting.delete(c);
+    if (this.sessions.size >= this.connectionsMax) {
+      throw new PgError(SqlState.TooManyConnections, 'sorry, too many clients already', { severity: 'FATAL' });
+    }
     const pid = this.nextPid++;
     const secret = randomInt(1, 2 ** 31 - 1);
-    this.conns.set(pid, c);
+    this.sessions.set(pid, c);
     return { pid, secret };
   }
 
-  unregister(c: Connection): void {
-    if (this.conns.get(c.pid) === c) this.conns.delete(c.pid);
-  }
-
   cancel(pid: number, secret: number): void {
-    const c = this.conns.get(pid);
-    if (c && c.secret === secret && c.session) {
-      c.session.cancelRequested = true;
+    const c = this.sessions.get(pid);
+    if (c && c.secret === secret) {
+      c.cancel();
       this.log.info({ pid }, 'query cancel requested');
     }
   }

@@ -34,11 +34,16 @@ export class NodeMetrics implements WireMetrics {
     if (error) this.errors.inc({ code: error });
   }
 
+  /** Bytes received from and sent to clients since start (a cheap activity signal). */
+  clientBytes = 0;
+
   bytesIn(n: number): void {
+    this.clientBytes += n;
     this.bytesInTotal.inc(n);
   }
 
   bytesOut(n: number): void {
+    this.clientBytes += n;
     this.bytesOutTotal.inc(n);
   }
 }

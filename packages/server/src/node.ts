@@ -1,11 +1,14 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { logger } from '@strata/common';
 import { PgServer } from '@strata/pgwire';
 import { SqlEngine } from '@strata/sql';
 import { LocalSender, Store } from '@strata/store';
 import { NodeMetrics } from './metrics.js';
+import { checkInsecureAddresses } from './exposure.js';
+import { HeapTrimmer } from './heap_trim.js';
 
 export interface NodeOptions {
   storeDir: string;
@@ -17,6 +20,12 @@ export interface NodeOptions {
   nodeId?: number;
   /** The node's SQL memory budget in bytes (--max-sql-memory); default: the SQL engine's. */
   maxSqlMemoryBytes?: number;
+  /** max_connections (default: pgwire's connectionsMaxDefault). */
+  maxConnections?: number;
+  /** authentication_timeout: a connection must finish startup within this long. */
+  startupTimeoutMs?: number;
+  /** Insecure mode may listen on non-loopback addresses (else it refuses to start). */
+  acceptInsecureNonLoopback?: boolean;
 }
 
 /**
@@ -31,6 +40,7 @@ export class StrataNode {
   private pg: PgServer | null = null;
   private http: Server | null = null;
   private serving = false;
+  private readonly heapTrimmer = new HeapTrimmer(() => this.metrics.clientBytes);
 
   constructor(readonly opts: NodeOptions) {}
 
@@ -39,6 +49,14 @@ export class StrataNode {
       throw new Error('secure mode (TLS and passwords) is not implemented yet; start with --insecure');
     }
     const started = Date.now();
+    const exposed = await checkInsecureAddresses(
+      [
+        { flag: '--listen-addr', host: this.opts.listenHost },
+        { flag: '--http-addr', host: this.opts.httpHost },
+      ],
+      this.opts.acceptInsecureNonLoopback ?? false,
+    );
+    this.makeStoreDirPrivate();
     this.store = await Store.open(this.opts.storeDir, { nodeId: this.opts.nodeId ?? 1, bootstrap: true });
     const store = this.store;
     const sender = new LocalSender(store);
@@ -54,7 +72,14 @@ export class StrataNode {
     store.onApply = (b) => engine.onApply(b);
     await engine.bootstrap();
     engine.startBackgroundJobs();
-    this.pg = new PgServer({ engine, host: this.opts.listenHost, port: this.opts.listenPort, metrics: this.metrics });
+    this.pg = new PgServer({
+      engine,
+      host: this.opts.listenHost,
+      port: this.opts.listenPort,
+      metrics: this.metrics,
+      connectionsMax: this.opts.maxConnections,
+      startupTimeoutMs: this.opts.startupTimeoutMs,
+    });
     await this.pg.listen();
     this.http = createServer((req, res) => void this.serveHttp(req.url ?? '/', res));
     await new Promise<void>((resolve, reject) => {
@@ -62,11 +87,34 @@ export class StrataNode {
       (this.http as Server).listen(this.opts.httpPort, this.opts.httpHost, () => resolve());
     });
     this.serving = true;
+    this.heapTrimmer.start();
     const sql = this.pg.address();
     this.log.info(
       { sql: `${sql.host}:${sql.port}`, http: `${this.opts.httpHost}:${this.httpPort()}`, store: this.opts.storeDir, insecure: true, startupMs: Date.now() - started },
       'node started in INSECURE mode: no TLS, no passwords (trust authentication); do not expose it beyond localhost',
     );
+    for (const e of exposed) {
+      this.log.warn(
+        { flag: e.flag, host: e.host, addresses: e.addresses },
+        `INSECURE and EXPOSED: ${e.flag}=${e.host} is not a loopback address (${e.addresses.join(', ')}), accepted by --accept-insecure-non-loopback: anyone who can reach it is superuser, with no TLS and no password`,
+      );
+    }
+  }
+
+  /**
+   * The store directory is private to the user, as PostgreSQL requires of its data directory
+   * (0700): created so, or tightened if it exists open to others. The files inside are created
+   * 0600 by the process umask the CLI sets (077), which also covers the files lmdb, the raft log
+   * and the time-series engine create in native code and worker threads.
+   */
+  private makeStoreDirPrivate(): void {
+    const dir = this.opts.storeDir;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const mode = statSync(dir).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      chmodSync(dir, 0o700);
+      this.log.warn({ store: dir, was: mode.toString(8) }, 'store directory was accessible to other users; changed to 0700');
+    }
   }
 
   sqlPort(): number {
@@ -109,6 +157,7 @@ export class StrataNode {
 
   async stop(): Promise<void> {
     this.serving = false;
+    this.heapTrimmer.stop();
     this.log.info('shutting down');
     await this.pg?.close();
     this.engine?.stopBackgroundJobs();

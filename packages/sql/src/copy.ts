@@ -1,9 +1,13 @@
 /**
  * COPY data formats (PostgreSQL's "text" and "csv"), parsed incrementally from CopyData chunks
  * (a row may span chunks) and written for COPY TO.
+ *
+ * Incoming bytes are checked as UTF-8 before they are decoded: an invalid sequence or a NUL byte
+ * is 22021 naming the physical line (as PostgreSQL 15 reports it), never a replacement character
+ * stored. Text-format escapes (\ooo, \xhh) stand for bytes, as in PostgreSQL: `\303\251` is é,
+ * and escapes that spell invalid UTF-8 or NUL are 22021 too.
  */
-import { StringDecoder } from 'node:string_decoder';
-import { PgError, SqlState } from '@strata/common';
+import { PgError, SqlState, decodeUtf8Strict, invalidUtf8Error, invalidUtf8Offset } from '@strata/common';
 import type { CopyOptions } from './parser/ast.js';
 
 /** One parsed row: field texts, null for SQL NULL. */
@@ -12,8 +16,31 @@ export type CopyRow = (string | null)[];
 /** Bytes of COPY data buffered without a complete row; a longer row is refused. */
 export const copyRowBytesMax = 64 * 1024 * 1024;
 
+/** Counts the newline bytes in b[start, end). */
+function newlines(b: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let i = b.indexOf(0x0a, start); i >= 0 && i < end; i = b.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+/** Where a UTF-8 sequence cut off by the end of b starts (b.length if none is). */
+function incompleteTail(b: Buffer): number {
+  for (let i = b.length - 1; i >= 0 && i >= b.length - 3; i--) {
+    const c = b[i] as number;
+    if (c < 0x80) return b.length;
+    if (c >= 0xc0) {
+      const n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      return i + n > b.length ? i : b.length;
+    }
+  }
+  return b.length;
+}
+
 export class CopyParser {
-  private readonly decoder = new StringDecoder('utf8');
+  /** Bytes of a UTF-8 sequence split across chunks, checked with the next chunk. */
+  private tail: Buffer = Buffer.alloc(0);
+  /** Newline bytes in the data checked so far (physical lines, for encoding errors). */
+  private physicalLines = 0;
   private buf = '';
   private ended = false;
   private headerPending: boolean;
@@ -23,7 +50,11 @@ export class CopyParser {
   /** Input line of each row the last push()/end() returned (for error messages). */
   lineOf: number[] = [];
 
-  constructor(private readonly o: CopyOptions) {
+  constructor(
+    private readonly o: CopyOptions,
+    /** The table, for error details (`COPY t, line 3`). */
+    private readonly relation = 'stdin',
+  ) {
     this.delim = o.delimiter ?? (o.format === 'csv' ? ',' : '\t');
     this.nullStr = o.null ?? (o.format === 'csv' ? '' : '\\N');
     if (this.delim.length !== 1) throw new PgError(SqlState.FeatureNotSupported, 'COPY delimiter must be a single one-byte character');
@@ -33,7 +64,11 @@ export class CopyParser {
   /** Feeds a chunk; returns the rows completed by it. */
   push(chunk: Buffer): CopyRow[] {
     this.lineOf = [];
-    this.buf += this.decoder.write(chunk);
+    const data = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
+    const end = incompleteTail(data);
+    this.checkEncoding(data, end);
+    this.tail = end < data.length ? Buffer.from(data.subarray(end)) : Buffer.alloc(0);
+    this.buf += data.toString('utf8', 0, end);
     const rows = this.o.format === 'csv' ? this.csvRows(false) : this.textRows(false);
     if (this.buf.length > copyRowBytesMax) throw new PgError(SqlState.ProgramLimitExceeded, `COPY row exceeds ${copyRowBytesMax} bytes`);
     return rows;
@@ -42,10 +77,20 @@ export class CopyParser {
   /** End of data: returns the last rows (a final line without a newline counts). */
   end(): CopyRow[] {
     this.lineOf = [];
-    this.buf += this.decoder.end();
+    if (this.tail.length > 0) this.checkEncoding(this.tail, this.tail.length);
     const rows = this.o.format === 'csv' ? this.csvRows(true) : this.textRows(true);
     if (this.buf.length > 0 && !this.ended) throw new PgError(SqlState.BadCopyFileFormat, 'unterminated CSV quoted field');
     return rows;
+  }
+
+  /** 22021 for the first invalid sequence in data[0, end), naming its physical line. */
+  private checkEncoding(data: Buffer, end: number): void {
+    const bad = invalidUtf8Offset(data, 0, end);
+    if (bad >= 0) {
+      const e = invalidUtf8Error(data, bad, data.length);
+      throw new PgError(e.code, e.message, { detail: `COPY ${this.relation}, line ${this.physicalLines + newlines(data, 0, bad) + 1}` });
+    }
+    this.physicalLines += newlines(data, 0, end);
   }
 
   private skipHeader(): boolean {
@@ -92,8 +137,25 @@ export class CopyParser {
     const fields: CopyRow = [];
     let cur = '';
     let raw = '';
+    // Bytes spelled by \ooo and \xhh escapes, decoded as UTF-8 once a non-escape follows.
+    const escaped: number[] = [];
+    const flushEscaped = () => {
+      if (escaped.length === 0) return;
+      if (escaped.every((b) => b > 0 && b < 0x80)) cur += String.fromCharCode(...escaped);
+      else {
+        try {
+          cur += decodeUtf8Strict(Buffer.from(escaped));
+        } catch (e) {
+          if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${this.relation}, line ${this.line}` });
+          throw e;
+        }
+      }
+      escaped.length = 0;
+    };
     for (let i = 0; i < line.length; i++) {
       const c = line[i] as string;
+      const byteEscape = c === '\\' && i + 1 < line.length && /[0-7x]/.test(line[i + 1] as string);
+      if (!byteEscape) flushEscaped();
       if (c === this.delim) {
         fields.push(raw === this.nullStr ? null : cur);
         cur = '';
@@ -123,18 +185,21 @@ export class CopyParser {
             cur += '\v';
             break;
           case 'x': {
-            const m = /^[0-9a-fA-F]{1,2}/.exec(line.slice(i + 1));
+            const m = /^[0-9a-fA-F]{1,2}/.exec(line.slice(i + 1, i + 3));
             if (m) {
-              cur += String.fromCharCode(parseInt(m[0], 16));
+              escaped.push(parseInt(m[0], 16));
               i += m[0].length;
               raw += m[0];
-            } else cur += 'x';
+            } else {
+              flushEscaped();
+              cur += 'x';
+            }
             break;
           }
           default:
             if (n >= '0' && n <= '7') {
-              const m = /^[0-7]{1,3}/.exec(line.slice(i)) as RegExpExecArray;
-              cur += String.fromCharCode(parseInt(m[0], 8));
+              const m = /^[0-7]{1,3}/.exec(line.slice(i, i + 3)) as RegExpExecArray;
+              escaped.push(parseInt(m[0], 8) & 0xff);
               i += m[0].length - 1;
               raw += m[0].slice(1);
             } else cur += n;
@@ -144,6 +209,7 @@ export class CopyParser {
       cur += c;
       raw += c;
     }
+    flushEscaped();
     fields.push(raw === this.nullStr ? null : cur);
     return fields;
   }

@@ -104,8 +104,23 @@ export interface Portal {
   done: boolean;
 }
 
-export interface ExecuteSink extends PumpSink {
+export interface ExecuteSink extends PumpSink, CopySink {
   notice(message: string): void;
+}
+
+/** How a statement reaches the client beyond rows: back-pressure and the COPY sub-protocol. */
+export interface CopySink {
+  /**
+   * Back-pressure: null while the client keeps up; else a promise to await before producing more
+   * (it rejects when the statement must stop: cancel, connection closed).
+   */
+  writable?(): Promise<void> | null;
+  /** Enters copy-in mode (CopyInResponse) and yields the CopyData chunks until CopyDone. */
+  copyIn?(columns: number): AsyncIterable<Buffer>;
+  /** Enters copy-out mode (CopyOutResponse), then data, then CopyDone. */
+  copyOut?(columns: number): void;
+  copyData?(data: Buffer): void;
+  copyDone?(): void;
 }
 
 const defaultSettings: [string, string][] = [
@@ -138,6 +153,8 @@ const defaultSettings: [string, string][] = [
   ['default_with_oids', 'off'],
   ['bytea_output', 'hex'],
   ['idle_in_transaction_session_timeout', '0'],
+  ['idle_session_timeout', '0'],
+  ['authentication_timeout', '1min'],
   ['lock_timeout', '0'],
   ['max_connections', '1000'],
   ['synchronous_commit', 'on'],
@@ -149,6 +166,9 @@ const defaultSettings: [string, string][] = [
 
 /** The ParameterStatus parameters reported at startup and when changed. */
 export const reportedSettings = ['server_version', 'server_encoding', 'client_encoding', 'datestyle', 'timezone', 'integer_datetimes', 'standard_conforming_strings', 'application_name', 'is_superuser', 'intervalstyle', 'session_authorization'];
+
+/** Settings fixed when the server starts (PostgreSQL's postmaster context): shown, never SET (55P02). */
+const serverOnlySettings = new Set(['max_connections', 'authentication_timeout']);
 
 export const settingDisplayName: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' };
 
@@ -175,7 +195,7 @@ export class Session {
 
   constructor(
     readonly engine: SqlEngine,
-    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: Record<string, string> },
+    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: Record<string, string>; serverSettings?: Record<string, string> },
     readonly backendPid = opts.backendPid,
   ) {
     this.database = opts.database;
@@ -183,6 +203,7 @@ export class Session {
     this.settings.set('application_name', opts.applicationName ?? '');
     this.settings.set('work_mem', formatPgMemory(engine.defaultWorkMemBytes));
     this.settings.set('session_authorization', opts.user);
+    for (const [k, v] of Object.entries(opts.serverSettings ?? {})) if (serverOnlySettings.has(k)) this.settings.set(k, v);
     for (const [k, v] of Object.entries(opts.settings ?? {})) {
       try {
         this.applySetting(k.toLowerCase(), v);
@@ -517,15 +538,7 @@ export class Session {
       complete(tag: string): void;
       notice(msg: string): void;
       empty(): void;
-      /** Enters copy-in mode (CopyInResponse) and yields the CopyData chunks until CopyDone. */
-      copyIn?(columns: number): AsyncIterable<Buffer>;
-      /** Enters copy-out mode (CopyOutResponse), then data, then CopyDone. */
-      copyOut?(columns: number): void;
-      copyData?(data: Buffer): void;
-      copyDone?(): void;
-      /** The transport's back-pressure (see PumpSink). */
-      backpressure?(): Promise<void> | null;
-    },
+    } & CopySink,
   ): Promise<void> {
     const stmts = await parseStatementsAsync(sql);
     if (stmts.length === 0) {
@@ -549,7 +562,7 @@ export class Session {
       const prepared = this.analyzeForRun(stmt, text);
       const portal = this.bind(prepared, []);
       if (prepared.columns) out.rowDescription(prepared.columns);
-      const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice, backpressure: out.backpressure ? () => (out.backpressure as () => Promise<void> | null)() : undefined });
+      const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice, writable: out.writable });
       out.complete(r.tag as string);
     }
   }
@@ -589,7 +602,13 @@ export class Session {
       throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
     this.changedSettings.clear();
-    if (stmt.kind === 'copy') throw new PgError(SqlState.FeatureNotSupported, 'COPY is only supported in the simple query protocol');
+    if (stmt.kind === 'copy') {
+      // COPY in the extended protocol: the portal runs it whole at its first Execute.
+      const tag = stmt.direction === 'from' ? await this.copyFrom(stmt, sink) : await this.copyTo(stmt, sink);
+      portal.utility = { rows: [], tag, sent: 0 };
+      portal.done = true;
+      return { tag };
+    }
     if (!isPlannable(stmt)) {
       if (!portal.utility) {
         const r = await this.runUtility(stmt, portal.prepared.text, portal.params, sink);
@@ -1303,7 +1322,7 @@ export class Session {
     });
     const planner = this.makePlanner([], view);
     const writer = this.writerFor(t, planner, view);
-    const parser = new CopyParser(stmt.options);
+    const parser = new CopyParser(stmt.options, t.name);
     const implicit = !this.explicit;
     let count = 0;
     const insert = (fields: CopyRow, ctx: ExecCtx, line: number) => {
@@ -1371,7 +1390,7 @@ export class Session {
       return i;
     });
     const db = view.databaseById(t.parentId);
-    const parser = new CopyParser(stmt.options);
+    const parser = new CopyParser(stmt.options, t.name);
     const implicit = !this.txn;
     if (implicit) await this.beginTxn(); // for reading settings; TS rows do not go through it
     const ctx = this.execCtx([]);
@@ -1423,7 +1442,7 @@ export class Session {
   }
 
   /** COPY t|(query) TO STDOUT: rows in text or CSV format. */
-  private async copyTo(stmt: Statement & { kind: 'copy' }, out: { copyOut?(columns: number): void; copyData?(data: Buffer): void; copyDone?(): void }): Promise<string> {
+  private async copyTo(stmt: Statement & { kind: 'copy' }, out: CopySink): Promise<string> {
     if (!out.copyOut || !out.copyData || !out.copyDone) throw new PgError(SqlState.FeatureNotSupported, 'COPY TO STDOUT is only supported in the simple query protocol');
     const q: SelectStmt = stmt.query ?? (parseOne(`select ${(stmt.columns ?? ['*']).map((c) => (c === '*' ? c : quoteIdent(c))).join(', ')} from ${(stmt.table as string[]).map(quoteIdent).join('.')}`) as SelectStmt);
     const implicit = !this.explicit;
@@ -1440,6 +1459,8 @@ export class Session {
           count++;
         }
         if (b.length === 0) await new Promise((res) => setImmediate(res));
+        const writable = out.writable?.();
+        if (writable) await writable;
       }
       out.copyDone();
       if (implicit) await this.finishImplicit();
@@ -1553,8 +1574,9 @@ export class Session {
       case 'setTransaction':
         return { rows: [], tag: 'SET' };
       case 'reset':
-        if (stmt.name === 'all') for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) this.resetSetting(k);
-        else this.resetSetting(stmt.name);
+        if (stmt.name === 'all') {
+          for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) if (!serverOnlySettings.has(k)) this.resetSetting(k);
+        } else this.resetSetting(stmt.name);
         return { rows: [], tag: 'RESET' };
       case 'use':
         this.applySetting('database', stmt.name);
@@ -2031,6 +2053,7 @@ export class Session {
   applySetting(name0: string, value: string): void {
     const name = name0.toLowerCase();
     let v = value;
+    if (serverOnlySettings.has(name)) throw cantChangeSetting(name);
     switch (name) {
       case 'database': {
         const db = this.view.database(value);
@@ -2066,7 +2089,9 @@ export class Session {
         this.setSetting(name, value.trim());
         return;
       case 'statement_timeout':
-        parseDurationMs(value);
+      case 'idle_in_transaction_session_timeout':
+      case 'idle_session_timeout':
+        parseDurationMs(value, name);
         this.setSetting(name, value);
         return;
       case 'work_mem':
@@ -2099,6 +2124,7 @@ export class Session {
 
   private resetSetting(name0: string): void {
     const name = name0.toLowerCase() === 'time zone' ? 'timezone' : name0.toLowerCase();
+    if (serverOnlySettings.has(name)) throw cantChangeSetting(name);
     if (name === 'work_mem') {
       this.setSetting(name, formatPgMemory(this.engine.defaultWorkMemBytes));
       return;
@@ -2276,10 +2302,14 @@ function utilityColumns(s: Statement): Column[] | null {
   }
 }
 
-export function parseDurationMs(v: string): number {
+function cantChangeSetting(name: string): PgError {
+  return new PgError(SqlState.CantChangeRuntimeParam, `parameter "${name}" cannot be changed without restarting the server`);
+}
+
+export function parseDurationMs(v: string, setting = 'statement_timeout'): number {
   const s = v.trim().toLowerCase();
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min|h)?$/.exec(s);
-  if (!m) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "statement_timeout": "${v}"`);
+  if (!m) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "${setting}": "${v}"`);
   const n = Number(m[1]);
   switch (m[2]) {
     case 's':

@@ -15,9 +15,10 @@ export interface PumpSink {
   row(values: Value[]): void;
   /**
    * The transport's back-pressure: a promise to wait for before producing more rows (its output
-   * buffer is above its bound), or null to go on. Asked at every return to the event loop.
+   * buffer is above its bound; it rejects when the statement must stop: cancel, connection
+   * closed), or null to go on. Asked at every return to the event loop.
    */
-  backpressure?(): Promise<void> | null;
+  writable?(): Promise<void> | null;
 }
 
 export interface RunningStatement {
@@ -83,7 +84,7 @@ export async function pump(
       } else if (!wait) {
         await new Promise((res) => setImmediate(res));
       }
-      const bp = sink.backpressure?.();
+      const bp = sink.writable?.();
       if (bp) await bp;
       sliceStart = Date.now();
       interrupts();
