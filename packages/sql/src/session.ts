@@ -24,7 +24,7 @@ import { DEFAULT_MARKER, QueryPlanner, chooseIndex, conjuncts, tsDeleteBounds } 
 import type { PlannerEnv, ResolvedTable, VirtualTableDef } from './plan/query.js';
 import { Scope } from './plan/scope.js';
 import type { ScopeCol } from './plan/scope.js';
-import { drain, queryCanceled, yieldEveryRows } from './exec/context.js';
+import { drain, queryCanceled, waitOf, yieldEveryRows } from './exec/context.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
 import type { Ev } from './exec/operators.js';
@@ -1458,9 +1458,11 @@ export class Session {
           out.copyData(Buffer.from(formatCopyRow(r.map((v, i) => formatValue(v, (op.columns[i] as Column).type, ctx.vctx)), stmt.options)));
           count++;
         }
-        if (b.length === 0) await new Promise((res) => setImmediate(res));
-        const writable = out.writable?.();
-        if (writable) await writable;
+        if (b.length === 0) {
+          const wait = waitOf(b);
+          await (wait ?? new Promise((res) => setImmediate(res)));
+        }
+        for (let w = out.writable?.(); w; w = out.writable?.()) await w;
       }
       out.copyDone();
       if (implicit) await this.finishImplicit();

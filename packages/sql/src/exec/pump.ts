@@ -84,8 +84,13 @@ export async function pump(
       } else if (!wait) {
         await new Promise((res) => setImmediate(res));
       }
-      const bp = sink.writable?.();
-      if (bp) await bp;
+      // Paused while the client does not read: the transport's promise settles when its buffer
+      // drained, or after a recheck interval — then the statement checks for a cancel or
+      // timeout and, if the buffer is still full, waits again without producing anything.
+      for (let bp = sink.writable?.(); bp; bp = sink.writable?.()) {
+        await bp;
+        interrupts();
+      }
       sliceStart = Date.now();
       interrupts();
     }
