@@ -91,6 +91,17 @@ describe('simple query text', () => {
   });
 });
 
+describe('escapes in SQL string literals (answers recorded from PostgreSQL 15)', () => {
+  it("E'\\x..' and octal escapes are bytes: valid UTF-8 is decoded, anything else (or NUL) is 22021", async () => {
+    expect((await db.query("select E'\\xc3\\xa9' as s, E'a\\303\\251b' as t, length(E'\\x41\\x42') as n")).rows).toEqual([{ s: 'é', t: 'aéb', n: 2 }]);
+    await expect(db.query("select E'\\xff'")).rejects.toMatchObject({ code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0xff' });
+    await expect(db.query("select E'\\000'")).rejects.toMatchObject({ code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00' });
+    await expect(db.query("select E'\\u0000'")).rejects.toMatchObject({ code: '42601', message: 'invalid Unicode escape value' });
+    await expect(db.query('select chr(0)')).rejects.toMatchObject({ code: '54000', message: 'null character not permitted' });
+    expect((await db.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+  });
+});
+
 describe('extended protocol text', () => {
   it('Parse with invalid UTF-8 in the query → 22021', async () => {
     const parse = rawMessage('P', bytes([0], "select 'a", [0xff], "'", [0, 0, 0]));

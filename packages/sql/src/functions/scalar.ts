@@ -654,7 +654,16 @@ def('split_part', { args: [txt, txt, i4], result: txt, fn: ([s, d, n]) => { cons
 def('md5', { args: [txt], result: txt, fn: ([s]) => createHash('md5').update(str(s)).digest('hex') });
 def('sha256', { args: [T.bytea], result: T.bytea, fn: ([s]) => createHash('sha256').update(s as Buffer).digest() });
 def('to_hex', { args: [i8], result: txt, fn: ([n]) => BigInt.asUintN(64, n as bigint).toString(16) });
-def('chr', { args: [i4], result: txt, fn: ([n]) => String.fromCodePoint(n as number) });
+def('chr', {
+  args: [i4],
+  result: txt,
+  fn: ([n]) => {
+    const c = n as number;
+    if (c === 0) throw new PgError(SqlState.ProgramLimitExceeded, 'null character not permitted');
+    if (c < 0 || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) throw new PgError(SqlState.ProgramLimitExceeded, `requested character too large for encoding: ${c}`);
+    return String.fromCodePoint(c);
+  },
+});
 def('ascii', { args: [txt], result: i4, fn: ([s]) => str(s).codePointAt(0) ?? 0 });
 def('starts_with', { args: [txt, txt], result: b, fn: ([s, p]) => str(s).startsWith(str(p)) });
 def('quote_ident', { args: [txt], result: txt, fn: ([s]) => quoteIdent(str(s)) });

@@ -3,7 +3,7 @@
  * '' and E'' strings, $tag$ dollar quoting, $n parameters, -- and nested /* *\/ comments,
  * numeric literals, operators). Every token keeps its 0-based offset for error positions.
  */
-import { PgError, SqlState } from '@strata/common';
+import { PgError, SqlState, invalidUtf8Error, invalidUtf8Offset } from '@strata/common';
 import { lexSliceChars } from '../constants.js';
 import type { BulkValues, Expr } from './ast.js';
 
@@ -107,6 +107,8 @@ function lexFrom(sql: string, from: number, out: Token[], stopAt: number): numbe
       if (c !== "'") i++;
       i++;
       let s = '';
+      /** Set when \\x or octal escapes put bytes in the literal: it is checked as UTF-8 at its end. */
+      let hasBytes = false;
       for (;;) {
         if (!escape) {
           // Copy up to the next quote in one slice (a 10 MB literal is one indexOf, not 10M appends).
@@ -153,22 +155,25 @@ function lexFrom(sql: string, from: number, out: Token[], stopAt: number): numbe
               s += '\f';
               break;
             case 'x': {
-              const m = /^[0-9a-fA-F]{1,2}/.exec(sql.slice(i));
+              const m = /^[0-9a-fA-F]{1,2}/.exec(sql.slice(i, i + 2));
               if (m) {
-                s += String.fromCharCode(parseInt(m[0], 16));
+                s += byteMark(parseInt(m[0], 16));
+                hasBytes = true;
                 i += m[0].length;
               } else s += 'x';
               break;
             }
             case 'u': {
+              if (parseInt(sql.slice(i, i + 4), 16) === 0) throw new PgError(SqlState.SyntaxError, 'invalid Unicode escape value', { position: i - 1 });
               s += String.fromCharCode(parseInt(sql.slice(i, i + 4), 16));
               i += 4;
               break;
             }
             default:
               if (nx >= '0' && nx <= '7') {
-                const m = /^[0-7]{1,3}/.exec(sql.slice(i - 1)) as RegExpExecArray;
-                s += String.fromCharCode(parseInt(m[0], 8));
+                const m = /^[0-7]{1,3}/.exec(sql.slice(i - 1, i + 2)) as RegExpExecArray;
+                s += byteMark(parseInt(m[0], 8) & 0xff);
+                hasBytes = true;
                 i += m[0].length - 1;
               } else s += nx;
           }
@@ -177,6 +182,7 @@ function lexFrom(sql: string, from: number, out: Token[], stopAt: number): numbe
         s += ch;
         i++;
       }
+      if (hasBytes) s = decodeByteMarks(s, start);
       out.push({ type: 'string', value: s, pos: start });
       continue;
     }
@@ -294,4 +300,36 @@ function lexFrom(sql: string, from: number, out: Token[], stopAt: number): numbe
     throw err(`syntax error at or near "${c}"`, start);
   }
   return i;
+}
+
+/**
+ * Escapes `\\xHH` and `\\ooo` in E'…' strings stand for bytes, not characters (PostgreSQL): the
+ * literal's bytes must then form valid UTF-8 without NUL (22021 otherwise). While lexing, a byte
+ * is kept as a private-use marker character, and the literal is re-encoded at its end.
+ */
+const byteMarkBase = 0xf0000;
+
+function byteMark(b: number): string {
+  return String.fromCodePoint(byteMarkBase + b);
+}
+
+function decodeByteMarks(s: string, pos: number): string {
+  const parts: Buffer[] = [];
+  let text = '';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) as number;
+    if (cp >= byteMarkBase && cp < byteMarkBase + 256) {
+      if (text) parts.push(Buffer.from(text, 'utf8'));
+      text = '';
+      parts.push(Buffer.from([cp - byteMarkBase]));
+    } else text += ch;
+  }
+  if (text) parts.push(Buffer.from(text, 'utf8'));
+  const b = Buffer.concat(parts);
+  const bad = invalidUtf8Offset(b);
+  if (bad >= 0) {
+    const e = invalidUtf8Error(b, bad);
+    throw new PgError(e.code, e.message, { position: pos + 1 });
+  }
+  return b.toString('utf8');
 }
