@@ -100,6 +100,8 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
     const total = accounts * initialBalance;
     const end = c.sched.now + o.durationMs;
     let stop = false;
+    /** Clients pause until then (the nemesis makes quiet periods: idle ranges quiesce). */
+    let quietUntil = 0;
 
     const registerOp = async (client: Client) => {
       const k = Math.floor(rand() * registers);
@@ -206,6 +208,10 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
     const clientLoop = async (id: number) => {
       const client = c.client(8_000);
       while (!stop && c.sched.now < end) {
+        if (c.sched.now < quietUntil) {
+          await new Promise<void>((res) => c.sched.at(quietUntil, res));
+          continue;
+        }
         const r = rand();
         const op = r < 0.4 ? registerOp(client) : r < 0.7 ? bankOp(client) : tsOp(client);
         await op;
@@ -262,6 +268,25 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
             count('nemesis.membership');
             await c.removeReplica(n);
             await c.addVoter(n);
+          } else if (what < 0.9) {
+            // A quiet period: the range quiesces; maybe its leader dies meanwhile, so the first
+            // request after it must wake a follower that then elects a leader.
+            quietUntil = c.sched.now + 3_000 + rand() * 2_000;
+            count('nemesis.quiet');
+            await new Promise<void>((res) => c.sched.after(2_500, res));
+            const lh = c.leaseholder() ?? c.descriptor()?.replicas[0]?.nodeId;
+            if (lh !== undefined && rand() < 0.5 && down.size === 0 && c.nodes.get(lh)?.store) {
+              c.crash(lh);
+              count('nemesis.crash');
+              down.add(lh);
+              c.sched.after(4_000, () => {
+                if (c.nodes.get(lh)?.store) return;
+                c.restart(lh).then(
+                  () => down.delete(lh),
+                  (e: unknown) => failures.push(`restart of n${lh} failed: ${String(e)}`),
+                );
+              });
+            }
           } else {
             // Checksums while writes go on: replicas must agree at each index they record.
             count('nemesis.checksum');
@@ -357,6 +382,7 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
     for (const n of c.nodeIds()) {
       const st = c.nodes.get(n)?.store?.stats;
       if (st) {
+        count('quiesced', st.quiesced);
         count('snapshots.sent', st.snapshotsSent);
         count('snapshots.applied', st.snapshotsApplied);
       }

@@ -12,6 +12,13 @@ export const raftElectionTicks = 10;
 /** A leader sends heartbeats every tick: leases are renewed by heartbeat acknowledgements. */
 export const raftHeartbeatTicks = 1;
 
+/**
+ * A range whose leader saw no request or proposal for this many ticks quiesces (stops ticking
+ * and heartbeating, its followers too) when fully replicated: thousands of idle ranges cost
+ * nothing. The first request after that waits about one heartbeat round for the lease.
+ */
+export const quiesceAfterIdleTicks = 20;
+
 /** A log segment is closed and a new one started past this size. */
 export const logSegmentBytesMax = 64 * 1024 * 1024;
 

@@ -24,7 +24,7 @@ import { MessageType } from '@strata/raft';
 import type { Ready } from '@strata/raft';
 import { TsEngine } from '@strata/ts';
 import type { TsEngineOptions } from '@strata/ts';
-import { defaultKnobs, diskReserveBytesMin, diskStatsIntervalMs, raftTickIntervalMs, tsFlushRowsMax } from './constants.js';
+import { defaultKnobs, diskReserveBytesMin, diskStatsIntervalMs, quiesceAfterIdleTicks, raftTickIntervalMs, tsFlushRowsMax } from './constants.js';
 import type { StoreKnobs } from './constants.js';
 import { allReplicatedSpan, rangeIdOfReplicatedKey, replicatedName, replicatedSpan, unreplicatedSpan } from './keys.js';
 import { LogFile } from './raftlog/logfile.js';
@@ -38,7 +38,7 @@ import type { ReplicaHost } from './replica/replica.js';
 import { replayTsCommands } from './replica/replay.js';
 import { initialStateWrites, loadReplicaState, migrateLegacyState, tombstoneKey } from './replica/state.js';
 import { noTransport } from './transport.js';
-import type { RaftMessageRequest, RaftTransport, SnapshotChunk, SnapshotHeader } from './transport.js';
+import type { RaftMessageBatch, RaftMessageRequest, RaftTransport, SnapshotChunk, SnapshotHeader } from './transport.js';
 import { Queues } from './queues/queues.js';
 import { stageSnapshot } from './snapshot/receive.js';
 import { installSnapshot } from './snapshot/install.js';
@@ -76,6 +76,8 @@ export interface StoreStats {
   snapshotsSent: number;
   snapshotsReceived: number;
   snapshotsApplied: number;
+  /** Times a range this store leads quiesced. */
+  quiesced: number;
 }
 
 export class Store implements ReplicaHost, BatchSender {
@@ -88,7 +90,7 @@ export class Store implements ReplicaHost, BatchSender {
   private ticker: TimerHandle | null = null;
   readonly timers: Timers;
   private closed = false;
-  readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0, lockWaits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotsApplied: 0 };
+  readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0, lockWaits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotsApplied: 0, quiesced: 0 };
   /** Called after every applied write batch (the SQL layer invalidates caches on catalog writes). */
   onApply: (b: WriteBatch) => void = () => {};
   transport: RaftTransport;
@@ -234,9 +236,13 @@ export class Store implements ReplicaHost, BatchSender {
   // ---- Raft messages ---------------------------------------------------------------------------
 
   /** A Raft message from another store. */
-  handleRaftMessage(req: RaftMessageRequest): void {
+  handleRaftBatch(batch: RaftMessageBatch): void {
     if (this.closed) return;
-    this.clock.update(req.now);
+    this.clock.update(batch.now);
+    for (const req of batch.messages) this.handleRaftMessage(batch.fromNodeId, req);
+  }
+
+  private handleRaftMessage(fromNodeId: number, req: RaftMessageRequest): void {
     let r: Replica | null = this.replicas.get(req.rangeId) ?? null;
     if (!r) {
       r = this.createUninitialized(req.rangeId, req.toReplicaId);
@@ -250,7 +256,7 @@ export class Store implements ReplicaHost, BatchSender {
       r = this.createUninitialized(req.rangeId, req.toReplicaId);
       if (!r) return;
     }
-    r.notePeer(req.fromReplicaId, req.fromNodeId);
+    r.notePeer(req.fromReplicaId, fromNodeId);
     r.step(req.message);
   }
 
@@ -277,7 +283,12 @@ export class Store implements ReplicaHost, BatchSender {
 
   private tick(): void {
     for (const r of this.replicas.values()) {
-      if (r.failed || r.raw.isQuiesced()) continue;
+      if (r.failed || r.raw.isQuiesced() || r.installing) continue;
+      if (++r.idleTicks >= quiesceAfterIdleTicks && r.isLeader && r.canQuiesce() && r.raw.quiesce()) {
+        this.stats.quiesced++;
+        this.pending.add(r); // the final heartbeat tells the followers
+        continue;
+      }
       r.raw.tick();
       this.pending.add(r);
     }
@@ -356,9 +367,9 @@ export class Store implements ReplicaHost, BatchSender {
     }
     for (const { r, rd } of readies) r.persisted(rd);
     // 2. Send messages (they may depend on what was just persisted).
-    const out: RaftMessageRequest[] = [];
+    const out = new Map<number, RaftMessageRequest[]>();
     for (const { r, rd } of readies) this.outgoing(r, rd, out);
-    if (out.length > 0) this.transport.send(out);
+    this.sendBatches(out);
     // 3. Apply committed entries, 4. advance.
     for (const { r, rd } of readies) this.applyAndAdvance(r, rd);
     for (const { r } of readies) if (this.ts.unflushedRows(r.rangeId) >= tsFlushRowsMax) this.queues.flushTs(r);
@@ -368,8 +379,13 @@ export class Store implements ReplicaHost, BatchSender {
     });
   }
 
-  /** Converts a Ready's messages for the transport; MsgSnap starts a snapshot stream instead. */
-  private outgoing(r: Replica, rd: Ready, out: RaftMessageRequest[]): void {
+  private sendBatches(out: Map<number, RaftMessageRequest[]>): void {
+    const now = this.clock.now();
+    for (const [toNodeId, messages] of out) this.transport.send({ fromNodeId: this.nodeId, toNodeId, now, messages });
+  }
+
+  /** Groups a Ready's messages by destination node; MsgSnap starts a snapshot stream instead. */
+  private outgoing(r: Replica, rd: Ready, out: Map<number, RaftMessageRequest[]>): void {
     for (const m of rd.messages) {
       const to = r.desc?.replicas.find((x) => x.replicaId === m.to) ?? r.peerOf(m.to);
       if (!to) continue;
@@ -377,7 +393,9 @@ export class Store implements ReplicaHost, BatchSender {
         this.queues.sendSnapshot(r, m, to);
         continue;
       }
-      out.push({ rangeId: r.rangeId, fromNodeId: this.nodeId, toNodeId: to.nodeId, fromReplicaId: r.replicaId, toReplicaId: m.to, message: m, now: this.clock.now() });
+      let list = out.get(to.nodeId);
+      if (!list) out.set(to.nodeId, (list = []));
+      list.push({ rangeId: r.rangeId, fromReplicaId: r.replicaId, toReplicaId: m.to, message: m });
     }
   }
 
@@ -449,9 +467,9 @@ export class Store implements ReplicaHost, BatchSender {
       .then(() => {
         this.stats.snapshotsApplied++;
         r.persisted(rd);
-        const out: RaftMessageRequest[] = [];
+        const out = new Map<number, RaftMessageRequest[]>();
         this.outgoing(r, rd, out);
-        if (out.length > 0) this.transport.send(out);
+        this.sendBatches(out);
         this.applyAndAdvance(r, rd);
       })
       .catch((e: unknown) => {

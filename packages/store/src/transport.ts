@@ -13,13 +13,22 @@ import type { Message } from '@strata/raft';
 
 export interface RaftMessageRequest {
   rangeId: number;
-  fromNodeId: number;
-  toNodeId: number;
   fromReplicaId: number;
   toReplicaId: number;
   message: Message;
-  /** The sender's hybrid clock: the receiver's clock moves past it (every message carries one). */
+}
+
+/**
+ * Everything one store sends another in one Raft round: the messages of all its ranges for that
+ * node, heartbeats included — heartbeats are coalesced per node pair (one batch per round, not
+ * one message per range), and one clock reading covers the batch.
+ */
+export interface RaftMessageBatch {
+  fromNodeId: number;
+  toNodeId: number;
+  /** The sender's hybrid clock: the receiver's clock moves past it. */
   now: Timestamp;
+  messages: RaftMessageRequest[];
 }
 
 /** One chunk of a snapshot stream (snapshot/*.ts define the payloads). */
@@ -47,8 +56,8 @@ export interface SnapshotHeader {
 }
 
 export interface RaftTransport {
-  /** Sends Raft messages (fire and forget). */
-  send(batch: RaftMessageRequest[]): void;
+  /** Sends a batch of Raft messages to one node (fire and forget). */
+  send(batch: RaftMessageBatch): void;
   /**
    * Streams a snapshot to another store: resolves once the receiver has staged it and handed the
    * MsgSnap to its replica, rejects if it failed anywhere on the way (then the sender reports the
@@ -60,7 +69,7 @@ export interface RaftTransport {
 /** The transport of a store that has no peers (single-node mode): nothing is ever sent. */
 export const noTransport: RaftTransport = {
   send(batch) {
-    if (batch.length > 0) throw new Error(`a store without peers was asked to send ${batch.length} raft messages (to node ${batch[0]?.toNodeId})`);
+    throw new Error(`a store without peers was asked to send ${batch.messages.length} raft messages (to node ${batch.toNodeId})`);
   },
   sendSnapshot() {
     return Promise.reject(new Error('a store without peers cannot send snapshots'));

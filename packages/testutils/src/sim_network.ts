@@ -8,7 +8,7 @@
 import type { BatchRequest, BatchResponse } from '@strata/kv';
 import { SendFailedError } from '@strata/kvclient';
 import type { NodeDialer } from '@strata/kvclient';
-import type { RaftMessageRequest, RaftTransport, SnapshotChunk, SnapshotHeader, Store } from '@strata/store';
+import type { RaftMessageBatch, RaftTransport, SnapshotChunk, SnapshotHeader, Store } from '@strata/store';
 import type { SimScheduler } from './sim_scheduler.js';
 
 export interface NetworkFaults {
@@ -88,21 +88,21 @@ export class SimNetwork {
   /** The transport a store uses to reach the others. */
   transportFor(nodeId: number): RaftTransport {
     return {
-      send: (batch: RaftMessageRequest[]) => {
-        for (const req of batch) {
-          this.stats.sent++;
-          if (this.rand() < this.faults.dropRate) {
-            this.stats.dropped++;
-            continue;
-          }
-          const copies = this.rand() < this.faults.dupRate ? 2 : 1;
-          if (copies === 2) this.stats.duplicated++;
-          for (let i = 0; i < copies; i++) {
-            this.sched.after(this.delay(), () => {
-              if (!this.reachable(nodeId, req.toNodeId)) return;
-              this.storeOf(req.toNodeId)?.handleRaftMessage(req);
-            });
-          }
+      send: (batch: RaftMessageBatch) => {
+        // One batch per node pair and round rides one connection: it is delayed, lost or
+        // duplicated as a whole.
+        this.stats.sent += batch.messages.length;
+        if (this.rand() < this.faults.dropRate) {
+          this.stats.dropped += batch.messages.length;
+          return;
+        }
+        const copies = this.rand() < this.faults.dupRate ? 2 : 1;
+        if (copies === 2) this.stats.duplicated += batch.messages.length;
+        for (let i = 0; i < copies; i++) {
+          this.sched.after(this.delay(), () => {
+            if (!this.reachable(nodeId, batch.toNodeId)) return;
+            this.storeOf(batch.toNodeId)?.handleRaftBatch(batch);
+          });
         }
       },
       sendSnapshot: (header: SnapshotHeader, chunks: AsyncIterable<SnapshotChunk>) => this.streamSnapshot(nodeId, header, chunks),

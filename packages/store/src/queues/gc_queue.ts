@@ -59,7 +59,9 @@ export class GcQueue {
   async pass(): Promise<number> {
     let sent = 0;
     for (const r of this.store.replicas.values()) {
-      if (!r.holdsValidLease()) continue;
+      // A quiesced leader with keys to collect is woken (the GC request waits for its lease).
+      const asleep = r.isLeader && r.raw.isQuiesced() && (this.pending.get(r.rangeId)?.size ?? 0) > 0;
+      if (!r.holdsValidLease() && !asleep) continue;
       const threshold = this.threshold();
       if (threshold <= r.gcThreshold) continue;
       this.sweep(r, threshold);

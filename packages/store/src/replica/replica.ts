@@ -20,7 +20,7 @@
 import { AmbiguousResultError, NotLeaseholderError, PgError, RangeNotFoundError, ReplicaUnavailableError, SqlState, assert, logger, makeTimestamp, sleep, wallMs } from '@strata/common';
 import type { HybridClock, Logger, Timers, Timestamp } from '@strata/common';
 import type { BatchHeader, BatchRequest, BatchResponse, Engine, KvResponse, WriteBatch } from '@strata/kv';
-import { ConfChangeType, ProposalDroppedError, RawNode, StateType, mulberry32 } from '@strata/raft';
+import { ConfChangeType, MessageType, ProposalDroppedError, RawNode, StateType, message, mulberry32 } from '@strata/raft';
 import type { ConfState, Entry, HardState, Message, Ready } from '@strata/raft';
 import type { TsEngine } from '@strata/ts';
 import { commandFor } from '../batcheval/index.js';
@@ -108,6 +108,8 @@ export class Replica {
   /** Set while a snapshot is being installed: the store's rounds and queues leave the replica alone. */
   installing = false;
   lastHardState: HardState;
+  /** Ticks since the last request or proposal (the store quiesces a range idle long enough). */
+  idleTicks = 0;
   private queue: Proposal[] = [];
   private readonly inflight = new Map<string, Proposal>();
   private leaseRequested = false;
@@ -165,6 +167,17 @@ export class Replica {
     return this.raw.raft.state === StateType.Leader;
   }
 
+  /**
+   * Whether the range may quiesce: fully replicated and applied here, nothing in flight (no
+   * proposal, no apply waiting, no snapshot being installed) and a single-voter range never does
+   * (ticking it is free and its lease needs no heartbeats).
+   */
+  canQuiesce(): boolean {
+    if (!this.desc || this.failed || this.removed || this.installing || this.applyBlocked || this.pendingApply.length > 0) return false;
+    if (this.queue.length > 0 || this.inflight.size > 0 || confStateOf(this.desc).voters.length < 2) return false;
+    return this.raw.canQuiesce();
+  }
+
   /** Where replicas not (yet) in this replica's descriptor live, learned from their messages. */
   private readonly peers = new Map<number, number>();
 
@@ -193,6 +206,7 @@ export class Replica {
 
   /** Evaluates a batch on this replica (the caller routed it here: this store holds the range). */
   async send(ba: BatchRequest): Promise<BatchResponse> {
+    this.idleTicks = 0;
     const clock = this.host.clock;
     clock.update(ba.header.now);
     if (ba.header.timestamp > 0n) clock.update(ba.header.timestamp);
@@ -271,7 +285,11 @@ export class Replica {
    */
   async waitForLease(): Promise<void> {
     if (this.holdsValidLease()) return;
-    this.raw.wake();
+    if (this.raw.isQuiesced()) {
+      this.raw.wake();
+      // A woken leader renews its lease with a heartbeat round now rather than at the next tick.
+      if (this.isLeader) this.raw.raft.step(message({ type: MessageType.Beat, from: this.replicaId }));
+    }
     this.host.schedule(this);
     const timers = this.host.timers;
     const deadline = timers.now() + leaseWaitMs;
@@ -338,6 +356,7 @@ export class Replica {
     if (this.queue.length >= proposalQueueMax) {
       return Promise.reject(new PgError(SqlState.InsufficientResources, `range ${this.rangeId}: too many pending writes (${proposalQueueMax}); retry later`));
     }
+    this.idleTicks = 0;
     const id = newProposalId();
     const data = encodeCommand(id, leaseSeq, kind, body);
     const p = new Promise<number>((resolve, reject) => {
