@@ -43,6 +43,14 @@ export interface KvSender {
   beginTxn(): Promise<Timestamp>;
   get(key: Uint8Array, ts: Timestamp): Buffer | null;
   scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean): Iterable<{ key: Buffer; value: Buffer }>;
+  /**
+   * Reads through the leaseholder of the keys' range (lease, latches, timestamp cache): what a
+   * statement that can wait uses. The synchronous get/scan above serve the reads that cannot
+   * wait (a subquery drained inside an expression) from the local replica.
+   */
+  getManyAsync(keys: Buffer[], ts: Timestamp, txnId: string): Promise<(Buffer | null)[]>;
+  /** One page of [start, end) ascending: at most maxKeys rows; `resume` is where the next page starts. */
+  scanAsync(start: Buffer, end: Buffer, ts: Timestamp, maxKeys: number, txnId: string): Promise<{ rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null }>;
   /** Validates and applies; resolves with the commit timestamp once durable. */
   commit(req: CommitRequest & { txnId: string }): Promise<Timestamp>;
 }
@@ -98,6 +106,55 @@ export class Txn {
     }
     this.readKeys.set(k(key), key);
     return this.sender.get(key, this.readTs);
+  }
+
+  /** Point reads through the leaseholder (KvSender.getManyAsync), own writes first; recorded in the read set. */
+  async getManyAsync(keys: Buffer[]): Promise<(Buffer | null)[]> {
+    this.checkOpen();
+    const out: (Buffer | null)[] = new Array<Buffer | null>(keys.length).fill(null);
+    const remote: number[] = [];
+    keys.forEach((key, i) => {
+      const w = this.writes.get(k(key));
+      if (w) out[i] = w.value === null ? null : Buffer.from(w.value);
+      else remote.push(i);
+    });
+    if (!this.untracked) {
+      if (this.readKeys.size + remote.length > txnReadSetKeysMax) {
+        throw new PgError(SqlState.ProgramLimitExceeded, `transaction read set exceeds ${txnReadSetKeysMax} keys`);
+      }
+      for (const i of remote) this.readKeys.set(k(keys[i] as Buffer), keys[i] as Buffer);
+    }
+    if (remote.length > 0) {
+      const got = await this.sender.getManyAsync(
+        remote.map((i) => keys[i] as Buffer),
+        this.readTs,
+        this.id,
+      );
+      remote.forEach((i, j) => (out[i] = got[j] ?? null));
+    }
+    return out;
+  }
+
+  /**
+   * One page of the live key/values in [start, end) through the leaseholder, merged with this
+   * transaction's own writes in the part of the span the page covers; the span read is recorded
+   * in the read set. `resume`: where the next page starts (null: done).
+   */
+  async scanPage(start: Buffer, end: Buffer, maxKeys: number): Promise<{ rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null }> {
+    this.checkOpen();
+    const page = await this.sender.scanAsync(start, end, this.readTs, maxKeys, this.id);
+    const covered = page.resume ?? end;
+    if (!this.untracked) this.readSpans.push([start, covered]);
+    const own: KvWrite[] = [];
+    for (const w of this.writes.values()) {
+      if (Buffer.compare(w.key as Buffer, start) >= 0 && Buffer.compare(w.key as Buffer, covered) < 0) own.push(w);
+    }
+    if (own.length === 0) return page;
+    const merged = new Map<string, { key: Buffer; value: Buffer } | null>();
+    for (const r of page.rows) merged.set(k(r.key), r);
+    for (const w of own) merged.set(k(w.key), w.value === null ? null : { key: Buffer.from(w.key), value: Buffer.from(w.value) });
+    const rows = [...merged.values()].filter((r): r is { key: Buffer; value: Buffer } => r !== null).sort((a, b) => Buffer.compare(a.key, b.key));
+    return { rows, resume: page.resume };
   }
 
   /** A read that is not recorded in the read set (used only to find rows to lock). */

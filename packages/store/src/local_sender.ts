@@ -66,6 +66,35 @@ export class LocalSender implements KvSender {
     return mvccScan(this.store.engine, start, end, ts, reverse);
   }
 
+  async getManyAsync(keys: Buffer[], ts: Timestamp, txnId: string): Promise<(Buffer | null)[]> {
+    if (keys.length === 0) return [];
+    // One batch per range (one range in single-node mode).
+    const byRange = new Map<Replica, number[]>();
+    keys.forEach((key, i) => {
+      const r = this.store.replicaFor(key);
+      const list = byRange.get(r);
+      if (list) list.push(i);
+      else byRange.set(r, [i]);
+    });
+    const out: (Buffer | null)[] = new Array<Buffer | null>(keys.length).fill(null);
+    for (const [r, idx] of byRange) {
+      const res = await r.send({
+        header: { rangeId: r.rangeId, timestamp: ts, txn: { id: txnId, readTs: ts, uncertaintyLimit: ts, observed: [] }, now: this.store.clock.now() },
+        requests: idx.map((i) => ({ kind: 'get' as const, key: keys[i] as Buffer })),
+      });
+      res.responses.forEach((x, j) => {
+        if (x.kind === 'get') out[idx[j] as number] = x.value;
+      });
+    }
+    return out;
+  }
+
+  async scanAsync(start: Buffer, end: Buffer, ts: Timestamp, maxKeys: number, txnId: string): Promise<{ rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null }> {
+    const r = this.store.replicaFor(start);
+    const res = await this.request(r, { kind: 'scan', key: start, endKey: end, reverse: false, maxKeys }, ts, txnId);
+    return res.kind === 'scan' ? { rows: res.rows, resume: res.resume } : { rows: [], resume: null };
+  }
+
   async acquireLocks(txnId: string, keys: Buffer[]): Promise<void> {
     const first = keys[0];
     if (!first) return;

@@ -48,6 +48,9 @@ export function* batched(rows: Iterable<Row>, ctx: ExecCtx): Batches {
   if (batch.length > 0) yield batch;
 }
 
+/** Rows one scan request reads (a page): large enough to amortize a round trip, small enough to bound a response. */
+export const scanPageKeys = 1000;
+
 export interface Span {
   start: Buffer;
   end: Buffer;
@@ -70,7 +73,53 @@ export class TableScan implements Operator {
   ) {}
 
   exec(ctx: ExecCtx): Batches {
-    return batched(this.rows(ctx), ctx);
+    // Reads go through the range's leaseholder (KvSender's asynchronous reads) when the statement
+    // can wait (rule 2 of the yield contract); inside a synchronous drain they are local.
+    if (!canWait(ctx) || this.reverse) return batched(this.rows(ctx), ctx);
+    return this.pages(ctx);
+  }
+
+  /** Scan pages and point reads as requests, the driver waiting for each (yield contract rule 2). */
+  private *pages(ctx: ExecCtx): Batches {
+    const txn: Txn = ctx.txn;
+    const primary = this.index.id === this.codec.table.primaryIndex.id;
+    let out: Row[] = [];
+    const emit = function* (rows: Row[]): Generator<Row[]> {
+      for (const r of rows) {
+        out.push(r);
+        ctx.work++;
+        if (out.length >= batchRowsMax) {
+          yield out;
+          out = [];
+        }
+      }
+    };
+    /** Rows of index values: primary values are rows; secondary ones are joined with one batched read. */
+    const rowsOf = function* (this: TableScan, values: Buffer[]): Generator<Row[], Row[]> {
+      if (primary) return values.map((v) => decodeRow(this.codec.table, v, this.codec.colIndexById));
+      const c = this.codec;
+      const keys = values.map((v) => primaryKeyFromValues(c, decodeIndexValue(v, c.pkPositions.length)));
+      let raws: (Buffer | null)[] = [];
+      yield waitFor(txn.getManyAsync(keys).then((r) => (raws = r)));
+      // An index entry without its row cannot exist in a committed state.
+      return raws.filter((r): r is Buffer => r !== null).map((r) => decodeRow(c.table, r, c.colIndexById));
+    }.bind(this);
+    for (const span of this.spans(ctx)) {
+      if (span.point) {
+        let got: (Buffer | null)[] = [];
+        yield waitFor(txn.getManyAsync([span.start]).then((r) => (got = r)));
+        const v = got[0];
+        if (v) yield* emit(yield* rowsOf([v]));
+        continue;
+      }
+      for (let from: Buffer | null = span.start; from !== null; ) {
+        let page: { rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null } = { rows: [], resume: null };
+        yield waitFor(txn.scanPage(from, span.end, scanPageKeys).then((p) => (page = p)));
+        yield* emit(yield* rowsOf(page.rows.map((r) => r.value)));
+        from = page.resume;
+      }
+    }
+    if (out.length > 0) yield out;
   }
 
   private *rows(ctx: ExecCtx): Generator<Row> {
