@@ -10,6 +10,7 @@
  * full, user errors).
  */
 import type { Timestamp } from '@strata/common';
+import type { TsHeaderSummarizer, TsScanPage, TsScanSpec } from '@strata/ts';
 import type { KvWrite } from './batch.js';
 
 /** A transaction as the replicas see it. */
@@ -87,7 +88,12 @@ export type KvRequest =
    */
   | { kind: 'gc'; keys: Buffer[]; threshold: Timestamp }
   /** The range's descriptor as this replica has applied it (no lease needed). */
-  | { kind: 'rangeDescriptor' };
+  | { kind: 'rangeDescriptor' }
+  /**
+   * A page of a scan of a table's entity group in the range (@strata/ts scan_spec.ts): devices
+   * after `after`, about `rowsMax` rows. `summarize` travels only within a process.
+   */
+  | { kind: 'tsScan'; spec: TsScanSpec; after: number | null; rowsMax: number; summarize?: TsHeaderSummarizer };
 
 export type KvResponse =
   | { kind: 'get'; value: Buffer | null }
@@ -99,7 +105,8 @@ export type KvResponse =
   | { kind: 'ts' }
   | { kind: 'computeChecksum'; index: number }
   | { kind: 'gc' }
-  | { kind: 'rangeDescriptor'; descriptor: Buffer };
+  | { kind: 'rangeDescriptor'; descriptor: Buffer }
+  | { kind: 'tsScan'; page: TsScanPage };
 
 export interface BatchRequest {
   header: BatchHeader;

@@ -172,7 +172,7 @@ export class SqlEngine {
       for (const t of view.allTables()) {
         if (t.kind !== 'ts' || !t.ts) continue;
         const seconds = t.ts.retentionSeconds || dbs.get(t.parentId)?.ts?.retentionSeconds || 0;
-        if (seconds <= 0 || !ts.tsTable(t.id)) continue;
+        if (seconds <= 0) continue;
         await ts.proposeTsRetain(t.id, nowUs - seconds * 1_000_000);
         n++;
       }
@@ -197,7 +197,7 @@ export class SqlEngine {
     const threads = Number(this.clusterSetting('immediate_compression.threads', txn));
     let n = 0;
     for (const t of tables) {
-      if (t.kind !== 'ts' || !t.ts || !ts.tsTable(t.id)) continue;
+      if (t.kind !== 'ts' || !t.ts) continue;
       await ts.proposeTsReorganize(t.id, encodeTsReorganize({ tableId: t.id, beforeUs: nowUs - t.ts.activeTimeSeconds * 1_000_000, dedup, storage, threads }));
       n++;
     }

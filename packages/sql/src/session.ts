@@ -51,7 +51,6 @@ import {
   toTsValue,
   tsColumnDescs,
   tsDeletePayload,
-  tsEntityOf,
   tsSchemaOf,
   tsRowsPerCommandMax,
   tsScanColumns,
@@ -1240,11 +1239,11 @@ export class Session {
         const state = { count: 0 };
         const batches = (function* (): Batches {
           const combos = primaryCombos(t, bounds, ctx);
-          const table = ctx.ts?.tsTable(t.id);
-          const seen = new Set<number>();
-          for (const c of combos) {
-            const id = table ? tsEntityOf(t, table, c) : undefined;
-            if (id !== undefined) seen.add(id);
+          // The devices that exist among them (the row count): their newest rows, no column decoded.
+          const seen = new Set<string>();
+          for (const b of new TsScan(tsScanColumns(t), t, bounds, true, new Set()).rawBatches(ctx)) {
+            if (Array.isArray(b)) yield b;
+            else seen.add(JSON.stringify(b.tags, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
           }
           const updates: [number, TsValue][] = changes.map((ch) => {
             const v = toTsValue(assignValue(ch.ev([], ctx), ch.type, ch.col, ctx), ch.col.type, ch.col.name);
@@ -1287,7 +1286,7 @@ export class Session {
       start(ctx) {
         const state = { count: 0 };
         const batches = (function* (): Batches {
-          for (const _ of counter.visitRows(ctx, () => state.count++)) yield [];
+          for (const y of counter.visitRows(ctx, () => state.count++)) yield y;
         })();
         return { batches, state };
       },

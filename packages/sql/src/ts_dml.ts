@@ -7,11 +7,11 @@
  * completes and a later ROLLBACK does not undo them.
  */
 import { PgError, SqlState } from '@strata/common';
-import { ColumnType, convertColumn, encodeTsDelete, encodeTsWrite, getInt64AsNumber, getInt64AsSafeNumber, halvesOf, nullColumn, positionsById, remapValues, sameIds, tsStorageDefault } from '@strata/ts';
-import type { BlockHeader, BlockPrune, ColumnData, DedupRule, TsSchema, TsTable, TsValue } from '@strata/ts';
+import { ColumnType, convertColumn, encodeTsDelete, encodeTsWrite, getInt64AsNumber, getInt64AsSafeNumber, halvesOf, nullColumn, positionsById, sameIds, tsStorageDefault } from '@strata/ts';
+import type { BlockHeader, ColumnData, DedupRule, TsHeaderSummarizer, TsPruneOp, TsScanPage, TsScanSpec, TsSchema, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './exec/context.js';
-import { batched } from './exec/operators.js';
+import { batchRowsMax, canWait, waitFor } from './exec/context.js';
 import type { SqlType, Value } from './types/types.js';
 import { tagIdsOf, tsDefaults } from './ts_ddl.js';
 import { tsStorageOf } from './settings.js';
@@ -33,7 +33,10 @@ export interface TsSender {
   proposeTsReorganize(tableId: number, payload: Buffer): Promise<void>;
   /** Resolves when reorganization started so far has finished and been switched in. */
   tsReorganized(): Promise<void>;
-  tsTable(tableId: number): TsTable | undefined;
+  /** A page of a TS scan from the leaseholder of the table's range (scan_spec.ts). */
+  tsScan(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): Promise<TsScanPage>;
+  /** The same without waiting (inside a synchronous drain): the local replica must hold the lease. */
+  tsScanSync(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): TsScanPage;
 }
 
 /** Rows per proposed TS write command (a statement with more rows proposes several). */
@@ -268,27 +271,52 @@ export class TsScan implements Operator {
     return new TsScan(this.columns, this.t, o.bounds ?? this.bounds, o.latestOnly ?? this.latestOnly, o.needed === undefined ? this.needed : o.needed);
   }
 
-  exec(ctx: ExecCtx): Batches {
-    return batched(tsScanRows(this.t, ctx, this.bounds, this.latestOnly, this.needed), ctx);
+  *exec(ctx: ExecCtx): Batches {
+    const t = this.t;
+    const types = t.columns.map((c) => c.type);
+    const want = types.map((_t, c) => c === 0 || !this.needed || this.needed.has(c));
+    let out: Row[] = [];
+    for (const b of tsBatches(t, ctx, this.bounds, this.latestOnly, this.needed)) {
+      if (Array.isArray(b)) {
+        yield b; // a yield point, maybe waiting for the next page
+        continue;
+      }
+      for (const row of batchRows(b, types, want)) {
+        out.push(row);
+        ctx.work++;
+        if (out.length >= batchRowsMax) {
+          yield out;
+          out = [];
+        }
+      }
+      if (out.length > 0) {
+        yield out;
+        out = [];
+      }
+    }
   }
 
-  /** The scan's batches as stored: per entity, its tag values (SQL values) and decoded columns. */
-  rawBatches(ctx: ExecCtx, summarize: TsBlockSummarizer | null = null): Generator<{ tags: Value[]; columns: ColumnData[]; keep: Uint8Array | null }> {
+  /** The scan's batches as stored: per entity, its tag values (SQL values) and decoded columns; or yield points. */
+  rawBatches(ctx: ExecCtx, summarize: TsBlockSummarizer | null = null): Generator<TsScanItem> {
     return tsBatches(this.t, ctx, this.bounds, this.latestOnly, this.needed, summarize);
   }
 
   /**
    * Calls `fn` for every row with one reused row array (the caller must copy what it keeps),
-   * yielding between entities so long scans stay cancellable. Saves a row object per row for
-   * consumers that fold rows (aggregation).
+   * yielding an empty batch between entities (a yield point, maybe carrying a wait: forward it as
+   * is) so long scans stay cancellable. Saves a row object per row for consumers that fold rows.
    */
-  *visitRows(ctx: ExecCtx, fn: (row: Row) => void): Generator<void> {
+  *visitRows(ctx: ExecCtx, fn: (row: Row) => void): Generator<Row[]> {
     const t = this.t;
     const types = t.columns.map((c) => c.type);
     const nTags = t.ts?.tags.length ?? 0;
     const row: Row = new Array<Value>(types.length + nTags).fill(null);
     const want = types.map((_t, c) => c === 0 || !this.needed || this.needed.has(c));
     for (const b of tsBatches(t, ctx, this.bounds, this.latestOnly, this.needed)) {
+      if (Array.isArray(b)) {
+        yield b;
+        continue;
+      }
       for (let g = 0; g < nTags; g++) row[types.length + g] = b.tags[g] as Value;
       const n = (b.columns[0] as ColumnData).values.length;
       const read = columnReaders(b.columns, types, want);
@@ -301,7 +329,7 @@ export class TsScan implements Operator {
         }
         fn(row);
       }
-      yield;
+      yield [];
     }
   }
 
@@ -316,14 +344,6 @@ export class TsScan implements Operator {
     if ((this.bounds.metricFilters ?? []).length > 0) parts.push('block min/max');
     return { label: `ts scan ${this.t.name} (${parts.length > 0 ? parts.join(', ') : 'all entities, all time'})`, children: [] };
   }
-}
-
-/** The engine's entity for a full tag vector in the descriptor's tag layout, if it exists. */
-export function tsEntityOf(t: TableDesc, table: TsTable, combo: TsValue[]): number | undefined {
-  const tags = table.tags;
-  if (!tags) return undefined;
-  const info = t.ts as NonNullable<TableDesc['ts']>;
-  return tags.lookup(remapValues(combo, tagIdsOf(info), info.tags.map((g) => columnTypeOf(g.type)), tags.ids, tags.types));
 }
 
 /**
@@ -366,9 +386,6 @@ const pruneTests: Record<string, (min: number, max: number, c: number) => boolea
   '=': (min, max, c) => min <= c && c <= max,
 };
 
-/** Value combinations a tag index is probed with at most (more: the tags are filtered one by one). */
-const tagIndexCombosMax = 10_000;
-
 /** A tag index whose every tag the bounds pin with = / IN (descriptor tag positions), if any. */
 function usableTagIndex(t: TableDesc, bounds: TsScanBounds): { name: string; positions: number[] } | undefined {
   const info = t.ts as NonNullable<TableDesc['ts']>;
@@ -378,15 +395,6 @@ function usableTagIndex(t: TableDesc, bounds: TsScanBounds): { name: string; pos
     if (positions.every((p) => p >= 0 && pinned.has(p))) return { name: idx.name, positions };
   }
   return undefined;
-}
-
-function* cartesian(lists: TsValue[][]): Generator<TsValue[]> {
-  if (lists.length === 0) {
-    yield [];
-    return;
-  }
-  const [first, ...rest] = lists as [TsValue[], ...TsValue[][]];
-  for (const v of first) for (const tail of cartesian(rest)) yield [v, ...tail];
 }
 
 /** The key form of a primary-tag constant, or undefined if no stored entity can equal it. */
@@ -405,121 +413,127 @@ function tagKeyValue(v: Value, t: SqlType): TsValue | undefined {
   }
 }
 
-/** The scan's batches: per entity, its converted tag values and its columns in timestamp order. */
 /**
- * Takes a block's rows into account from its header alone (TsTable BlockSummarizer), given the
- * entity's tag values; positions are descriptor column positions.
+ * Takes a block's rows into account from its header alone (header aggregates), given the
+ * device's tag values; positions are the group's layout positions of the block's columns, which
+ * equals the descriptor's when this is offered (scan_spec.ts).
  */
 export type TsBlockSummarizer = (tags: Value[], h: BlockHeader, positions: number[], types: ColumnType[]) => boolean;
 
-function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null, summarize: TsBlockSummarizer | null = null): Generator<{ tags: Value[]; columns: ColumnData[]; keep: Uint8Array | null }> {
-  const table = ctx.ts?.tsTable(t.id);
-  if (!table) return; // nothing written yet
+/** A device's rows as the scan returns them (SQL tag values, columns in the descriptor's layout). */
+export interface TsRowBatch {
+  tags: Value[];
+  columns: ColumnData[];
+  /** Rows that can pass the metric conditions (null: all). */
+  keep: Uint8Array | null;
+}
+
+/** What a TS scan yields: a device's batch, or a yield point (an empty batch, maybe waiting for a page). */
+export type TsScanItem = TsRowBatch | Row[];
+
+/** Rows a scan page holds at most (whole devices: a device never spans pages). */
+export const tsScanPageRows = 64 * 1024;
+
+/** The scan request for bounds evaluated now (null: it selects nothing). */
+export function tsScanSpecOf(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): TsScanSpec | null {
   const range = evalTimeRange(bounds, ctx);
-  if (!range) return;
-  const { lo, hi } = range;
-  let entities: number[] | null = null;
+  if (!range) return null;
   const info = t.ts as NonNullable<TableDesc['ts']>;
-  const map = layoutMap(t, table);
-  if (bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null) && table.tags) {
-    // Every primary tag is pinned: look the entities up instead of scanning all of them.
-    const ids = new Set<number>();
-    for (const c of primaryCombos(t, bounds, ctx)) {
-      const id = tsEntityOf(t, table, c);
-      if (id !== undefined) ids.add(id);
-    }
-    entities = [...ids].sort((a, b) => a - b);
+  const tagIds = tagIdsOf(info);
+  const columnIds = tsColumnIds(t);
+  const entities = bounds.tagValues.length > 0 && bounds.tagValues.every((x) => x !== null) ? primaryCombos(t, bounds, ctx) : null;
+  const tagFilters = bounds.tagFilters.map((f) => {
+    const type = (info.tags[f.pos] as { type: SqlType }).type;
+    return { tagId: tagIds[f.pos] as number, allowed: f.values(ctx).map((v) => tagKeyValue(v, type)).filter((v): v is TsValue => v !== undefined) };
+  });
+  const index = entities ? undefined : usableTagIndex(t, bounds);
+  const prune: TsScanSpec['prune'] = [];
+  for (const f of bounds.metricFilters ?? []) {
+    const raw = f.value(ctx);
+    const value = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : NaN;
+    if (!Number.isSafeInteger(value) || !(f.op in pruneTests)) continue;
+    prune.push({ columnId: columnIds[f.col] as number, op: f.op as TsPruneOp, value });
   }
-  if (bounds.tagFilters.length > 0 && table.tags) {
-    // = / IN on other tags: keep the devices whose tags match, before reading any of their data.
-    const tags = table.tags;
-    const filters = bounds.tagFilters.map((f) => {
-      const type = (info.tags[f.pos] as { type: SqlType }).type;
-      return { pos: map.tagPos[f.pos] ?? -1, allowed: f.values(ctx).map((v) => tagKeyValue(v, type)).filter((v) => v !== undefined) };
-    });
-    const index = entities ? undefined : usableTagIndex(t, bounds);
-    let candidates: number[] | null = null;
-    if (index) {
-      // Every tag of a tag index is pinned: look the devices up in its hash index.
-      const positions = index.positions.map((p) => map.tagPos[p] ?? -1);
-      const valueLists = index.positions.map((p) => (filters.find((f) => f.pos === map.tagPos[p]) as { allowed: TsValue[] }).allowed);
-      const combos = valueLists.reduce((n, l) => n * l.length, 1);
-      if (positions.every((p) => p >= 0) && combos <= tagIndexCombosMax) {
-        const ids = new Set<number>();
-        for (const combo of cartesian(valueLists)) for (const id of tags.lookupBy(positions, combo)) ids.add(id);
-        candidates = [...ids].sort((a, b) => a - b);
-      }
-    }
-    const all = entities ?? candidates ?? Array.from({ length: tags.entityCount() }, (_x, i) => i + 1);
-    entities = all.filter((id) => {
-      const vals = tags.tagsOf(id) ?? [];
-      return filters.every((f) => f.allowed.some((a) => a === (f.pos < 0 ? null : vals[f.pos])));
-    });
-  }
-  const tagTypes = info.tags.map((g) => g.type);
-  const dedup = dedupRuleOf(ctx.clusterSetting('ts.dedup.rule'));
-  // The newest-row shortcut picks the last written row among equal timestamps: right for override
-  // (and keep, where any is right); merge and discard need the full resolution.
-  const latest = latestOnly && (dedup === 'override' || dedup === 'keep') && !table.hasDeletes();
-  const prune: BlockPrune[] = [];
-  /** The same conditions on descriptor positions, to drop failing rows before they become rows. */
+  return {
+    tableId: t.id,
+    lo: range.lo,
+    hi: range.hi,
+    tagIds,
+    tagTypes: info.tags.map((g) => columnTypeOf(g.type)),
+    entities,
+    tagFilters,
+    tagIndex: index ? index.positions.map((p) => tagIds[p] as number) : null,
+    columnIds: needed ? [...needed].map((c) => columnIds[c] as number) : null,
+    columnLayout: { ids: columnIds, types: t.columns.map((c) => columnTypeOf(c.type)) },
+    prune,
+    dedup: dedupRuleOf(ctx.clusterSetting('ts.dedup.rule')),
+    latestOnly,
+  };
+}
+
+/**
+ * The scan: pages of devices requested from the leaseholder of the table's range (the driver
+ * waits for each: yield contract rule 2; inside a synchronous drain the local replica answers),
+ * each device's tags as SQL values and its columns in the descriptor's layout.
+ */
+function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null, summarize: TsBlockSummarizer | null = null): Generator<TsScanItem> {
+  const sender = ctx.ts;
+  if (!sender) return;
+  const spec = tsScanSpecOf(t, ctx, bounds, latestOnly, needed);
+  if (!spec) return;
+  const tagTypes = (t.ts as NonNullable<TableDesc['ts']>).tags.map((g) => g.type);
+  const tagValues = (raw: TsValue[]): Value[] => tagTypes.map((ty, i) => (raw[i] === null || raw[i] === undefined ? null : fromTs(raw[i], ty)));
+  // The same conditions as the block pruning, on descriptor positions: rows failing them are
+  // dropped before they become rows.
   const descPrune: { col: number; test: (v: number) => boolean }[] = [];
   for (const f of bounds.metricFilters ?? []) {
     const raw = f.value(ctx);
     const c = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : NaN;
-    const col = map.columnPos[f.col] ?? -1;
-    if (!Number.isSafeInteger(c) || col < 0) continue;
     const test = pruneTests[f.op];
-    if (!test) continue;
-    prune.push({ col, test: (min, max) => test(min, max, c) });
+    if (!Number.isSafeInteger(c) || !test) continue;
     descPrune.push({ col: f.col, test: (v) => test(v, v, c) });
   }
-  const engineNeeded = needed && !map.columnsSame ? new Set([...needed].map((c) => map.columnPos[c] ?? -1).filter((p) => p >= 0)) : needed;
-  const tagsOf = (entityId: number): Value[] => {
-    let rawTags = table.tags?.tagsOf(entityId) ?? [];
-    if (!map.tagsSame) rawTags = remapValues(rawTags, table.tags?.ids ?? [], table.tags?.types ?? [], map.descTagIds, map.descTagTypes);
-    return tagTypes.map((ty, i) => (rawTags[i] === null || rawTags[i] === undefined ? null : fromTs(rawTags[i], ty)));
-  };
-  const summarizer = summarize ? (id: number, h: BlockHeader, positions: number[], types: ColumnType[]) => summarize(tagsOf(id), h, positions, types) : null;
-  for (const b of latest ? table.latest(entities) : table.scan(entities, lo, hi, { columns: engineNeeded, dedup, prune: prune.length > 0 ? prune : null, summarize: map.columnsSame && prune.length === 0 ? summarizer : null })) {
-    const columns = map.columnsSame ? b.columns : mapColumns(b.columns, map);
-    yield { tags: tagsOf(b.entityId), columns, keep: rowMask(columns, descPrune) };
+  const summarizer = summarize ? (tags: TsValue[], h: BlockHeader, positions: number[], types: ColumnType[]) => summarize(tagValues(tags), h, positions, types) : null;
+  let map: LayoutMap | null = null;
+  for (let after: number | null = null; ; ) {
+    let page: TsScanPage = { layout: null, batches: [], resumeAfter: null };
+    if (canWait(ctx)) yield waitFor(sender.tsScan(spec, after, tsScanPageRows, summarizer).then((p) => (page = p)));
+    else page = sender.tsScanSync(spec, after, tsScanPageRows, summarizer);
+    const layout = page.layout;
+    if (!layout) return;
+    if (!map || !sameIds(map.engineIds, layout.ids) || map.engineTypes.some((ty, i) => ty !== layout.types[i])) map = layoutMap(t, layout);
+    for (const b of page.batches) {
+      const columns = map.columnsSame ? b.columns : mapColumns(b.columns, map);
+      yield { tags: tagValues(b.tags), columns, keep: rowMask(columns, descPrune) };
+    }
+    if (page.resumeAfter === null) return;
+    after = page.resumeAfter;
   }
 }
 
 /**
- * How the engine's layout of a table relates to the descriptor's. They differ between an ALTER
+ * How the group's layout of a table relates to the descriptor's. They differ between an ALTER
  * TABLE's commit and the application of its schema change in the engine (and for commands in
- * flight then); columns and tags are matched by id and converted (packages/ts/src/schema.ts).
+ * flight then); columns are matched by id and converted (packages/ts/src/schema.ts).
  */
 interface LayoutMap {
+  engineIds: number[];
+  engineTypes: ColumnType[];
   columnsSame: boolean;
-  tagsSame: boolean;
   /** Per descriptor column: its engine position (-1: not in the engine yet), and its engine type. */
   columnPos: number[];
   descTypes: ColumnType[];
-  descTagIds: number[];
-  descTagTypes: ColumnType[];
-  /** Per descriptor tag: its engine position (-1: none). */
-  tagPos: number[];
 }
 
-function layoutMap(t: TableDesc, table: TsTable): LayoutMap {
-  const info = t.ts as NonNullable<TableDesc['ts']>;
+function layoutMap(t: TableDesc, layout: { ids: number[]; types: ColumnType[] }): LayoutMap {
   const ids = tsColumnIds(t);
   const descTypes = t.columns.map((c) => columnTypeOf(c.type));
-  const descTagIds = tagIdsOf(info);
-  const descTagTypes = info.tags.map((g) => columnTypeOf(g.type));
-  const engineTagIds = table.tags?.ids ?? [];
-  const engineTagTypes = table.tags?.types ?? [];
   return {
-    columnsSame: sameIds(ids, table.layout.ids) && descTypes.every((ty, i) => ty === table.layout.types[i]),
-    tagsSame: sameIds(descTagIds, engineTagIds) && descTagTypes.every((ty, i) => ty === engineTagTypes[i]),
-    columnPos: positionsById(table.layout.ids, ids),
+    engineIds: layout.ids,
+    engineTypes: layout.types,
+    columnsSame: sameIds(ids, layout.ids) && descTypes.every((ty, i) => ty === layout.types[i]),
+    columnPos: positionsById(layout.ids, ids),
     descTypes,
-    descTagIds,
-    descTagTypes,
-    tagPos: positionsById(engineTagIds, descTagIds),
   };
 }
 
@@ -550,23 +564,20 @@ function columnReaders(columns: ColumnData[], types: SqlType[], want: boolean[])
   });
 }
 
-function* tsScanRows(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly: boolean, needed: Set<number> | null): Generator<Row> {
-  const types = t.columns.map((c) => c.type);
-  const want = types.map((_t, c) => c === 0 || !needed || needed.has(c));
-  for (const b of tsBatches(t, ctx, bounds, latestOnly, needed)) {
-    const tags = b.tags;
-    const n = (b.columns[0] as ColumnData).values.length;
-    const read = columnReaders(b.columns, types, want);
-    const keep = b.keep;
-    for (let r = 0; r < n; r++) {
-      if (keep && keep[r] === 0) continue;
-      const row: Row = new Array<Value>(types.length + tags.length);
-      for (let c = 0; c < types.length; c++) {
-        const f = read[c];
-        row[c] = f ? f(r) : null;
-      }
-      for (let g = 0; g < tags.length; g++) row[types.length + g] = tags[g] as Value;
-      yield row;
+/** A device batch's rows as SQL rows (data columns, then tags), skipping rows the mask drops. */
+function* batchRows(b: TsRowBatch, types: SqlType[], want: boolean[]): Generator<Row> {
+  const tags = b.tags;
+  const n = (b.columns[0] as ColumnData).values.length;
+  const read = columnReaders(b.columns, types, want);
+  const keep = b.keep;
+  for (let r = 0; r < n; r++) {
+    if (keep && keep[r] === 0) continue;
+    const row: Row = new Array<Value>(types.length + tags.length);
+    for (let c = 0; c < types.length; c++) {
+      const f = read[c];
+      row[c] = f ? f(r) : null;
     }
+    for (let g = 0; g < tags.length; g++) row[types.length + g] = tags[g] as Value;
+    yield row;
   }
 }

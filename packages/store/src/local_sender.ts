@@ -12,7 +12,8 @@
 import type { Timestamp } from '@strata/common';
 import { TsRequestKind, mvccGet, mvccScan, tablePrefix } from '@strata/kv';
 import type { BatchRequest, CommitRequest, KvRequest, KvResponse, KvSender } from '@strata/kv';
-import type { TsTable } from '@strata/ts';
+import { scanGroup } from '@strata/ts';
+import type { TsHeaderSummarizer, TsScanPage, TsScanSpec } from '@strata/ts';
 import type { Replica } from './replica/replica.js';
 import type { Store } from './store.js';
 
@@ -163,8 +164,20 @@ export class LocalSender implements KvSender {
     return this.store.queues.ts.settled(rewritesSettleMs);
   }
 
-  /** The table's entity group on this store (the range holding the table). */
-  tsTable(tableId: number): TsTable | undefined {
-    return this.store.ts.group(tableId, this.replicaForTable(tableId).rangeId);
+  /** A page of a TS scan, through the leaseholder of the range holding the table. */
+  async tsScan(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): Promise<TsScanPage> {
+    const r = this.replicaForTable(spec.tableId);
+    const res = await this.request(r, { kind: 'tsScan', spec, after, rowsMax, ...(summarize ? { summarize } : {}) }, this.store.clock.now());
+    return res.kind === 'tsScan' ? res.page : { layout: null, batches: [], resumeAfter: null };
+  }
+
+  /**
+   * The same page without waiting, for a scan inside a synchronous drain (a subquery evaluated in
+   * an expression): served by the local replica, which must hold the lease.
+   */
+  tsScanSync(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): TsScanPage {
+    const r = this.replicaForTable(spec.tableId);
+    if (!r.holdsValidLease()) throw r.notLeaseholder();
+    return scanGroup(this.store.ts.group(spec.tableId, r.rangeId), spec, after, rowsMax, summarize);
   }
 }

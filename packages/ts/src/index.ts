@@ -12,3 +12,4 @@ export * from './tags.js';
 export * from './engine.js';
 export * from './schema.js';
 export * from './reorganize.js';
+export * from './scan_spec.js';

@@ -7,7 +7,7 @@ import { T, compareValues, formatValue, hashKey } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import { addIntervals } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
-import { batchRowsMax, canWait, drain, waitFor, yieldEveryRows } from './context.js';
+import { batchRowsMax, canWait, drain, waitFor, waitOf, yieldEveryRows } from './context.js';
 import { estimateRowBytes, estimateValueBytes, outOfMemory } from './memory.js';
 import type { MemoryAccount } from './memory.js';
 import type { SpillFile, TempFiles } from './spill.js';
@@ -477,7 +477,7 @@ export class HashAggregate implements Operator {
      * A scan that can fold its rows straight into the aggregation (a TS scan, possibly under a
      * filter): rows arrive in one reused array instead of batches of new row objects.
      */
-    readonly fusedInput?: () => { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<void>; filter: Ev | null } | null,
+    readonly fusedInput?: () => { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<Row[]>; filter: Ev | null } | null,
   ) {}
 
   private newGroup(keys: Value[]): Group {
@@ -511,7 +511,7 @@ export class HashAggregate implements Operator {
   private *pass(
     ctx: ExecCtx,
     acct: MemoryAccount,
-    source: { batches: Batches } | { fused: { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<void>; filter: Ev | null } },
+    source: { batches: Batches } | { fused: { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<Row[]>; filter: Ev | null } },
     level: number,
   ): Batches {
     const groups = new Map<string, Group>();
@@ -592,9 +592,9 @@ export class HashAggregate implements Operator {
             if (pred(r, ctx) === true) consume(r);
           }
         : consume;
-      for (const _ of source.fused.visit(ctx, fn)) {
-        if (writes.length > 0) yield waitFor(Promise.all(writes.splice(0)));
-        else yield [];
+      for (const y of source.fused.visit(ctx, fn)) {
+        if (writes.length > 0) yield waitFor(Promise.all([...writes.splice(0), ...(waitOf(y) ? [waitOf(y)] : [])]));
+        else yield y;
       }
     } else {
       for (const b of source.batches) {

@@ -61,7 +61,7 @@ export class TsColumnarAggregate implements Operator {
           rows = n.value;
           break;
         }
-        yield [];
+        yield n.value;
       }
     } catch (e) {
       if (!(e instanceof NotExact)) throw e;
@@ -71,7 +71,7 @@ export class TsColumnarAggregate implements Operator {
     for (let i = 0; i < rows.length; i += batchRowsMax) yield rows.slice(i, i + batchRowsMax);
   }
 
-  private *fold(ctx: ExecCtx): Generator<void, Row[]> {
+  private *fold(ctx: ExecCtx): Generator<Row[], Row[]> {
     const groups = new Map<string, GroupState>();
     const order: GroupState[] = [];
     const nAggs = this.aggs.length;
@@ -146,6 +146,10 @@ export class TsColumnarAggregate implements Operator {
       return true;
     };
     for (const b of this.scan.rawBatches(ctx, fromHeader)) {
+      if (Array.isArray(b)) {
+        yield b; // a yield point (maybe waiting for the next page): forwarded as is
+        continue;
+      }
       const n = (b.columns[0] as ColumnData).values.length;
       if (n === 0) continue;
       if (b.keep) throw new NotExact(); // a row mask means a filter above: not this plan's case
@@ -181,7 +185,7 @@ export class TsColumnarAggregate implements Operator {
           if (v > (st.max[j] as number)) st.max[j] = v;
         }
       }
-      yield;
+      yield [];
     }
     if (order.length === 0 && this.groups.length === 0) order.push(newGroup([]));
     return order.map((g) => [...g.keys, ...this.aggs.map((a, j) => result(a, g, j))]);

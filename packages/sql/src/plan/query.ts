@@ -737,7 +737,7 @@ export class QueryPlanner {
       const aggCols = aggs.map((a) => ({ name: a.name, type: a.resultType }));
       postCols.push(...aggs.map((a) => ({ name: a.name, rel: null, type: a.resultType, hidden: true })));
       const input = op;
-      const fused = (): { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<void>; filter: Ev | null } | null => {
+      const fused = (): { visit(ctx: ExecCtx, fn: (r: Row) => void): Generator<Row[]>; filter: Ev | null } | null => {
         if (input instanceof TsScan) return { visit: (ctx, fn) => input.visitRows(ctx, fn), filter: null };
         if (input instanceof Filter && input.input instanceof TsScan) {
           const scan = input.input;

@@ -18,7 +18,7 @@ const kindOf: Record<TsRequestKind, CommandKind> = {
 };
 
 /** A latch key per TS table (no user key): TS commands of one table order against each other here. */
-function tsLatchKey(tableId: number): Buffer {
+export function tsLatchKey(tableId: number): Buffer {
   return new KeyWriter(16).byte(KeyspaceLocal).string('ts').int(tableId).finish();
 }
 

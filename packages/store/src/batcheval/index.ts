@@ -9,6 +9,7 @@ import { tsCommand } from './cmd_ts.js';
 import { gc } from './cmd_gc.js';
 import { computeChecksum } from './cmd_compute_checksum.js';
 import { rangeDescriptor } from './cmd_range_descriptor.js';
+import { tsScan } from './cmd_ts_scan.js';
 
 /** Every request kind's command: a missing kind is a compile error. */
 const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { kind: K }>> } = {
@@ -22,6 +23,7 @@ const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { 
   gc,
   computeChecksum,
   rangeDescriptor,
+  tsScan,
 };
 
 export function commandFor<R extends KvRequest>(r: R): RequestCommand<R> {

@@ -221,7 +221,7 @@ export class Replica {
         this.checkUsable();
         if (cmd.needsLease && !this.holdsValidLease()) throw this.notLeaseholder();
         // After the latches: a GC that held them may have raised the threshold meanwhile.
-        if (cmd.needsLease && req.kind !== 'ts' && req.kind !== 'computeChecksum' && req.kind !== 'gc' && ba.header.timestamp <= this.gcThreshold && ba.header.timestamp > 0n) {
+        if (cmd.needsLease && req.kind !== 'ts' && req.kind !== 'tsScan' && req.kind !== 'computeChecksum' && req.kind !== 'gc' && ba.header.timestamp <= this.gcThreshold && ba.header.timestamp > 0n) {
           throw new PgError(SqlState.SerializationFailure, `restart transaction: batch timestamp ${ba.header.timestamp} must be after replica GC threshold ${this.gcThreshold}`);
         }
         const res = await cmd.evaluate(this.evalContext(), ba.header, req);
