@@ -100,12 +100,28 @@ export class Txn {
     this.checkOpen();
     const w = this.writes.get(k(key));
     if (w) return w.value === null ? null : Buffer.from(w.value);
+    const p = this.prefetched.get(k(key));
+    if (p !== undefined) return p === null ? null : Buffer.from(p); // read (and recorded) by prefetch()
     if (this.untracked) return this.sender.get(key, this.readTs);
     if (this.readKeys.size >= txnReadSetKeysMax) {
       throw new PgError(SqlState.ProgramLimitExceeded, `transaction read set exceeds ${txnReadSetKeysMax} keys`);
     }
     this.readKeys.set(k(key), key);
     return this.sender.get(key, this.readTs);
+  }
+
+  /** Values prefetch() read at the current read timestamp (cleared when it moves). */
+  private readonly prefetched = new Map<string, Buffer | null>();
+
+  /**
+   * Reads keys through the leaseholder ahead of synchronous get()s that will ask for them (a
+   * statement's constraint checks for a batch of rows): get() then answers from what was read.
+   */
+  async prefetch(keys: Buffer[]): Promise<void> {
+    const need = keys.filter((key) => !this.writes.has(k(key)) && !this.prefetched.has(k(key)));
+    if (need.length === 0) return;
+    const got = await this.getManyAsync(need);
+    need.forEach((key, i) => this.prefetched.set(k(key), got[i] ?? null));
   }
 
   /** Point reads through the leaseholder (KvSender.getManyAsync), own writes first; recorded in the read set. */
@@ -176,6 +192,7 @@ export class Txn {
     this.holdsLocks = true;
     await this.sender.acquireLocks(this.id, keys);
     this.readTs = await this.sender.refresh({ txnId: this.id, readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans });
+    this.prefetched.clear();
     this.sender.trackTxn(this.id, this.readTs);
   }
 
@@ -187,6 +204,17 @@ export class Txn {
     this.untracked = true;
     try {
       return f();
+    } finally {
+      this.untracked = saved;
+    }
+  }
+
+  /** Runs async f with reads not recorded in the read set (nothing else may read meanwhile). */
+  async withUntrackedReadsAsync<T>(f: () => Promise<T>): Promise<T> {
+    const saved = this.untracked;
+    this.untracked = true;
+    try {
+      return await f();
     } finally {
       this.untracked = saved;
     }

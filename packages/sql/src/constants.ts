@@ -121,3 +121,10 @@ export const bulkListItemsMin = 1000;
 
 /** Folding long lists returns to the event loop after about this many tokens. */
 export const lexSliceTokens = 65_536;
+
+/**
+ * Rows whose constraint checks (foreign keys, primary key and unique entries) are fetched from the
+ * leaseholder in one batched request: enough to amortize a round trip, little enough to bound a
+ * request and keep the statement responsive.
+ */
+export const checkChunkRows = 256;

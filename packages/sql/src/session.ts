@@ -24,7 +24,8 @@ import { DEFAULT_MARKER, QueryPlanner, chooseIndex, conjuncts, tsDeleteBounds } 
 import type { PlannerEnv, ResolvedTable, VirtualTableDef } from './plan/query.js';
 import { Scope } from './plan/scope.js';
 import type { ScopeCol } from './plan/scope.js';
-import { drain, queryCanceled, waitOf, yieldEveryRows } from './exec/context.js';
+import { canWait, drain, queryCanceled, waitFor, waitOf, yieldEveryRows } from './exec/context.js';
+import { checkChunkRows } from './constants.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
 import type { Ev } from './exec/operators.js';
@@ -33,7 +34,7 @@ import { insertSource, joinTargets, lockKeysOf } from './plan/dml_sources.js';
 import { formatPgMemory, parsePgMemory } from './exec/memory.js';
 import { TempFiles } from './exec/spill.js';
 import type { PumpSink } from './exec/pump.js';
-import { assignValue, checkRow, deleteRow, findConflict, insertChecked, insertRow, makeWriter, uniqueViolation, updateRow } from './exec/mutate.js';
+import { assignValue, checkRow, deleteRow, findConflict, insertChecked, insertRow, makeWriter, prefetchChecks, uniqueViolation, updateRow } from './exec/mutate.js';
 import { CopyParser, formatCopyRow } from './copy.js';
 import type { CopyRow } from './copy.js';
 import { TsCopyBatch } from './ts_copy.js';
@@ -85,7 +86,7 @@ interface Compiled {
    * UPDATE/DELETE: the primary keys of the rows the statement will modify, found without
    * recording reads, so they can be locked first (null: do not lock, stay optimistic).
    */
-  lockKeys?: (ctx: ExecCtx) => Buffer[] | null;
+  lockKeys?: (ctx: ExecCtx) => Promise<Buffer[] | null>;
   /** Runs once every row has been produced (time-series INSERT proposes its rows here). */
   finish?: (ctx: ExecCtx) => Promise<void>;
 }
@@ -639,7 +640,7 @@ export class Session {
         const compiled = this.compiledFor(portal.prepared);
         const ctx = this.execCtx(portal.params);
         if (compiled.lockKeys) {
-          const keys = compiled.lockKeys(ctx);
+          const keys = await compiled.lockKeys(ctx);
           if (keys && keys.length > 0) await (this.txn as Txn).lockForWrite(keys);
         }
         const { batches, state } = compiled.start(ctx);
@@ -989,13 +990,26 @@ export class Session {
             state.count++;
             if (ret) out.push(ret.evs.map((e) => e(row, ctx)));
           };
-          if (s.source === 'default') handle(build([], [], []));
+          // Rows are checked in chunks: the keys their checks read are fetched from the
+          // leaseholder in batched requests first (the driver waits), then each row is handled.
+          const handleAll = function* (rows: Row[]): Generator<Row[]> {
+            if (rows.length > 0 && canWait(ctx)) yield waitFor(prefetchChecks(writer, rows, ctx));
+            for (const r of rows) handle(r);
+          };
+          if (s.source === 'default') yield* handleAll([build([], [], [])]);
           else if (valueRows) {
+            let chunk: Row[] = [];
             for (const vr of valueRows) {
               const vals = vr.evs.map((e) => (e ? e([], ctx) : null));
-              handle(build(vals, vr.types, vr.evs.map((e) => e === null)));
-              if (state.count % yieldEveryRows === 0) yield [];
+              chunk.push(build(vals, vr.types, vr.evs.map((e) => e === null)));
+              if (chunk.length >= checkChunkRows) {
+                yield* handleAll(chunk);
+                chunk = [];
+                if (out.length >= 1024) yield out.splice(0);
+                yield [];
+              }
             }
+            yield* handleAll(chunk);
           } else if (source) {
             const types = source.columns.map((c) => c.type);
             for (const batch of (source as Operator).exec(ctx)) {
@@ -1003,7 +1017,7 @@ export class Session {
                 yield batch;
                 continue;
               }
-              for (const r of batch) handle(build(r, types, r.map((v) => (v as unknown) === DEFAULT_MARKER)));
+              yield* handleAll(batch.map((r) => build(r, types, r.map((v) => (v as unknown) === DEFAULT_MARKER))));
               if (out.length >= 1024) yield out.splice(0);
             }
           }
@@ -1136,15 +1150,24 @@ export class Session {
           // Read every target row first, then write (no row is updated twice).
           const targets = source ? yield* drain(source, ctx) : yield* joinTargets(fullScan as Operator, fromOp as Operator, pred, ctx);
           const out: Row[] = [];
-          for (const full of targets) {
-            const old = full.slice(0, n);
-            const nr = old.slice();
-            for (const st of sets) nr[st.idx] = assignValue(st.ev(full, ctx), st.type, t.columns[st.idx] as ColumnDesc, ctx);
-            updateRow(writer, old, nr, ctx);
-            state.count++;
-            if (ret) out.push(ret.evs.map((e) => e(nr.concat(full.slice(n)), ctx)));
+          for (let at = 0; at < targets.length; at += checkChunkRows) {
+            const chunk = targets.slice(at, at + checkChunkRows);
+            const olds = chunk.map((full) => full.slice(0, n));
+            const news = chunk.map((full, i) => {
+              const nr = (olds[i] as Row).slice();
+              for (const st of sets) nr[st.idx] = assignValue(st.ev(full, ctx), st.type, t.columns[st.idx] as ColumnDesc, ctx);
+              return nr;
+            });
+            // The keys the new versions' checks read, fetched from the leaseholder first.
+            if (canWait(ctx)) yield waitFor(prefetchChecks(writer, news, ctx, olds));
+            chunk.forEach((full, i) => {
+              const nr = news[i] as Row;
+              updateRow(writer, olds[i] as Row, nr, ctx);
+              state.count++;
+              if (ret) out.push(ret.evs.map((e) => e(nr.concat(full.slice(n)), ctx)));
+            });
             if (out.length >= 1024) yield out.splice(0);
-            if (state.count % yieldEveryRows === 0) yield [];
+            yield [];
           }
           if (out.length > 0) yield out;
         })();
@@ -1342,28 +1365,44 @@ export class Session {
         given[ti] = true;
       });
       for (let i = 0; i < row.length; i++) if (!given[i] && writer.defaults[i]) row[i] = (writer.defaults[i] as Ev)([], ctx);
-      insertChecked(writer, row, ctx);
-      count++;
+      return row;
     };
+    /**
+     * Inserts rows in segments ending at the implicit commits: a segment's rows are built (a bad
+     * line fails before anything of its segment is written — all of it after the last commit),
+     * the keys their checks read are fetched from the leaseholder in batched requests, then each
+     * row is inserted with its checks.
+     */
+    const insertAll = async (rows: CopyRow[], lineOf: number[]) => {
+      for (let at = 0; at < rows.length; ) {
+        const room = implicit ? Math.min(checkChunkRows, copyCommitRows - sinceCommit) : checkChunkRows;
+        const segment = rows.slice(at, at + Math.max(1, room));
+        const built = segment.map((fields, i) => insert(fields, ctx, lineOf[at + i] as number));
+        await prefetchChecks(writer, built, ctx);
+        for (const row of built) insertChecked(writer, row, ctx);
+        count += built.length;
+        at += segment.length;
+        sinceCommit += segment.length;
+        if (implicit && sinceCommit >= copyCommitRows) {
+          await this.finishImplicit();
+          await this.beginTxn();
+          ctx = this.execCtx([]);
+          sinceCommit = 0;
+        }
+      }
+    };
+    let ctx: ExecCtx;
+    let sinceCommit = 0;
     try {
       if (!this.txn) await this.beginTxn();
-      let ctx = this.execCtx([]);
-      let sinceCommit = 0;
+      ctx = this.execCtx([]);
       const chunks = out.copyIn(targets.length);
       for await (const chunk of chunks) {
         const rows = parser.push(chunk);
-        for (let i = 0; i < rows.length; i++) {
-          insert(rows[i] as CopyRow, ctx, parser.lineOf[i] as number);
-          if (implicit && ++sinceCommit >= copyCommitRows) {
-            await this.finishImplicit();
-            await this.beginTxn();
-            ctx = this.execCtx([]);
-            sinceCommit = 0;
-          }
-        }
+        await insertAll(rows, parser.lineOf.slice(0, rows.length));
       }
       const last = parser.end();
-      last.forEach((fields, i) => insert(fields, ctx, parser.lineOf[i] as number));
+      await insertAll(last, parser.lineOf.slice(0, last.length));
       if (implicit) await this.finishImplicit();
     } catch (e) {
       this.onError();

@@ -5,7 +5,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import type { ColumnDesc, TableDesc } from '../catalog/descriptors.js';
-import { encodeRow, indexEntry, primaryKey, tableCodec, decodeRow } from '../catalog/rowcodec.js';
+import { decodeIndexValue as decodeIndexValuePk, encodeRow, indexEntry, primaryKey, tableCodec, decodeRow } from '../catalog/rowcodec.js';
 import type { TableCodec } from '../catalog/rowcodec.js';
 import { castValue, canAssignCast } from '../types/cast.js';
 import { formatType, formatValue } from '../types/types.js';
@@ -114,7 +114,55 @@ export function findConflict(w: TableWriter, row: Row, ctx: ExecCtx, onlyColumns
   return null;
 }
 
-import { decodeIndexValue as decodeIndexValuePk } from '../catalog/rowcodec.js';
+
+/** The key a foreign key's check reads for a row (null: a NULL column, nothing to check). */
+function foreignKeyProbe(fk: TableWriter['foreignKeys'][number], row: Row): Buffer | null {
+  const vals = fk.positions.map((p) => row[p] as Value);
+  if (vals.some((v) => v === null)) return null;
+  const refRow: Row = new Array<Value>(fk.refTable.columns.length).fill(null);
+  fk.refPositions.forEach((p, i) => (refRow[p] = vals[i] as Value));
+  const pkPos = fk.refCodec.pkPositions;
+  if (pkPos.length === fk.refPositions.length && pkPos.every((p, i) => p === fk.refPositions[i])) return primaryKey(fk.refCodec, refRow);
+  const idx = fk.refTable.indexes.find((ix) => ix.unique && ix.columnIds.length === fk.refPositions.length && ix.columnIds.every((id, i) => fk.refCodec.colIndexById.get(id) === fk.refPositions[i]));
+  return idx ? indexEntry(fk.refCodec, idx, refRow).key : null;
+}
+
+/**
+ * Reads, through the leaseholder and in two batched rounds, every key the constraint checks of
+ * these rows will read (foreign keys, the primary key and unique index entries, then the rows
+ * unique entries point to), so the checks that follow answer from the transaction's prefetched
+ * values instead of synchronous reads. `olds`: for an UPDATE, each row's old version.
+ */
+export async function prefetchChecks(w: TableWriter, rows: Row[], ctx: ExecCtx, olds: Row[] | null = null): Promise<void> {
+  const codec = w.codec;
+  const first: Buffer[] = [];
+  const unique: Buffer[] = [];
+  rows.forEach((row, i) => {
+    for (const fk of w.foreignKeys) {
+      const k = foreignKeyProbe(fk, row);
+      if (k) first.push(k);
+    }
+    first.push(primaryKey(codec, row));
+    for (const idx of w.table.indexes) {
+      if (!idx.unique) continue;
+      const e = indexEntry(codec, idx, row);
+      if (!e.uniqueForm) continue;
+      if (olds && e.key.equals(indexEntry(codec, idx, olds[i] as Row).key)) continue;
+      unique.push(e.key);
+    }
+  });
+  await ctx.txn.prefetch([...first, ...unique]);
+  const second: Buffer[] = [];
+  for (const key of unique) {
+    const pkVals = ctx.txn.get(key);
+    if (!pkVals) continue;
+    const pkRow: Row = new Array<Value>(w.table.columns.length).fill(null);
+    const vals = decodeIndexValuePk(pkVals, codec.pkPositions.length);
+    codec.pkPositions.forEach((p, i) => (pkRow[p] = vals[i] as Value));
+    second.push(primaryKey(codec, pkRow));
+  }
+  await ctx.txn.prefetch(second);
+}
 
 /** Writes a new row (no existing row under its keys; caller checked). */
 export function insertRow(w: TableWriter, row: Row, ctx: ExecCtx): void {

@@ -7,7 +7,7 @@ import { PgError, SqlState } from '@strata/common';
 import { valuesBulkMin } from '../constants.js';
 import { primaryKey } from '../catalog/rowcodec.js';
 import type { tableCodec } from '../catalog/rowcodec.js';
-import { collect, drain, yieldEveryRows } from '../exec/context.js';
+import { drain, waitOf, yieldEveryRows } from '../exec/context.js';
 import type { ExecCtx, Operator, Row } from '../exec/context.js';
 import type { Ev } from '../exec/operators.js';
 import type { Expr, SelectStmt } from '../parser/ast.js';
@@ -20,17 +20,32 @@ import { Scope } from './scope.js';
 /** Statements touching more rows than this run optimistically instead of locking each row. */
 const lockRowsMax = 10_000;
 
-/** Lock keys of UPDATE/DELETE: the primary keys of the target rows, found without recording reads. */
-export function lockKeysOf(
-  source: Operator,
-  codec: ReturnType<typeof tableCodec>,
-): (ctx: ExecCtx) => Buffer[] | null {
-  return (ctx) =>
-    ctx.txn.withUntrackedReads(() => {
-      // At most lockRowsMax + 1 rows are read: beyond that the statement runs optimistically.
-      const rows = collect(source, ctx, lockRowsMax + 1);
-      return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
-    });
+/**
+ * Lock keys of UPDATE/DELETE: the primary keys of the target rows, found without recording reads
+ * (through the leaseholder: the scan's requests are awaited here, outside the statement's driver).
+ */
+export function lockKeysOf(source: Operator, codec: ReturnType<typeof tableCodec>): (ctx: ExecCtx) => Promise<Buffer[] | null> {
+  return async (ctx) => {
+    // At most lockRowsMax + 1 rows are read: beyond that the statement runs optimistically.
+    const rows = await ctx.txn.withUntrackedReadsAsync(() => collectAsync(source, ctx, lockRowsMax + 1));
+    return rows.length > lockRowsMax ? null : rows.map((r) => primaryKey(codec, r));
+  };
+}
+
+/** Runs an operator to its first `rowsMax` rows, awaiting the promises its yield points carry. */
+async function collectAsync(op: Operator, ctx: ExecCtx, rowsMax: number): Promise<Row[]> {
+  const out: Row[] = [];
+  const it = op.exec(ctx);
+  for (let n = it.next(); !n.done; n = it.next()) {
+    const wait = waitOf(n.value);
+    if (wait) await wait;
+    for (const r of n.value) out.push(r);
+    if (out.length >= rowsMax) {
+      it.return();
+      break;
+    }
+  }
+  return out;
 }
 
 /**
