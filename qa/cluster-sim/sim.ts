@@ -151,12 +151,27 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
         const va = Number((await t.get(acctKey(a)))?.toString());
         const vb = Number((await t.get(acctKey(b)))?.toString());
         t.put(acctKey(a), Buffer.from(String(va - amount)));
+        // Some transfers write ahead as intents (a large transaction's path): other writers of
+        // the account wait for them, crossed transfers deadlock (one gets 40P01), and an
+        // abandoned one (its coordinator "died") is pushed once its record expires.
+        const mode = rand();
+        if (mode < 0.3) {
+          await t.flush();
+          count('bank.transfer.flushed');
+          if (mode < 0.02) {
+            t.abandon();
+            count('bank.transfer.abandoned');
+            return;
+          }
+        }
         t.put(acctKey(b), Buffer.from(String(vb + amount)));
         await t.commit();
         count('bank.transfer.ok');
       } catch (e) {
         if (!isExpected(e)) throw e;
+        if (e instanceof PgError && e.code === '40P01') count('bank.deadlock');
         count(`bank.${outcomeOf(e)}`);
+        await t.rollback();
       }
     };
 
@@ -385,6 +400,11 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
         count('quiesced', st.quiesced);
         count('snapshots.sent', st.snapshotsSent);
         count('snapshots.applied', st.snapshotsApplied);
+      }
+      for (const r of c.nodes.get(n)?.store?.replicas.values() ?? []) {
+        count('intent.waits', r.txnWaits.stats.waits);
+        count('intent.pushes', r.txnWaits.stats.pushes);
+        count('intent.deadlocks', r.txnWaits.stats.deadlocks);
       }
     }
     count('net.sent', c.net.stats.sent);

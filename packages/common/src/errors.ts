@@ -48,6 +48,7 @@ export const SqlState = {
   InvalidSchemaName: '3F000',
   SerializationFailure: '40001',
   StatementCompletionUnknown: '40003',
+  DeadlockDetected: '40P01',
   SyntaxError: '42601',
   InsufficientPrivilege: '42501',
   UndefinedColumn: '42703',

@@ -74,10 +74,28 @@ export type KvRequest =
    */
   | { kind: 'refresh'; keys: Buffer[]; spans: [Buffer, Buffer][]; from: Timestamp }
   /**
-   * Commits a transaction whose writes all lie in this range, in one round (1PC): refreshes the
-   * read set up to the commit timestamp and applies the writes there. Response: the commit timestamp.
+   * Writes ahead part of a large transaction's writes as intents (mvcc.ts): provisional values
+   * only the transaction sees, exclusive to it until it ends. `first` creates the transaction
+   * record (PENDING, heartbeat now); otherwise the record must exist (else the transaction was
+   * aborted by a pusher: 40001). Waits for other transactions' intents on the keys.
    */
-  | { kind: 'endTxn'; writes: KvWrite[]; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }
+  | { kind: 'putIntents'; writes: KvWrite[]; first: boolean }
+  /**
+   * Ends a transaction whose writes all lie in this range. commit: refreshes the read set up to
+   * the commit timestamp, applies the buffered `writes` there and resolves the intents on
+   * `intentKeys` there, removing the transaction record, in one command (so in one round when
+   * nothing was written ahead: 1PC). Response: the commit timestamp. abort: removes the intents
+   * and the record.
+   */
+  | { kind: 'endTxn'; commit: boolean; writes: KvWrite[]; intentKeys: Buffer[]; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }
+  /** The coordinator is alive: the record's heartbeat moves to now (40001 if it was aborted). */
+  | { kind: 'heartbeatTxn' }
+  /**
+   * Aborts transaction `txnId` if its record's heartbeat expired (or it has no record): its
+   * intents in the range and its record are removed. Sent by a replica whose writer waits on the
+   * transaction's intent; `pushed` says whether it was aborted.
+   */
+  | { kind: 'pushTxn'; txnId: string }
   /** A time-series command for the range's entity groups (payloads: @strata/ts command.ts). */
   | { kind: 'ts'; op: TsRequestKind; tableId: number; payload: Buffer; freeBytesMin: number }
   /** Records a digest of the range's state on every replica at the command's log index. */
@@ -101,7 +119,10 @@ export type KvResponse =
   | { kind: 'acquireLocks' }
   | { kind: 'releaseLocks' }
   | { kind: 'refresh' }
+  | { kind: 'putIntents' }
   | { kind: 'endTxn'; commitTs: Timestamp }
+  | { kind: 'heartbeatTxn' }
+  | { kind: 'pushTxn'; pushed: boolean }
   | { kind: 'ts' }
   | { kind: 'computeChecksum'; index: number }
   | { kind: 'gc' }

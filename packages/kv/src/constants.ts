@@ -14,3 +14,12 @@ export const txnWriteBufferBytesMax = 256 * 1024 * 1024;
 
 /** A transaction's read set may hold at most this many point keys before it is refused. */
 export const txnReadSetKeysMax = 1_000_000;
+/**
+ * A transaction whose buffered writes exceed this writes them ahead as intents (at its next
+ * statement boundary or row batch), so its memory stays bounded while it writes more.
+ */
+export const txnFlushBytes = 8 * 1024 * 1024;
+/** Keys a transaction may have written ahead as intents (their list travels in its commit). */
+export const txnIntentKeyBytesMax = 64 * 1024 * 1024;
+/** A transaction that wrote intents tells their range it is alive this often. */
+export const txnHeartbeatIntervalMs = 1000;

@@ -6,20 +6,31 @@
  * timestamp (a "read refresh"), and applies all writes atomically at the commit timestamp. So
  * every transaction behaves as if it ran alone at its commit timestamp; otherwise 40001.
  *
- * INVARIANT: a transaction sees its own writes (reads consult the write buffer first).
+ * Large transactions: once the buffered writes pass txnFlushBytes, the next asynchronous step
+ * (a page of a scan, a batch of prefetched reads, a lock request) writes them ahead as intents
+ * (mvcc.ts): provisional values only this transaction sees, which other writers wait for. The
+ * transaction then has a record in the range, kept alive by a heartbeat every
+ * txnHeartbeatIntervalMs; commit resolves the intents in the same command that applies the rest
+ * of the writes; rollback removes them. A savepoint taken before such a flush cannot be rolled
+ * back to (0A000): the provisional values carry no savepoint history.
+ *
+ * INVARIANT: a transaction sees its own writes (reads consult the write buffer first, the store
+ *   returns its intents' provisional values).
  * INVARIANT: after commit() or rollback() the transaction accepts no further operations.
  */
 import { randomUUID } from 'node:crypto';
 import { PgError, SqlState, assert } from '@strata/common';
 import type { Timestamp } from '@strata/common';
 import type { KvWrite } from './batch.js';
-import { keyBytesMax, txnReadSetKeysMax, txnWriteBufferBytesMax, valueBytesMax } from './constants.js';
+import { keyBytesMax, txnFlushBytes, txnHeartbeatIntervalMs, txnIntentKeyBytesMax, txnReadSetKeysMax, txnWriteBufferBytesMax, valueBytesMax } from './constants.js';
 
 export interface CommitRequest {
   readTs: Timestamp;
   readKeys: Buffer[];
   readSpans: [Buffer, Buffer][];
   writes: KvWrite[];
+  /** Keys the transaction wrote ahead as intents (resolved at the commit timestamp). */
+  intentKeys: Buffer[];
 }
 
 /** What the coordinator needs from the store (implemented by Store). */
@@ -41,8 +52,9 @@ export interface KvSender {
   refresh(req: { txnId: string; readTs: Timestamp; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }): Promise<Timestamp>;
   /** A read timestamp for a new transaction; resolves once every earlier commit is readable. */
   beginTxn(): Promise<Timestamp>;
-  get(key: Uint8Array, ts: Timestamp): Buffer | null;
-  scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean): Iterable<{ key: Buffer; value: Buffer }>;
+  /** Synchronous local reads (txnId: whose intents' provisional values to see). */
+  get(key: Uint8Array, ts: Timestamp, txnId: string | null): Buffer | null;
+  scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean, txnId: string | null): Iterable<{ key: Buffer; value: Buffer }>;
   /**
    * Reads through the leaseholder of the keys' range (lease, latches, timestamp cache): what a
    * statement that can wait uses. The synchronous get/scan above serve the reads that cannot
@@ -53,6 +65,12 @@ export interface KvSender {
   scanAsync(start: Buffer, end: Buffer, ts: Timestamp, maxKeys: number, txnId: string): Promise<{ rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null }>;
   /** Validates and applies; resolves with the commit timestamp once durable. */
   commit(req: CommitRequest & { txnId: string }): Promise<Timestamp>;
+  /** Writes ahead as intents (`first`: creates the transaction record); waits for other writers' intents. */
+  putIntents(txnId: string, readTs: Timestamp, writes: KvWrite[], first: boolean): Promise<void>;
+  /** Keeps the transaction record of the range holding `anchor` alive (40001 if it was aborted). */
+  heartbeatTxn(txnId: string, anchor: Buffer): Promise<void>;
+  /** Removes the transaction's intents and record. */
+  abortTxn(txnId: string, intentKeys: Buffer[]): Promise<void>;
 }
 
 type TxnStatus = 'open' | 'committed' | 'aborted';
@@ -89,7 +107,69 @@ export class Txn {
   }
 
   hasWrites(): boolean {
-    return this.writes.size > 0;
+    return this.writes.size > 0 || this.intentKeys.size > 0;
+  }
+
+  // ---- intents (large transactions) -------------------------------------------------------
+
+  /** Keys written ahead as intents, and their total size. */
+  private readonly intentKeys = new Map<string, Buffer>();
+  private intentKeyBytes = 0;
+  private flushing: Promise<void> | null = null;
+  /** Flushes so far (a savepoint taken before one cannot be restored). */
+  private flushes = 0;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+
+  /** Writes the buffered writes ahead as intents once they pass txnFlushBytes. */
+  async flushIfLarge(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.writeBytes < txnFlushBytes || this.status !== 'open') return;
+    this.flushing = this.flush().finally(() => (this.flushing = null));
+    await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    const entries = [...this.writes.entries()];
+    for (let i = 0; i < entries.length; ) {
+      const chunk: [string, KvWrite][] = [];
+      let bytes = 0;
+      while (i < entries.length && (chunk.length === 0 || bytes < txnFlushBytes)) {
+        const e = entries[i++] as [string, KvWrite];
+        chunk.push(e);
+        bytes += e[1].key.length + (e[1].value?.length ?? 0);
+      }
+      for (const [key, w] of chunk) {
+        if (!this.intentKeys.has(key)) this.intentKeyBytes += w.key.length;
+      }
+      if (this.intentKeyBytes > txnIntentKeyBytesMax) {
+        throw new PgError(SqlState.ProgramLimitExceeded, `transaction wrote more than ${txnIntentKeyBytesMax} bytes of keys; split it into smaller transactions`);
+      }
+      const first = this.intentKeys.size === 0;
+      // Recorded before the request: a failed (or ambiguous) flush still leaves them to clean up.
+      for (const [key, w] of chunk) this.intentKeys.set(key, Buffer.from(w.key));
+      await this.sender.putIntents(this.id, this.readTs, chunk.map(([, w]) => w), first);
+      if (first) this.startHeartbeat();
+      this.flushes++;
+      for (const [key, w] of chunk) {
+        if (this.writes.get(key) !== w) continue; // rewritten meanwhile: still buffered
+        this.writes.delete(key);
+        this.writeBytes -= w.key.length + (w.value?.length ?? 0);
+      }
+    }
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    const anchor = this.intentKeys.values().next().value as Buffer;
+    this.heartbeat = setInterval(() => {
+      this.sender.heartbeatTxn(this.id, anchor).catch(() => this.stopHeartbeat()); // aborted, or unreachable: the next write finds out
+    }, txnHeartbeatIntervalMs);
+    this.heartbeat.unref?.();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 
   private checkOpen(): void {
@@ -102,12 +182,12 @@ export class Txn {
     if (w) return w.value === null ? null : Buffer.from(w.value);
     const p = this.prefetched.get(k(key));
     if (p !== undefined) return p === null ? null : Buffer.from(p); // read (and recorded) by prefetch()
-    if (this.untracked) return this.sender.get(key, this.readTs);
+    if (this.untracked) return this.sender.get(key, this.readTs, this.id);
     if (this.readKeys.size >= txnReadSetKeysMax) {
       throw new PgError(SqlState.ProgramLimitExceeded, `transaction read set exceeds ${txnReadSetKeysMax} keys`);
     }
     this.readKeys.set(k(key), key);
-    return this.sender.get(key, this.readTs);
+    return this.sender.get(key, this.readTs, this.id);
   }
 
   /** Values prefetch() read at the current read timestamp (cleared when it moves). */
@@ -118,6 +198,7 @@ export class Txn {
    * statement's constraint checks for a batch of rows): get() then answers from what was read.
    */
   async prefetch(keys: Buffer[]): Promise<void> {
+    await this.flushIfLarge();
     const need = keys.filter((key) => !this.writes.has(k(key)) && !this.prefetched.has(k(key)));
     if (need.length === 0) return;
     const got = await this.getManyAsync(need);
@@ -158,6 +239,7 @@ export class Txn {
    */
   async scanPage(start: Buffer, end: Buffer, maxKeys: number): Promise<{ rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null }> {
     this.checkOpen();
+    await this.flushIfLarge();
     const page = await this.sender.scanAsync(start, end, this.readTs, maxKeys, this.id);
     const covered = page.resume ?? end;
     if (!this.untracked) this.readSpans.push([start, covered]);
@@ -178,7 +260,7 @@ export class Txn {
     this.checkOpen();
     const w = this.writes.get(k(key));
     if (w) return w.value === null ? null : Buffer.from(w.value);
-    return this.sender.get(key, this.readTs);
+    return this.sender.get(key, this.readTs, this.id);
   }
 
   /**
@@ -189,6 +271,7 @@ export class Txn {
   async lockForWrite(keys: Buffer[]): Promise<void> {
     this.checkOpen();
     if (keys.length === 0) return;
+    await this.flushIfLarge();
     this.holdsLocks = true;
     await this.sender.acquireLocks(this.id, keys);
     this.readTs = await this.sender.refresh({ txnId: this.id, readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans });
@@ -228,7 +311,7 @@ export class Txn {
     for (const w of this.writes.values()) {
       if (Buffer.compare(w.key as Buffer, start) >= 0 && Buffer.compare(w.key as Buffer, end) < 0) own.push(w);
     }
-    const base = this.sender.scan(start, end, this.readTs, reverse);
+    const base = this.sender.scan(start, end, this.readTs, reverse, this.id);
     if (own.length === 0) {
       yield* base;
       return;
@@ -278,13 +361,25 @@ export class Txn {
     this.writes.set(k(key), { key, value });
   }
 
+  /** Flush count when each savepoint snapshot was taken. */
+  private readonly snapshotFlushes = new WeakMap<Map<string, KvWrite>, number>();
+
   /** The write buffer, for savepoints. */
   snapshotWrites(): Map<string, KvWrite> {
-    return new Map(this.writes);
+    const s = new Map(this.writes);
+    this.snapshotFlushes.set(s, this.flushes);
+    return s;
   }
 
   restoreWrites(s: Map<string, KvWrite>): void {
+    if ((this.snapshotFlushes.get(s) ?? this.flushes) !== this.flushes) {
+      throw new PgError(SqlState.FeatureNotSupported, 'cannot roll back to a savepoint taken before the transaction wrote its buffered rows ahead (more than 8 MiB of writes since the savepoint)', {
+        hint: 'roll back the whole transaction',
+      });
+    }
     this.writes = new Map(s);
+    this.writeBytes = 0;
+    for (const w of this.writes.values()) this.writeBytes += w.key.length + (w.value?.length ?? 0);
   }
 
   private readonly beforeCommit: (() => void)[] = [];
@@ -299,13 +394,21 @@ export class Txn {
 
   async commit(): Promise<Timestamp | null> {
     this.checkOpen();
+    while (this.flushing) await this.flushing.catch(() => {});
     for (const f of this.beforeCommit.splice(0)) f();
     this.status = 'committed';
+    const intentKeys = [...this.intentKeys.values()];
     try {
-      if (this.writes.size === 0) return null; // read-only: nothing to validate (see class comment)
+      if (this.writes.size === 0 && intentKeys.length === 0) return null; // read-only: nothing to validate (see class comment)
       const writes = [...this.writes.values()];
-      return await this.sender.commit({ txnId: this.id, readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans, writes });
+      return await this.sender.commit({ txnId: this.id, readTs: this.readTs, readKeys: [...this.readKeys.values()], readSpans: this.readSpans, writes, intentKeys });
+    } catch (e) {
+      // Whatever the commit did: intents still there are this transaction's and must go. (An
+      // abort evaluated after an in-flight commit waits for it on the latches and finds nothing.)
+      if (intentKeys.length > 0) this.abortIntents(intentKeys);
+      throw e;
     } finally {
+      this.stopHeartbeat();
       // Locks are released once the writes are applied (or the commit failed).
       if (this.holdsLocks) this.sender.releaseLocks(this.id);
       this.sender.endTxn(this.id);
@@ -315,7 +418,16 @@ export class Txn {
   rollback(): void {
     this.status = 'aborted';
     this.writes.clear();
+    this.stopHeartbeat();
+    if (this.intentKeys.size > 0) this.abortIntents([...this.intentKeys.values()]);
+    this.intentKeys.clear();
     if (this.holdsLocks) this.sender.releaseLocks(this.id);
     this.sender.endTxn(this.id);
+  }
+
+  /** Removes the intents in the background (a failure leaves them to writers' pushes once the record expires). */
+  private abortIntents(keys: Buffer[]): void {
+    const done = (this.flushing ?? Promise.resolve()).catch(() => {}).then(() => this.sender.abortTxn(this.id, keys));
+    done.catch(() => {});
   }
 }

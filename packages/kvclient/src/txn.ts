@@ -8,12 +8,19 @@
  * transaction observed there). The transaction then refreshes what it read so far to that value's
  * timestamp and continues there, or fails with 40001 if something it read changed.
  *
- * INVARIANT: a transaction sees its own writes (reads consult the write buffer first).
+ * Large transactions write ahead (flush) their buffered writes as intents once they pass
+ * `flushBytes` (at the next read) or when asked; the transaction record in the range is then kept
+ * alive by a heartbeat, the commit resolves the intents, and a failed commit or a rollback
+ * removes them (@strata/kv txn.ts says the same for the SQL coordinator).
+ *
+ * INVARIANT: a transaction sees its own writes (reads consult the write buffer first, the
+ *   replicas return its intents' provisional values).
  * INVARIANT: after commit() or rollback() the transaction accepts no further operations.
  */
 import { randomUUID } from 'node:crypto';
 import { PgError, ReadWithinUncertaintyIntervalError, SqlState, assert } from '@strata/common';
-import type { HybridClock, Timestamp } from '@strata/common';
+import type { HybridClock, TimerHandle, Timers, Timestamp } from '@strata/common';
+import { txnFlushBytes, txnHeartbeatIntervalMs } from '@strata/kv';
 import type { BatchSender, KvRequest, KvResponse, KvWrite, TxnMeta } from '@strata/kv';
 
 /** Uncertainty restarts one read may go through before the transaction gives up (40001). */
@@ -33,6 +40,12 @@ export interface TxnOptions {
   maxOffset: Timestamp;
   /** The range holding a key (the cluster's ranges are found through the range cache). */
   rangeOf: (key: Uint8Array) => number;
+  /** Timers for the heartbeat of a transaction with intents. */
+  timers: Timers;
+  /** Buffered write bytes above which the next read flushes them as intents (default txnFlushBytes). */
+  flushBytes?: number;
+  /** Heartbeat interval of a transaction with intents (default txnHeartbeatIntervalMs). */
+  heartbeatMs?: number;
 }
 
 export class KvTxn {
@@ -45,6 +58,11 @@ export class KvTxn {
   private readonly readKeys = new Map<string, Buffer>();
   private readonly readSpans: [Buffer, Buffer][] = [];
   private readonly lockedRanges = new Set<number>();
+  private writeBytes = 0;
+  /** Keys written ahead as intents (all in `intentRange`). */
+  private readonly intentKeys = new Map<string, Buffer>();
+  private intentRange = 0;
+  private heartbeat: TimerHandle | null = null;
 
   constructor(private readonly o: TxnOptions) {
     this.readTs = o.clock.now();
@@ -94,6 +112,7 @@ export class KvTxn {
 
   async get(key: Buffer): Promise<Buffer | null> {
     this.checkOpen();
+    if (this.writeBytes >= (this.o.flushBytes ?? txnFlushBytes)) await this.flush();
     const own = this.writes.get(keyString(key));
     if (own) return own.value === null ? null : Buffer.from(own.value);
     this.readKeys.set(keyString(key), key);
@@ -104,6 +123,7 @@ export class KvTxn {
   /** Live key/values in [start, end) (the range holding `start` must hold the whole span), own writes merged. */
   async scan(start: Buffer, end: Buffer, limit = Infinity): Promise<{ key: Buffer; value: Buffer }[]> {
     this.checkOpen();
+    if (this.writeBytes >= (this.o.flushBytes ?? txnFlushBytes)) await this.flush();
     this.readSpans.push([start, end]);
     const rangeId = this.o.rangeOf(start);
     const rows: { key: Buffer; value: Buffer }[] = [];
@@ -125,11 +145,57 @@ export class KvTxn {
   put(key: Buffer, value: Buffer): void {
     this.checkOpen();
     this.writes.set(keyString(key), { key, value });
+    this.writeBytes += key.length + value.length;
   }
 
   del(key: Buffer): void {
     this.checkOpen();
     this.writes.set(keyString(key), { key, value: null });
+    this.writeBytes += key.length;
+  }
+
+  /** Writes the buffered writes ahead as intents (one range). */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    const writes = [...this.writes.entries()];
+    if (writes.length === 0) return;
+    const rangeId = this.o.rangeOf((writes[0] as [string, KvWrite])[1].key);
+    for (const [, w] of writes) {
+      if (this.o.rangeOf(w.key) !== rangeId || (this.intentKeys.size > 0 && rangeId !== this.intentRange)) throw new PgError(SqlState.FeatureNotSupported, 'transactions spanning ranges are not supported yet');
+    }
+    const first = this.intentKeys.size === 0;
+    this.intentRange = rangeId;
+    for (const [k, w] of writes) this.intentKeys.set(k, Buffer.from(w.key));
+    await this.send(rangeId, { kind: 'putIntents', writes: writes.map(([, w]) => w), first });
+    for (const [k, w] of writes) if (this.writes.get(k) === w) this.writes.delete(k);
+    this.writeBytes = 0;
+    for (const w of this.writes.values()) this.writeBytes += w.key.length + (w.value?.length ?? 0);
+    if (first) this.startHeartbeat();
+  }
+
+  private startHeartbeat(): void {
+    const timers = this.o.timers;
+    const beat = () => {
+      this.heartbeat = timers.setTimeout(() => {
+        if (this.heartbeat === null) return;
+        this.send(this.intentRange, { kind: 'heartbeatTxn' }).then(beat, () => (this.heartbeat = null));
+      }, this.o.heartbeatMs ?? txnHeartbeatIntervalMs);
+    };
+    beat();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat !== null) this.o.timers.clearTimeout(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  /**
+   * Stops the heartbeat and forgets the transaction without cleaning up (a coordinator that
+   * died): its intents stay until a writer pushes it after its record expires.
+   */
+  abandon(): void {
+    this.status = 'aborted';
+    this.stopHeartbeat();
   }
 
   /**
@@ -149,16 +215,23 @@ export class KvTxn {
   async commit(): Promise<Timestamp | null> {
     this.checkOpen();
     this.status = 'committed';
+    const intentKeys = [...this.intentKeys.values()];
     try {
-      if (this.writes.size === 0) return null;
+      if (this.writes.size === 0 && intentKeys.length === 0) return null;
       const writes = [...this.writes.values()];
-      const rangeId = this.o.rangeOf(writes[0]?.key as Uint8Array);
+      const rangeId = intentKeys.length > 0 ? this.intentRange : this.o.rangeOf(writes[0]?.key as Uint8Array);
       for (const w of writes) {
         if (this.o.rangeOf(w.key) !== rangeId) throw new PgError(SqlState.FeatureNotSupported, 'transactions spanning ranges are not supported yet');
       }
-      const r = await this.send(rangeId, { kind: 'endTxn', writes, readKeys: [...this.readKeys.values()], readSpans: this.readSpans });
+      const r = await this.send(rangeId, { kind: 'endTxn', commit: true, writes, intentKeys, readKeys: [...this.readKeys.values()], readSpans: this.readSpans });
       return r.kind === 'endTxn' ? r.commitTs : null;
+    } catch (e) {
+      // Intents still there are this transaction's and must go (an abort evaluated after an
+      // in-flight commit waits for it on the latches and then finds nothing to remove).
+      if (intentKeys.length > 0) void this.abortIntents(intentKeys);
+      throw e;
     } finally {
+      this.stopHeartbeat();
       await this.releaseLocks();
     }
   }
@@ -167,7 +240,18 @@ export class KvTxn {
     if (this.status !== 'open') return;
     this.status = 'aborted';
     this.writes.clear();
+    this.stopHeartbeat();
+    if (this.intentKeys.size > 0) await this.abortIntents([...this.intentKeys.values()]);
     await this.releaseLocks();
+  }
+
+  /** Removes the transaction's intents; a failure leaves them to a writer's push after the record expires. */
+  private async abortIntents(intentKeys: Buffer[]): Promise<void> {
+    try {
+      await this.send(this.intentRange, { kind: 'endTxn', commit: false, writes: [], intentKeys, readKeys: [], readSpans: [] });
+    } catch {
+      // unreachable or aborted already: see above
+    }
   }
 
   private async releaseLocks(): Promise<void> {

@@ -55,7 +55,7 @@ export class SequenceManager {
   private load(seq: TableDesc): bigint {
     let v = this.last.get(seq.id);
     if (v === undefined) {
-      const raw = this.sender.get(seqKey(seq.id), (1n << 63n) - 1n);
+      const raw = this.sender.get(seqKey(seq.id), (1n << 63n) - 1n, null);
       v = raw ? BigInt(raw.toString()) : BigInt((seq.sequence?.start ?? 1) - (seq.sequence?.increment ?? 1));
       this.last.set(seq.id, v);
     }

@@ -102,6 +102,21 @@ export const diskReserveBytesMin = 32 * 1024 * 1024;
 /** How often the store re-reads its file system's free space (statfs). */
 export const diskStatsIntervalMs = 250;
 
+/**
+ * A transaction record whose heartbeat is older than this (by the leaseholder's clock) belongs
+ * to a coordinator presumed dead: a writer waiting on its intents aborts it. Coordinators
+ * heartbeat every txnHeartbeatIntervalMs (@strata/kv constants), a fifth of this.
+ */
+export const txnExpiryMs = 5000;
+/**
+ * How long a write waits for another transaction's intent on its key before giving up with
+ * 40001 (the holder is alive and still running). Deadlocks between two writers are detected at
+ * once (40P01); this bounds waiting behind a long transaction.
+ */
+export const intentWaitMs = 10_000;
+/** Writers that may wait on the intents of one transaction; more are refused with 40001. */
+export const intentWaitersMax = 10_000;
+
 /** Bounds a test or simulation may tighten (defaults: the constants above). */
 export interface StoreKnobs {
   raftLogTruncateEntriesMin: number;
@@ -109,9 +124,13 @@ export interface StoreKnobs {
   raftLogKeepForFollowersEntriesMax: number;
   gcTtlMs: number;
   gcQueueIntervalMs: number;
+  txnExpiryMs: number;
+  intentWaitMs: number;
 }
 
 export const defaultKnobs: StoreKnobs = {
+  txnExpiryMs,
+  intentWaitMs,
   raftLogTruncateEntriesMin,
   logSegmentBytesMax,
   raftLogKeepForFollowersEntriesMax,

@@ -4,7 +4,8 @@
  *
  *   /Local/r/<rangeId>/<name>  replicated: written only by applying the range's log, identical on
  *                              every replica at equal applied index, and carried by KV_BATCH
- *                              snapshots (applied state, descriptor, lease, GC threshold).
+ *                              snapshots (applied state, descriptor, lease, GC threshold,
+ *                              transaction records at /Local/r/<rangeId>/txn/<txnId>).
  *   /Local/u/<rangeId>/<name>  unreplicated: this replica's own bookkeeping (log truncation,
  *                              tombstone of a removed replica, log format).
  *
@@ -39,6 +40,17 @@ export function replicatedKey(rangeId: number, name: string): Buffer {
 
 export function unreplicatedKey(rangeId: number, name: string): Buffer {
   return localKey('u', rangeId, name);
+}
+
+/** The record of a transaction that wrote intents in the range (batcheval/txn_record.ts). */
+export function txnRecordKey(rangeId: number, txnId: string): Buffer {
+  return localKey('r', rangeId, 'txn', txnId);
+}
+
+/** Every transaction record of a range: [start, end). */
+export function txnRecordSpan(rangeId: number): [Buffer, Buffer] {
+  const p = localKey('r', rangeId, 'txn');
+  return [p, prefixEnd(p)];
 }
 
 /** Every replicated range-local key of a range: [start, end). */

@@ -11,7 +11,7 @@
  */
 import type { Timestamp } from '@strata/common';
 import { TsRequestKind, mvccGet, mvccScan, tablePrefix } from '@strata/kv';
-import type { BatchRequest, CommitRequest, KvRequest, KvResponse, KvSender } from '@strata/kv';
+import type { BatchRequest, CommitRequest, KvRequest, KvResponse, KvSender, KvWrite } from '@strata/kv';
 import { scanGroup } from '@strata/ts';
 import type { TsHeaderSummarizer, TsScanPage, TsScanSpec } from '@strata/ts';
 import type { Replica } from './replica/replica.js';
@@ -58,13 +58,13 @@ export class LocalSender implements KvSender {
     this.store.queues.gc.openTxns.delete(txnId);
   }
 
-  get(key: Uint8Array, ts: Timestamp): Buffer | null {
-    const v = mvccGet(this.store.engine, key, ts);
+  get(key: Uint8Array, ts: Timestamp, txnId: string | null): Buffer | null {
+    const v = mvccGet(this.store.engine, key, ts, txnId);
     return v ? v.value : null;
   }
 
-  scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean): Iterable<{ key: Buffer; value: Buffer }> {
-    return mvccScan(this.store.engine, start, end, ts, reverse);
+  scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean, txnId: string | null): Iterable<{ key: Buffer; value: Buffer }> {
+    return mvccScan(this.store.engine, start, end, ts, reverse, ts, txnId);
   }
 
   async getManyAsync(keys: Buffer[], ts: Timestamp, txnId: string): Promise<(Buffer | null)[]> {
@@ -115,9 +115,24 @@ export class LocalSender implements KvSender {
   }
 
   async commit(req: CommitRequest & { txnId: string }): Promise<Timestamp> {
-    const r = this.store.replicaFor(req.writes[0]?.key as Uint8Array);
-    const res = await this.request(r, { kind: 'endTxn', writes: req.writes, readKeys: req.readKeys, readSpans: req.readSpans }, req.readTs, req.txnId);
+    const r = this.store.replicaFor((req.writes[0]?.key ?? req.intentKeys[0]) as Uint8Array);
+    const res = await this.request(r, { kind: 'endTxn', commit: true, writes: req.writes, intentKeys: req.intentKeys, readKeys: req.readKeys, readSpans: req.readSpans }, req.readTs, req.txnId);
     return res.kind === 'endTxn' ? res.commitTs : req.readTs;
+  }
+
+  async putIntents(txnId: string, readTs: Timestamp, writes: KvWrite[], first: boolean): Promise<void> {
+    const r = this.store.replicaFor(writes[0]?.key as Uint8Array);
+    await this.request(r, { kind: 'putIntents', writes, first }, readTs, txnId);
+  }
+
+  async heartbeatTxn(txnId: string, anchor: Buffer): Promise<void> {
+    await this.request(this.store.replicaFor(anchor), { kind: 'heartbeatTxn' }, this.store.clock.now(), txnId);
+  }
+
+  async abortTxn(txnId: string, intentKeys: Buffer[]): Promise<void> {
+    const first = intentKeys[0];
+    if (!first) return;
+    await this.request(this.store.replicaFor(first), { kind: 'endTxn', commit: false, writes: [], intentKeys, readKeys: [], readSpans: [] }, this.store.clock.now(), txnId);
   }
 
   // ---- TS (the SQL layer's TsSender) --------------------------------------------------------------

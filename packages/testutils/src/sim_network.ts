@@ -28,8 +28,13 @@ export interface NetworkFaults {
 
 export const calmNetwork: NetworkFaults = { dropRate: 0, dupRate: 0, minDelayMs: 1, maxDelayMs: 2 };
 
-/** How long a client waits for an answer before giving up on a node. */
+/**
+ * How long a client waits for an answer before giving up on a node — unless the node got the
+ * request and is still working on it, reachable and alive (a connection's keepalives say so: a
+ * write waiting for another transaction's intent may take long), up to requestDeadlineMs.
+ */
 export const requestTimeoutMs = 1500;
+export const requestDeadlineMs = 30_000;
 
 /** Virtual time to move one snapshot chunk (about 1 MiB). */
 const chunkMs = 2;
@@ -138,11 +143,18 @@ export class SimNetwork {
         new Promise((resolve, reject) => {
           let settled = false;
           let delivered = false;
-          const timer = this.sched.after(requestTimeoutMs, () => {
+          let working: unknown = null; // the store instance working on the request
+          const sentAt = this.sched.now;
+          const expire = () => {
             if (settled) return;
+            if (working !== null && working === this.storeOf(nodeId) && this.reachable(fromNodeId, nodeId) && this.sched.now - sentAt < requestDeadlineMs) {
+              timer = this.sched.after(requestTimeoutMs, expire); // keepalive: still working on it
+              return;
+            }
             settled = true;
             reject(new SendFailedError(nodeId, delivered, 'timed out'));
-          });
+          };
+          let timer = this.sched.after(requestTimeoutMs, expire);
           const fail = (e: unknown) => {
             if (settled) return;
             settled = true;
@@ -163,7 +175,9 @@ export class SimNetwork {
             const store = this.storeOf(nodeId);
             if (!store || !this.reachable(fromNodeId, nodeId)) return;
             delivered = true;
-            store.send(ba).then(
+            working = store;
+            const done = () => (working = null);
+            store.send(ba).finally(done).then(
               (res) => this.respond(nodeId, fromNodeId, () => {
                 if (settled) return;
                 settled = true;

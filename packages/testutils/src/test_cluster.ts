@@ -47,7 +47,10 @@ export interface SimNode {
 }
 
 /** A simulation's test knobs: small logs so truncation forces snapshots; GC after seconds. */
-export const simKnobs: Partial<StoreKnobs> = { raftLogTruncateEntriesMin: 20, raftLogKeepForFollowersEntriesMax: 50, gcTtlMs: 5_000, gcQueueIntervalMs: 1_000 };
+export const simKnobs: Partial<StoreKnobs> = { raftLogTruncateEntriesMin: 20, raftLogKeepForFollowersEntriesMax: 50, gcTtlMs: 5_000, gcQueueIntervalMs: 1_000, txnExpiryMs: 1_500, intentWaitMs: 4_000 };
+
+/** Heartbeat interval of simulated clients' transactions with intents (a fifth of simKnobs.txnExpiryMs). */
+export const simTxnHeartbeatMs = 300;
 
 export class TestCluster {
   readonly sched = new SimScheduler();
@@ -323,8 +326,8 @@ export class Client {
     return this.sender.send(ba);
   }
 
-  txn(): KvTxn {
-    return new KvTxn({ sender: this.sender, clock: this.cluster.clientClock, maxOffset: this.cluster.maxOffset, rangeOf: () => 1 });
+  txn(opts: { flushBytes?: number; heartbeatMs?: number } = {}): KvTxn {
+    return new KvTxn({ sender: this.sender, clock: this.cluster.clientClock, maxOffset: this.cluster.maxOffset, rangeOf: () => 1, timers: this.cluster.clientTimers, heartbeatMs: simTxnHeartbeatMs, ...opts });
   }
 
   async descriptor(rangeId = 1): Promise<RangeDescriptor | null> {

@@ -106,7 +106,7 @@ export class Catalog {
 
   private loadLatest(): CatalogView {
     const descs: Descriptor[] = [];
-    for (const { value } of this.sender.scan(descPrefix, prefixEnd(descPrefix), (1n << 63n) - 1n, false)) {
+    for (const { value } of this.sender.scan(descPrefix, prefixEnd(descPrefix), (1n << 63n) - 1n, false, null)) {
       descs.push(JSON.parse(value.toString()) as Descriptor);
     }
     return new CatalogView(descs);

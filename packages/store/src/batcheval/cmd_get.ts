@@ -12,7 +12,7 @@ export const get: RequestCommand<Get> = {
   declareLatches: (_h, r) => [keySpan(r.key, false)],
   evaluate(ctx, h, r) {
     const limit = uncertaintyLimitOn(h.txn, h.timestamp, ctx.nodeId);
-    const v = mvccGetChecked(ctx.engine, r.key, h.timestamp, limit);
+    const v = mvccGetChecked(ctx.engine, r.key, h.timestamp, limit, h.txn?.id ?? null);
     if (v instanceof UncertainValue) throw new ReadWithinUncertaintyIntervalError(h.timestamp, v.ts, prettyKey(v.key));
     ctx.tscache.addKey(r.key, h.timestamp);
     return { response: { kind: 'get', value: v?.value ? Buffer.from(v.value) : null } };

@@ -20,7 +20,7 @@ export const scan: RequestCommand<Scan> = {
     let resume: Buffer | null = null;
     let stop: Buffer | null = null;
     try {
-      for (const kv of mvccScan(ctx.engine, r.key, r.endKey, h.timestamp, r.reverse, limit)) {
+      for (const kv of mvccScan(ctx.engine, r.key, r.endKey, h.timestamp, r.reverse, limit, h.txn?.id ?? null)) {
         if (rows.length >= r.maxKeys) {
           stop = Buffer.from(kv.key);
           // Forward: the next page starts at this key. Reverse: it ends after every version of it.

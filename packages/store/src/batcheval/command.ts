@@ -28,6 +28,8 @@ export interface EvalContext {
   /** Free bytes on the store's file system (cached statfs) and the space the store keeps free. */
   freeDiskBytes(): number;
   diskReserveBytes: number;
+  /** A transaction record without a heartbeat for this long is presumed dead (store knob). */
+  txnExpiryMs: number;
 }
 
 export interface EvalResult {

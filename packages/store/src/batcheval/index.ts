@@ -4,6 +4,8 @@ import { get } from './cmd_get.js';
 import { scan } from './cmd_scan.js';
 import { refresh } from './cmd_refresh.js';
 import { endTxn } from './cmd_end_txn.js';
+import { putIntents } from './cmd_put_intents.js';
+import { heartbeatTxn, pushTxn } from './cmd_txn_record.js';
 import { acquireLocks, releaseLocks } from './cmd_locks.js';
 import { tsCommand } from './cmd_ts.js';
 import { gc } from './cmd_gc.js';
@@ -17,6 +19,9 @@ const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { 
   scan,
   refresh,
   endTxn,
+  putIntents,
+  heartbeatTxn,
+  pushTxn,
   acquireLocks,
   releaseLocks,
   ts: tsCommand,
@@ -32,3 +37,5 @@ export function commandFor<R extends KvRequest>(r: R): RequestCommand<R> {
 
 export type { EvalContext, EvalResult, RequestCommand } from './command.js';
 export { decodeGc } from './cmd_gc.js';
+export { decodeTxnWrite, txnWriteEffects } from './txn_write.js';
+export { expiredTxnRecords, readTxnRecord, txnExpired } from './txn_record.js';

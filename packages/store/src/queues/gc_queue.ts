@@ -5,6 +5,10 @@
  * oldest read timestamp of a transaction open on this node. The request goes through the range's
  * log (batcheval/cmd_gc.ts): every replica deletes the same versions and raises the same GC
  * threshold, whatever its clock or its open transactions.
+ *
+ * Each pass also aborts the transactions whose records expired (a coordinator that died with
+ * intents written ahead): their intents would otherwise stay until a writer met them, and GC
+ * leaves keys with an intent alone.
  */
 import { makeTimestamp } from '@strata/common';
 import type { Timestamp } from '@strata/common';
@@ -13,6 +17,7 @@ import type { WriteBatch } from '@strata/kv';
 import { gcKeysPerRequestMax, gcPendingKeysMax } from '../constants.js';
 import { userSpanOf } from '@strata/kv';
 import type { Replica } from '../replica/replica.js';
+import { expiredTxnRecords } from '../batcheval/index.js';
 import type { Store } from '../store.js';
 
 /** Engine entries one sweep step reads (a full sweep spans many passes). */
@@ -64,6 +69,7 @@ export class GcQueue {
       if (!r.holdsValidLease() && !asleep) continue;
       const threshold = this.threshold();
       if (threshold <= r.gcThreshold) continue;
+      await this.pushExpiredTxns(r);
       this.sweep(r, threshold);
       const keys = [...(this.pending.get(r.rangeId)?.values() ?? [])];
       this.pending.delete(r.rangeId);
@@ -81,6 +87,17 @@ export class GcQueue {
       }
     }
     return sent;
+  }
+
+  private async pushExpiredTxns(r: Replica): Promise<void> {
+    for (const rec of expiredTxnRecords(this.store.engine, r.rangeId, this.store.clock.now(), this.store.knobs.txnExpiryMs)) {
+      try {
+        await r.send({ header: { rangeId: r.rangeId, timestamp: 0n, txn: null, now: this.store.clock.now() }, requests: [{ kind: 'pushTxn', txnId: rec.txnId }] });
+      } catch (e) {
+        r.log.debug({ err: e, txn: rec.txnId }, 'aborting an expired transaction failed; the next pass tries again');
+        return;
+      }
+    }
   }
 
   /** Reads the next stretch of the range's span and notes keys with versions older than the threshold. */

@@ -16,7 +16,7 @@ import type { EngineWrite, WriteBatch } from '@strata/kv';
 import { EntryType, decodeConfChange } from '@strata/raft';
 import type { Entry } from '@strata/raft';
 import type { TsEngine } from '@strata/ts';
-import { decodeGc } from '../batcheval/index.js';
+import { decodeGc, decodeTxnWrite, txnWriteEffects } from '../batcheval/index.js';
 import { replicatedSpan } from '../keys.js';
 import { confStateOf, decodeDescriptor, encodeDescriptor, replicaById, userSpanOf } from '@strata/kv';
 import { decodeLease, encodeLease } from './lease.js';
@@ -37,6 +37,7 @@ export function applyEntries(r: Replica, queue: Entry[]): Promise<void> | null {
   const writes: EngineWrite[] = [];
   const batches: WriteBatch[] = [];
   const done: { resolve: () => void }[] = [];
+  const ended: string[] = [];
   let last: Entry | null = null;
 
   const flush = () => {
@@ -47,6 +48,7 @@ export function applyEntries(r: Replica, queue: Entry[]): Promise<void> | null {
     r.setApplied(last.index, last.term);
     r.failOverwritten(last.index);
     for (const b of batches.splice(0)) host.onApplyBatch(r, b);
+    for (const t of ended.splice(0)) r.txnWaits.finished(t);
     for (const p of done.splice(0)) p.resolve();
   };
 
@@ -69,7 +71,7 @@ export function applyEntries(r: Replica, queue: Entry[]): Promise<void> | null {
         // Evaluated under another lease: it must not apply (proposal.ts). Certainly not applied.
         p?.reject(r.notLeaseholder());
       } else if (cmd) {
-        const wait = applyCommand(r, e, cmd, ccData, { writes, batches, flush });
+        const wait = applyCommand(r, e, cmd, ccData, { writes, batches, ended, flush });
         if (wait) {
           // Everything before this entry is applied; this one applies when the wait ends.
           return wait.then(() => {
@@ -103,6 +105,8 @@ function leaseMatches(r: Replica, cmd: Command): boolean {
 interface ApplyBatch {
   writes: EngineWrite[];
   batches: WriteBatch[];
+  /** Transactions whose end applied in this run (their waiters wake once it is written). */
+  ended: string[];
   /** Writes everything applied so far (a TS command applies on its own, after it). */
   flush: () => void;
 }
@@ -116,6 +120,16 @@ function applyCommand(r: Replica, e: Entry, cmd: Command, ccData: Uint8Array | n
       const wb = decodeWriteBatch(body);
       for (const w of mvccWrites(wb.ts, wb.writes)) b.writes.push(w);
       b.batches.push(wb);
+      return null;
+    }
+    case CommandKind.TxnWrite: {
+      // Its effects read the engine (provisional values, earlier intents): apply what precedes first.
+      b.flush();
+      const t = decodeTxnWrite(body);
+      const fx = txnWriteEffects(host.engine, r.rangeId, t);
+      for (const w of fx.writes) b.writes.push(w);
+      if (fx.committed) b.batches.push(fx.committed);
+      if (t.record.op === 'delete') b.ended.push(t.txnId);
       return null;
     }
     case CommandKind.Gc: {

@@ -31,6 +31,7 @@ export const CommandKind = {
   Lease: 11,
   ChangeReplicas: 12,
   ComputeChecksum: 13,
+  TxnWrite: 14,
 } as const;
 export type CommandKind = (typeof CommandKind)[keyof typeof CommandKind];
 

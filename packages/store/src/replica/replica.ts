@@ -19,6 +19,7 @@
  */
 import { AmbiguousResultError, NotLeaseholderError, PgError, RangeNotFoundError, ReplicaUnavailableError, SqlState, assert, logger, makeTimestamp, sleep, wallMs } from '@strata/common';
 import type { HybridClock, Logger, Timers, Timestamp } from '@strata/common';
+import { WriteIntentError, prettyKey } from '@strata/kv';
 import type { BatchHeader, BatchRequest, BatchResponse, Engine, KvResponse, WriteBatch } from '@strata/kv';
 import { ConfChangeType, MessageType, ProposalDroppedError, RawNode, StateType, message, mulberry32 } from '@strata/raft';
 import type { ConfState, Entry, HardState, Message, Ready } from '@strata/raft';
@@ -27,6 +28,9 @@ import { commandFor } from '../batcheval/index.js';
 import type { EvalContext } from '../batcheval/index.js';
 import { LatchManager } from '../concurrency/latch_manager.js';
 import { LockTable } from '../concurrency/lock_table.js';
+import { TxnWaitQueue } from '../concurrency/txn_wait_queue.js';
+import { readTxnRecord, txnExpired } from '../batcheval/txn_record.js';
+import type { StoreKnobs } from '../constants.js';
 import { TimestampCache } from '../concurrency/tscache.js';
 import { leaseWaitMs, maxClockOffsetMs, proposalQueueMax, raftElectionTicks, raftHeartbeatTicks } from '../constants.js';
 import { ReplicaLogStorage } from '../raftlog/storage.js';
@@ -48,6 +52,7 @@ export interface ReplicaHost {
   readonly log: LogFile;
   readonly clock: HybridClock;
   readonly timers: Timers;
+  readonly knobs: StoreKnobs;
   /** Mixed into Raft's randomness (a simulation's seed). */
   readonly raftSeed: number;
   /** The store has work for this replica (a proposal, a message, an unblocked apply). */
@@ -91,6 +96,8 @@ export class Replica {
   envelopeFrom: number;
   readonly latches = new LatchManager();
   readonly locks: LockTable;
+  /** Writers waiting for other transactions' intents (concurrency/txn_wait_queue.ts). */
+  readonly txnWaits: TxnWaitQueue;
   readonly tscache = new TimestampCache();
   /** Commit timestamps of transactions evaluated here and not yet applied (→ how many). */
   readonly inflightCommits = new Map<Timestamp, number>();
@@ -123,6 +130,7 @@ export class Replica {
   ) {
     this.log = logger('replica').child({ r: rangeId, n: host.nodeId });
     this.locks = new LockTable(host.timers);
+    this.txnWaits = new TxnWaitQueue(host.timers);
     this.desc = state?.desc ?? null;
     this.lease = state?.lease ?? noLease;
     this.leaseHistory = state?.leaseHistory ?? [];
@@ -212,43 +220,89 @@ export class Replica {
     if (ba.header.timestamp > 0n) clock.update(ba.header.timestamp);
     const responses: KvResponse[] = [];
     for (const req of ba.requests) {
-      this.checkUsable();
-      const cmd = commandFor(req);
-      if (cmd.needsLease) await this.waitForLease();
-      const guard = await this.latches.acquire(cmd.declareLatches(ba.header, req));
-      let heldUntilApplied = false;
-      try {
+      let intentDeadline: number | null = null;
+      for (;;) {
         this.checkUsable();
-        if (cmd.needsLease && !this.holdsValidLease()) throw this.notLeaseholder();
-        // After the latches: a GC that held them may have raised the threshold meanwhile.
-        if (cmd.needsLease && req.kind !== 'ts' && req.kind !== 'tsScan' && req.kind !== 'computeChecksum' && req.kind !== 'gc' && ba.header.timestamp <= this.gcThreshold && ba.header.timestamp > 0n) {
-          throw new PgError(SqlState.SerializationFailure, `restart transaction: batch timestamp ${ba.header.timestamp} must be after replica GC threshold ${this.gcThreshold}`);
+        const cmd = commandFor(req);
+        if (cmd.needsLease) await this.waitForLease();
+        const guard = await this.latches.acquire(cmd.declareLatches(ba.header, req));
+        let heldUntilApplied = false;
+        let conflict: WriteIntentError | null = null;
+        try {
+          this.checkUsable();
+          if (cmd.needsLease && !this.holdsValidLease()) throw this.notLeaseholder();
+          // After the latches: a GC that held them may have raised the threshold meanwhile.
+          if (cmd.needsLease && req.kind !== 'ts' && req.kind !== 'tsScan' && req.kind !== 'computeChecksum' && req.kind !== 'gc' && ba.header.timestamp <= this.gcThreshold && ba.header.timestamp > 0n) {
+            throw new PgError(SqlState.SerializationFailure, `restart transaction: batch timestamp ${ba.header.timestamp} must be after replica GC threshold ${this.gcThreshold}`);
+          }
+          let res: Awaited<ReturnType<typeof cmd.evaluate>>;
+          try {
+            res = await cmd.evaluate(this.evalContext(), ba.header, req);
+          } catch (e) {
+            if (!(e instanceof WriteIntentError)) throw e;
+            conflict = e;
+            continue; // (the finally releases the latches before the wait below)
+          }
+          let response = res.response;
+          if (res.proposal) {
+            heldUntilApplied = true;
+            const commitTs = res.waitUntil;
+            if (commitTs !== undefined) this.inflightCommits.set(commitTs, (this.inflightCommits.get(commitTs) ?? 0) + 1);
+            const settled = () => {
+              guard.release();
+              if (commitTs === undefined) return;
+              const n = (this.inflightCommits.get(commitTs) ?? 1) - 1;
+              if (n <= 0) this.inflightCommits.delete(commitTs);
+              else this.inflightCommits.set(commitTs, n);
+            };
+            const applied = this.propose(res.proposal.kind, res.proposal.body, this.lease.seq);
+            void applied.then(settled, settled);
+            const index = await applied;
+            if (response.kind === 'computeChecksum') response = { kind: 'computeChecksum', index };
+            if (res.waitUntil !== undefined) await commitWait(clock, this.host.timers, res.waitUntil);
+          }
+          responses.push(response);
+        } finally {
+          if (!heldUntilApplied) guard.release();
+          if (conflict) {
+            intentDeadline ??= this.host.timers.now() + this.host.knobs.intentWaitMs;
+            await this.waitForIntent(ba.header, conflict, intentDeadline);
+          }
         }
-        const res = await cmd.evaluate(this.evalContext(), ba.header, req);
-        let response = res.response;
-        if (res.proposal) {
-          heldUntilApplied = true;
-          const commitTs = res.waitUntil;
-          if (commitTs !== undefined) this.inflightCommits.set(commitTs, (this.inflightCommits.get(commitTs) ?? 0) + 1);
-          const settled = () => {
-            guard.release();
-            if (commitTs === undefined) return;
-            const n = (this.inflightCommits.get(commitTs) ?? 1) - 1;
-            if (n <= 0) this.inflightCommits.delete(commitTs);
-            else this.inflightCommits.set(commitTs, n);
-          };
-          const applied = this.propose(res.proposal.kind, res.proposal.body, this.lease.seq);
-          void applied.then(settled, settled);
-          const index = await applied;
-          if (response.kind === 'computeChecksum') response = { kind: 'computeChecksum', index };
-          if (res.waitUntil !== undefined) await commitWait(clock, this.host.timers, res.waitUntil);
-        }
-        responses.push(response);
-      } finally {
-        if (!heldUntilApplied) guard.release();
+        break;
       }
     }
     return { responses, now: clock.now(), nodeId: this.host.nodeId };
+  }
+
+  /**
+   * A write met another transaction's intent (its latches are released): waits until that
+   * transaction ends, pushes it if its record expired (or is gone), or fails with 40001 once the
+   * request has waited past `deadline`; 40P01 if the wait would close a cycle (txn_wait_queue.ts).
+   * The caller evaluates the request again afterwards.
+   */
+  private async waitForIntent(h: BatchHeader, e: WriteIntentError, deadline: number): Promise<void> {
+    const holder = e.intent.txnId;
+    const host = this.host;
+    const leave = this.txnWaits.enter(h.txn?.id ?? null, holder);
+    try {
+      const rec = readTxnRecord(host.engine, this.rangeId, holder);
+      if (rec === null || txnExpired(rec, host.clock.now(), host.knobs.txnExpiryMs)) {
+        this.txnWaits.stats.pushes++;
+        await this.send({ header: { rangeId: this.rangeId, timestamp: 0n, txn: null, now: host.clock.now() }, requests: [{ kind: 'pushTxn', txnId: holder }] });
+        return;
+      }
+      const left = deadline - host.timers.now();
+      if (left <= 0) {
+        throw new PgError(SqlState.SerializationFailure, `restart transaction: waited ${host.knobs.intentWaitMs} ms for transaction ${holder}, which is still writing ${prettyKey(e.key)}`, {
+          hint: 'retry the transaction',
+        });
+      }
+      // Wake at its end, or in time to notice its record expiring.
+      await this.txnWaits.wait(holder, Math.min(left, host.knobs.txnExpiryMs / 2));
+    } finally {
+      leave();
+    }
   }
 
   private evalContext(): EvalContext {
@@ -265,6 +319,7 @@ export class Replica {
       now: () => host.clock.now(),
       freeDiskBytes: () => host.freeDiskBytes(),
       diskReserveBytes: host.diskReserveBytes(),
+      txnExpiryMs: host.knobs.txnExpiryMs,
     };
   }
 
@@ -342,6 +397,7 @@ export class Replica {
     } else {
       this.tscache.clear(0n);
       this.locks.clear();
+      this.txnWaits.clear();
     }
     this.host.onReplicaEvent(this, 'lease');
   }
@@ -548,7 +604,10 @@ export class Replica {
   afterReady(rd: Ready): void {
     if (rd.softState) {
       if (rd.softState.raftState === StateType.Leader) this.requestLease();
-      else if (this.lease.replicaId === this.replicaId) this.locks.clear();
+      else if (this.lease.replicaId === this.replicaId) {
+        this.locks.clear();
+        this.txnWaits.clear();
+      }
     }
     this.storage.trimCache();
     this.notifyWaiters();
@@ -584,6 +643,7 @@ export class Replica {
     this.pendingApply.length = 0;
     this.tscache.clear(0n);
     this.locks.clear();
+    this.txnWaits.clear();
     this.checksums.clear();
     this.staged = null;
     this.log.info({ index: state.applied.index, desc: describeRange(state.desc) }, 'snapshot installed');
