@@ -42,6 +42,8 @@ for (let seed = first; seed < first + n; seed++) {
     process.stdout.write(`  replay: npm run qa:cluster-sim -- --seeds 1 --first-seed ${seed} --nodes ${nodes} --duration-ms ${durationMs} --trace\n`);
     if (values.trace) for (const line of r.trace.slice(-Number(process.env.TRACE_TAIL ?? 200))) process.stdout.write(`    ${line}\n`);
   }
+  const done = seed - first + 1;
+  if (values.quiet && done % 100 === 0 && done < n) process.stdout.write(`progress: ${done - failed} of ${done} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
 }
 process.stdout.write(`totals: ${Object.entries(totals).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
 process.stdout.write(`${n - failed} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
