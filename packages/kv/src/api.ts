@@ -88,6 +88,11 @@ export type KvRequest =
    * and the record.
    */
   | { kind: 'endTxn'; commit: boolean; writes: KvWrite[]; intentKeys: Buffer[]; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }
+  /**
+   * Adds delta to the integer at key (absent: 0) outside any transaction and answers the new
+   * value: node, range and sequence ids (non-transactional; never handed out twice).
+   */
+  | { kind: 'increment'; key: Buffer; delta: bigint }
   /** The coordinator is alive: the record's heartbeat moves to now (40001 if it was aborted). */
   | { kind: 'heartbeatTxn' }
   /**
@@ -123,6 +128,7 @@ export type KvResponse =
   | { kind: 'endTxn'; commitTs: Timestamp }
   | { kind: 'heartbeatTxn' }
   | { kind: 'pushTxn'; pushed: boolean }
+  | { kind: 'increment'; value: bigint }
   | { kind: 'ts' }
   | { kind: 'computeChecksum'; index: number }
   | { kind: 'gc' }

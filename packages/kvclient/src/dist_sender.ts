@@ -31,7 +31,7 @@ export interface DistSenderOptions {
   backoffMs?: { initial: number; max: number };
 }
 
-const writeKinds = new Set<KvRequest['kind']>(['endTxn', 'putIntents', 'heartbeatTxn', 'pushTxn', 'ts', 'gc', 'computeChecksum']);
+const writeKinds = new Set<KvRequest['kind']>(['endTxn', 'putIntents', 'heartbeatTxn', 'pushTxn', 'increment', 'ts', 'gc', 'computeChecksum']);
 
 function isWrite(ba: BatchRequest): boolean {
   return ba.requests.some((r) => writeKinds.has(r.kind));

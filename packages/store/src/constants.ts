@@ -117,6 +117,9 @@ export const intentWaitMs = 10_000;
 /** Writers that may wait on the intents of one transaction; more are refused with 40001. */
 export const intentWaitersMax = 10_000;
 
+/** How often the replicate queue looks at the ranges this store leads. */
+export const replicateQueueIntervalMs = 1000;
+
 /** Bounds a test or simulation may tighten (defaults: the constants above). */
 export interface StoreKnobs {
   raftLogTruncateEntriesMin: number;
@@ -126,11 +129,13 @@ export interface StoreKnobs {
   gcQueueIntervalMs: number;
   txnExpiryMs: number;
   intentWaitMs: number;
+  replicateQueueIntervalMs: number;
 }
 
 export const defaultKnobs: StoreKnobs = {
   txnExpiryMs,
   intentWaitMs,
+  replicateQueueIntervalMs,
   raftLogTruncateEntriesMin,
   logSegmentBytesMax,
   raftLogKeepForFollowersEntriesMax,

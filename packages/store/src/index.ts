@@ -12,3 +12,4 @@ export { replicaChecksum } from './replica/apply.js';
 export * from './transport.js';
 export * from './store.js';
 export * from './local_sender.js';
+export type { ClusterView } from './cluster_view.js';

@@ -40,6 +40,7 @@ import { initialStateWrites, loadReplicaState, migrateLegacyState, tombstoneKey 
 import { noTransport } from './transport.js';
 import type { RaftMessageBatch, RaftMessageRequest, RaftTransport, SnapshotChunk, SnapshotHeader } from './transport.js';
 import { Queues } from './queues/queues.js';
+import type { ClusterView } from './cluster_view.js';
 import { stageSnapshot } from './snapshot/receive.js';
 import { installSnapshot } from './snapshot/install.js';
 
@@ -64,6 +65,8 @@ export interface StoreOptions {
   /** Mixed into each replica's Raft randomness (election timeouts): the simulation's seed. */
   raftSeed?: number;
   knobs?: Partial<StoreKnobs>;
+  /** Liveness and placement (the replicate queue); none in single-node mode. */
+  cluster?: ClusterView;
 }
 
 export interface StoreStats {
@@ -99,6 +102,7 @@ export class Store implements ReplicaHost, BatchSender {
   private readonly diskFree: () => number;
   readonly knobs: StoreKnobs;
   readonly raftSeed: number;
+  readonly cluster: ClusterView | null;
 
   private constructor(
     readonly dir: string,
@@ -111,6 +115,7 @@ export class Store implements ReplicaHost, BatchSender {
     this.timers = opts.timers ?? realTimers;
     this.knobs = { ...defaultKnobs, ...opts.knobs };
     this.raftSeed = opts.raftSeed ?? 0;
+    this.cluster = opts.cluster ?? null;
     this.clock = opts.clock ?? new HybridClock(() => this.timers.now());
     this.transport = opts.transport ?? noTransport;
     this.diskFree =

@@ -17,6 +17,7 @@ import { MemLogFs, Store, maxClockOffsetMs } from '@strata/store';
 import type { Replica, StoreKnobs } from '@strata/store';
 import { runRewrite } from '@strata/ts';
 import type { RewriteJob, RewriteResult } from '@strata/ts';
+import { NodeLiveness } from '@strata/cluster';
 import { SimNetwork, calmNetwork } from './sim_network.js';
 import type { NetworkFaults } from './sim_network.js';
 import { SimScheduler } from './sim_scheduler.js';
@@ -30,6 +31,11 @@ export interface TestClusterOptions {
   /** Clock rates within 1 ± this, offsets within ± maxOffset/2 (so any two stay within maxOffset). */
   clockSkew?: number;
   knobs?: Partial<StoreKnobs>;
+  /**
+   * Run node liveness on every node (heartbeats through the cluster) and give the stores a
+   * cluster view: their replicate queues then place replicas by themselves.
+   */
+  liveness?: { heartbeatMs: number; expiryMs: number; timeUntilStoreDeadMs: number };
 }
 
 export interface SimNode {
@@ -44,6 +50,7 @@ export interface SimNode {
   incarnation: number;
   clock: HybridClock;
   timers: Timers;
+  liveness: NodeLiveness | null;
 }
 
 /** A simulation's test knobs: small logs so truncation forces snapshots; GC after seconds. */
@@ -89,6 +96,7 @@ export class TestCluster {
         incarnation: 0,
         clock: new HybridClock(() => 0),
         timers: c.clientTimers,
+        liveness: null,
       };
       mkdirSync(node.dir, { recursive: true });
       c.nodes.set(id, node);
@@ -104,6 +112,18 @@ export class TestCluster {
     node.clock = new HybridClock(() => node.timers.now());
     node.engine.autoSync = true;
     node.logFs.defer = (f) => void this.sched.after(1, () => node.incarnation === incarnation && f());
+    const lv = this.o.liveness;
+    if (lv) {
+      const sender = new DistSender({ dialer: this.net.dialer(node.id), timers: node.timers, clock: node.clock, knownNodes: () => this.nodeIds(), deadlineMs: lv.heartbeatMs });
+      node.liveness = new NodeLiveness({
+        nodeId: node.id,
+        timers: node.timers,
+        txn: () => new KvTxn({ sender, clock: node.clock, maxOffset: this.maxOffset, rangeOf: () => 1, timers: node.timers }),
+        heartbeatMs: lv.heartbeatMs,
+        expiryMs: lv.expiryMs,
+        timeUntilStoreDeadMs: () => lv.timeUntilStoreDeadMs,
+      });
+    }
     const opening = Store.open(node.dir, {
       nodeId: node.id,
       bootstrap,
@@ -115,11 +135,13 @@ export class TestCluster {
       raftSeed: this.o.seed,
       knobs: this.o.knobs ?? simKnobs,
       freeDiskBytes: () => Number.MAX_SAFE_INTEGER,
+      ...(node.liveness ? { cluster: node.liveness } : {}),
       runRewrite: (job: RewriteJob) => this.runRewrite(node, incarnation, job),
     });
     const r = await this.sched.settle(opening, 60_000);
     assert(r.ok === true, () => `node ${node.id} did not open: ${r.ok === false ? String(r.error) : 'timeout'}`);
     node.store = r.value;
+    node.liveness?.start();
     void alive;
   }
 
@@ -209,6 +231,7 @@ export class TestCluster {
     const store = node.store;
     node.store = null;
     node.incarnation++;
+    node.liveness?.stop();
     node.logFs.crash(Math.floor(this.rand() * 3) * 7);
     if (powerCut) node.engine.powerCut();
     store.ts.close();
@@ -308,6 +331,7 @@ export class TestCluster {
       const s = node.store;
       node.store = null;
       node.incarnation++;
+      node.liveness?.stop();
       s?.ts.close();
     }
     rmSync(this.o.dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { scan } from './cmd_scan.js';
 import { refresh } from './cmd_refresh.js';
 import { endTxn } from './cmd_end_txn.js';
 import { putIntents } from './cmd_put_intents.js';
+import { increment } from './cmd_increment.js';
 import { heartbeatTxn, pushTxn } from './cmd_txn_record.js';
 import { acquireLocks, releaseLocks } from './cmd_locks.js';
 import { tsCommand } from './cmd_ts.js';
@@ -22,6 +23,7 @@ const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { 
   putIntents,
   heartbeatTxn,
   pushTxn,
+  increment,
   acquireLocks,
   releaseLocks,
   ts: tsCommand,

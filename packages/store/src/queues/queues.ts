@@ -12,18 +12,21 @@ import { GcQueue } from './gc_queue.js';
 import { RaftLogQueue } from './raft_log_queue.js';
 import { TsQueue } from './ts_queue.js';
 import { SnapshotQueue } from './snapshot_queue.js';
+import { ReplicateQueue } from './replicate_queue.js';
 
 export class Queues {
   readonly gc: GcQueue;
   readonly raftLog: RaftLogQueue;
   readonly ts: TsQueue;
   readonly snapshots: SnapshotQueue;
+  readonly replicate: ReplicateQueue;
 
   constructor(private readonly store: Store) {
     this.gc = new GcQueue(store);
     this.raftLog = new RaftLogQueue(store);
     this.ts = new TsQueue(store);
     this.snapshots = new SnapshotQueue(store);
+    this.replicate = new ReplicateQueue(store, store.cluster);
   }
 
   start(): void {}
@@ -36,6 +39,7 @@ export class Queues {
     this.ts.tick();
     this.raftLog.tick();
     this.gc.tick();
+    this.replicate.tick();
   }
 
   written(r: Replica, b: WriteBatch): void {

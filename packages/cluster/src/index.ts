@@ -1,0 +1,3 @@
+export * from './constants.js';
+export * from './keys.js';
+export * from './liveness.js';

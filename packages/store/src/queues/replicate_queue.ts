@@ -1,0 +1,121 @@
+/**
+ * Keeps each range this store leads at its replication factor (CockroachDB's replicate queue):
+ * on every pass, per range whose lease it holds, at most one membership change:
+ *   1. a learner that caught up is promoted to voter; one on a leaving node, or stuck longer
+ *      than learnerTimeoutMs (its snapshot keeps failing), is removed;
+ *   2. fewer voters on good nodes than min(replication factor, target nodes): a learner is added
+ *      on a target node without a replica (the snapshot queue seeds it: KV_BATCH + TS_BATCH);
+ *   3. a voter on a leaving node (dead past the threshold, or decommissioning), or more voters
+ *      than wanted: one is removed — never the leaseholder itself, which first hands its lease
+ *      to a voter on a good node.
+ * Adding before removing keeps the number of good voters from dropping during a replacement.
+ * The cluster view (cluster_view.ts) says which nodes are targets and which are leaving; without
+ * one (single-node mode) the queue does nothing.
+ */
+import type { ReplicaDescriptor } from '@strata/kv';
+import type { ClusterView } from '../cluster_view.js';
+import type { Replica } from '../replica/replica.js';
+import type { Store } from '../store.js';
+
+/** A learner that has not caught up after this long is removed (a new one is added later). */
+const learnerTimeoutMs = 60_000;
+
+export class ReplicateQueue {
+  private lastPass: number;
+  private running = false;
+  /** When each learner (`range/replica`) was first seen. */
+  private readonly learnerSince = new Map<string, number>();
+  /** Membership changes made, by kind (metrics and tests). */
+  readonly stats = { added: 0, promoted: 0, removed: 0, leaseTransfers: 0, failures: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly view: ClusterView | null,
+  ) {
+    this.lastPass = store.timers.now();
+  }
+
+  tick(): void {
+    const now = this.store.timers.now();
+    if (!this.view || this.running || now - this.lastPass < this.store.knobs.replicateQueueIntervalMs) return;
+    this.lastPass = now;
+    this.running = true;
+    void this.pass().finally(() => (this.running = false));
+  }
+
+  async pass(): Promise<void> {
+    for (const r of [...this.store.replicas.values()]) {
+      if (!r.holdsValidLease()) continue;
+      try {
+        await this.process(r);
+      } catch (e) {
+        this.stats.failures++;
+        r.log.info({ err: e }, 'replicate queue: a membership change failed; the next pass looks again');
+      }
+    }
+  }
+
+  private async process(r: Replica): Promise<void> {
+    const view = this.view as ClusterView;
+    const desc = r.desc;
+    if (!desc) return;
+    const targets = view.targets();
+    const leaving = view.leaving();
+    const now = this.store.timers.now();
+    const good = (x: ReplicaDescriptor) => !leaving.has(x.nodeId);
+    const voters = desc.replicas.filter((x) => x.type === 'voter');
+    const learners = desc.replicas.filter((x) => x.type === 'learner');
+
+    for (const l of learners) {
+      const key = `${desc.rangeId}/${l.replicaId}`;
+      const since = this.learnerSince.get(key) ?? now;
+      this.learnerSince.set(key, since);
+      if (!good(l) || now - since > learnerTimeoutMs) {
+        r.log.info({ node: l.nodeId, why: good(l) ? 'did not catch up' : 'its node is leaving' }, 'replicate queue: removing a learner');
+        this.learnerSince.delete(key);
+        await r.changeReplicas('remove', l.nodeId);
+        this.stats.removed++;
+        return;
+      }
+      if (r.matchOf(l.replicaId) >= r.appliedIndex) {
+        r.log.info({ node: l.nodeId }, 'replicate queue: promoting a caught-up learner');
+        this.learnerSince.delete(key);
+        await r.changeReplicas('promote', l.nodeId);
+        this.stats.promoted++;
+        return;
+      }
+      return; // its snapshot is on the way
+    }
+
+    const want = Math.max(1, Math.min(view.replicationFactor(desc.rangeId), targets.length));
+    const goodVoters = voters.filter(good);
+    if (goodVoters.length < want) {
+      const candidates = targets.filter((n) => !desc.replicas.some((x) => x.nodeId === n));
+      if (candidates.length > 0) {
+        // Spread ranges over the candidates (balancing by replica counts comes later).
+        const node = candidates[desc.rangeId % candidates.length] as number;
+        r.log.info({ node, voters: voters.length, want }, 'replicate queue: adding a learner');
+        await r.changeReplicas('addLearner', node);
+        this.stats.added++;
+        return;
+      }
+    }
+
+    const excess = voters.length - want;
+    if (excess <= 0 && goodVoters.length === voters.length) return;
+    if (goodVoters.length < Math.min(want, voters.length)) return; // replace before removing
+    const victim = voters.find((x) => !good(x)) ?? (excess > 0 ? [...voters].reverse().find((x) => x.replicaId !== r.replicaId) : undefined);
+    if (!victim) return;
+    if (victim.replicaId === r.replicaId) {
+      const to = goodVoters.find((x) => x.replicaId !== r.replicaId);
+      if (!to) return;
+      r.log.info({ to: to.nodeId }, 'replicate queue: moving the lease off a leaving node');
+      r.transferLease(to.nodeId);
+      this.stats.leaseTransfers++;
+      return;
+    }
+    r.log.info({ node: victim.nodeId, why: good(victim) ? 'more voters than wanted' : 'its node is leaving' }, 'replicate queue: removing a voter');
+    await r.changeReplicas('remove', victim.nodeId);
+    this.stats.removed++;
+  }
+}

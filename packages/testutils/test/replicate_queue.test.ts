@@ -1,0 +1,48 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TestCluster } from '../src/index.js';
+
+// Node liveness + the replicate queue on a five-node simulated cluster: the range grows from one
+// voter to three by itself, a node dead past the threshold is replaced, a decommissioned node is
+// drained, and the replicas agree afterwards.
+const key = (s: string) => Buffer.concat([Buffer.from([3]), Buffer.from(s)]);
+const liveness = { heartbeatMs: 500, expiryMs: 1500, timeUntilStoreDeadMs: 5000 };
+
+describe('replicate queue', () => {
+  it('up-replicates to three voters, replaces a dead node, drains a decommissioning one', async () => {
+    const c = await TestCluster.start({ nodes: 5, seed: 5, dir: mkdtempSync(join(tmpdir(), 'rq-')), liveness });
+    try {
+      const voters = () => (c.descriptor()?.replicas ?? []).filter((r) => r.type === 'voter').map((r) => r.nodeId).sort();
+      const client = c.client();
+      const t = client.txn();
+      t.put(key('a'), Buffer.from('1'));
+      expect((await c.settle(t.commit())).ok).toBe(true);
+      expect(await c.waitFor(() => voters().length === 3, 30_000)).toBe(true);
+      expect(c.descriptor()?.replicas.length).toBe(3); // no learner left behind
+
+      // A voter's node dies for good: after the threshold another node takes its place.
+      const victim = voters().find((n) => n !== c.leaseholder()) as number;
+      c.crash(victim);
+      const crashedAt = c.sched.now;
+      expect(await c.waitFor(() => voters().length === 3 && !voters().includes(victim), 60_000)).toBe(true);
+      expect(c.sched.now - crashedAt).toBeGreaterThan(liveness.timeUntilStoreDeadMs); // not before it was declared dead
+
+      // Decommissioning a voter's node moves its replica away (the leaseholder's too: it hands its lease over first).
+      const lh = c.leaseholder() as number;
+      const n = c.nodes.get(lh)?.liveness;
+      expect((await c.settle(n!.setMembership(lh, 'decommissioning'))).ok).toBe(true);
+      expect(await c.waitFor(() => voters().length === 3 && !voters().includes(lh), 60_000)).toBe(true);
+
+      const w = client.txn();
+      w.put(key('b'), Buffer.from('2'));
+      expect((await c.settle(w.commit())).ok).toBe(true);
+      const sums = await c.checksums();
+      expect(new Set([...sums.values()].map((s) => s.digest)).size).toBe(1);
+      expect([...sums.keys()].sort()).toEqual(voters());
+    } finally {
+      await c.stop();
+    }
+  });
+});
