@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AmbiguousResultError } from '@strata/common';
 import { TestCluster } from '../src/index.js';
 
 const key = (s: string) => Buffer.concat([Buffer.from([3]), Buffer.from(s)]);
@@ -33,6 +34,43 @@ describe('TestCluster', () => {
       const sums = await c.checksums();
       expect(sums.size).toBe(3);
       expect(new Set([...sums.values()].map((s) => s.digest)).size).toBe(1);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('hands out every counter value once (increment) across clients and a leaseholder crash', async () => {
+    const c = await TestCluster.start({ nodes: 3, seed: 3, dir: mkdtempSync(join(tmpdir(), 'tc-')) });
+    try {
+      await c.addVoter(2);
+      await c.addVoter(3);
+      const counter = Buffer.from([2, 0x40, 0x63, 0x00]);
+      const got: bigint[] = [];
+      let ambiguous = 0;
+      const clients = [c.client(), c.client()];
+      const run = async (i: number) => {
+        for (let k = 0; k < 15; ) {
+          try {
+            const res = await clients[i % 2]!.request(1, { kind: 'increment', key: counter, delta: 1n });
+            const r = res.responses[0];
+            if (r?.kind === 'increment') got.push(r.value);
+            k++;
+          } catch (e) {
+            // The crash made the outcome unknown: try again (the value may be burnt, never repeated).
+            if (!(e instanceof AmbiguousResultError)) throw e;
+            ambiguous++;
+          }
+        }
+      };
+      const all = Promise.all([run(0), run(1), run(2)]);
+      await c.runFor(50);
+      c.crash(c.leaseholder() as number);
+      const done = await c.settle(all, 60_000);
+      expect(done.ok).toBe(true);
+      // Every acknowledged value is distinct (an ambiguous attempt may burn a value; none is repeated).
+      expect(new Set(got).size).toBe(got.length);
+      expect(got.length).toBe(45);
+      expect(got.every((v) => v >= 1n && v <= 45n + BigInt(ambiguous))).toBe(true);
     } finally {
       await c.stop();
     }
