@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AmbiguousResultError } from '@strata/common';
+import { allocateNodeId, initCounters } from '@strata/cluster';
 import { TestCluster } from '../src/index.js';
 
 const key = (s: string) => Buffer.concat([Buffer.from([3]), Buffer.from(s)]);
@@ -71,6 +72,23 @@ describe('TestCluster', () => {
       expect(new Set(got).size).toBe(got.length);
       expect(got.length).toBe(45);
       expect(got.every((v) => v >= 1n && v <= 45n + BigInt(ambiguous))).toBe(true);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('allocates node ids for joining nodes once each (the initializing node has 1)', async () => {
+    const c = await TestCluster.start({ nodes: 3, seed: 4, dir: mkdtempSync(join(tmpdir(), 'tc-')) });
+    try {
+      await c.addVoter(2);
+      await c.addVoter(3);
+      const sender = c.client().sender;
+      const now = () => c.clientClock.now();
+      expect((await c.settle(initCounters(sender, 1, now))).ok).toBe(true);
+      const again = await c.settle(initCounters(sender, 1, now));
+      expect(again.ok === false && String(again.error)).toMatch(/initialized before/);
+      const ids = await c.settle(Promise.all([2, 3, 4, 5].map(() => allocateNodeId(sender, 1, now))));
+      expect(ids.ok === true && [...ids.value].sort()).toEqual([3, 4, 5, 6]); // 2 was burnt by the second init
     } finally {
       await c.stop();
     }
