@@ -17,7 +17,7 @@ import { MemLogFs, Store, maxClockOffsetMs } from '@strata/store';
 import type { Replica, StoreKnobs } from '@strata/store';
 import { runRewrite } from '@strata/ts';
 import type { RewriteJob, RewriteResult } from '@strata/ts';
-import { NodeLiveness } from '@strata/cluster';
+import { NodeLiveness, putNode } from '@strata/cluster';
 import { SimNetwork, calmNetwork } from './sim_network.js';
 import type { NetworkFaults } from './sim_network.js';
 import { SimScheduler } from './sim_scheduler.js';
@@ -113,6 +113,7 @@ export class TestCluster {
     node.engine.autoSync = true;
     node.logFs.defer = (f) => void this.sched.after(1, () => node.incarnation === incarnation && f());
     const lv = this.o.liveness;
+    const startedAt = node.timers.now();
     if (lv) {
       const sender = new DistSender({ dialer: this.net.dialer(node.id), timers: node.timers, clock: node.clock, knownNodes: () => this.nodeIds(), deadlineMs: lv.heartbeatMs });
       node.liveness = new NodeLiveness({
@@ -122,6 +123,20 @@ export class TestCluster {
         heartbeatMs: lv.heartbeatMs,
         expiryMs: lv.expiryMs,
         timeUntilStoreDeadMs: () => lv.timeUntilStoreDeadMs,
+        onHeartbeat: (t) => {
+          const replicas = [...(node.store?.replicas.values() ?? [])];
+          putNode(t, {
+            nodeId: node.id,
+            rpcAddr: `sim:${node.id}`,
+            sqlAddr: `sim:${node.id}`,
+            httpAddr: `sim:${node.id}`,
+            build: 'sim',
+            startedAt: startedAt,
+            updatedAt: node.timers.now(),
+            replicas: replicas.length,
+            leaseholders: replicas.filter((r) => r.holdsValidLease()).length,
+          });
+        },
       });
     }
     const opening = Store.open(node.dir, {

@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nodeStatusRows, readNodes } from '@strata/cluster';
+import type { NodeDescriptor } from '@strata/cluster';
 import { TestCluster } from '../src/index.js';
 
 // Node liveness + the replicate queue on a five-node simulated cluster: the range grows from one
@@ -38,6 +40,18 @@ describe('replicate queue', () => {
       const w = client.txn();
       w.put(key('b'), Buffer.from('2'));
       expect((await c.settle(w.commit())).ok).toBe(true);
+      // The registry and liveness records say the same: four nodes live, one decommissioning.
+      let nodes: NodeDescriptor[] = [];
+      for (let attempt = 0; attempt < 5 && nodes.length === 0; attempt++) {
+        const reader = client.txn(); // (a concurrent heartbeat may fail a read with 40001: try again)
+        const got = await c.settle(readNodes(reader));
+        if (got.ok === true) nodes = got.value;
+      }
+      const rows = nodeStatusRows(nodes, n!.snapshot(), c.nodes.get(lh)!.timers.now());
+      expect(rows.map((r) => `${r.id}:${r.is_live ? 'live' : 'dead'}:${r.membership}`)).toEqual(
+        [1, 2, 3, 4, 5].map((id) => `${id}:${id === victim ? 'dead' : 'live'}:${id === lh ? 'decommissioning' : 'active'}`),
+      );
+      expect(rows.find((r) => r.id === lh)?.replicas).toBe(0);
       const sums = await c.checksums();
       expect(new Set([...sums.values()].map((s) => s.digest)).size).toBe(1);
       expect([...sums.keys()].sort()).toEqual(voters());
