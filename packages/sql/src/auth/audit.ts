@@ -1,19 +1,20 @@
 /**
  * The audit log: one JSON line (pino, component "audit") per login, failed login, and change of
- * roles, memberships or privileges, always at level info or above so it survives
- * STRATA_LOG_LEVEL=warn only for failures. Lines never carry a password or a verifier.
+ * roles, memberships or privileges. Its level is info whatever STRATA_LOG_LEVEL says (an audit
+ * trail that a quieter log level silences is no trail); failed logins are warnings. Lines never
+ * carry a password or a verifier.
  *
  * Changes are logged when their statement runs, with the transaction's id (as pgaudit does):
  * a change whose transaction later rolls back was attempted, and the line says in which one.
  */
-import { logger } from '@strata/common';
+import { rootLogger } from '@strata/common';
 import type { Logger } from '@strata/common';
 import type { Txn } from '@strata/kv';
 
 let log: Logger | null = null;
 
 function audit(): Logger {
-  log ??= logger('audit');
+  log ??= rootLogger().child({ component: 'audit' }, { level: 'info' });
   return log;
 }
 

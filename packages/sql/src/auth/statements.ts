@@ -386,6 +386,10 @@ function grantObjects(s: AuthStatement & { kind: 'grant' | 'revoke' }, c: AuthSt
     if (allowed === 0) {
       const held = aclPrivileges(acl, c.auth.rolesOf(self)).privs;
       if (held === 0) throw permissionDenied(o.kind, o.name);
+      // PostgreSQL's REVOKE on a table also revokes its columns' privileges, and refuses a role
+      // that holds no column-level privilege (SELECT, INSERT, UPDATE, REFERENCES) on them.
+      const columnPrivs = Priv.SELECT | Priv.INSERT | Priv.UPDATE | Priv.REFERENCES;
+      if (!isGrant && o.kind === 'table' && (held & columnPrivs) === 0) throw permissionDenied(o.kind, o.name);
       c.warning(isGrant ? `no privileges were granted for "${o.name}"` : `no privileges could be revoked for "${o.name}"`);
       continue;
     }
