@@ -84,12 +84,19 @@ async function loadCa(certsDir: string, caKeyPath: string): Promise<{ cert: x509
   return { cert, key, type };
 }
 
+/** Fails (before any key is made) if a file to be written exists and overwriting was not asked. */
+function refuseExisting(paths: string[], overwrite: boolean): void {
+  if (overwrite) return;
+  const existing = paths.filter((p) => existsSync(p));
+  if (existing.length > 0) throw new Error(`refusing to overwrite ${existing.join(', ')} (remove it first, or pass --overwrite)`);
+}
+
 /** Writes files only if none exists yet (all or nothing); keys 0600, certificates 0644. */
 function writeAll(files: { path: string; data: string | Buffer; secret: boolean }[], overwrite: boolean): void {
-  if (!overwrite) {
-    const existing = files.filter((f) => existsSync(f.path)).map((f) => f.path);
-    if (existing.length > 0) throw new Error(`refusing to overwrite ${existing.join(', ')} (remove it first, or pass --overwrite)`);
-  }
+  refuseExisting(
+    files.map((f) => f.path),
+    overwrite,
+  );
   for (const f of files) {
     mkdirSync(dirname(f.path), { recursive: true, mode: 0o700 });
     writeFileSync(f.path, f.data, { mode: f.secret ? 0o600 : 0o644, flag: overwrite ? 'w' : 'wx' });
@@ -115,6 +122,7 @@ function validity(o: CertOptions, defaultDays: number): { notBefore: Date; notAf
 
 /** create-ca: a new cluster CA (ca.crt in the certs directory, its key at --ca-key). */
 export async function createCa(o: CertOptions): Promise<string[]> {
+  refuseExisting([join(o.certsDir, 'ca.crt'), o.caKey], o.overwrite ?? false);
   const type = o.keyType ?? 'rsa';
   const keys = await newKeyPair(type);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -165,6 +173,7 @@ async function issue(o: CertOptions, subject: string, usages: x509.ExtendedKeyUs
 /** create-node: node.crt/node.key for the given host names and addresses. */
 export async function createNode(o: CertOptions & { hosts: string[] }): Promise<string[]> {
   if (o.hosts.length === 0) throw new Error('create-node needs at least one host name or address the node is reached by');
+  refuseExisting([join(o.certsDir, 'node.crt'), join(o.certsDir, 'node.key')], o.overwrite ?? false);
   const sans: x509.JsonGeneralName[] = o.hosts.map((h) => (isIP(h.replace(/^\[(.*)\]$/, '$1')) ? { type: 'ip', value: h.replace(/^\[(.*)\]$/, '$1') } : { type: 'dns', value: h }));
   const { cert, key } = await issue(o, 'O=Strata, CN=node', [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], sans, certLifetimeDays);
   const files = [
@@ -183,6 +192,7 @@ export function checkUserName(user: string): void {
 /** create-client: client.<user>.crt/key (CN=<user>), and optionally the PKCS#8 DER key for Java. */
 export async function createClient(o: CertOptions & { user: string; pkcs8?: boolean }): Promise<string[]> {
   checkUserName(o.user);
+  refuseExisting([join(o.certsDir, `client.${o.user}.crt`), join(o.certsDir, `client.${o.user}.key`)], o.overwrite ?? false);
   const { cert, key } = await issue(o, `O=Strata, CN=${o.user}`, [x509.ExtendedKeyUsage.clientAuth], [], certLifetimeDays);
   const base = join(o.certsDir, `client.${o.user}`);
   const files: { path: string; data: string | Buffer; secret: boolean }[] = [

@@ -1,7 +1,6 @@
 import { totalmem } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { logger } from '@strata/common';
-import { StrataNode } from '@strata/server';
 
 function hostPort(flag: string, def: number) {
   return (v: string): { host: string; port: number } => {
@@ -130,6 +129,7 @@ export async function main(argv: string[]): Promise<void> {
       // PostgreSQL's postmaster does with umask(0077): the umask is the one place that also covers
       // the files lmdb, the raft log and the time-series engine create in native code and workers.
       process.umask(0o077);
+      const { StrataNode } = await import('@strata/server');
       const node = new StrataNode({
         storeDir: o.store,
         listenHost: o.listenAddr.host,
