@@ -132,6 +132,18 @@ describe('privileges (secure mode)', () => {
     expect((await boss.query('show is_superuser')).rows[0].is_superuser).toBe('on');
     expect(await code(boss, 'select count(*) from pg_authid')).toBe('ok');
     expect(await code(boss, "set cluster setting ts.dedup.rule = 'override'")).toBe('ok');
+    // ALTER … OWNER TO moves ownership (and the owner's ACL entries).
+    await root.query("create user new_owner password 'pw-new_owner'");
+    await root.query('create table own_t (a int primary key)');
+    await root.query('grant select on own_t to boss');
+    await root.query('alter table own_t owner to new_owner');
+    expect((await root.query("select pg_get_userbyid(relowner) as o, relacl::text[] as a from pg_class where relname = 'own_t'")).rows[0]).toEqual({ o: 'new_owner', a: ['new_owner=arwdDxt/new_owner', 'boss=r/new_owner'] });
+    expect((await root.query("select tableowner from pg_tables where tablename = 'own_t'")).rows[0].tableowner).toBe('new_owner');
+    const newOwner = await connect('new_owner');
+    expect(await code(newOwner, 'alter table own_t owner to boss')).toBe('42501'); // not a member of boss
+    expect(await code(newOwner, 'alter table own_t add column b int')).toBe('ok');
+    expect(await code(newOwner, 'drop table own_t')).toBe('ok');
+    expect(await code(newOwner, 'alter schema public owner to new_owner')).toBe('42501');
     // Changes are transactional: a rolled-back CREATE USER leaves nothing.
     await root.query('begin');
     await root.query("create user ghost password 'x'");

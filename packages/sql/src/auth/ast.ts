@@ -22,4 +22,5 @@ export type AuthStatement =
   | { kind: 'grant'; privileges: string[] | 'all'; target: GrantTarget; grantees: RoleSpec[]; grantOption: boolean }
   | { kind: 'revoke'; privileges: string[] | 'all'; target: GrantTarget; grantees: RoleSpec[]; grantOptionOnly: boolean; cascade: boolean }
   | { kind: 'showGrants'; target: GrantTarget | { kind: 'role'; names: string[] } | null; forRoles: RoleSpec[] | null }
-  | { kind: 'showRoles' };
+  | { kind: 'showRoles' }
+  | { kind: 'alterOwner'; objectKind: 'table' | 'view' | 'sequence' | 'database' | 'schema'; name: string[]; ifExists: boolean; owner: RoleSpec };

@@ -13,11 +13,26 @@ function kw(t: Token | undefined, w: string): boolean {
   return t !== undefined && t.type === 'ident' && t.value === w;
 }
 
+const ownedKinds = ['table', 'view', 'sequence', 'database', 'schema'];
+
+/** ALTER TABLE|VIEW|SEQUENCE|DATABASE|SCHEMA [IF EXISTS] name[.name…] OWNER TO … */
+function isAlterOwner(toks: Token[], i: number): boolean {
+  if (!kw(toks[i], 'alter') || !ownedKinds.some((k) => kw(toks[i + 1], k))) return false;
+  let k = i + 2;
+  if (kw(toks[k], 'if') && kw(toks[k + 1], 'exists')) k += 2;
+  const name = (t: Token | undefined) => t !== undefined && (t.type === 'ident' || t.type === 'qident');
+  if (!name(toks[k])) return false;
+  k++;
+  while (toks[k]?.type === 'punct' && toks[k]?.value === '.' && name(toks[k + 1])) k += 2;
+  return kw(toks[k], 'owner') && kw(toks[k + 1], 'to');
+}
+
 /** Whether the statement at toks[i] is one this file parses. */
 export function isAuthStatement(toks: Token[], i: number): boolean {
   const a = toks[i];
   const b = toks[i + 1];
   if (kw(a, 'grant') || kw(a, 'revoke')) return true;
+  if (isAlterOwner(toks, i)) return true;
   if (kw(a, 'create') || kw(a, 'alter') || kw(a, 'drop')) return kw(b, 'user') || kw(b, 'role');
   if (kw(a, 'show')) return kw(b, 'grants') || kw(b, 'users') || kw(b, 'roles');
   return false;
@@ -144,6 +159,16 @@ class AuthParser {
   }
 
   private alterRole(): AuthStatement {
+    const kind = ownedKinds.find((k) => this.isKw(k));
+    if (kind) {
+      this.next();
+      const ifExists = this.accept('if', 'exists');
+      const name = this.qualifiedName();
+      this.expect('owner', 'to');
+      const owner = this.roleSpec();
+      if (owner.kind === 'public') throw new PgError(SqlState.ReservedName, 'role name "public" is reserved');
+      return { kind: 'alterOwner', objectKind: kind as 'table', name, ifExists, owner };
+    }
     const isUser = this.accept('user');
     if (!isUser) this.expect('role');
     const ifExists = this.accept('if', 'exists');

@@ -102,6 +102,8 @@ export async function runAuthStatement(stmt: AuthStatement, c: AuthStatementCont
       return showGrants(stmt, c);
     case 'showRoles':
       return showRoles(c);
+    case 'alterOwner':
+      return alterOwner(stmt, c);
   }
 }
 
@@ -408,6 +410,62 @@ function grantObjects(s: AuthStatement & { kind: 'grant' | 'revoke' }, c: AuthSt
     });
   }
   return { rows: [], tag: isGrant ? 'GRANT' : 'REVOKE' };
+}
+
+/**
+ * ALTER … OWNER TO (PostgreSQL's rules): the current owner (a member of it) or a superuser, who
+ * must also be a member of the new owner; the new owner needs what creating the object needs
+ * (CREATE on the schema, on the database for a schema, CREATEDB for a database). The ACL keeps
+ * its grants, with the old owner's entries moved to the new owner (aclnewowner).
+ */
+function alterOwner(s: AuthStatement & { kind: 'alterOwner' }, c: AuthStatementContext): AuthResult {
+  const tag = `ALTER ${s.objectKind.toUpperCase()}`;
+  const v = c.view;
+  let obj: { kind: ObjectKind; id: number; name: string; publicSchema: boolean; parent: { kind: ObjectKind; id: number; name: string; publicSchema: boolean } | null };
+  if (s.objectKind === 'database') {
+    const d = v.database(s.name[0] as string);
+    if (!d) {
+      if (s.ifExists) return { rows: [], tag };
+      throw new PgError(SqlState.InvalidCatalogName, `database "${s.name[0]}" does not exist`);
+    }
+    obj = { kind: 'database', id: d.id, name: d.name, publicSchema: false, parent: null };
+  } else if (s.objectKind === 'schema') {
+    const db = v.database(c.database);
+    const sch = db ? v.schema(db.id, s.name[0] as string) : undefined;
+    if (!sch || !db) throw new PgError(SqlState.InvalidSchemaName, `schema "${s.name[0]}" does not exist`);
+    obj = { kind: 'schema', id: sch.id, name: sch.name, publicSchema: sch.name === 'public', parent: { kind: 'database', id: db.id, name: db.name, publicSchema: false } };
+  } else {
+    let desc: TableDesc;
+    try {
+      desc = c.findTable(s.name).desc;
+    } catch (e) {
+      if (s.ifExists && e instanceof PgError && e.code === SqlState.UndefinedTable) return { rows: [], tag };
+      throw e;
+    }
+    if (s.objectKind === 'sequence' && desc.kind !== 'sequence') throw new PgError(SqlState.WrongObjectType, `"${desc.name}" is not a sequence`);
+    if (s.objectKind === 'view' && desc.kind !== 'view') throw new PgError(SqlState.WrongObjectType, `"${desc.name}" is not a view`);
+    const sch = v.byId.get(desc.schemaId);
+    obj = { kind: desc.kind === 'sequence' ? 'sequence' : 'table', id: desc.id, name: desc.name, publicSchema: false, parent: sch ? { kind: 'schema', id: sch.id, name: sch.name, publicSchema: sch.name === 'public' } : null };
+  }
+  const self = me(c);
+  const newOwner = granteeOid(c, s.owner);
+  const rec = c.auth.acls.get(obj.id);
+  const oldOwner = rec?.owner ?? rootRoleOid;
+  if (newOwner === oldOwner) return { rows: [], tag };
+  if (!c.auth.isSuperuser(self)) {
+    const word = s.objectKind === 'view' ? 'view' : obj.kind;
+    if (!c.auth.isMemberOf(self, oldOwner)) throw new PgError(SqlState.InsufficientPrivilege, `must be owner of ${word} ${obj.name}`);
+    if (!c.auth.isMemberOf(self, newOwner)) throw new PgError(SqlState.InsufficientPrivilege, `must be member of role "${c.auth.roleName(newOwner)}"`);
+    if (obj.kind === 'database') {
+      if (!c.auth.canCreateDb(newOwner)) throw new PgError(SqlState.InsufficientPrivilege, 'permission denied to change owner of database');
+    } else if (obj.parent && (c.auth.privileges(newOwner, obj.parent.kind, obj.parent.id, obj.parent.publicSchema) & Priv.CREATE) === 0) {
+      throw permissionDenied(obj.parent.kind, obj.parent.name);
+    }
+  }
+  const acl = rec?.acl ? rec.acl.map((it) => ({ ...it, grantee: it.grantee === oldOwner ? newOwner : it.grantee, grantor: it.grantor === oldOwner ? newOwner : it.grantor })) : null;
+  c.store.putAcl(c.txn, { objectId: obj.id, owner: newOwner, acl });
+  auditChange(c.txn, c.user, tag + ' OWNER', { object: `${obj.kind} ${obj.name}`, from: c.auth.roleName(oldOwner), to: c.auth.roleName(newOwner) });
+  return { rows: [], tag };
 }
 
 export const showGrantsColumns: Column[] = ['database_name', 'schema_name', 'object_name', 'object_type', 'grantee', 'privilege_type', 'is_grantable'].map((name) => ({ name, type: name === 'is_grantable' ? T.bool : T.text }));
