@@ -180,6 +180,17 @@ describe('secure mode', () => {
     expect(psql('alice', {}, { PGPASSWORD: password }).stdout.trim()).toBe('alice');
   });
 
+  it('a CancelRequest (on its own TLS connection) reaches a running statement', async () => {
+    const sql = postgres({ host: 'localhost', port: node.port, database: 'defaultdb', username: 'alice', password, ssl: { ca: readFileSync(certs.ca, 'utf8'), servername: 'localhost' }, max: 1 });
+    const q = sql`select pg_sleep(30)`;
+    const p = q.execute();
+    await new Promise((r) => setTimeout(r, 300));
+    q.cancel();
+    await expect(p).rejects.toMatchObject({ code: '57014' });
+    expect((await sql`select 3 as three`)[0]).toEqual({ three: 3 });
+    await sql.end();
+  });
+
   it('serves /health and /_status/vars over HTTPS only', async () => {
     const h = await httpsGet(node.httpPort, '/health', certs.ca);
     expect(h.status).toBe(200);
@@ -187,9 +198,12 @@ describe('secure mode', () => {
     await expect(fetch(`http://127.0.0.1:${node.httpPort}/health`)).rejects.toThrow();
   });
 
-  it('reports password_encryption = scram-sha-256 and is_superuser', async () => {
+  it('reports password_encryption = scram-sha-256 and is_superuser (neither can be changed), hides the rules from non-superusers', async () => {
     const c = new pg.Client(pgClientConfig(node, certs, 'alice', { password }));
     await c.connect();
+    await expect(c.query('set is_superuser = on')).rejects.toMatchObject({ code: '55P02' });
+    await expect(c.query("set session_authorization = 'root'")).rejects.toMatchObject({ code: '0A000' });
+    await expect(c.query('show cluster setting server.host_based_authentication.configuration')).rejects.toMatchObject({ code: '42501' });
     expect((await c.query('show password_encryption')).rows[0].password_encryption).toBe('scram-sha-256');
     expect((await c.query('show is_superuser')).rows[0].is_superuser).toBe('off');
     await expect(c.query("set password_encryption = 'md5'")).rejects.toMatchObject({ code: '22023' });

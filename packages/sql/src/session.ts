@@ -70,6 +70,7 @@ import { authStatementColumns, runAuthStatement } from './auth/statements.js';
 import { privilegeFunction, privilegeFunctionNames } from './auth/functions.js';
 import { roleNameByOid } from './auth/catalog_tables.js';
 import { Priv } from './auth/privileges.js';
+import { hbaSettingName } from './auth/login.js';
 import { pgVersion } from './engine.js';
 
 export type TxnStatus = 'I' | 'T' | 'E';
@@ -1765,8 +1766,13 @@ export class Session {
     if (implicit) await this.beginTxn();
     try {
       const txn = this.txn as Txn;
-      if (name !== null) return { rows: [[this.engine.clusterSetting(name, txn)]], tag: 'SHOW' };
-      return { rows: settingDefs.map((d) => [d.name, this.engine.clusterSetting(d.name, txn), 'string', d.description]), tag: 'SHOW' };
+      // The host-based rules describe the network: superusers only, as pg_hba_file_rules.
+      const hidden = (n: string) => n.toLowerCase() === hbaSettingName && !(this.authView?.isSuperuser(this.roleOid) ?? true);
+      if (name !== null) {
+        if (hidden(name)) throw new PgError(SqlState.InsufficientPrivilege, `must be superuser to see ${hbaSettingName}`);
+        return { rows: [[this.engine.clusterSetting(name, txn)]], tag: 'SHOW' };
+      }
+      return { rows: settingDefs.map((d) => [d.name, hidden(d.name) ? '********' : this.engine.clusterSetting(d.name, txn), 'string', d.description]), tag: 'SHOW' };
     } finally {
       if (implicit) await this.finishImplicit();
     }
@@ -2260,6 +2266,11 @@ export class Session {
       case 'intervalstyle':
         if (value.toLowerCase() !== 'postgres') throw new PgError(SqlState.FeatureNotSupported, 'only IntervalStyle postgres is supported');
         return;
+      case 'is_superuser':
+        throw new PgError(SqlState.CantChangeRuntimeParam, `parameter "${name}" cannot be changed`);
+      case 'session_authorization':
+      case 'role':
+        throw new PgError(SqlState.FeatureNotSupported, 'SET SESSION AUTHORIZATION and SET ROLE are not supported: log in as the role');
       case 'password_encryption':
         if (value.toLowerCase() !== 'scram-sha-256') throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "password_encryption": "${value}"`, { hint: 'Available values: scram-sha-256.' });
         return;

@@ -22,28 +22,33 @@ export interface LoginSnapshot {
 
 let parsed: { text: string; rules: HbaRule[] } | null = null;
 
-/** Reads roles and (in secure mode) the rules through one transaction. */
+/**
+ * The node's cached role snapshot (dropped whenever an applied write touches /System/auth, so a
+ * login never sees a role or password older than the last one this node applied) and, in secure
+ * mode, the rules read through a short transaction (one point read; the parse is cached).
+ */
 export async function loginSnapshot(engine: SqlEngine, secure: boolean): Promise<LoginSnapshot> {
-  if (!secure) return { auth: await engine.auth.view(null), hba: null };
+  const auth = await engine.auth.view(null);
+  if (!secure) return { auth, hba: null };
   const txn = await Txn.begin(engine.opts.sender);
+  let text: string;
   try {
-    const auth = await engine.auth.load(txn);
-    const text = engine.clusterSetting(hbaSettingName, txn);
-    if (parsed?.text !== text) {
-      let rules: HbaRule[];
-      try {
-        rules = effectiveHba(text);
-      } catch {
-        // SET CLUSTER SETTING validated it; a value that no longer parses (a newer node wrote
-        // it) must not open the door: the default rules apply.
-        rules = effectiveHba('');
-      }
-      parsed = { text, rules };
-    }
-    return { auth, hba: parsed.rules };
+    text = engine.clusterSetting(hbaSettingName, txn);
   } finally {
     txn.rollback();
   }
+  if (parsed?.text !== text) {
+    let rules: HbaRule[];
+    try {
+      rules = effectiveHba(text);
+    } catch {
+      // SET CLUSTER SETTING validated it; a value that no longer parses (a newer node wrote
+      // it) must not open the door: the default rules apply.
+      rules = effectiveHba('');
+    }
+    parsed = { text, rules };
+  }
+  return { auth, hba: parsed.rules };
 }
 
 function fatal(code: (typeof SqlState)[keyof typeof SqlState], message: string, detail?: string): PgError {
