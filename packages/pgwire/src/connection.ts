@@ -421,7 +421,7 @@ export class Connection {
       method = await authenticate({ ...event, secure: tls !== null, peer: this.peerCertificate(), channelBinding: tls?.channelBinding ?? null, snapshot, mockSecret: this.host.mockSecret }, transport);
       const role = authorizeSession(engine, snapshot.auth, user, database);
       if (this.isClosed()) return;
-      this.beginSession(params, user, database, snapshot.auth.isSuperuser(role.oid));
+      this.beginSession(params, user, database, snapshot.auth.isSuperuser(role.oid), role.oid);
       auditLogin({ ...event, method });
     } catch (e) {
       if (this.isClosed()) {
@@ -451,7 +451,7 @@ export class Connection {
     }
   }
 
-  private beginSession(params: Map<string, string>, user: string, database: string, superuser: boolean): void {
+  private beginSession(params: Map<string, string>, user: string, database: string, superuser: boolean, roleOid: number): void {
     const engine = this.host.engine;
     const { pid, secret } = this.host.register(this);
     this.pid = pid;
@@ -460,7 +460,7 @@ export class Connection {
     for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) extra[k] = v;
     const options = params.get('options');
     if (options) for (const m of options.matchAll(/-c\s*([\w.]+)=(\S+)/g)) extra[m[1] as string] = m[2] as string;
-    this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings: extra, serverSettings: this.host.serverSettings, superuser });
+    this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings: extra, serverSettings: this.host.serverSettings, superuser, roleOid });
     if (this.startupTimer) clearTimeout(this.startupTimer);
     this.startupTimer = null;
     for (const name of reportedSettings) this.parameterStatus(name);

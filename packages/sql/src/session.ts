@@ -211,7 +211,7 @@ export class Session {
 
   constructor(
     readonly engine: SqlEngine,
-    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: Record<string, string>; serverSettings?: Record<string, string>; superuser?: boolean },
+    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: Record<string, string>; serverSettings?: Record<string, string>; superuser?: boolean; roleOid?: number },
     readonly backendPid = opts.backendPid,
   ) {
     this.database = opts.database;
@@ -220,6 +220,7 @@ export class Session {
     this.settings.set('work_mem', formatPgMemory(engine.defaultWorkMemBytes));
     this.settings.set('session_authorization', opts.user);
     this.settings.set('is_superuser', opts.superuser === false ? 'off' : 'on');
+    this.loginRoleOid = opts.roleOid ?? null;
     for (const [k, v] of Object.entries(opts.serverSettings ?? {})) if (serverOnlySettings.has(k)) this.settings.set(k, v);
     for (const [k, v] of Object.entries(opts.settings ?? {})) {
       try {
@@ -235,9 +236,15 @@ export class Session {
     this.authView = await this.engine.auth.view(this.txn);
   }
 
-  /** The session user's role OID in the current snapshot (-1: dropped since login; PUBLIC's privileges only). */
+  /** The role that logged in (by OID, so a rename does not change who the session is). */
+  private readonly loginRoleOid: number | null;
+
+  /** The session user's role OID (-1: dropped since login; PUBLIC's privileges only). */
   private get roleOid(): number {
-    return this.authView?.role(this.user)?.oid ?? -1;
+    const a = this.authView;
+    if (!a) return -1;
+    if (this.loginRoleOid !== null) return a.byOid.has(this.loginRoleOid) ? this.loginRoleOid : -1;
+    return a.role(this.user)?.oid ?? -1;
   }
 
   /** 42501 unless the session user meets every requirement (auth/checks.ts). */
