@@ -60,3 +60,10 @@ export const roleMembershipDepthMax = 1000;
 
 /** Key-value pairs read per page when the auth snapshot is loaded (one request per page). */
 export const authScanPageKeys = 1000;
+
+/**
+ * (role, object) privilege answers one auth snapshot memoizes: a snapshot lives until the next
+ * role or privilege change, and this bounds what a workload touching many tables as many roles
+ * makes it hold (~100 bytes an entry).
+ */
+export const heldCacheEntriesMax = 100_000;

@@ -7,7 +7,7 @@
  * INVARIANT: the membership graph has no cycle (GRANT refuses one), so effective roles are a
  *   finite closure.
  */
-import { adminRoleOid, publicRoleOid, roleMembershipDepthMax, rootRoleOid } from './constants.js';
+import { adminRoleOid, heldCacheEntriesMax, publicRoleOid, roleMembershipDepthMax, rootRoleOid } from './constants.js';
 import { aclItemText, aclPrivileges, allPrivileges, defaultAcl } from './privileges.js';
 import type { AclItem, ObjectKind } from './privileges.js';
 
@@ -46,6 +46,7 @@ export class AuthView {
   readonly membersOf = new Map<number, MemberRecord[]>();
   readonly acls = new Map<number, AclRecord>();
   private readonly effective = new Map<number, ReadonlySet<number>>();
+  private readonly held = new Map<string, number>();
 
   constructor(roles: RoleRecord[], members: MemberRecord[], acls: AclRecord[]) {
     for (const r of roles) {
@@ -130,10 +131,18 @@ export class AuthView {
     return rec?.acl ?? defaultAcl(kind, rec?.owner ?? rootRoleOid, publicSchema);
   }
 
-  /** The privileges `role` holds on an object (superusers: all of the kind). */
+  /**
+   * The privileges `role` holds on an object (superusers: all of the kind). Memoized: every
+   * statement checks its tables, and the snapshot never changes.
+   */
   privileges(role: number, kind: ObjectKind, objectId: number, publicSchema = false): number {
-    if (this.isSuperuser(role)) return allPrivileges[kind];
-    return aclPrivileges(this.acl(kind, objectId, publicSchema), this.rolesOf(role)).privs;
+    const key = `${role}/${kind}/${objectId}/${publicSchema ? 1 : 0}`;
+    let p = this.held.get(key);
+    if (p === undefined) {
+      p = this.isSuperuser(role) ? allPrivileges[kind] : aclPrivileges(this.acl(kind, objectId, publicSchema), this.rolesOf(role)).privs;
+      if (this.held.size < heldCacheEntriesMax) this.held.set(key, p);
+    }
+    return p;
   }
 
   /**
