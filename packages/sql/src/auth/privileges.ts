@@ -8,7 +8,7 @@
  * INVARIANT: an ACL holds at most one item per (grantee, grantor); items with no privilege left
  *   are removed.
  */
-import { PgError, SqlState } from '@strata/common';
+import { PgError, SqlState, assert } from '@strata/common';
 import { publicRoleOid } from './constants.js';
 
 export type ObjectKind = 'database' | 'schema' | 'table' | 'sequence';
@@ -112,6 +112,7 @@ export function aclGrant(acl: readonly AclItem[], grantee: number, grantor: numb
   }
   it.privs |= privs;
   if (grantable) it.grantable |= privs;
+  assert((it.grantable & ~it.privs) === 0, 'grant options are a subset of the privileges');
   return out;
 }
 
@@ -142,6 +143,7 @@ export function aclRevoke(acl: readonly AclItem[], grantee: number, grantor: num
     }
     out = out.filter((x) => x.privs !== 0);
   }
+  for (const x of out) assert((x.grantable & ~x.privs) === 0, 'grant options are a subset of the privileges');
   return out;
 }
 

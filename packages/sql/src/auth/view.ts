@@ -7,6 +7,7 @@
  * INVARIANT: the membership graph has no cycle (GRANT refuses one), so effective roles are a
  *   finite closure.
  */
+import { assert } from '@strata/common';
 import { adminRoleOid, heldCacheEntriesMax, publicRoleOid, roleMembershipDepthMax, rootRoleOid } from './constants.js';
 import { aclItemText, aclPrivileges, allPrivileges, defaultAcl } from './privileges.js';
 import type { AclItem, ObjectKind } from './privileges.js';
@@ -50,6 +51,7 @@ export class AuthView {
 
   constructor(roles: RoleRecord[], members: MemberRecord[], acls: AclRecord[]) {
     for (const r of roles) {
+      assert(!this.byOid.has(r.oid) && !this.byName.has(r.name), () => `role ${r.name} (OID ${r.oid}) is stored twice`);
       this.byOid.set(r.oid, r);
       this.byName.set(r.name, r);
     }
