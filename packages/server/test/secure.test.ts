@@ -68,6 +68,7 @@ describe('secure mode', () => {
     expect(scram.stderr).toBe('');
     expect(scram.stdout.trim()).toBe('alice');
     expect(psql('alice', { channel_binding: 'disable' }, { PGPASSWORD: password }).stdout.trim()).toBe('alice');
+    expect(psql('alice', { sslmode: 'require', sslrootcert: '' }, { PGPASSWORD: password }).stdout.trim()).toBe('alice');
     const cert = psql('certonly', certParams(certs.client('certonly')));
     expect(cert.stderr).toBe('');
     expect(cert.stdout.trim()).toBe('certonly');
@@ -130,6 +131,9 @@ describe('secure mode', () => {
     const sql = postgres({ host: 'localhost', port: node.port, database: 'defaultdb', username: 'alice', password, ssl: { ca, servername: 'localhost', rejectUnauthorized: true }, max: 1 });
     expect((await sql`select current_user as u`)[0]?.u).toBe('alice');
     await sql.end();
+    const sqlRequire = postgres({ host: 'localhost', port: node.port, database: 'defaultdb', username: 'alice', password, ssl: 'require', max: 1 });
+    expect((await sqlRequire`select current_user as u`)[0]?.u).toBe('alice');
+    await sqlRequire.end();
     const cc = certs.client('certonly');
     const sqlCert = postgres({ host: 'localhost', port: node.port, database: 'defaultdb', username: 'certonly', ssl: { ca, servername: 'localhost', cert: readFileSync(cc.cert, 'utf8'), key: readFileSync(cc.key, 'utf8') }, max: 1 });
     expect((await sqlCert`select current_user as u`)[0]?.u).toBe('certonly');
@@ -144,6 +148,7 @@ describe('secure mode', () => {
       if (!existsSync(python)) throw new Error(`${python} is missing: install Debian's python3-psycopg2 and python3-psycopg (.ci/run does)`);
       const probe = (user: string, extra: Record<string, string>) => execFileSync(python, [join(probeDir, 'psycopg_probe.py'), driver, libpqUrl(node, certs, user, extra)], { encoding: 'utf8' }).trim();
       expect(probe('alice', { password, channel_binding: 'require' })).toBe('ok alice');
+      expect(probe('alice', { password, sslmode: 'require', sslrootcert: '' })).toBe('ok alice');
       expect(probe('certonly', certParams(certs.client('certonly')))).toBe('ok certonly');
       expect(probe('alice', { password: 'wrong' })).toMatch(/^error .*password authentication failed for user "alice"/);
       expect(probe('alice', { password, sslmode: 'disable' })).toMatch(/^error .*no pg_hba.conf entry for host "127.0.0.1", user "alice", database "defaultdb", no encryption/);
@@ -155,8 +160,9 @@ describe('secure mode', () => {
     const url = (user: string, params: Record<string, string>) => `jdbc:postgresql://localhost:${node.port}/defaultdb?${new URLSearchParams({ user, sslmode: 'verify-full', sslrootcert: certs.ca, ...params }).toString()}`;
     const cc = certs.client('certonly');
     // One JVM for the three logins (starting one costs seconds).
-    const out = execFileSync('java', ['-cp', jdbcJar, join(probeDir, 'JdbcProbe.java'), url('alice', { password }), url('certonly', { sslcert: cc.cert, sslkey: cc.pk8 }), url('alice', { password: 'wrong' })], { encoding: 'utf8' });
-    const [scram, cert, wrong] = out.trim().split('\n');
+    const out = execFileSync('java', ['-cp', jdbcJar, join(probeDir, 'JdbcProbe.java'), url('alice', { password }), url('certonly', { sslcert: cc.cert, sslkey: cc.pk8 }), url('alice', { password: 'wrong' }), url('alice', { password, sslmode: 'require' })], { encoding: 'utf8' });
+    const [scram, cert, wrong, require] = out.trim().split('\n');
+    expect(require).toBe('ok alice');
     expect(scram).toBe('ok alice');
     expect(cert).toBe('ok certonly');
     expect(wrong).toMatch(/^error 28P01 .*password authentication failed for user "alice"/);
