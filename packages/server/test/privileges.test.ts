@@ -144,7 +144,21 @@ describe('privileges (secure mode)', () => {
     expect(await code(newOwner, 'alter table own_t add column b int')).toBe('ok');
     expect(await code(newOwner, 'drop table own_t')).toBe('ok');
     expect(await code(newOwner, 'alter schema public owner to new_owner')).toBe('42501');
-    // Changes are transactional: a rolled-back CREATE USER leaves nothing.
+    // ALL TABLES IN SCHEMA: every table and view there now (not later ones), not sequences.
+    await root.query('create schema bulk');
+    await root.query('create table bulk.a (x int primary key)');
+    await root.query('create view bulk.v as select 1 as one');
+    await root.query('create sequence bulk.q');
+    await root.query('grant usage on schema bulk to new_owner');
+    await root.query('grant select on all tables in schema bulk to new_owner');
+    await root.query('create table bulk.later (x int primary key)');
+    expect(await code(newOwner, 'select * from bulk.a')).toBe('ok');
+    expect(await code(newOwner, 'select * from bulk.v')).toBe('ok');
+    expect(await code(newOwner, 'select * from bulk.later')).toBe('42501');
+    expect(await code(newOwner, "select nextval('bulk.q')")).toBe('42501');
+    await root.query('grant usage on all sequences in schema bulk to new_owner');
+    expect(await code(newOwner, "select nextval('bulk.q')")).toBe('ok');
+        // Changes are transactional: a rolled-back CREATE USER leaves nothing.
     await root.query('begin');
     await root.query("create user ghost password 'x'");
     await root.query('grant r1 to ghost');
