@@ -17,10 +17,11 @@ export class TestNode {
   httpPort = 0;
   stderr = '';
 
-  /** Extra `start-single-node` flags (e.g. `--max-connections=3`). */
+  /** Extra `start-single-node` flags (e.g. `--max-connections=3`); `certsDir`: secure mode. */
   constructor(
     readonly dir: string,
     readonly args: string[] = [],
+    readonly certsDir: string | null = null,
   ) {}
 
   get url(): string {
@@ -30,7 +31,8 @@ export class TestNode {
   async start(): Promise<void> {
     // STRATA_NODE_ARGS: extra node flags for the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark).
     const nodeArgs = (process.env.STRATA_NODE_ARGS ?? '').split(' ').filter((x) => x.length > 0);
-    const p = spawn(process.execPath, [...nodeArgs, cli, 'start-single-node', `--store=${this.dir}`, '--listen-addr=127.0.0.1:0', '--http-addr=127.0.0.1:0', '--insecure', ...this.args], {
+    const mode = this.certsDir ? [`--certs-dir=${this.certsDir}`] : ['--insecure'];
+    const p = spawn(process.execPath, [...nodeArgs, cli, 'start-single-node', `--store=${this.dir}`, '--listen-addr=127.0.0.1:0', '--http-addr=127.0.0.1:0', ...mode, ...this.args], {
       env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,7 +1,6 @@
 import { totalmem } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { logger } from '@strata/common';
-import { StrataNode } from '@strata/server';
 
 function hostPort(flag: string, def: number) {
   return (v: string): { host: string; port: number } => {
@@ -46,6 +45,47 @@ function durationMs(flag: string) {
   };
 }
 
+/** `strata cert …` (certs.ts, loaded on use: the server never needs the X.509 library). */
+function addCertCommands(program: Command): void {
+  const cert = program.command('cert').description('create the certificates of a secure cluster (CockroachDB\'s layout: ca.crt, node.crt/key, client.<user>.crt/key)');
+  const common = (c: Command) =>
+    c
+      .requiredOption('--certs-dir <dir>', 'the certificates directory (ca.crt, node.*, client.*)')
+      .requiredOption('--ca-key <file>', "the CA's private key (keep it outside the certs directory, e.g. my-safe-dir/ca.key)")
+      .addOption(new Option('--key-type <type>', 'key algorithm of new keys (default: rsa for the CA, the CA\'s type for others)').choices(['rsa', 'ecdsa']))
+      .option('--lifetime <days>', 'validity in days (default: CA 3660, others 1830)', positiveInt('--lifetime'))
+      .option('--overwrite', 'replace existing files (default: refuse)', false);
+  type CertFlags = { certsDir: string; caKey: string; keyType?: 'rsa' | 'ecdsa'; lifetime?: number; overwrite: boolean };
+  const opts = (o: CertFlags) => ({ certsDir: o.certsDir, caKey: o.caKey, keyType: o.keyType, lifetimeDays: o.lifetime, overwrite: o.overwrite });
+  const done = (files: string[]) => process.stdout.write(files.map((f) => `wrote ${f}\n`).join(''));
+  common(cert.command('create-ca').description('create the cluster CA: <certs-dir>/ca.crt and its key at --ca-key')).action(async (o: CertFlags) => {
+    const { createCa } = await import('./certs.js');
+    done(await createCa(opts(o)));
+  });
+  common(cert.command('create-node').argument('<hosts...>', 'host names and IP addresses clients and other nodes reach this node by').description('create node.crt/node.key (server and client authentication: SQL, HTTPS, inter-node TLS)')).action(
+    async (hosts: string[], o: CertFlags) => {
+      const { createNode } = await import('./certs.js');
+      done(await createNode({ ...opts(o), hosts }));
+    },
+  );
+  common(cert.command('create-client').argument('<user>', 'the SQL user (the certificate\'s CN)').description('create client.<user>.crt/key for logging in as <user> with a certificate'))
+    .option('--also-generate-pkcs8-key', 'also write client.<user>.key.pk8 (PKCS#8 DER, for pgJDBC)', false)
+    .action(async (user: string, o: CertFlags & { alsoGeneratePkcs8Key: boolean }) => {
+      const { createClient } = await import('./certs.js');
+      done(await createClient({ ...opts(o), user, pkcs8: o.alsoGeneratePkcs8Key }));
+    });
+  cert
+    .command('list')
+    .description('describe the certificates in a directory')
+    .requiredOption('--certs-dir <dir>', 'the certificates directory')
+    .action(async (o: { certsDir: string }) => {
+      const { describeCert } = await import('./certs.js');
+      const { readdirSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      for (const f of readdirSync(o.certsDir).filter((x) => x.endsWith('.crt')).sort()) process.stdout.write(describeCert(join(o.certsDir, f)) + '\n');
+    });
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('strata').description('Strata: a distributed multi-model SQL database (relational + time series) speaking the PostgreSQL wire protocol').version('0.1.0');
@@ -56,7 +96,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--store <dir>', 'directory holding the node data', './strata-data')
     .option('--listen-addr <host:port>', 'address for SQL clients (PostgreSQL wire protocol)', hostPort('--listen-addr', 26257), { host: '127.0.0.1', port: 26257 })
     .option('--http-addr <host:port>', 'address for /health and /_status/vars', hostPort('--http-addr', 8080), { host: '127.0.0.1', port: 8080 })
-    .option('--insecure', 'run without TLS and passwords (trust authentication); required until secure mode exists; listens on loopback addresses only', false)
+    .option('--certs-dir <dir>', 'secure mode: the directory holding ca.crt, node.crt and node.key (see `strata cert`)')
+    .option('--insecure', 'run without TLS and passwords (trust authentication, for development); listens on loopback addresses only', false)
     .option('--accept-insecure-non-loopback', 'let insecure mode listen on non-loopback addresses (e.g. 0.0.0.0): anyone who can reach the port is superuser', false)
     .option('--max-connections <n>', 'max_connections: SQL sessions served at once; more are refused with 53300 (connections still in startup do not count)', positiveInt('--max-connections'), 1000)
     .addOption(
@@ -72,21 +113,31 @@ export async function main(argv: string[]): Promise<void> {
         'Limits and protection: connections in startup are closed after --authentication-timeout and never',
         'take one of the --max-connections slots; idle_in_transaction_session_timeout and',
         'idle_session_timeout are session settings; the store directory and its files are private (0700/0600).',
+        '',
+        'Secure mode (the default) needs --certs-dir: TLS 1.2+ for SQL (plaintext sessions are refused) and HTTPS,',
+        'SCRAM-SHA-256 passwords and client certificates, rules in the cluster setting',
+        'server.host_based_authentication.configuration. Start with root\'s client certificate',
+        '(strata cert create-client root), then CREATE USER … PASSWORD … and GRANT.',
       ].join('\n'),
     )
-    .action(async (o: { store: string; listenAddr: { host: string; port: number }; httpAddr: { host: string; port: number }; insecure: boolean; acceptInsecureNonLoopback: boolean; maxConnections: number; authenticationTimeout: number; maxSqlMemory?: number }) => {
-      if (!o.insecure) throw new Error('secure mode is not implemented yet: pass --insecure to run without TLS and passwords');
+    .action(async (o: { store: string; listenAddr: { host: string; port: number }; httpAddr: { host: string; port: number }; certsDir?: string; insecure: boolean; acceptInsecureNonLoopback: boolean; maxConnections: number; authenticationTimeout: number; maxSqlMemory?: number }) => {
+      if (!o.insecure && !o.certsDir) {
+        throw new Error('secure mode is the default and needs certificates: pass --certs-dir=DIR (make them with `strata cert create-ca`, `create-node`, `create-client root`), or pass --insecure to run without TLS and passwords (development only)');
+      }
+      if (o.insecure && o.certsDir) throw new Error('--insecure and --certs-dir contradict each other: pass one of them');
       // Everything the node creates is private to its user (store directory 0700, files 0600), as
       // PostgreSQL's postmaster does with umask(0077): the umask is the one place that also covers
       // the files lmdb, the raft log and the time-series engine create in native code and workers.
       process.umask(0o077);
+      const { StrataNode } = await import('@strata/server');
       const node = new StrataNode({
         storeDir: o.store,
         listenHost: o.listenAddr.host,
         listenPort: o.listenAddr.port,
         httpHost: o.httpAddr.host,
         httpPort: o.httpAddr.port,
-        insecure: true,
+        insecure: o.insecure,
+        certsDir: o.certsDir,
         acceptInsecureNonLoopback: o.acceptInsecureNonLoopback,
         maxConnections: o.maxConnections,
         startupTimeoutMs: o.authenticationTimeout,
@@ -110,8 +161,10 @@ export async function main(argv: string[]): Promise<void> {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       // Parent-readable line for scripts and tests.
-      process.stdout.write(`strata: ready sql=127.0.0.1:${node.sqlPort()} http=127.0.0.1:${node.httpPort()}\n`);
+      process.stdout.write(`strata: ready sql=127.0.0.1:${node.sqlPort()} http=127.0.0.1:${node.httpPort()}${node.secure ? ' secure' : ' insecure'}\n`);
     });
+
+  addCertCommands(program);
 
   await program.parseAsync(argv);
 }

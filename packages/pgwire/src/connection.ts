@@ -12,9 +12,10 @@
  *   on a closed session).
  */
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/common';
 import type { Logger } from '@strata/common';
-import { Session, formatValue, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
+import { Session, auditLogin, auditLoginFailed, authorizeSession, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
 import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
 import { decodeBinary, encodeBinary } from './binary.js';
 import {
@@ -34,6 +35,10 @@ import type { Frame } from './framer.js';
 import { Inbox } from './inbox.js';
 import { Output } from './output.js';
 import { MessageReader, malformed } from './reader.js';
+import { LoginRefused, authenticate } from './authenticate.js';
+import type { AuthTransport, PeerCertificate } from './authenticate.js';
+import { verifyClientCertificate } from './tls.js';
+import type { PgTls } from './tls.js';
 
 export interface WireMetrics {
   statement(kind: string, seconds: number, error: string | null): void;
@@ -50,7 +55,13 @@ export interface ConnectionHost {
   /** Startup finished: a session slot and backend key, or FATAL 53300 when all slots are taken. */
   register(c: Connection): { pid: number; secret: number };
   cancel(pid: number, secret: number): void;
+  /** The connection's socket closed (called once). */
+  connectionClosed(c: Connection): void;
   log: Logger;
+  /** Secure mode: TLS (sessions only over it) and authentication by the hba rules; null: insecure mode. */
+  tls: PgTls | null;
+  /** Per-process secret for SCRAM mock authentication (unknown roles). */
+  mockSecret: Buffer;
 }
 
 type ExecPortal = Portal & { resultFormats: number[] };
@@ -75,7 +86,17 @@ function copyResponse(columns: number): Buffer {
 }
 
 export class Connection {
-  private phase: 'startup' | 'ready' | 'closed' = 'startup';
+  private phase: 'startup' | 'auth' | 'ready' | 'closed' = 'startup';
+  /** The socket messages travel on: the TCP socket, or the TLS socket over it after SSLRequest. */
+  socket: Socket;
+  private tlsSocket: TLSSocket | null = null;
+  private closedNotified = false;
+  private readonly listeners = {
+    data: (d: Buffer) => this.onData(d),
+    end: () => this.onEnd(),
+    error: (e: Error) => this.log.debug({ err: e.message }, 'socket error'),
+    close: () => this.onClose(),
+  };
   private readonly framer: MessageFramer;
   private readonly inbox: Inbox;
   private readonly out = new Output();
@@ -98,27 +119,73 @@ export class Connection {
   private logger: Logger | null = null;
 
   constructor(
-    readonly socket: Socket,
+    socket: Socket,
     private readonly host: ConnectionHost,
     startupTimeoutMs: number,
   ) {
+    this.socket = socket;
     this.framer = new MessageFramer(host.messageBytesMax);
     this.inbox = new Inbox(
       inboxBytesMax,
-      () => socket.pause(),
-      () => socket.resume(),
+      () => this.socket.pause(),
+      () => this.socket.resume(),
     );
     socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => this.onData(d));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
-    socket.on('close', () => this.onClose());
+    this.attach(socket);
     this.startupTimer = setTimeout(() => this.startupTimedOut(), startupTimeoutMs);
+  }
+
+  private attach(socket: Socket): void {
+    socket.on('data', this.listeners.data);
+    socket.on('end', this.listeners.end);
+    socket.on('error', this.listeners.error);
+    socket.on('close', this.listeners.close);
+  }
+
+  private detach(socket: Socket): void {
+    socket.off('data', this.listeners.data);
+    socket.off('end', this.listeners.end);
+    socket.off('error', this.listeners.error);
+    socket.off('close', this.listeners.close);
+  }
+
+  /**
+   * Answers an SSLRequest with 'S' and continues over TLS: the node's certificate, TLS 1.2 or
+   * newer, and a request for the client's certificate (verified against the cluster CA; a client
+   * without one may still log in with a password).
+   */
+  private upgradeToTls(tls: PgTls): void {
+    const raw = this.socket;
+    this.detach(raw);
+    raw.write('S');
+    const t = new TLSSocket(raw, { isServer: true, secureContext: tls.context, requestCert: true, rejectUnauthorized: false });
+    this.tlsSocket = t;
+    this.socket = t;
+    this.attach(t);
+    t.setNoDelay(true);
+  }
+
+  /** The client certificate presented on this connection, if any. */
+  private peerCertificate(): PeerCertificate | null {
+    const t = this.tlsSocket;
+    const tls = this.host.tls;
+    if (!t || !tls) return null;
+    const c = t.getPeerX509Certificate();
+    if (!c) return null;
+    const error = verifyClientCertificate(c, tls.cas, Date.now());
+    const cn = /(?:^|\n)CN=([^\n]*)/.exec(c.subject)?.[1] ?? null;
+    return { authorized: error === null, error, commonName: cn };
+  }
+
+  /** The peer's address as PostgreSQL prints it (IPv4-mapped IPv6 as IPv4). */
+  private remoteHost(): string {
+    const a = this.socket.remoteAddress ?? '';
+    return a.startsWith('::ffff:') ? a.slice(7) : a;
   }
 
   /** Created on first use: most connections never log, and a child logger per connection is garbage. */
   private get log(): Logger {
-    this.logger ??= logger('pgwire').child({ remote: `${this.socket.remoteAddress}:${this.socket.remotePort}` });
+    this.logger ??= logger('pgwire').child({ remote: `${this.remoteHost()}:${this.socket.remotePort}` });
     return this.logger;
   }
 
@@ -146,8 +213,10 @@ export class Connection {
   private onFrame(f: Frame): boolean {
     if (this.phase === 'closed') return false;
     if (f.type === 0) {
+      const socket = this.socket;
       this.startup(f.body);
-      return !this.isClosed();
+      // After a switch to TLS the rest of this read (there is none: checked) is not ours to frame.
+      return !this.isClosed() && this.socket === socket;
     }
     this.inbox.push(f);
     return true;
@@ -160,6 +229,10 @@ export class Connection {
   }
 
   private onClose(): void {
+    if (!this.closedNotified) {
+      this.closedNotified = true;
+      this.host.connectionClosed(this);
+    }
     this.phase = 'closed';
     this.clearIdleTimer();
     if (this.startupTimer) clearTimeout(this.startupTimer);
@@ -193,6 +266,11 @@ export class Connection {
     this.inbox.close();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Closes the connection at once (server shutdown). */
+  destroy(): void {
+    this.socket.destroy();
   }
 
   /** The oldest connection still in startup makes room for a new one, or took too long. */
@@ -286,8 +364,17 @@ export class Connection {
   private startup(pkt: Buffer): void {
     const code = pkt.readInt32BE(0);
     if (code === sslRequestCode || code === gssEncRequestCode) {
-      // Insecure mode: no TLS or GSSAPI encryption; the client continues in plain text.
       if (pkt.length !== 4) throw protocolFatal('invalid length of startup packet');
+      if (this.tlsSocket) throw protocolFatal(`unsupported frontend protocol ${code >>> 16}.${code & 0xffff}: server supports 3.0 to 3.0`);
+      const tls = this.host.tls;
+      if (code === sslRequestCode && tls) {
+        // The client must wait for our answer before its TLS handshake (CVE-2021-23214).
+        if (this.framer.bufferedBytes > 0) throw protocolFatal('received unencrypted data after SSL request');
+        this.upgradeToTls(tls);
+        return;
+      }
+      // No GSSAPI encryption, and no TLS in insecure mode: the client goes on in plain text
+      // (or, with sslmode=require, gives up).
       this.socket.write('N');
       return;
     }
@@ -303,8 +390,69 @@ export class Connection {
     const user = params.get('user');
     if (!user) throw new PgError(SqlState.InvalidAuthorizationSpecification, 'no PostgreSQL user name specified in startup packet', { severity: 'FATAL' });
     const database = params.get('database') || user;
+    // From here on messages are typed (password messages, then queries).
+    this.framer.startupDone();
+    this.phase = 'auth';
+    void this.login(params, user, database);
+  }
+
+  /**
+   * Authenticates (authenticate.ts), then checks the role may log in and connect to the
+   * database, and starts the session. Every outcome is in the audit log.
+   */
+  private async login(params: Map<string, string>, user: string, database: string): Promise<void> {
+    const ssl = this.tlsSocket !== null;
+    const event = { user, database, remote: this.remoteHost(), ssl };
+    let method: string | null = null;
+    try {
+      const engine = this.host.engine;
+      const tls = this.host.tls;
+      const snapshot = await loginSnapshot(engine, tls !== null);
+      const transport: AuthTransport = {
+        sendAuth: (code, payload) => {
+          const b = Buffer.alloc(4 + (payload?.length ?? 0));
+          b.writeInt32BE(code, 0);
+          payload?.copy(b, 4);
+          this.out.msg('R', b);
+          this.flush();
+        },
+        passwordMessage: (kind) => this.passwordMessage(kind),
+      };
+      method = await authenticate({ ...event, secure: tls !== null, peer: this.peerCertificate(), channelBinding: tls?.channelBinding ?? null, snapshot, mockSecret: this.host.mockSecret }, transport);
+      const role = authorizeSession(engine, snapshot.auth, user, database);
+      if (this.isClosed()) return;
+      this.beginSession(params, user, database, snapshot.auth.isSuperuser(role.oid), role.oid);
+      auditLogin({ ...event, method });
+    } catch (e) {
+      if (this.isClosed()) {
+        this.log.debug({ user }, 'client disconnected during authentication');
+        return;
+      }
+      const refused = e instanceof LoginRefused ? e : null;
+      let err = refused ? refused.error : toPgError(e);
+      if (err.fields.severity !== 'FATAL') err = new PgError(err.code, err.message, { ...err.fields, severity: 'FATAL' });
+      if (!refused && !(e instanceof PgError)) this.log.error({ err: e }, 'login failed');
+      auditLoginFailed({ ...event, method: refused?.method ?? method, reason: refused?.reason ?? err.message });
+      this.fatal(err);
+    }
+  }
+
+  /** The client's next password message body ('p'); anything else is FATAL 08P01. */
+  private async passwordMessage(kind: 'password' | 'SASL'): Promise<Buffer> {
+    for (;;) {
+      const f = this.inbox.shift();
+      if (f) {
+        if (f.type === 0x70) return f.body;
+        throw protocolFatal(`expected ${kind} response, got message type ${f.type}`);
+      }
+      if (this.inbox.isClosed || this.isClosed()) throw connectionClosed();
+      this.flush();
+      await this.inbox.wait();
+    }
+  }
+
+  private beginSession(params: Map<string, string>, user: string, database: string, superuser: boolean, roleOid: number): void {
     const engine = this.host.engine;
-    if (!engine.catalog.view(null).database(database)) throw new PgError(SqlState.InvalidCatalogName, `database "${database}" does not exist`, { severity: 'FATAL' });
     const { pid, secret } = this.host.register(this);
     this.pid = pid;
     this.secret = secret;
@@ -312,17 +460,14 @@ export class Connection {
     for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) extra[k] = v;
     const options = params.get('options');
     if (options) for (const m of options.matchAll(/-c\s*([\w.]+)=(\S+)/g)) extra[m[1] as string] = m[2] as string;
-    this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings: extra, serverSettings: this.host.serverSettings });
+    this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings: extra, serverSettings: this.host.serverSettings, superuser, roleOid });
     if (this.startupTimer) clearTimeout(this.startupTimer);
     this.startupTimer = null;
-    // Trust authentication (insecure mode).
-    this.out.msg('R', Buffer.alloc(4));
     for (const name of reportedSettings) this.parameterStatus(name);
     const kd = Buffer.alloc(8);
     kd.writeInt32BE(pid, 0);
     kd.writeInt32BE(secret, 4);
     this.out.msg('K', kd);
-    this.framer.startupDone();
     this.phase = 'ready';
     this.readyForQuery();
     this.log.debug({ user, database, pid }, 'connection established');

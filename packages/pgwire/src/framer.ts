@@ -18,7 +18,9 @@ export interface Frame {
 }
 
 /** Messages a client may send, and the largest length (including the length word) each may have. */
-const smallTypes = new Set(['S', 'H', 'X', 'D', 'C', 'E', 'c', 'f'].map((c) => c.charCodeAt(0)));
+// 'p' (password, SASLInitialResponse, SASLResponse) only during authentication; a password is at
+// most 1 KiB and a SCRAM message a few hundred bytes, well within the small-message bound.
+const smallTypes = new Set(['S', 'H', 'X', 'D', 'C', 'E', 'c', 'f', 'p'].map((c) => c.charCodeAt(0)));
 const largeTypes = new Set(['Q', 'P', 'B', 'd', 'F'].map((c) => c.charCodeAt(0)));
 
 function protocolFatal(message: string): PgError {

@@ -3,3 +3,5 @@ export { PgServer } from './server.js';
 export type { PgServerOptions } from './server.js';
 export type { WireMetrics } from './connection.js';
 export { encodeBinary, decodeBinary } from './binary.js';
+export { pgTls, signatureHash } from './tls.js';
+export type { PgTls } from './tls.js';

@@ -1,10 +1,11 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { PgError, SqlState, assert, logger } from '@strata/common';
 import type { SqlEngine } from '@strata/sql';
 import { Connection } from './connection.js';
 import type { ConnectionHost, WireMetrics } from './connection.js';
+import type { PgTls } from './tls.js';
 import { connectionsMaxDefault, messageBytesMaxDefault, startupConnectionsMax, startupTimeoutMsDefault } from './constants.js';
 
 export interface PgServerOptions {
@@ -17,6 +18,11 @@ export interface PgServerOptions {
   connectionsMax?: number;
   /** authentication_timeout: how long a connection may take to finish startup. */
   startupTimeoutMs?: number;
+  /**
+   * Secure mode: TLS after SSLRequest, sessions only over TLS, authentication by the host-based
+   * rules (SCRAM-SHA-256[-PLUS], client certificates). Absent: insecure mode (trust, no TLS).
+   */
+  tls?: PgTls | null;
 }
 
 const noMetrics: WireMetrics = { statement() {}, bytesIn() {}, bytesOut() {} };
@@ -47,13 +53,15 @@ export class PgServer implements ConnectionHost {
   readonly metrics: WireMetrics;
   readonly messageBytesMax: number;
   readonly serverSettings: Record<string, string>;
+  readonly tls: PgTls | null;
+  readonly mockSecret = randomBytes(32);
   private readonly connectionsMax: number;
   private readonly startupTimeoutMs: number;
   private readonly server: Server;
   /** Connections still in startup, oldest first (a Set keeps insertion order). */
   private readonly starting = new Set<Connection>();
   private readonly sessions = new Map<number, Connection>();
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Set<Connection>();
   private nextPid = 1000;
 
   constructor(private readonly opts: PgServerOptions) {
@@ -62,6 +70,7 @@ export class PgServer implements ConnectionHost {
     this.messageBytesMax = opts.messageBytesMax ?? messageBytesMaxDefault;
     this.connectionsMax = opts.connectionsMax ?? connectionsMaxDefault;
     this.startupTimeoutMs = opts.startupTimeoutMs ?? startupTimeoutMsDefault;
+    this.tls = opts.tls ?? null;
     assert(this.connectionsMax >= 1, 'max_connections must be at least 1');
     assert(this.startupTimeoutMs >= 1, 'the startup timeout must be positive');
     this.serverSettings = { max_connections: String(this.connectionsMax), authentication_timeout: formatDurationMs(this.startupTimeoutMs) };
@@ -80,20 +89,21 @@ export class PgServer implements ConnectionHost {
   }
 
   private accept(socket: Socket): void {
-    this.sockets.add(socket);
     const c = new Connection(socket, this, this.startupTimeoutMs);
+    this.connections.add(c);
     this.starting.add(c);
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      this.starting.delete(c);
-      if (this.sessions.get(c.pid) === c) this.sessions.delete(c.pid);
-    });
     if (this.starting.size > startupConnectionsMax) {
       const oldest = this.starting.values().next().value as Connection;
       this.starting.delete(oldest);
       this.log.debug('too many connections in startup: closing the oldest');
       oldest.closeQuietly();
     }
+  }
+
+  connectionClosed(c: Connection): void {
+    this.connections.delete(c);
+    this.starting.delete(c);
+    if (this.sessions.get(c.pid) === c) this.sessions.delete(c.pid);
   }
 
   register(c: Connection): { pid: number; secret: number } {
@@ -134,7 +144,7 @@ export class PgServer implements ConnectionHost {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
+      for (const c of this.connections) c.destroy();
     });
   }
 }

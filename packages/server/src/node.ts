@@ -1,14 +1,17 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { logger } from '@strata/common';
-import { PgServer } from '@strata/pgwire';
+import { PgServer, pgTls } from '@strata/pgwire';
 import { SqlEngine } from '@strata/sql';
 import { LocalSender, Store } from '@strata/store';
 import { NodeMetrics } from './metrics.js';
 import { checkInsecureAddresses } from './exposure.js';
 import { HeapTrimmer } from './heap_trim.js';
+import { loadNodeCerts } from './node_certs.js';
+import type { NodeCerts } from './node_certs.js';
 
 export interface NodeOptions {
   storeDir: string;
@@ -16,7 +19,10 @@ export interface NodeOptions {
   listenPort: number;
   httpHost: string;
   httpPort: number;
+  /** Insecure mode: no TLS, trust authentication, loopback only. Else certsDir is required. */
   insecure: boolean;
+  /** Secure mode: ca.crt, node.crt, node.key (CockroachDB's layout, made by `strata cert`). */
+  certsDir?: string;
   nodeId?: number;
   /** The node's SQL memory budget in bytes (--max-sql-memory); default: the SQL engine's. */
   maxSqlMemoryBytes?: number;
@@ -45,17 +51,21 @@ export class StrataNode {
   constructor(readonly opts: NodeOptions) {}
 
   async start(): Promise<void> {
-    if (!this.opts.insecure) {
-      throw new Error('secure mode (TLS and passwords) is not implemented yet; start with --insecure');
-    }
     const started = Date.now();
-    const exposed = await checkInsecureAddresses(
-      [
-        { flag: '--listen-addr', host: this.opts.listenHost },
-        { flag: '--http-addr', host: this.opts.httpHost },
-      ],
-      this.opts.acceptInsecureNonLoopback ?? false,
-    );
+    let certs: NodeCerts | null = null;
+    if (!this.opts.insecure) {
+      if (!this.opts.certsDir) throw new Error('secure mode needs a certificates directory (--certs-dir); to run without TLS and passwords pass --insecure');
+      certs = loadNodeCerts(this.opts.certsDir);
+    }
+    const exposed = this.opts.insecure
+      ? await checkInsecureAddresses(
+          [
+            { flag: '--listen-addr', host: this.opts.listenHost },
+            { flag: '--http-addr', host: this.opts.httpHost },
+          ],
+          this.opts.acceptInsecureNonLoopback ?? false,
+        )
+      : [];
     this.makeStoreDirPrivate();
     this.store = await Store.open(this.opts.storeDir, { nodeId: this.opts.nodeId ?? 1, bootstrap: true });
     const store = this.store;
@@ -79,9 +89,12 @@ export class StrataNode {
       metrics: this.metrics,
       connectionsMax: this.opts.maxConnections,
       startupTimeoutMs: this.opts.startupTimeoutMs,
+      tls: certs ? pgTls(certs) : null,
     });
     await this.pg.listen();
-    this.http = createServer((req, res) => void this.serveHttp(req.url ?? '/', res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.serveHttp(req.url ?? '/', res);
+    // Secure mode: the HTTP endpoints are HTTPS only, with the node's certificate.
+    this.http = certs ? createHttpsServer({ cert: certs.cert, key: certs.key, ca: certs.ca, minVersion: 'TLSv1.2' }, handler) : createServer(handler);
     await new Promise<void>((resolve, reject) => {
       (this.http as Server).once('error', reject);
       (this.http as Server).listen(this.opts.httpPort, this.opts.httpHost, () => resolve());
@@ -89,10 +102,17 @@ export class StrataNode {
     this.serving = true;
     this.heapTrimmer.start();
     const sql = this.pg.address();
-    this.log.info(
-      { sql: `${sql.host}:${sql.port}`, http: `${this.opts.httpHost}:${this.httpPort()}`, store: this.opts.storeDir, insecure: true, startupMs: Date.now() - started },
-      'node started in INSECURE mode: no TLS, no passwords (trust authentication); do not expose it beyond localhost',
-    );
+    if (certs) {
+      this.log.info(
+        { sql: `${sql.host}:${sql.port}`, https: `${this.opts.httpHost}:${this.httpPort()}`, store: this.opts.storeDir, certsDir: certs.dir, startupMs: Date.now() - started },
+        'node started in secure mode: TLS 1.2+ for SQL and HTTPS, SCRAM-SHA-256 passwords and client certificates',
+      );
+    } else {
+      this.log.info(
+        { sql: `${sql.host}:${sql.port}`, http: `${this.opts.httpHost}:${this.httpPort()}`, store: this.opts.storeDir, insecure: true, startupMs: Date.now() - started },
+        'node started in INSECURE mode: no TLS, no passwords (trust authentication); do not expose it beyond localhost',
+      );
+    }
     for (const e of exposed) {
       this.log.warn(
         { flag: e.flag, host: e.host, addresses: e.addresses },
@@ -126,7 +146,12 @@ export class StrataNode {
     return a && typeof a === 'object' ? a.port : this.opts.httpPort;
   }
 
-  private async serveHttp(url: string, res: import('node:http').ServerResponse): Promise<void> {
+  /** Secure mode (TLS, passwords). */
+  get secure(): boolean {
+    return !this.opts.insecure;
+  }
+
+  private async serveHttp(url: string, res: ServerResponse): Promise<void> {
     const path = url.split('?')[0];
     if (path === '/health') {
       res.writeHead(this.serving ? 200 : 503, { 'content-type': 'application/json' });

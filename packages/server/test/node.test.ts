@@ -32,6 +32,20 @@ describe('a single node', () => {
     expect(m).toMatch(/strata_sql_connections \d+/);
   });
 
+  it('insecure mode: trust for roles that exist, and their privileges still apply', async () => {
+    const root = new pg.Client(node.url);
+    await root.connect();
+    await root.query('create user plain_u');
+    await root.query('create table plain_t (a int primary key)');
+    await root.end();
+    const u = new pg.Client(node.url.replace('root@', 'plain_u@'));
+    await u.connect();
+    await expect(u.query('select * from plain_t')).rejects.toMatchObject({ code: '42501', message: 'permission denied for table plain_t' });
+    expect((await u.query('show is_superuser')).rows[0].is_superuser).toBe('off');
+    await u.end();
+    await expect(new pg.Client(node.url.replace('root@', 'nobody@')).connect()).rejects.toMatchObject({ code: '28000', message: 'role "nobody" does not exist' });
+  });
+
   it('keeps data across a clean restart, and SIGTERM exits 0', async () => {
     const c = new pg.Client(node.url);
     await c.connect();
@@ -54,10 +68,12 @@ describe('the strata CLI', () => {
     const top = execFileSync(process.execPath, [cli, '--help']).toString();
     expect(top).toMatch(/start-single-node/);
     const sub = execFileSync(process.execPath, [cli, 'start-single-node', '--help']).toString();
-    for (const flag of ['--store', '--listen-addr', '--http-addr', '--insecure']) expect(sub).toContain(flag);
+    for (const flag of ['--store', '--listen-addr', '--http-addr', '--insecure', '--certs-dir']) expect(sub).toContain(flag);
+    const cert = execFileSync(process.execPath, [cli, 'cert', '--help']).toString();
+    for (const cmd of ['create-ca', 'create-node', 'create-client']) expect(cert).toContain(cmd);
   });
 
-  it('refuses to start without --insecure (secure mode does not exist yet)', () => {
+  it('refuses to start without --insecure or --certs-dir (secure mode is the default)', () => {
     const cli = join(repoRoot, 'packages', 'cli', 'bin', 'strata.js');
     let err = '';
     try {

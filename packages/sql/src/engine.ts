@@ -11,6 +11,7 @@ import { maxSqlMemoryHeapFraction, workMemMaxBytes, workMemMinBytes, workMemShar
 import { KeyWriter, KeyspaceSystem, Txn } from '@strata/kv';
 import type { KvSender, WriteBatch } from '@strata/kv';
 import { Catalog } from './catalog/catalog.js';
+import { AuthStore } from './auth/store.js';
 import type { ServerInfo } from './exec/context.js';
 import type { TableDesc } from './catalog/descriptors.js';
 
@@ -102,6 +103,8 @@ const descKeyPrefix = new KeyWriter(8).byte(KeyspaceSystem).string('desc').finis
 /** Node-wide SQL state: catalog cache, sequences, server info. Sessions are created from it. */
 export class SqlEngine {
   readonly catalog: Catalog;
+  /** Users, roles, memberships and ACLs (auth/store.ts). */
+  readonly auth: AuthStore;
   readonly sequences: SequenceManager;
   readonly server: ServerInfo;
   readonly log = logger('sql');
@@ -119,6 +122,7 @@ export class SqlEngine {
     this.defaultWorkMemBytes = Math.min(workMemMaxBytes, Math.max(workMemMinBytes, share));
     if (opts.tempDir) resetTempDir(opts.tempDir);
     this.catalog = new Catalog(opts.sender);
+    this.auth = new AuthStore(opts.sender);
     this.sequences = new SequenceManager(opts.sender);
     const startedAt = Date.now() * 1000;
     this.server = {
@@ -206,6 +210,7 @@ export class SqlEngine {
 
   /** Called for every applied write batch: catalog writes invalidate the cache. */
   onApply(b: WriteBatch): void {
+    for (const w of b.writes) if (this.auth.touches(w.key)) this.auth.invalidate();
     for (const w of b.writes) {
       if (w.key.length >= descKeyPrefix.length && Buffer.compare(Buffer.from(w.key.subarray(0, descKeyPrefix.length)), descKeyPrefix) === 0) {
         this.catalog.invalidate();
@@ -217,6 +222,7 @@ export class SqlEngine {
 
   async bootstrap(): Promise<void> {
     await this.catalog.bootstrap();
+    await this.auth.bootstrap();
     this.catalogGeneration++;
   }
 

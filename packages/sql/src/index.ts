@@ -6,3 +6,4 @@ export * from './types/types.js';
 export { castValue } from './types/cast.js';
 export { Decimal } from './types/numeric.js';
 export { parseStatements } from './parser/parser.js';
+export * from './auth/index.js';

@@ -60,9 +60,18 @@ import {
 import { encodeTsAlter, encodeTsTagUpdate } from '@strata/ts';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
-import { indexDef, indexOid, renderDefault, rootRoleOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
+import { indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
 import { lookupFunction, quoteIdent } from './functions/scalar.js';
 import type { SqlEngine } from './engine.js';
+import type { AuthView } from './auth/view.js';
+import { PrivilegeCollector, checkRequirements, databaseRequirement, sequenceRequirement, targetPrivileges } from './auth/checks.js';
+import type { PrivilegeRequirement } from './auth/checks.js';
+import { checkDdl, checkMaintenance, recordOwnership } from './auth/ddl_checks.js';
+import { authStatementColumns, runAuthStatement } from './auth/statements.js';
+import { privilegeFunction, privilegeFunctionNames } from './auth/functions.js';
+import { roleNameByOid } from './auth/catalog_tables.js';
+import { Priv } from './auth/privileges.js';
+import { hbaSettingName } from './auth/login.js';
 import { pgVersion } from './engine.js';
 
 export type TxnStatus = 'I' | 'T' | 'E';
@@ -89,6 +98,8 @@ interface Compiled {
   lockKeys?: (ctx: ExecCtx) => Promise<Buffer[] | null>;
   /** Runs once every row has been produced (time-series INSERT proposes its rows here). */
   finish?: (ctx: ExecCtx) => Promise<void>;
+  /** What the statement reads and writes, checked at every execution (auth/checks.ts). */
+  privileges?: PrivilegeRequirement[];
 }
 
 /** Outside a transaction block, COPY FROM commits after every this many rows. */
@@ -162,6 +173,8 @@ const defaultSettings: [string, string][] = [
   ['enable_seqscan', 'on'],
   ['jit', 'off'],
   ['node_id', '1'],
+  // Passwords are stored as SCRAM-SHA-256 verifiers only (auth/scram.ts).
+  ['password_encryption', 'scram-sha-256'],
 ];
 
 /** The ParameterStatus parameters reported at startup and when changed. */
@@ -192,10 +205,14 @@ export class Session {
   cancelRequested = false;
   /** Settings changed by the last statement (the wire layer sends ParameterStatus for them). */
   changedSettings = new Set<string>();
+  /** Users, roles and ACLs as the running statement sees them (refreshed per statement). */
+  private authView: AuthView | null = null;
+  /** Set while a statement is planned: the privileges its plan needs (auth/checks.ts). */
+  private privileges: PrivilegeCollector | null = null;
 
   constructor(
     readonly engine: SqlEngine,
-    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: Record<string, string>; serverSettings?: Record<string, string> },
+    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: Record<string, string>; serverSettings?: Record<string, string>; superuser?: boolean; roleOid?: number },
     readonly backendPid = opts.backendPid,
   ) {
     this.database = opts.database;
@@ -203,6 +220,8 @@ export class Session {
     this.settings.set('application_name', opts.applicationName ?? '');
     this.settings.set('work_mem', formatPgMemory(engine.defaultWorkMemBytes));
     this.settings.set('session_authorization', opts.user);
+    this.settings.set('is_superuser', opts.superuser === false ? 'off' : 'on');
+    this.loginRoleOid = opts.roleOid ?? null;
     for (const [k, v] of Object.entries(opts.serverSettings ?? {})) if (serverOnlySettings.has(k)) this.settings.set(k, v);
     for (const [k, v] of Object.entries(opts.settings ?? {})) {
       try {
@@ -210,6 +229,41 @@ export class Session {
       } catch {
         // Unknown startup options are ignored, as PostgreSQL does for custom ones.
       }
+    }
+  }
+
+  /** Loads the auth snapshot this statement checks against (the transaction's own if it changed roles). */
+  private async refreshAuth(): Promise<void> {
+    this.authView = await this.engine.auth.view(this.txn);
+  }
+
+  /** The role that logged in (by OID, so a rename does not change who the session is). */
+  private readonly loginRoleOid: number | null;
+
+  /** The session user's role OID (-1: dropped since login; PUBLIC's privileges only). */
+  private get roleOid(): number {
+    const a = this.authView;
+    if (!a) return -1;
+    if (this.loginRoleOid !== null) return a.byOid.has(this.loginRoleOid) ? this.loginRoleOid : -1;
+    return a.role(this.user)?.oid ?? -1;
+  }
+
+  /** 42501 unless the session user meets every requirement (auth/checks.ts). */
+  private checkPrivileges(reqs: readonly PrivilegeRequirement[] | undefined): void {
+    if (!reqs || reqs.length === 0) return;
+    assert(this.authView !== null, 'privileges are checked after the auth snapshot is loaded');
+    checkRequirements(this.authView, this.roleOid, reqs);
+  }
+
+  /** Runs `f` (which plans) collecting what its plans read; returns the result and the requirements. */
+  private collecting<T>(view: CatalogView, f: () => T): { result: T; requirements: PrivilegeRequirement[] } {
+    const collector = new PrivilegeCollector(view, this.database);
+    const saved = this.privileges;
+    this.privileges = collector;
+    try {
+      return { result: f(), requirements: collector.requirements };
+    } finally {
+      this.privileges = saved;
     }
   }
 
@@ -363,8 +417,16 @@ export class Session {
     let planner: QueryPlanner;
     const binder = new Binder(this.bindEnv(paramTypes, view, () => planner));
     const env: PlannerEnv = {
-      resolveTable: (parts, pos) => this.resolveTable(parts, pos, view),
+      resolveTable: (parts, pos) => {
+        const r = this.resolveTable(parts, pos, view);
+        if (this.privileges) {
+          if (r.kind === 'virtual') this.privileges.virtual(r.def.schema, r.def.name);
+          else this.privileges.table(r.desc);
+        }
+        return r;
+      },
       parseView: (text) => parseOne(text) as SelectStmt,
+      underView: (t, plan) => (this.privileges ? this.privileges.asOwner(t.id, plan) : plan()),
     };
     planner = new QueryPlanner(binder, env);
     return planner;
@@ -384,7 +446,7 @@ export class Session {
     const tableByOid = (oid: number, ctx: ExecCtx) => ctx.catalog.tableById(oid);
     switch (name) {
       case 'pg_get_userbyid':
-        return fn(T.name, ([o]) => (Number(o) === rootRoleOid ? 'root' : `unknown (OID=${o})`));
+        return fn(T.name, ([o], ctx) => roleNameByOid(ctx, Number(o)));
       case 'pg_encoding_to_char':
         return fn(T.name, ([e]) => (Number(e) === 6 ? 'UTF8' : 'SQL_ASCII'));
       case 'pg_table_is_visible':
@@ -392,7 +454,7 @@ export class Session {
       case 'pg_function_is_visible':
         return fn(T.bool, ([o], ctx) => {
           const t = tableByOid(Number(o), ctx);
-          if (!t) return true;
+          if (!t) return (virtualSchemaOfOid(Number(o)) ?? 'pg_catalog') === 'pg_catalog';
           const sp = ctx.session.searchPath;
           const s = ctx.catalog.byId.get(t.schemaId);
           return !!s && s.kind === 'schema' && sp.includes(s.name) && ctx.catalog.databases.get(ctx.session.database)?.id === t.parentId;
@@ -452,13 +514,33 @@ export class Session {
         return fn(T.text, () => null, true);
       case 'pg_relation_is_publishable':
         return fn(T.bool, () => false, true);
+      case 'has_function_privilege':
+        return fn(T.bool, () => true, true);
       case 'has_table_privilege':
+      case 'has_sequence_privilege':
       case 'has_schema_privilege':
       case 'has_database_privilege':
       case 'has_column_privilege':
-      case 'has_function_privilege':
+      case 'has_any_column_privilege':
       case 'pg_has_role':
-        return fn(T.bool, () => true, true);
+        if (!privilegeFunctionNames.has(name)) return null;
+        return fn(
+          T.bool,
+          (vals, ctx) => {
+            if (!ctx.auth) return true;
+            return privilegeFunction(name, vals, {
+              auth: ctx.auth,
+              catalog: ctx.catalog,
+              user: ctx.session.user,
+              database: ctx.session.database,
+              resolveTable: (n) => {
+                const r = this.resolveTable(n.split('.').map((p) => p.replace(/^"(.*)"$/, '$1')), 0, ctx.catalog);
+                return r.kind === 'table' ? r.desc : null;
+              },
+            });
+          },
+          true,
+        );
       case 'pg_get_viewdef':
         return fn(T.text, ([o], ctx) => tableByOid(Number(o), ctx)?.viewQuery ?? null);
       case 'pg_get_serial_sequence':
@@ -552,6 +634,7 @@ export class Session {
         if (this.failed) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
         let tag: string;
         try {
+          await this.refreshAuth();
           tag = stmt.direction === 'from' ? await this.copyFrom(stmt, out) : await this.copyTo(stmt, out);
         } finally {
           this.endStatements();
@@ -589,6 +672,7 @@ export class Session {
    */
   async execute(portal: Portal, maxRows: number, sink: ExecuteSink): Promise<{ tag: string | null }> {
     try {
+      await this.refreshAuth();
       return await this.executeInner(portal, maxRows, sink);
     } finally {
       this.endStatements();
@@ -638,6 +722,7 @@ export class Session {
       if (!portal.running) {
         if (!this.txn) await this.beginTxn();
         const compiled = this.compiledFor(portal.prepared);
+        this.checkPrivileges(compiled.privileges);
         const ctx = this.execCtx(portal.params);
         if (compiled.lockKeys) {
           const keys = await compiled.lockKeys(ctx);
@@ -721,11 +806,14 @@ export class Session {
       nextval(id, t) {
         const d = session.view.tableById(id);
         if (!d) throw new PgError(SqlState.UndefinedTable, `sequence with OID ${id} does not exist`);
+        session.checkPrivileges([sequenceRequirement(d, 'nextval')]);
         const v = seqs.next(d, t);
         session.currvals.set(id, v);
         return v;
       },
       currval(id) {
+        const seq = session.view.tableById(id);
+        if (seq) session.checkPrivileges([sequenceRequirement(seq, 'currval')]);
         const v = session.currvals.get(id);
         if (v === undefined) throw new PgError(SqlState.ObjectNotInPrerequisiteState, `currval of sequence "${session.view.tableById(id)?.name}" is not yet defined in this session`);
         return v;
@@ -733,6 +821,7 @@ export class Session {
       setval(id, v, t) {
         const d = session.view.tableById(id);
         if (!d) throw new PgError(SqlState.UndefinedTable, `sequence with OID ${id} does not exist`);
+        session.checkPrivileges([sequenceRequirement(d, 'setval')]);
         session.currvals.set(id, v);
         return seqs.set(d, v, t);
       },
@@ -744,6 +833,7 @@ export class Session {
     const ctx: ExecCtx = {
       txn,
       catalog: this.view,
+      auth: this.authView,
       session: this.sessionInfo(),
       params,
       outer: [],
@@ -804,8 +894,23 @@ export class Session {
 
   // ---- compilation of queries and DML ----------------------------------------------------------
 
+  /**
+   * Compiles a query or DML statement, recording the privileges it needs (what its plan reads,
+   * and INSERT/UPDATE/DELETE on the target); they are checked each time it runs.
+   */
   compile(stmt: Statement, text: string, paramTypes: SqlType[]): Compiled {
     const view = this.view;
+    const { result: c, requirements } = this.collecting(view, () => {
+      if (stmt.kind === 'insert' || stmt.kind === 'update' || stmt.kind === 'delete') {
+        (this.privileges as PrivilegeCollector).table(this.tableFor(stmt.table, stmt.pos, view).desc, targetPrivileges(stmt));
+      }
+      return this.compileStatement(stmt, text, paramTypes, view);
+    });
+    c.privileges = requirements;
+    return c;
+  }
+
+  private compileStatement(stmt: Statement, text: string, paramTypes: SqlType[], view: CatalogView): Compiled {
     const planner = this.makePlanner(paramTypes, view);
     switch (stmt.kind) {
       case 'query': {
@@ -1334,6 +1439,9 @@ export class Session {
     if (!out.copyIn) throw new PgError(SqlState.FeatureNotSupported, 'COPY FROM STDIN is only supported in the simple query protocol');
     const view = this.view;
     const { desc: t } = this.tableFor(stmt.table as string[], stmt.pos, view);
+    const insertReq = new PrivilegeCollector(view, this.database);
+    insertReq.table(t, Priv.INSERT);
+    this.checkPrivileges(insertReq.requirements);
     if (t.kind === 'ts') return this.copyFromTs(stmt, out.copyIn.bind(out), t);
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot copy to ${t.kind} "${t.name}"`);
     const names = stmt.columns ?? t.columns.filter((c) => !c.hidden).map((c) => c.name);
@@ -1487,7 +1595,8 @@ export class Session {
     if (!this.txn) await this.beginTxn();
     let count = 0;
     try {
-      const op = this.makePlanner([], this.view).planQuery(q, null);
+      const { result: op, requirements } = this.collecting(this.view, () => this.makePlanner([], this.view).planQuery(q, null));
+      this.checkPrivileges(requirements);
       const ctx = this.execCtx([]);
       out.copyOut(op.columns.length);
       if (stmt.options.header) out.copyData(Buffer.from(formatCopyRow(op.columns.map((c) => c.name), stmt.options)));
@@ -1668,8 +1777,10 @@ export class Session {
         if (stmt.table) {
           const { desc } = this.tableFor(stmt.table, stmt.pos, view);
           if (desc.kind !== 'ts') throw new PgError(SqlState.WrongObjectType, `"${desc.name}" is not a time-series table`);
+          checkMaintenance(this.authView as AuthView, this.roleOid, desc);
           tables = [desc];
         } else {
+          checkMaintenance(this.authView as AuthView, this.roleOid, null);
           const db = stmt.database === null ? null : view.database(stmt.database);
           if (stmt.database !== null && !db) throw new PgError(SqlState.InvalidCatalogName, `database "${stmt.database}" does not exist`);
           tables = view.allTables().filter((t) => t.kind === 'ts' && (!db || t.parentId === db.id));
@@ -1685,6 +1796,7 @@ export class Session {
       }
       case 'vacuumTs': {
         if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'VACUUM TS DATABASES cannot run inside a transaction block');
+        checkMaintenance(this.authView as AuthView, this.roleOid, null);
         await this.engine.runRetention();
         return { rows: [], tag: 'VACUUM' };
       }
@@ -1700,8 +1812,13 @@ export class Session {
     if (implicit) await this.beginTxn();
     try {
       const txn = this.txn as Txn;
-      if (name !== null) return { rows: [[this.engine.clusterSetting(name, txn)]], tag: 'SHOW' };
-      return { rows: settingDefs.map((d) => [d.name, this.engine.clusterSetting(d.name, txn), 'string', d.description]), tag: 'SHOW' };
+      // The host-based rules describe the network: superusers only, as pg_hba_file_rules.
+      const hidden = (n: string) => n.toLowerCase() === hbaSettingName && !(this.authView?.isSuperuser(this.roleOid) ?? true);
+      if (name !== null) {
+        if (hidden(name)) throw new PgError(SqlState.InsufficientPrivilege, `must be superuser to see ${hbaSettingName}`);
+        return { rows: [[this.engine.clusterSetting(name, txn)]], tag: 'SHOW' };
+      }
+      return { rows: settingDefs.map((d) => [d.name, hidden(d.name) ? '********' : this.engine.clusterSetting(d.name, txn), 'string', d.description]), tag: 'SHOW' };
     } finally {
       if (implicit) await this.finishImplicit();
     }
@@ -1725,7 +1842,8 @@ export class Session {
     this.tsDrops = [];
     this.tsAlters = [];
     try {
-      const tag = await this.ddl(stmt, text, this.ddlEnv(txn, notices));
+      const env = this.ddlEnv(txn, notices);
+      const { tag, rows } = await this.ddlChecked(stmt, text, env, sink);
       for (const n of notices) sink.notice(n);
       if (this.tsDrops.length > 0 && !implicit) {
         throw new PgError(SqlState.ActiveSqlTransaction, `${stmt.kind === 'dropDatabase' ? 'DROP DATABASE' : 'DROP TABLE'} of time-series data cannot run inside a transaction block`);
@@ -1744,10 +1862,54 @@ export class Session {
       // The new schema is committed; now the engine's (through the log, so every replica changes).
       for (const a of this.tsAlters) await this.engine.opts.ts?.proposeTsAlter(a.tableId, a.payload);
       this.tsAlters = [];
-      return { rows: [], tag };
+      return { rows, tag };
     } catch (e) {
       this.onError();
       throw e;
+    }
+  }
+
+  /**
+   * A schema change or role statement with its privileges checked (auth/ddl_checks.ts): the
+   * statement's own checks first, then what the queries it planned read (CREATE TABLE AS); the
+   * objects it created are owned by the session user.
+   */
+  private async ddlChecked(stmt: Statement, text: string, env: DdlEnv, sink: ExecuteSink): Promise<{ tag: string; rows: Row[] }> {
+    const store = this.engine.auth;
+    const auth = await store.load(env.txn);
+    this.authView = auth;
+    const role = this.roleOid;
+    if (stmt.kind === 'auth') {
+      const r = await runAuthStatement(stmt.stmt, {
+        txn: env.txn,
+        store,
+        auth,
+        view: env.view,
+        allocateOid: () => env.catalog.allocateId(env.txn),
+        user: this.user,
+        database: this.database,
+        findTable: (parts) => this.tableFor(parts, stmt.pos, env.view),
+        notice: env.notice,
+        warning: (m) => sink.notice(m),
+      });
+      return r;
+    }
+    checkDdl(stmt, { auth, role, view: env.view, database: this.database, target: env.target, findTable: env.findTable });
+    const { result, requirements } = await this.collectingAsync(env.view, () => this.ddl(stmt, text, env));
+    // A view's query is checked when the view is used, as its owner (not when it is created).
+    if (stmt.kind !== 'createView') this.checkPrivileges(requirements);
+    recordOwnership(store, env.txn, auth, env.view, this.engine.catalog.view(env.txn), role);
+    return { tag: result, rows: [] };
+  }
+
+  private async collectingAsync<T>(view: CatalogView, f: () => Promise<T>): Promise<{ result: T; requirements: PrivilegeRequirement[] }> {
+    const collector = new PrivilegeCollector(view, this.database);
+    const saved = this.privileges;
+    this.privileges = collector;
+    try {
+      return { result: await f(), requirements: collector.requirements };
+    } finally {
+      this.privileges = saved;
     }
   }
 
@@ -2098,6 +2260,7 @@ export class Session {
       case 'database': {
         const db = this.view.database(value);
         if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${value}" does not exist`);
+        if (this.authView) this.checkPrivileges([databaseRequirement(db, Priv.CONNECT)]);
         this.database = value;
         return;
       }
@@ -2149,6 +2312,14 @@ export class Session {
       case 'intervalstyle':
         if (value.toLowerCase() !== 'postgres') throw new PgError(SqlState.FeatureNotSupported, 'only IntervalStyle postgres is supported');
         return;
+      case 'is_superuser':
+        throw new PgError(SqlState.CantChangeRuntimeParam, `parameter "${name}" cannot be changed`);
+      case 'session_authorization':
+      case 'role':
+        throw new PgError(SqlState.FeatureNotSupported, 'SET SESSION AUTHORIZATION and SET ROLE are not supported: log in as the role');
+      case 'password_encryption':
+        if (value.toLowerCase() !== 'scram-sha-256') throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "password_encryption": "${value}"`, { hint: 'Available values: scram-sha-256.' });
+        return;
       default:
         if (!this.settings.has(name) && !name.includes('.')) {
           throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name0}"`);
@@ -2192,9 +2363,14 @@ export class Session {
     const view = this.view;
     const planner = this.makePlanner([], view);
     let op: Operator;
-    if (stmt.stmt.kind === 'query') op = planner.planQuery(stmt.stmt, null);
-    else {
+    if (stmt.stmt.kind === 'query') {
+      const q = stmt.stmt;
+      const planned = this.collecting(view, () => planner.planQuery(q, null));
+      this.checkPrivileges(planned.requirements);
+      op = planned.result;
+    } else {
       const c = this.compile(stmt.stmt, '', []);
+      this.checkPrivileges(c.privileges);
       return { rows: [[`${stmt.stmt.kind}${c.columns ? ' returning' : ''}`]], tag: 'EXPLAIN' };
     }
     const lines: string[] = [];
@@ -2207,14 +2383,21 @@ export class Session {
     return { rows: lines.map((l) => [l]), tag: 'EXPLAIN' };
   }
 
+  /** The owner's name (objects without an ownership record, and the virtual schemas, are root's). */
+  private ownerOf(objectId: number): string {
+    const a = this.authView;
+    return a ? a.roleName(a.owner(objectId)) : 'root';
+  }
+
   private showObjects(stmt: Statement): { rows: Row[]; tag: string } {
     const view = this.view;
     switch (stmt.kind) {
       case 'showDatabases':
-        return { rows: [...view.databases.values()].map((d) => d.name).sort().map((n) => [n, 'root']), tag: 'SHOW' };
+        return { rows: [...view.databases.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((d) => [d.name, this.ownerOf(d.id)]), tag: 'SHOW' };
       case 'showSchemas': {
         const dbId = this.currentDbId(view);
-        return { rows: [...view.schemasOf(dbId).map((s) => s.name), 'information_schema', 'pg_catalog'].sort().map((n) => [n, 'root']), tag: 'SHOW' };
+        const schemas: [string, number][] = [...view.schemasOf(dbId).map((s): [string, number] => [s.name, s.id]), ['information_schema', 0], ['pg_catalog', 0]];
+        return { rows: schemas.sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([n, id]) => [n, this.ownerOf(id)]), tag: 'SHOW' };
       }
       case 'showTables': {
         let dbName = this.database;
@@ -2231,7 +2414,7 @@ export class Session {
         const rows: Row[] = [];
         for (const s of view.schemasOf(db.id)) {
           if (schemas && !schemas.includes(s.name)) continue;
-          for (const t of [...(view.tables.get(s.id)?.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1))) rows.push([s.name, t.name, t.kind, 'root']);
+          for (const t of [...(view.tables.get(s.id)?.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1))) rows.push([s.name, t.name, t.kind, this.ownerOf(t.id)]);
         }
         return { rows, tag: 'SHOW' };
       }
@@ -2337,6 +2520,8 @@ function utilityColumns(s: Statement): Column[] | null {
       return s.name === null ? c(['variable', T.text], ['value', T.text], ['setting_type', T.text], ['description', T.text]) : c([s.name, T.text]);
     case 'explain':
       return c(['QUERY PLAN', T.text]);
+    case 'auth':
+      return authStatementColumns(s.stmt);
     default:
       return null;
   }

@@ -10,6 +10,7 @@ import { PgError, SqlState } from '@strata/common';
 import { systemKey } from '@strata/kv';
 import { Codec, blockRowsMax } from '@strata/ts';
 import type { TsStorage } from '@strata/ts';
+import { parseHba } from './auth/hba.js';
 
 export interface SettingDef {
   name: string;
@@ -93,6 +94,17 @@ settingDefs.push(
   choiceSetting('ts.auto_vacuum.enabled', 'true', { true: 'true', on: 'true', false: 'false', off: 'false' }, [], 'the periodic reorganization of inactive partitions (sort, deduplicate, drop deleted rows, recompress); COMPRESS runs it on demand either way'),
   intSetting('immediate_compression.threads', 3, 1, 64, 'worker threads that encode blocks while COMPRESS and the periodic reorganization rewrite partitions'),
 );
+
+// Host-based authentication rules (auth/hba.ts): checked when set, applied at the next login.
+settingDefs.push({
+  name: 'server.host_based_authentication.configuration',
+  default: '',
+  description: 'host-based authentication rules in pg_hba.conf syntax, tried in order at every login over TLS (empty: hostssl all all all cert-password); root may always log in with its certificate',
+  parse(v) {
+    parseHba(v);
+    return v;
+  },
+});
 
 const defs = new Map(settingDefs.map((d) => [d.name, d]));
 

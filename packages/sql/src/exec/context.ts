@@ -1,6 +1,7 @@
 import { PgError, SqlState, assert } from '@strata/common';
 import type { Txn } from '@strata/kv';
 import type { CatalogView } from '../catalog/catalog.js';
+import type { AuthView } from '../auth/view.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import type { PgRegex } from '../regex/regex.js';
 import { estimateRowBytes } from './memory.js';
@@ -94,6 +95,8 @@ import type { TsSender } from '../ts_dml.js';
 export interface ExecCtx {
   txn: Txn;
   catalog: CatalogView;
+  /** Users, roles and ACLs as the statement sees them (auth/view.ts); null where none is loaded. */
+  auth?: AuthView | null;
   session: SessionInfo;
   params: Value[];
   /** Rows of enclosing queries, innermost last (correlated subqueries). */

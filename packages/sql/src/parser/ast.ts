@@ -1,4 +1,5 @@
 /** The abstract syntax tree produced by the parser. Positions are 0-based offsets in the query. */
+import type { AuthStatement } from '../auth/ast.js';
 
 /** The values of a folded literal list (parser/bulk_lists.ts), computed while folding. */
 export interface BulkValues {
@@ -218,7 +219,9 @@ export type Statement =
   | { kind: 'deallocate'; name: string | null; pos: number }
   | { kind: 'discard'; what: string; pos: number }
   | { kind: 'comment'; pos: number }
-  | { kind: 'empty'; pos: number };
+  | { kind: 'empty'; pos: number }
+  /** CREATE/ALTER/DROP USER|ROLE, GRANT, REVOKE, SHOW GRANTS|USERS|ROLES (auth/ast.ts). */
+  | { kind: 'auth'; stmt: AuthStatement; pos: number };
 
 /** CREATE TS DATABASE options (KWDB). Durations in seconds. */
 export interface TsDatabaseOptions {

@@ -27,6 +27,7 @@ import type {
 } from './ast.js';
 import { lex, lexAsync, reserved } from './lexer.js';
 import { foldLiteralLists } from './bulk_lists.js';
+import { isAuthStatement, parseAuthStatement } from '../auth/parse.js';
 import type { Token } from './lexer.js';
 import { exprDepthMax, exprNestingCost, selectNestingCost, statementCharsMax } from '../constants.js';
 
@@ -256,6 +257,11 @@ class Parser {
       const q = this.selectStmt();
       q.with = [...ctes, ...q.with];
       return q;
+    }
+    if (isAuthStatement(this.toks, this.i)) {
+      const a = parseAuthStatement(this.toks, this.i, (tok) => this.syntaxError(tok));
+      this.i = a.next;
+      return { kind: 'auth', stmt: a.stmt, pos };
     }
     if (this.isKw('insert') || this.isKw('upsert')) return this.insertStmt([]);
     if (this.isKw('update')) return this.updateStmt([]);

@@ -67,6 +67,8 @@ export interface VirtualTableDef {
 export interface PlannerEnv {
   resolveTable(parts: string[], pos: number): ResolvedTable | { kind: 'virtual'; def: VirtualTableDef };
   parseView(text: string): SelectStmt;
+  /** Plans a view's query (privileges inside it are checked as the view's owner: auth/checks.ts). */
+  underView?<T>(view: TableDesc, plan: () => T): T;
 }
 
 interface CteRef {
@@ -324,7 +326,7 @@ export class QueryPlanner {
     const t = r.desc;
     if (t.kind === 'view') {
       const q = this.env.parseView(t.viewQuery as string);
-      const sub = this.planQuery(q, null);
+      const sub = this.env.underView ? this.env.underView(t, () => this.planQuery(q, null)) : this.planQuery(q, null);
       const cols = sub.columns.map((c, i) => ({ name: columnAliases?.[i] ?? (t.columns[i]?.name ?? c.name), rel, type: c.type }));
       return { op: sub, scope: new Scope(cols, outer) };
     }

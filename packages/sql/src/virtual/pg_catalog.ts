@@ -9,8 +9,10 @@ import { T, allTypeOids, arrayOf, category, formatType, typeLen, typeOid, typeNa
 import type { SqlType, Value } from '../types/types.js';
 import type { ExecCtx, Row } from '../exec/context.js';
 import type { VirtualTableDef } from '../plan/query.js';
+import { aclColumn, authCatalogDefs, canSeeTable, ownerName, ownerOid, tableAclKind } from '../auth/catalog_tables.js';
 
-export const rootRoleOid = 10;
+import { rootRoleOid } from '../auth/constants.js';
+export { rootRoleOid };
 export const btreeAmOid = 403;
 export const heapAmOid = 2;
 
@@ -56,16 +58,16 @@ const defs: Def[] = [
     schema: 'pg_catalog',
     name: 'pg_database',
     cols: [['oid', o], ['datname', n], ['datdba', o], ['encoding', i4], ['datlocprovider', c], ['datistemplate', b], ['datallowconn', b], ['datconnlimit', i4], ['datcollate', n], ['datctype', n], ['daticulocale', txt], ['datacl', arrayOf(txt)], ['dattablespace', o]],
-    rows: (_ctx, v) => [...v.databases.values()].sort((a, b2) => a.id - b2.id).map((d) => [d.id, d.name, rootRoleOid, 6, 'c', false, true, -1, 'C.UTF-8', 'C.UTF-8', null, null, 1663]),
+    rows: (ctx, v) => [...v.databases.values()].sort((a, b2) => a.id - b2.id).map((d) => [d.id, d.name, ownerOid(ctx, d.id), 6, 'c', false, true, -1, 'C.UTF-8', 'C.UTF-8', null, aclColumn(ctx, 'database', d.id), 1663]),
   },
   {
     schema: 'pg_catalog',
     name: 'pg_namespace',
     cols: [['oid', o], ['nspname', n], ['nspowner', o], ['nspacl', arrayOf(txt)]],
-    rows: (_ctx, v, db) => [
+    rows: (ctx, v, db) => [
       [virtualSchemas.pg_catalog, 'pg_catalog', rootRoleOid, null],
       [virtualSchemas.information_schema, 'information_schema', rootRoleOid, null],
-      ...v.schemasOf(db).map((s) => [s.id, s.name, rootRoleOid, null]),
+      ...v.schemasOf(db).map((s) => [s.id, s.name, ownerOid(ctx, s.id), aclColumn(ctx, 'schema', s.id, s.name === 'public')]),
     ],
   },
   {
@@ -77,13 +79,14 @@ const defs: Def[] = [
       ['relnatts', i2], ['relchecks', i2], ['relhasrules', b], ['relhastriggers', b], ['relhassubclass', b], ['relrowsecurity', b], ['relforcerowsecurity', b],
       ['relispopulated', b], ['relreplident', c], ['relispartition', b], ['relrewrite', o], ['relfrozenxid', o], ['relminmxid', o], ['relacl', arrayOf(txt)], ['reloptions', arrayOf(txt)], ['relpartbound', txt],
     ],
-    rows: function* (_ctx, v, db) {
-      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean): Row => [
-        oid, name, ns, 0, 0, rootRoleOid, am, oid, 0, 1, -1, 0, 0, hasIndex, false, 'p', kind, natts, checks, false, false, false, false, false, true, 'd', false, 0, 0, 0, null, null, null,
+    rows: function* (ctx, v, db) {
+      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null): Row => [
+        oid, name, ns, 0, 0, owner, am, oid, 0, 1, -1, 0, 0, hasIndex, false, 'p', kind, natts, checks, false, false, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
       ];
       for (const { t, schemaOid } of userTables(v, db)) {
-        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, t.columns.filter((x) => !x.hidden).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table');
-        if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false);
+        const owner = ownerOid(ctx, t.id);
+        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, t.columns.filter((x) => !x.hidden).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id));
+        if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner);
       }
       let k = 0;
       for (const d of defs) yield row(virtualOid(k++), d.name, virtualSchemas[d.schema], 'v', 0, d.cols.length, 0, false);
@@ -180,25 +183,8 @@ const defs: Def[] = [
       }
     },
   },
-  {
-    schema: 'pg_catalog',
-    name: 'pg_roles',
-    cols: [['oid', o], ['rolname', n], ['rolsuper', b], ['rolinherit', b], ['rolcreaterole', b], ['rolcreatedb', b], ['rolcanlogin', b], ['rolreplication', b], ['rolconnlimit', i4], ['rolpassword', txt], ['rolvaliduntil', T.timestamptz], ['rolbypassrls', b], ['rolconfig', arrayOf(txt)]],
-    rows: (ctx) => rolesRows(ctx),
-  },
-  {
-    schema: 'pg_catalog',
-    name: 'pg_user',
-    cols: [['usename', n], ['usesysid', o], ['usecreatedb', b], ['usesuper', b], ['userepl', b], ['usebypassrls', b], ['passwd', txt], ['valuntil', T.timestamptz], ['useconfig', arrayOf(txt)]],
-    rows: () => [['root', rootRoleOid, true, true, true, true, '********', null, null]],
-  },
-  {
-    schema: 'pg_catalog',
-    name: 'pg_authid',
-    cols: [['oid', o], ['rolname', n], ['rolsuper', b]],
-    rows: () => [[rootRoleOid, 'root', true]],
-  },
-  { schema: 'pg_catalog', name: 'pg_auth_members', cols: [['roleid', o], ['member', o], ['grantor', o], ['admin_option', b]], rows: () => [] },
+  // pg_roles, pg_authid, pg_user, pg_shadow, pg_auth_members, information_schema.table_privileges.
+  ...authCatalogDefs,
   { schema: 'pg_catalog', name: 'pg_am', cols: [['oid', o], ['amname', n], ['amhandler', T.regproc], ['amtype', c]], rows: () => [[heapAmOid, 'heap', 0, 't'], [btreeAmOid, 'btree', 0, 'i']] },
   { schema: 'pg_catalog', name: 'pg_collation', cols: [['oid', o], ['collname', n], ['collnamespace', o], ['collprovider', c]], rows: () => [[100, 'default', virtualSchemas.pg_catalog, 'd'], [950, 'C', virtualSchemas.pg_catalog, 'c']] },
   { schema: 'pg_catalog', name: 'pg_tablespace', cols: [['oid', o], ['spcname', n], ['spcowner', o]], rows: () => [[1663, 'pg_default', rootRoleOid]] },
@@ -235,13 +221,13 @@ const defs: Def[] = [
     schema: 'pg_catalog',
     name: 'pg_tables',
     cols: [['schemaname', n], ['tablename', n], ['tableowner', n], ['tablespace', n], ['hasindexes', b], ['hasrules', b], ['hastriggers', b], ['rowsecurity', b]],
-    rows: (_ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'table').map(({ t, schema }) => [schema, t.name, 'root', null, true, false, false, false]),
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'table').map(({ t, schema }) => [schema, t.name, ownerName(ctx, t.id), null, true, false, false, false]),
   },
   {
     schema: 'pg_catalog',
     name: 'pg_views',
     cols: [['schemaname', n], ['viewname', n], ['viewowner', n], ['definition', txt]],
-    rows: (_ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'view').map(({ t, schema }) => [schema, t.name, 'root', t.viewQuery ?? null]),
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'view').map(({ t, schema }) => [schema, t.name, ownerName(ctx, t.id), t.viewQuery ?? null]),
   },
   {
     schema: 'pg_catalog',
@@ -274,14 +260,14 @@ const defs: Def[] = [
     rows: (ctx, v, db) => [
       [ctx.session.database, 'information_schema', 'root', null, null],
       [ctx.session.database, 'pg_catalog', 'root', null, null],
-      ...v.schemasOf(db).map((s) => [ctx.session.database, s.name, 'root', null, null]),
+      ...v.schemasOf(db).map((s) => [ctx.session.database, s.name, ownerName(ctx, s.id), null, null]),
     ],
   },
   {
     schema: 'information_schema',
     name: 'tables',
     cols: [['table_catalog', n], ['table_schema', n], ['table_name', n], ['table_type', txt], ['is_insertable_into', txt]],
-    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind !== 'sequence').map(({ t, schema }) => [ctx.session.database, schema, t.name, t.kind === 'view' ? 'VIEW' : 'BASE TABLE', t.kind === 'view' ? 'NO' : 'YES']),
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind !== 'sequence' && canSeeTable(ctx, x.t)).map(({ t, schema }) => [ctx.session.database, schema, t.name, t.kind === 'view' ? 'VIEW' : 'BASE TABLE', t.kind === 'view' ? 'NO' : 'YES']),
   },
   {
     schema: 'information_schema',
@@ -289,6 +275,7 @@ const defs: Def[] = [
     cols: [['table_catalog', n], ['table_schema', n], ['table_name', n], ['column_name', n], ['ordinal_position', i4], ['column_default', txt], ['is_nullable', txt], ['data_type', txt], ['character_maximum_length', i4], ['numeric_precision', i4], ['numeric_scale', i4], ['datetime_precision', i4], ['udt_name', n]],
     rows: function* (ctx, v, db) {
       for (const { t, schema } of userTables(v, db)) {
+        if (!canSeeTable(ctx, t)) continue;
         let pos = 0;
         for (const col of t.columns) {
           if (col.hidden) continue;
@@ -343,10 +330,6 @@ function infoDataType(t: SqlType): string {
   return f === 'bpchar' ? 'character' : f;
 }
 
-function rolesRows(_ctx: ExecCtx): Row[] {
-  return [[rootRoleOid, 'root', true, true, true, true, true, true, -1, '********', null, true, null]];
-}
-
 /** A default expression as PostgreSQL's pg_get_expr would print it (common forms). */
 export function renderDefault(text: string, t: SqlType): string {
   const s = text.trim();
@@ -381,6 +364,11 @@ function buildIndex(): Map<string, VirtualTableDef> {
 export function virtualTable(schema: string, name: string): VirtualTableDef | undefined {
   byName ??= buildIndex();
   return byName.get(`${schema}.${name}`);
+}
+
+/** The schema of a virtual table by OID (pg_table_is_visible: only pg_catalog's are on the path). */
+export function virtualSchemaOfOid(oid: number): string | undefined {
+  return defs[oid - virtualOid(0)]?.schema;
 }
 
 export function virtualTableNames(schema: string): string[] {
