@@ -165,7 +165,7 @@ export class ReadWithinUncertaintyIntervalError extends RetryableError {
 export class ReplicaUnavailableError extends RetryableError {
   constructor(
     readonly rangeId: number,
-    why: string,
+    readonly why: string,
   ) {
     super(`range ${rangeId} is unavailable on this node: ${why}`);
   }

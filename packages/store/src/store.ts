@@ -241,6 +241,20 @@ export class Store implements ReplicaHost, BatchSender {
   // ---- Raft messages ---------------------------------------------------------------------------
 
   /** A Raft message from another store. */
+  /**
+   * The transport lost its stream to a node: Raft probes that node's replicas instead of filling
+   * their in-flight windows (etcd's ReportUnreachable, for every range this store leads).
+   */
+  reportUnreachable(nodeId: number): void {
+    for (const r of this.replicas.values()) {
+      const peer = r.desc?.replicas.find((x) => x.nodeId === nodeId);
+      if (!peer || r.failed || !r.isLeader) continue;
+      r.raw.reportUnreachable(peer.replicaId);
+      this.pending.add(r);
+    }
+    this.scheduleRound();
+  }
+
   handleRaftBatch(batch: RaftMessageBatch): void {
     if (this.closed) return;
     this.clock.update(batch.now);

@@ -1,0 +1,14 @@
+export * from './constants.js';
+export * from './proto.js';
+export { WireFormatError } from './codec/wire.js';
+export * from './codec/raft.js';
+export * from './codec/kv.js';
+export * from './codec/ts_scan.js';
+export * from './codec/errors.js';
+export * from './codec/snapshot.js';
+export * from './codec/node.js';
+export * from './connections.js';
+export * from './server.js';
+export * from './raft_transport.js';
+export * from './dialer.js';
+export * from './clock_monitor.js';
