@@ -110,6 +110,11 @@ export type KvRequest =
    * deleted, and the range's GC threshold rises to it (reads below it are refused from then on).
    */
   | { kind: 'gc'; keys: Buffer[]; threshold: Timestamp }
+  /**
+   * A timestamp and applied index for a follower read: a replica that has applied up to the
+   * index reads at the timestamp what the leaseholder would (cmd_read_index.ts).
+   */
+  | { kind: 'readIndex' }
   /** The range's descriptor as this replica has applied it (no lease needed). */
   | { kind: 'rangeDescriptor' }
   /**
@@ -129,6 +134,7 @@ export type KvResponse =
   | { kind: 'heartbeatTxn' }
   | { kind: 'pushTxn'; pushed: boolean }
   | { kind: 'increment'; value: bigint }
+  | { kind: 'readIndex'; readTs: Timestamp; appliedIndex: number }
   | { kind: 'ts' }
   | { kind: 'computeChecksum'; index: number }
   | { kind: 'gc' }

@@ -174,6 +174,7 @@ const requests: { [K in KvRequest['kind']]: Extract<KvRequest, { kind: K }> } = 
   computeChecksum: { kind: 'computeChecksum' },
   gc: { kind: 'gc', keys: [b('old')], threshold: u64Max },
   rangeDescriptor: { kind: 'rangeDescriptor' },
+  readIndex: { kind: 'readIndex' },
   tsScan: { kind: 'tsScan', spec, after: null, rowsMax: 65536 },
 };
 
@@ -192,6 +193,7 @@ const responses: { [K in KvResponse['kind']]: Extract<KvResponse, { kind: K }> }
   computeChecksum: { kind: 'computeChecksum', index: safeMax },
   gc: { kind: 'gc' },
   rangeDescriptor: { kind: 'rangeDescriptor', descriptor: b('{"v":2}') },
+  readIndex: { kind: 'readIndex', readTs: u64Max, appliedIndex: safeMax },
   tsScan: { kind: 'tsScan', page },
 };
 

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AmbiguousResultError } from '@strata/common';
 import { allocateNodeId, initCounters } from '@strata/cluster';
+import { mvccGet } from '@strata/kv';
+import type { KvResponse } from '@strata/kv';
+import type { Replica } from '@strata/store';
 import { TestCluster } from '../src/index.js';
 
 const key = (s: string) => Buffer.concat([Buffer.from([3]), Buffer.from(s)]);
@@ -89,6 +92,30 @@ describe('TestCluster', () => {
       expect(again.ok === false && String(again.error)).toMatch(/initialized before/);
       const ids = await c.settle(Promise.all([2, 3, 4, 5].map(() => allocateNodeId(sender, 1, now))));
       expect(ids.ok === true && [...ids.value].sort()).toEqual([3, 4, 5, 6]); // 2 was burnt by the second init
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('serves follower reads: after the read index is applied, a follower reads what the leaseholder would', async () => {
+    const c = await TestCluster.start({ nodes: 3, seed: 6, dir: mkdtempSync(join(tmpdir(), 'tc-')) });
+    try {
+      await c.addVoter(2);
+      await c.addVoter(3);
+      const client = c.client();
+      for (let i = 0; i < 30; i++) {
+        const t = client.txn();
+        t.put(key('f'), Buffer.from(`v${i}`));
+        expect((await c.settle(t.commit())).ok).toBe(true);
+        const ri = await c.settle(client.request(1, { kind: 'readIndex' }));
+        expect(ri.ok).toBe(true);
+        const r = (ri as { value: { responses: KvResponse[] } }).value.responses[0] as Extract<KvResponse, { kind: 'readIndex' }>;
+        for (const n of [1, 2, 3]) {
+          const rep = c.replica(n, 1) as Replica;
+          expect((await c.settle(rep.waitApplied(r.appliedIndex, 5000))).ok).toBe(true);
+          expect(mvccGet(rep.host.engine, key('f'), r.readTs)?.value?.toString()).toBe(`v${i}`);
+        }
+      }
     } finally {
       await c.stop();
     }

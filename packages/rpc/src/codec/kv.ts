@@ -69,6 +69,7 @@ interface PbKvRequest {
   computeChecksum?: object;
   gc?: { keys: Bytes[]; threshold: Wire64 };
   rangeDescriptor?: object;
+  readIndex?: object;
   tsScan?: { spec: PbTsScanSpec | null; after?: number | null; rowsMax: number };
 }
 interface PbBatchRequest {
@@ -91,6 +92,7 @@ interface PbKvResponse {
   computeChecksum?: { index: Wire64 };
   gc?: object;
   rangeDescriptor?: { descriptor: Bytes };
+  readIndex?: { readTs: Wire64; appliedIndex: Wire64 };
   tsScan?: { page: PbTsScanPage | null };
 }
 interface PbBatchResponse {
@@ -153,6 +155,8 @@ export function kvRequestToWire(r: KvRequest): PbKvRequest {
       return { gc: { keys: r.keys, threshold: u64(r.threshold, 'gc threshold') } };
     case 'rangeDescriptor':
       return { rangeDescriptor: {} };
+    case 'readIndex':
+      return { readIndex: {} };
     case 'tsScan':
       // `summarize` is a function of the caller's process: it never travels (the remote scan
       // decodes the blocks it would have answered from their headers).
@@ -204,6 +208,8 @@ export function kvRequestFromWire(p: PbKvRequest): KvRequest {
     }
     case 'rangeDescriptor':
       return { kind: 'rangeDescriptor' };
+    case 'readIndex':
+      return { kind: 'readIndex' };
     case 'tsScan': {
       const x = need(p.tsScan, 'tsScan');
       return { kind: 'tsScan', spec: tsScanSpecFromWire(need(x.spec, 'tsScan spec')), after: x.after ?? null, rowsMax: x.rowsMax ?? 0 };
@@ -255,6 +261,8 @@ export function kvResponseToWire(r: KvResponse): PbKvResponse {
       return { gc: {} };
     case 'rangeDescriptor':
       return { rangeDescriptor: { descriptor: r.descriptor } };
+    case 'readIndex':
+      return { readIndex: { readTs: u64(r.readTs, 'read timestamp'), appliedIndex: u64n(r.appliedIndex, 'applied index') } };
     case 'tsScan':
       return { tsScan: { page: tsScanPageToWire(r.page) } };
   }
@@ -292,6 +300,10 @@ export function kvResponseFromWire(p: PbKvResponse): KvResponse {
       return { kind: 'gc' };
     case 'rangeDescriptor':
       return { kind: 'rangeDescriptor', descriptor: bytes(need(p.rangeDescriptor, 'rangeDescriptor').descriptor) };
+    case 'readIndex': {
+      const x = need(p.readIndex, 'readIndex');
+      return { kind: 'readIndex', readTs: bigU64(x.readTs), appliedIndex: numU64(x.appliedIndex, 'applied index') };
+    }
     case 'tsScan':
       return { kind: 'tsScan', page: tsScanPageFromWire(need(need(p.tsScan, 'tsScan').page, 'tsScan page')) };
     default:

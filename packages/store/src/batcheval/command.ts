@@ -28,6 +28,9 @@ export interface EvalContext {
   /** Free bytes on the store's file system (cached statfs) and the space the store keeps free. */
   freeDiskBytes(): number;
   diskReserveBytes: number;
+  /** Commit timestamps evaluated on this replica and not yet applied. */
+  inflightCommits(): Iterable<Timestamp>;
+  appliedIndex(): number;
   /** A transaction record without a heartbeat for this long is presumed dead (store knob). */
   txnExpiryMs: number;
 }

@@ -6,6 +6,7 @@ import { refresh } from './cmd_refresh.js';
 import { endTxn } from './cmd_end_txn.js';
 import { putIntents } from './cmd_put_intents.js';
 import { increment } from './cmd_increment.js';
+import { readIndex } from './cmd_read_index.js';
 import { heartbeatTxn, pushTxn } from './cmd_txn_record.js';
 import { acquireLocks, releaseLocks } from './cmd_locks.js';
 import { tsCommand } from './cmd_ts.js';
@@ -24,6 +25,7 @@ const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { 
   heartbeatTxn,
   pushTxn,
   increment,
+  readIndex,
   acquireLocks,
   releaseLocks,
   ts: tsCommand,

@@ -320,6 +320,8 @@ export class Replica {
       freeDiskBytes: () => host.freeDiskBytes(),
       diskReserveBytes: host.diskReserveBytes(),
       txnExpiryMs: host.knobs.txnExpiryMs,
+      inflightCommits: () => this.inflightCommits.keys(),
+      appliedIndex: () => this.appliedIndex,
     };
   }
 
@@ -357,6 +359,22 @@ export class Replica {
       if (left <= 0) throw this.notLeaseholder();
       await this.waitForChange(Math.min(left, 100));
     }
+  }
+
+  /**
+   * Resolves once this replica has applied `index` (a follower read waits so); false if it did
+   * not within `ms` (or the replica stopped).
+   */
+  async waitApplied(index: number, ms: number): Promise<boolean> {
+    const deadline = this.host.timers.now() + ms;
+    while (this.appliedIndex < index) {
+      if (this.failed || this.removed) return false;
+      const left = deadline - this.host.timers.now();
+      if (left <= 0) return false;
+      this.host.schedule(this);
+      await this.waitForChange(Math.min(left, 50));
+    }
+    return true;
   }
 
   /** Resolves after the next Ready processed for this replica (or the timeout). */
