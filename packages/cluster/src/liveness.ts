@@ -50,6 +50,8 @@ export interface NodeLivenessOptions {
   onHeartbeat?: (t: KvTxn) => void | Promise<void>;
   heartbeatMs?: number;
   expiryMs?: number;
+  /** Keep a non-voting replica of every range on every other node (ClusterView.nonVotersEverywhere). */
+  nonVotersEverywhere?: boolean;
 }
 
 export class NodeLiveness implements ClusterView {
@@ -183,5 +185,9 @@ export class NodeLiveness implements ClusterView {
 
   replicationFactor(): number {
     return this.zoneReplicas;
+  }
+
+  nonVotersEverywhere(): boolean {
+    return this.o.nonVotersEverywhere ?? false;
   }
 }

@@ -12,3 +12,5 @@ export * from './server.js';
 export * from './raft_transport.js';
 export * from './dialer.js';
 export * from './clock_monitor.js';
+export * from './codec/admin.js';
+export * from './admin.js';

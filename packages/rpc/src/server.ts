@@ -23,6 +23,8 @@ import type { RaftMessageBatch, SnapshotChunk, SnapshotHeader, Store } from '@st
 import { isStructuredError } from './codec/errors.js';
 import { decodeBatchRequest, encodeBatchError, encodeBatchResponse } from './codec/kv.js';
 import { decodePingRequest, encodePingResponse } from './codec/node.js';
+import { decodeAdmin, encodeAdmin } from './codec/admin.js';
+import type { DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
 import { decodeRaftMessageBatch } from './codec/raft.js';
 import { decodeSnapshotPart, encodeSnapshotResponse } from './codec/snapshot.js';
 import {
@@ -46,6 +48,16 @@ export interface RpcServices {
   handleRaftBatch(batch: RaftMessageBatch): void;
   receiveSnapshot(header: SnapshotHeader, chunks: AsyncIterable<SnapshotChunk>): Promise<void>;
   send(ba: BatchRequest): Promise<BatchResponse>;
+  /** The cluster's admin calls (absent: answered UNIMPLEMENTED). Errors become gRPC statuses with their message. */
+  admin?: NodeAdmin;
+}
+
+/** What a node answers to the admin calls of proto/node.proto. */
+export interface NodeAdmin {
+  join(req: JoinRequest): Promise<JoinResponse>;
+  init(): Promise<InitResponse>;
+  status(): Promise<NodeStatus[]>;
+  decommission(req: DecommissionRequest): Promise<void>;
 }
 
 /** A store's services. */
@@ -111,7 +123,16 @@ export class RpcServer {
     this.server.addService(serviceDefinition(Services.raft), { RaftMessageBatch: this.raftStream });
     this.server.addService(serviceDefinition(Services.snapshots), { RaftSnapshot: this.snapshotStream });
     this.server.addService(serviceDefinition(Services.internal), { Batch: this.batch });
-    this.server.addService(serviceDefinition(Services.node), { Ping: this.ping });
+    this.server.addService(serviceDefinition(Services.node), {
+      Ping: this.ping,
+      Join: this.admin('JoinRequest', 'JoinResponse', (a, req: JoinRequest) => a.join(req)),
+      Init: this.admin('InitRequest', 'InitResponse', (a) => a.init()),
+      Status: this.admin('NodeStatusRequest', 'NodeStatusResponse', async (a) => ({ nodes: await a.status() })),
+      Decommission: this.admin('DecommissionRequest', 'DecommissionResponse', async (a, req: DecommissionRequest) => {
+        await a.decommission(req);
+        return {};
+      }),
+    });
   }
 
   /** Binds and serves; resolves once listening. */
@@ -298,6 +319,31 @@ export class RpcServer {
     svc.clock.update(from.now);
     callback(null, encodePingResponse({ nodeId: svc.nodeId, now: svc.clock.now(), wallTimeMs: svc.wallTimeMs() }));
   };
+
+  // ---- admin calls -----------------------------------------------------------------------------
+
+  /** A unary admin handler: decodes, calls the node's admin, answers or fails with the error's message. */
+  private admin<Req>(reqType: keyof typeof adminTypes, resType: keyof typeof adminTypes, f: (a: NodeAdmin, req: Req) => Promise<object>): grpc.handleUnaryCall<Buffer, Buffer> {
+    return (call, callback) => {
+      const a = this.services.admin;
+      if (!a) {
+        callback({ code: grpc.status.UNIMPLEMENTED, details: 'this node serves no admin calls' });
+        return;
+      }
+      let req: Req;
+      try {
+        req = decodeAdmin<Req>(reqType, call.request);
+      } catch (e) {
+        this.stats.malformed++;
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      f(a, req).then(
+        (res) => callback(null, encodeAdmin(resType, res)),
+        (e: unknown) => callback({ code: grpc.status.FAILED_PRECONDITION, details: e instanceof Error ? e.message : String(e) }),
+      );
+    };
+  }
 
   // ---- life cycle ------------------------------------------------------------------------------
 

@@ -12,4 +12,9 @@ export interface ClusterView {
   leaving(): Set<number>;
   /** Voters a range should have (the zone configuration's num_replicas). */
   replicationFactor(rangeId: number): number;
+  /**
+   * Whether the range also keeps a non-voting replica (a learner) on every other target node:
+   * every node can then read it locally (follower reads), while only the voters make quorums.
+   */
+  nonVotersEverywhere?(rangeId: number): boolean;
 }

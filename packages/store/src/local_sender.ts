@@ -11,7 +11,7 @@
  */
 import type { Timestamp } from '@strata/common';
 import { TsRequestKind, mvccGet, mvccScan, tablePrefix } from '@strata/kv';
-import type { BatchRequest, CommitRequest, KvRequest, KvResponse, KvSender, KvWrite } from '@strata/kv';
+import type { BatchRequest, BatchResponse, CommitRequest, KvRequest, KvResponse, KvSender, KvWrite } from '@strata/kv';
 import { scanGroup } from '@strata/ts';
 import type { TsHeaderSummarizer, TsScanPage, TsScanSpec } from '@strata/ts';
 import type { Replica } from './replica/replica.js';
@@ -21,10 +21,20 @@ import type { Store } from './store.js';
 const rewritesSettleMs = 120_000;
 
 export class LocalSender implements KvSender {
-  constructor(private readonly store: Store) {}
+  constructor(protected readonly store: Store) {}
+
+  /** The replica of the range holding `key` on this store (its range id routes requests). */
+  protected replicaOf(key: Uint8Array): Replica {
+    return this.store.replicaFor(key);
+  }
 
   private replicaForTable(tableId: number): Replica {
-    return this.store.replicaFor(tablePrefix(tableId));
+    return this.replicaOf(tablePrefix(tableId));
+  }
+
+  /** Sends a batch to the range's leaseholder: here, the local replica (ClusterSender: wherever it is). */
+  protected sendBatch(r: Replica, ba: BatchRequest): Promise<BatchResponse> {
+    return r.send(ba);
   }
 
   private async request(r: Replica, req: KvRequest, ts: Timestamp, txnId: string | null = null): Promise<KvResponse> {
@@ -33,21 +43,24 @@ export class LocalSender implements KvSender {
       header: { rangeId: r.rangeId, timestamp: ts, txn: txnId ? { id: txnId, readTs: ts, uncertaintyLimit: ts, observed: [] } : null, now: clock.now() },
       requests: [req],
     };
-    const res = await r.send(ba);
+    const res = await this.sendBatch(r, ba);
     return res.responses[0] as KvResponse;
   }
 
   /** A read timestamp below every commit still in flight on the store (see the class comment). */
-  private readTimestamp(): Timestamp {
+  protected readTimestamp(): Promise<Timestamp> {
     let ts = this.store.clock.now();
     for (const r of this.store.replicas.values()) for (const c of r.inflightCommits.keys()) if (c <= ts) ts = c - 1n;
-    return ts;
+    return Promise.resolve(ts);
   }
+
+  /** Checks that a synchronous local read may be served at `ts` (ClusterSender: a follower's checks). */
+  protected checkLocalRead(_key: Uint8Array, _ts: Timestamp): void {}
 
   // ---- KvSender --------------------------------------------------------------------------------
 
   beginTxn(): Promise<Timestamp> {
-    return Promise.resolve(this.readTimestamp());
+    return this.readTimestamp();
   }
 
   trackTxn(txnId: string, readTs: Timestamp): void {
@@ -59,11 +72,13 @@ export class LocalSender implements KvSender {
   }
 
   get(key: Uint8Array, ts: Timestamp, txnId: string | null): Buffer | null {
+    this.checkLocalRead(key, ts);
     const v = mvccGet(this.store.engine, key, ts, txnId);
     return v ? v.value : null;
   }
 
   scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean, txnId: string | null): Iterable<{ key: Buffer; value: Buffer }> {
+    this.checkLocalRead(start, ts);
     return mvccScan(this.store.engine, start, end, ts, reverse, ts, txnId);
   }
 
@@ -72,14 +87,14 @@ export class LocalSender implements KvSender {
     // One batch per range (one range in single-node mode).
     const byRange = new Map<Replica, number[]>();
     keys.forEach((key, i) => {
-      const r = this.store.replicaFor(key);
+      const r = this.replicaOf(key);
       const list = byRange.get(r);
       if (list) list.push(i);
       else byRange.set(r, [i]);
     });
     const out: (Buffer | null)[] = new Array<Buffer | null>(keys.length).fill(null);
     for (const [r, idx] of byRange) {
-      const res = await r.send({
+      const res = await this.sendBatch(r, {
         header: { rangeId: r.rangeId, timestamp: ts, txn: { id: txnId, readTs: ts, uncertaintyLimit: ts, observed: [] }, now: this.store.clock.now() },
         requests: idx.map((i) => ({ kind: 'get' as const, key: keys[i] as Buffer })),
       });
@@ -91,7 +106,7 @@ export class LocalSender implements KvSender {
   }
 
   async scanAsync(start: Buffer, end: Buffer, ts: Timestamp, maxKeys: number, txnId: string): Promise<{ rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null }> {
-    const r = this.store.replicaFor(start);
+    const r = this.replicaOf(start);
     const res = await this.request(r, { kind: 'scan', key: start, endKey: end, reverse: false, maxKeys }, ts, txnId);
     return res.kind === 'scan' ? { rows: res.rows, resume: res.resume } : { rows: [], resume: null };
   }
@@ -99,7 +114,7 @@ export class LocalSender implements KvSender {
   async acquireLocks(txnId: string, keys: Buffer[]): Promise<void> {
     const first = keys[0];
     if (!first) return;
-    await this.request(this.store.replicaFor(first), { kind: 'acquireLocks', keys }, this.store.clock.now(), txnId);
+    await this.request(this.replicaOf(first), { kind: 'acquireLocks', keys }, this.store.clock.now(), txnId);
   }
 
   releaseLocks(txnId: string): void {
@@ -107,32 +122,32 @@ export class LocalSender implements KvSender {
   }
 
   async refresh(req: { txnId: string; readTs: Timestamp; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }): Promise<Timestamp> {
-    const to = this.readTimestamp();
+    const to = await this.readTimestamp();
     if (to <= req.readTs) return req.readTs;
-    const r = this.store.replicaFor(req.readKeys[0] ?? req.readSpans[0]?.[0] ?? tablePrefix(0));
+    const r = this.replicaOf(req.readKeys[0] ?? req.readSpans[0]?.[0] ?? tablePrefix(0));
     await this.request(r, { kind: 'refresh', keys: req.readKeys, spans: req.readSpans, from: req.readTs }, to, req.txnId);
     return to;
   }
 
   async commit(req: CommitRequest & { txnId: string }): Promise<Timestamp> {
-    const r = this.store.replicaFor((req.writes[0]?.key ?? req.intentKeys[0]) as Uint8Array);
+    const r = this.replicaOf((req.writes[0]?.key ?? req.intentKeys[0]) as Uint8Array);
     const res = await this.request(r, { kind: 'endTxn', commit: true, writes: req.writes, intentKeys: req.intentKeys, readKeys: req.readKeys, readSpans: req.readSpans }, req.readTs, req.txnId);
     return res.kind === 'endTxn' ? res.commitTs : req.readTs;
   }
 
   async putIntents(txnId: string, readTs: Timestamp, writes: KvWrite[], first: boolean): Promise<void> {
-    const r = this.store.replicaFor(writes[0]?.key as Uint8Array);
+    const r = this.replicaOf(writes[0]?.key as Uint8Array);
     await this.request(r, { kind: 'putIntents', writes, first }, readTs, txnId);
   }
 
   async heartbeatTxn(txnId: string, anchor: Buffer): Promise<void> {
-    await this.request(this.store.replicaFor(anchor), { kind: 'heartbeatTxn' }, this.store.clock.now(), txnId);
+    await this.request(this.replicaOf(anchor), { kind: 'heartbeatTxn' }, this.store.clock.now(), txnId);
   }
 
   async abortTxn(txnId: string, intentKeys: Buffer[]): Promise<void> {
     const first = intentKeys[0];
     if (!first) return;
-    await this.request(this.store.replicaFor(first), { kind: 'endTxn', commit: false, writes: [], intentKeys, readKeys: [], readSpans: [] }, this.store.clock.now(), txnId);
+    await this.request(this.replicaOf(first), { kind: 'endTxn', commit: false, writes: [], intentKeys, readKeys: [], readSpans: [] }, this.store.clock.now(), txnId);
   }
 
   // ---- TS (the SQL layer's TsSender) --------------------------------------------------------------

@@ -35,7 +35,7 @@ export interface TestClusterOptions {
    * Run node liveness on every node (heartbeats through the cluster) and give the stores a
    * cluster view: their replicate queues then place replicas by themselves.
    */
-  liveness?: { heartbeatMs: number; expiryMs: number; timeUntilStoreDeadMs: number };
+  liveness?: { heartbeatMs: number; expiryMs: number; timeUntilStoreDeadMs: number; nonVotersEverywhere?: boolean };
 }
 
 export interface SimNode {
@@ -123,6 +123,7 @@ export class TestCluster {
         heartbeatMs: lv.heartbeatMs,
         expiryMs: lv.expiryMs,
         timeUntilStoreDeadMs: () => lv.timeUntilStoreDeadMs,
+        nonVotersEverywhere: lv.nonVotersEverywhere ?? false,
         onHeartbeat: (t) => {
           const replicas = [...(node.store?.replicas.values() ?? [])];
           putNode(t, {

@@ -59,4 +59,30 @@ describe('replicate queue', () => {
       await c.stop();
     }
   });
+
+  it('keeps non-voting replicas on the other nodes and promotes one when a voter dies', async () => {
+    const c = await TestCluster.start({ nodes: 5, seed: 9, dir: mkdtempSync(join(tmpdir(), 'rq-')), liveness: { ...liveness, nonVotersEverywhere: true } });
+    try {
+      const of = (type: string) => (c.descriptor()?.replicas ?? []).filter((r) => r.type === type).map((r) => r.nodeId).sort();
+      const client = c.client();
+      const t = client.txn();
+      t.put(key('a'), Buffer.from('1'));
+      expect((await c.settle(t.commit())).ok).toBe(true);
+      expect(await c.waitFor(() => of('voter').length === 3 && of('learner').length === 2, 60_000)).toBe(true);
+      const victim = of('voter').find((n) => n !== c.leaseholder()) as number;
+      const learnersBefore = of('learner');
+      c.crash(victim);
+      // A caught-up learner becomes the third voter (no new snapshot needed); the dead one goes.
+      expect(await c.waitFor(() => of('voter').length === 3 && !of('voter').includes(victim) && !of('learner').includes(victim), 60_000)).toBe(true);
+      expect(of('voter').some((n) => learnersBefore.includes(n))).toBe(true);
+      const w = client.txn();
+      w.put(key('b'), Buffer.from('2'));
+      expect((await c.settle(w.commit())).ok).toBe(true);
+      const sums = await c.checksums();
+      expect(new Set([...sums.values()].map((s) => s.digest)).size).toBe(1);
+      expect(sums.size).toBe(4);
+    } finally {
+      await c.stop();
+    }
+  });
 });

@@ -1,10 +1,12 @@
 /**
  * Keeps each range this store leads at its replication factor (CockroachDB's replicate queue):
  * on every pass, per range whose lease it holds, at most one membership change:
- *   1. a learner that caught up is promoted to voter; one on a leaving node, or stuck longer
- *      than learnerTimeoutMs (its snapshot keeps failing), is removed;
+ *   1. a learner on a leaving node, or stuck longer than learnerTimeoutMs (its snapshot keeps
+ *      failing), is removed; one that caught up is promoted to voter if voters are missing;
  *   2. fewer voters on good nodes than min(replication factor, target nodes): a learner is added
  *      on a target node without a replica (the snapshot queue seeds it: KV_BATCH + TS_BATCH);
+ *      with non-voters everywhere (cluster_view.ts), every other target node gets one too, and
+ *      it stays a learner;
  *   3. a voter on a leaving node (dead past the threshold, or decommissioning), or more voters
  *      than wanted: one is removed — never the leaseholder itself, which first hands its lease
  *      to a voter on a good node.
@@ -66,39 +68,38 @@ export class ReplicateQueue {
     const voters = desc.replicas.filter((x) => x.type === 'voter');
     const learners = desc.replicas.filter((x) => x.type === 'learner');
 
+    const want = Math.max(1, Math.min(view.replicationFactor(desc.rangeId), targets.length));
+    const goodVoters = voters.filter(good);
     for (const l of learners) {
       const key = `${desc.rangeId}/${l.replicaId}`;
       const since = this.learnerSince.get(key) ?? now;
       this.learnerSince.set(key, since);
-      if (!good(l) || now - since > learnerTimeoutMs) {
+      const caughtUp = r.matchOf(l.replicaId) >= r.appliedIndex;
+      if (!good(l) || (!caughtUp && now - since > learnerTimeoutMs)) {
         r.log.info({ node: l.nodeId, why: good(l) ? 'did not catch up' : 'its node is leaving' }, 'replicate queue: removing a learner');
         this.learnerSince.delete(key);
         await r.changeReplicas('remove', l.nodeId);
         this.stats.removed++;
         return;
       }
-      if (r.matchOf(l.replicaId) >= r.appliedIndex) {
+      if (!caughtUp) return; // its snapshot is on the way
+      if (goodVoters.length < want) {
         r.log.info({ node: l.nodeId }, 'replicate queue: promoting a caught-up learner');
         this.learnerSince.delete(key);
         await r.changeReplicas('promote', l.nodeId);
         this.stats.promoted++;
         return;
       }
-      return; // its snapshot is on the way
     }
 
-    const want = Math.max(1, Math.min(view.replicationFactor(desc.rangeId), targets.length));
-    const goodVoters = voters.filter(good);
-    if (goodVoters.length < want) {
-      const candidates = targets.filter((n) => !desc.replicas.some((x) => x.nodeId === n));
-      if (candidates.length > 0) {
-        // Spread ranges over the candidates (balancing by replica counts comes later).
-        const node = candidates[desc.rangeId % candidates.length] as number;
-        r.log.info({ node, voters: voters.length, want }, 'replicate queue: adding a learner');
-        await r.changeReplicas('addLearner', node);
-        this.stats.added++;
-        return;
-      }
+    const candidates = targets.filter((n) => !desc.replicas.some((x) => x.nodeId === n));
+    if (candidates.length > 0 && (goodVoters.length < want || view.nonVotersEverywhere?.(desc.rangeId))) {
+      // Spread ranges over the candidates (balancing by replica counts comes later).
+      const node = candidates[desc.rangeId % candidates.length] as number;
+      r.log.info({ node, voters: voters.length, want }, goodVoters.length < want ? 'replicate queue: adding a learner (to become a voter)' : 'replicate queue: adding a non-voting replica');
+      await r.changeReplicas('addLearner', node);
+      this.stats.added++;
+      return;
     }
 
     const excess = voters.length - want;

@@ -1,0 +1,36 @@
+/**
+ * The cluster's admin calls, client side: one-shot calls to a node's RPC address (`strata init`,
+ * `strata node …`, and a joining node asking its --join addresses). Errors come back as Error
+ * with the serving node's message (a gRPC status), or the transport's when the node is
+ * unreachable.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { Services, rpcMethod } from './proto.js';
+import { decodeAdmin, encodeAdmin } from './codec/admin.js';
+import type { DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
+
+/** How long one admin call may take. */
+export const adminCallTimeoutMs = 30_000;
+
+async function call<T>(address: string, method: string, reqType: keyof typeof adminTypes, resType: keyof typeof adminTypes, req: object, credentials?: grpc.ChannelCredentials, timeoutMs = adminCallTimeoutMs): Promise<T> {
+  const client = new grpc.Client(address, credentials ?? grpc.credentials.createInsecure());
+  const m = rpcMethod(Services.node, method);
+  try {
+    const buf = await new Promise<Buffer>((resolve, reject) =>
+      client.makeUnaryRequest<Buffer, Buffer>(m.path, (b) => b, (b) => b, encodeAdmin(reqType, req), new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, value) => {
+        if (err) reject(new Error(err.details || err.message));
+        else resolve(value as Buffer);
+      }),
+    );
+    return decodeAdmin<T>(resType, buf);
+  } finally {
+    client.close();
+  }
+}
+
+export const adminClient = {
+  join: (address: string, req: JoinRequest, credentials?: grpc.ChannelCredentials, timeoutMs?: number) => call<JoinResponse>(address, 'Join', 'JoinRequest', 'JoinResponse', req, credentials, timeoutMs),
+  init: (address: string, credentials?: grpc.ChannelCredentials) => call<InitResponse>(address, 'Init', 'InitRequest', 'InitResponse', {}, credentials),
+  status: async (address: string, credentials?: grpc.ChannelCredentials) => (await call<{ nodes: NodeStatus[] }>(address, 'Status', 'NodeStatusRequest', 'NodeStatusResponse', {}, credentials)).nodes,
+  decommission: (address: string, req: DecommissionRequest, credentials?: grpc.ChannelCredentials) => call<object>(address, 'Decommission', 'DecommissionRequest', 'DecommissionResponse', req, credentials),
+};

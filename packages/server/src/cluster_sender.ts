@@ -1,0 +1,90 @@
+/**
+ * The SQL layer's access to the data in cluster mode: LocalSender's request path, with every
+ * request sent to the range's leaseholder wherever it is (the DistSender), and the synchronous
+ * reads SQL still makes (catalog, settings, sequences, subqueries drained inside expressions)
+ * served by this node's own replica as follower reads:
+ *
+ *   a transaction's read timestamp comes from the leaseholder (readIndex: below every commit it
+ *   has not applied, with its applied index), and the local replica waits until it has applied
+ *   that index before the transaction reads — so it holds every commit at or below the
+ *   timestamp, exactly what the leaseholder would read. A refresh moves the timestamp the same
+ *   way. Reads below the replica's GC threshold are refused (40001) instead of answered with
+ *   versions GC removed.
+ *
+ * Every node holds a replica of the data range in the current cluster layout (one range,
+ * replicated to every node: voters up to the replication factor, learners beyond); a node
+ * without one yet (a new node being seeded by its snapshot) refuses SQL with 57P03.
+ * Uncertainty intervals are not needed while one range holds all data: every timestamp comes
+ * from its leaseholder's clock, so nothing written before a read began can carry a later one.
+ */
+import { PgError, SqlState } from '@strata/common';
+import type { Timestamp } from '@strata/common';
+import type { BatchRequest, BatchResponse } from '@strata/kv';
+import type { DistSender } from '@strata/kvclient';
+import { LocalSender } from '@strata/store';
+import type { Replica, Store } from '@strata/store';
+import { scanGroup } from '@strata/ts';
+import type { TsHeaderSummarizer, TsScanPage, TsScanSpec } from '@strata/ts';
+
+/** How long a transaction waits for the local replica to catch up to the leaseholder's read index. */
+export const followerReadWaitMs = 10_000;
+
+/** The range holding all data in the current cluster layout (splits come later). */
+const dataRangeId = 1;
+
+export class ClusterSender extends LocalSender {
+  constructor(
+    store: Store,
+    private readonly dist: DistSender,
+  ) {
+    super(store);
+  }
+
+  /** The local replica of the data range (initialized: it has applied a snapshot or the log). */
+  private local(): Replica {
+    const r = this.store.replicas.get(dataRangeId);
+    if (!r || !r.isInitialized || r.removed) {
+      throw new PgError(SqlState.CannotConnectNow, `node ${this.store.nodeId} holds no replica of the data yet (it is being seeded); retry shortly or connect to another node`);
+    }
+    return r;
+  }
+
+  protected override replicaOf(_key: Uint8Array): Replica {
+    return this.local();
+  }
+
+  protected override sendBatch(_r: Replica, ba: BatchRequest): Promise<BatchResponse> {
+    return this.dist.send({ ...ba, header: { ...ba.header, rangeId: dataRangeId } });
+  }
+
+  /** The leaseholder's read index, once the local replica has applied it. */
+  protected override async readTimestamp(): Promise<Timestamp> {
+    const res = await this.dist.send({ header: { rangeId: dataRangeId, timestamp: 0n, txn: null, now: this.store.clock.now() }, requests: [{ kind: 'readIndex' }] });
+    const r = res.responses[0];
+    if (r?.kind !== 'readIndex') throw new PgError(SqlState.InternalError, 'readIndex: unexpected response');
+    const local = this.local();
+    if (!(await local.waitApplied(r.appliedIndex, followerReadWaitMs))) {
+      throw new PgError(SqlState.SerializationFailure, `restart transaction: node ${this.store.nodeId}'s replica did not catch up to index ${r.appliedIndex} within ${followerReadWaitMs} ms (it is at ${local.appliedIndex})`);
+    }
+    this.store.clock.update(r.readTs);
+    return r.readTs;
+  }
+
+  protected override checkLocalRead(_key: Uint8Array, ts: Timestamp): void {
+    const r = this.local();
+    if (ts <= r.gcThreshold) throw new PgError(SqlState.SerializationFailure, `restart transaction: read timestamp ${ts} is at or below the GC threshold ${r.gcThreshold}`);
+  }
+
+  override releaseLocks(txnId: string): void {
+    // The lock table lives with the lease; a leaseholder that went away took the locks with it.
+    void this.dist
+      .send({ header: { rangeId: dataRangeId, timestamp: this.store.clock.now(), txn: { id: txnId, readTs: 0n, uncertaintyLimit: 0n, observed: [] }, now: this.store.clock.now() }, requests: [{ kind: 'releaseLocks' }] })
+      .catch(() => {});
+  }
+
+  /** A TS scan page inside a synchronous drain: the local replica, caught up at the transaction's start. */
+  override tsScanSync(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): TsScanPage {
+    const r = this.local();
+    return scanGroup(this.store.ts.group(spec.tableId, r.rangeId), spec, after, rowsMax, summarize);
+  }
+}
