@@ -86,13 +86,10 @@ function addCertCommands(program: Command): void {
     });
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const program = new Command();
-  program.name('strata').description('Strata: a distributed multi-model SQL database (relational + time series) speaking the PostgreSQL wire protocol').version('0.1.0');
-
-  program
-    .command('start-single-node')
-    .description('start a single-node cluster (replication factor 1) on this machine')
+function addStartCommand(program: Command, name: string, description: string, cluster: boolean): void {
+  const c = program
+    .command(name)
+    .description(description)
     .option('--store <dir>', 'directory holding the node data', './strata-data')
     .option('--listen-addr <host:port>', 'address for SQL clients (PostgreSQL wire protocol)', hostPort('--listen-addr', 26257), { host: '127.0.0.1', port: 26257 })
     .option('--http-addr <host:port>', 'address for /health and /_status/vars', hostPort('--http-addr', 8080), { host: '127.0.0.1', port: 8080 })
@@ -120,7 +117,12 @@ export async function main(argv: string[]): Promise<void> {
         '(strata cert create-client root), then CREATE USER … PASSWORD … and GRANT.',
       ].join('\n'),
     )
-    .action(async (o: { store: string; listenAddr: { host: string; port: number }; httpAddr: { host: string; port: number }; certsDir?: string; insecure: boolean; acceptInsecureNonLoopback: boolean; maxConnections: number; authenticationTimeout: number; maxSqlMemory?: number }) => {
+  if (cluster) {
+    c.option('--rpc-addr <host:port>', 'address other nodes reach this node at (inter-node gRPC)', hostPort('--rpc-addr', 27257), { host: '127.0.0.1', port: 27257 })
+      .option('--advertise-rpc-addr <host:port>', 'the RPC address to tell other nodes, if not --rpc-addr (e.g. behind NAT)')
+      .option('--join <addrs>', 'comma-separated RPC addresses of nodes of the cluster (host:port,…); a node without them waits for `strata init`', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean), []);
+  }
+  c.action(async (o: { store: string; listenAddr: { host: string; port: number }; httpAddr: { host: string; port: number }; certsDir?: string; insecure: boolean; acceptInsecureNonLoopback: boolean; maxConnections: number; authenticationTimeout: number; maxSqlMemory?: number; rpcAddr?: { host: string; port: number }; advertiseRpcAddr?: string; join?: string[] }) => {
       if (!o.insecure && !o.certsDir) {
         throw new Error('secure mode is the default and needs certificates: pass --certs-dir=DIR (make them with `strata cert create-ca`, `create-node`, `create-client root`), or pass --insecure to run without TLS and passwords (development only)');
       }
@@ -142,6 +144,7 @@ export async function main(argv: string[]): Promise<void> {
         maxConnections: o.maxConnections,
         startupTimeoutMs: o.authenticationTimeout,
         maxSqlMemoryBytes: o.maxSqlMemory,
+        ...(cluster && o.rpcAddr ? { cluster: { rpcHost: o.rpcAddr.host, rpcPort: o.rpcAddr.port, advertiseRpcAddr: o.advertiseRpcAddr, join: o.join ?? [] } } : {}),
       });
       await node.start();
       const log = logger('cli');
@@ -161,9 +164,70 @@ export async function main(argv: string[]): Promise<void> {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       // Parent-readable line for scripts and tests.
-      process.stdout.write(`strata: ready sql=127.0.0.1:${node.sqlPort()} http=127.0.0.1:${node.httpPort()}${node.secure ? ' secure' : ' insecure'}\n`);
+      const rpc = node.rpcAddress();
+      process.stdout.write(`strata: ready sql=127.0.0.1:${node.sqlPort()} http=127.0.0.1:${node.httpPort()}${rpc ? ` rpc=${rpc}` : ''}${node.secure ? ' secure' : ' insecure'}\n`);
     });
 
+}
+
+/** `strata init` and `strata node status|decommission`: admin calls to a node's RPC address. */
+function addClusterCommands(program: Command): void {
+  const hostOpt = (c: Command) =>
+    c.requiredOption('--host <host:port>', "a node's RPC address (its --rpc-addr)").option('--insecure', 'talk to the node without TLS (the only mode cluster nodes support for now)', false);
+  hostOpt(program.command('init').description('initialize a new cluster on the node at --host (once; the other nodes join it)')).action(async (o: { host: string }) => {
+    const { adminClient } = await import('@strata/rpc');
+    const res = await adminClient.init(o.host);
+    process.stdout.write(`Cluster successfully initialized (cluster ${res.clusterId}, node ${res.nodeId})\n`);
+  });
+  const node = program.command('node').description('inspect and manage the nodes of a cluster');
+  hostOpt(node.command('status').description('one row per node: addresses, build, liveness, replicas and leases'))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .action(async (o: { host: string; format: 'table' | 'csv' | 'json' }) => {
+      const { adminClient } = await import('@strata/rpc');
+      const rows = (await adminClient.status(o.host)).map((r) => ({ id: r.id, rpc_address: r.rpcAddress, sql_address: r.sqlAddress, build: r.build, started_at: r.startedAt, updated_at: r.updatedAt, is_live: r.isLive, replicas: r.replicas, leaseholders: r.leaseholders, membership: r.membership }));
+      process.stdout.write(formatRows(rows, o.format));
+    });
+  hostOpt(node.command('decommission').argument('<ids...>', 'node ids').description('moves every replica off the nodes (progress shown), then marks them decommissioned'))
+    .option('--wait <seconds>', 'give up after this long', positiveInt('--wait'), 600)
+    .action(async (ids: string[], o: { host: string; wait: number }) => {
+      const { adminClient } = await import('@strata/rpc');
+      const nodeIds = ids.map((x) => positiveInt('node id')(x));
+      await adminClient.decommission(o.host, { nodeIds, done: false });
+      const deadline = Date.now() + o.wait * 1000;
+      for (;;) {
+        const rows = (await adminClient.status(o.host)).filter((r) => nodeIds.includes(r.id));
+        const left = rows.reduce((n, r) => n + r.replicas, 0);
+        process.stdout.write(`${new Date().toISOString()} replicas left on node${nodeIds.length > 1 ? 's' : ''} ${nodeIds.join(', ')}: ${left}\n`);
+        if (left === 0) break;
+        if (Date.now() > deadline) throw new Error(`decommissioning did not finish within ${o.wait} s (${left} replicas left); run the command again to keep waiting`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      await adminClient.decommission(o.host, { nodeIds, done: true });
+      process.stdout.write(`node${nodeIds.length > 1 ? 's' : ''} ${nodeIds.join(', ')} decommissioned\n`);
+    });
+}
+
+/** Rows as an aligned table, CSV or JSON. */
+function formatRows(rows: Record<string, string | number | boolean>[], format: 'table' | 'csv' | 'json'): string {
+  if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
+  const cols = rows.length > 0 ? Object.keys(rows[0] as object) : ['id'];
+  const cell = (v: unknown) => String(v);
+  if (format === 'csv') {
+    const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    return [cols.join(','), ...rows.map((r) => cols.map((c) => q(cell(r[c]))).join(','))].join('\n') + '\n';
+  }
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i] as number)).join('  ').trimEnd();
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n') + `\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program.name('strata').description('Strata: a distributed multi-model SQL database (relational + time series) speaking the PostgreSQL wire protocol').version('0.1.0');
+
+  addStartCommand(program, 'start-single-node', 'start a single-node cluster (replication factor 1) on this machine', false);
+  addStartCommand(program, 'start', 'start a node of a multi-node cluster: it joins the nodes at --join, or waits for `strata init` (insecure mode only, for now)', true);
+  addClusterCommands(program);
   addCertCommands(program);
 
   await program.parseAsync(argv);

@@ -52,6 +52,11 @@ export interface KvSender {
   refresh(req: { txnId: string; readTs: Timestamp; readKeys: Buffer[]; readSpans: [Buffer, Buffer][] }): Promise<Timestamp>;
   /** A read timestamp for a new transaction; resolves once every earlier commit is readable. */
   beginTxn(): Promise<Timestamp>;
+  /**
+   * Resolves once this node's own replicas reflect every commit acknowledged before the call (a
+   * follower's wait in cluster mode; nothing to wait for on a single node).
+   */
+  sync?(): Promise<void>;
   /** Synchronous local reads (txnId: whose intents' provisional values to see). */
   get(key: Uint8Array, ts: Timestamp, txnId: string | null): Buffer | null;
   scan(start: Uint8Array, end: Uint8Array, ts: Timestamp, reverse: boolean, txnId: string | null): Iterable<{ key: Buffer; value: Buffer }>;

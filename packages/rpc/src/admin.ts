@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Services, rpcMethod } from './proto.js';
 import { decodeAdmin, encodeAdmin } from './codec/admin.js';
+import { decodePingResponse, encodePingRequest } from './codec/node.js';
 import type { DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
 
 /** How long one admin call may take. */
@@ -28,9 +29,27 @@ async function call<T>(address: string, method: string, reqType: keyof typeof ad
   }
 }
 
+/** Which node serves an RPC address (a Ping): how a restarted node finds its peers' ids. */
+async function whoIs(address: string, timeoutMs = 2000): Promise<number> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const m = rpcMethod(Services.node, 'Ping');
+  try {
+    const buf = await new Promise<Buffer>((resolve, reject) =>
+      client.makeUnaryRequest<Buffer, Buffer>(m.path, (b) => b, (b) => b, encodePingRequest({ nodeId: 0, now: 0n, wallTimeMs: Date.now() }), new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, value) => {
+        if (err) reject(new Error(err.details || err.message));
+        else resolve(value as Buffer);
+      }),
+    );
+    return decodePingResponse(buf).nodeId;
+  } finally {
+    client.close();
+  }
+}
+
 export const adminClient = {
+  whoIs,
   join: (address: string, req: JoinRequest, credentials?: grpc.ChannelCredentials, timeoutMs?: number) => call<JoinResponse>(address, 'Join', 'JoinRequest', 'JoinResponse', req, credentials, timeoutMs),
   init: (address: string, credentials?: grpc.ChannelCredentials) => call<InitResponse>(address, 'Init', 'InitRequest', 'InitResponse', {}, credentials),
-  status: async (address: string, credentials?: grpc.ChannelCredentials) => (await call<{ nodes: NodeStatus[] }>(address, 'Status', 'NodeStatusRequest', 'NodeStatusResponse', {}, credentials)).nodes,
+  status: async (address: string, credentials?: grpc.ChannelCredentials, timeoutMs?: number) => (await call<{ nodes: NodeStatus[] }>(address, 'Status', 'NodeStatusRequest', 'NodeStatusResponse', {}, credentials, timeoutMs)).nodes,
   decommission: (address: string, req: DecommissionRequest, credentials?: grpc.ChannelCredentials) => call<object>(address, 'Decommission', 'DecommissionRequest', 'DecommissionResponse', req, credentials),
 };

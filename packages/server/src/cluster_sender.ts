@@ -70,6 +70,10 @@ export class ClusterSender extends LocalSender {
     return r.readTs;
   }
 
+  async sync(): Promise<void> {
+    await this.readTimestamp();
+  }
+
   protected override checkLocalRead(_key: Uint8Array, ts: Timestamp): void {
     const r = this.local();
     if (ts <= r.gcThreshold) throw new PgError(SqlState.SerializationFailure, `restart transaction: read timestamp ${ts} is at or below the GC threshold ${r.gcThreshold}`);

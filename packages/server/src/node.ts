@@ -7,6 +7,9 @@ import { logger } from '@strata/common';
 import { PgServer, pgTls } from '@strata/pgwire';
 import { SqlEngine } from '@strata/sql';
 import { LocalSender, Store } from '@strata/store';
+import { ClusterMember } from './cluster_node.js';
+import type { ClusterOptions } from './cluster_node.js';
+import { ClusterSender } from './cluster_sender.js';
 import { NodeMetrics } from './metrics.js';
 import { checkInsecureAddresses } from './exposure.js';
 import { HeapTrimmer } from './heap_trim.js';
@@ -32,6 +35,8 @@ export interface NodeOptions {
   startupTimeoutMs?: number;
   /** Insecure mode may listen on non-loopback addresses (else it refuses to start). */
   acceptInsecureNonLoopback?: boolean;
+  /** Cluster mode (`strata start`): the inter-node RPC address and the nodes to join. Absent: single-node mode. */
+  cluster?: ClusterOptions;
 }
 
 /**
@@ -47,6 +52,7 @@ export class StrataNode {
   private http: Server | null = null;
   private serving = false;
   private readonly heapTrimmer = new HeapTrimmer(() => this.metrics.clientBytes);
+  private member: ClusterMember | null = null;
 
   constructor(readonly opts: NodeOptions) {}
 
@@ -62,17 +68,39 @@ export class StrataNode {
           [
             { flag: '--listen-addr', host: this.opts.listenHost },
             { flag: '--http-addr', host: this.opts.httpHost },
+            ...(this.opts.cluster ? [{ flag: '--rpc-addr', host: this.opts.cluster.rpcHost }] : []),
           ],
           this.opts.acceptInsecureNonLoopback ?? false,
         )
       : [];
     this.makeStoreDirPrivate();
-    this.store = await Store.open(this.opts.storeDir, { nodeId: this.opts.nodeId ?? 1, bootstrap: true });
+    let sender: LocalSender;
+    let bootstrapSql = true;
+    if (this.opts.cluster) {
+      if (!this.opts.insecure) throw new Error('cluster mode does not support secure mode yet (TLS between nodes is not wired); pass --insecure');
+      const member = new ClusterMember(
+        this.opts.storeDir,
+        this.opts.cluster,
+        { sqlAddr: () => `${this.opts.listenHost}:${this.sqlPort()}`, httpAddr: () => `${this.opts.httpHost}:${this.httpPort()}`, build: 'strata 0.1.0' },
+        (why) => {
+          this.log.fatal({ why }, 'stopping this node: its clock is too far from the other nodes\' clocks (more than 80% of the maximum offset)');
+          void this.stop().finally(() => process.exit(1));
+        },
+      );
+      this.member = member;
+      await this.startHttp(certs);
+      await member.start();
+      this.store = member.store;
+      sender = new ClusterSender(member.store, member.dist);
+      bootstrapSql = member.initialized;
+    } else {
+      this.store = await Store.open(this.opts.storeDir, { nodeId: this.opts.nodeId ?? 1, bootstrap: true });
+      sender = new LocalSender(this.store);
+    }
     const store = this.store;
-    const sender = new LocalSender(store);
     const engine = new SqlEngine({
       sender,
-      nodeId: this.opts.nodeId ?? 1,
+      nodeId: store.nodeId,
       engineSizeBytes: () => store.engineSizeBytes() + store.ts.diskBytes(),
       maxSqlMemoryBytes: this.opts.maxSqlMemoryBytes,
       tempDir: join(this.opts.storeDir, 'tmp'),
@@ -80,7 +108,7 @@ export class StrataNode {
     });
     this.engine = engine;
     store.onApply = (b) => engine.onApply(b);
-    await engine.bootstrap();
+    if (bootstrapSql) await engine.bootstrap();
     engine.startBackgroundJobs();
     this.pg = new PgServer({
       engine,
@@ -92,13 +120,7 @@ export class StrataNode {
       tls: certs ? pgTls(certs) : null,
     });
     await this.pg.listen();
-    const handler = (req: IncomingMessage, res: ServerResponse) => void this.serveHttp(req.url ?? '/', res);
-    // Secure mode: the HTTP endpoints are HTTPS only, with the node's certificate.
-    this.http = certs ? createHttpsServer({ cert: certs.cert, key: certs.key, ca: certs.ca, minVersion: 'TLSv1.2' }, handler) : createServer(handler);
-    await new Promise<void>((resolve, reject) => {
-      (this.http as Server).once('error', reject);
-      (this.http as Server).listen(this.opts.httpPort, this.opts.httpHost, () => resolve());
-    });
+    if (!this.http) await this.startHttp(certs);
     this.serving = true;
     this.heapTrimmer.start();
     const sql = this.pg.address();
@@ -119,6 +141,21 @@ export class StrataNode {
         `INSECURE and EXPOSED: ${e.flag}=${e.host} is not a loopback address (${e.addresses.join(', ')}), accepted by --accept-insecure-non-loopback: anyone who can reach it is superuser, with no TLS and no password`,
       );
     }
+  }
+
+  private async startHttp(certs: NodeCerts | null): Promise<void> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.serveHttp(req.url ?? '/', res);
+    // Secure mode: the HTTP endpoints are HTTPS only, with the node's certificate.
+    this.http = certs ? createHttpsServer({ cert: certs.cert, key: certs.key, ca: certs.ca, minVersion: 'TLSv1.2' }, handler) : createServer(handler);
+    await new Promise<void>((resolve, reject) => {
+      (this.http as Server).once('error', reject);
+      (this.http as Server).listen(this.opts.httpPort, this.opts.httpHost, () => resolve());
+    });
+  }
+
+  /** The inter-node RPC address (cluster mode). */
+  rpcAddress(): string | null {
+    return this.member?.rpcAddress ?? null;
   }
 
   /**
@@ -152,10 +189,28 @@ export class StrataNode {
   }
 
   private async serveHttp(url: string, res: ServerResponse): Promise<void> {
-    const path = url.split('?')[0];
+    const [path, query] = url.split('?') as [string, string | undefined];
+    const json = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    };
     if (path === '/health') {
-      res.writeHead(this.serving ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: this.serving ? 'ok' : 'starting', nodeId: this.opts.nodeId ?? 1 }));
+      // ?ready=1: 503 until the node serves SQL and (cluster mode) holds its replica of the data and is live.
+      const ready = this.serving && (!this.member || this.member.ready());
+      const ok = /(^|&)ready=(1|true)(&|$)/.test(query ?? '') ? ready : this.serving;
+      json(ok ? 200 : 503, { status: ok ? 'ok' : 'starting', nodeId: this.store?.nodeId ?? null, ready });
+      return;
+    }
+    if (path === '/_status/nodes' && this.member) {
+      try {
+        json(200, { nodes: await this.member.nodeStatus() });
+      } catch (e) {
+        json(503, { error: (e as Error).message });
+      }
+      return;
+    }
+    if (path === '/_status/ranges' && this.store) {
+      json(200, { nodeId: this.store.nodeId, ranges: this.store.rangeStatus() });
       return;
     }
     if (path === '/_status/vars') {
@@ -188,6 +243,7 @@ export class StrataNode {
     this.engine?.stopBackgroundJobs();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
     this.http?.closeAllConnections();
+    await this.member?.stop();
     await this.store?.close();
     this.log.info('stopped');
   }

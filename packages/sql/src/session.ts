@@ -581,7 +581,19 @@ export class Session {
 
   /** prepare() whose lexing and list folding return to the event loop between slices (for a transport that can wait). */
   async prepareAsync(sql: string, paramTypeOids: number[]): Promise<Prepared> {
-    return this.prepared(sql, await parseStatementsAsync(sql), paramTypeOids);
+    const stmts = await parseStatementsAsync(sql);
+    await this.syncCatalog();
+    return this.prepared(sql, stmts, paramTypeOids);
+  }
+
+  /**
+   * Outside a transaction, waits until this node has applied every commit acknowledged before now
+   * (KvSender.sync: a follower read's wait in cluster mode), so the catalog a statement is
+   * analyzed against includes a schema change just made through another node. Inside one, the
+   * transaction's start did so.
+   */
+  private async syncCatalog(): Promise<void> {
+    if (!this.txn) await this.engine.opts.sender.sync?.();
   }
 
   private prepared(sql: string, stmts: { stmt: Statement; text: string }[], paramTypeOids: number[]): Prepared {
@@ -627,6 +639,7 @@ export class Session {
       out.empty();
       return;
     }
+    await this.syncCatalog();
     // Several statements in one simple query run in one implicit transaction unless they
     // manage transactions themselves (PostgreSQL's behaviour).
     for (const { stmt, text } of stmts) {

@@ -241,6 +241,25 @@ export class Store implements ReplicaHost, BatchSender {
   // ---- Raft messages ---------------------------------------------------------------------------
 
   /** A Raft message from another store. */
+  /** Each replica's range, lease and members as this store sees them (`/_status/ranges`). */
+  rangeStatus(): { rangeId: number; startKey: string; endKey: string; leaseholderNodeId: number | null; holdsLease: boolean; replicas: string[]; appliedIndex: number; raftState: string }[] {
+    return [...this.replicas.values()]
+      .filter((r) => r.desc)
+      .map((r) => {
+        const d = r.desc as RangeDescriptor;
+        return {
+          rangeId: r.rangeId,
+          startKey: Store.pretty(d.startKey),
+          endKey: Store.pretty(d.endKey),
+          leaseholderNodeId: r.lease.seq > 0 ? r.lease.nodeId : null,
+          holdsLease: r.holdsValidLease(),
+          replicas: d.replicas.map((x) => `n${x.nodeId}/${x.replicaId}${x.type === 'learner' ? ' (non-voting)' : ''}`),
+          appliedIndex: r.appliedIndex,
+          raftState: r.raw.raft.state,
+        };
+      });
+  }
+
   /**
    * The transport lost its stream to a node: Raft probes that node's replicas instead of filling
    * their in-flight windows (etcd's ReportUnreachable, for every range this store leads).
