@@ -26,34 +26,11 @@ import type { JsonValue, SqlType, Value } from '../types/types.js';
 import type { ExecCtx } from '../exec/context.js';
 import { regexTest, regexpCount, regexpInstr, regexpLike, regexpMatch, regexpReplace, regexpSplit, regexpSubstr, substringRegex, substringSimilar } from '../regex/functions.js';
 
-/** Arguments as a tuple type, so destructuring yields exact types (the binder checks arity). */
-export type Args = [Value, Value, Value, Value, Value, Value, Value, ...Value[]];
-export type Fn = (args: Args, ctx: ExecCtx) => Value;
-
-export interface Overload {
-  args: SqlType[];
-  /** Variadic: the last arg type repeats. */
-  variadic?: boolean;
-  result: SqlType | ((argTypes: SqlType[]) => SqlType);
-  fn: Fn;
-  /** Called with NULL arguments too (otherwise NULL in → NULL out). */
-  nullable?: boolean;
-  volatile?: boolean;
-}
-
-const registry = new Map<string, Overload[]>();
-
-function def(names: string | string[], ...overloads: Overload[]): void {
-  for (const n of Array.isArray(names) ? names : [names]) registry.set(n, [...(registry.get(n) ?? []), ...overloads]);
-}
-
-export function lookupFunction(name: string): Overload[] | undefined {
-  return registry.get(name);
-}
-
-export function functionNames(): string[] {
-  return [...registry.keys()];
-}
+import { def } from './registry.js';
+export { functionNames, lookupFunction } from './registry.js';
+export type { Args, Fn, Overload } from './registry.js';
+import { floatPower } from './math.js';
+import { numericPower } from '../types/numeric_math.js';
 
 const num = (v: Value) => (typeof v === 'bigint' ? Number(v) : v instanceof Decimal ? v.toNumber() : (v as number));
 const str = (v: Value) => v as string;
@@ -314,25 +291,6 @@ function scaleInterval(iv: Interval, f: number): Interval {
   const days = iv.days * f + (months - wholeMonths) * 30;
   const wholeDays = Math.trunc(days);
   return { months: wholeMonths, days: wholeDays, micros: Math.round(iv.micros * f + (days - wholeDays) * usPerDay) };
-}
-
-function floatPower(a: number, b: number): number {
-  if (a === 0 && b < 0) throw new PgError(SqlState.InvalidParameterValue, 'zero raised to a negative power is undefined');
-  if (a < 0 && !Number.isInteger(b)) throw new PgError(SqlState.InvalidParameterValue, 'a negative number raised to a non-integer power yields a complex result');
-  return Math.pow(a, b);
-}
-
-function numericPower(a: Decimal, b: Decimal): Decimal {
-  if (b.scale === 0 || b.cmp(b.trunc()) === 0) {
-    const e = Number(b.trunc().unscaled);
-    if (e >= 0 && e < 1000) {
-      let r = Decimal.fromInt(1);
-      for (let i = 0; i < e; i++) r = r.mul(a);
-      // PostgreSQL shows at least 16 significant digits for power results
-      return r.rescale(Math.max(a.scale * e, Math.min(16, Math.max(0, 16 - r.trunc().toString().replace('-', '').length))));
-    }
-  }
-  return Decimal.parse(floatPower(a.toNumber(), b.toNumber()).toPrecision(17)).rescale(16);
 }
 
 function jsonContains(a: unknown, b: unknown): boolean {
@@ -749,18 +707,7 @@ def('abs',
 );
 def(['ceil', 'ceiling'], { args: [numT], result: numT, fn: ([x]) => (x as Decimal).ceil() }, { args: [f8], result: f8, fn: ([x]) => Math.ceil(x as number) });
 def('floor', { args: [numT], result: numT, fn: ([x]) => (x as Decimal).floor() }, { args: [f8], result: f8, fn: ([x]) => Math.floor(x as number) });
-def('round',
-  { args: [numT], result: numT, fn: ([x]) => (x as Decimal).round(0) },
-  { args: [numT, i4], result: numT, fn: ([x, s]) => (x as Decimal).round(s as number) },
-  { args: [f8], result: f8, fn: ([x]) => { const v = x as number; const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; } },
-);
-def('trunc', { args: [numT], result: numT, fn: ([x]) => (x as Decimal).trunc(0) }, { args: [numT, i4], result: numT, fn: ([x, s]) => (x as Decimal).trunc(s as number) }, { args: [f8], result: f8, fn: ([x]) => Math.trunc(x as number) });
-def('sqrt', { args: [f8], result: f8, fn: ([x]) => { if ((x as number) < 0) throw new PgError(SqlState.InvalidParameterValue, 'cannot take square root of a negative number'); return Math.sqrt(x as number); } }, { args: [numT], result: numT, fn: ([x]) => { if ((x as Decimal).sign() < 0) throw new PgError(SqlState.InvalidParameterValue, 'cannot take square root of a negative number'); return Decimal.parse(Math.sqrt((x as Decimal).toNumber()).toPrecision(17)).round(16); } });
 def('cbrt', { args: [f8], result: f8, fn: ([x]) => Math.cbrt(x as number) });
-def(['power', 'pow'], { args: [f8, f8], result: f8, fn: ([x, y]) => floatPower(x as number, y as number) }, { args: [numT, numT], result: numT, fn: ([x, y]) => numericPower(x as Decimal, y as Decimal) });
-def('exp', { args: [f8], result: f8, fn: ([x]) => Math.exp(x as number) });
-def('ln', { args: [f8], result: f8, fn: ([x]) => { if ((x as number) <= 0) throw new PgError(SqlState.InvalidParameterValue, 'cannot take logarithm of zero'); return Math.log(x as number); } });
-def(['log', 'log10'], { args: [f8], result: f8, fn: ([x]) => { if ((x as number) <= 0) throw new PgError(SqlState.InvalidParameterValue, 'cannot take logarithm of zero'); return Math.log10(x as number); } });
 def('mod', { args: [i4, i4], result: i4, fn: ([x, y]) => arith('%', x, y, T.int4) }, { args: [i8, i8], result: i8, fn: ([x, y]) => arith('%', x, y, T.int8) }, { args: [numT, numT], result: numT, fn: ([x, y]) => (x as Decimal).mod(y as Decimal) });
 def('sign', { args: [f8], result: f8, fn: ([x]) => Math.sign(x as number) }, { args: [numT], result: numT, fn: ([x]) => Decimal.fromInt((x as Decimal).sign()) });
 def('pi', { args: [], result: f8, fn: () => Math.PI });

@@ -68,6 +68,8 @@ export interface WindowFrame {
   mode: 'rows' | 'range' | 'groups';
   start: FrameBound;
   end: FrameBound;
+  exclude: 'no_others' | 'current_row' | 'group' | 'ties';
+  pos: number;
 }
 
 export type FrameBound = { type: 'unbounded_preceding' | 'unbounded_following' | 'current_row' } | { type: 'preceding' | 'following'; offset: Expr };

@@ -1424,6 +1424,7 @@ class Parser {
   }
 
   private frame(): WindowFrame {
+    const pos = this.peek().pos;
     const mode = this.next().value as 'rows' | 'range' | 'groups';
     const bound = (): FrameBound => {
       if (this.acceptKw('unbounded', 'preceding')) return { type: 'unbounded_preceding' };
@@ -1434,13 +1435,27 @@ class Parser {
       this.expectKw('following');
       return { type: 'following', offset };
     };
+    let start: FrameBound;
+    let end: FrameBound;
     if (this.acceptKw('between')) {
-      const start = bound();
+      start = bound();
       this.expectKw('and');
-      const end = bound();
-      return { mode, start, end };
+      end = bound();
+    } else {
+      start = bound();
+      end = { type: 'current_row' };
     }
-    return { mode, start: bound(), end: { type: 'current_row' } };
+    let exclude: WindowFrame['exclude'] = 'no_others';
+    if (this.acceptKw('exclude')) {
+      if (this.acceptKw('current', 'row')) exclude = 'current_row';
+      else if (this.acceptKw('group')) exclude = 'group';
+      else if (this.acceptKw('ties')) exclude = 'ties';
+      else {
+        this.expectKw('no');
+        this.expectKw('others');
+      }
+    }
+    return { mode, start, end, exclude, pos };
   }
 
   // ---- expressions ---------------------------------------------------------------------------

@@ -3,8 +3,8 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { KeyWriter, prefixEnd } from '@strata/kv';
-import type { Expr, FromItem, OrderItem, SelectStmt, WindowSpec } from '../parser/ast.js';
-import { T, arrayOf, commonType, formatType, sameType } from '../types/types.js';
+import type { Expr, FrameBound, FromItem, OrderItem, SelectStmt, WindowFrame, WindowSpec } from '../parser/ast.js';
+import { T, arrayOf, commonType, formatType, isInteger, isNumeric, sameType } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
 import { Decimal } from '../types/numeric.js';
@@ -41,7 +41,7 @@ import {
 } from '../exec/operators.js';
 import type { Ev, SortKey, Span } from '../exec/operators.js';
 import { HashAggregate, WindowOp, aggResultType, aggregateNames, makeAccumulator, timeOrderedAggregates, windowOnlyNames, windowResultType } from '../exec/aggregate.js';
-import type { AggSpec, FrameEdge, WindowFuncSpec } from '../exec/aggregate.js';
+import type { AggSpec, FrameEdge, FrameSpec, WindowFuncSpec } from '../exec/aggregate.js';
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
@@ -361,28 +361,50 @@ export class QueryPlanner {
     const cols = [...left.scope.cols, ...right.scope.cols.map((c) => ({ ...c }))];
     let usingCols = j.using;
     if (j.natural) {
-      const ln = new Set(left.scope.cols.filter((c) => !c.hidden).map((c) => c.name));
-      usingCols = right.scope.cols.filter((c) => !c.hidden && ln.has(c.name)).map((c) => c.name);
+      // The common columns in the left input's order (PostgreSQL's transformFromClauseItem).
+      const rn = new Set(right.scope.cols.filter((c) => !c.hidden && !c.usingHidden).map((c) => c.name));
+      usingCols = [...new Set(left.scope.cols.filter((c) => !c.hidden && !c.usingHidden && rn.has(c.name)).map((c) => c.name))];
     }
-    const scope = new Scope(cols, outer);
     let cond: BoundExpr | null = null;
     const leftKeys: { ev: Ev; type: SqlType }[] = [];
     const rightKeys: { ev: Ev; type: SqlType }[] = [];
     const residual: BoundExpr[] = [];
-    if (usingCols) {
+    const jt = j.joinType;
+    if (usingCols && usingCols.length > 0) {
+      // JOIN … USING / NATURAL JOIN: the output starts with one merged column per USING column
+      // (in USING order), then the left's and the right's columns, as in PostgreSQL. The merged
+      // column is the left value (inner, left join), the right value (right join) or
+      // COALESCE(left, right) (full join); the two input columns stay reachable qualified only.
+      const merged: { ev: Ev; col: ScopeCol }[] = [];
+      const seen = new Set<string>();
       for (const name of usingCols) {
+        if (seen.has(name)) throw new PgError(SqlState.DuplicateColumn, `column "${name}" appears more than once in USING clause`, { position: j.pos + 1 });
+        seen.add(name);
         const li = left.scope.find([name], j.pos);
         const ri = right.scope.find([name], j.pos);
-        if (li < 0 || ri < 0) throw new PgError(SqlState.UndefinedColumn, `column "${name}" specified in USING clause does not exist in ${li < 0 ? 'left' : 'right'} table`);
+        if (li < 0 || ri < 0) throw new PgError(SqlState.UndefinedColumn, `column "${name}" specified in USING clause does not exist in ${li < 0 ? 'left' : 'right'} table`, { position: j.pos + 1 });
         const lt = (left.scope.cols[li] as ScopeCol).type;
         const rt = (right.scope.cols[ri] as ScopeCol).type;
         const t = commonType([lt, rt], 'JOIN/USING');
-        leftKeys.push({ ev: this.castEv(lt, t, li), type: t });
-        rightKeys.push({ ev: this.castEv(rt, t, ri), type: t });
-        // The merged column is the left one; the right one is reachable only qualified.
-        (cols[nl + ri] as ScopeCol).hidden = true;
+        const lev = this.castEv(lt, t, li);
+        const rev = this.castEv(rt, t, ri);
+        leftKeys.push({ ev: lev, type: t });
+        rightKeys.push({ ev: rev, type: t });
+        const rAt = this.castEv(rt, t, nl + ri);
+        const ev: Ev = jt === 'right' ? rAt : jt === 'full' ? (r, ctx) => lev(r, ctx) ?? rAt(r, ctx) : lev;
+        merged.push({ ev, col: { name, rel: null, type: t } });
+        (cols[li] as ScopeCol).usingHidden = true;
+        (cols[nl + ri] as ScopeCol).usingHidden = true;
       }
-    } else if (j.on) {
+      const scope = new Scope([...merged.map((m) => m.col), ...cols], outer);
+      const width = cols.length;
+      const evs: Ev[] = [...merged.map((m) => m.ev), ...Array.from({ length: width }, (_, k) => (r: Row) => r[k] as Value)];
+      const inner = leftKeys.length > 0 && !lateral && jt !== 'cross' ? new HashJoin(left.op, right.op, jt, leftKeys, rightKeys, null) : new NestedLoopJoin(left.op, right.op, jt, null, lateral);
+      const outCols: Column[] = scope.cols.map((c) => ({ name: c.name, type: c.type }));
+      return { op: new Project(inner, evs, outCols), scope };
+    }
+    const scope = new Scope(cols, outer);
+    if (j.on) {
       this.binder.noAggClause = 'JOIN conditions';
       cond = this.binder.coerceBool(this.binder.bind(j.on, scope), 'JOIN/ON');
       this.binder.noAggClause = null;
@@ -406,7 +428,6 @@ export class QueryPlanner {
         residual.push(c);
       }
     }
-    const jt = j.joinType;
     if (leftKeys.length > 0 && !lateral && jt !== 'cross') {
       const res = residual.length === 0 ? null : andAll(residual);
       return { op: new HashJoin(left.op, right.op, jt, leftKeys, rightKeys, res), scope };
@@ -578,7 +599,7 @@ export class QueryPlanner {
         const tbl = it.expr.table;
         let any = false;
         inScope.cols.forEach((c, i) => {
-          if (c.hidden) return;
+          if (c.hidden || (c.usingHidden && !tbl)) return;
           if (tbl && c.rel !== tbl[tbl.length - 1]) return;
           any = true;
           items.push({ expr: { kind: 'column', parts: [`\u0000${i}`], pos: it.expr.pos }, alias: c.name });
@@ -998,9 +1019,7 @@ export class QueryPlanner {
       const x = b.resolveUnknown(b.bind(o.expr, scope));
       return { ev: x.ev, type: x.type, desc: o.desc, nullsFirst: o.nulls ? o.nulls === 'first' : o.desc };
     });
-    const edge = (f: { type: string; offset?: Expr }): FrameEdge =>
-      f.offset ? { type: f.type as 'preceding' | 'following', offset: b.coerce(b.bind(f.offset, new Scope([])), T.int8).ev } : ({ type: f.type } as FrameEdge);
-    const frame = over.frame ? { mode: over.frame.mode, start: edge(over.frame.start), end: edge(over.frame.end) } : null;
+    const frame = over.frame ? this.frameSpec(over.frame, orderBy) : null;
     const isAgg = aggregateNames.has(name);
     return {
       name,
@@ -1013,6 +1032,39 @@ export class QueryPlanner {
       filter: e.filter ? b.coerceBool(b.bind(e.filter, scope), 'FILTER').ev : null,
       aggregate: isAgg ? makeAccumulator(name, argTypes, () => b.vctx) : null,
     };
+  }
+
+  /** A window frame checked as PostgreSQL's grammar and transformFrameOffset check it. */
+  private frameSpec(fr: WindowFrame, orderBy: SortKey[]): FrameSpec {
+    const b = this.binder;
+    const err = (m: string) => new PgError(SqlState.WindowingError, m, { position: fr.pos + 1 });
+    if (fr.start.type === 'unbounded_following') throw err('frame start cannot be UNBOUNDED FOLLOWING');
+    if (fr.end.type === 'unbounded_preceding') throw err('frame end cannot be UNBOUNDED PRECEDING');
+    if (fr.start.type === 'current_row' && fr.end.type === 'preceding') throw err('frame starting from current row cannot have preceding rows');
+    if (fr.start.type === 'following' && (fr.end.type === 'preceding' || fr.end.type === 'current_row')) {
+      throw err(fr.end.type === 'current_row' ? 'frame starting from following row cannot end with current row' : 'frame starting from following row cannot have preceding rows');
+    }
+    const hasOffset = fr.start.type === 'preceding' || fr.start.type === 'following' || fr.end.type === 'preceding' || fr.end.type === 'following';
+    let rangeKey: FrameSpec['rangeKey'];
+    let offsetType: SqlType = T.int8;
+    if (fr.mode === 'range' && hasOffset) {
+      if (orderBy.length !== 1) throw err('RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column');
+      const k = orderBy[0] as SortKey;
+      rangeKey = { type: k.type, desc: k.desc, nullsFirst: k.nullsFirst };
+      offsetType = rangeOffsetType(k.type);
+    }
+    if (fr.mode === 'groups' && orderBy.length === 0) throw err('GROUPS mode requires an ORDER BY clause');
+    const edge = (f: FrameBound): FrameEdge => {
+      if (f.type !== 'preceding' && f.type !== 'following') return { type: f.type };
+      let x = b.bind(f.offset, new Scope([]));
+      if (x.type.kind === 'unknown') x = b.coerce(x, offsetType);
+      const ok = fr.mode !== 'range' || (isInteger(offsetType) ? isInteger(x.type) : offsetType.kind === 'interval' ? x.type.kind === 'interval' : isNumeric(x.type));
+      if (!ok) {
+        throw new PgError(SqlState.UndefinedFunction, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${formatType((rangeKey as { type: SqlType }).type)} and offset type ${formatType(x.type)}`, { position: fr.pos + 1 });
+      }
+      return { type: f.type, offset: b.coerce(x, offsetType).ev };
+    };
+    return { mode: fr.mode, start: edge(fr.start), end: edge(fr.end), exclude: fr.exclude, ...(rangeKey ? { rangeKey } : {}) };
   }
 }
 
@@ -1446,3 +1498,25 @@ export function pushDownFilter(op: Operator, pred: BoundExpr): Operator {
 }
 
 export { visibleColumns };
+
+/** The offset type RANGE frames take for a sort key type (PostgreSQL's in_range support functions). */
+function rangeOffsetType(t: SqlType): SqlType {
+  switch (t.kind) {
+    case 'int2':
+    case 'int4':
+    case 'int8':
+      return T.int8;
+    case 'float4':
+    case 'float8':
+      return T.float8;
+    case 'numeric':
+      return T.numeric;
+    case 'date':
+    case 'timestamp':
+    case 'timestamptz':
+    case 'interval':
+      return T.interval;
+    default:
+      throw new PgError(SqlState.UndefinedFunction, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${formatType(t)}`);
+  }
+}

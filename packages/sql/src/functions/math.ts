@@ -1,0 +1,162 @@
+/**
+ * Mathematical functions with PostgreSQL's semantics: numeric results at numeric.c's scales
+ * (types/numeric_math.ts), float results checked for overflow and underflow as float.c checks
+ * them (22003), and PostgreSQL's SQLSTATEs for invalid arguments (2201E, 2201F).
+ */
+import { PgError, SqlState } from '@strata/common';
+import { Decimal } from '../types/numeric.js';
+import { numericExp, numericLn, numericLog, numericPower, numericSqrt } from '../types/numeric_math.js';
+import { T } from '../types/types.js';
+import { SqlStateX } from '../sqlstate.js';
+import { def } from './registry.js';
+
+const f8 = T.float8;
+const numT = T.numeric;
+const i4 = T.int4;
+
+function overflow(): PgError {
+  return new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
+}
+function underflow(): PgError {
+  return new PgError(SqlState.NumericValueOutOfRange, 'value out of range: underflow');
+}
+
+/** float.c's dpow, including its explicit NaN and infinity rules. */
+export function floatPower(x: number, y: number): number {
+  if (Number.isNaN(x)) return Number.isNaN(y) || y !== 0 ? NaN : 1;
+  if (Number.isNaN(y)) return x !== 1 ? NaN : 1;
+  if (x === 0 && y < 0)
+    throw new PgError(
+      SqlStateX.InvalidArgumentForPowerFunction,
+      'zero raised to a negative power is undefined',
+    );
+  if (x < 0 && Math.floor(y) !== y)
+    throw new PgError(
+      SqlStateX.InvalidArgumentForPowerFunction,
+      'a negative number raised to a non-integer power yields a complex result',
+    );
+  if (!Number.isFinite(y)) {
+    const ax = Math.abs(x);
+    if (ax === 1) return 1;
+    if (y > 0) return ax > 1 ? y : 0;
+    return ax > 1 ? 0 : -y;
+  }
+  if (!Number.isFinite(x)) {
+    if (y === 0) return 1;
+    if (x > 0) return y > 0 ? x : 0;
+    const oddInt = y === Math.floor(y) && y / 2 !== Math.floor(y / 2);
+    if (y > 0) return oddInt ? x : -x;
+    return oddInt ? -0 : 0;
+  }
+  const r = Math.pow(x, y);
+  if (!Number.isFinite(r)) throw overflow();
+  if (r === 0 && x !== 0) throw underflow();
+  return r;
+}
+
+function checkLogArg(x: number): void {
+  if (x === 0) throw new PgError(SqlStateX.InvalidArgumentForLogarithm, 'cannot take logarithm of zero');
+  if (x < 0)
+    throw new PgError(SqlStateX.InvalidArgumentForLogarithm, 'cannot take logarithm of a negative number');
+}
+
+function checkedFloat(r: number, x: number, zeroAt: number | null): number {
+  if (!Number.isFinite(r) && Number.isFinite(x)) throw overflow();
+  if (r === 0 && zeroAt !== null && x !== zeroAt) throw underflow();
+  return r;
+}
+
+/** round(numeric, s) and trunc(numeric, s): negative s rounds left of the point; the scale shown is max(s, 0). */
+function roundNumeric(x: Decimal, s: number, truncate: boolean): Decimal {
+  if (x.isNaN()) return x;
+  const scale = Math.max(-2000, Math.min(2000, s));
+  if (scale >= 0) return truncate ? x.trunc(scale).rescale(scale) : x.rescale(scale);
+  const r = truncate ? x.trunc(scale) : x.rescale(scale);
+  return new Decimal(r.unscaled * 10n ** BigInt(-scale), 0);
+}
+
+def(
+  'round',
+  { args: [numT], result: numT, fn: ([x]) => roundNumeric(x as Decimal, 0, false) },
+  { args: [numT, i4], result: numT, fn: ([x, s]) => roundNumeric(x as Decimal, s as number, false) },
+  {
+    args: [f8],
+    result: f8,
+    fn: ([x]) => {
+      // rint(): halves go to the even neighbour.
+      const v = x as number;
+      if (!Number.isFinite(v)) return v;
+      const r = Math.round(v);
+      return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+    },
+  },
+);
+def(
+  'trunc',
+  { args: [numT], result: numT, fn: ([x]) => roundNumeric(x as Decimal, 0, true) },
+  { args: [numT, i4], result: numT, fn: ([x, s]) => roundNumeric(x as Decimal, s as number, true) },
+  { args: [f8], result: f8, fn: ([x]) => Math.trunc(x as number) },
+);
+def(
+  'sqrt',
+  {
+    args: [f8],
+    result: f8,
+    fn: ([x]) => {
+      if ((x as number) < 0)
+        throw new PgError(
+          SqlStateX.InvalidArgumentForPowerFunction,
+          'cannot take square root of a negative number',
+        );
+      return Math.sqrt(x as number);
+    },
+  },
+  { args: [numT], result: numT, fn: ([x]) => numericSqrt(x as Decimal) },
+);
+def(
+  ['power', 'pow'],
+  { args: [f8, f8], result: f8, fn: ([x, y]) => floatPower(x as number, y as number) },
+  { args: [numT, numT], result: numT, fn: ([x, y]) => numericPower(x as Decimal, y as Decimal) },
+);
+def(
+  'exp',
+  {
+    args: [f8],
+    result: f8,
+    fn: ([x]) => {
+      const v = x as number;
+      if (Number.isNaN(v)) return v;
+      if (!Number.isFinite(v)) return v > 0 ? v : 0;
+      const r = Math.exp(v);
+      if (!Number.isFinite(r)) throw overflow();
+      if (r === 0) throw underflow();
+      return r;
+    },
+  },
+  { args: [numT], result: numT, fn: ([x]) => numericExp(x as Decimal) },
+);
+def(
+  'ln',
+  {
+    args: [f8],
+    result: f8,
+    fn: ([x]) => {
+      checkLogArg(x as number);
+      return checkedFloat(Math.log(x as number), x as number, 1);
+    },
+  },
+  { args: [numT], result: numT, fn: ([x]) => numericLn(x as Decimal) },
+);
+def(
+  ['log', 'log10'],
+  {
+    args: [f8],
+    result: f8,
+    fn: ([x]) => {
+      checkLogArg(x as number);
+      return checkedFloat(Math.log10(x as number), x as number, 1);
+    },
+  },
+  { args: [numT], result: numT, fn: ([x]) => numericLog(Decimal.fromInt(10), x as Decimal) },
+);
+def('log', { args: [numT, numT], result: numT, fn: ([b, x]) => numericLog(b as Decimal, x as Decimal) });
