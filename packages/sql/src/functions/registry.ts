@@ -20,7 +20,16 @@ export interface Overload {
   /** Called with NULL arguments too (otherwise NULL in → NULL out). */
   nullable?: boolean;
   volatile?: boolean;
+  /**
+   * Builds the implementation from the bound argument types (for functions whose behaviour
+   * depends on them, e.g. format() printing a date, to_jsonb). With VARIADIC spreading, the
+   * last type is the array's element type and stands for every spread element.
+   */
+  typed?: (argTypes: SqlType[], spread: boolean) => Fn;
 }
+
+/** The "any" argument type: no implicit cast; the function sees the argument's own type (through `typed`). Compared by identity. */
+export const ANY: SqlType = { kind: 'unknown', typmod: -2 };
 
 const registry = new Map<string, Overload[]>();
 

@@ -26,10 +26,12 @@ import type { JsonValue, SqlType, Value } from '../types/types.js';
 import type { ExecCtx } from '../exec/context.js';
 import { regexTest, regexpCount, regexpInstr, regexpLike, regexpMatch, regexpReplace, regexpSplit, regexpSubstr, substringRegex, substringSimilar } from '../regex/functions.js';
 
-import { def } from './registry.js';
+import { ANY, def } from './registry.js';
 export { functionNames, lookupFunction } from './registry.js';
 export type { Args, Fn, Overload } from './registry.js';
 import { floatPower } from './math.js';
+import './json_build.js';
+export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
 
 const num = (v: Value) => (typeof v === 'bigint' ? Number(v) : v instanceof Decimal ? v.toNumber() : (v as number));
@@ -548,9 +550,8 @@ const i8 = T.int8;
 const f8 = T.float8;
 const numT = T.numeric;
 const b = T.bool;
-const anyT: SqlType = { kind: 'unknown', typmod: -2 }; // "any": no cast, result from args
-
-export const ANY = anyT;
+const anyT = ANY;
+export { ANY };
 
 function first(ts: SqlType[]): SqlType {
   return ts[0] ?? T.text;
@@ -579,8 +580,6 @@ function substring(s: string, from: number, count: number | null): string {
 def('strpos', { args: [txt, txt], result: i4, fn: ([s, sub]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
 def('position', { args: [txt, txt], result: i4, fn: ([sub, s]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
 def('replace', { args: [txt, txt, txt], result: txt, fn: ([s, a, r]) => (str(a) === '' ? str(s) : str(s).split(str(a)).join(str(r))) });
-def('concat', { args: [anyT], variadic: true, nullable: true, result: txt, fn: (args, ctx) => args.map((v, i) => (v === null ? '' : stringify(v, ctx, i))).join('') });
-def('concat_ws', { args: [txt, anyT], variadic: true, nullable: true, result: txt, fn: ([sep, ...rest], ctx) => (sep === null ? null : rest.filter((v) => v !== null).map((v, i) => stringify(v, ctx, i)).join(str(sep))) });
 def('left', { args: [txt, i4], result: txt, fn: ([s, n]) => { const c = [...str(s)]; const k = n as number; return (k >= 0 ? c.slice(0, k) : c.slice(0, Math.max(0, c.length + k))).join(''); } });
 def('right', { args: [txt, i4], result: txt, fn: ([s, n]) => { const c = [...str(s)]; const k = n as number; return (k >= 0 ? c.slice(Math.max(0, c.length - k)) : c.slice(-k)).join(''); } });
 def('lpad', { args: [txt, i4], result: txt, fn: ([s, n]) => pad(str(s), n as number, ' ', true) }, { args: [txt, i4, txt], result: txt, fn: ([s, n, f]) => pad(str(s), n as number, str(f), true) });
@@ -624,8 +623,6 @@ def('chr', {
 });
 def('ascii', { args: [txt], result: i4, fn: ([s]) => str(s).codePointAt(0) ?? 0 });
 def('starts_with', { args: [txt, txt], result: b, fn: ([s, p]) => str(s).startsWith(str(p)) });
-def('quote_ident', { args: [txt], result: txt, fn: ([s]) => quoteIdent(str(s)) });
-def('quote_literal', { args: [txt], result: txt, fn: ([s]) => `'${str(s).replace(/'/g, "''")}'` });
 // Regular expressions (regex/functions.ts): on the linear-time engine, compiled once per statement.
 const rctx = (ctx: ExecCtx) => ctx as ExecCtx | undefined;
 def('regexp_replace',
@@ -673,21 +670,6 @@ def('substring',
   { args: [txt, txt], result: txt, fn: ([s, p], ctx) => substringRegex(str(s), str(p), rctx(ctx)) },
   { args: [txt, txt, txt], result: txt, fn: ([s, p, e], ctx) => substringSimilar(str(s), str(p), str(e), rctx(ctx)) },
 );
-def('format', { args: [txt, anyT], variadic: true, nullable: true, result: txt, fn: ([f, ...args], ctx) => formatFn(str(f), args, ctx) });
-function formatFn(f: string, args: Value[], ctx: ExecCtx): string {
-  let i = 0;
-  return f.replace(/%([sIL%])/g, (_m, c: string) => {
-    if (c === '%') return '%';
-    const v = args[i++] ?? null;
-    const s = v === null ? null : stringify(v, ctx, 0);
-    if (c === 'I') return quoteIdent(s ?? '');
-    if (c === 'L') return s === null ? 'NULL' : `'${s.replace(/'/g, "''")}'`;
-    return s ?? '';
-  });
-}
-export function quoteIdent(s: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(s) && !['user', 'table', 'select', 'order', 'group', 'from', 'where'].includes(s) ? s : `"${s.replace(/"/g, '""')}"`;
-}
 function stringify(v: Value, ctx: ExecCtx, _i: number): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return v ? 't' : 'f';
@@ -840,21 +822,9 @@ def(['gen_random_uuid', 'uuid_generate_v4'], { args: [], result: T.uuid, volatil
 def('unique_rowid', { args: [], result: i8, volatile: true, fn: (_a, ctx) => ctx.server.uniqueRowId() });
 
 // json
-def('to_jsonb', { args: [anyT], result: T.jsonb, nullable: true, fn: ([v]) => ({ jsonb: toJsonValue(v) }) });
-def('to_json', { args: [anyT], result: T.json, nullable: true, fn: ([v]) => ({ json: formatJsonb(toJsonValue(v)) }) });
 def('jsonb_typeof', { args: [T.jsonb], result: txt, fn: ([v]) => jsonTypeof((v as JsonValue).jsonb) });
 def('jsonb_array_length', { args: [T.jsonb], result: i4, fn: ([v]) => { const j = (v as JsonValue).jsonb; if (!Array.isArray(j)) throw new PgError(SqlState.InvalidParameterValue, 'cannot get array length of a non-array'); return j.length; } });
-def('jsonb_build_object', { args: [anyT], variadic: true, nullable: true, result: T.jsonb, fn: (args) => { const o: Record<string, unknown> = {}; for (let i = 0; i + 1 < args.length; i += 2) { if (args[i] === null) throw new PgError(SqlState.InvalidParameterValue, 'argument 1: key must not be null'); o[String(toJsonValue(args[i] as Value))] = toJsonValue(args[i + 1] as Value); } return { jsonb: o }; } });
-def('jsonb_build_array', { args: [anyT], variadic: true, nullable: true, result: T.jsonb, fn: (args) => ({ jsonb: args.map(toJsonValue) }) });
 def('jsonb_pretty', { args: [T.jsonb], result: txt, fn: ([v]) => JSON.stringify((v as JsonValue).jsonb, null, 4) });
-function toJsonValue(v: Value): unknown {
-  if (v === null) return null;
-  if (v instanceof Decimal) return Number(v.toString());
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) && 'jsonb' in v) return (v as JsonValue).jsonb;
-  if (Array.isArray(v)) return v.map(toJsonValue);
-  return v;
-}
 function jsonTypeof(j: unknown): string {
   if (j === null) return 'null';
   if (Array.isArray(j)) return 'array';

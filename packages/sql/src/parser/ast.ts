@@ -39,7 +39,7 @@ export type Expr =
   | { kind: 'case'; operand: Expr | null; whens: { when: Expr; then: Expr }[]; else: Expr | null; pos: number }
   | { kind: 'cast'; arg: Expr; type: TypeName; pos: number }
   | { kind: 'typed'; type: TypeName; value: string; pos: number }
-  | { kind: 'func'; name: string[]; args: Expr[]; distinct: boolean; star: boolean; filter: Expr | null; over: WindowSpec | null; orderBy: OrderItem[]; pos: number }
+  | { kind: 'func'; name: string[]; args: Expr[]; distinct: boolean; star: boolean; filter: Expr | null; over: WindowSpec | null; orderBy: OrderItem[]; pos: number; variadic?: boolean }
   | { kind: 'array'; elems: Expr[]; pos: number }
   | { kind: 'arraysubquery'; query: SelectStmt; pos: number }
   | { kind: 'subscript'; arg: Expr; index: Expr; pos: number }

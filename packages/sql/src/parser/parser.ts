@@ -2014,7 +2014,10 @@ class Parser {
       else this.acceptKw('all');
       do {
         if (this.acceptKw('variadic')) {
-          // accepted
+          // VARIADIC marks the last argument as the array of variadic arguments.
+          f.variadic = true;
+          f.args.push(this.expr());
+          break;
         }
         f.args.push(this.expr());
       } while (this.acceptPunct(','));

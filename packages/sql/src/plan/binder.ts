@@ -1082,18 +1082,55 @@ export class Binder {
         hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
       });
     }
-    const ov = this.pickOverload(name, overloads, args, e.pos);
-    const argTypes = args.map((a) => a.type);
+    // f(…, VARIADIC arr): the array's elements are the variadic arguments (PostgreSQL).
+    let spreadElem: SqlType | null = null;
+    let pickArgs = args;
+    if (e.variadic) {
+      const last = args[args.length - 1] as BoundExpr;
+      const lt = last.type.kind === 'unknown' ? arrayOf(T.text) : last.type;
+      if (lt.kind !== 'array') throw new PgError(SqlState.DatatypeMismatch, 'VARIADIC argument must be an array', { position: e.pos + 1 });
+      spreadElem = lt.elem as SqlType;
+      pickArgs = [...args.slice(0, -1), { type: spreadElem, ev: () => null, shape: { k: 'other' }, name: last.name }];
+    }
+    const ov = this.pickOverload(name, overloads, pickArgs, e.pos);
+    if (spreadElem !== null && !ov.variadic) {
+      throw new PgError(SqlState.UndefinedFunction, `function ${name}(${args.map((a) => formatType(a.type)).join(', ')}) does not exist`, { position: e.pos + 1 });
+    }
     const coerced = args.map((a, i) => {
       const want = ov.variadic && i >= ov.args.length - 1 ? (ov.args[ov.args.length - 1] as SqlType) : (ov.args[i] as SqlType);
+      if (spreadElem !== null && i === args.length - 1) return want === ANY ? a : this.coerce(a, arrayOf(want));
       if (want === ANY) return this.resolveUnknown(a);
       return this.coerce(a, want);
     });
-    const evs = coerced.map((a) => a.ev);
-    const fn = ov.fn;
+    const valueTypes = coerced.map((c) => c.type);
+    if (spreadElem !== null) valueTypes[valueTypes.length - 1] = (coerced[coerced.length - 1] as BoundExpr).type.elem as SqlType;
+    let evs = coerced.map((a) => a.ev);
+    const fn = ov.typed ? ov.typed(valueTypes, spreadElem !== null) : ov.fn;
     const nullable = ov.nullable ?? false;
-    const resultType = typeof ov.result === 'function' ? ov.result(coerced.map((c) => c.type)) : ov.result;
-    void argTypes;
+    const resultType = typeof ov.result === 'function' ? ov.result(valueTypes) : ov.result;
+    if (spreadElem !== null) {
+      const fixed = evs.slice(0, -1);
+      const arrEv = evs[evs.length - 1] as Ev;
+      const nullArrayIsNull = name === 'concat' || name === 'concat_ws';
+      return {
+        type: resultType,
+        ev: (r, ctx) => {
+          const vals: Value[] = [];
+          for (const f of fixed) {
+            const v = f(r, ctx);
+            if (v === null && !nullable) return null;
+            vals.push(v);
+          }
+          const a = arrEv(r, ctx);
+          if (a === null && (nullArrayIsNull || !nullable)) return null;
+          if (a !== null) for (const x of a as Value[]) vals.push(x);
+          return fn(vals as Args, ctx);
+        },
+        shape: { k: 'other' },
+        name,
+      };
+    }
+    evs = coerced.map((a) => a.ev);
     const allConst = !ov.volatile && coerced.every(isFoldable) && !['now', 'current_timestamp', 'transaction_timestamp', 'statement_timestamp', 'current_date', 'localtimestamp', 'current_time', 'localtime', 'version', 'current_database', 'current_user', 'session_user', 'current_schema', 'pg_backend_pid', 'current_setting', 'set_config', 'unique_rowid', 'current_schemas', 'user', 'current_role', 'current_catalog', 'txid_current', 'pg_postmaster_start_time', 'age'].includes(name);
     return {
       type: resultType,

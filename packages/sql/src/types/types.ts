@@ -20,6 +20,7 @@ import {
   usPerDay,
 } from './datetime.js';
 import type { Interval } from './datetime.js';
+import { parseJsonText } from './json.js';
 
 export type TypeKind =
   | 'bool'
@@ -514,24 +515,9 @@ export function formatJsonb(j: unknown): string {
   return '{' + keys.map((k) => `${JSON.stringify(k)}: ${formatJsonb(o[k])}`).join(', ') + '}';
 }
 
-/** jsonb keeps numbers as numeric; JSON.parse loses "1.0" vs "1", so numbers are re-parsed. */
-export function parseJsonb(s: string): unknown {
-  try {
-    return reviveNumbers(JSON.parse(s), s);
-  } catch (e) {
-    if (e instanceof PgError) throw e;
-    throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type json`, { detail: (e as Error).message });
-  }
-}
-
-function reviveNumbers(v: unknown, _src: string): unknown {
-  if (Array.isArray(v)) return v.map((x) => reviveNumbers(x, _src));
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = reviveNumbers(x, _src);
-    return out;
-  }
-  return v;
+/** JSON text to the jsonb representation (types/json.ts: exact numbers, PostgreSQL's errors). */
+export function parseJsonb(s: string, jsonb = true): unknown {
+  return parseJsonText(s, jsonb);
 }
 
 // ---- text input ----
@@ -675,7 +661,7 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
     case 'jsonb':
       return { jsonb: parseJsonb(s) };
     case 'json':
-      parseJsonb(s);
+      parseJsonb(s, false);
       return { json: s };
     case 'array':
       return parseArrayText(s, t.elem as SqlType, ctx);
