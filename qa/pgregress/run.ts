@@ -13,11 +13,10 @@
  * compare.ts); the runner prints a table per file and writes every difference to DIR/<file>.txt
  * (default qa/pgregress/out/). Without --strata it starts a Strata node from the built CLI.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startNode } from '../harness/node.js';
-import type { TestNode } from '../harness/node.js';
+import { StrataProcess } from './strata_process.js';
 import { SimpleClient } from './client.js';
 import type { Outcome } from './client.js';
 import { categories, classify, mentions, render, writtenNames } from './compare.js';
@@ -64,6 +63,7 @@ const { values } = parseArgs({
     files: { type: 'string' },
     all: { type: 'boolean', default: false },
     strata: { type: 'string' },
+    cli: { type: 'string' },
     details: { type: 'string', default: join(import.meta.dirname, 'out') },
     suite: { type: 'string', default: join(import.meta.dirname, 'suite') },
   },
@@ -97,15 +97,15 @@ function endpoint(url: string): Endpoint {
   };
 }
 
-let node: TestNode | null = null;
+const setupUnits = splitScript(readFileSync(join(sqlDir, 'test_setup.sql'), 'utf8'));
+let node: StrataProcess | null = null;
 async function strataEndpoint(): Promise<Endpoint> {
   if (values.strata !== undefined) return endpoint(values.strata);
-  if (node === null || node.proc === null || node.proc.exitCode !== null) {
-    if (node !== null)
-      console.error(`strata node died; restarting. stderr tail: ${node.stderr.slice(-2000)}`);
-    node = await startNode();
+  if (node === null || !node.alive()) {
+    if (node !== null) console.error(`strata node died; restarting. stderr tail: ${node.stderr.slice(-2000)}`);
+    node = await StrataProcess.start(values.cli);
   }
-  return endpoint(node.url);
+  return { host: '127.0.0.1', port: node.port, user: 'root' };
 }
 
 const files = (values.all ? readdirSql() : (values.files?.split(',') ?? appFiles)).filter(
@@ -230,6 +230,8 @@ async function freshDatabase(ep: Endpoint, db: string): Promise<void> {
 }
 
 type Counts = Record<Category, number> & { statements: number };
+/** Appends one entry to a file's detail report. */
+type Detail = (entry: string) => void;
 function zero(): Counts {
   const c = { statements: 0 } as Counts;
   for (const k of categories) c[k] = 0;
@@ -238,33 +240,41 @@ function zero(): Counts {
 
 const pgEp = endpoint(pgUrl);
 
+/** Applies the psql meta-commands the runner understands (\\set, \\unset, \\getenv); others are skipped. */
+function metaCommand(u: Unit & { kind: 'meta' }, vars: Map<string, string>): void {
+  if (u.cmd === 'set') {
+    const m = /^(\S+)\s*(.*)$/.exec(u.args);
+    if (m) vars.set(m[1] as string, setValue(m[2] as string, vars));
+  } else if (u.cmd === 'unset') vars.delete(u.args.trim());
+  else if (u.cmd === 'getenv') {
+    const [name, env] = u.args.trim().split(/\s+/);
+    if (name !== undefined && env !== undefined && envNames[env] !== undefined)
+      vars.set(name, vars.get(envNames[env]) ?? '');
+  }
+}
+
 /** Runs a list of units on both sides, classifying each statement; returns the counts. */
 async function runUnits(
   units: Unit[],
   pg: Side,
   st: Side,
   vars: Map<string, string>,
-  detail: string[],
+  detail: Detail,
   label: string,
 ): Promise<Counts> {
   const counts = zero();
   const tainted = new Set<string>();
   for (const u of units) {
     if (u.kind === 'meta') {
-      if (u.cmd === 'set') {
-        const m = /^(\S+)\s*(.*)$/.exec(u.args);
-        if (m) vars.set(m[1] as string, setValue(m[2] as string, vars));
-      } else if (u.cmd === 'unset') vars.delete(u.args.trim());
-      else if (u.cmd === 'getenv') {
-        const [name, env] = u.args.trim().split(/\s+/);
-        if (name !== undefined && env !== undefined && envNames[env] !== undefined)
-          vars.set(name, vars.get(envNames[env]) ?? '');
-      }
+      metaCommand(u, vars);
       continue;
     }
     const sql = interpolate(u.sql, vars);
     const pgOut = await runOn(pg, sql, u.copyData);
+    const t0 = Date.now();
     const stOut = await runOn(st, sql, u.copyData);
+    const ms = Date.now() - t0;
+    if (ms > 5000) console.error(`  slow on strata (${ms} ms): ${label}:${u.line}`);
     if (u.gset !== undefined && pgOut.ok) {
       const r = pgOut.results[pgOut.results.length - 1];
       const row = r?.rows[0];
@@ -276,28 +286,49 @@ async function runUnits(
     if (!isQuery && cat !== 'match') for (const n of writtenNames(sql)) tainted.add(n);
     counts.statements++;
     counts[cat]++;
-    if (cat !== 'match')
-      detail.push(
-        `--- ${label}:${u.line} [${cat}]\n${sql}\n  pg:     ${render(pgOut)}\n  strata: ${render(stOut)}\n`,
-      );
+    if (cat !== 'match') detail(`--- ${label}:${u.line} [${cat}]\n${sql}\n  pg:     ${render(pgOut)}\n  strata: ${render(stOut)}\n`);
     if (stOut.ok === false && (stOut.code === 'CLOSED' || stOut.code === 'TIMEOUT')) {
-      // The Strata session is gone (or stuck): reconnect (restarting a dead node) and go on.
-      st.client.end();
-      const ep = await strataEndpoint();
-      const db = label.split(':')[0] as string;
-      try {
-        st.client = await SimpleClient.connect(ep.host, ep.port, ep.user, 'pgr_' + db);
-      } catch {
-        await freshDatabase(ep, 'pgr_' + db);
-        st.client = await SimpleClient.connect(ep.host, ep.port, ep.user, 'pgr_' + db);
-      }
-      await st.client.query("SET TimeZone = 'PST8PDT'");
+      detail(`--- ${label}:${u.line}: the Strata session was lost (${stOut.code}); reconnecting\n`);
+      st.client = await recoverStrata(st.client, 'pgr_' + (label.split(':')[0] as string));
     }
   }
   return counts;
 }
 
-const setupUnits = splitScript(readFileSync(join(sqlDir, 'test_setup.sql'), 'utf8'));
+/**
+ * A new Strata session after one was lost or stuck: reconnects, or (when the runner started the
+ * node and it does not answer) restarts the node; a database lost with the node is created empty.
+ */
+async function recoverStrata(old: SimpleClient, db: string): Promise<SimpleClient> {
+  old.end();
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const ep = await strataEndpoint();
+    try {
+      const c = await SimpleClient.connect(ep.host, ep.port, ep.user, db);
+      await c.query("SET TimeZone = 'PST8PDT'");
+      return c;
+    } catch {
+      if (node !== null && attempt === 0) {
+        console.error(`strata does not answer; restarting it`);
+        node.stop(true);
+        node = null;
+        const ep2 = await strataEndpoint();
+        await freshDatabase(ep2, db);
+        // The restarted node lost the database: set it up again (uncounted) so the file goes on.
+        const c = await SimpleClient.connect(ep2.host, ep2.port, ep2.user, db);
+        await c.query("SET TimeZone = 'PST8PDT'");
+        const vars = baseVars();
+        for (const u of setupUnits) {
+          if (u.kind === 'meta') metaCommand(u, vars);
+          else await runOn({ client: c, files: new Map() }, interpolate(u.sql, vars), u.copyData);
+        }
+        return c;
+      }
+    }
+  }
+  throw new Error('cannot reach strata');
+}
+
 mkdirSync(values.details, { recursive: true });
 const table: [string, Counts][] = [];
 let setupCounts: Counts | null = null;
@@ -313,13 +344,14 @@ for (const f of files) {
   await freshDatabase(sEp, db);
   const [pg, st] = await connectBoth(db, sEp, pgEp);
   const vars = baseVars();
-  const detail: string[] = [];
-  const sc = await runUnits(setupUnits, pg, st, vars, setupCounts === null ? detail : [], `${f}:test_setup`);
+  const detailPath = join(values.details, `${f}.txt`);
+  writeFileSync(detailPath, '');
+  const detail: Detail = (e) => appendFileSync(detailPath, e + '\n');
+  const sc = await runUnits(setupUnits, pg, st, vars, setupCounts === null ? detail : () => {}, `${f}:test_setup`);
   setupCounts ??= sc;
   const counts = await runUnits(splitScript(readFileSync(path, 'utf8')), pg, st, vars, detail, f);
   pg.client.end();
   st.client.end();
-  writeFileSync(join(values.details, `${f}.txt`), detail.join('\n'));
   table.push([f, counts]);
   console.error(`${f}: ${counts.statements} statements, ${counts.match} matched, ${counts.wrong} wrong`);
 }
@@ -352,8 +384,5 @@ for (const l of lines)
     l.map((v, j) => (j === 0 ? v.padEnd(widths[j] as number) : v.padStart(widths[j] as number))).join('  '),
   );
 console.log(`details: ${values.details}/<file>.txt`);
-if (node !== null) {
-  await (node as TestNode).stop();
-  (node as TestNode).cleanup();
-}
+(node as StrataProcess | null)?.stop(false);
 process.exit(0);
