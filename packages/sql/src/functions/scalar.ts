@@ -120,9 +120,12 @@ export function arith(op: string, a: Value, b: Value, t: SqlType): Value {
       const x = a as number;
       const y = b as number;
       if (op === '%') throw new PgError(SqlState.UndefinedFunction, 'operator does not exist: double precision % double precision');
-      const r = numberArith(op, x, y, false);
+      const r0 = numberArith(op, x, y, false);
+      const r = t.kind === 'float4' ? Math.fround(r0) : r0;
+      // float.c: an infinite result from finite inputs overflows; a zero product or quotient of nonzero inputs underflows.
       if (!Number.isFinite(r) && Number.isFinite(x) && Number.isFinite(y)) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
-      return t.kind === 'float4' ? Math.fround(r) : r;
+      if (r === 0 && (op === '*' ? x !== 0 && y !== 0 : op === '/' ? x !== 0 && Number.isFinite(y) : false)) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: underflow');
+      return r;
     }
   }
   throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${formatType(t)} ${op} ${formatType(t)}`);

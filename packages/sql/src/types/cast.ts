@@ -131,12 +131,21 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       if (isNumeric(from) || from.kind === 'oid' || from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc') return Number(toBigInt(v, from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc' ? T.oid : from));
       break;
     case 'float4': {
-      const f = Math.fround(toNumber(v, from));
-      if (!Number.isFinite(f) && Number.isFinite(toNumber(v, from))) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
+      const x = toNumber(v, from);
+      const f = Math.fround(x);
+      if (!Number.isFinite(f) && Number.isFinite(x)) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
+      if (f === 0 && x !== 0) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: underflow');
       return f;
     }
-    case 'float8':
-      return toNumber(v, from);
+    case 'float8': {
+      const x = toNumber(v, from);
+      // numeric → float8 goes through text (numeric_float8): beyond the double range is 22003.
+      if (from.kind === 'numeric' && !(v as Decimal).isNaN()) {
+        if (!Number.isFinite(x)) throw new PgError(SqlState.NumericValueOutOfRange, `"${(v as Decimal).toString().slice(0, 40)}" is out of range for type double precision`);
+        if (x === 0 && (v as Decimal).sign() !== 0) throw new PgError(SqlState.NumericValueOutOfRange, `"${(v as Decimal).toString().slice(0, 40)}" is out of range for type double precision`);
+      }
+      return x;
+    }
     case 'numeric': {
       if (!isNumeric(from) && from.kind !== 'oid') break;
       const d = toDecimal(v, from);

@@ -603,12 +603,15 @@ export function parseFloatText(s: string, t: SqlType): number {
   else if (x === '-infinity' || x === '-inf') f = -Infinity;
   else if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(x)) f = Number(x);
   else throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type ${t.kind === 'float4' ? 'real' : 'double precision'}: "${s}"`);
+  // strtod/strtof range errors: overflow to infinity, or a nonzero input underflowing to zero.
+  const nonzero = /[1-9]/.test(x.replace(/e.*$/, ''));
+  const typeName = t.kind === 'float4' ? 'real' : 'double precision';
   if (t.kind === 'float4') {
     const r = Math.fround(f);
-    if (!Number.isFinite(r) && Number.isFinite(f)) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type real`);
+    if ((!Number.isFinite(r) && Number.isFinite(f)) || (r === 0 && nonzero) || (!Number.isFinite(f) && !/inf/.test(x) && !Number.isNaN(f))) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type ${typeName}`);
     return r;
   }
-  if (!Number.isFinite(f) && !/inf/.test(x) && !Number.isNaN(f)) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type double precision`);
+  if ((!Number.isFinite(f) && !/inf/.test(x) && !Number.isNaN(f)) || (f === 0 && nonzero)) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type ${typeName}`);
   return f;
 }
 
