@@ -13,6 +13,7 @@ import { parseExpression, parseOne, parseStatements, parseStatementsAsync } from
 import type { SelectItem, SelectStmt, Statement } from './parser/ast.js';
 import type { CatalogView } from './catalog/catalog.js';
 import { virtualSchemas } from './catalog/catalog.js';
+import { allIndexes } from './catalog/descriptors.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
 import { tableCodec } from './catalog/rowcodec.js';
 import { T, formatType, formatValue, parseValue } from './types/types.js';
@@ -914,6 +915,11 @@ export class Session {
         if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${n}" does not exist`);
         return i;
       });
+      // The conflict target must name the columns of a unique index exactly (PostgreSQL's infer_arbiter_indexes).
+      const target = conflictCols ? new Set(conflictCols) : null;
+      if (target && !allIndexes(t).some((ix) => ix.unique && ix.columnIds.length === target.size && ix.columnIds.every((id) => target.has(t.columns.findIndex((c) => c.id === id))))) {
+        throw new PgError(SqlState.InvalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification');
+      }
       if (oc.action !== 'nothing') {
         if (!oc.columns) throw new PgError(SqlState.SyntaxError, 'ON CONFLICT DO UPDATE requires inference specification or constraint name', { hint: 'For example, ON CONFLICT (column_name).' });
         const ucols: ScopeCol[] = [...scopeCols, ...t.columns.map((c) => ({ name: c.name, rel: 'excluded', type: c.type, hidden: c.hidden }))];
@@ -971,7 +977,8 @@ export class Session {
               return;
             }
             checkRow(writer, row, ctx);
-            const c = findConflict(writer, row, ctx, null);
+            // The arbiter index (the conflict target) is checked first, as PostgreSQL's speculative insertion does.
+            const c = (conflictCols ? findConflict(writer, row, ctx, conflictCols) : null) ?? findConflict(writer, row, ctx, null);
             if (c) {
               const matchesTarget = !conflictCols || (c.cols.length === conflictCols.length && c.cols.every((x) => (conflictCols as number[]).includes(x)));
               if (!oc || !matchesTarget) throw uniqueViolation(writer, c.index, c.cols, row, ctx);

@@ -18,6 +18,7 @@ import {
   usPerSec,
   zoneOffsetSeconds,
   intervalMicros,
+  checkedInterval,
   parseInterval,
 } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
@@ -295,7 +296,8 @@ function scaleInterval(iv: Interval, f: number): Interval {
   const wholeMonths = Math.trunc(months);
   const days = iv.days * f + (months - wholeMonths) * 30;
   const wholeDays = Math.trunc(days);
-  return { months: wholeMonths, days: wholeDays, micros: Math.round(iv.micros * f + (days - wholeDays) * usPerDay) };
+  if (!Number.isFinite(months) || Math.abs(months) > 2147483647 || Math.abs(days) > 2147483647) throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range');
+  return checkedInterval({ months: wholeMonths, days: wholeDays, micros: Math.round(iv.micros * f + (days - wholeDays) * usPerDay) });
 }
 
 function jsonContains(a: unknown, b: unknown): boolean {

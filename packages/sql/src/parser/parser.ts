@@ -792,6 +792,7 @@ class Parser {
       else if (this.acceptKw('default')) {
         const start = this.peek().pos;
         c.default = this.exprNoLogic();
+        checkDefaultExpr(c.default);
         c.defaultText = this.sql.slice(start, this.peek().pos).trim();
       } else if (this.acceptKw('check')) {
         this.expectPunct('(');
@@ -955,6 +956,7 @@ class Parser {
         if (this.acceptKw('set', 'default')) {
           const start = this.peek().pos;
           const d = this.exprNoLogic();
+          checkDefaultExpr(d);
           cmds.push({ kind: 'alterColumnDefault', column, default: d, defaultText: this.sql.slice(start, this.peek().pos).trim() });
         } else if (this.acceptKw('drop', 'default')) cmds.push({ kind: 'alterColumnDefault', column, default: null, defaultText: null });
         else if (this.acceptKw('set', 'not', 'null')) cmds.push({ kind: 'alterColumnNotNull', column, notNull: true });
@@ -1044,6 +1046,10 @@ class Parser {
       if (this.acceptPunct('(')) {
         cols = this.identList();
         this.expectPunct(')');
+        if (this.isKw('where')) {
+          // A partial-index predicate in the conflict target: Strata has no partial indexes to match it.
+          throw new PgError(SqlState.InvalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification', { position: this.peek().pos + 1 });
+        }
       } else if (this.acceptKw('on', 'constraint')) this.ident();
       this.expectKw('do');
       if (this.acceptKw('nothing')) onConflict = { columns: cols, action: 'nothing' };
@@ -1075,14 +1081,20 @@ class Parser {
         cols.forEach((c, i) => sets.push({ column: c, value: vals[i] as Expr }));
         continue;
       }
+      const colPos = this.peek().pos;
       const column = this.ident();
-      if (this.isPunct('.')) {
-        this.next();
-        this.ident();
+      if (this.isPunct('.') || this.isPunct('[')) {
+        // Assignments to a field or an element (SET c.f = …, SET c[1] = …) are not supported; refuse rather than set the whole column.
+        throw new PgError(SqlState.FeatureNotSupported, `assignment to a field or element of column "${column}" is not supported`, { position: colPos + 1 });
       }
       if (!this.acceptOp('=')) throw this.syntaxError();
       sets.push({ column, value: this.expr() });
     } while (this.acceptPunct(','));
+    const seen = new Set<string>();
+    for (const st of sets) {
+      if (seen.has(st.column)) throw new PgError(SqlState.SyntaxError, `multiple assignments to same column "${st.column}"`);
+      seen.add(st.column);
+    }
     return sets;
   }
 
@@ -2062,4 +2074,24 @@ class Parser {
 
 function wrapQuery(body: QueryBody, pos: number): SelectStmt {
   return { kind: 'query', with: [], body, orderBy: [], limit: null, offset: null, pos };
+}
+
+/**
+ * DEFAULT expressions may not contain subqueries or column references (PostgreSQL's
+ * transformExpr in EXPR_KIND_COLUMN_DEFAULT: 0A000 for both).
+ */
+function checkDefaultExpr(e: unknown): void {
+  if (Array.isArray(e)) {
+    for (const x of e) checkDefaultExpr(x);
+    return;
+  }
+  if (e === null || typeof e !== 'object') return;
+  const k = (e as { kind?: unknown }).kind;
+  const pos = (e as { pos?: number }).pos;
+  if (k === 'subquery' || k === 'exists' || k === 'insubquery' || k === 'arraysubquery' || (k === 'quantified' && (e as { query: unknown }).query)) {
+    throw new PgError(SqlState.FeatureNotSupported, 'cannot use subquery in DEFAULT expression', pos !== undefined ? { position: pos + 1 } : {});
+  }
+  if (k === 'column') throw new PgError(SqlState.FeatureNotSupported, 'cannot use column reference in DEFAULT expression', pos !== undefined ? { position: pos + 1 } : {});
+  if (k === 'query') return;
+  for (const v of Object.values(e as Record<string, unknown>)) if (v !== null && typeof v === 'object') checkDefaultExpr(v);
 }

@@ -4,6 +4,8 @@
  * a closure over the input row.
  */
 import { PgError, SqlState } from '@strata/common';
+import { negateInterval } from '../types/datetime.js';
+import type { Interval } from '../types/datetime.js';
 import type { BulkValues, Expr, SelectStmt, TypeName } from '../parser/ast.js';
 import { Decimal } from '../types/numeric.js';
 import { parseInterval } from '../types/datetime.js';
@@ -764,7 +766,7 @@ export class Binder {
       else if (t.kind === 'int8') g = (v) => { if (v === -9223372036854775808n) throw new PgError(SqlState.NumericValueOutOfRange, 'bigint out of range'); return -(v as bigint); };
       else if (t.kind === 'numeric') g = (v) => (v as Decimal).neg();
       else if (t.kind === 'float4' || t.kind === 'float8') g = (v) => -(v as number);
-      else if (t.kind === 'interval') g = (v) => { const iv = v as { months: number; days: number; micros: number }; return { months: -iv.months, days: -iv.days, micros: -iv.micros }; };
+      else if (t.kind === 'interval') g = (v) => negateInterval(v as Interval);
       else throw new PgError(SqlState.UndefinedFunction, `operator does not exist: - ${formatType(t)}`, { position: pos + 1 });
     } else if (op === '~') {
       if (t.kind === 'int8') g = (v) => ~(v as bigint);

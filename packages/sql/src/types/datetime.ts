@@ -7,6 +7,7 @@
  *   interval    { months, days, micros }
  */
 import { PgError, SqlState } from '@strata/common';
+import { SqlStateX } from '../sqlstate.js';
 
 export interface Interval {
   months: number;
@@ -339,6 +340,7 @@ export function intervalFrom(amount: number, unit: string): Interval {
     case 'millennia': {
       const mult = u === 'years' ? 12 : u === 'decades' ? 120 : u === 'centuries' ? 1200 : 12000;
       iv.months = Math.round(amount * mult);
+      checkedInterval(iv);
       break;
     }
     default:
@@ -347,12 +349,25 @@ export function intervalFrom(amount: number, unit: string): Interval {
   return iv;
 }
 
+const int32Max = 2147483647;
+const int32Min = -2147483648;
+/** int64 bounds of the microseconds field (as doubles: the nearest representable values). */
+const int64MaxAsDouble = 2 ** 63;
+
+/** PostgreSQL's interval fields are int32 months, int32 days and int64 microseconds: beyond them is 22008. */
+export function checkedInterval(iv: Interval): Interval {
+  if (iv.months > int32Max || iv.months < int32Min || iv.days > int32Max || iv.days < int32Min || !(Math.abs(iv.micros) < int64MaxAsDouble)) {
+    throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range');
+  }
+  return iv;
+}
+
 export function addIntervals(a: Interval, b: Interval): Interval {
-  return { months: a.months + b.months, days: a.days + b.days, micros: a.micros + b.micros };
+  return checkedInterval({ months: a.months + b.months, days: a.days + b.days, micros: a.micros + b.micros });
 }
 
 export function negateInterval(a: Interval): Interval {
-  return { months: -a.months, days: -a.days, micros: -a.micros };
+  return checkedInterval({ months: -a.months, days: -a.days, micros: -a.micros });
 }
 
 export function parseInterval(s: string): Interval {
@@ -390,6 +405,10 @@ export function parseInterval(s: string): Interval {
       const unit = tokens[i + 1];
       if (unit && /^[a-z]+$/.test(unit)) {
         if (!unitMap[unit]) throw bad();
+        // A field beyond int32 is 22015, as DecodeInterval's strtoint reports it.
+        if (Math.abs(n) > int32Max + (n < 0 ? 1 : 0) && !['us', 'ms', 'seconds'].includes((unitMap[unit] as [string, number])[0])) {
+          throw new PgError(SqlStateX.IntervalFieldOverflow, `interval field value out of range: "${s}"`);
+        }
         iv = addIntervals(iv, intervalFrom(n, unit));
         i++;
       } else {
@@ -399,7 +418,7 @@ export function parseInterval(s: string): Interval {
     }
     throw bad();
   }
-  return ago ? negateInterval(iv) : iv;
+  return checkedInterval(ago ? negateInterval(iv) : iv);
 }
 
 /** PostgreSQL's default IntervalStyle (postgres): "1 year 2 mons 3 days 04:05:06.5". */

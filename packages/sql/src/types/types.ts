@@ -673,34 +673,172 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
   }
 }
 
+/**
+ * A one-dimensional array literal, checked as PostgreSQL's array_in checks it: optional
+ * dimensions ("[1:3]="), quoted elements with backslash escapes, unquoted elements trimmed (NULL
+ * is null), nothing after the closing brace. Multi-dimensional arrays and lower bounds other than
+ * 1 cannot be held here and are refused (0A000) rather than flattened.
+ */
 function parseArrayText(s: string, elem: SqlType, ctx: ValueContext): Value[] {
-  const x = s.trim();
-  if (!x.startsWith('{') || !x.endsWith('}')) throw new PgError(SqlState.InvalidTextRepresentation, `malformed array literal: "${s}"`);
-  const body = x.slice(1, -1);
-  const out: Value[] = [];
-  if (body.trim() === '') return out;
+  const malformed = (detail: string) => new PgError(SqlState.InvalidTextRepresentation, `malformed array literal: "${s}"`, { detail });
   let i = 0;
-  while (i <= body.length) {
-    let item = '';
-    let quoted = false;
-    while (i < body.length && body[i] === ' ') i++;
-    if (body[i] === '"') {
-      quoted = true;
-      i++;
-      while (i < body.length && body[i] !== '"') {
-        if (body[i] === '\\') i++;
-        item += body[i++];
-      }
-      i++;
-    } else {
-      while (i < body.length && body[i] !== ',') item += body[i++];
-      item = item.trim();
+  const n = s.length;
+  const isWs = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+  while (isWs(s[i])) i++;
+  let dims: [number, number][] | null = null;
+  if (s[i] === '[') {
+    dims = [];
+    while (s[i] === '[') {
+      const m = /^\[\s*([+-]?\d+)\s*(?::\s*([+-]?\d+)\s*)?\]/.exec(s.slice(i));
+      if (!m) throw malformed('Missing array dimension value.');
+      const lo = m[2] !== undefined ? Number(m[1]) : 1;
+      const hi = Number(m[2] ?? m[1]);
+      if (hi < lo - 1) throw new PgError(SqlState.InvalidParameterValue, 'upper bound cannot be less than lower bound');
+      dims.push([lo, hi]);
+      i += m[0].length;
     }
-    out.push(!quoted && /^null$/i.test(item) ? null : parseValue(item, elem, ctx));
-    while (i < body.length && body[i] !== ',') i++;
+    while (isWs(s[i])) i++;
+    if (s[i] !== '=') throw malformed('Missing "=" after array dimensions.');
     i++;
+    while (isWs(s[i])) i++;
+  }
+  if (s[i] !== '{') throw malformed(dims ? 'Array contents must start with "{".' : 'Array value must start with "{" or dimension information.');
+  i++;
+  const out: Value[] = [];
+  let nested = false;
+  while (isWs(s[i])) i++;
+  if (s[i] === '}') i++;
+  else {
+    for (;;) {
+      while (isWs(s[i])) i++;
+      if (s[i] === '{') {
+        nested = true;
+        break;
+      }
+      let item = '';
+      let quoted = false;
+      let sawAny = false;
+      if (s[i] === '"') {
+        quoted = true;
+        i++;
+        for (;;) {
+          if (i >= n) throw malformed('Unexpected end of input.');
+          const c = s[i] as string;
+          if (c === '\\') {
+            if (i + 1 >= n) throw malformed('Unexpected end of input.');
+            item += s[i + 1];
+            i += 2;
+            continue;
+          }
+          if (c === '"') {
+            i++;
+            break;
+          }
+          item += c;
+          i++;
+        }
+        while (isWs(s[i])) i++;
+      } else {
+        // Unquoted: up to the delimiter or brace; backslash escapes a character; outer whitespace trimmed.
+        let trailingWs = 0;
+        for (;;) {
+          if (i >= n) throw malformed('Unexpected end of input.');
+          const c = s[i] as string;
+          if (c === ',' || c === '}') break;
+          if (c === '{' || c === '"') throw malformed('Unexpected array element.');
+          if (c === '\\') {
+            if (i + 1 >= n) throw malformed('Unexpected end of input.');
+            item += s[i + 1];
+            i += 2;
+            trailingWs = 0;
+            sawAny = true;
+            quoted = true;
+            continue;
+          }
+          item += c;
+          trailingWs = isWs(c) ? trailingWs + 1 : 0;
+          sawAny = true;
+          i++;
+        }
+        if (trailingWs > 0) item = item.slice(0, item.length - trailingWs);
+        if (!sawAny || item === '') throw malformed('Unexpected "' + (s[i] ?? '') + '" character.');
+      }
+      out.push(!quoted && /^null$/i.test(item) ? null : parseValue(item, elem, ctx));
+      if (s[i] === ',') {
+        i++;
+        continue;
+      }
+      if (s[i] === '}') {
+        i++;
+        break;
+      }
+      throw malformed(i >= n ? 'Unexpected end of input.' : 'Unexpected array element.');
+    }
+  }
+  if (nested) {
+    if (!wellFormedNested(s)) throw malformed('Unexpected array element.');
+    throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { detail: `In "${s.slice(0, 60)}".` });
+  }
+  while (isWs(s[i])) i++;
+  if (i < n) throw malformed('Junk after closing right brace.');
+  if (dims) {
+    if (dims.length > 1) throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported');
+    const [lo, hi] = dims[0] as [number, number];
+    if (hi - lo + 1 !== out.length) throw malformed('Specified array dimensions do not match array contents.');
+    if (lo !== 1 && out.length > 0) throw new PgError(SqlState.FeatureNotSupported, 'array lower bounds other than 1 are not supported');
   }
   return out;
+}
+
+/** Whether a nested array literal is rectangular (same depth everywhere, equal lengths per level). */
+function wellFormedNested(s: string): boolean {
+  const body = s.slice(s.indexOf('{'));
+  let i = 0;
+  const lens = new Map<number, number>();
+  let leafDepth = -1;
+  const level = (depth: number): boolean => {
+    i++; // '{'
+    let count = 0;
+    let kind: 'arr' | 'val' | null = null;
+    for (;;) {
+      while (/\s/.test(body[i] ?? '')) i++;
+      if (body[i] === '}' && count === 0) {
+        i++;
+        break;
+      }
+      if (body[i] === '{') {
+        if (kind === 'val') return false;
+        kind = 'arr';
+        if (!level(depth + 1)) return false;
+      } else {
+        if (kind === 'arr') return false;
+        kind = 'val';
+        if (leafDepth >= 0 && leafDepth !== depth) return false;
+        leafDepth = depth;
+        if (body[i] === '"') {
+          i++;
+          while (i < body.length && body[i] !== '"') i += body[i] === '\\' ? 2 : 1;
+          i++;
+        } else while (i < body.length && body[i] !== ',' && body[i] !== '}') i += body[i] === '\\' ? 2 : 1;
+      }
+      count++;
+      while (/\s/.test(body[i] ?? '')) i++;
+      if (body[i] === ',') {
+        i++;
+        continue;
+      }
+      if (body[i] === '}') {
+        i++;
+        break;
+      }
+      return false;
+    }
+    const prev = lens.get(depth);
+    if (prev !== undefined && prev !== count) return false;
+    lens.set(depth, count);
+    return true;
+  };
+  return level(0);
 }
 
 /** varchar(n)/char(n): explicit casts truncate, assignments error (SQL standard, as PostgreSQL). */
