@@ -242,7 +242,9 @@ export class Session {
 
   vctx(): ValueContext {
     const tz = this.settings.get('timezone') ?? 'UTC';
-    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1) };
+    const order = /ymd/i.test(this.settings.get('datestyle') ?? '') ? 'YMD' : /dmy/i.test(this.settings.get('datestyle') ?? '') ? 'DMY' : 'MDY';
+    const byteaOutput = this.settings.get('bytea_output') === 'escape' ? 'escape' : 'hex';
+    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1), dateOrder: order, byteaOutput };
   }
 
   // ---- name resolution -------------------------------------------------------------------------
@@ -2088,8 +2090,25 @@ export class Session {
         return;
       }
       case 'datestyle': {
-        if (!/iso/i.test(value) && !/^\s*(mdy|dmy|ymd)\s*$/i.test(value)) throw new PgError(SqlState.FeatureNotSupported, `DateStyle "${value}" is not supported: only ISO output is`);
-        this.setSetting('datestyle', 'ISO, MDY');
+        // Output style (only ISO is written) and field order (MDY, DMY, YMD: how input is read); a part not given keeps its value.
+        let [style, order] = (this.settings.get('datestyle') ?? 'ISO, MDY').split(',').map((x) => x.trim()) as [string, string];
+        for (const tok of value.split(/[\s,]+/).filter((x) => x !== '')) {
+          const k = tok.toLowerCase();
+          if (k === 'iso') style = 'ISO';
+          else if (k === 'sql' || k === 'postgres' || k === 'german') throw new PgError(SqlState.FeatureNotSupported, `DateStyle "${value}" is not supported: only ISO output is`);
+          else if (k === 'ymd') order = 'YMD';
+          else if (k === 'dmy' || k === 'euro' || k === 'european') order = 'DMY';
+          else if (k === 'mdy' || k === 'us' || k === 'noneuro' || k === 'noneuropean') order = 'MDY';
+          else if (k === 'default') [style, order] = ['ISO', 'MDY'];
+          else throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "DateStyle": "${value}"`, { detail: `Unrecognized key word: "${tok}".` });
+        }
+        this.setSetting('datestyle', `${style}, ${order}`);
+        return;
+      }
+      case 'bytea_output': {
+        const v = value.trim().toLowerCase();
+        if (v !== 'hex' && v !== 'escape') throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "bytea_output": "${value}"`, { hint: 'Available values: escape, hex.' });
+        this.setSetting('bytea_output', v);
         return;
       }
       case 'extra_float_digits':

@@ -8,6 +8,8 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { SqlStateX } from '../sqlstate.js';
+import { date2j, decodeDateTime, decodeTimeOnly } from './datetime_parse.js';
+import type { DateOrder, DecodeContext, DecodedDateTime, ZoneResolver } from './datetime_parse.js';
 
 export interface Interval {
   months: number;
@@ -22,9 +24,6 @@ export const usPerDay = 24 * usPerHour;
 
 const pad = (n: number, w = 2) => String(Math.trunc(Math.abs(n))).padStart(w, '0');
 
-function badDatetime(type: string, s: string): PgError {
-  return new PgError(SqlState.InvalidDatetimeFormat, `invalid input syntax for type ${type}: "${s}"`);
-}
 
 // ---- civil date arithmetic (proleptic Gregorian) ----
 
@@ -104,119 +103,90 @@ export function validateTimeZone(zone: string): string {
   return zone;
 }
 
-// ---- parsing ----
-
-const monthNames = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-
-interface ParsedDateTime {
-  days: number;
-  micros: number; // time of day
-  offsetSec: number | null; // explicit zone in input
-  special?: 'infinity' | '-infinity';
-}
-
-function parseDateTime(s: string, type: string, tz: string, nowMicros: () => number): ParsedDateTime {
-  const t = s.trim().toLowerCase();
-  if (t === 'epoch') return { days: 0, micros: 0, offsetSec: 0 };
-  if (t === 'now') {
-    const n = nowMicros();
-    return { days: Math.floor(n / usPerDay), micros: n - Math.floor(n / usPerDay) * usPerDay, offsetSec: 0 };
-  }
-  if (t === 'today' || t === 'tomorrow' || t === 'yesterday') {
-    const n = nowMicros() + zoneOffsetSeconds(tz, nowMicros()) * usPerSec;
-    const d = Math.floor(n / usPerDay) + (t === 'tomorrow' ? 1 : t === 'yesterday' ? -1 : 0);
-    return { days: d, micros: 0, offsetSec: null };
-  }
-  if (t === 'infinity' || t === '+infinity') return { days: 0, micros: 0, offsetSec: 0, special: 'infinity' };
-  if (t === '-infinity') return { days: 0, micros: 0, offsetSec: 0, special: '-infinity' };
-  // YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][ ]?[zone] | YYYY-MM-DD | Mon DD YYYY …
-  const m = /^(\d{1,4})-(\d{1,2})-(\d{1,2})(?:(?:\s+|t)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(z|utc|gmt|[+-]\d{1,2}(?::?\d{2})?(?::?\d{2})?|[a-z_]+\/[a-z_]+(?:\/[a-z_]+)?)?(\s+bc)?$/i.exec(s.trim());
-  let y: number;
-  let mo: number;
-  let d: number;
-  let hh = 0;
-  let mi = 0;
-  let ss = 0;
-  let frac = 0;
-  let zone: string | undefined;
-  if (m) {
-    y = Number(m[1]);
-    mo = Number(m[2]);
-    d = Number(m[3]);
-    hh = Number(m[4] ?? 0);
-    mi = Number(m[5] ?? 0);
-    ss = Number(m[6] ?? 0);
-    if (m[7]) frac = Math.round(Number('0.' + m[7]) * usPerSec);
-    zone = m[8];
-    if (m[9]) y = 1 - y;
-  } else {
-    // "Jan 1 2016", "1/8/1999" (MDY), "19990108"
-    const m2 = /^([a-z]{3})[a-z]*\s+(\d{1,2}),?\s+(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/i.exec(s.trim());
-    const m3 = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s.trim());
-    const m4 = /^(\d{4})(\d{2})(\d{2})$/.exec(s.trim());
-    if (m2 && monthNames.includes((m2[1] as string).toLowerCase())) {
-      mo = monthNames.indexOf((m2[1] as string).toLowerCase()) + 1;
-      d = Number(m2[2]);
-      y = Number(m2[3]);
-      hh = Number(m2[4] ?? 0);
-      mi = Number(m2[5] ?? 0);
-      ss = Number(m2[6] ?? 0);
-    } else if (m3) {
-      mo = Number(m3[1]);
-      d = Number(m3[2]);
-      y = Number(m3[3]);
-    } else if (m4) {
-      y = Number(m4[1]);
-      mo = Number(m4[2]);
-      d = Number(m4[3]);
-    } else {
-      throw badDatetime(type, s);
-    }
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) {
-    throw new PgError(SqlState.DatetimeFieldOverflow, `date/time field value out of range: "${s}"`);
-  }
-  if (hh > 24 || mi > 59 || ss > 60 || (hh === 24 && (mi > 0 || ss > 0 || frac > 0))) {
-    throw new PgError(SqlState.DatetimeFieldOverflow, `date/time field value out of range: "${s}"`);
-  }
-  let offsetSec: number | null = null;
-  if (zone) {
-    const fixed = parseFixedOffset(zone);
-    offsetSec = fixed ?? zoneOffsetSeconds(zone, (daysFromCivil(y, mo, d) * usPerDay) as number);
-  }
-  return { days: daysFromCivil(y, mo, d), micros: ((hh * 60 + mi) * 60 + ss) * usPerSec + frac, offsetSec };
-}
+// ---- parsing (types/datetime_parse.ts ports PostgreSQL's decoder) ----
 
 export const timestampInfinity = Number.MAX_SAFE_INTEGER;
 export const timestampNegInfinity = Number.MIN_SAFE_INTEGER;
 
-export function parseDate(s: string, tz: string, now: () => number): number {
-  const p = parseDateTime(s, 'date', tz, now);
-  if (p.special) return p.special === 'infinity' ? timestampInfinity : timestampNegInfinity;
-  return p.days;
+/** IANA zones for the decoder: offsets at a local wall-clock time, and whether a name is known. */
+const zones: ZoneResolver = {
+  offsetAtLocal(zone: string, local: number): number {
+    const fixed = parseFixedOffset(zone);
+    if (fixed !== null) return fixed;
+    // The UTC instant whose local time is `local`, found in two steps (DST gaps take the earlier offset).
+    const o1 = zoneOffsetSeconds(zone, local);
+    const o2 = zoneOffsetSeconds(zone, local - o1 * usPerSec);
+    return o2;
+  },
+  known(zone: string): boolean {
+    try {
+      zoneOffsetSeconds(zone, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+/** Date range: 4713-11-24 BC (Julian day 0) … 5874897-12-31 AD, as PostgreSQL. */
+const dateMinJulian = 0;
+const dateEndJulian = 2147483494;
+/** Timestamp range: Julian day 0 … 294276-12-31 AD. */
+const timestampEndJulian = 109203528;
+const unixEpochJulian = 2440588;
+
+function decodeCtx(tz: string, now: () => number, order: DateOrder): DecodeContext {
+  return { dateOrder: order, timeZone: tz, now, zones };
 }
 
-export function parseTimestamp(s: string, tz: string, now: () => number): number {
-  const p = parseDateTime(s, 'timestamp without time zone', tz, now);
-  if (p.special) return p.special === 'infinity' ? timestampInfinity : timestampNegInfinity;
-  return p.days * usPerDay + p.micros;
+function validJulianYmd(y: number, m: number): boolean {
+  return (y > -4713 || (y === -4713 && m >= 11)) && (y < 5874898 || (y === 5874898 && m < 6));
 }
 
-export function parseTimestamptz(s: string, tz: string, now: () => number): number {
-  const p = parseDateTime(s, 'timestamp with time zone', tz, now);
-  if (p.special) return p.special === 'infinity' ? timestampInfinity : timestampNegInfinity;
-  const local = p.days * usPerDay + p.micros;
-  if (p.offsetSec !== null) return local - p.offsetSec * usPerSec;
-  // Local time in the session zone: find the UTC instant whose local time is `local`.
-  let guess = local - zoneOffsetSeconds(tz, local) * usPerSec;
-  guess = local - zoneOffsetSeconds(tz, guess) * usPerSec;
-  return guess;
+export function parseDate(s: string, tz: string, now: () => number, order: DateOrder = 'MDY'): number {
+  const d = decodeDateTime(s, 'date', decodeCtx(tz, now, order));
+  if (d.kind === 'epoch') return 0;
+  if (d.kind === 'late') return timestampInfinity;
+  if (d.kind === 'early') return timestampNegInfinity;
+  if (!validJulianYmd(d.year, d.mon)) throw new PgError(SqlState.DatetimeFieldOverflow, `date out of range: "${s}"`);
+  const j = date2j(d.year, d.mon, d.mday);
+  if (j < dateMinJulian || j >= dateEndJulian) throw new PgError(SqlState.DatetimeFieldOverflow, `date out of range: "${s}"`);
+  return j - unixEpochJulian;
 }
 
-export function parseTime(s: string): number {
-  const m = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/.exec(s.trim());
-  if (!m) throw badDatetime('time without time zone', s);
-  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * usPerSec + (m[4] ? Math.round(Number('0.' + m[4]) * usPerSec) : 0);
+/** tm2timestamp: local date and time to microseconds, range-checked (22008). */
+function tmToMicros(d: DecodedDateTime, s: string): number {
+  if (!validJulianYmd(d.year, d.mon)) throw new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${s}"`);
+  const j = date2j(d.year, d.mon, d.mday);
+  const us = ((j - unixEpochJulian) * 86400 + d.hour * 3600 + d.min * 60 + d.sec) * usPerSec + d.fsec;
+  return us;
+}
+
+function checkTimestampRange(us: number, s: string): number {
+  const j = Math.floor(us / usPerDay) + unixEpochJulian;
+  if (j < dateMinJulian || j >= timestampEndJulian) throw new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${s}"`);
+  return us;
+}
+
+export function parseTimestamp(s: string, tz: string, now: () => number, order: DateOrder = 'MDY'): number {
+  const d = decodeDateTime(s, 'timestamp', decodeCtx(tz, now, order));
+  if (d.kind === 'epoch') return 0;
+  if (d.kind === 'late') return timestampInfinity;
+  if (d.kind === 'early') return timestampNegInfinity;
+  // A zone in timestamp-without-time-zone input is read and ignored, as PostgreSQL does.
+  return checkTimestampRange(tmToMicros(d, s), s);
+}
+
+export function parseTimestamptz(s: string, tz: string, now: () => number, order: DateOrder = 'MDY'): number {
+  const d = decodeDateTime(s, 'timestamp with time zone', decodeCtx(tz, now, order));
+  if (d.kind === 'epoch') return 0;
+  if (d.kind === 'late') return timestampInfinity;
+  if (d.kind === 'early') return timestampNegInfinity;
+  return checkTimestampRange(tmToMicros(d, s) - d.offset * usPerSec, s);
+}
+
+export function parseTime(s: string, tz = 'UTC', now: () => number = () => Date.now() * 1000, order: DateOrder = 'MDY'): number {
+  return decodeTimeOnly(s, decodeCtx(tz, now, order));
 }
 
 // ---- formatting ----

@@ -376,6 +376,10 @@ export interface ValueContext {
   /** Statement timestamp in microseconds since the epoch, for now()/'now'. */
   now: () => number;
   extraFloatDigits: number;
+  /** DateStyle's field order for ambiguous numeric dates (default MDY). */
+  dateOrder?: 'MDY' | 'DMY' | 'YMD';
+  /** bytea_output (default hex). */
+  byteaOutput?: 'hex' | 'escape';
 }
 
 // ---- text output ----
@@ -443,7 +447,7 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     case 'numeric':
       return (v as Decimal).toString();
     case 'bytea':
-      return '\\x' + (v as Buffer).toString('hex');
+      return ctx.byteaOutput === 'escape' ? byteaEscape(v as Buffer) : '\\x' + (v as Buffer).toString('hex');
     case 'date':
       return formatDate(v as number);
     case 'time':
@@ -477,6 +481,17 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     default:
       return String(v);
   }
+}
+
+/** bytea_output = escape: printable ASCII as is, a backslash doubled, other bytes as \\ooo (byteaout). */
+function byteaEscape(b: Buffer): string {
+  let out = '';
+  for (const c of b) {
+    if (c === 0x5c) out += '\\\\';
+    else if (c < 0x20 || c > 0x7e) out += '\\' + c.toString(8).padStart(3, '0');
+    else out += String.fromCharCode(c);
+  }
+  return out;
 }
 
 /** Text forms of large arrays computed ahead in slices (formatArraySliced), for formatValue. */
@@ -650,13 +665,13 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
     case 'bytea':
       return parseBytea(s);
     case 'date':
-      return parseDate(s, ctx.timeZone, ctx.now);
+      return parseDate(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'time':
-      return parseTime(s);
+      return parseTime(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'timestamp':
-      return parseTimestamp(s, ctx.timeZone, ctx.now);
+      return parseTimestamp(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'timestamptz':
-      return parseTimestamptz(s, ctx.timeZone, ctx.now);
+      return parseTimestamptz(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'interval':
       return parseInterval(s);
     case 'uuid':
