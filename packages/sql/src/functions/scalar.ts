@@ -31,11 +31,11 @@ import { ANY, def } from './registry.js';
 export { functionNames, lookupFunction } from './registry.js';
 export type { Args, Fn, Overload } from './registry.js';
 import { floatPower } from './math.js';
+import { numberToChar } from './to_char_number.js';
 import './json_build.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
 
-const num = (v: Value) => (typeof v === 'bigint' ? Number(v) : v instanceof Decimal ? v.toNumber() : (v as number));
 const str = (v: Value) => v as string;
 
 // ---- arithmetic ----------------------------------------------------------------------------
@@ -424,9 +424,12 @@ export function extractField(field: string, v: Value, t: SqlType, tz: string): D
   }
   const p = localParts(us, zone);
   const days = daysFromCivil(p.y, p.m, p.d);
+  // Proleptic years (0 = 1 BC) to AD/BC numbering, with C's truncating division (timestamp_part).
+  const y = p.y;
+  const tdiv = (a: number, b: number) => Math.trunc(a / b);
   switch (f) {
     case 'year':
-      return Decimal.fromInt(p.y);
+      return Decimal.fromInt(y > 0 ? y : y - 1);
     case 'month':
       return Decimal.fromInt(p.m);
     case 'day':
@@ -457,11 +460,14 @@ export function extractField(field: string, v: Value, t: SqlType, tz: string): D
       return Decimal.fromInt(Math.floor((thursday - daysFromCivil(ty, 1, 1)) / 7) + 1);
     }
     case 'decade':
-      return Decimal.fromInt(Math.floor(p.y / 10));
+      return Decimal.fromInt(y >= 0 ? tdiv(y, 10) : -tdiv(8 - (y - 1), 10));
     case 'century':
-      return Decimal.fromInt(Math.ceil(p.y / 100));
+      return Decimal.fromInt(y > 0 ? tdiv(y + 99, 100) : -tdiv(99 - (y - 1), 100));
     case 'millennium':
-      return Decimal.fromInt(Math.ceil(p.y / 1000));
+      return Decimal.fromInt(y > 0 ? tdiv(y + 999, 1000) : -tdiv(999 - (y - 1), 1000));
+    case 'julian':
+      if (t.kind !== 'date') throw new PgError(SqlState.FeatureNotSupported, `unit "julian" is not supported for type ${formatType(t)}`);
+      return Decimal.fromInt(days + 2440588);
     case 'timezone':
       return Decimal.fromInt(p.off);
     default:
@@ -536,15 +542,11 @@ export function toChar(v: Value, t: SqlType, fmt: string, tz: string): string {
     return out;
   }
   if (t.kind === 'interval') return formatValue(v, t, { timeZone: tz, now: () => 0, extraFloatDigits: 1 }) as string;
-  // numbers: 9/0 digit patterns with optional decimal point
-  const n = num(v);
-  const m = /^(FM)?([9,0]*)(\.([90]+))?$/.exec(fmt.trim());
-  if (!m) return String(n);
-  const decimals = m[4]?.length ?? 0;
-  const s = Math.abs(n).toFixed(decimals);
-  const width = (m[2] as string).replace(/,/g, '').length + (decimals ? decimals + 1 : 0);
-  const body = (n < 0 ? '-' : '') + s;
-  return m[1] ? body : body.padStart(width + 1);
+  // numbers: formatting.c's number patterns (to_char_number.ts)
+  if (t.kind === 'float4' || t.kind === 'float8') return numberToChar({ kind: 'float', v: v as number, float4: t.kind === 'float4' }, fmt);
+  if (t.kind === 'numeric') return numberToChar({ kind: 'decimal', v: v as Decimal }, fmt);
+  if (t.kind === 'int2' || t.kind === 'int4' || t.kind === 'int8') return numberToChar({ kind: 'decimal', v: Decimal.fromInt(v as number | bigint) }, fmt);
+  throw new PgError(SqlState.UndefinedFunction, `function to_char(${formatType(t)}, text) does not exist`);
 }
 
 // ---- registrations ---------------------------------------------------------------------------
@@ -791,6 +793,9 @@ def('to_char',
   { args: [T.interval, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.interval, str(f), ctx.vctx.timeZone) },
   { args: [numT, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.numeric, str(f), ctx.vctx.timeZone) },
   { args: [f8, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.float8, str(f), ctx.vctx.timeZone) },
+  { args: [T.float4, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.float4, str(f), ctx.vctx.timeZone) },
+  { args: [i4, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.int4, str(f), ctx.vctx.timeZone) },
+  { args: [i8, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.int8, str(f), ctx.vctx.timeZone) },
 );
 def('to_timestamp', { args: [f8], result: T.timestamptz, fn: ([s]) => Math.round((s as number) * usPerSec) });
 def('make_date', { args: [i4, i4, i4], result: T.date, fn: ([y, m, d]) => daysFromCivil(y as number, m as number, d as number) });
