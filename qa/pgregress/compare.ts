@@ -9,6 +9,7 @@
  *   names    only column names differ
  *   error    Strata refused what PostgreSQL answered (a missing feature, or a bug)
  *   garbage  Strata accepted what PostgreSQL refused
+ *   plan     EXPLAIN output differs (plans are not PostgreSQL's; not an answer to compare)
  *   code     both refused, with different SQLSTATEs
  * A `wrong` whose statement names a table that an earlier statement left different on the two
  * servers (a write one side refused, or garbage one side stored) is counted as `tainted` instead:
@@ -17,19 +18,8 @@
 import type { Outcome, ResultSet } from './client.js';
 import { stripComments } from './script.js';
 
-export type Category =
-  'match' | 'wrong' | 'tainted' | 'order' | 'type' | 'names' | 'error' | 'garbage' | 'code';
-export const categories: Category[] = [
-  'match',
-  'wrong',
-  'tainted',
-  'order',
-  'type',
-  'names',
-  'error',
-  'garbage',
-  'code',
-];
+export type Category = 'match' | 'wrong' | 'tainted' | 'order' | 'type' | 'names' | 'plan' | 'error' | 'garbage' | 'code';
+export const categories: Category[] = ['match', 'wrong', 'tainted', 'order', 'type', 'names', 'plan', 'error', 'garbage', 'code'];
 
 function rowKey(r: (string | null)[]): string {
   return r.map((v) => (v === null ? '\u0000N' : v)).join('\u0001');
@@ -66,6 +56,7 @@ export function classify(sql: string, pg: Outcome, st: Outcome): Category {
   if (!pg.ok && !st.ok) return pg.code === st.code ? 'match' : 'code';
   if (!pg.ok) return 'garbage';
   if (!st.ok) return 'error';
+  if (/^\s*explain\b/i.test(stripComments(sql))) return 'plan';
   if (pg.results.length !== st.results.length) return 'wrong';
   const ordered = hasTopOrderBy(sql);
   let worst: Category = 'match';

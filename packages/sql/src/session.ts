@@ -1517,7 +1517,7 @@ export class Session {
     switch (stmt.kind) {
       case 'empty':
       case 'comment':
-        return { rows: [], tag: stmt.kind === 'comment' ? 'COMMENT' : '' };
+        return { rows: [], tag: stmt.kind === 'comment' ? (stmt.tag ?? 'COMMENT') : '' };
       case 'begin':
         if (this.explicit) {
           sink.notice('there is already a transaction in progress');

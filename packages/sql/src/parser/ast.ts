@@ -219,7 +219,8 @@ export type Statement =
   | { kind: 'execute'; name: string; args: Expr[]; pos: number }
   | { kind: 'deallocate'; name: string | null; pos: number }
   | { kind: 'discard'; what: string; pos: number }
-  | { kind: 'comment'; pos: number }
+  /** COMMENT ON (ignored), VACUUM and ANALYZE (nothing to do): answered with `tag`. */
+  | { kind: 'comment'; tag?: string; pos: number }
   | { kind: 'empty'; pos: number };
 
 /** CREATE TS DATABASE options (KWDB). Durations in seconds. */

@@ -362,9 +362,11 @@ class Parser {
       this.expectKw('databases');
       return { kind: 'vacuumTs', pos };
     }
-    if (this.acceptKw('analyze') || this.acceptKw('vacuum')) {
+    if (this.isKw('analyze') || this.isKw('analyse') || this.isKw('vacuum')) {
+      // Statistics and space reclamation are the storage layer's own business: accepted, nothing to do.
+      const tag = this.next().value.toLowerCase() === 'vacuum' ? 'VACUUM' : 'ANALYZE';
       while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
-      return { kind: 'empty', pos };
+      return { kind: 'comment', tag, pos };
     }
     throw this.syntaxError();
   }
