@@ -42,18 +42,13 @@ export function nbase(d: Decimal): { weight: number; digits: number[] } {
   return { weight, digits: groups };
 }
 
+/** floor(sqrt(n)): Newton's iteration from a power of two above the root (it only decreases). */
 function isqrt(n: bigint): bigint {
   if (n < 2n) return n;
-  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
-  if (x === 0n) x = 1n;
+  let x = 1n << BigInt(Math.ceil(n.toString(2).length / 2));
   for (;;) {
     const y = (x + n / x) >> 1n;
-    if (y >= x) {
-      // Newton from above converges to floor(sqrt(n)); fix up a start below it.
-      while (x * x > n) x--;
-      while ((x + 1n) * (x + 1n) <= n) x++;
-      return x;
-    }
+    if (y >= x) return x;
     x = y;
   }
 }
