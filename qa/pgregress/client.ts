@@ -4,6 +4,7 @@
  * errors kept with their SQLSTATE, COPY FROM STDIN fed from memory and COPY TO STDOUT collected.
  * It talks to PostgreSQL and Strata the same way, so their answers can be compared byte for byte.
  */
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { parse, serialize } from 'pg-protocol';
@@ -12,13 +13,29 @@ import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 export interface ResultSet {
   columns: string[];
   types: number[];
+  /** The first rowsKeptMax rows (longer results are compared by count and digests). */
   rows: (string | null)[][];
+  count: number;
+  /** Digests of every row: in order, and order-independent (a sum of row hashes). */
+  orderedDigest: string;
+  unorderedDigest: bigint;
   tag: string;
 }
 
 export type Outcome =
   | { ok: true; results: ResultSet[]; copyOut: string }
   | { ok: false; code: string; message: string; results: ResultSet[] };
+
+/** Rows kept per result set: enough for every regression query's output; bounded so a runaway result cannot exhaust the runner. */
+export const rowsKeptMax = 20_000;
+/** Field bytes kept: longer values are replaced by their digest. */
+const fieldCharsMax = 100_000;
+
+function rowHash(r: (string | null)[]): { text: string; h: bigint } {
+  const text = r.map((v) => (v === null ? '\u0000N' : v)).join('\u0001');
+  const d = createHash('sha1').update(text).digest();
+  return { text, h: d.readBigUInt64BE(0) };
+}
 
 /** Statement time limit, seconds: long enough for the suite's largest statements on a loaded CI core, short enough that a hang does not stall the run. */
 export const statementTimeoutS = 20;
@@ -109,6 +126,7 @@ export class SimpleClient {
     this.socket.write(serialize.query(sql));
     const results: ResultSet[] = [];
     let cur: ResultSet | null = null;
+    let ordered: ReturnType<typeof createHash> | null = null;
     let err: { code: string; message: string } | null = null;
     let copyOut = '';
     let cancelled = false;
@@ -128,25 +146,33 @@ export class SimpleClient {
       switch (m.name) {
         case 'rowDescription': {
           const f = (m as unknown as { fields: { name: string; dataTypeID: number }[] }).fields;
-          cur = { columns: f.map((x) => x.name), types: f.map((x) => x.dataTypeID), rows: [], tag: '' };
+          cur = { columns: f.map((x) => x.name), types: f.map((x) => x.dataTypeID), rows: [], tag: '', count: 0, orderedDigest: '', unorderedDigest: 0n };
+          ordered = createHash('sha1');
           break;
         }
         case 'dataRow': {
           const fields = (m as unknown as { fields: (string | null)[] }).fields;
-          cur?.rows.push(fields.map((v) => (v === null ? null : String(v))));
+          if (!cur) break;
+          const row = fields.map((v) => (v === null ? null : v.length > fieldCharsMax ? `<${v.length} chars, sha1 ${createHash('sha1').update(v).digest('hex')}>` : String(v)));
+          const rh = rowHash(row);
+          ordered?.update(rh.text + '\n');
+          cur.unorderedDigest = (cur.unorderedDigest + rh.h) & 0xffffffffffffffffn;
+          cur.count++;
+          if (cur.rows.length < rowsKeptMax) cur.rows.push(row);
           break;
         }
         case 'commandComplete': {
           const tag = (m as unknown as { text: string }).text;
           if (cur) {
             cur.tag = tag;
+            cur.orderedDigest = ordered?.digest('hex') ?? '';
             results.push(cur);
             cur = null;
-          } else results.push({ columns: [], types: [], rows: [], tag });
+          } else results.push({ columns: [], types: [], rows: [], tag, count: 0, orderedDigest: '', unorderedDigest: 0n });
           break;
         }
         case 'emptyQuery':
-          results.push({ columns: [], types: [], rows: [], tag: '' });
+          results.push({ columns: [], types: [], rows: [], tag: '', count: 0, orderedDigest: '', unorderedDigest: 0n });
           break;
         case 'error': {
           const e = m as unknown as { code: string; message: string };
@@ -159,7 +185,7 @@ export class SimpleClient {
           this.socket.write(serialize.copyDone());
           break;
         case 'copyData':
-          copyOut += (m as unknown as { chunk: Buffer }).chunk.toString();
+          if (copyOut.length < 10_000_000) copyOut += (m as unknown as { chunk: Buffer }).chunk.toString();
           break;
         case 'readyForQuery':
           if (err) return { ok: false, code: err.code, message: err.message, results };

@@ -21,20 +21,9 @@ import { stripComments } from './script.js';
 export type Category = 'match' | 'wrong' | 'tainted' | 'order' | 'type' | 'names' | 'plan' | 'error' | 'garbage' | 'code';
 export const categories: Category[] = ['match', 'wrong', 'tainted', 'order', 'type', 'names', 'plan', 'error', 'garbage', 'code'];
 
-function rowKey(r: (string | null)[]): string {
-  return r.map((v) => (v === null ? '\u0000N' : v)).join('\u0001');
-}
-
 function sameRows(a: ResultSet, b: ResultSet, ordered: boolean): boolean {
-  if (a.rows.length !== b.rows.length) return false;
-  const ka = a.rows.map(rowKey);
-  const kb = b.rows.map(rowKey);
-  if (!ordered) {
-    ka.sort();
-    kb.sort();
-  }
-  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return false;
-  return true;
+  if (a.count !== b.count) return false;
+  return ordered ? a.orderedDigest === b.orderedDigest : a.unorderedDigest === b.unorderedDigest;
 }
 
 /** True when the statement's outermost query has an ORDER BY (so row order is part of the answer). */
@@ -120,7 +109,7 @@ export function render(o: Outcome, maxRows = 12): string {
     const lines = [`${r.columns.join(' | ')}  [${r.types.join(',')}]`];
     for (const row of r.rows.slice(0, maxRows))
       lines.push(row.map((v) => (v === null ? 'NULL' : v)).join(' | '));
-    if (r.rows.length > maxRows) lines.push(`… ${r.rows.length} rows`);
+    if (r.count > maxRows) lines.push(`… ${r.count} rows`);
     lines.push(`(${r.tag})`);
     parts.push(lines.join('\n    '));
   }
