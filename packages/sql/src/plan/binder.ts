@@ -245,6 +245,9 @@ export function containsWindow(e: unknown): boolean {
   return Object.values(o).some(containsWindow);
 }
 
+/** KWDB's group windows (plan/query.ts computes them for GROUP BY). */
+const groupWindowFunctions = new Set(['count_window', 'state_window', 'session_window', 'event_window', 'time_window']);
+
 export class Binder {
   /** Hooks tried first at every node (aggregate/window stages). */
   hooks: BindHook[] = [];
@@ -1015,6 +1018,10 @@ export class Binder {
     const rawName = e.name[e.name.length - 1] as string;
     const name = e.name.length > 1 && e.name[0] !== 'pg_catalog' && e.name[0] !== 'crdb_internal' && e.name[0] !== 'information_schema' ? rawName : rawName;
     if (e.over) throw new PgError(SqlState.WindowingError, `window function ${name} is not allowed here`, { position: e.pos + 1 });
+    if (groupWindowFunctions.has(name)) {
+      // KWDB: a group window is a GROUP BY item only (not in the select list, WHERE, HAVING or ORDER BY).
+      throw new PgError(SqlState.SyntaxError, `${name.toUpperCase()} is only allowed in GROUP BY`, { position: e.pos + 1 });
+    }
     if (aggregateNames.has(name) || windowOnlyNames.has(name)) {
       if (windowOnlyNames.has(name)) throw new PgError(SqlState.WindowingError, `window function ${name} requires an OVER clause`, { position: e.pos + 1 });
       throw new PgError(SqlState.GroupingError, `aggregate functions are not allowed in ${this.noAggClause ?? 'this context'}`, { position: e.pos + 1 });

@@ -92,12 +92,24 @@ export class QueryPlanner {
     return undefined;
   }
 
+  /** Query nesting while planning: 1 for the statement's own query, more inside subqueries, CTEs and set operations. */
+  private depth = 0;
+
   /** Plans a query; `outer` is the enclosing scope for correlated references. */
   planQuery(q: SelectStmt, outer: Scope | null): Operator {
-    return this.binder.withHooks([], () => this.planQueryInner(q, outer));
+    this.depth++;
+    try {
+      return this.binder.withHooks([], () => this.planQueryInner(q, outer));
+    } finally {
+      this.depth--;
+    }
   }
 
   private planQueryInner(q: SelectStmt, outer: Scope | null): Operator {
+    for (const o of q.orderBy) {
+      const w = findGroupWindow(o.expr);
+      if (w) throw new PgError(SqlState.SyntaxError, `${(groupWindowName(w) as string).toUpperCase()} is not allowed in ORDER BY`, { position: w.pos + 1 });
+    }
     const cteDefs: { id: number; name: string; plan: Operator; recursive: { base: Operator; step: Operator; all: boolean } | null }[] = [];
     const frame = new Map<string, CteRef>();
     this.ctes.push(frame);
@@ -648,6 +660,17 @@ export class QueryPlanner {
       // that appends each row's window id; the group key reads that column.
       const winIdx = groupAsts.findIndex((g) => groupWindowName(g) !== null);
       if (groupAsts.filter((g) => groupWindowName(g) !== null).length > 1) throw new PgError(SqlState.FeatureNotSupported, 'only one group window per GROUP BY');
+      if (winIdx >= 0) {
+        // KWDB's rules for group windows: the last GROUP BY item, after plain columns only, in a
+        // single-table query that is not nested, joined or part of a set operation (42601 there).
+        const w = groupAsts[winIdx] as Expr & { kind: 'func' };
+        const name = (groupWindowName(w) as string).toUpperCase();
+        const err = (why: string) => new PgError(SqlState.SyntaxError, `${name} ${why}`, { position: w.pos + 1 });
+        if (winIdx !== groupAsts.length - 1) throw err('must be the last item of GROUP BY');
+        if (groupAsts.some((g, i) => i !== winIdx && g.kind !== 'column')) throw err('can only follow plain columns in GROUP BY, not expressions');
+        if (this.depth > 1) throw err('is not allowed in a subquery, a CTE or a set operation');
+        if (s.from.length !== 1 || s.from[0]?.kind !== 'table') throw err('is only allowed in a query over a single table');
+      }
       const winCol = inScope.cols.length;
       const groupBound = b.withHooks([starHook], () =>
         groupAsts.map((g, i) =>
@@ -918,6 +941,10 @@ export class QueryPlanner {
       }
       case 'state_window': {
         const e = b.resolveUnknown(b.bind(w.args[0] as Expr, inScope));
+        // KWDB: the state is an integer, bool, char/varchar (or a CASE giving one), never a float.
+        if (!['int2', 'int4', 'int8', 'bool', 'bpchar', 'varchar', 'text', 'char', 'name'].includes(e.type.kind)) {
+          throw new PgError(SqlState.SyntaxError, `STATE_WINDOW does not support ${formatType(e.type)} states: use an integer, bool or character column or a CASE expression`, { position: w.pos + 1 });
+        }
         return { kind: 'state', ev: e.ev, type: e.type };
       }
       case 'session_window': {
@@ -1347,6 +1374,26 @@ function columnarAggPlan(scan: TsScan, groupAsts: Expr[], groupBound: BoundExpr[
 const slidingWindowsPerRowMax = 1000;
 
 const groupWindowNames = new Set(['count_window', 'state_window', 'session_window', 'event_window', 'time_window']);
+
+/** The first group window call inside an expression, if any. */
+function findGroupWindow(e: unknown): (Expr & { kind: 'func' }) | null {
+  if (e === null || typeof e !== 'object') return null;
+  if (Array.isArray(e)) {
+    for (const x of e) {
+      const f = findGroupWindow(x);
+      if (f) return f;
+    }
+    return null;
+  }
+  const x = e as Expr;
+  if (x.kind === 'func' && groupWindowName(x) !== null) return x;
+  if ((x as { kind: string }).kind === 'query') return null;
+  for (const v of Object.values(x)) {
+    const f = findGroupWindow(v);
+    if (f) return f;
+  }
+  return null;
+}
 
 function groupWindowName(e: Expr): string | null {
   if (e.kind !== 'func') return null;
