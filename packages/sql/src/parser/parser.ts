@@ -1316,7 +1316,15 @@ class Parser {
       const expr = this.expr();
       let desc = false;
       if (this.acceptKw('desc')) desc = true;
-      else this.acceptKw('asc');
+      else if (this.acceptKw('using')) {
+        // ORDER BY … USING < / > (the btree ordering operators of the built-in types).
+        const t = this.next();
+        if (t.type !== 'op' || (t.value !== '<' && t.value !== '>' && t.value !== '<=' && t.value !== '>=')) {
+          throw new PgError(SqlState.FeatureNotSupported, `ORDER BY USING ${t.value} is not supported: only < and > are`, { position: t.pos + 1 });
+        }
+        if (t.value === '<=' || t.value === '>=') throw new PgError(SqlState.WrongObjectType, `operator ${t.value} is not a valid ordering operator`, { position: t.pos + 1, hint: 'Ordering operators must be "<" or ">" members of btree operator families.' });
+        desc = t.value === '>';
+      } else this.acceptKw('asc');
       let nulls: 'first' | 'last' | null = null;
       if (this.acceptKw('nulls')) {
         if (this.acceptKw('first')) nulls = 'first';
