@@ -13,6 +13,7 @@ export const SqlStateX = {
   ArraySubscriptError: '2202E' as SqlState,
   InvalidArgumentForLogarithm: '2201E' as SqlState,
   InvalidArgumentForPowerFunction: '2201F' as SqlState,
+  InvalidArgumentForWidthBucket: '2201G' as SqlState,
   CharacterNotInRepertoire: '22021' as SqlState,
   UntranslatableCharacter: '22P05' as SqlState,
   InvalidDatetimeFormat: '22007' as SqlState,

@@ -66,10 +66,13 @@ function checkedFloat(r: number, x: number, zeroAt: number | null): number {
   return r;
 }
 
-/** round(numeric, s) and trunc(numeric, s): negative s rounds left of the point; the scale shown is max(s, 0). */
+/**
+ * round(numeric, s) and trunc(numeric, s): negative s rounds left of the point; the scale shown
+ * is max(s, 0); s is clamped to numeric's limits (-(32767 + 1) * 4 - 1 … 16383), as numeric_round.
+ */
 function roundNumeric(x: Decimal, s: number, truncate: boolean): Decimal {
   if (x.isNaN()) return x;
-  const scale = Math.max(-2000, Math.min(2000, s));
+  const scale = Math.max(-131073, Math.min(16383, s));
   if (scale >= 0) return truncate ? x.trunc(scale).rescale(scale) : x.rescale(scale);
   const r = truncate ? x.trunc(scale) : x.rescale(scale);
   return new Decimal(r.unscaled * 10n ** BigInt(-scale), 0);
@@ -160,3 +163,79 @@ def(
   { args: [numT], result: numT, fn: ([x]) => numericLog(Decimal.fromInt(10), x as Decimal) },
 );
 def('log', { args: [numT, numT], result: numT, fn: ([b, x]) => numericLog(b as Decimal, x as Decimal) });
+
+/** div(numeric, numeric): the quotient truncated towards zero, exactly. */
+def('div', {
+  args: [numT, numT],
+  result: numT,
+  fn: ([x0, y0]) => {
+    const x = x0 as Decimal;
+    const y = y0 as Decimal;
+    if (x.isNaN() || y.isNaN()) return Decimal.nan;
+    if (y.sign() === 0) throw new PgError(SqlState.DivisionByZero, 'division by zero');
+    const s = Math.max(x.scale, y.scale);
+    return new Decimal(x.rescale(s).unscaled / y.rescale(s).unscaled, 0);
+  },
+});
+
+function widthBucketErrors(count: number, loEqHi: boolean, nan: boolean): void {
+  if (count <= 0) throw new PgError(SqlStateX.InvalidArgumentForWidthBucket, 'count must be greater than zero');
+  if (nan) throw new PgError(SqlStateX.InvalidArgumentForWidthBucket, 'operand, lower bound, and upper bound cannot be NaN');
+  if (loEqHi) throw new PgError(SqlStateX.InvalidArgumentForWidthBucket, 'lower bound cannot equal upper bound');
+}
+
+/** width_bucket(operand, b1, b2, count): buckets from b1 towards b2 (either direction), 0 and count+1 outside. */
+def(
+  'width_bucket',
+  {
+    args: [f8, f8, f8, i4],
+    result: i4,
+    fn: ([v, lo, hi, n]) => {
+      const x = v as number;
+      const b1 = lo as number;
+      const b2 = hi as number;
+      const count = n as number;
+      widthBucketErrors(count, b1 === b2, Number.isNaN(x) || Number.isNaN(b1) || Number.isNaN(b2));
+      if (!Number.isFinite(b1) || !Number.isFinite(b2)) throw new PgError(SqlStateX.InvalidArgumentForWidthBucket, 'lower and upper bounds must be finite');
+      // width_bucket_float8: the quotient truncated, kept below count when it rounds to 1.0.
+      const inside = (num: number, den: number): number => {
+        let r = Math.trunc(count * (Number.isFinite(den) ? num / den : num / 2 / (den / 2)));
+        if (r >= count) r = count - 1;
+        return r + 1;
+      };
+      if (b1 < b2) {
+        if (x < b1) return 0;
+        if (x >= b2) return count + 1;
+        return inside(x - b1, b2 - b1);
+      }
+      if (x > b1) return 0;
+      if (x <= b2) return count + 1;
+      return inside(b1 - x, b1 - b2);
+    },
+  },
+  {
+    args: [numT, numT, numT, i4],
+    result: i4,
+    fn: ([v, lo, hi, n]) => {
+      const x = v as Decimal;
+      const b1 = lo as Decimal;
+      const b2 = hi as Decimal;
+      const count = n as number;
+      widthBucketErrors(count, b1.cmp(b2) === 0, x.isNaN() || b1.isNaN() || b2.isNaN());
+      const c = Decimal.fromInt(count);
+      const bucket = (num: Decimal, den: Decimal) => {
+        const a = num.mul(c);
+        const sc = Math.max(a.scale, den.scale);
+        return Number(a.rescale(sc).unscaled / den.rescale(sc).unscaled) + 1;
+      };
+      if (b1.cmp(b2) < 0) {
+        if (x.cmp(b1) < 0) return 0;
+        if (x.cmp(b2) >= 0) return count + 1;
+        return bucket(x.sub(b1), b2.sub(b1));
+      }
+      if (x.cmp(b1) > 0) return 0;
+      if (x.cmp(b2) <= 0) return count + 1;
+      return bucket(b1.sub(x), b1.sub(b2));
+    },
+  },
+);

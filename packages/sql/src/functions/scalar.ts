@@ -701,12 +701,10 @@ def('mod', { args: [i4, i4], result: i4, fn: ([x, y]) => arith('%', x, y, T.int4
 def('sign', { args: [f8], result: f8, fn: ([x]) => Math.sign(x as number) }, { args: [numT], result: numT, fn: ([x]) => Decimal.fromInt((x as Decimal).sign()) });
 def('pi', { args: [], result: f8, fn: () => Math.PI });
 def('random', { args: [], result: f8, volatile: true, fn: () => Math.random() });
-def('div', { args: [numT, numT], result: numT, fn: ([x, y]) => (x as Decimal).div(y as Decimal, 0 + 20).trunc(0) });
 for (const [n, f] of [['sin', Math.sin], ['cos', Math.cos], ['tan', Math.tan], ['asin', Math.asin], ['acos', Math.acos], ['atan', Math.atan]] as const) def(n, { args: [f8], result: f8, fn: ([x]) => f(x as number) });
 def('atan2', { args: [f8, f8], result: f8, fn: ([y, x]) => Math.atan2(y as number, x as number) });
 def('degrees', { args: [f8], result: f8, fn: ([x]) => ((x as number) * 180) / Math.PI });
 def('radians', { args: [f8], result: f8, fn: ([x]) => ((x as number) * Math.PI) / 180 });
-def('width_bucket', { args: [f8, f8, f8, i4], result: i4, fn: ([v, lo, hi, n]) => { const x = v as number; const l = lo as number; const h = hi as number; const k = n as number; if (x < l) return 0; if (x >= h) return k + 1; return Math.floor(((x - l) / (h - l)) * k) + 1; } });
 
 // conditional (NULL-aware; the binder handles coalesce/nullif/greatest/least specially)
 

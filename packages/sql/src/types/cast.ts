@@ -79,8 +79,11 @@ function toDecimal(v: Value, from: SqlType): Decimal {
     case 'int8':
       return Decimal.fromInt(v as bigint);
     case 'float4':
+      // float4_numeric: the value printed with FLT_DIG (6) significant digits, then read as numeric.
+      return Decimal.fromFloat(v as number, 6);
     case 'float8':
-      return Decimal.fromFloat(v as number);
+      // float8_numeric: DBL_DIG (15) significant digits.
+      return Decimal.fromFloat(v as number, 15);
     case 'numeric':
       return v as Decimal;
     default:

@@ -43,13 +43,30 @@ export class Decimal {
     return new Decimal(v, scale);
   }
 
-  /** From a JS number, as PostgreSQL's float8 → numeric cast (shortest round-trip digits). */
-  static fromFloat(f: number): Decimal {
+  /**
+   * From a JS number, as PostgreSQL's float → numeric casts: printed with `digits` significant
+   * digits ("%.*g", 15 for float8, 6 for float4), then read as numeric; without `digits`, the
+   * shortest round-trip form.
+   */
+  static fromFloat(f: number, digits?: number): Decimal {
     if (!Number.isFinite(f)) {
       if (Number.isNaN(f)) return Decimal.nan;
       throw new PgError(SqlState.FeatureNotSupported, 'cannot convert infinity to numeric');
     }
-    return Decimal.parse(String(f));
+    if (digits === undefined) return Decimal.parse(String(f));
+    return Decimal.parse(f.toPrecision(digits)).trimTrailingZeros();
+  }
+
+  /** %g drops trailing zeros of the fraction: the same value at the smallest scale (not below 0). */
+  trimTrailingZeros(): Decimal {
+    if (this.isNaN() || this.scale <= 0) return this;
+    let u = this.unscaled;
+    let sc = this.scale;
+    while (sc > 0 && u % 10n === 0n) {
+      u /= 10n;
+      sc--;
+    }
+    return new Decimal(u, sc);
   }
 
   toString(): string {
