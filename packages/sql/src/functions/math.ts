@@ -71,7 +71,7 @@ function checkedFloat(r: number, x: number, zeroAt: number | null): number {
  * is max(s, 0); s is clamped to numeric's limits (-(32767 + 1) * 4 - 1 … 16383), as numeric_round.
  */
 function roundNumeric(x: Decimal, s: number, truncate: boolean): Decimal {
-  if (x.isNaN()) return x;
+  if (x.isSpecial()) return x;
   const scale = Math.max(-131073, Math.min(16383, s));
   if (scale >= 0) return truncate ? x.trunc(scale).rescale(scale) : x.rescale(scale);
   const r = truncate ? x.trunc(scale) : x.rescale(scale);
@@ -172,7 +172,8 @@ def('div', {
     const x = x0 as Decimal;
     const y = y0 as Decimal;
     if (x.isNaN() || y.isNaN()) return Decimal.nan;
-    if (y.sign() === 0) throw new PgError(SqlState.DivisionByZero, 'division by zero');
+    if (y.sign() === 0 && !y.isInf()) throw new PgError(SqlState.DivisionByZero, 'division by zero');
+    if (x.isInf() || y.isInf()) return x.div(y).trunc(0);
     const s = Math.max(x.scale, y.scale);
     return new Decimal(x.rescale(s).unscaled / y.rescale(s).unscaled, 0);
   },
@@ -222,6 +223,7 @@ def(
       const b2 = hi as Decimal;
       const count = n as number;
       widthBucketErrors(count, b1.cmp(b2) === 0, x.isNaN() || b1.isNaN() || b2.isNaN());
+      if (b1.isInf() || b2.isInf()) throw new PgError(SqlStateX.InvalidArgumentForWidthBucket, 'lower and upper bounds must be finite');
       const c = Decimal.fromInt(count);
       const bucket = (num: Decimal, den: Decimal) => {
         const a = num.mul(c);

@@ -698,7 +698,7 @@ def(['ceil', 'ceiling'], { args: [numT], result: numT, fn: ([x]) => (x as Decima
 def('floor', { args: [numT], result: numT, fn: ([x]) => (x as Decimal).floor() }, { args: [f8], result: f8, fn: ([x]) => Math.floor(x as number) });
 def('cbrt', { args: [f8], result: f8, fn: ([x]) => Math.cbrt(x as number) });
 def('mod', { args: [i4, i4], result: i4, fn: ([x, y]) => arith('%', x, y, T.int4) }, { args: [i8, i8], result: i8, fn: ([x, y]) => arith('%', x, y, T.int8) }, { args: [numT, numT], result: numT, fn: ([x, y]) => (x as Decimal).mod(y as Decimal) });
-def('sign', { args: [f8], result: f8, fn: ([x]) => Math.sign(x as number) }, { args: [numT], result: numT, fn: ([x]) => Decimal.fromInt((x as Decimal).sign()) });
+def('sign', { args: [f8], result: f8, fn: ([x]) => Math.sign(x as number) }, { args: [numT], result: numT, fn: ([x]) => ((x as Decimal).isNaN() ? (x as Decimal) : Decimal.fromInt((x as Decimal).sign())) });
 def('pi', { args: [], result: f8, fn: () => Math.PI });
 def('random', { args: [], result: f8, volatile: true, fn: () => Math.random() });
 for (const [n, f] of [['sin', Math.sin], ['cos', Math.cos], ['tan', Math.tan], ['asin', Math.asin], ['acos', Math.acos], ['atan', Math.atan]] as const) def(n, { args: [f8], result: f8, fn: ([x]) => f(x as number) });

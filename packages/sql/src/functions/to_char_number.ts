@@ -350,7 +350,7 @@ export function numberToChar(x: ToCharNumber, fmt: string): string {
   let sign = '+';
   let outPreSpaces = 0;
   const nan = x.kind === 'float' ? Number.isNaN(x.v) : x.v.isNaN();
-  const inf = x.kind === 'float' && !Number.isFinite(x.v) && !nan;
+  const inf = x.kind === 'float' ? !Number.isFinite(x.v) && !nan : x.v.isInf();
   if (is(F_ROMAN)) {
     let n: number;
     if (x.kind === 'float') {
@@ -359,6 +359,7 @@ export function numberToChar(x: ToCharNumber, fmt: string): string {
       n = Math.abs(x.v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
     } else {
       if (nan) throw new PgError(SqlState.FeatureNotSupported, 'cannot convert NaN to integer');
+      if (inf) throw new PgError(SqlState.FeatureNotSupported, 'cannot convert infinity to integer');
       const r = x.v.rescale(0);
       if (r.unscaled > 2147483647n || r.unscaled < -2147483648n)
         throw new PgError(SqlState.NumericValueOutOfRange, 'integer out of range');

@@ -35,6 +35,7 @@ function toBigInt(v: Value, from: SqlType): bigint {
     case 'numeric': {
       const d = v as Decimal;
       if (d.isNaN()) throw new PgError(SqlState.FeatureNotSupported, 'cannot convert NaN to bigint');
+      if (d.isInf()) throw new PgError(SqlState.FeatureNotSupported, 'cannot convert infinity to bigint');
       return d.rescale(0).unscaled;
     }
     case 'bool':
@@ -143,6 +144,11 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
     case 'float8': {
       const x = toNumber(v, from);
       // numeric → float8 goes through text (numeric_float8): beyond the double range is 22003.
+      // (PostgreSQL 15 refuses +Infinity this way too, but returns -Infinity.)
+      if (from.kind === 'numeric' && (v as Decimal).isInf()) {
+        if ((v as Decimal).sign() > 0) throw new PgError(SqlState.NumericValueOutOfRange, '"Infinity" is out of range for type double precision');
+        return x;
+      }
       if (from.kind === 'numeric' && !(v as Decimal).isNaN()) {
         if (!Number.isFinite(x)) throw new PgError(SqlState.NumericValueOutOfRange, `"${(v as Decimal).toString().slice(0, 40)}" is out of range for type double precision`);
         if (x === 0 && (v as Decimal).sign() !== 0) throw new PgError(SqlState.NumericValueOutOfRange, `"${(v as Decimal).toString().slice(0, 40)}" is out of range for type double precision`);

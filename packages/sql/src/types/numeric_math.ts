@@ -74,6 +74,7 @@ export function sqrtScaled(x: Decimal, rscale: number): Decimal {
 /** PostgreSQL's numeric sqrt(): at least 16 significant digits, at least the input's scale. */
 export function numericSqrt(x: Decimal): Decimal {
   if (x.isNaN()) return x;
+  if (x.isInf() && x.sign() > 0) return x;
   if (x.sign() < 0)
     throw new PgError(
       SqlStateX.InvalidArgumentForPowerFunction,
@@ -216,6 +217,18 @@ export function estimateLnDweight(x: Decimal): number {
   return Math.trunc(Math.log10(Math.abs(lnv)));
 }
 
+/** power() with an infinite argument: float pow()'s rules, which numeric_power follows. */
+function powerWithInfinity(base: Decimal, exp: Decimal): Decimal {
+  const b = base.toNumber();
+  const e = exp.toNumber();
+  if (b === 0 && e < 0) throw new PgError(SqlStateX.InvalidArgumentForPowerFunction, 'zero raised to a negative power is undefined');
+  if (b < 0 && Number.isFinite(e) && Math.floor(e) !== e) throw new PgError(SqlStateX.InvalidArgumentForPowerFunction, 'a negative number raised to a non-integer power yields a complex result');
+  const r = Math.pow(b, e);
+  if (Number.isNaN(r)) return Decimal.nan;
+  if (!Number.isFinite(r)) return r > 0 ? Decimal.inf : Decimal.negInf;
+  return r === 0 ? Decimal.zero : r === 1 ? Decimal.fromInt(1) : Decimal.fromFloat(r, 15);
+}
+
 function lnChecks(x: Decimal): void {
   const s = x.sign();
   if (s === 0) throw new PgError(SqlStateX.InvalidArgumentForLogarithm, 'cannot take logarithm of zero');
@@ -232,6 +245,7 @@ function workDigits(rscale: number, dweight: number): number {
 export function numericLn(x: Decimal): Decimal {
   if (x.isNaN()) return x;
   lnChecks(x);
+  if (x.isInf()) return x;
   const rscale = clampScale(Math.max(minSigDigits - estimateLnDweight(x), x.scale));
   return roundFixed(lnDecimal(x, workDigits(rscale, 4)), rscale);
 }
@@ -241,6 +255,16 @@ export function numericLog(base: Decimal, x: Decimal): Decimal {
   if (base.isNaN() || x.isNaN()) return Decimal.nan;
   lnChecks(base);
   lnChecks(x);
+  if (base.isInf() || x.isInf()) {
+    // log(b, Inf) is ±Inf by b's side of 1, log(Inf, x) is 0, log(Inf, Inf) is NaN.
+    if (base.isInf() && x.isInf()) return Decimal.nan;
+    if (x.isInf()) {
+      const c = base.cmp(Decimal.fromInt(1));
+      if (c === 0) throw new PgError(SqlState.DivisionByZero, 'division by zero');
+      return c > 0 ? Decimal.inf : Decimal.negInf;
+    }
+    return Decimal.zero;
+  }
   const resultDweight = estimateLnDweight(x) - estimateLnDweight(base);
   const rscale = clampScale(Math.max(minSigDigits - resultDweight, base.scale, x.scale));
   const p = workDigits(rscale, Math.abs(resultDweight)) + 10;
@@ -252,6 +276,7 @@ export function numericLog(base: Decimal, x: Decimal): Decimal {
 /** PostgreSQL's numeric exp(). */
 export function numericExp(x: Decimal): Decimal {
   if (x.isNaN()) return x;
+  if (x.isInf()) return x.sign() > 0 ? x : Decimal.zero;
   const xv = x.toNumber();
   const val = Math.max(-2000, Math.min(2000, xv * 0.434294481903252));
   const rscale = clampScale(Math.max(minSigDigits - Math.trunc(val), x.scale));
@@ -272,6 +297,7 @@ export function numericPower(base: Decimal, exp: Decimal): Decimal {
     if (!base.isNaN() && base.cmp(Decimal.fromInt(1)) === 0) return Decimal.fromInt(1);
     return Decimal.nan;
   }
+  if (base.isInf() || exp.isInf()) return powerWithInfinity(base, exp);
   const isInt = exp.trunc(0).cmp(exp) === 0;
   if (base.sign() === 0 && exp.sign() < 0)
     throw new PgError(
@@ -338,7 +364,7 @@ export function numericVariance(
   stddev: boolean,
 ): Decimal | null {
   if (n === 0n || (sample && n <= 1n)) return null;
-  if (sumX.isNaN() || sumX2.isNaN()) return Decimal.nan;
+  if (sumX.isSpecial() || sumX2.isSpecial()) return Decimal.nan;
   const rs = sumX.scale * 2;
   const N = Decimal.fromInt(n);
   const num = N.mul(sumX2).rescale(rs).sub(sumX.mul(sumX).rescale(rs));
