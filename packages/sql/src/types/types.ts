@@ -401,6 +401,30 @@ export function formatFloat8(f: number): string {
   return String(f);
 }
 
+/**
+ * float4out/float8out with extra_float_digits <= 0: "%.*g" with FLT_DIG/DBL_DIG plus
+ * extra_float_digits significant digits (at least 1).
+ */
+export function formatFloatDigits(f: number, digits0: number): string {
+  if (Number.isNaN(f) || !Number.isFinite(f)) return formatFloat8(f);
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const digits = Math.max(1, digits0);
+  const [mant, e] = f.toExponential(digits - 1).split('e') as [string, string];
+  const exp = Number(e);
+  if (exp < -4 || exp >= digits) {
+    const m = mant.includes('.') ? mant.replace(/\.?0+$/, '') : mant;
+    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  // Place the point in the rounded significant digits (so the fixed form is the same rounding).
+  const neg = mant.startsWith('-');
+  const ds = mant.replace(/^-/, '').replace('.', '');
+  let fixed: string;
+  if (exp >= 0) fixed = ds.length > exp + 1 ? `${ds.slice(0, exp + 1)}.${ds.slice(exp + 1)}` : ds + '0'.repeat(exp + 1 - ds.length);
+  else fixed = `0.${'0'.repeat(-exp - 1)}${ds}`;
+  if (fixed.includes('.')) fixed = fixed.replace(/\.?0+$/, '');
+  return neg ? `-${fixed}` : fixed;
+}
+
 export function formatFloat4(f: number): string {
   if (Number.isNaN(f) || !Number.isFinite(f)) return formatFloat8(f);
   // Shortest digits that round-trip through float32.
@@ -441,9 +465,9 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     case 'oid':
       return String(v);
     case 'float8':
-      return formatFloat8(v as number);
+      return ctx.extraFloatDigits > 0 ? formatFloat8(v as number) : formatFloatDigits(v as number, 15 + ctx.extraFloatDigits);
     case 'float4':
-      return formatFloat4(v as number);
+      return ctx.extraFloatDigits > 0 ? formatFloat4(v as number) : formatFloatDigits(v as number, 6 + ctx.extraFloatDigits);
     case 'numeric':
       return (v as Decimal).toString();
     case 'bytea':
