@@ -620,7 +620,8 @@ export class HashAggregate implements Operator {
         for (let j = 0; j < a.args.length; j++) args[j] = (a.args[j] as Ev)(r, ctx);
         const seen = g.distinctSeen[i];
         if (seen) {
-          if (args[0] === null) continue;
+          // DISTINCT keeps one NULL for aggregates that keep NULLs (array_agg); the others skip NULLs anyway.
+          if (args[0] === null && a.name !== 'array_agg') continue;
           const k = args.map((v, j) => hashKey(v, a.argTypes[j] as SqlType)).join('\u0001');
           if (seen.has(k)) continue;
           seen.add(k);

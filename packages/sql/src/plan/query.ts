@@ -978,6 +978,17 @@ export class QueryPlanner {
       b.noAggClause = 'aggregate function calls';
       try {
         if (e.args.some((a) => containsAggregate(a))) throw new PgError(SqlState.GroupingError, 'aggregate function calls cannot be nested', { position: e.pos + 1 });
+        // In PostgreSQL an aggregate whose arguments and FILTER reference only columns of an
+        // enclosing query belongs to that query (it is computed there, once per outer group).
+        // Strata computes aggregates where they are written, so it refuses those instead of
+        // answering differently.
+        if (inScope.parent !== null) {
+          const refs = columnRefs([...e.args, ...(e.filter ? [e.filter] : []), ...e.orderBy.map((o) => o.expr)]);
+          const local = refs.direct.some((c) => inScope.find(c.parts, c.pos) >= 0);
+          if (!local && (refs.direct.length > 0 || (refs.nested && inScope.cols.length === 0))) {
+            throw new PgError(SqlState.FeatureNotSupported, `aggregate ${name}() over columns of an outer query only is not supported`, { position: e.pos + 1 });
+          }
+        }
         let args = e.args.map((a) => b.bind(a, inScope));
         if (timeOrderedAggregates.has(name)) {
           if (e.star || args.length !== 1) throw new PgError(SqlState.FeatureNotSupported, `${name}() takes exactly one column or expression (${name}(*) is not supported yet)`, { position: e.pos + 1 });
@@ -1374,6 +1385,29 @@ function columnarAggPlan(scan: TsScan, groupAsts: Expr[], groupBound: BoundExpr[
 const slidingWindowsPerRowMax = 1000;
 
 const groupWindowNames = new Set(['count_window', 'state_window', 'session_window', 'event_window', 'time_window']);
+
+/** Column references of expressions: those outside subqueries, and whether subqueries hold any. */
+function columnRefs(es: Expr[]): { direct: { parts: string[]; pos: number }[]; nested: boolean } {
+  const direct: { parts: string[]; pos: number }[] = [];
+  let nested = false;
+  const walk = (x: unknown, inSub: boolean): void => {
+    if (x === null || typeof x !== 'object') return;
+    if (Array.isArray(x)) {
+      for (const y of x) walk(y, inSub);
+      return;
+    }
+    const k = (x as { kind?: unknown }).kind;
+    if (k === 'column') {
+      if (inSub) nested = true;
+      else direct.push({ parts: (x as { parts: string[] }).parts, pos: (x as { pos: number }).pos });
+      return;
+    }
+    const sub = inSub || k === 'query';
+    for (const v of Object.values(x as Record<string, unknown>)) walk(v, sub);
+  };
+  walk(es, false);
+  return { direct, nested };
+}
 
 /** The first group window call inside an expression, if any. */
 function findGroupWindow(e: unknown): (Expr & { kind: 'func' }) | null {
