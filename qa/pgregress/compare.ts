@@ -9,6 +9,9 @@
  *   names    only column names differ
  *   error    Strata refused what PostgreSQL answered (a missing feature, or a bug)
  *   garbage  Strata accepted what PostgreSQL refused
+ *   peers    a window query whose rows agree outside some window-function columns: the values
+ *            those take depend on the order of peers (rows tied under the window's ORDER BY),
+ *            which SQL leaves unspecified; listed in the details for review
  *   plan     EXPLAIN output differs (plans are not PostgreSQL's; not an answer to compare)
  *   code     both refused, with different SQLSTATEs
  * A `wrong` whose statement names a table that an earlier statement left different on the two
@@ -18,12 +21,32 @@
 import type { Outcome, ResultSet } from './client.js';
 import { stripComments } from './script.js';
 
-export type Category = 'match' | 'wrong' | 'tainted' | 'order' | 'type' | 'names' | 'plan' | 'error' | 'garbage' | 'code';
-export const categories: Category[] = ['match', 'wrong', 'tainted', 'order', 'type', 'names', 'plan', 'error', 'garbage', 'code'];
+export type Category = 'match' | 'wrong' | 'tainted' | 'peers' | 'order' | 'type' | 'names' | 'plan' | 'error' | 'garbage' | 'code';
+export const categories: Category[] = ['match', 'wrong', 'tainted', 'peers', 'order', 'type', 'names', 'plan', 'error', 'garbage', 'code'];
 
 function sameRows(a: ResultSet, b: ResultSet, ordered: boolean): boolean {
   if (a.count !== b.count) return false;
   return ordered ? a.orderedDigest === b.orderedDigest : a.unorderedDigest === b.unorderedDigest;
+}
+
+/**
+ * Whether two complete result sets (same row count) agree once the columns whose values differ
+ * as multisets are left out — the signature of window functions over tied peers.
+ */
+function peerOrderOnly(a: ResultSet, b: ResultSet): boolean {
+  if (a.count !== b.count || a.rows.length !== a.count || b.rows.length !== b.count) return false;
+  const n = a.columns.length;
+  const keep: number[] = [];
+  for (let j = 0; j < n; j++) {
+    const x = a.rows.map((r) => String(r[j])).sort();
+    const y = b.rows.map((r) => String(r[j])).sort();
+    if (x.every((v, i) => v === y[i])) keep.push(j);
+  }
+  if (keep.length === n || keep.length === 0) return false;
+  const proj = (rs: (string | null)[][]) => rs.map((r) => keep.map((j) => String(r[j])).join('\u0001')).sort();
+  const pa = proj(a.rows);
+  const pb = proj(b.rows);
+  return pa.every((v, i) => v === pb[i]);
 }
 
 /** True when the statement's outermost query has an ORDER BY (so row order is part of the answer). */
@@ -49,7 +72,7 @@ export function classify(sql: string, pg: Outcome, st: Outcome): Category {
   if (pg.results.length !== st.results.length) return 'wrong';
   const ordered = hasTopOrderBy(sql);
   let worst: Category = 'match';
-  const rank: Category[] = ['match', 'names', 'type', 'order', 'wrong'];
+  const rank: Category[] = ['match', 'names', 'type', 'order', 'peers', 'wrong'];
   const raise = (c: Category): void => {
     if (rank.indexOf(c) > rank.indexOf(worst)) worst = c;
   };
@@ -66,7 +89,7 @@ export function classify(sql: string, pg: Outcome, st: Outcome): Category {
       continue;
     }
     if (!sameRows(a, b, false)) {
-      raise('wrong');
+      raise(/\bover\s*(\(|[a-z_])/i.test(stripComments(sql)) && peerOrderOnly(a, b) ? 'peers' : 'wrong');
       continue;
     }
     if (ordered && !sameRows(a, b, true)) raise('order');
