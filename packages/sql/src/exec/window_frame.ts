@@ -104,8 +104,6 @@ function shifted(v: Value, off: Value, subtract: boolean, t: SqlType, tz: string
     case 'float8': {
       const a = v as number;
       const b = Number(off);
-      // PostgreSQL (in_range_float8_float8): infinity ± infinity stays on the infinite side.
-      if (!Number.isFinite(a) && !Number.isFinite(b)) return a;
       return subtract ? a - b : a + b;
     }
     case 'numeric': {
@@ -241,7 +239,21 @@ export class FrameCalculator {
     const key = (this.part.keys[i] as Value[])[0] as Value;
     if (key === null) return isStart ? (peerStart[i] as number) : (peerEnd[i] as number);
     // In sort order, PRECEDING moves towards smaller keys for ASC and larger ones for DESC.
-    const bound = shifted(key, off, back !== rk.desc, rk.type, this.ctx.vctx.timeZone);
+    const subtract = back !== rk.desc;
+    if ((rk.type.kind === 'float4' || rk.type.kind === 'float8') && !Number.isFinite(key as number) && !Number.isNaN(key as number) && !Number.isFinite(Number(off)) && (subtract ? (key as number) > 0 : (key as number) < 0)) {
+      // in_range_float8_float8: +inf infinitely preceding +inf (or -inf following -inf) is taken
+      // to include every non-NaN value.
+      const isNaNAt = (j: number) => Number.isNaN((this.part.keys[j] as Value[])[0] as number);
+      if (isStart) {
+        let b = this.nonNullLo;
+        while (b < this.nonNullHi && isNaNAt(b)) b++;
+        return b;
+      }
+      let e = this.nonNullHi - 1;
+      while (e >= this.nonNullLo && isNaNAt(e)) e--;
+      return e;
+    }
+    const bound = shifted(key, off, subtract, rk.type, this.ctx.vctx.timeZone);
     const dir = rk.desc ? -1 : 1;
     const keyAt = (j: number) => (this.part.keys[j] as Value[])[0] as Value;
     let a = this.nonNullLo;
