@@ -134,6 +134,17 @@ function shifted(v: Value, off: Value, subtract: boolean, t: SqlType, tz: string
   }
 }
 
+/** +1 / -1 for an infinite float or numeric, 0 otherwise. */
+function infiniteSign(v: Value): number {
+  if (typeof v === 'number') return v === Infinity ? 1 : v === -Infinity ? -1 : 0;
+  if (v instanceof Decimal && v.isInf()) return v.sign();
+  return 0;
+}
+
+function isNaNValue(v: Value): boolean {
+  return typeof v === 'number' ? Number.isNaN(v) : v instanceof Decimal && v.isNaN();
+}
+
 /** Compares a key with a shifted bound (which may be of a wider representation). */
 function cmpKeyBound(key: Value, bound: Value, t: SqlType): number {
   switch (t.kind) {
@@ -240,10 +251,11 @@ export class FrameCalculator {
     if (key === null) return isStart ? (peerStart[i] as number) : (peerEnd[i] as number);
     // In sort order, PRECEDING moves towards smaller keys for ASC and larger ones for DESC.
     const subtract = back !== rk.desc;
-    if ((rk.type.kind === 'float4' || rk.type.kind === 'float8') && !Number.isFinite(key as number) && !Number.isNaN(key as number) && !Number.isFinite(Number(off)) && (subtract ? (key as number) > 0 : (key as number) < 0)) {
-      // in_range_float8_float8: +inf infinitely preceding +inf (or -inf following -inf) is taken
-      // to include every non-NaN value.
-      const isNaNAt = (j: number) => Number.isNaN((this.part.keys[j] as Value[])[0] as number);
+    const keySign = infiniteSign(key);
+    if (keySign !== 0 && infiniteSign(off) !== 0 && (subtract ? keySign > 0 : keySign < 0)) {
+      // in_range_float8_float8 / in_range_numeric_numeric: +inf infinitely preceding +inf (or
+      // -inf following -inf) is taken to include every non-NaN value.
+      const isNaNAt = (j: number) => isNaNValue((this.part.keys[j] as Value[])[0] as Value);
       if (isStart) {
         let b = this.nonNullLo;
         while (b < this.nonNullHi && isNaNAt(b)) b++;
