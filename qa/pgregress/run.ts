@@ -264,6 +264,7 @@ async function runUnits(
 ): Promise<Counts> {
   const counts = zero();
   const tainted = new Set<string>();
+  let failedInTxn = false;
   for (const u of units) {
     if (u.kind === 'meta') {
       metaCommand(u, vars);
@@ -281,8 +282,13 @@ async function runUnits(
       if (r && row) r.columns.forEach((c, j) => vars.set(u.gset + c, row[j] ?? ''));
     }
     let cat = classify(sql, pgOut, stOut);
-    const isQuery = /^\s*(select|with|values|table|show|explain|\()/i.test(stripComments(sql));
+    const bare = stripComments(sql);
+    const isQuery = /^\s*(select|values|table|show|explain|\()/i.test(bare) || (/^\s*with\b/i.test(bare) && writtenNames(sql).length === 0);
     if (cat === 'wrong' && mentions(sql, tainted)) cat = 'tainted';
+    // COMMIT answers ROLLBACK when an earlier statement of the transaction failed on Strata only.
+    if (cat === 'wrong' && /^\s*(commit|end)\b/i.test(bare) && failedInTxn) cat = 'tainted';
+    if (cat === 'error') failedInTxn = true;
+    if (/^\s*(commit|end|rollback|abort)\b/i.test(bare) && !/\bto\b/i.test(bare)) failedInTxn = false;
     if (!isQuery && cat !== 'match') for (const n of writtenNames(sql)) tainted.add(n);
     counts.statements++;
     counts[cat]++;
