@@ -11,6 +11,7 @@ export const SqlStateX = {
   InvalidArgumentForNthValue: '22016' as SqlState,
   InvalidArgumentForNtile: '22014' as SqlState,
   ArraySubscriptError: '2202E' as SqlState,
+  SubstringError: '22011' as SqlState,
   InvalidArgumentForLogarithm: '2201E' as SqlState,
   InvalidArgumentForPowerFunction: '2201F' as SqlState,
   InvalidArgumentForWidthBucket: '2201G' as SqlState,

@@ -33,6 +33,7 @@ export type { Args, Fn, Overload } from './registry.js';
 import { floatPower } from './math.js';
 import { numberToChar } from './to_char_number.js';
 import './json_build.js';
+import './binary_strings.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
 
