@@ -31,7 +31,7 @@ import { ANY, def } from './registry.js';
 export { functionNames, lookupFunction } from './registry.js';
 export type { Args, Fn, Overload } from './registry.js';
 import { floatPower } from './math.js';
-import { numberToChar } from './to_char_number.js';
+import { numberFromChar, numberToChar } from './to_char_number.js';
 import './json_build.js';
 import './binary_strings.js';
 export { quoteIdent } from './format.js';
@@ -796,6 +796,7 @@ def('to_char',
   { args: [i4, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.int4, str(f), ctx.vctx.timeZone) },
   { args: [i8, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.int8, str(f), ctx.vctx.timeZone) },
 );
+def('to_number', { args: [txt, txt], result: numT, fn: ([s, f]) => numberFromChar(str(s), str(f)) });
 def('to_timestamp', { args: [f8], result: T.timestamptz, fn: ([s]) => Math.round((s as number) * usPerSec) });
 def('make_date', { args: [i4, i4, i4], result: T.date, fn: ([y, m, d]) => daysFromCivil(y as number, m as number, d as number) });
 def('make_interval', { args: [i4, i4, i4, i4, i4, i4, f8], result: T.interval, fn: ([y, mo, w, d, h, mi, s]) => ({ months: (y as number) * 12 + (mo as number), days: (w as number) * 7 + (d as number), micros: Math.round((h as number) * usPerHour + (mi as number) * usPerMin + (s as number) * usPerSec) }) });

@@ -583,3 +583,135 @@ function processor(
   }
   return out;
 }
+
+/** to_number(text, format): NUM_processor's input direction (NUM_numpart_from_char), then numeric_in with the format's precision and scale. */
+export function numberFromChar(input: string, fmt: string): Decimal {
+  const { nodes, num } = parseFormat(fmt);
+  const is = (f: number) => (num.flag & f) !== 0;
+  if (is(F_EEEE)) throw new PgError(SqlState.FeatureNotSupported, '"EEEE" not supported for input');
+  if (is(F_ROMAN)) throw new PgError(SqlState.FeatureNotSupported, '"RN" not supported for input');
+  const inp = input;
+  const n = inp.length;
+  let p = 0;
+  let sign = ' ';
+  let digits = '';
+  let readPre = 0;
+  let readPost = 0;
+  let readDec = false;
+  const overload = () => p >= n;
+  const eatNonData = (k: number) => {
+    while (k-- > 0) {
+      if (overload()) break;
+      if ('0123456789.,+-'.includes(inp[p] as string)) break;
+      p++;
+    }
+  };
+  const numpart = (): void => {
+    let isread = false;
+    if (overload()) return;
+    if (inp[p] === ' ') p++;
+    if (overload()) return;
+    if (sign === ' ' && readPre + readPost === 0) {
+      if (is(F_LSIGN) && num.lsign === LSIGN_PRE) {
+        if (inp[p] === '-') {
+          p++;
+          sign = '-';
+        } else if (inp[p] === '+') {
+          p++;
+          sign = '+';
+        }
+      } else if (inp[p] === '-' || (is(F_BRACKET) && inp[p] === '<')) {
+        sign = '-';
+        p++;
+      } else if (inp[p] === '+') {
+        sign = '+';
+        p++;
+      }
+    }
+    if (overload()) return;
+    const c = inp[p] as string;
+    if (c >= '0' && c <= '9') {
+      if (readDec && readPost === num.post) return;
+      digits += c;
+      if (readDec) readPost++;
+      else readPre++;
+      isread = true;
+    } else if (is(F_DECIMAL) && !readDec && c === '.') {
+      digits += '.';
+      readDec = true;
+      isread = true;
+    }
+    if (overload()) return;
+    if (sign === ' ' && readPre + readPost > 0) {
+      if (is(F_LSIGN) && isread && p + 1 < n && !/[0-9]/.test(inp[p + 1] as string)) {
+        const nx = inp[p + 1];
+        if (nx === '-' || nx === '+') {
+          p++;
+          sign = nx;
+        }
+      } else if (!isread && !is(F_LSIGN) && (is(F_PLUS) || is(F_MINUS))) {
+        if (inp[p] === '-' || inp[p] === '+') sign = inp[p] as string;
+      }
+    }
+  };
+  for (const node of nodes) {
+    if (overload()) break;
+    if ('text' in node) {
+      p += [...node.text].length;
+      continue;
+    }
+    switch (node.action) {
+      case NUM_9:
+      case NUM_0:
+      case NUM_DEC:
+      case NUM_D:
+        numpart();
+        break;
+      case NUM_COMMA:
+      case NUM_G:
+        if (is(F_FILLMODE)) continue;
+        if (inp[p] !== ',') continue;
+        break;
+      case NUM_L:
+        eatNonData(1);
+        continue;
+      case NUM_th:
+      case NUM_TH:
+        eatNonData(2);
+        continue;
+      case NUM_MI:
+        if (inp[p] === '-') sign = '-';
+        else {
+          eatNonData(1);
+          continue;
+        }
+        break;
+      case NUM_PL:
+        if (inp[p] === '+') sign = '+';
+        else {
+          eatNonData(1);
+          continue;
+        }
+        break;
+      case NUM_SG:
+        if (inp[p] === '-' || inp[p] === '+') sign = inp[p] as string;
+        else {
+          eatNonData(1);
+          continue;
+        }
+        break;
+      default:
+        continue;
+    }
+    p++;
+  }
+  if (digits.endsWith('.')) digits = digits.slice(0, -1);
+  const text = (sign === '-' ? '-' : '') + digits;
+  if (digits === '') throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type numeric: "${sign}"`);
+  const scale = readPost;
+  const precision = num.pre + num.multi + scale;
+  let v = Decimal.parse(text);
+  if (precision > 0) v = v.applyTypmod(precision, scale);
+  if (is(F_MULTI)) v = v.mul(new Decimal(1n, num.multi));
+  return v;
+}
