@@ -4,7 +4,7 @@
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from '../types/numeric.js';
 import { numericVariance } from '../types/numeric_math.js';
-import { T, compareValues, formatValue, hashKey } from '../types/types.js';
+import { T, arrayOf, compareValues, formatValue, hashKey } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import { addIntervals } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
@@ -18,6 +18,7 @@ import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 import { compareRowsBy } from './operators.js';
 import type { Ev, SortKey } from './operators.js';
 import { FrameCalculator } from './window_frame.js';
+import { orderedSetAccumulator } from './ordered_set.js';
 import type { FrameSpec } from './window_frame.js';
 import { SqlStateX } from '../sqlstate.js';
 
@@ -409,6 +410,10 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
           result: () => (chunks.length === 0 ? null : chunks.length === 1 ? (chunks[0] as Value[]).slice() : ([] as Value[]).concat(...chunks)),
         };
       };
+    case 'percentile_cont':
+    case 'percentile_disc':
+    case 'mode':
+      return () => orderedSetAccumulator(name, t0);
     case 'var_samp':
     case 'variance':
       return () => varianceAcc('var_samp', t0);
@@ -463,6 +468,12 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
       return t && t.kind === 'bytea' ? T.bytea : T.text;
     case 'array_agg':
       return { kind: 'array', typmod: -1, elem: t ?? T.text };
+    case 'percentile_cont':
+      return argTypes[1]?.kind === 'array' ? arrayOf(T.float8) : T.float8;
+    case 'percentile_disc':
+      return argTypes[1]?.kind === 'array' ? arrayOf(t ?? T.text) : (t ?? T.text);
+    case 'mode':
+      return t ?? T.text;
     case 'var_samp':
     case 'variance':
     case 'var_pop':
@@ -481,7 +492,7 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
  */
 export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts']);
 
-export const aggregateNames = new Set(['elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+export const aggregateNames = new Set(['percentile_cont', 'percentile_disc', 'mode', 'elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
 /** array_agg keeps its values in chunks of this many (see makeAccumulator). */
 const arrayAggChunkValues = 65_536;

@@ -45,6 +45,7 @@ import type { AggSpec, FrameEdge, FrameSpec, WindowFuncSpec } from '../exec/aggr
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
+import { orderedSetAggregates } from '../exec/ordered_set.js';
 import { TsScan, evalTimeRange, noBounds, tsScanColumns } from '../ts_dml.js';
 import type { TsScanBounds } from '../ts_dml.js';
 import type { ScopeCol } from './scope.js';
@@ -990,6 +991,19 @@ export class QueryPlanner {
           }
         }
         let args = e.args.map((a) => b.bind(a, inScope));
+        if (orderedSetAggregates.has(name)) {
+          // f(fraction) WITHIN GROUP (ORDER BY x): x becomes the first argument (rows are fed sorted by it).
+          if (e.orderBy.length !== 1 || args.length !== (name === 'mode' ? 0 : 1)) {
+            throw new PgError(SqlState.UndefinedFunction, `function ${name} with ${args.length} argument(s) and ${e.orderBy.length} ordering column(s) does not exist`, { position: e.pos + 1 });
+          }
+          let x = b.resolveUnknown(b.bind((e.orderBy[0] as OrderItem).expr, inScope));
+          if (name === 'percentile_cont') {
+            if (!isNumeric(x.type)) throw new PgError(SqlState.FeatureNotSupported, `percentile_cont over ${formatType(x.type)} is not supported`, { position: e.pos + 1 });
+            x = b.coerce(x, T.float8);
+          }
+          if (args[0]) args[0] = b.coerce(args[0], args[0].type.kind === 'array' ? arrayOf(T.float8) : T.float8);
+          args = [x, ...args];
+        }
         if (timeOrderedAggregates.has(name)) {
           if (e.star || args.length !== 1) throw new PgError(SqlState.FeatureNotSupported, `${name}() takes exactly one column or expression (${name}(*) is not supported yet)`, { position: e.pos + 1 });
           // Order by the timestamp column of the argument's time-series table (or the only one).
