@@ -1345,8 +1345,25 @@ class Parser {
   }
 
   private fromItem(): FromItem {
-    let left = this.fromPrimary();
+    return this.joinChain(this.fromPrimary(), false);
+  }
+
+  /** Whether the next tokens start a JOIN clause. */
+  private atJoin(): boolean {
+    const k = (w: string, i = 0) => this.isKw(w, i);
+    return k('join') || k('cross') || k('natural') || (k('inner') && k('join', 1)) || k('left') || k('right') || k('full');
+  }
+
+  /**
+   * Joins onto `left`, left to right. A join whose right side is followed by another JOIN
+   * before its own ON/USING takes that join as its right side (PostgreSQL's grammar:
+   * `a JOIN b LEFT JOIN c ON x ON y` is `a JOIN (b LEFT JOIN c ON x) ON y`); `nested` stops the
+   * chain at the first token that does not start a join.
+   */
+  private joinChain(first: FromItem, nested: boolean): FromItem {
+    let left = first;
     for (;;) {
+      if (nested && !this.atJoin()) return left;
       const pos = this.peek().pos;
       let natural = false;
       if (this.acceptKw('natural')) natural = true;
@@ -1370,7 +1387,8 @@ class Parser {
         if (natural) throw this.syntaxError();
         return left;
       }
-      const right = this.fromPrimary();
+      let right = this.fromPrimary();
+      if (jt !== 'cross' && !natural && this.atJoin()) right = this.joinChain(right, true);
       let on: Expr | null = null;
       let using: string[] | null = null;
       if (jt !== 'cross' && !natural) {
