@@ -180,6 +180,11 @@ const defaultSettings: [string, string][] = [
   ['join_collapse_limit', '8'],
   ['default_statistics_target', '100'],
   ['plan_cache_mode', 'auto'],
+  ['jit_above_cost', '100000'],
+  ['jit_inline_above_cost', '500000'],
+  ['jit_optimize_above_cost', '500000'],
+  ['escape_string_warning', 'on'],
+  ['backslash_quote', 'safe_encoding'],
   ['jit', 'off'],
   ['node_id', '1'],
 ];
