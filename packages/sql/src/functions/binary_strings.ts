@@ -264,3 +264,47 @@ def('unistr', {
     return out;
   },
 });
+
+/** overlay(s placing r from n [for m]) = substr(s, 1, n-1) || r || substr(s, n+m), m defaulting to r's length. */
+function overlayParts(len: number, from: number, count: number): [number, number] {
+  if (from < 1 || count < 0)
+    throw new PgError(SqlStateX.SubstringError, 'negative substring length not allowed');
+  return [Math.min(len, from - 1), Math.min(len, from - 1 + count)];
+}
+def(
+  'overlay',
+  {
+    args: [txt, txt, i4],
+    result: txt,
+    fn: ([s, r, f]) => {
+      const c = [...str(s)];
+      const [a, b] = overlayParts(c.length, f as number, [...str(r)].length);
+      return c.slice(0, a).join('') + str(r) + c.slice(b).join('');
+    },
+  },
+  {
+    args: [txt, txt, i4, i4],
+    result: txt,
+    fn: ([s, r, f, n]) => {
+      const c = [...str(s)];
+      const [a, b] = overlayParts(c.length, f as number, n as number);
+      return c.slice(0, a).join('') + str(r) + c.slice(b).join('');
+    },
+  },
+  {
+    args: [by, by, i4],
+    result: by,
+    fn: ([s, r, f]) => {
+      const [a, b] = overlayParts(buf(s).length, f as number, buf(r).length);
+      return Buffer.concat([buf(s).subarray(0, a), buf(r), buf(s).subarray(b)]);
+    },
+  },
+  {
+    args: [by, by, i4, i4],
+    result: by,
+    fn: ([s, r, f, n]) => {
+      const [a, b] = overlayParts(buf(s).length, f as number, n as number);
+      return Buffer.concat([buf(s).subarray(0, a), buf(r), buf(s).subarray(b)]);
+    },
+  },
+);

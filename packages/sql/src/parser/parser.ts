@@ -1926,6 +1926,21 @@ class Parser {
         this.expectPunct(')');
         return { kind: 'func', name: ['strpos'], args: [str, sub], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
       }
+      case 'overlay': {
+        // OVERLAY(s PLACING r FROM n [FOR m]) (or the plain call form).
+        if (!this.isPunct('(', 1)) break;
+        this.next();
+        this.next();
+        const args = [this.expr()];
+        if (this.acceptKw('placing')) {
+          args.push(this.expr());
+          this.expectKw('from');
+          args.push(this.expr());
+          if (this.acceptKw('for')) args.push(this.expr());
+        } else while (this.acceptPunct(',')) args.push(this.expr());
+        this.expectPunct(')');
+        return { kind: 'func', name: ['overlay'], args, distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+      }
       case 'substring': {
         if (!this.isPunct('(', 1)) break;
         this.next();

@@ -879,9 +879,23 @@ export class Binder {
   }
 
   private like(e: Expr & { kind: 'like' }, scope: Scope): BoundExpr {
-    const a = this.coerce(this.bind(e.arg, scope), T.text);
-    const p = this.coerce(this.bind(e.pattern, scope), T.text);
-    const esc = e.escape ? this.coerce(this.bind(e.escape, scope), T.text) : null;
+    let a = this.bind(e.arg, scope);
+    let p = this.bind(e.pattern, scope);
+    let esc = e.escape ? this.bind(e.escape, scope) : null;
+    if (a.type.kind === 'bytea' && !e.similar && !e.caseInsensitive) {
+      // bytea LIKE bytea matches byte by byte: each byte becomes one character (latin1) for the text matcher.
+      const asBytes = (x: BoundExpr): BoundExpr => {
+        const y = this.coerce(x, T.bytea);
+        return { ...y, type: T.text, ev: (r, ctx) => { const v = y.ev(r, ctx); return v === null ? null : (v as Buffer).toString('latin1'); } };
+      };
+      a = asBytes(a);
+      p = asBytes(p);
+      if (esc) esc = asBytes(esc);
+    } else {
+      a = this.coerce(a, T.text);
+      p = this.coerce(p, T.text);
+      if (esc) esc = this.coerce(esc, T.text);
+    }
     const neg = e.negated;
     const ci = e.caseInsensitive;
     const similar = e.similar;
