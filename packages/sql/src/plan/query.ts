@@ -506,6 +506,11 @@ export class QueryPlanner {
           if (isNum) {
             let cur = s as Decimal;
             const step = st === undefined ? Decimal.fromInt(1) : (st as Decimal);
+            // generate_series_step_numeric: NaN and infinite arguments are errors (a series would never end).
+            for (const [v, what] of [[cur, 'start value'], [e as Decimal, 'stop value'], [step, 'step size']] as const) {
+              if (v.isNaN()) throw new PgError(SqlState.InvalidParameterValue, `${what} cannot be NaN`);
+              if (v.isInf()) throw new PgError(SqlState.InvalidParameterValue, `${what} cannot be infinity`);
+            }
             if (step.sign() === 0) throw new PgError(SqlState.InvalidParameterValue, 'step size cannot equal zero');
             while (step.sign() > 0 ? cur.cmp(e as Decimal) <= 0 : cur.cmp(e as Decimal) >= 0) {
               yield [cur];
