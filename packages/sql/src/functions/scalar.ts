@@ -10,6 +10,7 @@ import {
   addIntervals,
   civilFromDays,
   daysFromCivil,
+  daysInMonth,
   formatOffset,
   negateInterval,
   usPerDay,
@@ -798,7 +799,18 @@ def('to_char',
 );
 def('to_number', { args: [txt, txt], result: numT, fn: ([s, f]) => numberFromChar(str(s), str(f)) });
 def('to_timestamp', { args: [f8], result: T.timestamptz, fn: ([s]) => Math.round((s as number) * usPerSec) });
-def('make_date', { args: [i4, i4, i4], result: T.date, fn: ([y, m, d]) => daysFromCivil(y as number, m as number, d as number) });
+def('make_date', {
+  args: [i4, i4, i4],
+  result: T.date,
+  fn: ([y0, m, d]) => {
+    // Negative years are BC (make_date(-44, 3, 15) is 44 BC); there is no year 0.
+    const y = y0 as number;
+    if (y === 0 || (m as number) < 1 || (m as number) > 12 || (d as number) < 1 || (d as number) > daysInMonth(y < 0 ? y + 1 : y, m as number)) {
+      throw new PgError(SqlState.DatetimeFieldOverflow, `date field value out of range: ${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+    }
+    return daysFromCivil(y < 0 ? y + 1 : y, m as number, d as number);
+  },
+});
 def('make_interval', { args: [i4, i4, i4, i4, i4, i4, f8], result: T.interval, fn: ([y, mo, w, d, h, mi, s]) => ({ months: (y as number) * 12 + (mo as number), days: (w as number) * 7 + (d as number), micros: Math.round((h as number) * usPerHour + (mi as number) * usPerMin + (s as number) * usPerSec) }) });
 def('age', { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: ([a, c]) => ageOf(a as number, c as number) }, { args: [T.timestamptz], result: T.interval, fn: ([a], ctx) => ageOf(dateTrunc('day', ctx.txnTimestamp, ctx.vctx.timeZone), a as number) });
 function ageOf(a: number, c: number): Interval {

@@ -73,6 +73,7 @@ export function zoneOffsetSeconds(zone: string, utcMicros: number): number {
         hour: 'numeric',
         minute: 'numeric',
         second: 'numeric',
+        era: 'short',
       });
     } catch {
       throw new PgError(SqlState.InvalidParameterValue, `time zone "${zone}" not recognized`);
@@ -82,7 +83,10 @@ export function zoneOffsetSeconds(zone: string, utcMicros: number): number {
   const ms = Math.floor(utcMicros / 1000);
   const parts = f.formatToParts(new Date(ms));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  // Years before 1 AD come with era BC; Date.UTC would also read years 0–99 as 1900–1999.
+  const era = parts.find((p) => p.type === 'era')?.value ?? '';
+  const year = /^B/i.test(era) ? 1 - get('year') : get('year');
+  const local = (daysFromCivil(year, get('month'), get('day')) * 86400 + get('hour') * 3600 + get('minute') * 60 + get('second')) * 1000;
   return Math.round((local - (ms - (((ms % 1000) + 1000) % 1000))) / 1000);
 }
 
