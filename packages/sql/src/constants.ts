@@ -121,3 +121,6 @@ export const bulkListItemsMin = 1000;
 
 /** Folding long lists returns to the event loop after about this many tokens. */
 export const lexSliceTokens = 65_536;
+
+/** Time zones kept parsed from the system tz database (types/tzfile.ts): a session uses one or two; the suite's and applications' zones fit many times over. */
+export const tzFilesCachedMax = 256;

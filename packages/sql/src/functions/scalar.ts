@@ -18,6 +18,7 @@ import {
   usPerMin,
   usPerSec,
   zoneOffsetSeconds,
+  offsetForLocal,
   intervalMicros,
   checkedInterval,
   parseInterval,
@@ -336,9 +337,7 @@ function localParts(us: number, tz: string | null): { y: number; m: number; d: n
 function fromLocal(y: number, m: number, d: number, tod: number, tz: string | null): number {
   const local = daysFromCivil(y, m, d) * usPerDay + tod;
   if (!tz) return local;
-  let g = local - zoneOffsetSeconds(tz, local) * usPerSec;
-  g = local - zoneOffsetSeconds(tz, g) * usPerSec;
-  return g;
+  return local - offsetForLocal(tz, local) * usPerSec;
 }
 
 export function dateTrunc(field: string, us: number, tz: string | null): number {

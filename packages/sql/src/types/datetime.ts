@@ -8,6 +8,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { SqlStateX } from '../sqlstate.js';
+import { loadZone, tzOffsetAt } from './tzfile.js';
 import { date2j, decodeDateTime, decodeTimeOnly } from './datetime_parse.js';
 import type { DateOrder, DecodeContext, DecodedDateTime, ZoneResolver } from './datetime_parse.js';
 
@@ -61,6 +62,9 @@ const offsetCache = new Map<string, Intl.DateTimeFormat>();
 export function zoneOffsetSeconds(zone: string, utcMicros: number): number {
   const fixed = parseFixedOffset(zone);
   if (fixed !== null) return fixed;
+  // The system tz database first (PostgreSQL's own source of zones), then ICU's.
+  const z = loadZone(zone);
+  if (z) return tzOffsetAt(z, Math.floor(utcMicros / 1_000_000));
   let f = offsetCache.get(zone);
   if (!f) {
     try {
@@ -91,6 +95,27 @@ export function zoneOffsetSeconds(zone: string, utcMicros: number): number {
 }
 
 /** 'UTC', 'GMT', 'Z', '+05:30', '-08', 'UTC+3' (POSIX sign!) → seconds east; null if a named zone. */
+/**
+ * The offset (seconds east) that maps a local wall-clock time to UTC in `zone`, as PostgreSQL's
+ * DetermineTimeZoneOffset: an ambiguous time (clocks set back) takes the later instant (standard
+ * time), a time in a gap (clocks set forward) is read with the offset in force before the gap.
+ */
+export function offsetForLocal(zone: string, local: number): number {
+  const fixed = parseFixedOffset(zone);
+  if (fixed !== null) return fixed;
+  const before = zoneOffsetSeconds(zone, local - usPerDay);
+  const after = zoneOffsetSeconds(zone, local + usPerDay);
+  if (before === after) return before;
+  const tA = local - before * usPerSec;
+  const tB = local - after * usPerSec;
+  const aValid = zoneOffsetSeconds(zone, tA) === before;
+  const bValid = zoneOffsetSeconds(zone, tB) === after;
+  if (aValid && bValid) return tA > tB ? before : after;
+  if (aValid) return before;
+  if (bValid) return after;
+  return before;
+}
+
 export function parseFixedOffset(zone: string): number | null {
   const z = zone.trim();
   if (/^(utc|gmt|z|zulu|etc\/utc|etc\/gmt|universal)$/i.test(z)) return 0;
@@ -115,12 +140,7 @@ export const timestampNegInfinity = Number.MIN_SAFE_INTEGER;
 /** IANA zones for the decoder: offsets at a local wall-clock time, and whether a name is known. */
 const zones: ZoneResolver = {
   offsetAtLocal(zone: string, local: number): number {
-    const fixed = parseFixedOffset(zone);
-    if (fixed !== null) return fixed;
-    // The UTC instant whose local time is `local`, found in two steps (DST gaps take the earlier offset).
-    const o1 = zoneOffsetSeconds(zone, local);
-    const o2 = zoneOffsetSeconds(zone, local - o1 * usPerSec);
-    return o2;
+    return offsetForLocal(zone, local);
   },
   known(zone: string): boolean {
     try {
@@ -441,7 +461,7 @@ export function addIntervalToTimestamp(us: number, iv: Interval, tz: string | nu
       d = Math.min(d, daysInMonth(y, m));
     }
     local = (daysFromCivil(y, m, d) + iv.days) * usPerDay + tod;
-    t = tz ? local - zoneOffsetSeconds(tz, local - off) * usPerSec : local;
+    t = tz ? local - offsetForLocal(tz, local) * usPerSec : local;
   }
   return t + iv.micros;
 }
