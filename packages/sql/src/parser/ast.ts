@@ -55,6 +55,8 @@ export interface TypeName {
   mods: number[];
   arrayDims: number;
   pos: number;
+  /** INTERVAL field qualifier (YEAR TO MONTH, DAY TO SECOND(p), …) as PostgreSQL's typmod (range << 16 | precision). */
+  intervalTypmod?: number;
 }
 
 export interface WindowSpec {

@@ -993,9 +993,20 @@ class Parser {
     } else if (name === 'bit' && this.acceptKw('varying')) name = 'varbit';
     else if (name === 'pg_catalog' && this.acceptPunct('.')) return this.typeName();
     else if (name === 'interval') {
-      // INTERVAL [fields] is accepted; fields are ignored.
-      for (const f of ['year', 'month', 'day', 'hour', 'minute', 'second']) if (this.acceptKw(f)) break;
-      if (this.acceptKw('to')) this.ident(true);
+      // interval(p) or INTERVAL fields [(p)]: the typmod PostgreSQL gives them.
+      let precision = 0xffff;
+      if (this.isPunct('(')) {
+        this.next();
+        precision = Number(this.next().value);
+        this.expectPunct(')');
+      }
+      const fields = this.intervalFields();
+      const range = fields?.range ?? 0x7fff;
+      if (fields?.precision !== undefined) precision = fields.precision;
+      const tn: TypeName = { name, mods: [], arrayDims: 0, pos };
+      if (range !== 0x7fff || precision !== 0xffff) tn.intervalTypmod = (range << 16) | precision;
+      tn.arrayDims = this.arrayDims();
+      return tn;
     }
     const mods: number[] = [];
     if (this.isPunct('(')) {
@@ -1008,6 +1019,31 @@ class Parser {
       this.expectPunct(')');
     }
     return { name, mods, arrayDims: this.arrayDims(), pos };
+  }
+
+  /** Interval field qualifiers: the fields' mask (datetime.h bits) and a SECOND(p) precision. */
+  private intervalFields(): { range: number; precision?: number } | null {
+    const bit: Record<string, number> = { year: 1 << 2, month: 1 << 1, day: 1 << 3, hour: 1 << 10, minute: 1 << 11, second: 1 << 12 };
+    const order = ['year', 'month', 'day', 'hour', 'minute', 'second'];
+    const first = order.find((f) => this.isKw(f));
+    if (first === undefined) return null;
+    this.next();
+    let last = first;
+    let precision: number | undefined;
+    if (this.acceptKw('to')) {
+      const t = order.find((f) => this.isKw(f));
+      if (t === undefined || order.indexOf(t) <= order.indexOf(first) || (first === 'year' && t !== 'month') || (first === 'month')) throw this.syntaxError();
+      this.next();
+      last = t;
+    }
+    if (last === 'second' && this.isPunct('(')) {
+      this.next();
+      precision = Number(this.next().value);
+      this.expectPunct(')');
+    }
+    let range = 0;
+    for (let k = order.indexOf(first); k <= order.indexOf(last); k++) range |= bit[order[k] as string] as number;
+    return precision === undefined ? { range } : { range, precision };
   }
 
   private arrayDims(): number {
@@ -2023,10 +2059,13 @@ class Parser {
           const type = this.typeName();
           if (this.peek().type === 'string') {
             const v = this.next().value;
-            if (type.name === 'interval' && this.isIdent()) {
-              // INTERVAL '1' DAY
-              const unit = this.ident(true);
-              return { kind: 'typed', type, value: `${v} ${unit}`, pos };
+            if (type.name === 'interval') {
+              // INTERVAL '1' DAY, INTERVAL '1-2' YEAR TO MONTH, INTERVAL '…' SECOND(3)
+              const fields = this.intervalFields();
+              if (fields) {
+                const prec = fields.precision ?? (type.intervalTypmod !== undefined ? type.intervalTypmod & 0xffff : 0xffff);
+                type.intervalTypmod = (fields.range << 16) | prec;
+              }
             }
             return { kind: 'typed', type, value: v, pos };
           }

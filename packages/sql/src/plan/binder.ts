@@ -175,7 +175,10 @@ export function typeFromName(t: TypeName): SqlType {
       base = T.timestamptz;
       break;
     case 'interval':
-      base = T.interval;
+      base = t.intervalTypmod !== undefined ? { kind: 'interval', typmod: t.intervalTypmod } : T.interval;
+      if (t.intervalTypmod !== undefined && (t.intervalTypmod & 0xffff) !== 0xffff && (t.intervalTypmod & 0xffff) > 6) {
+        throw new PgError(SqlState.InvalidParameterValue, `interval(${t.intervalTypmod & 0xffff}) precision must be between 0 and 6`, { position: t.pos + 1 });
+      }
       break;
     case 'uuid':
       base = T.uuid;

@@ -7,8 +7,8 @@
  *   interval    { months, days, micros }
  */
 import { PgError, SqlState } from '@strata/common';
-import { SqlStateX } from '../sqlstate.js';
 import { loadZone, tzOffsetAt } from './tzfile.js';
+import { decodeInterval } from './interval_parse.js';
 import { date2j, decodeDateTime, decodeTimeOnly } from './datetime_parse.js';
 import type { DateOrder, DecodeContext, DecodedDateTime, ZoneResolver } from './datetime_parse.js';
 
@@ -364,79 +364,39 @@ export function negateInterval(a: Interval): Interval {
   return checkedInterval({ months: -a.months, days: -a.days, micros: -a.micros });
 }
 
+/** Interval text input (types/interval_parse.ts ports PostgreSQL's DecodeInterval). */
 export function parseInterval(s: string): Interval {
-  const t = s.trim().toLowerCase();
-  const bad = () => new PgError(SqlState.InvalidDatetimeFormat, `invalid input syntax for type interval: "${s}"`);
-  if (t === '') throw bad();
-  // ISO 8601: P1Y2M3DT4H5M6S
-  const iso = /^p(?:(-?[\d.]+)y)?(?:(-?[\d.]+)m)?(?:(-?[\d.]+)w)?(?:(-?[\d.]+)d)?(?:t(?:(-?[\d.]+)h)?(?:(-?[\d.]+)m)?(?:(-?[\d.]+)s)?)?$/.exec(t);
-  if (iso) {
-    let iv: Interval = { months: 0, days: 0, micros: 0 };
-    const parts: [string | undefined, string][] = [[iso[1], 'years'], [iso[2], 'months'], [iso[3], 'weeks'], [iso[4], 'days'], [iso[5], 'hours'], [iso[6], 'minutes'], [iso[7], 'seconds']];
-    for (const [v, u] of parts) if (v !== undefined) iv = addIntervals(iv, intervalFrom(Number(v), u));
-    return iv;
-  }
-  let iv: Interval = { months: 0, days: 0, micros: 0 };
-  const ago = /\s+ago$/.test(t);
-  const body = t.replace(/\s+ago$/, '').replace(/^@\s*/, '');
-  const tokens = body.match(/[+-]?\d+(?::\d+){1,2}(?:\.\d+)?|[+-]?[\d.]+(?:e[+-]?\d+)?|[a-z]+/g);
-  if (!tokens) throw bad();
-  for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i] as string;
-    if (/^[+-]?\d+(?::\d+){1,2}(?:\.\d+)?$/.test(tok)) {
-      const neg = tok.startsWith('-');
-      const parts = tok.replace(/^[+-]/, '').split(':');
-      const h = Number(parts[0]);
-      const mi = Number(parts[1]);
-      const sec = Number(parts[2] ?? 0);
-      const us = Math.round(((h * 60 + mi) * 60 + sec) * usPerSec);
-      iv = addIntervals(iv, { months: 0, days: 0, micros: neg ? -us : us });
-      continue;
-    }
-    if (/^[+-]?[\d.]+(?:e[+-]?\d+)?$/.test(tok)) {
-      const n = Number(tok);
-      if (Number.isNaN(n)) throw bad();
-      const unit = tokens[i + 1];
-      if (unit && /^[a-z]+$/.test(unit)) {
-        if (!unitMap[unit]) throw bad();
-        // A field beyond int32 is 22015, as DecodeInterval's strtoint reports it.
-        if (Math.abs(n) > int32Max + (n < 0 ? 1 : 0) && !['us', 'ms', 'seconds'].includes((unitMap[unit] as [string, number])[0])) {
-          throw new PgError(SqlStateX.IntervalFieldOverflow, `interval field value out of range: "${s}"`);
-        }
-        iv = addIntervals(iv, intervalFrom(n, unit));
-        i++;
-      } else {
-        iv = addIntervals(iv, intervalFrom(n, 'seconds'));
-      }
-      continue;
-    }
-    throw bad();
-  }
-  return checkedInterval(ago ? negateInterval(iv) : iv);
+  return decodeInterval(s);
 }
 
-/** PostgreSQL's default IntervalStyle (postgres): "1 year 2 mons 3 days 04:05:06.5". */
+/**
+ * PostgreSQL's default IntervalStyle (postgres), as EncodeInterval writes it: "1 year 2 mons 3 days
+ * 04:05:06.5"; a positive field right after a negative one gets a "+".
+ */
 export function formatInterval(iv: Interval): string {
-  const parts: string[] = [];
+  let out = '';
+  let isZero = true;
+  let isBefore = false;
+  const part = (value: number, unit: string) => {
+    if (value === 0) return;
+    out += `${isZero ? '' : ' '}${isBefore && value > 0 ? '+' : ''}${value} ${unit}${value !== 1 ? 's' : ''}`;
+    isBefore = value < 0;
+    isZero = false;
+  };
   const years = Math.trunc(iv.months / 12);
-  const mons = iv.months - years * 12;
-  if (years !== 0) parts.push(`${years} year${years === 1 ? '' : 's'}`);
-  if (mons !== 0) parts.push(`${mons} mon${mons === 1 ? '' : 's'}`);
-  if (iv.days !== 0) parts.push(`${iv.days} day${iv.days === 1 ? '' : 's'}`);
-  if (iv.micros !== 0 || parts.length === 0) {
-    const neg = iv.micros < 0;
+  part(years, 'year');
+  part(iv.months - years * 12, 'mon');
+  part(iv.days, 'day');
+  if (isZero || iv.micros !== 0) {
+    const minus = iv.micros < 0;
     const a = Math.abs(iv.micros);
-    const t = formatTimeOfDay(a % usPerDay + Math.floor(a / usPerDay) * usPerDay);
-    // hours may exceed 24 in an interval
     const secs = Math.floor(a / usPerSec);
     const frac = a - secs * usPerSec;
-    let s = `${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}`;
-    if (frac > 0) s += '.' + String(frac).padStart(6, '0').replace(/0+$/, '');
-    void t;
-    const anyNegBefore = iv.months < 0 || iv.days < 0;
-    parts.push(neg ? `-${s}` : anyNegBefore && parts.length > 0 ? `+${s}` : s);
+    let t = `${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}`;
+    if (frac > 0) t += '.' + String(frac).padStart(6, '0').replace(/0+$/, '');
+    out += `${isZero ? '' : ' '}${minus ? '-' : isBefore ? '+' : ''}${t}`;
   }
-  return parts.join(' ');
+  return out;
 }
 
 /** Total duration in microseconds using PostgreSQL's 30-day months, for comparisons. */

@@ -13,7 +13,6 @@ import {
   formatTimestamptz,
   intervalMicros,
   parseDate,
-  parseInterval,
   parseTime,
   parseTimestamp,
   parseTimestamptz,
@@ -21,6 +20,7 @@ import {
 } from './datetime.js';
 import type { Interval } from './datetime.js';
 import { parseJsonText } from './json.js';
+import { decodeInterval } from './interval_parse.js';
 
 export type TypeKind =
   | 'bool'
@@ -697,7 +697,7 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
     case 'timestamptz':
       return parseTimestamptz(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'interval':
-      return parseInterval(s);
+      return decodeInterval(s, t.typmod);
     case 'uuid':
       return parseUuid(s);
     case 'jsonb':
