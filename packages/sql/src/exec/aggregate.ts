@@ -8,6 +8,7 @@ import { T, arrayOf, compareValues, formatValue, hashKey } from '../types/types.
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import { addIntervals } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
+import { intervalDiv } from '../types/interval_math.js';
 import { batchRowsMax, canWait, drain, waitFor, waitOf, yieldEveryRows } from './context.js';
 import { estimateRowBytes, estimateValueBytes, outOfMemory } from './memory.js';
 import type { MemoryAccount } from './memory.js';
@@ -136,6 +137,21 @@ function avgAcc(argType: SqlType): Accumulator {
       },
       result() {
         return count === 0 ? null : Decimal.fromInt(s.value()).div(Decimal.fromInt(count));
+      },
+    };
+  }
+  if (argType.kind === 'interval') {
+    // interval_avg: the sum divided by the count with interval_div's cascade.
+    let n = 0;
+    let sum: Interval = { months: 0, days: 0, micros: 0 };
+    return {
+      add([v]) {
+        if (v === null || v === undefined) return;
+        n++;
+        sum = addIntervals(sum, v as Interval);
+      },
+      result() {
+        return n === 0 ? null : intervalDiv(sum, n);
       },
     };
   }

@@ -20,7 +20,6 @@ import {
   zoneOffsetSeconds,
   offsetForLocal,
   intervalMicros,
-  checkedInterval,
   parseInterval,
 } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
@@ -34,6 +33,7 @@ export { functionNames, lookupFunction } from './registry.js';
 export type { Args, Fn, Overload } from './registry.js';
 import { floatPower } from './math.js';
 import { numberFromChar, numberToChar } from './to_char_number.js';
+import { intervalDiv, intervalMul } from '../types/interval_math.js';
 import './json_build.js';
 import './binary_strings.js';
 export { quoteIdent } from './format.js';
@@ -211,9 +211,9 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
     if (lk.kind === 'date' && rk.kind === 'time' && op === '+') return { left: T.date, right: T.time, result: T.timestamp, fn: (a, b) => (a as number) * usPerDay + (b as number) };
   }
   if ((op === '*' || op === '/') && lk.kind === 'interval' && isNumeric(rk)) {
-    return { left: intervalT, right: T.float8, result: intervalT, fn: (a, b) => scaleInterval(a as Interval, op === '*' ? (b as number) : divIv(b as number)) };
+    return { left: intervalT, right: T.float8, result: intervalT, fn: (a, b) => (op === '*' ? intervalMul(a as Interval, b as number) : intervalDiv(a as Interval, b as number)) };
   }
-  if (op === '*' && isNumeric(lk) && rk.kind === 'interval') return { left: T.float8, right: intervalT, result: intervalT, fn: (a, b) => scaleInterval(b as Interval, a as number) };
+  if (op === '*' && isNumeric(lk) && rk.kind === 'interval') return { left: T.float8, right: intervalT, result: intervalT, fn: (a, b) => intervalMul(b as Interval, a as number) };
   // bitwise
   if (['&', '|', '#', '<<', '>>'].includes(op) && (lk.kind === 'int2' || lk.kind === 'int4' || lk.kind === 'int8') && (rk.kind === 'int2' || rk.kind === 'int4' || rk.kind === 'int8')) {
     const t = op === '<<' || op === '>>' ? lk : arithType(lk, rk);
@@ -284,24 +284,12 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
   return null;
 }
 
-function divIv(b: number): number {
-  if (b === 0) throw divZero();
-  return 1 / b;
-}
 
 export function microsToInterval(us: number): Interval {
   const days = Math.trunc(us / usPerDay);
   return { months: 0, days, micros: us - days * usPerDay };
 }
 
-function scaleInterval(iv: Interval, f: number): Interval {
-  const months = iv.months * f;
-  const wholeMonths = Math.trunc(months);
-  const days = iv.days * f + (months - wholeMonths) * 30;
-  const wholeDays = Math.trunc(days);
-  if (!Number.isFinite(months) || Math.abs(months) > 2147483647 || Math.abs(days) > 2147483647) throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range');
-  return checkedInterval({ months: wholeMonths, days: wholeDays, micros: Math.round(iv.micros * f + (days - wholeDays) * usPerDay) });
-}
 
 function jsonContains(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) {

@@ -11,7 +11,6 @@ import {
   formatTime,
   formatTimestamp,
   formatTimestamptz,
-  intervalMicros,
   parseDate,
   parseTime,
   parseTimestamp,
@@ -880,6 +879,11 @@ function wellFormedNested(s: string): boolean {
   return level(0);
 }
 
+/** An interval's total span in microseconds (30-day months), exactly. */
+function intervalSpan(iv: Interval): bigint {
+  return (BigInt(iv.months) * 30n + BigInt(iv.days)) * 86_400_000_000n + BigInt(Math.round(iv.micros));
+}
+
 /** varchar(n)/char(n): explicit casts truncate, assignments error (SQL standard, as PostgreSQL). */
 export function applyStringTypmod(s: string, t: SqlType, explicit: boolean): string {
   if (t.typmod < 0) return s;
@@ -917,8 +921,9 @@ export function compareValues(a: Value, b: Value, t: SqlType): number {
     case 'bytea':
       return Buffer.compare(a as Buffer, b as Buffer);
     case 'interval': {
-      const x = intervalMicros(a as Interval);
-      const y = intervalMicros(b as Interval);
+      // interval_cmp_value: (months × 30 + days) days and the time, exactly (128-bit in PostgreSQL).
+      const x = intervalSpan(a as Interval);
+      const y = intervalSpan(b as Interval);
       return x < y ? -1 : x > y ? 1 : 0;
     }
     case 'bpchar': {
@@ -976,7 +981,7 @@ export function hashKey(v: Value, t: SqlType): string {
     case 'bytea':
       return (v as Buffer).toString('hex');
     case 'interval':
-      return String(intervalMicros(v as Interval));
+      return String(intervalSpan(v as Interval));
     case 'bpchar':
       return (v as string).replace(/ +$/, '');
     case 'jsonb':
