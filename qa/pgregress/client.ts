@@ -130,8 +130,10 @@ export class SimpleClient {
     let err: { code: string; message: string } | null = null;
     let copyOut = '';
     let cancelled = false;
+    // The limit is on the whole statement (a result that never ends keeps sending rows).
+    let deadline = Date.now() + statementTimeoutS * 1000;
     for (;;) {
-      const m = await this.next(statementTimeoutS * 1000);
+      const m = Date.now() > deadline ? 'timeout' : await this.next(Math.max(1, deadline - Date.now()));
       if (m === null) return { ok: false, code: 'CLOSED', message: 'connection closed', results };
       if (m === 'timeout') {
         if (cancelled) {
@@ -140,6 +142,7 @@ export class SimpleClient {
           return { ok: false, code: 'TIMEOUT', message: 'no answer after cancel', results };
         }
         cancelled = true;
+        deadline = Date.now() + statementTimeoutS * 1000;
         await this.cancel();
         continue;
       }
