@@ -605,7 +605,8 @@ export class Binder {
         const a = this.bind(e.arg, scope);
         const z = this.coerce(this.bind(e.zone, scope), T.text);
         const fn = lookupFunction('timezone') as Overload[];
-        const target = a.type.kind === 'timestamptz' ? T.timestamptz : T.timestamp;
+        // timezone(text, timestamp) only for timestamps; unknown literals and dates take timestamptz (the preferred type).
+        const target = a.type.kind === 'timestamp' ? T.timestamp : T.timestamptz;
         const ov = fn.find((o) => o.args[1]?.kind === target.kind) as Overload;
         const ac = this.coerce(a, target);
         return { type: ov.result as SqlType, ev: (r, ctx) => { const zv = z.ev(r, ctx); const v = ac.ev(r, ctx); return zv === null || v === null ? null : ov.fn([zv, v] as unknown as Args, ctx); }, shape: { k: 'other' }, name: 'timezone' };
