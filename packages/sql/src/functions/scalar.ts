@@ -476,9 +476,35 @@ export function toChar(v: Value, t: SqlType, fmt: string, tz: string): string {
     const dow = (((days + 4) % 7) + 7) % 7;
     const h24 = Math.floor(p.tod / usPerHour);
     const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    // Years print as AD/BC numbers (ADJUST_YEAR: proleptic 0 is 1 BC).
+    const ay = p.y <= 0 ? 1 - p.y : p.y;
+    const bc = p.y <= 0;
+    const romanMonths = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII'];
+    const fracDigits = (n: number) => pad(Math.floor((p.tod % usPerSec) / 10 ** (6 - n)), n);
+    const offAbs = Math.abs(p.off);
+    const offSign = p.off < 0 ? '-' : '+';
     const tokens: [RegExp, () => string][] = [
-      [/^YYYY/, () => pad(p.y, 4)],
-      [/^YY/, () => pad(p.y % 100, 2)],
+      [/^Y,YYY/, () => `${Math.floor(ay / 1000)},${pad(ay % 1000, 3)}`],
+      [/^YYYY/, () => pad(ay, 4)],
+      [/^YYY/, () => pad(ay % 1000, 3)],
+      [/^YY/, () => pad(ay % 100, 2)],
+      [/^Y/, () => String(ay % 10)],
+      [/^FF([1-6])/, () => ''],
+      [/^ff([1-6])/, () => ''],
+      [/^SSSSS|^SSSS/, () => String(Math.floor(p.tod / usPerSec))],
+      [/^CC/, () => (p.y > 0 ? pad(Math.trunc((p.y - 1) / 100) + 1, 2) : '-' + pad(Math.trunc(-p.y / 100) + 1, 2))],
+      [/^J/, () => String(days + 2440588)],
+      [/^RM/, () => (romanMonths[p.m - 1] as string).padEnd(4)],
+      [/^rm/, () => (romanMonths[p.m - 1] as string).toLowerCase().padEnd(4)],
+      [/^B\.C\.|^A\.D\./, () => (bc ? 'B.C.' : 'A.D.')],
+      [/^b\.c\.|^a\.d\./, () => (bc ? 'b.c.' : 'a.d.')],
+      [/^BC|^AD/, () => (bc ? 'BC' : 'AD')],
+      [/^bc|^ad/, () => (bc ? 'bc' : 'ad')],
+      [/^OF/, () => `${offSign}${pad(Math.floor(offAbs / 3600), 2)}${offAbs % 3600 !== 0 ? ':' + pad(Math.floor(offAbs / 60) % 60, 2) : ''}`],
+      [/^TZH/, () => `${offSign}${pad(Math.floor(offAbs / 3600), 2)}`],
+      [/^TZM/, () => pad(Math.floor(offAbs / 60) % 60, 2)],
+      [/^WW/, () => pad(Math.floor((days - daysFromCivil(p.y, 1, 1)) / 7) + 1, 2)],
+      [/^W/, () => String(Math.floor((p.d - 1) / 7) + 1)],
       [/^MONTH/, () => (monthsFull[p.m - 1] as string).toUpperCase().padEnd(9)],
       [/^Month/, () => (monthsFull[p.m - 1] as string).padEnd(9)],
       [/^month/, () => (monthsFull[p.m - 1] as string).toLowerCase().padEnd(9)],
@@ -518,7 +544,7 @@ export function toChar(v: Value, t: SqlType, fmt: string, tz: string): string {
       for (const [re, f] of tokens) {
         const m = re.exec(rest);
         if (m) {
-          let s = f();
+          let s = /^FF|^ff/.test(m[0]) ? fracDigits(Number(m[0].slice(2))) : f();
           if (fm) s = s.replace(/^0+(?=\d)/, '').trimEnd();
           out += s;
           i += m[0].length + (fm ? 2 : 0);
@@ -530,7 +556,7 @@ export function toChar(v: Value, t: SqlType, fmt: string, tz: string): string {
     }
     return out;
   }
-  if (t.kind === 'interval') return formatValue(v, t, { timeZone: tz, now: () => 0, extraFloatDigits: 1 }) as string;
+  if (t.kind === 'interval') throw new PgError(SqlState.FeatureNotSupported, 'to_char(interval, text) is not supported yet');
   // numbers: formatting.c's number patterns (to_char_number.ts)
   if (t.kind === 'float4' || t.kind === 'float8') return numberToChar({ kind: 'float', v: v as number, float4: t.kind === 'float4' }, fmt);
   if (t.kind === 'numeric') return numberToChar({ kind: 'decimal', v: v as Decimal }, fmt);
