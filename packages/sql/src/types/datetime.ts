@@ -182,7 +182,11 @@ export function parseDate(s: string, tz: string, now: () => number, order: DateO
 function tmToMicros(d: DecodedDateTime, s: string): number {
   if (!validJulianYmd(d.year, d.mon)) throw new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${s}"`);
   const j = date2j(d.year, d.mon, d.mday);
-  const us = ((j - unixEpochJulian) * 86400 + d.hour * 3600 + d.min * 60 + d.sec) * usPerSec + d.fsec;
+  // Microseconds are held in a double: exact within ±2^53 µs of 1970 (and whole seconds far
+  // beyond). A value it cannot hold exactly is refused rather than stored slightly wrong.
+  const exact = (BigInt(j - unixEpochJulian) * 86400n + BigInt(d.hour * 3600 + d.min * 60 + d.sec)) * 1_000_000n + BigInt(d.fsec);
+  const us = Number(exact);
+  if (BigInt(us) !== exact) throw new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${s}"`, { detail: 'Strata holds timestamps this far from 1970 only to the whole second.' });
   return us;
 }
 
