@@ -186,7 +186,7 @@ function tmToMicros(d: DecodedDateTime, s: string): number {
   // beyond). A value it cannot hold exactly is refused rather than stored slightly wrong.
   const exact = (BigInt(j - unixEpochJulian) * 86400n + BigInt(d.hour * 3600 + d.min * 60 + d.sec)) * 1_000_000n + BigInt(d.fsec);
   const us = Number(exact);
-  if (BigInt(us) !== exact) throw new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${s}"`, { detail: 'Strata holds timestamps this far from 1970 only to the whole second.' });
+  if (BigInt(us) !== exact) throw new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${s}"`, { detail: 'Strata cannot hold this timestamp exactly (microseconds in a double).' });
   return us;
 }
 
