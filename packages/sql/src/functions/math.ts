@@ -241,3 +241,61 @@ def(
     },
   },
 );
+
+/** gcd/lcm (int4, int8, numeric), as int.c/numeric.c: results are non-negative; overflow is 22003. */
+function gcdBig(a: bigint, b: bigint): bigint {
+  let x = a < 0n ? -a : a;
+  let y = b < 0n ? -b : b;
+  while (y !== 0n) [x, y] = [y, x % y];
+  return x;
+}
+function gcdInt(a: bigint, b: bigint, max: bigint, name: string): bigint {
+  const g = gcdBig(a, b);
+  if (g > max) throw new PgError(SqlState.NumericValueOutOfRange, `${name} out of range`);
+  return g;
+}
+function lcmInt(a: bigint, b: bigint, max: bigint, name: string): bigint {
+  if (a === 0n || b === 0n) return 0n;
+  const g = gcdBig(a, b);
+  let l = (a / g) * b;
+  if (l < 0n) l = -l;
+  if (l > max) throw new PgError(SqlState.NumericValueOutOfRange, `${name} out of range`);
+  return l;
+}
+const i8 = T.int8;
+def(
+  'gcd',
+  { args: [i4, i4], result: i4, fn: ([a, b]) => Number(gcdInt(BigInt(a as number), BigInt(b as number), 2147483647n, 'integer')) },
+  { args: [i8, i8], result: i8, fn: ([a, b]) => gcdInt(a as bigint, b as bigint, 9223372036854775807n, 'bigint') },
+  {
+    args: [numT, numT],
+    result: numT,
+    fn: ([a0, b0]) => {
+      const a = a0 as Decimal;
+      const b = b0 as Decimal;
+      if (a.isSpecial() || b.isSpecial()) return Decimal.nan;
+      const sc = Math.max(a.scale, b.scale);
+      return new Decimal(gcdBig(a.rescale(sc).unscaled, b.rescale(sc).unscaled), sc);
+    },
+  },
+);
+def(
+  'lcm',
+  { args: [i4, i4], result: i4, fn: ([a, b]) => Number(lcmInt(BigInt(a as number), BigInt(b as number), 2147483647n, 'integer')) },
+  { args: [i8, i8], result: i8, fn: ([a, b]) => lcmInt(a as bigint, b as bigint, 9223372036854775807n, 'bigint') },
+  {
+    args: [numT, numT],
+    result: numT,
+    fn: ([a0, b0]) => {
+      const a = a0 as Decimal;
+      const b = b0 as Decimal;
+      if (a.isSpecial() || b.isSpecial()) return Decimal.nan;
+      const sc = Math.max(a.scale, b.scale);
+      const x = a.rescale(sc).unscaled;
+      const y = b.rescale(sc).unscaled;
+      if (x === 0n || y === 0n) return new Decimal(0n, sc);
+      const l = (x / gcdBig(x, y)) * y;
+      return new Decimal(l < 0n ? -l : l, sc);
+    },
+  },
+);

@@ -2052,6 +2052,12 @@ class Parser {
       case 'oid':
       case 'regclass':
       case 'regtype':
+      case 'int2':
+      case 'int4':
+      case 'int8':
+      case 'float4':
+      case 'float8':
+      case 'bpchar':
       case 'inet': {
         // Typed literal: TYPE 'string'
         const save = this.i;
