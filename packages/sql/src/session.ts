@@ -16,7 +16,7 @@ import { virtualSchemas } from './catalog/catalog.js';
 import { allIndexes } from './catalog/descriptors.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
 import { tableCodec } from './catalog/rowcodec.js';
-import { T, formatType, formatValue, parseValue } from './types/types.js';
+import { T, formatType, formatValue, hashKey, parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
 import { Binder, lit, typeFromName } from './plan/binder.js';
@@ -971,6 +971,9 @@ export class Session {
       tag: (c) => `INSERT 0 ${c}`,
       start(ctx) {
         const state = { count: 0 };
+        // Primary keys of rows this statement wrote (ON CONFLICT DO UPDATE may touch each once).
+        const touched = new Set<string>();
+        const pkKey = (r: Row) => writer.codec.pkPositions.map((p) => hashKey(r[p] as Value, (t.columns[p] as ColumnDesc).type)).join('\u0001');
         const batches = (function* (): Batches {
           const build = (vals: Value[], types: SqlType[], explicitDefault: boolean[]): Row => {
             const row: Row = new Array<Value>(n).fill(null);
@@ -1010,16 +1013,22 @@ export class Session {
               const matchesTarget = !conflictCols || (c.cols.length === conflictCols.length && c.cols.every((x) => (conflictCols as number[]).includes(x)));
               if (!oc || !matchesTarget) throw uniqueViolation(writer, c.index, c.cols, row, ctx);
               if (!doUpdate) return; // DO NOTHING
+              // A row this statement already inserted or updated may not be updated again (21000, as PostgreSQL).
+              if (touched.has(pkKey(c.existing))) {
+                throw new PgError(SqlState.CardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time', { hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.' });
+              }
               const comb = [...c.existing, ...row];
               if (doUpdate.where && doUpdate.where(comb, ctx) !== true) return;
               const nr = c.existing.slice();
               for (const st of doUpdate.sets) nr[st.idx] = assignValue(st.ev(comb, ctx), st.type, t.columns[st.idx] as ColumnDesc, ctx);
               updateRow(writer, c.existing, nr, ctx);
+              touched.add(pkKey(nr));
               state.count++;
               if (ret) out.push(ret.evs.map((e) => e(nr, ctx)));
               return;
             }
             insertRow(writer, row, ctx);
+            if (doUpdate) touched.add(pkKey(row));
             state.count++;
             if (ret) out.push(ret.evs.map((e) => e(row, ctx)));
           };
