@@ -217,16 +217,26 @@ export function estimateLnDweight(x: Decimal): number {
   return Math.trunc(Math.log10(Math.abs(lnv)));
 }
 
-/** power() with an infinite argument: float pow()'s rules, which numeric_power follows. */
+/** power() with an infinite argument: POSIX pow()'s rules, which numeric_power follows. */
 function powerWithInfinity(base: Decimal, exp: Decimal): Decimal {
   const b = base.toNumber();
   const e = exp.toNumber();
   if (b === 0 && e < 0) throw new PgError(SqlStateX.InvalidArgumentForPowerFunction, 'zero raised to a negative power is undefined');
   if (b < 0 && Number.isFinite(e) && Math.floor(e) !== e) throw new PgError(SqlStateX.InvalidArgumentForPowerFunction, 'a negative number raised to a non-integer power yields a complex result');
-  const r = Math.pow(b, e);
-  if (Number.isNaN(r)) return Decimal.nan;
+  let r: number;
+  if (!Number.isFinite(e)) {
+    const ab = Math.abs(b);
+    if (ab === 1) r = 1;
+    else if (e > 0) r = ab > 1 ? Infinity : 0;
+    else r = ab > 1 ? 0 : Infinity;
+  } else if (e === 0) r = 1;
+  else if (b > 0) r = e > 0 ? Infinity : 0;
+  else {
+    const oddInt = e === Math.floor(e) && Math.abs(e % 2) === 1;
+    r = e > 0 ? (oddInt ? -Infinity : Infinity) : 0;
+  }
   if (!Number.isFinite(r)) return r > 0 ? Decimal.inf : Decimal.negInf;
-  return r === 0 ? Decimal.zero : r === 1 ? Decimal.fromInt(1) : Decimal.fromFloat(r, 15);
+  return r === 1 ? Decimal.fromInt(1) : Decimal.zero;
 }
 
 function lnChecks(x: Decimal): void {
