@@ -287,7 +287,7 @@ async function runUnits(
     if (cat === 'wrong' && mentions(sql, tainted)) cat = 'tainted';
     // COMMIT answers ROLLBACK when an earlier statement of the transaction failed on Strata only.
     if (cat === 'wrong' && /^\s*(commit|end)\b/i.test(bare) && failedInTxn) cat = 'tainted';
-    if (cat === 'error') failedInTxn = true;
+    if (cat === 'error' || cat === 'garbage') failedInTxn = true;
     if (/^\s*(commit|end|rollback|abort)\b/i.test(bare) && !/\bto\b/i.test(bare)) failedInTxn = false;
     if (!isQuery && cat !== 'match') for (const n of writtenNames(sql)) tainted.add(n);
     counts.statements++;

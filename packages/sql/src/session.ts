@@ -545,6 +545,9 @@ export class Session {
       const c = this.compile(stmt, text, paramTypes);
       p.columns = c.columns;
       if (!this.txn?.wroteSystem) p.cache = { generation: this.engine.catalogGeneration, compiled: c };
+    } else if (stmt.kind === 'execute') {
+      // EXECUTE name: the prepared statement's result columns (its rows follow a RowDescription).
+      p.columns = this.sqlPrepared.get(stmt.name)?.columns ?? null;
     } else {
       p.columns = utilityColumns(stmt);
     }
@@ -1555,13 +1558,13 @@ export class Session {
       case 'begin':
         if (this.explicit) {
           sink.notice('there is already a transaction in progress');
-          return { rows: [], tag: 'BEGIN' };
+          return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
         }
         await this.beginTxn();
         this.explicit = true;
         this.failed = false;
         this.savepoints = [];
-        return { rows: [], tag: 'BEGIN' };
+        return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
       case 'commit': {
         if (!this.explicit) {
           sink.notice('there is no transaction in progress');
@@ -1639,7 +1642,7 @@ export class Session {
       case 'deallocate':
         if (stmt.name === null) this.sqlPrepared.clear();
         else if (!this.sqlPrepared.delete(stmt.name)) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${stmt.name}" does not exist`);
-        return { rows: [], tag: 'DEALLOCATE' };
+        return { rows: [], tag: stmt.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE' };
       case 'execute': {
         const p = this.sqlPrepared.get(stmt.name);
         if (!p) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${stmt.name}" does not exist`);
@@ -2050,7 +2053,7 @@ export class Session {
           if (r.desc.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `"${r.desc.name}" is not a table`);
           truncate(env, r.desc);
         }
-        return 'TRUNCATE';
+        return 'TRUNCATE TABLE';
       default:
         throw new PgError(SqlState.FeatureNotSupported, `statement ${stmt.kind} is not supported`);
     }

@@ -190,7 +190,8 @@ export type Statement =
   | { kind: 'dropView'; names: string[][]; ifExists: boolean; pos: number }
   | { kind: 'truncate'; names: string[][]; pos: number }
   | { kind: 'copy'; table: string[] | null; query: SelectStmt | null; columns: string[] | null; direction: 'from' | 'to'; options: CopyOptions; pos: number }
-  | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; pos: number }
+  /** BEGIN, or START TRANSACTION (`start`: answered with that command tag). */
+  | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; start?: boolean; pos: number }
   | { kind: 'commit'; pos: number }
   | { kind: 'rollback'; savepoint: string | null; pos: number }
   | { kind: 'savepoint'; name: string; pos: number }

@@ -272,9 +272,10 @@ class Parser {
       return { kind: 'truncate', names, pos };
     }
     if (this.acceptKw('begin') || (this.isKw('start') && this.isKw('transaction', 1) && this.acceptKw('start', 'transaction'))) {
+      const start = this.sql.slice(pos, pos + 5).toLowerCase() === 'start';
       this.acceptKw('transaction') || this.acceptKw('work');
       const m = this.txnModes();
-      return { kind: 'begin', ...m, pos };
+      return { kind: 'begin', ...m, ...(start ? { start } : {}), pos };
     }
     if (this.acceptKw('commit') || this.acceptKw('end')) {
       this.acceptKw('transaction') || this.acceptKw('work');
