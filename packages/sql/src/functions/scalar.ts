@@ -23,7 +23,7 @@ import {
   parseInterval,
 } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
-import { T, arrayOf, checkInt8, checkIntRange, formatJsonb, formatType, formatValue, isNumeric, numericRankOf } from '../types/types.js';
+import { T, arrayOf, checkInt8, checkIntRange, commonType, compareValues, formatJsonb, formatType, formatValue, isNumeric, numericRankOf } from '../types/types.js';
 import type { JsonValue, SqlType, Value } from '../types/types.js';
 import type { ExecCtx } from '../exec/context.js';
 import { regexTest, regexpCount, regexpInstr, regexpLike, regexpMatch, regexpReplace, regexpSplit, regexpSubstr, substringRegex, substringSimilar } from '../regex/functions.js';
@@ -31,8 +31,10 @@ import { regexTest, regexpCount, regexpInstr, regexpLike, regexpMatch, regexpRep
 import { ANY, def } from './registry.js';
 export { functionNames, lookupFunction } from './registry.js';
 export type { Args, Fn, Overload } from './registry.js';
+import type { Args } from './registry.js';
 import { floatPower } from './math.js';
 import { numberFromChar, numberToChar } from './to_char_number.js';
+import { castValue } from '../types/cast.js';
 import { intervalDiv, intervalMul } from '../types/interval_math.js';
 import './json_build.js';
 import './binary_strings.js';
@@ -875,11 +877,8 @@ const arr = (v: Value, fn: string): Value[] => {
 };
 def('array_length', { args: [anyT, i4], result: i4, fn: ([a, d]) => ((d as number) === 1 && arr(a, 'array_length').length > 0 ? arr(a, 'array_length').length : null) });
 def('cardinality', { args: [anyT], result: i4, fn: ([a]) => arr(a, 'cardinality').length });
-def('array_to_string', { args: [arrayOf(txt), txt], result: txt, fn: ([a, s], ctx) => (a as Value[]).filter((x) => x !== null).map((x) => stringify(x, ctx, 0)).join(str(s)) }, { args: [arrayOf(txt), txt, txt], result: txt, fn: ([a, s, n], ctx) => (a as Value[]).map((x) => (x === null ? str(n) : stringify(x, ctx, 0))).join(str(s)) });
-def('string_to_array', { args: [txt, txt], result: arrayOf(txt), fn: ([s, d]) => (str(s) === '' ? [] : str(d) === '' ? [str(s)] : str(s).split(str(d))) });
 def('array_upper', { args: [anyT, i4], result: i4, fn: ([a]) => (arr(a, 'array_upper').length > 0 ? arr(a, 'array_upper').length : null) });
 def('array_lower', { args: [anyT, i4], result: i4, fn: ([a]) => (arr(a, 'array_lower').length > 0 ? 1 : null) });
-def('array_position', { args: [arrayOf(txt), txt], result: i4, fn: ([a, v]) => { const i = (a as Value[]).findIndex((x) => x !== null && String(x) === String(v)); return i < 0 ? null : i + 1; } });
 
 // misc
 def('pg_sleep', { args: [f8], result: T.void, volatile: true, fn: ([s], ctx) => { ctx.sleepUntil = Math.max(ctx.sleepUntil, Date.now() + (s as number) * 1000); return ''; } });
@@ -908,3 +907,48 @@ def('txid_current', { args: [], result: i8, fn: (_a, ctx) => BigInt(Math.floor(c
 def('pg_is_in_recovery', { args: [], result: b, fn: () => false });
 def('current_setting', { args: [txt], result: txt, fn: ([n], ctx) => { const v = ctx.session.settings.get(str(n).toLowerCase()); if (v === undefined) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${str(n)}"`); return v; } }, { args: [txt, b], result: txt, nullable: true, fn: ([n], ctx) => ctx.session.settings.get(str(n).toLowerCase()) ?? null });
 def('set_config', { args: [txt, txt, b], result: txt, fn: ([n, v], ctx) => { ctx.session.settings.set(str(n).toLowerCase(), str(v)); return v; } });
+
+// array_to_string / string_to_array / array_position with PostgreSQL's NULL rules.
+def(
+  'array_to_string',
+  { args: [arrayOf(txt), txt], result: txt, fn: ([a, s], ctx) => (a as Value[]).filter((x) => x !== null).map((x) => stringify(x, ctx, 0)).join(str(s)) },
+  {
+    args: [arrayOf(txt), txt, txt],
+    result: txt,
+    nullable: true,
+    fn: ([a, s, n], ctx) => (a === null || s === null ? null : (a as Value[]).flatMap((x) => (x === null ? (n === null ? [] : [str(n)]) : [stringify(x, ctx, 0)])).join(str(s))),
+  },
+);
+function stringToArray(s: string, d: string | null, nullStr: string | null): Value[] {
+  // A NULL delimiter splits into characters; an empty one keeps the string whole.
+  const parts = s === '' ? [] : d === null ? [...s] : d === '' ? [s] : s.split(d);
+  return parts.map((x) => (nullStr !== null && x === nullStr ? null : x));
+}
+def(
+  'string_to_array',
+  { args: [txt, txt], result: arrayOf(txt), nullable: true, fn: ([s, d]) => (s === null ? null : stringToArray(str(s), d as string | null, null)) },
+  { args: [txt, txt, txt], result: arrayOf(txt), nullable: true, fn: ([s, d, n]) => (s === null ? null : stringToArray(str(s), d as string | null, n as string | null)) },
+);
+/** array_position(arr, v [, start]): the first element IS NOT DISTINCT FROM v, compared in their common type. */
+const arrayPositionFn =
+  (types: SqlType[]) =>
+  ([a, v, start]: Args, ctx: ExecCtx): Value => {
+    if (a === null) return null;
+    const arrT = types[0] as SqlType;
+    const elemT = arrT.kind === 'array' ? (arrT.elem as SqlType) : T.text;
+    const vT = (types[1] as SqlType).kind === 'unknown' ? elemT : (types[1] as SqlType);
+    const ct = commonType([elemT, vT], 'array_position');
+    const want = v === null ? null : castValue(v, vT, ct, ctx.vctx);
+    const arr = a as Value[];
+    const from = start === undefined || start === null ? 0 : Math.max(0, (start as number) - 1);
+    for (let i = from; i < arr.length; i++) {
+      const x = arr[i] as Value;
+      if (x === null || want === null) {
+        if (x === null && want === null) return i + 1;
+        continue;
+      }
+      if (compareValues(castValue(x, elemT, ct, ctx.vctx), want, ct) === 0) return i + 1;
+    }
+    return null;
+  };
+def('array_position', { args: [anyT, anyT], result: i4, nullable: true, fn: arrayPositionFn([arrayOf(txt), txt]), typed: arrayPositionFn }, { args: [anyT, anyT, i4], result: i4, nullable: true, fn: arrayPositionFn([arrayOf(txt), txt]), typed: arrayPositionFn });

@@ -561,6 +561,7 @@ export class Binder {
       case 'arraysubquery': {
         const sub = this.subquery(e.query, scope);
         const col = sub.plan.columns[0] as { name: string; type: SqlType };
+        if (col.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { position: e.pos + 1 });
         return {
           type: arrayOf(col.type),
           ev: (r, ctx) => sub.rows(r, ctx).map((x) => x[0] as Value),
@@ -575,6 +576,7 @@ export class Binder {
       case 'array': {
         const elems = e.elems.map((x) => this.bind(x, scope));
         const t = elems.length === 0 ? T.text : commonType(elems.map((x) => x.type), 'ARRAY');
+        if (t.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { position: e.pos + 1 });
         const cs = elems.map((x) => this.coerce(x, t).ev);
         return { type: arrayOf(t), ev: (r, ctx) => cs.map((f) => f(r, ctx)), shape: { k: 'other' }, name: 'array' };
       }

@@ -1029,6 +1029,7 @@ export class QueryPlanner {
           throw new PgError(SqlState.UndefinedFunction, `function ${name}(${formatType(args[0].type)}) does not exist`, { position: e.pos + 1 });
         }
         if ((name === 'bool_and' || name === 'bool_or' || name === 'every') && args[0]) args[0] = b.coerceBool(args[0], name);
+        if (name === 'array_agg' && args[0]?.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported (array_agg of arrays)', { position: e.pos + 1 });
         const argTypes = args.map((a) => a.type);
         const filter = e.filter ? b.coerceBool(b.bind(e.filter, inScope), 'FILTER').ev : null;
         const orderBy: SortKey[] = e.orderBy.map((o) => {
