@@ -35,6 +35,7 @@ import type { Args } from './registry.js';
 import { floatPower } from './math.js';
 import { numberFromChar, numberToChar } from './to_char_number.js';
 import { castValue } from '../types/cast.js';
+import { formatJsonbPretty, jsonTextElement } from '../types/json.js';
 import { intervalDiv, intervalMul } from '../types/interval_math.js';
 import './json_build.js';
 import './binary_strings.js';
@@ -252,13 +253,21 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
       right: byIndex ? T.int4 : T.text,
       result: textOut ? T.text : l,
       fn: (a, b) => {
-        const j = l.kind === 'json' ? JSON.parse((a as { json: string }).json) : (a as JsonValue).jsonb;
+        if (l.kind === 'json') {
+          // json keeps its text: the element as written (strings unescaped for ->>).
+          const raw = jsonTextElement((a as { json: string }).json, b as string | number);
+          if (raw === undefined) return null;
+          if (!textOut) return { json: raw };
+          if (raw === 'null') return null;
+          return raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+        }
+        const j = (a as JsonValue).jsonb;
         let v: unknown;
         if (Array.isArray(j) && typeof b === 'number') v = j[b < 0 ? j.length + b : b];
         else if (j !== null && typeof j === 'object' && !Array.isArray(j) && typeof b === 'string') v = (j as Record<string, unknown>)[b];
         if (v === undefined) return null;
         if (textOut) return v === null ? null : typeof v === 'string' ? v : formatJsonb(v);
-        return l.kind === 'json' ? { json: JSON.stringify(v) } : { jsonb: v };
+        return { jsonb: v };
       },
     };
   }
@@ -861,10 +870,11 @@ def('unique_rowid', { args: [], result: i8, volatile: true, fn: (_a, ctx) => ctx
 // json
 def('jsonb_typeof', { args: [T.jsonb], result: txt, fn: ([v]) => jsonTypeof((v as JsonValue).jsonb) });
 def('jsonb_array_length', { args: [T.jsonb], result: i4, fn: ([v]) => { const j = (v as JsonValue).jsonb; if (!Array.isArray(j)) throw new PgError(SqlState.InvalidParameterValue, 'cannot get array length of a non-array'); return j.length; } });
-def('jsonb_pretty', { args: [T.jsonb], result: txt, fn: ([v]) => JSON.stringify((v as JsonValue).jsonb, null, 4) });
+def('jsonb_pretty', { args: [T.jsonb], result: txt, fn: ([v]) => formatJsonbPretty((v as JsonValue).jsonb, formatJsonb) });
 function jsonTypeof(j: unknown): string {
   if (j === null) return 'null';
   if (Array.isArray(j)) return 'array';
+  if (j instanceof Decimal || typeof j === 'number') return 'number';
   if (typeof j === 'object') return 'object';
   return typeof j === 'number' ? 'number' : typeof j === 'boolean' ? 'boolean' : 'string';
 }

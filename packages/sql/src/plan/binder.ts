@@ -1140,7 +1140,7 @@ export class Binder {
     if (spreadElem !== null) {
       const fixed = evs.slice(0, -1);
       const arrEv = evs[evs.length - 1] as Ev;
-      const nullArrayIsNull = name === 'concat' || name === 'concat_ws';
+      const nullArrayIsNull = ['concat', 'concat_ws', 'json_build_object', 'json_build_array', 'jsonb_build_object', 'jsonb_build_array'].includes(name);
       return {
         type: resultType,
         ev: (r, ctx) => {

@@ -4,7 +4,7 @@
 import { PgError, SqlState } from '@strata/common';
 import { KeyWriter, prefixEnd } from '@strata/kv';
 import type { Expr, FrameBound, FromItem, OrderItem, SelectStmt, WindowFrame, WindowSpec } from '../parser/ast.js';
-import { T, arrayOf, commonType, formatType, isInteger, isNumeric, sameType } from '../types/types.js';
+import { T, arrayOf, commonType, formatJsonb, formatType, isInteger, isNumeric, sameType } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
 import { Decimal } from '../types/numeric.js';
@@ -569,7 +569,7 @@ export class QueryPlanner {
           if (j === null) return;
           const arr = (j as { jsonb: unknown }).jsonb;
           if (!Array.isArray(arr)) throw new PgError(SqlState.InvalidParameterValue, 'cannot extract elements from an object');
-          for (const v of arr) yield [text ? (typeof v === 'string' ? v : v === null ? null : JSON.stringify(v)) : { jsonb: v }];
+          for (const v of arr) yield [text ? (typeof v === 'string' ? v : v === null ? null : formatJsonb(v)) : { jsonb: v }];
         });
       }
       case 'jsonb_each':
@@ -578,7 +578,7 @@ export class QueryPlanner {
         args[0] = this.binder.coerce(args[0] as BoundExpr, T.jsonb);
         return wrap([{ name: 'key', type: T.text }, { name: 'value', type: text ? T.text : T.jsonb }], function* (_ctx, [j]) {
           if (j === null) return;
-          for (const [k, v] of Object.entries((j as { jsonb: Record<string, unknown> }).jsonb)) yield [k, text ? (typeof v === 'string' ? v : v === null ? null : JSON.stringify(v)) : { jsonb: v }];
+          for (const [k, v] of Object.entries((j as { jsonb: Record<string, unknown> }).jsonb)) yield [k, text ? (typeof v === 'string' ? v : v === null ? null : formatJsonb(v)) : { jsonb: v }];
         });
       }
       default:

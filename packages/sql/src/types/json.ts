@@ -210,3 +210,99 @@ export function jsonNumber(text: string): number | Decimal {
   if (/^-?(?:0|[1-9][0-9]{0,14})$/.test(text) && text !== '-0') return Number(text);
   return Decimal.parse(text);
 }
+
+/** The end (exclusive) of the JSON value starting at `i` in valid JSON text `s`. */
+function skipValue(s: string, i0: number): number {
+  let i = i0;
+  let depth = 0;
+  do {
+    const c = s[i];
+    if (c === '"') {
+      i++;
+      while (s[i] !== '"') i += s[i] === '\\' ? 2 : 1;
+      i++;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      i++;
+    } else if (c === '}' || c === ']') {
+      depth--;
+      i++;
+    } else if (depth > 0) i++;
+    else {
+      while (i < s.length && !/[\s,}\]]/.test(s[i] as string)) i++;
+    }
+  } while (depth > 0 && i < s.length);
+  return i;
+}
+
+/**
+ * The source text of one element of a json (not jsonb) value — json keeps its input text, so
+ * `->` returns the element as written (PostgreSQL's json_object_field/json_array_element):
+ * by index for arrays (negative counts from the end), by key for objects (the last duplicate).
+ * Undefined when there is no such element. `s` must be valid JSON.
+ */
+export function jsonTextElement(s: string, key: string | number): string | undefined {
+  let i = 0;
+  const ws = () => {
+    while (i < s.length && /\s/.test(s[i] as string)) i++;
+  };
+  ws();
+  const open = s[i];
+  if (open === '[' && typeof key === 'number') {
+    const items: [number, number][] = [];
+    i++;
+    ws();
+    if (s[i] === ']') return undefined;
+    for (;;) {
+      ws();
+      const st = i;
+      i = skipValue(s, i);
+      items.push([st, i]);
+      ws();
+      if (s[i] === ',') i++;
+      else break;
+    }
+    const k = key < 0 ? items.length + key : key;
+    const it = items[k];
+    return it ? s.slice(it[0], it[1]) : undefined;
+  }
+  if (open === '{' && typeof key === 'string') {
+    let found: string | undefined;
+    i++;
+    ws();
+    if (s[i] === '}') return undefined;
+    for (;;) {
+      ws();
+      const ks = i;
+      i = skipValue(s, i);
+      const k = JSON.parse(s.slice(ks, i)) as string;
+      ws();
+      i++; // ':'
+      ws();
+      const st = i;
+      i = skipValue(s, i);
+      if (k === key) found = s.slice(st, i);
+      ws();
+      if (s[i] === ',') i++;
+      else break;
+    }
+    return found;
+  }
+  return undefined;
+}
+
+/** jsonb_pretty: four-space indentation, one element per line, as jsonb's pretty output. */
+export function formatJsonbPretty(j: unknown, formatScalar: (v: unknown) => string, indent = ''): string {
+  const next = indent + '    ';
+  if (Array.isArray(j)) {
+    if (j.length === 0) return '[\n' + indent + ']';
+    return '[\n' + j.map((x) => next + formatJsonbPretty(x, formatScalar, next)).join(',\n') + '\n' + indent + ']';
+  }
+  if (j !== null && typeof j === 'object' && !(j instanceof Decimal)) {
+    const o = j as Record<string, unknown>;
+    const keys = Object.keys(o).sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+    if (keys.length === 0) return '{\n' + indent + '}';
+    return '{\n' + keys.map((k) => `${next}${JSON.stringify(k)}: ${formatJsonbPretty(o[k], formatScalar, next)}`).join(',\n') + '\n' + indent + '}';
+  }
+  return formatScalar(j);
+}
