@@ -36,6 +36,7 @@ import { floatPower } from './math.js';
 import { numberFromChar, numberToChar } from './to_char_number.js';
 import { castValue } from '../types/cast.js';
 import { formatJsonbPretty, jsonTextElement } from '../types/json.js';
+import { jsonbConcat, jsonbContains } from '../types/jsonb_ops.js';
 import { intervalDiv, intervalMul } from '../types/interval_math.js';
 import './json_build.js';
 import './binary_strings.js';
@@ -177,7 +178,7 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
       const at = l.kind === 'array' ? l : r;
       return { left: l.kind === 'array' ? l : (at.elem as SqlType), right: r.kind === 'array' ? r : (at.elem as SqlType), result: at, fn: (a, b) => ([] as Value[]).concat(a as Value, b as Value) };
     }
-    if (l.kind === 'jsonb' && r.kind === 'jsonb') {
+    if ((l.kind === 'jsonb' && (r.kind === 'jsonb' || r.kind === 'unknown')) || (r.kind === 'jsonb' && l.kind === 'unknown')) {
       return { left: T.jsonb, right: T.jsonb, result: T.jsonb, fn: (a, b) => jsonConcat(a as JsonValue, b as JsonValue) };
     }
     if (l.kind === 'bytea' && r.kind === 'bytea') return { left: T.bytea, right: T.bytea, result: T.bytea, fn: (a, b) => Buffer.concat([a as Buffer, b as Buffer]) };
@@ -303,24 +304,11 @@ export function microsToInterval(us: number): Interval {
 
 
 function jsonContains(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b)) return a.some((x) => jsonContains(x, b));
-    return b.every((y) => a.some((x) => jsonContains(x, y)));
-  }
-  if (a !== null && typeof a === 'object') {
-    if (b === null || typeof b !== 'object' || Array.isArray(b)) return false;
-    return Object.entries(b as Record<string, unknown>).every(([k, v]) => k in (a as object) && jsonContains((a as Record<string, unknown>)[k], v));
-  }
-  return a === b;
+  return jsonbContains(a, b);
 }
 
 function jsonConcat(a: JsonValue, b: JsonValue): JsonValue {
-  const x = a.jsonb;
-  const y = b.jsonb;
-  if (x !== null && typeof x === 'object' && !Array.isArray(x) && y !== null && typeof y === 'object' && !Array.isArray(y)) return { jsonb: { ...(x as object), ...(y as object) } };
-  const xa = Array.isArray(x) ? x : [x];
-  const ya = Array.isArray(y) ? y : [y];
-  return { jsonb: [...xa, ...ya] };
+  return { jsonb: jsonbConcat(a.jsonb, b.jsonb) };
 }
 
 // ---- date/time helpers -----------------------------------------------------------------------

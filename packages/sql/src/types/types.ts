@@ -20,6 +20,7 @@ import {
 import type { Interval } from './datetime.js';
 import { parseJsonText } from './json.js';
 import { decodeInterval } from './interval_parse.js';
+import { compareJsonb, jsonbHashKey } from './jsonb_ops.js';
 
 export type TypeKind =
   | 'bool'
@@ -931,11 +932,8 @@ export function compareValues(a: Value, b: Value, t: SqlType): number {
       const y = (b as string).replace(/ +$/, '');
       return x < y ? -1 : x > y ? 1 : 0;
     }
-    case 'jsonb': {
-      const x = formatJsonb((a as JsonValue).jsonb);
-      const y = formatJsonb((b as JsonValue).jsonb);
-      return x < y ? -1 : x > y ? 1 : 0;
-    }
+    case 'jsonb':
+      return compareJsonb((a as JsonValue).jsonb, (b as JsonValue).jsonb);
     case 'array': {
       const x = a as Value[];
       const y = b as Value[];
@@ -985,7 +983,7 @@ export function hashKey(v: Value, t: SqlType): string {
     case 'bpchar':
       return (v as string).replace(/ +$/, '');
     case 'jsonb':
-      return formatJsonb((v as JsonValue).jsonb);
+      return jsonbHashKey((v as JsonValue).jsonb);
     case 'array':
       return JSON.stringify((v as Value[]).map((e) => hashKey(e, t.elem as SqlType)));
     default:
