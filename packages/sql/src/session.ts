@@ -487,7 +487,12 @@ export class Session {
       case 'pg_has_role':
         return fn(T.bool, () => true, true);
       case 'pg_get_viewdef':
-        return fn(T.text, ([o], ctx) => tableByOid(Number(o), ctx)?.viewQuery ?? null);
+        // By OID, or by (possibly qualified) name as pg_get_viewdef(text) does.
+        return fn(T.text, ([o], ctx) => {
+          if (typeof o === 'number' || /^\s*\d+\s*$/.test(String(o))) return tableByOid(Number(o), ctx)?.viewQuery ?? null;
+          const r = this.resolveTable(String(o).split('.'), 0, ctx.catalog);
+          return r.kind === 'table' ? (r.desc.viewQuery ?? null) : null;
+        });
       case 'pg_get_serial_sequence':
         return fn(T.text, ([tn, cn], ctx) => {
           const r = this.resolveTable(String(tn).split('.'), 0, ctx.catalog);
