@@ -762,7 +762,42 @@ function parseBucketWidth(s: string): number {
   return bucketWidthUs({ months: 0, days: 0, micros: Number(m[1]) * (unit[(m[2] as string).toLowerCase()] as number) });
 }
 const bucket = (ts: number, width: number, origin: number) => origin + Math.floor((ts - origin) / width) * width;
-for (const name of ['time_bucket', 'time_bucket_gapfill']) def(name,
+/**
+ * Calendar buckets (months and years): whole months counted from the origin's month (KWDB:
+ * 1970-01, TimescaleDB: 2000-01), computed on the UTC calendar.
+ */
+function monthBucket(ts: number, months: number, originYear: number): number {
+  if (!(months > 0)) throw new PgError(SqlState.InvalidParameterValue, 'time_bucket width must be greater than 0');
+  const [y, m] = civilFromDays(Math.floor(ts / usPerDay));
+  const idx = (y - originYear) * 12 + (m - 1);
+  const b = Math.floor(idx / months) * months;
+  const by = originYear + Math.floor(b / 12);
+  return daysFromCivil(by, b - Math.floor(b / 12) * 12 + 1, 1) * usPerDay;
+}
+/** KWDB widths in months ('1mon', '3month', '2y', '1yr', '1year'), or null. */
+function kwdbMonths(s: string): number | null {
+  const m = /^\s*(\d+)\s*(mon|mons|month|months|y|yr|yrs|year|years)\s*$/i.exec(s);
+  if (!m) return null;
+  return Number(m[1]) * (/^(mon)/i.test(m[2] as string) ? 1 : 12);
+}
+const kwdbBucket = (ts: number, w: string) => {
+  const months = kwdbMonths(w);
+  return months !== null ? monthBucket(ts, months, 1970) : bucket(ts, kwdbBucketWidth(w), 0);
+};
+const timescaleBucket = (ts: number, iv: Interval) => {
+  if (iv.months !== 0) {
+    if (iv.days !== 0 || iv.micros !== 0) throw new PgError(SqlState.FeatureNotSupported, 'time_bucket widths mixing months with days or time are not supported');
+    return monthBucket(ts, iv.months, 2000);
+  }
+  return bucket(ts, bucketWidthUs(iv), timescaleOriginUs);
+};
+def('time_bucket',
+  { args: [T.timestamptz, txt], result: T.timestamptz, fn: ([ts, w]) => kwdbBucket(ts as number, str(w)) },
+  { args: [T.timestamp, txt], result: T.timestamp, fn: ([ts, w]) => kwdbBucket(ts as number, str(w)) },
+  { args: [T.interval, T.timestamptz], result: T.timestamptz, fn: ([w, ts]) => timescaleBucket(ts as number, w as Interval) },
+  { args: [T.interval, T.timestamp], result: T.timestamp, fn: ([w, ts]) => timescaleBucket(ts as number, w as Interval) },
+);
+def('time_bucket_gapfill',
   { args: [T.timestamptz, txt], result: T.timestamptz, fn: ([ts, w]) => bucket(ts as number, kwdbBucketWidth(str(w)), 0) },
   { args: [T.timestamp, txt], result: T.timestamp, fn: ([ts, w]) => bucket(ts as number, kwdbBucketWidth(str(w)), 0) },
   { args: [T.interval, T.timestamptz], result: T.timestamptz, fn: ([w, ts]) => bucket(ts as number, bucketWidthUs(w as Interval), timescaleOriginUs) },
