@@ -1151,6 +1151,13 @@ function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }
     return { expr: { kind: 'column' as const, parts: [alias, fname.startsWith('jsonb_') ? 'value' : fname], pos: e.pos }, alias: it.alias ?? fname };
   });
   if (n === 0) return s;
+  // PostgreSQL runs several select-list set-returning functions in lockstep (the shorter padded
+  // with NULLs) and after grouping; moved into FROM they would be a cross product, or run before
+  // grouping, so those forms are refused rather than answered differently.
+  if (n > 1) throw new PgError(SqlState.FeatureNotSupported, 'more than one set-returning function in the select list is not supported', { position: (s.items[0]?.expr.pos ?? 0) + 1 });
+  if (s.groupBy.length > 0 || s.having !== null || s.items.some((it) => containsAggregate(it.expr))) {
+    throw new PgError(SqlState.FeatureNotSupported, 'set-returning functions in the select list of a grouped query are not supported');
+  }
   return { ...s, items, from };
 }
 
