@@ -689,6 +689,10 @@ class Parser {
     if (this.acceptKw('as')) {
       return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, pos };
     }
+    const noPartitions = (what: string) =>
+      new PgError(SqlState.FeatureNotSupported, `${what} is not supported`, { position: this.peek().pos + 1, hint: 'Strata splits every table into ranges by key already; create one table (time-series tables are partitioned by time and device).' });
+    if (this.isKw('partition') && this.isKw('of', 1)) throw noPartitions('declarative partitioning (PARTITION OF)');
+    if (this.isKw('of')) throw new PgError(SqlState.FeatureNotSupported, 'typed tables (CREATE TABLE … OF type) are not supported', { position: this.peek().pos + 1 });
     this.expectPunct('(');
     if (!this.isPunct(')')) {
       do {
@@ -700,6 +704,8 @@ class Parser {
       } while (this.acceptPunct(','));
     }
     this.expectPunct(')');
+    if (this.isKw('inherits')) throw new PgError(SqlState.FeatureNotSupported, 'table inheritance (INHERITS) is not supported', { position: this.peek().pos + 1 });
+    if (this.isKw('partition') && this.isKw('by', 1)) throw noPartitions('declarative partitioning (PARTITION BY)');
     let ts: TsTableClause | null = null;
     if (this.isKw('tags') || this.isKw('attributes')) {
       this.next();
