@@ -1651,6 +1651,9 @@ export class Session {
       case 'execute': {
         const p = this.sqlPrepared.get(stmt.name);
         if (!p) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${stmt.name}" does not exist`);
+        if (stmt.args.length !== p.paramTypes.length) {
+          throw new PgError(SqlState.SyntaxError, `wrong number of parameters for prepared statement "${stmt.name}"`, { detail: `Expected ${p.paramTypes.length} parameters but got ${stmt.args.length}.` });
+        }
         const planner = this.makePlanner([], this.view);
         const vals = stmt.args.map((a, i) => {
           const e = planner.binder.coerce(planner.binder.bind(a, new Scope([])), p.paramTypes[i] ?? T.text, true);

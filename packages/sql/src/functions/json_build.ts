@@ -92,6 +92,9 @@ export function toJsonText(v: Value, t: SqlType, ctx: ExecCtx): string {
 
 function keyText(v: Value, t: SqlType, ctx: ExecCtx, i: number): string {
   if (v === null) throw new PgError(SqlState.NullValueNotAllowed, `argument ${i + 1}: key must not be null`);
+  if (t.kind === 'array' || t.kind === 'json' || t.kind === 'jsonb' || t.kind === 'record') {
+    throw new PgError(SqlState.InvalidParameterValue, 'key value must be scalar, not array, composite, or json');
+  }
   return typeof v === 'string' ? v : (formatValue(v, t, ctx.vctx) as string);
 }
 

@@ -75,7 +75,10 @@ function roundNumeric(x: Decimal, s: number, truncate: boolean): Decimal {
   const scale = Math.max(-131073, Math.min(16383, s));
   if (scale >= 0) return truncate ? x.trunc(scale).rescale(scale) : x.rescale(scale);
   const r = truncate ? x.trunc(scale) : x.rescale(scale);
-  return new Decimal(r.unscaled * 10n ** BigInt(-scale), 0);
+  const out = new Decimal(r.unscaled * 10n ** BigInt(-scale), 0);
+  // numeric holds at most 131072 digits before the point.
+  if (out.unscaled !== 0n && out.unscaled.toString().replace('-', '').length > 131072) throw new PgError(SqlState.NumericValueOutOfRange, 'value overflows numeric format');
+  return out;
 }
 
 def(

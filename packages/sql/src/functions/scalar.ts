@@ -406,6 +406,9 @@ export function extractField(field: string, v: Value, t: SqlType, tz: string): D
     us = v as number;
     if (t.kind === 'timestamptz') zone = tz;
   }
+  if (t.kind === 'date' && ['hour', 'minute', 'second', 'milliseconds', 'millisecond', 'microseconds', 'timezone', 'timezone_hour', 'timezone_minute'].includes(f)) {
+    throw new PgError(SqlState.FeatureNotSupported, `unit "${field.toLowerCase()}" not supported for type date`);
+  }
   if (f === 'epoch') {
     if (t.kind === 'date') return Decimal.fromInt((v as number) * 86400);
     return Decimal.parse((us / usPerSec).toFixed(6)).rescale(6);

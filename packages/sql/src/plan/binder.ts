@@ -361,6 +361,7 @@ export class Binder {
       }
       case 'cast': {
         const t = typeFromName(e.type);
+        if (e.arg.kind === 'array' && e.arg.elems.length === 0 && t.kind === 'array') return lit([], t, 'array');
         if (t.kind === 'regclass' && e.arg.kind === 'literal' && e.arg.literalType === 'string') {
           return lit(this.env.resolveRegclass(e.arg.value as string), T.regclass, 'regclass');
         }
@@ -575,7 +576,8 @@ export class Binder {
         return this.func(e, scope);
       case 'array': {
         const elems = e.elems.map((x) => this.bind(x, scope));
-        const t = elems.length === 0 ? T.text : commonType(elems.map((x) => x.type), 'ARRAY');
+        if (elems.length === 0) throw new PgError(SqlState.IndeterminateDatatype, 'cannot determine type of empty array', { position: e.pos + 1, hint: 'Explicitly cast to the desired type, for example ARRAY[]::integer[].' });
+        const t = commonType(elems.map((x) => x.type), 'ARRAY');
         if (t.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { position: e.pos + 1 });
         const cs = elems.map((x) => this.coerce(x, t).ev);
         return { type: arrayOf(t), ev: (r, ctx) => cs.map((f) => f(r, ctx)), shape: { k: 'other' }, name: 'array' };

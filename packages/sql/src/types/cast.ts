@@ -132,7 +132,12 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
     case 'regclass':
     case 'regtype':
     case 'regproc':
-      if (isNumeric(from) || from.kind === 'oid' || from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc') return Number(toBigInt(v, from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc' ? T.oid : from));
+      if (isNumeric(from) || from.kind === 'oid' || from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc') {
+        const b = toBigInt(v, from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc' ? T.oid : from);
+        // int8 → oid: within the unsigned 32-bit range (int8_to_oid); negative int4 values wrap as in PostgreSQL.
+        if (from.kind === 'int8' && (b < 0n || b > 4294967295n)) throw new PgError(SqlState.NumericValueOutOfRange, 'OID out of range');
+        return Number(b);
+      }
       break;
     case 'float4': {
       const x = toNumber(v, from);
