@@ -1559,6 +1559,7 @@ export class Session {
     switch (stmt.kind) {
       case 'empty':
       case 'comment':
+        if (stmt.kind === 'comment' && stmt.tag === 'VACUUM' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'VACUUM cannot run inside a transaction block');
         return { rows: [], tag: stmt.kind === 'comment' ? (stmt.tag ?? 'COMMENT') : '' };
       case 'begin':
         if (this.explicit) {
