@@ -20,6 +20,7 @@ import { compareRowsBy } from './operators.js';
 import type { Ev, SortKey } from './operators.js';
 import { FrameCalculator } from './window_frame.js';
 import { orderedSetAccumulator } from './ordered_set.js';
+import { jsonAggregate } from './json_agg.js';
 import type { FrameSpec } from './window_frame.js';
 import { SqlStateX } from '../sqlstate.js';
 
@@ -430,6 +431,14 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
     case 'percentile_disc':
     case 'mode':
       return () => orderedSetAccumulator(name, t0);
+    case 'json_agg':
+    case 'jsonb_agg':
+    case 'json_object_agg':
+    case 'jsonb_object_agg':
+    case 'bit_and':
+    case 'bit_or':
+    case 'bit_xor':
+      return () => jsonAggregate(name, argTypes);
     case 'var_samp':
     case 'variance':
       return () => varianceAcc('var_samp', t0);
@@ -484,6 +493,16 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
       return t && t.kind === 'bytea' ? T.bytea : T.text;
     case 'array_agg':
       return { kind: 'array', typmod: -1, elem: t ?? T.text };
+    case 'json_agg':
+    case 'json_object_agg':
+      return T.json;
+    case 'jsonb_agg':
+    case 'jsonb_object_agg':
+      return T.jsonb;
+    case 'bit_and':
+    case 'bit_or':
+    case 'bit_xor':
+      return t ?? T.int4;
     case 'percentile_cont':
       return argTypes[1]?.kind === 'array' ? arrayOf(T.float8) : T.float8;
     case 'percentile_disc':
@@ -508,7 +527,7 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
  */
 export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts']);
 
-export const aggregateNames = new Set(['percentile_cont', 'percentile_disc', 'mode', 'elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+export const aggregateNames = new Set(['json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg', 'bit_and', 'bit_or', 'bit_xor', 'percentile_cont', 'percentile_disc', 'mode', 'elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
 /** array_agg keeps its values in chunks of this many (see makeAccumulator). */
 const arrayAggChunkValues = 65_536;

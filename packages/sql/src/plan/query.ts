@@ -1024,11 +1024,19 @@ export class QueryPlanner {
         if (name === 'string_agg') {
           args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, T.text) : a));
           if (args[0] && args[0].type.kind !== 'bytea' && args[0].type.kind !== 'text') args[0] = b.coerce(args[0], T.text, true);
-        } else args = args.map((a, i) => (a.type.kind === 'unknown' ? b.coerce(a, name === 'count' || (name === 'elapsed' && i === 1) ? T.text : T.numeric) : a));
+        } else {
+          if ((name === 'json_agg' || name === 'jsonb_agg') && args[0]?.type.kind === 'unknown') {
+            throw new PgError(SqlState.DatatypeMismatch, 'could not determine polymorphic type because input has type unknown', { position: e.pos + 1 });
+          }
+          args = args.map((a, i) => (a.type.kind === 'unknown' ? b.coerce(a, name === 'count' || (name === 'elapsed' && i === 1) || name.startsWith('json') ? T.text : T.numeric) : a));
+        }
         if ((name === 'sum' || name === 'avg') && args[0] && !['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'interval'].includes(args[0].type.kind)) {
           throw new PgError(SqlState.UndefinedFunction, `function ${name}(${formatType(args[0].type)}) does not exist`, { position: e.pos + 1 });
         }
         if ((name === 'bool_and' || name === 'bool_or' || name === 'every') && args[0]) args[0] = b.coerceBool(args[0], name);
+        if ((name === 'bit_and' || name === 'bit_or' || name === 'bit_xor') && args[0] && !isInteger(args[0].type)) {
+          throw new PgError(SqlState.UndefinedFunction, `function ${name}(${formatType(args[0].type)}) does not exist`, { position: e.pos + 1 });
+        }
         if (name === 'array_agg' && args[0]?.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported (array_agg of arrays)', { position: e.pos + 1 });
         const argTypes = args.map((a) => a.type);
         const filter = e.filter ? b.coerceBool(b.bind(e.filter, inScope), 'FILTER').ev : null;
