@@ -399,6 +399,22 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
         };
       };
     case 'string_agg':
+      if (t0.kind === 'bytea') {
+        // string_agg(bytea, bytea): the bytes joined by the separator's bytes.
+        return () => {
+          const parts: Buffer[] = [];
+          return {
+            add([v, sep]) {
+              if (v === null || v === undefined) return;
+              if (parts.length > 0 && sep !== null && sep !== undefined) parts.push(sep as Buffer);
+              parts.push(v as Buffer);
+            },
+            result() {
+              return parts.length === 0 ? null : Buffer.concat(parts);
+            },
+          };
+        };
+      }
       return () => {
         // Appending builds a rope (O(1) per row); result() may be read at any time.
         let acc: string | null = null;

@@ -1022,6 +1022,7 @@ export class QueryPlanner {
         }
         if (name === 'count' && e.star) args = [];
         if (name === 'string_agg') {
+          if (args[0]?.type.kind === 'bytea' && args[1]) args[1] = b.coerce(args[1], T.bytea);
           args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, T.text) : a));
           if (args[0] && args[0].type.kind !== 'bytea' && args[0].type.kind !== 'text') args[0] = b.coerce(args[0], T.text, true);
         } else {
