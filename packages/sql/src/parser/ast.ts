@@ -123,6 +123,8 @@ export interface SelectStmt {
   orderBy: OrderItem[];
   limit: Expr | null;
   offset: Expr | null;
+  /** FETCH FIRST … WITH TIES. */
+  withTies?: boolean;
   pos: number;
 }
 

@@ -1260,7 +1260,8 @@ class Parser {
         this.acceptKw('first') || this.acceptKw('next');
         q.limit = this.isKw('row') || this.isKw('rows') ? { kind: 'literal', value: 1, literalType: 'integer', pos: this.peek().pos } : this.primary();
         this.acceptKw('rows') || this.acceptKw('row');
-        this.expectKw('only');
+        if (this.acceptKw('with', 'ties')) q.withTies = true;
+        else this.expectKw('only');
       } else break;
     }
   }

@@ -46,6 +46,7 @@ import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js'
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
 import { orderedSetAggregates } from '../exec/ordered_set.js';
+import { TiesLimit } from '../exec/ties_limit.js';
 import { TsScan, evalTimeRange, noBounds, tsScanColumns } from '../ts_dml.js';
 import type { TsScanBounds } from '../ts_dml.js';
 import type { ScopeCol } from './scope.js';
@@ -202,6 +203,20 @@ export class QueryPlanner {
     const empty = new Scope([]);
     const lim = q.limit ? this.binder.coerce(this.binder.bind(q.limit, empty), T.int8) : null;
     const off = q.offset ? this.binder.coerce(this.binder.bind(q.offset, empty), T.int8) : null;
+    if (q.withTies) {
+      if (q.orderBy.length === 0) throw new PgError(SqlState.SyntaxError, 'WITH TIES cannot be specified without ORDER BY clause', { position: q.pos + 1 });
+      // The ties are judged on the sorted rows (below the final projection, where the keys are).
+      const chain: Project[] = [];
+      let s: Operator = op;
+      while (s instanceof Project) {
+        chain.push(s);
+        s = s.input;
+      }
+      if (!(s instanceof Sort)) throw new PgError(SqlState.FeatureNotSupported, 'FETCH … WITH TIES is not supported for this query');
+      let rebuilt: Operator = new TiesLimit(s, s.keys, lim?.ev ?? null, off?.ev ?? null);
+      for (let i = chain.length - 1; i >= 0; i--) rebuilt = new Project(rebuilt, (chain[i] as Project).exprs, (chain[i] as Project).columns);
+      return rebuilt;
+    }
     // ORDER BY … LIMIT n: the sort keeps only the first n (+ offset) rows (a top-N heap).
     let below: Operator = op;
     while (below instanceof Project) below = below.input;
