@@ -2121,10 +2121,14 @@ export class Session {
       case 'time zone': {
         const fixed = parseFixedOffset(value);
         if (fixed === null) validateTimeZone(value);
-        // POSIX-style numeric zones ("-8") mean hours east in PostgreSQL's SET TIME ZONE.
+        // A bare number is hours east in PostgreSQL's SET TIME ZONE; it is shown (and kept) as
+        // the POSIX zone PostgreSQL makes of it: "<+05>-05", "<-07:30>+07:30".
         if (/^[+-]?\d+(\.\d+)?$/.test(value.trim())) {
           const h = Number(value);
-          v = `${h >= 0 ? '+' : '-'}${String(Math.abs(Math.trunc(h))).padStart(2, '0')}:${String(Math.round((Math.abs(h) % 1) * 60)).padStart(2, '0')}`;
+          const hh = String(Math.abs(Math.trunc(h))).padStart(2, '0');
+          const mm = Math.round((Math.abs(h) % 1) * 60);
+          const body = `${hh}${mm !== 0 ? ':' + String(mm).padStart(2, '0') : ''}`;
+          v = h === 0 ? 'UTC' : `<${h >= 0 ? '+' : '-'}${body}>${h >= 0 ? '-' : '+'}${body}`;
         }
         this.setSetting('timezone', v);
         return;

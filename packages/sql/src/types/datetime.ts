@@ -119,10 +119,13 @@ export function offsetForLocal(zone: string, local: number): number {
 export function parseFixedOffset(zone: string): number | null {
   const z = zone.trim();
   if (/^(utc|gmt|z|zulu|etc\/utc|etc\/gmt|universal)$/i.test(z)) return 0;
-  const m = /^([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?$/.exec(z);
-  if (m) {
-    const s = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * (m[1] === '-' ? -1 : 1);
-    return s;
+  // A bare number of hours is east of UTC (check_timezone reads it as a number, ISO sign).
+  if (/^[+-]?\d+(\.\d+)?$/.test(z)) return Math.round(Number(z) * 3600);
+  // Otherwise a POSIX zone spec ("+02:00", "UTC+3", "<+05>-5"): the offset is WEST of UTC.
+  const m = /^(?:[A-Za-z]{3,}|<[^>]*>)?([+-]?)(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?$/.exec(z);
+  if (m && (m[1] !== '' || m[3] !== undefined || /^[A-Za-z<]/.test(z))) {
+    const west = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * (m[1] === '-' ? -1 : 1);
+    return west === 0 ? 0 : -west;
   }
   return null;
 }
