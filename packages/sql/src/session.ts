@@ -269,7 +269,8 @@ export class Session {
     const tz = this.settings.get('timezone') ?? 'UTC';
     const order = /ymd/i.test(this.settings.get('datestyle') ?? '') ? 'YMD' : /dmy/i.test(this.settings.get('datestyle') ?? '') ? 'DMY' : 'MDY';
     const byteaOutput = this.settings.get('bytea_output') === 'escape' ? 'escape' : 'hex';
-    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1), dateOrder: order, byteaOutput };
+    const intervalStyle = (this.settings.get('intervalstyle') ?? 'postgres') as 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
+    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1), dateOrder: order, byteaOutput, intervalStyle };
   }
 
   // ---- name resolution -------------------------------------------------------------------------
@@ -2183,9 +2184,14 @@ export class Session {
       case 'application_name':
         this.setSetting(name, value.replace(/, /g, ', '));
         return;
-      case 'intervalstyle':
-        if (value.toLowerCase() !== 'postgres') throw new PgError(SqlState.FeatureNotSupported, 'only IntervalStyle postgres is supported');
+      case 'intervalstyle': {
+        const v2 = value.trim().toLowerCase();
+        if (!['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601'].includes(v2)) {
+          throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "IntervalStyle": "${value}"`, { hint: 'Available values: postgres, postgres_verbose, sql_standard, iso_8601.' });
+        }
+        this.setSetting('intervalstyle', v2);
         return;
+      }
       default:
         if (!this.settings.has(name) && !name.includes('.')) {
           throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name0}"`);

@@ -432,3 +432,88 @@ export function addIntervalToTimestamp(us: number, iv: Interval, tz: string | nu
   }
   return t + iv.micros;
 }
+
+export type IntervalStyle = 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
+
+/** EncodeInterval's other IntervalStyles: postgres_verbose ("@ 1 year 2 mons ago"), sql_standard ("1-2"), iso_8601 ("P1Y2M"). */
+export function formatIntervalStyle(iv: Interval, style: IntervalStyle): string {
+  if (style === 'postgres') return formatInterval(iv);
+  const year = Math.trunc(iv.months / 12);
+  const mon = iv.months - year * 12;
+  const mday = iv.days;
+  const t = iv.micros;
+  const hour = Math.trunc(t / usPerHour);
+  const min = Math.trunc(t / usPerMin) % 60;
+  const sec = Math.trunc(t / usPerSec) % 60;
+  const fsec = t % usPerSec;
+  const secs = (s: number, f: number, fill: boolean): string => {
+    const whole = String(Math.abs(s)).padStart(fill ? 2 : 1, '0');
+    if (f === 0) return whole;
+    return `${whole}.${String(Math.abs(f)).padStart(6, '0').replace(/0+$/, '')}`;
+  };
+  if (style === 'iso_8601') {
+    if (year === 0 && mon === 0 && mday === 0 && hour === 0 && min === 0 && sec === 0 && fsec === 0) return 'PT0S';
+    let out = 'P';
+    const part = (v: number, u: string) => {
+      if (v !== 0) out += `${v}${u}`;
+    };
+    part(year, 'Y');
+    part(mon, 'M');
+    part(mday, 'D');
+    if (hour !== 0 || min !== 0 || sec !== 0 || fsec !== 0) out += 'T';
+    part(hour, 'H');
+    part(min, 'M');
+    if (sec !== 0 || fsec !== 0) out += `${sec < 0 || fsec < 0 ? '-' : ''}${secs(sec, fsec, false)}S`;
+    return out;
+  }
+  if (style === 'sql_standard') {
+    const neg = year < 0 || mon < 0 || mday < 0 || hour < 0 || min < 0 || sec < 0 || fsec < 0;
+    const pos = year > 0 || mon > 0 || mday > 0 || hour > 0 || min > 0 || sec > 0 || fsec > 0;
+    const hasYM = year !== 0 || mon !== 0;
+    const hasDT = mday !== 0 || hour !== 0 || min !== 0 || sec !== 0 || fsec !== 0;
+    const standard = !(neg && pos) && !(hasYM && hasDT);
+    if (!neg && !pos) return '0';
+    if (!standard) {
+      const ys = year < 0 || mon < 0 ? '-' : '+';
+      const ds = mday < 0 ? '-' : '+';
+      const ss = hour < 0 || min < 0 || sec < 0 || fsec < 0 ? '-' : '+';
+      return `${ys}${Math.abs(year)}-${Math.abs(mon)} ${ds}${Math.abs(mday)} ${ss}${Math.abs(hour)}:${String(Math.abs(min)).padStart(2, '0')}:${secs(sec, fsec, true)}`;
+    }
+    const sign = neg ? '-' : '';
+    const a = (v: number) => Math.abs(v);
+    if (hasYM) return `${sign}${a(year)}-${a(mon)}`;
+    if (mday !== 0) return `${sign}${a(mday)} ${a(hour)}:${String(a(min)).padStart(2, '0')}:${secs(sec, fsec, true)}`;
+    return `${sign}${a(hour)}:${String(a(min)).padStart(2, '0')}:${secs(sec, fsec, true)}`;
+  }
+  // postgres_verbose
+  let out = '@';
+  let isZero = true;
+  let isBefore = false;
+  const part = (v0: number, unit: string) => {
+    if (v0 === 0) return;
+    let v = v0;
+    if (isZero) {
+      isBefore = v < 0;
+      v = Math.abs(v);
+    } else if (isBefore) v = -v;
+    out += ` ${v} ${unit}${v === 1 ? '' : 's'}`;
+    isZero = false;
+  };
+  part(year, 'year');
+  part(mon, 'mon');
+  part(mday, 'day');
+  part(hour, 'hour');
+  part(min, 'min');
+  if (sec !== 0 || fsec !== 0) {
+    out += ' ';
+    if (sec < 0 || (sec === 0 && fsec < 0)) {
+      if (isZero) isBefore = true;
+      else if (!isBefore) out += '-';
+    } else if (isBefore) out += '-';
+    out += `${secs(sec, fsec, false)} sec${Math.abs(sec) !== 1 || fsec !== 0 ? 's' : ''}`;
+    isZero = false;
+  }
+  if (isZero) out += ' 0';
+  if (isBefore) out += ' ago';
+  return out;
+}

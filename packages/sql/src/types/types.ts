@@ -8,6 +8,7 @@ import { Decimal } from './numeric.js';
 import {
   formatDate,
   formatInterval,
+  formatIntervalStyle,
   formatTime,
   formatTimestamp,
   formatTimestamptz,
@@ -380,6 +381,8 @@ export interface ValueContext {
   dateOrder?: 'MDY' | 'DMY' | 'YMD';
   /** bytea_output (default hex). */
   byteaOutput?: 'hex' | 'escape';
+  /** IntervalStyle (default postgres). */
+  intervalStyle?: 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
 }
 
 // ---- text output ----
@@ -481,7 +484,7 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     case 'timestamptz':
       return formatTimestamptz(v as number, ctx.timeZone);
     case 'interval':
-      return formatInterval(v as Interval);
+      return ctx.intervalStyle && ctx.intervalStyle !== 'postgres' ? formatIntervalStyle(v as Interval, ctx.intervalStyle) : formatInterval(v as Interval);
     case 'jsonb':
       return formatJsonb((v as JsonValue).jsonb);
     case 'json':
