@@ -173,8 +173,10 @@ function defaultUnit(range: number): Unit {
   }
 }
 
-function decodeFields(fields: string[], ftypes: number[], range: number): Itm {
+function decodeFields(fields: string[], ftypes: number[], range: number, sqlStandard: boolean): Itm {
   const itm: Itm = { year: 0, mon: 0, mday: 0, usec: 0n };
+  // IntervalStyle sql_standard: a leading '-' with no other signs negates every field.
+  const forceNegative = sqlStandard && fields.length > 0 && (fields[0] as string).startsWith('-') && !fields.slice(1).some((f) => f.startsWith('-') || f.startsWith('+'));
   let type: Unit | null = null;
   let isBefore = false;
   let any = false;
@@ -182,7 +184,8 @@ function decodeFields(fields: string[], ftypes: number[], range: number): Itm {
     const f = fields[i] as string;
     let ft = ftypes[i];
     if (ft === DTK_TIME) {
-      addUsec(itm, decodeTime(f, range));
+      const t = decodeTime(f, range);
+      addUsec(itm, forceNegative && t > 0n ? -t : t);
       type = 'd';
       any = true;
       continue;
@@ -191,8 +194,9 @@ function decodeFields(fields: string[], ftypes: number[], range: number): Itm {
       // A signed field: "+02:03" is a time, anything else a signed number.
       if (f.slice(1).includes(':')) {
         try {
-          const t = decodeTime(f.slice(1), range);
-          addUsec(itm, f[0] === '-' ? -t : t);
+          let t = decodeTime(f.slice(1), range);
+          if (f[0] === '-') t = -t;
+          addUsec(itm, forceNegative && t > 0n ? -t : t);
           type = 'd';
           any = true;
           continue;
@@ -225,6 +229,10 @@ function decodeFields(fields: string[], ftypes: number[], range: number): Itm {
         fval = rest === '.' ? 0 : Number(rest);
         if (f.startsWith('-')) fval = -fval;
       } else if (rest !== '') throw new BadFormat();
+      if (forceNegative) {
+        if (val > 0n) val = -val;
+        if (fval > 0) fval = -fval;
+      }
       switch (unit) {
         case 'us':
           adjustMicroseconds(val, fval, 1n, itm);
@@ -338,13 +346,13 @@ function decodeIso(s: string): Itm | null {
 }
 
 /** interval_in: text → interval under an optional typmod. */
-export function decodeInterval(s: string, typmod = -1): IntervalParts {
+export function decodeInterval(s: string, typmod = -1, sqlStandard = false): IntervalParts {
   const range = typmod >= 0 ? (typmod >> 16) & 0x7fff : intervalFullRange;
   let itm: Itm | null = null;
   try {
     try {
       const { fields, ftypes } = parseDateTimeFields(s);
-      itm = decodeFields(fields, ftypes, range);
+      itm = decodeFields(fields, ftypes, range, sqlStandard);
     } catch (e) {
       // Overflows and PostgreSQL errors stand; any format error tries ISO 8601 next.
       if (e instanceof Overflow || e instanceof PgError) throw e;

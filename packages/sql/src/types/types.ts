@@ -700,7 +700,7 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
     case 'timestamptz':
       return parseTimestamptz(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'interval':
-      return decodeInterval(s, t.typmod);
+      return decodeInterval(s, t.typmod, ctx.intervalStyle === 'sql_standard');
     case 'uuid':
       return parseUuid(s);
     case 'jsonb':
