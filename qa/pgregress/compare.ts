@@ -108,7 +108,7 @@ export function writtenNames(sql: string): string[] {
   const s = stripComments(sql).toLowerCase();
   const out: string[] = [];
   const re =
-    /\b(?:insert\s+into|update|delete\s+from|create\s+(?:temp\s+|temporary\s+|unlogged\s+)?(?:table|view|materialized\s+view|sequence|index\s+\S+\s+on|type|domain|function)(?:\s+if\s+not\s+exists)?|alter\s+table(?:\s+if\s+exists)?|truncate(?:\s+table)?|copy|drop\s+table(?:\s+if\s+exists)?|drop\s+view(?:\s+if\s+exists)?)\s+(?:only\s+)?([a-z_][\w.]*)/g;
+    /\b(?:insert\s+into|merge\s+into|update|delete\s+from|create\s+(?:temp\s+|temporary\s+|unlogged\s+)?(?:table|view|materialized\s+view|sequence|index\s+\S+\s+on|type|domain|function)(?:\s+if\s+not\s+exists)?|alter\s+table(?:\s+if\s+exists)?|truncate(?:\s+table)?|copy|drop\s+table(?:\s+if\s+exists)?|drop\s+view(?:\s+if\s+exists)?)\s+(?:only\s+)?([a-z_][\w.]*)/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(s)) !== null) out.push((m[1] as string).replace(/^.*\./, ''));
   // A child table that failed to be created changes what its parents return (inheritance, partitions).
