@@ -128,3 +128,5 @@ export const lexSliceTokens = 65_536;
  * request and keep the statement responsive.
  */
 export const checkChunkRows = 256;
+/** Time zones kept parsed from the system tz database (types/tzfile.ts): a session uses one or two; the suite's and applications' zones fit many times over. */
+export const tzFilesCachedMax = 256;

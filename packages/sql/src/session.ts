@@ -13,9 +13,10 @@ import { parseExpression, parseOne, parseStatements, parseStatementsAsync } from
 import type { SelectItem, SelectStmt, Statement } from './parser/ast.js';
 import type { CatalogView } from './catalog/catalog.js';
 import { virtualSchemas } from './catalog/catalog.js';
+import { allIndexes } from './catalog/descriptors.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
 import { tableCodec } from './catalog/rowcodec.js';
-import { T, formatType, formatValue, parseValue } from './types/types.js';
+import { T, formatType, formatValue, hashKey, parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
 import { Binder, lit, typeFromName } from './plan/binder.js';
@@ -171,6 +172,31 @@ const defaultSettings: [string, string][] = [
   ['synchronous_commit', 'on'],
   ['row_security', 'on'],
   ['enable_seqscan', 'on'],
+  // PostgreSQL's planner switches: accepted and shown (Strata's planner is its own; answers do not depend on them).
+  ...['bitmapscan', 'hashagg', 'hashjoin', 'indexonlyscan', 'indexscan', 'material', 'memoize', 'mergejoin', 'nestloop', 'parallel_append', 'parallel_hash', 'partition_pruning', 'sort', 'tidscan', 'incremental_sort', 'async_append', 'gathermerge', 'presorted_aggregate'].map((n): [string, string] => [`enable_${n}`, 'on']),
+  ['enable_partitionwise_aggregate', 'off'],
+  ['enable_partitionwise_join', 'off'],
+  ['max_parallel_workers_per_gather', '2'],
+  ['parallel_setup_cost', '1000'],
+  ['parallel_tuple_cost', '0.1'],
+  ['min_parallel_table_scan_size', '8MB'],
+  ['min_parallel_index_scan_size', '512kB'],
+  ['parallel_leader_participation', 'on'],
+  ['force_parallel_mode', 'off'],
+  ['random_page_cost', '4'],
+  ['seq_page_cost', '1'],
+  ['cpu_tuple_cost', '0.01'],
+  ['cpu_operator_cost', '0.0025'],
+  ['geqo', 'on'],
+  ['from_collapse_limit', '8'],
+  ['join_collapse_limit', '8'],
+  ['default_statistics_target', '100'],
+  ['plan_cache_mode', 'auto'],
+  ['jit_above_cost', '100000'],
+  ['jit_inline_above_cost', '500000'],
+  ['jit_optimize_above_cost', '500000'],
+  ['escape_string_warning', 'on'],
+  ['backslash_quote', 'safe_encoding'],
   ['jit', 'off'],
   ['node_id', '1'],
   // Passwords are stored as SCRAM-SHA-256 verifiers only (auth/scram.ts).
@@ -296,7 +322,10 @@ export class Session {
 
   vctx(): ValueContext {
     const tz = this.settings.get('timezone') ?? 'UTC';
-    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1) };
+    const order = /ymd/i.test(this.settings.get('datestyle') ?? '') ? 'YMD' : /dmy/i.test(this.settings.get('datestyle') ?? '') ? 'DMY' : 'MDY';
+    const byteaOutput = this.settings.get('bytea_output') === 'escape' ? 'escape' : 'hex';
+    const intervalStyle = (this.settings.get('intervalstyle') ?? 'postgres') as 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
+    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1), dateOrder: order, byteaOutput, intervalStyle };
   }
 
   // ---- name resolution -------------------------------------------------------------------------
@@ -542,7 +571,12 @@ export class Session {
           true,
         );
       case 'pg_get_viewdef':
-        return fn(T.text, ([o], ctx) => tableByOid(Number(o), ctx)?.viewQuery ?? null);
+        // By OID, or by (possibly qualified) name as pg_get_viewdef(text) does.
+        return fn(T.text, ([o], ctx) => {
+          if (typeof o === 'number' || /^\s*\d+\s*$/.test(String(o))) return tableByOid(Number(o), ctx)?.viewQuery ?? null;
+          const r = this.resolveTable(String(o).split('.'), 0, ctx.catalog);
+          return r.kind === 'table' ? (r.desc.viewQuery ?? null) : null;
+        });
       case 'pg_get_serial_sequence':
         return fn(T.text, ([tn, cn], ctx) => {
           const r = this.resolveTable(String(tn).split('.'), 0, ctx.catalog);
@@ -612,6 +646,9 @@ export class Session {
       const c = this.compile(stmt, text, paramTypes);
       p.columns = c.columns;
       if (!this.txn?.wroteSystem) p.cache = { generation: this.engine.catalogGeneration, compiled: c };
+    } else if (stmt.kind === 'execute') {
+      // EXECUTE name: the prepared statement's result columns (its rows follow a RowDescription).
+      p.columns = this.sqlPrepared.get(stmt.name)?.columns ?? null;
     } else {
       p.columns = utilityColumns(stmt);
     }
@@ -1033,6 +1070,11 @@ export class Session {
         if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${n}" does not exist`);
         return i;
       });
+      // The conflict target must name the columns of a unique index exactly (PostgreSQL's infer_arbiter_indexes).
+      const target = conflictCols ? new Set(conflictCols) : null;
+      if (target && !allIndexes(t).some((ix) => ix.unique && ix.columnIds.length === target.size && ix.columnIds.every((id) => target.has(t.columns.findIndex((c) => c.id === id))))) {
+        throw new PgError(SqlState.InvalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification');
+      }
       if (oc.action !== 'nothing') {
         if (!oc.columns) throw new PgError(SqlState.SyntaxError, 'ON CONFLICT DO UPDATE requires inference specification or constraint name', { hint: 'For example, ON CONFLICT (column_name).' });
         const ucols: ScopeCol[] = [...scopeCols, ...t.columns.map((c) => ({ name: c.name, rel: 'excluded', type: c.type, hidden: c.hidden }))];
@@ -1057,6 +1099,9 @@ export class Session {
       tag: (c) => `INSERT 0 ${c}`,
       start(ctx) {
         const state = { count: 0 };
+        // Primary keys of rows this statement wrote (ON CONFLICT DO UPDATE may touch each once).
+        const touched = new Set<string>();
+        const pkKey = (r: Row) => writer.codec.pkPositions.map((p) => hashKey(r[p] as Value, (t.columns[p] as ColumnDesc).type)).join('\u0001');
         const batches = (function* (): Batches {
           const build = (vals: Value[], types: SqlType[], explicitDefault: boolean[]): Row => {
             const row: Row = new Array<Value>(n).fill(null);
@@ -1090,21 +1135,28 @@ export class Session {
               return;
             }
             checkRow(writer, row, ctx);
-            const c = findConflict(writer, row, ctx, null);
+            // The arbiter index (the conflict target) is checked first, as PostgreSQL's speculative insertion does.
+            const c = (conflictCols ? findConflict(writer, row, ctx, conflictCols) : null) ?? findConflict(writer, row, ctx, null);
             if (c) {
               const matchesTarget = !conflictCols || (c.cols.length === conflictCols.length && c.cols.every((x) => (conflictCols as number[]).includes(x)));
               if (!oc || !matchesTarget) throw uniqueViolation(writer, c.index, c.cols, row, ctx);
               if (!doUpdate) return; // DO NOTHING
+              // A row this statement already inserted or updated may not be updated again (21000, as PostgreSQL).
+              if (touched.has(pkKey(c.existing))) {
+                throw new PgError(SqlState.CardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time', { hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.' });
+              }
               const comb = [...c.existing, ...row];
               if (doUpdate.where && doUpdate.where(comb, ctx) !== true) return;
               const nr = c.existing.slice();
               for (const st of doUpdate.sets) nr[st.idx] = assignValue(st.ev(comb, ctx), st.type, t.columns[st.idx] as ColumnDesc, ctx);
               updateRow(writer, c.existing, nr, ctx);
+              touched.add(pkKey(nr));
               state.count++;
               if (ret) out.push(ret.evs.map((e) => e(nr, ctx)));
               return;
             }
             insertRow(writer, row, ctx);
+            if (doUpdate) touched.add(pkKey(row));
             state.count++;
             if (ret) out.push(ret.evs.map((e) => e(row, ctx)));
           };
@@ -1669,17 +1721,18 @@ export class Session {
     switch (stmt.kind) {
       case 'empty':
       case 'comment':
-        return { rows: [], tag: stmt.kind === 'comment' ? 'COMMENT' : '' };
+        if (stmt.kind === 'comment' && stmt.tag === 'VACUUM' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'VACUUM cannot run inside a transaction block');
+        return { rows: [], tag: stmt.kind === 'comment' ? (stmt.tag ?? 'COMMENT') : '' };
       case 'begin':
         if (this.explicit) {
           sink.notice('there is already a transaction in progress');
-          return { rows: [], tag: 'BEGIN' };
+          return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
         }
         await this.beginTxn();
         this.explicit = true;
         this.failed = false;
         this.savepoints = [];
-        return { rows: [], tag: 'BEGIN' };
+        return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
       case 'commit': {
         if (!this.explicit) {
           sink.notice('there is no transaction in progress');
@@ -1757,10 +1810,13 @@ export class Session {
       case 'deallocate':
         if (stmt.name === null) this.sqlPrepared.clear();
         else if (!this.sqlPrepared.delete(stmt.name)) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${stmt.name}" does not exist`);
-        return { rows: [], tag: 'DEALLOCATE' };
+        return { rows: [], tag: stmt.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE' };
       case 'execute': {
         const p = this.sqlPrepared.get(stmt.name);
         if (!p) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${stmt.name}" does not exist`);
+        if (stmt.args.length !== p.paramTypes.length) {
+          throw new PgError(SqlState.SyntaxError, `wrong number of parameters for prepared statement "${stmt.name}"`, { detail: `Expected ${p.paramTypes.length} parameters but got ${stmt.args.length}.` });
+        }
         const planner = this.makePlanner([], this.view);
         const vals = stmt.args.map((a, i) => {
           const e = planner.binder.coerce(planner.binder.bind(a, new Scope([])), p.paramTypes[i] ?? T.text, true);
@@ -2221,7 +2277,7 @@ export class Session {
           if (r.desc.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `"${r.desc.name}" is not a table`);
           truncate(env, r.desc);
         }
-        return 'TRUNCATE';
+        return 'TRUNCATE TABLE';
       default:
         throw new PgError(SqlState.FeatureNotSupported, `statement ${stmt.kind} is not supported`);
     }
@@ -2281,10 +2337,14 @@ export class Session {
       case 'time zone': {
         const fixed = parseFixedOffset(value);
         if (fixed === null) validateTimeZone(value);
-        // POSIX-style numeric zones ("-8") mean hours east in PostgreSQL's SET TIME ZONE.
+        // A bare number is hours east in PostgreSQL's SET TIME ZONE; it is shown (and kept) as
+        // the POSIX zone PostgreSQL makes of it: "<+05>-05", "<-07:30>+07:30".
         if (/^[+-]?\d+(\.\d+)?$/.test(value.trim())) {
           const h = Number(value);
-          v = `${h >= 0 ? '+' : '-'}${String(Math.abs(Math.trunc(h))).padStart(2, '0')}:${String(Math.round((Math.abs(h) % 1) * 60)).padStart(2, '0')}`;
+          const hh = String(Math.abs(Math.trunc(h))).padStart(2, '0');
+          const mm = Math.round((Math.abs(h) % 1) * 60);
+          const body = `${hh}${mm !== 0 ? ':' + String(mm).padStart(2, '0') : ''}`;
+          v = h === 0 ? 'UTC' : `<${h >= 0 ? '+' : '-'}${body}>${h >= 0 ? '-' : '+'}${body}`;
         }
         this.setSetting('timezone', v);
         return;
@@ -2296,8 +2356,25 @@ export class Session {
         return;
       }
       case 'datestyle': {
-        if (!/iso/i.test(value) && !/^\s*(mdy|dmy|ymd)\s*$/i.test(value)) throw new PgError(SqlState.FeatureNotSupported, `DateStyle "${value}" is not supported: only ISO output is`);
-        this.setSetting('datestyle', 'ISO, MDY');
+        // Output style (only ISO is written) and field order (MDY, DMY, YMD: how input is read); a part not given keeps its value.
+        let [style, order] = (this.settings.get('datestyle') ?? 'ISO, MDY').split(',').map((x) => x.trim()) as [string, string];
+        for (const tok of value.split(/[\s,]+/).filter((x) => x !== '')) {
+          const k = tok.toLowerCase();
+          if (k === 'iso') style = 'ISO';
+          else if (k === 'sql' || k === 'postgres' || k === 'german') throw new PgError(SqlState.FeatureNotSupported, `DateStyle "${value}" is not supported: only ISO output is`);
+          else if (k === 'ymd') order = 'YMD';
+          else if (k === 'dmy' || k === 'euro' || k === 'european') order = 'DMY';
+          else if (k === 'mdy' || k === 'us' || k === 'noneuro' || k === 'noneuropean') order = 'MDY';
+          else if (k === 'default') [style, order] = ['ISO', 'MDY'];
+          else throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "DateStyle": "${value}"`, { detail: `Unrecognized key word: "${tok}".` });
+        }
+        this.setSetting('datestyle', `${style}, ${order}`);
+        return;
+      }
+      case 'bytea_output': {
+        const v = value.trim().toLowerCase();
+        if (v !== 'hex' && v !== 'escape') throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "bytea_output": "${value}"`, { hint: 'Available values: escape, hex.' });
+        this.setSetting('bytea_output', v);
         return;
       }
       case 'extra_float_digits':
@@ -2322,9 +2399,14 @@ export class Session {
       case 'application_name':
         this.setSetting(name, value.replace(/, /g, ', '));
         return;
-      case 'intervalstyle':
-        if (value.toLowerCase() !== 'postgres') throw new PgError(SqlState.FeatureNotSupported, 'only IntervalStyle postgres is supported');
+      case 'intervalstyle': {
+        const v2 = value.trim().toLowerCase();
+        if (!['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601'].includes(v2)) {
+          throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "IntervalStyle": "${value}"`, { hint: 'Available values: postgres, postgres_verbose, sql_standard, iso_8601.' });
+        }
+        this.setSetting('intervalstyle', v2);
         return;
+      }
       case 'is_superuser':
         throw new PgError(SqlState.CantChangeRuntimeParam, `parameter "${name}" cannot be changed`);
       case 'session_authorization':

@@ -3,10 +3,12 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from '../types/numeric.js';
-import { T, compareValues, formatValue, hashKey } from '../types/types.js';
+import { numericVariance } from '../types/numeric_math.js';
+import { T, arrayOf, compareValues, formatValue, hashKey } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import { addIntervals } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
+import { intervalDiv } from '../types/interval_math.js';
 import { batchRowsMax, canWait, drain, waitFor, waitOf, yieldEveryRows } from './context.js';
 import { estimateRowBytes, estimateValueBytes, outOfMemory } from './memory.js';
 import type { MemoryAccount } from './memory.js';
@@ -16,6 +18,11 @@ import { RunSorter, mergeRuns } from './sorter.js';
 import type { Batches, Column, ExecCtx, Operator, Row } from './context.js';
 import { compareRowsBy } from './operators.js';
 import type { Ev, SortKey } from './operators.js';
+import { FrameCalculator } from './window_frame.js';
+import { orderedSetAccumulator } from './ordered_set.js';
+import { jsonAggregate } from './json_agg.js';
+import type { FrameSpec } from './window_frame.js';
+import { SqlStateX } from '../sqlstate.js';
 
 /** An aggregate function's accumulator. */
 export interface Accumulator {
@@ -100,8 +107,17 @@ function sumAcc(argType: SqlType): Accumulator {
         case 'interval':
           sum = sum === null ? (v as Interval) : addIntervals(sum as Interval, v as Interval);
           break;
-        default:
-          sum = sum === null ? (v as number) : (sum as number) + (v as number);
+        default: {
+          // float4 sums in float4 (float4pl), float8 in float8; overflow is an error (float.c).
+          const x = v as number;
+          if (sum === null) sum = x;
+          else {
+            const prev = sum as number;
+            const r = argType.kind === 'float4' ? Math.fround(prev + x) : prev + x;
+            if (!Number.isFinite(r) && Number.isFinite(prev) && Number.isFinite(x)) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
+            sum = r;
+          }
+        }
       }
     },
     result() {
@@ -122,6 +138,21 @@ function avgAcc(argType: SqlType): Accumulator {
       },
       result() {
         return count === 0 ? null : Decimal.fromInt(s.value()).div(Decimal.fromInt(count));
+      },
+    };
+  }
+  if (argType.kind === 'interval') {
+    // interval_avg: the sum divided by the count with interval_div's cascade.
+    let n = 0;
+    let sum: Interval = { months: 0, days: 0, micros: 0 };
+    return {
+      add([v]) {
+        if (v === null || v === undefined) return;
+        n++;
+        sum = addIntervals(sum, v as Interval);
+      },
+      result() {
+        return n === 0 ? null : intervalDiv(sum, n);
       },
     };
   }
@@ -250,28 +281,63 @@ function twaAcc(): Accumulator {
   };
 }
 
-/** Welford's algorithm for var/stddev over float8 (numeric inputs are converted). */
-function varianceAcc(kind: 'var_samp' | 'var_pop' | 'stddev_samp' | 'stddev_pop'): Accumulator {
+type VarianceKind = 'var_samp' | 'var_pop' | 'stddev_samp' | 'stddev_pop';
+
+/**
+ * var/stddev of float4/float8: float.c's float8_accum (the Youngs-Cramer update of N, Sx, Sxx)
+ * and float8_var_samp/…, so results are PostgreSQL's to the last bit.
+ */
+function floatVarianceAcc(kind: VarianceKind): Accumulator {
   let n = 0;
-  let mean = 0;
-  let m2 = 0;
+  let sx = 0;
+  let sxx = 0;
   return {
     add([v]) {
       if (v === null || v === undefined) return;
-      const x = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : (v as Decimal).toNumber();
-      n++;
-      const d = x - mean;
-      mean += d / n;
-      m2 += d * (x - mean);
+      const x = v as number;
+      const n0 = n;
+      n += 1;
+      const sx0 = sx;
+      sx += x;
+      if (n0 > 0) {
+        const tmp = x * n - sx;
+        sxx += (tmp * tmp) / (n * n0);
+        if (!Number.isFinite(sx) || !Number.isFinite(sxx)) {
+          if (Number.isFinite(sx0) && Number.isFinite(x)) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
+          sxx = NaN;
+        }
+      } else if (!Number.isFinite(x)) sxx = NaN;
     },
     result() {
       const samp = kind === 'var_samp' || kind === 'stddev_samp';
-      if (n === 0 || (samp && n === 1)) return null;
-      const variance = m2 / (samp ? n - 1 : n);
-      const r = kind.startsWith('stddev') ? Math.sqrt(variance) : variance;
-      return Decimal.parse(r.toPrecision(17)).round(16);
+      if (n === 0 || (samp && n <= 1)) return null;
+      const variance = sxx / (samp ? n - 1 : n);
+      return kind.startsWith('stddev') ? Math.sqrt(variance) : variance;
     },
   };
+}
+
+/** var/stddev of integers and numeric: exact sums, numeric.c's numeric_stddev_internal. */
+function numericVarianceAcc(kind: VarianceKind): Accumulator {
+  let n = 0n;
+  let sx: Decimal = Decimal.zero;
+  let sxx: Decimal = Decimal.zero;
+  return {
+    add([v]) {
+      if (v === null || v === undefined) return;
+      const x = v instanceof Decimal ? v : Decimal.fromInt(v as number | bigint);
+      n++;
+      sx = sx.add(x);
+      sxx = sxx.add(x.mul(x));
+    },
+    result() {
+      return numericVariance(n, sx, sxx, kind === 'var_samp' || kind === 'stddev_samp', kind.startsWith('stddev'));
+    },
+  };
+}
+
+function varianceAcc(kind: VarianceKind, t: SqlType): Accumulator {
+  return t.kind === 'float4' || t.kind === 'float8' ? floatVarianceAcc(kind) : numericVarianceAcc(kind);
 }
 
 export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => ValueContext): () => Accumulator {
@@ -333,6 +399,22 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
         };
       };
     case 'string_agg':
+      if (t0.kind === 'bytea') {
+        // string_agg(bytea, bytea): the bytes joined by the separator's bytes.
+        return () => {
+          const parts: Buffer[] = [];
+          return {
+            add([v, sep]) {
+              if (v === null || v === undefined) return;
+              if (parts.length > 0 && sep !== null && sep !== undefined) parts.push(sep as Buffer);
+              parts.push(v as Buffer);
+            },
+            result() {
+              return parts.length === 0 ? null : Buffer.concat(parts);
+            },
+          };
+        };
+      }
       return () => {
         // Appending builds a rope (O(1) per row); result() may be read at any time.
         let acc: string | null = null;
@@ -361,16 +443,28 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
           result: () => (chunks.length === 0 ? null : chunks.length === 1 ? (chunks[0] as Value[]).slice() : ([] as Value[]).concat(...chunks)),
         };
       };
+    case 'percentile_cont':
+    case 'percentile_disc':
+    case 'mode':
+      return () => orderedSetAccumulator(name, t0);
+    case 'json_agg':
+    case 'jsonb_agg':
+    case 'json_object_agg':
+    case 'jsonb_object_agg':
+    case 'bit_and':
+    case 'bit_or':
+    case 'bit_xor':
+      return () => jsonAggregate(name, argTypes);
     case 'var_samp':
     case 'variance':
-      return () => varianceAcc('var_samp');
+      return () => varianceAcc('var_samp', t0);
     case 'var_pop':
-      return () => varianceAcc('var_pop');
+      return () => varianceAcc('var_pop', t0);
     case 'stddev':
     case 'stddev_samp':
-      return () => varianceAcc('stddev_samp');
+      return () => varianceAcc('stddev_samp', t0);
     case 'stddev_pop':
-      return () => varianceAcc('stddev_pop');
+      return () => varianceAcc('stddev_pop', t0);
     default:
       throw new PgError(SqlState.UndefinedFunction, `function ${name} is not an aggregate`);
   }
@@ -415,6 +509,29 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
       return t && t.kind === 'bytea' ? T.bytea : T.text;
     case 'array_agg':
       return { kind: 'array', typmod: -1, elem: t ?? T.text };
+    case 'json_agg':
+    case 'json_object_agg':
+      return T.json;
+    case 'jsonb_agg':
+    case 'jsonb_object_agg':
+      return T.jsonb;
+    case 'bit_and':
+    case 'bit_or':
+    case 'bit_xor':
+      return t ?? T.int4;
+    case 'percentile_cont':
+      return argTypes[1]?.kind === 'array' ? arrayOf(T.float8) : T.float8;
+    case 'percentile_disc':
+      return argTypes[1]?.kind === 'array' ? arrayOf(t ?? T.text) : (t ?? T.text);
+    case 'mode':
+      return t ?? T.text;
+    case 'var_samp':
+    case 'variance':
+    case 'var_pop':
+    case 'stddev':
+    case 'stddev_samp':
+    case 'stddev_pop':
+      return t && (t.kind === 'float4' || t.kind === 'float8') ? T.float8 : T.numeric;
     default:
       return T.numeric;
   }
@@ -426,7 +543,7 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
  */
 export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts']);
 
-export const aggregateNames = new Set(['elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+export const aggregateNames = new Set(['json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg', 'bit_and', 'bit_or', 'bit_xor', 'percentile_cont', 'percentile_disc', 'mode', 'elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
 
 /** array_agg keeps its values in chunks of this many (see makeAccumulator). */
 const arrayAggChunkValues = 65_536;
@@ -565,7 +682,8 @@ export class HashAggregate implements Operator {
         for (let j = 0; j < a.args.length; j++) args[j] = (a.args[j] as Ev)(r, ctx);
         const seen = g.distinctSeen[i];
         if (seen) {
-          if (args[0] === null) continue;
+          // DISTINCT keeps one NULL for aggregates that keep NULLs (array_agg); the others skip NULLs anyway.
+          if (args[0] === null && a.name !== 'array_agg') continue;
           const k = args.map((v, j) => hashKey(v, a.argTypes[j] as SqlType)).join('\u0001');
           if (seen.has(k)) continue;
           seen.add(k);
@@ -667,12 +785,12 @@ export interface WindowFuncSpec {
   resultType: SqlType;
   partitionBy: { ev: Ev; type: SqlType }[];
   orderBy: SortKey[];
-  frame: { mode: 'rows' | 'range' | 'groups'; start: FrameEdge; end: FrameEdge } | null;
+  frame: FrameSpec | null;
   filter: Ev | null;
   aggregate: (() => Accumulator) | null;
 }
 
-export type FrameEdge = { type: 'unbounded_preceding' | 'unbounded_following' | 'current_row' } | { type: 'preceding' | 'following'; offset: Ev };
+export type { FrameEdge, FrameSpec } from './window_frame.js';
 
 /** Computes window functions; output rows are the input row followed by one value per function. */
 export class WindowOp implements Operator {
@@ -815,19 +933,39 @@ export class WindowOp implements Operator {
         default:
           break;
       }
-      // Frame-based functions: aggregates, first_value, last_value, nth_value.
-      // A frame that starts at the partition's first row and whose end never moves back is
-      // accumulated incrementally (one add per row) for aggregates whose result() is pure.
-      const incremental = f.aggregate !== null && pureResultAggregates.has(f.name) && this.growingFrame(f);
+      // Frame-based functions: aggregates, first_value, last_value, nth_value (window_frame.ts).
+      // A frame that starts at the partition's first row without exclusions is accumulated
+      // incrementally (one add per row) for aggregates whose result() is pure.
+      const frames = new FrameCalculator(f.frame, f.orderBy.length > 0, { n, peerStart, peerEnd, keys: p.map((x) => sortKeys[x] as Value[]), row: (i) => rows[p[i] as number] as Row }, ctx);
+      const incremental = f.aggregate !== null && pureResultAggregates.has(f.name) && frames.growing();
       let acc: Accumulator | null = null;
       let added = 0;
       for (let i = 0; i < n; i++) {
-        const [lo, hi] = this.frameBounds(f, i, n, peerStart, peerEnd, rows, p, ctx);
-        if (f.name === 'first_value') set(i, lo <= hi ? (argsAt(lo)[0] as Value) : null);
-        else if (f.name === 'last_value') set(i, lo <= hi ? (argsAt(hi)[0] as Value) : null);
-        else if (f.name === 'nth_value') {
-          const k = Number(argsAt(i)[1]);
-          set(i, lo + k - 1 <= hi ? (argsAt(lo + k - 1)[0] as Value) : null);
+        const [lo, hi] = frames.bounds(i);
+        if (f.name === 'first_value' || f.name === 'last_value' || f.name === 'nth_value') {
+          let k = 1;
+          if (f.name === 'nth_value') {
+            const kv = argsAt(i)[1] as Value;
+            if (kv === null) {
+              set(i, null);
+              continue;
+            }
+            k = Number(kv);
+            if (!(k > 0)) throw new PgError(SqlStateX.InvalidArgumentForNthValue, 'argument of nth_value must be greater than zero');
+          }
+          let pick = -1;
+          if (f.name === 'last_value') {
+            for (let j = hi; j >= lo; j--) if (!frames.excluded(i, j)) {
+              pick = j;
+              break;
+            }
+          } else {
+            for (let j = lo; j <= hi; j++) if (!frames.excluded(i, j) && --k === 0) {
+              pick = j;
+              break;
+            }
+          }
+          set(i, pick >= 0 ? (argsAt(pick)[0] as Value) : null);
         } else if (incremental) {
           acc ??= (f.aggregate as () => Accumulator)();
           for (; added <= hi; added++, work++) {
@@ -838,6 +976,7 @@ export class WindowOp implements Operator {
         } else {
           const a = (f.aggregate as () => Accumulator)();
           for (let j = lo; j <= hi; j++, work++) {
+            if (frames.excluded(i, j)) continue;
             if (f.filter && f.filter(rows[p[j] as number] as Row, ctx) !== true) continue;
             a.add(argsAt(j), ctx);
           }
@@ -849,41 +988,6 @@ export class WindowOp implements Operator {
         }
       }
     }
-  }
-
-  /** The frame starts at the partition's first row and its end only moves forward with the row. */
-  private growingFrame(f: WindowFuncSpec): boolean {
-    if (!f.frame) return true;
-    const { start, end } = f.frame;
-    return start.type === 'unbounded_preceding' && (end.type === 'current_row' || end.type === 'unbounded_following' || (f.frame.mode === 'rows' && end.type === 'following'));
-  }
-
-  private frameBounds(f: WindowFuncSpec, i: number, n: number, peerStart: number[], peerEnd: number[], rows: Row[], p: number[], ctx: ExecCtx): [number, number] {
-    if (!f.frame) {
-      // Default frame: RANGE UNBOUNDED PRECEDING .. CURRENT ROW (peers included) with ORDER BY;
-      // the whole partition without.
-      return f.orderBy.length > 0 ? [0, peerEnd[i] as number] : [0, n - 1];
-    }
-    const edge = (e: FrameEdge, isStart: boolean): number => {
-      switch (e.type) {
-        case 'unbounded_preceding':
-          return 0;
-        case 'unbounded_following':
-          return n - 1;
-        case 'current_row':
-          if (f.frame?.mode === 'rows') return i;
-          return isStart ? (peerStart[i] as number) : (peerEnd[i] as number);
-        default: {
-          const off = Number(e.offset(rows[p[i] as number] as Row, ctx));
-          if (f.frame?.mode === 'rows') return e.type === 'preceding' ? i - off : i + off;
-          // RANGE/GROUPS with offsets: approximate by rows (documented limitation).
-          return e.type === 'preceding' ? i - off : i + off;
-        }
-      }
-    };
-    const lo = Math.max(0, edge(f.frame.start, true));
-    const hi = Math.min(n - 1, edge(f.frame.end, false));
-    return [lo, hi];
   }
 
   explain() {

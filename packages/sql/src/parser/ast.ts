@@ -40,7 +40,7 @@ export type Expr =
   | { kind: 'case'; operand: Expr | null; whens: { when: Expr; then: Expr }[]; else: Expr | null; pos: number }
   | { kind: 'cast'; arg: Expr; type: TypeName; pos: number }
   | { kind: 'typed'; type: TypeName; value: string; pos: number }
-  | { kind: 'func'; name: string[]; args: Expr[]; distinct: boolean; star: boolean; filter: Expr | null; over: WindowSpec | null; orderBy: OrderItem[]; pos: number }
+  | { kind: 'func'; name: string[]; args: Expr[]; distinct: boolean; star: boolean; filter: Expr | null; over: WindowSpec | null; orderBy: OrderItem[]; pos: number; variadic?: boolean }
   | { kind: 'array'; elems: Expr[]; pos: number }
   | { kind: 'arraysubquery'; query: SelectStmt; pos: number }
   | { kind: 'subscript'; arg: Expr; index: Expr; pos: number }
@@ -56,6 +56,8 @@ export interface TypeName {
   mods: number[];
   arrayDims: number;
   pos: number;
+  /** INTERVAL field qualifier (YEAR TO MONTH, DAY TO SECOND(p), …) as PostgreSQL's typmod (range << 16 | precision). */
+  intervalTypmod?: number;
 }
 
 export interface WindowSpec {
@@ -69,6 +71,8 @@ export interface WindowFrame {
   mode: 'rows' | 'range' | 'groups';
   start: FrameBound;
   end: FrameBound;
+  exclude: 'no_others' | 'current_row' | 'group' | 'ties';
+  pos: number;
 }
 
 export type FrameBound = { type: 'unbounded_preceding' | 'unbounded_following' | 'current_row' } | { type: 'preceding' | 'following'; offset: Expr };
@@ -120,6 +124,8 @@ export interface SelectStmt {
   orderBy: OrderItem[];
   limit: Expr | null;
   offset: Expr | null;
+  /** FETCH FIRST … WITH TIES. */
+  withTies?: boolean;
   pos: number;
 }
 
@@ -187,7 +193,8 @@ export type Statement =
   | { kind: 'dropView'; names: string[][]; ifExists: boolean; pos: number }
   | { kind: 'truncate'; names: string[][]; pos: number }
   | { kind: 'copy'; table: string[] | null; query: SelectStmt | null; columns: string[] | null; direction: 'from' | 'to'; options: CopyOptions; pos: number }
-  | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; pos: number }
+  /** BEGIN, or START TRANSACTION (`start`: answered with that command tag). */
+  | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; start?: boolean; pos: number }
   | { kind: 'commit'; pos: number }
   | { kind: 'rollback'; savepoint: string | null; pos: number }
   | { kind: 'savepoint'; name: string; pos: number }
@@ -218,7 +225,8 @@ export type Statement =
   | { kind: 'execute'; name: string; args: Expr[]; pos: number }
   | { kind: 'deallocate'; name: string | null; pos: number }
   | { kind: 'discard'; what: string; pos: number }
-  | { kind: 'comment'; pos: number }
+  /** COMMENT ON (ignored), VACUUM and ANALYZE (nothing to do): answered with `tag`. */
+  | { kind: 'comment'; tag?: string; pos: number }
   | { kind: 'empty'; pos: number }
   /** CREATE/ALTER/DROP USER|ROLE, GRANT, REVOKE, SHOW GRANTS|USERS|ROLES (auth/ast.ts). */
   | { kind: 'auth'; stmt: AuthStatement; pos: number };

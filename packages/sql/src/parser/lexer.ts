@@ -163,10 +163,25 @@ function lexFrom(sql: string, from: number, out: Token[], stopAt: number): numbe
               } else s += 'x';
               break;
             }
-            case 'u': {
-              if (parseInt(sql.slice(i, i + 4), 16) === 0) throw new PgError(SqlState.SyntaxError, 'invalid Unicode escape value', { position: i - 1 });
-              s += String.fromCharCode(parseInt(sql.slice(i, i + 4), 16));
-              i += 4;
+            case 'u':
+            case 'U': {
+              // \uXXXX or \UXXXXXXXX; a high surrogate must be followed by a low one (scan.l).
+              const len = nx === 'u' ? 4 : 8;
+              const hex = sql.slice(i, i + len);
+              if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) {
+                throw new PgError(SqlState.InvalidEscapeSequence, 'invalid Unicode escape', { position: i - 1, hint: 'Unicode escapes must be \\uXXXX or \\UXXXXXXXX.' });
+              }
+              i += len;
+              let cp = parseInt(hex, 16);
+              if (cp >= 0xd800 && cp <= 0xdbff) {
+                const m = /^\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))/.exec(sql.slice(i, i + 10));
+                const lo = m ? parseInt((m[1] ?? m[2]) as string, 16) : -1;
+                if (!m || lo < 0xdc00 || lo > 0xdfff) throw new PgError(SqlState.SyntaxError, 'invalid Unicode surrogate pair', { position: i });
+                i += m[0].length;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+              } else if (cp >= 0xdc00 && cp <= 0xdfff) throw new PgError(SqlState.SyntaxError, 'invalid Unicode surrogate pair', { position: i - len - 1 });
+              if (cp === 0 || cp > 0x10ffff) throw new PgError(SqlState.SyntaxError, 'invalid Unicode escape value', { position: i - len - 1 });
+              s += String.fromCodePoint(cp);
               break;
             }
             default:
@@ -184,6 +199,39 @@ function lexFrom(sql: string, from: number, out: Token[], stopAt: number): numbe
       }
       if (hasBytes) s = decodeByteMarks(s, start);
       out.push({ type: 'string', value: s, pos: start });
+      continue;
+    }
+    if ((c === 'u' || c === 'U') && sql[i + 1] === '&' && (sql[i + 2] === "'" || sql[i + 2] === '"')) {
+      // U&'…' strings and U&"…" identifiers: \XXXX and \+XXXXXX escapes, optional UESCAPE 'c'.
+      const quote = sql[i + 2] as string;
+      i += 3;
+      let raw = '';
+      for (;;) {
+        if (i >= n) throw err(`unterminated ${quote === "'" ? 'quoted string' : 'quoted identifier'} at or near "${sql.slice(start, start + 20)}"`, start);
+        if (sql[i] === quote) {
+          if (sql[i + 1] === quote) {
+            raw += quote;
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        raw += sql[i++];
+      }
+      let esc = '\\';
+      const um = /^\s+uescape\s+'([^'])'/i.exec(sql.slice(i, i + 64));
+      if (um) {
+        esc = um[1] as string;
+        if (/[0-9a-fA-F+'"\s]/.test(esc)) throw err('invalid Unicode escape character', i);
+        i += um[0].length;
+      }
+      const value = decodeUnicodeEscapes(raw, esc, start);
+      if (quote === "'") out.push({ type: 'string', value, pos: start });
+      else {
+        if (value === '') throw err('zero-length delimited identifier at or near """"', start);
+        out.push({ type: 'qident', value, pos: start });
+      }
       continue;
     }
     if ((c === 'b' || c === 'B' || c === 'x' || c === 'X') && sql[i + 1] === "'") {
@@ -332,4 +380,52 @@ function decodeByteMarks(s: string, pos: number): string {
     throw new PgError(e.code, e.message, { position: pos + 1 });
   }
   return b.toString('utf8');
+}
+
+/** The body of a U&'…' literal with escape character `esc`: \\XXXX, \\+XXXXXX and a doubled escape (scan.l's str_udeescape). */
+function decodeUnicodeEscapes(raw: string, esc: string, pos: number): string {
+  let out = '';
+  let pendingHigh = -1;
+  const bad = (): PgError => new PgError(SqlState.SyntaxError, 'invalid Unicode escape', { position: pos + 1, hint: `Unicode escapes must be ${esc}XXXX or ${esc}+XXXXXX.` });
+  for (let i = 0; i < raw.length; ) {
+    const c = raw[i] as string;
+    if (c !== esc) {
+      if (pendingHigh >= 0) throw new PgError(SqlState.SyntaxError, 'invalid Unicode surrogate pair', { position: pos + 1 });
+      out += c;
+      i++;
+      continue;
+    }
+    if (raw[i + 1] === esc) {
+      if (pendingHigh >= 0) throw new PgError(SqlState.SyntaxError, 'invalid Unicode surrogate pair', { position: pos + 1 });
+      out += esc;
+      i += 2;
+      continue;
+    }
+    let hex: string;
+    if (raw[i + 1] === '+') {
+      hex = raw.slice(i + 2, i + 8);
+      if (!/^[0-9a-fA-F]{6}$/.test(hex)) throw bad();
+      i += 8;
+    } else {
+      hex = raw.slice(i + 1, i + 5);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw bad();
+      i += 5;
+    }
+    const cp = parseInt(hex, 16);
+    if (pendingHigh >= 0) {
+      if (cp < 0xdc00 || cp > 0xdfff) throw new PgError(SqlState.SyntaxError, 'invalid Unicode surrogate pair', { position: pos + 1 });
+      out += String.fromCodePoint(0x10000 + ((pendingHigh - 0xd800) << 10) + (cp - 0xdc00));
+      pendingHigh = -1;
+      continue;
+    }
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      pendingHigh = cp;
+      continue;
+    }
+    if (cp >= 0xdc00 && cp <= 0xdfff) throw new PgError(SqlState.SyntaxError, 'invalid Unicode surrogate pair', { position: pos + 1 });
+    if (cp === 0 || cp > 0x10ffff) throw new PgError(SqlState.SyntaxError, 'invalid Unicode escape value', { position: pos + 1 });
+    out += String.fromCodePoint(cp);
+  }
+  if (pendingHigh >= 0) throw new PgError(SqlState.SyntaxError, 'invalid Unicode surrogate pair', { position: pos + 1 });
+  return out;
 }

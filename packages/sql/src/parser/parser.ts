@@ -278,9 +278,10 @@ class Parser {
       return { kind: 'truncate', names, pos };
     }
     if (this.acceptKw('begin') || (this.isKw('start') && this.isKw('transaction', 1) && this.acceptKw('start', 'transaction'))) {
+      const start = this.sql.slice(pos, pos + 5).toLowerCase() === 'start';
       this.acceptKw('transaction') || this.acceptKw('work');
       const m = this.txnModes();
-      return { kind: 'begin', ...m, pos };
+      return { kind: 'begin', ...m, ...(start ? { start } : {}), pos };
     }
     if (this.acceptKw('commit') || this.acceptKw('end')) {
       this.acceptKw('transaction') || this.acceptKw('work');
@@ -368,9 +369,11 @@ class Parser {
       this.expectKw('databases');
       return { kind: 'vacuumTs', pos };
     }
-    if (this.acceptKw('analyze') || this.acceptKw('vacuum')) {
+    if (this.isKw('analyze') || this.isKw('analyse') || this.isKw('vacuum')) {
+      // Statistics and space reclamation are the storage layer's own business: accepted, nothing to do.
+      const tag = this.next().value.toLowerCase() === 'vacuum' ? 'VACUUM' : 'ANALYZE';
       while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
-      return { kind: 'empty', pos };
+      return { kind: 'comment', tag, pos };
     }
     throw this.syntaxError();
   }
@@ -692,6 +695,10 @@ class Parser {
     if (this.acceptKw('as')) {
       return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, pos };
     }
+    const noPartitions = (what: string) =>
+      new PgError(SqlState.FeatureNotSupported, `${what} is not supported`, { position: this.peek().pos + 1, hint: 'Strata splits every table into ranges by key already; create one table (time-series tables are partitioned by time and device).' });
+    if (this.isKw('partition') && this.isKw('of', 1)) throw noPartitions('declarative partitioning (PARTITION OF)');
+    if (this.isKw('of')) throw new PgError(SqlState.FeatureNotSupported, 'typed tables (CREATE TABLE … OF type) are not supported', { position: this.peek().pos + 1 });
     this.expectPunct('(');
     if (!this.isPunct(')')) {
       do {
@@ -703,6 +710,8 @@ class Parser {
       } while (this.acceptPunct(','));
     }
     this.expectPunct(')');
+    if (this.isKw('inherits')) throw new PgError(SqlState.FeatureNotSupported, 'table inheritance (INHERITS) is not supported', { position: this.peek().pos + 1 });
+    if (this.isKw('partition') && this.isKw('by', 1)) throw noPartitions('declarative partitioning (PARTITION BY)');
     let ts: TsTableClause | null = null;
     if (this.isKw('tags') || this.isKw('attributes')) {
       this.next();
@@ -798,6 +807,7 @@ class Parser {
       else if (this.acceptKw('default')) {
         const start = this.peek().pos;
         c.default = this.exprNoLogic();
+        checkDefaultExpr(c.default);
         c.defaultText = this.sql.slice(start, this.peek().pos).trim();
       } else if (this.acceptKw('check')) {
         this.expectPunct('(');
@@ -961,6 +971,7 @@ class Parser {
         if (this.acceptKw('set', 'default')) {
           const start = this.peek().pos;
           const d = this.exprNoLogic();
+          checkDefaultExpr(d);
           cmds.push({ kind: 'alterColumnDefault', column, default: d, defaultText: this.sql.slice(start, this.peek().pos).trim() });
         } else if (this.acceptKw('drop', 'default')) cmds.push({ kind: 'alterColumnDefault', column, default: null, defaultText: null });
         else if (this.acceptKw('set', 'not', 'null')) cmds.push({ kind: 'alterColumnNotNull', column, notNull: true });
@@ -995,9 +1006,20 @@ class Parser {
     } else if (name === 'bit' && this.acceptKw('varying')) name = 'varbit';
     else if (name === 'pg_catalog' && this.acceptPunct('.')) return this.typeName();
     else if (name === 'interval') {
-      // INTERVAL [fields] is accepted; fields are ignored.
-      for (const f of ['year', 'month', 'day', 'hour', 'minute', 'second']) if (this.acceptKw(f)) break;
-      if (this.acceptKw('to')) this.ident(true);
+      // interval(p) or INTERVAL fields [(p)]: the typmod PostgreSQL gives them.
+      let precision = 0xffff;
+      if (this.isPunct('(')) {
+        this.next();
+        precision = Number(this.next().value);
+        this.expectPunct(')');
+      }
+      const fields = this.intervalFields();
+      const range = fields?.range ?? 0x7fff;
+      if (fields?.precision !== undefined) precision = fields.precision;
+      const tn: TypeName = { name, mods: [], arrayDims: 0, pos };
+      if (range !== 0x7fff || precision !== 0xffff) tn.intervalTypmod = (range << 16) | precision;
+      tn.arrayDims = this.arrayDims();
+      return tn;
     }
     const mods: number[] = [];
     if (this.isPunct('(')) {
@@ -1010,6 +1032,31 @@ class Parser {
       this.expectPunct(')');
     }
     return { name, mods, arrayDims: this.arrayDims(), pos };
+  }
+
+  /** Interval field qualifiers: the fields' mask (datetime.h bits) and a SECOND(p) precision. */
+  private intervalFields(): { range: number; precision?: number } | null {
+    const bit: Record<string, number> = { year: 1 << 2, month: 1 << 1, day: 1 << 3, hour: 1 << 10, minute: 1 << 11, second: 1 << 12 };
+    const order = ['year', 'month', 'day', 'hour', 'minute', 'second'];
+    const first = order.find((f) => this.isKw(f));
+    if (first === undefined) return null;
+    this.next();
+    let last = first;
+    let precision: number | undefined;
+    if (this.acceptKw('to')) {
+      const t = order.find((f) => this.isKw(f));
+      if (t === undefined || order.indexOf(t) <= order.indexOf(first) || (first === 'year' && t !== 'month') || (first === 'month')) throw this.syntaxError();
+      this.next();
+      last = t;
+    }
+    if (last === 'second' && this.isPunct('(')) {
+      this.next();
+      precision = Number(this.next().value);
+      this.expectPunct(')');
+    }
+    let range = 0;
+    for (let k = order.indexOf(first); k <= order.indexOf(last); k++) range |= bit[order[k] as string] as number;
+    return precision === undefined ? { range } : { range, precision };
   }
 
   private arrayDims(): number {
@@ -1050,6 +1097,10 @@ class Parser {
       if (this.acceptPunct('(')) {
         cols = this.identList();
         this.expectPunct(')');
+        if (this.isKw('where')) {
+          // A partial-index predicate in the conflict target: Strata has no partial indexes to match it.
+          throw new PgError(SqlState.InvalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification', { position: this.peek().pos + 1 });
+        }
       } else if (this.acceptKw('on', 'constraint')) this.ident();
       this.expectKw('do');
       if (this.acceptKw('nothing')) onConflict = { columns: cols, action: 'nothing' };
@@ -1081,14 +1132,20 @@ class Parser {
         cols.forEach((c, i) => sets.push({ column: c, value: vals[i] as Expr }));
         continue;
       }
+      const colPos = this.peek().pos;
       const column = this.ident();
-      if (this.isPunct('.')) {
-        this.next();
-        this.ident();
+      if (this.isPunct('.') || this.isPunct('[')) {
+        // Assignments to a field or an element (SET c.f = …, SET c[1] = …) are not supported; refuse rather than set the whole column.
+        throw new PgError(SqlState.FeatureNotSupported, `assignment to a field or element of column "${column}" is not supported`, { position: colPos + 1 });
       }
       if (!this.acceptOp('=')) throw this.syntaxError();
       sets.push({ column, value: this.expr() });
     } while (this.acceptPunct(','));
+    const seen = new Set<string>();
+    for (const st of sets) {
+      if (seen.has(st.column)) throw new PgError(SqlState.SyntaxError, `multiple assignments to same column "${st.column}"`);
+      seen.add(st.column);
+    }
     return sets;
   }
 
@@ -1209,7 +1266,8 @@ class Parser {
         this.acceptKw('first') || this.acceptKw('next');
         q.limit = this.isKw('row') || this.isKw('rows') ? { kind: 'literal', value: 1, literalType: 'integer', pos: this.peek().pos } : this.primary();
         this.acceptKw('rows') || this.acceptKw('row');
-        this.expectKw('only');
+        if (this.acceptKw('with', 'ties')) q.withTies = true;
+        else this.expectKw('only');
       } else break;
     }
   }
@@ -1308,7 +1366,15 @@ class Parser {
       const expr = this.expr();
       let desc = false;
       if (this.acceptKw('desc')) desc = true;
-      else this.acceptKw('asc');
+      else if (this.acceptKw('using')) {
+        // ORDER BY … USING < / > (the btree ordering operators of the built-in types).
+        const t = this.next();
+        if (t.type !== 'op' || (t.value !== '<' && t.value !== '>' && t.value !== '<=' && t.value !== '>=')) {
+          throw new PgError(SqlState.FeatureNotSupported, `ORDER BY USING ${t.value} is not supported: only < and > are`, { position: t.pos + 1 });
+        }
+        if (t.value === '<=' || t.value === '>=') throw new PgError(SqlState.WrongObjectType, `operator ${t.value} is not a valid ordering operator`, { position: t.pos + 1, hint: 'Ordering operators must be "<" or ">" members of btree operator families.' });
+        desc = t.value === '>';
+      } else this.acceptKw('asc');
       let nulls: 'first' | 'last' | null = null;
       if (this.acceptKw('nulls')) {
         if (this.acceptKw('first')) nulls = 'first';
@@ -1329,8 +1395,25 @@ class Parser {
   }
 
   private fromItem(): FromItem {
-    let left = this.fromPrimary();
+    return this.joinChain(this.fromPrimary(), false);
+  }
+
+  /** Whether the next tokens start a JOIN clause. */
+  private atJoin(): boolean {
+    const k = (w: string, i = 0) => this.isKw(w, i);
+    return k('join') || k('cross') || k('natural') || (k('inner') && k('join', 1)) || k('left') || k('right') || k('full');
+  }
+
+  /**
+   * Joins onto `left`, left to right. A join whose right side is followed by another JOIN
+   * before its own ON/USING takes that join as its right side (PostgreSQL's grammar:
+   * `a JOIN b LEFT JOIN c ON x ON y` is `a JOIN (b LEFT JOIN c ON x) ON y`); `nested` stops the
+   * chain at the first token that does not start a join.
+   */
+  private joinChain(first: FromItem, nested: boolean): FromItem {
+    let left = first;
     for (;;) {
+      if (nested && !this.atJoin()) return left;
       const pos = this.peek().pos;
       let natural = false;
       if (this.acceptKw('natural')) natural = true;
@@ -1354,7 +1437,8 @@ class Parser {
         if (natural) throw this.syntaxError();
         return left;
       }
-      const right = this.fromPrimary();
+      let right = this.fromPrimary();
+      if (jt !== 'cross' && !natural && this.atJoin()) right = this.joinChain(right, true);
       let on: Expr | null = null;
       let using: string[] | null = null;
       if (jt !== 'cross' && !natural) {
@@ -1430,6 +1514,7 @@ class Parser {
   }
 
   private frame(): WindowFrame {
+    const pos = this.peek().pos;
     const mode = this.next().value as 'rows' | 'range' | 'groups';
     const bound = (): FrameBound => {
       if (this.acceptKw('unbounded', 'preceding')) return { type: 'unbounded_preceding' };
@@ -1440,13 +1525,27 @@ class Parser {
       this.expectKw('following');
       return { type: 'following', offset };
     };
+    let start: FrameBound;
+    let end: FrameBound;
     if (this.acceptKw('between')) {
-      const start = bound();
+      start = bound();
       this.expectKw('and');
-      const end = bound();
-      return { mode, start, end };
+      end = bound();
+    } else {
+      start = bound();
+      end = { type: 'current_row' };
     }
-    return { mode, start: bound(), end: { type: 'current_row' } };
+    let exclude: WindowFrame['exclude'] = 'no_others';
+    if (this.acceptKw('exclude')) {
+      if (this.acceptKw('current', 'row')) exclude = 'current_row';
+      else if (this.acceptKw('group')) exclude = 'group';
+      else if (this.acceptKw('ties')) exclude = 'ties';
+      else {
+        this.expectKw('no');
+        this.expectKw('others');
+      }
+    }
+    return { mode, start, end, exclude, pos };
   }
 
   // ---- expressions ---------------------------------------------------------------------------
@@ -1877,6 +1976,21 @@ class Parser {
         this.expectPunct(')');
         return { kind: 'func', name: ['strpos'], args: [str, sub], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
       }
+      case 'overlay': {
+        // OVERLAY(s PLACING r FROM n [FOR m]) (or the plain call form).
+        if (!this.isPunct('(', 1)) break;
+        this.next();
+        this.next();
+        const args = [this.expr()];
+        if (this.acceptKw('placing')) {
+          args.push(this.expr());
+          this.expectKw('from');
+          args.push(this.expr());
+          if (this.acceptKw('for')) args.push(this.expr());
+        } else while (this.acceptPunct(',')) args.push(this.expr());
+        this.expectPunct(')');
+        return { kind: 'func', name: ['overlay'], args, distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+      }
       case 'substring': {
         if (!this.isPunct('(', 1)) break;
         this.next();
@@ -1952,6 +2066,12 @@ class Parser {
       case 'oid':
       case 'regclass':
       case 'regtype':
+      case 'int2':
+      case 'int4':
+      case 'int8':
+      case 'float4':
+      case 'float8':
+      case 'bpchar':
       case 'inet': {
         // Typed literal: TYPE 'string'
         const save = this.i;
@@ -1959,10 +2079,13 @@ class Parser {
           const type = this.typeName();
           if (this.peek().type === 'string') {
             const v = this.next().value;
-            if (type.name === 'interval' && this.isIdent()) {
-              // INTERVAL '1' DAY
-              const unit = this.ident(true);
-              return { kind: 'typed', type, value: `${v} ${unit}`, pos };
+            if (type.name === 'interval') {
+              // INTERVAL '1' DAY, INTERVAL '1-2' YEAR TO MONTH, INTERVAL '…' SECOND(3)
+              const fields = this.intervalFields();
+              if (fields) {
+                const prec = fields.precision ?? (type.intervalTypmod !== undefined ? type.intervalTypmod & 0xffff : 0xffff);
+                type.intervalTypmod = (fields.range << 16) | prec;
+              }
             }
             return { kind: 'typed', type, value: v, pos };
           }
@@ -2005,7 +2128,10 @@ class Parser {
       else this.acceptKw('all');
       do {
         if (this.acceptKw('variadic')) {
-          // accepted
+          // VARIADIC marks the last argument as the array of variadic arguments.
+          f.variadic = true;
+          f.args.push(this.expr());
+          break;
         }
         f.args.push(this.expr());
       } while (this.acceptPunct(','));
@@ -2050,4 +2176,24 @@ class Parser {
 
 function wrapQuery(body: QueryBody, pos: number): SelectStmt {
   return { kind: 'query', with: [], body, orderBy: [], limit: null, offset: null, pos };
+}
+
+/**
+ * DEFAULT expressions may not contain subqueries or column references (PostgreSQL's
+ * transformExpr in EXPR_KIND_COLUMN_DEFAULT: 0A000 for both).
+ */
+function checkDefaultExpr(e: unknown): void {
+  if (Array.isArray(e)) {
+    for (const x of e) checkDefaultExpr(x);
+    return;
+  }
+  if (e === null || typeof e !== 'object') return;
+  const k = (e as { kind?: unknown }).kind;
+  const pos = (e as { pos?: number }).pos;
+  if (k === 'subquery' || k === 'exists' || k === 'insubquery' || k === 'arraysubquery' || (k === 'quantified' && (e as { query: unknown }).query)) {
+    throw new PgError(SqlState.FeatureNotSupported, 'cannot use subquery in DEFAULT expression', pos !== undefined ? { position: pos + 1 } : {});
+  }
+  if (k === 'column') throw new PgError(SqlState.FeatureNotSupported, 'cannot use column reference in DEFAULT expression', pos !== undefined ? { position: pos + 1 } : {});
+  if (k === 'query') return;
+  for (const v of Object.values(e as Record<string, unknown>)) if (v !== null && typeof v === 'object') checkDefaultExpr(v);
 }

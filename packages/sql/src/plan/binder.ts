@@ -4,6 +4,8 @@
  * a closure over the input row.
  */
 import { PgError, SqlState } from '@strata/common';
+import { negateInterval } from '../types/datetime.js';
+import type { Interval } from '../types/datetime.js';
 import type { BulkValues, Expr, SelectStmt, TypeName } from '../parser/ast.js';
 import { Decimal } from '../types/numeric.js';
 import { parseInterval } from '../types/datetime.js';
@@ -173,7 +175,10 @@ export function typeFromName(t: TypeName): SqlType {
       base = T.timestamptz;
       break;
     case 'interval':
-      base = T.interval;
+      base = t.intervalTypmod !== undefined ? { kind: 'interval', typmod: t.intervalTypmod } : T.interval;
+      if (t.intervalTypmod !== undefined && (t.intervalTypmod & 0xffff) !== 0xffff && (t.intervalTypmod & 0xffff) > 6) {
+        throw new PgError(SqlState.InvalidParameterValue, `interval(${t.intervalTypmod & 0xffff}) precision must be between 0 and 6`, { position: t.pos + 1 });
+      }
       break;
     case 'uuid':
       base = T.uuid;
@@ -242,6 +247,9 @@ export function containsWindow(e: unknown): boolean {
   if (o.kind === 'func' && o.over) return true;
   return Object.values(o).some(containsWindow);
 }
+
+/** KWDB's group windows (plan/query.ts computes them for GROUP BY). */
+const groupWindowFunctions = new Set(['count_window', 'state_window', 'session_window', 'event_window', 'time_window']);
 
 export class Binder {
   /** Hooks tried first at every node (aggregate/window stages). */
@@ -353,6 +361,7 @@ export class Binder {
       }
       case 'cast': {
         const t = typeFromName(e.type);
+        if (e.arg.kind === 'array' && e.arg.elems.length === 0 && t.kind === 'array') return lit([], t, 'array');
         if (t.kind === 'regclass' && e.arg.kind === 'literal' && e.arg.literalType === 'string') {
           return lit(this.env.resolveRegclass(e.arg.value as string), T.regclass, 'regclass');
         }
@@ -553,6 +562,7 @@ export class Binder {
       case 'arraysubquery': {
         const sub = this.subquery(e.query, scope);
         const col = sub.plan.columns[0] as { name: string; type: SqlType };
+        if (col.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { position: e.pos + 1 });
         return {
           type: arrayOf(col.type),
           ev: (r, ctx) => sub.rows(r, ctx).map((x) => x[0] as Value),
@@ -566,7 +576,9 @@ export class Binder {
         return this.func(e, scope);
       case 'array': {
         const elems = e.elems.map((x) => this.bind(x, scope));
-        const t = elems.length === 0 ? T.text : commonType(elems.map((x) => x.type), 'ARRAY');
+        if (elems.length === 0) throw new PgError(SqlState.IndeterminateDatatype, 'cannot determine type of empty array', { position: e.pos + 1, hint: 'Explicitly cast to the desired type, for example ARRAY[]::integer[].' });
+        const t = commonType(elems.map((x) => x.type), 'ARRAY');
+        if (t.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { position: e.pos + 1 });
         const cs = elems.map((x) => this.coerce(x, t).ev);
         return { type: arrayOf(t), ev: (r, ctx) => cs.map((f) => f(r, ctx)), shape: { k: 'other' }, name: 'array' };
       }
@@ -597,7 +609,8 @@ export class Binder {
         const a = this.bind(e.arg, scope);
         const z = this.coerce(this.bind(e.zone, scope), T.text);
         const fn = lookupFunction('timezone') as Overload[];
-        const target = a.type.kind === 'timestamptz' ? T.timestamptz : T.timestamp;
+        // timezone(text, timestamp) only for timestamps; unknown literals and dates take timestamptz (the preferred type).
+        const target = a.type.kind === 'timestamp' ? T.timestamp : T.timestamptz;
         const ov = fn.find((o) => o.args[1]?.kind === target.kind) as Overload;
         const ac = this.coerce(a, target);
         return { type: ov.result as SqlType, ev: (r, ctx) => { const zv = z.ev(r, ctx); const v = ac.ev(r, ctx); return zv === null || v === null ? null : ov.fn([zv, v] as unknown as Args, ctx); }, shape: { k: 'other' }, name: 'timezone' };
@@ -764,7 +777,7 @@ export class Binder {
       else if (t.kind === 'int8') g = (v) => { if (v === -9223372036854775808n) throw new PgError(SqlState.NumericValueOutOfRange, 'bigint out of range'); return -(v as bigint); };
       else if (t.kind === 'numeric') g = (v) => (v as Decimal).neg();
       else if (t.kind === 'float4' || t.kind === 'float8') g = (v) => -(v as number);
-      else if (t.kind === 'interval') g = (v) => { const iv = v as { months: number; days: number; micros: number }; return { months: -iv.months, days: -iv.days, micros: -iv.micros }; };
+      else if (t.kind === 'interval') g = (v) => negateInterval(v as Interval);
       else throw new PgError(SqlState.UndefinedFunction, `operator does not exist: - ${formatType(t)}`, { position: pos + 1 });
     } else if (op === '~') {
       if (t.kind === 'int8') g = (v) => ~(v as bigint);
@@ -874,9 +887,23 @@ export class Binder {
   }
 
   private like(e: Expr & { kind: 'like' }, scope: Scope): BoundExpr {
-    const a = this.coerce(this.bind(e.arg, scope), T.text);
-    const p = this.coerce(this.bind(e.pattern, scope), T.text);
-    const esc = e.escape ? this.coerce(this.bind(e.escape, scope), T.text) : null;
+    let a = this.bind(e.arg, scope);
+    let p = this.bind(e.pattern, scope);
+    let esc = e.escape ? this.bind(e.escape, scope) : null;
+    if (a.type.kind === 'bytea' && !e.similar && !e.caseInsensitive) {
+      // bytea LIKE bytea matches byte by byte: each byte becomes one character (latin1) for the text matcher.
+      const asBytes = (x: BoundExpr): BoundExpr => {
+        const y = this.coerce(x, T.bytea);
+        return { ...y, type: T.text, ev: (r, ctx) => { const v = y.ev(r, ctx); return v === null ? null : (v as Buffer).toString('latin1'); } };
+      };
+      a = asBytes(a);
+      p = asBytes(p);
+      if (esc) esc = asBytes(esc);
+    } else {
+      a = this.coerce(a, T.text);
+      p = this.coerce(p, T.text);
+      if (esc) esc = this.coerce(esc, T.text);
+    }
     const neg = e.negated;
     const ci = e.caseInsensitive;
     const similar = e.similar;
@@ -1013,6 +1040,10 @@ export class Binder {
     const rawName = e.name[e.name.length - 1] as string;
     const name = e.name.length > 1 && e.name[0] !== 'pg_catalog' && e.name[0] !== 'crdb_internal' && e.name[0] !== 'information_schema' ? rawName : rawName;
     if (e.over) throw new PgError(SqlState.WindowingError, `window function ${name} is not allowed here`, { position: e.pos + 1 });
+    if (groupWindowFunctions.has(name)) {
+      // KWDB: a group window is a GROUP BY item only (not in the select list, WHERE, HAVING or ORDER BY).
+      throw new PgError(SqlState.SyntaxError, `${name.toUpperCase()} is only allowed in GROUP BY`, { position: e.pos + 1 });
+    }
     if (aggregateNames.has(name) || windowOnlyNames.has(name)) {
       if (windowOnlyNames.has(name)) throw new PgError(SqlState.WindowingError, `window function ${name} requires an OVER clause`, { position: e.pos + 1 });
       throw new PgError(SqlState.GroupingError, `aggregate functions are not allowed in ${this.noAggClause ?? 'this context'}`, { position: e.pos + 1 });
@@ -1082,18 +1113,55 @@ export class Binder {
         hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
       });
     }
-    const ov = this.pickOverload(name, overloads, args, e.pos);
-    const argTypes = args.map((a) => a.type);
+    // f(…, VARIADIC arr): the array's elements are the variadic arguments (PostgreSQL).
+    let spreadElem: SqlType | null = null;
+    let pickArgs = args;
+    if (e.variadic) {
+      const last = args[args.length - 1] as BoundExpr;
+      const lt = last.type.kind === 'unknown' ? arrayOf(T.text) : last.type;
+      if (lt.kind !== 'array') throw new PgError(SqlState.DatatypeMismatch, 'VARIADIC argument must be an array', { position: e.pos + 1 });
+      spreadElem = lt.elem as SqlType;
+      pickArgs = [...args.slice(0, -1), { type: spreadElem, ev: () => null, shape: { k: 'other' }, name: last.name }];
+    }
+    const ov = this.pickOverload(name, overloads, pickArgs, e.pos);
+    if (spreadElem !== null && !ov.variadic) {
+      throw new PgError(SqlState.UndefinedFunction, `function ${name}(${args.map((a) => formatType(a.type)).join(', ')}) does not exist`, { position: e.pos + 1 });
+    }
     const coerced = args.map((a, i) => {
       const want = ov.variadic && i >= ov.args.length - 1 ? (ov.args[ov.args.length - 1] as SqlType) : (ov.args[i] as SqlType);
+      if (spreadElem !== null && i === args.length - 1) return want === ANY ? a : this.coerce(a, arrayOf(want));
       if (want === ANY) return this.resolveUnknown(a);
       return this.coerce(a, want);
     });
-    const evs = coerced.map((a) => a.ev);
-    const fn = ov.fn;
+    const valueTypes = coerced.map((c) => c.type);
+    if (spreadElem !== null) valueTypes[valueTypes.length - 1] = (coerced[coerced.length - 1] as BoundExpr).type.elem as SqlType;
+    let evs = coerced.map((a) => a.ev);
+    const fn = ov.typed ? ov.typed(valueTypes, spreadElem !== null) : ov.fn;
     const nullable = ov.nullable ?? false;
-    const resultType = typeof ov.result === 'function' ? ov.result(coerced.map((c) => c.type)) : ov.result;
-    void argTypes;
+    const resultType = typeof ov.result === 'function' ? ov.result(valueTypes) : ov.result;
+    if (spreadElem !== null) {
+      const fixed = evs.slice(0, -1);
+      const arrEv = evs[evs.length - 1] as Ev;
+      const nullArrayIsNull = ['concat', 'concat_ws', 'json_build_object', 'json_build_array', 'jsonb_build_object', 'jsonb_build_array'].includes(name);
+      return {
+        type: resultType,
+        ev: (r, ctx) => {
+          const vals: Value[] = [];
+          for (const f of fixed) {
+            const v = f(r, ctx);
+            if (v === null && !nullable) return null;
+            vals.push(v);
+          }
+          const a = arrEv(r, ctx);
+          if (a === null && (nullArrayIsNull || !nullable)) return null;
+          if (a !== null) for (const x of a as Value[]) vals.push(x);
+          return fn(vals as Args, ctx);
+        },
+        shape: { k: 'other' },
+        name,
+      };
+    }
+    evs = coerced.map((a) => a.ev);
     const allConst = !ov.volatile && coerced.every(isFoldable) && !['now', 'current_timestamp', 'transaction_timestamp', 'statement_timestamp', 'current_date', 'localtimestamp', 'current_time', 'localtime', 'version', 'current_database', 'current_user', 'session_user', 'current_schema', 'pg_backend_pid', 'current_setting', 'set_config', 'unique_rowid', 'current_schemas', 'user', 'current_role', 'current_catalog', 'txid_current', 'pg_postmaster_start_time', 'age'].includes(name);
     return {
       type: resultType,

@@ -3,8 +3,8 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { KeyWriter, prefixEnd } from '@strata/kv';
-import type { Expr, FromItem, OrderItem, SelectStmt, WindowSpec } from '../parser/ast.js';
-import { T, arrayOf, commonType, formatType, sameType } from '../types/types.js';
+import type { Expr, FrameBound, FromItem, OrderItem, SelectStmt, WindowFrame, WindowSpec } from '../parser/ast.js';
+import { T, arrayOf, commonType, formatJsonb, formatType, isInteger, isNumeric, sameType } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
 import { Decimal } from '../types/numeric.js';
@@ -41,10 +41,12 @@ import {
 } from '../exec/operators.js';
 import type { Ev, SortKey, Span } from '../exec/operators.js';
 import { HashAggregate, WindowOp, aggResultType, aggregateNames, makeAccumulator, timeOrderedAggregates, windowOnlyNames, windowResultType } from '../exec/aggregate.js';
-import type { AggSpec, FrameEdge, WindowFuncSpec } from '../exec/aggregate.js';
+import type { AggSpec, FrameEdge, FrameSpec, WindowFuncSpec } from '../exec/aggregate.js';
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
+import { orderedSetAggregates } from '../exec/ordered_set.js';
+import { TiesLimit } from '../exec/ties_limit.js';
 import { TsScan, evalTimeRange, noBounds, tsScanColumns } from '../ts_dml.js';
 import type { TsScanBounds } from '../ts_dml.js';
 import type { ScopeCol } from './scope.js';
@@ -94,12 +96,24 @@ export class QueryPlanner {
     return undefined;
   }
 
+  /** Query nesting while planning: 1 for the statement's own query, more inside subqueries, CTEs and set operations. */
+  private depth = 0;
+
   /** Plans a query; `outer` is the enclosing scope for correlated references. */
   planQuery(q: SelectStmt, outer: Scope | null): Operator {
-    return this.binder.withHooks([], () => this.planQueryInner(q, outer));
+    this.depth++;
+    try {
+      return this.binder.withHooks([], () => this.planQueryInner(q, outer));
+    } finally {
+      this.depth--;
+    }
   }
 
   private planQueryInner(q: SelectStmt, outer: Scope | null): Operator {
+    for (const o of q.orderBy) {
+      const w = findGroupWindow(o.expr);
+      if (w) throw new PgError(SqlState.SyntaxError, `${(groupWindowName(w) as string).toUpperCase()} is not allowed in ORDER BY`, { position: w.pos + 1 });
+    }
     const cteDefs: { id: number; name: string; plan: Operator; recursive: { base: Operator; step: Operator; all: boolean } | null }[] = [];
     const frame = new Map<string, CteRef>();
     this.ctes.push(frame);
@@ -191,6 +205,20 @@ export class QueryPlanner {
     const empty = new Scope([]);
     const lim = q.limit ? this.binder.coerce(this.binder.bind(q.limit, empty), T.int8) : null;
     const off = q.offset ? this.binder.coerce(this.binder.bind(q.offset, empty), T.int8) : null;
+    if (q.withTies) {
+      if (q.orderBy.length === 0) throw new PgError(SqlState.SyntaxError, 'WITH TIES cannot be specified without ORDER BY clause', { position: q.pos + 1 });
+      // The ties are judged on the sorted rows (below the final projection, where the keys are).
+      const chain: Project[] = [];
+      let s: Operator = op;
+      while (s instanceof Project) {
+        chain.push(s);
+        s = s.input;
+      }
+      if (!(s instanceof Sort)) throw new PgError(SqlState.FeatureNotSupported, 'FETCH … WITH TIES is not supported for this query');
+      let rebuilt: Operator = new TiesLimit(s, s.keys, lim?.ev ?? null, off?.ev ?? null);
+      for (let i = chain.length - 1; i >= 0; i--) rebuilt = new Project(rebuilt, (chain[i] as Project).exprs, (chain[i] as Project).columns);
+      return rebuilt;
+    }
     // ORDER BY … LIMIT n: the sort keeps only the first n (+ offset) rows (a top-N heap).
     let below: Operator = op;
     while (below instanceof Project) below = below.input;
@@ -363,28 +391,50 @@ export class QueryPlanner {
     const cols = [...left.scope.cols, ...right.scope.cols.map((c) => ({ ...c }))];
     let usingCols = j.using;
     if (j.natural) {
-      const ln = new Set(left.scope.cols.filter((c) => !c.hidden).map((c) => c.name));
-      usingCols = right.scope.cols.filter((c) => !c.hidden && ln.has(c.name)).map((c) => c.name);
+      // The common columns in the left input's order (PostgreSQL's transformFromClauseItem).
+      const rn = new Set(right.scope.cols.filter((c) => !c.hidden && !c.usingHidden).map((c) => c.name));
+      usingCols = [...new Set(left.scope.cols.filter((c) => !c.hidden && !c.usingHidden && rn.has(c.name)).map((c) => c.name))];
     }
-    const scope = new Scope(cols, outer);
     let cond: BoundExpr | null = null;
     const leftKeys: { ev: Ev; type: SqlType }[] = [];
     const rightKeys: { ev: Ev; type: SqlType }[] = [];
     const residual: BoundExpr[] = [];
-    if (usingCols) {
+    const jt = j.joinType;
+    if (usingCols && usingCols.length > 0) {
+      // JOIN … USING / NATURAL JOIN: the output starts with one merged column per USING column
+      // (in USING order), then the left's and the right's columns, as in PostgreSQL. The merged
+      // column is the left value (inner, left join), the right value (right join) or
+      // COALESCE(left, right) (full join); the two input columns stay reachable qualified only.
+      const merged: { ev: Ev; col: ScopeCol }[] = [];
+      const seen = new Set<string>();
       for (const name of usingCols) {
+        if (seen.has(name)) throw new PgError(SqlState.DuplicateColumn, `column "${name}" appears more than once in USING clause`, { position: j.pos + 1 });
+        seen.add(name);
         const li = left.scope.find([name], j.pos);
         const ri = right.scope.find([name], j.pos);
-        if (li < 0 || ri < 0) throw new PgError(SqlState.UndefinedColumn, `column "${name}" specified in USING clause does not exist in ${li < 0 ? 'left' : 'right'} table`);
+        if (li < 0 || ri < 0) throw new PgError(SqlState.UndefinedColumn, `column "${name}" specified in USING clause does not exist in ${li < 0 ? 'left' : 'right'} table`, { position: j.pos + 1 });
         const lt = (left.scope.cols[li] as ScopeCol).type;
         const rt = (right.scope.cols[ri] as ScopeCol).type;
         const t = commonType([lt, rt], 'JOIN/USING');
-        leftKeys.push({ ev: this.castEv(lt, t, li), type: t });
-        rightKeys.push({ ev: this.castEv(rt, t, ri), type: t });
-        // The merged column is the left one; the right one is reachable only qualified.
-        (cols[nl + ri] as ScopeCol).hidden = true;
+        const lev = this.castEv(lt, t, li);
+        const rev = this.castEv(rt, t, ri);
+        leftKeys.push({ ev: lev, type: t });
+        rightKeys.push({ ev: rev, type: t });
+        const rAt = this.castEv(rt, t, nl + ri);
+        const ev: Ev = jt === 'right' ? rAt : jt === 'full' ? (r, ctx) => lev(r, ctx) ?? rAt(r, ctx) : lev;
+        merged.push({ ev, col: { name, rel: null, type: t } });
+        (cols[li] as ScopeCol).usingHidden = true;
+        (cols[nl + ri] as ScopeCol).usingHidden = true;
       }
-    } else if (j.on) {
+      const scope = new Scope([...merged.map((m) => m.col), ...cols], outer);
+      const width = cols.length;
+      const evs: Ev[] = [...merged.map((m) => m.ev), ...Array.from({ length: width }, (_, k) => (r: Row) => r[k] as Value)];
+      const inner = leftKeys.length > 0 && !lateral && jt !== 'cross' ? new HashJoin(left.op, right.op, jt, leftKeys, rightKeys, null) : new NestedLoopJoin(left.op, right.op, jt, null, lateral);
+      const outCols: Column[] = scope.cols.map((c) => ({ name: c.name, type: c.type }));
+      return { op: new Project(inner, evs, outCols), scope };
+    }
+    const scope = new Scope(cols, outer);
+    if (j.on) {
       this.binder.noAggClause = 'JOIN conditions';
       cond = this.binder.coerceBool(this.binder.bind(j.on, scope), 'JOIN/ON');
       this.binder.noAggClause = null;
@@ -408,7 +458,6 @@ export class QueryPlanner {
         residual.push(c);
       }
     }
-    const jt = j.joinType;
     if (leftKeys.length > 0 && !lateral && jt !== 'cross') {
       const res = residual.length === 0 ? null : andAll(residual);
       return { op: new HashJoin(left.op, right.op, jt, leftKeys, rightKeys, res), scope };
@@ -474,6 +523,11 @@ export class QueryPlanner {
           if (isNum) {
             let cur = s as Decimal;
             const step = st === undefined ? Decimal.fromInt(1) : (st as Decimal);
+            // generate_series_step_numeric: NaN and infinite arguments are errors (a series would never end).
+            for (const [v, what] of [[cur, 'start value'], [e as Decimal, 'stop value'], [step, 'step size']] as const) {
+              if (v.isNaN()) throw new PgError(SqlState.InvalidParameterValue, `${what} cannot be NaN`);
+              if (v.isInf()) throw new PgError(SqlState.InvalidParameterValue, `${what} cannot be infinity`);
+            }
             if (step.sign() === 0) throw new PgError(SqlState.InvalidParameterValue, 'step size cannot equal zero');
             while (step.sign() > 0 ? cur.cmp(e as Decimal) <= 0 : cur.cmp(e as Decimal) >= 0) {
               yield [cur];
@@ -532,7 +586,7 @@ export class QueryPlanner {
           if (j === null) return;
           const arr = (j as { jsonb: unknown }).jsonb;
           if (!Array.isArray(arr)) throw new PgError(SqlState.InvalidParameterValue, 'cannot extract elements from an object');
-          for (const v of arr) yield [text ? (typeof v === 'string' ? v : v === null ? null : JSON.stringify(v)) : { jsonb: v }];
+          for (const v of arr) yield [text ? (typeof v === 'string' ? v : v === null ? null : formatJsonb(v)) : { jsonb: v }];
         });
       }
       case 'jsonb_each':
@@ -541,7 +595,7 @@ export class QueryPlanner {
         args[0] = this.binder.coerce(args[0] as BoundExpr, T.jsonb);
         return wrap([{ name: 'key', type: T.text }, { name: 'value', type: text ? T.text : T.jsonb }], function* (_ctx, [j]) {
           if (j === null) return;
-          for (const [k, v] of Object.entries((j as { jsonb: Record<string, unknown> }).jsonb)) yield [k, text ? (typeof v === 'string' ? v : v === null ? null : JSON.stringify(v)) : { jsonb: v }];
+          for (const [k, v] of Object.entries((j as { jsonb: Record<string, unknown> }).jsonb)) yield [k, text ? (typeof v === 'string' ? v : v === null ? null : formatJsonb(v)) : { jsonb: v }];
         });
       }
       default:
@@ -580,7 +634,7 @@ export class QueryPlanner {
         const tbl = it.expr.table;
         let any = false;
         inScope.cols.forEach((c, i) => {
-          if (c.hidden) return;
+          if (c.hidden || (c.usingHidden && !tbl)) return;
           if (tbl && c.rel !== tbl[tbl.length - 1]) return;
           any = true;
           items.push({ expr: { kind: 'column', parts: [`\u0000${i}`], pos: it.expr.pos }, alias: c.name });
@@ -629,6 +683,17 @@ export class QueryPlanner {
       // that appends each row's window id; the group key reads that column.
       const winIdx = groupAsts.findIndex((g) => groupWindowName(g) !== null);
       if (groupAsts.filter((g) => groupWindowName(g) !== null).length > 1) throw new PgError(SqlState.FeatureNotSupported, 'only one group window per GROUP BY');
+      if (winIdx >= 0) {
+        // KWDB's rules for group windows: the last GROUP BY item, after plain columns only, in a
+        // single-table query that is not nested, joined or part of a set operation (42601 there).
+        const w = groupAsts[winIdx] as Expr & { kind: 'func' };
+        const name = (groupWindowName(w) as string).toUpperCase();
+        const err = (why: string) => new PgError(SqlState.SyntaxError, `${name} ${why}`, { position: w.pos + 1 });
+        if (winIdx !== groupAsts.length - 1) throw err('must be the last item of GROUP BY');
+        if (groupAsts.some((g, i) => i !== winIdx && g.kind !== 'column')) throw err('can only follow plain columns in GROUP BY, not expressions');
+        if (this.depth > 1) throw err('is not allowed in a subquery, a CTE or a set operation');
+        if (s.from.length !== 1 || s.from[0]?.kind !== 'table') throw err('is only allowed in a query over a single table');
+      }
       const winCol = inScope.cols.length;
       const groupBound = b.withHooks([starHook], () =>
         groupAsts.map((g, i) =>
@@ -899,6 +964,10 @@ export class QueryPlanner {
       }
       case 'state_window': {
         const e = b.resolveUnknown(b.bind(w.args[0] as Expr, inScope));
+        // KWDB: the state is an integer, bool, char/varchar (or a CASE giving one), never a float.
+        if (!['int2', 'int4', 'int8', 'bool', 'bpchar', 'varchar', 'text', 'char', 'name'].includes(e.type.kind)) {
+          throw new PgError(SqlState.SyntaxError, `STATE_WINDOW does not support ${formatType(e.type)} states: use an integer, bool or character column or a CASE expression`, { position: w.pos + 1 });
+        }
         return { kind: 'state', ev: e.ev, type: e.type };
       }
       case 'session_window': {
@@ -932,7 +1001,31 @@ export class QueryPlanner {
       b.noAggClause = 'aggregate function calls';
       try {
         if (e.args.some((a) => containsAggregate(a))) throw new PgError(SqlState.GroupingError, 'aggregate function calls cannot be nested', { position: e.pos + 1 });
+        // In PostgreSQL an aggregate whose arguments and FILTER reference only columns of an
+        // enclosing query belongs to that query (it is computed there, once per outer group).
+        // Strata computes aggregates where they are written, so it refuses those instead of
+        // answering differently.
+        if (inScope.parent !== null) {
+          const refs = columnRefs([...e.args, ...(e.filter ? [e.filter] : []), ...e.orderBy.map((o) => o.expr)]);
+          const local = refs.direct.some((c) => inScope.find(c.parts, c.pos) >= 0);
+          if (!local && (refs.direct.length > 0 || (refs.nested && inScope.cols.length === 0))) {
+            throw new PgError(SqlState.FeatureNotSupported, `aggregate ${name}() over columns of an outer query only is not supported`, { position: e.pos + 1 });
+          }
+        }
         let args = e.args.map((a) => b.bind(a, inScope));
+        if (orderedSetAggregates.has(name)) {
+          // f(fraction) WITHIN GROUP (ORDER BY x): x becomes the first argument (rows are fed sorted by it).
+          if (e.orderBy.length !== 1 || args.length !== (name === 'mode' ? 0 : 1)) {
+            throw new PgError(SqlState.UndefinedFunction, `function ${name} with ${args.length} argument(s) and ${e.orderBy.length} ordering column(s) does not exist`, { position: e.pos + 1 });
+          }
+          let x = b.resolveUnknown(b.bind((e.orderBy[0] as OrderItem).expr, inScope));
+          if (name === 'percentile_cont') {
+            if (!isNumeric(x.type)) throw new PgError(SqlState.FeatureNotSupported, `percentile_cont over ${formatType(x.type)} is not supported`, { position: e.pos + 1 });
+            x = b.coerce(x, T.float8);
+          }
+          if (args[0]) args[0] = b.coerce(args[0], args[0].type.kind === 'array' ? arrayOf(T.float8) : T.float8);
+          args = [x, ...args];
+        }
         if (timeOrderedAggregates.has(name)) {
           if (e.star || args.length !== 1) throw new PgError(SqlState.FeatureNotSupported, `${name}() takes exactly one column or expression (${name}(*) is not supported yet)`, { position: e.pos + 1 });
           // Order by the timestamp column of the argument's time-series table (or the only one).
@@ -946,13 +1039,23 @@ export class QueryPlanner {
         }
         if (name === 'count' && e.star) args = [];
         if (name === 'string_agg') {
+          if (args[0]?.type.kind === 'bytea' && args[1]) args[1] = b.coerce(args[1], T.bytea);
           args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, T.text) : a));
           if (args[0] && args[0].type.kind !== 'bytea' && args[0].type.kind !== 'text') args[0] = b.coerce(args[0], T.text, true);
-        } else args = args.map((a, i) => (a.type.kind === 'unknown' ? b.coerce(a, name === 'count' || (name === 'elapsed' && i === 1) ? T.text : T.numeric) : a));
+        } else {
+          if ((name === 'json_agg' || name === 'jsonb_agg') && args[0]?.type.kind === 'unknown') {
+            throw new PgError(SqlState.DatatypeMismatch, 'could not determine polymorphic type because input has type unknown', { position: e.pos + 1 });
+          }
+          args = args.map((a, i) => (a.type.kind === 'unknown' ? b.coerce(a, name === 'count' || (name === 'elapsed' && i === 1) || name.startsWith('json') ? T.text : T.numeric) : a));
+        }
         if ((name === 'sum' || name === 'avg') && args[0] && !['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'interval'].includes(args[0].type.kind)) {
           throw new PgError(SqlState.UndefinedFunction, `function ${name}(${formatType(args[0].type)}) does not exist`, { position: e.pos + 1 });
         }
         if ((name === 'bool_and' || name === 'bool_or' || name === 'every') && args[0]) args[0] = b.coerceBool(args[0], name);
+        if ((name === 'bit_and' || name === 'bit_or' || name === 'bit_xor') && args[0] && !isInteger(args[0].type)) {
+          throw new PgError(SqlState.UndefinedFunction, `function ${name}(${formatType(args[0].type)}) does not exist`, { position: e.pos + 1 });
+        }
+        if (name === 'array_agg' && args[0]?.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported (array_agg of arrays)', { position: e.pos + 1 });
         const argTypes = args.map((a) => a.type);
         const filter = e.filter ? b.coerceBool(b.bind(e.filter, inScope), 'FILTER').ev : null;
         const orderBy: SortKey[] = e.orderBy.map((o) => {
@@ -1000,9 +1103,7 @@ export class QueryPlanner {
       const x = b.resolveUnknown(b.bind(o.expr, scope));
       return { ev: x.ev, type: x.type, desc: o.desc, nullsFirst: o.nulls ? o.nulls === 'first' : o.desc };
     });
-    const edge = (f: { type: string; offset?: Expr }): FrameEdge =>
-      f.offset ? { type: f.type as 'preceding' | 'following', offset: b.coerce(b.bind(f.offset, new Scope([])), T.int8).ev } : ({ type: f.type } as FrameEdge);
-    const frame = over.frame ? { mode: over.frame.mode, start: edge(over.frame.start), end: edge(over.frame.end) } : null;
+    const frame = over.frame ? this.frameSpec(over.frame, orderBy) : null;
     const isAgg = aggregateNames.has(name);
     return {
       name,
@@ -1015,6 +1116,39 @@ export class QueryPlanner {
       filter: e.filter ? b.coerceBool(b.bind(e.filter, scope), 'FILTER').ev : null,
       aggregate: isAgg ? makeAccumulator(name, argTypes, () => b.vctx) : null,
     };
+  }
+
+  /** A window frame checked as PostgreSQL's grammar and transformFrameOffset check it. */
+  private frameSpec(fr: WindowFrame, orderBy: SortKey[]): FrameSpec {
+    const b = this.binder;
+    const err = (m: string) => new PgError(SqlState.WindowingError, m, { position: fr.pos + 1 });
+    if (fr.start.type === 'unbounded_following') throw err('frame start cannot be UNBOUNDED FOLLOWING');
+    if (fr.end.type === 'unbounded_preceding') throw err('frame end cannot be UNBOUNDED PRECEDING');
+    if (fr.start.type === 'current_row' && fr.end.type === 'preceding') throw err('frame starting from current row cannot have preceding rows');
+    if (fr.start.type === 'following' && (fr.end.type === 'preceding' || fr.end.type === 'current_row')) {
+      throw err(fr.end.type === 'current_row' ? 'frame starting from following row cannot end with current row' : 'frame starting from following row cannot have preceding rows');
+    }
+    const hasOffset = fr.start.type === 'preceding' || fr.start.type === 'following' || fr.end.type === 'preceding' || fr.end.type === 'following';
+    let rangeKey: FrameSpec['rangeKey'];
+    let offsetType: SqlType = T.int8;
+    if (fr.mode === 'range' && hasOffset) {
+      if (orderBy.length !== 1) throw err('RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column');
+      const k = orderBy[0] as SortKey;
+      rangeKey = { type: k.type, desc: k.desc, nullsFirst: k.nullsFirst };
+      offsetType = rangeOffsetType(k.type);
+    }
+    if (fr.mode === 'groups' && orderBy.length === 0) throw err('GROUPS mode requires an ORDER BY clause');
+    const edge = (f: FrameBound): FrameEdge => {
+      if (f.type !== 'preceding' && f.type !== 'following') return { type: f.type };
+      let x = b.bind(f.offset, new Scope([]));
+      if (x.type.kind === 'unknown') x = b.coerce(x, offsetType);
+      const ok = fr.mode !== 'range' || (isInteger(offsetType) ? isInteger(x.type) : offsetType.kind === 'interval' ? x.type.kind === 'interval' : isNumeric(x.type));
+      if (!ok) {
+        throw new PgError(SqlState.UndefinedFunction, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${formatType((rangeKey as { type: SqlType }).type)} and offset type ${formatType(x.type)}`, { position: fr.pos + 1 });
+      }
+      return { type: f.type, offset: b.coerce(x, offsetType).ev };
+    };
+    return { mode: fr.mode, start: edge(fr.start), end: edge(fr.end), exclude: fr.exclude, ...(rangeKey ? { rangeKey } : {}) };
   }
 }
 
@@ -1043,6 +1177,13 @@ function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }
     return { expr: { kind: 'column' as const, parts: [alias, fname.startsWith('jsonb_') ? 'value' : fname], pos: e.pos }, alias: it.alias ?? fname };
   });
   if (n === 0) return s;
+  // PostgreSQL runs several select-list set-returning functions in lockstep (the shorter padded
+  // with NULLs) and after grouping; moved into FROM they would be a cross product, or run before
+  // grouping, so those forms are refused rather than answered differently.
+  if (n > 1) throw new PgError(SqlState.FeatureNotSupported, 'more than one set-returning function in the select list is not supported', { position: (s.items[0]?.expr.pos ?? 0) + 1 });
+  if (s.groupBy.length > 0 || s.having !== null || s.items.some((it) => containsAggregate(it.expr))) {
+    throw new PgError(SqlState.FeatureNotSupported, 'set-returning functions in the select list of a grouped query are not supported');
+  }
   return { ...s, items, from };
 }
 
@@ -1298,6 +1439,49 @@ const slidingWindowsPerRowMax = 1000;
 
 const groupWindowNames = new Set(['count_window', 'state_window', 'session_window', 'event_window', 'time_window']);
 
+/** Column references of expressions: those outside subqueries, and whether subqueries hold any. */
+function columnRefs(es: Expr[]): { direct: { parts: string[]; pos: number }[]; nested: boolean } {
+  const direct: { parts: string[]; pos: number }[] = [];
+  let nested = false;
+  const walk = (x: unknown, inSub: boolean): void => {
+    if (x === null || typeof x !== 'object') return;
+    if (Array.isArray(x)) {
+      for (const y of x) walk(y, inSub);
+      return;
+    }
+    const k = (x as { kind?: unknown }).kind;
+    if (k === 'column') {
+      if (inSub) nested = true;
+      else direct.push({ parts: (x as { parts: string[] }).parts, pos: (x as { pos: number }).pos });
+      return;
+    }
+    const sub = inSub || k === 'query';
+    for (const v of Object.values(x as Record<string, unknown>)) walk(v, sub);
+  };
+  walk(es, false);
+  return { direct, nested };
+}
+
+/** The first group window call inside an expression, if any. */
+function findGroupWindow(e: unknown): (Expr & { kind: 'func' }) | null {
+  if (e === null || typeof e !== 'object') return null;
+  if (Array.isArray(e)) {
+    for (const x of e) {
+      const f = findGroupWindow(x);
+      if (f) return f;
+    }
+    return null;
+  }
+  const x = e as Expr;
+  if (x.kind === 'func' && groupWindowName(x) !== null) return x;
+  if ((x as { kind: string }).kind === 'query') return null;
+  for (const v of Object.values(x)) {
+    const f = findGroupWindow(v);
+    if (f) return f;
+  }
+  return null;
+}
+
 function groupWindowName(e: Expr): string | null {
   if (e.kind !== 'func') return null;
   const n = (e.name[e.name.length - 1] as string).toLowerCase();
@@ -1448,3 +1632,25 @@ export function pushDownFilter(op: Operator, pred: BoundExpr): Operator {
 }
 
 export { visibleColumns };
+
+/** The offset type RANGE frames take for a sort key type (PostgreSQL's in_range support functions). */
+function rangeOffsetType(t: SqlType): SqlType {
+  switch (t.kind) {
+    case 'int2':
+    case 'int4':
+    case 'int8':
+      return T.int8;
+    case 'float4':
+    case 'float8':
+      return T.float8;
+    case 'numeric':
+      return T.numeric;
+    case 'date':
+    case 'timestamp':
+    case 'timestamptz':
+    case 'interval':
+      return T.interval;
+    default:
+      throw new PgError(SqlState.UndefinedFunction, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${formatType(t)}`);
+  }
+}

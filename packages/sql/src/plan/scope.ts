@@ -12,6 +12,8 @@ export interface ScopeCol {
   type: SqlType;
   /** Hidden columns (rowid, the right side of USING) are not expanded by * nor found unqualified. */
   hidden?: boolean;
+  /** An input column of JOIN … USING: replaced by the merged column unqualified, reachable qualified (and by rel.*). */
+  usingHidden?: boolean;
   tableOid?: number;
   columnNum?: number;
   /** The timestamp column of a time-series table (what first()/last() order by). */
@@ -37,7 +39,7 @@ export class Scope {
       const c = this.cols[i] as ScopeCol;
       if (c.name !== name) continue;
       if (quals.length === 0) {
-        if (c.hidden) continue;
+        if (c.hidden || c.usingHidden) continue;
       } else {
         const rel = quals[quals.length - 1];
         if (c.rel !== rel) continue;

@@ -35,6 +35,7 @@ function toBigInt(v: Value, from: SqlType): bigint {
     case 'numeric': {
       const d = v as Decimal;
       if (d.isNaN()) throw new PgError(SqlState.FeatureNotSupported, 'cannot convert NaN to bigint');
+      if (d.isInf()) throw new PgError(SqlState.FeatureNotSupported, 'cannot convert infinity to bigint');
       return d.rescale(0).unscaled;
     }
     case 'bool':
@@ -79,8 +80,11 @@ function toDecimal(v: Value, from: SqlType): Decimal {
     case 'int8':
       return Decimal.fromInt(v as bigint);
     case 'float4':
+      // float4_numeric: the value printed with FLT_DIG (6) significant digits, then read as numeric.
+      return Decimal.fromFloat(v as number, 6);
     case 'float8':
-      return Decimal.fromFloat(v as number);
+      // float8_numeric: DBL_DIG (15) significant digits.
+      return Decimal.fromFloat(v as number, 15);
     case 'numeric':
       return v as Decimal;
     default:
@@ -128,15 +132,34 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
     case 'regclass':
     case 'regtype':
     case 'regproc':
-      if (isNumeric(from) || from.kind === 'oid' || from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc') return Number(toBigInt(v, from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc' ? T.oid : from));
+      if (isNumeric(from) || from.kind === 'oid' || from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc') {
+        const b = toBigInt(v, from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc' ? T.oid : from);
+        // int8 → oid: within the unsigned 32-bit range (int8_to_oid); negative int4 values wrap as in PostgreSQL.
+        if (from.kind === 'int8' && (b < 0n || b > 4294967295n)) throw new PgError(SqlState.NumericValueOutOfRange, 'OID out of range');
+        return Number(b);
+      }
       break;
     case 'float4': {
-      const f = Math.fround(toNumber(v, from));
-      if (!Number.isFinite(f) && Number.isFinite(toNumber(v, from))) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
+      const x = toNumber(v, from);
+      const f = Math.fround(x);
+      if (!Number.isFinite(f) && Number.isFinite(x)) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: overflow');
+      if (f === 0 && x !== 0) throw new PgError(SqlState.NumericValueOutOfRange, 'value out of range: underflow');
       return f;
     }
-    case 'float8':
-      return toNumber(v, from);
+    case 'float8': {
+      const x = toNumber(v, from);
+      // numeric → float8 goes through text (numeric_float8): beyond the double range is 22003.
+      // (PostgreSQL 15 refuses +Infinity this way too, but returns -Infinity.)
+      if (from.kind === 'numeric' && (v as Decimal).isInf()) {
+        if ((v as Decimal).sign() > 0) throw new PgError(SqlState.NumericValueOutOfRange, '"Infinity" is out of range for type double precision');
+        return x;
+      }
+      if (from.kind === 'numeric' && !(v as Decimal).isNaN()) {
+        if (!Number.isFinite(x)) throw new PgError(SqlState.NumericValueOutOfRange, `"${(v as Decimal).toString().slice(0, 40)}" is out of range for type double precision`);
+        if (x === 0 && (v as Decimal).sign() !== 0) throw new PgError(SqlState.NumericValueOutOfRange, `"${(v as Decimal).toString().slice(0, 40)}" is out of range for type double precision`);
+      }
+      return x;
+    }
     case 'numeric': {
       if (!isNumeric(from) && from.kind !== 'oid') break;
       const d = toDecimal(v, from);

@@ -7,6 +7,10 @@
  *   interval    { months, days, micros }
  */
 import { PgError, SqlState } from '@strata/common';
+import { loadZone, tzOffsetAt } from './tzfile.js';
+import { decodeInterval } from './interval_parse.js';
+import { date2j, decodeDateTime, decodeTimeOnly } from './datetime_parse.js';
+import type { DateOrder, DecodeContext, DecodedDateTime, ZoneResolver } from './datetime_parse.js';
 
 export interface Interval {
   months: number;
@@ -21,9 +25,6 @@ export const usPerDay = 24 * usPerHour;
 
 const pad = (n: number, w = 2) => String(Math.trunc(Math.abs(n))).padStart(w, '0');
 
-function badDatetime(type: string, s: string): PgError {
-  return new PgError(SqlState.InvalidDatetimeFormat, `invalid input syntax for type ${type}: "${s}"`);
-}
 
 // ---- civil date arithmetic (proleptic Gregorian) ----
 
@@ -61,6 +62,9 @@ const offsetCache = new Map<string, Intl.DateTimeFormat>();
 export function zoneOffsetSeconds(zone: string, utcMicros: number): number {
   const fixed = parseFixedOffset(zone);
   if (fixed !== null) return fixed;
+  // The system tz database first (PostgreSQL's own source of zones), then ICU's.
+  const z = loadZone(zone);
+  if (z) return tzOffsetAt(z, Math.floor(utcMicros / 1_000_000));
   let f = offsetCache.get(zone);
   if (!f) {
     try {
@@ -73,6 +77,7 @@ export function zoneOffsetSeconds(zone: string, utcMicros: number): number {
         hour: 'numeric',
         minute: 'numeric',
         second: 'numeric',
+        era: 'short',
       });
     } catch {
       throw new PgError(SqlState.InvalidParameterValue, `time zone "${zone}" not recognized`);
@@ -82,18 +87,45 @@ export function zoneOffsetSeconds(zone: string, utcMicros: number): number {
   const ms = Math.floor(utcMicros / 1000);
   const parts = f.formatToParts(new Date(ms));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  // Years before 1 AD come with era BC; Date.UTC would also read years 0–99 as 1900–1999.
+  const era = parts.find((p) => p.type === 'era')?.value ?? '';
+  const year = /^B/i.test(era) ? 1 - get('year') : get('year');
+  const local = (daysFromCivil(year, get('month'), get('day')) * 86400 + get('hour') * 3600 + get('minute') * 60 + get('second')) * 1000;
   return Math.round((local - (ms - (((ms % 1000) + 1000) % 1000))) / 1000);
 }
 
 /** 'UTC', 'GMT', 'Z', '+05:30', '-08', 'UTC+3' (POSIX sign!) → seconds east; null if a named zone. */
+/**
+ * The offset (seconds east) that maps a local wall-clock time to UTC in `zone`, as PostgreSQL's
+ * DetermineTimeZoneOffset: an ambiguous time (clocks set back) takes the later instant (standard
+ * time), a time in a gap (clocks set forward) is read with the offset in force before the gap.
+ */
+export function offsetForLocal(zone: string, local: number): number {
+  const fixed = parseFixedOffset(zone);
+  if (fixed !== null) return fixed;
+  const before = zoneOffsetSeconds(zone, local - usPerDay);
+  const after = zoneOffsetSeconds(zone, local + usPerDay);
+  if (before === after) return before;
+  const tA = local - before * usPerSec;
+  const tB = local - after * usPerSec;
+  const aValid = zoneOffsetSeconds(zone, tA) === before;
+  const bValid = zoneOffsetSeconds(zone, tB) === after;
+  if (aValid && bValid) return tA > tB ? before : after;
+  if (aValid) return before;
+  if (bValid) return after;
+  return before;
+}
+
 export function parseFixedOffset(zone: string): number | null {
   const z = zone.trim();
   if (/^(utc|gmt|z|zulu|etc\/utc|etc\/gmt|universal)$/i.test(z)) return 0;
-  const m = /^([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?$/.exec(z);
-  if (m) {
-    const s = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * (m[1] === '-' ? -1 : 1);
-    return s;
+  // A bare number of hours is east of UTC (check_timezone reads it as a number, ISO sign).
+  if (/^[+-]?\d+(\.\d+)?$/.test(z)) return Math.round(Number(z) * 3600);
+  // Otherwise a POSIX zone spec ("+02:00", "UTC+3", "<+05>-5"): the offset is WEST of UTC.
+  const m = /^(?:[A-Za-z]{3,}|<[^>]*>)?([+-]?)(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?$/.exec(z);
+  if (m && (m[1] !== '' || m[3] !== undefined || /^[A-Za-z<]/.test(z))) {
+    const west = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * (m[1] === '-' ? -1 : 1);
+    return west === 0 ? 0 : -west;
   }
   return null;
 }
@@ -103,119 +135,89 @@ export function validateTimeZone(zone: string): string {
   return zone;
 }
 
-// ---- parsing ----
-
-const monthNames = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-
-interface ParsedDateTime {
-  days: number;
-  micros: number; // time of day
-  offsetSec: number | null; // explicit zone in input
-  special?: 'infinity' | '-infinity';
-}
-
-function parseDateTime(s: string, type: string, tz: string, nowMicros: () => number): ParsedDateTime {
-  const t = s.trim().toLowerCase();
-  if (t === 'epoch') return { days: 0, micros: 0, offsetSec: 0 };
-  if (t === 'now') {
-    const n = nowMicros();
-    return { days: Math.floor(n / usPerDay), micros: n - Math.floor(n / usPerDay) * usPerDay, offsetSec: 0 };
-  }
-  if (t === 'today' || t === 'tomorrow' || t === 'yesterday') {
-    const n = nowMicros() + zoneOffsetSeconds(tz, nowMicros()) * usPerSec;
-    const d = Math.floor(n / usPerDay) + (t === 'tomorrow' ? 1 : t === 'yesterday' ? -1 : 0);
-    return { days: d, micros: 0, offsetSec: null };
-  }
-  if (t === 'infinity' || t === '+infinity') return { days: 0, micros: 0, offsetSec: 0, special: 'infinity' };
-  if (t === '-infinity') return { days: 0, micros: 0, offsetSec: 0, special: '-infinity' };
-  // YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][ ]?[zone] | YYYY-MM-DD | Mon DD YYYY …
-  const m = /^(\d{1,4})-(\d{1,2})-(\d{1,2})(?:(?:\s+|t)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(z|utc|gmt|[+-]\d{1,2}(?::?\d{2})?(?::?\d{2})?|[a-z_]+\/[a-z_]+(?:\/[a-z_]+)?)?(\s+bc)?$/i.exec(s.trim());
-  let y: number;
-  let mo: number;
-  let d: number;
-  let hh = 0;
-  let mi = 0;
-  let ss = 0;
-  let frac = 0;
-  let zone: string | undefined;
-  if (m) {
-    y = Number(m[1]);
-    mo = Number(m[2]);
-    d = Number(m[3]);
-    hh = Number(m[4] ?? 0);
-    mi = Number(m[5] ?? 0);
-    ss = Number(m[6] ?? 0);
-    if (m[7]) frac = Math.round(Number('0.' + m[7]) * usPerSec);
-    zone = m[8];
-    if (m[9]) y = 1 - y;
-  } else {
-    // "Jan 1 2016", "1/8/1999" (MDY), "19990108"
-    const m2 = /^([a-z]{3})[a-z]*\s+(\d{1,2}),?\s+(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/i.exec(s.trim());
-    const m3 = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s.trim());
-    const m4 = /^(\d{4})(\d{2})(\d{2})$/.exec(s.trim());
-    if (m2 && monthNames.includes((m2[1] as string).toLowerCase())) {
-      mo = monthNames.indexOf((m2[1] as string).toLowerCase()) + 1;
-      d = Number(m2[2]);
-      y = Number(m2[3]);
-      hh = Number(m2[4] ?? 0);
-      mi = Number(m2[5] ?? 0);
-      ss = Number(m2[6] ?? 0);
-    } else if (m3) {
-      mo = Number(m3[1]);
-      d = Number(m3[2]);
-      y = Number(m3[3]);
-    } else if (m4) {
-      y = Number(m4[1]);
-      mo = Number(m4[2]);
-      d = Number(m4[3]);
-    } else {
-      throw badDatetime(type, s);
-    }
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) {
-    throw new PgError(SqlState.DatetimeFieldOverflow, `date/time field value out of range: "${s}"`);
-  }
-  if (hh > 24 || mi > 59 || ss > 60 || (hh === 24 && (mi > 0 || ss > 0 || frac > 0))) {
-    throw new PgError(SqlState.DatetimeFieldOverflow, `date/time field value out of range: "${s}"`);
-  }
-  let offsetSec: number | null = null;
-  if (zone) {
-    const fixed = parseFixedOffset(zone);
-    offsetSec = fixed ?? zoneOffsetSeconds(zone, (daysFromCivil(y, mo, d) * usPerDay) as number);
-  }
-  return { days: daysFromCivil(y, mo, d), micros: ((hh * 60 + mi) * 60 + ss) * usPerSec + frac, offsetSec };
-}
+// ---- parsing (types/datetime_parse.ts ports PostgreSQL's decoder) ----
 
 export const timestampInfinity = Number.MAX_SAFE_INTEGER;
 export const timestampNegInfinity = Number.MIN_SAFE_INTEGER;
 
-export function parseDate(s: string, tz: string, now: () => number): number {
-  const p = parseDateTime(s, 'date', tz, now);
-  if (p.special) return p.special === 'infinity' ? timestampInfinity : timestampNegInfinity;
-  return p.days;
+/** IANA zones for the decoder: offsets at a local wall-clock time, and whether a name is known. */
+const zones: ZoneResolver = {
+  offsetAtLocal(zone: string, local: number): number {
+    return offsetForLocal(zone, local);
+  },
+  known(zone: string): boolean {
+    try {
+      zoneOffsetSeconds(zone, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+/** Date range: 4713-11-24 BC (Julian day 0) … 5874897-12-31 AD, as PostgreSQL. */
+const dateMinJulian = 0;
+const dateEndJulian = 2147483494;
+/** Timestamp range: Julian day 0 … 294276-12-31 AD. */
+const timestampEndJulian = 109203528;
+const unixEpochJulian = 2440588;
+
+function decodeCtx(tz: string, now: () => number, order: DateOrder): DecodeContext {
+  return { dateOrder: order, timeZone: tz, now, zones };
 }
 
-export function parseTimestamp(s: string, tz: string, now: () => number): number {
-  const p = parseDateTime(s, 'timestamp without time zone', tz, now);
-  if (p.special) return p.special === 'infinity' ? timestampInfinity : timestampNegInfinity;
-  return p.days * usPerDay + p.micros;
+function validJulianYmd(y: number, m: number): boolean {
+  return (y > -4713 || (y === -4713 && m >= 11)) && (y < 5874898 || (y === 5874898 && m < 6));
 }
 
-export function parseTimestamptz(s: string, tz: string, now: () => number): number {
-  const p = parseDateTime(s, 'timestamp with time zone', tz, now);
-  if (p.special) return p.special === 'infinity' ? timestampInfinity : timestampNegInfinity;
-  const local = p.days * usPerDay + p.micros;
-  if (p.offsetSec !== null) return local - p.offsetSec * usPerSec;
-  // Local time in the session zone: find the UTC instant whose local time is `local`.
-  let guess = local - zoneOffsetSeconds(tz, local) * usPerSec;
-  guess = local - zoneOffsetSeconds(tz, guess) * usPerSec;
-  return guess;
+export function parseDate(s: string, tz: string, now: () => number, order: DateOrder = 'MDY'): number {
+  const d = decodeDateTime(s, 'date', decodeCtx(tz, now, order));
+  if (d.kind === 'epoch') return 0;
+  if (d.kind === 'late') return timestampInfinity;
+  if (d.kind === 'early') return timestampNegInfinity;
+  if (!validJulianYmd(d.year, d.mon)) throw new PgError(SqlState.DatetimeFieldOverflow, `date out of range: "${s}"`);
+  const j = date2j(d.year, d.mon, d.mday);
+  if (j < dateMinJulian || j >= dateEndJulian) throw new PgError(SqlState.DatetimeFieldOverflow, `date out of range: "${s}"`);
+  return j - unixEpochJulian;
 }
 
-export function parseTime(s: string): number {
-  const m = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/.exec(s.trim());
-  if (!m) throw badDatetime('time without time zone', s);
-  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * usPerSec + (m[4] ? Math.round(Number('0.' + m[4]) * usPerSec) : 0);
+/** tm2timestamp: local date and time to microseconds, range-checked (22008). */
+function tmToMicros(d: DecodedDateTime, s: string): number {
+  if (!validJulianYmd(d.year, d.mon)) throw new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${s}"`);
+  const j = date2j(d.year, d.mon, d.mday);
+  // Microseconds are held in a double: exact within ±2^53 µs of 1970 (and whole seconds far
+  // beyond). A value it cannot hold exactly is refused rather than stored slightly wrong.
+  const exact = (BigInt(j - unixEpochJulian) * 86400n + BigInt(d.hour * 3600 + d.min * 60 + d.sec)) * 1_000_000n + BigInt(d.fsec);
+  const us = Number(exact);
+  if (BigInt(us) !== exact) throw new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${s}"`, { detail: 'Strata cannot hold this timestamp exactly (microseconds in a double).' });
+  return us;
+}
+
+function checkTimestampRange(us: number, s: string): number {
+  const j = Math.floor(us / usPerDay) + unixEpochJulian;
+  if (j < dateMinJulian || j >= timestampEndJulian) throw new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${s}"`);
+  return us;
+}
+
+export function parseTimestamp(s: string, tz: string, now: () => number, order: DateOrder = 'MDY'): number {
+  const d = decodeDateTime(s, 'timestamp', decodeCtx(tz, now, order));
+  if (d.kind === 'epoch') return 0;
+  if (d.kind === 'late') return timestampInfinity;
+  if (d.kind === 'early') return timestampNegInfinity;
+  // A zone in timestamp-without-time-zone input is read and ignored, as PostgreSQL does.
+  return checkTimestampRange(tmToMicros(d, s), s);
+}
+
+export function parseTimestamptz(s: string, tz: string, now: () => number, order: DateOrder = 'MDY'): number {
+  const d = decodeDateTime(s, 'timestamp with time zone', decodeCtx(tz, now, order));
+  if (d.kind === 'epoch') return 0;
+  if (d.kind === 'late') return timestampInfinity;
+  if (d.kind === 'early') return timestampNegInfinity;
+  return checkTimestampRange(tmToMicros(d, s) - d.offset * usPerSec, s);
+}
+
+export function parseTime(s: string, tz = 'UTC', now: () => number = () => Date.now() * 1000, order: DateOrder = 'MDY'): number {
+  return decodeTimeOnly(s, decodeCtx(tz, now, order));
 }
 
 // ---- formatting ----
@@ -339,6 +341,7 @@ export function intervalFrom(amount: number, unit: string): Interval {
     case 'millennia': {
       const mult = u === 'years' ? 12 : u === 'decades' ? 120 : u === 'centuries' ? 1200 : 12000;
       iv.months = Math.round(amount * mult);
+      checkedInterval(iv);
       break;
     }
     default:
@@ -347,83 +350,60 @@ export function intervalFrom(amount: number, unit: string): Interval {
   return iv;
 }
 
+const int32Max = 2147483647;
+const int32Min = -2147483648;
+/** int64 bounds of the microseconds field (as doubles: the nearest representable values). */
+const int64MaxAsDouble = 2 ** 63;
+
+/** PostgreSQL's interval fields are int32 months, int32 days and int64 microseconds: beyond them is 22008. */
+export function checkedInterval(iv: Interval): Interval {
+  if (iv.months > int32Max || iv.months < int32Min || iv.days > int32Max || iv.days < int32Min || !(Math.abs(iv.micros) < int64MaxAsDouble)) {
+    throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range');
+  }
+  return iv;
+}
+
 export function addIntervals(a: Interval, b: Interval): Interval {
-  return { months: a.months + b.months, days: a.days + b.days, micros: a.micros + b.micros };
+  return checkedInterval({ months: a.months + b.months, days: a.days + b.days, micros: a.micros + b.micros });
 }
 
 export function negateInterval(a: Interval): Interval {
-  return { months: -a.months, days: -a.days, micros: -a.micros };
+  return checkedInterval({ months: -a.months, days: -a.days, micros: -a.micros });
 }
 
+/** Interval text input (types/interval_parse.ts ports PostgreSQL's DecodeInterval). */
 export function parseInterval(s: string): Interval {
-  const t = s.trim().toLowerCase();
-  const bad = () => new PgError(SqlState.InvalidDatetimeFormat, `invalid input syntax for type interval: "${s}"`);
-  if (t === '') throw bad();
-  // ISO 8601: P1Y2M3DT4H5M6S
-  const iso = /^p(?:(-?[\d.]+)y)?(?:(-?[\d.]+)m)?(?:(-?[\d.]+)w)?(?:(-?[\d.]+)d)?(?:t(?:(-?[\d.]+)h)?(?:(-?[\d.]+)m)?(?:(-?[\d.]+)s)?)?$/.exec(t);
-  if (iso) {
-    let iv: Interval = { months: 0, days: 0, micros: 0 };
-    const parts: [string | undefined, string][] = [[iso[1], 'years'], [iso[2], 'months'], [iso[3], 'weeks'], [iso[4], 'days'], [iso[5], 'hours'], [iso[6], 'minutes'], [iso[7], 'seconds']];
-    for (const [v, u] of parts) if (v !== undefined) iv = addIntervals(iv, intervalFrom(Number(v), u));
-    return iv;
-  }
-  let iv: Interval = { months: 0, days: 0, micros: 0 };
-  const ago = /\s+ago$/.test(t);
-  const body = t.replace(/\s+ago$/, '').replace(/^@\s*/, '');
-  const tokens = body.match(/[+-]?\d+(?::\d+){1,2}(?:\.\d+)?|[+-]?[\d.]+(?:e[+-]?\d+)?|[a-z]+/g);
-  if (!tokens) throw bad();
-  for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i] as string;
-    if (/^[+-]?\d+(?::\d+){1,2}(?:\.\d+)?$/.test(tok)) {
-      const neg = tok.startsWith('-');
-      const parts = tok.replace(/^[+-]/, '').split(':');
-      const h = Number(parts[0]);
-      const mi = Number(parts[1]);
-      const sec = Number(parts[2] ?? 0);
-      const us = Math.round(((h * 60 + mi) * 60 + sec) * usPerSec);
-      iv = addIntervals(iv, { months: 0, days: 0, micros: neg ? -us : us });
-      continue;
-    }
-    if (/^[+-]?[\d.]+(?:e[+-]?\d+)?$/.test(tok)) {
-      const n = Number(tok);
-      if (Number.isNaN(n)) throw bad();
-      const unit = tokens[i + 1];
-      if (unit && /^[a-z]+$/.test(unit)) {
-        if (!unitMap[unit]) throw bad();
-        iv = addIntervals(iv, intervalFrom(n, unit));
-        i++;
-      } else {
-        iv = addIntervals(iv, intervalFrom(n, 'seconds'));
-      }
-      continue;
-    }
-    throw bad();
-  }
-  return ago ? negateInterval(iv) : iv;
+  return decodeInterval(s);
 }
 
-/** PostgreSQL's default IntervalStyle (postgres): "1 year 2 mons 3 days 04:05:06.5". */
+/**
+ * PostgreSQL's default IntervalStyle (postgres), as EncodeInterval writes it: "1 year 2 mons 3 days
+ * 04:05:06.5"; a positive field right after a negative one gets a "+".
+ */
 export function formatInterval(iv: Interval): string {
-  const parts: string[] = [];
+  let out = '';
+  let isZero = true;
+  let isBefore = false;
+  const part = (value: number, unit: string) => {
+    if (value === 0) return;
+    out += `${isZero ? '' : ' '}${isBefore && value > 0 ? '+' : ''}${value} ${unit}${value !== 1 ? 's' : ''}`;
+    isBefore = value < 0;
+    isZero = false;
+  };
   const years = Math.trunc(iv.months / 12);
-  const mons = iv.months - years * 12;
-  if (years !== 0) parts.push(`${years} year${years === 1 ? '' : 's'}`);
-  if (mons !== 0) parts.push(`${mons} mon${mons === 1 ? '' : 's'}`);
-  if (iv.days !== 0) parts.push(`${iv.days} day${iv.days === 1 ? '' : 's'}`);
-  if (iv.micros !== 0 || parts.length === 0) {
-    const neg = iv.micros < 0;
+  part(years, 'year');
+  part(iv.months - years * 12, 'mon');
+  part(iv.days, 'day');
+  if (isZero || iv.micros !== 0) {
+    const minus = iv.micros < 0;
     const a = Math.abs(iv.micros);
-    const t = formatTimeOfDay(a % usPerDay + Math.floor(a / usPerDay) * usPerDay);
-    // hours may exceed 24 in an interval
     const secs = Math.floor(a / usPerSec);
     const frac = a - secs * usPerSec;
-    let s = `${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}`;
-    if (frac > 0) s += '.' + String(frac).padStart(6, '0').replace(/0+$/, '');
-    void t;
-    const anyNegBefore = iv.months < 0 || iv.days < 0;
-    parts.push(neg ? `-${s}` : anyNegBefore && parts.length > 0 ? `+${s}` : s);
+    let t = `${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}`;
+    if (frac > 0) t += '.' + String(frac).padStart(6, '0').replace(/0+$/, '');
+    out += `${isZero ? '' : ' '}${minus ? '-' : isBefore ? '+' : ''}${t}`;
   }
-  return parts.join(' ');
+  return out;
 }
 
 /** Total duration in microseconds using PostgreSQL's 30-day months, for comparisons. */
@@ -448,7 +428,92 @@ export function addIntervalToTimestamp(us: number, iv: Interval, tz: string | nu
       d = Math.min(d, daysInMonth(y, m));
     }
     local = (daysFromCivil(y, m, d) + iv.days) * usPerDay + tod;
-    t = tz ? local - zoneOffsetSeconds(tz, local - off) * usPerSec : local;
+    t = tz ? local - offsetForLocal(tz, local) * usPerSec : local;
   }
   return t + iv.micros;
+}
+
+export type IntervalStyle = 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
+
+/** EncodeInterval's other IntervalStyles: postgres_verbose ("@ 1 year 2 mons ago"), sql_standard ("1-2"), iso_8601 ("P1Y2M"). */
+export function formatIntervalStyle(iv: Interval, style: IntervalStyle): string {
+  if (style === 'postgres') return formatInterval(iv);
+  const year = Math.trunc(iv.months / 12);
+  const mon = iv.months - year * 12;
+  const mday = iv.days;
+  const t = iv.micros;
+  const hour = Math.trunc(t / usPerHour);
+  const min = Math.trunc(t / usPerMin) % 60;
+  const sec = Math.trunc(t / usPerSec) % 60;
+  const fsec = t % usPerSec;
+  const secs = (s: number, f: number, fill: boolean): string => {
+    const whole = String(Math.abs(s)).padStart(fill ? 2 : 1, '0');
+    if (f === 0) return whole;
+    return `${whole}.${String(Math.abs(f)).padStart(6, '0').replace(/0+$/, '')}`;
+  };
+  if (style === 'iso_8601') {
+    if (year === 0 && mon === 0 && mday === 0 && hour === 0 && min === 0 && sec === 0 && fsec === 0) return 'PT0S';
+    let out = 'P';
+    const part = (v: number, u: string) => {
+      if (v !== 0) out += `${v}${u}`;
+    };
+    part(year, 'Y');
+    part(mon, 'M');
+    part(mday, 'D');
+    if (hour !== 0 || min !== 0 || sec !== 0 || fsec !== 0) out += 'T';
+    part(hour, 'H');
+    part(min, 'M');
+    if (sec !== 0 || fsec !== 0) out += `${sec < 0 || fsec < 0 ? '-' : ''}${secs(sec, fsec, false)}S`;
+    return out;
+  }
+  if (style === 'sql_standard') {
+    const neg = year < 0 || mon < 0 || mday < 0 || hour < 0 || min < 0 || sec < 0 || fsec < 0;
+    const pos = year > 0 || mon > 0 || mday > 0 || hour > 0 || min > 0 || sec > 0 || fsec > 0;
+    const hasYM = year !== 0 || mon !== 0;
+    const hasDT = mday !== 0 || hour !== 0 || min !== 0 || sec !== 0 || fsec !== 0;
+    const standard = !(neg && pos) && !(hasYM && hasDT);
+    if (!neg && !pos) return '0';
+    if (!standard) {
+      const ys = year < 0 || mon < 0 ? '-' : '+';
+      const ds = mday < 0 ? '-' : '+';
+      const ss = hour < 0 || min < 0 || sec < 0 || fsec < 0 ? '-' : '+';
+      return `${ys}${Math.abs(year)}-${Math.abs(mon)} ${ds}${Math.abs(mday)} ${ss}${Math.abs(hour)}:${String(Math.abs(min)).padStart(2, '0')}:${secs(sec, fsec, true)}`;
+    }
+    const sign = neg ? '-' : '';
+    const a = (v: number) => Math.abs(v);
+    if (hasYM) return `${sign}${a(year)}-${a(mon)}`;
+    if (mday !== 0) return `${sign}${a(mday)} ${a(hour)}:${String(a(min)).padStart(2, '0')}:${secs(sec, fsec, true)}`;
+    return `${sign}${a(hour)}:${String(a(min)).padStart(2, '0')}:${secs(sec, fsec, true)}`;
+  }
+  // postgres_verbose
+  let out = '@';
+  let isZero = true;
+  let isBefore = false;
+  const part = (v0: number, unit: string) => {
+    if (v0 === 0) return;
+    let v = v0;
+    if (isZero) {
+      isBefore = v < 0;
+      v = Math.abs(v);
+    } else if (isBefore) v = -v;
+    out += ` ${v} ${unit}${v === 1 ? '' : 's'}`;
+    isZero = false;
+  };
+  part(year, 'year');
+  part(mon, 'mon');
+  part(mday, 'day');
+  part(hour, 'hour');
+  part(min, 'min');
+  if (sec !== 0 || fsec !== 0) {
+    out += ' ';
+    if (sec < 0 || (sec === 0 && fsec < 0)) {
+      if (isZero) isBefore = true;
+      else if (!isBefore) out += '-';
+    } else if (isBefore) out += '-';
+    out += `${secs(sec, fsec, false)} sec${Math.abs(sec) !== 1 || fsec !== 0 ? 's' : ''}`;
+    isZero = false;
+  }
+  if (isZero) out += ' 0';
+  if (isBefore) out += ' ago';
+  return out;
 }

@@ -1,6 +1,8 @@
 /**
  * NUMERIC: arbitrary-precision decimals as (bigint unscaled value, scale ≥ 0): value =
- * unscaled × 10^-scale. Arithmetic follows PostgreSQL's result-scale rules (numeric.c), so
+ * unscaled × 10^-scale. Special values (PostgreSQL 14+): NaN is scale -1; ±Infinity is scale -2
+ * with unscaled ±1. Every method handles them as numeric.c does (NaN above +Infinity above every
+ * number; Infinity - Infinity, Infinity × 0 and Infinity / Infinity are NaN). Arithmetic follows PostgreSQL's result-scale rules (numeric.c), so
  * output matches PostgreSQL digit for digit.
  */
 import { PgError, SqlState } from '@strata/common';
@@ -13,9 +15,20 @@ export class Decimal {
 
   static readonly zero = new Decimal(0n, 0);
   static readonly nan = new Decimal(0n, -1); // scale -1 marks NaN
+  static readonly inf = new Decimal(1n, -2); // scale -2 marks ±Infinity (unscaled ±1)
+  static readonly negInf = new Decimal(-1n, -2);
 
   isNaN(): boolean {
     return this.scale === -1;
+  }
+
+  isInf(): boolean {
+    return this.scale === -2;
+  }
+
+  /** NaN or ±Infinity. */
+  isSpecial(): boolean {
+    return this.scale < 0;
   }
 
   static fromInt(n: number | bigint): Decimal {
@@ -25,6 +38,8 @@ export class Decimal {
   static parse(s: string): Decimal {
     const t = s.trim();
     if (/^nan$/i.test(t)) return Decimal.nan;
+    if (/^[+]?inf(inity)?$/i.test(t)) return Decimal.inf;
+    if (/^-inf(inity)?$/i.test(t)) return Decimal.negInf;
     const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(t);
     if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) {
       throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type numeric: "${s}"`);
@@ -43,17 +58,35 @@ export class Decimal {
     return new Decimal(v, scale);
   }
 
-  /** From a JS number, as PostgreSQL's float8 → numeric cast (shortest round-trip digits). */
-  static fromFloat(f: number): Decimal {
+  /**
+   * From a JS number, as PostgreSQL's float → numeric casts: printed with `digits` significant
+   * digits ("%.*g", 15 for float8, 6 for float4), then read as numeric; without `digits`, the
+   * shortest round-trip form.
+   */
+  static fromFloat(f: number, digits?: number): Decimal {
     if (!Number.isFinite(f)) {
       if (Number.isNaN(f)) return Decimal.nan;
-      throw new PgError(SqlState.FeatureNotSupported, 'cannot convert infinity to numeric');
+      return f > 0 ? Decimal.inf : Decimal.negInf;
     }
-    return Decimal.parse(String(f));
+    if (digits === undefined) return Decimal.parse(String(f));
+    return Decimal.parse(f.toPrecision(digits)).trimTrailingZeros();
+  }
+
+  /** %g drops trailing zeros of the fraction: the same value at the smallest scale (not below 0). */
+  trimTrailingZeros(): Decimal {
+    if (this.isSpecial() || this.scale <= 0) return this;
+    let u = this.unscaled;
+    let sc = this.scale;
+    while (sc > 0 && u % 10n === 0n) {
+      u /= 10n;
+      sc--;
+    }
+    return new Decimal(u, sc);
   }
 
   toString(): string {
     if (this.isNaN()) return 'NaN';
+    if (this.isInf()) return this.unscaled > 0n ? 'Infinity' : '-Infinity';
     const neg = this.unscaled < 0n;
     let s = (neg ? -this.unscaled : this.unscaled).toString();
     if (this.scale > 0) {
@@ -65,6 +98,7 @@ export class Decimal {
 
   toNumber(): number {
     if (this.isNaN()) return NaN;
+    if (this.isInf()) return this.unscaled > 0n ? Infinity : -Infinity;
     return Number(this.toString());
   }
 
@@ -73,7 +107,7 @@ export class Decimal {
   }
 
   rescale(scale: number): Decimal {
-    if (this.isNaN() || scale === this.scale) return this;
+    if (this.isSpecial() || scale === this.scale) return this;
     if (scale > this.scale) return new Decimal(this.unscaled * 10n ** BigInt(scale - this.scale), scale);
     // Round half away from zero, as PostgreSQL does.
     const div = 10n ** BigInt(this.scale - scale);
@@ -91,18 +125,29 @@ export class Decimal {
 
   add(b: Decimal): Decimal {
     if (this.isNaN() || b.isNaN()) return Decimal.nan;
+    if (this.isInf() || b.isInf()) {
+      if (this.isInf() && b.isInf()) return this.unscaled === b.unscaled ? this : Decimal.nan;
+      return this.isInf() ? this : b;
+    }
     const [x, y, s] = Decimal.align(this, b);
     return new Decimal(x + y, s);
   }
 
   sub(b: Decimal): Decimal {
     if (this.isNaN() || b.isNaN()) return Decimal.nan;
+    if (this.isInf() || b.isInf()) return this.add(b.neg());
     const [x, y, s] = Decimal.align(this, b);
     return new Decimal(x - y, s);
   }
 
   mul(b: Decimal): Decimal {
     if (this.isNaN() || b.isNaN()) return Decimal.nan;
+    if (this.isInf() || b.isInf()) {
+      const sa = this.sign();
+      const sb = b.sign();
+      if (sa === 0 || sb === 0) return Decimal.nan;
+      return sa * sb > 0 ? Decimal.inf : Decimal.negInf;
+    }
     return new Decimal(this.unscaled * b.unscaled, this.scale + b.scale);
   }
 
@@ -115,8 +160,15 @@ export class Decimal {
   }
 
   cmp(b: Decimal): number {
-    // PostgreSQL orders NaN above every number and equal to itself.
+    // PostgreSQL orders NaN above every number and equal to itself, then +Infinity, numbers, -Infinity.
     if (this.isNaN() || b.isNaN()) return this.isNaN() === b.isNaN() ? 0 : this.isNaN() ? 1 : -1;
+    if (this.isInf() || b.isInf()) {
+      const x = this.isInf() ? Number(this.unscaled) * 2 : 0;
+      const y = b.isInf() ? Number(b.unscaled) * 2 : 0;
+      if (x !== 0 && y !== 0) return x === y ? 0 : x < y ? -1 : 1;
+      if (x !== 0) return x > 0 ? 1 : -1;
+      return y > 0 ? -1 : 1;
+    }
     const [x, y] = Decimal.align(this, b);
     return x < y ? -1 : x > y ? 1 : 0;
   }
@@ -170,6 +222,12 @@ export class Decimal {
 
   div(b: Decimal, scale?: number): Decimal {
     if (this.isNaN() || b.isNaN()) return Decimal.nan;
+    if (this.isInf() || b.isInf()) {
+      if (this.isInf() && b.isInf()) return Decimal.nan;
+      if (b.isInf()) return Decimal.zero;
+      if (b.sign() === 0) throw new PgError(SqlState.DivisionByZero, 'division by zero');
+      return this.sign() * b.sign() > 0 ? Decimal.inf : Decimal.negInf;
+    }
     if (b.unscaled === 0n) throw new PgError(SqlState.DivisionByZero, 'division by zero');
     const rscale = scale ?? Decimal.divScale(this, b);
     // (x / 10^sa) / (y / 10^sb) = x * 10^(rscale + sb - sa) / y, computed with one extra digit, rounded.
@@ -184,13 +242,18 @@ export class Decimal {
 
   mod(b: Decimal): Decimal {
     if (this.isNaN() || b.isNaN()) return Decimal.nan;
+    if (this.isInf()) {
+      if (b.sign() === 0 && !b.isInf()) throw new PgError(SqlState.DivisionByZero, 'division by zero');
+      return Decimal.nan;
+    }
+    if (b.isInf()) return this;
     if (b.unscaled === 0n) throw new PgError(SqlState.DivisionByZero, 'division by zero');
     const [x, y, s] = Decimal.align(this, b);
     return new Decimal(x % y, s);
   }
 
   trunc(scale = 0): Decimal {
-    if (this.isNaN() || scale >= this.scale) return this;
+    if (this.isSpecial() || scale >= this.scale) return this;
     const div = 10n ** BigInt(this.scale - scale);
     return new Decimal(this.unscaled / div, scale);
   }
@@ -200,17 +263,23 @@ export class Decimal {
   }
 
   floor(): Decimal {
+    if (this.isSpecial()) return this;
     const t = this.trunc(0);
     return this.sign() < 0 && t.cmp(this) !== 0 ? t.sub(Decimal.fromInt(1)) : t;
   }
 
   ceil(): Decimal {
+    if (this.isSpecial()) return this;
     const t = this.trunc(0);
     return this.sign() > 0 && t.cmp(this) !== 0 ? t.add(Decimal.fromInt(1)) : t;
   }
 
   /** Digits and exponent for the order-preserving key encoding. */
   keyParts(): { sign: -1 | 0 | 1; digits: string; exp: number } {
+    // Specials take the largest exponent the key encoding holds: ±Infinity beyond every number,
+    // NaN (one more digit) above +Infinity, as PostgreSQL orders them.
+    if (this.isNaN()) return { sign: 1, digits: '99', exp: 32767 };
+    if (this.isInf()) return { sign: this.unscaled > 0n ? 1 : -1, digits: '9', exp: 32767 };
     if (this.unscaled === 0n) return { sign: 0, digits: '', exp: 0 };
     const neg = this.unscaled < 0n;
     const s = (neg ? -this.unscaled : this.unscaled).toString();
@@ -221,6 +290,9 @@ export class Decimal {
   /** Applies a NUMERIC(precision, scale) type modifier. */
   applyTypmod(precision: number, scale: number): Decimal {
     if (this.isNaN()) return this;
+    if (this.isInf()) {
+      throw new PgError(SqlState.NumericValueOutOfRange, 'numeric field overflow', { detail: `A field with precision ${precision}, scale ${scale} cannot hold an infinite value.` });
+    }
     const r = this.rescale(scale);
     const abs = r.unscaled < 0n ? -r.unscaled : r.unscaled;
     const intDigits = abs === 0n ? 0 : Math.max(0, abs.toString().length - scale);

@@ -8,18 +8,20 @@ import { Decimal } from './numeric.js';
 import {
   formatDate,
   formatInterval,
+  formatIntervalStyle,
   formatTime,
   formatTimestamp,
   formatTimestamptz,
-  intervalMicros,
   parseDate,
-  parseInterval,
   parseTime,
   parseTimestamp,
   parseTimestamptz,
   usPerDay,
 } from './datetime.js';
 import type { Interval } from './datetime.js';
+import { parseJsonText } from './json.js';
+import { decodeInterval } from './interval_parse.js';
+import { compareJsonb, jsonbHashKey } from './jsonb_ops.js';
 
 export type TypeKind =
   | 'bool'
@@ -375,6 +377,12 @@ export interface ValueContext {
   /** Statement timestamp in microseconds since the epoch, for now()/'now'. */
   now: () => number;
   extraFloatDigits: number;
+  /** DateStyle's field order for ambiguous numeric dates (default MDY). */
+  dateOrder?: 'MDY' | 'DMY' | 'YMD';
+  /** bytea_output (default hex). */
+  byteaOutput?: 'hex' | 'escape';
+  /** IntervalStyle (default postgres). */
+  intervalStyle?: 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
 }
 
 // ---- text output ----
@@ -394,6 +402,30 @@ export function formatFloat8(f: number): string {
     return `${mant}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
   }
   return String(f);
+}
+
+/**
+ * float4out/float8out with extra_float_digits <= 0: "%.*g" with FLT_DIG/DBL_DIG plus
+ * extra_float_digits significant digits (at least 1).
+ */
+export function formatFloatDigits(f: number, digits0: number): string {
+  if (Number.isNaN(f) || !Number.isFinite(f)) return formatFloat8(f);
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const digits = Math.max(1, digits0);
+  const [mant, e] = f.toExponential(digits - 1).split('e') as [string, string];
+  const exp = Number(e);
+  if (exp < -4 || exp >= digits) {
+    const m = mant.includes('.') ? mant.replace(/\.?0+$/, '') : mant;
+    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  // Place the point in the rounded significant digits (so the fixed form is the same rounding).
+  const neg = mant.startsWith('-');
+  const ds = mant.replace(/^-/, '').replace('.', '');
+  let fixed: string;
+  if (exp >= 0) fixed = ds.length > exp + 1 ? `${ds.slice(0, exp + 1)}.${ds.slice(exp + 1)}` : ds + '0'.repeat(exp + 1 - ds.length);
+  else fixed = `0.${'0'.repeat(-exp - 1)}${ds}`;
+  if (fixed.includes('.')) fixed = fixed.replace(/\.?0+$/, '');
+  return neg ? `-${fixed}` : fixed;
 }
 
 export function formatFloat4(f: number): string {
@@ -436,13 +468,13 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     case 'oid':
       return String(v);
     case 'float8':
-      return formatFloat8(v as number);
+      return ctx.extraFloatDigits > 0 ? formatFloat8(v as number) : formatFloatDigits(v as number, 15 + ctx.extraFloatDigits);
     case 'float4':
-      return formatFloat4(v as number);
+      return ctx.extraFloatDigits > 0 ? formatFloat4(v as number) : formatFloatDigits(v as number, 6 + ctx.extraFloatDigits);
     case 'numeric':
       return (v as Decimal).toString();
     case 'bytea':
-      return '\\x' + (v as Buffer).toString('hex');
+      return ctx.byteaOutput === 'escape' ? byteaEscape(v as Buffer) : '\\x' + (v as Buffer).toString('hex');
     case 'date':
       return formatDate(v as number);
     case 'time':
@@ -452,7 +484,7 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     case 'timestamptz':
       return formatTimestamptz(v as number, ctx.timeZone);
     case 'interval':
-      return formatInterval(v as Interval);
+      return ctx.intervalStyle && ctx.intervalStyle !== 'postgres' ? formatIntervalStyle(v as Interval, ctx.intervalStyle) : formatInterval(v as Interval);
     case 'jsonb':
       return formatJsonb((v as JsonValue).jsonb);
     case 'json':
@@ -476,6 +508,17 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     default:
       return String(v);
   }
+}
+
+/** bytea_output = escape: printable ASCII as is, a backslash doubled, other bytes as \\ooo (byteaout). */
+function byteaEscape(b: Buffer): string {
+  let out = '';
+  for (const c of b) {
+    if (c === 0x5c) out += '\\\\';
+    else if (c < 0x20 || c > 0x7e) out += '\\' + c.toString(8).padStart(3, '0');
+    else out += String.fromCharCode(c);
+  }
+  return out;
 }
 
 /** Text forms of large arrays computed ahead in slices (formatArraySliced), for formatValue. */
@@ -514,24 +557,9 @@ export function formatJsonb(j: unknown): string {
   return '{' + keys.map((k) => `${JSON.stringify(k)}: ${formatJsonb(o[k])}`).join(', ') + '}';
 }
 
-/** jsonb keeps numbers as numeric; JSON.parse loses "1.0" vs "1", so numbers are re-parsed. */
-export function parseJsonb(s: string): unknown {
-  try {
-    return reviveNumbers(JSON.parse(s), s);
-  } catch (e) {
-    if (e instanceof PgError) throw e;
-    throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type json`, { detail: (e as Error).message });
-  }
-}
-
-function reviveNumbers(v: unknown, _src: string): unknown {
-  if (Array.isArray(v)) return v.map((x) => reviveNumbers(x, _src));
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = reviveNumbers(x, _src);
-    return out;
-  }
-  return v;
+/** JSON text to the jsonb representation (types/json.ts: exact numbers, PostgreSQL's errors). */
+export function parseJsonb(s: string, jsonb = true): unknown {
+  return parseJsonText(s, jsonb);
 }
 
 // ---- text input ----
@@ -617,12 +645,15 @@ export function parseFloatText(s: string, t: SqlType): number {
   else if (x === '-infinity' || x === '-inf') f = -Infinity;
   else if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(x)) f = Number(x);
   else throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type ${t.kind === 'float4' ? 'real' : 'double precision'}: "${s}"`);
+  // strtod/strtof range errors: overflow to infinity, or a nonzero input underflowing to zero.
+  const nonzero = /[1-9]/.test(x.replace(/e.*$/, ''));
+  const typeName = t.kind === 'float4' ? 'real' : 'double precision';
   if (t.kind === 'float4') {
     const r = Math.fround(f);
-    if (!Number.isFinite(r) && Number.isFinite(f)) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type real`);
+    if ((!Number.isFinite(r) && Number.isFinite(f)) || (r === 0 && nonzero) || (!Number.isFinite(f) && !/inf/.test(x) && !Number.isNaN(f))) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type ${typeName}`);
     return r;
   }
-  if (!Number.isFinite(f) && !/inf/.test(x) && !Number.isNaN(f)) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type double precision`);
+  if ((!Number.isFinite(f) && !/inf/.test(x) && !Number.isNaN(f)) || (f === 0 && nonzero)) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type ${typeName}`);
   return f;
 }
 
@@ -661,21 +692,21 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
     case 'bytea':
       return parseBytea(s);
     case 'date':
-      return parseDate(s, ctx.timeZone, ctx.now);
+      return parseDate(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'time':
-      return parseTime(s);
+      return parseTime(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'timestamp':
-      return parseTimestamp(s, ctx.timeZone, ctx.now);
+      return parseTimestamp(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'timestamptz':
-      return parseTimestamptz(s, ctx.timeZone, ctx.now);
+      return parseTimestamptz(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'interval':
-      return parseInterval(s);
+      return decodeInterval(s, t.typmod, ctx.intervalStyle === 'sql_standard');
     case 'uuid':
       return parseUuid(s);
     case 'jsonb':
       return { jsonb: parseJsonb(s) };
     case 'json':
-      parseJsonb(s);
+      parseJsonb(s, false);
       return { json: s };
     case 'array':
       return parseArrayText(s, t.elem as SqlType, ctx);
@@ -684,34 +715,177 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
   }
 }
 
+/**
+ * A one-dimensional array literal, checked as PostgreSQL's array_in checks it: optional
+ * dimensions ("[1:3]="), quoted elements with backslash escapes, unquoted elements trimmed (NULL
+ * is null), nothing after the closing brace. Multi-dimensional arrays and lower bounds other than
+ * 1 cannot be held here and are refused (0A000) rather than flattened.
+ */
 function parseArrayText(s: string, elem: SqlType, ctx: ValueContext): Value[] {
-  const x = s.trim();
-  if (!x.startsWith('{') || !x.endsWith('}')) throw new PgError(SqlState.InvalidTextRepresentation, `malformed array literal: "${s}"`);
-  const body = x.slice(1, -1);
-  const out: Value[] = [];
-  if (body.trim() === '') return out;
+  const malformed = (detail: string) => new PgError(SqlState.InvalidTextRepresentation, `malformed array literal: "${s}"`, { detail });
   let i = 0;
-  while (i <= body.length) {
-    let item = '';
-    let quoted = false;
-    while (i < body.length && body[i] === ' ') i++;
-    if (body[i] === '"') {
-      quoted = true;
-      i++;
-      while (i < body.length && body[i] !== '"') {
-        if (body[i] === '\\') i++;
-        item += body[i++];
-      }
-      i++;
-    } else {
-      while (i < body.length && body[i] !== ',') item += body[i++];
-      item = item.trim();
+  const n = s.length;
+  const isWs = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+  while (isWs(s[i])) i++;
+  let dims: [number, number][] | null = null;
+  if (s[i] === '[') {
+    dims = [];
+    while (s[i] === '[') {
+      const m = /^\[\s*([+-]?\d+)\s*(?::\s*([+-]?\d+)\s*)?\]/.exec(s.slice(i));
+      if (!m) throw malformed('Missing array dimension value.');
+      const lo = m[2] !== undefined ? Number(m[1]) : 1;
+      const hi = Number(m[2] ?? m[1]);
+      if (hi < lo - 1) throw new PgError(SqlState.InvalidParameterValue, 'upper bound cannot be less than lower bound');
+      dims.push([lo, hi]);
+      i += m[0].length;
     }
-    out.push(!quoted && /^null$/i.test(item) ? null : parseValue(item, elem, ctx));
-    while (i < body.length && body[i] !== ',') i++;
+    while (isWs(s[i])) i++;
+    if (s[i] !== '=') throw malformed('Missing "=" after array dimensions.');
     i++;
+    while (isWs(s[i])) i++;
+  }
+  if (s[i] !== '{') throw malformed(dims ? 'Array contents must start with "{".' : 'Array value must start with "{" or dimension information.');
+  i++;
+  const out: Value[] = [];
+  let nested = false;
+  while (isWs(s[i])) i++;
+  if (s[i] === '}') i++;
+  else {
+    for (;;) {
+      while (isWs(s[i])) i++;
+      if (s[i] === '{') {
+        nested = true;
+        break;
+      }
+      let item = '';
+      let quoted = false;
+      let sawAny = false;
+      if (s[i] === '"') {
+        quoted = true;
+        i++;
+        for (;;) {
+          if (i >= n) throw malformed('Unexpected end of input.');
+          const c = s[i] as string;
+          if (c === '\\') {
+            if (i + 1 >= n) throw malformed('Unexpected end of input.');
+            item += s[i + 1];
+            i += 2;
+            continue;
+          }
+          if (c === '"') {
+            i++;
+            break;
+          }
+          item += c;
+          i++;
+        }
+        while (isWs(s[i])) i++;
+      } else {
+        // Unquoted: up to the delimiter or brace; backslash escapes a character; outer whitespace trimmed.
+        let trailingWs = 0;
+        for (;;) {
+          if (i >= n) throw malformed('Unexpected end of input.');
+          const c = s[i] as string;
+          if (c === ',' || c === '}') break;
+          if (c === '{' || c === '"') throw malformed('Unexpected array element.');
+          if (c === '\\') {
+            if (i + 1 >= n) throw malformed('Unexpected end of input.');
+            item += s[i + 1];
+            i += 2;
+            trailingWs = 0;
+            sawAny = true;
+            quoted = true;
+            continue;
+          }
+          item += c;
+          trailingWs = isWs(c) ? trailingWs + 1 : 0;
+          sawAny = true;
+          i++;
+        }
+        if (trailingWs > 0) item = item.slice(0, item.length - trailingWs);
+        if (!sawAny || item === '') throw malformed('Unexpected "' + (s[i] ?? '') + '" character.');
+      }
+      out.push(!quoted && /^null$/i.test(item) ? null : parseValue(item, elem, ctx));
+      if (s[i] === ',') {
+        i++;
+        continue;
+      }
+      if (s[i] === '}') {
+        i++;
+        break;
+      }
+      throw malformed(i >= n ? 'Unexpected end of input.' : 'Unexpected array element.');
+    }
+  }
+  if (nested) {
+    if (!wellFormedNested(s)) throw malformed('Unexpected array element.');
+    throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { detail: `In "${s.slice(0, 60)}".` });
+  }
+  while (isWs(s[i])) i++;
+  if (i < n) throw malformed('Junk after closing right brace.');
+  if (dims) {
+    if (dims.length > 1) throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported');
+    const [lo, hi] = dims[0] as [number, number];
+    if (hi - lo + 1 !== out.length) throw malformed('Specified array dimensions do not match array contents.');
+    if (lo !== 1 && out.length > 0) throw new PgError(SqlState.FeatureNotSupported, 'array lower bounds other than 1 are not supported');
   }
   return out;
+}
+
+/** Whether a nested array literal is rectangular (same depth everywhere, equal lengths per level). */
+function wellFormedNested(s: string): boolean {
+  const body = s.slice(s.indexOf('{'));
+  let i = 0;
+  const lens = new Map<number, number>();
+  let leafDepth = -1;
+  const level = (depth: number): boolean => {
+    i++; // '{'
+    let count = 0;
+    let kind: 'arr' | 'val' | null = null;
+    for (;;) {
+      while (/\s/.test(body[i] ?? '')) i++;
+      if (body[i] === '}' && count === 0) {
+        i++;
+        break;
+      }
+      if (body[i] === '{') {
+        if (kind === 'val') return false;
+        kind = 'arr';
+        if (!level(depth + 1)) return false;
+      } else {
+        if (kind === 'arr') return false;
+        kind = 'val';
+        if (leafDepth >= 0 && leafDepth !== depth) return false;
+        leafDepth = depth;
+        if (body[i] === '"') {
+          i++;
+          while (i < body.length && body[i] !== '"') i += body[i] === '\\' ? 2 : 1;
+          i++;
+        } else while (i < body.length && body[i] !== ',' && body[i] !== '}') i += body[i] === '\\' ? 2 : 1;
+      }
+      count++;
+      while (/\s/.test(body[i] ?? '')) i++;
+      if (body[i] === ',') {
+        i++;
+        continue;
+      }
+      if (body[i] === '}') {
+        i++;
+        break;
+      }
+      return false;
+    }
+    const prev = lens.get(depth);
+    if (prev !== undefined && prev !== count) return false;
+    lens.set(depth, count);
+    return true;
+  };
+  return level(0);
+}
+
+/** An interval's total span in microseconds (30-day months), exactly. */
+function intervalSpan(iv: Interval): bigint {
+  return (BigInt(iv.months) * 30n + BigInt(iv.days)) * 86_400_000_000n + BigInt(Math.round(iv.micros));
 }
 
 /** varchar(n)/char(n): explicit casts truncate, assignments error (SQL standard, as PostgreSQL). */
@@ -751,8 +925,9 @@ export function compareValues(a: Value, b: Value, t: SqlType): number {
     case 'bytea':
       return Buffer.compare(a as Buffer, b as Buffer);
     case 'interval': {
-      const x = intervalMicros(a as Interval);
-      const y = intervalMicros(b as Interval);
+      // interval_cmp_value: (months × 30 + days) days and the time, exactly (128-bit in PostgreSQL).
+      const x = intervalSpan(a as Interval);
+      const y = intervalSpan(b as Interval);
       return x < y ? -1 : x > y ? 1 : 0;
     }
     case 'bpchar': {
@@ -760,11 +935,8 @@ export function compareValues(a: Value, b: Value, t: SqlType): number {
       const y = (b as string).replace(/ +$/, '');
       return x < y ? -1 : x > y ? 1 : 0;
     }
-    case 'jsonb': {
-      const x = formatJsonb((a as JsonValue).jsonb);
-      const y = formatJsonb((b as JsonValue).jsonb);
-      return x < y ? -1 : x > y ? 1 : 0;
-    }
+    case 'jsonb':
+      return compareJsonb((a as JsonValue).jsonb, (b as JsonValue).jsonb);
     case 'array': {
       const x = a as Value[];
       const y = b as Value[];
@@ -810,11 +982,11 @@ export function hashKey(v: Value, t: SqlType): string {
     case 'bytea':
       return (v as Buffer).toString('hex');
     case 'interval':
-      return String(intervalMicros(v as Interval));
+      return String(intervalSpan(v as Interval));
     case 'bpchar':
       return (v as string).replace(/ +$/, '');
     case 'jsonb':
-      return formatJsonb((v as JsonValue).jsonb);
+      return jsonbHashKey((v as JsonValue).jsonb);
     case 'array':
       return JSON.stringify((v as Value[]).map((e) => hashKey(e, t.elem as SqlType)));
     default:

@@ -89,7 +89,11 @@ const defs: Def[] = [
         if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner);
       }
       let k = 0;
-      for (const d of defs) yield row(virtualOid(k++), d.name, virtualSchemas[d.schema], 'v', 0, d.cols.length, 0, false);
+      for (const d of defs) {
+        const oid = catalogOids[d.name] ?? virtualOid(k);
+        k++;
+        yield row(oid, d.name, virtualSchemas[d.schema], catalogOids[d.name] !== undefined ? 'r' : 'v', 0, d.cols.length, 0, false);
+      }
     },
   },
   {
@@ -307,6 +311,20 @@ function virtualOid(k: number): number {
   return 12_000 + k;
 }
 
+/** PostgreSQL's fixed OIDs of its system catalogs (pg_class.dat); views keep Strata's own. */
+const catalogOids: Record<string, number> = {
+  pg_database: 1262,
+  pg_namespace: 2615,
+  pg_class: 1259,
+  pg_attribute: 1249,
+  pg_attrdef: 2604,
+  pg_index: 2610,
+  pg_constraint: 2606,
+  pg_type: 1247,
+  pg_authid: 1260,
+  pg_proc: 1255,
+};
+
 function isStringType(t: SqlType): boolean {
   return t.kind === 'text' || t.kind === 'varchar' || t.kind === 'bpchar' || t.kind === 'name';
 }
@@ -350,7 +368,7 @@ function buildIndex(): Map<string, VirtualTableDef> {
   const m = new Map<string, VirtualTableDef>();
   defs.forEach((d, k) => {
     const def: VirtualTableDef = {
-      oid: virtualOid(k),
+      oid: catalogOids[d.name] ?? virtualOid(k),
       schema: d.schema,
       name: d.name,
       columns: d.cols.map(([name, type]) => ({ name, type })),
