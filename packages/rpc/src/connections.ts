@@ -25,6 +25,7 @@ import {
   reconnectBackoffInitialMs,
   reconnectBackoffMaxMs,
   snapshotMessageBytesMax,
+  clusterIdMetadataKey,
 } from './constants.js';
 
 export type ChannelClass = 'raft' | 'default';
@@ -51,6 +52,8 @@ export interface ConnectionsOptions {
   resolve: (nodeId: number) => string | null;
   /** Default: insecure (plaintext). */
   credentials?: grpc.ChannelCredentials;
+  /** This node's cluster, sent with every call (server.ts, clusterIdMetadataKey); absent: none sent. */
+  clusterId?: () => string | null;
 }
 
 const S = grpc.connectivityState;
@@ -79,6 +82,7 @@ class Peer {
     readonly nodeId: number,
     readonly address: string,
     private readonly credentials: grpc.ChannelCredentials,
+    private readonly clusterId: (() => string | null) | undefined,
   ) {
     this.health = { nodeId, address, state: 'idle', sinceMs: Date.now(), connects: 0, failures: 0 };
   }
@@ -86,7 +90,20 @@ class Peer {
   client(cls: ChannelClass): grpc.Client {
     let c = this.clients.get(cls);
     if (!c) {
-      c = new grpc.Client(this.address, this.credentials, channelOptions(cls));
+      const clusterId = this.clusterId;
+      const interceptors: grpc.Interceptor[] = clusterId
+        ? [
+            (options, next) =>
+              new grpc.InterceptingCall(next(options), {
+                start(metadata, listener, proceed) {
+                  const id = clusterId();
+                  if (id) metadata.set(clusterIdMetadataKey, id);
+                  proceed(metadata, listener);
+                },
+              }),
+          ]
+        : [];
+      c = new grpc.Client(this.address, this.credentials, { ...channelOptions(cls), interceptors });
       this.clients.set(cls, c);
       this.watch(cls, c);
     }
@@ -172,7 +189,7 @@ export class Connections {
     }
     if (!address) return null;
     if (!p) {
-      p = new Peer(nodeId, address, this.credentials);
+      p = new Peer(nodeId, address, this.credentials, this.o.clusterId);
       this.peers.set(nodeId, p);
     }
     return p;

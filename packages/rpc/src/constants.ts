@@ -100,3 +100,6 @@ export const clockOffsetTtlMs = 10_000;
  * the real bound — which leases and uncertainty rely on — can be crossed.
  */
 export const clockOffsetToleranceFraction = 0.8;
+
+/** The gRPC metadata header that carries the caller's cluster id (server.ts refuses other clusters). */
+export const clusterIdMetadataKey = 'strata-cluster-id';

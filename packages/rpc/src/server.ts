@@ -36,6 +36,7 @@ import {
   serverShutdownGraceMs,
   snapshotMessageBytesMax,
   snapshotsReceivingMax,
+  clusterIdMetadataKey,
 } from './constants.js';
 import { Services, protoType, serviceDefinition } from './proto.js';
 
@@ -50,7 +51,15 @@ export interface RpcServices {
   send(ba: BatchRequest): Promise<BatchResponse>;
   /** The cluster's admin calls (absent: answered UNIMPLEMENTED). Errors become gRPC statuses with their message. */
   admin?: NodeAdmin;
+  /**
+   * The cluster this node belongs to (null until it has joined one). When present, Raft messages,
+   * snapshots and batches are served only for callers of the same cluster (the
+   * `clusterIdMetadataKey` header, set by Connections): a node of another cluster reaching a reused
+   * address is refused instead of mixing two clusters' data.
+   */
+  clusterId?(): string | null;
 }
+
 
 /** What a node answers to the admin calls of proto/node.proto. */
 export interface NodeAdmin {
@@ -96,7 +105,12 @@ export interface RpcServerStats {
   pings: number;
   /** Messages that did not decode. */
   malformed: number;
+  /** Calls refused because the caller belongs to another cluster (or to none). */
+  foreignRefused: number;
 }
+
+/** How often a refused foreign caller is logged at most. */
+const foreignLogIntervalMs = 10_000;
 
 
 export class RpcServer {
@@ -105,7 +119,7 @@ export class RpcServer {
   private snapshotsReceiving = 0;
   private batchesInFlight = 0;
   private closed = false;
-  readonly stats: RpcServerStats = { raftBatches: 0, raftMessages: 0, raftDropped: 0, batches: 0, batchErrors: 0, internalErrors: 0, snapshotsReceived: 0, snapshotsFailed: 0, snapshotBytes: 0, pings: 0, malformed: 0 };
+  readonly stats: RpcServerStats = { raftBatches: 0, raftMessages: 0, raftDropped: 0, batches: 0, batchErrors: 0, internalErrors: 0, snapshotsReceived: 0, snapshotsFailed: 0, snapshotBytes: 0, pings: 0, malformed: 0, foreignRefused: 0 };
   private readonly raftStreamEnd = Buffer.from(protoType('strata.raft.RaftMessageStreamResponse').encode({}).finish());
 
   private constructor(
@@ -152,7 +166,29 @@ export class RpcServer {
 
   // ---- Raft messages ---------------------------------------------------------------------------
 
+  /** Why a call from another cluster (or from no cluster) is refused; null when it may be served. */
+  private foreignCaller(call: { metadata: grpc.Metadata; getPeer(): string }): string | null {
+    const mine = this.services.clusterId?.();
+    if (mine === undefined) return null; // a server without cluster identity (tests)
+    const theirs = call.metadata.get(clusterIdMetadataKey)[0];
+    if (mine !== null && theirs === mine) return null;
+    const why = mine === null ? 'this node has not joined a cluster yet' : `the caller belongs to cluster ${String(theirs ?? '(none)')}, this node to ${mine}`;
+    this.stats.foreignRefused++;
+    if (Date.now() - this.foreignLoggedAtMs > foreignLogIntervalMs) {
+      this.foreignLoggedAtMs = Date.now();
+      this.log.warn({ peer: call.getPeer(), theirs, mine }, `refusing a call: ${why}`);
+    }
+    return why;
+  }
+
+  private foreignLoggedAtMs = 0;
+
   private readonly raftStream: grpc.handleClientStreamingCall<Buffer, Buffer> = (call, callback) => {
+    const foreign = this.foreignCaller(call);
+    if (foreign) {
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: foreign });
+      return;
+    }
     const me = this.services.nodeId;
     let misaddressedLogged = false;
     call.on('data', (buf: Buffer) => {
@@ -187,6 +223,11 @@ export class RpcServer {
   // ---- snapshots -------------------------------------------------------------------------------
 
   private readonly snapshotStream: grpc.handleClientStreamingCall<Buffer, Buffer> = (call, callback) => {
+    const foreign = this.foreignCaller(call);
+    if (foreign) {
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: foreign });
+      return;
+    }
     const answer = (e: unknown | null) => {
       let buf: Buffer;
       try {
@@ -260,6 +301,11 @@ export class RpcServer {
   // ---- batches ---------------------------------------------------------------------------------
 
   private readonly batch: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
+    const foreign = this.foreignCaller(call);
+    if (foreign) {
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: foreign });
+      return;
+    }
     this.stats.batches++;
     this.serveBatch(call.request).then(
       (buf) => callback(null, buf),

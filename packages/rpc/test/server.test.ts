@@ -123,4 +123,36 @@ describe('RpcServer', () => {
     expect(Math.abs(off?.offsetMs ?? Infinity)).toBeLessThan(100);
     expect(m.check().fatal).toBe(false);
   });
+
+  it('refuses batches and Raft streams from another cluster (a reused address) or from no cluster, and serves its own', async () => {
+    const clusterDir = mkdtempSync(join(tmpdir(), 'rpc-cluster-'));
+    const own = await Store.open(clusterDir, { nodeId: 3 });
+    const guarded = await RpcServer.start({ services: { ...storeServices(own), clusterId: () => 'cluster-a' }, host: '127.0.0.1', port: 0 });
+    const as = (clusterId: string | undefined) => new Connections({ nodeId: 9, resolve: (id) => (id === 3 ? guarded.address : null), clusterId: clusterId === undefined ? undefined : () => clusterId });
+    const ba = { header: { rangeId: 42, timestamp: 1n, txn: null, now: 1n }, requests: [{ kind: 'get' as const, key: Buffer.from('k') }] };
+    const errOf = (c: Connections) => new GrpcNodeDialer(c).send(3, ba).catch((e: unknown) => e);
+    const [foreign, none, mine] = [as('cluster-b'), as(undefined), as('cluster-a')];
+    try {
+      expect(String(await errOf(foreign))).toMatch(/another cluster|cluster-b/);
+      expect(String(await errOf(none))).toMatch(/\(none\)|cluster/);
+      expect(await errOf(mine)).toBeInstanceOf(RangeNotFoundError); // served: no range 42 here
+      expect(guarded.stats.foreignRefused).toBe(2);
+      // A Raft stream from the other cluster is answered with an error, its messages never reach the store.
+      const c = await foreign.connected(3, 'raft', 5000, false);
+      if (isNotConnected(c)) throw new Error(c.reason);
+      const before = guarded.stats.raftBatches;
+      const code = await new Promise<number | undefined>((resolve) => {
+        const call = c.makeClientStreamRequest<Buffer, Buffer>(rpcMethod(Services.raft, 'RaftMessageBatch').path, identity, identity, new grpc.Metadata(), {}, (err) => resolve(err?.code));
+        call.write(encodeRaftMessageBatch({ fromNodeId: 9, toNodeId: 3, now: 1n, messages: [] }));
+        call.end();
+      });
+      expect(code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect(guarded.stats.raftBatches).toBe(before);
+    } finally {
+      for (const c of [foreign, none, mine]) c.close();
+      await guarded.close(0);
+      await own.close();
+      rmSync(clusterDir, { recursive: true, force: true });
+    }
+  });
 });

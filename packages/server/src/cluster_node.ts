@@ -66,6 +66,13 @@ class NodeServices implements RpcServices {
     return this.store?.nodeId ?? 0;
   }
 
+  /** Set once the node has its identity (ClusterMember). */
+  clusterIdOf: () => string | null = () => null;
+
+  clusterId(): string | null {
+    return this.clusterIdOf();
+  }
+
   wallTimeMs(): number {
     return Date.now();
   }
@@ -121,6 +128,7 @@ export class ClusterMember {
     private readonly onFatal: (why: string) => void,
   ) {
     this.services = new NodeServices();
+    this.services.clusterIdOf = () => (this.store ? (this.ident?.clusterId ?? null) : null);
     this.services.admin = {
       init: () => this.handleInit(),
       join: (req) => this.handleJoin(req),
@@ -192,7 +200,7 @@ export class ClusterMember {
   }
 
   private async openStore(nodeId: number, bootstrap: boolean): Promise<void> {
-    const conns = new Connections({ nodeId, resolve: (id) => this.addrBook.get(id) ?? null });
+    const conns = new Connections({ nodeId, resolve: (id) => this.addrBook.get(id) ?? null, clusterId: () => this.ident?.clusterId ?? null });
     this.conns = conns;
     const transport = new GrpcRaftTransport(conns);
     this.transport = transport;
