@@ -85,4 +85,34 @@ describe('replicate queue', () => {
       await c.stop();
     }
   });
+
+  it('keeps a voter whose node is briefly not live (down for less than the dead threshold)', async () => {
+    const c = await TestCluster.start({ nodes: 3, seed: 11, dir: mkdtempSync(join(tmpdir(), 'rq-')), liveness });
+    try {
+      const voters = () => (c.descriptor()?.replicas ?? []).filter((r) => r.type === 'voter').map((r) => r.nodeId).sort();
+      const client = c.client();
+      const t = client.txn();
+      t.put(key('a'), Buffer.from('1'));
+      expect((await c.settle(t.commit())).ok).toBe(true);
+      expect(await c.waitFor(() => voters().length === 3, 30_000)).toBe(true);
+      const down = voters().find((n) => n !== c.leaseholder()) as number;
+      c.crash(down);
+      // Past its liveness expiry (1.5 s), short of the dead threshold (5 s): the voter stays (a
+      // queue counting only live nodes would want two voters and remove a healthy one).
+      let removed = false;
+      await c.waitFor(() => {
+        if (voters().length !== 3) removed = true;
+        return removed;
+      }, 4_000);
+      expect(voters()).toEqual([1, 2, 3]);
+      await c.restart(down);
+      const w = client.txn();
+      w.put(key('b'), Buffer.from('2'));
+      expect((await c.settle(w.commit())).ok).toBe(true);
+      expect(await c.waitFor(() => false, 3_000)).toBe(false);
+      expect(voters()).toEqual([1, 2, 3]);
+    } finally {
+      await c.stop();
+    }
+  });
 });

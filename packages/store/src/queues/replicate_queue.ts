@@ -68,8 +68,12 @@ export class ReplicateQueue {
     const voters = desc.replicas.filter((x) => x.type === 'voter');
     const learners = desc.replicas.filter((x) => x.type === 'learner');
 
-    const want = Math.max(1, Math.min(view.replicationFactor(desc.rangeId), targets.length));
     const goodVoters = voters.filter(good);
+    // Nodes that can hold a voter: live targets, and nodes holding one that are only briefly not
+    // live (not yet leaving). Counting live nodes alone would shrink the range whenever a voter's
+    // node restarts or stalls, and remove a healthy voter to match.
+    const placeable = new Set([...targets, ...goodVoters.map((x) => x.nodeId)]);
+    const want = Math.max(1, Math.min(view.replicationFactor(desc.rangeId), placeable.size));
     for (const l of learners) {
       const key = `${desc.rangeId}/${l.replicaId}`;
       const since = this.learnerSince.get(key) ?? now;
