@@ -1,14 +1,95 @@
 /**
  * A real three-node cluster on loopback: `strata start --join` ×3, `strata init` (a second init
- * fails), `strata node status`, SQL through every node on the same relational and TS data, and
+ * fails), `strata node status`, SQL through every node on the same relational and TS data, SHOW RANGES, and
  * SIGKILL of the leaseholder during concurrent writes through the other nodes: writes resume,
- * nothing acknowledged is lost or duplicated, the killed node restarts and catches up.
+ * nothing acknowledged is lost or duplicated, the killed node restarts and catches up; SIGSTOP of
+ * the leaseholder for 30 s: the others serve meanwhile, nothing is lost; sequences through every
+ * gateway never repeat a value.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../harness/cluster.js';
 
 let c: LocalCluster;
+
+/** The node holding range 1's lease: the one that says it holds a valid lease (asked until one does). */
+async function leaseholder(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const holders: number[] = [];
+    for (const n of [1, 2, 3]) if ((await c.node(n).ranges()).find((x) => x.rangeId === 1)?.holdsLease) holders.push(n);
+    if (holders.length === 1) return holders[0] as number;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no single node holds range 1\'s lease');
+}
+
+/**
+ * Writers through the given nodes: relational rows (two sessions) and TS rows (one), each key
+ * recorded once acknowledged; a failed session is replaced by a new one.
+ */
+function startLoad(nodes: number[], firstKey: number) {
+  const acked = new Set<number>();
+  const tsAcked = new Set<number>();
+  let stopped = false;
+  let next = firstKey;
+  let since = 0;
+  let firstAckSince = 0;
+  const writer = async (node: number, ts: boolean) => {
+    while (!stopped) {
+      const client = new pg.Client(c.node(node).url(ts ? 'iot' : 'defaultdb'));
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        while (!stopped) {
+          const key = next++;
+          if (ts) await client.query(`insert into m values ('2026-02-01'::timestamp + interval '${key} seconds', ${key}, 3)`);
+          else await client.query('insert into acct values ($1, 1)', [key]);
+          (ts ? tsAcked : acked).add(key);
+          if (since > 0 && firstAckSince === 0) firstAckSince = Date.now();
+        }
+      } catch {
+        // the gateway's request failed (its outcome may be unknown): a new session goes on
+        await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }
+  };
+  const writers = [writer(nodes[0] as number, false), writer(nodes[1] as number, false), writer(nodes[0] as number, true)];
+  return {
+    acked,
+    tsAcked,
+    total: () => acked.size + tsAcked.size,
+    /** Marks the moment of a fault; `resumedMs` is how long after it the next write was acknowledged. */
+    mark: () => {
+      since = Date.now();
+      firstAckSince = 0;
+    },
+    resumedMs: () => (firstAckSince > 0 ? firstAckSince - since : -1),
+    waitFor: async (n: number, timeoutMs: number) => {
+      const t0 = Date.now();
+      while (acked.size + tsAcked.size < n && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 50));
+    },
+    stop: async () => {
+      stopped = true;
+      await Promise.all(writers);
+    },
+  };
+}
+
+/** Every node has each acknowledged row exactly once. */
+async function expectAllPresent(acked: Set<number>, tsAcked: Set<number>): Promise<void> {
+  for (const n of [1, 2, 3]) {
+    const rows = (await q(n, 'select id from acct where id >= 1000')).map((r) => Number(r.id));
+    expect(rows.length).toBe(new Set(rows).size);
+    const present = new Set(rows);
+    expect([...acked].filter((k) => !present.has(k))).toEqual([]);
+    const tsRows = (await q(n, 'select v from m where dev = 3', 'iot')).map((r) => Number(r.v));
+    expect(tsRows.length).toBe(new Set(tsRows).size);
+    const tsPresent = new Set(tsRows);
+    expect([...tsAcked].filter((k) => !tsPresent.has(k))).toEqual([]);
+  }
+}
 
 async function q(node: number, sql: string, db = 'defaultdb'): Promise<Record<string, unknown>[]> {
   const client = new pg.Client(c.node(node).url(db));
@@ -58,6 +139,16 @@ describe('a three-node cluster of real processes', () => {
     }
 
     await q(1, 'create table acct (id int primary key, balance int)');
+    // SHOW RANGES through any node: every range has three voting replicas and a leaseholder among them.
+    for (const n of [1, 2, 3]) {
+      const ranges = await q(n, 'show ranges from table acct');
+      expect(ranges.length).toBeGreaterThan(0);
+      for (const r of ranges) {
+        expect((r.replicas as string[]).map(Number).sort()).toEqual([1, 2, 3]);
+        expect((r.replicas as string[]).map(Number)).toContain(Number(r.lease_holder));
+        expect(r.range_type).toBe('relational');
+      }
+    }
     await q(2, 'insert into acct select g, 100 from generate_series(1, 50) g');
     await q(3, 'create ts database iot');
     await q(1, 'create table m (ts timestamp not null, v float) tags (dev int not null) primary tags (dev)', 'iot');
@@ -69,60 +160,70 @@ describe('a three-node cluster of real processes', () => {
   }, 180_000);
 
   it('keeps every acknowledged write when the leaseholder is killed with SIGKILL under load, and the node catches up after a restart', async () => {
-    const lh = (await c.node(1).ranges()).find((x) => x.rangeId === 1)?.leaseholderNodeId as number;
-    expect([1, 2, 3]).toContain(lh);
-    const others = [1, 2, 3].filter((n) => n !== lh);
-    const acked = new Set<number>();
-    const tsAcked = new Set<number>();
-    let stop = false;
-    let killedAt = 0;
-    let firstAckAfterKill = 0;
-    let next = 1000;
-    const writer = async (node: number, ts: boolean) => {
-      while (!stop) {
-        const client = new pg.Client(c.node(node).url(ts ? 'iot' : 'defaultdb'));
-        client.on('error', () => {});
-        try {
-          await client.connect();
-          while (!stop) {
-            const key = next++;
-            if (ts) await client.query(`insert into m values ('2026-02-01'::timestamp + interval '${key} seconds', ${key}, 3)`);
-            else await client.query('insert into acct values ($1, 1)', [key]);
-            (ts ? tsAcked : acked).add(key);
-            if (killedAt > 0 && firstAckAfterKill === 0) firstAckAfterKill = Date.now();
-          }
-        } catch {
-          // the gateway's request failed (its outcome may be unknown): a new session goes on
-          await new Promise((r) => setTimeout(r, 50));
-        } finally {
-          await client.end().catch(() => {});
-        }
-      }
-    };
-    const writers = [writer(others[0] as number, false), writer(others[1] as number, false), writer(others[0] as number, true)];
-    while (acked.size < 50) await new Promise((r) => setTimeout(r, 50));
+    const lh = await leaseholder();
+    const load = startLoad([1, 2, 3].filter((n) => n !== lh), 1000);
+    await load.waitFor(50, 60_000);
     await c.node(lh).kill();
-    killedAt = Date.now();
-    const before = acked.size + tsAcked.size;
-    while (acked.size + tsAcked.size < before + 50 && Date.now() - killedAt < 60_000) await new Promise((r) => setTimeout(r, 50));
-    const resumedMs = firstAckAfterKill - killedAt;
-    expect(acked.size + tsAcked.size).toBeGreaterThanOrEqual(before + 50);
-    stop = true;
-    await Promise.all(writers);
-    process.stdout.write(`leaseholder n${lh} killed: writes resumed within ${resumedMs} ms; ${acked.size} relational and ${tsAcked.size} TS rows acknowledged\n`);
+    load.mark();
+    const before = load.total();
+    await load.waitFor(before + 50, 60_000);
+    expect(load.total()).toBeGreaterThanOrEqual(before + 50);
+    await load.stop();
+    process.stdout.write(`leaseholder n${lh} killed: writes resumed within ${load.resumedMs()} ms; ${load.acked.size} relational and ${load.tsAcked.size} TS rows acknowledged\n`);
 
     c.node(lh).start();
     await c.waitReady();
-    // Every node, the restarted one too, has each acknowledged row exactly once.
-    for (const n of [1, 2, 3]) {
-      const rows = (await q(n, 'select id from acct where id >= 1000')).map((r) => Number(r.id));
-      expect(rows.length).toBe(new Set(rows).size);
-      const present = new Set(rows);
-      expect([...acked].filter((k) => !present.has(k))).toEqual([]);
-      const tsRows = (await q(n, "select v from m where dev = 3", 'iot')).map((r) => Number(r.v));
-      expect(tsRows.length).toBe(new Set(tsRows).size);
-      const tsPresent = new Set(tsRows);
-      expect([...tsAcked].filter((k) => !tsPresent.has(k))).toEqual([]);
-    }
+    await expectAllPresent(load.acked, load.tsAcked);
   }, 240_000);
+
+  it('serves while the leaseholder is frozen with SIGSTOP for 30 s, loses nothing, and the node rejoins after SIGCONT', async () => {
+    const lh = await leaseholder();
+    const load = startLoad([1, 2, 3].filter((n) => n !== lh), 1_000_000);
+    await load.waitFor(50, 60_000);
+    c.node(lh).pause();
+    load.mark();
+    const before = load.total();
+    const frozenMs = 30_000;
+    await new Promise((r) => setTimeout(r, frozenMs));
+    const during = load.total() - before;
+    const resumed = load.resumedMs();
+    c.node(lh).resume();
+    // Writes go on after it wakes up (it finds it lost its lease and follows the new leaseholder).
+    const afterWake = load.total();
+    await load.waitFor(afterWake + 50, 60_000);
+    expect(load.total()).toBeGreaterThanOrEqual(afterWake + 50);
+    await load.stop();
+    process.stdout.write(`leaseholder n${lh} frozen ${frozenMs / 1000} s: writes resumed within ${resumed} ms, ${during} rows acknowledged while it was frozen\n`);
+    expect(during).toBeGreaterThan(0);
+    await c.waitReady();
+    await expectAllPresent(load.acked, load.tsAcked);
+  }, 240_000);
+
+  it('never hands out a sequence value twice across gateways', async () => {
+    await q(1, 'create table serials (id serial primary key, node int)');
+    const perClient = 150;
+    const clients: Promise<number[]>[] = [];
+    for (const n of [1, 2, 3]) {
+      for (let k = 0; k < 3; k++) {
+        clients.push(
+          (async () => {
+            const client = new pg.Client(c.node(n).url());
+            await client.connect();
+            const ids: number[] = [];
+            try {
+              for (let i = 0; i < perClient; i++) ids.push(Number((await client.query('insert into serials (node) values ($1) returning id', [n])).rows[0].id));
+              ids.push(...(await client.query(`select nextval('serials_id_seq') as v from generate_series(1, 50)`)).rows.map((r) => Number(r.v)));
+            } finally {
+              await client.end();
+            }
+            return ids;
+          })(),
+        );
+      }
+    }
+    const all = (await Promise.all(clients)).flat();
+    expect(all.length).toBe(9 * (perClient + 50));
+    expect(new Set(all).size).toBe(all.length);
+    for (const n of [1, 2, 3]) expect(await q(n, 'select count(distinct id)::int as d, count(*)::int as n from serials')).toEqual([{ d: 9 * perClient, n: 9 * perClient }]);
+  }, 120_000);
 });

@@ -87,6 +87,16 @@ export class ClusterNodeProcess {
     this.proc = null;
   }
 
+  /** SIGSTOP: the process stays, frozen (a stalled VM, a long GC pause); `resume` continues it. */
+  pause(): void {
+    if (!this.proc || this.proc.exitCode !== null) throw new Error('pause: the node is not running');
+    this.proc.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   /** SIGTERM and wait; the exit code. */
   async stop(): Promise<number | null> {
     const p = this.proc;

@@ -83,6 +83,7 @@ export const SqlState = {
   InvalidObjectDefinition: '42P17',
   UndefinedPreparedStatement: '26000',
   ObjectNotInPrerequisiteState: '55000',
+  SequenceGeneratorLimitExceeded: '2200H',
   DependentObjectsStillExist: '2BP01',
   ObjectInUse: '55006',
   CantChangeRuntimeParam: '55P02',

@@ -213,9 +213,12 @@ export function prettyKey(k: Uint8Array): string {
   if (k.length === 0) return '/Min';
   const ks = k[0];
   const hex = Buffer.from(k.subarray(1)).toString('hex');
-  if (ks === KeyspaceTable && k.length >= 9) {
+  if (Buffer.compare(k, keyMax) === 0) return '/Max';
+  if (ks === KeyspaceTable && k.length >= 5) {
     const v = new DataView(k.buffer, k.byteOffset, k.byteLength);
-    return `/Table/${v.getUint32(1)}/${v.getUint32(5)}/${Buffer.from(k.subarray(9)).toString('hex')}`;
+    if (k.length < 9) return `/Table/${v.getUint32(1)}${k.length > 5 ? `/${Buffer.from(k.subarray(5)).toString('hex')}` : ''}`;
+    const rest = Buffer.from(k.subarray(9)).toString('hex');
+    return `/Table/${v.getUint32(1)}/${v.getUint32(5)}${rest ? `/${rest}` : ''}`;
   }
   if (ks === KeyspaceSystem) return `/System/${hex}`;
   if (ks === KeyspaceLocal) return `/Local/${hex}`;

@@ -68,6 +68,11 @@ export interface KvSender {
   getManyAsync(keys: Buffer[], ts: Timestamp, txnId: string): Promise<(Buffer | null)[]>;
   /** One page of [start, end) ascending: at most maxKeys rows; `resume` is where the next page starts. */
   scanAsync(start: Buffer, end: Buffer, ts: Timestamp, maxKeys: number, txnId: string): Promise<{ rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null }>;
+  /**
+   * Adds `delta` to the integer counter at `key` outside any transaction, atomically at its
+   * leaseholder, and resolves with the new value once durable (sequence blocks, id allocation).
+   */
+  increment(key: Buffer, delta: bigint): Promise<bigint>;
   /** Validates and applies; resolves with the commit timestamp once durable. */
   commit(req: CommitRequest & { txnId: string }): Promise<Timestamp>;
   /** Writes ahead as intents (`first`: creates the transaction record); waits for other writers' intents. */

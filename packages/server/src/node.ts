@@ -105,6 +105,7 @@ export class StrataNode {
       maxSqlMemoryBytes: this.opts.maxSqlMemoryBytes,
       tempDir: join(this.opts.storeDir, 'tmp'),
       ts: sender,
+      ranges: () => store.rangeInfos(),
     });
     this.engine = engine;
     store.onApply = (b) => engine.onApply(b);

@@ -130,3 +130,16 @@ export const lexSliceTokens = 65_536;
 export const checkChunkRows = 256;
 /** Time zones kept parsed from the system tz database (types/tzfile.ts): a session uses one or two; the suite's and applications' zones fit many times over. */
 export const tzFilesCachedMax = 256;
+
+/**
+ * Sequence values a node reserves from a sequence's replicated counter in one increment (its
+ * cache, sequences.ts): the block starts at the minimum, doubles while refills come faster than
+ * sequenceRefillFastMs apart and halves when they are further apart than sequenceRefillSlowMs.
+ * A restarted node skips at most one block (plus the one being fetched).
+ */
+export const sequenceCacheValuesMin = 16;
+export const sequenceCacheValuesMax = 65_536;
+export const sequenceRefillFastMs = 1_000;
+export const sequenceRefillSlowMs = 30_000;
+/** Attempts at writing a missing counter (a sequence created before counters were written at CREATE). */
+export const sequenceInitAttemptsMax = 5;

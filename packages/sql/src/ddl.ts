@@ -2,6 +2,7 @@
  * Schema changes. Each runs inside the session's transaction: descriptors and any backfilled
  * rows/index entries are written through it and become visible atomically at commit.
  */
+import { initialCounter, seqKey } from './sequences.js';
 import { PgError, SqlState } from '@strata/common';
 import { prefixEnd, tablePrefix } from '@strata/kv';
 import type { Txn } from '@strata/kv';
@@ -169,6 +170,8 @@ export function createSequenceDesc(env: DdlEnv, dbId: number, schemaId: number, 
   };
   env.catalog.writeDescriptor(env.txn, seq);
   env.catalog.writeName(env.txn, dbId, schemaId, name, seq.id);
+  // The counter nodes reserve blocks from (sequences.ts) exists from the start.
+  env.txn.put(seqKey(seq.id), Buffer.from(initialCounter(seq).toString(), 'latin1'));
   return seq;
 }
 

@@ -4,13 +4,15 @@ import { encodeTsReorganize } from '@strata/ts';
 import { settingDef, settingKey, tsStorageOf } from './settings.js';
 import { getHeapStatistics } from 'node:v8';
 import { totalmem } from 'node:os';
-import { PgError, SqlState, logger } from '@strata/common';
+import { logger } from '@strata/common';
 import { MemoryPool } from './exec/memory.js';
 import { resetTempDir } from './exec/spill.js';
 import { maxSqlMemoryHeapFraction, workMemMaxBytes, workMemMinBytes, workMemShareOfNode } from './constants.js';
 import { KeyWriter, KeyspaceSystem, Txn } from '@strata/kv';
 import type { KvSender, WriteBatch } from '@strata/kv';
 import { Catalog } from './catalog/catalog.js';
+import { SequenceManager } from './sequences.js';
+import type { RangeInfo } from './show_ranges.js';
 import { AuthStore } from './auth/store.js';
 import type { ServerInfo } from './exec/context.js';
 import type { TableDesc } from './catalog/descriptors.js';
@@ -29,6 +31,8 @@ export interface SqlEngineOptions {
    * at most a quarter of the machine's memory.
    */
   maxSqlMemoryBytes?: number;
+  /** The ranges this node has replicas of (SHOW RANGES); none listed without it. */
+  ranges?: () => RangeInfo[];
   /** Where statements spill (<store>/tmp); emptied at start. Without it, over-budget sorts and aggregations fail with 53200. */
   tempDir?: string;
 }
@@ -36,63 +40,6 @@ export interface SqlEngineOptions {
 /** The node's SQL memory budget when none is given (maxSqlMemoryHeapFraction of the V8 heap, ≤ 25% of RAM). */
 export function defaultMaxSqlMemoryBytes(): number {
   return Math.floor(Math.min(getHeapStatistics().heap_size_limit * maxSqlMemoryHeapFraction, totalmem() / 4));
-}
-
-function seqKey(id: number): Buffer {
-  return new KeyWriter(24).byte(KeyspaceSystem).string('seq').int(id).finish();
-}
-
-/**
- * Sequences: values come from an in-memory counter; the high-water mark is written in the same
- * commit as any transaction that used a value (at its value at commit time), so after a crash
- * counting resumes past every value any committed transaction used. Like PostgreSQL, nextval is
- * not rolled back; values used only by aborted transactions may be reused after a restart.
- */
-export class SequenceManager {
-  private readonly last = new Map<number, bigint>();
-
-  constructor(private readonly sender: KvSender) {}
-
-  private load(seq: TableDesc): bigint {
-    let v = this.last.get(seq.id);
-    if (v === undefined) {
-      const raw = this.sender.get(seqKey(seq.id), (1n << 63n) - 1n, null);
-      v = raw ? BigInt(raw.toString()) : BigInt((seq.sequence?.start ?? 1) - (seq.sequence?.increment ?? 1));
-      this.last.set(seq.id, v);
-    }
-    return v;
-  }
-
-  next(seq: TableDesc, txn: Txn): bigint {
-    const inc = BigInt(seq.sequence?.increment ?? 1);
-    const v = this.load(seq) + inc;
-    if (v > 9223372036854775807n) throw new PgError(SqlState.ObjectNotInPrerequisiteState, `nextval: reached maximum value of sequence "${seq.name}"`);
-    this.last.set(seq.id, v);
-    this.persistAtCommit(seq.id, txn);
-    return v;
-  }
-
-  set(seq: TableDesc, v: bigint, txn: Txn): bigint {
-    this.load(seq);
-    this.last.set(seq.id, v);
-    this.persistAtCommit(seq.id, txn);
-    return v;
-  }
-
-  peek(seq: TableDesc): bigint {
-    return this.load(seq);
-  }
-
-  private persistAtCommit(id: number, txn: Txn): void {
-    txn.onBeforeCommit(() => {
-      const cur = this.last.get(id);
-      if (cur !== undefined) txn.put(seqKey(id), Buffer.from(cur.toString()));
-    });
-  }
-
-  forget(id: number): void {
-    this.last.delete(id);
-  }
 }
 
 /** How often the background retention pass runs (KWDB's auto vacuum runs periodically too). */

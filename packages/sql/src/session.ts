@@ -25,10 +25,11 @@ import { DEFAULT_MARKER, QueryPlanner, chooseIndex, conjuncts, tsDeleteBounds } 
 import type { PlannerEnv, ResolvedTable, VirtualTableDef } from './plan/query.js';
 import { Scope } from './plan/scope.js';
 import type { ScopeCol } from './plan/scope.js';
-import { canWait, drain, queryCanceled, waitFor, waitOf, yieldEveryRows } from './exec/context.js';
+import { canWait, drain, evalAwaiting, evalSuspendable, queryCanceled, waitFor, waitOf, yieldEveryRows } from './exec/context.js';
 import { checkChunkRows } from './constants.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
+import { showRangesColumns, showRangesRows, tablesOfDatabase } from './show_ranges.js';
 import type { Ev } from './exec/operators.js';
 import { pump } from './exec/pump.js';
 import { insertSource, joinTargets, lockKeysOf } from './plan/dml_sources.js';
@@ -853,11 +854,11 @@ export class Session {
     const seqs = this.engine.sequences;
     const session = this;
     const seqAccess: SequenceAccess = {
-      nextval(id, t) {
+      nextval(id, c) {
         const d = session.view.tableById(id);
         if (!d) throw new PgError(SqlState.UndefinedTable, `sequence with OID ${id} does not exist`);
         session.checkPrivileges([sequenceRequirement(d, 'nextval')]);
-        const v = seqs.next(d, t);
+        const v = seqs.next(d, c);
         session.currvals.set(id, v);
         return v;
       },
@@ -1166,12 +1167,12 @@ export class Session {
             if (rows.length > 0 && canWait(ctx)) yield waitFor(prefetchChecks(writer, rows, ctx));
             for (const r of rows) handle(r);
           };
-          if (s.source === 'default') yield* handleAll([build([], [], [])]);
+          // Rows are built under evalSuspendable: an expression may wait (nextval) and run again.
+          if (s.source === 'default') yield* handleAll([yield* evalSuspendable(ctx, () => build([], [], []))]);
           else if (valueRows) {
             let chunk: Row[] = [];
             for (const vr of valueRows) {
-              const vals = vr.evs.map((e) => (e ? e([], ctx) : null));
-              chunk.push(build(vals, vr.types, vr.evs.map((e) => e === null)));
+              chunk.push(yield* evalSuspendable(ctx, () => build(vr.evs.map((e) => (e ? e([], ctx) : null)), vr.types, vr.evs.map((e) => e === null))));
               if (chunk.length >= checkChunkRows) {
                 yield* handleAll(chunk);
                 chunk = [];
@@ -1187,7 +1188,9 @@ export class Session {
                 yield batch;
                 continue;
               }
-              yield* handleAll(batch.map((r) => build(r, types, r.map((v) => (v as unknown) === DEFAULT_MARKER))));
+              const rows: Row[] = [];
+              for (const r of batch) rows.push(yield* evalSuspendable(ctx, () => build(r, types, r.map((v) => (v as unknown) === DEFAULT_MARKER))));
+              yield* handleAll(rows);
               if (out.length >= 1024) yield out.splice(0);
             }
           }
@@ -1323,11 +1326,17 @@ export class Session {
           for (let at = 0; at < targets.length; at += checkChunkRows) {
             const chunk = targets.slice(at, at + checkChunkRows);
             const olds = chunk.map((full) => full.slice(0, n));
-            const news = chunk.map((full, i) => {
-              const nr = (olds[i] as Row).slice();
-              for (const st of sets) nr[st.idx] = assignValue(st.ev(full, ctx), st.type, t.columns[st.idx] as ColumnDesc, ctx);
-              return nr;
-            });
+            const news: Row[] = [];
+            for (let i = 0; i < chunk.length; i++) {
+              const full = chunk[i] as Row;
+              news.push(
+                yield* evalSuspendable(ctx, () => {
+                  const nr = (olds[i] as Row).slice();
+                  for (const st of sets) nr[st.idx] = assignValue(st.ev(full, ctx), st.type, t.columns[st.idx] as ColumnDesc, ctx);
+                  return nr;
+                }),
+              );
+            }
             // The keys the new versions' checks read, fetched from the leaseholder first.
             if (canWait(ctx)) yield waitFor(prefetchChecks(writer, news, ctx, olds));
             chunk.forEach((full, i) => {
@@ -1550,7 +1559,8 @@ export class Session {
       for (let at = 0; at < rows.length; ) {
         const room = implicit ? Math.min(checkChunkRows, copyCommitRows - sinceCommit) : checkChunkRows;
         const segment = rows.slice(at, at + Math.max(1, room));
-        const built = segment.map((fields, i) => insert(fields, ctx, lineOf[at + i] as number));
+        const built: Row[] = [];
+        for (let i = 0; i < segment.length; i++) built.push(await evalAwaiting(ctx, () => insert(segment[i] as CopyRow, ctx, lineOf[at + i] as number)));
         await prefetchChecks(writer, built, ctx);
         for (const row of built) insertChecked(writer, row, ctx);
         count += built.length;
@@ -1839,6 +1849,11 @@ export class Session {
         return this.showObjects(stmt);
       case 'showClusterSetting':
         return this.showClusterSettings(stmt.name);
+      case 'showRanges': {
+        const view = this.view;
+        const only = stmt.table ? [this.tableFor(stmt.table, stmt.pos, view).desc] : stmt.database !== null ? tablesOfDatabase(view, stmt.database) : null;
+        return { rows: showRangesRows(this.engine.opts.ranges?.() ?? [], view, only), tag: 'SHOW' };
+      }
       case 'compressTs': {
         if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'COMPRESS cannot run inside a transaction block');
         const view = this.view;
@@ -2609,6 +2624,8 @@ function utilityColumns(s: Statement): Column[] | null {
       return c(['table_name', T.text], ['index_name', T.text], ['non_unique', T.bool], ['seq_in_index', T.int8], ['column_name', T.text], ['direction', T.text], ['storing', T.bool], ['implicit', T.bool]);
     case 'showCreate':
       return c(['table_name', T.text], ['create_statement', T.text]);
+    case 'showRanges':
+      return showRangesColumns;
     case 'showTags':
       return c(['tag', T.text], ['type', T.text], ['is_primary', T.bool], ['nullable', T.bool]);
     case 'showClusterSetting':

@@ -135,6 +135,12 @@ export class LocalSender implements KvSender {
     return res.kind === 'endTxn' ? res.commitTs : req.readTs;
   }
 
+  async increment(key: Buffer, delta: bigint): Promise<bigint> {
+    const res = await this.request(this.replicaOf(key), { kind: 'increment', key, delta }, this.store.clock.now());
+    if (res.kind !== 'increment') throw new Error(`increment: unexpected response ${res.kind}`);
+    return res.value;
+  }
+
   async putIntents(txnId: string, readTs: Timestamp, writes: KvWrite[], first: boolean): Promise<void> {
     const r = this.replicaOf(writes[0]?.key as Uint8Array);
     await this.request(r, { kind: 'putIntents', writes, first }, readTs, txnId);

@@ -242,6 +242,24 @@ export class Store implements ReplicaHost, BatchSender {
 
   /** A Raft message from another store. */
   /** Each replica's range, lease and members as this store sees them (`/_status/ranges`). */
+  /** Every range this store has a replica of, with raw bounds (SHOW RANGES). */
+  rangeInfos(): { rangeId: number; startKey: Buffer; endKey: Buffer; leaseholderNodeId: number | null; voters: number[]; nonVoters: number[] }[] {
+    return [...this.replicas.values()]
+      .filter((r) => r.desc)
+      .map((r) => {
+        const d = r.desc as RangeDescriptor;
+        return {
+          rangeId: r.rangeId,
+          startKey: Buffer.from(d.startKey),
+          endKey: Buffer.from(d.endKey),
+          leaseholderNodeId: r.lease.seq > 0 ? r.lease.nodeId : null,
+          voters: d.replicas.filter((x) => x.type !== 'learner').map((x) => x.nodeId),
+          nonVoters: d.replicas.filter((x) => x.type === 'learner').map((x) => x.nodeId),
+        };
+      })
+      .sort((a, b) => a.rangeId - b.rangeId);
+  }
+
   rangeStatus(): { rangeId: number; startKey: string; endKey: string; leaseholderNodeId: number | null; holdsLease: boolean; replicas: string[]; appliedIndex: number; raftState: string }[] {
     return [...this.replicas.values()]
       .filter((r) => r.desc)

@@ -36,7 +36,10 @@ export type Row = Value[];
  *    expression throws it, the operator runs the subplan through its own generator (forwarding its
  *    yield points), caches the rows in `ctx.subplans`, and evaluates the row again. Elsewhere,
  *    and for correlated subqueries (whose result depends on the row), the subplan is drained
- *    synchronously: a bounded amount of work per row, after which rule 4 applies.
+ *    synchronously: a bounded amount of work per row, after which rule 4 applies. An expression
+ *    that must wait for a value (nextval of a sequence with no reserved values) throws `NeedWait`
+ *    in the same places when `canWait(ctx)`; the operator yields `waitFor(…)` and evaluates the
+ *    row again (`evalSuspendable`).
  *
  * INVARIANT: a batch carrying a promise is empty.
  */
@@ -73,6 +76,48 @@ export class NeedSubplan {
   ) {}
 }
 
+/**
+ * Thrown by an expression that needs an asynchronous result first (sequence values being
+ * reserved: sequences.ts) when the evaluating operator can wait (`ctx.suspendable` and
+ * `canWait(ctx)`): the operator yields `waitFor(wait)` and evaluates the row again. Not an error.
+ */
+export class NeedWait {
+  constructor(readonly wait: Promise<unknown>) {}
+}
+
+/**
+ * Evaluates `f` as an operator that can suspend (rule 5): a subquery it needs is materialized, a
+ * value it waits for is awaited (by the driver), and `f` runs again. `f` may therefore run more
+ * than once: it must not have effects other than those that may repeat (a nextval that ran before
+ * the suspension leaves a gap, as a rolled-back one does).
+ */
+export function* evalSuspendable<T>(ctx: ExecCtx, f: () => T): Generator<Row[], T, undefined> {
+  for (;;) {
+    const prev = ctx.suspendable;
+    ctx.suspendable = true;
+    try {
+      return f();
+    } catch (e) {
+      ctx.suspendable = prev;
+      if (e instanceof NeedSubplan) yield* materializeSubplan(e, ctx);
+      else if (e instanceof NeedWait) yield waitFor(e.wait);
+      else throw e;
+    } finally {
+      ctx.suspendable = prev;
+    }
+  }
+}
+
+/** `evalSuspendable` where the caller is asynchronous (COPY FROM): waits are awaited here. */
+export async function evalAwaiting<T>(ctx: ExecCtx, f: () => T): Promise<T> {
+  const it = evalSuspendable(ctx, f);
+  for (let step = it.next(); ; step = it.next()) {
+    if (step.done) return step.value;
+    const w = waitOf(step.value);
+    if (w) await w;
+  }
+}
+
 export interface SessionInfo {
   database: string;
   user: string;
@@ -83,7 +128,8 @@ export interface SessionInfo {
 }
 
 export interface SequenceAccess {
-  nextval(seqId: number, txn: Txn): bigint;
+  /** May throw NeedWait (sequences.ts). */
+  nextval(seqId: number, ctx: ExecCtx): bigint;
   currval(seqId: number): bigint;
   setval(seqId: number, v: bigint, txn: Txn): bigint;
   /** The last value handed out, or the start value if none (SELECT * FROM seq). */

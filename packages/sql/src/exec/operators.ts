@@ -8,7 +8,7 @@ import { decodeIndexValue, decodeRow, primaryKeyFromValues } from '../catalog/ro
 import type { TableCodec } from '../catalog/rowcodec.js';
 import { compareValues, hashKey } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
-import { NeedSubplan, batchRowsMax, canWait, drain, materializeSubplan, waitFor, yieldEveryRows } from './context.js';
+import { NeedSubplan, NeedWait, batchRowsMax, canWait, drain, materializeSubplan, waitFor, yieldEveryRows } from './context.js';
 import { ArrayCursor, FileCursor, RunSorter, mergeItems, mergeRuns } from './sorter.js';
 import { topNRowsMax } from '../constants.js';
 import type { RunCursor } from './sorter.js';
@@ -223,10 +223,11 @@ export class Filter implements Operator {
         try {
           keep = this.pred(r, ctx) === true;
         } catch (e) {
-          if (!(e instanceof NeedSubplan)) throw e;
           ctx.suspendable = prev;
-          yield* materializeSubplan(e, ctx);
-          continue; // evaluate the row again, now with the subquery's rows
+          if (e instanceof NeedWait) yield waitFor(e.wait);
+          else if (e instanceof NeedSubplan) yield* materializeSubplan(e, ctx);
+          else throw e;
+          continue; // evaluate the row again, now with the subquery's rows or the value waited for
         } finally {
           ctx.suspendable = prev;
         }
@@ -274,10 +275,11 @@ export class Project implements Operator {
         try {
           for (let j = 0; j < n; j++) o[j] = (es[j] as Ev)(r, ctx);
         } catch (e) {
-          if (!(e instanceof NeedSubplan)) throw e;
           ctx.suspendable = prev;
-          yield* materializeSubplan(e, ctx);
-          continue; // evaluate the row again, now with the subquery's rows
+          if (e instanceof NeedWait) yield waitFor(e.wait);
+          else if (e instanceof NeedSubplan) yield* materializeSubplan(e, ctx);
+          else throw e;
+          continue; // evaluate the row again, now with the subquery's rows or the value waited for
         } finally {
           ctx.suspendable = prev;
         }

@@ -205,6 +205,8 @@ export type Statement =
   | { kind: 'showTables'; schema: string[] | null; pos: number }
   | { kind: 'showDatabases'; pos: number }
   | { kind: 'showTags'; table: string[]; pos: number }
+  /** SHOW RANGES [FROM TABLE t | FROM DATABASE d]. */
+  | { kind: 'showRanges'; table: string[] | null; database: string | null; pos: number }
   | { kind: 'showTagValues'; table: string[]; pos: number }
   /** SET CLUSTER SETTING name = value; value null = DEFAULT / RESET CLUSTER SETTING. */
   | { kind: 'setClusterSetting'; name: string; value: string | null; pos: number }

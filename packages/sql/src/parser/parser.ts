@@ -539,6 +539,12 @@ class Parser {
       return { kind: 'showTagValues', table: this.qualifiedName(), pos };
     }
     if (this.acceptKw('schemas')) return { kind: 'showSchemas', pos };
+    if (this.acceptKw('ranges')) {
+      if (!this.acceptKw('from')) return { kind: 'showRanges', table: null, database: null, pos };
+      if (this.acceptKw('database')) return { kind: 'showRanges', table: null, database: this.ident(), pos };
+      this.expectKw('table');
+      return { kind: 'showRanges', table: this.qualifiedName(), database: null, pos };
+    }
     if (this.acceptKw('columns')) {
       if (!this.acceptKw('from')) this.expectKw('in');
       return { kind: 'showColumns', table: this.qualifiedName(), pos };

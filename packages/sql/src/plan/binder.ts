@@ -1096,7 +1096,7 @@ export class Binder {
         if (isFoldable(a0) && (a0.type.kind === 'unknown' || isString(a0.type))) seqId = this.env.resolveSequence(a0.ev([], undefined as unknown as ExecCtx) as string);
         else if (a0.type.kind === 'regclass' && a0.shape.k === 'const') seqId = a0.ev([], undefined as unknown as ExecCtx) as number;
         else throw new PgError(SqlState.FeatureNotSupported, `${name}() requires a constant sequence name`, { position: e.pos + 1 });
-        if (name === 'nextval') return { type: T.int8, ev: (_r, ctx) => ctx.sequences.nextval(seqId, ctx.txn), shape: { k: 'other' }, name };
+        if (name === 'nextval') return { type: T.int8, ev: (_r, ctx) => ctx.sequences.nextval(seqId, ctx), shape: { k: 'other' }, name };
         if (name === 'currval') return { type: T.int8, ev: (_r, ctx) => ctx.sequences.currval(seqId), shape: { k: 'other' }, name };
         const v = this.coerce(args[1] as BoundExpr, T.int8);
         return { type: T.int8, ev: (r, ctx) => ctx.sequences.setval(seqId, v.ev(r, ctx) as bigint, ctx.txn), shape: { k: 'other' }, name };
