@@ -1,6 +1,7 @@
 /**
  * The monitoring of monitoring/ against real processes: a real three-node cluster (LocalCluster:
- * `strata start --join` ×3 and `strata init` on loopback) with a little SQL through every node,
+ * `strata start --join` ×3 and `strata init` on loopback; the third node joins once the others
+ * hold TS data, so it is seeded by a KV_BATCH + TS_BATCH snapshot) with SQL through every node,
  * scraped every second by a real Prometheus (Debian's binary, installed by
  * deploy/ensure-monitoring-tools.sh when missing — never skipped) loading monitoring/rules/*.yml.
  * Then every PromQL expression is evaluated through Prometheus' HTTP API:
@@ -55,10 +56,19 @@ async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number
 beforeAll(async () => {
   const tools = ensureMonitoringTools();
   work = mkdtempSync(join(tmpdir(), 'strata-monitoring-'));
+  // Two nodes first, with relational and TS data; the third joins later, so the snapshot that
+  // seeds its replica carries both strategy parts (KV_BATCH and TS_BATCH).
   cluster = await LocalCluster.create(3);
-  for (const n of cluster.nodes) n.start();
+  cluster.node(1).start();
+  cluster.node(2).start();
   const init = await cluster.init(1);
   if (init.code !== 0) throw new Error(`strata init failed: ${init.stderr}`);
+  await cluster.waitReady();
+  await sql(1, 'create table kv (k int primary key, v text)');
+  await sql(2, 'create ts database iot');
+  await sql(1, 'create table m (ts timestamp not null, v float) tags (dev int not null) primary tags (dev)', 'iot');
+  await sql(2, "insert into m values ('2026-01-01 00:00:00', 0.5, 0)", 'iot');
+  cluster.node(3).start();
   await cluster.waitReady();
 
   // Prometheus starts scraping while the workload runs, so rates see it.
@@ -73,9 +83,6 @@ beforeAll(async () => {
   api = new PromApi(`http://127.0.0.1:${port}`);
 
   // Statements of several types through every node, TS included, and one error each.
-  await sql(1, 'create table kv (k int primary key, v text)');
-  await sql(2, 'create ts database iot');
-  await sql(3, 'create table m (ts timestamp not null, v float) tags (dev int not null) primary tags (dev)', 'iot');
   for (const n of [1, 2, 3]) {
     await sql(n, `insert into kv select g, 'x' from generate_series(${n * 100}, ${n * 100 + 49}) g`);
     await sql(n, `insert into m values ('2026-01-01 00:00:0${n}', ${n}.5, ${n})`, 'iot');
@@ -171,7 +178,9 @@ describe('monitoring/ against a real Prometheus scraping a real three-node clust
     expect(await one('sum(strata_liveness_heartbeats_total{result="ok"})')).toBeGreaterThan(0);
     expect(await one('count(strata_clock_offset_seconds)')).toBe(6); // every node measures its two peers
     expect(await one('sum(strata_rpc_duration_seconds_count{method="Ping"})')).toBeGreaterThan(0);
-    // New nodes were seeded by snapshots (KV_BATCH; the TS table came later, through the log).
+    // Nodes 2 and 3 were seeded by snapshots; node 3's carried the TS table's data too.
     expect(await one('sum(strata_range_snapshots_applied_total{strategy="kv_batch"})')).toBeGreaterThanOrEqual(2);
+    expect(await one('sum(strata_range_snapshots_applied_total{strategy="ts_batch"})')).toBeGreaterThanOrEqual(1);
+    expect(await one('sum(strata_range_snapshots_sent_total{strategy="ts_batch"})')).toBeGreaterThanOrEqual(1);
   });
 });
