@@ -1,32 +1,21 @@
 /**
  * Real multi-node clusters for tests: `strata start --join …` processes on loopback, `strata
  * init`, and the CLI's other cluster commands. Each node gets its own store directory and ports
- * chosen free beforehand (the join list must name the RPC ports before the nodes start).
+ * chosen free beforehand (the join list must name the RPC ports before the nodes start). The
+ * topology (ports, command lines, init, readiness) is deploy/local/topology.ts, shared with
+ * `npm run cluster:local`.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './node.js';
+import { cliPath, freePort, initCluster, nodeReady, rpcAddrOf, runCli, sqlUrlOf, startArgs, storeDirOf } from '../../deploy/local/topology.js';
+import type { CliResult, NodeSpec } from '../../deploy/local/topology.js';
 
-const cli = join(repoRoot, 'packages', 'cli', 'bin', 'strata.js');
+export { freePort };
 
-/** A TCP port free right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = a && typeof a === 'object' ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export class ClusterNodeProcess {
+export class ClusterNodeProcess implements NodeSpec {
   proc: ChildProcess | null = null;
   log = '';
 
@@ -40,20 +29,16 @@ export class ClusterNodeProcess {
   ) {}
 
   get rpcAddr(): string {
-    return `127.0.0.1:${this.rpcPort}`;
+    return rpcAddrOf(this);
   }
 
   url(db = 'defaultdb'): string {
-    return `postgresql://root@127.0.0.1:${this.sqlPort}/${db}`;
+    return sqlUrlOf(this, db);
   }
 
   /** Starts the process (it then waits for init or joins; see ready()). */
   start(): void {
-    const p = spawn(
-      process.execPath,
-      [cli, 'start', '--insecure', `--store=${this.dir}`, `--listen-addr=127.0.0.1:${this.sqlPort}`, `--http-addr=127.0.0.1:${this.httpPort}`, `--rpc-addr=${this.rpcAddr}`, `--join=${this.join.join(',')}`],
-      { env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const p = spawn(process.execPath, [cliPath, ...startArgs(this, this.join)], { env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     const keep = (d: Buffer) => {
       this.log = (this.log + d.toString()).slice(-20_000);
@@ -64,12 +49,8 @@ export class ClusterNodeProcess {
   }
 
   /** Whether /health?ready=1 answers 200. */
-  async ready(): Promise<boolean> {
-    try {
-      return (await fetch(`http://127.0.0.1:${this.httpPort}/health?ready=1`)).status === 200;
-    } catch {
-      return false;
-    }
+  ready(): Promise<boolean> {
+    return nodeReady(this.httpPort);
   }
 
   async ranges(): Promise<{ rangeId: number; leaseholderNodeId: number | null; holdsLease: boolean; replicas: string[]; appliedIndex: number }[]> {
@@ -110,8 +91,6 @@ export class ClusterNodeProcess {
   }
 }
 
-const storeDirOf = (root: string, i: number) => join(root, `n${i}`);
-
 export class LocalCluster {
   readonly root: string;
   readonly nodes: ClusterNodeProcess[] = [];
@@ -135,23 +114,13 @@ export class LocalCluster {
   }
 
   /** Runs the CLI; resolves with its exit code and output (never rejects on a non-zero exit). */
-  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [cli, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code as number) : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
+  cli(args: string[]): Promise<CliResult> {
+    return runCli(args);
   }
 
   /** `strata init` against node i, retried while the node is not listening yet. */
-  async init(i = 1, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await this.cli(['init', '--insecure', `--host=${this.node(i).rpcAddr}`]);
-      if (r.code === 0 || !/ECONNREFUSED|No connection established/.test(r.stderr) || Date.now() > deadline) return r;
-      await new Promise((res) => setTimeout(res, 250));
-    }
+  init(i = 1, timeoutMs = 30_000): Promise<CliResult> {
+    return initCluster(this.node(i).rpcAddr, timeoutMs);
   }
 
   /** Waits until every running node is ready (bounded). */

@@ -24,6 +24,7 @@ import { decodePingResponse, encodePingRequest } from './codec/node.js';
 import { clockOffsetTtlMs, clockOffsetToleranceFraction, pingIntervalMs, pingTimeoutMs } from './constants.js';
 import { isNotConnected } from './connections.js';
 import type { Connections } from './connections.js';
+import type { RpcObserver } from './dialer.js';
 import { Services, rpcMethod } from './proto.js';
 
 export interface OffsetMeasurement {
@@ -115,6 +116,8 @@ export interface RemoteClockMonitorOptions {
   onFatal: (c: ClockCheck) => void;
   timers?: Timers;
   intervalMs?: number;
+  /** Told of every ping's round trip (the RPC latency metrics). */
+  observe?: RpcObserver;
 }
 
 export class RemoteClockMonitor {
@@ -177,6 +180,7 @@ export class RemoteClockMonitor {
       client.makeUnaryRequest<Buffer, Buffer>(this.method.path, (b) => b, (b) => b, req, new grpc.Metadata(), { deadline: Date.now() + pingTimeoutMs }, (err, value) => resolve(err ? null : (value ?? null))),
     );
     const receivedMs = this.wallTimeMs();
+    this.o.observe?.('Ping', Math.max(0, receivedMs - sentMs) / 1000, res !== null);
     this.stats.pings++;
     if (!res) {
       this.stats.failures++;

@@ -26,7 +26,11 @@ import { Services, rpcMethod } from './proto.js';
 
 const identity = (b: Buffer): Buffer => b;
 
+/** Told of every finished call (method, seconds from send to answer, whether it succeeded): the RPC latency metrics. */
+export type RpcObserver = (method: string, seconds: number, ok: boolean) => void;
+
 export interface DialerOptions {
+  observe?: RpcObserver;
   /** A call's deadline (default batchDeadlineMs). */
   deadlineMs?: number;
   /** How long to wait for a peer's channel to connect (default connectTimeoutMs). */
@@ -59,8 +63,10 @@ export class GrpcNodeDialer implements NodeDialer {
       throw new SendFailedError(nodeId, false, client.reason);
     }
     this.stats.sent++;
+    const started = performance.now();
     const res = await new Promise<Buffer>((resolve, reject) => {
       client.makeUnaryRequest<Buffer, Buffer>(this.method.path, identity, identity, req, new grpc.Metadata(), { deadline: Date.now() + (this.o.deadlineMs ?? batchDeadlineMs) }, (err, value) => {
+        this.o.observe?.('Batch', (performance.now() - started) / 1000, !err);
         if (!err) return resolve(value ?? Buffer.alloc(0));
         const notSent = certainlyNotSent(err);
         if (notSent) this.stats.failedNotSent++;

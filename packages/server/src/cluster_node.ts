@@ -27,9 +27,10 @@ import type { BatchRequest, BatchResponse } from '@strata/kv';
 import { DistSender, KvTxn } from '@strata/kvclient';
 import type { NodeDialer } from '@strata/kvclient';
 import { Connections, GrpcNodeDialer, GrpcRaftTransport, RemoteClockMonitor, RpcServer, adminClient } from '@strata/rpc';
-import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, RpcServices } from '@strata/rpc';
+import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, RpcObserver, RpcServices } from '@strata/rpc';
 import { Store, maxClockOffsetMs } from '@strata/store';
 import type { RaftMessageBatch, SnapshotChunk, SnapshotHeader } from '@strata/store';
+import type { ClusterMetricsView } from './metrics.js';
 
 export interface ClusterOptions {
   rpcHost: string;
@@ -99,6 +100,8 @@ export interface ClusterNodeInfo {
   sqlAddr: () => string;
   httpAddr: () => string;
   build: string;
+  /** Told of every inter-node unary call (the RPC latency metrics). */
+  observeRpc?: RpcObserver;
 }
 
 export class ClusterMember {
@@ -204,7 +207,7 @@ export class ClusterMember {
     this.conns = conns;
     const transport = new GrpcRaftTransport(conns);
     this.transport = transport;
-    const grpcDialer = new GrpcNodeDialer(conns);
+    const grpcDialer = new GrpcNodeDialer(conns, { observe: this.info.observeRpc });
     // Requests for this node go straight to its store (in-process: a TS scan keeps its header summarizer).
     const dialer: NodeDialer = { send: (n, ba) => (n === nodeId ? this.store.send(ba) : grpcDialer.send(n, ba)) };
     const clock = new HybridClock(() => realTimers.now());
@@ -246,6 +249,7 @@ export class ClusterMember {
       peers: () => [...this.addrBook.keys()].filter((n) => n !== nodeId),
       clock,
       maxOffsetMs: maxClockOffsetMs,
+      observe: this.info.observeRpc,
       onFatal: (c) => this.onFatal(c.message),
     });
     this.clockMonitor.start();
@@ -321,6 +325,33 @@ export class ClusterMember {
   ready(): boolean {
     const r = this.store?.replicas.get(firstRangeId);
     return !!r && r.isInitialized && !r.removed && this.liveness.isLive(this.store.nodeId);
+  }
+
+  /** What the metrics read at a scrape; null until the node has its store. */
+  metricsView(): ClusterMetricsView | null {
+    const { liveness, clockMonitor, transport, conns } = this;
+    if (!this.ident || !this.store || !liveness || !clockMonitor || !transport || !conns) return null;
+    const nodeId = this.store.nodeId;
+    const now = Date.now();
+    const offsets = new Map<number, number>();
+    for (const [peer, m] of clockMonitor.offsets.current(now)) offsets.set(peer, m.offsetMs);
+    const peers = new Map<number, boolean>();
+    for (const h of conns.allHealth()) peers.set(h.nodeId, h.state === 'ready');
+    const records = liveness.snapshot();
+    return {
+      liveness: {
+        nodeId,
+        isLive: (n) => liveness.isLive(n),
+        replicationFactor: liveness.replicationFactor(),
+        activeNodes: records.filter((r) => r.membership === 'active').length,
+        liveNodes: records.filter((r) => liveness.isLive(r.nodeId)).length,
+        heartbeats: liveness.stats.heartbeats,
+        heartbeatFailures: liveness.stats.failures,
+      },
+      clockOffsetsMs: offsets,
+      transport: { messagesSent: transport.stats.messagesSent, messagesDropped: transport.stats.messagesDropped, bytesSent: transport.stats.bytesSent },
+      peersConnected: peers,
+    };
   }
 
   nodeStatus(): Promise<NodeStatus[]> {

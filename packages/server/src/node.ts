@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { logger } from '@strata/common';
+import { Txn } from '@strata/kv';
 import { PgServer, pgTls } from '@strata/pgwire';
 import { SqlEngine } from '@strata/sql';
 import { LocalSender, Store } from '@strata/store';
@@ -15,6 +16,9 @@ import { checkInsecureAddresses } from './exposure.js';
 import { HeapTrimmer } from './heap_trim.js';
 import { loadNodeCerts } from './node_certs.js';
 import type { NodeCerts } from './node_certs.js';
+
+/** How often the metrics re-read ts.disk_free_space.alert_threshold (a KV read; settings change rarely). */
+const tsThresholdReadMs = 10_000;
 
 export interface NodeOptions {
   storeDir: string;
@@ -53,6 +57,7 @@ export class StrataNode {
   private serving = false;
   private readonly heapTrimmer = new HeapTrimmer(() => this.metrics.clientBytes);
   private member: ClusterMember | null = null;
+  private sender: LocalSender | null = null;
 
   constructor(readonly opts: NodeOptions) {}
 
@@ -81,7 +86,12 @@ export class StrataNode {
       const member = new ClusterMember(
         this.opts.storeDir,
         this.opts.cluster,
-        { sqlAddr: () => `${this.opts.listenHost}:${this.sqlPort()}`, httpAddr: () => `${this.opts.httpHost}:${this.httpPort()}`, build: 'strata 0.1.0' },
+        {
+          sqlAddr: () => `${this.opts.listenHost}:${this.sqlPort()}`,
+          httpAddr: () => `${this.opts.httpHost}:${this.httpPort()}`,
+          build: 'strata 0.1.0',
+          observeRpc: (method, seconds, ok) => this.metrics.rpc(method, seconds, ok),
+        },
         (why) => {
           this.log.fatal({ why }, 'stopping this node: its clock is too far from the other nodes\' clocks (more than 80% of the maximum offset)');
           void this.stop().finally(() => process.exit(1));
@@ -97,6 +107,7 @@ export class StrataNode {
       this.store = await Store.open(this.opts.storeDir, { nodeId: this.opts.nodeId ?? 1, bootstrap: true });
       sender = new LocalSender(this.store);
     }
+    this.sender = sender;
     const store = this.store;
     const engine = new SqlEngine({
       sender,
@@ -215,25 +226,44 @@ export class StrataNode {
       return;
     }
     if (path === '/_status/vars') {
-      const st = this.store;
-      if (st) {
-        this.metrics.engineBytes.set(st.engineSizeBytes());
-        this.metrics.raftLogBytes.set(st.logSizeBytes());
-        this.metrics.raftRounds.set(st.stats.logRounds);
-        this.metrics.commits.set(st.stats.commits);
-        this.metrics.conflicts.set(st.stats.conflicts);
-        const r = st.ts.reads;
-        this.metrics.tsBlockReads.set({ how: 'skipped' }, r.skipped);
-        this.metrics.tsBlockReads.set({ how: 'header' }, r.headers);
-        this.metrics.tsBlockReads.set({ how: 'decoded' }, r.decoded);
-      }
-      this.metrics.connections.set(this.pg?.connectionCount ?? 0);
+      this.readTsThreshold();
+      this.metrics.refresh({
+        store: this.store,
+        cluster: this.member?.metricsView() ?? null,
+        sqlConnections: this.pg?.connectionCount ?? 0,
+        tsFreeSpaceThresholdBytes: this.tsThreshold.bytes,
+      });
       res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
       res.end(await this.metrics.registry.metrics());
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
+  }
+
+  /** ts.disk_free_space.alert_threshold as last read (a scrape starts a read at most every tsThresholdReadMs; the next scrape sees it). */
+  private readonly tsThreshold = { bytes: 0, readAtMs: 0, reading: false };
+
+  private readTsThreshold(): void {
+    const engine = this.engine;
+    const t = this.tsThreshold;
+    if (!engine || !this.sender || !this.serving || t.reading || Date.now() - t.readAtMs < tsThresholdReadMs) return;
+    t.reading = true;
+    const sender = this.sender;
+    void (async () => {
+      const txn = await Txn.begin(sender);
+      try {
+        const v = Number(engine.clusterSetting('ts.disk_free_space.alert_threshold', txn));
+        t.bytes = Number.isFinite(v) && v > 0 ? v : 0;
+      } finally {
+        txn.rollback();
+      }
+    })()
+      .catch((e: unknown) => this.log.debug({ err: e }, 'reading ts.disk_free_space.alert_threshold for the metrics failed'))
+      .finally(() => {
+        t.reading = false;
+        t.readAtMs = Date.now();
+      });
   }
 
   async stop(): Promise<void> {

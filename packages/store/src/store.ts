@@ -13,14 +13,14 @@
  *   keeps messages for it (or any older replica of the range) from recreating it.
  * INVARIANT: only one Raft round is in flight at a time; work arriving meanwhile joins the next.
  */
-import { rmSync, statfsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HybridClock, RangeNotFoundError, logger, realTimers, sleep } from '@strata/common';
 import type { TimerHandle, Timers } from '@strata/common';
 import { LmdbEngine, prettyKey } from '@strata/kv';
 import type { Engine } from '@strata/kv';
 import type { BatchRequest, BatchResponse, BatchSender, WriteBatch } from '@strata/kv';
-import { MessageType } from '@strata/raft';
+import { MessageType, StateType } from '@strata/raft';
 import type { Ready } from '@strata/raft';
 import { TsEngine } from '@strata/ts';
 import type { TsEngineOptions } from '@strata/ts';
@@ -41,7 +41,7 @@ import { noTransport } from './transport.js';
 import type { RaftMessageBatch, RaftMessageRequest, RaftTransport, SnapshotChunk, SnapshotHeader } from './transport.js';
 import { Queues } from './queues/queues.js';
 import type { ClusterView } from './cluster_view.js';
-import { stageSnapshot } from './snapshot/receive.js';
+import { stageSnapshot, tsDirName } from './snapshot/receive.js';
 import { installSnapshot } from './snapshot/install.js';
 
 export interface StoreOptions {
@@ -81,6 +81,15 @@ export interface StoreStats {
   snapshotsApplied: number;
   /** Times a range this store leads quiesced. */
   quiesced: number;
+  /** Times a replica here became its range's Raft leader (metrics: leader changes). */
+  leaderChanges: number;
+  /** Commands (write batches, conf changes) appended to Raft by replicas here. */
+  raftProposals: number;
+  /** Snapshots installed here, by the parts they carried: every one a KV_BATCH, some a TS_BATCH too. */
+  snapshotsAppliedKv: number;
+  snapshotsAppliedTs: number;
+  /** Snapshots that reached this store but could not be staged or installed. */
+  snapshotsFailed: number;
 }
 
 export class Store implements ReplicaHost, BatchSender {
@@ -93,7 +102,7 @@ export class Store implements ReplicaHost, BatchSender {
   private ticker: TimerHandle | null = null;
   readonly timers: Timers;
   private closed = false;
-  readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0, lockWaits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotsApplied: 0, quiesced: 0 };
+  readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0, lockWaits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotsApplied: 0, quiesced: 0, leaderChanges: 0, raftProposals: 0, snapshotsAppliedKv: 0, snapshotsAppliedTs: 0, snapshotsFailed: 0 };
   /** Called after every applied write batch (the SQL layer invalidates caches on catalog writes). */
   onApply: (b: WriteBatch) => void = () => {};
   transport: RaftTransport;
@@ -205,6 +214,10 @@ export class Store implements ReplicaHost, BatchSender {
     this.stats.commits++;
     this.queues.written(r, b);
     this.onApply(b);
+  }
+
+  noteProposed(n: number): void {
+    this.stats.raftProposals += n;
   }
 
   onReplicaEvent(r: Replica, event: 'lease' | 'removed' | 'checksum'): void {
@@ -388,6 +401,8 @@ export class Store implements ReplicaHost, BatchSender {
         continue;
       }
       const rd = r.raw.ready();
+      // A soft state comes only with a change; Leader there means this replica just won an election.
+      if (rd.softState?.raftState === StateType.Leader) this.stats.leaderChanges++;
       if (rd.snapshot) this.installSnapshot(r, rd);
       else readies.push({ r, rd });
     }
@@ -494,6 +509,7 @@ export class Store implements ReplicaHost, BatchSender {
     } catch (e) {
       r.staged = null;
       rmSync(dir, { recursive: true, force: true });
+      this.stats.snapshotsFailed++;
       throw e;
     }
     if (this.replicas.get(h.rangeId) !== r || r.removed) {
@@ -519,9 +535,13 @@ export class Store implements ReplicaHost, BatchSender {
       return;
     }
     r.installing = true;
+    const tsStaged = join(staged.dir, tsDirName);
+    const carriesTs = existsSync(tsStaged) && readdirSync(tsStaged).length > 0;
     void installSnapshot(this, r, rd, staged)
       .then(() => {
         this.stats.snapshotsApplied++;
+        this.stats.snapshotsAppliedKv++;
+        if (carriesTs) this.stats.snapshotsAppliedTs++;
         r.persisted(rd);
         const out = new Map<number, RaftMessageRequest[]>();
         this.outgoing(r, rd, out);
@@ -529,6 +549,7 @@ export class Store implements ReplicaHost, BatchSender {
         this.applyAndAdvance(r, rd);
       })
       .catch((e: unknown) => {
+        this.stats.snapshotsFailed++;
         r.raw.abandonReady();
         r.fail(e);
       })

@@ -15,8 +15,8 @@ import type { Message } from '@strata/raft';
 
 export class SnapshotQueue {
   private readonly inFlight = new Set<string>();
-  /** Bytes sent, by strategy part (metrics). */
-  readonly sent = { count: 0, kvBytes: 0, tsBytes: 0, failures: 0 };
+  /** Snapshots and bytes sent, by strategy part (metrics): every snapshot has a KV_BATCH part, those of ranges with TS data a TS_BATCH part too. */
+  readonly sent = { count: 0, kvBytes: 0, tsBytes: 0, failures: 0, kvBatch: 0, tsBatch: 0 };
 
   constructor(private readonly store: Store) {}
 
@@ -58,6 +58,8 @@ export class SnapshotQueue {
           this.sent.count++;
           this.sent.kvBytes += snap.bytes.kv;
           this.sent.tsBytes += snap.bytes.ts;
+          this.sent.kvBatch++;
+          if (snap.bytes.ts > 0) this.sent.tsBatch++;
           store.stats.snapshotsSent++;
           r.log.info({ to: to.nodeId, index: snap.index, kvBytes: snap.bytes.kv, tsBytes: snap.bytes.ts }, 'snapshot sent');
           if (!r.removed) r.raw.reportSnapshot(m.to, 'finish');

@@ -61,6 +61,8 @@ export interface ReplicaHost {
   onApplyBatch(r: Replica, b: WriteBatch): void;
   /** A rewrite finished, a lease changed…: the store's queues may have something to do. */
   onReplicaEvent(r: Replica, event: 'lease' | 'removed' | 'checksum'): void;
+  /** Commands were appended to Raft (metrics). */
+  noteProposed?(n: number): void;
   freeDiskBytes(): number;
   diskReserveBytes(): number;
 }
@@ -473,6 +475,7 @@ export class Replica {
         p.term = h.term;
         this.inflight.set(p.id, p);
       });
+      this.host.noteProposed?.(batch.length);
     } catch (e) {
       // Certainly not appended: this replica is not the leader (any more), or Raft refused.
       const err = e instanceof ProposalDroppedError ? (this.isLeader ? new PgError(SqlState.SerializationFailure, `restart transaction: range ${this.rangeId} cannot accept the write now (${e.message})`) : this.notLeaseholder()) : e;

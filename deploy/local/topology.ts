@@ -1,0 +1,103 @@
+/**
+ * The local cluster topology shared by `npm run cluster:local` (deploy/local/cluster_local.ts)
+ * and the test harness (qa/harness/cluster.ts): which ports and store directory each node gets,
+ * the `strata start` command line of a node, `strata init` retried until the node listens, and
+ * readiness. Nothing here imports the packages: both callers drive the built CLI as a separate
+ * process, as an operator would (and this module imports nothing of theirs, so neither import
+ * cycle nor build order arises).
+ */
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
+export const cliPath = join(repoRoot, 'packages', 'cli', 'bin', 'strata.js');
+
+/** One node of a local cluster: everything on loopback. */
+export interface NodeSpec {
+  id: number;
+  /** The store directory. */
+  dir: string;
+  sqlPort: number;
+  httpPort: number;
+  rpcPort: number;
+}
+
+export const loopback = '127.0.0.1';
+
+export const rpcAddrOf = (n: NodeSpec): string => `${loopback}:${n.rpcPort}`;
+export const sqlUrlOf = (n: NodeSpec, db = 'defaultdb'): string => `postgresql://root@${loopback}:${n.sqlPort}/${db}`;
+export const storeDirOf = (root: string, id: number): string => join(root, `n${id}`);
+
+/** Node i (from 1) of `count` nodes on consecutive ports from the given bases (the compose file's ports: 26257, 8080, 27257). */
+export function consecutiveNodes(root: string, count: number, base: { sql: number; http: number; rpc: number }): NodeSpec[] {
+  return Array.from({ length: count }, (_, i) => ({ id: i + 1, dir: storeDirOf(root, i + 1), sqlPort: base.sql + i, httpPort: base.http + i, rpcPort: base.rpc + i }));
+}
+
+/** Every node joins every node's RPC address (a node ignores its own). */
+export const joinListOf = (nodes: readonly NodeSpec[]): string[] => nodes.map(rpcAddrOf);
+
+/** The arguments after the CLI path that start node `n` (insecure: loopback only). */
+export function startArgs(n: NodeSpec, join: readonly string[]): string[] {
+  return ['start', '--insecure', `--store=${n.dir}`, `--listen-addr=${loopback}:${n.sqlPort}`, `--http-addr=${loopback}:${n.httpPort}`, `--rpc-addr=${rpcAddrOf(n)}`, `--join=${join.join(',')}`];
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, loopback, () => {
+      const a = s.address();
+      const port = a && typeof a === 'object' ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Whether a port on 127.0.0.1 can be listened on now. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, loopback, () => s.close(() => res(true)));
+  });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; resolves with its exit code and output (never rejects on a non-zero exit). */
+export function runCli(args: readonly string[], timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((res) => {
+    execFile(process.execPath, [cliPath, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+/** `strata init` against an RPC address, retried while the node is not listening yet (bounded). */
+export async function initCluster(rpcAddr: string, timeoutMs = 30_000): Promise<CliResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await runCli(['init', '--insecure', `--host=${rpcAddr}`]);
+    if (r.code === 0 || !/ECONNREFUSED|No connection established/.test(r.stderr) || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+/** Whether `strata init` failed only because the cluster already exists (a restart of a local cluster). */
+export const alreadyInitialized = (r: CliResult): boolean => r.code !== 0 && /already been initialized/.test(r.stderr);
+
+/** Whether the node's /health?ready=1 answers 200 (it holds its replica and is live). */
+export async function nodeReady(httpPort: number): Promise<boolean> {
+  try {
+    return (await fetch(`http://${loopback}:${httpPort}/health?ready=1`, { signal: AbortSignal.timeout(2000) })).status === 200;
+  } catch {
+    return false;
+  }
+}
