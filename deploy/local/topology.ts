@@ -21,12 +21,15 @@ export interface NodeSpec {
   sqlPort: number;
   httpPort: number;
   rpcPort: number;
+  /** The address it listens on (default loopback; qa/harness/netns.ts gives each node its own). */
+  host?: string;
 }
 
 export const loopback = '127.0.0.1';
 
-export const rpcAddrOf = (n: NodeSpec): string => `${loopback}:${n.rpcPort}`;
-export const sqlUrlOf = (n: NodeSpec, db = 'defaultdb'): string => `postgresql://root@${loopback}:${n.sqlPort}/${db}`;
+export const hostOf = (n: NodeSpec): string => n.host ?? loopback;
+export const rpcAddrOf = (n: NodeSpec): string => `${hostOf(n)}:${n.rpcPort}`;
+export const sqlUrlOf = (n: NodeSpec, db = 'defaultdb'): string => `postgresql://root@${hostOf(n)}:${n.sqlPort}/${db}`;
 export const storeDirOf = (root: string, id: number): string => join(root, `n${id}`);
 
 /** Node i (from 1) of `count` nodes on consecutive ports from the given bases (the compose file's ports: 26257, 8080, 27257). */
@@ -37,9 +40,15 @@ export function consecutiveNodes(root: string, count: number, base: { sql: numbe
 /** Every node joins every node's RPC address (a node ignores its own). */
 export const joinListOf = (nodes: readonly NodeSpec[]): string[] => nodes.map(rpcAddrOf);
 
-/** The arguments after the CLI path that start node `n` (insecure: loopback only). */
+/**
+ * The arguments after the CLI path that start node `n` (insecure: loopback only, or a test's
+ * private network of namespaces, accepted explicitly).
+ */
 export function startArgs(n: NodeSpec, join: readonly string[]): string[] {
-  return ['start', '--insecure', `--store=${n.dir}`, `--listen-addr=${loopback}:${n.sqlPort}`, `--http-addr=${loopback}:${n.httpPort}`, `--rpc-addr=${rpcAddrOf(n)}`, `--join=${join.join(',')}`];
+  const h = hostOf(n);
+  const args = ['start', '--insecure', `--store=${n.dir}`, `--listen-addr=${h}:${n.sqlPort}`, `--http-addr=${h}:${n.httpPort}`, `--rpc-addr=${rpcAddrOf(n)}`, `--join=${join.join(',')}`];
+  if (h !== loopback) args.push('--accept-insecure-non-loopback');
+  return args;
 }
 
 /** A TCP port free right now on 127.0.0.1. */
@@ -94,9 +103,9 @@ export async function initCluster(rpcAddr: string, timeoutMs = 30_000): Promise<
 export const alreadyInitialized = (r: CliResult): boolean => r.code !== 0 && /already been initialized/.test(r.stderr);
 
 /** Whether the node's /health?ready=1 answers 200 (it holds its replica and is live). */
-export async function nodeReady(httpPort: number): Promise<boolean> {
+export async function nodeReady(httpPort: number, host = loopback): Promise<boolean> {
   try {
-    return (await fetch(`http://${loopback}:${httpPort}/health?ready=1`, { signal: AbortSignal.timeout(2000) })).status === 200;
+    return (await fetch(`http://${host}:${httpPort}/health?ready=1`, { signal: AbortSignal.timeout(2000) })).status === 200;
   } catch {
     return false;
   }

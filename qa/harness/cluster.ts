@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath, freePort, initCluster, nodeReady, rpcAddrOf, runCli, sqlUrlOf, startArgs, storeDirOf } from '../../deploy/local/topology.js';
+import { cliPath, freePort, hostOf, initCluster, nodeReady, rpcAddrOf, runCli, sqlUrlOf, startArgs, storeDirOf } from '../../deploy/local/topology.js';
 import type { CliResult, NodeSpec } from '../../deploy/local/topology.js';
 
 export { freePort };
@@ -26,6 +26,10 @@ export class ClusterNodeProcess implements NodeSpec {
     readonly httpPort: number,
     readonly rpcPort: number,
     readonly join: string[],
+    /** Listen address (default loopback). */
+    readonly host?: string,
+    /** A command the node runs under (e.g. `ip netns exec ns`); it must exec the node in place so signals reach it. */
+    readonly wrap: string[] = [],
   ) {}
 
   get rpcAddr(): string {
@@ -38,7 +42,8 @@ export class ClusterNodeProcess implements NodeSpec {
 
   /** Starts the process (it then waits for init or joins; see ready()). */
   start(): void {
-    const p = spawn(process.execPath, [cliPath, ...startArgs(this, this.join)], { env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...this.wrap, process.execPath, cliPath, ...startArgs(this, this.join)];
+    const p = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     const keep = (d: Buffer) => {
       this.log = (this.log + d.toString()).slice(-20_000);
@@ -50,11 +55,11 @@ export class ClusterNodeProcess implements NodeSpec {
 
   /** Whether /health?ready=1 answers 200. */
   ready(): Promise<boolean> {
-    return nodeReady(this.httpPort);
+    return nodeReady(this.httpPort, hostOf(this));
   }
 
   async ranges(): Promise<{ rangeId: number; leaseholderNodeId: number | null; holdsLease: boolean; replicas: string[]; appliedIndex: number }[]> {
-    return ((await (await fetch(`http://127.0.0.1:${this.httpPort}/_status/ranges`)).json()) as { ranges: never[] }).ranges;
+    return ((await (await fetch(`http://${hostOf(this)}:${this.httpPort}/_status/ranges`, { signal: AbortSignal.timeout(5000) })).json()) as { ranges: never[] }).ranges;
   }
 
   /** SIGKILL, waiting for the exit. */
@@ -99,13 +104,16 @@ export class LocalCluster {
     this.root = root;
   }
 
-  /** `n` nodes, each told to join all of them; none is started yet. */
-  static async create(n: number): Promise<LocalCluster> {
+  /**
+   * `n` nodes, each told to join all of them; none is started yet. `hosts[i]` and `wrap(id)` put
+   * node i+1 on its own address under a command prefix (qa/harness/netns.ts).
+   */
+  static async create(n: number, o: { hosts?: string[]; wrap?: (id: number) => string[] } = {}): Promise<LocalCluster> {
     const c = new LocalCluster(mkdtempSync(join(tmpdir(), 'strata-cluster-')));
     const ports = [];
     for (let i = 0; i < n; i++) ports.push({ sql: await freePort(), http: await freePort(), rpc: await freePort() });
-    const joinList = ports.map((p) => `127.0.0.1:${p.rpc}`);
-    ports.forEach((p, i) => c.nodes.push(new ClusterNodeProcess(i + 1, storeDirOf(c.root, i + 1), p.sql, p.http, p.rpc, joinList)));
+    const joinList = ports.map((p, i) => `${o.hosts?.[i] ?? '127.0.0.1'}:${p.rpc}`);
+    ports.forEach((p, i) => c.nodes.push(new ClusterNodeProcess(i + 1, storeDirOf(c.root, i + 1), p.sql, p.http, p.rpc, joinList, o.hosts?.[i], o.wrap?.(i + 1) ?? [])));
     return c;
   }
 

@@ -12,6 +12,33 @@ import { prefixEnd, systemKey } from '@strata/kv';
 export const livenessKey = (nodeId: number): Buffer => systemKey('liveness', nodeId);
 export const nodeKey = (nodeId: number): Buffer => systemKey('node', nodeId);
 export const defaultZoneKey = systemKey('zone', 'default');
+/** The cluster setting server.time_until_store_dead (written by SQL's SET CLUSTER SETTING: sql/src/settings.ts settingKey). */
+export const timeUntilStoreDeadSettingKey = systemKey('setting', 'server.time_until_store_dead');
+
+/** The default zone configuration (ALTER RANGE default CONFIGURE ZONE): what is set of it. */
+export interface ZoneConfig {
+  num_replicas?: number;
+}
+
+export function decodeZoneConfig(v: Buffer | null): ZoneConfig {
+  if (!v) return {};
+  try {
+    const j = JSON.parse(v.toString()) as ZoneConfig;
+    return Number.isInteger(j.num_replicas) && (j.num_replicas as number) > 0 ? { num_replicas: j.num_replicas } : {};
+  } catch {
+    return {};
+  }
+}
+
+export function encodeZoneConfig(z: ZoneConfig): Buffer {
+  return Buffer.from(JSON.stringify(z));
+}
+
+/** A duration setting's canonical text ("300s") in milliseconds, or null. */
+export function secondsSettingMs(v: Buffer | null): number | null {
+  const m = v ? /^(\d+)s$/.exec(v.toString()) : null;
+  return m ? Number(m[1]) * 1000 : null;
+}
 export const nodeIdGenKey = systemKey('idgen', 'node');
 export const rangeIdGenKey = systemKey('idgen', 'range');
 

@@ -19,7 +19,7 @@ import type { Logger, TimerHandle, Timers } from '@strata/common';
 import type { KvTxn } from '@strata/kvclient';
 import type { ClusterView } from '@strata/store';
 import { livenessExpiryMs, livenessHeartbeatMs, replicationFactorDefault, timeUntilStoreDeadMsDefault } from './constants.js';
-import { defaultZoneKey, livenessKey, spanOf } from './keys.js';
+import { decodeZoneConfig, defaultZoneKey, livenessKey, secondsSettingMs, spanOf, timeUntilStoreDeadSettingKey } from './keys.js';
 
 export type Membership = 'active' | 'decommissioning' | 'decommissioned';
 
@@ -58,6 +58,8 @@ export class NodeLiveness implements ClusterView {
   private readonly log: Logger;
   private records = new Map<number, LivenessRecord>();
   private zoneReplicas = replicationFactorDefault;
+  /** server.time_until_store_dead as last read (null: unset, the default applies). */
+  private deadSettingMs: number | null = null;
   private timer: TimerHandle | null = null;
   private stopped = false;
   /** Heartbeats that committed, and those that failed (metrics). */
@@ -132,6 +134,7 @@ export class NodeLiveness implements ClusterView {
     const [start, end] = spanOf('liveness');
     const rows = await t.scan(start, end);
     const zone = await t.get(defaultZoneKey);
+    const dead = await t.get(timeUntilStoreDeadSettingKey);
     await t.commit();
     const next = new Map<number, LivenessRecord>();
     for (const r of rows) {
@@ -139,8 +142,8 @@ export class NodeLiveness implements ClusterView {
       if (rec) next.set(rec.nodeId, rec);
     }
     this.records = next;
-    const n = zone ? Number((JSON.parse(zone.toString()) as { num_replicas?: number }).num_replicas) : NaN;
-    this.zoneReplicas = Number.isInteger(n) && n > 0 ? n : replicationFactorDefault;
+    this.zoneReplicas = decodeZoneConfig(zone).num_replicas ?? replicationFactorDefault;
+    this.deadSettingMs = secondsSettingMs(dead);
   }
 
   /** Sets a node's membership (decommission: 'decommissioning', then 'decommissioned'). */
@@ -179,7 +182,7 @@ export class NodeLiveness implements ClusterView {
 
   leaving(): Set<number> {
     const now = this.o.timers.now();
-    const dead = this.o.timeUntilStoreDeadMs?.() ?? timeUntilStoreDeadMsDefault;
+    const dead = this.o.timeUntilStoreDeadMs?.() ?? this.deadSettingMs ?? timeUntilStoreDeadMsDefault;
     return new Set(this.snapshot().filter((r) => r.membership !== 'active' || r.expirationMs + dead < now).map((r) => r.nodeId));
   }
 

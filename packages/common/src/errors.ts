@@ -98,6 +98,7 @@ export const SqlState = {
   ConfigurationLimitExceeded: '53400',
   QueryCanceled: '57014',
   AdminShutdown: '57P01',
+  SystemError: '58000',
   CannotConnectNow: '57P03',
   IdleSessionTimeout: '57P05',
   InternalError: 'XX000',
@@ -120,6 +121,12 @@ export class RetryableError extends StrataError {}
  * that it might retry blindly (SQLSTATE 40003 statement_completion_unknown).
  */
 export class AmbiguousResultError extends StrataError {}
+
+/**
+ * Data could not be reached: no replica of its range answered before the deadline (no quorum
+ * reachable from this node). Nothing was applied; retrying later may succeed (SQLSTATE 58000).
+ */
+export class UnavailableError extends StrataError {}
 
 /** The replica asked is not the leaseholder of the range. */
 export class NotLeaseholderError extends RetryableError {
@@ -204,6 +211,7 @@ export function toPgError(e: unknown): PgError {
   if (e instanceof PgError) return e;
   if (e instanceof AmbiguousResultError) return new PgError(SqlState.StatementCompletionUnknown, `result is ambiguous: ${e.message}`);
   if (e instanceof RetryableError) return new PgError(SqlState.SerializationFailure, `restart transaction: ${e.message}`);
+  if (e instanceof UnavailableError) return new PgError(SqlState.SystemError, e.message, { hint: 'No quorum of the range is reachable from this node (a partition, or too many nodes down). Nothing was applied; retry later.' });
   return new PgError(SqlState.InternalError, 'internal error');
 }
 

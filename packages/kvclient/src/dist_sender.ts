@@ -37,6 +37,37 @@ function isWrite(ba: BatchRequest): boolean {
   return ba.requests.some((r) => writeKinds.has(r.kind));
 }
 
+/** `p`, or SendFailedError (maybe applied) if it has not settled within `ms`. */
+function withDeadline<T>(p: Promise<T>, timers: Timers, ms: number, node: number): Promise<T> {
+  if (ms <= 0) {
+    p.catch(() => {});
+    return Promise.reject(new SendFailedError(node, true, 'the request deadline passed'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const t = timers.setTimeout(() => {
+      if (done) return;
+      done = true;
+      p.catch(() => {});
+      reject(new SendFailedError(node, true, `no answer within ${ms} ms`));
+    }, ms);
+    p.then(
+      (v) => {
+        if (done) return;
+        done = true;
+        timers.clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        if (done) return;
+        done = true;
+        timers.clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
 export class DistSender implements BatchSender {
   readonly cache = new RangeCache();
   /** Requests sent, retries after errors, and descriptor refreshes (metrics and tests). */
@@ -69,7 +100,9 @@ export class DistSender implements BatchSender {
         tried.add(node);
         this.stats.sent++;
         try {
-          const res = await this.o.dialer.send(node, { header: { ...ba.header, now: this.o.clock.now() }, requests: ba.requests });
+          // Bounded by the deadline: a node that cannot reach its range's quorum may never answer
+          // (a lease it cannot get); its late answer is ignored.
+          const res = await withDeadline(this.o.dialer.send(node, { header: { ...ba.header, now: this.o.clock.now() }, requests: ba.requests }), timers, deadline - timers.now(), node);
           this.o.clock.update(res.now);
           this.cache.setLeaseholder(rangeId, res.nodeId);
           return res;

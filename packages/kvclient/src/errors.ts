@@ -1,4 +1,4 @@
-import { StrataError } from '@strata/common';
+import { StrataError, UnavailableError } from '@strata/common';
 
 /**
  * A request could not be delivered or its answer did not come back (network error, timeout, the
@@ -16,7 +16,7 @@ export class SendFailedError extends StrataError {
 }
 
 /** No replica of a range could serve a request before the deadline (no quorum, or every node unreachable). */
-export class RangeUnavailableError extends StrataError {
+export class RangeUnavailableError extends UnavailableError {
   constructor(
     readonly rangeId: number,
     why: string,

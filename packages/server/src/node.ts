@@ -120,6 +120,7 @@ export class StrataNode {
     });
     this.engine = engine;
     store.onApply = (b) => engine.onApply(b);
+    store.onSnapshotApplied = () => engine.onDataReplaced();
     if (bootstrapSql) await engine.bootstrap();
     engine.startBackgroundJobs();
     this.pg = new PgServer({

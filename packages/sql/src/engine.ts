@@ -167,6 +167,13 @@ export class SqlEngine {
     }
   }
 
+  /** A snapshot replaced replicated data wholesale: every cache of it goes (Store.onSnapshotApplied). */
+  onDataReplaced(): void {
+    this.auth.invalidate();
+    this.catalog.invalidate();
+    this.catalogGeneration++;
+  }
+
   async bootstrap(): Promise<void> {
     await this.catalog.bootstrap();
     await this.auth.bootstrap();

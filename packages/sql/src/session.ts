@@ -30,6 +30,9 @@ import { checkChunkRows } from './constants.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
 import { showRangesColumns, showRangesRows, tablesOfDatabase } from './show_ranges.js';
+import { decodeZoneConfig, defaultZoneKey, encodeZoneConfig, replicationFactorDefault } from '@strata/cluster';
+import { InterruptibleKv, InterruptibleTs } from './interrupts.js';
+import type { StatementInterrupts } from './interrupts.js';
 import type { Ev } from './exec/operators.js';
 import { pump } from './exec/pump.js';
 import { insertSource, joinTargets, lockKeysOf } from './plan/dml_sources.js';
@@ -228,8 +231,44 @@ export class Session {
   private savepoints: SavepointState[] = [];
   readonly sqlPrepared = new Map<string, Prepared>();
   private readonly currvals = new Map<number, bigint>();
-  /** Set by a CancelRequest; checked at every yield point. */
-  cancelRequested = false;
+  private cancelFlag = false;
+  private readonly cancelListeners = new Set<() => void>();
+  /** When the running statement times out (ms since the epoch; 0: none running, or no timeout). */
+  private stmtDeadlineMs = 0;
+  /** The running statement's interrupts, for waits on the cluster (interrupts.ts). */
+  private readonly interrupts: StatementInterrupts = {
+    deadlineMs: () => this.stmtDeadlineMs,
+    onCancel: (f) => {
+      this.cancelListeners.add(f);
+      return () => this.cancelListeners.delete(f);
+    },
+  };
+  /** The KV and TS senders of this session's statements: their waits end when the statement is interrupted. */
+  private readonly kv: InterruptibleKv;
+  private readonly tsSender: InterruptibleTs | undefined;
+
+  /**
+   * Set by a CancelRequest; checked at every yield point. A wait on the cluster in progress
+   * (interrupts.ts) ends at once and consumes it.
+   */
+  get cancelRequested(): boolean {
+    return this.cancelFlag;
+  }
+
+  set cancelRequested(v: boolean) {
+    this.cancelFlag = v;
+    if (!v || this.cancelListeners.size === 0) return;
+    const ls = [...this.cancelListeners];
+    this.cancelListeners.clear();
+    this.cancelFlag = false;
+    for (const f of ls) f();
+  }
+
+  /** Starts the statement_timeout clock of the statement about to run (per statement, as PostgreSQL). */
+  private startStatementClock(): void {
+    const ms = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
+    this.stmtDeadlineMs = ms > 0 ? Date.now() + ms : 0;
+  }
   /** Settings changed by the last statement (the wire layer sends ParameterStatus for them). */
   changedSettings = new Set<string>();
   /** Users, roles and ACLs as the running statement sees them (refreshed per statement). */
@@ -244,6 +283,8 @@ export class Session {
   ) {
     this.database = opts.database;
     this.user = opts.user;
+    this.kv = new InterruptibleKv(engine.opts.sender, this.interrupts);
+    this.tsSender = engine.opts.ts ? new InterruptibleTs(engine.opts.ts, this.interrupts) : undefined;
     this.settings.set('application_name', opts.applicationName ?? '');
     this.settings.set('work_mem', formatPgMemory(engine.defaultWorkMemBytes));
     this.settings.set('session_authorization', opts.user);
@@ -617,7 +658,12 @@ export class Session {
   /** prepare() whose lexing and list folding return to the event loop between slices (for a transport that can wait). */
   async prepareAsync(sql: string, paramTypeOids: number[]): Promise<Prepared> {
     const stmts = await parseStatementsAsync(sql);
-    await this.syncCatalog();
+    this.startStatementClock();
+    try {
+      await this.syncCatalog();
+    } finally {
+      this.stmtDeadlineMs = 0;
+    }
     return this.prepared(sql, stmts, paramTypeOids);
   }
 
@@ -628,7 +674,7 @@ export class Session {
    * transaction's start did so.
    */
   private async syncCatalog(): Promise<void> {
-    if (!this.txn) await this.engine.opts.sender.sync?.();
+    if (!this.txn) await this.kv.sync();
   }
 
   private prepared(sql: string, stmts: { stmt: Statement; text: string }[], paramTypeOids: number[]): Prepared {
@@ -677,17 +723,24 @@ export class Session {
       out.empty();
       return;
     }
-    await this.syncCatalog();
+    this.startStatementClock();
+    try {
+      await this.syncCatalog();
+    } finally {
+      this.stmtDeadlineMs = 0;
+    }
     // Several statements in one simple query run in one implicit transaction unless they
     // manage transactions themselves (PostgreSQL's behaviour).
     for (const { stmt, text } of stmts) {
       if (stmt.kind === 'copy') {
         if (this.failed) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
         let tag: string;
+        this.startStatementClock();
         try {
           await this.refreshAuth();
           tag = stmt.direction === 'from' ? await this.copyFrom(stmt, out) : await this.copyTo(stmt, out);
         } finally {
+          this.stmtDeadlineMs = 0;
           this.endStatements();
         }
         out.complete(tag);
@@ -722,10 +775,12 @@ export class Session {
    * statement completed, or null when it was suspended (more rows remain).
    */
   async execute(portal: Portal, maxRows: number, sink: ExecuteSink): Promise<{ tag: string | null }> {
+    this.startStatementClock();
     try {
       await this.refreshAuth();
       return await this.executeInner(portal, maxRows, sink);
     } finally {
+      this.stmtDeadlineMs = 0;
       this.endStatements();
     }
   }
@@ -895,7 +950,7 @@ export class Session {
       sleepUntil: 0,
       ctes: new Map(),
       server: this.engine.server,
-      ts: this.engine.opts.ts ?? null,
+      ts: this.tsSender ?? null,
       clusterSetting: (name) => this.engine.clusterSetting(name, txn),
       regexCache: new Map(),
       work: 0,
@@ -912,7 +967,7 @@ export class Session {
   // ---- transactions ----------------------------------------------------------------------------
 
   private async beginTxn(): Promise<void> {
-    this.txn = await Txn.begin(this.engine.opts.sender);
+    this.txn = await Txn.begin(this.kv);
     this.txnTimestamp = Date.now() * 1000;
   }
 
@@ -1208,7 +1263,7 @@ export class Session {
    * as TS write commands when the statement completes.
    */
   private compileTsInsert(s: Statement & { kind: 'insert' }, t: TableDesc, planner: QueryPlanner, view: CatalogView): Compiled {
-    const sender = this.engine.opts.ts;
+    const sender = this.tsSender;
     if (!sender) throw tsNotImplemented(t, 'INSERT');
     if ((s.returning && s.returning.length > 0) || s.onConflict || s.upsert) throw new PgError(SqlState.FeatureNotSupported, `RETURNING, ON CONFLICT and UPSERT are not supported on time-series table "${t.name}"`);
     if (s.source === 'default') throw new PgError(SqlState.NotNullViolation, `null value in column "${t.columns[0]?.name}" of relation "${t.name}" violates not-null constraint`);
@@ -1405,7 +1460,7 @@ export class Session {
    * of existing devices updated.
    */
   private compileTsUpdate(s: Statement & { kind: 'update' }, t: TableDesc, planner: QueryPlanner, schema: string, db: string): Compiled {
-    const sender = this.engine.opts.ts;
+    const sender = this.tsSender;
     const info = t.ts;
     if (!sender || !info) throw tsNotImplemented(t, 'UPDATE');
     if (s.from.length > 0 || (s.returning && s.returning.length > 0)) throw new PgError(SqlState.FeatureNotSupported, `FROM and RETURNING are not supported on time-series table "${t.name}"`);
@@ -1471,7 +1526,7 @@ export class Session {
    * it is not transactional.
    */
   private compileTsDelete(s: Statement & { kind: 'delete' }, t: TableDesc, planner: QueryPlanner, schema: string, db: string): Compiled {
-    const sender = this.engine.opts.ts;
+    const sender = this.tsSender;
     if (!sender) throw tsNotImplemented(t, 'DELETE');
     if (s.using.length > 0 || (s.returning && s.returning.length > 0)) throw new PgError(SqlState.FeatureNotSupported, `USING and RETURNING are not supported on time-series table "${t.name}"`);
     const columns = tsScanColumns(t);
@@ -1600,7 +1655,7 @@ export class Session {
    * (TS writes are not transactional).
    */
   private async copyFromTs(stmt: Statement & { kind: 'copy' }, copyIn: (columns: number) => AsyncIterable<Buffer>, t: TableDesc): Promise<string> {
-    const sender = this.engine.opts.ts;
+    const sender = this.tsSender;
     if (!sender) throw tsNotImplemented(t, 'COPY');
     const view = this.view;
     const cols = tsColumnDescs(t);
@@ -1849,6 +1904,16 @@ export class Session {
         return this.showObjects(stmt);
       case 'showClusterSetting':
         return this.showClusterSettings(stmt.name);
+      case 'showZone': {
+        const implicit = !this.txn;
+        if (implicit) await this.beginTxn();
+        try {
+          const n = decodeZoneConfig((this.txn as Txn).get(defaultZoneKey)).num_replicas ?? replicationFactorDefault;
+          return { rows: [['RANGE default', `ALTER RANGE default CONFIGURE ZONE USING\n\tnum_replicas = ${n}`]], tag: 'SHOW' };
+        } finally {
+          if (implicit) await this.finishImplicit();
+        }
+      }
       case 'showRanges': {
         const view = this.view;
         const only = stmt.table ? [this.tableFor(stmt.table, stmt.pos, view).desc] : stmt.database !== null ? tablesOfDatabase(view, stmt.database) : null;
@@ -1875,7 +1940,7 @@ export class Session {
         } finally {
           await this.finishImplicit();
         }
-        await this.engine.opts.ts?.tsReorganized(); // the rewrites run in worker threads; COMPRESS returns when they are in
+        await this.tsSender?.tsReorganized(); // the rewrites run in worker threads; COMPRESS returns when they are in
         return { rows: [], tag: 'COMPRESS' };
       }
       case 'vacuumTs': {
@@ -1941,10 +2006,10 @@ export class Session {
         if (txn.isOpen()) await txn.commit();
       }
       // The descriptors are gone; now the data (through the log, so every replica drops it).
-      for (const id of this.tsDrops) await this.engine.opts.ts?.proposeTsDrop(id);
+      for (const id of this.tsDrops) await this.tsSender?.proposeTsDrop(id);
       this.tsDrops = [];
       // The new schema is committed; now the engine's (through the log, so every replica changes).
-      for (const a of this.tsAlters) await this.engine.opts.ts?.proposeTsAlter(a.tableId, a.payload);
+      for (const a of this.tsAlters) await this.tsSender?.proposeTsAlter(a.tableId, a.payload);
       this.tsAlters = [];
       return { rows, tag };
     } catch (e) {
@@ -2001,6 +2066,11 @@ export class Session {
     const view = env.view;
     const cat = this.engine.catalog;
     switch (stmt.kind) {
+      case 'configureZone':
+        // Read by every node's liveness refresh (@strata/cluster): the replicate queues follow it.
+        if (stmt.numReplicas === null) env.txn.del(defaultZoneKey);
+        else env.txn.put(defaultZoneKey, encodeZoneConfig({ ...decodeZoneConfig(env.txn.get(defaultZoneKey)), num_replicas: stmt.numReplicas }));
+        return 'CONFIGURE ZONE';
       case 'setClusterSetting': {
         const d = settingDef(stmt.name);
         if (stmt.value === null) env.txn.del(settingKey(d.name));
@@ -2626,6 +2696,8 @@ function utilityColumns(s: Statement): Column[] | null {
       return c(['table_name', T.text], ['create_statement', T.text]);
     case 'showRanges':
       return showRangesColumns;
+    case 'showZone':
+      return c(['target', T.text], ['raw_config_sql', T.text]);
     case 'showTags':
       return c(['tag', T.text], ['type', T.text], ['is_primary', T.bool], ['nullable', T.bool]);
     case 'showClusterSetting':

@@ -106,6 +106,35 @@ settingDefs.push({
   },
 });
 
+/** Bounds of server.time_until_store_dead, in seconds (30 s for tests; a day at most). */
+const storeDeadSecondsMin = 30;
+const storeDeadSecondsMax = 24 * 60 * 60;
+const durationUnits: Record<string, number> = { h: 3600, m: 60, s: 1 };
+
+// Cluster membership (@strata/cluster's liveness reads it at each refresh; single-node: no effect).
+settingDefs.push({
+  name: 'server.time_until_store_dead',
+  default: '300s',
+  description: 'how long a node may be unreachable (no liveness heartbeat) before its replicas are placed on other nodes; 30s to 24h',
+  parse(v) {
+    const text = v.trim().toLowerCase();
+    let seconds = 0;
+    if (/^\d+$/.test(text)) seconds = Number(text);
+    else {
+      const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
+      if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+        throw new PgError(SqlState.InvalidParameterValue, `invalid value for cluster setting "${this.name}": "${v}" (a duration such as 30s, 5m or 1h30m)`);
+      }
+      for (const p of parts) seconds += Number(p[1]) * (durationUnits[p[2] as string] as number);
+    }
+    seconds = Math.round(seconds);
+    if (seconds < storeDeadSecondsMin || seconds > storeDeadSecondsMax) {
+      throw new PgError(SqlState.InvalidParameterValue, `cluster setting "${this.name}" must be between ${storeDeadSecondsMin}s and ${storeDeadSecondsMax}s: "${v}"`);
+    }
+    return `${seconds}s`;
+  },
+});
+
 const defs = new Map(settingDefs.map((d) => [d.name, d]));
 
 /** The storage settings TS writes carry to the engine (command.ts TsStorage). */

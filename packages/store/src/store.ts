@@ -105,6 +105,12 @@ export class Store implements ReplicaHost, BatchSender {
   readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0, lockWaits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotsApplied: 0, quiesced: 0, leaderChanges: 0, raftProposals: 0, snapshotsAppliedKv: 0, snapshotsAppliedTs: 0, snapshotsFailed: 0 };
   /** Called after every applied write batch (the SQL layer invalidates caches on catalog writes). */
   onApply: (b: WriteBatch) => void = () => {};
+  /**
+   * Called after a snapshot replaced a replica's data: what onApply would have been told of the
+   * commands the snapshot stands for is not known, so caches of replicated data (the SQL catalog,
+   * roles) must be dropped whole.
+   */
+  onSnapshotApplied: (rangeId: number) => void = () => {};
   transport: RaftTransport;
   readonly queues: Queues;
   private freeBytes = { value: Number.MAX_SAFE_INTEGER, at: 0 };
@@ -499,7 +505,18 @@ export class Store implements ReplicaHost, BatchSender {
     }
     if (!r) r = this.createUninitialized(h.rangeId, h.toReplicaId);
     if (!r) throw new RangeNotFoundError(h.rangeId, this.nodeId);
-    if (r.isInitialized && r.appliedIndex >= h.index) throw new Error(`range ${h.rangeId}: snapshot at ${h.index} is not newer than the applied index ${r.appliedIndex}`);
+    if (r.isInitialized && r.appliedIndex >= h.index) {
+      // This replica already has what the snapshot holds (an earlier snapshot, or appends, got
+      // here but the leader did not hear of it: a lost response). Refusing would have the leader
+      // send the same snapshot forever; accepting it without change lets the leader probe from
+      // after the snapshot's index (Raft's ReportSnapshot), and the appends that follow settle
+      // where this replica is.
+      for await (const _ of chunks) {
+        // drained unread: nothing of it is needed
+      }
+      this.logger.info({ rangeId: h.rangeId, index: h.index, applied: r.appliedIndex }, 'snapshot not newer than the applied index; accepted without installing');
+      return;
+    }
     if (r.installing || r.staged) throw new Error(`range ${h.rangeId}: a snapshot is already being received`);
     const dir = join(this.snapshotDir, `in-r${h.rangeId}-${h.index}`);
     const staged = { rangeId: h.rangeId, index: h.index, term: h.term, desc: decodeDescriptor(h.descriptor), dir, kvPairs: 0 };
@@ -540,6 +557,7 @@ export class Store implements ReplicaHost, BatchSender {
     void installSnapshot(this, r, rd, staged)
       .then(() => {
         this.stats.snapshotsApplied++;
+        this.onSnapshotApplied(r.rangeId);
         this.stats.snapshotsAppliedKv++;
         if (carriesTs) this.stats.snapshotsAppliedTs++;
         r.persisted(rd);

@@ -67,6 +67,8 @@ export function checkDdl(stmt: Statement, c: DdlCheckContext): void {
   switch (stmt.kind) {
     case 'setClusterSetting':
       throw superuserRequired('set cluster settings');
+    case 'configureZone':
+      throw superuserRequired('configure zones');
     case 'createDatabase':
       if (!auth.canCreateDb(role)) throw new PgError(SqlState.InsufficientPrivilege, 'permission denied to create database');
       break;

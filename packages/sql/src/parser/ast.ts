@@ -205,6 +205,10 @@ export type Statement =
   | { kind: 'showTables'; schema: string[] | null; pos: number }
   | { kind: 'showDatabases'; pos: number }
   | { kind: 'showTags'; table: string[]; pos: number }
+  /** ALTER RANGE default CONFIGURE ZONE USING num_replicas = n | DISCARD (null: discard). */
+  | { kind: 'configureZone'; numReplicas: number | null; pos: number }
+  /** SHOW ZONE CONFIGURATION FOR RANGE default | SHOW [ALL] ZONE CONFIGURATIONS. */
+  | { kind: 'showZone'; pos: number }
   /** SHOW RANGES [FROM TABLE t | FROM DATABASE d]. */
   | { kind: 'showRanges'; table: string[] | null; database: string | null; pos: number }
   | { kind: 'showTagValues'; table: string[]; pos: number }

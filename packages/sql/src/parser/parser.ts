@@ -539,6 +539,12 @@ class Parser {
       return { kind: 'showTagValues', table: this.qualifiedName(), pos };
     }
     if (this.acceptKw('schemas')) return { kind: 'showSchemas', pos };
+    if (this.acceptKw('zone', 'configuration')) {
+      this.expectKw('for', 'range');
+      this.zoneTarget();
+      return { kind: 'showZone', pos };
+    }
+    if (this.acceptKw('zone', 'configurations') || this.acceptKw('all', 'zone', 'configurations')) return { kind: 'showZone', pos };
     if (this.acceptKw('ranges')) {
       if (!this.acceptKw('from')) return { kind: 'showRanges', table: null, database: null, pos };
       if (this.acceptKw('database')) return { kind: 'showRanges', table: null, database: this.ident(), pos };
@@ -895,7 +901,36 @@ class Parser {
     return parts;
   }
 
+  /** RANGE <name> of a zone statement: only `default` (every range follows the default zone). */
+  private zoneTarget(): void {
+    const t = this.next();
+    if (t.type !== 'ident' || t.value !== 'default') {
+      throw new PgError(SqlState.FeatureNotSupported, `zone configurations for range "${t.value}" are not supported`, { hint: 'Only RANGE default: every range follows the default zone.' });
+    }
+  }
+
   private alterStmt(pos: number): Statement {
+    if (this.acceptKw('range')) {
+      this.zoneTarget();
+      this.expectKw('configure', 'zone');
+      if (this.acceptKw('discard')) return { kind: 'configureZone', numReplicas: null, pos };
+      this.expectKw('using');
+      const settings = new Map<string, string | number>();
+      do {
+        const t = this.next();
+        if (t.type !== 'ident') throw this.syntaxError(t);
+        let name = t.value;
+        while (this.acceptPunct('.')) name += `.${this.ident()}`;
+        if (!this.acceptOp('=')) throw this.syntaxError();
+        settings.set(name, this.setValue());
+      } while (this.acceptPunct(','));
+      for (const name of settings.keys()) {
+        if (name !== 'num_replicas') throw new PgError(SqlState.FeatureNotSupported, `zone configuration variable "${name}" is not supported`, { hint: 'Only num_replicas is: the default zone is the only zone.' });
+      }
+      const numReplicas = settings.get('num_replicas');
+      if (typeof numReplicas !== 'number' || !Number.isInteger(numReplicas) || numReplicas < 1 || numReplicas > 7) throw new PgError(SqlState.InvalidParameterValue, `num_replicas must be an integer from 1 to 7: ${String(numReplicas)}`);
+      return { kind: 'configureZone', numReplicas, pos };
+    }
     if (this.acceptKw('index')) {
       const ifExists = this.acceptKw('if', 'exists');
       const name = this.indexName();

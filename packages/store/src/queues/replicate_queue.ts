@@ -19,13 +19,19 @@ import type { ClusterView } from '../cluster_view.js';
 import type { Replica } from '../replica/replica.js';
 import type { Store } from '../store.js';
 
-/** A learner that has not caught up after this long is removed (a new one is added later). */
+/** A learner that has not been caught up for this long is removed (a new one is added later). */
 const learnerTimeoutMs = 60_000;
+/**
+ * A learner within this many log entries of the leaseholder's applied index counts as caught up:
+ * on a busy range (liveness heartbeats write every second) a follower is always a few entries
+ * behind, and Raft's appends close such a gap by themselves.
+ */
+const learnerCaughtUpLagEntries = 64;
 
 export class ReplicateQueue {
   private lastPass: number;
   private running = false;
-  /** When each learner (`range/replica`) was first seen. */
+  /** Since when each learner (`range/replica`) has been behind (now, while it is caught up). */
   private readonly learnerSince = new Map<string, number>();
   /** Membership changes made, by kind (metrics and tests). */
   readonly stats = { added: 0, promoted: 0, removed: 0, leaseTransfers: 0, failures: 0 };
@@ -76,9 +82,11 @@ export class ReplicateQueue {
     const want = Math.max(1, Math.min(view.replicationFactor(desc.rangeId), placeable.size));
     for (const l of learners) {
       const key = `${desc.rangeId}/${l.replicaId}`;
-      const since = this.learnerSince.get(key) ?? now;
+      const match = r.matchOf(l.replicaId);
+      const caughtUp = match > 0 && r.appliedIndex - match <= learnerCaughtUpLagEntries;
+      // The timeout measures how long it has been behind without a break.
+      const since = caughtUp ? now : (this.learnerSince.get(key) ?? now);
       this.learnerSince.set(key, since);
-      const caughtUp = r.matchOf(l.replicaId) >= r.appliedIndex;
       if (!good(l) || (!caughtUp && now - since > learnerTimeoutMs)) {
         r.log.info({ node: l.nodeId, why: good(l) ? 'did not catch up' : 'its node is leaving' }, 'replicate queue: removing a learner');
         this.learnerSince.delete(key);
