@@ -27,7 +27,10 @@ export class MeasurementBatch {
   /** For each row: its index in `series`. */
   readonly seriesOf: number[] = [];
   readonly series: Series[] = [];
-  private readonly seriesIndex = new Map<string, number>();
+  private readonly seriesIndex = new Map<Series, number>();
+  /** The previous line's field keys and their occurrences: lines of a measurement mostly repeat them. */
+  private readonly lastKeys: string[] = [];
+  private readonly lastOccs: FieldOccurrences[] = [];
   /** Field keys in the order they first appear. */
   readonly fields = new Map<string, FieldOccurrences>();
   /** Tag keys in the order they first appear. */
@@ -39,21 +42,27 @@ export class MeasurementBatch {
     const r = this.rows++;
     this.lines.push(p.line);
     this.timestampsUs.push(p.timestampUs);
-    let s = this.seriesIndex.get(p.seriesText);
+    let s = this.seriesIndex.get(p.series);
     if (s === undefined) {
       s = this.series.length;
       this.series.push(p.series);
-      this.seriesIndex.set(p.seriesText, s);
+      this.seriesIndex.set(p.series, s);
       for (const k of p.series.tagKeys) this.tagKeys.add(k);
     }
     this.seriesOf.push(s);
     for (let f = 0; f < p.fieldCount; f++) {
       const key = p.fieldKeys[f] as string;
       const kind = p.fieldKinds[f] as FieldKind;
-      let occ = this.fields.get(key);
-      if (!occ) {
-        occ = new FieldOccurrences(key, kind);
-        this.fields.set(key, occ);
+      let occ: FieldOccurrences | undefined;
+      if (this.lastKeys[f] === key) occ = this.lastOccs[f] as FieldOccurrences;
+      else {
+        occ = this.fields.get(key);
+        if (!occ) {
+          occ = new FieldOccurrences(key, kind);
+          this.fields.set(key, occ);
+        }
+        this.lastKeys[f] = key;
+        this.lastOccs[f] = occ;
       }
       occ.rows.push(r);
       occ.kinds.push(kind);

@@ -43,6 +43,9 @@ export const lineTagsMax = 127;
  */
 export const seriesCachedMax = 100_000;
 
+/** Distinct field keys the parser keeps as strings during one request (made once, then shared). */
+export const fieldKeysCachedMax = 10_000;
+
 /** Rejected lines named in one error answer (each up to lineEchoCharsMax of the line); the rest are counted. */
 export const errorLinesReportedMax = 100;
 

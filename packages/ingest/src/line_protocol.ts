@@ -22,7 +22,13 @@
  * a reused scratch object (no object per line); a malformed line goes to the sink as an error with
  * its line number and the parser carries on with the next line. No input makes it throw.
  */
-import { lineEchoCharsMax, lineFieldsMax, lineTagsMax, seriesCachedMax } from './constants.js';
+import {
+  fieldKeysCachedMax,
+  lineEchoCharsMax,
+  lineFieldsMax,
+  lineTagsMax,
+  seriesCachedMax,
+} from './constants.js';
 
 /** The type of a field value, by its literal. */
 export enum FieldKind {
@@ -94,9 +100,8 @@ export interface Series {
 export class ParsedLine {
   /** 1-based line number of the line's first byte in the body. */
   line = 0;
+  /** Lines whose "measurement[,tags]" texts are equal get the same object (while the parser's cache holds it). */
   series: Series = { measurement: '', tagKeys: [], tagValues: [] };
-  /** The line's "measurement[,tags]" text as sent: lines with equal texts are the same series. */
-  seriesText = '';
   fieldCount = 0;
   readonly fieldKeys: string[] = [];
   readonly fieldKinds = new Uint8Array(lineFieldsMax);
@@ -237,7 +242,12 @@ function unescape(buf: Uint8Array, start: number, end: number, eqEscapes: boolea
 /** Parser state kept across the lines of a request: the scratch line and the series cache. */
 export class ParserState {
   readonly parsed = new ParsedLine();
-  private readonly series = new Map<string, Series>();
+  /** Series by a hash of their text's bytes; each entry keeps a copy of the bytes to compare. */
+  private readonly series = new Map<number, { bytes: Uint8Array; series: Series }[]>();
+  private seriesCount = 0;
+  /** Field keys by a hash of their (ASCII, unescaped) bytes: one string per distinct key. */
+  private readonly keys = new Map<number, string[]>();
+  private keyCount = 0;
   /** Newlines inside quoted strings of the last line (the line counter adds them). */
   newlinesInStrings = 0;
   /** Where the last error was found (the line is skipped from there to its end). */
@@ -262,10 +272,13 @@ export class ParserState {
     const lineStart = i;
     // The series text: up to the first space (or line end) not escaped by a backslash.
     let k = i;
+    let h = 0;
     for (; k < end; k++) {
       const c = buf[k] as number;
+      h = (Math.imul(h, 31) + c) | 0;
       if (c === BACKSLASH && k + 1 < end && buf[k + 1] !== NL) {
         k++;
+        h = (Math.imul(h, 31) + (buf[k] as number)) | 0;
         continue;
       }
       if (c === SPACE || c === NL || c === 0) break;
@@ -276,15 +289,8 @@ export class ParserState {
       this.parseSeries(buf, lineStart, k);
       this.fail(k, 'missing fields');
     }
-    const seriesText = Buffer.from(buf.buffer, buf.byteOffset + lineStart, k - lineStart).toString('latin1');
-    let s = this.series.get(seriesText);
-    if (!s) {
-      s = this.parseSeries(buf, lineStart, k);
-      if (this.series.size >= seriesCachedMax) this.series.clear();
-      this.series.set(seriesText, s);
-    }
+    const s = this.seriesOf(buf, lineStart, k, h);
     p.series = s;
-    p.seriesText = seriesText;
     i = k;
     while (i < end && buf[i] === SPACE) i++;
     if (ParserState.atLineEnd(buf, i, end)) this.fail(i, 'missing fields');
@@ -302,6 +308,61 @@ export class ParserState {
     if (!ParserState.atLineEnd(buf, i, end))
       this.fail(i, 'point is invalid: unexpected text after the timestamp');
     return i < end && buf[i] === CR ? i + 1 : i;
+  }
+
+  /** The series of the text [start, end) whose byte hash (including the final space) is h: cached, else parsed. */
+  private seriesOf(buf: Uint8Array, start: number, end: number, h: number): Series {
+    const n = end - start;
+    let list = this.series.get(h);
+    if (list) {
+      for (const e of list) {
+        const b = e.bytes;
+        if (b.length !== n) continue;
+        let j = 0;
+        while (j < n && b[j] === buf[start + j]) j++;
+        if (j === n) return e.series;
+      }
+    }
+    const series = this.parseSeries(buf, start, end);
+    if (this.seriesCount >= seriesCachedMax) {
+      this.series.clear();
+      this.seriesCount = 0;
+      list = undefined;
+    }
+    if (!list) {
+      list = [];
+      this.series.set(h, list);
+    }
+    list.push({ bytes: Uint8Array.prototype.slice.call(buf, start, end), series });
+    this.seriesCount++;
+    return series;
+  }
+
+  /** The string of an ASCII field key [start, end) whose byte hash is h: one string per distinct key. */
+  private internKey(buf: Uint8Array, start: number, end: number, h: number): string {
+    const n = end - start;
+    let list = this.keys.get(h);
+    if (list) {
+      for (const key of list) {
+        if (key.length !== n) continue;
+        let j = 0;
+        while (j < n && key.charCodeAt(j) === buf[start + j]) j++;
+        if (j === n) return key;
+      }
+    }
+    const key = Buffer.from(buf.buffer, buf.byteOffset + start, n).toString('latin1');
+    if (this.keyCount >= fieldKeysCachedMax) {
+      this.keys.clear();
+      this.keyCount = 0;
+      list = undefined;
+    }
+    if (!list) {
+      list = [];
+      this.keys.set(h, list);
+    }
+    list.push(key);
+    this.keyCount++;
+    return key;
   }
 
   /** Measurement and tags of [start, end) (end: the space before the fields, or the line's end). */
@@ -368,6 +429,8 @@ export class ParserState {
     for (;;) {
       const k0 = i;
       let kesc = false;
+      let h = 0;
+      let high = 0;
       for (; i < end; i++) {
         const c = buf[i] as number;
         if (c === BACKSLASH && i + 1 < end && buf[i + 1] !== NL) {
@@ -376,11 +439,17 @@ export class ParserState {
           continue;
         }
         if (c === EQ || c === COMMA || c === SPACE || c === NL || c === 0) break;
+        h = (Math.imul(h, 31) + c) | 0;
+        high |= c;
       }
       if (i < end && buf[i] === 0) this.fail(i, 'NUL character in a field key');
       if (i === k0) this.fail(i, i < end && buf[i] === EQ ? 'missing field key' : 'invalid field format');
       if (i === end || buf[i] !== EQ) this.fail(i, 'invalid field format: a field needs "key=value"');
-      const key = kesc ? unescape(buf, k0, i, true) : text(buf, k0, i);
+      const key = kesc
+        ? unescape(buf, k0, i, true)
+        : high < 128
+          ? this.internKey(buf, k0, i, h)
+          : text(buf, k0, i);
       i++;
       // The slot for this key: a key given twice keeps its last value.
       let f = 0;
@@ -479,7 +548,9 @@ export class ParserState {
       return i;
     }
     if (!floatSyntax(buf, v0, i)) this.fail(v0, 'invalid number');
-    const x = Number(Buffer.from(buf.buffer, buf.byteOffset + v0, i - v0).toString('latin1'));
+    const x =
+      plainDecimal(buf, v0, i) ??
+      Number(Buffer.from(buf.buffer, buf.byteOffset + v0, i - v0).toString('latin1'));
     if (!Number.isFinite(x)) this.fail(v0, 'invalid float: out of the range of a float8');
     p.fieldKinds[f] = FieldKind.Float;
     p.fieldNumbers[f] = x;
@@ -585,6 +656,34 @@ function floatSyntax(buf: Uint8Array, start: number, end: number): boolean {
     if (e === 0) return false;
   }
   return i === end;
+}
+
+const powersOf10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * A float literal without exponent of at most 15 digits, computed as digits / 10^fraction: both
+ * are exact doubles, so the one division rounds correctly (Clinger's fast path) and equals
+ * Number(text). Null for other literals (the caller uses Number()).
+ */
+function plainDecimal(buf: Uint8Array, start: number, end: number): number | null {
+  let i = start;
+  const neg = buf[i] === MINUS;
+  if (neg) i++;
+  let m = 0;
+  let frac = -1;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = buf[i] as number;
+    if (c === DOT) {
+      frac = 0;
+      continue;
+    }
+    if (c < 48 || c > 57 || ++digits > 15) return null;
+    m = m * 10 + (c - 48);
+    if (frac >= 0) frac++;
+  }
+  const x = frac > 0 ? m / (powersOf10[frac] as number) : m;
+  return neg ? -x : x;
 }
 
 function isDigit(c: number): boolean {

@@ -86,31 +86,24 @@ export function convertField(
   field: string,
   measurement: string,
 ): Converted {
-  const conflict = () =>
-    fail(
-      `field type conflict: input field "${field}" on measurement "${measurement}" is type ${fieldKindNames[kind]}, already exists as type ${influxTypeOf(t)}`,
-    );
   switch (t.kind) {
     case 'float8':
-      return kind === FieldKind.Float ? { ok: true, value: v as number } : conflict();
+      return kind === FieldKind.Float
+        ? { ok: true, value: v as number }
+        : conflict(kind, t, field, measurement);
     case 'float4':
-      if (kind !== FieldKind.Float) return conflict();
+      if (kind !== FieldKind.Float) return conflict(kind, t, field, measurement);
       return Math.abs(v as number) <= float4Max
         ? { ok: true, value: v as number }
         : fail(`value ${v} is out of range for column "${field}" (float4) on measurement "${measurement}"`);
     case 'int8':
     case 'int4':
     case 'int2': {
-      if (kind !== FieldKind.Integer && kind !== FieldKind.Unsigned) return conflict();
-      const [lo, hi] =
-        t.kind === 'int8'
-          ? [int64Min, int64Max]
-          : t.kind === 'int4'
-            ? [-(2n ** 31n), 2n ** 31n - 1n]
-            : [-(2n ** 15n), 2n ** 15n - 1n];
-      const big = typeof v === 'bigint' ? v : null;
+      if (kind !== FieldKind.Integer && kind !== FieldKind.Unsigned)
+        return conflict(kind, t, field, measurement);
+      const r = intRanges[t.kind];
       const inRange =
-        big !== null ? big >= lo && big <= hi : (v as number) >= Number(lo) && (v as number) <= Number(hi);
+        typeof v === 'bigint' ? v >= r.loBig && v <= r.hiBig : (v as number) >= r.lo && (v as number) <= r.hi;
       if (!inRange)
         return fail(
           `${kind === FieldKind.Unsigned ? 'unsigned integer' : 'integer'} ${v} is out of range for column "${field}" (${t.kind}) on measurement "${measurement}"`,
@@ -118,11 +111,13 @@ export function convertField(
       return { ok: true, value: v as number | bigint };
     }
     case 'bool':
-      return kind === FieldKind.Boolean ? { ok: true, value: v as number } : conflict();
+      return kind === FieldKind.Boolean
+        ? { ok: true, value: v as number }
+        : conflict(kind, t, field, measurement);
     case 'varchar':
     case 'bpchar':
     case 'text': {
-      if (kind !== FieldKind.String) return conflict();
+      if (kind !== FieldKind.String) return conflict(kind, t, field, measurement);
       const s = v as string;
       if (t.typmod >= 0 && charLength(s) > t.typmod)
         return fail(
@@ -131,9 +126,22 @@ export function convertField(
       return { ok: true, value: s };
     }
     default:
-      return conflict();
+      return conflict(kind, t, field, measurement);
   }
 }
+
+function conflict(kind: FieldKind, t: SqlType, field: string, measurement: string): Converted {
+  return fail(
+    `field type conflict: input field "${field}" on measurement "${measurement}" is type ${fieldKindNames[kind]}, already exists as type ${influxTypeOf(t)}`,
+  );
+}
+
+/** Integer column ranges (number bounds are exact: ±2^63 as doubles compare right with safe integers). */
+const intRanges = {
+  int8: { lo: -(2 ** 63), hi: 2 ** 63, loBig: int64Min, hiBig: int64Max },
+  int4: { lo: -(2 ** 31), hi: 2 ** 31 - 1, loBig: -(2n ** 31n), hiBig: 2n ** 31n - 1n },
+  int2: { lo: -(2 ** 15), hi: 2 ** 15 - 1, loBig: -(2n ** 15n), hiBig: 2n ** 15n - 1n },
+} as const;
 
 /** Characters (code points), as PostgreSQL counts VARCHAR(n). */
 function charLength(s: string): number {
