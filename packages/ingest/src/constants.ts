@@ -10,10 +10,10 @@
 export const writeBodyBytesMax = 25_000_000;
 
 /**
- * The bodies of all write requests being read or parsed on a node together (compressed bytes as
- * they arrive, then the decompressed body). A request whose next chunk would pass it stops being
- * read (TCP pushes back on its client) until others finish: memory stays bounded whatever the
- * clients send. Eight full-size bodies.
+ * The bodies of all write requests being read or parsed on a node together. A request takes room
+ * for its body before reading it (its declared length, or writeBodyBytesMax when it is gzip or
+ * of unknown length) and is not read (TCP pushes back on its client) until there is room: memory
+ * stays bounded whatever the clients send. Eight full-size bodies.
  */
 export const writeBodiesInflightBytesMax = 8 * writeBodyBytesMax;
 

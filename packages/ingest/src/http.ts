@@ -28,6 +28,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
+import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { PgError, SqlState, logger } from '@strata/common';
 import { Session, auditLoginFailed, authorizeSession, checkPassword } from '@strata/sql';
@@ -59,8 +60,10 @@ class HttpError extends Error {
 }
 
 /**
- * Bytes of request bodies held on the node. A request waits for room (its body is not read on
- * meanwhile, so TCP holds its client back); past writeRequestsWaitingMax waiting requests, 503.
+ * Bytes of request bodies held on the node. A request takes room for its whole body before reading
+ * it and waits, in arrival order, while there is none (its body is not read meanwhile, so TCP
+ * holds its client back); past writeRequestsWaitingMax waiting requests, 503.
+ * INVARIANT: a request waits only while it holds nothing, so waiting requests cannot deadlock.
  */
 export class BodyBudget {
   private used = 0;
@@ -182,13 +185,14 @@ export class LineProtocolHttp {
     const declared = Number(req.headers['content-length'] ?? NaN);
     const gzip = contentEncoding(req);
     if (!gzip && declared > this.bodyBytesMax) throw tooLarge(this.bodyBytesMax);
+    // The body's room in the node's budget is taken before it is read, whole: its exact size
+    // when declared and not compressed, else the most a body may decompress to. (Taking it chunk
+    // by chunk could leave every request holding part of the budget and waiting for the rest.)
+    const held = !gzip && Number.isFinite(declared) ? declared : this.bodyBytesMax;
+    await this.budget.take(held);
     const nowUs = Date.now() * 1000;
-    let held = 0;
     try {
-      const body = await this.readBody(req, gzip, (n) => {
-        held += n;
-        return this.budget.take(n);
-      });
+      const body = await this.readBody(req, gzip);
       if (!isUtf8(body))
         throw new HttpError(400, `invalid UTF-8 in the body (line ${firstBadUtf8Line(body)})`, 'invalid');
       const batch = parseBody(body, { precision, nowUs });
@@ -234,23 +238,16 @@ export class LineProtocolHttp {
     }
   }
 
-  /**
-   * The body, decompressed, at most bodyBytesMax bytes (413 past it). Every chunk held is first
-   * taken from the node's budget through `take`.
-   */
-  private async readBody(
-    req: IncomingMessage,
-    gzip: boolean,
-    take: (n: number) => Promise<void>,
-  ): Promise<Buffer> {
+  /** The body, decompressed, at most bodyBytesMax bytes (413 past it). */
+  private async readBody(req: IncomingMessage, gzip: boolean): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let total = 0;
-    const source: AsyncIterable<Buffer> = gzip ? req.pipe(createGunzip()) : req;
+    // pipeline, not pipe: a client that goes away mid-body must end the gunzip stream too.
+    const source: AsyncIterable<Buffer> = gzip ? pipeline(req, createGunzip(), () => {}) : req;
     try {
       for await (const chunk of source) {
         total += chunk.length;
         if (total > this.bodyBytesMax) throw tooLarge(this.bodyBytesMax);
-        await take(chunk.length);
         chunks.push(chunk);
       }
     } catch (e) {
