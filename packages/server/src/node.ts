@@ -7,6 +7,7 @@ import { logger } from '@strata/common';
 import { Txn } from '@strata/kv';
 import { PgServer, pgTls } from '@strata/pgwire';
 import { SqlEngine } from '@strata/sql';
+import { LineProtocolHttp } from '@strata/ingest';
 import { LocalSender, Store } from '@strata/store';
 import { ClusterMember } from './cluster_node.js';
 import type { ClusterOptions } from './cluster_node.js';
@@ -58,6 +59,8 @@ export class StrataNode {
   private readonly heapTrimmer = new HeapTrimmer(() => this.metrics.clientBytes);
   private member: ClusterMember | null = null;
   private sender: LocalSender | null = null;
+  /** InfluxDB line-protocol writes (/write, /api/v2/write, /ping): once the SQL engine exists. */
+  private ingest: LineProtocolHttp | null = null;
 
   constructor(readonly opts: NodeOptions) {}
 
@@ -119,6 +122,7 @@ export class StrataNode {
       ranges: () => store.rangeInfos(),
     });
     this.engine = engine;
+    this.ingest = new LineProtocolHttp({ engine, secure: !this.opts.insecure });
     store.onApply = (b) => engine.onApply(b);
     store.onSnapshotApplied = () => engine.onDataReplaced();
     if (bootstrapSql) await engine.bootstrap();
@@ -145,7 +149,7 @@ export class StrataNode {
     } else {
       this.log.info(
         { sql: `${sql.host}:${sql.port}`, http: `${this.opts.httpHost}:${this.httpPort()}`, store: this.opts.storeDir, insecure: true, startupMs: Date.now() - started },
-        'node started in INSECURE mode: no TLS, no passwords (trust authentication); do not expose it beyond localhost',
+        'node started in INSECURE mode: no TLS, no passwords (trust authentication; the line-protocol endpoints /write and /api/v2/write accept unauthenticated writes as root or the user a request names); do not expose it beyond localhost',
       );
     }
     for (const e of exposed) {
@@ -157,7 +161,12 @@ export class StrataNode {
   }
 
   private async startHttp(certs: NodeCerts | null): Promise<void> {
-    const handler = (req: IncomingMessage, res: ServerResponse) => void this.serveHttp(req.url ?? '/', res);
+    const handler = (req: IncomingMessage, res: ServerResponse) =>
+      void this.serveHttp(req, res).catch((e: unknown) => {
+        this.log.error({ err: e }, 'HTTP request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error\n');
+      });
     // Secure mode: the HTTP endpoints are HTTPS only, with the node's certificate.
     this.http = certs ? createHttpsServer({ cert: certs.cert, key: certs.key, ca: certs.ca, minVersion: 'TLSv1.2' }, handler) : createServer(handler);
     await new Promise<void>((resolve, reject) => {
@@ -201,8 +210,19 @@ export class StrataNode {
     return !this.opts.insecure;
   }
 
-  private async serveHttp(url: string, res: ServerResponse): Promise<void> {
+  private async serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
     const [path, query] = url.split('?') as [string, string | undefined];
+    if (LineProtocolHttp.handles(path)) {
+      if (!this.ingest || !this.serving) {
+        req.resume();
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end(JSON.stringify({ error: 'the node is not serving yet' }));
+        return;
+      }
+      await this.ingest.serve(req, res, path, query ?? '');
+      return;
+    }
     const json = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));

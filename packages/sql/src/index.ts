@@ -7,3 +7,5 @@ export { castValue } from './types/cast.js';
 export { Decimal } from './types/numeric.js';
 export { parseStatements } from './parser/parser.js';
 export * from './auth/index.js';
+export type { TsIngestTarget } from './ts_ingest.js';
+export type { ColumnDesc, TableDesc, TagDesc } from './catalog/descriptors.js';

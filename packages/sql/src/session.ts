@@ -43,6 +43,7 @@ import { assignValue, checkRow, deleteRow, findConflict, insertChecked, insertRo
 import { CopyParser, formatCopyRow } from './copy.js';
 import type { CopyRow } from './copy.js';
 import { TsCopyBatch } from './ts_copy.js';
+import type { TsIngestTarget } from './ts_ingest.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
 import { alterTsTable, createTagIndex, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
@@ -432,6 +433,45 @@ export class Session {
     const r = this.resolveTable(parts, pos, view);
     if (r.kind === 'virtual') throw new PgError(SqlState.InsufficientPrivilege, `${r.def.name} is a system catalog and cannot be modified`);
     return r;
+  }
+
+  /**
+   * Schemaless ingest (ts_ingest.ts): the time-series table `name` of the session's database
+   * (first schema of the search path) with what its write commands need, after the session user's
+   * INSERT privilege on it was checked (42501); null when no such table exists. 42809 when it is
+   * not a time-series table.
+   */
+  async tsIngestTarget(name: string): Promise<TsIngestTarget | null> {
+    const sender = this.engine.opts.ts;
+    if (this.txn) throw new PgError(SqlState.ActiveSqlTransaction, 'time-series ingest runs outside transactions');
+    await this.syncCatalog();
+    await this.refreshAuth();
+    const view = this.view;
+    let r: ReturnType<Session['resolveTable']>;
+    try {
+      r = this.resolveTable([name], 0, view);
+    } catch (e) {
+      if (e instanceof PgError && e.code === SqlState.UndefinedTable) return null;
+      throw e;
+    }
+    if (r.kind === 'virtual' || r.desc.kind !== 'ts' || !r.desc.ts) throw new PgError(SqlState.WrongObjectType, `"${name}" is not a time-series table`);
+    const t = r.desc;
+    if (!sender) throw tsNotImplemented(t, 'INSERT');
+    const collector = new PrivilegeCollector(view, this.database);
+    collector.table(t, Priv.INSERT);
+    this.checkPrivileges(collector.requirements);
+    const db = view.databaseById(t.parentId);
+    const txn = await Txn.begin(this.engine.opts.sender);
+    try {
+      const setting = (n: string) => this.engine.clusterSetting(n, txn);
+      const schema = tsSchemaOf(t, db, setting);
+      const rejectDuplicates = setting('ts.dedup.rule') === 'reject';
+      const v = Number(setting('ts.disk_free_space.alert_threshold'));
+      const freeBytesMin = Number.isFinite(v) && v > 0 ? v : 0;
+      return { table: t, schema, rejectDuplicates, propose: (payload) => sender.proposeTs(t.id, payload, freeBytesMin) };
+    } finally {
+      txn.rollback();
+    }
   }
 
   /** Where a new object named `parts` goes. */
