@@ -611,7 +611,7 @@ export class Connection {
       const err = toPgError(e);
       if (err.fields.severity === 'FATAL') throw err;
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
-      this.session?.onError();
+      this.session?.onError(e);
       this.sendError(err);
       this.skipUntilSync = true;
       this.afterError();
@@ -658,7 +658,7 @@ export class Connection {
       const err = toPgError(e);
       if (err.fields.severity === 'FATAL') throw err;
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
-      s.onError();
+      s.onError(e);
       this.sendError(err);
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, err.code);
       this.afterError();

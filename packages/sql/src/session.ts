@@ -6,7 +6,7 @@
  * implicit one), open 'T' (BEGIN … ), failed 'E' (an error inside BEGIN: everything but
  * ROLLBACK [TO SAVEPOINT] is refused with 25P02).
  */
-import { PgError, SqlState, assert } from '@strata/common';
+import { AmbiguousResultError, PgError, RetryableError, SqlState, StrataError, assert } from '@strata/common';
 import { Txn } from '@strata/kv';
 import type { KvWrite } from '@strata/kv';
 import { parseExpression, parseOne, parseStatements, parseStatementsAsync } from './parser/parser.js';
@@ -798,7 +798,7 @@ export class Session {
         this.endStatement(run.ctx);
         portal.running = null;
         const retryable = e instanceof PgError && e.code === SqlState.SerializationFailure && run.implicit && run.state.count === 0 && attempt < 5;
-        this.onError();
+        this.onError(e);
         if (retryable && !run.compiled.columns) {
           attempt++;
           continue;
@@ -922,17 +922,24 @@ export class Session {
     if (txn && txn.isOpen()) await txn.commit();
   }
 
-  /** An error: an implicit transaction is rolled back; an explicit one becomes failed. */
-  onError(): void {
+  /**
+   * An error: an implicit transaction is rolled back; an explicit one becomes failed. A failed
+   * block without savepoints can never commit, so it is aborted at once (its locks released). With
+   * savepoints, ROLLBACK TO SAVEPOINT may resume it, so the transaction stays open (holding its
+   * locks, as PostgreSQL's does) — unless the error means it cannot go on at all: a serialization
+   * failure or deadlock (its reads are stale; only a retry of the whole transaction helps) or an
+   * ambiguous commit.
+   */
+  onError(e?: unknown): void {
     if (this.txn && this.txn.isOpen() && !this.explicit) this.txn.rollback();
     if (!this.explicit) {
       this.txn = null;
       this.txnTimestamp = 0;
       return;
     }
-    // The block is failed: nothing it wrote can commit, so abort now and release its locks.
-    if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.failed = true;
+    if (this.savepoints.length > 0 && !txnDoomedBy(e)) return;
+    if (this.txn && this.txn.isOpen()) this.txn.rollback();
   }
 
   /** The connection is closing: abandon any transaction and every statement's memory and files. */
@@ -1578,7 +1585,7 @@ export class Session {
       await insertAll(last, parser.lineOf.slice(0, last.length));
       if (implicit) await this.finishImplicit();
     } catch (e) {
-      this.onError();
+      this.onError(e);
       throw e;
     }
     return `COPY ${count}`;
@@ -1610,7 +1617,7 @@ export class Session {
     try {
       batch = new TsCopyBatch(t, cols, targets, tsSchemaOf(t, db, (n) => ctx.clusterSetting(n)), ctx.clusterSetting('ts.dedup.rule') === 'reject', ctx);
     } catch (e) {
-      this.onError();
+      this.onError(e);
       throw e;
     }
     // One proposal in flight while the next rows are parsed (double buffering): parsing overlaps
@@ -1646,7 +1653,7 @@ export class Session {
     } catch (e) {
       // Rows proposed before the error stay (as documented): wait for them before answering.
       if (inflight) await (inflight as Promise<void>).catch(() => undefined);
-      this.onError();
+      this.onError(e);
       throw e;
     }
     return `COPY ${count}`;
@@ -1679,7 +1686,7 @@ export class Session {
       out.copyDone();
       if (implicit) await this.finishImplicit();
     } catch (e) {
-      this.onError();
+      this.onError(e);
       throw e;
     }
     return `COPY ${count}`;
@@ -1756,10 +1763,17 @@ export class Session {
         if (stmt.savepoint) {
           if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK TO SAVEPOINT can only be used in transaction blocks');
           const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.savepoint);
-          if (i < 0) throw new PgError(SqlState.InvalidSqlStatementName ?? SqlState.InvalidTransactionState, `savepoint "${stmt.savepoint}" does not exist`);
+          if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.savepoint}" does not exist`);
+          const txn = this.txn;
+          if (!txn || !txn.isOpen()) {
+            // Aborted by a serialization failure or deadlock (onError): no savepoint can save it.
+            throw new PgError(SqlState.SerializationFailure, 'restart transaction: the transaction was aborted by a serialization failure and cannot continue from a savepoint', {
+              hint: 'roll back the whole transaction and retry it',
+            });
+          }
           const sp = this.savepoints[i] as SavepointState;
           this.savepoints.length = i + 1;
-          (this.txn as Txn).restoreWrites(sp.writes);
+          txn.restoreWrites(sp.writes);
           this.failed = false;
           return { rows: [], tag: 'ROLLBACK' };
         }
@@ -1777,8 +1791,9 @@ export class Session {
         this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites() });
         return { rows: [], tag: 'SAVEPOINT' };
       case 'release': {
+        if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');
         const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.name);
-        if (i < 0) throw new PgError(SqlState.InvalidTransactionState, `savepoint "${stmt.name}" does not exist`);
+        if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.name}" does not exist`);
         this.savepoints.length = i;
         return { rows: [], tag: 'RELEASE' };
       }
@@ -1933,7 +1948,7 @@ export class Session {
       this.tsAlters = [];
       return { rows, tag };
     } catch (e) {
-      this.onError();
+      this.onError(e);
       throw e;
     }
   }
@@ -2585,6 +2600,16 @@ function showCreate(t: TableDesc, schema: string, view: CatalogView): string {
 
 function isPlannable(s: Statement): boolean {
   return s.kind === 'query' || s.kind === 'insert' || s.kind === 'update' || s.kind === 'delete';
+}
+
+/**
+ * Errors after which a transaction cannot go on even from a savepoint: a serialization failure or
+ * deadlock (what it read is stale), an ambiguous result, an internal error (its state is unknown).
+ */
+function txnDoomedBy(e: unknown): boolean {
+  if (e === undefined) return true;
+  if (!(e instanceof PgError)) return !(e instanceof StrataError) || e instanceof RetryableError || e instanceof AmbiguousResultError;
+  return e.code === SqlState.SerializationFailure || e.code === SqlState.DeadlockDetected || e.code === SqlState.StatementCompletionUnknown || e.code === SqlState.InternalError;
 }
 
 function isTxnEnd(s: Statement): boolean {
