@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode } from '../../../qa/harness/node.js';
 import type { TestNode } from '../../../qa/harness/node.js';
+import { RawClient, serialize } from '../../../qa/harness/rawpg.js';
 
 const pgUrl = process.env.COMPAT_PG_URL ?? null;
 let node: TestNode | null = null;
@@ -115,6 +116,73 @@ describe('savepoints after an error (defect: XX000 "transaction is aborted" afte
       expect(psycopg(driver, 'nested_transaction')).toEqual({ inner: '23505', after_rollback: [[1, 'a']], committed: [[1, 'a'], [2, 'b']] });
     });
   }
+});
+
+/** host, port, user and database of the server under test, for raw protocol clients. */
+function target(): { port: number; user: string; database: string } {
+  const u = new URL(url);
+  return { port: Number(u.port), user: decodeURIComponent(u.username), database: u.pathname.slice(1) };
+}
+
+async function raw(): Promise<RawClient> {
+  const t = target();
+  return RawClient.connect(t.port, { user: t.user, database: t.database });
+}
+
+/** One simple query on a raw client: the messages up to ReadyForQuery, by name, and the status. */
+async function simple(c: RawClient, sql: string): Promise<{ names: string[]; status: string; code: string | undefined }> {
+  c.write(serialize.query(sql));
+  const ms = await c.untilReady();
+  const err = ms.find((m) => m.name === 'error') as unknown as { code: string } | undefined;
+  const rfq = ms[ms.length - 1] as unknown as { status: string };
+  return { names: ms.map((m) => m.name), status: rfq.status, code: err?.code };
+}
+
+describe('PREPARE TRANSACTION (defect: a failed one left the session in a failed block; pooled connections hung)', () => {
+  it('fails with 55000 (two-phase commit disabled, as max_prepared_transactions = 0) and rolls the transaction back: the session is idle', async () => {
+    const c = await raw();
+    await simple(c, 'drop table if exists compat_tpc1');
+    await simple(c, 'create table compat_tpc1 (id int)');
+    expect((await simple(c, 'begin; insert into compat_tpc1 values (1)')).status).toBe('T');
+    expect(await simple(c, "prepare transaction 'g1'")).toEqual({ names: ['error', 'readyForQuery'], status: 'I', code: '55000' });
+    expect((await simple(c, 'select count(*) from compat_tpc1')).status).toBe('I');
+    // In a failed block it is a ROLLBACK; outside any block a warning and ROLLBACK.
+    await simple(c, 'begin');
+    await simple(c, 'select 1/0');
+    expect(await simple(c, "prepare transaction 'g2'")).toEqual({ names: ['commandComplete', 'readyForQuery'], status: 'I', code: undefined });
+    expect(await simple(c, "prepare transaction 'g3'")).toMatchObject({ names: ['notice', 'commandComplete', 'readyForQuery'], status: 'I' });
+    expect(await simple(c, "commit prepared 'g1'")).toMatchObject({ status: 'I', code: '42704' });
+    expect(await simple(c, "rollback prepared 'g1'")).toMatchObject({ status: 'I', code: '42704' });
+    await simple(c, 'begin');
+    expect(await simple(c, "commit prepared 'g1'")).toMatchObject({ status: 'E', code: '25001' });
+    await simple(c, 'rollback');
+    expect(await simple(c, 'show max_prepared_transactions')).toMatchObject({ code: undefined });
+    await simple(c, 'drop table compat_tpc1');
+    c.end();
+  });
+
+  it('node-postgres pool of one: the connection after a failed PREPARE TRANSACTION autocommits (nothing held in a forgotten block)', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    await pool.query('drop table if exists compat_tpc2');
+    await pool.query('create table compat_tpc2 (id int)');
+    const c = await pool.connect();
+    await c.query('begin');
+    await c.query('insert into compat_tpc2 values (1)');
+    expect(await failure(c.query("prepare transaction 'pooled'"))).toMatchObject({ code: '55000', message: 'prepared transactions are disabled' });
+    c.release();
+    await pool.query('insert into compat_tpc2 values (2)');
+    const other = await client();
+    expect((await other.query('select id from compat_tpc2')).rows).toEqual([{ id: 2 }]);
+    expect((await other.query('select count(*)::int as n from pg_prepared_xacts')).rows).toEqual([{ n: 0 }]);
+    await other.query('drop table compat_tpc2');
+    await other.end();
+    await pool.end();
+  });
+
+  it('psycopg 3 and psycopg2: tpc_prepare() fails as on PostgreSQL and the connection goes on', () => {
+    expect(psycopg('psycopg', 'tpc_prepare')).toEqual({ prepare: 'NotSupportedError', tpc_rollback: '42704', rows: 0, status: '2' });
+    expect(psycopg('psycopg2', 'tpc_prepare')).toEqual({ prepare: '55000', tpc_rollback: 'ok', rows: 0, status: '2' });
+  });
 });
 
 /** Strata's own behaviour, where PostgreSQL has no equivalent to record. */

@@ -201,13 +201,15 @@ const defaultSettings: [string, string][] = [
   ['node_id', '1'],
   // Passwords are stored as SCRAM-SHA-256 verifiers only (auth/scram.ts).
   ['password_encryption', 'scram-sha-256'],
+  // Two-phase commit is not offered: PREPARE TRANSACTION fails as on a PostgreSQL with this at 0.
+  ['max_prepared_transactions', '0'],
 ];
 
 /** The ParameterStatus parameters reported at startup and when changed. */
 export const reportedSettings = ['server_version', 'server_encoding', 'client_encoding', 'datestyle', 'timezone', 'integer_datetimes', 'standard_conforming_strings', 'application_name', 'is_superuser', 'intervalstyle', 'session_authorization'];
 
 /** Settings fixed when the server starts (PostgreSQL's postmaster context): shown, never SET (55P02). */
-const serverOnlySettings = new Set(['max_connections', 'authentication_timeout']);
+const serverOnlySettings = new Set(['max_connections', 'authentication_timeout', 'max_prepared_transactions']);
 
 export const settingDisplayName: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' };
 
@@ -940,6 +942,16 @@ export class Session {
     this.failed = true;
     if (this.savepoints.length > 0 && !txnDoomedBy(e)) return;
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
+  }
+
+  /** Rolls back the session's transaction (if any) and leaves it idle. */
+  private endExplicit(): void {
+    if (this.txn && this.txn.isOpen()) this.txn.rollback();
+    this.txn = null;
+    this.txnTimestamp = 0;
+    this.explicit = false;
+    this.failed = false;
+    this.savepoints = [];
   }
 
   /** The connection is closing: abandon any transaction and every statement's memory and files. */
@@ -1778,12 +1790,7 @@ export class Session {
           return { rows: [], tag: 'ROLLBACK' };
         }
         if (!this.explicit) sink.notice('there is no transaction in progress');
-        this.txn?.rollback();
-        this.txn = null;
-        this.txnTimestamp = 0;
-        this.explicit = false;
-        this.failed = false;
-        this.savepoints = [];
+        this.endExplicit();
         return { rows: [], tag: 'ROLLBACK' };
       }
       case 'savepoint':
@@ -1796,6 +1803,24 @@ export class Session {
         if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.name}" does not exist`);
         this.savepoints.length = i;
         return { rows: [], tag: 'RELEASE' };
+      }
+      case 'prepareTransaction': {
+        // Two-phase commit is disabled (max_prepared_transactions = 0), and PostgreSQL's failed
+        // PREPARE TRANSACTION ends the transaction: it is rolled back and the session is idle, so
+        // a pooled connection is never left inside a block nobody will end.
+        if (!this.explicit) {
+          sink.notice('there is no transaction in progress');
+          return { rows: [], tag: 'ROLLBACK' };
+        }
+        const failed = this.failed;
+        this.endExplicit();
+        if (failed) return { rows: [], tag: 'ROLLBACK' };
+        throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'prepared transactions are disabled', { hint: 'Set max_prepared_transactions to a nonzero value.' });
+      }
+      case 'finishPrepared': {
+        const what = stmt.commit ? 'COMMIT PREPARED' : 'ROLLBACK PREPARED';
+        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, `${what} cannot run inside a transaction block`);
+        throw new PgError(SqlState.UndefinedObject, `prepared transaction with identifier "${stmt.gid}" does not exist`);
       }
       case 'set':
         if (stmt.value === 'default') this.resetSetting(stmt.name);
@@ -2613,7 +2638,7 @@ function txnDoomedBy(e: unknown): boolean {
 }
 
 function isTxnEnd(s: Statement): boolean {
-  return s.kind === 'commit' || s.kind === 'rollback';
+  return s.kind === 'commit' || s.kind === 'rollback' || s.kind === 'prepareTransaction';
 }
 
 /** Result columns of utility statements (for Describe). */

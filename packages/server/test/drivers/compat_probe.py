@@ -54,10 +54,41 @@ def nested_transaction(conn):
     return out
 
 
-scenarios = {"nested_transaction": nested_transaction}
+def tpc_prepare(conn):
+    """Two-phase commit through the driver's own API: PREPARE TRANSACTION fails (disabled, as
+    PostgreSQL's default max_prepared_transactions = 0) and must leave the connection usable."""
+    out = {}
+    cur = conn.cursor()
+    cur.execute("drop table if exists compat_tpc")
+    cur.execute("create table compat_tpc (id int)")
+    conn.commit()
+    conn.tpc_begin(conn.xid(1, "compat-gid", "branch"))
+    cur.execute("insert into compat_tpc values (1)")
+    try:
+        conn.tpc_prepare()
+        out["prepare"] = "ok"
+    except pg.Error as e:
+        out["prepare"] = sqlstate(e) or type(e).__name__
+    try:
+        conn.tpc_rollback()
+        out["tpc_rollback"] = "ok"
+    except pg.Error as e:
+        out["tpc_rollback"] = sqlstate(e) or type(e).__name__
+    cur = conn.cursor()
+    cur.execute("select count(*) from compat_tpc")
+    out["rows"] = cur.fetchone()[0]
+    out["status"] = str(conn.info.transaction_status if driver == "psycopg" else conn.get_transaction_status())
+    conn.close()
+    with pg.connect(dsn) as other:
+        other.cursor().execute("drop table compat_tpc")
+    return out
+
+
+scenarios = {"nested_transaction": nested_transaction, "tpc_prepare": tpc_prepare}
 
 conn = pg.connect(dsn)
 try:
     print(json.dumps(scenarios[scenario](conn)))
 finally:
-    conn.close()
+    if not conn.closed:
+        conn.close()

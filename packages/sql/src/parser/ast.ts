@@ -199,6 +199,10 @@ export type Statement =
   | { kind: 'rollback'; savepoint: string | null; pos: number }
   | { kind: 'savepoint'; name: string; pos: number }
   | { kind: 'release'; name: string; pos: number }
+  /** PREPARE TRANSACTION 'gid' (two-phase commit is disabled, as max_prepared_transactions = 0). */
+  | { kind: 'prepareTransaction'; gid: string; pos: number }
+  /** COMMIT PREPARED 'gid' / ROLLBACK PREPARED 'gid'. */
+  | { kind: 'finishPrepared'; commit: boolean; gid: string; pos: number }
   | { kind: 'set'; name: string; value: (string | number)[] | 'default'; local: boolean; pos: number }
   | { kind: 'setTransaction'; isolation: string | null; readOnly: boolean | null; pos: number }
   | { kind: 'show'; name: string; pos: number }

@@ -283,6 +283,16 @@ class Parser {
       const m = this.txnModes();
       return { kind: 'begin', ...m, ...(start ? { start } : {}), pos };
     }
+    if ((this.isKw('commit') || this.isKw('rollback')) && this.isKw('prepared', 1) && this.peek(2).type === 'string') {
+      const commit = this.next().value.toLowerCase() === 'commit';
+      this.next();
+      return { kind: 'finishPrepared', commit, gid: this.next().value, pos };
+    }
+    if (this.isKw('prepare') && this.isKw('transaction', 1) && this.peek(2).type === 'string') {
+      this.next();
+      this.next();
+      return { kind: 'prepareTransaction', gid: this.next().value, pos };
+    }
     if (this.acceptKw('commit') || this.acceptKw('end')) {
       this.acceptKw('transaction') || this.acceptKw('work');
       return { kind: 'commit', pos };

@@ -256,6 +256,13 @@ const defs: Def[] = [
     cols: [['datid', o], ['datname', n], ['pid', i4], ['usename', n], ['application_name', txt], ['state', txt], ['query', txt]],
     rows: (ctx) => [[dbOf(ctx), ctx.session.database, ctx.session.backendPid, ctx.session.user, ctx.session.applicationName, 'active', '']],
   },
+  {
+    // Two-phase commit is disabled (max_prepared_transactions = 0): never a prepared transaction.
+    schema: 'pg_catalog',
+    name: 'pg_prepared_xacts',
+    cols: [['transaction', o], ['gid', txt], ['prepared', T.timestamptz], ['owner', n], ['database', n]],
+    rows: () => [],
+  },
   // information_schema
   {
     schema: 'information_schema',
