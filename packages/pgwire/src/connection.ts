@@ -15,6 +15,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/common';
 import type { Logger } from '@strata/common';
+import type { Notice } from '@strata/sql';
 import { Session, auditLogin, auditLoginFailed, authorizeSession, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
 import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
 import { decodeBinary, encodeBinary } from './binary.js';
@@ -337,8 +338,9 @@ export class Connection {
     this.out.errorOrNotice('E', err.fields.severity ?? severity, err);
   }
 
-  private notice(message: string): void {
-    this.out.errorOrNotice('N', 'NOTICE', { code: SqlState.SuccessfulCompletion, message, fields: {} });
+  private notice(n: Notice): void {
+    if (typeof n === 'string') this.out.errorOrNotice('N', 'NOTICE', { code: SqlState.SuccessfulCompletion, message: n, fields: {} });
+    else this.out.errorOrNotice('N', n.severity, { code: n.code, message: n.message, fields: {} });
   }
 
   private readyForQuery(): void {

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode } from '../../../qa/harness/node.js';
 import type { TestNode } from '../../../qa/harness/node.js';
@@ -182,6 +183,102 @@ describe('PREPARE TRANSACTION (defect: a failed one left the session in a failed
   it('psycopg 3 and psycopg2: tpc_prepare() fails as on PostgreSQL and the connection goes on', () => {
     expect(psycopg('psycopg', 'tpc_prepare')).toEqual({ prepare: 'NotSupportedError', tpc_rollback: '42704', rows: 0, status: '2' });
     expect(psycopg('psycopg2', 'tpc_prepare')).toEqual({ prepare: '55000', tpc_rollback: 'ok', rows: 0, status: '2' });
+  });
+});
+
+describe('row-limited Execute (defect: postgres.js cursors got batches of 10, 10, 0)', () => {
+  it('postgres.js cursor(10) over 20 rows gets 10, 10; over 25 rows 10, 10, 5', async () => {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    const sizes = async (n: number) => {
+      const out: number[] = [];
+      for await (const rows of sql`select g from generate_series(1, ${n}::int) g`.cursor(10)) out.push(rows.length);
+      return out;
+    };
+    expect(await sizes(20)).toEqual([10, 10]);
+    expect(await sizes(25)).toEqual([10, 10, 5]);
+    expect(await sizes(0)).toEqual([]);
+    await sql.end();
+  });
+
+  it('the CommandComplete of a resumed portal counts the rows of its last Execute (SELECT and INSERT … RETURNING)', async () => {
+    const c = await raw();
+    await simple(c, 'drop table if exists compat_ex; create table compat_ex (id int)');
+    const run = async (text: string) => {
+      c.write(Buffer.concat([serialize.parse({ text }), serialize.bind({}), serialize.execute({ rows: 2 }), serialize.execute({ rows: 2 }), serialize.execute({ rows: 2 }), serialize.sync()]));
+      return (await c.untilReady()).map((m) => m.name + ((m as unknown as { text?: string }).text !== undefined ? `:${(m as unknown as { text: string }).text}` : ''));
+    };
+    const shape = (tag: string) => ['parseComplete', 'bindComplete', 'dataRow', 'dataRow', 'portalSuspended', 'dataRow', 'dataRow', 'portalSuspended', 'dataRow', `commandComplete:${tag}`, 'readyForQuery'];
+    expect(await run('select g from generate_series(1, 5) g')).toEqual(shape('SELECT 1'));
+    expect(await run('insert into compat_ex select g from generate_series(1, 5) g returning id')).toEqual(shape('INSERT 0 1'));
+    expect((await run('select g from generate_series(1, 4) g')).slice(-2)).toEqual(['commandComplete:SELECT 0', 'readyForQuery']);
+    await simple(c, 'drop table compat_ex');
+    c.end();
+  });
+});
+
+describe('time settings are shown with units; settings are transactional (defect: SHOW statement_timeout printed 3000)', () => {
+  it('SET and SHOW of statement_timeout and friends as PostgreSQL parses and prints them', async () => {
+    const c = await client();
+    const show = async (v: string | number) => {
+      await c.query(`set statement_timeout = ${typeof v === 'number' ? v : `'${v}'`}`);
+      return (await c.query('show statement_timeout')).rows[0].statement_timeout as string;
+    };
+    expect(await show(3000)).toBe('3s');
+    expect(await show('1.5s')).toBe('1500ms');
+    expect(await show('60s')).toBe('1min');
+    expect(await show('90s')).toBe('90s');
+    expect(await show('1d')).toBe('1d');
+    expect(await show('2.5ms')).toBe('2ms'); // rounded half to even, as C's rint
+    expect(await show('100us')).toBe('0');
+    expect(await show('010')).toBe('8ms'); // strtol base 0: octal
+    expect(await show('1e3')).toBe('1s');
+    expect(await show(' 7s ')).toBe('7s');
+    expect(await show('2147483647')).toBe('2147483647ms');
+    expect(await failure(c.query("set statement_timeout = '-1'"))).toMatchObject({ code: '22023', message: '-1 ms is outside the valid range for parameter "statement_timeout" (0 .. 2147483647)' });
+    expect(await failure(c.query("set statement_timeout = '3 S'"))).toMatchObject({ code: '22023', message: 'invalid value for parameter "statement_timeout": "3 S"' });
+    expect(await failure(c.query("set statement_timeout = '2147483648'"))).toMatchObject({ code: '22023' });
+    await c.query("set lock_timeout = '120000'");
+    await c.query("set idle_session_timeout = '3600s'");
+    await c.query("set idle_in_transaction_session_timeout = '1500'");
+    const r = await c.query("select current_setting('lock_timeout') as l, current_setting('idle_session_timeout') as s, current_setting('idle_in_transaction_session_timeout') as t");
+    expect(r.rows[0]).toEqual({ l: '2min', s: '1h', t: '1500ms' });
+    expect((await c.query("select set_config('statement_timeout', '6000', false) as v")).rows[0].v).toBe('6s');
+    await c.end();
+  });
+
+  it('ROLLBACK undoes SET, SET LOCAL and set_config(…, true) end with the block, ROLLBACK TO SAVEPOINT undoes SET', async () => {
+    const c = await client();
+    const st = async () => (await c.query('show statement_timeout')).rows[0].statement_timeout as string;
+    const notices: { code?: string; severity?: string; message: string }[] = [];
+    c.on('notice', (n) => notices.push({ code: n.code, severity: n.severity, message: n.message }));
+    await c.query('set statement_timeout = 0');
+    await c.query("begin; set statement_timeout = '5s'; rollback");
+    expect(await st()).toBe('0');
+    await c.query("begin; set statement_timeout = '5s'; commit");
+    expect(await st()).toBe('5s');
+    await c.query('begin');
+    await c.query("set local statement_timeout = '7s'");
+    expect(await st()).toBe('7s');
+    await c.query('commit');
+    expect(await st()).toBe('5s');
+    await c.query("begin; set statement_timeout = '1s'; set local statement_timeout = '7s'; commit");
+    expect(await st()).toBe('1s');
+    await c.query("begin; set local statement_timeout = '7s'; set statement_timeout = '2s'; commit");
+    expect(await st()).toBe('2s');
+    await c.query("begin; savepoint a; set statement_timeout = '9s'; rollback to savepoint a");
+    expect(await st()).toBe('2s');
+    await c.query('commit');
+    await c.query("begin; select set_config('statement_timeout', '8000', true); commit");
+    expect(await st()).toBe('2s');
+    // Outside a block SET LOCAL does nothing but warn.
+    await c.query("set local statement_timeout = '4s'");
+    expect(await st()).toBe('2s');
+    await c.query('commit');
+    expect(notices).toEqual([
+      { code: '25P01', severity: 'WARNING', message: 'SET LOCAL can only be used in transaction blocks' },
+      { code: '25P01', severity: 'WARNING', message: 'there is no transaction in progress' },
+    ]);
+    await c.end();
   });
 });
 

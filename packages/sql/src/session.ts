@@ -6,6 +6,7 @@
  * implicit one), open 'T' (BEGIN … ), failed 'E' (an error inside BEGIN: everything but
  * ROLLBACK [TO SAVEPOINT] is refused with 25P02).
  */
+import { formatMsSetting, parseMsSetting } from './guc_units.js';
 import { AmbiguousResultError, PgError, RetryableError, SqlState, StrataError, assert } from '@strata/common';
 import { Txn } from '@strata/kv';
 import type { KvWrite } from '@strata/kv';
@@ -116,9 +117,14 @@ export interface Portal {
   done: boolean;
 }
 
+/** A notice for the client: a plain NOTICE (SQLSTATE 00000), or one with its own code and severity. */
+export type Notice = string | { message: string; code: SqlState; severity: 'NOTICE' | 'WARNING' };
+
 export interface ExecuteSink extends PumpSink, CopySink {
-  notice(message: string): void;
+  notice(message: Notice): void;
 }
+
+const warnNoTxn = (message: string): Notice => ({ message, code: SqlState.NoActiveSqlTransaction, severity: 'WARNING' });
 
 /** How a statement reaches the client beyond rows: back-pressure and the COPY sub-protocol. */
 export interface CopySink {
@@ -216,6 +222,9 @@ export const settingDisplayName: Record<string, string> = { datestyle: 'DateStyl
 interface SavepointState {
   name: string;
   writes: Map<string, KvWrite>;
+  /** The settings and the block's SETs when the savepoint was taken (ROLLBACK TO restores them). */
+  settings: Map<string, string>;
+  setInTxn: Map<string, string>;
 }
 
 export class Session {
@@ -227,6 +236,16 @@ export class Session {
   private failed = false;
   private txnTimestamp = 0;
   private savepoints: SavepointState[] = [];
+  /**
+   * Settings are transactional, as in PostgreSQL: a SET inside a block is undone by ROLLBACK (or
+   * ROLLBACK TO SAVEPOINT), a SET LOCAL (and SET TRANSACTION) lasts until the block ends.
+   * settingsAtBegin holds each setting changed in the block as it was before (undefined: absent);
+   * setInTxn the values of plain SETs, which COMMIT keeps.
+   */
+  private settingsAtBegin = new Map<string, string | undefined>();
+  private setInTxn = new Map<string, string>();
+  /** True while a SET LOCAL / SET TRANSACTION is applied. */
+  private settingLocal = false;
   readonly sqlPrepared = new Map<string, Prepared>();
   private readonly currvals = new Map<number, bigint>();
   /** Set by a CancelRequest; checked at every yield point. */
@@ -312,6 +331,12 @@ export class Session {
       applicationName: this.settings.get('application_name') ?? '',
       backendPid: this.backendPid,
       settings: this.settings,
+      set: (name, value, local) => {
+        const n = name.toLowerCase();
+        if (local) this.applyLocalSetting(n, value, null);
+        else this.applySetting(n, value);
+        return this.settings.get(n) ?? value;
+      },
     };
   }
 
@@ -669,7 +694,7 @@ export class Session {
       rowDescription(cols: Column[]): void;
       row(values: Value[], cols: Column[]): void;
       complete(tag: string): void;
-      notice(msg: string): void;
+      notice(msg: Notice): void;
       empty(): void;
     } & CopySink,
   ): Promise<void> {
@@ -784,8 +809,13 @@ export class Session {
         portal.running = { batches, state, buffer: [], ctx, implicit, compiled, columns: compiled.columns };
       }
       const run = portal.running;
+      // A row-returning portal's tag counts the rows this Execute sent (PostgreSQL's rule), so a
+      // portal resumed to its end reports only its last rows ("SELECT 0" after an exact fit):
+      // drivers fetching in batches (postgres.js cursors) take a nonzero count for another batch.
+      let sent = 0;
+      const counting: ExecuteSink = run.columns ? { ...sink, row: (v) => (sent++, sink.row(v)) } : sink;
       try {
-        const more = await this.pump(run, maxRows, sink);
+        const more = await this.pump(run, maxRows, counting);
         if (more) {
           this.suspended.add(run.ctx); // keeps its memory and spill files until the portal completes
           return { tag: null };
@@ -795,7 +825,7 @@ export class Session {
         portal.running = null;
         portal.done = true;
         if (run.implicit) await this.finishImplicit();
-        return { tag: run.compiled.tag(run.state.count) };
+        return { tag: run.compiled.tag(run.columns ? sent : run.state.count) };
       } catch (e) {
         this.endStatement(run.ctx);
         portal.running = null;
@@ -947,6 +977,7 @@ export class Session {
   /** Rolls back the session's transaction (if any) and leaves it idle. */
   private endExplicit(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
+    this.endTxnSettings(false);
     this.txn = null;
     this.txnTimestamp = 0;
     this.explicit = false;
@@ -1744,7 +1775,7 @@ export class Session {
         return { rows: [], tag: stmt.kind === 'comment' ? (stmt.tag ?? 'COMMENT') : '' };
       case 'begin':
         if (this.explicit) {
-          sink.notice('there is already a transaction in progress');
+          sink.notice({ message: 'there is already a transaction in progress', code: SqlState.ActiveSqlTransaction, severity: 'WARNING' });
           return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
         }
         await this.beginTxn();
@@ -1754,7 +1785,7 @@ export class Session {
         return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
       case 'commit': {
         if (!this.explicit) {
-          sink.notice('there is no transaction in progress');
+          sink.notice(warnNoTxn('there is no transaction in progress'));
           return { rows: [], tag: 'COMMIT' };
         }
         const txn = this.txn;
@@ -1766,9 +1797,16 @@ export class Session {
         this.savepoints = [];
         if (failed) {
           txn?.rollback();
+          this.endTxnSettings(false);
           return { rows: [], tag: 'ROLLBACK' };
         }
-        if (txn && txn.isOpen()) await txn.commit();
+        try {
+          if (txn && txn.isOpen()) await txn.commit();
+        } catch (e) {
+          this.endTxnSettings(false);
+          throw e;
+        }
+        this.endTxnSettings(true);
         return { rows: [], tag: 'COMMIT' };
       }
       case 'rollback': {
@@ -1786,16 +1824,18 @@ export class Session {
           const sp = this.savepoints[i] as SavepointState;
           this.savepoints.length = i + 1;
           txn.restoreWrites(sp.writes);
+          for (const name of new Set([...this.settings.keys(), ...sp.settings.keys()])) this.rawSetSetting(name, sp.settings.get(name));
+          this.setInTxn = new Map(sp.setInTxn);
           this.failed = false;
           return { rows: [], tag: 'ROLLBACK' };
         }
-        if (!this.explicit) sink.notice('there is no transaction in progress');
+        if (!this.explicit) sink.notice(warnNoTxn('there is no transaction in progress'));
         this.endExplicit();
         return { rows: [], tag: 'ROLLBACK' };
       }
       case 'savepoint':
         if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
-        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites() });
+        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn) });
         return { rows: [], tag: 'SAVEPOINT' };
       case 'release': {
         if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');
@@ -1809,7 +1849,7 @@ export class Session {
         // PREPARE TRANSACTION ends the transaction: it is rolled back and the session is idle, so
         // a pooled connection is never left inside a block nobody will end.
         if (!this.explicit) {
-          sink.notice('there is no transaction in progress');
+          sink.notice(warnNoTxn('there is no transaction in progress'));
           return { rows: [], tag: 'ROLLBACK' };
         }
         const failed = this.failed;
@@ -1823,7 +1863,8 @@ export class Session {
         throw new PgError(SqlState.UndefinedObject, `prepared transaction with identifier "${stmt.gid}" does not exist`);
       }
       case 'set':
-        if (stmt.value === 'default') this.resetSetting(stmt.name);
+        if (stmt.local) this.applyLocalSetting(stmt.name, stmt.value === 'default' ? 'default' : stmt.value.map(String).join(', '), sink);
+        else if (stmt.value === 'default') this.resetSetting(stmt.name);
         else this.applySetting(stmt.name, stmt.value.map(String).join(', '));
         return { rows: [], tag: 'SET' };
       case 'setTransaction':
@@ -2422,10 +2463,11 @@ export class Session {
         this.setSetting(name, value.trim());
         return;
       case 'statement_timeout':
+      case 'lock_timeout':
       case 'idle_in_transaction_session_timeout':
       case 'idle_session_timeout':
-        parseDurationMs(value, name);
-        this.setSetting(name, value);
+        // Stored as PostgreSQL shows it (`3s`, `1min`), which is what SHOW and clients read.
+        this.setSetting(name, formatMsSetting(parseMsSetting(name, value)));
         return;
       case 'work_mem':
         // Strata's work_mem is one statement's budget (all its sorts and hash tables together).
@@ -2464,8 +2506,47 @@ export class Session {
   }
 
   private setSetting(name: string, value: string): void {
+    this.noteTxnSetting(name, value);
+    this.rawSetSetting(name, value);
+  }
+
+  private rawSetSetting(name: string, value: string | undefined): void {
     if (this.settings.get(name) !== value) this.changedSettings.add(name);
-    this.settings.set(name, value);
+    if (value === undefined) this.settings.delete(name);
+    else this.settings.set(name, value);
+  }
+
+  /** Inside a block: remembers the value before the block's first change, and plain SETs (kept by COMMIT). */
+  private noteTxnSetting(name: string, value: string | undefined): void {
+    if (!this.explicit) return;
+    if (!this.settingsAtBegin.has(name)) this.settingsAtBegin.set(name, this.settings.get(name));
+    if (this.settingLocal) return;
+    if (value === undefined) this.setInTxn.delete(name);
+    else this.setInTxn.set(name, value);
+  }
+
+  /** The block ended: SET LOCAL values go back; plain SETs stay if it committed. */
+  private endTxnSettings(committed: boolean): void {
+    for (const [name, before] of this.settingsAtBegin) {
+      this.rawSetSetting(name, committed && this.setInTxn.has(name) ? this.setInTxn.get(name) : before);
+    }
+    this.settingsAtBegin.clear();
+    this.setInTxn.clear();
+  }
+
+  /** SET LOCAL name = value (also set_config(…, true)): outside a block it does nothing (a warning). */
+  private applyLocalSetting(name: string, value: string | 'default', sink: { notice(m: Notice): void } | null): void {
+    if (!this.explicit) {
+      sink?.notice(warnNoTxn('SET LOCAL can only be used in transaction blocks'));
+      return;
+    }
+    this.settingLocal = true;
+    try {
+      if (value === 'default') this.resetSetting(name);
+      else this.applySetting(name, value);
+    } finally {
+      this.settingLocal = false;
+    }
   }
 
   private resetSetting(name0: string): void {
@@ -2478,7 +2559,8 @@ export class Session {
     const d = defaultSettings.find(([k]) => k === name);
     if (!d) {
       if (!this.settings.has(name)) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name0}"`);
-      this.settings.delete(name);
+      this.noteTxnSetting(name, undefined);
+      this.rawSetSetting(name, undefined);
       return;
     }
     this.setSetting(name, d[1]);
@@ -2676,21 +2758,9 @@ function cantChangeSetting(name: string): PgError {
   return new PgError(SqlState.CantChangeRuntimeParam, `parameter "${name}" cannot be changed without restarting the server`);
 }
 
+/** Milliseconds of a time setting's value (PostgreSQL's syntax: `3000`, `3s`, `1.5min`; see guc_units.ts). */
 export function parseDurationMs(v: string, setting = 'statement_timeout'): number {
-  const s = v.trim().toLowerCase();
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min|h)?$/.exec(s);
-  if (!m) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "${setting}": "${v}"`);
-  const n = Number(m[1]);
-  switch (m[2]) {
-    case 's':
-      return n * 1000;
-    case 'min':
-      return n * 60_000;
-    case 'h':
-      return n * 3_600_000;
-    default:
-      return n;
-  }
+  return parseMsSetting(setting, v);
 }
 
 function typeFromOidSafe(oid: number): SqlType | undefined {

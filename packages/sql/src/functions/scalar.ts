@@ -938,7 +938,15 @@ def('nullif', { args: [anyT, anyT], nullable: true, result: first, fn: () => nul
 def('txid_current', { args: [], result: i8, fn: (_a, ctx) => BigInt(Math.floor(ctx.txnTimestamp / 1000)) });
 def('pg_is_in_recovery', { args: [], result: b, fn: () => false });
 def('current_setting', { args: [txt], result: txt, fn: ([n], ctx) => { const v = ctx.session.settings.get(str(n).toLowerCase()); if (v === undefined) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${str(n)}"`); return v; } }, { args: [txt, b], result: txt, nullable: true, fn: ([n], ctx) => ctx.session.settings.get(str(n).toLowerCase()) ?? null });
-def('set_config', { args: [txt, txt, b], result: txt, fn: ([n, v], ctx) => { ctx.session.settings.set(str(n).toLowerCase(), str(v)); return v; } });
+def('set_config', {
+  args: [txt, txt, b],
+  result: txt,
+  fn: ([n, v, local], ctx) => {
+    if (ctx.session.set) return ctx.session.set(str(n), str(v), local === true);
+    ctx.session.settings.set(str(n).toLowerCase(), str(v));
+    return v;
+  },
+});
 
 // array_to_string / string_to_array / array_position with PostgreSQL's NULL rules.
 def(
