@@ -31,7 +31,8 @@ import {
   resultColumnsMax,
   sslRequestCode,
 } from './constants.js';
-import { MessageFramer } from './framer.js';
+import { MessageFramer, StartupCommError } from './framer.js';
+import { parseStartupOptions } from './startup_options.js';
 import type { Frame } from './framer.js';
 import { Inbox } from './inbox.js';
 import { Output } from './output.js';
@@ -207,6 +208,11 @@ export class Connection {
     try {
       this.framer.push(d, (f) => this.onFrame(f));
     } catch (e) {
+      if (e instanceof StartupCommError) {
+        this.log.info({ reason: e.message }, 'connection refused during startup (nothing sent, as PostgreSQL)');
+        this.closeQuietly();
+        return;
+      }
       this.fatal(e);
     }
   }
@@ -366,7 +372,7 @@ export class Connection {
   private startup(pkt: Buffer): void {
     const code = pkt.readInt32BE(0);
     if (code === sslRequestCode || code === gssEncRequestCode) {
-      if (pkt.length !== 4) throw protocolFatal('invalid length of startup packet');
+      if (pkt.length !== 4) throw new StartupCommError('invalid length of startup packet');
       if (this.tlsSocket) throw protocolFatal(`unsupported frontend protocol ${code >>> 16}.${code & 0xffff}: server supports 3.0 to 3.0`);
       const tls = this.host.tls;
       if (code === sslRequestCode && tls) {
@@ -458,11 +464,14 @@ export class Connection {
     const { pid, secret } = this.host.register(this);
     this.pid = pid;
     this.secret = secret;
-    const extra: Record<string, string> = {};
-    for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) extra[k] = v;
+    // PostgreSQL's order: the `options` switches first (a setting we lack is refused: the user
+    // asked for it), then the packet's own parameters (drivers send PostgreSQL settings we may
+    // not have: those are ignored; a known one with a bad value is refused).
+    const settings: { name: string; value: string; strict: boolean }[] = [];
     const options = params.get('options');
-    if (options) for (const m of options.matchAll(/-c\s*([\w.]+)=(\S+)/g)) extra[m[1] as string] = m[2] as string;
-    this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings: extra, serverSettings: this.host.serverSettings, superuser, roleOid });
+    if (options) for (const [name, value] of parseStartupOptions(options)) settings.push({ name, value, strict: true });
+    for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) settings.push({ name: k, value: v, strict: false });
+    this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings, serverSettings: this.host.serverSettings, superuser, roleOid });
     if (this.startupTimer) clearTimeout(this.startupTimer);
     this.startupTimer = null;
     for (const name of reportedSettings) this.parameterStatus(name);

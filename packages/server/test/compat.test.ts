@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import postgres from 'postgres';
@@ -279,6 +280,70 @@ describe('time settings are shown with units; settings are transactional (defect
       { code: '25P01', severity: 'WARNING', message: 'there is no transaction in progress' },
     ]);
     await c.end();
+  });
+});
+
+describe('startup: options=-c … applied (defect: ignored), nothing written to a peer refused during startup', () => {
+  it('node-postgres options "-c search_path=… -c statement_timeout=3s" and "--name=value" are applied', async () => {
+    const setup = await client();
+    await setup.query('drop schema if exists compat_opt cascade');
+    await setup.query('create schema compat_opt');
+    await setup.query('create table compat_opt.only_here (v int)');
+    await setup.query('insert into compat_opt.only_here values (7)');
+    const c = await client({ options: '-c search_path=compat_opt,public -c statement_timeout=3s --lock-timeout=1min' });
+    const r = await c.query("select current_setting('search_path') as sp, current_setting('statement_timeout') as st, current_setting('lock_timeout') as lt, current_schema() as cs");
+    expect(r.rows[0]).toEqual({ sp: 'compat_opt,public', st: '3s', lt: '1min', cs: 'compat_opt' });
+    expect((await c.query('select v from only_here')).rows).toEqual([{ v: 7 }]);
+    await c.end();
+    // A backslash escapes a space (pg_split_opts).
+    const d = await client({ options: '-c application_name=a\\ b' });
+    expect((await d.query('show application_name')).rows[0].application_name).toBe('a b');
+    await d.end();
+    await setup.query('drop schema compat_opt cascade');
+    await setup.end();
+  });
+
+  it("refuses bad options with PostgreSQL's FATAL errors", async () => {
+    const refused = async (options: string) => failure(client({ options }).then((c) => c.end()));
+    expect(await refused('-c nosuch_setting=1')).toMatchObject({ code: '42704', message: 'unrecognized configuration parameter "nosuch_setting"' });
+    expect(await refused('-c statement_timeout=abc')).toMatchObject({ code: '22023', message: 'invalid value for parameter "statement_timeout": "abc"' });
+    expect(await refused('-c search_path=a\\ b')).toMatchObject({ code: '22023', message: 'invalid value for parameter "search_path": "a b"' });
+    expect(await refused('-c foo')).toMatchObject({ code: '42601', message: '-c foo requires a value' });
+    expect(await refused('stray')).toMatchObject({ code: '42601', message: 'invalid command-line argument for server process: stray' });
+  });
+
+  it('SET search_path takes each argument as one name; the setting is a list as PostgreSQL reads it', async () => {
+    const c = await client();
+    await c.query('set search_path = "B", a, MixEd');
+    expect((await c.query('show search_path')).rows[0].search_path).toBe('"B", a, mixed');
+    await c.query(`set search_path = 'X, "Y z"'`);
+    expect((await c.query('show search_path')).rows[0].search_path).toBe('"X, ""Y z"""');
+    await c.query("set search_path = ''");
+    expect((await c.query('show search_path')).rows[0].search_path).toBe('""');
+    await c.query('set search_path = pg_catalog, nosuch, public');
+    expect((await c.query('select current_schema() as s, current_schemas(true)::text[] as a')).rows[0]).toEqual({ s: 'pg_catalog', a: ['pg_catalog', 'public'] });
+    await c.query('set search_path = nosuch');
+    expect((await c.query('select current_schema() as s, current_schemas(true)::text[] as a')).rows[0]).toEqual({ s: null, a: ['pg_catalog'] });
+    await c.end();
+  });
+
+  it('an impossible startup packet length is dropped without a word (PostgreSQL only logs it)', async () => {
+    const t = target();
+    const answer = async (bytes: Buffer) =>
+      new Promise<string>((res) => {
+        const s = connect(t.port, '127.0.0.1');
+        let out = Buffer.alloc(0);
+        s.on('data', (d: Buffer) => (out = Buffer.concat([out, d])));
+        s.on('connect', () => s.end(bytes));
+        s.on('close', () => res(out.toString('latin1')));
+        s.on('error', () => {});
+      });
+    const len = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+    expect(await answer(len(3))).toBe('');
+    expect(await answer(Buffer.concat([len(20000), Buffer.alloc(100)]))).toBe('');
+    expect(await answer(Buffer.from([0, 0]))).toBe('');
+    // A client still gets its error when it sent a packet the server understood.
+    expect(await answer(Buffer.from([0, 0, 0, 8, 0, 9, 0, 0]))).toContain('unsupported frontend protocol 9.0');
   });
 });
 

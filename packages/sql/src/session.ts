@@ -259,7 +259,7 @@ export class Session {
 
   constructor(
     readonly engine: SqlEngine,
-    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: Record<string, string>; serverSettings?: Record<string, string>; superuser?: boolean; roleOid?: number },
+    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: { name: string; value: string; strict: boolean }[]; serverSettings?: Record<string, string>; superuser?: boolean; roleOid?: number },
     readonly backendPid = opts.backendPid,
   ) {
     this.database = opts.database;
@@ -270,11 +270,15 @@ export class Session {
     this.settings.set('is_superuser', opts.superuser === false ? 'off' : 'on');
     this.loginRoleOid = opts.roleOid ?? null;
     for (const [k, v] of Object.entries(opts.serverSettings ?? {})) if (serverOnlySettings.has(k)) this.settings.set(k, v);
-    for (const [k, v] of Object.entries(opts.settings ?? {})) {
+    for (const { name, value, strict } of opts.settings ?? []) {
       try {
-        this.applySetting(k.toLowerCase(), v);
-      } catch {
-        // Unknown startup options are ignored, as PostgreSQL does for custom ones.
+        this.applySetting(name.toLowerCase(), value);
+      } catch (e) {
+        // A parameter of the startup packet we do not have is ignored (drivers send PostgreSQL
+        // settings by name); a bad value, or an unknown name in `options`, refuses the login.
+        if (!strict && e instanceof PgError && e.code === SqlState.UndefinedObject) continue;
+        const err = e instanceof PgError ? e : new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "${name}": "${value}"`);
+        throw new PgError(err.code, err.message, { ...err.fields, severity: 'FATAL' });
       }
     }
   }
@@ -341,10 +345,7 @@ export class Session {
   }
 
   searchPath(): string[] {
-    return (this.settings.get('search_path') ?? 'public')
-      .split(',')
-      .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
-      .filter((s) => s !== '');
+    return splitIdentifierList(this.settings.get('search_path') ?? 'public') ?? ['public'];
   }
 
   vctx(): ValueContext {
@@ -1863,9 +1864,14 @@ export class Session {
         throw new PgError(SqlState.UndefinedObject, `prepared transaction with identifier "${stmt.gid}" does not exist`);
       }
       case 'set':
-        if (stmt.local) this.applyLocalSetting(stmt.name, stmt.value === 'default' ? 'default' : stmt.value.map(String).join(', '), sink);
-        else if (stmt.value === 'default') this.resetSetting(stmt.name);
-        else this.applySetting(stmt.name, stmt.value.map(String).join(', '));
+      {
+        // search_path is a list of names (PostgreSQL's GUC_LIST_QUOTE): each SET argument is one
+        // name, quoted where needed, so SET search_path = 'a b' names the schema "a b".
+        const text = stmt.value === 'default' ? 'default' : stmt.name.toLowerCase() === 'search_path' ? stmt.value.map((v) => quoteIdent(String(v))).join(', ') : stmt.value.map(String).join(', ');
+        if (stmt.local) this.applyLocalSetting(stmt.name, text, sink);
+        else if (text === 'default') this.resetSetting(stmt.name);
+        else this.applySetting(stmt.name, text);
+      }
         return { rows: [], tag: 'SET' };
       case 'setTransaction':
         return { rows: [], tag: 'SET' };
@@ -2432,7 +2438,14 @@ export class Session {
       }
       case 'client_encoding': {
         const norm = value.toUpperCase().replace(/[-_]/g, '');
-        if (norm !== 'UTF8' && norm !== 'UNICODE') throw new PgError(SqlState.FeatureNotSupported, `unsupported client encoding "${value}": only UTF8 is supported`);
+        // SQL_ASCII turns conversion off (PostgreSQL's rule): the server's UTF-8 passes through as
+        // is and input is still checked as UTF-8, so nothing is corrupted. psql asks for it in the
+        // C locale.
+        if (norm === 'SQLASCII') {
+          this.setSetting('client_encoding', 'SQL_ASCII');
+          return;
+        }
+        if (norm !== 'UTF8' && norm !== 'UNICODE') throw new PgError(SqlState.FeatureNotSupported, `unsupported client encoding "${value}": only UTF8 and SQL_ASCII are supported`);
         this.setSetting('client_encoding', 'UTF8');
         return;
       }
@@ -2478,6 +2491,9 @@ export class Session {
         // Every transaction is serializable; weaker levels are upgraded, as CockroachDB does.
         return;
       case 'search_path':
+        if (splitIdentifierList(value) === null) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "search_path": "${value}"`, { detail: 'List syntax is invalid.' });
+        this.setSetting(name, value);
+        return;
       case 'application_name':
         this.setSetting(name, value.replace(/, /g, ', '));
         return;
@@ -2717,6 +2733,49 @@ function txnDoomedBy(e: unknown): boolean {
   if (e === undefined) return true;
   if (!(e instanceof PgError)) return !(e instanceof StrataError) || e instanceof RetryableError || e instanceof AmbiguousResultError;
   return e.code === SqlState.SerializationFailure || e.code === SqlState.DeadlockDetected || e.code === SqlState.StatementCompletionUnknown || e.code === SqlState.InternalError;
+}
+
+/**
+ * PostgreSQL's SplitIdentifierString for a list setting (search_path): comma-separated names,
+ * each double-quoted (`""` is a quote; kept as written) or bare (no spaces inside; lower-cased);
+ * null when the syntax is invalid.
+ */
+export function splitIdentifierList(text: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const ws = (c: string | undefined) => c !== undefined && /\s/.test(c);
+  while (ws(text[i])) i++;
+  if (i >= text.length) return out;
+  for (;;) {
+    let name: string;
+    if (text[i] === '"') {
+      let j = i + 1;
+      name = '';
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) return null;
+        name += text.slice(j, q);
+        if (text[q + 1] === '"') {
+          name += '"';
+          j = q + 2;
+          continue;
+        }
+        i = q + 1;
+        break;
+      }
+    } else {
+      const start = i;
+      while (i < text.length && text[i] !== ',' && !ws(text[i])) i++;
+      if (i === start) return null;
+      name = text.slice(start, i).toLowerCase();
+    }
+    out.push(name);
+    while (ws(text[i])) i++;
+    if (i >= text.length) return out;
+    if (text[i] !== ',') return null;
+    i++;
+    while (ws(text[i])) i++;
+  }
 }
 
 function isTxnEnd(s: Statement): boolean {
