@@ -347,6 +347,28 @@ describe('startup: options=-c … applied (defect: ignored), nothing written to 
   });
 });
 
+describe('65,535 bind parameters (defect: tens of thousands dropped the connection)', () => {
+  it('node-postgres: an INSERT of 32,767 rows with 65,534 parameters, and an IN list of 65,535 parameters', async () => {
+    const c = await client();
+    await c.query('drop table if exists compat_params');
+    await c.query('create table compat_params (id int primary key, v text)');
+    const rows = 32767;
+    const placeholders = Array.from({ length: rows }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(',');
+    const ins = await c.query(`insert into compat_params values ${placeholders}`, Array.from({ length: rows * 2 }, (_, i) => (i % 2 ? `v${(i - 1) / 2}` : i / 2)));
+    expect(ins.rowCount).toBe(rows);
+    const n = 65535;
+    const list = Array.from({ length: n }, (_, i) => `$${i + 1}`).join(',');
+    const ids = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : i));
+    expect((await c.query(`select count(*)::int as n from compat_params where id in (${list})`, ids)).rows).toEqual([{ n: rows - Math.ceil(rows / 3) }]);
+    // NOT IN with a NULL in the list is never true (SQL's three-valued logic).
+    expect((await c.query(`select count(*)::int as n from compat_params where id not in (${list})`, ids)).rows).toEqual([{ n: 0 }]);
+    const texts = Array.from({ length: n }, (_, i) => `v${i * 2}`);
+    expect((await c.query(`select count(*)::int as n from compat_params where v in (${list})`, texts)).rows).toEqual([{ n: Math.ceil(rows / 2) }]);
+    await c.query('drop table compat_params');
+    await c.end();
+  });
+});
+
 /** Strata's own behaviour, where PostgreSQL has no equivalent to record. */
 const strataOnly = pgUrl ? it.skip : it;
 
