@@ -369,6 +369,35 @@ describe('65,535 bind parameters (defect: tens of thousands dropped the connecti
   });
 });
 
+describe('errors carry the routine field where PostgreSQL has one source (defect: never sent)', () => {
+  it('node-postgres sees err.routine for the common SQLSTATEs', async () => {
+    const c = await client();
+    await c.query('drop table if exists compat_rt');
+    await c.query('create table compat_rt (id int primary key, n int not null check (n > 0), r int references compat_rt (id))');
+    await c.query('insert into compat_rt values (1, 1, null)');
+    const routine = async (sql: string) => {
+      try {
+        await c.query(sql);
+        return 'no error';
+      } catch (e) {
+        const err = e as { code: string; routine?: string };
+        return `${err.code} ${err.routine}`;
+      }
+    };
+    expect(await routine('insert into compat_rt values (1, 1, null)')).toBe('23505 _bt_check_unique');
+    expect(await routine('insert into compat_rt values (2, null, null)')).toBe('23502 ExecConstraints');
+    expect(await routine('insert into compat_rt values (2, -1, null)')).toBe('23514 ExecConstraints');
+    expect(await routine('insert into compat_rt values (2, 1, 5)')).toBe('23503 ri_ReportViolation');
+    expect(await routine('select * from compat_nosuch')).toBe('42P01 parserOpenTable');
+    expect(await routine('select nosuch from compat_rt')).toBe('42703 errorMissingColumn');
+    expect(await routine('selec 1')).toBe('42601 scanner_yyerror');
+    expect(await routine('create table compat_rt (x int)')).toBe('42P07 heap_create_with_catalog');
+    expect(await routine('select compat_nosuchfn()')).toBe('42883 ParseFuncOrColumn');
+    await c.query('drop table compat_rt');
+    await c.end();
+  });
+});
+
 /** Strata's own behaviour, where PostgreSQL has no equivalent to record. */
 const strataOnly = pgUrl ? it.skip : it;
 
