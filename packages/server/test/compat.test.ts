@@ -398,6 +398,99 @@ describe('errors carry the routine field where PostgreSQL has one source (defect
   });
 });
 
+describe('transaction modes (defect: READ ONLY and default_transaction_read_only not applied; isolation misreported)', () => {
+  it('node-postgres: BEGIN/SET TRANSACTION modes are reported and READ ONLY refuses every kind of write with 25006', async () => {
+    const c = await client();
+    const show = async (n: string) => (await c.query(`show ${n}`)).rows[0][n] as string;
+    await c.query('drop table if exists compat_ro');
+    await c.query('drop sequence if exists compat_ro_seq');
+    await c.query('create table compat_ro (id int)');
+    await c.query('create sequence compat_ro_seq');
+    await c.query('begin isolation level repeatable read');
+    expect(await show('transaction_isolation')).toBe('repeatable read');
+    await c.query('commit');
+    await c.query('begin');
+    await c.query('set transaction isolation level read committed, read only, deferrable');
+    expect([await show('transaction_isolation'), await show('transaction_read_only'), await show('transaction_deferrable')]).toEqual(['read committed', 'on', 'on']);
+    await c.query('select 1');
+    expect(await failure(c.query('set transaction isolation level serializable'))).toMatchObject({ code: '25001', message: 'SET TRANSACTION ISOLATION LEVEL must be called before any query' });
+    await c.query('rollback');
+    const writes: [string, string][] = [
+      ['insert into compat_ro values (1)', 'INSERT'],
+      ['update compat_ro set id = 2', 'UPDATE'],
+      ['delete from compat_ro', 'DELETE'],
+      ['select * from compat_ro for update', 'SELECT FOR UPDATE'],
+      ['select * from compat_ro for share', 'SELECT FOR SHARE'],
+      ['truncate compat_ro', 'TRUNCATE TABLE'],
+      ['create table compat_ro2 (id int)', 'CREATE TABLE'],
+      ['drop table compat_ro', 'DROP TABLE'],
+      ['alter table compat_ro add column x int', 'ALTER TABLE'],
+      ['create index on compat_ro (id)', 'CREATE INDEX'],
+      ['create view compat_ro_v as select 1', 'CREATE VIEW'],
+      ['create schema compat_ro_s', 'CREATE SCHEMA'],
+      ['create sequence compat_ro_s2', 'CREATE SEQUENCE'],
+      ["select nextval('compat_ro_seq')", 'nextval()'],
+      ["select setval('compat_ro_seq', 5)", 'setval()'],
+      ['create role compat_ro_u', 'CREATE ROLE'],
+      ['grant select on compat_ro to public', 'GRANT'],
+    ];
+    for (const [sql, command] of writes) {
+      await c.query('begin read only');
+      expect([sql, await failure(c.query(sql))]).toEqual([sql, { code: '25006', message: `cannot execute ${command} in a read-only transaction` }]);
+      await c.query('rollback');
+    }
+    // Reads, SET and EXPLAIN are fine; READ WRITE only before the first query.
+    await c.query('begin read only');
+    await c.query('set transaction read write');
+    expect(await show('transaction_read_only')).toBe('off');
+    await c.query('set transaction read only');
+    await c.query('select count(*) from compat_ro');
+    await c.query('set statement_timeout = 0');
+    expect(await failure(c.query('set transaction_read_only = off'))).toMatchObject({ code: '25001', message: 'transaction read-write mode must be set before any query' });
+    await c.query('rollback');
+    // A prepared statement's EXECUTE is checked when it runs.
+    await c.query('begin read only');
+    await c.query('prepare compat_ro_p as insert into compat_ro values (1)');
+    expect(await failure(c.query('execute compat_ro_p'))).toMatchObject({ code: '25006' });
+    await c.query('rollback');
+    await c.query('deallocate compat_ro_p');
+    await c.query('drop table compat_ro');
+    await c.query('drop sequence compat_ro_seq');
+    await c.end();
+  });
+
+  it('node-postgres: default_transaction_read_only and SET SESSION CHARACTERISTICS apply to every later transaction, implicit ones too', async () => {
+    const c = await client();
+    const show = async (n: string) => (await c.query(`show ${n}`)).rows[0][n] as string;
+    await c.query('drop table if exists compat_ro3');
+    await c.query('create table compat_ro3 (id int)');
+    await c.query('set default_transaction_read_only = on');
+    expect(await failure(c.query('insert into compat_ro3 values (1)'))).toMatchObject({ code: '25006', message: 'cannot execute INSERT in a read-only transaction' });
+    expect(await show('transaction_read_only')).toBe('on');
+    await c.query('begin read write');
+    await c.query('insert into compat_ro3 values (1)');
+    await c.query('commit');
+    await c.query('reset default_transaction_read_only');
+    await c.query('set session characteristics as transaction isolation level repeatable read, read only');
+    expect([await show('default_transaction_isolation'), await show('default_transaction_read_only'), await show('transaction_isolation')]).toEqual(['repeatable read', 'on', 'repeatable read']);
+    await c.query('begin');
+    expect(await show('transaction_isolation')).toBe('repeatable read');
+    expect(await failure(c.query('delete from compat_ro3'))).toMatchObject({ code: '25006' });
+    await c.query('rollback');
+    await c.query('set session characteristics as transaction read write');
+    expect(await failure(c.query("set default_transaction_isolation = 'bogus'"))).toMatchObject({ code: '22023', message: 'invalid value for parameter "default_transaction_isolation": "bogus"' });
+    expect(await failure(c.query("set default_transaction_read_only = 'maybe'"))).toMatchObject({ code: '22023', message: 'parameter "default_transaction_read_only" requires a Boolean value' });
+    await c.query('drop table compat_ro3');
+    await c.end();
+  });
+
+  for (const driver of ['psycopg', 'psycopg2'] as const) {
+    it(`${driver}: read_only and isolation_level of the driver`, () => {
+      expect(psycopg(driver, 'txn_modes')).toEqual({ isolation: 'repeatable read', read_only: 'on', insert: '25006', rows: 1 });
+    });
+  }
+});
+
 /** Strata's own behaviour, where PostgreSQL has no equivalent to record. */
 const strataOnly = pgUrl ? it.skip : it;
 

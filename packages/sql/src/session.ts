@@ -17,7 +17,7 @@ import { virtualSchemas } from './catalog/catalog.js';
 import { allIndexes } from './catalog/descriptors.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
 import { tableCodec } from './catalog/rowcodec.js';
-import { T, formatType, formatValue, hashKey, parseValue } from './types/types.js';
+import { T, formatType, formatValue, hashKey, parseBool, parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
 import { Binder, lit, typeFromName } from './plan/binder.js';
@@ -156,10 +156,14 @@ const defaultSettings: [string, string][] = [
   ['search_path', '"$user", public'],
   ['extra_float_digits', '1'],
   ['statement_timeout', '0'],
+  // Every transaction runs SERIALIZABLE whatever it asks for (as CockroachDB); the level a client
+  // sets is what it is shown. transaction_* mirror the open block's modes (syncTxnSettings).
   ['transaction_isolation', 'serializable'],
   ['default_transaction_isolation', 'serializable'],
   ['default_transaction_read_only', 'off'],
   ['transaction_read_only', 'off'],
+  ['default_transaction_deferrable', 'off'],
+  ['transaction_deferrable', 'off'],
   ['max_identifier_length', '63'],
   ['lc_collate', 'C.UTF-8'],
   ['lc_ctype', 'C.UTF-8'],
@@ -219,6 +223,105 @@ const serverOnlySettings = new Set(['max_connections', 'authentication_timeout',
 
 export const settingDisplayName: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' };
 
+interface TxnModes {
+  isolation: string;
+  readOnly: boolean;
+  deferrable: boolean;
+}
+
+const isolationLevels = ['serializable', 'repeatable read', 'read committed', 'read uncommitted'];
+
+/** PostgreSQL's parse_bool for a setting (22023 "requires a Boolean value"). */
+function settingBool(name: string, value: string): boolean {
+  try {
+    return parseBool(value);
+  } catch {
+    throw new PgError(SqlState.InvalidParameterValue, `parameter "${name}" requires a Boolean value`);
+  }
+}
+
+function isolationLevel(name: string, value: string): string {
+  const v = value.trim().toLowerCase();
+  if (!isolationLevels.includes(v)) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "${name}": "${value}"`, { hint: 'Available values: serializable, repeatable read, read committed, read uncommitted.' });
+  return v;
+}
+
+/** PostgreSQL's command name for a statement that writes (the 25006 message), or null if it does not write. */
+function writeCommandName(stmt: Statement): string | null {
+  switch (stmt.kind) {
+    case 'query':
+      return stmt.locking ? `SELECT FOR ${stmt.locking}` : null;
+    case 'insert':
+    case 'update':
+    case 'delete':
+      return stmt.kind.toUpperCase();
+    case 'copy':
+      return stmt.direction === 'from' ? 'COPY FROM' : null;
+    case 'truncate':
+      return 'TRUNCATE TABLE';
+    case 'createDatabase':
+      return 'CREATE DATABASE';
+    case 'alterTsDatabase':
+      return 'ALTER DATABASE';
+    case 'dropDatabase':
+      return 'DROP DATABASE';
+    case 'createSchema':
+      return 'CREATE SCHEMA';
+    case 'dropSchema':
+      return 'DROP SCHEMA';
+    case 'createTable':
+      return stmt.asQuery ? 'CREATE TABLE AS' : 'CREATE TABLE';
+    case 'dropTable':
+      return 'DROP TABLE';
+    case 'alterTable':
+      return 'ALTER TABLE';
+    case 'createIndex':
+      return 'CREATE INDEX';
+    case 'dropIndex':
+      return 'DROP INDEX';
+    case 'alterIndex':
+      return 'ALTER INDEX';
+    case 'createSequence':
+      return 'CREATE SEQUENCE';
+    case 'dropSequence':
+      return 'DROP SEQUENCE';
+    case 'createView':
+      return 'CREATE VIEW';
+    case 'dropView':
+      return 'DROP VIEW';
+    case 'setClusterSetting':
+      return 'SET CLUSTER SETTING';
+    case 'compressTs':
+      return 'COMPRESS';
+    case 'auth':
+      switch (stmt.stmt.kind) {
+        case 'createRole':
+          return 'CREATE ROLE';
+        case 'alterRole':
+          return 'ALTER ROLE';
+        case 'dropRole':
+          return 'DROP ROLE';
+        case 'grantRole':
+        case 'grant':
+          return 'GRANT';
+        case 'revokeRole':
+        case 'revoke':
+          return 'REVOKE';
+        case 'alterOwner':
+          return `ALTER ${stmt.stmt.objectKind.toUpperCase()}`;
+        default:
+          return null;
+      }
+    default:
+      return null;
+  }
+}
+
+/** Statements that take no snapshot (PostgreSQL's rule for when transaction modes become fixed). */
+function takesNoSnapshot(stmt: Statement): boolean {
+  return ['set', 'setTransaction', 'show', 'reset', 'savepoint', 'release', 'rollback', 'begin', 'commit', 'prepareTransaction', 'prepare', 'deallocate', 'discard', 'comment', 'empty', 'use', 'explain'].includes(stmt.kind);
+}
+
 interface SavepointState {
   name: string;
   writes: Map<string, KvWrite>;
@@ -246,6 +349,13 @@ export class Session {
   private setInTxn = new Map<string, string>();
   /** True while a SET LOCAL / SET TRANSACTION is applied. */
   private settingLocal = false;
+  /** The open block's modes (BEGIN …, SET TRANSACTION …); null outside a block. */
+  private txnModes: TxnModes | null = null;
+  /**
+   * A statement that reads or writes ran in the block (PostgreSQL's first snapshot): from then
+   * on its isolation level, a switch to read-write and deferrability can no longer change (25001).
+   */
+  private txnQueried = false;
   readonly sqlPrepared = new Map<string, Prepared>();
   private readonly currvals = new Map<number, bigint>();
   /** Set by a CancelRequest; checked at every yield point. */
@@ -710,6 +820,8 @@ export class Session {
     for (const { stmt, text } of stmts) {
       if (stmt.kind === 'copy') {
         if (this.failed) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+        if (stmt.direction === 'from') this.checkReadOnly('COPY FROM');
+        if (this.explicit) this.txnQueried = true;
         let tag: string;
         try {
           await this.refreshAuth();
@@ -763,6 +875,9 @@ export class Session {
     if (this.failed && !isTxnEnd(stmt)) {
       throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
+    const write = writeCommandName(stmt);
+    if (write !== null) this.checkReadOnly(write);
+    if (this.explicit && !takesNoSnapshot(stmt)) this.txnQueried = true;
     this.changedSettings.clear();
     if (stmt.kind === 'copy') {
       // COPY in the extended protocol: the portal runs it whole at its first Execute.
@@ -890,6 +1005,7 @@ export class Session {
         const d = session.view.tableById(id);
         if (!d) throw new PgError(SqlState.UndefinedTable, `sequence with OID ${id} does not exist`);
         session.checkPrivileges([sequenceRequirement(d, 'nextval')]);
+        session.checkReadOnly('nextval()');
         const v = seqs.next(d, t);
         session.currvals.set(id, v);
         return v;
@@ -905,6 +1021,7 @@ export class Session {
         const d = session.view.tableById(id);
         if (!d) throw new PgError(SqlState.UndefinedTable, `sequence with OID ${id} does not exist`);
         session.checkPrivileges([sequenceRequirement(d, 'setval')]);
+        session.checkReadOnly('setval()');
         session.currvals.set(id, v);
         return seqs.set(d, v, t);
       },
@@ -973,6 +1090,54 @@ export class Session {
     this.failed = true;
     if (this.savepoints.length > 0 && !txnDoomedBy(e)) return;
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
+  }
+
+  /** Whether the statement's transaction is read-only: the block's mode, else default_transaction_read_only. */
+  get readOnly(): boolean {
+    return this.txnModes ? this.txnModes.readOnly : this.settings.get('default_transaction_read_only') === 'on';
+  }
+
+  /** 25006 for a write in a read-only transaction. */
+  checkReadOnly(command: string): void {
+    if (this.readOnly) throw new PgError(SqlState.ReadOnlySqlTransaction, `cannot execute ${command} in a read-only transaction`);
+  }
+
+  /** transaction_isolation / _read_only / _deferrable as SHOW and current_setting see them. */
+  private syncTxnSettings(): void {
+    const m = this.txnModes;
+    this.rawSetSetting('transaction_isolation', m ? m.isolation : (this.settings.get('default_transaction_isolation') ?? 'serializable'));
+    this.rawSetSetting('transaction_read_only', (m ? m.readOnly : this.settings.get('default_transaction_read_only') === 'on') ? 'on' : 'off');
+    this.rawSetSetting('transaction_deferrable', (m ? m.deferrable : this.settings.get('default_transaction_deferrable') === 'on') ? 'on' : 'off');
+  }
+
+  /** A block begins with the session's default modes, then BEGIN's own. */
+  private startTxnModes(modes: { isolation: string | null; readOnly: boolean | null; deferrable?: boolean | null }): void {
+    this.txnModes = {
+      isolation: modes.isolation ?? this.settings.get('default_transaction_isolation') ?? 'serializable',
+      readOnly: modes.readOnly ?? this.settings.get('default_transaction_read_only') === 'on',
+      deferrable: modes.deferrable ?? this.settings.get('default_transaction_deferrable') === 'on',
+    };
+    this.txnQueried = false;
+    this.syncTxnSettings();
+  }
+
+  /** SET TRANSACTION … (or SET transaction_… in a block): PostgreSQL's checks, then the new modes. */
+  private setTxnModes(modes: { isolation?: string | null; readOnly?: boolean | null; deferrable?: boolean | null }): void {
+    const m = this.txnModes;
+    assert(m !== null, 'transaction modes are set inside a block');
+    if (modes.isolation != null && modes.isolation !== m.isolation) {
+      if (this.txnQueried) throw new PgError(SqlState.ActiveSqlTransaction, 'SET TRANSACTION ISOLATION LEVEL must be called before any query');
+      m.isolation = modes.isolation;
+    }
+    if (modes.readOnly != null && modes.readOnly !== m.readOnly) {
+      if (!modes.readOnly && this.txnQueried) throw new PgError(SqlState.ActiveSqlTransaction, 'transaction read-write mode must be set before any query');
+      m.readOnly = modes.readOnly;
+    }
+    if (modes.deferrable != null && modes.deferrable !== m.deferrable) {
+      if (this.txnQueried) throw new PgError(SqlState.ActiveSqlTransaction, `SET TRANSACTION ${modes.deferrable ? '' : 'NOT '}DEFERRABLE must be called before any query`);
+      m.deferrable = modes.deferrable;
+    }
+    this.syncTxnSettings();
   }
 
   /** Rolls back the session's transaction (if any) and leaves it idle. */
@@ -1783,6 +1948,7 @@ export class Session {
         this.explicit = true;
         this.failed = false;
         this.savepoints = [];
+        this.startTxnModes(stmt);
         return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
       case 'commit': {
         if (!this.explicit) {
@@ -1827,6 +1993,7 @@ export class Session {
           txn.restoreWrites(sp.writes);
           for (const name of new Set([...this.settings.keys(), ...sp.settings.keys()])) this.rawSetSetting(name, sp.settings.get(name));
           this.setInTxn = new Map(sp.setInTxn);
+          this.syncTxnSettings();
           this.failed = false;
           return { rows: [], tag: 'ROLLBACK' };
         }
@@ -1874,6 +2041,12 @@ export class Session {
       }
         return { rows: [], tag: 'SET' };
       case 'setTransaction':
+        if (stmt.session) {
+          if (stmt.isolation !== null) this.applySetting('default_transaction_isolation', stmt.isolation);
+          if (stmt.readOnly !== null) this.applySetting('default_transaction_read_only', stmt.readOnly ? 'on' : 'off');
+          if (stmt.deferrable != null) this.applySetting('default_transaction_deferrable', stmt.deferrable ? 'on' : 'off');
+        } else if (!this.explicit) sink.notice(warnNoTxn('SET TRANSACTION can only be used in transaction blocks'));
+        else this.setTxnModes(stmt);
         return { rows: [], tag: 'SET' };
       case 'reset':
         if (stmt.name === 'all') {
@@ -2486,10 +2659,33 @@ export class Session {
         // Strata's work_mem is one statement's budget (all its sorts and hash tables together).
         this.setSetting(name, formatPgMemory(parsePgMemory(name, value)));
         return;
-      case 'transaction_isolation':
       case 'default_transaction_isolation':
-        // Every transaction is serializable; weaker levels are upgraded, as CockroachDB does.
+        // Every transaction runs serializable (weaker levels are upgraded, as CockroachDB does);
+        // the level asked for is what SHOW reports, so clients see what they set.
+        this.setSetting(name, isolationLevel(name, value));
+        if (!this.txnModes) this.syncTxnSettings();
         return;
+      case 'default_transaction_read_only':
+      case 'default_transaction_deferrable':
+        this.setSetting(name, settingBool(name, value) ? 'on' : 'off');
+        if (!this.txnModes) this.syncTxnSettings();
+        return;
+      case 'transaction_isolation': {
+        const level = isolationLevel(name, value);
+        // Outside a block PostgreSQL accepts it with no lasting effect.
+        if (this.txnModes) this.setTxnModes({ isolation: level });
+        return;
+      }
+      case 'transaction_read_only': {
+        const on = settingBool(name, value);
+        if (this.txnModes) this.setTxnModes({ readOnly: on });
+        return;
+      }
+      case 'transaction_deferrable': {
+        const on = settingBool(name, value);
+        if (this.txnModes) this.setTxnModes({ deferrable: on });
+        return;
+      }
       case 'search_path':
         if (splitIdentifierList(value) === null) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "search_path": "${value}"`, { detail: 'List syntax is invalid.' });
         this.setSetting(name, value);
@@ -2548,6 +2744,9 @@ export class Session {
     }
     this.settingsAtBegin.clear();
     this.setInTxn.clear();
+    this.txnModes = null;
+    this.txnQueried = false;
+    this.syncTxnSettings();
   }
 
   /** SET LOCAL name = value (also set_config(…, true)): outside a block it does nothing (a warning). */
@@ -2579,7 +2778,9 @@ export class Session {
       this.rawSetSetting(name, undefined);
       return;
     }
+    if (name === 'transaction_isolation' || name === 'transaction_read_only' || name === 'transaction_deferrable') return; // the block's modes stay
     this.setSetting(name, d[1]);
+    this.syncTxnSettings();
   }
 
   private show(name0: string): { rows: Row[]; tag: string } {

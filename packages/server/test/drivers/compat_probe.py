@@ -84,7 +84,45 @@ def tpc_prepare(conn):
     return out
 
 
-scenarios = {"nested_transaction": nested_transaction, "tpc_prepare": tpc_prepare}
+def txn_modes(conn):
+    """The driver's own read-only and isolation settings: what SHOW reports, and 25006 on writes."""
+    out = {}
+    cur = conn.cursor()
+    cur.execute("drop table if exists compat_ro")
+    cur.execute("create table compat_ro (id int)")
+    conn.commit()
+    if driver == "psycopg":
+        conn.read_only = True
+        conn.isolation_level = pg.IsolationLevel.REPEATABLE_READ
+    else:
+        conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
+    cur = conn.cursor()
+    cur.execute("show transaction_isolation")
+    out["isolation"] = cur.fetchone()[0]
+    cur.execute("show transaction_read_only")
+    out["read_only"] = cur.fetchone()[0]
+    try:
+        cur.execute("insert into compat_ro values (1)")
+        out["insert"] = "ok"
+    except pg.Error as e:
+        out["insert"] = sqlstate(e)
+    conn.rollback()
+    if driver == "psycopg":
+        conn.read_only = False
+        conn.isolation_level = None
+    else:
+        conn.set_session(readonly=False, isolation_level="DEFAULT")
+    cur = conn.cursor()
+    cur.execute("insert into compat_ro values (2)")
+    conn.commit()
+    cur.execute("select count(*) from compat_ro")
+    out["rows"] = cur.fetchone()[0]
+    cur.execute("drop table compat_ro")
+    conn.commit()
+    return out
+
+
+scenarios = {"txn_modes": txn_modes, "nested_transaction": nested_transaction, "tpc_prepare": tpc_prepare}
 
 conn = pg.connect(dsn)
 try:

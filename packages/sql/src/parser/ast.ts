@@ -126,6 +126,8 @@ export interface SelectStmt {
   offset: Expr | null;
   /** FETCH FIRST … WITH TIES. */
   withTies?: boolean;
+  /** FOR UPDATE / FOR SHARE / …: the strength as PostgreSQL names it ("UPDATE", "NO KEY UPDATE", "SHARE", "KEY SHARE"). */
+  locking?: string;
   pos: number;
 }
 
@@ -194,7 +196,7 @@ export type Statement =
   | { kind: 'truncate'; names: string[][]; pos: number }
   | { kind: 'copy'; table: string[] | null; query: SelectStmt | null; columns: string[] | null; direction: 'from' | 'to'; options: CopyOptions; pos: number }
   /** BEGIN, or START TRANSACTION (`start`: answered with that command tag). */
-  | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; start?: boolean; pos: number }
+  | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; deferrable?: boolean | null; start?: boolean; pos: number }
   | { kind: 'commit'; pos: number }
   | { kind: 'rollback'; savepoint: string | null; pos: number }
   | { kind: 'savepoint'; name: string; pos: number }
@@ -204,7 +206,8 @@ export type Statement =
   /** COMMIT PREPARED 'gid' / ROLLBACK PREPARED 'gid'. */
   | { kind: 'finishPrepared'; commit: boolean; gid: string; pos: number }
   | { kind: 'set'; name: string; value: (string | number)[] | 'default'; local: boolean; pos: number }
-  | { kind: 'setTransaction'; isolation: string | null; readOnly: boolean | null; pos: number }
+  /** SET TRANSACTION modes; `session`: SET SESSION CHARACTERISTICS AS TRANSACTION (the defaults). */
+  | { kind: 'setTransaction'; isolation: string | null; readOnly: boolean | null; deferrable?: boolean | null; session?: boolean; pos: number }
   | { kind: 'show'; name: string; pos: number }
   | { kind: 'showTables'; schema: string[] | null; pos: number }
   | { kind: 'showDatabases'; pos: number }

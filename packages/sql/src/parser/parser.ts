@@ -465,9 +465,10 @@ class Parser {
     return { kind: 'copy', table, query, columns, direction, options, pos };
   }
 
-  private txnModes(): { isolation: string | null; readOnly: boolean | null } {
+  private txnModes(): { isolation: string | null; readOnly: boolean | null; deferrable: boolean | null } {
     let isolation: string | null = null;
     let readOnly: boolean | null = null;
+    let deferrable: boolean | null = null;
     for (;;) {
       if (this.acceptKw('isolation', 'level')) {
         if (this.acceptKw('serializable')) isolation = 'serializable';
@@ -477,12 +478,12 @@ class Parser {
         else throw this.syntaxError();
       } else if (this.acceptKw('read', 'only')) readOnly = true;
       else if (this.acceptKw('read', 'write')) readOnly = false;
-      else if (this.acceptKw('not', 'deferrable') || this.acceptKw('deferrable')) {
-        // accepted, no effect
-      } else break;
+      else if (this.acceptKw('not', 'deferrable')) deferrable = false;
+      else if (this.acceptKw('deferrable')) deferrable = true;
+      else break;
       this.acceptPunct(',');
     }
-    return { isolation, readOnly };
+    return { isolation, readOnly, deferrable };
   }
 
   private settingName(): string {
@@ -500,7 +501,7 @@ class Parser {
     }
     let local = false;
     if (this.acceptKw('session')) {
-      if (this.acceptKw('characteristics', 'as', 'transaction')) return { kind: 'setTransaction', ...this.txnModes(), pos };
+      if (this.acceptKw('characteristics', 'as', 'transaction')) return { kind: 'setTransaction', ...this.txnModes(), session: true, pos };
     } else if (this.acceptKw('local')) local = true;
     if (this.acceptKw('transaction')) return { kind: 'setTransaction', ...this.txnModes(), pos };
     if (this.acceptKw('time', 'zone')) {
@@ -1250,8 +1251,12 @@ class Parser {
     }
     this.limitOffset(q);
     if (this.acceptKw('for')) {
-      // FOR UPDATE / FOR SHARE: serializable transactions make row locks unnecessary; accepted.
-      this.next();
+      // FOR UPDATE / FOR SHARE: serializable transactions make row locks unnecessary; accepted
+      // (and remembered: a read-only transaction refuses them, as PostgreSQL does).
+      const words: string[] = [];
+      while (!this.isKw('of') && !this.isKw('nowait') && !this.isKw('skip') && this.peek().type === 'ident' && words.length < 3) words.push(this.next().value.toUpperCase());
+      if (words.length === 0) throw this.syntaxError();
+      q.locking = words.join(' ');
       while (this.acceptKw('of')) this.identList();
       this.acceptKw('nowait') || this.acceptKw('skip', 'locked');
     }
