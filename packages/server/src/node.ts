@@ -5,7 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { logger } from '@strata/common';
 import { PgServer, pgTls } from '@strata/pgwire';
-import { SqlEngine } from '@strata/sql';
+import { SqlEngine, dropOrphanTempSchemas } from '@strata/sql';
 import { LocalSender, Store } from '@strata/store';
 import { ClusterMember } from './cluster_node.js';
 import type { ClusterOptions } from './cluster_node.js';
@@ -108,7 +108,11 @@ export class StrataNode {
     });
     this.engine = engine;
     store.onApply = (b) => engine.onApply(b);
-    if (bootstrapSql) await engine.bootstrap();
+    if (bootstrapSql) {
+      await engine.bootstrap();
+      // Temporary tables of this node's sessions died with the previous process (temp_schemas.ts).
+      await dropOrphanTempSchemas(engine);
+    }
     engine.startBackgroundJobs();
     this.pg = new PgServer({
       engine,

@@ -62,6 +62,9 @@ function psycopg(driver: 'psycopg' | 'psycopg2', scenario: string): unknown {
   return JSON.parse(execFileSync(python, [probe, driver, scenario, url], { encoding: 'utf8' }));
 }
 
+/** Strata's own behaviour, where PostgreSQL has no equivalent to record. */
+const strataOnly = pgUrl ? it.skip : it;
+
 describe('savepoints after an error (defect: XX000 "transaction is aborted" after ROLLBACK TO SAVEPOINT)', () => {
   it('node-postgres: reads and writes go on after ROLLBACK TO SAVEPOINT, and commit keeps them', async () => {
     const c = await client();
@@ -491,8 +494,121 @@ describe('transaction modes (defect: READ ONLY and default_transaction_read_only
   }
 });
 
-/** Strata's own behaviour, where PostgreSQL has no equivalent to record. */
-const strataOnly = pgUrl ? it.skip : it;
+
+describe('TEMP tables (defect: CREATE TEMP TABLE made a shared table that outlived the session)', () => {
+  it('node-postgres: a temp table is private, shadows a permanent one, and is gone for the next session', async () => {
+    const a = await client();
+    const b = await client();
+    const rows = async (c: pg.Client, sql: string) => {
+      try {
+        return (await c.query(sql)).rows;
+      } catch (e) {
+        return `${(e as { code: string }).code}`;
+      }
+    };
+    await a.query('drop table if exists compat_tmp');
+    await a.query('create table compat_tmp (id int)');
+    await a.query('insert into compat_tmp values (0)');
+    await a.query('create temp table compat_tmp (id int, note text)');
+    await a.query("insert into compat_tmp values (1, 'a')");
+    expect(await rows(a, 'select id from compat_tmp')).toEqual([{ id: 1 }]);
+    expect(await rows(a, 'select id from pg_temp.compat_tmp')).toEqual([{ id: 1 }]);
+    expect(await rows(a, 'select id from public.compat_tmp')).toEqual([{ id: 0 }]);
+    expect(await rows(b, 'select id from compat_tmp')).toEqual([{ id: 0 }]);
+    await b.query('create temp table compat_tmp_b (id int)');
+    await b.query('insert into compat_tmp_b values (2)');
+    expect(await rows(a, 'select * from compat_tmp_b')).toBe('42P01');
+    // Another session's temp schema, named explicitly, is refused.
+    const bSchema = (await b.query("select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relname = 'compat_tmp_b'")).rows[0].nspname as string;
+    expect(await rows(a, `select * from ${bSchema}.compat_tmp_b`)).toBe('0A000');
+    // Catalogs: relpersistence, visibility, information_schema.
+    const cls = await a.query("select relpersistence, pg_table_is_visible(c.oid) as visible from pg_class c where relname = 'compat_tmp' order by relpersistence");
+    expect(cls.rows).toEqual([{ relpersistence: 'p', visible: false }, { relpersistence: 't', visible: true }]);
+    expect((await a.query("select table_type from information_schema.tables where table_name = 'compat_tmp' order by table_type")).rows.map((r) => r.table_type)).toContain('LOCAL TEMPORARY');
+    // DROP TABLE takes the temp table first, then the permanent one.
+    await a.query('drop table compat_tmp');
+    expect(await rows(a, 'select id from compat_tmp')).toEqual([{ id: 0 }]);
+    await a.query('create temp table compat_tmp2 (id int)');
+    await a.end();
+    await b.end();
+    const c = await client();
+    for (let i = 0; i < 50; i++) {
+      // The ended sessions' temp schemas are dropped in the background.
+      if ((await rows(c, 'select * from compat_tmp2')) === '42P01' && (await rows(c, 'select * from compat_tmp_b')) === '42P01') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await rows(c, 'select * from compat_tmp2')).toBe('42P01');
+    expect(await rows(c, 'select * from compat_tmp_b')).toBe('42P01');
+    await c.query('create temp table compat_tmp2 (x text)'); // the name is free again
+    await c.query('drop table compat_tmp');
+    await c.end();
+  });
+
+  it('node-postgres: ON COMMIT DROP / DELETE ROWS, pg_temp qualification, DISCARD TEMP, and the refusals', async () => {
+    const c = await client();
+    const rows = async (sql: string) => {
+      try {
+        return (await c.query(sql)).rows;
+      } catch (e) {
+        return `${(e as { code: string }).code} ${(e as { message: string }).message}`;
+      }
+    };
+    await c.query('create temporary table compat_t1 (x int) on commit drop'); // autocommit: gone at once
+    expect(await rows('select * from compat_t1')).toBe('42P01 relation "compat_t1" does not exist');
+    await c.query('begin');
+    await c.query('create temp table compat_t2 (x int) on commit drop');
+    await c.query('insert into compat_t2 values (1)');
+    expect(await rows('select * from compat_t2')).toEqual([{ x: 1 }]);
+    await c.query('commit');
+    expect(await rows('select * from compat_t2')).toBe('42P01 relation "compat_t2" does not exist');
+    await c.query('begin');
+    await c.query('create temp table compat_t3 (x int) on commit delete rows');
+    await c.query('insert into compat_t3 values (1)');
+    expect(await rows('select count(*)::int as n from compat_t3')).toEqual([{ n: 1 }]);
+    await c.query('commit');
+    expect(await rows('select count(*)::int as n from compat_t3')).toEqual([{ n: 0 }]);
+    await c.query('create table pg_temp.compat_t4 (x int)');
+    expect(await rows("select relpersistence from pg_class where relname = 'compat_t4'")).toEqual([{ relpersistence: 't' }]);
+    // A rolled-back CREATE TEMP TABLE leaves nothing.
+    await c.query('begin');
+    await c.query('create temp table compat_t5 (x int)');
+    await c.query('rollback');
+    expect(await rows('select * from compat_t5')).toBe('42P01 relation "compat_t5" does not exist');
+    expect(await rows('create temp table public.compat_t6 (x int)')).toBe('42P16 cannot create temporary relation in non-temporary schema');
+    expect(await rows('create table compat_t7 (x int) on commit drop')).toBe('42P16 ON COMMIT can only be used on temporary tables');
+    await c.query('discard temp');
+    expect(await rows('select * from compat_t4')).toBe('42P01 relation "compat_t4" does not exist');
+    expect(await rows('select * from compat_t3')).toBe('42P01 relation "compat_t3" does not exist');
+    await c.end();
+  });
+
+  it('psycopg 3: a temp table made by one connection is invisible to another', () => {
+    expect(psycopg('psycopg', 'temp_tables')).toEqual({ own: [[1]], other: '42P01', after_close: '42P01' });
+  });
+
+  strataOnly('temp schemas left by a killed node are dropped when it starts again', async () => {
+    const n = await startNode();
+    try {
+      const c = new pg.Client(n.url);
+      await c.connect();
+      await c.query('create temp table compat_crash (x int)');
+      await c.query('insert into compat_crash values (1)');
+      const schema = (await c.query("select nspname from pg_namespace where nspname like 'pg_temp%'")).rows.map((r) => r.nspname);
+      expect(schema.length).toBe(1);
+      c.on('error', () => {});
+      await n.kill();
+      await n.start();
+      const d = new pg.Client(n.url);
+      await d.connect();
+      expect((await d.query("select nspname from pg_namespace where nspname like 'pg_temp%'")).rows).toEqual([]);
+      expect(await failure(d.query('select * from compat_crash'))).toMatchObject({ code: '42P01' });
+      await d.end();
+    } finally {
+      await n.stop();
+      n.cleanup();
+    }
+  });
+});
 
 describe('a serialization failure inside a savepoint', () => {
   strataOnly('dooms the whole transaction: ROLLBACK TO SAVEPOINT is 40001 again, ROLLBACK works', async () => {

@@ -1,4 +1,5 @@
 export { SqlEngine, pgVersion, strataVersion } from './engine.js';
+export { dropOrphanTempSchemas } from './temp_schemas.js';
 export { Session, parseDurationMs, reportedSettings, settingDisplayName } from './session.js';
 export type { Notice } from './session.js';
 export type { Prepared, Portal, TxnStatus, ExecuteSink, CopySink } from './session.js';

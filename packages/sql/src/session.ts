@@ -7,15 +7,17 @@
  * ROLLBACK [TO SAVEPOINT] is refused with 25P02).
  */
 import { formatMsSetting, parseMsSetting } from './guc_units.js';
-import { AmbiguousResultError, PgError, RetryableError, SqlState, StrataError, assert } from '@strata/common';
-import { Txn } from '@strata/kv';
+import { dropSchemaWithin, dropTempSchemas, isTempSchemaName, tempSchemaName } from './temp_schemas.js';
+import { AmbiguousResultError, PgError, RetryableError, SqlState, StrataError, assert, logger } from '@strata/common';
+import { Txn, prefixEnd, tablePrefix } from '@strata/kv';
 import type { KvWrite } from '@strata/kv';
 import { parseExpression, parseOne, parseStatements, parseStatementsAsync } from './parser/parser.js';
 import type { SelectItem, SelectStmt, Statement } from './parser/ast.js';
 import type { CatalogView } from './catalog/catalog.js';
 import { virtualSchemas } from './catalog/catalog.js';
 import { allIndexes } from './catalog/descriptors.js';
-import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
+import type { ColumnDesc, SchemaDesc, TableDesc } from './catalog/descriptors.js';
+import { rootRoleOid } from './auth/constants.js';
 import { tableCodec } from './catalog/rowcodec.js';
 import { T, formatType, formatValue, hashKey, parseBool, parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
@@ -483,11 +485,15 @@ export class Session {
       return def ? { kind: 'virtual' as const, def } : undefined;
     };
     if (parts.length === 1) {
+      const dbId = this.currentDbId(view);
+      // The session's temp schema comes first, even before pg_catalog (PostgreSQL's order).
+      const temp = this.ownTempSchema(view, dbId);
+      const tt = temp ? view.table(temp.id, name) : undefined;
+      if (tt && temp) return { kind: 'table', desc: tt, db: this.database, schema: temp.name };
       const v = virt('pg_catalog');
       if (v) return v;
-      const dbId = this.currentDbId(view);
       for (const s of this.searchPath()) {
-        if (s === '$user') continue;
+        if (s === '$user' || s === 'pg_temp' || isTempSchemaName(s)) continue;
         if (s === 'pg_catalog' || s === 'information_schema') {
           const x = virt(s);
           if (x) return x;
@@ -505,6 +511,13 @@ export class Session {
       const q = parts[0] as string;
       if (q === 'pg_catalog' || q === 'information_schema') return virt(q) ?? (() => { throw notFound(); })();
       const dbId = this.currentDbId(view);
+      if (q === 'pg_temp' || isTempSchemaName(q)) {
+        if (q !== 'pg_temp' && q !== this.tempSchemaName) throw otherSessionsTemp();
+        const temp = this.ownTempSchema(view, dbId);
+        const t = temp ? view.table(temp.id, name) : undefined;
+        if (!t || !temp) throw notFound();
+        return { kind: 'table', desc: t, db: this.database, schema: temp.name };
+      }
       if (view.schema(dbId, q)) schemaName = q;
       else if (view.database(q)) {
         dbName = q;
@@ -514,6 +527,7 @@ export class Session {
       dbName = parts[0] as string;
       schemaName = parts[1] as string;
       if (schemaName === 'pg_catalog' || schemaName === 'information_schema') return virt(schemaName) ?? (() => { throw notFound(); })();
+      if (isTempSchemaName(schemaName) && (schemaName !== this.tempSchemaName || dbName !== this.database)) throw otherSessionsTemp();
     } else throw new PgError(SqlState.SyntaxError, `improper qualified name (too many dotted names): ${parts.join('.')}`, { position: pos + 1 });
     const db = view.database(dbName);
     if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${dbName}" does not exist`, { position: pos + 1 });
@@ -538,7 +552,12 @@ export class Session {
     if (parts.length === 2) {
       const q = parts[0] as string;
       const dbId = this.currentDbId(view);
-      if (view.schema(dbId, q)) schemaName = q;
+      if (q === 'pg_temp' || isTempSchemaName(q)) {
+        if (q !== 'pg_temp' && q !== this.tempSchemaName) throw otherSessionsTemp();
+        // Only CREATE TEMP TABLE makes the schema (runDdl); other objects cannot go there yet.
+        if (!this.ownTempSchema(view, dbId)) throw new PgError(SqlState.FeatureNotSupported, 'only tables can be temporary (create a TEMP TABLE first; temporary views, sequences and indexes on them are not supported)');
+        schemaName = this.tempSchemaName;
+      } else if (view.schema(dbId, q)) schemaName = q;
       else if (view.database(q)) {
         dbName = q;
         schemaName = 'public';
@@ -622,9 +641,13 @@ export class Session {
         return fn(T.bool, ([o], ctx) => {
           const t = tableByOid(Number(o), ctx);
           if (!t) return (virtualSchemaOfOid(Number(o)) ?? 'pg_catalog') === 'pg_catalog';
-          const sp = ctx.session.searchPath;
-          const s = ctx.catalog.byId.get(t.schemaId);
-          return !!s && s.kind === 'schema' && sp.includes(s.name) && ctx.catalog.databases.get(ctx.session.database)?.id === t.parentId;
+          // Visible: its bare name finds it (the session's temp tables first, then the path).
+          try {
+            const r = this.resolveTable([t.name], 0, ctx.catalog);
+            return r.kind === 'table' && r.desc.id === t.id;
+          } catch {
+            return false;
+          }
         });
       case 'format_type':
         return fn(T.text, ([oid, mod]) => {
@@ -1061,8 +1084,10 @@ export class Session {
   // ---- transactions ----------------------------------------------------------------------------
 
   private async beginTxn(): Promise<void> {
-    this.txn = await Txn.begin(this.engine.opts.sender);
+    const txn = await Txn.begin(this.engine.opts.sender);
+    this.txn = txn;
     this.txnTimestamp = Date.now() * 1000;
+    txn.onBeforeCommit(() => this.tempOnCommitActions(txn));
   }
 
   private async finishImplicit(): Promise<void> {
@@ -1140,6 +1165,109 @@ export class Session {
     this.syncTxnSettings();
   }
 
+  // ---- temporary tables (temp_schemas.ts) --------------------------------------------------
+
+  /** This session's temp schema name (the same in every database). */
+  get tempSchemaName(): string {
+    return tempSchemaName(this.engine.opts.nodeId, this.backendPid);
+  }
+
+  /**
+   * True once a transaction that created this session's temp schema committed; until then a
+   * schema of that name is another (ended) session's leftover, never read.
+   */
+  private tempSchemaUsed = false;
+  /** The transaction that created the temp schema, until it commits. */
+  private tempSchemaTxn: Txn | null = null;
+  /** Temporary tables with ON COMMIT DROP / DELETE ROWS, by id. */
+  private readonly tempOnCommit = new Map<number, 'drop' | 'delete rows'>();
+
+  /** The session's own temp schema in a database, if it made one. */
+  private ownTempSchema(view: CatalogView, dbId: number): SchemaDesc | undefined {
+    if (!this.tempSchemaUsed && (this.tempSchemaTxn === null || this.tempSchemaTxn !== this.txn)) return undefined;
+    return view.schema(dbId, this.tempSchemaName);
+  }
+
+  /**
+   * CREATE TEMP TABLE t (or CREATE TABLE pg_temp.t): makes the session's temp schema in this
+   * transaction if needed (a leftover of an ended session with the same pid is dropped first) and
+   * returns the statement aimed at it.
+   */
+  private tempTableTarget(stmt: Statement & { kind: 'createTable' }, txn: Txn): Statement & { kind: 'createTable' } {
+    const q = stmt.name.length >= 2 ? (stmt.name[stmt.name.length - 2] as string) : null;
+    const temp = stmt.temp === true || q === 'pg_temp' || (q !== null && isTempSchemaName(q));
+    if (!temp) return stmt;
+    if (q !== null && q !== 'pg_temp' && q !== this.tempSchemaName) {
+      if (isTempSchemaName(q)) throw otherSessionsTemp();
+      throw new PgError(SqlState.InvalidTableDefinition, 'cannot create temporary relation in non-temporary schema');
+    }
+    if (stmt.name.length === 3 && stmt.name[0] !== this.database) throw new PgError(SqlState.FeatureNotSupported, 'temporary tables can only be created in the current database');
+    if (stmt.ts) throw new PgError(SqlState.FeatureNotSupported, 'time-series tables cannot be temporary');
+    const view = this.engine.catalog.view(txn);
+    const dbId = this.currentDbId(view);
+    const name = this.tempSchemaName;
+    const existing = view.schema(dbId, name);
+    if (!this.ownTempSchema(view, dbId)) {
+      if (existing) dropSchemaWithin(this.engine, txn, view, existing);
+      const schema = this.engine.catalog.createSchema(txn, dbId, name);
+      const role = this.roleOid;
+      if (role !== rootRoleOid && role > 0) this.engine.auth.putAcl(txn, { objectId: schema.id, owner: role, acl: null });
+      this.tempSchemaTxn = txn;
+      txn.onBeforeCommit(() => {
+        this.tempSchemaUsed = true;
+      });
+    }
+    const last = stmt.name[stmt.name.length - 1] as string;
+    const onCommit = stmt.onCommit;
+    if (onCommit === 'drop' || onCommit === 'delete rows') {
+      // Registered once the table exists (its id is known after the DDL): see noteTempOnCommit.
+      this.pendingOnCommit = { name: last, what: onCommit };
+    }
+    return { ...stmt, name: [name, last] };
+  }
+
+  private pendingOnCommit: { name: string; what: 'drop' | 'delete rows' } | null = null;
+
+  /** After CREATE TEMP TABLE … ON COMMIT DROP/DELETE ROWS: remember the table, act at each commit. */
+  private noteTempOnCommit(txn: Txn): void {
+    const p = this.pendingOnCommit;
+    this.pendingOnCommit = null;
+    if (!p) return;
+    const view = this.engine.catalog.view(txn);
+    const schema = view.schema(this.currentDbId(view), this.tempSchemaName);
+    const t = schema ? view.table(schema.id, p.name) : undefined;
+    if (t) this.tempOnCommit.set(t.id, p.what);
+  }
+
+  /** At COMMIT (inside the committing transaction): ON COMMIT DROP tables go, DELETE ROWS tables are emptied. */
+  private tempOnCommitActions(txn: Txn): void {
+    if (this.tempOnCommit.size === 0) return;
+    const view = this.engine.catalog.view(txn);
+    for (const [id, what] of [...this.tempOnCommit]) {
+      const t = view.tableById(id);
+      if (!t) {
+        this.tempOnCommit.delete(id); // its creation was rolled back, or it was dropped
+        continue;
+      }
+      const p = tablePrefix(t.id);
+      for (const { key } of txn.scan(p, prefixEnd(p))) txn.del(key);
+      if (what === 'drop') {
+        this.engine.catalog.deleteDescriptor(txn, t);
+        this.engine.auth.deleteAcl(txn, t.id);
+        this.tempOnCommit.delete(id);
+      }
+    }
+  }
+
+  /** Drops this session's temp schemas now (DISCARD TEMP/ALL, session end). */
+  private async dropOwnTempSchemas(): Promise<void> {
+    if (!this.tempSchemaUsed) return;
+    const name = this.tempSchemaName;
+    await dropTempSchemas(this.engine, (n) => n === name);
+    this.tempSchemaUsed = false;
+    this.tempOnCommit.clear();
+  }
+
   /** Rolls back the session's transaction (if any) and leaves it idle. */
   private endExplicit(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
@@ -1156,6 +1284,8 @@ export class Session {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.txn = null;
     for (const ctx of [...this.liveCtxs]) this.endStatement(ctx);
+    // Temporary tables end with the session; a failure leaves them to the next start (temp_schemas.ts).
+    this.dropOwnTempSchemas().catch((e: unknown) => logger('sql').warn({ err: e, schema: this.tempSchemaName }, 'could not drop a temporary schema at session end'));
   }
 
   // ---- compilation of queries and DML ----------------------------------------------------------
@@ -2058,9 +2188,16 @@ export class Session {
         return { rows: [], tag: 'SET' };
       case 'show':
         return this.show(stmt.name);
-      case 'discard':
-        this.sqlPrepared.clear();
-        return { rows: [], tag: `DISCARD ${stmt.what.toUpperCase()}` };
+      case 'discard': {
+        const what = stmt.what.toLowerCase();
+        if (!['all', 'plans', 'sequences', 'temp', 'temporary'].includes(what)) throw new PgError(SqlState.SyntaxError, `syntax error at or near "${stmt.what}"`);
+        if (what === 'all' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block');
+        if (what === 'all' || what === 'plans') this.sqlPrepared.clear();
+        if (what === 'all' || what === 'sequences') this.currvals.clear();
+        if (what === 'all') for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) if (!serverOnlySettings.has(k)) this.resetSetting(k);
+        if (what === 'all' || what === 'temp' || what === 'temporary') await this.dropOwnTempSchemas();
+        return { rows: [], tag: `DISCARD ${what === 'temporary' ? 'TEMP' : what.toUpperCase()}` };
+      }
       case 'prepare': {
         if (this.sqlPrepared.has(stmt.name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${stmt.name}" already exists`);
         const types = stmt.types.map(typeFromName);
@@ -2130,7 +2267,18 @@ export class Session {
         return { rows: [], tag: 'VACUUM' };
       }
       default:
-        return this.runDdl(stmt, text, sink);
+        for (let attempt = 0; ; attempt++) {
+          const implicit = !this.explicit;
+          try {
+            return await this.runDdl(stmt, text, sink);
+          } catch (e) {
+            // Schema changes read the catalog they change, so a concurrent one (another session's,
+            // or an ended session's temp schema being dropped) fails them with 40001: outside a
+            // block nothing was applied, so retry as autocommit queries are.
+            const retryable = (e instanceof PgError && e.code === SqlState.SerializationFailure) || (e instanceof RetryableError && !(e instanceof AmbiguousResultError));
+            if (!implicit || !retryable || attempt >= ddlRetriesMax) throw e;
+          }
+        }
     }
     void params;
   }
@@ -2163,7 +2311,7 @@ export class Session {
     this.tsDrops.push(t.id);
   }
 
-  private async runDdl(stmt: Statement, text: string, sink: ExecuteSink): Promise<{ rows: Row[]; tag: string }> {
+  private async runDdl(stmt0: Statement, text: string, sink: ExecuteSink): Promise<{ rows: Row[]; tag: string }> {
     const implicit = !this.explicit;
     if (!this.txn) await this.beginTxn();
     const txn = this.txn as Txn;
@@ -2171,8 +2319,11 @@ export class Session {
     this.tsDrops = [];
     this.tsAlters = [];
     try {
+      this.pendingOnCommit = null;
+      const stmt = stmt0.kind === 'createTable' ? this.tempTableTarget(stmt0, txn) : stmt0;
       const env = this.ddlEnv(txn, notices);
       const { tag, rows } = await this.ddlChecked(stmt, text, env, sink);
+      this.noteTempOnCommit(txn);
       for (const n of notices) sink.notice(n);
       if (this.tsDrops.length > 0 && !implicit) {
         throw new PgError(SqlState.ActiveSqlTransaction, `${stmt.kind === 'dropDatabase' ? 'DROP DATABASE' : 'DROP TABLE'} of time-series data cannot run inside a transaction block`);
@@ -2977,6 +3128,13 @@ export function splitIdentifierList(text: string): string[] | null {
     i++;
     while (ws(text[i])) i++;
   }
+}
+
+/** Automatic retries of an autocommit schema change that hit a serialization conflict. */
+const ddlRetriesMax = 4;
+
+function otherSessionsTemp(): PgError {
+  return new PgError(SqlState.FeatureNotSupported, 'cannot access temporary tables of other sessions');
 }
 
 function isTxnEnd(s: Statement): boolean {

@@ -122,7 +122,38 @@ def txn_modes(conn):
     return out
 
 
-scenarios = {"txn_modes": txn_modes, "nested_transaction": nested_transaction, "tpc_prepare": tpc_prepare}
+def temp_tables(conn):
+    """A temp table is the connection's own: another connection does not see it, nor does a
+    new connection after this one closed."""
+    out = {}
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("create temp table compat_py_tmp (x int)")
+    cur.execute("insert into compat_py_tmp values (1)")
+    cur.execute("select x from compat_py_tmp")
+    out["own"] = [list(r) for r in cur.fetchall()]
+    with pg.connect(dsn) as other:
+        try:
+            other.cursor().execute("select * from compat_py_tmp")
+            out["other"] = "visible"
+        except pg.Error as e:
+            out["other"] = sqlstate(e)
+    conn.close()
+    import time
+    for _ in range(50):
+        with pg.connect(dsn) as later:
+            try:
+                later.cursor().execute("select * from compat_py_tmp")
+                out["after_close"] = "visible"
+            except pg.Error as e:
+                out["after_close"] = sqlstate(e)
+        if out["after_close"] != "visible":
+            break
+        time.sleep(0.1)
+    return out
+
+
+scenarios = {"temp_tables": temp_tables, "txn_modes": txn_modes, "nested_transaction": nested_transaction, "tpc_prepare": tpc_prepare}
 
 conn = pg.connect(dsn)
 try:

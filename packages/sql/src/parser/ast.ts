@@ -182,7 +182,8 @@ export type Statement =
   | { kind: 'dropDatabase'; name: string; ifExists: boolean; cascade: boolean; pos: number }
   | { kind: 'createSchema'; name: string; ifNotExists: boolean; pos: number }
   | { kind: 'dropSchema'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
-  | { kind: 'createTable'; name: string[]; ifNotExists: boolean; columns: ColumnDef[]; constraints: TableConstraint[]; asQuery: SelectStmt | null; ts: TsTableClause | null; pos: number }
+  /** `temp`: CREATE TEMP TABLE (in the session's own pg_temp schema); `onCommit`: what a temporary table does at COMMIT. */
+  | { kind: 'createTable'; name: string[]; ifNotExists: boolean; columns: ColumnDef[]; constraints: TableConstraint[]; asQuery: SelectStmt | null; ts: TsTableClause | null; temp?: boolean; onCommit?: 'preserve rows' | 'delete rows' | 'drop'; pos: number }
   | { kind: 'dropTable'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   | { kind: 'alterTable'; name: string[]; ifExists: boolean; cmds: AlterTableCmd[]; pos: number }
   | { kind: 'createIndex'; name: string | null; table: string[]; columns: { name: string; desc: boolean }[]; unique: boolean; ifNotExists: boolean; storing: string[]; pos: number }

@@ -656,8 +656,20 @@ class Parser {
       return { kind: 'createIndex', name, table, columns, unique, ifNotExists, storing, pos };
     }
     if (unique) throw this.syntaxError();
-    this.acceptKw('temporary') || this.acceptKw('temp') || this.acceptKw('unlogged');
-    if (this.acceptKw('table')) return this.createTable(pos);
+    if (this.acceptKw('global') || this.acceptKw('local')) {
+      if (!this.isKw('temporary') && !this.isKw('temp')) throw this.syntaxError();
+    }
+    const temp = this.acceptKw('temporary') || this.acceptKw('temp');
+    if (!temp) this.acceptKw('unlogged');
+    if (this.acceptKw('table')) {
+      const stmt = this.createTable(pos);
+      if (stmt.kind === 'createTable') {
+        if (temp) stmt.temp = true;
+        if (stmt.onCommit && !temp) throw new PgError(SqlState.InvalidTableDefinition, 'ON COMMIT can only be used on temporary tables');
+      }
+      return stmt;
+    }
+    if (temp && (this.isKw('view') || this.isKw('sequence'))) throw new PgError(SqlState.FeatureNotSupported, `temporary ${this.peek().value}s are not supported`, { position: this.peek().pos + 1 });
     throw this.syntaxError();
   }
 
@@ -706,6 +718,15 @@ class Parser {
     if (this.acceptKw('as')) {
       return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, pos };
     }
+    if (this.isKw('on') && this.isKw('commit', 1)) {
+      // CREATE TEMP TABLE t ON COMMIT … AS query
+      this.next();
+      this.next();
+      const onCommit = this.acceptKw('preserve', 'rows') ? 'preserve rows' : this.acceptKw('delete', 'rows') ? 'delete rows' : this.acceptKw('drop') ? 'drop' : null;
+      if (!onCommit) throw this.syntaxError();
+      this.expectKw('as');
+      return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, onCommit, pos };
+    }
     const noPartitions = (what: string) =>
       new PgError(SqlState.FeatureNotSupported, `${what} is not supported`, { position: this.peek().pos + 1, hint: 'Strata splits every table into ranges by key already; create one table (time-series tables are partitioned by time and device).' });
     if (this.isKw('partition') && this.isKw('of', 1)) throw noPartitions('declarative partitioning (PARTITION OF)');
@@ -749,9 +770,16 @@ class Parser {
         } else break;
       }
     }
+    let onCommit: 'preserve rows' | 'delete rows' | 'drop' | undefined;
+    if (this.acceptKw('on', 'commit')) {
+      if (this.acceptKw('preserve', 'rows')) onCommit = 'preserve rows';
+      else if (this.acceptKw('delete', 'rows')) onCommit = 'delete rows';
+      else if (this.acceptKw('drop')) onCommit = 'drop';
+      else throw this.syntaxError();
+    }
     let asQuery: SelectStmt | null = null;
     if (!ts && this.acceptKw('as')) asQuery = this.selectStmt();
-    return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, ts, pos };
+    return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, ts, ...(onCommit ? { onCommit } : {}), pos };
   }
 
   private tableConstraint(): TableConstraint {
