@@ -610,6 +610,25 @@ describe('TEMP tables (defect: CREATE TEMP TABLE made a shared table that outliv
   });
 });
 
+describe('already handled by an earlier merge (checked again here)', () => {
+  it('node-postgres: SQL EXECUTE sends a RowDescription (node-postgres names the fields)', async () => {
+    const c = await client();
+    await c.query('prepare compat_exec (int) as select $1 + 1 as x');
+    const r = await c.query('execute compat_exec(41)');
+    expect(r.fields.map((f) => f.name)).toEqual(['x']);
+    expect(r.rows).toEqual([{ x: 42 }]);
+    await c.query('deallocate compat_exec');
+    await c.end();
+  });
+
+  strataOnly('nested arrays are refused with 0A000, never flattened', async () => {
+    const c = await client();
+    expect(await failure(c.query('select array[array[1,2],array[3,4]] as a'))).toMatchObject({ code: '0A000' });
+    expect(await failure(c.query("select '{{1,2},{3,4}}'::int[] as a"))).toMatchObject({ code: '0A000' });
+    await c.end();
+  });
+});
+
 describe('a serialization failure inside a savepoint', () => {
   strataOnly('dooms the whole transaction: ROLLBACK TO SAVEPOINT is 40001 again, ROLLBACK works', async () => {
     const a = await client();
