@@ -805,6 +805,15 @@ export class Connection {
     }
     if (kind === 'P') {
       const portal = this.portals.get(name);
+      if (!portal && name !== '') {
+        // A SQL cursor is a portal too (PostgreSQL's): psycopg 3 describes its named cursors so.
+        const cols = (this.session as Session).cursorColumns(name);
+        if (cols) {
+          if (cols.length > 0) this.rowDescription(cols, []);
+          else this.out.msg('n', null);
+          return;
+        }
+      }
       if (!portal) throw new PgError(SqlState.InvalidCursorName, `portal "${name}" does not exist`);
       if (portal.prepared.columns) this.rowDescription(portal.prepared.columns, portal.resultFormats);
       else this.out.msg('n', null);

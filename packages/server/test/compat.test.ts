@@ -610,6 +610,98 @@ describe('TEMP tables (defect: CREATE TEMP TABLE made a shared table that outliv
   });
 });
 
+describe('SQL cursors: DECLARE / FETCH / MOVE / CLOSE, WITH HOLD, pg_cursors', () => {
+  it('node-postgres: every FETCH direction of a SCROLL cursor, as PostgreSQL answers', async () => {
+    const c = await client();
+    const f = async (sql: string) => {
+      try {
+        const r = await c.query(sql);
+        return `${r.command} ${r.rowCount}: ${r.rows.map((x) => x.g).join(',')}`;
+      } catch (e) {
+        return `${(e as { code: string }).code}`;
+      }
+    };
+    expect(await f('declare c cursor for select 1')).toBe('25P01');
+    await c.query('begin');
+    await c.query('declare c scroll cursor for select g from generate_series(1, 10) g');
+    const script: [string, string][] = [
+      ['fetch c', 'FETCH 1: 1'],
+      ['fetch 3 from c', 'FETCH 3: 2,3,4'],
+      ['fetch prior from c', 'FETCH 1: 3'],
+      ['fetch backward 2 in c', 'FETCH 2: 2,1'],
+      ['fetch absolute 8 from c', 'FETCH 1: 8'],
+      ['fetch relative -2 from c', 'FETCH 1: 6'],
+      ['fetch relative 0 from c', 'FETCH 1: 6'],
+      ['fetch last from c', 'FETCH 1: 10'],
+      ['fetch next from c', 'FETCH 0: '],
+      ['fetch prior from c', 'FETCH 1: 10'],
+      ['fetch first from c', 'FETCH 1: 1'],
+      ['fetch absolute -3 from c', 'FETCH 1: 8'],
+      ['fetch absolute 0 from c', 'FETCH 0: '],
+      ['fetch absolute 20 from c', 'FETCH 0: '],
+      ['fetch backward all from c', 'FETCH 10: 10,9,8,7,6,5,4,3,2,1'],
+      ['move forward 4 in c', 'MOVE 4: '],
+      ['fetch c', 'FETCH 1: 5'],
+      ['move all in c', 'MOVE 5: '],
+      ['fetch -1 from c', 'FETCH 1: 10'],
+      ['declare c cursor for select 1', '42P03'],
+    ];
+    for (const [sql, want] of script) expect([sql, await f(sql)]).toEqual([sql, want]);
+    await c.query('rollback');
+    await c.query('begin');
+    await c.query('declare d no scroll cursor for select g from generate_series(1, 5) g');
+    expect(await f('fetch 2 from d')).toBe('FETCH 2: 1,2');
+    expect(await f('fetch prior from d')).toBe('55000');
+    await c.query('rollback');
+    await c.end();
+  });
+
+  it('node-postgres: WITH HOLD outlives COMMIT (not ROLLBACK), CLOSE, pg_cursors, and a cursor ends with its transaction', async () => {
+    const c = await client();
+    const f = async (sql: string) => {
+      try {
+        const r = await c.query(sql);
+        return `${r.command} ${r.rowCount}: ${r.rows.map((x) => x.g).join(',')}`;
+      } catch (e) {
+        return `${(e as { code: string }).code}`;
+      }
+    };
+    await c.query('begin');
+    await c.query('declare e cursor for select g, g * 2 as d from generate_series(1, 5) g');
+    expect((await c.query('fetch 2 from e')).rows).toEqual([
+      { g: 1, d: 2 },
+      { g: 2, d: 4 },
+    ]);
+    expect((await c.query('select name, is_holdable, is_binary from pg_cursors')).rows).toEqual([{ name: 'e', is_holdable: false, is_binary: false }]);
+    await c.query('commit');
+    expect(await f('fetch e')).toBe('34000');
+    await c.query('begin');
+    await c.query('declare h cursor with hold for select g from generate_series(1, 6) g');
+    expect(await f('fetch 2 from h')).toBe('FETCH 2: 1,2');
+    await c.query('commit');
+    expect(await f('fetch 2 from h')).toBe('FETCH 2: 3,4');
+    expect(await f('fetch prior from h')).toBe('FETCH 1: 3');
+    expect((await c.query('select name, is_holdable from pg_cursors')).rows).toEqual([{ name: 'h', is_holdable: true }]);
+    await c.query('close h');
+    expect(await f('close h')).toBe('34000');
+    await c.query('declare h2 cursor with hold for select g from generate_series(1, 3) g'); // outside a block
+    expect(await f('fetch all from h2')).toBe('FETCH 3: 1,2,3');
+    await c.query('begin');
+    await c.query('declare h3 cursor with hold for select 1 as g');
+    await c.query('rollback');
+    expect(await f('fetch h3')).toBe('34000');
+    await c.query('close all');
+    expect((await c.query('select count(*)::int as n from pg_cursors')).rows).toEqual([{ n: 0 }]);
+    await c.end();
+  });
+
+  for (const driver of ['psycopg', 'psycopg2'] as const) {
+    it(`${driver}: named (server-side) cursors: 25,000 rows in batches, scrollable, withhold`, () => {
+      expect(psycopg(driver, 'named_cursors')).toEqual({ rows: 25000, sum: 312512500, first3: [1, 2, 3], after_back: 2, absolute: 8, hold_first: 1, hold_rest: [2, 3, 4, 5] });
+    });
+  }
+});
+
 describe('already handled by an earlier merge (checked again here)', () => {
   it('node-postgres: SQL EXECUTE sends a RowDescription (node-postgres names the fields)', async () => {
     const c = await client();

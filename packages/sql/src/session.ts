@@ -225,6 +225,37 @@ const serverOnlySettings = new Set(['max_connections', 'authentication_timeout',
 
 export const settingDisplayName: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' };
 
+interface SqlCursor {
+  name: string;
+  /** The DECLARE statement, for pg_cursors. */
+  text: string;
+  hold: boolean;
+  /** Backward moves allowed (SCROLL, or a WITH HOLD cursor once materialized unless NO SCROLL). */
+  scroll: boolean;
+  noScroll: boolean;
+  /** Microseconds since the epoch (pg_cursors.creation_time). */
+  created: number;
+  /** The transaction it was declared in; null once it outlived it (WITH HOLD). */
+  txn: Txn | null;
+  /** The running query; null once every row was read. */
+  portal: Portal | null;
+  columns: Column[];
+  /** Rows read so far (SCROLL, or materialized for WITH HOLD); null for forward-only cursors. */
+  rows: Row[] | null;
+  /** PostgreSQL's position: 0 before the first row, k on row k, pulled + 1 after the last. */
+  pos: number;
+  /** Rows read from the query so far. */
+  pulled: number;
+  atEnd: boolean;
+}
+
+function forwardOnly(): PgError {
+  return new PgError(SqlState.ObjectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' });
+}
+
+/** Rows a cursor reads from its query per step when it must skip or read to the end. */
+const cursorPullRowsMax = 4096;
+
 interface TxnModes {
   isolation: string;
   readOnly: boolean;
@@ -321,7 +352,7 @@ function writeCommandName(stmt: Statement): string | null {
 
 /** Statements that take no snapshot (PostgreSQL's rule for when transaction modes become fixed). */
 function takesNoSnapshot(stmt: Statement): boolean {
-  return ['set', 'setTransaction', 'show', 'reset', 'savepoint', 'release', 'rollback', 'begin', 'commit', 'prepareTransaction', 'prepare', 'deallocate', 'discard', 'comment', 'empty', 'use', 'explain'].includes(stmt.kind);
+  return ['set', 'setTransaction', 'show', 'reset', 'savepoint', 'release', 'rollback', 'begin', 'commit', 'prepareTransaction', 'prepare', 'deallocate', 'discard', 'comment', 'empty', 'use', 'explain', 'closeCursor'].includes(stmt.kind);
 }
 
 interface SavepointState {
@@ -447,6 +478,7 @@ export class Session {
       applicationName: this.settings.get('application_name') ?? '',
       backendPid: this.backendPid,
       settings: this.settings,
+      cursors: () => this.cursorRows(),
       set: (name, value, local) => {
         const n = name.toLowerCase();
         if (local) this.applyLocalSetting(n, value, null);
@@ -810,6 +842,8 @@ export class Session {
     } else if (stmt.kind === 'execute') {
       // EXECUTE name: the prepared statement's result columns (its rows follow a RowDescription).
       p.columns = this.sqlPrepared.get(stmt.name)?.columns ?? null;
+    } else if (stmt.kind === 'fetch' && !stmt.move) {
+      p.columns = this.cursors.get(stmt.name)?.columns ?? null;
     } else {
       p.columns = utilityColumns(stmt);
     }
@@ -1165,6 +1199,200 @@ export class Session {
     this.syncTxnSettings();
   }
 
+  // ---- SQL cursors ---------------------------------------------------------------------------
+  //
+  // A cursor is a portal the session keeps by name. Without SCROLL it is read once, forward (no
+  // row is kept: a psycopg named cursor over millions of rows costs one batch); with SCROLL the
+  // rows read so far are kept for backward moves. WITHOUT HOLD it ends with its transaction;
+  // WITH HOLD its remaining rows are read into memory before the transaction commits (bounded by
+  // work_mem, else 53200) and it lives until CLOSE or the session's end. A cursor declared in a
+  // transaction that rolls back goes with it.
+
+  private async declareCursor(stmt: Statement & { kind: 'declareCursor' }): Promise<void> {
+    if (this.cursors.has(stmt.name)) throw new PgError(SqlState.DuplicateCursor, `cursor "${stmt.name}" already exists`);
+    if (!this.explicit && !stmt.hold) throw new PgError(SqlState.NoActiveSqlTransaction, 'DECLARE CURSOR can only be used in transaction blocks');
+    if (stmt.binary) throw new PgError(SqlState.FeatureNotSupported, 'BINARY cursors are not supported', { hint: 'Declare the cursor without BINARY and ask for binary results in the extended protocol.' });
+    if (stmt.query.locking && stmt.hold) throw new PgError(SqlState.FeatureNotSupported, 'DECLARE CURSOR WITH HOLD ... FOR UPDATE is not supported', { detail: 'Holdable cursors must be READ ONLY.' });
+    if (stmt.query.locking && stmt.scroll) throw new PgError(SqlState.FeatureNotSupported, 'DECLARE SCROLL CURSOR ... FOR UPDATE is not supported', { detail: 'Scrollable cursors must be READ ONLY.' });
+    if (stmt.query.locking) this.checkReadOnly(`SELECT FOR ${stmt.query.locking}`);
+    const implicit = !this.explicit;
+    if (!this.txn) await this.beginTxn();
+    const prepared = this.analyze(stmt.query, stmt.text, []);
+    const c: SqlCursor = {
+      name: stmt.name,
+      text: stmt.text,
+      hold: stmt.hold,
+      scroll: stmt.scroll === true,
+      created: Date.now() * 1000,
+      txn: this.txn,
+      portal: this.bind(prepared, []),
+      columns: prepared.columns ?? [],
+      // WITH HOLD keeps its rows from the start: they are all read at commit anyway, and then the
+      // cursor can move backward (unless NO SCROLL), as PostgreSQL's materialized one can.
+      rows: stmt.scroll === true || stmt.hold ? [] : null,
+      noScroll: stmt.scroll === false,
+      pos: 0,
+      pulled: 0,
+      atEnd: false,
+    };
+    if (implicit) {
+      // WITH HOLD outside a block: its transaction is this statement's, which ends now.
+      try {
+        await this.materializeCursor(c);
+        await this.finishImplicit();
+      } catch (e) {
+        this.onError(e);
+        throw e;
+      }
+      c.txn = null;
+    }
+    this.cursors.set(c.name, c);
+  }
+
+  /** Reads up to n more rows of the cursor's query (fewer at its end). */
+  private async pullCursor(c: SqlCursor, n: number): Promise<Row[]> {
+    const portal = c.portal;
+    if (c.atEnd || !portal) return [];
+    const rows: Row[] = [];
+    const r = await this.execute(portal, Number.isFinite(n) ? n : 0, { row: (v) => rows.push(v), notice: () => {} });
+    c.pulled += rows.length;
+    if (r.tag !== null) {
+      c.atEnd = true;
+      c.portal = null;
+    }
+    if (c.rows) for (const row of rows) c.rows.push(row);
+    return rows;
+  }
+
+  /** Row k (1-based) of the cursor's result, or undefined past its end. Forward-only cursors give only rows after the last read. */
+  private async cursorRow(c: SqlCursor, k: number): Promise<Row | undefined> {
+    if (!c.scroll && k <= c.pos) throw forwardOnly();
+    if (k <= c.pulled) return c.rows?.[k - 1]; // kept: SCROLL, or read ahead for WITH HOLD
+    while (c.pulled < k - 1 && !c.atEnd) await this.pullCursor(c, Math.min(k - 1 - c.pulled, cursorPullRowsMax));
+    if (c.atEnd) return undefined;
+    const next = await this.pullCursor(c, 1);
+    return next[0];
+  }
+
+  /** The number of rows of the whole result (reads to the end). */
+  private async cursorTotal(c: SqlCursor): Promise<number> {
+    while (!c.atEnd) await this.pullCursor(c, cursorPullRowsMax);
+    return c.pulled;
+  }
+
+  /** FETCH / MOVE: PostgreSQL's positions (0 before the first row, total + 1 after the last). */
+  private async fetchCursor(c: SqlCursor, stmt: Statement & { kind: 'fetch' }): Promise<{ rows: Row[]; count: number }> {
+    let { how, count } = stmt;
+    if ((how === 'forward' || how === 'backward') && count < 0) [how, count] = [how === 'forward' ? 'backward' : 'forward', -count];
+    // MOVE counts the rows it passes without keeping them (MOVE ALL over millions of rows).
+    const out: Row[] = [];
+    let moved = 0;
+    const take = (r: Row) => {
+      moved++;
+      if (!stmt.move) out.push(r);
+    };
+    switch (how) {
+      case 'forward':
+        for (let i = 0; i < count; i++) {
+          const r = await this.cursorRow(c, c.pos + 1);
+          if (r === undefined) {
+            c.pos = c.pulled + 1;
+            break;
+          }
+          c.pos++;
+          take(r);
+        }
+        return { rows: out, count: moved };
+      case 'backward':
+        if (!c.scroll) throw forwardOnly();
+        for (let i = 0; i < count; i++) {
+          if (c.pos <= 1) {
+            c.pos = 0;
+            break;
+          }
+          c.pos--;
+          take(c.rows?.[c.pos - 1] as Row);
+        }
+        return { rows: out, count: moved };
+      case 'absolute':
+      case 'relative': {
+        let target: number;
+        if (how === 'relative') target = c.pos + count;
+        else if (count >= 0) target = count;
+        else {
+          if (!c.scroll) throw forwardOnly();
+          target = (await this.cursorTotal(c)) + 1 + count;
+        }
+        if (target <= 0) {
+          if (!c.scroll && c.pos > 0) throw forwardOnly();
+          c.pos = 0;
+          return { rows: out, count: 0 };
+        }
+        const r = await this.cursorRow(c, target);
+        if (r === undefined) {
+          c.pos = c.pulled + 1;
+          return { rows: out, count: 0 };
+        }
+        c.pos = target;
+        take(r);
+        return { rows: out, count: moved };
+      }
+    }
+  }
+
+  /** Reads the rest of a cursor's rows into memory (a WITH HOLD cursor outliving its transaction). */
+  private async materializeCursor(c: SqlCursor): Promise<void> {
+    const budget = this.workMemBytes();
+    let bytes = 0;
+    if (!c.rows) {
+      // Rows already read are gone (not kept without SCROLL); positions count from them.
+      c.rows = new Array<Row>(c.pulled);
+    }
+    if (!c.noScroll) c.scroll = true;
+    while (!c.atEnd) {
+      const rows = await this.pullCursor(c, cursorPullRowsMax);
+      for (const r of rows) bytes += 32 + 8 * r.length + r.reduce((n: number, v) => n + (typeof v === 'string' ? 2 * v.length : 16), 0);
+      if (bytes > budget) {
+        throw new PgError(SqlState.OutOfMemory, 'out of memory', { detail: `WITH HOLD cursor "${c.name}" needs more than work_mem (${formatPgMemory(budget)}) to outlive its transaction.` });
+      }
+    }
+    c.portal = null;
+  }
+
+  private dropCursor(c: SqlCursor): void {
+    this.cursors.delete(c.name);
+    const ctx = c.portal?.running?.ctx;
+    if (ctx) this.endStatement(ctx);
+    c.portal = null;
+  }
+
+  /** Before COMMIT: WITH HOLD cursors of this transaction read their rows (they outlive it). */
+  private async holdCursorsBeforeCommit(txn: Txn): Promise<void> {
+    for (const c of this.cursors.values()) if (c.hold && c.txn === txn) await this.materializeCursor(c);
+  }
+
+  /** The transaction ended: its cursors close, except WITH HOLD ones of a committed one. */
+  private endTxnCursors(txn: Txn | null, committed: boolean): void {
+    for (const c of [...this.cursors.values()]) {
+      if (c.txn === null) continue; // held from an earlier transaction
+      if (c.hold && committed && c.txn === txn) {
+        c.txn = null;
+        continue;
+      }
+      this.dropCursor(c);
+    }
+  }
+
+  /** The result columns of a SQL cursor (the wire's Describe Portal of its name), or null. */
+  cursorColumns(name: string): Column[] | null {
+    return this.cursors.get(name)?.columns ?? null;
+  }
+
+  /** pg_cursors: this session's cursors. */
+  cursorRows(): Row[] {
+    return [...this.cursors.values()].map((c) => [c.name, c.text, c.hold, false, c.scroll, c.created]);
+  }
+
   // ---- temporary tables (temp_schemas.ts) --------------------------------------------------
 
   /** This session's temp schema name (the same in every database). */
@@ -1179,6 +1407,9 @@ export class Session {
   private tempSchemaUsed = false;
   /** The transaction that created the temp schema, until it commits. */
   private tempSchemaTxn: Txn | null = null;
+  /** SQL cursors (DECLARE … CURSOR), by name (cursors.ts's rules). */
+  private readonly cursors = new Map<string, SqlCursor>();
+
   /** Temporary tables with ON COMMIT DROP / DELETE ROWS, by id. */
   private readonly tempOnCommit = new Map<number, 'drop' | 'delete rows'>();
 
@@ -1271,6 +1502,7 @@ export class Session {
   /** Rolls back the session's transaction (if any) and leaves it idle. */
   private endExplicit(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
+    this.endTxnCursors(this.txn, false);
     this.endTxnSettings(false);
     this.txn = null;
     this.txnTimestamp = 0;
@@ -1283,6 +1515,7 @@ export class Session {
   close(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.txn = null;
+    for (const c of [...this.cursors.values()]) this.dropCursor(c);
     for (const ctx of [...this.liveCtxs]) this.endStatement(ctx);
     // Temporary tables end with the session; a failure leaves them to the next start (temp_schemas.ts).
     this.dropOwnTempSchemas().catch((e: unknown) => logger('sql').warn({ err: e, schema: this.tempSchemaName }, 'could not drop a temporary schema at session end'));
@@ -2094,15 +2327,22 @@ export class Session {
         this.savepoints = [];
         if (failed) {
           txn?.rollback();
+          this.endTxnCursors(txn, false);
           this.endTxnSettings(false);
           return { rows: [], tag: 'ROLLBACK' };
         }
         try {
-          if (txn && txn.isOpen()) await txn.commit();
+          if (txn && txn.isOpen()) {
+            await this.holdCursorsBeforeCommit(txn);
+            await txn.commit();
+          }
         } catch (e) {
+          if (txn && txn.isOpen()) txn.rollback();
+          this.endTxnCursors(txn, false);
           this.endTxnSettings(false);
           throw e;
         }
+        this.endTxnCursors(txn, true);
         this.endTxnSettings(true);
         return { rows: [], tag: 'COMMIT' };
       }
@@ -2142,6 +2382,23 @@ export class Session {
         this.savepoints.length = i;
         return { rows: [], tag: 'RELEASE' };
       }
+      case 'declareCursor':
+        await this.declareCursor(stmt);
+        return { rows: [], tag: 'DECLARE CURSOR' };
+      case 'fetch': {
+        const c = this.cursors.get(stmt.name);
+        if (!c) throw new PgError(SqlState.InvalidCursorName, `cursor "${stmt.name}" does not exist`);
+        const r = await this.fetchCursor(c, stmt);
+        return { rows: r.rows, tag: `${stmt.move ? 'MOVE' : 'FETCH'} ${r.count}` };
+      }
+      case 'closeCursor':
+        if (stmt.name === null) for (const c of [...this.cursors.values()]) this.dropCursor(c);
+        else {
+          const c = this.cursors.get(stmt.name);
+          if (!c) throw new PgError(SqlState.InvalidCursorName, `cursor "${stmt.name}" does not exist`);
+          this.dropCursor(c);
+        }
+        return { rows: [], tag: stmt.name === null ? 'CLOSE CURSOR ALL' : 'CLOSE CURSOR' };
       case 'prepareTransaction': {
         // Two-phase commit is disabled (max_prepared_transactions = 0), and PostgreSQL's failed
         // PREPARE TRANSACTION ends the transaction: it is rolled back and the session is idle, so
@@ -2193,6 +2450,7 @@ export class Session {
         if (!['all', 'plans', 'sequences', 'temp', 'temporary'].includes(what)) throw new PgError(SqlState.SyntaxError, `syntax error at or near "${stmt.what}"`);
         if (what === 'all' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block');
         if (what === 'all' || what === 'plans') this.sqlPrepared.clear();
+        if (what === 'all') for (const c of [...this.cursors.values()]) this.dropCursor(c);
         if (what === 'all' || what === 'sequences') this.currvals.clear();
         if (what === 'all') for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) if (!serverOnlySettings.has(k)) this.resetSetting(k);
         if (what === 'all' || what === 'temp' || what === 'temporary') await this.dropOwnTempSchemas();

@@ -153,7 +153,43 @@ def temp_tables(conn):
     return out
 
 
-scenarios = {"temp_tables": temp_tables, "txn_modes": txn_modes, "nested_transaction": nested_transaction, "tpc_prepare": tpc_prepare}
+def named_cursors(conn):
+    """Server-side (named) cursors: batches, scrolling, WITH HOLD across a commit."""
+    out = {}
+    cur = conn.cursor("compat_named")
+    cur.itersize = 1000
+    cur.execute("select g, 'r' || g from generate_series(1, 25000) g")
+    n = 0
+    total = 0
+    for row in cur:
+        n += 1
+        total += row[0]
+    out["rows"], out["sum"] = n, total
+    cur.close()
+    conn.commit()
+    if driver == "psycopg":
+        sc = conn.cursor("compat_scroll", scrollable=True)
+    else:
+        sc = conn.cursor("compat_scroll", scrollable=True)
+    sc.execute("select g from generate_series(1, 10) g")
+    out["first3"] = [r[0] for r in sc.fetchmany(3)]
+    sc.scroll(-2)
+    out["after_back"] = sc.fetchone()[0]
+    sc.scroll(7, mode="absolute")
+    out["absolute"] = sc.fetchone()[0]
+    sc.close()
+    conn.commit()
+    hc = conn.cursor("compat_hold", withhold=True)
+    hc.execute("select g from generate_series(1, 5) g")
+    out["hold_first"] = hc.fetchone()[0]
+    conn.commit()
+    out["hold_rest"] = [r[0] for r in hc.fetchall()]
+    hc.close()
+    conn.commit()
+    return out
+
+
+scenarios = {"named_cursors": named_cursors, "temp_tables": temp_tables, "txn_modes": txn_modes, "nested_transaction": nested_transaction, "tpc_prepare": tpc_prepare}
 
 conn = pg.connect(dsn)
 try:

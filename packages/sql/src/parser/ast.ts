@@ -202,6 +202,12 @@ export type Statement =
   | { kind: 'rollback'; savepoint: string | null; pos: number }
   | { kind: 'savepoint'; name: string; pos: number }
   | { kind: 'release'; name: string; pos: number }
+  /** DECLARE name [BINARY] [[NO] SCROLL] CURSOR [WITH|WITHOUT HOLD] FOR query (`scroll` null: neither said). */
+  | { kind: 'declareCursor'; name: string; binary: boolean; scroll: boolean | null; hold: boolean; query: SelectStmt; text: string; pos: number }
+  /** FETCH / MOVE: `count` Infinity for ALL; `how` the direction as PostgreSQL's grammar has it. */
+  | { kind: 'fetch'; move: boolean; name: string; how: 'forward' | 'backward' | 'absolute' | 'relative'; count: number; pos: number }
+  /** CLOSE name | CLOSE ALL (name null). */
+  | { kind: 'closeCursor'; name: string | null; pos: number }
   /** PREPARE TRANSACTION 'gid' (two-phase commit is disabled, as max_prepared_transactions = 0). */
   | { kind: 'prepareTransaction'; gid: string; pos: number }
   /** COMMIT PREPARED 'gid' / ROLLBACK PREPARED 'gid'. */

@@ -357,6 +357,53 @@ class Parser {
       }
       return { kind: 'execute', name, args, pos };
     }
+    if (this.isKw('declare') && this.peek(1).type !== 'eof') {
+      this.next();
+      const name = this.ident();
+      let binary = false;
+      let scroll: boolean | null = null;
+      for (;;) {
+        if (this.acceptKw('binary')) binary = true;
+        else if (this.acceptKw('asensitive') || this.acceptKw('insensitive')) continue;
+        else if (this.acceptKw('no', 'scroll')) scroll = false;
+        else if (this.acceptKw('scroll')) scroll = true;
+        else break;
+      }
+      this.expectKw('cursor');
+      let hold = false;
+      if (this.acceptKw('with', 'hold')) hold = true;
+      else this.acceptKw('without', 'hold');
+      this.expectKw('for');
+      const query = this.selectStmt();
+      return { kind: 'declareCursor', name, binary, scroll, hold, query, text: this.sql.slice(pos, this.peek().pos).trim(), pos };
+    }
+    if (this.isKw('fetch') || this.isKw('move')) {
+      const move = this.next().value.toLowerCase() === 'move';
+      let how: 'forward' | 'backward' | 'absolute' | 'relative' = 'forward';
+      let count = 1;
+      const num = (): number => {
+        const n = this.signedNumber();
+        if (!Number.isInteger(n)) throw this.syntaxError();
+        return n;
+      };
+      const isNum = () => this.peek().type === 'number' || (this.peek().type === 'op' && this.peek().value === '-');
+      if (this.acceptKw('next')) count = 1;
+      else if (this.acceptKw('prior')) how = 'backward';
+      else if (this.acceptKw('first')) how = 'absolute';
+      else if (this.acceptKw('last')) [how, count] = ['absolute', -1];
+      else if (this.acceptKw('absolute')) [how, count] = ['absolute', num()];
+      else if (this.acceptKw('relative')) [how, count] = ['relative', num()];
+      else if (this.acceptKw('all')) count = Infinity;
+      else if (this.acceptKw('forward')) count = this.acceptKw('all') ? Infinity : isNum() ? num() : 1;
+      else if (this.acceptKw('backward')) [how, count] = ['backward', this.acceptKw('all') ? Infinity : isNum() ? num() : 1];
+      else if (isNum()) count = num();
+      this.acceptKw('from') || this.acceptKw('in');
+      return { kind: 'fetch', move, name: this.ident(), how, count, pos };
+    }
+    if (this.acceptKw('close')) {
+      if (this.acceptKw('all')) return { kind: 'closeCursor', name: null, pos };
+      return { kind: 'closeCursor', name: this.ident(), pos };
+    }
     if (this.acceptKw('deallocate')) {
       this.acceptKw('prepare');
       if (this.acceptKw('all')) return { kind: 'deallocate', name: null, pos };

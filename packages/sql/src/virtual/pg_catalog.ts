@@ -259,6 +259,12 @@ const defs: Def[] = [
     rows: (ctx) => [[dbOf(ctx), ctx.session.database, ctx.session.backendPid, ctx.session.user, ctx.session.applicationName, 'active', '']],
   },
   {
+    schema: 'pg_catalog',
+    name: 'pg_cursors',
+    cols: [['name', txt], ['statement', txt], ['is_holdable', b], ['is_binary', b], ['is_scrollable', b], ['creation_time', T.timestamptz]],
+    rows: (ctx) => ctx.session.cursors?.() ?? [],
+  },
+  {
     // Two-phase commit is disabled (max_prepared_transactions = 0): never a prepared transaction.
     schema: 'pg_catalog',
     name: 'pg_prepared_xacts',
