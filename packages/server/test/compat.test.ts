@@ -254,7 +254,7 @@ describe('time settings are shown with units; settings are transactional (defect
     const c = await client();
     const st = async () => (await c.query('show statement_timeout')).rows[0].statement_timeout as string;
     const notices: { code?: string; severity?: string; message: string }[] = [];
-    c.on('notice', (n) => notices.push({ code: n.code, severity: n.severity, message: n.message }));
+    c.on('notice', (n) => notices.push({ code: n.code, severity: n.severity, message: n.message ?? '' }));
     await c.query('set statement_timeout = 0');
     await c.query("begin; set statement_timeout = '5s'; rollback");
     expect(await st()).toBe('0');
