@@ -47,6 +47,7 @@ export const SqlState = {
   CheckViolation: '23514',
   InvalidCursorName: '34000',
   InvalidSqlStatementName: '26000',
+  InvalidSavepointSpecification: '3B001',
   InvalidCatalogName: '3D000',
   InvalidSchemaName: '3F000',
   SerializationFailure: '40001',

@@ -15,6 +15,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/common';
 import type { Logger } from '@strata/common';
+import type { Notice } from '@strata/sql';
 import { Session, auditLogin, auditLoginFailed, authorizeSession, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
 import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
 import { decodeBinary, encodeBinary } from './binary.js';
@@ -30,7 +31,8 @@ import {
   resultColumnsMax,
   sslRequestCode,
 } from './constants.js';
-import { MessageFramer } from './framer.js';
+import { MessageFramer, StartupCommError } from './framer.js';
+import { parseStartupOptions } from './startup_options.js';
 import type { Frame } from './framer.js';
 import { Inbox } from './inbox.js';
 import { Output } from './output.js';
@@ -206,6 +208,11 @@ export class Connection {
     try {
       this.framer.push(d, (f) => this.onFrame(f));
     } catch (e) {
+      if (e instanceof StartupCommError) {
+        this.log.info({ reason: e.message }, 'connection refused during startup (nothing sent, as PostgreSQL)');
+        this.closeQuietly();
+        return;
+      }
       this.fatal(e);
     }
   }
@@ -337,8 +344,9 @@ export class Connection {
     this.out.errorOrNotice('E', err.fields.severity ?? severity, err);
   }
 
-  private notice(message: string): void {
-    this.out.errorOrNotice('N', 'NOTICE', { code: SqlState.SuccessfulCompletion, message, fields: {} });
+  private notice(n: Notice): void {
+    if (typeof n === 'string') this.out.errorOrNotice('N', 'NOTICE', { code: SqlState.SuccessfulCompletion, message: n, fields: {} });
+    else this.out.errorOrNotice('N', n.severity, { code: n.code, message: n.message, fields: {} });
   }
 
   private readyForQuery(): void {
@@ -364,7 +372,7 @@ export class Connection {
   private startup(pkt: Buffer): void {
     const code = pkt.readInt32BE(0);
     if (code === sslRequestCode || code === gssEncRequestCode) {
-      if (pkt.length !== 4) throw protocolFatal('invalid length of startup packet');
+      if (pkt.length !== 4) throw new StartupCommError('invalid length of startup packet');
       if (this.tlsSocket) throw protocolFatal(`unsupported frontend protocol ${code >>> 16}.${code & 0xffff}: server supports 3.0 to 3.0`);
       const tls = this.host.tls;
       if (code === sslRequestCode && tls) {
@@ -456,11 +464,14 @@ export class Connection {
     const { pid, secret } = this.host.register(this);
     this.pid = pid;
     this.secret = secret;
-    const extra: Record<string, string> = {};
-    for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) extra[k] = v;
+    // PostgreSQL's order: the `options` switches first (a setting we lack is refused: the user
+    // asked for it), then the packet's own parameters (drivers send PostgreSQL settings we may
+    // not have: those are ignored; a known one with a bad value is refused).
+    const settings: { name: string; value: string; strict: boolean }[] = [];
     const options = params.get('options');
-    if (options) for (const m of options.matchAll(/-c\s*([\w.]+)=(\S+)/g)) extra[m[1] as string] = m[2] as string;
-    this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings: extra, serverSettings: this.host.serverSettings, superuser, roleOid });
+    if (options) for (const [name, value] of parseStartupOptions(options)) settings.push({ name, value, strict: true });
+    for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) settings.push({ name: k, value: v, strict: false });
+    this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings, serverSettings: this.host.serverSettings, superuser, roleOid });
     if (this.startupTimer) clearTimeout(this.startupTimer);
     this.startupTimer = null;
     for (const name of reportedSettings) this.parameterStatus(name);
@@ -611,7 +622,7 @@ export class Connection {
       const err = toPgError(e);
       if (err.fields.severity === 'FATAL') throw err;
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
-      this.session?.onError();
+      this.session?.onError(e);
       this.sendError(err);
       this.skipUntilSync = true;
       this.afterError();
@@ -658,7 +669,7 @@ export class Connection {
       const err = toPgError(e);
       if (err.fields.severity === 'FATAL') throw err;
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
-      s.onError();
+      s.onError(e);
       this.sendError(err);
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, err.code);
       this.afterError();
@@ -794,6 +805,15 @@ export class Connection {
     }
     if (kind === 'P') {
       const portal = this.portals.get(name);
+      if (!portal && name !== '') {
+        // A SQL cursor is a portal too (PostgreSQL's): psycopg 3 describes its named cursors so.
+        const cols = (this.session as Session).cursorColumns(name);
+        if (cols) {
+          if (cols.length > 0) this.rowDescription(cols, []);
+          else this.out.msg('n', null);
+          return;
+        }
+      }
       if (!portal) throw new PgError(SqlState.InvalidCursorName, `portal "${name}" does not exist`);
       if (portal.prepared.columns) this.rowDescription(portal.prepared.columns, portal.resultFormats);
       else this.out.msg('n', null);

@@ -27,6 +27,16 @@ function protocolFatal(message: string): PgError {
   return new PgError(SqlState.ProtocolViolation, message, { severity: 'FATAL' });
 }
 
+/**
+ * A startup-phase failure PostgreSQL only logs (its COMMERROR): the peer may be no client at all
+ * (a port scanner, a health check, a client that gave up), so nothing is written to it.
+ */
+export class StartupCommError extends PgError {
+  constructor(message: string) {
+    super(SqlState.ProtocolViolation, message, { severity: 'FATAL' });
+  }
+}
+
 export class MessageFramer {
   private startupPhase = true;
   private buf: Buffer = Buffer.alloc(0);
@@ -75,7 +85,7 @@ export class MessageFramer {
     if (this.startupPhase) {
       if (b.length < 4) return null;
       const len = b.readInt32BE(0);
-      if (len < 8 || len > startupPacketBytesMax) throw protocolFatal('invalid length of startup packet');
+      if (len < 8 || len > startupPacketBytesMax) throw new StartupCommError('invalid length of startup packet');
       if (b.length < len) return this.hold(len);
       this.buf = b.subarray(len);
       return { type: 0, body: b.subarray(4, len) };

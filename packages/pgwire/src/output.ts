@@ -9,6 +9,7 @@
 import { ByteWriter } from '@strata/common';
 import type { PgError } from '@strata/common';
 import { outputIdleBufferBytes } from './constants.js';
+import { routineFor } from './routines.js';
 
 export class Output extends ByteWriter {
   constructor() {
@@ -59,6 +60,8 @@ export class Output extends ByteWriter {
     if (f.table) this.u8(0x74).cstr(f.table);
     if (f.column) this.u8(0x63).cstr(f.column);
     if (f.constraint) this.u8(0x6e).cstr(f.constraint);
+    const routine = type === 'E' ? routineFor(err.code, err.message) : undefined;
+    if (routine) this.u8(0x52).cstr(routine);
     this.u8(0);
     this.end(at);
   }

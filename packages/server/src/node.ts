@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { logger } from '@strata/common';
 import { Txn } from '@strata/kv';
 import { PgServer, pgTls } from '@strata/pgwire';
-import { SqlEngine } from '@strata/sql';
+import { SqlEngine, dropOrphanTempSchemas } from '@strata/sql';
 import { LineProtocolHttp } from '@strata/ingest';
 import { LocalSender, Store } from '@strata/store';
 import { ClusterMember } from './cluster_node.js';
@@ -125,7 +125,11 @@ export class StrataNode {
     this.ingest = new LineProtocolHttp({ engine, secure: !this.opts.insecure });
     store.onApply = (b) => engine.onApply(b);
     store.onSnapshotApplied = () => engine.onDataReplaced();
-    if (bootstrapSql) await engine.bootstrap();
+    if (bootstrapSql) {
+      await engine.bootstrap();
+      // Temporary tables of this node's sessions died with the previous process (temp_schemas.ts).
+      await dropOrphanTempSchemas(engine);
+    }
     engine.startBackgroundJobs();
     this.pg = new PgServer({
       engine,

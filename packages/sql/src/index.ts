@@ -1,5 +1,7 @@
 export { SqlEngine, pgVersion, strataVersion } from './engine.js';
+export { dropOrphanTempSchemas } from './temp_schemas.js';
 export { Session, parseDurationMs, reportedSettings, settingDisplayName } from './session.js';
+export type { Notice } from './session.js';
 export type { Prepared, Portal, TxnStatus, ExecuteSink, CopySink } from './session.js';
 export type { Column, Row } from './exec/context.js';
 export * from './types/types.js';

@@ -6,17 +6,20 @@
  * implicit one), open 'T' (BEGIN … ), failed 'E' (an error inside BEGIN: everything but
  * ROLLBACK [TO SAVEPOINT] is refused with 25P02).
  */
-import { PgError, SqlState, assert } from '@strata/common';
-import { Txn } from '@strata/kv';
+import { formatMsSetting, parseMsSetting } from './guc_units.js';
+import { dropSchemaWithin, dropTempSchemas, isTempSchemaName, tempSchemaName } from './temp_schemas.js';
+import { AmbiguousResultError, PgError, RetryableError, SqlState, StrataError, assert, logger } from '@strata/common';
+import { Txn, prefixEnd, tablePrefix } from '@strata/kv';
 import type { KvWrite } from '@strata/kv';
 import { parseExpression, parseOne, parseStatements, parseStatementsAsync } from './parser/parser.js';
 import type { SelectItem, SelectStmt, Statement } from './parser/ast.js';
 import type { CatalogView } from './catalog/catalog.js';
 import { virtualSchemas } from './catalog/catalog.js';
 import { allIndexes } from './catalog/descriptors.js';
-import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
+import type { ColumnDesc, SchemaDesc, TableDesc } from './catalog/descriptors.js';
+import { rootRoleOid } from './auth/constants.js';
 import { tableCodec } from './catalog/rowcodec.js';
-import { T, formatType, formatValue, hashKey, parseValue } from './types/types.js';
+import { T, formatType, formatValue, hashKey, parseBool, parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 import { parseFixedOffset, validateTimeZone } from './types/datetime.js';
 import { Binder, lit, typeFromName } from './plan/binder.js';
@@ -121,9 +124,14 @@ export interface Portal {
   done: boolean;
 }
 
+/** A notice for the client: a plain NOTICE (SQLSTATE 00000), or one with its own code and severity. */
+export type Notice = string | { message: string; code: SqlState; severity: 'NOTICE' | 'WARNING' };
+
 export interface ExecuteSink extends PumpSink, CopySink {
-  notice(message: string): void;
+  notice(message: Notice): void;
 }
+
+const warnNoTxn = (message: string): Notice => ({ message, code: SqlState.NoActiveSqlTransaction, severity: 'WARNING' });
 
 /** How a statement reaches the client beyond rows: back-pressure and the COPY sub-protocol. */
 export interface CopySink {
@@ -155,10 +163,14 @@ const defaultSettings: [string, string][] = [
   ['search_path', '"$user", public'],
   ['extra_float_digits', '1'],
   ['statement_timeout', '0'],
+  // Every transaction runs SERIALIZABLE whatever it asks for (as CockroachDB); the level a client
+  // sets is what it is shown. transaction_* mirror the open block's modes (syncTxnSettings).
   ['transaction_isolation', 'serializable'],
   ['default_transaction_isolation', 'serializable'],
   ['default_transaction_read_only', 'off'],
   ['transaction_read_only', 'off'],
+  ['default_transaction_deferrable', 'off'],
+  ['transaction_deferrable', 'off'],
   ['max_identifier_length', '63'],
   ['lc_collate', 'C.UTF-8'],
   ['lc_ctype', 'C.UTF-8'],
@@ -206,19 +218,154 @@ const defaultSettings: [string, string][] = [
   ['node_id', '1'],
   // Passwords are stored as SCRAM-SHA-256 verifiers only (auth/scram.ts).
   ['password_encryption', 'scram-sha-256'],
+  // Two-phase commit is not offered: PREPARE TRANSACTION fails as on a PostgreSQL with this at 0.
+  ['max_prepared_transactions', '0'],
 ];
 
 /** The ParameterStatus parameters reported at startup and when changed. */
 export const reportedSettings = ['server_version', 'server_encoding', 'client_encoding', 'datestyle', 'timezone', 'integer_datetimes', 'standard_conforming_strings', 'application_name', 'is_superuser', 'intervalstyle', 'session_authorization'];
 
 /** Settings fixed when the server starts (PostgreSQL's postmaster context): shown, never SET (55P02). */
-const serverOnlySettings = new Set(['max_connections', 'authentication_timeout']);
+const serverOnlySettings = new Set(['max_connections', 'authentication_timeout', 'max_prepared_transactions']);
 
 export const settingDisplayName: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' };
+
+interface SqlCursor {
+  name: string;
+  /** The DECLARE statement, for pg_cursors. */
+  text: string;
+  hold: boolean;
+  /** Backward moves allowed (SCROLL, or a WITH HOLD cursor once materialized unless NO SCROLL). */
+  scroll: boolean;
+  noScroll: boolean;
+  /** Microseconds since the epoch (pg_cursors.creation_time). */
+  created: number;
+  /** The transaction it was declared in; null once it outlived it (WITH HOLD). */
+  txn: Txn | null;
+  /** The running query; null once every row was read. */
+  portal: Portal | null;
+  columns: Column[];
+  /** Rows read so far (SCROLL, or materialized for WITH HOLD); null for forward-only cursors. */
+  rows: Row[] | null;
+  /** PostgreSQL's position: 0 before the first row, k on row k, pulled + 1 after the last. */
+  pos: number;
+  /** Rows read from the query so far. */
+  pulled: number;
+  atEnd: boolean;
+}
+
+function forwardOnly(): PgError {
+  return new PgError(SqlState.ObjectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' });
+}
+
+/** Rows a cursor reads from its query per step when it must skip or read to the end. */
+const cursorPullRowsMax = 4096;
+
+interface TxnModes {
+  isolation: string;
+  readOnly: boolean;
+  deferrable: boolean;
+}
+
+const isolationLevels = ['serializable', 'repeatable read', 'read committed', 'read uncommitted'];
+
+/** PostgreSQL's parse_bool for a setting (22023 "requires a Boolean value"). */
+function settingBool(name: string, value: string): boolean {
+  try {
+    return parseBool(value);
+  } catch {
+    throw new PgError(SqlState.InvalidParameterValue, `parameter "${name}" requires a Boolean value`);
+  }
+}
+
+function isolationLevel(name: string, value: string): string {
+  const v = value.trim().toLowerCase();
+  if (!isolationLevels.includes(v)) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "${name}": "${value}"`, { hint: 'Available values: serializable, repeatable read, read committed, read uncommitted.' });
+  return v;
+}
+
+/** PostgreSQL's command name for a statement that writes (the 25006 message), or null if it does not write. */
+function writeCommandName(stmt: Statement): string | null {
+  switch (stmt.kind) {
+    case 'query':
+      return stmt.locking ? `SELECT FOR ${stmt.locking}` : null;
+    case 'insert':
+    case 'update':
+    case 'delete':
+      return stmt.kind.toUpperCase();
+    case 'copy':
+      return stmt.direction === 'from' ? 'COPY FROM' : null;
+    case 'truncate':
+      return 'TRUNCATE TABLE';
+    case 'createDatabase':
+      return 'CREATE DATABASE';
+    case 'alterTsDatabase':
+      return 'ALTER DATABASE';
+    case 'dropDatabase':
+      return 'DROP DATABASE';
+    case 'createSchema':
+      return 'CREATE SCHEMA';
+    case 'dropSchema':
+      return 'DROP SCHEMA';
+    case 'createTable':
+      return stmt.asQuery ? 'CREATE TABLE AS' : 'CREATE TABLE';
+    case 'dropTable':
+      return 'DROP TABLE';
+    case 'alterTable':
+      return 'ALTER TABLE';
+    case 'createIndex':
+      return 'CREATE INDEX';
+    case 'dropIndex':
+      return 'DROP INDEX';
+    case 'alterIndex':
+      return 'ALTER INDEX';
+    case 'createSequence':
+      return 'CREATE SEQUENCE';
+    case 'dropSequence':
+      return 'DROP SEQUENCE';
+    case 'createView':
+      return 'CREATE VIEW';
+    case 'dropView':
+      return 'DROP VIEW';
+    case 'setClusterSetting':
+      return 'SET CLUSTER SETTING';
+    case 'compressTs':
+      return 'COMPRESS';
+    case 'auth':
+      switch (stmt.stmt.kind) {
+        case 'createRole':
+          return 'CREATE ROLE';
+        case 'alterRole':
+          return 'ALTER ROLE';
+        case 'dropRole':
+          return 'DROP ROLE';
+        case 'grantRole':
+        case 'grant':
+          return 'GRANT';
+        case 'revokeRole':
+        case 'revoke':
+          return 'REVOKE';
+        case 'alterOwner':
+          return `ALTER ${stmt.stmt.objectKind.toUpperCase()}`;
+        default:
+          return null;
+      }
+    default:
+      return null;
+  }
+}
+
+/** Statements that take no snapshot (PostgreSQL's rule for when transaction modes become fixed). */
+function takesNoSnapshot(stmt: Statement): boolean {
+  return ['set', 'setTransaction', 'show', 'reset', 'savepoint', 'release', 'rollback', 'begin', 'commit', 'prepareTransaction', 'prepare', 'deallocate', 'discard', 'comment', 'empty', 'use', 'explain', 'closeCursor'].includes(stmt.kind);
+}
 
 interface SavepointState {
   name: string;
   writes: Map<string, KvWrite>;
+  /** The settings and the block's SETs when the savepoint was taken (ROLLBACK TO restores them). */
+  settings: Map<string, string>;
+  setInTxn: Map<string, string>;
 }
 
 export class Session {
@@ -230,6 +377,23 @@ export class Session {
   private failed = false;
   private txnTimestamp = 0;
   private savepoints: SavepointState[] = [];
+  /**
+   * Settings are transactional, as in PostgreSQL: a SET inside a block is undone by ROLLBACK (or
+   * ROLLBACK TO SAVEPOINT), a SET LOCAL (and SET TRANSACTION) lasts until the block ends.
+   * settingsAtBegin holds each setting changed in the block as it was before (undefined: absent);
+   * setInTxn the values of plain SETs, which COMMIT keeps.
+   */
+  private settingsAtBegin = new Map<string, string | undefined>();
+  private setInTxn = new Map<string, string>();
+  /** True while a SET LOCAL / SET TRANSACTION is applied. */
+  private settingLocal = false;
+  /** The open block's modes (BEGIN …, SET TRANSACTION …); null outside a block. */
+  private txnModes: TxnModes | null = null;
+  /**
+   * A statement that reads or writes ran in the block (PostgreSQL's first snapshot): from then
+   * on its isolation level, a switch to read-write and deferrability can no longer change (25001).
+   */
+  private txnQueried = false;
   readonly sqlPrepared = new Map<string, Prepared>();
   private readonly currvals = new Map<number, bigint>();
   private cancelFlag = false;
@@ -279,7 +443,7 @@ export class Session {
 
   constructor(
     readonly engine: SqlEngine,
-    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: Record<string, string>; serverSettings?: Record<string, string>; superuser?: boolean; roleOid?: number },
+    opts: { database: string; user: string; applicationName?: string; backendPid: number; settings?: { name: string; value: string; strict: boolean }[]; serverSettings?: Record<string, string>; superuser?: boolean; roleOid?: number },
     readonly backendPid = opts.backendPid,
   ) {
     this.database = opts.database;
@@ -292,11 +456,15 @@ export class Session {
     this.settings.set('is_superuser', opts.superuser === false ? 'off' : 'on');
     this.loginRoleOid = opts.roleOid ?? null;
     for (const [k, v] of Object.entries(opts.serverSettings ?? {})) if (serverOnlySettings.has(k)) this.settings.set(k, v);
-    for (const [k, v] of Object.entries(opts.settings ?? {})) {
+    for (const { name, value, strict } of opts.settings ?? []) {
       try {
-        this.applySetting(k.toLowerCase(), v);
-      } catch {
-        // Unknown startup options are ignored, as PostgreSQL does for custom ones.
+        this.applySetting(name.toLowerCase(), value);
+      } catch (e) {
+        // A parameter of the startup packet we do not have is ignored (drivers send PostgreSQL
+        // settings by name); a bad value, or an unknown name in `options`, refuses the login.
+        if (!strict && e instanceof PgError && e.code === SqlState.UndefinedObject) continue;
+        const err = e instanceof PgError ? e : new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "${name}": "${value}"`);
+        throw new PgError(err.code, err.message, { ...err.fields, severity: 'FATAL' });
       }
     }
   }
@@ -353,14 +521,18 @@ export class Session {
       applicationName: this.settings.get('application_name') ?? '',
       backendPid: this.backendPid,
       settings: this.settings,
+      cursors: () => this.cursorRows(),
+      set: (name, value, local) => {
+        const n = name.toLowerCase();
+        if (local) this.applyLocalSetting(n, value, null);
+        else this.applySetting(n, value);
+        return this.settings.get(n) ?? value;
+      },
     };
   }
 
   searchPath(): string[] {
-    return (this.settings.get('search_path') ?? 'public')
-      .split(',')
-      .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
-      .filter((s) => s !== '');
+    return splitIdentifierList(this.settings.get('search_path') ?? 'public') ?? ['public'];
   }
 
   vctx(): ValueContext {
@@ -388,11 +560,15 @@ export class Session {
       return def ? { kind: 'virtual' as const, def } : undefined;
     };
     if (parts.length === 1) {
+      const dbId = this.currentDbId(view);
+      // The session's temp schema comes first, even before pg_catalog (PostgreSQL's order).
+      const temp = this.ownTempSchema(view, dbId);
+      const tt = temp ? view.table(temp.id, name) : undefined;
+      if (tt && temp) return { kind: 'table', desc: tt, db: this.database, schema: temp.name };
       const v = virt('pg_catalog');
       if (v) return v;
-      const dbId = this.currentDbId(view);
       for (const s of this.searchPath()) {
-        if (s === '$user') continue;
+        if (s === '$user' || s === 'pg_temp' || isTempSchemaName(s)) continue;
         if (s === 'pg_catalog' || s === 'information_schema') {
           const x = virt(s);
           if (x) return x;
@@ -410,6 +586,13 @@ export class Session {
       const q = parts[0] as string;
       if (q === 'pg_catalog' || q === 'information_schema') return virt(q) ?? (() => { throw notFound(); })();
       const dbId = this.currentDbId(view);
+      if (q === 'pg_temp' || isTempSchemaName(q)) {
+        if (q !== 'pg_temp' && q !== this.tempSchemaName) throw otherSessionsTemp();
+        const temp = this.ownTempSchema(view, dbId);
+        const t = temp ? view.table(temp.id, name) : undefined;
+        if (!t || !temp) throw notFound();
+        return { kind: 'table', desc: t, db: this.database, schema: temp.name };
+      }
       if (view.schema(dbId, q)) schemaName = q;
       else if (view.database(q)) {
         dbName = q;
@@ -419,6 +602,7 @@ export class Session {
       dbName = parts[0] as string;
       schemaName = parts[1] as string;
       if (schemaName === 'pg_catalog' || schemaName === 'information_schema') return virt(schemaName) ?? (() => { throw notFound(); })();
+      if (isTempSchemaName(schemaName) && (schemaName !== this.tempSchemaName || dbName !== this.database)) throw otherSessionsTemp();
     } else throw new PgError(SqlState.SyntaxError, `improper qualified name (too many dotted names): ${parts.join('.')}`, { position: pos + 1 });
     const db = view.database(dbName);
     if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${dbName}" does not exist`, { position: pos + 1 });
@@ -482,7 +666,12 @@ export class Session {
     if (parts.length === 2) {
       const q = parts[0] as string;
       const dbId = this.currentDbId(view);
-      if (view.schema(dbId, q)) schemaName = q;
+      if (q === 'pg_temp' || isTempSchemaName(q)) {
+        if (q !== 'pg_temp' && q !== this.tempSchemaName) throw otherSessionsTemp();
+        // Only CREATE TEMP TABLE makes the schema (runDdl); other objects cannot go there yet.
+        if (!this.ownTempSchema(view, dbId)) throw new PgError(SqlState.FeatureNotSupported, 'only tables can be temporary (create a TEMP TABLE first; temporary views, sequences and indexes on them are not supported)');
+        schemaName = this.tempSchemaName;
+      } else if (view.schema(dbId, q)) schemaName = q;
       else if (view.database(q)) {
         dbName = q;
         schemaName = 'public';
@@ -566,9 +755,13 @@ export class Session {
         return fn(T.bool, ([o], ctx) => {
           const t = tableByOid(Number(o), ctx);
           if (!t) return (virtualSchemaOfOid(Number(o)) ?? 'pg_catalog') === 'pg_catalog';
-          const sp = ctx.session.searchPath;
-          const s = ctx.catalog.byId.get(t.schemaId);
-          return !!s && s.kind === 'schema' && sp.includes(s.name) && ctx.catalog.databases.get(ctx.session.database)?.id === t.parentId;
+          // Visible: its bare name finds it (the session's temp tables first, then the path).
+          try {
+            const r = this.resolveTable([t.name], 0, ctx.catalog);
+            return r.kind === 'table' && r.desc.id === t.id;
+          } catch {
+            return false;
+          }
         });
       case 'format_type':
         return fn(T.text, ([oid, mod]) => {
@@ -736,6 +929,8 @@ export class Session {
     } else if (stmt.kind === 'execute') {
       // EXECUTE name: the prepared statement's result columns (its rows follow a RowDescription).
       p.columns = this.sqlPrepared.get(stmt.name)?.columns ?? null;
+    } else if (stmt.kind === 'fetch' && !stmt.move) {
+      p.columns = this.cursors.get(stmt.name)?.columns ?? null;
     } else {
       p.columns = utilityColumns(stmt);
     }
@@ -754,7 +949,7 @@ export class Session {
       rowDescription(cols: Column[]): void;
       row(values: Value[], cols: Column[]): void;
       complete(tag: string): void;
-      notice(msg: string): void;
+      notice(msg: Notice): void;
       empty(): void;
     } & CopySink,
   ): Promise<void> {
@@ -774,6 +969,8 @@ export class Session {
     for (const { stmt, text } of stmts) {
       if (stmt.kind === 'copy') {
         if (this.failed) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+        if (stmt.direction === 'from') this.checkReadOnly('COPY FROM');
+        if (this.explicit) this.txnQueried = true;
         let tag: string;
         this.startStatementClock();
         try {
@@ -831,6 +1028,9 @@ export class Session {
     if (this.failed && !isTxnEnd(stmt)) {
       throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
+    const write = writeCommandName(stmt);
+    if (write !== null) this.checkReadOnly(write);
+    if (this.explicit && !takesNoSnapshot(stmt)) this.txnQueried = true;
     this.changedSettings.clear();
     if (stmt.kind === 'copy') {
       // COPY in the extended protocol: the portal runs it whole at its first Execute.
@@ -878,8 +1078,13 @@ export class Session {
         portal.running = { batches, state, buffer: [], ctx, implicit, compiled, columns: compiled.columns };
       }
       const run = portal.running;
+      // A row-returning portal's tag counts the rows this Execute sent (PostgreSQL's rule), so a
+      // portal resumed to its end reports only its last rows ("SELECT 0" after an exact fit):
+      // drivers fetching in batches (postgres.js cursors) take a nonzero count for another batch.
+      let sent = 0;
+      const counting: ExecuteSink = run.columns ? { ...sink, row: (v) => (sent++, sink.row(v)) } : sink;
       try {
-        const more = await this.pump(run, maxRows, sink);
+        const more = await this.pump(run, maxRows, counting);
         if (more) {
           this.suspended.add(run.ctx); // keeps its memory and spill files until the portal completes
           return { tag: null };
@@ -889,12 +1094,12 @@ export class Session {
         portal.running = null;
         portal.done = true;
         if (run.implicit) await this.finishImplicit();
-        return { tag: run.compiled.tag(run.state.count) };
+        return { tag: run.compiled.tag(run.columns ? sent : run.state.count) };
       } catch (e) {
         this.endStatement(run.ctx);
         portal.running = null;
         const retryable = e instanceof PgError && e.code === SqlState.SerializationFailure && run.implicit && run.state.count === 0 && attempt < 5;
-        this.onError();
+        this.onError(e);
         if (retryable && !run.compiled.columns) {
           attempt++;
           continue;
@@ -953,6 +1158,7 @@ export class Session {
         const d = session.view.tableById(id);
         if (!d) throw new PgError(SqlState.UndefinedTable, `sequence with OID ${id} does not exist`);
         session.checkPrivileges([sequenceRequirement(d, 'nextval')]);
+        session.checkReadOnly('nextval()');
         const v = seqs.next(d, c);
         session.currvals.set(id, v);
         return v;
@@ -968,6 +1174,7 @@ export class Session {
         const d = session.view.tableById(id);
         if (!d) throw new PgError(SqlState.UndefinedTable, `sequence with OID ${id} does not exist`);
         session.checkPrivileges([sequenceRequirement(d, 'setval')]);
+        session.checkReadOnly('setval()');
         session.currvals.set(id, v);
         return seqs.set(d, v, t);
       },
@@ -1007,8 +1214,10 @@ export class Session {
   // ---- transactions ----------------------------------------------------------------------------
 
   private async beginTxn(): Promise<void> {
-    this.txn = await Txn.begin(this.kv);
+    const txn = await Txn.begin(this.kv);
+    this.txn = txn;
     this.txnTimestamp = Date.now() * 1000;
+    txn.onBeforeCommit(() => this.tempOnCommitActions(txn));
   }
 
   private async finishImplicit(): Promise<void> {
@@ -1018,24 +1227,394 @@ export class Session {
     if (txn && txn.isOpen()) await txn.commit();
   }
 
-  /** An error: an implicit transaction is rolled back; an explicit one becomes failed. */
-  onError(): void {
+  /**
+   * An error: an implicit transaction is rolled back; an explicit one becomes failed. A failed
+   * block without savepoints can never commit, so it is aborted at once (its locks released). With
+   * savepoints, ROLLBACK TO SAVEPOINT may resume it, so the transaction stays open (holding its
+   * locks, as PostgreSQL's does) — unless the error means it cannot go on at all: a serialization
+   * failure or deadlock (its reads are stale; only a retry of the whole transaction helps) or an
+   * ambiguous commit.
+   */
+  onError(e?: unknown): void {
     if (this.txn && this.txn.isOpen() && !this.explicit) this.txn.rollback();
     if (!this.explicit) {
       this.txn = null;
       this.txnTimestamp = 0;
       return;
     }
-    // The block is failed: nothing it wrote can commit, so abort now and release its locks.
-    if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.failed = true;
+    if (this.savepoints.length > 0 && !txnDoomedBy(e)) return;
+    if (this.txn && this.txn.isOpen()) this.txn.rollback();
+  }
+
+  /** Whether the statement's transaction is read-only: the block's mode, else default_transaction_read_only. */
+  get readOnly(): boolean {
+    return this.txnModes ? this.txnModes.readOnly : this.settings.get('default_transaction_read_only') === 'on';
+  }
+
+  /** 25006 for a write in a read-only transaction. */
+  checkReadOnly(command: string): void {
+    if (this.readOnly) throw new PgError(SqlState.ReadOnlySqlTransaction, `cannot execute ${command} in a read-only transaction`);
+  }
+
+  /** transaction_isolation / _read_only / _deferrable as SHOW and current_setting see them. */
+  private syncTxnSettings(): void {
+    const m = this.txnModes;
+    this.rawSetSetting('transaction_isolation', m ? m.isolation : (this.settings.get('default_transaction_isolation') ?? 'serializable'));
+    this.rawSetSetting('transaction_read_only', (m ? m.readOnly : this.settings.get('default_transaction_read_only') === 'on') ? 'on' : 'off');
+    this.rawSetSetting('transaction_deferrable', (m ? m.deferrable : this.settings.get('default_transaction_deferrable') === 'on') ? 'on' : 'off');
+  }
+
+  /** A block begins with the session's default modes, then BEGIN's own. */
+  private startTxnModes(modes: { isolation: string | null; readOnly: boolean | null; deferrable?: boolean | null }): void {
+    this.txnModes = {
+      isolation: modes.isolation ?? this.settings.get('default_transaction_isolation') ?? 'serializable',
+      readOnly: modes.readOnly ?? this.settings.get('default_transaction_read_only') === 'on',
+      deferrable: modes.deferrable ?? this.settings.get('default_transaction_deferrable') === 'on',
+    };
+    this.txnQueried = false;
+    this.syncTxnSettings();
+  }
+
+  /** SET TRANSACTION … (or SET transaction_… in a block): PostgreSQL's checks, then the new modes. */
+  private setTxnModes(modes: { isolation?: string | null; readOnly?: boolean | null; deferrable?: boolean | null }): void {
+    const m = this.txnModes;
+    assert(m !== null, 'transaction modes are set inside a block');
+    if (modes.isolation != null && modes.isolation !== m.isolation) {
+      if (this.txnQueried) throw new PgError(SqlState.ActiveSqlTransaction, 'SET TRANSACTION ISOLATION LEVEL must be called before any query');
+      m.isolation = modes.isolation;
+    }
+    if (modes.readOnly != null && modes.readOnly !== m.readOnly) {
+      if (!modes.readOnly && this.txnQueried) throw new PgError(SqlState.ActiveSqlTransaction, 'transaction read-write mode must be set before any query');
+      m.readOnly = modes.readOnly;
+    }
+    if (modes.deferrable != null && modes.deferrable !== m.deferrable) {
+      if (this.txnQueried) throw new PgError(SqlState.ActiveSqlTransaction, `SET TRANSACTION ${modes.deferrable ? '' : 'NOT '}DEFERRABLE must be called before any query`);
+      m.deferrable = modes.deferrable;
+    }
+    this.syncTxnSettings();
+  }
+
+  // ---- SQL cursors ---------------------------------------------------------------------------
+  //
+  // A cursor is a portal the session keeps by name. Without SCROLL it is read once, forward (no
+  // row is kept: a psycopg named cursor over millions of rows costs one batch); with SCROLL the
+  // rows read so far are kept for backward moves. WITHOUT HOLD it ends with its transaction;
+  // WITH HOLD its remaining rows are read into memory before the transaction commits (bounded by
+  // work_mem, else 53200) and it lives until CLOSE or the session's end. A cursor declared in a
+  // transaction that rolls back goes with it.
+
+  private async declareCursor(stmt: Statement & { kind: 'declareCursor' }): Promise<void> {
+    if (this.cursors.has(stmt.name)) throw new PgError(SqlState.DuplicateCursor, `cursor "${stmt.name}" already exists`);
+    if (!this.explicit && !stmt.hold) throw new PgError(SqlState.NoActiveSqlTransaction, 'DECLARE CURSOR can only be used in transaction blocks');
+    if (stmt.binary) throw new PgError(SqlState.FeatureNotSupported, 'BINARY cursors are not supported', { hint: 'Declare the cursor without BINARY and ask for binary results in the extended protocol.' });
+    if (stmt.query.locking && stmt.hold) throw new PgError(SqlState.FeatureNotSupported, 'DECLARE CURSOR WITH HOLD ... FOR UPDATE is not supported', { detail: 'Holdable cursors must be READ ONLY.' });
+    if (stmt.query.locking && stmt.scroll) throw new PgError(SqlState.FeatureNotSupported, 'DECLARE SCROLL CURSOR ... FOR UPDATE is not supported', { detail: 'Scrollable cursors must be READ ONLY.' });
+    if (stmt.query.locking) this.checkReadOnly(`SELECT FOR ${stmt.query.locking}`);
+    const implicit = !this.explicit;
+    if (!this.txn) await this.beginTxn();
+    const prepared = this.analyze(stmt.query, stmt.text, []);
+    const c: SqlCursor = {
+      name: stmt.name,
+      text: stmt.text,
+      hold: stmt.hold,
+      scroll: stmt.scroll === true,
+      created: Date.now() * 1000,
+      txn: this.txn,
+      portal: this.bind(prepared, []),
+      columns: prepared.columns ?? [],
+      // WITH HOLD keeps its rows from the start: they are all read at commit anyway, and then the
+      // cursor can move backward (unless NO SCROLL), as PostgreSQL's materialized one can.
+      rows: stmt.scroll === true || stmt.hold ? [] : null,
+      noScroll: stmt.scroll === false,
+      pos: 0,
+      pulled: 0,
+      atEnd: false,
+    };
+    if (implicit) {
+      // WITH HOLD outside a block: its transaction is this statement's, which ends now.
+      try {
+        await this.materializeCursor(c);
+        await this.finishImplicit();
+      } catch (e) {
+        this.onError(e);
+        throw e;
+      }
+      c.txn = null;
+    }
+    this.cursors.set(c.name, c);
+  }
+
+  /** Reads up to n more rows of the cursor's query (fewer at its end). */
+  private async pullCursor(c: SqlCursor, n: number): Promise<Row[]> {
+    const portal = c.portal;
+    if (c.atEnd || !portal) return [];
+    const rows: Row[] = [];
+    const r = await this.execute(portal, Number.isFinite(n) ? n : 0, { row: (v) => rows.push(v), notice: () => {} });
+    c.pulled += rows.length;
+    if (r.tag !== null) {
+      c.atEnd = true;
+      c.portal = null;
+    }
+    if (c.rows) for (const row of rows) c.rows.push(row);
+    return rows;
+  }
+
+  /** Row k (1-based) of the cursor's result, or undefined past its end. Forward-only cursors give only rows after the last read. */
+  private async cursorRow(c: SqlCursor, k: number): Promise<Row | undefined> {
+    if (!c.scroll && k <= c.pos) throw forwardOnly();
+    if (k <= c.pulled) return c.rows?.[k - 1]; // kept: SCROLL, or read ahead for WITH HOLD
+    while (c.pulled < k - 1 && !c.atEnd) await this.pullCursor(c, Math.min(k - 1 - c.pulled, cursorPullRowsMax));
+    if (c.atEnd) return undefined;
+    const next = await this.pullCursor(c, 1);
+    return next[0];
+  }
+
+  /** The number of rows of the whole result (reads to the end). */
+  private async cursorTotal(c: SqlCursor): Promise<number> {
+    while (!c.atEnd) await this.pullCursor(c, cursorPullRowsMax);
+    return c.pulled;
+  }
+
+  /** FETCH / MOVE: PostgreSQL's positions (0 before the first row, total + 1 after the last). */
+  private async fetchCursor(c: SqlCursor, stmt: Statement & { kind: 'fetch' }): Promise<{ rows: Row[]; count: number }> {
+    let { how, count } = stmt;
+    if ((how === 'forward' || how === 'backward') && count < 0) [how, count] = [how === 'forward' ? 'backward' : 'forward', -count];
+    // MOVE counts the rows it passes without keeping them (MOVE ALL over millions of rows).
+    const out: Row[] = [];
+    let moved = 0;
+    const take = (r: Row) => {
+      moved++;
+      if (!stmt.move) out.push(r);
+    };
+    switch (how) {
+      case 'forward':
+        for (let i = 0; i < count; i++) {
+          const r = await this.cursorRow(c, c.pos + 1);
+          if (r === undefined) {
+            c.pos = c.pulled + 1;
+            break;
+          }
+          c.pos++;
+          take(r);
+        }
+        return { rows: out, count: moved };
+      case 'backward':
+        if (!c.scroll) throw forwardOnly();
+        for (let i = 0; i < count; i++) {
+          if (c.pos <= 1) {
+            c.pos = 0;
+            break;
+          }
+          c.pos--;
+          take(c.rows?.[c.pos - 1] as Row);
+        }
+        return { rows: out, count: moved };
+      case 'absolute':
+      case 'relative': {
+        let target: number;
+        if (how === 'relative') target = c.pos + count;
+        else if (count >= 0) target = count;
+        else {
+          if (!c.scroll) throw forwardOnly();
+          target = (await this.cursorTotal(c)) + 1 + count;
+        }
+        if (target <= 0) {
+          if (!c.scroll && c.pos > 0) throw forwardOnly();
+          c.pos = 0;
+          return { rows: out, count: 0 };
+        }
+        const r = await this.cursorRow(c, target);
+        if (r === undefined) {
+          c.pos = c.pulled + 1;
+          return { rows: out, count: 0 };
+        }
+        c.pos = target;
+        take(r);
+        return { rows: out, count: moved };
+      }
+    }
+  }
+
+  /** Reads the rest of a cursor's rows into memory (a WITH HOLD cursor outliving its transaction). */
+  private async materializeCursor(c: SqlCursor): Promise<void> {
+    const budget = this.workMemBytes();
+    let bytes = 0;
+    if (!c.rows) {
+      // Rows already read are gone (not kept without SCROLL); positions count from them.
+      c.rows = new Array<Row>(c.pulled);
+    }
+    if (!c.noScroll) c.scroll = true;
+    while (!c.atEnd) {
+      const rows = await this.pullCursor(c, cursorPullRowsMax);
+      for (const r of rows) bytes += 32 + 8 * r.length + r.reduce((n: number, v) => n + (typeof v === 'string' ? 2 * v.length : 16), 0);
+      if (bytes > budget) {
+        throw new PgError(SqlState.OutOfMemory, 'out of memory', { detail: `WITH HOLD cursor "${c.name}" needs more than work_mem (${formatPgMemory(budget)}) to outlive its transaction.` });
+      }
+    }
+    c.portal = null;
+  }
+
+  private dropCursor(c: SqlCursor): void {
+    this.cursors.delete(c.name);
+    const ctx = c.portal?.running?.ctx;
+    if (ctx) this.endStatement(ctx);
+    c.portal = null;
+  }
+
+  /** Before COMMIT: WITH HOLD cursors of this transaction read their rows (they outlive it). */
+  private async holdCursorsBeforeCommit(txn: Txn): Promise<void> {
+    for (const c of this.cursors.values()) if (c.hold && c.txn === txn) await this.materializeCursor(c);
+  }
+
+  /** The transaction ended: its cursors close, except WITH HOLD ones of a committed one. */
+  private endTxnCursors(txn: Txn | null, committed: boolean): void {
+    for (const c of [...this.cursors.values()]) {
+      if (c.txn === null) continue; // held from an earlier transaction
+      if (c.hold && committed && c.txn === txn) {
+        c.txn = null;
+        continue;
+      }
+      this.dropCursor(c);
+    }
+  }
+
+  /** The result columns of a SQL cursor (the wire's Describe Portal of its name), or null. */
+  cursorColumns(name: string): Column[] | null {
+    return this.cursors.get(name)?.columns ?? null;
+  }
+
+  /** pg_cursors: this session's cursors. */
+  cursorRows(): Row[] {
+    return [...this.cursors.values()].map((c) => [c.name, c.text, c.hold, false, c.scroll, c.created]);
+  }
+
+  // ---- temporary tables (temp_schemas.ts) --------------------------------------------------
+
+  /** This session's temp schema name (the same in every database). */
+  get tempSchemaName(): string {
+    return tempSchemaName(this.engine.opts.nodeId, this.backendPid);
+  }
+
+  /**
+   * True once a transaction that created this session's temp schema committed; until then a
+   * schema of that name is another (ended) session's leftover, never read.
+   */
+  private tempSchemaUsed = false;
+  /** The transaction that created the temp schema, until it commits. */
+  private tempSchemaTxn: Txn | null = null;
+  /** SQL cursors (DECLARE … CURSOR), by name (cursors.ts's rules). */
+  private readonly cursors = new Map<string, SqlCursor>();
+
+  /** Temporary tables with ON COMMIT DROP / DELETE ROWS, by id. */
+  private readonly tempOnCommit = new Map<number, 'drop' | 'delete rows'>();
+
+  /** The session's own temp schema in a database, if it made one. */
+  private ownTempSchema(view: CatalogView, dbId: number): SchemaDesc | undefined {
+    if (!this.tempSchemaUsed && (this.tempSchemaTxn === null || this.tempSchemaTxn !== this.txn)) return undefined;
+    return view.schema(dbId, this.tempSchemaName);
+  }
+
+  /**
+   * CREATE TEMP TABLE t (or CREATE TABLE pg_temp.t): makes the session's temp schema in this
+   * transaction if needed (a leftover of an ended session with the same pid is dropped first) and
+   * returns the statement aimed at it.
+   */
+  private tempTableTarget(stmt: Statement & { kind: 'createTable' }, txn: Txn): Statement & { kind: 'createTable' } {
+    const q = stmt.name.length >= 2 ? (stmt.name[stmt.name.length - 2] as string) : null;
+    const temp = stmt.temp === true || q === 'pg_temp' || (q !== null && isTempSchemaName(q));
+    if (!temp) return stmt;
+    if (q !== null && q !== 'pg_temp' && q !== this.tempSchemaName) {
+      if (isTempSchemaName(q)) throw otherSessionsTemp();
+      throw new PgError(SqlState.InvalidTableDefinition, 'cannot create temporary relation in non-temporary schema');
+    }
+    if (stmt.name.length === 3 && stmt.name[0] !== this.database) throw new PgError(SqlState.FeatureNotSupported, 'temporary tables can only be created in the current database');
+    if (stmt.ts) throw new PgError(SqlState.FeatureNotSupported, 'time-series tables cannot be temporary');
+    const view = this.engine.catalog.view(txn);
+    const dbId = this.currentDbId(view);
+    const name = this.tempSchemaName;
+    const existing = view.schema(dbId, name);
+    if (!this.ownTempSchema(view, dbId)) {
+      if (existing) dropSchemaWithin(this.engine, txn, view, existing);
+      const schema = this.engine.catalog.createSchema(txn, dbId, name);
+      const role = this.roleOid;
+      if (role !== rootRoleOid && role > 0) this.engine.auth.putAcl(txn, { objectId: schema.id, owner: role, acl: null });
+      this.tempSchemaTxn = txn;
+      txn.onBeforeCommit(() => {
+        this.tempSchemaUsed = true;
+      });
+    }
+    const last = stmt.name[stmt.name.length - 1] as string;
+    const onCommit = stmt.onCommit;
+    if (onCommit === 'drop' || onCommit === 'delete rows') {
+      // Registered once the table exists (its id is known after the DDL): see noteTempOnCommit.
+      this.pendingOnCommit = { name: last, what: onCommit };
+    }
+    return { ...stmt, name: [name, last] };
+  }
+
+  private pendingOnCommit: { name: string; what: 'drop' | 'delete rows' } | null = null;
+
+  /** After CREATE TEMP TABLE … ON COMMIT DROP/DELETE ROWS: remember the table, act at each commit. */
+  private noteTempOnCommit(txn: Txn): void {
+    const p = this.pendingOnCommit;
+    this.pendingOnCommit = null;
+    if (!p) return;
+    const view = this.engine.catalog.view(txn);
+    const schema = view.schema(this.currentDbId(view), this.tempSchemaName);
+    const t = schema ? view.table(schema.id, p.name) : undefined;
+    if (t) this.tempOnCommit.set(t.id, p.what);
+  }
+
+  /** At COMMIT (inside the committing transaction): ON COMMIT DROP tables go, DELETE ROWS tables are emptied. */
+  private tempOnCommitActions(txn: Txn): void {
+    if (this.tempOnCommit.size === 0) return;
+    const view = this.engine.catalog.view(txn);
+    for (const [id, what] of [...this.tempOnCommit]) {
+      const t = view.tableById(id);
+      if (!t) {
+        this.tempOnCommit.delete(id); // its creation was rolled back, or it was dropped
+        continue;
+      }
+      const p = tablePrefix(t.id);
+      for (const { key } of txn.scan(p, prefixEnd(p))) txn.del(key);
+      if (what === 'drop') {
+        this.engine.catalog.deleteDescriptor(txn, t);
+        this.engine.auth.deleteAcl(txn, t.id);
+        this.tempOnCommit.delete(id);
+      }
+    }
+  }
+
+  /** Drops this session's temp schemas now (DISCARD TEMP/ALL, session end). */
+  private async dropOwnTempSchemas(): Promise<void> {
+    if (!this.tempSchemaUsed) return;
+    const name = this.tempSchemaName;
+    await dropTempSchemas(this.engine, (n) => n === name);
+    this.tempSchemaUsed = false;
+    this.tempOnCommit.clear();
+  }
+
+  /** Rolls back the session's transaction (if any) and leaves it idle. */
+  private endExplicit(): void {
+    if (this.txn && this.txn.isOpen()) this.txn.rollback();
+    this.endTxnCursors(this.txn, false);
+    this.endTxnSettings(false);
+    this.txn = null;
+    this.txnTimestamp = 0;
+    this.explicit = false;
+    this.failed = false;
+    this.savepoints = [];
   }
 
   /** The connection is closing: abandon any transaction and every statement's memory and files. */
   close(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.txn = null;
+    for (const c of [...this.cursors.values()]) this.dropCursor(c);
     for (const ctx of [...this.liveCtxs]) this.endStatement(ctx);
+    // Temporary tables end with the session; a failure leaves them to the next start (temp_schemas.ts).
+    this.dropOwnTempSchemas().catch((e: unknown) => logger('sql').warn({ err: e, schema: this.tempSchemaName }, 'could not drop a temporary schema at session end'));
   }
 
   // ---- compilation of queries and DML ----------------------------------------------------------
@@ -1683,7 +2262,7 @@ export class Session {
       await insertAll(last, parser.lineOf.slice(0, last.length));
       if (implicit) await this.finishImplicit();
     } catch (e) {
-      this.onError();
+      this.onError(e);
       throw e;
     }
     return `COPY ${count}`;
@@ -1715,7 +2294,7 @@ export class Session {
     try {
       batch = new TsCopyBatch(t, cols, targets, tsSchemaOf(t, db, (n) => ctx.clusterSetting(n)), ctx.clusterSetting('ts.dedup.rule') === 'reject', ctx);
     } catch (e) {
-      this.onError();
+      this.onError(e);
       throw e;
     }
     // One proposal in flight while the next rows are parsed (double buffering): parsing overlaps
@@ -1751,7 +2330,7 @@ export class Session {
     } catch (e) {
       // Rows proposed before the error stay (as documented): wait for them before answering.
       if (inflight) await (inflight as Promise<void>).catch(() => undefined);
-      this.onError();
+      this.onError(e);
       throw e;
     }
     return `COPY ${count}`;
@@ -1784,7 +2363,7 @@ export class Session {
       out.copyDone();
       if (implicit) await this.finishImplicit();
     } catch (e) {
-      this.onError();
+      this.onError(e);
       throw e;
     }
     return `COPY ${count}`;
@@ -1830,17 +2409,18 @@ export class Session {
         return { rows: [], tag: stmt.kind === 'comment' ? (stmt.tag ?? 'COMMENT') : '' };
       case 'begin':
         if (this.explicit) {
-          sink.notice('there is already a transaction in progress');
+          sink.notice({ message: 'there is already a transaction in progress', code: SqlState.ActiveSqlTransaction, severity: 'WARNING' });
           return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
         }
         await this.beginTxn();
         this.explicit = true;
         this.failed = false;
         this.savepoints = [];
+        this.startTxnModes(stmt);
         return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
       case 'commit': {
         if (!this.explicit) {
-          sink.notice('there is no transaction in progress');
+          sink.notice(warnNoTxn('there is no transaction in progress'));
           return { rows: [], tag: 'COMMIT' };
         }
         const txn = this.txn;
@@ -1852,46 +2432,113 @@ export class Session {
         this.savepoints = [];
         if (failed) {
           txn?.rollback();
+          this.endTxnCursors(txn, false);
+          this.endTxnSettings(false);
           return { rows: [], tag: 'ROLLBACK' };
         }
-        if (txn && txn.isOpen()) await txn.commit();
+        try {
+          if (txn && txn.isOpen()) {
+            await this.holdCursorsBeforeCommit(txn);
+            await txn.commit();
+          }
+        } catch (e) {
+          if (txn && txn.isOpen()) txn.rollback();
+          this.endTxnCursors(txn, false);
+          this.endTxnSettings(false);
+          throw e;
+        }
+        this.endTxnCursors(txn, true);
+        this.endTxnSettings(true);
         return { rows: [], tag: 'COMMIT' };
       }
       case 'rollback': {
         if (stmt.savepoint) {
           if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK TO SAVEPOINT can only be used in transaction blocks');
           const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.savepoint);
-          if (i < 0) throw new PgError(SqlState.InvalidSqlStatementName ?? SqlState.InvalidTransactionState, `savepoint "${stmt.savepoint}" does not exist`);
+          if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.savepoint}" does not exist`);
+          const txn = this.txn;
+          if (!txn || !txn.isOpen()) {
+            // Aborted by a serialization failure or deadlock (onError): no savepoint can save it.
+            throw new PgError(SqlState.SerializationFailure, 'restart transaction: the transaction was aborted by a serialization failure and cannot continue from a savepoint', {
+              hint: 'roll back the whole transaction and retry it',
+            });
+          }
           const sp = this.savepoints[i] as SavepointState;
           this.savepoints.length = i + 1;
-          (this.txn as Txn).restoreWrites(sp.writes);
+          txn.restoreWrites(sp.writes);
+          for (const name of new Set([...this.settings.keys(), ...sp.settings.keys()])) this.rawSetSetting(name, sp.settings.get(name));
+          this.setInTxn = new Map(sp.setInTxn);
+          this.syncTxnSettings();
           this.failed = false;
           return { rows: [], tag: 'ROLLBACK' };
         }
-        if (!this.explicit) sink.notice('there is no transaction in progress');
-        this.txn?.rollback();
-        this.txn = null;
-        this.txnTimestamp = 0;
-        this.explicit = false;
-        this.failed = false;
-        this.savepoints = [];
+        if (!this.explicit) sink.notice(warnNoTxn('there is no transaction in progress'));
+        this.endExplicit();
         return { rows: [], tag: 'ROLLBACK' };
       }
       case 'savepoint':
         if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
-        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites() });
+        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn) });
         return { rows: [], tag: 'SAVEPOINT' };
       case 'release': {
+        if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');
         const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.name);
-        if (i < 0) throw new PgError(SqlState.InvalidTransactionState, `savepoint "${stmt.name}" does not exist`);
+        if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.name}" does not exist`);
         this.savepoints.length = i;
         return { rows: [], tag: 'RELEASE' };
       }
+      case 'declareCursor':
+        await this.declareCursor(stmt);
+        return { rows: [], tag: 'DECLARE CURSOR' };
+      case 'fetch': {
+        const c = this.cursors.get(stmt.name);
+        if (!c) throw new PgError(SqlState.InvalidCursorName, `cursor "${stmt.name}" does not exist`);
+        const r = await this.fetchCursor(c, stmt);
+        return { rows: r.rows, tag: `${stmt.move ? 'MOVE' : 'FETCH'} ${r.count}` };
+      }
+      case 'closeCursor':
+        if (stmt.name === null) for (const c of [...this.cursors.values()]) this.dropCursor(c);
+        else {
+          const c = this.cursors.get(stmt.name);
+          if (!c) throw new PgError(SqlState.InvalidCursorName, `cursor "${stmt.name}" does not exist`);
+          this.dropCursor(c);
+        }
+        return { rows: [], tag: stmt.name === null ? 'CLOSE CURSOR ALL' : 'CLOSE CURSOR' };
+      case 'prepareTransaction': {
+        // Two-phase commit is disabled (max_prepared_transactions = 0), and PostgreSQL's failed
+        // PREPARE TRANSACTION ends the transaction: it is rolled back and the session is idle, so
+        // a pooled connection is never left inside a block nobody will end.
+        if (!this.explicit) {
+          sink.notice(warnNoTxn('there is no transaction in progress'));
+          return { rows: [], tag: 'ROLLBACK' };
+        }
+        const failed = this.failed;
+        this.endExplicit();
+        if (failed) return { rows: [], tag: 'ROLLBACK' };
+        throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'prepared transactions are disabled', { hint: 'Set max_prepared_transactions to a nonzero value.' });
+      }
+      case 'finishPrepared': {
+        const what = stmt.commit ? 'COMMIT PREPARED' : 'ROLLBACK PREPARED';
+        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, `${what} cannot run inside a transaction block`);
+        throw new PgError(SqlState.UndefinedObject, `prepared transaction with identifier "${stmt.gid}" does not exist`);
+      }
       case 'set':
-        if (stmt.value === 'default') this.resetSetting(stmt.name);
-        else this.applySetting(stmt.name, stmt.value.map(String).join(', '));
+      {
+        // search_path is a list of names (PostgreSQL's GUC_LIST_QUOTE): each SET argument is one
+        // name, quoted where needed, so SET search_path = 'a b' names the schema "a b".
+        const text = stmt.value === 'default' ? 'default' : stmt.name.toLowerCase() === 'search_path' ? stmt.value.map((v) => quoteIdent(String(v))).join(', ') : stmt.value.map(String).join(', ');
+        if (stmt.local) this.applyLocalSetting(stmt.name, text, sink);
+        else if (text === 'default') this.resetSetting(stmt.name);
+        else this.applySetting(stmt.name, text);
+      }
         return { rows: [], tag: 'SET' };
       case 'setTransaction':
+        if (stmt.session) {
+          if (stmt.isolation !== null) this.applySetting('default_transaction_isolation', stmt.isolation);
+          if (stmt.readOnly !== null) this.applySetting('default_transaction_read_only', stmt.readOnly ? 'on' : 'off');
+          if (stmt.deferrable != null) this.applySetting('default_transaction_deferrable', stmt.deferrable ? 'on' : 'off');
+        } else if (!this.explicit) sink.notice(warnNoTxn('SET TRANSACTION can only be used in transaction blocks'));
+        else this.setTxnModes(stmt);
         return { rows: [], tag: 'SET' };
       case 'reset':
         if (stmt.name === 'all') {
@@ -1903,9 +2550,17 @@ export class Session {
         return { rows: [], tag: 'SET' };
       case 'show':
         return this.show(stmt.name);
-      case 'discard':
-        this.sqlPrepared.clear();
-        return { rows: [], tag: `DISCARD ${stmt.what.toUpperCase()}` };
+      case 'discard': {
+        const what = stmt.what.toLowerCase();
+        if (!['all', 'plans', 'sequences', 'temp', 'temporary'].includes(what)) throw new PgError(SqlState.SyntaxError, `syntax error at or near "${stmt.what}"`);
+        if (what === 'all' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block');
+        if (what === 'all' || what === 'plans') this.sqlPrepared.clear();
+        if (what === 'all') for (const c of [...this.cursors.values()]) this.dropCursor(c);
+        if (what === 'all' || what === 'sequences') this.currvals.clear();
+        if (what === 'all') for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) if (!serverOnlySettings.has(k)) this.resetSetting(k);
+        if (what === 'all' || what === 'temp' || what === 'temporary') await this.dropOwnTempSchemas();
+        return { rows: [], tag: `DISCARD ${what === 'temporary' ? 'TEMP' : what.toUpperCase()}` };
+      }
       case 'prepare': {
         if (this.sqlPrepared.has(stmt.name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${stmt.name}" already exists`);
         const types = stmt.types.map(typeFromName);
@@ -1990,7 +2645,18 @@ export class Session {
         return { rows: [], tag: 'VACUUM' };
       }
       default:
-        return this.runDdl(stmt, text, sink);
+        for (let attempt = 0; ; attempt++) {
+          const implicit = !this.explicit;
+          try {
+            return await this.runDdl(stmt, text, sink);
+          } catch (e) {
+            // Schema changes read the catalog they change, so a concurrent one (another session's,
+            // or an ended session's temp schema being dropped) fails them with 40001: outside a
+            // block nothing was applied, so retry as autocommit queries are.
+            const retryable = (e instanceof PgError && e.code === SqlState.SerializationFailure) || (e instanceof RetryableError && !(e instanceof AmbiguousResultError));
+            if (!implicit || !retryable || attempt >= ddlRetriesMax) throw e;
+          }
+        }
     }
     void params;
   }
@@ -2023,7 +2689,7 @@ export class Session {
     this.tsDrops.push(t.id);
   }
 
-  private async runDdl(stmt: Statement, text: string, sink: ExecuteSink): Promise<{ rows: Row[]; tag: string }> {
+  private async runDdl(stmt0: Statement, text: string, sink: ExecuteSink): Promise<{ rows: Row[]; tag: string }> {
     const implicit = !this.explicit;
     if (!this.txn) await this.beginTxn();
     const txn = this.txn as Txn;
@@ -2031,8 +2697,11 @@ export class Session {
     this.tsDrops = [];
     this.tsAlters = [];
     try {
+      this.pendingOnCommit = null;
+      const stmt = stmt0.kind === 'createTable' ? this.tempTableTarget(stmt0, txn) : stmt0;
       const env = this.ddlEnv(txn, notices);
       const { tag, rows } = await this.ddlChecked(stmt, text, env, sink);
+      this.noteTempOnCommit(txn);
       for (const n of notices) sink.notice(n);
       if (this.tsDrops.length > 0 && !implicit) {
         throw new PgError(SqlState.ActiveSqlTransaction, `${stmt.kind === 'dropDatabase' ? 'DROP DATABASE' : 'DROP TABLE'} of time-series data cannot run inside a transaction block`);
@@ -2053,7 +2722,7 @@ export class Session {
       this.tsAlters = [];
       return { rows, tag };
     } catch (e) {
-      this.onError();
+      this.onError(e);
       throw e;
     }
   }
@@ -2476,7 +3145,14 @@ export class Session {
       }
       case 'client_encoding': {
         const norm = value.toUpperCase().replace(/[-_]/g, '');
-        if (norm !== 'UTF8' && norm !== 'UNICODE') throw new PgError(SqlState.FeatureNotSupported, `unsupported client encoding "${value}": only UTF8 is supported`);
+        // SQL_ASCII turns conversion off (PostgreSQL's rule): the server's UTF-8 passes through as
+        // is and input is still checked as UTF-8, so nothing is corrupted. psql asks for it in the
+        // C locale.
+        if (norm === 'SQLASCII') {
+          this.setSetting('client_encoding', 'SQL_ASCII');
+          return;
+        }
+        if (norm !== 'UTF8' && norm !== 'UNICODE') throw new PgError(SqlState.FeatureNotSupported, `unsupported client encoding "${value}": only UTF8 and SQL_ASCII are supported`);
         this.setSetting('client_encoding', 'UTF8');
         return;
       }
@@ -2507,20 +3183,47 @@ export class Session {
         this.setSetting(name, value.trim());
         return;
       case 'statement_timeout':
+      case 'lock_timeout':
       case 'idle_in_transaction_session_timeout':
       case 'idle_session_timeout':
-        parseDurationMs(value, name);
-        this.setSetting(name, value);
+        // Stored as PostgreSQL shows it (`3s`, `1min`), which is what SHOW and clients read.
+        this.setSetting(name, formatMsSetting(parseMsSetting(name, value)));
         return;
       case 'work_mem':
         // Strata's work_mem is one statement's budget (all its sorts and hash tables together).
         this.setSetting(name, formatPgMemory(parsePgMemory(name, value)));
         return;
-      case 'transaction_isolation':
       case 'default_transaction_isolation':
-        // Every transaction is serializable; weaker levels are upgraded, as CockroachDB does.
+        // Every transaction runs serializable (weaker levels are upgraded, as CockroachDB does);
+        // the level asked for is what SHOW reports, so clients see what they set.
+        this.setSetting(name, isolationLevel(name, value));
+        if (!this.txnModes) this.syncTxnSettings();
         return;
+      case 'default_transaction_read_only':
+      case 'default_transaction_deferrable':
+        this.setSetting(name, settingBool(name, value) ? 'on' : 'off');
+        if (!this.txnModes) this.syncTxnSettings();
+        return;
+      case 'transaction_isolation': {
+        const level = isolationLevel(name, value);
+        // Outside a block PostgreSQL accepts it with no lasting effect.
+        if (this.txnModes) this.setTxnModes({ isolation: level });
+        return;
+      }
+      case 'transaction_read_only': {
+        const on = settingBool(name, value);
+        if (this.txnModes) this.setTxnModes({ readOnly: on });
+        return;
+      }
+      case 'transaction_deferrable': {
+        const on = settingBool(name, value);
+        if (this.txnModes) this.setTxnModes({ deferrable: on });
+        return;
+      }
       case 'search_path':
+        if (splitIdentifierList(value) === null) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "search_path": "${value}"`, { detail: 'List syntax is invalid.' });
+        this.setSetting(name, value);
+        return;
       case 'application_name':
         this.setSetting(name, value.replace(/, /g, ', '));
         return;
@@ -2549,8 +3252,50 @@ export class Session {
   }
 
   private setSetting(name: string, value: string): void {
+    this.noteTxnSetting(name, value);
+    this.rawSetSetting(name, value);
+  }
+
+  private rawSetSetting(name: string, value: string | undefined): void {
     if (this.settings.get(name) !== value) this.changedSettings.add(name);
-    this.settings.set(name, value);
+    if (value === undefined) this.settings.delete(name);
+    else this.settings.set(name, value);
+  }
+
+  /** Inside a block: remembers the value before the block's first change, and plain SETs (kept by COMMIT). */
+  private noteTxnSetting(name: string, value: string | undefined): void {
+    if (!this.explicit) return;
+    if (!this.settingsAtBegin.has(name)) this.settingsAtBegin.set(name, this.settings.get(name));
+    if (this.settingLocal) return;
+    if (value === undefined) this.setInTxn.delete(name);
+    else this.setInTxn.set(name, value);
+  }
+
+  /** The block ended: SET LOCAL values go back; plain SETs stay if it committed. */
+  private endTxnSettings(committed: boolean): void {
+    for (const [name, before] of this.settingsAtBegin) {
+      this.rawSetSetting(name, committed && this.setInTxn.has(name) ? this.setInTxn.get(name) : before);
+    }
+    this.settingsAtBegin.clear();
+    this.setInTxn.clear();
+    this.txnModes = null;
+    this.txnQueried = false;
+    this.syncTxnSettings();
+  }
+
+  /** SET LOCAL name = value (also set_config(…, true)): outside a block it does nothing (a warning). */
+  private applyLocalSetting(name: string, value: string | 'default', sink: { notice(m: Notice): void } | null): void {
+    if (!this.explicit) {
+      sink?.notice(warnNoTxn('SET LOCAL can only be used in transaction blocks'));
+      return;
+    }
+    this.settingLocal = true;
+    try {
+      if (value === 'default') this.resetSetting(name);
+      else this.applySetting(name, value);
+    } finally {
+      this.settingLocal = false;
+    }
   }
 
   private resetSetting(name0: string): void {
@@ -2563,10 +3308,13 @@ export class Session {
     const d = defaultSettings.find(([k]) => k === name);
     if (!d) {
       if (!this.settings.has(name)) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name0}"`);
-      this.settings.delete(name);
+      this.noteTxnSetting(name, undefined);
+      this.rawSetSetting(name, undefined);
       return;
     }
+    if (name === 'transaction_isolation' || name === 'transaction_read_only' || name === 'transaction_deferrable') return; // the block's modes stay
     this.setSetting(name, d[1]);
+    this.syncTxnSettings();
   }
 
   private show(name0: string): { rows: Row[]; tag: string } {
@@ -2712,8 +3460,68 @@ function isPlannable(s: Statement): boolean {
   return s.kind === 'query' || s.kind === 'insert' || s.kind === 'update' || s.kind === 'delete';
 }
 
+/**
+ * Errors after which a transaction cannot go on even from a savepoint: a serialization failure or
+ * deadlock (what it read is stale), an ambiguous result, an internal error (its state is unknown).
+ */
+function txnDoomedBy(e: unknown): boolean {
+  if (e === undefined) return true;
+  if (!(e instanceof PgError)) return !(e instanceof StrataError) || e instanceof RetryableError || e instanceof AmbiguousResultError;
+  return e.code === SqlState.SerializationFailure || e.code === SqlState.DeadlockDetected || e.code === SqlState.StatementCompletionUnknown || e.code === SqlState.InternalError;
+}
+
+/**
+ * PostgreSQL's SplitIdentifierString for a list setting (search_path): comma-separated names,
+ * each double-quoted (`""` is a quote; kept as written) or bare (no spaces inside; lower-cased);
+ * null when the syntax is invalid.
+ */
+export function splitIdentifierList(text: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const ws = (c: string | undefined) => c !== undefined && /\s/.test(c);
+  while (ws(text[i])) i++;
+  if (i >= text.length) return out;
+  for (;;) {
+    let name: string;
+    if (text[i] === '"') {
+      let j = i + 1;
+      name = '';
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) return null;
+        name += text.slice(j, q);
+        if (text[q + 1] === '"') {
+          name += '"';
+          j = q + 2;
+          continue;
+        }
+        i = q + 1;
+        break;
+      }
+    } else {
+      const start = i;
+      while (i < text.length && text[i] !== ',' && !ws(text[i])) i++;
+      if (i === start) return null;
+      name = text.slice(start, i).toLowerCase();
+    }
+    out.push(name);
+    while (ws(text[i])) i++;
+    if (i >= text.length) return out;
+    if (text[i] !== ',') return null;
+    i++;
+    while (ws(text[i])) i++;
+  }
+}
+
+/** Automatic retries of an autocommit schema change that hit a serialization conflict. */
+const ddlRetriesMax = 4;
+
+function otherSessionsTemp(): PgError {
+  return new PgError(SqlState.FeatureNotSupported, 'cannot access temporary tables of other sessions');
+}
+
 function isTxnEnd(s: Statement): boolean {
-  return s.kind === 'commit' || s.kind === 'rollback';
+  return s.kind === 'commit' || s.kind === 'rollback' || s.kind === 'prepareTransaction';
 }
 
 /** Result columns of utility statements (for Describe). */
@@ -2755,21 +3563,9 @@ function cantChangeSetting(name: string): PgError {
   return new PgError(SqlState.CantChangeRuntimeParam, `parameter "${name}" cannot be changed without restarting the server`);
 }
 
+/** Milliseconds of a time setting's value (PostgreSQL's syntax: `3000`, `3s`, `1.5min`; see guc_units.ts). */
 export function parseDurationMs(v: string, setting = 'statement_timeout'): number {
-  const s = v.trim().toLowerCase();
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min|h)?$/.exec(s);
-  if (!m) throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "${setting}": "${v}"`);
-  const n = Number(m[1]);
-  switch (m[2]) {
-    case 's':
-      return n * 1000;
-    case 'min':
-      return n * 60_000;
-    case 'h':
-      return n * 3_600_000;
-    default:
-      return n;
-  }
+  return parseMsSetting(setting, v);
 }
 
 function typeFromOidSafe(oid: number): SqlType | undefined {

@@ -125,6 +125,10 @@ export interface SessionInfo {
   applicationName: string;
   backendPid: number;
   settings: Map<string, string>;
+  /** The session's SQL cursors as pg_cursors rows. */
+  cursors?(): Row[];
+  /** SET (local: SET LOCAL) with the session's checks; returns the value as shown. */
+  set?(name: string, value: string, local: boolean): string;
 }
 
 export interface SequenceAccess {

@@ -917,8 +917,26 @@ def('pg_sleep', { args: [f8], result: T.void, volatile: true, fn: ([s], ctx) => 
 def('version', { args: [], result: txt, fn: (_a, ctx) => ctx.server.version });
 def(['current_database', 'current_catalog'], { args: [], result: T.name, fn: (_a, ctx) => ctx.session.database });
 def(['current_user', 'session_user', 'user', 'current_role', 'getpgusername'], { args: [], result: T.name, fn: (_a, ctx) => ctx.session.user });
-def('current_schema', { args: [], result: T.name, fn: (_a, ctx) => ctx.session.searchPath.find((s) => s !== '$user') ?? 'public' });
-def('current_schemas', { args: [b], result: arrayOf(T.name), fn: ([imp], ctx) => [...(imp ? ['pg_catalog'] : []), ...ctx.session.searchPath.filter((s) => s !== '$user')] });
+/** The search_path's schemas that exist, in order ($user: the session user's schema), as PostgreSQL resolves it. */
+function effectiveSearchPath(ctx: ExecCtx): string[] {
+  const db = ctx.catalog.database(ctx.session.database);
+  const existing = new Set(db ? ctx.catalog.schemasOf(db.id).map((sc) => sc.name) : []);
+  const out: string[] = [];
+  for (const name of ctx.session.searchPath) {
+    const n = name === '$user' ? ctx.session.user : name;
+    if ((existing.has(n) || n === 'pg_catalog' || n === 'information_schema') && !out.includes(n)) out.push(n);
+  }
+  return out;
+}
+def('current_schema', { args: [], result: T.name, nullable: true, fn: (_a, ctx) => effectiveSearchPath(ctx)[0] ?? null });
+def('current_schemas', {
+  args: [b],
+  result: arrayOf(T.name),
+  fn: ([imp], ctx) => {
+    const path = effectiveSearchPath(ctx);
+    return imp && !path.includes('pg_catalog') ? ['pg_catalog', ...path] : path;
+  },
+});
 def('pg_backend_pid', { args: [], result: i4, fn: (_a, ctx) => ctx.session.backendPid });
 def('inet_server_port', { args: [], result: i4, fn: () => 26257 });
 def('pg_postmaster_start_time', { args: [], result: T.timestamptz, fn: (_a, ctx) => ctx.server.startedAt });
@@ -938,7 +956,15 @@ def('nullif', { args: [anyT, anyT], nullable: true, result: first, fn: () => nul
 def('txid_current', { args: [], result: i8, fn: (_a, ctx) => BigInt(Math.floor(ctx.txnTimestamp / 1000)) });
 def('pg_is_in_recovery', { args: [], result: b, fn: () => false });
 def('current_setting', { args: [txt], result: txt, fn: ([n], ctx) => { const v = ctx.session.settings.get(str(n).toLowerCase()); if (v === undefined) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${str(n)}"`); return v; } }, { args: [txt, b], result: txt, nullable: true, fn: ([n], ctx) => ctx.session.settings.get(str(n).toLowerCase()) ?? null });
-def('set_config', { args: [txt, txt, b], result: txt, fn: ([n, v], ctx) => { ctx.session.settings.set(str(n).toLowerCase(), str(v)); return v; } });
+def('set_config', {
+  args: [txt, txt, b],
+  result: txt,
+  fn: ([n, v, local], ctx) => {
+    if (ctx.session.set) return ctx.session.set(str(n), str(v), local === true);
+    ctx.session.settings.set(str(n).toLowerCase(), str(v));
+    return v;
+  },
+});
 
 // array_to_string / string_to_array / array_position with PostgreSQL's NULL rules.
 def(

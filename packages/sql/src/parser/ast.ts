@@ -126,6 +126,8 @@ export interface SelectStmt {
   offset: Expr | null;
   /** FETCH FIRST … WITH TIES. */
   withTies?: boolean;
+  /** FOR UPDATE / FOR SHARE / …: the strength as PostgreSQL names it ("UPDATE", "NO KEY UPDATE", "SHARE", "KEY SHARE"). */
+  locking?: string;
   pos: number;
 }
 
@@ -180,7 +182,8 @@ export type Statement =
   | { kind: 'dropDatabase'; name: string; ifExists: boolean; cascade: boolean; pos: number }
   | { kind: 'createSchema'; name: string; ifNotExists: boolean; pos: number }
   | { kind: 'dropSchema'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
-  | { kind: 'createTable'; name: string[]; ifNotExists: boolean; columns: ColumnDef[]; constraints: TableConstraint[]; asQuery: SelectStmt | null; ts: TsTableClause | null; pos: number }
+  /** `temp`: CREATE TEMP TABLE (in the session's own pg_temp schema); `onCommit`: what a temporary table does at COMMIT. */
+  | { kind: 'createTable'; name: string[]; ifNotExists: boolean; columns: ColumnDef[]; constraints: TableConstraint[]; asQuery: SelectStmt | null; ts: TsTableClause | null; temp?: boolean; onCommit?: 'preserve rows' | 'delete rows' | 'drop'; pos: number }
   | { kind: 'dropTable'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   | { kind: 'alterTable'; name: string[]; ifExists: boolean; cmds: AlterTableCmd[]; pos: number }
   | { kind: 'createIndex'; name: string | null; table: string[]; columns: { name: string; desc: boolean }[]; unique: boolean; ifNotExists: boolean; storing: string[]; pos: number }
@@ -194,13 +197,24 @@ export type Statement =
   | { kind: 'truncate'; names: string[][]; pos: number }
   | { kind: 'copy'; table: string[] | null; query: SelectStmt | null; columns: string[] | null; direction: 'from' | 'to'; options: CopyOptions; pos: number }
   /** BEGIN, or START TRANSACTION (`start`: answered with that command tag). */
-  | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; start?: boolean; pos: number }
+  | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; deferrable?: boolean | null; start?: boolean; pos: number }
   | { kind: 'commit'; pos: number }
   | { kind: 'rollback'; savepoint: string | null; pos: number }
   | { kind: 'savepoint'; name: string; pos: number }
   | { kind: 'release'; name: string; pos: number }
+  /** DECLARE name [BINARY] [[NO] SCROLL] CURSOR [WITH|WITHOUT HOLD] FOR query (`scroll` null: neither said). */
+  | { kind: 'declareCursor'; name: string; binary: boolean; scroll: boolean | null; hold: boolean; query: SelectStmt; text: string; pos: number }
+  /** FETCH / MOVE: `count` Infinity for ALL; `how` the direction as PostgreSQL's grammar has it. */
+  | { kind: 'fetch'; move: boolean; name: string; how: 'forward' | 'backward' | 'absolute' | 'relative'; count: number; pos: number }
+  /** CLOSE name | CLOSE ALL (name null). */
+  | { kind: 'closeCursor'; name: string | null; pos: number }
+  /** PREPARE TRANSACTION 'gid' (two-phase commit is disabled, as max_prepared_transactions = 0). */
+  | { kind: 'prepareTransaction'; gid: string; pos: number }
+  /** COMMIT PREPARED 'gid' / ROLLBACK PREPARED 'gid'. */
+  | { kind: 'finishPrepared'; commit: boolean; gid: string; pos: number }
   | { kind: 'set'; name: string; value: (string | number)[] | 'default'; local: boolean; pos: number }
-  | { kind: 'setTransaction'; isolation: string | null; readOnly: boolean | null; pos: number }
+  /** SET TRANSACTION modes; `session`: SET SESSION CHARACTERISTICS AS TRANSACTION (the defaults). */
+  | { kind: 'setTransaction'; isolation: string | null; readOnly: boolean | null; deferrable?: boolean | null; session?: boolean; pos: number }
   | { kind: 'show'; name: string; pos: number }
   | { kind: 'showTables'; schema: string[] | null; pos: number }
   | { kind: 'showDatabases'; pos: number }

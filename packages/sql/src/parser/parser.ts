@@ -283,6 +283,16 @@ class Parser {
       const m = this.txnModes();
       return { kind: 'begin', ...m, ...(start ? { start } : {}), pos };
     }
+    if ((this.isKw('commit') || this.isKw('rollback')) && this.isKw('prepared', 1) && this.peek(2).type === 'string') {
+      const commit = this.next().value.toLowerCase() === 'commit';
+      this.next();
+      return { kind: 'finishPrepared', commit, gid: this.next().value, pos };
+    }
+    if (this.isKw('prepare') && this.isKw('transaction', 1) && this.peek(2).type === 'string') {
+      this.next();
+      this.next();
+      return { kind: 'prepareTransaction', gid: this.next().value, pos };
+    }
     if (this.acceptKw('commit') || this.acceptKw('end')) {
       this.acceptKw('transaction') || this.acceptKw('work');
       return { kind: 'commit', pos };
@@ -346,6 +356,53 @@ class Parser {
         this.expectPunct(')');
       }
       return { kind: 'execute', name, args, pos };
+    }
+    if (this.isKw('declare') && this.peek(1).type !== 'eof') {
+      this.next();
+      const name = this.ident();
+      let binary = false;
+      let scroll: boolean | null = null;
+      for (;;) {
+        if (this.acceptKw('binary')) binary = true;
+        else if (this.acceptKw('asensitive') || this.acceptKw('insensitive')) continue;
+        else if (this.acceptKw('no', 'scroll')) scroll = false;
+        else if (this.acceptKw('scroll')) scroll = true;
+        else break;
+      }
+      this.expectKw('cursor');
+      let hold = false;
+      if (this.acceptKw('with', 'hold')) hold = true;
+      else this.acceptKw('without', 'hold');
+      this.expectKw('for');
+      const query = this.selectStmt();
+      return { kind: 'declareCursor', name, binary, scroll, hold, query, text: this.sql.slice(pos, this.peek().pos).trim(), pos };
+    }
+    if (this.isKw('fetch') || this.isKw('move')) {
+      const move = this.next().value.toLowerCase() === 'move';
+      let how: 'forward' | 'backward' | 'absolute' | 'relative' = 'forward';
+      let count = 1;
+      const num = (): number => {
+        const n = this.signedNumber();
+        if (!Number.isInteger(n)) throw this.syntaxError();
+        return n;
+      };
+      const isNum = () => this.peek().type === 'number' || (this.peek().type === 'op' && this.peek().value === '-');
+      if (this.acceptKw('next')) count = 1;
+      else if (this.acceptKw('prior')) how = 'backward';
+      else if (this.acceptKw('first')) how = 'absolute';
+      else if (this.acceptKw('last')) [how, count] = ['absolute', -1];
+      else if (this.acceptKw('absolute')) [how, count] = ['absolute', num()];
+      else if (this.acceptKw('relative')) [how, count] = ['relative', num()];
+      else if (this.acceptKw('all')) count = Infinity;
+      else if (this.acceptKw('forward')) count = this.acceptKw('all') ? Infinity : isNum() ? num() : 1;
+      else if (this.acceptKw('backward')) [how, count] = ['backward', this.acceptKw('all') ? Infinity : isNum() ? num() : 1];
+      else if (isNum()) count = num();
+      this.acceptKw('from') || this.acceptKw('in');
+      return { kind: 'fetch', move, name: this.ident(), how, count, pos };
+    }
+    if (this.acceptKw('close')) {
+      if (this.acceptKw('all')) return { kind: 'closeCursor', name: null, pos };
+      return { kind: 'closeCursor', name: this.ident(), pos };
     }
     if (this.acceptKw('deallocate')) {
       this.acceptKw('prepare');
@@ -455,9 +512,10 @@ class Parser {
     return { kind: 'copy', table, query, columns, direction, options, pos };
   }
 
-  private txnModes(): { isolation: string | null; readOnly: boolean | null } {
+  private txnModes(): { isolation: string | null; readOnly: boolean | null; deferrable: boolean | null } {
     let isolation: string | null = null;
     let readOnly: boolean | null = null;
+    let deferrable: boolean | null = null;
     for (;;) {
       if (this.acceptKw('isolation', 'level')) {
         if (this.acceptKw('serializable')) isolation = 'serializable';
@@ -467,12 +525,12 @@ class Parser {
         else throw this.syntaxError();
       } else if (this.acceptKw('read', 'only')) readOnly = true;
       else if (this.acceptKw('read', 'write')) readOnly = false;
-      else if (this.acceptKw('not', 'deferrable') || this.acceptKw('deferrable')) {
-        // accepted, no effect
-      } else break;
+      else if (this.acceptKw('not', 'deferrable')) deferrable = false;
+      else if (this.acceptKw('deferrable')) deferrable = true;
+      else break;
       this.acceptPunct(',');
     }
-    return { isolation, readOnly };
+    return { isolation, readOnly, deferrable };
   }
 
   private settingName(): string {
@@ -490,7 +548,7 @@ class Parser {
     }
     let local = false;
     if (this.acceptKw('session')) {
-      if (this.acceptKw('characteristics', 'as', 'transaction')) return { kind: 'setTransaction', ...this.txnModes(), pos };
+      if (this.acceptKw('characteristics', 'as', 'transaction')) return { kind: 'setTransaction', ...this.txnModes(), session: true, pos };
     } else if (this.acceptKw('local')) local = true;
     if (this.acceptKw('transaction')) return { kind: 'setTransaction', ...this.txnModes(), pos };
     if (this.acceptKw('time', 'zone')) {
@@ -657,8 +715,20 @@ class Parser {
       return { kind: 'createIndex', name, table, columns, unique, ifNotExists, storing, pos };
     }
     if (unique) throw this.syntaxError();
-    this.acceptKw('temporary') || this.acceptKw('temp') || this.acceptKw('unlogged');
-    if (this.acceptKw('table')) return this.createTable(pos);
+    if (this.acceptKw('global') || this.acceptKw('local')) {
+      if (!this.isKw('temporary') && !this.isKw('temp')) throw this.syntaxError();
+    }
+    const temp = this.acceptKw('temporary') || this.acceptKw('temp');
+    if (!temp) this.acceptKw('unlogged');
+    if (this.acceptKw('table')) {
+      const stmt = this.createTable(pos);
+      if (stmt.kind === 'createTable') {
+        if (temp) stmt.temp = true;
+        if (stmt.onCommit && !temp) throw new PgError(SqlState.InvalidTableDefinition, 'ON COMMIT can only be used on temporary tables');
+      }
+      return stmt;
+    }
+    if (temp && (this.isKw('view') || this.isKw('sequence'))) throw new PgError(SqlState.FeatureNotSupported, `temporary ${this.peek().value}s are not supported`, { position: this.peek().pos + 1 });
     throw this.syntaxError();
   }
 
@@ -707,6 +777,15 @@ class Parser {
     if (this.acceptKw('as')) {
       return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, pos };
     }
+    if (this.isKw('on') && this.isKw('commit', 1)) {
+      // CREATE TEMP TABLE t ON COMMIT … AS query
+      this.next();
+      this.next();
+      const onCommit = this.acceptKw('preserve', 'rows') ? 'preserve rows' : this.acceptKw('delete', 'rows') ? 'delete rows' : this.acceptKw('drop') ? 'drop' : null;
+      if (!onCommit) throw this.syntaxError();
+      this.expectKw('as');
+      return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, onCommit, pos };
+    }
     const noPartitions = (what: string) =>
       new PgError(SqlState.FeatureNotSupported, `${what} is not supported`, { position: this.peek().pos + 1, hint: 'Strata splits every table into ranges by key already; create one table (time-series tables are partitioned by time and device).' });
     if (this.isKw('partition') && this.isKw('of', 1)) throw noPartitions('declarative partitioning (PARTITION OF)');
@@ -750,9 +829,16 @@ class Parser {
         } else break;
       }
     }
+    let onCommit: 'preserve rows' | 'delete rows' | 'drop' | undefined;
+    if (this.acceptKw('on', 'commit')) {
+      if (this.acceptKw('preserve', 'rows')) onCommit = 'preserve rows';
+      else if (this.acceptKw('delete', 'rows')) onCommit = 'delete rows';
+      else if (this.acceptKw('drop')) onCommit = 'drop';
+      else throw this.syntaxError();
+    }
     let asQuery: SelectStmt | null = null;
     if (!ts && this.acceptKw('as')) asQuery = this.selectStmt();
-    return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, ts, pos };
+    return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, ts, ...(onCommit ? { onCommit } : {}), pos };
   }
 
   private tableConstraint(): TableConstraint {
@@ -1281,8 +1367,12 @@ class Parser {
     }
     this.limitOffset(q);
     if (this.acceptKw('for')) {
-      // FOR UPDATE / FOR SHARE: serializable transactions make row locks unnecessary; accepted.
-      this.next();
+      // FOR UPDATE / FOR SHARE: serializable transactions make row locks unnecessary; accepted
+      // (and remembered: a read-only transaction refuses them, as PostgreSQL does).
+      const words: string[] = [];
+      while (!this.isKw('of') && !this.isKw('nowait') && !this.isKw('skip') && this.peek().type === 'ident' && words.length < 3) words.push(this.next().value.toUpperCase());
+      if (words.length === 0) throw this.syntaxError();
+      q.locking = words.join(' ');
       while (this.acceptKw('of')) this.identList();
       this.acceptKw('nowait') || this.acceptKw('skip', 'locked');
     }

@@ -513,6 +513,33 @@ export class Binder {
             name: '?column?',
           };
         }
+        if (list.length >= inListHashMin && list.every((x) => x.shape.k === 'const' && !x.shape.outer)) {
+          // Constants and parameters ($1, … $65535 from a driver): fixed for one execution, so the
+          // set is built once per execution context and probed per row (PostgreSQL hashes such
+          // lists too), instead of comparing each row with every item.
+          const sets = new WeakMap<ExecCtx, { keys: Set<string>; listNull: boolean }>();
+          return {
+            type: T.bool,
+            ev: (r, ctx) => {
+              const v = a.ev(r, ctx);
+              if (v === null) return null;
+              let s = sets.get(ctx);
+              if (!s) {
+                s = { keys: new Set<string>(), listNull: false };
+                for (const f of evs) {
+                  const x = f([], ctx);
+                  if (x === null) s.listNull = true;
+                  else s.keys.add(hashKey(x, t));
+                }
+                sets.set(ctx, s);
+              }
+              if (s.keys.has(hashKey(v, t))) return !neg;
+              return s.listNull ? null : neg;
+            },
+            shape: neg ? { k: 'other' } : { k: 'in', arg: a, list },
+            name: '?column?',
+          };
+        }
         return {
           type: T.bool,
           ev: (r, ctx) => {

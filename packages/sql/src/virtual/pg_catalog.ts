@@ -80,13 +80,15 @@ const defs: Def[] = [
       ['relispopulated', b], ['relreplident', c], ['relispartition', b], ['relrewrite', o], ['relfrozenxid', o], ['relminmxid', o], ['relacl', arrayOf(txt)], ['reloptions', arrayOf(txt)], ['relpartbound', txt],
     ],
     rows: function* (ctx, v, db) {
-      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null): Row => [
-        oid, name, ns, 0, 0, owner, am, oid, 0, 1, -1, 0, 0, hasIndex, false, 'p', kind, natts, checks, false, false, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
+      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null, persistence = 'p'): Row => [
+        oid, name, ns, 0, 0, owner, am, oid, 0, 1, -1, 0, 0, hasIndex, false, persistence, kind, natts, checks, false, false, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
       ];
-      for (const { t, schemaOid } of userTables(v, db)) {
+      for (const { t, schema, schemaOid } of userTables(v, db)) {
         const owner = ownerOid(ctx, t.id);
-        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, t.columns.filter((x) => !x.hidden).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id));
-        if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner);
+        // Temporary tables (temp_schemas.ts) are 't', as PostgreSQL's.
+        const persistence = schema.startsWith('pg_temp_') ? 't' : 'p';
+        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, t.columns.filter((x) => !x.hidden).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id), persistence);
+        if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence);
       }
       let k = 0;
       for (const d of defs) {
@@ -256,6 +258,19 @@ const defs: Def[] = [
     cols: [['datid', o], ['datname', n], ['pid', i4], ['usename', n], ['application_name', txt], ['state', txt], ['query', txt]],
     rows: (ctx) => [[dbOf(ctx), ctx.session.database, ctx.session.backendPid, ctx.session.user, ctx.session.applicationName, 'active', '']],
   },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_cursors',
+    cols: [['name', txt], ['statement', txt], ['is_holdable', b], ['is_binary', b], ['is_scrollable', b], ['creation_time', T.timestamptz]],
+    rows: (ctx) => ctx.session.cursors?.() ?? [],
+  },
+  {
+    // Two-phase commit is disabled (max_prepared_transactions = 0): never a prepared transaction.
+    schema: 'pg_catalog',
+    name: 'pg_prepared_xacts',
+    cols: [['transaction', o], ['gid', txt], ['prepared', T.timestamptz], ['owner', n], ['database', n]],
+    rows: () => [],
+  },
   // information_schema
   {
     schema: 'information_schema',
@@ -271,7 +286,7 @@ const defs: Def[] = [
     schema: 'information_schema',
     name: 'tables',
     cols: [['table_catalog', n], ['table_schema', n], ['table_name', n], ['table_type', txt], ['is_insertable_into', txt]],
-    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind !== 'sequence' && canSeeTable(ctx, x.t)).map(({ t, schema }) => [ctx.session.database, schema, t.name, t.kind === 'view' ? 'VIEW' : 'BASE TABLE', t.kind === 'view' ? 'NO' : 'YES']),
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind !== 'sequence' && canSeeTable(ctx, x.t)).map(({ t, schema }) => [ctx.session.database, schema, t.name, t.kind === 'view' ? 'VIEW' : schema.startsWith('pg_temp_') ? 'LOCAL TEMPORARY' : 'BASE TABLE', t.kind === 'view' ? 'NO' : 'YES']),
   },
   {
     schema: 'information_schema',
