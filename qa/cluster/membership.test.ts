@@ -60,42 +60,49 @@ describe('cluster membership', () => {
 
     c.node(4).start();
     await c.waitReady();
-    const joinedMs = await waitFor('node 4 to hold a replica', async () => (await replicas(1)).nonVoters.includes(4), 60_000);
+    const joinedMs = await waitFor('node 4 to hold a replica', async () => (await replicas(1)).nonVoters.includes(await c.node(4).nodeId()), 60_000);
     expect((await q(4, 'select count(*)::int as n from t'))[0]).toEqual({ n: 100 });
 
     // Kill a voter that does not hold the lease: after 30 s it is declared dead and node 4 becomes a voter.
-    const lh = (await Promise.all([1, 2, 3].map(async (n) => ((await c.node(n).ranges()).find((x) => x.rangeId === 1)?.holdsLease ? n : 0)))).find((n) => n > 0) as number;
-    const victim = [1, 2, 3].find((n) => n !== lh) as number;
-    const alive = [1, 2, 3, 4].filter((n) => n !== victim);
-    await c.node(victim).kill();
+    // (Processes are numbered by start, node ids by joining: `proc` maps an id to its process.)
+    const proc = new Map<number, number>();
+    for (const i of [1, 2, 3, 4]) proc.set(await c.node(i).nodeId(), i);
+    const fourth = await c.node(4).nodeId();
+    const lhProc = (await Promise.all([1, 2, 3].map(async (i) => ((await c.node(i).ranges()).find((x) => x.rangeId === 1)?.holdsLease ? i : 0)))).find((i) => i > 0) as number;
+    const victimProc = [1, 2, 3].find((i) => i !== lhProc) as number;
+    const victim = await c.node(victimProc).nodeId();
+    const aliveProcs = [1, 2, 3, 4].filter((i) => i !== victimProc);
+    await c.node(victimProc).kill();
     const killedAt = Date.now();
-    await q(alive[0] as number, 'insert into t select g, g from generate_series(101, 150) g');
+    await q(aliveProcs[0] as number, 'insert into t select g, g from generate_series(101, 150) g');
     await waitFor(`node ${victim} to be replaced`, async () => {
-      const r = await replicas(alive[1] as number);
-      return r.voters.length === 3 && !r.voters.includes(victim) && r.voters.includes(4);
+      const r = await replicas(aliveProcs[1] as number);
+      return r.voters.length === 3 && !r.voters.includes(victim) && r.voters.includes(fourth);
     }, 120_000);
     const replacedMs = Date.now() - killedAt;
     expect(replacedMs).toBeGreaterThanOrEqual(30_000); // not before the threshold
 
     // The dead node comes back: it rejoins with its store and catches up.
-    c.node(victim).start();
+    c.node(victimProc).start();
     await c.waitReady();
-    await waitFor(`node ${victim} to serve the rows written while it was down`, async () => (await q(victim, 'select count(*)::int as n from t'))[0]?.n === 150, 60_000);
+    await waitFor(`node ${victim} to serve the rows written while it was down`, async () => (await q(victimProc, 'select count(*)::int as n from t'))[0]?.n === 150, 60_000);
 
     // Decommission a voter: its replica moves away, the CLI reports progress, then the node is decommissioned.
-    const drained = alive.find((n) => n !== lh && n !== 4) ?? (alive[0] as number);
-    const dec = await c.cli(['node', 'decommission', String(drained), '--insecure', `--host=${c.node(lh).rpcAddr}`]);
+    const drainedProc = aliveProcs.find((i) => i !== lhProc && i !== 4) as number;
+    const drained = await c.node(drainedProc).nodeId();
+    const dec = await c.cli(['node', 'decommission', String(drained), '--insecure', `--host=${c.node(lhProc).rpcAddr}`]);
     expect(dec.code, dec.stderr).toBe(0);
     expect(dec.stdout).toMatch(/replicas left on node/);
     expect(dec.stdout).toMatch(new RegExp(`node ${drained} decommissioned`));
-    const after = await replicas(lh);
+    const after = await replicas(lhProc);
     expect(after.voters).not.toContain(drained);
     expect(after.nonVoters).not.toContain(drained);
     expect(after.voters.length).toBe(3);
-    const status = JSON.parse((await c.cli(['node', 'status', '--insecure', `--host=${c.node(lh).rpcAddr}`, '--format=json'])).stdout) as { id: number; membership: string }[];
+    const status = JSON.parse((await c.cli(['node', 'status', '--insecure', `--host=${c.node(lhProc).rpcAddr}`, '--format=json'])).stdout) as { id: number; membership: string }[];
     expect(status.map((r) => r.id)).not.toContain(drained); // decommissioned nodes are no longer listed
     expect(status.every((r) => r.membership === 'active')).toBe(true);
-    for (const n of [1, 2, 3, 4].filter((x) => x !== drained)) expect((await q(n, 'select count(*)::int as n, sum(v)::int as s from t'))[0]).toEqual({ n: 150, s: (150 * 151) / 2 });
+    for (const i of [1, 2, 3, 4].filter((x) => x !== drainedProc)) expect((await q(i, 'select count(*)::int as n, sum(v)::int as s from t'))[0]).toEqual({ n: 150, s: (150 * 151) / 2 });
+    expect(proc.size).toBe(4);
     process.stdout.write(`membership: node 4 held a replica ${joinedMs} ms after joining; node ${victim} replaced ${replacedMs} ms after SIGKILL (threshold 30 s); node ${drained} decommissioned\n`);
   }, 400_000);
 });

@@ -62,6 +62,11 @@ export class ClusterNodeProcess implements NodeSpec {
     return ((await (await fetch(`http://${hostOf(this)}:${this.httpPort}/_status/ranges`, { signal: AbortSignal.timeout(5000) })).json()) as { ranges: never[] }).ranges;
   }
 
+  /** The node id the cluster gave this process (ids follow the order of joining, not of starting). */
+  async nodeId(): Promise<number> {
+    return ((await (await fetch(`http://${hostOf(this)}:${this.httpPort}/_status/ranges`, { signal: AbortSignal.timeout(5000) })).json()) as { nodeId: number }).nodeId;
+  }
+
   /** SIGKILL, waiting for the exit. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.proc;
