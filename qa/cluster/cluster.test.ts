@@ -4,8 +4,9 @@
  * SIGKILL of the leaseholder during concurrent writes through the other nodes: writes resume,
  * nothing acknowledged is lost or duplicated, the killed node restarts and catches up; SIGSTOP of
  * the leaseholder for 30 s: the others serve meanwhile, nothing is lost; sequences through every
- * gateway never repeat a value.
+ * gateway never repeat a value; a CancelRequest sent to another node cancels the query.
  */
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../harness/cluster.js';
@@ -225,5 +226,45 @@ describe('a three-node cluster of real processes', () => {
     expect(all.length).toBe(9 * (perClient + 50));
     expect(new Set(all).size).toBe(all.length);
     for (const n of [1, 2, 3]) expect(await q(n, 'select count(distinct id)::int as d, count(*)::int as n from serials')).toEqual([{ d: 9 * perClient, n: 9 * perClient }]);
+  }, 120_000);
+
+  it('a CancelRequest sent to another node cancels the query where it runs', async () => {
+    const client = new pg.Client(c.node(1).url());
+    await client.connect();
+    try {
+      const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
+      const running = client.query('select pg_sleep(60)').then(
+        () => 'completed',
+        (e: { code?: string }) => e.code ?? 'error',
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      // PostgreSQL's CancelRequest (length 16, code 80877102, pid, secret) on a new connection to node 2.
+      const req = Buffer.alloc(16);
+      req.writeInt32BE(16, 0);
+      req.writeInt32BE(80877102, 4);
+      req.writeInt32BE(processID, 8);
+      req.writeInt32BE(secretKey, 12);
+      const target = new URL(c.node(2).url());
+      await new Promise<void>((resolve, reject) => {
+        const sock = net.connect(Number(target.port), target.hostname, () => sock.end(req));
+        sock.on('close', () => resolve());
+        sock.on('error', reject);
+      });
+      const t0 = Date.now();
+      expect(await running).toBe('57014');
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]); // the session goes on
+      // A wrong secret cancels nothing.
+      const again = client.query('select pg_sleep(2)').then(() => 'completed', (e: { code?: string }) => e.code ?? 'error');
+      req.writeInt32BE((secretKey + 1) | 0, 12);
+      await new Promise<void>((resolve, reject) => {
+        const sock = net.connect(Number(target.port), target.hostname, () => sock.end(req));
+        sock.on('close', () => resolve());
+        sock.on('error', reject);
+      });
+      expect(await again).toBe('completed');
+    } finally {
+      await client.end();
+    }
   }, 120_000);
 });

@@ -23,7 +23,20 @@ export interface PgServerOptions {
    * rules (SCRAM-SHA-256[-PLUS], client certificates). Absent: insecure mode (trust, no TLS).
    */
   tls?: PgTls | null;
+  /** This node's id: it goes into every backend pid, so a CancelRequest can reach its node. */
+  nodeId?: number;
+  /** Sends a CancelRequest for a session of another node there (cluster mode); absent: ignored. */
+  forwardCancel?: (nodeId: number, pid: number, secret: number) => void;
 }
+
+/**
+ * Backend pids carry the node: pid = nodeId × 2^pidNodeShift + a per-node counter, so any node
+ * that receives a CancelRequest knows where the session runs (the client may send it anywhere
+ * behind a load balancer). Node ids up to 2047 keep pids positive int32s.
+ */
+const pidNodeShift = 20;
+const pidCounterMask = (1 << pidNodeShift) - 1;
+export const pidNodeOf = (pid: number): number => Math.floor(pid / (1 << pidNodeShift));
 
 const noMetrics: WireMetrics = { statement() {}, bytesIn() {}, bytesOut() {} };
 
@@ -63,6 +76,7 @@ export class PgServer implements ConnectionHost {
   private readonly sessions = new Map<number, Connection>();
   private readonly connections = new Set<Connection>();
   private nextPid = 1000;
+  private readonly nodeId: number;
 
   constructor(private readonly opts: PgServerOptions) {
     this.engine = opts.engine;
@@ -71,6 +85,8 @@ export class PgServer implements ConnectionHost {
     this.connectionsMax = opts.connectionsMax ?? connectionsMaxDefault;
     this.startupTimeoutMs = opts.startupTimeoutMs ?? startupTimeoutMsDefault;
     this.tls = opts.tls ?? null;
+    this.nodeId = opts.nodeId ?? 0;
+    assert(this.nodeId >= 0 && this.nodeId < 2048, `node id ${this.nodeId} does not fit in a backend pid`);
     assert(this.connectionsMax >= 1, 'max_connections must be at least 1');
     assert(this.startupTimeoutMs >= 1, 'the startup timeout must be positive');
     this.serverSettings = { max_connections: String(this.connectionsMax), authentication_timeout: formatDurationMs(this.startupTimeoutMs) };
@@ -111,13 +127,22 @@ export class PgServer implements ConnectionHost {
     if (this.sessions.size >= this.connectionsMax) {
       throw new PgError(SqlState.TooManyConnections, 'sorry, too many clients already', { severity: 'FATAL' });
     }
-    const pid = this.nextPid++;
+    let pid: number;
+    do {
+      pid = this.nodeId * (1 << pidNodeShift) + (this.nextPid++ & pidCounterMask);
+    } while (this.sessions.has(pid) || (pid & pidCounterMask) === 0);
     const secret = randomInt(1, 2 ** 31 - 1);
     this.sessions.set(pid, c);
     return { pid, secret };
   }
 
   cancel(pid: number, secret: number): void {
+    const owner = pidNodeOf(pid);
+    if (owner !== this.nodeId && this.opts.forwardCancel) {
+      this.log.info({ pid, node: owner }, 'query cancel requested for another node: forwarded');
+      this.opts.forwardCancel(owner, pid, secret);
+      return;
+    }
     const c = this.sessions.get(pid);
     if (c && c.secret === secret) {
       c.cancel();

@@ -8,10 +8,12 @@ import * as grpc from '@grpc/grpc-js';
 import { Services, rpcMethod } from './proto.js';
 import { decodeAdmin, encodeAdmin } from './codec/admin.js';
 import { decodePingResponse, encodePingRequest } from './codec/node.js';
-import type { DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
+import type { CancelQueryRequest, DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
 
 /** How long one admin call may take. */
 export const adminCallTimeoutMs = 30_000;
+/** How long a forwarded CancelRequest may take (a cancel is best effort, as PostgreSQL's). */
+const cancelForwardTimeoutMs = 5_000;
 
 async function call<T>(address: string, method: string, reqType: keyof typeof adminTypes, resType: keyof typeof adminTypes, req: object, credentials?: grpc.ChannelCredentials, timeoutMs = adminCallTimeoutMs): Promise<T> {
   const client = new grpc.Client(address, credentials ?? grpc.credentials.createInsecure());
@@ -52,4 +54,5 @@ export const adminClient = {
   init: (address: string, credentials?: grpc.ChannelCredentials) => call<InitResponse>(address, 'Init', 'InitRequest', 'InitResponse', {}, credentials),
   status: async (address: string, credentials?: grpc.ChannelCredentials, timeoutMs?: number) => (await call<{ nodes: NodeStatus[] }>(address, 'Status', 'NodeStatusRequest', 'NodeStatusResponse', {}, credentials, timeoutMs)).nodes,
   decommission: (address: string, req: DecommissionRequest, credentials?: grpc.ChannelCredentials) => call<object>(address, 'Decommission', 'DecommissionRequest', 'DecommissionResponse', req, credentials),
+  cancelQuery: (address: string, req: CancelQueryRequest, credentials?: grpc.ChannelCredentials) => call<object>(address, 'CancelQuery', 'CancelQueryRequest', 'CancelQueryResponse', req, credentials, cancelForwardTimeoutMs),
 };

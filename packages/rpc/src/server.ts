@@ -24,7 +24,7 @@ import { isStructuredError } from './codec/errors.js';
 import { decodeBatchRequest, encodeBatchError, encodeBatchResponse } from './codec/kv.js';
 import { decodePingRequest, encodePingResponse } from './codec/node.js';
 import { decodeAdmin, encodeAdmin } from './codec/admin.js';
-import type { DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
+import type { CancelQueryRequest, DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
 import { decodeRaftMessageBatch } from './codec/raft.js';
 import { decodeSnapshotPart, encodeSnapshotResponse } from './codec/snapshot.js';
 import {
@@ -67,6 +67,8 @@ export interface NodeAdmin {
   init(): Promise<InitResponse>;
   status(): Promise<NodeStatus[]>;
   decommission(req: DecommissionRequest): Promise<void>;
+  /** A CancelRequest forwarded from the node that received it (the secret is checked here). */
+  cancelQuery(req: CancelQueryRequest): void;
 }
 
 /** A store's services. */
@@ -142,6 +144,10 @@ export class RpcServer {
       Join: this.admin('JoinRequest', 'JoinResponse', (a, req: JoinRequest) => a.join(req)),
       Init: this.admin('InitRequest', 'InitResponse', (a) => a.init()),
       Status: this.admin('NodeStatusRequest', 'NodeStatusResponse', async (a) => ({ nodes: await a.status() })),
+      CancelQuery: this.admin('CancelQueryRequest', 'CancelQueryResponse', async (a, req: CancelQueryRequest) => {
+        a.cancelQuery(req);
+        return {};
+      }),
       Decommission: this.admin('DecommissionRequest', 'DecommissionResponse', async (a, req: DecommissionRequest) => {
         await a.decommission(req);
         return {};

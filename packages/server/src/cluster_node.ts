@@ -137,6 +137,7 @@ export class ClusterMember {
       join: (req) => this.handleJoin(req),
       status: () => this.handleStatus(),
       decommission: (req) => this.handleDecommission(req),
+      cancelQuery: (req) => this.onCancelQuery(req.pid, req.secret),
     };
   }
 
@@ -376,6 +377,19 @@ export class ClusterMember {
       leaseholders: r.leaseholders,
       membership: r.membership,
     }));
+  }
+
+  /** Cancels a session of this node (set by the node once its SQL server runs). */
+  onCancelQuery: (pid: number, secret: number) => void = () => {};
+
+  /** Sends a CancelRequest that reached this node to the node running the session. */
+  forwardCancel(nodeId: number, pid: number, secret: number): void {
+    const addr = this.addrBook.get(nodeId);
+    if (!addr) {
+      this.log.info({ nodeId, pid }, 'cancel request for an unknown node; ignored');
+      return;
+    }
+    adminClient.cancelQuery(addr, { pid, secret }).catch((e: unknown) => this.log.info({ err: e, nodeId, pid }, 'forwarding a cancel request failed'));
   }
 
   private async handleDecommission(req: DecommissionRequest): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { logger } from '@strata/common';
-import { Txn } from '@strata/kv';
+import { Txn, tablePrefix } from '@strata/kv';
 import { PgServer, pgTls } from '@strata/pgwire';
 import { SqlEngine, dropOrphanTempSchemas } from '@strata/sql';
 import { LineProtocolHttp } from '@strata/ingest';
@@ -120,6 +120,13 @@ export class StrataNode {
       tempDir: join(this.opts.storeDir, 'tmp'),
       ts: sender,
       ranges: () => store.rangeInfos(),
+      holdsLeaseFor: (tableId) => {
+        try {
+          return store.replicaFor(tablePrefix(tableId)).holdsValidLease();
+        } catch {
+          return false; // no replica here (yet)
+        }
+      },
     });
     this.engine = engine;
     this.ingest = new LineProtocolHttp({ engine, secure: !this.opts.insecure });
@@ -139,7 +146,11 @@ export class StrataNode {
       connectionsMax: this.opts.maxConnections,
       startupTimeoutMs: this.opts.startupTimeoutMs,
       tls: certs ? pgTls(certs) : null,
+      nodeId: store.nodeId,
+      forwardCancel: this.member ? (n, pid, secret) => this.member?.forwardCancel(n, pid, secret) : undefined,
     });
+    const pg = this.pg;
+    if (this.member) this.member.onCancelQuery = (pid, secret) => pg.cancel(pid, secret);
     await this.pg.listen();
     if (!this.http) await this.startHttp(certs);
     this.serving = true;

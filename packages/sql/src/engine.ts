@@ -31,6 +31,12 @@ export interface SqlEngineOptions {
    * at most a quarter of the machine's memory.
    */
   maxSqlMemoryBytes?: number;
+  /**
+   * Whether this node holds the lease of the range holding table `tableId`'s data: background
+   * jobs (retention, reorganization) run for a table only there, so a cluster runs each once.
+   * Absent (single node): always.
+   */
+  holdsLeaseFor?: (tableId: number) => boolean;
   /** The ranges this node has replicas of (SHOW RANGES); none listed without it. */
   ranges?: () => RangeInfo[];
   /** Where statements spill (<store>/tmp); emptied at start. Without it, over-budget sorts and aggregations fail with 53200. */
@@ -120,14 +126,15 @@ export class SqlEngine {
       const view = this.catalog.view(txn);
       const dbs = new Map([...view.databases.values()].map((d) => [d.id, d]));
       const nowUs = Date.now() * 1000;
+      const mine = (t: TableDesc) => this.opts.holdsLeaseFor?.(t.id) ?? true;
       for (const t of view.allTables()) {
-        if (t.kind !== 'ts' || !t.ts) continue;
+        if (t.kind !== 'ts' || !t.ts || !mine(t)) continue;
         const seconds = t.ts.retentionSeconds || dbs.get(t.parentId)?.ts?.retentionSeconds || 0;
         if (seconds <= 0) continue;
         await ts.proposeTsRetain(t.id, nowUs - seconds * 1_000_000);
         n++;
       }
-      if (this.clusterSetting('ts.auto_vacuum.enabled', txn) === 'true') await this.reorganize(view.allTables().filter((t) => t.kind === 'ts'), txn);
+      if (this.clusterSetting('ts.auto_vacuum.enabled', txn) === 'true') await this.reorganize(view.allTables().filter((t) => t.kind === 'ts' && mine(t)), txn);
     } finally {
       txn.rollback();
     }

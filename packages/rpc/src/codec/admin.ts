@@ -43,6 +43,11 @@ export interface DecommissionRequest {
   done: boolean;
 }
 
+export interface CancelQueryRequest {
+  pid: number;
+  secret: number;
+}
+
 /** The admin messages by their proto name (encode/decode with plain objects). */
 export const adminTypes = {
   JoinRequest: 'strata.node.JoinRequest',
@@ -53,6 +58,8 @@ export const adminTypes = {
   NodeStatusResponse: 'strata.node.NodeStatusResponse',
   DecommissionRequest: 'strata.node.DecommissionRequest',
   DecommissionResponse: 'strata.node.DecommissionResponse',
+  CancelQueryRequest: 'strata.node.CancelQueryRequest',
+  CancelQueryResponse: 'strata.node.CancelQueryResponse',
 } as const;
 
 export function encodeAdmin(type: keyof typeof adminTypes, v: object): Buffer {
