@@ -188,7 +188,20 @@ describe('a three-node cluster of real processes', () => {
     await new Promise((r) => setTimeout(r, frozenMs));
     const during = load.total() - before;
     const resumed = load.resumedMs();
+    // Connected while it is frozen (the kernel accepts): its first statement after waking must
+    // see every row acknowledged before — a woken leaseholder must not serve on its old lease.
+    const ackedBefore = [...load.acked];
+    const reader = new pg.Client({ connectionString: c.node(lh).url(), statement_timeout: 30_000 });
+    reader.on('error', () => {});
+    const connected = reader.connect();
     c.node(lh).resume();
+    await connected;
+    const seen = await reader.query(`select count(*)::int as n from acct where id = any($1::int[])`, [ackedBefore]).then(
+      (r) => Number(r.rows[0].n),
+      (e: { code?: string }) => e.code ?? 'error',
+    );
+    await reader.end().catch(() => {});
+    if (typeof seen === 'number') expect(seen, 'a stale read from the woken node').toBe(ackedBefore.length);
     // Writes go on after it wakes up (it finds it lost its lease and follows the new leaseholder).
     const afterWake = load.total();
     await load.waitFor(afterWake + 50, 60_000);

@@ -9,6 +9,16 @@ export const raftTickIntervalMs = 100;
  */
 export const raftElectionTicks = 10;
 
+/**
+ * A tick-based lease is trusted only while the last tick ran at most this long ago: three tick
+ * intervals (a loaded event loop fires intervals late; a paused process misses them entirely).
+ * Past it the replica refuses to act as leaseholder until ticking resumes (store.ts).
+ */
+export const raftTicksStaleMs = 3 * raftTickIntervalMs;
+
+/** Missed ticks made up at most at once after a pause: two election timeouts' worth. */
+export const raftTicksCatchUpMax = 2 * raftElectionTicks;
+
 /** A leader sends heartbeats every tick: leases are renewed by heartbeat acknowledgements. */
 export const raftHeartbeatTicks = 1;
 

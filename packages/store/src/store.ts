@@ -24,7 +24,7 @@ import { MessageType, StateType } from '@strata/raft';
 import type { Ready } from '@strata/raft';
 import { TsEngine } from '@strata/ts';
 import type { TsEngineOptions } from '@strata/ts';
-import { defaultKnobs, diskReserveBytesMin, diskStatsIntervalMs, quiesceAfterIdleTicks, raftTickIntervalMs, tsFlushRowsMax } from './constants.js';
+import { defaultKnobs, diskReserveBytesMin, diskStatsIntervalMs, quiesceAfterIdleTicks, raftTickIntervalMs, raftTicksCatchUpMax, raftTicksStaleMs, tsFlushRowsMax } from './constants.js';
 import type { StoreKnobs } from './constants.js';
 import { allReplicatedSpan, rangeIdOfReplicatedKey, replicatedName, replicatedSpan, unreplicatedSpan } from './keys.js';
 import { LogFile } from './raftlog/logfile.js';
@@ -356,7 +356,29 @@ export class Store implements ReplicaHost, BatchSender {
 
   // ---- Raft rounds -----------------------------------------------------------------------------
 
+  /** When the last tick ran (timers' clock, ms). */
+  private lastTickMs = 0;
+
+  /** Ticks are current when the last one ran at most raftTicksStaleMs ago (ReplicaHost.ticksCurrent). */
+  ticksCurrent(): boolean {
+    return this.lastTickMs === 0 || this.timers.now() - this.lastTickMs <= raftTicksStaleMs;
+  }
+
   private tick(): void {
+    const now = this.timers.now();
+    // Ticks missed while the process was paused or the loop stalled are made up (bounded): a
+    // leader that cannot have heard from a quorum meanwhile then steps down (check-quorum)
+    // instead of serving on a lease that expired everywhere else.
+    const missed = this.lastTickMs === 0 ? 0 : Math.min(raftTicksCatchUpMax, Math.floor((now - this.lastTickMs) / raftTickIntervalMs) - 1);
+    this.lastTickMs = now;
+    if (missed > 0) {
+      if (missed >= 3) this.logger.warn({ missedTicks: missed, stalledMs: missed * raftTickIntervalMs }, 'raft ticks were missed (the process was paused or its event loop stalled): leases count them');
+      for (const r of this.replicas.values()) {
+        if (r.failed || r.installing) continue;
+        for (let i = 0; i < missed; i++) r.raw.tick();
+        this.pending.add(r);
+      }
+    }
     for (const r of this.replicas.values()) {
       if (r.failed || r.raw.isQuiesced() || r.installing) continue;
       if (++r.idleTicks >= quiesceAfterIdleTicks && r.isLeader && r.canQuiesce() && r.raw.quiesce()) {

@@ -63,6 +63,12 @@ export interface ReplicaHost {
   onReplicaEvent(r: Replica, event: 'lease' | 'removed' | 'checksum'): void;
   /** Commands were appended to Raft (metrics). */
   noteProposed?(n: number): void;
+  /**
+   * Whether Raft's ticks are current: the lease is counted in ticks, and a process that was
+   * paused (SIGSTOP, a VM stall) or an event loop that stalled ticked less than time passed, so
+   * its tick-based lease would look valid after it expired everywhere else. Absent: always.
+   */
+  ticksCurrent?(): boolean;
   freeDiskBytes(): number;
   diskReserveBytes(): number;
 }
@@ -202,7 +208,7 @@ export class Replica {
 
   /** Whether this replica may serve requests that need the lease, now. */
   holdsValidLease(): boolean {
-    return this.failed === null && this.desc !== null && !this.removed && this.lease.replicaId === this.replicaId && this.lease.seq > 0 && this.isLeader && this.raw.raft.leaseValid();
+    return this.failed === null && this.desc !== null && !this.removed && this.lease.replicaId === this.replicaId && this.lease.seq > 0 && this.isLeader && this.raw.raft.leaseValid() && (this.host.ticksCurrent?.() ?? true);
   }
 
   /** The node of the replica that leads the Raft group, as far as this replica knows. */
