@@ -10,9 +10,8 @@ export const raftTickIntervalMs = 100;
 export const raftElectionTicks = 10;
 
 /**
- * A tick-based lease is trusted only while the last tick ran at most this long ago: three tick
- * intervals (a loaded event loop fires intervals late; a paused process misses them entirely).
- * Past it the replica refuses to act as leaseholder until ticking resumes (store.ts).
+ * Ticks older than this are brought up to the wall clock before a request checks its lease
+ * (three intervals: a loaded event loop fires intervals late; a paused process misses them).
  */
 export const raftTicksStaleMs = 3 * raftTickIntervalMs;
 

@@ -359,13 +359,15 @@ export class Store implements ReplicaHost, BatchSender {
   /** When the last tick ran (timers' clock, ms). */
   private lastTickMs = 0;
 
-  /** Ticks are current when the last one ran at most raftTicksStaleMs ago (ReplicaHost.ticksCurrent). */
-  ticksCurrent(): boolean {
-    return this.lastTickMs === 0 || this.timers.now() - this.lastTickMs <= raftTicksStaleMs;
+  /** Ticks now if the last tick is older than raftTicksStaleMs (ReplicaHost.catchUpTicks). */
+  catchUpTicks(): void {
+    if (this.lastTickMs !== 0 && !this.closed && this.timers.now() - this.lastTickMs > raftTicksStaleMs) this.tick();
   }
 
   private tick(): void {
     const now = this.timers.now();
+    // The interval's tick right after a catch-up tick would count the same time twice.
+    if (this.lastTickMs !== 0 && now - this.lastTickMs < raftTickIntervalMs / 2) return;
     // Ticks missed while the process was paused or the loop stalled are made up (bounded): a
     // leader that cannot have heard from a quorum meanwhile then steps down (check-quorum)
     // instead of serving on a lease that expired everywhere else.

@@ -64,11 +64,12 @@ export interface ReplicaHost {
   /** Commands were appended to Raft (metrics). */
   noteProposed?(n: number): void;
   /**
-   * Whether Raft's ticks are current: the lease is counted in ticks, and a process that was
-   * paused (SIGSTOP, a VM stall) or an event loop that stalled ticked less than time passed, so
-   * its tick-based lease would look valid after it expired everywhere else. Absent: always.
+   * Brings Raft's ticks up to the wall clock: the lease is counted in ticks, and a process that
+   * was paused (SIGSTOP, a VM stall) or an event loop that stalled ticked less than time passed,
+   * so its tick-based lease would look valid after it expired everywhere else. Called before a
+   * request checks the lease (store.ts). Absent: nothing to do.
    */
-  ticksCurrent?(): boolean;
+  catchUpTicks?(): void;
   freeDiskBytes(): number;
   diskReserveBytes(): number;
 }
@@ -208,7 +209,7 @@ export class Replica {
 
   /** Whether this replica may serve requests that need the lease, now. */
   holdsValidLease(): boolean {
-    return this.failed === null && this.desc !== null && !this.removed && this.lease.replicaId === this.replicaId && this.lease.seq > 0 && this.isLeader && this.raw.raft.leaseValid() && (this.host.ticksCurrent?.() ?? true);
+    return this.failed === null && this.desc !== null && !this.removed && this.lease.replicaId === this.replicaId && this.lease.seq > 0 && this.isLeader && this.raw.raft.leaseValid();
   }
 
   /** The node of the replica that leads the Raft group, as far as this replica knows. */
@@ -232,12 +233,14 @@ export class Replica {
       for (;;) {
         this.checkUsable();
         const cmd = commandFor(req);
+        this.host.catchUpTicks?.();
         if (cmd.needsLease) await this.waitForLease();
         const guard = await this.latches.acquire(cmd.declareLatches(ba.header, req));
         let heldUntilApplied = false;
         let conflict: WriteIntentError | null = null;
         try {
           this.checkUsable();
+          this.host.catchUpTicks?.(); // the latches may have taken long
           if (cmd.needsLease && !this.holdsValidLease()) throw this.notLeaseholder();
           // After the latches: a GC that held them may have raised the threshold meanwhile.
           if (cmd.needsLease && req.kind !== 'ts' && req.kind !== 'tsScan' && req.kind !== 'computeChecksum' && req.kind !== 'gc' && ba.header.timestamp <= this.gcThreshold && ba.header.timestamp > 0n) {
@@ -360,6 +363,7 @@ export class Replica {
     const deadline = timers.now() + leaseWaitMs;
     for (;;) {
       this.checkUsable();
+      this.host.catchUpTicks?.();
       if (this.holdsValidLease()) return;
       if (this.isLeader) this.requestLease();
       else if (this.raw.raft.lead !== 0) throw this.notLeaseholder(); // someone else leads: go there
