@@ -215,18 +215,6 @@ describe('a three-node cluster of real processes', () => {
 
   it('never hands out a sequence value twice across gateways', async () => {
     await q(1, 'create table serials (id serial primary key, node int)');
-    // A schema change is seen by every node within a bounded time (the issue's contract); a
-    // node's next statement usually sees it at once, but not always yet (README, Not done yet).
-    for (const n of [2, 3]) {
-      const t0 = Date.now();
-      for (;;) {
-        const ok = await q(n, 'select count(*) from serials').then(() => true, () => false);
-        if (ok) break;
-        expect(Date.now() - t0, `node ${n} did not see the new table within 10 s`).toBeLessThan(10_000);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      if (Date.now() - t0 > 50) process.stdout.write(`schema change seen by node ${n} after ${Date.now() - t0} ms\n`);
-    }
     const perClient = 150;
     const clients: Promise<number[]>[] = [];
     for (const n of [1, 2, 3]) {

@@ -726,7 +726,7 @@ export class Connection {
 
   // ---- extended query --------------------------------------------------------------------------
 
-  private parse(body: Buffer): void {
+  private async parse(body: Buffer): Promise<void> {
     const r = new MessageReader(body);
     const name = r.cstring();
     const sql = r.cstring();
@@ -735,7 +735,9 @@ export class Connection {
     for (let i = 0; i < n; i++) oids.push(r.int32() >>> 0);
     r.end();
     if (name !== '' && this.prepared.has(name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${name}" already exists`);
-    const p = (this.session as Session).prepare(sql, oids);
+    // prepareAsync: the statement is analyzed against the catalog as of now — in a cluster this
+    // node first applies what the leaseholder has (a schema change through another node).
+    const p = await (this.session as Session).prepareAsync(sql, oids);
     if (p.paramTypes.length > bindParamsMax) {
       throw new PgError(SqlState.ProgramLimitExceeded, `prepared statement has ${p.paramTypes.length} parameters; a Bind message can carry at most ${bindParamsMax}`);
     }
