@@ -16,9 +16,8 @@ import { TLSSocket } from 'node:tls';
 import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/common';
 import type { Logger } from '@strata/common';
 import type { Notice } from '@strata/sql';
-import { Session, auditLogin, auditLoginFailed, authorizeSession, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
+import { Session, auditLogin, auditLoginFailed, authorizeSession, decodeBinary, encodeBinary, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
 import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
-import { decodeBinary, encodeBinary } from './binary.js';
 import {
   backpressureRecheckMs,
   bindParamsMax,
