@@ -5,11 +5,15 @@
 import { PgError, SqlState, decodeUtf8Strict } from '@strata/common';
 import { Decimal } from './numeric.js';
 import { castValue } from './cast.js';
-import { typeOid, typeFromOid } from './types.js';
+import { parseJsonb, typeOid, typeFromOid } from './types.js';
+import { timestampInfinity, timestampNegInfinity } from './datetime.js';
 import type { SqlType, Value, ValueContext } from './types.js';
 
 const pgEpochMicros = 946_684_800_000_000; // 2000-01-01 in µs since 1970
 const pgEpochDays = 10_957;
+/** PostgreSQL's timestamp 'infinity' and '-infinity' on the wire: the int64 extremes (DT_NOEND, DT_NOBEGIN). */
+const pgTimestampNoEnd = 0x7fffffffffffffffn;
+const pgTimestampNoBegin = -0x8000000000000000n;
 
 function numericToBinary(d: Decimal): Buffer {
   if (d.isNaN()) {
@@ -108,7 +112,8 @@ export function encodeBinary(v: Value, t: SqlType, ctx: ValueContext): Buffer {
     case 'timestamp':
     case 'timestamptz': {
       const b = Buffer.alloc(8);
-      b.writeBigInt64BE(BigInt(Math.round(v as number) - pgEpochMicros));
+      const n = v as number;
+      b.writeBigInt64BE(n === timestampInfinity ? pgTimestampNoEnd : n === timestampNegInfinity ? pgTimestampNoBegin : BigInt(Math.round(n) - pgEpochMicros));
       return b;
     }
     case 'time': {
@@ -126,6 +131,13 @@ export function encodeBinary(v: Value, t: SqlType, ctx: ValueContext): Buffer {
     }
     case 'uuid':
       return Buffer.from((v as string).replace(/-/g, ''), 'hex');
+    case 'text':
+    case 'varchar':
+    case 'bpchar':
+    case 'name':
+      // textsend/bpcharsend: the stored string as it is (char(n) keeps its padding; a cast to
+      // text would strip it).
+      return Buffer.from(v as string, 'utf8');
     case 'jsonb':
       return Buffer.concat([Buffer.from([1]), Buffer.from(castValue(v, t, { kind: 'text', typmod: -1 }, ctx) as string)]);
     case 'array': {
@@ -196,7 +208,15 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
     case 'timestamp':
     case 'timestamptz':
       need(8);
-      return Number(b.readBigInt64BE(0)) + pgEpochMicros;
+      {
+        const n = b.readBigInt64BE(0);
+        if (n === pgTimestampNoEnd) return timestampInfinity;
+        if (n === pgTimestampNoBegin) return timestampNegInfinity;
+        // Timestamps are microseconds in a double: one it cannot hold exactly is out of range.
+        const us = Number(n) + pgEpochMicros;
+        if (!Number.isSafeInteger(us) || BigInt(us) !== n + BigInt(pgEpochMicros)) throw new PgError(SqlState.DatetimeFieldOverflow, 'timestamp out of range');
+        return us;
+      }
     case 'time':
       need(8);
       return Number(b.readBigInt64BE(0));
@@ -210,7 +230,7 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
     }
     case 'jsonb':
       if (b[0] !== 1) throw new PgError(SqlState.InvalidBinaryRepresentation, 'unsupported jsonb version number');
-      return { jsonb: JSON.parse(decodeUtf8Strict(b, 1)) as unknown };
+      return { jsonb: parseJsonb(decodeUtf8Strict(b, 1)) };
     case 'array': {
       const ndim = b.readInt32BE(0);
       const elemOid = b.readUInt32BE(8);
