@@ -16,7 +16,8 @@ import type { CopyRow } from './copy.js';
 import type { ExecCtx } from './exec/context.js';
 import { assignValue } from './exec/mutate.js';
 import { toTsValue } from './ts_dml.js';
-import { parseValue } from './types/types.js';
+import { formatValue, parseValue } from './types/types.js';
+import type { Value } from './types/types.js';
 
 /** Distinct tag texts whose parsed values are remembered during one COPY (then forgotten). */
 const tagTextsCachedMax = 100_000;
@@ -78,6 +79,45 @@ export class TsCopyBatch {
       const v = this.parse(f, c, line);
       if (v === null) b.pushNull();
       else b.push(v);
+    }
+    this.builder.rows++;
+  }
+
+  /**
+   * One binary COPY row: values of the columns' base types (copy_binary.ts), assigned as INSERT
+   * assigns them. Tags go through their text, which keys the same tag cache as add().
+   */
+  addValues(values: Value[], line: number): void {
+    const tagFields: CopyRow = [];
+    for (let k = 0; k < this.fieldOfTag.length; k++) {
+      const fi = this.fieldOfTag[k] as number;
+      if (fi < 0) continue;
+      const v = values[fi] as Value;
+      const col = this.cols[this.nCols + k] as ColumnDesc;
+      tagFields[fi] = v === null ? null : formatValue(v, col.type, this.ctx.vctx);
+    }
+    const g = this.groupOf(tagFields, line);
+    for (let c = 0; c < this.nCols; c++) {
+      const fi = this.fieldOfColumn[c] as number;
+      const b = g.columns[c] as ColumnBuilder;
+      const col = this.cols[c] as ColumnDesc;
+      const v = fi < 0 ? null : (values[fi] as Value);
+      if (v === null) {
+        if (!col.nullable) throw notNull(this.t, col);
+        b.pushNull();
+        continue;
+      }
+      let tv: TsValue;
+      try {
+        tv = toTsValue(assignValue(v, col.type.typmod < 0 ? col.type : { ...col.type, typmod: -1 }, col, this.ctx), col.type, col.name);
+      } catch (e) {
+        if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${this.t.name}, line ${line}, column ${col.name}` });
+        throw e;
+      }
+      if (tv === null) {
+        if (!col.nullable) throw notNull(this.t, col);
+        b.pushNull();
+      } else b.push(tv);
     }
     this.builder.rows++;
   }
