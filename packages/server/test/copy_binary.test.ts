@@ -239,6 +239,45 @@ describe('COPY BINARY', () => {
       4096,
     );
     expect(bad.code).toBe('22P04');
+    // An int8 field of 4 bytes (the fast path gives way to the general one and its error).
+    const nAt = 19 + 2 + 4 + 8 + 4 + 8; // header, field count, ts, usage
+    const short = Buffer.concat([
+      data.subarray(0, nAt),
+      Buffer.from([0, 0, 0, 4, 0, 0, 0, 1]),
+      data.subarray(nAt + 12),
+    ]);
+    const e = await copyInChunks(
+      rtc,
+      'copy cpu (ts, usage, n, note, host, rack) from stdin (format binary)',
+      short,
+      4096,
+    );
+    expect(e).toEqual({
+      code: '08P01',
+      message: 'insufficient data left in message',
+      detail: 'COPY cpu, line 1, column n',
+    });
+    // 50,000 rows in one CopyData: the parser stops at each command's row budget.
+    await c.query(
+      "create table cpu_big as select '2026-02-01 00:00:00+00'::timestamptz + (i * interval '1 ms') as ts, i::float8 as usage, i::int8 as n, null::varchar(8) as note, 'big_' || (i % 7) as host, 1 as rack from generate_series(1, 50000) as g(i)",
+    );
+    const big = await copyToRaw(
+      raw,
+      'copy (select ts, usage, n, note, host, rack from cpu_big) to stdout (format binary)',
+    );
+    expect(
+      await copyInChunks(
+        rtc,
+        'copy cpu (ts, usage, n, note, host, rack) from stdin (format binary)',
+        big,
+        big.length,
+      ),
+    ).toEqual({ tag: 'COPY 50000' });
+    const n = await copyToRaw(
+      rtc,
+      "copy (select count(*), sum(n) from cpu where host like 'big%') to stdout",
+    );
+    expect(n.toString()).toBe('50000\t1250025000\n');
     rtc.end();
     await ts.end();
   });

@@ -110,17 +110,41 @@ export function decodeCopyField(b: Buffer, t: SqlType, vctx: ValueContext): Valu
 /** A row of a binary COPY: values of the target columns' base types, null for NULL. */
 export type BinaryCopyRow = Value[];
 
+/**
+ * Receives whole tuples without decoding: field i is data[starts[i], starts[i] + lengths[i]), or
+ * NULL when lengths[i] is -1. The arrays are reused for the next tuple.
+ */
+export interface BinaryTupleSink {
+  tuple(data: Buffer, starts: Int32Array, lengths: Int32Array, line: number): void;
+}
+
+/** Decodes tuples into rows (push()'s sink). */
+class RowCollector implements BinaryTupleSink {
+  rows: BinaryCopyRow[] = [];
+  lines: number[] = [];
+  constructor(
+    private readonly p: BinaryCopyParser,
+    private readonly vctx: ValueContext,
+  ) {}
+  tuple(data: Buffer, starts: Int32Array, lengths: Int32Array, line: number): void {
+    this.rows.push(this.p.decodeTuple(data, starts, lengths, line, this.vctx));
+    this.lines.push(line);
+  }
+}
+
 export class BinaryCopyParser {
-  /** Bytes not yet parsed (an incomplete header or tuple), as received. */
+  /** Bytes not yet parsed (an incomplete header or tuple, or tuples past a budget), as received. */
   private parts: Buffer[] = [];
   private partsBytes = 0;
   /** Bytes that must be buffered before parsing can make progress again. */
   private needBytes = 0;
   private headerDone = false;
   private ended = false;
+  private readonly starts: Int32Array;
+  private readonly lengths: Int32Array;
   /** Tuples seen (PostgreSQL's cur_lineno for the binary format). */
   line = 0;
-  /** Tuple number of each row the last push()/end() returned. */
+  /** Tuple number of each row the last push() returned. */
   lineOf: number[] = [];
 
   constructor(
@@ -131,38 +155,50 @@ export class BinaryCopyParser {
     private readonly relation: string,
   ) {
     assert(types.length === names.length, 'a binary COPY names each target column');
+    this.starts = new Int32Array(types.length);
+    this.lengths = new Int32Array(types.length);
   }
 
   /** Feeds a chunk; returns the rows it completed (decoded in vctx: the session's settings). */
   push(chunk: Buffer, vctx: ValueContext): BinaryCopyRow[] {
-    this.lineOf = [];
-    if (chunk.length === 0) return [];
-    if (this.ended)
-      throw this.err(SqlState.BadCopyFileFormat, 'received copy data after EOF marker', this.line);
-    this.parts.push(chunk);
-    this.partsBytes += chunk.length;
-    if (this.partsBytes < this.needBytes) return [];
+    const c = new RowCollector(this, vctx);
+    this.pushTuples(chunk, c, Infinity);
+    this.lineOf = c.lines;
+    return c.rows;
+  }
+
+  /**
+   * Feeds a chunk (or null to go on with buffered bytes) and hands at most tuplesMax whole
+   * tuples to the sink. Returns true when it stopped at the budget with bytes left to parse:
+   * call again with null (after making room) before the next chunk.
+   */
+  pushTuples(chunk: Buffer | null, sink: BinaryTupleSink, tuplesMax: number): boolean {
+    assert(tuplesMax > 0, 'a binary COPY parse has room for a tuple');
+    if (chunk !== null && chunk.length > 0) {
+      if (this.ended)
+        throw this.err(SqlState.BadCopyFileFormat, 'received copy data after EOF marker', this.line);
+      this.parts.push(chunk);
+      this.partsBytes += chunk.length;
+    }
+    if (this.partsBytes === 0 || this.partsBytes < this.needBytes) return false;
     const data =
       this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.partsBytes);
-    const rows: BinaryCopyRow[] = [];
-    const used = this.parse(data, rows, vctx);
+    const before = this.line;
+    const used = this.parse(data, sink, tuplesMax);
+    const stopped = this.line - before >= tuplesMax && !this.ended;
     const rest = data.length - used;
-    if (rest > copyRowBytesMax)
+    if (rest > copyRowBytesMax && !stopped)
       throw new PgError(SqlState.ProgramLimitExceeded, `COPY row exceeds ${copyRowBytesMax} bytes`);
     // Keep a copy of a small remainder so the (possibly large) chunk it came from can be freed.
     this.parts = rest === 0 ? [] : [rest < 65536 ? Buffer.from(data.subarray(used)) : data.subarray(used)];
     this.partsBytes = rest;
-    return rows;
+    return stopped && rest > 0;
   }
 
   /** End of data (CopyDone): an incomplete tuple is an error; a missing trailer is not (as in PostgreSQL). */
-  end(): BinaryCopyRow[] {
-    this.lineOf = [];
-    if (!this.headerDone) {
-      const data = Buffer.concat(this.parts, this.partsBytes);
-      this.parseHeader(data, true);
-    }
-    if (this.ended || this.partsBytes < 2) return [];
+  end(): void {
+    if (!this.headerDone) this.parseHeader(Buffer.concat(this.parts, this.partsBytes), true);
+    if (this.ended || this.partsBytes < 2) return;
     // Whole tuples were parsed by push(): what is left is a tuple cut short.
     throw this.err(
       SqlState.BadCopyFileFormat,
@@ -170,6 +206,39 @@ export class BinaryCopyParser {
       this.line + 1,
       this.pendingColumn(),
     );
+  }
+
+  /** A tuple's fields decoded to values of the base types; errors name the tuple and column. */
+  decodeTuple(
+    data: Buffer,
+    starts: Int32Array,
+    lengths: Int32Array,
+    line: number,
+    vctx: ValueContext,
+  ): BinaryCopyRow {
+    const n = this.types.length;
+    const row: BinaryCopyRow = new Array<Value>(n);
+    for (let i = 0; i < n; i++)
+      row[i] = this.decodeField(data, starts[i] as number, lengths[i] as number, i, line, vctx);
+    return row;
+  }
+
+  /** Field i of a tuple decoded (null for NULL); errors name the tuple and column. */
+  decodeField(
+    data: Buffer,
+    start: number,
+    length: number,
+    i: number,
+    line: number,
+    vctx: ValueContext,
+  ): Value {
+    if (length < 0) return null;
+    try {
+      return decodeCopyField(data.subarray(start, start + length), this.types[i] as SqlType, vctx);
+    } catch (e) {
+      if (e instanceof PgError) throw this.err(e.code, e.message, line, this.names[i]);
+      throw e;
+    }
   }
 
   /** The column whose field the buffered bytes stop in (for the context of a cut-short tuple). */
@@ -185,20 +254,26 @@ export class BinaryCopyParser {
     return undefined;
   }
 
-  /** Parses the header (when due) and whole tuples from data; returns the bytes consumed. */
-  private parse(data: Buffer, rows: BinaryCopyRow[], vctx: ValueContext): number {
+  /**
+   * Parses the header (when due) and at most tuplesMax whole tuples from data, handing them to
+   * the sink; returns the bytes consumed.
+   */
+  private parse(data: Buffer, sink: BinaryTupleSink, tuplesMax: number): number {
     let o = 0;
     if (!this.headerDone) {
       o = this.parseHeader(data, false);
       if (o < 0) return 0;
     }
     const n = this.types.length;
-    for (;;) {
+    const starts = this.starts;
+    const lengths = this.lengths;
+    for (let tuples = 0; ;) {
       if (this.ended) {
         if (o < data.length)
           throw this.err(SqlState.BadCopyFileFormat, 'received copy data after EOF marker', this.line);
         return o;
       }
+      if (tuples >= tuplesMax) return o;
       if (o + 2 > data.length) {
         this.needBytes = 2; // from o, where the bytes kept start
         return o;
@@ -216,48 +291,29 @@ export class BinaryCopyParser {
           `row field count is ${count}, expected ${n}`,
           this.line + 1,
         );
-      // Find the tuple's end before decoding anything, so an incomplete tuple is left whole.
+      // Find the tuple's end before handing anything on, so an incomplete tuple is left whole.
       let p = o + 2;
-      let complete = true;
       for (let i = 0; i < n; i++) {
         if (p + 4 > data.length) {
-          complete = false;
           this.needBytes = p + 4 - o;
-          break;
+          return o;
         }
         const len = data.readInt32BE(p);
         if (len < -1)
           throw this.err(SqlState.BadCopyFileFormat, 'invalid field size', this.line + 1, this.names[i]);
-        p += 4 + Math.max(0, len);
+        starts[i] = p + 4;
+        lengths[i] = len;
+        p += 4 + (len < 0 ? 0 : len);
         if (p > data.length) {
-          complete = false;
           this.needBytes = p - o;
-          break;
+          return o;
         }
       }
-      if (!complete) return o;
       this.line++;
-      const row: BinaryCopyRow = new Array<Value>(n);
-      p = o + 2;
-      for (let i = 0; i < n; i++) {
-        const len = data.readInt32BE(p);
-        p += 4;
-        if (len < 0) {
-          row[i] = null;
-          continue;
-        }
-        try {
-          row[i] = decodeCopyField(data.subarray(p, p + len), this.types[i] as SqlType, vctx);
-        } catch (e) {
-          if (e instanceof PgError) throw this.err(e.code, e.message, this.line, this.names[i]);
-          throw e;
-        }
-        p += len;
-      }
-      rows.push(row);
-      this.lineOf.push(this.line);
-      o = p;
+      tuples++;
       this.needBytes = 0;
+      sink.tuple(data, starts, lengths, this.line);
+      o = p;
     }
   }
 

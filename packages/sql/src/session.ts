@@ -2343,11 +2343,13 @@ export class Session {
         count += n;
       });
     };
-    const addBinary = async (rows: BinaryCopyRow[]) => {
-      const lines = (bparser as BinaryCopyParser).lineOf;
-      for (let i = 0; i < rows.length; i++) {
-        batch.addValues(rows[i] as BinaryCopyRow, lines[i] as number);
+    /** Binary tuples go into the batch undecoded; the parser stops at the command's row budget. */
+    const addBinary = async (chunk: Buffer, p: BinaryCopyParser) => {
+      const sink = { tuple: (d: Buffer, s: Int32Array, l: Int32Array, line: number) => batch.addTuple(d, s, l, line, p) };
+      for (let next: Buffer | null = chunk; ; next = null) {
+        const more = p.pushTuples(next, sink, tsRowsPerCommandMax - batch.rows);
         if (batch.rows >= tsRowsPerCommandMax) await flush();
+        if (!more) return;
       }
     };
     const add = async (rows: CopyRow[]) => {
@@ -2364,7 +2366,7 @@ export class Session {
     };
     try {
       if (bparser) {
-        for await (const chunk of copyIn(targets.length, 1)) await addBinary(bparser.push(chunk, ctx.vctx));
+        for await (const chunk of copyIn(targets.length, 1)) await addBinary(chunk, bparser);
         bparser.end();
       } else if (parser) {
         for await (const chunk of copyIn(targets.length)) await add(parser.push(chunk));

@@ -49,7 +49,7 @@ function run(
       lines.push(...p.lineOf);
       at = cut;
     }
-    rows.push(...p.end());
+    p.end();
     return { rows, lines };
   } catch (e) {
     if (!(e instanceof PgError)) throw e;
