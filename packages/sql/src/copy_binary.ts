@@ -304,6 +304,11 @@ export class BinaryCopyParser {
         starts[i] = p + 4;
         lengths[i] = len;
         p += 4 + (len < 0 ? 0 : len);
+        // Refused as soon as its lengths say so, so a client cannot make us buffer past the bound.
+        if (p - o > copyRowBytesMax)
+          throw new PgError(SqlState.ProgramLimitExceeded, `COPY row exceeds ${copyRowBytesMax} bytes`, {
+            detail: `COPY ${this.relation}, line ${this.line + 1}, column ${this.names[i]}`,
+          });
         if (p > data.length) {
           this.needBytes = p - o;
           return o;

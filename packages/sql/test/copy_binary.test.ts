@@ -106,6 +106,19 @@ describe('BinaryCopyParser', () => {
     for (let cut = 1; cut < bad.length; cut += 3) expect(run(bad, [cut]), `cut at ${cut}`).toEqual(whole);
   });
 
+  it('refuses a tuple longer than copyRowBytesMax as soon as its field length says so', () => {
+    const big = Buffer.alloc(2 + 4 + 4 + 4);
+    big.writeInt16BE(3, 0);
+    big.writeInt32BE(4, 2);
+    big.writeInt32BE(0x7fff0000, 10); // the text field claims ~2 GiB
+    const r = run(Buffer.concat([copyBinaryHeader(), big]), []);
+    expect(r).toEqual({
+      code: '54000',
+      message: 'COPY row exceeds 67108864 bytes',
+      detail: 'COPY r, line 1, column b',
+    });
+  });
+
   it('buffers an incomplete tuple without re-joining it for every chunk', () => {
     const data = file(1, 1_000_000);
     const p = new BinaryCopyParser(types, names, 'r');
