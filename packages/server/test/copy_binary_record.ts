@@ -23,6 +23,7 @@ export const typesTableRows = [
   `insert into bt values (2, -32768, -9223372036854775808, '-Infinity', 'NaN', -0.000001, -99999.999, false, '', '', '', '\\x', '1970-01-01', '00:00:00', '1999-12-31 23:59:59', '2000-01-01 00:00:00+00', '-1 days -00:00:01', '00000000-0000-0000-0000-000000000000', '[]', '{}', '{}', '{}')`,
   `insert into bt values (3, 0, 0, 0, '-0', 'NaN', 0, null, e'tab\\there\\nnewline \\\\ backslash', 'ten chars!', 'abcde', '\\x5c00', '1900-03-01', '23:59:59.999999', '2024-06-01 12:00:00.5', '1969-07-20 20:17:40.000001+00', '0', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '{"k": "v"}', '{"big": 12345678901234567890.5, "s": "é"}', '{-2147483648,2147483647}', '{""}')`,
   `insert into bt values (4, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null)`,
+  `insert into bt (id, n) values (6, 'Infinity'), (7, '-Infinity')`,
   `insert into bt values (5, 1, 1, 3.4028235e38, 1e-300, 1e30, 0.001, true, 'x', 'x', 'x', '\\xdeadbeef', '0001-01-01', '12:00:00', '1700-01-01 00:00:00', '2199-12-31 23:59:59.999999+00', '178000000 years', '12345678-9abc-def0-1234-56789abcdef0', '123', '[1, "2", [3]]', '{7}', '{"a\\"b","c\\\\d"}')`,
 ];
 
@@ -90,6 +91,31 @@ export const errorInputs: { name: string; data: Buffer }[] = [
   },
 ];
 
+/** A table for malformed numeric fields (numeric_recv's own checks). */
+export const numericTableDdl = 'create table bn (n numeric)';
+
+const u16s = (...ns: number[]) => {
+  const b = Buffer.alloc(2 * ns.length);
+  ns.forEach((n, i) => b.writeUInt16BE(n, 2 * i));
+  return b;
+};
+const numericFile = (field: Buffer) => Buffer.concat([header, row(field), trailer]);
+
+/** Malformed numeric fields for `copy bn from stdin (format binary)`. */
+export const numericErrorInputs: { name: string; data: Buffer }[] = [
+  { name: 'numeric 12.5', data: numericFile(u16s(2, 0, 0, 1, 12, 5000)) },
+  { name: 'numeric Infinity', data: numericFile(u16s(0, 0, 0xd000, 0)) },
+  { name: 'numeric -Infinity', data: numericFile(u16s(0, 0, 0xf000, 0)) },
+  { name: 'numeric NaN', data: numericFile(u16s(0, 0, 0xc000, 0)) },
+  { name: 'numeric too many digits', data: numericFile(u16s(3001, 0, 0, 0)) },
+  { name: 'numeric bad sign', data: numericFile(u16s(1, 0, 0x1000, 0, 1)) },
+  { name: 'numeric bad scale', data: numericFile(u16s(1, 0, 0, 0x4000, 1)) },
+  { name: 'numeric bad digit', data: numericFile(u16s(2, 0, 0, 0, 1, 10000)) },
+  { name: 'numeric digits missing', data: numericFile(u16s(3, 0, 0, 0, 1)) },
+  { name: 'numeric header cut short', data: numericFile(u16s(1, 0)) },
+  { name: 'numeric bytes left over', data: numericFile(u16s(1, 0, 0, 0, 1, 7)) },
+];
+
 export interface ErrorCase {
   name: string;
   hex: string;
@@ -109,6 +135,8 @@ export interface Fixture {
   emptyHex: string;
   errorDdl: string;
   errors: ErrorCase[];
+  numericDdl: string;
+  numericErrors: ErrorCase[];
 }
 
 export const fixtureFile = join(import.meta.dirname, 'copy_binary_cases.json');
@@ -148,7 +176,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     user: 'postgres',
     database: 'postgres',
   });
-  await c.query('drop table if exists bt; drop table if exists be; drop table if exists bt_empty');
+  await c.query(
+    'drop table if exists bt; drop table if exists be; drop table if exists bt_empty; drop table if exists bn',
+  );
   await c.query(typesTableDdl);
   for (const r of typesTableRows) {
     const ms = await c.query(r);
@@ -168,6 +198,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       hex: e.data.toString('hex'),
       pg: await copyFromRaw(c, 'copy be from stdin (format binary)', e.data),
     });
+  await c.query(numericTableDdl);
+  const numericErrors: ErrorCase[] = [];
+  for (const e of numericErrorInputs)
+    numericErrors.push({
+      name: e.name,
+      hex: e.data.toString('hex'),
+      pg: await copyFromRaw(c, 'copy bn from stdin (format binary)', e.data),
+    });
   c.end();
   const fixture: Fixture = {
     ddl: typesTableDdl,
@@ -178,6 +216,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     emptyHex,
     errorDdl: errorTableDdl,
     errors,
+    numericDdl: numericTableDdl,
+    numericErrors,
   };
   writeFileSync(fixtureFile, JSON.stringify(fixture, null, 1) + '\n');
   process.stdout.write(

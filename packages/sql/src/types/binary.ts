@@ -15,10 +15,22 @@ const pgEpochDays = 10_957;
 const pgTimestampNoEnd = 0x7fffffffffffffffn;
 const pgTimestampNoBegin = -0x8000000000000000n;
 
+/** numeric's sign word: NUMERIC_POS, NUMERIC_NEG, NUMERIC_NAN, NUMERIC_PINF, NUMERIC_NINF (numeric.c). */
+const numericPos = 0x0000;
+const numericNeg = 0x4000;
+const numericNaN = 0xc000;
+const numericPInf = 0xd000;
+const numericNInf = 0xf000;
+/** NUMERIC_DSCALE_MASK: the display scale's bits. */
+const numericDscaleMask = 0x3fff;
+
 function numericToBinary(d: Decimal): Buffer {
-  if (d.isNaN()) {
+  if (d.isNaN() || d.isInf()) {
     const b = Buffer.alloc(8);
-    b.writeUInt16BE(0xc000, 4);
+    b.writeUInt16BE(d.isNaN() ? numericNaN : d.unscaled > 0n ? numericPInf : numericNInf, 4);
+    // PostgreSQL 15 sends a display scale of 32 for ±Infinity: NUMERIC_DSCALE reads the special
+    // value's header (0xD000/0xF000) as a short header, whose scale bits (0x1F80) hold 0x1000.
+    if (d.isInf()) b.writeUInt16BE(32, 6);
     return b;
   }
   const neg = d.unscaled < 0n;
@@ -48,14 +60,34 @@ function numericToBinary(d: Decimal): Buffer {
   return b;
 }
 
+/**
+ * numeric_recv: the header words and digits are read in order, with its checks in its order (so
+ * the first fault found is the one PostgreSQL reports); bytes missing are 08P01, bytes left over
+ * 22P03 (as for a Bind parameter or a COPY field).
+ */
 function numericFromBinary(b: Buffer): Decimal {
+  const invalid = (what: string) => new PgError(SqlState.InvalidBinaryRepresentation, `invalid ${what} in external "numeric" value`);
+  const short = () => new PgError(SqlState.ProtocolViolation, 'insufficient data left in message');
+  if (b.length < 2) throw short();
   const n = b.readUInt16BE(0);
+  if (b.length < 6) throw short();
   const weight = b.readInt16BE(2);
   const sign = b.readUInt16BE(4);
+  if (sign !== numericPos && sign !== numericNeg && sign !== numericNaN && sign !== numericPInf && sign !== numericNInf) throw invalid('sign');
+  if (b.length < 8) throw short();
   const dscale = b.readUInt16BE(6);
-  if (sign === 0xc000) return Decimal.nan;
+  if ((dscale & numericDscaleMask) !== dscale) throw invalid('scale');
   let v = 0n;
-  for (let i = 0; i < n; i++) v = v * 10000n + BigInt(b.readUInt16BE(8 + i * 2));
+  for (let i = 0; i < n; i++) {
+    if (b.length < 10 + i * 2) throw short();
+    const digit = b.readUInt16BE(8 + i * 2);
+    if (digit >= 10000) throw invalid('digit');
+    v = v * 10000n + BigInt(digit);
+  }
+  if (b.length > 8 + n * 2) throw new PgError(SqlState.InvalidBinaryRepresentation, 'incorrect binary data format');
+  if (sign === numericNaN) return Decimal.nan;
+  if (sign === numericPInf) return Decimal.inf;
+  if (sign === numericNInf) return Decimal.inf.neg();
   // v × 10000^(weight - n + 1)
   const exp4 = weight - n + 1;
   let d = exp4 >= 0 ? new Decimal(v * 10000n ** BigInt(exp4), 0) : new Decimal(v, -exp4 * 4);
@@ -198,7 +230,6 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
       need(8);
       return b.readDoubleBE(0);
     case 'numeric':
-      if (b.length < 8) throw new PgError(SqlState.InvalidBinaryRepresentation, 'insufficient data left in message');
       return numericFromBinary(b);
     case 'bytea':
       return Buffer.from(b);
