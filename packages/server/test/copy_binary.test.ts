@@ -145,6 +145,16 @@ describe('COPY BINARY', () => {
     }
   });
 
+  it("answers malformed int4[] fields with array_recv's errors", async () => {
+    await c.query(fx.arrayDdl);
+    for (const e of fx.arrayErrors) {
+      await c.query('truncate ba');
+      const r = await copyInChunks(raw, 'copy ba from stdin (format binary)', Buffer.from(e.hex, 'hex'), 5);
+      if ('tag' in e.pg) expect(r, e.name).toEqual(e.pg);
+      else expect(r, e.name).toEqual({ code: e.pg.code, message: e.pg.message, detail: e.pg.where });
+    }
+  });
+
   // PostgreSQL sends the context as CONTEXT (where); Strata sends it as DETAIL, as its text COPY does.
   it('errors carry the context line and column in DETAIL', async () => {
     for (const e of fx.errors) {

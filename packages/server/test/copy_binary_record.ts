@@ -116,6 +116,46 @@ export const numericErrorInputs: { name: string; data: Buffer }[] = [
   { name: 'numeric bytes left over', data: numericFile(u16s(1, 0, 0, 0, 1, 7)) },
 ];
 
+/** A table for malformed array fields (array_recv's checks). */
+export const arrayTableDdl = 'create table ba (a int4[])';
+
+/** An int4[] header: ndim, flags, element type, then (dimension, lower bound) when ndim is 1. */
+const arrayHead = (ndim: number, flags: number, elemOid: number, n: number) =>
+  Buffer.concat([u32(ndim), u32(flags), u32(elemOid), ...(ndim === 1 ? [u32(n), u32(1)] : [])]);
+
+/** Malformed int4[] fields for `copy ba from stdin (format binary)`. */
+export const arrayErrorInputs: { name: string; data: Buffer }[] = [
+  {
+    name: 'array {1,NULL}',
+    data: numericFile(Buffer.concat([arrayHead(1, 1, 23, 2), field(u32(1)), field(null)])),
+  },
+  { name: 'array empty', data: numericFile(arrayHead(0, 0, 23, 0)) },
+  { name: 'array negative dimensions', data: numericFile(arrayHead(0xffffffff, 0, 23, 0)) },
+  { name: 'array too many dimensions', data: numericFile(arrayHead(7, 0, 23, 0)) },
+  { name: 'array bad flags', data: numericFile(arrayHead(1, 2, 23, 1)) },
+  {
+    name: 'array wrong element type',
+    data: numericFile(Buffer.concat([arrayHead(1, 0, 20, 1), field(Buffer.alloc(8))])),
+  },
+  {
+    name: 'array element length past the end',
+    data: numericFile(Buffer.concat([arrayHead(1, 0, 23, 1), u32(100), u32(1)])),
+  },
+  {
+    name: 'array element too short',
+    data: numericFile(Buffer.concat([arrayHead(1, 0, 23, 1), field(Buffer.from([0, 1]))])),
+  },
+  {
+    name: 'array element too long',
+    data: numericFile(Buffer.concat([arrayHead(1, 0, 23, 1), field(Buffer.from([0, 0, 0, 0, 1]))])),
+  },
+  { name: 'array header cut short', data: numericFile(u32(1)) },
+  {
+    name: 'array bytes left over',
+    data: numericFile(Buffer.concat([arrayHead(1, 0, 23, 1), field(u32(5)), Buffer.from([9])])),
+  },
+];
+
 export interface ErrorCase {
   name: string;
   hex: string;
@@ -137,6 +177,8 @@ export interface Fixture {
   errors: ErrorCase[];
   numericDdl: string;
   numericErrors: ErrorCase[];
+  arrayDdl: string;
+  arrayErrors: ErrorCase[];
 }
 
 export const fixtureFile = join(import.meta.dirname, 'copy_binary_cases.json');
@@ -177,7 +219,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     database: 'postgres',
   });
   await c.query(
-    'drop table if exists bt; drop table if exists be; drop table if exists bt_empty; drop table if exists bn',
+    'drop table if exists bt; drop table if exists be; drop table if exists bt_empty; drop table if exists bn; drop table if exists ba',
   );
   await c.query(typesTableDdl);
   for (const r of typesTableRows) {
@@ -206,6 +248,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       hex: e.data.toString('hex'),
       pg: await copyFromRaw(c, 'copy bn from stdin (format binary)', e.data),
     });
+  await c.query(arrayTableDdl);
+  const arrayErrors: ErrorCase[] = [];
+  for (const e of arrayErrorInputs)
+    arrayErrors.push({
+      name: e.name,
+      hex: e.data.toString('hex'),
+      pg: await copyFromRaw(c, 'copy ba from stdin (format binary)', e.data),
+    });
   c.end();
   const fixture: Fixture = {
     ddl: typesTableDdl,
@@ -218,6 +268,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     errors,
     numericDdl: numericTableDdl,
     numericErrors,
+    arrayDdl: arrayTableDdl,
+    arrayErrors,
   };
   writeFileSync(fixtureFile, JSON.stringify(fixture, null, 1) + '\n');
   process.stdout.write(

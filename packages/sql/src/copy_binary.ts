@@ -16,7 +16,7 @@
  */
 import { PgError, SqlState, assert, decodeUtf8Strict } from '@strata/common';
 import { copyRowBytesMax } from './copy.js';
-import { decodeBinary } from './types/binary.js';
+import { decodeBinary, fixedBinaryBytes } from './types/binary.js';
 import { parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 
@@ -39,35 +39,6 @@ export const copyBinaryTrailer = Buffer.from([0xff, 0xff]);
 const flagWithOids = 1 << 16;
 /** Bits 17–31 of the flags word are critical: a reader must refuse a file with an unknown one. */
 const flagsCriticalMask = 0xffff0000;
-
-/** The size of a type's binary form when it is fixed (0 when it varies). */
-function fixedBinaryBytes(t: SqlType): number {
-  switch (t.kind) {
-    case 'bool':
-      return 1;
-    case 'int2':
-      return 2;
-    case 'int4':
-    case 'float4':
-    case 'date':
-    case 'oid':
-    case 'regclass':
-    case 'regtype':
-    case 'regproc':
-      return 4;
-    case 'int8':
-    case 'float8':
-    case 'time':
-    case 'timestamp':
-    case 'timestamptz':
-      return 8;
-    case 'interval':
-    case 'uuid':
-      return 16;
-    default:
-      return 0;
-  }
-}
 
 /** Types whose binary form is their text (textrecv, json_recv, …): parsed by the text parser. */
 function receivedAsText(t: SqlType): boolean {

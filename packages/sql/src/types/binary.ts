@@ -5,7 +5,7 @@
 import { PgError, SqlState, decodeUtf8Strict } from '@strata/common';
 import { Decimal } from './numeric.js';
 import { castValue } from './cast.js';
-import { parseJsonb, typeOid, typeFromOid } from './types.js';
+import { formatType, parseJsonb, typeOid, typeFromOid } from './types.js';
 import { timestampInfinity, timestampNegInfinity } from './datetime.js';
 import type { SqlType, Value, ValueContext } from './types.js';
 
@@ -201,6 +201,85 @@ export function encodeBinary(v: Value, t: SqlType, ctx: ValueContext): Buffer {
   }
 }
 
+/** The size of a type's binary form when it is fixed (0 when it varies). */
+export function fixedBinaryBytes(t: SqlType): number {
+  switch (t.kind) {
+    case 'bool':
+      return 1;
+    case 'int2':
+      return 2;
+    case 'int4':
+    case 'float4':
+    case 'date':
+    case 'oid':
+    case 'regclass':
+    case 'regtype':
+    case 'regproc':
+      return 4;
+    case 'int8':
+    case 'float8':
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz':
+      return 8;
+    case 'interval':
+    case 'uuid':
+      return 16;
+    default:
+      return 0;
+  }
+}
+
+/** PostgreSQL's MAXDIM. */
+const arrayDimensionsMax = 6;
+
+/**
+ * array_recv with its checks in its order: dimensions, flags, the element type (which must be the
+ * column's: 42804 otherwise), then each element (a length past the data is 22P03 `insufficient
+ * data left in message`, an element not consumed whole 22P03 `improper binary format in array
+ * element n`). Strata holds one-dimensional arrays only (0A000 for more).
+ */
+function arrayFromBinary(b: Buffer, t: SqlType): Value {
+  const short = () => new PgError(SqlState.ProtocolViolation, 'insufficient data left in message');
+  if (b.length < 12) throw short();
+  const ndim = b.readInt32BE(0);
+  if (ndim < 0) throw new PgError(SqlState.InvalidBinaryRepresentation, `invalid number of dimensions: ${ndim}`);
+  if (ndim > arrayDimensionsMax) throw new PgError(SqlState.ProgramLimitExceeded, `number of array dimensions (${ndim}) exceeds the maximum allowed (${arrayDimensionsMax})`);
+  const flags = b.readInt32BE(4);
+  if (flags !== 0 && flags !== 1) throw new PgError(SqlState.InvalidBinaryRepresentation, 'invalid array flags');
+  const elemOid = b.readUInt32BE(8);
+  const expected = t.elem as SqlType;
+  let et = expected;
+  if (expected.kind === 'unknown') et = typeFromOid(elemOid) ?? expected;
+  else if (elemOid !== typeOid(expected)) {
+    const got = typeFromOid(elemOid);
+    throw new PgError(SqlState.DatatypeMismatch, `binary data has array element type ${elemOid} (${got ? formatType(got) : '???'}) instead of expected ${typeOid(expected)} (${formatType(expected)})`);
+  }
+  if (ndim === 0) return [];
+  if (ndim !== 1) throw new PgError(SqlState.FeatureNotSupported, 'only one-dimensional arrays are supported');
+  if (b.length < 20) throw short();
+  const n = b.readInt32BE(12);
+  const fixed = fixedBinaryBytes(et);
+  let o = 20;
+  const out: Value[] = [];
+  for (let i = 0; i < n; i++) {
+    if (b.length < o + 4) throw short();
+    const len = b.readInt32BE(o);
+    o += 4;
+    if (len < -1 || len > b.length - o) throw new PgError(SqlState.InvalidBinaryRepresentation, 'insufficient data left in message');
+    if (len === -1) {
+      out.push(null);
+      continue;
+    }
+    if (fixed > 0 && len < fixed) throw short();
+    if (fixed > 0 && len > fixed) throw new PgError(SqlState.InvalidBinaryRepresentation, `improper binary format in array element ${i + 1}`);
+    out.push(decodeBinary(b.subarray(o, o + len), et));
+    o += len;
+  }
+  if (o !== b.length) throw new PgError(SqlState.InvalidBinaryRepresentation, 'incorrect binary data format');
+  return out;
+}
+
 export function decodeBinary(b: Buffer, t: SqlType): Value {
   const need = (n: number) => {
     if (b.length !== n) throw new PgError(SqlState.InvalidBinaryRepresentation, `incorrect binary data format in bind parameter (want ${n} bytes for ${t.kind}, got ${b.length})`);
@@ -262,26 +341,8 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
     case 'jsonb':
       if (b[0] !== 1) throw new PgError(SqlState.InvalidBinaryRepresentation, 'unsupported jsonb version number');
       return { jsonb: parseJsonb(decodeUtf8Strict(b, 1)) };
-    case 'array': {
-      const ndim = b.readInt32BE(0);
-      const elemOid = b.readUInt32BE(8);
-      const et = typeFromOid(elemOid) ?? (t.elem as SqlType);
-      if (ndim === 0) return [];
-      if (ndim !== 1) throw new PgError(SqlState.FeatureNotSupported, 'only one-dimensional arrays are supported');
-      const n = b.readInt32BE(12);
-      let o = 20;
-      const out: Value[] = [];
-      for (let i = 0; i < n; i++) {
-        const len = b.readInt32BE(o);
-        o += 4;
-        if (len < 0) out.push(null);
-        else {
-          out.push(decodeBinary(b.subarray(o, o + len), et));
-          o += len;
-        }
-      }
-      return out;
-    }
+    case 'array':
+      return arrayFromBinary(b, t);
     default:
       return decodeUtf8Strict(b);
   }
