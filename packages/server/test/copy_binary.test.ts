@@ -104,6 +104,48 @@ describe('COPY BINARY', () => {
     expect(b.rows).toEqual(a.rows);
   });
 
+  it('works in the extended query protocol, in and out', async () => {
+    const from = raw.frames.length;
+    raw.write(
+      Buffer.concat([
+        serialize.parse({ text: fx.copyTo }),
+        serialize.bind(),
+        serialize.execute(),
+        serialize.sync(),
+      ]),
+    );
+    await raw.untilReady();
+    const out = Buffer.concat(
+      raw.frames
+        .slice(from)
+        .filter((f) => f.type === 'd')
+        .map((f) => f.body),
+    );
+    expect(out.toString('hex')).toBe(pgBytes.toString('hex'));
+    await c.query('truncate bt2');
+    raw.write(
+      Buffer.concat([
+        serialize.parse({ text: 'copy bt2 from stdin (format binary)' }),
+        serialize.bind(),
+        serialize.execute(),
+      ]),
+    );
+    await raw.waitFor('copyInResponse');
+    raw.write(
+      Buffer.concat([
+        serialize.copyData(pgBytes.subarray(0, 500)),
+        serialize.copyData(pgBytes.subarray(500)),
+        serialize.copyDone(),
+        serialize.sync(),
+      ]),
+    );
+    const ms = await raw.untilReady();
+    expect(ms.find((m) => m.name === 'error')).toBeUndefined();
+    expect((await copyToRaw(raw, 'copy bt2 to stdout (format binary)')).toString('hex')).toBe(
+      pgBytes.toString('hex'),
+    );
+  });
+
   it('COPY (query) TO and a column list, in both directions', async () => {
     const out = await copyToRaw(
       raw,
