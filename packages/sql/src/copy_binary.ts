@@ -5,10 +5,15 @@
  * send/receive format (types/binary.ts — the codec of binary Bind parameters and result columns),
  * and a trailer: a field count of -1.
  *
- * The parser is pure: CopyData chunks in, decoded rows out. A tuple may span any number of chunks;
- * the bytes of an incomplete tuple are kept as a list of chunks and joined only once enough have
- * arrived to make progress, so a large tuple in small chunks costs linear time, and at most
- * copyRowBytesMax bytes are buffered.
+ * The parser is pure: CopyData chunks in, and either decoded rows out (push, for relational
+ * tables) or whole undecoded tuples handed to a sink as offsets into the chunk, at most a given
+ * number per call (pushTuples, for TS tables, whose commands have a row budget). A tuple may span
+ * any number of chunks; the bytes of an incomplete tuple are kept as a list of chunks and joined
+ * only once enough have arrived to make progress, so a large tuple in small chunks costs linear
+ * time. A tuple whose field lengths pass copyRowBytesMax is refused before it is buffered.
+ *
+ * INVARIANT: parts holds exactly the bytes not yet handed on (partsBytes of them), starting at a
+ * tuple boundary (or the file's start while the header is incomplete).
  *
  * Errors are PostgreSQL 15's (22P04 bad_copy_file_format, 22P03 invalid_binary_representation,
  * 08P01 for a field shorter than its type) with its context line `COPY t, line N[, column c]`,
