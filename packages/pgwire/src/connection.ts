@@ -16,9 +16,8 @@ import { TLSSocket } from 'node:tls';
 import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/common';
 import type { Logger } from '@strata/common';
 import type { Notice } from '@strata/sql';
-import { Session, auditLogin, auditLoginFailed, authorizeSession, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
+import { Session, auditLogin, auditLoginFailed, authorizeSession, decodeBinary, encodeBinary, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
 import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
-import { decodeBinary, encodeBinary } from './binary.js';
 import {
   backpressureRecheckMs,
   bindParamsMax,
@@ -80,10 +79,12 @@ function connectionClosed(): PgError {
   return new PgError(SqlState.ConnectionException, 'connection to client lost', { severity: 'FATAL' });
 }
 
-/** CopyInResponse / CopyOutResponse body: text format for every column. */
-function copyResponse(columns: number): Buffer {
+/** CopyInResponse / CopyOutResponse body: the overall format (0 text/CSV, 1 binary), the same for every column. */
+function copyResponse(columns: number, format: 0 | 1 = 0): Buffer {
   const b = Buffer.alloc(3 + 2 * columns);
+  b.writeUInt8(format, 0);
   b.writeUInt16BE(columns, 1);
+  if (format === 1) for (let i = 0; i < columns; i++) b.writeUInt16BE(1, 3 + 2 * i);
   return b;
 }
 
@@ -658,8 +659,8 @@ export class Connection {
         },
         notice: (m) => this.notice(m),
         empty: () => this.out.msg('I', null),
-        copyIn: (n) => this.copyIn(n),
-        copyOut: (n) => this.out.msg('H', copyResponse(n)),
+        copyIn: (n, f) => this.copyIn(n, f),
+        copyOut: (n, f) => this.out.msg('H', copyResponse(n, f)),
         copyData: (d) => this.copyData(d),
         copyDone: () => this.out.msg('c', null),
         writable: () => this.writable(),
@@ -687,9 +688,9 @@ export class Connection {
    * CopyDone. CopyFail raises 57014; Flush and Sync are ignored (the protocol says so); any other
    * message is 08P01 and ends the connection (as in PostgreSQL: the exchange is out of step).
    */
-  private async *copyIn(columns: number): AsyncGenerator<Buffer> {
+  private async *copyIn(columns: number, format: 0 | 1 = 0): AsyncGenerator<Buffer> {
     const s = this.session as Session;
-    this.out.msg('G', copyResponse(columns));
+    this.out.msg('G', copyResponse(columns, format));
     this.flush();
     for (;;) {
       let f = this.inbox.shift();
@@ -858,8 +859,8 @@ export class Connection {
         },
         notice: (m) => this.notice(m),
         writable: () => this.writable(),
-        copyIn: (n) => this.copyIn(n),
-        copyOut: (n) => this.out.msg('H', copyResponse(n)),
+        copyIn: (n, f) => this.copyIn(n, f),
+        copyOut: (n, f) => this.out.msg('H', copyResponse(n, f)),
         copyData: (d) => this.copyData(d),
         copyDone: () => this.out.msg('c', null),
       });

@@ -46,6 +46,9 @@ import { assignValue, checkRow, deleteRow, findConflict, insertChecked, insertRo
 import { CopyParser, formatCopyRow } from './copy.js';
 import type { CopyRow } from './copy.js';
 import { TsCopyBatch } from './ts_copy.js';
+import { BinaryCopyParser, binaryCopyRow, copyBinaryHeader, copyBinaryTrailer } from './copy_binary.js';
+import type { BinaryCopyRow } from './copy_binary.js';
+import { encodeBinary } from './types/binary.js';
 import type { TsIngestTarget } from './ts_ingest.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
@@ -140,10 +143,10 @@ export interface CopySink {
    * (it rejects when the statement must stop: cancel, connection closed).
    */
   writable?(): Promise<void> | null;
-  /** Enters copy-in mode (CopyInResponse) and yields the CopyData chunks until CopyDone. */
-  copyIn?(columns: number): AsyncIterable<Buffer>;
-  /** Enters copy-out mode (CopyOutResponse), then data, then CopyDone. */
-  copyOut?(columns: number): void;
+  /** Enters copy-in mode (CopyInResponse; format 1 for binary) and yields the CopyData chunks until CopyDone. */
+  copyIn?(columns: number, format?: 0 | 1): AsyncIterable<Buffer>;
+  /** Enters copy-out mode (CopyOutResponse; format 1 for binary), then data, then CopyDone. */
+  copyOut?(columns: number, format?: 0 | 1): void;
   copyData?(data: Buffer): void;
   copyDone?(): void;
 }
@@ -2182,7 +2185,7 @@ export class Session {
    */
   private async copyFrom(
     stmt: Statement & { kind: 'copy' },
-    out: { copyIn?(columns: number): AsyncIterable<Buffer> },
+    out: { copyIn?(columns: number, format?: 0 | 1): AsyncIterable<Buffer> },
   ): Promise<string> {
     if (!out.copyIn) throw new PgError(SqlState.FeatureNotSupported, 'COPY FROM STDIN is only supported in the simple query protocol');
     const view = this.view;
@@ -2200,10 +2203,31 @@ export class Session {
     });
     const planner = this.makePlanner([], view);
     const writer = this.writerFor(t, planner, view);
-    const parser = new CopyParser(stmt.options, t.name);
+    const binary = stmt.options.format === 'binary';
+    const parser = binary ? null : new CopyParser(stmt.options, t.name);
+    const bparser = binary ? new BinaryCopyParser(targets.map((ti) => baseType((t.columns[ti] as ColumnDesc).type)), names, t.name) : null;
     const implicit = !this.explicit;
     let count = 0;
-    const insert = (fields: CopyRow, ctx: ExecCtx, line: number) => {
+    /** A binary row: decoded values of the base types, assigned to the columns as INSERT does. */
+    const insertBinary = (values: BinaryCopyRow, ctx: ExecCtx, line: number) => {
+      const row: Row = new Array<Value>(t.columns.length).fill(null);
+      const given = new Array<boolean>(t.columns.length).fill(false);
+      for (let i = 0; i < targets.length; i++) {
+        const ti = targets[i] as number;
+        const col = t.columns[ti] as ColumnDesc;
+        try {
+          row[ti] = assignValue(values[i] as Value, baseType(col.type), col, ctx);
+        } catch (e) {
+          if (e instanceof PgError) throw new PgError(e.code, e.message, { detail: `COPY ${t.name}, line ${line}, column ${col.name}` });
+          throw e;
+        }
+        given[ti] = true;
+      }
+      for (let i = 0; i < row.length; i++) if (!given[i] && writer.defaults[i]) row[i] = (writer.defaults[i] as Ev)([], ctx);
+      return row;
+    };
+    const insert = (fields: CopyRow | BinaryCopyRow, ctx: ExecCtx, line: number) => {
+      if (binary) return insertBinary(fields as BinaryCopyRow, ctx, line);
       if (fields.length !== targets.length) {
         throw new PgError(SqlState.BadCopyFileFormat, fields.length < targets.length ? `missing data for column "${names[fields.length]}"` : 'extra data after last expected column', { detail: `COPY ${t.name}, line ${line}` });
       }
@@ -2229,12 +2253,12 @@ export class Session {
      * the keys their checks read are fetched from the leaseholder in batched requests, then each
      * row is inserted with its checks.
      */
-    const insertAll = async (rows: CopyRow[], lineOf: number[]) => {
+    const insertAll = async (rows: (CopyRow | BinaryCopyRow)[], lineOf: number[]) => {
       for (let at = 0; at < rows.length; ) {
         const room = implicit ? Math.min(checkChunkRows, copyCommitRows - sinceCommit) : checkChunkRows;
         const segment = rows.slice(at, at + Math.max(1, room));
         const built: Row[] = [];
-        for (let i = 0; i < segment.length; i++) built.push(await evalAwaiting(ctx, () => insert(segment[i] as CopyRow, ctx, lineOf[at + i] as number)));
+        for (let i = 0; i < segment.length; i++) built.push(await evalAwaiting(ctx, () => insert(segment[i] as CopyRow | BinaryCopyRow, ctx, lineOf[at + i] as number)));
         await prefetchChecks(writer, built, ctx);
         for (const row of built) insertChecked(writer, row, ctx);
         count += built.length;
@@ -2253,13 +2277,21 @@ export class Session {
     try {
       if (!this.txn) await this.beginTxn();
       ctx = this.execCtx([]);
-      const chunks = out.copyIn(targets.length);
-      for await (const chunk of chunks) {
-        const rows = parser.push(chunk);
-        await insertAll(rows, parser.lineOf.slice(0, rows.length));
+      const chunks = out.copyIn(targets.length, binary ? 1 : 0);
+      if (bparser) {
+        for await (const chunk of chunks) {
+          const rows = bparser.push(chunk, ctx.vctx);
+          await insertAll(rows, bparser.lineOf.slice(0, rows.length));
+        }
+        bparser.end();
+      } else if (parser) {
+        for await (const chunk of chunks) {
+          const rows = parser.push(chunk);
+          await insertAll(rows, parser.lineOf.slice(0, rows.length));
+        }
+        const last = parser.end();
+        await insertAll(last, parser.lineOf.slice(0, last.length));
       }
-      const last = parser.end();
-      await insertAll(last, parser.lineOf.slice(0, last.length));
       if (implicit) await this.finishImplicit();
     } catch (e) {
       this.onError(e);
@@ -2273,7 +2305,7 @@ export class Session {
    * tsRowsPerCommandMax rows, so a large load streams; rows proposed before a bad line stay
    * (TS writes are not transactional).
    */
-  private async copyFromTs(stmt: Statement & { kind: 'copy' }, copyIn: (columns: number) => AsyncIterable<Buffer>, t: TableDesc): Promise<string> {
+  private async copyFromTs(stmt: Statement & { kind: 'copy' }, copyIn: (columns: number, format?: 0 | 1) => AsyncIterable<Buffer>, t: TableDesc): Promise<string> {
     const sender = this.tsSender;
     if (!sender) throw tsNotImplemented(t, 'COPY');
     const view = this.view;
@@ -2285,7 +2317,9 @@ export class Session {
       return i;
     });
     const db = view.databaseById(t.parentId);
-    const parser = new CopyParser(stmt.options, t.name);
+    const binary = stmt.options.format === 'binary';
+    const parser = binary ? null : new CopyParser(stmt.options, t.name);
+    const bparser = binary ? new BinaryCopyParser(targets.map((ti) => baseType((cols[ti] as ColumnDesc).type)), names, t.name) : null;
     const implicit = !this.txn;
     if (implicit) await this.beginTxn(); // for reading settings; TS rows do not go through it
     const ctx = this.execCtx([]);
@@ -2309,8 +2343,17 @@ export class Session {
         count += n;
       });
     };
+    /** Binary tuples go into the batch undecoded; the parser stops at the command's row budget. */
+    const addBinary = async (chunk: Buffer, p: BinaryCopyParser) => {
+      const sink = { tuple: (d: Buffer, s: Int32Array, l: Int32Array, line: number) => batch.addTuple(d, s, l, line, p) };
+      for (let next: Buffer | null = chunk; ; next = null) {
+        const more = p.pushTuples(next, sink, tsRowsPerCommandMax - batch.rows);
+        if (batch.rows >= tsRowsPerCommandMax) await flush();
+        if (!more) return;
+      }
+    };
     const add = async (rows: CopyRow[]) => {
-      const lines = parser.lineOf;
+      const lines = (parser as CopyParser).lineOf;
       for (let i = 0; i < rows.length; i++) {
         const fields = rows[i] as CopyRow;
         const line = lines[i] as number;
@@ -2322,8 +2365,13 @@ export class Session {
       }
     };
     try {
-      for await (const chunk of copyIn(targets.length)) await add(parser.push(chunk));
-      await add(parser.end());
+      if (bparser) {
+        for await (const chunk of copyIn(targets.length, 1)) await addBinary(chunk, bparser);
+        bparser.end();
+      } else if (parser) {
+        for await (const chunk of copyIn(targets.length)) await add(parser.push(chunk));
+        await add(parser.end());
+      }
       await flush();
       await inflight;
       if (implicit) await this.finishImplicit();
@@ -2347,11 +2395,19 @@ export class Session {
       const { result: op, requirements } = this.collecting(this.view, () => this.makePlanner([], this.view).planQuery(q, null));
       this.checkPrivileges(requirements);
       const ctx = this.execCtx([]);
-      out.copyOut(op.columns.length);
+      const binary = stmt.options.format === 'binary';
+      out.copyOut(op.columns.length, binary ? 1 : 0);
+      // The binary header travels in the first row's CopyData (or the trailer's), as PostgreSQL
+      // sends it: psycopg 3 reads the signature only at the start of a row's message.
+      let header: Buffer | null = binary ? copyBinaryHeader() : null;
       if (stmt.options.header) out.copyData(Buffer.from(formatCopyRow(op.columns.map((c) => c.name), stmt.options)));
+      const types = op.columns.map((c) => c.type);
       for (const b of op.exec(ctx)) {
         for (const r of b) {
-          out.copyData(Buffer.from(formatCopyRow(r.map((v, i) => formatValue(v, (op.columns[i] as Column).type, ctx.vctx)), stmt.options)));
+          if (binary) {
+            out.copyData(binaryCopyRow(r.map((v, i) => (v === null ? null : encodeBinary(v, types[i] as SqlType, ctx.vctx))), header));
+            header = null;
+          } else out.copyData(Buffer.from(formatCopyRow(r.map((v, i) => formatValue(v, types[i] as SqlType, ctx.vctx)), stmt.options)));
           count++;
         }
         if (b.length === 0) {
@@ -2360,6 +2416,7 @@ export class Session {
         }
         for (let w = out.writable?.(); w; w = out.writable?.()) await w;
       }
+      if (binary) out.copyData(header ? Buffer.concat([header, copyBinaryTrailer]) : copyBinaryTrailer);
       out.copyDone();
       if (implicit) await this.finishImplicit();
     } catch (e) {
@@ -3575,3 +3632,8 @@ function typeFromOidSafe(oid: number): SqlType | undefined {
 import { typeFromOid as typeFromOidImpl } from './types/types.js';
 
 export { assert, virtualSchemas, lookupFunction, conjuncts, Project, formatValue };
+
+/** A column type without its typmod: what binary COPY decodes before the assignment applies it. */
+function baseType(t: SqlType): SqlType {
+  return t.typmod < 0 ? t : { ...t, typmod: -1 };
+}

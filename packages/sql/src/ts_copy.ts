@@ -13,15 +13,19 @@ import { ColumnBuilder, TsWriteBuilder } from '@strata/ts';
 import type { TsGroupBuilder, TsSchema, TsValue } from '@strata/ts';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
 import type { CopyRow } from './copy.js';
+import type { BinaryCopyParser } from './copy_binary.js';
 import type { ExecCtx } from './exec/context.js';
 import { assignValue } from './exec/mutate.js';
 import { toTsValue } from './ts_dml.js';
 import { parseValue } from './types/types.js';
+import type { Value } from './types/types.js';
 
 /** Distinct tag texts whose parsed values are remembered during one COPY (then forgotten). */
 const tagTextsCachedMax = 100_000;
 
 type FieldParser = (b: ColumnBuilder, f: string) => boolean;
+/** Pushes a binary field data[at, at + len) when it has the common shape; false: take the general path. */
+type BinaryFieldParser = (b: ColumnBuilder, data: Buffer, at: number, len: number) => boolean;
 
 /** Rows of one COPY batch, added field by field, turned into one TS write command. */
 export class TsCopyBatch {
@@ -31,6 +35,7 @@ export class TsCopyBatch {
   private readonly fieldOfColumn: number[];
   private readonly fieldOfTag: number[];
   private readonly fast: (FieldParser | null)[];
+  private readonly fastBinary: (BinaryFieldParser | null)[];
   /** Tag text → parsed tag values (kept across batches). */
   private readonly tagCache = new Map<string, TsValue[]>();
   /** Tag text → its group in the current batch. */
@@ -53,6 +58,7 @@ export class TsCopyBatch {
       if (f < 0 && !c.nullable) throw notNull(t, c);
     });
     this.fast = cols.slice(0, this.nCols).map(fastParser);
+    this.fastBinary = cols.slice(0, this.nCols).map(fastBinaryParser);
     this.builder = new TsWriteBuilder(t.id, schema, rejectDuplicates);
   }
 
@@ -80,6 +86,80 @@ export class TsCopyBatch {
       else b.push(v);
     }
     this.builder.rows++;
+  }
+
+  /**
+   * One binary COPY tuple (copy_binary.ts): fields of the common fixed-size types go straight
+   * into the columns; every other field is decoded by the parser and assigned as INSERT assigns
+   * it, so the fast path decides only speed, never the value or the error.
+   */
+  addTuple(data: Buffer, starts: Int32Array, lengths: Int32Array, line: number, parser: BinaryCopyParser): void {
+    const g = this.binaryGroupOf(data, starts, lengths, line, parser);
+    for (let c = 0; c < this.nCols; c++) {
+      const fi = this.fieldOfColumn[c] as number;
+      const b = g.columns[c] as ColumnBuilder;
+      const len = fi < 0 ? -1 : (lengths[fi] as number);
+      if (len < 0) {
+        const col = this.cols[c] as ColumnDesc;
+        if (!col.nullable) throw notNull(this.t, col);
+        b.pushNull();
+        continue;
+      }
+      const at = starts[fi] as number;
+      const fast = this.fastBinary[c];
+      if (fast && fast(b, data, at, len)) continue;
+      const v = this.assignDecoded(parser.decodeField(data, at, len, fi, line, this.ctx.vctx), c, line);
+      if (v === null) b.pushNull();
+      else b.push(v);
+    }
+    this.builder.rows++;
+  }
+
+  /** The group of a binary tuple's tags, keyed by their bytes (length-prefixed, so unambiguous). */
+  private binaryGroupOf(data: Buffer, starts: Int32Array, lengths: Int32Array, line: number, parser: BinaryCopyParser): TsGroupBuilder {
+    let key = '\u0003';
+    for (const fi of this.fieldOfTag) {
+      if (fi < 0) key += '\u0001';
+      else {
+        const len = lengths[fi] as number;
+        const at = starts[fi] as number;
+        key += len < 0 ? '\u0002' : String.fromCharCode(len & 0xffff, len >>> 16) + data.toString('latin1', at, at + len);
+      }
+    }
+    const known = this.groups.get(key);
+    if (known) return known;
+    let tags = this.tagCache.get(key);
+    if (!tags) {
+      tags = this.fieldOfTag.map((fi, k) => {
+        const pos = this.nCols + k;
+        const len = fi < 0 ? -1 : (lengths[fi] as number);
+        if (len < 0) {
+          const col = this.cols[pos] as ColumnDesc;
+          if (!col.nullable) throw notNull(this.t, col);
+          return null;
+        }
+        return this.assignDecoded(parser.decodeField(data, starts[fi] as number, len, fi, line, this.ctx.vctx), pos, line);
+      });
+      if (this.tagCache.size >= tagTextsCachedMax) this.tagCache.clear();
+      this.tagCache.set(key, tags);
+    }
+    const g = this.builder.group(tags);
+    this.groups.set(key, g);
+    return g;
+  }
+
+  /** A decoded binary field (of the column's base type) assigned as INSERT would. */
+  private assignDecoded(v: Value, pos: number, line: number): TsValue {
+    const col = this.cols[pos] as ColumnDesc;
+    try {
+      const from = col.type.typmod < 0 ? col.type : { ...col.type, typmod: -1 };
+      const tv = toTsValue(assignValue(v, from, col, this.ctx), col.type, col.name);
+      if (tv === null && !col.nullable) throw notNull(this.t, col);
+      return tv;
+    } catch (e) {
+      if (e instanceof PgError && e.code !== SqlState.NotNullViolation) throw new PgError(e.code, e.message, { detail: `COPY ${this.t.name}, line ${line}, column ${col.name}` });
+      throw e;
+    }
   }
 
   /** The command for the rows so far; the batch starts over empty. */
@@ -168,6 +248,60 @@ function fastParser(c: ColumnDesc): FieldParser | null {
         const us = isoMicros(f, digits, withZone);
         if (us === null) return false;
         b.pushNumber(us);
+        return true;
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+const twoTo32 = 4_294_967_296;
+/** 2000-01-01 (PostgreSQL's binary timestamp epoch) in µs since 1970. */
+const pgEpochMicros = 946_684_800_000_000;
+
+/**
+ * The binary fast path for a column's type, or null when every field takes the general one. An
+ * int64 whose high word is within ±2^21 is a safe integer, so it needs no BigInt; a timestamp
+ * must also stay a safe integer after the epoch shift (and not be ±infinity, the safe extremes).
+ */
+function fastBinaryParser(c: ColumnDesc): BinaryFieldParser | null {
+  const t = c.type;
+  switch (t.kind) {
+    case 'int8':
+      return (b, d, at, len) => {
+        if (len !== 8) return false;
+        const hi = d.readInt32BE(at);
+        if (hi >= 0x200000 || hi < -0x200000) return false;
+        b.pushNumber(hi * twoTo32 + d.readUInt32BE(at + 4));
+        return true;
+      };
+    case 'int4':
+      return (b, d, at, len) => {
+        if (len !== 4) return false;
+        b.pushNumber(d.readInt32BE(at));
+        return true;
+      };
+    case 'int2':
+      return (b, d, at, len) => {
+        if (len !== 2) return false;
+        b.pushNumber(d.readInt16BE(at));
+        return true;
+      };
+    case 'float8':
+      return (b, d, at, len) => {
+        if (len !== 8) return false;
+        b.pushNumber(d.readDoubleBE(at));
+        return true;
+      };
+    case 'timestamptz':
+    case 'timestamp': {
+      if (t.typmod >= 0 && t.typmod < 6) return null; // rounding to the column's precision: the general path
+      return (b, d, at, len) => {
+        if (len !== 8) return false;
+        const hi = d.readInt32BE(at);
+        if (hi >= 0x100000 || hi < -0x100000) return false;
+        b.pushNumber(hi * twoTo32 + d.readUInt32BE(at + 4) + pgEpochMicros);
         return true;
       };
     }

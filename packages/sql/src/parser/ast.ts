@@ -269,7 +269,7 @@ export interface TsTableClause {
 }
 
 export interface CopyOptions {
-  format: 'text' | 'csv';
+  format: 'text' | 'csv' | 'binary';
   header: boolean;
   delimiter: string | null;
   null: string | null;

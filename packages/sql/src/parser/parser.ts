@@ -439,7 +439,9 @@ class Parser {
     let table: string[] | null = null;
     let query: SelectStmt | null = null;
     let columns: string[] | null = null;
-    if (this.acceptPunct('(')) {
+    // COPY BINARY t …: the pre-7.3 spelling, which PostgreSQL still accepts.
+    const binaryFirst = this.acceptKw('binary');
+    if (!binaryFirst && this.acceptPunct('(')) {
       query = this.selectStmt();
       this.expectPunct(')');
     } else {
@@ -459,7 +461,8 @@ class Parser {
       if (!this.acceptKw('stdout')) throw new PgError(SqlState.FeatureNotSupported, 'COPY TO supports only STDOUT', { position: this.peek().pos + 1 });
     }
     if (query && direction === 'from') throw this.syntaxError();
-    const options: CopyOptions = { format: 'text', header: false, delimiter: null, null: null, quote: '"', escape: null };
+    const options: CopyOptions = { format: binaryFirst ? 'binary' : 'text', header: false, delimiter: null, null: null, quote: '"', escape: null };
+    let quoteGiven = false;
     const str = () => {
       const t = this.next();
       if (t.type !== 'string') throw this.syntaxError(t);
@@ -477,13 +480,15 @@ class Parser {
         const o = this.ident(true);
         if (o === 'format') {
           const f = this.ident(true);
-          if (f !== 'text' && f !== 'csv') throw new PgError(SqlState.FeatureNotSupported, `COPY format "${f}" is not supported`);
+          if (f !== 'text' && f !== 'csv' && f !== 'binary') throw new PgError(SqlState.InvalidParameterValue, `COPY format "${f}" not recognized`);
           options.format = f;
         } else if (o === 'header') options.header = bool();
         else if (o === 'delimiter') options.delimiter = str();
         else if (o === 'null') options.null = str();
-        else if (o === 'quote') options.quote = str();
-        else if (o === 'escape') options.escape = str();
+        else if (o === 'quote') {
+          options.quote = str();
+          quoteGiven = true;
+        } else if (o === 'escape') options.escape = str();
         else if (o === 'encoding') str();
         else throw new PgError(SqlState.SyntaxError, `option "${o}" not recognized`);
       } while (this.acceptPunct(','));
@@ -502,12 +507,21 @@ class Parser {
         } else if (this.acceptKw('quote')) {
           this.acceptKw('as');
           options.quote = str();
+          quoteGiven = true;
         } else if (this.acceptKw('escape')) {
           this.acceptKw('as');
           options.escape = str();
-        } else if (this.acceptKw('binary')) throw new PgError(SqlState.FeatureNotSupported, 'COPY BINARY is not supported');
+        } else if (this.acceptKw('binary')) options.format = 'binary';
         else break;
       }
+    }
+    if (options.format === 'binary') {
+      // PostgreSQL's ProcessCopyOptions checks, in its order.
+      if (options.delimiter !== null) throw new PgError(SqlState.SyntaxError, 'cannot specify DELIMITER in BINARY mode');
+      if (options.null !== null) throw new PgError(SqlState.SyntaxError, 'cannot specify NULL in BINARY mode');
+      if (options.header) throw new PgError(SqlState.SyntaxError, 'cannot specify HEADER in BINARY mode');
+      if (quoteGiven) throw new PgError(SqlState.FeatureNotSupported, 'COPY quote available only in CSV mode');
+      if (options.escape !== null) throw new PgError(SqlState.FeatureNotSupported, 'COPY escape available only in CSV mode');
     }
     return { kind: 'copy', table, query, columns, direction, options, pos };
   }
