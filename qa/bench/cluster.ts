@@ -4,7 +4,7 @@
  * (`start-single-node`) on the same machine, with the same data; every query instance's rows,
  * through every cluster node, must equal the single node's (exit 1 otherwise).
  *
- *   npm run bench:cluster [-- --hosts 100 --hours 3 --workers 3 --runs 3 --nodes 3]
+ *   npm run bench:cluster [-- --hosts 100 --hours 4 --workers 3 --runs 5 --nodes 3]
  *                            [--queries lastpoint,high-cpu-all] [--out tmp/bench]
  *
  * Ingest: COPY, `workers` streams at once — for the cluster spread round-robin over every node's
@@ -21,9 +21,9 @@ import { runClusterBench } from './tsbs/cluster_run.js';
 const { values: opt } = parseArgs({
   options: {
     hosts: { type: 'string', default: '100' },
-    hours: { type: 'string', default: '3' },
+    hours: { type: 'string', default: '4' },
     workers: { type: 'string', default: '3' },
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
     nodes: { type: 'string', default: '3' },
     queries: { type: 'string', default: '' },
     out: { type: 'string', default: join(repoRoot, 'tmp', 'bench') },
@@ -74,7 +74,7 @@ out('equal = every instance through every cluster node returned the single node\
 const dir = resolve(opt.out as string);
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `cluster-${r.startedAt.replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ command: `npm run bench:cluster -- ${process.argv.slice(2).join(' ')}`.trim(), ...r, wallSeconds: (performance.now() - t0) / 1000 }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ command: ['npm run bench:cluster', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '), ...r, wallSeconds: (performance.now() - t0) / 1000 }, null, 2) + '\n');
 out(`results: ${file} (${((performance.now() - t0) / 1000).toFixed(0)} s in all)`);
 if (r.mismatches.length > 0) {
   out(`FAILED: ${r.mismatches.length} query result(s) through the cluster differ from the single node's (${[...new Set(r.mismatches.map((m) => m.query))].join(', ')})`);

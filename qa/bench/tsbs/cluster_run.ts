@@ -52,6 +52,9 @@ export interface QueryResult {
   clusterFollowerMs: number;
   rows: number;
   equal: boolean;
+  /** Every timed execution, ms: single node per instance; cluster per instance × gateway node (n1, n2, …). */
+  singleTimesMs: number[];
+  clusterTimesMs: number[][];
 }
 
 export interface ClusterBenchResult {
@@ -256,17 +259,20 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
 
       for (const [name, list] of instances) {
         const all: number[] = [];
+        const perInstance: number[][] = [];
         const onLh: number[] = [];
         const onFollower: number[] = [];
         let equal = true;
         const expected = singleRows.get(name) as string[][];
         for (let i = 0; i < list.length; i++) {
+          if (i > 0) perInstance.push([]);
           for (const [k, c] of clients.entries()) {
             const t = performance.now();
             const r = await c.query((list[i] as QueryInstance).strata);
             const ms = performance.now() - t;
             if (i > 0) {
               all.push(ms);
+              perInstance[perInstance.length - 1]?.push(ms);
               (k + 1 === result.cluster.leaseholderNode ? onLh : onFollower).push(ms);
             }
             const got = normalizeRows(r.rows as Record<string, unknown>[]);
@@ -286,6 +292,8 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
           clusterFollowerMs: median(onFollower),
           rows: (expected[expected.length - 1] as string[]).length,
           equal,
+          singleTimesMs: singleTimes.get(name) as number[],
+          clusterTimesMs: perInstance,
         });
       }
       const lhAfter = await holders();
