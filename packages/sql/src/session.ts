@@ -73,6 +73,9 @@ import { indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTable, ty
 import { lookupFunction, quoteIdent } from './functions/scalar.js';
 import type { SqlEngine } from './engine.js';
 import type { AuthView } from './auth/view.js';
+import { PendingNotifications, checkNotification } from './notify.js';
+import type { NotificationListener } from './notify.js';
+import { notifyChannelBytesMax } from './constants.js';
 import { PrivilegeCollector, checkRequirements, databaseRequirement, sequenceRequirement, targetPrivileges } from './auth/checks.js';
 import type { PrivilegeRequirement } from './auth/checks.js';
 import { checkDdl, checkMaintenance, recordOwnership } from './auth/ddl_checks.js';
@@ -125,7 +128,7 @@ export interface Portal {
 }
 
 /** A notice for the client: a plain NOTICE (SQLSTATE 00000), or one with its own code and severity. */
-export type Notice = string | { message: string; code: SqlState; severity: 'NOTICE' | 'WARNING' };
+export type Notice = string | { message: string; code: SqlState; severity: 'NOTICE' | 'WARNING'; detail?: string; hint?: string };
 
 export interface ExecuteSink extends PumpSink, CopySink {
   notice(message: Notice): void;
@@ -366,6 +369,8 @@ interface SavepointState {
   /** The settings and the block's SETs when the savepoint was taken (ROLLBACK TO restores them). */
   settings: Map<string, string>;
   setInTxn: Map<string, string>;
+  /** The transaction's pending NOTIFY/LISTEN/UNLISTEN when the savepoint was taken. */
+  notify: { notes: number; actions: number };
 }
 
 export class Session {
@@ -395,6 +400,10 @@ export class Session {
    */
   private txnQueried = false;
   readonly sqlPrepared = new Map<string, Prepared>();
+  /** LISTEN state and the queue of notifications for this session (notify.ts). */
+  readonly notifications: NotificationListener;
+  /** The current transaction's NOTIFYs and LISTEN/UNLISTENs, applied when it commits. */
+  private pendingNotify = new PendingNotifications();
   private readonly currvals = new Map<number, bigint>();
   private cancelFlag = false;
   private readonly cancelListeners = new Set<() => void>();
@@ -449,6 +458,7 @@ export class Session {
     this.database = opts.database;
     this.user = opts.user;
     this.kv = new InterruptibleKv(engine.opts.sender, this.interrupts);
+    this.notifications = engine.notifications.listener(this.backendPid);
     this.tsSender = engine.opts.ts ? new InterruptibleTs(engine.opts.ts, this.interrupts) : undefined;
     this.settings.set('application_name', opts.applicationName ?? '');
     this.settings.set('work_mem', formatPgMemory(engine.defaultWorkMemBytes));
@@ -528,6 +538,9 @@ export class Session {
         else this.applySetting(n, value);
         return this.settings.get(n) ?? value;
       },
+      notify: (channel, payload) => this.pendingNotify.add(checkNotification(channel, payload)),
+      listeningChannels: () => [...this.notifications.channels],
+      notificationQueueUsage: () => this.engine.notifications.usage(),
     };
   }
 
@@ -1093,7 +1106,7 @@ export class Session {
         if (run.compiled.finish) await run.compiled.finish(run.ctx);
         portal.running = null;
         portal.done = true;
-        if (run.implicit) await this.finishImplicit();
+        if (run.implicit) await this.finishImplicit(sink);
         return { tag: run.compiled.tag(run.columns ? sent : run.state.count) };
       } catch (e) {
         this.endStatement(run.ctx);
@@ -1220,11 +1233,49 @@ export class Session {
     txn.onBeforeCommit(() => this.tempOnCommitActions(txn));
   }
 
-  private async finishImplicit(): Promise<void> {
+  private async finishImplicit(sink?: { notice(m: Notice): void }): Promise<void> {
     const txn = this.txn;
     this.txn = null;
     this.txnTimestamp = 0;
-    if (txn && txn.isOpen()) await txn.commit();
+    await this.commitWithNotifications(txn, sink ?? null);
+  }
+
+  /**
+   * Commits `txn` (when open) together with the transaction's LISTEN/UNLISTEN/NOTIFY (notify.ts):
+   * the listen set changes and room in the listeners' queues is reserved before the commit (a full
+   * queue fails it with 54000 before anything is written), the notifications are queued after it.
+   * A failed commit leaves the listen set as it was.
+   */
+  private async commitWithNotifications(txn: Txn | null, sink: { notice(m: Notice): void } | null): Promise<void> {
+    const pending = this.pendingNotify;
+    this.pendingNotify = new PendingNotifications();
+    if (pending.empty) {
+      if (txn && txn.isOpen()) await txn.commit();
+      return;
+    }
+    const l = this.notifications;
+    const channelsBefore = [...l.channels];
+    pending.applyActions(l);
+    let delivery;
+    try {
+      delivery = this.engine.notifications.prepare(this.backendPid, pending.notes, (w) => sink?.notice({ ...w, code: SqlState.Warning, severity: 'WARNING' }));
+      if (txn && txn.isOpen()) await txn.commit();
+    } catch (e) {
+      delivery?.cancel();
+      l.channels.clear();
+      for (const c of channelsBefore) l.channels.add(c);
+      throw e;
+    }
+    delivery.deliver();
+  }
+
+  /** A LISTEN/UNLISTEN/NOTIFY channel name: an identifier, truncated to 63 bytes as PostgreSQL's lexer does (NOTICE 42622). */
+  private channelName(name: string, sink: { notice(m: Notice): void }): string {
+    if (Buffer.byteLength(name) <= notifyChannelBytesMax) return name;
+    let cut = name;
+    while (Buffer.byteLength(cut) > notifyChannelBytesMax) cut = [...cut].slice(0, -1).join('');
+    sink.notice({ message: `identifier "${name}" will be truncated to "${cut}"`, code: SqlState.NameTooLong, severity: 'NOTICE' });
+    return cut;
   }
 
   /**
@@ -1238,6 +1289,7 @@ export class Session {
   onError(e?: unknown): void {
     if (this.txn && this.txn.isOpen() && !this.explicit) this.txn.rollback();
     if (!this.explicit) {
+      this.pendingNotify = new PendingNotifications();
       this.txn = null;
       this.txnTimestamp = 0;
       return;
@@ -1598,6 +1650,7 @@ export class Session {
   /** Rolls back the session's transaction (if any) and leaves it idle. */
   private endExplicit(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
+    this.pendingNotify = new PendingNotifications();
     this.endTxnCursors(this.txn, false);
     this.endTxnSettings(false);
     this.txn = null;
@@ -1611,6 +1664,8 @@ export class Session {
   close(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.txn = null;
+    this.pendingNotify = new PendingNotifications();
+    this.engine.notifications.remove(this.notifications);
     for (const c of [...this.cursors.values()]) this.dropCursor(c);
     for (const ctx of [...this.liveCtxs]) this.endStatement(ctx);
     // Temporary tables end with the session; a failure leaves them to the next start (temp_schemas.ts).
@@ -2432,15 +2487,14 @@ export class Session {
         this.savepoints = [];
         if (failed) {
           txn?.rollback();
+          this.pendingNotify = new PendingNotifications();
           this.endTxnCursors(txn, false);
           this.endTxnSettings(false);
           return { rows: [], tag: 'ROLLBACK' };
         }
         try {
-          if (txn && txn.isOpen()) {
-            await this.holdCursorsBeforeCommit(txn);
-            await txn.commit();
-          }
+          if (txn && txn.isOpen()) await this.holdCursorsBeforeCommit(txn);
+          await this.commitWithNotifications(txn, sink);
         } catch (e) {
           if (txn && txn.isOpen()) txn.rollback();
           this.endTxnCursors(txn, false);
@@ -2466,6 +2520,7 @@ export class Session {
           const sp = this.savepoints[i] as SavepointState;
           this.savepoints.length = i + 1;
           txn.restoreWrites(sp.writes);
+          this.pendingNotify.rollbackTo(sp.notify);
           for (const name of new Set([...this.settings.keys(), ...sp.settings.keys()])) this.rawSetSetting(name, sp.settings.get(name));
           this.setInTxn = new Map(sp.setInTxn);
           this.syncTxnSettings();
@@ -2476,9 +2531,18 @@ export class Session {
         this.endExplicit();
         return { rows: [], tag: 'ROLLBACK' };
       }
+      case 'listen':
+      case 'unlisten':
+        this.pendingNotify.actions.push({ listen: stmt.kind === 'listen', channel: stmt.channel === null ? null : this.channelName(stmt.channel, sink) });
+        if (!this.explicit) await this.commitWithNotifications(null, sink);
+        return { rows: [], tag: stmt.kind.toUpperCase() };
+      case 'notify':
+        this.pendingNotify.add(checkNotification(this.channelName(stmt.channel, sink), stmt.payload));
+        if (!this.explicit) await this.commitWithNotifications(null, sink);
+        return { rows: [], tag: 'NOTIFY' };
       case 'savepoint':
         if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
-        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn) });
+        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn), notify: this.pendingNotify.mark() });
         return { rows: [], tag: 'SAVEPOINT' };
       case 'release': {
         if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');

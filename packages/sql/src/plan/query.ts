@@ -554,6 +554,12 @@ export class QueryPlanner {
           }
         });
       }
+      case 'pg_listening_channels': {
+        if (args.length !== 0) break;
+        return wrap([{ name, type: T.text }], function* (ctx) {
+          for (const c of ctx.session.listeningChannels?.() ?? []) yield [c];
+        });
+      }
       case 'unnest': {
         const a = args[0] as BoundExpr;
         const et = a.type.kind === 'array' ? (a.type.elem as SqlType) : T.text;
@@ -1159,7 +1165,7 @@ function tooManyTargets(): PgError {
   return new PgError(SqlState.TooManyColumns, `target lists can have at most ${targetListEntriesMax} entries`);
 }
 
-const srfNames = new Set(['generate_series', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
+const srfNames = new Set(['generate_series', 'pg_listening_channels', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
 
 /**
  * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL
