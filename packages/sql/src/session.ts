@@ -69,7 +69,7 @@ import {
 import { encodeTsAlter, encodeTsTagUpdate } from '@strata/ts';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
-import { indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
+import { indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTable, virtualTableByOid, typmodFromPg } from './virtual/pg_catalog.js';
 import { lookupFunction, quoteIdent } from './functions/scalar.js';
 import type { SqlEngine } from './engine.js';
 import type { AuthView } from './auth/view.js';
@@ -553,7 +553,39 @@ export class Session {
     const order = /ymd/i.test(this.settings.get('datestyle') ?? '') ? 'YMD' : /dmy/i.test(this.settings.get('datestyle') ?? '') ? 'DMY' : 'MDY';
     const byteaOutput = this.settings.get('bytea_output') === 'escape' ? 'escape' : 'hex';
     const intervalStyle = (this.settings.get('intervalstyle') ?? 'postgres') as 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
-    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1), dateOrder: order, byteaOutput, intervalStyle };
+    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1), dateOrder: order, byteaOutput, intervalStyle, regclassName: (oid) => this.regclassName(oid) };
+  }
+
+  /** An index named `[schema.]name` (in the search path's schemas when unqualified): its OID, or null. */
+  private indexByName(parts: string[], view: CatalogView): number | null {
+    if (parts.length > 2) return null;
+    const dbId = view.database(this.database)?.id;
+    if (dbId === undefined) return null;
+    const schemas = parts.length === 2 ? [parts[0] as string] : [this.tempSchemaName, ...this.searchPath()];
+    const name = parts[parts.length - 1] as string;
+    for (const sn of schemas) {
+      const s = view.schemasOf(dbId).find((x) => x.name === sn);
+      for (const t of (s ? view.tables.get(s.id)?.values() : undefined) ?? []) {
+        if (t.kind !== 'table') continue;
+        const idx = [t.primaryIndex, ...t.indexes].find((i) => i.name === name);
+        if (idx) return indexOid(t, idx);
+      }
+    }
+    return null;
+  }
+
+  /** regclassout: the name of a table, view, sequence, index or catalog, qualified unless its schema is on the search path. */
+  private regclassName(oid: number): string | null {
+    const v = this.view;
+    const path = this.searchPath();
+    const show = (schema: string, name: string) => (schema === 'pg_catalog' || path.includes(schema) || schema === this.tempSchemaName ? quoteIdent(name) : `${quoteIdent(schema)}.${quoteIdent(name)}`);
+    const t = v.tableById(oid);
+    if (t) return show(v.byId.get(t.schemaId)?.name ?? 'public', t.name);
+    const owner = v.tableById(Math.floor(oid / 1000));
+    const idx = owner ? [owner.primaryIndex, ...owner.indexes].find((i) => indexOid(owner, i) === oid) : undefined;
+    if (owner && idx) return show(v.byId.get(owner.schemaId)?.name ?? 'public', idx.name);
+    const vt = virtualTableByOid(oid);
+    return vt ? show(vt.schema, vt.name) : null;
   }
 
   // ---- name resolution -------------------------------------------------------------------------
@@ -711,9 +743,17 @@ export class Session {
       vctx: this.vctx(),
       planSubquery: (q, outer) => planner().planQuery(q, outer),
       resolveRegclass: (name) => {
-        const parts = name.split('.').map((p) => p.replace(/^"(.*)"$/, '$1'));
-        const r = this.resolveTable(parts, 0, view);
-        return r.kind === 'virtual' ? r.def.oid : r.desc.id;
+        // regclassin: a number is an OID as it is; otherwise a possibly qualified name.
+        if (/^\s*\d+\s*$/.test(name)) return Number(name);
+        const parts = relationNameParts(name);
+        try {
+          const r = this.resolveTable(parts, 0, view);
+          return r.kind === 'virtual' ? r.def.oid : r.desc.id;
+        } catch (e) {
+          const idx = e instanceof PgError && e.code === SqlState.UndefinedTable ? this.indexByName(parts, view) : null;
+          if (idx === null) throw e;
+          return idx;
+        }
       },
       resolveSequence: (name) => {
         const parts = name.split('.').map((p) => p.replace(/^"(.*)"$/, '$1').replace(/::regclass$/, ''));
@@ -795,7 +835,7 @@ export class Session {
           return indexDef(t, idx, s?.name ?? 'public');
         });
       case 'pg_get_constraintdef':
-        return fn(T.text, ([o], ctx) => {
+        return fn(T.text, ([o, pretty], ctx) => {
           const oid = Number(o);
           if (oid > 100_000_000) {
             const io = oid - 100_000_000;
@@ -816,7 +856,8 @@ export class Session {
             return `FOREIGN KEY (${names(t, fk.columnIds)}) REFERENCES ${rt.name}(${names(rt, fk.refColumnIds)})`;
           }
           const ch = t.checks[k - 900];
-          return ch ? `CHECK ((${ch.expr}))` : null;
+          // ruleutils.c: pretty mode drops the expression's own outer parentheses.
+          return ch ? (pretty === true ? `CHECK (${ch.expr})` : `CHECK ((${ch.expr}))`) : null;
         });
       case 'pg_get_statisticsobjdef_columns':
       case 'pg_get_partkeydef':
@@ -883,7 +924,7 @@ export class Session {
       case 'to_regclass':
         return fn(T.regclass, ([n]) => {
           try {
-            const r = this.resolveTable(String(n).split('.'), 0, view);
+            const r = this.resolveTable(relationNameParts(String(n)), 0, view);
             return r.kind === 'virtual' ? r.def.oid : r.desc.id;
           } catch {
             return null;
@@ -3539,6 +3580,44 @@ function txnDoomedBy(e: unknown): boolean {
  * each double-quoted (`""` is a quote; kept as written) or bare (no spaces inside; lower-cased);
  * null when the syntax is invalid.
  */
+/**
+ * A relation name as regclassin and to_regclass read it: dot-separated identifiers, unquoted ones
+ * lower-cased, "quoted" ones as written ("" for a quote).
+ */
+export function relationNameParts(text: string): string[] {
+  const parts: string[] = [];
+  let i = 0;
+  const s = text.trim();
+  for (;;) {
+    let part = '';
+    if (s[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= s.length) throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
+        if (s[i] === '"') {
+          if (s[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        part += s[i++];
+      }
+    } else {
+      const start = i;
+      while (i < s.length && s[i] !== '.') i++;
+      part = s.slice(start, i).trim().toLowerCase();
+      if (part === '') throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
+    }
+    parts.push(part);
+    if (i >= s.length) return parts;
+    if (s[i] !== '.') throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
+    i++;
+  }
+}
+
 export function splitIdentifierList(text: string): string[] | null {
   const out: string[] = [];
   let i = 0;

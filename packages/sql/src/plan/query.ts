@@ -554,6 +554,15 @@ export class QueryPlanner {
           }
         });
       }
+      case 'pg_partition_ancestors': {
+        // No table is a partition: a relation's only ancestor is itself (PostgreSQL's answer for
+        // an ordinary table), which psql's \d uses to find foreign keys.
+        if (args.length !== 1) break;
+        args[0] = this.binder.coerce(args[0] as BoundExpr, T.regclass);
+        return wrap([{ name: 'relid', type: T.regclass }], function* (_ctx, [r]) {
+          if (r !== null && r !== undefined) yield [r];
+        });
+      }
       case 'pg_listening_channels': {
         if (args.length !== 0) break;
         return wrap([{ name, type: T.text }], function* (ctx) {
@@ -1165,7 +1174,7 @@ function tooManyTargets(): PgError {
   return new PgError(SqlState.TooManyColumns, `target lists can have at most ${targetListEntriesMax} entries`);
 }
 
-const srfNames = new Set(['generate_series', 'pg_listening_channels', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
+const srfNames = new Set(['generate_series', 'pg_listening_channels', 'pg_partition_ancestors', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
 
 /**
  * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL

@@ -383,6 +383,8 @@ export interface ValueContext {
   byteaOutput?: 'hex' | 'escape';
   /** IntervalStyle (default postgres). */
   intervalStyle?: 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
+  /** regclass output: the relation's name, schema-qualified when not on the search_path (null: unknown OID, printed as a number). */
+  regclassName?: (oid: number) => string | null;
 }
 
 // ---- text output ----
@@ -467,6 +469,8 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     case 'int8':
     case 'oid':
       return String(v);
+    case 'regclass':
+      return ctx.regclassName?.(v as number) ?? String(v);
     case 'float8':
       return ctx.extraFloatDigits > 0 ? formatFloat8(v as number) : formatFloatDigits(v as number, 15 + ctx.extraFloatDigits);
     case 'float4':

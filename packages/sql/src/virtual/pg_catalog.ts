@@ -80,14 +80,24 @@ const defs: Def[] = [
       ['relispopulated', b], ['relreplident', c], ['relispartition', b], ['relrewrite', o], ['relfrozenxid', o], ['relminmxid', o], ['relacl', arrayOf(txt)], ['reloptions', arrayOf(txt)], ['relpartbound', txt],
     ],
     rows: function* (ctx, v, db) {
-      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null, persistence = 'p'): Row => [
-        oid, name, ns, 0, 0, owner, am, oid, 0, 1, -1, 0, 0, hasIndex, false, persistence, kind, natts, checks, false, false, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
+      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null, persistence = 'p', triggers = false): Row => [
+        oid, name, ns, 0, 0, owner, am, oid, 0, 1, -1, 0, 0, hasIndex, false, persistence, kind, natts, checks, false, triggers, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
       ];
-      for (const { t, schema, schemaOid } of userTables(v, db)) {
+      const tables = userTables(v, db);
+      // A foreign key is carried out by triggers in PostgreSQL, on both tables: relhastriggers
+      // is how psql's \d decides to look for foreign keys and references.
+      const withTriggers = new Set<number>();
+      for (const { t } of tables) {
+        for (const fk of t.foreignKeys) {
+          withTriggers.add(t.id);
+          withTriggers.add(fk.refTableId);
+        }
+      }
+      for (const { t, schema, schemaOid } of tables) {
         const owner = ownerOid(ctx, t.id);
         // Temporary tables (temp_schemas.ts) are 't', as PostgreSQL's.
         const persistence = schema.startsWith('pg_temp_') ? 't' : 'p';
-        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, t.columns.filter((x) => !x.hidden).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id), persistence);
+        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, t.columns.filter((x) => !x.hidden).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id));
         if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence);
       }
       let k = 0;
@@ -101,21 +111,21 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_attribute',
-    cols: [['attrelid', o], ['attname', n], ['atttypid', o], ['attstattarget', i4], ['attlen', i2], ['attnum', i2], ['attndims', i4], ['atttypmod', i4], ['attbyval', b], ['attalign', c], ['attstorage', c], ['attnotnull', b], ['atthasdef', b], ['atthasmissing', b], ['attidentity', c], ['attgenerated', c], ['attisdropped', b], ['attislocal', b], ['attinhcount', i4], ['attcollation', o], ['attacl', arrayOf(txt)]],
+    cols: [['attrelid', o], ['attname', n], ['atttypid', o], ['attstattarget', i4], ['attlen', i2], ['attnum', i2], ['attndims', i4], ['atttypmod', i4], ['attbyval', b], ['attalign', c], ['attstorage', c], ['attcompression', c], ['attnotnull', b], ['atthasdef', b], ['atthasmissing', b], ['attidentity', c], ['attgenerated', c], ['attisdropped', b], ['attislocal', b], ['attinhcount', i4], ['attcollation', o], ['attacl', arrayOf(txt)]],
     rows: function* (_ctx, v, db) {
       for (const { t } of userTables(v, db)) {
         let num = 0;
         for (const col of t.columns) {
           if (col.hidden) continue;
           num++;
-          yield [t.id, col.name, typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', 'p', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
+          yield [t.id, col.name, typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
         }
         for (const idx of t.kind === 'table' ? [t.primaryIndex, ...t.indexes] : []) {
           idx.columnIds.forEach((cid, i) => {
             const col = t.columns.find((x) => x.id === cid);
             if (!col) return;
             // generators cannot yield from callbacks; collected below
-            attIdx.push([indexOid(t, idx), col.name, typeOid(col.type), -1, typeLen(col.type), i + 1, 0, pgTypmod(col.type), true, 'i', 'p', false, false, false, '', '', false, true, 0, 0, null]);
+            attIdx.push([indexOid(t, idx), col.name, typeOid(col.type), -1, typeLen(col.type), i + 1, 0, pgTypmod(col.type), true, 'i', typeStorage(col.type), '', false, false, false, '', '', false, true, 0, 0, null]);
           });
         }
       }
@@ -155,7 +165,7 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_constraint',
-    cols: [['oid', o], ['conname', n], ['connamespace', o], ['contype', c], ['condeferrable', b], ['condeferred', b], ['convalidated', b], ['conrelid', o], ['contypid', o], ['conindid', o], ['confrelid', o], ['conkey', arrayOf(i2)], ['confkey', arrayOf(i2)], ['consrc', txt]],
+    cols: [['oid', o], ['conname', n], ['connamespace', o], ['contype', c], ['condeferrable', b], ['condeferred', b], ['convalidated', b], ['conrelid', o], ['contypid', o], ['conindid', o], ['confrelid', o], ['conkey', arrayOf(i2)], ['confkey', arrayOf(i2)], ['consrc', txt], ['conparentid', o], ['confupdtype', c], ['confdeltype', c], ['confmatchtype', c], ['conislocal', b], ['coninhcount', i4], ['connoinherit', b]],
     rows: function* (_ctx, v, db) {
       for (const { t, schemaOid } of userTables(v, db)) {
         if (t.kind !== 'table') continue;
@@ -164,12 +174,17 @@ const defs: Def[] = [
         for (const idx of [t.primaryIndex, ...t.indexes]) {
           if (!idx.constraint) continue;
           if (idx === t.primaryIndex && t.columns.some((x) => x.hidden && idx.columnIds.includes(x.id))) continue;
-          yield [indexOid(t, idx) + 100_000_000, idx.name, schemaOid, idx.constraint === 'primary' ? 'p' : 'u', false, false, true, t.id, 0, indexOid(t, idx), 0, idx.columnIds.map(pos), null, null];
+          yield [indexOid(t, idx) + 100_000_000, idx.name, schemaOid, idx.constraint === 'primary' ? 'p' : 'u', false, false, true, t.id, 0, indexOid(t, idx), 0, idx.columnIds.map(pos), null, null, 0, ' ', ' ', ' ', true, 0, true];
         }
-        for (let i = 0; i < t.checks.length; i++) yield [t.id * 1000 + 900 + i, (t.checks[i] as { name: string }).name, schemaOid, 'c', false, false, true, t.id, 0, 0, 0, [], null, (t.checks[i] as { expr: string }).expr];
+        for (let i = 0; i < t.checks.length; i++) yield [t.id * 1000 + 900 + i, (t.checks[i] as { name: string }).name, schemaOid, 'c', false, false, true, t.id, 0, 0, 0, [], null, (t.checks[i] as { expr: string }).expr, 0, ' ', ' ', ' ', true, 0, false];
         for (let i = 0; i < t.foreignKeys.length; i++) {
           const fk = t.foreignKeys[i] as TableDesc['foreignKeys'][number];
-          yield [t.id * 1000 + 950 + i, fk.name, schemaOid, 'f', false, false, true, t.id, 0, 0, fk.refTableId, fk.columnIds.map(pos), fk.refColumnIds, null];
+          const rt = v.tableById(fk.refTableId);
+          const rvisible = rt ? rt.columns.filter((x) => !x.hidden) : [];
+          // The unique index of the referenced table the key points at (conindid), as PostgreSQL records it.
+          const refIdx = rt ? [rt.primaryIndex, ...rt.indexes].find((ix) => ix.unique && ix.columnIds.length === fk.refColumnIds.length && ix.columnIds.every((id) => fk.refColumnIds.includes(id))) : undefined;
+          // No cascades: ON UPDATE/DELETE NO ACTION ('a'), MATCH SIMPLE ('s').
+          yield [t.id * 1000 + 950 + i, fk.name, schemaOid, 'f', false, false, true, t.id, 0, rt && refIdx ? indexOid(rt, refIdx) : 0, fk.refTableId, fk.columnIds.map(pos), fk.refColumnIds.map((id) => rvisible.findIndex((x) => x.id === id) + 1), null, 0, 'a', 'a', 's', true, 0, true];
         }
       }
     },
@@ -202,7 +217,14 @@ const defs: Def[] = [
   { schema: 'pg_catalog', name: 'pg_publication', cols: [['oid', o], ['pubname', n], ['pubowner', o], ['puballtables', b]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_publication_namespace', cols: [['oid', o], ['pnpubid', o], ['pnnspid', o]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_publication_rel', cols: [['oid', o], ['prpubid', o], ['prrelid', o], ['prqual', txt], ['prattrs', T.int2vector]], rows: () => [] },
-  { schema: 'pg_catalog', name: 'pg_trigger', cols: [['oid', o], ['tgrelid', o], ['tgname', n], ['tgisinternal', b], ['tgenabled', c]], rows: () => [] },
+  {
+    // No triggers (foreign keys are checked without them; relhastriggers still says true for
+    // their tables so that psql looks for foreign keys).
+    schema: 'pg_catalog',
+    name: 'pg_trigger',
+    cols: [['oid', o], ['tgrelid', o], ['tgparentid', o], ['tgname', n], ['tgfoid', o], ['tgtype', i2], ['tgenabled', c], ['tgisinternal', b], ['tgconstrrelid', o], ['tgconstrindid', o], ['tgconstraint', o], ['tgdeferrable', b], ['tginitdeferred', b], ['tgnargs', i2], ['tgattr', T.int2vector], ['tgargs', T.bytea], ['tgqual', txt], ['tgoldtable', n], ['tgnewtable', n]],
+    rows: () => [],
+  },
   { schema: 'pg_catalog', name: 'pg_rewrite', cols: [['oid', o], ['rulename', n], ['ev_class', o]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_depend', cols: [['classid', o], ['objid', o], ['objsubid', i4], ['refclassid', o], ['refobjid', o], ['refobjsubid', i4], ['deptype', c]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_enum', cols: [['oid', o], ['enumtypid', o], ['enumsortorder', f4], ['enumlabel', n]], rows: () => [] },
@@ -340,6 +362,12 @@ const catalogOids: Record<string, number> = {
   pg_proc: 1255,
 };
 
+/** PostgreSQL's typstorage: 'p' for fixed-length types, 'm' for numeric, 'x' for other varlena types. */
+export function typeStorage(t: SqlType): string {
+  if (t.kind === 'numeric') return 'm';
+  return typeLen(t) === -1 || typeLen(t) === -2 ? 'x' : 'p';
+}
+
 function isStringType(t: SqlType): boolean {
   return t.kind === 'text' || t.kind === 'varchar' || t.kind === 'bpchar' || t.kind === 'name';
 }
@@ -397,6 +425,13 @@ function buildIndex(): Map<string, VirtualTableDef> {
 export function virtualTable(schema: string, name: string): VirtualTableDef | undefined {
   byName ??= buildIndex();
   return byName.get(`${schema}.${name}`);
+}
+
+/** A virtual table's schema and name by OID (regclass output). */
+export function virtualTableByOid(oid: number): { schema: string; name: string } | undefined {
+  byName ??= buildIndex();
+  for (const d of byName.values()) if (d.oid === oid) return { schema: d.schema, name: d.name };
+  return undefined;
 }
 
 /** The schema of a virtual table by OID (pg_table_is_visible: only pg_catalog's are on the path). */
