@@ -6,9 +6,14 @@
  *   psql -X -U root DB -f catalog/schema.sql; psql -X -U root DB -c '\d+ t' > catalog/psql_d_plus_t.out
  * Left out on purpose: `\dt+`/`\di+` (the Size column is the storage's own), `\d+ v` (the view
  * definition is printed as written, PostgreSQL deparses it).
+ *
+ * pgJDBC's DatabaseMetaData (drivers/JdbcMetaProbe.java with Debian's postgresql.jar) returns the
+ * rows it returns on PostgreSQL 15 (catalog/jdbc_meta.out, recorded with the same program against
+ * a PostgreSQL 15 database `defaultdb` owned by root, with catalog/schema.sql). getTypeInfo lists
+ * only the types Strata has: each row as PostgreSQL's for that type, in PostgreSQL's order.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode } from '../../../qa/harness/node.js';
@@ -52,5 +57,42 @@ describe('psql describe commands print what PostgreSQL 15 prints', () => {
   it('regclass reads names and numbers and prints names, as regclassin/regclassout', () => {
     const out = psql(['-A', '-t', '-c', `select 't'::regclass, 'T'::regclass, 'public.t'::regclass, 'pg_class'::regclass, 't_pkey'::regclass, 99999::regclass, to_regclass('"T"') is null, to_regclass('PUBLIC.T')`]);
     expect(out).toBe('t|t|t|pg_class|t_pkey|99999|t|t\n');
+  });
+});
+
+const jdbcJar = '/usr/share/java/postgresql.jar';
+
+/** The probe's output as sections: call name → row lines. */
+function sections(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let cur: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('## ')) out.set(line.slice(3), (cur = []));
+    else if (line !== '') cur.push(line);
+  }
+  return out;
+}
+
+describe("pgJDBC's DatabaseMetaData returns what it returns on PostgreSQL 15", () => {
+  let got: Map<string, string[]>;
+  const want = sections(readFileSync(join(dir, 'jdbc_meta.out'), 'utf8'));
+  beforeAll(() => {
+    if (!existsSync(jdbcJar)) throw new Error(`${jdbcJar} is missing: install Debian's libpostgresql-jdbc-java (.ci/run does)`);
+    const url = `jdbc:postgresql://127.0.0.1:${node.port}/defaultdb?user=root`;
+    got = sections(execFileSync('java', ['-cp', jdbcJar, join(import.meta.dirname, 'drivers', 'JdbcMetaProbe.java'), url], { encoding: 'utf8', timeout: 120_000 }));
+  });
+  for (const call of [...want.keys()].filter((k) => k !== 'getTypeInfo')) {
+    it(call, () => {
+      expect(got.get(call)).toEqual(want.get(call));
+    });
+  }
+  it('getTypeInfo', () => {
+    const name = (row: string) => row.split('|')[0] as string;
+    const pgRows = new Map((want.get('getTypeInfo') ?? []).map((r) => [name(r), r]));
+    const rows = got.get('getTypeInfo') ?? [];
+    expect(rows.length).toBeGreaterThan(50);
+    for (const r of rows) expect(r).toBe(pgRows.get(name(r)));
+    const order = [...pgRows.keys()].filter((n) => rows.some((r) => name(r) === n));
+    expect(rows.map(name)).toEqual(order);
   });
 });

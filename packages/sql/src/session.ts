@@ -175,6 +175,7 @@ const defaultSettings: [string, string][] = [
   ['default_transaction_deferrable', 'off'],
   ['transaction_deferrable', 'off'],
   ['max_identifier_length', '63'],
+  ['max_index_keys', '32'],
   ['lc_collate', 'C.UTF-8'],
   ['lc_ctype', 'C.UTF-8'],
   ['lc_messages', 'C.UTF-8'],
@@ -826,11 +827,17 @@ export class Session {
       case 'pg_get_expr':
         return fn(T.text, ([e]) => e as string);
       case 'pg_get_indexdef':
-        return fn(T.text, ([o], ctx) => {
+        return fn(T.text, ([o, colno], ctx) => {
           const oid = Number(o);
           const t = ctx.catalog.tableById(Math.floor(oid / 1000));
           const idx = t ? [t.primaryIndex, ...t.indexes].find((i) => indexOid(t, i) === oid) : undefined;
           if (!t || !idx) return null;
+          // pg_get_indexdef(index, column, pretty): that key column alone (0: the whole definition).
+          if (colno !== undefined && Number(colno) > 0) {
+            const id = idx.columnIds[Number(colno) - 1];
+            const col = id === undefined ? undefined : t.columns.find((c) => c.id === id);
+            return col ? quoteIdent(col.name) : '';
+          }
           const s = ctx.catalog.byId.get(t.schemaId);
           return indexDef(t, idx, s?.name ?? 'public');
         });

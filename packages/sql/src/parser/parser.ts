@@ -2018,6 +2018,11 @@ class Parser {
             return { kind: 'row', args, pos };
           }
           this.expectPunct(')');
+          // (column).field: field selection on a parenthesized column (`(result.keys).x`).
+          if (e.kind === 'column' && this.isPunct('.')) {
+            const dot = this.next();
+            return { kind: 'field', arg: e, field: this.ident(true), pos: dot.pos };
+          }
           return e;
         }
         throw this.syntaxError();

@@ -62,6 +62,8 @@ export interface SqlType {
   typmod: number;
   /** For arrays: the element type. */
   elem?: SqlType;
+  /** For records with known columns (a function's OUT parameters): their names and types, for field selection. */
+  fields?: { name: string; type: SqlType }[];
 }
 
 export const T = {
@@ -134,8 +136,9 @@ const oidOf: Record<TypeKind, number> = {
   regtype: 2206,
   uuid: 2950,
   jsonb: 3802,
-  void: 2278,
+  // pg_type lists record before void, as PostgreSQL's catalog does (pgJDBC's getTypeInfo keeps that order).
   record: 2249,
+  void: 2278,
   array: 0,
 };
 

@@ -9,6 +9,7 @@ import { T, allTypeOids, arrayOf, category, formatType, typeLen, typeOid, typeNa
 import type { SqlType, Value } from '../types/types.js';
 import type { ExecCtx, Row } from '../exec/context.js';
 import type { VirtualTableDef } from '../plan/query.js';
+import { arrayInOid } from '../plan/binder.js';
 import { aclColumn, authCatalogDefs, canSeeTable, ownerName, ownerOid, tableAclKind } from '../auth/catalog_tables.js';
 
 import { rootRoleOid } from '../auth/constants.js';
@@ -81,7 +82,8 @@ const defs: Def[] = [
     ],
     rows: function* (ctx, v, db) {
       const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null, persistence = 'p', triggers = false): Row => [
-        oid, name, ns, 0, 0, owner, am, oid, 0, 1, -1, 0, 0, hasIndex, false, persistence, kind, natts, checks, false, triggers, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
+        // reltuples: -1 (never analyzed) for tables, 0 for indexes, as a new PostgreSQL 15 table's.
+        oid, name, ns, 0, 0, owner, am, oid, 0, 1, kind === 'i' ? 0 : -1, 0, 0, hasIndex, false, persistence, kind, natts, checks, false, triggers, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
       ];
       const tables = userTables(v, db);
       // A foreign key is carried out by triggers in PostgreSQL, on both tables: relhastriggers
@@ -150,14 +152,16 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_index',
-    cols: [['indexrelid', o], ['indrelid', o], ['indnatts', i2], ['indnkeyatts', i2], ['indisunique', b], ['indisprimary', b], ['indisexclusion', b], ['indimmediate', b], ['indisclustered', b], ['indisvalid', b], ['indcheckxmin', b], ['indisready', b], ['indislive', b], ['indisreplident', b], ['indkey', T.int2vector], ['indexprs', txt], ['indpred', txt]],
+    cols: [['indexrelid', o], ['indrelid', o], ['indnatts', i2], ['indnkeyatts', i2], ['indisunique', b], ['indisprimary', b], ['indisexclusion', b], ['indimmediate', b], ['indisclustered', b], ['indisvalid', b], ['indcheckxmin', b], ['indisready', b], ['indislive', b], ['indisreplident', b], ['indkey', T.int2vector], ['indcollation', T.oidvector], ['indclass', T.oidvector], ['indoption', T.int2vector], ['indexprs', txt], ['indpred', txt]],
     rows: function* (_ctx, v, db) {
       for (const { t } of userTables(v, db)) {
         if (t.kind !== 'table') continue;
         const visible = t.columns.filter((x) => !x.hidden);
         for (const idx of [t.primaryIndex, ...t.indexes]) {
           const keys = idx.columnIds.map((id) => visible.findIndex((x) => x.id === id) + 1);
-          yield [indexOid(t, idx), t.id, keys.length, keys.length, idx.unique, idx === t.primaryIndex, false, true, false, true, false, true, true, false, keys, null, null];
+          // indoption: bit 0 DESC, bit 1 NULLS FIRST (DESC implies NULLS FIRST, as PostgreSQL's default).
+          const collations = idx.columnIds.map((id) => (isStringType(visible.find((x) => x.id === id)?.type ?? T.int4) ? 100 : 0));
+          yield [indexOid(t, idx), t.id, keys.length, keys.length, idx.unique, idx === t.primaryIndex, false, true, false, true, false, true, true, false, keys, collations, keys.map(() => 0), keys.map((_k, i) => (idx.desc[i] ? 3 : 0)), null, null];
         }
       }
     },
@@ -199,7 +203,7 @@ const defs: Def[] = [
         yield [t.oid, typeName(st), virtualSchemas.pg_catalog, rootRoleOid, typeLen(st), typeLen(st) > 0 && typeLen(st) <= 8, 'b', category(st), false, true, ',', 0, 0, t.arrayOid, t.oid, t.oid, t.oid, t.oid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
         if (t.arrayOid) {
           const at = arrayOf(st);
-          yield [t.arrayOid, typeName(at), virtualSchemas.pg_catalog, rootRoleOid, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, t.arrayOid, t.arrayOid, t.arrayOid, t.arrayOid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
+          yield [t.arrayOid, typeName(at), virtualSchemas.pg_catalog, rootRoleOid, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, arrayInOid, t.arrayOid, t.arrayOid, t.arrayOid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
         }
       }
     },
