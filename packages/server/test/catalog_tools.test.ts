@@ -96,3 +96,35 @@ describe("pgJDBC's DatabaseMetaData returns what it returns on PostgreSQL 15", (
     expect(rows.map(name)).toEqual(order);
   });
 });
+
+describe('time-series tables: tags are columns for tools, their role in the column comment', () => {
+  beforeAll(() => {
+    psql(['-q', '-c', 'create ts database tsdb', '-c', 'create table tsdb.readings (ts timestamp not null, temp float8) tags (device_id varchar(32) not null, site varchar(16)) primary tags (device_id)']);
+  });
+  const inTsdb = (sql: string) => execFileSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', node.url.replace('/defaultdb', '/tsdb'), '-c', sql], { encoding: 'utf8' });
+
+  it('information_schema.columns and pg_attribute list the tags after the data columns', () => {
+    expect(inTsdb(`select column_name, data_type, ordinal_position, is_nullable, character_maximum_length from information_schema.columns where table_name = 'readings' order by ordinal_position`)).toBe(
+      ['ts|timestamp with time zone|1|NO|', 'temp|double precision|2|YES|', 'device_id|character varying|3|NO|32', 'site|character varying|4|YES|16', ''].join('\n'),
+    );
+    expect(inTsdb(`select attname, attnum, col_description(attrelid, attnum) from pg_attribute where attrelid = 'readings'::regclass order by attnum`)).toBe(
+      ['ts|1|', 'temp|2|', 'device_id|3|primary tag', 'site|4|tag', ''].join('\n'),
+    );
+  });
+
+  it('psql \\d+ shows the role as the description; pgJDBC getColumns as REMARKS', () => {
+    const out = execFileSync('psql', ['-X', node.url.replace('/defaultdb', '/tsdb'), '-c', '\\d+ readings'], { encoding: 'utf8' });
+    expect(out).toMatch(/ device_id \| character varying\(32\) +\| +\| not null \| +\| extended \| +\| +\| primary tag/);
+    expect(out).toMatch(/ site +\| character varying\(16\) +\| +\| +\| +\| extended \| +\| +\| tag/);
+    if (!existsSync(jdbcJar)) throw new Error(`${jdbcJar} is missing`);
+    const url = `jdbc:postgresql://127.0.0.1:${node.port}/tsdb?user=root`;
+    const rows = sections(execFileSync('java', ['-cp', jdbcJar, join(import.meta.dirname, 'drivers', 'JdbcMetaProbe.java'), url, 'getColumns readings'], { encoding: 'utf8', timeout: 120_000 })).get('getColumns readings') ?? [];
+    const field = (r: string, k: string) => r.split('|').find((f) => f.startsWith(`${k}=`))?.slice(k.length + 1);
+    expect(rows.map((r) => [field(r, 'column_name'), field(r, 'type_name'), field(r, 'remarks')])).toEqual([
+      ['ts', 'timestamptz', 'null'],
+      ['temp', 'float8', 'null'],
+      ['device_id', 'varchar', 'primary tag'],
+      ['site', 'varchar', 'tag'],
+    ]);
+  });
+});

@@ -69,7 +69,7 @@ import {
 import { encodeTsAlter, encodeTsTagUpdate } from '@strata/ts';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
-import { indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTable, virtualTableByOid, typmodFromPg } from './virtual/pg_catalog.js';
+import { columnComment, indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTable, virtualTableByOid, typmodFromPg } from './virtual/pg_catalog.js';
 import { lookupFunction, quoteIdent } from './functions/scalar.js';
 import type { SqlEngine } from './engine.js';
 import type { AuthView } from './auth/view.js';
@@ -873,8 +873,13 @@ export class Session {
       case 'pg_get_function_arguments':
       case 'pg_get_function_result':
       case 'pg_tablespace_location':
-      case 'obj_description':
       case 'col_description':
+        return fn(T.text, ([o, n], ctx) => {
+          const t = ctx.catalog.tableById(Number(o));
+          return t ? columnComment(t, Number(n)) : null;
+        });
+      case 'obj_description':
+        return fn(T.text, ([o], ctx) => ctx.catalog.tableById(Number(o))?.ts?.comment ?? null);
       case 'shobj_description':
         return fn(T.text, () => null, true);
       case 'pg_relation_is_publishable':

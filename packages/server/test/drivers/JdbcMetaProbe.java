@@ -55,6 +55,8 @@ public class JdbcMetaProbe {
         {"getTablePrivileges t", (Call) (m) -> m.getTablePrivileges(null, "public", "t")},
         {"getFunctions", (Call) (m) -> m.getFunctions(null, "public", "%")},
       };
+      // Strata only (a time-series table's tags as columns): asked for by name.
+      if (only.contains("getColumns readings")) dump("getColumns readings", md, (m) -> m.getColumns(null, "public", "readings", "%"));
       for (Object[] call : calls) {
         if (only.isEmpty() || only.contains(call[0])) dump((String) call[0], md, (Call) call[1]);
       }

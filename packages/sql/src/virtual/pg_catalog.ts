@@ -49,6 +49,23 @@ function userTables(v: CatalogView, dbId: number): { t: TableDesc; schema: strin
   return out.sort((a, b2) => a.t.id - b2.t.id);
 }
 
+/**
+ * A relation's attributes as the catalogs list them: its visible columns, then — for a
+ * time-series table — its tags (KWDB's `SELECT *` order), so tools that discover columns through
+ * pg_attribute or information_schema.columns (Grafana, DBeaver, ORMs) offer tags too. Each tag's
+ * role is its column comment (tsColumnComment).
+ */
+export function catalogAttributes(t: TableDesc): { name: string; type: SqlType; nullable: boolean; default: string | null; comment: string | null }[] {
+  const cols = t.columns.filter((x) => !x.hidden).map((x) => ({ name: x.name, type: x.type, nullable: x.nullable, default: x.default, comment: null as string | null }));
+  for (const g of t.ts?.tags ?? []) cols.push({ name: g.name, type: g.type, nullable: g.nullable, default: null, comment: g.primary ? 'primary tag' : 'tag' });
+  return cols;
+}
+
+/** col_description(table, attnum): a time-series tag's role ('tag' or 'primary tag'), else NULL. */
+export function columnComment(t: TableDesc, attnum: number): string | null {
+  return catalogAttributes(t)[attnum - 1]?.comment ?? null;
+}
+
 function relkind(t: TableDesc): string {
   // Time-series tables show as ordinary tables so psql's \d and driver introspection list them.
   return t.kind === 'view' ? 'v' : t.kind === 'sequence' ? 'S' : 'r';
@@ -99,7 +116,7 @@ const defs: Def[] = [
         const owner = ownerOid(ctx, t.id);
         // Temporary tables (temp_schemas.ts) are 't', as PostgreSQL's.
         const persistence = schema.startsWith('pg_temp_') ? 't' : 'p';
-        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, t.columns.filter((x) => !x.hidden).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id));
+        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id));
         if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence);
       }
       let k = 0;
@@ -117,8 +134,7 @@ const defs: Def[] = [
     rows: function* (_ctx, v, db) {
       for (const { t } of userTables(v, db)) {
         let num = 0;
-        for (const col of t.columns) {
-          if (col.hidden) continue;
+        for (const col of catalogAttributes(t)) {
           num++;
           yield [t.id, col.name, typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
         }
@@ -213,7 +229,23 @@ const defs: Def[] = [
   { schema: 'pg_catalog', name: 'pg_am', cols: [['oid', o], ['amname', n], ['amhandler', T.regproc], ['amtype', c]], rows: () => [[heapAmOid, 'heap', 0, 't'], [btreeAmOid, 'btree', 0, 'i']] },
   { schema: 'pg_catalog', name: 'pg_collation', cols: [['oid', o], ['collname', n], ['collnamespace', o], ['collprovider', c]], rows: () => [[100, 'default', virtualSchemas.pg_catalog, 'd'], [950, 'C', virtualSchemas.pg_catalog, 'c']] },
   { schema: 'pg_catalog', name: 'pg_tablespace', cols: [['oid', o], ['spcname', n], ['spcowner', o]], rows: () => [[1663, 'pg_default', rootRoleOid]] },
-  { schema: 'pg_catalog', name: 'pg_description', cols: [['objoid', o], ['classoid', o], ['objsubid', i4], ['description', txt]], rows: () => [] },
+  {
+    // Comments: a time-series table's own COMMENT, and each tag's role (catalogAttributes).
+    schema: 'pg_catalog',
+    name: 'pg_description',
+    cols: [['objoid', o], ['classoid', o], ['objsubid', i4], ['description', txt]],
+    rows: function* (_ctx, v, db) {
+      for (const { t } of userTables(v, db)) {
+        if (!t.ts) continue;
+        if (t.ts.comment) yield [t.id, 1259, 0, t.ts.comment];
+        let num = 0;
+        for (const a of catalogAttributes(t)) {
+          num++;
+          if (a.comment) yield [t.id, 1259, num, a.comment];
+        }
+      }
+    },
+  },
   { schema: 'pg_catalog', name: 'pg_shdescription', cols: [['objoid', o], ['classoid', o], ['description', txt]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_inherits', cols: [['inhrelid', o], ['inhparent', o], ['inhseqno', i4], ['inhdetachpending', b]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_policy', cols: [['oid', o], ['polname', n], ['polrelid', o], ['polcmd', c], ['polpermissive', b], ['polroles', arrayOf(o)], ['polqual', txt], ['polwithcheck', txt]], rows: () => [] },
@@ -322,8 +354,7 @@ const defs: Def[] = [
       for (const { t, schema } of userTables(v, db)) {
         if (!canSeeTable(ctx, t)) continue;
         let pos = 0;
-        for (const col of t.columns) {
-          if (col.hidden) continue;
+        for (const col of catalogAttributes(t)) {
           pos++;
           const ty = col.type;
           const prec = ty.kind === 'int2' ? 16 : ty.kind === 'int4' ? 32 : ty.kind === 'int8' ? 64 : ty.kind === 'float4' ? 24 : ty.kind === 'float8' ? 53 : ty.kind === 'numeric' && ty.typmod >= 0 ? ty.typmod >> 16 : null;
