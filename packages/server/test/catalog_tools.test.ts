@@ -47,6 +47,11 @@ describe('psql describe commands print what PostgreSQL 15 prints', () => {
     ['\\ds', 'psql_ds.out'],
     ['\\dp', 'psql_dp.out'],
     ['\\df', 'psql_df.out'],
+    ['\\d t_pkey', 'psql_d_t_pkey.out'],
+    ['\\d+ t_pkey', 'psql_d_plus_t_pkey.out'],
+    ['\\d t_parent_name', 'psql_d_t_parent_name.out'],
+    ['\\d parent_name_key', 'psql_d_parent_name_key.out'],
+    ['\\dn+', 'psql_dn_plus.out'],
   ];
   for (const [cmd, file] of commands) {
     it(cmd, () => {

@@ -879,7 +879,14 @@ export class Session {
           return t ? columnComment(t, Number(n)) : null;
         });
       case 'obj_description':
-        return fn(T.text, ([o], ctx) => ctx.catalog.tableById(Number(o))?.ts?.comment ?? null);
+        return fn(T.text, ([o, cls], ctx) => {
+          // The public schema carries PostgreSQL's comment (initdb's); a TS table its COMMENT.
+          if (cls === 'pg_namespace') {
+            const d = ctx.catalog.byId.get(Number(o));
+            return d?.kind === 'schema' && d.name === 'public' ? 'standard public schema' : null;
+          }
+          return ctx.catalog.tableById(Number(o))?.ts?.comment ?? null;
+        });
       case 'shobj_description':
         return fn(T.text, () => null, true);
       case 'pg_relation_is_publishable':

@@ -168,7 +168,7 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_index',
-    cols: [['indexrelid', o], ['indrelid', o], ['indnatts', i2], ['indnkeyatts', i2], ['indisunique', b], ['indisprimary', b], ['indisexclusion', b], ['indimmediate', b], ['indisclustered', b], ['indisvalid', b], ['indcheckxmin', b], ['indisready', b], ['indislive', b], ['indisreplident', b], ['indkey', T.int2vector], ['indcollation', T.oidvector], ['indclass', T.oidvector], ['indoption', T.int2vector], ['indexprs', txt], ['indpred', txt]],
+    cols: [['indexrelid', o], ['indrelid', o], ['indnatts', i2], ['indnkeyatts', i2], ['indisunique', b], ['indnullsnotdistinct', b], ['indisprimary', b], ['indisexclusion', b], ['indimmediate', b], ['indisclustered', b], ['indisvalid', b], ['indcheckxmin', b], ['indisready', b], ['indislive', b], ['indisreplident', b], ['indkey', T.int2vector], ['indcollation', T.oidvector], ['indclass', T.oidvector], ['indoption', T.int2vector], ['indexprs', txt], ['indpred', txt]],
     rows: function* (_ctx, v, db) {
       for (const { t } of userTables(v, db)) {
         if (t.kind !== 'table') continue;
@@ -177,7 +177,7 @@ const defs: Def[] = [
           const keys = idx.columnIds.map((id) => visible.findIndex((x) => x.id === id) + 1);
           // indoption: bit 0 DESC, bit 1 NULLS FIRST (DESC implies NULLS FIRST, as PostgreSQL's default).
           const collations = idx.columnIds.map((id) => (isStringType(visible.find((x) => x.id === id)?.type ?? T.int4) ? 100 : 0));
-          yield [indexOid(t, idx), t.id, keys.length, keys.length, idx.unique, idx === t.primaryIndex, false, true, false, true, false, true, true, false, keys, collations, keys.map(() => 0), keys.map((_k, i) => (idx.desc[i] ? 3 : 0)), null, null];
+          yield [indexOid(t, idx), t.id, keys.length, keys.length, idx.unique, false, idx === t.primaryIndex, false, true, false, true, false, true, true, false, keys, collations, keys.map(() => 0), keys.map((_k, i) => (idx.desc[i] ? 3 : 0)), null, null];
         }
       }
     },
