@@ -179,6 +179,9 @@ describe('LISTEN / NOTIFY with node-postgres', () => {
     await l.c.query('unlisten *');
     expect(await channels()).toEqual([]);
     await l.c.query('unlisten not_listening'); // no error
+    await l.c.query('listen d4');
+    await l.c.query('discard all'); // includes UNLISTEN *
+    expect(await channels()).toEqual([]);
     await s.c.query(`notify c4, 'x'`);
     await settle();
     expect(l.heard.length).toBe(1);

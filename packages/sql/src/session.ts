@@ -2683,6 +2683,8 @@ export class Session {
         if (what === 'all' || what === 'sequences') this.currvals.clear();
         if (what === 'all') for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) if (!serverOnlySettings.has(k)) this.resetSetting(k);
         if (what === 'all' || what === 'temp' || what === 'temporary') await this.dropOwnTempSchemas();
+        // DISCARD ALL includes UNLISTEN * (PostgreSQL's definition; never in a block, so at once).
+        if (what === 'all') this.notifications.channels.clear();
         return { rows: [], tag: `DISCARD ${what === 'temporary' ? 'TEMP' : what.toUpperCase()}` };
       }
       case 'prepare': {
