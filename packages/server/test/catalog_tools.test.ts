@@ -59,6 +59,14 @@ describe('psql describe commands print what PostgreSQL 15 prints', () => {
     });
   }
 
+  it('information_schema table_constraints, key_column_usage, referential_constraints, views (catalog/info_schema.sql)', () => {
+    expect(psql(['-f', join(dir, 'info_schema.sql')])).toBe(readFileSync(join(dir, 'info_schema.out'), 'utf8'));
+    // A table without a primary key has no PRIMARY KEY constraint (its hidden rowid key is not one).
+    psql(['-q', '-c', 'create table nopk (a int)']);
+    expect(psql(['-A', '-t', '-c', `select count(*) from information_schema.table_constraints where table_name = 'nopk'`])).toBe('0\n');
+    psql(['-q', '-c', 'drop table nopk']);
+  });
+
   it('regclass reads names and numbers and prints names, as regclassin/regclassout', () => {
     const out = psql(['-A', '-t', '-c', `select 't'::regclass, 'T'::regclass, 'public.t'::regclass, 'pg_class'::regclass, 't_pkey'::regclass, 99999::regclass, to_regclass('"T"') is null, to_regclass('PUBLIC.T')`]);
     expect(out).toBe('t|t|t|pg_class|t_pkey|99999|t|t\n');

@@ -370,12 +370,73 @@ const defs: Def[] = [
     cols: [['constraint_catalog', n], ['constraint_schema', n], ['constraint_name', n], ['table_schema', n], ['table_name', n], ['constraint_type', txt]],
     rows: function* (ctx, v, db) {
       for (const { t, schema } of userTables(v, db)) {
-        for (const idx of [t.primaryIndex, ...t.indexes]) if (idx.constraint) yield [ctx.session.database, schema, idx.name, schema, t.name, idx.constraint === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'];
+        if (!canSeeTable(ctx, t)) continue;
+        for (const idx of keyConstraints(t)) yield [ctx.session.database, schema, idx.name, schema, t.name, idx.constraint === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'];
+        for (const fk of t.foreignKeys) yield [ctx.session.database, schema, fk.name, schema, t.name, 'FOREIGN KEY'];
         for (const ch of t.checks) yield [ctx.session.database, schema, ch.name, schema, t.name, 'CHECK'];
       }
     },
   },
+  {
+    // The columns of primary keys, unique constraints and foreign keys, in key order.
+    schema: 'information_schema',
+    name: 'key_column_usage',
+    cols: [['constraint_catalog', n], ['constraint_schema', n], ['constraint_name', n], ['table_catalog', n], ['table_schema', n], ['table_name', n], ['column_name', n], ['ordinal_position', i4], ['position_in_unique_constraint', i4]],
+    rows: function* (ctx, v, db) {
+      for (const { t, schema } of userTables(v, db)) {
+        if (!canSeeTable(ctx, t)) continue;
+        const name = (tt: TableDesc, id: number) => tt.columns.find((x) => x.id === id)?.name ?? '?';
+        for (const idx of keyConstraints(t)) {
+          for (let i = 0; i < idx.columnIds.length; i++) yield [ctx.session.database, schema, idx.name, ctx.session.database, schema, t.name, name(t, idx.columnIds[i] as number), i + 1, null];
+        }
+        for (const fk of t.foreignKeys) {
+          const ref = referencedKey(v, fk);
+          for (let i = 0; i < fk.columnIds.length; i++) {
+            const pos = ref ? ref.idx.columnIds.indexOf(fk.refColumnIds[i] as number) + 1 : 0;
+            yield [ctx.session.database, schema, fk.name, ctx.session.database, schema, t.name, name(t, fk.columnIds[i] as number), i + 1, pos > 0 ? pos : null];
+          }
+        }
+      }
+    },
+  },
+  {
+    // Foreign keys: the unique constraint they reference; no cascades (NO ACTION), MATCH SIMPLE (NONE).
+    schema: 'information_schema',
+    name: 'referential_constraints',
+    cols: [['constraint_catalog', n], ['constraint_schema', n], ['constraint_name', n], ['unique_constraint_catalog', n], ['unique_constraint_schema', n], ['unique_constraint_name', n], ['match_option', txt], ['update_rule', txt], ['delete_rule', txt]],
+    rows: function* (ctx, v, db) {
+      for (const { t, schema } of userTables(v, db)) {
+        if (!canSeeTable(ctx, t)) continue;
+        for (const fk of t.foreignKeys) {
+          const ref = referencedKey(v, fk);
+          const refSchema = ref ? (v.byId.get(ref.t.schemaId)?.name ?? null) : null;
+          yield [ctx.session.database, schema, fk.name, ref ? ctx.session.database : null, refSchema, ref?.idx.name ?? null, 'NONE', 'NO ACTION', 'NO ACTION'];
+        }
+      }
+    },
+  },
+  {
+    schema: 'information_schema',
+    name: 'views',
+    cols: [['table_catalog', n], ['table_schema', n], ['table_name', n], ['view_definition', txt], ['check_option', txt], ['is_updatable', txt], ['is_insertable_into', txt], ['is_trigger_updatable', txt], ['is_trigger_deletable', txt], ['is_trigger_insertable_into', txt]],
+    // Views are read-only here (no INSERT/UPDATE through a view): NO, where PostgreSQL says YES for simple views.
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'view' && canSeeTable(ctx, x.t)).map(({ t, schema }) => [ctx.session.database, schema, t.name, t.viewQuery ?? null, 'NONE', 'NO', 'NO', 'NO', 'NO', 'NO']),
+  },
 ];
+
+/** A table's PRIMARY KEY and UNIQUE constraints (not the hidden rowid key of a table without a primary key). */
+function keyConstraints(t: TableDesc): IndexDesc[] {
+  if (t.kind !== 'table') return [];
+  return [t.primaryIndex, ...t.indexes].filter((idx) => idx.constraint && !(idx === t.primaryIndex && t.columns.some((x) => x.hidden && idx.columnIds.includes(x.id))));
+}
+
+/** The referenced table and the unique key a foreign key points at (PostgreSQL's conindid), if found. */
+function referencedKey(v: CatalogView, fk: TableDesc['foreignKeys'][number]): { t: TableDesc; idx: IndexDesc } | null {
+  const rt = v.tableById(fk.refTableId);
+  if (!rt) return null;
+  const idx = keyConstraints(rt).find((ix) => ix.columnIds.length === fk.refColumnIds.length && ix.columnIds.every((id) => fk.refColumnIds.includes(id)));
+  return idx ? { t: rt, idx } : null;
+}
 
 const attIdx: Row[] = [];
 
