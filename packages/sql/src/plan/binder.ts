@@ -1044,7 +1044,7 @@ export class Binder {
         return sawNull ? null : all;
       },
       shape: { k: 'other' },
-      name: e.quantifier,
+      name: '?column?', // an operator expression: PostgreSQL's FigureColname gives no name
     };
   }
 
