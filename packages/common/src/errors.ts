@@ -7,6 +7,8 @@
 export const SqlState = {
   SuccessfulCompletion: '00000',
   Warning: '01000',
+  NameTooLong: '42622',
+  InvalidNameSyntax: '42602',
   NoData: '02000',
   ConnectionException: '08000',
   ProtocolViolation: '08P01',

@@ -119,6 +119,8 @@ export class Connection {
   private startupTimer: NodeJS.Timeout | null;
   /** Wakes a statement waiting for the client to read (cancel, close). */
   private wakeWriter: (() => void) | null = null;
+  /** A 'drain' listener is waiting to send the rest of the notification queue. */
+  private drainArmed = false;
   private logger: Logger | null = null;
 
   constructor(
@@ -347,12 +349,53 @@ export class Connection {
 
   private notice(n: Notice): void {
     if (typeof n === 'string') this.out.errorOrNotice('N', 'NOTICE', { code: SqlState.SuccessfulCompletion, message: n, fields: {} });
-    else this.out.errorOrNotice('N', n.severity, { code: n.code, message: n.message, fields: {} });
+    else this.out.errorOrNotice('N', n.severity, { code: n.code, message: n.message, fields: { ...(n.detail ? { detail: n.detail } : {}), ...(n.hint ? { hint: n.hint } : {}) } });
   }
 
   private readyForQuery(): void {
-    this.out.msg('Z', Buffer.from((this.session as Session).status()));
+    const s = this.session as Session;
+    // PostgreSQL sends notifications just before ReadyForQuery, outside a transaction block only.
+    if (s.status() === 'I') this.sendNotifications();
+    this.out.msg('Z', Buffer.from(s.status()));
     this.readySent = true;
+  }
+
+  /**
+   * Notifications arrived for this session (notify.ts): sent now if the session is idle outside a
+   * transaction block (between statements, waiting for the client), else at the next
+   * ReadyForQuery that ends a block.
+   */
+  private notificationsArrived(): void {
+    if (this.phase !== 'ready' || !this.readySent || (this.session as Session).status() !== 'I') return;
+    this.sendNotifications();
+    this.flush();
+  }
+
+  /**
+   * NotificationResponses for the queued notifications, while the client keeps reading: beyond
+   * outputBackpressureBytes unread the rest stay in the session's bounded queue (where a full
+   * queue makes notifiers' COMMITs fail, as in PostgreSQL) and go out when the socket drains.
+   */
+  private sendNotifications(): void {
+    const l = (this.session as Session).notifications;
+    while (l.pending > 0) {
+      if (this.socket.writableLength + this.out.size > outputBackpressureBytes) {
+        if (!this.drainArmed) {
+          this.drainArmed = true;
+          this.socket.once('drain', () => {
+            this.drainArmed = false;
+            this.notificationsArrived();
+          });
+        }
+        return;
+      }
+      const n = l.take();
+      if (n === null) return;
+      const at = this.out.begin('A');
+      this.out.i32(n.pid).cstr(n.channel).cstr(n.payload);
+      this.out.end(at);
+      if (this.out.size >= outputFlushBytes) this.flush();
+    }
   }
 
   private parameterStatus(name: string): void {
@@ -473,6 +516,7 @@ export class Connection {
     if (options) for (const [name, value] of parseStartupOptions(options)) settings.push({ name, value, strict: true });
     for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) settings.push({ name: k, value: v, strict: false });
     this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings, serverSettings: this.host.serverSettings, superuser, roleOid });
+    this.session.notifications.onArrival = () => this.notificationsArrived();
     if (this.startupTimer) clearTimeout(this.startupTimer);
     this.startupTimer = null;
     for (const name of reportedSettings) this.parameterStatus(name);

@@ -139,7 +139,7 @@ describe('line protocol (insecure node)', () => {
       { bytes_recv: '-1234567890123', big: '9223372036854775807', err_in: '0', interface: 'eth0' },
     ]);
 
-    // The table made for a measurement, as SQL shows it.
+    // The table made for a measurement, as SQL shows it (tags after the data columns, as tools see them).
     const cols = await rows(
       "select column_name, data_type from information_schema.columns where table_name = 'disk' order by ordinal_position",
     );
@@ -148,6 +148,12 @@ describe('line protocol (insecure node)', () => {
       'free bigint',
       'inodes_free bigint',
       'used_percent double precision',
+      'primary_tag character varying',
+      'device character varying',
+      'fstype character varying',
+      'host character varying',
+      'mode character varying',
+      'path=x character varying',
     ]);
     const tags = await rows('show tags from disk');
     expect(tags.map((t) => [t.tag, t.type, t.is_primary])).toEqual([

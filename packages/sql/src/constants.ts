@@ -143,3 +143,41 @@ export const sequenceRefillFastMs = 1_000;
 export const sequenceRefillSlowMs = 30_000;
 /** Attempts at writing a missing counter (a sequence created before counters were written at CREATE). */
 export const sequenceInitAttemptsMax = 5;
+
+// ---- LISTEN / NOTIFY (notify.ts) -----------------------------------------------------------------
+
+/**
+ * PostgreSQL's NOTIFY_PAYLOAD_MAX_LENGTH (BLCKSZ − NAMEDATALEN − 128): a payload of this many
+ * bytes or more is 22023 "payload string too long". Clients and ORMs are written against it.
+ */
+export const notifyPayloadBytesMax = 8000;
+
+/** NAMEDATALEN − 1: channel names are identifiers of at most this many bytes. */
+export const notifyChannelBytesMax = 63;
+
+/**
+ * Notifications waiting for one listening session (queued for it, or reserved by transactions now
+ * committing), counted as channel + payload bytes + notifyEntryOverheadBytes. PostgreSQL has one
+ * 8 GB queue on disk for the whole server; here each listener holds its own queue in memory, so
+ * the bound is per listener: 1 MiB is ~130 notifications of the largest payload or ~10,000 small
+ * ones, far more than a listener that keeps reading ever holds, and 1,000 stuck listeners cost at
+ * most notifyNodeBytesMax. A transaction whose notifications do not fit in some listener's queue
+ * fails at COMMIT with PostgreSQL's 54000 "too many notifications in the NOTIFY queue" (the
+ * notifier, not the slow listener, gets the error, as in PostgreSQL).
+ */
+export const notifyQueueBytesMax = 1024 * 1024;
+
+/** All listeners' queues on the node together (54000 past it, as above). */
+export const notifyNodeBytesMax = 64 * 1024 * 1024;
+
+/**
+ * A transaction's own pending notifications (before COMMIT): more than a listener could ever
+ * take is refused at the NOTIFY (54000) instead of holding them until a COMMIT that must fail.
+ */
+export const notifyPendingBytesMax = notifyQueueBytesMax;
+
+/** Estimated bytes a queued notification costs besides its strings (object, array slot). */
+export const notifyEntryOverheadBytes = 64;
+
+/** PostgreSQL's QUEUE_FULL_WARN_INTERVAL: the "NOTIFY queue is n% full" warning at most this often. */
+export const notifyQueueWarnIntervalMs = 5000;

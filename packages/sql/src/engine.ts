@@ -1,4 +1,5 @@
 import { dedupRuleOf } from './ts_dml.js';
+import { NotificationHub } from './notify.js';
 import type { TsSender } from './ts_dml.js';
 import { encodeTsReorganize } from '@strata/ts';
 import { settingDef, settingKey, tsStorageOf } from './settings.js';
@@ -68,6 +69,8 @@ export class SqlEngine {
   readonly memory: MemoryPool;
   /** A new session's work_mem: the node's budget / workMemShareOfNode, clamped. */
   readonly defaultWorkMemBytes: number;
+  /** LISTEN/NOTIFY between this node's sessions (notify.ts). */
+  readonly notifications = new NotificationHub();
 
   constructor(readonly opts: SqlEngineOptions) {
     this.memory = new MemoryPool(opts.maxSqlMemoryBytes ?? defaultMaxSqlMemoryBytes());

@@ -72,10 +72,13 @@ import {
 import { encodeTsAlter, encodeTsTagUpdate } from '@strata/ts';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
-import { indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTable, typmodFromPg } from './virtual/pg_catalog.js';
+import { columnComment, indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTable, virtualTableByOid, typmodFromPg } from './virtual/pg_catalog.js';
 import { lookupFunction, quoteIdent } from './functions/scalar.js';
 import type { SqlEngine } from './engine.js';
 import type { AuthView } from './auth/view.js';
+import { PendingNotifications, checkNotification } from './notify.js';
+import type { NotificationListener } from './notify.js';
+import { notifyChannelBytesMax } from './constants.js';
 import { PrivilegeCollector, checkRequirements, databaseRequirement, sequenceRequirement, targetPrivileges } from './auth/checks.js';
 import type { PrivilegeRequirement } from './auth/checks.js';
 import { checkDdl, checkMaintenance, recordOwnership } from './auth/ddl_checks.js';
@@ -128,7 +131,7 @@ export interface Portal {
 }
 
 /** A notice for the client: a plain NOTICE (SQLSTATE 00000), or one with its own code and severity. */
-export type Notice = string | { message: string; code: SqlState; severity: 'NOTICE' | 'WARNING' };
+export type Notice = string | { message: string; code: SqlState; severity: 'NOTICE' | 'WARNING'; detail?: string; hint?: string };
 
 export interface ExecuteSink extends PumpSink, CopySink {
   notice(message: Notice): void;
@@ -175,6 +178,7 @@ const defaultSettings: [string, string][] = [
   ['default_transaction_deferrable', 'off'],
   ['transaction_deferrable', 'off'],
   ['max_identifier_length', '63'],
+  ['max_index_keys', '32'],
   ['lc_collate', 'C.UTF-8'],
   ['lc_ctype', 'C.UTF-8'],
   ['lc_messages', 'C.UTF-8'],
@@ -369,6 +373,8 @@ interface SavepointState {
   /** The settings and the block's SETs when the savepoint was taken (ROLLBACK TO restores them). */
   settings: Map<string, string>;
   setInTxn: Map<string, string>;
+  /** The transaction's pending NOTIFY/LISTEN/UNLISTEN when the savepoint was taken. */
+  notify: { notes: number; actions: number };
 }
 
 export class Session {
@@ -398,6 +404,10 @@ export class Session {
    */
   private txnQueried = false;
   readonly sqlPrepared = new Map<string, Prepared>();
+  /** LISTEN state and the queue of notifications for this session (notify.ts). */
+  readonly notifications: NotificationListener;
+  /** The current transaction's NOTIFYs and LISTEN/UNLISTENs, applied when it commits. */
+  private pendingNotify = new PendingNotifications();
   private readonly currvals = new Map<number, bigint>();
   private cancelFlag = false;
   private readonly cancelListeners = new Set<() => void>();
@@ -452,6 +462,7 @@ export class Session {
     this.database = opts.database;
     this.user = opts.user;
     this.kv = new InterruptibleKv(engine.opts.sender, this.interrupts);
+    this.notifications = engine.notifications.listener(this.backendPid);
     this.tsSender = engine.opts.ts ? new InterruptibleTs(engine.opts.ts, this.interrupts) : undefined;
     this.settings.set('application_name', opts.applicationName ?? '');
     this.settings.set('work_mem', formatPgMemory(engine.defaultWorkMemBytes));
@@ -531,6 +542,9 @@ export class Session {
         else this.applySetting(n, value);
         return this.settings.get(n) ?? value;
       },
+      notify: (channel, payload) => this.pendingNotify.add(checkNotification(channel, payload)),
+      listeningChannels: () => [...this.notifications.channels],
+      notificationQueueUsage: () => this.engine.notifications.usage(),
     };
   }
 
@@ -543,7 +557,39 @@ export class Session {
     const order = /ymd/i.test(this.settings.get('datestyle') ?? '') ? 'YMD' : /dmy/i.test(this.settings.get('datestyle') ?? '') ? 'DMY' : 'MDY';
     const byteaOutput = this.settings.get('bytea_output') === 'escape' ? 'escape' : 'hex';
     const intervalStyle = (this.settings.get('intervalstyle') ?? 'postgres') as 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
-    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1), dateOrder: order, byteaOutput, intervalStyle };
+    return { timeZone: tz, now: () => (this.txnTimestamp || Date.now() * 1000), extraFloatDigits: Number(this.settings.get('extra_float_digits') ?? 1), dateOrder: order, byteaOutput, intervalStyle, regclassName: (oid) => this.regclassName(oid) };
+  }
+
+  /** An index named `[schema.]name` (in the search path's schemas when unqualified): its OID, or null. */
+  private indexByName(parts: string[], view: CatalogView): number | null {
+    if (parts.length > 2) return null;
+    const dbId = view.database(this.database)?.id;
+    if (dbId === undefined) return null;
+    const schemas = parts.length === 2 ? [parts[0] as string] : [this.tempSchemaName, ...this.searchPath()];
+    const name = parts[parts.length - 1] as string;
+    for (const sn of schemas) {
+      const s = view.schemasOf(dbId).find((x) => x.name === sn);
+      for (const t of (s ? view.tables.get(s.id)?.values() : undefined) ?? []) {
+        if (t.kind !== 'table') continue;
+        const idx = [t.primaryIndex, ...t.indexes].find((i) => i.name === name);
+        if (idx) return indexOid(t, idx);
+      }
+    }
+    return null;
+  }
+
+  /** regclassout: the name of a table, view, sequence, index or catalog, qualified unless its schema is on the search path. */
+  private regclassName(oid: number): string | null {
+    const v = this.view;
+    const path = this.searchPath();
+    const show = (schema: string, name: string) => (schema === 'pg_catalog' || path.includes(schema) || schema === this.tempSchemaName ? quoteIdent(name) : `${quoteIdent(schema)}.${quoteIdent(name)}`);
+    const t = v.tableById(oid);
+    if (t) return show(v.byId.get(t.schemaId)?.name ?? 'public', t.name);
+    const owner = v.tableById(Math.floor(oid / 1000));
+    const idx = owner ? [owner.primaryIndex, ...owner.indexes].find((i) => indexOid(owner, i) === oid) : undefined;
+    if (owner && idx) return show(v.byId.get(owner.schemaId)?.name ?? 'public', idx.name);
+    const vt = virtualTableByOid(oid);
+    return vt ? show(vt.schema, vt.name) : null;
   }
 
   // ---- name resolution -------------------------------------------------------------------------
@@ -701,9 +747,17 @@ export class Session {
       vctx: this.vctx(),
       planSubquery: (q, outer) => planner().planQuery(q, outer),
       resolveRegclass: (name) => {
-        const parts = name.split('.').map((p) => p.replace(/^"(.*)"$/, '$1'));
-        const r = this.resolveTable(parts, 0, view);
-        return r.kind === 'virtual' ? r.def.oid : r.desc.id;
+        // regclassin: a number is an OID as it is; otherwise a possibly qualified name.
+        if (/^\s*\d+\s*$/.test(name)) return Number(name);
+        const parts = relationNameParts(name);
+        try {
+          const r = this.resolveTable(parts, 0, view);
+          return r.kind === 'virtual' ? r.def.oid : r.desc.id;
+        } catch (e) {
+          const idx = e instanceof PgError && e.code === SqlState.UndefinedTable ? this.indexByName(parts, view) : null;
+          if (idx === null) throw e;
+          return idx;
+        }
       },
       resolveSequence: (name) => {
         const parts = name.split('.').map((p) => p.replace(/^"(.*)"$/, '$1').replace(/::regclass$/, ''));
@@ -776,16 +830,22 @@ export class Session {
       case 'pg_get_expr':
         return fn(T.text, ([e]) => e as string);
       case 'pg_get_indexdef':
-        return fn(T.text, ([o], ctx) => {
+        return fn(T.text, ([o, colno], ctx) => {
           const oid = Number(o);
           const t = ctx.catalog.tableById(Math.floor(oid / 1000));
           const idx = t ? [t.primaryIndex, ...t.indexes].find((i) => indexOid(t, i) === oid) : undefined;
           if (!t || !idx) return null;
+          // pg_get_indexdef(index, column, pretty): that key column alone (0: the whole definition).
+          if (colno !== undefined && Number(colno) > 0) {
+            const id = idx.columnIds[Number(colno) - 1];
+            const col = id === undefined ? undefined : t.columns.find((c) => c.id === id);
+            return col ? quoteIdent(col.name) : '';
+          }
           const s = ctx.catalog.byId.get(t.schemaId);
           return indexDef(t, idx, s?.name ?? 'public');
         });
       case 'pg_get_constraintdef':
-        return fn(T.text, ([o], ctx) => {
+        return fn(T.text, ([o, pretty], ctx) => {
           const oid = Number(o);
           if (oid > 100_000_000) {
             const io = oid - 100_000_000;
@@ -806,7 +866,8 @@ export class Session {
             return `FOREIGN KEY (${names(t, fk.columnIds)}) REFERENCES ${rt.name}(${names(rt, fk.refColumnIds)})`;
           }
           const ch = t.checks[k - 900];
-          return ch ? `CHECK ((${ch.expr}))` : null;
+          // ruleutils.c: pretty mode drops the expression's own outer parentheses.
+          return ch ? (pretty === true ? `CHECK (${ch.expr})` : `CHECK ((${ch.expr}))`) : null;
         });
       case 'pg_get_statisticsobjdef_columns':
       case 'pg_get_partkeydef':
@@ -815,8 +876,20 @@ export class Session {
       case 'pg_get_function_arguments':
       case 'pg_get_function_result':
       case 'pg_tablespace_location':
-      case 'obj_description':
       case 'col_description':
+        return fn(T.text, ([o, n], ctx) => {
+          const t = ctx.catalog.tableById(Number(o));
+          return t ? columnComment(t, Number(n)) : null;
+        });
+      case 'obj_description':
+        return fn(T.text, ([o, cls], ctx) => {
+          // The public schema carries PostgreSQL's comment (initdb's); a TS table its COMMENT.
+          if (cls === 'pg_namespace') {
+            const d = ctx.catalog.byId.get(Number(o));
+            return d?.kind === 'schema' && d.name === 'public' ? 'standard public schema' : null;
+          }
+          return ctx.catalog.tableById(Number(o))?.ts?.comment ?? null;
+        });
       case 'shobj_description':
         return fn(T.text, () => null, true);
       case 'pg_relation_is_publishable':
@@ -873,7 +946,7 @@ export class Session {
       case 'to_regclass':
         return fn(T.regclass, ([n]) => {
           try {
-            const r = this.resolveTable(String(n).split('.'), 0, view);
+            const r = this.resolveTable(relationNameParts(String(n)), 0, view);
             return r.kind === 'virtual' ? r.def.oid : r.desc.id;
           } catch {
             return null;
@@ -1096,7 +1169,7 @@ export class Session {
         if (run.compiled.finish) await run.compiled.finish(run.ctx);
         portal.running = null;
         portal.done = true;
-        if (run.implicit) await this.finishImplicit();
+        if (run.implicit) await this.finishImplicit(sink);
         return { tag: run.compiled.tag(run.columns ? sent : run.state.count) };
       } catch (e) {
         this.endStatement(run.ctx);
@@ -1223,11 +1296,49 @@ export class Session {
     txn.onBeforeCommit(() => this.tempOnCommitActions(txn));
   }
 
-  private async finishImplicit(): Promise<void> {
+  private async finishImplicit(sink?: { notice(m: Notice): void }): Promise<void> {
     const txn = this.txn;
     this.txn = null;
     this.txnTimestamp = 0;
-    if (txn && txn.isOpen()) await txn.commit();
+    await this.commitWithNotifications(txn, sink ?? null);
+  }
+
+  /**
+   * Commits `txn` (when open) together with the transaction's LISTEN/UNLISTEN/NOTIFY (notify.ts):
+   * the listen set changes and room in the listeners' queues is reserved before the commit (a full
+   * queue fails it with 54000 before anything is written), the notifications are queued after it.
+   * A failed commit leaves the listen set as it was.
+   */
+  private async commitWithNotifications(txn: Txn | null, sink: { notice(m: Notice): void } | null): Promise<void> {
+    const pending = this.pendingNotify;
+    this.pendingNotify = new PendingNotifications();
+    if (pending.empty) {
+      if (txn && txn.isOpen()) await txn.commit();
+      return;
+    }
+    const l = this.notifications;
+    const channelsBefore = [...l.channels];
+    pending.applyActions(l);
+    let delivery;
+    try {
+      delivery = this.engine.notifications.prepare(this.backendPid, pending.notes, (w) => sink?.notice({ ...w, code: SqlState.Warning, severity: 'WARNING' }));
+      if (txn && txn.isOpen()) await txn.commit();
+    } catch (e) {
+      delivery?.cancel();
+      l.channels.clear();
+      for (const c of channelsBefore) l.channels.add(c);
+      throw e;
+    }
+    delivery.deliver();
+  }
+
+  /** A LISTEN/UNLISTEN/NOTIFY channel name: an identifier, truncated to 63 bytes as PostgreSQL's lexer does (NOTICE 42622). */
+  private channelName(name: string, sink: { notice(m: Notice): void }): string {
+    if (Buffer.byteLength(name) <= notifyChannelBytesMax) return name;
+    let cut = name;
+    while (Buffer.byteLength(cut) > notifyChannelBytesMax) cut = [...cut].slice(0, -1).join('');
+    sink.notice({ message: `identifier "${name}" will be truncated to "${cut}"`, code: SqlState.NameTooLong, severity: 'NOTICE' });
+    return cut;
   }
 
   /**
@@ -1241,6 +1352,7 @@ export class Session {
   onError(e?: unknown): void {
     if (this.txn && this.txn.isOpen() && !this.explicit) this.txn.rollback();
     if (!this.explicit) {
+      this.pendingNotify = new PendingNotifications();
       this.txn = null;
       this.txnTimestamp = 0;
       return;
@@ -1601,6 +1713,7 @@ export class Session {
   /** Rolls back the session's transaction (if any) and leaves it idle. */
   private endExplicit(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
+    this.pendingNotify = new PendingNotifications();
     this.endTxnCursors(this.txn, false);
     this.endTxnSettings(false);
     this.txn = null;
@@ -1614,6 +1727,8 @@ export class Session {
   close(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.txn = null;
+    this.pendingNotify = new PendingNotifications();
+    this.engine.notifications.remove(this.notifications);
     for (const c of [...this.cursors.values()]) this.dropCursor(c);
     for (const ctx of [...this.liveCtxs]) this.endStatement(ctx);
     // Temporary tables end with the session; a failure leaves them to the next start (temp_schemas.ts).
@@ -2489,15 +2604,14 @@ export class Session {
         this.savepoints = [];
         if (failed) {
           txn?.rollback();
+          this.pendingNotify = new PendingNotifications();
           this.endTxnCursors(txn, false);
           this.endTxnSettings(false);
           return { rows: [], tag: 'ROLLBACK' };
         }
         try {
-          if (txn && txn.isOpen()) {
-            await this.holdCursorsBeforeCommit(txn);
-            await txn.commit();
-          }
+          if (txn && txn.isOpen()) await this.holdCursorsBeforeCommit(txn);
+          await this.commitWithNotifications(txn, sink);
         } catch (e) {
           if (txn && txn.isOpen()) txn.rollback();
           this.endTxnCursors(txn, false);
@@ -2523,6 +2637,7 @@ export class Session {
           const sp = this.savepoints[i] as SavepointState;
           this.savepoints.length = i + 1;
           txn.restoreWrites(sp.writes);
+          this.pendingNotify.rollbackTo(sp.notify);
           for (const name of new Set([...this.settings.keys(), ...sp.settings.keys()])) this.rawSetSetting(name, sp.settings.get(name));
           this.setInTxn = new Map(sp.setInTxn);
           this.syncTxnSettings();
@@ -2533,9 +2648,18 @@ export class Session {
         this.endExplicit();
         return { rows: [], tag: 'ROLLBACK' };
       }
+      case 'listen':
+      case 'unlisten':
+        this.pendingNotify.actions.push({ listen: stmt.kind === 'listen', channel: stmt.channel === null ? null : this.channelName(stmt.channel, sink) });
+        if (!this.explicit) await this.commitWithNotifications(null, sink);
+        return { rows: [], tag: stmt.kind.toUpperCase() };
+      case 'notify':
+        this.pendingNotify.add(checkNotification(this.channelName(stmt.channel, sink), stmt.payload));
+        if (!this.explicit) await this.commitWithNotifications(null, sink);
+        return { rows: [], tag: 'NOTIFY' };
       case 'savepoint':
         if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
-        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn) });
+        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn), notify: this.pendingNotify.mark() });
         return { rows: [], tag: 'SAVEPOINT' };
       case 'release': {
         if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');
@@ -2616,6 +2740,8 @@ export class Session {
         if (what === 'all' || what === 'sequences') this.currvals.clear();
         if (what === 'all') for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) if (!serverOnlySettings.has(k)) this.resetSetting(k);
         if (what === 'all' || what === 'temp' || what === 'temporary') await this.dropOwnTempSchemas();
+        // DISCARD ALL includes UNLISTEN * (PostgreSQL's definition; never in a block, so at once).
+        if (what === 'all') this.notifications.channels.clear();
         return { rows: [], tag: `DISCARD ${what === 'temporary' ? 'TEMP' : what.toUpperCase()}` };
       }
       case 'prepare': {
@@ -3532,6 +3658,44 @@ function txnDoomedBy(e: unknown): boolean {
  * each double-quoted (`""` is a quote; kept as written) or bare (no spaces inside; lower-cased);
  * null when the syntax is invalid.
  */
+/**
+ * A relation name as regclassin and to_regclass read it: dot-separated identifiers, unquoted ones
+ * lower-cased, "quoted" ones as written ("" for a quote).
+ */
+export function relationNameParts(text: string): string[] {
+  const parts: string[] = [];
+  let i = 0;
+  const s = text.trim();
+  for (;;) {
+    let part = '';
+    if (s[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= s.length) throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
+        if (s[i] === '"') {
+          if (s[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        part += s[i++];
+      }
+    } else {
+      const start = i;
+      while (i < s.length && s[i] !== '.') i++;
+      part = s.slice(start, i).trim().toLowerCase();
+      if (part === '') throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
+    }
+    parts.push(part);
+    if (i >= s.length) return parts;
+    if (s[i] !== '.') throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
+    i++;
+  }
+}
+
 export function splitIdentifierList(text: string): string[] | null {
   const out: string[] = [];
   let i = 0;

@@ -129,6 +129,12 @@ export interface SessionInfo {
   cursors?(): Row[];
   /** SET (local: SET LOCAL) with the session's checks; returns the value as shown. */
   set?(name: string, value: string, local: boolean): string;
+  /** pg_notify: queues a notification in the session's transaction (sent at commit). */
+  notify?(channel: string | null, payload: string | null): void;
+  /** pg_listening_channels(): the channels the session listens on (committed LISTENs). */
+  listeningChannels?(): string[];
+  /** pg_notification_queue_usage(): the fraction of the node's notification queues in use. */
+  notificationQueueUsage?(): number;
 }
 
 export interface SequenceAccess {

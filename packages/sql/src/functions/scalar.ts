@@ -956,6 +956,18 @@ def('nullif', { args: [anyT, anyT], nullable: true, result: first, fn: () => nul
 def('txid_current', { args: [], result: i8, fn: (_a, ctx) => BigInt(Math.floor(ctx.txnTimestamp / 1000)) });
 def('pg_is_in_recovery', { args: [], result: b, fn: () => false });
 def('current_setting', { args: [txt], result: txt, fn: ([n], ctx) => { const v = ctx.session.settings.get(str(n).toLowerCase()); if (v === undefined) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${str(n)}"`); return v; } }, { args: [txt, b], result: txt, nullable: true, fn: ([n], ctx) => ctx.session.settings.get(str(n).toLowerCase()) ?? null });
+def('pg_notify', {
+  args: [txt, txt],
+  result: T.void,
+  nullable: true,
+  volatile: true,
+  fn: ([c, p], ctx) => {
+    if (!ctx.session.notify) throw new PgError(SqlState.FeatureNotSupported, 'pg_notify is not available here');
+    ctx.session.notify(c as string | null, p as string | null);
+    return ''; // void is not NULL (pg_notify(…) IS NULL is false), as pg_sleep's
+  },
+});
+def('pg_notification_queue_usage', { args: [], result: T.float8, volatile: true, fn: (_a, ctx) => ctx.session.notificationQueueUsage?.() ?? 0 });
 def('set_config', {
   args: [txt, txt, b],
   result: txt,

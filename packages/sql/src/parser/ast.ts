@@ -245,6 +245,10 @@ export type Statement =
   | { kind: 'execute'; name: string; args: Expr[]; pos: number }
   | { kind: 'deallocate'; name: string | null; pos: number }
   | { kind: 'discard'; what: string; pos: number }
+  /** LISTEN channel; UNLISTEN channel | * (channel null); NOTIFY channel [, 'payload']. */
+  | { kind: 'listen'; channel: string; pos: number }
+  | { kind: 'unlisten'; channel: string | null; pos: number }
+  | { kind: 'notify'; channel: string; payload: string | null; pos: number }
   /** COMMENT ON (ignored), VACUUM and ANALYZE (nothing to do): answered with `tag`. */
   | { kind: 'comment'; tag?: string; pos: number }
   | { kind: 'empty'; pos: number }

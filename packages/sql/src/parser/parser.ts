@@ -410,6 +410,20 @@ class Parser {
       return { kind: 'deallocate', name: this.ident(), pos };
     }
     if (this.acceptKw('discard')) return { kind: 'discard', what: this.ident(true), pos };
+    // Channel names are ColId in PostgreSQL's grammar: identifiers, unreserved keywords too.
+    if (this.acceptKw('listen')) return { kind: 'listen', channel: this.ident(), pos };
+    if (this.acceptKw('unlisten')) {
+      if (this.isOp('*')) {
+        this.next();
+        return { kind: 'unlisten', channel: null, pos };
+      }
+      return { kind: 'unlisten', channel: this.ident(), pos };
+    }
+    if (this.acceptKw('notify')) {
+      const channel = this.ident();
+      const payload = this.isPunct(',') ? (this.next(), this.stringLit()) : null;
+      return { kind: 'notify', channel, payload, pos };
+    }
     if (this.acceptKw('comment')) {
       // COMMENT ON … IS '…' is accepted and ignored (descriptions are not stored yet).
       while (this.peek().type !== 'eof' && !this.isPunct(';')) this.next();
@@ -2018,6 +2032,11 @@ class Parser {
             return { kind: 'row', args, pos };
           }
           this.expectPunct(')');
+          // (column).field: field selection on a parenthesized column (`(result.keys).x`).
+          if (e.kind === 'column' && this.isPunct('.')) {
+            const dot = this.next();
+            return { kind: 'field', arg: e, field: this.ident(true), pos: dot.pos };
+          }
           return e;
         }
         throw this.syntaxError();

@@ -365,6 +365,9 @@ export class Binder {
         if (t.kind === 'regclass' && e.arg.kind === 'literal' && e.arg.literalType === 'string') {
           return lit(this.env.resolveRegclass(e.arg.value as string), T.regclass, 'regclass');
         }
+        if (t.kind === 'regproc' && e.arg.kind === 'literal' && e.arg.literalType === 'string') {
+          return lit(regprocOid(e.arg.value as string), T.regproc, 'regproc');
+        }
         if (t.kind === 'regtype' && e.arg.kind === 'literal' && e.arg.literalType === 'string') {
           return lit(regtypeOid(e.arg.value as string), T.regtype, 'regtype');
         }
@@ -650,8 +653,16 @@ export class Binder {
         throw new PgError(SqlState.SyntaxError, '"*" is not allowed here', { position: e.pos + 1 });
       case 'default':
         throw new PgError(SqlState.SyntaxError, 'DEFAULT is not allowed in this context', { position: e.pos + 1 });
-      case 'field':
-        throw new PgError(SqlState.FeatureNotSupported, 'field selection is not supported', { position: e.pos + 1 });
+      case 'field': {
+        // Field selection on a record whose columns are known (a function's OUT parameters).
+        const a = this.bind(e.arg, scope);
+        const fields = a.type.kind === 'record' ? a.type.fields : undefined;
+        if (!fields) throw new PgError(SqlState.FeatureNotSupported, 'field selection is not supported', { position: e.pos + 1 });
+        const i = fields.findIndex((f) => f.name === e.field);
+        if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${e.field}" not found in data type record`, { position: e.pos + 1 });
+        const f = fields[i] as { name: string; type: SqlType };
+        return { type: f.type, ev: (r, ctx) => { const v = a.ev(r, ctx) as Value[] | null; return v === null ? null : (v[i] ?? null); }, shape: { k: 'other' }, name: e.field };
+      }
     }
   }
 
@@ -1033,7 +1044,7 @@ export class Binder {
         return sawNull ? null : all;
       },
       shape: { k: 'other' },
-      name: e.quantifier,
+      name: '?column?', // an operator expression: PostgreSQL's FigureColname gives no name
     };
   }
 
@@ -1267,3 +1278,14 @@ function typeOutputName(t: TypeName): string {
 }
 
 export { lit, constEv, parseInterval };
+
+/** PostgreSQL's OID of array_in: pg_type.typinput of every array type (drivers test `typinput = 'array_in'::regproc`). */
+export const arrayInOid = 750;
+
+/** regprocin for the functions catalog queries name: an OID, or array_in; others are 42883. */
+function regprocOid(text: string): number {
+  const s = text.trim();
+  if (/^\d+$/.test(s)) return Number(s);
+  if (/^(pg_catalog\.)?array_in$/i.test(s)) return arrayInOid;
+  throw new PgError(SqlState.UndefinedFunction, `function "${s}" does not exist`);
+}

@@ -554,6 +554,35 @@ export class QueryPlanner {
           }
         });
       }
+      case 'pg_partition_ancestors': {
+        // No table is a partition: a relation's only ancestor is itself (PostgreSQL's answer for
+        // an ordinary table), which psql's \d uses to find foreign keys.
+        if (args.length !== 1) break;
+        args[0] = this.binder.coerce(args[0] as BoundExpr, T.regclass);
+        return wrap([{ name: 'relid', type: T.regclass }], function* (_ctx, [r]) {
+          if (r !== null && r !== undefined) yield [r];
+        });
+      }
+      case '_pg_expandarray': {
+        // information_schema._pg_expandarray(anyarray) → SETOF (x anyelement, n int): each
+        // element with its 1-based position (pgJDBC's key-column queries select its fields).
+        if (args.length !== 1) break;
+        const a = args[0] as BoundExpr;
+        const et = a.type.kind === 'array' ? (a.type.elem as SqlType) : a.type.kind === 'int2vector' ? T.int2 : a.type.kind === 'oidvector' ? T.oid : null;
+        if (!et) break;
+        const rec: SqlType = { kind: 'record', typmod: -1, fields: [{ name: 'x', type: et }, { name: 'n', type: T.int4 }] };
+        return wrap([{ name, type: rec }], function* (_ctx, [arr]) {
+          if (arr === null || arr === undefined) return;
+          let i = 0;
+          for (const v of arr as Value[]) yield [[v, ++i]];
+        });
+      }
+      case 'pg_listening_channels': {
+        if (args.length !== 0) break;
+        return wrap([{ name, type: T.text }], function* (ctx) {
+          for (const c of ctx.session.listeningChannels?.() ?? []) yield [c];
+        });
+      }
       case 'unnest': {
         const a = args[0] as BoundExpr;
         const et = a.type.kind === 'array' ? (a.type.elem as SqlType) : T.text;
@@ -613,7 +642,7 @@ export class QueryPlanner {
   private planSelect(q: SelectStmt, s0: Extract<SelectStmt['body'], { kind: 'select' }>, outer: Scope | null): Operator {
     const b = this.binder;
     if (s0.items.length > targetListEntriesMax) throw tooManyTargets();
-    const s = rewriteSelectListSrfs(s0);
+    const s = distributeWhere(rewriteSelectListSrfs(s0));
     const from = this.planFrom(s.from, outer);
     let op = from.op;
     const inScope = from.scope;
@@ -1159,7 +1188,7 @@ function tooManyTargets(): PgError {
   return new PgError(SqlState.TooManyColumns, `target lists can have at most ${targetListEntriesMax} entries`);
 }
 
-const srfNames = new Set(['generate_series', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
+const srfNames = new Set(['generate_series', '_pg_expandarray', 'pg_listening_channels', 'pg_partition_ancestors', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
 
 /**
  * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL
@@ -1168,13 +1197,26 @@ const srfNames = new Set(['generate_series', 'unnest', 'jsonb_array_elements', '
 function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }>): Extract<SelectStmt['body'], { kind: 'select' }> {
   let n = 0;
   const from = [...s.from];
-  const items = s.items.map((it) => {
-    const e = it.expr;
-    if (e.kind !== 'func' || e.over || !srfNames.has((e.name[e.name.length - 1] as string).toLowerCase())) return it;
+  // Identical calls (pgJDBC's `(_pg_expandarray(k)).n, _pg_expandarray(k) AS keys`) run in
+  // lockstep in PostgreSQL and so yield the same rows side by side: they become one scan.
+  const seen = new Map<string, Expr>();
+  const isSrf = (e: Expr): e is Expr & { kind: 'func' } => e.kind === 'func' && !e.over && srfNames.has((e.name[e.name.length - 1] as string).toLowerCase());
+  const scanOf = (e: Expr & { kind: 'func' }): Expr => {
+    const key = JSON.stringify(e, (k, v: unknown) => (k === 'pos' ? undefined : v));
+    const known = seen.get(key);
+    if (known) return known;
     const alias = `\u0001srf${n++}`;
     const fname = e.name[e.name.length - 1] as string;
     from.push({ kind: 'function', func: e, alias, columnAliases: [fname.startsWith('jsonb_') ? 'value' : fname], withOrdinality: false, pos: e.pos });
-    return { expr: { kind: 'column' as const, parts: [alias, fname.startsWith('jsonb_') ? 'value' : fname], pos: e.pos }, alias: it.alias ?? fname };
+    const col: Expr = { kind: 'column' as const, parts: [alias, fname.startsWith('jsonb_') ? 'value' : fname], pos: e.pos };
+    seen.set(key, col);
+    return col;
+  };
+  const items = s.items.map((it) => {
+    const e = it.expr;
+    if (e.kind === 'field' && isSrf(e.arg)) return { expr: { ...e, arg: scanOf(e.arg) }, alias: it.alias ?? e.field };
+    if (!isSrf(e)) return it;
+    return { expr: scanOf(e), alias: it.alias ?? (e.name[e.name.length - 1] as string) };
   });
   if (n === 0) return s;
   // PostgreSQL runs several select-list set-returning functions in lockstep (the shorter padded
@@ -1185,6 +1227,88 @@ function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }
     throw new PgError(SqlState.FeatureNotSupported, 'set-returning functions in the select list of a grouped query are not supported');
   }
   return { ...s, items, from };
+}
+
+/**
+ * `FROM a, b, c WHERE …`: each WHERE conjunct that names only tables of the list (qualified
+ * columns, no subquery) becomes the ON condition of the inner join where its last table enters,
+ * so equalities become hash joins instead of a filter over the full cross product (catalog queries
+ * of pgJDBC join nine catalogs this way). Inner joins with ON are the cross product filtered, so
+ * answers are unchanged; conjuncts this cannot place stay in WHERE. Lists with a LATERAL item or
+ * a function reading other items are left alone.
+ */
+function distributeWhere(s: Extract<SelectStmt['body'], { kind: 'select' }>): Extract<SelectStmt['body'], { kind: 'select' }> {
+  if (s.from.length < 2 || s.where === null) return s;
+  const aliasesOf = (it: FromItem): string[] | null => {
+    switch (it.kind) {
+      case 'table':
+        return [it.alias ?? (it.name[it.name.length - 1] as string)];
+      case 'function':
+        return exprHasColumns(it.func) ? null : [it.alias ?? (it.func.name[it.func.name.length - 1] as string)];
+      case 'subquery':
+        return it.lateral || it.alias === null ? null : [it.alias];
+      case 'join': {
+        const l = aliasesOf(it.left);
+        const r = aliasesOf(it.right);
+        return l && r ? [...l, ...r] : null;
+      }
+    }
+  };
+  const itemAliases: string[][] = [];
+  for (const it of s.from) {
+    const a = aliasesOf(it);
+    if (!a) return s;
+    itemAliases.push(a);
+  }
+  const all = itemAliases.flat();
+  if (new Set(all).size !== all.length) return s;
+  const where = s.where;
+  const conjs = where.kind === 'and' ? where.args : [where];
+  // For each conjunct: the index of the last FROM item it needs, or -1 (stays in WHERE).
+  const placeOf = (e: Expr): number => {
+    const rels = new Set<string>();
+    let ok = true;
+    const walk = (x: unknown): void => {
+      if (!ok || x === null || typeof x !== 'object') return;
+      if (Array.isArray(x)) return x.forEach(walk);
+      const o = x as Record<string, unknown>;
+      if ('query' in o && o.query) ok = false;
+      else if (o.kind === 'column') {
+        const parts = o.parts as string[];
+        if (parts.length !== 2) ok = false;
+        else rels.add(parts[0] as string);
+      } else if (o.kind === 'star' || o.kind === 'param' || (o.kind === 'func' && o.over)) ok = false;
+      else Object.values(o).forEach(walk);
+    };
+    walk(e);
+    if (!ok || rels.size === 0) return -1;
+    let last = -1;
+    for (const r of rels) {
+      const i = itemAliases.findIndex((a) => a.includes(r));
+      if (i < 0) return -1; // an outer query's table
+      last = Math.max(last, i);
+    }
+    return last;
+  };
+  const at = conjs.map(placeOf);
+  let acc = s.from[0] as FromItem;
+  for (let i = 1; i < s.from.length; i++) {
+    const on = conjs.filter((_c, k) => at[k] === i);
+    const right = s.from[i] as FromItem;
+    const cond: Expr | null = on.length === 0 ? null : on.length === 1 ? (on[0] as Expr) : { kind: 'and', args: on, pos: (on[0] as Expr).pos };
+    acc = { kind: 'join', joinType: cond ? 'inner' : 'cross', left: acc, right, on: cond, using: null, natural: false, pos: right.pos };
+  }
+  const rest = conjs.filter((_c, k) => (at[k] as number) < 1);
+  const newWhere: Expr | null = rest.length === 0 ? null : rest.length === 1 ? (rest[0] as Expr) : { kind: 'and', args: rest, pos: where.pos };
+  return { ...s, from: [acc], where: newWhere };
+}
+
+function exprHasColumns(e: unknown): boolean {
+  if (e === null || typeof e !== 'object') return false;
+  if (Array.isArray(e)) return e.some(exprHasColumns);
+  const o = e as Record<string, unknown>;
+  if (o.kind === 'column' || ('query' in o && o.query)) return true;
+  return Object.values(o).some(exprHasColumns);
 }
 
 function refersTo(q: SelectStmt, name: string): boolean {

@@ -62,6 +62,8 @@ export interface SqlType {
   typmod: number;
   /** For arrays: the element type. */
   elem?: SqlType;
+  /** For records with known columns (a function's OUT parameters): their names and types, for field selection. */
+  fields?: { name: string; type: SqlType }[];
 }
 
 export const T = {
@@ -134,8 +136,9 @@ const oidOf: Record<TypeKind, number> = {
   regtype: 2206,
   uuid: 2950,
   jsonb: 3802,
-  void: 2278,
+  // pg_type lists record before void, as PostgreSQL's catalog does (pgJDBC's getTypeInfo keeps that order).
   record: 2249,
+  void: 2278,
   array: 0,
 };
 
@@ -383,6 +386,8 @@ export interface ValueContext {
   byteaOutput?: 'hex' | 'escape';
   /** IntervalStyle (default postgres). */
   intervalStyle?: 'postgres' | 'postgres_verbose' | 'sql_standard' | 'iso_8601';
+  /** regclass output: the relation's name, schema-qualified when not on the search_path (null: unknown OID, printed as a number). */
+  regclassName?: (oid: number) => string | null;
 }
 
 // ---- text output ----
@@ -467,6 +472,8 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     case 'int8':
     case 'oid':
       return String(v);
+    case 'regclass':
+      return ctx.regclassName?.(v as number) ?? String(v);
     case 'float8':
       return ctx.extraFloatDigits > 0 ? formatFloat8(v as number) : formatFloatDigits(v as number, 15 + ctx.extraFloatDigits);
     case 'float4':

@@ -9,6 +9,7 @@ import { T, allTypeOids, arrayOf, category, formatType, typeLen, typeOid, typeNa
 import type { SqlType, Value } from '../types/types.js';
 import type { ExecCtx, Row } from '../exec/context.js';
 import type { VirtualTableDef } from '../plan/query.js';
+import { arrayInOid } from '../plan/binder.js';
 import { aclColumn, authCatalogDefs, canSeeTable, ownerName, ownerOid, tableAclKind } from '../auth/catalog_tables.js';
 
 import { rootRoleOid } from '../auth/constants.js';
@@ -48,6 +49,23 @@ function userTables(v: CatalogView, dbId: number): { t: TableDesc; schema: strin
   return out.sort((a, b2) => a.t.id - b2.t.id);
 }
 
+/**
+ * A relation's attributes as the catalogs list them: its visible columns, then — for a
+ * time-series table — its tags (KWDB's `SELECT *` order), so tools that discover columns through
+ * pg_attribute or information_schema.columns (Grafana, DBeaver, ORMs) offer tags too. Each tag's
+ * role is its column comment (tsColumnComment).
+ */
+export function catalogAttributes(t: TableDesc): { name: string; type: SqlType; nullable: boolean; default: string | null; comment: string | null }[] {
+  const cols = t.columns.filter((x) => !x.hidden).map((x) => ({ name: x.name, type: x.type, nullable: x.nullable, default: x.default, comment: null as string | null }));
+  for (const g of t.ts?.tags ?? []) cols.push({ name: g.name, type: g.type, nullable: g.nullable, default: null, comment: g.primary ? 'primary tag' : 'tag' });
+  return cols;
+}
+
+/** col_description(table, attnum): a time-series tag's role ('tag' or 'primary tag'), else NULL. */
+export function columnComment(t: TableDesc, attnum: number): string | null {
+  return catalogAttributes(t)[attnum - 1]?.comment ?? null;
+}
+
 function relkind(t: TableDesc): string {
   // Time-series tables show as ordinary tables so psql's \d and driver introspection list them.
   return t.kind === 'view' ? 'v' : t.kind === 'sequence' ? 'S' : 'r';
@@ -80,14 +98,25 @@ const defs: Def[] = [
       ['relispopulated', b], ['relreplident', c], ['relispartition', b], ['relrewrite', o], ['relfrozenxid', o], ['relminmxid', o], ['relacl', arrayOf(txt)], ['reloptions', arrayOf(txt)], ['relpartbound', txt],
     ],
     rows: function* (ctx, v, db) {
-      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null, persistence = 'p'): Row => [
-        oid, name, ns, 0, 0, owner, am, oid, 0, 1, -1, 0, 0, hasIndex, false, persistence, kind, natts, checks, false, false, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
+      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null, persistence = 'p', triggers = false): Row => [
+        // reltuples: -1 (never analyzed) for tables, 0 for indexes, as a new PostgreSQL 15 table's.
+        oid, name, ns, 0, 0, owner, am, oid, 0, 1, kind === 'i' ? 0 : -1, 0, 0, hasIndex, false, persistence, kind, natts, checks, false, triggers, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
       ];
-      for (const { t, schema, schemaOid } of userTables(v, db)) {
+      const tables = userTables(v, db);
+      // A foreign key is carried out by triggers in PostgreSQL, on both tables: relhastriggers
+      // is how psql's \d decides to look for foreign keys and references.
+      const withTriggers = new Set<number>();
+      for (const { t } of tables) {
+        for (const fk of t.foreignKeys) {
+          withTriggers.add(t.id);
+          withTriggers.add(fk.refTableId);
+        }
+      }
+      for (const { t, schema, schemaOid } of tables) {
         const owner = ownerOid(ctx, t.id);
         // Temporary tables (temp_schemas.ts) are 't', as PostgreSQL's.
         const persistence = schema.startsWith('pg_temp_') ? 't' : 'p';
-        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, t.columns.filter((x) => !x.hidden).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id), persistence);
+        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id));
         if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence);
       }
       let k = 0;
@@ -101,21 +130,20 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_attribute',
-    cols: [['attrelid', o], ['attname', n], ['atttypid', o], ['attstattarget', i4], ['attlen', i2], ['attnum', i2], ['attndims', i4], ['atttypmod', i4], ['attbyval', b], ['attalign', c], ['attstorage', c], ['attnotnull', b], ['atthasdef', b], ['atthasmissing', b], ['attidentity', c], ['attgenerated', c], ['attisdropped', b], ['attislocal', b], ['attinhcount', i4], ['attcollation', o], ['attacl', arrayOf(txt)]],
+    cols: [['attrelid', o], ['attname', n], ['atttypid', o], ['attstattarget', i4], ['attlen', i2], ['attnum', i2], ['attndims', i4], ['atttypmod', i4], ['attbyval', b], ['attalign', c], ['attstorage', c], ['attcompression', c], ['attnotnull', b], ['atthasdef', b], ['atthasmissing', b], ['attidentity', c], ['attgenerated', c], ['attisdropped', b], ['attislocal', b], ['attinhcount', i4], ['attcollation', o], ['attacl', arrayOf(txt)]],
     rows: function* (_ctx, v, db) {
       for (const { t } of userTables(v, db)) {
         let num = 0;
-        for (const col of t.columns) {
-          if (col.hidden) continue;
+        for (const col of catalogAttributes(t)) {
           num++;
-          yield [t.id, col.name, typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', 'p', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
+          yield [t.id, col.name, typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
         }
         for (const idx of t.kind === 'table' ? [t.primaryIndex, ...t.indexes] : []) {
           idx.columnIds.forEach((cid, i) => {
             const col = t.columns.find((x) => x.id === cid);
             if (!col) return;
             // generators cannot yield from callbacks; collected below
-            attIdx.push([indexOid(t, idx), col.name, typeOid(col.type), -1, typeLen(col.type), i + 1, 0, pgTypmod(col.type), true, 'i', 'p', false, false, false, '', '', false, true, 0, 0, null]);
+            attIdx.push([indexOid(t, idx), col.name, typeOid(col.type), -1, typeLen(col.type), i + 1, 0, pgTypmod(col.type), true, 'i', typeStorage(col.type), '', false, false, false, '', '', false, true, 0, 0, null]);
           });
         }
       }
@@ -140,14 +168,16 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_index',
-    cols: [['indexrelid', o], ['indrelid', o], ['indnatts', i2], ['indnkeyatts', i2], ['indisunique', b], ['indisprimary', b], ['indisexclusion', b], ['indimmediate', b], ['indisclustered', b], ['indisvalid', b], ['indcheckxmin', b], ['indisready', b], ['indislive', b], ['indisreplident', b], ['indkey', T.int2vector], ['indexprs', txt], ['indpred', txt]],
+    cols: [['indexrelid', o], ['indrelid', o], ['indnatts', i2], ['indnkeyatts', i2], ['indisunique', b], ['indnullsnotdistinct', b], ['indisprimary', b], ['indisexclusion', b], ['indimmediate', b], ['indisclustered', b], ['indisvalid', b], ['indcheckxmin', b], ['indisready', b], ['indislive', b], ['indisreplident', b], ['indkey', T.int2vector], ['indcollation', T.oidvector], ['indclass', T.oidvector], ['indoption', T.int2vector], ['indexprs', txt], ['indpred', txt]],
     rows: function* (_ctx, v, db) {
       for (const { t } of userTables(v, db)) {
         if (t.kind !== 'table') continue;
         const visible = t.columns.filter((x) => !x.hidden);
         for (const idx of [t.primaryIndex, ...t.indexes]) {
           const keys = idx.columnIds.map((id) => visible.findIndex((x) => x.id === id) + 1);
-          yield [indexOid(t, idx), t.id, keys.length, keys.length, idx.unique, idx === t.primaryIndex, false, true, false, true, false, true, true, false, keys, null, null];
+          // indoption: bit 0 DESC, bit 1 NULLS FIRST (DESC implies NULLS FIRST, as PostgreSQL's default).
+          const collations = idx.columnIds.map((id) => (isStringType(visible.find((x) => x.id === id)?.type ?? T.int4) ? 100 : 0));
+          yield [indexOid(t, idx), t.id, keys.length, keys.length, idx.unique, false, idx === t.primaryIndex, false, true, false, true, false, true, true, false, keys, collations, keys.map(() => 0), keys.map((_k, i) => (idx.desc[i] ? 3 : 0)), null, null];
         }
       }
     },
@@ -155,7 +185,7 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_constraint',
-    cols: [['oid', o], ['conname', n], ['connamespace', o], ['contype', c], ['condeferrable', b], ['condeferred', b], ['convalidated', b], ['conrelid', o], ['contypid', o], ['conindid', o], ['confrelid', o], ['conkey', arrayOf(i2)], ['confkey', arrayOf(i2)], ['consrc', txt]],
+    cols: [['oid', o], ['conname', n], ['connamespace', o], ['contype', c], ['condeferrable', b], ['condeferred', b], ['convalidated', b], ['conrelid', o], ['contypid', o], ['conindid', o], ['confrelid', o], ['conkey', arrayOf(i2)], ['confkey', arrayOf(i2)], ['consrc', txt], ['conparentid', o], ['confupdtype', c], ['confdeltype', c], ['confmatchtype', c], ['conislocal', b], ['coninhcount', i4], ['connoinherit', b]],
     rows: function* (_ctx, v, db) {
       for (const { t, schemaOid } of userTables(v, db)) {
         if (t.kind !== 'table') continue;
@@ -164,12 +194,17 @@ const defs: Def[] = [
         for (const idx of [t.primaryIndex, ...t.indexes]) {
           if (!idx.constraint) continue;
           if (idx === t.primaryIndex && t.columns.some((x) => x.hidden && idx.columnIds.includes(x.id))) continue;
-          yield [indexOid(t, idx) + 100_000_000, idx.name, schemaOid, idx.constraint === 'primary' ? 'p' : 'u', false, false, true, t.id, 0, indexOid(t, idx), 0, idx.columnIds.map(pos), null, null];
+          yield [indexOid(t, idx) + 100_000_000, idx.name, schemaOid, idx.constraint === 'primary' ? 'p' : 'u', false, false, true, t.id, 0, indexOid(t, idx), 0, idx.columnIds.map(pos), null, null, 0, ' ', ' ', ' ', true, 0, true];
         }
-        for (let i = 0; i < t.checks.length; i++) yield [t.id * 1000 + 900 + i, (t.checks[i] as { name: string }).name, schemaOid, 'c', false, false, true, t.id, 0, 0, 0, [], null, (t.checks[i] as { expr: string }).expr];
+        for (let i = 0; i < t.checks.length; i++) yield [t.id * 1000 + 900 + i, (t.checks[i] as { name: string }).name, schemaOid, 'c', false, false, true, t.id, 0, 0, 0, [], null, (t.checks[i] as { expr: string }).expr, 0, ' ', ' ', ' ', true, 0, false];
         for (let i = 0; i < t.foreignKeys.length; i++) {
           const fk = t.foreignKeys[i] as TableDesc['foreignKeys'][number];
-          yield [t.id * 1000 + 950 + i, fk.name, schemaOid, 'f', false, false, true, t.id, 0, 0, fk.refTableId, fk.columnIds.map(pos), fk.refColumnIds, null];
+          const rt = v.tableById(fk.refTableId);
+          const rvisible = rt ? rt.columns.filter((x) => !x.hidden) : [];
+          // The unique index of the referenced table the key points at (conindid), as PostgreSQL records it.
+          const refIdx = rt ? [rt.primaryIndex, ...rt.indexes].find((ix) => ix.unique && ix.columnIds.length === fk.refColumnIds.length && ix.columnIds.every((id) => fk.refColumnIds.includes(id))) : undefined;
+          // No cascades: ON UPDATE/DELETE NO ACTION ('a'), MATCH SIMPLE ('s').
+          yield [t.id * 1000 + 950 + i, fk.name, schemaOid, 'f', false, false, true, t.id, 0, rt && refIdx ? indexOid(rt, refIdx) : 0, fk.refTableId, fk.columnIds.map(pos), fk.refColumnIds.map((id) => rvisible.findIndex((x) => x.id === id) + 1), null, 0, 'a', 'a', 's', true, 0, true];
         }
       }
     },
@@ -184,7 +219,7 @@ const defs: Def[] = [
         yield [t.oid, typeName(st), virtualSchemas.pg_catalog, rootRoleOid, typeLen(st), typeLen(st) > 0 && typeLen(st) <= 8, 'b', category(st), false, true, ',', 0, 0, t.arrayOid, t.oid, t.oid, t.oid, t.oid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
         if (t.arrayOid) {
           const at = arrayOf(st);
-          yield [t.arrayOid, typeName(at), virtualSchemas.pg_catalog, rootRoleOid, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, t.arrayOid, t.arrayOid, t.arrayOid, t.arrayOid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
+          yield [t.arrayOid, typeName(at), virtualSchemas.pg_catalog, rootRoleOid, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, arrayInOid, t.arrayOid, t.arrayOid, t.arrayOid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
         }
       }
     },
@@ -194,7 +229,23 @@ const defs: Def[] = [
   { schema: 'pg_catalog', name: 'pg_am', cols: [['oid', o], ['amname', n], ['amhandler', T.regproc], ['amtype', c]], rows: () => [[heapAmOid, 'heap', 0, 't'], [btreeAmOid, 'btree', 0, 'i']] },
   { schema: 'pg_catalog', name: 'pg_collation', cols: [['oid', o], ['collname', n], ['collnamespace', o], ['collprovider', c]], rows: () => [[100, 'default', virtualSchemas.pg_catalog, 'd'], [950, 'C', virtualSchemas.pg_catalog, 'c']] },
   { schema: 'pg_catalog', name: 'pg_tablespace', cols: [['oid', o], ['spcname', n], ['spcowner', o]], rows: () => [[1663, 'pg_default', rootRoleOid]] },
-  { schema: 'pg_catalog', name: 'pg_description', cols: [['objoid', o], ['classoid', o], ['objsubid', i4], ['description', txt]], rows: () => [] },
+  {
+    // Comments: a time-series table's own COMMENT, and each tag's role (catalogAttributes).
+    schema: 'pg_catalog',
+    name: 'pg_description',
+    cols: [['objoid', o], ['classoid', o], ['objsubid', i4], ['description', txt]],
+    rows: function* (_ctx, v, db) {
+      for (const { t } of userTables(v, db)) {
+        if (!t.ts) continue;
+        if (t.ts.comment) yield [t.id, 1259, 0, t.ts.comment];
+        let num = 0;
+        for (const a of catalogAttributes(t)) {
+          num++;
+          if (a.comment) yield [t.id, 1259, num, a.comment];
+        }
+      }
+    },
+  },
   { schema: 'pg_catalog', name: 'pg_shdescription', cols: [['objoid', o], ['classoid', o], ['description', txt]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_inherits', cols: [['inhrelid', o], ['inhparent', o], ['inhseqno', i4], ['inhdetachpending', b]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_policy', cols: [['oid', o], ['polname', n], ['polrelid', o], ['polcmd', c], ['polpermissive', b], ['polroles', arrayOf(o)], ['polqual', txt], ['polwithcheck', txt]], rows: () => [] },
@@ -202,7 +253,14 @@ const defs: Def[] = [
   { schema: 'pg_catalog', name: 'pg_publication', cols: [['oid', o], ['pubname', n], ['pubowner', o], ['puballtables', b]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_publication_namespace', cols: [['oid', o], ['pnpubid', o], ['pnnspid', o]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_publication_rel', cols: [['oid', o], ['prpubid', o], ['prrelid', o], ['prqual', txt], ['prattrs', T.int2vector]], rows: () => [] },
-  { schema: 'pg_catalog', name: 'pg_trigger', cols: [['oid', o], ['tgrelid', o], ['tgname', n], ['tgisinternal', b], ['tgenabled', c]], rows: () => [] },
+  {
+    // No triggers (foreign keys are checked without them; relhastriggers still says true for
+    // their tables so that psql looks for foreign keys).
+    schema: 'pg_catalog',
+    name: 'pg_trigger',
+    cols: [['oid', o], ['tgrelid', o], ['tgparentid', o], ['tgname', n], ['tgfoid', o], ['tgtype', i2], ['tgenabled', c], ['tgisinternal', b], ['tgconstrrelid', o], ['tgconstrindid', o], ['tgconstraint', o], ['tgdeferrable', b], ['tginitdeferred', b], ['tgnargs', i2], ['tgattr', T.int2vector], ['tgargs', T.bytea], ['tgqual', txt], ['tgoldtable', n], ['tgnewtable', n]],
+    rows: () => [],
+  },
   { schema: 'pg_catalog', name: 'pg_rewrite', cols: [['oid', o], ['rulename', n], ['ev_class', o]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_depend', cols: [['classid', o], ['objid', o], ['objsubid', i4], ['refclassid', o], ['refobjid', o], ['refobjsubid', i4], ['deptype', c]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_enum', cols: [['oid', o], ['enumtypid', o], ['enumsortorder', f4], ['enumlabel', n]], rows: () => [] },
@@ -296,8 +354,7 @@ const defs: Def[] = [
       for (const { t, schema } of userTables(v, db)) {
         if (!canSeeTable(ctx, t)) continue;
         let pos = 0;
-        for (const col of t.columns) {
-          if (col.hidden) continue;
+        for (const col of catalogAttributes(t)) {
           pos++;
           const ty = col.type;
           const prec = ty.kind === 'int2' ? 16 : ty.kind === 'int4' ? 32 : ty.kind === 'int8' ? 64 : ty.kind === 'float4' ? 24 : ty.kind === 'float8' ? 53 : ty.kind === 'numeric' && ty.typmod >= 0 ? ty.typmod >> 16 : null;
@@ -313,12 +370,73 @@ const defs: Def[] = [
     cols: [['constraint_catalog', n], ['constraint_schema', n], ['constraint_name', n], ['table_schema', n], ['table_name', n], ['constraint_type', txt]],
     rows: function* (ctx, v, db) {
       for (const { t, schema } of userTables(v, db)) {
-        for (const idx of [t.primaryIndex, ...t.indexes]) if (idx.constraint) yield [ctx.session.database, schema, idx.name, schema, t.name, idx.constraint === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'];
+        if (!canSeeTable(ctx, t)) continue;
+        for (const idx of keyConstraints(t)) yield [ctx.session.database, schema, idx.name, schema, t.name, idx.constraint === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'];
+        for (const fk of t.foreignKeys) yield [ctx.session.database, schema, fk.name, schema, t.name, 'FOREIGN KEY'];
         for (const ch of t.checks) yield [ctx.session.database, schema, ch.name, schema, t.name, 'CHECK'];
       }
     },
   },
+  {
+    // The columns of primary keys, unique constraints and foreign keys, in key order.
+    schema: 'information_schema',
+    name: 'key_column_usage',
+    cols: [['constraint_catalog', n], ['constraint_schema', n], ['constraint_name', n], ['table_catalog', n], ['table_schema', n], ['table_name', n], ['column_name', n], ['ordinal_position', i4], ['position_in_unique_constraint', i4]],
+    rows: function* (ctx, v, db) {
+      for (const { t, schema } of userTables(v, db)) {
+        if (!canSeeTable(ctx, t)) continue;
+        const name = (tt: TableDesc, id: number) => tt.columns.find((x) => x.id === id)?.name ?? '?';
+        for (const idx of keyConstraints(t)) {
+          for (let i = 0; i < idx.columnIds.length; i++) yield [ctx.session.database, schema, idx.name, ctx.session.database, schema, t.name, name(t, idx.columnIds[i] as number), i + 1, null];
+        }
+        for (const fk of t.foreignKeys) {
+          const ref = referencedKey(v, fk);
+          for (let i = 0; i < fk.columnIds.length; i++) {
+            const pos = ref ? ref.idx.columnIds.indexOf(fk.refColumnIds[i] as number) + 1 : 0;
+            yield [ctx.session.database, schema, fk.name, ctx.session.database, schema, t.name, name(t, fk.columnIds[i] as number), i + 1, pos > 0 ? pos : null];
+          }
+        }
+      }
+    },
+  },
+  {
+    // Foreign keys: the unique constraint they reference; no cascades (NO ACTION), MATCH SIMPLE (NONE).
+    schema: 'information_schema',
+    name: 'referential_constraints',
+    cols: [['constraint_catalog', n], ['constraint_schema', n], ['constraint_name', n], ['unique_constraint_catalog', n], ['unique_constraint_schema', n], ['unique_constraint_name', n], ['match_option', txt], ['update_rule', txt], ['delete_rule', txt]],
+    rows: function* (ctx, v, db) {
+      for (const { t, schema } of userTables(v, db)) {
+        if (!canSeeTable(ctx, t)) continue;
+        for (const fk of t.foreignKeys) {
+          const ref = referencedKey(v, fk);
+          const refSchema = ref ? (v.byId.get(ref.t.schemaId)?.name ?? null) : null;
+          yield [ctx.session.database, schema, fk.name, ref ? ctx.session.database : null, refSchema, ref?.idx.name ?? null, 'NONE', 'NO ACTION', 'NO ACTION'];
+        }
+      }
+    },
+  },
+  {
+    schema: 'information_schema',
+    name: 'views',
+    cols: [['table_catalog', n], ['table_schema', n], ['table_name', n], ['view_definition', txt], ['check_option', txt], ['is_updatable', txt], ['is_insertable_into', txt], ['is_trigger_updatable', txt], ['is_trigger_deletable', txt], ['is_trigger_insertable_into', txt]],
+    // Views are read-only here (no INSERT/UPDATE through a view): NO, where PostgreSQL says YES for simple views.
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'view' && canSeeTable(ctx, x.t)).map(({ t, schema }) => [ctx.session.database, schema, t.name, t.viewQuery ?? null, 'NONE', 'NO', 'NO', 'NO', 'NO', 'NO']),
+  },
 ];
+
+/** A table's PRIMARY KEY and UNIQUE constraints (not the hidden rowid key of a table without a primary key). */
+function keyConstraints(t: TableDesc): IndexDesc[] {
+  if (t.kind !== 'table') return [];
+  return [t.primaryIndex, ...t.indexes].filter((idx) => idx.constraint && !(idx === t.primaryIndex && t.columns.some((x) => x.hidden && idx.columnIds.includes(x.id))));
+}
+
+/** The referenced table and the unique key a foreign key points at (PostgreSQL's conindid), if found. */
+function referencedKey(v: CatalogView, fk: TableDesc['foreignKeys'][number]): { t: TableDesc; idx: IndexDesc } | null {
+  const rt = v.tableById(fk.refTableId);
+  if (!rt) return null;
+  const idx = keyConstraints(rt).find((ix) => ix.columnIds.length === fk.refColumnIds.length && ix.columnIds.every((id) => fk.refColumnIds.includes(id)));
+  return idx ? { t: rt, idx } : null;
+}
 
 const attIdx: Row[] = [];
 
@@ -339,6 +457,12 @@ const catalogOids: Record<string, number> = {
   pg_authid: 1260,
   pg_proc: 1255,
 };
+
+/** PostgreSQL's typstorage: 'p' for fixed-length types, 'm' for numeric, 'x' for other varlena types. */
+export function typeStorage(t: SqlType): string {
+  if (t.kind === 'numeric') return 'm';
+  return typeLen(t) === -1 || typeLen(t) === -2 ? 'x' : 'p';
+}
 
 function isStringType(t: SqlType): boolean {
   return t.kind === 'text' || t.kind === 'varchar' || t.kind === 'bpchar' || t.kind === 'name';
@@ -397,6 +521,13 @@ function buildIndex(): Map<string, VirtualTableDef> {
 export function virtualTable(schema: string, name: string): VirtualTableDef | undefined {
   byName ??= buildIndex();
   return byName.get(`${schema}.${name}`);
+}
+
+/** A virtual table's schema and name by OID (regclass output). */
+export function virtualTableByOid(oid: number): { schema: string; name: string } | undefined {
+  byName ??= buildIndex();
+  for (const d of byName.values()) if (d.oid === oid) return { schema: d.schema, name: d.name };
+  return undefined;
 }
 
 /** The schema of a virtual table by OID (pg_table_is_visible: only pg_catalog's are on the path). */
