@@ -51,8 +51,25 @@ export function startArgs(n: NodeSpec, join: readonly string[]): string[] {
   return args;
 }
 
-/** A TCP port free right now on 127.0.0.1. */
+/**
+ * Ports this process handed out: the kernel may offer a just-closed port again, so a cluster's
+ * nine ports chosen one after another could repeat (EADDRINUSE at start).
+ */
+const portsHandedOut = new Set<number>();
+
+/** A TCP port free right now on 127.0.0.1, never one this process handed out before. */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const p = await anyFreePort();
+    if (!portsHandedOut.has(p)) {
+      portsHandedOut.add(p);
+      return p;
+    }
+  }
+  throw new Error('no fresh free port after 100 attempts');
+}
+
+async function anyFreePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
