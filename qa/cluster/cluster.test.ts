@@ -13,17 +13,6 @@ import { LocalCluster } from '../harness/cluster.js';
 
 let c: LocalCluster;
 
-/** The node holding range 1's lease: the one that says it holds a valid lease (asked until one does). */
-async function leaseholder(): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const holders: number[] = [];
-    for (const n of [1, 2, 3]) if ((await c.node(n).ranges()).find((x) => x.rangeId === 1)?.holdsLease) holders.push(n);
-    if (holders.length === 1) return holders[0] as number;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('no single node holds range 1\'s lease');
-}
-
 /**
  * Writers through the given nodes: relational rows (two sessions) and TS rows (one), each key
  * recorded once acknowledged; a failed session is replaced by a new one.
@@ -92,15 +81,7 @@ async function expectAllPresent(acked: Set<number>, tsAcked: Set<number>): Promi
   }
 }
 
-async function q(node: number, sql: string, db = 'defaultdb'): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client(c.node(node).url(db));
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as Record<string, unknown>[];
-  } finally {
-    await client.end();
-  }
-}
+const q = (node: number, sql: string, db = 'defaultdb') => c.query(node, sql, { db });
 
 beforeAll(async () => {
   c = await LocalCluster.create(3);
@@ -161,7 +142,7 @@ describe('a three-node cluster of real processes', () => {
   }, 180_000);
 
   it('keeps every acknowledged write when the leaseholder is killed with SIGKILL under load, and the node catches up after a restart', async () => {
-    const lh = await leaseholder();
+    const lh = await c.leaseholder();
     const load = startLoad([1, 2, 3].filter((n) => n !== lh), 1000);
     await load.waitFor(50, 60_000);
     await c.node(lh).kill();
@@ -178,7 +159,7 @@ describe('a three-node cluster of real processes', () => {
   }, 240_000);
 
   it('serves while the leaseholder is frozen with SIGSTOP for 30 s, loses nothing, and the node rejoins after SIGCONT', async () => {
-    const lh = await leaseholder();
+    const lh = await c.leaseholder();
     const load = startLoad([1, 2, 3].filter((n) => n !== lh), 1_000_000);
     await load.waitFor(50, 60_000);
     c.node(lh).pause();

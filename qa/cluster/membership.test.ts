@@ -4,22 +4,12 @@
  * by the fourth node; the dead node, restarted, rejoins; `strata node decommission` drains a
  * node with progress output. Every acknowledged row stays readable through every live node.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../harness/cluster.js';
 
 let c: LocalCluster;
 
-async function q(node: number, sql: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: c.node(node).url(), statement_timeout: 20_000 });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as Record<string, unknown>[];
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+const q = (node: number, sql: string) => c.query(node, sql, { statementTimeoutMs: 20_000 });
 
 /** Voters and non-voters of range 1 as `node` sees them (SHOW RANGES). */
 async function replicas(node: number): Promise<{ voters: number[]; nonVoters: number[] }> {
@@ -68,7 +58,7 @@ describe('cluster membership', () => {
     const proc = new Map<number, number>();
     for (const i of [1, 2, 3, 4]) proc.set(await c.node(i).nodeId(), i);
     const fourth = await c.node(4).nodeId();
-    const lhProc = (await Promise.all([1, 2, 3].map(async (i) => ((await c.node(i).ranges()).find((x) => x.rangeId === 1)?.holdsLease ? i : 0)))).find((i) => i > 0) as number;
+    const lhProc = await c.leaseholder(1, [1, 2, 3]);
     const victimProc = [1, 2, 3].find((i) => i !== lhProc) as number;
     const victim = await c.node(victimProc).nodeId();
     const aliveProcs = [1, 2, 3, 4].filter((i) => i !== victimProc);

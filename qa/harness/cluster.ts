@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { cliPath, freePort, hostOf, initCluster, nodeReady, rpcAddrOf, runCli, sqlUrlOf, startArgs, storeDirOf } from '../../deploy/local/topology.js';
 import type { CliResult, NodeSpec } from '../../deploy/local/topology.js';
 
@@ -124,6 +125,33 @@ export class LocalCluster {
 
   node(i: number): ClusterNodeProcess {
     return this.nodes[i - 1] as ClusterNodeProcess;
+  }
+
+  /**
+   * One statement through process i on a new connection; the rows. With `statementTimeoutMs`
+   * the server bounds it (statement_timeout) and the client gives up 5 s later.
+   */
+  async query(i: number, sql: string, o: { db?: string; statementTimeoutMs?: number } = {}): Promise<Record<string, unknown>[]> {
+    const t = o.statementTimeoutMs;
+    const client = new pg.Client(t === undefined ? { connectionString: this.node(i).url(o.db) } : { connectionString: this.node(i).url(o.db), statement_timeout: t, query_timeout: t + 5_000, connectionTimeoutMillis: 5_000 });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows as Record<string, unknown>[];
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** The process among `among` whose node holds the range's lease, asked until exactly one says so (bounded). */
+  async leaseholder(rangeId = 1, among = this.nodes.map((n) => n.id)): Promise<number> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const holders: number[] = [];
+      for (const i of among) if ((await this.node(i).ranges().catch(() => [])).find((x) => x.rangeId === rangeId)?.holdsLease) holders.push(i);
+      if (holders.length === 1) return holders[0] as number;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no single node holds range ${rangeId}'s lease`);
   }
 
   /** Runs the CLI; resolves with its exit code and output (never rejects on a non-zero exit). */
