@@ -155,6 +155,20 @@ export class RangeNotFoundError extends RetryableError {
 }
 
 /**
+ * The range does not hold what the request is for (a time-series command for hash points outside
+ * its span, or for a table it no longer holds whole): the sender's map of ranges is stale.
+ * Certainly not applied.
+ */
+export class RangeKeyMismatchError extends RetryableError {
+  constructor(
+    readonly rangeId: number,
+    why: string,
+  ) {
+    super(`range ${rangeId}: ${why}`);
+  }
+}
+
+/**
  * A read at a timestamp found a value written after it but within the clock uncertainty
  * (read timestamp + maximum clock offset): the value may have been written before the read began
  * in real time, so the reader must move its timestamp above `valueTs` (and refresh its reads).

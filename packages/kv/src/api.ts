@@ -102,7 +102,26 @@ export type KvRequest =
    */
   | { kind: 'pushTxn'; txnId: string }
   /** A time-series command for the range's entity groups (payloads: @strata/ts command.ts). */
-  | { kind: 'ts'; op: TsRequestKind; tableId: number; payload: Buffer; freeBytesMin: number }
+  | {
+      kind: 'ts';
+      op: TsRequestKind;
+      tableId: number;
+      payload: Buffer;
+      freeBytesMin: number;
+      /**
+       * The hash points [from, to) the command is for (a table split into hash-point ranges): the
+       * range refuses it unless its span holds them (RangeKeyMismatchError). Absent: the table is
+       * not split, and the range holding all of it (the first range) takes it — unless it knows
+       * the table was split.
+       */
+      hashSpan?: [number, number];
+    }
+  /**
+   * Splits time-series table `tableId` into `pieces` ranges of contiguous hash points out of
+   * [0, hashNum) (sent to the first range, which records the table's range map; idempotent: a
+   * table already split answers its existing map). KWDB's pre-split at CREATE TABLE.
+   */
+  | { kind: 'splitTs'; tableId: number; hashNum: number; pieces: number }
   /** Records a digest of the range's state on every replica at the command's log index. */
   | { kind: 'computeChecksum' }
   /**
@@ -121,7 +140,21 @@ export type KvRequest =
    * A page of a scan of a table's entity group in the range (@strata/ts scan_spec.ts): devices
    * after `after`, about `rowsMax` rows. `summarize` travels only within a process.
    */
-  | { kind: 'tsScan'; spec: TsScanSpec; after: number | null; rowsMax: number; summarize?: TsHeaderSummarizer };
+  | {
+      kind: 'tsScan';
+      spec: TsScanSpec;
+      after: number | null;
+      rowsMax: number;
+      summarize?: TsHeaderSummarizer;
+      hashSpan?: [number, number];
+    };
+
+/** One range of a time-series table split into hash-point ranges: hash points [hashStart, hashEnd). */
+export interface TsRangeEntry {
+  rangeId: number;
+  hashStart: number;
+  hashEnd: number;
+}
 
 export type KvResponse =
   | { kind: 'get'; value: Buffer | null }
@@ -139,7 +172,8 @@ export type KvResponse =
   | { kind: 'computeChecksum'; index: number }
   | { kind: 'gc' }
   | { kind: 'rangeDescriptor'; descriptor: Buffer }
-  | { kind: 'tsScan'; page: TsScanPage };
+  | { kind: 'tsScan'; page: TsScanPage }
+  | { kind: 'splitTs'; ranges: TsRangeEntry[] };
 
 export interface BatchRequest {
   header: BatchHeader;

@@ -6,6 +6,8 @@
  *   0x01 /Local/<...>                 range-local state (applied index, range descriptors)
  *   0x02 /System/<...>                catalog, settings, sequences
  *   0x03 /Table/<tableID>/<indexID>/<key columns…>
+ *   0x04 /TS/<tableID>/<hashPoint>     time-series ranges' spans (no KV data: a TS range's rows
+ *                                     live in its entity groups; the span says which devices)
  *
  * INVARIANT: every stored key is built from self-delimiting components, so no stored key is a
  * proper prefix of another. MVCC appends a fixed 8-byte timestamp suffix relying on this.
@@ -14,6 +16,7 @@
 export const KeyspaceLocal = 0x01;
 export const KeyspaceSystem = 0x02;
 export const KeyspaceTable = 0x03;
+export const KeyspaceTs = 0x04;
 
 const enum Tag {
   Null = 0x00,
@@ -163,6 +166,25 @@ export function tablePrefix(tableId: number): Buffer {
   return new KeyWriter(8).byte(KeyspaceTable).u32(tableId).finish();
 }
 
+/**
+ * The key of a hash point of a time-series table (KWDB's `/Table/<id>/<hashPoint>`, in its own
+ * keyspace here so that TS ranges never cut the relational keyspace): a TS range holding hash
+ * points [a, b) of table t spans [tsRangeKey(t, a), tsRangeKey(t, b)).
+ */
+export function tsRangeKey(tableId: number, hashPoint: number): Buffer {
+  return new KeyWriter(9).byte(KeyspaceTs).u32(tableId).u32(hashPoint).finish();
+}
+
+/** The table and hash point of a tsRangeKey (null for any other key). */
+export function decodeTsRangeKey(k: Uint8Array): { tableId: number; hashPoint: number } | null {
+  if (k.length !== 9 || k[0] !== KeyspaceTs) return null;
+  const v = new DataView(k.buffer, k.byteOffset, k.byteLength);
+  return { tableId: v.getUint32(1), hashPoint: v.getUint32(5) };
+}
+
+/** Where the time-series keyspace starts (the first range ends here once a TS table is split). */
+export const tsKeyspaceStart = Buffer.from([KeyspaceTs]);
+
 export function indexPrefix(tableId: number, indexId: number): Buffer {
   return new KeyWriter(12).byte(KeyspaceTable).u32(tableId).u32(indexId).finish();
 }
@@ -219,6 +241,10 @@ export function prettyKey(k: Uint8Array): string {
     if (k.length < 9) return `/Table/${v.getUint32(1)}${k.length > 5 ? `/${Buffer.from(k.subarray(5)).toString('hex')}` : ''}`;
     const rest = Buffer.from(k.subarray(9)).toString('hex');
     return `/Table/${v.getUint32(1)}/${v.getUint32(5)}${rest ? `/${rest}` : ''}`;
+  }
+  if (ks === KeyspaceTs) {
+    const t = decodeTsRangeKey(k);
+    return t ? `/TS/${t.tableId}/${t.hashPoint}` : hex ? `/TS/${hex}` : '/TS';
   }
   if (ks === KeyspaceSystem) return `/System/${hex}`;
   if (ks === KeyspaceLocal) return `/Local/${hex}`;

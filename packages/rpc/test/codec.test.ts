@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
-import { AmbiguousResultError, NotLeaseholderError, PgError, RangeNotFoundError, ReadWithinUncertaintyIntervalError, ReplicaUnavailableError, SqlState } from '@strata/common';
+import {
+  AmbiguousResultError,
+  NotLeaseholderError,
+  PgError,
+  RangeKeyMismatchError,
+  RangeNotFoundError,
+  ReadWithinUncertaintyIntervalError,
+  ReplicaUnavailableError,
+  SqlState,
+} from '@strata/common';
 import { TsRequestKind } from '@strata/kv';
 import type { BatchRequest, BatchResponse, KvRequest, KvResponse } from '@strata/kv';
 import { MessageType, encodeConfChange, message } from '@strata/raft';
@@ -175,8 +184,18 @@ const requests: { [K in KvRequest['kind']]: Extract<KvRequest, { kind: K }> } = 
   gc: { kind: 'gc', keys: [b('old')], threshold: u64Max },
   rangeDescriptor: { kind: 'rangeDescriptor' },
   readIndex: { kind: 'readIndex' },
-  tsScan: { kind: 'tsScan', spec, after: null, rowsMax: 65536 },
+  tsScan: { kind: 'tsScan', spec, after: null, rowsMax: 65536, hashSpan: [400, 800] },
+  splitTs: { kind: 'splitTs', tableId: 1000, hashNum: 2000, pieces: 5 },
 };
+
+it('a ts request keeps its hash span, and goes without one when it has none', () => {
+  const withSpan = { ...requests.ts, hashSpan: [0, 2000] as [number, number] };
+  const rt = roundTripRequest({
+    header: { rangeId: 7, timestamp: 1n, txn: null, now: 2n },
+    requests: [withSpan, requests.ts],
+  });
+  expect(rt.requests).toEqual([withSpan, requests.ts]);
+});
 
 const responses: { [K in KvResponse['kind']]: Extract<KvResponse, { kind: K }> } = {
   get: { kind: 'get', value: b('v') },
@@ -195,6 +214,13 @@ const responses: { [K in KvResponse['kind']]: Extract<KvResponse, { kind: K }> }
   rangeDescriptor: { kind: 'rangeDescriptor', descriptor: b('{"v":2}') },
   readIndex: { kind: 'readIndex', readTs: u64Max, appliedIndex: safeMax },
   tsScan: { kind: 'tsScan', page },
+  splitTs: {
+    kind: 'splitTs',
+    ranges: [
+      { rangeId: safeMax, hashStart: 0, hashEnd: 400 },
+      { rangeId: 3, hashStart: 400, hashEnd: 2000 },
+    ],
+  },
 };
 
 function roundTripRequest(ba: BatchRequest): BatchRequest {
@@ -275,6 +301,7 @@ describe('error codec', () => {
     new NotLeaseholderError(7, 3),
     new NotLeaseholderError(safeMax, null),
     new RangeNotFoundError(9, 2),
+    new RangeKeyMismatchError(12, 'does not hold hash points [0, 400) of table 55'),
     new ReplicaUnavailableError(4, 'it stopped after EIO while applying index 17'),
     new AmbiguousResultError('range 1: the proposal at index 12 was overwritten'),
     new ReadWithinUncertaintyIntervalError(u64Max - 1n, u64Max, '/Table/52/1/"k"'),

@@ -11,9 +11,11 @@
  *   way. Reads below the replica's GC threshold are refused (40001) instead of answered with
  *   versions GC removed.
  *
- * Every node holds a replica of the data range in the current cluster layout (one range,
- * replicated to every node: voters up to the replication factor, learners beyond); a node
- * without one yet (a new node being seeded by its snapshot) refuses SQL with 57P03.
+ * Every node holds a replica of the data range (the first range: relational data, the catalog
+ * and TS tables that are not split), replicated to every node: voters up to the replication
+ * factor, learners beyond; a node without one yet (a new node being seeded by its snapshot)
+ * refuses SQL with 57P03. TS tables are split into hash-point ranges at CREATE (ts_ranges.ts in
+ * @strata/store): their commands and scans go to each range's leaseholder through the DistSender.
  * Uncertainty intervals are not needed while one range holds all data: every timestamp comes
  * from its leaseholder's clock, so nothing written before a read began can carry a later one.
  */
@@ -23,13 +25,11 @@ import type { BatchRequest, BatchResponse } from '@strata/kv';
 import type { DistSender } from '@strata/kvclient';
 import { LocalSender } from '@strata/store';
 import type { Replica, Store } from '@strata/store';
-import { scanGroup } from '@strata/ts';
-import type { TsHeaderSummarizer, TsScanPage, TsScanSpec } from '@strata/ts';
 
 /** How long a transaction waits for the local replica to catch up to the leaseholder's read index. */
 export const followerReadWaitMs = 10_000;
 
-/** The range holding all data in the current cluster layout (splits come later). */
+/** The range holding relational data, the catalog and unsplit TS tables (no relational splits yet). */
 const dataRangeId = 1;
 
 export class ClusterSender extends LocalSender {
@@ -70,7 +70,7 @@ export class ClusterSender extends LocalSender {
     return r.readTs;
   }
 
-  async sync(): Promise<void> {
+  override async sync(): Promise<void> {
     await this.readTimestamp();
   }
 
@@ -86,9 +86,28 @@ export class ClusterSender extends LocalSender {
       .catch(() => {});
   }
 
-  /** A TS scan page inside a synchronous drain: the local replica, caught up at the transaction's start. */
-  override tsScanSync(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): TsScanPage {
-    const r = this.local();
-    return scanGroup(this.store.ts.group(spec.tableId, r.rangeId), spec, after, rowsMax, summarize);
+  /** KWDB's default: a new TS table starts as 5 ranges of 400 hash points (of 2000). */
+  override readonly tsRangesPerTableDefault = 5;
+
+  protected override sendToRange(ba: BatchRequest): Promise<BatchResponse> {
+    return this.dist.send(ba);
+  }
+
+  /**
+   * A synchronous TS scan reads local replicas: the first range's is caught up at the
+   * transaction's start; another range's only if it holds the lease (else the statement is
+   * refused: a subquery over a split TS table inside an expression must be rewritten as a join).
+   */
+  protected override localTsReplica(rangeId: number): Replica {
+    if (rangeId === this.local().rangeId) return this.local();
+    const r = this.store.replicas.get(rangeId);
+    if (!r || !r.holdsValidLease()) {
+      throw new PgError(
+        SqlState.FeatureNotSupported,
+        `a subquery over a time-series table evaluated inside an expression needs the lease of range ${rangeId} on this node`,
+        { hint: 'Rewrite the subquery as a join, or connect to the node holding the lease.' },
+      );
+    }
+    return r;
   }
 }

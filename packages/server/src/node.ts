@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { logger } from '@strata/common';
-import { Txn, tablePrefix } from '@strata/kv';
+import { Txn } from '@strata/kv';
 import { PgServer, pgTls } from '@strata/pgwire';
 import { SqlEngine, dropOrphanTempSchemas } from '@strata/sql';
 import { LineProtocolHttp } from '@strata/ingest';
@@ -120,13 +120,10 @@ export class StrataNode {
       tempDir: join(this.opts.storeDir, 'tmp'),
       ts: sender,
       ranges: () => store.rangeInfos(),
-      holdsLeaseFor: (tableId) => {
-        try {
-          return store.replicaFor(tablePrefix(tableId)).holdsValidLease();
-        } catch {
-          return false; // no replica here (yet)
-        }
-      },
+      // The leaseholder of a table's first range drives its retention and reorganization (of
+      // every range of the table).
+      holdsLeaseFor: (tableId) =>
+        store.replicas.get(sender.tsDriverRange(tableId))?.holdsValidLease() ?? false,
     });
     this.engine = engine;
     this.ingest = new LineProtocolHttp({ engine, secure: !this.opts.insecure });

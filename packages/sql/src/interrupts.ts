@@ -163,4 +163,10 @@ export class InterruptibleTs implements TsSender {
   tsScanSync(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): TsScanPage {
     return this.inner.tsScanSync(spec, after, rowsMax, summarize);
   }
+  splitTsTable(tableId: number, hashNum: number, pieces: number): Promise<void> {
+    return interruptible(this.s, this.inner.splitTsTable(tableId, hashNum, pieces), 'unknown');
+  }
+  get tsRangesPerTableDefault(): number {
+    return this.inner.tsRangesPerTableDefault;
+  }
 }

@@ -2868,6 +2868,18 @@ export class Session {
   /** Schema changes of time-series tables the running DDL statement proposes after it commits. */
   private tsAlters: { tableId: number; payload: Buffer }[] = [];
 
+  /**
+   * Splits a new TS table into hash-point ranges (ts.ranges_per_table) before its descriptor
+   * commits: whoever sees the table must find its ranges.
+   */
+  private async splitNewTsTable(t: TableDesc, txn: Txn): Promise<void> {
+    const sender = this.tsSender;
+    if (!sender || !t.ts) return;
+    const setting = Number(this.engine.clusterSetting('ts.ranges_per_table', txn));
+    const pieces = Math.min(setting > 0 ? setting : sender.tsRangesPerTableDefault, t.ts.hashNum);
+    await sender.splitTsTable(t.id, t.ts.hashNum, pieces);
+  }
+
   private dropTsData(t: TableDesc): void {
     this.tsDrops.push(t.id);
   }
@@ -3055,7 +3067,8 @@ export class Session {
         const db = view.databaseById(tgt.dbId);
         if (stmt.ts) {
           if (!db?.ts) throw new PgError(SqlState.WrongObjectType, `cannot create a time-series table in relational database "${db?.name ?? '?'}"`, { hint: 'Create it in a database made with CREATE TS DATABASE.' });
-          createTsTable(env, stmt, db);
+          const created = createTsTable(env, stmt, db);
+          if (created) await this.splitNewTsTable(created, env.txn);
           return 'CREATE TABLE';
         }
         if (db?.ts) throw new PgError(SqlState.WrongObjectType, `cannot create a relational table in time-series database "${db.name}"`, { hint: 'Add TAGS (...) PRIMARY TAGS (...) to make it a time-series table.' });

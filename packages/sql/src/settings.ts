@@ -92,6 +92,7 @@ settingDefs.push(
   choiceSetting('ts.compression.type', 'lz4', { lz4: 'lz4', gzip: 'gzip', zlib: 'gzip', disabled: 'disabled' }, ['lzma', 'lzo', 'xz', 'zstd', 'snappy'], 'compression of new time-series blocks after the type-aware encodings: lz4 (fast), gzip (zlib deflate: smaller, slower), disabled'),
   choiceSetting('ts.compression.level', 'middle', { low: 'low', l: 'low', middle: 'middle', medium: 'middle', m: 'middle', high: 'high', h: 'high' }, [], 'gzip level: low = 1, middle = 6, high = 9 (lz4 ignores it)'),
   choiceSetting('ts.auto_vacuum.enabled', 'true', { true: 'true', on: 'true', false: 'false', off: 'false' }, [], 'the periodic reorganization of inactive partitions (sort, deduplicate, drop deleted rows, recompress); COMPRESS runs it on demand either way'),
+  intSetting('ts.ranges_per_table', 0, 0, 64, 'hash-point ranges a new time-series table is split into at CREATE TABLE (0: 5 in a cluster, as KWDB, and 1 — not split — on a single node); each range has its own leaseholder'),
   intSetting('immediate_compression.threads', 3, 1, 64, 'worker threads that encode blocks while COMPRESS and the periodic reorganization rewrite partitions'),
 );
 

@@ -1,11 +1,12 @@
 /**
  * SHOW RANGES [FROM TABLE t | FROM DATABASE d]: the ranges this node knows (it holds a replica of
  * each; every node does today, voting or not), their bounds, the kind of data they hold, the
- * leaseholder and the nodes holding replicas. A table's data (relational rows, or a TS table's
- * rows, which are routed by its table prefix) lies in [tablePrefix(id), tablePrefix(id + 1)).
+ * leaseholder and the nodes holding replicas. A relational table's rows (and an unsplit TS
+ * table's) lie in [tablePrefix(id), tablePrefix(id + 1)); a TS table split into hash-point ranges
+ * is held by the ranges in [tsRangeKey(id, 0), tsRangeKey(id + 1, 0)).
  */
 import { PgError, SqlState } from '@strata/common';
-import { prettyKey, tablePrefix } from '@strata/kv';
+import { prettyKey, tablePrefix, tsRangeKey } from '@strata/kv';
 import type { CatalogView } from './catalog/catalog.js';
 import type { TableDesc } from './catalog/descriptors.js';
 import { T, arrayOf } from './types/types.js';
@@ -34,8 +35,14 @@ export const showRangesColumns: Column[] = [
 const overlaps = (r: RangeInfo, start: Buffer, end: Buffer) => Buffer.compare(r.startKey, end) < 0 && Buffer.compare(start, r.endKey) < 0;
 
 export function showRangesRows(ranges: RangeInfo[], view: CatalogView, only: TableDesc[] | null): Row[] {
-  const tables = only ?? [...view.byId.values()].filter((d): d is TableDesc => d.kind === 'table' || d.kind === 'ts');
-  const spanOf = (t: TableDesc): [Buffer, Buffer] => [tablePrefix(t.id), tablePrefix(t.id + 1)];
+  const tables =
+    only ?? [...view.byId.values()].filter((d): d is TableDesc => d.kind === 'table' || d.kind === 'ts');
+  const tsSpan = (t: TableDesc): [Buffer, Buffer] => [tsRangeKey(t.id, 0), tsRangeKey(t.id + 1, 0)];
+  const split = new Set(
+    tables.filter((t) => t.kind === 'ts' && ranges.some((r) => overlaps(r, ...tsSpan(t)))).map((t) => t.id),
+  );
+  const spanOf = (t: TableDesc): [Buffer, Buffer] =>
+    split.has(t.id) ? tsSpan(t) : [tablePrefix(t.id), tablePrefix(t.id + 1)];
   const rows: Row[] = [];
   for (const r of ranges) {
     const held = tables.filter((t) => overlaps(r, ...spanOf(t)));

@@ -36,7 +36,19 @@ export interface TsSender {
   /** A page of a TS scan from the leaseholder of the table's range (scan_spec.ts). */
   tsScan(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): Promise<TsScanPage>;
   /** The same without waiting (inside a synchronous drain): the local replica must hold the lease. */
-  tsScanSync(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): TsScanPage;
+  tsScanSync(
+    spec: TsScanSpec,
+    after: number | null,
+    rowsMax: number,
+    summarize: TsHeaderSummarizer | null,
+  ): TsScanPage;
+  /**
+   * Splits a new table into `pieces` hash-point ranges (pieces <= 1: none), before its descriptor
+   * commits (the map must be in place before anyone can write the table).
+   */
+  splitTsTable(tableId: number, hashNum: number, pieces: number): Promise<void>;
+  /** Ranges a new table is split into when ts.ranges_per_table is 0. */
+  readonly tsRangesPerTableDefault: number;
 }
 
 /** Rows per proposed TS write command (a statement with more rows proposes several). */

@@ -9,13 +9,24 @@
  * timestamp from the same clock, above it. SQL moves to sending BatchRequests itself (async
  * reads, any node) with the cluster work; this adapter then goes.
  */
+import { RangeKeyMismatchError, RangeNotFoundError } from '@strata/common';
 import type { Timestamp } from '@strata/common';
 import { TsRequestKind, mvccGet, mvccScan, tablePrefix } from '@strata/kv';
-import type { BatchRequest, BatchResponse, CommitRequest, KvRequest, KvResponse, KvSender, KvWrite } from '@strata/kv';
-import { scanGroup } from '@strata/ts';
+import type {
+  BatchRequest,
+  BatchResponse,
+  CommitRequest,
+  KvRequest,
+  KvResponse,
+  KvSender,
+  KvWrite,
+  TsRangeEntry,
+} from '@strata/kv';
+import { scanGroup, splitTsWrite } from '@strata/ts';
 import type { TsHeaderSummarizer, TsScanPage, TsScanSpec } from '@strata/ts';
 import type { Replica } from './replica/replica.js';
 import type { Store } from './store.js';
+import { metaRangeId, readTsRangeMap } from './ts_ranges.js';
 
 /** How long COMPRESS waits for rewrites to be switched in. */
 const rewritesSettleMs = 120_000;
@@ -26,10 +37,6 @@ export class LocalSender implements KvSender {
   /** The replica of the range holding `key` on this store (its range id routes requests). */
   protected replicaOf(key: Uint8Array): Replica {
     return this.store.replicaFor(key);
-  }
-
-  private replicaForTable(tableId: number): Replica {
-    return this.replicaOf(tablePrefix(tableId));
   }
 
   /** Sends a batch to the range's leaseholder: here, the local replica (ClusterSender: wherever it is). */
@@ -157,9 +164,111 @@ export class LocalSender implements KvSender {
   }
 
   // ---- TS (the SQL layer's TsSender) --------------------------------------------------------------
+  //
+  // A table split into hash-point ranges (ts_ranges.ts) is written by dividing each write by range
+  // (ts route.ts: a device's rows go to the range of its hash point; atomic per range, as in KWDB)
+  // and read range after range; every other TS command goes to each of its ranges. A table that
+  // is not split lives in the first range.
 
-  private async ts(tableId: number, op: TsRequestKind, payload: Buffer, freeBytesMin = 0): Promise<void> {
-    await this.request(this.replicaForTable(tableId), { kind: 'ts', op, tableId, payload, freeBytesMin }, this.store.clock.now());
+  /** Ranges each new TS table is split into when ts.ranges_per_table is 0 (ClusterSender: more). */
+  readonly tsRangesPerTableDefault: number = 1;
+
+  /** The maps of split tables (null: not split), read from the first range's replica here. */
+  private readonly tsMaps = new Map<number, TsRangeEntry[] | null>();
+
+  protected tsRangeMap(tableId: number): TsRangeEntry[] | null {
+    let m = this.tsMaps.get(tableId);
+    if (m === undefined) {
+      m = readTsRangeMap(this.store.engine, tableId);
+      this.tsMaps.set(tableId, m);
+    }
+    return m;
+  }
+
+  /** Sends a TS request to a range (here: the local replica; ClusterSender: its leaseholder). */
+  protected sendToRange(ba: BatchRequest): Promise<BatchResponse> {
+    return this.store.send(ba);
+  }
+
+  private async rangeRequest(rangeId: number, req: KvRequest): Promise<KvResponse> {
+    const clock = this.store.clock;
+    const res = await this.sendToRange({
+      header: { rangeId, timestamp: clock.now(), txn: null, now: clock.now() },
+      requests: [req],
+    });
+    return res.responses[0] as KvResponse;
+  }
+
+  /** Waits until this node has applied what the leaseholders have (ClusterSender); nothing here. */
+  async sync(): Promise<void> {}
+
+  /**
+   * Runs `f` with the table's map; a first range that says the table is split after all (this
+   * node had not applied the split yet) makes it catch up and run `f` once more. Only a request
+   * sent without a map is retried: a split table's requests went to the ranges of a map that
+   * never changes.
+   */
+  private async withTsMap<T>(tableId: number, f: (map: TsRangeEntry[] | null) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const map = this.tsRangeMap(tableId);
+      try {
+        return await f(map);
+      } catch (e) {
+        if (!(e instanceof RangeKeyMismatchError) || map !== null || attempt >= tsMapRetriesMax) throw e;
+        this.tsMaps.delete(tableId);
+        await this.sync();
+      }
+    }
+  }
+
+  private ts(tableId: number, op: TsRequestKind, payload: Buffer, freeBytesMin = 0): Promise<void> {
+    return this.withTsMap(tableId, async (map) => {
+      if (!map) {
+        await this.rangeRequest(metaRangeId, { kind: 'ts', op, tableId, payload, freeBytesMin });
+        return;
+      }
+      if (op !== TsRequestKind.Write) {
+        await Promise.all(
+          map.map((e) =>
+            this.rangeRequest(e.rangeId, {
+              kind: 'ts',
+              op,
+              tableId,
+              payload,
+              freeBytesMin,
+              hashSpan: [e.hashStart, e.hashEnd],
+            }),
+          ),
+        );
+        return;
+      }
+      const hashNum = (map[map.length - 1] as TsRangeEntry).hashEnd;
+      const parts = splitTsWrite(payload, hashNum, (h) => rangeIndexOf(map, h));
+      await Promise.all(
+        [...parts].map(([i, part]) => {
+          const e = map[i] as TsRangeEntry;
+          return this.rangeRequest(e.rangeId, {
+            kind: 'ts',
+            op,
+            tableId,
+            payload: part,
+            freeBytesMin,
+            hashSpan: [e.hashStart, e.hashEnd],
+          });
+        }),
+      );
+    });
+  }
+
+  /**
+   * Splits a new TS table into `pieces` hash-point ranges (before its descriptor commits: the
+   * map must be applied before anyone can see the table). pieces <= 1: not split.
+   */
+  async splitTsTable(tableId: number, hashNum: number, pieces: number): Promise<void> {
+    if (pieces <= 1) return;
+    const res = await this.rangeRequest(metaRangeId, { kind: 'splitTs', tableId, hashNum, pieces });
+    if (res.kind !== 'splitTs') throw new Error(`splitTs: unexpected response ${res.kind}`);
+    this.tsMaps.set(tableId, res.ranges);
   }
 
   proposeTs(tableId: number, payload: Buffer, freeBytesMin: number): Promise<void> {
@@ -195,25 +304,122 @@ export class LocalSender implements KvSender {
     return this.ts(tableId, TsRequestKind.Drop, b);
   }
 
+  /** The range whose lease decides which node drives a table's retention and reorganization. */
+  tsDriverRange(tableId: number): number {
+    return this.tsRangeMap(tableId)?.[0]?.rangeId ?? metaRangeId;
+  }
+
   /** Resolves once reorganization started so far has finished and been switched in (COMPRESS). */
   tsReorganized(): Promise<void> {
     return this.store.queues.ts.settled(rewritesSettleMs);
   }
 
-  /** A page of a TS scan, through the leaseholder of the range holding the table. */
-  async tsScan(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): Promise<TsScanPage> {
-    const r = this.replicaForTable(spec.tableId);
-    const res = await this.request(r, { kind: 'tsScan', spec, after, rowsMax, ...(summarize ? { summarize } : {}) }, this.store.clock.now());
-    return res.kind === 'tsScan' ? res.page : { layout: null, batches: [], resumeAfter: null };
+  /**
+   * A page of a TS scan through the leaseholders: an unsplit table's range, or a split table's
+   * ranges one after another (the cursor `after` says which range and which device in it).
+   */
+  tsScan(
+    spec: TsScanSpec,
+    after: number | null,
+    rowsMax: number,
+    summarize: TsHeaderSummarizer | null,
+  ): Promise<TsScanPage> {
+    return this.withTsMap(spec.tableId, async (map) => {
+      const fetch = async (
+        rangeId: number,
+        hashSpan: [number, number] | undefined,
+        inner: number | null,
+      ): Promise<TsScanPage> => {
+        const res = await this.rangeRequest(rangeId, {
+          kind: 'tsScan',
+          spec,
+          after: inner,
+          rowsMax,
+          ...(summarize ? { summarize } : {}),
+          ...(hashSpan ? { hashSpan } : {}),
+        });
+        return res.kind === 'tsScan' ? res.page : emptyPage();
+      };
+      if (!map) return fetch(metaRangeId, undefined, after);
+      let { idx, inner } = decodeTsCursor(after);
+      for (; idx < map.length; idx++, inner = null) {
+        const e = map[idx] as TsRangeEntry;
+        const page = await fetch(e.rangeId, [e.hashStart, e.hashEnd], inner);
+        const next = nextTsCursor(idx, page, map.length);
+        if (page.layout !== null) return { ...page, resumeAfter: next };
+      }
+      return emptyPage();
+    });
   }
 
   /**
    * The same page without waiting, for a scan inside a synchronous drain (a subquery evaluated in
-   * an expression): served by the local replica, which must hold the lease.
+   * an expression): served by the local replicas, which must hold the leases.
    */
-  tsScanSync(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): TsScanPage {
-    const r = this.replicaForTable(spec.tableId);
-    if (!r.holdsValidLease()) throw r.notLeaseholder();
-    return scanGroup(this.store.ts.group(spec.tableId, r.rangeId), spec, after, rowsMax, summarize);
+  tsScanSync(
+    spec: TsScanSpec,
+    after: number | null,
+    rowsMax: number,
+    summarize: TsHeaderSummarizer | null,
+  ): TsScanPage {
+    const map = this.tsRangeMap(spec.tableId);
+    if (!map)
+      return scanGroup(
+        this.store.ts.group(spec.tableId, this.localTsReplica(metaRangeId).rangeId),
+        spec,
+        after,
+        rowsMax,
+        summarize,
+      );
+    let { idx, inner } = decodeTsCursor(after);
+    for (; idx < map.length; idx++, inner = null) {
+      const r = this.localTsReplica((map[idx] as TsRangeEntry).rangeId);
+      const page = scanGroup(this.store.ts.group(spec.tableId, r.rangeId), spec, inner, rowsMax, summarize);
+      if (page.layout !== null) return { ...page, resumeAfter: nextTsCursor(idx, page, map.length) };
+    }
+    return emptyPage();
   }
+
+  /** The local replica a synchronous TS scan of a range reads: here, it must hold the lease. */
+  protected localTsReplica(rangeId: number): Replica {
+    const r = this.store.replicas.get(rangeId);
+    if (!r) throw new RangeNotFoundError(rangeId, this.store.nodeId);
+    if (!r.holdsValidLease()) throw r.notLeaseholder();
+    return r;
+  }
+}
+
+/** A request a first range refuses for a table it learned is split is retried this often. */
+const tsMapRetriesMax = 3;
+
+/** Devices per range in a scan cursor: cursor = range index × this + (device after which to go on) + 1. */
+const tsCursorRangeStride = 2 ** 32;
+
+function decodeTsCursor(after: number | null): { idx: number; inner: number | null } {
+  if (after === null) return { idx: 0, inner: null };
+  const idx = Math.floor(after / tsCursorRangeStride);
+  const rest = after - idx * tsCursorRangeStride;
+  return { idx, inner: rest === 0 ? null : rest - 1 };
+}
+
+/** Where a split table's scan goes on after this page of range `idx` (null: done). */
+function nextTsCursor(idx: number, page: TsScanPage, ranges: number): number | null {
+  if (page.resumeAfter !== null) return idx * tsCursorRangeStride + page.resumeAfter + 1;
+  return idx + 1 < ranges ? (idx + 1) * tsCursorRangeStride : null;
+}
+
+function emptyPage(): TsScanPage {
+  return { layout: null, batches: [], resumeAfter: null };
+}
+
+/** The index of the range holding hash point `h` (the map covers [0, hashNum) in order). */
+function rangeIndexOf(map: TsRangeEntry[], h: number): number {
+  let lo = 0;
+  let hi = map.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((map[mid] as TsRangeEntry).hashStart <= h) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

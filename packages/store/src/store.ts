@@ -226,6 +226,29 @@ export class Store implements ReplicaHost, BatchSender {
     this.stats.raftProposals += n;
   }
 
+  mayCreateSplitReplica(d: RangeDescriptor): boolean {
+    const me = replicaOnNode(d, this.nodeId);
+    if (!me || this.replicas.has(d.rangeId)) return false;
+    const tomb = this.engine.get(tombstoneKey(d.rangeId));
+    return !tomb || me.replicaId >= tomb.readDoubleBE(0);
+  }
+
+  onSplit(r: Replica, created: RangeDescriptor[]): void {
+    for (const d of created) {
+      const state = loadReplicaState(this.engine, d.rangeId);
+      const me = replicaOnNode(d, this.nodeId);
+      if (!state || !me) continue;
+      const rhs = new Replica(this, d.rangeId, me.replicaId, { ...state, hardState: null });
+      this.replicas.set(d.rangeId, rhs);
+      this.pending.add(rhs);
+    }
+    this.logger.info(
+      { range: r.rangeId, created: created.map((d) => d.rangeId) },
+      'split applied: new ranges created',
+    );
+    this.scheduleRound();
+  }
+
   onReplicaEvent(r: Replica, event: 'lease' | 'removed' | 'checksum'): void {
     if (event === 'lease') this.queues.leaseChanged(r);
   }

@@ -323,7 +323,7 @@ export class TsWriteBuilder {
   }
 }
 
-function writeColumn(w: ByteWriter, c: ColumnData): void {
+export function writeColumn(w: ByteWriter, c: ColumnData): void {
   if (c.nulls) w.u8(1).bytes(Buffer.from(c.nulls.buffer, c.nulls.byteOffset, c.nulls.length));
   else w.u8(0);
   if (c.type === ColumnType.String) {

@@ -13,3 +13,4 @@ export * from './engine.js';
 export * from './schema.js';
 export * from './reorganize.js';
 export * from './scan_spec.js';
+export * from './route.js';

@@ -5,7 +5,16 @@
  * report ambiguity). Any other error was a bug or a local fault on the serving node: it crosses
  * as `internal` with its message and becomes a RemoteInternalError here.
  */
-import { AmbiguousResultError, NotLeaseholderError, PgError, RangeNotFoundError, ReadWithinUncertaintyIntervalError, ReplicaUnavailableError, StrataError } from '@strata/common';
+import {
+  AmbiguousResultError,
+  NotLeaseholderError,
+  PgError,
+  RangeKeyMismatchError,
+  RangeNotFoundError,
+  ReadWithinUncertaintyIntervalError,
+  ReplicaUnavailableError,
+  StrataError,
+} from '@strata/common';
 import type { PgErrorFields, SqlState } from '@strata/common';
 import { WireFormatError, bigU64, numU32, numU64, u32, u64, u64n } from './wire.js';
 import type { Wire64 } from './wire.js';
@@ -37,6 +46,7 @@ export interface PbError {
   kind?: string;
   notLeaseholder?: { rangeId: Wire64; leaseholderNodeId?: number | null } | null;
   rangeNotFound?: { rangeId: Wire64; nodeId: number } | null;
+  rangeKeyMismatch?: { rangeId: Wire64 } | null;
   replicaUnavailable?: { rangeId: Wire64; why: string } | null;
   ambiguousResult?: object | null;
   readWithinUncertainty?: { readTs: Wire64; valueTs: Wire64; key: string } | null;
@@ -76,6 +86,7 @@ export function isStructuredError(e: unknown): boolean {
   return (
     e instanceof NotLeaseholderError ||
     e instanceof RangeNotFoundError ||
+    e instanceof RangeKeyMismatchError ||
     e instanceof ReplicaUnavailableError ||
     e instanceof AmbiguousResultError ||
     e instanceof ReadWithinUncertaintyIntervalError ||
@@ -88,8 +99,15 @@ export function errorToWire(e: unknown): PbError {
   if (e instanceof NotLeaseholderError) {
     return { message, notLeaseholder: { rangeId: u64n(e.rangeId, 'rangeId'), leaseholderNodeId: e.leaseholderNodeId === null ? null : u32(e.leaseholderNodeId, 'leaseholder') } };
   }
-  if (e instanceof RangeNotFoundError) return { message, rangeNotFound: { rangeId: u64n(e.rangeId, 'rangeId'), nodeId: u32(e.nodeId, 'nodeId') } };
-  if (e instanceof ReplicaUnavailableError) return { message, replicaUnavailable: { rangeId: u64n(e.rangeId, 'rangeId'), why: e.why } };
+  if (e instanceof RangeNotFoundError)
+    return {
+      message,
+      rangeNotFound: { rangeId: u64n(e.rangeId, 'rangeId'), nodeId: u32(e.nodeId, 'nodeId') },
+    };
+  if (e instanceof RangeKeyMismatchError)
+    return { message, rangeKeyMismatch: { rangeId: u64n(e.rangeId, 'rangeId') } };
+  if (e instanceof ReplicaUnavailableError)
+    return { message, replicaUnavailable: { rangeId: u64n(e.rangeId, 'rangeId'), why: e.why } };
   if (e instanceof AmbiguousResultError) return { message, ambiguousResult: {} };
   if (e instanceof ReadWithinUncertaintyIntervalError) return { message, readWithinUncertainty: { readTs: u64(e.readTs, 'readTs'), valueTs: u64(e.valueTs, 'valueTs'), key: e.key } };
   if (e instanceof PgError) return { message, pgError: pgToWire(e) };
@@ -107,6 +125,15 @@ export function errorFromWire(p: PbError, nodeId: number): Error {
     case 'rangeNotFound': {
       const x = p.rangeNotFound as NonNullable<PbError['rangeNotFound']>;
       return new RangeNotFoundError(numU64(x.rangeId, 'rangeId'), numU32(x.nodeId));
+    }
+    case 'rangeKeyMismatch': {
+      const x = p.rangeKeyMismatch as NonNullable<PbError['rangeKeyMismatch']>;
+      const rangeId = numU64(x.rangeId, 'rangeId');
+      const prefix = `range ${rangeId}: `;
+      return new RangeKeyMismatchError(
+        rangeId,
+        message.startsWith(prefix) ? message.slice(prefix.length) : message,
+      );
     }
     case 'replicaUnavailable': {
       const x = p.replicaUnavailable as NonNullable<PbError['replicaUnavailable']>;

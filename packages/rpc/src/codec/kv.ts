@@ -65,12 +65,22 @@ interface PbKvRequest {
   increment?: { key: Bytes; delta: Wire64; deltaBig?: string | null };
   heartbeatTxn?: object;
   pushTxn?: { txnId: string };
-  ts?: { op: number; tableId: number; payload: Bytes; freeBytesMin: number };
+  ts?: { op: number; tableId: number; payload: Bytes; freeBytesMin: number; hashSpan?: PbHashSpan | null };
   computeChecksum?: object;
   gc?: { keys: Bytes[]; threshold: Wire64 };
   rangeDescriptor?: object;
   readIndex?: object;
-  tsScan?: { spec: PbTsScanSpec | null; after?: number | null; rowsMax: number };
+  tsScan?: {
+    spec: PbTsScanSpec | null;
+    after?: number | null;
+    rowsMax: number;
+    hashSpan?: PbHashSpan | null;
+  };
+  splitTs?: { tableId: number; hashNum: number; pieces: number };
+}
+interface PbHashSpan {
+  from: number;
+  to: number;
 }
 interface PbBatchRequest {
   header: PbHeader | null;
@@ -94,6 +104,7 @@ interface PbKvResponse {
   rangeDescriptor?: { descriptor: Bytes };
   readIndex?: { readTs: Wire64; appliedIndex: Wire64 };
   tsScan?: { page: PbTsScanPage | null };
+  splitTs?: { ranges: { rangeId: Wire64; hashStart: number; hashEnd: number }[] };
 }
 interface PbBatchResponse {
   responses: PbKvResponse[];
@@ -103,6 +114,14 @@ interface PbBatchResponse {
 }
 
 // ---- requests ------------------------------------------------------------------------------------
+
+function hashSpanToWire(s: [number, number] | undefined): PbHashSpan | null {
+  return s ? { from: u32(s[0], 'hash span'), to: u32(s[1], 'hash span') } : null;
+}
+
+function hashSpanFromWire(s: PbHashSpan | null | undefined): [number, number] | null {
+  return s ? [numU32(s.from), numU32(s.to)] : null;
+}
 
 function txnToWire(t: TxnMeta): PbTxn {
   return { id: t.id, readTs: u64(t.readTs, 'readTs'), uncertaintyLimit: u64(t.uncertaintyLimit, 'uncertaintyLimit'), observed: t.observed.map((o) => ({ nodeId: u32(o.nodeId, 'observed node'), ts: u64(o.ts, 'observed ts') })) };
@@ -148,7 +167,15 @@ export function kvRequestToWire(r: KvRequest): PbKvRequest {
     case 'pushTxn':
       return { pushTxn: { txnId: r.txnId } };
     case 'ts':
-      return { ts: { op: wireEnum(tsKindWire, r.op, 'ts request kind'), tableId: u32(r.tableId, 'tableId'), payload: r.payload, freeBytesMin: r.freeBytesMin } };
+      return {
+        ts: {
+          op: wireEnum(tsKindWire, r.op, 'ts request kind'),
+          tableId: u32(r.tableId, 'tableId'),
+          payload: r.payload,
+          freeBytesMin: r.freeBytesMin,
+          hashSpan: hashSpanToWire(r.hashSpan),
+        },
+      };
     case 'computeChecksum':
       return { computeChecksum: {} };
     case 'gc':
@@ -160,7 +187,22 @@ export function kvRequestToWire(r: KvRequest): PbKvRequest {
     case 'tsScan':
       // `summarize` is a function of the caller's process: it never travels (the remote scan
       // decodes the blocks it would have answered from their headers).
-      return { tsScan: { spec: tsScanSpecToWire(r.spec), after: r.after === null ? null : u32(r.after, 'after'), rowsMax: r.rowsMax } };
+      return {
+        tsScan: {
+          spec: tsScanSpecToWire(r.spec),
+          after: r.after === null ? null : u32(r.after, 'after'),
+          rowsMax: r.rowsMax,
+          hashSpan: hashSpanToWire(r.hashSpan),
+        },
+      };
+    case 'splitTs':
+      return {
+        splitTs: {
+          tableId: u32(r.tableId, 'tableId'),
+          hashNum: u32(r.hashNum, 'hashNum'),
+          pieces: u32(r.pieces, 'pieces'),
+        },
+      };
   }
 }
 
@@ -198,7 +240,15 @@ export function kvRequestFromWire(p: PbKvRequest): KvRequest {
       return { kind: 'pushTxn', txnId: need(p.pushTxn, 'pushTxn').txnId ?? '' };
     case 'ts': {
       const x = need(p.ts, 'ts');
-      return { kind: 'ts', op: known(tsKinds, x.op, 'ts request kind'), tableId: numU32(x.tableId), payload: bytes(x.payload), freeBytesMin: x.freeBytesMin ?? 0 };
+      const hashSpan = hashSpanFromWire(x.hashSpan);
+      return {
+        kind: 'ts',
+        op: known(tsKinds, x.op, 'ts request kind'),
+        tableId: numU32(x.tableId),
+        payload: bytes(x.payload),
+        freeBytesMin: x.freeBytesMin ?? 0,
+        ...(hashSpan ? { hashSpan } : {}),
+      };
     }
     case 'computeChecksum':
       return { kind: 'computeChecksum' };
@@ -212,7 +262,23 @@ export function kvRequestFromWire(p: PbKvRequest): KvRequest {
       return { kind: 'readIndex' };
     case 'tsScan': {
       const x = need(p.tsScan, 'tsScan');
-      return { kind: 'tsScan', spec: tsScanSpecFromWire(need(x.spec, 'tsScan spec')), after: x.after ?? null, rowsMax: x.rowsMax ?? 0 };
+      const hashSpan = hashSpanFromWire(x.hashSpan);
+      return {
+        kind: 'tsScan',
+        spec: tsScanSpecFromWire(need(x.spec, 'tsScan spec')),
+        after: x.after ?? null,
+        rowsMax: x.rowsMax ?? 0,
+        ...(hashSpan ? { hashSpan } : {}),
+      };
+    }
+    case 'splitTs': {
+      const x = need(p.splitTs, 'splitTs');
+      return {
+        kind: 'splitTs',
+        tableId: numU32(x.tableId),
+        hashNum: numU32(x.hashNum),
+        pieces: numU32(x.pieces),
+      };
     }
     default:
       throw new WireFormatError(`kv request of unknown kind ${JSON.stringify(p.request ?? null)}`);
@@ -265,6 +331,16 @@ export function kvResponseToWire(r: KvResponse): PbKvResponse {
       return { readIndex: { readTs: u64(r.readTs, 'read timestamp'), appliedIndex: u64n(r.appliedIndex, 'applied index') } };
     case 'tsScan':
       return { tsScan: { page: tsScanPageToWire(r.page) } };
+    case 'splitTs':
+      return {
+        splitTs: {
+          ranges: r.ranges.map((x) => ({
+            rangeId: u64n(x.rangeId, 'rangeId'),
+            hashStart: u32(x.hashStart, 'hashStart'),
+            hashEnd: u32(x.hashEnd, 'hashEnd'),
+          })),
+        },
+      };
   }
 }
 
@@ -306,6 +382,15 @@ export function kvResponseFromWire(p: PbKvResponse): KvResponse {
     }
     case 'tsScan':
       return { kind: 'tsScan', page: tsScanPageFromWire(need(need(p.tsScan, 'tsScan').page, 'tsScan page')) };
+    case 'splitTs':
+      return {
+        kind: 'splitTs',
+        ranges: need(p.splitTs, 'splitTs').ranges.map((x) => ({
+          rangeId: numU64(x.rangeId, 'rangeId'),
+          hashStart: numU32(x.hashStart),
+          hashEnd: numU32(x.hashEnd),
+        })),
+      };
     default:
       throw new WireFormatError(`kv response of unknown kind ${JSON.stringify(p.response ?? null)}`);
   }

@@ -4,6 +4,7 @@ import type { KvRequest } from '@strata/kv';
 import { CommandKind } from '../replica/proposal.js';
 import type { RequestCommand } from './command.js';
 import { checkDiskSpace } from './disk.js';
+import { checkTsSpan } from './ts_span.js';
 
 type TsReq = Extract<KvRequest, { kind: 'ts' }>;
 
@@ -38,6 +39,7 @@ export const tsCommand: RequestCommand<TsReq> = {
   needsLease: true,
   declareLatches: (_h, r) => [{ start: tsLatchKey(r.tableId), end: null, write: rejectsDuplicates(r) || r.op === TsRequestKind.Drop || r.op === TsRequestKind.Alter }],
   evaluate(ctx, _h, r) {
+    checkTsSpan(ctx, r.tableId, r.hashSpan);
     if (r.op === TsRequestKind.Write) {
       checkDiskSpace(ctx, r.freeBytesMin, 'time-series write');
       ctx.ts.checkWrite(ctx.rangeId, r.payload);

@@ -2,6 +2,7 @@ import { scanGroup } from '@strata/ts';
 import type { KvRequest } from '@strata/kv';
 import type { RequestCommand } from './command.js';
 import { tsLatchKey } from './cmd_ts.js';
+import { checkTsSpan } from './ts_span.js';
 
 type TsScan = Extract<KvRequest, { kind: 'tsScan' }>;
 
@@ -15,7 +16,14 @@ export const tsScan: RequestCommand<TsScan> = {
   needsLease: true,
   declareLatches: (_h, r) => [{ start: tsLatchKey(r.spec.tableId), end: null, write: false }],
   evaluate(ctx, _h, r) {
-    const page = scanGroup(ctx.ts.group(r.spec.tableId, ctx.rangeId), r.spec, r.after, r.rowsMax, r.summarize ?? null);
+    checkTsSpan(ctx, r.spec.tableId, r.hashSpan);
+    const page = scanGroup(
+      ctx.ts.group(r.spec.tableId, ctx.rangeId),
+      r.spec,
+      r.after,
+      r.rowsMax,
+      r.summarize ?? null,
+    );
     return { response: { kind: 'tsScan', page } };
   },
 };

@@ -14,6 +14,7 @@ import { gc } from './cmd_gc.js';
 import { computeChecksum } from './cmd_compute_checksum.js';
 import { rangeDescriptor } from './cmd_range_descriptor.js';
 import { tsScan } from './cmd_ts_scan.js';
+import { splitTs } from './cmd_split_ts.js';
 
 /** Every request kind's command: a missing kind is a compile error. */
 const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { kind: K }>> } = {
@@ -33,6 +34,7 @@ const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { 
   computeChecksum,
   rangeDescriptor,
   tsScan,
+  splitTs,
 };
 
 export function commandFor<R extends KvRequest>(r: R): RequestCommand<R> {

@@ -23,7 +23,24 @@ import { decodeLease, encodeLease } from './lease.js';
 import { CommandKind, decodeCommand } from './proposal.js';
 import type { Command } from './proposal.js';
 import type { Replica } from './replica.js';
-import { appliedKey, descKey, encodeIndexTerm, encodeLeaseHistory, encodeU64, gcThresholdKey, leaseHistoryKey, leaseKey } from './state.js';
+import {
+  appliedKey,
+  descKey,
+  encodeIndexTerm,
+  encodeLeaseHistory,
+  encodeU64,
+  gcThresholdKey,
+  leaseHistoryKey,
+  leaseKey,
+} from './state.js';
+import {
+  decodeTsSplit,
+  encodeRangeId,
+  encodeTsMapValue,
+  nextRangeIdKey,
+  splitRangeStateWrites,
+  tsMapKey,
+} from '../ts_ranges.js';
 
 /** Digests kept per replica (the newest checksum commands). */
 const checksumsKept = 16;
@@ -38,6 +55,7 @@ export function applyEntries(r: Replica, queue: Entry[]): Promise<void> | null {
   const batches: WriteBatch[] = [];
   const done: { resolve: () => void }[] = [];
   const ended: string[] = [];
+  const afterWrite: (() => void)[] = [];
   let last: Entry | null = null;
 
   const flush = () => {
@@ -49,6 +67,7 @@ export function applyEntries(r: Replica, queue: Entry[]): Promise<void> | null {
     r.failOverwritten(last.index);
     for (const b of batches.splice(0)) host.onApplyBatch(r, b);
     for (const t of ended.splice(0)) r.txnWaits.finished(t);
+    for (const f of afterWrite.splice(0)) f();
     for (const p of done.splice(0)) p.resolve();
   };
 
@@ -71,7 +90,7 @@ export function applyEntries(r: Replica, queue: Entry[]): Promise<void> | null {
         // Evaluated under another lease: it must not apply (proposal.ts). Certainly not applied.
         p?.reject(r.notLeaseholder());
       } else if (cmd) {
-        const wait = applyCommand(r, e, cmd, ccData, { writes, batches, ended, flush });
+        const wait = applyCommand(r, e, cmd, ccData, { writes, batches, ended, afterWrite, flush });
         if (wait) {
           // Everything before this entry is applied; this one applies when the wait ends.
           return wait.then(() => {
@@ -107,6 +126,8 @@ interface ApplyBatch {
   batches: WriteBatch[];
   /** Transactions whose end applied in this run (their waiters wake once it is written). */
   ended: string[];
+  /** What must happen once the run's writes are in the engine (a split's new replicas start). */
+  afterWrite: (() => void)[];
   /** Writes everything applied so far (a TS command applies on its own, after it). */
   flush: () => void;
 }
@@ -163,6 +184,24 @@ function applyCommand(r: Replica, e: Entry, cmd: Command, ccData: Uint8Array | n
       r.desc = next;
       b.writes.push({ key: descKey(r.rangeId), value: encodeDescriptor(next) });
       if (!replicaById(next, r.replicaId)) r.removed = true;
+      return null;
+    }
+    case CommandKind.SplitTs: {
+      // The first range ends where the TS keyspace starts, records the table's map, and each
+      // store creates its replicas of the new ranges (those it has no replica of yet: one
+      // created by an early message from the new range's leader gets a snapshot instead).
+      const s = decodeTsSplit(body);
+      const cur = r.desc;
+      assert(cur !== null, 'a split on an uninitialized replica');
+      if (s.lhs.generation !== cur.generation + 1) return null; // evaluated against an older descriptor
+      r.desc = s.lhs;
+      b.writes.push({ key: descKey(r.rangeId), value: encodeDescriptor(s.lhs) });
+      b.writes.push({ key: nextRangeIdKey, value: encodeRangeId(s.nextRangeId) });
+      for (const x of s.entries)
+        b.writes.push({ key: tsMapKey(s.tableId, x.hashStart), value: encodeTsMapValue(x) });
+      const created = s.rhs.filter((d) => host.mayCreateSplitReplica(d));
+      for (const d of created) for (const w of splitRangeStateWrites(d)) b.writes.push(w);
+      b.afterWrite.push(() => host.onSplit(r, created));
       return null;
     }
     case CommandKind.ComputeChecksum: {

@@ -32,6 +32,7 @@ export const CommandKind = {
   ChangeReplicas: 12,
   ComputeChecksum: 13,
   TxnWrite: 14,
+  SplitTs: 15,
 } as const;
 export type CommandKind = (typeof CommandKind)[keyof typeof CommandKind];
 

@@ -72,6 +72,10 @@ export interface ReplicaHost {
   catchUpTicks?(): void;
   freeDiskBytes(): number;
   diskReserveBytes(): number;
+  /** Whether applying a split may create this store's replica of new range `d` (none here yet). */
+  mayCreateSplitReplica(d: RangeDescriptor): boolean;
+  /** A split applied: the new ranges' state is written; their replicas start serving. */
+  onSplit(r: Replica, created: RangeDescriptor[]): void;
 }
 
 interface Proposal {

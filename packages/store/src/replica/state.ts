@@ -85,8 +85,10 @@ export function loadReplicaState(engine: Engine, rangeId: number): ReplicaState 
 }
 
 /** The writes that create a range's initial state (bootstrap: an empty snapshot at index 1, term 1). */
-export function initialStateWrites(desc: RangeDescriptor): { key: Buffer; value: Buffer }[] {
-  const at = { index: 1, term: 1 };
+export function initialStateWrites(
+  desc: RangeDescriptor,
+  at: IndexTerm = { index: 1, term: 1 },
+): { key: Buffer; value: Buffer }[] {
   return [
     { key: descKey(desc.rangeId), value: encodeDescriptor(desc) },
     { key: appliedKey(desc.rangeId), value: encodeIndexTerm(at) },
