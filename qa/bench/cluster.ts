@@ -4,7 +4,7 @@
  * (`start-single-node`) on the same machine, with the same data; every query instance's rows,
  * through every cluster node, must equal the single node's (exit 1 otherwise).
  *
- *   npm run bench:cluster [-- --hosts 100 --hours 4 --workers 3 --runs 5 --nodes 3]
+ *   npm run bench:cluster [-- --hosts 100 --hours 4 --workers 3 --runs 5 --nodes 3 --ranges 5]
  *                            [--queries lastpoint,high-cpu-all] [--out tmp/bench]
  *
  * Ingest: COPY, `workers` streams at once — for the cluster spread round-robin over every node's
@@ -25,6 +25,7 @@ const { values: opt } = parseArgs({
     workers: { type: 'string', default: '3' },
     runs: { type: 'string', default: '5' },
     nodes: { type: 'string', default: '3' },
+    ranges: { type: 'string', default: '0' },
     queries: { type: 'string', default: '' },
     out: { type: 'string', default: join(repoRoot, 'tmp', 'bench') },
   },
@@ -40,8 +41,10 @@ const hours = num('hours');
 const workers = num('workers');
 const runs = num('runs');
 const nodes = num('nodes');
+const tsRanges = Number(opt.ranges);
+if (!Number.isInteger(tsRanges) || tsRanges < 0 || tsRanges > 64) throw new Error('--ranges must be an integer in [0, 64] (0: the default)');
 const t0 = performance.now();
-out(`bench:cluster — TSBS devops cpu-only, ${hosts} hosts × ${hours} h at 10 s; ${workers} COPY streams; ${runs} timed instances per query (+1 warm-up); one node, then ${nodes} nodes (${new Date().toISOString()})`);
+out(`bench:cluster — TSBS devops cpu-only, ${hosts} hosts × ${hours} h at 10 s; ${workers} COPY streams; ${runs} timed instances per query (+1 warm-up); one node, then ${nodes} nodes${tsRanges ? ` (table split into ${tsRanges} range(s))` : ''} (${new Date().toISOString()})`);
 
 const r = await runClusterBench({
   hosts,
@@ -49,6 +52,7 @@ const r = await runClusterBench({
   workers,
   runs,
   nodes,
+  tsRanges,
   queries: new Set((opt.queries as string).split(',').filter((q) => q !== '')),
   log: (s) => out(`  ${s}`),
 });

@@ -1,6 +1,7 @@
 /**
  * The seeded cluster simulation: a TestCluster of 3 or 5 stores runs a random workload
- * (linearizable registers, bank transfers with audits, TS inserts and deletes) under a random
+ * (linearizable registers, bank transfers with audits, TS inserts and deletes — into the first
+ * range and into a table split into three hash-point ranges at the start) under a random
  * nemesis (crashes with lost unsynced writes and power cuts, partitions, lease transfers,
  * membership changes, log truncation that forces KV_BATCH/TS_BATCH snapshots, clock skew within
  * the maximum offset), then heals and checks:
@@ -18,10 +19,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AmbiguousResultError, PgError, ReadWithinUncertaintyIntervalError } from '@strata/common';
 import { TsRequestKind } from '@strata/kv';
+import type { TsRangeEntry } from '@strata/kv';
 import { RangeUnavailableError, SendFailedError } from '@strata/kvclient';
 import { TestCluster } from '@strata/testutils';
 import type { Client, NetworkFaults } from '@strata/testutils';
-import { ColumnType, encodeTsDelete, encodeTsWrite } from '@strata/ts';
+import { ColumnType, encodeTsDelete, encodeTsWrite, hashPointOf } from '@strata/ts';
 import type { TsSchema } from '@strata/ts';
 import { checkRegisterHistory } from '../../packages/raft/sim/linearizability.js';
 import type { RegisterOp } from '../../packages/raft/sim/linearizability.js';
@@ -48,6 +50,14 @@ const accounts = 6;
 const initialBalance = 100;
 const devices = 4;
 const tsTableId = 1000;
+/**
+ * A second TS table, split into hash-point ranges before the workload (the first range's SplitTs:
+ * new ranges on every voter); its devices are `devices`…2·devices−1, written to the range of their
+ * hash point.
+ */
+const tsSplitTableId = 1001;
+const tsSplitHashNum = 12;
+const tsSplitPieces = 3;
 const tsSchema: TsSchema = { partitionIntervalUs: 3600e6, columns: [ColumnType.Timestamp, ColumnType.Int64], tags: [ColumnType.Int32], primaryTags: [0] };
 
 const regKey = (i: number) => Buffer.concat([Buffer.from([3, 0, 0, 0, 1]), Buffer.from(`reg${i}`)]);
@@ -90,13 +100,31 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
       if (attempt >= 5) throw new Error(`setup failed: ${r0.ok === false ? String(r0.error) : 'timeout'}`);
     }
 
+    let tsMap: TsRangeEntry[] = [];
+    for (let attempt = 0; ; attempt++) {
+      const r = await c.settle(setup.request(1, { kind: 'splitTs', tableId: tsSplitTableId, hashNum: tsSplitHashNum, pieces: tsSplitPieces }), 60_000);
+      const x = r.ok === true ? r.value.responses[0] : undefined;
+      if (x?.kind === 'splitTs') {
+        tsMap = x.ranges;
+        break;
+      }
+      if (attempt >= 5) throw new Error(`split failed: ${r.ok === false ? String(r.error) : 'timeout'}`);
+    }
+    /** Where a device's commands go: its table, range and the hash points the range holds. */
+    const routeOf = (dev: number): { tableId: number; rangeId: number; hashSpan?: [number, number] } => {
+      if (dev < devices) return { tableId: tsTableId, rangeId: 1 };
+      const h = hashPointOf(tsSchema, [dev], tsSplitHashNum);
+      const e = tsMap.find((x) => h >= x.hashStart && h < x.hashEnd) as TsRangeEntry;
+      return { tableId: tsSplitTableId, rangeId: e.rangeId, hashSpan: [e.hashStart, e.hashEnd] };
+    };
+
     const regOps: RegisterOp[][] = Array.from({ length: registers }, () => []);
     let nextValue = 1;
     const tsRows = new Map<string, Outcome>(); // `${dev}/${ts}` → outcome of its insert
     const tsDeletes: { dev: number; lo: number; hi: number; outcome: Outcome }[] = [];
-    const devNext = Array.from({ length: devices }, () => 1);
-    const devBusy = Array.from({ length: devices }, () => false);
-    const devAcked = Array.from({ length: devices }, () => 0);
+    const devNext = Array.from({ length: 2 * devices }, () => 1);
+    const devBusy = Array.from({ length: 2 * devices }, () => false);
+    const devAcked = Array.from({ length: 2 * devices }, () => 0);
     const total = accounts * initialBalance;
     const end = c.sched.now + o.durationMs;
     let stop = false;
@@ -176,8 +204,9 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
     };
 
     const tsOp = async (client: Client) => {
-      const dev = Math.floor(rand() * devices);
+      const dev = Math.floor(rand() * 2 * devices);
       if (devBusy[dev]) return;
+      const route = routeOf(dev);
       devBusy[dev] = true;
       try {
         const acked = devAcked[dev] as number;
@@ -185,11 +214,11 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
           // DELETE a window of this device's acknowledged rows (no insert of it is in flight).
           const lo = 1 + Math.floor(rand() * (acked - 2));
           const hi = Math.min(acked, lo + 1 + Math.floor(rand() * 4));
-          const payload = encodeTsDelete({ tableId: tsTableId, loUs: lo, hiUs: hi, tagCombos: [[dev]], schema: tsSchema });
+          const payload = encodeTsDelete({ tableId: route.tableId, loUs: lo, hiUs: hi, tagCombos: [[dev]], schema: tsSchema });
           const del = { dev, lo, hi, outcome: 'info' as Outcome };
           tsDeletes.push(del);
           try {
-            await client.request(1, { kind: 'ts', op: TsRequestKind.Delete, tableId: tsTableId, payload, freeBytesMin: 0 });
+            await client.request(route.rangeId, { kind: 'ts', op: TsRequestKind.Delete, tableId: route.tableId, payload, freeBytesMin: 0, ...(route.hashSpan ? { hashSpan: route.hashSpan } : {}) });
             del.outcome = 'ok';
             count('ts.delete.ok');
           } catch (e) {
@@ -203,10 +232,10 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
         const first = devNext[dev] as number;
         devNext[dev] = first + n;
         const rows = Array.from({ length: n }, (_x, i) => [BigInt(first + i), BigInt(dev * 1000 + first + i), dev]);
-        const payload = encodeTsWrite({ tableId: tsTableId, schema: tsSchema, rows });
+        const payload = encodeTsWrite({ tableId: route.tableId, schema: tsSchema, rows });
         let out: Outcome;
         try {
-          await client.request(1, { kind: 'ts', op: TsRequestKind.Write, tableId: tsTableId, payload, freeBytesMin: 0 });
+          await client.request(route.rangeId, { kind: 'ts', op: TsRequestKind.Write, tableId: route.tableId, payload, freeBytesMin: 0, ...(route.hashSpan ? { hashSpan: route.hashSpan } : {}) });
           out = 'ok';
           devAcked[dev] = first + n - 1;
         } catch (e) {
@@ -365,11 +394,22 @@ export async function runClusterSim(o: ClusterSimOptions): Promise<ClusterSimRes
     }
     for (const [index, m] of byIndex) if (new Set(m.values()).size > 1) failures.push(`replica checksums differ at index ${index}: ${[...m].map(([n, d]) => `n${n}=${d}`).join(' ')}`);
 
-    // TS rows, read from the leaseholder's group (every replica's content is covered by the checksums).
-    const lh = c.leaseholder();
-    const group = lh === null ? undefined : c.store(lh).ts.group(tsTableId, 1);
+    // The split table's ranges: replicas agree too.
+    for (const e of tsMap) {
+      const rs = await c.checksums(e.rangeId);
+      const rm = (c.descriptor(e.rangeId)?.replicas ?? []).map((x) => x.nodeId);
+      if (rs.size !== rm.length) failures.push(`range ${e.rangeId}: checksum recorded by ${rs.size} of ${rm.length} replicas`);
+      if (new Set([...rs.values()].map((x) => x.digest)).size > 1) failures.push(`range ${e.rangeId}: replica checksums differ: ${[...rs].map(([n, x]) => `n${n}=${x.digest}`).join(' ')}`);
+    }
+
+    // TS rows, read from each range's leaseholder's group (every replica's content is covered by
+    // the checksums): the first table in range 1, the split one in its ranges.
     const seen = new Map<string, number>();
-    if (group) {
+    for (const [tableId, rangeId] of [[tsTableId, 1] as const, ...tsMap.map((e) => [tsSplitTableId, e.rangeId] as const)]) {
+      const lh = c.leaseholder(rangeId);
+      const group = lh === null ? undefined : c.store(lh).ts.group(tableId, rangeId);
+      if (lh === null) failures.push(`range ${rangeId} has no leaseholder after healing`);
+      if (!group) continue;
       for (const b of group.scan(null, -(2n ** 63n), 2n ** 63n - 1n, { dedup: 'keep' })) {
         const dev = Number(group.tags?.tagsOf(b.entityId)?.[0]);
         for (const ts of b.columns[0]?.values as BigInt64Array) {

@@ -22,7 +22,7 @@ import type {
   KvWrite,
   TsRangeEntry,
 } from '@strata/kv';
-import { scanGroup, splitTsWrite } from '@strata/ts';
+import { hashPointOf, scanGroup, splitTsWrite } from '@strata/ts';
 import type { TsHeaderSummarizer, TsScanPage, TsScanSpec } from '@strata/ts';
 import type { Replica } from './replica/replica.js';
 import type { Store } from './store.js';
@@ -172,6 +172,9 @@ export class LocalSender implements KvSender {
 
   /** Ranges each new TS table is split into when ts.ranges_per_table is 0 (ClusterSender: more). */
   readonly tsRangesPerTableDefault: number = 1;
+
+  /** First pages of a split table's ranges, requested at a scan's start (by the scan's spec). */
+  private readonly tsPrefetch = new WeakMap<TsScanSpec, Map<number, Promise<TsScanPage>>>();
 
   /** The maps of split tables (null: not split), read from the first range's replica here. */
   private readonly tsMaps = new Map<number, TsRangeEntry[] | null>();
@@ -342,9 +345,28 @@ export class LocalSender implements KvSender {
       };
       if (!map) return fetch(metaRangeId, undefined, after);
       let { idx, inner } = decodeTsCursor(after);
+      // A scan's first call asks every range for its first page at once (the ranges' leaseholders
+      // scan in parallel); later calls take those pages as they reach each range. At most one
+      // prefetched page per range is held (ranges ≤ tsRangesPerTableMax).
+      const pinned = this.pinnedRanges(spec, map);
+      let prefetched = this.tsPrefetch.get(spec);
+      if (after === null && map.length > 1) {
+        prefetched = new Map();
+        for (let i = 1; i < map.length; i++) {
+          if (pinned && !pinned.has(i)) continue;
+          const e = map[i] as TsRangeEntry;
+          const p = fetch(e.rangeId, [e.hashStart, e.hashEnd], null);
+          p.catch(() => {}); // an abandoned scan's pages are never awaited
+          prefetched.set(i, p);
+        }
+        this.tsPrefetch.set(spec, prefetched);
+      }
       for (; idx < map.length; idx++, inner = null) {
+        if (pinned && !pinned.has(idx)) continue;
         const e = map[idx] as TsRangeEntry;
-        const page = await fetch(e.rangeId, [e.hashStart, e.hashEnd], inner);
+        const early = inner === null ? prefetched?.get(idx) : undefined;
+        prefetched?.delete(idx);
+        const page = await (early ?? fetch(e.rangeId, [e.hashStart, e.hashEnd], inner));
         const next = nextTsCursor(idx, page, map.length);
         if (page.layout !== null) return { ...page, resumeAfter: next };
       }
@@ -371,13 +393,32 @@ export class LocalSender implements KvSender {
         rowsMax,
         summarize,
       );
+    const pinned = this.pinnedRanges(spec, map);
     let { idx, inner } = decodeTsCursor(after);
     for (; idx < map.length; idx++, inner = null) {
+      if (pinned && !pinned.has(idx)) continue;
       const r = this.localTsReplica((map[idx] as TsRangeEntry).rangeId);
       const page = scanGroup(this.store.ts.group(spec.tableId, r.rangeId), spec, inner, rowsMax, summarize);
       if (page.layout !== null) return { ...page, resumeAfter: nextTsCursor(idx, page, map.length) };
     }
     return emptyPage();
+  }
+
+  /**
+   * The ranges a scan pinned to devices (spec.entities: primary tag values) needs: those of the
+   * devices' hash points (null: every range). The hash needs the primary tags' order and types,
+   * taken from a group of the table on this store (they never change: primary tags cannot be
+   * retyped or dropped); without one, every range is scanned.
+   */
+  private pinnedRanges(spec: TsScanSpec, map: TsRangeEntry[]): Set<number> | null {
+    if (!spec.entities) return null;
+    const tags = this.store.ts.groupsOf(spec.tableId)[0]?.table.tags;
+    if (!tags) return null;
+    const hashNum = (map[map.length - 1] as TsRangeEntry).hashEnd;
+    const schema = { tags: tags.types, primaryTags: tags.primary };
+    const out = new Set<number>();
+    for (const e of spec.entities) out.add(rangeIndexOf(map, hashPointOf(schema, tags.mapValues(e, spec.tagIds, spec.tagTypes), hashNum)));
+    return out;
   }
 
   /** The local replica a synchronous TS scan of a range reads: here, it must hold the lease. */

@@ -241,6 +241,10 @@ export class Store implements ReplicaHost, BatchSender {
       const rhs = new Replica(this, d.rangeId, me.replicaId, { ...state, hardState: null });
       this.replicas.set(d.rangeId, rhs);
       this.pending.add(rhs);
+      // The first range's leader campaigns for the new ranges at once (CockroachDB does the
+      // same): they have a leader without waiting out an election timeout, and the replicate
+      // queue then moves their leases to their preferred nodes.
+      if (r.isLeader && !rhs.isLeader) rhs.raw.campaign();
     }
     this.logger.info(
       { range: r.rangeId, created: created.map((d) => d.rangeId) },

@@ -36,14 +36,17 @@ export function fnv1_32(b: Uint8Array): number {
 }
 
 /** The encoded primary tag values of a device (tags in the schema's tag layout). */
-export function primaryTagBytes(schema: TsSchema, tags: readonly TsValue[]): Buffer {
+/** What hashing needs of a schema: the tag types and which tags are primary (in hash order). */
+export type HashSchema = Pick<TsSchema, 'tags' | 'primaryTags'>;
+
+export function primaryTagBytes(schema: HashSchema, tags: readonly TsValue[]): Buffer {
   const w = new ByteWriter(32);
   for (const i of schema.primaryTags) writeValue(w, schema.tags[i] as ColumnType, tags[i] ?? null);
   return w.finish();
 }
 
 /** The hash point of a device: in [0, hashNum). */
-export function hashPointOf(schema: TsSchema, tags: readonly TsValue[], hashNum: number): number {
+export function hashPointOf(schema: HashSchema, tags: readonly TsValue[], hashNum: number): number {
   return fnv1_32(primaryTagBytes(schema, tags)) % hashNum;
 }
 

@@ -30,6 +30,8 @@ export interface ClusterBenchOptions {
   queries?: Set<string>;
   /** Cluster size (3). */
   nodes?: number;
+  /** ts.ranges_per_table for the cluster's table (0 or absent: the default, 5 hash-point ranges). */
+  tsRanges?: number;
   log?: (line: string) => void;
 }
 
@@ -228,8 +230,24 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
     });
     log(`cluster: ${nodeCount} nodes ready (${cluster.nodes.map((n) => `n${n.id} pid ${n.proc?.pid}`).join(', ')})`);
     const c0 = await connect(cluster.node(1).url());
+    if (o.tsRanges) await c0.query(`set cluster setting ts.ranges_per_table = ${o.tsRanges}`);
     for (const q of schema) await c0.query(q);
     await c0.end();
+    // The table's ranges get leaders and their leases move to their preferred nodes right after
+    // CREATE TABLE: the load starts once the leases have stayed put for 3 s.
+    let last = '';
+    let since = Date.now();
+    await until('stable leases', 60_000, async () => {
+      const all = (await Promise.all(cluster.nodes.map((n) => n.ranges()))).flat();
+      const now = JSON.stringify(all.filter((r) => r.holdsLease).map((r) => [r.rangeId, r.leaseholderNodeId]).sort());
+      const ranges = new Set(all.map((r) => r.rangeId));
+      if (now !== last || JSON.parse(now).length !== ranges.size) {
+        last = now;
+        since = Date.now();
+        return false;
+      }
+      return Date.now() - since >= 3_000;
+    });
     const clients = await Promise.all(cluster.nodes.map((n) => connect(n.url('benchmark'))));
     try {
       // The table must be visible through every gateway before the load starts.
