@@ -8,12 +8,16 @@ import * as grpc from '@grpc/grpc-js';
 import { Services, rpcMethod } from './proto.js';
 import { decodeAdmin, encodeAdmin } from './codec/admin.js';
 import { decodePingResponse, encodePingRequest } from './codec/node.js';
-import type { CancelQueryRequest, DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
+import type { CancelQueryRequest, NotifyRequest, DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
 
 /** How long one admin call may take. */
 export const adminCallTimeoutMs = 30_000;
-/** How long a forwarded CancelRequest may take (a cancel is best effort, as PostgreSQL's). */
-const cancelForwardTimeoutMs = 5_000;
+/**
+ * How long a forwarded CancelRequest or a batch of notifications sent to another node may take
+ * (both are best effort: a cancel as PostgreSQL's, notifications to a node that does not answer
+ * are dropped for it).
+ */
+const forwardTimeoutMs = 5_000;
 
 async function call<T>(address: string, method: string, reqType: keyof typeof adminTypes, resType: keyof typeof adminTypes, req: object, credentials?: grpc.ChannelCredentials, timeoutMs = adminCallTimeoutMs): Promise<T> {
   const client = new grpc.Client(address, credentials ?? grpc.credentials.createInsecure());
@@ -54,5 +58,6 @@ export const adminClient = {
   init: (address: string, credentials?: grpc.ChannelCredentials) => call<InitResponse>(address, 'Init', 'InitRequest', 'InitResponse', {}, credentials),
   status: async (address: string, credentials?: grpc.ChannelCredentials, timeoutMs?: number) => (await call<{ nodes: NodeStatus[] }>(address, 'Status', 'NodeStatusRequest', 'NodeStatusResponse', {}, credentials, timeoutMs)).nodes,
   decommission: (address: string, req: DecommissionRequest, credentials?: grpc.ChannelCredentials) => call<object>(address, 'Decommission', 'DecommissionRequest', 'DecommissionResponse', req, credentials),
-  cancelQuery: (address: string, req: CancelQueryRequest, credentials?: grpc.ChannelCredentials) => call<object>(address, 'CancelQuery', 'CancelQueryRequest', 'CancelQueryResponse', req, credentials, cancelForwardTimeoutMs),
+  cancelQuery: (address: string, req: CancelQueryRequest, credentials?: grpc.ChannelCredentials) => call<object>(address, 'CancelQuery', 'CancelQueryRequest', 'CancelQueryResponse', req, credentials, forwardTimeoutMs),
+  notify: (address: string, req: NotifyRequest, credentials?: grpc.ChannelCredentials) => call<object>(address, 'Notify', 'NotifyRequest', 'NotifyResponse', req, credentials, forwardTimeoutMs),
 };

@@ -24,7 +24,7 @@ import { isStructuredError } from './codec/errors.js';
 import { decodeBatchRequest, encodeBatchError, encodeBatchResponse } from './codec/kv.js';
 import { decodePingRequest, encodePingResponse } from './codec/node.js';
 import { decodeAdmin, encodeAdmin } from './codec/admin.js';
-import type { CancelQueryRequest, DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
+import type { CancelQueryRequest, NotifyRequest, DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
 import { decodeRaftMessageBatch } from './codec/raft.js';
 import { decodeSnapshotPart, encodeSnapshotResponse } from './codec/snapshot.js';
 import {
@@ -69,6 +69,8 @@ export interface NodeAdmin {
   decommission(req: DecommissionRequest): Promise<void>;
   /** A CancelRequest forwarded from the node that received it (the secret is checked here). */
   cancelQuery(req: CancelQueryRequest): void;
+  /** Notifications committed on another node, for this node's listeners. */
+  notify(req: NotifyRequest): void;
 }
 
 /** A store's services. */
@@ -146,6 +148,10 @@ export class RpcServer {
       Status: this.admin('NodeStatusRequest', 'NodeStatusResponse', async (a) => ({ nodes: await a.status() })),
       CancelQuery: this.admin('CancelQueryRequest', 'CancelQueryResponse', async (a, req: CancelQueryRequest) => {
         a.cancelQuery(req);
+        return {};
+      }),
+      Notify: this.admin('NotifyRequest', 'NotifyResponse', async (a, req: NotifyRequest) => {
+        a.notify(req);
         return {};
       }),
       Decommission: this.admin('DecommissionRequest', 'DecommissionResponse', async (a, req: DecommissionRequest) => {

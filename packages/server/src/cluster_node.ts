@@ -27,7 +27,7 @@ import type { BatchRequest, BatchResponse } from '@strata/kv';
 import { DistSender, KvTxn } from '@strata/kvclient';
 import type { NodeDialer } from '@strata/kvclient';
 import { Connections, GrpcNodeDialer, GrpcRaftTransport, RemoteClockMonitor, RpcServer, adminClient } from '@strata/rpc';
-import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, RpcObserver, RpcServices } from '@strata/rpc';
+import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, NotifyRequest, RpcObserver, RpcServices } from '@strata/rpc';
 import { Store, maxClockOffsetMs } from '@strata/store';
 import type { RaftMessageBatch, SnapshotChunk, SnapshotHeader } from '@strata/store';
 import type { ClusterMetricsView } from './metrics.js';
@@ -51,6 +51,11 @@ const joinLogEveryMs = 10_000;
 const initProbeTimeoutMs = 2000;
 /** The range that holds everything in the current layout (system and user data). */
 const firstRangeId = 1;
+/** Batches of notifications queued for one other node at most (beyond: dropped for it, logged). */
+const notifyOutboxBatchesMax = 1000;
+
+/** A notification as it travels between nodes (channel, payload, the notifying session's pid). */
+type Notification = NotifyRequest['notes'][number];
 
 /** The RPC services of a node whose store appears only once it has an identity. */
 class NodeServices implements RpcServices {
@@ -138,6 +143,7 @@ export class ClusterMember {
       status: () => this.handleStatus(),
       decommission: (req) => this.handleDecommission(req),
       cancelQuery: (req) => this.onCancelQuery(req.pid, req.secret),
+      notify: (req) => this.onNotify(req.notes),
     };
   }
 
@@ -390,6 +396,43 @@ export class ClusterMember {
       return;
     }
     adminClient.cancelQuery(addr, { pid, secret }).catch((e: unknown) => this.log.info({ err: e, nodeId, pid }, 'forwarding a cancel request failed'));
+  }
+
+  /** Delivers notifications committed on another node to this node's listeners (set by the node). */
+  onNotify: (notes: Notification[]) => void = () => {};
+
+  /** Batches of notifications waiting to be sent, per node (each node's in commit order). */
+  private readonly notifyOutbox = new Map<number, { pending: number; tail: Promise<void> }>();
+  /** Notification batches dropped because a node's outbox was full (it did not keep up). */
+  notificationsDropped = 0;
+
+  /**
+   * Sends a committed transaction's notifications to every other node, after the commit. Each
+   * node's batches go one after another (commit order of this node's transactions); a node that
+   * does not answer within the forward timeout loses that batch, and one more than
+   * notifyOutboxBatchesMax batches behind loses new ones (logged): delivery to other nodes is
+   * best effort, unlike delivery on this node (notify.ts).
+   */
+  broadcastNotifications(notes: Notification[]): void {
+    const me = this.ident?.nodeId;
+    for (const [nodeId, addr] of this.addrBook) {
+      if (nodeId === me) continue;
+      let box = this.notifyOutbox.get(nodeId);
+      if (!box) this.notifyOutbox.set(nodeId, (box = { pending: 0, tail: Promise.resolve() }));
+      if (box.pending >= notifyOutboxBatchesMax) {
+        if (this.notificationsDropped++ % 1000 === 0) this.log.warn({ nodeId, dropped: this.notificationsDropped }, 'notifications for a node that does not keep up are dropped');
+        continue;
+      }
+      const b = box;
+      b.pending++;
+      b.tail = b.tail
+        .then(() => adminClient.notify(addr, { fromNodeId: me ?? 0, notes }))
+        .then(
+          () => {},
+          (e: unknown) => this.log.info({ err: e, nodeId }, 'sending notifications to a node failed; they are dropped for it'),
+        )
+        .finally(() => b.pending--);
+    }
   }
 
   private async handleDecommission(req: DecommissionRequest): Promise<void> {

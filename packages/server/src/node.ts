@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { logger } from '@strata/common';
 import { Txn } from '@strata/kv';
 import { PgServer, pgTls } from '@strata/pgwire';
-import { SqlEngine, dropOrphanTempSchemas } from '@strata/sql';
+import { SqlEngine, deliverRemoteTo, dropOrphanTempSchemas } from '@strata/sql';
 import { LineProtocolHttp } from '@strata/ingest';
 import { LocalSender, Store } from '@strata/store';
 import { ClusterMember } from './cluster_node.js';
@@ -147,7 +147,15 @@ export class StrataNode {
       forwardCancel: this.member ? (n, pid, secret) => this.member?.forwardCancel(n, pid, secret) : undefined,
     });
     const pg = this.pg;
-    if (this.member) this.member.onCancelQuery = (pid, secret) => pg.cancel(pid, secret);
+    const member = this.member;
+    if (member) {
+      member.onCancelQuery = (pid, secret) => pg.cancel(pid, secret);
+      // LISTEN/NOTIFY across the cluster: a commit's notifications go to the other nodes too.
+      member.onNotify = (notes) => {
+        if (!deliverRemoteTo(engine.notifications, notes)) this.log.warn({ notes: notes.length }, 'notifications from another node dropped: a listener queue here is full');
+      };
+      engine.broadcastNotifications = (notes) => member.broadcastNotifications(notes);
+    }
     await this.pg.listen();
     if (!this.http) await this.startHttp(certs);
     this.serving = true;

@@ -1,5 +1,6 @@
 import { dedupRuleOf } from './ts_dml.js';
 import { NotificationHub } from './notify.js';
+import type { Notification } from './notify.js';
 import type { TsSender } from './ts_dml.js';
 import { encodeTsReorganize } from '@strata/ts';
 import { settingDef, settingKey, tsStorageOf } from './settings.js';
@@ -71,6 +72,11 @@ export class SqlEngine {
   readonly defaultWorkMemBytes: number;
   /** LISTEN/NOTIFY between this node's sessions (notify.ts). */
   readonly notifications = new NotificationHub();
+  /**
+   * Sends a committed transaction's notifications to the cluster's other nodes (set by a cluster
+   * node; null on a single node): called after they were delivered here.
+   */
+  broadcastNotifications: ((notes: Notification[]) => void) | null = null;
 
   constructor(readonly opts: SqlEngineOptions) {
     this.memory = new MemoryPool(opts.maxSqlMemoryBytes ?? defaultMaxSqlMemoryBytes());

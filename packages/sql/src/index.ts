@@ -12,3 +12,5 @@ export { parseStatements } from './parser/parser.js';
 export * from './auth/index.js';
 export type { TsIngestTarget } from './ts_ingest.js';
 export type { ColumnDesc, TableDesc, TagDesc } from './catalog/descriptors.js';
+export { deliverRemoteTo } from './notify.js';
+export type { Notification } from './notify.js';

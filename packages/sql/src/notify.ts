@@ -225,6 +225,27 @@ export class NotificationHub {
   }
 }
 
+/**
+ * Delivers notifications committed on another node (one transaction's, in order) to this node's
+ * listeners. The commit is done, so a listener whose queue is full cannot fail it: the batch is
+ * dropped for this node (returns false; the caller logs it). Within a node's delivery the
+ * guarantees are notify.ts's; across nodes, delivery is best effort and in commit order per
+ * sending node only.
+ */
+export function deliverRemoteTo(hub: NotificationHub, notes: readonly Notification[]): boolean {
+  const first = notes[0];
+  if (!first) return true;
+  let d: Delivery;
+  try {
+    d = hub.prepare(first.pid, notes.map((n) => ({ channel: n.channel, payload: n.payload, bytes: Buffer.byteLength(n.channel) + Buffer.byteLength(n.payload) + notifyEntryOverheadBytes })), () => {});
+  } catch (e) {
+    if (e instanceof PgError && e.code === SqlState.ProgramLimitExceeded) return false;
+    throw e;
+  }
+  d.deliver();
+  return true;
+}
+
 function queueFull(): PgError {
   return new PgError(SqlState.ProgramLimitExceeded, 'too many notifications in the NOTIFY queue');
 }

@@ -1330,6 +1330,7 @@ export class Session {
       throw e;
     }
     delivery.deliver();
+    if (pending.notes.length > 0) this.engine.broadcastNotifications?.(pending.notes.map((n) => ({ channel: n.channel, payload: n.payload, pid: this.backendPid })));
   }
 
   /** A LISTEN/UNLISTEN/NOTIFY channel name: an identifier, truncated to 63 bytes as PostgreSQL's lexer does (NOTICE 42622). */

@@ -48,6 +48,11 @@ export interface CancelQueryRequest {
   secret: number;
 }
 
+export interface NotifyRequest {
+  fromNodeId: number;
+  notes: { channel: string; payload: string; pid: number }[];
+}
+
 /** The admin messages by their proto name (encode/decode with plain objects). */
 export const adminTypes = {
   JoinRequest: 'strata.node.JoinRequest',
@@ -60,6 +65,8 @@ export const adminTypes = {
   DecommissionResponse: 'strata.node.DecommissionResponse',
   CancelQueryRequest: 'strata.node.CancelQueryRequest',
   CancelQueryResponse: 'strata.node.CancelQueryResponse',
+  NotifyRequest: 'strata.node.NotifyRequest',
+  NotifyResponse: 'strata.node.NotifyResponse',
 } as const;
 
 export function encodeAdmin(type: keyof typeof adminTypes, v: object): Buffer {

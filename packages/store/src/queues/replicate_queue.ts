@@ -58,6 +58,9 @@ export class ReplicateQueue {
 
   async pass(): Promise<void> {
     for (const r of [...this.store.replicas.values()]) {
+      // A leader without the lease takes it now rather than at its range's first request (a new
+      // range's lease can then be moved to its preferred node before the load arrives).
+      if (r.isLeader && !r.holdsValidLease() && r.isInitialized && !r.removed && !r.failed) r.requestLease();
       if (!r.holdsValidLease()) continue;
       try {
         await this.process(r);

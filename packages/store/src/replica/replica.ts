@@ -346,6 +346,18 @@ export class Replica {
     if (!this.desc) throw new RangeNotFoundError(this.rangeId, this.host.nodeId);
   }
 
+  /**
+   * Why a proposal Raft dropped was not applied (certainly: it never reached the log): leadership
+   * moving to another replica sends the request there (the sender retries); otherwise 40001.
+   */
+  private dropped(e: ProposalDroppedError): Error {
+    if (!this.isLeader) return this.notLeaseholder();
+    const to = this.raw.raft.leadTransferee;
+    const node = to ? this.desc?.replicas.find((x) => x.replicaId === to)?.nodeId : undefined;
+    if (node !== undefined) return new NotLeaseholderError(this.rangeId, node);
+    return new PgError(SqlState.SerializationFailure, `restart transaction: range ${this.rangeId} cannot accept the write now (${e.message})`);
+  }
+
   notLeaseholder(): NotLeaseholderError {
     const holder = this.lease.seq > 0 && this.lease.replicaId !== this.replicaId ? this.lease.nodeId : null;
     return new NotLeaseholderError(this.rangeId, this.leaderNodeId() ?? holder);
@@ -492,7 +504,7 @@ export class Replica {
       this.host.noteProposed?.(batch.length);
     } catch (e) {
       // Certainly not appended: this replica is not the leader (any more), or Raft refused.
-      const err = e instanceof ProposalDroppedError ? (this.isLeader ? new PgError(SqlState.SerializationFailure, `restart transaction: range ${this.rangeId} cannot accept the write now (${e.message})`) : this.notLeaseholder()) : e;
+      const err = e instanceof ProposalDroppedError ? this.dropped(e) : e;
       for (const p of batch) p.reject(err);
     }
   }
