@@ -2,10 +2,12 @@
  * The cluster's admin calls, client side: one-shot calls to a node's RPC address (`strata init`,
  * `strata node …`, and a joining node asking its --join addresses). Errors come back as Error
  * with the serving node's message (a gRPC status), or the transport's when the node is
- * unreachable.
+ * unreachable; a refused TLS handshake is explained (tls.ts explainTlsFailure). Without
+ * credentials, calls are plaintext (insecure mode).
  */
 import * as grpc from '@grpc/grpc-js';
 import { Services, rpcMethod } from './proto.js';
+import { explainTlsFailure } from './tls.js';
 import { decodeAdmin, encodeAdmin } from './codec/admin.js';
 import { decodePingResponse, encodePingRequest } from './codec/node.js';
 import type { CancelQueryRequest, NotifyRequest, DecommissionRequest, InitResponse, JoinRequest, JoinResponse, NodeStatus, adminTypes } from './codec/admin.js';
@@ -19,13 +21,20 @@ export const adminCallTimeoutMs = 30_000;
  */
 const forwardTimeoutMs = 5_000;
 
+/** A failed admin call as an Error, its TLS failure (if it is one) explained. */
+function callError(address: string, err: grpc.ServiceError): Error {
+  const text = err.details || err.message;
+  const tls = explainTlsFailure(text);
+  return new Error(tls ? `TLS with ${address} failed: ${tls} (${text})` : text);
+}
+
 async function call<T>(address: string, method: string, reqType: keyof typeof adminTypes, resType: keyof typeof adminTypes, req: object, credentials?: grpc.ChannelCredentials, timeoutMs = adminCallTimeoutMs): Promise<T> {
   const client = new grpc.Client(address, credentials ?? grpc.credentials.createInsecure());
   const m = rpcMethod(Services.node, method);
   try {
     const buf = await new Promise<Buffer>((resolve, reject) =>
       client.makeUnaryRequest<Buffer, Buffer>(m.path, (b) => b, (b) => b, encodeAdmin(reqType, req), new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, value) => {
-        if (err) reject(new Error(err.details || err.message));
+        if (err) reject(callError(address, err));
         else resolve(value as Buffer);
       }),
     );
@@ -36,13 +45,13 @@ async function call<T>(address: string, method: string, reqType: keyof typeof ad
 }
 
 /** Which node serves an RPC address (a Ping): how a restarted node finds its peers' ids. */
-async function whoIs(address: string, timeoutMs = 2000): Promise<number> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+async function whoIs(address: string, credentials?: grpc.ChannelCredentials, timeoutMs = 2000): Promise<number> {
+  const client = new grpc.Client(address, credentials ?? grpc.credentials.createInsecure());
   const m = rpcMethod(Services.node, 'Ping');
   try {
     const buf = await new Promise<Buffer>((resolve, reject) =>
       client.makeUnaryRequest<Buffer, Buffer>(m.path, (b) => b, (b) => b, encodePingRequest({ nodeId: 0, now: 0n, wallTimeMs: Date.now() }), new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, value) => {
-        if (err) reject(new Error(err.details || err.message));
+        if (err) reject(callError(address, err));
         else resolve(value as Buffer);
       }),
     );

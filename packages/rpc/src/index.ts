@@ -14,3 +14,4 @@ export * from './dialer.js';
 export * from './clock_monitor.js';
 export * from './codec/admin.js';
 export * from './admin.js';
+export * from './tls.js';

@@ -11,6 +11,9 @@
  * Every input is decoded inside the handler: a malformed message is refused (and logged), it does
  * not reach the store and does not crash the process.
  *
+ * Secure mode (tls.ts): served with mutual TLS; a call whose certificate is not a node's (or, for
+ * the operator's admin calls, root's) is refused with PERMISSION_DENIED before it is decoded.
+ *
  * INVARIANT: at most snapshotsReceivingMax snapshots and batchesInFlightMax batches are in
  *   progress at once; more are refused with an error the sender handles (retry / 53000).
  */
@@ -39,6 +42,8 @@ import {
   clusterIdMetadataKey,
 } from './constants.js';
 import { Services, protoType, serviceDefinition } from './proto.js';
+import { logTlsRefusals, refuseCaller } from './tls.js';
+import type { CallAuth, RpcCaller } from './tls.js';
 
 /** What the server serves: a store (storeServices) or, in tests, anything with the same shape. */
 export interface RpcServices {
@@ -90,7 +95,7 @@ export interface RpcServerOptions {
   /** Listen address; port 0 picks a free port (read it from `port`). */
   host: string;
   port: number;
-  /** Default: insecure (plaintext). */
+  /** Default: insecure (plaintext); mutual TLS from tls.ts (tlsRpcCredentials().server). */
   credentials?: grpc.ServerCredentials;
 }
 
@@ -111,6 +116,8 @@ export interface RpcServerStats {
   malformed: number;
   /** Calls refused because the caller belongs to another cluster (or to none). */
   foreignRefused: number;
+  /** Calls over TLS refused because the caller's certificate is not allowed to make them (tls.ts). */
+  certificateRefused: number;
 }
 
 /** How often a refused foreign caller is logged at most. */
@@ -123,7 +130,7 @@ export class RpcServer {
   private snapshotsReceiving = 0;
   private batchesInFlight = 0;
   private closed = false;
-  readonly stats: RpcServerStats = { raftBatches: 0, raftMessages: 0, raftDropped: 0, batches: 0, batchErrors: 0, internalErrors: 0, snapshotsReceived: 0, snapshotsFailed: 0, snapshotBytes: 0, pings: 0, malformed: 0, foreignRefused: 0 };
+  readonly stats: RpcServerStats = { raftBatches: 0, raftMessages: 0, raftDropped: 0, batches: 0, batchErrors: 0, internalErrors: 0, snapshotsReceived: 0, snapshotsFailed: 0, snapshotBytes: 0, pings: 0, malformed: 0, foreignRefused: 0, certificateRefused: 0 };
   private readonly raftStreamEnd = Buffer.from(protoType('strata.raft.RaftMessageStreamResponse').encode({}).finish());
 
   private constructor(
@@ -143,18 +150,18 @@ export class RpcServer {
     this.server.addService(serviceDefinition(Services.internal), { Batch: this.batch });
     this.server.addService(serviceDefinition(Services.node), {
       Ping: this.ping,
-      Join: this.admin('JoinRequest', 'JoinResponse', (a, req: JoinRequest) => a.join(req)),
-      Init: this.admin('InitRequest', 'InitResponse', (a) => a.init()),
-      Status: this.admin('NodeStatusRequest', 'NodeStatusResponse', async (a) => ({ nodes: await a.status() })),
-      CancelQuery: this.admin('CancelQueryRequest', 'CancelQueryResponse', async (a, req: CancelQueryRequest) => {
+      Join: this.admin('node', 'JoinRequest', 'JoinResponse', (a, req: JoinRequest) => a.join(req)),
+      Init: this.admin('node-or-root', 'InitRequest', 'InitResponse', (a) => a.init()),
+      Status: this.admin('node-or-root', 'NodeStatusRequest', 'NodeStatusResponse', async (a) => ({ nodes: await a.status() })),
+      CancelQuery: this.admin('node', 'CancelQueryRequest', 'CancelQueryResponse', async (a, req: CancelQueryRequest) => {
         a.cancelQuery(req);
         return {};
       }),
-      Notify: this.admin('NotifyRequest', 'NotifyResponse', async (a, req: NotifyRequest) => {
+      Notify: this.admin('node', 'NotifyRequest', 'NotifyResponse', async (a, req: NotifyRequest) => {
         a.notify(req);
         return {};
       }),
-      Decommission: this.admin('DecommissionRequest', 'DecommissionResponse', async (a, req: DecommissionRequest) => {
+      Decommission: this.admin('node-or-root', 'DecommissionRequest', 'DecommissionResponse', async (a, req: DecommissionRequest) => {
         await a.decommission(req);
         return {};
       }),
@@ -168,7 +175,9 @@ export class RpcServer {
     s.port = await new Promise<number>((resolve, reject) =>
       s.server.bindAsync(`${host}:${o.port}`, o.credentials ?? grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
     );
-    s.log.info({ nodeId: o.services.nodeId, addr: `${host}:${s.port}` }, 'rpc server listening');
+    const secure = o.credentials?._isSecure() ?? false;
+    if (secure && !logTlsRefusals(s.server, s.log)) s.log.warn('this grpc-js does not expose its HTTP/2 servers: refused TLS handshakes will not be logged');
+    s.log.info({ nodeId: o.services.nodeId, addr: `${host}:${s.port}`, tls: secure }, 'rpc server listening');
     return s;
   }
 
@@ -177,6 +186,25 @@ export class RpcServer {
   }
 
   // ---- Raft messages ---------------------------------------------------------------------------
+
+  /**
+   * Refuses (answers) a call of the inter-node services whose certificate is not a node's
+   * (PERMISSION_DENIED) or that comes from another cluster or from none (FAILED_PRECONDITION);
+   * true if it was refused.
+   */
+  private refused(call: { metadata: grpc.Metadata; getPeer(): string; getAuthContext(): CallAuth }, callback: grpc.sendUnaryData<Buffer>): boolean {
+    const notNode = this.refusedCertificate(call, 'node');
+    if (notNode) {
+      callback({ code: grpc.status.PERMISSION_DENIED, details: notNode });
+      return true;
+    }
+    const foreign = this.foreignCaller(call);
+    if (foreign) {
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: foreign });
+      return true;
+    }
+    return false;
+  }
 
   /** Why a call from another cluster (or from no cluster) is refused; null when it may be served. */
   private foreignCaller(call: { metadata: grpc.Metadata; getPeer(): string }): string | null {
@@ -196,11 +224,7 @@ export class RpcServer {
   private foreignLoggedAtMs = 0;
 
   private readonly raftStream: grpc.handleClientStreamingCall<Buffer, Buffer> = (call, callback) => {
-    const foreign = this.foreignCaller(call);
-    if (foreign) {
-      callback({ code: grpc.status.FAILED_PRECONDITION, details: foreign });
-      return;
-    }
+    if (this.refused(call, callback)) return;
     const me = this.services.nodeId;
     let misaddressedLogged = false;
     call.on('data', (buf: Buffer) => {
@@ -235,11 +259,7 @@ export class RpcServer {
   // ---- snapshots -------------------------------------------------------------------------------
 
   private readonly snapshotStream: grpc.handleClientStreamingCall<Buffer, Buffer> = (call, callback) => {
-    const foreign = this.foreignCaller(call);
-    if (foreign) {
-      callback({ code: grpc.status.FAILED_PRECONDITION, details: foreign });
-      return;
-    }
+    if (this.refused(call, callback)) return;
     const answer = (e: unknown | null) => {
       let buf: Buffer;
       try {
@@ -313,11 +333,7 @@ export class RpcServer {
   // ---- batches ---------------------------------------------------------------------------------
 
   private readonly batch: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
-    const foreign = this.foreignCaller(call);
-    if (foreign) {
-      callback({ code: grpc.status.FAILED_PRECONDITION, details: foreign });
-      return;
-    }
+    if (this.refused(call, callback)) return;
     this.stats.batches++;
     this.serveBatch(call.request).then(
       (buf) => callback(null, buf),
@@ -365,6 +381,11 @@ export class RpcServer {
 
   private readonly ping: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
     const svc = this.services;
+    const refused = this.refusedCertificate(call, 'node');
+    if (refused) {
+      callback({ code: grpc.status.PERMISSION_DENIED, details: refused });
+      return;
+    }
     let from;
     try {
       from = decodePingRequest(call.request);
@@ -381,8 +402,13 @@ export class RpcServer {
   // ---- admin calls -----------------------------------------------------------------------------
 
   /** A unary admin handler: decodes, calls the node's admin, answers or fails with the error's message. */
-  private admin<Req>(reqType: keyof typeof adminTypes, resType: keyof typeof adminTypes, f: (a: NodeAdmin, req: Req) => Promise<object>): grpc.handleUnaryCall<Buffer, Buffer> {
+  private admin<Req>(allowed: RpcCaller, reqType: keyof typeof adminTypes, resType: keyof typeof adminTypes, f: (a: NodeAdmin, req: Req) => Promise<object>): grpc.handleUnaryCall<Buffer, Buffer> {
     return (call, callback) => {
+      const refused = this.refusedCertificate(call, allowed);
+      if (refused) {
+        callback({ code: grpc.status.PERMISSION_DENIED, details: refused });
+        return;
+      }
       const a = this.services.admin;
       if (!a) {
         callback({ code: grpc.status.UNIMPLEMENTED, details: 'this node serves no admin calls' });
@@ -401,6 +427,18 @@ export class RpcServer {
         (e: unknown) => callback({ code: grpc.status.FAILED_PRECONDITION, details: e instanceof Error ? e.message : String(e) }),
       );
     };
+  }
+
+  /** Why the caller's certificate may not make this call (TLS only; counted and logged), or null. */
+  private refusedCertificate(call: { getPeer(): string; getAuthContext(): CallAuth }, allowed: RpcCaller): string | null {
+    const refused = refuseCaller(call.getAuthContext(), allowed);
+    if (!refused) return null;
+    this.stats.certificateRefused++;
+    if (Date.now() - this.foreignLoggedAtMs > foreignLogIntervalMs) {
+      this.foreignLoggedAtMs = Date.now();
+      this.log.warn({ peer: call.getPeer() }, `refusing a call: ${refused}`);
+    }
+    return refused;
   }
 
   // ---- life cycle ------------------------------------------------------------------------------
