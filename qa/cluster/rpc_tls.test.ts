@@ -94,7 +94,7 @@ describe('mutual TLS between nodes', () => {
     // Over TLS 1.3 the client finishes its side of the handshake before the server checks its
     // certificate, so the client only learns that the connection failed; the server says why.
     expect(await failure(adminClient.whoIs(addr(), creds.channel))).toMatch(/No connection established/);
-    expect(await logged(/refused an inter-node TLS connection from 127\.0\.0\.1: the other side's certificate is not signed by this cluster's CA/)).toBeTruthy();
+    expect(await logged(/inter-node TLS handshake with 127\.0\.0\.1 refused: the other side's certificate is not signed by this cluster's CA/)).toBeTruthy();
   });
 
   it('refuses to talk to a server whose certificate is of another CA', async () => {

@@ -92,6 +92,11 @@ export function explainTlsFailure(text: string): string | null {
   if (/certificate has expired|cert_has_expired/.test(t)) return "the other side's certificate has expired";
   if (/certificate is not yet valid|cert_not_yet_valid/.test(t)) return "the other side's certificate is not valid yet";
   if (/does not match certificate's altnames|err_tls_cert_altname_invalid/.test(t)) return "the other side's certificate is not valid for the address dialed (see its subject alternative names: strata cert create-node HOST…)";
+  if (/socket hang up|econnreset/.test(t)) {
+    // Node verifies a certificate after the handshake and then just closes the connection: from
+    // the other side, a refused certificate looks like this.
+    return 'the other side hung up during the handshake (it likely does not trust the certificate this side presented: another CA?)';
+  }
   if (/wrong version number|http request|packet length too long|unknown protocol|record layer failure|unexpected eof while reading/.test(t)) {
     return 'the other side does not speak TLS (a node started with --insecure?)';
   }
@@ -133,7 +138,7 @@ export function logTlsRefusals(server: grpc.Server, log: Logger, nowMs: () => nu
     if (now - (lastLogged.get(key) ?? -Infinity) < tlsRefusalLogIntervalMs) return;
     if (lastLogged.size >= tlsRefusalAddressesMax) lastLogged.clear();
     lastLogged.set(key, now);
-    log.warn({ peer: host, err: detail }, `refused an inter-node TLS connection from ${host}: ${why}`);
+    log.warn({ peer: host, err: detail }, `inter-node TLS handshake with ${host} refused: ${why}`);
   };
   for (const s of servers.keys()) {
     s.on('connection', onAccepted);
