@@ -27,7 +27,7 @@ import type { BatchRequest, BatchResponse } from '@strata/kv';
 import { DistSender, KvTxn } from '@strata/kvclient';
 import type { NodeDialer } from '@strata/kvclient';
 import { Connections, GrpcNodeDialer, GrpcRaftTransport, RemoteClockMonitor, RpcServer, adminClient } from '@strata/rpc';
-import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, NotifyRequest, RpcObserver, RpcServices } from '@strata/rpc';
+import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, NotifyRequest, RpcCredentials, RpcObserver, RpcServices } from '@strata/rpc';
 import { Store, maxClockOffsetMs } from '@strata/store';
 import type { RaftMessageBatch, SnapshotChunk, SnapshotHeader } from '@strata/store';
 import type { ClusterMetricsView } from './metrics.js';
@@ -39,6 +39,8 @@ export interface ClusterOptions {
   advertiseRpcAddr?: string;
   /** RPC addresses of nodes of the cluster to join (this node's own is ignored). */
   join: string[];
+  /** How the node serves and dials the inter-node RPC (node_tls.ts: mutual TLS); absent: plaintext (--insecure). */
+  credentials?: RpcCredentials;
 }
 
 /** How long a DistSender request may keep retrying before it fails. */
@@ -153,7 +155,7 @@ export class ClusterMember {
 
   /** Listens, finds or obtains the node's identity, opens its store on the wire. */
   async start(): Promise<void> {
-    this.rpc = await RpcServer.start({ services: this.services, host: this.o.rpcHost, port: this.o.rpcPort });
+    this.rpc = await RpcServer.start({ services: this.services, host: this.o.rpcHost, port: this.o.rpcPort, credentials: this.o.credentials?.server });
     this.advertise = this.o.advertiseRpcAddr ?? `${this.o.rpcHost}:${this.rpc.port}`;
     this.ident = readIdent(this.storeDir);
     let bootstrap = false;
@@ -188,7 +190,7 @@ export class ClusterMember {
         for (const addr of peers) {
           if (done || this.stopped) return;
           try {
-            const res = await adminClient.join(addr, { rpcAddr: this.advertise }, undefined, 5000);
+            const res = await adminClient.join(addr, { rpcAddr: this.advertise }, this.o.credentials?.channel, 5000);
             if (done) return;
             const ident = { clusterId: res.clusterId, nodeId: res.nodeId };
             writeIdent(this.storeDir, ident);
@@ -210,7 +212,7 @@ export class ClusterMember {
   }
 
   private async openStore(nodeId: number, bootstrap: boolean): Promise<void> {
-    const conns = new Connections({ nodeId, resolve: (id) => this.addrBook.get(id) ?? null, clusterId: () => this.ident?.clusterId ?? null });
+    const conns = new Connections({ nodeId, resolve: (id) => this.addrBook.get(id) ?? null, clusterId: () => this.ident?.clusterId ?? null, credentials: this.o.credentials?.channel });
     this.conns = conns;
     const transport = new GrpcRaftTransport(conns);
     this.transport = transport;
@@ -270,7 +272,7 @@ export class ClusterMember {
         .filter((a) => a !== this.advertise && !known.has(a))
         .map(async (a) => {
           try {
-            const id = await adminClient.whoIs(a);
+            const id = await adminClient.whoIs(a, this.o.credentials?.channel);
             if (id > 0 && !this.addrBook.has(id)) this.addrBook.set(id, a);
           } catch {
             // down or not initialized: asked again at the next round
@@ -303,7 +305,7 @@ export class ClusterMember {
     for (const addr of this.o.join.filter((a) => a !== this.advertise)) {
       let member = false;
       try {
-        await adminClient.status(addr, undefined, initProbeTimeoutMs);
+        await adminClient.status(addr, this.o.credentials?.channel, initProbeTimeoutMs);
         member = true;
       } catch {
         // not reachable, or not initialized either
@@ -395,7 +397,7 @@ export class ClusterMember {
       this.log.info({ nodeId, pid }, 'cancel request for an unknown node; ignored');
       return;
     }
-    adminClient.cancelQuery(addr, { pid, secret }).catch((e: unknown) => this.log.info({ err: e, nodeId, pid }, 'forwarding a cancel request failed'));
+    adminClient.cancelQuery(addr, { pid, secret }, this.o.credentials?.channel).catch((e: unknown) => this.log.info({ err: e, nodeId, pid }, 'forwarding a cancel request failed'));
   }
 
   /** Delivers notifications committed on another node to this node's listeners (set by the node). */
@@ -426,7 +428,7 @@ export class ClusterMember {
       const b = box;
       b.pending++;
       b.tail = b.tail
-        .then(() => adminClient.notify(addr, { fromNodeId: me ?? 0, notes }))
+        .then(() => adminClient.notify(addr, { fromNodeId: me ?? 0, notes }, this.o.credentials?.channel))
         .then(
           () => {},
           (e: unknown) => this.log.info({ err: e, nodeId }, 'sending notifications to a node failed; they are dropped for it'),

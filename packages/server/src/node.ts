@@ -16,6 +16,7 @@ import { NodeMetrics } from './metrics.js';
 import { checkInsecureAddresses } from './exposure.js';
 import { HeapTrimmer } from './heap_trim.js';
 import { loadNodeCerts } from './node_certs.js';
+import { nodeRpcCredentials } from './node_tls.js';
 import type { NodeCerts } from './node_certs.js';
 
 /** How often the metrics re-read ts.disk_free_space.alert_threshold (a KV read; settings change rarely). */
@@ -85,10 +86,10 @@ export class StrataNode {
     let sender: LocalSender;
     let bootstrapSql = true;
     if (this.opts.cluster) {
-      if (!this.opts.insecure) throw new Error('cluster mode does not support secure mode yet (TLS between nodes is not wired); pass --insecure');
+      // Secure mode: mutual TLS between nodes with the node certificate (node_tls.ts).
       const member = new ClusterMember(
         this.opts.storeDir,
-        this.opts.cluster,
+        certs ? { ...this.opts.cluster, credentials: nodeRpcCredentials(certs, this.opts.cluster) } : this.opts.cluster,
         {
           sqlAddr: () => `${this.opts.listenHost}:${this.sqlPort()}`,
           httpAddr: () => `${this.opts.httpHost}:${this.httpPort()}`,
@@ -164,7 +165,7 @@ export class StrataNode {
     if (certs) {
       this.log.info(
         { sql: `${sql.host}:${sql.port}`, https: `${this.opts.httpHost}:${this.httpPort()}`, store: this.opts.storeDir, certsDir: certs.dir, startupMs: Date.now() - started },
-        'node started in secure mode: TLS 1.2+ for SQL and HTTPS, SCRAM-SHA-256 passwords and client certificates',
+        `node started in secure mode: TLS 1.2+ for SQL and HTTPS, SCRAM-SHA-256 passwords and client certificates${this.member ? ', mutual TLS with node certificates between nodes' : ''}`,
       );
     } else {
       this.log.info(
