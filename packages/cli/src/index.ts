@@ -173,36 +173,42 @@ function addStartCommand(program: Command, name: string, description: string, cl
 /** `strata init` and `strata node status|decommission`: admin calls to a node's RPC address. */
 function addClusterCommands(program: Command): void {
   const hostOpt = (c: Command) =>
-    c.requiredOption('--host <host:port>', "a node's RPC address (its --rpc-addr)").option('--insecure', 'talk to the node without TLS (the only mode cluster nodes support for now)', false);
-  hostOpt(program.command('init').description('initialize a new cluster on the node at --host (once; the other nodes join it)')).action(async (o: { host: string }) => {
+    c
+      .requiredOption('--host <host:port>', "a node's RPC address (its --rpc-addr)")
+      .option('--certs-dir <dir>', 'secure cluster: mutual TLS with ca.crt and client.root.crt/key (or node.crt/key)')
+      .option('--insecure', 'talk to a cluster started with --insecure, without TLS', false);
+  type HostFlags = { host: string; certsDir?: string; insecure: boolean };
+  const credentials = async (o: HostFlags) => (await import('./admin_credentials.js')).adminCredentials(o);
+  hostOpt(program.command('init').description('initialize a new cluster on the node at --host (once; the other nodes join it)')).action(async (o: HostFlags) => {
     const { adminClient } = await import('@strata/rpc');
-    const res = await adminClient.init(o.host);
+    const res = await adminClient.init(o.host, await credentials(o));
     process.stdout.write(`Cluster successfully initialized (cluster ${res.clusterId}, node ${res.nodeId})\n`);
   });
   const node = program.command('node').description('inspect and manage the nodes of a cluster');
   hostOpt(node.command('status').description('one row per node: addresses, build, liveness, replicas and leases'))
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
-    .action(async (o: { host: string; format: 'table' | 'csv' | 'json' }) => {
+    .action(async (o: HostFlags & { format: 'table' | 'csv' | 'json' }) => {
       const { adminClient } = await import('@strata/rpc');
-      const rows = (await adminClient.status(o.host)).map((r) => ({ id: r.id, rpc_address: r.rpcAddress, sql_address: r.sqlAddress, build: r.build, started_at: r.startedAt, updated_at: r.updatedAt, is_live: r.isLive, replicas: r.replicas, leaseholders: r.leaseholders, membership: r.membership }));
+      const rows = (await adminClient.status(o.host, await credentials(o))).map((r) => ({ id: r.id, rpc_address: r.rpcAddress, sql_address: r.sqlAddress, build: r.build, started_at: r.startedAt, updated_at: r.updatedAt, is_live: r.isLive, replicas: r.replicas, leaseholders: r.leaseholders, membership: r.membership }));
       process.stdout.write(formatRows(rows, o.format));
     });
   hostOpt(node.command('decommission').argument('<ids...>', 'node ids').description('moves every replica off the nodes (progress shown), then marks them decommissioned'))
     .option('--wait <seconds>', 'give up after this long', positiveInt('--wait'), 600)
-    .action(async (ids: string[], o: { host: string; wait: number }) => {
+    .action(async (ids: string[], o: HostFlags & { wait: number }) => {
       const { adminClient } = await import('@strata/rpc');
+      const creds = await credentials(o);
       const nodeIds = ids.map((x) => positiveInt('node id')(x));
-      await adminClient.decommission(o.host, { nodeIds, done: false });
+      await adminClient.decommission(o.host, { nodeIds, done: false }, creds);
       const deadline = Date.now() + o.wait * 1000;
       for (;;) {
-        const rows = (await adminClient.status(o.host)).filter((r) => nodeIds.includes(r.id));
+        const rows = (await adminClient.status(o.host, creds)).filter((r) => nodeIds.includes(r.id));
         const left = rows.reduce((n, r) => n + r.replicas, 0);
         process.stdout.write(`${new Date().toISOString()} replicas left on node${nodeIds.length > 1 ? 's' : ''} ${nodeIds.join(', ')}: ${left}\n`);
         if (left === 0) break;
         if (Date.now() > deadline) throw new Error(`decommissioning did not finish within ${o.wait} s (${left} replicas left); run the command again to keep waiting`);
         await new Promise((r) => setTimeout(r, 2000));
       }
-      await adminClient.decommission(o.host, { nodeIds, done: true });
+      await adminClient.decommission(o.host, { nodeIds, done: true }, creds);
       process.stdout.write(`node${nodeIds.length > 1 ? 's' : ''} ${nodeIds.join(', ')} decommissioned\n`);
     });
 }
@@ -226,7 +232,7 @@ export async function main(argv: string[]): Promise<void> {
   program.name('strata').description('Strata: a distributed multi-model SQL database (relational + time series) speaking the PostgreSQL wire protocol').version('0.1.0');
 
   addStartCommand(program, 'start-single-node', 'start a single-node cluster (replication factor 1) on this machine', false);
-  addStartCommand(program, 'start', 'start a node of a multi-node cluster: it joins the nodes at --join, or waits for `strata init` (insecure mode only, for now)', true);
+  addStartCommand(program, 'start', 'start a node of a multi-node cluster: it joins the nodes at --join, or waits for `strata init` (secure mode: mutual TLS between nodes with node.crt)', true);
   addClusterCommands(program);
   addCertCommands(program);
 
