@@ -7,6 +7,8 @@
  * cycle nor build order arises).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -23,7 +25,12 @@ export interface NodeSpec {
   rpcPort: number;
   /** The address it listens on (default loopback; qa/harness/netns.ts gives each node its own). */
   host?: string;
+  /** Secure mode: the certificates directory (ca.crt, node.crt/key); absent: --insecure. */
+  certsDir?: string;
 }
+
+/** The flag that says how a node or an admin command talks: `--certs-dir=DIR` or `--insecure`. */
+export const securityArgs = (certsDir: string | undefined): string[] => (certsDir ? [`--certs-dir=${certsDir}`] : ['--insecure']);
 
 export const loopback = '127.0.0.1';
 
@@ -41,13 +48,13 @@ export function consecutiveNodes(root: string, count: number, base: { sql: numbe
 export const joinListOf = (nodes: readonly NodeSpec[]): string[] => nodes.map(rpcAddrOf);
 
 /**
- * The arguments after the CLI path that start node `n` (insecure: loopback only, or a test's
- * private network of namespaces, accepted explicitly).
+ * The arguments after the CLI path that start node `n` (secure with its certificates directory;
+ * insecure: loopback only, or a test's private network of namespaces, accepted explicitly).
  */
 export function startArgs(n: NodeSpec, join: readonly string[]): string[] {
   const h = hostOf(n);
-  const args = ['start', '--insecure', `--store=${n.dir}`, `--listen-addr=${h}:${n.sqlPort}`, `--http-addr=${h}:${n.httpPort}`, `--rpc-addr=${rpcAddrOf(n)}`, `--join=${join.join(',')}`];
-  if (h !== loopback) args.push('--accept-insecure-non-loopback');
+  const args = ['start', ...securityArgs(n.certsDir), `--store=${n.dir}`, `--listen-addr=${h}:${n.sqlPort}`, `--http-addr=${h}:${n.httpPort}`, `--rpc-addr=${rpcAddrOf(n)}`, `--join=${join.join(',')}`];
+  if (h !== loopback && !n.certsDir) args.push('--accept-insecure-non-loopback');
   return args;
 }
 
@@ -106,11 +113,11 @@ export function runCli(args: readonly string[], timeoutMs = 120_000): Promise<Cl
   });
 }
 
-/** `strata init` against an RPC address, retried while the node is not listening yet (bounded). */
-export async function initCluster(rpcAddr: string, timeoutMs = 30_000): Promise<CliResult> {
+/** `strata init` against an RPC address, retried while the node is not listening yet (bounded); with certsDir over TLS. */
+export async function initCluster(rpcAddr: string, timeoutMs = 30_000, certsDir?: string): Promise<CliResult> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await runCli(['init', '--insecure', `--host=${rpcAddr}`]);
+    const r = await runCli(['init', ...securityArgs(certsDir), `--host=${rpcAddr}`]);
     if (r.code === 0 || !/ECONNREFUSED|No connection established/.test(r.stderr) || Date.now() > deadline) return r;
     await new Promise((res) => setTimeout(res, 250));
   }
@@ -119,11 +126,34 @@ export async function initCluster(rpcAddr: string, timeoutMs = 30_000): Promise<
 /** Whether `strata init` failed only because the cluster already exists (a restart of a local cluster). */
 export const alreadyInitialized = (r: CliResult): boolean => r.code !== 0 && /already been initialized/.test(r.stderr);
 
-/** Whether the node's /health?ready=1 answers 200 (it holds its replica and is live). */
-export async function nodeReady(httpPort: number, host = loopback): Promise<boolean> {
+/** Whether the node's /health?ready=1 answers 200 (it holds its replica and is live); with certsDir over HTTPS. */
+export async function nodeReady(httpPort: number, host = loopback, certsDir?: string): Promise<boolean> {
   try {
-    return (await fetch(`http://${host}:${httpPort}/health?ready=1`, { signal: AbortSignal.timeout(2000) })).status === 200;
+    return (await httpGet(host, httpPort, '/health?ready=1', certsDir)).status === 200;
   } catch {
     return false;
   }
+}
+
+/** How long one request to a node's HTTP endpoints may take. */
+const httpTimeoutMs = 5000;
+
+/** GET from a node's HTTP endpoints: plain HTTP, or HTTPS trusting the cluster CA of certsDir. */
+export async function httpGet(host: string, port: number, path: string, certsDir?: string): Promise<{ status: number; body: string }> {
+  if (!certsDir) {
+    const res = await fetch(`http://${host}:${port}${path}`, { signal: AbortSignal.timeout(httpTimeoutMs) });
+    return { status: res.status, body: await res.text() };
+  }
+  const ca = readFileSync(join(certsDir, 'ca.crt'));
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, ca, method: 'GET', timeout: httpTimeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out after ${httpTimeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
 }

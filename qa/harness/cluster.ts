@@ -3,15 +3,17 @@
  * init`, and the CLI's other cluster commands. Each node gets its own store directory and ports
  * chosen free beforehand (the join list must name the RPC ports before the nodes start). The
  * topology (ports, command lines, init, readiness) is deploy/local/topology.ts, shared with
- * `npm run cluster:local`.
+ * `npm run cluster:local`. A secure cluster (`certsDir`: ca.crt, node.crt/key for 127.0.0.1,
+ * client.root.crt/key, as qa/harness/secure.ts makes them) runs with --certs-dir: the harness then
+ * speaks HTTPS and SQL over TLS (verify-full, root's client certificate) to it.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { cliPath, freePort, hostOf, initCluster, nodeReady, rpcAddrOf, runCli, sqlUrlOf, startArgs, storeDirOf } from '../../deploy/local/topology.js';
+import { cliPath, freePort, hostOf, httpGet, initCluster, nodeReady, rpcAddrOf, runCli, securityArgs, sqlUrlOf, startArgs, storeDirOf } from '../../deploy/local/topology.js';
 import type { CliResult, NodeSpec } from '../../deploy/local/topology.js';
 
 export { freePort };
@@ -19,6 +21,8 @@ export { freePort };
 export class ClusterNodeProcess implements NodeSpec {
   proc: ChildProcess | null = null;
   log = '';
+  /** STRATA_LOG_LEVEL of the process (default: the environment's, else warn). */
+  logLevel: string | undefined = process.env.STRATA_LOG_LEVEL;
 
   constructor(
     readonly id: number,
@@ -31,6 +35,8 @@ export class ClusterNodeProcess implements NodeSpec {
     readonly host?: string,
     /** A command the node runs under (e.g. `ip netns exec ns`); it must exec the node in place so signals reach it. */
     readonly wrap: string[] = [],
+    /** Secure mode: its certificates directory (a test may give one node another CA's, or none: --insecure). */
+    public certsDir?: string,
   ) {}
 
   get rpcAddr(): string {
@@ -44,7 +50,7 @@ export class ClusterNodeProcess implements NodeSpec {
   /** Starts the process (it then waits for init or joins; see ready()). */
   start(): void {
     const argv = [...this.wrap, process.execPath, cliPath, ...startArgs(this, this.join)];
-    const p = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, STRATA_LOG_LEVEL: this.logLevel ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     const keep = (d: Buffer) => {
       this.log = (this.log + d.toString()).slice(-20_000);
@@ -56,16 +62,23 @@ export class ClusterNodeProcess implements NodeSpec {
 
   /** Whether /health?ready=1 answers 200. */
   ready(): Promise<boolean> {
-    return nodeReady(this.httpPort, hostOf(this));
+    return nodeReady(this.httpPort, hostOf(this), this.certsDir);
+  }
+
+  /** GET an HTTP(S) endpoint of the node: its JSON. */
+  private async getJson<T>(path: string): Promise<T> {
+    const res = await httpGet(hostOf(this), this.httpPort, path, this.certsDir);
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.body.slice(0, 200)}`);
+    return JSON.parse(res.body) as T;
   }
 
   async ranges(): Promise<{ rangeId: number; leaseholderNodeId: number | null; holdsLease: boolean; replicas: string[]; appliedIndex: number }[]> {
-    return ((await (await fetch(`http://${hostOf(this)}:${this.httpPort}/_status/ranges`, { signal: AbortSignal.timeout(5000) })).json()) as { ranges: never[] }).ranges;
+    return (await this.getJson<{ ranges: never[] }>('/_status/ranges')).ranges;
   }
 
   /** The node id the cluster gave this process (ids follow the order of joining, not of starting). */
   async nodeId(): Promise<number> {
-    return ((await (await fetch(`http://${hostOf(this)}:${this.httpPort}/_status/ranges`, { signal: AbortSignal.timeout(5000) })).json()) as { nodeId: number }).nodeId;
+    return (await this.getJson<{ nodeId: number }>('/_status/ranges')).nodeId;
   }
 
   /** SIGKILL, waiting for the exit. */
@@ -106,20 +119,25 @@ export class LocalCluster {
   readonly root: string;
   readonly nodes: ClusterNodeProcess[] = [];
 
-  private constructor(root: string) {
+  private constructor(
+    root: string,
+    /** Secure cluster: the certificates directory of its nodes and of the harness's clients. */
+    readonly certsDir?: string,
+  ) {
     this.root = root;
   }
 
   /**
    * `n` nodes, each told to join all of them; none is started yet. `hosts[i]` and `wrap(id)` put
-   * node i+1 on its own address under a command prefix (qa/harness/netns.ts).
+   * node i+1 on its own address under a command prefix (qa/harness/netns.ts); `certsDir` makes
+   * it a secure cluster.
    */
-  static async create(n: number, o: { hosts?: string[]; wrap?: (id: number) => string[] } = {}): Promise<LocalCluster> {
-    const c = new LocalCluster(mkdtempSync(join(tmpdir(), 'strata-cluster-')));
+  static async create(n: number, o: { hosts?: string[]; wrap?: (id: number) => string[]; certsDir?: string } = {}): Promise<LocalCluster> {
+    const c = new LocalCluster(mkdtempSync(join(tmpdir(), 'strata-cluster-')), o.certsDir);
     const ports = [];
     for (let i = 0; i < n; i++) ports.push({ sql: await freePort(), http: await freePort(), rpc: await freePort() });
     const joinList = ports.map((p, i) => `${o.hosts?.[i] ?? '127.0.0.1'}:${p.rpc}`);
-    ports.forEach((p, i) => c.nodes.push(new ClusterNodeProcess(i + 1, storeDirOf(c.root, i + 1), p.sql, p.http, p.rpc, joinList, o.hosts?.[i], o.wrap?.(i + 1) ?? [])));
+    ports.forEach((p, i) => c.nodes.push(new ClusterNodeProcess(i + 1, storeDirOf(c.root, i + 1), p.sql, p.http, p.rpc, joinList, o.hosts?.[i], o.wrap?.(i + 1) ?? [], o.certsDir)));
     return c;
   }
 
@@ -133,7 +151,7 @@ export class LocalCluster {
    */
   async query(i: number, sql: string, o: { db?: string; statementTimeoutMs?: number } = {}): Promise<Record<string, unknown>[]> {
     const t = o.statementTimeoutMs;
-    const client = new pg.Client(t === undefined ? { connectionString: this.node(i).url(o.db) } : { connectionString: this.node(i).url(o.db), statement_timeout: t, query_timeout: t + 5_000, connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({ ...this.connection(i, o.db), ...(t === undefined ? {} : { statement_timeout: t, query_timeout: t + 5_000, connectionTimeoutMillis: 5_000 }) });
     client.on('error', () => {});
     await client.connect();
     try {
@@ -141,6 +159,22 @@ export class LocalCluster {
     } finally {
       await client.end().catch(() => {});
     }
+  }
+
+  /**
+   * node-postgres settings for process i as root: plaintext (insecure), or verify-full against
+   * the cluster CA with root's client certificate (secure).
+   */
+  connection(i: number, db = 'defaultdb'): pg.ClientConfig {
+    const n = this.node(i);
+    if (!this.certsDir) return { connectionString: n.url(db) };
+    const file = (f: string) => readFileSync(join(this.certsDir as string, f), 'utf8');
+    return { host: hostOf(n), port: n.sqlPort, user: 'root', database: db, ssl: { ca: file('ca.crt'), cert: file('client.root.crt'), key: file('client.root.key'), rejectUnauthorized: true } };
+  }
+
+  /** The flag admin commands need for this cluster: --certs-dir=… or --insecure. */
+  get securityArgs(): string[] {
+    return securityArgs(this.certsDir);
   }
 
   /** The process among `among` whose node holds the range's lease, asked until exactly one says so (bounded). */
@@ -161,7 +195,7 @@ export class LocalCluster {
 
   /** `strata init` against node i, retried while the node is not listening yet. */
   init(i = 1, timeoutMs = 30_000): Promise<CliResult> {
-    return initCluster(this.node(i).rpcAddr, timeoutMs);
+    return initCluster(this.node(i).rpcAddr, timeoutMs, this.certsDir);
   }
 
   /** Waits until every running node is ready (bounded). */
