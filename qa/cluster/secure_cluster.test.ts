@@ -4,7 +4,7 @@
  * `strata init` and `strata node status` work with --certs-dir (root's client certificate, or
  * the node certificate), and refuse to guess a mode without --certs-dir or --insecure. A write
  * through node 1 is read through node 3 by a password user over verify-full; a CancelRequest sent
- * to node 2 is forwarded to node 1 over TLS. A node whose
+ * to node 2 is forwarded to node 1 over TLS; a fourth node joins and is decommissioned. A node whose
  * certificate comes from another CA cannot join: its calls are refused and both sides' logs say
  * why. A node started with --insecure cannot join either.
  */
@@ -25,8 +25,8 @@ let otherCa: TestCerts;
 beforeAll(async () => {
   certs = await makeCerts(['root']);
   otherCa = await makeCerts(['root']);
-  // Nodes 4 and 5 are started by the tests that need them, with other security settings.
-  c = await LocalCluster.create(5, { certsDir: certs.dir });
+  // Nodes 4 and 5 are started by the tests that need them, with other security settings; node 6 joins to be decommissioned.
+  c = await LocalCluster.create(6, { certsDir: certs.dir });
   for (const i of [1, 2, 3]) c.node(i).start();
 }, 60_000);
 
@@ -37,10 +37,11 @@ afterAll(async () => {
 const q = (node: number, sql: string) => c.query(node, sql);
 
 /** `strata node status` as JSON through node i's RPC address, with the given security flags. */
-async function status(i: number, flags: string[]): Promise<{ id: number; is_live: boolean; rpc_address: string }[]> {
+type StatusRow = { id: number; is_live: boolean; rpc_address: string; membership: string };
+async function status(i: number, flags: string[]): Promise<StatusRow[]> {
   const r = await c.cli(['node', 'status', ...flags, `--host=${c.node(i).rpcAddr}`, '--format=json']);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { id: number; is_live: boolean; rpc_address: string }[];
+  return JSON.parse(r.stdout) as StatusRow[];
 }
 
 /** Waits (bounded) until process i's output matches `re`; the matching line. */
@@ -171,10 +172,25 @@ describe('a secure three-node cluster (mutual TLS between nodes)', () => {
     }
   }, 120_000);
 
+  it('lets a fourth secure node join, then drains and decommissions it with `strata node decommission --certs-dir`', async () => {
+    const n6 = c.node(6);
+    n6.start();
+    await c.waitReady();
+    const id = await n6.nodeId();
+    expect((await status(1, c.securityArgs)).map((r) => r.id)).toEqual([1, 2, 3, id]);
+    const dec = await c.cli(['node', 'decommission', String(id), ...c.securityArgs, `--host=${c.node(1).rpcAddr}`, '--wait=120']);
+    expect(dec.code, dec.stderr).toBe(0);
+    expect(dec.stdout).toMatch(new RegExp(`node ${id} decommissioned`));
+    expect(dec.stdout).toMatch(/replicas left on node/);
+    expect((await status(2, c.securityArgs)).map((r) => r.id)).toEqual([1, 2, 3]); // decommissioned nodes are no longer listed
+    await n6.kill();
+  }, 240_000);
+
   it('refuses a node whose certificate comes from another CA, and the logs of both sides say why', async () => {
     const n4 = c.node(4);
     n4.certsDir = otherCa.dir;
     n4.logLevel = 'info';
+    const before = (await status(1, c.securityArgs)).map((r) => r.id);
     forgetLogs();
     n4.start();
     try {
@@ -182,7 +198,7 @@ describe('a secure three-node cluster (mutual TLS between nodes)', () => {
       expect(await logLine(4, /waiting to join the cluster/)).toMatch(/TLS with 127\.0\.0\.1:\d+ failed: the other side's certificate is not signed by this cluster's CA/);
       // ...and the cluster's nodes see their certificate refused by it.
       expect(await anyLogLine([1, 2, 3], /inter-node TLS handshake with 127\.0\.0\.1 refused: the other side hung up during the handshake \(it likely does not trust the certificate this side presented/)).toBeTruthy();
-      expect((await status(1, c.securityArgs)).map((r) => r.id)).toEqual([1, 2, 3]);
+      expect((await status(1, c.securityArgs)).map((r) => r.id)).toEqual(before);
     } finally {
       await n4.kill();
     }
@@ -192,12 +208,13 @@ describe('a secure three-node cluster (mutual TLS between nodes)', () => {
     const n5 = c.node(5);
     n5.certsDir = undefined;
     n5.logLevel = 'info';
+    const before = (await status(2, c.securityArgs)).map((r) => r.id);
     forgetLogs();
     n5.start();
     try {
       await logLine(5, /waiting to join the cluster/);
       expect(await anyLogLine([1, 2, 3], /inter-node TLS handshake with 127\.0\.0\.1 refused: the other side does not speak TLS/)).toBeTruthy();
-      expect((await status(2, c.securityArgs)).map((r) => r.id)).toEqual([1, 2, 3]);
+      expect((await status(2, c.securityArgs)).map((r) => r.id)).toEqual(before);
     } finally {
       await n5.kill();
     }
