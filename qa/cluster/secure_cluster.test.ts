@@ -97,6 +97,7 @@ describe('a secure three-node cluster (mutual TLS between nodes)', () => {
     // A plaintext admin call to a secure node is refused.
     const plaintext = await c.cli(['node', 'status', '--insecure', `--host=${c.node(1).rpcAddr}`]);
     expect(plaintext.code).not.toBe(0);
+    expect(plaintext.stderr).toMatch(/closed the plaintext connection: if the cluster runs in secure mode, this side needs --certs-dir/);
 
     // root's client certificate (as CockroachDB's CLI), and on a node's machine its node certificate.
     const rows = await status(3, c.securityArgs);
@@ -212,7 +213,7 @@ describe('a secure three-node cluster (mutual TLS between nodes)', () => {
     forgetLogs();
     n5.start();
     try {
-      await logLine(5, /waiting to join the cluster/);
+      expect(await logLine(5, /waiting to join the cluster/)).toMatch(/closed the plaintext connection: if the cluster runs in secure mode, this side needs --certs-dir/);
       expect(await anyLogLine([1, 2, 3], /inter-node TLS handshake with 127\.0\.0\.1 refused: the other side does not speak TLS/)).toBeTruthy();
       expect((await status(2, c.securityArgs)).map((r) => r.id)).toEqual(before);
     } finally {

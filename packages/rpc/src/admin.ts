@@ -21,11 +21,19 @@ export const adminCallTimeoutMs = 30_000;
  */
 const forwardTimeoutMs = 5_000;
 
-/** A failed admin call as an Error, its TLS failure (if it is one) explained. */
-function callError(address: string, err: grpc.ServiceError): Error {
+/**
+ * A failed admin call as an Error, its TLS failure (if it is one) explained. A plaintext call
+ * that a TLS server hangs up on only learns "Failed to connect" (the connection was accepted, so
+ * it was not refused): that case gets a hint, since it is what a secure node does to it.
+ */
+function callError(address: string, err: grpc.ServiceError, plaintext: boolean): Error {
   const text = err.details || err.message;
   const tls = explainTlsFailure(text);
-  return new Error(tls ? `TLS with ${address} failed: ${tls} (${text})` : text);
+  if (tls) return new Error(`TLS with ${address} failed: ${tls} (${text})`);
+  if (plaintext && /Failed to connect/.test(text) && !/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/.test(text)) {
+    return new Error(`${text} (${address} closed the plaintext connection: if the cluster runs in secure mode, this side needs --certs-dir)`);
+  }
+  return new Error(text);
 }
 
 async function call<T>(address: string, method: string, reqType: keyof typeof adminTypes, resType: keyof typeof adminTypes, req: object, credentials?: grpc.ChannelCredentials, timeoutMs = adminCallTimeoutMs): Promise<T> {
@@ -34,7 +42,7 @@ async function call<T>(address: string, method: string, reqType: keyof typeof ad
   try {
     const buf = await new Promise<Buffer>((resolve, reject) =>
       client.makeUnaryRequest<Buffer, Buffer>(m.path, (b) => b, (b) => b, encodeAdmin(reqType, req), new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, value) => {
-        if (err) reject(callError(address, err));
+        if (err) reject(callError(address, err, !credentials));
         else resolve(value as Buffer);
       }),
     );
@@ -51,7 +59,7 @@ async function whoIs(address: string, credentials?: grpc.ChannelCredentials, tim
   try {
     const buf = await new Promise<Buffer>((resolve, reject) =>
       client.makeUnaryRequest<Buffer, Buffer>(m.path, (b) => b, (b) => b, encodePingRequest({ nodeId: 0, now: 0n, wallTimeMs: Date.now() }), new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, value) => {
-        if (err) reject(callError(address, err));
+        if (err) reject(callError(address, err, !credentials));
         else resolve(value as Buffer);
       }),
     );
