@@ -31,7 +31,7 @@ function services(): RpcServices {
     handleRaftBatch: () => {},
     receiveSnapshot: refuse,
     send: refuse,
-    admin: { join: refuse, init: refuse, status: () => Promise.resolve([]), decommission: refuse, cancelQuery: () => {} },
+    admin: { join: refuse, init: refuse, status: () => Promise.resolve([]), decommission: refuse, cancelQuery: () => {}, notify: () => {} },
   };
 }
 
