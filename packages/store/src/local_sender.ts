@@ -345,29 +345,30 @@ export class LocalSender implements KvSender {
       };
       if (!map) return fetch(metaRangeId, undefined, after);
       let { idx, inner } = decodeTsCursor(after);
-      // A scan's first call asks every range for its first page at once (the ranges' leaseholders
-      // scan in parallel); later calls take those pages as they reach each range. At most one
-      // prefetched page per range is held (ranges ≤ tsRangesPerTableMax).
       const pinned = this.pinnedRanges(spec, map);
+      // A scan's first call asks every range for its first page at once (the ranges' leaseholders
+      // scan in parallel), and each page taken asks for the next page of its range ahead (the
+      // request overlaps the gateway's work on this one). Pages are kept by cursor: at most one
+      // page ahead per range (ranges ≤ tsRangesPerTableMax).
       let prefetched = this.tsPrefetch.get(spec);
-      if (after === null && map.length > 1) {
+      if (after === null) {
         prefetched = new Map();
+        this.tsPrefetch.set(spec, prefetched);
         for (let i = 1; i < map.length; i++) {
           if (pinned && !pinned.has(i)) continue;
           const e = map[i] as TsRangeEntry;
-          const p = fetch(e.rangeId, [e.hashStart, e.hashEnd], null);
-          p.catch(() => {}); // an abandoned scan's pages are never awaited
-          prefetched.set(i, p);
+          prefetched.set(i * tsCursorRangeStride, settleLater(fetch(e.rangeId, [e.hashStart, e.hashEnd], null)));
         }
-        this.tsPrefetch.set(spec, prefetched);
       }
       for (; idx < map.length; idx++, inner = null) {
         if (pinned && !pinned.has(idx)) continue;
         const e = map[idx] as TsRangeEntry;
-        const early = inner === null ? prefetched?.get(idx) : undefined;
-        prefetched?.delete(idx);
+        const cursor = idx * tsCursorRangeStride + (inner === null ? 0 : inner + 1);
+        const early = prefetched?.get(cursor);
+        prefetched?.delete(cursor);
         const page = await (early ?? fetch(e.rangeId, [e.hashStart, e.hashEnd], inner));
         const next = nextTsCursor(idx, page, map.length);
+        if (prefetched && page.resumeAfter !== null && next !== null) prefetched.set(next, settleLater(fetch(e.rangeId, [e.hashStart, e.hashEnd], page.resumeAfter)));
         if (page.layout !== null) return { ...page, resumeAfter: next };
       }
       return emptyPage();
@@ -447,6 +448,12 @@ function decodeTsCursor(after: number | null): { idx: number; inner: number | nu
 function nextTsCursor(idx: number, page: TsScanPage, ranges: number): number | null {
   if (page.resumeAfter !== null) return idx * tsCursorRangeStride + page.resumeAfter + 1;
   return idx + 1 < ranges ? (idx + 1) * tsCursorRangeStride : null;
+}
+
+/** A prefetched page: awaited later, or never if the scan is abandoned (no unhandled rejection). */
+function settleLater(p: Promise<TsScanPage>): Promise<TsScanPage> {
+  p.catch(() => {});
+  return p;
 }
 
 function emptyPage(): TsScanPage {
