@@ -77,6 +77,10 @@ import { lookupFunction, quoteIdent } from './functions/scalar.js';
 import type { SqlEngine } from './engine.js';
 import type { AuthView } from './auth/view.js';
 import { PendingNotifications, checkNotification } from './notify.js';
+import { SqlCursors } from './cursors.js';
+import type { SqlCursor as CursorOf } from './cursors.js';
+
+type SqlCursor = CursorOf<Portal>;
 import type { NotificationListener } from './notify.js';
 import { notifyChannelBytesMax } from './constants.js';
 import { PrivilegeCollector, checkRequirements, databaseRequirement, sequenceRequirement, targetPrivileges } from './auth/checks.js';
@@ -236,37 +240,6 @@ export const reportedSettings = ['server_version', 'server_encoding', 'client_en
 const serverOnlySettings = new Set(['max_connections', 'authentication_timeout', 'max_prepared_transactions']);
 
 export const settingDisplayName: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' };
-
-interface SqlCursor {
-  name: string;
-  /** The DECLARE statement, for pg_cursors. */
-  text: string;
-  hold: boolean;
-  /** Backward moves allowed (SCROLL, or a WITH HOLD cursor once materialized unless NO SCROLL). */
-  scroll: boolean;
-  noScroll: boolean;
-  /** Microseconds since the epoch (pg_cursors.creation_time). */
-  created: number;
-  /** The transaction it was declared in; null once it outlived it (WITH HOLD). */
-  txn: Txn | null;
-  /** The running query; null once every row was read. */
-  portal: Portal | null;
-  columns: Column[];
-  /** Rows read so far (SCROLL, or materialized for WITH HOLD); null for forward-only cursors. */
-  rows: Row[] | null;
-  /** PostgreSQL's position: 0 before the first row, k on row k, pulled + 1 after the last. */
-  pos: number;
-  /** Rows read from the query so far. */
-  pulled: number;
-  atEnd: boolean;
-}
-
-function forwardOnly(): PgError {
-  return new PgError(SqlState.ObjectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' });
-}
-
-/** Rows a cursor reads from its query per step when it must skip or read to the end. */
-const cursorPullRowsMax = 4096;
 
 interface TxnModes {
   isolation: string;
@@ -1411,14 +1384,7 @@ export class Session {
     this.syncTxnSettings();
   }
 
-  // ---- SQL cursors ---------------------------------------------------------------------------
-  //
-  // A cursor is a portal the session keeps by name. Without SCROLL it is read once, forward (no
-  // row is kept: a psycopg named cursor over millions of rows costs one batch); with SCROLL the
-  // rows read so far are kept for backward moves. WITHOUT HOLD it ends with its transaction;
-  // WITH HOLD its remaining rows are read into memory before the transaction commits (bounded by
-  // work_mem, else 53200) and it lives until CLOSE or the session's end. A cursor declared in a
-  // transaction that rolls back goes with it.
+  // ---- SQL cursors (cursors.ts) ------------------------------------------------------------
 
   private async declareCursor(stmt: Statement & { kind: 'declareCursor' }): Promise<void> {
     if (this.cursors.has(stmt.name)) throw new PgError(SqlState.DuplicateCursor, `cursor "${stmt.name}" already exists`);
@@ -1450,7 +1416,7 @@ export class Session {
     if (implicit) {
       // WITH HOLD outside a block: its transaction is this statement's, which ends now.
       try {
-        await this.materializeCursor(c);
+        await this.cursors.materialize(c);
         await this.finishImplicit();
       } catch (e) {
         this.onError(e);
@@ -1458,141 +1424,25 @@ export class Session {
       }
       c.txn = null;
     }
-    this.cursors.set(c.name, c);
+    this.cursors.add(c);
   }
 
-  /** Reads up to n more rows of the cursor's query (fewer at its end). */
-  private async pullCursor(c: SqlCursor, n: number): Promise<Row[]> {
-    const portal = c.portal;
-    if (c.atEnd || !portal) return [];
-    const rows: Row[] = [];
-    const r = await this.execute(portal, Number.isFinite(n) ? n : 0, { row: (v) => rows.push(v), notice: () => {} });
-    c.pulled += rows.length;
-    if (r.tag !== null) {
-      c.atEnd = true;
-      c.portal = null;
-    }
-    if (c.rows) for (const row of rows) c.rows.push(row);
-    return rows;
-  }
-
-  /** Row k (1-based) of the cursor's result, or undefined past its end. Forward-only cursors give only rows after the last read. */
-  private async cursorRow(c: SqlCursor, k: number): Promise<Row | undefined> {
-    if (!c.scroll && k <= c.pos) throw forwardOnly();
-    if (k <= c.pulled) return c.rows?.[k - 1]; // kept: SCROLL, or read ahead for WITH HOLD
-    while (c.pulled < k - 1 && !c.atEnd) await this.pullCursor(c, Math.min(k - 1 - c.pulled, cursorPullRowsMax));
-    if (c.atEnd) return undefined;
-    const next = await this.pullCursor(c, 1);
-    return next[0];
-  }
-
-  /** The number of rows of the whole result (reads to the end). */
-  private async cursorTotal(c: SqlCursor): Promise<number> {
-    while (!c.atEnd) await this.pullCursor(c, cursorPullRowsMax);
-    return c.pulled;
-  }
-
-  /** FETCH / MOVE: PostgreSQL's positions (0 before the first row, total + 1 after the last). */
   private async fetchCursor(c: SqlCursor, stmt: Statement & { kind: 'fetch' }): Promise<{ rows: Row[]; count: number }> {
-    let { how, count } = stmt;
-    if ((how === 'forward' || how === 'backward') && count < 0) [how, count] = [how === 'forward' ? 'backward' : 'forward', -count];
-    // MOVE counts the rows it passes without keeping them (MOVE ALL over millions of rows).
-    const out: Row[] = [];
-    let moved = 0;
-    const take = (r: Row) => {
-      moved++;
-      if (!stmt.move) out.push(r);
-    };
-    switch (how) {
-      case 'forward':
-        for (let i = 0; i < count; i++) {
-          const r = await this.cursorRow(c, c.pos + 1);
-          if (r === undefined) {
-            c.pos = c.pulled + 1;
-            break;
-          }
-          c.pos++;
-          take(r);
-        }
-        return { rows: out, count: moved };
-      case 'backward':
-        if (!c.scroll) throw forwardOnly();
-        for (let i = 0; i < count; i++) {
-          if (c.pos <= 1) {
-            c.pos = 0;
-            break;
-          }
-          c.pos--;
-          take(c.rows?.[c.pos - 1] as Row);
-        }
-        return { rows: out, count: moved };
-      case 'absolute':
-      case 'relative': {
-        let target: number;
-        if (how === 'relative') target = c.pos + count;
-        else if (count >= 0) target = count;
-        else {
-          if (!c.scroll) throw forwardOnly();
-          target = (await this.cursorTotal(c)) + 1 + count;
-        }
-        if (target <= 0) {
-          if (!c.scroll && c.pos > 0) throw forwardOnly();
-          c.pos = 0;
-          return { rows: out, count: 0 };
-        }
-        const r = await this.cursorRow(c, target);
-        if (r === undefined) {
-          c.pos = c.pulled + 1;
-          return { rows: out, count: 0 };
-        }
-        c.pos = target;
-        take(r);
-        return { rows: out, count: moved };
-      }
-    }
-  }
-
-  /** Reads the rest of a cursor's rows into memory (a WITH HOLD cursor outliving its transaction). */
-  private async materializeCursor(c: SqlCursor): Promise<void> {
-    const budget = this.workMemBytes();
-    let bytes = 0;
-    if (!c.rows) {
-      // Rows already read are gone (not kept without SCROLL); positions count from them.
-      c.rows = new Array<Row>(c.pulled);
-    }
-    if (!c.noScroll) c.scroll = true;
-    while (!c.atEnd) {
-      const rows = await this.pullCursor(c, cursorPullRowsMax);
-      for (const r of rows) bytes += 32 + 8 * r.length + r.reduce((n: number, v) => n + (typeof v === 'string' ? 2 * v.length : 16), 0);
-      if (bytes > budget) {
-        throw new PgError(SqlState.OutOfMemory, 'out of memory', { detail: `WITH HOLD cursor "${c.name}" needs more than work_mem (${formatPgMemory(budget)}) to outlive its transaction.` });
-      }
-    }
-    c.portal = null;
+    return this.cursors.fetch(c, stmt.how, stmt.count, stmt.move);
   }
 
   private dropCursor(c: SqlCursor): void {
-    this.cursors.delete(c.name);
-    const ctx = c.portal?.running?.ctx;
-    if (ctx) this.endStatement(ctx);
-    c.portal = null;
+    this.cursors.drop(c);
   }
 
   /** Before COMMIT: WITH HOLD cursors of this transaction read their rows (they outlive it). */
   private async holdCursorsBeforeCommit(txn: Txn): Promise<void> {
-    for (const c of this.cursors.values()) if (c.hold && c.txn === txn) await this.materializeCursor(c);
+    await this.cursors.holdBeforeCommit(txn);
   }
 
   /** The transaction ended: its cursors close, except WITH HOLD ones of a committed one. */
   private endTxnCursors(txn: Txn | null, committed: boolean): void {
-    for (const c of [...this.cursors.values()]) {
-      if (c.txn === null) continue; // held from an earlier transaction
-      if (c.hold && committed && c.txn === txn) {
-        c.txn = null;
-        continue;
-      }
-      this.dropCursor(c);
-    }
+    this.cursors.endTxn(txn, committed);
   }
 
   /** The result columns of a SQL cursor (the wire's Describe Portal of its name), or null. */
@@ -1602,7 +1452,7 @@ export class Session {
 
   /** pg_cursors: this session's cursors. */
   cursorRows(): Row[] {
-    return [...this.cursors.values()].map((c) => [c.name, c.text, c.hold, false, c.scroll, c.created]);
+    return this.cursors.pgCursors();
   }
 
   // ---- temporary tables (temp_schemas.ts) --------------------------------------------------
@@ -1620,7 +1470,18 @@ export class Session {
   /** The transaction that created the temp schema, until it commits. */
   private tempSchemaTxn: Txn | null = null;
   /** SQL cursors (DECLARE … CURSOR), by name (cursors.ts's rules). */
-  private readonly cursors = new Map<string, SqlCursor>();
+  private readonly cursors = new SqlCursors<Portal>({
+    run: async (p, n) => {
+      const rows: Row[] = [];
+      const r = await this.execute(p, n, { row: (v) => rows.push(v), notice: () => {} });
+      return { rows, done: r.tag !== null };
+    },
+    endStatement: (p) => {
+      const ctx = p.running?.ctx;
+      if (ctx) this.endStatement(ctx);
+    },
+    workMemBytes: () => this.workMemBytes(),
+  });
 
   /** Temporary tables with ON COMMIT DROP / DELETE ROWS, by id. */
   private readonly tempOnCommit = new Map<number, 'drop' | 'delete rows'>();
@@ -1730,7 +1591,7 @@ export class Session {
     this.txn = null;
     this.pendingNotify = new PendingNotifications();
     this.engine.notifications.remove(this.notifications);
-    for (const c of [...this.cursors.values()]) this.dropCursor(c);
+    for (const c of this.cursors.values()) this.dropCursor(c);
     for (const ctx of [...this.liveCtxs]) this.endStatement(ctx);
     // Temporary tables end with the session; a failure leaves them to the next start (temp_schemas.ts).
     this.dropOwnTempSchemas().catch((e: unknown) => logger('sql').warn({ err: e, schema: this.tempSchemaName }, 'could not drop a temporary schema at session end'));
@@ -2679,7 +2540,7 @@ export class Session {
         return { rows: r.rows, tag: `${stmt.move ? 'MOVE' : 'FETCH'} ${r.count}` };
       }
       case 'closeCursor':
-        if (stmt.name === null) for (const c of [...this.cursors.values()]) this.dropCursor(c);
+        if (stmt.name === null) for (const c of this.cursors.values()) this.dropCursor(c);
         else {
           const c = this.cursors.get(stmt.name);
           if (!c) throw new PgError(SqlState.InvalidCursorName, `cursor "${stmt.name}" does not exist`);
@@ -2737,7 +2598,7 @@ export class Session {
         if (!['all', 'plans', 'sequences', 'temp', 'temporary'].includes(what)) throw new PgError(SqlState.SyntaxError, `syntax error at or near "${stmt.what}"`);
         if (what === 'all' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block');
         if (what === 'all' || what === 'plans') this.sqlPrepared.clear();
-        if (what === 'all') for (const c of [...this.cursors.values()]) this.dropCursor(c);
+        if (what === 'all') for (const c of this.cursors.values()) this.dropCursor(c);
         if (what === 'all' || what === 'sequences') this.currvals.clear();
         if (what === 'all') for (const k of [...defaultSettings.map(([k]) => k), 'work_mem']) if (!serverOnlySettings.has(k)) this.resetSetting(k);
         if (what === 'all' || what === 'temp' || what === 'temporary') await this.dropOwnTempSchemas();
