@@ -64,12 +64,13 @@ import {
 import { encodeTsAlter, encodeTsTagUpdate } from '@strata/ts';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
-import { columnComment, indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTable, virtualTableByOid, typmodFromPg } from './virtual/pg_catalog.js';
+import { columnComment, indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTableByOid, typmodFromPg } from './virtual/pg_catalog.js';
 import { lookupFunction, quoteIdent } from './functions/scalar.js';
 import type { SqlEngine } from './engine.js';
 import type { AuthView } from './auth/view.js';
 import { PendingNotifications, checkNotification } from './notify.js';
 import { SqlCursors } from './cursors.js';
+import { NameResolver, otherSessionsTemp } from './names.js';
 import { copyFrom, copyTo } from './copy_statements.js';
 import type { CopyHost, CopySink } from './copy_statements.js';
 export type { CopySink } from './copy_statements.js';
@@ -547,77 +548,16 @@ export class Session {
   // ---- name resolution -------------------------------------------------------------------------
 
   private currentDbId(view: CatalogView): number {
-    const db = view.database(this.database);
-    if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${this.database}" does not exist`);
-    return db.id;
+    return this.names.currentDbId(view);
   }
 
-  /** Resolves a table reference: t, schema.t, database.t (CockroachDB), database.schema.t. */
+  /** Resolves a table reference: t, schema.t, database.t (CockroachDB), database.schema.t (names.ts). */
   resolveTable(parts: string[], pos: number, view: CatalogView = this.view): ResolvedTable | { kind: 'virtual'; def: VirtualTableDef } {
-    const notFound = () => new PgError(SqlState.UndefinedTable, `relation "${parts.join('.')}" does not exist`, { position: pos + 1 });
-    const name = parts[parts.length - 1] as string;
-    const virt = (schema: string) => {
-      const def = virtualTable(schema, name);
-      return def ? { kind: 'virtual' as const, def } : undefined;
-    };
-    if (parts.length === 1) {
-      const dbId = this.currentDbId(view);
-      // The session's temp schema comes first, even before pg_catalog (PostgreSQL's order).
-      const temp = this.ownTempSchema(view, dbId);
-      const tt = temp ? view.table(temp.id, name) : undefined;
-      if (tt && temp) return { kind: 'table', desc: tt, db: this.database, schema: temp.name };
-      const v = virt('pg_catalog');
-      if (v) return v;
-      for (const s of this.searchPath()) {
-        if (s === '$user' || s === 'pg_temp' || isTempSchemaName(s)) continue;
-        if (s === 'pg_catalog' || s === 'information_schema') {
-          const x = virt(s);
-          if (x) return x;
-          continue;
-        }
-        const schema = view.schema(dbId, s);
-        const t = schema ? view.table(schema.id, name) : undefined;
-        if (t && schema) return { kind: 'table', desc: t, db: this.database, schema: schema.name };
-      }
-      throw notFound();
-    }
-    let dbName = this.database;
-    let schemaName: string;
-    if (parts.length === 2) {
-      const q = parts[0] as string;
-      if (q === 'pg_catalog' || q === 'information_schema') return virt(q) ?? (() => { throw notFound(); })();
-      const dbId = this.currentDbId(view);
-      if (q === 'pg_temp' || isTempSchemaName(q)) {
-        if (q !== 'pg_temp' && q !== this.tempSchemaName) throw otherSessionsTemp();
-        const temp = this.ownTempSchema(view, dbId);
-        const t = temp ? view.table(temp.id, name) : undefined;
-        if (!t || !temp) throw notFound();
-        return { kind: 'table', desc: t, db: this.database, schema: temp.name };
-      }
-      if (view.schema(dbId, q)) schemaName = q;
-      else if (view.database(q)) {
-        dbName = q;
-        schemaName = 'public';
-      } else throw new PgError(SqlState.UndefinedTable, `relation "${parts.join('.')}" does not exist`, { position: pos + 1 });
-    } else if (parts.length === 3) {
-      dbName = parts[0] as string;
-      schemaName = parts[1] as string;
-      if (schemaName === 'pg_catalog' || schemaName === 'information_schema') return virt(schemaName) ?? (() => { throw notFound(); })();
-      if (isTempSchemaName(schemaName) && (schemaName !== this.tempSchemaName || dbName !== this.database)) throw otherSessionsTemp();
-    } else throw new PgError(SqlState.SyntaxError, `improper qualified name (too many dotted names): ${parts.join('.')}`, { position: pos + 1 });
-    const db = view.database(dbName);
-    if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${dbName}" does not exist`, { position: pos + 1 });
-    const schema = view.schema(db.id, schemaName);
-    if (!schema) throw new PgError(SqlState.InvalidSchemaName, `schema "${schemaName}" does not exist`, { position: pos + 1 });
-    const t = view.table(schema.id, name);
-    if (!t) throw notFound();
-    return { kind: 'table', desc: t, db: dbName, schema: schemaName };
+    return this.names.resolveTable(parts, pos, view);
   }
 
   private tableFor(parts: string[], pos: number, view = this.view): { desc: TableDesc; schema: string; db: string } {
-    const r = this.resolveTable(parts, pos, view);
-    if (r.kind === 'virtual') throw new PgError(SqlState.InsufficientPrivilege, `${r.def.name} is a system catalog and cannot be modified`);
-    return r;
+    return this.names.tableFor(parts, pos, view);
   }
 
   /**
@@ -659,34 +599,9 @@ export class Session {
     }
   }
 
-  /** Where a new object named `parts` goes. */
+  /** Where a new object named `parts` goes (names.ts). */
   private createTarget(parts: string[], view: CatalogView): { dbId: number; schemaId: number; schemaName: string; name: string } {
-    const name = parts[parts.length - 1] as string;
-    let dbName = this.database;
-    let schemaName = this.searchPath().find((s) => s !== '$user' && s !== 'pg_catalog') ?? 'public';
-    if (parts.length === 2) {
-      const q = parts[0] as string;
-      const dbId = this.currentDbId(view);
-      if (q === 'pg_temp' || isTempSchemaName(q)) {
-        if (q !== 'pg_temp' && q !== this.tempSchemaName) throw otherSessionsTemp();
-        // Only CREATE TEMP TABLE makes the schema (runDdl); other objects cannot go there yet.
-        if (!this.ownTempSchema(view, dbId)) throw new PgError(SqlState.FeatureNotSupported, 'only tables can be temporary (create a TEMP TABLE first; temporary views, sequences and indexes on them are not supported)');
-        schemaName = this.tempSchemaName;
-      } else if (view.schema(dbId, q)) schemaName = q;
-      else if (view.database(q)) {
-        dbName = q;
-        schemaName = 'public';
-      } else throw new PgError(SqlState.InvalidSchemaName, `schema "${q}" does not exist`);
-    } else if (parts.length === 3) {
-      dbName = parts[0] as string;
-      schemaName = parts[1] as string;
-    }
-    if (name.length > 63) throw new PgError(SqlState.ProgramLimitExceeded, `identifier "${name}" is too long (63 bytes at most)`);
-    const db = view.database(dbName);
-    if (!db) throw new PgError(SqlState.InvalidCatalogName, `database "${dbName}" does not exist`);
-    const schema = view.schema(db.id, schemaName);
-    if (!schema) throw new PgError(SqlState.InvalidSchemaName, `schema "${schemaName}" does not exist`);
-    return { dbId: db.id, schemaId: schema.id, schemaName, name };
+    return this.names.createTarget(parts, view);
   }
 
   // ---- binding environment -------------------------------------------------------------------
@@ -1449,6 +1364,14 @@ export class Session {
   /** The transaction that created the temp schema, until it commits. */
   private tempSchemaTxn: Txn | null = null;
   /** SQL cursors (DECLARE … CURSOR), by name (cursors.ts's rules). */
+  /** Name resolution in the session's database, search path and temp schema (names.ts). */
+  private readonly names = new NameResolver({
+    database: () => this.database,
+    searchPath: () => this.searchPath(),
+    tempSchemaName: () => this.tempSchemaName,
+    ownTempSchema: (view, dbId) => this.ownTempSchema(view, dbId),
+  });
+
   private readonly cursors = new SqlCursors<Portal>({
     run: async (p, n) => {
       const rows: Row[] = [];
@@ -3374,9 +3297,6 @@ export function splitIdentifierList(text: string): string[] | null {
 /** Automatic retries of an autocommit schema change that hit a serialization conflict. */
 const ddlRetriesMax = 4;
 
-function otherSessionsTemp(): PgError {
-  return new PgError(SqlState.FeatureNotSupported, 'cannot access temporary tables of other sessions');
-}
 
 function isTxnEnd(s: Statement): boolean {
   return s.kind === 'commit' || s.kind === 'rollback' || s.kind === 'prepareTransaction';
