@@ -134,3 +134,41 @@ export class NameResolver {
     return { dbId: db.id, schemaId: schema.id, schemaName, name };
   }
 }
+
+/**
+ * A relation name as regclassin and to_regclass read it: dot-separated identifiers, unquoted ones
+ * lower-cased, "quoted" ones as written ("" for a quote).
+ */
+export function relationNameParts(text: string): string[] {
+  const parts: string[] = [];
+  let i = 0;
+  const s = text.trim();
+  for (;;) {
+    let part = '';
+    if (s[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= s.length) throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
+        if (s[i] === '"') {
+          if (s[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        part += s[i++];
+      }
+    } else {
+      const start = i;
+      while (i < s.length && s[i] !== '.') i++;
+      part = s.slice(start, i).trim().toLowerCase();
+      if (part === '') throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
+    }
+    parts.push(part);
+    if (i >= s.length) return parts;
+    if (s[i] !== '.') throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
+    i++;
+  }
+}

@@ -64,13 +64,14 @@ import {
 import { encodeTsAlter, encodeTsTagUpdate } from '@strata/ts';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
-import { columnComment, indexDef, indexOid, renderDefault, virtualSchemaOfOid, virtualTableByOid, typmodFromPg } from './virtual/pg_catalog.js';
+import { indexOid, renderDefault, virtualTableByOid } from './virtual/pg_catalog.js';
 import { lookupFunction, quoteIdent } from './functions/scalar.js';
 import type { SqlEngine } from './engine.js';
 import type { AuthView } from './auth/view.js';
 import { PendingNotifications, checkNotification } from './notify.js';
 import { SqlCursors } from './cursors.js';
-import { NameResolver, otherSessionsTemp } from './names.js';
+import { NameResolver, otherSessionsTemp, relationNameParts } from './names.js';
+import { catalogFunction } from './catalog_functions.js';
 import { copyFrom, copyTo } from './copy_statements.js';
 import type { CopyHost, CopySink } from './copy_statements.js';
 export type { CopySink } from './copy_statements.js';
@@ -83,8 +84,6 @@ import { PrivilegeCollector, checkRequirements, databaseRequirement, sequenceReq
 import type { PrivilegeRequirement } from './auth/checks.js';
 import { checkDdl, checkMaintenance, recordOwnership } from './auth/ddl_checks.js';
 import { authStatementColumns, runAuthStatement } from './auth/statements.js';
-import { privilegeFunction, privilegeFunctionNames } from './auth/functions.js';
-import { roleNameByOid } from './auth/catalog_tables.js';
 import { Priv } from './auth/privileges.js';
 import { hbaSettingName } from './auth/login.js';
 import { pgVersion } from './engine.js';
@@ -632,7 +631,7 @@ export class Session {
         if (r.kind !== 'table' || r.desc.kind !== 'sequence') throw new PgError(SqlState.WrongObjectType, `"${name}" is not a sequence`);
         return r.desc.id;
       },
-      catalogFunction: (name, args) => this.catalogFunction(name, args, view),
+      catalogFunction: (name, args) => catalogFunction(name, args, view, (parts, pos, v) => this.resolveTable(parts, pos, v)),
     };
   }
 
@@ -654,174 +653,6 @@ export class Session {
     };
     planner = new QueryPlanner(binder, env);
     return planner;
-  }
-
-  private catalogFunction(name: string, args: BoundExpr[], view: CatalogView): BoundExpr | null {
-    const fn = (type: SqlType, f: (vals: Value[], ctx: ExecCtx) => Value, nullOk = false): BoundExpr => ({
-      type,
-      ev: (r, ctx) => {
-        const vals = args.map((a) => a.ev(r, ctx));
-        if (!nullOk && vals.some((v) => v === null)) return null;
-        return f(vals, ctx);
-      },
-      shape: { k: 'other' },
-      name,
-    });
-    const tableByOid = (oid: number, ctx: ExecCtx) => ctx.catalog.tableById(oid);
-    switch (name) {
-      case 'pg_get_userbyid':
-        return fn(T.name, ([o], ctx) => roleNameByOid(ctx, Number(o)));
-      case 'pg_encoding_to_char':
-        return fn(T.name, ([e]) => (Number(e) === 6 ? 'UTF8' : 'SQL_ASCII'));
-      case 'pg_table_is_visible':
-      case 'pg_type_is_visible':
-      case 'pg_function_is_visible':
-        return fn(T.bool, ([o], ctx) => {
-          const t = tableByOid(Number(o), ctx);
-          if (!t) return (virtualSchemaOfOid(Number(o)) ?? 'pg_catalog') === 'pg_catalog';
-          // Visible: its bare name finds it (the session's temp tables first, then the path).
-          try {
-            const r = this.resolveTable([t.name], 0, ctx.catalog);
-            return r.kind === 'table' && r.desc.id === t.id;
-          } catch {
-            return false;
-          }
-        });
-      case 'format_type':
-        return fn(T.text, ([oid, mod]) => {
-          const t = typeFromOidSafe(Number(oid));
-          if (!t) return '???';
-          const typmod = mod === null || mod === undefined ? -1 : typmodFromPg(t.kind, Number(mod));
-          return formatType({ ...t, typmod });
-        }, true);
-      case 'pg_get_expr':
-        return fn(T.text, ([e]) => e as string);
-      case 'pg_get_indexdef':
-        return fn(T.text, ([o, colno], ctx) => {
-          const oid = Number(o);
-          const t = ctx.catalog.tableById(Math.floor(oid / 1000));
-          const idx = t ? [t.primaryIndex, ...t.indexes].find((i) => indexOid(t, i) === oid) : undefined;
-          if (!t || !idx) return null;
-          // pg_get_indexdef(index, column, pretty): that key column alone (0: the whole definition).
-          if (colno !== undefined && Number(colno) > 0) {
-            const id = idx.columnIds[Number(colno) - 1];
-            const col = id === undefined ? undefined : t.columns.find((c) => c.id === id);
-            return col ? quoteIdent(col.name) : '';
-          }
-          const s = ctx.catalog.byId.get(t.schemaId);
-          return indexDef(t, idx, s?.name ?? 'public');
-        });
-      case 'pg_get_constraintdef':
-        return fn(T.text, ([o, pretty], ctx) => {
-          const oid = Number(o);
-          if (oid > 100_000_000) {
-            const io = oid - 100_000_000;
-            const t = ctx.catalog.tableById(Math.floor(io / 1000));
-            const idx = t ? [t.primaryIndex, ...t.indexes].find((i) => indexOid(t, i) === io) : undefined;
-            if (!t || !idx) return null;
-            const cols = idx.columnIds.map((id) => t.columns.find((c) => c.id === id)?.name).join(', ');
-            return `${idx.constraint === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'} (${cols})`;
-          }
-          const t = ctx.catalog.tableById(Math.floor(oid / 1000));
-          if (!t) return null;
-          const k = oid % 1000;
-          if (k >= 950) {
-            const fk = t.foreignKeys[k - 950];
-            const rt = fk ? ctx.catalog.tableById(fk.refTableId) : undefined;
-            if (!fk || !rt) return null;
-            const names = (tt: TableDesc, ids: number[]) => ids.map((id) => tt.columns.find((c) => c.id === id)?.name).join(', ');
-            return `FOREIGN KEY (${names(t, fk.columnIds)}) REFERENCES ${rt.name}(${names(rt, fk.refColumnIds)})`;
-          }
-          const ch = t.checks[k - 900];
-          // ruleutils.c: pretty mode drops the expression's own outer parentheses.
-          return ch ? (pretty === true ? `CHECK (${ch.expr})` : `CHECK ((${ch.expr}))`) : null;
-        });
-      case 'pg_get_statisticsobjdef_columns':
-      case 'pg_get_partkeydef':
-      case 'pg_get_triggerdef':
-      case 'pg_get_ruledef':
-      case 'pg_get_function_arguments':
-      case 'pg_get_function_result':
-      case 'pg_tablespace_location':
-      case 'col_description':
-        return fn(T.text, ([o, n], ctx) => {
-          const t = ctx.catalog.tableById(Number(o));
-          return t ? columnComment(t, Number(n)) : null;
-        });
-      case 'obj_description':
-        return fn(T.text, ([o, cls], ctx) => {
-          // The public schema carries PostgreSQL's comment (initdb's); a TS table its COMMENT.
-          if (cls === 'pg_namespace') {
-            const d = ctx.catalog.byId.get(Number(o));
-            return d?.kind === 'schema' && d.name === 'public' ? 'standard public schema' : null;
-          }
-          return ctx.catalog.tableById(Number(o))?.ts?.comment ?? null;
-        });
-      case 'shobj_description':
-        return fn(T.text, () => null, true);
-      case 'pg_relation_is_publishable':
-        return fn(T.bool, () => false, true);
-      case 'has_function_privilege':
-        return fn(T.bool, () => true, true);
-      case 'has_table_privilege':
-      case 'has_sequence_privilege':
-      case 'has_schema_privilege':
-      case 'has_database_privilege':
-      case 'has_column_privilege':
-      case 'has_any_column_privilege':
-      case 'pg_has_role':
-        if (!privilegeFunctionNames.has(name)) return null;
-        return fn(
-          T.bool,
-          (vals, ctx) => {
-            if (!ctx.auth) return true;
-            return privilegeFunction(name, vals, {
-              auth: ctx.auth,
-              catalog: ctx.catalog,
-              user: ctx.session.user,
-              database: ctx.session.database,
-              resolveTable: (n) => {
-                const r = this.resolveTable(n.split('.').map((p) => p.replace(/^"(.*)"$/, '$1')), 0, ctx.catalog);
-                return r.kind === 'table' ? r.desc : null;
-              },
-            });
-          },
-          true,
-        );
-      case 'pg_get_viewdef':
-        // By OID, or by (possibly qualified) name as pg_get_viewdef(text) does.
-        return fn(T.text, ([o], ctx) => {
-          if (typeof o === 'number' || /^\s*\d+\s*$/.test(String(o))) return tableByOid(Number(o), ctx)?.viewQuery ?? null;
-          const r = this.resolveTable(String(o).split('.'), 0, ctx.catalog);
-          return r.kind === 'table' ? (r.desc.viewQuery ?? null) : null;
-        });
-      case 'pg_get_serial_sequence':
-        return fn(T.text, ([tn, cn], ctx) => {
-          const r = this.resolveTable(String(tn).split('.'), 0, ctx.catalog);
-          if (r.kind !== 'table') return null;
-          const c = r.desc.columns.find((x) => x.name === cn);
-          const m = c?.default ? /^nextval\('([^']+)'/.exec(c.default) : null;
-          return m ? `${r.schema}.${m[1]}` : null;
-        });
-      case 'pg_total_relation_size':
-      case 'pg_relation_size':
-      case 'pg_table_size':
-      case 'pg_indexes_size':
-        return fn(T.int8, (_v, ctx) => BigInt(ctx.server.engineSizeBytes()));
-      case 'pg_database_size':
-        return fn(T.int8, (_v, ctx) => BigInt(ctx.server.engineSizeBytes()));
-      case 'to_regclass':
-        return fn(T.regclass, ([n]) => {
-          try {
-            const r = this.resolveTable(relationNameParts(String(n)), 0, view);
-            return r.kind === 'virtual' ? r.def.oid : r.desc.id;
-          } catch {
-            return null;
-          }
-        });
-      default:
-        return null;
-    }
   }
 
   // ---- prepare / bind / execute ------------------------------------------------------------------
@@ -3218,43 +3049,6 @@ function txnDoomedBy(e: unknown): boolean {
  * each double-quoted (`""` is a quote; kept as written) or bare (no spaces inside; lower-cased);
  * null when the syntax is invalid.
  */
-/**
- * A relation name as regclassin and to_regclass read it: dot-separated identifiers, unquoted ones
- * lower-cased, "quoted" ones as written ("" for a quote).
- */
-export function relationNameParts(text: string): string[] {
-  const parts: string[] = [];
-  let i = 0;
-  const s = text.trim();
-  for (;;) {
-    let part = '';
-    if (s[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= s.length) throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
-        if (s[i] === '"') {
-          if (s[i + 1] === '"') {
-            part += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        part += s[i++];
-      }
-    } else {
-      const start = i;
-      while (i < s.length && s[i] !== '.') i++;
-      part = s.slice(start, i).trim().toLowerCase();
-      if (part === '') throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
-    }
-    parts.push(part);
-    if (i >= s.length) return parts;
-    if (s[i] !== '.') throw new PgError(SqlState.InvalidNameSyntax, 'invalid name syntax');
-    i++;
-  }
-}
 
 export function splitIdentifierList(text: string): string[] | null {
   const out: string[] = [];
@@ -3352,5 +3146,6 @@ function typeFromOidSafe(oid: number): SqlType | undefined {
 
 import { typeFromOid as typeFromOidImpl } from './types/types.js';
 
+export { relationNameParts };
 export { assert, virtualSchemas, lookupFunction, conjuncts, Project, formatValue };
 
