@@ -11,4 +11,5 @@ export { Decimal } from './types/numeric.js';
 export { parseStatements } from './parser/parser.js';
 export * from './auth/index.js';
 export type { TsIngestTarget } from './ts_ingest.js';
+export type { BoundTsWrite } from './ts_insert_bind.js';
 export type { ColumnDesc, TableDesc, TagDesc } from './catalog/descriptors.js';
