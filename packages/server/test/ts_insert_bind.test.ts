@@ -1,0 +1,141 @@
+/**
+ * Prepared multi-row INSERT into a time-series table in KWDB's TSBS shape takes COPY's path
+ * (sql/src/ts_insert_bind.ts: the Bind's parameters built straight into TS write commands). The
+ * same parameters go through that path (`fast`: `VALUES ($1 … $12), ($13 …)`) and through the
+ * ordinary one (`ordinary`: the tag listed first, so the parameters are not in row order), into
+ * identical tables in two databases, with node-postgres in text and binary parameter formats:
+ * the rows read back must be equal, and every bad value must fail both ways with the same
+ * SQLSTATE and message — PostgreSQL 15's (ts_insert_bind_cases.json, ts_insert_bind_record.ts) —
+ * leaving no row behind.
+ */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNode } from '../../../qa/harness/node.js';
+import type { TestNode } from '../../../qa/harness/node.js';
+import { badBinary, badText, binaryRows, caseKey, dataColumns, fastInsert, ordinaryInsert, tagColumns, textRows, width } from './ts_insert_bind_cases.js';
+import type { RecordedErrors } from './ts_insert_bind_cases.js';
+import { caseRows, fixtureFile } from './ts_insert_bind_record.js';
+
+const pgErrors = JSON.parse(readFileSync(fixtureFile, 'utf8')) as RecordedErrors;
+
+let node: TestNode;
+/** Clients of database `fast` and of database `ordinary` (each holds a table `typed`). */
+let fast: pg.Client;
+let ordinary: pg.Client;
+
+beforeAll(async () => {
+  node = await startNode();
+  const s = new pg.Client(node.url);
+  await s.connect();
+  for (const db of ['fast', 'ordinary']) {
+    await s.query(`create ts database ${db}`);
+    await s.query(`create table ${db}.typed (${dataColumns}) tags (${tagColumns}) primary tags (dev)`);
+  }
+  await s.end();
+  const connect = async (db: string) => {
+    const c = new pg.Client(node.url.replace('/defaultdb', `/${db}`));
+    await c.connect();
+    await c.query("set timezone = 'UTC'");
+    return c;
+  };
+  fast = await connect('fast');
+  ordinary = await connect('ordinary');
+});
+afterAll(async () => {
+  await fast.end();
+  await ordinary.end();
+  await node.stop();
+  node.cleanup();
+});
+
+const readBack = async (c: pg.Client) =>
+  (await c.query('select ts::text, i2, i4, i8::text, f8::text, f4::text, b, s, t6::text, tl::text, dev, model from typed order by dev, ts')).rows;
+
+/** Inserts `values` (rows × width parameters) both ways; the error each way, or null. */
+async function both(values: unknown[]): Promise<[{ code: string; message: string } | null, { code: string; message: string } | null]> {
+  const rows = values.length / width;
+  const attempt = async (c: pg.Client, text: string) => {
+    try {
+      const r = await c.query({ text, values });
+      expect(r.rowCount).toBe(rows);
+      return null;
+    } catch (e) {
+      const err = e as { code: string; message: string };
+      return { code: err.code, message: err.message };
+    }
+  };
+  return [await attempt(fast, fastInsert('typed', rows)), await attempt(ordinary, ordinaryInsert('typed', rows))];
+}
+
+describe('prepared multi-row INSERT into a time-series table (Bind straight into TS write commands)', () => {
+  it('stores every value as the ordinary INSERT path does: text parameters, binary ones, and a Bind mixing both', async () => {
+    expect(await both(textRows.flat())).toEqual([null, null]);
+    expect(await both(binaryRows(false).flat())).toEqual([null, null]);
+    expect(await both(binaryRows(true).flat().map((v, i) => (i % width === 10 && v !== null ? Buffer.from([0, 0, 0, 20 + Math.floor(i / width)]) : v)))).toEqual([null, null]);
+    // Statements prepared once and bound again (node-postgres names them): the tag cache across Binds.
+    for (let k = 0; k < 3; k++) {
+      const rows = textRows.map((r, j) => [`2026-02-0${k + 1} 00:00:0${j}+00`, ...r.slice(1)]);
+      const [a, b] = await Promise.all([
+        fast.query({ name: 'again', text: fastInsert('typed', rows.length), values: rows.flat() }),
+        ordinary.query({ name: 'again', text: ordinaryInsert('typed', rows.length), values: rows.flat() }),
+      ]);
+      expect([a.rowCount, b.rowCount]).toEqual([rows.length, rows.length]);
+    }
+    const stored = await readBack(fast);
+    expect(stored).toHaveLength(textRows.length * 4 + 3 + 3);
+    expect(stored).toEqual(await readBack(ordinary));
+  });
+
+  it("fails every bad text value with the ordinary path's and PostgreSQL 15's error, and stores nothing of the statement", async () => {
+    const before = (await readBack(fast)).length;
+    for (const [col, v] of badText) {
+      const [f, o] = await both(caseRows(textRows[0] as unknown[], textRows[1] as unknown[], col, v));
+      expect(f, `${col} = ${v}`).not.toBeNull();
+      expect(f, `${col} = ${v}`).toEqual(o);
+      expect(f, `${col} = ${v}`).toEqual(pgErrors[caseKey('text', col, v)]);
+    }
+    expect((await readBack(fast)).length).toBe(before);
+    expect(await readBack(fast)).toEqual(await readBack(ordinary));
+  });
+
+  it('fails every malformed binary value the same way both paths, with the SQLSTATE PostgreSQL 15 gives', async () => {
+    const rows = binaryRows(true);
+    const before = (await readBack(fast)).length;
+    for (const [col, hex] of badBinary) {
+      const [f, o] = await both(caseRows(rows[0] as unknown[], rows[1] as unknown[], col, Buffer.from(hex, 'hex')));
+      expect(f, `${col} = ${hex}`).not.toBeNull();
+      expect(f, `${col} = ${hex}`).toEqual(o);
+      // PostgreSQL reads a too-short int8/float8/timestamp past the value's end (08P01); Strata
+      // checks each value's length first (22P03, as PostgreSQL does for a too-long value).
+      expect(['22P03', '08P01'], `${col} = ${hex}`).toContain(pgErrors[caseKey('binary', col, hex)]?.code);
+      expect(f?.code, `${col} = ${hex}`).toBe('22P03');
+    }
+    expect((await readBack(fast)).length).toBe(before);
+  });
+
+  it('refuses a timestamp a time-series table cannot hold (±infinity) the same way both paths', async () => {
+    const inf = Buffer.from('7fffffffffffffff', 'hex');
+    const rows = binaryRows(true);
+    const [f, o] = await both(caseRows(rows[0] as unknown[], rows[1] as unknown[], 'ts', inf));
+    expect(f?.code).toBe('22008');
+    expect(f).toEqual(o);
+    const [ft, ot] = await both(caseRows(textRows[0] as unknown[], textRows[1] as unknown[], 'ts', 'infinity'));
+    expect(ft?.code).toBe('22008');
+    expect(ft).toEqual(ot);
+  });
+
+  it('a thousand-row statement of many devices, as a TSBS loader sends it, reads back equal', async () => {
+    const rows: unknown[][] = [];
+    for (let r = 0; r < 1000; r++) {
+      const t = new Date(Date.UTC(2026, 2, 1) + Math.floor(r / 50) * 10_000).toISOString();
+      rows.push([t, r % 100, r, r * 1_000_003, r / 8, r / 4, r % 2 === 0, `s${r % 10}`, t, t.replace('Z', ''), 1000 + (r % 50), `host_${r % 50}`]);
+    }
+    expect(await both(rows.flat())).toEqual([null, null]);
+    const q = 'select count(*)::int as n, count(distinct dev)::int as d, sum(i8)::text as s from typed where dev >= 1000';
+    const [a, b] = [(await fast.query(q)).rows, (await ordinary.query(q)).rows];
+    expect(a).toEqual([{ n: 1000, d: 50, s: String((999 * 1000 * 1_000_003) / 2) }]);
+    expect(a).toEqual(b);
+    expect(await readBack(fast)).toEqual(await readBack(ordinary));
+  });
+});
