@@ -13,11 +13,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode } from '../../../qa/harness/node.js';
 import type { TestNode } from '../../../qa/harness/node.js';
-import { badBinary, badText, binaryRows, caseKey, dataColumns, fastInsert, ordinaryInsert, tagColumns, textRows, width } from './ts_insert_bind_cases.js';
-import type { RecordedErrors } from './ts_insert_bind_cases.js';
-import { caseRows, fixtureFile } from './ts_insert_bind_record.js';
+import { badBinary, badText, binaryRows, caseKey, dataColumns, fastInsert, ordinaryInsert, sequenceCases, tagColumns, textRows, width } from './ts_insert_bind_cases.js';
+import type { Recorded } from './ts_insert_bind_cases.js';
+import { caseRows, fixtureFile, messageSequence } from './ts_insert_bind_record.js';
+import { RawClient, serialize } from '../../../qa/harness/rawpg.js';
 
-const pgErrors = JSON.parse(readFileSync(fixtureFile, 'utf8')) as RecordedErrors;
+const recorded = JSON.parse(readFileSync(fixtureFile, 'utf8')) as Recorded;
+const pgErrors = recorded.errors;
 
 let node: TestNode;
 /** Clients of database `fast` and of database `ordinary` (each holds a table `typed`). */
@@ -137,5 +139,31 @@ describe('prepared multi-row INSERT into a time-series table (Bind straight into
     expect(a).toEqual([{ n: 1000, d: 50, s: String((999 * 1000 * 1_000_003) / 2) }]);
     expect(a).toEqual(b);
     expect(await readBack(fast)).toEqual(await readBack(ordinary));
+  });
+
+  it('reports each error at the message PostgreSQL 15 reports it (Bind or Execute)', async () => {
+    for (const [col, v] of sequenceCases) {
+      expect(await messageSequence(node.port, 'fast', 'root', col, v), `${col} = ${v}`).toEqual(recorded.sequences[caseKey('text', col, v)]);
+    }
+  });
+
+  it('a Bind built before a cluster setting changes is executed under the new setting (ts.dedup.rule = reject)', async () => {
+    // The row repeats a stored (device, timestamp): accepted (overwritten) under the
+    // default rule, refused under reject — which is set between this Bind and its Execute.
+    await fast.query({ text: fastInsert('typed', 1), values: textRows[0] as unknown[] }); // stored (again: overwritten)
+    const values = caseRows([] as unknown[], textRows[0] as unknown[], 'model', 'm9');
+    const c = await RawClient.connect(node.port, { database: 'fast' });
+    try {
+      c.write(Buffer.concat([serialize.parse({ text: fastInsert('typed', 1) }), serialize.bind({ values: values as (string | null)[] }), serialize.flush()]));
+      await c.waitFor('bindComplete');
+      await fast.query("set cluster setting ts.dedup.rule = 'reject'");
+      c.write(Buffer.concat([serialize.execute({}), serialize.sync()]));
+      const ms = await c.untilReady();
+      expect(ms.map((m) => (m.name === 'error' ? `error:${(m as unknown as { code: string }).code}` : m.name))).toEqual(['error:23505', 'readyForQuery']);
+    } finally {
+      c.end();
+      await fast.query('reset cluster setting ts.dedup.rule');
+    }
+    expect((await fast.query("select count(*)::int as n from typed where model = 'm9'")).rows[0].n).toBe(0);
   });
 });

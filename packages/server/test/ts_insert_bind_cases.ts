@@ -55,10 +55,26 @@ export const badBinary: [string, string][] = [
   ['ts', '00000000'], // 4 bytes for a timestamptz
 ];
 
-/** PostgreSQL 15's answers (ts_insert_bind_record.ts), keyed `text:col:value` / `binary:col:hex`. */
-export interface RecordedErrors {
-  [key: string]: { code: string; message: string } | null;
+/** PostgreSQL 15's answers (ts_insert_bind_record.ts). */
+export interface Recorded {
+  /** Keyed `text:col:value` / `binary:col:hex`: the error of the two-row INSERT, or null. */
+  errors: { [key: string]: { code: string; message: string } | null };
+  /**
+   * Keyed `col:value`: the backend messages answering Parse, Bind, Execute, Sync of the one-row
+   * INSERT with that value (`name` or `error:SQLSTATE`) — which message reports the error.
+   */
+  sequences: { [key: string]: string[] };
 }
+
+/** Values whose error PostgreSQL reports at Bind (a malformed or too long parameter) or at Execute (NULL in NOT NULL). */
+export const sequenceCases: [string, string | null][] = [
+  ['dev', 'x'],
+  ['model', 'abcdefghi'],
+  ['s', 'abcde'],
+  ['i4', '3000000000'],
+  ['ts', null],
+  ['dev', null],
+];
 
 export const caseKey = (format: 'text' | 'binary', col: string, v: string | null) => `${format}:${col}:${v === null ? 'NULL' : v}`;
 
