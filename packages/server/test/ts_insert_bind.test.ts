@@ -13,7 +13,19 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode } from '../../../qa/harness/node.js';
 import type { TestNode } from '../../../qa/harness/node.js';
-import { badBinary, badText, binaryRows, caseKey, dataColumns, fastInsert, ordinaryInsert, sequenceCases, tagColumns, textRows, width } from './ts_insert_bind_cases.js';
+import {
+  badBinary,
+  badText,
+  binaryRows,
+  caseKey,
+  dataColumns,
+  fastInsert,
+  ordinaryInsert,
+  sequenceCases,
+  tagColumns,
+  textRows,
+  width,
+} from './ts_insert_bind_cases.js';
 import type { Recorded } from './ts_insert_bind_cases.js';
 import { caseRows, fixtureFile, messageSequence } from './ts_insert_bind_record.js';
 import { RawClient, serialize } from '../../../qa/harness/rawpg.js';
@@ -52,10 +64,16 @@ afterAll(async () => {
 });
 
 const readBack = async (c: pg.Client) =>
-  (await c.query('select ts::text, i2, i4, i8::text, f8::text, f4::text, b, s, t6::text, tl::text, dev, model from typed order by dev, ts')).rows;
+  (
+    await c.query(
+      'select ts::text, i2, i4, i8::text, f8::text, f4::text, b, s, t6::text, tl::text, dev, model from typed order by dev, ts',
+    )
+  ).rows;
 
 /** Inserts `values` (rows × width parameters) both ways; the error each way, or null. */
-async function both(values: unknown[]): Promise<[{ code: string; message: string } | null, { code: string; message: string } | null]> {
+async function both(
+  values: unknown[],
+): Promise<[{ code: string; message: string } | null, { code: string; message: string } | null]> {
   const rows = values.length / width;
   const attempt = async (c: pg.Client, text: string) => {
     try {
@@ -67,14 +85,25 @@ async function both(values: unknown[]): Promise<[{ code: string; message: string
       return { code: err.code, message: err.message };
     }
   };
-  return [await attempt(fast, fastInsert('typed', rows)), await attempt(ordinary, ordinaryInsert('typed', rows))];
+  return [
+    await attempt(fast, fastInsert('typed', rows)),
+    await attempt(ordinary, ordinaryInsert('typed', rows)),
+  ];
 }
 
 describe('prepared multi-row INSERT into a time-series table (Bind straight into TS write commands)', () => {
   it('stores every value as the ordinary INSERT path does: text parameters, binary ones, and a Bind mixing both', async () => {
     expect(await both(textRows.flat())).toEqual([null, null]);
     expect(await both(binaryRows(false).flat())).toEqual([null, null]);
-    expect(await both(binaryRows(true).flat().map((v, i) => (i % width === 10 && v !== null ? Buffer.from([0, 0, 0, 20 + Math.floor(i / width)]) : v)))).toEqual([null, null]);
+    expect(
+      await both(
+        binaryRows(true)
+          .flat()
+          .map((v, i) =>
+            i % width === 10 && v !== null ? Buffer.from([0, 0, 0, 20 + Math.floor(i / width)]) : v,
+          ),
+      ),
+    ).toEqual([null, null]);
     // Statements prepared once and bound again (node-postgres names them): the tag cache across Binds.
     for (let k = 0; k < 3; k++) {
       const rows = textRows.map((r, j) => [`2026-02-0${k + 1} 00:00:0${j}+00`, ...r.slice(1)]);
@@ -105,7 +134,9 @@ describe('prepared multi-row INSERT into a time-series table (Bind straight into
     const rows = binaryRows(true);
     const before = (await readBack(fast)).length;
     for (const [col, hex] of badBinary) {
-      const [f, o] = await both(caseRows(rows[0] as unknown[], rows[1] as unknown[], col, Buffer.from(hex, 'hex')));
+      const [f, o] = await both(
+        caseRows(rows[0] as unknown[], rows[1] as unknown[], col, Buffer.from(hex, 'hex')),
+      );
       expect(f, `${col} = ${hex}`).not.toBeNull();
       expect(f, `${col} = ${hex}`).toEqual(o);
       // PostgreSQL reads a too-short int8/float8/timestamp past the value's end (08P01); Strata
@@ -122,7 +153,9 @@ describe('prepared multi-row INSERT into a time-series table (Bind straight into
     const [f, o] = await both(caseRows(rows[0] as unknown[], rows[1] as unknown[], 'ts', inf));
     expect(f?.code).toBe('22008');
     expect(f).toEqual(o);
-    const [ft, ot] = await both(caseRows(textRows[0] as unknown[], textRows[1] as unknown[], 'ts', 'infinity'));
+    const [ft, ot] = await both(
+      caseRows(textRows[0] as unknown[], textRows[1] as unknown[], 'ts', 'infinity'),
+    );
     expect(ft?.code).toBe('22008');
     expect(ft).toEqual(ot);
   });
@@ -131,10 +164,24 @@ describe('prepared multi-row INSERT into a time-series table (Bind straight into
     const rows: unknown[][] = [];
     for (let r = 0; r < 1000; r++) {
       const t = new Date(Date.UTC(2026, 2, 1) + Math.floor(r / 50) * 10_000).toISOString();
-      rows.push([t, r % 100, r, r * 1_000_003, r / 8, r / 4, r % 2 === 0, `s${r % 10}`, t, t.replace('Z', ''), 1000 + (r % 50), `host_${r % 50}`]);
+      rows.push([
+        t,
+        r % 100,
+        r,
+        r * 1_000_003,
+        r / 8,
+        r / 4,
+        r % 2 === 0,
+        `s${r % 10}`,
+        t,
+        t.replace('Z', ''),
+        1000 + (r % 50),
+        `host_${r % 50}`,
+      ]);
     }
     expect(await both(rows.flat())).toEqual([null, null]);
-    const q = 'select count(*)::int as n, count(distinct dev)::int as d, sum(i8)::text as s from typed where dev >= 1000';
+    const q =
+      'select count(*)::int as n, count(distinct dev)::int as d, sum(i8)::text as s from typed where dev >= 1000';
     const [a, b] = [(await fast.query(q)).rows, (await ordinary.query(q)).rows];
     expect(a).toEqual([{ n: 1000, d: 50, s: String((999 * 1000 * 1_000_003) / 2) }]);
     expect(a).toEqual(b);
@@ -143,7 +190,9 @@ describe('prepared multi-row INSERT into a time-series table (Bind straight into
 
   it('reports each error at the message PostgreSQL 15 reports it (Bind or Execute)', async () => {
     for (const [col, v] of sequenceCases) {
-      expect(await messageSequence(node.port, 'fast', 'root', col, v), `${col} = ${v}`).toEqual(recorded.sequences[caseKey('text', col, v)]);
+      expect(await messageSequence(node.port, 'fast', 'root', col, v), `${col} = ${v}`).toEqual(
+        recorded.sequences[caseKey('text', col, v)],
+      );
     }
   });
 
@@ -154,12 +203,20 @@ describe('prepared multi-row INSERT into a time-series table (Bind straight into
     const values = caseRows([] as unknown[], textRows[0] as unknown[], 'model', 'm9');
     const c = await RawClient.connect(node.port, { database: 'fast' });
     try {
-      c.write(Buffer.concat([serialize.parse({ text: fastInsert('typed', 1) }), serialize.bind({ values: values as (string | null)[] }), serialize.flush()]));
+      c.write(
+        Buffer.concat([
+          serialize.parse({ text: fastInsert('typed', 1) }),
+          serialize.bind({ values: values as (string | null)[] }),
+          serialize.flush(),
+        ]),
+      );
       await c.waitFor('bindComplete');
       await fast.query("set cluster setting ts.dedup.rule = 'reject'");
       c.write(Buffer.concat([serialize.execute({}), serialize.sync()]));
       const ms = await c.untilReady();
-      expect(ms.map((m) => (m.name === 'error' ? `error:${(m as unknown as { code: string }).code}` : m.name))).toEqual(['error:23505', 'readyForQuery']);
+      expect(
+        ms.map((m) => (m.name === 'error' ? `error:${(m as unknown as { code: string }).code}` : m.name)),
+      ).toEqual(['error:23505', 'readyForQuery']);
     } finally {
       c.end();
       await fast.query('reset cluster setting ts.dedup.rule');

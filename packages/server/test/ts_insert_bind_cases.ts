@@ -6,7 +6,8 @@
  * f4 float4, b bool, s varchar(4), t6 timestamptz(6), tl timestamp, then the tags dev int4
  * NOT NULL (primary) and model varchar(8).
  */
-export const dataColumns = 'ts timestamptz not null, i2 int2, i4 int4, i8 int8, f8 float8, f4 float4, b bool, s varchar(4), t6 timestamptz(6), tl timestamp';
+export const dataColumns =
+  'ts timestamptz not null, i2 int2, i4 int4, i8 int8, f8 float8, f4 float4, b bool, s varchar(4), t6 timestamptz(6), tl timestamp';
 export const tagColumns = 'dev int4 not null, model varchar(8)';
 export const columnNames = ['ts', 'i2', 'i4', 'i8', 'f8', 'f4', 'b', 's', 't6', 'tl', 'dev', 'model'];
 export const width = columnNames.length;
@@ -15,12 +16,90 @@ type Text = string | null;
 
 /** Good rows as text parameters: the fast parsers' shapes and the general parser's. */
 export const textRows: Text[][] = [
-  ['2026-01-01 00:00:00.123456+00', '7', '007', '-0', '1.5', '1.5', 't', 'ab', '2026-01-01 00:00:00.123456+00', '2026-01-01 00:00:00.5', '1', 'm1'],
-  ['2026-01-01T00:00:01Z', ' 5', '2147483647', '9223372036854775807', '1e3', '3.4e38', 'false', 'abcd', '2026-01-01T00:00:01.000001Z', '2026-01-01T00:00:01', '1', 'm1'],
-  ['2026-01-01 05:30:02+05:30', '-32768', '-2147483648', '-9223372036854775808', 'NaN', '-0.5', '1', null, '2026-01-01 05:30:02.25+05:30', '1999-12-31 23:59:59', '2', null],
-  ['2026-01-01 00:00:03', null, '-0', '123456789012345', '0.1', '0.1', null, '', '2026-01-01 00:00:03', '2024-02-29 12:00:00', '2', 'm2'],
-  ['2026-01-01 00:00:04.5-08', '12', '+12', '-123456789012345', '123456789012345.123456789012345', '-1e-3', 'yes', 'x', '2026-01-01 00:00:04.999999-08:00', '0099-01-01 00:00:00', '3', 'émile'],
-  ['2026-01-01 00:00:05.0005+00', '1', '1', '1234567890123456', '-0', '1', 'no', 'y', '2026-01-01 00:00:05.0000005+00', '2026-01-01 00:00:05+00', '3', 'm3'],
+  [
+    '2026-01-01 00:00:00.123456+00',
+    '7',
+    '007',
+    '-0',
+    '1.5',
+    '1.5',
+    't',
+    'ab',
+    '2026-01-01 00:00:00.123456+00',
+    '2026-01-01 00:00:00.5',
+    '1',
+    'm1',
+  ],
+  [
+    '2026-01-01T00:00:01Z',
+    ' 5',
+    '2147483647',
+    '9223372036854775807',
+    '1e3',
+    '3.4e38',
+    'false',
+    'abcd',
+    '2026-01-01T00:00:01.000001Z',
+    '2026-01-01T00:00:01',
+    '1',
+    'm1',
+  ],
+  [
+    '2026-01-01 05:30:02+05:30',
+    '-32768',
+    '-2147483648',
+    '-9223372036854775808',
+    'NaN',
+    '-0.5',
+    '1',
+    null,
+    '2026-01-01 05:30:02.25+05:30',
+    '1999-12-31 23:59:59',
+    '2',
+    null,
+  ],
+  [
+    '2026-01-01 00:00:03',
+    null,
+    '-0',
+    '123456789012345',
+    '0.1',
+    '0.1',
+    null,
+    '',
+    '2026-01-01 00:00:03',
+    '2024-02-29 12:00:00',
+    '2',
+    'm2',
+  ],
+  [
+    '2026-01-01 00:00:04.5-08',
+    '12',
+    '+12',
+    '-123456789012345',
+    '123456789012345.123456789012345',
+    '-1e-3',
+    'yes',
+    'x',
+    '2026-01-01 00:00:04.999999-08:00',
+    '0099-01-01 00:00:00',
+    '3',
+    'émile',
+  ],
+  [
+    '2026-01-01 00:00:05.0005+00',
+    '1',
+    '1',
+    '1234567890123456',
+    '-0',
+    '1',
+    'no',
+    'y',
+    '2026-01-01 00:00:05.0000005+00',
+    '2026-01-01 00:00:05+00',
+    '3',
+    'm3',
+  ],
 ];
 
 /** One bad value (column, text) put into the second row of a two-row INSERT. */
@@ -76,7 +155,8 @@ export const sequenceCases: [string, string | null][] = [
   ['dev', null],
 ];
 
-export const caseKey = (format: 'text' | 'binary', col: string, v: string | null) => `${format}:${col}:${v === null ? 'NULL' : v}`;
+export const caseKey = (format: 'text' | 'binary', col: string, v: string | null) =>
+  `${format}:${col}:${v === null ? 'NULL' : v}`;
 
 /** `INSERT INTO table VALUES ($1 … $w), ($w+1 …), …` for `rows` rows: the fast path's shape. */
 export function fastInsert(table: string, rows: number): string {
@@ -121,8 +201,47 @@ function float(bytes: 4 | 8, v: number): Buffer {
 export function binaryRows(allBinary: boolean): (Buffer | string | null)[][] {
   const tag = (s: string | null) => (s === null ? null : allBinary ? Buffer.from(s) : s);
   return [
-    [micros('2026-01-02T00:00:00.123456Z'), int(2, 7n), int(4, -2147483648n), int(8, 9223372036854775807n), float(8, 1.5), float(4, 1.5), Buffer.from([1]), Buffer.from('ab'), micros('2026-01-02T00:00:00.5Z'), micros('2026-01-02T00:00:00Z'), allBinary ? int(4, 11n) : '11', tag('m1')],
-    [micros('2026-01-02T00:00:01Z'), int(2, -32768n), int(4, 2147483647n), int(8, -9223372036854775808n), float(8, NaN), float(4, -0), Buffer.from([0]), Buffer.from('abcd'), micros('1960-01-01T00:00:00Z'), micros('2100-01-01T00:00:00Z'), allBinary ? int(4, 11n) : '11', tag(null)],
-    [micros('2026-01-02T00:00:02Z'), null, int(4, 0n), int(8, 1n << 53n), float(8, -0), null, null, Buffer.from('é'), null, null, allBinary ? int(4, 12n) : '12', tag('émile')],
+    [
+      micros('2026-01-02T00:00:00.123456Z'),
+      int(2, 7n),
+      int(4, -2147483648n),
+      int(8, 9223372036854775807n),
+      float(8, 1.5),
+      float(4, 1.5),
+      Buffer.from([1]),
+      Buffer.from('ab'),
+      micros('2026-01-02T00:00:00.5Z'),
+      micros('2026-01-02T00:00:00Z'),
+      allBinary ? int(4, 11n) : '11',
+      tag('m1'),
+    ],
+    [
+      micros('2026-01-02T00:00:01Z'),
+      int(2, -32768n),
+      int(4, 2147483647n),
+      int(8, -9223372036854775808n),
+      float(8, NaN),
+      float(4, -0),
+      Buffer.from([0]),
+      Buffer.from('abcd'),
+      micros('1960-01-01T00:00:00Z'),
+      micros('2100-01-01T00:00:00Z'),
+      allBinary ? int(4, 11n) : '11',
+      tag(null),
+    ],
+    [
+      micros('2026-01-02T00:00:02Z'),
+      null,
+      int(4, 0n),
+      int(8, 1n << 53n),
+      float(8, -0),
+      null,
+      null,
+      Buffer.from('é'),
+      null,
+      null,
+      allBinary ? int(4, 12n) : '12',
+      tag('émile'),
+    ],
   ];
 }

@@ -8,7 +8,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres } from '../../../qa/bench/peers.js';
-import { badBinary, badText, binaryRows, caseKey, columnNames, dataColumns, fastInsert, sequenceCases, tagColumns, textRows } from './ts_insert_bind_cases.js';
+import {
+  badBinary,
+  badText,
+  binaryRows,
+  caseKey,
+  columnNames,
+  dataColumns,
+  fastInsert,
+  sequenceCases,
+  tagColumns,
+  textRows,
+} from './ts_insert_bind_cases.js';
 import type { Recorded } from './ts_insert_bind_cases.js';
 import { RawClient, serialize } from '../../../qa/harness/rawpg.js';
 
@@ -22,12 +33,25 @@ export function caseRows<T>(good: T[], second: T[], col: string, v: T): T[] {
 }
 
 /** The backend messages answering Parse, Bind, Execute, Sync of a one-row INSERT with `col` set to `v`. */
-export async function messageSequence(port: number, database: string, user: string, col: string, v: string | null): Promise<string[]> {
+export async function messageSequence(
+  port: number,
+  database: string,
+  user: string,
+  col: string,
+  v: string | null,
+): Promise<string[]> {
   const c = await RawClient.connect(port, { database, user });
   try {
     const row = (textRows[0] as (string | null)[]).slice();
     row[columnNames.indexOf(col)] = v;
-    c.write(Buffer.concat([serialize.parse({ text: fastInsert('typed', 1) }), serialize.bind({ values: row }), serialize.execute({}), serialize.sync()]));
+    c.write(
+      Buffer.concat([
+        serialize.parse({ text: fastInsert('typed', 1) }),
+        serialize.bind({ values: row }),
+        serialize.execute({}),
+        serialize.sync(),
+      ]),
+    );
     const ms = await c.untilReady();
     return ms.map((m) => (m.name === 'error' ? `error:${(m as unknown as { code: string }).code}` : m.name));
   } finally {
@@ -52,11 +76,20 @@ if (process.argv[1]?.endsWith('ts_insert_bind_record.ts')) {
         out.errors[key] = { code: err.code, message: err.message };
       }
     };
-    for (const [col, v] of badText) await run(caseKey('text', col, v), caseRows(textRows[0] as unknown[], textRows[1] as unknown[], col, v));
+    for (const [col, v] of badText)
+      await run(
+        caseKey('text', col, v),
+        caseRows(textRows[0] as unknown[], textRows[1] as unknown[], col, v),
+      );
     const bin = binaryRows(true);
-    for (const [col, hex] of badBinary) await run(caseKey('binary', col, hex), caseRows(bin[0] as unknown[], bin[1] as unknown[], col, Buffer.from(hex, 'hex')));
+    for (const [col, hex] of badBinary)
+      await run(
+        caseKey('binary', col, hex),
+        caseRows(bin[0] as unknown[], bin[1] as unknown[], col, Buffer.from(hex, 'hex')),
+      );
     const port = Number(new URL(peer.url).port);
-    for (const [col, v] of sequenceCases) out.sequences[caseKey('text', col, v)] = await messageSequence(port, 'postgres', 'postgres', col, v);
+    for (const [col, v] of sequenceCases)
+      out.sequences[caseKey('text', col, v)] = await messageSequence(port, 'postgres', 'postgres', col, v);
     writeFileSync(fixtureFile, JSON.stringify(out, null, 2) + '\n');
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   } finally {

@@ -22,13 +22,13 @@
  * setting change lands between a Bind and its Execute).
  */
 import { decodeUtf8Strict } from '@strata/common';
-import { TsWriteBuilder } from '@strata/ts';
-import type { ColumnBuilder, TsGroupBuilder, TsSchema, TsStorage, TsValue } from '@strata/ts';
+import { ColumnBuilder, TsWriteBuilder } from '@strata/ts';
+import type { TsGroupBuilder, TsSchema, TsStorage, TsValue } from '@strata/ts';
 import type { ColumnDesc, DatabaseDesc, TableDesc } from './catalog/descriptors.js';
 import { assignValueIn } from './exec/mutate.js';
 import type { Statement } from './parser/ast.js';
-import { fastBinaryParser, fastParser } from './ts_copy.js';
-import type { BinaryFieldParser, FieldParser } from './ts_copy.js';
+import { fastBinaryParser, fastParser, isoMicros } from './ts_copy.js';
+import type { BinaryFieldParser } from './ts_copy.js';
 import { toTsValue, tsRowsPerCommandMax, tsSchemaOf } from './ts_dml.js';
 import { decodeBinary } from './types/binary.js';
 import { parseValue } from './types/types.js';
@@ -63,9 +63,24 @@ const abandon = Symbol('abandon');
  * shape: a plain VALUES list whose every item is a parameter, numbered $1, $2, … row after row,
  * every row as long as the target list, and every NOT NULL position targeted.
  */
-export function tsInsertBinder(s: Statement & { kind: 'insert' }, t: TableDesc, db: DatabaseDesc | undefined, cols: ColumnDesc[], targets: number[], paramTypes: SqlType[]): TsInsertBinder | null {
+export function tsInsertBinder(
+  s: Statement & { kind: 'insert' },
+  t: TableDesc,
+  db: DatabaseDesc | undefined,
+  cols: ColumnDesc[],
+  targets: number[],
+  paramTypes: SqlType[],
+): TsInsertBinder | null {
   const q = s.source;
-  if (q === 'default' || q.body.kind !== 'values' || q.with.length > 0 || q.orderBy.length > 0 || q.limit || q.offset) return null;
+  if (
+    q === 'default' ||
+    q.body.kind !== 'values' ||
+    q.with.length > 0 ||
+    q.orderBy.length > 0 ||
+    q.limit ||
+    q.offset
+  )
+    return null;
   if (s.returning?.length || s.onConflict || s.upsert) return null;
   const n = targets.length;
   const rows = q.body.rows;
@@ -78,7 +93,8 @@ export function tsInsertBinder(s: Statement & { kind: 'insert' }, t: TableDesc, 
     }
   }
   if (paramTypes.length !== rows.length * n) return null;
-  for (let pos = 0; pos < cols.length; pos++) if (!(cols[pos] as ColumnDesc).nullable && !targets.includes(pos)) return null;
+  for (let pos = 0; pos < cols.length; pos++)
+    if (!(cols[pos] as ColumnDesc).nullable && !targets.includes(pos)) return null;
   return new TsInsertBinder(t, db, cols, targets, rows.length, paramTypes);
 }
 
@@ -90,7 +106,7 @@ export class TsInsertBinder {
   private readonly dataItem: number[];
   /** Per tag: the row item feeding it (-1: not targeted, so NULL). */
   private readonly tagItem: number[];
-  private readonly fastText: (FieldParser | null)[];
+  private readonly fastText: (BinaryFieldParser | null)[];
   private readonly fastBinary: (BinaryFieldParser | null)[];
   /**
    * Tag parameters' bytes → tag values, across Binds of this statement. INVARIANT: the keys in
@@ -128,131 +144,192 @@ export class TsInsertBinder {
       const pt = paramTypes[i] as SqlType;
       return (targets[i] as number) < this.nCols && pt.kind === c.type.kind && pt.typmod === c.type.typmod;
     };
-    this.fastText = targets.map((pos, i) => (sameAsColumn(i) ? fastParser(cols[pos] as ColumnDesc) : null));
-    this.fastBinary = targets.map((pos, i) => (sameAsColumn(i) ? fastBinaryParser(cols[pos] as ColumnDesc) : null));
+    this.fastText = targets.map((pos, i) =>
+      sameAsColumn(i) ? fastTextParser(cols[pos] as ColumnDesc) : null,
+    );
+    this.fastBinary = targets.map((pos, i) =>
+      sameAsColumn(i) ? fastBinaryParser(cols[pos] as ColumnDesc) : null,
+    );
   }
 
   /**
    * The Bind's parameters (`body[starts[k], starts[k] + lengths[k])`, length -1 for NULL; the
    * format codes as the Bind carries them) as TS write commands, or null: take the ordinary path.
    */
-  bind(body: Buffer, starts: Int32Array, lengths: Int32Array, formats: number[], vctx: ValueContext, generation: number): Omit<BoundTsWrite, 'decode'> | null {
+  bind(
+    body: Buffer,
+    starts: Int32Array,
+    lengths: Int32Array,
+    formats: number[],
+    vctx: ValueContext,
+    generation: number,
+  ): Omit<BoundTsWrite, 'decode'> | null {
     const n = this.targets.length;
     if (starts.length !== this.rowCount * n) return null;
     const settings = this.settings;
     const schema: TsSchema = { ...tsSchemaOf(this.t, this.db), storage: settings.storage };
     for (const f of formats) if (f !== 0 && f !== 1) return null;
-    const formatOf = formats.length === 0 ? () => 0 : formats.length === 1 ? () => formats[0] as number : (k: number) => formats[k] as number;
+    const formatOf =
+      formats.length === 0
+        ? () => 0
+        : formats.length === 1
+          ? () => formats[0] as number
+          : (k: number) => formats[k] as number;
     const tagFormat = formats.length <= 1 ? formatOf(0) : 2;
     if (tagFormat !== this.tagCacheFormat) {
       this.tagCache.clear();
       this.tagCacheFormat = tagFormat;
     }
     const payloads: Buffer[] = [];
-    let builder = new TsWriteBuilder(this.t.id, schema, settings.rejectDuplicates);
-    let groups = new Map<string, TsGroupBuilder>();
-    for (let r = 0; r < this.rowCount; r++) {
-      const base = r * n;
-      const g = this.groupOf(builder, groups, body, starts, lengths, formatOf, formats.length <= 1, base, vctx);
-      if (g === null) return null;
-      for (let c = 0; c < this.nCols; c++) {
-        const b = g.columns[c] as ColumnBuilder;
-        const it = this.dataItem[c] as number;
-        if (it < 0) {
-          b.pushNull(); // nullable: tsInsertBinder checked every NOT NULL position is targeted
-          continue;
+    const uniformFormat = formats.length <= 1;
+    for (let from = 0; from < this.rowCount; from += tsRowsPerCommandMax) {
+      const to = Math.min(this.rowCount, from + tsRowsPerCommandMax);
+      // First each row's device (by its tag parameters' bytes) and the rows per device, so every
+      // column is allocated once at its size instead of growing from 16.
+      const groupOfRow = new Int32Array(to - from);
+      const index = new Map<string, number>();
+      const tagsOfGroup: TsValue[][] = [];
+      const rowsOfGroup: number[] = [];
+      for (let r = from; r < to; r++) {
+        const key = this.tagKey(body, starts, lengths, formatOf, uniformFormat, r * n);
+        let gi = index.get(key);
+        if (gi === undefined) {
+          const tags = this.tagsOf(key, body, starts, lengths, formatOf, r * n, vctx);
+          if (tags === null) return null;
+          gi = tagsOfGroup.length;
+          index.set(key, gi);
+          tagsOfGroup.push(tags);
+          rowsOfGroup.push(0);
         }
-        const k = base + it;
-        const len = lengths[k] as number;
-        if (len < 0) {
-          if (!(this.cols[c] as ColumnDesc).nullable) return null;
-          b.pushNull();
-          continue;
-        }
-        const at = starts[k] as number;
-        const fmt = formatOf(k);
-        if (fmt === 1) {
-          const fast = this.fastBinary[it];
-          if (fast && fast(b, body, at, len)) continue;
-        } else {
-          const fast = this.fastText[it];
-          if (fast && textFast(fast, b, body, at, len)) continue;
-        }
-        const v = this.general(body, at, len, fmt, k, c, vctx);
-        if (v === abandon) return null;
-        if (v === null) {
-          if (!(this.cols[c] as ColumnDesc).nullable) return null;
-          b.pushNull();
-        } else b.push(v);
+        groupOfRow[r - from] = gi;
+        rowsOfGroup[gi] = (rowsOfGroup[gi] as number) + 1;
       }
-      builder.rows++;
-      if (builder.rows >= tsRowsPerCommandMax) {
-        payloads.push(builder.finish());
-        builder = new TsWriteBuilder(this.t.id, schema, settings.rejectDuplicates);
-        groups = new Map();
+      const builder = new TsWriteBuilder(this.t.id, schema, settings.rejectDuplicates);
+      const groups: (TsGroupBuilder | undefined)[] = [];
+      for (let r = from; r < to; r++) {
+        const base = r * n;
+        const gi = groupOfRow[r - from] as number;
+        let g = groups[gi];
+        if (!g) {
+          g = builder.group(tagsOfGroup[gi] as TsValue[]);
+          // Two keys may name one device (e.g. '01' and '1' for an int tag): only a new group is sized.
+          if ((g.columns[0] as ColumnBuilder).rows === 0)
+            g.columns = schema.columns.map((type) => new ColumnBuilder(type, rowsOfGroup[gi] as number));
+          groups[gi] = g;
+        }
+        for (let c = 0; c < this.nCols; c++) {
+          const b = g.columns[c] as ColumnBuilder;
+          const it = this.dataItem[c] as number;
+          if (it < 0) {
+            b.pushNull(); // nullable: tsInsertBinder checked every NOT NULL position is targeted
+            continue;
+          }
+          const k = base + it;
+          const len = lengths[k] as number;
+          if (len < 0) {
+            if (!(this.cols[c] as ColumnDesc).nullable) return null;
+            b.pushNull();
+            continue;
+          }
+          const at = starts[k] as number;
+          const fmt = formatOf(k);
+          if (fmt === 1) {
+            const fast = this.fastBinary[it];
+            if (fast && fast(b, body, at, len)) continue;
+          } else {
+            const fast = this.fastText[it];
+            if (fast && fast(b, body, at, len)) continue;
+          }
+          const v = this.general(body, at, len, fmt, k, c, vctx);
+          if (v === abandon) return null;
+          if (v === null) {
+            if (!(this.cols[c] as ColumnDesc).nullable) return null;
+            b.pushNull();
+          } else b.push(v);
+        }
+        builder.rows++;
       }
+      payloads.push(builder.finish());
     }
-    if (builder.rows > 0) payloads.push(builder.finish());
     return { generation, settings, payloads, rows: this.rowCount };
   }
 
-  /** The group of row `base`'s tags, keyed by their formats and bytes (length-prefixed, so unambiguous). */
-  private groupOf(
-    builder: TsWriteBuilder,
-    groups: Map<string, TsGroupBuilder>,
+  /** The key of row `base`'s tags: their formats and bytes (length-prefixed, so unambiguous). */
+  private tagKey(
     body: Buffer,
     starts: Int32Array,
     lengths: Int32Array,
     formatOf: (k: number) => number,
     uniformFormat: boolean,
     base: number,
-    vctx: ValueContext,
-  ): TsGroupBuilder | null {
-    let key: string;
+  ): string {
     const first = this.tagSpan;
     if (first >= 0 && uniformFormat) {
       // The tag parameters follow one another in the message: their bytes, length words
       // included, are one unambiguous key.
       const k0 = base + first;
       const kn = k0 + this.tagItem.length - 1;
-      key = body.toString('latin1', (starts[k0] as number) - 4, (starts[kn] as number) + Math.max(0, lengths[kn] as number));
-    } else {
-      key = '';
-      for (const it of this.tagItem) {
-        if (it < 0) key += '\u0001';
-        else {
-          const k = base + it;
-          const len = lengths[k] as number;
-          const at = starts[k] as number;
-          key += len < 0 ? '\u0002' : String.fromCharCode(48 + formatOf(k), len & 0xffff, len >>> 16) + body.toString('latin1', at, at + len);
-        }
-      }
+      return body.toString(
+        'latin1',
+        (starts[k0] as number) - 4,
+        (starts[kn] as number) + Math.max(0, lengths[kn] as number),
+      );
     }
-    const known = groups.get(key);
-    if (known) return known;
-    let tags = this.tagCache.get(key);
-    if (!tags) {
-      tags = [];
-      for (let j = 0; j < this.tagItem.length; j++) {
-        const it = this.tagItem[j] as number;
-        const pos = this.nCols + j;
-        const col = this.cols[pos] as ColumnDesc;
+    let key = '';
+    for (const it of this.tagItem) {
+      if (it < 0) key += '\u0001';
+      else {
         const k = base + it;
-        const len = it < 0 ? -1 : (lengths[k] as number);
-        const v = len < 0 ? null : this.general(body, starts[k] as number, len, formatOf(k), k, pos, vctx);
-        if (v === abandon || (v === null && !col.nullable)) return null;
-        tags.push(v);
+        const len = lengths[k] as number;
+        const at = starts[k] as number;
+        key +=
+          len < 0
+            ? '\u0002'
+            : String.fromCharCode(48 + formatOf(k), len & 0xffff, len >>> 16) +
+              body.toString('latin1', at, at + len);
       }
-      if (this.tagCache.size >= tagKeysCachedMax) this.tagCache.clear();
-      this.tagCache.set(key, tags);
     }
-    const g = builder.group(tags);
-    groups.set(key, g);
-    return g;
+    return key;
+  }
+
+  /** The tag values of row `base` (whose key is `key`): remembered, or decoded and assigned; null: abandon. */
+  private tagsOf(
+    key: string,
+    body: Buffer,
+    starts: Int32Array,
+    lengths: Int32Array,
+    formatOf: (k: number) => number,
+    base: number,
+    vctx: ValueContext,
+  ): TsValue[] | null {
+    const known = this.tagCache.get(key);
+    if (known) return known;
+    const tags: TsValue[] = [];
+    for (let j = 0; j < this.tagItem.length; j++) {
+      const it = this.tagItem[j] as number;
+      const pos = this.nCols + j;
+      const col = this.cols[pos] as ColumnDesc;
+      const k = base + it;
+      const len = it < 0 ? -1 : (lengths[k] as number);
+      const v = len < 0 ? null : this.general(body, starts[k] as number, len, formatOf(k), k, pos, vctx);
+      if (v === abandon || (v === null && !col.nullable)) return null;
+      tags.push(v);
+    }
+    if (this.tagCache.size >= tagKeysCachedMax) this.tagCache.clear();
+    this.tagCache.set(key, tags);
+    return tags;
   }
 
   /** Parameter k decoded as Bind decodes it and assigned to column `pos` as INSERT assigns it; abandon on any error. */
-  private general(body: Buffer, at: number, len: number, fmt: number, k: number, pos: number, vctx: ValueContext): TsValue | typeof abandon {
+  private general(
+    body: Buffer,
+    at: number,
+    len: number,
+    fmt: number,
+    k: number,
+    pos: number,
+    vctx: ValueContext,
+  ): TsValue | typeof abandon {
     const col = this.cols[pos] as ColumnDesc;
     const pt = this.paramTypes[k] as SqlType;
     try {
@@ -266,12 +343,55 @@ export class TsInsertBinder {
 }
 
 /**
- * A text parameter through COPY's fast parser for its column. Only ASCII can pass those parsers
- * (digits, signs, '.', ':', '-', ' ', 'T', 'Z'), and ASCII is valid UTF-8 that decodes the same
- * as Latin-1, so reading the bytes as Latin-1 loses nothing.
+ * The fast parser of a text parameter for its column, read in place: integers digit by digit
+ * (COPY's rule: an optional '-' and 1–15 digits, within the type's range — exact as a double),
+ * timestamps by COPY's isoMicros (the last text remembered), other types through COPY's fast
+ * parser of the text. Only ASCII passes those parsers (digits, signs, '.', ':', '-', ' ', 'T',
+ * 'Z'), and ASCII is valid UTF-8 that decodes the same as Latin-1, so reading the bytes as
+ * Latin-1 loses nothing.
  */
-function textFast(fast: FieldParser, b: ColumnBuilder, body: Buffer, at: number, len: number): boolean {
-  return len > 0 && fast(b, body.toString('latin1', at, at + len));
+function fastTextParser(c: ColumnDesc): BinaryFieldParser | null {
+  const kind = c.type.kind;
+  if (kind === 'int8' || kind === 'int4' || kind === 'int2') {
+    const bound = kind === 'int8' ? Infinity : kind === 'int4' ? 2147483648 : 32768;
+    return (b, d, at, len) => {
+      const end = at + len;
+      let i = at;
+      const negative = d[i] === 45;
+      if (negative) i++;
+      if (i === end || end - i > 15) return false;
+      let n = 0;
+      for (; i < end; i++) {
+        const digit = (d[i] as number) - 48;
+        if (digit < 0 || digit > 9) return false;
+        n = n * 10 + digit;
+      }
+      if (negative) n = -n;
+      if (n >= bound || n < -bound) return false; // out of range: the general path says so
+      b.pushNumber(n === 0 ? 0 : n);
+      return true;
+    };
+  }
+  if (kind === 'timestamptz' || kind === 'timestamp') {
+    // Loaders send every device's reading of one instant together: the last text is remembered.
+    const digits = c.type.typmod < 0 ? 6 : c.type.typmod;
+    let lastText = '';
+    let lastMicros = 0;
+    return (b, d, at, len) => {
+      const text = d.toString('latin1', at, at + len);
+      if (text !== lastText) {
+        const us = isoMicros(text, digits, kind === 'timestamptz');
+        if (us === null) return false;
+        lastText = text;
+        lastMicros = us;
+      }
+      b.pushNumber(lastMicros);
+      return true;
+    };
+  }
+  const fast = fastParser(c);
+  if (!fast) return null;
+  return (b, d, at, len) => len > 0 && fast(b, d.toString('latin1', at, at + len));
 }
 
 export function sameTsWriteSettings(a: TsWriteSettings, b: TsWriteSettings): boolean {
