@@ -17,8 +17,11 @@
  *
  * COPY and the line protocol run `workers` streams at once, the INSERTs `connections` (each a
  * prepared `INSERT INTO t VALUES ($1 … $21), … ` of `batch` rows). Rows are split among streams
- * by host, so one stream's rows of a host stay in time order. Prints one table of rows/s with the
- * ratios Strata / PostgreSQL and Strata / InfluxDB.
+ * by host, so one stream's rows of a host stay in time order. All systems run at once; each leg
+ * runs on each of them in turn before the next leg (on a shared machine a change of load then
+ * hits the numbers compared alike). Prints one table of rows/s with the ratios Strata /
+ * PostgreSQL and Strata / InfluxDB, and per Strata leg its server's CPU time per row (from /proc:
+ * what the load cost Strata, whatever else the machine was doing).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -328,11 +331,36 @@ const record = (leg: string, system: string, seconds: number, cpu?: number) => {
   );
 };
 
-if (systems.has('pg') && sqlLegs.length > 0) {
-  const peer: Peer = await startPostgres();
-  try {
-    for (const leg of sqlLegs) {
-      const table = `cpu_${leg.key.replace('-', '_')}`;
+// Every system is started first, then each leg runs on each system in turn (PostgreSQL, InfluxDB,
+// Strata), so a change in the shared machine's load hits the legs being compared alike.
+const peer: Peer | null = systems.has('pg') && sqlLegs.length > 0 ? await startPostgres() : null;
+const influx: Peer | null = systems.has('influx') && legs.has('lp') ? await startInfluxDb() : null;
+const node = systems.has('strata') ? await startNode() : null;
+try {
+  const strataUrl = node?.url.replace('/defaultdb', '/benchmark') ?? '';
+  const pid = node?.proc?.pid as number;
+  /** Runs `load` on Strata, recording its server's CPU time. */
+  const onStrata = async (leg: string, load: () => Promise<number>) => {
+    const cpu0 = cpuSeconds(pid);
+    const seconds = await load();
+    record(leg, 'strata', seconds, cpuSeconds(pid) - cpu0);
+  };
+  if (node) {
+    const c = new pg.Client(node.url);
+    await c.connect();
+    await c.query('create ts database benchmark');
+    await c.query('create ts database lp');
+    await c.end();
+  }
+  if (influx) {
+    await fetch(`${influx.url}/query`, {
+      method: 'POST',
+      body: new URLSearchParams({ q: 'create database benchmark' }),
+    });
+  }
+  for (const leg of sqlLegs) {
+    const table = `cpu_${leg.key.replace('-', '_')}`;
+    if (peer) {
       const c = new pg.Client(peer.url);
       await c.connect();
       await c.query(`create table ${table} (ts timestamptz not null, ${fieldCols}, ${tagCols})`);
@@ -343,63 +371,34 @@ if (systems.has('pg') && sqlLegs.length > 0) {
       const n = await count(peer.url, table);
       if (n !== rows) throw new Error(`PostgreSQL ${table} holds ${n} rows, ${rows} were written`);
     }
-  } finally {
-    await peer.stop();
-  }
-}
-if (systems.has('influx') && legs.has('lp')) {
-  const influx = await startInfluxDb();
-  try {
-    await fetch(`${influx.url}/query`, {
-      method: 'POST',
-      body: new URLSearchParams({ q: 'create database benchmark' }),
-    });
-    record(
-      'lp',
-      'influx',
-      await lineLoad(`${influx.url}/write?db=benchmark&precision=ms`, lineChunks(workers)),
-    );
-  } finally {
-    await influx.stop();
-  }
-}
-if (systems.has('strata')) {
-  const node = await startNode();
-  const url = node.url.replace('/defaultdb', '/benchmark');
-  const pid = node.proc?.pid as number;
-  try {
-    const c = new pg.Client(node.url);
-    await c.connect();
-    await c.query('create ts database benchmark');
-    await c.query('create ts database lp');
-    await c.end();
-    for (const leg of sqlLegs) {
-      const table = `cpu_${leg.key.replace('-', '_')}`;
-      const s = new pg.Client(url);
+    if (node) {
+      const s = new pg.Client(strataUrl);
       await s.connect();
       await s.query(
         `create table ${table} (ts timestamptz not null, ${fieldCols}) tags (${tagCols}) primary tags (hostname)`,
       );
       await s.end();
-      const cpu0 = cpuSeconds(pid);
-      const client0 = cpuSeconds(process.pid);
-      const seconds = await leg.run(url, table);
-      record(leg.key, 'strata', seconds, cpuSeconds(pid) - cpu0);
-      out(`    (client CPU ${(cpuSeconds(process.pid) - client0).toFixed(2)} s)`);
-      const n = await count(url, table);
+      await onStrata(leg.key, () => leg.run(strataUrl, table));
+      const n = await count(strataUrl, table);
       if (n !== rows) throw new Error(`Strata ${table} holds ${n} rows, ${rows} were written`);
     }
-    if (legs.has('lp')) {
-      const cpu0 = cpuSeconds(pid);
-      const seconds = await lineLoad(
-        `http://127.0.0.1:${node.httpPort}/write?db=lp&precision=ms`,
-        lineChunks(workers),
+  }
+  if (legs.has('lp')) {
+    const lines = lineChunks(workers);
+    if (influx)
+      record('lp', 'influx', await lineLoad(`${influx.url}/write?db=benchmark&precision=ms`, lines));
+    if (node) {
+      await onStrata('lp', () =>
+        lineLoad(`http://127.0.0.1:${node.httpPort}/write?db=lp&precision=ms`, lines),
       );
-      record('lp', 'strata', seconds, cpuSeconds(pid) - cpu0);
       const n = await count(node.url.replace('/defaultdb', '/lp'), 'cpu');
       if (n !== rows) throw new Error(`Strata lp.cpu holds ${n} rows, ${rows} were written`);
     }
-  } finally {
+  }
+} finally {
+  await peer?.stop();
+  await influx?.stop();
+  if (node) {
     await node.stop();
     node.cleanup();
   }
