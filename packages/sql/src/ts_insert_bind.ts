@@ -34,8 +34,14 @@ import { decodeBinary } from './types/binary.js';
 import { parseValue } from './types/types.js';
 import type { SqlType, Value, ValueContext } from './types/types.js';
 
-/** Distinct tag parameter byte strings whose values are remembered per prepared statement. */
-const tagKeysCachedMax = 100_000;
+/**
+ * Bytes of tag keys and values one prepared statement remembers across its Binds (estimated: two
+ * bytes per key character, 64 per tag value), then forgotten at once. It lives as long as the
+ * statement, on every connection that prepared it: 4 MiB holds ~4,700 TSBS devices' 10 tags
+ * (~900 bytes each) — a loader's connection writes a share of the devices.
+ */
+const tagCacheBytesMax = 4 * 1024 * 1024;
+const tagValueBytesEstimate = 64;
 
 /** The TS storage settings a command is built with (its header), read at Execute. */
 export interface TsWriteSettings {
@@ -117,6 +123,7 @@ export class TsInsertBinder {
    */
   private readonly tagCache = new Map<string, TsValue[]>();
   private tagCacheFormat = -1;
+  private tagCacheBytes = 0;
   /** The first tag's row item when every tag is targeted by consecutive items, else -1. */
   private readonly tagSpan: number;
 
@@ -178,6 +185,7 @@ export class TsInsertBinder {
     const tagFormat = formats.length <= 1 ? formatOf(0) : 2;
     if (tagFormat !== this.tagCacheFormat) {
       this.tagCache.clear();
+      this.tagCacheBytes = 0;
       this.tagCacheFormat = tagFormat;
     }
     const payloads: Buffer[] = [];
@@ -315,8 +323,13 @@ export class TsInsertBinder {
       if (v === abandon || (v === null && !col.nullable)) return null;
       tags.push(v);
     }
-    if (this.tagCache.size >= tagKeysCachedMax) this.tagCache.clear();
+    const bytes = 2 * key.length + tagValueBytesEstimate * tags.length;
+    if (this.tagCacheBytes + bytes > tagCacheBytesMax) {
+      this.tagCache.clear();
+      this.tagCacheBytes = 0;
+    }
     this.tagCache.set(key, tags);
+    this.tagCacheBytes += bytes;
     return tags;
   }
 
