@@ -16,7 +16,7 @@ import { TLSSocket } from 'node:tls';
 import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/common';
 import type { Logger } from '@strata/common';
 import type { Notice } from '@strata/sql';
-import { Session, auditLogin, auditLoginFailed, authorizeSession, decodeBinary, encodeBinary, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
+import { Session, auditLogin, auditLoginFailed, authorizeSession, decodeBinary, encodeBinary, fixedBinaryBytes, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
 import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
 import {
   backpressureRecheckMs,
@@ -1003,8 +1003,15 @@ function checkColumnCount(cols: Column[]): void {
   if (cols.length > resultColumnsMax) throw new PgError(SqlState.TooManyColumns, `target lists can have at most ${resultColumnsMax} entries`);
 }
 
-/** A binary-format Bind parameter; bytes that do not decode are 22P03, never an internal error. */
+/**
+ * A binary-format Bind parameter; bytes that do not decode are 22P03, never an internal error.
+ * A fixed-size type given fewer bytes is 08P01, more 22P03 — PostgreSQL's answers (its recv
+ * functions read past the value, or leave bytes over).
+ */
 function binaryParam(raw: Buffer, t: SqlType, n: number): Value {
+  const fixed = fixedBinaryBytes(t);
+  if (fixed > 0 && raw.length < fixed) throw malformed('insufficient data left in message');
+  if (fixed > 0 && raw.length > fixed) throw new PgError(SqlState.InvalidBinaryRepresentation, `incorrect binary data format in bind parameter ${n}`);
   try {
     return decodeBinary(raw, t);
   } catch (e) {
