@@ -220,4 +220,46 @@ describe('prepared multi-row INSERT into a time-series table (Bind straight into
     }
     expect((await fast.query("select count(*)::int as n from typed where model = 'm9'")).rows[0].n).toBe(0);
   });
+
+  it('a column list in another order, columns left out, and a statement past one command (21,000 rows)', async () => {
+    // Numbered in row order with a column list: the fast path; numbered backwards: the ordinary one.
+    const list = 'model, i8, dev, ts';
+    const rows = 30;
+    const values: unknown[] = [];
+    for (let r = 0; r < rows; r++)
+      values.push(
+        r % 3 === 0 ? null : `m${r % 4}`,
+        String(r * 7),
+        String(500 + (r % 5)),
+        `2026-04-01 00:00:${String(r).padStart(2, '0')}+00`,
+      );
+    const n = values.length;
+    const numbered = (f: (k: number) => number) =>
+      `insert into typed (${list}) values ${Array.from({ length: rows }, (_, r) => '(' + [0, 1, 2, 3].map((i) => `$${f(r * 4 + i)}`).join(', ') + ')').join(', ')}`;
+    await fast.query({ text: numbered((k) => k + 1), values });
+    await ordinary.query({ text: numbered((k) => n - k), values: [...values].reverse() });
+    const q =
+      'select ts::text, i2, i8::text, s, dev, model from typed where dev between 500 and 504 order by dev, ts';
+    const stored = (await fast.query(q)).rows;
+    expect(stored).toHaveLength(rows);
+    expect(stored).toEqual((await ordinary.query(q)).rows);
+    // 21,000 rows × 3 parameters: two commands.
+    for (const c of [fast, ordinary])
+      await c.query(
+        'create table narrow (ts timestamptz not null, v int2) tags (dev int4 not null) primary tags (dev)',
+      );
+    const many = 21_000;
+    const nv: string[] = [];
+    for (let r = 0; r < many; r++)
+      nv.push(new Date(Date.UTC(2026, 4, 1) + r * 1000).toISOString(), String(r % 1000), String(r % 7));
+    const place = (f: (k: number) => number) =>
+      `insert into narrow values ${Array.from({ length: many }, (_, r) => `($${f(3 * r)}, $${f(3 * r + 1)}, $${f(3 * r + 2)})`).join(', ')}`;
+    await fast.query({ text: place((k) => k + 1), values: nv });
+    await ordinary.query({ text: place((k) => 3 * many - k), values: [...nv].reverse() });
+    const nq =
+      'select dev, count(*)::int as n, sum(v)::int as s, min(ts)::text as lo, max(ts)::text as hi from narrow group by dev order by dev';
+    const a = (await fast.query(nq)).rows;
+    expect(a.reduce((t: number, r: { n: number }) => t + r.n, 0)).toBe(many);
+    expect(a).toEqual((await ordinary.query(nq)).rows);
+  });
 });
