@@ -16,7 +16,7 @@ import { TLSSocket } from 'node:tls';
 import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/common';
 import type { Logger } from '@strata/common';
 import type { Notice } from '@strata/sql';
-import { Session, auditLogin, auditLoginFailed, authorizeSession, decodeBinary, encodeBinary, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
+import { Session, auditLogin, auditLoginFailed, authorizeSession, decodeBinary, encodeBinary, fixedBinaryBytes, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
 import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
 import {
   backpressureRecheckMs,
@@ -806,21 +806,44 @@ export class Connection {
       throw malformed(`bind message supplies ${np} parameters, but prepared statement "${stmtName}" requires ${p.paramTypes.length}`);
     }
     const s = this.session as Session;
-    const vctx = s.vctx();
-    const params: Value[] = [];
-    for (let i = 0; i < np; i++) {
-      const len = r.int32();
-      if (len === -1) {
-        params.push(null);
-        continue;
+    // The parameters' places first; then decoded in order (a decoding error comes before a
+    // malformed-message error further on, as when each is decoded as it is read).
+    const starts = new Int32Array(np);
+    const lengths = new Int32Array(np);
+    let scanned = 0;
+    let scanError: unknown = null;
+    try {
+      for (; scanned < np; scanned++) {
+        const len = r.int32();
+        lengths[scanned] = len;
+        starts[scanned] = r.offset;
+        if (len !== -1) r.skip(len);
       }
-      const raw = r.bytes(len);
-      const fmt = nf === 0 ? 0 : nf === 1 ? (formats[0] as number) : (formats[i] as number);
-      const t = p.paramTypes[i] as SqlType;
-      if (fmt === 1) params.push(binaryParam(raw, t, i + 1));
-      else if (fmt === 0) params.push(parseValue(decodeUtf8Strict(raw), t, vctx));
-      else throw new PgError(SqlState.InvalidParameterValue, `unsupported format code: ${fmt}`);
+    } catch (e) {
+      scanError = e;
     }
+    const decode = (): Value[] => {
+      const vctx = s.vctx();
+      const params: Value[] = [];
+      for (let i = 0; i < scanned; i++) {
+        const len = lengths[i] as number;
+        if (len === -1) {
+          params.push(null);
+          continue;
+        }
+        const raw = body.subarray(starts[i], (starts[i] as number) + len);
+        const fmt = nf === 0 ? 0 : nf === 1 ? (formats[0] as number) : (formats[i] as number);
+        const t = p.paramTypes[i] as SqlType;
+        if (fmt === 1) params.push(binaryParam(raw, t, i + 1));
+        else if (fmt === 0) params.push(parseValue(decodeUtf8Strict(raw), t, vctx));
+        else throw new PgError(SqlState.InvalidParameterValue, `unsupported format code: ${fmt}`);
+      }
+      return params;
+    };
+    // A prepared TS INSERT of parameter rows: straight into TS write commands (ts_insert_bind.ts).
+    const built = scanError === null && np > 0 ? s.bindTsWrite(p, body, starts, lengths, formats) : null;
+    const params = built ? [] : decode();
+    if (scanError !== null) throw scanError;
     const nr = r.uint16();
     const rf: number[] = [];
     for (let i = 0; i < nr; i++) rf.push(r.int16());
@@ -829,6 +852,7 @@ export class Connection {
     const ncols = p.columns?.length ?? 0;
     if (nr > 1 && nr !== ncols) throw malformed(`bind message has ${nr} result formats but query has ${ncols} columns`);
     const portal = s.bind(p, params) as ExecPortal;
+    if (built) portal.bound = { ...built, decode };
     portal.resultFormats = rf;
     this.portals.set(portalName, portal);
     this.out.msg('2', null);
@@ -979,8 +1003,15 @@ function checkColumnCount(cols: Column[]): void {
   if (cols.length > resultColumnsMax) throw new PgError(SqlState.TooManyColumns, `target lists can have at most ${resultColumnsMax} entries`);
 }
 
-/** A binary-format Bind parameter; bytes that do not decode are 22P03, never an internal error. */
+/**
+ * A binary-format Bind parameter; bytes that do not decode are 22P03, never an internal error.
+ * A fixed-size type given fewer bytes is 08P01, more 22P03 — PostgreSQL's answers (its recv
+ * functions read past the value, or leave bytes over).
+ */
 function binaryParam(raw: Buffer, t: SqlType, n: number): Value {
+  const fixed = fixedBinaryBytes(t);
+  if (fixed > 0 && raw.length < fixed) throw malformed('insufficient data left in message');
+  if (fixed > 0 && raw.length > fixed) throw new PgError(SqlState.InvalidBinaryRepresentation, `incorrect binary data format in bind parameter ${n}`);
   try {
     return decodeBinary(raw, t);
   } catch (e) {

@@ -62,6 +62,18 @@ export class MessageReader {
     return v;
   }
 
+  /** Where the next field starts in the body. */
+  get offset(): number {
+    return this.o;
+  }
+
+  /** Steps over n bytes (a field read later, in place). */
+  skip(n: number): void {
+    if (n < 0) throw malformed(`invalid length ${n} in message`);
+    this.need(n);
+    this.o += n;
+  }
+
   /** The message must end here (PostgreSQL's pq_getmsgend). */
   end(): void {
     if (this.o !== this.b.length) throw malformed('invalid message format');

@@ -6,11 +6,12 @@ export type { Prepared, Portal, TxnStatus, ExecuteSink, CopySink } from './sessi
 export type { Column, Row } from './exec/context.js';
 export * from './types/types.js';
 export { castValue } from './types/cast.js';
-export { encodeBinary, decodeBinary } from './types/binary.js';
+export { encodeBinary, decodeBinary, fixedBinaryBytes } from './types/binary.js';
 export { Decimal } from './types/numeric.js';
 export { parseStatements } from './parser/parser.js';
 export * from './auth/index.js';
 export type { TsIngestTarget } from './ts_ingest.js';
+export type { BoundTsWrite } from './ts_insert_bind.js';
 export type { ColumnDesc, TableDesc, TagDesc } from './catalog/descriptors.js';
 export { deliverRemoteTo } from './notify.js';
 export type { Notification } from './notify.js';

@@ -61,6 +61,8 @@ import {
   tsScanColumns,
   tsTargets,
 } from './ts_dml.js';
+import { sameTsWriteSettings, takeBoundParams, tsInsertBinder } from './ts_insert_bind.js';
+import type { BoundTsWrite, TsInsertBinder } from './ts_insert_bind.js';
 import { encodeTsAlter, encodeTsTagUpdate } from '@strata/ts';
 import type { TsValue } from '@strata/ts';
 import type { DdlEnv } from './ddl.js';
@@ -114,6 +116,10 @@ interface Compiled {
   finish?: (ctx: ExecCtx) => Promise<void>;
   /** What the statement reads and writes, checked at every execution (auth/checks.ts). */
   privileges?: PrivilegeRequirement[];
+  /** A TS INSERT of parameter rows: builds its Binds into TS write commands (ts_insert_bind.ts). */
+  tsBinder?: TsInsertBinder;
+  /** Runs a Bind built by tsBinder; null when its commands are stale (settings changed): run start() instead. */
+  startBound?: (bound: BoundTsWrite, ctx: ExecCtx) => { batches: Batches; state: { count: number } } | null;
 }
 
 
@@ -125,6 +131,8 @@ export interface Portal {
   /** Result of a utility statement executed for this portal (rows + tag). */
   utility: { rows: Row[]; tag: string; sent: number } | null;
   done: boolean;
+  /** A TS INSERT whose Bind was built into write commands (bindTsWrite); `params` is then empty. */
+  bound?: BoundTsWrite | null;
 }
 
 /** A notice for the client: a plain NOTICE (SQLSTATE 00000), or one with its own code and severity. */
@@ -716,6 +724,17 @@ export class Session {
     return { prepared, params, running: null, utility: null, done: false };
   }
 
+  /**
+   * Bind's fast path for a prepared TS INSERT of parameter rows (ts_insert_bind.ts): the raw
+   * parameters built straight into TS write commands, or null — decode them as usual.
+   */
+  bindTsWrite(p: Prepared, body: Buffer, starts: Int32Array, lengths: Int32Array, formats: number[]): Omit<BoundTsWrite, 'decode'> | null {
+    const c = p.cache;
+    const binder = c?.compiled.tsBinder;
+    if (!c || !binder || c.generation !== this.engine.catalogGeneration || this.txn?.wroteSystem) return null;
+    return binder.bind(body, starts, lengths, formats, this.vctx(), c.generation);
+  }
+
   /** Runs a whole simple-query string: each statement in turn, results to the callbacks. */
   async simpleQuery(
     sql: string,
@@ -843,12 +862,17 @@ export class Session {
         if (!this.txn) await this.beginTxn();
         const compiled = this.compiledFor(portal.prepared);
         this.checkPrivileges(compiled.privileges);
+        const bound = portal.bound;
+        if (bound && (bound.generation !== this.engine.catalogGeneration || this.txn?.wroteSystem || !compiled.startBound)) portal.params = takeBoundParams(portal, bound);
         const ctx = this.execCtx(portal.params);
         if (compiled.lockKeys) {
           const keys = await compiled.lockKeys(ctx);
           if (keys && keys.length > 0) await (this.txn as Txn).lockForWrite(keys);
         }
-        const { batches, state } = compiled.start(ctx);
+        let started = portal.bound && compiled.startBound ? compiled.startBound(portal.bound, ctx) : null;
+        if (!started && portal.bound) ctx.params = portal.params = takeBoundParams(portal, portal.bound);
+        started ??= compiled.start(ctx);
+        const { batches, state } = started;
         portal.running = { batches, state, buffer: [], ctx, implicit, compiled, columns: compiled.columns };
       }
       const run = portal.running;
@@ -1611,13 +1635,25 @@ export class Session {
     const db = view.databaseById(t.parentId);
     const colDescs = tsColumnDescs(t);
     let pending: TsValue[][] = [];
+    const tsBinder = tsInsertBinder(s, t, db, colDescs, targets, planner.binder.env.paramTypes) ?? undefined;
+    let prebuilt: Buffer[] = [];
     return {
       columns: null,
       writes: true,
       tag: (c) => `INSERT 0 ${c}`,
+      tsBinder,
+      startBound(bound, ctx) {
+        const settings = { storage: tsSchemaOf(t, db, (n) => ctx.clusterSetting(n)).storage, rejectDuplicates: ctx.clusterSetting('ts.dedup.rule') === 'reject' };
+        if (tsBinder) tsBinder.settings = settings; // the next Bind builds with them
+        if (!sameTsWriteSettings(bound.settings, settings)) return null;
+        pending = [];
+        prebuilt = bound.payloads;
+        return { batches: (function* (): Batches {})(), state: { count: bound.rows } };
+      },
       start(ctx) {
         const state = { count: 0 };
         pending = [];
+        prebuilt = [];
         const add = (vals: Value[], types: SqlType[]) => {
           const row: TsValue[] = new Array<TsValue>(all.length).fill(null);
           targets.forEach((ti, i) => {
@@ -1646,6 +1682,9 @@ export class Session {
         return { batches, state };
       },
       async finish(ctx) {
+        const payloads = prebuilt;
+        prebuilt = [];
+        for (const payload of payloads) await sender.proposeTs(t.id, payload, tsFreeBytesMin(ctx));
         const rows = pending;
         pending = [];
         if (rows.length === 0) return;

@@ -23,9 +23,9 @@ import type { Value } from './types/types.js';
 /** Distinct tag texts whose parsed values are remembered during one COPY (then forgotten). */
 const tagTextsCachedMax = 100_000;
 
-type FieldParser = (b: ColumnBuilder, f: string) => boolean;
+export type FieldParser = (b: ColumnBuilder, f: string) => boolean;
 /** Pushes a binary field data[at, at + len) when it has the common shape; false: take the general path. */
-type BinaryFieldParser = (b: ColumnBuilder, data: Buffer, at: number, len: number) => boolean;
+export type BinaryFieldParser = (b: ColumnBuilder, data: Buffer, at: number, len: number) => boolean;
 
 /** Rows of one COPY batch, added field by field, turned into one TS write command. */
 export class TsCopyBatch {
@@ -214,7 +214,7 @@ function notNull(t: TableDesc, c: ColumnDesc): PgError {
 }
 
 /** The fast path for a column's type, or null when every field takes the general one. */
-function fastParser(c: ColumnDesc): FieldParser | null {
+export function fastParser(c: ColumnDesc): FieldParser | null {
   const t = c.type;
   switch (t.kind) {
     case 'int8':
@@ -265,7 +265,7 @@ const pgEpochMicros = 946_684_800_000_000;
  * int64 whose high word is within ±2^21 is a safe integer, so it needs no BigInt; a timestamp
  * must also stay a safe integer after the epoch shift (and not be ±infinity, the safe extremes).
  */
-function fastBinaryParser(c: ColumnDesc): BinaryFieldParser | null {
+export function fastBinaryParser(c: ColumnDesc): BinaryFieldParser | null {
   const t = c.type;
   switch (t.kind) {
     case 'int8':

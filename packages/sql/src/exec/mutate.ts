@@ -9,7 +9,7 @@ import { decodeIndexValue as decodeIndexValuePk, encodeRow, indexEntry, primaryK
 import type { TableCodec } from '../catalog/rowcodec.js';
 import { castValue, canAssignCast } from '../types/cast.js';
 import { formatType, formatValue } from '../types/types.js';
-import type { SqlType, Value } from '../types/types.js';
+import type { SqlType, Value, ValueContext } from '../types/types.js';
 import type { ExecCtx, Row } from './context.js';
 import type { Ev } from './operators.js';
 
@@ -29,6 +29,11 @@ export function makeWriter(table: TableDesc, defaults: (Ev | null)[], checks: { 
 
 /** Converts a value to a column's type with assignment-cast rules (errors name the column). */
 export function assignValue(v: Value, from: SqlType, col: ColumnDesc, ctx: ExecCtx): Value {
+  return assignValueIn(v, from, col, ctx.vctx);
+}
+
+/** assignValue given only the session's value context (for a Bind decoded before Execute). */
+export function assignValueIn(v: Value, from: SqlType, col: ColumnDesc, vctx: ValueContext): Value {
   if (v === null) return null;
   if (from.kind === col.type.kind && col.type.typmod < 0) return v;
   if (!canAssignCast(from, col.type)) {
@@ -36,7 +41,7 @@ export function assignValue(v: Value, from: SqlType, col: ColumnDesc, ctx: ExecC
       hint: 'You will need to rewrite or cast the expression.',
     });
   }
-  return castValue(v, from, col.type, ctx.vctx, false);
+  return castValue(v, from, col.type, vctx, false);
 }
 
 /** Validates NOT NULL, CHECK and FOREIGN KEY constraints of a complete row. */

@@ -629,19 +629,39 @@ function parseBytea(s: string): Buffer {
   return Buffer.from(out);
 }
 
+/** int2in/int4in/int8in: out of range is `value "…" is out of range for type …` (not arithmetic's "integer out of range"). */
 function parseIntText(s: string, t: SqlType): number | bigint {
   // Fast path: plain short decimals (the common case in bulk loads), exact as doubles.
   if (s.length > 0 && s.length <= 15 && /^-?\d+$/.test(s)) {
     const n = Number(s);
-    return t.kind === 'int8' ? BigInt(n) : checkIntRange(n, t);
+    if (t.kind === 'int8') return BigInt(n);
+    if (!fitsInt(n, t)) throw intInputOutOfRange(s, t);
+    return n;
   }
   const x = s.trim();
-  if (!/^[+-]?\d+$/.test(x)) {
-    const name = t.kind === 'int2' ? 'smallint' : t.kind === 'int4' ? 'integer' : 'bigint';
-    throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type ${name}: "${s}"`);
+  if (!/^[+-]?\d+$/.test(x)) throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type ${intTypeName(t)}: "${s}"`);
+  if (t.kind === 'int8') {
+    const b = BigInt(x);
+    if (b < -9223372036854775808n || b > 9223372036854775807n) throw intInputOutOfRange(s, t);
+    return b;
   }
-  if (t.kind === 'int8') return checkInt8(BigInt(x));
-  return checkIntRange(Number(x), t);
+  const n = Number(x);
+  if (!fitsInt(n, t)) throw intInputOutOfRange(s, t);
+  return n;
+}
+
+function fitsInt(n: number, t: SqlType): boolean {
+  if (t.kind !== 'int2' && t.kind !== 'int4') return true;
+  const [lo, hi] = intRanges[t.kind];
+  return n >= lo && n <= hi;
+}
+
+function intInputOutOfRange(s: string, t: SqlType): PgError {
+  return new PgError(SqlState.NumericValueOutOfRange, `value "${s}" is out of range for type ${intTypeName(t)}`);
+}
+
+function intTypeName(t: SqlType): string {
+  return t.kind === 'int2' ? 'smallint' : t.kind === 'int4' ? 'integer' : 'bigint';
 }
 
 export function parseFloatText(s: string, t: SqlType): number {
