@@ -56,6 +56,7 @@ import {
   proposeTsRows,
   toTsValue,
   tsColumnDescs,
+  tsFreeBytesMin,
   tsDeletePayload,
   tsSchemaOf,
   tsScanColumns,
