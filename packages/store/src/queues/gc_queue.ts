@@ -91,6 +91,10 @@ export class GcQueue {
 
   private async pushExpiredTxns(r: Replica): Promise<void> {
     for (const rec of expiredTxnRecords(this.store.engine, r.rangeId, this.store.clock.now(), this.store.knobs.txnExpiryMs)) {
+      // A transaction whose coordinator runs on this node is alive: its record only looks expired
+      // because this process stalled (a long synchronous step, a paused VM) before its heartbeat
+      // timer could run. Its coordinator ends it (and a dead process takes this queue with it).
+      if (this.openTxns.has(rec.txnId)) continue;
       try {
         await r.send({ header: { rangeId: r.rangeId, timestamp: 0n, txn: null, now: this.store.clock.now() }, requests: [{ kind: 'pushTxn', txnId: rec.txnId }] });
       } catch (e) {
