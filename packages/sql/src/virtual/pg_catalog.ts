@@ -116,8 +116,8 @@ const defs: Def[] = [
         const owner = ownerOid(ctx, t.id);
         // Temporary tables (temp_schemas.ts) are 't', as PostgreSQL's.
         const persistence = schema.startsWith('pg_temp_') ? 't' : 'p';
-        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id));
-        if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence);
+        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, catalogIndexes(t).length > 0, owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id));
+        for (const idx of catalogIndexes(t)) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence);
       }
       let k = 0;
       for (const d of defs) {
@@ -138,7 +138,7 @@ const defs: Def[] = [
           num++;
           yield [t.id, col.name, typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
         }
-        for (const idx of t.kind === 'table' ? [t.primaryIndex, ...t.indexes] : []) {
+        for (const idx of catalogIndexes(t)) {
           idx.columnIds.forEach((cid, i) => {
             const col = t.columns.find((x) => x.id === cid);
             if (!col) return;
@@ -173,7 +173,7 @@ const defs: Def[] = [
       for (const { t } of userTables(v, db)) {
         if (t.kind !== 'table') continue;
         const visible = t.columns.filter((x) => !x.hidden);
-        for (const idx of [t.primaryIndex, ...t.indexes]) {
+        for (const idx of catalogIndexes(t)) {
           const keys = idx.columnIds.map((id) => visible.findIndex((x) => x.id === id) + 1);
           // indoption: bit 0 DESC, bit 1 NULLS FIRST (DESC implies NULLS FIRST, as PostgreSQL's default).
           const collations = idx.columnIds.map((id) => (isStringType(visible.find((x) => x.id === id)?.type ?? T.int4) ? 100 : 0));
@@ -300,7 +300,7 @@ const defs: Def[] = [
     rows: function* (_ctx, v, db) {
       for (const { t, schema } of userTables(v, db)) {
         if (t.kind !== 'table') continue;
-        for (const idx of [t.primaryIndex, ...t.indexes]) yield [schema, t.name, idx.name, null, indexDef(t, idx, schema)];
+        for (const idx of catalogIndexes(t)) yield [schema, t.name, idx.name, null, indexDef(t, idx, schema)];
       }
     },
   },
@@ -423,6 +423,17 @@ const defs: Def[] = [
     rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'view' && canSeeTable(ctx, x.t)).map(({ t, schema }) => [ctx.session.database, schema, t.name, t.viewQuery ?? null, 'NONE', 'NO', 'NO', 'NO', 'NO', 'NO']),
   },
 ];
+
+/**
+ * A table's indexes as PostgreSQL would list them: not the hidden rowid key of a table created
+ * without a primary key (PostgreSQL has no index there; \d, pg_indexes and drivers' getIndexInfo
+ * would otherwise show one on a column they cannot see).
+ */
+function catalogIndexes(t: TableDesc): IndexDesc[] {
+  if (t.kind !== 'table') return [];
+  const rowidKey = t.columns.some((x) => x.hidden && t.primaryIndex.columnIds.includes(x.id));
+  return rowidKey ? t.indexes : [t.primaryIndex, ...t.indexes];
+}
 
 /** A table's PRIMARY KEY and UNIQUE constraints (not the hidden rowid key of a table without a primary key). */
 function keyConstraints(t: TableDesc): IndexDesc[] {
