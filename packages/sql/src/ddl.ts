@@ -3,6 +3,8 @@
  * rows/index entries are written through it and become visible atomically at commit.
  */
 import { initialCounter, seqKey } from './sequences.js';
+import { serialSequence } from './sequence_options.js';
+import type { SequenceInfo } from './sequence_options.js';
 import { PgError, SqlState } from '@strata/common';
 import { prefixEnd, tablePrefix } from '@strata/kv';
 import type { Txn } from '@strata/kv';
@@ -142,7 +144,7 @@ function columnFromDef(env: DdlEnv, t: TableDesc, c: ColumnDef): ColumnDesc {
   if (serial) {
     // SERIAL: a sequence named <table>_<column>_seq and a nextval default, as PostgreSQL.
     const seqName = `${t.name}_${c.name}_seq`;
-    const seq = createSequenceDesc(env, t.parentId, t.schemaId, seqName, 1, 1);
+    const seq = createSequenceDesc(env, t.parentId, t.schemaId, seqName, { ...serialSequence(serial), ownedBy: { tableId: t.id, columnId: col.id } });
     col.default = `nextval('${seqName}'::regclass)`;
     col.nullable = false;
     void seq;
@@ -150,7 +152,7 @@ function columnFromDef(env: DdlEnv, t: TableDesc, c: ColumnDef): ColumnDesc {
   return col;
 }
 
-export function createSequenceDesc(env: DdlEnv, dbId: number, schemaId: number, name: string, start: number, increment: number): TableDesc {
+export function createSequenceDesc(env: DdlEnv, dbId: number, schemaId: number, name: string, sequence: SequenceInfo): TableDesc {
   if (env.view.table(schemaId, name)) throw dup(SqlState.DuplicateTable, `relation "${name}" already exists`);
   const seq: TableDesc = {
     kind: 'sequence',
@@ -165,7 +167,7 @@ export function createSequenceDesc(env: DdlEnv, dbId: number, schemaId: number, 
     nextIndexId: 2,
     checks: [],
     foreignKeys: [],
-    sequence: { start, increment },
+    sequence,
     version: 1,
   };
   env.catalog.writeDescriptor(env.txn, seq);

@@ -52,6 +52,7 @@ import { encodeBinary } from './types/binary.js';
 import type { TsIngestTarget } from './ts_ingest.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
+import { resolveSequence } from './sequence_options.js';
 import { alterTsTable, createTagIndex, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
 import { settingDef, settingDefs, settingKey } from './settings.js';
 import {
@@ -3217,7 +3218,7 @@ export class Session {
           }
           throw new PgError(SqlState.DuplicateTable, `relation "${tgt.name}" already exists`);
         }
-        createSequenceDesc(env, tgt.dbId, tgt.schemaId, tgt.name, stmt.start ?? 1, stmt.increment ?? 1);
+        createSequenceDesc(env, tgt.dbId, tgt.schemaId, tgt.name, resolveSequence(stmt.options));
         return 'CREATE SEQUENCE';
       }
       case 'createView': {

@@ -29,6 +29,7 @@ import { lex, lexAsync, reserved } from './lexer.js';
 import { foldLiteralLists } from './bulk_lists.js';
 import { checkStorageParams } from './storage_params.js';
 import type { StorageParam } from './storage_params.js';
+import type { SequenceOptionsAst } from '../sequence_options.js';
 import { isAuthStatement, parseAuthStatement } from '../auth/parse.js';
 import type { Token } from './lexer.js';
 import { exprDepthMax, exprNestingCost, selectNestingCost, statementCharsMax } from '../constants.js';
@@ -702,21 +703,25 @@ class Parser {
     if (this.acceptKw('sequence')) {
       const ifNotExists = this.acceptKw('if', 'not', 'exists');
       const name = this.qualifiedName();
-      let start: number | null = null;
-      let increment: number | null = null;
+      const options: SequenceOptionsAst = { as: null, start: null, increment: null, min: null, max: null, cache: null, cycle: false };
       for (;;) {
         if (this.acceptKw('start')) {
           this.acceptKw('with');
-          start = this.signedNumber();
+          options.start = this.signedBigint();
         } else if (this.acceptKw('increment')) {
           this.acceptKw('by');
-          increment = this.signedNumber();
-        } else if (this.acceptKw('minvalue') || this.acceptKw('maxvalue') || this.acceptKw('cache')) this.signedNumber();
-        else if (this.acceptKw('no')) this.next();
-        else if (this.acceptKw('as')) this.typeName();
+          options.increment = this.signedBigint();
+        } else if (this.acceptKw('minvalue')) options.min = this.signedBigint();
+        else if (this.acceptKw('maxvalue')) options.max = this.signedBigint();
+        else if (this.acceptKw('cache')) options.cache = this.signedBigint();
+        else if (this.acceptKw('cycle')) options.cycle = true;
+        else if (this.acceptKw('no', 'minvalue')) options.min = 'none';
+        else if (this.acceptKw('no', 'maxvalue')) options.max = 'none';
+        else if (this.acceptKw('no', 'cycle')) options.cycle = false;
+        else if (this.acceptKw('as')) options.as = this.typeName().name;
         else break;
       }
-      return { kind: 'createSequence', name, ifNotExists, start, increment, pos };
+      return { kind: 'createSequence', name, ifNotExists, options, pos };
     }
     const orReplace = this.acceptKw('or', 'replace');
     if (this.acceptKw('view')) {
@@ -809,6 +814,17 @@ class Parser {
     const secs = Number(m[1]) * unit;
     if (secs > 1000 * 31536000) throw new PgError(SqlState.InvalidParameterValue, `duration "${text}" exceeds 1000 years`, { position: t.pos + 1 });
     return secs;
+  }
+
+  /** A signed integer literal of any size up to int8's (sequence options). */
+  private signedBigint(): bigint {
+    const neg = this.acceptOp('-');
+    if (!neg) this.acceptOp('+');
+    const t = this.next();
+    if (t.type !== 'number' || !/^\d+$/.test(t.value)) throw this.syntaxError(t);
+    const v = neg ? -BigInt(t.value) : BigInt(t.value);
+    if (v > 9223372036854775807n || v < -9223372036854775808n) throw new PgError(SqlState.NumericValueOutOfRange, `value "${t.value}" is out of range for type bigint`, { position: t.pos + 1 });
+    return v;
   }
 
   private signedNumber(): number {

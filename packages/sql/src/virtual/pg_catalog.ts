@@ -13,6 +13,7 @@ import { arrayInOid } from '../plan/binder.js';
 import { aclColumn, authCatalogDefs, canSeeTable, ownerName, ownerOid, tableAclKind } from '../auth/catalog_tables.js';
 
 import { rootRoleOid } from '../auth/constants.js';
+import { sequenceBounds } from '../sequence_options.js';
 export { rootRoleOid };
 export const btreeAmOid = 403;
 export const heapAmOid = 2;
@@ -262,7 +263,21 @@ const defs: Def[] = [
     rows: () => [],
   },
   { schema: 'pg_catalog', name: 'pg_rewrite', cols: [['oid', o], ['rulename', n], ['ev_class', o]], rows: () => [] },
-  { schema: 'pg_catalog', name: 'pg_depend', cols: [['classid', o], ['objid', o], ['objsubid', i4], ['refclassid', o], ['refobjid', o], ['refobjsubid', i4], ['deptype', c]], rows: () => [] },
+  {
+    // Only a SERIAL sequence's automatic dependency on its column (psql's "Owned by").
+    schema: 'pg_catalog',
+    name: 'pg_depend',
+    cols: [['classid', o], ['objid', o], ['objsubid', i4], ['refclassid', o], ['refobjid', o], ['refobjsubid', i4], ['deptype', c]],
+    rows: function* (_ctx, v, db) {
+      for (const { t } of userTables(v, db)) {
+        const owner = t.kind === 'sequence' ? t.sequence?.ownedBy : undefined;
+        const table = owner ? v.tableById(owner.tableId) : undefined;
+        if (!owner || !table) continue;
+        const num = table.columns.filter((x) => !x.hidden).findIndex((x) => x.id === owner.columnId) + 1;
+        if (num > 0) yield [1259, t.id, 0, 1259, table.id, num, 'a'];
+      }
+    },
+  },
   { schema: 'pg_catalog', name: 'pg_enum', cols: [['oid', o], ['enumtypid', o], ['enumsortorder', f4], ['enumlabel', n]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_range', cols: [['rngtypid', o], ['rngsubtype', o]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_extension', cols: [['oid', o], ['extname', n], ['extowner', o], ['extnamespace', o], ['extversion', txt]], rows: () => [] },
@@ -285,7 +300,7 @@ const defs: Def[] = [
     schema: 'pg_catalog',
     name: 'pg_tables',
     cols: [['schemaname', n], ['tablename', n], ['tableowner', n], ['tablespace', n], ['hasindexes', b], ['hasrules', b], ['hastriggers', b], ['rowsecurity', b]],
-    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'table').map(({ t, schema }) => [schema, t.name, ownerName(ctx, t.id), null, true, false, false, false]),
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'table').map(({ t, schema }) => [schema, t.name, ownerName(ctx, t.id), null, catalogIndexes(t).length > 0, false, false, false]),
   },
   {
     schema: 'pg_catalog',
@@ -307,8 +322,28 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_sequences',
-    cols: [['schemaname', n], ['sequencename', n], ['start_value', T.int8], ['increment_by', T.int8]],
-    rows: (_ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'sequence').map(({ t, schema }) => [schema, t.name, BigInt(t.sequence?.start ?? 1), BigInt(t.sequence?.increment ?? 1)]),
+    // No last_value column: this node cannot tell the sequence's last value cluster-wide.
+    cols: [['schemaname', n], ['sequencename', n], ['sequenceowner', n], ['data_type', T.regtype], ['start_value', T.int8], ['min_value', T.int8], ['max_value', T.int8], ['increment_by', T.int8], ['cycle', b], ['cache_size', T.int8]],
+    rows: (ctx, v, db) =>
+      userTables(v, db)
+        .filter((x) => x.t.kind === 'sequence')
+        .map(({ t, schema }) => {
+          const sb = sequenceBounds(t.sequence);
+          return [schema, t.name, ownerName(ctx, t.id), sb.typeOid, BigInt(t.sequence?.start ?? 1), sb.min, sb.max, BigInt(t.sequence?.increment ?? 1), false, BigInt(sb.cache)];
+        }),
+  },
+  {
+    // One row per sequence: its type, bounds and cache as CREATE SEQUENCE resolved them (sequence_options.ts).
+    schema: 'pg_catalog',
+    name: 'pg_sequence',
+    cols: [['seqrelid', o], ['seqtypid', o], ['seqstart', T.int8], ['seqincrement', T.int8], ['seqmax', T.int8], ['seqmin', T.int8], ['seqcache', T.int8], ['seqcycle', b]],
+    rows: (_ctx, v, db) =>
+      userTables(v, db)
+        .filter((x) => x.t.kind === 'sequence')
+        .map(({ t }) => {
+          const sb = sequenceBounds(t.sequence);
+          return [t.id, sb.typeOid, BigInt(t.sequence?.start ?? 1), BigInt(t.sequence?.increment ?? 1), sb.max, sb.min, BigInt(sb.cache), false];
+        }),
   },
   {
     schema: 'pg_catalog',
@@ -467,6 +502,7 @@ const catalogOids: Record<string, number> = {
   pg_type: 1247,
   pg_authid: 1260,
   pg_proc: 1255,
+  pg_sequence: 2224,
 };
 
 /** PostgreSQL's typstorage: 'p' for fixed-length types, 'm' for numeric, 'x' for other varlena types. */
