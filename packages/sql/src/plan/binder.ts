@@ -1014,8 +1014,10 @@ export class Binder {
     } else {
       let arr = this.bind(e.array as Expr, scope);
       if (arr.type.kind === 'unknown') arr = this.coerce(arr, arrayOf(arg0.type.kind === 'unknown' ? T.text : arg0.type));
-      if (arr.type.kind !== 'array') throw new PgError(SqlState.WrongObjectType, `op ANY/ALL (array) requires array on right side`);
-      elemType = arr.type.elem as SqlType;
+      // int2vector and oidvector (pg_index.indkey, indclass) are arrays of int2 / oid, as in PostgreSQL.
+      if (arr.type.kind === 'int2vector' || arr.type.kind === 'oidvector') elemType = arr.type.kind === 'int2vector' ? T.int2 : T.oid;
+      else if (arr.type.kind !== 'array') throw new PgError(SqlState.WrongObjectType, `op ANY/ALL (array) requires array on right side`);
+      else elemType = arr.type.elem as SqlType;
       source = (r, ctx) => arr.ev(r, ctx) as Value[] | null;
     }
     const t = arg0.type.kind === 'unknown' ? elemType : commonType([arg0.type, elemType], e.op);
