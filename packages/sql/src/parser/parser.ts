@@ -1324,6 +1324,18 @@ class Parser {
     return precision === undefined ? { range } : { range, precision };
   }
 
+  /** `[e, …]` after ARRAY; an element may itself be a bare `[…]` (ARRAY[[1,2],[3,4]]), a sub-array. */
+  private arrayCtorBody(pos: number): Expr {
+    this.expectPunct('[');
+    const elems: Expr[] = [];
+    if (!this.isPunct(']')) {
+      do elems.push(this.isPunct('[') ? this.arrayCtorBody(this.peek().pos) : this.expr());
+      while (this.acceptPunct(','));
+    }
+    this.expectPunct(']');
+    return { kind: 'array', elems, pos };
+  }
+
   private arrayDims(): number {
     let n = 0;
     for (;;) {
@@ -2200,14 +2212,7 @@ class Parser {
           this.expectPunct(')');
           return { kind: 'arraysubquery', query, pos };
         }
-        this.expectPunct('[');
-        const elems: Expr[] = [];
-        if (!this.isPunct(']')) {
-          do elems.push(this.expr());
-          while (this.acceptPunct(','));
-        }
-        this.expectPunct(']');
-        return { kind: 'array', elems, pos };
+        return this.arrayCtorBody(pos);
       }
       case 'current_date':
       case 'current_timestamp':

@@ -3,6 +3,7 @@
  * literals and parameters, numeric promotion, implicit casts), and compiles each expression into
  * a closure over the input row.
  */
+import { arrayElementAt, flattenArray, stackArrays } from '../types/array_md.js';
 import { PgError, SqlState } from '@strata/common';
 import { negateInterval } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
@@ -213,7 +214,8 @@ export function typeFromName(t: TypeName): SqlType {
     default:
       throw new PgError(SqlState.UndefinedObject, `type "${t.name}" does not exist`, { position: t.pos + 1 });
   }
-  for (let i = 0; i < t.arrayDims; i++) base = arrayOf(base);
+  // int[][] is int[]: PostgreSQL has one array type per element type, whatever the dimensions.
+  if (t.arrayDims > 0) base = arrayOf(base);
   return base;
 }
 
@@ -373,7 +375,14 @@ export class Binder {
         }
         const inner = this.bind(e.arg, scope);
         const name = inner.shape.k === 'const' && inner.name === '?column?' ? typeOutputName(e.type) : inner.name;
-        const c = this.coerce(inner, t, true);
+        let c: BoundExpr;
+        try {
+          c = this.coerce(inner, t, true);
+        } catch (err) {
+          // A string constant that its type's input function refuses: PostgreSQL points at the constant.
+          if (err instanceof PgError && e.arg.kind === 'literal' && e.arg.literalType === 'string' && err.fields.position === undefined) throw new PgError(err.code, err.message, { ...err.fields, position: e.arg.pos + 1 });
+          throw err;
+        }
         return { ...c, name };
       }
       case 'unary':
@@ -592,10 +601,14 @@ export class Binder {
       case 'arraysubquery': {
         const sub = this.subquery(e.query, scope);
         const col = sub.plan.columns[0] as { name: string; type: SqlType };
-        if (col.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { position: e.pos + 1 });
+        // ARRAY(subquery of arrays) stacks them into one more dimension (types/array_md.ts).
+        const stack = col.type.kind === 'array';
         return {
-          type: arrayOf(col.type),
-          ev: (r, ctx) => sub.rows(r, ctx).map((x) => x[0] as Value),
+          type: stack ? col.type : arrayOf(col.type),
+          ev: (r, ctx) => {
+            const vals = sub.rows(r, ctx).map((x) => x[0] as Value);
+            return stack ? stackArrays(vals as (Value[] | null)[]) : vals;
+          },
           shape: { k: 'other' },
           name: 'array',
         };
@@ -608,26 +621,37 @@ export class Binder {
         const elems = e.elems.map((x) => this.bind(x, scope));
         if (elems.length === 0) throw new PgError(SqlState.IndeterminateDatatype, 'cannot determine type of empty array', { position: e.pos + 1, hint: 'Explicitly cast to the desired type, for example ARRAY[]::integer[].' });
         const t = commonType(elems.map((x) => x.type), 'ARRAY');
-        if (t.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { position: e.pos + 1 });
         const cs = elems.map((x) => this.coerce(x, t).ev);
+        // ARRAY[ARRAY[…], …] (or ARRAY[[…], …]): one more dimension (types/array_md.ts).
+        if (t.kind === 'array') return { type: t, ev: (r, ctx) => stackArrays(cs.map((f) => f(r, ctx) as Value[] | null)), shape: { k: 'other' }, name: 'array' };
         return { type: arrayOf(t), ev: (r, ctx) => cs.map((f) => f(r, ctx)), shape: { k: 'other' }, name: 'array' };
       }
       case 'subscript': {
-        const a = this.bind(e.arg, scope);
-        const i = this.coerce(this.bind(e.index, scope), T.int4);
-        if (a.type.kind === 'array') {
+        // a[i][j]…: every subscript of the chain at once (a multi-dimensional array's element).
+        const chain: Expr[] = [e.index];
+        let base: Expr = e.arg;
+        while (base.kind === 'subscript') {
+          chain.unshift(base.index);
+          base = base.arg;
+        }
+        const arrBase = this.bind(base, scope);
+        if (arrBase.type.kind === 'array') {
+          const subs = chain.map((x) => this.coerce(this.bind(x, scope), T.int4));
           return {
-            type: a.type.elem as SqlType,
+            type: arrBase.type.elem as SqlType,
             ev: (r, ctx) => {
-              const arr = a.ev(r, ctx) as Value[] | null;
-              const k = i.ev(r, ctx) as number | null;
-              if (arr === null || k === null) return null;
-              return arr[k - 1] ?? null;
+              const arr = arrBase.ev(r, ctx) as Value[] | null;
+              if (arr === null) return null;
+              const ks = subs.map((x) => x.ev(r, ctx) as number | null);
+              if (ks.some((k) => k === null)) return null;
+              return arrayElementAt(arr, ks as number[]);
             },
             shape: { k: 'other' },
-            name: a.name,
+            name: arrBase.name,
           };
         }
+        const a = this.bind(e.arg, scope);
+        const i = this.coerce(this.bind(e.index, scope), T.int4);
         if (a.type.kind === 'int2vector' || a.type.kind === 'oidvector') {
           return { type: a.type.kind === 'int2vector' ? T.int2 : T.oid, ev: (r, ctx) => { const arr = a.ev(r, ctx) as number[] | null; const k = i.ev(r, ctx) as number | null; return arr === null || k === null ? null : (arr[k] ?? null); }, shape: { k: 'other' }, name: a.name };
         }
@@ -1018,7 +1042,10 @@ export class Binder {
       if (arr.type.kind === 'int2vector' || arr.type.kind === 'oidvector') elemType = arr.type.kind === 'int2vector' ? T.int2 : T.oid;
       else if (arr.type.kind !== 'array') throw new PgError(SqlState.WrongObjectType, `op ANY/ALL (array) requires array on right side`);
       else elemType = arr.type.elem as SqlType;
-      source = (r, ctx) => arr.ev(r, ctx) as Value[] | null;
+      source = (r, ctx) => {
+        const v = arr.ev(r, ctx) as Value[] | null;
+        return v === null ? null : flattenArray(v);
+      };
     }
     const t = arg0.type.kind === 'unknown' ? elemType : commonType([arg0.type, elemType], e.op);
     const a = this.coerce(arg0, t);
@@ -1194,7 +1221,7 @@ export class Binder {
           }
           const a = arrEv(r, ctx);
           if (a === null && (nullArrayIsNull || !nullable)) return null;
-          if (a !== null) for (const x of a as Value[]) vals.push(x);
+          if (a !== null) for (const x of flattenArray(a as Value[])) vals.push(x);
           return fn(vals as Args, ctx);
         },
         shape: { k: 'other' },

@@ -1,6 +1,7 @@
 /**
  * Builds physical plans (operator trees) for queries.
  */
+import { arrayDims, flattenArray } from '../types/array_md.js';
 import { PgError, SqlState } from '@strata/common';
 import { KeyWriter, prefixEnd } from '@strata/kv';
 import type { Expr, FrameBound, FromItem, OrderItem, SelectStmt, WindowFrame, WindowSpec } from '../parser/ast.js';
@@ -611,7 +612,7 @@ export class QueryPlanner {
         return wrap([{ name, type: rec }], function* (_ctx, [arr]) {
           if (arr === null || arr === undefined) return;
           let i = 0;
-          for (const v of arr as Value[]) yield [[v, ++i]];
+          for (const v of flattenArray(arr as Value[])) yield [[v, ++i]];
         });
       }
       case 'pg_listening_channels': {
@@ -631,8 +632,8 @@ export class QueryPlanner {
         args[1] = this.binder.coerce(args[1] as BoundExpr, T.int4);
         if (args[2]) args[2] = this.binder.coerce(args[2], T.bool);
         return wrap([{ name, type: T.int4 }], function* (_ctx, [arr, dim, rev]) {
-          if (arr === null || dim === null || dim !== 1) return;
-          const len = (arr as Value[]).length;
+          if (arr === null || dim === null) return;
+          const len = lower === 0 ? (dim === 1 ? (arr as Value[]).length : 0) : (arrayDims(arr as Value[])[(dim as number) - 1] ?? 0);
           if (rev === true) for (let i = len - 1; i >= 0; i--) yield [i + lower];
           else for (let i = 0; i < len; i++) yield [i + lower];
         });
@@ -643,7 +644,8 @@ export class QueryPlanner {
         if (a.type.kind === 'unknown') args[0] = this.binder.coerce(a, { kind: 'array', typmod: -1, elem: T.text });
         return wrap([{ name: 'unnest', type: et }], function* (_ctx, [arr]) {
           if (arr === null) return;
-          for (const v of arr as Value[]) yield [v];
+          // Every element in storage order, whatever the dimensions (types/array_md.ts).
+          for (const v of flattenArray(arr as Value[])) yield [v];
         });
       }
       case 'regexp_matches':
@@ -1138,7 +1140,6 @@ export class QueryPlanner {
         if ((name === 'bit_and' || name === 'bit_or' || name === 'bit_xor') && args[0] && !isInteger(args[0].type)) {
           throw new PgError(SqlState.UndefinedFunction, `function ${name}(${formatType(args[0].type)}) does not exist`, { position: e.pos + 1 });
         }
-        if (name === 'array_agg' && args[0]?.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported (array_agg of arrays)', { position: e.pos + 1 });
         const argTypes = args.map((a) => a.type);
         const filter = e.filter ? b.coerceBool(b.bind(e.filter, inScope), 'FILTER').ev : null;
         const orderBy: SortKey[] = e.orderBy.map((o) => {

@@ -1,3 +1,4 @@
+import { mapArray } from './array_md.js';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from './numeric.js';
 import { usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
@@ -206,7 +207,7 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       break;
     case 'array':
       if (from.kind === 'array') {
-        return (v as Value[]).map((e) => (e === null ? null : castValue(e, from.elem as SqlType, to.elem as SqlType, ctx, explicit)));
+        return mapArray(v as Value[], (e) => (e === null ? null : castValue(e, from.elem as SqlType, to.elem as SqlType, ctx, explicit)));
       }
       break;
     case 'unknown':
