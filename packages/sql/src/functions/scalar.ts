@@ -3,6 +3,7 @@
  * are implicitly cast to them by the binder) and its result type.
  */
 import { arrayDims, flattenArray, formatArrayDims, require1D } from '../types/array_md.js';
+import { inetContains, inetFunctions } from '../types/inet.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from '../types/numeric.js';
@@ -278,6 +279,9 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
   }
   if (l.kind === 'jsonb' && op === '?') {
     return { left: T.jsonb, right: T.text, result: T.bool, fn: (a, b) => { const j = (a as JsonValue).jsonb; return Array.isArray(j) ? j.includes(b) : j !== null && typeof j === 'object' ? Object.prototype.hasOwnProperty.call(j, b as string) : false; } };
+  }
+  if ((l.kind === 'inet' || l.kind === 'cidr' || r.kind === 'inet' || r.kind === 'cidr') && (op === '<<' || op === '<<=' || op === '>>' || op === '>>=' || op === '&&')) {
+    return { left: T.inet, right: T.inet, result: T.bool, fn: (a, b) => inetContains(op, a as string, b as string) };
   }
   if (l.kind === 'array' && (op === '@>' || op === '<@' || op === '&&')) {
     return {
@@ -921,6 +925,20 @@ def('array_upper', { args: [anyT, i4], result: i4, fn: ([a, d]) => dimLen(a, d, 
 def('array_lower', { args: [anyT, i4], result: i4, fn: ([a, d]) => (dimLen(a, d, 'array_lower') === null ? null : 1) });
 def('array_ndims', { args: [anyT], result: i4, fn: ([a]) => { const n = arrayDims(arr(a, 'array_ndims')).length; return n === 0 ? null : n; } });
 def('array_dims', { args: [anyT], result: txt, fn: ([a]) => formatArrayDims(arr(a, 'array_dims')) });
+
+// network addresses (types/inet.ts)
+const inetT = T.inet;
+const cidrT = T.cidr;
+def('host', { args: [inetT], result: txt, fn: ([v]) => inetFunctions.host(v as string) });
+def('masklen', { args: [inetT], result: i4, fn: ([v]) => inetFunctions.masklen(v as string) });
+def('family', { args: [inetT], result: i4, fn: ([v]) => inetFunctions.family(v as string) });
+def('network', { args: [inetT], result: cidrT, fn: ([v]) => inetFunctions.network(v as string) });
+def('broadcast', { args: [inetT], result: inetT, fn: ([v]) => inetFunctions.broadcast(v as string) });
+def('netmask', { args: [inetT], result: inetT, fn: ([v]) => inetFunctions.netmask(v as string) });
+def('hostmask', { args: [inetT], result: inetT, fn: ([v]) => inetFunctions.hostmask(v as string) });
+def('abbrev', { args: [cidrT], result: txt, fn: ([v]) => inetFunctions.abbrev(v as string, true) }, { args: [inetT], result: txt, fn: ([v]) => inetFunctions.abbrev(v as string, false) });
+def('set_masklen', { args: [cidrT, i4], result: cidrT, fn: ([v, b]) => inetFunctions.setMasklen(v as string, b as number, true) }, { args: [inetT, i4], result: inetT, fn: ([v, b]) => inetFunctions.setMasklen(v as string, b as number, false) });
+def('text', { args: [inetT], result: txt, fn: ([v]) => inetFunctions.text(v as string) });
 
 // misc
 def('pg_sleep', { args: [f8], result: T.void, volatile: true, fn: ([s], ctx) => { ctx.sleepUntil = Math.max(ctx.sleepUntil, Date.now() + (s as number) * 1000); return ''; } });

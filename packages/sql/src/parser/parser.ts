@@ -2323,6 +2323,7 @@ class Parser {
       case 'timestamptz':
       case 'time':
       case 'uuid':
+      case 'cidr':
       case 'jsonb':
       case 'json':
       case 'bool':

@@ -3,6 +3,7 @@
  * behind binary Bind parameters and result columns (pgwire) and binary COPY (copy_binary.ts).
  */
 import { arrayDims, flattenArray, nestArray } from './array_md.js';
+import { inetFromBinary, inetToBinary } from './inet.js';
 import { PgError, SqlState, decodeUtf8Strict } from '@strata/common';
 import { Decimal } from './numeric.js';
 import { castValue } from './cast.js';
@@ -173,6 +174,9 @@ export function encodeBinary(v: Value, t: SqlType, ctx: ValueContext): Buffer {
       return Buffer.from(v as string, 'utf8');
     case 'jsonb':
       return Buffer.concat([Buffer.from([1]), Buffer.from(castValue(v, t, { kind: 'text', typmod: -1 }, ctx) as string)]);
+    case 'inet':
+    case 'cidr':
+      return inetToBinary(v as string, t.kind === 'cidr');
     case 'array': {
       // array_send: ndim, has-nulls flag, element type, (length, lower bound 1) per dimension,
       // then the elements in storage order (types/array_md.ts).
@@ -358,6 +362,9 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
     case 'jsonb':
       if (b[0] !== 1) throw new PgError(SqlState.InvalidBinaryRepresentation, 'unsupported jsonb version number');
       return { jsonb: parseJsonb(decodeUtf8Strict(b, 1)) };
+    case 'inet':
+    case 'cidr':
+      return inetFromBinary(b, t.kind === 'cidr');
     case 'array':
       return arrayFromBinary(b, t);
     default:

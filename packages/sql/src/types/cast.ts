@@ -1,4 +1,5 @@
 import { mapArray } from './array_md.js';
+import { inetFunctions } from './inet.js';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from './numeric.js';
 import { usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
@@ -115,6 +116,8 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       if (from.kind === 'bpchar') s = (v as string).replace(/ +$/, '');
       else if (isString(from)) s = v as string;
       else if (from.kind === 'bool') s = v ? 'true' : 'false';
+      // inet's text cast always shows the width (network_show), unlike its output.
+      else if (from.kind === 'inet') s = inetFunctions.text(v as string);
       else s = formatValue(v, from, ctx) as string;
       return to.kind === 'varchar' || to.kind === 'bpchar' ? applyStringTypmod(s, to, explicit) : s;
     }
@@ -210,6 +213,12 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
         return mapArray(v as Value[], (e) => (e === null ? null : castValue(e, from.elem as SqlType, to.elem as SqlType, ctx, explicit)));
       }
       break;
+    case 'inet':
+      if (from.kind === 'cidr') return inetFunctions.toInet(v as string);
+      break;
+    case 'cidr':
+      if (from.kind === 'inet') return inetFunctions.toCidr(v as string);
+      break;
     case 'unknown':
       return v;
     default:
@@ -232,6 +241,7 @@ export function canImplicitCast(from: SqlType, to: SqlType): boolean {
   if ((from.kind === 'oid' || isInteger(from)) && (to.kind === 'regclass' || to.kind === 'regtype' || to.kind === 'oid' || to.kind === 'regproc')) return true;
   if ((from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc') && to.kind === 'oid') return true;
   if (from.kind === 'json' && to.kind === 'jsonb') return true;
+  if (from.kind === 'cidr' && to.kind === 'inet') return true;
   if (from.kind === 'char' && isString(to)) return true;
   if (category(from) === 'S' && to.kind === 'char') return true;
   return false;
@@ -244,5 +254,6 @@ export function canAssignCast(from: SqlType, to: SqlType): boolean {
   if (isString(to)) return true;
   if (from.kind === 'timestamptz' && (to.kind === 'timestamp' || to.kind === 'date')) return true;
   if (from.kind === 'timestamp' && to.kind === 'date') return true;
+  if (from.kind === 'inet' && to.kind === 'cidr') return true;
   return false;
 }

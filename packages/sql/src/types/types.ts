@@ -20,6 +20,7 @@ import {
 } from './datetime.js';
 import type { Interval } from './datetime.js';
 import { parseJsonText } from './json.js';
+import { compareInet, inetIn } from './inet.js';
 import { arrayDims, checkDimCount, flattenArray, isMultiDim } from './array_md.js';
 import { decodeInterval } from './interval_parse.js';
 import { compareJsonb, jsonbHashKey } from './jsonb_ops.js';
@@ -44,6 +45,8 @@ export type TypeKind =
   | 'timestamptz'
   | 'interval'
   | 'uuid'
+  | 'inet'
+  | 'cidr'
   | 'jsonb'
   | 'json'
   | 'oid'
@@ -87,6 +90,8 @@ export const T = {
   timestamptz: { kind: 'timestamptz', typmod: -1 },
   interval: { kind: 'interval', typmod: -1 },
   uuid: { kind: 'uuid', typmod: -1 },
+  inet: { kind: 'inet', typmod: -1 },
+  cidr: { kind: 'cidr', typmod: -1 },
   jsonb: { kind: 'jsonb', typmod: -1 },
   json: { kind: 'json', typmod: -1 },
   oid: { kind: 'oid', typmod: -1 },
@@ -125,6 +130,8 @@ const oidOf: Record<TypeKind, number> = {
   float4: 700,
   float8: 701,
   unknown: 705,
+  inet: 869,
+  cidr: 650,
   bpchar: 1042,
   varchar: 1043,
   date: 1082,
@@ -164,6 +171,8 @@ const arrayOidOf: Partial<Record<TypeKind, number>> = {
   interval: 1187,
   numeric: 1231,
   uuid: 2951,
+  inet: 1041,
+  cidr: 651,
   jsonb: 3807,
   json: 199,
   regtype: 2211,
@@ -266,7 +275,7 @@ export function formatType(t: SqlType): string {
   }
 }
 
-export type TypeCategory = 'B' | 'N' | 'S' | 'U' | 'D' | 'T' | 'A' | 'X' | 'P';
+export type TypeCategory = 'B' | 'N' | 'S' | 'U' | 'D' | 'T' | 'A' | 'X' | 'P' | 'I';
 
 export function category(t: SqlType): TypeCategory {
   switch (t.kind) {
@@ -296,6 +305,9 @@ export function category(t: SqlType): TypeCategory {
       return 'D';
     case 'interval':
       return 'T';
+    case 'inet':
+    case 'cidr':
+      return 'I';
     case 'array':
       return 'A';
     case 'unknown':
@@ -359,6 +371,10 @@ export function commonType(types: SqlType[], context: string): SqlType {
     }
     if ((t.kind === 'date' && (best.kind === 'timestamp' || best.kind === 'timestamptz')) || (best.kind === 'date' && (t.kind === 'timestamp' || t.kind === 'timestamptz'))) {
       best = t.kind === 'date' ? best : t;
+      continue;
+    }
+    if ((t.kind === 'inet' || t.kind === 'cidr') && (best.kind === 'inet' || best.kind === 'cidr')) {
+      best = T.inet;
       continue;
     }
     if ((t.kind === 'json' || t.kind === 'jsonb') && (best.kind === 'json' || best.kind === 'jsonb')) {
@@ -714,6 +730,9 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
       return decodeInterval(s, t.typmod, ctx.intervalStyle === 'sql_standard');
     case 'uuid':
       return parseUuid(s);
+    case 'inet':
+    case 'cidr':
+      return inetIn(s, t.kind === 'cidr');
     case 'jsonb':
       return { jsonb: parseJsonb(s) };
     case 'json':
@@ -916,6 +935,9 @@ export function compareValues(a: Value, b: Value, t: SqlType): number {
     }
     case 'jsonb':
       return compareJsonb((a as JsonValue).jsonb, (b as JsonValue).jsonb);
+    case 'inet':
+    case 'cidr':
+      return compareInet(a as string, b as string);
     case 'array': {
       // array_cmp: the elements in storage order, then the element count, then the number and
       // lengths of the dimensions (so {{1,2},{3,4}} > {1,2,3,4}).
