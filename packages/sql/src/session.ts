@@ -53,6 +53,7 @@ import type { TsIngestTarget } from './ts_ingest.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
 import { resolveSequence } from './sequence_options.js';
+import { checkClientEncoding } from './client_encoding.js';
 import { alterTsTable, createTagIndex, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
 import { settingDef, settingDefs, settingKey } from './settings.js';
 import {
@@ -3328,16 +3329,8 @@ export class Session {
         return;
       }
       case 'client_encoding': {
-        const norm = value.toUpperCase().replace(/[-_]/g, '');
-        // SQL_ASCII turns conversion off (PostgreSQL's rule): the server's UTF-8 passes through as
-        // is and input is still checked as UTF-8, so nothing is corrupted. psql asks for it in the
-        // C locale.
-        if (norm === 'SQLASCII') {
-          this.setSetting('client_encoding', 'SQL_ASCII');
-          return;
-        }
-        if (norm !== 'UTF8' && norm !== 'UNICODE') throw new PgError(SqlState.FeatureNotSupported, `unsupported client encoding "${value}": only UTF8 and SQL_ASCII are supported`);
-        this.setSetting('client_encoding', 'UTF8');
+        // UTF8, or SQL_ASCII (conversion off; psql asks for it in the C locale); others refused (client_encoding.ts).
+        this.setSetting('client_encoding', checkClientEncoding(value));
         return;
       }
       case 'datestyle': {
