@@ -2324,6 +2324,7 @@ class Parser {
       case 'time':
       case 'uuid':
       case 'cidr':
+      case 'timetz':
       case 'jsonb':
       case 'json':
       case 'bool':

@@ -184,6 +184,9 @@ export function typeFromName(t: TypeName): SqlType {
     case 'uuid':
       base = T.uuid;
       break;
+    case 'timetz':
+      base = T.timetz;
+      break;
     case 'inet':
       base = T.inet;
       break;
@@ -1298,7 +1301,7 @@ export function regtypeOid(name: string): number {
     bool: 16, boolean: 16, bytea: 17, char: 18, '"char"': 18, name: 19, int8: 20, bigint: 20, int2: 21, smallint: 21, int4: 23, integer: 23, int: 23,
     text: 25, oid: 26, json: 114, float4: 700, real: 700, float8: 701, 'double precision': 701, unknown: 705, bpchar: 1042, character: 1042,
     varchar: 1043, 'character varying': 1043, date: 1082, time: 1083, 'time without time zone': 1083, timestamp: 1114, 'timestamp without time zone': 1114,
-    timestamptz: 1184, 'timestamp with time zone': 1184, interval: 1186, numeric: 1700, decimal: 1700, regclass: 2205, regtype: 2206, uuid: 2950, inet: 869, cidr: 650, jsonb: 3802, void: 2278, record: 2249,
+    timestamptz: 1184, 'timestamp with time zone': 1184, interval: 1186, numeric: 1700, decimal: 1700, regclass: 2205, regtype: 2206, uuid: 2950, inet: 869, cidr: 650, timetz: 1266, 'time with time zone': 1266, jsonb: 3802, void: 2278, record: 2249,
     'text[]': 1009, 'integer[]': 1007, 'bigint[]': 1016,
   };
   const oid = map[n];

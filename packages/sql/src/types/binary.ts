@@ -4,6 +4,7 @@
  */
 import { arrayDims, flattenArray, nestArray } from './array_md.js';
 import { inetFromBinary, inetToBinary } from './inet.js';
+import { timeTzFromBinary, timeTzToBinary } from './timetz.js';
 import { PgError, SqlState, decodeUtf8Strict } from '@strata/common';
 import { Decimal } from './numeric.js';
 import { castValue } from './cast.js';
@@ -177,6 +178,8 @@ export function encodeBinary(v: Value, t: SqlType, ctx: ValueContext): Buffer {
     case 'inet':
     case 'cidr':
       return inetToBinary(v as string, t.kind === 'cidr');
+    case 'timetz':
+      return timeTzToBinary(v as string);
     case 'array': {
       // array_send: ndim, has-nulls flag, element type, (length, lower bound 1) per dimension,
       // then the elements in storage order (types/array_md.ts).
@@ -232,6 +235,8 @@ export function fixedBinaryBytes(t: SqlType): number {
     case 'timestamp':
     case 'timestamptz':
       return 8;
+    case 'timetz':
+      return 12;
     case 'interval':
     case 'uuid':
       return 16;
@@ -365,6 +370,8 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
     case 'inet':
     case 'cidr':
       return inetFromBinary(b, t.kind === 'cidr');
+    case 'timetz':
+      return timeTzFromBinary(b);
     case 'array':
       return arrayFromBinary(b, t);
     default:

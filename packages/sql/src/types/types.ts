@@ -14,6 +14,7 @@ import {
   formatTimestamptz,
   parseDate,
   parseTime,
+  parseTimeTz,
   parseTimestamp,
   parseTimestamptz,
   usPerDay,
@@ -21,6 +22,7 @@ import {
 import type { Interval } from './datetime.js';
 import { parseJsonText } from './json.js';
 import { compareInet, inetIn } from './inet.js';
+import { compareTimeTz, makeTimeTz } from './timetz.js';
 import { arrayDims, checkDimCount, flattenArray, isMultiDim } from './array_md.js';
 import { decodeInterval } from './interval_parse.js';
 import { compareJsonb, jsonbHashKey } from './jsonb_ops.js';
@@ -45,6 +47,7 @@ export type TypeKind =
   | 'timestamptz'
   | 'interval'
   | 'uuid'
+  | 'timetz'
   | 'inet'
   | 'cidr'
   | 'jsonb'
@@ -91,6 +94,7 @@ export const T = {
   interval: { kind: 'interval', typmod: -1 },
   uuid: { kind: 'uuid', typmod: -1 },
   inet: { kind: 'inet', typmod: -1 },
+  timetz: { kind: 'timetz', typmod: -1 },
   cidr: { kind: 'cidr', typmod: -1 },
   jsonb: { kind: 'jsonb', typmod: -1 },
   json: { kind: 'json', typmod: -1 },
@@ -136,6 +140,7 @@ const oidOf: Record<TypeKind, number> = {
   varchar: 1043,
   date: 1082,
   time: 1083,
+  timetz: 1266,
   timestamp: 1114,
   timestamptz: 1184,
   interval: 1186,
@@ -167,6 +172,7 @@ const arrayOidOf: Partial<Record<TypeKind, number>> = {
   timestamp: 1115,
   date: 1182,
   time: 1183,
+  timetz: 1270,
   timestamptz: 1185,
   interval: 1187,
   numeric: 1231,
@@ -229,6 +235,8 @@ export function typeLen(t: SqlType): number {
     case 'timestamptz':
     case 'time':
       return 8;
+    case 'timetz':
+      return 12;
     case 'interval':
     case 'uuid':
       return 16;
@@ -266,6 +274,8 @@ export function formatType(t: SqlType): string {
       return 'timestamp with time zone';
     case 'time':
       return 'time without time zone';
+    case 'timetz':
+      return 'time with time zone';
     case 'char':
       return '"char"';
     case 'array':
@@ -302,6 +312,7 @@ export function category(t: SqlType): TypeCategory {
     case 'timestamp':
     case 'timestamptz':
     case 'time':
+    case 'timetz':
       return 'D';
     case 'interval':
       return 'T';
@@ -371,6 +382,10 @@ export function commonType(types: SqlType[], context: string): SqlType {
     }
     if ((t.kind === 'date' && (best.kind === 'timestamp' || best.kind === 'timestamptz')) || (best.kind === 'date' && (t.kind === 'timestamp' || t.kind === 'timestamptz'))) {
       best = t.kind === 'date' ? best : t;
+      continue;
+    }
+    if ((t.kind === 'time' || t.kind === 'timetz') && (best.kind === 'time' || best.kind === 'timetz')) {
+      best = T.timetz;
       continue;
     }
     if ((t.kind === 'inet' || t.kind === 'cidr') && (best.kind === 'inet' || best.kind === 'cidr')) {
@@ -503,6 +518,8 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
       return formatDate(v as number);
     case 'time':
       return formatTime(v as number);
+    case 'timetz':
+      return v as string;
     case 'timestamp':
       return formatTimestamp(v as number);
     case 'timestamptz':
@@ -722,6 +739,10 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
       return parseDate(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'time':
       return parseTime(s, ctx.timeZone, ctx.now, ctx.dateOrder);
+    case 'timetz': {
+      const x = parseTimeTz(s, ctx.timeZone, ctx.now, ctx.dateOrder);
+      return makeTimeTz(x.us, x.zone);
+    }
     case 'timestamp':
       return parseTimestamp(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'timestamptz':
@@ -938,6 +959,8 @@ export function compareValues(a: Value, b: Value, t: SqlType): number {
     case 'inet':
     case 'cidr':
       return compareInet(a as string, b as string);
+    case 'timetz':
+      return compareTimeTz(a as string, b as string);
     case 'array': {
       // array_cmp: the elements in storage order, then the element count, then the number and
       // lengths of the dimensions (so {{1,2},{3,4}} > {1,2,3,4}).

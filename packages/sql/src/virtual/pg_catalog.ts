@@ -215,14 +215,24 @@ const defs: Def[] = [
     name: 'pg_type',
     cols: [['oid', o], ['typname', n], ['typnamespace', o], ['typowner', o], ['typlen', i2], ['typbyval', b], ['typtype', c], ['typcategory', c], ['typispreferred', b], ['typisdefined', b], ['typdelim', c], ['typrelid', o], ['typelem', o], ['typarray', o], ['typinput', T.regproc], ['typoutput', T.regproc], ['typreceive', T.regproc], ['typsend', T.regproc], ['typbasetype', o], ['typtypmod', i4], ['typndims', i4], ['typcollation', o], ['typnotnull', b], ['typdefault', txt]],
     rows: function* () {
+      // PostgreSQL's catalog lists _timetz after _interval (pg_type.dat order), which pgJDBC's
+      // getTypeInfo shows as is: that one array row is held back until then.
+      let heldBack: Row | null = null;
       for (const t of allTypeOids()) {
         const st: SqlType = { kind: t.kind, typmod: -1 };
         yield [t.oid, typeName(st), virtualSchemas.pg_catalog, rootRoleOid, typeLen(st), typeLen(st) > 0 && typeLen(st) <= 8, 'b', category(st), false, true, ',', 0, 0, t.arrayOid, t.oid, t.oid, t.oid, t.oid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
         if (t.arrayOid) {
           const at = arrayOf(st);
-          yield [t.arrayOid, typeName(at), virtualSchemas.pg_catalog, rootRoleOid, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, arrayInOid, t.arrayOid, t.arrayOid, t.arrayOid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
+          const row: Row = [t.arrayOid, typeName(at), virtualSchemas.pg_catalog, rootRoleOid, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, arrayInOid, t.arrayOid, t.arrayOid, t.arrayOid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
+          if (t.kind === 'timetz') heldBack = row;
+          else yield row;
+        }
+        if (t.kind === 'interval' && heldBack) {
+          yield heldBack;
+          heldBack = null;
         }
       }
+      if (heldBack) yield heldBack;
     },
   },
   // pg_roles, pg_authid, pg_user, pg_shadow, pg_auth_members, information_schema.table_privileges.
