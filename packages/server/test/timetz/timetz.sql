@@ -18,3 +18,5 @@ select t, count(*) from tz group by t order by t;
 select pg_typeof(t), pg_typeof(u) from tz limit 1;
 copy tz to stdout;
 \d tz
+set timezone = 'Asia/Kolkata';
+select pg_typeof(current_time) as t, right(current_time::text, 6) as zone;

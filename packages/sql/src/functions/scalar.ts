@@ -4,6 +4,7 @@
  */
 import { arrayDims, flattenArray, formatArrayDims, require1D } from '../types/array_md.js';
 import { inetContains, inetFunctions } from '../types/inet.js';
+import { makeTimeTz } from '../types/timetz.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from '../types/numeric.js';
@@ -739,7 +740,8 @@ def('clock_timestamp', { args: [], result: T.timestamptz, volatile: true, fn: ()
 def('timeofday', { args: [], result: txt, volatile: true, fn: () => new Date().toString() });
 def('current_date', { args: [], result: T.date, fn: (_a, ctx) => Math.floor((ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec) / usPerDay) });
 def('localtimestamp', { args: [], result: T.timestamp, fn: (_a, ctx) => ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec });
-def('current_time', { args: [], result: T.time, fn: (_a, ctx) => { const l = ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec; return ((l % usPerDay) + usPerDay) % usPerDay; } });
+// current_time is time WITH time zone (the session zone's offset now), as PostgreSQL's.
+def('current_time', { args: [], result: T.timetz, fn: (_a, ctx) => { const off = zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp); const l = ctx.txnTimestamp + off * usPerSec; return makeTimeTz(((l % usPerDay) + usPerDay) % usPerDay, -off); } });
 def('localtime', { args: [], result: T.time, fn: (_a, ctx) => { const l = ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec; return ((l % usPerDay) + usPerDay) % usPerDay; } });
 def('date_trunc',
   { args: [txt, T.timestamptz], result: T.timestamptz, fn: ([f, ts], ctx) => dateTrunc(str(f), ts as number, ctx.vctx.timeZone) },
