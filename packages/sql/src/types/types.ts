@@ -548,6 +548,23 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     }
     case 'void':
       return '';
+    case 'record': {
+      if (!Array.isArray(v)) return String(v);
+      // record_out: (f1,f2,…); NULL is empty; a field that is empty or holds a quote, backslash,
+      // parenthesis, comma or white space is double-quoted with " and \ doubled.
+      const fs = t.fields;
+      return (
+        '(' +
+        (v as Value[])
+          .map((e, i) => {
+            if (e === null) return '';
+            const f = formatValue(e, fs?.[i]?.type ?? T.text, ctx) as string;
+            return f === '' || /["\\(),\s]/.test(f) ? '"' + f.replace(/["\\]/g, (c) => c + c) + '"' : f;
+          })
+          .join(',') +
+        ')'
+      );
+    }
     default:
       return String(v);
   }
