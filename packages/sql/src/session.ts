@@ -3069,6 +3069,16 @@ export class Session {
       case 'dropView':
       case 'dropSequence': {
         const want = stmt.kind === 'dropTable' ? 'table' : stmt.kind === 'dropView' ? 'view' : 'sequence';
+        // Tables this statement drops do not hold each other back (DROP TABLE a, b with b → a, as pgbench -i sends).
+        const dropping = new Set<number>();
+        for (const parts of stmt.names) {
+          try {
+            const x = this.resolveTable(parts, stmt.pos, view) as ResolvedTable;
+            if (x.kind === 'table') dropping.add(x.desc.id);
+          } catch {
+            // a missing name is reported in the loop below
+          }
+        }
         for (const parts of stmt.names) {
           let r: ResolvedTable | { kind: 'virtual' } | null = null;
           try {
@@ -3087,7 +3097,7 @@ export class Session {
           if (t.kind !== want && !(want === 'table' && t.kind === 'ts')) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a ${want}`, { hint: `Use DROP ${t.kind.toUpperCase()} to remove a ${t.kind}.` });
           // Refuse if another table's foreign key references this one.
           for (const other of view.allTables()) {
-            if (other.id !== t.id && other.foreignKeys.some((fk) => fk.refTableId === t.id) && !(stmt.kind === 'dropTable' && stmt.cascade)) {
+            if (other.id !== t.id && !dropping.has(other.id) && other.foreignKeys.some((fk) => fk.refTableId === t.id) && !(stmt.kind === 'dropTable' && stmt.cascade)) {
               throw new PgError(SqlState.DependentObjectsStillExist ?? SqlState.ObjectInUse, `cannot drop table ${t.name} because other objects depend on it`, { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' });
             }
           }
