@@ -28,3 +28,9 @@ select h1.id, h2.id from hosts h1 join hosts h2 on h1.addr <<= h2.net order by 1
 copy hosts to stdout;
 select array['1.2.3.4', '::1/64']::inet[] as a, pg_typeof('1.2.3.4'::inet), pg_typeof('1.0.0.0/8'::cidr);
 select max(addr), min(net) from hosts;
+select '1.2.3.4'::inet + 1 as a, 300 + '1.2.3.4/24'::inet as b, '1.2.3.4'::inet - 5 as c, '1.2.3.4'::inet - '1.2.3.0'::inet as d, '::1'::inet + 65535 as e, '10.0.0.0/8'::cidr + 1 as f;
+select '1.2.3.4'::inet & '255.255.0.0'::inet as a, '1.2.3.4/24'::inet | '0.0.0.255/16'::inet as b, '::1'::inet - '::'::inet as c;
+select '255.255.255.255'::inet + 1;
+select '0.0.0.0'::inet - 1;
+select '1.2.3.4'::inet - '::1'::inet;
+select '1.2.3.4'::inet & '::1'::inet;

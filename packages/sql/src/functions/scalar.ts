@@ -3,7 +3,7 @@
  * are implicitly cast to them by the binder) and its result type.
  */
 import { arrayDims, flattenArray, formatArrayDims, require1D } from '../types/array_md.js';
-import { inetContains, inetFunctions } from '../types/inet.js';
+import { inetArithmetic, inetContains, inetFunctions } from '../types/inet.js';
 import { makeTimeTz } from '../types/timetz.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { PgError, SqlState } from '@strata/common';
@@ -26,7 +26,7 @@ import {
   parseInterval,
 } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
-import { T, arrayOf, checkInt8, checkIntRange, commonType, compareValues, formatJsonb, formatType, formatValue, isNumeric, numericRankOf } from '../types/types.js';
+import { T, arrayOf, checkInt8, checkIntRange, commonType, compareValues, formatJsonb, formatType, formatValue, isInteger, isNumeric, numericRankOf } from '../types/types.js';
 import type { JsonValue, SqlType, Value } from '../types/types.js';
 import type { ExecCtx } from '../exec/context.js';
 import { regexTest, regexpCount, regexpInstr, regexpLike, regexpMatch, regexpReplace, regexpSplit, regexpSubstr, substringRegex, substringSimilar } from '../regex/functions.js';
@@ -164,6 +164,12 @@ const intervalT = T.interval;
 export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpResolution | null {
   const lk = l.kind === 'unknown' ? (r.kind === 'unknown' ? T.text : r) : l;
   const rk = r.kind === 'unknown' ? lk : r;
+  // inet ± integer, inet − inet, inet & | inet (types/inet.ts)
+  const isNet = (t: SqlType) => t.kind === 'inet' || t.kind === 'cidr';
+  if (isNet(lk) && (op === '+' || op === '-') && isInteger(rk)) return { left: T.inet, right: T.int8, result: T.inet, fn: (a, b) => inetArithmetic.plus(a as string, op === '+' ? (b as bigint) : -(b as bigint), false) };
+  if (op === '+' && isInteger(lk) && isNet(rk)) return { left: T.int8, right: T.inet, result: T.inet, fn: (a, b) => inetArithmetic.plus(b as string, a as bigint, false) };
+  if (op === '-' && isNet(lk) && isNet(rk)) return { left: T.inet, right: T.inet, result: T.int8, fn: (a, b) => inetArithmetic.minus(a as string, b as string) };
+  if ((op === '&' || op === '|') && isNet(lk) && isNet(rk)) return { left: T.inet, right: T.inet, result: T.inet, fn: (a, b) => inetArithmetic.bitwise(op, a as string, b as string) };
   // numeric arithmetic
   if (['+', '-', '*', '/', '%'].includes(op) && isNumeric(lk) && isNumeric(rk)) {
     const t = arithType(lk, rk);

@@ -301,3 +301,48 @@ export function inetFromBinary(b: Buffer, cidr: boolean): string {
   if (cidr && hostBitsSet(x.addr, bits)) throw new PgError(SqlState.InvalidBinaryRepresentation, 'invalid external "cidr" value', { detail: 'Value has bits set to right of mask.' });
   return formatInet(x, cidr);
 }
+
+/** The address as an unsigned integer (bigint), and back. */
+function addrToBig(a: Uint8Array): bigint {
+  let n = 0n;
+  for (const b of a) n = (n << 8n) | BigInt(b);
+  return n;
+}
+function bigToAddr(n: bigint, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}
+
+/**
+ * inet ± bigint (inetpl, inetmi_int8), inet − inet (inetmi), inet & | inet (inetand, inetor), as
+ * network.c: the width is kept (the wider of two for & and |); a result outside the family's
+ * addresses is 22003 `result is out of range`; mixing families is 22023.
+ */
+export const inetArithmetic = {
+  plus(v: string, n: bigint, cidr: boolean): string {
+    const x = inetOf(v);
+    const max = (1n << BigInt(x.addr.length * 8)) - 1n;
+    const r = addrToBig(x.addr) + n;
+    if (r < 0n || r > max) throw new PgError(SqlState.NumericValueOutOfRange, 'result is out of range');
+    return formatInet({ ...x, addr: bigToAddr(r, x.addr.length) }, cidr);
+  },
+  minus(a: string, b: string): bigint {
+    const x = inetOf(a);
+    const y = inetOf(b);
+    if (x.family !== y.family) throw new PgError(SqlState.InvalidParameterValue, 'cannot subtract inet values of different sizes');
+    const r = addrToBig(x.addr) - addrToBig(y.addr);
+    if (r > 9223372036854775807n || r < -9223372036854775808n) throw new PgError(SqlState.NumericValueOutOfRange, 'result is out of range');
+    return r;
+  },
+  bitwise(op: '&' | '|', a: string, b: string): string {
+    const x = inetOf(a);
+    const y = inetOf(b);
+    if (x.family !== y.family) throw new PgError(SqlState.InvalidParameterValue, `cannot ${op === '&' ? 'AND' : 'OR'} inet values of different sizes`);
+    const addr = x.addr.map((v, i) => (op === '&' ? v & (y.addr[i] as number) : v | (y.addr[i] as number)));
+    return formatInet({ family: x.family, bits: Math.max(x.bits, y.bits), addr }, false);
+  },
+};
