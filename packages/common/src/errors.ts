@@ -33,6 +33,8 @@ export const SqlState = {
   DatetimeFieldOverflow: '22008',
   InvalidParameterValue: '22023',
   DivisionByZero: '22012',
+  InvalidTimeZoneDisplacementValue: '22009',
+  ArraySubscriptError: '2202E',
   InvalidTextRepresentation: '22P02',
   BadCopyFileFormat: '22P04',
   InvalidBinaryRepresentation: '22P03',

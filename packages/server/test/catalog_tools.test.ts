@@ -67,6 +67,14 @@ describe('psql describe commands print what PostgreSQL 15 prints', () => {
     psql(['-q', '-c', 'drop table nopk']);
   });
 
+  it('sequence types, bounds and cache: pg_sequence, pg_sequences, nextval/setval limits, \\d sequence (catalog/sequences.sql)', () => {
+    // Recorded from PostgreSQL 15 in an empty database with psql -X -a -f - < sequences.sql 2>&1.
+    psql(['-q', '-c', 'create database seqt']);
+    const url = node.url.replace(/\/defaultdb$/, '/seqt');
+    const out = execFileSync('sh', ['-c', `psql -X -a "${url}" -f - 2>&1`], { input: readFileSync(join(dir, 'sequences.sql'), 'utf8'), timeout: 60_000 }).toString();
+    expect(out).toBe(readFileSync(join(dir, 'sequences.out'), 'utf8'));
+  });
+
   it('regclass reads names and numbers and prints names, as regclassin/regclassout', () => {
     const out = psql(['-A', '-t', '-c', `select 't'::regclass, 'T'::regclass, 'public.t'::regclass, 'pg_class'::regclass, 't_pkey'::regclass, 99999::regclass, to_regclass('"T"') is null, to_regclass('PUBLIC.T')`]);
     expect(out).toBe('t|t|t|pg_class|t_pkey|99999|t|t\n');

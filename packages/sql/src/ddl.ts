@@ -3,6 +3,8 @@
  * rows/index entries are written through it and become visible atomically at commit.
  */
 import { initialCounter, seqKey } from './sequences.js';
+import { serialSequence } from './sequence_options.js';
+import type { SequenceInfo } from './sequence_options.js';
 import { PgError, SqlState } from '@strata/common';
 import { prefixEnd, tablePrefix } from '@strata/kv';
 import type { Txn } from '@strata/kv';
@@ -11,7 +13,7 @@ import type { Catalog, CatalogView } from './catalog/catalog.js';
 import type { ColumnDesc, IndexDesc, TableDesc } from './catalog/descriptors.js';
 import { decodeRow, encodeRow, indexEntry, primaryKey, tableCodec } from './catalog/rowcodec.js';
 import { isSerialType, typeFromName } from './plan/binder.js';
-import { T, formatType } from './types/types.js';
+import { T, formatType, formatValue } from './types/types.js';
 import type { Value } from './types/types.js';
 import { castValue } from './types/cast.js';
 import type { ExecCtx, Row } from './exec/context.js';
@@ -142,7 +144,7 @@ function columnFromDef(env: DdlEnv, t: TableDesc, c: ColumnDef): ColumnDesc {
   if (serial) {
     // SERIAL: a sequence named <table>_<column>_seq and a nextval default, as PostgreSQL.
     const seqName = `${t.name}_${c.name}_seq`;
-    const seq = createSequenceDesc(env, t.parentId, t.schemaId, seqName, 1, 1);
+    const seq = createSequenceDesc(env, t.parentId, t.schemaId, seqName, { ...serialSequence(serial), ownedBy: { tableId: t.id, columnId: col.id } });
     col.default = `nextval('${seqName}'::regclass)`;
     col.nullable = false;
     void seq;
@@ -150,7 +152,7 @@ function columnFromDef(env: DdlEnv, t: TableDesc, c: ColumnDef): ColumnDesc {
   return col;
 }
 
-export function createSequenceDesc(env: DdlEnv, dbId: number, schemaId: number, name: string, start: number, increment: number): TableDesc {
+export function createSequenceDesc(env: DdlEnv, dbId: number, schemaId: number, name: string, sequence: SequenceInfo): TableDesc {
   if (env.view.table(schemaId, name)) throw dup(SqlState.DuplicateTable, `relation "${name}" already exists`);
   const seq: TableDesc = {
     kind: 'sequence',
@@ -165,7 +167,7 @@ export function createSequenceDesc(env: DdlEnv, dbId: number, schemaId: number, 
     nextIndexId: 2,
     checks: [],
     foreignKeys: [],
-    sequence: { start, increment },
+    sequence,
     version: 1,
   };
   env.catalog.writeDescriptor(env.txn, seq);
@@ -233,6 +235,7 @@ export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], _so
   const nt: TableDesc = JSON.parse(JSON.stringify(t)) as TableDesc;
   nt.version++;
   let rewrite = false;
+  let pkChanged = false;
   for (const cmd of cmds) {
     switch (cmd.kind) {
       case 'addColumn': {
@@ -323,7 +326,11 @@ export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], _so
           nt.checks.push({ name: con.name ?? `${nt.name}_check`, expr: con.text });
           env.validateExpr(con.text, nt, 'check');
         } else if (con.kind === 'foreign') addForeignKey(env, nt, con.name, con.columns, con.table, con.refColumns);
-        else throw new PgError(SqlState.FeatureNotSupported, 'changing the primary key is not supported yet');
+        else {
+          addPrimaryKey(env, nt, con.name, con.columns);
+          pkChanged = true;
+          rewrite = true;
+        }
         break;
       }
       case 'dropConstraint': {
@@ -352,17 +359,47 @@ export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], _so
       }
     }
   }
-  if (rewrite) rewriteRows(env, t, nt);
+  if (rewrite) rewriteRows(env, t, nt, pkChanged);
   env.catalog.writeDescriptor(env.txn, nt);
   return nt;
 }
 
-/** Rewrites every row from the old descriptor's layout to the new one (new columns get defaults). */
-function rewriteRows(env: DdlEnv, oldT: TableDesc, newT: TableDesc): void {
+/**
+ * `ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY (cols)` on a table keyed by its hidden rowid
+ * (one created without a primary key, as pgbench -i creates its tables): the columns become the
+ * key and NOT NULL, the hidden rowid goes away, and rewriteRows re-keys every row (checking
+ * NULLs and duplicates as PostgreSQL's index build does). Changing an existing primary key stays
+ * refused, as PostgreSQL refuses a second one.
+ */
+function addPrimaryKey(env: DdlEnv, nt: TableDesc, name: string | null, cols: string[]): void {
+  const rowid = nt.primaryIndex.columnIds.length === 1 ? nt.columns.find((c) => c.id === nt.primaryIndex.columnIds[0] && c.hidden) : undefined;
+  if (!rowid) throw new PgError(SqlState.InvalidTableDefinition, `multiple primary keys for table "${nt.name}" are not allowed`);
+  const pkName = name ?? `${nt.name}_pkey`;
+  if (env.view.table(nt.schemaId, pkName) || nt.indexes.some((x) => x.name === pkName)) throw dup(SqlState.DuplicateTable, `relation "${pkName}" already exists`);
+  const ids = cols.map((n) => {
+    const c = nt.columns.find((x) => x.name === n && !x.hidden);
+    if (!c) throw new PgError(SqlState.UndefinedColumn, `column "${n}" of relation "${nt.name}" does not exist`);
+    if (c.type.kind === 'jsonb' || c.type.kind === 'json' || c.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, `column "${n}" of type ${formatType(c.type)} cannot be part of a primary key`);
+    c.nullable = false;
+    return c.id;
+  });
+  nt.primaryIndex = { ...nt.primaryIndex, name: pkName, columnIds: ids, desc: ids.map(() => false), unique: true, constraint: 'primary' };
+  nt.columns = nt.columns.filter((c) => c !== rowid);
+}
+
+/**
+ * Rewrites every row from the old descriptor's layout to the new one (new columns get defaults).
+ * With `pkChanged` the rows get new keys: all old keys are deleted before any new one is written
+ * (an old rowid and a new key value may be equal), and a repeated new key is PostgreSQL's 23505.
+ */
+function rewriteRows(env: DdlEnv, oldT: TableDesc, newT: TableDesc, pkChanged = false): void {
   const oldCodec = tableCodec(oldT);
   const newCodec = tableCodec(newT);
   const ctx = env.execCtx();
-  for (const row of scanRows(env, oldT)) {
+  const rows = scanRows(env, oldT);
+  const newKeys = pkChanged ? new Set<string>() : null;
+  if (pkChanged) for (const row of rows) env.txn.del(primaryKey(oldCodec, row));
+  for (const row of rows) {
     const out: Row = newT.columns.map((c) => {
       const oi = oldT.columns.findIndex((x) => x.id === c.id);
       if (oi >= 0) {
@@ -377,7 +414,18 @@ function rewriteRows(env: DdlEnv, oldT: TableDesc, newT: TableDesc): void {
       if (!c.nullable && out[i] === null) throw new PgError(SqlState.NotNullViolation, `column "${c.name}" of relation "${newT.name}" contains null values`);
     }
     for (const idx of oldT.indexes) env.txn.del(indexEntry(oldCodec, idx, row).key);
-    env.txn.put(primaryKey(newCodec, out), encodeRow(newT, out));
+    const key = primaryKey(newCodec, out);
+    if (newKeys) {
+      const k = key.toString('latin1');
+      if (newKeys.has(k)) {
+        const pos = newT.primaryIndex.columnIds.map((id) => newT.columns.findIndex((c) => c.id === id));
+        const names = pos.map((p) => (newT.columns[p] as ColumnDesc).name).join(', ');
+        const vals = pos.map((p) => formatValue(out[p] as Value, (newT.columns[p] as ColumnDesc).type, ctx.vctx)).join(', ');
+        throw new PgError(SqlState.UniqueViolation, `could not create unique index "${newT.primaryIndex.name}"`, { detail: `Key (${names})=(${vals}) is duplicated.`, table: newT.name, constraint: newT.primaryIndex.name });
+      }
+      newKeys.add(k);
+    }
+    env.txn.put(key, encodeRow(newT, out));
     for (const idx of newT.indexes) {
       const e = indexEntry(newCodec, idx, out);
       env.txn.put(e.key, e.value);

@@ -27,6 +27,7 @@ import type { TableDesc } from './catalog/descriptors.js';
 import { NeedWait, canWait } from './exec/context.js';
 import type { ExecCtx } from './exec/context.js';
 import { sequenceCacheValuesMax, sequenceCacheValuesMin, sequenceInitAttemptsMax, sequenceRefillFastMs, sequenceRefillSlowMs } from './constants.js';
+import { sequenceBounds } from './sequence_options.js';
 
 const int64Max = (1n << 63n) - 1n;
 
@@ -64,7 +65,16 @@ interface PendingSet {
 }
 
 function limitReached(seq: TableDesc): PgError {
-  return new PgError(SqlState.SequenceGeneratorLimitExceeded, `nextval: reached ${BigInt(seq.sequence?.increment ?? 1) > 0n ? 'maximum' : 'minimum'} value of sequence "${seq.name}"`);
+  const up = BigInt(seq.sequence?.increment ?? 1) > 0n;
+  const b = sequenceBounds(seq.sequence);
+  return new PgError(SqlState.SequenceGeneratorLimitExceeded, `nextval: reached ${up ? 'maximum' : 'minimum'} value of sequence "${seq.name}" (${up ? b.max : b.min})`);
+}
+
+/** A value nextval may hand out: within the sequence's MINVALUE..MAXVALUE (sequence_options.ts). */
+function checkBounds(seq: TableDesc, v: bigint): bigint {
+  const b = sequenceBounds(seq.sequence);
+  if (v > b.max || v < b.min) throw limitReached(seq);
+  return v;
 }
 
 export class SequenceManager {
@@ -81,8 +91,7 @@ export class SequenceManager {
     const pending = this.pendingSets.get(seq.id);
     if (pending) {
       if (pending.txn === ctx.txn) {
-        const v = pending.value + inc;
-        if (v > int64Max || v < -int64Max - 1n) throw limitReached(seq);
+        const v = checkBounds(seq, pending.value + inc);
         pending.value = v;
         return v;
       }
@@ -94,6 +103,7 @@ export class SequenceManager {
       const v = b.next;
       if (v === b.last) c.blocks.shift();
       else b.next = v + c.inc;
+      checkBounds(seq, v);
       c.lastHandedOut = v;
       if (!c.refilling && this.remaining(c) * 2n < BigInt(c.blockValues)) this.refill(seq, c);
       return v;
@@ -104,6 +114,8 @@ export class SequenceManager {
   }
 
   set(seq: TableDesc, v: bigint, txn: Txn): bigint {
+    const b = sequenceBounds(seq.sequence);
+    if (v < b.min || v > b.max) throw new PgError(SqlState.NumericValueOutOfRange, `setval: value ${v} is out of bounds for sequence "${seq.name}" (${b.min}..${b.max})`);
     const id = seq.id;
     this.caches.delete(id);
     const pending = this.pendingSets.get(id);

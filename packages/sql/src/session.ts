@@ -46,6 +46,8 @@ import { assignValue, checkRow, deleteRow, findConflict, insertRow, makeWriter, 
 import type { TsIngestTarget } from './ts_ingest.js';
 import type { TableWriter } from './exec/mutate.js';
 import { addIndex, alterTable, createSequenceDesc, createTable, dropTableData, scanRows, truncate } from './ddl.js';
+import { resolveSequence } from './sequence_options.js';
+import { checkClientEncoding } from './client_encoding.js';
 import { alterTsTable, createTagIndex, createTsDatabase, createTsTable, showCreateTs, tsNotImplemented } from './ts_ddl.js';
 import { settingDef, settingDefs, settingKey } from './settings.js';
 import {
@@ -2498,6 +2500,16 @@ export class Session {
       case 'dropView':
       case 'dropSequence': {
         const want = stmt.kind === 'dropTable' ? 'table' : stmt.kind === 'dropView' ? 'view' : 'sequence';
+        // Tables this statement drops do not hold each other back (DROP TABLE a, b with b → a, as pgbench -i sends).
+        const dropping = new Set<number>();
+        for (const parts of stmt.names) {
+          try {
+            const x = this.resolveTable(parts, stmt.pos, view) as ResolvedTable;
+            if (x.kind === 'table') dropping.add(x.desc.id);
+          } catch {
+            // a missing name is reported in the loop below
+          }
+        }
         for (const parts of stmt.names) {
           let r: ResolvedTable | { kind: 'virtual' } | null = null;
           try {
@@ -2516,7 +2528,7 @@ export class Session {
           if (t.kind !== want && !(want === 'table' && t.kind === 'ts')) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a ${want}`, { hint: `Use DROP ${t.kind.toUpperCase()} to remove a ${t.kind}.` });
           // Refuse if another table's foreign key references this one.
           for (const other of view.allTables()) {
-            if (other.id !== t.id && other.foreignKeys.some((fk) => fk.refTableId === t.id) && !(stmt.kind === 'dropTable' && stmt.cascade)) {
+            if (other.id !== t.id && !dropping.has(other.id) && other.foreignKeys.some((fk) => fk.refTableId === t.id) && !(stmt.kind === 'dropTable' && stmt.cascade)) {
               throw new PgError(SqlState.DependentObjectsStillExist ?? SqlState.ObjectInUse, `cannot drop table ${t.name} because other objects depend on it`, { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' });
             }
           }
@@ -2648,7 +2660,7 @@ export class Session {
           }
           throw new PgError(SqlState.DuplicateTable, `relation "${tgt.name}" already exists`);
         }
-        createSequenceDesc(env, tgt.dbId, tgt.schemaId, tgt.name, stmt.start ?? 1, stmt.increment ?? 1);
+        createSequenceDesc(env, tgt.dbId, tgt.schemaId, tgt.name, resolveSequence(stmt.options));
         return 'CREATE SEQUENCE';
       }
       case 'createView': {
@@ -2758,16 +2770,8 @@ export class Session {
         return;
       }
       case 'client_encoding': {
-        const norm = value.toUpperCase().replace(/[-_]/g, '');
-        // SQL_ASCII turns conversion off (PostgreSQL's rule): the server's UTF-8 passes through as
-        // is and input is still checked as UTF-8, so nothing is corrupted. psql asks for it in the
-        // C locale.
-        if (norm === 'SQLASCII') {
-          this.setSetting('client_encoding', 'SQL_ASCII');
-          return;
-        }
-        if (norm !== 'UTF8' && norm !== 'UNICODE') throw new PgError(SqlState.FeatureNotSupported, `unsupported client encoding "${value}": only UTF8 and SQL_ASCII are supported`);
-        this.setSetting('client_encoding', 'UTF8');
+        // UTF8, or SQL_ASCII (conversion off; psql asks for it in the C locale); others refused (client_encoding.ts).
+        this.setSetting('client_encoding', checkClientEncoding(value));
         return;
       }
       case 'datestyle': {

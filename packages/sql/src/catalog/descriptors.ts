@@ -5,6 +5,7 @@
  * virtual pg_catalog tables.
  */
 import type { SqlType } from '../types/types.js';
+import type { SequenceInfo } from '../sequence_options.js';
 
 export const firstDescriptorId = 16384;
 
@@ -99,8 +100,8 @@ export interface TableDesc {
   viewQuery?: string;
   /** Time-series tables: tags and options (columns[0] is the timestamp). */
   ts?: TsTableInfo;
-  /** Sequences: start and increment. */
-  sequence?: { start: number; increment: number };
+  /** Sequences: start, increment, type and bounds (sequence_options.ts). */
+  sequence?: SequenceInfo;
   version: number;
 }
 

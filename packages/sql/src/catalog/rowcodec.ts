@@ -130,7 +130,8 @@ function writeValue(w: Writer, v: Value, t: SqlType): void {
       w.i32(arr.length);
       for (const e of arr) {
         if (e === null) w.u8(0);
-        else writeValue(w, e, t.elem as SqlType);
+        // A multi-dimensional array's sub-arrays are arrays of the same type (types/array_md.ts).
+        else writeValue(w, e, Array.isArray(e) ? t : (t.elem as SqlType));
       }
       break;
     }

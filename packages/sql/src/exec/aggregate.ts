@@ -1,6 +1,7 @@
 /**
  * Hash aggregation and window functions.
  */
+import { arrayDims, checkDimCount } from '../types/array_md.js';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from '../types/numeric.js';
 import { numericVariance } from '../types/numeric_math.js';
@@ -440,7 +441,11 @@ export function makeAccumulator(name: string, argTypes: SqlType[], vctx: () => V
             if (cur === null || cur.length >= arrayAggChunkValues) chunks.push((cur = []));
             cur.push(v ?? null);
           },
-          result: () => (chunks.length === 0 ? null : chunks.length === 1 ? (chunks[0] as Value[]).slice() : ([] as Value[]).concat(...chunks)),
+          result: () => {
+            if (chunks.length === 0) return null;
+            const all = chunks.length === 1 ? (chunks[0] as Value[]).slice() : ([] as Value[]).concat(...chunks);
+            return t0?.kind === 'array' ? accumulateArrays(all) : all;
+          },
         };
       };
     case 'percentile_cont':
@@ -508,7 +513,8 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
     case 'string_agg':
       return t && t.kind === 'bytea' ? T.bytea : T.text;
     case 'array_agg':
-      return { kind: 'array', typmod: -1, elem: t ?? T.text };
+      // array_agg(anyarray) gives the same array type with one more dimension.
+      return t && t.kind === 'array' ? t : { kind: 'array', typmod: -1, elem: t ?? T.text };
     case 'json_agg':
     case 'json_object_agg':
       return T.json;
@@ -544,6 +550,20 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
 export const timeOrderedAggregates = new Set(['first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts']);
 
 export const aggregateNames = new Set(['json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg', 'bit_and', 'bit_or', 'bit_xor', 'percentile_cont', 'percentile_disc', 'mode', 'elapsed', 'twa', 'first', 'last', 'first_row', 'last_row', 'firstts', 'lastts', 'first_row_ts', 'last_row_ts', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'var_samp', 'variance', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+
+/** array_agg(anyarray): the arrays as one more dimension, with PostgreSQL's errors (array_agg_array_transfn). */
+function accumulateArrays(all: Value[]): Value[] {
+  let dims: number[] | null = null;
+  for (const v of all) {
+    if (v === null) throw new PgError(SqlState.NullValueNotAllowed, 'cannot accumulate null arrays');
+    const d = arrayDims(v as Value[]);
+    if (d.length === 0) throw new PgError(SqlState.ArraySubscriptError, 'cannot accumulate empty arrays');
+    if (dims !== null && (d.length !== dims.length || d.some((n, i) => n !== (dims as number[])[i]))) throw new PgError(SqlState.ArraySubscriptError, 'cannot accumulate arrays of different dimensionality');
+    dims = d;
+  }
+  checkDimCount((dims?.length ?? 0) + 1);
+  return all;
+}
 
 /** array_agg keeps its values in chunks of this many (see makeAccumulator). */
 const arrayAggChunkValues = 65_536;

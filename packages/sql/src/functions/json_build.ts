@@ -59,7 +59,8 @@ export function toJsonb(v: Value, t: SqlType, ctx: ExecCtx): unknown {
     case 'json':
       return parseJsonText((v as { json: string }).json);
     case 'array':
-      return (v as Value[]).map((e) => toJsonb(e, t.elem as SqlType, ctx));
+      // A multi-dimensional array nests JSON arrays, as PostgreSQL's array_to_json.
+      return (v as Value[]).map((e) => toJsonb(e, Array.isArray(e) ? t : (t.elem as SqlType), ctx));
     case 'unknown':
     case 'text':
     case 'varchar':
@@ -80,7 +81,7 @@ export function toJsonText(v: Value, t: SqlType, ctx: ExecCtx): string {
     case 'jsonb':
       return formatJsonb((v as JsonValue).jsonb);
     case 'array':
-      return '[' + (v as Value[]).map((e) => toJsonText(e, t.elem as SqlType, ctx)).join(',') + ']';
+      return '[' + (v as Value[]).map((e) => toJsonText(e, Array.isArray(e) ? t : (t.elem as SqlType), ctx)).join(',') + ']';
     default: {
       const j = toJsonb(v, t, ctx);
       if (typeof j === 'string') return JSON.stringify(j);

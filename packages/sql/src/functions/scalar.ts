@@ -2,6 +2,9 @@
  * Built-in scalar functions and operators. Each overload states its argument types (arguments
  * are implicitly cast to them by the binder) and its result type.
  */
+import { arrayDims, flattenArray, formatArrayDims, require1D } from '../types/array_md.js';
+import { inetArithmetic, inetContains, inetFunctions } from '../types/inet.js';
+import { makeTimeTz } from '../types/timetz.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from '../types/numeric.js';
@@ -23,7 +26,7 @@ import {
   parseInterval,
 } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
-import { T, arrayOf, checkInt8, checkIntRange, commonType, compareValues, formatJsonb, formatType, formatValue, isNumeric, numericRankOf } from '../types/types.js';
+import { T, arrayOf, checkInt8, checkIntRange, commonType, compareValues, formatJsonb, formatType, formatValue, isInteger, isNumeric, numericRankOf } from '../types/types.js';
 import type { JsonValue, SqlType, Value } from '../types/types.js';
 import type { ExecCtx } from '../exec/context.js';
 import { regexTest, regexpCount, regexpInstr, regexpLike, regexpMatch, regexpReplace, regexpSplit, regexpSubstr, substringRegex, substringSimilar } from '../regex/functions.js';
@@ -161,6 +164,12 @@ const intervalT = T.interval;
 export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpResolution | null {
   const lk = l.kind === 'unknown' ? (r.kind === 'unknown' ? T.text : r) : l;
   const rk = r.kind === 'unknown' ? lk : r;
+  // inet ± integer, inet − inet, inet & | inet (types/inet.ts)
+  const isNet = (t: SqlType) => t.kind === 'inet' || t.kind === 'cidr';
+  if (isNet(lk) && (op === '+' || op === '-') && isInteger(rk)) return { left: T.inet, right: T.int8, result: T.inet, fn: (a, b) => inetArithmetic.plus(a as string, op === '+' ? (b as bigint) : -(b as bigint), false) };
+  if (op === '+' && isInteger(lk) && isNet(rk)) return { left: T.int8, right: T.inet, result: T.inet, fn: (a, b) => inetArithmetic.plus(b as string, a as bigint, false) };
+  if (op === '-' && isNet(lk) && isNet(rk)) return { left: T.inet, right: T.inet, result: T.int8, fn: (a, b) => inetArithmetic.minus(a as string, b as string) };
+  if ((op === '&' || op === '|') && isNet(lk) && isNet(rk)) return { left: T.inet, right: T.inet, result: T.inet, fn: (a, b) => inetArithmetic.bitwise(op, a as string, b as string) };
   // numeric arithmetic
   if (['+', '-', '*', '/', '%'].includes(op) && isNumeric(lk) && isNumeric(rk)) {
     const t = arithType(lk, rk);
@@ -176,7 +185,7 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
   if (op === '||') {
     if (l.kind === 'array' || r.kind === 'array') {
       const at = l.kind === 'array' ? l : r;
-      return { left: l.kind === 'array' ? l : (at.elem as SqlType), right: r.kind === 'array' ? r : (at.elem as SqlType), result: at, fn: (a, b) => ([] as Value[]).concat(a as Value, b as Value) };
+      return { left: l.kind === 'array' ? l : (at.elem as SqlType), right: r.kind === 'array' ? r : (at.elem as SqlType), result: at, fn: (a, b) => concatArrays(a, b, l.kind === 'array', r.kind === 'array') };
     }
     if ((l.kind === 'jsonb' && (r.kind === 'jsonb' || r.kind === 'unknown')) || (r.kind === 'jsonb' && l.kind === 'unknown')) {
       return { left: T.jsonb, right: T.jsonb, result: T.jsonb, fn: (a, b) => jsonConcat(a as JsonValue, b as JsonValue) };
@@ -278,14 +287,18 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
   if (l.kind === 'jsonb' && op === '?') {
     return { left: T.jsonb, right: T.text, result: T.bool, fn: (a, b) => { const j = (a as JsonValue).jsonb; return Array.isArray(j) ? j.includes(b) : j !== null && typeof j === 'object' ? Object.prototype.hasOwnProperty.call(j, b as string) : false; } };
   }
+  if ((l.kind === 'inet' || l.kind === 'cidr' || r.kind === 'inet' || r.kind === 'cidr') && (op === '<<' || op === '<<=' || op === '>>' || op === '>>=' || op === '&&')) {
+    return { left: T.inet, right: T.inet, result: T.bool, fn: (a, b) => inetContains(op, a as string, b as string) };
+  }
   if (l.kind === 'array' && (op === '@>' || op === '<@' || op === '&&')) {
     return {
       left: l,
       right: l,
       result: T.bool,
       fn: (a, b) => {
-        const x = a as Value[];
-        const y = b as Value[];
+        // Containment and overlap look at the elements whatever the dimensions, as PostgreSQL's.
+        const x = flattenArray(a as Value[]);
+        const y = flattenArray(b as Value[]);
         const has = (arr: Value[], v: Value) => arr.some((e) => e !== null && String(e) === String(v));
         if (op === '@>') return y.every((v) => has(x, v));
         if (op === '<@') return x.every((v) => has(y, v));
@@ -733,7 +746,8 @@ def('clock_timestamp', { args: [], result: T.timestamptz, volatile: true, fn: ()
 def('timeofday', { args: [], result: txt, volatile: true, fn: () => new Date().toString() });
 def('current_date', { args: [], result: T.date, fn: (_a, ctx) => Math.floor((ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec) / usPerDay) });
 def('localtimestamp', { args: [], result: T.timestamp, fn: (_a, ctx) => ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec });
-def('current_time', { args: [], result: T.time, fn: (_a, ctx) => { const l = ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec; return ((l % usPerDay) + usPerDay) % usPerDay; } });
+// current_time is time WITH time zone (the session zone's offset now), as PostgreSQL's.
+def('current_time', { args: [], result: T.timetz, fn: (_a, ctx) => { const off = zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp); const l = ctx.txnTimestamp + off * usPerSec; return makeTimeTz(((l % usPerDay) + usPerDay) % usPerDay, -off); } });
 def('localtime', { args: [], result: T.time, fn: (_a, ctx) => { const l = ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec; return ((l % usPerDay) + usPerDay) % usPerDay; } });
 def('date_trunc',
   { args: [txt, T.timestamptz], result: T.timestamptz, fn: ([f, ts], ctx) => dateTrunc(str(f), ts as number, ctx.vctx.timeZone) },
@@ -907,10 +921,32 @@ const arr = (v: Value, fn: string): Value[] => {
   if (!Array.isArray(v)) throw new PgError(SqlState.UndefinedFunction, `function ${fn}() requires an array argument`);
   return v;
 };
-def('array_length', { args: [anyT, i4], result: i4, fn: ([a, d]) => ((d as number) === 1 && arr(a, 'array_length').length > 0 ? arr(a, 'array_length').length : null) });
-def('cardinality', { args: [anyT], result: i4, fn: ([a]) => arr(a, 'cardinality').length });
-def('array_upper', { args: [anyT, i4], result: i4, fn: ([a]) => (arr(a, 'array_upper').length > 0 ? arr(a, 'array_upper').length : null) });
-def('array_lower', { args: [anyT, i4], result: i4, fn: ([a]) => (arr(a, 'array_lower').length > 0 ? 1 : null) });
+// Per dimension (types/array_md.ts): NULL for a dimension the array does not have.
+const dimLen = (a: Value, d: Value, fn: string): number | null => {
+  const k = d as number;
+  const dims = arrayDims(arr(a, fn));
+  return k >= 1 && k <= dims.length ? (dims[k - 1] as number) : null;
+};
+def('array_length', { args: [anyT, i4], result: i4, fn: ([a, d]) => dimLen(a, d, 'array_length') });
+def('cardinality', { args: [anyT], result: i4, fn: ([a]) => flattenArray(arr(a, 'cardinality')).length });
+def('array_upper', { args: [anyT, i4], result: i4, fn: ([a, d]) => dimLen(a, d, 'array_upper') });
+def('array_lower', { args: [anyT, i4], result: i4, fn: ([a, d]) => (dimLen(a, d, 'array_lower') === null ? null : 1) });
+def('array_ndims', { args: [anyT], result: i4, fn: ([a]) => { const n = arrayDims(arr(a, 'array_ndims')).length; return n === 0 ? null : n; } });
+def('array_dims', { args: [anyT], result: txt, fn: ([a]) => formatArrayDims(arr(a, 'array_dims')) });
+
+// network addresses (types/inet.ts)
+const inetT = T.inet;
+const cidrT = T.cidr;
+def('host', { args: [inetT], result: txt, fn: ([v]) => inetFunctions.host(v as string) });
+def('masklen', { args: [inetT], result: i4, fn: ([v]) => inetFunctions.masklen(v as string) });
+def('family', { args: [inetT], result: i4, fn: ([v]) => inetFunctions.family(v as string) });
+def('network', { args: [inetT], result: cidrT, fn: ([v]) => inetFunctions.network(v as string) });
+def('broadcast', { args: [inetT], result: inetT, fn: ([v]) => inetFunctions.broadcast(v as string) });
+def('netmask', { args: [inetT], result: inetT, fn: ([v]) => inetFunctions.netmask(v as string) });
+def('hostmask', { args: [inetT], result: inetT, fn: ([v]) => inetFunctions.hostmask(v as string) });
+def('abbrev', { args: [cidrT], result: txt, fn: ([v]) => inetFunctions.abbrev(v as string, true) }, { args: [inetT], result: txt, fn: ([v]) => inetFunctions.abbrev(v as string, false) });
+def('set_masklen', { args: [cidrT, i4], result: cidrT, fn: ([v, b]) => inetFunctions.setMasklen(v as string, b as number, true) }, { args: [inetT, i4], result: inetT, fn: ([v, b]) => inetFunctions.setMasklen(v as string, b as number, false) });
+def('text', { args: [inetT], result: txt, fn: ([v]) => inetFunctions.text(v as string) });
 
 // misc
 def('pg_sleep', { args: [f8], result: T.void, volatile: true, fn: ([s], ctx) => { ctx.sleepUntil = Math.max(ctx.sleepUntil, Date.now() + (s as number) * 1000); return ''; } });
@@ -981,12 +1017,12 @@ def('set_config', {
 // array_to_string / string_to_array / array_position with PostgreSQL's NULL rules.
 def(
   'array_to_string',
-  { args: [arrayOf(txt), txt], result: txt, fn: ([a, s], ctx) => (a as Value[]).filter((x) => x !== null).map((x) => stringify(x, ctx, 0)).join(str(s)) },
+  { args: [arrayOf(txt), txt], result: txt, fn: ([a, s], ctx) => flattenArray(a as Value[]).filter((x) => x !== null).map((x) => stringify(x, ctx, 0)).join(str(s)) },
   {
     args: [arrayOf(txt), txt, txt],
     result: txt,
     nullable: true,
-    fn: ([a, s, n], ctx) => (a === null || s === null ? null : (a as Value[]).flatMap((x) => (x === null ? (n === null ? [] : [str(n)]) : [stringify(x, ctx, 0)])).join(str(s))),
+    fn: ([a, s, n], ctx) => (a === null || s === null ? null : flattenArray(a as Value[]).flatMap((x) => (x === null ? (n === null ? [] : [str(n)]) : [stringify(x, ctx, 0)])).join(str(s))),
   },
 );
 function stringToArray(s: string, d: string | null, nullStr: string | null): Value[] {
@@ -999,6 +1035,81 @@ def(
   { args: [txt, txt], result: arrayOf(txt), nullable: true, fn: ([s, d]) => (s === null ? null : stringToArray(str(s), d as string | null, null)) },
   { args: [txt, txt, txt], result: arrayOf(txt), nullable: true, fn: ([s, d, n]) => (s === null ? null : stringToArray(str(s), d as string | null, n as string | null)) },
 );
+/**
+ * `a || b` on arrays (array_cat / array_append / array_prepend): equal dimensions stack into one
+ * more level's worth of rows ({{1,2}} || {{3,4}} = {{1,2},{3,4}}), one dimension fewer adds a row
+ * ({{1,2}} || {3,4}), as PostgreSQL's array_cat; an element joins only a one-dimensional array.
+ */
+function concatArrays(a: Value, b: Value, aIsArray: boolean, bIsArray: boolean): Value {
+  if (!aIsArray || !bIsArray) {
+    const base = (aIsArray ? a : b) as Value[] | null;
+    if (base !== null) require1D(base, 'argument must be empty or one-dimensional array', SqlState.DataException);
+    if (aIsArray) return a === null ? [b] : [...(a as Value[]), b];
+    return b === null ? [a] : [a, ...(b as Value[])];
+  }
+  if (a === null) return b;
+  if (b === null) return a;
+  const x = a as Value[];
+  const y = b as Value[];
+  if (x.length === 0) return y;
+  if (y.length === 0) return x;
+  const dx = arrayDims(x);
+  const dy = arrayDims(y);
+  const same = (p: number[], q: number[]) => p.length === q.length && p.every((n, i) => n === q[i]);
+  if (dx.length === dy.length) {
+    if (!same(dx.slice(1), dy.slice(1))) throw new PgError(SqlState.ArraySubscriptError, 'cannot concatenate incompatible arrays', { detail: 'Arrays with differing element dimensions are not compatible for concatenation.' });
+    return [...x, ...y];
+  }
+  if (dx.length === dy.length + 1) {
+    if (!same(dx.slice(1), dy)) throw new PgError(SqlState.ArraySubscriptError, 'cannot concatenate incompatible arrays', { detail: 'Arrays with differing dimensions are not compatible for concatenation.' });
+    return [...x, y];
+  }
+  if (dy.length === dx.length + 1) {
+    if (!same(dy.slice(1), dx)) throw new PgError(SqlState.ArraySubscriptError, 'cannot concatenate incompatible arrays', { detail: 'Arrays with differing dimensions are not compatible for concatenation.' });
+    return [x, ...y];
+  }
+  throw new PgError(SqlState.ArraySubscriptError, 'cannot concatenate incompatible arrays', { detail: `Arrays of ${dx.length} and ${dy.length} dimensions are not compatible for concatenation.` });
+}
+
+/** array_cat / array_append / array_prepend: `||` by name, the other argument cast to the array's type. */
+const arrayTypeOf = (types: SqlType[], i: number): SqlType => {
+  const t = types[i] as SqlType;
+  if (t.kind === 'array') return t;
+  const o = types[1 - i] as SqlType;
+  return o.kind === 'array' ? o : arrayOf(txt);
+};
+const asArg = (v: Value, from: SqlType, to: SqlType, ctx: ExecCtx): Value => (v === null || from.kind === to.kind ? v : castValue(v, from.kind === 'unknown' ? txt : from, to, ctx.vctx));
+def('array_cat', {
+  args: [anyT, anyT],
+  result: (ts) => arrayTypeOf(ts, 0),
+  nullable: true,
+  fn: ([a, b]) => concatArrays(a, b, true, true),
+  typed: (ts) => {
+    const at = arrayTypeOf(ts, 0);
+    return ([a, b], ctx) => concatArrays(asArg(a, ts[0] as SqlType, at, ctx), asArg(b, ts[1] as SqlType, at, ctx), true, true);
+  },
+});
+def('array_append', {
+  args: [anyT, anyT],
+  result: (ts) => arrayTypeOf(ts, 0),
+  nullable: true,
+  fn: ([a, b]) => concatArrays(a, b, true, false),
+  typed: (ts) => {
+    const at = arrayTypeOf(ts, 0);
+    return ([a, b], ctx) => concatArrays(asArg(a, ts[0] as SqlType, at, ctx), asArg(b, ts[1] as SqlType, at.elem as SqlType, ctx), true, false);
+  },
+});
+def('array_prepend', {
+  args: [anyT, anyT],
+  result: (ts) => arrayTypeOf(ts, 1),
+  nullable: true,
+  fn: ([a, b]) => concatArrays(a, b, false, true),
+  typed: (ts) => {
+    const at = arrayTypeOf(ts, 1);
+    return ([a, b], ctx) => concatArrays(asArg(a, ts[0] as SqlType, at.elem as SqlType, ctx), asArg(b, ts[1] as SqlType, at, ctx), false, true);
+  },
+});
+
 /** array_position(arr, v [, start]): the first element IS NOT DISTINCT FROM v, compared in their common type. */
 const arrayPositionFn =
   (types: SqlType[]) =>
@@ -1010,6 +1121,7 @@ const arrayPositionFn =
     const ct = commonType([elemT, vT], 'array_position');
     const want = v === null ? null : castValue(v, vT, ct, ctx.vctx);
     const arr = a as Value[];
+    require1D(arr, 'searching for elements in multidimensional arrays is not supported');
     const from = start === undefined || start === null ? 0 : Math.max(0, (start as number) - 1);
     for (let i = from; i < arr.length; i++) {
       const x = arr[i] as Value;

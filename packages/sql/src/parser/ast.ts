@@ -1,5 +1,6 @@
 /** The abstract syntax tree produced by the parser. Positions are 0-based offsets in the query. */
 import type { AuthStatement } from '../auth/ast.js';
+import type { SequenceOptionsAst } from '../sequence_options.js';
 
 /** The values of a folded literal list (parser/bulk_lists.ts), computed while folding. */
 export interface BulkValues {
@@ -86,7 +87,16 @@ export interface OrderItem {
 export type FromItem =
   | { kind: 'table'; name: string[]; alias: string | null; columnAliases: string[] | null; pos: number }
   | { kind: 'subquery'; query: SelectStmt; alias: string | null; columnAliases: string[] | null; lateral: boolean; pos: number }
-  | { kind: 'function'; func: Expr & { kind: 'func' }; alias: string | null; columnAliases: string[] | null; withOrdinality: boolean; pos: number }
+  | {
+      kind: 'function';
+      func: Expr & { kind: 'func' };
+      alias: string | null;
+      columnAliases: string[] | null;
+      withOrdinality: boolean;
+      /** More set-returning functions run in lockstep with `func` (select-list SRFs; rows padded with NULLs). */
+      zip?: (Expr & { kind: 'func' })[];
+      pos: number;
+    }
   | { kind: 'join'; joinType: 'inner' | 'left' | 'right' | 'full' | 'cross'; left: FromItem; right: FromItem; on: Expr | null; using: string[] | null; natural: boolean; pos: number };
 
 export interface SelectItem {
@@ -190,7 +200,7 @@ export type Statement =
   | { kind: 'dropIndex'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   /** ALTER INDEX [IF EXISTS] name | table@name RENAME TO new */
   | { kind: 'alterIndex'; name: string[]; ifExists: boolean; to: string; pos: number }
-  | { kind: 'createSequence'; name: string[]; ifNotExists: boolean; start: number | null; increment: number | null; pos: number }
+  | { kind: 'createSequence'; name: string[]; ifNotExists: boolean; options: SequenceOptionsAst; pos: number }
   | { kind: 'dropSequence'; names: string[][]; ifExists: boolean; pos: number }
   | { kind: 'createView'; name: string[]; orReplace: boolean; columns: string[] | null; query: SelectStmt; text: string; pos: number }
   | { kind: 'dropView'; names: string[][]; ifExists: boolean; pos: number }

@@ -27,6 +27,9 @@ import type {
 } from './ast.js';
 import { lex, lexAsync, reserved } from './lexer.js';
 import { foldLiteralLists } from './bulk_lists.js';
+import { checkStorageParams } from './storage_params.js';
+import type { StorageParam } from './storage_params.js';
+import type { SequenceOptionsAst } from '../sequence_options.js';
 import { isAuthStatement, parseAuthStatement } from '../auth/parse.js';
 import type { Token } from './lexer.js';
 import { exprDepthMax, exprNestingCost, selectNestingCost, statementCharsMax } from '../constants.js';
@@ -488,6 +491,18 @@ class Parser {
       if (this.peek().type === 'number') return this.next().value !== '0';
       return true;
     };
+    // FREEZE asks PostgreSQL to write the rows already frozen (no later vacuum pass); Strata has no
+    // tuple freezing, so it is checked for a Boolean value and ignored. PostgreSQL also refuses it
+    // when the table was not created or truncated in the same transaction; Strata does not.
+    const freeze = () => {
+      const t = this.peek();
+      if (t.type === 'string') {
+        this.next();
+        if (!/^(t|tr|tru|true|f|fa|fal|fals|false|on|off|of|1|0|y|ye|yes|n|no)$/i.test(t.value)) throw new PgError(SqlState.SyntaxError, 'freeze requires a Boolean value');
+        return;
+      }
+      bool();
+    };
     this.acceptKw('with');
     if (this.acceptPunct('(')) {
       do {
@@ -504,6 +519,7 @@ class Parser {
           quoteGiven = true;
         } else if (o === 'escape') options.escape = str();
         else if (o === 'encoding') str();
+        else if (o === 'freeze') freeze();
         else throw new PgError(SqlState.SyntaxError, `option "${o}" not recognized`);
       } while (this.acceptPunct(','));
       this.expectPunct(')');
@@ -526,6 +542,7 @@ class Parser {
           this.acceptKw('as');
           options.escape = str();
         } else if (this.acceptKw('binary')) options.format = 'binary';
+        else if (this.acceptKw('freeze')) continue;
         else break;
       }
     }
@@ -686,21 +703,25 @@ class Parser {
     if (this.acceptKw('sequence')) {
       const ifNotExists = this.acceptKw('if', 'not', 'exists');
       const name = this.qualifiedName();
-      let start: number | null = null;
-      let increment: number | null = null;
+      const options: SequenceOptionsAst = { as: null, start: null, increment: null, min: null, max: null, cache: null, cycle: false };
       for (;;) {
         if (this.acceptKw('start')) {
           this.acceptKw('with');
-          start = this.signedNumber();
+          options.start = this.signedBigint();
         } else if (this.acceptKw('increment')) {
           this.acceptKw('by');
-          increment = this.signedNumber();
-        } else if (this.acceptKw('minvalue') || this.acceptKw('maxvalue') || this.acceptKw('cache')) this.signedNumber();
-        else if (this.acceptKw('no')) this.next();
-        else if (this.acceptKw('as')) this.typeName();
+          options.increment = this.signedBigint();
+        } else if (this.acceptKw('minvalue')) options.min = this.signedBigint();
+        else if (this.acceptKw('maxvalue')) options.max = this.signedBigint();
+        else if (this.acceptKw('cache')) options.cache = this.signedBigint();
+        else if (this.acceptKw('cycle')) options.cycle = true;
+        else if (this.acceptKw('no', 'minvalue')) options.min = 'none';
+        else if (this.acceptKw('no', 'maxvalue')) options.max = 'none';
+        else if (this.acceptKw('no', 'cycle')) options.cycle = false;
+        else if (this.acceptKw('as')) options.as = this.typeName().name;
         else break;
       }
-      return { kind: 'createSequence', name, ifNotExists, start, increment, pos };
+      return { kind: 'createSequence', name, ifNotExists, options, pos };
     }
     const orReplace = this.acceptKw('or', 'replace');
     if (this.acceptKw('view')) {
@@ -740,6 +761,11 @@ class Parser {
         storing = this.identList();
         this.expectPunct(')');
       }
+      if (this.isKw('with') && this.isPunct('(', 1)) {
+        this.next();
+        checkStorageParams(this.storageParams(), 'index');
+      }
+      this.tablespaceClause();
       return { kind: 'createIndex', name, table, columns, unique, ifNotExists, storing, pos };
     }
     if (unique) throw this.syntaxError();
@@ -790,6 +816,17 @@ class Parser {
     return secs;
   }
 
+  /** A signed integer literal of any size up to int8's (sequence options). */
+  private signedBigint(): bigint {
+    const neg = this.acceptOp('-');
+    if (!neg) this.acceptOp('+');
+    const t = this.next();
+    if (t.type !== 'number' || !/^\d+$/.test(t.value)) throw this.syntaxError(t);
+    const v = neg ? -BigInt(t.value) : BigInt(t.value);
+    if (v > 9223372036854775807n || v < -9223372036854775808n) throw new PgError(SqlState.NumericValueOutOfRange, `value "${t.value}" is out of range for type bigint`, { position: t.pos + 1 });
+    return v;
+  }
+
   private signedNumber(): number {
     const neg = this.acceptOp('-');
     const t = this.next();
@@ -802,6 +839,22 @@ class Parser {
     const name = this.qualifiedName();
     const columns: ColumnDef[] = [];
     const constraints: TableConstraint[] = [];
+    if (this.isKw('using') || this.isKw('with') || this.isKw('without') || this.isKw('tablespace')) {
+      // CREATE TABLE t [USING am] [WITH (params)] [ON COMMIT …] [TABLESPACE ts] AS query
+      this.tableStorageClauses();
+      if (this.isKw('on') && this.isKw('commit', 1)) {
+        this.next();
+        this.next();
+        const onCommit = this.acceptKw('preserve', 'rows') ? 'preserve rows' : this.acceptKw('delete', 'rows') ? 'delete rows' : this.acceptKw('drop') ? 'drop' : null;
+        if (!onCommit) throw this.syntaxError();
+        this.tablespaceClause();
+        this.expectKw('as');
+        return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, onCommit, pos };
+      }
+      this.tablespaceClause();
+      this.expectKw('as');
+      return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, pos };
+    }
     if (this.acceptKw('as')) {
       return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, pos };
     }
@@ -811,6 +864,7 @@ class Parser {
       this.next();
       const onCommit = this.acceptKw('preserve', 'rows') ? 'preserve rows' : this.acceptKw('delete', 'rows') ? 'delete rows' : this.acceptKw('drop') ? 'drop' : null;
       if (!onCommit) throw this.syntaxError();
+      this.tablespaceClause();
       this.expectKw('as');
       return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, onCommit, pos };
     }
@@ -831,6 +885,7 @@ class Parser {
     this.expectPunct(')');
     if (this.isKw('inherits')) throw new PgError(SqlState.FeatureNotSupported, 'table inheritance (INHERITS) is not supported', { position: this.peek().pos + 1 });
     if (this.isKw('partition') && this.isKw('by', 1)) throw noPartitions('declarative partitioning (PARTITION BY)');
+    this.tableStorageClauses();
     let ts: TsTableClause | null = null;
     if (this.isKw('tags') || this.isKw('attributes')) {
       this.next();
@@ -864,9 +919,58 @@ class Parser {
       else if (this.acceptKw('drop')) onCommit = 'drop';
       else throw this.syntaxError();
     }
+    this.tablespaceClause();
     let asQuery: SelectStmt | null = null;
     if (!ts && this.acceptKw('as')) asQuery = this.selectStmt();
     return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, ts, ...(onCommit ? { onCommit } : {}), pos };
+  }
+
+  /**
+   * `[USING heap] [WITH (name [= value], …) | WITHOUT OIDS]` after a table's definition: checked as
+   * PostgreSQL checks them and ignored (storage_params.ts says why).
+   */
+  private tableStorageClauses(): void {
+    if (this.acceptKw('using')) {
+      const am = this.ident();
+      if (am !== 'heap') throw new PgError(SqlState.UndefinedObject, `access method "${am}" does not exist`);
+    }
+    if (this.acceptKw('without')) {
+      if (!this.acceptKw('oids')) throw this.syntaxError();
+    } else if (this.isKw('with') && this.isPunct('(', 1)) {
+      this.next();
+      checkStorageParams(this.storageParams(), 'table');
+    }
+  }
+
+  /** `[TABLESPACE name]`: only PostgreSQL's default tablespace exists here. */
+  private tablespaceClause(): void {
+    if (!this.acceptKw('tablespace')) return;
+    const ts = this.ident();
+    if (ts !== 'pg_default') throw new PgError(SqlState.UndefinedObject, `tablespace "${ts}" does not exist`);
+  }
+
+  /** `(name [= value], …)`, a name possibly qualified by a namespace (`toast.fillfactor`). */
+  storageParams(): StorageParam[] {
+    this.expectPunct('(');
+    const out: StorageParam[] = [];
+    do {
+      let namespace: string | null = null;
+      let name = this.ident(true);
+      if (this.acceptPunct('.')) {
+        namespace = name;
+        name = this.ident(true);
+      }
+      let value: string | null = null;
+      if (this.acceptOp('=')) {
+        const neg = this.acceptOp('-') ? '-' : (this.acceptOp('+'), '');
+        const t = this.next();
+        if (t.type !== 'number' && t.type !== 'string' && t.type !== 'ident' && t.type !== 'qident' && t.type !== 'keyword') throw this.syntaxError(t);
+        value = neg + t.value;
+      }
+      out.push({ namespace, name, value });
+    } while (this.acceptPunct(','));
+    this.expectPunct(')');
+    return out;
   }
 
   private tableConstraint(): TableConstraint {
@@ -1104,6 +1208,12 @@ class Parser {
           cmds.push({ kind: 'dropColumn', name: this.ident(), ifExists: ie });
         }
         this.acceptKw('cascade') || this.acceptKw('restrict');
+      } else if ((this.isKw('set') || this.isKw('reset')) && this.isPunct('(', 1)) {
+        // SET (storage parameters) / RESET (names): checked and ignored, as in CREATE TABLE … WITH.
+        const reset = this.next().value.toLowerCase() === 'reset';
+        const params = this.storageParams();
+        if (reset && params.some((x) => x.value !== null)) throw new PgError(SqlState.SyntaxError, 'RESET must not include values for parameters');
+        checkStorageParams(params, 'table', reset);
       } else if (this.acceptKw('set', 'retentions') || this.acceptKw('set', 'activetime')) {
         const option = (this.toks[this.i - 1] as { value: string }).value.toLowerCase() as 'retentions' | 'activetime';
         this.acceptOp('=');
@@ -1212,6 +1322,18 @@ class Parser {
     let range = 0;
     for (let k = order.indexOf(first); k <= order.indexOf(last); k++) range |= bit[order[k] as string] as number;
     return precision === undefined ? { range } : { range, precision };
+  }
+
+  /** `[e, …]` after ARRAY; an element may itself be a bare `[…]` (ARRAY[[1,2],[3,4]]), a sub-array. */
+  private arrayCtorBody(pos: number): Expr {
+    this.expectPunct('[');
+    const elems: Expr[] = [];
+    if (!this.isPunct(']')) {
+      do elems.push(this.isPunct('[') ? this.arrayCtorBody(this.peek().pos) : this.expr());
+      while (this.acceptPunct(','));
+    }
+    this.expectPunct(']');
+    return { kind: 'array', elems, pos };
   }
 
   private arrayDims(): number {
@@ -2090,14 +2212,7 @@ class Parser {
           this.expectPunct(')');
           return { kind: 'arraysubquery', query, pos };
         }
-        this.expectPunct('[');
-        const elems: Expr[] = [];
-        if (!this.isPunct(']')) {
-          do elems.push(this.expr());
-          while (this.acceptPunct(','));
-        }
-        this.expectPunct(']');
-        return { kind: 'array', elems, pos };
+        return this.arrayCtorBody(pos);
       }
       case 'current_date':
       case 'current_timestamp':
@@ -2208,6 +2323,8 @@ class Parser {
       case 'timestamptz':
       case 'time':
       case 'uuid':
+      case 'cidr':
+      case 'timetz':
       case 'jsonb':
       case 'json':
       case 'bool':

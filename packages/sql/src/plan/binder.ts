@@ -3,6 +3,7 @@
  * literals and parameters, numeric promotion, implicit casts), and compiles each expression into
  * a closure over the input row.
  */
+import { arrayElementAt, flattenArray, stackArrays } from '../types/array_md.js';
 import { PgError, SqlState } from '@strata/common';
 import { negateInterval } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
@@ -183,6 +184,15 @@ export function typeFromName(t: TypeName): SqlType {
     case 'uuid':
       base = T.uuid;
       break;
+    case 'timetz':
+      base = T.timetz;
+      break;
+    case 'inet':
+      base = T.inet;
+      break;
+    case 'cidr':
+      base = T.cidr;
+      break;
     case 'jsonb':
       base = T.jsonb;
       break;
@@ -213,7 +223,8 @@ export function typeFromName(t: TypeName): SqlType {
     default:
       throw new PgError(SqlState.UndefinedObject, `type "${t.name}" does not exist`, { position: t.pos + 1 });
   }
-  for (let i = 0; i < t.arrayDims; i++) base = arrayOf(base);
+  // int[][] is int[]: PostgreSQL has one array type per element type, whatever the dimensions.
+  if (t.arrayDims > 0) base = arrayOf(base);
   return base;
 }
 
@@ -373,7 +384,14 @@ export class Binder {
         }
         const inner = this.bind(e.arg, scope);
         const name = inner.shape.k === 'const' && inner.name === '?column?' ? typeOutputName(e.type) : inner.name;
-        const c = this.coerce(inner, t, true);
+        let c: BoundExpr;
+        try {
+          c = this.coerce(inner, t, true);
+        } catch (err) {
+          // A string constant that its type's input function refuses: PostgreSQL points at the constant.
+          if (err instanceof PgError && e.arg.kind === 'literal' && e.arg.literalType === 'string' && err.fields.position === undefined) throw new PgError(err.code, err.message, { ...err.fields, position: e.arg.pos + 1 });
+          throw err;
+        }
         return { ...c, name };
       }
       case 'unary':
@@ -592,10 +610,14 @@ export class Binder {
       case 'arraysubquery': {
         const sub = this.subquery(e.query, scope);
         const col = sub.plan.columns[0] as { name: string; type: SqlType };
-        if (col.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { position: e.pos + 1 });
+        // ARRAY(subquery of arrays) stacks them into one more dimension (types/array_md.ts).
+        const stack = col.type.kind === 'array';
         return {
-          type: arrayOf(col.type),
-          ev: (r, ctx) => sub.rows(r, ctx).map((x) => x[0] as Value),
+          type: stack ? col.type : arrayOf(col.type),
+          ev: (r, ctx) => {
+            const vals = sub.rows(r, ctx).map((x) => x[0] as Value);
+            return stack ? stackArrays(vals as (Value[] | null)[]) : vals;
+          },
           shape: { k: 'other' },
           name: 'array',
         };
@@ -608,26 +630,37 @@ export class Binder {
         const elems = e.elems.map((x) => this.bind(x, scope));
         if (elems.length === 0) throw new PgError(SqlState.IndeterminateDatatype, 'cannot determine type of empty array', { position: e.pos + 1, hint: 'Explicitly cast to the desired type, for example ARRAY[]::integer[].' });
         const t = commonType(elems.map((x) => x.type), 'ARRAY');
-        if (t.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { position: e.pos + 1 });
         const cs = elems.map((x) => this.coerce(x, t).ev);
+        // ARRAY[ARRAY[…], …] (or ARRAY[[…], …]): one more dimension (types/array_md.ts).
+        if (t.kind === 'array') return { type: t, ev: (r, ctx) => stackArrays(cs.map((f) => f(r, ctx) as Value[] | null)), shape: { k: 'other' }, name: 'array' };
         return { type: arrayOf(t), ev: (r, ctx) => cs.map((f) => f(r, ctx)), shape: { k: 'other' }, name: 'array' };
       }
       case 'subscript': {
-        const a = this.bind(e.arg, scope);
-        const i = this.coerce(this.bind(e.index, scope), T.int4);
-        if (a.type.kind === 'array') {
+        // a[i][j]…: every subscript of the chain at once (a multi-dimensional array's element).
+        const chain: Expr[] = [e.index];
+        let base: Expr = e.arg;
+        while (base.kind === 'subscript') {
+          chain.unshift(base.index);
+          base = base.arg;
+        }
+        const arrBase = this.bind(base, scope);
+        if (arrBase.type.kind === 'array') {
+          const subs = chain.map((x) => this.coerce(this.bind(x, scope), T.int4));
           return {
-            type: a.type.elem as SqlType,
+            type: arrBase.type.elem as SqlType,
             ev: (r, ctx) => {
-              const arr = a.ev(r, ctx) as Value[] | null;
-              const k = i.ev(r, ctx) as number | null;
-              if (arr === null || k === null) return null;
-              return arr[k - 1] ?? null;
+              const arr = arrBase.ev(r, ctx) as Value[] | null;
+              if (arr === null) return null;
+              const ks = subs.map((x) => x.ev(r, ctx) as number | null);
+              if (ks.some((k) => k === null)) return null;
+              return arrayElementAt(arr, ks as number[]);
             },
             shape: { k: 'other' },
-            name: a.name,
+            name: arrBase.name,
           };
         }
+        const a = this.bind(e.arg, scope);
+        const i = this.coerce(this.bind(e.index, scope), T.int4);
         if (a.type.kind === 'int2vector' || a.type.kind === 'oidvector') {
           return { type: a.type.kind === 'int2vector' ? T.int2 : T.oid, ev: (r, ctx) => { const arr = a.ev(r, ctx) as number[] | null; const k = i.ev(r, ctx) as number | null; return arr === null || k === null ? null : (arr[k] ?? null); }, shape: { k: 'other' }, name: a.name };
         }
@@ -1014,9 +1047,14 @@ export class Binder {
     } else {
       let arr = this.bind(e.array as Expr, scope);
       if (arr.type.kind === 'unknown') arr = this.coerce(arr, arrayOf(arg0.type.kind === 'unknown' ? T.text : arg0.type));
-      if (arr.type.kind !== 'array') throw new PgError(SqlState.WrongObjectType, `op ANY/ALL (array) requires array on right side`);
-      elemType = arr.type.elem as SqlType;
-      source = (r, ctx) => arr.ev(r, ctx) as Value[] | null;
+      // int2vector and oidvector (pg_index.indkey, indclass) are arrays of int2 / oid, as in PostgreSQL.
+      if (arr.type.kind === 'int2vector' || arr.type.kind === 'oidvector') elemType = arr.type.kind === 'int2vector' ? T.int2 : T.oid;
+      else if (arr.type.kind !== 'array') throw new PgError(SqlState.WrongObjectType, `op ANY/ALL (array) requires array on right side`);
+      else elemType = arr.type.elem as SqlType;
+      source = (r, ctx) => {
+        const v = arr.ev(r, ctx) as Value[] | null;
+        return v === null ? null : flattenArray(v);
+      };
     }
     const t = arg0.type.kind === 'unknown' ? elemType : commonType([arg0.type, elemType], e.op);
     const a = this.coerce(arg0, t);
@@ -1192,7 +1230,7 @@ export class Binder {
           }
           const a = arrEv(r, ctx);
           if (a === null && (nullArrayIsNull || !nullable)) return null;
-          if (a !== null) for (const x of a as Value[]) vals.push(x);
+          if (a !== null) for (const x of flattenArray(a as Value[])) vals.push(x);
           return fn(vals as Args, ctx);
         },
         shape: { k: 'other' },
@@ -1263,7 +1301,7 @@ export function regtypeOid(name: string): number {
     bool: 16, boolean: 16, bytea: 17, char: 18, '"char"': 18, name: 19, int8: 20, bigint: 20, int2: 21, smallint: 21, int4: 23, integer: 23, int: 23,
     text: 25, oid: 26, json: 114, float4: 700, real: 700, float8: 701, 'double precision': 701, unknown: 705, bpchar: 1042, character: 1042,
     varchar: 1043, 'character varying': 1043, date: 1082, time: 1083, 'time without time zone': 1083, timestamp: 1114, 'timestamp without time zone': 1114,
-    timestamptz: 1184, 'timestamp with time zone': 1184, interval: 1186, numeric: 1700, decimal: 1700, regclass: 2205, regtype: 2206, uuid: 2950, jsonb: 3802, void: 2278, record: 2249,
+    timestamptz: 1184, 'timestamp with time zone': 1184, interval: 1186, numeric: 1700, decimal: 1700, regclass: 2205, regtype: 2206, uuid: 2950, inet: 869, cidr: 650, timetz: 1266, 'time with time zone': 1266, jsonb: 3802, void: 2278, record: 2249,
     'text[]': 1009, 'integer[]': 1007, 'bigint[]': 1016,
   };
   const oid = map[n];

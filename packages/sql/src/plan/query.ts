@@ -1,6 +1,7 @@
 /**
  * Builds physical plans (operator trees) for queries.
  */
+import { arrayDims, flattenArray } from '../types/array_md.js';
 import { PgError, SqlState } from '@strata/common';
 import { KeyWriter, prefixEnd } from '@strata/kv';
 import type { Expr, FrameBound, FromItem, OrderItem, SelectStmt, WindowFrame, WindowSpec } from '../parser/ast.js';
@@ -465,7 +466,44 @@ export class QueryPlanner {
     return { op: new NestedLoopJoin(left.op, right.op, jt, cond?.ev ?? null, lateral), scope };
   }
 
+  /**
+   * Several select-list set-returning functions run in lockstep, as PostgreSQL runs them: row i
+   * holds each function's i-th row, and a function that has ended gives NULLs until the longest
+   * one ends (the select list's `unnest(indkey), generate_subscripts(indkey, 1)` of SQLAlchemy).
+   */
   private planFunctionScan(it: FromItem & { kind: 'function' }, outer: Scope | null, lateralScope: Scope | null): { op: Operator; scope: Scope } {
+    if (!it.zip || it.zip.length === 0) return this.planOneFunction(it, outer, lateralScope);
+    const funcs = [it.func, ...it.zip];
+    const parts = funcs.map((func) => this.planOneFunction({ kind: 'function', func, alias: null, columnAliases: null, withOrdinality: false, pos: it.pos }, outer, lateralScope).op);
+    if (!parts.every((p) => p instanceof RowsScan && p.columns.length === 1)) throw new PgError(SqlState.FeatureNotSupported, 'these set-returning functions cannot run together in one select list', { position: it.pos + 1 });
+    const scans = parts as RowsScan[];
+    const cols: Column[] = scans.map((p, i) => ({ name: it.columnAliases?.[i] ?? (p.columns[0] as Column).name, type: (p.columns[0] as Column).type }));
+    const op = new RowsScan(
+      cols,
+      function* (ctx) {
+        const its = scans.map((p) => p.rows(ctx)[Symbol.iterator]());
+        const done = its.map(() => false);
+        for (;;) {
+          const row: Row = its.map((x, i) => {
+            if (done[i]) return null;
+            const r = x.next();
+            if (r.done) {
+              done[i] = true;
+              return null;
+            }
+            return r.value[0] as Value;
+          });
+          if (done.every(Boolean)) return;
+          yield row;
+        }
+      },
+      `functions ${funcs.map((f) => f.name[f.name.length - 1]).join(', ')} in lockstep`,
+    );
+    const alias = it.alias ?? (it.func.name[it.func.name.length - 1] as string);
+    return { op, scope: new Scope(cols.map((c) => ({ name: c.name, rel: alias, type: c.type })), outer) };
+  }
+
+  private planOneFunction(it: FromItem & { kind: 'function' }, outer: Scope | null, lateralScope: Scope | null): { op: Operator; scope: Scope } {
     const f = it.func;
     const name = f.name[f.name.length - 1] as string;
     // Arguments may reference earlier FROM items (implicitly LATERAL) through ctx.outer.
@@ -574,7 +612,7 @@ export class QueryPlanner {
         return wrap([{ name, type: rec }], function* (_ctx, [arr]) {
           if (arr === null || arr === undefined) return;
           let i = 0;
-          for (const v of arr as Value[]) yield [[v, ++i]];
+          for (const v of flattenArray(arr as Value[])) yield [[v, ++i]];
         });
       }
       case 'pg_listening_channels': {
@@ -583,13 +621,31 @@ export class QueryPlanner {
           for (const c of ctx.session.listeningChannels?.() ?? []) yield [c];
         });
       }
+      case 'generate_subscripts': {
+        // generate_subscripts(array, dim [, reverse]): the subscripts of one dimension. Arrays
+        // here have one dimension with lower bound 1; int2vector and oidvector (pg_index.indkey)
+        // start at 0, as PostgreSQL's. Another dimension gives no rows, as PostgreSQL's.
+        if (args.length < 2 || args.length > 3) break;
+        const a = args[0] as BoundExpr;
+        if (a.type.kind !== 'array' && a.type.kind !== 'int2vector' && a.type.kind !== 'oidvector') break;
+        const lower = a.type.kind === 'array' ? 1 : 0;
+        args[1] = this.binder.coerce(args[1] as BoundExpr, T.int4);
+        if (args[2]) args[2] = this.binder.coerce(args[2], T.bool);
+        return wrap([{ name, type: T.int4 }], function* (_ctx, [arr, dim, rev]) {
+          if (arr === null || dim === null) return;
+          const len = lower === 0 ? (dim === 1 ? (arr as Value[]).length : 0) : (arrayDims(arr as Value[])[(dim as number) - 1] ?? 0);
+          if (rev === true) for (let i = len - 1; i >= 0; i--) yield [i + lower];
+          else for (let i = 0; i < len; i++) yield [i + lower];
+        });
+      }
       case 'unnest': {
         const a = args[0] as BoundExpr;
-        const et = a.type.kind === 'array' ? (a.type.elem as SqlType) : T.text;
+        const et = a.type.kind === 'array' ? (a.type.elem as SqlType) : a.type.kind === 'int2vector' ? T.int2 : a.type.kind === 'oidvector' ? T.oid : T.text;
         if (a.type.kind === 'unknown') args[0] = this.binder.coerce(a, { kind: 'array', typmod: -1, elem: T.text });
         return wrap([{ name: 'unnest', type: et }], function* (_ctx, [arr]) {
           if (arr === null) return;
-          for (const v of arr as Value[]) yield [v];
+          // Every element in storage order, whatever the dimensions (types/array_md.ts).
+          for (const v of flattenArray(arr as Value[])) yield [v];
         });
       }
       case 'regexp_matches':
@@ -1084,7 +1140,6 @@ export class QueryPlanner {
         if ((name === 'bit_and' || name === 'bit_or' || name === 'bit_xor') && args[0] && !isInteger(args[0].type)) {
           throw new PgError(SqlState.UndefinedFunction, `function ${name}(${formatType(args[0].type)}) does not exist`, { position: e.pos + 1 });
         }
-        if (name === 'array_agg' && args[0]?.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported (array_agg of arrays)', { position: e.pos + 1 });
         const argTypes = args.map((a) => a.type);
         const filter = e.filter ? b.coerceBool(b.bind(e.filter, inScope), 'FILTER').ev : null;
         const orderBy: SortKey[] = e.orderBy.map((o) => {
@@ -1188,7 +1243,7 @@ function tooManyTargets(): PgError {
   return new PgError(SqlState.TooManyColumns, `target lists can have at most ${targetListEntriesMax} entries`);
 }
 
-const srfNames = new Set(['generate_series', '_pg_expandarray', 'pg_listening_channels', 'pg_partition_ancestors', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
+const srfNames = new Set(['generate_series', 'generate_subscripts', '_pg_expandarray', 'pg_listening_channels', 'pg_partition_ancestors', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
 
 /**
  * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL
@@ -1201,14 +1256,15 @@ function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }
   // lockstep in PostgreSQL and so yield the same rows side by side: they become one scan.
   const seen = new Map<string, Expr>();
   const isSrf = (e: Expr): e is Expr & { kind: 'func' } => e.kind === 'func' && !e.over && srfNames.has((e.name[e.name.length - 1] as string).toLowerCase());
+  // All of them become one function scan, run in lockstep (planFunctionScan's zip).
+  const alias = '\u0001srf';
+  const funcs: (Expr & { kind: 'func' })[] = [];
   const scanOf = (e: Expr & { kind: 'func' }): Expr => {
     const key = JSON.stringify(e, (k, v: unknown) => (k === 'pos' ? undefined : v));
     const known = seen.get(key);
     if (known) return known;
-    const alias = `\u0001srf${n++}`;
-    const fname = e.name[e.name.length - 1] as string;
-    from.push({ kind: 'function', func: e, alias, columnAliases: [fname.startsWith('jsonb_') ? 'value' : fname], withOrdinality: false, pos: e.pos });
-    const col: Expr = { kind: 'column' as const, parts: [alias, fname.startsWith('jsonb_') ? 'value' : fname], pos: e.pos };
+    const col: Expr = { kind: 'column' as const, parts: [alias, `\u0001c${n++}`], pos: e.pos };
+    funcs.push(e);
     seen.set(key, col);
     return col;
   };
@@ -1219,10 +1275,10 @@ function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }
     return { expr: scanOf(e), alias: it.alias ?? (e.name[e.name.length - 1] as string) };
   });
   if (n === 0) return s;
-  // PostgreSQL runs several select-list set-returning functions in lockstep (the shorter padded
-  // with NULLs) and after grouping; moved into FROM they would be a cross product, or run before
-  // grouping, so those forms are refused rather than answered differently.
-  if (n > 1) throw new PgError(SqlState.FeatureNotSupported, 'more than one set-returning function in the select list is not supported', { position: (s.items[0]?.expr.pos ?? 0) + 1 });
+  const first = funcs[0] as Expr & { kind: 'func' };
+  from.push({ kind: 'function', func: first, alias, columnAliases: funcs.map((_f, i) => `\u0001c${i}`), withOrdinality: false, zip: funcs.slice(1), pos: first.pos });
+  // PostgreSQL runs select-list set-returning functions after grouping; moved into FROM they
+  // would run before it, so that form is refused rather than answered differently.
   if (s.groupBy.length > 0 || s.having !== null || s.items.some((it) => containsAggregate(it.expr))) {
     throw new PgError(SqlState.FeatureNotSupported, 'set-returning functions in the select list of a grouped query are not supported');
   }

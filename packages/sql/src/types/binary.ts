@@ -2,6 +2,9 @@
  * Binary wire formats (PostgreSQL's typsend/typreceive) for the supported types: the one codec
  * behind binary Bind parameters and result columns (pgwire) and binary COPY (copy_binary.ts).
  */
+import { arrayDims, flattenArray, nestArray } from './array_md.js';
+import { inetFromBinary, inetToBinary } from './inet.js';
+import { timeTzFromBinary, timeTzToBinary } from './timetz.js';
 import { PgError, SqlState, decodeUtf8Strict } from '@strata/common';
 import { Decimal } from './numeric.js';
 import { castValue } from './cast.js';
@@ -172,17 +175,27 @@ export function encodeBinary(v: Value, t: SqlType, ctx: ValueContext): Buffer {
       return Buffer.from(v as string, 'utf8');
     case 'jsonb':
       return Buffer.concat([Buffer.from([1]), Buffer.from(castValue(v, t, { kind: 'text', typmod: -1 }, ctx) as string)]);
+    case 'inet':
+    case 'cidr':
+      return inetToBinary(v as string, t.kind === 'cidr');
+    case 'timetz':
+      return timeTzToBinary(v as string);
     case 'array': {
-      const arr = v as Value[];
+      // array_send: ndim, has-nulls flag, element type, (length, lower bound 1) per dimension,
+      // then the elements in storage order (types/array_md.ts).
+      const dims = arrayDims(v as Value[]);
+      const arr = flattenArray(v as Value[]);
       const et = t.elem as SqlType;
       const parts: Buffer[] = [];
-      const head = Buffer.alloc(20);
-      head.writeInt32BE(1, 0);
+      const head = Buffer.alloc(12 + 8 * dims.length);
+      head.writeInt32BE(dims.length, 0);
       head.writeInt32BE(arr.some((x) => x === null) ? 1 : 0, 4);
       head.writeUInt32BE(typeOid(et), 8);
-      head.writeInt32BE(arr.length, 12);
-      head.writeInt32BE(1, 16);
-      parts.push(arr.length === 0 ? head.subarray(0, 12).fill(0, 0, 4) : head);
+      dims.forEach((d, k) => {
+        head.writeInt32BE(d, 12 + 8 * k);
+        head.writeInt32BE(1, 16 + 8 * k);
+      });
+      parts.push(head);
       for (const e of arr) {
         const len = Buffer.alloc(4);
         if (e === null) {
@@ -222,6 +235,8 @@ export function fixedBinaryBytes(t: SqlType): number {
     case 'timestamp':
     case 'timestamptz':
       return 8;
+    case 'timetz':
+      return 12;
     case 'interval':
     case 'uuid':
       return 16;
@@ -237,7 +252,7 @@ const arrayDimensionsMax = 6;
  * array_recv with its checks in its order: dimensions, flags, the element type (which must be the
  * column's: 42804 otherwise), then each element (a length past the data is 22P03 `insufficient
  * data left in message`, an element not consumed whole 22P03 `improper binary format in array
- * element n`). Strata holds one-dimensional arrays only (0A000 for more).
+ * element n`). Several dimensions nest (array_md.ts); lower bounds other than 1 are 0A000.
  */
 function arrayFromBinary(b: Buffer, t: SqlType): Value {
   const short = () => new PgError(SqlState.ProtocolViolation, 'insufficient data left in message');
@@ -256,11 +271,22 @@ function arrayFromBinary(b: Buffer, t: SqlType): Value {
     throw new PgError(SqlState.DatatypeMismatch, `binary data has array element type ${elemOid} (${got ? formatType(got) : '???'}) instead of expected ${typeOid(expected)} (${formatType(expected)})`);
   }
   if (ndim === 0) return [];
-  if (ndim !== 1) throw new PgError(SqlState.FeatureNotSupported, 'only one-dimensional arrays are supported');
-  if (b.length < 20) throw short();
-  const n = b.readInt32BE(12);
+  if (b.length < 12 + 8 * ndim) throw short();
+  const dims: number[] = [];
+  let n = 1;
+  for (let k = 0; k < ndim; k++) {
+    const len = b.readInt32BE(12 + 8 * k);
+    const lb = b.readInt32BE(16 + 8 * k);
+    if (len < 0) throw new PgError(SqlState.InvalidBinaryRepresentation, 'invalid array dimensions');
+    if (lb !== 1 && len > 0) throw new PgError(SqlState.FeatureNotSupported, 'array lower bounds other than 1 are not supported');
+    dims.push(len);
+    n *= len;
+  }
+  // PostgreSQL's ArrayCheckBounds / MaxArraySize (54000).
+  if (n > 134217727) throw new PgError(SqlState.ProgramLimitExceeded, 'array size exceeds the maximum allowed (134217727)');
+  if (n === 0) return [];
   const fixed = fixedBinaryBytes(et);
-  let o = 20;
+  let o = 12 + 8 * ndim;
   const out: Value[] = [];
   for (let i = 0; i < n; i++) {
     if (b.length < o + 4) throw short();
@@ -277,7 +303,7 @@ function arrayFromBinary(b: Buffer, t: SqlType): Value {
     o += len;
   }
   if (o !== b.length) throw new PgError(SqlState.InvalidBinaryRepresentation, 'incorrect binary data format');
-  return out;
+  return nestArray(out, dims);
 }
 
 export function decodeBinary(b: Buffer, t: SqlType): Value {
@@ -341,6 +367,11 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
     case 'jsonb':
       if (b[0] !== 1) throw new PgError(SqlState.InvalidBinaryRepresentation, 'unsupported jsonb version number');
       return { jsonb: parseJsonb(decodeUtf8Strict(b, 1)) };
+    case 'inet':
+    case 'cidr':
+      return inetFromBinary(b, t.kind === 'cidr');
+    case 'timetz':
+      return timeTzFromBinary(b);
     case 'array':
       return arrayFromBinary(b, t);
     default:

@@ -1,6 +1,9 @@
+import { mapArray } from './array_md.js';
+import { inetFunctions } from './inet.js';
+import { makeTimeTz, timeTzOf } from './timetz.js';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from './numeric.js';
-import { usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
+import { offsetForLocal, usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
 import type { Interval } from './datetime.js';
 import {
   T,
@@ -114,6 +117,8 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       if (from.kind === 'bpchar') s = (v as string).replace(/ +$/, '');
       else if (isString(from)) s = v as string;
       else if (from.kind === 'bool') s = v ? 'true' : 'false';
+      // inet's text cast always shows the width (network_show), unlike its output.
+      else if (from.kind === 'inet') s = inetFunctions.text(v as string);
       else s = formatValue(v, from, ctx) as string;
       return to.kind === 'varchar' || to.kind === 'bpchar' ? applyStringTypmod(s, to, explicit) : s;
     }
@@ -194,7 +199,24 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
         return ((us % usPerDay) + usPerDay) % usPerDay;
       }
       if (from.kind === 'interval') return (v as Interval).micros % usPerDay;
+      if (from.kind === 'timetz') return timeTzOf(v as string).us;
       break;
+    case 'timetz': {
+      // time → timetz takes the session zone's offset today (time_timetz); timestamptz → timetz
+      // its local time and offset in the session zone (timestamptz_timetz).
+      if (from.kind === 'time') {
+        const t = ctx.now();
+        const today = Math.floor((t + zoneOffsetSeconds(ctx.timeZone, t) * usPerSec) / usPerDay);
+        const off = offsetForLocal(ctx.timeZone, today * usPerDay + (v as number));
+        return makeTimeTz(v as number, -off);
+      }
+      if (from.kind === 'timestamptz') {
+        const off = zoneOffsetSeconds(ctx.timeZone, v as number);
+        const local = (v as number) + off * usPerSec;
+        return makeTimeTz(((local % usPerDay) + usPerDay) % usPerDay, -off);
+      }
+      break;
+    }
     case 'interval':
       if (from.kind === 'time') return { months: 0, days: 0, micros: v as number };
       break;
@@ -206,8 +228,14 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       break;
     case 'array':
       if (from.kind === 'array') {
-        return (v as Value[]).map((e) => (e === null ? null : castValue(e, from.elem as SqlType, to.elem as SqlType, ctx, explicit)));
+        return mapArray(v as Value[], (e) => (e === null ? null : castValue(e, from.elem as SqlType, to.elem as SqlType, ctx, explicit)));
       }
+      break;
+    case 'inet':
+      if (from.kind === 'cidr') return inetFunctions.toInet(v as string);
+      break;
+    case 'cidr':
+      if (from.kind === 'inet') return inetFunctions.toCidr(v as string);
       break;
     case 'unknown':
       return v;
@@ -231,6 +259,8 @@ export function canImplicitCast(from: SqlType, to: SqlType): boolean {
   if ((from.kind === 'oid' || isInteger(from)) && (to.kind === 'regclass' || to.kind === 'regtype' || to.kind === 'oid' || to.kind === 'regproc')) return true;
   if ((from.kind === 'regclass' || from.kind === 'regtype' || from.kind === 'regproc') && to.kind === 'oid') return true;
   if (from.kind === 'json' && to.kind === 'jsonb') return true;
+  if (from.kind === 'cidr' && to.kind === 'inet') return true;
+  if (from.kind === 'time' && to.kind === 'timetz') return true;
   if (from.kind === 'char' && isString(to)) return true;
   if (category(from) === 'S' && to.kind === 'char') return true;
   return false;
@@ -243,5 +273,7 @@ export function canAssignCast(from: SqlType, to: SqlType): boolean {
   if (isString(to)) return true;
   if (from.kind === 'timestamptz' && (to.kind === 'timestamp' || to.kind === 'date')) return true;
   if (from.kind === 'timestamp' && to.kind === 'date') return true;
+  if (from.kind === 'inet' && to.kind === 'cidr') return true;
+  if ((from.kind === 'timetz' && to.kind === 'time') || (from.kind === 'timestamptz' && to.kind === 'timetz')) return true;
   return false;
 }

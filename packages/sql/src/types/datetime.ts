@@ -220,6 +220,26 @@ export function parseTime(s: string, tz = 'UTC', now: () => number = () => Date.
   return decodeTimeOnly(s, decodeCtx(tz, now, order));
 }
 
+/**
+ * timetz_in: the time of day as `time` reads it (DecodeTimeOnly), and the zone: the one written,
+ * else the session zone's offset — both resolved on the input's date, or on today's date in the
+ * session zone when the input has none, as PostgreSQL does. `zone` is seconds west of UTC.
+ */
+export function parseTimeTz(s: string, tz: string, now: () => number, order: DateOrder = 'MDY'): { us: number; zone: number } {
+  const type = 'time with time zone';
+  const ctx = decodeCtx(tz, now, order);
+  const us = decodeTimeOnly(s, ctx, type);
+  let d;
+  try {
+    d = decodeDateTime(s, type, ctx);
+  } catch {
+    const t = now();
+    const today = formatDate(Math.floor((t + zoneOffsetSeconds(tz, t) * usPerSec) / usPerDay));
+    d = decodeDateTime(`${today} ${s}`, type, ctx);
+  }
+  return { us, zone: -d.offset };
+}
+
 // ---- formatting ----
 
 function formatYear(y: number): [string, string] {

@@ -1016,8 +1016,7 @@ function decodeDateTimeFields(fields: string[], ftypes: number[], ctx: DecodeCon
  * DecodeTimeOnly (time without time zone): a time of day, in microseconds; a date or zone in the
  * input is allowed and ignored, as PostgreSQL does for `time`.
  */
-export function decodeTimeOnly(s: string, ctx: DecodeContext): number {
-  const type = 'time without time zone';
+export function decodeTimeOnly(s: string, ctx: DecodeContext, type = 'time without time zone'): number {
   try {
     const { fields, ftypes } = parseDateTimeFields(s);
     const nf = fields.length;

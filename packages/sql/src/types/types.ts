@@ -14,12 +14,16 @@ import {
   formatTimestamptz,
   parseDate,
   parseTime,
+  parseTimeTz,
   parseTimestamp,
   parseTimestamptz,
   usPerDay,
 } from './datetime.js';
 import type { Interval } from './datetime.js';
 import { parseJsonText } from './json.js';
+import { compareInet, inetIn } from './inet.js';
+import { compareTimeTz, makeTimeTz } from './timetz.js';
+import { arrayDims, checkDimCount, flattenArray, isMultiDim } from './array_md.js';
 import { decodeInterval } from './interval_parse.js';
 import { compareJsonb, jsonbHashKey } from './jsonb_ops.js';
 
@@ -43,6 +47,9 @@ export type TypeKind =
   | 'timestamptz'
   | 'interval'
   | 'uuid'
+  | 'timetz'
+  | 'inet'
+  | 'cidr'
   | 'jsonb'
   | 'json'
   | 'oid'
@@ -86,6 +93,9 @@ export const T = {
   timestamptz: { kind: 'timestamptz', typmod: -1 },
   interval: { kind: 'interval', typmod: -1 },
   uuid: { kind: 'uuid', typmod: -1 },
+  inet: { kind: 'inet', typmod: -1 },
+  timetz: { kind: 'timetz', typmod: -1 },
+  cidr: { kind: 'cidr', typmod: -1 },
   jsonb: { kind: 'jsonb', typmod: -1 },
   json: { kind: 'json', typmod: -1 },
   oid: { kind: 'oid', typmod: -1 },
@@ -124,10 +134,13 @@ const oidOf: Record<TypeKind, number> = {
   float4: 700,
   float8: 701,
   unknown: 705,
+  inet: 869,
+  cidr: 650,
   bpchar: 1042,
   varchar: 1043,
   date: 1082,
   time: 1083,
+  timetz: 1266,
   timestamp: 1114,
   timestamptz: 1184,
   interval: 1186,
@@ -159,10 +172,13 @@ const arrayOidOf: Partial<Record<TypeKind, number>> = {
   timestamp: 1115,
   date: 1182,
   time: 1183,
+  timetz: 1270,
   timestamptz: 1185,
   interval: 1187,
   numeric: 1231,
   uuid: 2951,
+  inet: 1041,
+  cidr: 651,
   jsonb: 3807,
   json: 199,
   regtype: 2211,
@@ -219,6 +235,8 @@ export function typeLen(t: SqlType): number {
     case 'timestamptz':
     case 'time':
       return 8;
+    case 'timetz':
+      return 12;
     case 'interval':
     case 'uuid':
       return 16;
@@ -256,6 +274,8 @@ export function formatType(t: SqlType): string {
       return 'timestamp with time zone';
     case 'time':
       return 'time without time zone';
+    case 'timetz':
+      return 'time with time zone';
     case 'char':
       return '"char"';
     case 'array':
@@ -265,7 +285,7 @@ export function formatType(t: SqlType): string {
   }
 }
 
-export type TypeCategory = 'B' | 'N' | 'S' | 'U' | 'D' | 'T' | 'A' | 'X' | 'P';
+export type TypeCategory = 'B' | 'N' | 'S' | 'U' | 'D' | 'T' | 'A' | 'X' | 'P' | 'I';
 
 export function category(t: SqlType): TypeCategory {
   switch (t.kind) {
@@ -292,9 +312,13 @@ export function category(t: SqlType): TypeCategory {
     case 'timestamp':
     case 'timestamptz':
     case 'time':
+    case 'timetz':
       return 'D';
     case 'interval':
       return 'T';
+    case 'inet':
+    case 'cidr':
+      return 'I';
     case 'array':
       return 'A';
     case 'unknown':
@@ -358,6 +382,14 @@ export function commonType(types: SqlType[], context: string): SqlType {
     }
     if ((t.kind === 'date' && (best.kind === 'timestamp' || best.kind === 'timestamptz')) || (best.kind === 'date' && (t.kind === 'timestamp' || t.kind === 'timestamptz'))) {
       best = t.kind === 'date' ? best : t;
+      continue;
+    }
+    if ((t.kind === 'time' || t.kind === 'timetz') && (best.kind === 'time' || best.kind === 'timetz')) {
+      best = T.timetz;
+      continue;
+    }
+    if ((t.kind === 'inet' || t.kind === 'cidr') && (best.kind === 'inet' || best.kind === 'cidr')) {
+      best = T.inet;
       continue;
     }
     if ((t.kind === 'json' || t.kind === 'jsonb') && (best.kind === 'json' || best.kind === 'jsonb')) {
@@ -486,6 +518,8 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
       return formatDate(v as number);
     case 'time':
       return formatTime(v as number);
+    case 'timetz':
+      return v as string;
     case 'timestamp':
       return formatTimestamp(v as number);
     case 'timestamptz':
@@ -501,7 +535,9 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
       const done = preformatted.get(arr);
       if (done && done.type === t && done.timeZone === ctx.timeZone) return done.text;
       const et = t.elem as SqlType;
-      return '{' + arr.map((e) => (e === null ? 'NULL' : escapeArrayElem(formatValue(e, et, ctx) as string))).join(',') + '}';
+      // A multi-dimensional array nests braces (array_md.ts): {{1,2},{3,4}}.
+      const level = (a: Value[]): string => '{' + a.map((e) => (e === null ? 'NULL' : Array.isArray(e) ? level(e as Value[]) : escapeArrayElem(formatValue(e, et, ctx) as string))).join(',') + '}';
+      return level(arr);
     }
     case 'int2vector':
     case 'oidvector':
@@ -512,6 +548,23 @@ export function formatValue(v: Value, t: SqlType, ctx: ValueContext): string | n
     }
     case 'void':
       return '';
+    case 'record': {
+      if (!Array.isArray(v)) return String(v);
+      // record_out: (f1,f2,…); NULL is empty; a field that is empty or holds a quote, backslash,
+      // parenthesis, comma or white space is double-quoted with " and \ doubled.
+      const fs = t.fields;
+      return (
+        '(' +
+        (v as Value[])
+          .map((e, i) => {
+            if (e === null) return '';
+            const f = formatValue(e, fs?.[i]?.type ?? T.text, ctx) as string;
+            return f === '' || /["\\(),\s]/.test(f) ? '"' + f.replace(/["\\]/g, (c) => c + c) + '"' : f;
+          })
+          .join(',') +
+        ')'
+      );
+    }
     default:
       return String(v);
   }
@@ -537,6 +590,7 @@ const preformatted = new WeakMap<Value[], { type: SqlType; timeZone: string; tex
  * encoding of a 20M-element array_agg then takes many short steps instead of one long one.
  */
 export function* formatArraySliced(arr: Value[], t: SqlType, ctx: ValueContext, sliceElements: number): Generator<void, void, undefined> {
+  if (isMultiDim(arr)) return; // formatValue nests them; only one-dimensional ones are sliced
   const et = t.elem as SqlType;
   const parts: string[] = [];
   for (let i = 0; i < arr.length; i += sliceElements) {
@@ -722,6 +776,10 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
       return parseDate(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'time':
       return parseTime(s, ctx.timeZone, ctx.now, ctx.dateOrder);
+    case 'timetz': {
+      const x = parseTimeTz(s, ctx.timeZone, ctx.now, ctx.dateOrder);
+      return makeTimeTz(x.us, x.zone);
+    }
     case 'timestamp':
       return parseTimestamp(s, ctx.timeZone, ctx.now, ctx.dateOrder);
     case 'timestamptz':
@@ -730,6 +788,9 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
       return decodeInterval(s, t.typmod, ctx.intervalStyle === 'sql_standard');
     case 'uuid':
       return parseUuid(s);
+    case 'inet':
+    case 'cidr':
+      return inetIn(s, t.kind === 'cidr');
     case 'jsonb':
       return { jsonb: parseJsonb(s) };
     case 'json':
@@ -743,10 +804,10 @@ export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
 }
 
 /**
- * A one-dimensional array literal, checked as PostgreSQL's array_in checks it: optional
- * dimensions ("[1:3]="), quoted elements with backslash escapes, unquoted elements trimmed (NULL
- * is null), nothing after the closing brace. Multi-dimensional arrays and lower bounds other than
- * 1 cannot be held here and are refused (0A000) rather than flattened.
+ * An array literal, checked as PostgreSQL's array_in checks it: optional dimensions
+ * ("[1:2][1:3]="), nested braces for more dimensions (rectangular, at most 6), quoted elements
+ * with backslash escapes, unquoted elements trimmed (NULL is null), nothing after the closing
+ * brace. Lower bounds other than 1 cannot be held here and are refused (0A000).
  */
 function parseArrayText(s: string, elem: SqlType, ctx: ValueContext): Value[] {
   const malformed = (detail: string) => new PgError(SqlState.InvalidTextRepresentation, `malformed array literal: "${s}"`, { detail });
@@ -772,67 +833,35 @@ function parseArrayText(s: string, elem: SqlType, ctx: ValueContext): Value[] {
     while (isWs(s[i])) i++;
   }
   if (s[i] !== '{') throw malformed(dims ? 'Array contents must start with "{".' : 'Array value must start with "{" or dimension information.');
-  i++;
-  const out: Value[] = [];
-  let nested = false;
-  while (isWs(s[i])) i++;
-  if (s[i] === '}') i++;
-  else {
+  // One brace level: either sub-arrays or elements. Sub-arrays of one level must have the same
+  // shape (array_md.ts); the depth is bounded by MAXDIM.
+  const shapes = new Map<number, number>();
+  let leafDepth = -1;
+  const level = (depth: number): Value[] => {
+    checkDimCount(depth + 1);
+    i++; // '{'
+    const out: Value[] = [];
+    let subArrays: boolean | null = null;
+    while (isWs(s[i])) i++;
+    if (s[i] === '}') {
+      i++;
+      if (depth > 0) throw malformed('Unexpected "}" character.');
+      return out;
+    }
     for (;;) {
       while (isWs(s[i])) i++;
       if (s[i] === '{') {
-        nested = true;
-        break;
-      }
-      let item = '';
-      let quoted = false;
-      let sawAny = false;
-      if (s[i] === '"') {
-        quoted = true;
-        i++;
-        for (;;) {
-          if (i >= n) throw malformed('Unexpected end of input.');
-          const c = s[i] as string;
-          if (c === '\\') {
-            if (i + 1 >= n) throw malformed('Unexpected end of input.');
-            item += s[i + 1];
-            i += 2;
-            continue;
-          }
-          if (c === '"') {
-            i++;
-            break;
-          }
-          item += c;
-          i++;
-        }
-        while (isWs(s[i])) i++;
+        if (subArrays === false) throw malformed('Unexpected "{" character.');
+        subArrays = true;
+        out.push(level(depth + 1));
       } else {
-        // Unquoted: up to the delimiter or brace; backslash escapes a character; outer whitespace trimmed.
-        let trailingWs = 0;
-        for (;;) {
-          if (i >= n) throw malformed('Unexpected end of input.');
-          const c = s[i] as string;
-          if (c === ',' || c === '}') break;
-          if (c === '{' || c === '"') throw malformed('Unexpected array element.');
-          if (c === '\\') {
-            if (i + 1 >= n) throw malformed('Unexpected end of input.');
-            item += s[i + 1];
-            i += 2;
-            trailingWs = 0;
-            sawAny = true;
-            quoted = true;
-            continue;
-          }
-          item += c;
-          trailingWs = isWs(c) ? trailingWs + 1 : 0;
-          sawAny = true;
-          i++;
-        }
-        if (trailingWs > 0) item = item.slice(0, item.length - trailingWs);
-        if (!sawAny || item === '') throw malformed('Unexpected "' + (s[i] ?? '') + '" character.');
+        if (subArrays === true) throw malformed('Unexpected array element.');
+        if (leafDepth >= 0 && leafDepth !== depth) throw malformed('Multidimensional arrays must have sub-arrays with matching dimensions.');
+        subArrays = false;
+        leafDepth = depth;
+        out.push(element());
       }
-      out.push(!quoted && /^null$/i.test(item) ? null : parseValue(item, elem, ctx));
+      while (isWs(s[i])) i++;
       if (s[i] === ',') {
         i++;
         continue;
@@ -843,71 +872,71 @@ function parseArrayText(s: string, elem: SqlType, ctx: ValueContext): Value[] {
       }
       throw malformed(i >= n ? 'Unexpected end of input.' : 'Unexpected array element.');
     }
-  }
-  if (nested) {
-    if (!wellFormedNested(s)) throw malformed('Unexpected array element.');
-    throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported', { detail: `In "${s.slice(0, 60)}".` });
-  }
+    const prev = shapes.get(depth);
+    if (prev !== undefined && prev !== out.length) throw malformed('Multidimensional arrays must have sub-arrays with matching dimensions.');
+    shapes.set(depth, out.length);
+    return out;
+  };
+  const element = (): Value => {
+    let item = '';
+    let quoted = false;
+    let sawAny = false;
+    if (s[i] === '"') {
+      quoted = true;
+      i++;
+      for (;;) {
+        if (i >= n) throw malformed('Unexpected end of input.');
+        const c = s[i] as string;
+        if (c === '\\') {
+          if (i + 1 >= n) throw malformed('Unexpected end of input.');
+          item += s[i + 1];
+          i += 2;
+          continue;
+        }
+        if (c === '"') {
+          i++;
+          break;
+        }
+        item += c;
+        i++;
+      }
+      while (isWs(s[i])) i++;
+    } else {
+      // Unquoted: up to the delimiter or brace; backslash escapes a character; outer whitespace trimmed.
+      let trailingWs = 0;
+      for (;;) {
+        if (i >= n) throw malformed('Unexpected end of input.');
+        const c = s[i] as string;
+        if (c === ',' || c === '}') break;
+        if (c === '{' || c === '"') throw malformed('Unexpected array element.');
+        if (c === '\\') {
+          if (i + 1 >= n) throw malformed('Unexpected end of input.');
+          item += s[i + 1];
+          i += 2;
+          trailingWs = 0;
+          sawAny = true;
+          quoted = true;
+          continue;
+        }
+        item += c;
+        trailingWs = isWs(c) ? trailingWs + 1 : 0;
+        sawAny = true;
+        i++;
+      }
+      if (trailingWs > 0) item = item.slice(0, item.length - trailingWs);
+      if (!sawAny || item === '') throw malformed('Unexpected "' + (s[i] ?? '') + '" character.');
+    }
+    return !quoted && /^null$/i.test(item) ? null : parseValue(item, elem, ctx);
+  };
+  const out = level(0);
   while (isWs(s[i])) i++;
   if (i < n) throw malformed('Junk after closing right brace.');
   if (dims) {
-    if (dims.length > 1) throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported');
-    const [lo, hi] = dims[0] as [number, number];
-    if (hi - lo + 1 !== out.length) throw malformed('Specified array dimensions do not match array contents.');
-    if (lo !== 1 && out.length > 0) throw new PgError(SqlState.FeatureNotSupported, 'array lower bounds other than 1 are not supported');
+    const got = arrayDims(out);
+    if (out.length === 0 || dims.length !== got.length || dims.some(([lo, hi], k) => hi - lo + 1 !== got[k])) throw malformed('Specified array dimensions do not match array contents.');
+    if (dims.some(([lo]) => lo !== 1)) throw new PgError(SqlState.FeatureNotSupported, 'array lower bounds other than 1 are not supported');
   }
   return out;
-}
-
-/** Whether a nested array literal is rectangular (same depth everywhere, equal lengths per level). */
-function wellFormedNested(s: string): boolean {
-  const body = s.slice(s.indexOf('{'));
-  let i = 0;
-  const lens = new Map<number, number>();
-  let leafDepth = -1;
-  const level = (depth: number): boolean => {
-    i++; // '{'
-    let count = 0;
-    let kind: 'arr' | 'val' | null = null;
-    for (;;) {
-      while (/\s/.test(body[i] ?? '')) i++;
-      if (body[i] === '}' && count === 0) {
-        i++;
-        break;
-      }
-      if (body[i] === '{') {
-        if (kind === 'val') return false;
-        kind = 'arr';
-        if (!level(depth + 1)) return false;
-      } else {
-        if (kind === 'arr') return false;
-        kind = 'val';
-        if (leafDepth >= 0 && leafDepth !== depth) return false;
-        leafDepth = depth;
-        if (body[i] === '"') {
-          i++;
-          while (i < body.length && body[i] !== '"') i += body[i] === '\\' ? 2 : 1;
-          i++;
-        } else while (i < body.length && body[i] !== ',' && body[i] !== '}') i += body[i] === '\\' ? 2 : 1;
-      }
-      count++;
-      while (/\s/.test(body[i] ?? '')) i++;
-      if (body[i] === ',') {
-        i++;
-        continue;
-      }
-      if (body[i] === '}') {
-        i++;
-        break;
-      }
-      return false;
-    }
-    const prev = lens.get(depth);
-    if (prev !== undefined && prev !== count) return false;
-    lens.set(depth, count);
-    return true;
-  };
-  return level(0);
 }
 
 /** An interval's total span in microseconds (30-day months), exactly. */
@@ -964,9 +993,17 @@ export function compareValues(a: Value, b: Value, t: SqlType): number {
     }
     case 'jsonb':
       return compareJsonb((a as JsonValue).jsonb, (b as JsonValue).jsonb);
+    case 'inet':
+    case 'cidr':
+      return compareInet(a as string, b as string);
+    case 'timetz':
+      return compareTimeTz(a as string, b as string);
     case 'array': {
-      const x = a as Value[];
-      const y = b as Value[];
+      // array_cmp: the elements in storage order, then the element count, then the number and
+      // lengths of the dimensions (so {{1,2},{3,4}} > {1,2,3,4}).
+      const multi = isMultiDim(a as Value[]) || isMultiDim(b as Value[]);
+      const x = flattenArray(a as Value[]);
+      const y = flattenArray(b as Value[]);
       const et = t.elem as SqlType;
       for (let i = 0; i < Math.min(x.length, y.length); i++) {
         const xi = x[i] as Value;
@@ -978,7 +1015,12 @@ export function compareValues(a: Value, b: Value, t: SqlType): number {
         const c = compareValues(xi, yi, et);
         if (c !== 0) return c;
       }
-      return x.length - y.length;
+      if (x.length !== y.length || !multi) return x.length - y.length;
+      const dx = arrayDims(a as Value[]);
+      const dy = arrayDims(b as Value[]);
+      if (dx.length !== dy.length) return dx.length - dy.length;
+      for (let i = 0; i < dx.length; i++) if (dx[i] !== dy[i]) return (dx[i] as number) - (dy[i] as number);
+      return 0;
     }
     default: {
       // Strings compare by code point (the "C" collation, which Strata uses everywhere).
@@ -1014,8 +1056,11 @@ export function hashKey(v: Value, t: SqlType): string {
       return (v as string).replace(/ +$/, '');
     case 'jsonb':
       return jsonbHashKey((v as JsonValue).jsonb);
-    case 'array':
-      return JSON.stringify((v as Value[]).map((e) => hashKey(e, t.elem as SqlType)));
+    case 'array': {
+      const a = v as Value[];
+      const flat = JSON.stringify(flattenArray(a).map((e) => hashKey(e, t.elem as SqlType)));
+      return isMultiDim(a) ? arrayDims(a).join('x') + flat : flat;
+    }
     default:
       return typeof v === 'bigint' ? v.toString() : String(v);
   }

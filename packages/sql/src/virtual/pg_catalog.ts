@@ -13,6 +13,7 @@ import { arrayInOid } from '../plan/binder.js';
 import { aclColumn, authCatalogDefs, canSeeTable, ownerName, ownerOid, tableAclKind } from '../auth/catalog_tables.js';
 
 import { rootRoleOid } from '../auth/constants.js';
+import { sequenceBounds } from '../sequence_options.js';
 export { rootRoleOid };
 export const btreeAmOid = 403;
 export const heapAmOid = 2;
@@ -116,8 +117,8 @@ const defs: Def[] = [
         const owner = ownerOid(ctx, t.id);
         // Temporary tables (temp_schemas.ts) are 't', as PostgreSQL's.
         const persistence = schema.startsWith('pg_temp_') ? 't' : 'p';
-        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, t.indexes.length > 0 || t.kind === 'table', owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id));
-        if (t.kind === 'table') for (const idx of [t.primaryIndex, ...t.indexes]) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence);
+        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, catalogIndexes(t).length > 0, owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id));
+        for (const idx of catalogIndexes(t)) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence);
       }
       let k = 0;
       for (const d of defs) {
@@ -138,7 +139,7 @@ const defs: Def[] = [
           num++;
           yield [t.id, col.name, typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
         }
-        for (const idx of t.kind === 'table' ? [t.primaryIndex, ...t.indexes] : []) {
+        for (const idx of catalogIndexes(t)) {
           idx.columnIds.forEach((cid, i) => {
             const col = t.columns.find((x) => x.id === cid);
             if (!col) return;
@@ -173,7 +174,7 @@ const defs: Def[] = [
       for (const { t } of userTables(v, db)) {
         if (t.kind !== 'table') continue;
         const visible = t.columns.filter((x) => !x.hidden);
-        for (const idx of [t.primaryIndex, ...t.indexes]) {
+        for (const idx of catalogIndexes(t)) {
           const keys = idx.columnIds.map((id) => visible.findIndex((x) => x.id === id) + 1);
           // indoption: bit 0 DESC, bit 1 NULLS FIRST (DESC implies NULLS FIRST, as PostgreSQL's default).
           const collations = idx.columnIds.map((id) => (isStringType(visible.find((x) => x.id === id)?.type ?? T.int4) ? 100 : 0));
@@ -214,14 +215,24 @@ const defs: Def[] = [
     name: 'pg_type',
     cols: [['oid', o], ['typname', n], ['typnamespace', o], ['typowner', o], ['typlen', i2], ['typbyval', b], ['typtype', c], ['typcategory', c], ['typispreferred', b], ['typisdefined', b], ['typdelim', c], ['typrelid', o], ['typelem', o], ['typarray', o], ['typinput', T.regproc], ['typoutput', T.regproc], ['typreceive', T.regproc], ['typsend', T.regproc], ['typbasetype', o], ['typtypmod', i4], ['typndims', i4], ['typcollation', o], ['typnotnull', b], ['typdefault', txt]],
     rows: function* () {
+      // PostgreSQL's catalog lists _timetz after _interval (pg_type.dat order), which pgJDBC's
+      // getTypeInfo shows as is: that one array row is held back until then.
+      let heldBack: Row | null = null;
       for (const t of allTypeOids()) {
         const st: SqlType = { kind: t.kind, typmod: -1 };
         yield [t.oid, typeName(st), virtualSchemas.pg_catalog, rootRoleOid, typeLen(st), typeLen(st) > 0 && typeLen(st) <= 8, 'b', category(st), false, true, ',', 0, 0, t.arrayOid, t.oid, t.oid, t.oid, t.oid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
         if (t.arrayOid) {
           const at = arrayOf(st);
-          yield [t.arrayOid, typeName(at), virtualSchemas.pg_catalog, rootRoleOid, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, arrayInOid, t.arrayOid, t.arrayOid, t.arrayOid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
+          const row: Row = [t.arrayOid, typeName(at), virtualSchemas.pg_catalog, rootRoleOid, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, arrayInOid, t.arrayOid, t.arrayOid, t.arrayOid, 0, -1, 0, isStringType(st) ? 100 : 0, false, null];
+          if (t.kind === 'timetz') heldBack = row;
+          else yield row;
+        }
+        if (t.kind === 'interval' && heldBack) {
+          yield heldBack;
+          heldBack = null;
         }
       }
+      if (heldBack) yield heldBack;
     },
   },
   // pg_roles, pg_authid, pg_user, pg_shadow, pg_auth_members, information_schema.table_privileges.
@@ -262,7 +273,21 @@ const defs: Def[] = [
     rows: () => [],
   },
   { schema: 'pg_catalog', name: 'pg_rewrite', cols: [['oid', o], ['rulename', n], ['ev_class', o]], rows: () => [] },
-  { schema: 'pg_catalog', name: 'pg_depend', cols: [['classid', o], ['objid', o], ['objsubid', i4], ['refclassid', o], ['refobjid', o], ['refobjsubid', i4], ['deptype', c]], rows: () => [] },
+  {
+    // Only a SERIAL sequence's automatic dependency on its column (psql's "Owned by").
+    schema: 'pg_catalog',
+    name: 'pg_depend',
+    cols: [['classid', o], ['objid', o], ['objsubid', i4], ['refclassid', o], ['refobjid', o], ['refobjsubid', i4], ['deptype', c]],
+    rows: function* (_ctx, v, db) {
+      for (const { t } of userTables(v, db)) {
+        const owner = t.kind === 'sequence' ? t.sequence?.ownedBy : undefined;
+        const table = owner ? v.tableById(owner.tableId) : undefined;
+        if (!owner || !table) continue;
+        const num = table.columns.filter((x) => !x.hidden).findIndex((x) => x.id === owner.columnId) + 1;
+        if (num > 0) yield [1259, t.id, 0, 1259, table.id, num, 'a'];
+      }
+    },
+  },
   { schema: 'pg_catalog', name: 'pg_enum', cols: [['oid', o], ['enumtypid', o], ['enumsortorder', f4], ['enumlabel', n]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_range', cols: [['rngtypid', o], ['rngsubtype', o]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_extension', cols: [['oid', o], ['extname', n], ['extowner', o], ['extnamespace', o], ['extversion', txt]], rows: () => [] },
@@ -285,7 +310,7 @@ const defs: Def[] = [
     schema: 'pg_catalog',
     name: 'pg_tables',
     cols: [['schemaname', n], ['tablename', n], ['tableowner', n], ['tablespace', n], ['hasindexes', b], ['hasrules', b], ['hastriggers', b], ['rowsecurity', b]],
-    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'table').map(({ t, schema }) => [schema, t.name, ownerName(ctx, t.id), null, true, false, false, false]),
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'table').map(({ t, schema }) => [schema, t.name, ownerName(ctx, t.id), null, catalogIndexes(t).length > 0, false, false, false]),
   },
   {
     schema: 'pg_catalog',
@@ -300,15 +325,35 @@ const defs: Def[] = [
     rows: function* (_ctx, v, db) {
       for (const { t, schema } of userTables(v, db)) {
         if (t.kind !== 'table') continue;
-        for (const idx of [t.primaryIndex, ...t.indexes]) yield [schema, t.name, idx.name, null, indexDef(t, idx, schema)];
+        for (const idx of catalogIndexes(t)) yield [schema, t.name, idx.name, null, indexDef(t, idx, schema)];
       }
     },
   },
   {
     schema: 'pg_catalog',
     name: 'pg_sequences',
-    cols: [['schemaname', n], ['sequencename', n], ['start_value', T.int8], ['increment_by', T.int8]],
-    rows: (_ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'sequence').map(({ t, schema }) => [schema, t.name, BigInt(t.sequence?.start ?? 1), BigInt(t.sequence?.increment ?? 1)]),
+    // No last_value column: this node cannot tell the sequence's last value cluster-wide.
+    cols: [['schemaname', n], ['sequencename', n], ['sequenceowner', n], ['data_type', T.regtype], ['start_value', T.int8], ['min_value', T.int8], ['max_value', T.int8], ['increment_by', T.int8], ['cycle', b], ['cache_size', T.int8]],
+    rows: (ctx, v, db) =>
+      userTables(v, db)
+        .filter((x) => x.t.kind === 'sequence')
+        .map(({ t, schema }) => {
+          const sb = sequenceBounds(t.sequence);
+          return [schema, t.name, ownerName(ctx, t.id), sb.typeOid, BigInt(t.sequence?.start ?? 1), sb.min, sb.max, BigInt(t.sequence?.increment ?? 1), false, BigInt(sb.cache)];
+        }),
+  },
+  {
+    // One row per sequence: its type, bounds and cache as CREATE SEQUENCE resolved them (sequence_options.ts).
+    schema: 'pg_catalog',
+    name: 'pg_sequence',
+    cols: [['seqrelid', o], ['seqtypid', o], ['seqstart', T.int8], ['seqincrement', T.int8], ['seqmax', T.int8], ['seqmin', T.int8], ['seqcache', T.int8], ['seqcycle', b]],
+    rows: (_ctx, v, db) =>
+      userTables(v, db)
+        .filter((x) => x.t.kind === 'sequence')
+        .map(({ t }) => {
+          const sb = sequenceBounds(t.sequence);
+          return [t.id, sb.typeOid, BigInt(t.sequence?.start ?? 1), BigInt(t.sequence?.increment ?? 1), sb.max, sb.min, BigInt(sb.cache), false];
+        }),
   },
   {
     schema: 'pg_catalog',
@@ -424,6 +469,17 @@ const defs: Def[] = [
   },
 ];
 
+/**
+ * A table's indexes as PostgreSQL would list them: not the hidden rowid key of a table created
+ * without a primary key (PostgreSQL has no index there; \d, pg_indexes and drivers' getIndexInfo
+ * would otherwise show one on a column they cannot see).
+ */
+function catalogIndexes(t: TableDesc): IndexDesc[] {
+  if (t.kind !== 'table') return [];
+  const rowidKey = t.columns.some((x) => x.hidden && t.primaryIndex.columnIds.includes(x.id));
+  return rowidKey ? t.indexes : [t.primaryIndex, ...t.indexes];
+}
+
 /** A table's PRIMARY KEY and UNIQUE constraints (not the hidden rowid key of a table without a primary key). */
 function keyConstraints(t: TableDesc): IndexDesc[] {
   if (t.kind !== 'table') return [];
@@ -456,6 +512,7 @@ const catalogOids: Record<string, number> = {
   pg_type: 1247,
   pg_authid: 1260,
   pg_proc: 1255,
+  pg_sequence: 2224,
 };
 
 /** PostgreSQL's typstorage: 'p' for fixed-length types, 'm' for numeric, 'x' for other varlena types. */
