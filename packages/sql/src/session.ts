@@ -88,6 +88,7 @@ import { roleNameByOid } from './auth/catalog_tables.js';
 import { Priv } from './auth/privileges.js';
 import { hbaSettingName } from './auth/login.js';
 import { pgVersion } from './engine.js';
+import { preventedInBlock, usesImplicitBlock } from './txn_block.js';
 
 export type TxnStatus = 'I' | 'T' | 'E';
 
@@ -383,6 +384,13 @@ export class Session {
   readonly settings = new Map<string, string>(defaultSettings);
   private txn: Txn | null = null;
   private explicit = false;
+  /**
+   * The block is the implicit one of a multi-statement simple query (txn_block.ts): `explicit` is
+   * also true while it lasts, so its statements share one transaction, and it differs from a
+   * BEGIN block only where PostgreSQL's implicit block does (COMMIT/ROLLBACK warn, savepoints are
+   * 25P01, an error rolls it back and leaves the session idle). Never true between messages.
+   */
+  private implicitBlock = false;
   private failed = false;
   private txnTimestamp = 0;
   private savepoints: SavepointState[] = [];
@@ -1040,9 +1048,11 @@ export class Session {
     } finally {
       this.stmtDeadlineMs = 0;
     }
-    // Several statements in one simple query run in one implicit transaction unless they
-    // manage transactions themselves (PostgreSQL's behaviour).
+    // Several statements in one simple query run in one implicit transaction block unless they
+    // manage transactions themselves (PostgreSQL's behaviour, txn_block.ts).
+    const block = usesImplicitBlock(stmts);
     for (const { stmt, text } of stmts) {
+      if (block && !this.explicit) await this.beginImplicitBlock();
       if (stmt.kind === 'copy') {
         if (this.failed) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
         if (stmt.direction === 'from') this.checkReadOnly('COPY FROM');
@@ -1065,6 +1075,17 @@ export class Session {
       const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice, writable: out.writable });
       out.complete(r.tag as string);
     }
+    if (this.implicitBlock) await this.commitBlock(out);
+  }
+
+  /** Opens the implicit block of a multi-statement string (txn_block.ts), with the session's default modes. */
+  private async beginImplicitBlock(): Promise<void> {
+    await this.beginTxn();
+    this.explicit = true;
+    this.implicitBlock = true;
+    this.failed = false;
+    this.savepoints = [];
+    this.startTxnModes({ isolation: null, readOnly: null, deferrable: null });
   }
 
   /**
@@ -1104,6 +1125,8 @@ export class Session {
     if (this.failed && !isTxnEnd(stmt)) {
       throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
+    const prevented = preventedInBlock(stmt);
+    if (prevented !== null && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, `${prevented} cannot run inside a transaction block`);
     const write = writeCommandName(stmt);
     if (write !== null) this.checkReadOnly(write);
     if (this.explicit && !takesNoSnapshot(stmt)) this.txnQueried = true;
@@ -1350,6 +1373,10 @@ export class Session {
    * ambiguous commit.
    */
   onError(e?: unknown): void {
+    if (this.implicitBlock) {
+      this.endExplicit();
+      return;
+    }
     if (this.txn && this.txn.isOpen() && !this.explicit) this.txn.rollback();
     if (!this.explicit) {
       this.pendingNotify = new PendingNotifications();
@@ -1711,6 +1738,40 @@ export class Session {
   }
 
   /** Rolls back the session's transaction (if any) and leaves it idle. */
+  /**
+   * Ends the block with COMMIT (or, when it failed, ROLLBACK: the tag says which). WITH HOLD
+   * cursors are read first; a failed commit rolls back and rethrows, the session idle.
+   */
+  private async commitBlock(sink: { notice(m: Notice): void }): Promise<'COMMIT' | 'ROLLBACK'> {
+    const txn = this.txn;
+    this.implicitBlock = false;
+    const failed = this.failed;
+    this.explicit = false;
+    this.failed = false;
+    this.txn = null;
+    this.txnTimestamp = 0;
+    this.savepoints = [];
+    if (failed) {
+      txn?.rollback();
+      this.pendingNotify = new PendingNotifications();
+      this.endTxnCursors(txn, false);
+      this.endTxnSettings(false);
+      return 'ROLLBACK';
+    }
+    try {
+      if (txn && txn.isOpen()) await this.holdCursorsBeforeCommit(txn);
+      await this.commitWithNotifications(txn, sink);
+    } catch (e) {
+      if (txn && txn.isOpen()) txn.rollback();
+      this.endTxnCursors(txn, false);
+      this.endTxnSettings(false);
+      throw e;
+    }
+    this.endTxnCursors(txn, true);
+    this.endTxnSettings(true);
+    return 'COMMIT';
+  }
+
   private endExplicit(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.pendingNotify = new PendingNotifications();
@@ -1719,6 +1780,7 @@ export class Session {
     this.txn = null;
     this.txnTimestamp = 0;
     this.explicit = false;
+    this.implicitBlock = false;
     this.failed = false;
     this.savepoints = [];
   }
@@ -2577,9 +2639,16 @@ export class Session {
     switch (stmt.kind) {
       case 'empty':
       case 'comment':
-        if (stmt.kind === 'comment' && stmt.tag === 'VACUUM' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'VACUUM cannot run inside a transaction block');
         return { rows: [], tag: stmt.kind === 'comment' ? (stmt.tag ?? 'COMMENT') : '' };
       case 'begin':
+        if (this.implicitBlock) {
+          // BEGIN inside a multi-statement string: the implicit block becomes this block, with
+          // what ran before it (PostgreSQL's TBLOCK_IMPLICIT_INPROGRESS → TBLOCK_BEGIN). Its modes
+          // are checked as SET TRANSACTION's; if they fail, the string's block is rolled back.
+          this.setTxnModes(stmt);
+          this.implicitBlock = false;
+          return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
+        }
         if (this.explicit) {
           sink.notice({ message: 'there is already a transaction in progress', code: SqlState.ActiveSqlTransaction, severity: 'WARNING' });
           return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
@@ -2590,41 +2659,14 @@ export class Session {
         this.savepoints = [];
         this.startTxnModes(stmt);
         return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
-      case 'commit': {
-        if (!this.explicit) {
-          sink.notice(warnNoTxn('there is no transaction in progress'));
-          return { rows: [], tag: 'COMMIT' };
-        }
-        const txn = this.txn;
-        const failed = this.failed;
-        this.explicit = false;
-        this.failed = false;
-        this.txn = null;
-        this.txnTimestamp = 0;
-        this.savepoints = [];
-        if (failed) {
-          txn?.rollback();
-          this.pendingNotify = new PendingNotifications();
-          this.endTxnCursors(txn, false);
-          this.endTxnSettings(false);
-          return { rows: [], tag: 'ROLLBACK' };
-        }
-        try {
-          if (txn && txn.isOpen()) await this.holdCursorsBeforeCommit(txn);
-          await this.commitWithNotifications(txn, sink);
-        } catch (e) {
-          if (txn && txn.isOpen()) txn.rollback();
-          this.endTxnCursors(txn, false);
-          this.endTxnSettings(false);
-          throw e;
-        }
-        this.endTxnCursors(txn, true);
-        this.endTxnSettings(true);
-        return { rows: [], tag: 'COMMIT' };
-      }
+      case 'commit':
+        // COMMIT ends the implicit block of a multi-statement string too, warning as PostgreSQL.
+        if (!this.explicit || this.implicitBlock) sink.notice(warnNoTxn('there is no transaction in progress'));
+        if (!this.explicit) return { rows: [], tag: 'COMMIT' };
+        return { rows: [], tag: await this.commitBlock(sink) };
       case 'rollback': {
         if (stmt.savepoint) {
-          if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK TO SAVEPOINT can only be used in transaction blocks');
+          if (!this.explicit || this.implicitBlock) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK TO SAVEPOINT can only be used in transaction blocks');
           const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.savepoint);
           if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.savepoint}" does not exist`);
           const txn = this.txn;
@@ -2644,7 +2686,7 @@ export class Session {
           this.failed = false;
           return { rows: [], tag: 'ROLLBACK' };
         }
-        if (!this.explicit) sink.notice(warnNoTxn('there is no transaction in progress'));
+        if (!this.explicit || this.implicitBlock) sink.notice(warnNoTxn('there is no transaction in progress'));
         this.endExplicit();
         return { rows: [], tag: 'ROLLBACK' };
       }
@@ -2658,11 +2700,11 @@ export class Session {
         if (!this.explicit) await this.commitWithNotifications(null, sink);
         return { rows: [], tag: 'NOTIFY' };
       case 'savepoint':
-        if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
+        if (!this.explicit || this.implicitBlock) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
         this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn), notify: this.pendingNotify.mark() });
         return { rows: [], tag: 'SAVEPOINT' };
       case 'release': {
-        if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');
+        if (!this.explicit || this.implicitBlock) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');
         const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.name);
         if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.name}" does not exist`);
         this.savepoints.length = i;
@@ -2689,20 +2731,15 @@ export class Session {
         // Two-phase commit is disabled (max_prepared_transactions = 0), and PostgreSQL's failed
         // PREPARE TRANSACTION ends the transaction: it is rolled back and the session is idle, so
         // a pooled connection is never left inside a block nobody will end.
-        if (!this.explicit) {
-          sink.notice(warnNoTxn('there is no transaction in progress'));
-          return { rows: [], tag: 'ROLLBACK' };
-        }
+        if (!this.explicit || this.implicitBlock) sink.notice(warnNoTxn('there is no transaction in progress'));
+        if (!this.explicit) return { rows: [], tag: 'ROLLBACK' };
         const failed = this.failed;
         this.endExplicit();
         if (failed) return { rows: [], tag: 'ROLLBACK' };
         throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'prepared transactions are disabled', { hint: 'Set max_prepared_transactions to a nonzero value.' });
       }
-      case 'finishPrepared': {
-        const what = stmt.commit ? 'COMMIT PREPARED' : 'ROLLBACK PREPARED';
-        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, `${what} cannot run inside a transaction block`);
+      case 'finishPrepared':
         throw new PgError(SqlState.UndefinedObject, `prepared transaction with identifier "${stmt.gid}" does not exist`);
-      }
       case 'set':
       {
         // search_path is a list of names (PostgreSQL's GUC_LIST_QUOTE): each SET argument is one
@@ -2734,7 +2771,6 @@ export class Session {
       case 'discard': {
         const what = stmt.what.toLowerCase();
         if (!['all', 'plans', 'sequences', 'temp', 'temporary'].includes(what)) throw new PgError(SqlState.SyntaxError, `syntax error at or near "${stmt.what}"`);
-        if (what === 'all' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block');
         if (what === 'all' || what === 'plans') this.sqlPrepared.clear();
         if (what === 'all') for (const c of [...this.cursors.values()]) this.dropCursor(c);
         if (what === 'all' || what === 'sequences') this.currvals.clear();
@@ -2798,7 +2834,6 @@ export class Session {
         return { rows: showRangesRows(this.engine.opts.ranges?.() ?? [], view, only), tag: 'SHOW' };
       }
       case 'compressTs': {
-        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'COMPRESS cannot run inside a transaction block');
         const view = this.view;
         let tables: TableDesc[];
         if (stmt.table) {
@@ -2822,7 +2857,6 @@ export class Session {
         return { rows: [], tag: 'COMPRESS' };
       }
       case 'vacuumTs': {
-        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'VACUUM TS DATABASES cannot run inside a transaction block');
         checkMaintenance(this.authView as AuthView, this.roleOid, null);
         await this.engine.runRetention();
         return { rows: [], tag: 'VACUUM' };
