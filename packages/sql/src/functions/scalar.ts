@@ -164,6 +164,12 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
   // numeric arithmetic
   if (['+', '-', '*', '/', '%'].includes(op) && isNumeric(lk) && isNumeric(rk)) {
     const t = arithType(lk, rk);
+    // PostgreSQL has no float % operator, and float4 with an integer or numeric is float8
+    // arithmetic (its operator resolution prefers float8, the category's preferred type).
+    if (op === '%' && (t.kind === 'float4' || t.kind === 'float8')) return null;
+    if (t.kind === 'float4' && (lk.kind !== 'float4' || rk.kind !== 'float4')) {
+      return { left: T.float8, right: T.float8, result: T.float8, fn: (a, b) => arith(op, a, b, T.float8) };
+    }
     return { left: t, right: t, result: t, fn: (a, b) => arith(op, a, b, t) };
   }
   if (op === '^' && isNumeric(lk) && isNumeric(rk)) {
@@ -603,7 +609,7 @@ function substring(s: string, from: number, count: number | null): string {
   return chars.slice(start, end).join('');
 }
 def('strpos', { args: [txt, txt], result: i4, fn: ([s, sub]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
-def('position', { args: [txt, txt], result: i4, fn: ([sub, s]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
+def('position', { args: [txt, txt], result: i4, fn: ([s, sub]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
 def('replace', { args: [txt, txt, txt], result: txt, fn: ([s, a, r]) => (str(a) === '' ? str(s) : str(s).split(str(a)).join(str(r))) });
 def('left', { args: [txt, i4], result: txt, fn: ([s, n]) => { const c = [...str(s)]; const k = n as number; return (k >= 0 ? c.slice(0, k) : c.slice(0, Math.max(0, c.length + k))).join(''); } });
 def('right', { args: [txt, i4], result: txt, fn: ([s, n]) => { const c = [...str(s)]; const k = n as number; return (k >= 0 ? c.slice(Math.max(0, c.length - k)) : c.slice(-k)).join(''); } });
@@ -858,12 +864,25 @@ def('make_date', {
   },
 });
 def('make_interval', { args: [i4, i4, i4, i4, i4, i4, f8], result: T.interval, fn: ([y, mo, w, d, h, mi, s]) => ({ months: (y as number) * 12 + (mo as number), days: (w as number) * 7 + (d as number), micros: Math.round((h as number) * usPerHour + (mi as number) * usPerMin + (s as number) * usPerSec) }) });
-def('age', { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: ([a, c]) => ageOf(a as number, c as number) }, { args: [T.timestamptz], result: T.interval, fn: ([a], ctx) => ageOf(dateTrunc('day', ctx.txnTimestamp, ctx.vctx.timeZone), a as number) });
-function ageOf(a: number, c: number): Interval {
+def(
+  'age',
+  { args: [T.timestamp, T.timestamp], result: T.interval, fn: ([a, c]) => ageOf(a as number, c as number, null) },
+  { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: ([a, c], ctx) => ageOf(a as number, c as number, ctx.vctx.timeZone) },
+  // age(x) is age(current_date, x): midnight of today where the session is.
+  { args: [T.timestamp], result: T.interval, fn: ([a], ctx) => ageOf(Math.floor((ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec) / usPerDay) * usPerDay, a as number, null) },
+  { args: [T.timestamptz], result: T.interval, fn: ([a], ctx) => ageOf(dateTrunc('day', ctx.txnTimestamp, ctx.vctx.timeZone), a as number, ctx.vctx.timeZone) },
+);
+/**
+ * PostgreSQL's timestamp_age / timestamptz_age: the field-by-field difference of the two local
+ * times (in `tz`; null: timestamps without zone), later minus earlier, negative fields borrowed
+ * from the next larger one — a negative day count borrows the length of the EARLIER time's
+ * month, as often as needed — and the sign put back.
+ */
+function ageOf(a: number, c: number, tz: string | null): Interval {
   const neg = a < c;
   const [x, y] = neg ? [c, a] : [a, c];
-  const pa = localParts(x, null);
-  const pb = localParts(y, null);
+  const pa = localParts(x, tz);
+  const pb = localParts(y, tz);
   let months = (pa.y - pb.y) * 12 + (pa.m - pb.m);
   let days = pa.d - pb.d;
   let tod = pa.tod - pb.tod;
@@ -871,11 +890,11 @@ function ageOf(a: number, c: number): Interval {
     tod += usPerDay;
     days--;
   }
-  if (days < 0) {
+  const leap = (pb.y % 4 === 0 && pb.y % 100 !== 0) || pb.y % 400 === 0;
+  const earlierMonthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][pb.m - 1] as number;
+  while (days < 0) {
+    days += earlierMonthDays;
     months--;
-    const pm = pa.m === 1 ? 12 : pa.m - 1;
-    const py = pa.m === 1 ? pa.y - 1 : pa.y;
-    days += [31, (py % 4 === 0 && py % 100 !== 0) || py % 400 === 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][pm - 1] as number;
   }
   const iv = { months, days, micros: tod };
   return neg ? negateInterval(iv) : iv;

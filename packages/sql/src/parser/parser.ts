@@ -2138,7 +2138,8 @@ class Parser {
         this.expectKw('in');
         const str = this.expr();
         this.expectPunct(')');
-        return { kind: 'func', name: ['strpos'], args: [str, sub], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+        // pg_catalog.position(string, substring), as PostgreSQL's grammar turns it (the column is named position).
+        return { kind: 'func', name: ['position'], args: [str, sub], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
       }
       case 'overlay': {
         // OVERLAY(s PLACING r FROM n [FOR m]) (or the plain call form).
