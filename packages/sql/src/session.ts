@@ -39,6 +39,7 @@ import type { StatementInterrupts } from './interrupts.js';
 import type { Ev } from './exec/operators.js';
 import { pump } from './exec/pump.js';
 import { insertSource, joinTargets, lockKeysOf } from './plan/dml_sources.js';
+import { withStatementCtes } from './plan/dml_with.js';
 import { formatPgMemory, parsePgMemory } from './exec/memory.js';
 import { TempFiles } from './exec/spill.js';
 import type { PumpSink } from './exec/pump.js';
@@ -1823,11 +1824,11 @@ export class Session {
         return this.queryCompiled(op);
       }
       case 'insert':
-        return this.compileInsert(stmt, planner, view);
+        return withStatementCtes(planner, stmt.with, () => this.compileInsert(stmt, planner, view));
       case 'update':
-        return this.compileUpdate(stmt, planner, view);
+        return withStatementCtes(planner, stmt.with, () => this.compileUpdate(stmt, planner, view));
       case 'delete':
-        return this.compileDelete(stmt, planner, view);
+        return withStatementCtes(planner, stmt.with, () => this.compileDelete(stmt, planner, view));
       default:
         throw new PgError(SqlState.InternalError, `cannot compile ${stmt.kind}`);
     }

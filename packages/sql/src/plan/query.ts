@@ -3,7 +3,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { KeyWriter, prefixEnd } from '@strata/kv';
-import type { Expr, FrameBound, FromItem, OrderItem, SelectStmt, WindowFrame, WindowSpec } from '../parser/ast.js';
+import type { CommonTableExpr, Expr, FrameBound, FromItem, OrderItem, SelectStmt, WindowFrame, WindowSpec } from '../parser/ast.js';
 import { T, arrayOf, commonType, formatJsonb, formatType, isInteger, isNumeric, sameType } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
@@ -78,6 +78,15 @@ interface CteRef {
   columns: Column[];
 }
 
+type CteDef = ConstructorParameters<typeof WithCtes>[1][number];
+
+/** The input of a WITH that only materializes its CTEs (a data-modifying statement's). */
+const noRows: Operator = {
+  columns: [],
+  *exec() {},
+  explain: () => ({ label: 'no rows', children: [] }),
+};
+
 let cteIds = 0;
 
 export class QueryPlanner {
@@ -114,31 +123,57 @@ export class QueryPlanner {
       const w = findGroupWindow(o.expr);
       if (w) throw new PgError(SqlState.SyntaxError, `${(groupWindowName(w) as string).toUpperCase()} is not allowed in ORDER BY`, { position: w.pos + 1 });
     }
-    const cteDefs: { id: number; name: string; plan: Operator; recursive: { base: Operator; step: Operator; all: boolean } | null }[] = [];
     const frame = new Map<string, CteRef>();
     this.ctes.push(frame);
     try {
-      for (const c of q.with) {
-        const id = ++cteIds;
-        if (c.recursive && c.query.body.kind === 'setop' && c.query.body.op === 'union' && refersTo(c.query.body.right, c.name)) {
-          const base = this.planQuery(c.query.body.left, outer);
-          const cols = base.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
-          frame.set(c.name, { id, columns: cols });
-          const step0 = this.planQuery(c.query.body.right, outer);
-          const casts = step0.columns.map((col, i) => this.castEv(col.type, (cols[i] as Column).type, i));
-          const step = new Project(step0, casts, cols);
-          cteDefs.push({ id, name: c.name, plan: base, recursive: { base, step, all: c.query.body.all } });
-          continue;
-        }
-        const plan = this.planQuery(c.query, outer);
-        const cols = plan.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
-        frame.set(c.name, { id, columns: cols });
-        cteDefs.push({ id, name: c.name, plan, recursive: null });
-      }
+      const cteDefs = this.planCtes(q.with, outer, frame);
       let op = this.planBody(q, outer);
       if (cteDefs.length > 0) op = new WithCtes(op, cteDefs);
       return op;
     } finally {
+      this.ctes.pop();
+    }
+  }
+
+  /** Plans a WITH list into `frame` (already in scope: a recursive CTE reads itself), in order. */
+  private planCtes(list: CommonTableExpr[], outer: Scope | null, frame: Map<string, CteRef>): CteDef[] {
+    const cteDefs: CteDef[] = [];
+    for (const c of list) {
+      const id = ++cteIds;
+      if (c.recursive && c.query.body.kind === 'setop' && c.query.body.op === 'union' && refersTo(c.query.body.right, c.name)) {
+        const base = this.planQuery(c.query.body.left, outer);
+        const cols = base.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
+        frame.set(c.name, { id, columns: cols });
+        const step0 = this.planQuery(c.query.body.right, outer);
+        const casts = step0.columns.map((col, i) => this.castEv(col.type, (cols[i] as Column).type, i));
+        const step = new Project(step0, casts, cols);
+        cteDefs.push({ id, name: c.name, plan: base, recursive: { base, step, all: c.query.body.all } });
+        continue;
+      }
+      const plan = this.planQuery(c.query, outer);
+      const cols = plan.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
+      frame.set(c.name, { id, columns: cols });
+      cteDefs.push({ id, name: c.name, plan, recursive: null });
+    }
+    return cteDefs;
+  }
+
+  /**
+   * Plans the parts of an INSERT/UPDATE/DELETE (`plan`) with the statement's own WITH list in
+   * scope. Returns what `plan` returned and the operator that materializes the CTEs (it yields no
+   * rows), to run before the statement reads anything; null without a WITH list.
+   */
+  planWithCtes<T>(list: CommonTableExpr[], plan: () => T): { result: T; materialize: Operator | null } {
+    if (list.length === 0) return { result: plan(), materialize: null };
+    const frame = new Map<string, CteRef>();
+    this.ctes.push(frame);
+    this.depth++;
+    try {
+      const cteDefs = this.planCtes(list, null, frame);
+      const result = plan();
+      return { result, materialize: new WithCtes(noRows, cteDefs) };
+    } finally {
+      this.depth--;
       this.ctes.pop();
     }
   }
