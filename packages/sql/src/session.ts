@@ -3361,6 +3361,12 @@ export class Session {
         this.setSetting('timezone', v);
         return;
       }
+      case 'standard_conforming_strings':
+        // The lexer reads '…' as the SQL standard does (a backslash is an ordinary character).
+        // Off would make PostgreSQL read backslash escapes there: refused rather than ignored.
+        if (!settingBool(name, value)) throw new PgError(SqlState.FeatureNotSupported, 'standard_conforming_strings = off is not supported', { hint: "Write backslash escapes in E'…' strings." });
+        this.setSetting(name, 'on');
+        return;
       case 'client_encoding': {
         const norm = value.toUpperCase().replace(/[-_]/g, '');
         // SQL_ASCII turns conversion off (PostgreSQL's rule): the server's UTF-8 passes through as
