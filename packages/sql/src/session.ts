@@ -377,6 +377,8 @@ interface SavepointState {
   setInTxn: Map<string, string>;
   /** The transaction's pending NOTIFY/LISTEN/UNLISTEN when the savepoint was taken. */
   notify: { notes: number; actions: number };
+  /** Whether the transaction was read-only then: ROLLBACK TO and RELEASE restore it. */
+  readOnly: boolean;
 }
 
 export class Session {
@@ -1077,6 +1079,15 @@ export class Session {
       out.complete(r.tag as string);
     }
     if (this.implicitBlock) await this.commitBlock(out);
+  }
+
+  /** COMMIT/ROLLBACK AND CHAIN: a new block at once, with the modes the ended one had. */
+  private async chainBlock(modes: TxnModes): Promise<void> {
+    await this.beginTxn();
+    this.explicit = true;
+    this.failed = false;
+    this.savepoints = [];
+    this.startTxnModes({ ...modes });
   }
 
   /** Opens the implicit block of a multi-statement string (txn_block.ts), with the session's default modes. */
@@ -2660,11 +2671,16 @@ export class Session {
         this.savepoints = [];
         this.startTxnModes(stmt);
         return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
-      case 'commit':
+      case 'commit': {
+        if (stmt.chain && (!this.explicit || this.implicitBlock)) throw new PgError(SqlState.NoActiveSqlTransaction, 'COMMIT AND CHAIN can only be used in transaction blocks');
         // COMMIT ends the implicit block of a multi-statement string too, warning as PostgreSQL.
         if (!this.explicit || this.implicitBlock) sink.notice(warnNoTxn('there is no transaction in progress'));
         if (!this.explicit) return { rows: [], tag: 'COMMIT' };
-        return { rows: [], tag: await this.commitBlock(sink) };
+        const modes = this.txnModes;
+        const tag = await this.commitBlock(sink);
+        if (stmt.chain && modes) await this.chainBlock(modes);
+        return { rows: [], tag };
+      }
       case 'rollback': {
         if (stmt.savepoint) {
           if (!this.explicit || this.implicitBlock) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK TO SAVEPOINT can only be used in transaction blocks');
@@ -2683,12 +2699,16 @@ export class Session {
           this.pendingNotify.rollbackTo(sp.notify);
           for (const name of new Set([...this.settings.keys(), ...sp.settings.keys()])) this.rawSetSetting(name, sp.settings.get(name));
           this.setInTxn = new Map(sp.setInTxn);
+          if (this.txnModes) this.txnModes.readOnly = sp.readOnly;
           this.syncTxnSettings();
           this.failed = false;
           return { rows: [], tag: 'ROLLBACK' };
         }
+        if (stmt.chain && (!this.explicit || this.implicitBlock)) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK AND CHAIN can only be used in transaction blocks');
         if (!this.explicit || this.implicitBlock) sink.notice(warnNoTxn('there is no transaction in progress'));
+        const modes = this.txnModes;
         this.endExplicit();
+        if (stmt.chain && modes) await this.chainBlock(modes);
         return { rows: [], tag: 'ROLLBACK' };
       }
       case 'listen':
@@ -2702,12 +2722,16 @@ export class Session {
         return { rows: [], tag: 'NOTIFY' };
       case 'savepoint':
         if (!this.explicit || this.implicitBlock) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
-        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn), notify: this.pendingNotify.mark() });
+        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn), notify: this.pendingNotify.mark(), readOnly: this.readOnly });
         return { rows: [], tag: 'SAVEPOINT' };
       case 'release': {
         if (!this.explicit || this.implicitBlock) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');
         const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.name);
         if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.name}" does not exist`);
+        // Ending a subtransaction restores the read-only mode it began with, also on RELEASE
+        // (PostgreSQL's prevXactReadOnly).
+        if (this.txnModes) this.txnModes.readOnly = (this.savepoints[i] as SavepointState).readOnly;
+        this.syncTxnSettings();
         this.savepoints.length = i;
         return { rows: [], tag: 'RELEASE' };
       }

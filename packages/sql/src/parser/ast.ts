@@ -198,8 +198,9 @@ export type Statement =
   | { kind: 'copy'; table: string[] | null; query: SelectStmt | null; columns: string[] | null; direction: 'from' | 'to'; options: CopyOptions; pos: number }
   /** BEGIN, or START TRANSACTION (`start`: answered with that command tag). */
   | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; deferrable?: boolean | null; start?: boolean; pos: number }
-  | { kind: 'commit'; pos: number }
-  | { kind: 'rollback'; savepoint: string | null; pos: number }
+  /** `chain`: COMMIT/ROLLBACK AND CHAIN (a new block with the same modes follows at once). */
+  | { kind: 'commit'; chain: boolean; pos: number }
+  | { kind: 'rollback'; savepoint: string | null; chain: boolean; pos: number }
   | { kind: 'savepoint'; name: string; pos: number }
   | { kind: 'release'; name: string; pos: number }
   /** DECLARE name [BINARY] [[NO] SCROLL] CURSOR [WITH|WITHOUT HOLD] FOR query (`scroll` null: neither said). */

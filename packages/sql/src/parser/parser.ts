@@ -293,17 +293,19 @@ class Parser {
       this.next();
       return { kind: 'prepareTransaction', gid: this.next().value, pos };
     }
+    // opt_transaction_chain: AND CHAIN, AND NO CHAIN (the default) or nothing.
+    const chain = () => !this.acceptKw('and', 'no', 'chain') && this.acceptKw('and', 'chain');
     if (this.acceptKw('commit') || this.acceptKw('end')) {
       this.acceptKw('transaction') || this.acceptKw('work');
-      return { kind: 'commit', pos };
+      return { kind: 'commit', chain: chain(), pos };
     }
     if (this.acceptKw('rollback') || this.acceptKw('abort')) {
       this.acceptKw('transaction') || this.acceptKw('work');
       if (this.acceptKw('to')) {
         this.acceptKw('savepoint');
-        return { kind: 'rollback', savepoint: this.ident(), pos };
+        return { kind: 'rollback', savepoint: this.ident(), chain: false, pos };
       }
-      return { kind: 'rollback', savepoint: null, pos };
+      return { kind: 'rollback', savepoint: null, chain: chain(), pos };
     }
     if (this.acceptKw('savepoint')) return { kind: 'savepoint', name: this.ident(), pos };
     if (this.acceptKw('release')) {
