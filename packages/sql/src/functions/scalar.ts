@@ -21,6 +21,7 @@ import {
   offsetForLocal,
   intervalMicros,
   parseInterval,
+  timestamptzFromEpochSeconds,
 } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
 import { T, arrayOf, checkInt8, checkIntRange, commonType, compareValues, formatJsonb, formatType, formatValue, isNumeric, numericRankOf } from '../types/types.js';
@@ -850,7 +851,7 @@ def('to_char',
   { args: [i8, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.int8, str(f), ctx.vctx.timeZone) },
 );
 def('to_number', { args: [txt, txt], result: numT, fn: ([s, f]) => numberFromChar(str(s), str(f)) });
-def('to_timestamp', { args: [f8], result: T.timestamptz, fn: ([s]) => Math.round((s as number) * usPerSec) });
+def('to_timestamp', { args: [f8], result: T.timestamptz, fn: ([s]) => timestamptzFromEpochSeconds(s as number) });
 def('make_date', {
   args: [i4, i4, i4],
   result: T.date,

@@ -368,7 +368,12 @@ export function decodeInterval(s: string, typmod = -1, sqlStandard = false): Int
   const months = itm.year * 12 + itm.mon;
   if (months > int32Max || months < int32Min || itm.usec > int64Max || itm.usec < int64Min)
     throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range');
-  return adjustIntervalForTypmod({ months, days: itm.mday, micros: Number(itm.usec) }, typmod);
+  // The time part is held in a double: exact within ±2^53 µs (about 285 years). A value it cannot
+  // hold exactly is refused rather than kept slightly wrong (as timestamps are).
+  const micros = Number(itm.usec);
+  if (BigInt(micros) !== itm.usec)
+    throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range', { detail: 'Strata cannot hold this interval\'s time part exactly (microseconds in a double).' });
+  return adjustIntervalForTypmod({ months, days: itm.mday, micros }, typmod);
 }
 
 const intervalScales = [1_000_000, 100_000, 10_000, 1000, 100, 10, 1];
