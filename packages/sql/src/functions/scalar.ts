@@ -41,6 +41,7 @@ import { jsonbConcat, jsonbContains } from '../types/jsonb_ops.js';
 import { intervalDiv, intervalMul } from '../types/interval_math.js';
 import './json_build.js';
 import './binary_strings.js';
+import './justify.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
 
@@ -900,8 +901,6 @@ function ageOf(a: number, c: number, tz: string | null): Interval {
   const iv = { months, days, micros: tod };
   return neg ? negateInterval(iv) : iv;
 }
-def('justify_days', { args: [T.interval], result: T.interval, fn: ([v]) => { const iv = v as Interval; return { months: iv.months + Math.trunc(iv.days / 30), days: iv.days % 30, micros: iv.micros }; } });
-def('justify_hours', { args: [T.interval], result: T.interval, fn: ([v]) => { const iv = v as Interval; return { months: iv.months, days: iv.days + Math.trunc(iv.micros / usPerDay), micros: iv.micros % usPerDay }; } });
 def('timezone', { args: [txt, T.timestamptz], result: T.timestamp, fn: ([z, ts]) => (ts as number) + zoneOffsetSeconds(str(z), ts as number) * usPerSec }, { args: [txt, T.timestamp], result: T.timestamptz, fn: ([z, ts]) => { const l = ts as number; let g = l - zoneOffsetSeconds(str(z), l) * usPerSec; g = l - zoneOffsetSeconds(str(z), g) * usPerSec; return g; } });
 def('isfinite', { args: [T.timestamptz], result: b, fn: ([v]) => Math.abs(v as number) < Number.MAX_SAFE_INTEGER });
 
