@@ -190,6 +190,10 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
       return { left: T.jsonb, right: T.jsonb, result: T.jsonb, fn: (a, b) => jsonConcat(a as JsonValue, b as JsonValue) };
     }
     if (l.kind === 'bytea' && r.kind === 'bytea') return { left: T.bytea, right: T.bytea, result: T.bytea, fn: (a, b) => Buffer.concat([a as Buffer, b as Buffer]) };
+    // text || text, anynonarray || text, text || anynonarray: one side must be a string (an
+    // untyped literal is one); `3 || 4.0` is 42883 as in PostgreSQL.
+    const stringy = (t: SqlType) => t.kind === 'unknown' || t.kind === 'text' || t.kind === 'varchar' || t.kind === 'bpchar' || t.kind === 'name' || t.kind === 'char';
+    if (!stringy(l) && !stringy(r)) return null;
     return { left: T.text, right: T.text, result: T.text, fn: (a, b) => (a as string) + (b as string) };
   }
   // date/time arithmetic

@@ -89,6 +89,16 @@ const noRows: Operator = {
 
 let cteIds = 0;
 
+/** count() without arguments (PostgreSQL's 42809). */
+function countNeedsStar(pos: number): PgError {
+  return new PgError(SqlState.WrongObjectType, 'count(*) must be used to call a parameterless aggregate function', { position: pos + 1 });
+}
+
+/** More column names than the relation has: 42P10, PostgreSQL's message (`what` "table" or "WITH query"). */
+function checkColumnAliases(aliases: readonly string[] | null | undefined, available: number, what: string, name: string): void {
+  if (aliases && aliases.length > available) throw new PgError(SqlState.InvalidColumnReference, `${what} "${name}" has ${available} columns available but ${aliases.length} columns specified`);
+}
+
 export class QueryPlanner {
   private readonly ctes: Map<string, CteRef>[] = [];
 
@@ -142,6 +152,7 @@ export class QueryPlanner {
       const id = ++cteIds;
       if (c.recursive && c.query.body.kind === 'setop' && c.query.body.op === 'union' && refersTo(c.query.body.right, c.name)) {
         const base = this.planQuery(c.query.body.left, outer);
+        checkColumnAliases(c.columns, base.columns.length, 'WITH query', c.name);
         const cols = base.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
         frame.set(c.name, { id, columns: cols });
         const step0 = this.planQuery(c.query.body.right, outer);
@@ -151,6 +162,7 @@ export class QueryPlanner {
         continue;
       }
       const plan = this.planQuery(c.query, outer);
+      checkColumnAliases(c.columns, plan.columns.length, 'WITH query', c.name);
       const cols = plan.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
       frame.set(c.name, { id, columns: cols });
       cteDefs.push({ id, name: c.name, plan, recursive: null });
@@ -358,6 +370,7 @@ export class QueryPlanner {
       case 'subquery': {
         if (!it.alias) throw new PgError(SqlState.SyntaxError, 'subquery in FROM must have an alias', { position: it.pos + 1, hint: 'For example, FROM (SELECT ...) [AS] foo.' });
         const sub = this.planQuery(it.query, lateralScope ? new Scope(lateralScope.cols, outer) : outer);
+        checkColumnAliases(it.columnAliases, sub.columns.length, 'table', it.alias);
         const cols = sub.columns.map((c, i) => ({ name: it.columnAliases?.[i] ?? c.name, rel: it.alias, type: c.type }));
         return { op: sub, scope: new Scope(cols, outer) };
       }
@@ -373,6 +386,7 @@ export class QueryPlanner {
       const cte = this.lookupCte(name[0] as string);
       if (cte) {
         const rel = alias ?? (name[0] as string);
+        checkColumnAliases(columnAliases, cte.columns.length, 'table', rel);
         return {
           op: new CteScan(cte.columns, cte.id, name[0] as string),
           scope: new Scope(cte.columns.map((c, i) => ({ name: columnAliases?.[i] ?? c.name, rel, type: c.type })), outer),
@@ -383,6 +397,7 @@ export class QueryPlanner {
     const rel = alias ?? (name[name.length - 1] as string);
     if (r.kind === 'virtual') {
       const d = r.def;
+      checkColumnAliases(columnAliases, d.columns.length, 'table', rel);
       const cols = d.columns.map((c, i) => ({ name: columnAliases?.[i] ?? c.name, rel, schema: d.schema, type: c.type }));
       return { op: new RowsScan(d.columns.map((c) => ({ name: c.name, type: c.type })), d.rows, `virtual table ${d.schema}.${d.name}`), scope: new Scope(cols, outer) };
     }
@@ -390,11 +405,13 @@ export class QueryPlanner {
     if (t.kind === 'view') {
       const q = this.env.parseView(t.viewQuery as string);
       const sub = this.env.underView ? this.env.underView(t, () => this.planQuery(q, null)) : this.planQuery(q, null);
+      checkColumnAliases(columnAliases, sub.columns.length, 'table', rel);
       const cols = sub.columns.map((c, i) => ({ name: columnAliases?.[i] ?? (t.columns[i]?.name ?? c.name), rel, type: c.type }));
       return { op: sub, scope: new Scope(cols, outer) };
     }
     if (t.kind === 'ts') {
       const columns = tsScanColumns(t);
+      checkColumnAliases(columnAliases, columns.length, 'table', rel);
       const cols: ScopeCol[] = columns.map((c, i) => ({ ...c, name: columnAliases?.[i] ?? c.name, rel, schema: r.schema, db: r.db, tsTime: i === 0 }));
       return { op: new TsScan(columns, t, noBounds(t)), scope: new Scope(cols, outer) };
     }
@@ -403,6 +420,7 @@ export class QueryPlanner {
       return { op: new RowsScan(cols, (ctx) => [[ctx.sequences.currvalOrStart(t.id), 0n, true]], `sequence ${t.name}`), scope: new Scope(cols.map((c) => ({ ...c, rel })), outer) };
     }
     const codec = tableCodec(t);
+    checkColumnAliases(columnAliases, t.columns.filter((c) => !c.hidden).length, 'table', rel);
     const cols: ScopeCol[] = t.columns.map((c, i) => ({
       name: columnAliases?.[i] ?? c.name,
       rel,
@@ -898,6 +916,11 @@ export class QueryPlanner {
     }
 
     // Window functions.
+    const windowNames = new Set<string>();
+    for (const w of s.windows) {
+      if (windowNames.has(w.name)) throw new PgError(SqlState.WindowingError, `window "${w.name}" is already defined`);
+      windowNames.add(w.name);
+    }
     const windowCalls = collectWindowCalls([...items.map((i) => i.expr), ...q.orderBy.map((o) => o.expr)]);
     if (windowCalls.length > 0) {
       const named = new Map(s.windows.map((w) => [w.name, w.spec]));
@@ -1102,6 +1125,7 @@ export class QueryPlanner {
           args = [b.resolveUnknown(a0), { type: tcol.type, ev: (r) => r[ti] as Value, shape: { k: 'col', idx: ti }, name: tcol.name }];
         }
         if (name === 'count' && e.star) args = [];
+        else if (name === 'count' && e.args.length === 0) throw countNeedsStar(e.pos);
         if (name === 'string_agg') {
           if (args[0]?.type.kind === 'bytea' && args[1]) args[1] = b.coerce(args[1], T.bytea);
           args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, T.text) : a));
@@ -1122,6 +1146,12 @@ export class QueryPlanner {
         if (name === 'array_agg' && args[0]?.type.kind === 'array') throw new PgError(SqlState.FeatureNotSupported, 'multidimensional arrays are not supported (array_agg of arrays)', { position: e.pos + 1 });
         const argTypes = args.map((a) => a.type);
         const filter = e.filter ? b.coerceBool(b.bind(e.filter, inScope), 'FILTER').ev : null;
+        if (e.distinct) {
+          // The sort is over the distinct values, so it may only use them (parse_agg.c).
+          const argKeys = new Set(e.args.map(exprKey));
+          const stray = e.orderBy.find((o) => !argKeys.has(exprKey(o.expr)));
+          if (stray) throw new PgError(SqlState.InvalidColumnReference, 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list', { position: stray.expr.pos + 1 });
+        }
         const orderBy: SortKey[] = e.orderBy.map((o) => {
           const x = b.resolveUnknown(b.bind(o.expr, inScope));
           return { ev: x.ev, type: x.type, desc: o.desc, nullsFirst: o.nulls ? o.nulls === 'first' : o.desc };
@@ -1157,6 +1187,7 @@ export class QueryPlanner {
     if (!aggregateNames.has(name) && !windowOnlyNames.has(name)) throw new PgError(SqlState.WrongObjectType, `OVER specified, but ${name} is not a window function nor an aggregate function`, { position: e.pos + 1 });
     let args = e.args.map((a) => b.resolveUnknown(b.bind(a, scope)));
     if (name === 'count' && e.star) args = [];
+    else if (name === 'count' && e.args.length === 0) throw countNeedsStar(e.pos);
     if ((name === 'lag' || name === 'lead') && args.length > 2) args[2] = b.coerce(args[2] as BoundExpr, (args[0] as BoundExpr).type);
     const argTypes = args.map((a) => a.type);
     const part = over.partitionBy.map((p) => {
