@@ -45,6 +45,7 @@ import type { AggSpec, FrameEdge, FrameSpec, WindowFuncSpec } from '../exec/aggr
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
+import { checkRecursiveQuery } from './recursive_cte.js';
 import { orderedSetAggregates } from '../exec/ordered_set.js';
 import { TiesLimit } from '../exec/ties_limit.js';
 import { TsScan, evalTimeRange, noBounds, tsScanColumns } from '../ts_dml.js';
@@ -88,6 +89,26 @@ const noRows: Operator = {
 };
 
 let cteIds = 0;
+
+/**
+ * A recursive query's column keeps its non-recursive term's type: a recursive term of another
+ * type is 42804 as in PostgreSQL (casting it would change the values the recursion computes).
+ */
+function checkRecursiveColumnType(name: string, i: number, base: SqlType, step: SqlType): void {
+  if (step.kind === 'unknown') return;
+  if (sameType(base, step) && (base.typmod < 0 || base.typmod === step.typmod)) return;
+  let overall = step;
+  try {
+    overall = commonType([base, step], 'UNION');
+  } catch {
+    // reported with the recursive term's type
+  }
+  // The union's type carries no typmod (PostgreSQL: numeric(3,0) with numeric is numeric).
+  overall = { ...overall, typmod: -1 };
+  throw new PgError(SqlState.DatatypeMismatch, `recursive query "${name}" column ${i + 1} has type ${formatType(base)} in non-recursive term but type ${formatType(overall)} overall`, {
+    hint: 'Cast the output of the non-recursive term to the correct type.',
+  });
+}
 
 /** count() without arguments (PostgreSQL's 42809). */
 function countNeedsStar(pos: number): PgError {
@@ -150,12 +171,13 @@ export class QueryPlanner {
     const cteDefs: CteDef[] = [];
     for (const c of list) {
       const id = ++cteIds;
-      if (c.recursive && c.query.body.kind === 'setop' && c.query.body.op === 'union' && refersTo(c.query.body.right, c.name)) {
+      if (c.recursive && checkRecursiveQuery(c.query, c.name) && c.query.body.kind === 'setop') {
         const base = this.planQuery(c.query.body.left, outer);
         checkColumnAliases(c.columns, base.columns.length, 'WITH query', c.name);
         const cols = base.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
         frame.set(c.name, { id, columns: cols });
         const step0 = this.planQuery(c.query.body.right, outer);
+        step0.columns.forEach((col, i) => checkRecursiveColumnType(c.name, i, (cols[i] as Column).type, col.type));
         const casts = step0.columns.map((col, i) => this.castEv(col.type, (cols[i] as Column).type, i));
         const step = new Project(step0, casts, cols);
         cteDefs.push({ id, name: c.name, plan: base, recursive: { base, step, all: c.query.body.all } });
@@ -1377,9 +1399,6 @@ function exprHasColumns(e: unknown): boolean {
   return Object.values(o).some(exprHasColumns);
 }
 
-function refersTo(q: SelectStmt, name: string): boolean {
-  return JSON.stringify(q).includes(`"parts":["${name}"]`) || JSON.stringify(q).includes(`"name":["${name}"]`);
-}
 
 function collectWindowCalls(exprs: unknown[]): (Expr & { kind: 'func' })[] {
   const out: (Expr & { kind: 'func' })[] = [];
