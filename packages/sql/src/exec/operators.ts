@@ -942,9 +942,15 @@ export class WithCtes implements Operator {
     }
     const before = new Set(subplans.keys());
     const accounts: MemoryAccount[] = [];
+    // Inside a correlated subquery (an outer row is pushed) the subqueries reading the CTEs are
+    // drained here, synchronously, so that they are kept while this WITH runs (and dropped when it
+    // runs again), not materialized by the operator around the correlated subquery.
+    const suspendable = ctx.suspendable;
+    if (ctx.outer.length > 0) ctx.suspendable = false;
     try {
       yield* this.run(ctx, accounts);
     } finally {
+      ctx.suspendable = suspendable;
       const kept = new Set<number>();
       for (const id of subplans.keys()) if (!before.has(id)) kept.add(id);
       this.lastRun.set(subplans, { subplans: kept, accounts });
