@@ -1404,7 +1404,12 @@ class Parser {
       if (words.length === 0) throw this.syntaxError();
       q.locking = words.join(' ');
       while (this.acceptKw('of')) this.identList();
-      this.acceptKw('nowait') || this.acceptKw('skip', 'locked');
+      const skipLocked = !this.acceptKw('nowait') && this.acceptKw('skip', 'locked');
+      if (skipLocked && q.withTies) throw new PgError(SqlState.SyntaxError, 'SKIP LOCKED and WITH TIES options cannot be used together');
+      // CheckSelectLocking: rows of these queries are not rows of a table to lock.
+      const b = q.body;
+      const refused = b.kind === 'setop' ? 'UNION/INTERSECT/EXCEPT' : b.kind === 'select' && b.distinct ? 'DISTINCT clause' : b.kind === 'select' && b.groupBy.length > 0 ? 'GROUP BY clause' : b.kind === 'select' && b.having ? 'HAVING clause' : null;
+      if (refused) throw new PgError(SqlState.FeatureNotSupported, `FOR ${q.locking} is not allowed with ${refused}`);
     }
     return q;
   }
