@@ -2152,7 +2152,7 @@ export class Session {
     let fromOp: Operator | null = null;
     let scope = new Scope(tcols);
     if (s.from.length > 0) {
-      const f = planner.planFrom(s.from, null);
+      const f = planner.planFrom(s.from, null, rel);
       fromOp = f.op;
       scope = new Scope([...tcols, ...f.scope.cols]);
     }
@@ -2231,7 +2231,7 @@ export class Session {
     let usingOp: Operator | null = null;
     let scope = new Scope(tcols);
     if (s.using.length > 0) {
-      const f = planner.planFrom(s.using, null);
+      const f = planner.planFrom(s.using, null, rel);
       usingOp = f.op;
       scope = new Scope([...tcols, ...f.scope.cols]);
     }

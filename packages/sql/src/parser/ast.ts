@@ -87,7 +87,8 @@ export type FromItem =
   | { kind: 'table'; name: string[]; alias: string | null; columnAliases: string[] | null; pos: number }
   | { kind: 'subquery'; query: SelectStmt; alias: string | null; columnAliases: string[] | null; lateral: boolean; pos: number }
   | { kind: 'function'; func: Expr & { kind: 'func' }; alias: string | null; columnAliases: string[] | null; withOrdinality: boolean; pos: number }
-  | { kind: 'join'; joinType: 'inner' | 'left' | 'right' | 'full' | 'cross'; left: FromItem; right: FromItem; on: Expr | null; using: string[] | null; natural: boolean; pos: number };
+  /** `alias`: `(a JOIN b) AS j` (only its name is kept: the planner still exposes a's and b's columns by their own names). */
+  | { kind: 'join'; joinType: 'inner' | 'left' | 'right' | 'full' | 'cross'; left: FromItem; right: FromItem; on: Expr | null; using: string[] | null; natural: boolean; pos: number; alias?: string | null };
 
 export interface SelectItem {
   expr: Expr;

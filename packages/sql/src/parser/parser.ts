@@ -1653,7 +1653,7 @@ class Parser {
       const j = this.fromItem();
       this.expectPunct(')');
       const a = this.alias();
-      if (a.alias && j.kind !== 'join') return { ...j, alias: a.alias } as FromItem;
+      if (a.alias) return { ...j, alias: a.alias } as FromItem;
       return j;
     }
     const name = this.qualifiedName();

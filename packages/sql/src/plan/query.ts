@@ -45,6 +45,7 @@ import type { AggSpec, FrameEdge, FrameSpec, WindowFuncSpec } from '../exec/aggr
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
+import { SqlStateX } from '../sqlstate.js';
 import { checkRecursiveQuery } from './recursive_cte.js';
 import { orderedSetAggregates } from '../exec/ordered_set.js';
 import { TiesLimit } from '../exec/ties_limit.js';
@@ -108,6 +109,26 @@ function checkRecursiveColumnType(name: string, i: number, base: SqlType, step: 
   throw new PgError(SqlState.DatatypeMismatch, `recursive query "${name}" column ${i + 1} has type ${formatType(base)} in non-recursive term but type ${formatType(overall)} overall`, {
     hint: 'Cast the output of the non-recursive term to the correct type.',
   });
+}
+
+/**
+ * One FROM list may not name the same relation twice (PostgreSQL's checkNameSpaceConflicts,
+ * 42712): `FROM t, t`, `UPDATE t … FROM t`. A join without an alias exposes both sides' names.
+ */
+function checkFromNames(items: FromItem[], target: string | undefined): void {
+  const seen = new Set<string>(target === undefined ? [] : [target]);
+  const visit = (f: FromItem): void => {
+    if (f.kind === 'join' && !f.alias) {
+      visit(f.left);
+      visit(f.right);
+      return;
+    }
+    const name = f.alias ?? (f.kind === 'table' ? f.name[f.name.length - 1] : f.kind === 'function' ? f.func.name[f.func.name.length - 1] : undefined) ?? undefined;
+    if (name === undefined) return;
+    if (seen.has(name)) throw new PgError(SqlStateX.DuplicateAlias, `table name "${name}" specified more than once`);
+    seen.add(name);
+  };
+  items.forEach(visit);
 }
 
 /** count() without arguments (PostgreSQL's 42809). */
@@ -371,7 +392,9 @@ export class QueryPlanner {
 
   // ---- FROM ----------------------------------------------------------------------------------
 
-  planFrom(items: FromItem[], outer: Scope | null): { op: Operator; scope: Scope } {
+  /** Plans a FROM list; `target` is the reference name of an UPDATE's or DELETE's table, which the list may not repeat. */
+  planFrom(items: FromItem[], outer: Scope | null, target?: string): { op: Operator; scope: Scope } {
+    checkFromNames(items, target);
     if (items.length === 0) {
       return { op: new RowsScan([], () => [[]], 'emptyrow'), scope: new Scope([], outer) };
     }

@@ -390,8 +390,10 @@ export function decodeInterval(s: string, typmod = -1, sqlStandard = false): Int
     throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range');
   // The time part is held in a double: exact within ±2^53 µs (about 285 years). A value it cannot
   // hold exactly is refused rather than kept slightly wrong (as timestamps are).
+  // (Exactly held powers of two beyond 2^53, such as -2^63, are refused too: arithmetic on them
+  // and their output are not exact.)
   const micros = Number(itm.usec);
-  if (BigInt(micros) !== itm.usec)
+  if (!Number.isSafeInteger(micros) || BigInt(micros) !== itm.usec)
     throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range', { detail: 'Strata cannot hold this interval\'s time part exactly (microseconds in a double).' });
   return adjustIntervalForTypmod({ months, days: itm.mday, micros }, typmod);
 }
