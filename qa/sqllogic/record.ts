@@ -22,7 +22,10 @@ for (const f of readdirSync(dir).filter((x) => x.endsWith('.slt') && !x.includes
   const c = new pg.Client(url.replace(/\/[^/]*$/, '/slt_record'));
   await c.connect();
   await c.query("set timezone = 'UTC'");
-  const recs = parseSlt(readFileSync(join(dir, f), 'utf8'));
+  const text = readFileSync(join(dir, f), 'utf8');
+  // The file's opening comment says what it covers: kept (parseSlt drops comments).
+  const header = /^(?:#.*\n)+\n?/.exec(text)?.[0] ?? '';
+  const recs = parseSlt(text);
   for (const r of recs) {
     try {
       const res = await c.query({ text: r.sql, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
@@ -36,6 +39,6 @@ for (const f of readdirSync(dir).filter((x) => x.endsWith('.slt') && !x.includes
     }
   }
   await c.end();
-  writeFileSync(join(dir, f), formatSlt(recs));
+  writeFileSync(join(dir, f), header + formatSlt(recs));
   process.stdout.write(`recorded ${f}: ${recs.length} records\n`);
 }

@@ -716,6 +716,8 @@ export class Connection {
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
       s.onError(e);
       this.sendError(err);
+      // A rolled-back block undoes its SETs: the client learns the values it had again.
+      this.afterStatement();
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, err.code);
       this.afterError();
     }

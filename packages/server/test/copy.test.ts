@@ -52,6 +52,14 @@ describe('COPY', () => {
     expect(out).toBe('id,note\n1,"has, comma"\n2,"multi\nline"\n');
   });
 
+  it('quotes CSV as PostgreSQL 15 does: \\. alone on a line, ESCAPE before quote and escape characters', () => {
+    // Expected outputs recorded from PostgreSQL 15's psql \copy of the same rows.
+    psql(`create table eoc (id int primary key, a text); insert into eoc values (1, 'a\\.'), (2, '\\.'), (3, 'x"y'), (4, 'p\\q'), (5, '')`);
+    expect(psql('\\copy (select a from eoc order by id) to stdout csv')).toBe('a\\.\n"\\."\n"x""y"\np\\q\n""\n');
+    expect(psql("\\copy (select a from eoc order by id) to stdout with (format csv, escape '\\')")).toBe('a\\.\n"\\\\."\n"x\\"y"\np\\q\n""\n');
+    expect(psql("\\copy (select id, a from eoc order by id) to stdout with (format csv, escape '\\')")).toBe('1,a\\.\n2,\\.\n3,"x\\"y"\n4,p\\q\n5,""\n');
+  });
+
   it('streams a large COPY from postgres.js in many chunks', async () => {
     const sql = postgres(node.url, { max: 1 });
     await sql`create table bulk (k int primary key, v text)`;

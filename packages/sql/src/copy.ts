@@ -304,12 +304,21 @@ export function formatCopyRow(fields: (string | null)[], o: CopyOptions): string
   const delim = o.delimiter ?? (o.format === 'csv' ? ',' : '\t');
   if (o.format === 'csv') {
     const q = o.quote;
+    const esc = o.escape ?? q;
     const nullStr = o.null ?? '';
+    // CopyAttributeOutCSV: quoted when it holds the delimiter, the quote or a line break, equals
+    // the NULL string, or is `\.` alone on its line (the end-of-data marker); inside quotes the
+    // quote and escape characters are preceded by the escape character.
+    const single = fields.length === 1;
     return (
       fields
         .map((f) => {
           if (f === null) return nullStr;
-          if (f === '' || f.includes(delim) || f.includes(q) || f.includes('\n') || f.includes('\r') || f === nullStr) return q + f.split(q).join(q + q) + q;
+          if (f === '' || f.includes(delim) || f.includes(q) || f.includes('\n') || f.includes('\r') || f === nullStr || (single && f === '\\.')) {
+            let body = '';
+            for (const c of f) body += c === q || c === esc ? esc + c : c;
+            return q + body + q;
+          }
           return f;
         })
         .join(delim) + '\n'

@@ -39,6 +39,7 @@ import type { StatementInterrupts } from './interrupts.js';
 import type { Ev } from './exec/operators.js';
 import { pump } from './exec/pump.js';
 import { insertSource, joinTargets, lockKeysOf } from './plan/dml_sources.js';
+import { withStatementCtes } from './plan/dml_with.js';
 import { formatPgMemory, parsePgMemory } from './exec/memory.js';
 import { TempFiles } from './exec/spill.js';
 import type { PumpSink } from './exec/pump.js';
@@ -92,6 +93,7 @@ import { authStatementColumns, runAuthStatement } from './auth/statements.js';
 import { Priv } from './auth/privileges.js';
 import { hbaSettingName } from './auth/login.js';
 import { pgVersion } from './engine.js';
+import { preventedInBlock, usesImplicitBlock } from './txn_block.js';
 
 export type TxnStatus = 'I' | 'T' | 'E';
 
@@ -338,6 +340,8 @@ interface SavepointState {
   setInTxn: Map<string, string>;
   /** The transaction's pending NOTIFY/LISTEN/UNLISTEN when the savepoint was taken. */
   notify: { notes: number; actions: number };
+  /** Whether the transaction was read-only then: ROLLBACK TO and RELEASE restore it. */
+  readOnly: boolean;
 }
 
 export class Session {
@@ -346,6 +350,13 @@ export class Session {
   readonly settings = new Map<string, string>(defaultSettings);
   private txn: Txn | null = null;
   private explicit = false;
+  /**
+   * The block is the implicit one of a multi-statement simple query (txn_block.ts): `explicit` is
+   * also true while it lasts, so its statements share one transaction, and it differs from a
+   * BEGIN block only where PostgreSQL's implicit block does (COMMIT/ROLLBACK warn, savepoints are
+   * 25P01, an error rolls it back and leaves the session idle). Never true between messages.
+   */
+  private implicitBlock = false;
   private failed = false;
   private txnTimestamp = 0;
   private savepoints: SavepointState[] = [];
@@ -760,9 +771,11 @@ export class Session {
     } finally {
       this.stmtDeadlineMs = 0;
     }
-    // Several statements in one simple query run in one implicit transaction unless they
-    // manage transactions themselves (PostgreSQL's behaviour).
+    // Several statements in one simple query run in one implicit transaction block unless they
+    // manage transactions themselves (PostgreSQL's behaviour, txn_block.ts).
+    const block = usesImplicitBlock(stmts);
     for (const { stmt, text } of stmts) {
+      if (block && !this.explicit) await this.beginImplicitBlock();
       if (stmt.kind === 'copy') {
         if (this.failed) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
         if (stmt.direction === 'from') this.checkReadOnly('COPY FROM');
@@ -785,6 +798,26 @@ export class Session {
       const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice, writable: out.writable });
       out.complete(r.tag as string);
     }
+    if (this.implicitBlock) await this.commitBlock(out);
+  }
+
+  /** COMMIT/ROLLBACK AND CHAIN: a new block at once, with the modes the ended one had. */
+  private async chainBlock(modes: TxnModes): Promise<void> {
+    await this.beginTxn();
+    this.explicit = true;
+    this.failed = false;
+    this.savepoints = [];
+    this.startTxnModes({ ...modes });
+  }
+
+  /** Opens the implicit block of a multi-statement string (txn_block.ts), with the session's default modes. */
+  private async beginImplicitBlock(): Promise<void> {
+    await this.beginTxn();
+    this.explicit = true;
+    this.implicitBlock = true;
+    this.failed = false;
+    this.savepoints = [];
+    this.startTxnModes({ isolation: null, readOnly: null, deferrable: null });
   }
 
   /**
@@ -824,6 +857,8 @@ export class Session {
     if (this.failed && !isTxnEnd(stmt)) {
       throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
+    const prevented = preventedInBlock(stmt);
+    if (prevented !== null && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, `${prevented} cannot run inside a transaction block`);
     const write = writeCommandName(stmt);
     if (write !== null) this.checkReadOnly(write);
     if (this.explicit && !takesNoSnapshot(stmt)) this.txnQueried = true;
@@ -1076,6 +1111,10 @@ export class Session {
    * ambiguous commit.
    */
   onError(e?: unknown): void {
+    if (this.implicitBlock) {
+      this.endExplicit();
+      return;
+    }
     if (this.txn && this.txn.isOpen() && !this.explicit) this.txn.rollback();
     if (!this.explicit) {
       this.pendingNotify = new PendingNotifications();
@@ -1333,6 +1372,40 @@ export class Session {
   }
 
   /** Rolls back the session's transaction (if any) and leaves it idle. */
+  /**
+   * Ends the block with COMMIT (or, when it failed, ROLLBACK: the tag says which). WITH HOLD
+   * cursors are read first; a failed commit rolls back and rethrows, the session idle.
+   */
+  private async commitBlock(sink: { notice(m: Notice): void }): Promise<'COMMIT' | 'ROLLBACK'> {
+    const txn = this.txn;
+    this.implicitBlock = false;
+    const failed = this.failed;
+    this.explicit = false;
+    this.failed = false;
+    this.txn = null;
+    this.txnTimestamp = 0;
+    this.savepoints = [];
+    if (failed) {
+      txn?.rollback();
+      this.pendingNotify = new PendingNotifications();
+      this.endTxnCursors(txn, false);
+      this.endTxnSettings(false);
+      return 'ROLLBACK';
+    }
+    try {
+      if (txn && txn.isOpen()) await this.holdCursorsBeforeCommit(txn);
+      await this.commitWithNotifications(txn, sink);
+    } catch (e) {
+      if (txn && txn.isOpen()) txn.rollback();
+      this.endTxnCursors(txn, false);
+      this.endTxnSettings(false);
+      throw e;
+    }
+    this.endTxnCursors(txn, true);
+    this.endTxnSettings(true);
+    return 'COMMIT';
+  }
+
   private endExplicit(): void {
     if (this.txn && this.txn.isOpen()) this.txn.rollback();
     this.pendingNotify = new PendingNotifications();
@@ -1341,6 +1414,7 @@ export class Session {
     this.txn = null;
     this.txnTimestamp = 0;
     this.explicit = false;
+    this.implicitBlock = false;
     this.failed = false;
     this.savepoints = [];
   }
@@ -1383,11 +1457,11 @@ export class Session {
         return this.queryCompiled(op);
       }
       case 'insert':
-        return this.compileInsert(stmt, planner, view);
+        return withStatementCtes(planner, stmt.with, () => this.compileInsert(stmt, planner, view));
       case 'update':
-        return this.compileUpdate(stmt, planner, view);
+        return withStatementCtes(planner, stmt.with, () => this.compileUpdate(stmt, planner, view));
       case 'delete':
-        return this.compileDelete(stmt, planner, view);
+        return withStatementCtes(planner, stmt.with, () => this.compileDelete(stmt, planner, view));
       default:
         throw new PgError(SqlState.InternalError, `cannot compile ${stmt.kind}`);
     }
@@ -1715,7 +1789,7 @@ export class Session {
     let fromOp: Operator | null = null;
     let scope = new Scope(tcols);
     if (s.from.length > 0) {
-      const f = planner.planFrom(s.from, null);
+      const f = planner.planFrom(s.from, null, rel);
       fromOp = f.op;
       scope = new Scope([...tcols, ...f.scope.cols]);
     }
@@ -1794,7 +1868,7 @@ export class Session {
     let usingOp: Operator | null = null;
     let scope = new Scope(tcols);
     if (s.using.length > 0) {
-      const f = planner.planFrom(s.using, null);
+      const f = planner.planFrom(s.using, null, rel);
       usingOp = f.op;
       scope = new Scope([...tcols, ...f.scope.cols]);
     }
@@ -1997,9 +2071,16 @@ export class Session {
     switch (stmt.kind) {
       case 'empty':
       case 'comment':
-        if (stmt.kind === 'comment' && stmt.tag === 'VACUUM' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'VACUUM cannot run inside a transaction block');
         return { rows: [], tag: stmt.kind === 'comment' ? (stmt.tag ?? 'COMMENT') : '' };
       case 'begin':
+        if (this.implicitBlock) {
+          // BEGIN inside a multi-statement string: the implicit block becomes this block, with
+          // what ran before it (PostgreSQL's TBLOCK_IMPLICIT_INPROGRESS → TBLOCK_BEGIN). Its modes
+          // are checked as SET TRANSACTION's; if they fail, the string's block is rolled back.
+          this.setTxnModes(stmt);
+          this.implicitBlock = false;
+          return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
+        }
         if (this.explicit) {
           sink.notice({ message: 'there is already a transaction in progress', code: SqlState.ActiveSqlTransaction, severity: 'WARNING' });
           return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
@@ -2011,40 +2092,18 @@ export class Session {
         this.startTxnModes(stmt);
         return { rows: [], tag: stmt.start ? 'START TRANSACTION' : 'BEGIN' };
       case 'commit': {
-        if (!this.explicit) {
-          sink.notice(warnNoTxn('there is no transaction in progress'));
-          return { rows: [], tag: 'COMMIT' };
-        }
-        const txn = this.txn;
-        const failed = this.failed;
-        this.explicit = false;
-        this.failed = false;
-        this.txn = null;
-        this.txnTimestamp = 0;
-        this.savepoints = [];
-        if (failed) {
-          txn?.rollback();
-          this.pendingNotify = new PendingNotifications();
-          this.endTxnCursors(txn, false);
-          this.endTxnSettings(false);
-          return { rows: [], tag: 'ROLLBACK' };
-        }
-        try {
-          if (txn && txn.isOpen()) await this.holdCursorsBeforeCommit(txn);
-          await this.commitWithNotifications(txn, sink);
-        } catch (e) {
-          if (txn && txn.isOpen()) txn.rollback();
-          this.endTxnCursors(txn, false);
-          this.endTxnSettings(false);
-          throw e;
-        }
-        this.endTxnCursors(txn, true);
-        this.endTxnSettings(true);
-        return { rows: [], tag: 'COMMIT' };
+        if (stmt.chain && (!this.explicit || this.implicitBlock)) throw new PgError(SqlState.NoActiveSqlTransaction, 'COMMIT AND CHAIN can only be used in transaction blocks');
+        // COMMIT ends the implicit block of a multi-statement string too, warning as PostgreSQL.
+        if (!this.explicit || this.implicitBlock) sink.notice(warnNoTxn('there is no transaction in progress'));
+        if (!this.explicit) return { rows: [], tag: 'COMMIT' };
+        const modes = this.txnModes;
+        const tag = await this.commitBlock(sink);
+        if (stmt.chain && modes) await this.chainBlock(modes);
+        return { rows: [], tag };
       }
       case 'rollback': {
         if (stmt.savepoint) {
-          if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK TO SAVEPOINT can only be used in transaction blocks');
+          if (!this.explicit || this.implicitBlock) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK TO SAVEPOINT can only be used in transaction blocks');
           const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.savepoint);
           if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.savepoint}" does not exist`);
           const txn = this.txn;
@@ -2060,12 +2119,16 @@ export class Session {
           this.pendingNotify.rollbackTo(sp.notify);
           for (const name of new Set([...this.settings.keys(), ...sp.settings.keys()])) this.rawSetSetting(name, sp.settings.get(name));
           this.setInTxn = new Map(sp.setInTxn);
+          if (this.txnModes) this.txnModes.readOnly = sp.readOnly;
           this.syncTxnSettings();
           this.failed = false;
           return { rows: [], tag: 'ROLLBACK' };
         }
-        if (!this.explicit) sink.notice(warnNoTxn('there is no transaction in progress'));
+        if (stmt.chain && (!this.explicit || this.implicitBlock)) throw new PgError(SqlState.NoActiveSqlTransaction, 'ROLLBACK AND CHAIN can only be used in transaction blocks');
+        if (!this.explicit || this.implicitBlock) sink.notice(warnNoTxn('there is no transaction in progress'));
+        const modes = this.txnModes;
         this.endExplicit();
+        if (stmt.chain && modes) await this.chainBlock(modes);
         return { rows: [], tag: 'ROLLBACK' };
       }
       case 'listen':
@@ -2078,13 +2141,17 @@ export class Session {
         if (!this.explicit) await this.commitWithNotifications(null, sink);
         return { rows: [], tag: 'NOTIFY' };
       case 'savepoint':
-        if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
-        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn), notify: this.pendingNotify.mark() });
+        if (!this.explicit || this.implicitBlock) throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
+        this.savepoints.push({ name: stmt.name, writes: (this.txn as Txn).snapshotWrites(), settings: new Map(this.settings), setInTxn: new Map(this.setInTxn), notify: this.pendingNotify.mark(), readOnly: this.readOnly });
         return { rows: [], tag: 'SAVEPOINT' };
       case 'release': {
-        if (!this.explicit) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');
+        if (!this.explicit || this.implicitBlock) throw new PgError(SqlState.NoActiveSqlTransaction, 'RELEASE SAVEPOINT can only be used in transaction blocks');
         const i = this.savepoints.map((s) => s.name).lastIndexOf(stmt.name);
         if (i < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${stmt.name}" does not exist`);
+        // Ending a subtransaction restores the read-only mode it began with, also on RELEASE
+        // (PostgreSQL's prevXactReadOnly).
+        if (this.txnModes) this.txnModes.readOnly = (this.savepoints[i] as SavepointState).readOnly;
+        this.syncTxnSettings();
         this.savepoints.length = i;
         return { rows: [], tag: 'RELEASE' };
       }
@@ -2109,20 +2176,15 @@ export class Session {
         // Two-phase commit is disabled (max_prepared_transactions = 0), and PostgreSQL's failed
         // PREPARE TRANSACTION ends the transaction: it is rolled back and the session is idle, so
         // a pooled connection is never left inside a block nobody will end.
-        if (!this.explicit) {
-          sink.notice(warnNoTxn('there is no transaction in progress'));
-          return { rows: [], tag: 'ROLLBACK' };
-        }
+        if (!this.explicit || this.implicitBlock) sink.notice(warnNoTxn('there is no transaction in progress'));
+        if (!this.explicit) return { rows: [], tag: 'ROLLBACK' };
         const failed = this.failed;
         this.endExplicit();
         if (failed) return { rows: [], tag: 'ROLLBACK' };
         throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'prepared transactions are disabled', { hint: 'Set max_prepared_transactions to a nonzero value.' });
       }
-      case 'finishPrepared': {
-        const what = stmt.commit ? 'COMMIT PREPARED' : 'ROLLBACK PREPARED';
-        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, `${what} cannot run inside a transaction block`);
+      case 'finishPrepared':
         throw new PgError(SqlState.UndefinedObject, `prepared transaction with identifier "${stmt.gid}" does not exist`);
-      }
       case 'set':
       {
         // search_path is a list of names (PostgreSQL's GUC_LIST_QUOTE): each SET argument is one
@@ -2154,7 +2216,6 @@ export class Session {
       case 'discard': {
         const what = stmt.what.toLowerCase();
         if (!['all', 'plans', 'sequences', 'temp', 'temporary'].includes(what)) throw new PgError(SqlState.SyntaxError, `syntax error at or near "${stmt.what}"`);
-        if (what === 'all' && this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block');
         if (what === 'all' || what === 'plans') this.sqlPrepared.clear();
         if (what === 'all') for (const c of this.cursors.values()) this.dropCursor(c);
         if (what === 'all' || what === 'sequences') this.currvals.clear();
@@ -2218,7 +2279,6 @@ export class Session {
         return { rows: showRangesRows(this.engine.opts.ranges?.() ?? [], view, only), tag: 'SHOW' };
       }
       case 'compressTs': {
-        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'COMPRESS cannot run inside a transaction block');
         const view = this.view;
         let tables: TableDesc[];
         if (stmt.table) {
@@ -2242,7 +2302,6 @@ export class Session {
         return { rows: [], tag: 'COMPRESS' };
       }
       case 'vacuumTs': {
-        if (this.explicit) throw new PgError(SqlState.ActiveSqlTransaction, 'VACUUM TS DATABASES cannot run inside a transaction block');
         checkMaintenance(this.authView as AuthView, this.roleOid, null);
         await this.engine.runRetention();
         return { rows: [], tag: 'VACUUM' };
@@ -2769,6 +2828,12 @@ export class Session {
         this.setSetting('timezone', v);
         return;
       }
+      case 'standard_conforming_strings':
+        // The lexer reads '…' as the SQL standard does (a backslash is an ordinary character).
+        // Off would make PostgreSQL read backslash escapes there: refused rather than ignored.
+        if (!settingBool(name, value)) throw new PgError(SqlState.FeatureNotSupported, 'standard_conforming_strings = off is not supported', { hint: "Write backslash escapes in E'…' strings." });
+        this.setSetting(name, 'on');
+        return;
       case 'client_encoding': {
         // UTF8, or SQL_ASCII (conversion off; psql asks for it in the C locale); others refused (client_encoding.ts).
         this.setSetting('client_encoding', checkClientEncoding(value));

@@ -22,4 +22,5 @@ export const SqlStateX = {
   DatetimeFieldOverflow: '22008' as SqlState,
   InvalidJsonText: '22P02' as SqlState,
   SqlJsonScalarRequired: '2203F' as SqlState,
+  DuplicateAlias: '42712' as SqlState,
 } as const;

@@ -909,8 +909,22 @@ export class CteScan implements Operator {
   }
 }
 
-/** Materializes CTEs before running the main query; recursive ones iterate to a fixpoint. */
+/**
+ * Materializes CTEs before running the main query; recursive ones iterate to a fixpoint.
+ *
+ * A WITH inside a correlated subquery runs again for every outer row, and its CTEs may then hold
+ * other rows. A subquery reading them references nothing of the enclosing queries, so it is
+ * planned as uncorrelated and its rows are kept for the statement (ctx.subplans, keyed by the
+ * subplan): those kept while this WITH last ran are dropped when it runs again, so they are
+ * computed from the new rows. Only those: subplans kept by operators around this one stay (an
+ * operator that materialized one and evaluates its row again must find it). The rows this WITH
+ * materialized last time are replaced, so their memory is returned then; the last run's stays
+ * accounted until the statement ends.
+ */
 export class WithCtes implements Operator {
+  /** Per statement (keyed by its ctx.subplans): what this WITH's last run left behind. */
+  private readonly lastRun = new WeakMap<Map<number, Row[]>, { subplans: Set<number>; accounts: MemoryAccount[] }>();
+
   constructor(
     readonly input: Operator,
     readonly ctes: { id: number; name: string; plan: Operator; recursive: { base: Operator; step: Operator; all: boolean } | null }[],
@@ -920,9 +934,34 @@ export class WithCtes implements Operator {
   }
 
   *exec(ctx: ExecCtx): Batches {
+    const subplans = ctx.subplans;
+    const last = this.lastRun.get(subplans);
+    if (last) {
+      for (const id of last.subplans) subplans.delete(id);
+      for (const a of last.accounts) a.clear();
+    }
+    const before = new Set(subplans.keys());
+    const accounts: MemoryAccount[] = [];
+    // Inside a correlated subquery (an outer row is pushed) the subqueries reading the CTEs are
+    // drained here, synchronously, so that they are kept while this WITH runs (and dropped when it
+    // runs again), not materialized by the operator around the correlated subquery.
+    const suspendable = ctx.suspendable;
+    if (ctx.outer.length > 0) ctx.suspendable = false;
+    try {
+      yield* this.run(ctx, accounts);
+    } finally {
+      ctx.suspendable = suspendable;
+      const kept = new Set<number>();
+      for (const id of subplans.keys()) if (!before.has(id)) kept.add(id);
+      this.lastRun.set(subplans, { subplans: kept, accounts });
+    }
+  }
+
+  private *run(ctx: ExecCtx, accounts: MemoryAccount[]): Batches {
     for (const c of this.ctes) {
-      // Materialized rows stay for the whole statement: their account is returned when it ends.
+      // Materialized rows stay for the whole statement (or until this WITH runs again).
       const acct = ctx.memory.account(`WITH ${c.name} (materialized rows)`);
+      accounts.push(acct);
       if (!c.recursive) {
         ctx.ctes.set(c.id, yield* drain(c.plan, ctx, [], acct));
         continue;

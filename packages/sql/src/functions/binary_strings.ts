@@ -146,7 +146,7 @@ def('btrim', { args: [by, by], result: by, fn: ([b, s]) => byteaTrim(buf(b), buf
 def('ltrim', { args: [by, by], result: by, fn: ([b, s]) => byteaTrim(buf(b), buf(s), true, false) });
 def('rtrim', { args: [by, by], result: by, fn: ([b, s]) => byteaTrim(buf(b), buf(s), false, true) });
 
-def('strpos', { args: [by, by], result: i4, fn: ([b, sub]) => buf(b).indexOf(buf(sub)) + 1 });
+def(['strpos', 'position'], { args: [by, by], result: i4, fn: ([b, sub]) => buf(b).indexOf(buf(sub)) + 1 });
 def('octet_length', { args: [by], result: i4, fn: ([b]) => buf(b).length });
 def('bit_length', { args: [by], result: i4, fn: ([b]) => buf(b).length * 8 });
 

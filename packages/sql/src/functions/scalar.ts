@@ -24,6 +24,7 @@ import {
   offsetForLocal,
   intervalMicros,
   parseInterval,
+  timestamptzFromEpochSeconds,
 } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
 import { T, arrayOf, checkInt8, checkIntRange, commonType, compareValues, formatJsonb, formatType, formatValue, isInteger, isNumeric, numericRankOf } from '../types/types.js';
@@ -43,6 +44,7 @@ import { jsonbConcat, jsonbContains } from '../types/jsonb_ops.js';
 import { intervalDiv, intervalMul } from '../types/interval_math.js';
 import './json_build.js';
 import './binary_strings.js';
+import './justify.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
 
@@ -173,6 +175,12 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
   // numeric arithmetic
   if (['+', '-', '*', '/', '%'].includes(op) && isNumeric(lk) && isNumeric(rk)) {
     const t = arithType(lk, rk);
+    // PostgreSQL has no float % operator, and float4 with an integer or numeric is float8
+    // arithmetic (its operator resolution prefers float8, the category's preferred type).
+    if (op === '%' && (t.kind === 'float4' || t.kind === 'float8')) return null;
+    if (t.kind === 'float4' && (lk.kind !== 'float4' || rk.kind !== 'float4')) {
+      return { left: T.float8, right: T.float8, result: T.float8, fn: (a, b) => arith(op, a, b, T.float8) };
+    }
     return { left: t, right: t, result: t, fn: (a, b) => arith(op, a, b, t) };
   }
   if (op === '^' && isNumeric(lk) && isNumeric(rk)) {
@@ -191,6 +199,10 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
       return { left: T.jsonb, right: T.jsonb, result: T.jsonb, fn: (a, b) => jsonConcat(a as JsonValue, b as JsonValue) };
     }
     if (l.kind === 'bytea' && r.kind === 'bytea') return { left: T.bytea, right: T.bytea, result: T.bytea, fn: (a, b) => Buffer.concat([a as Buffer, b as Buffer]) };
+    // text || text, anynonarray || text, text || anynonarray: one side must be a string (an
+    // untyped literal is one); `3 || 4.0` is 42883 as in PostgreSQL.
+    const stringy = (t: SqlType) => t.kind === 'unknown' || t.kind === 'text' || t.kind === 'varchar' || t.kind === 'bpchar' || t.kind === 'name' || t.kind === 'char';
+    if (!stringy(l) && !stringy(r)) return null;
     return { left: T.text, right: T.text, result: T.text, fn: (a, b) => (a as string) + (b as string) };
   }
   // date/time arithmetic
@@ -616,7 +628,7 @@ function substring(s: string, from: number, count: number | null): string {
   return chars.slice(start, end).join('');
 }
 def('strpos', { args: [txt, txt], result: i4, fn: ([s, sub]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
-def('position', { args: [txt, txt], result: i4, fn: ([sub, s]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
+def('position', { args: [txt, txt], result: i4, fn: ([s, sub]) => { const i = str(s).indexOf(str(sub)); return i < 0 ? 0 : [...str(s).slice(0, i)].length + 1; } });
 def('replace', { args: [txt, txt, txt], result: txt, fn: ([s, a, r]) => (str(a) === '' ? str(s) : str(s).split(str(a)).join(str(r))) });
 def('left', { args: [txt, i4], result: txt, fn: ([s, n]) => { const c = [...str(s)]; const k = n as number; return (k >= 0 ? c.slice(0, k) : c.slice(0, Math.max(0, c.length + k))).join(''); } });
 def('right', { args: [txt, i4], result: txt, fn: ([s, n]) => { const c = [...str(s)]; const k = n as number; return (k >= 0 ? c.slice(Math.max(0, c.length - k)) : c.slice(-k)).join(''); } });
@@ -858,7 +870,7 @@ def('to_char',
   { args: [i8, txt], result: txt, fn: ([v, f], ctx) => toChar(v, T.int8, str(f), ctx.vctx.timeZone) },
 );
 def('to_number', { args: [txt, txt], result: numT, fn: ([s, f]) => numberFromChar(str(s), str(f)) });
-def('to_timestamp', { args: [f8], result: T.timestamptz, fn: ([s]) => Math.round((s as number) * usPerSec) });
+def('to_timestamp', { args: [f8], result: T.timestamptz, fn: ([s]) => timestamptzFromEpochSeconds(s as number) });
 def('make_date', {
   args: [i4, i4, i4],
   result: T.date,
@@ -872,12 +884,25 @@ def('make_date', {
   },
 });
 def('make_interval', { args: [i4, i4, i4, i4, i4, i4, f8], result: T.interval, fn: ([y, mo, w, d, h, mi, s]) => ({ months: (y as number) * 12 + (mo as number), days: (w as number) * 7 + (d as number), micros: Math.round((h as number) * usPerHour + (mi as number) * usPerMin + (s as number) * usPerSec) }) });
-def('age', { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: ([a, c]) => ageOf(a as number, c as number) }, { args: [T.timestamptz], result: T.interval, fn: ([a], ctx) => ageOf(dateTrunc('day', ctx.txnTimestamp, ctx.vctx.timeZone), a as number) });
-function ageOf(a: number, c: number): Interval {
+def(
+  'age',
+  { args: [T.timestamp, T.timestamp], result: T.interval, fn: ([a, c]) => ageOf(a as number, c as number, null) },
+  { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: ([a, c], ctx) => ageOf(a as number, c as number, ctx.vctx.timeZone) },
+  // age(x) is age(current_date, x): midnight of today where the session is.
+  { args: [T.timestamp], result: T.interval, fn: ([a], ctx) => ageOf(Math.floor((ctx.txnTimestamp + zoneOffsetSeconds(ctx.vctx.timeZone, ctx.txnTimestamp) * usPerSec) / usPerDay) * usPerDay, a as number, null) },
+  { args: [T.timestamptz], result: T.interval, fn: ([a], ctx) => ageOf(dateTrunc('day', ctx.txnTimestamp, ctx.vctx.timeZone), a as number, ctx.vctx.timeZone) },
+);
+/**
+ * PostgreSQL's timestamp_age / timestamptz_age: the field-by-field difference of the two local
+ * times (in `tz`; null: timestamps without zone), later minus earlier, negative fields borrowed
+ * from the next larger one — a negative day count borrows the length of the EARLIER time's
+ * month, as often as needed — and the sign put back.
+ */
+function ageOf(a: number, c: number, tz: string | null): Interval {
   const neg = a < c;
   const [x, y] = neg ? [c, a] : [a, c];
-  const pa = localParts(x, null);
-  const pb = localParts(y, null);
+  const pa = localParts(x, tz);
+  const pb = localParts(y, tz);
   let months = (pa.y - pb.y) * 12 + (pa.m - pb.m);
   let days = pa.d - pb.d;
   let tod = pa.tod - pb.tod;
@@ -885,17 +910,15 @@ function ageOf(a: number, c: number): Interval {
     tod += usPerDay;
     days--;
   }
-  if (days < 0) {
+  const leap = (pb.y % 4 === 0 && pb.y % 100 !== 0) || pb.y % 400 === 0;
+  const earlierMonthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][pb.m - 1] as number;
+  while (days < 0) {
+    days += earlierMonthDays;
     months--;
-    const pm = pa.m === 1 ? 12 : pa.m - 1;
-    const py = pa.m === 1 ? pa.y - 1 : pa.y;
-    days += [31, (py % 4 === 0 && py % 100 !== 0) || py % 400 === 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][pm - 1] as number;
   }
   const iv = { months, days, micros: tod };
   return neg ? negateInterval(iv) : iv;
 }
-def('justify_days', { args: [T.interval], result: T.interval, fn: ([v]) => { const iv = v as Interval; return { months: iv.months + Math.trunc(iv.days / 30), days: iv.days % 30, micros: iv.micros }; } });
-def('justify_hours', { args: [T.interval], result: T.interval, fn: ([v]) => { const iv = v as Interval; return { months: iv.months, days: iv.days + Math.trunc(iv.micros / usPerDay), micros: iv.micros % usPerDay }; } });
 def('timezone', { args: [txt, T.timestamptz], result: T.timestamp, fn: ([z, ts]) => (ts as number) + zoneOffsetSeconds(str(z), ts as number) * usPerSec }, { args: [txt, T.timestamp], result: T.timestamptz, fn: ([z, ts]) => { const l = ts as number; let g = l - zoneOffsetSeconds(str(z), l) * usPerSec; g = l - zoneOffsetSeconds(str(z), g) * usPerSec; return g; } });
 def('isfinite', { args: [T.timestamptz], result: b, fn: ([v]) => Math.abs(v as number) < Number.MAX_SAFE_INTEGER });
 

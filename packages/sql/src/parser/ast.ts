@@ -97,7 +97,8 @@ export type FromItem =
       zip?: (Expr & { kind: 'func' })[];
       pos: number;
     }
-  | { kind: 'join'; joinType: 'inner' | 'left' | 'right' | 'full' | 'cross'; left: FromItem; right: FromItem; on: Expr | null; using: string[] | null; natural: boolean; pos: number };
+  /** `alias`: `(a JOIN b) AS j` (only its name is kept: the planner still exposes a's and b's columns by their own names). */
+  | { kind: 'join'; joinType: 'inner' | 'left' | 'right' | 'full' | 'cross'; left: FromItem; right: FromItem; on: Expr | null; using: string[] | null; natural: boolean; pos: number; alias?: string | null };
 
 export interface SelectItem {
   expr: Expr;
@@ -208,8 +209,9 @@ export type Statement =
   | { kind: 'copy'; table: string[] | null; query: SelectStmt | null; columns: string[] | null; direction: 'from' | 'to'; options: CopyOptions; pos: number }
   /** BEGIN, or START TRANSACTION (`start`: answered with that command tag). */
   | { kind: 'begin'; isolation: string | null; readOnly: boolean | null; deferrable?: boolean | null; start?: boolean; pos: number }
-  | { kind: 'commit'; pos: number }
-  | { kind: 'rollback'; savepoint: string | null; pos: number }
+  /** `chain`: COMMIT/ROLLBACK AND CHAIN (a new block with the same modes follows at once). */
+  | { kind: 'commit'; chain: boolean; pos: number }
+  | { kind: 'rollback'; savepoint: string | null; chain: boolean; pos: number }
   | { kind: 'savepoint'; name: string; pos: number }
   | { kind: 'release'; name: string; pos: number }
   /** DECLARE name [BINARY] [[NO] SCROLL] CURSOR [WITH|WITHOUT HOLD] FOR query (`scroll` null: neither said). */

@@ -296,17 +296,19 @@ class Parser {
       this.next();
       return { kind: 'prepareTransaction', gid: this.next().value, pos };
     }
+    // opt_transaction_chain: AND CHAIN, AND NO CHAIN (the default) or nothing.
+    const chain = () => !this.acceptKw('and', 'no', 'chain') && this.acceptKw('and', 'chain');
     if (this.acceptKw('commit') || this.acceptKw('end')) {
       this.acceptKw('transaction') || this.acceptKw('work');
-      return { kind: 'commit', pos };
+      return { kind: 'commit', chain: chain(), pos };
     }
     if (this.acceptKw('rollback') || this.acceptKw('abort')) {
       this.acceptKw('transaction') || this.acceptKw('work');
       if (this.acceptKw('to')) {
         this.acceptKw('savepoint');
-        return { kind: 'rollback', savepoint: this.ident(), pos };
+        return { kind: 'rollback', savepoint: this.ident(), chain: false, pos };
       }
-      return { kind: 'rollback', savepoint: null, pos };
+      return { kind: 'rollback', savepoint: null, chain: chain(), pos };
     }
     if (this.acceptKw('savepoint')) return { kind: 'savepoint', name: this.ident(), pos };
     if (this.acceptKw('release')) {
@@ -1524,7 +1526,12 @@ class Parser {
       if (words.length === 0) throw this.syntaxError();
       q.locking = words.join(' ');
       while (this.acceptKw('of')) this.identList();
-      this.acceptKw('nowait') || this.acceptKw('skip', 'locked');
+      const skipLocked = !this.acceptKw('nowait') && this.acceptKw('skip', 'locked');
+      if (skipLocked && q.withTies) throw new PgError(SqlState.SyntaxError, 'SKIP LOCKED and WITH TIES options cannot be used together');
+      // CheckSelectLocking: rows of these queries are not rows of a table to lock.
+      const b = q.body;
+      const refused = b.kind === 'setop' ? 'UNION/INTERSECT/EXCEPT' : b.kind === 'select' && b.distinct ? 'DISTINCT clause' : b.kind === 'select' && b.groupBy.length > 0 ? 'GROUP BY clause' : b.kind === 'select' && b.having ? 'HAVING clause' : null;
+      if (refused) throw new PgError(SqlState.FeatureNotSupported, `FOR ${q.locking} is not allowed with ${refused}`);
     }
     return q;
   }
@@ -1768,7 +1775,7 @@ class Parser {
       const j = this.fromItem();
       this.expectPunct(')');
       const a = this.alias();
-      if (a.alias && j.kind !== 'join') return { ...j, alias: a.alias } as FromItem;
+      if (a.alias) return { ...j, alias: a.alias } as FromItem;
       return j;
     }
     const name = this.qualifiedName();
@@ -2253,7 +2260,8 @@ class Parser {
         this.expectKw('in');
         const str = this.expr();
         this.expectPunct(')');
-        return { kind: 'func', name: ['strpos'], args: [str, sub], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
+        // pg_catalog.position(string, substring), as PostgreSQL's grammar turns it (the column is named position).
+        return { kind: 'func', name: ['position'], args: [str, sub], distinct: false, star: false, filter: null, over: null, orderBy: [], pos };
       }
       case 'overlay': {
         // OVERLAY(s PLACING r FROM n [FOR m]) (or the plain call form).

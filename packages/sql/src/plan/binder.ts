@@ -55,6 +55,12 @@ export interface BoundExpr {
   shape: Shape;
   /** The output column name PostgreSQL would give this expression. */
   name: string;
+  /**
+   * The name is a weak one (FigureColname's strength 1): a type cast's type or `case`. An
+   * enclosing cast names the expression after its own type instead, as it does over an
+   * unnamed expression ('?column?', strength 0); column and function names (strength 2) stay.
+   */
+  weakName?: boolean;
 }
 
 /** A hook that may bind an expression itself (aggregate and window stages use it). */
@@ -368,7 +374,8 @@ export class Binder {
       case 'typed': {
         const t = typeFromName(e.type);
         const v = parseValue(e.value, t, this.vctx);
-        return lit(v, t, e.type.name === 'interval' ? 'interval' : formatType(t).split('(')[0] as string);
+        // `int4 '1'` is a cast in PostgreSQL's grammar: named after the type as a cast is.
+        return { ...lit(v, t, typeOutputName(e.type)), weakName: true };
       }
       case 'cast': {
         const t = typeFromName(e.type);
@@ -383,7 +390,6 @@ export class Binder {
           return lit(regtypeOid(e.arg.value as string), T.regtype, 'regtype');
         }
         const inner = this.bind(e.arg, scope);
-        const name = inner.shape.k === 'const' && inner.name === '?column?' ? typeOutputName(e.type) : inner.name;
         let c: BoundExpr;
         try {
           c = this.coerce(inner, t, true);
@@ -392,7 +398,8 @@ export class Binder {
           if (err instanceof PgError && e.arg.kind === 'literal' && e.arg.literalType === 'string' && err.fields.position === undefined) throw new PgError(err.code, err.message, { ...err.fields, position: e.arg.pos + 1 });
           throw err;
         }
-        return { ...c, name };
+        if (inner.name === '?column?' || inner.weakName === true) return { ...c, name: typeOutputName(e.type), weakName: true };
+        return { ...c, name: inner.name, weakName: false };
       }
       case 'unary':
         return this.unary(e.op, this.bind(e.arg, scope), e.pos);
@@ -508,7 +515,9 @@ export class Binder {
         const fast = e.list.length >= inListBulkMin ? this.bulkInList(arg, e.list, e.negated, e.bulk) : null;
         if (fast) return fast;
         const items = e.list.map((x) => this.bind(x, scope));
-        const t = commonType([arg.type, ...items.map((i) => i.type)], 'IN');
+        // One item is a plain `=` in PostgreSQL (transformAExprIn), resolved as an operator; more
+        // are compared in their common type.
+        const t = (items.length === 1 ? float4OperatorType(arg.type, (items[0] as BoundExpr).type) : null) ?? commonType([arg.type, ...items.map((i) => i.type)], 'IN');
         const a = this.coerce(arg, t);
         const list = items.map((i) => this.coerce(i, t));
         const neg = e.negated;
@@ -755,6 +764,8 @@ export class Binder {
     if (r.type.kind === 'unknown' && l.type.kind !== 'unknown') return [l, this.coerce(r, l.type), l.type];
     if (l.type.kind === 'unknown' && r.type.kind === 'unknown') return [this.coerce(l, T.text), this.coerce(r, T.text), T.text];
     if (sameType(l.type, r.type)) return [l, r, l.type.kind === 'bpchar' || l.type.kind === 'varchar' ? { kind: l.type.kind, typmod: -1 } : l.type];
+    const wide = float4OperatorType(l.type, r.type);
+    if (wide) return [this.coerce(l, wide), this.coerce(r, wide), wide];
     try {
       const t = commonType([l.type, r.type], op);
       if (isString(l.type) && isString(r.type) && (l.type.kind === 'bpchar' || r.type.kind === 'bpchar') && l.type.kind !== r.type.kind) {
@@ -1056,7 +1067,7 @@ export class Binder {
         return v === null ? null : flattenArray(v);
       };
     }
-    const t = arg0.type.kind === 'unknown' ? elemType : commonType([arg0.type, elemType], e.op);
+    const t = arg0.type.kind === 'unknown' ? elemType : (float4OperatorType(arg0.type, elemType) ?? commonType([arg0.type, elemType], e.op));
     const a = this.coerce(arg0, t);
     const cmp = (c: number) => (e.op === '=' ? c === 0 : e.op === '<>' ? c !== 0 : e.op === '<' ? c < 0 : e.op === '<=' ? c <= 0 : e.op === '>' ? c > 0 : c >= 0);
     const all = e.quantifier === 'all';
@@ -1106,7 +1117,8 @@ export class Binder {
         return elseEv(r, ctx);
       },
       shape: { k: 'other' },
-      name: 'case',
+      // FigureColname: the ELSE expression's name when it has a strong one, else `case`.
+      ...(els && els.name !== '?column?' && els.weakName !== true ? { name: els.name } : { name: 'case', weakName: true }),
     };
   }
 
@@ -1307,6 +1319,17 @@ export function regtypeOid(name: string): number {
   const oid = map[n];
   if (oid === undefined) throw new PgError(SqlState.UndefinedObject, `type "${name}" does not exist`);
   return oid;
+}
+
+/**
+ * The operand type of an arithmetic or comparison operator between float4 and an integer or
+ * numeric: float8. PostgreSQL has no such operators; its resolution prefers the numeric
+ * category's preferred type, so `1 / 3::float4` is float8 and `0.1::float4 = 0.1` compares the
+ * float4's exact value with 0.1 as float8 (false). null for other pairs.
+ */
+export function float4OperatorType(a: SqlType, b: SqlType): SqlType | null {
+  const exact = (t: SqlType) => t.kind === 'int2' || t.kind === 'int4' || t.kind === 'int8' || t.kind === 'numeric';
+  return (a.kind === 'float4' && exact(b)) || (b.kind === 'float4' && exact(a)) ? T.float8 : null;
 }
 
 function typeOutputName(t: TypeName): string {

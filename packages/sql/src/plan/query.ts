@@ -4,7 +4,7 @@
 import { arrayDims, flattenArray } from '../types/array_md.js';
 import { PgError, SqlState } from '@strata/common';
 import { KeyWriter, prefixEnd } from '@strata/kv';
-import type { Expr, FrameBound, FromItem, OrderItem, SelectStmt, WindowFrame, WindowSpec } from '../parser/ast.js';
+import type { CommonTableExpr, Expr, FrameBound, FromItem, OrderItem, SelectStmt, WindowFrame, WindowSpec } from '../parser/ast.js';
 import { T, arrayOf, commonType, formatJsonb, formatType, isInteger, isNumeric, sameType } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
@@ -46,6 +46,8 @@ import type { AggSpec, FrameEdge, FrameSpec, WindowFuncSpec } from '../exec/aggr
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
+import { SqlStateX } from '../sqlstate.js';
+import { checkRecursiveQuery } from './recursive_cte.js';
 import { orderedSetAggregates } from '../exec/ordered_set.js';
 import { TiesLimit } from '../exec/ties_limit.js';
 import { TsScan, evalTimeRange, noBounds, tsScanColumns } from '../ts_dml.js';
@@ -79,7 +81,66 @@ interface CteRef {
   columns: Column[];
 }
 
+type CteDef = ConstructorParameters<typeof WithCtes>[1][number];
+
+/** The input of a WITH that only materializes its CTEs (a data-modifying statement's). */
+const noRows: Operator = {
+  columns: [],
+  *exec() {},
+  explain: () => ({ label: 'no rows', children: [] }),
+};
+
 let cteIds = 0;
+
+/**
+ * A recursive query's column keeps its non-recursive term's type: a recursive term of another
+ * type is 42804 as in PostgreSQL (casting it would change the values the recursion computes).
+ */
+function checkRecursiveColumnType(name: string, i: number, base: SqlType, step: SqlType): void {
+  if (step.kind === 'unknown') return;
+  if (sameType(base, step) && (base.typmod < 0 || base.typmod === step.typmod)) return;
+  let overall = step;
+  try {
+    overall = commonType([base, step], 'UNION');
+  } catch {
+    // reported with the recursive term's type
+  }
+  // The union's type carries no typmod (PostgreSQL: numeric(3,0) with numeric is numeric).
+  overall = { ...overall, typmod: -1 };
+  throw new PgError(SqlState.DatatypeMismatch, `recursive query "${name}" column ${i + 1} has type ${formatType(base)} in non-recursive term but type ${formatType(overall)} overall`, {
+    hint: 'Cast the output of the non-recursive term to the correct type.',
+  });
+}
+
+/**
+ * One FROM list may not name the same relation twice (PostgreSQL's checkNameSpaceConflicts,
+ * 42712): `FROM t, t`, `UPDATE t … FROM t`. A join without an alias exposes both sides' names.
+ */
+function checkFromNames(items: FromItem[], target: string | undefined): void {
+  const seen = new Set<string>(target === undefined ? [] : [target]);
+  const visit = (f: FromItem): void => {
+    if (f.kind === 'join' && !f.alias) {
+      visit(f.left);
+      visit(f.right);
+      return;
+    }
+    const name = f.alias ?? (f.kind === 'table' ? f.name[f.name.length - 1] : f.kind === 'function' ? f.func.name[f.func.name.length - 1] : undefined) ?? undefined;
+    if (name === undefined) return;
+    if (seen.has(name)) throw new PgError(SqlStateX.DuplicateAlias, `table name "${name}" specified more than once`);
+    seen.add(name);
+  };
+  items.forEach(visit);
+}
+
+/** count() without arguments (PostgreSQL's 42809). */
+function countNeedsStar(pos: number): PgError {
+  return new PgError(SqlState.WrongObjectType, 'count(*) must be used to call a parameterless aggregate function', { position: pos + 1 });
+}
+
+/** More column names than the relation has: 42P10, PostgreSQL's message (`what` "table" or "WITH query"). */
+function checkColumnAliases(aliases: readonly string[] | null | undefined, available: number, what: string, name: string): void {
+  if (aliases && aliases.length > available) throw new PgError(SqlState.InvalidColumnReference, `${what} "${name}" has ${available} columns available but ${aliases.length} columns specified`);
+}
 
 export class QueryPlanner {
   private readonly ctes: Map<string, CteRef>[] = [];
@@ -115,31 +176,60 @@ export class QueryPlanner {
       const w = findGroupWindow(o.expr);
       if (w) throw new PgError(SqlState.SyntaxError, `${(groupWindowName(w) as string).toUpperCase()} is not allowed in ORDER BY`, { position: w.pos + 1 });
     }
-    const cteDefs: { id: number; name: string; plan: Operator; recursive: { base: Operator; step: Operator; all: boolean } | null }[] = [];
     const frame = new Map<string, CteRef>();
     this.ctes.push(frame);
     try {
-      for (const c of q.with) {
-        const id = ++cteIds;
-        if (c.recursive && c.query.body.kind === 'setop' && c.query.body.op === 'union' && refersTo(c.query.body.right, c.name)) {
-          const base = this.planQuery(c.query.body.left, outer);
-          const cols = base.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
-          frame.set(c.name, { id, columns: cols });
-          const step0 = this.planQuery(c.query.body.right, outer);
-          const casts = step0.columns.map((col, i) => this.castEv(col.type, (cols[i] as Column).type, i));
-          const step = new Project(step0, casts, cols);
-          cteDefs.push({ id, name: c.name, plan: base, recursive: { base, step, all: c.query.body.all } });
-          continue;
-        }
-        const plan = this.planQuery(c.query, outer);
-        const cols = plan.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
-        frame.set(c.name, { id, columns: cols });
-        cteDefs.push({ id, name: c.name, plan, recursive: null });
-      }
+      const cteDefs = this.planCtes(q.with, outer, frame);
       let op = this.planBody(q, outer);
       if (cteDefs.length > 0) op = new WithCtes(op, cteDefs);
       return op;
     } finally {
+      this.ctes.pop();
+    }
+  }
+
+  /** Plans a WITH list into `frame` (already in scope: a recursive CTE reads itself), in order. */
+  private planCtes(list: CommonTableExpr[], outer: Scope | null, frame: Map<string, CteRef>): CteDef[] {
+    const cteDefs: CteDef[] = [];
+    for (const c of list) {
+      const id = ++cteIds;
+      if (c.recursive && checkRecursiveQuery(c.query, c.name) && c.query.body.kind === 'setop') {
+        const base = this.planQuery(c.query.body.left, outer);
+        checkColumnAliases(c.columns, base.columns.length, 'WITH query', c.name);
+        const cols = base.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
+        frame.set(c.name, { id, columns: cols });
+        const step0 = this.planQuery(c.query.body.right, outer);
+        step0.columns.forEach((col, i) => checkRecursiveColumnType(c.name, i, (cols[i] as Column).type, col.type));
+        const casts = step0.columns.map((col, i) => this.castEv(col.type, (cols[i] as Column).type, i));
+        const step = new Project(step0, casts, cols);
+        cteDefs.push({ id, name: c.name, plan: base, recursive: { base, step, all: c.query.body.all } });
+        continue;
+      }
+      const plan = this.planQuery(c.query, outer);
+      checkColumnAliases(c.columns, plan.columns.length, 'WITH query', c.name);
+      const cols = plan.columns.map((col, i) => ({ name: c.columns?.[i] ?? col.name, type: col.type }));
+      frame.set(c.name, { id, columns: cols });
+      cteDefs.push({ id, name: c.name, plan, recursive: null });
+    }
+    return cteDefs;
+  }
+
+  /**
+   * Plans the parts of an INSERT/UPDATE/DELETE (`plan`) with the statement's own WITH list in
+   * scope. Returns what `plan` returned and the operator that materializes the CTEs (it yields no
+   * rows), to run before the statement reads anything; null without a WITH list.
+   */
+  planWithCtes<T>(list: CommonTableExpr[], plan: () => T): { result: T; materialize: Operator | null } {
+    if (list.length === 0) return { result: plan(), materialize: null };
+    const frame = new Map<string, CteRef>();
+    this.ctes.push(frame);
+    this.depth++;
+    try {
+      const cteDefs = this.planCtes(list, null, frame);
+      const result = plan();
+      return { result, materialize: new WithCtes(noRows, cteDefs) };
+    } finally {
+      this.depth--;
       this.ctes.pop();
     }
   }
@@ -303,7 +393,9 @@ export class QueryPlanner {
 
   // ---- FROM ----------------------------------------------------------------------------------
 
-  planFrom(items: FromItem[], outer: Scope | null): { op: Operator; scope: Scope } {
+  /** Plans a FROM list; `target` is the reference name of an UPDATE's or DELETE's table, which the list may not repeat. */
+  planFrom(items: FromItem[], outer: Scope | null, target?: string): { op: Operator; scope: Scope } {
+    checkFromNames(items, target);
     if (items.length === 0) {
       return { op: new RowsScan([], () => [[]], 'emptyrow'), scope: new Scope([], outer) };
     }
@@ -324,6 +416,7 @@ export class QueryPlanner {
       case 'subquery': {
         if (!it.alias) throw new PgError(SqlState.SyntaxError, 'subquery in FROM must have an alias', { position: it.pos + 1, hint: 'For example, FROM (SELECT ...) [AS] foo.' });
         const sub = this.planQuery(it.query, lateralScope ? new Scope(lateralScope.cols, outer) : outer);
+        checkColumnAliases(it.columnAliases, sub.columns.length, 'table', it.alias);
         const cols = sub.columns.map((c, i) => ({ name: it.columnAliases?.[i] ?? c.name, rel: it.alias, type: c.type }));
         return { op: sub, scope: new Scope(cols, outer) };
       }
@@ -339,6 +432,7 @@ export class QueryPlanner {
       const cte = this.lookupCte(name[0] as string);
       if (cte) {
         const rel = alias ?? (name[0] as string);
+        checkColumnAliases(columnAliases, cte.columns.length, 'table', rel);
         return {
           op: new CteScan(cte.columns, cte.id, name[0] as string),
           scope: new Scope(cte.columns.map((c, i) => ({ name: columnAliases?.[i] ?? c.name, rel, type: c.type })), outer),
@@ -349,6 +443,7 @@ export class QueryPlanner {
     const rel = alias ?? (name[name.length - 1] as string);
     if (r.kind === 'virtual') {
       const d = r.def;
+      checkColumnAliases(columnAliases, d.columns.length, 'table', rel);
       const cols = d.columns.map((c, i) => ({ name: columnAliases?.[i] ?? c.name, rel, schema: d.schema, type: c.type }));
       return { op: new RowsScan(d.columns.map((c) => ({ name: c.name, type: c.type })), d.rows, `virtual table ${d.schema}.${d.name}`), scope: new Scope(cols, outer) };
     }
@@ -356,11 +451,13 @@ export class QueryPlanner {
     if (t.kind === 'view') {
       const q = this.env.parseView(t.viewQuery as string);
       const sub = this.env.underView ? this.env.underView(t, () => this.planQuery(q, null)) : this.planQuery(q, null);
+      checkColumnAliases(columnAliases, sub.columns.length, 'table', rel);
       const cols = sub.columns.map((c, i) => ({ name: columnAliases?.[i] ?? (t.columns[i]?.name ?? c.name), rel, type: c.type }));
       return { op: sub, scope: new Scope(cols, outer) };
     }
     if (t.kind === 'ts') {
       const columns = tsScanColumns(t);
+      checkColumnAliases(columnAliases, columns.length, 'table', rel);
       const cols: ScopeCol[] = columns.map((c, i) => ({ ...c, name: columnAliases?.[i] ?? c.name, rel, schema: r.schema, db: r.db, tsTime: i === 0 }));
       return { op: new TsScan(columns, t, noBounds(t)), scope: new Scope(cols, outer) };
     }
@@ -369,6 +466,7 @@ export class QueryPlanner {
       return { op: new RowsScan(cols, (ctx) => [[ctx.sequences.currvalOrStart(t.id), 0n, true]], `sequence ${t.name}`), scope: new Scope(cols.map((c) => ({ ...c, rel })), outer) };
     }
     const codec = tableCodec(t);
+    checkColumnAliases(columnAliases, t.columns.filter((c) => !c.hidden).length, 'table', rel);
     const cols: ScopeCol[] = t.columns.map((c, i) => ({
       name: columnAliases?.[i] ?? c.name,
       rel,
@@ -919,6 +1017,11 @@ export class QueryPlanner {
     }
 
     // Window functions.
+    const windowNames = new Set<string>();
+    for (const w of s.windows) {
+      if (windowNames.has(w.name)) throw new PgError(SqlState.WindowingError, `window "${w.name}" is already defined`);
+      windowNames.add(w.name);
+    }
     const windowCalls = collectWindowCalls([...items.map((i) => i.expr), ...q.orderBy.map((o) => o.expr)]);
     if (windowCalls.length > 0) {
       const named = new Map(s.windows.map((w) => [w.name, w.spec]));
@@ -1123,6 +1226,7 @@ export class QueryPlanner {
           args = [b.resolveUnknown(a0), { type: tcol.type, ev: (r) => r[ti] as Value, shape: { k: 'col', idx: ti }, name: tcol.name }];
         }
         if (name === 'count' && e.star) args = [];
+        else if (name === 'count' && e.args.length === 0) throw countNeedsStar(e.pos);
         if (name === 'string_agg') {
           if (args[0]?.type.kind === 'bytea' && args[1]) args[1] = b.coerce(args[1], T.bytea);
           args = args.map((a) => (a.type.kind === 'unknown' ? b.coerce(a, T.text) : a));
@@ -1142,6 +1246,12 @@ export class QueryPlanner {
         }
         const argTypes = args.map((a) => a.type);
         const filter = e.filter ? b.coerceBool(b.bind(e.filter, inScope), 'FILTER').ev : null;
+        if (e.distinct) {
+          // The sort is over the distinct values, so it may only use them (parse_agg.c).
+          const argKeys = new Set(e.args.map(exprKey));
+          const stray = e.orderBy.find((o) => !argKeys.has(exprKey(o.expr)));
+          if (stray) throw new PgError(SqlState.InvalidColumnReference, 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list', { position: stray.expr.pos + 1 });
+        }
         const orderBy: SortKey[] = e.orderBy.map((o) => {
           const x = b.resolveUnknown(b.bind(o.expr, inScope));
           return { ev: x.ev, type: x.type, desc: o.desc, nullsFirst: o.nulls ? o.nulls === 'first' : o.desc };
@@ -1177,6 +1287,7 @@ export class QueryPlanner {
     if (!aggregateNames.has(name) && !windowOnlyNames.has(name)) throw new PgError(SqlState.WrongObjectType, `OVER specified, but ${name} is not a window function nor an aggregate function`, { position: e.pos + 1 });
     let args = e.args.map((a) => b.resolveUnknown(b.bind(a, scope)));
     if (name === 'count' && e.star) args = [];
+    else if (name === 'count' && e.args.length === 0) throw countNeedsStar(e.pos);
     if ((name === 'lag' || name === 'lead') && args.length > 2) args[2] = b.coerce(args[2] as BoundExpr, (args[0] as BoundExpr).type);
     const argTypes = args.map((a) => a.type);
     const part = over.partitionBy.map((p) => {
@@ -1367,9 +1478,6 @@ function exprHasColumns(e: unknown): boolean {
   return Object.values(o).some(exprHasColumns);
 }
 
-function refersTo(q: SelectStmt, name: string): boolean {
-  return JSON.stringify(q).includes(`"parts":["${name}"]`) || JSON.stringify(q).includes(`"name":["${name}"]`);
-}
 
 function collectWindowCalls(exprs: unknown[]): (Expr & { kind: 'func' })[] {
   const out: (Expr & { kind: 'func' })[] = [];

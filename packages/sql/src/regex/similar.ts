@@ -7,7 +7,9 @@
  * For SUBSTRING(s SIMILAR p ESCAPE e), two escape-double-quote separators (`e"`) split the pattern
  * into three parts; the middle one is captured and returned. PostgreSQL makes the first part match
  * as little as possible with `{1,1}?`; RE2 would keep that part's own quantifiers greedy, so here
- * the first part's `%` becomes `.*?` instead, which gives the same answer for the usual patterns.
+ * every quantifier of the first part is made lazy instead (`%` → `.*?`, `a*` → `a*?`, `{2,}` →
+ * `{2,}?`), which gives the same answer for the usual patterns ('abcdefg' SIMILAR 'a*#"%#"g*' is
+ * 'abcdefg', as in PostgreSQL).
  */
 import { PgError, SqlState } from '@strata/common';
 
@@ -47,6 +49,7 @@ export function similarToAre(pattern: string, escape: string | null, forSubstrin
       out += c;
       inClass = true;
     } else if (c === '%') out += forSubstring && quotes === 0 ? '.*?' : '.*';
+    else if (forSubstring && quotes === 0 && (c === '*' || c === '+' || c === '?' || c === '}')) out += c + '?';
     else if (c === '_') out += '.';
     else if (c === '(') out += '(?:';
     else if (c === '\\' || c === '.' || c === '^' || c === '$') out += '\\' + c;

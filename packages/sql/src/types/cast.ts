@@ -5,6 +5,7 @@ import { PgError, SqlState } from '@strata/common';
 import { Decimal } from './numeric.js';
 import { offsetForLocal, usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
 import type { Interval } from './datetime.js';
+import { adjustIntervalForTypmod } from './interval_parse.js';
 import {
   T,
   applyStringTypmod,
@@ -101,6 +102,8 @@ function toDecimal(v: Value, from: SqlType): Decimal {
  */
 export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContext, explicit = true): Value {
   if (v === null) return null;
+  // interval → INTERVAL YEAR / DAY TO MINUTE / interval(p): AdjustIntervalForTypmod (interval_scale).
+  if (from.kind === 'interval' && to.kind === 'interval') return to.typmod >= 0 ? adjustIntervalForTypmod(v as Interval, to.typmod) : v;
   if (from.kind === to.kind && to.kind !== 'varchar' && to.kind !== 'bpchar' && to.kind !== 'numeric' && to.kind !== 'array') return v;
   if (from.kind === 'unknown' || (isString(from) && !isString(to) && to.kind !== 'char')) {
     if (to.kind === 'unknown') return v;

@@ -284,6 +284,38 @@ export function formatOffset(offSec: number, withSeconds = true): string {
   return s;
 }
 
+/** C's printf %g (6 significant digits), as PostgreSQL quotes a float8 in messages. */
+function printfG(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  if (x === 0) return '0';
+  const exp = Math.floor(Math.log10(Math.abs(x)));
+  const strip = (m: string) => (m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m);
+  if (exp < -4 || exp >= 6) {
+    const [m, e] = x.toExponential(5).split('e') as [string, string];
+    const n = Number(e);
+    return `${strip(m)}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  return strip(x.toFixed(Math.max(0, 5 - exp)));
+}
+
+/**
+ * to_timestamp(double precision): seconds since 1970 as a timestamptz, as PostgreSQL's
+ * float8_timestamptz — NaN is 22008, ±Infinity 0A000 (not supported), and outside PostgreSQL's range
+ * (4714-11-24 BC to 294277 AD) 22008 "timestamp out of range".
+ */
+export function timestamptzFromEpochSeconds(seconds: number): number {
+  if (Number.isNaN(seconds)) throw new PgError(SqlState.DatetimeFieldOverflow, 'timestamp cannot be NaN');
+  // PostgreSQL answers ±infinity; Strata's date/time arithmetic has no infinite values (the
+  // input 'infinity' is refused too), so refusing here is better than a wrong date later.
+  if (!Number.isFinite(seconds)) throw new PgError(SqlState.FeatureNotSupported, 'infinite timestamps are not supported');
+  const outOfRange = () => new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${printfG(seconds)}"`);
+  if (seconds < 86400 * (dateMinJulian - unixEpochJulian) || seconds >= 86400 * (timestampEndJulian - unixEpochJulian)) throw outOfRange();
+  const us = Math.round(seconds * usPerSec);
+  const j = Math.floor(us / usPerDay) + unixEpochJulian;
+  if (j < dateMinJulian || j >= timestampEndJulian) throw outOfRange();
+  return us;
+}
+
 export function formatTimestamptz(us: number, tz: string): string {
   if (us === timestampInfinity) return 'infinity';
   if (us === timestampNegInfinity) return '-infinity';

@@ -907,6 +907,14 @@ function decodeDateTimeFields(fields: string[], ftypes: number[], ctx: DecodeCon
               case V.Epoch:
                 tmask = DTK_DATE_M | DTK_TIME_M | M(TZ);
                 kind = 'epoch';
+                // GetEpochTime: the fields are 1970-01-01 00:00:00, so the date checks below pass.
+                tm.year = 1970;
+                tm.mon = 1;
+                tm.mday = 1;
+                tm.hour = 0;
+                tm.min = 0;
+                tm.sec = 0;
+                tm.fsec = 0;
                 break;
               case V.Late:
                 tmask = DTK_DATE_M | DTK_TIME_M | M(TZ);

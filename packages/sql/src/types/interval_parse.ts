@@ -173,6 +173,14 @@ function defaultUnit(range: number): Unit {
   }
 }
 
+/**
+ * DecodeInterval's field bits (datetime.h's DTK_M): a field may be given once, so '1 day 1 day'
+ * and '1:20:05 5 microseconds' are 22007 as in PostgreSQL.
+ */
+const F: Record<Unit, number> = { y: 1 << 0, mon: 1 << 1, d: 1 << 2, h: 1 << 3, min: 1 << 4, s: 1 << 5, ms: 1 << 6, us: 1 << 7, w: 1 << 8, dec: 1 << 9, c: 1 << 10, mil: 1 << 11, qtr: 1 << 12, tz: 1 << 13 };
+const allSecsMask = F.s | F.ms | F.us;
+const timeMask = F.h | F.min | allSecsMask;
+
 function decodeFields(fields: string[], ftypes: number[], range: number, sqlStandard: boolean): Itm {
   const itm: Itm = { year: 0, mon: 0, mday: 0, usec: 0n };
   // IntervalStyle sql_standard: a leading '-' with no other signs negates every field.
@@ -180,10 +188,16 @@ function decodeFields(fields: string[], ftypes: number[], range: number, sqlStan
   let type: Unit | null = null;
   let isBefore = false;
   let any = false;
+  let fmask = 0;
+  const mark = (tmask: number) => {
+    if (tmask & fmask) throw new BadFormat();
+    fmask |= tmask;
+  };
   for (let i = fields.length - 1; i >= 0; i--) {
     const f = fields[i] as string;
     let ft = ftypes[i];
     if (ft === DTK_TIME) {
+      mark(timeMask);
       const t = decodeTime(f, range);
       addUsec(itm, forceNegative && t > 0n ? -t : t);
       type = 'd';
@@ -193,15 +207,19 @@ function decodeFields(fields: string[], ftypes: number[], range: number, sqlStan
     if (ft === DTK_TZ) {
       // A signed field: "+02:03" is a time, anything else a signed number.
       if (f.slice(1).includes(':')) {
+        let t: bigint | null = null;
         try {
-          let t = decodeTime(f.slice(1), range);
+          t = decodeTime(f.slice(1), range);
+        } catch (e) {
+          if (!(e instanceof BadFormat)) throw e;
+        }
+        if (t !== null) {
+          mark(timeMask);
           if (f[0] === '-') t = -t;
           addUsec(itm, forceNegative && t > 0n ? -t : t);
           type = 'd';
           any = true;
           continue;
-        } catch (e) {
-          if (!(e instanceof BadFormat)) throw e;
         }
       }
       ft = DTK_NUMBER;
@@ -233,6 +251,8 @@ function decodeFields(fields: string[], ftypes: number[], range: number, sqlStan
         if (val > 0n) val = -val;
         if (fval > 0) fval = -fval;
       }
+      // Seconds with a fraction also stand for the milli- and microseconds.
+      mark(unit === 's' && fval !== 0 ? allSecsMask : F[unit]);
       switch (unit) {
         case 'us':
           adjustMicroseconds(val, fval, 1n, itm);
@@ -368,7 +388,14 @@ export function decodeInterval(s: string, typmod = -1, sqlStandard = false): Int
   const months = itm.year * 12 + itm.mon;
   if (months > int32Max || months < int32Min || itm.usec > int64Max || itm.usec < int64Min)
     throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range');
-  return adjustIntervalForTypmod({ months, days: itm.mday, micros: Number(itm.usec) }, typmod);
+  // The time part is held in a double: exact within ±2^53 µs (about 285 years). A value it cannot
+  // hold exactly is refused rather than kept slightly wrong (as timestamps are).
+  // (Exactly held powers of two beyond 2^53, such as -2^63, are refused too: arithmetic on them
+  // and their output are not exact.)
+  const micros = Number(itm.usec);
+  if (!Number.isSafeInteger(micros) || BigInt(micros) !== itm.usec)
+    throw new PgError(SqlState.DatetimeFieldOverflow, 'interval out of range', { detail: 'Strata cannot hold this interval\'s time part exactly (microseconds in a double).' });
+  return adjustIntervalForTypmod({ months, days: itm.mday, micros }, typmod);
 }
 
 const intervalScales = [1_000_000, 100_000, 10_000, 1000, 100, 10, 1];
