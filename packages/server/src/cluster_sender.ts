@@ -24,6 +24,8 @@ import type { Timestamp } from '@strata/common';
 import type { BatchRequest, BatchResponse } from '@strata/kv';
 import type { DistSender } from '@strata/kvclient';
 import { LocalSender } from '@strata/store';
+import { scanGroup } from '@strata/ts';
+import type { TsHeaderSummarizer, TsScanPage, TsScanSpec } from '@strata/ts';
 import type { Replica, Store } from '@strata/store';
 
 /** How long a transaction waits for the local replica to catch up to the leaseholder's read index. */
@@ -91,6 +93,43 @@ export class ClusterSender extends LocalSender {
 
   protected override sendToRange(ba: BatchRequest): Promise<BatchResponse> {
     return this.dist.send(ba);
+  }
+
+  /**
+   * A split TS table's range is read from this node's own replica when it can be (every node
+   * keeps one: voters and non-voters): at a scan's first page of the range the leaseholder names
+   * its applied index, and once the local replica has applied it, it holds every TS write
+   * acknowledged before the scan began (TS data is not versioned: a later page may also see
+   * later writes, as on the leaseholder). Local pages keep the TS header summarizer (aggregates
+   * from block headers) and cross no wire. A replica that is missing or does not catch up within
+   * followerReadWaitMs leaves the range to its leaseholder.
+   */
+  protected override async scanRangePage(rangeId: number, hashSpan: [number, number] | undefined, spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): Promise<TsScanPage> {
+    const r = this.store.replicas.get(rangeId);
+    if (rangeId !== dataRangeId && r && r.isInitialized && !r.removed && !r.failed) {
+      let local = this.localScans.get(spec);
+      if (!local) this.localScans.set(spec, (local = new Set()));
+      const ok = after === null ? r.holdsValidLease() || (await this.catchUp(r)) : local.has(rangeId);
+      if (ok) {
+        local.add(rangeId);
+        return scanGroup(this.store.ts.group(spec.tableId, rangeId), spec, after, rowsMax, summarize);
+      }
+    }
+    return super.scanRangePage(rangeId, hashSpan, spec, after, rowsMax, summarize);
+  }
+
+  /** Per scan (its spec): the ranges whose first page was read locally (its later pages are too). */
+  private readonly localScans = new WeakMap<TsScanSpec, Set<number>>();
+
+  /** Whether the local replica has applied what the range's leaseholder had when asked. */
+  private async catchUp(r: Replica): Promise<boolean> {
+    try {
+      const res = await this.dist.send({ header: { rangeId: r.rangeId, timestamp: 0n, txn: null, now: this.store.clock.now() }, requests: [{ kind: 'readIndex' }] });
+      const x = res.responses[0];
+      return x?.kind === 'readIndex' && (await r.waitApplied(x.appliedIndex, followerReadWaitMs));
+    } catch {
+      return false;
+    }
   }
 
   /**

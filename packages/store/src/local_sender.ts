@@ -328,21 +328,8 @@ export class LocalSender implements KvSender {
     summarize: TsHeaderSummarizer | null,
   ): Promise<TsScanPage> {
     return this.withTsMap(spec.tableId, async (map) => {
-      const fetch = async (
-        rangeId: number,
-        hashSpan: [number, number] | undefined,
-        inner: number | null,
-      ): Promise<TsScanPage> => {
-        const res = await this.rangeRequest(rangeId, {
-          kind: 'tsScan',
-          spec,
-          after: inner,
-          rowsMax,
-          ...(summarize ? { summarize } : {}),
-          ...(hashSpan ? { hashSpan } : {}),
-        });
-        return res.kind === 'tsScan' ? res.page : emptyPage();
-      };
+      const fetch = (rangeId: number, hashSpan: [number, number] | undefined, inner: number | null): Promise<TsScanPage> =>
+        this.scanRangePage(rangeId, hashSpan, spec, inner, rowsMax, summarize);
       if (!map) return fetch(metaRangeId, undefined, after);
       let { idx, inner } = decodeTsCursor(after);
       const pinned = this.pinnedRanges(spec, map);
@@ -373,6 +360,12 @@ export class LocalSender implements KvSender {
       }
       return emptyPage();
     });
+  }
+
+  /** A page of one range's scan, from its leaseholder (ClusterSender: or a caught-up local replica). */
+  protected async scanRangePage(rangeId: number, hashSpan: [number, number] | undefined, spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): Promise<TsScanPage> {
+    const res = await this.rangeRequest(rangeId, { kind: 'tsScan', spec, after, rowsMax, ...(summarize ? { summarize } : {}), ...(hashSpan ? { hashSpan } : {}) });
+    return res.kind === 'tsScan' ? res.page : emptyPage();
   }
 
   /**
