@@ -2651,7 +2651,8 @@ export class Session {
           }
           throw new PgError(SqlState.DuplicateTable, `relation "${name}" already exists`);
         }
-        addIndex(env, t, name, stmt.columns.map((c) => c.name), stmt.unique, null, true, stmt.columns.map((c) => c.desc));
+        const idx = addIndex(env, t, name, stmt.columns.map((c) => c.name), stmt.unique, null, true, stmt.columns.map((c) => c.desc));
+        if (stmt.reloptions) idx.reloptions = stmt.reloptions;
         t.version++;
         cat.writeDescriptor(env.txn, t);
         return 'CREATE INDEX';
