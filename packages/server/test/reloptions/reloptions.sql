@@ -17,6 +17,8 @@ select relname, reloptions[1] as first, array_length(reloptions, 1) as n from pg
 \d+ ro_ff
 \d+ ro_many
 \d+ ro_plain
+\d+ ro_ff_b
+\d ro_plain_b
 -- refused options change nothing
 alter table ro_ff set (fillfactor = 5);
 alter table ro_ff set (nonsense = 1);
