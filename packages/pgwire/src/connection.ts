@@ -687,12 +687,12 @@ export class Connection {
       s.cancelRequested = false;
       let cols: Column[] = [];
       await s.simpleQuery(sql, {
-        rowDescription: (c) => {
+        rowDescription: (c, formats) => {
           cols = c;
-          this.rowDescription(c, []);
+          this.rowDescription(c, formats);
         },
-        row: (v) => {
-          this.dataRow(v, cols, []);
+        row: (v, _cols, formats) => {
+          this.dataRow(v, cols, formats);
           if (this.out.size >= outputFlushBytes) this.flush();
         },
         complete: (tag) => {

@@ -23,6 +23,11 @@ export interface SqlCursor<P> {
   /** The DECLARE statement, for pg_cursors. */
   text: string;
   hold: boolean;
+  /**
+   * DECLARE … BINARY: a simple-query FETCH sends its rows in binary (format 1), as PostgreSQL's
+   * exec_simple_query does; the extended protocol's Bind formats apply as for any statement.
+   */
+  binary: boolean;
   /** Backward moves allowed (SCROLL, or a WITH HOLD cursor once materialized unless NO SCROLL). */
   scroll: boolean;
   noScroll: boolean;
@@ -76,6 +81,11 @@ export class SqlCursors<P> {
 
   add(c: SqlCursor<P>): void {
     this.byName.set(c.name, c);
+  }
+
+  /** The wire result formats of a simple-query FETCH from this cursor: [1] if BINARY, else [] (text). */
+  fetchFormats(name: string): number[] {
+    return this.byName.get(name)?.binary === true ? [1] : [];
   }
 
   values(): SqlCursor<P>[] {
@@ -217,6 +227,6 @@ export class SqlCursors<P> {
 
   /** pg_cursors: name, statement, is_holdable, is_binary, is_scrollable, creation_time. */
   pgCursors(): Row[] {
-    return [...this.byName.values()].map((c) => [c.name, c.text, c.hold, false, c.scroll, c.created]);
+    return [...this.byName.values()].map((c) => [c.name, c.text, c.hold, c.binary, c.scroll, c.created]);
   }
 }

@@ -9,6 +9,7 @@ import { PgError, SqlState } from '@strata/common';
 import { prefixEnd, tablePrefix } from '@strata/kv';
 import type { Txn } from '@strata/kv';
 import type { AlterTableCmd, ColumnDef, Statement, TableConstraint } from './parser/ast.js';
+import { mergeRelOptions } from './parser/storage_params.js';
 import type { Catalog, CatalogView } from './catalog/catalog.js';
 import type { ColumnDesc, IndexDesc, TableDesc } from './catalog/descriptors.js';
 import { decodeRow, encodeRow, indexEntry, primaryKey, tableCodec } from './catalog/rowcodec.js';
@@ -72,6 +73,7 @@ export function createTable(env: DdlEnv, s: Statement & { kind: 'createTable' })
     nextIndexId: 2,
     checks: [],
     foreignKeys: [],
+    ...(s.reloptions ? { reloptions: s.reloptions } : {}),
     version: 1,
   };
   const seen = new Set<string>();
@@ -356,6 +358,12 @@ export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], _so
           break;
         }
         throw new PgError(SqlState.UndefinedObject, `constraint "${cmd.name}" of relation "${t.name}" does not exist`);
+      }
+      case 'setRelOptions': {
+        const merged = mergeRelOptions(nt.reloptions ?? [], cmd.set, cmd.reset);
+        if (merged.length > 0) nt.reloptions = merged;
+        else delete nt.reloptions;
+        break;
       }
     }
   }

@@ -753,8 +753,9 @@ export class Session {
   async simpleQuery(
     sql: string,
     out: {
-      rowDescription(cols: Column[]): void;
-      row(values: Value[], cols: Column[]): void;
+      /** formats: the wire result format codes ([]: all text; [1]: all binary). */
+      rowDescription(cols: Column[], formats: number[]): void;
+      row(values: Value[], cols: Column[], formats: number[]): void;
       complete(tag: string): void;
       notice(msg: Notice): void;
       empty(): void;
@@ -794,8 +795,10 @@ export class Session {
       }
       const prepared = this.analyzeForRun(stmt, text);
       const portal = this.bind(prepared, []);
-      if (prepared.columns) out.rowDescription(prepared.columns);
-      const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? []), notice: out.notice, writable: out.writable });
+      // FETCH from a BINARY cursor: binary rows (PostgreSQL's exec_simple_query), else text.
+      const formats = stmt.kind === 'fetch' && !stmt.move ? this.cursors.fetchFormats(stmt.name) : [];
+      if (prepared.columns) out.rowDescription(prepared.columns, formats);
+      const r = await this.execute(portal, 0, { row: (v) => out.row(v, prepared.columns ?? [], formats), notice: out.notice, writable: out.writable });
       out.complete(r.tag as string);
     }
     if (this.implicitBlock) await this.commitBlock(out);
@@ -1180,7 +1183,6 @@ export class Session {
   private async declareCursor(stmt: Statement & { kind: 'declareCursor' }): Promise<void> {
     if (this.cursors.has(stmt.name)) throw new PgError(SqlState.DuplicateCursor, `cursor "${stmt.name}" already exists`);
     if (!this.explicit && !stmt.hold) throw new PgError(SqlState.NoActiveSqlTransaction, 'DECLARE CURSOR can only be used in transaction blocks');
-    if (stmt.binary) throw new PgError(SqlState.FeatureNotSupported, 'BINARY cursors are not supported', { hint: 'Declare the cursor without BINARY and ask for binary results in the extended protocol.' });
     if (stmt.query.locking && stmt.hold) throw new PgError(SqlState.FeatureNotSupported, 'DECLARE CURSOR WITH HOLD ... FOR UPDATE is not supported', { detail: 'Holdable cursors must be READ ONLY.' });
     if (stmt.query.locking && stmt.scroll) throw new PgError(SqlState.FeatureNotSupported, 'DECLARE SCROLL CURSOR ... FOR UPDATE is not supported', { detail: 'Scrollable cursors must be READ ONLY.' });
     if (stmt.query.locking) this.checkReadOnly(`SELECT FOR ${stmt.query.locking}`);
@@ -1191,6 +1193,7 @@ export class Session {
       name: stmt.name,
       text: stmt.text,
       hold: stmt.hold,
+      binary: stmt.binary,
       scroll: stmt.scroll === true,
       created: Date.now() * 1000,
       txn: this.txn,
@@ -2648,7 +2651,8 @@ export class Session {
           }
           throw new PgError(SqlState.DuplicateTable, `relation "${name}" already exists`);
         }
-        addIndex(env, t, name, stmt.columns.map((c) => c.name), stmt.unique, null, true, stmt.columns.map((c) => c.desc));
+        const idx = addIndex(env, t, name, stmt.columns.map((c) => c.name), stmt.unique, null, true, stmt.columns.map((c) => c.desc));
+        if (stmt.reloptions) idx.reloptions = stmt.reloptions;
         t.version++;
         cat.writeDescriptor(env.txn, t);
         return 'CREATE INDEX';

@@ -146,6 +146,7 @@ export function createTsTable(env: DdlEnv, s: Statement & { kind: 'createTable' 
       comment: c.comment,
       nextTagId: tags.length,
     },
+    ...(s.reloptions ? { reloptions: s.reloptions } : {}),
     version: 1,
   };
   void db;
@@ -251,7 +252,7 @@ export function alterTsTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], s
   }
   const changes = cmds.filter((c) => structural.has(c.kind));
   if (changes.length > 1) throw new PgError(SqlState.FeatureNotSupported, 'a time-series table can change one column or tag per ALTER TABLE statement');
-  const nt = alterTable(env, t, cmds.filter((c) => c.kind === 'renameColumn' || c.kind === 'renameTable'), source);
+  const nt = alterTable(env, t, cmds.filter((c) => c.kind === 'renameColumn' || c.kind === 'renameTable' || c.kind === 'setRelOptions'), source);
   const ni = nt.ts as NonNullable<TableDesc['ts']>;
   const tagIds = tagIdsOf(ni);
   ni.tags.forEach((g, i) => (g.id = tagIds[i]));

@@ -69,6 +69,8 @@ export interface IndexDesc {
   unique: boolean;
   /** The constraint this index implements, if created by UNIQUE/PRIMARY KEY. */
   constraint: 'primary' | 'unique' | null;
+  /** Storage parameters given at CREATE INDEX … WITH, as pg_class.reloptions shows them (storage_params.ts). */
+  reloptions?: string[];
 }
 
 export interface CheckDesc {
@@ -102,6 +104,8 @@ export interface TableDesc {
   ts?: TsTableInfo;
   /** Sequences: start, increment, type and bounds (sequence_options.ts). */
   sequence?: SequenceInfo;
+  /** Storage parameters (CREATE TABLE … WITH, ALTER TABLE … SET/RESET), as pg_class.reloptions shows them (storage_params.ts). */
+  reloptions?: string[];
   version: number;
 }
 

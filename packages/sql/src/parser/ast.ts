@@ -181,7 +181,9 @@ export type AlterTableCmd =
   /** KWDB: ADD TAG / DROP TAG / ALTER TAG … TYPE (ALTER COLUMN … TYPE on a tag is the same). */
   | { kind: 'addTag'; tag: ColumnDef; ifNotExists: boolean }
   | { kind: 'dropTag'; name: string; ifExists: boolean }
-  | { kind: 'alterTagType'; tag: string; type: TypeName };
+  | { kind: 'alterTagType'; tag: string; type: TypeName }
+  /** SET (storage parameters, as `name=value`) / RESET (names): pg_class.reloptions (storage_params.ts). */
+  | { kind: 'setRelOptions'; set: string[]; reset: string[] };
 
 export type Statement =
   | SelectStmt
@@ -194,10 +196,10 @@ export type Statement =
   | { kind: 'createSchema'; name: string; ifNotExists: boolean; pos: number }
   | { kind: 'dropSchema'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   /** `temp`: CREATE TEMP TABLE (in the session's own pg_temp schema); `onCommit`: what a temporary table does at COMMIT. */
-  | { kind: 'createTable'; name: string[]; ifNotExists: boolean; columns: ColumnDef[]; constraints: TableConstraint[]; asQuery: SelectStmt | null; ts: TsTableClause | null; temp?: boolean; onCommit?: 'preserve rows' | 'delete rows' | 'drop'; pos: number }
+  | { kind: 'createTable'; name: string[]; ifNotExists: boolean; columns: ColumnDef[]; constraints: TableConstraint[]; asQuery: SelectStmt | null; ts: TsTableClause | null; temp?: boolean; onCommit?: 'preserve rows' | 'delete rows' | 'drop'; reloptions?: string[]; pos: number }
   | { kind: 'dropTable'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   | { kind: 'alterTable'; name: string[]; ifExists: boolean; cmds: AlterTableCmd[]; pos: number }
-  | { kind: 'createIndex'; name: string | null; table: string[]; columns: { name: string; desc: boolean }[]; unique: boolean; ifNotExists: boolean; storing: string[]; pos: number }
+  | { kind: 'createIndex'; name: string | null; table: string[]; columns: { name: string; desc: boolean }[]; unique: boolean; ifNotExists: boolean; storing: string[]; reloptions?: string[]; pos: number }
   | { kind: 'dropIndex'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   /** ALTER INDEX [IF EXISTS] name | table@name RENAME TO new */
   | { kind: 'alterIndex'; name: string[]; ifExists: boolean; to: string; pos: number }

@@ -27,7 +27,7 @@ import type {
 } from './ast.js';
 import { lex, lexAsync, reserved } from './lexer.js';
 import { foldLiteralLists } from './bulk_lists.js';
-import { checkStorageParams } from './storage_params.js';
+import { checkStorageParams, relOptionStrings } from './storage_params.js';
 import type { StorageParam } from './storage_params.js';
 import type { SequenceOptionsAst } from '../sequence_options.js';
 import { isAuthStatement, parseAuthStatement } from '../auth/parse.js';
@@ -763,12 +763,15 @@ class Parser {
         storing = this.identList();
         this.expectPunct(')');
       }
+      let reloptions: string[] = [];
       if (this.isKw('with') && this.isPunct('(', 1)) {
         this.next();
-        checkStorageParams(this.storageParams(), 'index');
+        const params = this.storageParams();
+        checkStorageParams(params, 'index');
+        reloptions = relOptionStrings(params);
       }
       this.tablespaceClause();
-      return { kind: 'createIndex', name, table, columns, unique, ifNotExists, storing, pos };
+      return { kind: 'createIndex', name, table, columns, unique, ifNotExists, storing, ...(reloptions.length > 0 ? { reloptions } : {}), pos };
     }
     if (unique) throw this.syntaxError();
     if (this.acceptKw('global') || this.acceptKw('local')) {
@@ -843,7 +846,8 @@ class Parser {
     const constraints: TableConstraint[] = [];
     if (this.isKw('using') || this.isKw('with') || this.isKw('without') || this.isKw('tablespace')) {
       // CREATE TABLE t [USING am] [WITH (params)] [ON COMMIT …] [TABLESPACE ts] AS query
-      this.tableStorageClauses();
+      const ro = this.tableStorageClauses();
+      const reloptions = ro.length > 0 ? { reloptions: ro } : {};
       if (this.isKw('on') && this.isKw('commit', 1)) {
         this.next();
         this.next();
@@ -851,11 +855,11 @@ class Parser {
         if (!onCommit) throw this.syntaxError();
         this.tablespaceClause();
         this.expectKw('as');
-        return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, onCommit, pos };
+        return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, onCommit, ...reloptions, pos };
       }
       this.tablespaceClause();
       this.expectKw('as');
-      return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, pos };
+      return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, ...reloptions, pos };
     }
     if (this.acceptKw('as')) {
       return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery: this.selectStmt(), ts: null, pos };
@@ -887,7 +891,7 @@ class Parser {
     this.expectPunct(')');
     if (this.isKw('inherits')) throw new PgError(SqlState.FeatureNotSupported, 'table inheritance (INHERITS) is not supported', { position: this.peek().pos + 1 });
     if (this.isKw('partition') && this.isKw('by', 1)) throw noPartitions('declarative partitioning (PARTITION BY)');
-    this.tableStorageClauses();
+    const reloptions = this.tableStorageClauses();
     let ts: TsTableClause | null = null;
     if (this.isKw('tags') || this.isKw('attributes')) {
       this.next();
@@ -924,14 +928,15 @@ class Parser {
     this.tablespaceClause();
     let asQuery: SelectStmt | null = null;
     if (!ts && this.acceptKw('as')) asQuery = this.selectStmt();
-    return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, ts, ...(onCommit ? { onCommit } : {}), pos };
+    return { kind: 'createTable', name, ifNotExists, columns, constraints, asQuery, ts, ...(onCommit ? { onCommit } : {}), ...(reloptions.length > 0 ? { reloptions } : {}), pos };
   }
 
   /**
    * `[USING heap] [WITH (name [= value], …) | WITHOUT OIDS]` after a table's definition: checked as
-   * PostgreSQL checks them and ignored (storage_params.ts says why).
+   * PostgreSQL checks them; returns the storage parameters as pg_class.reloptions keeps them
+   * (storage_params.ts says why they change nothing else).
    */
-  private tableStorageClauses(): void {
+  private tableStorageClauses(): string[] {
     if (this.acceptKw('using')) {
       const am = this.ident();
       if (am !== 'heap') throw new PgError(SqlState.UndefinedObject, `access method "${am}" does not exist`);
@@ -940,8 +945,11 @@ class Parser {
       if (!this.acceptKw('oids')) throw this.syntaxError();
     } else if (this.isKw('with') && this.isPunct('(', 1)) {
       this.next();
-      checkStorageParams(this.storageParams(), 'table');
+      const params = this.storageParams();
+      checkStorageParams(params, 'table');
+      return relOptionStrings(params);
     }
+    return [];
   }
 
   /** `[TABLESPACE name]`: only PostgreSQL's default tablespace exists here. */
@@ -1211,11 +1219,13 @@ class Parser {
         }
         this.acceptKw('cascade') || this.acceptKw('restrict');
       } else if ((this.isKw('set') || this.isKw('reset')) && this.isPunct('(', 1)) {
-        // SET (storage parameters) / RESET (names): checked and ignored, as in CREATE TABLE … WITH.
+        // SET (storage parameters) / RESET (names): checked as in CREATE TABLE … WITH, kept as reloptions.
         const reset = this.next().value.toLowerCase() === 'reset';
         const params = this.storageParams();
         if (reset && params.some((x) => x.value !== null)) throw new PgError(SqlState.SyntaxError, 'RESET must not include values for parameters');
         checkStorageParams(params, 'table', reset);
+        if (reset) cmds.push({ kind: 'setRelOptions', set: [], reset: params.filter((x) => x.namespace === null).map((x) => x.name.toLowerCase()) });
+        else cmds.push({ kind: 'setRelOptions', set: relOptionStrings(params), reset: [] });
       } else if (this.acceptKw('set', 'retentions') || this.acceptKw('set', 'activetime')) {
         const option = (this.toks[this.i - 1] as { value: string }).value.toLowerCase() as 'retentions' | 'activetime';
         this.acceptOp('=');

@@ -1,10 +1,11 @@
 /**
  * Storage parameters (`CREATE TABLE … WITH (fillfactor = 70)`, `CREATE INDEX … WITH (…)`,
- * `ALTER TABLE … SET (…)`), checked as PostgreSQL 15's reloptions.c checks them and then ignored:
- * they tune PostgreSQL's heap and btree pages (free space per page, autovacuum, TOAST), which
- * Strata's storage does not have. Accepting them lets scripts written for PostgreSQL (pgbench -i,
- * pg_dump output, ORMs' migrations) run unchanged; refusing what PostgreSQL refuses keeps a typo
- * from passing silently. Pure: no I/O, no catalog.
+ * `ALTER TABLE … SET (…)`), checked as PostgreSQL 15's reloptions.c checks them and kept (as
+ * `pg_class.reloptions`, `name=value` strings) but otherwise ignored: they tune PostgreSQL's heap
+ * and btree pages (free space per page, autovacuum, TOAST), which Strata's storage does not have.
+ * Accepting them lets scripts written for PostgreSQL (pgbench -i, pg_dump output, ORMs'
+ * migrations) run unchanged, and keeping them lets tools (psql `\d+`, pg_dump) show them back;
+ * refusing what PostgreSQL refuses keeps a typo from passing silently. Pure: no I/O, no catalog.
  */
 import { PgError, SqlState } from '@strata/common';
 
@@ -122,4 +123,30 @@ export function checkStorageParams(params: StorageParam[], what: 'table' | 'inde
     if (!kind) throw invalid(`unrecognized parameter "${name}"`);
     if (!namesOnly) check(name, kind, p.value);
   }
+}
+
+/**
+ * The `pg_class.reloptions` entries of checked parameters, as transformRelOptions writes them:
+ * `name=value` in the order given, a bare name as `name=true`. `toast.*` options belong to the
+ * table's TOAST relation (Strata has none, so they are not shown) and `oids` is dropped, as there.
+ */
+export function relOptionStrings(params: StorageParam[]): string[] {
+  const out: string[] = [];
+  for (const p of params) {
+    const name = p.name.toLowerCase();
+    if (p.namespace !== null || name === 'oids') continue;
+    out.push(`${name}=${p.value ?? 'true'}`);
+  }
+  return out;
+}
+
+/**
+ * ALTER … SET (`set`, as relOptionStrings gives) or RESET (`reset`, names) applied to a
+ * relation's reloptions as transformRelOptions does: the options not named keep their order, the
+ * set ones follow in the order given. An empty result is SQL NULL in pg_class.
+ */
+export function mergeRelOptions(old: readonly string[], set: readonly string[], reset: readonly string[]): string[] {
+  const nameOf = (o: string) => o.slice(0, o.indexOf('='));
+  const named = new Set([...set.map(nameOf), ...reset.map((n) => n.toLowerCase())]);
+  return [...old.filter((o) => !named.has(nameOf(o))), ...set];
 }

@@ -14,6 +14,7 @@ import { aclColumn, authCatalogDefs, canSeeTable, ownerName, ownerOid, tableAclK
 
 import { rootRoleOid } from '../auth/constants.js';
 import { sequenceBounds } from '../sequence_options.js';
+import { quoteIdent } from '../functions/format.js';
 export { rootRoleOid };
 export const btreeAmOid = 403;
 export const heapAmOid = 2;
@@ -99,9 +100,9 @@ const defs: Def[] = [
       ['relispopulated', b], ['relreplident', c], ['relispartition', b], ['relrewrite', o], ['relfrozenxid', o], ['relminmxid', o], ['relacl', arrayOf(txt)], ['reloptions', arrayOf(txt)], ['relpartbound', txt],
     ],
     rows: function* (ctx, v, db) {
-      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null, persistence = 'p', triggers = false): Row => [
+      const row = (oid: number, name: string, ns: number, kind: string, am: number, natts: number, checks: number, hasIndex: boolean, owner = rootRoleOid, acl: string[] | null = null, persistence = 'p', triggers = false, reloptions: string[] | undefined = undefined): Row => [
         // reltuples: -1 (never analyzed) for tables, 0 for indexes, as a new PostgreSQL 15 table's.
-        oid, name, ns, 0, 0, owner, am, oid, 0, 1, kind === 'i' ? 0 : -1, 0, 0, hasIndex, false, persistence, kind, natts, checks, false, triggers, false, false, false, true, 'd', false, 0, 0, 0, acl, null, null,
+        oid, name, ns, 0, 0, owner, am, oid, 0, 1, kind === 'i' ? 0 : -1, 0, 0, hasIndex, false, persistence, kind, natts, checks, false, triggers, false, false, false, true, 'd', false, 0, 0, 0, acl, reloptions ?? null, null,
       ];
       const tables = userTables(v, db);
       // A foreign key is carried out by triggers in PostgreSQL, on both tables: relhastriggers
@@ -117,8 +118,8 @@ const defs: Def[] = [
         const owner = ownerOid(ctx, t.id);
         // Temporary tables (temp_schemas.ts) are 't', as PostgreSQL's.
         const persistence = schema.startsWith('pg_temp_') ? 't' : 'p';
-        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, catalogIndexes(t).length > 0, owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id));
-        for (const idx of catalogIndexes(t)) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence);
+        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, catalogIndexes(t).length > 0, owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id), t.reloptions);
+        for (const idx of catalogIndexes(t)) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence, false, idx.reloptions);
       }
       let k = 0;
       for (const d of defs) {
@@ -555,7 +556,23 @@ export function renderDefault(text: string, t: SqlType): string {
 
 export function indexDef(t: TableDesc, idx: IndexDesc, schema: string): string {
   const cols = idx.columnIds.map((id, i) => (t.columns.find((x) => x.id === id)?.name ?? '?') + (idx.desc[i] ? ' DESC' : '')).join(', ');
-  return `CREATE ${idx.unique ? 'UNIQUE ' : ''}INDEX ${idx.name} ON ${schema}.${t.name} USING btree (${cols})`;
+  const withClause = idx.reloptions ? ` WITH (${flattenRelOptions(idx.reloptions)})` : '';
+  return `CREATE ${idx.unique ? 'UNIQUE ' : ''}INDEX ${idx.name} ON ${schema}.${t.name} USING btree (${cols})${withClause}`;
+}
+
+/**
+ * reloptions as ruleutils.c's flatten_reloptions prints them in a definition: `name=value, …`,
+ * the value bare when it is an identifier needing no quotes, else a quoted literal (`'80'`).
+ */
+function flattenRelOptions(options: readonly string[]): string {
+  return options
+    .map((o) => {
+      const at = o.indexOf('=');
+      const name = o.slice(0, at);
+      const value = o.slice(at + 1);
+      return `${quoteIdent(name)}=${quoteIdent(value) === value ? value : `'${value.replace(/'/g, "''")}'`}`;
+    })
+    .join(', ');
 }
 
 let byName: Map<string, VirtualTableDef> | null = null;
