@@ -496,6 +496,9 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
       return T.float8;
     case 'min':
     case 'max':
+      // PostgreSQL has no min/max over records (42883); Strata would otherwise compare them.
+      if (t?.kind === 'record') throw new PgError(SqlState.UndefinedFunction, `function ${name}(record) does not exist`);
+      return t ?? T.text;
     case 'first':
     case 'last':
     case 'first_row':

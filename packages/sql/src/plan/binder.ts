@@ -881,13 +881,15 @@ export class Binder {
     });
   }
 
-  /** `ROW(…) [NOT] IN (subquery)`: the OR of row `=` over its rows (NOT IN: the AND of row `<>`). */
-  private rowInSubquery(args: Expr[], q: SelectStmt, negated: boolean, scope: Scope, pos: number): BoundExpr {
+  /**
+   * `ROW(…) op ANY|ALL (subquery)`: the OR (ANY) or AND (ALL) of the row comparison over the
+   * subquery's rows, with SQL's NULL logic. `[NOT] IN (subquery)` is `= ANY` / `<> ALL`.
+   */
+  private rowQuantified(args: Expr[], q: SelectStmt, op: string, any: boolean, scope: Scope, pos: number): BoundExpr {
     const sub = this.subquery(q, scope);
-    const op = negated ? '<>' : '=';
     const holder = { row: [] as Row };
     const cmp = rowComparison(op, this.rowSubqueryPairs(args, sub.plan.columns, op, scope, pos, holder));
-    const stop = !negated;
+    const stop = any;
     return {
       type: T.bool,
       ev: (r, ctx) => {
@@ -1117,7 +1119,7 @@ export class Binder {
   }
 
   private inSubquery(argE: Expr, q: SelectStmt, neg: boolean, scope: Scope): BoundExpr {
-    if (argE.kind === 'row') return this.rowInSubquery(argE.args, q, neg, scope, argE.pos);
+    if (argE.kind === 'row') return this.rowQuantified(argE.args, q, neg ? '<>' : '=', !neg, scope, argE.pos);
     const sub = this.subquery(q, scope);
     const plan = sub.plan;
     if (plan.columns.length !== 1) throw new PgError(SqlState.SyntaxError, 'subquery has too many columns');
@@ -1157,6 +1159,7 @@ export class Binder {
   }
 
   private quantified(e: Expr & { kind: 'quantified' }, scope: Scope): BoundExpr {
+    if (e.arg.kind === 'row' && e.query && rowCompareOps.has(e.op)) return this.rowQuantified(e.arg.args, e.query, e.op, e.quantifier === 'any', scope, e.pos);
     const arg0 = this.bind(e.arg, scope);
     let elemType: SqlType;
     let source: (r: Row, ctx: ExecCtx) => Value[] | null;
