@@ -1080,6 +1080,11 @@ export function hashKey(v: Value, t: SqlType): string {
       const flat = JSON.stringify(flattenArray(a).map((e) => hashKey(e, t.elem as SqlType)));
       return isMultiDim(a) ? arrayDims(a).join('x') + flat : flat;
     }
+    case 'record':
+      // Each field keyed in its own type (1.0 and 1.00 group together), fields kept apart
+      // (ROW('a,b') and ROW('a', 'b') must not share a key).
+      if (Array.isArray(v)) return 'R' + JSON.stringify((v as Value[]).map((e, i) => hashKey(e, t.fields?.[i]?.type ?? T.text)));
+      return String(v);
     default:
       return typeof v === 'bigint' ? v.toString() : String(v);
   }
