@@ -1,6 +1,7 @@
 /**
  * Records expected outputs from a real PostgreSQL 15 into the .slt files.
  *   PG_URL=postgresql://postgres@127.0.0.1:5433/postgres npm run qa:sqllogic-record
+ * SLT_ONLY=<substring> records only the files whose names contain it.
  * Files named *kwdb* (KWDB's dialect, from KWDB's documentation) and *strata* (Strata's deliberate
  * refusals where PostgreSQL answers) do not hold PostgreSQL's answers: they are not re-recorded.
  * Each file runs in a fresh database. Statements keep their "statement ok/error" expectation from
@@ -13,7 +14,9 @@ import { formatSlt, parseSlt, renderRows } from './slt.js';
 
 const url = process.env.PG_URL ?? 'postgresql://postgres@127.0.0.1:5433/postgres';
 const dir = join(import.meta.dirname, 'cases');
-for (const f of readdirSync(dir).filter((x) => x.endsWith('.slt') && !x.includes('kwdb') && !x.includes('strata')).sort()) {
+const only = process.env.SLT_ONLY ?? '';
+const recordable = (x: string) => x.endsWith('.slt') && !x.includes('kwdb') && !x.includes('strata') && x.includes(only);
+for (const f of readdirSync(dir).filter(recordable).sort()) {
   const admin = new pg.Client(url);
   await admin.connect();
   await admin.query('drop database if exists slt_record');

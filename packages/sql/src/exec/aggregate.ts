@@ -496,6 +496,9 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
       return T.float8;
     case 'min':
     case 'max':
+      // PostgreSQL has no min/max over records (42883); Strata would otherwise compare them.
+      if (t?.kind === 'record') throw new PgError(SqlState.UndefinedFunction, `function ${name}(record) does not exist`);
+      return t ?? T.text;
     case 'first':
     case 'last':
     case 'first_row':
@@ -513,6 +516,8 @@ export function aggResultType(name: string, argTypes: SqlType[]): SqlType {
     case 'string_agg':
       return t && t.kind === 'bytea' ? T.bytea : T.text;
     case 'array_agg':
+      // A record's value is a JS array, which array values would read as one more dimension.
+      if (t?.kind === 'record') throw new PgError(SqlState.FeatureNotSupported, 'arrays of records are not supported');
       // array_agg(anyarray) gives the same array type with one more dimension.
       return t && t.kind === 'array' ? t : { kind: 'array', typmod: -1, elem: t ?? T.text };
     case 'json_agg':

@@ -22,6 +22,9 @@ import {
   usPerSec,
   zoneOffsetSeconds,
   offsetForLocal,
+  zoneArgOffsetAt,
+  zoneArgOffsetForLocal,
+  zoneArgZone,
   intervalMicros,
   parseInterval,
   timestamptzFromEpochSeconds,
@@ -765,7 +768,7 @@ def('date_trunc',
   { args: [txt, T.timestamptz], result: T.timestamptz, fn: ([f, ts], ctx) => dateTrunc(str(f), ts as number, ctx.vctx.timeZone) },
   { args: [txt, T.timestamp], result: T.timestamp, fn: ([f, ts]) => dateTrunc(str(f), ts as number, null) },
   { args: [txt, T.interval], result: T.interval, fn: ([f, iv]) => truncInterval(str(f), iv as Interval) },
-  { args: [txt, T.timestamptz, txt], result: T.timestamptz, fn: ([f, ts, z]) => dateTrunc(str(f), ts as number, str(z)) },
+  { args: [txt, T.timestamptz, txt], result: T.timestamptz, fn: ([f, ts, z]) => dateTrunc(str(f), ts as number, zoneArgZone(str(z))) },
 );
 // time_bucket: KWDB's (ts, '10m') and TimescaleDB's (interval '10 minutes', ts). Buckets are fixed
 // widths aligned to the Unix epoch (KWDB) or to 2000-01-03 (TimescaleDB's origin, a Monday).
@@ -919,7 +922,9 @@ function ageOf(a: number, c: number, tz: string | null): Interval {
   const iv = { months, days, micros: tod };
   return neg ? negateInterval(iv) : iv;
 }
-def('timezone', { args: [txt, T.timestamptz], result: T.timestamp, fn: ([z, ts]) => (ts as number) + zoneOffsetSeconds(str(z), ts as number) * usPerSec }, { args: [txt, T.timestamp], result: T.timestamptz, fn: ([z, ts]) => { const l = ts as number; let g = l - zoneOffsetSeconds(str(z), l) * usPerSec; g = l - zoneOffsetSeconds(str(z), g) * usPerSec; return g; } });
+// The zone argument is read as PostgreSQL reads it: abbreviations first (a dynamic one by its
+// meaning at that time), then zone names; a local time is resolved as DetermineTimeZoneOffset does.
+def('timezone', { args: [txt, T.timestamptz], result: T.timestamp, fn: ([z, ts]) => (ts as number) + zoneArgOffsetAt(str(z), ts as number) * usPerSec }, { args: [txt, T.timestamp], result: T.timestamptz, fn: ([z, ts]) => (ts as number) - zoneArgOffsetForLocal(str(z), ts as number) * usPerSec });
 def('isfinite', { args: [T.timestamptz], result: b, fn: ([v]) => Math.abs(v as number) < Number.MAX_SAFE_INTEGER });
 
 // uuid, ids

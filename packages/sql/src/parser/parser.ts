@@ -2222,6 +2222,19 @@ class Parser {
         this.expectPunct(')');
         return { kind: 'exists', query, pos };
       }
+      case 'row': {
+        // ROW(…): a row constructor (ROW is a keyword that cannot name a function), possibly empty.
+        if (!this.isPunct('(', 1)) break;
+        this.next();
+        this.next();
+        const args: Expr[] = [];
+        if (!this.acceptPunct(')')) {
+          do args.push(this.expr());
+          while (this.acceptPunct(','));
+          this.expectPunct(')');
+        }
+        return { kind: 'row', args, pos };
+      }
       case 'array': {
         this.next();
         if (this.acceptPunct('(')) {

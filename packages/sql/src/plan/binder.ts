@@ -38,6 +38,8 @@ import { Scope } from './scope.js';
 import { exprDepthMax, functionArgsMax, inListBulkMin, inListHashMin } from '../constants.js';
 import { stackDepthExceeded } from '../parser/parser.js';
 import { subplanRows, valueSetOf } from './subquery.js';
+import { checkRowArity, rowCompareOps, rowComparison, rowDistinct, rowIsNull } from './row_compare.js';
+import type { RowPair } from './row_compare.js';
 import type { SubplanRows, ValueSet } from './subquery.js';
 
 export type Shape =
@@ -437,6 +439,10 @@ export class Binder {
         return { type: T.bool, ev: (r, ctx) => { const v = f(r, ctx); return v === null ? null : !v; }, shape: { k: 'other' }, name: '?column?' };
       }
       case 'isnull': {
+        if (e.arg.kind === 'row') {
+          const fields = e.arg.args.map((x) => this.bind(x, scope).ev);
+          return { type: T.bool, ev: rowIsNull(fields, e.negated), shape: { k: 'other' }, name: '?column?' };
+        }
         const a = this.bind(e.arg, scope);
         const f = a.ev;
         const neg = e.negated;
@@ -450,6 +456,10 @@ export class Binder {
         return { type: T.bool, ev: (r, ctx) => (f(r, ctx) === want) !== neg, shape: { k: 'other' }, name: '?column?' };
       }
       case 'distinctfrom': {
+        if (e.left.kind === 'row' && e.right.kind === 'row') {
+          const pairs = this.rowPairs(e.left.args, e.right.args, 'IS DISTINCT FROM', scope, e.pos);
+          return { type: T.bool, ev: rowDistinct(pairs, e.negated), shape: { k: 'other' }, name: '?column?' };
+        }
         const [l, r, t] = this.unify(this.bind(e.left, scope), this.bind(e.right, scope), 'IS DISTINCT FROM');
         const neg = e.negated;
         return {
@@ -511,6 +521,7 @@ export class Binder {
       case 'like':
         return this.like(e, scope);
       case 'inlist': {
+        if (e.arg.kind === 'row' && e.list.every((x) => x.kind === 'row')) return this.rowInList(e.arg.args, e.list, e.negated, scope, e.pos);
         const arg = this.bind(e.arg, scope);
         const fast = e.list.length >= inListBulkMin ? this.bulkInList(arg, e.list, e.negated, e.bulk) : null;
         if (fast) return fast;
@@ -619,6 +630,7 @@ export class Binder {
       case 'arraysubquery': {
         const sub = this.subquery(e.query, scope);
         const col = sub.plan.columns[0] as { name: string; type: SqlType };
+        if (col.type.kind === 'record') throw new PgError(SqlState.FeatureNotSupported, 'arrays of records are not supported', { position: e.pos + 1 });
         // ARRAY(subquery of arrays) stacks them into one more dimension (types/array_md.ts).
         const stack = col.type.kind === 'array';
         return {
@@ -639,6 +651,8 @@ export class Binder {
         const elems = e.elems.map((x) => this.bind(x, scope));
         if (elems.length === 0) throw new PgError(SqlState.IndeterminateDatatype, 'cannot determine type of empty array', { position: e.pos + 1, hint: 'Explicitly cast to the desired type, for example ARRAY[]::integer[].' });
         const t = commonType(elems.map((x) => x.type), 'ARRAY');
+        // A record's value is a JS array, which array values would read as one more dimension.
+        if (t.kind === 'record') throw new PgError(SqlState.FeatureNotSupported, 'arrays of records are not supported', { position: e.pos + 1 });
         const cs = elems.map((x) => this.coerce(x, t).ev);
         // ARRAY[ARRAY[…], …] (or ARRAY[[…], …]): one more dimension (types/array_md.ts).
         if (t.kind === 'array') return { type: t, ev: (r, ctx) => stackArrays(cs.map((f) => f(r, ctx) as Value[] | null)), shape: { k: 'other' }, name: 'array' };
@@ -689,7 +703,9 @@ export class Binder {
       }
       case 'row': {
         const args = e.args.map((a) => this.resolveUnknown(this.bind(a, scope)));
-        return { type: T.record, ev: (r, ctx) => args.map((a) => a.ev(r, ctx)), shape: { k: 'other' }, name: 'row' };
+        // The fields' types travel with the record type: record_out writes each field as its type does.
+        const type = { ...T.record, fields: args.map((a, i) => ({ name: `f${i + 1}`, type: a.type })) };
+        return { type, ev: (r, ctx) => args.map((a) => a.ev(r, ctx)), shape: { k: 'other' }, name: 'row' };
       }
       case 'star':
         throw new PgError(SqlState.SyntaxError, '"*" is not allowed here', { position: e.pos + 1 });
@@ -819,7 +835,101 @@ export class Binder {
     };
   }
 
+  /** The coerced field pairs of two row constructors (each pair as its scalar operator would be). */
+  private rowPairs(left: Expr[], right: Expr[], op: string, scope: Scope, pos: number): RowPair[] {
+    checkRowArity(left.length, right.length, pos);
+    return left.map((x, i) => {
+      const [l, r, t] = this.unify(this.bind(x, scope), this.bind(right[i] as Expr, scope), op);
+      return { l: l.ev, r: r.ev, t };
+    });
+  }
+
+  /** `ROW(…) [NOT] IN (ROW(…), …)`: the OR of row `=` (NOT IN: the AND of row `<>`), as PostgreSQL rewrites it. */
+  private rowInList(arg: Expr[], list: Expr[], negated: boolean, scope: Scope, pos: number): BoundExpr {
+    const op = negated ? '<>' : '=';
+    const evs = list.map((x) => rowComparison(op, this.rowPairs(arg, (x as Extract<Expr, { kind: 'row' }>).args, op, scope, pos)));
+    // OR (IN) stops at the first true, AND (NOT IN) at the first false; otherwise NULL if any was.
+    const stop = !negated;
+    return {
+      type: T.bool,
+      ev: (r, ctx) => {
+        let sawNull = false;
+        for (const f of evs) {
+          const v = f(r, ctx);
+          if (v === stop) return stop;
+          if (v === null) sawNull = true;
+        }
+        return sawNull ? null : !stop;
+      },
+      shape: { k: 'other' },
+      name: '?column?',
+    };
+  }
+
+  /**
+   * Pairs comparing ROW(args) with the columns of a subquery's row, which the caller puts in
+   * `holder.row` before evaluating them (synchronously, one row at a time).
+   */
+  private rowSubqueryPairs(args: Expr[], cols: { name: string; type: SqlType }[], op: string, scope: Scope, pos: number, holder: { row: Row }): RowPair[] {
+    if (cols.length !== args.length)
+      throw new PgError(SqlState.SyntaxError, cols.length > args.length ? 'subquery has too many columns' : 'subquery has too few columns', { position: pos + 1 });
+    return args.map((x, i) => {
+      const c = cols[i] as { name: string; type: SqlType };
+      const col: BoundExpr = { type: c.type, ev: () => holder.row[i] as Value, shape: { k: 'other' }, name: c.name };
+      const [l, r, t] = this.unify(this.bind(x, scope), col, op);
+      return { l: l.ev, r: r.ev, t };
+    });
+  }
+
+  /**
+   * `ROW(…) op ANY|ALL (subquery)`: the OR (ANY) or AND (ALL) of the row comparison over the
+   * subquery's rows, with SQL's NULL logic. `[NOT] IN (subquery)` is `= ANY` / `<> ALL`.
+   */
+  private rowQuantified(args: Expr[], q: SelectStmt, op: string, any: boolean, scope: Scope, pos: number): BoundExpr {
+    const sub = this.subquery(q, scope);
+    const holder = { row: [] as Row };
+    const cmp = rowComparison(op, this.rowSubqueryPairs(args, sub.plan.columns, op, scope, pos, holder));
+    const stop = any;
+    return {
+      type: T.bool,
+      ev: (r, ctx) => {
+        let sawNull = false;
+        for (const row of sub.rows(r, ctx)) {
+          holder.row = row;
+          const v = cmp(r, ctx);
+          if (v === stop) return stop;
+          if (v === null) sawNull = true;
+        }
+        return sawNull ? null : !stop;
+      },
+      shape: { k: 'other' },
+      name: '?column?',
+    };
+  }
+
   private binary(op: string, le: Expr, re: Expr, scope: Scope, pos: number): BoundExpr {
+    if (le.kind === 'row' && re.kind === 'row' && rowCompareOps.has(op)) {
+      const ev = rowComparison(op, this.rowPairs(le.args, re.args, op, scope, pos));
+      return { type: T.bool, ev, shape: { k: 'other' }, name: '?column?' };
+    }
+    if (le.kind === 'row' && re.kind === 'subquery' && rowCompareOps.has(op)) {
+      // ROW(…) op (SELECT …): the subquery's one row (none: NULL; more: 21000) compared as a row.
+      const sub = this.subquery(re.query, scope, 2);
+      const holder = { row: [] as Row };
+      const cmp = rowComparison(op, this.rowSubqueryPairs(le.args, sub.plan.columns, op, scope, pos, holder));
+      return {
+        type: T.bool,
+        ev: (r, ctx) => {
+          const rows = sub.rows(r, ctx);
+          if (rows.length > 1) throw new PgError(SqlState.CardinalityViolation, 'more than one row returned by a subquery used as an expression');
+          if (rows.length === 0) return null;
+          holder.row = rows[0] as Row;
+          return cmp(r, ctx);
+        },
+        shape: { k: 'other' },
+        name: '?column?',
+      };
+    }
     const l = this.bind(le, scope);
     const r = this.bind(re, scope);
     if (['=', '<>', '<', '<=', '>', '>='].includes(op)) return this.compareExprs(op, l, r);
@@ -1009,6 +1119,7 @@ export class Binder {
   }
 
   private inSubquery(argE: Expr, q: SelectStmt, neg: boolean, scope: Scope): BoundExpr {
+    if (argE.kind === 'row') return this.rowQuantified(argE.args, q, neg ? '<>' : '=', !neg, scope, argE.pos);
     const sub = this.subquery(q, scope);
     const plan = sub.plan;
     if (plan.columns.length !== 1) throw new PgError(SqlState.SyntaxError, 'subquery has too many columns');
@@ -1048,6 +1159,7 @@ export class Binder {
   }
 
   private quantified(e: Expr & { kind: 'quantified' }, scope: Scope): BoundExpr {
+    if (e.arg.kind === 'row' && e.query && rowCompareOps.has(e.op)) return this.rowQuantified(e.arg.args, e.query, e.op, e.quantifier === 'any', scope, e.pos);
     const arg0 = this.bind(e.arg, scope);
     let elemType: SqlType;
     let source: (r: Row, ctx: ExecCtx) => Value[] | null;

@@ -7,9 +7,9 @@
  *   interval    { months, days, micros }
  */
 import { PgError, SqlState } from '@strata/common';
-import { loadZone, tzOffsetAt } from './tzfile.js';
+import { loadZone, tzInterpretAbbrev, tzOffsetAt } from './tzfile.js';
 import { decodeInterval } from './interval_parse.js';
-import { date2j, decodeDateTime, decodeTimeOnly } from './datetime_parse.js';
+import { date2j, decodeDateTime, decodeTimeOnly, timeZoneAbbrev } from './datetime_parse.js';
 import type { DateOrder, DecodeContext, DecodedDateTime, ZoneResolver } from './datetime_parse.js';
 
 export interface Interval {
@@ -116,6 +116,67 @@ export function offsetForLocal(zone: string, local: number): number {
   return before;
 }
 
+/**
+ * DetermineTimeZoneAbbrevOffsetTS: seconds east of UTC meant by the dynamic abbreviation `abbrev`
+ * of `zone` at the instant `utcMicros`: its meaning in the zone's history at that instant (MSK
+ * was +04 from 2011 to 2014, +03 before and after), else — when the zone's data never uses the
+ * abbreviation — the zone's own offset then. Without the zone's tz file the history is unknown:
+ * refused rather than guessed (a guess would be a wrong answer).
+ */
+export function abbrevOffsetAt(zone: string, abbrev: string, utcMicros: number): number {
+  const z = loadZone(zone);
+  if (!z)
+    throw new PgError(SqlState.FeatureNotSupported, `time zone abbreviation "${abbrev}" needs the tz data of "${zone}", which this system lacks`);
+  const r = tzInterpretAbbrev(z, abbrev.toUpperCase(), Math.floor(utcMicros / usPerSec));
+  return r ? r.off : tzOffsetAt(z, Math.floor(utcMicros / usPerSec));
+}
+
+/**
+ * DetermineTimeZoneAbbrevOffset: as abbrevOffsetAt, probing at the instant the local wall-clock
+ * time `local` names in `zone` (read as DetermineTimeZoneOffset reads it).
+ */
+export function abbrevOffsetForLocal(zone: string, abbrev: string, local: number): number {
+  const zoneOff = offsetForLocal(zone, local);
+  return abbrevOffsetAt(zone, abbrev, local - zoneOff * usPerSec);
+}
+
+/**
+ * A zone given as a function argument (AT TIME ZONE, timezone(), date_trunc(…, zone)): PostgreSQL
+ * tries the time zone abbreviations first, then zone names — so 'MET' is the fixed +01 of the
+ * abbreviation, not the MET zone with its summer time. `fixed` is seconds east; `zone` a zone name;
+ * `abbrev`, when set, the dynamic abbreviation whose meaning comes from that zone's history.
+ */
+export function zoneArgument(name: string): { fixed: number } | { zone: string; abbrev: string | null } {
+  const a = timeZoneAbbrev(name.toLowerCase());
+  if (a === null) return { zone: name, abbrev: null };
+  if ('zone' in a) return { zone: a.zone, abbrev: name };
+  return { fixed: a.off };
+}
+
+/**
+ * The zone argument `name` as a whole zone, for date_trunc(…, zone): a fixed abbreviation becomes
+ * its offset (a bare number of hours, which parseFixedOffset reads east-positive); a dynamic one,
+ * the zone it belongs to (PostgreSQL's timestamptz_trunc_zone uses that zone's rules).
+ */
+export function zoneArgZone(name: string): string {
+  const z = zoneArgument(name);
+  return 'fixed' in z ? String(z.fixed / 3600) : z.zone;
+}
+
+/** timestamptz → local time in the zone argument `name`: seconds east of UTC at `utcMicros`. */
+export function zoneArgOffsetAt(name: string, utcMicros: number): number {
+  const z = zoneArgument(name);
+  if ('fixed' in z) return z.fixed;
+  return z.abbrev !== null ? abbrevOffsetAt(z.zone, z.abbrev, utcMicros) : zoneOffsetSeconds(z.zone, utcMicros);
+}
+
+/** Local time in the zone argument `name` → timestamptz: seconds east of UTC for `local`. */
+export function zoneArgOffsetForLocal(name: string, local: number): number {
+  const z = zoneArgument(name);
+  if ('fixed' in z) return z.fixed;
+  return z.abbrev !== null ? abbrevOffsetForLocal(z.zone, z.abbrev, local) : offsetForLocal(z.zone, local);
+}
+
 export function parseFixedOffset(zone: string): number | null {
   const z = zone.trim();
   if (/^(utc|gmt|z|zulu|etc\/utc|etc\/gmt|universal)$/i.test(z)) return 0;
@@ -144,6 +205,9 @@ export const timestampNegInfinity = Number.MIN_SAFE_INTEGER;
 const zones: ZoneResolver = {
   offsetAtLocal(zone: string, local: number): number {
     return offsetForLocal(zone, local);
+  },
+  abbrevOffsetAtLocal(zone: string, abbrev: string, local: number): number {
+    return abbrevOffsetForLocal(zone, abbrev, local);
   },
   known(zone: string): boolean {
     try {

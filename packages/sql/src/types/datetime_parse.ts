@@ -168,10 +168,23 @@ for (const item of abbrevSource.split(' ')) {
   else abbrevs.set(name, { zone: v });
 }
 
+/**
+ * DecodeTimezoneAbbrev over the default abbreviation set: `name` (lower case) → a fixed offset
+ * (seconds east) or, for a dynamic abbreviation, the zone whose history gives its meaning.
+ */
+export function timeZoneAbbrev(name: string): { off: number; dst: boolean } | { zone: string } | null {
+  return abbrevs.get(name) ?? null;
+}
+
 /** What a zone needs from the caller: the offset (seconds east) of an IANA zone at a local time. */
 export interface ZoneResolver {
   /** Seconds east of UTC of `zone` for the given local wall-clock time (throws 22023 for unknown zones). */
   offsetAtLocal(zone: string, localMicros: number): number;
+  /**
+   * DetermineTimeZoneAbbrevOffset: seconds east of UTC meant by the dynamic abbreviation `abbrev`
+   * of `zone` at the given local wall-clock time (what it meant then, per the zone's history).
+   */
+  abbrevOffsetAtLocal(zone: string, abbrev: string, localMicros: number): number;
   /** Whether `zone` names a known time zone. */
   known(zone: string): boolean;
 }
@@ -736,6 +749,8 @@ function decodeDateTimeFields(fields: string[], ftypes: number[], ctx: DecodeCon
   let kind: DecodedDateTime['kind'] = 'date';
   let tz: number | null = null;
   let namedTz: string | null = null;
+  /** The dynamic abbreviation (lower case) that named namedTz, if one did: resolved by its own history. */
+  let dynAbbrev: string | null = null;
   let dtzmod = 0;
   for (let i = 0; i < nf; i++) {
     const f = fields[i] as string;
@@ -866,6 +881,7 @@ function decodeDateTimeFields(fields: string[], ftypes: number[], ctx: DecodeCon
         let type: number;
         let val: number;
         let dynZone: string | undefined;
+        if (ab && ab.type === DYNTZ) dynAbbrev = f;
         if (ab) {
           type = ab.type;
           val = ab.val;
@@ -1001,7 +1017,10 @@ function decodeDateTimeFields(fields: string[], ftypes: number[], ctx: DecodeCon
     }
     if (namedTz !== null) {
       if (fmask & M(DTZMOD)) throw new DtErr(DTERR_BAD_FORMAT);
-      offset = ctx.zones.offsetAtLocal(namedTz, localMicros(tm));
+      offset =
+        dynAbbrev !== null
+          ? ctx.zones.abbrevOffsetAtLocal(namedTz, dynAbbrev, localMicros(tm))
+          : ctx.zones.offsetAtLocal(namedTz, localMicros(tm));
     } else if (!(fmask & M(TZ))) {
       if (fmask & M(DTZMOD)) throw new DtErr(DTERR_BAD_FORMAT);
       offset = ctx.zones.offsetAtLocal(ctx.timeZone, localMicros(tm));

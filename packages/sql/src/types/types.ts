@@ -1022,13 +1022,32 @@ export function compareValues(a: Value, b: Value, t: SqlType): number {
       for (let i = 0; i < dx.length; i++) if (dx[i] !== dy[i]) return (dx[i] as number) - (dy[i] as number);
       return 0;
     }
-    default: {
-      // Strings compare by code point (the "C" collation, which Strata uses everywhere).
-      const x = a as string | number | bigint | boolean;
-      const y = b as string | number | bigint | boolean;
-      return x < y ? -1 : x > y ? 1 : 0;
+    case 'record': {
+      // record_cmp (btree order): field by field, each in its own type; a NULL field sorts after
+      // any value and equals another NULL; a shorter record sorts first.
+      if (!Array.isArray(a) || !Array.isArray(b)) break;
+      const x = a as Value[];
+      const y = b as Value[];
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const xi = x[i] as Value;
+        const yi = y[i] as Value;
+        if (xi === null || yi === null) {
+          if (xi === yi) continue;
+          return xi === null ? 1 : -1;
+        }
+        // A field of unknown type (a record without field types) compares as the default case does.
+        const c = compareValues(xi, yi, t.fields?.[i]?.type ?? T.text);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
     }
+    default:
+      break;
   }
+  // Strings compare by code point (the "C" collation, which Strata uses everywhere).
+  const x = a as string | number | bigint | boolean;
+  const y = b as string | number | bigint | boolean;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export function valuesEqual(a: Value, b: Value, t: SqlType): boolean {
@@ -1061,6 +1080,11 @@ export function hashKey(v: Value, t: SqlType): string {
       const flat = JSON.stringify(flattenArray(a).map((e) => hashKey(e, t.elem as SqlType)));
       return isMultiDim(a) ? arrayDims(a).join('x') + flat : flat;
     }
+    case 'record':
+      // Each field keyed in its own type (1.0 and 1.00 group together), fields kept apart
+      // (ROW('a,b') and ROW('a', 'b') must not share a key).
+      if (Array.isArray(v)) return 'R' + JSON.stringify((v as Value[]).map((e, i) => hashKey(e, t.fields?.[i]?.type ?? T.text)));
+      return String(v);
     default:
       return typeof v === 'bigint' ? v.toString() : String(v);
   }

@@ -14,6 +14,9 @@ import { tzFilesCachedMax } from '../constants.js';
 const zoneDir = '/usr/share/zoneinfo';
 
 interface Rule {
+  /** The abbreviations the rule names ("CET", "CEST"; "+04" for a quoted "<+04>"). */
+  stdName: string;
+  dstName: string | null;
   stdOff: number;
   dstOff: number | null;
   start: RuleDate | null;
@@ -33,6 +36,10 @@ export interface TzData {
   /** The offset before the first transition. */
   initial: number;
   rule: Rule | null;
+  /** The abbreviation (upper case as the file has it, "MSK", "+04") in force from each transition on. */
+  abbrevs: string[];
+  /** Whether each transition's local time type is daylight-saving time. */
+  isDst: boolean[];
 }
 
 const cache = new Map<string, TzData | null>();
@@ -115,28 +122,47 @@ function parseTzif(b: Buffer): TzData | null {
   for (let i = 0; i < c.time; i++) idx.push(b[at + i] as number);
   at += c.time;
   const typeOff: number[] = [];
-  for (let i = 0; i < c.type; i++) typeOff.push(b.readInt32BE(at + i * 6));
+  const typeDst: boolean[] = [];
+  const typeAbbr: string[] = [];
+  const charsAt = at + c.type * 6;
+  for (let i = 0; i < c.type; i++) {
+    typeOff.push(b.readInt32BE(at + i * 6));
+    typeDst.push(b[at + i * 6 + 4] !== 0);
+    const from = charsAt + (b[at + i * 6 + 5] as number);
+    const nul = b.indexOf(0, from);
+    typeAbbr.push(b.toString('latin1', from, nul < 0 || nul > charsAt + c.chars ? charsAt + c.chars : nul));
+  }
   at += c.type * 6 + c.chars + c.leap * (timeSize + 4) + c.isstd + c.isut;
   let rule: Rule | null = null;
   if (timeSize === 8 && b[at] === 0x0a) {
     const end = b.indexOf(0x0a, at + 1);
     if (end > at + 1) rule = parsePosixTz(b.toString('latin1', at + 1, end));
   }
-  return { times, offsets: idx.map((k) => typeOff[k] ?? 0), initial: typeOff[0] ?? 0, rule };
+  return {
+    times,
+    offsets: idx.map((k) => typeOff[k] ?? 0),
+    initial: typeOff[0] ?? 0,
+    rule,
+    abbrevs: idx.map((k) => typeAbbr[k] ?? ''),
+    isDst: idx.map((k) => typeDst[k] ?? false),
+  };
 }
 
 /** POSIX TZ: std offset [dst [offset] [,start[/time],end[/time]]]; offsets are west-positive. */
 function parsePosixTz(s: string): Rule | null {
   let i = 0;
+  let last = '';
   const name = (): boolean => {
     if (s[i] === '<') {
       const e = s.indexOf('>', i);
       if (e < 0) return false;
+      last = s.slice(i + 1, e);
       i = e + 1;
       return true;
     }
     const m = /^[A-Za-z]{3,}/.exec(s.slice(i));
     if (!m) return false;
+    last = m[0];
     i += m[0].length;
     return true;
   };
@@ -148,11 +174,13 @@ function parsePosixTz(s: string): Rule | null {
     return m[1] === '-' ? -v : v;
   };
   if (!name()) return null;
+  const stdName = last;
   const std = hms();
   if (std === null) return null;
-  const rule: Rule = { stdOff: -std, dstOff: null, start: null, end: null };
+  const rule: Rule = { stdName, dstName: null, stdOff: -std, dstOff: null, start: null, end: null };
   if (i >= s.length) return rule;
   if (!name()) return null;
+  rule.dstName = last;
   let dst = -std + 3600;
   if (s[i] !== ',' && i < s.length) {
     const d = hms();
@@ -240,4 +268,32 @@ export function tzOffsetAt(z: TzData, t: number): number {
     else hi = mid - 1;
   }
   return z.offsets[lo] as number;
+}
+
+/**
+ * pg_interpret_timezone_abbrev: what `abbrev` (upper case) meant in zone `z` at instant `t`
+ * (seconds since the epoch, UTC) — the newest use of it at or before `t`, else the oldest use
+ * after `t`; null if the zone never used it. PostgreSQL extends a zone's transitions with its
+ * POSIX rule, so past the last transition the rule's own names count as the newest meanings.
+ */
+export function tzInterpretAbbrev(z: TzData, abbrev: string, t: number): { off: number; isDst: boolean } | null {
+  const ts = z.times;
+  const rule = z.rule;
+  if (rule && (ts.length === 0 || t >= (ts[ts.length - 1] as number))) {
+    if (rule.stdName === abbrev) return { off: rule.stdOff, isDst: false };
+    if (rule.dstName === abbrev && rule.dstOff !== null) return { off: rule.dstOff, isDst: true };
+  }
+  // The first transition after t (binary search), then backwards, then forwards.
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (t < (ts[mid] as number)) hi = mid;
+    else lo = mid + 1;
+  }
+  for (let i = lo - 1; i >= 0; i--)
+    if (z.abbrevs[i] === abbrev) return { off: z.offsets[i] as number, isDst: z.isDst[i] as boolean };
+  for (let i = lo; i < ts.length; i++)
+    if (z.abbrevs[i] === abbrev) return { off: z.offsets[i] as number, isDst: z.isDst[i] as boolean };
+  return null;
 }
