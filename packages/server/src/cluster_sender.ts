@@ -61,9 +61,7 @@ export class ClusterSender extends LocalSender {
 
   /** The leaseholder's read index, once the local replica has applied it. */
   protected override async readTimestamp(): Promise<Timestamp> {
-    const res = await this.dist.send({ header: { rangeId: dataRangeId, timestamp: 0n, txn: null, now: this.store.clock.now() }, requests: [{ kind: 'readIndex' }] });
-    const r = res.responses[0];
-    if (r?.kind !== 'readIndex') throw new PgError(SqlState.InternalError, 'readIndex: unexpected response');
+    const r = await this.leaseholderReadIndex(dataRangeId);
     const local = this.local();
     if (!(await local.waitApplied(r.appliedIndex, followerReadWaitMs))) {
       throw new PgError(SqlState.SerializationFailure, `restart transaction: node ${this.store.nodeId}'s replica did not catch up to index ${r.appliedIndex} within ${followerReadWaitMs} ms (it is at ${local.appliedIndex})`);
@@ -121,12 +119,19 @@ export class ClusterSender extends LocalSender {
   /** Per scan (its spec): the ranges whose first page was read locally (its later pages are too). */
   private readonly localScans = new WeakMap<TsScanSpec, Set<number>>();
 
+  /** The range's read index: a timestamp below every commit its leaseholder has not applied, and its applied index. */
+  private async leaseholderReadIndex(rangeId: number): Promise<{ readTs: Timestamp; appliedIndex: number }> {
+    const res = await this.dist.send({ header: { rangeId, timestamp: 0n, txn: null, now: this.store.clock.now() }, requests: [{ kind: 'readIndex' }] });
+    const r = res.responses[0];
+    if (r?.kind !== 'readIndex') throw new PgError(SqlState.InternalError, 'readIndex: unexpected response');
+    return r;
+  }
+
   /** Whether the local replica has applied what the range's leaseholder had when asked. */
   private async catchUp(r: Replica): Promise<boolean> {
     try {
-      const res = await this.dist.send({ header: { rangeId: r.rangeId, timestamp: 0n, txn: null, now: this.store.clock.now() }, requests: [{ kind: 'readIndex' }] });
-      const x = res.responses[0];
-      return x?.kind === 'readIndex' && (await r.waitApplied(x.appliedIndex, followerReadWaitMs));
+      const x = await this.leaseholderReadIndex(r.rangeId);
+      return await r.waitApplied(x.appliedIndex, followerReadWaitMs);
     } catch {
       return false;
     }
