@@ -26,6 +26,8 @@ import type { Store } from '../store.js';
 
 /** A learner that has not been caught up for this long is removed (a new one is added later). */
 const learnerTimeoutMs = 60_000;
+/** A quiesced range whose lease this store holds is woken and looked at every this many passes. */
+const quiescedCheckPasses = 10;
 /**
  * A learner within this many log entries of the leaseholder's applied index counts as caught up:
  * on a busy range (liveness heartbeats write every second) a follower is always a few entries
@@ -36,6 +38,8 @@ const learnerCaughtUpLagEntries = 64;
 export class ReplicateQueue {
   private lastPass: number;
   private running = false;
+  /** Passes made (quiesced ranges are looked at every quiescedCheckPasses). */
+  private passes = 0;
   /** Since when each learner (`range/replica`) has been behind (now, while it is caught up). */
   private readonly learnerSince = new Map<string, number>();
   /** Membership changes made, by kind (metrics and tests). */
@@ -57,10 +61,17 @@ export class ReplicateQueue {
   }
 
   async pass(): Promise<void> {
+    this.passes++;
     for (const r of [...this.store.replicas.values()]) {
       // A leader without the lease takes it now rather than at its range's first request (a new
       // range's lease can then be moved to its preferred node before the load arrives).
-      if (r.isLeader && !r.holdsValidLease() && r.isInitialized && !r.removed && !r.failed) r.requestLease();
+      if (r.isLeader && !r.holdsValidLease() && r.isInitialized && !r.removed && !r.failed) {
+        r.requestLease();
+        // An idle range quiesces and its lease stops being valid until a request wakes it: every
+        // quiescedCheckPasses passes its leader renews it, so an idle range too gets its replicas
+        // placed and its lease moved (it quiesces again afterwards).
+        if (r.lease.replicaId === r.replicaId && r.lease.seq > 0 && this.passes % quiescedCheckPasses === 0) await r.waitForLease().catch(() => {});
+      }
       if (!r.holdsValidLease()) continue;
       try {
         await this.process(r);
