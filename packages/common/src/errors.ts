@@ -86,6 +86,8 @@ export const SqlState = {
   InvalidTableDefinition: '42P16',
   InvalidColumnDefinition: '42611',
   InvalidObjectDefinition: '42P17',
+  InvalidFunctionDefinition: '42P13',
+  DuplicateFunction: '42723',
   UndefinedPreparedStatement: '26000',
   ObjectNotInPrerequisiteState: '55000',
   SequenceGeneratorLimitExceeded: '2200H',

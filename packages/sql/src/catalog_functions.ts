@@ -8,6 +8,7 @@ import { privilegeFunction, privilegeFunctionNames } from './auth/functions.js';
 import { roleNameByOid } from './auth/catalog_tables.js';
 import type { CatalogView } from './catalog/catalog.js';
 import type { TableDesc } from './catalog/descriptors.js';
+import { functionArguments, functionResult, identityArguments } from './catalog/routines.js';
 import type { ExecCtx } from './exec/context.js';
 import { quoteIdent } from './functions/scalar.js';
 import type { BoundExpr } from './plan/binder.js';
@@ -37,10 +38,29 @@ export function catalogFunction(name: string, args: BoundExpr[], view: CatalogVi
       return fn(T.name, ([o], ctx) => roleNameByOid(ctx, Number(o)));
     case 'pg_encoding_to_char':
       return fn(T.name, ([e]) => (Number(e) === 6 ? 'UTF8' : 'SQL_ASCII'));
+    case 'pg_get_function_arguments':
+    case 'pg_get_function_identity_arguments':
+    case 'pg_get_function_result':
+      return fn(T.text, ([o], ctx) => {
+        const f = ctx.catalog.functionsById.get(Number(o));
+        if (!f) return null;
+        return name === 'pg_get_function_result' ? functionResult(f) : name === 'pg_get_function_arguments' ? functionArguments(f) : identityArguments(f);
+      });
     case 'pg_table_is_visible':
     case 'pg_type_is_visible':
     case 'pg_function_is_visible':
       return fn(T.bool, ([o], ctx) => {
+        const f = ctx.catalog.functionsById.get(Number(o));
+        if (f) {
+          // Visible: the first schema of the path holding a function with its arguments is its own.
+          for (const sn of ctx.session.searchPath) {
+            const db = ctx.catalog.database(ctx.session.database);
+            const sch = db ? ctx.catalog.schema(db.id, sn) : undefined;
+            const same = sch ? ctx.catalog.functionsNamed(sch.id, f.name).find((g) => identityArguments(g) === identityArguments(f)) : undefined;
+            if (same) return same.id === f.id;
+          }
+          return false;
+        }
         const t = tableByOid(Number(o), ctx);
         if (!t) return (virtualSchemaOfOid(Number(o)) ?? 'pg_catalog') === 'pg_catalog';
         // Visible: its bare name finds it (the session's temp tables first, then the path).
@@ -104,8 +124,6 @@ export function catalogFunction(name: string, args: BoundExpr[], view: CatalogVi
     case 'pg_get_partkeydef':
     case 'pg_get_triggerdef':
     case 'pg_get_ruledef':
-    case 'pg_get_function_arguments':
-    case 'pg_get_function_result':
     case 'pg_tablespace_location':
     case 'col_description':
       return fn(T.text, ([o, n], ctx) => {

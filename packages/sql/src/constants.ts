@@ -181,3 +181,12 @@ export const notifyEntryOverheadBytes = 64;
 
 /** PostgreSQL's QUEUE_FULL_WARN_INTERVAL: the "NOTIFY queue is n% full" warning at most this often. */
 export const notifyQueueWarnIntervalMs = 5000;
+
+/**
+ * SQL-language functions (plan/sql_functions.ts): how deep bodies may nest when a call is bound
+ * (each level is planned into the calling statement; a cycle is refused before this), and how
+ * many rows one call may return — a call's rows are materialized before the calling operator
+ * reads them, so an unbounded SETOF function would hold them all in memory (54000 past it).
+ */
+export const sqlFunctionNestingMax = 32;
+export const sqlFunctionRowsMax = 1_000_000;

@@ -78,6 +78,7 @@ import { PendingNotifications, checkNotification } from './notify.js';
 import { SqlCursors } from './cursors.js';
 import { NameResolver, otherSessionsTemp, relationNameParts } from './names.js';
 import { catalogFunction } from './catalog_functions.js';
+import { createFunction, dropFunction } from './functions_ddl.js';
 import { copyFrom, copyTo } from './copy_statements.js';
 import type { CopyHost, CopySink } from './copy_statements.js';
 export type { CopySink } from './copy_statements.js';
@@ -299,6 +300,10 @@ function writeCommandName(stmt: Statement): string | null {
       return 'CREATE VIEW';
     case 'dropView':
       return 'DROP VIEW';
+    case 'createFunction':
+      return 'CREATE FUNCTION';
+    case 'dropFunction':
+      return 'DROP FUNCTION';
     case 'setClusterSetting':
       return 'SET CLUSTER SETTING';
     case 'compressTs':
@@ -2503,6 +2508,7 @@ export class Session {
             dropTableData(env, t);
             cat.deleteDescriptor(env.txn, t);
           }
+          for (const list of view.functions.get(s.id)?.values() ?? []) for (const f of list) cat.deleteDescriptor(env.txn, f);
           cat.deleteDescriptor(env.txn, s);
         }
         cat.deleteDescriptor(env.txn, db);
@@ -2533,13 +2539,15 @@ export class Session {
             throw new PgError(SqlState.InvalidSchemaName, `schema "${name}" does not exist`);
           }
           const tables = [...(view.tables.get(s.id)?.values() ?? [])];
-          if (tables.length > 0 && !stmt.cascade) {
+          const functions = [...(view.functions.get(s.id)?.values() ?? [])].flat();
+          if ((tables.length > 0 || functions.length > 0) && !stmt.cascade) {
             throw new PgError(SqlState.DependentObjectsStillExist ?? SqlState.ObjectInUse, `cannot drop schema ${name} because other objects depend on it`, { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' });
           }
           for (const t of tables) {
             dropTableData(env, t);
             cat.deleteDescriptor(env.txn, t);
           }
+          for (const f of functions) cat.deleteDescriptor(env.txn, f);
           cat.deleteDescriptor(env.txn, s);
         }
         return 'DROP SCHEMA';
@@ -2726,6 +2734,10 @@ export class Session {
         createSequenceDesc(env, tgt.dbId, tgt.schemaId, tgt.name, resolveSequence(stmt.options));
         return 'CREATE SEQUENCE';
       }
+      case 'createFunction':
+        return createFunction(env, stmt, () => this.makePlanner([], this.engine.catalog.view(env.txn)).binder);
+      case 'dropFunction':
+        return dropFunction(env, stmt);
       case 'createView': {
         const tgt = env.target(stmt.name);
         const existing = view.table(tgt.schemaId, tgt.name);

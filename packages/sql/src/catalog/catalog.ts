@@ -3,6 +3,10 @@ import { KeyWriter, KeyspaceSystem, Txn, prefixEnd, systemKey } from '@strata/kv
 import type { KvSender } from '@strata/kv';
 import type { DatabaseDesc, Descriptor, SchemaDesc, TableDesc } from './descriptors.js';
 import { firstDescriptorId } from './descriptors.js';
+import type { FunctionDesc } from './routines.js';
+
+/** What is stored under /System/desc: relations, databases and schemas, and functions (routines.ts). */
+export type StoredDescriptor = Descriptor | FunctionDesc;
 
 const descPrefix = systemKey('desc');
 
@@ -30,8 +34,22 @@ export class CatalogView {
   readonly schemas = new Map<number, Map<string, SchemaDesc>>();
   /** schemaId → name → table */
   readonly tables = new Map<number, Map<string, TableDesc>>();
+  /** schemaId → name → the overloads of that name (routines.ts); not in byId, which holds relations. */
+  readonly functions = new Map<number, Map<string, FunctionDesc[]>>();
+  readonly functionsById = new Map<number, FunctionDesc>();
 
-  constructor(descs: Descriptor[]) {
+  constructor(stored: StoredDescriptor[]) {
+    const descs: Descriptor[] = [];
+    for (const d of stored) {
+      if (d.kind === 'function') {
+        this.functionsById.set(d.id, d);
+        let m = this.functions.get(d.schemaId);
+        if (!m) this.functions.set(d.schemaId, (m = new Map()));
+        const list = m.get(d.name);
+        if (list) list.push(d);
+        else m.set(d.name, [d]);
+      } else descs.push(d);
+    }
     for (const d of descs) {
       this.byId.set(d.id, d);
       if (d.kind === 'database') this.databases.set(d.name, d);
@@ -78,6 +96,16 @@ export class CatalogView {
     return out.sort((a, b) => a.id - b.id);
   }
 
+  /** The functions named `name` in a schema (every overload). */
+  functionsNamed(schemaId: number, name: string): FunctionDesc[] {
+    return this.functions.get(schemaId)?.get(name) ?? [];
+  }
+
+  /** Every function of a database, by OID. */
+  allFunctions(dbId: number): FunctionDesc[] {
+    return [...this.functionsById.values()].filter((f) => f.parentId === dbId).sort((a, b) => a.id - b.id);
+  }
+
   schemasOf(dbId: number): SchemaDesc[] {
     return [...(this.schemas.get(dbId)?.values() ?? [])].sort((a, b) => a.id - b.id);
   }
@@ -105,16 +133,16 @@ export class Catalog {
   }
 
   private loadLatest(): CatalogView {
-    const descs: Descriptor[] = [];
+    const descs: StoredDescriptor[] = [];
     for (const { value } of this.sender.scan(descPrefix, prefixEnd(descPrefix), (1n << 63n) - 1n, false, null)) {
-      descs.push(JSON.parse(value.toString()) as Descriptor);
+      descs.push(JSON.parse(value.toString()) as StoredDescriptor);
     }
     return new CatalogView(descs);
   }
 
   private load(txn: Txn): CatalogView {
-    const descs: Descriptor[] = [];
-    for (const { value } of txn.scan(descPrefix, prefixEnd(descPrefix))) descs.push(JSON.parse(value.toString()) as Descriptor);
+    const descs: StoredDescriptor[] = [];
+    for (const { value } of txn.scan(descPrefix, prefixEnd(descPrefix))) descs.push(JSON.parse(value.toString()) as StoredDescriptor);
     return new CatalogView(descs);
   }
 
@@ -125,7 +153,7 @@ export class Catalog {
     return id;
   }
 
-  writeDescriptor(txn: Txn, d: Descriptor): void {
+  writeDescriptor(txn: Txn, d: StoredDescriptor): void {
     txn.put(descKey(d.id), Buffer.from(JSON.stringify(d)));
   }
 
@@ -133,8 +161,9 @@ export class Catalog {
     txn.put(nsKey(parentId, schemaId, name), Buffer.from(String(id)));
   }
 
-  deleteDescriptor(txn: Txn, d: Descriptor): void {
+  deleteDescriptor(txn: Txn, d: StoredDescriptor): void {
     txn.del(descKey(d.id));
+    if (d.kind === 'function') return; // no name key: overloads share a name
     if (d.kind === 'database') txn.del(nsKey(0, 0, d.name));
     else if (d.kind === 'schema') txn.del(nsKey(d.parentId, 0, d.name));
     else txn.del(nsKey(d.parentId, d.schemaId, d.name));

@@ -41,7 +41,7 @@ export type Expr =
   | { kind: 'case'; operand: Expr | null; whens: { when: Expr; then: Expr }[]; else: Expr | null; pos: number }
   | { kind: 'cast'; arg: Expr; type: TypeName; pos: number }
   | { kind: 'typed'; type: TypeName; value: string; pos: number }
-  | { kind: 'func'; name: string[]; args: Expr[]; distinct: boolean; star: boolean; filter: Expr | null; over: WindowSpec | null; orderBy: OrderItem[]; pos: number; variadic?: boolean }
+  | { kind: 'func'; name: string[]; args: Expr[]; distinct: boolean; star: boolean; filter: Expr | null; over: WindowSpec | null; orderBy: OrderItem[]; pos: number; variadic?: boolean; /** Named notation (`f(a => 1)`): each argument's name, null for positional ones. */ argNames?: (string | null)[] }
   | { kind: 'array'; elems: Expr[]; pos: number }
   | { kind: 'arraysubquery'; query: SelectStmt; pos: number }
   | { kind: 'subscript'; arg: Expr; index: Expr; pos: number }
@@ -95,6 +95,8 @@ export type FromItem =
       withOrdinality: boolean;
       /** More set-returning functions run in lockstep with `func` (select-list SRFs; rows padded with NULLs). */
       zip?: (Expr & { kind: 'func' })[];
+      /** A select-list call: a composite result is one record column (SELECT f() gives `(1,x)`), not one column per field. */
+      asRecord?: boolean;
       pos: number;
     }
   /** `alias`: `(a JOIN b) AS j` (only its name is kept: the planner still exposes a's and b's columns by their own names). */
@@ -207,6 +209,10 @@ export type Statement =
   | { kind: 'dropSequence'; names: string[][]; ifExists: boolean; pos: number }
   | { kind: 'createView'; name: string[]; orReplace: boolean; columns: string[] | null; query: SelectStmt; text: string; pos: number }
   | { kind: 'dropView'; names: string[][]; ifExists: boolean; pos: number }
+  /** CREATE [OR REPLACE] FUNCTION … LANGUAGE sql (catalog/routines.ts holds what is kept). */
+  | { kind: 'createFunction'; name: string[]; orReplace: boolean; params: FunctionParam[]; returns: FunctionReturns; language: string; volatility: 'i' | 's' | 'v'; strict: boolean; body: string; pos: number }
+  /** DROP FUNCTION [IF EXISTS] name [(argtypes)], … (`args` null: no list given). */
+  | { kind: 'dropFunction'; items: { name: string[]; args: TypeName[] | null }[]; ifExists: boolean; cascade: boolean; pos: number }
   | { kind: 'truncate'; names: string[][]; pos: number }
   | { kind: 'copy'; table: string[] | null; query: SelectStmt | null; columns: string[] | null; direction: 'from' | 'to'; options: CopyOptions; pos: number }
   /** BEGIN, or START TRANSACTION (`start`: answered with that command tag). */
@@ -299,3 +305,17 @@ export interface OnConflict {
   columns: string[] | null;
   action: 'nothing' | { sets: { column: string; value: Expr }[]; where: Expr | null };
 }
+
+/** A parameter of CREATE FUNCTION: `[IN|OUT|INOUT|VARIADIC] [name] type [DEFAULT expr]`. */
+export interface FunctionParam {
+  mode: 'in' | 'out' | 'inout' | 'variadic';
+  name: string | null;
+  type: TypeName;
+  /** The DEFAULT expression's text (re-parsed at each call that omits the argument). */
+  defaultText: string | null;
+}
+
+/** RETURNS type | RETURNS SETOF type | RETURNS TABLE (name type, …). */
+export type FunctionReturns =
+  | { kind: 'type'; type: TypeName; setof: boolean }
+  | { kind: 'table'; columns: { name: string; type: TypeName }[] };

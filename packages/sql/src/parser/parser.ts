@@ -14,6 +14,8 @@ import type {
   Expr,
   FrameBound,
   FromItem,
+  FunctionParam,
+  FunctionReturns,
   OnConflict,
   OrderItem,
   QueryBody,
@@ -726,6 +728,7 @@ class Parser {
       return { kind: 'createSequence', name, ifNotExists, options, pos };
     }
     const orReplace = this.acceptKw('or', 'replace');
+    if (this.acceptKw('function')) return this.createFunction(orReplace, pos);
     if (this.acceptKw('view')) {
       const name = this.qualifiedName();
       let columns: string[] | null = null;
@@ -1116,7 +1119,127 @@ class Parser {
       tail();
       return { kind: 'dropView', names: n, ifExists, pos };
     }
+    if (this.acceptKw('function')) {
+      const ifExists = this.acceptKw('if', 'exists');
+      const items: { name: string[]; args: TypeName[] | null }[] = [];
+      do {
+        const name = this.qualifiedName();
+        let args: TypeName[] | null = null;
+        if (this.acceptPunct('(')) {
+          args = [];
+          if (!this.isPunct(')')) {
+            do {
+              const p = this.functionParam();
+              if (p.mode !== 'out') args.push(p.type);
+            } while (this.acceptPunct(','));
+          }
+          this.expectPunct(')');
+        }
+        items.push({ name, args });
+      } while (this.acceptPunct(','));
+      return { kind: 'dropFunction', items, ifExists, cascade: tail(), pos };
+    }
     throw this.syntaxError();
+  }
+
+  /**
+   * CREATE [OR REPLACE] FUNCTION name ([params]) RETURNS … with its options in any order (PostgreSQL's
+   * createfunc_opt_list), the body as `AS 'text'`, `RETURN expr` or `BEGIN ATOMIC … END`.
+   */
+  private createFunction(orReplace: boolean, pos: number): Statement {
+    const name = this.qualifiedName();
+    this.expectPunct('(');
+    const params: FunctionParam[] = [];
+    if (!this.isPunct(')')) {
+      do params.push(this.functionParam());
+      while (this.acceptPunct(','));
+    }
+    this.expectPunct(')');
+    let returns: FunctionReturns | null = null;
+    if (this.acceptKw('returns')) {
+      if (this.acceptKw('table')) {
+        this.expectPunct('(');
+        const columns: { name: string; type: TypeName }[] = [];
+        do columns.push({ name: this.ident(), type: this.typeName() });
+        while (this.acceptPunct(','));
+        this.expectPunct(')');
+        returns = { kind: 'table', columns };
+      } else {
+        const setof = this.acceptKw('setof');
+        returns = { kind: 'type', type: this.typeName(), setof };
+      }
+    }
+    let language: string | null = null;
+    let volatility: 'i' | 's' | 'v' = 'v';
+    let strict = false;
+    let body: string | null = null;
+    for (;;) {
+      if (this.acceptKw('language')) language = this.peek().type === 'string' ? this.stringLit().toLowerCase() : this.ident(true);
+      else if (this.acceptKw('immutable')) volatility = 'i';
+      else if (this.acceptKw('stable')) volatility = 's';
+      else if (this.acceptKw('volatile')) volatility = 'v';
+      else if (this.acceptKw('strict') || this.acceptKw('returns', 'null', 'on', 'null', 'input')) strict = true;
+      else if (this.acceptKw('called', 'on', 'null', 'input')) strict = false;
+      else if (this.acceptKw('not', 'leakproof') || this.acceptKw('leakproof')) continue;
+      else if (this.acceptKw('external', 'security') || this.acceptKw('security')) {
+        if (!this.acceptKw('invoker') && !this.acceptKw('definer')) throw this.syntaxError();
+      } else if (this.acceptKw('parallel')) this.ident(true);
+      else if (this.acceptKw('cost') || this.acceptKw('rows')) {
+        if (this.next().type !== 'number') throw this.syntaxError();
+      } else if (this.acceptKw('as')) {
+        body = this.stringLit();
+        if (this.acceptPunct(',')) this.stringLit();
+      } else if (this.acceptKw('return')) {
+        // RETURN expr: the SQL-standard body, a SELECT of the expression.
+        const start = this.peek().pos;
+        this.expr();
+        body = `SELECT ${this.sql.slice(start, this.peek().pos).trim()}`;
+      } else if (this.acceptKw('begin', 'atomic')) {
+        const start = this.peek().pos;
+        while (!this.isKw('end')) {
+          while (this.acceptPunct(';'));
+          if (this.isKw('end')) break;
+          this.statement();
+          if (!this.isKw('end')) this.expectPunct(';');
+        }
+        body = this.sql.slice(start, this.peek().pos).trim();
+        this.expectKw('end');
+      } else break;
+    }
+    if (body === null) throw new PgError(SqlState.InvalidFunctionDefinition, 'no function body specified');
+    if (returns === null) {
+      const outs = params.filter((p) => p.mode === 'out' || p.mode === 'inout');
+      if (outs.length === 0) throw new PgError(SqlState.InvalidFunctionDefinition, 'function result type must be specified');
+      if (outs.length === 1) returns = { kind: 'type', type: (outs[0] as FunctionParam).type, setof: false };
+      else returns = { kind: 'table', columns: outs.map((p, i) => ({ name: p.name ?? `column${i + 1}`, type: p.type })) };
+    }
+    if (language === null) throw new PgError(SqlState.InvalidFunctionDefinition, 'no language specified');
+    return { kind: 'createFunction', name, orReplace, params, returns, language, volatility, strict, body, pos };
+  }
+
+  /** `[IN|OUT|INOUT|VARIADIC] [name] type [DEFAULT expr | = expr]`: a name is there when a type follows it. */
+  private functionParam(): FunctionParam {
+    let mode: FunctionParam['mode'] = 'in';
+    if (this.acceptKw('in')) mode = this.acceptKw('out') ? 'inout' : 'in';
+    else if (this.acceptKw('out')) mode = 'out';
+    else if (this.acceptKw('inout')) mode = 'inout';
+    else if (this.acceptKw('variadic')) mode = 'variadic';
+    const save = this.i;
+    let name: string | null = null;
+    let type = this.typeName();
+    const ends = () => this.isPunct(',') || this.isPunct(')') || this.isKw('default') || this.isOp('=');
+    if (!ends()) {
+      this.i = save;
+      name = this.ident();
+      type = this.typeName();
+    }
+    let defaultText: string | null = null;
+    if (this.acceptKw('default') || this.acceptOp('=')) {
+      const start = this.peek().pos;
+      this.expr();
+      defaultText = this.sql.slice(start, this.peek().pos).trim();
+    }
+    return { mode, name, type, defaultText };
   }
 
   /** An index name: name, schema.name, or KWDB's table@name (then the index name comes last). */
@@ -2445,6 +2568,12 @@ class Parser {
           f.args.push(this.expr());
           break;
         }
+        if (this.isIdent() && (this.isOp('=>', 1) || this.isOp(':=', 1))) {
+          // Named notation: arg => value (or the older arg := value).
+          const argName = this.ident();
+          this.next();
+          f.argNames = [...(f.argNames ?? f.args.map(() => null)), argName];
+        } else if (f.argNames) f.argNames.push(null);
         f.args.push(this.expr());
       } while (this.acceptPunct(','));
       if (this.acceptKw('order', 'by')) f.orderBy = this.orderList();

@@ -35,6 +35,8 @@ import { aggregateNames, windowOnlyNames } from '../exec/aggregate.js';
 import type { CatalogView } from '../catalog/catalog.js';
 import type { SessionInfo } from '../exec/context.js';
 import { Scope } from './scope.js';
+import { bindScalarCall, pickFunction, visibleFunctions } from './sql_functions.js';
+import type { FunctionDesc } from '../catalog/routines.js';
 import { exprDepthMax, functionArgsMax, inListBulkMin, inListHashMin } from '../constants.js';
 import { stackDepthExceeded } from '../parser/parser.js';
 import { subplanRows, valueSetOf } from './subquery.js';
@@ -1304,6 +1306,14 @@ export class Binder {
       default:
         break;
     }
+    const user = this.userFunction(e, args);
+    if (user) return bindScalarCall(this, user.fn, user.args, e.pos);
+    if (e.argNames?.some((n) => n !== null)) {
+      throw new PgError(SqlState.UndefinedFunction, `function ${name}(${args.map((a, i) => (e.argNames?.[i] ? `${e.argNames[i]} => ` : '') + formatType(a.type)).join(', ')}) does not exist`, {
+        position: e.pos + 1,
+        hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+      });
+    }
     const cat = this.env.catalogFunction(name, args);
     if (cat) return cat;
     const overloads = lookupFunction(name);
@@ -1377,6 +1387,29 @@ export class Binder {
       shape: allConst ? { k: 'const', param: null } : { k: 'other' },
       name,
     };
+  }
+
+  /**
+   * The user-defined (SQL) function a call means, if any: one of the search path's (or the named
+   * schema's) overloads fitting the arguments, unless a built-in function of that name fits them
+   * too and the name is not schema-qualified (pg_catalog comes first in PostgreSQL's path).
+   */
+  userFunction(e: Expr & { kind: 'func' }, args: BoundExpr[]): { fn: FunctionDesc; args: (BoundExpr | undefined)[] } | null {
+    const fns = visibleFunctions(this.env.catalog, this.env.session, e.name);
+    if (fns.length === 0) return null;
+    const fn = pickFunction(fns, args, e.argNames);
+    if (!fn) return null;
+    const name = e.name[e.name.length - 1] as string;
+    const builtin = lookupFunction(name);
+    if (builtin && !e.argNames && (e.name.length === 1 || e.name[0] === 'pg_catalog')) {
+      try {
+        this.pickOverload(name, builtin, args, e.pos);
+        return null;
+      } catch {
+        return fn;
+      }
+    }
+    return fn;
   }
 
   pickOverload(name: string, overloads: Overload[], args: BoundExpr[], pos: number): Overload {

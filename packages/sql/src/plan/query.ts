@@ -46,6 +46,7 @@ import type { AggSpec, FrameEdge, FrameSpec, WindowFuncSpec } from '../exec/aggr
 import { Binder, containsAggregate, containsWindow, exprKey } from './binder.js';
 import type { BindHook, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
+import { bindTableCall, resultColumns, visibleFunctions } from './sql_functions.js';
 import { SqlStateX } from '../sqlstate.js';
 import { checkRecursiveQuery } from './recursive_cte.js';
 import { orderedSetAggregates } from '../exec/ordered_set.js';
@@ -572,7 +573,7 @@ export class QueryPlanner {
   private planFunctionScan(it: FromItem & { kind: 'function' }, outer: Scope | null, lateralScope: Scope | null): { op: Operator; scope: Scope } {
     if (!it.zip || it.zip.length === 0) return this.planOneFunction(it, outer, lateralScope);
     const funcs = [it.func, ...it.zip];
-    const parts = funcs.map((func) => this.planOneFunction({ kind: 'function', func, alias: null, columnAliases: null, withOrdinality: false, pos: it.pos }, outer, lateralScope).op);
+    const parts = funcs.map((func) => this.planOneFunction({ kind: 'function', func, alias: null, columnAliases: null, withOrdinality: false, ...(it.asRecord ? { asRecord: true } : {}), pos: it.pos }, outer, lateralScope).op);
     if (!parts.every((p) => p instanceof RowsScan && p.columns.length === 1)) throw new PgError(SqlState.FeatureNotSupported, 'these set-returning functions cannot run together in one select list', { position: it.pos + 1 });
     const scans = parts as RowsScan[];
     const cols: Column[] = scans.map((p, i) => ({ name: it.columnAliases?.[i] ?? (p.columns[0] as Column).name, type: (p.columns[0] as Column).type }));
@@ -624,6 +625,19 @@ export class QueryPlanner {
       const names = outCols.map((c, i) => it.columnAliases?.[i] ?? (cols.length === 1 && i === 0 && it.alias ? it.alias : c.name));
       return { op, scope: new Scope(outCols.map((c, i) => ({ name: names[i] as string, rel: alias, type: c.type })), outer) };
     };
+    const userFn = this.binder.userFunction(f, args);
+    if (userFn) {
+      // A SQL-language function (plan/sql_functions.ts): its rows, or its one value.
+      const call = bindTableCall(this.binder, userFn.fn, userFn.args);
+      args.splice(0, args.length, ...call.args);
+      if (it.asRecord && userFn.fn.result.kind === 'record') {
+        const rows = call.rows;
+        return wrap([{ name, type: userFn.fn.result }], function* (ctx, vals) {
+          for (const r of rows(ctx, vals)) yield [r];
+        });
+      }
+      return wrap(resultColumns(userFn.fn), call.rows);
+    }
     switch (name) {
       case 'generate_series': {
         if (args.length < 2) break;
@@ -796,7 +810,8 @@ export class QueryPlanner {
   private planSelect(q: SelectStmt, s0: Extract<SelectStmt['body'], { kind: 'select' }>, outer: Scope | null): Operator {
     const b = this.binder;
     if (s0.items.length > targetListEntriesMax) throw tooManyTargets();
-    const s = distributeWhere(rewriteSelectListSrfs(s0));
+    const userSrf = (e: Expr & { kind: 'func' }) => visibleFunctions(b.env.catalog, b.env.session, e.name).some((f) => f.retSet);
+    const s = distributeWhere(rewriteSelectListSrfs(s0, userSrf));
     const from = this.planFrom(s.from, outer);
     let op = from.op;
     const inScope = from.scope;
@@ -1360,13 +1375,13 @@ const srfNames = new Set(['generate_series', 'generate_subscripts', '_pg_expanda
  * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL
  * function scan joined to the FROM clause, which gives PostgreSQL's result for a single SRF.
  */
-function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }>): Extract<SelectStmt['body'], { kind: 'select' }> {
+function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }>, userSrf: (e: Expr & { kind: 'func' }) => boolean): Extract<SelectStmt['body'], { kind: 'select' }> {
   let n = 0;
   const from = [...s.from];
   // Identical calls (pgJDBC's `(_pg_expandarray(k)).n, _pg_expandarray(k) AS keys`) run in
   // lockstep in PostgreSQL and so yield the same rows side by side: they become one scan.
   const seen = new Map<string, Expr>();
-  const isSrf = (e: Expr): e is Expr & { kind: 'func' } => e.kind === 'func' && !e.over && srfNames.has((e.name[e.name.length - 1] as string).toLowerCase());
+  const isSrf = (e: Expr): e is Expr & { kind: 'func' } => e.kind === 'func' && !e.over && (srfNames.has((e.name[e.name.length - 1] as string).toLowerCase()) || userSrf(e));
   // All of them become one function scan, run in lockstep (planFunctionScan's zip).
   const alias = '\u0001srf';
   const funcs: (Expr & { kind: 'func' })[] = [];
@@ -1387,7 +1402,7 @@ function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }
   });
   if (n === 0) return s;
   const first = funcs[0] as Expr & { kind: 'func' };
-  from.push({ kind: 'function', func: first, alias, columnAliases: funcs.map((_f, i) => `\u0001c${i}`), withOrdinality: false, zip: funcs.slice(1), pos: first.pos });
+  from.push({ kind: 'function', func: first, alias, columnAliases: funcs.map((_f, i) => `\u0001c${i}`), withOrdinality: false, zip: funcs.slice(1), asRecord: true, pos: first.pos });
   // PostgreSQL runs select-list set-returning functions after grouping; moved into FROM they
   // would run before it, so that form is refused rather than answered differently.
   if (s.groupBy.length > 0 || s.having !== null || s.items.some((it) => containsAggregate(it.expr))) {

@@ -18,6 +18,8 @@ import { quoteIdent } from '../functions/format.js';
 export { rootRoleOid };
 export const btreeAmOid = 403;
 export const heapAmOid = 2;
+/** pg_language.oid of `sql` (PostgreSQL's). */
+export const sqlLanguageOid = 14;
 
 export function indexOid(t: TableDesc, idx: IndexDesc): number {
   return t.id * 1000 + idx.id;
@@ -298,8 +300,37 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_proc',
-    cols: [['oid', o], ['proname', n], ['pronamespace', o], ['proowner', o], ['prokind', c], ['prorettype', o], ['proargtypes', T.oidvector], ['pronargs', i2], ['proretset', b]],
-    rows: () => [],
+    // User SQL functions only (built-in functions are not listed: \dfS shows nothing).
+    cols: [
+      ['oid', o], ['proname', n], ['pronamespace', o], ['proowner', o], ['prolang', o], ['procost', f4], ['prorows', f4], ['provariadic', o], ['prosupport', T.regproc],
+      ['prokind', c], ['prosecdef', b], ['proleakproof', b], ['proisstrict', b], ['proretset', b], ['provolatile', c], ['proparallel', c], ['pronargs', i2],
+      ['pronargdefaults', i2], ['prorettype', o], ['proargtypes', T.oidvector], ['proallargtypes', arrayOf(o)], ['proargmodes', arrayOf(c)], ['proargnames', arrayOf(txt)],
+      ['proargdefaults', txt], ['protrftypes', arrayOf(o)], ['prosrc', txt], ['probin', txt], ['prosqlbody', txt], ['proconfig', arrayOf(txt)], ['proacl', arrayOf(txt)],
+    ],
+    rows: function* (ctx, v, db) {
+      for (const f of v.allFunctions(db)) {
+        const ins = f.params.filter((p) => p.mode !== 'out');
+        const modes = f.params.map((p) => ({ in: 'i', out: 'o', inout: 'b', variadic: 'v' })[p.mode]);
+        const tableCols = f.returnsTable ? (f.result.fields ?? []) : [];
+        const all = [...f.params.map((p) => typeOid(p.type)), ...tableCols.map((x) => typeOid(x.type))];
+        const allModes = [...modes, ...tableCols.map(() => 't')];
+        const names = [...f.params.map((p) => p.name ?? ''), ...tableCols.map((x) => x.name)];
+        const simple = allModes.every((m) => m === 'i');
+        const rettype = f.rowTypeName !== undefined ? 0 : typeOid(f.result.kind === 'record' ? T.record : f.result);
+        yield [
+          f.id, f.name, f.schemaId, ownerOid(ctx, f.id), sqlLanguageOid, 100, f.retSet ? 1000 : 0, 0, 0,
+          'f', false, false, f.strict, f.retSet, f.volatility, 'u', ins.length,
+          ins.filter((p) => p.default !== null).length, rettype, ins.map((p) => typeOid(p.type)), simple ? null : all, simple ? null : allModes, names.some((x) => x !== '') ? names : null,
+          null, null, f.body, null, null, null, null,
+        ];
+      }
+    },
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_language',
+    cols: [['oid', o], ['lanname', n], ['lanowner', o], ['lanispl', b], ['lanpltrusted', b], ['lanplcallfoid', o], ['laninline', o], ['lanvalidator', o], ['lanacl', arrayOf(txt)]],
+    rows: () => [[12, 'internal', rootRoleOid, false, false, 0, 0, 2246, null], [13, 'c', rootRoleOid, false, false, 0, 0, 2247, null], [sqlLanguageOid, 'sql', rootRoleOid, false, true, 0, 0, 2248, null]],
   },
   {
     schema: 'pg_catalog',
