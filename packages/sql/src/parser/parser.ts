@@ -727,6 +727,7 @@ class Parser {
       }
       return { kind: 'createSequence', name, ifNotExists, options, pos };
     }
+    if (this.acceptKw('domain')) return this.createDomain(pos);
     const orReplace = this.acceptKw('or', 'replace');
     if (this.acceptKw('function')) return this.createFunction(orReplace, pos);
     if (this.acceptKw('view')) {
@@ -1119,6 +1120,12 @@ class Parser {
       tail();
       return { kind: 'dropView', names: n, ifExists, pos };
     }
+    if (this.isKw('domain') || this.isKw('type')) {
+      const domain = this.next().value === 'domain';
+      const ifExists = this.acceptKw('if', 'exists');
+      const n = names();
+      return { kind: 'dropType', names: n, domain, ifExists, cascade: tail(), pos };
+    }
     if (this.acceptKw('function')) {
       const ifExists = this.acceptKw('if', 'exists');
       const items: { name: string[]; args: TypeName[] | null }[] = [];
@@ -1186,6 +1193,8 @@ class Parser {
       } else if (this.acceptKw('parallel')) this.ident(true);
       else if (this.acceptKw('cost') || this.acceptKw('rows')) {
         if (this.next().type !== 'number') throw this.syntaxError();
+      } else if (body !== null && (this.isKw('as') || this.isKw('return') || (this.isKw('begin') && this.isKw('atomic', 1)))) {
+        throw new PgError(SqlState.InvalidFunctionDefinition, 'duplicate function body specified');
       } else if (this.acceptKw('as')) {
         body = this.stringLit();
         if (this.acceptPunct(',')) this.stringLit();
@@ -1215,6 +1224,37 @@ class Parser {
     }
     if (language === null) throw new PgError(SqlState.InvalidFunctionDefinition, 'no language specified');
     return { kind: 'createFunction', name, orReplace, params, returns, language, volatility, strict, body, pos };
+  }
+
+  /** CREATE DOMAIN name [AS] type [COLLATE c] [DEFAULT expr] [[CONSTRAINT c] NOT NULL | NULL | CHECK (expr)]… */
+  private createDomain(pos: number): Statement {
+    const name = this.qualifiedName();
+    this.acceptKw('as');
+    const type = this.typeName();
+    let def: string | null = null;
+    let notNull = false;
+    const checks: { name: string | null; expr: string }[] = [];
+    for (;;) {
+      if (this.acceptKw('collate')) this.ident(true);
+      else if (this.acceptKw('default')) {
+        const start = this.peek().pos;
+        this.expr();
+        def = this.sql.slice(start, this.peek().pos).trim();
+      } else {
+        const cname = this.acceptKw('constraint') ? this.ident() : null;
+        if (this.acceptKw('not', 'null')) notNull = true;
+        else if (this.acceptKw('null')) notNull = false;
+        else if (this.acceptKw('check')) {
+          this.expectPunct('(');
+          const start = this.peek().pos;
+          this.expr();
+          checks.push({ name: cname, expr: this.sql.slice(start, this.peek().pos).trim() });
+          this.expectPunct(')');
+        } else if (cname !== null) throw this.syntaxError();
+        else break;
+      }
+    }
+    return { kind: 'createDomain', name, type, default: def, notNull, checks, pos };
   }
 
   /** `[IN|OUT|INOUT|VARIADIC] [name] type [DEFAULT expr | = expr]`: a name is there when a type follows it. */

@@ -171,8 +171,18 @@ function planBodyStatements(b: Binder, fn: FunctionDesc): PlannedBody {
     const fields = fn.result.kind === 'record' ? fn.result.fields : undefined;
     if (fields) {
       // A composite result: one column per field (or one column holding the whole record).
-      if (lastCols.length === 1 && lastCols[0]?.type.kind === 'record' && fields.length !== 1) {
-        return { fn, plans, convert: (r) => r[0] as Value, convertRow: (r) => (r[0] === null ? fields.map(() => null) : (r[0] as Value[])) };
+      const only = lastCols[0]?.type;
+      if (lastCols.length === 1 && only?.kind === 'record' && fields.length !== 1) {
+        // One column holding a whole row: its fields must be the declared ones, type for type
+        // (PostgreSQL checks this when the function runs, 42804).
+        const rf = only.fields;
+        const matches = rf === undefined || (rf.length === fields.length && rf.every((x, i) => sameType(x.type, (fields[i] as { type: SqlType }).type)));
+        const take = (r: Row): Value[] | null => {
+          const v = r[0] as Value[] | null;
+          if (!matches || (v !== null && v.length !== fields.length)) throw new PgError(SqlState.DatatypeMismatch, 'function return row and query-specified return row do not match');
+          return v;
+        };
+        return { fn, plans, convert: (r) => take(r), convertRow: (r) => take(r) ?? fields.map(() => null) };
       }
       if (lastCols.length > fields.length) throw mismatch(fn, 'Final statement returns too many columns.');
       if (lastCols.length < fields.length) throw mismatch(fn, 'Final statement returns too few columns.');
@@ -267,6 +277,8 @@ export function bindTableCall(b: Binder, fn: FunctionDesc, args: (BoundExpr | un
         return;
       }
       const rows = runBody(body, vals, ctx, fn.retSet ? Infinity : 1);
+      // SETOF void: the body runs, no rows come back (as PostgreSQL's).
+      if (fn.result.kind === 'void' && fn.retSet) return;
       if (!fn.retSet) {
         yield rows.length === 0 ? nullRow() : body.convertRow(rows[0] as Row, ctx);
         return;
