@@ -9,6 +9,7 @@ import { roleNameByOid } from './auth/catalog_tables.js';
 import type { CatalogView } from './catalog/catalog.js';
 import type { TableDesc } from './catalog/descriptors.js';
 import { functionArguments, functionResult, identityArguments } from './catalog/routines.js';
+import { findUserType } from './plan/domains.js';
 import type { ExecCtx } from './exec/context.js';
 import { quoteIdent } from './functions/scalar.js';
 import type { BoundExpr } from './plan/binder.js';
@@ -50,6 +51,8 @@ export function catalogFunction(name: string, args: BoundExpr[], view: CatalogVi
     case 'pg_type_is_visible':
     case 'pg_function_is_visible':
       return fn(T.bool, ([o], ctx) => {
+        const ut = ctx.catalog.typesById.get(Number(o));
+        if (ut) return findUserType(ctx.catalog, ctx.session, ut.name)?.id === ut.id;
         const f = ctx.catalog.functionsById.get(Number(o));
         if (f) {
           // Visible: the first schema of the path holding a function with its arguments is its own.
@@ -72,7 +75,9 @@ export function catalogFunction(name: string, args: BoundExpr[], view: CatalogVi
         }
       });
     case 'format_type':
-      return fn(T.text, ([oid, mod]) => {
+      return fn(T.text, ([oid, mod], ctx) => {
+        const d = ctx.catalog.typesById.get(Number(oid));
+        if (d) return d.name;
         const t = typeFromOid(Number(oid));
         if (!t) return '???';
         const typmod = mod === null || mod === undefined ? -1 : typmodFromPg(t.kind, Number(mod));
@@ -105,6 +110,12 @@ export function catalogFunction(name: string, args: BoundExpr[], view: CatalogVi
           if (!t || !idx) return null;
           const cols = idx.columnIds.map((id) => t.columns.find((c) => c.id === id)?.name).join(', ');
           return `${idx.constraint === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'} (${cols})`;
+        }
+        const dom = ctx.catalog.typesById.get(Math.floor(oid / 1000));
+        if (dom && oid % 1000 >= 800 && oid % 1000 < 900) {
+          const dc = dom.checks[(oid % 1000) - 800];
+          // ruleutils.c writes the placeholder as VALUE.
+          return dc ? `CHECK (${valueKeywordUpper(dc.expr)})` : null;
         }
         const t = ctx.catalog.tableById(Math.floor(oid / 1000));
         if (!t) return null;
@@ -204,4 +215,9 @@ export function catalogFunction(name: string, args: BoundExpr[], view: CatalogVi
     default:
       return null;
   }
+}
+
+/** `value` written in any case, outside string literals and quoted names, as VALUE (a domain check's placeholder). */
+function valueKeywordUpper(expr: string): string {
+  return expr.replace(/('(?:[^']|'')*'|"(?:[^"]|"")*")|\bvalue\b/gi, (m, quoted: string | undefined) => (quoted !== undefined ? m : 'VALUE'));
 }

@@ -14,8 +14,9 @@ import type { Catalog, CatalogView } from './catalog/catalog.js';
 import type { ColumnDesc, IndexDesc, TableDesc } from './catalog/descriptors.js';
 import { decodeRow, encodeRow, indexEntry, primaryKey, tableCodec } from './catalog/rowcodec.js';
 import { isSerialType, typeFromName } from './plan/binder.js';
+import { userTypeFromName } from './plan/domains.js';
 import { T, formatType, formatValue } from './types/types.js';
-import type { Value } from './types/types.js';
+import type { SqlType, Value } from './types/types.js';
 import { castValue } from './types/cast.js';
 import type { ExecCtx, Row } from './exec/context.js';
 
@@ -140,7 +141,15 @@ export function createTable(env: DdlEnv, s: Statement & { kind: 'createTable' })
 
 function columnFromDef(env: DdlEnv, t: TableDesc, c: ColumnDef): ColumnDesc {
   const serial = isSerialType(c.type);
-  const type = typeFromName(c.type);
+  let type: SqlType;
+  try {
+    type = typeFromName(c.type);
+  } catch (e) {
+    // A domain (plan/domains.ts); its default applies to columns without their own (session.writerFor).
+    const u = userTypeFromName(env.view, env, c.type);
+    if (!u) throw e;
+    type = u;
+  }
   const col: ColumnDesc = { id: t.nextColumnId++, name: c.name, type, nullable: !c.notNull && !c.primaryKey, default: null, hidden: false };
   if (c.default) col.default = c.defaultText;
   if (serial) {

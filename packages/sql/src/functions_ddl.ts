@@ -14,6 +14,7 @@ import { functionResult, functionSignature, inParams } from './catalog/routines.
 import type { Binder } from './plan/binder.js';
 import { typeFromName } from './plan/binder.js';
 import { planBody, visibleFunctions } from './plan/sql_functions.js';
+import { userTypeFromName } from './plan/domains.js';
 import { T, formatType, sameType } from './types/types.js';
 import type { SqlType } from './types/types.js';
 import { visibleColumns } from './catalog/descriptors.js';
@@ -26,6 +27,8 @@ function declaredType(env: DdlEnv, t: TypeName): { type: SqlType; rowTypeName?: 
   try {
     return { type: typeFromName(t) };
   } catch (e) {
+    const u = userTypeFromName(env.view, env, t);
+    if (u) return { type: u };
     let table;
     try {
       table = t.arrayDims === 0 ? env.findTable([t.name]) : undefined;

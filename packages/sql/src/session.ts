@@ -79,6 +79,8 @@ import { SqlCursors } from './cursors.js';
 import { NameResolver, otherSessionsTemp, relationNameParts } from './names.js';
 import { catalogFunction } from './catalog_functions.js';
 import { createFunction, dropFunction } from './functions_ddl.js';
+import { createDomain, dropType } from './domains_ddl.js';
+import { domainCheck } from './plan/domains.js';
 import { copyFrom, copyTo } from './copy_statements.js';
 import type { CopyHost, CopySink } from './copy_statements.js';
 export type { CopySink } from './copy_statements.js';
@@ -304,6 +306,10 @@ function writeCommandName(stmt: Statement): string | null {
       return 'CREATE FUNCTION';
     case 'dropFunction':
       return 'DROP FUNCTION';
+    case 'createDomain':
+      return 'CREATE DOMAIN';
+    case 'dropType':
+      return stmt.domain ? 'DROP DOMAIN' : 'DROP TYPE';
     case 'setClusterSetting':
       return 'SET CLUSTER SETTING';
     case 'compressTs':
@@ -1499,11 +1505,20 @@ export class Session {
     const b = planner.binder;
     const scope = new Scope(t.columns.map((c) => ({ name: c.name, rel: t.name, type: c.type })));
     const defaults = t.columns.map((c) => {
-      if (c.default === null) return null;
-      const e = b.coerce(b.bind(parseExpression(c.default), new Scope([])), c.type, true);
+      // A column without a default of its own takes its domain's (PostgreSQL's rule).
+      const text = c.default ?? (c.type.domain ? (view.typesById.get(c.type.domain.id)?.default ?? null) : null);
+      if (text === null) return null;
+      const e = b.coerce(b.bind(parseExpression(text), new Scope([])), c.type, true);
       return e.ev;
     });
     const checks = t.checks.map((ch) => ({ name: ch.name, ev: b.coerceBool(b.bind(parseExpression(ch.expr), scope), 'CHECK').ev }));
+    // Columns of a domain type: the domain's own constraints, before the table's (as PostgreSQL
+    // checks them while coercing the value to the column's type).
+    const domainChecks = t.columns.flatMap((c, i) => {
+      const check = domainCheck(b, c.type);
+      return check ? [{ name: '', ev: ((row, ctx) => (check(row[i] as Value, ctx), true)) as Ev }] : [];
+    });
+    checks.unshift(...domainChecks);
     const fks = t.foreignKeys.map((fk) => {
       const rt = view.tableById(fk.refTableId) as TableDesc;
       const rc = tableCodec(rt);
@@ -2738,6 +2753,10 @@ export class Session {
         return createFunction(env, stmt, () => this.makePlanner([], this.engine.catalog.view(env.txn)).binder);
       case 'dropFunction':
         return dropFunction(env, stmt);
+      case 'createDomain':
+        return createDomain(env, stmt, () => this.makePlanner([], this.engine.catalog.view(env.txn)).binder);
+      case 'dropType':
+        return dropType(env, stmt);
       case 'createView': {
         const tgt = env.target(stmt.name);
         const existing = view.table(tgt.schemaId, tgt.name);

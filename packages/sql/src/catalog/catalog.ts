@@ -4,9 +4,10 @@ import type { KvSender } from '@strata/kv';
 import type { DatabaseDesc, Descriptor, SchemaDesc, TableDesc } from './descriptors.js';
 import { firstDescriptorId } from './descriptors.js';
 import type { FunctionDesc } from './routines.js';
+import type { UserTypeDesc } from './user_types.js';
 
-/** What is stored under /System/desc: relations, databases and schemas, and functions (routines.ts). */
-export type StoredDescriptor = Descriptor | FunctionDesc;
+/** What is stored under /System/desc: relations, databases and schemas, functions (routines.ts) and types (user_types.ts). */
+export type StoredDescriptor = Descriptor | FunctionDesc | UserTypeDesc;
 
 const descPrefix = systemKey('desc');
 
@@ -37,6 +38,9 @@ export class CatalogView {
   /** schemaId → name → the overloads of that name (routines.ts); not in byId, which holds relations. */
   readonly functions = new Map<number, Map<string, FunctionDesc[]>>();
   readonly functionsById = new Map<number, FunctionDesc>();
+  /** schemaId → name → user-defined type (user_types.ts); not in byId. */
+  readonly types = new Map<number, Map<string, UserTypeDesc>>();
+  readonly typesById = new Map<number, UserTypeDesc>();
 
   constructor(stored: StoredDescriptor[]) {
     const descs: Descriptor[] = [];
@@ -48,6 +52,11 @@ export class CatalogView {
         const list = m.get(d.name);
         if (list) list.push(d);
         else m.set(d.name, [d]);
+      } else if (d.kind === 'domain') {
+        this.typesById.set(d.id, d);
+        let m = this.types.get(d.schemaId);
+        if (!m) this.types.set(d.schemaId, (m = new Map()));
+        m.set(d.name, d);
       } else descs.push(d);
     }
     for (const d of descs) {
@@ -99,6 +108,16 @@ export class CatalogView {
   /** The functions named `name` in a schema (every overload). */
   functionsNamed(schemaId: number, name: string): FunctionDesc[] {
     return this.functions.get(schemaId)?.get(name) ?? [];
+  }
+
+  /** A user-defined type by schema and name. */
+  type(schemaId: number, name: string): UserTypeDesc | undefined {
+    return this.types.get(schemaId)?.get(name);
+  }
+
+  /** Every user-defined type of a database, by OID. */
+  allTypes(dbId: number): UserTypeDesc[] {
+    return [...this.typesById.values()].filter((t) => t.parentId === dbId).sort((a, b) => a.id - b.id);
   }
 
   /** Every function of a database, by OID. */
@@ -163,7 +182,7 @@ export class Catalog {
 
   deleteDescriptor(txn: Txn, d: StoredDescriptor): void {
     txn.del(descKey(d.id));
-    if (d.kind === 'function') return; // no name key: overloads share a name
+    if (d.kind === 'function' || d.kind === 'domain') return; // no name key (routines.ts, user_types.ts)
     if (d.kind === 'database') txn.del(nsKey(0, 0, d.name));
     else if (d.kind === 'schema') txn.del(nsKey(d.parentId, 0, d.name));
     else txn.del(nsKey(d.parentId, d.schemaId, d.name));

@@ -211,6 +211,10 @@ export type Statement =
   | { kind: 'dropView'; names: string[][]; ifExists: boolean; pos: number }
   /** CREATE [OR REPLACE] FUNCTION … LANGUAGE sql (catalog/routines.ts holds what is kept). */
   | { kind: 'createFunction'; name: string[]; orReplace: boolean; params: FunctionParam[]; returns: FunctionReturns; language: string; volatility: 'i' | 's' | 'v'; strict: boolean; body: string; pos: number }
+  /** CREATE DOMAIN name [AS] type [DEFAULT expr] [[CONSTRAINT c] NOT NULL | NULL | CHECK (expr)]… (catalog/user_types.ts). */
+  | { kind: 'createDomain'; name: string[]; type: TypeName; default: string | null; notNull: boolean; checks: { name: string | null; expr: string }[]; pos: number }
+  /** DROP DOMAIN / DROP TYPE [IF EXISTS] name, … [CASCADE | RESTRICT]. */
+  | { kind: 'dropType'; names: string[][]; domain: boolean; ifExists: boolean; cascade: boolean; pos: number }
   /** DROP FUNCTION [IF EXISTS] name [(argtypes)], … (`args` null: no list given). */
   | { kind: 'dropFunction'; items: { name: string[]; args: TypeName[] | null }[]; ifExists: boolean; cascade: boolean; pos: number }
   | { kind: 'truncate'; names: string[][]; pos: number }

@@ -36,6 +36,7 @@ import type { CatalogView } from '../catalog/catalog.js';
 import type { SessionInfo } from '../exec/context.js';
 import { Scope } from './scope.js';
 import { bindScalarCall, pickFunction, visibleFunctions } from './sql_functions.js';
+import { domainCheck, userTypeFromName } from './domains.js';
 import type { FunctionDesc } from '../catalog/routines.js';
 import { exprDepthMax, functionArgsMax, inListBulkMin, inListHashMin } from '../constants.js';
 import { stackDepthExceeded } from '../parser/parser.js';
@@ -300,6 +301,28 @@ export class Binder {
 
   /** Casts a bound expression to `to` (implicit unless explicit). Resolves unknown literals/params. */
   coerce(e: BoundExpr, to: SqlType, explicit = false, context = 'expression'): BoundExpr {
+    const r = this.coerceBase(e, to, explicit, context);
+    // A domain's constraints hold for every value cast or assigned to it (plan/domains.ts).
+    if (!to.domain || e.type.domain?.id === to.domain.id) return r;
+    const check = domainCheck(this, to);
+    if (!check) return { ...r, type: to };
+    const inner = r.ev;
+    return { ...r, type: to, ev: (row, ctx) => { const v = inner(row, ctx); check(v, ctx); return v; }, shape: { k: 'other' } };
+  }
+
+  /** Resolves a type name: a built-in type, else a domain on the search path (42704 if neither). */
+  resolveType(t: TypeName): SqlType {
+    try {
+      return typeFromName(t);
+    } catch (err) {
+      if (!(err instanceof PgError) || err.code !== SqlState.UndefinedObject) throw err;
+      const u = userTypeFromName(this.env.catalog, this.env.session, t);
+      if (!u) throw err;
+      return u;
+    }
+  }
+
+  private coerceBase(e: BoundExpr, to: SqlType, explicit: boolean, context: string): BoundExpr {
     if (to.kind === 'unknown') return e;
     if (e.shape.k === 'const' && e.shape.param !== null && e.type.kind === 'unknown') {
       this.env.paramTypes[e.shape.param] = to;
@@ -382,7 +405,7 @@ export class Binder {
         return { ...lit(v, t, typeOutputName(e.type)), weakName: true };
       }
       case 'cast': {
-        const t = typeFromName(e.type);
+        const t = this.resolveType(e.type);
         if (e.arg.kind === 'array' && e.arg.elems.length === 0 && t.kind === 'array') return lit([], t, 'array');
         if (t.kind === 'regclass' && e.arg.kind === 'literal' && e.arg.literalType === 'string') {
           return lit(this.env.resolveRegclass(e.arg.value as string), T.regclass, 'regclass');
@@ -1288,6 +1311,8 @@ export class Binder {
       }
       case 'pg_typeof': {
         const t = this.resolveUnknown(args[0] as BoundExpr).type;
+        // A domain has no built-in OID that regtype's output could name: its name, as text.
+        if (t.domain) return lit(t.domain.name, T.name, 'pg_typeof');
         return lit(regtypeOid(formatType(t)), T.regtype, 'pg_typeof');
       }
       case 'nextval':

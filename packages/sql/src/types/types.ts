@@ -71,6 +71,11 @@ export interface SqlType {
   elem?: SqlType;
   /** For records with known columns (a function's OUT parameters): their names and types, for field selection. */
   fields?: { name: string; type: SqlType }[];
+  /**
+   * A domain over this type (CREATE DOMAIN; catalog/user_types.ts): values are the base type's,
+   * the domain's constraints are checked where a value is cast or assigned to it (plan/domains.ts).
+   */
+  domain?: { id: number; name: string };
 }
 
 export const T = {
@@ -249,6 +254,7 @@ export function typeLen(t: SqlType): number {
 
 /** How PostgreSQL's format_type() renders a type with its modifier (\d, SHOW CREATE TABLE). */
 export function formatType(t: SqlType): string {
+  if (t.domain) return t.domain.name;
   switch (t.kind) {
     case 'int2':
       return 'smallint';

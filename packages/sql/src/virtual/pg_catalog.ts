@@ -21,6 +21,11 @@ export const heapAmOid = 2;
 /** pg_language.oid of `sql` (PostgreSQL's). */
 export const sqlLanguageOid = 14;
 
+/** The OID pg_constraint gives a domain's i-th CHECK constraint (pg_get_constraintdef reads it back). */
+export function domainConstraintOid(domainId: number, i: number): number {
+  return domainId * 1000 + 800 + i;
+}
+
 export function indexOid(t: TableDesc, idx: IndexDesc): number {
   return t.id * 1000 + idx.id;
 }
@@ -140,7 +145,7 @@ const defs: Def[] = [
         let num = 0;
         for (const col of catalogAttributes(t)) {
           num++;
-          yield [t.id, col.name, typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
+          yield [t.id, col.name, col.type.domain?.id ?? typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
         }
         for (const idx of catalogIndexes(t)) {
           idx.columnIds.forEach((cid, i) => {
@@ -211,13 +216,20 @@ const defs: Def[] = [
           yield [t.id * 1000 + 950 + i, fk.name, schemaOid, 'f', false, false, true, t.id, 0, rt && refIdx ? indexOid(rt, refIdx) : 0, fk.refTableId, fk.columnIds.map(pos), fk.refColumnIds.map((id) => rvisible.findIndex((x) => x.id === id) + 1), null, 0, 'a', 'a', 's', true, 0, true];
         }
       }
+      // Domain CHECK constraints (contypid; oid = domain oid × 1000 + 800 + position).
+      for (const d of v.allTypes(db)) {
+        for (let i = 0; i < d.checks.length; i++) {
+          const ch = d.checks[i] as { name: string; expr: string };
+          yield [domainConstraintOid(d.id, i), ch.name, d.schemaId, 'c', false, false, true, 0, d.id, 0, 0, null, null, ch.expr, 0, ' ', ' ', ' ', true, 0, false];
+        }
+      }
     },
   },
   {
     schema: 'pg_catalog',
     name: 'pg_type',
     cols: [['oid', o], ['typname', n], ['typnamespace', o], ['typowner', o], ['typlen', i2], ['typbyval', b], ['typtype', c], ['typcategory', c], ['typispreferred', b], ['typisdefined', b], ['typdelim', c], ['typrelid', o], ['typelem', o], ['typarray', o], ['typinput', T.regproc], ['typoutput', T.regproc], ['typreceive', T.regproc], ['typsend', T.regproc], ['typbasetype', o], ['typtypmod', i4], ['typndims', i4], ['typcollation', o], ['typnotnull', b], ['typdefault', txt]],
-    rows: function* () {
+    rows: function* (ctx, v, db) {
       // PostgreSQL's catalog lists _timetz after _interval (pg_type.dat order), which pgJDBC's
       // getTypeInfo shows as is: that one array row is held back until then.
       let heldBack: Row | null = null;
@@ -236,6 +248,11 @@ const defs: Def[] = [
         }
       }
       if (heldBack) yield heldBack;
+      // Domains (catalog/user_types.ts): typtype 'd' over their base type.
+      for (const d of v.allTypes(db)) {
+        const base = d.base;
+        yield [d.id, d.name, d.schemaId, ownerOid(ctx, d.id), typeLen(base), typeLen(base) > 0 && typeLen(base) <= 8, 'd', category(base), false, true, ',', 0, 0, 0, typeOid(base), typeOid(base), typeOid(base), typeOid(base), typeOid(base), pgTypmod(base), 0, isStringType(base) ? 100 : 0, d.notNull, d.default];
+      }
     },
   },
   // pg_roles, pg_authid, pg_user, pg_shadow, pg_auth_members, information_schema.table_privileges.

@@ -1,0 +1,34 @@
+/**
+ * User-defined types kept in the catalog: domains (CREATE DOMAIN). Stored as descriptors under
+ * /System/desc/<id> like functions (catalog/routines.ts): replicated with the catalog, no name key,
+ * indexed by CatalogView per (schema, name). A type's name may not be a relation's name in the same
+ * schema, as in PostgreSQL (a table has a row type of its name).
+ *
+ * INVARIANT: `base` is a built-in type (no domain over a domain: refused at CREATE).
+ * INVARIANT: a value of the domain is a value of `base`; `notNull` and `checks` hold for every
+ * value cast or assigned to the domain (plan/domains.ts), not for values read back (a constraint
+ * added later would need a scan; ALTER DOMAIN is not supported).
+ */
+import type { SqlType } from '../types/types.js';
+
+export interface DomainDesc {
+  kind: 'domain';
+  id: number;
+  name: string;
+  parentId: number;
+  schemaId: number;
+  base: SqlType;
+  notNull: boolean;
+  /** DEFAULT expression text, used by columns of the domain that have none of their own. */
+  default: string | null;
+  /** CHECK constraints over VALUE, in creation order (names as PostgreSQL gives them: <domain>_check, …). */
+  checks: { name: string; expr: string }[];
+  version: number;
+}
+
+export type UserTypeDesc = DomainDesc;
+
+/** The SqlType of a column, cast or parameter declared with the domain. */
+export function domainType(d: DomainDesc): SqlType {
+  return { ...d.base, domain: { id: d.id, name: d.name } };
+}

@@ -1,0 +1,99 @@
+/**
+ * CREATE DOMAIN and DROP DOMAIN / DROP TYPE (catalog/user_types.ts keeps domains, plan/domains.ts
+ * checks their values). The DEFAULT and CHECK expressions are bound when the domain is created, so
+ * a check naming anything but VALUE, or not boolean, is refused then, as in PostgreSQL.
+ */
+import { PgError, SqlState } from '@strata/common';
+import type { Statement } from './parser/ast.js';
+import type { DdlEnv } from './ddl.js';
+import type { DomainDesc, UserTypeDesc } from './catalog/user_types.js';
+import type { Binder } from './plan/binder.js';
+import { typeFromName } from './plan/binder.js';
+import { findUserType } from './plan/domains.js';
+import { parseExpression } from './parser/parser.js';
+import { Scope } from './plan/scope.js';
+
+export function createDomain(env: DdlEnv, stmt: Statement & { kind: 'createDomain' }, makeBinder: () => Binder): string {
+  const tgt = env.target(stmt.name);
+  if (env.view.type(tgt.schemaId, tgt.name) || env.view.table(tgt.schemaId, tgt.name)) throw new PgError(SqlState.DuplicateObject, `type "${tgt.name}" already exists`);
+  let base;
+  try {
+    base = typeFromName(stmt.type);
+  } catch (e) {
+    if (findUserType(env.view, env, stmt.type.name)) throw new PgError(SqlState.FeatureNotSupported, 'domains over domains are not supported');
+    throw e;
+  }
+  const b = makeBinder();
+  if (stmt.default !== null) b.coerce(b.bind(parseExpression(stmt.default), new Scope([])), base, false, 'default');
+  const scope = new Scope([{ name: 'value', rel: null, type: base }]);
+  const checks: DomainDesc['checks'] = [];
+  for (const ch of stmt.checks) {
+    b.coerceBool(b.bind(parseExpression(ch.expr), scope), 'CHECK');
+    // ChooseConstraintName: <domain>_check, then <domain>_check1, <domain>_check2, …
+    let name = ch.name;
+    for (let i = 0; name === null; i++) {
+      const candidate = `${tgt.name}_check${i === 0 ? '' : i}`;
+      if (!checks.some((c) => c.name === candidate) && !stmt.checks.some((c) => c.name === candidate)) name = candidate;
+    }
+    if (checks.some((c) => c.name === name)) throw new PgError(SqlState.DuplicateObject, `constraint "${name}" for domain "${tgt.name}" already exists`);
+    checks.push({ name, expr: ch.expr });
+  }
+  const d: DomainDesc = {
+    kind: 'domain',
+    id: env.catalog.allocateId(env.txn),
+    name: tgt.name,
+    parentId: tgt.dbId,
+    schemaId: tgt.schemaId,
+    base,
+    notNull: stmt.notNull,
+    default: stmt.default,
+    checks,
+    version: 1,
+  };
+  env.catalog.writeDescriptor(env.txn, d);
+  return 'CREATE DOMAIN';
+}
+
+/** What still uses a type: columns of tables and parameters or results of functions (PostgreSQL's pg_depend). */
+function dependents(env: DdlEnv, t: UserTypeDesc): string[] {
+  const out: string[] = [];
+  for (const tbl of env.view.allTables()) {
+    for (const c of tbl.columns) if (c.type.domain?.id === t.id) out.push(`column ${c.name} of table ${tbl.name} depends on type ${t.name}`);
+  }
+  for (const f of env.view.functionsById.values()) {
+    const uses = f.params.some((p) => p.type.domain?.id === t.id) || f.result.domain?.id === t.id || (f.result.fields ?? []).some((x) => x.type.domain?.id === t.id);
+    if (uses) out.push(`function ${f.name} depends on type ${t.name}`);
+  }
+  return out;
+}
+
+export function dropType(env: DdlEnv, stmt: Statement & { kind: 'dropType' }): string {
+  const tag = stmt.domain ? 'DROP DOMAIN' : 'DROP TYPE';
+  for (const parts of stmt.names) {
+    const name = parts[parts.length - 1] as string;
+    let t: UserTypeDesc | undefined;
+    if (parts.length > 1) {
+      const db = env.view.database(env.database);
+      const s = db ? env.view.schema(db.id, parts[parts.length - 2] as string) : undefined;
+      t = s ? env.view.type(s.id, name) : undefined;
+    } else t = findUserType(env.view, env, name);
+    if (!t) {
+      if (stmt.ifExists) {
+        env.notice(`type "${parts.join('.')}" does not exist, skipping`);
+        continue;
+      }
+      throw new PgError(SqlState.UndefinedObject, `type "${parts.join('.')}" does not exist`);
+    }
+    if (stmt.domain && t.kind !== 'domain') throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a domain`);
+    const deps = dependents(env, t);
+    if (deps.length > 0) {
+      if (stmt.cascade) throw new PgError(SqlState.FeatureNotSupported, `${tag} … CASCADE of a type still in use is not supported`, { detail: deps.join('\n') });
+      throw new PgError(SqlState.DependentObjectsStillExist, `cannot drop type ${t.name} because other objects depend on it`, {
+        detail: deps.join('\n'),
+        hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+      });
+    }
+    env.catalog.deleteDescriptor(env.txn, t);
+  }
+  return tag;
+}

@@ -1,0 +1,59 @@
+/**
+ * Domains in expressions: resolving a type name to a user-defined type (catalog/user_types.ts),
+ * and the check a value passes when it is cast or assigned to a domain — NOT NULL (23502
+ * `domain d does not allow null values`) then each CHECK over VALUE in creation order (23514
+ * `value for domain d violates check constraint "c"`), as PostgreSQL's domain_check.
+ */
+import { PgError, SqlState } from '@strata/common';
+import type { CatalogView } from '../catalog/catalog.js';
+import type { UserTypeDesc } from '../catalog/user_types.js';
+import { domainType } from '../catalog/user_types.js';
+import type { TypeName } from '../parser/ast.js';
+import { parseExpression } from '../parser/parser.js';
+import type { ExecCtx } from '../exec/context.js';
+import type { SqlType, Value } from '../types/types.js';
+import type { Binder } from './binder.js';
+import { Scope } from './scope.js';
+
+/** The user-defined type a (bare) type name means on the search path, if any. */
+export function findUserType(view: CatalogView, session: { database: string; searchPath: string[] }, name: string): UserTypeDesc | undefined {
+  const db = view.database(session.database);
+  if (!db) return undefined;
+  for (const sn of session.searchPath) {
+    const s = view.schema(db.id, sn);
+    const t = s ? view.type(s.id, name) : undefined;
+    if (t) return t;
+  }
+  return undefined;
+}
+
+/** The SqlType of a type name that is a user-defined type, or undefined. */
+export function userTypeFromName(view: CatalogView, session: { database: string; searchPath: string[] }, t: TypeName): SqlType | undefined {
+  const u = findUserType(view, session, t.name);
+  if (!u) return undefined;
+  if (t.arrayDims > 0) throw new PgError(SqlState.FeatureNotSupported, `arrays of domain ${u.name} are not supported`, { position: t.pos + 1 });
+  return domainType(u);
+}
+
+export type DomainCheck = (v: Value, ctx: ExecCtx) => void;
+
+/** The check of values cast or assigned to `t`, or null if `t` is no domain (or one without constraints). */
+export function domainCheck(b: Binder, t: SqlType): DomainCheck | null {
+  if (!t.domain) return null;
+  const d = b.env.catalog.typesById.get(t.domain.id);
+  if (!d || d.kind !== 'domain') throw new PgError(SqlState.UndefinedObject, `type with OID ${t.domain.id} does not exist`);
+  if (!d.notNull && d.checks.length === 0) return null;
+  const scope = new Scope([{ name: 'value', rel: null, type: d.base }]);
+  const checks = b.withHooks([], () => d.checks.map((ch) => ({ name: ch.name, ev: b.coerceBool(b.bind(parseExpression(ch.expr), scope), 'CHECK').ev })));
+  const name = d.name;
+  const notNull = d.notNull;
+  return (v, ctx) => {
+    if (v === null) {
+      if (notNull) throw new PgError(SqlState.NotNullViolation, `domain ${name} does not allow null values`);
+    }
+    const row = [v];
+    for (const ch of checks) {
+      if (ch.ev(row, ctx) === false) throw new PgError(SqlState.CheckViolation, `value for domain ${name} violates check constraint "${ch.name}"`, { constraint: ch.name });
+    }
+  };
+}
