@@ -6,6 +6,7 @@
  * its catalog view, transaction and planning (CopyHost); the wire gives the COPY sub-protocol
  * (CopySink).
  */
+import { checkNotMatview } from './matviews.js';
 import { PgError, SqlState } from '@strata/common';
 import type { Txn } from '@strata/kv';
 import type { CatalogView } from './catalog/catalog.js';
@@ -93,6 +94,7 @@ export async function copyFrom(h: CopyHost, stmt: Statement & { kind: 'copy' }, 
   h.checkPrivileges(insertReq.requirements);
   if (t.kind === 'ts') return copyFromTs(h, stmt, out.copyIn.bind(out), t);
   if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot copy to ${t.kind} "${t.name}"`);
+  checkNotMatview(t);
   const names = stmt.columns ?? t.columns.filter((c) => !c.hidden).map((c) => c.name);
   const targets = names.map((n) => {
     const i = t.columns.findIndex((c) => c.name === n && !c.hidden);

@@ -80,6 +80,7 @@ import { NameResolver, otherSessionsTemp, relationNameParts } from './names.js';
 import { catalogFunction } from './catalog_functions.js';
 import { createFunction, dropFunction } from './functions_ddl.js';
 import { createDomain, dropType } from './domains_ddl.js';
+import { checkNotMatview, checkPopulated } from './matviews.js';
 import { domainCheck } from './plan/domains.js';
 import { copyFrom, copyTo } from './copy_statements.js';
 import type { CopyHost, CopySink } from './copy_statements.js';
@@ -308,6 +309,12 @@ function writeCommandName(stmt: Statement): string | null {
       return 'DROP FUNCTION';
     case 'createDomain':
       return 'CREATE DOMAIN';
+    case 'createMatview':
+      return 'CREATE MATERIALIZED VIEW';
+    case 'refreshMatview':
+      return 'REFRESH MATERIALIZED VIEW';
+    case 'dropMatview':
+      return 'DROP MATERIALIZED VIEW';
     case 'dropType':
       return stmt.domain ? 'DROP DOMAIN' : 'DROP TYPE';
     case 'setClusterSetting':
@@ -675,6 +682,7 @@ export class Session {
     const env: PlannerEnv = {
       resolveTable: (parts, pos) => {
         const r = this.resolveTable(parts, pos, view);
+        if (r.kind === 'table') checkPopulated(r.desc);
         if (this.privileges) {
           if (r.kind === 'virtual') this.privileges.virtual(r.def.schema, r.def.name);
           else this.privileges.table(r.desc);
@@ -1558,6 +1566,7 @@ export class Session {
     const { desc: t } = this.tableFor(s.table, s.pos, view);
     if (t.kind === 'ts') return this.compileTsInsert(s, t, planner, view);
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot insert into ${t.kind} "${t.name}"`);
+    checkNotMatview(t);
     const b = planner.binder;
     const visible = t.columns.filter((c) => !c.hidden);
     const targetNames = s.columns ?? visible.map((c) => c.name);
@@ -1806,6 +1815,7 @@ export class Session {
     const { desc: t, schema, db } = this.tableFor(s.table, s.pos, view);
     if (t.kind === 'ts') return this.compileTsUpdate(s, t, planner, schema, db);
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot update ${t.kind} "${t.name}"`);
+    checkNotMatview(t);
     const b = planner.binder;
     const rel = s.alias ?? t.name;
     const tcols: ScopeCol[] = t.columns.map((c) => ({ name: c.name, rel, schema, db, type: c.type, hidden: c.hidden }));
@@ -1885,6 +1895,7 @@ export class Session {
     const { desc: t, schema, db } = this.tableFor(s.table, s.pos, view);
     if (t.kind === 'ts') return this.compileTsDelete(s, t, planner, schema, db);
     if (t.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `cannot delete from ${t.kind} "${t.name}"`);
+    checkNotMatview(t);
     const b = planner.binder;
     const rel = s.alias ?? t.name;
     const tcols: ScopeCol[] = t.columns.map((c) => ({ name: c.name, rel, schema, db, type: c.type, hidden: c.hidden }));
@@ -2583,8 +2594,10 @@ export class Session {
       }
       case 'dropTable':
       case 'dropView':
+      case 'dropMatview':
       case 'dropSequence': {
-        const want = stmt.kind === 'dropTable' ? 'table' : stmt.kind === 'dropView' ? 'view' : 'sequence';
+        const want = stmt.kind === 'dropTable' ? 'table' : stmt.kind === 'dropView' ? 'view' : stmt.kind === 'dropMatview' ? 'materialized view' : 'sequence';
+        const kindOf = (t: TableDesc) => (t.matview ? 'materialized view' : t.kind === 'ts' ? 'table' : t.kind);
         // Tables this statement drops do not hold each other back (DROP TABLE a, b with b → a, as pgbench -i sends).
         const dropping = new Set<number>();
         for (const parts of stmt.names) {
@@ -2610,7 +2623,7 @@ export class Session {
             throw new PgError(SqlState.UndefinedTable, `${want} "${parts.join('.')}" does not exist`);
           }
           const t = r.desc;
-          if (t.kind !== want && !(want === 'table' && t.kind === 'ts')) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a ${want}`, { hint: `Use DROP ${t.kind.toUpperCase()} to remove a ${t.kind}.` });
+          if (kindOf(t) !== want) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a ${want}`, { hint: `Use DROP ${kindOf(t).toUpperCase()} to remove a ${kindOf(t)}.` });
           // Refuse if another table's foreign key references this one.
           for (const other of view.allTables()) {
             if (other.id !== t.id && !dropping.has(other.id) && other.foreignKeys.some((fk) => fk.refTableId === t.id) && !(stmt.kind === 'dropTable' && stmt.cascade)) {
@@ -2631,7 +2644,7 @@ export class Session {
           }
           if (t.kind === 'sequence') this.engine.sequences.forget(t.id);
         }
-        return stmt.kind === 'dropTable' ? 'DROP TABLE' : stmt.kind === 'dropView' ? 'DROP VIEW' : 'DROP SEQUENCE';
+        return stmt.kind === 'dropTable' ? 'DROP TABLE' : stmt.kind === 'dropView' ? 'DROP VIEW' : stmt.kind === 'dropMatview' ? 'DROP MATERIALIZED VIEW' : 'DROP SEQUENCE';
       }
       case 'alterTable': {
         let r: ResolvedTable;
@@ -2753,6 +2766,10 @@ export class Session {
         return createFunction(env, stmt, () => this.makePlanner([], this.engine.catalog.view(env.txn)).binder);
       case 'dropFunction':
         return dropFunction(env, stmt);
+      case 'createMatview':
+        return this.createMatview(stmt, env);
+      case 'refreshMatview':
+        return this.refreshMatview(stmt, env);
       case 'createDomain':
         return createDomain(env, stmt, () => this.makePlanner([], this.engine.catalog.view(env.txn)).binder);
       case 'dropType':
@@ -2788,7 +2805,7 @@ export class Session {
         for (const parts of stmt.names) {
           const r = this.tableFor(parts, stmt.pos, view);
           if (r.desc.kind === 'ts') throw tsNotImplemented(r.desc, 'TRUNCATE');
-          if (r.desc.kind !== 'table') throw new PgError(SqlState.WrongObjectType, `"${r.desc.name}" is not a table`);
+          if (r.desc.kind !== 'table' || r.desc.matview) throw new PgError(SqlState.WrongObjectType, `"${r.desc.name}" is not a table`);
           truncate(env, r.desc);
         }
         return 'TRUNCATE TABLE';
@@ -2797,7 +2814,49 @@ export class Session {
     }
   }
 
-  private async createTableAs(stmt: Statement & { kind: 'createTable' }, env: DdlEnv): Promise<string> {
+  /** CREATE MATERIALIZED VIEW: CREATE TABLE AS with the query kept for REFRESH (matviews.ts). */
+  private async createMatview(stmt: Statement & { kind: 'createMatview' }, env: DdlEnv): Promise<string> {
+    const tgt = env.target(stmt.name);
+    if (env.view.table(tgt.schemaId, tgt.name)) {
+      if (stmt.ifNotExists) {
+        env.notice(`relation "${tgt.name}" already exists, skipping`);
+        return 'CREATE MATERIALIZED VIEW';
+      }
+      throw new PgError(SqlState.DuplicateTable, `relation "${tgt.name}" already exists`);
+    }
+    const columns = (stmt.columns ?? []).map((name) => ({ name, type: { name: 'text', mods: [], arrayDims: 0, pos: 0 }, notNull: false, nullExplicit: false, primaryKey: false, unique: false, default: null, defaultText: null, check: null, checkText: null, checkName: null, references: null, pos: 0 }));
+    const asTable: Statement & { kind: 'createTable' } = { kind: 'createTable', name: stmt.name, ifNotExists: false, columns, constraints: [], asQuery: stmt.query, ts: null, pos: stmt.pos };
+    const n = await this.createTableAs(asTable, env, { query: stmt.text, populated: stmt.withData });
+    return stmt.withData ? n : 'CREATE MATERIALIZED VIEW';
+  }
+
+  /** REFRESH MATERIALIZED VIEW: its rows replaced by the query's, in the statement's transaction. */
+  private async refreshMatview(stmt: Statement & { kind: 'refreshMatview' }, env: DdlEnv): Promise<string> {
+    const { desc } = this.tableFor(stmt.name, stmt.pos, env.view);
+    // PostgreSQL raises this one as 0A000.
+    if (!desc.matview) throw new PgError(SqlState.FeatureNotSupported, `"${desc.name}" is not a materialized view`);
+    if (stmt.concurrently && !desc.matview.populated) throw new PgError(SqlState.FeatureNotSupported, 'CONCURRENTLY cannot be used when the materialized view is not populated');
+    if (stmt.concurrently && !stmt.withData) throw new PgError(SqlState.SyntaxError, 'REFRESH options CONCURRENTLY and WITH NO DATA cannot be used together');
+    if (stmt.concurrently && !desc.indexes.some((i) => i.unique)) {
+      throw new PgError(SqlState.ObjectNotInPrerequisiteState, `cannot refresh materialized view "${env.view.byId.get(desc.schemaId)?.name ?? 'public'}.${desc.name}" concurrently`, {
+        hint: 'Create a unique index with no WHERE clause on one or more columns of the materialized view.',
+      });
+    }
+    const t: TableDesc = JSON.parse(JSON.stringify(desc)) as TableDesc;
+    truncate(env, t);
+    (t.matview as { populated: boolean }).populated = stmt.withData;
+    t.version++;
+    env.catalog.writeDescriptor(env.txn, t);
+    if (stmt.withData) {
+      const planner = this.makePlanner([], env.view);
+      const op = planner.planQuery(parseOne(desc.matview.query) as SelectStmt, null);
+      if (op.columns.length !== t.columns.filter((c) => !c.hidden).length) throw new PgError(SqlState.DatatypeMismatch, `the query of materialized view "${t.name}" no longer matches its columns`);
+      await this.fillTable(t, op, env);
+    }
+    return 'REFRESH MATERIALIZED VIEW';
+  }
+
+  private async createTableAs(stmt: Statement & { kind: 'createTable' }, env: DdlEnv, matview?: TableDesc['matview']): Promise<string> {
     const planner = this.makePlanner([], env.view);
     const op = planner.planQuery(stmt.asQuery as SelectStmt, null);
     const cols = op.columns.map((c, i) => ({
@@ -2813,7 +2872,14 @@ export class Session {
     const t = createTable(env, synthetic);
     if (!t) return 'SELECT 0';
     cols.forEach((c, i) => ((t.columns[i] as ColumnDesc).type = c.realType));
+    if (matview) t.matview = matview;
     env.catalog.writeDescriptor(env.txn, t);
+    if (matview && !matview.populated) return 'SELECT 0';
+    return `SELECT ${await this.fillTable(t, op, env)}`;
+  }
+
+  /** Inserts a query's rows into a new (or just truncated) table; the number of rows. */
+  private async fillTable(t: TableDesc, op: Operator, env: DdlEnv): Promise<number> {
     const writer = makeWriter(t, t.columns.map((c) => (c.hidden ? (() => this.engine.uniqueRowId()) as Ev : null)), [], []);
     const ctx = this.execCtx([]);
     ctx.txn = env.txn;
@@ -2830,7 +2896,7 @@ export class Session {
     const timeoutMs = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
     const started = Date.now();
     await pump(run, 0, sink, () => this.checkInterrupts(started, timeoutMs));
-    return `SELECT ${n}`;
+    return n;
   }
 
   // ---- SET / SHOW --------------------------------------------------------------------------------

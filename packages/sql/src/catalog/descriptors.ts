@@ -100,6 +100,8 @@ export interface TableDesc {
   foreignKeys: ForeignKeyDesc[];
   /** Views: the defining query text. */
   viewQuery?: string;
+  /** Materialized views (matviews.ts): a table whose rows REFRESH recomputes from `query`. */
+  matview?: { query: string; populated: boolean };
   /** Time-series tables: tags and options (columns[0] is the timestamp). */
   ts?: TsTableInfo;
   /** Sequences: start, increment, type and bounds (sequence_options.ts). */

@@ -213,6 +213,12 @@ export type Statement =
   | { kind: 'createFunction'; name: string[]; orReplace: boolean; params: FunctionParam[]; returns: FunctionReturns; language: string; volatility: 'i' | 's' | 'v'; strict: boolean; body: string; pos: number }
   /** CREATE DOMAIN name [AS] type [DEFAULT expr] [[CONSTRAINT c] NOT NULL | NULL | CHECK (expr)]… (catalog/user_types.ts). */
   | { kind: 'createDomain'; name: string[]; type: TypeName; default: string | null; notNull: boolean; checks: { name: string | null; expr: string }[]; pos: number }
+  /** CREATE MATERIALIZED VIEW [IF NOT EXISTS] name [(cols)] AS query [WITH [NO] DATA] (matviews.ts). */
+  | { kind: 'createMatview'; name: string[]; ifNotExists: boolean; columns: string[] | null; query: SelectStmt; text: string; withData: boolean; pos: number }
+  /** REFRESH MATERIALIZED VIEW [CONCURRENTLY] name [WITH [NO] DATA]. */
+  | { kind: 'refreshMatview'; name: string[]; concurrently: boolean; withData: boolean; pos: number }
+  /** DROP MATERIALIZED VIEW [IF EXISTS] name, … */
+  | { kind: 'dropMatview'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   /** DROP DOMAIN / DROP TYPE [IF EXISTS] name, … [CASCADE | RESTRICT]. */
   | { kind: 'dropType'; names: string[][]; domain: boolean; ifExists: boolean; cascade: boolean; pos: number }
   /** DROP FUNCTION [IF EXISTS] name [(argtypes)], … (`args` null: no list given). */

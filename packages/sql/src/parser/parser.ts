@@ -272,6 +272,14 @@ class Parser {
     if (this.isKw('update')) return this.updateStmt([]);
     if (this.isKw('delete')) return this.deleteStmt([]);
     if (this.acceptKw('create')) return this.createStmt(pos);
+    if (this.acceptKw('refresh', 'materialized', 'view')) {
+      const concurrently = this.acceptKw('concurrently');
+      const name = this.qualifiedName();
+      let withData = true;
+      if (this.acceptKw('with', 'no', 'data')) withData = false;
+      else this.acceptKw('with', 'data');
+      return { kind: 'refreshMatview', name, concurrently, withData, pos };
+    }
     if (this.acceptKw('drop')) return this.dropStmt(pos);
     if (this.acceptKw('alter')) return this.alterStmt(pos);
     if (this.acceptKw('copy')) return this.copyStmt(pos);
@@ -728,6 +736,25 @@ class Parser {
       return { kind: 'createSequence', name, ifNotExists, options, pos };
     }
     if (this.acceptKw('domain')) return this.createDomain(pos);
+    if (this.acceptKw('materialized', 'view')) {
+      const ifNotExists = this.acceptKw('if', 'not', 'exists');
+      const name = this.qualifiedName();
+      let columns: string[] | null = null;
+      if (this.acceptPunct('(')) {
+        columns = this.identList();
+        this.expectPunct(')');
+      }
+      if (this.acceptKw('using')) this.ident(true);
+      this.tableStorageClauses();
+      this.expectKw('as');
+      const start = this.peek().pos;
+      const query = this.selectStmt();
+      const text = this.sql.slice(start, this.peek().pos).trim();
+      let withData = true;
+      if (this.acceptKw('with', 'no', 'data')) withData = false;
+      else this.acceptKw('with', 'data');
+      return { kind: 'createMatview', name, ifNotExists, columns, query, text, withData, pos };
+    }
     const orReplace = this.acceptKw('or', 'replace');
     if (this.acceptKw('function')) return this.createFunction(orReplace, pos);
     if (this.acceptKw('view')) {
@@ -1119,6 +1146,11 @@ class Parser {
       const n = names();
       tail();
       return { kind: 'dropView', names: n, ifExists, pos };
+    }
+    if (this.acceptKw('materialized', 'view')) {
+      const ifExists = this.acceptKw('if', 'exists');
+      const n = names();
+      return { kind: 'dropMatview', names: n, ifExists, cascade: tail(), pos };
     }
     if (this.isKw('domain') || this.isKw('type')) {
       const domain = this.next().value === 'domain';

@@ -77,7 +77,7 @@ export function columnComment(t: TableDesc, attnum: number): string | null {
 
 function relkind(t: TableDesc): string {
   // Time-series tables show as ordinary tables so psql's \d and driver introspection list them.
-  return t.kind === 'view' ? 'v' : t.kind === 'sequence' ? 'S' : 'r';
+  return t.kind === 'view' ? 'v' : t.kind === 'sequence' ? 'S' : t.matview ? 'm' : 'r';
 }
 
 const defs: Def[] = [
@@ -359,7 +359,13 @@ const defs: Def[] = [
     schema: 'pg_catalog',
     name: 'pg_tables',
     cols: [['schemaname', n], ['tablename', n], ['tableowner', n], ['tablespace', n], ['hasindexes', b], ['hasrules', b], ['hastriggers', b], ['rowsecurity', b]],
-    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'table').map(({ t, schema }) => [schema, t.name, ownerName(ctx, t.id), null, catalogIndexes(t).length > 0, false, false, false]),
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.kind === 'table' && !x.t.matview).map(({ t, schema }) => [schema, t.name, ownerName(ctx, t.id), null, catalogIndexes(t).length > 0, false, false, false]),
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_matviews',
+    cols: [['schemaname', n], ['matviewname', n], ['matviewowner', n], ['tablespace', n], ['hasindexes', b], ['ispopulated', b], ['definition', txt]],
+    rows: (ctx, v, db) => userTables(v, db).filter((x) => x.t.matview).map(({ t, schema }) => [schema, t.name, ownerName(ctx, t.id), null, catalogIndexes(t).length > 0, t.matview?.populated ?? false, t.matview?.query ?? null]),
   },
   {
     schema: 'pg_catalog',

@@ -1,0 +1,34 @@
+/**
+ * Materialized views (CREATE MATERIALIZED VIEW … AS query [WITH [NO] DATA], REFRESH MATERIALIZED
+ * VIEW, DROP MATERIALIZED VIEW). A materialized view is a relational table (kind 'table', so
+ * scans, indexes and replication are a table's) whose descriptor carries `matview`: the defining
+ * query's text and whether it holds rows.
+ *
+ * INVARIANT: only REFRESH (and CREATE … WITH DATA) writes a materialized view's rows: INSERT,
+ * UPDATE, DELETE, COPY FROM and TRUNCATE are 42809, as in PostgreSQL.
+ * INVARIANT: a view created WITH NO DATA (or refreshed so) cannot be read until refreshed with
+ * data (55000), as in PostgreSQL.
+ */
+import { PgError, SqlState } from '@strata/common';
+import type { TableDesc } from './catalog/descriptors.js';
+
+export function isMatview(t: TableDesc): boolean {
+  return t.matview !== undefined;
+}
+
+/** The error for a write to a materialized view (PostgreSQL's CheckValidResultRel). */
+export function cannotChangeMatview(t: TableDesc): PgError {
+  return new PgError(SqlState.WrongObjectType, `cannot change materialized view "${t.name}"`);
+}
+
+/** Refuses a write to a materialized view. */
+export function checkNotMatview(t: TableDesc): void {
+  if (t.matview) throw cannotChangeMatview(t);
+}
+
+/** Refuses reading a materialized view that holds no data yet. */
+export function checkPopulated(t: TableDesc): void {
+  if (t.matview && !t.matview.populated) {
+    throw new PgError(SqlState.ObjectNotInPrerequisiteState, `materialized view "${t.name}" has not been populated`, { hint: 'Use the REFRESH MATERIALIZED VIEW command.' });
+  }
+}
