@@ -32,6 +32,8 @@ export interface DdlEnv {
   findTable(parts: string[]): TableDesc | undefined;
   /** Evaluates a default expression text for a backfill. */
   evalDefault(text: string, col: ColumnDesc): Value;
+  /** Checks a value against a domain's constraints (plan/domains.ts); nothing for other types. */
+  checkDomain(type: SqlType, v: Value): void;
   /** Validates (binds) a CHECK or DEFAULT expression against a table's columns. */
   validateExpr(text: string, table: TableDesc, kind: 'check' | 'default'): void;
   execCtx(): ExecCtx;
@@ -259,6 +261,11 @@ export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], _so
         }
         const col = columnFromDef(env, nt, cmd.column);
         if (cmd.column.primaryKey) throw new PgError(SqlState.FeatureNotSupported, 'adding a primary key column is not supported');
+        if (col.type.domain) {
+          // Existing rows get the column's default, else the domain's, which must pass the domain's constraints.
+          if (col.default === null) col.default = env.view.typesById.get(col.type.domain.id)?.default ?? null;
+          if (scanRows(env, t).length > 0) env.checkDomain(col.type, col.default === null ? null : env.evalDefault(col.default, col));
+        }
         nt.columns.push(col);
         if (cmd.column.unique) addIndex(env, nt, `${nt.name}_${col.name}_key`, [col.name], true, 'unique', false);
         if (cmd.column.check) nt.checks.push({ name: cmd.column.checkName ?? `${nt.name}_${col.name}_check`, expr: cmd.column.checkText as string });

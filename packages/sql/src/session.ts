@@ -79,7 +79,7 @@ import { SqlCursors } from './cursors.js';
 import { NameResolver, otherSessionsTemp, relationNameParts } from './names.js';
 import { catalogFunction } from './catalog_functions.js';
 import { createFunction, dropFunction } from './functions_ddl.js';
-import { createDomain, dropType } from './domains_ddl.js';
+import { alterDomain, createDomain, dropType } from './domains_ddl.js';
 import { checkNotMatview, checkPopulated } from './matviews.js';
 import { domainCheck } from './plan/domains.js';
 import { copyFrom, copyTo } from './copy_statements.js';
@@ -317,6 +317,8 @@ function writeCommandName(stmt: Statement): string | null {
       return 'DROP MATERIALIZED VIEW';
     case 'dropType':
       return stmt.domain ? 'DROP DOMAIN' : 'DROP TYPE';
+    case 'alterDomain':
+      return 'ALTER DOMAIN';
     case 'setClusterSetting':
       return 'SET CLUSTER SETTING';
     case 'compressTs':
@@ -2089,6 +2091,10 @@ export class Session {
         const e = planner.binder.coerce(planner.binder.bind(parseExpression(text), new Scope([])), col.type, true);
         return e.ev([], this.execCtx([]));
       },
+      checkDomain: (type, v) => {
+        const check = domainCheck(this.makePlanner([], this.engine.catalog.view(txn)).binder, type);
+        if (check) check(v, this.execCtx([]));
+      },
       validateExpr: (text, table, kind) => {
         const planner = this.makePlanner([], this.engine.catalog.view(txn));
         const scope = kind === 'check' ? new Scope(table.columns.map((c) => ({ name: c.name, rel: table.name, type: c.type }))) : new Scope([]);
@@ -2774,6 +2780,8 @@ export class Session {
         return createDomain(env, stmt, () => this.makePlanner([], this.engine.catalog.view(env.txn)).binder);
       case 'dropType':
         return dropType(env, stmt);
+      case 'alterDomain':
+        return alterDomain(env, stmt, () => this.makePlanner([], this.engine.catalog.view(env.txn)).binder);
       case 'createView': {
         const tgt = env.target(stmt.name);
         const existing = view.table(tgt.schemaId, tgt.name);

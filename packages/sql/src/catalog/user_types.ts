@@ -4,7 +4,8 @@
  * indexed by CatalogView per (schema, name). A type's name may not be a relation's name in the same
  * schema, as in PostgreSQL (a table has a row type of its name).
  *
- * INVARIANT: `base` is a built-in type (no domain over a domain: refused at CREATE).
+ * INVARIANT: `base` is a built-in type; a domain over a domain names it in `parent`, and a value of
+ * it passes the parent's constraints first, then its own.
  * INVARIANT: a value of the domain is a value of `base`; `notNull` and `checks` hold for every
  * value cast or assigned to the domain (plan/domains.ts), not for values read back (a constraint
  * added later would need a scan; ALTER DOMAIN is not supported).
@@ -18,6 +19,8 @@ export interface DomainDesc {
   parentId: number;
   schemaId: number;
   base: SqlType;
+  /** CREATE DOMAIN d AS other_domain: the domain it is over. */
+  parent?: number;
   notNull: boolean;
   /** DEFAULT expression text, used by columns of the domain that have none of their own. */
   default: string | null;

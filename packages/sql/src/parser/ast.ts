@@ -219,6 +219,8 @@ export type Statement =
   | { kind: 'refreshMatview'; name: string[]; concurrently: boolean; withData: boolean; pos: number }
   /** DROP MATERIALIZED VIEW [IF EXISTS] name, … */
   | { kind: 'dropMatview'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
+  /** ALTER DOMAIN name SET/DROP DEFAULT, SET/DROP NOT NULL, ADD [CONSTRAINT c] CHECK (…) [NOT VALID], DROP CONSTRAINT [IF EXISTS] c. */
+  | { kind: 'alterDomain'; name: string[]; action: AlterDomainAction; pos: number }
   /** DROP DOMAIN / DROP TYPE [IF EXISTS] name, … [CASCADE | RESTRICT]. */
   | { kind: 'dropType'; names: string[][]; domain: boolean; ifExists: boolean; cascade: boolean; pos: number }
   /** DROP FUNCTION [IF EXISTS] name [(argtypes)], … (`args` null: no list given). */
@@ -329,3 +331,9 @@ export interface FunctionParam {
 export type FunctionReturns =
   | { kind: 'type'; type: TypeName; setof: boolean }
   | { kind: 'table'; columns: { name: string; type: TypeName }[] };
+
+export type AlterDomainAction =
+  | { kind: 'setDefault'; default: string | null }
+  | { kind: 'notNull'; notNull: boolean }
+  | { kind: 'addCheck'; name: string | null; expr: string; notValid: boolean }
+  | { kind: 'dropConstraint'; name: string; ifExists: boolean };

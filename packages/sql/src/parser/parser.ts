@@ -5,6 +5,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import type {
+  AlterDomainAction,
   AlterTableCmd,
   CopyOptions,
   TsDatabaseOptions,
@@ -1333,6 +1334,33 @@ class Parser {
   }
 
   private alterStmt(pos: number): Statement {
+    if (this.acceptKw('domain')) {
+      const name = this.qualifiedName();
+      let action: AlterDomainAction;
+      if (this.acceptKw('set', 'default')) {
+        const start = this.peek().pos;
+        this.expr();
+        action = { kind: 'setDefault', default: this.sql.slice(start, this.peek().pos).trim() };
+      } else if (this.acceptKw('drop', 'default')) action = { kind: 'setDefault', default: null };
+      else if (this.acceptKw('set', 'not', 'null')) action = { kind: 'notNull', notNull: true };
+      else if (this.acceptKw('drop', 'not', 'null')) action = { kind: 'notNull', notNull: false };
+      else if (this.acceptKw('add')) {
+        const cname = this.acceptKw('constraint') ? this.ident() : null;
+        if (this.isKw('not') && this.isKw('null', 1)) throw new PgError(SqlState.FeatureNotSupported, 'ALTER DOMAIN ADD CONSTRAINT … NOT NULL is not supported (use SET NOT NULL)');
+        this.expectKw('check');
+        this.expectPunct('(');
+        const start = this.peek().pos;
+        this.expr();
+        const expr = this.sql.slice(start, this.peek().pos).trim();
+        this.expectPunct(')');
+        action = { kind: 'addCheck', name: cname, expr, notValid: this.acceptKw('not', 'valid') };
+      } else if (this.acceptKw('drop', 'constraint')) {
+        const ifExists = this.acceptKw('if', 'exists');
+        action = { kind: 'dropConstraint', name: this.ident(), ifExists };
+        this.acceptKw('cascade') || this.acceptKw('restrict');
+      } else throw new PgError(SqlState.FeatureNotSupported, 'this form of ALTER DOMAIN is not supported', { position: this.peek().pos + 1 });
+      return { kind: 'alterDomain', name, action, pos };
+    }
     if (this.acceptKw('range')) {
       this.zoneTarget();
       this.expectKw('configure', 'zone');

@@ -14,6 +14,7 @@ import { canImplicitCast, castValue } from '../types/cast.js';
 import {
   T,
   arrayOf,
+  baseType,
   commonType,
   compareValues,
   hashKey,
@@ -273,6 +274,9 @@ export function containsWindow(e: unknown): boolean {
 /** KWDB's group windows (plan/query.ts computes them for GROUP BY). */
 const groupWindowFunctions = new Set(['count_window', 'state_window', 'session_window', 'event_window', 'time_window']);
 
+/** Expressions whose result is one of their arguments: of a domain when all of them are (commonType). */
+const keepsDomain = new Set(['coalesce', 'nullif', 'greatest', 'least']);
+
 export class Binder {
   /** Hooks tried first at every node (aggregate/window stages). */
   hooks: BindHook[] = [];
@@ -373,13 +377,18 @@ export class Binder {
       throw stackDepthExceeded();
     }
     try {
-      return this.bindNode(e, scope);
+      const r = this.bindNode(e, scope);
+      // Operators and built-in functions compute in the domain's base type (PostgreSQL's).
+      if (r.type.domain && (e.kind === 'binary' || e.kind === 'unary' || (e.kind === 'func' && !this.userFunctionResult.has(r) && !keepsDomain.has(e.name[e.name.length - 1] as string)))) return { ...r, type: baseType(r.type) };
+      return r;
     } finally {
       this.depth--;
     }
   }
 
   private depth = 0;
+  /** Calls of SQL functions, whose declared result type (a domain too) is theirs. */
+  private readonly userFunctionResult = new WeakSet<BoundExpr>();
 
   private bindNode(e: Expr, scope: Scope): BoundExpr {
     for (const h of this.hooks) {
@@ -1332,7 +1341,11 @@ export class Binder {
         break;
     }
     const user = this.userFunction(e, args);
-    if (user) return bindScalarCall(this, user.fn, user.args, e.pos);
+    if (user) {
+      const r = bindScalarCall(this, user.fn, user.args, e.pos);
+      this.userFunctionResult.add(r);
+      return r;
+    }
     if (e.argNames?.some((n) => n !== null)) {
       throw new PgError(SqlState.UndefinedFunction, `function ${name}(${args.map((a, i) => (e.argNames?.[i] ? `${e.argNames[i]} => ` : '') + formatType(a.type)).join(', ')}) does not exist`, {
         position: e.pos + 1,

@@ -31,6 +31,7 @@ export function findUserType(view: CatalogView, session: { database: string; sea
 export function userTypeFromName(view: CatalogView, session: { database: string; searchPath: string[] }, t: TypeName): SqlType | undefined {
   const u = findUserType(view, session, t.name);
   if (!u) return undefined;
+  if (t.mods.length > 0) throw new PgError(SqlState.SyntaxError, `type modifier is not allowed for type "${u.name}"`, { position: t.pos + 1 });
   if (t.arrayDims > 0) throw new PgError(SqlState.FeatureNotSupported, `arrays of domain ${u.name} are not supported`, { position: t.pos + 1 });
   return domainType(u);
 }
@@ -40,12 +41,29 @@ export type DomainCheck = (v: Value, ctx: ExecCtx) => void;
 /** The check of values cast or assigned to `t`, or null if `t` is no domain (or one without constraints). */
 export function domainCheck(b: Binder, t: SqlType): DomainCheck | null {
   if (!t.domain) return null;
-  const d = b.env.catalog.typesById.get(t.domain.id);
-  if (!d || d.kind !== 'domain') throw new PgError(SqlState.UndefinedObject, `type with OID ${t.domain.id} does not exist`);
+  return domainCheckById(b, t.domain.id, t.domain.name);
+}
+
+/** `shown`: the domain the value is cast to, which PostgreSQL's messages name (also for its parents' constraints). */
+function domainCheckById(b: Binder, id: number, shown: string): DomainCheck | null {
+  const d = b.env.catalog.typesById.get(id);
+  if (!d || d.kind !== 'domain') throw new PgError(SqlState.UndefinedObject, `type with OID ${id} does not exist`);
+  const parent = d.parent !== undefined ? domainCheckById(b, d.parent, shown) : null;
+  const own = ownCheck(b, d, shown);
+  if (!parent) return own;
+  if (!own) return parent;
+  return (v, ctx) => {
+    parent(v, ctx);
+    own(v, ctx);
+  };
+}
+
+/** A domain's own constraints (not its parent's). */
+function ownCheck(b: Binder, d: UserTypeDesc, shown: string): DomainCheck | null {
   if (!d.notNull && d.checks.length === 0) return null;
   const scope = new Scope([{ name: 'value', rel: null, type: d.base }]);
   const checks = b.withHooks([], () => d.checks.map((ch) => ({ name: ch.name, ev: b.coerceBool(b.bind(parseExpression(ch.expr), scope), 'CHECK').ev })));
-  const name = d.name;
+  const name = shown;
   const notNull = d.notNull;
   return (v, ctx) => {
     if (v === null) {

@@ -353,6 +353,13 @@ export function numericRankOf(t: SqlType): number {
   return numericRank[t.kind] ?? 0;
 }
 
+/** A type without its domain (the domain's base type), as operators and functions compute. */
+export function baseType(t: SqlType): SqlType {
+  if (!t.domain) return t;
+  const { domain: _d, ...rest } = t;
+  return rest;
+}
+
 export function sameType(a: SqlType, b: SqlType): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'array') return sameType(a.elem as SqlType, b.elem as SqlType);
@@ -363,7 +370,10 @@ export function sameType(a: SqlType, b: SqlType): boolean {
  * The common type of a set of types (UNION, CASE, COALESCE, IN lists), as PostgreSQL's
  * select_common_type: unknown yields to anything; numeric types promote; strings go to text.
  */
-export function commonType(types: SqlType[], context: string): SqlType {
+export function commonType(types0: SqlType[], context: string): SqlType {
+  // Inputs of one domain keep it; otherwise the domains' base types meet (select_common_type).
+  const domains = new Set(types0.filter((t) => t.kind !== 'unknown').map((t) => t.domain?.id));
+  const types = domains.size === 1 ? types0 : types0.map(baseType);
   const known = types.filter((t) => t.kind !== 'unknown');
   if (known.length === 0) return T.text;
   let best = known[0] as SqlType;
