@@ -111,7 +111,7 @@ export function catalogFunction(name: string, args: BoundExpr[], view: CatalogVi
           const cols = idx.columnIds.map((id) => t.columns.find((c) => c.id === id)?.name).join(', ');
           return `${idx.constraint === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'} (${cols})`;
         }
-        const dom = ctx.catalog.typesById.get(Math.floor(oid / 1000));
+        const dom = ctx.catalog.domainById(Math.floor(oid / 1000));
         if (dom && oid % 1000 >= 800 && oid % 1000 < 900) {
           const dc = dom.checks[(oid % 1000) - 800];
           // ruleutils.c writes the placeholder as VALUE.

@@ -263,7 +263,7 @@ export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], _so
         if (cmd.column.primaryKey) throw new PgError(SqlState.FeatureNotSupported, 'adding a primary key column is not supported');
         if (col.type.domain) {
           // Existing rows get the column's default, else the domain's, which must pass the domain's constraints.
-          if (col.default === null) col.default = env.view.typesById.get(col.type.domain.id)?.default ?? null;
+          if (col.default === null) col.default = env.view.domainById(col.type.domain.id)?.default ?? null;
           if (scanRows(env, t).length > 0) env.checkDomain(col.type, col.default === null ? null : env.evalDefault(col.default, col));
         }
         nt.columns.push(col);

@@ -27,6 +27,7 @@ export function createDomain(env: DdlEnv, stmt: Statement & { kind: 'createDomai
     // A domain over a domain: the values are the root type's, the parent's constraints hold too.
     const p = findUserType(env.view, env, stmt.type.name);
     if (!p || stmt.type.arrayDims > 0) throw e;
+    if (p.kind !== 'domain') throw new PgError(SqlState.FeatureNotSupported, `domains over enum ${p.name} are not supported`);
     base = p.base;
     parent = p.id;
   }
@@ -66,13 +67,14 @@ export function createDomain(env: DdlEnv, stmt: Statement & { kind: 'createDomai
 function dependents(env: DdlEnv, t: UserTypeDesc): string[] {
   const out: string[] = [];
   for (const tbl of env.view.allTables()) {
-    for (const c of tbl.columns) if (c.type.domain?.id === t.id) out.push(`column ${c.name} of table ${tbl.name} depends on type ${t.name}`);
+    for (const c of tbl.columns) if (c.type.domain?.id === t.id || c.type.enumType?.id === t.id || c.type.elem?.enumType?.id === t.id) out.push(`column ${c.name} of table ${tbl.name} depends on type ${t.name}`);
   }
   for (const f of env.view.functionsById.values()) {
-    const uses = f.params.some((p) => p.type.domain?.id === t.id) || f.result.domain?.id === t.id || (f.result.fields ?? []).some((x) => x.type.domain?.id === t.id);
+    const isT = (x: SqlType) => x.domain?.id === t.id || x.enumType?.id === t.id;
+    const uses = f.params.some((p) => isT(p.type)) || isT(f.result) || (f.result.fields ?? []).some((x) => isT(x.type));
     if (uses) out.push(`function ${f.name} depends on type ${t.name}`);
   }
-  for (const d of env.view.typesById.values()) if (d.parent === t.id) out.push(`type ${d.name} depends on type ${t.name}`);
+  for (const d of env.view.typesById.values()) if (d.kind === 'domain' && d.parent === t.id) out.push(`type ${d.name} depends on type ${t.name}`);
   return out;
 }
 
@@ -127,7 +129,7 @@ function* storedValues(env: DdlEnv, d: DomainDesc): Generator<{ t: TableDesc; co
   for (let grew = true; grew; ) {
     grew = false;
     for (const x of env.view.typesById.values()) {
-      if (x.parent !== undefined && ids.has(x.parent) && !ids.has(x.id)) {
+      if (x.kind === 'domain' && x.parent !== undefined && ids.has(x.parent) && !ids.has(x.id)) {
         ids.add(x.id);
         grew = true;
       }

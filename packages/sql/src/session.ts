@@ -80,8 +80,9 @@ import { NameResolver, otherSessionsTemp, relationNameParts } from './names.js';
 import { catalogFunction } from './catalog_functions.js';
 import { createFunction, dropFunction } from './functions_ddl.js';
 import { alterDomain, createDomain, dropType } from './domains_ddl.js';
+import { alterEnum, createEnum } from './enums_ddl.js';
 import { checkNotMatview, checkPopulated } from './matviews.js';
-import { domainCheck } from './plan/domains.js';
+import { domainCheck, enumCheck } from './plan/domains.js';
 import { copyFrom, copyTo } from './copy_statements.js';
 import type { CopyHost, CopySink } from './copy_statements.js';
 export type { CopySink } from './copy_statements.js';
@@ -319,6 +320,10 @@ function writeCommandName(stmt: Statement): string | null {
       return stmt.domain ? 'DROP DOMAIN' : 'DROP TYPE';
     case 'alterDomain':
       return 'ALTER DOMAIN';
+    case 'createEnum':
+      return 'CREATE TYPE';
+    case 'alterEnum':
+      return 'ALTER TYPE';
     case 'setClusterSetting':
       return 'SET CLUSTER SETTING';
     case 'compressTs':
@@ -1516,7 +1521,7 @@ export class Session {
     const scope = new Scope(t.columns.map((c) => ({ name: c.name, rel: t.name, type: c.type })));
     const defaults = t.columns.map((c) => {
       // A column without a default of its own takes its domain's (PostgreSQL's rule).
-      const text = c.default ?? (c.type.domain ? (view.typesById.get(c.type.domain.id)?.default ?? null) : null);
+      const text = c.default ?? (c.type.domain ? (view.domainById(c.type.domain.id)?.default ?? null) : null);
       if (text === null) return null;
       const e = b.coerce(b.bind(parseExpression(text), new Scope([])), c.type, true);
       return e.ev;
@@ -1525,7 +1530,7 @@ export class Session {
     // Columns of a domain type: the domain's own constraints, before the table's (as PostgreSQL
     // checks them while coercing the value to the column's type).
     const domainChecks = t.columns.flatMap((c, i) => {
-      const check = domainCheck(b, c.type);
+      const check = domainCheck(b, c.type) ?? enumCheck(b, c.type);
       return check ? [{ name: '', ev: ((row, ctx) => (check(row[i] as Value, ctx), true)) as Ev }] : [];
     });
     checks.unshift(...domainChecks);
@@ -2780,6 +2785,10 @@ export class Session {
         return createDomain(env, stmt, () => this.makePlanner([], this.engine.catalog.view(env.txn)).binder);
       case 'dropType':
         return dropType(env, stmt);
+      case 'createEnum':
+        return createEnum(env, stmt);
+      case 'alterEnum':
+        return alterEnum(env, stmt);
       case 'alterDomain':
         return alterDomain(env, stmt, () => this.makePlanner([], this.engine.catalog.view(env.txn)).binder);
       case 'createView': {

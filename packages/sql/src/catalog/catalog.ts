@@ -4,7 +4,8 @@ import type { KvSender } from '@strata/kv';
 import type { DatabaseDesc, Descriptor, SchemaDesc, TableDesc } from './descriptors.js';
 import { firstDescriptorId } from './descriptors.js';
 import type { FunctionDesc } from './routines.js';
-import type { UserTypeDesc } from './user_types.js';
+import type { DomainDesc, UserTypeDesc } from './user_types.js';
+import { registerEnumOrder } from '../types/enum_order.js';
 
 /** What is stored under /System/desc: relations, databases and schemas, functions (routines.ts) and types (user_types.ts). */
 export type StoredDescriptor = Descriptor | FunctionDesc | UserTypeDesc;
@@ -52,7 +53,8 @@ export class CatalogView {
         const list = m.get(d.name);
         if (list) list.push(d);
         else m.set(d.name, [d]);
-      } else if (d.kind === 'domain') {
+      } else if (d.kind === 'domain' || d.kind === 'enum') {
+        if (d.kind === 'enum') registerEnumOrder(d.id, d.labels);
         this.typesById.set(d.id, d);
         let m = this.types.get(d.schemaId);
         if (!m) this.types.set(d.schemaId, (m = new Map()));
@@ -108,6 +110,12 @@ export class CatalogView {
   /** The functions named `name` in a schema (every overload). */
   functionsNamed(schemaId: number, name: string): FunctionDesc[] {
     return this.functions.get(schemaId)?.get(name) ?? [];
+  }
+
+  /** A domain by OID (undefined for other types). */
+  domainById(id: number): DomainDesc | undefined {
+    const t = this.typesById.get(id);
+    return t?.kind === 'domain' ? t : undefined;
   }
 
   /** A user-defined type by schema and name. */
@@ -182,7 +190,7 @@ export class Catalog {
 
   deleteDescriptor(txn: Txn, d: StoredDescriptor): void {
     txn.del(descKey(d.id));
-    if (d.kind === 'function' || d.kind === 'domain') return; // no name key (routines.ts, user_types.ts)
+    if (d.kind === 'function' || d.kind === 'domain' || d.kind === 'enum') return; // no name key (routines.ts, user_types.ts)
     if (d.kind === 'database') txn.del(nsKey(0, 0, d.name));
     else if (d.kind === 'schema') txn.del(nsKey(d.parentId, 0, d.name));
     else txn.del(nsKey(d.parentId, d.schemaId, d.name));

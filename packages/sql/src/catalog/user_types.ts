@@ -1,5 +1,5 @@
 /**
- * User-defined types kept in the catalog: domains (CREATE DOMAIN). Stored as descriptors under
+ * User-defined types kept in the catalog: domains (CREATE DOMAIN) and enums (CREATE TYPE … AS ENUM). Stored as descriptors under
  * /System/desc/<id> like functions (catalog/routines.ts): replicated with the catalog, no name key,
  * indexed by CatalogView per (schema, name). A type's name may not be a relation's name in the same
  * schema, as in PostgreSQL (a table has a row type of its name).
@@ -29,9 +29,34 @@ export interface DomainDesc {
   version: number;
 }
 
-export type UserTypeDesc = DomainDesc;
+/**
+ * An enum (CREATE TYPE … AS ENUM). INVARIANT: labels are unique and a label's sortOrder never
+ * changes once given (ADD VALUE places new ones between or after; types/enum_order.ts relies on it).
+ */
+export interface EnumDesc {
+  kind: 'enum';
+  id: number;
+  name: string;
+  parentId: number;
+  schemaId: number;
+  /** In sort order. */
+  labels: { label: string; sortOrder: number }[];
+  version: number;
+}
+
+export type UserTypeDesc = DomainDesc | EnumDesc;
 
 /** The SqlType of a column, cast or parameter declared with the domain. */
 export function domainType(d: DomainDesc): SqlType {
   return { ...d.base, domain: { id: d.id, name: d.name } };
+}
+
+/** The SqlType of an enum: its labels as text, ordered by declaration (types/enum_order.ts). */
+export function enumType(e: EnumDesc): SqlType {
+  return { kind: 'text', typmod: -1, enumType: { id: e.id, name: e.name } };
+}
+
+/** The SqlType a user-defined type's name means. */
+export function userType(u: UserTypeDesc): SqlType {
+  return u.kind === 'domain' ? domainType(u) : enumType(u);
 }

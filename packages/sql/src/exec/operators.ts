@@ -359,7 +359,7 @@ export interface SortKey {
 
 export function compareRowsBy(keys: SortKey[]): (a: Value[], b: Value[]) => number {
   const only = keys.length === 1 ? (keys[0] as SortKey) : null;
-  if (only && plainOrderKinds.has(only.type.kind)) {
+  if (only && plainOrderKinds.has(only.type.kind) && !only.type.enumType) {
     // One key whose values order with < (integers, bigints, dates, timestamps, text in the C
     // collation): the comparison sorts and merges run most (tens of millions of calls), inlined.
     const { desc, nullsFirst } = only;

@@ -221,6 +221,10 @@ export type Statement =
   | { kind: 'dropMatview'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   /** ALTER DOMAIN name SET/DROP DEFAULT, SET/DROP NOT NULL, ADD [CONSTRAINT c] CHECK (…) [NOT VALID], DROP CONSTRAINT [IF EXISTS] c. */
   | { kind: 'alterDomain'; name: string[]; action: AlterDomainAction; pos: number }
+  /** CREATE TYPE name AS ENUM ('label', …) (catalog/user_types.ts). */
+  | { kind: 'createEnum'; name: string[]; labels: string[]; pos: number }
+  /** ALTER TYPE name ADD VALUE [IF NOT EXISTS] 'label' [BEFORE | AFTER 'label']. */
+  | { kind: 'alterEnum'; name: string[]; label: string; ifNotExists: boolean; before: string | null; after: string | null; pos: number }
   /** DROP DOMAIN / DROP TYPE [IF EXISTS] name, … [CASCADE | RESTRICT]. */
   | { kind: 'dropType'; names: string[][]; domain: boolean; ifExists: boolean; cascade: boolean; pos: number }
   /** DROP FUNCTION [IF EXISTS] name [(argtypes)], … (`args` null: no list given). */

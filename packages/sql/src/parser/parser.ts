@@ -737,6 +737,22 @@ class Parser {
       return { kind: 'createSequence', name, ifNotExists, options, pos };
     }
     if (this.acceptKw('domain')) return this.createDomain(pos);
+    if (this.acceptKw('type')) {
+      const name = this.qualifiedName();
+      this.expectKw('as');
+      if (this.acceptKw('enum')) {
+        this.expectPunct('(');
+        const labels: string[] = [];
+        if (!this.isPunct(')')) {
+          do labels.push(this.stringLit());
+          while (this.acceptPunct(','));
+        }
+        this.expectPunct(')');
+        return { kind: 'createEnum', name, labels, pos };
+      }
+      if (this.isPunct('(')) throw new PgError(SqlState.FeatureNotSupported, 'composite types (CREATE TYPE … AS (…)) are not supported', { position: pos + 1 });
+      throw this.syntaxError();
+    }
     if (this.acceptKw('materialized', 'view')) {
       const ifNotExists = this.acceptKw('if', 'not', 'exists');
       const name = this.qualifiedName();
@@ -1334,6 +1350,17 @@ class Parser {
   }
 
   private alterStmt(pos: number): Statement {
+    if (this.acceptKw('type')) {
+      const name = this.qualifiedName();
+      if (this.acceptKw('add', 'value')) {
+        const ifNotExists = this.acceptKw('if', 'not', 'exists');
+        const label = this.stringLit();
+        const before = this.acceptKw('before') ? this.stringLit() : null;
+        const after = before === null && this.acceptKw('after') ? this.stringLit() : null;
+        return { kind: 'alterEnum', name, label, ifNotExists, before, after, pos };
+      }
+      throw new PgError(SqlState.FeatureNotSupported, 'this form of ALTER TYPE is not supported (only ADD VALUE)', { position: this.peek().pos + 1 });
+    }
     if (this.acceptKw('domain')) {
       const name = this.qualifiedName();
       let action: AlterDomainAction;

@@ -37,7 +37,8 @@ import type { CatalogView } from '../catalog/catalog.js';
 import type { SessionInfo } from '../exec/context.js';
 import { Scope } from './scope.js';
 import { bindScalarCall, pickFunction, visibleFunctions } from './sql_functions.js';
-import { domainCheck, userTypeFromName } from './domains.js';
+import { domainCheck, enumCheck, userTypeFromName } from './domains.js';
+import type { DomainCheck } from './domains.js';
 import type { FunctionDesc } from '../catalog/routines.js';
 import { exprDepthMax, functionArgsMax, inListBulkMin, inListHashMin } from '../constants.js';
 import { stackDepthExceeded } from '../parser/parser.js';
@@ -306,6 +307,20 @@ export class Binder {
   /** Casts a bound expression to `to` (implicit unless explicit). Resolves unknown literals/params. */
   coerce(e: BoundExpr, to: SqlType, explicit = false, context = 'expression'): BoundExpr {
     const r = this.coerceBase(e, to, explicit, context);
+    if (to.enumType) {
+      // Into an enum: from its own type as is; from text or an unknown literal, a label of it.
+      if (e.type.enumType?.id === to.enumType.id) return r;
+      if (e.type.enumType || (e.type.kind !== 'unknown' && !isString(e.type))) {
+        throw new PgError(SqlState.CannotCoerce, `cannot cast type ${formatType(e.type)} to ${formatType(to)}`);
+      }
+      const check = enumCheck(this, to) as DomainCheck;
+      if (isFoldable(r)) {
+        check(r.ev([], undefined as unknown as ExecCtx), undefined as unknown as ExecCtx);
+        return { ...r, type: to };
+      }
+      const inner = r.ev;
+      return { ...r, type: to, ev: (row, ctx) => { const v = inner(row, ctx); check(v, ctx); return v; }, shape: r.shape.k === 'const' ? r.shape : { k: 'other' } };
+    }
     // A domain's constraints hold for every value cast or assigned to it (plan/domains.ts).
     if (!to.domain || e.type.domain?.id === to.domain.id) return r;
     const check = domainCheck(this, to);
@@ -1321,7 +1336,7 @@ export class Binder {
       case 'pg_typeof': {
         const t = this.resolveUnknown(args[0] as BoundExpr).type;
         // A domain has no built-in OID that regtype's output could name: its name, as text.
-        if (t.domain) return lit(t.domain.name, T.name, 'pg_typeof');
+        if (t.domain || t.enumType) return lit(formatType(t), T.name, 'pg_typeof');
         return lit(regtypeOid(formatType(t)), T.regtype, 'pg_typeof');
       }
       case 'nextval':

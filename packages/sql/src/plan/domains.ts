@@ -6,8 +6,8 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import type { CatalogView } from '../catalog/catalog.js';
-import type { UserTypeDesc } from '../catalog/user_types.js';
-import { domainType } from '../catalog/user_types.js';
+import type { DomainDesc, UserTypeDesc } from '../catalog/user_types.js';
+import { userType } from '../catalog/user_types.js';
 import type { TypeName } from '../parser/ast.js';
 import { parseExpression } from '../parser/parser.js';
 import type { ExecCtx } from '../exec/context.js';
@@ -32,11 +32,26 @@ export function userTypeFromName(view: CatalogView, session: { database: string;
   const u = findUserType(view, session, t.name);
   if (!u) return undefined;
   if (t.mods.length > 0) throw new PgError(SqlState.SyntaxError, `type modifier is not allowed for type "${u.name}"`, { position: t.pos + 1 });
-  if (t.arrayDims > 0) throw new PgError(SqlState.FeatureNotSupported, `arrays of domain ${u.name} are not supported`, { position: t.pos + 1 });
-  return domainType(u);
+  if (t.arrayDims > 0) throw new PgError(SqlState.FeatureNotSupported, `arrays of ${u.kind} ${u.name} are not supported`, { position: t.pos + 1 });
+  return userType(u);
 }
 
 export type DomainCheck = (v: Value, ctx: ExecCtx) => void;
+
+/**
+ * The check of values cast or assigned to an enum: a label of it (22P02 as enum_in), with the
+ * labels the statement's catalog holds. Null for other types.
+ */
+export function enumCheck(b: Binder, t: SqlType): DomainCheck | null {
+  if (!t.enumType) return null;
+  const e = b.env.catalog.typesById.get(t.enumType.id);
+  if (!e || e.kind !== 'enum') throw new PgError(SqlState.UndefinedObject, `type with OID ${t.enumType.id} does not exist`);
+  const labels = new Set(e.labels.map((l) => l.label));
+  const name = e.name;
+  return (v) => {
+    if (v !== null && !labels.has(v as string)) throw new PgError(SqlState.InvalidTextRepresentation, `invalid input value for enum ${name}: "${String(v)}"`);
+  };
+}
 
 /** The check of values cast or assigned to `t`, or null if `t` is no domain (or one without constraints). */
 export function domainCheck(b: Binder, t: SqlType): DomainCheck | null {
@@ -46,8 +61,8 @@ export function domainCheck(b: Binder, t: SqlType): DomainCheck | null {
 
 /** `shown`: the domain the value is cast to, which PostgreSQL's messages name (also for its parents' constraints). */
 function domainCheckById(b: Binder, id: number, shown: string): DomainCheck | null {
-  const d = b.env.catalog.typesById.get(id);
-  if (!d || d.kind !== 'domain') throw new PgError(SqlState.UndefinedObject, `type with OID ${id} does not exist`);
+  const d = b.env.catalog.domainById(id);
+  if (!d) throw new PgError(SqlState.UndefinedObject, `type with OID ${id} does not exist`);
   const parent = d.parent !== undefined ? domainCheckById(b, d.parent, shown) : null;
   const own = ownCheck(b, d, shown);
   if (!parent) return own;
@@ -59,7 +74,7 @@ function domainCheckById(b: Binder, id: number, shown: string): DomainCheck | nu
 }
 
 /** A domain's own constraints (not its parent's). */
-function ownCheck(b: Binder, d: UserTypeDesc, shown: string): DomainCheck | null {
+function ownCheck(b: Binder, d: DomainDesc, shown: string): DomainCheck | null {
   if (!d.notNull && d.checks.length === 0) return null;
   const scope = new Scope([{ name: 'value', rel: null, type: d.base }]);
   const checks = b.withHooks([], () => d.checks.map((ch) => ({ name: ch.name, ev: b.coerceBool(b.bind(parseExpression(ch.expr), scope), 'CHECK').ev })));

@@ -1577,7 +1577,8 @@ export function chooseIndex(codec: TableCodec, pred: BoundExpr | null): { index:
         eq.push(e);
         continue;
       }
-      range = cs.filter((c) => ['<', '<=', '>', '>='].includes(c.op));
+      // An enum orders by its labels' declared order, not by the bytes its index keys hold.
+      range = (t.columns[p] as { type: SqlType }).type.enumType ? [] : cs.filter((c) => ['<', '<=', '>', '>='].includes(c.op));
       break;
     }
     if (eq.length === 0 && range.length === 0) continue;

@@ -3,6 +3,7 @@
  * representation of their values, text input/output exactly as PostgreSQL writes them, binary
  * wire formats, comparison, and casts.
  */
+import { compareEnumLabels } from './enum_order.js';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from './numeric.js';
 import {
@@ -76,6 +77,11 @@ export interface SqlType {
    * the domain's constraints are checked where a value is cast or assigned to it (plan/domains.ts).
    */
   domain?: { id: number; name: string };
+  /**
+   * An enum (CREATE TYPE … AS ENUM; catalog/user_types.ts): kind 'text' holding the label, ordered
+   * by the labels' declared order (types/enum_order.ts), not by text.
+   */
+  enumType?: { id: number; name: string };
 }
 
 export const T = {
@@ -255,6 +261,7 @@ export function typeLen(t: SqlType): number {
 /** How PostgreSQL's format_type() renders a type with its modifier (\d, SHOW CREATE TABLE). */
 export function formatType(t: SqlType): string {
   if (t.domain) return t.domain.name;
+  if (t.enumType) return t.enumType.name;
   switch (t.kind) {
     case 'int2':
       return 'smallint';
@@ -362,6 +369,7 @@ export function baseType(t: SqlType): SqlType {
 
 export function sameType(a: SqlType, b: SqlType): boolean {
   if (a.kind !== b.kind) return false;
+  if (a.enumType?.id !== b.enumType?.id) return false;
   if (a.kind === 'array') return sameType(a.elem as SqlType, b.elem as SqlType);
   return true;
 }
@@ -982,6 +990,7 @@ export function applyStringTypmod(s: string, t: SqlType, explicit: boolean): str
 
 /** Compares two non-null values of the same type. */
 export function compareValues(a: Value, b: Value, t: SqlType): number {
+  if (t.enumType) return compareEnumLabels(t.enumType.id, a as string, b as string);
   switch (t.kind) {
     case 'numeric':
       return (a as Decimal).cmp(b as Decimal);

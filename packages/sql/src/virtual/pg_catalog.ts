@@ -145,7 +145,7 @@ const defs: Def[] = [
         let num = 0;
         for (const col of catalogAttributes(t)) {
           num++;
-          yield [t.id, col.name, col.type.domain?.id ?? typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
+          yield [t.id, col.name, col.type.domain?.id ?? col.type.enumType?.id ?? typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
         }
         for (const idx of catalogIndexes(t)) {
           idx.columnIds.forEach((cid, i) => {
@@ -218,6 +218,7 @@ const defs: Def[] = [
       }
       // Domain CHECK constraints (contypid; oid = domain oid × 1000 + 800 + position).
       for (const d of v.allTypes(db)) {
+        if (d.kind !== 'domain') continue;
         for (let i = 0; i < d.checks.length; i++) {
           const ch = d.checks[i] as { name: string; expr: string };
           yield [domainConstraintOid(d.id, i), ch.name, d.schemaId, 'c', false, false, true, 0, d.id, 0, 0, null, null, ch.expr, 0, ' ', ' ', ' ', true, 0, false];
@@ -250,6 +251,10 @@ const defs: Def[] = [
       if (heldBack) yield heldBack;
       // Domains (catalog/user_types.ts): typtype 'd' over their base type.
       for (const d of v.allTypes(db)) {
+        if (d.kind === 'enum') {
+          yield [d.id, d.name, d.schemaId, ownerOid(ctx, d.id), 4, true, 'e', 'E', false, true, ',', 0, 0, 0, 3504, 3504, 3504, 3504, 0, -1, 0, 0, false, null];
+          continue;
+        }
         const base = d.base;
         yield [d.id, d.name, d.schemaId, ownerOid(ctx, d.id), typeLen(base), typeLen(base) > 0 && typeLen(base) <= 8, 'd', category(base), false, true, ',', 0, 0, 0, typeOid(base), typeOid(base), typeOid(base), typeOid(base), typeOid(base), pgTypmod(base), 0, isStringType(base) ? 100 : 0, d.notNull, d.default];
       }
@@ -308,7 +313,19 @@ const defs: Def[] = [
       }
     },
   },
-  { schema: 'pg_catalog', name: 'pg_enum', cols: [['oid', o], ['enumtypid', o], ['enumsortorder', f4], ['enumlabel', n]], rows: () => [] },
+  {
+    // Enum labels (catalog/user_types.ts); a label's OID is its enum's × 1000 + its position.
+    schema: 'pg_catalog',
+    name: 'pg_enum',
+    cols: [['oid', o], ['enumtypid', o], ['enumsortorder', f4], ['enumlabel', n]],
+    rows: function* (_ctx, v, db) {
+      for (const e of v.allTypes(db)) {
+        if (e.kind !== 'enum') continue;
+        let i = 0;
+        for (const l of e.labels) yield [e.id * 1000 + i++, e.id, l.sortOrder, l.label];
+      }
+    },
+  },
   { schema: 'pg_catalog', name: 'pg_range', cols: [['rngtypid', o], ['rngsubtype', o]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_extension', cols: [['oid', o], ['extname', n], ['extowner', o], ['extnamespace', o], ['extversion', txt]], rows: () => [] },
   { schema: 'pg_catalog', name: 'pg_event_trigger', cols: [['oid', o], ['evtname', n]], rows: () => [] },
