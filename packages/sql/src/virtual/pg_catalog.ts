@@ -145,7 +145,7 @@ const defs: Def[] = [
         let num = 0;
         for (const col of catalogAttributes(t)) {
           num++;
-          yield [t.id, col.name, col.type.domain?.id ?? col.type.enumType?.id ?? typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) ? 100 : 0, null];
+          yield [t.id, col.name, col.type.domain?.id ?? col.type.enumType?.id ?? typeOid(col.type), -1, typeLen(col.type), num, col.type.kind === 'array' ? 1 : 0, pgTypmod(col.type), typeLen(col.type) > 0 && typeLen(col.type) <= 8, 'i', typeStorage(col.type), '', !col.nullable, col.default !== null, false, '', '', false, true, 0, isStringType(col.type) && !col.type.enumType ? 100 : 0, null];
         }
         for (const idx of catalogIndexes(t)) {
           idx.columnIds.forEach((cid, i) => {
@@ -256,7 +256,7 @@ const defs: Def[] = [
           continue;
         }
         const base = d.base;
-        yield [d.id, d.name, d.schemaId, ownerOid(ctx, d.id), typeLen(base), typeLen(base) > 0 && typeLen(base) <= 8, 'd', category(base), false, true, ',', 0, 0, 0, typeOid(base), typeOid(base), typeOid(base), typeOid(base), typeOid(base), pgTypmod(base), 0, isStringType(base) ? 100 : 0, d.notNull, d.default];
+        yield [d.id, d.name, d.schemaId, ownerOid(ctx, d.id), typeLen(base), typeLen(base) > 0 && typeLen(base) <= 8, 'd', category(base), false, true, ',', 0, 0, 0, typeOid(base), typeOid(base), typeOid(base), typeOid(base), d.parent ?? typeOid(base), pgTypmod(base), 0, isStringType(base) ? 100 : 0, d.notNull, d.default];
       }
     },
   },
