@@ -26,6 +26,30 @@ export function checkNotMatview(t: TableDesc): void {
   if (t.matview) throw cannotChangeMatview(t);
 }
 
+/**
+ * The relations a materialized view's query reads (FROM-clause names, at any depth), resolved
+ * by `resolve` (undefined for names that are no table, such as CTE names): DROP TABLE of one of
+ * them is refused while the view exists (PostgreSQL's pg_depend).
+ */
+export function referencedTables(query: unknown, resolve: (name: string[]) => number | undefined): number[] {
+  const out = new Set<number>();
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) {
+      for (const x of n) walk(x);
+      return;
+    }
+    if (n === null || typeof n !== 'object') return;
+    const o = n as Record<string, unknown>;
+    if (o.kind === 'table' && Array.isArray(o.name)) {
+      const id = resolve(o.name as string[]);
+      if (id !== undefined) out.add(id);
+    }
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk(query);
+  return [...out];
+}
+
 /** Refuses reading a materialized view that holds no data yet. */
 export function checkPopulated(t: TableDesc): void {
   if (t.matview && !t.matview.populated) {

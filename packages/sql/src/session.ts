@@ -81,7 +81,7 @@ import { catalogFunction } from './catalog_functions.js';
 import { createFunction, dropFunction } from './functions_ddl.js';
 import { alterDomain, createDomain, dropType } from './domains_ddl.js';
 import { alterEnum, createEnum } from './enums_ddl.js';
-import { checkNotMatview, checkPopulated } from './matviews.js';
+import { checkNotMatview, checkPopulated, referencedTables } from './matviews.js';
 import { domainCheck, enumCheck } from './plan/domains.js';
 import { copyFrom, copyTo } from './copy_statements.js';
 import type { CopyHost, CopySink } from './copy_statements.js';
@@ -2635,6 +2635,24 @@ export class Session {
           }
           const t = r.desc;
           if (kindOf(t) !== want) throw new PgError(SqlState.WrongObjectType, `"${t.name}" is not a ${want}`, { hint: `Use DROP ${kindOf(t).toUpperCase()} to remove a ${kindOf(t)}.` });
+          // Refuse while a materialized view reads it (its refresh would fail).
+          const cascade = 'cascade' in stmt && stmt.cascade;
+          const mvs = view.allTables().filter((o) => o.id !== t.id && !dropping.has(o.id) && o.matview?.dependsOn?.includes(t.id));
+          if (cascade) {
+            for (const m of mvs) {
+              env.notice(`drop cascades to materialized view ${m.name}`);
+              dropping.add(m.id);
+              dropTableData(env, m);
+              cat.deleteDescriptor(env.txn, m);
+            }
+          }
+          const mv = cascade ? undefined : mvs[0];
+          if (mv) {
+            throw new PgError(SqlState.DependentObjectsStillExist, `cannot drop ${kindOf(t)} ${t.name} because other objects depend on it`, {
+              detail: `materialized view ${mv.name} depends on ${kindOf(t)} ${t.name}`,
+              hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+            });
+          }
           // Refuse if another table's foreign key references this one.
           for (const other of view.allTables()) {
             if (other.id !== t.id && !dropping.has(other.id) && other.foreignKeys.some((fk) => fk.refTableId === t.id) && !(stmt.kind === 'dropTable' && stmt.cascade)) {
@@ -2843,7 +2861,15 @@ export class Session {
     }
     const columns = (stmt.columns ?? []).map((name) => ({ name, type: { name: 'text', mods: [], arrayDims: 0, pos: 0 }, notNull: false, nullExplicit: false, primaryKey: false, unique: false, default: null, defaultText: null, check: null, checkText: null, checkName: null, references: null, pos: 0 }));
     const asTable: Statement & { kind: 'createTable' } = { kind: 'createTable', name: stmt.name, ifNotExists: false, columns, constraints: [], asQuery: stmt.query, ts: null, pos: stmt.pos };
-    const n = await this.createTableAs(asTable, env, { query: stmt.text, populated: stmt.withData });
+    const dependsOn = referencedTables(stmt.query, (parts) => {
+      try {
+        const r = this.resolveTable(parts, stmt.pos, env.view);
+        return r.kind === 'table' ? r.desc.id : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    const n = await this.createTableAs(asTable, env, { query: stmt.text, populated: stmt.withData, dependsOn });
     return stmt.withData ? n : 'CREATE MATERIALIZED VIEW';
   }
 
@@ -2876,6 +2902,7 @@ export class Session {
   private async createTableAs(stmt: Statement & { kind: 'createTable' }, env: DdlEnv, matview?: TableDesc['matview']): Promise<string> {
     const planner = this.makePlanner([], env.view);
     const op = planner.planQuery(stmt.asQuery as SelectStmt, null);
+    if (stmt.columns.length > op.columns.length) throw new PgError(SqlState.SyntaxError, 'too many column names were specified');
     const cols = op.columns.map((c, i) => ({
       name: stmt.columns[i]?.name ?? c.name,
       type: { name: 'text', mods: [], arrayDims: 0, pos: 0 },

@@ -101,7 +101,7 @@ export interface TableDesc {
   /** Views: the defining query text. */
   viewQuery?: string;
   /** Materialized views (matviews.ts): a table whose rows REFRESH recomputes from `query`. */
-  matview?: { query: string; populated: boolean };
+  matview?: { query: string; populated: boolean; dependsOn?: number[] };
   /** Time-series tables: tags and options (columns[0] is the timestamp). */
   ts?: TsTableInfo;
   /** Sequences: start, increment, type and bounds (sequence_options.ts). */

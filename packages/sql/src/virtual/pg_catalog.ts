@@ -125,7 +125,9 @@ const defs: Def[] = [
         const owner = ownerOid(ctx, t.id);
         // Temporary tables (temp_schemas.ts) are 't', as PostgreSQL's.
         const persistence = schema.startsWith('pg_temp_') ? 't' : 'p';
-        yield row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, catalogIndexes(t).length > 0, owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id), t.reloptions);
+        const r = row(t.id, t.name, schemaOid, relkind(t), t.kind === 'table' ? heapAmOid : 0, catalogAttributes(t).length, t.checks.length, catalogIndexes(t).length > 0, owner, aclColumn(ctx, tableAclKind(t), t.id), persistence, withTriggers.has(t.id), t.reloptions);
+        if (t.matview) r[24] = t.matview.populated; // relispopulated
+        yield r;
         for (const idx of catalogIndexes(t)) yield row(indexOid(t, idx), idx.name, schemaOid, 'i', btreeAmOid, idx.columnIds.length, 0, false, owner, null, persistence, false, idx.reloptions);
       }
       let k = 0;
