@@ -39,6 +39,24 @@ export function catalogFunction(name: string, args: BoundExpr[], view: CatalogVi
       return fn(T.name, ([o], ctx) => roleNameByOid(ctx, Number(o)));
     case 'pg_encoding_to_char':
       return fn(T.name, ([e]) => (Number(e) === 6 ? 'UTF8' : 'SQL_ASCII'));
+    case 'enum_first':
+    case 'enum_last':
+    case 'enum_range': {
+      // The labels of the enum an argument is of (its value does not matter; NULL bounds are open).
+      const et = args.find((a) => a.type.enumType)?.type;
+      const e = et?.enumType ? view.typesById.get(et.enumType.id) : undefined;
+      if (!et || !e || e.kind !== 'enum' || (name !== 'enum_range' && args.length !== 1) || args.length > 2) return null;
+      const labels = e.labels.map((l) => l.label);
+      if (name === 'enum_first') return fn(et, () => labels[0] ?? null, true);
+      if (name === 'enum_last') return fn(et, () => labels[labels.length - 1] ?? null, true);
+      const arr: SqlType = { kind: 'array', typmod: -1, elem: et };
+      if (args.length === 1) return fn(arr, () => labels, true);
+      return fn(arr, ([lo, hi]) => {
+        const from = lo === null || lo === undefined ? 0 : labels.indexOf(lo as string);
+        const to = hi === null || hi === undefined ? labels.length - 1 : labels.indexOf(hi as string);
+        return labels.slice(from, to + 1);
+      }, true);
+    }
     case 'pg_get_function_arguments':
     case 'pg_get_function_identity_arguments':
     case 'pg_get_function_result':

@@ -197,6 +197,8 @@ const arrayOidOf: Partial<Record<TypeKind, number>> = {
 };
 
 export function typeOid(t: SqlType): number {
+  // An enum's values go out under its own OID, as PostgreSQL's (a domain's under its base type's).
+  if (t.enumType) return t.enumType.id;
   if (t.kind === 'array') return arrayOidOf[(t.elem as SqlType).kind] ?? 1009;
   return oidOf[t.kind];
 }
