@@ -10,6 +10,7 @@ import type { DomainDesc, UserTypeDesc } from './catalog/user_types.js';
 import type { SqlType, Value } from './types/types.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
 import { scanRows } from './ddl.js';
+import { functionSignature } from './catalog/routines.js';
 import type { Binder } from './plan/binder.js';
 import { typeFromName } from './plan/binder.js';
 import { findUserType } from './plan/domains.js';
@@ -67,14 +68,17 @@ export function createDomain(env: DdlEnv, stmt: Statement & { kind: 'createDomai
 function dependents(env: DdlEnv, t: UserTypeDesc): string[] {
   const out: string[] = [];
   for (const tbl of env.view.allTables()) {
-    for (const c of tbl.columns) if (c.type.domain?.id === t.id || c.type.enumType?.id === t.id || c.type.elem?.enumType?.id === t.id) out.push(`column ${c.name} of table ${tbl.name} depends on type ${t.name}`);
+    for (const c of tbl.columns) if (c.type.domain?.id === t.id || c.type.enumType?.id === t.id || c.type.composite?.id === t.id || c.type.elem?.enumType?.id === t.id) out.push(`column ${c.name} of table ${tbl.name} depends on type ${t.name}`);
   }
   for (const f of env.view.functionsById.values()) {
-    const isT = (x: SqlType) => x.domain?.id === t.id || x.enumType?.id === t.id;
+    const isT = (x: SqlType) => x.domain?.id === t.id || x.enumType?.id === t.id || x.composite?.id === t.id;
     const uses = f.params.some((p) => isT(p.type)) || isT(f.result) || (f.result.fields ?? []).some((x) => isT(x.type));
-    if (uses) out.push(`function ${f.name} depends on type ${t.name}`);
+    if (uses) out.push(`function ${functionSignature(f)} depends on type ${t.name}`);
   }
   for (const d of env.view.typesById.values()) if (d.kind === 'domain' && d.parent === t.id) out.push(`type ${d.name} depends on type ${t.name}`);
+  for (const d of env.view.typesById.values()) {
+    if (d.kind === 'composite' && d.fields.some((f) => f.type.enumType?.id === t.id || f.type.composite?.id === t.id)) out.push(`column ${d.fields.find((f) => f.type.enumType?.id === t.id || f.type.composite?.id === t.id)?.name} of composite type ${d.name} depends on type ${t.name}`);
+  }
   return out;
 }
 

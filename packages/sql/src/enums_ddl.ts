@@ -1,5 +1,5 @@
 /**
- * CREATE TYPE … AS ENUM and ALTER TYPE … ADD VALUE (catalog/user_types.ts keeps enums,
+ * CREATE TYPE … AS ENUM, ALTER TYPE … ADD VALUE and CREATE TYPE … AS (…) (composite types) (catalog/user_types.ts keeps enums,
  * types/enum_order.ts orders their labels, plan/domains.ts checks values cast or assigned to one).
  * DROP TYPE is domains_ddl.ts's dropType.
  */
@@ -7,7 +7,10 @@ import { PgError, SqlState } from '@strata/common';
 import type { Statement } from './parser/ast.js';
 import type { DdlEnv } from './ddl.js';
 import type { EnumDesc } from './catalog/user_types.js';
-import { findUserType } from './plan/domains.js';
+import { findUserType, userTypeFromName } from './plan/domains.js';
+import type { CompositeDesc } from './catalog/user_types.js';
+import { typeFromName } from './plan/binder.js';
+import type { SqlType } from './types/types.js';
 
 /** NAMEDATALEN − 1: PostgreSQL's longest enum label, in bytes. */
 const enumLabelBytesMax = 63;
@@ -76,4 +79,28 @@ export function alterEnum(env: DdlEnv, stmt: Statement & { kind: 'alterEnum' }):
   ls.sort((a, b) => a.sortOrder - b.sortOrder);
   env.catalog.writeDescriptor(env.txn, e);
   return 'ALTER TYPE';
+}
+
+/** CREATE TYPE name AS (field type, …): a composite type usable for columns, casts and ROW values. */
+export function createComposite(env: DdlEnv, stmt: Statement & { kind: 'createComposite' }): string {
+  const tgt = env.target(stmt.name);
+  if (env.view.type(tgt.schemaId, tgt.name) || env.view.table(tgt.schemaId, tgt.name)) throw new PgError(SqlState.DuplicateObject, `type "${tgt.name}" already exists`);
+  const seen = new Set<string>();
+  const fields = stmt.fields.map((f) => {
+    if (seen.has(f.name)) throw new PgError(SqlState.DuplicateColumn, `column "${f.name}" specified more than once`);
+    seen.add(f.name);
+    let type: SqlType;
+    try {
+      type = typeFromName(f.type);
+    } catch (e) {
+      const u = userTypeFromName(env.view, env, f.type);
+      if (!u) throw e;
+      type = u;
+    }
+    if (type.kind === 'array' || type.domain) throw new PgError(SqlState.FeatureNotSupported, `composite type fields of type ${f.type.name}${f.type.arrayDims > 0 ? '[]' : ''} are not supported`);
+    return { name: f.name, type };
+  });
+  const c: CompositeDesc = { kind: 'composite', id: env.catalog.allocateId(env.txn), name: tgt.name, parentId: tgt.dbId, schemaId: tgt.schemaId, fields, version: 1 };
+  env.catalog.writeDescriptor(env.txn, c);
+  return 'CREATE TYPE';
 }

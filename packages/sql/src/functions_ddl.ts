@@ -28,7 +28,7 @@ function declaredType(env: DdlEnv, t: TypeName): { type: SqlType; rowTypeName?: 
     return { type: typeFromName(t) };
   } catch (e) {
     const u = userTypeFromName(env.view, env, t);
-    if (u) return { type: u };
+    if (u) return { type: u, ...(u.composite ? { rowTypeName: u.composite.name } : {}) };
     let table;
     try {
       table = t.arrayDims === 0 ? env.findTable([t.name]) : undefined;
@@ -52,7 +52,7 @@ export function createFunction(env: DdlEnv, stmt: Statement & { kind: 'createFun
   const params: FunctionParamDesc[] = stmt.params.map((p) => {
     if (p.mode === 'variadic') throw new PgError(SqlState.FeatureNotSupported, 'VARIADIC parameters of SQL functions are not supported');
     const d = declaredType(env, p.type);
-    if (d.rowTypeName !== undefined) throw new PgError(SqlState.FeatureNotSupported, `parameters of a table's row type are not supported (type ${p.type.name})`);
+    if (d.rowTypeName !== undefined && !d.type.composite) throw new PgError(SqlState.FeatureNotSupported, `parameters of a table's row type are not supported (type ${p.type.name})`);
     if (d.type.kind === 'void') throw new PgError(SqlState.InvalidFunctionDefinition, 'SQL functions cannot have arguments of type void');
     return { name: p.name, mode: p.mode, type: d.type, default: p.defaultText };
   });

@@ -80,7 +80,7 @@ import { NameResolver, otherSessionsTemp, relationNameParts } from './names.js';
 import { catalogFunction } from './catalog_functions.js';
 import { createFunction, dropFunction } from './functions_ddl.js';
 import { alterDomain, createDomain, dropType } from './domains_ddl.js';
-import { alterEnum, createEnum } from './enums_ddl.js';
+import { alterEnum, createComposite, createEnum } from './enums_ddl.js';
 import { checkNotMatview, checkPopulated, referencedTables } from './matviews.js';
 import { domainCheck, enumCheck } from './plan/domains.js';
 import { copyFrom, copyTo } from './copy_statements.js';
@@ -321,6 +321,7 @@ function writeCommandName(stmt: Statement): string | null {
     case 'alterDomain':
       return 'ALTER DOMAIN';
     case 'createEnum':
+    case 'createComposite':
       return 'CREATE TYPE';
     case 'alterEnum':
       return 'ALTER TYPE';
@@ -2805,6 +2806,8 @@ export class Session {
         return dropType(env, stmt);
       case 'createEnum':
         return createEnum(env, stmt);
+      case 'createComposite':
+        return createComposite(env, stmt);
       case 'alterEnum':
         return alterEnum(env, stmt);
       case 'alterDomain':

@@ -53,7 +53,7 @@ export class CatalogView {
         const list = m.get(d.name);
         if (list) list.push(d);
         else m.set(d.name, [d]);
-      } else if (d.kind === 'domain' || d.kind === 'enum') {
+      } else if (d.kind === 'domain' || d.kind === 'enum' || d.kind === 'composite') {
         if (d.kind === 'enum') registerEnumOrder(d.id, d.labels);
         this.typesById.set(d.id, d);
         let m = this.types.get(d.schemaId);
@@ -190,7 +190,7 @@ export class Catalog {
 
   deleteDescriptor(txn: Txn, d: StoredDescriptor): void {
     txn.del(descKey(d.id));
-    if (d.kind === 'function' || d.kind === 'domain' || d.kind === 'enum') return; // no name key (routines.ts, user_types.ts)
+    if (d.kind === 'function' || d.kind === 'domain' || d.kind === 'enum' || d.kind === 'composite') return; // no name key (routines.ts, user_types.ts)
     if (d.kind === 'database') txn.del(nsKey(0, 0, d.name));
     else if (d.kind === 'schema') txn.del(nsKey(d.parentId, 0, d.name));
     else txn.del(nsKey(d.parentId, d.schemaId, d.name));

@@ -12,6 +12,8 @@ import { Decimal } from '../types/numeric.js';
 import type { Interval } from '../types/datetime.js';
 import { formatJsonb, parseJsonb } from '../types/types.js';
 import type { JsonValue, SqlType, Value } from '../types/types.js';
+
+const textType: SqlType = { kind: 'text', typmod: -1 };
 import type { ColumnDesc, IndexDesc, TableDesc } from './descriptors.js';
 
 const enum Tag {
@@ -62,6 +64,8 @@ function tagFor(t: SqlType): Tag {
     case 'json':
       return Tag.Json;
     case 'array':
+    case 'record':
+      // A composite value: its fields as an array's elements, each tagged with its own type.
       return Tag.Array;
     default:
       return Tag.Text;
@@ -128,8 +132,11 @@ function writeValue(w: Writer, v: Value, t: SqlType): void {
     case Tag.Array: {
       const arr = v as Value[];
       w.i32(arr.length);
-      for (const e of arr) {
+      for (let i = 0; i < arr.length; i++) {
+        const e = arr[i] as Value;
         if (e === null) w.u8(0);
+        // A composite's fields each in their own type (text if unknown: a record without field types).
+        else if (t.kind === 'record') writeValue(w, e, t.fields?.[i]?.type ?? textType);
         // A multi-dimensional array's sub-arrays are arrays of the same type (types/array_md.ts).
         else writeValue(w, e, Array.isArray(e) ? t : (t.elem as SqlType));
       }

@@ -1,5 +1,6 @@
 /**
- * User-defined types kept in the catalog: domains (CREATE DOMAIN) and enums (CREATE TYPE … AS ENUM). Stored as descriptors under
+ * User-defined types kept in the catalog: domains (CREATE DOMAIN), enums (CREATE TYPE … AS ENUM) and
+ * composite types (CREATE TYPE … AS (…)). Stored as descriptors under
  * /System/desc/<id> like functions (catalog/routines.ts): replicated with the catalog, no name key,
  * indexed by CatalogView per (schema, name). A type's name may not be a relation's name in the same
  * schema, as in PostgreSQL (a table has a row type of its name).
@@ -44,7 +45,22 @@ export interface EnumDesc {
   version: number;
 }
 
-export type UserTypeDesc = DomainDesc | EnumDesc;
+/**
+ * A composite type (CREATE TYPE … AS (f type, …)). Its values are records (arrays of field values,
+ * stored as such by the row codec). INVARIANT: field types are the ones resolved at CREATE (ALTER
+ * TYPE … ADD/DROP ATTRIBUTE is not supported, so stored values always have these fields).
+ */
+export interface CompositeDesc {
+  kind: 'composite';
+  id: number;
+  name: string;
+  parentId: number;
+  schemaId: number;
+  fields: { name: string; type: SqlType }[];
+  version: number;
+}
+
+export type UserTypeDesc = DomainDesc | EnumDesc | CompositeDesc;
 
 /** The SqlType of a column, cast or parameter declared with the domain. */
 export function domainType(d: DomainDesc): SqlType {
@@ -58,5 +74,6 @@ export function enumType(e: EnumDesc): SqlType {
 
 /** The SqlType a user-defined type's name means. */
 export function userType(u: UserTypeDesc): SqlType {
+  if (u.kind === 'composite') return { kind: 'record', typmod: -1, fields: u.fields, composite: { id: u.id, name: u.name } };
   return u.kind === 'domain' ? domainType(u) : enumType(u);
 }

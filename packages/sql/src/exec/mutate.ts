@@ -35,6 +35,8 @@ export function assignValue(v: Value, from: SqlType, col: ColumnDesc, ctx: ExecC
 /** assignValue given only the session's value context (for a Bind decoded before Execute). */
 export function assignValueIn(v: Value, from: SqlType, col: ColumnDesc, vctx: ValueContext): Value {
   if (v === null) return null;
+  // A composite column: field by field (types/cast.ts), even from another record.
+  if (col.type.composite && from.kind === 'record') return castValue(v, from, col.type, vctx, false);
   if (from.kind === col.type.kind && col.type.typmod < 0) return v;
   if (!canAssignCast(from, col.type)) {
     throw new PgError(SqlState.DatatypeMismatch, `column "${col.name}" is of type ${formatType(col.type)} but expression is of type ${formatType(from)}`, {

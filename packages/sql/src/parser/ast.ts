@@ -223,6 +223,8 @@ export type Statement =
   | { kind: 'alterDomain'; name: string[]; action: AlterDomainAction; pos: number }
   /** CREATE TYPE name AS ENUM ('label', …) (catalog/user_types.ts). */
   | { kind: 'createEnum'; name: string[]; labels: string[]; pos: number }
+  /** CREATE TYPE name AS (field type, …) (catalog/user_types.ts). */
+  | { kind: 'createComposite'; name: string[]; fields: { name: string; type: TypeName }[]; pos: number }
   /** ALTER TYPE name ADD VALUE [IF NOT EXISTS] 'label' [BEFORE | AFTER 'label']. */
   | { kind: 'alterEnum'; name: string[]; label: string; ifNotExists: boolean; before: string | null; after: string | null; pos: number }
   /** DROP DOMAIN / DROP TYPE [IF EXISTS] name, … [CASCADE | RESTRICT]. */

@@ -750,8 +750,18 @@ class Parser {
         this.expectPunct(')');
         return { kind: 'createEnum', name, labels, pos };
       }
-      if (this.isPunct('(')) throw new PgError(SqlState.FeatureNotSupported, 'composite types (CREATE TYPE … AS (…)) are not supported', { position: pos + 1 });
-      throw this.syntaxError();
+      this.expectPunct('(');
+      const fields: { name: string; type: TypeName }[] = [];
+      if (!this.isPunct(')')) {
+        do {
+          const fname = this.ident();
+          const ftype = this.typeName();
+          if (this.acceptKw('collate')) this.ident(true);
+          fields.push({ name: fname, type: ftype });
+        } while (this.acceptPunct(','));
+      }
+      this.expectPunct(')');
+      return { kind: 'createComposite', name, fields, pos };
     }
     if (this.acceptKw('materialized', 'view')) {
       const ifNotExists = this.acceptKw('if', 'not', 'exists');

@@ -306,6 +306,16 @@ export class Binder {
 
   /** Casts a bound expression to `to` (implicit unless explicit). Resolves unknown literals/params. */
   coerce(e: BoundExpr, to: SqlType, explicit = false, context = 'expression'): BoundExpr {
+    if (to.composite && e.type.kind === 'record' && e.type.composite?.id !== to.composite.id) {
+      // A row value to a composite type: field by field (types/cast.ts castRecord).
+      const from = e.type;
+      const n = to.fields?.length ?? 0;
+      if (from.fields && from.fields.length !== n) {
+        throw new PgError(SqlState.CannotCoerce, `cannot cast type ${formatType(from)} to ${formatType(to)}`, { detail: `Input has too ${from.fields.length < n ? 'few' : 'many'} columns.` });
+      }
+      const inner = e.ev;
+      return { ...e, type: to, ev: (row, ctx) => { const v = inner(row, ctx); return v === null ? null : castValue(v, from, to, ctx.vctx, explicit); }, shape: { k: 'other' } };
+    }
     const r = this.coerceBase(e, to, explicit, context);
     if (to.enumType) {
       // Into an enum: from its own type as is; from text or an unknown literal, a label of it.
@@ -1336,7 +1346,7 @@ export class Binder {
       case 'pg_typeof': {
         const t = this.resolveUnknown(args[0] as BoundExpr).type;
         // A domain has no built-in OID that regtype's output could name: its name, as text.
-        if (t.domain || t.enumType) return lit(formatType(t), T.name, 'pg_typeof');
+        if (t.domain || t.enumType || t.composite) return lit(formatType(t), T.name, 'pg_typeof');
         return lit(regtypeOid(formatType(t)), T.regtype, 'pg_typeof');
       }
       case 'nextval':

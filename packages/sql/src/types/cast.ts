@@ -100,10 +100,23 @@ function toDecimal(v: Value, from: SqlType): Decimal {
  * Converts a non-null value from one type to another. `explicit` distinguishes CAST/:: (which
  * truncates strings to varchar(n)) from assignment (which errors).
  */
+/**
+ * A record to a composite type (or a record with known fields): field by field, each with the cast
+ * its types have (42846 when the field counts differ, as PostgreSQL's).
+ */
+function castRecord(v: Value[], from: SqlType, to: SqlType, ctx: ValueContext, explicit: boolean): Value {
+  const fs = to.fields as { name: string; type: SqlType }[];
+  if (v.length !== fs.length) {
+    throw new PgError(SqlState.CannotCoerce, `cannot cast type ${formatType(from)} to ${formatType(to)}`, { detail: `Input has too ${v.length < fs.length ? 'few' : 'many'} columns.` });
+  }
+  return v.map((x, i) => castValue(x, from.fields?.[i]?.type ?? (fs[i] as { type: SqlType }).type, (fs[i] as { type: SqlType }).type, ctx, explicit));
+}
+
 export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContext, explicit = true): Value {
   if (v === null) return null;
   // interval → INTERVAL YEAR / DAY TO MINUTE / interval(p): AdjustIntervalForTypmod (interval_scale).
   if (from.kind === 'interval' && to.kind === 'interval') return to.typmod >= 0 ? adjustIntervalForTypmod(v as Interval, to.typmod) : v;
+  if (from.kind === 'record' && to.kind === 'record' && to.fields && Array.isArray(v)) return castRecord(v as Value[], from, to, ctx, explicit);
   if (from.kind === to.kind && to.kind !== 'varchar' && to.kind !== 'bpchar' && to.kind !== 'numeric' && to.kind !== 'array') return v;
   if (from.kind === 'unknown' || (isString(from) && !isString(to) && to.kind !== 'char')) {
     if (to.kind === 'unknown') return v;

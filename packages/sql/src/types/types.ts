@@ -3,6 +3,7 @@
  * representation of their values, text input/output exactly as PostgreSQL writes them, binary
  * wire formats, comparison, and casts.
  */
+import { splitRecordText } from './record_in.js';
 import { compareEnumLabels } from './enum_order.js';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from './numeric.js';
@@ -82,6 +83,8 @@ export interface SqlType {
    * by the labels' declared order (types/enum_order.ts), not by text.
    */
   enumType?: { id: number; name: string };
+  /** A composite type (CREATE TYPE … AS (…); kind 'record' with `fields`): its OID and name. */
+  composite?: { id: number; name: string };
 }
 
 export const T = {
@@ -199,6 +202,7 @@ const arrayOidOf: Partial<Record<TypeKind, number>> = {
 export function typeOid(t: SqlType): number {
   // An enum's values go out under its own OID, as PostgreSQL's (a domain's under its base type's).
   if (t.enumType) return t.enumType.id;
+  if (t.composite) return t.composite.id;
   if (t.kind === 'array') return arrayOidOf[(t.elem as SqlType).kind] ?? 1009;
   return oidOf[t.kind];
 }
@@ -264,6 +268,7 @@ export function typeLen(t: SqlType): number {
 export function formatType(t: SqlType): string {
   if (t.domain) return t.domain.name;
   if (t.enumType) return t.enumType.name;
+  if (t.composite) return t.composite.name;
   switch (t.kind) {
     case 'int2':
       return 'smallint';
@@ -766,6 +771,10 @@ export function parseFloatText(s: string, t: SqlType): number {
 
 /** Parses the text form of a value of type t (casts from text, parameters, literals). */
 export function parseValue(s: string, t: SqlType, ctx: ValueContext): Value {
+  if (t.kind === 'record' && t.fields) {
+    const fs = t.fields;
+    return splitRecordText(s, fs.length).map((x, i) => (x === null ? null : parseValue(x, (fs[i] as { type: SqlType }).type, ctx)));
+  }
   switch (t.kind) {
     case 'bool':
       return parseBool(s);

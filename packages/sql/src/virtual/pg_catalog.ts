@@ -257,6 +257,11 @@ const defs: Def[] = [
           yield [d.id, d.name, d.schemaId, ownerOid(ctx, d.id), 4, true, 'e', 'E', false, true, ',', 0, 0, 0, 3504, 3504, 3504, 3504, 0, -1, 0, 0, false, null];
           continue;
         }
+        if (d.kind === 'composite') {
+          // typrelid 0: no pg_class row stands for it here (psql's \dT lists it all the same).
+          yield [d.id, d.name, d.schemaId, ownerOid(ctx, d.id), -1, false, 'c', 'C', false, true, ',', 0, 0, 0, 2290, 2291, 2402, 2403, 0, -1, 0, 0, false, null];
+          continue;
+        }
         const base = d.base;
         yield [d.id, d.name, d.schemaId, ownerOid(ctx, d.id), typeLen(base), typeLen(base) > 0 && typeLen(base) <= 8, 'd', category(base), false, true, ',', 0, 0, 0, typeOid(base), typeOid(base), typeOid(base), typeOid(base), d.parent ?? typeOid(base), pgTypmod(base), 0, isStringType(base) ? 100 : 0, d.notNull, d.default];
       }
