@@ -64,7 +64,56 @@ export function checkDdl(stmt: Statement, c: DdlCheckContext): void {
       return undefined;
     }
   };
+  /** A function or type the statement changes or drops: its owner only (42501 `must be owner of …`). */
+  const ownObject = (id: number | undefined, word: string, name: string) => {
+    if (id !== undefined && !owns(id)) throw new PgError(SqlState.InsufficientPrivilege, `must be owner of ${word} ${name}`);
+  };
+  const db = view.database(c.database);
+  const typeNamed = (parts: string[]) => {
+    const name = parts[parts.length - 1] as string;
+    for (const s of db ? view.schemasOf(db.id) : []) {
+      if (parts.length > 1 && s.name !== parts[parts.length - 2]) continue;
+      const t = view.type(s.id, name);
+      if (t) return t;
+    }
+    return undefined;
+  };
   switch (stmt.kind) {
+    case 'createFunction':
+      if (stmt.orReplace) {
+        const name = stmt.name[stmt.name.length - 1] as string;
+        for (const f of [...view.functionsById.values()].filter((x) => x.name === name && x.parentId === db?.id)) ownObject(f.id, 'function', f.name);
+      }
+      createIn(stmt.name);
+      break;
+    case 'createDomain':
+    case 'createEnum':
+    case 'createComposite':
+    case 'createMatview':
+      createIn(stmt.name);
+      break;
+    case 'dropFunction':
+      for (const it of stmt.items) {
+        const name = it.name[it.name.length - 1] as string;
+        for (const f of [...view.functionsById.values()].filter((x) => x.name === name && x.parentId === db?.id)) ownObject(f.id, 'function', f.name);
+      }
+      break;
+    case 'dropType':
+      for (const parts of stmt.names) {
+        const t = typeNamed(parts);
+        ownObject(t?.id, 'type', t?.name ?? '');
+      }
+      break;
+    case 'alterDomain':
+    case 'alterEnum': {
+      const t = typeNamed(stmt.name);
+      ownObject(t?.id, 'type', t?.name ?? '');
+      break;
+    }
+    case 'refreshMatview':
+    case 'dropMatview':
+      for (const parts of stmt.kind === 'dropMatview' ? stmt.names : [stmt.name]) ownTable(safeFind(parts));
+      break;
     case 'setClusterSetting':
       throw superuserRequired('set cluster settings');
     case 'configureZone':
@@ -156,12 +205,15 @@ export function checkMaintenance(auth: AuthView, role: number, table: TableDesc 
  * record: an object without one is root's), objects that disappeared lose their ACL record.
  */
 export function recordOwnership(store: AuthStore, txn: Txn, auth: AuthView, before: CatalogView, after: CatalogView, role: number): void {
-  for (const id of after.byId.keys()) {
-    if (before.byId.has(id)) continue;
+  // Functions and user-defined types are owned as relations are (they are not in byId).
+  const ids = (v: CatalogView) => [...v.byId.keys(), ...v.functionsById.keys(), ...v.typesById.keys()];
+  const had = (v: CatalogView, id: number) => v.byId.has(id) || v.functionsById.has(id) || v.typesById.has(id);
+  for (const id of ids(after)) {
+    if (had(before, id)) continue;
     if (role !== rootRoleOid && role > 0) store.putAcl(txn, { objectId: id, owner: role, acl: null });
   }
-  for (const id of before.byId.keys()) {
-    if (!after.byId.has(id) && auth.acls.has(id)) store.deleteAcl(txn, id);
+  for (const id of ids(before)) {
+    if (!had(after, id) && auth.acls.has(id)) store.deleteAcl(txn, id);
   }
 }
 
