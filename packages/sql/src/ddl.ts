@@ -296,6 +296,10 @@ export function alterTable(env: DdlEnv, t: TableDesc, cmds: AlterTableCmd[], _so
       case 'renameColumn': {
         const col = nt.columns.find((c) => c.name === cmd.from && !c.hidden);
         if (!col) throw new PgError(SqlState.UndefinedColumn, `column "${cmd.from}" does not exist`);
+        // A materialized view keeps its query as written (matviews.ts): a column it names cannot be renamed under it.
+        const word = new RegExp(`(^|[^\\w$])${cmd.from.replace(/[^\w]/g, '\\$&')}($|[^\\w$])`, 'i');
+        const mv = env.view.allTables().find((m) => m.matview?.dependsOn?.includes(t.id) && word.test(m.matview.query));
+        if (mv) throw new PgError(SqlState.FeatureNotSupported, `cannot rename column "${cmd.from}" of table "${t.name}" while materialized view "${mv.name}" reads it`, { hint: 'Drop the materialized view first, or create it again after the rename.' });
         if (nt.columns.some((c) => c.name === cmd.to)) throw dup(SqlState.DuplicateColumn, `column "${cmd.to}" of relation "${t.name}" already exists`);
         col.name = cmd.to;
         break;

@@ -855,6 +855,16 @@ export class Binder {
 
   compareExprs(op: string, l0: BoundExpr, r0: BoundExpr): BoundExpr {
     const [l, r, t] = this.unify(l0, r0, op);
+    if (l.type.kind === 'record' && r.type.kind === 'record' && (l.type.composite || r.type.composite) && l.type.composite?.id !== r.type.composite?.id) {
+      // record_cmp between two row types: same number of columns, each of the same type.
+      const lf = l.type.fields ?? [];
+      const rf = r.type.fields ?? [];
+      if (lf.length !== rf.length) throw new PgError(SqlState.DatatypeMismatch, 'cannot compare record types with different numbers of columns');
+      lf.forEach((f, i) => {
+        const g = rf[i] as { type: SqlType };
+        if (!sameType(baseType(f.type), baseType(g.type))) throw new PgError(SqlState.DatatypeMismatch, `cannot compare dissimilar column types ${formatType(f.type)} and ${formatType(g.type)} at record column ${i + 1}`);
+      });
+    }
     const le = l.ev;
     const re = r.ev;
     let test: (c: number) => boolean;
