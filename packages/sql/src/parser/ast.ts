@@ -293,6 +293,26 @@ export type Statement =
   /** CREATE/ALTER/DROP USER|ROLE, GRANT, REVOKE, SHOW GRANTS|USERS|ROLES (auth/ast.ts). */
   | { kind: 'auth'; stmt: AuthStatement; pos: number };
 
+/** A parameter of CREATE FUNCTION: `[IN|OUT|INOUT|VARIADIC] [name] type [DEFAULT expr]`. */
+export interface FunctionParam {
+  mode: 'in' | 'out' | 'inout' | 'variadic';
+  name: string | null;
+  type: TypeName;
+  /** The DEFAULT expression's text (re-parsed at each call that omits the argument). */
+  defaultText: string | null;
+}
+
+/** RETURNS type | RETURNS SETOF type | RETURNS TABLE (name type, …). */
+export type FunctionReturns =
+  | { kind: 'type'; type: TypeName; setof: boolean }
+  | { kind: 'table'; columns: { name: string; type: TypeName }[] };
+
+export type AlterDomainAction =
+  | { kind: 'setDefault'; default: string | null }
+  | { kind: 'notNull'; notNull: boolean }
+  | { kind: 'addCheck'; name: string | null; expr: string; notValid: boolean }
+  | { kind: 'dropConstraint'; name: string; ifExists: boolean };
+
 /** CREATE TS DATABASE options (KWDB). Durations in seconds. */
 export interface TsDatabaseOptions {
   retentionSeconds: number | null;
@@ -323,23 +343,3 @@ export interface OnConflict {
   columns: string[] | null;
   action: 'nothing' | { sets: { column: string; value: Expr }[]; where: Expr | null };
 }
-
-/** A parameter of CREATE FUNCTION: `[IN|OUT|INOUT|VARIADIC] [name] type [DEFAULT expr]`. */
-export interface FunctionParam {
-  mode: 'in' | 'out' | 'inout' | 'variadic';
-  name: string | null;
-  type: TypeName;
-  /** The DEFAULT expression's text (re-parsed at each call that omits the argument). */
-  defaultText: string | null;
-}
-
-/** RETURNS type | RETURNS SETOF type | RETURNS TABLE (name type, …). */
-export type FunctionReturns =
-  | { kind: 'type'; type: TypeName; setof: boolean }
-  | { kind: 'table'; columns: { name: string; type: TypeName }[] };
-
-export type AlterDomainAction =
-  | { kind: 'setDefault'; default: string | null }
-  | { kind: 'notNull'; notNull: boolean }
-  | { kind: 'addCheck'; name: string | null; expr: string; notValid: boolean }
-  | { kind: 'dropConstraint'; name: string; ifExists: boolean };
