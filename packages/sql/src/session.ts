@@ -353,6 +353,15 @@ function writeCommandName(stmt: Statement): string | null {
   }
 }
 
+/**
+ * A VOLATILE SQL function reading the table an INSERT or DELETE writes would see that statement's
+ * earlier rows in PostgreSQL; rows are written here in batches after evaluation, so it is refused
+ * rather than answered differently (UPDATE evaluates row by row instead).
+ */
+function volatileReaderOfTarget(what: string, table: string): PgError {
+  return new PgError(SqlState.FeatureNotSupported, `${what} into or from "${table}" calling a VOLATILE SQL function that reads "${table}" is not supported`, { hint: 'Declare the function STABLE if it need not see the statement\'s own changes.' });
+}
+
 /** Statements that take no snapshot (PostgreSQL's rule for when transaction modes become fixed). */
 function takesNoSnapshot(stmt: Statement): boolean {
   return ['set', 'setTransaction', 'show', 'reset', 'savepoint', 'release', 'rollback', 'begin', 'commit', 'prepareTransaction', 'prepare', 'deallocate', 'discard', 'comment', 'empty', 'use', 'explain', 'closeCursor'].includes(stmt.kind);
@@ -1622,6 +1631,7 @@ export class Session {
     const upsert = s.upsert;
     const n = t.columns.length;
     const self = this;
+    if (b.volatileReads.has(t.id)) throw volatileReaderOfTarget('INSERT', t.name);
     return {
       columns: ret?.cols ?? null,
       writes: true,
@@ -1855,6 +1865,10 @@ export class Session {
     const tablePred = fromOp ? null : pred;
     const source = fromOp ? null : this.targetRows(t, tablePred);
     const fullScan = fromOp ? this.targetRows(t, null) : null;
+    // A VOLATILE SQL function reading the target sees the rows updated before its own (as in
+    // PostgreSQL): evaluate and write one row at a time then; a STABLE one sees none of them:
+    // every new row is computed before the first is written (plan/binder.ts volatileReads).
+    const chunkRows = b.volatileReads.has(t.id) ? 1 : b.stableReads.has(t.id) ? Infinity : checkChunkRows;
     const codec = tableCodec(t);
     return {
       columns: ret?.cols ?? null,
@@ -1867,8 +1881,8 @@ export class Session {
           // Read every target row first, then write (no row is updated twice).
           const targets = source ? yield* drain(source, ctx) : yield* joinTargets(fullScan as Operator, fromOp as Operator, pred, ctx);
           const out: Row[] = [];
-          for (let at = 0; at < targets.length; at += checkChunkRows) {
-            const chunk = targets.slice(at, at + checkChunkRows);
+          for (let at = 0; at < targets.length; at += chunkRows) {
+            const chunk = targets.slice(at, at + chunkRows);
             const olds = chunk.map((full) => full.slice(0, n));
             const news: Row[] = [];
             for (let i = 0; i < chunk.length; i++) {
@@ -1920,6 +1934,7 @@ export class Session {
     const n = t.columns.length;
     const source = usingOp ? this.targetRows(t, null) : this.targetRows(t, pred);
     const codec = tableCodec(t);
+    if (planner.binder.volatileReads.has(t.id)) throw volatileReaderOfTarget('DELETE', t.name);
     return {
       columns: ret?.cols ?? null,
       writes: true,

@@ -412,6 +412,14 @@ export class Binder {
   }
 
   private depth = 0;
+  /**
+   * Tables read by the bodies of VOLATILE SQL functions this binder bound (plan/sql_functions.ts):
+   * such a function sees the writes its calling statement made so far (PostgreSQL's rule), so a
+   * statement writing one of these tables must evaluate row by row (UPDATE) or refuse.
+   */
+  readonly volatileReads = new Set<number>();
+  /** Tables read by STABLE/IMMUTABLE SQL function bodies: they must not see the statement's own writes. */
+  readonly stableReads = new Set<number>();
   /** Calls of SQL functions, whose declared result type (a domain too) is theirs. */
   private readonly userFunctionResult = new WeakSet<BoundExpr>();
 

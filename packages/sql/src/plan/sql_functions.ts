@@ -28,6 +28,7 @@ import type { Binder, BoundExpr } from './binder.js';
 import { Scope } from './scope.js';
 import type { ScopeCol } from './scope.js';
 import { sqlFunctionNestingMax, sqlFunctionRowsMax } from '../constants.js';
+import { referencedTables } from '../matviews.js';
 
 /** The functions a (possibly qualified) name can mean: that schema's, or those of the search path's schemas. */
 export function visibleFunctions(view: CatalogView, session: { database: string; searchPath: string[] }, parts: string[]): FunctionDesc[] {
@@ -157,6 +158,14 @@ function planBodyStatements(b: Binder, fn: FunctionDesc): PlannedBody {
         throw new PgError(SqlState.FeatureNotSupported, `SQL functions whose body has statements other than SELECT are not supported (function ${functionSignature(fn)})`);
       }
       plans.push(b.env.planSubquery(paramsToColumns(stmt as SelectStmt), scope));
+      const reads = referencedTables(stmt, (parts) => {
+        try {
+          return b.env.resolveRegclass(parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.'));
+        } catch {
+          return undefined;
+        }
+      });
+      for (const id of reads) (fn.volatility === 'v' ? b.volatileReads : b.stableReads).add(id);
     }
     const last = plans[plans.length - 1];
     const lastCols = last?.columns ?? [];
