@@ -131,6 +131,21 @@ describe('a three-node cluster of real processes', () => {
         expect(r.range_type).toBe('relational');
       }
     }
+    // Node liveness and the registry live in a range of their own (range 2, 'system'), replicated
+    // like the others, with its lease moved to its preferred node (node 3: id 2 of [1, 2, 3]).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const sys = (await q(1, 'show ranges')).filter((r) => r.range_type === 'system');
+      const ok =
+        sys.length === 1 &&
+        Number(sys[0]?.range_id) === 2 &&
+        sys[0]?.start_key === '/Nodes' &&
+        (sys[0]?.replicas as string[]).map(Number).sort().join() === '1,2,3' &&
+        Number(sys[0]?.lease_holder) === 3;
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`the liveness range is not placed: ${JSON.stringify(sys)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
     await q(2, 'insert into acct select g, 100 from generate_series(1, 50) g');
     await q(3, 'create ts database iot');
     await q(1, 'create table m (ts timestamp not null, v float) tags (dev int not null) primary tags (dev)', 'iot');

@@ -1,16 +1,17 @@
 /**
- * The system keys of cluster metadata (in the /System keyspace, replicated like the catalog):
+ * The keys of cluster metadata. Node liveness and the registry are in the /Nodes keyspace, the
+ * liveness range's span (store/system_ranges.ts); the rest is in /System, in the first range:
  *
- *   /System/liveness/<nodeId>   the node's liveness record (liveness.ts)
- *   /System/node/<nodeId>       the node's registry entry: addresses, build, counts (registry.ts)
+ *   /Nodes/liveness/<nodeId>    the node's liveness record (liveness.ts)
+ *   /Nodes/registry/<nodeId>    the node's registry entry: addresses, build, counts (registry.ts)
  *   /System/zone/default        the default zone configuration: {"num_replicas": N}
  *   /System/idgen/node          the last node id handed out (increment requests)
  *   /System/idgen/range         the last range id handed out
  */
-import { prefixEnd, systemKey } from '@strata/kv';
+import { nodesKey, prefixEnd, systemKey } from '@strata/kv';
 
-export const livenessKey = (nodeId: number): Buffer => systemKey('liveness', nodeId);
-export const nodeKey = (nodeId: number): Buffer => systemKey('node', nodeId);
+export const livenessKey = (nodeId: number): Buffer => nodesKey('liveness', nodeId);
+export const nodeKey = (nodeId: number): Buffer => nodesKey('registry', nodeId);
 export const defaultZoneKey = systemKey('zone', 'default');
 /** The cluster setting server.time_until_store_dead (written by SQL's SET CLUSTER SETTING: sql/src/settings.ts settingKey). */
 export const timeUntilStoreDeadSettingKey = systemKey('setting', 'server.time_until_store_dead');
@@ -42,7 +43,8 @@ export function secondsSettingMs(v: Buffer | null): number | null {
 export const nodeIdGenKey = systemKey('idgen', 'node');
 export const rangeIdGenKey = systemKey('idgen', 'range');
 
-export function spanOf(prefix: string): [Buffer, Buffer] {
-  const p = systemKey(prefix);
+/** Every key of one kind in the /Nodes keyspace. */
+export function spanOf(prefix: 'liveness' | 'registry'): [Buffer, Buffer] {
+  const p = nodesKey(prefix);
   return [p, prefixEnd(p)];
 }

@@ -1,6 +1,6 @@
 /**
  * Node liveness (CockroachDB's, without epoch-based leases: Strata's leases are leader leases).
- * Every node keeps a record at /System/liveness/<nodeId> — epoch, expiration, membership —
+ * Every node keeps a record at /Nodes/liveness/<nodeId> (in the liveness range) — epoch, expiration, membership —
  * renewed by a heartbeat transaction every livenessHeartbeatMs to now + livenessExpiryMs (its
  * own clock); an expired record's next heartbeat starts a new epoch (the node restarted or was
  * cut off). With each heartbeat the node also reads every record and the default zone

@@ -13,7 +13,7 @@
  *      replication factor, non-voters beyond so every node can serve SQL from its own replica).
  *
  * Node addresses: the join answer carries the addresses the answering node knows; from then on
- * the registry (/System/node/*, written by every node with its heartbeats) is read every
+ * the registry (/Nodes/registry/*, in the liveness range, written by every node with its heartbeats) is read every
  * heartbeat round, and a join answer records the new node's address at once.
  *
  * INVARIANT: a node id is used by one store of the cluster (allocated by increment, or 1 for the
@@ -28,7 +28,7 @@ import { DistSender, KvTxn } from '@strata/kvclient';
 import type { NodeDialer } from '@strata/kvclient';
 import { Connections, GrpcNodeDialer, GrpcRaftTransport, RemoteClockMonitor, RpcServer, adminClient } from '@strata/rpc';
 import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, NotifyRequest, RpcCredentials, RpcObserver, RpcServices } from '@strata/rpc';
-import { Store, maxClockOffsetMs } from '@strata/store';
+import { Store, maxClockOffsetMs, systemRangeOf } from '@strata/store';
 import type { RaftMessageBatch, SnapshotChunk, SnapshotHeader } from '@strata/store';
 import type { ClusterMetricsView } from './metrics.js';
 
@@ -226,7 +226,7 @@ export class ClusterMember {
     this.liveness = new NodeLiveness({
       nodeId,
       timers: realTimers,
-      txn: () => new KvTxn({ sender: this.dist, clock, maxOffset, rangeOf: () => firstRangeId, timers: realTimers }),
+      txn: () => new KvTxn({ sender: this.dist, clock, maxOffset, rangeOf: systemRangeOf, timers: realTimers }),
       nonVotersEverywhere: true,
       onHeartbeat: (t) => {
         const replicas = [...this.store.replicas.values()];
@@ -243,7 +243,7 @@ export class ClusterMember {
         });
       },
     });
-    this.store = await Store.open(this.storeDir, { nodeId, bootstrap, transport, clock, cluster: this.liveness });
+    this.store = await Store.open(this.storeDir, { nodeId, bootstrap, livenessRange: true, transport, clock, cluster: this.liveness });
     transport.onPeerUnreachable = (n) => this.store.reportUnreachable(n);
     this.services.store = this.store;
     if (bootstrap) {
@@ -284,7 +284,7 @@ export class ClusterMember {
   /** Reads the node registry: every node's current RPC address. */
   private async refreshAddresses(): Promise<void> {
     await this.discoverPeers();
-    const t = this.liveness ? new KvTxn({ sender: this.dist, clock: this.store.clock, maxOffset: 0n, rangeOf: () => firstRangeId, timers: realTimers }) : null;
+    const t = this.liveness ? new KvTxn({ sender: this.dist, clock: this.store.clock, maxOffset: 0n, rangeOf: systemRangeOf, timers: realTimers }) : null;
     if (!t) return;
     try {
       for (const n of await readNodes(t)) if (n.rpcAddr) this.addrBook.set(n.nodeId, n.rpcAddr);
@@ -369,7 +369,7 @@ export class ClusterMember {
 
   private async handleStatus(): Promise<NodeStatus[]> {
     if (!this.ident || !this.dist) throw new Error('this node has not joined a cluster yet');
-    const t = new KvTxn({ sender: this.dist, clock: this.store.clock, maxOffset: 0n, rangeOf: () => firstRangeId, timers: realTimers });
+    const t = new KvTxn({ sender: this.dist, clock: this.store.clock, maxOffset: 0n, rangeOf: systemRangeOf, timers: realTimers });
     const nodes = await readNodes(t);
     await t.commit();
     await this.liveness.refresh();

@@ -31,7 +31,7 @@ import { LogFile } from './raftlog/logfile.js';
 import { LogSyncError } from './raftlog/log_fs.js';
 import type { LogFs } from './raftlog/log_fs.js';
 import type { LogRecord, RecoveredRange } from './raftlog/logfile.js';
-import { containsKey, decodeDescriptor, replicaOnNode, userSpanOf, wholeKeyspace } from '@strata/kv';
+import { containsKey, decodeDescriptor, replicaOnNode, userSpanOf } from '@strata/kv';
 import type { RangeDescriptor } from '@strata/kv';
 import { Replica } from './replica/replica.js';
 import type { ReplicaHost } from './replica/replica.js';
@@ -43,11 +43,14 @@ import { Queues } from './queues/queues.js';
 import type { ClusterView } from './cluster_view.js';
 import { stageSnapshot, tsDirName } from './snapshot/receive.js';
 import { installSnapshot } from './snapshot/install.js';
+import { bootstrapDescriptors } from './system_ranges.js';
 
 export interface StoreOptions {
   nodeId: number;
-  /** Create the first range (the whole keyspace, one voter here) if the store is empty. */
+  /** Create the first ranges (one voter here each: system_ranges.ts) if the store is empty. */
   bootstrap?: boolean;
+  /** Bootstrap with the liveness range next to the first one (a cluster: system_ranges.ts). */
+  livenessRange?: boolean;
   transport?: RaftTransport;
   clock?: HybridClock;
   /** Free bytes of the store's file system (default: statfs of its directory). */
@@ -152,10 +155,11 @@ export class Store implements ReplicaHost, BatchSender {
     if (migrated.length > 0) store.logger.info({ ranges: migrated }, 'migrated the single-node range state to range-local keys');
     const descs = store.scanDescriptors();
     if (descs.length === 0 && opts.bootstrap) {
-      const d = wholeKeyspace(1, opts.nodeId);
-      engine.write(initialStateWrites(d));
-      descs.push(d);
-      store.logger.info({ dir }, 'bootstrapped a new store with the first range');
+      for (const d of bootstrapDescriptors(opts.nodeId, opts.livenessRange ?? false)) {
+        engine.write(initialStateWrites(d));
+        descs.push(d);
+      }
+      store.logger.info({ dir, ranges: descs.map((d) => d.rangeId) }, 'bootstrapped a new store with its first ranges');
     }
     let tsReplayed = 0;
     for (const d of descs) {

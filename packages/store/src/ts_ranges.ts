@@ -20,9 +20,9 @@ import { KeyWriter, prefixEnd, tsKeyspaceStart, tsRangeKey } from '@strata/kv';
 import type { Engine, RangeDescriptor, TsRangeEntry } from '@strata/kv';
 import { initialStateWrites } from './replica/state.js';
 import { replicatedKey } from './keys.js';
+import { firstSplitRangeId, metaRangeId } from './system_ranges.js';
 
-/** The range that keeps the map (and holds every unsplit table). */
-export const metaRangeId = 1;
+export { metaRangeId };
 
 /** Pieces a table may be split into at most. */
 export const tsRangesPerTableMax = 64;
@@ -55,10 +55,10 @@ export function readTsRangeMap(engine: Engine, tableId: number): TsRangeEntry[] 
   return out.length > 0 ? out : null;
 }
 
-/** The next range id to hand out (range 1 exists from bootstrap). */
+/** The next range id to hand out (the ranges of bootstrap come before it: system_ranges.ts). */
 export function readNextRangeId(engine: Engine): number {
   const v = engine.get(nextRangeIdKey);
-  return v ? v.readUInt32BE(0) : metaRangeId + 1;
+  return v ? v.readUInt32BE(0) : firstSplitRangeId;
 }
 
 export function encodeRangeId(id: number): Buffer {

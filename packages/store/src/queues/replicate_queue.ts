@@ -10,15 +10,17 @@
  *   3. a voter on a leaving node (dead past the threshold, or decommissioning), or more voters
  *      than wanted: one is removed — never the leaseholder itself, which first hands its lease
  *      to a voter on a good node;
- *   4. a time-series range at its replication factor whose lease is not on its preferred node
- *      hands the lease there: the live voter nodes in id order, picked by range id, so the
- *      ranges of a table (consecutive ids) spread their leases — and their writes and scans —
- *      over the nodes (KWDB places them round-robin).
+ *   4. a time-series range or the liveness range at its replication factor whose lease is not
+ *      on its preferred node hands the lease there: the live voter nodes in id order, picked by
+ *      range id, so the ranges of a table (consecutive ids) spread their leases — and their
+ *      writes and scans — over the nodes (KWDB places them round-robin), and the liveness
+ *      range's lease (range 2) is apart from the first range's (range 1, which keeps its lease
+ *      where it is).
  * Adding before removing keeps the number of good voters from dropping during a replacement.
  * The cluster view (cluster_view.ts) says which nodes are targets and which are leaving; without
  * one (single-node mode) the queue does nothing.
  */
-import { KeyspaceTs } from '@strata/kv';
+import { KeyspaceNodes, KeyspaceTs } from '@strata/kv';
 import type { ReplicaDescriptor } from '@strata/kv';
 import type { ClusterView } from '../cluster_view.js';
 import type { Replica } from '../replica/replica.js';
@@ -134,7 +136,8 @@ export class ReplicateQueue {
     }
 
     const excess = voters.length - want;
-    if (excess === 0 && goodVoters.length === voters.length && desc.startKey[0] === KeyspaceTs) {
+    const placed = desc.startKey[0] === KeyspaceTs || desc.startKey[0] === KeyspaceNodes;
+    if (excess === 0 && goodVoters.length === voters.length && placed) {
       const live = new Set(targets);
       const nodes = voters
         .map((x) => x.nodeId)
@@ -146,7 +149,7 @@ export class ReplicateQueue {
         to !== this.store.nodeId &&
         r.matchOf((voters.find((x) => x.nodeId === to) as ReplicaDescriptor).replicaId) >= r.appliedIndex
       ) {
-        r.log.info({ to }, 'replicate queue: moving the lease of a time-series range to its preferred node');
+        r.log.info({ to }, 'replicate queue: moving the lease of a range to its preferred node');
         r.transferLease(to);
         this.stats.leaseTransfers++;
         return;
