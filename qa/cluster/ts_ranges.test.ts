@@ -87,6 +87,20 @@ describe('time-series tables split into hash-point ranges on a cluster', () => {
     expect(await q(3, 'select count(*)::int as n, sum(v)::int8 as s from cpu')).toEqual([
       { n: 10000, s: '49995000' },
     ]);
+    // A correlated subquery over the split table (evaluated row by row inside an expression)
+    // reads each node's own replicas, caught up to the ranges' leaseholders first: the same
+    // answers through every node, whichever ranges' leases it holds (it was 0A000 before).
+    await c.query(1, 'create table hosts (name varchar(16) primary key)', { db: 'defaultdb' });
+    await c.query(1, "insert into hosts select 'h' || g::text from generate_series(0, 199) g", { db: 'defaultdb' });
+    const grouped = await q(1, 'select host as name, count(*)::int as n, max(v) as mx from cpu group by host order by host');
+    expect(grouped).toHaveLength(200);
+    for (const n of [1, 2, 3]) {
+      const correlated = await q(
+        n,
+        'select h.name, (select count(*)::int from cpu c where c.host = h.name) as n, (select max(v) from cpu c where c.host = h.name) as mx from defaultdb.hosts h order by h.name',
+      );
+      expect(correlated).toEqual(grouped);
+    }
     // The rows are in the five ranges' entity groups (ts/t<table>/r<range>/) on every node.
     const ids = new Set((await tableRanges(1)).map((r) => r.id));
     for (const n of c.nodes) {

@@ -181,6 +181,11 @@ export interface ExecCtx {
   suspendable: boolean;
   /** Materialized uncorrelated subqueries of this statement, by subplan id. */
   subplans: Map<number, Row[]>;
+  /**
+   * Ranges whose local replicas were caught up to their leaseholders during this statement: a
+   * synchronous TS scan (a correlated subquery) may read them here (ReplicasNotCaughtUpError).
+   */
+  tsCaughtUp?: Set<number>;
   /** This statement's memory budget (work_mem within --max-sql-memory). */
   memory: StatementMemory;
   /** This statement's spill files (deleted when it ends); null where the node has no temp dir. */
