@@ -3,9 +3,10 @@
  * splits the table into 5 ranges (KWDB's default), their leases spread over the nodes, a write
  * through any node is divided by range and sent to each range's leaseholder, every node answers
  * the same; SIGKILL of a node holding TS leases: the others take its ranges over and keep
- * writing, nothing acknowledged is lost or duplicated, and the node catches up after a restart.
+ * writing, nothing acknowledged is lost or duplicated, and the node catches up after a restart;
+ * DROP TABLE removes the table's ranges from every node.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../harness/cluster.js';
@@ -164,5 +165,22 @@ describe('time-series tables split into hash-point ranges on a cluster', () => {
       async () => JSON.stringify(await q(victim, perHost)) === JSON.stringify(await q(survivor, perHost)),
       60_000,
     );
+
+    // DROP TABLE removes the table's ranges on every node: replicas, entity groups, SHOW RANGES.
+    const ids = (await tableRanges(1)).map((r) => r.id);
+    const tableId = Number((await q(1, "select 'cpu'::regclass::oid as id"))[0]?.id);
+    await q(2, 'drop table cpu');
+    for (const n of c.nodes) {
+      await waitFor(
+        `node ${n.id} to drop the table's ranges`,
+        async () => {
+          const shown = (await c.query(n.id, 'show ranges', { db: 'defaultdb' })).map((r) => Number(r.range_id));
+          const dir = join(n.dir, 'ts', `t${tableId}`);
+          const groups = existsSync(dir) ? readdirSync(dir).filter((d) => /^r\d+$/.test(d)) : [];
+          return ids.every((id) => !shown.includes(id)) && groups.length === 0;
+        },
+        30_000,
+      );
+    }
   }, 240_000);
 });

@@ -122,6 +122,12 @@ export type KvRequest =
    * table already split answers its existing map). KWDB's pre-split at CREATE TABLE.
    */
   | { kind: 'splitTs'; tableId: number; hashNum: number; pieces: number }
+  /**
+   * Drops the ranges of a time-series table whose descriptor and data are gone (sent to the
+   * first range, which forgets the table's map; every store then destroys its replicas of those
+   * ranges). Idempotent: a table without a map answers no ranges.
+   */
+  | { kind: 'dropTsRanges'; tableId: number }
   /** Records a digest of the range's state on every replica at the command's log index. */
   | { kind: 'computeChecksum' }
   /**
@@ -173,7 +179,8 @@ export type KvResponse =
   | { kind: 'gc' }
   | { kind: 'rangeDescriptor'; descriptor: Buffer }
   | { kind: 'tsScan'; page: TsScanPage }
-  | { kind: 'splitTs'; ranges: TsRangeEntry[] };
+  | { kind: 'splitTs'; ranges: TsRangeEntry[] }
+  | { kind: 'dropTsRanges'; rangeIds: number[] };
 
 export interface BatchRequest {
   header: BatchHeader;

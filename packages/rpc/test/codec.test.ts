@@ -186,6 +186,7 @@ const requests: { [K in KvRequest['kind']]: Extract<KvRequest, { kind: K }> } = 
   readIndex: { kind: 'readIndex' },
   tsScan: { kind: 'tsScan', spec, after: null, rowsMax: 65536, hashSpan: [400, 800] },
   splitTs: { kind: 'splitTs', tableId: 1000, hashNum: 2000, pieces: 5 },
+  dropTsRanges: { kind: 'dropTsRanges', tableId: 1000 },
 };
 
 it('a ts request keeps its hash span, and goes without one when it has none', () => {
@@ -221,6 +222,7 @@ const responses: { [K in KvResponse['kind']]: Extract<KvResponse, { kind: K }> }
       { rangeId: 3, hashStart: 400, hashEnd: 2000 },
     ],
   },
+  dropTsRanges: { kind: 'dropTsRanges', rangeIds: [3, safeMax] },
 };
 
 function roundTripRequest(ba: BatchRequest): BatchRequest {

@@ -301,10 +301,15 @@ export class LocalSender implements KvSender {
     return this.ts(tableId, TsRequestKind.Retain, b);
   }
 
-  proposeTsDrop(tableId: number): Promise<void> {
+  /** Drops a table's data on each of its ranges, then (a split table) the ranges themselves. */
+  async proposeTsDrop(tableId: number): Promise<void> {
     const b = Buffer.alloc(4);
     b.writeUInt32BE(tableId, 0);
-    return this.ts(tableId, TsRequestKind.Drop, b);
+    await this.ts(tableId, TsRequestKind.Drop, b);
+    if (!this.tsRangeMap(tableId)) return;
+    const res = await this.rangeRequest(metaRangeId, { kind: 'dropTsRanges', tableId });
+    if (res.kind !== 'dropTsRanges') throw new Error(`dropTsRanges: unexpected response ${res.kind}`);
+    this.tsMaps.delete(tableId);
   }
 
   /** The range whose lease decides which node drives a table's retention and reorganization. */

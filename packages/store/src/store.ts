@@ -44,6 +44,7 @@ import type { ClusterView } from './cluster_view.js';
 import { stageSnapshot, tsDirName } from './snapshot/receive.js';
 import { installSnapshot } from './snapshot/install.js';
 import { bootstrapDescriptors } from './system_ranges.js';
+import { readDroppedTsRanges } from './ts_ranges.js';
 
 export interface StoreOptions {
   nodeId: number;
@@ -177,6 +178,10 @@ export class Store implements ReplicaHost, BatchSender {
       store.replicas.set(d.rangeId, r);
       store.pending.add(r);
     }
+    // Replicas of ranges a dropped TS table left (this store applied the first range's drop from
+    // a snapshot, or stopped before destroying them) go now.
+    const dropped = [...readDroppedTsRanges(engine)].filter((id) => store.replicas.has(id));
+    if (dropped.length > 0) store.onTsRangesDropped(dropped);
     log.onRotate = () => [...store.replicas.values()].map((r): LogRecord => ({ kind: 'hardState', rangeId: r.rangeId, hardState: r.lastHardState }));
     store.logger.info({ ranges: store.replicas.size, tsCommandsReplayed: tsReplayed, tornBytes }, 'store opened');
     // Apply whatever the log holds beyond the engine's applied index before serving anything.
@@ -255,6 +260,15 @@ export class Store implements ReplicaHost, BatchSender {
       'split applied: new ranges created',
     );
     this.scheduleRound();
+  }
+
+  onTsRangesDropped(rangeIds: number[]): void {
+    for (const id of rangeIds) {
+      const r = this.replicas.get(id);
+      if (r) this.destroyReplica(r, 'its time-series table was dropped', droppedRangeTombstone);
+      else this.engine.write([{ key: tombstoneKey(id), value: tombstoneValue(droppedRangeTombstone) }]);
+    }
+    if (rangeIds.length > 0) this.logger.info({ ranges: rangeIds }, 'the ranges of a dropped time-series table are gone');
   }
 
   onReplicaEvent(r: Replica, event: 'lease' | 'removed' | 'checksum'): void {
@@ -375,13 +389,16 @@ export class Store implements ReplicaHost, BatchSender {
     return r;
   }
 
-  /** Removes a replica and its data; messages for it (or older replicas of the range) are dropped from now on. */
-  destroyReplica(r: Replica, why: string): void {
+  /**
+   * Removes a replica and its data; messages for it (or older replicas of the range) are dropped
+   * from now on — for any replica below `nextReplicaId` (a dropped range's: all of them).
+   */
+  destroyReplica(r: Replica, why: string, nextReplicaId = r.replicaId + 1): void {
     r.close(why);
     this.replicas.delete(r.rangeId);
     this.pending.delete(r);
     if (r.desc) this.clearRangeData(r.desc);
-    this.engine.write([{ key: tombstoneKey(r.rangeId), value: tombstoneValue(r.replicaId + 1) }]);
+    this.engine.write([{ key: tombstoneKey(r.rangeId), value: tombstoneValue(nextReplicaId) }]);
     this.logger.info({ rangeId: r.rangeId, replicaId: r.replicaId, why }, 'replica destroyed');
   }
 
@@ -682,6 +699,9 @@ export class Store implements ReplicaHost, BatchSender {
     return prettyKey(k);
   }
 }
+
+/** The tombstone of a dropped range: no replica of it is ever created again. */
+const droppedRangeTombstone = Number.MAX_SAFE_INTEGER;
 
 function tombstoneValue(nextReplicaId: number): Buffer {
   const b = Buffer.allocUnsafe(8);

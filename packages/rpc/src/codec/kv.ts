@@ -77,6 +77,7 @@ interface PbKvRequest {
     hashSpan?: PbHashSpan | null;
   };
   splitTs?: { tableId: number; hashNum: number; pieces: number };
+  dropTsRanges?: { tableId: number };
 }
 interface PbHashSpan {
   from: number;
@@ -105,6 +106,7 @@ interface PbKvResponse {
   readIndex?: { readTs: Wire64; appliedIndex: Wire64 };
   tsScan?: { page: PbTsScanPage | null };
   splitTs?: { ranges: { rangeId: Wire64; hashStart: number; hashEnd: number }[] };
+  dropTsRanges?: { rangeIds: Wire64[] };
 }
 interface PbBatchResponse {
   responses: PbKvResponse[];
@@ -203,6 +205,8 @@ export function kvRequestToWire(r: KvRequest): PbKvRequest {
           pieces: u32(r.pieces, 'pieces'),
         },
       };
+    case 'dropTsRanges':
+      return { dropTsRanges: { tableId: u32(r.tableId, 'tableId') } };
   }
 }
 
@@ -280,6 +284,8 @@ export function kvRequestFromWire(p: PbKvRequest): KvRequest {
         pieces: numU32(x.pieces),
       };
     }
+    case 'dropTsRanges':
+      return { kind: 'dropTsRanges', tableId: numU32(need(p.dropTsRanges, 'dropTsRanges').tableId) };
     default:
       throw new WireFormatError(`kv request of unknown kind ${JSON.stringify(p.request ?? null)}`);
   }
@@ -341,6 +347,8 @@ export function kvResponseToWire(r: KvResponse): PbKvResponse {
           })),
         },
       };
+    case 'dropTsRanges':
+      return { dropTsRanges: { rangeIds: r.rangeIds.map((id) => u64n(id, 'rangeId')) } };
   }
 }
 
@@ -391,6 +399,8 @@ export function kvResponseFromWire(p: PbKvResponse): KvResponse {
           hashEnd: numU32(x.hashEnd),
         })),
       };
+    case 'dropTsRanges':
+      return { kind: 'dropTsRanges', rangeIds: (need(p.dropTsRanges, 'dropTsRanges').rangeIds ?? []).map((x) => numU64(x, 'rangeId')) };
     default:
       throw new WireFormatError(`kv response of unknown kind ${JSON.stringify(p.response ?? null)}`);
   }

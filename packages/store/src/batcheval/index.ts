@@ -15,6 +15,7 @@ import { computeChecksum } from './cmd_compute_checksum.js';
 import { rangeDescriptor } from './cmd_range_descriptor.js';
 import { tsScan } from './cmd_ts_scan.js';
 import { splitTs } from './cmd_split_ts.js';
+import { dropTsRanges } from './cmd_drop_ts_ranges.js';
 
 /** Every request kind's command: a missing kind is a compile error. */
 const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { kind: K }>> } = {
@@ -35,6 +36,7 @@ const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { 
   rangeDescriptor,
   tsScan,
   splitTs,
+  dropTsRanges,
 };
 
 export function commandFor<R extends KvRequest>(r: R): RequestCommand<R> {

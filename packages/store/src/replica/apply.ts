@@ -34,11 +34,13 @@ import {
   leaseKey,
 } from './state.js';
 import {
+  decodeTsDrop,
   decodeTsSplit,
   encodeRangeId,
   encodeTsMapValue,
   nextRangeIdKey,
   splitRangeStateWrites,
+  tsDroppedKey,
   tsMapKey,
 } from '../ts_ranges.js';
 
@@ -202,6 +204,18 @@ function applyCommand(r: Replica, e: Entry, cmd: Command, ccData: Uint8Array | n
       const created = s.rhs.filter((d) => host.mayCreateSplitReplica(d));
       for (const d of created) for (const w of splitRangeStateWrites(d)) b.writes.push(w);
       b.afterWrite.push(() => host.onSplit(r, created));
+      return null;
+    }
+    case CommandKind.DropTsRanges: {
+      // The table's map goes and its ranges are marked dropped; each store then destroys its
+      // replicas of them (after the batch is written: a crash before that finds the marks at
+      // the next start).
+      const d = decodeTsDrop(body);
+      for (const x of d.entries) {
+        b.writes.push({ key: tsMapKey(d.tableId, x.hashStart), value: null });
+        b.writes.push({ key: tsDroppedKey(x.rangeId), value: Buffer.alloc(0) });
+      }
+      b.afterWrite.push(() => host.onTsRangesDropped(d.entries.map((x) => x.rangeId)));
       return null;
     }
     case CommandKind.ComputeChecksum: {

@@ -76,6 +76,8 @@ export interface ReplicaHost {
   mayCreateSplitReplica(d: RangeDescriptor): boolean;
   /** A split applied: the new ranges' state is written; their replicas start serving. */
   onSplit(r: Replica, created: RangeDescriptor[]): void;
+  /** A dropped TS table's ranges were marked dropped: this store's replicas of them go. */
+  onTsRangesDropped(rangeIds: number[]): void;
 }
 
 interface Proposal {
