@@ -85,6 +85,9 @@ describe('time-series tables split into hash-point ranges on a cluster', () => {
     const expected = await q(1, perHost);
     expect(expected).toHaveLength(200);
     for (const n of [2, 3]) expect(await q(n, perHost)).toEqual(expected);
+    // The gateways found the new ranges through their meta records (in the meta range, the first
+    // range, written by the split): lookups the meta range answered, on every node that routed.
+    for (const n of [1, 2, 3]) expect(await c.node(n).metric('strata_range_lookups_total', 'source="meta"')).toBeGreaterThan(0);
     expect(await q(3, 'select count(*)::int as n, sum(v)::int8 as s from cpu')).toEqual([
       { n: 10000, s: '49995000' },
     ]);

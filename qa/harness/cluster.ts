@@ -72,6 +72,18 @@ export class ClusterNodeProcess implements NodeSpec {
     return JSON.parse(res.body) as T;
   }
 
+  /** The sum of a metric's samples on /_status/vars whose labels include `labels` (e.g. `source="meta"`). */
+  async metric(name: string, labels = ''): Promise<number> {
+    const res = await httpGet(hostOf(this), this.httpPort, '/_status/vars', this.certsDir);
+    let sum = 0;
+    for (const line of res.body.split('\n')) {
+      if (!line.startsWith(name) || (line[name.length] !== ' ' && line[name.length] !== '{')) continue;
+      if (labels && !line.includes(labels)) continue;
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
+  }
+
   async ranges(): Promise<{ rangeId: number; leaseholderNodeId: number | null; holdsLease: boolean; replicas: string[]; appliedIndex: number }[]> {
     return (await this.getJson<{ ranges: never[] }>('/_status/ranges')).ranges;
   }

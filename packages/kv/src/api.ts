@@ -128,6 +128,17 @@ export type KvRequest =
    * ranges). Idempotent: a table without a map answers no ranges.
    */
   | { kind: 'dropTsRanges'; tableId: number }
+  /**
+   * The meta record of range `rangeId`: its descriptor as last published to the meta range (the
+   * first range), or null. Any replica of the first range answers (the generation says which of
+   * two descriptors is newer).
+   */
+  | { kind: 'metaLookup'; rangeId: number }
+  /**
+   * Publishes a range's descriptor to the meta range (sent to the first range by the range's
+   * leaseholder after a membership change): recorded if its generation is newer than the record's.
+   */
+  | { kind: 'updateMeta'; descriptor: Buffer }
   /** Records a digest of the range's state on every replica at the command's log index. */
   | { kind: 'computeChecksum' }
   /**
@@ -180,7 +191,9 @@ export type KvResponse =
   | { kind: 'rangeDescriptor'; descriptor: Buffer }
   | { kind: 'tsScan'; page: TsScanPage }
   | { kind: 'splitTs'; ranges: TsRangeEntry[] }
-  | { kind: 'dropTsRanges'; rangeIds: number[] };
+  | { kind: 'dropTsRanges'; rangeIds: number[] }
+  | { kind: 'metaLookup'; descriptor: Buffer | null }
+  | { kind: 'updateMeta'; updated: boolean };
 
 export interface BatchRequest {
   header: BatchHeader;

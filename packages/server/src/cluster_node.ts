@@ -28,7 +28,7 @@ import { DistSender, KvTxn } from '@strata/kvclient';
 import type { NodeDialer } from '@strata/kvclient';
 import { Connections, GrpcNodeDialer, GrpcRaftTransport, RemoteClockMonitor, RpcServer, adminClient } from '@strata/rpc';
 import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, NotifyRequest, RpcCredentials, RpcObserver, RpcServices } from '@strata/rpc';
-import { Store, maxClockOffsetMs, systemRangeOf } from '@strata/store';
+import { Store, maxClockOffsetMs, metaRangeId, systemRangeOf } from '@strata/store';
 import type { RaftMessageBatch, SnapshotChunk, SnapshotHeader } from '@strata/store';
 import type { ClusterMetricsView } from './metrics.js';
 
@@ -220,7 +220,7 @@ export class ClusterMember {
     // Requests for this node go straight to its store (in-process: a TS scan keeps its header summarizer).
     const dialer: NodeDialer = { send: (n, ba) => (n === nodeId ? this.store.send(ba) : grpcDialer.send(n, ba)) };
     const clock = new HybridClock(() => realTimers.now());
-    this.dist = new DistSender({ dialer, timers: realTimers, clock, knownNodes: () => [...this.addrBook.keys()], deadlineMs: requestDeadlineMs });
+    this.dist = new DistSender({ dialer, timers: realTimers, clock, knownNodes: () => [...this.addrBook.keys()], deadlineMs: requestDeadlineMs, metaRangeId });
     const maxOffset = makeTimestamp(maxClockOffsetMs, 0);
     const startedAt = Date.now();
     this.liveness = new NodeLiveness({
@@ -245,6 +245,7 @@ export class ClusterMember {
     });
     this.store = await Store.open(this.storeDir, { nodeId, bootstrap, livenessRange: true, transport, clock, cluster: this.liveness });
     transport.onPeerUnreachable = (n) => this.store.reportUnreachable(n);
+    this.store.rangeSender = this.dist; // descriptors are published to the meta range wherever it is
     this.services.store = this.store;
     if (bootstrap) {
       await initCounters(this.dist, firstRangeId, () => clock.now());
@@ -359,6 +360,7 @@ export class ClusterMember {
       },
       clockOffsetsMs: offsets,
       transport: { messagesSent: transport.stats.messagesSent, messagesDropped: transport.stats.messagesDropped, bytesSent: transport.stats.bytesSent },
+      rangeLookups: { total: this.dist?.stats.lookups ?? 0, meta: this.dist?.stats.metaHits ?? 0 },
       peersConnected: peers,
     };
   }

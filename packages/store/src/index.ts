@@ -13,4 +13,5 @@ export * from './transport.js';
 export * from './store.js';
 export * from './local_sender.js';
 export * from './system_ranges.js';
+export * from './meta_records.js';
 export type { ClusterView } from './cluster_view.js';

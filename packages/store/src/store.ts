@@ -27,7 +27,7 @@ import { allReplicatedSpan, rangeIdOfReplicatedKey, replicatedName, replicatedSp
 import { LogFile } from './raftlog/logfile.js';
 import type { LogFs } from './raftlog/log_fs.js';
 import type { LogRecord, RecoveredRange } from './raftlog/logfile.js';
-import { containsKey, decodeDescriptor, replicaOnNode, userSpanOf } from '@strata/kv';
+import { containsKey, decodeDescriptor, encodeDescriptor, replicaOnNode, userSpanOf } from '@strata/kv';
 import type { RangeDescriptor } from '@strata/kv';
 import { Replica } from './replica/replica.js';
 import type { ReplicaHost } from './replica/replica.js';
@@ -39,7 +39,8 @@ import { Queues } from './queues/queues.js';
 import type { ClusterView } from './cluster_view.js';
 import { receiveSnapshot } from './snapshot/inbound.js';
 import { RaftScheduler } from './raft_scheduler.js';
-import { bootstrapDescriptors } from './system_ranges.js';
+import { bootstrapDescriptors, metaRangeId } from './system_ranges.js';
+import { metaRecordWrite } from './meta_records.js';
 import { readDroppedTsRanges } from './ts_ranges.js';
 
 export interface StoreOptions {
@@ -151,10 +152,13 @@ export class Store implements ReplicaHost, BatchSender {
     if (migrated.length > 0) store.logger.info({ ranges: migrated }, 'migrated the single-node range state to range-local keys');
     const descs = store.scanDescriptors();
     if (descs.length === 0 && opts.bootstrap) {
-      for (const d of bootstrapDescriptors(opts.nodeId, opts.livenessRange ?? false)) {
+      const boot = bootstrapDescriptors(opts.nodeId, opts.livenessRange ?? false);
+      for (const d of boot) {
         engine.write(initialStateWrites(d));
         descs.push(d);
       }
+      engine.write(boot.map(metaRecordWrite)); // the meta range's first records
+
       store.logger.info({ dir, ranges: descs.map((d) => d.rangeId) }, 'bootstrapped a new store with its first ranges');
     }
     let tsReplayed = 0;
@@ -284,6 +288,25 @@ export class Store implements ReplicaHost, BatchSender {
   }
 
   // ---- requests --------------------------------------------------------------------------------
+
+  /**
+   * Sends a batch to a range wherever it is served (a cluster node sets its DistSender here; on
+   * a single node every range is on this store).
+   */
+  rangeSender: BatchSender = this;
+
+  /**
+   * Publishes a range's descriptor to its meta record (meta_records.ts) after a membership change
+   * of a range this store holds the lease of (the replicate queue calls it). The first range
+   * writes its own record when it applies the change. Returns whether the record was updated.
+   */
+  async publishDescriptor(r: Replica): Promise<boolean> {
+    const d = r.desc;
+    if (!d || r.rangeId === metaRangeId) return false;
+    const res = await this.rangeSender.send({ header: { rangeId: metaRangeId, timestamp: this.clock.now(), txn: null, now: this.clock.now() }, requests: [{ kind: 'updateMeta', descriptor: encodeDescriptor(d) }] });
+    const x = res.responses[0];
+    return x?.kind === 'updateMeta' && x.updated;
+  }
 
   /** Evaluates a batch on this store's replica of the range it names. */
   send(ba: BatchRequest): Promise<BatchResponse> {

@@ -17,6 +17,9 @@
  *      range's lease (range 2) is apart from the first range's (range 1, which keeps its lease
  *      where it is).
  * Adding before removing keeps the number of good voters from dropping during a replacement.
+ * After each pass over a range whose lease it holds, the queue publishes the range's descriptor
+ * to the meta range if this store has not published that generation yet (meta_records.ts; in
+ * the background: a slow meta range does not hold up the pass).
  * The cluster view (cluster_view.ts) says which nodes are targets and which are leaving; without
  * one (single-node mode) the queue does nothing.
  */
@@ -44,8 +47,12 @@ export class ReplicateQueue {
   private passes = 0;
   /** Since when each learner (`range/replica`) has been behind (now, while it is caught up). */
   private readonly learnerSince = new Map<string, number>();
+  /** The descriptor generation of each range this store last published to the meta range. */
+  private readonly published = new Map<number, number>();
+  /** Ranges whose descriptor is being published. */
+  private readonly publishing = new Set<number>();
   /** Membership changes made, by kind (metrics and tests). */
-  readonly stats = { added: 0, promoted: 0, removed: 0, leaseTransfers: 0, failures: 0 };
+  readonly stats = { added: 0, promoted: 0, removed: 0, leaseTransfers: 0, failures: 0, metaPublished: 0 };
 
   constructor(
     private readonly store: Store,
@@ -81,7 +88,23 @@ export class ReplicateQueue {
         this.stats.failures++;
         r.log.info({ err: e }, 'replicate queue: a membership change failed; the next pass looks again');
       }
+      this.publish(r);
     }
+  }
+
+  /** Publishes the range's descriptor to the meta range unless this store already did (that generation). */
+  private publish(r: Replica): void {
+    const d = r.desc;
+    if (!d || this.publishing.has(d.rangeId) || this.published.get(d.rangeId) === d.generation) return;
+    this.publishing.add(d.rangeId);
+    this.store
+      .publishDescriptor(r)
+      .then((updated) => {
+        this.published.set(d.rangeId, d.generation);
+        if (updated) this.stats.metaPublished++;
+      })
+      .catch((e: unknown) => r.log.debug({ err: e }, 'replicate queue: publishing the descriptor to the meta range failed; the next pass tries again'))
+      .finally(() => this.publishing.delete(d.rangeId));
   }
 
   private async process(r: Replica): Promise<void> {

@@ -34,6 +34,7 @@ export const CommandKind = {
   TxnWrite: 14,
   SplitTs: 15,
   DropTsRanges: 16,
+  MetaUpdate: 17,
 } as const;
 export type CommandKind = (typeof CommandKind)[keyof typeof CommandKind];
 
