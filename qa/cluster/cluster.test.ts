@@ -85,6 +85,8 @@ const q = (node: number, sql: string, db = 'defaultdb') => c.query(node, sql, { 
 
 beforeAll(async () => {
   c = await LocalCluster.create(3);
+  // Node 3 names its SQL address for `node status` (as a container listening on 0.0.0.0 would).
+  c.node(3).extraArgs = [`--advertise-sql-addr=localhost:${c.node(3).sqlPort}`];
   for (const n of c.nodes) n.start();
 }, 60_000);
 
@@ -104,7 +106,10 @@ describe('a three-node cluster of real processes', () => {
 
     const status = await c.cli(['node', 'status', '--insecure', `--host=${c.node(3).rpcAddr}`, '--format=json']);
     expect(status.code, status.stderr).toBe(0);
-    const rows = JSON.parse(status.stdout) as { id: number; is_live: boolean; rpc_address: string }[];
+    const rows = JSON.parse(status.stdout) as { id: number; is_live: boolean; rpc_address: string; sql_address: string }[];
+    for (const n of c.nodes) {
+      expect(rows.find((r) => r.rpc_address === n.rpcAddr)?.sql_address).toBe(`${n.id === 3 ? 'localhost' : '127.0.0.1'}:${n.sqlPort}`);
+    }
     expect(rows.map((r) => [r.id, r.is_live])).toEqual([
       [1, true],
       [2, true],

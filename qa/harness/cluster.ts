@@ -39,6 +39,9 @@ export class ClusterNodeProcess implements NodeSpec {
     public certsDir?: string,
   ) {}
 
+  /** More flags for `strata start` (set before start()). */
+  extraArgs: string[] = [];
+
   get rpcAddr(): string {
     return rpcAddrOf(this);
   }
@@ -49,7 +52,7 @@ export class ClusterNodeProcess implements NodeSpec {
 
   /** Starts the process (it then waits for init or joins; see ready()). */
   start(): void {
-    const argv = [...this.wrap, process.execPath, cliPath, ...startArgs(this, this.join)];
+    const argv = [...this.wrap, process.execPath, cliPath, ...startArgs(this, this.join), ...this.extraArgs];
     const p = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, STRATA_LOG_LEVEL: this.logLevel ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     const keep = (d: Buffer) => {

@@ -37,6 +37,8 @@ export interface ClusterOptions {
   rpcPort: number;
   /** The address other nodes reach this one at (default: the bound RPC address). */
   advertiseRpcAddr?: string;
+  /** The SQL address the registry shows (`strata node status`; default: the bound SQL address). */
+  advertiseSqlAddr?: string;
   /** RPC addresses of nodes of the cluster to join (this node's own is ignored). */
   join: string[];
   /** How the node serves and dials the inter-node RPC (node_tls.ts: mutual TLS); absent: plaintext (--insecure). */
@@ -233,7 +235,7 @@ export class ClusterMember {
         putNode(t, {
           nodeId,
           rpcAddr: this.advertise,
-          sqlAddr: this.info.sqlAddr(),
+          sqlAddr: this.o.advertiseSqlAddr ?? this.info.sqlAddr(),
           httpAddr: this.info.httpAddr(),
           build: this.info.build,
           startedAt,
