@@ -4,7 +4,7 @@
  * through any node is divided by range and sent to each range's leaseholder, every node answers
  * the same; SIGKILL of a node holding TS leases: the others take its ranges over and keep
  * writing, nothing acknowledged is lost or duplicated, and the node catches up after a restart;
- * DROP TABLE removes the table's ranges from every node.
+ * a table's zone sets its ranges' voters; DROP TABLE removes the table's ranges from every node.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,8 +42,9 @@ async function tableRanges(
 
 async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await ok().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  let last: unknown = null;
+  while (!(await ok().catch((e: unknown) => ((last = e), false)))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -68,7 +69,7 @@ describe('time-series tables split into hash-point ranges on a cluster', () => {
           );
           return ranges.every((r) => r.replicas.join() === '1,2,3');
         },
-        60_000,
+        120_000,
       );
     }
     // The replicate queue moves each range's lease to its preferred node: all three hold some.
@@ -168,6 +169,16 @@ describe('time-series tables split into hash-point ranges on a cluster', () => {
       async () => JSON.stringify(await q(victim, perHost)) === JSON.stringify(await q(survivor, perHost)),
       60_000,
     );
+
+    // The table's zone: num_replicas = 1 leaves each of its ranges one voter (the other nodes keep
+    // non-voting replicas), and DISCARD brings back three; the other ranges keep theirs.
+    await q(1, 'alter table cpu configure zone using num_replicas = 1');
+    await waitFor('one voter per range of the table', async () => (await tableRanges(1)).every((r) => r.replicas.length === 1), 90_000);
+    const others = (await c.query(1, 'show ranges', { db: 'defaultdb' })).filter((r) => r.range_type !== 'ts');
+    for (const r of others) expect((r.replicas as string[]).length, `range ${String(r.range_id)}`).toBe(3);
+    expect(await q(survivor, 'select count(*)::int as n from cpu')).toEqual(await q(victim, 'select count(*)::int as n from cpu'));
+    await q(1, 'alter table cpu configure zone discard');
+    await waitFor('three voters per range again', async () => (await tableRanges(1)).every((r) => r.replicas.length === 3), 90_000);
 
     // DROP TABLE removes the table's ranges on every node: replicas, entity groups, SHOW RANGES.
     const ids = (await tableRanges(1)).map((r) => r.id);

@@ -28,7 +28,7 @@ import { DistSender, KvTxn } from '@strata/kvclient';
 import type { NodeDialer } from '@strata/kvclient';
 import { Connections, GrpcNodeDialer, GrpcRaftTransport, RemoteClockMonitor, RpcServer, adminClient } from '@strata/rpc';
 import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, NotifyRequest, RpcCredentials, RpcObserver, RpcServices } from '@strata/rpc';
-import { Store, maxClockOffsetMs, metaRangeId, systemRangeOf } from '@strata/store';
+import { Store, maxClockOffsetMs, metaRangeId, systemRangeOf, systemRangeZones } from '@strata/store';
 import type { RaftMessageBatch, SnapshotChunk, SnapshotHeader } from '@strata/store';
 import type { ClusterMetricsView } from './metrics.js';
 
@@ -129,6 +129,12 @@ export class ClusterMember {
   store!: Store;
   dist!: DistSender;
   liveness!: NodeLiveness;
+  /**
+   * The zones a range follows, most specific first (NodeLiveness.replicationFactor): the system
+   * ranges' own; node.ts adds a TS range's table and database once the SQL layer runs.
+   */
+  zonesOf: (rangeId: number) => string[] = systemRangeZones;
+
   /** Set when this node initialized the cluster at this start (the SQL layer bootstraps its catalog then). */
   initialized = false;
 
@@ -230,6 +236,7 @@ export class ClusterMember {
       timers: realTimers,
       txn: () => new KvTxn({ sender: this.dist, clock, maxOffset, rangeOf: systemRangeOf, timers: realTimers }),
       nonVotersEverywhere: true,
+      zonesOf: (rangeId) => this.zonesOf(rangeId),
       onHeartbeat: (t) => {
         const replicas = [...this.store.replicas.values()];
         putNode(t, {
@@ -354,7 +361,7 @@ export class ClusterMember {
       liveness: {
         nodeId,
         isLive: (n) => liveness.isLive(n),
-        replicationFactor: liveness.replicationFactor(),
+        replicationFactor: (rangeId) => liveness.replicationFactor(rangeId),
         activeNodes: records.filter((r) => r.membership === 'active').length,
         liveNodes: records.filter((r) => liveness.isLive(r.nodeId)).length,
         heartbeats: liveness.stats.heartbeats,

@@ -186,7 +186,7 @@ export class NodeMetrics implements WireMetrics {
       this.sync(this.snapshotsFailed, st.stats.snapshotsFailed, { side: 'apply' });
     }
     const c = src.cluster;
-    const view: LivenessView = c?.liveness ?? { nodeId: st?.nodeId ?? 0, isLive: (n) => n === st?.nodeId, replicationFactor: 1, activeNodes: 1 };
+    const view: LivenessView = c?.liveness ?? { nodeId: st?.nodeId ?? 0, isLive: (n) => n === st?.nodeId, replicationFactor: () => 1, activeNodes: 1 };
     const counts = rangeCounts(st ? rangeViews(st) : [], view);
     this.replicas.set(counts.replicas);
     this.leaseholders.set(counts.leaseholders);

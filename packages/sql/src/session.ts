@@ -33,7 +33,8 @@ import { checkChunkRows } from './constants.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
 import { showRangesColumns, showRangesRows, tablesOfDatabase } from './show_ranges.js';
-import { decodeZoneConfig, defaultZoneKey, encodeZoneConfig, replicationFactorDefault } from '@strata/cluster';
+import { configureZone, showZoneRows } from './zones.js';
+import type { ZoneEnv } from './zones.js';
 import { InterruptibleKv, InterruptibleTs } from './interrupts.js';
 import type { StatementInterrupts } from './interrupts.js';
 import type { Ev } from './exec/operators.js';
@@ -618,6 +619,11 @@ export class Session {
     } finally {
       txn.rollback();
     }
+  }
+
+  /** What zones.ts resolves names with. */
+  private zoneEnv(view: CatalogView): ZoneEnv {
+    return { view, table: (name) => this.tableFor(name, 0, view).desc };
   }
 
   /** Where a new object named `parts` goes (names.ts). */
@@ -2270,8 +2276,7 @@ export class Session {
         const implicit = !this.txn;
         if (implicit) await this.beginTxn();
         try {
-          const n = decodeZoneConfig((this.txn as Txn).get(defaultZoneKey)).num_replicas ?? replicationFactorDefault;
-          return { rows: [['RANGE default', `ALTER RANGE default CONFIGURE ZONE USING\n\tnum_replicas = ${n}`]], tag: 'SHOW' };
+          return { rows: showZoneRows(this.txn as Txn, stmt.target, this.zoneEnv(this.view)), tag: 'SHOW' };
         } finally {
           if (implicit) await this.finishImplicit();
         }
@@ -2454,8 +2459,7 @@ export class Session {
     switch (stmt.kind) {
       case 'configureZone':
         // Read by every node's liveness refresh (@strata/cluster): the replicate queues follow it.
-        if (stmt.numReplicas === null) env.txn.del(defaultZoneKey);
-        else env.txn.put(defaultZoneKey, encodeZoneConfig({ ...decodeZoneConfig(env.txn.get(defaultZoneKey)), num_replicas: stmt.numReplicas }));
+        configureZone(env.txn, stmt.target, stmt.numReplicas, this.zoneEnv(view));
         return 'CONFIGURE ZONE';
       case 'setClusterSetting': {
         const d = settingDef(stmt.name);

@@ -14,4 +14,5 @@ export * from './store.js';
 export * from './local_sender.js';
 export * from './system_ranges.js';
 export * from './meta_records.js';
+export { tsTableOfRange } from './ts_ranges.js';
 export type { ClusterView } from './cluster_view.js';

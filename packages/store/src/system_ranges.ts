@@ -40,6 +40,15 @@ export function bootstrapDescriptors(nodeId: number, livenessRange: boolean): Ra
   ];
 }
 
+/**
+ * The zones (zone configurations: @strata/cluster keys.ts) of the bootstrap ranges: range 2
+ * follows `liveness`, range 1 `system` (ALTER RANGE meta|system CONFIGURE ZONE: it holds both),
+ * each then the default zone. Other ranges: none here (a TS range follows its table's zones).
+ */
+export function systemRangeZones(rangeId: number): string[] {
+  return rangeId === livenessRangeId ? ['liveness'] : rangeId === metaRangeId ? ['system'] : [];
+}
+
 /** The range a key of the cluster's own transactions lives in (a cluster bootstrapped with r2). */
 export function systemRangeOf(key: Uint8Array): number {
   return key[0] === KeyspaceNodes ? livenessRangeId : metaRangeId;

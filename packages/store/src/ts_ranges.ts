@@ -89,6 +89,15 @@ export function readTsRangeMap(engine: Engine, tableId: number): TsRangeEntry[] 
   return out.length > 0 ? out : null;
 }
 
+/** The table whose hash points range `rangeId` holds, or null (not a range of a split table). */
+export function tsTableOfRange(engine: Engine, rangeId: number): number | null {
+  const p = tsmapPrefix().finish();
+  for (const { key, value } of engine.scan(p, prefixEnd(p))) {
+    if ((JSON.parse(value.toString()) as { rangeId: number }).rangeId === rangeId) return key.readUInt32BE(key.length - 8);
+  }
+  return null;
+}
+
 /** The next range id to hand out (the ranges of bootstrap come before it: system_ranges.ts). */
 export function readNextRangeId(engine: Engine): number {
   const v = engine.get(nextRangeIdKey);

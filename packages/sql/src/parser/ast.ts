@@ -233,10 +233,10 @@ export type Statement =
   | { kind: 'showTables'; schema: string[] | null; pos: number }
   | { kind: 'showDatabases'; pos: number }
   | { kind: 'showTags'; table: string[]; pos: number }
-  /** ALTER RANGE default CONFIGURE ZONE USING num_replicas = n | DISCARD (null: discard). */
-  | { kind: 'configureZone'; numReplicas: number | null; pos: number }
-  /** SHOW ZONE CONFIGURATION FOR RANGE default | SHOW [ALL] ZONE CONFIGURATIONS. */
-  | { kind: 'showZone'; pos: number }
+  /** ALTER RANGE r | TABLE t | DATABASE d CONFIGURE ZONE USING num_replicas = n | DISCARD (null: discard). */
+  | { kind: 'configureZone'; target: ZoneTarget; numReplicas: number | null; pos: number }
+  /** SHOW ZONE CONFIGURATION FOR RANGE r | TABLE t | DATABASE d; SHOW [ALL] ZONE CONFIGURATIONS (target null). */
+  | { kind: 'showZone'; target: ZoneTarget | null; pos: number }
   /** SHOW RANGES [FROM TABLE t | FROM DATABASE d]. */
   | { kind: 'showRanges'; table: string[] | null; database: string | null; pos: number }
   | { kind: 'showTagValues'; table: string[]; pos: number }
@@ -299,3 +299,9 @@ export interface OnConflict {
   columns: string[] | null;
   action: 'nothing' | { sets: { column: string; value: Expr }[]; where: Expr | null };
 }
+
+/** What a zone statement names (CockroachDB/KWDB): a named range, a table or a database. */
+export type ZoneTarget =
+  | { kind: 'range'; name: 'default' | 'liveness' | 'meta' | 'system' }
+  | { kind: 'table'; name: string[] }
+  | { kind: 'database'; name: string };

@@ -371,15 +371,19 @@ export class Replica {
    */
   async waitForLease(): Promise<void> {
     if (this.holdsValidLease()) return;
-    if (this.raw.isQuiesced()) {
-      this.raw.wake();
-      // A woken leader renews its lease with a heartbeat round now rather than at the next tick.
-      if (this.isLeader) this.raw.raft.step(message({ type: MessageType.Beat, from: this.replicaId }));
-    }
     this.host.schedule(this);
     const timers = this.host.timers;
     const deadline = timers.now() + leaseWaitMs;
     for (;;) {
+      // Waiting counts as activity: an idle range would otherwise quiesce again at the next tick,
+      // before its lease is renewed (the replicate queue wakes idle ranges so).
+      this.idleTicks = 0;
+      if (this.raw.isQuiesced()) {
+        this.raw.wake();
+        // A woken leader renews its lease with a heartbeat round now rather than at the next tick.
+        if (this.isLeader) this.raw.raft.step(message({ type: MessageType.Beat, from: this.replicaId }));
+        this.host.schedule(this);
+      }
       this.checkUsable();
       this.host.catchUpTicks?.();
       if (this.holdsValidLease()) return;
