@@ -134,8 +134,10 @@ export class ColumnBuilder {
     if (type === ColumnType.Timestamp || type === ColumnType.Int64) this.halves = new Int32Array((this.values as BigInt64Array).buffer);
   }
 
-  private grow(): void {
-    const cap = this.capacity * 2;
+  /** Doubles the capacity, or more: to the first doubling that holds `atLeast` rows (one copy, not one per doubling). */
+  private grow(atLeast = 0): void {
+    let cap = this.capacity * 2;
+    while (cap < atLeast) cap *= 2;
     const next = allocValues(this.type, cap);
     if (Array.isArray(next)) (next as string[]).splice(0, this.rows, ...(this.values as string[]).slice(0, this.rows));
     else (next as Exclude<ColumnValues, string[]>).set(this.values as never);
@@ -203,7 +205,7 @@ export class ColumnBuilder {
   append(c: ColumnData, from: number, to: number): void {
     const n = to - from;
     if (n <= 0) return;
-    while (this.rows + n > this.capacity) this.grow();
+    if (this.rows + n > this.capacity) this.grow(this.rows + n);
     if (c.nulls) {
       if (!this.nulls) this.nulls = new Uint8Array(this.capacity);
       this.nulls.set(c.nulls.subarray(from, to), this.rows);
