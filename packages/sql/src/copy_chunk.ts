@@ -15,10 +15,8 @@
  */
 import { ColumnBuilder, ColumnType } from '@strata/ts';
 import type { ColumnData, ColumnValues } from '@strata/ts';
-import { CopyParser } from './copy.js';
-import type { CopyRow } from './copy.js';
+import { invalidUtf8Offset } from '@strata/common';
 import { fastParser } from './copy_fast_fields.js';
-import type { FieldParser } from './copy_fast_fields.js';
 import type { ColumnDesc } from './catalog/descriptors.js';
 import type { CopyOptions } from './parser/ast.js';
 
@@ -63,80 +61,341 @@ export interface TsChunk {
 /** Can a COPY into columns of these types run in workers (every data column has a fast parser)? */
 export function chunkableColumns(columns: Pick<ColumnDesc, 'type'>[], o: CopyOptions): boolean {
   if (o.format !== 'text' || o.header) return false;
-  return columns.every((c) => fastParser(c) !== null);
+  const delim = o.delimiter ?? '\t';
+  const nullStr = o.null ?? '\\N';
+  // One ASCII delimiter byte, and a NULL string that cannot hold a delimiter or a line end.
+  if (delim.length !== 1 || delim.charCodeAt(0) >= 0x80 || delim === '\\' || /[\n\r]/.test(nullStr) || nullStr.includes(delim)) return false;
+  return columns.every((c) => fieldKind(c) !== null);
+}
+
+/** How a worker reads a data column's field, in bytes (the fast parsers' shapes, copy_fast_fields.ts). */
+const enum Kind {
+  Int8,
+  Int4,
+  Int2,
+  Float8,
+  Timestamp,
+  TimestampTz,
+}
+
+function fieldKind(c: Pick<ColumnDesc, 'type'>): Kind | null {
+  if (fastParser(c) === null) return null;
+  switch (c.type.kind) {
+    case 'int8':
+      return Kind.Int8;
+    case 'int4':
+      return Kind.Int4;
+    case 'int2':
+      return Kind.Int2;
+    case 'float8':
+      return Kind.Float8;
+    case 'timestamp':
+      return Kind.Timestamp;
+    case 'timestamptz':
+      return Kind.TimestampTz;
+    default:
+      return null;
+  }
 }
 
 /** A chunk the worker does not take whole: the event loop parses it. */
 class Bail extends Error {}
 
+const lf = 0x0a;
+const cr = 0x0d;
+const backslash = 0x5c;
+
+interface Building {
+  key: string;
+  /** The group's tag signature (tagSignature's bytes of its first row). */
+  signature: Uint8Array;
+  tagFields: (string | null)[];
+  line: number;
+  columns: ColumnBuilder[];
+}
+
 /**
  * Parses `bytes` (whole lines: the chunk ends with a newline, or is the COPY's last data) into
  * column groups; null when the chunk must be parsed on the event loop (see the file comment).
+ *
+ * It reads bytes, not strings — no string per line or field — but takes exactly what CopyParser
+ * followed by the fast field parsers take, with the same values: lines end at LF (a CR before it
+ * is dropped), fields are split at the delimiter byte, a field equal to the NULL string is NULL,
+ * any other field holding a backslash (an escape) bails, as does a `\.` line; data fields must
+ * have the fast parsers' shapes (plainInteger, plainDecimal, isoMicros, ported byte for byte).
  */
 export function parseTsChunk(spec: TsChunkSpec, bytes: Uint8Array): TsChunk | null {
-  let rows: CopyRow[];
-  let lineOf: number[];
-  const p = new CopyParser(spec.options, spec.relation);
+  if (invalidUtf8Offset(bytes) >= 0) return null;
   try {
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    rows = p.push(buf);
-    lineOf = p.lineOf.slice();
-    const last = p.end();
-    if (last.length > 0) {
-      rows = rows.concat(last);
-      lineOf = lineOf.concat(p.lineOf);
-    }
-  } catch {
-    return null;
-  }
-  // Every line a row: no `\.` (what follows it is ignored, which the event loop tracks).
-  if (rows.length !== p.line) return null;
-  try {
-    return build(spec, rows, lineOf);
+    return new ChunkReader(spec, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).read();
   } catch (e) {
     if (e instanceof Bail) return null;
     throw e;
   }
 }
 
-interface Building {
-  key: string;
-  tagFields: (string | null)[];
-  line: number;
-  columns: ColumnBuilder[];
-}
+class ChunkReader {
+  private readonly kinds: Kind[];
+  private readonly digits: number[];
+  private readonly delim: number;
+  private readonly nullBytes: Buffer;
+  /** Field boundaries of the current line: field i is [starts[i], ends[i]). */
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  private readonly groups = new Map<number, Building[]>();
+  private readonly order: Building[] = [];
+  private signature = new Uint8Array(256);
+  private signatureLength = 0;
 
-function build(spec: TsChunkSpec, rows: CopyRow[], lineOf: number[]): TsChunk {
-  const nCols = spec.columns.length;
-  const fast = spec.columns.map((c) => fastParser(c) as FieldParser);
-  const groups = new Map<string, Building>();
-  for (let r = 0; r < rows.length; r++) {
-    const fields = rows[r] as CopyRow;
-    if (fields.length !== spec.fields) throw new Bail();
-    // The key TsCopyBatch.groupOf builds, so the event loop's tag cache serves both paths.
-    let key = '';
-    for (const fi of spec.fieldOfTag) key += fi < 0 ? '\u0001' : (fields[fi] ?? '\u0002') + '\u0000';
-    let g = groups.get(key);
-    if (!g) {
-      g = { key, tagFields: spec.fieldOfTag.map((fi) => (fi < 0 ? null : (fields[fi] as string | null))), line: lineOf[r] as number, columns: spec.types.map((t) => new ColumnBuilder(t, 64)) };
-      groups.set(key, g);
+  constructor(
+    private readonly spec: TsChunkSpec,
+    private readonly b: Buffer,
+  ) {
+    this.kinds = spec.columns.map((c) => fieldKind(c) as Kind);
+    this.digits = spec.columns.map((c) => (c.type.typmod < 0 ? 6 : c.type.typmod));
+    this.delim = (spec.options.delimiter ?? '\t').charCodeAt(0);
+    this.nullBytes = Buffer.from(spec.options.null ?? '\\N', 'utf8');
+    this.starts = new Int32Array(spec.fields + 1);
+    this.ends = new Int32Array(spec.fields + 1);
+  }
+
+  read(): TsChunk {
+    const b = this.b;
+    let rows = 0;
+    let line = 0;
+    for (let at = 0; at < b.length; ) {
+      let nl = b.indexOf(lf, at);
+      if (nl < 0) nl = b.length;
+      let end = nl;
+      if (end > at && b[end - 1] === cr) end--;
+      line++;
+      if (end - at === 2 && b[at] === backslash && b[at + 1] === 0x2e) throw new Bail(); // \.
+      this.row(at, end, line);
+      rows++;
+      at = nl + 1;
     }
-    for (let c = 0; c < nCols; c++) {
+    return pack(this.order, rows);
+  }
+
+  private row(from: number, to: number, line: number): void {
+    const b = this.b;
+    const spec = this.spec;
+    let n = 0;
+    let s = from;
+    for (let i = from; ; i++) {
+      if (i === to || b[i] === this.delim) {
+        if (n === spec.fields) throw new Bail(); // extra data after the last column
+        this.starts[n] = s;
+        this.ends[n] = i;
+        n++;
+        s = i + 1;
+        if (i === to) break;
+      }
+    }
+    if (n !== spec.fields) throw new Bail();
+    const g = this.groupOf(line);
+    for (let c = 0; c < this.kinds.length; c++) {
       const fi = spec.fieldOfColumn[c] as number;
-      const b = g.columns[c] as ColumnBuilder;
-      const f = fi < 0 ? null : (fields[fi] as string | null);
-      if (f === null) {
+      const col = g.columns[c] as ColumnBuilder;
+      if (fi < 0 || this.isNull(fi)) {
         if (!(spec.columns[c] as Pick<ColumnDesc, 'nullable'>).nullable) throw new Bail();
-        b.pushNull();
-      } else if (!(fast[c] as FieldParser)(b, f)) throw new Bail();
+        col.pushNull();
+        continue;
+      }
+      const fs = this.starts[fi] as number;
+      const fe = this.ends[fi] as number;
+      const kind = this.kinds[c] as Kind;
+      let v: number;
+      if (kind === Kind.Timestamp || kind === Kind.TimestampTz) v = isoMicrosAt(b, fs, fe, this.digits[c] as number, kind === Kind.TimestampTz);
+      else if (kind === Kind.Float8) v = plainDecimalAt(b, fs, fe);
+      else {
+        v = plainIntegerAt(b, fs, fe);
+        const bound = kind === Kind.Int4 ? 2147483648 : kind === Kind.Int2 ? 32768 : 0;
+        if (bound !== 0 && (v >= bound || v < -bound)) throw new Bail();
+      }
+      col.pushNumber(v);
     }
   }
-  return pack(groups, rows.length);
+
+  /** Field fi is the NULL string; a field holding any other backslash is an escape: bail. */
+  private isNull(fi: number): boolean {
+    const b = this.b;
+    const s = this.starts[fi] as number;
+    const e = this.ends[fi] as number;
+    const nb = this.nullBytes;
+    if (e - s === nb.length) {
+      let same = true;
+      for (let k = 0; k < nb.length && same; k++) same = b[s + k] === nb[k];
+      if (same) return true;
+    }
+    for (let k = s; k < e; k++) if (b[k] === backslash) throw new Bail();
+    return false;
+  }
+
+  /**
+   * The row's group: its tag fields' bytes (with NULL and absent marked) form a signature,
+   * hashed, then compared byte for byte with the groups of that hash.
+   */
+  private groupOf(line: number): Building {
+    const spec = this.spec;
+    let len = 0;
+    let h = 0x811c9dc5;
+    for (const fi of spec.fieldOfTag) {
+      let mark = 0;
+      let s = 0;
+      let e = 0;
+      if (fi < 0) mark = 1;
+      else if (this.isNull(fi)) mark = 2;
+      else {
+        s = this.starts[fi] as number;
+        e = this.ends[fi] as number;
+      }
+      const need = len + 5 + (e - s);
+      if (need > this.signature.length) {
+        const next = new Uint8Array(Math.max(need, this.signature.length * 2));
+        next.set(this.signature.subarray(0, len));
+        this.signature = next;
+      }
+      const sig = this.signature;
+      sig[len++] = mark;
+      sig[len++] = (e - s) & 0xff;
+      sig[len++] = ((e - s) >>> 8) & 0xff;
+      sig[len++] = ((e - s) >>> 16) & 0xff;
+      sig[len++] = (e - s) >>> 24;
+      for (let k = s; k < e; k++) sig[len++] = this.b[k] as number;
+    }
+    const sig = this.signature;
+    for (let k = 0; k < len; k++) h = Math.imul(h ^ (sig[k] as number), 0x01000193);
+    this.signatureLength = len;
+    const bucket = this.groups.get(h);
+    if (bucket) {
+      for (const g of bucket) if (this.sameSignature(g.signature)) return g;
+    }
+    const tagFields = spec.fieldOfTag.map((fi) => (fi < 0 || this.isNull(fi) ? null : this.b.toString('utf8', this.starts[fi] as number, this.ends[fi] as number)));
+    // The key TsCopyBatch.groupOf builds from a row's fields, so one tag cache serves both paths.
+    let key = '';
+    spec.fieldOfTag.forEach((fi, k) => (key += fi < 0 ? '\u0001' : (tagFields[k] ?? '\u0002') + '\u0000'));
+    const g: Building = { key, signature: sig.slice(0, len), tagFields, line, columns: spec.types.map((t) => new ColumnBuilder(t, 64)) };
+    if (bucket) bucket.push(g);
+    else this.groups.set(h, [g]);
+    this.order.push(g);
+    return g;
+  }
+
+  private sameSignature(other: Uint8Array): boolean {
+    const len = this.signatureLength;
+    if (other.length !== len) return false;
+    const sig = this.signature;
+    for (let k = 0; k < len; k++) if (sig[k] !== other[k]) return false;
+    return true;
+  }
+}
+
+const digit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+
+/** copy_fast_fields' plainInteger + Number(): an optional '-' then 1–15 digits (-0 stays -0). */
+function plainIntegerAt(b: Buffer, s: number, e: number): number {
+  const neg = b[s] === 0x2d;
+  let i = neg ? s + 1 : s;
+  if (i === e || e - i > 15) throw new Bail();
+  let v = 0;
+  for (; i < e; i++) {
+    const d = (b[i] as number) - 0x30;
+    if (d < 0 || d > 9) throw new Bail();
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}
+
+/** copy_fast_fields' plainDecimal (/^-?\d{1,15}(\.\d{1,15})?$/) + Number(). */
+function plainDecimalAt(b: Buffer, s: number, e: number): number {
+  let i = b[s] === 0x2d ? s + 1 : s;
+  const intStart = i;
+  while (i < e && digit(b[i])) i++;
+  const intDigits = i - intStart;
+  if (intDigits < 1 || intDigits > 15) throw new Bail();
+  if (i < e) {
+    if (b[i] !== 0x2e) throw new Bail();
+    const fracStart = ++i;
+    while (i < e && digit(b[i])) i++;
+    if (i !== e || i - fracStart < 1 || i - fracStart > 15) throw new Bail();
+  }
+  return Number(b.toString('latin1', s, e));
+}
+
+const daysIn = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Reads `n` digits at b[at] as a number; -1 if they are not all digits. */
+function digitsAt(b: Buffer, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = (b[i] ?? 0) - 0x30;
+    if (!(d >= 0 && d <= 9)) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * copy_fast_fields' isoMicros on bytes: the same pattern
+ * (/^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:(Z)|([+-])(\d\d)(?::?(\d\d))?)?$/),
+ * the same checks, the same arithmetic; bails where isoMicros returns null.
+ */
+function isoMicrosAt(b: Buffer, s: number, e: number, fractionDigits: number, withZone: boolean): number {
+  if (e - s < 19) throw new Bail();
+  const year = digitsAt(b, s, 4);
+  const month = digitsAt(b, s + 5, 2);
+  const day = digitsAt(b, s + 8, 2);
+  const hour = digitsAt(b, s + 11, 2);
+  const min = digitsAt(b, s + 14, 2);
+  const sec = digitsAt(b, s + 17, 2);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || min < 0 || sec < 0) throw new Bail();
+  const sep = b[s + 10];
+  if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || (sep !== 0x20 && sep !== 0x54) || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a) throw new Bail();
+  let i = s + 19;
+  let frac = 0;
+  let fracDigits = 0;
+  if (i < e && b[i] === 0x2e) {
+    i++;
+    while (i < e && digit(b[i]) && fracDigits < 6) {
+      frac = frac * 10 + ((b[i] as number) - 0x30);
+      fracDigits++;
+      i++;
+    }
+    if (fracDigits === 0) throw new Bail();
+  }
+  let hasZone = false;
+  let offsetMin = 0;
+  if (i < e && b[i] === 0x5a) {
+    hasZone = true;
+    i++;
+  } else if (i < e && (b[i] === 0x2b || b[i] === 0x2d)) {
+    hasZone = true;
+    const negative = b[i] === 0x2d;
+    const oh = digitsAt(b, i + 1, 2);
+    if (i + 3 > e || oh < 0) throw new Bail();
+    i += 3;
+    let om = 0;
+    if (i < e) {
+      if (b[i] === 0x3a) i++;
+      om = digitsAt(b, i, 2);
+      if (i + 2 > e || om < 0) throw new Bail();
+      i += 2;
+    }
+    if (oh > 15 || om > 59) throw new Bail();
+    offsetMin = (negative ? -1 : 1) * (oh * 60 + om);
+  }
+  if (i !== e || hasZone !== withZone) throw new Bail();
+  if (fracDigits > fractionDigits || year < 1000 || month < 1 || month > 12 || day < 1 || hour > 23 || min > 59 || sec > 59) throw new Bail();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (daysIn[month - 1] as number) + (month === 2 && leap ? 1 : 0)) throw new Bail();
+  const ms = Date.UTC(year, month - 1, day, hour, min, sec) - offsetMin * 60_000;
+  return ms * 1000 + frac * 10 ** (6 - fracDigits);
 }
 
 /** Lays every group's columns out in one buffer, each value array aligned to 8 bytes. */
-function pack(groups: Map<string, Building>, rows: number): TsChunk {
-  const finished = [...groups.values()].map((g) => ({ g, cols: g.columns.map((b) => b.finish()) }));
+function pack(groups: Building[], rows: number): TsChunk {
+  const finished = groups.map((g) => ({ g, cols: g.columns.map((b) => b.finish()) }));
   let size = 0;
   for (const { cols } of finished) {
     for (const c of cols) {
