@@ -22,14 +22,18 @@ let plain: TestNode;
 let workers: TestNode;
 const dir = mkdtempSync(join(tmpdir(), 'ts-copy-workers-'));
 
+/** A node with this many COPY worker threads (binary COPY through them too when any). */
 async function startWith(threads: string): Promise<TestNode> {
-  const before = process.env.STRATA_COPY_WORKERS;
-  process.env.STRATA_COPY_WORKERS = threads;
+  const env = { STRATA_COPY_WORKERS: threads, STRATA_COPY_BINARY_WORKERS: threads === '0' ? '0' : '1' };
+  const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
   try {
     return await startNode();
   } finally {
-    if (before === undefined) delete process.env.STRATA_COPY_WORKERS;
-    else process.env.STRATA_COPY_WORKERS = before;
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 
@@ -67,10 +71,11 @@ let tables = 0;
  * Loads `lines` into a fresh table on both nodes; returns each node's psql stderr and rows.
  * `raw`: through postgres.js instead, which sends the bytes as they are (psql stops at `\.`).
  */
-async function loadBoth(lines: string[], raw = false) {
+async function loadBoth(lines: string[] | Buffer, raw = false) {
   const table = `t${++tables}`;
-  const file = join(dir, `${table}.tsv`);
-  writeFileSync(file, lines.join('\n') + '\n');
+  const binary = Buffer.isBuffer(lines);
+  const file = join(dir, `${table}.${binary ? 'bin' : 'tsv'}`);
+  writeFileSync(file, binary ? lines : lines.join('\n') + '\n');
   const out = [];
   for (const n of [plain, workers]) {
     await sql(n, `create table ${table} (ts timestamptz not null, v int8, f float8 not null) tags (dev varchar(8) not null, site varchar(8)) primary tags (dev)`);
@@ -78,11 +83,11 @@ async function loadBoth(lines: string[], raw = false) {
     if (raw) {
       const client = postgres(n.url.replace('/defaultdb', '/iot'), { max: 1, onnotice: () => {} });
       try {
-        await pipeline(Readable.from([lines.join('\n') + '\n']), await client.unsafe(`copy ${table} from stdin`).writable());
+        await pipeline(Readable.from([(lines as string[]).join('\n') + '\n']), await client.unsafe(`copy ${table} from stdin`).writable());
       } finally {
         await client.end();
       }
-    } else r = spawnSync('psql', ['-X', '-v', 'ON_ERROR_STOP=1', n.url.replace('/defaultdb', '/iot'), '-c', `\\copy ${table} from '${file}'`], { encoding: 'utf8' });
+    } else r = spawnSync('psql', ['-X', '-v', 'ON_ERROR_STOP=1', n.url.replace('/defaultdb', '/iot'), '-c', `\\copy ${table} from '${file}'${binary ? ' with (format binary)' : ''}`], { encoding: 'utf8' });
     const rows = (await sql(n, `select ts::text, v::text, f, dev, site from ${table} order by dev, ts`)).rows;
     out.push({ status: r.status, stderr: r.stderr.replace(/^psql:[^:]*:\d+: /gm, ''), rows });
   }
@@ -151,5 +156,70 @@ describe('text COPY into a TS table in worker threads', () => {
     const r = await loadBoth(lines, true);
     expect(r.plain.rows).toHaveLength(21_000);
     expect(r.workers.rows).toEqual(r.plain.rows);
+  });
+
+  /** PostgreSQL's binary COPY file of these rows (a row: ts µs since 1970, v, f, dev, site; null: NULL). */
+  type BinRow = readonly [number, bigint, number | null, string | null, string | null] | 'short';
+  function binaryFile(rows: BinRow[]): Buffer {
+    const parts: Buffer[] = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)];
+    for (const r of rows) {
+      const fields: (Buffer | null)[] = [];
+      if (r === 'short') {
+        parts.push(Buffer.from([0, 4])); // a field count that is not the table's
+        continue;
+      }
+      const ts = Buffer.alloc(8);
+      ts.writeBigInt64BE(BigInt(r[0]) - 946_684_800_000_000n);
+      fields.push(ts);
+      const v = Buffer.alloc(8);
+      v.writeBigInt64BE(r[1]);
+      fields.push(v);
+      if (r[2] === null) fields.push(null);
+      else {
+        const f = Buffer.alloc(8);
+        f.writeDoubleBE(r[2]);
+        fields.push(f);
+      }
+      fields.push(r[3] === null ? null : Buffer.from(r[3]), r[4] === null ? null : Buffer.from(r[4]));
+      const head = Buffer.alloc(2);
+      head.writeInt16BE(fields.length);
+      parts.push(head);
+      for (const f of fields) {
+        const len = Buffer.alloc(4);
+        len.writeInt32BE(f === null ? -1 : f.length);
+        parts.push(len);
+        if (f) parts.push(f);
+      }
+    }
+    parts.push(Buffer.from([0xff, 0xff]));
+    return Buffer.concat(parts);
+  }
+  const binRow = (k: number): BinRow => [Date.UTC(2026, 0, 1) * 1000 + k * 1_000_000, BigInt(k), k / 4, `d${k % 7}`, k % 3 === 0 ? null : `s${k % 3}`];
+
+  it('binary COPY: several chunks, a value only the general decoder takes, the same rows', async () => {
+    const rows = Array.from({ length: 45_000 }, (_, k) => binRow(k));
+    rows[100] = [Date.UTC(2026, 0, 1) * 1000 + 100_000_000, 2n ** 60n, 1.5, 'd1', 'x']; // beyond a double's integers
+    const r = await loadBoth(binaryFile(rows));
+    expect(r.plain.stderr).toBe('');
+    expect(r.workers.stderr).toBe('');
+    expect(r.plain.rows).toHaveLength(45_000);
+    expect(r.workers.rows).toEqual(r.plain.rows);
+  });
+
+  it('binary COPY: NULL in NOT NULL mid-chunk, a bad tag, a bad field count in a later chunk — the same errors and rows', async () => {
+    const cases: [number, BinRow][] = [
+      [9_000, [Date.UTC(2026, 0, 1) * 1000, 1n, null, 'd1', 'x']],
+      [9_000, [Date.UTC(2026, 0, 1) * 1000, 1n, 1, 'device-too-long', 'x']],
+      [30_500, 'short'],
+    ];
+    for (const [at, bad] of cases) {
+      const rows = Array.from({ length: 45_000 }, (_, k) => binRow(k));
+      rows[at] = bad;
+      const r = await loadBoth(binaryFile(rows));
+      expect(r.plain.status).not.toBe(0);
+      expect(r.workers.stderr).toBe(r.plain.stderr);
+      expect(r.workers.rows).toEqual(r.plain.rows);
+      expect(r.plain.rows).toHaveLength(at < 20_000 ? 0 : 20_000);
+    }
   });
 });

@@ -99,13 +99,13 @@ function fieldKind(c: Pick<ColumnDesc, 'type'>): Kind | null {
 }
 
 /** A chunk the worker does not take whole: the event loop parses it. */
-class Bail extends Error {}
+export class Bail extends Error {}
 
 const lf = 0x0a;
 const cr = 0x0d;
 const backslash = 0x5c;
 
-interface Building {
+export interface Building {
   key: string;
   /** The group's tag signature (tagSignature's bytes of its first row). */
   signature: Uint8Array;
@@ -142,10 +142,7 @@ class ChunkReader {
   /** Field boundaries of the current line: field i is [starts[i], ends[i]). */
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
-  private readonly groups = new Map<number, Building[]>();
-  private readonly order: Building[] = [];
-  private signature = new Uint8Array(256);
-  private signatureLength = 0;
+  private readonly tags = new TagGroups();
 
   constructor(
     private readonly spec: TsChunkSpec,
@@ -174,7 +171,7 @@ class ChunkReader {
       rows++;
       at = nl + 1;
     }
-    return pack(this.order, rows);
+    return pack(this.tags.order, rows);
   }
 
   private row(from: number, to: number, line: number): void {
@@ -232,62 +229,85 @@ class ChunkReader {
     return false;
   }
 
-  /**
-   * The row's group: its tag fields' bytes (with NULL and absent marked) form a signature,
-   * hashed, then compared byte for byte with the groups of that hash.
-   */
+  /** The row's group, found by its tag fields' bytes (TagGroups). */
   private groupOf(line: number): Building {
     const spec = this.spec;
-    let len = 0;
-    let h = 0x811c9dc5;
+    const tg = this.tags;
+    tg.begin();
     for (const fi of spec.fieldOfTag) {
-      let mark = 0;
-      let s = 0;
-      let e = 0;
-      if (fi < 0) mark = 1;
-      else if (this.isNull(fi)) mark = 2;
-      else {
-        s = this.starts[fi] as number;
-        e = this.ends[fi] as number;
-      }
-      const need = len + 5 + (e - s);
-      if (need > this.signature.length) {
-        const next = new Uint8Array(Math.max(need, this.signature.length * 2));
-        next.set(this.signature.subarray(0, len));
-        this.signature = next;
-      }
-      const sig = this.signature;
-      sig[len++] = mark;
-      sig[len++] = (e - s) & 0xff;
-      sig[len++] = ((e - s) >>> 8) & 0xff;
-      sig[len++] = ((e - s) >>> 16) & 0xff;
-      sig[len++] = (e - s) >>> 24;
-      for (let k = s; k < e; k++) sig[len++] = this.b[k] as number;
+      if (fi < 0) tg.add(1, this.b, 0, 0);
+      else if (this.isNull(fi)) tg.add(2, this.b, 0, 0);
+      else tg.add(0, this.b, this.starts[fi] as number, this.ends[fi] as number);
     }
-    const sig = this.signature;
-    for (let k = 0; k < len; k++) h = Math.imul(h ^ (sig[k] as number), 0x01000193);
-    this.signatureLength = len;
-    const bucket = this.groups.get(h);
-    if (bucket) {
-      for (const g of bucket) if (this.sameSignature(g.signature)) return g;
-    }
+    const known = tg.find();
+    if (known) return known;
     const tagFields = spec.fieldOfTag.map((fi) => (fi < 0 || this.isNull(fi) ? null : this.b.toString('utf8', this.starts[fi] as number, this.ends[fi] as number)));
     // The key TsCopyBatch.groupOf builds from a row's fields, so one tag cache serves both paths.
     let key = '';
     spec.fieldOfTag.forEach((fi, k) => (key += fi < 0 ? '\u0001' : (tagFields[k] ?? '\u0002') + '\u0000'));
-    const g: Building = { key, signature: sig.slice(0, len), tagFields, line, columns: spec.types.map((t) => new ColumnBuilder(t, 64)) };
-    if (bucket) bucket.push(g);
-    else this.groups.set(h, [g]);
-    this.order.push(g);
-    return g;
+    return tg.create(key, tagFields, line, spec.types);
+  }
+}
+
+/**
+ * The groups (devices) of a chunk's rows, found by their tag fields' bytes: per row a signature
+ * (per tag a mark — 0 bytes follow, 1 not in the column list, 2 NULL — a length and the bytes) is
+ * hashed (FNV-1a) and compared byte for byte with the groups of that hash. No string per row.
+ */
+export class TagGroups {
+  readonly order: Building[] = [];
+  private readonly byHash = new Map<number, Building[]>();
+  private sig = new Uint8Array(256);
+  private len = 0;
+  private hash = 0;
+
+  begin(): void {
+    this.len = 0;
   }
 
-  private sameSignature(other: Uint8Array): boolean {
-    const len = this.signatureLength;
-    if (other.length !== len) return false;
-    const sig = this.signature;
-    for (let k = 0; k < len; k++) if (sig[k] !== other[k]) return false;
-    return true;
+  add(mark: number, b: Uint8Array, s: number, e: number): void {
+    const need = this.len + 5 + (e - s);
+    if (need > this.sig.length) {
+      const next = new Uint8Array(Math.max(need, this.sig.length * 2));
+      next.set(this.sig.subarray(0, this.len));
+      this.sig = next;
+    }
+    const sig = this.sig;
+    let len = this.len;
+    sig[len++] = mark;
+    sig[len++] = (e - s) & 0xff;
+    sig[len++] = ((e - s) >>> 8) & 0xff;
+    sig[len++] = ((e - s) >>> 16) & 0xff;
+    sig[len++] = (e - s) >>> 24;
+    for (let k = s; k < e; k++) sig[len++] = b[k] as number;
+    this.len = len;
+  }
+
+  /** The group of the signature added since begin(), or null: then create() it. */
+  find(): Building | null {
+    const sig = this.sig;
+    const len = this.len;
+    let h = 0x811c9dc5;
+    for (let k = 0; k < len; k++) h = Math.imul(h ^ (sig[k] as number), 0x01000193);
+    this.hash = h;
+    const bucket = this.byHash.get(h);
+    if (!bucket) return null;
+    search: for (const g of bucket) {
+      const other = g.signature;
+      if (other.length !== len) continue;
+      for (let k = 0; k < len; k++) if (sig[k] !== other[k]) continue search;
+      return g;
+    }
+    return null;
+  }
+
+  create(key: string, tagFields: (string | null)[], line: number, types: ColumnType[]): Building {
+    const g: Building = { key, signature: this.sig.slice(0, this.len), tagFields, line, columns: types.map((t) => new ColumnBuilder(t, 64)) };
+    const bucket = this.byHash.get(this.hash);
+    if (bucket) bucket.push(g);
+    else this.byHash.set(this.hash, [g]);
+    this.order.push(g);
+    return g;
   }
 }
 
@@ -394,7 +414,7 @@ function isoMicrosAt(b: Buffer, s: number, e: number, fractionDigits: number, wi
 }
 
 /** Lays every group's columns out in one buffer, each value array aligned to 8 bytes. */
-function pack(groups: Building[], rows: number): TsChunk {
+export function pack(groups: Building[], rows: number): TsChunk {
   const finished = groups.map((g) => ({ g, cols: g.columns.map((b) => b.finish()) }));
   let size = 0;
   for (const { cols } of finished) {

@@ -28,10 +28,12 @@ import { parseOne } from './parser/parser.js';
 import type { SelectStmt, Statement } from './parser/ast.js';
 import type { QueryPlanner } from './plan/query.js';
 import { chunkableColumns } from './copy_chunk.js';
-import { copyWorkers } from './copy_workers.js';
+import { copyBinaryWorkersOn, copyWorkers } from './copy_workers.js';
 import { TsCopyBatch } from './ts_copy.js';
-import { copyTextInWorkers } from './ts_copy_workers.js';
-import type { ChunkedCopy } from './ts_copy_workers.js';
+import { copyBinaryInWorkers, copyTextInWorkers } from './ts_copy_workers.js';
+import type { ChunkedBinaryCopy, ChunkedCopy } from './ts_copy_workers.js';
+import { binaryChunkableColumns } from './copy_binary_chunk.js';
+import type { TsChunkSpec } from './copy_chunk.js';
 import { tsNotImplemented } from './ts_ddl.js';
 import { tsColumnDescs, tsFreeBytesMin, tsRowsPerCommandMax, tsSchemaOf } from './ts_dml.js';
 import type { TsSender } from './ts_dml.js';
@@ -265,9 +267,39 @@ async function copyFromTs(h: CopyHost, stmt: Statement & { kind: 'copy' }, copyI
       if (batch.rows >= tsRowsPerCommandMax) await flush();
     }
   };
-  /** The worker path's hooks (ts_copy_workers.ts): a parsed chunk is one command. */
+  /** What a worker needs to parse this COPY's chunks. */
+  const chunkSpec = (): TsChunkSpec => ({ options: stmt.options, relation: t.name, columns: cols.slice(0, batch.dataColumns).map((c) => ({ type: c.type, nullable: c.nullable })), types: batch.columnTypes, fieldOfColumn: batch.fieldOfColumns, fieldOfTag: batch.fieldOfTags, fields: targets.length });
+  /** The binary worker path's hooks (ts_copy_workers.ts): a parsed chunk is one command. */
+  const chunkedBinary = (p: BinaryCopyParser): ChunkedBinaryCopy => ({
+    spec: chunkSpec(),
+    rowsPerChunk: tsRowsPerCommandMax,
+    parser: p,
+    addChunk: async (chunk, linesBefore) => {
+      batch.addBinaryChunk(chunk, linesBefore, p);
+      await flush();
+    },
+    parseHere: async (bytes, linesBefore) => {
+      // Whole tuples whose framing the parser checked: each decoded as addBinary decodes it.
+      const n = targets.length;
+      const starts = new Int32Array(n);
+      const lengths = new Int32Array(n);
+      let line = linesBefore;
+      for (let o = 0; o < bytes.length; ) {
+        o += 2;
+        for (let i = 0; i < n; i++) {
+          const len = bytes.readInt32BE(o);
+          starts[i] = o + 4;
+          lengths[i] = len;
+          o += 4 + Math.max(0, len);
+        }
+        batch.addTuple(bytes, starts, lengths, ++line, p);
+      }
+      await flush();
+    },
+  });
+  /** The text worker path's hooks (ts_copy_workers.ts): a parsed chunk is one command. */
   const chunked = (): ChunkedCopy => ({
-    spec: { options: stmt.options, relation: t.name, columns: cols.slice(0, batch.dataColumns).map((c) => ({ type: c.type, nullable: c.nullable })), types: batch.columnTypes, fieldOfColumn: batch.fieldOfColumns, fieldOfTag: batch.fieldOfTags, fields: targets.length },
+    spec: chunkSpec(),
     rowsPerChunk: tsRowsPerCommandMax,
     addChunk: async (chunk, linesBefore) => {
       batch.addChunk(chunk, linesBefore);
@@ -291,8 +323,12 @@ async function copyFromTs(h: CopyHost, stmt: Statement & { kind: 'copy' }, copyI
   });
   try {
     if (bparser) {
-      for await (const chunk of copyIn(targets.length, 1)) await addBinary(chunk, bparser);
-      bparser.end();
+      const pool = targets.length > 0 && copyBinaryWorkersOn() && binaryChunkableColumns(cols.slice(0, batch.dataColumns)) ? copyWorkers() : null;
+      if (pool) await copyBinaryInWorkers(copyIn(targets.length, 1), pool, chunkedBinary(bparser));
+      else {
+        for await (const chunk of copyIn(targets.length, 1)) await addBinary(chunk, bparser);
+        bparser.end();
+      }
     } else if (parser) {
       const pool = chunkableColumns(cols.slice(0, batch.dataColumns), stmt.options) ? copyWorkers() : null;
       if (pool) await copyTextInWorkers(copyIn(targets.length), pool, chunked());

@@ -1,6 +1,6 @@
 /**
- * The COPY worker pool: worker threads (copy_worker.ts) that parse chunks of text COPY into TS
- * tables, so that parsing and building the write command's columns (most of a COPY row's cost on
+ * The COPY worker pool: worker threads (copy_worker.ts) that parse chunks of text and binary COPY
+ * into TS tables, so that parsing and building the write command's columns (most of a COPY row's cost on
  * the event loop) run on the other cores. Plain worker_threads rather than piscina: each task
  * moves its input and its result as transferred ArrayBuffers, and results must come back as
  * objects holding a transferred buffer, which piscina's return path does not transfer.
@@ -29,6 +29,17 @@ export function copyWorkerThreads(): number {
     if (Number.isInteger(n) && n >= 0 && n <= copyWorkerThreadsMax) return n;
   }
   return Math.max(1, Math.min(copyWorkerThreadsMax, availableParallelism() - 1));
+}
+
+/**
+ * Binary COPY through the workers too: STRATA_COPY_BINARY_WORKERS=1 (off by default). The event
+ * loop still walks every tuple to find its bounds (the framing and its errors stay there), which
+ * is most of what binary parsing cost it, so moving the rest saves it ~1–1.5 µs a row while the
+ * worker spends ~2–4 µs on it: on a 2-core machine the total CPU per row rises (bench:ingest,
+ * README "Benchmarks") and the load is not faster.
+ */
+export function copyBinaryWorkersOn(): boolean {
+  return process.env.STRATA_COPY_BINARY_WORKERS === '1';
 }
 
 /** More threads than this only add memory: the event loop's own share of a row bounds COPY first. */
@@ -65,14 +76,14 @@ class CopyWorkerPool {
     this.slots = new Array<Slot | null>(threads).fill(null);
   }
 
-  run(spec: TsChunkSpec, bytes: Uint8Array): Promise<ChunkResult> {
+  run(spec: TsChunkSpec, bytes: Uint8Array, binary = false): Promise<ChunkResult> {
     const slot = this.leastBusy();
     const id = this.nextId++;
     slot.busy++;
     this.owner.set(id, slot);
     return new Promise<ChunkResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const task: ChunkTask = { id, spec, bytes };
+      const task: ChunkTask = { id, spec, bytes, binary };
       slot.worker.postMessage(task, [bytes.buffer as ArrayBuffer]);
     });
   }

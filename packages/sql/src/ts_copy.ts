@@ -151,17 +151,27 @@ export class TsCopyBatch {
     }
     const known = this.groups.get(key);
     if (known) return known;
+    return this.newBinaryGroup(
+      key,
+      this.fieldOfTag.map((fi) => (fi < 0 || (lengths[fi] as number) < 0 ? null : data.subarray(starts[fi] as number, (starts[fi] as number) + (lengths[fi] as number)))),
+      line,
+      parser,
+    );
+  }
+
+  /** The group of binary tag fields (their bytes; null: NULL or absent) first seen in this batch. */
+  private newBinaryGroup(key: string, tagBytes: (Buffer | null)[], line: number, parser: BinaryCopyParser): TsGroupBuilder {
     let tags = this.tagCache.get(key);
     if (!tags) {
       tags = this.fieldOfTag.map((fi, k) => {
         const pos = this.nCols + k;
-        const len = fi < 0 ? -1 : (lengths[fi] as number);
-        if (len < 0) {
+        const bytes = tagBytes[k] ?? null;
+        if (bytes === null) {
           const col = this.cols[pos] as ColumnDesc;
           if (!col.nullable) throw notNull(this.t, col);
           return null;
         }
-        return this.assignDecoded(parser.decodeField(data, starts[fi] as number, len, fi, line, this.ctx.vctx), pos, line);
+        return this.assignDecoded(parser.decodeField(bytes, 0, bytes.length, fi, line, this.ctx.vctx), pos, line);
       });
       if (this.tagCache.size >= tagTextsCachedMax) this.tagCache.clear();
       this.tagCache.set(key, tags);
@@ -169,6 +179,19 @@ export class TsCopyBatch {
     const g = this.builder.group(tags);
     this.groups.set(key, g);
     return g;
+  }
+
+  /**
+   * The tuples of a binary chunk a worker parsed (copy_binary_chunk.ts), numbered after
+   * `linesBefore`: as addChunk, each group's tags decoded and assigned as addTuple's are.
+   */
+  addBinaryChunk(chunk: TsChunk, linesBefore: number, parser: BinaryCopyParser): void {
+    const types = this.schema.columns;
+    for (const cg of chunk.groups) {
+      const g = this.groups.get(cg.key) ?? this.newBinaryGroup(cg.key, cg.tagFields.map((t) => (t === null ? null : Buffer.from(t, 'latin1'))), linesBefore + cg.line, parser);
+      for (let c = 0; c < this.nCols; c++) (g.columns[c] as ColumnBuilder).append(chunkColumn(chunk, cg, c, types[c] as ColumnType), 0, cg.rows);
+    }
+    this.builder.rows += chunk.rows;
   }
 
   /** A decoded binary field (of the column's base type) assigned as INSERT would. */
