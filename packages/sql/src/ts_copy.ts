@@ -10,7 +10,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { ColumnBuilder, TsWriteBuilder } from '@strata/ts';
-import type { ColumnType, TsGroupBuilder, TsSchema, TsValue } from '@strata/ts';
+import type { ColumnData, ColumnType, TsGroupBuilder, TsSchema, TsValue } from '@strata/ts';
 import { chunkColumn } from './copy_chunk.js';
 import type { TsChunk } from './copy_chunk.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
@@ -160,7 +160,7 @@ export class TsCopyBatch {
   }
 
   /** The group of binary tag fields (their bytes; null: NULL or absent) first seen in this batch. */
-  private newBinaryGroup(key: string, tagBytes: (Buffer | null)[], line: number, parser: BinaryCopyParser): TsGroupBuilder {
+  private newBinaryGroup(key: string, tagBytes: (Buffer | null)[], line: number, parser: BinaryCopyParser, ready?: ColumnData[]): TsGroupBuilder {
     let tags = this.tagCache.get(key);
     if (!tags) {
       tags = this.fieldOfTag.map((fi, k) => {
@@ -176,9 +176,7 @@ export class TsCopyBatch {
       if (this.tagCache.size >= tagTextsCachedMax) this.tagCache.clear();
       this.tagCache.set(key, tags);
     }
-    const g = this.builder.group(tags);
-    this.groups.set(key, g);
-    return g;
+    return this.addGroup(key, tags, ready);
   }
 
   /**
@@ -188,10 +186,11 @@ export class TsCopyBatch {
   addBinaryChunk(chunk: TsChunk, linesBefore: number, parser: BinaryCopyParser): void {
     const types = this.schema.columns;
     for (const cg of chunk.groups) {
-      const g = this.groups.get(cg.key) ?? this.newBinaryGroup(cg.key, cg.tagFields.map((t) => (t === null ? null : Buffer.from(t, 'latin1'))), linesBefore + cg.line, parser);
-      for (let c = 0; c < this.nCols; c++) (g.columns[c] as ColumnBuilder).append(chunkColumn(chunk, cg, c, types[c] as ColumnType), 0, cg.rows);
+      const cols = types.map((t, c) => chunkColumn(chunk, cg, c, t));
+      const g = this.groups.get(cg.key);
+      if (g) this.appendColumns(g, cols, cg.rows);
+      else this.newBinaryGroup(cg.key, cg.tagFields.map((t) => (t === null ? null : Buffer.from(t, 'latin1'))), linesBefore + cg.line, parser, cols);
     }
-    this.builder.rows += chunk.rows;
   }
 
   /** A decoded binary field (of the column's base type) assigned as INSERT would. */
@@ -223,7 +222,7 @@ export class TsCopyBatch {
   }
 
   /** The group of a tag text first seen in this batch: its tags parsed (or remembered) and added. */
-  private newGroup(key: string, tagFields: (string | null)[], line: number): TsGroupBuilder {
+  private newGroup(key: string, tagFields: (string | null)[], line: number, ready?: ColumnData[]): TsGroupBuilder {
     let tags = this.tagCache.get(key);
     if (!tags) {
       tags = tagFields.map((f, k) => {
@@ -238,9 +237,7 @@ export class TsCopyBatch {
       if (this.tagCache.size >= tagTextsCachedMax) this.tagCache.clear();
       this.tagCache.set(key, tags);
     }
-    const g = this.builder.group(tags);
-    this.groups.set(key, g);
-    return g;
+    return this.addGroup(key, tags, ready);
   }
 
   /**
@@ -252,10 +249,28 @@ export class TsCopyBatch {
   addChunk(chunk: TsChunk, linesBefore: number): void {
     const types = this.schema.columns;
     for (const cg of chunk.groups) {
-      const g = this.groups.get(cg.key) ?? this.newGroup(cg.key, cg.tagFields, linesBefore + cg.line);
-      for (let c = 0; c < this.nCols; c++) (g.columns[c] as ColumnBuilder).append(chunkColumn(chunk, cg, c, types[c] as ColumnType), 0, cg.rows);
+      const cols = types.map((t, c) => chunkColumn(chunk, cg, c, t));
+      const g = this.groups.get(cg.key);
+      if (g) this.appendColumns(g, cols, cg.rows);
+      else this.newGroup(cg.key, cg.tagFields, linesBefore + cg.line, cols);
     }
-    this.builder.rows += chunk.rows;
+  }
+
+  /** Rows given as columns appended to a group of this batch. */
+  private appendColumns(g: TsGroupBuilder, cols: ColumnData[], rows: number): void {
+    for (let c = 0; c < this.nCols; c++) (g.columns[c] as ColumnBuilder).append(cols[c] as ColumnData, 0, rows);
+    this.builder.rows += rows;
+  }
+
+  /**
+   * The group of tag values first seen (as `key`) in this batch; `ready`: its first rows, as
+   * columns a worker built, kept without a copy when the device is new to the command.
+   */
+  private addGroup(key: string, tags: TsValue[], ready?: ColumnData[]): TsGroupBuilder {
+    if (ready) this.builder.addColumns(tags, ready, (ready[0] as ColumnData).values.length);
+    const g = this.builder.group(tags);
+    this.groups.set(key, g);
+    return g;
   }
 
   /** A field parsed and assigned as INSERT would (errors name the line and column). */
