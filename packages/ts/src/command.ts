@@ -134,8 +134,28 @@ export class ColumnBuilder {
     if (type === ColumnType.Timestamp || type === ColumnType.Int64) this.halves = new Int32Array((this.values as BigInt64Array).buffer);
   }
 
-  private grow(): void {
-    const cap = this.capacity * 2;
+  /** Doubles the capacity, or more: to the first doubling that holds `atLeast` rows (one copy, not one per doubling). */
+  /**
+   * A builder that starts out holding `c` (its arrays are used as they are, not copied: a column
+   * a COPY worker built, sql/src/copy_chunk.ts); pushing more copies them into arrays of its own.
+   */
+  static of(c: ColumnData): ColumnBuilder {
+    const n = c.values.length;
+    const b = new ColumnBuilder(c.type, 0);
+    b.values = c.values;
+    b.capacity = n;
+    b.rows = n;
+    b.nulls = c.nulls;
+    if (b.halves) {
+      const v = c.values as BigInt64Array;
+      b.halves = new Int32Array(v.buffer, v.byteOffset, 2 * n);
+    }
+    return b;
+  }
+
+  private grow(atLeast = 0): void {
+    let cap = Math.max(16, this.capacity * 2);
+    while (cap < atLeast) cap *= 2;
     const next = allocValues(this.type, cap);
     if (Array.isArray(next)) (next as string[]).splice(0, this.rows, ...(this.values as string[]).slice(0, this.rows));
     else (next as Exclude<ColumnValues, string[]>).set(this.values as never);
@@ -203,7 +223,7 @@ export class ColumnBuilder {
   append(c: ColumnData, from: number, to: number): void {
     const n = to - from;
     if (n <= 0) return;
-    while (this.rows + n > this.capacity) this.grow();
+    if (this.rows + n > this.capacity) this.grow(this.rows + n);
     if (c.nulls) {
       if (!this.nulls) this.nulls = new Uint8Array(this.capacity);
       this.nulls.set(c.nulls.subarray(from, to), this.rows);
@@ -288,6 +308,19 @@ export class TsWriteBuilder {
       this.groups.set(key, g);
     }
     return g;
+  }
+
+  /**
+   * Rows of one device given as finished columns: a device new to the command keeps them as they
+   * are (no copy); one already in it gets them appended.
+   */
+  addColumns(tags: TsValue[], columns: ColumnData[], rows: number): void {
+    const known = this.groups.size;
+    const g = this.group(tags, false);
+    if (g.rows.length > 0) throw new Error('a group is built either by rows or by columns');
+    if (this.groups.size > known) g.columns = columns.map((c) => ColumnBuilder.of(c));
+    else for (let c = 0; c < columns.length; c++) (g.columns[c] as ColumnBuilder).append(columns[c] as ColumnData, 0, rows);
+    this.rows += rows;
   }
 
   /** One row given as values: data columns then tags. */
