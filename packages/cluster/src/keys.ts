@@ -6,7 +6,8 @@
  *   /Nodes/registry/<nodeId>    the node's registry entry: addresses, build, counts (registry.ts)
  *   /System/zone/<zone>         a zone configuration: {"num_replicas": N}; zones are `default`,
  *                               `liveness` (range 2), `system` (range 1: meta, system and
- *                               relational data), `table/<id>` and `database/<id>` (zones.ts)
+ *                               relational data), `timeseries` (every TS table's ranges),
+ *                               `table/<id>` and `database/<id>` (sql zones.ts)
  *   /System/idgen/node          the last node id handed out (increment requests)
  *   /System/idgen/range         the last range id handed out
  */

@@ -151,7 +151,7 @@ export class StrataNode {
     const pg = this.pg;
     const member = this.member;
     if (member) {
-      // Zones of a TS range: its table's, then its database's (a table's range never changes
+      // Zones of a TS range: its table's, its database's, then RANGE timeseries (a table's range never changes
       // table; its database can be looked up again at each call: the catalog view is cached).
       const tableOfRange = new Map<number, number | null>();
       member.zonesOf = (rangeId) => {
@@ -161,7 +161,7 @@ export class StrataNode {
         if (t === undefined || t === null) tableOfRange.set(rangeId, (t = tsTableOfRange(store.engine, rangeId)));
         if (t === null) return [];
         const d = engine.catalog.view(null).byId.get(t);
-        return [tableZone(t), ...(d && 'parentId' in d ? [databaseZone(d.parentId)] : [])];
+        return [tableZone(t), ...(d && 'parentId' in d ? [databaseZone(d.parentId)] : []), 'timeseries'];
       };
       member.onCancelQuery = (pid, secret) => pg.cancel(pid, secret);
       // LISTEN/NOTIFY across the cluster: a commit's notifications go to the other nodes too.

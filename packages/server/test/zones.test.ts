@@ -38,7 +38,7 @@ describe('zone configuration and cluster membership settings', () => {
     expect((await zone()).raw_config_sql).toMatch(/num_replicas = 3$/);
     expect(await code('alter range default configure zone using num_replicas = 0')).toBe('22023');
     expect(await code('alter range default configure zone using gc.ttlseconds = 600')).toBe('0A000');
-    expect(await code('alter range timeseries configure zone using num_replicas = 5')).toBe('0A000');
+    expect(await code('alter range nosuch configure zone using num_replicas = 5')).toBe('0A000');
   });
 
   it('configures named ranges, time-series databases and tables; a table inherits its database\'s zone, then the default', async () => {
@@ -49,11 +49,13 @@ describe('zone configuration and cluster membership settings', () => {
     await c.query('create table zdb.m (ts timestamp not null, v float) tags (dev int not null) primary tags (dev)');
     const forTable = async () => (await c.query('show zone configuration for table zdb.m')).rows[0];
     expect(await forTable()).toEqual({ target: 'RANGE default', raw_config_sql: 'ALTER RANGE default CONFIGURE ZONE USING\n\tnum_replicas = 3' });
+    await c.query('alter range timeseries configure zone using num_replicas = 4');
+    expect(await forTable()).toEqual({ target: 'RANGE timeseries', raw_config_sql: 'ALTER RANGE timeseries CONFIGURE ZONE USING\n\tnum_replicas = 4' });
     await c.query('alter database zdb configure zone using num_replicas = 5');
     expect(await forTable()).toEqual({ target: 'DATABASE zdb', raw_config_sql: 'ALTER DATABASE zdb CONFIGURE ZONE USING\n\tnum_replicas = 5' });
     await c.query('alter table zdb.m configure zone using num_replicas = 1');
     expect(await forTable()).toEqual({ target: 'TABLE zdb.public.m', raw_config_sql: 'ALTER TABLE zdb.public.m CONFIGURE ZONE USING\n\tnum_replicas = 1' });
-    expect((await c.query('show all zone configurations')).rows.map((r: { target: string }) => r.target)).toEqual(['RANGE default', 'RANGE liveness', 'RANGE system', expect.stringMatching(/^DATABASE zdb$/), 'TABLE zdb.public.m']);
+    expect((await c.query('show all zone configurations')).rows.map((r: { target: string }) => r.target)).toEqual(['RANGE default', 'RANGE liveness', 'RANGE system', 'RANGE timeseries', 'DATABASE zdb', 'TABLE zdb.public.m']);
     await c.query('alter table zdb.m configure zone discard');
     expect((await forTable()).target).toBe('DATABASE zdb');
     // Relational tables and databases are all in the first range: no zone of their own.
@@ -61,7 +63,7 @@ describe('zone configuration and cluster membership settings', () => {
     expect(await code('alter table rel configure zone using num_replicas = 5')).toBe('0A000');
     expect(await code('alter database defaultdb configure zone using num_replicas = 5')).toBe('0A000');
     expect(await code('alter table nosuch configure zone using num_replicas = 5')).toBe('42P01');
-    for (const z of ['range liveness', 'range system', 'database zdb']) await c.query(`alter ${z} configure zone discard`);
+    for (const z of ['range liveness', 'range system', 'range timeseries', 'database zdb']) await c.query(`alter ${z} configure zone discard`);
     expect((await c.query('show all zone configurations')).rows).toHaveLength(1);
   });
 

@@ -7,6 +7,7 @@
  *   RANGE default               every range
  *   RANGE liveness              range 2 (node liveness and the registry)
  *   RANGE meta | RANGE system   range 1 (the meta and system range: one range here, one zone)
+ *   RANGE timeseries            the ranges of every time-series table
  *   DATABASE d                  the ranges of d's time-series tables
  *   TABLE t                     the ranges of time-series table t
  *
@@ -34,7 +35,7 @@ export interface ZoneEnv {
   table(name: string[]): TableDesc;
 }
 
-function rangeRef(name: 'default' | 'liveness' | 'meta' | 'system'): ZoneRef {
+function rangeRef(name: 'default' | 'liveness' | 'meta' | 'system' | 'timeseries'): ZoneRef {
   const zone = name === 'meta' ? 'system' : name;
   return { zone, target: `RANGE ${zone}` };
 }
@@ -73,8 +74,9 @@ function chainOf(target: ZoneTarget, env: ZoneEnv): ZoneRef[] {
   const dflt = rangeRef('default');
   if (target.kind === 'table') {
     const t = env.table(target.name);
-    return [own, databaseRef(env.view, t.parentId), dflt];
+    return [own, databaseRef(env.view, t.parentId), rangeRef('timeseries'), dflt];
   }
+  if (target.kind === 'database') return [own, rangeRef('timeseries'), dflt];
   return own.zone === 'default' ? [dflt] : [own, dflt];
 }
 
@@ -109,7 +111,7 @@ export function showZoneRows(txn: Txn, target: ZoneTarget | null, env: ZoneEnv):
     if (name !== null && n !== undefined) set.set(name, n);
   }
   const rows: Row[] = [['RANGE default', configSql('RANGE default', set.get('default') ?? replicationFactorDefault)]];
-  for (const name of ['liveness', 'system']) {
+  for (const name of ['liveness', 'system', 'timeseries']) {
     const n = set.get(name);
     if (n !== undefined) rows.push([`RANGE ${name}`, configSql(`RANGE ${name}`, n)]);
   }

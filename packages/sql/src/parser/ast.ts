@@ -302,6 +302,6 @@ export interface OnConflict {
 
 /** What a zone statement names (CockroachDB/KWDB): a named range, a table or a database. */
 export type ZoneTarget =
-  | { kind: 'range'; name: 'default' | 'liveness' | 'meta' | 'system' }
+  | { kind: 'range'; name: 'default' | 'liveness' | 'meta' | 'system' | 'timeseries' }
   | { kind: 'table'; name: string[] }
   | { kind: 'database'; name: string };

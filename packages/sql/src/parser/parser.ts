@@ -1137,13 +1137,13 @@ class Parser {
     return this.rangeZone();
   }
 
-  /** The name after RANGE: default, liveness, meta or system (zones.ts). */
+  /** The name after RANGE: default, liveness, meta, system or timeseries (zones.ts). */
   private rangeZone(): ZoneTarget {
     const t = this.next();
-    const names = ['default', 'liveness', 'meta', 'system'] as const;
+    const names = ['default', 'liveness', 'meta', 'system', 'timeseries'] as const;
     const name = names.find((n) => t.type === 'ident' && t.value === n);
     if (!name) {
-      throw new PgError(SqlState.FeatureNotSupported, `zone configurations for range "${t.value}" are not supported`, { hint: 'Named ranges: default, liveness, meta and system (meta and system are one range here).' });
+      throw new PgError(SqlState.FeatureNotSupported, `zone configurations for range "${t.value}" are not supported`, { hint: 'Named ranges: default, liveness, meta, system (meta and system are one range here) and timeseries.' });
     }
     return { kind: 'range', name };
   }
