@@ -1,0 +1,187 @@
+/**
+ * Defects the drivers' own test suites (npm run qa:drivers) found, each checked with the client
+ * whose suite found it. The answers were recorded from PostgreSQL 15: run with
+ * COMPAT_PG_URL=postgresql://postgres@127.0.0.1:PORT/postgres (a throwaway PostgreSQL 15 with
+ * trust authentication) and the same assertions run against it.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import pg from 'pg';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNode } from '../../../qa/harness/node.js';
+import type { TestNode } from '../../../qa/harness/node.js';
+
+const pgUrl = process.env.COMPAT_PG_URL ?? null;
+let node: TestNode | null = null;
+let url = '';
+
+beforeAll(async () => {
+  if (pgUrl) {
+    url = pgUrl;
+    return;
+  }
+  node = await startNode();
+  url = node.url;
+});
+afterAll(async () => {
+  if (node) {
+    await node.stop();
+    node.cleanup();
+  }
+});
+
+function urlFor(user: string, database: string): string {
+  const u = new URL(url);
+  u.username = user;
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function admin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await f(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string } | 'no error'> {
+  try {
+    await p;
+    return 'no error';
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    return { code: err.code, message: err.message };
+  }
+}
+
+describe('psycopg2: a transaction with DDL while another session ends', () => {
+  it('creating a TEMP table right after the previous session (with its own TEMP table) closed commits', () => {
+    const u = new URL(url);
+    const dsn = `host=${u.hostname} port=${u.port} user=${decodeURIComponent(u.username)} dbname=${u.pathname.slice(1)}`;
+    const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'drivers', 'temp_churn.py'), dsn, '12'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    // Before the fix every other round failed with 40001 (the closed session's temp schema was
+    // dropped under the new transaction's catalog read).
+    expect(r.stdout.trim().split('\n')).toEqual(Array(12).fill('ok'));
+  });
+});
+
+describe('node-postgres: pg_cancel_backend and pg_terminate_backend', () => {
+  it('terminates another session: its client gets FATAL 57P01 and the call returns true', async () => {
+    const victim = new pg.Client({ connectionString: url });
+    await victim.connect();
+    const errors: { code?: string; message: string }[] = [];
+    victim.on('error', (e: Error & { code?: string }) => errors.push({ code: e.code, message: e.message }));
+    const pid = (await victim.query('select pg_backend_pid() as p')).rows[0].p as number;
+    const done = new Promise<void>((r) => victim.once('end', () => r()));
+    const ok = await admin(async (c) => (await c.query('select pg_terminate_backend($1) as t', [pid])).rows[0].t as boolean);
+    expect(ok).toBe(true);
+    await done;
+    // node-postgres then reports the closed socket too ("Connection terminated unexpectedly").
+    expect(errors[0]).toEqual({ code: '57P01', message: 'terminating connection due to administrator command' });
+  });
+
+  it('terminates a session in the middle of a statement', async () => {
+    const victim = new pg.Client({ connectionString: url });
+    await victim.connect();
+    victim.on('error', () => undefined);
+    const pid = (await victim.query('select pg_backend_pid() as p')).rows[0].p as number;
+    const sleeping = failure(victim.query('select pg_sleep(30)'));
+    await new Promise((r) => setTimeout(r, 200));
+    await admin((c) => c.query('select pg_terminate_backend($1)', [pid]));
+    expect(await sleeping).toEqual({ code: '57P01', message: 'terminating connection due to administrator command' });
+  });
+
+  it('cancels the running statement of another session and leaves it usable', async () => {
+    const victim = new pg.Client({ connectionString: url });
+    await victim.connect();
+    try {
+      const pid = (await victim.query('select pg_backend_pid() as p')).rows[0].p as number;
+      const sleeping = failure(victim.query('select pg_sleep(30)'));
+      await new Promise((r) => setTimeout(r, 200));
+      const ok = await admin(async (c) => (await c.query('select pg_cancel_backend($1) as t', [pid])).rows[0].t as boolean);
+      expect(ok).toBe(true);
+      expect(await sleeping).toEqual({ code: '57014', message: 'canceling statement due to user request' });
+      expect((await victim.query('select 1 as x')).rows).toEqual([{ x: 1 }]);
+    } finally {
+      await victim.end();
+    }
+  });
+
+  it('answers false for a pid that is no backend, and checks the timeout first', async () => {
+    await admin(async (c) => {
+      expect((await c.query('select pg_cancel_backend(99999) as a, pg_terminate_backend(99999) as b')).rows).toEqual([{ a: false, b: false }]);
+      expect(await failure(c.query('select pg_terminate_backend(99999, -1)'))).toEqual({ code: '22003', message: '"timeout" must not be negative' });
+    });
+  });
+
+  it('refuses a non-superuser signalling a superuser', async () => {
+    await admin(async (c) => {
+      await c.query('drop user if exists sig_user');
+      await c.query('create user sig_user');
+    });
+    const su = new pg.Client({ connectionString: url });
+    await su.connect();
+    const plain = new pg.Client({ connectionString: urlFor('sig_user', new URL(url).pathname.slice(1)) });
+    await plain.connect();
+    try {
+      const pid = (await su.query('select pg_backend_pid() as p')).rows[0].p as number;
+      expect(await failure(plain.query('select pg_terminate_backend($1)', [pid]))).toEqual({ code: '42501', message: 'must be a superuser to terminate superuser process' });
+      expect(await failure(plain.query('select pg_cancel_backend($1)', [pid]))).toEqual({ code: '42501', message: 'must be a superuser to cancel superuser query' });
+    } finally {
+      await plain.end().catch(() => undefined);
+      await su.end();
+    }
+  });
+});
+
+describe("postgres.js: the public schema of a database belongs to the database's owner", () => {
+  it('the owner creates tables in public; another user may not', async () => {
+    await admin(async (c) => {
+      await c.query('drop database if exists owned_db');
+      await c.query('drop user if exists db_owner');
+      await c.query('drop user if exists db_other');
+      await c.query('create user db_owner');
+      await c.query('create user db_other');
+      await c.query('create database owned_db');
+      await c.query('alter database owned_db owner to db_owner');
+    });
+    const u = new URL(url);
+    const opts = { host: u.hostname, port: Number(u.port), database: 'owned_db', max: 1 };
+    const owner = postgres({ ...opts, user: 'db_owner' });
+    const other = postgres({ ...opts, user: 'db_other' });
+    try {
+      await owner`create table owned_t (a int)`;
+      await owner`insert into owned_t values (1)`;
+      expect([...(await owner`select a from owned_t`)]).toEqual([{ a: 1 }]);
+      const e = await failure(other`create table other_t (a int)`);
+      expect(e).toEqual({ code: '42501', message: 'permission denied for schema public' });
+    } finally {
+      await owner.end();
+      await other.end();
+    }
+  });
+});
+
+describe('postgres.js: pg_prepared_statements', () => {
+  it("lists the driver's named statements and SQL PREPAREd ones", async () => {
+    const u = new URL(url);
+    const sql = postgres({ host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), database: u.pathname.slice(1), max: 1, fetch_types: false });
+    try {
+      const mine = await sql`select name, statement, parameter_types::text as pt, from_sql, prepare_time is not null as timed from pg_prepared_statements where statement like ${'%from pg_prepared_statements where%'}`;
+      expect(mine.length).toBe(1);
+      expect(mine[0]).toMatchObject({ pt: '{text}', from_sql: false, timed: true });
+      expect(mine[0]?.name).toMatch(/^[a-z0-9]+$/);
+      await sql.unsafe('prepare pps_foo(int, text) as select $1, $2');
+      expect([...(await sql`select name, parameter_types::text as pt, from_sql from pg_prepared_statements where from_sql`)]).toEqual([{ name: 'pps_foo', pt: '{integer,text}', from_sql: true }]);
+      await sql.unsafe('deallocate pps_foo');
+      expect([...(await sql`select name from pg_prepared_statements where from_sql`)]).toEqual([]);
+    } finally {
+      await sql.end();
+    }
+  });
+});
