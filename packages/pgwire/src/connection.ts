@@ -17,7 +17,7 @@ import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/
 import type { Logger } from '@strata/common';
 import type { Notice } from '@strata/sql';
 import { Session, auditLogin, auditLoginFailed, authorizeSession, decodeBinary, encodeBinary, fixedBinaryBytes, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
-import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
+import type { Backend, Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
 import {
   backpressureRecheckMs,
   bindParamsMax,
@@ -75,6 +75,11 @@ function queryCanceled(): PgError {
   return new PgError(SqlState.QueryCanceled, 'canceling statement due to user request');
 }
 
+/** pg_terminate_backend's end of a session (PostgreSQL's ProcessInterrupts). */
+function adminTerminated(): PgError {
+  return new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command', { severity: 'FATAL' });
+}
+
 function connectionClosed(): PgError {
   return new PgError(SqlState.ConnectionException, 'connection to client lost', { severity: 'FATAL' });
 }
@@ -113,6 +118,12 @@ export class Connection {
   private syncLost = false;
   private loopRunning = false;
   private finished = false;
+  /** A frontend message is being handled (a statement may be running). */
+  private handling = false;
+  /** pg_terminate_backend asked this session to end. */
+  private terminateRequested = false;
+  /** This session in the node's backend registry (backends.ts). */
+  private backend: Backend | null = null;
   /** The last message sent was ReadyForQuery: waiting now is idling (the idle timers apply). */
   private readySent = false;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -242,6 +253,7 @@ export class Connection {
     if (!this.closedNotified) {
       this.closedNotified = true;
       this.host.connectionClosed(this);
+      if (this.backend) this.host.engine.backends.remove(this.pid, this.backend);
     }
     this.phase = 'closed';
     this.clearIdleTimer();
@@ -257,6 +269,7 @@ export class Connection {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.backend) this.host.engine.backends.remove(this.pid, this.backend);
     this.session?.close();
   }
 
@@ -294,6 +307,21 @@ export class Connection {
     if (this.phase !== 'startup') return;
     this.log.debug('startup timeout: closing a connection that did not finish startup');
     this.closeQuietly();
+  }
+
+  /**
+   * pg_terminate_backend: FATAL 57P01 and close, at once when idle; a running statement is
+   * interrupted (as by a cancel) and the connection ends when it returns.
+   */
+  terminate(): void {
+    if (this.phase === 'closed' || this.terminateRequested) return;
+    this.terminateRequested = true;
+    if (!this.handling) {
+      this.fatal(adminTerminated());
+      return;
+    }
+    if (this.session) this.session.cancelRequested = true;
+    this.wakeWriter?.();
   }
 
   /** A CancelRequest for this backend (PgServer checked the key). */
@@ -517,6 +545,9 @@ export class Connection {
     for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) settings.push({ name: k, value: v, strict: false });
     this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings, serverSettings: this.host.serverSettings, superuser, roleOid });
     this.session.notifications.onArrival = () => this.notificationsArrived();
+    this.session.protocolStatements = () => this.prepared;
+    this.backend = { user, superuser, cancel: () => this.cancel(), terminate: () => this.terminate() };
+    engine.backends.add(pid, this.backend);
     if (this.startupTimer) clearTimeout(this.startupTimer);
     this.startupTimer = null;
     for (const name of reportedSettings) this.parameterStatus(name);
@@ -614,6 +645,16 @@ export class Connection {
   }
 
   private async handle(f: Frame): Promise<void> {
+    this.handling = true;
+    try {
+      await this.dispatch(f);
+    } finally {
+      this.handling = false;
+    }
+    if (this.terminateRequested && this.phase !== 'closed') throw adminTerminated();
+  }
+
+  private async dispatch(f: Frame): Promise<void> {
     const type = String.fromCharCode(f.type);
     const body = f.body;
     if (this.skipUntilSync && type !== 'S' && type !== 'X') return;
@@ -664,6 +705,7 @@ export class Connection {
     try {
       await f();
     } catch (e) {
+      if (this.terminateRequested) throw adminTerminated();
       const err = toPgError(e);
       if (err.fields.severity === 'FATAL') throw err;
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
@@ -711,6 +753,7 @@ export class Connection {
       });
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, null);
     } catch (e) {
+      if (this.terminateRequested) throw adminTerminated();
       const err = toPgError(e);
       if (err.fields.severity === 'FATAL') throw err;
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
@@ -789,6 +832,7 @@ export class Connection {
       throw new PgError(SqlState.ProgramLimitExceeded, `prepared statement has ${p.paramTypes.length} parameters; a Bind message can carry at most ${bindParamsMax}`);
     }
     if (p.columns) checkColumnCount(p.columns);
+    p.preparedAtUs = Date.now() * 1000;
     this.prepared.set(name, p);
     this.out.msg('1', null);
   }
