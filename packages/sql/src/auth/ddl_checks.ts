@@ -49,7 +49,7 @@ export function checkDdl(stmt: Statement, c: DdlCheckContext): void {
     } catch {
       return; // the statement itself reports the missing schema or database
     }
-    reqs.push(schemaRequirement({ id: tgt.schemaId, name: tgt.schemaName }, Priv.CREATE));
+    reqs.push(schemaRequirement({ id: tgt.schemaId, name: tgt.schemaName, parentId: tgt.dbId }, Priv.CREATE));
     const db = view.databaseById(tgt.dbId);
     if (db && db.name !== c.database) reqs.push(databaseRequirement(db, Priv.CONNECT));
   };
