@@ -7,6 +7,7 @@
  * ROLLBACK [TO SAVEPOINT] is refused with 25P02).
  */
 import { formatMsSetting, parseMsSetting } from './guc_units.js';
+import { preparedStatementRows } from './prepared_statements.js';
 import { dropSchemaWithin, dropTempSchemas, isTempSchemaName, tempSchemaName } from './temp_schemas.js';
 import { AmbiguousResultError, PgError, RetryableError, SqlState, StrataError, assert, logger } from '@strata/common';
 import { Txn, prefixEnd, tablePrefix } from '@strata/kv';
@@ -104,6 +105,8 @@ export interface Prepared {
   /** Result columns, or null if the statement returns no rows. */
   columns: Column[] | null;
   cache: { generation: number; compiled: Compiled } | null;
+  /** When it was prepared, µs since the epoch (pg_prepared_statements.prepare_time). */
+  preparedAtUs?: number;
 }
 
 interface Compiled {
@@ -510,6 +513,7 @@ export class Session {
       backendPid: this.backendPid,
       settings: this.settings,
       cursors: () => this.cursorRows(),
+      preparedStatements: () => preparedStatementRows(this.sqlPrepared, this.protocolStatements?.() ?? new Map()),
       set: (name, value, local) => {
         const n = name.toLowerCase();
         if (local) this.applyLocalSetting(n, value, null);
@@ -1243,6 +1247,9 @@ export class Session {
   cursorColumns(name: string): Column[] | null {
     return this.cursors.get(name)?.columns ?? null;
   }
+
+  /** The wire layer's named statements (Parse messages), for pg_prepared_statements. */
+  protocolStatements: (() => ReadonlyMap<string, Prepared>) | null = null;
 
   /** pg_cursors: this session's cursors. */
   cursorRows(): Row[] {
@@ -2231,7 +2238,7 @@ export class Session {
       case 'prepare': {
         if (this.sqlPrepared.has(stmt.name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${stmt.name}" already exists`);
         const types = stmt.types.map(typeFromName);
-        this.sqlPrepared.set(stmt.name, this.analyze(stmt.stmt, stmt.text, types));
+        this.sqlPrepared.set(stmt.name, { ...this.analyze(stmt.stmt, stmt.text, types), preparedAtUs: Date.now() * 1000 });
         return { rows: [], tag: 'PREPARE' };
       }
       case 'deallocate':

@@ -364,6 +364,12 @@ const defs: Def[] = [
   },
   {
     schema: 'pg_catalog',
+    name: 'pg_prepared_statements',
+    cols: [['name', txt], ['statement', txt], ['prepare_time', T.timestamptz], ['parameter_types', arrayOf(T.regtype)], ['from_sql', b], ['generic_plans', T.int8], ['custom_plans', T.int8]],
+    rows: (ctx) => ctx.session.preparedStatements?.() ?? [],
+  },
+  {
+    schema: 'pg_catalog',
     name: 'pg_cursors',
     cols: [['name', txt], ['statement', txt], ['is_holdable', b], ['is_binary', b], ['is_scrollable', b], ['creation_time', T.timestamptz]],
     rows: (ctx) => ctx.session.cursors?.() ?? [],
