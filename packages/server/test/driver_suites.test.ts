@@ -185,3 +185,22 @@ describe('postgres.js: pg_prepared_statements', () => {
     }
   });
 });
+
+describe('node-postgres: a named statement parsed in a failed transaction block (its gh-issues/600 test)', () => {
+  it('the Parse fails with 25P02 and the statement is parsed again after the block', async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query('create temp table bar600 (column1 text, column2 text)');
+      await c.query('begin');
+      expect(await failure(c.query('select 1/0'))).toMatchObject({ code: '22012' });
+      const insert = { name: 'insertBar', text: 'insert into bar600 values ($1, $2)', values: ['one', 'two'] };
+      expect(await failure(c.query(insert))).toEqual({ code: '25P02', message: 'current transaction is aborted, commands ignored until end of transaction block' });
+      await c.query('commit');
+      expect((await c.query(insert)).rowCount).toBe(1);
+      expect((await c.query('select count(*)::int as n from bar600')).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await c.end();
+    }
+  });
+});

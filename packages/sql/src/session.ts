@@ -721,7 +721,9 @@ export class Session {
   private analyze(stmt0: Statement, text: string, paramTypes: SqlType[]): Prepared {
     const stmt = stmt0.kind === 'showTagValues' ? this.tagValuesQuery(stmt0) : stmt0;
     const p: Prepared = { stmt, text, paramTypes, columns: null, cache: null };
-    if (this.failed && !isTxnEnd(stmt)) return p; // analyzed when executed (which will fail)
+    // PostgreSQL refuses a Parse in a failed transaction block (exec_parse_message), so no
+    // statement is created: a driver that saw the error parses it again later.
+    if (this.failed && !isTxnEnd(stmt)) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     if (isPlannable(stmt)) {
       const c = this.compile(stmt, text, paramTypes);
       p.columns = c.columns;
