@@ -32,6 +32,7 @@ import {
 } from './constants.js';
 import { MessageFramer, StartupCommError } from './framer.js';
 import { parseStartupOptions } from './startup_options.js';
+import { functionCallSql, parseFunctionCall } from './function_call.js';
 import type { Frame } from './framer.js';
 import { Inbox } from './inbox.js';
 import { Output } from './output.js';
@@ -687,9 +688,7 @@ export class Connection {
         // COPY data outside COPY: ignored, as PostgreSQL does after a failed COPY.
         return;
       case 'F':
-        this.sendError(new PgError(SqlState.FeatureNotSupported, 'function call messages are not supported'));
-        this.readyForQuery();
-        return;
+        return this.functionCall(body);
       default:
         // The framer lets only known types through.
         throw protocolFatal(`invalid frontend message type ${f.type}`);
@@ -763,6 +762,53 @@ export class Connection {
       this.afterStatement();
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, err.code);
       this.afterError();
+    }
+    this.readyForQuery();
+  }
+
+  /** FunctionCall (function_call.ts): runs as a one-statement query; answers 'V' then ReadyForQuery. */
+  private async functionCall(body: Buffer): Promise<void> {
+    const s = this.session as Session;
+    try {
+      const call = parseFunctionCall(body);
+      const vctx = s.vctx();
+      const params: Value[] = call.args.map((a, i) => {
+        const t = call.argTypes[i] as SqlType;
+        if (a.raw === null) return null;
+        return a.format === 1 ? binaryParam(a.raw, t, i + 1) : parseValue(decodeUtf8Strict(a.raw), t, vctx);
+      });
+      s.cancelRequested = false;
+      const p = await s.prepareAsync(functionCallSql(call), call.argTypes.map(typeOid));
+      let result: Value = null;
+      await s.execute(s.bind(p, params), 0, {
+        row: (v) => (result = v[0] ?? null),
+        notice: (m) => this.notice(m),
+        writable: () => this.writable(),
+        copyIn: () => {
+          throw protocolFatal('COPY in a function call');
+        },
+        copyOut: () => undefined,
+        copyData: () => undefined,
+        copyDone: () => undefined,
+      });
+      const value = result as Value;
+      if (value === null) this.out.msg('V', Buffer.from([0xff, 0xff, 0xff, 0xff]));
+      else {
+        const b = call.resultFormat === 1 ? encodeBinary(value, call.resultType, s.vctx()) : Buffer.from(formatValue(value, call.resultType, s.vctx()) ?? '');
+        const m = Buffer.alloc(4 + b.length);
+        m.writeInt32BE(b.length, 0);
+        b.copy(m, 4);
+        this.out.msg('V', m);
+      }
+      this.afterStatement();
+    } catch (e) {
+      if (this.terminateRequested) throw adminTerminated();
+      const err = toPgError(e);
+      if (err.fields.severity === 'FATAL') throw err;
+      if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
+      s.onError(e);
+      this.sendError(err);
+      this.afterStatement();
     }
     this.readyForQuery();
   }

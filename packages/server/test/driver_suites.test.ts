@@ -5,6 +5,8 @@
  * trust authentication) and the same assertions run against it.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import postgres from 'postgres';
@@ -202,5 +204,56 @@ describe('node-postgres: a named statement parsed in a failed transaction block 
     } finally {
       await c.end();
     }
+  });
+});
+
+function libpqDsn(): string {
+  const u = new URL(url);
+  return `host=${u.hostname} port=${u.port} user=${decodeURIComponent(u.username)} dbname=${u.pathname.slice(1)}`;
+}
+
+describe('large objects', () => {
+  it("psycopg2's lobject (libpq's lo_* calls: FunctionCall messages) answers as PostgreSQL 15 (drivers/lobject.expected)", () => {
+    const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'drivers', 'lobject.py'), libpqDsn()], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(readFileSync(join(import.meta.dirname, 'drivers', 'lobject.expected'), 'utf8'));
+  });
+
+  it("postgres.js' largeObject streams a file in and out (its suite's test)", async () => {
+    const u = new URL(url);
+    const sql = postgres({ host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), database: u.pathname.slice(1), max: 1 });
+    try {
+      const data = Buffer.alloc(50_000);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+      const lo = await sql.largeObject();
+      await new Promise<void>((resolve, reject) => {
+        void lo.writable().then((w) => {
+          w.on('finish', () => resolve());
+          w.on('error', reject);
+          w.end(data);
+        });
+      });
+      await lo.seek(0);
+      const chunks: Buffer[] = [];
+      await new Promise<void>((resolve) => void lo.readable().then((rd) => rd.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve())));
+      await lo.close();
+      const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+      expect(md5(Buffer.concat(chunks))).toBe(md5(data));
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('the SQL functions: lo_from_bytea, lo_get, lo_put, lo_unlink, and their errors', async () => {
+    await admin(async (c) => {
+      await c.query('begin');
+      const oid = (await c.query("select lo_from_bytea(0, '\\x0102030405'::bytea) as o")).rows[0].o as number;
+      await c.query('select lo_put($1, 7, $2::bytea)', [oid, Buffer.from([9])]);
+      expect((await c.query('select lo_get($1) as b, lo_get($1, 1, 3) as part', [oid])).rows[0]).toEqual({ b: Buffer.from([1, 2, 3, 4, 5, 0, 0, 9]), part: Buffer.from([2, 3, 4]) });
+      expect((await c.query('select lo_unlink($1) as n', [oid])).rows).toEqual([{ n: 1 }]);
+      await c.query('commit');
+      expect(await failure(c.query('select lo_get($1)', [oid]))).toEqual({ code: '42704', message: `large object ${oid} does not exist` });
+      expect(await failure(c.query('select loread(0, 10)'))).toEqual({ code: '42704', message: 'invalid large-object descriptor: 0' });
+    });
   });
 });

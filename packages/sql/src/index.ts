@@ -17,3 +17,4 @@ export { deliverRemoteTo } from './notify.js';
 export type { Notification } from './notify.js';
 export type { Backend } from './backends.js';
 export { BackendRegistry } from './backends.js';
+export { largeObjectProcs } from './functions/large_object_functions.js';

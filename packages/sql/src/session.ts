@@ -8,6 +8,7 @@
  */
 import { formatMsSetting, parseMsSetting } from './guc_units.js';
 import { preparedStatementRows } from './prepared_statements.js';
+import { LargeObjectDescriptors } from './large_objects.js';
 import { dropSchemaWithin, dropTempSchemas, isTempSchemaName, tempSchemaName } from './temp_schemas.js';
 import { AmbiguousResultError, PgError, RetryableError, SqlState, StrataError, assert, logger } from '@strata/common';
 import { Txn, prefixEnd, tablePrefix } from '@strata/kv';
@@ -513,6 +514,7 @@ export class Session {
       backendPid: this.backendPid,
       settings: this.settings,
       cursors: () => this.cursorRows(),
+      largeObjects: this.largeObjects,
       preparedStatements: () => preparedStatementRows(this.sqlPrepared, this.protocolStatements?.() ?? new Map()),
       set: (name, value, local) => {
         const n = name.toLowerCase();
@@ -1243,12 +1245,16 @@ export class Session {
   /** The transaction ended: its cursors close, except WITH HOLD ones of a committed one. */
   private endTxnCursors(txn: Txn | null, committed: boolean): void {
     this.cursors.endTxn(txn, committed);
+    this.largeObjects.endTxn();
   }
 
   /** The result columns of a SQL cursor (the wire's Describe Portal of its name), or null. */
   cursorColumns(name: string): Column[] | null {
     return this.cursors.get(name)?.columns ?? null;
   }
+
+  /** Open large-object descriptors; they close when the transaction ends. */
+  readonly largeObjects = new LargeObjectDescriptors();
 
   /** The wire layer's named statements (Parse messages), for pg_prepared_statements. */
   protocolStatements: (() => ReadonlyMap<string, Prepared>) | null = null;

@@ -127,6 +127,8 @@ export interface SessionInfo {
   settings: Map<string, string>;
   /** The session's SQL cursors as pg_cursors rows. */
   cursors?(): Row[];
+  /** The session's open large-object descriptors (large_objects.ts). */
+  largeObjects?: LargeObjectDescriptors;
   /** The session's prepared statements (SQL PREPARE and named Parse messages) as pg_prepared_statements rows. */
   preparedStatements?(): Row[];
   /** SET (local: SET LOCAL) with the session's checks; returns the value as shown. */
@@ -150,6 +152,7 @@ export interface SequenceAccess {
 
 import type { TsSender } from '../ts_dml.js';
 import type { BackendRegistry } from '../backends.js';
+import type { LargeObjectDescriptors } from '../large_objects.js';
 
 export interface ExecCtx {
   txn: Txn;

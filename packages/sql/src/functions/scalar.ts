@@ -49,6 +49,7 @@ import './json_build.js';
 import './binary_strings.js';
 import './justify.js';
 import './backend_signals.js';
+import './large_object_functions.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
 

@@ -15,6 +15,7 @@ import { aclColumn, authCatalogDefs, canSeeTable, ownerName, ownerOid, tableAclK
 import { rootRoleOid } from '../auth/constants.js';
 import { sequenceBounds } from '../sequence_options.js';
 import { quoteIdent } from '../functions/format.js';
+import { largeObjectProcs } from '../functions/large_object_functions.js';
 export { rootRoleOid };
 export const btreeAmOid = 403;
 export const heapAmOid = 2;
@@ -299,7 +300,8 @@ const defs: Def[] = [
     schema: 'pg_catalog',
     name: 'pg_proc',
     cols: [['oid', o], ['proname', n], ['pronamespace', o], ['proowner', o], ['prokind', c], ['prorettype', o], ['proargtypes', T.oidvector], ['pronargs', i2], ['proretset', b]],
-    rows: () => [],
+    // The large-object functions only: libpq's lo_* calls find them here by name and call them by OID.
+    rows: () => largeObjectProcs.map((p) => [p.oid, p.name, virtualSchemas.pg_catalog, rootRoleOid, 'f', typeOid(p.result), p.args.map(typeOid), p.args.length, false]),
   },
   {
     schema: 'pg_catalog',
