@@ -257,3 +257,11 @@ describe('large objects', () => {
     });
   });
 });
+
+describe('psycopg2: error diagnostics of constraint violations (its test_9_3_diagnostics)', () => {
+  it('schema, table, column, constraint and detail fields as PostgreSQL 15 sends them (drivers/diagnostics.expected)', () => {
+    const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'drivers', 'diagnostics.py'), libpqDsn()], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(readFileSync(join(import.meta.dirname, 'drivers', 'diagnostics.expected'), 'utf8'));
+  });
+});

@@ -44,13 +44,24 @@ export function assignValueIn(v: Value, from: SqlType, col: ColumnDesc, vctx: Va
   return castValue(v, from, col.type, vctx, false);
 }
 
+/** The schema of a table, for the SCHEMA NAME field of constraint errors (as PostgreSQL's). */
+function schemaField(t: TableDesc, ctx: ExecCtx): { schema?: string } {
+  const s = ctx.catalog.byId.get(t.schemaId);
+  return s?.kind === 'schema' ? { schema: s.name } : {};
+}
+
+function failingRow(t: TableDesc, row: Row, ctx: ExecCtx): string {
+  return `Failing row contains (${row.filter((_v, j) => !(t.columns[j] as ColumnDesc).hidden).map((v, j) => (v === null ? 'null' : formatValue(v, (t.columns[j] as ColumnDesc).type, ctx.vctx))).join(', ')}).`;
+}
+
 /** Validates NOT NULL, CHECK and FOREIGN KEY constraints of a complete row. */
 export function checkRow(w: TableWriter, row: Row, ctx: ExecCtx): void {
   const t = w.table;
   t.columns.forEach((c, i) => {
     if (!c.nullable && row[i] === null) {
       throw new PgError(SqlState.NotNullViolation, `null value in column "${c.name}" of relation "${t.name}" violates not-null constraint`, {
-        detail: `Failing row contains (${row.filter((_v, j) => !(t.columns[j] as ColumnDesc).hidden).map((v, j) => (v === null ? 'null' : formatValue(v, (t.columns[j] as ColumnDesc).type, ctx.vctx))).join(', ')}).`,
+        detail: failingRow(t, row, ctx),
+        ...schemaField(t, ctx),
         table: t.name,
         column: c.name,
       });
@@ -58,7 +69,7 @@ export function checkRow(w: TableWriter, row: Row, ctx: ExecCtx): void {
   });
   for (const ch of w.checks) {
     if (ch.ev(row, ctx) === false) {
-      throw new PgError(SqlState.CheckViolation, `new row for relation "${t.name}" violates check constraint "${ch.name}"`, { table: t.name, constraint: ch.name });
+      throw new PgError(SqlState.CheckViolation, `new row for relation "${t.name}" violates check constraint "${ch.name}"`, { detail: failingRow(t, row, ctx), ...schemaField(t, ctx), table: t.name, constraint: ch.name });
     }
   }
   for (const fk of w.foreignKeys) {
@@ -75,7 +86,14 @@ export function checkRow(w: TableWriter, row: Row, ctx: ExecCtx): void {
       if (idx) found = ctx.txn.get(indexEntry(fk.refCodec, idx, refRow).key) !== null;
     }
     if (!found) {
-      throw new PgError(SqlState.ForeignKeyViolation, `insert or update on table "${w.table.name}" violates foreign key constraint "${fk.name}"`, { table: w.table.name, constraint: fk.name });
+      const cols = fk.positions.map((p) => (t.columns[p] as ColumnDesc).name).join(', ');
+      const keys = fk.positions.map((p) => formatValue(row[p] as Value, (t.columns[p] as ColumnDesc).type, ctx.vctx)).join(', ');
+      throw new PgError(SqlState.ForeignKeyViolation, `insert or update on table "${w.table.name}" violates foreign key constraint "${fk.name}"`, {
+        detail: `Key (${cols})=(${keys}) is not present in table "${fk.refTable.name}".`,
+        ...schemaField(w.table, ctx),
+        table: w.table.name,
+        constraint: fk.name,
+      });
     }
   }
 }
@@ -86,6 +104,7 @@ function uniqueViolation(w: TableWriter, indexName: string, cols: number[], row:
   const vals = cols.map((p) => (row[p] === null ? 'null' : formatValue(row[p] as Value, (t.columns[p] as ColumnDesc).type, ctx.vctx))).join(', ');
   return new PgError(SqlState.UniqueViolation, `duplicate key value violates unique constraint "${indexName}"`, {
     detail: `Key (${names})=(${vals}) already exists.`,
+    ...schemaField(t, ctx),
     table: t.name,
     constraint: indexName,
   });

@@ -155,7 +155,8 @@ export interface ColumnDef {
   check: Expr | null;
   checkText: string | null;
   checkName: string | null;
-  references: { table: string[]; column: string | null } | null;
+  /** REFERENCES t [(col)], with the CONSTRAINT name written before it (null: the default name). */
+  references: { table: string[]; column: string | null; name?: string | null } | null;
   pos: number;
 }
 

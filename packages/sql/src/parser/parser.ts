@@ -1064,7 +1064,7 @@ class Parser {
           this.expectPunct(')');
         }
         this.skipFkActions();
-        c.references = { table, column };
+        c.references = { table, column, name: cname };
       } else if (this.acceptKw('collate')) this.ident();
       else break;
     }
