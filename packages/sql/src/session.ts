@@ -8,6 +8,7 @@
  */
 import { formatMsSetting, parseMsSetting } from './guc_units.js';
 import { preparedStatementRows } from './prepared_statements.js';
+import { mergeRelOptions } from './parser/storage_params.js';
 import { LargeObjectDescriptors } from './large_objects.js';
 import { dropSchemaWithin, dropTempSchemas, isTempSchemaName, tempSchemaName } from './temp_schemas.js';
 import { AmbiguousResultError, PgError, RetryableError, SqlState, StrataError, assert, logger } from '@strata/common';
@@ -2711,20 +2712,36 @@ export class Session {
       }
       case 'alterIndex': {
         const name = stmt.name[stmt.name.length - 1] as string;
-        const onTable = (t: TableDesc) => stmt.name.length < 2 || stmt.name[stmt.name.length - 2] === t.name;
+        // `table@index` (CockroachDB's) or `schema.index` (PostgreSQL's): both parse to two parts.
+        const qual = stmt.name[stmt.name.length - 2];
+        const onTable = (t: TableDesc) => qual === undefined || qual === t.name || qual === view.byId.get(t.schemaId)?.name;
         const found = view.allTables().find((t) => onTable(t) && ([t.primaryIndex, ...t.indexes].some((i) => i.name === name) || t.ts?.tagIndexes?.some((i) => i.name === name)));
         if (!found) {
+          // PostgreSQL looks the name up as a relation: a table of that name is 42809.
+          const sameName = view.allTables().find((t) => t.name === name && (stmt.name.length < 2 || view.byId.get(t.schemaId)?.name === stmt.name[stmt.name.length - 2]));
+          if (sameName) throw new PgError(SqlState.WrongObjectType, `"${name}" is not an index`);
           if (stmt.ifExists) {
-            env.notice(`index "${name}" does not exist, skipping`);
+            env.notice(`relation "${name}" does not exist, skipping`);
             return 'ALTER INDEX';
           }
-          throw new PgError(SqlState.UndefinedObject, `index "${name}" does not exist`);
+          throw new PgError(SqlState.UndefinedTable, `relation "${name}" does not exist`);
         }
         const t: TableDesc = JSON.parse(JSON.stringify(found)) as TableDesc;
-        if ([t.primaryIndex, ...t.indexes].some((i) => i.name === stmt.to) || t.ts?.tagIndexes?.some((i) => i.name === stmt.to) || view.table(t.schemaId, stmt.to)) {
-          throw new PgError(SqlState.DuplicateTable, `relation "${stmt.to}" already exists`);
+        if (stmt.to === null) {
+          const ix = [t.primaryIndex, ...t.indexes].find((i) => i.name === name);
+          if (!ix) throw new PgError(SqlState.FeatureNotSupported, `index "${name}" of a time-series table has no storage parameters`);
+          const merged = mergeRelOptions(ix.reloptions ?? [], stmt.relOptions?.set ?? [], stmt.relOptions?.reset ?? []);
+          if (merged.length > 0) ix.reloptions = merged;
+          else delete ix.reloptions;
+          t.version++;
+          cat.writeDescriptor(env.txn, t);
+          return 'ALTER INDEX';
         }
-        for (const i of [t.primaryIndex, ...t.indexes, ...(t.ts?.tagIndexes ?? [])]) if (i.name === name) i.name = stmt.to;
+        const to = stmt.to;
+        if ([t.primaryIndex, ...t.indexes].some((i) => i.name === to) || t.ts?.tagIndexes?.some((i) => i.name === to) || view.table(t.schemaId, to)) {
+          throw new PgError(SqlState.DuplicateTable, `relation "${to}" already exists`);
+        }
+        for (const i of [t.primaryIndex, ...t.indexes, ...(t.ts?.tagIndexes ?? [])]) if (i.name === name) i.name = to;
         t.version++;
         cat.writeDescriptor(env.txn, t);
         return 'ALTER INDEX';

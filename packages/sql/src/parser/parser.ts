@@ -1162,6 +1162,15 @@ class Parser {
     if (this.acceptKw('index')) {
       const ifExists = this.acceptKw('if', 'exists');
       const name = this.indexName();
+      if ((this.isKw('set') || this.isKw('reset')) && this.isPunct('(', 1)) {
+        // SET (storage parameters) / RESET (names): a btree index's, checked as CREATE INDEX … WITH.
+        const reset = this.next().value.toLowerCase() === 'reset';
+        const params = this.storageParams();
+        if (reset && params.some((x) => x.value !== null)) throw new PgError(SqlState.SyntaxError, 'RESET must not include values for parameters');
+        checkStorageParams(params, 'index', reset);
+        const relOptions = reset ? { set: [], reset: params.map((x) => x.name.toLowerCase()) } : { set: relOptionStrings(params), reset: [] };
+        return { kind: 'alterIndex', name, ifExists, to: null, relOptions, pos };
+      }
       this.expectKw('rename', 'to');
       return { kind: 'alterIndex', name, ifExists, to: this.ident(), pos };
     }
