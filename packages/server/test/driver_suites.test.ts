@@ -265,3 +265,35 @@ describe('psycopg2: error diagnostics of constraint violations (its test_9_3_dia
     expect(r.stdout).toBe(readFileSync(join(import.meta.dirname, 'drivers', 'diagnostics.expected'), 'utf8'));
   });
 });
+
+describe('cursors declared without SCROLL (psycopg2: test_not_scrollable)', () => {
+  it('move backward where PostgreSQL 15 makes them scrollable, refused where it does not (cursors/backward.sql through psql)', () => {
+    const out = spawnSync('sh', ['-c', `psql -X -a "${url}" -f - 2>&1`], { input: readFileSync(join(import.meta.dirname, 'cursors', 'backward.sql'), 'utf8'), encoding: 'utf8', timeout: 60_000 }).stdout;
+    expect(out).toBe(readFileSync(join(import.meta.dirname, 'cursors', 'backward.out'), 'utf8'));
+  });
+
+  it("psycopg2's named cursor with default scrollability scrolls back", () => {
+    const py = `
+import psycopg2, sys
+c = psycopg2.connect(sys.argv[1])
+cur = c.cursor()
+cur.execute("create temp table scrollable (data int)")
+cur.executemany("insert into scrollable values (%s)", [(i,) for i in range(100)])
+s = c.cursor("S")
+s.execute("select * from scrollable")
+s.scroll(2)
+s.scroll(-1)
+print(s.fetchone())
+n = c.cursor("N", scrollable=False)
+n.execute("select * from scrollable")
+n.scroll(2)
+try:
+    n.scroll(-1)
+except psycopg2.OperationalError as e:
+    print(e.pgcode)
+`;
+    const r = spawnSync('/usr/bin/python3', ['-c', py, libpqDsn()], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('(1,)\n55000\n');
+  });
+});

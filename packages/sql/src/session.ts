@@ -8,6 +8,7 @@
  */
 import { formatMsSetting, parseMsSetting } from './guc_units.js';
 import { preparedStatementRows } from './prepared_statements.js';
+import { supportsBackwardScan } from './cursor_scroll.js';
 import { mergeRelOptions } from './parser/storage_params.js';
 import { LargeObjectDescriptors } from './large_objects.js';
 import { dropSchemaWithin, dropTempSchemas, isTempSchemaName, tempSchemaName } from './temp_schemas.js';
@@ -1198,19 +1199,22 @@ export class Session {
     const implicit = !this.explicit;
     if (!this.txn) await this.beginTxn();
     const prepared = this.analyze(stmt.query, stmt.text, []);
+    // Neither SCROLL nor NO SCROLL: scrollable when PostgreSQL's plan could run backward (cursor_scroll.ts).
+    const autoScroll = stmt.scroll === null && supportsBackwardScan(stmt.query);
     const c: SqlCursor = {
       name: stmt.name,
       text: stmt.text,
       hold: stmt.hold,
       binary: stmt.binary,
-      scroll: stmt.scroll === true,
+      scroll: stmt.scroll === true || autoScroll,
+      ...(autoScroll ? { autoScroll: true, keptBytes: 0 } : {}),
       created: Date.now() * 1000,
       txn: this.txn,
       portal: this.bind(prepared, []),
       columns: prepared.columns ?? [],
       // WITH HOLD keeps its rows from the start: they are all read at commit anyway, and then the
       // cursor can move backward (unless NO SCROLL), as PostgreSQL's materialized one can.
-      rows: stmt.scroll === true || stmt.hold ? [] : null,
+      rows: stmt.scroll === true || autoScroll || stmt.hold ? [] : null,
       noScroll: stmt.scroll === false,
       pos: 0,
       pulled: 0,
