@@ -17,7 +17,7 @@ import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/
 import type { Logger } from '@strata/common';
 import type { Notice } from '@strata/sql';
 import { Session, auditLogin, auditLoginFailed, authorizeSession, decodeBinary, encodeBinary, fixedBinaryBytes, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
-import type { Backend, Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
+import type { Backend, BackendActivity, Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
 import {
   backpressureRecheckMs,
   bindParamsMax,
@@ -125,6 +125,10 @@ export class Connection {
   private terminateRequested = false;
   /** This session in the node's backend registry (backends.ts). */
   private backend: Backend | null = null;
+  /** How many times output went to the socket (handle() knows whether a statement's did). */
+  private flushes = 0;
+  /** The text of the statement running or last run (pg_stat_activity.query). */
+  private lastQuery = '';
   /** The last message sent was ReadyForQuery: waiting now is idling (the idle timers apply). */
   private readySent = false;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -325,6 +329,14 @@ export class Connection {
     this.wakeWriter?.();
   }
 
+  /** pg_stat_activity's view of this session. */
+  private activity(): BackendActivity {
+    const s = this.session as Session;
+    const status = s.status();
+    const state = this.handling ? 'active' : status === 'I' ? 'idle' : status === 'T' ? 'idle in transaction' : 'idle in transaction (aborted)';
+    return { database: s.database, applicationName: s.settings.get('application_name') ?? '', state, query: this.lastQuery };
+  }
+
   /** A CancelRequest for this backend (PgServer checked the key). */
   cancel(): void {
     if (!this.session) return;
@@ -336,6 +348,7 @@ export class Connection {
 
   private flush(): void {
     if (this.out.size === 0) return;
+    this.flushes++;
     const b = this.out.take();
     if (!this.socket.writable) return;
     this.host.metrics.bytesOut(b.length);
@@ -547,7 +560,7 @@ export class Connection {
     this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings, serverSettings: this.host.serverSettings, superuser, roleOid });
     this.session.notifications.onArrival = () => this.notificationsArrived();
     this.session.protocolStatements = () => this.prepared;
-    this.backend = { user, superuser, cancel: () => this.cancel(), terminate: () => this.terminate() };
+    this.backend = { user, superuser, activity: () => this.activity(), cancel: () => this.cancel(), terminate: () => this.terminate() };
     engine.backends.add(pid, this.backend);
     if (this.startupTimer) clearTimeout(this.startupTimer);
     this.startupTimer = null;
@@ -647,12 +660,21 @@ export class Connection {
 
   private async handle(f: Frame): Promise<void> {
     this.handling = true;
+    const flushes = this.flushes;
+    const mark = this.out.size;
     try {
       await this.dispatch(f);
+    } catch (e) {
+      if (!this.terminateRequested) throw e;
     } finally {
       this.handling = false;
     }
-    if (this.terminateRequested && this.phase !== 'closed') throw adminTerminated();
+    if (this.terminateRequested && this.phase !== 'closed') {
+      // As PostgreSQL's interrupt: the FATAL replaces what the statement had not yet sent (a
+      // session that terminated itself gets no result, only the FATAL).
+      if (this.flushes === flushes) this.out.truncate(mark);
+      throw adminTerminated();
+    }
   }
 
   private async dispatch(f: Frame): Promise<void> {
@@ -725,6 +747,7 @@ export class Connection {
       const r = new MessageReader(body);
       const sql = r.cstring();
       r.end();
+      this.lastQuery = sql;
       s.cancelRequested = false;
       let cols: Column[] = [];
       await s.simpleQuery(sql, {
@@ -1011,6 +1034,7 @@ export class Connection {
     const started = process.hrtime.bigint();
     const cols = portal.prepared.columns ?? [];
     if (!portal.running) s.cancelRequested = false;
+    this.lastQuery = portal.prepared.text;
     try {
       const res = await s.execute(portal, Math.max(0, maxRows), {
         row: (v) => {

@@ -297,3 +297,38 @@ except psycopg2.OperationalError as e:
     expect(r.stdout).toBe('(1,)\n55000\n');
   });
 });
+
+describe('node-postgres: pg_stat_activity lists the sessions (its pool error tests find sessions by state)', () => {
+  it('shows other sessions idle, idle in transaction, and itself active with its query', async () => {
+    const other = new pg.Client({ connectionString: url, application_name: 'psa_other' });
+    const inTxn = new pg.Client({ connectionString: url, application_name: 'psa_txn' });
+    await other.connect();
+    await inTxn.connect();
+    try {
+      await other.query('select 42 as psa');
+      await inTxn.query('begin');
+      await inTxn.query('select 43 as psa');
+      const rows = await admin(async (c) => (await c.query("select application_name, state, query from pg_stat_activity where application_name like 'psa%' or query like '%from pg_stat_activity%' order by application_name")).rows);
+      expect(rows).toEqual([
+        { application_name: '', state: 'active', query: "select application_name, state, query from pg_stat_activity where application_name like 'psa%' or query like '%from pg_stat_activity%' order by application_name" },
+        { application_name: 'psa_other', state: 'idle', query: 'select 42 as psa' },
+        { application_name: 'psa_txn', state: 'idle in transaction', query: 'select 43 as psa' },
+      ]);
+      const pids = await admin(async (c) => (await c.query("select count(*)::int as n from pg_stat_activity where pid = $1 and application_name = 'psa_other'", [(await other.query('select pg_backend_pid() as p')).rows[0].p])).rows);
+      expect(pids).toEqual([{ n: 1 }]);
+    } finally {
+      await other.end();
+      await inTxn.end();
+    }
+  });
+
+  it('a session that terminates itself gets FATAL 57P01 for that query, and a pipelined one finds the connection gone', async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    c.on('error', () => undefined);
+    const first = failure(c.query('select pg_terminate_backend(pg_backend_pid())'));
+    const second = failure(c.query('select 1'));
+    expect(await first).toEqual({ code: '57P01', message: 'terminating connection due to administrator command' });
+    expect(await second).toEqual({ code: undefined, message: 'Connection terminated unexpectedly' });
+  });
+});

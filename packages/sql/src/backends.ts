@@ -13,9 +13,20 @@
  *   (a pid reused by a newer session while an old statement still winds down stays the new one's).
  */
 
+/** What pg_stat_activity shows of a session. */
+export interface BackendActivity {
+  database: string;
+  applicationName: string;
+  /** PostgreSQL's states: active, idle, idle in transaction, idle in transaction (aborted). */
+  state: string;
+  /** The running statement's text, or the last one's when idle. */
+  query: string;
+}
+
 export interface Backend {
   /** The session's user (a non-superuser may signal only sessions of its own user). */
   user: string;
+  activity(): BackendActivity;
   /** Whether the session's user is a superuser (its is_superuser at login). */
   superuser: boolean;
   cancel(): void;
@@ -35,5 +46,10 @@ export class BackendRegistry {
 
   get(pid: number): Backend | undefined {
     return this.byPid.get(pid);
+  }
+
+  /** Every session of this node, by pid. */
+  all(): [number, Backend][] {
+    return [...this.byPid].sort((a, b) => a[0] - b[0]);
   }
 }

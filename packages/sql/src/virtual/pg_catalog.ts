@@ -362,7 +362,19 @@ const defs: Def[] = [
     schema: 'pg_catalog',
     name: 'pg_stat_activity',
     cols: [['datid', o], ['datname', n], ['pid', i4], ['usename', n], ['application_name', txt], ['state', txt], ['query', txt]],
-    rows: (ctx) => [[dbOf(ctx), ctx.session.database, ctx.session.backendPid, ctx.session.user, ctx.session.applicationName, 'active', '']],
+    // Every session of this node (backends.ts); another user's state and query only for a
+    // superuser, as PostgreSQL shows them. Without a registry (a statement the node runs itself):
+    // this session alone.
+    rows: (ctx, v) => {
+      const all = ctx.server.backends?.all() ?? [];
+      if (all.length === 0) return [[dbOf(ctx), ctx.session.database, ctx.session.backendPid, ctx.session.user, ctx.session.applicationName, 'active', '']];
+      const su = ctx.session.settings.get('is_superuser') === 'on';
+      return all.map(([pid, b]) => {
+        const a = b.activity();
+        const visible = su || b.user === ctx.session.user;
+        return [v.database(a.database)?.id ?? null, a.database, pid, b.user, a.applicationName, visible ? a.state : null, visible ? a.query : '<insufficient privilege>'];
+      });
+    },
   },
   {
     schema: 'pg_catalog',
