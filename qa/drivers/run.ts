@@ -1,5 +1,5 @@
 /**
- * npm run qa:drivers -- [--suites a,b] [--strata HOST:PORT] [--pg URL] [--out DIR]
+ * npm run qa:drivers -- [--suites a,b] [--strata HOST:PORT] [--pg URL] [--pg-default] [--out DIR]
  *
  * Runs the drivers' own test suites (node-postgres, postgres.js, psycopg2, psycopg 3; see
  * suites.ts) against PostgreSQL 15 and a Strata process side by side, and prints per suite
@@ -9,8 +9,11 @@
  * qa/drivers/out/, git-ignored).
  *
  * The suites are not in this repository: qa/drivers/fetch.sh puts them in qa/drivers/suites/.
- * Without --pg it starts PostgreSQL 15 from Debian's package (as qa/bench does); without --strata
- * it starts a single Strata node from this checkout's built CLI.
+ * Without --pg it starts PostgreSQL 15 from Debian's package (as qa/bench does) with
+ * max_prepared_transactions = 10, as the drivers' own CI runs them (two-phase commit on: their
+ * TPC tests run); --pg-default keeps PostgreSQL's default 0, which is what Strata offers
+ * (PREPARE TRANSACTION refused with 55000). Without --strata it starts a single Strata node from
+ * this checkout's built CLI.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     suites: { type: 'string' },
     strata: { type: 'string' },
     pg: { type: 'string' },
+    'pg-default': { type: 'boolean', default: false },
     out: { type: 'string', default: join(import.meta.dirname, 'out') },
     dir: { type: 'string', default: join(import.meta.dirname, 'suites') },
   },
@@ -48,7 +52,7 @@ async function exec(t: Target, sqls: string[]): Promise<void> {
 let pgPeer: Peer | null = null;
 let strata: StrataProcess | null = null;
 try {
-  const pgUrl = values.pg ?? (pgPeer = await startPostgres(['-c', 'max_prepared_transactions=10'])).url;
+  const pgUrl = values.pg ?? (pgPeer = await startPostgres(values['pg-default'] ? [] : ['-c', 'max_prepared_transactions=10'])).url;
   const u = new URL(pgUrl);
   const pgTarget: Target = { name: 'PostgreSQL', host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username) || 'postgres' };
   let strataTarget: Target;
