@@ -332,3 +332,25 @@ describe('node-postgres: pg_stat_activity lists the sessions (its pool error tes
     expect(await second).toEqual({ code: undefined, message: 'Connection terminated unexpectedly' });
   });
 });
+
+describe('psycopg2: an array stored into an array column of another element type (its testEmptyArrayRegression)', () => {
+  it('a date[] into a timestamp[] column is converted element by element (it was stored as days, read back as microseconds)', () => {
+    const py = `
+import datetime, psycopg2, sys
+c = psycopg2.connect(sys.argv[1])
+cur = c.cursor()
+cur.execute("create temp table array_test (id integer, col timestamp without time zone[])")
+cur.execute("insert into array_test values (%s, %s)", (1, [datetime.date(2011, 2, 14)]))
+cur.execute("select col from array_test where id = 1")
+print(cur.fetchone()[0])
+`;
+    const r = spawnSync('/usr/bin/python3', ['-c', py, libpqDsn()], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('[datetime.datetime(2011, 2, 14, 0, 0)]\n');
+  });
+
+  it('element types and typmods through INSERT and UPDATE as PostgreSQL 15 (arrays/assign_cast.sql through psql)', () => {
+    const out = spawnSync('sh', ['-c', `psql -X -a "${url}" -f - 2>&1`], { input: readFileSync(join(import.meta.dirname, 'arrays', 'assign_cast.sql'), 'utf8'), encoding: 'utf8', timeout: 60_000 }).stdout;
+    expect(out).toBe(readFileSync(join(import.meta.dirname, 'arrays', 'assign_cast.out'), 'utf8'));
+  });
+});

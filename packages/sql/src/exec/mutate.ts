@@ -8,7 +8,7 @@ import type { ColumnDesc, TableDesc } from '../catalog/descriptors.js';
 import { decodeIndexValue as decodeIndexValuePk, encodeRow, indexEntry, primaryKey, tableCodec, decodeRow } from '../catalog/rowcodec.js';
 import type { TableCodec } from '../catalog/rowcodec.js';
 import { castValue, canAssignCast } from '../types/cast.js';
-import { formatType, formatValue } from '../types/types.js';
+import { formatType, formatValue, sameType } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import type { ExecCtx, Row } from './context.js';
 import type { Ev } from './operators.js';
@@ -27,6 +27,10 @@ export function makeWriter(table: TableDesc, defaults: (Ev | null)[], checks: { 
   return { table, codec: tableCodec(table), defaults, checks, foreignKeys: fks };
 }
 
+function hasTypmod(t: SqlType): boolean {
+  return t.typmod >= 0 || (t.kind === 'array' && t.elem !== undefined && hasTypmod(t.elem));
+}
+
 /** Converts a value to a column's type with assignment-cast rules (errors name the column). */
 export function assignValue(v: Value, from: SqlType, col: ColumnDesc, ctx: ExecCtx): Value {
   return assignValueIn(v, from, col, ctx.vctx);
@@ -35,7 +39,9 @@ export function assignValue(v: Value, from: SqlType, col: ColumnDesc, ctx: ExecC
 /** assignValue given only the session's value context (for a Bind decoded before Execute). */
 export function assignValueIn(v: Value, from: SqlType, col: ColumnDesc, vctx: ValueContext): Value {
   if (v === null) return null;
-  if (from.kind === col.type.kind && col.type.typmod < 0) return v;
+  // The same type without a typmod to enforce: nothing to convert. Arrays compare by element
+  // (a date[] stored into a timestamp[] column was kept as days, read back as microseconds).
+  if (sameType(from, col.type) && !hasTypmod(col.type)) return v;
   if (!canAssignCast(from, col.type)) {
     throw new PgError(SqlState.DatatypeMismatch, `column "${col.name}" is of type ${formatType(col.type)} but expression is of type ${formatType(from)}`, {
       hint: 'You will need to rewrite or cast the expression.',
