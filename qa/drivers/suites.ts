@@ -80,7 +80,7 @@ const psycopg3: Suite = {
   name: 'psycopg3',
   unit: "tests of psycopg 3.1.7's tests/test_*.py and tests/types/ not marked slow, run by pytest file by file (random order off)",
   missing: (dir) =>
-    !existsSync(join(dir, 'tests')) ? 'suite not fetched' : !pyHas('psycopg') ? "Debian's python3-psycopg is not installed" : !pyHas('pytest_asyncio') ? "Debian's python3-pytest and python3-pytest-asyncio are not installed" : null,
+    !existsSync(join(dir, 'tests')) || !existsSync(join(dir, 'pyproject.toml')) ? 'suite not fetched (tests/ and pyproject.toml, whose pytest options it needs)' : !pyHas('psycopg') ? "Debian's python3-psycopg is not installed" : !pyHas('pytest_asyncio') ? "Debian's python3-pytest and python3-pytest-asyncio are not installed" : null,
   setupSql: () => ['DROP DATABASE IF EXISTS psycopg3_test', 'CREATE DATABASE psycopg3_test'],
   run(dir, t, log) {
     const tmp = mkdtempSync(join(tmpdir(), 'qa-drivers-'));
@@ -96,7 +96,9 @@ const psycopg3: Suite = {
     const res = new Map<string, Outcome>();
     for (const [i, file] of files.entries()) {
       const xml = join(tmp, `junit${i}.xml`);
-      const r = run(python, ['-m', 'pytest', '-q', '-p', 'no:randomly', '-m', 'not slow', `--junitxml=${xml}`, '--test-dsn', dsn, file], dir, {}, psycopg3FileTimeoutMs);
+      // A fresh cache directory per run: its conftest refuses to run after a run that did not
+      // finish (a "segfault" flag in the cache), which would take the next file down too.
+      const r = run(python, ['-m', 'pytest', '-q', '-p', 'no:randomly', '-m', 'not slow', '-o', `cache_dir=${join(tmp, `cache${i}`)}`, `--junitxml=${xml}`, '--test-dsn', dsn, file], dir, {}, psycopg3FileTimeoutMs);
       log(`== ${file} (exit ${r.status})\n${r.out}`);
       if (existsSync(xml)) for (const [id, o] of parseJunit(readFileSync(xml, 'utf8'))) res.set(id, o);
       else res.set(`${file} (file did not finish)`, 'fail');
@@ -112,8 +114,8 @@ export function parseJunit(xml: string): Map<string, Outcome> {
   const re = /<testcase ([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (let m = re.exec(xml); m !== null; m = re.exec(xml)) {
     const attrs = m[1] ?? '';
-    const cls = /classname="([^"]*)"/.exec(attrs)?.[1] ?? '';
-    const name = /name="([^"]*)"/.exec(attrs)?.[1] ?? '';
+    const cls = /(?:^|\s)classname="([^"]*)"/.exec(attrs)?.[1] ?? '';
+    const name = /(?:^|\s)name="([^"]*)"/.exec(attrs)?.[1] ?? '';
     const body = m[3] ?? '';
     const outcome: Outcome = /<(failure|error)\b/.test(body) ? 'fail' : /<skipped\b/.test(body) ? 'skip' : 'pass';
     const id = `${cls}::${name}`;
