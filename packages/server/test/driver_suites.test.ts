@@ -354,3 +354,24 @@ print(cur.fetchone()[0])
     expect(out).toBe(readFileSync(join(import.meta.dirname, 'arrays', 'assign_cast.out'), 'utf8'));
   });
 });
+
+describe("psycopg 3: server-side cursors (its test_server_cursor.py)", () => {
+  it('a named cursor binds its parameters to the DECLAREd query, and a cast set-returning function yields rows', () => {
+    const py = `
+import psycopg, sys
+with psycopg.connect(sys.argv[1]) as conn:
+    with conn.cursor("foo") as cur:
+        cur.execute("select generate_series(1, %s) as bar", (3,))
+        print(cur.fetchone(), cur.fetchmany(5))
+    with conn.cursor("foo2") as cur:
+        cur.execute("select generate_series(1, %s)::int4 as bar, %s::text as t", (2, "x"))
+        print(cur.fetchall(), [d.name for d in cur.description])
+    cur = conn.execute("select generate_series(1, 2)::int4")
+    print(cur.fetchall(), [d.name for d in cur.description])
+`;
+    const u = new URL(url);
+    const r = spawnSync('/usr/bin/python3', ['-c', py, `host=${u.hostname} port=${u.port} user=${decodeURIComponent(u.username)} dbname=${u.pathname.slice(1)}`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe("(1,) [(2,), (3,)]\n[(1, 'x'), (2, 'x')] ['bar', 't']\n[(1,), (2,)] ['generate_series']\n");
+  });
+});

@@ -737,6 +737,10 @@ export class Session {
       p.columns = this.sqlPrepared.get(stmt.name)?.columns ?? null;
     } else if (stmt.kind === 'fetch' && !stmt.move) {
       p.columns = this.cursors.get(stmt.name)?.columns ?? null;
+    } else if (stmt.kind === 'declareCursor' && paramTypes.length > 0) {
+      // Its parameters are its query's: their types are inferred there, as PostgreSQL does.
+      this.compile(stmt.query, text, paramTypes);
+      p.columns = utilityColumns(stmt);
     } else {
       p.columns = utilityColumns(stmt);
     }
@@ -885,7 +889,7 @@ export class Session {
     }
     if (!isPlannable(stmt)) {
       if (!portal.utility) {
-        const r = await this.runUtility(stmt, portal.prepared.text, portal.params, sink);
+        const r = await this.runUtility(stmt, portal.prepared.text, portal.params, sink, portal.prepared.paramTypes);
         portal.utility = { rows: r.rows, tag: r.tag, sent: 0 };
       }
       const u = portal.utility;
@@ -1190,7 +1194,11 @@ export class Session {
 
   // ---- SQL cursors (cursors.ts) ------------------------------------------------------------
 
-  private async declareCursor(stmt: Statement & { kind: 'declareCursor' }): Promise<void> {
+  /**
+   * DECLARE … CURSOR FOR query; `params` are the DECLARE's own Bind parameters ($1…), which its
+   * query uses (psycopg 3's server-side cursors bind them so, as PostgreSQL allows).
+   */
+  private async declareCursor(stmt: Statement & { kind: 'declareCursor' }, params: Value[] = [], paramTypes: SqlType[] = []): Promise<void> {
     if (this.cursors.has(stmt.name)) throw new PgError(SqlState.DuplicateCursor, `cursor "${stmt.name}" already exists`);
     if (!this.explicit && !stmt.hold) throw new PgError(SqlState.NoActiveSqlTransaction, 'DECLARE CURSOR can only be used in transaction blocks');
     if (stmt.query.locking && stmt.hold) throw new PgError(SqlState.FeatureNotSupported, 'DECLARE CURSOR WITH HOLD ... FOR UPDATE is not supported', { detail: 'Holdable cursors must be READ ONLY.' });
@@ -1198,7 +1206,7 @@ export class Session {
     if (stmt.query.locking) this.checkReadOnly(`SELECT FOR ${stmt.query.locking}`);
     const implicit = !this.explicit;
     if (!this.txn) await this.beginTxn();
-    const prepared = this.analyze(stmt.query, stmt.text, []);
+    const prepared = this.analyze(stmt.query, stmt.text, [...paramTypes]);
     // Neither SCROLL nor NO SCROLL: scrollable when PostgreSQL's plan could run backward (cursor_scroll.ts).
     const autoScroll = stmt.scroll === null && supportsBackwardScan(stmt.query);
     const c: SqlCursor = {
@@ -1210,7 +1218,7 @@ export class Session {
       ...(autoScroll ? { autoScroll: true, keptBytes: 0 } : {}),
       created: Date.now() * 1000,
       txn: this.txn,
-      portal: this.bind(prepared, []),
+      portal: this.bind(prepared, params),
       columns: prepared.columns ?? [],
       // WITH HOLD keeps its rows from the start: they are all read at commit anyway, and then the
       // cursor can move backward (unless NO SCROLL), as PostgreSQL's materialized one can.
@@ -2090,7 +2098,7 @@ export class Session {
   }
 
   /** Runs a utility statement (inside the session's transaction, or an implicit one). */
-  private async runUtility(stmt: Statement, text: string, params: Value[], sink: ExecuteSink): Promise<{ rows: Row[]; tag: string }> {
+  private async runUtility(stmt: Statement, text: string, params: Value[], sink: ExecuteSink, paramTypes: SqlType[] = []): Promise<{ rows: Row[]; tag: string }> {
     switch (stmt.kind) {
       case 'empty':
       case 'comment':
@@ -2179,7 +2187,7 @@ export class Session {
         return { rows: [], tag: 'RELEASE' };
       }
       case 'declareCursor':
-        await this.declareCursor(stmt);
+        await this.declareCursor(stmt, params, paramTypes);
         return { rows: [], tag: 'DECLARE CURSOR' };
       case 'fetch': {
         const c = this.cursors.get(stmt.name);
