@@ -355,6 +355,14 @@ print(cur.fetchone()[0])
   });
 });
 
+describe("psycopg 3: executemany of a COPY with parameters (its test_executemany_badquery)", () => {
+  it('fails at Parse with 42P18 for the parameter of unspecified type (it hung)', () => {
+    const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'drivers', 'copy_params.py'), libpqDsn()], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('IndeterminateDatatype 42P18 could not determine data type of parameter $2\n');
+  });
+});
+
 describe("psycopg 3: server-side cursors (its test_server_cursor.py)", () => {
   it('a named cursor binds its parameters to the DECLAREd query, and a cast set-returning function yields rows', () => {
     const py = `

@@ -737,6 +737,11 @@ export class Session {
       p.columns = this.sqlPrepared.get(stmt.name)?.columns ?? null;
     } else if (stmt.kind === 'fetch' && !stmt.move) {
       p.columns = this.cursors.get(stmt.name)?.columns ?? null;
+    } else if (stmt.kind === 'copy' && paramTypes.some((t) => t.kind === 'unknown')) {
+      // COPY is not analyzed at Parse in PostgreSQL, so a parameter of unspecified type in it has
+      // none (psycopg 3's executemany of a COPY gets this error; the statement was run before).
+      const n = paramTypes.findIndex((t) => t.kind === 'unknown') + 1;
+      throw new PgError(SqlState.IndeterminateDatatype, `could not determine data type of parameter $${n}`);
     } else if (stmt.kind === 'declareCursor' && paramTypes.length > 0) {
       // Its parameters are its query's: their types are inferred there, as PostgreSQL does.
       this.compile(stmt.query, text, paramTypes);
