@@ -41,8 +41,8 @@ export interface Suite {
 const suiteProcessTimeoutMs = 20 * 60_000;
 /** The cap of one node-postgres test file (its own harness allows 5 s per test) (ms). */
 const nodePgFileTimeoutMs = 120_000;
-/** The cap of one psycopg 3 test file (the longest takes ~40 s on PostgreSQL here) (ms). */
-const psycopg3FileTimeoutMs = 300_000;
+/** The cap of one psycopg 3 test file (the longest takes ~40 s on PostgreSQL here; a hang costs this much) (ms). */
+const psycopg3FileTimeoutMs = 120_000;
 const python = '/usr/bin/python3';
 
 function run(cmd: string, args: string[], cwd: string, env: Record<string, string>, timeoutMs: number): { status: number | null; out: string } {
