@@ -383,3 +383,24 @@ with psycopg.connect(sys.argv[1]) as conn:
     expect(r.stdout).toBe("(1,) [(2,), (3,)]\n[(1, 'x'), (2, 'x')] ['bar', 't']\n[(1,), (2,)] ['generate_series']\n");
   });
 });
+
+describe('psycopg 3: values its adapters send (its tests/types)', () => {
+  it('negated negative literals (sql.Literal quotes -1 as " -1") and json parameters in binary format (they were XX000)', () => {
+    const py = `
+import psycopg, sys
+from psycopg import sql
+from psycopg.types.json import Json
+with psycopg.connect(sys.argv[1]) as conn:
+    for v in (-1, -(2**63), -(2**100)):
+        print(conn.execute(sql.SQL("select {v}, -{v}").format(v=sql.Literal(v))).fetchone())
+    print(conn.execute("select %b->>'baz' = 'qux', %b::text", (Json({"baz": "qux"}), Json({"a": 1}))).fetchone())
+    print(conn.cursor(binary=True).execute("select %b::json", (Json([1, 2]),)).fetchone())
+`;
+    const u = new URL(url);
+    const r = spawnSync('/usr/bin/python3', ['-c', py, `host=${u.hostname} port=${u.port} user=${decodeURIComponent(u.username)} dbname=${u.pathname.slice(1)}`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      "(-1, 1)\n(-9223372036854775808, Decimal('9223372036854775808'))\n(Decimal('-1267650600228229401496703205376'), Decimal('1267650600228229401496703205376'))\n(True, '{\"a\": 1}')\n([1, 2],)\n",
+    );
+  });
+});

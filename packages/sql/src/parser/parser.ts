@@ -2093,7 +2093,9 @@ class Parser {
       const arg = this.unary();
       this.depth = d0;
       if (t.value === '-' && arg.kind === 'literal' && (arg.literalType === 'integer' || arg.literalType === 'decimal')) {
-        return { ...arg, value: '-' + String(arg.value), pos: t.pos };
+        // A negated negative literal (`- -1`, `-(-1)`: psycopg's quoting of negative numbers) drops the sign.
+        const v = String(arg.value);
+        return { ...arg, value: v.startsWith('-') ? v.slice(1) : '-' + v, pos: t.pos };
       }
       if (t.value === '+') return arg;
       return { kind: 'unary', op: t.value, arg, pos: t.pos };
