@@ -155,7 +155,8 @@ export interface ColumnDef {
   check: Expr | null;
   checkText: string | null;
   checkName: string | null;
-  references: { table: string[]; column: string | null } | null;
+  /** REFERENCES t [(col)], with the CONSTRAINT name written before it (null: the default name). */
+  references: { table: string[]; column: string | null; name?: string | null } | null;
   pos: number;
 }
 
@@ -202,7 +203,8 @@ export type Statement =
   | { kind: 'createIndex'; name: string | null; table: string[]; columns: { name: string; desc: boolean }[]; unique: boolean; ifNotExists: boolean; storing: string[]; reloptions?: string[]; pos: number }
   | { kind: 'dropIndex'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   /** ALTER INDEX [IF EXISTS] name | table@name RENAME TO new */
-  | { kind: 'alterIndex'; name: string[]; ifExists: boolean; to: string; pos: number }
+  /** ALTER INDEX … RENAME TO `to`, or SET (storage parameters) / RESET (names) as `relOptions`. */
+  | { kind: 'alterIndex'; name: string[]; ifExists: boolean; to: string | null; relOptions?: { set: string[]; reset: string[] }; pos: number }
   | { kind: 'createSequence'; name: string[]; ifNotExists: boolean; options: SequenceOptionsAst; pos: number }
   | { kind: 'dropSequence'; names: string[][]; ifExists: boolean; pos: number }
   | { kind: 'createView'; name: string[]; orReplace: boolean; columns: string[] | null; query: SelectStmt; text: string; pos: number }

@@ -1064,7 +1064,7 @@ class Parser {
           this.expectPunct(')');
         }
         this.skipFkActions();
-        c.references = { table, column };
+        c.references = { table, column, name: cname };
       } else if (this.acceptKw('collate')) this.ident();
       else break;
     }
@@ -1183,6 +1183,15 @@ class Parser {
     if (this.acceptKw('index')) {
       const ifExists = this.acceptKw('if', 'exists');
       const name = this.indexName();
+      if ((this.isKw('set') || this.isKw('reset')) && this.isPunct('(', 1)) {
+        // SET (storage parameters) / RESET (names): a btree index's, checked as CREATE INDEX … WITH.
+        const reset = this.next().value.toLowerCase() === 'reset';
+        const params = this.storageParams();
+        if (reset && params.some((x) => x.value !== null)) throw new PgError(SqlState.SyntaxError, 'RESET must not include values for parameters');
+        checkStorageParams(params, 'index', reset);
+        const relOptions = reset ? { set: [], reset: params.map((x) => x.name.toLowerCase()) } : { set: relOptionStrings(params), reset: [] };
+        return { kind: 'alterIndex', name, ifExists, to: null, relOptions, pos };
+      }
       this.expectKw('rename', 'to');
       return { kind: 'alterIndex', name, ifExists, to: this.ident(), pos };
     }
@@ -2106,7 +2115,9 @@ class Parser {
       const arg = this.unary();
       this.depth = d0;
       if (t.value === '-' && arg.kind === 'literal' && (arg.literalType === 'integer' || arg.literalType === 'decimal')) {
-        return { ...arg, value: '-' + String(arg.value), pos: t.pos };
+        // A negated negative literal (`- -1`, `-(-1)`: psycopg's quoting of negative numbers) drops the sign.
+        const v = String(arg.value);
+        return { ...arg, value: v.startsWith('-') ? v.slice(1) : '-' + v, pos: t.pos };
       }
       if (t.value === '+') return arg;
       return { kind: 'unary', op: t.value, arg, pos: t.pos };
