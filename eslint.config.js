@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'strata-data/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'strata-data/**', 'qa/drivers/suites/**', 'qa/pgregress/suite/**'] },
   { files: ['**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,

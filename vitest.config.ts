@@ -9,6 +9,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['strata-src'], externalConditions: ['strata-src'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'qa/**/*.test.ts'],
+    // The drivers' suites fetched by qa/drivers/fetch.sh are run by their own runners.
+    exclude: ['**/node_modules/**', 'qa/drivers/suites/**'],
     // Integration tests start real server processes; a few files in parallel fit 2 cores.
     maxWorkers: 2,
     testTimeout: 120_000,

@@ -29,7 +29,7 @@ import { startNode } from '../harness/node.js';
 import { startInfluxDb, startPostgres } from './peers.js';
 import type { Peer } from './peers.js';
 import { fields } from './tsbs/data.js';
-import { count, cpuSeconds, fieldCols, ingestWorkload, lineLoad, tagCols } from './ingest_workload.js';
+import { count, cpuSeconds, fieldCols, ingestWorkload, lineLoad, mainThreadCpuSeconds, tagCols } from './ingest_workload.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -72,12 +72,12 @@ out(
 );
 /** rows/s per leg and system. */
 const results = new Map<string, Record<string, number>>();
-const record = (leg: string, system: string, seconds: number, cpu?: number) => {
+const record = (leg: string, system: string, seconds: number, cpu?: number, mainCpu?: number) => {
   const r = results.get(leg) ?? {};
   r[system] = rows / seconds;
   results.set(leg, r);
   const cpuNote =
-    cpu === undefined ? '' : `, server CPU ${cpu.toFixed(2)} s (${((cpu / rows) * 1e6).toFixed(1)} µs/row)`;
+    cpu === undefined ? '' : `, server CPU ${cpu.toFixed(2)} s (${((cpu / rows) * 1e6).toFixed(1)} µs/row; event loop ${((mainCpu ?? 0) / rows * 1e6).toFixed(1)} µs/row)`;
   out(
     `  ${system} ${leg}: ${seconds.toFixed(2)} s, ${Math.round(rows / seconds).toLocaleString()} rows/s${cpuNote}`,
   );
@@ -94,8 +94,9 @@ try {
   /** Runs `load` on Strata, recording its server's CPU time. */
   const onStrata = async (leg: string, load: () => Promise<number>) => {
     const cpu0 = cpuSeconds(pid);
+    const main0 = mainThreadCpuSeconds(pid);
     const seconds = await load();
-    record(leg, 'strata', seconds, cpuSeconds(pid) - cpu0);
+    record(leg, 'strata', seconds, cpuSeconds(pid) - cpu0, mainThreadCpuSeconds(pid) - main0);
   };
   if (node) {
     const c = new pg.Client(node.url);

@@ -101,9 +101,15 @@ export async function lineLoad(url: string, chunks: Buffer[][]): Promise<number>
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-export function cpuSeconds(pid: number): number {
-  const fieldsAfterName = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+export function cpuSeconds(pid: number, tid?: number): number {
+  const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+  const fieldsAfterName = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fieldsAfterName[11]) + Number(fieldsAfterName[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** CPU seconds of a process's main thread (its event loop: the thread whose id is the pid). */
+export function mainThreadCpuSeconds(pid: number): number {
+  return cpuSeconds(pid, pid);
 }
 
 export async function count(url: string, table: string): Promise<number> {

@@ -45,7 +45,7 @@ function stopProc(proc: ChildProcess, dir: string, signal: NodeJS.Signals): () =
 }
 
 /** PostgreSQL 15 with default settings (fsync and synchronous_commit on). */
-export async function startPostgres(): Promise<Peer> {
+export async function startPostgres(extraArgs: string[] = []): Promise<Peer> {
   need(`${pgBin}/postgres`, 'postgresql-15');
   const dir = mkdtempSync(join(tmpdir(), 'bench-pg-'));
   const asPg = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
@@ -53,7 +53,7 @@ export async function startPostgres(): Promise<Peer> {
   const data = join(dir, 'data');
   execFileSync(asPg[0] ?? `${pgBin}/initdb`, [...asPg.slice(1), ...(asPg.length ? [`${pgBin}/initdb`] : []), '-D', data, '-A', 'trust', '-U', 'postgres'], { stdio: 'ignore' });
   const port = 15432 + Math.floor(Math.random() * 1000);
-  const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'];
+  const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...extraArgs];
   const proc = spawn(asPg[0] ?? `${pgBin}/postgres`, [...asPg.slice(1), ...(asPg.length ? [`${pgBin}/postgres`] : []), ...args], { stdio: 'ignore' });
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   await waitFor(() => spawnSync('psql', ['-X', '-q', url, '-c', 'select 1'], { stdio: 'ignore' }).status === 0, 'PostgreSQL');

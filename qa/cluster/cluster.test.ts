@@ -85,6 +85,8 @@ const q = (node: number, sql: string, db = 'defaultdb') => c.query(node, sql, { 
 
 beforeAll(async () => {
   c = await LocalCluster.create(3);
+  // Node 3 names its SQL address for `node status` (as a container listening on 0.0.0.0 would).
+  c.node(3).extraArgs = [`--advertise-sql-addr=localhost:${c.node(3).sqlPort}`];
   for (const n of c.nodes) n.start();
 }, 60_000);
 
@@ -104,7 +106,10 @@ describe('a three-node cluster of real processes', () => {
 
     const status = await c.cli(['node', 'status', '--insecure', `--host=${c.node(3).rpcAddr}`, '--format=json']);
     expect(status.code, status.stderr).toBe(0);
-    const rows = JSON.parse(status.stdout) as { id: number; is_live: boolean; rpc_address: string }[];
+    const rows = JSON.parse(status.stdout) as { id: number; is_live: boolean; rpc_address: string; sql_address: string }[];
+    for (const n of c.nodes) {
+      expect(rows.find((r) => r.rpc_address === n.rpcAddr)?.sql_address).toBe(`${n.id === 3 ? 'localhost' : '127.0.0.1'}:${n.sqlPort}`);
+    }
     expect(rows.map((r) => [r.id, r.is_live])).toEqual([
       [1, true],
       [2, true],
@@ -130,6 +135,21 @@ describe('a three-node cluster of real processes', () => {
         expect((r.replicas as string[]).map(Number)).toContain(Number(r.lease_holder));
         expect(r.range_type).toBe('relational');
       }
+    }
+    // Node liveness and the registry live in a range of their own (range 2, 'system'), replicated
+    // like the others, with its lease moved to its preferred node (node 3: id 2 of [1, 2, 3]).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const sys = (await q(1, 'show ranges')).filter((r) => r.range_type === 'system');
+      const ok =
+        sys.length === 1 &&
+        Number(sys[0]?.range_id) === 2 &&
+        sys[0]?.start_key === '/Nodes' &&
+        (sys[0]?.replicas as string[]).map(Number).sort().join() === '1,2,3' &&
+        Number(sys[0]?.lease_holder) === 3;
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`the liveness range is not placed: ${JSON.stringify(sys)}`);
+      await new Promise((r) => setTimeout(r, 250));
     }
     await q(2, 'insert into acct select g, 100 from generate_series(1, 50) g');
     await q(3, 'create ts database iot');

@@ -3,9 +3,10 @@
  * splits the table into 5 ranges (KWDB's default), their leases spread over the nodes, a write
  * through any node is divided by range and sent to each range's leaseholder, every node answers
  * the same; SIGKILL of a node holding TS leases: the others take its ranges over and keep
- * writing, nothing acknowledged is lost or duplicated, and the node catches up after a restart.
+ * writing, nothing acknowledged is lost or duplicated, and the node catches up after a restart;
+ * a table's zone sets its ranges' voters; DROP TABLE removes the table's ranges from every node.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../harness/cluster.js';
@@ -41,8 +42,9 @@ async function tableRanges(
 
 async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await ok().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  let last: unknown = null;
+  while (!(await ok().catch((e: unknown) => ((last = e), false)))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -67,7 +69,7 @@ describe('time-series tables split into hash-point ranges on a cluster', () => {
           );
           return ranges.every((r) => r.replicas.join() === '1,2,3');
         },
-        60_000,
+        120_000,
       );
     }
     // The replicate queue moves each range's lease to its preferred node: all three hold some.
@@ -84,9 +86,26 @@ describe('time-series tables split into hash-point ranges on a cluster', () => {
     const expected = await q(1, perHost);
     expect(expected).toHaveLength(200);
     for (const n of [2, 3]) expect(await q(n, perHost)).toEqual(expected);
+    // The gateways found the new ranges through their meta records (in the meta range, the first
+    // range, written by the split): lookups the meta range answered, on every node that routed.
+    for (const n of [1, 2, 3]) expect(await c.node(n).metric('strata_range_lookups_total', 'source="meta"')).toBeGreaterThan(0);
     expect(await q(3, 'select count(*)::int as n, sum(v)::int8 as s from cpu')).toEqual([
       { n: 10000, s: '49995000' },
     ]);
+    // A correlated subquery over the split table (evaluated row by row inside an expression)
+    // reads each node's own replicas, caught up to the ranges' leaseholders first: the same
+    // answers through every node, whichever ranges' leases it holds (it was 0A000 before).
+    await c.query(1, 'create table hosts (name varchar(16) primary key)', { db: 'defaultdb' });
+    await c.query(1, "insert into hosts select 'h' || g::text from generate_series(0, 199) g", { db: 'defaultdb' });
+    const grouped = await q(1, 'select host as name, count(*)::int as n, max(v) as mx from cpu group by host order by host');
+    expect(grouped).toHaveLength(200);
+    for (const n of [1, 2, 3]) {
+      const correlated = await q(
+        n,
+        'select h.name, (select count(*)::int from cpu c where c.host = h.name) as n, (select max(v) from cpu c where c.host = h.name) as mx from defaultdb.hosts h order by h.name',
+      );
+      expect(correlated).toEqual(grouped);
+    }
     // The rows are in the five ranges' entity groups (ts/t<table>/r<range>/) on every node.
     const ids = new Set((await tableRanges(1)).map((r) => r.id));
     for (const n of c.nodes) {
@@ -150,5 +169,32 @@ describe('time-series tables split into hash-point ranges on a cluster', () => {
       async () => JSON.stringify(await q(victim, perHost)) === JSON.stringify(await q(survivor, perHost)),
       60_000,
     );
+
+    // The table's zone: num_replicas = 1 leaves each of its ranges one voter (the other nodes keep
+    // non-voting replicas), and DISCARD brings back three; the other ranges keep theirs.
+    await q(1, 'alter table cpu configure zone using num_replicas = 1');
+    await waitFor('one voter per range of the table', async () => (await tableRanges(1)).every((r) => r.replicas.length === 1), 90_000);
+    const others = (await c.query(1, 'show ranges', { db: 'defaultdb' })).filter((r) => r.range_type !== 'ts');
+    for (const r of others) expect((r.replicas as string[]).length, `range ${String(r.range_id)}`).toBe(3);
+    expect(await q(survivor, 'select count(*)::int as n from cpu')).toEqual(await q(victim, 'select count(*)::int as n from cpu'));
+    await q(1, 'alter table cpu configure zone discard');
+    await waitFor('three voters per range again', async () => (await tableRanges(1)).every((r) => r.replicas.length === 3), 90_000);
+
+    // DROP TABLE removes the table's ranges on every node: replicas, entity groups, SHOW RANGES.
+    const ids = (await tableRanges(1)).map((r) => r.id);
+    const tableId = Number((await q(1, "select 'cpu'::regclass::oid as id"))[0]?.id);
+    await q(2, 'drop table cpu');
+    for (const n of c.nodes) {
+      await waitFor(
+        `node ${n.id} to drop the table's ranges`,
+        async () => {
+          const shown = (await c.query(n.id, 'show ranges', { db: 'defaultdb' })).map((r) => Number(r.range_id));
+          const dir = join(n.dir, 'ts', `t${tableId}`);
+          const groups = existsSync(dir) ? readdirSync(dir).filter((d) => /^r\d+$/.test(d)) : [];
+          return ids.every((id) => !shown.includes(id)) && groups.length === 0;
+        },
+        30_000,
+      );
+    }
   }, 240_000);
 });

@@ -39,6 +39,9 @@ export class ClusterNodeProcess implements NodeSpec {
     public certsDir?: string,
   ) {}
 
+  /** More flags for `strata start` (set before start()). */
+  extraArgs: string[] = [];
+
   get rpcAddr(): string {
     return rpcAddrOf(this);
   }
@@ -49,7 +52,7 @@ export class ClusterNodeProcess implements NodeSpec {
 
   /** Starts the process (it then waits for init or joins; see ready()). */
   start(): void {
-    const argv = [...this.wrap, process.execPath, cliPath, ...startArgs(this, this.join)];
+    const argv = [...this.wrap, process.execPath, cliPath, ...startArgs(this, this.join), ...this.extraArgs];
     const p = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, STRATA_LOG_LEVEL: this.logLevel ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     const keep = (d: Buffer) => {
@@ -70,6 +73,18 @@ export class ClusterNodeProcess implements NodeSpec {
     const res = await httpGet(hostOf(this), this.httpPort, path, this.certsDir);
     if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.body.slice(0, 200)}`);
     return JSON.parse(res.body) as T;
+  }
+
+  /** The sum of a metric's samples on /_status/vars whose labels include `labels` (e.g. `source="meta"`). */
+  async metric(name: string, labels = ''): Promise<number> {
+    const res = await httpGet(hostOf(this), this.httpPort, '/_status/vars', this.certsDir);
+    let sum = 0;
+    for (const line of res.body.split('\n')) {
+      if (!line.startsWith(name) || (line[name.length] !== ' ' && line[name.length] !== '{')) continue;
+      if (labels && !line.includes(labels)) continue;
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
   }
 
   async ranges(): Promise<{ rangeId: number; leaseholderNodeId: number | null; holdsLease: boolean; replicas: string[]; appliedIndex: number }[]> {

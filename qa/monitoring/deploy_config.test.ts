@@ -69,6 +69,7 @@ describe('docker-compose.yml', () => {
       const cmd = (model.services[`strata${n}`] as Service).command ?? [];
       expect(cmd[0]).toBe('start');
       expect(cmd).toContain(`--advertise-rpc-addr=strata${n}:27257`);
+      expect(cmd).toContain(`--advertise-sql-addr=strata${n}:26257`);
       expect(cmd).toContain('--join=strata1:27257,strata2:27257,strata3:27257');
     }
     expect((model.services.init as Service).restart).toBe('no');

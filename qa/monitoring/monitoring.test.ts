@@ -169,9 +169,9 @@ describe('monitoring/ against a real Prometheus scraping a real three-node clust
 
   it('the cluster metrics say what the cluster is: three live nodes, every range with a leaseholder, nothing unavailable', async () => {
     const one = async (expr: string) => Number((await api.query(expr))[0]?.value[1]);
-    // The first range and the TS table's five hash-point ranges, each on all three nodes.
+    // The first range, the liveness range and the TS table's five hash-point ranges, each on all three nodes.
     const ranges = (await (cluster as LocalCluster).node(1).ranges()).length;
-    expect(ranges).toBe(6);
+    expect(ranges).toBe(7);
     await until('every range on every node in the scraped metrics', async () => (await one('sum(strata_replicas)')) === 3 * ranges, 30_000);
     // An idle range quiesces and its lease is renewed at its next request: at least the first
     // range (liveness heartbeats write to it) has a valid lease at every moment.

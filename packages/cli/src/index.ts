@@ -120,9 +120,10 @@ function addStartCommand(program: Command, name: string, description: string, cl
   if (cluster) {
     c.option('--rpc-addr <host:port>', 'address other nodes reach this node at (inter-node gRPC)', hostPort('--rpc-addr', 27257), { host: '127.0.0.1', port: 27257 })
       .option('--advertise-rpc-addr <host:port>', 'the RPC address to tell other nodes, if not --rpc-addr (e.g. behind NAT)')
+      .option('--advertise-sql-addr <host:port>', 'the SQL address `strata node status` shows, if not --listen-addr (e.g. a container listening on 0.0.0.0)', hostPort('--advertise-sql-addr', 26257))
       .option('--join <addrs>', 'comma-separated RPC addresses of nodes of the cluster (host:port,…); a node without them waits for `strata init`', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean), []);
   }
-  c.action(async (o: { store: string; listenAddr: { host: string; port: number }; httpAddr: { host: string; port: number }; certsDir?: string; insecure: boolean; acceptInsecureNonLoopback: boolean; maxConnections: number; authenticationTimeout: number; maxSqlMemory?: number; rpcAddr?: { host: string; port: number }; advertiseRpcAddr?: string; join?: string[] }) => {
+  c.action(async (o: { store: string; listenAddr: { host: string; port: number }; httpAddr: { host: string; port: number }; certsDir?: string; insecure: boolean; acceptInsecureNonLoopback: boolean; maxConnections: number; authenticationTimeout: number; maxSqlMemory?: number; rpcAddr?: { host: string; port: number }; advertiseRpcAddr?: string; advertiseSqlAddr?: { host: string; port: number }; join?: string[] }) => {
       if (!o.insecure && !o.certsDir) {
         throw new Error('secure mode is the default and needs certificates: pass --certs-dir=DIR (make them with `strata cert create-ca`, `create-node`, `create-client root`), or pass --insecure to run without TLS and passwords (development only)');
       }
@@ -144,7 +145,7 @@ function addStartCommand(program: Command, name: string, description: string, cl
         maxConnections: o.maxConnections,
         startupTimeoutMs: o.authenticationTimeout,
         maxSqlMemoryBytes: o.maxSqlMemory,
-        ...(cluster && o.rpcAddr ? { cluster: { rpcHost: o.rpcAddr.host, rpcPort: o.rpcAddr.port, advertiseRpcAddr: o.advertiseRpcAddr, join: o.join ?? [] } } : {}),
+        ...(cluster && o.rpcAddr ? { cluster: { rpcHost: o.rpcAddr.host, rpcPort: o.rpcAddr.port, advertiseRpcAddr: o.advertiseRpcAddr, ...(o.advertiseSqlAddr ? { advertiseSqlAddr: `${o.advertiseSqlAddr.host}:${o.advertiseSqlAddr.port}` } : {}), join: o.join ?? [] } } : {}),
       });
       await node.start();
       const log = logger('cli');

@@ -1,10 +1,10 @@
 /**
  * Node liveness (CockroachDB's, without epoch-based leases: Strata's leases are leader leases).
- * Every node keeps a record at /System/liveness/<nodeId> — epoch, expiration, membership —
+ * Every node keeps a record at /Nodes/liveness/<nodeId> (in the liveness range) — epoch, expiration, membership —
  * renewed by a heartbeat transaction every livenessHeartbeatMs to now + livenessExpiryMs (its
  * own clock); an expired record's next heartbeat starts a new epoch (the node restarted or was
- * cut off). With each heartbeat the node also reads every record and the default zone
- * configuration, and answers the store's ClusterView from that snapshot:
+ * cut off). With each heartbeat the node also reads every record and every zone configuration
+ * (a range's replication factor: replicationFactor), and answers the store's ClusterView from that snapshot:
  *   live     — the record has not expired;
  *   dead     — it expired more than server.time_until_store_dead ago;
  *   targets  — live and `active`;
@@ -19,7 +19,8 @@ import type { Logger, TimerHandle, Timers } from '@strata/common';
 import type { KvTxn } from '@strata/kvclient';
 import type { ClusterView } from '@strata/store';
 import { livenessExpiryMs, livenessHeartbeatMs, replicationFactorDefault, timeUntilStoreDeadMsDefault } from './constants.js';
-import { decodeZoneConfig, defaultZoneKey, livenessKey, secondsSettingMs, spanOf, timeUntilStoreDeadSettingKey } from './keys.js';
+import { decodeZoneConfig, livenessKey, secondsSettingMs, spanOf, timeUntilStoreDeadSettingKey, zoneOfKey, zoneSpan } from './keys.js';
+import type { ZoneConfig } from './keys.js';
 
 export type Membership = 'active' | 'decommissioning' | 'decommissioned';
 
@@ -52,12 +53,18 @@ export interface NodeLivenessOptions {
   expiryMs?: number;
   /** Keep a non-voting replica of every range on every other node (ClusterView.nonVotersEverywhere). */
   nonVotersEverywhere?: boolean;
+  /**
+   * The zones that apply to a range, most specific first (e.g. `table/57`, `database/52`); the
+   * default zone comes after them. Absent: every range follows the default zone.
+   */
+  zonesOf?: (rangeId: number) => string[];
 }
 
 export class NodeLiveness implements ClusterView {
   private readonly log: Logger;
   private records = new Map<number, LivenessRecord>();
-  private zoneReplicas = replicationFactorDefault;
+  /** Zone configurations by zone name (keys.ts), as last read. */
+  private zones = new Map<string, ZoneConfig>();
   /** server.time_until_store_dead as last read (null: unset, the default applies). */
   private deadSettingMs: number | null = null;
   private timer: TimerHandle | null = null;
@@ -128,12 +135,12 @@ export class NodeLiveness implements ClusterView {
     }
   }
 
-  /** Reads every liveness record and the default zone configuration. */
+  /** Reads every liveness record and every zone configuration. */
   async refresh(): Promise<void> {
     const t = this.o.txn();
     const [start, end] = spanOf('liveness');
     const rows = await t.scan(start, end);
-    const zone = await t.get(defaultZoneKey);
+    const zones = await t.scan(...zoneSpan());
     const dead = await t.get(timeUntilStoreDeadSettingKey);
     await t.commit();
     const next = new Map<number, LivenessRecord>();
@@ -142,7 +149,12 @@ export class NodeLiveness implements ClusterView {
       if (rec) next.set(rec.nodeId, rec);
     }
     this.records = next;
-    this.zoneReplicas = decodeZoneConfig(zone).num_replicas ?? replicationFactorDefault;
+    const nextZones = new Map<string, ZoneConfig>();
+    for (const z of zones) {
+      const name = zoneOfKey(z.key);
+      if (name !== null) nextZones.set(name, decodeZoneConfig(z.value));
+    }
+    this.zones = nextZones;
     this.deadSettingMs = secondsSettingMs(dead);
   }
 
@@ -186,8 +198,14 @@ export class NodeLiveness implements ClusterView {
     return new Set(this.snapshot().filter((r) => r.membership !== 'active' || r.expirationMs + dead < now).map((r) => r.nodeId));
   }
 
-  replicationFactor(): number {
-    return this.zoneReplicas;
+  /** Voters a range should have: num_replicas of the most specific zone that sets it (the default zone's without a range). */
+  replicationFactor(rangeId?: number): number {
+    const chain = rangeId === undefined ? [] : (this.o.zonesOf?.(rangeId) ?? []);
+    for (const z of [...chain, 'default']) {
+      const n = this.zones.get(z)?.num_replicas;
+      if (n !== undefined) return n;
+    }
+    return replicationFactorDefault;
   }
 
   nonVotersEverywhere(): boolean {

@@ -1,5 +1,5 @@
 /**
- * The node registry: each node's entry at /System/node/<nodeId> — its addresses, build, start
+ * The node registry: each node's entry at /Nodes/registry/<nodeId> — its addresses, build, start
  * time and replica/leaseholder counts — written by the node with every liveness heartbeat (the
  * same transaction). Other nodes find a node's RPC address here (connections to it), and
  * `strata node status` joins it with the liveness records.
@@ -35,7 +35,7 @@ export function putNode(t: KvTxn, d: NodeDescriptor): void {
 }
 
 export async function readNodes(t: KvTxn): Promise<NodeDescriptor[]> {
-  const [start, end] = spanOf('node');
+  const [start, end] = spanOf('registry');
   return (await t.scan(start, end)).map((r) => decodeNode(r.value));
 }
 

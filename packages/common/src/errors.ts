@@ -223,6 +223,23 @@ export class PgError extends StrataError {
   }
 }
 
+/**
+ * A synchronous read (a correlated subquery drained inside an expression) of ranges whose local
+ * replicas have not been caught up to their leaseholders within this statement. `catchUp` does
+ * it and resolves to the ranges caught up (it rejects if one cannot be). An expression evaluated
+ * where the statement can wait does so and evaluates the row again (sql plan/subquery.ts);
+ * elsewhere this is the error the client gets (0A000).
+ */
+export class ReplicasNotCaughtUpError extends PgError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly catchUp: () => Promise<number[]>,
+  ) {
+    super(SqlState.FeatureNotSupported, message, { hint });
+  }
+}
+
 export function pgError(code: SqlState, message: string, fields?: PgErrorFields): PgError {
   return new PgError(code, message, fields);
 }

@@ -122,6 +122,23 @@ export type KvRequest =
    * table already split answers its existing map). KWDB's pre-split at CREATE TABLE.
    */
   | { kind: 'splitTs'; tableId: number; hashNum: number; pieces: number }
+  /**
+   * Drops the ranges of a time-series table whose descriptor and data are gone (sent to the
+   * first range, which forgets the table's map; every store then destroys its replicas of those
+   * ranges). Idempotent: a table without a map answers no ranges.
+   */
+  | { kind: 'dropTsRanges'; tableId: number }
+  /**
+   * The meta record of range `rangeId`: its descriptor as last published to the meta range (the
+   * first range), or null. Any replica of the first range answers (the generation says which of
+   * two descriptors is newer).
+   */
+  | { kind: 'metaLookup'; rangeId: number }
+  /**
+   * Publishes a range's descriptor to the meta range (sent to the first range by the range's
+   * leaseholder after a membership change): recorded if its generation is newer than the record's.
+   */
+  | { kind: 'updateMeta'; descriptor: Buffer }
   /** Records a digest of the range's state on every replica at the command's log index. */
   | { kind: 'computeChecksum' }
   /**
@@ -173,7 +190,10 @@ export type KvResponse =
   | { kind: 'gc' }
   | { kind: 'rangeDescriptor'; descriptor: Buffer }
   | { kind: 'tsScan'; page: TsScanPage }
-  | { kind: 'splitTs'; ranges: TsRangeEntry[] };
+  | { kind: 'splitTs'; ranges: TsRangeEntry[] }
+  | { kind: 'dropTsRanges'; rangeIds: number[] }
+  | { kind: 'metaLookup'; descriptor: Buffer | null }
+  | { kind: 'updateMeta'; updated: boolean };
 
 export interface BatchRequest {
   header: BatchHeader;

@@ -8,6 +8,9 @@
  *   0x03 /Table/<tableID>/<indexID>/<key columns…>
  *   0x04 /TS/<tableID>/<hashPoint>     time-series ranges' spans (no KV data: a TS range's rows
  *                                     live in its entity groups; the span says which devices)
+ *   0x05 /Nodes/<...>                 node liveness records and the node registry: the liveness
+ *                                     range's span in a cluster (written only by the nodes'
+ *                                     heartbeats and decommissioning, never with SQL data)
  *
  * INVARIANT: every stored key is built from self-delimiting components, so no stored key is a
  * proper prefix of another. MVCC appends a fixed 8-byte timestamp suffix relying on this.
@@ -17,6 +20,7 @@ export const KeyspaceLocal = 0x01;
 export const KeyspaceSystem = 0x02;
 export const KeyspaceTable = 0x03;
 export const KeyspaceTs = 0x04;
+export const KeyspaceNodes = 0x05;
 
 const enum Tag {
   Null = 0x00,
@@ -202,6 +206,20 @@ export function systemKey(...parts: (string | number)[]): Buffer {
   return w.finish();
 }
 
+/** A key of the /Nodes keyspace (node liveness and registry; see the keyspace table above). */
+export function nodesKey(...parts: (string | number)[]): Buffer {
+  const w = new KeyWriter(32).byte(KeyspaceNodes);
+  for (const p of parts) {
+    if (typeof p === 'number') w.int(p);
+    else w.string(p);
+  }
+  return w.finish();
+}
+
+/** The /Nodes keyspace: [start, end). */
+export const nodesKeyspaceStart = Buffer.from([KeyspaceNodes]);
+export const nodesKeyspaceEnd = Buffer.from([KeyspaceNodes + 1]);
+
 export function localKey(...parts: (string | number)[]): Buffer {
   const w = new KeyWriter(32).byte(KeyspaceLocal);
   for (const p of parts) {
@@ -247,6 +265,8 @@ export function prettyKey(k: Uint8Array): string {
     return t ? `/TS/${t.tableId}/${t.hashPoint}` : hex ? `/TS/${hex}` : '/TS';
   }
   if (ks === KeyspaceSystem) return `/System/${hex}`;
+  if (ks === KeyspaceNodes) return hex ? `/Nodes/${hex}` : '/Nodes';
+  if (ks === KeyspaceNodes + 1 && k.length === 1) return '/Nodes/Max';
   if (ks === KeyspaceLocal) return `/Local/${hex}`;
   return `/${Buffer.from(k).toString('hex')}`;
 }

@@ -313,6 +313,15 @@ export class Txn {
     }
   }
 
+  /**
+   * Adds spans to the read set without reading them: for a caller that read a wider span
+   * untracked and depends on only part of it (the catalog, see Catalog.load).
+   */
+  recordReadSpans(spans: [Buffer, Buffer][]): void {
+    this.checkOpen();
+    if (!this.untracked) this.readSpans.push(...spans);
+  }
+
   /** Live key/values in [start, end), merging this transaction's own writes. */
   *scan(start: Buffer, end: Buffer, reverse = false): Generator<{ key: Buffer; value: Buffer }> {
     this.checkOpen();

@@ -23,8 +23,10 @@ export interface DistSenderOptions {
   timers: Timers;
   /** The gateway's clock: every batch carries its reading (receivers move past it). */
   clock: HybridClock;
-  /** Nodes to ask for a range's descriptor when nothing is cached (seeds; later the meta range). */
+  /** Nodes to ask for a range's descriptor when the meta range has nothing newer than the cache. */
   knownNodes: () => number[];
+  /** The range holding the meta records of the others (store/meta_records.ts); absent: none. */
+  metaRangeId?: number;
   /** How long a batch may keep retrying before it fails. */
   deadlineMs: number;
   /** The first and the largest pause between rounds of retries. */
@@ -36,6 +38,9 @@ const writeKinds = new Set<KvRequest['kind']>(['endTxn', 'putIntents', 'heartbea
 function isWrite(ba: BatchRequest): boolean {
   return ba.requests.some((r) => writeKinds.has(r.kind));
 }
+
+/** How long a lookup waits for the meta range before asking the nodes it knows instead. */
+const metaLookupTimeoutMs = 1000;
 
 /** `p`, or SendFailedError (maybe applied) if it has not settled within `ms`. */
 function withDeadline<T>(p: Promise<T>, timers: Timers, ms: number, node: number): Promise<T> {
@@ -71,7 +76,7 @@ function withDeadline<T>(p: Promise<T>, timers: Timers, ms: number, node: number
 export class DistSender implements BatchSender {
   readonly cache = new RangeCache();
   /** Requests sent, retries after errors, and descriptor refreshes (metrics and tests). */
-  readonly stats = { sent: 0, retries: 0, lookups: 0 };
+  readonly stats = { sent: 0, retries: 0, lookups: 0, metaHits: 0 };
 
   constructor(private readonly o: DistSenderOptions) {}
 
@@ -133,9 +138,38 @@ export class DistSender implements BatchSender {
     }
   }
 
-  /** Asks the known nodes (and the range's cached replicas) for the range's descriptor; keeps the newest. */
+  /**
+   * Finds a range's descriptor: its meta record if that is newer than the cache, else the newest
+   * descriptor the known nodes (and the range's cached replicas) answer.
+   */
   async lookup(rangeId: number): Promise<RangeDescriptor | null> {
     this.stats.lookups++;
+    const meta = this.o.metaRangeId;
+    if (meta !== undefined && rangeId !== meta) {
+      const d = await this.metaRecord(meta, rangeId);
+      const cached = this.cache.get(rangeId);
+      if (d && (!cached || d.generation > cached.desc.generation)) {
+        this.stats.metaHits++;
+        this.cache.update(d);
+        return d;
+      }
+    }
+    return this.askNodes(rangeId);
+  }
+
+  /** The range's meta record, or null (none, or the meta range did not answer in time). */
+  private async metaRecord(meta: number, rangeId: number): Promise<RangeDescriptor | null> {
+    const timers = this.o.timers;
+    try {
+      const res = await withDeadline(this.send({ header: { rangeId: meta, timestamp: 0n, txn: null, now: this.o.clock.now() }, requests: [{ kind: 'metaLookup', rangeId }] }), timers, metaLookupTimeoutMs, 0);
+      const r = res.responses[0];
+      return r?.kind === 'metaLookup' && r.descriptor ? decodeDescriptor(r.descriptor) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async askNodes(rangeId: number): Promise<RangeDescriptor | null> {
     const nodes = new Set<number>([...(this.cache.get(rangeId)?.desc.replicas.map((r) => r.nodeId) ?? []), ...this.o.knownNodes()]);
     let best: RangeDescriptor | null = null;
     await Promise.all(

@@ -17,7 +17,7 @@ import { PgError, SqlState, decodeUtf8Strict, logger, toPgError } from '@strata/
 import type { Logger } from '@strata/common';
 import type { Notice } from '@strata/sql';
 import { Session, auditLogin, auditLoginFailed, authorizeSession, decodeBinary, encodeBinary, fixedBinaryBytes, formatValue, loginSnapshot, parseDurationMs, parseValue, reportedSettings, settingDisplayName, typeFromOid, typeLen, typeOid } from '@strata/sql';
-import type { Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
+import type { Backend, BackendActivity, Column, Portal, Prepared, SqlEngine, SqlType, Value } from '@strata/sql';
 import {
   backpressureRecheckMs,
   bindParamsMax,
@@ -32,6 +32,7 @@ import {
 } from './constants.js';
 import { MessageFramer, StartupCommError } from './framer.js';
 import { parseStartupOptions } from './startup_options.js';
+import { functionCallSql, parseFunctionCall } from './function_call.js';
 import type { Frame } from './framer.js';
 import { Inbox } from './inbox.js';
 import { Output } from './output.js';
@@ -75,6 +76,11 @@ function queryCanceled(): PgError {
   return new PgError(SqlState.QueryCanceled, 'canceling statement due to user request');
 }
 
+/** pg_terminate_backend's end of a session (PostgreSQL's ProcessInterrupts). */
+function adminTerminated(): PgError {
+  return new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command', { severity: 'FATAL' });
+}
+
 function connectionClosed(): PgError {
   return new PgError(SqlState.ConnectionException, 'connection to client lost', { severity: 'FATAL' });
 }
@@ -113,6 +119,16 @@ export class Connection {
   private syncLost = false;
   private loopRunning = false;
   private finished = false;
+  /** A frontend message is being handled (a statement may be running). */
+  private handling = false;
+  /** pg_terminate_backend asked this session to end. */
+  private terminateRequested = false;
+  /** This session in the node's backend registry (backends.ts). */
+  private backend: Backend | null = null;
+  /** How many times output went to the socket (handle() knows whether a statement's did). */
+  private flushes = 0;
+  /** The text of the statement running or last run (pg_stat_activity.query). */
+  private lastQuery = '';
   /** The last message sent was ReadyForQuery: waiting now is idling (the idle timers apply). */
   private readySent = false;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -242,6 +258,7 @@ export class Connection {
     if (!this.closedNotified) {
       this.closedNotified = true;
       this.host.connectionClosed(this);
+      if (this.backend) this.host.engine.backends.remove(this.pid, this.backend);
     }
     this.phase = 'closed';
     this.clearIdleTimer();
@@ -257,6 +274,7 @@ export class Connection {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.backend) this.host.engine.backends.remove(this.pid, this.backend);
     this.session?.close();
   }
 
@@ -296,6 +314,29 @@ export class Connection {
     this.closeQuietly();
   }
 
+  /**
+   * pg_terminate_backend: FATAL 57P01 and close, at once when idle; a running statement is
+   * interrupted (as by a cancel) and the connection ends when it returns.
+   */
+  terminate(): void {
+    if (this.phase === 'closed' || this.terminateRequested) return;
+    this.terminateRequested = true;
+    if (!this.handling) {
+      this.fatal(adminTerminated());
+      return;
+    }
+    if (this.session) this.session.cancelRequested = true;
+    this.wakeWriter?.();
+  }
+
+  /** pg_stat_activity's view of this session. */
+  private activity(): BackendActivity {
+    const s = this.session as Session;
+    const status = s.status();
+    const state = this.handling ? 'active' : status === 'I' ? 'idle' : status === 'T' ? 'idle in transaction' : 'idle in transaction (aborted)';
+    return { database: s.database, applicationName: s.settings.get('application_name') ?? '', state, query: this.lastQuery };
+  }
+
   /** A CancelRequest for this backend (PgServer checked the key). */
   cancel(): void {
     if (!this.session) return;
@@ -307,6 +348,7 @@ export class Connection {
 
   private flush(): void {
     if (this.out.size === 0) return;
+    this.flushes++;
     const b = this.out.take();
     if (!this.socket.writable) return;
     this.host.metrics.bytesOut(b.length);
@@ -517,6 +559,9 @@ export class Connection {
     for (const [k, v] of params) if (!['user', 'database', 'application_name', 'options', 'replication'].includes(k)) settings.push({ name: k, value: v, strict: false });
     this.session = new Session(engine, { database, user, applicationName: params.get('application_name') ?? '', backendPid: pid, settings, serverSettings: this.host.serverSettings, superuser, roleOid });
     this.session.notifications.onArrival = () => this.notificationsArrived();
+    this.session.protocolStatements = () => this.prepared;
+    this.backend = { user, superuser, activity: () => this.activity(), cancel: () => this.cancel(), terminate: () => this.terminate() };
+    engine.backends.add(pid, this.backend);
     if (this.startupTimer) clearTimeout(this.startupTimer);
     this.startupTimer = null;
     for (const name of reportedSettings) this.parameterStatus(name);
@@ -614,6 +659,25 @@ export class Connection {
   }
 
   private async handle(f: Frame): Promise<void> {
+    this.handling = true;
+    const flushes = this.flushes;
+    const mark = this.out.size;
+    try {
+      await this.dispatch(f);
+    } catch (e) {
+      if (!this.terminateRequested) throw e;
+    } finally {
+      this.handling = false;
+    }
+    if (this.terminateRequested && this.phase !== 'closed') {
+      // As PostgreSQL's interrupt: the FATAL replaces what the statement had not yet sent (a
+      // session that terminated itself gets no result, only the FATAL).
+      if (this.flushes === flushes) this.out.truncate(mark);
+      throw adminTerminated();
+    }
+  }
+
+  private async dispatch(f: Frame): Promise<void> {
     const type = String.fromCharCode(f.type);
     const body = f.body;
     if (this.skipUntilSync && type !== 'S' && type !== 'X') return;
@@ -646,9 +710,7 @@ export class Connection {
         // COPY data outside COPY: ignored, as PostgreSQL does after a failed COPY.
         return;
       case 'F':
-        this.sendError(new PgError(SqlState.FeatureNotSupported, 'function call messages are not supported'));
-        this.readyForQuery();
-        return;
+        return this.functionCall(body);
       default:
         // The framer lets only known types through.
         throw protocolFatal(`invalid frontend message type ${f.type}`);
@@ -664,6 +726,7 @@ export class Connection {
     try {
       await f();
     } catch (e) {
+      if (this.terminateRequested) throw adminTerminated();
       const err = toPgError(e);
       if (err.fields.severity === 'FATAL') throw err;
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
@@ -684,6 +747,7 @@ export class Connection {
       const r = new MessageReader(body);
       const sql = r.cstring();
       r.end();
+      this.lastQuery = sql;
       s.cancelRequested = false;
       let cols: Column[] = [];
       await s.simpleQuery(sql, {
@@ -711,6 +775,7 @@ export class Connection {
       });
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, null);
     } catch (e) {
+      if (this.terminateRequested) throw adminTerminated();
       const err = toPgError(e);
       if (err.fields.severity === 'FATAL') throw err;
       if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
@@ -720,6 +785,53 @@ export class Connection {
       this.afterStatement();
       this.host.metrics.statement(kind, Number(process.hrtime.bigint() - started) / 1e9, err.code);
       this.afterError();
+    }
+    this.readyForQuery();
+  }
+
+  /** FunctionCall (function_call.ts): runs as a one-statement query; answers 'V' then ReadyForQuery. */
+  private async functionCall(body: Buffer): Promise<void> {
+    const s = this.session as Session;
+    try {
+      const call = parseFunctionCall(body);
+      const vctx = s.vctx();
+      const params: Value[] = call.args.map((a, i) => {
+        const t = call.argTypes[i] as SqlType;
+        if (a.raw === null) return null;
+        return a.format === 1 ? binaryParam(a.raw, t, i + 1) : parseValue(decodeUtf8Strict(a.raw), t, vctx);
+      });
+      s.cancelRequested = false;
+      const p = await s.prepareAsync(functionCallSql(call), call.argTypes.map(typeOid));
+      let result: Value = null;
+      await s.execute(s.bind(p, params), 0, {
+        row: (v) => (result = v[0] ?? null),
+        notice: (m) => this.notice(m),
+        writable: () => this.writable(),
+        copyIn: () => {
+          throw protocolFatal('COPY in a function call');
+        },
+        copyOut: () => undefined,
+        copyData: () => undefined,
+        copyDone: () => undefined,
+      });
+      const value = result as Value;
+      if (value === null) this.out.msg('V', Buffer.from([0xff, 0xff, 0xff, 0xff]));
+      else {
+        const b = call.resultFormat === 1 ? encodeBinary(value, call.resultType, s.vctx()) : Buffer.from(formatValue(value, call.resultType, s.vctx()) ?? '');
+        const m = Buffer.alloc(4 + b.length);
+        m.writeInt32BE(b.length, 0);
+        b.copy(m, 4);
+        this.out.msg('V', m);
+      }
+      this.afterStatement();
+    } catch (e) {
+      if (this.terminateRequested) throw adminTerminated();
+      const err = toPgError(e);
+      if (err.fields.severity === 'FATAL') throw err;
+      if (!(e instanceof PgError)) this.log.error({ err: e }, 'internal error');
+      s.onError(e);
+      this.sendError(err);
+      this.afterStatement();
     }
     this.readyForQuery();
   }
@@ -789,6 +901,7 @@ export class Connection {
       throw new PgError(SqlState.ProgramLimitExceeded, `prepared statement has ${p.paramTypes.length} parameters; a Bind message can carry at most ${bindParamsMax}`);
     }
     if (p.columns) checkColumnCount(p.columns);
+    p.preparedAtUs = Date.now() * 1000;
     this.prepared.set(name, p);
     this.out.msg('1', null);
   }
@@ -921,6 +1034,7 @@ export class Connection {
     const started = process.hrtime.bigint();
     const cols = portal.prepared.columns ?? [];
     if (!portal.running) s.cancelRequested = false;
+    this.lastQuery = portal.prepared.text;
     try {
       const res = await s.execute(portal, Math.max(0, maxRows), {
         row: (v) => {

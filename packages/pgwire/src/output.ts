@@ -81,6 +81,11 @@ export class Output extends ByteWriter {
     return b;
   }
 
+  /** Drops what was written after `size` bytes (a statement interrupted by pg_terminate_backend). */
+  truncate(size: number): void {
+    if (size < this.len) this.len = size;
+  }
+
   /** Between results: drops a buffer grown large back to the idle size. */
   shrink(): void {
     if (this.len === 0 && this.buf.length > outputIdleBufferBytes * 4) this.buf = Buffer.allocUnsafe(outputIdleBufferBytes);

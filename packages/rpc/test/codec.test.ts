@@ -186,7 +186,15 @@ const requests: { [K in KvRequest['kind']]: Extract<KvRequest, { kind: K }> } = 
   readIndex: { kind: 'readIndex' },
   tsScan: { kind: 'tsScan', spec, after: null, rowsMax: 65536, hashSpan: [400, 800] },
   splitTs: { kind: 'splitTs', tableId: 1000, hashNum: 2000, pieces: 5 },
+  dropTsRanges: { kind: 'dropTsRanges', tableId: 1000 },
+  metaLookup: { kind: 'metaLookup', rangeId: safeMax },
+  updateMeta: { kind: 'updateMeta', descriptor: b('{"rangeId":7}') },
 };
+
+it('a meta lookup without a record answers null', () => {
+  const res = { responses: [{ kind: 'metaLookup' as const, descriptor: null }], now: 5n, nodeId: 2 };
+  expect(roundTripResponse(res).responses).toEqual(res.responses);
+});
 
 it('a ts request keeps its hash span, and goes without one when it has none', () => {
   const withSpan = { ...requests.ts, hashSpan: [0, 2000] as [number, number] };
@@ -221,6 +229,9 @@ const responses: { [K in KvResponse['kind']]: Extract<KvResponse, { kind: K }> }
       { rangeId: 3, hashStart: 400, hashEnd: 2000 },
     ],
   },
+  dropTsRanges: { kind: 'dropTsRanges', rangeIds: [3, safeMax] },
+  metaLookup: { kind: 'metaLookup', descriptor: b('{"rangeId":7}') },
+  updateMeta: { kind: 'updateMeta', updated: true },
 };
 
 function roundTripRequest(ba: BatchRequest): BatchRequest {

@@ -13,7 +13,7 @@
  *      replication factor, non-voters beyond so every node can serve SQL from its own replica).
  *
  * Node addresses: the join answer carries the addresses the answering node knows; from then on
- * the registry (/System/node/*, written by every node with its heartbeats) is read every
+ * the registry (/Nodes/registry/*, in the liveness range, written by every node with its heartbeats) is read every
  * heartbeat round, and a join answer records the new node's address at once.
  *
  * INVARIANT: a node id is used by one store of the cluster (allocated by increment, or 1 for the
@@ -28,7 +28,7 @@ import { DistSender, KvTxn } from '@strata/kvclient';
 import type { NodeDialer } from '@strata/kvclient';
 import { Connections, GrpcNodeDialer, GrpcRaftTransport, RemoteClockMonitor, RpcServer, adminClient } from '@strata/rpc';
 import type { DecommissionRequest, JoinRequest, JoinResponse, NodeAdmin, NodeStatus, NotifyRequest, RpcCredentials, RpcObserver, RpcServices } from '@strata/rpc';
-import { Store, maxClockOffsetMs } from '@strata/store';
+import { Store, maxClockOffsetMs, metaRangeId, systemRangeOf, systemRangeZones } from '@strata/store';
 import type { RaftMessageBatch, SnapshotChunk, SnapshotHeader } from '@strata/store';
 import type { ClusterMetricsView } from './metrics.js';
 
@@ -37,6 +37,8 @@ export interface ClusterOptions {
   rpcPort: number;
   /** The address other nodes reach this one at (default: the bound RPC address). */
   advertiseRpcAddr?: string;
+  /** The SQL address the registry shows (`strata node status`; default: the bound SQL address). */
+  advertiseSqlAddr?: string;
   /** RPC addresses of nodes of the cluster to join (this node's own is ignored). */
   join: string[];
   /** How the node serves and dials the inter-node RPC (node_tls.ts: mutual TLS); absent: plaintext (--insecure). */
@@ -127,6 +129,12 @@ export class ClusterMember {
   store!: Store;
   dist!: DistSender;
   liveness!: NodeLiveness;
+  /**
+   * The zones a range follows, most specific first (NodeLiveness.replicationFactor): the system
+   * ranges' own; node.ts adds a TS range's table and database once the SQL layer runs.
+   */
+  zonesOf: (rangeId: number) => string[] = systemRangeZones;
+
   /** Set when this node initialized the cluster at this start (the SQL layer bootstraps its catalog then). */
   initialized = false;
 
@@ -220,20 +228,21 @@ export class ClusterMember {
     // Requests for this node go straight to its store (in-process: a TS scan keeps its header summarizer).
     const dialer: NodeDialer = { send: (n, ba) => (n === nodeId ? this.store.send(ba) : grpcDialer.send(n, ba)) };
     const clock = new HybridClock(() => realTimers.now());
-    this.dist = new DistSender({ dialer, timers: realTimers, clock, knownNodes: () => [...this.addrBook.keys()], deadlineMs: requestDeadlineMs });
+    this.dist = new DistSender({ dialer, timers: realTimers, clock, knownNodes: () => [...this.addrBook.keys()], deadlineMs: requestDeadlineMs, metaRangeId });
     const maxOffset = makeTimestamp(maxClockOffsetMs, 0);
     const startedAt = Date.now();
     this.liveness = new NodeLiveness({
       nodeId,
       timers: realTimers,
-      txn: () => new KvTxn({ sender: this.dist, clock, maxOffset, rangeOf: () => firstRangeId, timers: realTimers }),
+      txn: () => new KvTxn({ sender: this.dist, clock, maxOffset, rangeOf: systemRangeOf, timers: realTimers }),
       nonVotersEverywhere: true,
+      zonesOf: (rangeId) => this.zonesOf(rangeId),
       onHeartbeat: (t) => {
         const replicas = [...this.store.replicas.values()];
         putNode(t, {
           nodeId,
           rpcAddr: this.advertise,
-          sqlAddr: this.info.sqlAddr(),
+          sqlAddr: this.o.advertiseSqlAddr ?? this.info.sqlAddr(),
           httpAddr: this.info.httpAddr(),
           build: this.info.build,
           startedAt,
@@ -243,8 +252,9 @@ export class ClusterMember {
         });
       },
     });
-    this.store = await Store.open(this.storeDir, { nodeId, bootstrap, transport, clock, cluster: this.liveness });
+    this.store = await Store.open(this.storeDir, { nodeId, bootstrap, livenessRange: true, transport, clock, cluster: this.liveness });
     transport.onPeerUnreachable = (n) => this.store.reportUnreachable(n);
+    this.store.rangeSender = this.dist; // descriptors are published to the meta range wherever it is
     this.services.store = this.store;
     if (bootstrap) {
       await initCounters(this.dist, firstRangeId, () => clock.now());
@@ -284,7 +294,7 @@ export class ClusterMember {
   /** Reads the node registry: every node's current RPC address. */
   private async refreshAddresses(): Promise<void> {
     await this.discoverPeers();
-    const t = this.liveness ? new KvTxn({ sender: this.dist, clock: this.store.clock, maxOffset: 0n, rangeOf: () => firstRangeId, timers: realTimers }) : null;
+    const t = this.liveness ? new KvTxn({ sender: this.dist, clock: this.store.clock, maxOffset: 0n, rangeOf: systemRangeOf, timers: realTimers }) : null;
     if (!t) return;
     try {
       for (const n of await readNodes(t)) if (n.rpcAddr) this.addrBook.set(n.nodeId, n.rpcAddr);
@@ -351,7 +361,7 @@ export class ClusterMember {
       liveness: {
         nodeId,
         isLive: (n) => liveness.isLive(n),
-        replicationFactor: liveness.replicationFactor(),
+        replicationFactor: (rangeId) => liveness.replicationFactor(rangeId),
         activeNodes: records.filter((r) => r.membership === 'active').length,
         liveNodes: records.filter((r) => liveness.isLive(r.nodeId)).length,
         heartbeats: liveness.stats.heartbeats,
@@ -359,6 +369,7 @@ export class ClusterMember {
       },
       clockOffsetsMs: offsets,
       transport: { messagesSent: transport.stats.messagesSent, messagesDropped: transport.stats.messagesDropped, bytesSent: transport.stats.bytesSent },
+      rangeLookups: { total: this.dist?.stats.lookups ?? 0, meta: this.dist?.stats.metaHits ?? 0 },
       peersConnected: peers,
     };
   }
@@ -369,7 +380,7 @@ export class ClusterMember {
 
   private async handleStatus(): Promise<NodeStatus[]> {
     if (!this.ident || !this.dist) throw new Error('this node has not joined a cluster yet');
-    const t = new KvTxn({ sender: this.dist, clock: this.store.clock, maxOffset: 0n, rangeOf: () => firstRangeId, timers: realTimers });
+    const t = new KvTxn({ sender: this.dist, clock: this.store.clock, maxOffset: 0n, rangeOf: systemRangeOf, timers: realTimers });
     const nodes = await readNodes(t);
     await t.commit();
     await this.liveness.refresh();

@@ -19,7 +19,7 @@
  * Uncertainty intervals are not needed while one range holds all data: every timestamp comes
  * from its leaseholder's clock, so nothing written before a read began can carry a later one.
  */
-import { PgError, SqlState } from '@strata/common';
+import { PgError, RangeNotFoundError, ReplicasNotCaughtUpError, SqlState } from '@strata/common';
 import type { Timestamp } from '@strata/common';
 import type { BatchRequest, BatchResponse } from '@strata/kv';
 import type { DistSender } from '@strata/kvclient';
@@ -138,20 +138,45 @@ export class ClusterSender extends LocalSender {
   }
 
   /**
-   * A synchronous TS scan reads local replicas: the first range's is caught up at the
-   * transaction's start; another range's only if it holds the lease (else the statement is
-   * refused: a subquery over a split TS table inside an expression must be rewritten as a join).
+   * A synchronous TS scan (a correlated subquery) reads local replicas: the first range's is
+   * caught up at the transaction's start; another range's if it holds the lease or was caught up
+   * to its leaseholder during the statement (`caughtUp`). Otherwise ReplicasNotCaughtUpError: the
+   * statement catches those replicas up (catchUpRanges) where it can wait and evaluates the row
+   * again; where it cannot, the client gets the error (0A000).
    */
+  protected override checkLocalTsReads(reads: number[], table: number[], caughtUp: ReadonlySet<number> | null): void {
+    const isBehind = (id: number) => {
+      const r = this.store.replicas.get(id);
+      return !r || !r.isInitialized || r.removed || r.failed || !(r.holdsValidLease() || caughtUp?.has(id));
+    };
+    if (!reads.some(isBehind)) return;
+    // The whole table's ranges at once: a correlated subquery pinned to one device per row goes
+    // on to the others' ranges at the next rows.
+    const behind = table.filter(isBehind);
+    throw new ReplicasNotCaughtUpError(
+      `a subquery over a time-series table evaluated inside an expression needs range${behind.length > 1 ? 's' : ''} ${behind.join(', ')} caught up on node ${this.store.nodeId}, and this statement cannot wait for it here`,
+      'Rewrite the subquery as a join, or connect to the node holding the leases.',
+      () => this.catchUpRanges(behind),
+    );
+  }
+
+  /** Catches the local replicas of the ranges up to their leaseholders (all at once); rejects if one cannot be. */
+  private async catchUpRanges(rangeIds: number[]): Promise<number[]> {
+    await Promise.all(
+      rangeIds.map(async (id) => {
+        const r = this.store.replicas.get(id);
+        if (!r || !(await this.catchUp(r))) {
+          throw new PgError(SqlState.SerializationFailure, `restart transaction: node ${this.store.nodeId}'s replica of range ${id} ${r ? `did not catch up to its leaseholder within ${followerReadWaitMs} ms` : 'does not exist yet'}`);
+        }
+      }),
+    );
+    return rangeIds;
+  }
+
   protected override localTsReplica(rangeId: number): Replica {
     if (rangeId === this.local().rangeId) return this.local();
     const r = this.store.replicas.get(rangeId);
-    if (!r || !r.holdsValidLease()) {
-      throw new PgError(
-        SqlState.FeatureNotSupported,
-        `a subquery over a time-series table evaluated inside an expression needs the lease of range ${rangeId} on this node`,
-        { hint: 'Rewrite the subquery as a join, or connect to the node holding the lease.' },
-      );
-    }
+    if (!r) throw new RangeNotFoundError(rangeId, this.store.nodeId);
     return r;
   }
 }

@@ -15,6 +15,8 @@ export interface ClusterMetricsView {
   /** Latest clock offset per peer node (ms; positive: the peer is ahead), and the maximum offset. */
   clockOffsetsMs: Map<number, number>;
   transport: { messagesSent: number; messagesDropped: number; bytesSent: number };
+  /** Range descriptor lookups of the node's DistSender: all, and those the meta range answered. */
+  rangeLookups: { total: number; meta: number };
   /** Per peer node: whether a channel to it is ready. */
   peersConnected: Map<number, boolean>;
 }
@@ -92,6 +94,7 @@ export class NodeMetrics implements WireMetrics {
   readonly raftMessagesSent = new Counter({ name: 'strata_raft_transport_messages_sent_total', help: 'Raft messages sent to other nodes', registers: this.r });
   readonly raftMessagesDropped = new Counter({ name: 'strata_raft_transport_messages_dropped_total', help: 'Raft messages dropped on the way to an unreachable or backed-up peer (Raft resends)', registers: this.r });
   readonly raftBytesSent = new Counter({ name: 'strata_raft_transport_bytes_sent_total', help: 'Bytes of Raft message batches sent to other nodes', registers: this.r });
+  readonly rangeLookups = new Counter({ name: 'strata_range_lookups_total', help: 'Range descriptor lookups, by what answered: the meta range, or the nodes asked when it had nothing newer', labelNames: ['source'], registers: this.r });
 
   /** What each synced counter held at the last scrape, per label set. */
   private readonly synced = new Map<Counter<string>, Map<string, number>>();
@@ -183,7 +186,7 @@ export class NodeMetrics implements WireMetrics {
       this.sync(this.snapshotsFailed, st.stats.snapshotsFailed, { side: 'apply' });
     }
     const c = src.cluster;
-    const view: LivenessView = c?.liveness ?? { nodeId: st?.nodeId ?? 0, isLive: (n) => n === st?.nodeId, replicationFactor: 1, activeNodes: 1 };
+    const view: LivenessView = c?.liveness ?? { nodeId: st?.nodeId ?? 0, isLive: (n) => n === st?.nodeId, replicationFactor: () => 1, activeNodes: 1 };
     const counts = rangeCounts(st ? rangeViews(st) : [], view);
     this.replicas.set(counts.replicas);
     this.leaseholders.set(counts.leaseholders);
@@ -200,6 +203,8 @@ export class NodeMetrics implements WireMetrics {
       this.sync(this.raftMessagesSent, c.transport.messagesSent);
       this.sync(this.raftMessagesDropped, c.transport.messagesDropped);
       this.sync(this.raftBytesSent, c.transport.bytesSent);
+      this.sync(this.rangeLookups, c.rangeLookups.meta, { source: 'meta' });
+      this.sync(this.rangeLookups, c.rangeLookups.total - c.rangeLookups.meta, { source: 'nodes' });
     }
   }
 }

@@ -8,7 +8,8 @@ import { Txn } from '@strata/kv';
 import { PgServer, pgTls } from '@strata/pgwire';
 import { SqlEngine, deliverRemoteTo, dropOrphanTempSchemas } from '@strata/sql';
 import { LineProtocolHttp } from '@strata/ingest';
-import { LocalSender, Store } from '@strata/store';
+import { LocalSender, Store, systemRangeZones, tsTableOfRange } from '@strata/store';
+import { databaseZone, tableZone } from '@strata/cluster';
 import { ClusterMember } from './cluster_node.js';
 import type { ClusterOptions } from './cluster_node.js';
 import { ClusterSender } from './cluster_sender.js';
@@ -150,6 +151,18 @@ export class StrataNode {
     const pg = this.pg;
     const member = this.member;
     if (member) {
+      // Zones of a TS range: its table's, its database's, then RANGE timeseries (a table's range never changes
+      // table; its database can be looked up again at each call: the catalog view is cached).
+      const tableOfRange = new Map<number, number | null>();
+      member.zonesOf = (rangeId) => {
+        const own = systemRangeZones(rangeId);
+        if (own.length > 0) return own;
+        let t = tableOfRange.get(rangeId);
+        if (t === undefined || t === null) tableOfRange.set(rangeId, (t = tsTableOfRange(store.engine, rangeId)));
+        if (t === null) return [];
+        const d = engine.catalog.view(null).byId.get(t);
+        return [tableZone(t), ...(d && 'parentId' in d ? [databaseZone(d.parentId)] : []), 'timeseries'];
+      };
       member.onCancelQuery = (pid, secret) => pg.cancel(pid, secret);
       // LISTEN/NOTIFY across the cluster: a commit's notifications go to the other nodes too.
       member.onNotify = (notes) => {

@@ -30,8 +30,8 @@ export interface RangeView {
 export interface LivenessView {
   nodeId: number;
   isLive: (nodeId: number) => boolean;
-  /** Voters a range should have (the zone configuration's num_replicas). */
-  replicationFactor: number;
+  /** Voters a range should have (its zone configuration's num_replicas). */
+  replicationFactor: (rangeId: number) => number;
   /**
    * Nodes of the cluster that are not decommissioning or decommissioned, live or not: a dead
    * node's replicas are missing until the replicate queue replaces them (CockroachDB's
@@ -57,8 +57,8 @@ export function reportsRange(r: RangeView, v: LivenessView): boolean {
 
 export function rangeCounts(ranges: readonly RangeView[], v: LivenessView): RangeCounts {
   const out: RangeCounts = { replicas: ranges.length, leaseholders: 0, unavailable: 0, underReplicated: 0 };
-  const want = Math.max(1, Math.min(v.replicationFactor, v.activeNodes));
   for (const r of ranges) {
+    const want = Math.max(1, Math.min(v.replicationFactor(r.rangeId), v.activeNodes));
     if (r.holdsLease) out.leaseholders++;
     if (!reportsRange(r, v)) continue;
     const live = r.voters.filter((n) => v.isLive(n)).length;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { rangeCounts, reportsRange } from '../src/range_counts.js';
 import type { LivenessView, RangeView } from '../src/range_counts.js';
 
-const view = (nodeId: number, live: number[], activeNodes = 3, replicationFactor = 3): LivenessView => ({ nodeId, isLive: (n) => live.includes(n), replicationFactor, activeNodes });
+const view = (nodeId: number, live: number[], activeNodes = 3, replicationFactor = 3): LivenessView => ({ nodeId, isLive: (n) => live.includes(n), replicationFactor: () => replicationFactor, activeNodes });
 const range = (o: Partial<RangeView>): RangeView => ({ rangeId: 1, voters: [1, 2, 3], learners: [], holdsLease: false, leaseRecordNodeId: null, ...o });
 
 describe('range counts', () => {

@@ -33,6 +33,13 @@ describe('pg_class.reloptions', () => {
     expect(out).toBe(readFileSync(join(dir, 'reloptions.out'), 'utf8'));
   });
 
+  it('ALTER INDEX … SET/RESET (storage parameters) as PostgreSQL 15 (reloptions/alter_index.sql, recorded as reloptions.sql)', () => {
+    const u = node.url.replace(/\/defaultdb$/, '/roai');
+    execFileSync('psql', ['-X', '-q', node.url, '-c', 'create database roai']);
+    const out = execFileSync('sh', ['-c', `psql -X -a "${u}" -f - 2>&1`], { input: readFileSync(join(dir, 'alter_index.sql'), 'utf8'), timeout: 60_000 }).toString();
+    expect(out).toBe(readFileSync(join(dir, 'alter_index.out'), 'utf8'));
+  });
+
   it('a time-series table keeps them as a relational one does (no PostgreSQL counterpart)', () => {
     const tsUrl = node.url.replace(/\/defaultdb$/, '/rots');
     execFileSync('psql', ['-X', '-q', node.url, '-c', 'create ts database rots']);

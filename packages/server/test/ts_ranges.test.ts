@@ -6,6 +6,8 @@
  * TABLE, retention's and COMPRESS's commands sent to each range, DROP — and after a restart
  * (the new ranges come back from their descriptors and logs).
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode } from '../../../qa/harness/node.js';
@@ -112,12 +114,29 @@ describe('a time-series table split into hash-point ranges', () => {
     );
   });
 
-  it('refuses a split beyond 64 ranges, and DROP TABLE removes its data from every range', async () => {
+  it('refuses a split beyond 64 ranges, and DROP TABLE removes its data and its ranges', async () => {
     await expect(c.query('set cluster setting ts.ranges_per_table = 65')).rejects.toMatchObject({
       code: '22023',
     });
+    const rangeIds = async () => (await c.query('show ranges')).rows.map((x: { range_id: string }) => Number(x.range_id));
+    const tableId = Number((await c.query("select 'split'::regclass::oid as id")).rows[0].id);
+    const groups = () => (existsSync(join(node.dir, 'ts', `t${tableId}`)) ? readdirSync(join(node.dir, 'ts', `t${tableId}`)).filter((d) => /^r\d+$/.test(d)) : []);
+    const before = await rangeIds();
+    expect(before).toHaveLength(5);
+    expect(groups()).toHaveLength(4);
     await c.query('drop table split');
+    // Its four ranges are gone (replicas, data, entity groups); the first range stays.
+    expect(await rangeIds()).toEqual([1]);
+    expect(groups()).toEqual([]);
     await create('split');
     expect((await c.query('select count(*) from split')).rows[0].count).toBe('0');
+    await c.end();
+    await node.restart();
+    c = new pg.Client(node.url);
+    await c.connect();
+    await c.query('use q');
+    expect(await rangeIds()).toEqual([1]);
+    expect((await c.query('select count(*) from split')).rows[0].count).toBe('0');
+    expect((await c.query('select count(*) from whole')).rows[0].count).toBe('263122');
   });
 });

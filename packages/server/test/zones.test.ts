@@ -1,7 +1,8 @@
 /**
  * The cluster's replication settings through SQL on one node (the cluster tests see them act):
- * the default zone's num_replicas (ALTER RANGE default CONFIGURE ZONE, SHOW ZONE CONFIGURATION)
- * and server.time_until_store_dead, with their refusals.
+ * zones' num_replicas (ALTER RANGE default|liveness|meta|system, ALTER DATABASE and ALTER TABLE
+ * of time-series data … CONFIGURE ZONE, SHOW ZONE CONFIGURATION with inheritance, SHOW ALL ZONE
+ * CONFIGURATIONS) and server.time_until_store_dead, with their refusals.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,8 +38,33 @@ describe('zone configuration and cluster membership settings', () => {
     expect((await zone()).raw_config_sql).toMatch(/num_replicas = 3$/);
     expect(await code('alter range default configure zone using num_replicas = 0')).toBe('22023');
     expect(await code('alter range default configure zone using gc.ttlseconds = 600')).toBe('0A000');
-    expect(await code('alter range meta configure zone using num_replicas = 5')).toBe('0A000');
-    expect(await code('show zone configuration for range liveness')).toBe('0A000');
+    expect(await code('alter range nosuch configure zone using num_replicas = 5')).toBe('0A000');
+  });
+
+  it('configures named ranges, time-series databases and tables; a table inherits its database\'s zone, then the default', async () => {
+    await c.query('alter range liveness configure zone using num_replicas = 5');
+    await c.query('alter range meta configure zone using num_replicas = 4'); // meta and system are one range here
+    expect((await c.query('show zone configuration for range system')).rows[0]).toEqual({ target: 'RANGE system', raw_config_sql: 'ALTER RANGE system CONFIGURE ZONE USING\n\tnum_replicas = 4' });
+    await c.query('create ts database zdb');
+    await c.query('create table zdb.m (ts timestamp not null, v float) tags (dev int not null) primary tags (dev)');
+    const forTable = async () => (await c.query('show zone configuration for table zdb.m')).rows[0];
+    expect(await forTable()).toEqual({ target: 'RANGE default', raw_config_sql: 'ALTER RANGE default CONFIGURE ZONE USING\n\tnum_replicas = 3' });
+    await c.query('alter range timeseries configure zone using num_replicas = 4');
+    expect(await forTable()).toEqual({ target: 'RANGE timeseries', raw_config_sql: 'ALTER RANGE timeseries CONFIGURE ZONE USING\n\tnum_replicas = 4' });
+    await c.query('alter database zdb configure zone using num_replicas = 5');
+    expect(await forTable()).toEqual({ target: 'DATABASE zdb', raw_config_sql: 'ALTER DATABASE zdb CONFIGURE ZONE USING\n\tnum_replicas = 5' });
+    await c.query('alter table zdb.m configure zone using num_replicas = 1');
+    expect(await forTable()).toEqual({ target: 'TABLE zdb.public.m', raw_config_sql: 'ALTER TABLE zdb.public.m CONFIGURE ZONE USING\n\tnum_replicas = 1' });
+    expect((await c.query('show all zone configurations')).rows.map((r: { target: string }) => r.target)).toEqual(['RANGE default', 'RANGE liveness', 'RANGE system', 'RANGE timeseries', 'DATABASE zdb', 'TABLE zdb.public.m']);
+    await c.query('alter table zdb.m configure zone discard');
+    expect((await forTable()).target).toBe('DATABASE zdb');
+    // Relational tables and databases are all in the first range: no zone of their own.
+    await c.query('create table rel (id int primary key)');
+    expect(await code('alter table rel configure zone using num_replicas = 5')).toBe('0A000');
+    expect(await code('alter database defaultdb configure zone using num_replicas = 5')).toBe('0A000');
+    expect(await code('alter table nosuch configure zone using num_replicas = 5')).toBe('42P01');
+    for (const z of ['range liveness', 'range system', 'range timeseries', 'database zdb']) await c.query(`alter ${z} configure zone discard`);
+    expect((await c.query('show all zone configurations')).rows).toHaveLength(1);
   });
 
   it('server.time_until_store_dead takes durations from 30s to 24h', async () => {

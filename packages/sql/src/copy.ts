@@ -61,6 +61,21 @@ export class CopyParser {
     this.headerPending = o.header;
   }
 
+  /**
+   * Starts counting after `lines` lines that were parsed elsewhere (a COPY chunk a worker took,
+   * ts_copy_workers.ts), so line numbers in errors stay those of the whole input. Only before
+   * the first push.
+   */
+  startAfterLines(lines: number): void {
+    this.line = lines;
+    this.physicalLines = lines;
+  }
+
+  /** The end-of-data marker `\.` was read: everything after it is ignored. */
+  get endMarkerSeen(): boolean {
+    return this.ended;
+  }
+
   /** Feeds a chunk; returns the rows completed by it. */
   push(chunk: Buffer): CopyRow[] {
     this.lineOf = [];

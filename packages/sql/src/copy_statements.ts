@@ -28,7 +28,13 @@ import { quoteIdent } from './functions/scalar.js';
 import { parseOne } from './parser/parser.js';
 import type { SelectStmt, Statement } from './parser/ast.js';
 import type { QueryPlanner } from './plan/query.js';
+import { chunkableColumns } from './copy_chunk.js';
+import { copyBinaryWorkersOn, copyWorkers } from './copy_workers.js';
 import { TsCopyBatch } from './ts_copy.js';
+import { copyBinaryInWorkers, copyTextInWorkers } from './ts_copy_workers.js';
+import type { ChunkedBinaryCopy, ChunkedCopy } from './ts_copy_workers.js';
+import { binaryChunkableColumns } from './copy_binary_chunk.js';
+import type { TsChunkSpec } from './copy_chunk.js';
 import { tsNotImplemented } from './ts_ddl.js';
 import { tsColumnDescs, tsFreeBytesMin, tsRowsPerCommandMax, tsSchemaOf } from './ts_dml.js';
 import type { TsSender } from './ts_dml.js';
@@ -252,8 +258,7 @@ async function copyFromTs(h: CopyHost, stmt: Statement & { kind: 'copy' }, copyI
       if (!more) return;
     }
   };
-  const add = async (rows: CopyRow[]) => {
-    const lines = (parser as CopyParser).lineOf;
+  const add = async (rows: CopyRow[], lines = (parser as CopyParser).lineOf) => {
     for (let i = 0; i < rows.length; i++) {
       const fields = rows[i] as CopyRow;
       const line = lines[i] as number;
@@ -264,12 +269,72 @@ async function copyFromTs(h: CopyHost, stmt: Statement & { kind: 'copy' }, copyI
       if (batch.rows >= tsRowsPerCommandMax) await flush();
     }
   };
+  /** What a worker needs to parse this COPY's chunks. */
+  const chunkSpec = (): TsChunkSpec => ({ options: stmt.options, relation: t.name, columns: cols.slice(0, batch.dataColumns).map((c) => ({ type: c.type, nullable: c.nullable })), types: batch.columnTypes, fieldOfColumn: batch.fieldOfColumns, fieldOfTag: batch.fieldOfTags, fields: targets.length });
+  /** The binary worker path's hooks (ts_copy_workers.ts): a parsed chunk is one command. */
+  const chunkedBinary = (p: BinaryCopyParser): ChunkedBinaryCopy => ({
+    spec: chunkSpec(),
+    rowsPerChunk: tsRowsPerCommandMax,
+    parser: p,
+    addChunk: async (chunk, linesBefore) => {
+      batch.addBinaryChunk(chunk, linesBefore, p);
+      await flush();
+    },
+    parseHere: async (bytes, linesBefore) => {
+      // Whole tuples whose framing the parser checked: each decoded as addBinary decodes it.
+      const n = targets.length;
+      const starts = new Int32Array(n);
+      const lengths = new Int32Array(n);
+      let line = linesBefore;
+      for (let o = 0; o < bytes.length; ) {
+        o += 2;
+        for (let i = 0; i < n; i++) {
+          const len = bytes.readInt32BE(o);
+          starts[i] = o + 4;
+          lengths[i] = len;
+          o += 4 + Math.max(0, len);
+        }
+        batch.addTuple(bytes, starts, lengths, ++line, p);
+      }
+      await flush();
+    },
+  });
+  /** The text worker path's hooks (ts_copy_workers.ts): a parsed chunk is one command. */
+  const chunked = (): ChunkedCopy => ({
+    spec: chunkSpec(),
+    rowsPerChunk: tsRowsPerCommandMax,
+    addChunk: async (chunk, linesBefore) => {
+      batch.addChunk(chunk, linesBefore);
+      await flush();
+    },
+    parseHere: async (bytes, linesBefore) => {
+      const here = new CopyParser(stmt.options, t.name);
+      here.startAfterLines(linesBefore);
+      const rows = here.push(bytes);
+      const lines = here.lineOf;
+      const last = here.end();
+      await add(rows, lines);
+      await add(last, here.lineOf);
+      await flush();
+      return here.endMarkerSeen;
+    },
+    ordinary: {
+      start: (linesBefore) => (parser as CopyParser).startAfterLines(linesBefore),
+      push: (data) => add((parser as CopyParser).push(data)),
+    },
+  });
   try {
     if (bparser) {
-      for await (const chunk of copyIn(targets.length, 1)) await addBinary(chunk, bparser);
-      bparser.end();
+      const pool = targets.length > 0 && copyBinaryWorkersOn() && binaryChunkableColumns(cols.slice(0, batch.dataColumns)) ? copyWorkers() : null;
+      if (pool) await copyBinaryInWorkers(copyIn(targets.length, 1), pool, chunkedBinary(bparser));
+      else {
+        for await (const chunk of copyIn(targets.length, 1)) await addBinary(chunk, bparser);
+        bparser.end();
+      }
     } else if (parser) {
-      for await (const chunk of copyIn(targets.length)) await add(parser.push(chunk));
+      const pool = chunkableColumns(cols.slice(0, batch.dataColumns), stmt.options) ? copyWorkers() : null;
+      if (pool) await copyTextInWorkers(copyIn(targets.length), pool, chunked());
+      else for await (const chunk of copyIn(targets.length)) await add(parser.push(chunk));
       await add(parser.end());
     }
     await flush();

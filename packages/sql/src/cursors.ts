@@ -31,6 +31,15 @@ export interface SqlCursor<P> {
   /** Backward moves allowed (SCROLL, or a WITH HOLD cursor once materialized unless NO SCROLL). */
   scroll: boolean;
   noScroll: boolean;
+  /**
+   * Scrollable without SCROLL (cursor_scroll.ts): its rows are kept only up to work_mem; past it
+   * they are dropped and the cursor becomes forward-only (PostgreSQL, which scans backward
+   * instead of keeping rows, has no such bound).
+   */
+  autoScroll?: boolean;
+  keptBytes?: number;
+  /** It was auto-scrollable and outgrew work_mem: backward moves are refused with a DETAIL saying so. */
+  scrollDropped?: boolean;
   /** Microseconds since the epoch (pg_cursors.creation_time). */
   created: number;
   /** The transaction it was declared in; null once it outlived it (WITH HOLD). */
@@ -62,8 +71,16 @@ export type FetchHow = Extract<Statement, { kind: 'fetch' }>['how'];
 /** Rows a cursor reads from its query per step when it must skip or read to the end. */
 const cursorPullRowsMax = 4096;
 
-function forwardOnly(): PgError {
-  return new PgError(SqlState.ObjectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' });
+function forwardOnly(c?: SqlCursor<unknown>): PgError {
+  return new PgError(SqlState.ObjectNotInPrerequisiteState, 'cursor can only scan forward', {
+    hint: 'Declare it with SCROLL option to enable backward scan.',
+    ...(c?.scrollDropped ? { detail: `Declared without SCROLL, cursor "${c.name}" keeps its rows for backward moves only up to work_mem.` } : {}),
+  });
+}
+
+/** A row's approximate memory (as materialize() counts it). */
+function rowBytes(r: Row): number {
+  return 32 + 8 * r.length + r.reduce((n: number, v) => n + (typeof v === 'string' ? 2 * v.length : 16), 0);
 }
 
 export class SqlCursors<P> {
@@ -103,12 +120,21 @@ export class SqlCursors<P> {
       c.portal = null;
     }
     if (c.rows) for (const row of rows) c.rows.push(row);
+    if (c.autoScroll && c.rows) {
+      c.keptBytes = (c.keptBytes ?? 0) + rows.reduce((n, r) => n + rowBytes(r), 0);
+      if (c.keptBytes > this.host.workMemBytes()) {
+        c.rows = null;
+        c.scroll = false;
+        c.autoScroll = false;
+        c.scrollDropped = true;
+      }
+    }
     return rows;
   }
 
   /** Row k (1-based) of the cursor's result, or undefined past its end. Forward-only cursors give only rows after the last read. */
   private async row(c: SqlCursor<P>, k: number): Promise<Row | undefined> {
-    if (!c.scroll && k <= c.pos) throw forwardOnly();
+    if (!c.scroll && k <= c.pos) throw forwardOnly(c);
     if (k <= c.pulled) return c.rows?.[k - 1]; // kept: SCROLL, or read ahead for WITH HOLD
     while (c.pulled < k - 1 && !c.atEnd) await this.pull(c, Math.min(k - 1 - c.pulled, cursorPullRowsMax));
     if (c.atEnd) return undefined;
@@ -147,7 +173,7 @@ export class SqlCursors<P> {
         }
         return { rows: out, count: moved };
       case 'backward':
-        if (!c.scroll) throw forwardOnly();
+        if (!c.scroll) throw forwardOnly(c);
         for (let i = 0; i < count; i++) {
           if (c.pos <= 1) {
             c.pos = 0;
@@ -163,11 +189,11 @@ export class SqlCursors<P> {
         if (how === 'relative') target = c.pos + count;
         else if (count >= 0) target = count;
         else {
-          if (!c.scroll) throw forwardOnly();
+          if (!c.scroll) throw forwardOnly(c);
           target = (await this.total(c)) + 1 + count;
         }
         if (target <= 0) {
-          if (!c.scroll && c.pos > 0) throw forwardOnly();
+          if (!c.scroll && c.pos > 0) throw forwardOnly(c);
           c.pos = 0;
           return { rows: out, count: 0 };
         }

@@ -94,7 +94,7 @@ export function createTable(env: DdlEnv, s: Statement & { kind: 'createTable' })
     }
     if (c.unique) uniques.push({ name: null, cols: [c.name] });
     if (c.check) t.checks.push({ name: c.checkName ?? `${t.name}_${c.name}_check`, expr: c.checkText as string });
-    if (c.references) addForeignKey(env, t, null, [c.name], c.references.table, c.references.column ? [c.references.column] : []);
+    if (c.references) addForeignKey(env, t, c.references.name ?? null, [c.name], c.references.table, c.references.column ? [c.references.column] : []);
   }
   if (s.columns.length > 1600) throw new PgError(SqlState.TooManyColumns, 'tables can have at most 1600 columns');
   for (const con of s.constraints) {

@@ -1,5 +1,6 @@
 import { dedupRuleOf } from './ts_dml.js';
 import { NotificationHub } from './notify.js';
+import { BackendRegistry } from './backends.js';
 import type { Notification } from './notify.js';
 import type { TsSender } from './ts_dml.js';
 import { encodeTsReorganize } from '@strata/ts';
@@ -62,6 +63,8 @@ export class SqlEngine {
   readonly auth: AuthStore;
   readonly sequences: SequenceManager;
   readonly server: ServerInfo;
+  /** This node's sessions by pid (pg_cancel_backend, pg_terminate_backend; backends.ts). */
+  readonly backends = new BackendRegistry();
   readonly log = logger('sql');
   private lastRowId = 0n;
   /** Incremented whenever the catalog changes (plan caches compare it). */
@@ -85,6 +88,7 @@ export class SqlEngine {
     if (opts.tempDir) resetTempDir(opts.tempDir);
     this.catalog = new Catalog(opts.sender);
     this.auth = new AuthStore(opts.sender);
+    this.auth.tempObjectIds = (txn) => this.catalog.tempObjectIds(txn);
     this.sequences = new SequenceManager(opts.sender);
     const startedAt = Date.now() * 1000;
     this.server = {
@@ -93,6 +97,7 @@ export class SqlEngine {
       startedAt,
       uniqueRowId: () => this.uniqueRowId(),
       engineSizeBytes: opts.engineSizeBytes,
+      backends: this.backends,
     };
   }
 

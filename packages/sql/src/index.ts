@@ -15,3 +15,6 @@ export type { BoundTsWrite } from './ts_insert_bind.js';
 export type { ColumnDesc, TableDesc, TagDesc } from './catalog/descriptors.js';
 export { deliverRemoteTo } from './notify.js';
 export type { Notification } from './notify.js';
+export type { Backend, BackendActivity } from './backends.js';
+export { BackendRegistry } from './backends.js';
+export { largeObjectProcs } from './functions/large_object_functions.js';

@@ -160,8 +160,8 @@ export class InterruptibleTs implements TsSender {
   tsScan(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): Promise<TsScanPage> {
     return interruptible(this.s, this.inner.tsScan(spec, after, rowsMax, summarize), 'failed');
   }
-  tsScanSync(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): TsScanPage {
-    return this.inner.tsScanSync(spec, after, rowsMax, summarize);
+  tsScanSync(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null, caughtUp: ReadonlySet<number> | null): TsScanPage {
+    return this.inner.tsScanSync(spec, after, rowsMax, summarize, caughtUp);
   }
   splitTsTable(tableId: number, hashNum: number, pieces: number): Promise<void> {
     return interruptible(this.s, this.inner.splitTsTable(tableId, hashNum, pieces), 'unknown');

@@ -7,6 +7,10 @@
  * ROLLBACK [TO SAVEPOINT] is refused with 25P02).
  */
 import { formatMsSetting, parseMsSetting } from './guc_units.js';
+import { preparedStatementRows } from './prepared_statements.js';
+import { supportsBackwardScan } from './cursor_scroll.js';
+import { mergeRelOptions } from './parser/storage_params.js';
+import { LargeObjectDescriptors } from './large_objects.js';
 import { dropSchemaWithin, dropTempSchemas, isTempSchemaName, tempSchemaName } from './temp_schemas.js';
 import { AmbiguousResultError, PgError, RetryableError, SqlState, StrataError, assert, logger } from '@strata/common';
 import { Txn, prefixEnd, tablePrefix } from '@strata/kv';
@@ -33,7 +37,8 @@ import { checkChunkRows } from './constants.js';
 import type { Batches, Column, ExecCtx, Operator, Row, SessionInfo, SequenceAccess } from './exec/context.js';
 import { Filter, Project, TableScan } from './exec/operators.js';
 import { showRangesColumns, showRangesRows, tablesOfDatabase } from './show_ranges.js';
-import { decodeZoneConfig, defaultZoneKey, encodeZoneConfig, replicationFactorDefault } from '@strata/cluster';
+import { configureZone, showZoneRows } from './zones.js';
+import type { ZoneEnv } from './zones.js';
 import { InterruptibleKv, InterruptibleTs } from './interrupts.js';
 import type { StatementInterrupts } from './interrupts.js';
 import type { Ev } from './exec/operators.js';
@@ -109,6 +114,8 @@ export interface Prepared {
   /** Result columns, or null if the statement returns no rows. */
   columns: Column[] | null;
   cache: { generation: number; compiled: Compiled } | null;
+  /** When it was prepared, µs since the epoch (pg_prepared_statements.prepare_time). */
+  preparedAtUs?: number;
 }
 
 interface Compiled {
@@ -545,6 +552,8 @@ export class Session {
       backendPid: this.backendPid,
       settings: this.settings,
       cursors: () => this.cursorRows(),
+      largeObjects: this.largeObjects,
+      preparedStatements: () => preparedStatementRows(this.sqlPrepared, this.protocolStatements?.() ?? new Map()),
       set: (name, value, local) => {
         const n = name.toLowerCase();
         if (local) this.applyLocalSetting(n, value, null);
@@ -655,6 +664,11 @@ export class Session {
     }
   }
 
+  /** What zones.ts resolves names with. */
+  private zoneEnv(view: CatalogView): ZoneEnv {
+    return { view, table: (name) => this.tableFor(name, 0, view).desc };
+  }
+
   /** Where a new object named `parts` goes (names.ts). */
   private createTarget(parts: string[], view: CatalogView): { dbId: number; schemaId: number; schemaName: string; name: string } {
     return this.names.createTarget(parts, view);
@@ -753,7 +767,9 @@ export class Session {
   private analyze(stmt0: Statement, text: string, paramTypes: SqlType[]): Prepared {
     const stmt = stmt0.kind === 'showTagValues' ? this.tagValuesQuery(stmt0) : stmt0;
     const p: Prepared = { stmt, text, paramTypes, columns: null, cache: null };
-    if (this.failed && !isTxnEnd(stmt)) return p; // analyzed when executed (which will fail)
+    // PostgreSQL refuses a Parse in a failed transaction block (exec_parse_message), so no
+    // statement is created: a driver that saw the error parses it again later.
+    if (this.failed && !isTxnEnd(stmt)) throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     if (isPlannable(stmt)) {
       const c = this.compile(stmt, text, paramTypes);
       p.columns = c.columns;
@@ -763,6 +779,15 @@ export class Session {
       p.columns = this.sqlPrepared.get(stmt.name)?.columns ?? null;
     } else if (stmt.kind === 'fetch' && !stmt.move) {
       p.columns = this.cursors.get(stmt.name)?.columns ?? null;
+    } else if (stmt.kind === 'copy' && paramTypes.some((t) => t.kind === 'unknown')) {
+      // COPY is not analyzed at Parse in PostgreSQL, so a parameter of unspecified type in it has
+      // none (psycopg 3's executemany of a COPY gets this error; the statement was run before).
+      const n = paramTypes.findIndex((t) => t.kind === 'unknown') + 1;
+      throw new PgError(SqlState.IndeterminateDatatype, `could not determine data type of parameter $${n}`);
+    } else if (stmt.kind === 'declareCursor' && paramTypes.length > 0) {
+      // Its parameters are its query's: their types are inferred there, as PostgreSQL does.
+      this.compile(stmt.query, text, paramTypes);
+      p.columns = utilityColumns(stmt);
     } else {
       p.columns = utilityColumns(stmt);
     }
@@ -911,7 +936,7 @@ export class Session {
     }
     if (!isPlannable(stmt)) {
       if (!portal.utility) {
-        const r = await this.runUtility(stmt, portal.prepared.text, portal.params, sink);
+        const r = await this.runUtility(stmt, portal.prepared.text, portal.params, sink, portal.prepared.paramTypes);
         portal.utility = { rows: r.rows, tag: r.tag, sent: 0 };
       }
       const u = portal.utility;
@@ -1216,7 +1241,11 @@ export class Session {
 
   // ---- SQL cursors (cursors.ts) ------------------------------------------------------------
 
-  private async declareCursor(stmt: Statement & { kind: 'declareCursor' }): Promise<void> {
+  /**
+   * DECLARE … CURSOR FOR query; `params` are the DECLARE's own Bind parameters ($1…), which its
+   * query uses (psycopg 3's server-side cursors bind them so, as PostgreSQL allows).
+   */
+  private async declareCursor(stmt: Statement & { kind: 'declareCursor' }, params: Value[] = [], paramTypes: SqlType[] = []): Promise<void> {
     if (this.cursors.has(stmt.name)) throw new PgError(SqlState.DuplicateCursor, `cursor "${stmt.name}" already exists`);
     if (!this.explicit && !stmt.hold) throw new PgError(SqlState.NoActiveSqlTransaction, 'DECLARE CURSOR can only be used in transaction blocks');
     if (stmt.query.locking && stmt.hold) throw new PgError(SqlState.FeatureNotSupported, 'DECLARE CURSOR WITH HOLD ... FOR UPDATE is not supported', { detail: 'Holdable cursors must be READ ONLY.' });
@@ -1224,20 +1253,23 @@ export class Session {
     if (stmt.query.locking) this.checkReadOnly(`SELECT FOR ${stmt.query.locking}`);
     const implicit = !this.explicit;
     if (!this.txn) await this.beginTxn();
-    const prepared = this.analyze(stmt.query, stmt.text, []);
+    const prepared = this.analyze(stmt.query, stmt.text, [...paramTypes]);
+    // Neither SCROLL nor NO SCROLL: scrollable when PostgreSQL's plan could run backward (cursor_scroll.ts).
+    const autoScroll = stmt.scroll === null && supportsBackwardScan(stmt.query);
     const c: SqlCursor = {
       name: stmt.name,
       text: stmt.text,
       hold: stmt.hold,
       binary: stmt.binary,
-      scroll: stmt.scroll === true,
+      scroll: stmt.scroll === true || autoScroll,
+      ...(autoScroll ? { autoScroll: true, keptBytes: 0 } : {}),
       created: Date.now() * 1000,
       txn: this.txn,
-      portal: this.bind(prepared, []),
+      portal: this.bind(prepared, params),
       columns: prepared.columns ?? [],
       // WITH HOLD keeps its rows from the start: they are all read at commit anyway, and then the
       // cursor can move backward (unless NO SCROLL), as PostgreSQL's materialized one can.
-      rows: stmt.scroll === true || stmt.hold ? [] : null,
+      rows: stmt.scroll === true || autoScroll || stmt.hold ? [] : null,
       noScroll: stmt.scroll === false,
       pos: 0,
       pulled: 0,
@@ -1273,12 +1305,19 @@ export class Session {
   /** The transaction ended: its cursors close, except WITH HOLD ones of a committed one. */
   private endTxnCursors(txn: Txn | null, committed: boolean): void {
     this.cursors.endTxn(txn, committed);
+    this.largeObjects.endTxn();
   }
 
   /** The result columns of a SQL cursor (the wire's Describe Portal of its name), or null. */
   cursorColumns(name: string): Column[] | null {
     return this.cursors.get(name)?.columns ?? null;
   }
+
+  /** Open large-object descriptors; they close when the transaction ends. */
+  readonly largeObjects = new LargeObjectDescriptors();
+
+  /** The wire layer's named statements (Parse messages), for pg_prepared_statements. */
+  protocolStatements: (() => ReadonlyMap<string, Prepared>) | null = null;
 
   /** pg_cursors: this session's cursors. */
   cursorRows(): Row[] {
@@ -2128,7 +2167,7 @@ export class Session {
   }
 
   /** Runs a utility statement (inside the session's transaction, or an implicit one). */
-  private async runUtility(stmt: Statement, text: string, params: Value[], sink: ExecuteSink): Promise<{ rows: Row[]; tag: string }> {
+  private async runUtility(stmt: Statement, text: string, params: Value[], sink: ExecuteSink, paramTypes: SqlType[] = []): Promise<{ rows: Row[]; tag: string }> {
     switch (stmt.kind) {
       case 'empty':
       case 'comment':
@@ -2217,7 +2256,7 @@ export class Session {
         return { rows: [], tag: 'RELEASE' };
       }
       case 'declareCursor':
-        await this.declareCursor(stmt);
+        await this.declareCursor(stmt, params, paramTypes);
         return { rows: [], tag: 'DECLARE CURSOR' };
       case 'fetch': {
         const c = this.cursors.get(stmt.name);
@@ -2289,7 +2328,7 @@ export class Session {
       case 'prepare': {
         if (this.sqlPrepared.has(stmt.name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${stmt.name}" already exists`);
         const types = stmt.types.map(typeFromName);
-        this.sqlPrepared.set(stmt.name, this.analyze(stmt.stmt, stmt.text, types));
+        this.sqlPrepared.set(stmt.name, { ...this.analyze(stmt.stmt, stmt.text, types), preparedAtUs: Date.now() * 1000 });
         return { rows: [], tag: 'PREPARE' };
       }
       case 'deallocate':
@@ -2328,8 +2367,7 @@ export class Session {
         const implicit = !this.txn;
         if (implicit) await this.beginTxn();
         try {
-          const n = decodeZoneConfig((this.txn as Txn).get(defaultZoneKey)).num_replicas ?? replicationFactorDefault;
-          return { rows: [['RANGE default', `ALTER RANGE default CONFIGURE ZONE USING\n\tnum_replicas = ${n}`]], tag: 'SHOW' };
+          return { rows: showZoneRows(this.txn as Txn, stmt.target, this.zoneEnv(this.view)), tag: 'SHOW' };
         } finally {
           if (implicit) await this.finishImplicit();
         }
@@ -2512,8 +2550,7 @@ export class Session {
     switch (stmt.kind) {
       case 'configureZone':
         // Read by every node's liveness refresh (@strata/cluster): the replicate queues follow it.
-        if (stmt.numReplicas === null) env.txn.del(defaultZoneKey);
-        else env.txn.put(defaultZoneKey, encodeZoneConfig({ ...decodeZoneConfig(env.txn.get(defaultZoneKey)), num_replicas: stmt.numReplicas }));
+        configureZone(env.txn, stmt.target, stmt.numReplicas, this.zoneEnv(view));
         return 'CONFIGURE ZONE';
       case 'setClusterSetting': {
         const d = settingDef(stmt.name);
@@ -2777,20 +2814,36 @@ export class Session {
       }
       case 'alterIndex': {
         const name = stmt.name[stmt.name.length - 1] as string;
-        const onTable = (t: TableDesc) => stmt.name.length < 2 || stmt.name[stmt.name.length - 2] === t.name;
+        // `table@index` (CockroachDB's) or `schema.index` (PostgreSQL's): both parse to two parts.
+        const qual = stmt.name[stmt.name.length - 2];
+        const onTable = (t: TableDesc) => qual === undefined || qual === t.name || qual === view.byId.get(t.schemaId)?.name;
         const found = view.allTables().find((t) => onTable(t) && ([t.primaryIndex, ...t.indexes].some((i) => i.name === name) || t.ts?.tagIndexes?.some((i) => i.name === name)));
         if (!found) {
+          // PostgreSQL looks the name up as a relation: a table of that name is 42809.
+          const sameName = view.allTables().find((t) => t.name === name && (stmt.name.length < 2 || view.byId.get(t.schemaId)?.name === stmt.name[stmt.name.length - 2]));
+          if (sameName) throw new PgError(SqlState.WrongObjectType, `"${name}" is not an index`);
           if (stmt.ifExists) {
-            env.notice(`index "${name}" does not exist, skipping`);
+            env.notice(`relation "${name}" does not exist, skipping`);
             return 'ALTER INDEX';
           }
-          throw new PgError(SqlState.UndefinedObject, `index "${name}" does not exist`);
+          throw new PgError(SqlState.UndefinedTable, `relation "${name}" does not exist`);
         }
         const t: TableDesc = JSON.parse(JSON.stringify(found)) as TableDesc;
-        if ([t.primaryIndex, ...t.indexes].some((i) => i.name === stmt.to) || t.ts?.tagIndexes?.some((i) => i.name === stmt.to) || view.table(t.schemaId, stmt.to)) {
-          throw new PgError(SqlState.DuplicateTable, `relation "${stmt.to}" already exists`);
+        if (stmt.to === null) {
+          const ix = [t.primaryIndex, ...t.indexes].find((i) => i.name === name);
+          if (!ix) throw new PgError(SqlState.FeatureNotSupported, `index "${name}" of a time-series table has no storage parameters`);
+          const merged = mergeRelOptions(ix.reloptions ?? [], stmt.relOptions?.set ?? [], stmt.relOptions?.reset ?? []);
+          if (merged.length > 0) ix.reloptions = merged;
+          else delete ix.reloptions;
+          t.version++;
+          cat.writeDescriptor(env.txn, t);
+          return 'ALTER INDEX';
         }
-        for (const i of [t.primaryIndex, ...t.indexes, ...(t.ts?.tagIndexes ?? [])]) if (i.name === name) i.name = stmt.to;
+        const to = stmt.to;
+        if ([t.primaryIndex, ...t.indexes].some((i) => i.name === to) || t.ts?.tagIndexes?.some((i) => i.name === to) || view.table(t.schemaId, to)) {
+          throw new PgError(SqlState.DuplicateTable, `relation "${to}" already exists`);
+        }
+        for (const i of [t.primaryIndex, ...t.indexes, ...(t.ts?.tagIndexes ?? [])]) if (i.name === name) i.name = to;
         t.version++;
         cat.writeDescriptor(env.txn, t);
         return 'ALTER INDEX';

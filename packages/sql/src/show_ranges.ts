@@ -6,7 +6,7 @@
  * is held by the ranges in [tsRangeKey(id, 0), tsRangeKey(id + 1, 0)).
  */
 import { PgError, SqlState } from '@strata/common';
-import { prettyKey, tablePrefix, tsRangeKey } from '@strata/kv';
+import { KeyspaceNodes, prettyKey, tablePrefix, tsRangeKey } from '@strata/kv';
 import type { CatalogView } from './catalog/catalog.js';
 import type { TableDesc } from './catalog/descriptors.js';
 import { T, arrayOf } from './types/types.js';
@@ -47,8 +47,14 @@ export function showRangesRows(ranges: RangeInfo[], view: CatalogView, only: Tab
   for (const r of ranges) {
     const held = tables.filter((t) => overlaps(r, ...spanOf(t)));
     if (only && held.length === 0) continue;
-    // 'ts' when every table whose data the range holds is a time-series table.
-    const rangeType = held.length > 0 && held.every((t) => t.kind === 'ts') ? 'ts' : 'relational';
+    // 'ts' when every table whose data the range holds is a time-series table; 'system' for the
+    // liveness range (node liveness and registry: store/system_ranges.ts).
+    const rangeType =
+      r.startKey[0] === KeyspaceNodes
+        ? 'system'
+        : held.length > 0 && held.every((t) => t.kind === 'ts')
+          ? 'ts'
+          : 'relational';
     rows.push([
       BigInt(r.rangeId),
       prettyKey(r.startKey),

@@ -15,17 +15,14 @@
 import { logger } from '@strata/common';
 import { Txn, prefixEnd, tablePrefix } from '@strata/kv';
 import type { CatalogView } from './catalog/catalog.js';
+import { isTempSchemaName, tempSchemaPrefix } from './catalog/catalog.js';
 import type { SchemaDesc } from './catalog/descriptors.js';
 import type { SqlEngine } from './engine.js';
 
-export const tempSchemaPrefix = 'pg_temp_';
+export { isTempSchemaName, tempSchemaPrefix };
 
 export function tempSchemaName(nodeId: number, backendPid: number): string {
   return `${tempSchemaPrefix}${nodeId}_${backendPid}`;
-}
-
-export function isTempSchemaName(name: string): boolean {
-  return name.startsWith(tempSchemaPrefix);
 }
 
 /** Deletes a schema, its tables' rows, descriptors and ownership records, in txn. */

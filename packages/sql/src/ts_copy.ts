@@ -10,9 +10,13 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { ColumnBuilder, TsWriteBuilder } from '@strata/ts';
-import type { TsGroupBuilder, TsSchema, TsValue } from '@strata/ts';
+import type { ColumnData, ColumnType, TsGroupBuilder, TsSchema, TsValue } from '@strata/ts';
+import { chunkColumn } from './copy_chunk.js';
+import type { TsChunk } from './copy_chunk.js';
 import type { ColumnDesc, TableDesc } from './catalog/descriptors.js';
 import type { CopyRow } from './copy.js';
+import { fastBinaryParser, fastParser } from './copy_fast_fields.js';
+import type { BinaryFieldParser, FieldParser } from './copy_fast_fields.js';
 import type { BinaryCopyParser } from './copy_binary.js';
 import type { ExecCtx } from './exec/context.js';
 import { assignValue } from './exec/mutate.js';
@@ -23,9 +27,8 @@ import type { Value } from './types/types.js';
 /** Distinct tag texts whose parsed values are remembered during one COPY (then forgotten). */
 const tagTextsCachedMax = 100_000;
 
-export type FieldParser = (b: ColumnBuilder, f: string) => boolean;
-/** Pushes a binary field data[at, at + len) when it has the common shape; false: take the general path. */
-export type BinaryFieldParser = (b: ColumnBuilder, data: Buffer, at: number, len: number) => boolean;
+export { fastBinaryParser, fastParser, isoMicros } from './copy_fast_fields.js';
+export type { BinaryFieldParser, FieldParser } from './copy_fast_fields.js';
 
 /** Rows of one COPY batch, added field by field, turned into one TS write command. */
 export class TsCopyBatch {
@@ -64,6 +67,26 @@ export class TsCopyBatch {
 
   get rows(): number {
     return this.builder.rows;
+  }
+
+  /** The table's data columns (the first of `cols`; the rest are its tags). */
+  get dataColumns(): number {
+    return this.nCols;
+  }
+
+  /** The command column types of the data columns. */
+  get columnTypes(): ColumnType[] {
+    return this.schema.columns;
+  }
+
+  /** For each data column, the COPY field feeding it (-1: none). */
+  get fieldOfColumns(): number[] {
+    return this.fieldOfColumn;
+  }
+
+  /** For each tag, the COPY field feeding it (-1: none). */
+  get fieldOfTags(): number[] {
+    return this.fieldOfTag;
   }
 
   /** One COPY row (fields in the COPY column list's order). */
@@ -128,24 +151,46 @@ export class TsCopyBatch {
     }
     const known = this.groups.get(key);
     if (known) return known;
+    return this.newBinaryGroup(
+      key,
+      this.fieldOfTag.map((fi) => (fi < 0 || (lengths[fi] as number) < 0 ? null : data.subarray(starts[fi] as number, (starts[fi] as number) + (lengths[fi] as number)))),
+      line,
+      parser,
+    );
+  }
+
+  /** The group of binary tag fields (their bytes; null: NULL or absent) first seen in this batch. */
+  private newBinaryGroup(key: string, tagBytes: (Buffer | null)[], line: number, parser: BinaryCopyParser, ready?: ColumnData[]): TsGroupBuilder {
     let tags = this.tagCache.get(key);
     if (!tags) {
       tags = this.fieldOfTag.map((fi, k) => {
         const pos = this.nCols + k;
-        const len = fi < 0 ? -1 : (lengths[fi] as number);
-        if (len < 0) {
+        const bytes = tagBytes[k] ?? null;
+        if (bytes === null) {
           const col = this.cols[pos] as ColumnDesc;
           if (!col.nullable) throw notNull(this.t, col);
           return null;
         }
-        return this.assignDecoded(parser.decodeField(data, starts[fi] as number, len, fi, line, this.ctx.vctx), pos, line);
+        return this.assignDecoded(parser.decodeField(bytes, 0, bytes.length, fi, line, this.ctx.vctx), pos, line);
       });
       if (this.tagCache.size >= tagTextsCachedMax) this.tagCache.clear();
       this.tagCache.set(key, tags);
     }
-    const g = this.builder.group(tags);
-    this.groups.set(key, g);
-    return g;
+    return this.addGroup(key, tags, ready);
+  }
+
+  /**
+   * The tuples of a binary chunk a worker parsed (copy_binary_chunk.ts), numbered after
+   * `linesBefore`: as addChunk, each group's tags decoded and assigned as addTuple's are.
+   */
+  addBinaryChunk(chunk: TsChunk, linesBefore: number, parser: BinaryCopyParser): void {
+    const types = this.schema.columns;
+    for (const cg of chunk.groups) {
+      const cols = types.map((t, c) => chunkColumn(chunk, cg, c, t));
+      const g = this.groups.get(cg.key);
+      if (g) this.appendColumns(g, cols, cg.rows);
+      else this.newBinaryGroup(cg.key, cg.tagFields.map((t) => (t === null ? null : Buffer.from(t, 'latin1'))), linesBefore + cg.line, parser, cols);
+    }
   }
 
   /** A decoded binary field (of the column's base type) assigned as INSERT would. */
@@ -173,13 +218,15 @@ export class TsCopyBatch {
   private groupOf(fields: CopyRow, line: number): TsGroupBuilder {
     let key = '';
     for (const fi of this.fieldOfTag) key += fi < 0 ? '\u0001' : (fields[fi] ?? '\u0002') + '\u0000';
-    const known = this.groups.get(key);
-    if (known) return known;
+    return this.groups.get(key) ?? this.newGroup(key, this.fieldOfTag.map((fi) => (fi < 0 ? null : (fields[fi] as string | null))), line);
+  }
+
+  /** The group of a tag text first seen in this batch: its tags parsed (or remembered) and added. */
+  private newGroup(key: string, tagFields: (string | null)[], line: number, ready?: ColumnData[]): TsGroupBuilder {
     let tags = this.tagCache.get(key);
     if (!tags) {
-      tags = this.fieldOfTag.map((fi, k) => {
+      tags = tagFields.map((f, k) => {
         const pos = this.nCols + k;
-        const f = fi < 0 ? null : (fields[fi] as string | null);
         if (f === null) {
           const col = this.cols[pos] as ColumnDesc;
           if (!col.nullable) throw notNull(this.t, col);
@@ -190,6 +237,37 @@ export class TsCopyBatch {
       if (this.tagCache.size >= tagTextsCachedMax) this.tagCache.clear();
       this.tagCache.set(key, tags);
     }
+    return this.addGroup(key, tags, ready);
+  }
+
+  /**
+   * The rows of a chunk a worker parsed (copy_chunk.ts), lines counted from `linesBefore`: each
+   * group's tags are resolved as add() resolves a row's (the same cache, the same errors, named
+   * by the group's first line — the first line with that tag text, where add() would fail too),
+   * in the order the groups first appear; the columns are copied in.
+   */
+  addChunk(chunk: TsChunk, linesBefore: number): void {
+    const types = this.schema.columns;
+    for (const cg of chunk.groups) {
+      const cols = types.map((t, c) => chunkColumn(chunk, cg, c, t));
+      const g = this.groups.get(cg.key);
+      if (g) this.appendColumns(g, cols, cg.rows);
+      else this.newGroup(cg.key, cg.tagFields, linesBefore + cg.line, cols);
+    }
+  }
+
+  /** Rows given as columns appended to a group of this batch. */
+  private appendColumns(g: TsGroupBuilder, cols: ColumnData[], rows: number): void {
+    for (let c = 0; c < this.nCols; c++) (g.columns[c] as ColumnBuilder).append(cols[c] as ColumnData, 0, rows);
+    this.builder.rows += rows;
+  }
+
+  /**
+   * The group of tag values first seen (as `key`) in this batch; `ready`: its first rows, as
+   * columns a worker built, kept without a copy when the device is new to the command.
+   */
+  private addGroup(key: string, tags: TsValue[], ready?: ColumnData[]): TsGroupBuilder {
+    if (ready) this.builder.addColumns(tags, ready, (ready[0] as ColumnData).values.length);
     const g = this.builder.group(tags);
     this.groups.set(key, g);
     return g;
@@ -211,151 +289,4 @@ export class TsCopyBatch {
 
 function notNull(t: TableDesc, c: ColumnDesc): PgError {
   return new PgError(SqlState.NotNullViolation, `null value in column "${c.name}" of relation "${t.name}" violates not-null constraint`);
-}
-
-/** The fast path for a column's type, or null when every field takes the general one. */
-export function fastParser(c: ColumnDesc): FieldParser | null {
-  const t = c.type;
-  switch (t.kind) {
-    case 'int8':
-      return (b, f) => {
-        if (!plainInteger(f)) return false;
-        b.pushNumber(Number(f));
-        return true;
-      };
-    case 'int4':
-    case 'int2': {
-      const bound = t.kind === 'int4' ? 2147483648 : 32768;
-      return (b, f) => {
-        if (!plainInteger(f)) return false;
-        const n = Number(f);
-        if (n >= bound || n < -bound) return false; // out of range: the general path says so
-        b.pushNumber(n);
-        return true;
-      };
-    }
-    case 'float8':
-      return (b, f) => {
-        if (!plainDecimal.test(f)) return false;
-        b.pushNumber(Number(f));
-        return true;
-      };
-    case 'timestamptz':
-    case 'timestamp': {
-      const digits = t.typmod < 0 ? 6 : t.typmod;
-      const withZone = t.kind === 'timestamptz';
-      return (b, f) => {
-        const us = isoMicros(f, digits, withZone);
-        if (us === null) return false;
-        b.pushNumber(us);
-        return true;
-      };
-    }
-    default:
-      return null;
-  }
-}
-
-const twoTo32 = 4_294_967_296;
-/** 2000-01-01 (PostgreSQL's binary timestamp epoch) in µs since 1970. */
-const pgEpochMicros = 946_684_800_000_000;
-
-/**
- * The binary fast path for a column's type, or null when every field takes the general one. An
- * int64 whose high word is within ±2^21 is a safe integer, so it needs no BigInt; a timestamp
- * must also stay a safe integer after the epoch shift (and not be ±infinity, the safe extremes).
- */
-export function fastBinaryParser(c: ColumnDesc): BinaryFieldParser | null {
-  const t = c.type;
-  switch (t.kind) {
-    case 'int8':
-      return (b, d, at, len) => {
-        if (len !== 8) return false;
-        const hi = d.readInt32BE(at);
-        if (hi >= 0x200000 || hi < -0x200000) return false;
-        b.pushNumber(hi * twoTo32 + d.readUInt32BE(at + 4));
-        return true;
-      };
-    case 'int4':
-      return (b, d, at, len) => {
-        if (len !== 4) return false;
-        b.pushNumber(d.readInt32BE(at));
-        return true;
-      };
-    case 'int2':
-      return (b, d, at, len) => {
-        if (len !== 2) return false;
-        b.pushNumber(d.readInt16BE(at));
-        return true;
-      };
-    case 'float8':
-      return (b, d, at, len) => {
-        if (len !== 8) return false;
-        b.pushNumber(d.readDoubleBE(at));
-        return true;
-      };
-    case 'timestamptz':
-    case 'timestamp': {
-      if (t.typmod >= 0 && t.typmod < 6) return null; // rounding to the column's precision: the general path
-      return (b, d, at, len) => {
-        if (len !== 8) return false;
-        const hi = d.readInt32BE(at);
-        if (hi >= 0x100000 || hi < -0x100000) return false;
-        b.pushNumber(hi * twoTo32 + d.readUInt32BE(at + 4) + pgEpochMicros);
-        return true;
-      };
-    }
-    default:
-      return null;
-  }
-}
-
-/** An optional '-' then 1–15 decimal digits: exact as a double, no BigInt needed. */
-function plainInteger(f: string): boolean {
-  const n = f.length;
-  let i = f.charCodeAt(0) === 45 ? 1 : 0;
-  if (n === i || n - i > 15) return false;
-  for (; i < n; i++) {
-    const d = f.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return false;
-  }
-  return true;
-}
-
-const plainDecimal = /^-?\d{1,15}(\.\d{1,15})?$/;
-
-const isoTimestamp = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:(Z)|([+-])(\d\d)(?::?(\d\d))?)?$/;
-const daysIn = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/**
- * Microseconds since the epoch of a plain ISO timestamp, or null when the text needs the general
- * parser: another shape, a field out of range, more fraction digits than the column keeps, a
- * TIMESTAMPTZ without an offset (the session time zone applies) or a TIMESTAMP with one.
- */
-export function isoMicros(f: string, fractionDigits: number, withZone: boolean): number | null {
-  const m = isoTimestamp.exec(f);
-  if (!m) return null;
-  const hasZone = m[8] !== undefined || m[9] !== undefined;
-  if (hasZone !== withZone) return null;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const min = Number(m[5]);
-  const sec = Number(m[6]);
-  const frac = m[7] ?? '';
-  // Date.UTC reads years 0–99 as 1900–1999: those take the general path.
-  if (frac.length > fractionDigits || year < 1000 || month < 1 || month > 12 || day < 1 || hour > 23 || min > 59 || sec > 59) return null;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (daysIn[month - 1] as number) + (month === 2 && leap ? 1 : 0)) return null;
-  let offsetMin = 0;
-  if (m[9] !== undefined) {
-    const oh = Number(m[10]);
-    const om = Number(m[11] ?? '0');
-    if (oh > 15 || om > 59) return null;
-    offsetMin = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
-  }
-  const ms = Date.UTC(year, month - 1, day, hour, min, sec) - offsetMin * 60_000;
-  const us = frac === '' ? 0 : Number(frac.padEnd(6, '0'));
-  return ms * 1000 + us;
 }

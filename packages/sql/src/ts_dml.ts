@@ -35,12 +35,17 @@ export interface TsSender {
   tsReorganized(): Promise<void>;
   /** A page of a TS scan from the leaseholder of the table's range (scan_spec.ts). */
   tsScan(spec: TsScanSpec, after: number | null, rowsMax: number, summarize: TsHeaderSummarizer | null): Promise<TsScanPage>;
-  /** The same without waiting (inside a synchronous drain): the local replica must hold the lease. */
+  /**
+   * The same without waiting (inside a synchronous drain), from local replicas: each must hold
+   * its range's lease or be in `caughtUp` (caught up to the leaseholder during this statement);
+   * else ReplicasNotCaughtUpError, whose catchUp the statement may wait for before trying again.
+   */
   tsScanSync(
     spec: TsScanSpec,
     after: number | null,
     rowsMax: number,
     summarize: TsHeaderSummarizer | null,
+    caughtUp: ReadonlySet<number> | null,
   ): TsScanPage;
   /**
    * Splits a new table into `pieces` hash-point ranges (pieces <= 1: none), before its descriptor
@@ -510,7 +515,7 @@ function* tsBatches(t: TableDesc, ctx: ExecCtx, bounds: TsScanBounds, latestOnly
   for (let after: number | null = null; ; ) {
     let page: TsScanPage = { layout: null, batches: [], resumeAfter: null };
     if (canWait(ctx)) yield waitFor(sender.tsScan(spec, after, tsScanPageRows, summarizer).then((p) => (page = p)));
-    else page = sender.tsScanSync(spec, after, tsScanPageRows, summarizer);
+    else page = sender.tsScanSync(spec, after, tsScanPageRows, summarizer, ctx.tsCaughtUp ?? null);
     const layout = page.layout;
     if (!layout) return;
     if (!map || !sameIds(map.engineIds, layout.ids) || map.engineTypes.some((ty, i) => ty !== layout.types[i])) map = layoutMap(t, layout);

@@ -12,4 +12,7 @@ export { replicaChecksum } from './replica/apply.js';
 export * from './transport.js';
 export * from './store.js';
 export * from './local_sender.js';
+export * from './system_ranges.js';
+export * from './meta_records.js';
+export { tsTableOfRange } from './ts_ranges.js';
 export type { ClusterView } from './cluster_view.js';

@@ -301,10 +301,15 @@ export class LocalSender implements KvSender {
     return this.ts(tableId, TsRequestKind.Retain, b);
   }
 
-  proposeTsDrop(tableId: number): Promise<void> {
+  /** Drops a table's data on each of its ranges, then (a split table) the ranges themselves. */
+  async proposeTsDrop(tableId: number): Promise<void> {
     const b = Buffer.alloc(4);
     b.writeUInt32BE(tableId, 0);
-    return this.ts(tableId, TsRequestKind.Drop, b);
+    await this.ts(tableId, TsRequestKind.Drop, b);
+    if (!this.tsRangeMap(tableId)) return;
+    const res = await this.rangeRequest(metaRangeId, { kind: 'dropTsRanges', tableId });
+    if (res.kind !== 'dropTsRanges') throw new Error(`dropTsRanges: unexpected response ${res.kind}`);
+    this.tsMaps.delete(tableId);
   }
 
   /** The range whose lease decides which node drives a table's retention and reorganization. */
@@ -370,13 +375,15 @@ export class LocalSender implements KvSender {
 
   /**
    * The same page without waiting, for a scan inside a synchronous drain (a subquery evaluated in
-   * an expression): served by the local replicas, which must hold the leases.
+   * an expression): served by the local replicas, which must hold the leases (ClusterSender: or
+   * be in `caughtUp`).
    */
   tsScanSync(
     spec: TsScanSpec,
     after: number | null,
     rowsMax: number,
     summarize: TsHeaderSummarizer | null,
+    caughtUp: ReadonlySet<number> | null = null,
   ): TsScanPage {
     const map = this.tsRangeMap(spec.tableId);
     if (!map)
@@ -389,6 +396,7 @@ export class LocalSender implements KvSender {
       );
     const pinned = this.pinnedRanges(spec, map);
     let { idx, inner } = decodeTsCursor(after);
+    if (after === null) this.checkLocalTsReads(map.filter((_, i) => !pinned || pinned.has(i)).map((e) => e.rangeId), map.map((e) => e.rangeId), caughtUp);
     for (; idx < map.length; idx++, inner = null) {
       if (pinned && !pinned.has(idx)) continue;
       const r = this.localTsReplica((map[idx] as TsRangeEntry).rangeId);
@@ -414,6 +422,13 @@ export class LocalSender implements KvSender {
     for (const e of spec.entities) out.add(rangeIndexOf(map, hashPointOf(schema, tags.mapValues(e, spec.tagIds, spec.tagTypes), hashNum)));
     return out;
   }
+
+  /**
+   * Checks, at a synchronous scan's start, that the local replicas of the ranges it reads may be
+   * read (ClusterSender: they hold the leases or were caught up during the statement; the
+   * table's other ranges are caught up along with them); here localTsReplica checks the lease.
+   */
+  protected checkLocalTsReads(_reads: number[], _table: number[], _caughtUp: ReadonlySet<number> | null): void {}
 
   /** The local replica a synchronous TS scan of a range reads: here, it must hold the lease. */
   protected localTsReplica(rangeId: number): Replica {

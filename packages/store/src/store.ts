@@ -2,36 +2,32 @@
  * A Store holds the replicas of one node's storage: one KV engine, one TS engine and one Raft log
  * shared by all of its replicas.
  *
- * It drives Raft for its replicas (the scheduler processes only replicas with work; one round
- * handles each one's Ready in etcd's order: persist entries and hard state with one fsync for the
- * whole round, send messages, apply committed entries, advance), routes requests to replicas
- * (send), receives messages and snapshots from other stores, and runs the maintenance queues
- * (queues/): Raft-log truncation, MVCC GC, TS flushes and rewrite commits.
+ * It opens them (bootstrap, recovery from the log), creates and destroys replicas (splits,
+ * messages for new replicas, removal, dropped ranges), routes requests to them (send), hands
+ * Raft messages and snapshots from other stores to them (snapshot/inbound.ts), and owns what
+ * drives them: the Raft scheduler (raft_scheduler.ts: ticks and rounds) and the maintenance
+ * queues (queues/: replication, Raft-log truncation, MVCC GC, TS flushes and rewrite commits).
  *
  * INVARIANT: no two replicas on a store overlap in key span.
  * INVARIANT: a replica's replicaId never changes; removal destroys the replica, and a tombstone
  *   keeps messages for it (or any older replica of the range) from recreating it.
- * INVARIANT: only one Raft round is in flight at a time; work arriving meanwhile joins the next.
  */
-import { existsSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HybridClock, RangeNotFoundError, logger, realTimers, sleep } from '@strata/common';
-import type { TimerHandle, Timers } from '@strata/common';
+import { HybridClock, RangeNotFoundError, logger, realTimers } from '@strata/common';
+import type { Timers } from '@strata/common';
 import { LmdbEngine, prettyKey } from '@strata/kv';
 import type { Engine } from '@strata/kv';
 import type { BatchRequest, BatchResponse, BatchSender, WriteBatch } from '@strata/kv';
-import { MessageType, StateType } from '@strata/raft';
-import type { Ready } from '@strata/raft';
 import { TsEngine } from '@strata/ts';
 import type { TsEngineOptions } from '@strata/ts';
-import { defaultKnobs, diskReserveBytesMin, diskStatsIntervalMs, quiesceAfterIdleTicks, raftTickIntervalMs, raftTicksCatchUpMax, raftTicksStaleMs, tsFlushRowsMax } from './constants.js';
+import { defaultKnobs, diskReserveBytesMin, diskStatsIntervalMs } from './constants.js';
 import type { StoreKnobs } from './constants.js';
 import { allReplicatedSpan, rangeIdOfReplicatedKey, replicatedName, replicatedSpan, unreplicatedSpan } from './keys.js';
 import { LogFile } from './raftlog/logfile.js';
-import { LogSyncError } from './raftlog/log_fs.js';
 import type { LogFs } from './raftlog/log_fs.js';
 import type { LogRecord, RecoveredRange } from './raftlog/logfile.js';
-import { containsKey, decodeDescriptor, replicaOnNode, userSpanOf, wholeKeyspace } from '@strata/kv';
+import { containsKey, decodeDescriptor, encodeDescriptor, replicaOnNode, userSpanOf } from '@strata/kv';
 import type { RangeDescriptor } from '@strata/kv';
 import { Replica } from './replica/replica.js';
 import type { ReplicaHost } from './replica/replica.js';
@@ -41,13 +37,18 @@ import { noTransport } from './transport.js';
 import type { RaftMessageBatch, RaftMessageRequest, RaftTransport, SnapshotChunk, SnapshotHeader } from './transport.js';
 import { Queues } from './queues/queues.js';
 import type { ClusterView } from './cluster_view.js';
-import { stageSnapshot, tsDirName } from './snapshot/receive.js';
-import { installSnapshot } from './snapshot/install.js';
+import { receiveSnapshot } from './snapshot/inbound.js';
+import { RaftScheduler } from './raft_scheduler.js';
+import { bootstrapDescriptors, metaRangeId } from './system_ranges.js';
+import { metaRecordWrite } from './meta_records.js';
+import { readDroppedTsRanges } from './ts_ranges.js';
 
 export interface StoreOptions {
   nodeId: number;
-  /** Create the first range (the whole keyspace, one voter here) if the store is empty. */
+  /** Create the first ranges (one voter here each: system_ranges.ts) if the store is empty. */
   bootstrap?: boolean;
+  /** Bootstrap with the liveness range next to the first one (a cluster: system_ranges.ts). */
+  livenessRange?: boolean;
   transport?: RaftTransport;
   clock?: HybridClock;
   /** Free bytes of the store's file system (default: statfs of its directory). */
@@ -96,10 +97,8 @@ export class Store implements ReplicaHost, BatchSender {
   private readonly logger = logger('store');
   readonly clock: HybridClock;
   readonly replicas = new Map<number, Replica>();
-  private readonly pending = new Set<Replica>();
-  private roundRunning = false;
-  private roundScheduled = false;
-  private ticker: TimerHandle | null = null;
+  /** Drives Raft for the replicas: ticks and rounds (raft_scheduler.ts). */
+  readonly raft: RaftScheduler;
   readonly timers: Timers;
   private closed = false;
   readonly stats: StoreStats = { proposals: 0, logRounds: 0, logBytes: 0, conflicts: 0, commits: 0, lockWaits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotsApplied: 0, quiesced: 0, leaderChanges: 0, raftProposals: 0, snapshotsAppliedKv: 0, snapshotsAppliedTs: 0, snapshotsFailed: 0 };
@@ -140,6 +139,7 @@ export class Store implements ReplicaHost, BatchSender {
         return Number(fs.bavail) * Number(fs.bsize);
       });
     this.queues = new Queues(this);
+    this.raft = new RaftScheduler(this);
     ts.onRewriteFinished = (rangeId) => this.queues.tsRewriteFinished(rangeId);
   }
 
@@ -152,10 +152,14 @@ export class Store implements ReplicaHost, BatchSender {
     if (migrated.length > 0) store.logger.info({ ranges: migrated }, 'migrated the single-node range state to range-local keys');
     const descs = store.scanDescriptors();
     if (descs.length === 0 && opts.bootstrap) {
-      const d = wholeKeyspace(1, opts.nodeId);
-      engine.write(initialStateWrites(d));
-      descs.push(d);
-      store.logger.info({ dir }, 'bootstrapped a new store with the first range');
+      const boot = bootstrapDescriptors(opts.nodeId, opts.livenessRange ?? false);
+      for (const d of boot) {
+        engine.write(initialStateWrites(d));
+        descs.push(d);
+      }
+      engine.write(boot.map(metaRecordWrite)); // the meta range's first records
+
+      store.logger.info({ dir, ranges: descs.map((d) => d.rangeId) }, 'bootstrapped a new store with its first ranges');
     }
     let tsReplayed = 0;
     for (const d of descs) {
@@ -171,14 +175,17 @@ export class Store implements ReplicaHost, BatchSender {
       tsReplayed += replayTsCommands(engine, log, ts, d.rangeId, state);
       const r = new Replica(store, d.rangeId, me.replicaId, { ...state, hardState: rec?.hardState ?? null });
       store.replicas.set(d.rangeId, r);
-      store.pending.add(r);
+      store.raft.add(r);
     }
+    // Replicas of ranges a dropped TS table left (this store applied the first range's drop from
+    // a snapshot, or stopped before destroying them) go now.
+    const dropped = [...readDroppedTsRanges(engine)].filter((id) => store.replicas.has(id));
+    if (dropped.length > 0) store.onTsRangesDropped(dropped);
     log.onRotate = () => [...store.replicas.values()].map((r): LogRecord => ({ kind: 'hardState', rangeId: r.rangeId, hardState: r.lastHardState }));
     store.logger.info({ ranges: store.replicas.size, tsCommandsReplayed: tsReplayed, tornBytes }, 'store opened');
     // Apply whatever the log holds beyond the engine's applied index before serving anything.
-    await store.runRounds();
-    store.ticker = store.timers.setInterval(() => store.tick(), raftTickIntervalMs);
-    store.ticker.unref?.();
+    await store.raft.runRounds();
+    store.raft.start();
     store.queues.start();
     return store;
   }
@@ -212,8 +219,11 @@ export class Store implements ReplicaHost, BatchSender {
   // ---- ReplicaHost -----------------------------------------------------------------------------
 
   schedule(r: Replica): void {
-    this.pending.add(r);
-    this.scheduleRound();
+    this.raft.schedule(r);
+  }
+
+  catchUpTicks(): void {
+    this.raft.catchUpTicks();
   }
 
   onApplyBatch(r: Replica, b: WriteBatch): void {
@@ -240,7 +250,7 @@ export class Store implements ReplicaHost, BatchSender {
       if (!state || !me) continue;
       const rhs = new Replica(this, d.rangeId, me.replicaId, { ...state, hardState: null });
       this.replicas.set(d.rangeId, rhs);
-      this.pending.add(rhs);
+      this.raft.add(rhs);
       // The first range's leader campaigns for the new ranges at once (CockroachDB does the
       // same): they have a leader without waiting out an election timeout, and the replicate
       // queue then moves their leases to their preferred nodes.
@@ -250,7 +260,16 @@ export class Store implements ReplicaHost, BatchSender {
       { range: r.rangeId, created: created.map((d) => d.rangeId) },
       'split applied: new ranges created',
     );
-    this.scheduleRound();
+    this.raft.scheduleRound();
+  }
+
+  onTsRangesDropped(rangeIds: number[]): void {
+    for (const id of rangeIds) {
+      const r = this.replicas.get(id);
+      if (r) this.destroyReplica(r, 'its time-series table was dropped', droppedRangeTombstone);
+      else this.engine.write([{ key: tombstoneKey(id), value: tombstoneValue(droppedRangeTombstone) }]);
+    }
+    if (rangeIds.length > 0) this.logger.info({ ranges: rangeIds }, 'the ranges of a dropped time-series table are gone');
   }
 
   onReplicaEvent(r: Replica, event: 'lease' | 'removed' | 'checksum'): void {
@@ -269,6 +288,25 @@ export class Store implements ReplicaHost, BatchSender {
   }
 
   // ---- requests --------------------------------------------------------------------------------
+
+  /**
+   * Sends a batch to a range wherever it is served (a cluster node sets its DistSender here; on
+   * a single node every range is on this store).
+   */
+  rangeSender: BatchSender = this;
+
+  /**
+   * Publishes a range's descriptor to its meta record (meta_records.ts) after a membership change
+   * of a range this store holds the lease of (the replicate queue calls it). The first range
+   * writes its own record when it applies the change. Returns whether the record was updated.
+   */
+  async publishDescriptor(r: Replica): Promise<boolean> {
+    const d = r.desc;
+    if (!d || r.rangeId === metaRangeId) return false;
+    const res = await this.rangeSender.send({ header: { rangeId: metaRangeId, timestamp: this.clock.now(), txn: null, now: this.clock.now() }, requests: [{ kind: 'updateMeta', descriptor: encodeDescriptor(d) }] });
+    const x = res.responses[0];
+    return x?.kind === 'updateMeta' && x.updated;
+  }
 
   /** Evaluates a batch on this store's replica of the range it names. */
   send(ba: BatchRequest): Promise<BatchResponse> {
@@ -333,9 +371,9 @@ export class Store implements ReplicaHost, BatchSender {
       const peer = r.desc?.replicas.find((x) => x.nodeId === nodeId);
       if (!peer || r.failed || !r.isLeader) continue;
       r.raw.reportUnreachable(peer.replicaId);
-      this.pending.add(r);
+      this.raft.add(r);
     }
-    this.scheduleRound();
+    this.raft.scheduleRound();
   }
 
   handleRaftBatch(batch: RaftMessageBatch): void {
@@ -363,7 +401,7 @@ export class Store implements ReplicaHost, BatchSender {
   }
 
   /** A replica created by a message from a leader: no data until a snapshot arrives. */
-  private createUninitialized(rangeId: number, replicaId: number): Replica | null {
+  createUninitialized(rangeId: number, replicaId: number): Replica | null {
     const tomb = this.engine.get(tombstoneKey(rangeId));
     if (tomb && replicaId < tomb.readDoubleBE(0)) return null; // a removed replica's messages
     const r = new Replica(this, rangeId, replicaId, null);
@@ -371,168 +409,20 @@ export class Store implements ReplicaHost, BatchSender {
     return r;
   }
 
-  /** Removes a replica and its data; messages for it (or older replicas of the range) are dropped from now on. */
-  destroyReplica(r: Replica, why: string): void {
+  /**
+   * Removes a replica and its data; messages for it (or older replicas of the range) are dropped
+   * from now on — for any replica below `nextReplicaId` (a dropped range's: all of them).
+   */
+  destroyReplica(r: Replica, why: string, nextReplicaId = r.replicaId + 1): void {
     r.close(why);
     this.replicas.delete(r.rangeId);
-    this.pending.delete(r);
+    this.raft.forget(r);
     if (r.desc) this.clearRangeData(r.desc);
-    this.engine.write([{ key: tombstoneKey(r.rangeId), value: tombstoneValue(r.replicaId + 1) }]);
+    this.engine.write([{ key: tombstoneKey(r.rangeId), value: tombstoneValue(nextReplicaId) }]);
     this.logger.info({ rangeId: r.rangeId, replicaId: r.replicaId, why }, 'replica destroyed');
   }
 
-  // ---- Raft rounds -----------------------------------------------------------------------------
-
-  /** When the last tick ran (timers' clock, ms). */
-  private lastTickMs = 0;
-
-  /** Ticks now if the last tick is older than raftTicksStaleMs (ReplicaHost.catchUpTicks). */
-  catchUpTicks(): void {
-    if (this.lastTickMs !== 0 && !this.closed && this.timers.now() - this.lastTickMs > raftTicksStaleMs) this.tick();
-  }
-
-  private tick(): void {
-    const now = this.timers.now();
-    // The interval's tick right after a catch-up tick would count the same time twice.
-    if (this.lastTickMs !== 0 && now - this.lastTickMs < raftTickIntervalMs / 2) return;
-    // Ticks missed while the process was paused or the loop stalled are made up (bounded): a
-    // leader that cannot have heard from a quorum meanwhile then steps down (check-quorum)
-    // instead of serving on a lease that expired everywhere else.
-    const missed = this.lastTickMs === 0 ? 0 : Math.min(raftTicksCatchUpMax, Math.floor((now - this.lastTickMs) / raftTickIntervalMs) - 1);
-    this.lastTickMs = now;
-    if (missed > 0) {
-      if (missed >= 3) this.logger.warn({ missedTicks: missed, stalledMs: missed * raftTickIntervalMs }, 'raft ticks were missed (the process was paused or its event loop stalled): leases count them');
-      for (const r of this.replicas.values()) {
-        if (r.failed || r.installing) continue;
-        for (let i = 0; i < missed; i++) r.raw.tick();
-        this.pending.add(r);
-      }
-    }
-    for (const r of this.replicas.values()) {
-      if (r.failed || r.raw.isQuiesced() || r.installing) continue;
-      if (++r.idleTicks >= quiesceAfterIdleTicks && r.isLeader && r.canQuiesce() && r.raw.quiesce()) {
-        this.stats.quiesced++;
-        this.pending.add(r); // the final heartbeat tells the followers
-        continue;
-      }
-      r.raw.tick();
-      this.pending.add(r);
-    }
-    this.scheduleRound();
-    this.queues.tick();
-  }
-
-  private scheduleRound(): void {
-    if (this.roundRunning || this.roundScheduled || this.closed) return;
-    this.roundScheduled = true;
-    // setImmediate: every proposal made in this event-loop turn joins the round.
-    this.timers.setImmediate(() => {
-      this.roundScheduled = false;
-      void this.runRounds();
-    });
-  }
-
-  /** Processes replicas with work until none is left. */
-  async runRounds(): Promise<void> {
-    if (this.roundRunning) return;
-    this.roundRunning = true;
-    try {
-      while (this.pending.size > 0 && !this.closed) {
-        const batch = [...this.pending];
-        this.pending.clear();
-        await this.round(batch);
-      }
-    } finally {
-      this.roundRunning = false;
-    }
-    if (this.pending.size > 0) this.scheduleRound();
-  }
-
-  private async round(batch: Replica[]): Promise<void> {
-    const readies: { r: Replica; rd: Ready }[] = [];
-    for (const r of batch) {
-      if (r.failed || r.removed || r.installing) continue;
-      r.flushProposals();
-      if (!r.raw.hasReady()) {
-        r.applyQueued();
-        continue;
-      }
-      const rd = r.raw.ready();
-      // A soft state comes only with a change; Leader there means this replica just won an election.
-      if (rd.softState?.raftState === StateType.Leader) this.stats.leaderChanges++;
-      if (rd.snapshot) this.installSnapshot(r, rd);
-      else readies.push({ r, rd });
-    }
-    if (readies.length === 0) return;
-    // 1. Persist entries and hard states: one write, one fsync for the round.
-    const records: LogRecord[] = [];
-    for (const { r, rd } of readies) {
-      if (rd.entries.length > 0) records.push({ kind: 'entries', rangeId: r.rangeId, entries: rd.entries });
-      if (rd.hardState) records.push({ kind: 'hardState', rangeId: r.rangeId, hardState: rd.hardState });
-    }
-    if (records.length > 0) {
-      try {
-        await this.log.append(records);
-        this.stats.logRounds++;
-        this.stats.logBytes = this.log.sizeBytes();
-      } catch (e) {
-        if (e instanceof LogSyncError) {
-          // Earlier writes may be lost with the failed sync: stop, and recover from the log after a restart.
-          for (const { r } of readies) r.raw.abandonReady();
-          this.fatal(e);
-          return;
-        }
-        // A failed write (ENOSPC…): nothing of this round is durable; the entries are still
-        // unstable in Raft and are written again next round.
-        this.logger.error({ err: e }, 'raft log append failed; retrying');
-        for (const { r } of readies) {
-          r.raw.abandonReady();
-          this.pending.add(r);
-        }
-        await sleep(this.timers, raftTickIntervalMs);
-        return;
-      }
-    }
-    for (const { r, rd } of readies) r.persisted(rd);
-    // 2. Send messages (they may depend on what was just persisted).
-    const out = new Map<number, RaftMessageRequest[]>();
-    for (const { r, rd } of readies) this.outgoing(r, rd, out);
-    this.sendBatches(out);
-    // 3. Apply committed entries, 4. advance.
-    for (const { r, rd } of readies) this.applyAndAdvance(r, rd);
-    for (const { r } of readies) if (this.ts.unflushedRows(r.rangeId) >= tsFlushRowsMax) this.queues.flushTs(r);
-    const applied = readies.map(({ r }) => [r, r.appliedIndex] as const);
-    void this.engine.flushed().then(() => {
-      for (const [r, i] of applied) if (i > r.durableAppliedIndex) r.durableAppliedIndex = i;
-    });
-  }
-
-  private sendBatches(out: Map<number, RaftMessageRequest[]>): void {
-    const now = this.clock.now();
-    for (const [toNodeId, messages] of out) this.transport.send({ fromNodeId: this.nodeId, toNodeId, now, messages });
-  }
-
-  /** Groups a Ready's messages by destination node; MsgSnap starts a snapshot stream instead. */
-  private outgoing(r: Replica, rd: Ready, out: Map<number, RaftMessageRequest[]>): void {
-    for (const m of rd.messages) {
-      const to = r.desc?.replicas.find((x) => x.replicaId === m.to) ?? r.peerOf(m.to);
-      if (!to) continue;
-      if (m.type === MessageType.Snap) {
-        this.queues.sendSnapshot(r, m, to);
-        continue;
-      }
-      let list = out.get(to.nodeId);
-      if (!list) out.set(to.nodeId, (list = []));
-      list.push({ rangeId: r.rangeId, fromReplicaId: r.replicaId, toReplicaId: m.to, message: m });
-    }
-  }
-
-  private applyAndAdvance(r: Replica, rd: Ready): void {
-    r.applyCommitted(rd.committedEntries);
-    r.raw.advance(rd);
-    r.afterReady(rd);
-    if (r.removed) this.destroyReplica(r, 'removed from the range');
-  }
+  // ---- snapshots -----------------------------------------------------------------------------
 
   // ---- snapshots -----------------------------------------------------------------------------
 
@@ -541,91 +431,9 @@ export class Store implements ReplicaHost, BatchSender {
     return join(this.dir, 'snapshots');
   }
 
-  /**
-   * A snapshot stream from another store: staged, then its MsgSnap is handed to the replica (created
-   * uninitialized if needed). Resolves once Raft has it; install happens when Raft accepts it.
-   */
-  async receiveSnapshot(h: SnapshotHeader, chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
-    if (this.closed) throw new RangeNotFoundError(h.rangeId, this.nodeId);
-    this.clock.update(h.now);
-    let r = this.replicas.get(h.rangeId) ?? null;
-    if (r && r.replicaId !== h.toReplicaId) {
-      if (h.toReplicaId < r.replicaId) throw new RangeNotFoundError(h.rangeId, this.nodeId);
-      this.destroyReplica(r, 'superseded by a newer replica of the range');
-      r = null;
-    }
-    if (!r) r = this.createUninitialized(h.rangeId, h.toReplicaId);
-    if (!r) throw new RangeNotFoundError(h.rangeId, this.nodeId);
-    if (r.isInitialized && r.appliedIndex >= h.index) {
-      // This replica already has what the snapshot holds (an earlier snapshot, or appends, got
-      // here but the leader did not hear of it: a lost response). Refusing would have the leader
-      // send the same snapshot forever; accepting it without change lets the leader probe from
-      // after the snapshot's index (Raft's ReportSnapshot), and the appends that follow settle
-      // where this replica is.
-      for await (const _ of chunks) {
-        // drained unread: nothing of it is needed
-      }
-      this.logger.info({ rangeId: h.rangeId, index: h.index, applied: r.appliedIndex }, 'snapshot not newer than the applied index; accepted without installing');
-      return;
-    }
-    if (r.installing || r.staged) throw new Error(`range ${h.rangeId}: a snapshot is already being received`);
-    const dir = join(this.snapshotDir, `in-r${h.rangeId}-${h.index}`);
-    const staged = { rangeId: h.rangeId, index: h.index, term: h.term, desc: decodeDescriptor(h.descriptor), dir, kvPairs: 0 };
-    r.staged = staged;
-    try {
-      staged.kvPairs = await stageSnapshot(dir, chunks);
-    } catch (e) {
-      r.staged = null;
-      rmSync(dir, { recursive: true, force: true });
-      this.stats.snapshotsFailed++;
-      throw e;
-    }
-    if (this.replicas.get(h.rangeId) !== r || r.removed) {
-      rmSync(dir, { recursive: true, force: true });
-      throw new RangeNotFoundError(h.rangeId, this.nodeId);
-    }
-    this.stats.snapshotsReceived++;
-    r.step(h.message);
-    // Raft ignores a snapshot it does not need (its log already covers the index): then nothing
-    // will install the staged one.
-    if (r.raw.raft.raftLog.unstable.snapshot?.metadata.index !== h.index) {
-      r.staged = null;
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
-  /** Installs the snapshot a Ready carries (Raft accepted the staged one), then handles the rest of the Ready. */
-  private installSnapshot(r: Replica, rd: Ready): void {
-    const staged = r.staged;
-    const meta = rd.snapshot?.metadata;
-    if (!staged || !meta || staged.index !== meta.index || staged.term !== meta.term) {
-      r.fail(new Error(`Raft restored a snapshot at ${meta?.index} that was not staged here`));
-      return;
-    }
-    r.installing = true;
-    const tsStaged = join(staged.dir, tsDirName);
-    const carriesTs = existsSync(tsStaged) && readdirSync(tsStaged).length > 0;
-    void installSnapshot(this, r, rd, staged)
-      .then(() => {
-        this.stats.snapshotsApplied++;
-        this.onSnapshotApplied(r.rangeId);
-        this.stats.snapshotsAppliedKv++;
-        if (carriesTs) this.stats.snapshotsAppliedTs++;
-        r.persisted(rd);
-        const out = new Map<number, RaftMessageRequest[]>();
-        this.outgoing(r, rd, out);
-        this.sendBatches(out);
-        this.applyAndAdvance(r, rd);
-      })
-      .catch((e: unknown) => {
-        this.stats.snapshotsFailed++;
-        r.raw.abandonReady();
-        r.fail(e);
-      })
-      .finally(() => {
-        r.installing = false;
-        this.schedule(r);
-      });
+  /** A snapshot stream from another store (snapshot/inbound.ts). */
+  receiveSnapshot(h: SnapshotHeader, chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
+    return receiveSnapshot(this, h, chunks);
   }
 
   // ---- life cycle ------------------------------------------------------------------------------
@@ -635,13 +443,13 @@ export class Store implements ReplicaHost, BatchSender {
   /** Called once the store stopped on a fatal error (the node exits; a restart recovers). */
   onFatal: (e: Error) => void = () => {};
 
-  private fatal(e: Error): void {
+  /** Stops the store on an unrecoverable storage error (the Raft log's fsync failed). */
+  stopOnFatal(e: Error): void {
     if (this.fatalError) return;
     this.fatalError = e;
     this.logger.fatal({ err: e }, 'the raft log could not be made durable; the store stops (a restart recovers from the log)');
     for (const r of this.replicas.values()) r.fail(e);
-    this.pending.clear();
-    if (this.ticker) this.timers.clearInterval(this.ticker);
+    this.raft.halt();
     this.onFatal(e);
   }
 
@@ -659,9 +467,8 @@ export class Store implements ReplicaHost, BatchSender {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.ticker) this.timers.clearInterval(this.ticker);
     this.queues.stop();
-    while (this.roundRunning) await sleep(this.timers, 5);
+    await this.raft.stop();
     this.closed = true;
     for (const r of this.replicas.values()) {
       if (!r.failed) this.queues.flushTs(r);
@@ -678,6 +485,9 @@ export class Store implements ReplicaHost, BatchSender {
     return prettyKey(k);
   }
 }
+
+/** The tombstone of a dropped range: no replica of it is ever created again. */
+const droppedRangeTombstone = Number.MAX_SAFE_INTEGER;
 
 function tombstoneValue(nextReplicaId: number): Buffer {
   const b = Buffer.allocUnsafe(8);

@@ -5,6 +5,8 @@
  *   /Local/r/1/tsmap/<tableId>/<hashStart>  {rangeId, hashEnd}: the range holding hash points
  *                                           [hashStart, hashEnd) of the table
  *   /Local/r/1/nextRange                    the next range id a split hands out
+ *   /Local/r/1/tsdropped/<rangeId>          a range of a dropped table (DropTsRanges): its
+ *                                           replicas are destroyed wherever they are found
  *
  * Written only by applying a split (apply.ts), so every replica of the first range has the same
  * map at the same applied index, and KV_BATCH snapshots of the first range carry it. A table
@@ -12,7 +14,11 @@
  * splits existed, and every table in single-node mode unless ts.ranges_per_table says otherwise).
  *
  * INVARIANT: a split table's entries cover [0, hashNum) without gaps or overlaps, and the map of
- *   a table never changes once written (no merges or further splits yet).
+ *   a table never changes once written (no merges or further splits yet) until the table is
+ *   dropped: DropTsRanges then deletes all of its entries at once and marks its ranges dropped.
+ * INVARIANT: a range marked dropped never serves again: every store destroys its replica when it
+ *   applies the drop (or, having missed it in a snapshot of the first range, when it opens) and
+ *   keeps a tombstone that refuses any replica of the range from then on.
  * INVARIANT: the split is applied in the first range's log before the table's descriptor
  *   commits (the SQL layer splits, then commits), so a node that sees the table sees its map.
  */
@@ -20,9 +26,9 @@ import { KeyWriter, prefixEnd, tsKeyspaceStart, tsRangeKey } from '@strata/kv';
 import type { Engine, RangeDescriptor, TsRangeEntry } from '@strata/kv';
 import { initialStateWrites } from './replica/state.js';
 import { replicatedKey } from './keys.js';
+import { firstSplitRangeId, metaRangeId } from './system_ranges.js';
 
-/** The range that keeps the map (and holds every unsplit table). */
-export const metaRangeId = 1;
+export { metaRangeId };
 
 /** Pieces a table may be split into at most. */
 export const tsRangesPerTableMax = 64;
@@ -40,6 +46,34 @@ function tsMapSpan(tableId: number): [Buffer, Buffer] {
 
 export const nextRangeIdKey = replicatedKey(metaRangeId, 'nextRange');
 
+const droppedPrefix = (): KeyWriter => new KeyWriter(40).bytes(replicatedKey(metaRangeId, 'tsdropped'));
+
+export function tsDroppedKey(rangeId: number): Buffer {
+  return droppedPrefix().u32(rangeId).finish();
+}
+
+/** The ranges of dropped tables (their replicas must not exist). */
+export function readDroppedTsRanges(engine: Engine): Set<number> {
+  const p = droppedPrefix().finish();
+  const out = new Set<number>();
+  for (const { key } of engine.scan(p, prefixEnd(p))) out.add(key.readUInt32BE(key.length - 4));
+  return out;
+}
+
+/** The body of a DropTsRanges command: the table and its map as the leaseholder read it. */
+export interface TsDrop {
+  tableId: number;
+  entries: TsRangeEntry[];
+}
+
+export function encodeTsDrop(d: TsDrop): Buffer {
+  return Buffer.from(JSON.stringify(d));
+}
+
+export function decodeTsDrop(b: Buffer): TsDrop {
+  return JSON.parse(b.toString()) as TsDrop;
+}
+
 export function encodeTsMapValue(e: TsRangeEntry): Buffer {
   return Buffer.from(JSON.stringify({ rangeId: e.rangeId, hashEnd: e.hashEnd }));
 }
@@ -55,10 +89,19 @@ export function readTsRangeMap(engine: Engine, tableId: number): TsRangeEntry[] 
   return out.length > 0 ? out : null;
 }
 
-/** The next range id to hand out (range 1 exists from bootstrap). */
+/** The table whose hash points range `rangeId` holds, or null (not a range of a split table). */
+export function tsTableOfRange(engine: Engine, rangeId: number): number | null {
+  const p = tsmapPrefix().finish();
+  for (const { key, value } of engine.scan(p, prefixEnd(p))) {
+    if ((JSON.parse(value.toString()) as { rangeId: number }).rangeId === rangeId) return key.readUInt32BE(key.length - 8);
+  }
+  return null;
+}
+
+/** The next range id to hand out (the ranges of bootstrap come before it: system_ranges.ts). */
 export function readNextRangeId(engine: Engine): number {
   const v = engine.get(nextRangeIdKey);
-  return v ? v.readUInt32BE(0) : metaRangeId + 1;
+  return v ? v.readUInt32BE(0) : firstSplitRangeId;
 }
 
 export function encodeRangeId(id: number): Buffer {

@@ -13,7 +13,7 @@ import { MemEngine, decodeDescriptor } from '@strata/kv';
 import type { BatchRequest, BatchResponse, KvRequest, RangeDescriptor } from '@strata/kv';
 import { DistSender, KvTxn } from '@strata/kvclient';
 import { mulberry32 } from '@strata/raft';
-import { MemLogFs, Store, maxClockOffsetMs } from '@strata/store';
+import { MemLogFs, Store, maxClockOffsetMs, systemRangeOf } from '@strata/store';
 import type { Replica, StoreKnobs } from '@strata/store';
 import { runRewrite } from '@strata/ts';
 import type { RewriteJob, RewriteResult } from '@strata/ts';
@@ -119,7 +119,7 @@ export class TestCluster {
       node.liveness = new NodeLiveness({
         nodeId: node.id,
         timers: node.timers,
-        txn: () => new KvTxn({ sender, clock: node.clock, maxOffset: this.maxOffset, rangeOf: () => 1, timers: node.timers }),
+        txn: () => new KvTxn({ sender, clock: node.clock, maxOffset: this.maxOffset, rangeOf: systemRangeOf, timers: node.timers }),
         heartbeatMs: lv.heartbeatMs,
         expiryMs: lv.expiryMs,
         timeUntilStoreDeadMs: () => lv.timeUntilStoreDeadMs,
@@ -143,6 +143,7 @@ export class TestCluster {
     const opening = Store.open(node.dir, {
       nodeId: node.id,
       bootstrap,
+      livenessRange: lv !== undefined,
       engine: node.engine,
       logFs: node.logFs,
       timers: node.timers,
@@ -367,7 +368,7 @@ export class Client {
   }
 
   txn(opts: { flushBytes?: number; heartbeatMs?: number } = {}): KvTxn {
-    return new KvTxn({ sender: this.sender, clock: this.cluster.clientClock, maxOffset: this.cluster.maxOffset, rangeOf: () => 1, timers: this.cluster.clientTimers, heartbeatMs: simTxnHeartbeatMs, ...opts });
+    return new KvTxn({ sender: this.sender, clock: this.cluster.clientClock, maxOffset: this.cluster.maxOffset, rangeOf: systemRangeOf, timers: this.cluster.clientTimers, heartbeatMs: simTxnHeartbeatMs, ...opts });
   }
 
   async descriptor(rangeId = 1): Promise<RangeDescriptor | null> {

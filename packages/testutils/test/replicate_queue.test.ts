@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeStatusRows, readNodes } from '@strata/cluster';
+import { readMetaRecord } from '@strata/store';
 import { TestCluster } from '../src/index.js';
 
 // Node liveness + the replicate queue on a five-node simulated cluster: the range grows from one
@@ -22,6 +23,19 @@ describe('replicate queue', () => {
       expect((await c.settle(t.commit())).ok).toBe(true);
       expect(await c.waitFor(() => voters().length === 3, 30_000)).toBe(true);
       expect(c.descriptor()?.replicas.length).toBe(3); // no learner left behind
+      // The liveness range (range 2) was up-replicated too, and its leaseholder published its
+      // descriptor to the meta range: every replica of range 1 has the record, at its generation.
+      const metaOf = (n: number) => {
+        const st = c.nodes.get(n)?.store;
+        return st ? readMetaRecord(st.engine, 2) : null;
+      };
+      expect(
+        await c.waitFor(() => {
+          const d = c.descriptor(2);
+          return !!d && d.replicas.filter((r) => r.type === 'voter').length === 3 && voters().every((n) => metaOf(n)?.generation === d.generation);
+        }, 30_000),
+      ).toBe(true);
+      expect(metaOf(voters()[0] as number)?.replicas).toEqual(c.descriptor(2)?.replicas);
 
       // A voter's node dies for good: after the threshold another node takes its place.
       const victim = voters().find((n) => n !== c.leaseholder()) as number;

@@ -24,7 +24,7 @@ import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { PgError, SqlState } from '@strata/common';
 import { decodeFloat64, encodeFloat64 } from './encoding/floats.js';
-import { decodeInt32, decodeInt64, decodeTimestamps, encodeInt32, encodeInt64, encodeTimestamps } from './encoding/integers.js';
+import { decodeInt32, decodeInt64, decodeTimestamps, encodeInt32, encodeInt64, encodeTimestamps, halvesOf } from './encoding/integers.js';
 import { decodeBools, decodeStrings, encodeBools, encodeStrings } from './encoding/misc.js';
 
 export const blockMagic = 0x5342; // "SB"
@@ -147,11 +147,18 @@ function stats(c: ColumnData): { nonNull: number; min: number; max: number; sum:
   let max = -Infinity;
   let sum = 0;
   const isNum = c.type !== ColumnType.String && c.type !== ColumnType.Bool;
+  // 64-bit values are read as their 32-bit halves when that is exact (|v| < 2^53): reading a
+  // BigInt64Array element allocates a BigInt (this loop was a tenth of sealing a block).
+  const u32 = c.values instanceof BigInt64Array ? halvesOf(c.values) : null;
   for (let i = 0; i < rowsOf(c); i++) {
     if (c.nulls && c.nulls[i]) continue;
     nonNull++;
     if (!isNum) continue;
-    const v = numeric(c, i);
+    let v: number;
+    if (u32) {
+      const hi = (u32[2 * i + 1] as number) | 0;
+      v = hi >= 0x200000 || hi < -0x200000 ? numeric(c, i) : hi * 4294967296 + (u32[2 * i] as number);
+    } else v = c.values[i] as number;
     if (Number.isNaN(v)) continue;
     if (v < min) min = v;
     if (v > max) max = v;

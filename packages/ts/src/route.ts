@@ -1,6 +1,6 @@
 /**
  * Routing devices to hash-point ranges (KWDB's hash router). A device's hash point is the 32-bit
- * FNV-1 hash of its primary tag values' encoded bytes (command.ts writeValue, in the schema's
+ * FNV-1 hash of its primary tag values' encoded bytes (value_codec.ts writeValue, in the schema's
  * primary-tag order) modulo the table's hashNum; a table split into ranges gives each range a
  * contiguous span of hash points, so a device never spans ranges.
  *

@@ -14,6 +14,13 @@ import type { ColumnData } from './block.js';
 import { allocValues } from './command.js';
 import type { TsValue } from './command.js';
 
+/** The columns in effect: stable ids and types, and the schema version they come from. */
+export interface TsLayout {
+  version: number;
+  ids: number[];
+  types: ColumnType[];
+}
+
 /** Which conversions ALTER TYPE allows (engine types; the SQL layer checks widths). */
 export function canConvert(from: ColumnType, to: ColumnType): boolean {
   if (from === to) return true;

@@ -1,6 +1,7 @@
 /**
- * TsTable: one time-series table's storage on one replica — partitions by time, per-entity write
- * buffers, block encoding, scans and header-level aggregates.
+ * TsTable: one time-series table's storage on one replica — it coordinates the partitions by time,
+ * the per-entity write buffers (entity_buffer.ts), the durable record of both (table_meta.ts),
+ * DELETEs (tombstone.ts), reads (table_scan.ts) and partition rewrites (pending_rewrites.ts).
  *
  * Durability: appended rows sit in per-entity buffers until a buffer fills (rowsPerBlock rows, then
  * it becomes a block) or flush(appliedIndex) writes every partial buffer as a block, syncs the
@@ -12,22 +13,36 @@
  * INVARIANT: a row is in exactly one place: a buffer or one block.
  * INVARIANT: durableIndex only moves forward, after the data it covers is synced.
  */
-import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assert } from '@strata/common';
 import { TagTable } from './tags.js';
-import { Codec, ColumnType, blockRowsDefault, blockRowsMax, encodeBlock, readBlockHeader } from './block.js';
-import type { BlockHeader, ColumnData, Compression } from './block.js';
+import { Codec, ColumnType, blockRowsDefault, blockRowsMax, encodeBlock } from './block.js';
+import type { ColumnData, Compression } from './block.js';
 import { convertColumn, nullColumn, positionsById, sameIds } from './schema.js';
-import { blockColumnsFor, blockPositionsFor, dedupRuns, keepRows, mergeSortedColumns, sliceColumns } from './columns.js';
+import type { TsLayout } from './schema.js';
+import { keepRows } from './columns.js';
 import type { DedupRule } from './columns.js';
-import { ColumnBuilder, tsStorageDefault } from './command.js';
-import type { FullTsSchema, TsColumnGroup, TsStorage, TsValue } from './command.js';
+import { ColumnBuilder } from './column_builder.js';
+import { tsStorageDefault } from './command_header.js';
+import type { FullTsSchema, TsStorage, TsValue } from './command_header.js';
+import type { TsColumnGroup } from './write_command.js';
 import type { RewriteJob, RewriteResult } from './reorganize.js';
 import { Partition, partitionStart } from './partition.js';
-import type { LocatedBlock } from './partition.js';
 import { segmentBytesFor } from './segment.js';
 import type { SegmentOptions } from './segment.js';
+import { EntityBuffer } from './entity_buffer.js';
+import { readTableMeta, writeTableMeta } from './table_meta.js';
+import type { TableMeta } from './table_meta.js';
+import { tombstoneFromMeta, tombstoneToMeta } from './tombstone.js';
+import type { Tombstone } from './tombstone.js';
+import { aggregateColumn, latestRows, scanTable } from './table_scan.js';
+import type { Aggregate, BlockReads, ScanBatch, ScanOptions, TableContents } from './table_scan.js';
+import { PendingRewrites } from './pending_rewrites.js';
+import type { PendingRewrite } from './pending_rewrites.js';
+
+export type { Aggregate, BlockPrune, BlockReads, BlockSummarizer, ScanBatch, ScanOptions } from './table_scan.js';
+export type { PendingRewrite } from './pending_rewrites.js';
 
 export interface TsColumnDef {
   name: string;
@@ -53,114 +68,6 @@ export interface TsTableOptions {
   reads?: BlockReads;
 }
 
-/** The columns in effect: stable ids and types, and the schema version they come from. */
-export interface TsLayout {
-  version: number;
-  ids: number[];
-  types: ColumnType[];
-}
-
-/** A schema change recorded in meta.json (it replaces the schema the table was created with). */
-interface MetaSchema {
-  version: number;
-  columns: ColumnType[];
-  columnIds: number[];
-  tags: ColumnType[];
-  tagIds: number[];
-  primaryTags: number[];
-}
-
-/** Entities whose newest row the last-row cache holds at most. */
-const lastRowCacheEntriesMax = 100_000;
-
-/** meta.json: what flush() made durable. */
-interface TableMeta {
-  durableIndex: number;
-  /** Synced bytes of tags.log. */
-  tagBytes?: number;
-  /** Partition directory → segment file → synced bytes. */
-  partitions?: Record<string, Record<string, number>>;
-  /** Partition directories rewritten by reorganization and not written to since. */
-  clean?: string[];
-  /** Partition start → log index of the last command that changed its rows (write, DELETE, ALTER). */
-  changed?: Record<string, number>;
-  /** The schema after the last ALTER (absent: the one the table was created with). */
-  schema?: MetaSchema;
-  /** The tag file (a schema change of tags rewrites it under a new name). */
-  tagFile?: string;
-  /** Deleted time ranges (timestamps as decimal strings). */
-  deletes?: { entities: number[] | null; lo: string; hi: string; marks: Record<string, [number, number]> }[];
-}
-
-/**
- * A DELETE of a time range for some entities (all when null). It hides the rows of blocks that
- * existed when it applied — those before `marks` (partition start → (segment, offset) write
- * position then) — and buffered rows were removed outright, so rows written later stay visible.
- */
-interface Tombstone {
-  entities: Set<number> | null;
-  lo: bigint;
-  hi: bigint;
-  marks: Map<bigint, [number, number]>;
-}
-
-/** Rows of one entity, column-wise, in typed arrays that double as they fill. */
-class EntityBuffer {
-  rows = 0;
-  cols: ColumnBuilder[];
-
-  constructor(readonly types: ColumnType[]) {
-    this.cols = types.map((t) => new ColumnBuilder(t));
-  }
-
-  /** Rows [from, to) of columns in this buffer's layout. */
-  append(src: ColumnData[], from: number, to: number): void {
-    for (let c = 0; c < this.cols.length; c++) (this.cols[c] as ColumnBuilder).append(src[c] as ColumnData, from, to);
-    this.rows += to - from;
-  }
-
-  /** The buffered rows (views: read them before the next append). */
-  all(): ColumnData[] {
-    return this.cols.map((b) => b.finish());
-  }
-
-  clear(): void {
-    this.rows = 0;
-    this.cols = this.types.map((t) => new ColumnBuilder(t));
-  }
-}
-
-
-/** A rewrite planned by a reorganization command, waiting for its replicated commit. */
-export interface PendingRewrite {
-  /** Log index of the command that planned it (also names its directory `p<start>_<planIndex>`). */
-  planIndex: number;
-  dedup: DedupRule;
-  destDir: string;
-  result: RewriteResult | null;
-  failed: boolean;
-  /** The job while it runs. */
-  running: Promise<void> | null;
-}
-
-/** One scanned run of rows of one entity. */
-export interface ScanBatch {
-  entityId: number;
-  columns: ColumnData[];
-}
-
-export interface Aggregate {
-  count: number;
-  min: number;
-  max: number;
-  sum: number;
-  firstTs: bigint | null;
-  lastTs: bigint | null;
-  /** Blocks answered from their header alone, and blocks that had to be decoded. */
-  headerBlocks: number;
-  decodedBlocks: number;
-}
-
 export class TsTable {
   private readonly partitions = new Map<bigint, Partition>();
   private readonly buffers = new Map<string, EntityBuffer>(); // `${partitionStart}/${entityId}`
@@ -182,7 +89,7 @@ export class TsTable {
   /**
    * The newest row of entities latest() found, until the entity is written to (or any delete,
    * schema change, retention or rewrite): lastpoint queries then read no block (KWDB's last-row
-   * cache). At most lastRowCacheEntriesMax entities.
+   * cache). At most lastRowCacheEntriesMax entities (table_scan.ts).
    */
   private readonly lastRows = new Map<number, ColumnData[]>();
   /**
@@ -194,7 +101,9 @@ export class TsTable {
   /** Blocks scans read (shared with the engine, which reports them as metrics). */
   readonly reads: BlockReads;
   /** Rewrites planned and not yet committed or discarded (reorganize.ts), by partition start. */
-  private readonly rewrites = new Map<bigint, PendingRewrite>();
+  private readonly rewrites: PendingRewrites;
+  /** What scans see of this table (table_scan.ts), read live at every use. */
+  private readonly contents: TableContents;
 
   private constructor(
     readonly o: TsTableOptions,
@@ -211,6 +120,17 @@ export class TsTable {
     this.compression = o.compress ?? true;
     this.segOpts = { ...o.segment };
     this.reads = o.reads ?? { skipped: 0, headers: 0, decoded: 0 };
+    this.rewrites = new PendingRewrites(o.dir);
+    this.contents = {
+      layout: () => this.layout,
+      tombstones: () => this.tombstones,
+      partitions: () => this.partitions.values(),
+      partitionsIn: (minTs, maxTs) => this.partitionsIn(minTs, maxTs),
+      buffered: (p, entityId) => this.buffers.get(p.bufferKeyPrefix + entityId),
+      entities: () => this.entities(),
+      lastRows: this.lastRows,
+      reads: this.reads,
+    };
     this.sizeSegments();
     assert(this.types[0] === ColumnType.Timestamp, 'the first column of a time-series table must be the timestamp');
   }
@@ -272,33 +192,14 @@ export class TsTable {
     });
   }
 
-  /**
-   * The columns of a block in the current layout: by id, converted when the block has another
-   * type, NULL when it predates the column; columns outside `wanted` (positions) are zero-filled
-   * stand-ins, not decoded.
-   */
-  private blockColumns(buf: Buffer, h: BlockHeader, wanted: Set<number> | null): ColumnData[] {
-    return blockColumnsFor(this.layout, buf, h, wanted);
-  }
-
-  private blockPositions(h: BlockHeader): number[] {
-    return blockPositionsFor(this.layout.ids, h);
-  }
-
   static open(o: TsTableOptions): TsTable {
     mkdirSync(o.dir, { recursive: true });
-    const metaPath = join(o.dir, 'meta.json');
-    const meta = existsSync(metaPath) ? (JSON.parse(readFileSync(metaPath, 'utf8')) as TableMeta) : null;
+    const meta = readTableMeta(o.dir);
     const t = new TsTable(o, meta);
     t.durableIndex = meta?.durableIndex ?? 0;
     for (const d of meta?.clean ?? []) t.clean.add(BigInt(d.slice(1).split('_')[0] as string));
     for (const [k, v] of Object.entries(meta?.changed ?? {})) t.lastChange.set(BigInt(k), v);
-    t.tombstones = (meta?.deletes ?? []).map((d) => ({
-      entities: d.entities ? new Set(d.entities) : null,
-      lo: BigInt(d.lo),
-      hi: BigInt(d.hi),
-      marks: new Map(Object.entries(d.marks).map(([k, v]) => [BigInt(k), v])),
-    }));
+    t.tombstones = (meta?.deletes ?? []).map(tombstoneFromMeta);
     for (const d of readdirSync(o.dir).filter((x) => /^p-?\d+(_\d+)?$/.test(x))) {
       const listed = meta?.partitions?.[d];
       if (!listed) {
@@ -403,12 +304,7 @@ export class TsTable {
       durableIndex: index,
       tagBytes: this.tags?.sync() ?? 0,
       partitions: {},
-      deletes: this.tombstones.map((d) => ({
-        entities: d.entities ? [...d.entities] : null,
-        lo: String(d.lo),
-        hi: String(d.hi),
-        marks: Object.fromEntries([...d.marks].map(([k, v]) => [String(k), v])),
-      })),
+      deletes: this.tombstones.map(tombstoneToMeta),
       clean: [...this.partitions.values()].filter((p) => this.clean.has(p.start)).map((p) => basename(p.dir)),
       changed: Object.fromEntries([...this.lastChange].filter(([k]) => this.partitions.has(k)).map(([k, v]) => [String(k), v])),
       tagFile: this.tagFile,
@@ -417,12 +313,7 @@ export class TsTable {
       meta.schema = { version: this.layout.version, columns: this.types, columnIds: this.layout.ids, tags: this.tags?.types ?? [], tagIds: this.tags?.ids ?? [], primaryTags: this.tags?.primary ?? [] };
     }
     for (const p of this.partitions.values()) (meta.partitions as Record<string, Record<string, number>>)[basename(p.dir)] = p.segmentLengths();
-    const tmp = join(this.o.dir, 'meta.json.tmp');
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, JSON.stringify(meta));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, join(this.o.dir, 'meta.json'));
+    writeTableMeta(this.o.dir, meta);
     this.durableIndex = index;
   }
 
@@ -455,7 +346,7 @@ export class TsTable {
     const old = this.partitions.get(start);
     assert(old !== undefined, `no partition ${start} to rewrite`);
     for (const [key, b] of this.buffers) assert(b.rows === 0 || !key.startsWith(old.bufferKeyPrefix), 'rewrite planned over buffered rows');
-    const destDir = join(this.o.dir, `p${start}_${planIndex}`);
+    const destDir = this.rewrites.destDir(start, planIndex);
     rmSync(destDir, { recursive: true, force: true });
     const entities = [...old.entities()].sort((a, b) => a - b).map((id) => ({ id, blocks: old.blocks(id, -(2n ** 63n), 2n ** 63n - 1n).map((b) => ({ seq: b.seq, offset: b.offset, length: b.length })) }));
     const tombstones = this.tombstones.flatMap((d) => {
@@ -475,7 +366,7 @@ export class TsTable {
       end: old.end,
       segment: { ...this.segOpts },
     };
-    this.rewrites.set(start, { planIndex, dedup, destDir, result: null, failed: false, running: null });
+    this.rewrites.plan(start, planIndex, dedup, destDir);
     return job;
   }
 
@@ -486,25 +377,17 @@ export class TsTable {
 
   /** Whether any rewrite is planned and not yet committed or discarded. */
   hasPendingRewrites(): boolean {
-    return this.rewrites.size > 0;
+    return this.rewrites.any();
   }
 
   /** Rewrites whose job finished (successfully or not) and that no commit has decided yet. */
   finishedRewrites(): { start: bigint; planIndex: number; dedup: DedupRule }[] {
-    const out: { start: bigint; planIndex: number; dedup: DedupRule }[] = [];
-    for (const [start, r] of this.rewrites) if (r.result || r.failed) out.push({ start, planIndex: r.planIndex, dedup: r.dedup });
-    return out;
+    return this.rewrites.finished();
   }
 
   /** Records the outcome of a rewrite job (kept until its commit decides). */
   rewriteDone(start: bigint, planIndex: number, result: RewriteResult | null): void {
-    const r = this.rewrites.get(start);
-    if (!r || r.planIndex !== planIndex) {
-      if (result) rmSync(join(this.o.dir, `p${start}_${planIndex}`), { recursive: true, force: true });
-      return;
-    }
-    if (result) r.result = result;
-    else r.failed = true;
+    this.rewrites.done(start, planIndex, result);
   }
 
   /** Whether a rewrite planned at `planIndex` may still be switched in: the partition exists and no command changed it since. */
@@ -522,7 +405,7 @@ export class TsTable {
     const old = this.partitions.get(start);
     assert(r !== undefined && r.planIndex === planIndex && r.result !== null && old !== undefined, `no finished rewrite of partition ${start} planned at ${planIndex}`);
     assert(this.unchangedSince(start, planIndex), `partition ${start} changed after the rewrite planned at ${planIndex}`);
-    this.rewrites.delete(start);
+    this.rewrites.take(start);
     this.flush(Math.max(index - 1, this.durableIndex), true);
     this.partitions.set(start, Partition.open(r.destDir, start, old.end, this.segOpts, new Map(Object.entries(r.result.lengths))));
     this.lastRows.clear();
@@ -535,11 +418,7 @@ export class TsTable {
 
   /** Throws a pending rewrite away (its commit found the partition changed, or it was superseded). */
   discardRewrite(start: bigint): void {
-    const r = this.rewrites.get(start);
-    if (!r) return;
-    this.rewrites.delete(start);
-    if (!r.running) rmSync(r.destDir, { recursive: true, force: true });
-    else void r.running.finally(() => rmSync(r.destDir, { recursive: true, force: true }));
+    this.rewrites.discard(start);
   }
 
   /** Blocks in a partition (all entities), for tests and metrics. */
@@ -565,67 +444,7 @@ export class TsTable {
    * order (blocks written out of order and buffered rows are merged and sorted). See ScanOptions.
    */
   *scan(entityIds: number[] | null, minTs: bigint, maxTs: bigint, opts: ScanOptions = {}): Generator<ScanBatch> {
-    const { columns = null, dedup = 'keep', prune = null, summarize = null } = opts;
-    const ids = entityIds ?? this.entities();
-    for (const id of ids) {
-      const parts: ColumnData[][] = [];
-      for (const p of this.partitionsIn(minTs, maxTs)) {
-        const blocks = p.blocks(id, minTs, maxTs);
-        const buffered = this.buffers.get(p.bufferKeyPrefix + id);
-        // Skipping a block, or answering from its header, is right only if none of its rows could
-        // replace or be replaced by another row (dedup): under `keep`, or when this entity has no
-        // duplicate timestamps here.
-        const exclusive = dedup === 'keep' || (!(buffered && buffered.rows > 0) && noDuplicates(blocks));
-        const canPrune = prune !== null && prune.length > 0 && exclusive;
-        const canSummarize = summarize !== null && (prune === null || prune.length === 0) && exclusive;
-        for (const blk of blocks) {
-          const buf = p.read(blk);
-          const h = readBlockHeader(buf);
-          if (canPrune && !this.mayMatch(h, prune)) {
-            this.reads.skipped++;
-            continue;
-          }
-          const dead = this.tombstonesFor(p, id, blk);
-          if (canSummarize && dead.length === 0 && blk.minTs >= minTs && blk.maxTs <= maxTs && summarize(id, h, this.blockPositions(h), this.types)) {
-            this.reads.headers++;
-            continue;
-          }
-          // Columns the caller does not need are not decoded: zero-filled stand-ins keep positions.
-          const cols = this.blockColumns(buf, h, columns);
-          this.reads.decoded++;
-          parts.push(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
-        }
-        if (buffered && buffered.rows > 0) parts.push(buffered.all());
-      }
-      const merged = mergeSortedColumns(parts, this.types, minTs, maxTs);
-      if (merged) yield { entityId: id, columns: dedup === 'keep' ? merged : dedupRuns(merged, dedup) };
-    }
-  }
-
-  /** Whether a block's header allows a row to pass every prune test (false: skip the block). */
-  private mayMatch(h: BlockHeader, prune: BlockPrune[]): boolean {
-    const pos = this.blockPositions(h);
-    for (const f of prune) {
-      const at = pos[f.col] as number;
-      if (at < 0) return false; // the block predates the column: all NULL, no comparison is true
-      const st = h.columns[at] as BlockHeader['columns'][number];
-      if (st.type !== this.types[f.col] || (st.type !== ColumnType.Int32 && st.type !== ColumnType.Int64)) continue; // floats: NaN is not in min/max
-      if (st.nonNull === 0) return false;
-      if (Math.abs(st.min) >= 2 ** 53 || Math.abs(st.max) >= 2 ** 53) continue;
-      if (!f.test(st.min, st.max)) return false;
-    }
-    return true;
-  }
-
-  /** The deletes that hide rows of this block: same entity, overlapping range, block older than the delete. */
-  private tombstonesFor(p: Partition, id: number, blk: LocatedBlock): Tombstone[] {
-    if (this.tombstones.length === 0) return [];
-    return this.tombstones.filter((d) => {
-      if (d.entities && !d.entities.has(id)) return false;
-      if (blk.maxTs < d.lo || blk.minTs > d.hi) return false;
-      const m = d.marks.get(p.start);
-      return m !== undefined && (blk.seq < m[0] || (blk.seq === m[0] && blk.offset < m[1]));
-    });
+    yield* scanTable(this.contents, entityIds, minTs, maxTs, opts);
   }
 
   /** Whether any DELETE is in effect (shortcuts that read block headers alone must not be taken). */
@@ -665,49 +484,7 @@ export class TsTable {
    * blocks whose header max timestamp is the largest (plus buffered rows).
    */
   *latest(entityIds: number[] | null): Generator<ScanBatch> {
-    const ids = entityIds ?? this.entities();
-    if (this.tombstones.length > 0) {
-      // Deleted rows could be the newest: take the last row of a full scan instead.
-      for (const b of this.scan(ids, -(2n ** 63n), 2n ** 63n - 1n, { dedup: 'override' })) {
-        const n = b.columns[0]?.values.length ?? 0;
-        if (n > 0) yield { entityId: b.entityId, columns: keepRows(b.columns, (_ts, i) => i === n - 1) };
-      }
-      return;
-    }
-    const parts = [...this.partitions.values()].sort((a, b) => (a.start > b.start ? -1 : 1));
-    for (const id of ids) {
-      const cached = this.lastRows.get(id);
-      if (cached) {
-        yield { entityId: id, columns: cached };
-        continue;
-      }
-      for (const p of parts) {
-        const blocks = p.blocks(id, -(2n ** 63n), 2n ** 63n - 1n);
-        const b = this.buffers.get(p.bufferKeyPrefix + id);
-        if (blocks.length === 0 && !(b && b.rows > 0)) continue;
-        let top = -(2n ** 63n);
-        for (const blk of blocks) if (blk.maxTs > top) top = blk.maxTs;
-        const runs: ColumnData[][] = [];
-        for (const blk of blocks) {
-          if (blk.maxTs !== top) continue;
-          const buf = p.read(blk);
-          runs.push(this.blockColumns(buf, readBlockHeader(buf), null));
-        }
-        if (b && b.rows > 0) runs.push(b.all());
-        let best: { run: ColumnData[]; i: number; ts: bigint } | null = null;
-        for (const run of runs) {
-          const ts = run[0]?.values as BigInt64Array;
-          for (let i = 0; i < ts.length; i++) if (!best || (ts[i] as bigint) >= best.ts) best = { run, i, ts: ts[i] as bigint };
-        }
-        if (best) {
-          const { run, i } = best;
-          const columns = sliceColumns(run, i, i + 1);
-          if (this.lastRows.size < lastRowCacheEntriesMax) this.lastRows.set(id, columns);
-          yield { entityId: id, columns };
-        }
-        break;
-      }
-    }
+    yield* latestRows(this.contents, entityIds);
   }
 
   /**
@@ -716,53 +493,7 @@ export class TsTable {
    * range (and buffered rows) are decoded.
    */
   aggregate(entityId: number, column: number, minTs: bigint, maxTs: bigint): Aggregate {
-    const a: Aggregate = { count: 0, min: Infinity, max: -Infinity, sum: 0, firstTs: null, lastTs: null, headerBlocks: 0, decodedBlocks: 0 };
-    const seeTs = (lo: bigint, hi: bigint) => {
-      if (a.firstTs === null || lo < a.firstTs) a.firstTs = lo;
-      if (a.lastTs === null || hi > a.lastTs) a.lastTs = hi;
-    };
-    const addRows = (cols: ColumnData[]) => {
-      const ts = cols[0]?.values as BigInt64Array;
-      const c = cols[column] as ColumnData;
-      for (let i = 0; i < ts.length; i++) {
-        const t = ts[i] as bigint;
-        if (t < minTs || t > maxTs) continue;
-        seeTs(t, t);
-        if (c.nulls && c.nulls[i]) continue;
-        const raw = c.values[i];
-        const v = typeof raw === 'bigint' ? Number(raw) : (raw as number);
-        a.count++;
-        if (v < a.min) a.min = v;
-        if (v > a.max) a.max = v;
-        a.sum += v;
-      }
-    };
-    for (const p of this.partitionsIn(minTs, maxTs)) {
-      for (const blk of p.blocks(entityId, minTs, maxTs)) {
-        const buf = p.read(blk);
-        const h = readBlockHeader(buf);
-        const at = this.blockPositions(h)[column] as number;
-        const st = at >= 0 && h.columns[at]?.type === this.types[column] ? h.columns[at] : undefined;
-        const dead = this.tombstonesFor(p, entityId, blk);
-        if (st && dead.length === 0 && h.minTs >= minTs && h.maxTs <= maxTs) {
-          a.headerBlocks++;
-          seeTs(h.minTs, h.maxTs);
-          if (st.nonNull > 0) {
-            a.count += st.nonNull;
-            a.min = Math.min(a.min, st.min);
-            a.max = Math.max(a.max, st.max);
-            a.sum += st.sum;
-          }
-          continue;
-        }
-        a.decodedBlocks++;
-        const cols = this.blockColumns(buf, h, new Set([column]));
-        addRows(dead.length > 0 ? keepRows(cols, (ts) => !dead.some((d) => ts >= d.lo && ts <= d.hi)) : cols);
-      }
-      const b = this.buffers.get(p.bufferKeyPrefix + entityId);
-      if (b && b.rows > 0) addRows(b.all());
-    }
-    return a;
+    return aggregateColumn(this.contents, entityId, column, minTs, maxTs);
   }
 
   /** Retention: drops every partition that ends at or before `ts` (flushes first). */
@@ -800,51 +531,3 @@ export class TsTable {
   }
 }
 
-
-/**
- * A condition on an integer data column (current layout position) that scans check against block
- * headers: `test(min, max)` false means no row of the block can satisfy it (e.g. `v > 90` with
- * max 80), so the block is not decoded. The condition must still be applied to the rows read.
- */
-/**
- * Answers a block from its header instead of its rows: called with the entity, the header, the
- * header's column index for each layout position (-1: the block predates the column) and the
- * layout's types; returns true when it took the block's rows into account (then the scan leaves
- * them out), false to have the block decoded as usual. Offered only for blocks wholly inside the
- * scanned time range, untouched by any DELETE, whose rows no other row can replace (dedup).
- */
-export type BlockSummarizer = (entityId: number, h: BlockHeader, positions: number[], types: ColumnType[]) => boolean;
-
-export interface ScanOptions {
-  /** Layout positions to decode (others are zero-filled stand-ins); null: all. */
-  columns?: Set<number> | null;
-  /**
-   * ts.dedup.rule: how rows of one entity with equal timestamps resolve, in append order:
-   * override — the last row wins; merge — each column takes its last non-NULL value; discard —
-   * the first row wins; keep (default) — all rows stay.
-   */
-  dedup?: DedupRule;
-  /** Skip blocks whose header min/max rule out every row (the caller still filters rows). */
-  prune?: BlockPrune[] | null;
-  summarize?: BlockSummarizer | null;
-}
-
-/** Blocks scans read since the table opened: skipped by min/max, answered by headers, decoded. */
-export interface BlockReads {
-  skipped: number;
-  headers: number;
-  decoded: number;
-}
-
-export interface BlockPrune {
-  col: number;
-  test(min: number, max: number): boolean;
-}
-
-/** An entity's blocks (in append order) hold no timestamp twice: each strictly ascending, and disjoint. */
-function noDuplicates(blocks: LocatedBlock[]): boolean {
-  if (blocks.some((b) => !b.strict)) return false;
-  const sorted = blocks.slice().sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
-  for (let i = 1; i < sorted.length; i++) if ((sorted[i] as LocatedBlock).minTs <= (sorted[i - 1] as LocatedBlock).maxTs) return false;
-  return true;
-}

@@ -29,7 +29,7 @@ describe('integer encoding (delta + zigzag + frame of reference)', () => {
   it('int64: the double-precision fast path writes exactly the reference bits and decodes across the 2^50 boundary', () => {
     let x = 0;
     const r = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (const scale of [0, 1, 100, 2 ** 20, 2 ** 40, 2 ** 49]) {
+    for (const scale of [0, 1, 3, 100, 2 ** 7, 2 ** 13, 2 ** 20, 2 ** 29, 2 ** 30, 2 ** 31, 2 ** 40, 2 ** 49]) {
       const vals = BigInt64Array.from(Array.from({ length: 1000 }, () => BigInt(Math.round((r() - 0.5) * 2 * scale))));
       expect(encodeInt64(vals)).toEqual(encodeInt64Big(vals));
       expect([...decodeInt64(encodeInt64(vals))]).toEqual([...vals]);

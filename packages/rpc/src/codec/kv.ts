@@ -77,6 +77,9 @@ interface PbKvRequest {
     hashSpan?: PbHashSpan | null;
   };
   splitTs?: { tableId: number; hashNum: number; pieces: number };
+  dropTsRanges?: { tableId: number };
+  metaLookup?: { rangeId: Wire64 };
+  updateMeta?: { descriptor: Bytes };
 }
 interface PbHashSpan {
   from: number;
@@ -105,6 +108,9 @@ interface PbKvResponse {
   readIndex?: { readTs: Wire64; appliedIndex: Wire64 };
   tsScan?: { page: PbTsScanPage | null };
   splitTs?: { ranges: { rangeId: Wire64; hashStart: number; hashEnd: number }[] };
+  dropTsRanges?: { rangeIds: Wire64[] };
+  metaLookup?: { descriptor?: Bytes | null };
+  updateMeta?: { updated: boolean };
 }
 interface PbBatchResponse {
   responses: PbKvResponse[];
@@ -203,6 +209,12 @@ export function kvRequestToWire(r: KvRequest): PbKvRequest {
           pieces: u32(r.pieces, 'pieces'),
         },
       };
+    case 'dropTsRanges':
+      return { dropTsRanges: { tableId: u32(r.tableId, 'tableId') } };
+    case 'metaLookup':
+      return { metaLookup: { rangeId: u64n(r.rangeId, 'rangeId') } };
+    case 'updateMeta':
+      return { updateMeta: { descriptor: r.descriptor } };
   }
 }
 
@@ -280,6 +292,12 @@ export function kvRequestFromWire(p: PbKvRequest): KvRequest {
         pieces: numU32(x.pieces),
       };
     }
+    case 'dropTsRanges':
+      return { kind: 'dropTsRanges', tableId: numU32(need(p.dropTsRanges, 'dropTsRanges').tableId) };
+    case 'metaLookup':
+      return { kind: 'metaLookup', rangeId: numU64(need(p.metaLookup, 'metaLookup').rangeId, 'rangeId') };
+    case 'updateMeta':
+      return { kind: 'updateMeta', descriptor: bytesCopy(need(p.updateMeta, 'updateMeta').descriptor) };
     default:
       throw new WireFormatError(`kv request of unknown kind ${JSON.stringify(p.request ?? null)}`);
   }
@@ -341,6 +359,12 @@ export function kvResponseToWire(r: KvResponse): PbKvResponse {
           })),
         },
       };
+    case 'dropTsRanges':
+      return { dropTsRanges: { rangeIds: r.rangeIds.map((id) => u64n(id, 'rangeId')) } };
+    case 'metaLookup':
+      return { metaLookup: r.descriptor === null ? {} : { descriptor: r.descriptor } };
+    case 'updateMeta':
+      return { updateMeta: { updated: r.updated } };
   }
 }
 
@@ -391,6 +415,14 @@ export function kvResponseFromWire(p: PbKvResponse): KvResponse {
           hashEnd: numU32(x.hashEnd),
         })),
       };
+    case 'dropTsRanges':
+      return { kind: 'dropTsRanges', rangeIds: (need(p.dropTsRanges, 'dropTsRanges').rangeIds ?? []).map((x) => numU64(x, 'rangeId')) };
+    case 'metaLookup': {
+      const d = optBytes(need(p.metaLookup, 'metaLookup').descriptor);
+      return { kind: 'metaLookup', descriptor: d === null ? null : Buffer.from(d) };
+    }
+    case 'updateMeta':
+      return { kind: 'updateMeta', updated: need(p.updateMeta, 'updateMeta').updated === true };
     default:
       throw new WireFormatError(`kv response of unknown kind ${JSON.stringify(p.response ?? null)}`);
   }

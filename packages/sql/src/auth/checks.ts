@@ -29,6 +29,8 @@ export interface PrivilegeRequirement {
   any?: boolean;
   /** The schema is a database's public schema (its default ACL gives PUBLIC USAGE). */
   publicSchema?: boolean;
+  /** For a public schema: its database, whose owner owns the schema until it is given another owner. */
+  databaseId?: number;
   /** Checked as the owner of this view (looked up when checked) instead of the session's user. */
   asOwnerOf?: number;
   /** Only superusers (pg_authid and pg_shadow hold password verifiers). */
@@ -59,7 +61,7 @@ export class PrivilegeCollector {
   /** USAGE on a table's schema; CONNECT on its database when that is not the session's. */
   private schemaOf(t: TableDesc): void {
     const s = this.catalog.byId.get(t.schemaId);
-    if (s && s.kind === 'schema') this.requirements.push({ kind: 'schema', objectId: s.id, name: s.name, word: 'schema', privs: Priv.USAGE, publicSchema: s.name === 'public', asOwnerOf: this.asOwnerOf });
+    if (s && s.kind === 'schema') this.requirements.push({ ...schemaRequirement(s, Priv.USAGE), asOwnerOf: this.asOwnerOf });
     const db = this.catalog.databaseById(t.parentId);
     if (db && db.name !== this.currentDatabase) this.requirements.push({ kind: 'database', objectId: db.id, name: db.name, word: 'database', privs: Priv.CONNECT, asOwnerOf: this.asOwnerOf });
   }
@@ -123,6 +125,9 @@ export function checkRequirements(auth: AuthView, role: number, reqs: readonly P
     const who = r.asOwnerOf !== undefined ? auth.owner(r.asOwnerOf) : role;
     if (auth.isSuperuser(who)) continue;
     if (r.superuserOnly) throw permissionDenied('table', r.name);
+    // PostgreSQL 15's public schema belongs to pg_database_owner: the database's owner holds
+    // every right on it (CREATE included) until the schema is given an owner of its own.
+    if (r.publicSchema && r.databaseId !== undefined && !auth.hasOwnerRecord(r.objectId) && auth.isMemberOf(who, auth.owner(r.databaseId))) continue;
     const held = auth.privileges(who, r.kind, r.objectId, r.publicSchema === true);
     const ok = r.any ? (held & r.privs) !== 0 : (held & r.privs) === r.privs;
     if (!ok) throw permissionDenied(r.word, r.name);
@@ -130,8 +135,9 @@ export function checkRequirements(auth: AuthView, role: number, reqs: readonly P
 }
 
 /** A schema's requirement (USAGE to look into it, CREATE to create in it). */
-export function schemaRequirement(s: { id: number; name: string }, privs: number): PrivilegeRequirement {
-  return { kind: 'schema', objectId: s.id, name: s.name, word: 'schema', privs, publicSchema: s.name === 'public' };
+export function schemaRequirement(s: { id: number; name: string; parentId?: number }, privs: number): PrivilegeRequirement {
+  const pub = s.name === 'public';
+  return { kind: 'schema', objectId: s.id, name: s.name, word: 'schema', privs, publicSchema: pub, ...(pub && s.parentId !== undefined ? { databaseId: s.parentId } : {}) };
 }
 
 export function databaseRequirement(d: { id: number; name: string }, privs: number): PrivilegeRequirement {

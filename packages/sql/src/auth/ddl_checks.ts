@@ -49,7 +49,7 @@ export function checkDdl(stmt: Statement, c: DdlCheckContext): void {
     } catch {
       return; // the statement itself reports the missing schema or database
     }
-    reqs.push(schemaRequirement({ id: tgt.schemaId, name: tgt.schemaName }, Priv.CREATE));
+    reqs.push(schemaRequirement({ id: tgt.schemaId, name: tgt.schemaName, parentId: tgt.dbId }, Priv.CREATE));
     const db = view.databaseById(tgt.dbId);
     if (db && db.name !== c.database) reqs.push(databaseRequirement(db, Priv.CONNECT));
   };
@@ -175,7 +175,9 @@ export function checkDdl(stmt: Statement, c: DdlCheckContext): void {
       const names = stmt.kind === 'dropIndex' ? stmt.names : [stmt.name];
       for (const parts of names) {
         const name = parts[parts.length - 1] as string;
-        const onTable = (t: TableDesc) => parts.length < 2 || parts[parts.length - 2] === t.name;
+        // `table@index` or `schema.index`: both parse to two parts.
+        const qual = parts[parts.length - 2];
+        const onTable = (t: TableDesc) => qual === undefined || qual === t.name || qual === view.byId.get(t.schemaId)?.name;
         const t = view.allTables().find((x) => onTable(x) && ([x.primaryIndex, ...x.indexes].some((i) => i.name === name) || x.ts?.tagIndexes?.some((i) => i.name === name)));
         if (t && !owns(t.id)) throw mustBeOwner('index', name);
       }

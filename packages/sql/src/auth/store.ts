@@ -21,6 +21,7 @@ import { Txn, prefixEnd, systemKey } from '@strata/kv';
 import type { KvSender } from '@strata/kv';
 import { adminRoleOid, authScanPageKeys, rolesMax, rootRoleOid } from './constants.js';
 import { AuthView } from './view.js';
+import { spanMinusKeys } from '../catalog/catalog.js';
 import type { AclRecord, MemberRecord, RoleRecord } from './view.js';
 
 const authPrefix = systemKey('auth');
@@ -44,6 +45,9 @@ export class AuthStore {
   private readonly writers = new WeakSet<Txn>();
 
   constructor(private readonly sender: KvSender) {}
+
+  /** The ids of temporary objects as a transaction sees them (set by the engine: the catalog's). */
+  tempObjectIds: ((txn: Txn) => Set<number>) | null = null;
 
   /** Whether an applied write to this key changes the snapshot. */
   touches(key: Uint8Array): boolean {
@@ -95,8 +99,13 @@ export class AuthStore {
     const acls: AclRecord[] = [];
     let start: Buffer | null = authPrefix;
     const end = prefixEnd(authPrefix);
+    // The ACL records of temporary objects are left out of the read set, for the reason
+    // Catalog.load leaves out their descriptors.
+    const temp = this.tempObjectIds?.(txn) ?? new Set<number>();
     while (start) {
-      const page: { rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null } = await txn.scanPage(start, end, authScanPageKeys);
+      const from: Buffer = start;
+      const page: { rows: { key: Buffer; value: Buffer }[]; resume: Buffer | null } = await txn.withUntrackedReadsAsync(() => txn.scanPage(from, end, authScanPageKeys));
+      txn.recordReadSpans(spanMinusKeys(from, page.resume ?? end, [...temp].map(aclKey)));
       for (const { key, value } of page.rows) {
         const v: unknown = JSON.parse(value.toString());
         if (startsWith(key, rolePrefix)) roles.push(v as RoleRecord);

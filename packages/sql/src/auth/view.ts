@@ -117,6 +117,11 @@ export class AuthView {
     return this.isSuperuser(oid) || this.byOid.get(oid)?.createdb === true;
   }
 
+  /** Whether the object has an ownership record (absent: owned by root, default ACL). */
+  hasOwnerRecord(objectId: number): boolean {
+    return this.acls.has(objectId);
+  }
+
   /** The object's owner (root for objects created before ownership was recorded). */
   owner(objectId: number): number {
     return this.acls.get(objectId)?.owner ?? rootRoleOid;

@@ -127,6 +127,10 @@ export interface SessionInfo {
   settings: Map<string, string>;
   /** The session's SQL cursors as pg_cursors rows. */
   cursors?(): Row[];
+  /** The session's open large-object descriptors (large_objects.ts). */
+  largeObjects?: LargeObjectDescriptors;
+  /** The session's prepared statements (SQL PREPARE and named Parse messages) as pg_prepared_statements rows. */
+  preparedStatements?(): Row[];
   /** SET (local: SET LOCAL) with the session's checks; returns the value as shown. */
   set?(name: string, value: string, local: boolean): string;
   /** pg_notify: queues a notification in the session's transaction (sent at commit). */
@@ -147,6 +151,8 @@ export interface SequenceAccess {
 }
 
 import type { TsSender } from '../ts_dml.js';
+import type { BackendRegistry } from '../backends.js';
+import type { LargeObjectDescriptors } from '../large_objects.js';
 
 export interface ExecCtx {
   txn: Txn;
@@ -181,6 +187,11 @@ export interface ExecCtx {
   suspendable: boolean;
   /** Materialized uncorrelated subqueries of this statement, by subplan id. */
   subplans: Map<number, Row[]>;
+  /**
+   * Ranges whose local replicas were caught up to their leaseholders during this statement: a
+   * synchronous TS scan (a correlated subquery) may read them here (ReplicasNotCaughtUpError).
+   */
+  tsCaughtUp?: Set<number>;
   /** This statement's memory budget (work_mem within --max-sql-memory). */
   memory: StatementMemory;
   /** This statement's spill files (deleted when it ends); null where the node has no temp dir. */
@@ -193,6 +204,8 @@ export interface ServerInfo {
   startedAt: number;
   uniqueRowId(): bigint;
   engineSizeBytes(): number;
+  /** This node's sessions (absent where there are none, e.g. a statement run by the node itself). */
+  backends?: BackendRegistry;
 }
 
 export interface Column {

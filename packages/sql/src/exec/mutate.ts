@@ -8,7 +8,7 @@ import type { ColumnDesc, TableDesc } from '../catalog/descriptors.js';
 import { decodeIndexValue as decodeIndexValuePk, encodeRow, indexEntry, primaryKey, tableCodec, decodeRow } from '../catalog/rowcodec.js';
 import type { TableCodec } from '../catalog/rowcodec.js';
 import { castValue, canAssignCast } from '../types/cast.js';
-import { formatType, formatValue } from '../types/types.js';
+import { formatType, formatValue, sameType } from '../types/types.js';
 import type { SqlType, Value, ValueContext } from '../types/types.js';
 import type { ExecCtx, Row } from './context.js';
 import type { Ev } from './operators.js';
@@ -27,6 +27,10 @@ export function makeWriter(table: TableDesc, defaults: (Ev | null)[], checks: { 
   return { table, codec: tableCodec(table), defaults, checks, foreignKeys: fks };
 }
 
+function hasTypmod(t: SqlType): boolean {
+  return t.typmod >= 0 || (t.kind === 'array' && t.elem !== undefined && hasTypmod(t.elem));
+}
+
 /** Converts a value to a column's type with assignment-cast rules (errors name the column). */
 export function assignValue(v: Value, from: SqlType, col: ColumnDesc, ctx: ExecCtx): Value {
   return assignValueIn(v, from, col, ctx.vctx);
@@ -37,7 +41,9 @@ export function assignValueIn(v: Value, from: SqlType, col: ColumnDesc, vctx: Va
   if (v === null) return null;
   // A composite column: field by field (types/cast.ts), even from another record.
   if (col.type.composite && from.kind === 'record') return castValue(v, from, col.type, vctx, false);
-  if (from.kind === col.type.kind && col.type.typmod < 0) return v;
+  // The same type without a typmod to enforce: nothing to convert. Arrays compare by element
+  // (a date[] stored into a timestamp[] column was kept as days, read back as microseconds).
+  if (sameType(from, col.type) && !hasTypmod(col.type)) return v;
   if (!canAssignCast(from, col.type)) {
     throw new PgError(SqlState.DatatypeMismatch, `column "${col.name}" is of type ${formatType(col.type)} but expression is of type ${formatType(from)}`, {
       hint: 'You will need to rewrite or cast the expression.',
@@ -46,13 +52,24 @@ export function assignValueIn(v: Value, from: SqlType, col: ColumnDesc, vctx: Va
   return castValue(v, from, col.type, vctx, false);
 }
 
+/** The schema of a table, for the SCHEMA NAME field of constraint errors (as PostgreSQL's). */
+function schemaField(t: TableDesc, ctx: ExecCtx): { schema?: string } {
+  const s = ctx.catalog.byId.get(t.schemaId);
+  return s?.kind === 'schema' ? { schema: s.name } : {};
+}
+
+function failingRow(t: TableDesc, row: Row, ctx: ExecCtx): string {
+  return `Failing row contains (${row.filter((_v, j) => !(t.columns[j] as ColumnDesc).hidden).map((v, j) => (v === null ? 'null' : formatValue(v, (t.columns[j] as ColumnDesc).type, ctx.vctx))).join(', ')}).`;
+}
+
 /** Validates NOT NULL, CHECK and FOREIGN KEY constraints of a complete row. */
 export function checkRow(w: TableWriter, row: Row, ctx: ExecCtx): void {
   const t = w.table;
   t.columns.forEach((c, i) => {
     if (!c.nullable && row[i] === null) {
       throw new PgError(SqlState.NotNullViolation, `null value in column "${c.name}" of relation "${t.name}" violates not-null constraint`, {
-        detail: `Failing row contains (${row.filter((_v, j) => !(t.columns[j] as ColumnDesc).hidden).map((v, j) => (v === null ? 'null' : formatValue(v, (t.columns[j] as ColumnDesc).type, ctx.vctx))).join(', ')}).`,
+        detail: failingRow(t, row, ctx),
+        ...schemaField(t, ctx),
         table: t.name,
         column: c.name,
       });
@@ -60,7 +77,7 @@ export function checkRow(w: TableWriter, row: Row, ctx: ExecCtx): void {
   });
   for (const ch of w.checks) {
     if (ch.ev(row, ctx) === false) {
-      throw new PgError(SqlState.CheckViolation, `new row for relation "${t.name}" violates check constraint "${ch.name}"`, { table: t.name, constraint: ch.name });
+      throw new PgError(SqlState.CheckViolation, `new row for relation "${t.name}" violates check constraint "${ch.name}"`, { detail: failingRow(t, row, ctx), ...schemaField(t, ctx), table: t.name, constraint: ch.name });
     }
   }
   for (const fk of w.foreignKeys) {
@@ -77,7 +94,14 @@ export function checkRow(w: TableWriter, row: Row, ctx: ExecCtx): void {
       if (idx) found = ctx.txn.get(indexEntry(fk.refCodec, idx, refRow).key) !== null;
     }
     if (!found) {
-      throw new PgError(SqlState.ForeignKeyViolation, `insert or update on table "${w.table.name}" violates foreign key constraint "${fk.name}"`, { table: w.table.name, constraint: fk.name });
+      const cols = fk.positions.map((p) => (t.columns[p] as ColumnDesc).name).join(', ');
+      const keys = fk.positions.map((p) => formatValue(row[p] as Value, (t.columns[p] as ColumnDesc).type, ctx.vctx)).join(', ');
+      throw new PgError(SqlState.ForeignKeyViolation, `insert or update on table "${w.table.name}" violates foreign key constraint "${fk.name}"`, {
+        detail: `Key (${cols})=(${keys}) is not present in table "${fk.refTable.name}".`,
+        ...schemaField(w.table, ctx),
+        table: w.table.name,
+        constraint: fk.name,
+      });
     }
   }
 }
@@ -88,6 +112,7 @@ function uniqueViolation(w: TableWriter, indexName: string, cols: number[], row:
   const vals = cols.map((p) => (row[p] === null ? 'null' : formatValue(row[p] as Value, (t.columns[p] as ColumnDesc).type, ctx.vctx))).join(', ');
   return new PgError(SqlState.UniqueViolation, `duplicate key value violates unique constraint "${indexName}"`, {
     detail: `Key (${names})=(${vals}) already exists.`,
+    ...schemaField(t, ctx),
     table: t.name,
     constraint: indexName,
   });

@@ -48,6 +48,8 @@ import { intervalDiv, intervalMul } from '../types/interval_math.js';
 import './json_build.js';
 import './binary_strings.js';
 import './justify.js';
+import './backend_signals.js';
+import './large_object_functions.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
 

@@ -157,7 +157,8 @@ export interface ColumnDef {
   check: Expr | null;
   checkText: string | null;
   checkName: string | null;
-  references: { table: string[]; column: string | null } | null;
+  /** REFERENCES t [(col)], with the CONSTRAINT name written before it (null: the default name). */
+  references: { table: string[]; column: string | null; name?: string | null } | null;
   pos: number;
 }
 
@@ -204,7 +205,8 @@ export type Statement =
   | { kind: 'createIndex'; name: string | null; table: string[]; columns: { name: string; desc: boolean }[]; unique: boolean; ifNotExists: boolean; storing: string[]; reloptions?: string[]; pos: number }
   | { kind: 'dropIndex'; names: string[][]; ifExists: boolean; cascade: boolean; pos: number }
   /** ALTER INDEX [IF EXISTS] name | table@name RENAME TO new */
-  | { kind: 'alterIndex'; name: string[]; ifExists: boolean; to: string; pos: number }
+  /** ALTER INDEX … RENAME TO `to`, or SET (storage parameters) / RESET (names) as `relOptions`. */
+  | { kind: 'alterIndex'; name: string[]; ifExists: boolean; to: string | null; relOptions?: { set: string[]; reset: string[] }; pos: number }
   | { kind: 'createSequence'; name: string[]; ifNotExists: boolean; options: SequenceOptionsAst; pos: number }
   | { kind: 'dropSequence'; names: string[][]; ifExists: boolean; pos: number }
   | { kind: 'createView'; name: string[]; orReplace: boolean; columns: string[] | null; query: SelectStmt; text: string; pos: number }
@@ -257,10 +259,10 @@ export type Statement =
   | { kind: 'showTables'; schema: string[] | null; pos: number }
   | { kind: 'showDatabases'; pos: number }
   | { kind: 'showTags'; table: string[]; pos: number }
-  /** ALTER RANGE default CONFIGURE ZONE USING num_replicas = n | DISCARD (null: discard). */
-  | { kind: 'configureZone'; numReplicas: number | null; pos: number }
-  /** SHOW ZONE CONFIGURATION FOR RANGE default | SHOW [ALL] ZONE CONFIGURATIONS. */
-  | { kind: 'showZone'; pos: number }
+  /** ALTER RANGE r | TABLE t | DATABASE d CONFIGURE ZONE USING num_replicas = n | DISCARD (null: discard). */
+  | { kind: 'configureZone'; target: ZoneTarget; numReplicas: number | null; pos: number }
+  /** SHOW ZONE CONFIGURATION FOR RANGE r | TABLE t | DATABASE d; SHOW [ALL] ZONE CONFIGURATIONS (target null). */
+  | { kind: 'showZone'; target: ZoneTarget | null; pos: number }
   /** SHOW RANGES [FROM TABLE t | FROM DATABASE d]. */
   | { kind: 'showRanges'; table: string[] | null; database: string | null; pos: number }
   | { kind: 'showTagValues'; table: string[]; pos: number }
@@ -343,3 +345,9 @@ export interface OnConflict {
   columns: string[] | null;
   action: 'nothing' | { sets: { column: string; value: Expr }[]; where: Expr | null };
 }
+
+/** What a zone statement names (CockroachDB/KWDB): a named range, a table or a database. */
+export type ZoneTarget =
+  | { kind: 'range'; name: 'default' | 'liveness' | 'meta' | 'system' | 'timeseries' }
+  | { kind: 'table'; name: string[] }
+  | { kind: 'database'; name: string };

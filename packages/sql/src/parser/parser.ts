@@ -27,6 +27,7 @@ import type {
   TypeName,
   WindowFrame,
   WindowSpec,
+  ZoneTarget,
 } from './ast.js';
 import { lex, lexAsync, reserved } from './lexer.js';
 import { foldLiteralLists } from './bulk_lists.js';
@@ -656,11 +657,10 @@ class Parser {
     }
     if (this.acceptKw('schemas')) return { kind: 'showSchemas', pos };
     if (this.acceptKw('zone', 'configuration')) {
-      this.expectKw('for', 'range');
-      this.zoneTarget();
-      return { kind: 'showZone', pos };
+      this.expectKw('for');
+      return { kind: 'showZone', target: this.zoneTarget(), pos };
     }
-    if (this.acceptKw('zone', 'configurations') || this.acceptKw('all', 'zone', 'configurations')) return { kind: 'showZone', pos };
+    if (this.acceptKw('zone', 'configurations') || this.acceptKw('all', 'zone', 'configurations')) return { kind: 'showZone', target: null, pos };
     if (this.acceptKw('ranges')) {
       if (!this.acceptKw('from')) return { kind: 'showRanges', table: null, database: null, pos };
       if (this.acceptKw('database')) return { kind: 'showRanges', table: null, database: this.ident(), pos };
@@ -1122,7 +1122,7 @@ class Parser {
           this.expectPunct(')');
         }
         this.skipFkActions();
-        c.references = { table, column };
+        c.references = { table, column, name: cname };
       } else if (this.acceptKw('collate')) this.ident();
       else break;
     }
@@ -1351,12 +1351,45 @@ class Parser {
     return parts;
   }
 
-  /** RANGE <name> of a zone statement: only `default` (every range follows the default zone). */
-  private zoneTarget(): void {
+  /** RANGE name | TABLE name | DATABASE name of a zone statement. */
+  private zoneTarget(): ZoneTarget {
+    if (this.acceptKw('table')) return { kind: 'table', name: this.qualifiedName() };
+    if (this.acceptKw('database')) return { kind: 'database', name: this.ident() };
+    this.expectKw('range');
+    return this.rangeZone();
+  }
+
+  /** The name after RANGE: default, liveness, meta, system or timeseries (zones.ts). */
+  private rangeZone(): ZoneTarget {
     const t = this.next();
-    if (t.type !== 'ident' || t.value !== 'default') {
-      throw new PgError(SqlState.FeatureNotSupported, `zone configurations for range "${t.value}" are not supported`, { hint: 'Only RANGE default: every range follows the default zone.' });
+    const names = ['default', 'liveness', 'meta', 'system', 'timeseries'] as const;
+    const name = names.find((n) => t.type === 'ident' && t.value === n);
+    if (!name) {
+      throw new PgError(SqlState.FeatureNotSupported, `zone configurations for range "${t.value}" are not supported`, { hint: 'Named ranges: default, liveness, meta, system (meta and system are one range here) and timeseries.' });
     }
+    return { kind: 'range', name };
+  }
+
+  /** CONFIGURE ZONE USING num_replicas = n | DISCARD (null), after the target. */
+  private zoneSettings(): number | null {
+    this.expectKw('configure', 'zone');
+    if (this.acceptKw('discard')) return null;
+    this.expectKw('using');
+    const settings = new Map<string, string | number>();
+    do {
+      const t = this.next();
+      if (t.type !== 'ident') throw this.syntaxError(t);
+      let name = t.value;
+      while (this.acceptPunct('.')) name += `.${this.ident()}`;
+      if (!this.acceptOp('=')) throw this.syntaxError();
+      settings.set(name, this.setValue());
+    } while (this.acceptPunct(','));
+    for (const name of settings.keys()) {
+      if (name !== 'num_replicas') throw new PgError(SqlState.FeatureNotSupported, `zone configuration variable "${name}" is not supported`, { hint: 'Only num_replicas is.' });
+    }
+    const numReplicas = settings.get('num_replicas');
+    if (typeof numReplicas !== 'number' || !Number.isInteger(numReplicas) || numReplicas < 1 || numReplicas > 7) throw new PgError(SqlState.InvalidParameterValue, `num_replicas must be an integer from 1 to 7: ${String(numReplicas)}`);
+    return numReplicas;
   }
 
   private alterStmt(pos: number): Statement {
@@ -1399,29 +1432,26 @@ class Parser {
       return { kind: 'alterDomain', name, action, pos };
     }
     if (this.acceptKw('range')) {
-      this.zoneTarget();
-      this.expectKw('configure', 'zone');
-      if (this.acceptKw('discard')) return { kind: 'configureZone', numReplicas: null, pos };
-      this.expectKw('using');
-      const settings = new Map<string, string | number>();
-      do {
-        const t = this.next();
-        if (t.type !== 'ident') throw this.syntaxError(t);
-        let name = t.value;
-        while (this.acceptPunct('.')) name += `.${this.ident()}`;
-        if (!this.acceptOp('=')) throw this.syntaxError();
-        settings.set(name, this.setValue());
-      } while (this.acceptPunct(','));
-      for (const name of settings.keys()) {
-        if (name !== 'num_replicas') throw new PgError(SqlState.FeatureNotSupported, `zone configuration variable "${name}" is not supported`, { hint: 'Only num_replicas is: the default zone is the only zone.' });
-      }
-      const numReplicas = settings.get('num_replicas');
-      if (typeof numReplicas !== 'number' || !Number.isInteger(numReplicas) || numReplicas < 1 || numReplicas > 7) throw new PgError(SqlState.InvalidParameterValue, `num_replicas must be an integer from 1 to 7: ${String(numReplicas)}`);
-      return { kind: 'configureZone', numReplicas, pos };
+      const target = this.rangeZone();
+      return { kind: 'configureZone', target, numReplicas: this.zoneSettings(), pos };
+    }
+    if (this.isKw('database') && this.peek(1).type === 'ident' && this.isKw('configure', 2)) {
+      this.i += 1;
+      const target: ZoneTarget = { kind: 'database', name: this.ident() };
+      return { kind: 'configureZone', target, numReplicas: this.zoneSettings(), pos };
     }
     if (this.acceptKw('index')) {
       const ifExists = this.acceptKw('if', 'exists');
       const name = this.indexName();
+      if ((this.isKw('set') || this.isKw('reset')) && this.isPunct('(', 1)) {
+        // SET (storage parameters) / RESET (names): a btree index's, checked as CREATE INDEX … WITH.
+        const reset = this.next().value.toLowerCase() === 'reset';
+        const params = this.storageParams();
+        if (reset && params.some((x) => x.value !== null)) throw new PgError(SqlState.SyntaxError, 'RESET must not include values for parameters');
+        checkStorageParams(params, 'index', reset);
+        const relOptions = reset ? { set: [], reset: params.map((x) => x.name.toLowerCase()) } : { set: relOptionStrings(params), reset: [] };
+        return { kind: 'alterIndex', name, ifExists, to: null, relOptions, pos };
+      }
       this.expectKw('rename', 'to');
       return { kind: 'alterIndex', name, ifExists, to: this.ident(), pos };
     }
@@ -1443,6 +1473,7 @@ class Parser {
     const ifExists = this.acceptKw('if', 'exists');
     this.acceptKw('only');
     const name = this.qualifiedName();
+    if (this.isKw('configure', 0)) return { kind: 'configureZone', target: { kind: 'table', name }, numReplicas: this.zoneSettings(), pos };
     const cmds: AlterTableCmd[] = [];
     do {
       // ADD TAG name type (a column named "tag" is ADD [COLUMN] tag type: two words, not three)
@@ -2344,7 +2375,9 @@ class Parser {
       const arg = this.unary();
       this.depth = d0;
       if (t.value === '-' && arg.kind === 'literal' && (arg.literalType === 'integer' || arg.literalType === 'decimal')) {
-        return { ...arg, value: '-' + String(arg.value), pos: t.pos };
+        // A negated negative literal (`- -1`, `-(-1)`: psycopg's quoting of negative numbers) drops the sign.
+        const v = String(arg.value);
+        return { ...arg, value: v.startsWith('-') ? v.slice(1) : '-' + v, pos: t.pos };
       }
       if (t.value === '+') return arg;
       return { kind: 'unary', op: t.value, arg, pos: t.pos };

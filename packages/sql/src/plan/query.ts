@@ -1397,6 +1397,9 @@ function rewriteSelectListSrfs(s: Extract<SelectStmt['body'], { kind: 'select' }
   const items = s.items.map((it) => {
     const e = it.expr;
     if (e.kind === 'field' && isSrf(e.arg)) return { expr: { ...e, arg: scanOf(e.arg) }, alias: it.alias ?? e.field };
+    // generate_series(1, 10)::int4 (psycopg 3's named-cursor tests): the cast applies to each row;
+    // the column keeps the function's name, as PostgreSQL's FigureColname gives it.
+    if (e.kind === 'cast' && isSrf(e.arg)) return { expr: { ...e, arg: scanOf(e.arg) }, alias: it.alias ?? (e.arg.name[e.arg.name.length - 1] as string) };
     if (!isSrf(e)) return it;
     return { expr: scanOf(e), alias: it.alias ?? (e.name[e.name.length - 1] as string) };
   });

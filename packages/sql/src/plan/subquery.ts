@@ -8,9 +8,13 @@
  * otherwise the rows are drained synchronously once.
  *
  * A correlated subquery is run again for every row, synchronously, with the row pushed on
- * ctx.outer; its leaves count into ctx.work so the operator above can yield between rows.
+ * ctx.outer; its leaves count into ctx.work so the operator above can yield between rows. In a
+ * cluster its TS scans read local replicas, which must first be caught up to their leaseholders
+ * (an asynchronous wait): the first row that needs them throws NeedWait for the catch-up where
+ * the operator can wait, and is evaluated again once the replicas are caught up.
  */
-import { NeedSubplan, collect } from '../exec/context.js';
+import { ReplicasNotCaughtUpError } from '@strata/common';
+import { NeedSubplan, NeedWait, canWait, collect } from '../exec/context.js';
 import type { ExecCtx, Operator, Row } from '../exec/context.js';
 import { hashKey } from '../types/types.js';
 import type { SqlType, Value } from '../types/types.js';
@@ -25,6 +29,11 @@ export function subplanRows(plan: Operator, correlated: boolean, rowsMax = Infin
       ctx.outer.push(r);
       try {
         return collect(plan, ctx, rowsMax);
+      } catch (e) {
+        // (Inner drains rethrow it: only the outermost one, outside every drain, can wait.)
+        if (!(e instanceof ReplicasNotCaughtUpError) || !ctx.suspendable || !canWait(ctx)) throw e;
+        const caughtUp = (ctx.tsCaughtUp ??= new Set());
+        throw new NeedWait(e.catchUp().then((ids) => ids.forEach((id) => caughtUp.add(id))));
       } finally {
         ctx.outer.pop();
       }

@@ -364,6 +364,12 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
       const h = b.toString('hex');
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
     }
+    case 'json': {
+      // json_recv: the text as it is, checked as json_in does (values of json are { json: text }).
+      const s = decodeUtf8Strict(b);
+      parseJsonb(s, false);
+      return { json: s };
+    }
     case 'jsonb':
       if (b[0] !== 1) throw new PgError(SqlState.InvalidBinaryRepresentation, 'unsupported jsonb version number');
       return { jsonb: parseJsonb(decodeUtf8Strict(b, 1)) };

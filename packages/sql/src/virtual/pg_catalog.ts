@@ -15,6 +15,7 @@ import { aclColumn, authCatalogDefs, canSeeTable, ownerName, ownerOid, tableAclK
 import { rootRoleOid } from '../auth/constants.js';
 import { sequenceBounds } from '../sequence_options.js';
 import { quoteIdent } from '../functions/format.js';
+import { largeObjectProcs } from '../functions/large_object_functions.js';
 export { rootRoleOid };
 export const btreeAmOid = 403;
 export const heapAmOid = 2;
@@ -341,7 +342,7 @@ const defs: Def[] = [
   {
     schema: 'pg_catalog',
     name: 'pg_proc',
-    // User SQL functions only (built-in functions are not listed: \dfS shows nothing).
+    // User SQL functions, and the large-object functions (other built-in functions are not listed).
     cols: [
       ['oid', o], ['proname', n], ['pronamespace', o], ['proowner', o], ['prolang', o], ['procost', f4], ['prorows', f4], ['provariadic', o], ['prosupport', T.regproc],
       ['prokind', c], ['prosecdef', b], ['proleakproof', b], ['proisstrict', b], ['proretset', b], ['provolatile', c], ['proparallel', c], ['pronargs', i2],
@@ -349,6 +350,10 @@ const defs: Def[] = [
       ['proargdefaults', txt], ['protrftypes', arrayOf(o)], ['prosrc', txt], ['probin', txt], ['prosqlbody', txt], ['proconfig', arrayOf(txt)], ['proacl', arrayOf(txt)],
     ],
     rows: function* (ctx, v, db) {
+      // The large-object functions: libpq's lo_* calls find them here by name and call them by OID.
+      for (const p of largeObjectProcs) {
+        yield [p.oid, p.name, virtualSchemas.pg_catalog, rootRoleOid, 12, 1, 0, 0, 0, 'f', false, false, true, false, 'v', 'u', p.args.length, 0, typeOid(p.result), p.args.map(typeOid), null, null, null, null, null, p.name, null, null, null, null];
+      }
       for (const f of v.allFunctions(db)) {
         const ins = f.params.filter((p) => p.mode !== 'out');
         const modes = f.params.map((p) => ({ in: 'i', out: 'o', inout: 'b', variadic: 'v' })[p.mode]);
@@ -438,7 +443,25 @@ const defs: Def[] = [
     schema: 'pg_catalog',
     name: 'pg_stat_activity',
     cols: [['datid', o], ['datname', n], ['pid', i4], ['usename', n], ['application_name', txt], ['state', txt], ['query', txt]],
-    rows: (ctx) => [[dbOf(ctx), ctx.session.database, ctx.session.backendPid, ctx.session.user, ctx.session.applicationName, 'active', '']],
+    // Every session of this node (backends.ts); another user's state and query only for a
+    // superuser, as PostgreSQL shows them. Without a registry (a statement the node runs itself):
+    // this session alone.
+    rows: (ctx, v) => {
+      const all = ctx.server.backends?.all() ?? [];
+      if (all.length === 0) return [[dbOf(ctx), ctx.session.database, ctx.session.backendPid, ctx.session.user, ctx.session.applicationName, 'active', '']];
+      const su = ctx.session.settings.get('is_superuser') === 'on';
+      return all.map(([pid, b]) => {
+        const a = b.activity();
+        const visible = su || b.user === ctx.session.user;
+        return [v.database(a.database)?.id ?? null, a.database, pid, b.user, a.applicationName, visible ? a.state : null, visible ? a.query : '<insufficient privilege>'];
+      });
+    },
+  },
+  {
+    schema: 'pg_catalog',
+    name: 'pg_prepared_statements',
+    cols: [['name', txt], ['statement', txt], ['prepare_time', T.timestamptz], ['parameter_types', arrayOf(T.regtype)], ['from_sql', b], ['generic_plans', T.int8], ['custom_plans', T.int8]],
+    rows: (ctx) => ctx.session.preparedStatements?.() ?? [],
   },
   {
     schema: 'pg_catalog',

@@ -15,6 +15,8 @@ import { computeChecksum } from './cmd_compute_checksum.js';
 import { rangeDescriptor } from './cmd_range_descriptor.js';
 import { tsScan } from './cmd_ts_scan.js';
 import { splitTs } from './cmd_split_ts.js';
+import { dropTsRanges } from './cmd_drop_ts_ranges.js';
+import { metaLookup, updateMeta } from './cmd_meta.js';
 
 /** Every request kind's command: a missing kind is a compile error. */
 const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { kind: K }>> } = {
@@ -35,6 +37,9 @@ const registry: { [K in KvRequest['kind']]: RequestCommand<Extract<KvRequest, { 
   rangeDescriptor,
   tsScan,
   splitTs,
+  dropTsRanges,
+  metaLookup,
+  updateMeta,
 };
 
 export function commandFor<R extends KvRequest>(r: R): RequestCommand<R> {

@@ -10,15 +10,20 @@
  *   3. a voter on a leaving node (dead past the threshold, or decommissioning), or more voters
  *      than wanted: one is removed — never the leaseholder itself, which first hands its lease
  *      to a voter on a good node;
- *   4. a time-series range at its replication factor whose lease is not on its preferred node
- *      hands the lease there: the live voter nodes in id order, picked by range id, so the
- *      ranges of a table (consecutive ids) spread their leases — and their writes and scans —
- *      over the nodes (KWDB places them round-robin).
+ *   4. a time-series range or the liveness range at its replication factor whose lease is not
+ *      on its preferred node hands the lease there: the live voter nodes in id order, picked by
+ *      range id, so the ranges of a table (consecutive ids) spread their leases — and their
+ *      writes and scans — over the nodes (KWDB places them round-robin), and the liveness
+ *      range's lease (range 2) is apart from the first range's (range 1, which keeps its lease
+ *      where it is).
  * Adding before removing keeps the number of good voters from dropping during a replacement.
+ * After each pass over a range whose lease it holds, the queue publishes the range's descriptor
+ * to the meta range if this store has not published that generation yet (meta_records.ts; in
+ * the background: a slow meta range does not hold up the pass).
  * The cluster view (cluster_view.ts) says which nodes are targets and which are leaving; without
  * one (single-node mode) the queue does nothing.
  */
-import { KeyspaceTs } from '@strata/kv';
+import { KeyspaceNodes, KeyspaceTs } from '@strata/kv';
 import type { ReplicaDescriptor } from '@strata/kv';
 import type { ClusterView } from '../cluster_view.js';
 import type { Replica } from '../replica/replica.js';
@@ -42,8 +47,12 @@ export class ReplicateQueue {
   private passes = 0;
   /** Since when each learner (`range/replica`) has been behind (now, while it is caught up). */
   private readonly learnerSince = new Map<string, number>();
+  /** The descriptor generation of each range this store last published to the meta range. */
+  private readonly published = new Map<number, number>();
+  /** Ranges whose descriptor is being published. */
+  private readonly publishing = new Set<number>();
   /** Membership changes made, by kind (metrics and tests). */
-  readonly stats = { added: 0, promoted: 0, removed: 0, leaseTransfers: 0, failures: 0 };
+  readonly stats = { added: 0, promoted: 0, removed: 0, leaseTransfers: 0, failures: 0, metaPublished: 0 };
 
   constructor(
     private readonly store: Store,
@@ -79,7 +88,23 @@ export class ReplicateQueue {
         this.stats.failures++;
         r.log.info({ err: e }, 'replicate queue: a membership change failed; the next pass looks again');
       }
+      this.publish(r);
     }
+  }
+
+  /** Publishes the range's descriptor to the meta range unless this store already did (that generation). */
+  private publish(r: Replica): void {
+    const d = r.desc;
+    if (!d || this.publishing.has(d.rangeId) || this.published.get(d.rangeId) === d.generation) return;
+    this.publishing.add(d.rangeId);
+    this.store
+      .publishDescriptor(r)
+      .then((updated) => {
+        this.published.set(d.rangeId, d.generation);
+        if (updated) this.stats.metaPublished++;
+      })
+      .catch((e: unknown) => r.log.debug({ err: e }, 'replicate queue: publishing the descriptor to the meta range failed; the next pass tries again'))
+      .finally(() => this.publishing.delete(d.rangeId));
   }
 
   private async process(r: Replica): Promise<void> {
@@ -134,7 +159,8 @@ export class ReplicateQueue {
     }
 
     const excess = voters.length - want;
-    if (excess === 0 && goodVoters.length === voters.length && desc.startKey[0] === KeyspaceTs) {
+    const placed = desc.startKey[0] === KeyspaceTs || desc.startKey[0] === KeyspaceNodes;
+    if (excess === 0 && goodVoters.length === voters.length && placed) {
       const live = new Set(targets);
       const nodes = voters
         .map((x) => x.nodeId)
@@ -146,7 +172,7 @@ export class ReplicateQueue {
         to !== this.store.nodeId &&
         r.matchOf((voters.find((x) => x.nodeId === to) as ReplicaDescriptor).replicaId) >= r.appliedIndex
       ) {
-        r.log.info({ to }, 'replicate queue: moving the lease of a time-series range to its preferred node');
+        r.log.info({ to }, 'replicate queue: moving the lease of a range to its preferred node');
         r.transferLease(to);
         this.stats.leaseTransfers++;
         return;

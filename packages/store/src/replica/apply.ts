@@ -23,6 +23,8 @@ import { decodeLease, encodeLease } from './lease.js';
 import { CommandKind, decodeCommand } from './proposal.js';
 import type { Command } from './proposal.js';
 import type { Replica } from './replica.js';
+import { metaRecordKey, metaRecordWrite, newerThanRecord } from '../meta_records.js';
+import { metaRangeId } from '../system_ranges.js';
 import {
   appliedKey,
   descKey,
@@ -34,11 +36,13 @@ import {
   leaseKey,
 } from './state.js';
 import {
+  decodeTsDrop,
   decodeTsSplit,
   encodeRangeId,
   encodeTsMapValue,
   nextRangeIdKey,
   splitRangeStateWrites,
+  tsDroppedKey,
   tsMapKey,
 } from '../ts_ranges.js';
 
@@ -183,6 +187,7 @@ function applyCommand(r: Replica, e: Entry, cmd: Command, ccData: Uint8Array | n
       r.storage.confState = confStateOf(next);
       r.desc = next;
       b.writes.push({ key: descKey(r.rangeId), value: encodeDescriptor(next) });
+      if (r.rangeId === metaRangeId) b.writes.push(metaRecordWrite(next)); // the meta range's own record
       if (!replicaById(next, r.replicaId)) r.removed = true;
       return null;
     }
@@ -199,9 +204,31 @@ function applyCommand(r: Replica, e: Entry, cmd: Command, ccData: Uint8Array | n
       b.writes.push({ key: nextRangeIdKey, value: encodeRangeId(s.nextRangeId) });
       for (const x of s.entries)
         b.writes.push({ key: tsMapKey(s.tableId, x.hashStart), value: encodeTsMapValue(x) });
+      for (const d of [s.lhs, ...s.rhs]) b.writes.push(metaRecordWrite(d));
       const created = s.rhs.filter((d) => host.mayCreateSplitReplica(d));
       for (const d of created) for (const w of splitRangeStateWrites(d)) b.writes.push(w);
       b.afterWrite.push(() => host.onSplit(r, created));
+      return null;
+    }
+    case CommandKind.DropTsRanges: {
+      // The table's map goes and its ranges are marked dropped; each store then destroys its
+      // replicas of them (after the batch is written: a crash before that finds the marks at
+      // the next start).
+      const d = decodeTsDrop(body);
+      for (const x of d.entries) {
+        b.writes.push({ key: tsMapKey(d.tableId, x.hashStart), value: null });
+        b.writes.push({ key: tsDroppedKey(x.rangeId), value: Buffer.alloc(0) });
+        b.writes.push({ key: metaRecordKey(x.rangeId), value: null });
+      }
+      b.afterWrite.push(() => host.onTsRangesDropped(d.entries.map((x) => x.rangeId)));
+      return null;
+    }
+    case CommandKind.MetaUpdate: {
+      // Newer than the record, and not a range of a dropped table (an update in flight when it
+      // was dropped): checked here, at apply, in log order.
+      b.flush();
+      const d = decodeDescriptor(body);
+      if (newerThanRecord(host.engine, d) && !host.engine.get(tsDroppedKey(d.rangeId))) b.writes.push(metaRecordWrite(d));
       return null;
     }
     case CommandKind.ComputeChecksum: {

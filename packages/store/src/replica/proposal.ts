@@ -33,6 +33,8 @@ export const CommandKind = {
   ComputeChecksum: 13,
   TxnWrite: 14,
   SplitTs: 15,
+  DropTsRanges: 16,
+  MetaUpdate: 17,
 } as const;
 export type CommandKind = (typeof CommandKind)[keyof typeof CommandKind];
 

@@ -76,6 +76,8 @@ export interface ReplicaHost {
   mayCreateSplitReplica(d: RangeDescriptor): boolean;
   /** A split applied: the new ranges' state is written; their replicas start serving. */
   onSplit(r: Replica, created: RangeDescriptor[]): void;
+  /** A dropped TS table's ranges were marked dropped: this store's replicas of them go. */
+  onTsRangesDropped(rangeIds: number[]): void;
 }
 
 interface Proposal {
@@ -369,15 +371,19 @@ export class Replica {
    */
   async waitForLease(): Promise<void> {
     if (this.holdsValidLease()) return;
-    if (this.raw.isQuiesced()) {
-      this.raw.wake();
-      // A woken leader renews its lease with a heartbeat round now rather than at the next tick.
-      if (this.isLeader) this.raw.raft.step(message({ type: MessageType.Beat, from: this.replicaId }));
-    }
     this.host.schedule(this);
     const timers = this.host.timers;
     const deadline = timers.now() + leaseWaitMs;
     for (;;) {
+      // Waiting counts as activity: an idle range would otherwise quiesce again at the next tick,
+      // before its lease is renewed (the replicate queue wakes idle ranges so).
+      this.idleTicks = 0;
+      if (this.raw.isQuiesced()) {
+        this.raw.wake();
+        // A woken leader renews its lease with a heartbeat round now rather than at the next tick.
+        if (this.isLeader) this.raw.raft.step(message({ type: MessageType.Beat, from: this.replicaId }));
+        this.host.schedule(this);
+      }
       this.checkUsable();
       this.host.catchUpTicks?.();
       if (this.holdsValidLease()) return;

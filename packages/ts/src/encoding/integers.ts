@@ -179,30 +179,31 @@ const smallMax = 2n ** 50n;
 
 /** Delta + zigzag + frame-of-reference bit packing of int64 values. */
 export function encodeInt64(vals: BigInt64Array): Uint8Array {
-  let small = true;
+  // Read through the 32-bit halves: reading a BigInt64Array element allocates a BigInt, which
+  // made this check and the encoder below the largest cost of sealing a block (bench:ingest profile).
+  const u32 = halvesOf(vals);
+  if (!u32) return encodeInt64Big(vals);
   for (let i = 0; i < vals.length; i++) {
-    const v = vals[i] as bigint;
-    if (v > smallMax || v < -smallMax) {
-      small = false;
-      break;
-    }
+    const hi = (u32[2 * i + 1] as number) | 0;
+    // hi in [-2^18, 2^18): the value is in [-2^50, 2^50), within smallMax.
+    if (hi >= 0x40000 || hi < -0x40000) return encodeInt64Big(vals);
   }
-  return small ? encodeInt64Small(vals) : encodeInt64Big(vals);
+  return encodeInt64Small(vals, u32);
 }
 
 /** encodeInt64 for values within ±2^50, in doubles; writes exactly the bits encodeInt64Big would. */
-function encodeInt64Small(vals: BigInt64Array): Uint8Array {
+function encodeInt64Small(vals: BigInt64Array, u32: Uint32Array): Uint8Array {
   const w = new BitWriter(16 + vals.length);
   w.write(vals.length >>> 0, 32);
   if (vals.length === 0) return w.finish();
   write64(w, vals[0] as bigint, 64);
-  let prev = Number(vals[0] as bigint);
+  let prev = ((u32[1] as number) | 0) * 4294967296 + (u32[0] as number);
   const zz = new Float64Array(framesValues);
   for (let start = 1; start < vals.length; start += framesValues) {
     const end = Math.min(vals.length, start + framesValues);
     let maxZ = 0;
     for (let i = start; i < end; i++) {
-      const cur = Number(vals[i] as bigint);
+      const cur = ((u32[2 * i + 1] as number) | 0) * 4294967296 + (u32[2 * i] as number);
       const d = cur - prev;
       prev = cur;
       const z = d >= 0 ? d * 2 : -d * 2 - 1;

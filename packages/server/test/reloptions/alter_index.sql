@@ -1,0 +1,26 @@
+create table ai (a int primary key, b int);
+create index ai_b on ai (b) with (fillfactor = 80);
+alter index ai_b set (fillfactor = 70, deduplicate_items = off);
+select relname, reloptions from pg_class where relname in ('ai_b', 'ai_pkey') order by 1;
+alter index ai_b reset (fillfactor);
+alter index ai_pkey set (fillfactor = 60);
+select relname, reloptions from pg_class where relname in ('ai_b', 'ai_pkey') order by 1;
+begin;
+alter index ai_pkey reset (fillfactor);
+rollback;
+alter index ai_b reset (deduplicate_items);
+select relname, reloptions from pg_class where relname in ('ai_b', 'ai_pkey') order by 1;
+\d+ ai_pkey
+alter index ai_b set (bogus = 1);
+alter index ai_b set (fillfactor = 5);
+alter index ai_b reset (fillfactor = 5);
+alter index ai_b set (autovacuum_enabled = off);
+alter index ai_b set (fillfactor = 50, fillfactor = 60);
+alter index if exists nosuch set (fillfactor = 70);
+alter index nosuch set (fillfactor = 70);
+alter index nosuch rename to other;
+alter index ai set (fillfactor = 70);
+alter index public.ai_b rename to ai_b2;
+alter index ai_b2 set (fillfactor = 90);
+select relname, reloptions from pg_class where relname in ('ai_b2') order by 1;
+drop table ai;
