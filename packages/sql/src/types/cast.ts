@@ -3,7 +3,7 @@ import { inetFunctions } from './inet.js';
 import { makeTimeTz, timeTzOf } from './timetz.js';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from './numeric.js';
-import { offsetForLocal, usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
+import { isInfiniteDateTime, offsetForLocal, usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
 import type { Interval } from './datetime.js';
 import { adjustIntervalForTypmod } from './interval_parse.js';
 import {
@@ -177,6 +177,8 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       if (isInteger(from)) return toBigInt(v, from) !== 0n;
       break;
     case 'date':
+      // ±infinity stays ±infinity across date, timestamp and timestamptz (one representation).
+      if (isInfiniteDateTime(v) && (from.kind === 'timestamp' || from.kind === 'timestamptz')) return v;
       if (from.kind === 'timestamp') return Math.floor((v as number) / usPerDay);
       if (from.kind === 'timestamptz') {
         const us = (v as number) + zoneOffsetSeconds(ctx.timeZone, v as number) * usPerSec;
@@ -184,11 +186,13 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       }
       break;
     case 'timestamp':
+      if (isInfiniteDateTime(v) && (from.kind === 'date' || from.kind === 'timestamptz')) return v;
       if (from.kind === 'date') return (v as number) * usPerDay;
       if (from.kind === 'timestamptz') return (v as number) + zoneOffsetSeconds(ctx.timeZone, v as number) * usPerSec;
       break;
     case 'timestamptz':
       if (from.kind === 'date' || from.kind === 'timestamp') {
+        if (isInfiniteDateTime(v)) return v;
         const local = from.kind === 'date' ? (v as number) * usPerDay : (v as number);
         let g = local - zoneOffsetSeconds(ctx.timeZone, local) * usPerSec;
         g = local - zoneOffsetSeconds(ctx.timeZone, g) * usPerSec;
@@ -196,6 +200,8 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       }
       break;
     case 'time':
+      // timestamp_time / timestamptz_time: an infinite timestamp has no time of day (NULL).
+      if (isInfiniteDateTime(v) && (from.kind === 'timestamp' || from.kind === 'timestamptz')) return null;
       if (from.kind === 'timestamp') return (((v as number) % usPerDay) + usPerDay) % usPerDay;
       if (from.kind === 'timestamptz') {
         const us = (v as number) + zoneOffsetSeconds(ctx.timeZone, v as number) * usPerSec;
@@ -214,6 +220,7 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
         return makeTimeTz(v as number, -off);
       }
       if (from.kind === 'timestamptz') {
+        if (isInfiniteDateTime(v)) return null;
         const off = zoneOffsetSeconds(ctx.timeZone, v as number);
         const local = (v as number) + off * usPerSec;
         return makeTimeTz(((local % usPerDay) + usPerDay) % usPerDay, -off);
