@@ -28,7 +28,6 @@ import {
   zoneArgOffsetAt,
   zoneArgOffsetForLocal,
   zoneArgZone,
-  intervalMicros,
   parseInterval,
   timestamptzFromEpochSeconds,
 } from '../types/datetime.js';
