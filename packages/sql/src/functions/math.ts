@@ -302,3 +302,27 @@ def(
     },
   },
 );
+
+// ---- numeric scale functions and factorial (numeric.c) ----
+
+/** scale(numeric): the display scale; NULL for NaN and ±Infinity. */
+def('scale', { args: [numT], result: i4, fn: ([v]) => ((v as Decimal).isSpecial() ? null : (v as Decimal).scale) });
+/** min_scale(numeric): the fewest fractional digits that still hold the value exactly. */
+def('min_scale', { args: [numT], result: i4, fn: ([v]) => ((v as Decimal).isSpecial() ? null : (v as Decimal).trimTrailingZeros().scale) });
+/** trim_scale(numeric): the value with trailing fractional zeros dropped. */
+def('trim_scale', { args: [numT], result: numT, fn: ([v]) => (v as Decimal).trimTrailingZeros() });
+
+/** numeric_fac refuses at once what would overflow numeric's 131072 digits before the point. */
+const factorialArgMax = 32177;
+def('factorial', {
+  args: [T.int8],
+  result: numT,
+  fn: ([v]) => {
+    const n = BigInt(v as bigint | number);
+    if (n < 0n) throw new PgError(SqlState.NumericValueOutOfRange, 'factorial of a negative number is undefined');
+    if (n > BigInt(factorialArgMax)) throw new PgError(SqlState.NumericValueOutOfRange, 'value overflows numeric format');
+    let r = 1n;
+    for (let i = 2n; i <= n; i++) r *= i;
+    return new Decimal(r, 0);
+  },
+});

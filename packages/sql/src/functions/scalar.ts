@@ -50,6 +50,8 @@ import { intervalDiv, intervalMul } from '../types/interval_math.js';
 import './json_build.js';
 import './binary_strings.js';
 import './justify.js';
+import './make_datetime.js';
+import './array_functions.js';
 import { extractField } from './extract.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
@@ -985,7 +987,7 @@ def(
     fn: ([a, s, n], ctx) => (a === null || s === null ? null : flattenArray(a as Value[]).flatMap((x) => (x === null ? (n === null ? [] : [str(n)]) : [stringify(x, ctx, 0)])).join(str(s))),
   },
 );
-function stringToArray(s: string, d: string | null, nullStr: string | null): Value[] {
+export function stringToArray(s: string, d: string | null, nullStr: string | null): Value[] {
   // A NULL delimiter splits into characters; an empty one keeps the string whole.
   const parts = s === '' ? [] : d === null ? [...s] : d === '' ? [s] : s.split(d);
   return parts.map((x) => (nullStr !== null && x === nullStr ? null : x));

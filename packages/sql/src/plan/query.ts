@@ -10,7 +10,7 @@ import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
 import { Decimal } from '../types/numeric.js';
 import { addIntervalToTimestamp, parseInterval } from '../types/datetime.js';
-import { bucketWidthUs, kwdbBucketWidth, timescaleOriginUs } from '../functions/scalar.js';
+import { bucketWidthUs, kwdbBucketWidth, stringToArray, timescaleOriginUs } from '../functions/scalar.js';
 import { regexpMatches, regexpSplit } from '../regex/functions.js';
 import { targetListEntriesMax, valuesBulkMin } from '../constants.js';
 import { GapFill } from '../exec/gapfill.js';
@@ -746,6 +746,15 @@ export class QueryPlanner {
           for (const v of flattenArray(arr as Value[])) yield [v];
         });
       }
+      case 'string_to_table': {
+        // string_to_array's parts, one row each (text_to_table).
+        if (args.length < 2 || args.length > 3) break;
+        for (let i = 0; i < args.length; i++) args[i] = this.binder.coerce(args[i] as BoundExpr, T.text);
+        return wrap([{ name, type: T.text }], function* (_ctx, [s, d, n]) {
+          if (s === null) return;
+          for (const part of stringToArray(s as string, d as string | null, (n as string | null | undefined) ?? null)) yield [part];
+        });
+      }
       case 'regexp_matches':
       case 'regexp_split_to_table': {
         if (args.length < 2 || args.length > 3) break;
@@ -1354,7 +1363,7 @@ function tooManyTargets(): PgError {
   return new PgError(SqlState.TooManyColumns, `target lists can have at most ${targetListEntriesMax} entries`);
 }
 
-const srfNames = new Set(['generate_series', 'generate_subscripts', '_pg_expandarray', 'pg_listening_channels', 'pg_partition_ancestors', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
+const srfNames = new Set(['generate_series', 'generate_subscripts', '_pg_expandarray', 'pg_listening_channels', 'pg_partition_ancestors', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table', 'string_to_table']);
 
 /**
  * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL

@@ -370,7 +370,7 @@ export function formatOffset(offSec: number, withSeconds = true): string {
 }
 
 /** C's printf %g (6 significant digits), as PostgreSQL quotes a float8 in messages. */
-function printfG(x: number): string {
+export function printfG(x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
   if (x === 0) return '0';
   const exp = Math.floor(Math.log10(Math.abs(x)));
