@@ -52,6 +52,7 @@ import './binary_strings.js';
 import './justify.js';
 import './make_datetime.js';
 import './array_functions.js';
+import { resolveJsonOp } from './json_functions.js';
 import { extractField } from './extract.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
@@ -174,6 +175,9 @@ const intervalT = T.interval;
 export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpResolution | null {
   const lk = l.kind === 'unknown' ? (r.kind === 'unknown' ? T.text : r) : l;
   const rk = r.kind === 'unknown' ? lk : r;
+  // json/jsonb #> #>> - #- ?| ?& (functions/json_functions.ts)
+  const jsonOp = resolveJsonOp(op, l, r);
+  if (jsonOp) return jsonOp;
   // inet ± integer, inet − inet, inet & | inet (types/inet.ts)
   const isNet = (t: SqlType) => t.kind === 'inet' || t.kind === 'cidr';
   if (isNet(lk) && (op === '+' || op === '-') && isInteger(rk)) return { left: T.inet, right: T.int8, result: T.inet, fn: (a, b) => inetArithmetic.plus(a as string, op === '+' ? (b as bigint) : -(b as bigint), false) };

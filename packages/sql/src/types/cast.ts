@@ -96,6 +96,28 @@ function toDecimal(v: Value, from: SqlType): Decimal {
   }
 }
 
+/** The SQL types a jsonb scalar casts to (jsonb_bool, jsonb_numeric, jsonb_int4, …), by name as PostgreSQL's messages write them. */
+const jsonbScalarTargets: Partial<Record<SqlType['kind'], string>> = {
+  bool: 'boolean',
+  numeric: 'numeric',
+  int2: 'smallint',
+  int4: 'integer',
+  int8: 'bigint',
+  float4: 'real',
+  float8: 'double precision',
+};
+
+/** jsonb → boolean or a number type: only a top-level scalar of the matching kind converts (22023 otherwise). */
+function jsonbScalarCast(j: unknown, to: SqlType, ctx: ValueContext): Value {
+  const kind =
+    j === null ? 'null' : Array.isArray(j) ? 'array' : typeof j === 'string' ? 'string' : typeof j === 'boolean' ? 'boolean' : typeof j === 'number' || j instanceof Decimal ? 'numeric' : 'object';
+  const want = to.kind === 'bool' ? 'boolean' : 'numeric';
+  if (kind !== want) throw new PgError(SqlState.InvalidParameterValue, `cannot cast jsonb ${kind} to type ${jsonbScalarTargets[to.kind] as string}`);
+  if (to.kind === 'bool') return j as boolean;
+  const d = j instanceof Decimal ? j : Decimal.parse(String(j));
+  return castValue(d, T.numeric, to, ctx);
+}
+
 /**
  * Converts a non-null value from one type to another. `explicit` distinguishes CAST/:: (which
  * truncates strings to varchar(n)) from assignment (which errors).
@@ -105,6 +127,7 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
   // interval → INTERVAL YEAR / DAY TO MINUTE / interval(p): AdjustIntervalForTypmod (interval_scale).
   if (from.kind === 'interval' && to.kind === 'interval') return to.typmod >= 0 ? adjustIntervalForTypmod(v as Interval, to.typmod) : v;
   if (from.kind === to.kind && to.kind !== 'varchar' && to.kind !== 'bpchar' && to.kind !== 'numeric' && to.kind !== 'array') return v;
+  if (from.kind === 'jsonb' && jsonbScalarTargets[to.kind] !== undefined) return jsonbScalarCast((v as JsonValue).jsonb, to, ctx);
   if (from.kind === 'unknown' || (isString(from) && !isString(to) && to.kind !== 'char')) {
     if (to.kind === 'unknown') return v;
     const s = typeof v === 'string' ? v : String(v);
