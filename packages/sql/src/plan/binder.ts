@@ -94,6 +94,18 @@ export function isFoldable(e: BoundExpr): boolean {
   return e.shape.k === 'const' && e.shape.param === null && !e.shape.outer;
 }
 
+/**
+ * time(p), timestamp(p), timestamptz(p): the precision is the typmod (values are rounded to it on
+ * cast and assignment, types/cast.ts). Above 6 PostgreSQL warns and uses 6; below 0 is 22023.
+ */
+function dateTimeType(n: 'time' | 'timestamp' | 'timestamptz', t: TypeName): SqlType {
+  const p = t.mods[0];
+  if (p === undefined) return T[n];
+  const label = n === 'time' ? 'TIME' : 'TIMESTAMP';
+  if (!Number.isInteger(p) || p < 0) throw new PgError(SqlState.InvalidParameterValue, `${label}(${p}) precision must not be negative`, { position: t.pos + 1 });
+  return { kind: n, typmod: Math.min(p, 6) };
+}
+
 export function typeFromName(t: TypeName): SqlType {
   let base: SqlType;
   const n = t.name.toLowerCase();
@@ -175,13 +187,9 @@ export function typeFromName(t: TypeName): SqlType {
       base = T.date;
       break;
     case 'time':
-      base = T.time;
-      break;
     case 'timestamp':
-      base = T.timestamp;
-      break;
     case 'timestamptz':
-      base = T.timestamptz;
+      base = dateTimeType(n, t);
       break;
     case 'interval':
       base = t.intervalTypmod !== undefined ? { kind: 'interval', typmod: t.intervalTypmod } : T.interval;

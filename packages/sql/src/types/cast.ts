@@ -96,6 +96,26 @@ function toDecimal(v: Value, from: SqlType): Decimal {
   }
 }
 
+/** 2000-01-01 in µs since 1970: PostgreSQL rounds timestamps relative to its own epoch. */
+const pgEpochMicros = 946_684_800_000_000;
+
+/**
+ * AdjustTimestampForTypmod / AdjustTimeForTypmod: microseconds rounded to `precision` fractional
+ * digits, half away from zero counted from 2000-01-01 (so a value before 2000 rounds as
+ * PostgreSQL's negative internal value does). Infinite timestamps are unchanged.
+ */
+function roundDateTimeToTypmod(us: number, t: SqlType): number {
+  const p = t.typmod;
+  if (p >= 6 || isInfiniteDateTime(us)) return us;
+  const scale = 10 ** (6 - p);
+  const half = scale / 2;
+  if (t.kind === 'time') return Math.floor((us + half) / scale) * scale;
+  const x = us - pgEpochMicros;
+  if (!Number.isSafeInteger(x)) return us; // beyond ±2^53 µs a double holds no sub-second digits to round
+  const r = x >= 0 ? Math.floor((x + half) / scale) * scale : -Math.floor((-x + half) / scale) * scale;
+  return r + pgEpochMicros;
+}
+
 /** The SQL types a jsonb scalar casts to (jsonb_bool, jsonb_numeric, jsonb_int4, …), by name as PostgreSQL's messages write them. */
 const jsonbScalarTargets: Partial<Record<SqlType['kind'], string>> = {
   bool: 'boolean',
@@ -126,6 +146,10 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
   if (v === null) return null;
   // interval → INTERVAL YEAR / DAY TO MINUTE / interval(p): AdjustIntervalForTypmod (interval_scale).
   if (from.kind === 'interval' && to.kind === 'interval') return to.typmod >= 0 ? adjustIntervalForTypmod(v as Interval, to.typmod) : v;
+  if (to.typmod >= 0 && (to.kind === 'timestamp' || to.kind === 'timestamptz' || to.kind === 'time')) {
+    const u = castValue(v, from, { kind: to.kind, typmod: -1 }, ctx, explicit);
+    return u === null ? null : roundDateTimeToTypmod(u as number, to);
+  }
   if (from.kind === to.kind && to.kind !== 'varchar' && to.kind !== 'bpchar' && to.kind !== 'numeric' && to.kind !== 'array') return v;
   if (from.kind === 'jsonb' && jsonbScalarTargets[to.kind] !== undefined) return jsonbScalarCast((v as JsonValue).jsonb, to, ctx);
   if (from.kind === 'unknown' || (isString(from) && !isString(to) && to.kind !== 'char')) {
