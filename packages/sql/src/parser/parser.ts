@@ -2103,10 +2103,15 @@ class Parser {
         e = { kind: 'cast', arg: e, type: this.typeName(), pos: t.pos };
       } else if (this.isPunct('[')) {
         this.next();
-        const index = this.expr();
-        if (this.acceptPunct(':')) this.expr();
-        this.expectPunct(']');
-        e = { kind: 'subscript', arg: e, index, pos: t.pos };
+        const index: Expr = this.isPunct(':') ? { kind: 'literal', value: 1, literalType: 'integer', pos: t.pos } : this.expr();
+        if (this.acceptPunct(':')) {
+          const upper = this.isPunct(']') ? null : this.expr();
+          this.expectPunct(']');
+          e = { kind: 'subscript', arg: e, index, upper, pos: t.pos };
+        } else {
+          this.expectPunct(']');
+          e = { kind: 'subscript', arg: e, index, pos: t.pos };
+        }
       } else if (this.isKw('collate')) {
         this.next();
         const parts = this.qualifiedName();

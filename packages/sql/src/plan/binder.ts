@@ -3,7 +3,7 @@
  * literals and parameters, numeric promotion, implicit casts), and compiles each expression into
  * a closure over the input row.
  */
-import { arrayElementAt, flattenArray, stackArrays } from '../types/array_md.js';
+import { arrayElementAt, arraySlice, flattenArray, stackArrays } from '../types/array_md.js';
 import { PgError, SqlState } from '@strata/common';
 import { negateInterval } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
@@ -669,12 +669,41 @@ export class Binder {
       case 'subscript': {
         // a[i][j]…: every subscript of the chain at once (a multi-dimensional array's element).
         const chain: Expr[] = [e.index];
+        // One slice anywhere makes the whole chain a slice (a plain [j] then means [1:j]), as PostgreSQL.
+        const uppers: (Expr | null | undefined)[] = [e.upper];
         let base: Expr = e.arg;
         while (base.kind === 'subscript') {
           chain.unshift(base.index);
+          uppers.unshift(base.upper);
           base = base.arg;
         }
         const arrBase = this.bind(base, scope);
+        if (arrBase.type.kind === 'array' && uppers.some((u) => u !== undefined)) {
+          const los = chain.map((x, i) => (uppers[i] === undefined ? null : this.coerce(this.bind(x, scope), T.int4)));
+          const his = chain.map((x, i) => {
+            const u = uppers[i];
+            return u === undefined ? this.coerce(this.bind(x, scope), T.int4) : u === null ? null : this.coerce(this.bind(u, scope), T.int4);
+          });
+          return {
+            type: arrBase.type,
+            ev: (r, ctx) => {
+              const arr = arrBase.ev(r, ctx) as Value[] | null;
+              if (arr === null) return null;
+              const lo: (number | null)[] = [];
+              const hi: (number | null)[] = [];
+              for (let i = 0; i < chain.length; i++) {
+                const l = los[i] ? (los[i] as BoundExpr).ev(r, ctx) : 1;
+                const h = his[i] ? (his[i] as BoundExpr).ev(r, ctx) : undefined;
+                if (l === null || h === null) return null;
+                lo.push(l as number);
+                hi.push(h === undefined ? null : (h as number));
+              }
+              return arraySlice(arr, lo as number[], hi);
+            },
+            shape: { k: 'other' },
+            name: arrBase.name,
+          };
+        }
         if (arrBase.type.kind === 'array') {
           const subs = chain.map((x) => this.coerce(this.bind(x, scope), T.int4));
           return {

@@ -7,6 +7,9 @@
  */
 import { PgError, SqlState } from '@strata/common';
 
+/** NUMERIC_DSCALE_MAX: the most digits after the point a numeric holds. */
+const numericDisplayScaleMax = 16383;
+
 export class Decimal {
   constructor(
     readonly unscaled: bigint,
@@ -148,7 +151,9 @@ export class Decimal {
       if (sa === 0 || sb === 0) return Decimal.nan;
       return sa * sb > 0 ? Decimal.inf : Decimal.negInf;
     }
-    return new Decimal(this.unscaled * b.unscaled, this.scale + b.scale);
+    // numeric_mul: the exact product, rounded when its scale exceeds what a numeric can store.
+    const p = new Decimal(this.unscaled * b.unscaled, this.scale + b.scale);
+    return p.scale > numericDisplayScaleMax ? p.rescale(numericDisplayScaleMax) : p;
   }
 
   neg(): Decimal {
