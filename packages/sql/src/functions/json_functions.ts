@@ -70,6 +70,13 @@ function jsonbAtPath(root: unknown, path: (string | null)[]): unknown {
   return cur;
 }
 
+/** jsonb[…][…] (jsonb_subscript_fetch): jsonb_get_element over the subscripts as text; NULL when absent. */
+export function jsonbSubscript(root: Value, subs: (string | null)[]): Value {
+  if (root === null) return null;
+  const v = jsonbAtPath(jb(root), subs);
+  return v === undefined ? null : { jsonb: v };
+}
+
 /** get_path_all on json text: the raw text of the value at `path`, or undefined. */
 function jsonAtPath(text: string, path: (string | null)[]): string | undefined {
   if (path.some((p) => p === null)) return undefined;

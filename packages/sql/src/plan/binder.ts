@@ -19,6 +19,7 @@ import {
   hashKey,
   formatType,
   isNumeric,
+  isInteger,
   isString,
   parseValue,
   sameType,
@@ -35,6 +36,8 @@ import { aggregateNames, windowOnlyNames } from '../exec/aggregate.js';
 import type { CatalogView } from '../catalog/catalog.js';
 import type { SessionInfo } from '../exec/context.js';
 import { Scope } from './scope.js';
+import { jsonbSubscript } from '../functions/json_functions.js';
+import type { ScopeCol } from './scope.js';
 import { exprDepthMax, functionArgsMax, inListBulkMin, inListHashMin } from '../constants.js';
 import { stackDepthExceeded } from '../parser/parser.js';
 import { subplanRows, valueSetOf } from './subquery.js';
@@ -704,6 +707,21 @@ export class Binder {
             name: arrBase.name,
           };
         }
+        if (arrBase.type.kind === 'jsonb') {
+          // jsonb['key'][0]: subscripts of type text or integer, read as a path (jsonb_subscript_transform).
+          if (uppers.some((u) => u !== undefined)) throw new PgError(SqlState.DatatypeMismatch, 'jsonb subscript does not support slices', { position: e.pos + 1 });
+          const subs = chain.map((x) => {
+            const b = this.bind(x, scope);
+            if (isInteger(b.type) || b.type.kind === 'unknown' || isString(b.type)) return { b: isInteger(b.type) ? b : this.coerce(b, T.text), int: isInteger(b.type) };
+            throw new PgError(SqlState.DatatypeMismatch, `subscript type ${formatType(b.type)} is not supported`, { position: e.pos + 1, hint: 'jsonb subscript must be coercible to either integer or text.' });
+          });
+          return {
+            type: T.jsonb,
+            ev: (r, ctx) => jsonbSubscript(arrBase.ev(r, ctx), subs.map((x) => { const v = x.b.ev(r, ctx); return v === null ? null : String(v); })),
+            shape: { k: 'other' },
+            name: arrBase.name,
+          };
+        }
         if (arrBase.type.kind === 'array') {
           const subs = chain.map((x) => this.coerce(this.bind(x, scope), T.int4));
           return {
@@ -795,6 +813,10 @@ export class Binder {
       this.markCorrelated(s);
       return { type: c.type, ev: (_r, ctx) => (ctx.outer[ctx.outer.length - d] as Row)[idx] as Value, shape: { k: 'const', param: null, outer: true }, name: c.name };
     }
+    if (parts.length === 1) {
+      const whole = this.wholeRow(parts[0] as string, scope);
+      if (whole) return whole;
+    }
     const name = parts.join('.');
     if (parts.length > 1) {
       const rel = parts[parts.length - 2] as string;
@@ -803,6 +825,28 @@ export class Binder {
       if (!known) throw new PgError(SqlState.UndefinedTable, `missing FROM-clause entry for table "${rel}"`, { position: pos + 1 });
     }
     throw new PgError(SqlState.UndefinedColumn, `column "${name}" does not exist`, { position: pos + 1 });
+  }
+
+  /**
+   * A bare relation name used as a value (`SELECT q FROM t q`, `row_to_json(q)`): the row of its
+   * columns as a record, field names and types kept — PostgreSQL's whole-row reference. Searched
+   * scope by scope outward, after columns (a column of that name wins, as in PostgreSQL).
+   */
+  private wholeRow(rel: string, scope: Scope): BoundExpr | null {
+    let depth = 0;
+    for (let s: Scope | null = scope; s; s = s.parent, depth++) {
+      const idxs: number[] = [];
+      s.cols.forEach((c, i) => {
+        if (c.rel === rel && !c.hidden) idxs.push(i);
+      });
+      if (idxs.length === 0) continue;
+      const type: SqlType = { ...T.record, fields: idxs.map((i) => ({ name: (s.cols[i] as ScopeCol).name, type: (s.cols[i] as ScopeCol).type })) };
+      if (depth === 0) return { type, ev: (r) => idxs.map((i) => r[i] as Value), shape: { k: 'other' }, name: rel };
+      const d = depth;
+      this.markCorrelated(s);
+      return { type, ev: (_r, ctx) => idxs.map((i) => (ctx.outer[ctx.outer.length - d] as Row)[i] as Value), shape: { k: 'const', param: null, outer: true }, name: rel };
+    }
+    return null;
   }
 
   coerceBool(e: BoundExpr, ctx: string): BoundExpr {
