@@ -41,7 +41,7 @@ import { ANY, def } from './registry.js';
 export { functionNames, lookupFunction } from './registry.js';
 export type { Args, Fn, Overload } from './registry.js';
 import type { Args } from './registry.js';
-import { floatPower } from './math.js';
+import { floatPower, glibcCbrt } from './math.js';
 import { numberFromChar, numberToChar } from './to_char_number.js';
 import { castValue } from '../types/cast.js';
 import { formatJsonbPretty, jsonTextElement } from '../types/json.js';
@@ -665,7 +665,7 @@ def('abs',
 );
 def(['ceil', 'ceiling'], { args: [numT], result: numT, fn: ([x]) => (x as Decimal).ceil() }, { args: [f8], result: f8, fn: ([x]) => Math.ceil(x as number) });
 def('floor', { args: [numT], result: numT, fn: ([x]) => (x as Decimal).floor() }, { args: [f8], result: f8, fn: ([x]) => Math.floor(x as number) });
-def('cbrt', { args: [f8], result: f8, fn: ([x]) => Math.cbrt(x as number) });
+def('cbrt', { args: [f8], result: f8, fn: ([x]) => glibcCbrt(x as number) });
 def('mod', { args: [i4, i4], result: i4, fn: ([x, y]) => arith('%', x, y, T.int4) }, { args: [i8, i8], result: i8, fn: ([x, y]) => arith('%', x, y, T.int8) }, { args: [numT, numT], result: numT, fn: ([x, y]) => (x as Decimal).mod(y as Decimal) });
 def('sign', { args: [f8], result: f8, fn: ([x]) => Math.sign(x as number) }, { args: [numT], result: numT, fn: ([x]) => ((x as Decimal).isNaN() ? (x as Decimal) : Decimal.fromInt((x as Decimal).sign())) });
 def('pi', { args: [], result: f8, fn: () => Math.PI });

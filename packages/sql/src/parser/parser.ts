@@ -2077,7 +2077,7 @@ class Parser {
 
   private unary(): Expr {
     const t = this.peek();
-    if (t.type === 'op' && (t.value === '-' || t.value === '+' || t.value === '~' || t.value === '@' || t.value === '|/')) {
+    if (t.type === 'op' && (t.value === '-' || t.value === '+' || t.value === '~' || t.value === '@' || t.value === '|/' || t.value === '||/')) {
       this.next();
       const d0 = this.depth;
       this.enter(exprNestingCost);

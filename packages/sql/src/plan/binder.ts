@@ -36,6 +36,8 @@ import { aggregateNames, windowOnlyNames } from '../exec/aggregate.js';
 import type { CatalogView } from '../catalog/catalog.js';
 import type { SessionInfo } from '../exec/context.js';
 import { Scope } from './scope.js';
+import { SqlStateX } from '../sqlstate.js';
+import { glibcCbrt } from '../functions/math.js';
 import { jsonbSubscript } from '../functions/json_functions.js';
 import type { ScopeCol } from './scope.js';
 import { exprDepthMax, functionArgsMax, inListBulkMin, inListHashMin } from '../constants.js';
@@ -1057,8 +1059,16 @@ export class Binder {
       else g = (v) => ~(v as number);
     } else if (op === '@') {
       g = (v) => (typeof v === 'bigint' ? (v < 0n ? -v : v) : v instanceof Decimal ? v.abs() : Math.abs(v as number));
-    } else if (op === '|/') {
-      g = (v) => Math.sqrt(Number(v));
+    } else if (op === '|/' || op === '||/') {
+      // dsqrt refuses a negative argument (2201F); dcbrt takes any.
+      g =
+        op === '|/'
+          ? (v) => {
+              const x = Number(v);
+              if (x < 0) throw new PgError(SqlStateX.InvalidArgumentForPowerFunction, 'cannot take square root of a negative number');
+              return Math.sqrt(x);
+            }
+          : (v) => glibcCbrt(Number(v));
       return { type: T.float8, ev: (r, ctx) => { const v = f(r, ctx); return v === null ? null : g(v); }, shape: { k: 'other' }, name: '?column?' };
     } else throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${op} ${formatType(t)}`, { position: pos + 1 });
     const isConst = isFoldable(a);
