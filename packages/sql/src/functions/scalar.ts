@@ -17,7 +17,6 @@ import {
   isInfiniteDateTime,
   localParts,
   daysInMonth,
-  formatOffset,
   negateInterval,
   usPerDay,
   usPerHour,
@@ -54,6 +53,7 @@ import './make_datetime.js';
 import './array_functions.js';
 import { resolveJsonOp } from './json_functions.js';
 import { extractField } from './extract.js';
+import { toCharDateTime } from './to_char_datetime.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
 
@@ -415,8 +415,6 @@ export function dateTrunc(field: string, us: number, tz: string | null): number 
   }
 }
 
-const monthsFull = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-const daysFull = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /** to_char for timestamps (the common patterns) and numbers (digits only). */
 export function toChar(v: Value, t: SqlType, fmt: string, tz: string): string | null {
@@ -424,91 +422,9 @@ export function toChar(v: Value, t: SqlType, fmt: string, tz: string): string | 
     // timestamp_to_char: an infinite timestamp has no fields to print (NULL).
     if (isInfiniteDateTime(v)) return null;
     const us = t.kind === 'date' ? (v as number) * usPerDay : (v as number);
-    const p = localParts(us, t.kind === 'timestamptz' ? tz : null);
-    const days = daysFromCivil(p.y, p.m, p.d);
-    const dow = (((days + 4) % 7) + 7) % 7;
-    const h24 = Math.floor(p.tod / usPerHour);
-    const pad = (n: number, w: number) => String(n).padStart(w, '0');
-    // Years print as AD/BC numbers (ADJUST_YEAR: proleptic 0 is 1 BC).
-    const ay = p.y <= 0 ? 1 - p.y : p.y;
-    const bc = p.y <= 0;
-    const romanMonths = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII'];
-    const fracDigits = (n: number) => pad(Math.floor((p.tod % usPerSec) / 10 ** (6 - n)), n);
-    const offAbs = Math.abs(p.off);
-    const offSign = p.off < 0 ? '-' : '+';
-    const tokens: [RegExp, () => string][] = [
-      [/^Y,YYY/, () => `${Math.floor(ay / 1000)},${pad(ay % 1000, 3)}`],
-      [/^YYYY/, () => pad(ay, 4)],
-      [/^YYY/, () => pad(ay % 1000, 3)],
-      [/^YY/, () => pad(ay % 100, 2)],
-      [/^Y/, () => String(ay % 10)],
-      [/^FF([1-6])/, () => ''],
-      [/^ff([1-6])/, () => ''],
-      [/^SSSSS|^SSSS/, () => String(Math.floor(p.tod / usPerSec))],
-      [/^CC/, () => (p.y > 0 ? pad(Math.trunc((p.y - 1) / 100) + 1, 2) : '-' + pad(Math.trunc(-p.y / 100) + 1, 2))],
-      [/^J/, () => String(days + 2440588)],
-      [/^RM/, () => (romanMonths[p.m - 1] as string).padEnd(4)],
-      [/^rm/, () => (romanMonths[p.m - 1] as string).toLowerCase().padEnd(4)],
-      [/^B\.C\.|^A\.D\./, () => (bc ? 'B.C.' : 'A.D.')],
-      [/^b\.c\.|^a\.d\./, () => (bc ? 'b.c.' : 'a.d.')],
-      [/^BC|^AD/, () => (bc ? 'BC' : 'AD')],
-      [/^bc|^ad/, () => (bc ? 'bc' : 'ad')],
-      [/^OF/, () => `${offSign}${pad(Math.floor(offAbs / 3600), 2)}${offAbs % 3600 !== 0 ? ':' + pad(Math.floor(offAbs / 60) % 60, 2) : ''}`],
-      [/^TZH|^tzh/, () => `${offSign}${pad(Math.floor(offAbs / 3600), 2)}`],
-      [/^TZM|^tzm/, () => pad(Math.floor(offAbs / 60) % 60, 2)],
-      [/^of/, () => `${offSign}${pad(Math.floor(offAbs / 3600), 2)}${offAbs % 3600 !== 0 ? ':' + pad(Math.floor(offAbs / 60) % 60, 2) : ''}`],
-      [/^WW/, () => pad(Math.floor((days - daysFromCivil(p.y, 1, 1)) / 7) + 1, 2)],
-      [/^W/, () => String(Math.floor((p.d - 1) / 7) + 1)],
-      [/^MONTH/, () => (monthsFull[p.m - 1] as string).toUpperCase().padEnd(9)],
-      [/^Month/, () => (monthsFull[p.m - 1] as string).padEnd(9)],
-      [/^month/, () => (monthsFull[p.m - 1] as string).toLowerCase().padEnd(9)],
-      [/^MON/, () => (monthsFull[p.m - 1] as string).slice(0, 3).toUpperCase()],
-      [/^Mon/, () => (monthsFull[p.m - 1] as string).slice(0, 3)],
-      [/^MM/, () => pad(p.m, 2)],
-      [/^DAY/, () => (daysFull[dow] as string).toUpperCase().padEnd(9)],
-      [/^Day/, () => (daysFull[dow] as string).padEnd(9)],
-      [/^DY/, () => (daysFull[dow] as string).slice(0, 3).toUpperCase()],
-      [/^Dy/, () => (daysFull[dow] as string).slice(0, 3)],
-      [/^DDD/, () => pad(days - daysFromCivil(p.y, 1, 1) + 1, 3)],
-      [/^DD/, () => pad(p.d, 2)],
-      [/^D/, () => String(dow + 1)],
-      [/^HH24/, () => pad(h24, 2)],
-      [/^HH12|^HH/, () => pad(h24 % 12 === 0 ? 12 : h24 % 12, 2)],
-      [/^MI/, () => pad(Math.floor(p.tod / usPerMin) % 60, 2)],
-      [/^SS/, () => pad(Math.floor(p.tod / usPerSec) % 60, 2)],
-      [/^MS/, () => pad(Math.floor(p.tod / 1000) % 1000, 3)],
-      [/^US/, () => pad(p.tod % usPerSec, 6)],
-      [/^AM|^PM/, () => (h24 < 12 ? 'AM' : 'PM')],
-      [/^am|^pm/, () => (h24 < 12 ? 'am' : 'pm')],
-      [/^TZ/, () => (t.kind === 'timestamptz' ? formatOffset(p.off, false) : '')],
-      [/^Q/, () => String(Math.floor((p.m - 1) / 3) + 1)],
-    ];
-    let out = '';
-    let i = 0;
-    while (i < fmt.length) {
-      if (fmt[i] === '"') {
-        const j = fmt.indexOf('"', i + 1);
-        out += fmt.slice(i + 1, j < 0 ? fmt.length : j);
-        i = j < 0 ? fmt.length : j + 1;
-        continue;
-      }
-      const rest = fmt.slice(i).replace(/^FM/, '');
-      const fm = fmt.slice(i).startsWith('FM');
-      let matched = false;
-      for (const [re, f] of tokens) {
-        const m = re.exec(rest);
-        if (m) {
-          let s = /^FF|^ff/.test(m[0]) ? fracDigits(Number(m[0].slice(2))) : f();
-          if (fm) s = s.replace(/^0+(?=\d)/, '').trimEnd();
-          out += s;
-          i += m[0].length + (fm ? 2 : 0);
-          matched = true;
-          break;
-        }
-      }
-      if (!matched) out += fmt[i++];
-    }
-    return out;
+    const zone = t.kind === 'timestamptz' ? tz : null;
+    const p = localParts(us, zone);
+    return toCharDateTime({ ...p, zone, utc: us }, fmt);
   }
   if (t.kind === 'interval') throw new PgError(SqlState.FeatureNotSupported, 'to_char(interval, text) is not supported yet');
   // numbers: formatting.c's number patterns (to_char_number.ts)

@@ -388,7 +388,9 @@ export class Binder {
       }
       case 'typed': {
         const t = typeFromName(e.type);
-        const v = parseValue(e.value, t, this.vctx);
+        let v = parseValue(e.value, t, this.vctx);
+        // timestamp(2) 'now': the precision applies to the literal too.
+        if (t.typmod >= 0 && (t.kind === 'timestamp' || t.kind === 'timestamptz' || t.kind === 'time')) v = castValue(v, { kind: t.kind, typmod: -1 }, t, this.vctx);
         // `int4 '1'` is a cast in PostgreSQL's grammar: named after the type as a cast is.
         return { ...lit(v, t, typeOutputName(e.type)), weakName: true };
       }
