@@ -129,7 +129,7 @@ export function arith(op: string, a: Value, b: Value, t: SqlType): Value {
         case '-':
           return x.sub(y);
         case '*':
-          return x.mul(y);
+          return x.mulStored(y);
         case '/':
           return x.div(y);
         case '%':

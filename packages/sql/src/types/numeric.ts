@@ -151,8 +151,13 @@ export class Decimal {
       if (sa === 0 || sb === 0) return Decimal.nan;
       return sa * sb > 0 ? Decimal.inf : Decimal.negInf;
     }
-    // numeric_mul: the exact product, rounded when its scale exceeds what a numeric can store.
-    const p = new Decimal(this.unscaled * b.unscaled, this.scale + b.scale);
+    // The exact product: internal computations (variance's sums of squares) need every digit.
+    return new Decimal(this.unscaled * b.unscaled, this.scale + b.scale);
+  }
+
+  /** numeric_mul, the SQL `*`: the exact product, rounded when its scale exceeds what a numeric stores. */
+  mulStored(b: Decimal): Decimal {
+    const p = this.mul(b);
     return p.scale > numericDisplayScaleMax ? p.rescale(numericDisplayScaleMax) : p;
   }
 
