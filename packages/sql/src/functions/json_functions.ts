@@ -8,7 +8,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { flattenArray, isMultiDim } from '../types/array_md.js';
-import { jsonTextElement } from '../types/json.js';
+import { jsonTextElement, jsonTextEntries } from '../types/json.js';
 import { jsonbContains } from '../types/jsonb_ops.js';
 import { Decimal } from '../types/numeric.js';
 import { T, arrayOf, formatJsonb } from '../types/types.js';
@@ -376,3 +376,28 @@ function jsonbObjectValue(pairs: [string, string | null][]): JsonValue {
 }
 def('json_object', { args: [txtArr], result: js, fn: ([a]) => jsonObjectText(objectPairs(a as Value[], null)) }, { args: [txtArr, txtArr], result: js, fn: ([a, b]) => jsonObjectText(objectPairs(a as Value[], b as Value[])) });
 def('jsonb_object', { args: [txtArr], result: J, fn: ([a]) => jsonbObjectValue(objectPairs(a as Value[], null)) }, { args: [txtArr, txtArr], result: J, fn: ([a, b]) => jsonbObjectValue(objectPairs(a as Value[], b as Value[])) });
+
+/**
+ * json_strip_nulls on json text: the value re-written without whitespace, object fields whose value
+ * is null left out, strings and keys re-escaped as escape_json writes them, numbers as written.
+ */
+function stripNullsText(raw: string): string {
+  const e = jsonTextEntries(raw);
+  if (e.kind === 'array') return '[' + e.items.map(stripNullsText).join(',') + ']';
+  if (e.kind === 'object') {
+    return '{' + e.pairs.filter(([, v]) => v.trim() !== 'null').map(([k, v]) => `${JSON.stringify(k)}:${stripNullsText(v)}`).join(',') + '}';
+  }
+  const t = raw.trim();
+  return t.startsWith('"') ? JSON.stringify(JSON.parse(t) as string) : t;
+}
+def('json_strip_nulls', { args: [js], result: js, fn: ([v]) => ({ json: stripNullsText((v as { json: string }).json) }) });
+
+/** json_typeof: the kind of the top-level value, read from its first character. */
+def('json_typeof', {
+  args: [js],
+  result: T.text,
+  fn: ([v]) => {
+    const c = (v as { json: string }).json.trim()[0];
+    return c === '{' ? 'object' : c === '[' ? 'array' : c === '"' ? 'string' : c === 't' || c === 'f' ? 'boolean' : c === 'n' ? 'null' : 'number';
+  },
+});
