@@ -9,6 +9,7 @@
 import { ByteWriter, PgError, SqlState } from '@strata/common';
 import { KeyWriter, indexWriter } from '@strata/kv';
 import { Decimal } from '../types/numeric.js';
+import { isInfiniteDateTime } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
 import { formatJsonb, parseJsonb } from '../types/types.js';
 import type { JsonValue, SqlType, Value } from '../types/types.js';
@@ -91,8 +92,13 @@ class Writer extends ByteWriter {
   }
 }
 
+const int64Max = 0x7fffffffffffffffn;
+const int64Min = -0x8000000000000000n;
+
 function writeValue(w: Writer, v: Value, t: SqlType): void {
-  const tag = tagFor(t);
+  // An infinite date's sentinel (±Infinity days) does not fit Int32: it is stored as a Float, which
+  // reads back as the same number (older rows never hold one).
+  const tag = t.kind === 'date' && isInfiniteDateTime(v) ? Tag.Float : tagFor(t);
   w.u8(tag);
   switch (tag) {
     case Tag.Bool:
@@ -243,7 +249,9 @@ export function writeKeyValue(w: KeyWriter, v: Value, t: SqlType): void {
     case 'timestamp':
     case 'timestamptz':
     case 'time':
-      w.int(typeof v === 'bigint' ? v : Math.trunc(v as number));
+      // ±infinity (date, timestamp) sort as the int64 extremes, beyond every finite value.
+      if (isInfiniteDateTime(v)) w.int(v === Infinity ? int64Max : int64Min);
+      else w.int(typeof v === 'bigint' ? v : Math.trunc(v as number));
       return;
     case 'float4':
     case 'float8':

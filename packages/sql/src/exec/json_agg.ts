@@ -24,12 +24,16 @@ export function jsonAggregate(name: string, types: SqlType[]): Accumulator {
   const t1 = types[1] as SqlType;
   switch (name) {
     case 'json_agg': {
-      const parts: string[] = [];
+      // json_agg_transfn: ", " between elements, plus "\n " before a non-NULL array or record.
+      const structured = t0.kind === 'array' || t0.kind === 'record';
+      let text = '';
+      let n = 0;
       return {
         add([v], ctx) {
-          parts.push(toJsonText(v ?? null, t0, ctx));
+          if (n++ > 0) text += v !== null && v !== undefined && structured ? ', \n ' : ', ';
+          text += toJsonText(v ?? null, t0, ctx);
         },
-        result: () => (parts.length === 0 ? null : { json: '[' + parts.join(', ') + ']' }),
+        result: () => (n === 0 ? null : { json: '[' + text + ']' }),
       };
     }
     case 'jsonb_agg': {

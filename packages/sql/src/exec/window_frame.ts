@@ -15,7 +15,7 @@
  * empty frame.
  */
 import { PgError, SqlState } from '@strata/common';
-import { addIntervalToTimestamp, intervalMicros, usPerDay } from '../types/datetime.js';
+import { addIntervalToTimestamp, intervalMicros, isInfiniteDateTime, usPerDay } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
 import { Decimal } from '../types/numeric.js';
 import { SqlStateX } from '../sqlstate.js';
@@ -115,7 +115,7 @@ function shifted(v: Value, off: Value, subtract: boolean, t: SqlType, tz: string
     case 'date':
     case 'timestamp':
     case 'timestamptz': {
-      const us = t.kind === 'date' ? (v as number) * usPerDay : (v as number);
+      const us = t.kind === 'date' && !isInfiniteDateTime(v) ? (v as number) * usPerDay : (v as number);
       const iv = off as Interval;
       const d = subtract ? { months: -iv.months, days: -iv.days, micros: -iv.micros } : iv;
       return addIntervalToTimestamp(us, d, t.kind === 'timestamptz' ? tz : null);
@@ -156,7 +156,7 @@ function cmpKeyBound(key: Value, bound: Value, t: SqlType): number {
       return a < b ? -1 : a > b ? 1 : 0;
     }
     case 'date': {
-      const a = (key as number) * usPerDay;
+      const a = isInfiniteDateTime(key) ? (key as number) : (key as number) * usPerDay;
       const b = bound as number;
       return a < b ? -1 : a > b ? 1 : 0;
     }

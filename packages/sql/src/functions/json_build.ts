@@ -6,7 +6,7 @@
  */
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from '../types/numeric.js';
-import { formatValue } from '../types/types.js';
+import { formatType, formatValue } from '../types/types.js';
 import { T } from '../types/types.js';
 import type { JsonValue, SqlType, Value } from '../types/types.js';
 import { formatJsonb } from '../types/types.js';
@@ -61,6 +61,13 @@ export function toJsonb(v: Value, t: SqlType, ctx: ExecCtx): unknown {
     case 'array':
       // A multi-dimensional array nests JSON arrays, as PostgreSQL's array_to_json.
       return (v as Value[]).map((e) => toJsonb(e, Array.isArray(e) ? t : (t.elem as SqlType), ctx));
+    case 'record': {
+      // composite_to_jsonb: an object of the fields (a later field of the same name wins).
+      if (!t.fields) return formatValue(v, t, ctx.vctx);
+      const o: Record<string, unknown> = {};
+      t.fields.forEach((f, i) => Object.defineProperty(o, f.name, { value: toJsonb((v as Value[])[i] ?? null, f.type, ctx), enumerable: true, writable: true, configurable: true }));
+      return o;
+    }
     case 'unknown':
     case 'text':
     case 'varchar':
@@ -82,6 +89,8 @@ export function toJsonText(v: Value, t: SqlType, ctx: ExecCtx): string {
       return formatJsonb((v as JsonValue).jsonb);
     case 'array':
       return '[' + (v as Value[]).map((e) => toJsonText(e, Array.isArray(e) ? t : (t.elem as SqlType), ctx)).join(',') + ']';
+    case 'record':
+      return t.fields ? recordJsonText(v as Value[], t, ctx, false) : JSON.stringify(String(formatValue(v, t, ctx.vctx)));
     default: {
       const j = toJsonb(v, t, ctx);
       if (typeof j === 'string') return JSON.stringify(j);
@@ -90,6 +99,34 @@ export function toJsonText(v: Value, t: SqlType, ctx: ExecCtx): string {
     }
   }
 }
+
+/** composite_to_json: {"f":value,…}; with line feeds (row_to_json(r, true)) the fields are separated by ",\n ". */
+function recordJsonText(v: Value[], t: SqlType, ctx: ExecCtx, lineFeeds: boolean): string {
+  const fields = t.fields ?? [];
+  return '{' + fields.map((f, i) => `${JSON.stringify(f.name)}:${toJsonText(v[i] ?? null, f.type, ctx)}`).join(lineFeeds ? ',\n ' : ',') + '}';
+}
+
+/** array_to_json(a, true): the top level's elements separated by ",\n ". */
+function arrayJsonText(v: Value[], t: SqlType, ctx: ExecCtx, lineFeeds: boolean): string {
+  return '[' + v.map((e) => toJsonText(e, Array.isArray(e) ? t : (t.elem as SqlType), ctx)).join(lineFeeds ? ',\n ' : ',') + ']';
+}
+
+const rowToJsonFn =
+  (types: SqlType[]): Fn =>
+  ([v, pretty], ctx) => {
+    const t = typeAt(types, 0);
+    if (t.kind !== 'record' || !t.fields) throw new PgError(SqlState.UndefinedFunction, `function row_to_json(${formatType(t)}) does not exist`);
+    return { json: recordJsonText(v as Value[], t, ctx, pretty === true) };
+  };
+def('row_to_json', { args: [anyT], result: T.json, fn: rowToJsonFn([T.text]), typed: rowToJsonFn }, { args: [anyT, T.bool], result: T.json, fn: rowToJsonFn([T.text]), typed: rowToJsonFn });
+const arrayToJsonFn =
+  (types: SqlType[]): Fn =>
+  ([v, pretty], ctx) => {
+    const t = typeAt(types, 0);
+    if (t.kind !== 'array') throw new PgError(SqlState.UndefinedFunction, `function array_to_json(${formatType(t)}) does not exist`);
+    return { json: arrayJsonText(v as Value[], t, ctx, pretty === true) };
+  };
+def('array_to_json', { args: [anyT], result: T.json, fn: arrayToJsonFn([T.text]), typed: arrayToJsonFn }, { args: [anyT, T.bool], result: T.json, fn: arrayToJsonFn([T.text]), typed: arrayToJsonFn });
 
 function keyText(v: Value, t: SqlType, ctx: ExecCtx, i: number): string {
   if (v === null) throw new PgError(SqlState.NullValueNotAllowed, `argument ${i + 1}: key must not be null`);

@@ -12,9 +12,11 @@ import {
   addIntervalToTimestamp,
   addIntervals,
   civilFromDays,
+  checkDate,
   daysFromCivil,
+  isInfiniteDateTime,
+  localParts,
   daysInMonth,
-  formatOffset,
   negateInterval,
   usPerDay,
   usPerHour,
@@ -25,7 +27,6 @@ import {
   zoneArgOffsetAt,
   zoneArgOffsetForLocal,
   zoneArgZone,
-  intervalMicros,
   parseInterval,
   timestamptzFromEpochSeconds,
 } from '../types/datetime.js';
@@ -39,7 +40,7 @@ import { ANY, def } from './registry.js';
 export { functionNames, lookupFunction } from './registry.js';
 export type { Args, Fn, Overload } from './registry.js';
 import type { Args } from './registry.js';
-import { floatPower } from './math.js';
+import { floatPower, glibcCbrt } from './math.js';
 import { numberFromChar, numberToChar } from './to_char_number.js';
 import { castValue } from '../types/cast.js';
 import { formatJsonbPretty, jsonTextElement } from '../types/json.js';
@@ -50,6 +51,11 @@ import './binary_strings.js';
 import './justify.js';
 import './backend_signals.js';
 import './large_object_functions.js';
+import './make_datetime.js';
+import './array_functions.js';
+import { resolveJsonOp } from './json_functions.js';
+import { extractField } from './extract.js';
+import { toCharDateTime } from './to_char_datetime.js';
 export { quoteIdent } from './format.js';
 import { numericPower } from '../types/numeric_math.js';
 
@@ -125,7 +131,7 @@ export function arith(op: string, a: Value, b: Value, t: SqlType): Value {
         case '-':
           return x.sub(y);
         case '*':
-          return x.mul(y);
+          return x.mulStored(y);
         case '/':
           return x.div(y);
         case '%':
@@ -171,6 +177,9 @@ const intervalT = T.interval;
 export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpResolution | null {
   const lk = l.kind === 'unknown' ? (r.kind === 'unknown' ? T.text : r) : l;
   const rk = r.kind === 'unknown' ? lk : r;
+  // json/jsonb #> #>> - #- ?| ?& (functions/json_functions.ts)
+  const jsonOp = resolveJsonOp(op, l, r);
+  if (jsonOp) return jsonOp;
   // inet ± integer, inet − inet, inet & | inet (types/inet.ts)
   const isNet = (t: SqlType) => t.kind === 'inet' || t.kind === 'cidr';
   if (isNet(lk) && (op === '+' || op === '-') && isInteger(rk)) return { left: T.inet, right: T.int8, result: T.inet, fn: (a, b) => inetArithmetic.plus(a as string, op === '+' ? (b as bigint) : -(b as bigint), false) };
@@ -214,10 +223,20 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
   const tsLike = (t: SqlType) => t.kind === 'timestamp' || t.kind === 'timestamptz';
   if (op === '+' || op === '-') {
     if (lk.kind === 'date' && (rk.kind === 'int4' || rk.kind === 'int2' || rk.kind === 'int8')) {
-      return { left: T.date, right: T.int4, result: T.date, fn: (a, b) => (a as number) + (op === '+' ? 1 : -1) * Number(b) };
+      return { left: T.date, right: T.int4, result: T.date, fn: (a, b) => (isInfiniteDateTime(a) ? a : checkDate((a as number) + (op === '+' ? 1 : -1) * Number(b))) };
     }
-    if (op === '+' && (lk.kind === 'int4' || lk.kind === 'int2') && rk.kind === 'date') return { left: T.int4, right: T.date, result: T.date, fn: (a, b) => (a as number) + (b as number) };
-    if (op === '-' && lk.kind === 'date' && rk.kind === 'date') return { left: T.date, right: T.date, result: T.int4, fn: (a, b) => (a as number) - (b as number) };
+    if (op === '+' && (lk.kind === 'int4' || lk.kind === 'int2') && rk.kind === 'date') return { left: T.int4, right: T.date, result: T.date, fn: (a, b) => (isInfiniteDateTime(b) ? b : checkDate((a as number) + (b as number))) };
+    if (op === '-' && lk.kind === 'date' && rk.kind === 'date') {
+      return {
+        left: T.date,
+        right: T.date,
+        result: T.int4,
+        fn: (a, b) => {
+          if (isInfiniteDateTime(a) || isInfiniteDateTime(b)) throw new PgError(SqlState.DatetimeFieldOverflow, 'cannot subtract infinite dates');
+          return (a as number) - (b as number);
+        },
+      };
+    }
     if ((tsLike(lk) || lk.kind === 'date') && rk.kind === 'interval') {
       const res = lk.kind === 'date' ? T.timestamp : lk;
       return {
@@ -233,12 +252,20 @@ export function resolveBinaryOp(op: string, l: SqlType, r: SqlType): BinaryOpRes
     }
     if (op === '-' && tsLike(lk) && (tsLike(rk) || rk.kind === 'date')) {
       const t = lk.kind === 'timestamptz' || rk.kind === 'timestamptz' ? T.timestamptz : T.timestamp;
-      return { left: t, right: t, result: intervalT, fn: (a, b) => microsToInterval((a as number) - (b as number)) };
+      return {
+        left: t,
+        right: t,
+        result: intervalT,
+        fn: (a, b) => {
+          if (isInfiniteDateTime(a) || isInfiniteDateTime(b)) throw new PgError(SqlState.DatetimeFieldOverflow, 'cannot subtract infinite timestamps');
+          return microsToInterval((a as number) - (b as number));
+        },
+      };
     }
     if (lk.kind === 'interval' && rk.kind === 'interval') {
       return { left: intervalT, right: intervalT, result: intervalT, fn: (a, b) => addIntervals(a as Interval, op === '+' ? (b as Interval) : negateInterval(b as Interval)) };
     }
-    if (lk.kind === 'date' && rk.kind === 'time' && op === '+') return { left: T.date, right: T.time, result: T.timestamp, fn: (a, b) => (a as number) * usPerDay + (b as number) };
+    if (lk.kind === 'date' && rk.kind === 'time' && op === '+') return { left: T.date, right: T.time, result: T.timestamp, fn: (a, b) => (isInfiniteDateTime(a) ? a : (a as number) * usPerDay + (b as number)) };
   }
   if ((op === '*' || op === '/') && lk.kind === 'interval' && isNumeric(rk)) {
     return { left: intervalT, right: T.float8, result: intervalT, fn: (a, b) => (op === '*' ? intervalMul(a as Interval, b as number) : intervalDiv(a as Interval, b as number)) };
@@ -343,14 +370,6 @@ function jsonConcat(a: JsonValue, b: JsonValue): JsonValue {
 
 // ---- date/time helpers -----------------------------------------------------------------------
 
-function localParts(us: number, tz: string | null): { y: number; m: number; d: number; tod: number; off: number } {
-  const off = tz ? zoneOffsetSeconds(tz, us) : 0;
-  const local = us + off * usPerSec;
-  const days = Math.floor(local / usPerDay);
-  const [y, m, d] = civilFromDays(days);
-  return { y, m, d, tod: local - days * usPerDay, off };
-}
-
 function fromLocal(y: number, m: number, d: number, tod: number, tz: string | null): number {
   const local = daysFromCivil(y, m, d) * usPerDay + tod;
   if (!tz) return local;
@@ -358,6 +377,8 @@ function fromLocal(y: number, m: number, d: number, tod: number, tz: string | nu
 }
 
 export function dateTrunc(field: string, us: number, tz: string | null): number {
+  // timestamp_trunc returns an infinite timestamp unchanged, before looking at the unit.
+  if (isInfiniteDateTime(us)) return us;
   const p = localParts(us, tz);
   const f = field.toLowerCase();
   switch (f) {
@@ -396,198 +417,16 @@ export function dateTrunc(field: string, us: number, tz: string | null): number 
   }
 }
 
-/** EXTRACT / date_part: returns numeric (EXTRACT) values. */
-export function extractField(field: string, v: Value, t: SqlType, tz: string): Decimal {
-  const f = field.toLowerCase().replace(/s$/, '') === 'microsecond' ? 'microseconds' : field.toLowerCase();
-  if (t.kind === 'interval') {
-    const iv = v as Interval;
-    const totalSec = intervalMicros(iv) / usPerSec;
-    switch (f) {
-      case 'epoch':
-        return Decimal.parse(totalSec.toFixed(6)).rescale(6);
-      case 'year':
-      case 'years':
-        return Decimal.fromInt(Math.trunc(iv.months / 12));
-      case 'month':
-      case 'months':
-      case 'mon':
-        return Decimal.fromInt(iv.months % 12);
-      case 'day':
-      case 'days':
-        return Decimal.fromInt(iv.days);
-      case 'hour':
-      case 'hours':
-        return Decimal.fromInt(Math.trunc(iv.micros / usPerHour));
-      case 'minute':
-      case 'minutes':
-        return Decimal.fromInt(Math.trunc(iv.micros / usPerMin) % 60);
-      case 'second':
-      case 'seconds':
-        return Decimal.parse(((iv.micros % usPerMin) / usPerSec).toFixed(6)).rescale(6);
-      default:
-        throw new PgError(SqlState.InvalidParameterValue, `unit "${field}" not supported for type interval`);
-    }
-  }
-  let us: number;
-  let zone: string | null = null;
-  if (t.kind === 'date') us = (v as number) * usPerDay;
-  else if (t.kind === 'time') us = v as number;
-  else {
-    us = v as number;
-    if (t.kind === 'timestamptz') zone = tz;
-  }
-  if (t.kind === 'date' && ['hour', 'minute', 'second', 'milliseconds', 'millisecond', 'microseconds', 'timezone', 'timezone_hour', 'timezone_minute'].includes(f)) {
-    throw new PgError(SqlState.FeatureNotSupported, `unit "${field.toLowerCase()}" not supported for type date`);
-  }
-  if (f === 'epoch') {
-    if (t.kind === 'date') return Decimal.fromInt((v as number) * 86400);
-    return Decimal.parse((us / usPerSec).toFixed(6)).rescale(6);
-  }
-  const p = localParts(us, zone);
-  const days = daysFromCivil(p.y, p.m, p.d);
-  // Proleptic years (0 = 1 BC) to AD/BC numbering, with C's truncating division (timestamp_part).
-  const y = p.y;
-  const tdiv = (a: number, b: number) => Math.trunc(a / b);
-  switch (f) {
-    case 'year':
-      return Decimal.fromInt(y > 0 ? y : y - 1);
-    case 'month':
-      return Decimal.fromInt(p.m);
-    case 'day':
-      return Decimal.fromInt(p.d);
-    case 'hour':
-      return Decimal.fromInt(Math.floor(p.tod / usPerHour));
-    case 'minute':
-      return Decimal.fromInt(Math.floor(p.tod / usPerMin) % 60);
-    case 'second':
-      return Decimal.parse(((p.tod % usPerMin) / usPerSec).toFixed(6)).rescale(6);
-    case 'milliseconds':
-    case 'millisecond':
-      return Decimal.parse(((p.tod % usPerMin) / 1000).toFixed(3)).rescale(3);
-    case 'microseconds':
-      return Decimal.fromInt(p.tod % usPerMin);
-    case 'dow':
-      return Decimal.fromInt((((days + 4) % 7) + 7) % 7);
-    case 'isodow':
-      return Decimal.fromInt(((((days + 4) % 7) + 7) % 7) || 7);
-    case 'doy':
-      return Decimal.fromInt(days - daysFromCivil(p.y, 1, 1) + 1);
-    case 'quarter':
-      return Decimal.fromInt(Math.floor((p.m - 1) / 3) + 1);
-    case 'week': {
-      const dowMon = (((days + 3) % 7) + 7) % 7;
-      const thursday = days - dowMon + 3;
-      const [ty] = civilFromDays(thursday);
-      return Decimal.fromInt(Math.floor((thursday - daysFromCivil(ty, 1, 1)) / 7) + 1);
-    }
-    case 'decade':
-      return Decimal.fromInt(y >= 0 ? tdiv(y, 10) : -tdiv(8 - (y - 1), 10));
-    case 'century':
-      return Decimal.fromInt(y > 0 ? tdiv(y + 99, 100) : -tdiv(99 - (y - 1), 100));
-    case 'millennium':
-      return Decimal.fromInt(y > 0 ? tdiv(y + 999, 1000) : -tdiv(999 - (y - 1), 1000));
-    case 'julian':
-      if (t.kind !== 'date') throw new PgError(SqlState.FeatureNotSupported, `unit "julian" is not supported for type ${formatType(t)}`);
-      return Decimal.fromInt(days + 2440588);
-    case 'timezone':
-      return Decimal.fromInt(p.off);
-    default:
-      throw new PgError(SqlState.InvalidParameterValue, `unit "${field}" not recognized for type ${formatType(t)}`);
-  }
-}
-
-const monthsFull = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-const daysFull = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /** to_char for timestamps (the common patterns) and numbers (digits only). */
-export function toChar(v: Value, t: SqlType, fmt: string, tz: string): string {
+export function toChar(v: Value, t: SqlType, fmt: string, tz: string): string | null {
   if (t.kind === 'timestamp' || t.kind === 'timestamptz' || t.kind === 'date') {
+    // timestamp_to_char: an infinite timestamp has no fields to print (NULL).
+    if (isInfiniteDateTime(v)) return null;
     const us = t.kind === 'date' ? (v as number) * usPerDay : (v as number);
-    const p = localParts(us, t.kind === 'timestamptz' ? tz : null);
-    const days = daysFromCivil(p.y, p.m, p.d);
-    const dow = (((days + 4) % 7) + 7) % 7;
-    const h24 = Math.floor(p.tod / usPerHour);
-    const pad = (n: number, w: number) => String(n).padStart(w, '0');
-    // Years print as AD/BC numbers (ADJUST_YEAR: proleptic 0 is 1 BC).
-    const ay = p.y <= 0 ? 1 - p.y : p.y;
-    const bc = p.y <= 0;
-    const romanMonths = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII'];
-    const fracDigits = (n: number) => pad(Math.floor((p.tod % usPerSec) / 10 ** (6 - n)), n);
-    const offAbs = Math.abs(p.off);
-    const offSign = p.off < 0 ? '-' : '+';
-    const tokens: [RegExp, () => string][] = [
-      [/^Y,YYY/, () => `${Math.floor(ay / 1000)},${pad(ay % 1000, 3)}`],
-      [/^YYYY/, () => pad(ay, 4)],
-      [/^YYY/, () => pad(ay % 1000, 3)],
-      [/^YY/, () => pad(ay % 100, 2)],
-      [/^Y/, () => String(ay % 10)],
-      [/^FF([1-6])/, () => ''],
-      [/^ff([1-6])/, () => ''],
-      [/^SSSSS|^SSSS/, () => String(Math.floor(p.tod / usPerSec))],
-      [/^CC/, () => (p.y > 0 ? pad(Math.trunc((p.y - 1) / 100) + 1, 2) : '-' + pad(Math.trunc(-p.y / 100) + 1, 2))],
-      [/^J/, () => String(days + 2440588)],
-      [/^RM/, () => (romanMonths[p.m - 1] as string).padEnd(4)],
-      [/^rm/, () => (romanMonths[p.m - 1] as string).toLowerCase().padEnd(4)],
-      [/^B\.C\.|^A\.D\./, () => (bc ? 'B.C.' : 'A.D.')],
-      [/^b\.c\.|^a\.d\./, () => (bc ? 'b.c.' : 'a.d.')],
-      [/^BC|^AD/, () => (bc ? 'BC' : 'AD')],
-      [/^bc|^ad/, () => (bc ? 'bc' : 'ad')],
-      [/^OF/, () => `${offSign}${pad(Math.floor(offAbs / 3600), 2)}${offAbs % 3600 !== 0 ? ':' + pad(Math.floor(offAbs / 60) % 60, 2) : ''}`],
-      [/^TZH|^tzh/, () => `${offSign}${pad(Math.floor(offAbs / 3600), 2)}`],
-      [/^TZM|^tzm/, () => pad(Math.floor(offAbs / 60) % 60, 2)],
-      [/^of/, () => `${offSign}${pad(Math.floor(offAbs / 3600), 2)}${offAbs % 3600 !== 0 ? ':' + pad(Math.floor(offAbs / 60) % 60, 2) : ''}`],
-      [/^WW/, () => pad(Math.floor((days - daysFromCivil(p.y, 1, 1)) / 7) + 1, 2)],
-      [/^W/, () => String(Math.floor((p.d - 1) / 7) + 1)],
-      [/^MONTH/, () => (monthsFull[p.m - 1] as string).toUpperCase().padEnd(9)],
-      [/^Month/, () => (monthsFull[p.m - 1] as string).padEnd(9)],
-      [/^month/, () => (monthsFull[p.m - 1] as string).toLowerCase().padEnd(9)],
-      [/^MON/, () => (monthsFull[p.m - 1] as string).slice(0, 3).toUpperCase()],
-      [/^Mon/, () => (monthsFull[p.m - 1] as string).slice(0, 3)],
-      [/^MM/, () => pad(p.m, 2)],
-      [/^DAY/, () => (daysFull[dow] as string).toUpperCase().padEnd(9)],
-      [/^Day/, () => (daysFull[dow] as string).padEnd(9)],
-      [/^DY/, () => (daysFull[dow] as string).slice(0, 3).toUpperCase()],
-      [/^Dy/, () => (daysFull[dow] as string).slice(0, 3)],
-      [/^DDD/, () => pad(days - daysFromCivil(p.y, 1, 1) + 1, 3)],
-      [/^DD/, () => pad(p.d, 2)],
-      [/^D/, () => String(dow + 1)],
-      [/^HH24/, () => pad(h24, 2)],
-      [/^HH12|^HH/, () => pad(h24 % 12 === 0 ? 12 : h24 % 12, 2)],
-      [/^MI/, () => pad(Math.floor(p.tod / usPerMin) % 60, 2)],
-      [/^SS/, () => pad(Math.floor(p.tod / usPerSec) % 60, 2)],
-      [/^MS/, () => pad(Math.floor(p.tod / 1000) % 1000, 3)],
-      [/^US/, () => pad(p.tod % usPerSec, 6)],
-      [/^AM|^PM/, () => (h24 < 12 ? 'AM' : 'PM')],
-      [/^am|^pm/, () => (h24 < 12 ? 'am' : 'pm')],
-      [/^TZ/, () => (t.kind === 'timestamptz' ? formatOffset(p.off, false) : '')],
-      [/^Q/, () => String(Math.floor((p.m - 1) / 3) + 1)],
-    ];
-    let out = '';
-    let i = 0;
-    while (i < fmt.length) {
-      if (fmt[i] === '"') {
-        const j = fmt.indexOf('"', i + 1);
-        out += fmt.slice(i + 1, j < 0 ? fmt.length : j);
-        i = j < 0 ? fmt.length : j + 1;
-        continue;
-      }
-      const rest = fmt.slice(i).replace(/^FM/, '');
-      const fm = fmt.slice(i).startsWith('FM');
-      let matched = false;
-      for (const [re, f] of tokens) {
-        const m = re.exec(rest);
-        if (m) {
-          let s = /^FF|^ff/.test(m[0]) ? fracDigits(Number(m[0].slice(2))) : f();
-          if (fm) s = s.replace(/^0+(?=\d)/, '').trimEnd();
-          out += s;
-          i += m[0].length + (fm ? 2 : 0);
-          matched = true;
-          break;
-        }
-      }
-      if (!matched) out += fmt[i++];
-    }
-    return out;
+    const zone = t.kind === 'timestamptz' ? tz : null;
+    const p = localParts(us, zone);
+    return toCharDateTime({ ...p, zone, utc: us }, fmt);
   }
   if (t.kind === 'interval') throw new PgError(SqlState.FeatureNotSupported, 'to_char(interval, text) is not supported yet');
   // numbers: formatting.c's number patterns (to_char_number.ts)
@@ -744,7 +583,7 @@ def('abs',
 );
 def(['ceil', 'ceiling'], { args: [numT], result: numT, fn: ([x]) => (x as Decimal).ceil() }, { args: [f8], result: f8, fn: ([x]) => Math.ceil(x as number) });
 def('floor', { args: [numT], result: numT, fn: ([x]) => (x as Decimal).floor() }, { args: [f8], result: f8, fn: ([x]) => Math.floor(x as number) });
-def('cbrt', { args: [f8], result: f8, fn: ([x]) => Math.cbrt(x as number) });
+def('cbrt', { args: [f8], result: f8, fn: ([x]) => glibcCbrt(x as number) });
 def('mod', { args: [i4, i4], result: i4, fn: ([x, y]) => arith('%', x, y, T.int4) }, { args: [i8, i8], result: i8, fn: ([x, y]) => arith('%', x, y, T.int8) }, { args: [numT, numT], result: numT, fn: ([x, y]) => (x as Decimal).mod(y as Decimal) });
 def('sign', { args: [f8], result: f8, fn: ([x]) => Math.sign(x as number) }, { args: [numT], result: numT, fn: ([x]) => ((x as Decimal).isNaN() ? (x as Decimal) : Decimal.fromInt((x as Decimal).sign())) });
 def('pi', { args: [], result: f8, fn: () => Math.PI });
@@ -796,13 +635,14 @@ function parseBucketWidth(s: string): number {
   const unit: Record<string, number> = { us: 1, ms: 1000, s: usPerSec, m: usPerMin, h: usPerHour, d: usPerDay, w: 7 * usPerDay };
   return bucketWidthUs({ months: 0, days: 0, micros: Number(m[1]) * (unit[(m[2] as string).toLowerCase()] as number) });
 }
-const bucket = (ts: number, width: number, origin: number) => origin + Math.floor((ts - origin) / width) * width;
+const bucket = (ts: number, width: number, origin: number) => (isInfiniteDateTime(ts) ? ts : origin + Math.floor((ts - origin) / width) * width);
 /**
  * Calendar buckets (months and years): whole months counted from the origin's month (KWDB's
  * 1970-01), computed on the UTC calendar.
  */
 function monthBucket(ts: number, months: number, originYear: number): number {
   if (!(months > 0)) throw new PgError(SqlState.InvalidParameterValue, 'time_bucket width must be greater than 0');
+  if (isInfiniteDateTime(ts)) return ts;
   const [y, m] = civilFromDays(Math.floor(ts / usPerDay));
   const idx = (y - originYear) * 12 + (m - 1);
   const b = Math.floor(idx / months) * months;
@@ -852,10 +692,11 @@ function truncInterval(f: string, iv: Interval): Interval {
   }
 }
 def('date_part',
-  { args: [txt, T.timestamptz], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.timestamptz, ctx.vctx.timeZone).toNumber() },
-  { args: [txt, T.timestamp], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.timestamp, ctx.vctx.timeZone).toNumber() },
-  { args: [txt, T.date], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.date, ctx.vctx.timeZone).toNumber() },
-  { args: [txt, T.interval], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.interval, ctx.vctx.timeZone).toNumber() },
+  { args: [txt, T.timestamptz], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.timestamptz, ctx.vctx.timeZone)?.toNumber() ?? null },
+  { args: [txt, T.timestamp], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.timestamp, ctx.vctx.timeZone)?.toNumber() ?? null },
+  // date_part(text, date) is SQL: date_part($1, $2::timestamp) — hours of a date are 0, not an error.
+  { args: [txt, T.date], result: f8, fn: ([f, v], ctx) => extractField(str(f), isInfiniteDateTime(v) ? v : (v as number) * usPerDay, T.timestamp, ctx.vctx.timeZone)?.toNumber() ?? null },
+  { args: [txt, T.interval], result: f8, fn: ([f, v], ctx) => extractField(str(f), v, T.interval, ctx.vctx.timeZone)?.toNumber() ?? null },
 );
 def('extract',
   { args: [txt, T.timestamptz], result: numT, fn: ([f, v], ctx) => extractField(str(f), v, T.timestamptz, ctx.vctx.timeZone) },
@@ -904,6 +745,8 @@ def(
  * month, as often as needed — and the sign put back.
  */
 function ageOf(a: number, c: number, tz: string | null): Interval {
+  // timestamp_age breaks both values into fields, which an infinite one has not.
+  if (isInfiniteDateTime(a) || isInfiniteDateTime(c)) throw new PgError(SqlState.DatetimeFieldOverflow, 'timestamp out of range');
   const neg = a < c;
   const [x, y] = neg ? [c, a] : [a, c];
   const pa = localParts(x, tz);
@@ -926,8 +769,19 @@ function ageOf(a: number, c: number, tz: string | null): Interval {
 }
 // The zone argument is read as PostgreSQL reads it: abbreviations first (a dynamic one by its
 // meaning at that time), then zone names; a local time is resolved as DetermineTimeZoneOffset does.
-def('timezone', { args: [txt, T.timestamptz], result: T.timestamp, fn: ([z, ts]) => (ts as number) + zoneArgOffsetAt(str(z), ts as number) * usPerSec }, { args: [txt, T.timestamp], result: T.timestamptz, fn: ([z, ts]) => (ts as number) - zoneArgOffsetForLocal(str(z), ts as number) * usPerSec });
-def('isfinite', { args: [T.timestamptz], result: b, fn: ([v]) => Math.abs(v as number) < Number.MAX_SAFE_INTEGER });
+// An infinite timestamp stays infinite in any zone (timestamp_zone, timestamptz_zone).
+def(
+  'timezone',
+  { args: [txt, T.timestamptz], result: T.timestamp, fn: ([z, ts]) => (isInfiniteDateTime(ts) ? (zoneArgZone(str(z)), ts) : (ts as number) + zoneArgOffsetAt(str(z), ts as number) * usPerSec) },
+  { args: [txt, T.timestamp], result: T.timestamptz, fn: ([z, ts]) => (isInfiniteDateTime(ts) ? (zoneArgZone(str(z)), ts) : (ts as number) - zoneArgOffsetForLocal(str(z), ts as number) * usPerSec) },
+);
+def(
+  'isfinite',
+  { args: [T.date], result: b, fn: ([v]) => !isInfiniteDateTime(v) },
+  { args: [T.timestamp], result: b, fn: ([v]) => !isInfiniteDateTime(v) },
+  { args: [T.timestamptz], result: b, fn: ([v]) => !isInfiniteDateTime(v) },
+  { args: [T.interval], result: b, fn: () => true },
+);
 
 // uuid, ids
 def(['gen_random_uuid', 'uuid_generate_v4'], { args: [], result: T.uuid, volatile: true, fn: () => randomUUID() });
@@ -1055,7 +909,7 @@ def(
     fn: ([a, s, n], ctx) => (a === null || s === null ? null : flattenArray(a as Value[]).flatMap((x) => (x === null ? (n === null ? [] : [str(n)]) : [stringify(x, ctx, 0)])).join(str(s))),
   },
 );
-function stringToArray(s: string, d: string | null, nullStr: string | null): Value[] {
+export function stringToArray(s: string, d: string | null, nullStr: string | null): Value[] {
   // A NULL delimiter splits into characters; an empty one keeps the string whole.
   const parts = s === '' ? [] : d === null ? [...s] : d === '' ? [s] : s.split(d);
   return parts.map((x) => (nullStr !== null && x === nullStr ? null : x));

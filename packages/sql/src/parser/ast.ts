@@ -44,7 +44,11 @@ export type Expr =
   | { kind: 'func'; name: string[]; args: Expr[]; distinct: boolean; star: boolean; filter: Expr | null; over: WindowSpec | null; orderBy: OrderItem[]; pos: number; variadic?: boolean; /** Named notation (`f(a => 1)`): each argument's name, null for positional ones. */ argNames?: (string | null)[] }
   | { kind: 'array'; elems: Expr[]; pos: number }
   | { kind: 'arraysubquery'; query: SelectStmt; pos: number }
-  | { kind: 'subscript'; arg: Expr; index: Expr; pos: number }
+  /**
+   * a[i], or a slice a[i:j] (`upper` present; null when omitted, a[i:]). An omitted lower bound
+   * (a[:j]) is the literal 1: every array's lower bounds are 1 here (types/array_md.ts).
+   */
+  | { kind: 'subscript'; arg: Expr; index: Expr; upper?: Expr | null; pos: number }
   | { kind: 'field'; arg: Expr; field: string; pos: number }
   | { kind: 'row'; args: Expr[]; pos: number }
   | { kind: 'collate'; arg: Expr; collation: string; pos: number }

@@ -2368,7 +2368,7 @@ class Parser {
 
   private unary(): Expr {
     const t = this.peek();
-    if (t.type === 'op' && (t.value === '-' || t.value === '+' || t.value === '~' || t.value === '@' || t.value === '|/')) {
+    if (t.type === 'op' && (t.value === '-' || t.value === '+' || t.value === '~' || t.value === '@' || t.value === '|/' || t.value === '||/')) {
       this.next();
       const d0 = this.depth;
       this.enter(exprNestingCost);
@@ -2396,10 +2396,15 @@ class Parser {
         e = { kind: 'cast', arg: e, type: this.typeName(), pos: t.pos };
       } else if (this.isPunct('[')) {
         this.next();
-        const index = this.expr();
-        if (this.acceptPunct(':')) this.expr();
-        this.expectPunct(']');
-        e = { kind: 'subscript', arg: e, index, pos: t.pos };
+        const index: Expr = this.isPunct(':') ? { kind: 'literal', value: 1, literalType: 'integer', pos: t.pos } : this.expr();
+        if (this.acceptPunct(':')) {
+          const upper = this.isPunct(']') ? null : this.expr();
+          this.expectPunct(']');
+          e = { kind: 'subscript', arg: e, index, upper, pos: t.pos };
+        } else {
+          this.expectPunct(']');
+          e = { kind: 'subscript', arg: e, index, pos: t.pos };
+        }
       } else if (this.isKw('collate')) {
         this.next();
         const parts = this.qualifiedName();

@@ -3,7 +3,7 @@
  * literals and parameters, numeric promotion, implicit casts), and compiles each expression into
  * a closure over the input row.
  */
-import { arrayElementAt, flattenArray, stackArrays } from '../types/array_md.js';
+import { arrayElementAt, arraySlice, flattenArray, stackArrays } from '../types/array_md.js';
 import { PgError, SqlState } from '@strata/common';
 import { negateInterval } from '../types/datetime.js';
 import type { Interval } from '../types/datetime.js';
@@ -20,6 +20,7 @@ import {
   hashKey,
   formatType,
   isNumeric,
+  isInteger,
   isString,
   parseValue,
   sameType,
@@ -40,6 +41,10 @@ import { bindScalarCall, pickFunction, visibleFunctions } from './sql_functions.
 import { domainCheck, enumCheck, userTypeFromName } from './domains.js';
 import type { DomainCheck } from './domains.js';
 import type { FunctionDesc } from '../catalog/routines.js';
+import { SqlStateX } from '../sqlstate.js';
+import { glibcCbrt } from '../functions/math.js';
+import { jsonbSubscript } from '../functions/json_functions.js';
+import type { ScopeCol } from './scope.js';
 import { exprDepthMax, functionArgsMax, inListBulkMin, inListHashMin } from '../constants.js';
 import { stackDepthExceeded } from '../parser/parser.js';
 import { subplanRows, valueSetOf } from './subquery.js';
@@ -97,6 +102,18 @@ function lit(v: Value, type: SqlType, name = '?column?'): BoundExpr {
 /** A literal (or an expression of literals) that can be evaluated at bind time. */
 export function isFoldable(e: BoundExpr): boolean {
   return e.shape.k === 'const' && e.shape.param === null && !e.shape.outer;
+}
+
+/**
+ * time(p), timestamp(p), timestamptz(p): the precision is the typmod (values are rounded to it on
+ * cast and assignment, types/cast.ts). Above 6 PostgreSQL warns and uses 6; below 0 is 22023.
+ */
+function dateTimeType(n: 'time' | 'timestamp' | 'timestamptz', t: TypeName): SqlType {
+  const p = t.mods[0];
+  if (p === undefined) return T[n];
+  const label = n === 'time' ? 'TIME' : 'TIMESTAMP';
+  if (!Number.isInteger(p) || p < 0) throw new PgError(SqlState.InvalidParameterValue, `${label}(${p}) precision must not be negative`, { position: t.pos + 1 });
+  return { kind: n, typmod: Math.min(p, 6) };
 }
 
 export function typeFromName(t: TypeName): SqlType {
@@ -180,13 +197,9 @@ export function typeFromName(t: TypeName): SqlType {
       base = T.date;
       break;
     case 'time':
-      base = T.time;
-      break;
     case 'timestamp':
-      base = T.timestamp;
-      break;
     case 'timestamptz':
-      base = T.timestamptz;
+      base = dateTimeType(n, t);
       break;
     case 'interval':
       base = t.intervalTypmod !== undefined ? { kind: 'interval', typmod: t.intervalTypmod } : T.interval;
@@ -442,7 +455,9 @@ export class Binder {
       }
       case 'typed': {
         const t = typeFromName(e.type);
-        const v = parseValue(e.value, t, this.vctx);
+        let v = parseValue(e.value, t, this.vctx);
+        // timestamp(2) 'now': the precision applies to the literal too.
+        if (t.typmod >= 0 && (t.kind === 'timestamp' || t.kind === 'timestamptz' || t.kind === 'time')) v = castValue(v, { kind: t.kind, typmod: -1 }, t, this.vctx);
         // `int4 '1'` is a cast in PostgreSQL's grammar: named after the type as a cast is.
         return { ...lit(v, t, typeOutputName(e.type)), weakName: true };
       }
@@ -728,12 +743,56 @@ export class Binder {
       case 'subscript': {
         // a[i][j]…: every subscript of the chain at once (a multi-dimensional array's element).
         const chain: Expr[] = [e.index];
+        // One slice anywhere makes the whole chain a slice (a plain [j] then means [1:j]), as PostgreSQL.
+        const uppers: (Expr | null | undefined)[] = [e.upper];
         let base: Expr = e.arg;
         while (base.kind === 'subscript') {
           chain.unshift(base.index);
+          uppers.unshift(base.upper);
           base = base.arg;
         }
         const arrBase = this.bind(base, scope);
+        if (arrBase.type.kind === 'array' && uppers.some((u) => u !== undefined)) {
+          const los = chain.map((x, i) => (uppers[i] === undefined ? null : this.coerce(this.bind(x, scope), T.int4)));
+          const his = chain.map((x, i) => {
+            const u = uppers[i];
+            return u === undefined ? this.coerce(this.bind(x, scope), T.int4) : u === null ? null : this.coerce(this.bind(u, scope), T.int4);
+          });
+          return {
+            type: arrBase.type,
+            ev: (r, ctx) => {
+              const arr = arrBase.ev(r, ctx) as Value[] | null;
+              if (arr === null) return null;
+              const lo: (number | null)[] = [];
+              const hi: (number | null)[] = [];
+              for (let i = 0; i < chain.length; i++) {
+                const l = los[i] ? (los[i] as BoundExpr).ev(r, ctx) : 1;
+                const h = his[i] ? (his[i] as BoundExpr).ev(r, ctx) : undefined;
+                if (l === null || h === null) return null;
+                lo.push(l as number);
+                hi.push(h === undefined ? null : (h as number));
+              }
+              return arraySlice(arr, lo as number[], hi);
+            },
+            shape: { k: 'other' },
+            name: arrBase.name,
+          };
+        }
+        if (arrBase.type.kind === 'jsonb') {
+          // jsonb['key'][0]: subscripts of type text or integer, read as a path (jsonb_subscript_transform).
+          if (uppers.some((u) => u !== undefined)) throw new PgError(SqlState.DatatypeMismatch, 'jsonb subscript does not support slices', { position: e.pos + 1 });
+          const subs = chain.map((x) => {
+            const b = this.bind(x, scope);
+            if (isInteger(b.type) || b.type.kind === 'unknown' || isString(b.type)) return { b: isInteger(b.type) ? b : this.coerce(b, T.text), int: isInteger(b.type) };
+            throw new PgError(SqlState.DatatypeMismatch, `subscript type ${formatType(b.type)} is not supported`, { position: e.pos + 1, hint: 'jsonb subscript must be coercible to either integer or text.' });
+          });
+          return {
+            type: T.jsonb,
+            ev: (r, ctx) => jsonbSubscript(arrBase.ev(r, ctx), subs.map((x) => { const v = x.b.ev(r, ctx); return v === null ? null : String(v); })),
+            shape: { k: 'other' },
+            name: arrBase.name,
+          };
+        }
         if (arrBase.type.kind === 'array') {
           const subs = chain.map((x) => this.coerce(this.bind(x, scope), T.int4));
           return {
@@ -825,6 +884,10 @@ export class Binder {
       this.markCorrelated(s);
       return { type: c.type, ev: (_r, ctx) => (ctx.outer[ctx.outer.length - d] as Row)[idx] as Value, shape: { k: 'const', param: null, outer: true }, name: c.name };
     }
+    if (parts.length === 1) {
+      const whole = this.wholeRow(parts[0] as string, scope);
+      if (whole) return whole;
+    }
     const name = parts.join('.');
     if (parts.length > 1) {
       const rel = parts[parts.length - 2] as string;
@@ -833,6 +896,28 @@ export class Binder {
       if (!known) throw new PgError(SqlState.UndefinedTable, `missing FROM-clause entry for table "${rel}"`, { position: pos + 1 });
     }
     throw new PgError(SqlState.UndefinedColumn, `column "${name}" does not exist`, { position: pos + 1 });
+  }
+
+  /**
+   * A bare relation name used as a value (`SELECT q FROM t q`, `row_to_json(q)`): the row of its
+   * columns as a record, field names and types kept — PostgreSQL's whole-row reference. Searched
+   * scope by scope outward, after columns (a column of that name wins, as in PostgreSQL).
+   */
+  private wholeRow(rel: string, scope: Scope): BoundExpr | null {
+    let depth = 0;
+    for (let s: Scope | null = scope; s; s = s.parent, depth++) {
+      const idxs: number[] = [];
+      s.cols.forEach((c, i) => {
+        if (c.rel === rel && !c.hidden) idxs.push(i);
+      });
+      if (idxs.length === 0) continue;
+      const type: SqlType = { ...T.record, fields: idxs.map((i) => ({ name: (s.cols[i] as ScopeCol).name, type: (s.cols[i] as ScopeCol).type })) };
+      if (depth === 0) return { type, ev: (r) => idxs.map((i) => r[i] as Value), shape: { k: 'other' }, name: rel };
+      const d = depth;
+      this.markCorrelated(s);
+      return { type, ev: (_r, ctx) => idxs.map((i) => (ctx.outer[ctx.outer.length - d] as Row)[i] as Value), shape: { k: 'const', param: null, outer: true }, name: rel };
+    }
+    return null;
   }
 
   coerceBool(e: BoundExpr, ctx: string): BoundExpr {
@@ -1053,8 +1138,16 @@ export class Binder {
       else g = (v) => ~(v as number);
     } else if (op === '@') {
       g = (v) => (typeof v === 'bigint' ? (v < 0n ? -v : v) : v instanceof Decimal ? v.abs() : Math.abs(v as number));
-    } else if (op === '|/') {
-      g = (v) => Math.sqrt(Number(v));
+    } else if (op === '|/' || op === '||/') {
+      // dsqrt refuses a negative argument (2201F); dcbrt takes any.
+      g =
+        op === '|/'
+          ? (v) => {
+              const x = Number(v);
+              if (x < 0) throw new PgError(SqlStateX.InvalidArgumentForPowerFunction, 'cannot take square root of a negative number');
+              return Math.sqrt(x);
+            }
+          : (v) => glibcCbrt(Number(v));
       return { type: T.float8, ev: (r, ctx) => { const v = f(r, ctx); return v === null ? null : g(v); }, shape: { k: 'other' }, name: '?column?' };
     } else throw new PgError(SqlState.UndefinedFunction, `operator does not exist: ${op} ${formatType(t)}`, { position: pos + 1 });
     const isConst = isFoldable(a);

@@ -10,8 +10,9 @@ import type { SqlType, Value } from '../types/types.js';
 import { castValue } from '../types/cast.js';
 import { Decimal } from '../types/numeric.js';
 import { addIntervalToTimestamp, parseInterval } from '../types/datetime.js';
-import { bucketWidthUs, kwdbBucketWidth, timescaleOriginUs } from '../functions/scalar.js';
+import { bucketWidthUs, kwdbBucketWidth, stringToArray, timescaleOriginUs } from '../functions/scalar.js';
 import { regexpMatches, regexpSplit } from '../regex/functions.js';
+import { jsonTextEntries } from '../types/json.js';
 import { targetListEntriesMax, valuesBulkMin } from '../constants.js';
 import { GapFill } from '../exec/gapfill.js';
 import { GroupWindowAssign } from '../exec/group_window.js';
@@ -609,7 +610,9 @@ export class QueryPlanner {
     const argScope = new Scope([], lateralScope ? new Scope(lateralScope.cols, outer) : outer);
     const args = f.args.map((a) => this.binder.bind(a, argScope));
     const alias = it.alias ?? name;
-    const wrap = (cols: Column[], gen: (ctx: ExecCtx, vals: Value[]) => Iterable<Row>): { op: Operator; scope: Scope } => {
+    // outParam: the single column is a named OUT parameter (json_array_elements' "value"), which a
+    // table alias does not rename, unlike a scalar result's column.
+    const wrap = (cols: Column[], gen: (ctx: ExecCtx, vals: Value[]) => Iterable<Row>, outParam = false): { op: Operator; scope: Scope } => {
       const evs = args.map((a) => a.ev);
       let outCols = cols;
       if (it.withOrdinality) outCols = [...cols, { name: 'ordinality', type: T.int8 }];
@@ -622,7 +625,7 @@ export class QueryPlanner {
         },
         `function ${name}`,
       );
-      const names = outCols.map((c, i) => it.columnAliases?.[i] ?? (cols.length === 1 && i === 0 && it.alias ? it.alias : c.name));
+      const names = outCols.map((c, i) => it.columnAliases?.[i] ?? (cols.length === 1 && i === 0 && it.alias && !outParam ? it.alias : c.name));
       return { op, scope: new Scope(outCols.map((c, i) => ({ name: names[i] as string, rel: alias, type: c.type })), outer) };
     };
     const userFn = this.binder.userFunction(f, args);
@@ -760,6 +763,15 @@ export class QueryPlanner {
           for (const v of flattenArray(arr as Value[])) yield [v];
         });
       }
+      case 'string_to_table': {
+        // string_to_array's parts, one row each (text_to_table).
+        if (args.length < 2 || args.length > 3) break;
+        for (let i = 0; i < args.length; i++) args[i] = this.binder.coerce(args[i] as BoundExpr, T.text);
+        return wrap([{ name, type: T.text }], function* (_ctx, [s, d, n]) {
+          if (s === null) return;
+          for (const part of stringToArray(s as string, d as string | null, (n as string | null | undefined) ?? null)) yield [part];
+        });
+      }
       case 'regexp_matches':
       case 'regexp_split_to_table': {
         if (args.length < 2 || args.length > 3) break;
@@ -775,6 +787,49 @@ export class QueryPlanner {
           for (const part of regexpSplit(s as string, p as string, (f as string | undefined) ?? null, ctx)) yield [part];
         });
       }
+      case 'json_array_elements':
+      case 'json_array_elements_text': {
+        // json keeps its text: each element as written (strings de-escaped for _text).
+        const text = name.endsWith('_text');
+        args[0] = this.binder.coerce(args[0] as BoundExpr, T.json);
+        return wrap([{ name: 'value', type: text ? T.text : T.json }], function* (_ctx, [j]) {
+          if (j === null) return;
+          const e = jsonTextEntries((j as { json: string }).json);
+          if (e.kind !== 'array') throw new PgError(SqlState.InvalidParameterValue, `cannot call ${name} on ${e.kind === 'object' ? 'a non-array' : 'a scalar'}`);
+          for (const it of e.items) yield [text ? jsonRawText(it) : { json: it }];
+        }, true);
+      }
+      case 'json_each':
+      case 'json_each_text': {
+        const text = name.endsWith('_text');
+        args[0] = this.binder.coerce(args[0] as BoundExpr, T.json);
+        return wrap([{ name: 'key', type: T.text }, { name: 'value', type: text ? T.text : T.json }], function* (_ctx, [j]) {
+          if (j === null) return;
+          const e = jsonTextEntries((j as { json: string }).json);
+          if (e.kind !== 'object') throw new PgError(SqlState.InvalidParameterValue, e.kind === 'array' ? 'cannot deconstruct an array as an object' : 'cannot deconstruct a scalar');
+          for (const [k, v] of e.pairs) yield [k, text ? jsonRawText(v) : { json: v }];
+        });
+      }
+      case 'json_object_keys':
+      case 'jsonb_object_keys': {
+        const isJson = name === 'json_object_keys';
+        args[0] = this.binder.coerce(args[0] as BoundExpr, isJson ? T.json : T.jsonb);
+        return wrap([{ name, type: T.text }], function* (_ctx, [j]) {
+          if (j === null) return;
+          if (isJson) {
+            const e = jsonTextEntries((j as { json: string }).json);
+            if (e.kind !== 'object') throw new PgError(SqlState.InvalidParameterValue, `cannot call ${name} on ${e.kind === 'array' ? 'an array' : 'a scalar'}`);
+            for (const [k] of e.pairs) yield [k];
+            return;
+          }
+          const v = (j as { jsonb: unknown }).jsonb;
+          if (v === null || typeof v !== 'object' || v instanceof Decimal) throw new PgError(SqlState.InvalidParameterValue, `cannot call ${name} on a scalar`);
+          if (Array.isArray(v)) throw new PgError(SqlState.InvalidParameterValue, `cannot call ${name} on an array`);
+          // jsonb's key order: shorter first, then bytewise.
+          const keys = Object.keys(v).sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+          for (const k of keys) yield [k];
+        });
+      }
       case 'jsonb_array_elements':
       case 'jsonb_array_elements_text': {
         const text = name.endsWith('_text');
@@ -782,9 +837,12 @@ export class QueryPlanner {
         return wrap([{ name: 'value', type: text ? T.text : T.jsonb }], function* (_ctx, [j]) {
           if (j === null) return;
           const arr = (j as { jsonb: unknown }).jsonb;
-          if (!Array.isArray(arr)) throw new PgError(SqlState.InvalidParameterValue, 'cannot extract elements from an object');
+          if (!Array.isArray(arr)) {
+            const obj = arr !== null && typeof arr === 'object' && !(arr instanceof Decimal);
+            throw new PgError(SqlState.InvalidParameterValue, obj ? 'cannot extract elements from an object' : 'cannot extract elements from a scalar');
+          }
           for (const v of arr) yield [text ? (typeof v === 'string' ? v : v === null ? null : formatJsonb(v)) : { jsonb: v }];
-        });
+        }, true);
       }
       case 'jsonb_each':
       case 'jsonb_each_text': {
@@ -1369,7 +1427,7 @@ function tooManyTargets(): PgError {
   return new PgError(SqlState.TooManyColumns, `target lists can have at most ${targetListEntriesMax} entries`);
 }
 
-const srfNames = new Set(['generate_series', 'generate_subscripts', '_pg_expandarray', 'pg_listening_channels', 'pg_partition_ancestors', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table']);
+const srfNames = new Set(['generate_series', 'generate_subscripts', '_pg_expandarray', 'pg_listening_channels', 'pg_partition_ancestors', 'unnest', 'jsonb_array_elements', 'jsonb_array_elements_text', 'regexp_matches', 'regexp_split_to_table', 'string_to_table', 'json_array_elements', 'json_array_elements_text', 'json_object_keys', 'jsonb_object_keys']);
 
 /**
  * A set-returning function in the select list (SELECT generate_series(1, 3)) becomes a LATERAL
@@ -1960,4 +2018,10 @@ function rangeOffsetType(t: SqlType): SqlType {
     default:
       throw new PgError(SqlState.UndefinedFunction, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${formatType(t)}`);
   }
+}
+
+/** A json element's text as ->> gives it: strings de-escaped, null as SQL NULL. */
+function jsonRawText(raw: string): string | null {
+  if (raw === 'null') return null;
+  return raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
 }

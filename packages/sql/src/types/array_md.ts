@@ -113,3 +113,29 @@ export function arrayElementAt<T>(a: T[], subs: number[]): T | null {
   }
   return Array.isArray(cur) ? null : (cur as T);
 }
+
+/**
+ * a[lo1:hi1][lo2:hi2]…: array_get_slice with every lower bound 1. Bounds are clamped to the
+ * array (a null upper bound is the dimension's end); an empty range in any dimension, or more
+ * subscripts than dimensions, gives an empty array. Dimensions not subscripted are kept whole.
+ * The result's lower bounds are 1, as PostgreSQL's.
+ */
+export function arraySlice<T>(a: T[], lo: number[], hi: (number | null)[]): T[] {
+  const dims = arrayDims(a as Value[]);
+  if (dims.length === 0 || lo.length > dims.length) return [];
+  const from: number[] = [];
+  const to: number[] = [];
+  for (let i = 0; i < lo.length; i++) {
+    const d = dims[i] as number;
+    const l = Math.max(lo[i] as number, 1);
+    const h = Math.min(hi[i] ?? d, d);
+    if (l > h) return [];
+    from.push(l);
+    to.push(h);
+  }
+  const cut = (x: unknown, level: number): unknown => {
+    if (level >= from.length || !Array.isArray(x)) return x;
+    return (x.slice((from[level] as number) - 1, to[level]) as unknown[]).map((y) => cut(y, level + 1));
+  };
+  return cut(a, 0) as T[];
+}

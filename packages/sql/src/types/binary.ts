@@ -17,6 +17,9 @@ const pgEpochDays = 10_957;
 /** PostgreSQL's timestamp 'infinity' and '-infinity' on the wire: the int64 extremes (DT_NOEND, DT_NOBEGIN). */
 const pgTimestampNoEnd = 0x7fffffffffffffffn;
 const pgTimestampNoBegin = -0x8000000000000000n;
+/** A date's 'infinity' and '-infinity' on the wire: the int32 extremes (DATEVAL_NOEND, DATEVAL_NOBEGIN). */
+const pgDateNoEnd = 0x7fffffff;
+const pgDateNoBegin = -0x80000000;
 
 /** numeric's sign word: NUMERIC_POS, NUMERIC_NEG, NUMERIC_NAN, NUMERIC_PINF, NUMERIC_NINF (numeric.c). */
 const numericPos = 0x0000;
@@ -141,7 +144,8 @@ export function encodeBinary(v: Value, t: SqlType, ctx: ValueContext): Buffer {
       return Buffer.from(v as Buffer);
     case 'date': {
       const b = Buffer.alloc(4);
-      b.writeInt32BE((v as number) - pgEpochDays);
+      const n = v as number;
+      b.writeInt32BE(n === timestampInfinity ? pgDateNoEnd : n === timestampNegInfinity ? pgDateNoBegin : n - pgEpochDays);
       return b;
     }
     case 'timestamp':
@@ -338,9 +342,11 @@ export function decodeBinary(b: Buffer, t: SqlType): Value {
       return numericFromBinary(b);
     case 'bytea':
       return Buffer.from(b);
-    case 'date':
+    case 'date': {
       need(4);
-      return b.readInt32BE(0) + pgEpochDays;
+      const n = b.readInt32BE(0);
+      return n === pgDateNoEnd ? timestampInfinity : n === pgDateNoBegin ? timestampNegInfinity : n + pgEpochDays;
+    }
     case 'timestamp':
     case 'timestamptz':
       need(8);

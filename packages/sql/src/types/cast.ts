@@ -3,7 +3,7 @@ import { inetFunctions } from './inet.js';
 import { makeTimeTz, timeTzOf } from './timetz.js';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from './numeric.js';
-import { offsetForLocal, usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
+import { isInfiniteDateTime, offsetForLocal, usPerDay, zoneOffsetSeconds, usPerSec } from './datetime.js';
 import type { Interval } from './datetime.js';
 import { adjustIntervalForTypmod } from './interval_parse.js';
 import {
@@ -96,6 +96,48 @@ function toDecimal(v: Value, from: SqlType): Decimal {
   }
 }
 
+/** 2000-01-01 in µs since 1970: PostgreSQL rounds timestamps relative to its own epoch. */
+const pgEpochMicros = 946_684_800_000_000;
+
+/**
+ * AdjustTimestampForTypmod / AdjustTimeForTypmod: microseconds rounded to `precision` fractional
+ * digits, half away from zero counted from 2000-01-01 (so a value before 2000 rounds as
+ * PostgreSQL's negative internal value does). Infinite timestamps are unchanged.
+ */
+function roundDateTimeToTypmod(us: number, t: SqlType): number {
+  const p = t.typmod;
+  if (p >= 6 || isInfiniteDateTime(us)) return us;
+  const scale = 10 ** (6 - p);
+  const half = scale / 2;
+  if (t.kind === 'time') return Math.floor((us + half) / scale) * scale;
+  const x = us - pgEpochMicros;
+  if (!Number.isSafeInteger(x)) return us; // beyond ±2^53 µs a double holds no sub-second digits to round
+  const r = x >= 0 ? Math.floor((x + half) / scale) * scale : -Math.floor((-x + half) / scale) * scale;
+  return r + pgEpochMicros;
+}
+
+/** The SQL types a jsonb scalar casts to (jsonb_bool, jsonb_numeric, jsonb_int4, …), by name as PostgreSQL's messages write them. */
+const jsonbScalarTargets: Partial<Record<SqlType['kind'], string>> = {
+  bool: 'boolean',
+  numeric: 'numeric',
+  int2: 'smallint',
+  int4: 'integer',
+  int8: 'bigint',
+  float4: 'real',
+  float8: 'double precision',
+};
+
+/** jsonb → boolean or a number type: only a top-level scalar of the matching kind converts (22023 otherwise). */
+function jsonbScalarCast(j: unknown, to: SqlType, ctx: ValueContext): Value {
+  const kind =
+    j === null ? 'null' : Array.isArray(j) ? 'array' : typeof j === 'string' ? 'string' : typeof j === 'boolean' ? 'boolean' : typeof j === 'number' || j instanceof Decimal ? 'numeric' : 'object';
+  const want = to.kind === 'bool' ? 'boolean' : 'numeric';
+  if (kind !== want) throw new PgError(SqlState.InvalidParameterValue, `cannot cast jsonb ${kind} to type ${jsonbScalarTargets[to.kind] as string}`);
+  if (to.kind === 'bool') return j as boolean;
+  const d = j instanceof Decimal ? j : Decimal.parse(String(j));
+  return castValue(d, T.numeric, to, ctx);
+}
+
 /**
  * Converts a non-null value from one type to another. `explicit` distinguishes CAST/:: (which
  * truncates strings to varchar(n)) from assignment (which errors).
@@ -117,7 +159,12 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
   // interval → INTERVAL YEAR / DAY TO MINUTE / interval(p): AdjustIntervalForTypmod (interval_scale).
   if (from.kind === 'interval' && to.kind === 'interval') return to.typmod >= 0 ? adjustIntervalForTypmod(v as Interval, to.typmod) : v;
   if (from.kind === 'record' && to.kind === 'record' && to.fields && Array.isArray(v)) return castRecord(v as Value[], from, to, ctx, explicit);
+  if (to.typmod >= 0 && (to.kind === 'timestamp' || to.kind === 'timestamptz' || to.kind === 'time')) {
+    const u = castValue(v, from, { kind: to.kind, typmod: -1 }, ctx, explicit);
+    return u === null ? null : roundDateTimeToTypmod(u as number, to);
+  }
   if (from.kind === to.kind && to.kind !== 'varchar' && to.kind !== 'bpchar' && to.kind !== 'numeric' && to.kind !== 'array') return v;
+  if (from.kind === 'jsonb' && jsonbScalarTargets[to.kind] !== undefined) return jsonbScalarCast((v as JsonValue).jsonb, to, ctx);
   if (from.kind === 'unknown' || (isString(from) && !isString(to) && to.kind !== 'char')) {
     if (to.kind === 'unknown') return v;
     const s = typeof v === 'string' ? v : String(v);
@@ -190,6 +237,8 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       if (isInteger(from)) return toBigInt(v, from) !== 0n;
       break;
     case 'date':
+      // ±infinity stays ±infinity across date, timestamp and timestamptz (one representation).
+      if (isInfiniteDateTime(v) && (from.kind === 'timestamp' || from.kind === 'timestamptz')) return v;
       if (from.kind === 'timestamp') return Math.floor((v as number) / usPerDay);
       if (from.kind === 'timestamptz') {
         const us = (v as number) + zoneOffsetSeconds(ctx.timeZone, v as number) * usPerSec;
@@ -197,11 +246,13 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       }
       break;
     case 'timestamp':
+      if (isInfiniteDateTime(v) && (from.kind === 'date' || from.kind === 'timestamptz')) return v;
       if (from.kind === 'date') return (v as number) * usPerDay;
       if (from.kind === 'timestamptz') return (v as number) + zoneOffsetSeconds(ctx.timeZone, v as number) * usPerSec;
       break;
     case 'timestamptz':
       if (from.kind === 'date' || from.kind === 'timestamp') {
+        if (isInfiniteDateTime(v)) return v;
         const local = from.kind === 'date' ? (v as number) * usPerDay : (v as number);
         let g = local - zoneOffsetSeconds(ctx.timeZone, local) * usPerSec;
         g = local - zoneOffsetSeconds(ctx.timeZone, g) * usPerSec;
@@ -209,6 +260,8 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
       }
       break;
     case 'time':
+      // timestamp_time / timestamptz_time: an infinite timestamp has no time of day (NULL).
+      if (isInfiniteDateTime(v) && (from.kind === 'timestamp' || from.kind === 'timestamptz')) return null;
       if (from.kind === 'timestamp') return (((v as number) % usPerDay) + usPerDay) % usPerDay;
       if (from.kind === 'timestamptz') {
         const us = (v as number) + zoneOffsetSeconds(ctx.timeZone, v as number) * usPerSec;
@@ -227,6 +280,7 @@ export function castValue(v: Value, from: SqlType, to: SqlType, ctx: ValueContex
         return makeTimeTz(v as number, -off);
       }
       if (from.kind === 'timestamptz') {
+        if (isInfiniteDateTime(v)) return null;
         const off = zoneOffsetSeconds(ctx.timeZone, v as number);
         const local = (v as number) + off * usPerSec;
         return makeTimeTz(((local % usPerDay) + usPerDay) % usPerDay, -off);

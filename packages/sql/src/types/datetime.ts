@@ -198,8 +198,22 @@ export function validateTimeZone(zone: string): string {
 
 // ---- parsing (types/datetime_parse.ts ports PostgreSQL's decoder) ----
 
-export const timestampInfinity = Number.MAX_SAFE_INTEGER;
-export const timestampNegInfinity = Number.MIN_SAFE_INTEGER;
+/**
+ * 'infinity' and '-infinity' of date, timestamp and timestamptz: JavaScript's ±Infinity for all
+ * three (days for a date, microseconds for the others). They lie beyond every finite value —
+ * finite timestamps reach ±9.3e18 µs, past 2^53, so no finite number could serve — and
+ * comparisons and sorting need no special case. INVARIANT: every function doing calendar
+ * arithmetic on these values checks isInfiniteDateTime first and does what PostgreSQL does with
+ * its DT_NOBEGIN/DT_NOEND (keep the value, answer NULL, or refuse) — never computes on the
+ * sentinel as a number. Stored rows hold them as floats; index keys as the int64 extremes.
+ */
+export const timestampInfinity = Infinity;
+export const timestampNegInfinity = -Infinity;
+
+/** True for the ±infinity sentinels of date, timestamp and timestamptz. */
+export function isInfiniteDateTime(v: unknown): boolean {
+  return v === timestampInfinity || v === timestampNegInfinity;
+}
 
 /** IANA zones for the decoder: offsets at a local wall-clock time, and whether a name is known. */
 const zones: ZoneResolver = {
@@ -228,6 +242,13 @@ const unixEpochJulian = 2440588;
 
 function decodeCtx(tz: string, now: () => number, order: DateOrder): DecodeContext {
   return { dateOrder: order, timeZone: tz, now, zones };
+}
+
+/** date_pli / date_mii: a date computed by arithmetic must lie in the date range (22008). */
+export function checkDate(days: number): number {
+  const j = days + unixEpochJulian;
+  if (!(j >= dateMinJulian && j < dateEndJulian)) throw new PgError(SqlState.DatetimeFieldOverflow, 'date out of range');
+  return days;
 }
 
 function validJulianYmd(y: number, m: number): boolean {
@@ -349,7 +370,7 @@ export function formatOffset(offSec: number, withSeconds = true): string {
 }
 
 /** C's printf %g (6 significant digits), as PostgreSQL quotes a float8 in messages. */
-function printfG(x: number): string {
+export function printfG(x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
   if (x === 0) return '0';
   const exp = Math.floor(Math.log10(Math.abs(x)));
@@ -364,14 +385,12 @@ function printfG(x: number): string {
 
 /**
  * to_timestamp(double precision): seconds since 1970 as a timestamptz, as PostgreSQL's
- * float8_timestamptz — NaN is 22008, ±Infinity 0A000 (not supported), and outside PostgreSQL's range
+ * float8_timestamptz — NaN is 22008, ±Infinity is ±infinity, and outside PostgreSQL's range
  * (4714-11-24 BC to 294277 AD) 22008 "timestamp out of range".
  */
 export function timestamptzFromEpochSeconds(seconds: number): number {
   if (Number.isNaN(seconds)) throw new PgError(SqlState.DatetimeFieldOverflow, 'timestamp cannot be NaN');
-  // PostgreSQL answers ±infinity; Strata's date/time arithmetic has no infinite values (the
-  // input 'infinity' is refused too), so refusing here is better than a wrong date later.
-  if (!Number.isFinite(seconds)) throw new PgError(SqlState.FeatureNotSupported, 'infinite timestamps are not supported');
+  if (!Number.isFinite(seconds)) return seconds > 0 ? timestampInfinity : timestampNegInfinity;
   const outOfRange = () => new PgError(SqlState.DatetimeFieldOverflow, `timestamp out of range: "${printfG(seconds)}"`);
   if (seconds < 86400 * (dateMinJulian - unixEpochJulian) || seconds >= 86400 * (timestampEndJulian - unixEpochJulian)) throw outOfRange();
   const us = Math.round(seconds * usPerSec);
@@ -632,4 +651,13 @@ export function formatIntervalStyle(iv: Interval, style: IntervalStyle): string 
   if (isZero) out += ' 0';
   if (isBefore) out += ' ago';
   return out;
+}
+
+/** A timestamp's local calendar fields in `tz` (null: a timestamp without time zone); `off` is the zone's offset, seconds east. */
+export function localParts(us: number, tz: string | null): { y: number; m: number; d: number; tod: number; off: number } {
+  const off = tz ? zoneOffsetSeconds(tz, us) : 0;
+  const local = us + off * usPerSec;
+  const days = Math.floor(local / usPerDay);
+  const [y, m, d] = civilFromDays(days);
+  return { y, m, d, tod: local - days * usPerDay, off };
 }

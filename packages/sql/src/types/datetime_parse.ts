@@ -932,12 +932,12 @@ function decodeDateTimeFields(fields: string[], ftypes: number[], ctx: DecodeCon
                 tm.sec = 0;
                 tm.fsec = 0;
                 break;
+              // 'infinity' and '-infinity' keep tmask M(RESERV), as PostgreSQL's default case does:
+              // they claim no date fields, so ValidateDate below does not check the empty ones.
               case V.Late:
-                tmask = DTK_DATE_M | DTK_TIME_M | M(TZ);
                 kind = 'late';
                 break;
               case V.Early:
-                tmask = DTK_DATE_M | DTK_TIME_M | M(TZ);
                 kind = 'early';
                 break;
               default:

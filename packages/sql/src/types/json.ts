@@ -306,3 +306,52 @@ export function formatJsonbPretty(j: unknown, formatScalar: (v: unknown) => stri
   }
   return formatScalar(j);
 }
+
+/**
+ * The top level of JSON text, split without re-formatting: an array's element texts, an object's
+ * (key, value text) pairs in written order (duplicates kept, as the json type keeps them), or a
+ * scalar. The text is assumed valid (json values are checked on input).
+ */
+export function jsonTextEntries(s: string): { kind: 'array'; items: string[] } | { kind: 'object'; pairs: [string, string][] } | { kind: 'scalar' } {
+  let i = 0;
+  const ws = () => {
+    while (i < s.length && /\s/.test(s[i] as string)) i++;
+  };
+  ws();
+  const open = s[i];
+  if (open !== '[' && open !== '{') return { kind: 'scalar' };
+  i++;
+  ws();
+  if (open === '[') {
+    const items: string[] = [];
+    if (s[i] === ']') return { kind: 'array', items };
+    for (;;) {
+      ws();
+      const st = i;
+      i = skipValue(s, i);
+      items.push(s.slice(st, i));
+      ws();
+      if (s[i] === ',') i++;
+      else break;
+    }
+    return { kind: 'array', items };
+  }
+  const pairs: [string, string][] = [];
+  if (s[i] === '}') return { kind: 'object', pairs };
+  for (;;) {
+    ws();
+    const ks = i;
+    i = skipValue(s, i);
+    const k = JSON.parse(s.slice(ks, i)) as string;
+    ws();
+    i++; // ':'
+    ws();
+    const st = i;
+    i = skipValue(s, i);
+    pairs.push([k, s.slice(st, i)]);
+    ws();
+    if (s[i] === ',') i++;
+    else break;
+  }
+  return { kind: 'object', pairs };
+}

@@ -7,6 +7,9 @@
  */
 import { PgError, SqlState } from '@strata/common';
 
+/** NUMERIC_DSCALE_MAX: the most digits after the point a numeric holds. */
+const numericDisplayScaleMax = 16383;
+
 export class Decimal {
   constructor(
     readonly unscaled: bigint,
@@ -148,7 +151,14 @@ export class Decimal {
       if (sa === 0 || sb === 0) return Decimal.nan;
       return sa * sb > 0 ? Decimal.inf : Decimal.negInf;
     }
+    // The exact product: internal computations (variance's sums of squares) need every digit.
     return new Decimal(this.unscaled * b.unscaled, this.scale + b.scale);
+  }
+
+  /** numeric_mul, the SQL `*`: the exact product, rounded when its scale exceeds what a numeric stores. */
+  mulStored(b: Decimal): Decimal {
+    const p = this.mul(b);
+    return p.scale > numericDisplayScaleMax ? p.rescale(numericDisplayScaleMax) : p;
   }
 
   neg(): Decimal {

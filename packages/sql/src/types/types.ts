@@ -7,6 +7,7 @@ import { splitRecordText } from './record_in.js';
 import { compareEnumLabels } from './enum_order.js';
 import { PgError, SqlState } from '@strata/common';
 import { Decimal } from './numeric.js';
+import { decimalToFloat4 } from './float4_parse.js';
 import {
   formatDate,
   formatInterval,
@@ -496,12 +497,34 @@ export function formatFloatDigits(f: number, digits0: number): string {
   return neg ? `-${fixed}` : fixed;
 }
 
+/**
+ * f to p significant digits; where f lies exactly halfway between two p-digit decimals,
+ * the one with an even last digit (as Ryu's shortest output, PostgreSQL's float4out), not
+ * toPrecision's larger one (1190.53125 to 8 digits is 1190.5312).
+ */
+function shortestTieToEven(f: number, p: number): string {
+  const s = f.toPrecision(p);
+  const long = Math.abs(f).toPrecision(Math.min(100, p + 30));
+  const digits = long.replace(/e.*$/, '').replace('.', '').replace(/^0+/, '');
+  if (!/^\d+50*$/.test(digits) || digits.length !== p + 1 + (digits.length - p - 1) || digits[p] !== '5' || !/^0*$/.test(digits.slice(p + 1))) return s;
+  const m = /^(-?)(\d+)(\.?)(\d*)(e.*)?$/.exec(s);
+  if (!m) return s;
+  const all = (m[2] ?? '') + (m[4] ?? '');
+  const last = Number(all[all.length - 1]);
+  if (last % 2 === 0) return s;
+  // toPrecision rounded the tie up (away from zero): the even neighbour is one unit lower.
+  const lowered = (BigInt(all) - 1n).toString().padStart(all.length, '0');
+  if (lowered.length !== all.length) return s;
+  const intLen = (m[2] ?? '').length;
+  return `${m[1]}${lowered.slice(0, intLen)}${m[3]}${lowered.slice(intLen)}${m[5] ?? ''}`;
+}
+
 export function formatFloat4(f: number): string {
   if (Number.isNaN(f) || !Number.isFinite(f)) return formatFloat8(f);
   // Shortest digits that round-trip through float32.
   for (let p = 1; p <= 9; p++) {
-    const s = f.toPrecision(p);
-    if (Math.fround(Number(s)) === Math.fround(f)) {
+    const s = shortestTieToEven(f, p);
+    if (decimalToFloat4(s) === Math.fround(f)) {
       const n = Number(s);
       const exp = n === 0 ? 0 : Math.floor(Math.log10(Math.abs(n)));
       if (n !== 0 && (exp < -4 || exp >= 6 + 0)) {
@@ -761,7 +784,8 @@ export function parseFloatText(s: string, t: SqlType): number {
   const nonzero = /[1-9]/.test(x.replace(/e.*$/, ''));
   const typeName = t.kind === 'float4' ? 'real' : 'double precision';
   if (t.kind === 'float4') {
-    const r = Math.fround(f);
+    // Rounded once from the decimal, as strtof (types/float4_parse.ts).
+    const r = Number.isFinite(f) && /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(x) ? decimalToFloat4(x) : Math.fround(f);
     if ((!Number.isFinite(r) && Number.isFinite(f)) || (r === 0 && nonzero) || (!Number.isFinite(f) && !/inf/.test(x) && !Number.isNaN(f))) throw new PgError(SqlState.NumericValueOutOfRange, `"${s}" is out of range for type ${typeName}`);
     return r;
   }

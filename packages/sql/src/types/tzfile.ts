@@ -35,6 +35,8 @@ export interface TzData {
   offsets: number[];
   /** The offset before the first transition. */
   initial: number;
+  /** The abbreviation before the first transition (local time type 0, e.g. "LMT"). */
+  initialAbbrev: string | null;
   rule: Rule | null;
   /** The abbreviation (upper case as the file has it, "MSK", "+04") in force from each transition on. */
   abbrevs: string[];
@@ -142,6 +144,7 @@ function parseTzif(b: Buffer): TzData | null {
     times,
     offsets: idx.map((k) => typeOff[k] ?? 0),
     initial: typeOff[0] ?? 0,
+    initialAbbrev: typeAbbr[0] ?? null,
     rule,
     abbrevs: idx.map((k) => typeAbbr[k] ?? ''),
     isDst: idx.map((k) => typeDst[k] ?? false),
@@ -296,4 +299,26 @@ export function tzInterpretAbbrev(z: TzData, abbrev: string, t: number): { off: 
   for (let i = lo; i < ts.length; i++)
     if (z.abbrevs[i] === abbrev) return { off: z.offsets[i] as number, isDst: z.isDst[i] as boolean };
   return null;
+}
+
+/**
+ * The abbreviation in force in zone `z` at instant `t` (seconds since the epoch, UTC), as
+ * to_char's TZ prints it (before the first transition: local time type 0, as PostgreSQL);
+ * null if the file names none.
+ */
+export function tzAbbrevAt(z: TzData, t: number): string | null {
+  const ts = z.times;
+  const rule = z.rule;
+  if (rule && (ts.length === 0 || t >= (ts[ts.length - 1] as number))) {
+    return ruleOffset(rule, t) === rule.stdOff || rule.dstName === null ? rule.stdName : rule.dstName;
+  }
+  if (ts.length === 0 || t < (ts[0] as number)) return z.initialAbbrev;
+  let lo = 0;
+  let hi = ts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((ts[mid] as number) <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return z.abbrevs[lo] ?? null;
 }
