@@ -27,6 +27,8 @@ import type { Row } from './exec/context.js';
 interface ZoneRef {
   zone: string;
   target: string;
+  /** A table's database (its zone comes next in the table's chain). */
+  databaseId?: number;
 }
 
 export interface ZoneEnv {
@@ -45,7 +47,7 @@ function databaseRef(view: CatalogView, id: number): ZoneRef {
 }
 
 function tableRef(view: CatalogView, t: TableDesc): ZoneRef {
-  return { zone: tableZone(t.id), target: `TABLE ${view.databaseById(t.parentId)?.name ?? t.parentId}.public.${t.name}` };
+  return { zone: tableZone(t.id), target: `TABLE ${view.databaseById(t.parentId)?.name ?? t.parentId}.public.${t.name}`, databaseId: t.parentId };
 }
 
 /** The zone a statement names (refusing the relational ones: see the file comment). */
@@ -72,10 +74,7 @@ function relationalZone(what: string): PgError {
 function chainOf(target: ZoneTarget, env: ZoneEnv): ZoneRef[] {
   const own = zoneOf(target, env);
   const dflt = rangeRef('default');
-  if (target.kind === 'table') {
-    const t = env.table(target.name);
-    return [own, databaseRef(env.view, t.parentId), rangeRef('timeseries'), dflt];
-  }
+  if (own.databaseId !== undefined) return [own, databaseRef(env.view, own.databaseId), rangeRef('timeseries'), dflt];
   if (target.kind === 'database') return [own, rangeRef('timeseries'), dflt];
   return own.zone === 'default' ? [dflt] : [own, dflt];
 }
